@@ -1,0 +1,22 @@
+//! siteconf — compiles a bare-metal fleet declared in site files into the
+//! files that land on machines.
+//!
+//! The pipeline, one module per stage:
+//!
+//! ```text
+//! source   (working tree | git revision | git index | memory)
+//!   → syntax   (KDL or TOML → spanned Document)
+//!   → lower    (Document → model::Site, every error collected)
+//!   → validate (one rule per file, stable SC codes)
+//!   → resolve  (profiles with provenance, allocation against siteconf.lock)
+//!   → render   (minijinja, per node in parallel → output::OutputSet in memory)
+//!   → output   (atomic write | diff of two output sets | manifest)
+//! ```
+//!
+//! Library code never prints and never exits: it returns values and
+//! diagnostics; `cli` decides what to show.
+
+pub mod diag;
+pub mod model;
+pub mod source;
+pub mod syntax;

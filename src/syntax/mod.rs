@@ -1,0 +1,271 @@
+//! Syntax: site files (KDL or TOML) → one spanned document tree.
+//!
+//! Both formats parse into the same [`Document`] of [`Node`]s, so lowering
+//! (`crate::lower`) and its diagnostics are written once. A node has a name,
+//! positional arguments, properties and children, as in KDL; a TOML table
+//! `[node.r01n01]` becomes a `node` node whose child `r01n01` holds the
+//! fields, and `key = value` becomes a node `key` with one argument.
+//!
+//! Every name and value keeps its [`Span`]; the text itself stays in the
+//! [`SourceMap`] and is only looked at again when a diagnostic is rendered.
+
+pub mod kdl;
+pub mod toml;
+
+use std::fmt;
+
+/// Index of a file in the [`SourceMap`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct FileId(pub u32);
+
+/// A byte range in one source file. Small and `Copy`: the model carries
+/// these everywhere and resolves them to line/column only for diagnostics.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Span {
+    pub file: FileId,
+    pub start: u32,
+    pub end: u32,
+}
+
+impl Span {
+    pub fn new(file: FileId, start: usize, end: usize) -> Span {
+        Span {
+            file,
+            start: start as u32,
+            end: end.max(start) as u32,
+        }
+    }
+
+    /// A span that points at nothing in particular (values that come from
+    /// built-in defaults rather than from a file).
+    pub const BUILTIN: Span = Span {
+        file: FileId(u32::MAX),
+        start: 0,
+        end: 0,
+    };
+
+    pub fn is_builtin(self) -> bool {
+        self.file.0 == u32::MAX
+    }
+
+    pub fn len(self) -> usize {
+        (self.end - self.start) as usize
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.end == self.start
+    }
+
+    /// The smallest span covering both (same file assumed).
+    pub fn to(self, other: Span) -> Span {
+        Span {
+            file: self.file,
+            start: self.start.min(other.start),
+            end: self.end.max(other.end),
+        }
+    }
+}
+
+/// One source file: its path relative to the project root (always with `/`)
+/// and its text.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    pub path: String,
+    pub text: String,
+    line_starts: Vec<u32>,
+}
+
+impl SourceFile {
+    pub fn new(path: impl Into<String>, text: impl Into<String>) -> SourceFile {
+        let text = text.into();
+        let mut line_starts = vec![0u32];
+        line_starts.extend(
+            text.bytes()
+                .enumerate()
+                .filter(|&(_, b)| b == b'\n')
+                .map(|(i, _)| i as u32 + 1),
+        );
+        SourceFile {
+            path: path.into(),
+            text,
+            line_starts,
+        }
+    }
+
+    /// 1-based line and column (column counted in characters) of a byte offset.
+    pub fn line_col(&self, offset: u32) -> (usize, usize) {
+        let offset = offset.min(self.text.len() as u32);
+        let line = match self.line_starts.binary_search(&offset) {
+            Ok(i) => i,
+            Err(i) => i - 1,
+        };
+        let start = self.line_starts[line] as usize;
+        let mut end = offset as usize;
+        while !self.text.is_char_boundary(end) {
+            end -= 1;
+        }
+        let col = self.text[start..end].chars().count() + 1;
+        (line + 1, col)
+    }
+}
+
+/// All files read in one compilation, indexed by [`FileId`].
+#[derive(Debug, Default, Clone)]
+pub struct SourceMap {
+    files: Vec<SourceFile>,
+}
+
+impl SourceMap {
+    pub fn add(&mut self, file: SourceFile) -> FileId {
+        self.files.push(file);
+        FileId(self.files.len() as u32 - 1)
+    }
+
+    pub fn get(&self, id: FileId) -> Option<&SourceFile> {
+        self.files.get(id.0 as usize)
+    }
+
+    pub fn files(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
+        self.files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (FileId(i as u32), f))
+    }
+
+    /// `path:line:col` of a span, or `<built-in>`.
+    pub fn locate(&self, span: Span) -> String {
+        match self.get(span.file) {
+            Some(f) => {
+                let (l, c) = f.line_col(span.start);
+                format!("{}:{}:{}", f.path, l, c)
+            }
+            None => "<built-in>".to_string(),
+        }
+    }
+
+    /// The source text a span covers.
+    pub fn text(&self, span: Span) -> &str {
+        self.get(span.file)
+            .and_then(|f| f.text.get(span.start as usize..span.end as usize))
+            .unwrap_or("")
+    }
+}
+
+/// A parsed site file.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Document {
+    pub nodes: Vec<Node>,
+}
+
+/// An identifier or string used as a name (node names, property keys,
+/// type annotations), with its span.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ident {
+    pub text: String,
+    pub span: Span,
+}
+
+/// A node: `name arg1 arg2 key=value { children }`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    /// KDL type annotation `(type)name`; always `None` from TOML.
+    pub ty: Option<Ident>,
+    pub name: Ident,
+    pub args: Vec<Value>,
+    /// Properties in source order. KDL says the rightmost duplicate wins;
+    /// the parser keeps all of them so lowering can report duplicates.
+    pub props: Vec<(Ident, Value)>,
+    /// `None` when the node has no children block at all, `Some(vec![])` for `{}`.
+    pub children: Option<Vec<Node>>,
+    /// The whole node, from its name (or type annotation) to its end.
+    pub span: Span,
+}
+
+impl Node {
+    pub fn children(&self) -> &[Node] {
+        self.children.as_deref().unwrap_or(&[])
+    }
+}
+
+/// A scalar value with its optional KDL type annotation and span.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Value {
+    pub ty: Option<Ident>,
+    pub scalar: Scalar,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Scalar {
+    String(String),
+    Int(i128),
+    Float(f64),
+    Bool(bool),
+    Null,
+}
+
+impl Scalar {
+    /// What a user calls this kind of value, for "expected X, found Y".
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Scalar::String(_) => "a string",
+            Scalar::Int(_) => "an integer",
+            Scalar::Float(_) => "a number",
+            Scalar::Bool(_) => "a boolean",
+            Scalar::Null => "#null",
+        }
+    }
+}
+
+impl fmt::Display for Scalar {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Scalar::String(s) => write!(f, "{s:?}"),
+            Scalar::Int(i) => write!(f, "{i}"),
+            Scalar::Float(x) => write!(f, "{x}"),
+            Scalar::Bool(b) => write!(f, "#{b}"),
+            Scalar::Null => write!(f, "#null"),
+        }
+    }
+}
+
+/// A syntax error: message and span, from either parser.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SyntaxError {
+    pub message: String,
+    pub span: Span,
+    pub help: Option<String>,
+}
+
+/// Site file formats, chosen by file extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Kdl,
+    Toml,
+}
+
+impl Format {
+    pub fn from_path(path: &str) -> Option<Format> {
+        if path.ends_with(".kdl") {
+            Some(Format::Kdl)
+        } else if path.ends_with(".toml") {
+            Some(Format::Toml)
+        } else {
+            None
+        }
+    }
+}
+
+/// Parses one file. Returns whatever document could be recovered plus every
+/// syntax error found; a file with errors is still lowered as far as it goes
+/// only when the parser could recover (TOML); for KDL an error yields an
+/// empty document so no follow-on noise is reported.
+pub fn parse(format: Format, file: FileId, text: &str) -> (Document, Vec<SyntaxError>) {
+    match format {
+        Format::Kdl => match kdl::parse(file, text) {
+            Ok(doc) => (doc, Vec::new()),
+            Err(errors) => (Document::default(), errors),
+        },
+        Format::Toml => toml::parse(file, text),
+    }
+}

@@ -1,0 +1,206 @@
+//! TOML site files → the common [`Document`] tree.
+//!
+//! Mapping (the inverse of what `docs/site-format.md` shows side by side):
+//! - `key = scalar` → node `key` with one argument;
+//! - `key = [scalars]` → node `key` with those arguments;
+//! - `key = { … }` / `[key]` → node `key` whose children are the table's keys;
+//! - `[[key]]` (array of tables) → one node `key` per element.
+//!
+//! So `[node.r01n01]` with `rack = "r01"` becomes `node { r01n01 { rack "r01" } }`,
+//! which lowering reads exactly like KDL's `node r01n01 { rack r01 }`.
+
+use ::toml::de::{DeTable, DeValue};
+use ::toml::Spanned;
+
+use super::{Document, FileId, Ident, Node, Scalar, Span, SyntaxError, Value};
+
+pub fn parse(file: FileId, text: &str) -> (Document, Vec<SyntaxError>) {
+    let (table, errors) = DeTable::parse_recoverable(text);
+    let errors: Vec<SyntaxError> = errors
+        .into_iter()
+        .map(|e| {
+            let range = e.span().unwrap_or(0..0);
+            SyntaxError {
+                message: first_line(e.message()),
+                span: Span::new(file, range.start, range.end),
+                help: None,
+            }
+        })
+        .collect();
+    let mut cx = Cx {
+        file,
+        errors: Vec::new(),
+    };
+    let nodes = cx.table(table.get_ref());
+    let mut all = errors;
+    all.extend(cx.errors);
+    (Document { nodes }, all)
+}
+
+fn first_line(msg: &str) -> String {
+    msg.lines().next().unwrap_or(msg).trim().to_string()
+}
+
+struct Cx {
+    file: FileId,
+    errors: Vec<SyntaxError>,
+}
+
+impl Cx {
+    fn span<T>(&self, s: &Spanned<T>) -> Span {
+        let r = s.span();
+        Span::new(self.file, r.start, r.end)
+    }
+
+    fn table(&mut self, table: &DeTable<'_>) -> Vec<Node> {
+        let mut out = Vec::with_capacity(table.len());
+        for (key, value) in table.iter() {
+            let name = Ident {
+                text: key.get_ref().to_string(),
+                span: self.span(key),
+            };
+            self.entry(name, value, &mut out);
+        }
+        out
+    }
+
+    fn entry(&mut self, name: Ident, value: &Spanned<DeValue<'_>>, out: &mut Vec<Node>) {
+        let vspan = self.span(value);
+        let node_span = if vspan.start >= name.span.start && !vspan.is_empty() {
+            name.span.to(vspan)
+        } else {
+            name.span
+        };
+        match value.get_ref() {
+            DeValue::Table(t) => {
+                let children = self.table(t);
+                out.push(Node {
+                    ty: None,
+                    name,
+                    args: Vec::new(),
+                    props: Vec::new(),
+                    children: Some(children),
+                    span: node_span,
+                });
+            }
+            DeValue::Array(items) => {
+                let all_tables =
+                    !items.is_empty() && items.iter().all(|i| matches!(i.get_ref(), DeValue::Table(_)));
+                if all_tables {
+                    for item in items.iter() {
+                        if let DeValue::Table(t) = item.get_ref() {
+                            let children = self.table(t);
+                            out.push(Node {
+                                ty: None,
+                                name: name.clone(),
+                                args: Vec::new(),
+                                props: Vec::new(),
+                                children: Some(children),
+                                span: self.span(item),
+                            });
+                        }
+                    }
+                    return;
+                }
+                let mut args = Vec::with_capacity(items.len());
+                for item in items.iter() {
+                    match self.scalar(item) {
+                        Some(v) => args.push(v),
+                        None => self.errors.push(SyntaxError {
+                            message: format!(
+                                "`{}` mixes tables or nested arrays with values",
+                                name.text
+                            ),
+                            span: self.span(item),
+                            help: Some(
+                                "site files use arrays of plain values, or arrays of tables"
+                                    .into(),
+                            ),
+                        }),
+                    }
+                }
+                out.push(Node {
+                    ty: None,
+                    name,
+                    args,
+                    props: Vec::new(),
+                    children: None,
+                    span: node_span,
+                });
+            }
+            _ => {
+                let arg = self.scalar(value).into_iter().collect();
+                out.push(Node {
+                    ty: None,
+                    name,
+                    args: arg,
+                    props: Vec::new(),
+                    children: None,
+                    span: node_span,
+                });
+            }
+        }
+    }
+
+    fn scalar(&mut self, value: &Spanned<DeValue<'_>>) -> Option<Value> {
+        let span = self.span(value);
+        let scalar = match value.get_ref() {
+            DeValue::String(s) => Scalar::String(s.to_string()),
+            DeValue::Integer(i) => {
+                match i128::from_str_radix(&i.as_str().replace('_', ""), i.radix()) {
+                    Ok(n) => Scalar::Int(n),
+                    Err(_) => {
+                        self.errors.push(SyntaxError {
+                            message: format!("integer `{}` is out of range", i.as_str()),
+                            span,
+                            help: None,
+                        });
+                        return None;
+                    }
+                }
+            }
+            DeValue::Float(f) => match f.as_str().replace('_', "").parse::<f64>() {
+                Ok(x) => Scalar::Float(x),
+                Err(_) => Scalar::String(f.as_str().to_string()),
+            },
+            DeValue::Boolean(b) => Scalar::Bool(*b),
+            // Dates are not part of the site model; keep the text so that
+            // lowering reports a type error with the right span.
+            DeValue::Datetime(d) => Scalar::String(d.to_string()),
+            DeValue::Array(_) | DeValue::Table(_) => return None,
+        };
+        Some(Value {
+            ty: None,
+            scalar,
+            span,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keyed_tables_become_nested_nodes() {
+        let (doc, errs) = parse(
+            FileId(0),
+            "[node.r01n01]\nrack = \"r01\"\nprofiles = [\"base\", \"compute\"]\n",
+        );
+        assert!(errs.is_empty(), "{errs:?}");
+        let node = &doc.nodes[0];
+        assert_eq!(node.name.text, "node");
+        let host = &node.children()[0];
+        assert_eq!(host.name.text, "r01n01");
+        assert_eq!(host.children()[0].name.text, "rack");
+        assert_eq!(host.children()[0].args[0].scalar, Scalar::String("r01".into()));
+        assert_eq!(host.children()[1].args.len(), 2);
+    }
+
+    #[test]
+    fn syntax_errors_carry_spans() {
+        let (_, errs) = parse(FileId(0), "a = \n");
+        assert_eq!(errs.len(), 1);
+        assert!(errs[0].span.start <= 5);
+    }
+}
