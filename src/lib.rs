@@ -16,7 +16,13 @@
 //! Library code never prints and never exits: it returns values and
 //! diagnostics; `cli` decides what to show.
 
+pub mod check;
+pub mod cli;
 pub mod diag;
+pub mod lower;
 pub mod model;
+pub mod project;
+pub mod resolve;
 pub mod source;
 pub mod syntax;
+pub mod validate;

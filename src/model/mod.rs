@@ -1,1 +1,444 @@
-//! The typed site model.
+//! The typed site model: what lowering produces from the document tree and
+//! what validation, resolution and rendering read.
+//!
+//! Values that a diagnostic may point at are [`Sp`] (value + span). Entities
+//! keep their declaration order; lookups by name go through [`SiteIndex`].
+//! Settings that profiles, site defaults and nodes share live in
+//! [`Settings`], so inheritance (in `crate::resolve`) is one merge function.
+
+pub mod schema;
+mod values;
+
+pub use values::{expand_ports, is_hostname_label, AsnRange, IpRange, Mac};
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use ipnet::{Ipv4Net, Ipv6Net};
+
+use crate::syntax::Span;
+
+/// A value with the span it was written at.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Sp<T> {
+    pub value: T,
+    pub span: Span,
+}
+
+impl<T> Sp<T> {
+    pub fn new(value: T, span: Span) -> Sp<T> {
+        Sp { value, span }
+    }
+}
+
+impl<T> std::ops::Deref for Sp<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.value
+    }
+}
+
+impl Sp<String> {
+    pub fn as_str(&self) -> &str {
+        &self.value
+    }
+}
+
+/// A whole site as declared, in file order.
+#[derive(Debug, Clone, Default)]
+pub struct Site {
+    pub site: Option<SiteInfo>,
+    pub networks: Vec<Network>,
+    pub racks: Vec<Rack>,
+    pub switches: Vec<Switch>,
+    pub nodes: Vec<Node>,
+    pub bgp_peers: Vec<BgpPeer>,
+    pub profiles: Vec<Profile>,
+    pub groups: Vec<Group>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SiteInfo {
+    pub name: Sp<String>,
+    pub domain: Sp<String>,
+    pub asn_pool: Option<Sp<AsnRange>>,
+    pub dns_servers: Vec<Sp<IpAddr>>,
+    pub ntp_servers: Vec<Sp<String>>,
+    pub timezone: Option<Sp<String>>,
+    /// Settings every node starts from (the first layer of inheritance).
+    pub defaults: Settings,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Purpose {
+    Management,
+    Storage,
+    Loopback,
+    Service,
+    Other,
+}
+
+impl Purpose {
+    pub const ALL: &'static [(&'static str, Purpose)] = &[
+        ("management", Purpose::Management),
+        ("storage", Purpose::Storage),
+        ("loopback", Purpose::Loopback),
+        ("service", Purpose::Service),
+        ("other", Purpose::Other),
+    ];
+    pub fn as_str(self) -> &'static str {
+        Purpose::ALL
+            .iter()
+            .find(|(_, p)| *p == self)
+            .map(|(s, _)| *s)
+            .unwrap_or("other")
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Network {
+    pub name: Sp<String>,
+    pub purpose: Sp<Purpose>,
+    pub vlan: Option<Sp<u16>>,
+    pub ipv4: Option<Sp<Ipv4Net>>,
+    pub ipv6: Option<Sp<Ipv6Net>>,
+    pub gateway4: Option<Sp<Ipv4Addr>>,
+    pub gateway6: Option<Sp<Ipv6Addr>>,
+    pub mtu: Option<Sp<u16>>,
+    /// Ranges no node may be given (switches, VIPs, DHCP dynamic pools).
+    pub reserved: Vec<Sp<IpRange>>,
+    /// Where `auto` addresses are allocated from; the whole prefix when empty.
+    pub pool: Vec<Sp<IpRange>>,
+    /// Whether Kea serves reservations on this network (default: management).
+    pub dhcp: Option<Sp<bool>>,
+    pub span: Span,
+}
+
+impl Network {
+    pub fn mtu(&self) -> u16 {
+        self.mtu.as_ref().map(|m| m.value).unwrap_or(1500)
+    }
+    pub fn dhcp(&self) -> bool {
+        self.dhcp
+            .as_ref()
+            .map(|d| d.value)
+            .unwrap_or(self.purpose.value == Purpose::Management)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Rack {
+    pub name: Sp<String>,
+    pub room: Option<Sp<String>>,
+    pub row: Option<Sp<String>>,
+    pub position: Option<Sp<u32>>,
+    pub height: Sp<u32>,
+    pub span: Span,
+}
+
+/// Where a device sits: rack, lowest unit it occupies, height in units.
+#[derive(Debug, Clone)]
+pub struct Placement {
+    pub rack: Sp<String>,
+    pub position: Sp<u32>,
+    pub height: Sp<u32>,
+}
+
+impl Placement {
+    /// The units occupied, lowest first.
+    pub fn units(&self) -> std::ops::RangeInclusive<u32> {
+        let top = self.position.value + self.height.value.max(1) - 1;
+        self.position.value..=top
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SwitchRole {
+    Tor,
+    Spine,
+    Border,
+    Management,
+}
+
+impl SwitchRole {
+    pub const ALL: &'static [(&'static str, SwitchRole)] = &[
+        ("tor", SwitchRole::Tor),
+        ("spine", SwitchRole::Spine),
+        ("border", SwitchRole::Border),
+        ("management", SwitchRole::Management),
+    ];
+    pub fn as_str(self) -> &'static str {
+        SwitchRole::ALL
+            .iter()
+            .find(|(_, p)| *p == self)
+            .map(|(s, _)| *s)
+            .unwrap_or("tor")
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Switch {
+    pub name: Sp<String>,
+    pub placement: Option<Placement>,
+    pub model: Option<Sp<String>>,
+    pub role: Sp<SwitchRole>,
+    pub asn: Option<Sp<u32>>,
+    pub loopback4: Option<Sp<Ipv4Addr>>,
+    pub loopback6: Option<Sp<Ipv6Addr>>,
+    /// Port names, expanded from patterns such as `swp1-48`.
+    pub ports: Vec<Sp<String>>,
+    /// Switch-to-switch links (e.g. ToR to spine), by local port.
+    pub links: Vec<SwitchLink>,
+    pub vars: Vars,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct SwitchLink {
+    pub port: Sp<String>,
+    pub peer: Sp<String>,
+    pub peer_port: Sp<String>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct Node {
+    pub name: Sp<String>,
+    pub placement: Option<Placement>,
+    pub model: Option<Sp<String>>,
+    pub serial: Option<Sp<String>>,
+    pub role: Option<Sp<String>>,
+    pub profiles: Vec<Sp<String>>,
+    pub settings: Settings,
+    pub span: Span,
+}
+
+/// Settings shared by site defaults, profiles and nodes; merged in that
+/// order by `crate::resolve`.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    pub interfaces: Vec<Interface>,
+    pub addresses: Vec<Address>,
+    pub loopback: Option<Loopback>,
+    pub bgp: Option<Bgp>,
+    pub groups: Vec<Sp<String>>,
+    pub packages: Vec<Sp<String>>,
+    pub repos: Vec<Repo>,
+    pub ssh_keys: Vec<SshKey>,
+    pub sshd: Vec<SshdOption>,
+    pub vars: Vars,
+    /// Inherited lists and collections this layer clears before adding its
+    /// own (`reset groups ssh-key`).
+    pub reset: Vec<Sp<String>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum InterfaceKind {
+    Ethernet,
+    Bond,
+    Vlan,
+}
+
+impl InterfaceKind {
+    pub const ALL: &'static [(&'static str, InterfaceKind)] = &[
+        ("ethernet", InterfaceKind::Ethernet),
+        ("bond", InterfaceKind::Bond),
+        ("vlan", InterfaceKind::Vlan),
+    ];
+    pub fn as_str(self) -> &'static str {
+        InterfaceKind::ALL
+            .iter()
+            .find(|(_, p)| *p == self)
+            .map(|(s, _)| *s)
+            .unwrap_or("ethernet")
+    }
+}
+
+/// An interface declaration. In a profile every field is optional; the
+/// resolved node's interfaces are checked for completeness.
+#[derive(Debug, Clone)]
+pub struct Interface {
+    pub name: Sp<String>,
+    pub kind: Option<Sp<InterfaceKind>>,
+    pub mac: Option<Sp<Mac>>,
+    pub switch: Option<Sp<String>>,
+    pub port: Option<Sp<String>>,
+    pub mtu: Option<Sp<u16>>,
+    /// Bond members.
+    pub members: Vec<Sp<String>>,
+    pub bond_mode: Option<Sp<String>>,
+    /// Parent of a VLAN interface.
+    pub link: Option<Sp<String>>,
+    pub vlan: Option<Sp<u16>>,
+    pub span: Span,
+}
+
+/// An address request: fixed, or `auto` (allocated and kept in siteconf.lock).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum AddrSpec<T> {
+    Fixed(T),
+    Auto,
+}
+
+#[derive(Debug, Clone)]
+pub struct Address {
+    pub network: Sp<String>,
+    pub interface: Option<Sp<String>>,
+    pub ipv4: Option<Sp<AddrSpec<Ipv4Addr>>>,
+    pub ipv6: Option<Sp<AddrSpec<Ipv6Addr>>>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct Loopback {
+    pub ipv4: Option<Sp<AddrSpec<Ipv4Addr>>>,
+    pub ipv6: Option<Sp<AddrSpec<Ipv6Addr>>>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct Bgp {
+    pub asn: Option<Sp<AddrSpec<u32>>>,
+    pub sessions: Vec<BgpSession>,
+    pub span: Span,
+}
+
+/// A session from a node to a switch: unnumbered over `interface`, or
+/// numbered to `peer_address`.
+#[derive(Debug, Clone)]
+pub struct BgpSession {
+    pub peer: Sp<String>,
+    pub interface: Option<Sp<String>>,
+    pub peer_address: Option<Sp<IpAddr>>,
+    pub local_address: Option<Sp<IpAddr>>,
+    /// What this end expects the far end's ASN to be (checked against the switch).
+    pub remote_as: Option<Sp<u32>>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct Repo {
+    pub name: Sp<String>,
+    pub types: Vec<Sp<String>>,
+    pub uris: Vec<Sp<String>>,
+    pub suites: Vec<Sp<String>>,
+    pub components: Vec<Sp<String>>,
+    pub signed_by: Option<Sp<String>>,
+    pub architectures: Vec<Sp<String>>,
+    pub enabled: Option<Sp<bool>>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct SshKey {
+    pub name: Sp<String>,
+    pub user: Sp<String>,
+    pub key: Sp<String>,
+    pub options: Option<Sp<String>>,
+    pub span: Span,
+}
+
+/// One sshd keyword for the drop-in (`sshd { permit-root-login "prohibit-password" }`).
+#[derive(Debug, Clone)]
+pub struct SshdOption {
+    pub key: Sp<String>,
+    pub value: Sp<String>,
+}
+
+/// Free template variables: a JSON-like tree, with the span of each
+/// top-level key kept for provenance.
+#[derive(Debug, Clone, Default)]
+pub struct Vars {
+    pub entries: BTreeMap<String, (serde_json::Value, Span)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Profile {
+    pub name: Sp<String>,
+    pub includes: Vec<Sp<String>>,
+    pub settings: Settings,
+    pub span: Span,
+}
+
+/// An Ansible group with variables; nodes join it with `groups`.
+#[derive(Debug, Clone)]
+pub struct Group {
+    pub name: Sp<String>,
+    pub vars: Vars,
+    pub children: Vec<Sp<String>>,
+    pub span: Span,
+}
+
+/// A reference to a secret, resolved at render time only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretSpec {
+    Ref(String),
+    /// A literal password: kept only so validation can report it (the
+    /// value itself is dropped at lowering and never reaches any output).
+    Literal,
+}
+
+#[derive(Debug, Clone)]
+pub struct BgpPeer {
+    pub name: Sp<String>,
+    pub asn: Sp<u32>,
+    pub address: Sp<IpAddr>,
+    pub password: Option<Sp<SecretSpec>>,
+    /// The switches that hold this session.
+    pub switches: Vec<Sp<String>>,
+    pub description: Option<Sp<String>>,
+    pub span: Span,
+}
+
+/// Name lookups over a [`Site`], built once after lowering.
+#[derive(Debug, Default)]
+pub struct SiteIndex {
+    pub networks: BTreeMap<String, usize>,
+    pub racks: BTreeMap<String, usize>,
+    pub switches: BTreeMap<String, usize>,
+    pub nodes: BTreeMap<String, usize>,
+    pub profiles: BTreeMap<String, usize>,
+    pub groups: BTreeMap<String, usize>,
+    pub bgp_peers: BTreeMap<String, usize>,
+}
+
+impl SiteIndex {
+    /// First declaration wins; duplicates are reported by validation.
+    pub fn build(site: &Site) -> SiteIndex {
+        fn index<'a>(names: impl Iterator<Item = &'a str>) -> BTreeMap<String, usize> {
+            let mut m = BTreeMap::new();
+            for (i, n) in names.enumerate() {
+                m.entry(n.to_string()).or_insert(i);
+            }
+            m
+        }
+        SiteIndex {
+            networks: index(site.networks.iter().map(|x| x.name.as_str())),
+            racks: index(site.racks.iter().map(|x| x.name.as_str())),
+            switches: index(site.switches.iter().map(|x| x.name.as_str())),
+            nodes: index(site.nodes.iter().map(|x| x.name.as_str())),
+            profiles: index(site.profiles.iter().map(|x| x.name.as_str())),
+            groups: index(site.groups.iter().map(|x| x.name.as_str())),
+            bgp_peers: index(site.bgp_peers.iter().map(|x| x.name.as_str())),
+        }
+    }
+}
+
+impl Site {
+    pub fn network<'a>(&'a self, ix: &SiteIndex, name: &str) -> Option<&'a Network> {
+        ix.networks.get(name).map(|&i| &self.networks[i])
+    }
+    pub fn rack<'a>(&'a self, ix: &SiteIndex, name: &str) -> Option<&'a Rack> {
+        ix.racks.get(name).map(|&i| &self.racks[i])
+    }
+    pub fn switch<'a>(&'a self, ix: &SiteIndex, name: &str) -> Option<&'a Switch> {
+        ix.switches.get(name).map(|&i| &self.switches[i])
+    }
+    pub fn profile<'a>(&'a self, ix: &SiteIndex, name: &str) -> Option<&'a Profile> {
+        ix.profiles.get(name).map(|&i| &self.profiles[i])
+    }
+    pub fn domain(&self) -> &str {
+        self.site.as_ref().map(|s| s.domain.as_str()).unwrap_or("")
+    }
+}

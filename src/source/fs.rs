@@ -36,7 +36,10 @@ impl Source for FsSource {
         let mut out = Vec::new();
         // Symlinks are not followed: a site tree is plain files, and a link
         // could point anywhere on the machine.
-        for entry in walkdir::WalkDir::new(&base).follow_links(false).sort_by_file_name() {
+        for entry in walkdir::WalkDir::new(&base)
+            .follow_links(false)
+            .sort_by_file_name()
+        {
             let entry = entry.map_err(|e| err(dir, e))?;
             if !entry.file_type().is_file() {
                 continue;

@@ -84,8 +84,10 @@ impl Cx {
                 });
             }
             DeValue::Array(items) => {
-                let all_tables =
-                    !items.is_empty() && items.iter().all(|i| matches!(i.get_ref(), DeValue::Table(_)));
+                let all_tables = !items.is_empty()
+                    && items
+                        .iter()
+                        .all(|i| matches!(i.get_ref(), DeValue::Table(_)));
                 if all_tables {
                     for item in items.iter() {
                         if let DeValue::Table(t) = item.get_ref() {
@@ -113,8 +115,7 @@ impl Cx {
                             ),
                             span: self.span(item),
                             help: Some(
-                                "site files use arrays of plain values, or arrays of tables"
-                                    .into(),
+                                "site files use arrays of plain values, or arrays of tables".into(),
                             ),
                         }),
                     }
@@ -193,7 +194,10 @@ mod tests {
         let host = &node.children()[0];
         assert_eq!(host.name.text, "r01n01");
         assert_eq!(host.children()[0].name.text, "rack");
-        assert_eq!(host.children()[0].args[0].scalar, Scalar::String("r01".into()));
+        assert_eq!(
+            host.children()[0].args[0].scalar,
+            Scalar::String("r01".into())
+        );
         assert_eq!(host.children()[1].args.len(), 2);
     }
 

@@ -1,0 +1,51 @@
+//! The checked front half of the pipeline, shared by every command:
+//! load (discover, parse, lower) → validate the declared model → resolve
+//! (merge, allocate) → validate the resolved nodes.
+
+use crate::diag::Diagnostics;
+use crate::project::{self, Loaded};
+use crate::resolve::{self, Resolved};
+use crate::source::Source;
+use crate::validate::{self, Ctx};
+
+/// A site that has been through every check. `diags` holds all findings;
+/// later stages (render, diff) run only when it has no errors.
+pub struct Checked {
+    pub loaded: Loaded,
+    pub resolved: Resolved,
+    pub diags: Diagnostics,
+}
+
+pub fn check(src: &dyn Source) -> Checked {
+    let mut diags = Diagnostics::new();
+    let loaded = project::load(src, &mut diags);
+    {
+        let cx = Ctx {
+            site: &loaded.site,
+            index: &loaded.index,
+            sources: &loaded.sources,
+            resolved: None,
+        };
+        validate::run(&cx, false, &mut diags);
+    }
+    let resolved = resolve::resolve(
+        &loaded.site,
+        &loaded.index,
+        loaded.lock.as_ref().map(|(id, t)| (*id, t.as_str())),
+        &mut diags,
+    );
+    {
+        let cx = Ctx {
+            site: &loaded.site,
+            index: &loaded.index,
+            sources: &loaded.sources,
+            resolved: Some(&resolved),
+        };
+        validate::run(&cx, true, &mut diags);
+    }
+    Checked {
+        loaded,
+        resolved,
+        diags,
+    }
+}

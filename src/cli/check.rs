@@ -1,0 +1,80 @@
+//! `siteconf check`: every finding in the site, in one run.
+
+use super::common::{print_diagnostics, Format, Global, Status};
+use crate::check;
+use crate::diag::{Code, Diagnostic};
+use crate::source::FsSource;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    /// Fail if siteconf.lock would change (for CI).
+    #[arg(long)]
+    pub locked: bool,
+}
+
+pub fn run(g: &Global, args: Args) -> Status {
+    let root = g.project_root();
+    let src = FsSource::new(&root);
+    let checked = check::check(&src);
+    let mut diags = checked.diags;
+    if args.locked && checked.resolved.lock_changed {
+        let mut d = Diagnostic::error(
+            Code::LockOutOfDate,
+            format!(
+                "siteconf.lock is not current: {} change(s) needed",
+                checked.resolved.lock_changes.len()
+            ),
+        );
+        let shown: Vec<&str> = checked
+            .resolved
+            .lock_changes
+            .iter()
+            .take(10)
+            .map(|s| s.as_str())
+            .collect();
+        d = d.help(format!(
+            "run `siteconf lock` and commit siteconf.lock; first changes: {}",
+            shown.join("; ")
+        ));
+        diags.push(d);
+    }
+    let sources = &checked.loaded.sources;
+    let errors = diags.error_count();
+    let warnings = diags.warning_count();
+    let list = diags.sorted(sources);
+    print_diagnostics(g, &list, sources, args.format);
+    if args.format == Format::Text {
+        let site = &checked.loaded.site;
+        let pending = if checked.resolved.lock_changed && !args.locked {
+            format!(
+                "; siteconf.lock would change ({} allocation change(s); run `siteconf lock`)",
+                checked.resolved.lock_changes.len()
+            )
+        } else {
+            String::new()
+        };
+        eprintln!(
+            "{}: {} nodes, {} switches, {} racks, {} networks; {} error(s), {} warning(s){}",
+            if errors > 0 {
+                "check failed"
+            } else {
+                "check passed"
+            },
+            site.nodes.len(),
+            site.switches.len(),
+            site.racks.len(),
+            site.networks.len(),
+            errors,
+            warnings,
+            pending
+        );
+    }
+    if errors > 0 {
+        Status::Findings
+    } else {
+        Status::Ok
+    }
+}

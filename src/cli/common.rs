@@ -1,0 +1,107 @@
+//! What every subcommand shares: global flags, finding the project, colour,
+//! printing diagnostics, exit status.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use crate::diag::{self, ColorChoice, Diagnostic};
+use crate::project::CONFIG_FILE;
+use crate::syntax::SourceMap;
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct Global {
+    /// Run as if started in DIR (the project is found in DIR or its parents).
+    #[arg(short = 'C', global = true, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// Colour: auto (only on a terminal, never with NO_COLOR), always, never.
+    #[arg(long, global = true, default_value = "auto", value_parser = ["auto", "always", "never"])]
+    pub color: String,
+}
+
+/// How a command ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Ok,
+    Findings,
+    Error,
+}
+
+impl From<Status> for ExitCode {
+    fn from(s: Status) -> ExitCode {
+        match s {
+            Status::Ok => ExitCode::SUCCESS,
+            Status::Findings => ExitCode::from(1),
+            Status::Error => ExitCode::from(2),
+        }
+    }
+}
+
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Format {
+    #[default]
+    Text,
+    Json,
+}
+
+impl Global {
+    /// The project root: the nearest directory from `-C DIR` (or the
+    /// current one) upwards that has siteconf.toml; else that directory.
+    pub fn project_root(&self) -> PathBuf {
+        let start = match &self.dir {
+            Some(d) => d.clone(),
+            None => std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
+        };
+        let mut cur: Option<&Path> = Some(&start);
+        while let Some(d) = cur {
+            if d.join(CONFIG_FILE).is_file() {
+                return d.to_path_buf();
+            }
+            cur = d.parent();
+        }
+        start
+    }
+
+    /// Colour on stderr: only on a terminal, never with NO_COLOR.
+    pub fn color_stderr(&self) -> ColorChoice {
+        self.color_for(std::io::stderr().is_terminal())
+    }
+
+    pub fn color_stdout(&self) -> ColorChoice {
+        self.color_for(std::io::stdout().is_terminal())
+    }
+
+    fn color_for(&self, tty: bool) -> ColorChoice {
+        match self.color.as_str() {
+            "always" => ColorChoice::Always,
+            "never" => ColorChoice::Never,
+            _ if tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) => {
+                ColorChoice::Always
+            }
+            _ => ColorChoice::Never,
+        }
+    }
+}
+
+/// Whether progress bars may be shown: stderr is a terminal and not in CI.
+pub fn interactive() -> bool {
+    std::io::stderr().is_terminal() && std::env::var_os("CI").is_none()
+}
+
+/// Prints diagnostics (human on stderr, or JSON on stdout).
+pub fn print_diagnostics(g: &Global, diags: &[Diagnostic], sources: &SourceMap, format: Format) {
+    match format {
+        Format::Json => println!("{}", diag::render_json(diags, sources)),
+        Format::Text => {
+            if !diags.is_empty() {
+                eprint!("{}", diag::render_human(diags, sources, g.color_stderr()));
+            }
+        }
+    }
+}
+
+/// A one-line error for failures outside the site files (I/O, git).
+pub fn fail(message: impl std::fmt::Display) -> Status {
+    eprintln!("error: {message}");
+    Status::Error
+}

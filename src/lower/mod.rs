@@ -1,0 +1,608 @@
+//! Lowering: spanned document trees → the typed [`Site`] model.
+//!
+//! Every problem found here (unknown entity or field, wrong type, missing
+//! field, invalid value) is collected; lowering never stops early, so one
+//! run reports all of them. Cross-entity checks (duplicates, references,
+//! addressing, BGP) belong to `crate::validate`, which runs on the model.
+
+mod block;
+
+use block::{string_of, Block, Entry};
+use serde_json::Value as Json;
+
+use crate::diag::{did_you_mean, Code, Diagnostic, Diagnostics};
+use crate::model::schema::{self, ENTITIES};
+use crate::model::*;
+use crate::syntax::{Document, Node as DocNode, Scalar, Span};
+
+/// Lowers every document into one site.
+pub fn lower(docs: &[Document], diags: &mut Diagnostics) -> Site {
+    let mut site = Site::default();
+    for doc in docs {
+        for node in &doc.nodes {
+            lower_top(&mut site, node, diags);
+        }
+    }
+    site
+}
+
+/// A top-level entity: `kind NAME { … }` or, TOML-style, `kind { NAME { … } }`.
+fn lower_top(site: &mut Site, node: &DocNode, diags: &mut Diagnostics) {
+    let kind = node.name.text.as_str();
+    let Some(entity) = schema::entity(kind) else {
+        let mut d = Diagnostic::error(Code::UnknownEntity, format!("unknown entity `{kind}`"))
+            .label(node.name.span, "not a site entity");
+        d = match did_you_mean(kind, ENTITIES.iter().map(|e| e.name)) {
+            Some(s) => d.help(format!("did you mean `{s}`?")),
+            None => d.help(format!(
+                "site files declare: {}",
+                ENTITIES
+                    .iter()
+                    .map(|e| e.name)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+        };
+        diags.push(d);
+        return;
+    };
+    let items: Vec<(Sp<String>, &DocNode, usize)> = match node.args.first() {
+        Some(first) => match string_of(diags, first, &format!("the name of a {kind}")) {
+            Some(name) => vec![(name, node, 1)],
+            None => return,
+        },
+        None if node.props.is_empty() && node.children.is_some() => node
+            .children()
+            .iter()
+            .map(|c| (Sp::new(c.name.text.clone(), c.name.span), c, 0))
+            .collect(),
+        None => {
+            diags.push(
+                Diagnostic::error(Code::MissingField, format!("{kind} has no name"))
+                    .label(node.name.span, format!("write `{kind} NAME {{ … }}`")),
+            );
+            return;
+        }
+    };
+    for (name, n, skip) in items {
+        let what = format!("{kind} `{}`", name.value);
+        let b = Block::new(diags, n, entity.fields, what, skip);
+        let span = n.span;
+        match kind {
+            "site" => {
+                let s = lower_site(diags, name, &b, span);
+                if let Some(prev) = &site.site {
+                    diags.push(
+                        Diagnostic::error(Code::DuplicateName, "the site is declared twice")
+                            .label(span, "declared again here")
+                            .label(prev.span, "first declared here")
+                            .help("a repository describes one site: merge the two declarations"),
+                    );
+                } else {
+                    site.site = Some(s);
+                }
+            }
+            "network" => site.networks.push(lower_network(diags, name, &b, span)),
+            "rack" => site.racks.push(lower_rack(diags, name, &b, span)),
+            "switch" => site.switches.push(lower_switch(diags, name, &b, span)),
+            "node" => site.nodes.push(lower_node(diags, name, &b, span)),
+            "bgp-peer" => {
+                if let Some(p) = lower_peer(diags, name, &b, span) {
+                    site.bgp_peers.push(p)
+                }
+            }
+            "profile" => site.profiles.push(Profile {
+                name,
+                includes: b.labels(diags, "include"),
+                settings: lower_settings(diags, &b),
+                span,
+            }),
+            "group" => site.groups.push(Group {
+                name,
+                vars: lower_vars(diags, &b, "vars"),
+                children: b.strings(diags, "children"),
+                span,
+            }),
+            _ => {}
+        }
+    }
+}
+
+fn check_name(diags: &mut Diagnostics, name: &Sp<String>) {
+    block::check_label(diags, name);
+}
+
+fn lower_site(diags: &mut Diagnostics, name: Sp<String>, b: &Block, span: Span) -> SiteInfo {
+    let domain = b.string(diags, "domain");
+    if let Some(d) = &domain {
+        check_fqdn(diags, d);
+    }
+    let domain = b
+        .require(diags, "domain", domain)
+        .unwrap_or_else(|| Sp::new(String::new(), span));
+    let defaults = b
+        .block(diags, "defaults", schema::SETTINGS)
+        .map(|d| lower_settings(diags, &d))
+        .unwrap_or_default();
+    SiteInfo {
+        name,
+        domain,
+        asn_pool: b.parsed(
+            diags,
+            "asn-pool",
+            Code::InvalidAsn,
+            "an ASN range like 4200000000-4200099999",
+        ),
+        dns_servers: b.parsed_list(diags, "dns-servers", Code::InvalidIp, "an IP address"),
+        ntp_servers: b.strings(diags, "ntp-servers"),
+        timezone: b.string(diags, "timezone"),
+        defaults,
+        span,
+    }
+}
+
+fn check_fqdn(diags: &mut Diagnostics, d: &Sp<String>) {
+    let s = d.value.trim_end_matches('.');
+    if s.len() > 253 || s.is_empty() || !s.split('.').all(is_hostname_label) {
+        diags.push(
+            Diagnostic::error(Code::InvalidFqdn, format!("`{}` is not a valid domain name", d.value))
+                .label(d.span, "invalid domain")
+                .help("labels of 1–63 letters, digits and hyphens separated by dots, 253 characters at most"),
+        );
+    }
+}
+
+fn lower_network(diags: &mut Diagnostics, name: Sp<String>, b: &Block, span: Span) -> Network {
+    check_name(diags, &name);
+    let purpose = b.enumerated(diags, "purpose", Purpose::ALL);
+    let purpose = b
+        .require(diags, "purpose", purpose)
+        .unwrap_or(Sp::new(Purpose::Other, span));
+    let ipv4 = b.prefix4(diags, "ipv4");
+    let ipv6 = b.prefix6(diags, "ipv6");
+    if ipv4.is_none() && ipv6.is_none() && !b.has("ipv4") && !b.has("ipv6") {
+        diags.push(
+            Diagnostic::error(
+                Code::MissingField,
+                format!("network `{}` has no prefix", name.value),
+            )
+            .label(name.span, "needs `ipv4` or `ipv6`")
+            .help("add `ipv4 \"10.0.0.0/24\"` and/or `ipv6 \"2001:db8::/64\"`"),
+        );
+    }
+    Network {
+        purpose,
+        vlan: b.u16(diags, "vlan", 1, 4094, Code::InvalidVlan),
+        ipv4,
+        ipv6,
+        gateway4: b.ipv4(diags, "gateway4"),
+        gateway6: b.ipv6(diags, "gateway6"),
+        mtu: b.u16(diags, "mtu", 576, 9216, Code::InvalidMtu),
+        reserved: b.parsed_list(
+            diags,
+            "reserved",
+            Code::InvalidIp,
+            "an address range like 10.0.0.1-10.0.0.31",
+        ),
+        pool: b.parsed_list(
+            diags,
+            "pool",
+            Code::InvalidIp,
+            "an address range like 10.0.1.0-10.0.3.254",
+        ),
+        dhcp: b.bool(diags, "dhcp"),
+        name,
+        span,
+    }
+}
+
+fn lower_rack(diags: &mut Diagnostics, name: Sp<String>, b: &Block, span: Span) -> Rack {
+    check_name(diags, &name);
+    Rack {
+        room: b.string(diags, "room"),
+        row: b.string(diags, "row"),
+        position: b.u32(diags, "position", 1, 10_000, Code::InvalidValue),
+        height: b
+            .u32(diags, "height", 1, 60, Code::InvalidRackUnit)
+            .unwrap_or(Sp::new(42, Span::BUILTIN)),
+        name,
+        span,
+    }
+}
+
+fn lower_placement(diags: &mut Diagnostics, b: &Block) -> Option<Placement> {
+    let rack = b.label(diags, "rack");
+    let rack = b.require(diags, "rack", rack);
+    let position = b.u32(diags, "position", 1, 60, Code::InvalidRackUnit);
+    let position = b.require(diags, "position", position);
+    let height = b
+        .u32(diags, "height", 1, 60, Code::InvalidRackUnit)
+        .unwrap_or(Sp::new(1, Span::BUILTIN));
+    Some(Placement {
+        rack: rack?,
+        position: position?,
+        height,
+    })
+}
+
+fn lower_switch(diags: &mut Diagnostics, name: Sp<String>, b: &Block, span: Span) -> Switch {
+    check_name(diags, &name);
+    let mut ports = Vec::new();
+    let port_values = b.strings(diags, "ports");
+    if port_values.is_empty() && !b.has("ports") {
+        b.require::<()>(diags, "ports", None);
+    }
+    for p in port_values {
+        match expand_ports(&p.value) {
+            Ok(list) => ports.extend(list.into_iter().map(|n| Sp::new(n, p.span))),
+            Err(m) => diags.push(
+                Diagnostic::error(Code::InvalidValue, m).label(p.span, "invalid port pattern"),
+            ),
+        }
+    }
+    let links = b
+        .named(diags, "link", schema::LINK)
+        .into_iter()
+        .filter_map(|(port, lb)| {
+            let peer = lb.label(diags, "peer");
+            let peer = lb.require(diags, "peer", peer)?;
+            let peer_port = lb.string(diags, "peer-port");
+            let peer_port = lb.require(diags, "peer-port", peer_port)?;
+            Some(SwitchLink {
+                port,
+                peer,
+                peer_port,
+                span: lb.span,
+            })
+        })
+        .collect();
+    Switch {
+        placement: lower_placement(diags, b),
+        model: b.string(diags, "model"),
+        role: b
+            .enumerated(diags, "role", SwitchRole::ALL)
+            .unwrap_or(Sp::new(SwitchRole::Tor, Span::BUILTIN)),
+        asn: b.u32(diags, "asn", 1, u32::MAX, Code::InvalidAsn),
+        loopback4: b.ipv4(diags, "loopback4"),
+        loopback6: b.ipv6(diags, "loopback6"),
+        ports,
+        links,
+        vars: lower_vars(diags, b, "vars"),
+        name,
+        span,
+    }
+}
+
+fn lower_node(diags: &mut Diagnostics, name: Sp<String>, b: &Block, span: Span) -> Node {
+    check_name(diags, &name);
+    Node {
+        placement: lower_placement(diags, b),
+        model: b.string(diags, "model"),
+        serial: b.string(diags, "serial"),
+        role: b.label(diags, "role"),
+        profiles: b.labels(diags, "profiles"),
+        settings: lower_settings(diags, b),
+        name,
+        span,
+    }
+}
+
+fn lower_peer(diags: &mut Diagnostics, name: Sp<String>, b: &Block, span: Span) -> Option<BgpPeer> {
+    check_name(diags, &name);
+    let asn = b.u32(diags, "asn", 1, u32::MAX, Code::InvalidAsn);
+    let asn = b.require(diags, "asn", asn);
+    let address = b.ip(diags, "address");
+    let address = b.require(diags, "address", address);
+    let switches = b.labels(diags, "switches");
+    if switches.is_empty() && !b.has("switches") {
+        b.require::<()>(diags, "switches", None);
+    }
+    let password = b
+        .all("password")
+        .next()
+        .and_then(|e| lower_secret(diags, e));
+    Some(BgpPeer {
+        asn: asn?,
+        address: address?,
+        password,
+        switches,
+        description: b.string(diags, "description"),
+        name,
+        span,
+    })
+}
+
+/// `password secret="name"` (KDL) / `password = { secret = "name" }` (TOML).
+/// A literal is remembered only as "a literal was here": its text is dropped.
+fn lower_secret(diags: &mut Diagnostics, e: Entry) -> Option<Sp<SecretSpec>> {
+    let span = e.span();
+    match e {
+        Entry::Prop(..) => Some(Sp::new(SecretSpec::Literal, span)),
+        Entry::Child(n) if !n.args.is_empty() => Some(Sp::new(SecretSpec::Literal, n.args[0].span)),
+        Entry::Child(n) => {
+            let b = Block::new(diags, n, &[SECRET_FIELDS], "`password`".into(), 0);
+            let r = b.string(diags, "secret");
+            let r = b.require(diags, "secret", r)?;
+            if r.value.is_empty() {
+                diags.push(
+                    Diagnostic::error(Code::InvalidValue, "empty secret reference")
+                        .label(r.span, "name a secret here"),
+                );
+                return None;
+            }
+            Some(Sp::new(SecretSpec::Ref(r.value), r.span))
+        }
+    }
+}
+
+const SECRET_FIELDS: &[schema::Field] = &[schema::Field {
+    name: "secret",
+    ty: schema::Ty::Str,
+    required: true,
+    doc: "The name of the secret.",
+}];
+
+/// The settings shared by site defaults, profiles and nodes.
+fn lower_settings(diags: &mut Diagnostics, b: &Block) -> Settings {
+    let interfaces = b
+        .named(diags, "interface", schema::INTERFACE)
+        .into_iter()
+        .map(|(name, ib)| {
+            check_name_if(diags, &name);
+            Interface {
+                kind: ib.enumerated(diags, "kind", InterfaceKind::ALL),
+                mac: ib.parsed(
+                    diags,
+                    "mac",
+                    Code::InvalidMac,
+                    "a MAC address like 52:54:00:12:34:56",
+                ),
+                switch: ib.label(diags, "switch"),
+                port: ib.string(diags, "port"),
+                mtu: ib.u16(diags, "mtu", 576, 9216, Code::InvalidMtu),
+                members: ib.labels(diags, "members"),
+                bond_mode: ib.string(diags, "mode"),
+                link: ib.label(diags, "link"),
+                vlan: ib.u16(diags, "vlan", 1, 4094, Code::InvalidVlan),
+                name,
+                span: ib.span,
+            }
+        })
+        .collect();
+    let addresses = b
+        .named(diags, "address", schema::ADDRESS)
+        .into_iter()
+        .map(|(network, ab)| Address {
+            interface: ab.label(diags, "interface"),
+            ipv4: ab.addr_or_auto(diags, "ipv4", "an IPv4 address or `auto`"),
+            ipv6: ab.addr_or_auto(diags, "ipv6", "an IPv6 address or `auto`"),
+            network,
+            span: ab.span,
+        })
+        .collect();
+    let loopback = b
+        .block(diags, "loopback", schema::LOOPBACK)
+        .map(|lb| Loopback {
+            ipv4: lb.addr_or_auto(diags, "ipv4", "an IPv4 address or `auto`"),
+            ipv6: lb.addr_or_auto(diags, "ipv6", "an IPv6 address or `auto`"),
+            span: lb.span,
+        });
+    let bgp = b.block(diags, "bgp", schema::BGP).map(|bb| {
+        let asn = bb.value(diags, "asn").and_then(|v| match &v.scalar {
+            Scalar::String(s) if s == "auto" => Some(Sp::new(AddrSpec::Auto, v.span)),
+            _ => block::int_of(diags, v, "asn", 1, u32::MAX as i128, Code::InvalidAsn)
+                .map(|n| Sp::new(AddrSpec::Fixed(n.value as u32), n.span)),
+        });
+        let sessions = bb
+            .named(diags, "session", schema::SESSION)
+            .into_iter()
+            .map(|(peer, sb)| BgpSession {
+                interface: sb.label(diags, "interface"),
+                peer_address: sb.ip(diags, "peer-address"),
+                local_address: sb.ip(diags, "local-address"),
+                remote_as: sb.u32(diags, "remote-as", 1, u32::MAX, Code::InvalidAsn),
+                peer,
+                span: sb.span,
+            })
+            .collect();
+        Bgp {
+            asn,
+            sessions,
+            span: bb.span,
+        }
+    });
+    let repos = b
+        .named(diags, "repo", schema::REPO)
+        .into_iter()
+        .map(|(name, rb)| {
+            let uris = rb.strings(diags, "uris");
+            if uris.is_empty() && !rb.has("uris") {
+                rb.require::<()>(diags, "uris", None);
+            }
+            let suites = rb.strings(diags, "suites");
+            if suites.is_empty() && !rb.has("suites") {
+                rb.require::<()>(diags, "suites", None);
+            }
+            Repo {
+                types: rb.strings(diags, "types"),
+                uris,
+                suites,
+                components: rb.strings(diags, "components"),
+                signed_by: rb.string(diags, "signed-by"),
+                architectures: rb.strings(diags, "architectures"),
+                enabled: rb.bool(diags, "enabled"),
+                name,
+                span: rb.span,
+            }
+        })
+        .collect();
+    let ssh_keys = b
+        .named(diags, "ssh-key", schema::SSH_KEY)
+        .into_iter()
+        .filter_map(|(name, kb)| {
+            let user = kb.string(diags, "user");
+            let user = kb.require(diags, "user", user);
+            let key = kb.string(diags, "key");
+            let key = kb.require(diags, "key", key);
+            Some(SshKey {
+                options: kb.string(diags, "options"),
+                user: user?,
+                key: key?,
+                name,
+                span: kb.span,
+            })
+        })
+        .collect();
+    let sshd = lower_vars(diags, b, "sshd")
+        .entries
+        .into_iter()
+        .map(|(k, (v, span))| SshdOption {
+            key: Sp::new(k, span),
+            value: Sp::new(json_words(&v), span),
+        })
+        .collect();
+    let reset = b.strings(diags, "reset");
+    for r in &reset {
+        let words = [
+            "groups",
+            "packages",
+            "repo",
+            "ssh-key",
+            "sshd",
+            "vars",
+            "interface",
+            "address",
+        ];
+        block::enum_of(diags, r, "reset target", &words.map(|w| (w, ())));
+    }
+    Settings {
+        interfaces,
+        addresses,
+        loopback,
+        bgp,
+        groups: b.strings(diags, "groups"),
+        packages: b.strings(diags, "packages"),
+        repos,
+        ssh_keys,
+        sshd,
+        vars: lower_vars(diags, b, "vars"),
+        reset,
+    }
+}
+
+fn check_name_if(diags: &mut Diagnostics, name: &Sp<String>) {
+    // Interface names may contain dots (bond0.200) but are otherwise labels.
+    let ok = !name.value.is_empty()
+        && name.value.len() <= 15
+        && name
+            .value
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'));
+    if !ok {
+        diags.push(
+            Diagnostic::error(
+                Code::InvalidValue,
+                format!("`{}` is not a valid interface name", name.value),
+            )
+            .label(name.span, "invalid interface name")
+            .help("Linux interface names are 1–15 letters, digits, `-`, `_` or `.`"),
+        );
+    }
+}
+
+fn json_words(v: &Json) -> String {
+    match v {
+        Json::String(s) => s.clone(),
+        Json::Bool(b) => {
+            if *b {
+                "yes".into()
+            } else {
+                "no".into()
+            }
+        }
+        Json::Array(a) => a.iter().map(json_words).collect::<Vec<_>>().join(" "),
+        other => other.to_string(),
+    }
+}
+
+/// A free-form block as JSON: `vars { a 1; b { c "x" } }`.
+fn lower_vars(diags: &mut Diagnostics, b: &Block, name: &str) -> Vars {
+    let mut vars = Vars::default();
+    for e in b.all(name) {
+        match e {
+            Entry::Prop(k, v) => {
+                diags.push(
+                    Diagnostic::error(Code::WrongType, format!("`{name}` is a block"))
+                        .label(k.span.to(v.span), format!("write `{name} {{ key value }}`")),
+                );
+            }
+            Entry::Child(n) => {
+                if let Some(a) = n.args.first() {
+                    diags.push(
+                        Diagnostic::error(
+                            Code::WrongType,
+                            format!("`{name}` is a block, not a value"),
+                        )
+                        .label(a.span, format!("write `{name} {{ key value }}`")),
+                    );
+                }
+                for (k, v) in &n.props {
+                    vars.entries
+                        .insert(k.text.clone(), (scalar_json(&v.scalar), k.span));
+                }
+                for c in n.children() {
+                    vars.entries
+                        .insert(c.name.text.clone(), (node_json(c), c.name.span));
+                }
+            }
+        }
+    }
+    vars
+}
+
+fn scalar_json(s: &Scalar) -> Json {
+    match s {
+        Scalar::String(s) => Json::String(s.clone()),
+        Scalar::Int(i) => i64::try_from(*i)
+            .map(Json::from)
+            .unwrap_or_else(|_| Json::String(i.to_string())),
+        Scalar::Float(f) => serde_json::Number::from_f64(*f)
+            .map(Json::Number)
+            .unwrap_or(Json::Null),
+        Scalar::Bool(b) => Json::Bool(*b),
+        Scalar::Null => Json::Null,
+    }
+}
+
+fn node_json(n: &DocNode) -> Json {
+    if n.children.is_some() || !n.props.is_empty() {
+        let mut m = serde_json::Map::new();
+        for (k, v) in &n.props {
+            m.insert(k.text.clone(), scalar_json(&v.scalar));
+        }
+        for c in n.children() {
+            let v = node_json(c);
+            // A repeated key (a TOML array of tables) becomes a list.
+            match m.get_mut(&c.name.text) {
+                Some(prev) => {
+                    let old = prev.take();
+                    *prev = match old {
+                        Json::Array(mut a) if a.iter().all(|x| x.is_object()) && v.is_object() => {
+                            a.push(v);
+                            Json::Array(a)
+                        }
+                        old => Json::Array(vec![old, v]),
+                    };
+                }
+                None => {
+                    m.insert(c.name.text.clone(), v);
+                }
+            }
+        }
+        Json::Object(m)
+    } else if n.args.len() == 1 {
+        scalar_json(&n.args[0].scalar)
+    } else {
+        Json::Array(n.args.iter().map(|a| scalar_json(&a.scalar)).collect())
+    }
+}

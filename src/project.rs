@@ -1,0 +1,206 @@
+//! The project: `siteconf.toml` settings, discovery of site files, and the
+//! front half of the pipeline (discover → parse → lower) over any [`Source`].
+
+use rayon::prelude::*;
+use serde::Deserialize;
+
+use crate::diag::{Code, Diagnostic, Diagnostics};
+use crate::lower;
+use crate::model::{Site, SiteIndex};
+use crate::source::{Source, SourceError};
+use crate::syntax::{self, FileId, Format, SourceFile, SourceMap, Span};
+
+pub const CONFIG_FILE: &str = "siteconf.toml";
+pub const LOCK_FILE: &str = "siteconf.lock";
+
+/// `siteconf.toml`. Every key has a default so an empty file is valid.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Config {
+    /// Directory of site files (KDL or TOML, any depth).
+    pub site_dir: String,
+    /// Directory of template overrides.
+    pub templates_dir: String,
+    /// Default output directory of `build`.
+    pub out_dir: String,
+    pub secrets: SecretsConfig,
+    pub diff: DiffConfig,
+    /// The gate policy, interpreted by `crate::gate` (kept raw here so the
+    /// config loader stays independent of it).
+    pub gate: toml::Table,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            site_dir: "site".into(),
+            templates_dir: "templates".into(),
+            out_dir: "out".into(),
+            secrets: SecretsConfig::default(),
+            diff: DiffConfig::default(),
+            gate: toml::Table::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
+pub struct SecretsConfig {
+    /// A TOML file of `name = "value"`, outside git in real use.
+    pub file: Option<String>,
+    /// Environment variables `PREFIX<NAME>` (name upper-cased, `-`/`/`/`.` → `_`).
+    pub env_prefix: String,
+}
+
+impl Default for SecretsConfig {
+    fn default() -> SecretsConfig {
+        SecretsConfig {
+            file: None,
+            env_prefix: "SITECONF_SECRET_".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
+pub struct DiffConfig {
+    pub default_branch: String,
+}
+
+impl Default for DiffConfig {
+    fn default() -> DiffConfig {
+        DiffConfig {
+            default_branch: "main".into(),
+        }
+    }
+}
+
+/// The result of the front half of the pipeline.
+#[derive(Debug)]
+pub struct Loaded {
+    pub config: Config,
+    pub sources: SourceMap,
+    pub site: Site,
+    pub index: SiteIndex,
+    /// The lock file's text, if there is one (parsed by `crate::resolve`).
+    pub lock: Option<(FileId, String)>,
+}
+
+fn io_diag(e: SourceError) -> Diagnostic {
+    Diagnostic::error(
+        Code::ProjectConfig,
+        format!("cannot read {}: {}", e.path, e.message),
+    )
+}
+
+/// Reads `siteconf.toml` (optional) from a source.
+pub fn read_config(src: &dyn Source, sources: &mut SourceMap, diags: &mut Diagnostics) -> Config {
+    match src.read_text(CONFIG_FILE) {
+        Ok(None) => Config::default(),
+        Err(e) => {
+            diags.push(io_diag(e));
+            Config::default()
+        }
+        Ok(Some(text)) => {
+            let id = sources.add(SourceFile::new(CONFIG_FILE, text.clone()));
+            match toml::from_str::<Config>(&text) {
+                Ok(c) => c,
+                Err(e) => {
+                    let r = e.span().unwrap_or(0..0);
+                    diags.push(
+                        Diagnostic::error(
+                            Code::ProjectConfig,
+                            format!("invalid {CONFIG_FILE}: {}", e.message()),
+                        )
+                        .label(Span::new(id, r.start, r.end), "here"),
+                    );
+                    Config::default()
+                }
+            }
+        }
+    }
+}
+
+/// discover → parse → lower. Files are parsed in parallel; the documents
+/// are lowered in path order so diagnostics and the model are deterministic.
+pub fn load(src: &dyn Source, diags: &mut Diagnostics) -> Loaded {
+    let mut sources = SourceMap::default();
+    let config = read_config(src, &mut sources, diags);
+    let paths: Vec<String> = match src.list(&config.site_dir) {
+        Ok(p) => p
+            .into_iter()
+            .filter(|p| Format::from_path(p).is_some())
+            .collect(),
+        Err(e) => {
+            diags.push(io_diag(e));
+            Vec::new()
+        }
+    };
+    if paths.is_empty() {
+        diags.push(
+            Diagnostic::error(
+                Code::ProjectConfig,
+                format!(
+                    "no site files (*.kdl, *.toml) under `{}/` in the {}",
+                    config.site_dir,
+                    src.describe()
+                ),
+            )
+            .help("run `siteconf init DIR` to create a site, or use `-C DIR` to point at one"),
+        );
+    }
+    let texts: Vec<(String, Result<Option<String>, SourceError>)> = paths
+        .par_iter()
+        .map(|p| (p.clone(), src.read_text(p)))
+        .collect();
+    let mut files = Vec::new();
+    for (path, t) in texts {
+        match t {
+            Ok(Some(text)) => {
+                let format = Format::from_path(&path).unwrap_or(Format::Kdl);
+                let id = sources.add(SourceFile::new(path, text));
+                files.push((id, format));
+            }
+            Ok(None) => {}
+            Err(e) => diags.push(io_diag(e)),
+        }
+    }
+    let parsed: Vec<(syntax::Document, Vec<syntax::SyntaxError>)> = files
+        .par_iter()
+        .map(|&(id, format)| {
+            let text = &sources.get(id).map(|f| f.text.as_str()).unwrap_or("");
+            syntax::parse(format, id, text)
+        })
+        .collect();
+    let mut docs = Vec::with_capacity(parsed.len());
+    for (doc, errors) in parsed {
+        for e in errors {
+            let mut d = Diagnostic::error(Code::Syntax, e.message).label(e.span, "here");
+            if let Some(h) = e.help {
+                d = d.help(h);
+            }
+            diags.push(d);
+        }
+        docs.push(doc);
+    }
+    let site = lower::lower(&docs, diags);
+    let index = SiteIndex::build(&site);
+    let lock = match src.read_text(LOCK_FILE) {
+        Ok(Some(text)) => {
+            let id = sources.add(SourceFile::new(LOCK_FILE, text.clone()));
+            Some((id, text))
+        }
+        Ok(None) => None,
+        Err(e) => {
+            diags.push(io_diag(e));
+            None
+        }
+    };
+    Loaded {
+        config,
+        sources,
+        site,
+        index,
+        lock,
+    }
+}

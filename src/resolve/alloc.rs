@@ -1,0 +1,577 @@
+//! Stable allocation of addresses, loopbacks and ASNs against the lock.
+//!
+//! A request is (owner, key), e.g. (`node/r01n01`, `address.mgmt.ipv4`).
+//! A request the lock already answers keeps its value, whatever else
+//! changed. New requests are served in (owner, key) order with the lowest
+//! free value of their pool, where "free" excludes every fixed value in the
+//! site, every reserved range, and every value in the lock — released ones
+//! included, so an address is not reused while the old machine may still
+//! answer on it. Lock entries whose owner no longer asks become released.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::net::IpAddr;
+
+use super::lock::{Lock, LockEntry};
+use super::ResolvedNode;
+use crate::diag::{Code, Diagnostic, Diagnostics};
+use crate::model::*;
+use crate::syntax::Span;
+
+/// (owner, key), e.g. ("node/r01n01", "address.mgmt.ipv4").
+pub type AllocKey = (String, String);
+
+/// The values in effect for every `auto` request.
+#[derive(Debug, Clone, Default)]
+pub struct Allocations {
+    map: HashMap<AllocKey, String>,
+}
+
+impl Allocations {
+    pub fn get(&self, node: &str, key: &str) -> Option<&str> {
+        // Allocation keys are looked up per node while rendering thousands of
+        // nodes; a HashMap keeps that O(1). It is never iterated into output.
+        self.map
+            .get(&(format!("node/{node}"), key.to_string()))
+            .map(|s| s.as_str())
+    }
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+}
+
+/// A pool of values as u128s (IPv4, IPv6 and ASNs alike), by ranges.
+#[derive(Debug, Clone)]
+struct Pool {
+    ranges: Vec<(u128, u128)>,
+    family: Family,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Family {
+    V4,
+    V6,
+    Asn,
+}
+
+fn ip_u128(ip: IpAddr) -> u128 {
+    match ip {
+        IpAddr::V4(a) => u32::from(a) as u128,
+        IpAddr::V6(a) => u128::from(a),
+    }
+}
+
+fn fmt_value(f: Family, v: u128) -> String {
+    match f {
+        Family::V4 => std::net::Ipv4Addr::from(v as u32).to_string(),
+        Family::V6 => std::net::Ipv6Addr::from(v).to_string(),
+        Family::Asn => v.to_string(),
+    }
+}
+
+fn parse_value(f: Family, s: &str) -> Option<u128> {
+    match f {
+        Family::V4 => s
+            .parse::<std::net::Ipv4Addr>()
+            .ok()
+            .map(|a| u32::from(a) as u128),
+        Family::V6 => s.parse::<std::net::Ipv6Addr>().ok().map(u128::from),
+        Family::Asn => s.parse::<u32>().ok().map(|n| n as u128),
+    }
+}
+
+/// The pool of a network for one family: its `pool` ranges, or the whole
+/// prefix without the network and (IPv4) broadcast address.
+fn network_pool(n: &Network, f: Family) -> Option<Pool> {
+    let ranges: Vec<(u128, u128)> = n
+        .pool
+        .iter()
+        .filter(|r| r.start.is_ipv4() == (f == Family::V4))
+        .map(|r| (ip_u128(r.start), ip_u128(r.end)))
+        .collect();
+    if !ranges.is_empty() {
+        return Some(Pool { ranges, family: f });
+    }
+    match f {
+        Family::V4 => n.ipv4.as_ref().map(|p| {
+            let net = u32::from(p.network()) as u128;
+            let bc = u32::from(p.broadcast()) as u128;
+            let r = if p.prefix_len() >= 31 {
+                (net, bc)
+            } else {
+                (net + 1, bc - 1)
+            };
+            Pool {
+                ranges: vec![r],
+                family: f,
+            }
+        }),
+        Family::V6 => n.ipv6.as_ref().map(|p| {
+            let net = u128::from(p.network());
+            let last = u128::from(p.broadcast());
+            Pool {
+                ranges: vec![(net + 1, last)],
+                family: f,
+            }
+        }),
+        Family::Asn => None,
+    }
+}
+
+struct Request {
+    owner: String,
+    key: String,
+    pool: String,
+    span: Span,
+}
+
+/// Every value fixed in the site, which allocation must avoid: (family, value) → owner.
+fn fixed_values(site: &Site, nodes: &[ResolvedNode]) -> BTreeMap<(Family, u128), (String, Span)> {
+    let mut out = BTreeMap::new();
+    let mut add = |f: Family, v: u128, owner: String, span: Span| {
+        out.entry((f, v)).or_insert((owner, span));
+    };
+    let fam = |ip: IpAddr| if ip.is_ipv4() { Family::V4 } else { Family::V6 };
+    for n in &site.networks {
+        if let Some(g) = &n.gateway4 {
+            add(
+                Family::V4,
+                ip_u128(IpAddr::V4(g.value)),
+                format!("network/{} gateway", n.name.value),
+                g.span,
+            );
+        }
+        if let Some(g) = &n.gateway6 {
+            add(
+                Family::V6,
+                ip_u128(IpAddr::V6(g.value)),
+                format!("network/{} gateway", n.name.value),
+                g.span,
+            );
+        }
+    }
+    for s in &site.switches {
+        let owner = format!("switch/{}", s.name.value);
+        if let Some(l) = &s.loopback4 {
+            add(
+                Family::V4,
+                ip_u128(IpAddr::V4(l.value)),
+                owner.clone(),
+                l.span,
+            );
+        }
+        if let Some(l) = &s.loopback6 {
+            add(
+                Family::V6,
+                ip_u128(IpAddr::V6(l.value)),
+                owner.clone(),
+                l.span,
+            );
+        }
+        if let Some(a) = &s.asn {
+            add(Family::Asn, a.value as u128, owner, a.span);
+        }
+    }
+    for rn in nodes {
+        let owner = format!("node/{}", site.nodes[rn.index].name.value);
+        let st = &rn.settings;
+        for a in &st.addresses {
+            if let Some(Sp {
+                value: AddrSpec::Fixed(ip),
+                span,
+            }) = &a.ipv4
+            {
+                add(Family::V4, ip_u128(IpAddr::V4(*ip)), owner.clone(), *span);
+            }
+            if let Some(Sp {
+                value: AddrSpec::Fixed(ip),
+                span,
+            }) = &a.ipv6
+            {
+                add(Family::V6, ip_u128(IpAddr::V6(*ip)), owner.clone(), *span);
+            }
+        }
+        if let Some(l) = &st.loopback {
+            if let Some(Sp {
+                value: AddrSpec::Fixed(ip),
+                span,
+            }) = &l.ipv4
+            {
+                add(
+                    fam(IpAddr::V4(*ip)),
+                    ip_u128(IpAddr::V4(*ip)),
+                    owner.clone(),
+                    *span,
+                );
+            }
+            if let Some(Sp {
+                value: AddrSpec::Fixed(ip),
+                span,
+            }) = &l.ipv6
+            {
+                add(Family::V6, ip_u128(IpAddr::V6(*ip)), owner.clone(), *span);
+            }
+        }
+        if let Some(Sp {
+            value: AddrSpec::Fixed(n),
+            span,
+        }) = st.bgp.as_ref().and_then(|b| b.asn.as_ref())
+        {
+            add(Family::Asn, *n as u128, owner.clone(), *span);
+        }
+    }
+    out
+}
+
+/// Allocates every `auto` request. Returns the allocations, the lock as it
+/// should now read, and a human list of what changed in it.
+pub fn allocate(
+    site: &Site,
+    index: &SiteIndex,
+    nodes: &[ResolvedNode],
+    old: &Lock,
+    diags: &mut Diagnostics,
+) -> (Allocations, Lock, Vec<String>) {
+    // Pools by id.
+    let mut pools: BTreeMap<String, Pool> = BTreeMap::new();
+    let loopback_net = site
+        .networks
+        .iter()
+        .find(|n| n.purpose.value == Purpose::Loopback);
+    let mut requests = Vec::new();
+    let no_pool = |diags: &mut Diagnostics, span: Span, what: String, help: &str| {
+        diags.push(
+            Diagnostic::error(Code::NoPool, format!("nothing to allocate {what} from"))
+                .label(span, "`auto` asked for here")
+                .help(help.to_string()),
+        );
+    };
+    for rn in nodes {
+        let name = &site.nodes[rn.index].name.value;
+        let owner = format!("node/{name}");
+        let st = &rn.settings;
+        for a in &st.addresses {
+            let Some(net) = site.network(index, &a.network.value) else {
+                continue;
+            };
+            for (spec_span, fam, fam_s) in [
+                (
+                    a.ipv4
+                        .as_ref()
+                        .filter(|s| s.value == AddrSpec::Auto)
+                        .map(|s| s.span),
+                    Family::V4,
+                    "ipv4",
+                ),
+                (
+                    a.ipv6
+                        .as_ref()
+                        .filter(|s| s.value == AddrSpec::Auto)
+                        .map(|s| s.span),
+                    Family::V6,
+                    "ipv6",
+                ),
+            ] {
+                let Some(span) = spec_span else { continue };
+                let pool_id = format!("network/{}/{fam_s}", net.name.value);
+                if !pools.contains_key(&pool_id) {
+                    match network_pool(net, fam) {
+                        Some(p) => {
+                            pools.insert(pool_id.clone(), p);
+                        }
+                        None => {
+                            no_pool(diags, span, format!("an {fam_s} address on `{}`", net.name.value),
+                                &format!("network `{}` has no {fam_s} prefix; add one or give a fixed address", net.name.value));
+                            continue;
+                        }
+                    }
+                }
+                requests.push(Request {
+                    owner: owner.clone(),
+                    key: format!("address.{}.{fam_s}", net.name.value),
+                    pool: pool_id,
+                    span,
+                });
+            }
+        }
+        if let Some(l) = &st.loopback {
+            for (spec_span, fam, fam_s) in [
+                (
+                    l.ipv4
+                        .as_ref()
+                        .filter(|s| s.value == AddrSpec::Auto)
+                        .map(|s| s.span),
+                    Family::V4,
+                    "ipv4",
+                ),
+                (
+                    l.ipv6
+                        .as_ref()
+                        .filter(|s| s.value == AddrSpec::Auto)
+                        .map(|s| s.span),
+                    Family::V6,
+                    "ipv6",
+                ),
+            ] {
+                let Some(span) = spec_span else { continue };
+                let Some(net) = loopback_net else {
+                    no_pool(
+                        diags,
+                        span,
+                        format!("a loopback {fam_s}"),
+                        "declare a network with `purpose loopback`",
+                    );
+                    continue;
+                };
+                let pool_id = format!("network/{}/{fam_s}", net.name.value);
+                if !pools.contains_key(&pool_id) {
+                    match network_pool(net, fam) {
+                        Some(p) => {
+                            pools.insert(pool_id.clone(), p);
+                        }
+                        None => {
+                            no_pool(
+                                diags,
+                                span,
+                                format!("a loopback {fam_s}"),
+                                &format!(
+                                    "loopback network `{}` has no {fam_s} prefix",
+                                    net.name.value
+                                ),
+                            );
+                            continue;
+                        }
+                    }
+                }
+                requests.push(Request {
+                    owner: owner.clone(),
+                    key: format!("loopback.{fam_s}"),
+                    pool: pool_id,
+                    span,
+                });
+            }
+        }
+        if let Some(Sp {
+            value: AddrSpec::Auto,
+            span,
+        }) = st.bgp.as_ref().and_then(|b| b.asn.as_ref())
+        {
+            match site.site.as_ref().and_then(|s| s.asn_pool.as_ref()) {
+                Some(p) => {
+                    pools.entry("asn".into()).or_insert(Pool {
+                        ranges: vec![(p.start as u128, p.end as u128)],
+                        family: Family::Asn,
+                    });
+                    requests.push(Request {
+                        owner: owner.clone(),
+                        key: "asn".into(),
+                        pool: "asn".into(),
+                        span: *span,
+                    });
+                }
+                None => no_pool(
+                    diags,
+                    *span,
+                    "an ASN".into(),
+                    "add `asn-pool \"START-END\"` to the site",
+                ),
+            }
+        }
+    }
+
+    let fixed = fixed_values(site, nodes);
+    let pool_family = |key: &str| -> Family {
+        if key == "asn" {
+            Family::Asn
+        } else if key.ends_with("ipv6") {
+            Family::V6
+        } else {
+            Family::V4
+        }
+    };
+
+    // The old lock, indexed; duplicate values between owners are reported.
+    let mut by_request: BTreeMap<(&str, &str), &LockEntry> = BTreeMap::new();
+    let mut value_owner: BTreeMap<(Family, u128), &LockEntry> = BTreeMap::new();
+    for e in &old.entries {
+        let f = pool_family(&e.key);
+        let Some(v) = parse_value(f, &e.value) else {
+            diags.push(
+                Diagnostic::error(
+                    Code::LockSyntax,
+                    format!("`{}` is not a valid value for `{}`", e.value, e.key),
+                )
+                .label(e.span, "in this lock line")
+                .help("delete the line and run `siteconf lock` to allocate again"),
+            );
+            continue;
+        };
+        if let Some(prev) = value_owner.get(&(f, v)) {
+            if prev.owner != e.owner || prev.key != e.key {
+                diags.push(
+                    Diagnostic::error(
+                        Code::LockDuplicate,
+                        format!("siteconf.lock gives {} to both {} and {}", e.value, prev.owner, e.owner),
+                    )
+                    .label(e.span, format!("{} {}", e.owner, e.key))
+                    .label(prev.span, format!("{} {}", prev.owner, prev.key))
+                    .help(format!(
+                        "two branches probably took the same free value; delete the line of the newer owner ({}) and run `siteconf lock` to give it another",
+                        e.owner
+                    )),
+                );
+            }
+        } else {
+            value_owner.insert((f, v), e);
+        }
+        if !e.released {
+            by_request
+                .entry((e.owner.as_str(), e.key.as_str()))
+                .or_insert(e);
+        }
+    }
+    let released_by_request: BTreeMap<(&str, &str), &LockEntry> = old
+        .entries
+        .iter()
+        .filter(|e| e.released)
+        .map(|e| ((e.owner.as_str(), e.key.as_str()), e))
+        .collect();
+
+    // Fixed values that collide with an allocated value of another owner.
+    for ((f, v), (owner, span)) in &fixed {
+        if let Some(e) = value_owner.get(&(*f, *v)) {
+            if &e.owner != owner && !e.released {
+                diags.push(
+                    Diagnostic::error(
+                        Code::AllocationCollision,
+                        format!("{} is fixed for {owner} but allocated to {} in siteconf.lock", e.value, e.owner),
+                    )
+                    .label(*span, format!("fixed for {owner}"))
+                    .label(e.span, format!("allocated to {} ({})", e.owner, e.key))
+                    .help(format!(
+                        "give {owner} another address, or delete the lock line of {} and run `siteconf lock` to move it",
+                        e.owner
+                    )),
+                );
+            }
+        }
+    }
+
+    // Used values per family: fixed + everything in the lock.
+    let mut used: BTreeMap<Family, BTreeSet<u128>> = BTreeMap::new();
+    for (f, v) in fixed.keys() {
+        used.entry(*f).or_default().insert(*v);
+    }
+    for (f, v) in value_owner.keys() {
+        used.entry(*f).or_default().insert(*v);
+    }
+    // Reserved ranges and gateways are skipped per pool below.
+    let reserved: Vec<(Family, u128, u128)> = site
+        .networks
+        .iter()
+        .flat_map(|n| n.reserved.iter())
+        .map(|r| {
+            let f = if r.start.is_ipv4() {
+                Family::V4
+            } else {
+                Family::V6
+            };
+            (f, ip_u128(r.start), ip_u128(r.end))
+        })
+        .collect();
+
+    requests.sort_by(|a, b| (&a.owner, &a.key).cmp(&(&b.owner, &b.key)));
+    let mut map = HashMap::with_capacity(requests.len());
+    let mut new_entries: Vec<LockEntry> = Vec::new();
+    let mut changes = Vec::new();
+    let mut cursors: BTreeMap<String, u128> = BTreeMap::new();
+    for r in &requests {
+        let key = (r.owner.as_str(), r.key.as_str());
+        if let Some(e) = by_request.get(&key) {
+            map.insert((r.owner.clone(), r.key.clone()), e.value.clone());
+            new_entries.push(LockEntry {
+                released: false,
+                ..(*e).clone()
+            });
+            continue;
+        }
+        if let Some(e) = released_by_request.get(&key) {
+            // The owner came back: it gets its old value again.
+            map.insert((r.owner.clone(), r.key.clone()), e.value.clone());
+            new_entries.push(LockEntry {
+                released: false,
+                ..(*e).clone()
+            });
+            changes.push(format!("reclaim {} {} {}", r.owner, r.key, e.value));
+            continue;
+        }
+        let pool = &pools[&r.pool];
+        let set = used.entry(pool.family).or_default();
+        let cursor = cursors.entry(r.pool.clone()).or_insert(0);
+        let mut found = None;
+        'ranges: for &(lo, hi) in &pool.ranges {
+            let mut v = lo.max(*cursor);
+            while v <= hi {
+                let in_reserved = reserved
+                    .iter()
+                    .find(|(f, a, b)| *f == pool.family && *a <= v && v <= *b)
+                    .map(|(_, _, b)| *b);
+                if let Some(end) = in_reserved {
+                    v = end.saturating_add(1);
+                    continue;
+                }
+                if !set.contains(&v) {
+                    found = Some(v);
+                    break 'ranges;
+                }
+                v += 1;
+            }
+        }
+        match found {
+            Some(v) => {
+                *cursor = v + 1;
+                set.insert(v);
+                let value = fmt_value(pool.family, v);
+                changes.push(format!("add {} {} {}", r.owner, r.key, value));
+                map.insert((r.owner.clone(), r.key.clone()), value.clone());
+                new_entries.push(LockEntry {
+                    owner: r.owner.clone(),
+                    key: r.key.clone(),
+                    value,
+                    released: false,
+                    span: Span::BUILTIN,
+                });
+            }
+            None => diags.push(
+                Diagnostic::error(Code::PoolExhausted, format!("pool `{}` has no free value left for {}", r.pool, r.owner))
+                    .label(r.span, "`auto` asked for here")
+                    .help("widen the network's prefix or `pool`, prune released values with `siteconf lock --prune-released`, or give a fixed value"),
+            ),
+        }
+    }
+    // Whatever the old lock had that nobody asks for any more is released.
+    let asked: BTreeSet<(&str, &str)> = requests
+        .iter()
+        .map(|r| (r.owner.as_str(), r.key.as_str()))
+        .collect();
+    for e in &old.entries {
+        if asked.contains(&(e.owner.as_str(), e.key.as_str())) {
+            continue;
+        }
+        if !e.released {
+            changes.push(format!("release {} {} {}", e.owner, e.key, e.value));
+        }
+        new_entries.push(LockEntry {
+            released: true,
+            ..e.clone()
+        });
+    }
+    let mut lock = Lock {
+        entries: new_entries,
+    };
+    lock.sort();
+    changes.sort();
+    (Allocations { map }, lock, changes)
+}

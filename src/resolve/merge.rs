@@ -1,0 +1,321 @@
+//! Merging settings layers into one node, recording provenance.
+
+use std::collections::BTreeSet;
+
+use serde_json::Value as Json;
+
+use super::{Origin, Provenance, ResolvedNode};
+use crate::model::*;
+use crate::syntax::Span;
+
+/// The layers of one node, in merge order: (layer name, settings).
+fn layers<'a>(
+    site: &'a Site,
+    index: &SiteIndex,
+    node: &'a Node,
+) -> (Vec<(String, &'a Settings)>, Vec<String>) {
+    let mut out = Vec::new();
+    if let Some(s) = &site.site {
+        out.push(("site defaults".to_string(), &s.defaults));
+    }
+    let mut applied = Vec::new();
+    let mut seen = BTreeSet::new();
+    let mut stack = BTreeSet::new();
+    for p in &node.profiles {
+        push_profile(
+            site,
+            index,
+            &p.value,
+            &mut seen,
+            &mut stack,
+            &mut out,
+            &mut applied,
+        );
+    }
+    out.push((format!("node {}", node.name.value), &node.settings));
+    (out, applied)
+}
+
+/// Depth-first: includes first, then the profile. Unknown profiles and
+/// cycles are skipped here; `validate` reports them.
+fn push_profile<'a>(
+    site: &'a Site,
+    index: &SiteIndex,
+    name: &str,
+    seen: &mut BTreeSet<String>,
+    stack: &mut BTreeSet<String>,
+    out: &mut Vec<(String, &'a Settings)>,
+    applied: &mut Vec<String>,
+) {
+    if seen.contains(name) || stack.contains(name) {
+        return;
+    }
+    let Some(p) = site.profile(index, name) else {
+        return;
+    };
+    stack.insert(name.to_string());
+    for inc in &p.includes {
+        push_profile(site, index, &inc.value, seen, stack, out, applied);
+    }
+    stack.remove(name);
+    seen.insert(name.to_string());
+    applied.push(name.to_string());
+    out.push((format!("profile {name}"), &p.settings));
+}
+
+struct Rec<'p> {
+    prov: &'p mut Provenance,
+    layer: String,
+}
+
+impl Rec<'_> {
+    fn set(&mut self, path: String, span: Span) {
+        self.prov.entry(path).or_default().push(Origin {
+            span,
+            layer: self.layer.clone(),
+        });
+    }
+}
+
+macro_rules! take {
+    ($rec:expr, $path:expr, $dst:expr, $src:expr) => {
+        if let Some(v) = &$src {
+            $rec.set($path, v.span);
+            $dst = Some(v.clone());
+        }
+    };
+}
+
+pub fn resolve_node(site: &Site, index: &SiteIndex, i: usize) -> ResolvedNode {
+    let node = &site.nodes[i];
+    let (layers, profiles) = layers(site, index, node);
+    let mut out = Settings::default();
+    let mut prov = Provenance::new();
+    for (layer, s) in layers {
+        let mut rec = Rec {
+            prov: &mut prov,
+            layer,
+        };
+        merge_into(&mut out, s, &mut rec);
+    }
+    ResolvedNode {
+        index: i,
+        settings: out,
+        provenance: prov,
+        profiles,
+    }
+}
+
+fn reset(out: &mut Settings, what: &str, rec: &mut Rec) {
+    match what {
+        "groups" => out.groups.clear(),
+        "packages" => out.packages.clear(),
+        "repo" => out.repos.clear(),
+        "ssh-key" => out.ssh_keys.clear(),
+        "sshd" => out.sshd.clear(),
+        "vars" => out.vars.entries.clear(),
+        "interface" => out.interfaces.clear(),
+        "address" => out.addresses.clear(),
+        _ => return,
+    }
+    // Provenance of cleared values stays: it explains what was overridden.
+    let _ = rec;
+}
+
+fn merge_into(out: &mut Settings, s: &Settings, rec: &mut Rec) {
+    for r in &s.reset {
+        reset(out, &r.value, rec);
+        rec.set(format!("reset.{}", r.value), r.span);
+    }
+    for i in &s.interfaces {
+        let base = format!("interfaces.{}", i.name.value);
+        let dst = match out
+            .interfaces
+            .iter_mut()
+            .find(|x| x.name.value == i.name.value)
+        {
+            Some(d) => d,
+            None => {
+                rec.set(base.clone(), i.name.span);
+                out.interfaces.push(Interface {
+                    name: i.name.clone(),
+                    kind: None,
+                    mac: None,
+                    switch: None,
+                    port: None,
+                    mtu: None,
+                    members: Vec::new(),
+                    bond_mode: None,
+                    link: None,
+                    vlan: None,
+                    span: i.span,
+                });
+                out.interfaces.last_mut().expect("just pushed")
+            }
+        };
+        take!(rec, format!("{base}.kind"), dst.kind, i.kind);
+        take!(rec, format!("{base}.mac"), dst.mac, i.mac);
+        take!(rec, format!("{base}.switch"), dst.switch, i.switch);
+        take!(rec, format!("{base}.port"), dst.port, i.port);
+        take!(rec, format!("{base}.mtu"), dst.mtu, i.mtu);
+        take!(rec, format!("{base}.mode"), dst.bond_mode, i.bond_mode);
+        take!(rec, format!("{base}.link"), dst.link, i.link);
+        take!(rec, format!("{base}.vlan"), dst.vlan, i.vlan);
+        if !i.members.is_empty() {
+            rec.set(format!("{base}.members"), i.members[0].span);
+            dst.members = i.members.clone();
+        }
+    }
+    for a in &s.addresses {
+        let base = format!("addresses.{}", a.network.value);
+        let dst = match out
+            .addresses
+            .iter_mut()
+            .find(|x| x.network.value == a.network.value)
+        {
+            Some(d) => d,
+            None => {
+                out.addresses.push(Address {
+                    network: a.network.clone(),
+                    interface: None,
+                    ipv4: None,
+                    ipv6: None,
+                    span: a.span,
+                });
+                out.addresses.last_mut().expect("just pushed")
+            }
+        };
+        take!(rec, format!("{base}.interface"), dst.interface, a.interface);
+        take!(rec, format!("{base}.ipv4"), dst.ipv4, a.ipv4);
+        take!(rec, format!("{base}.ipv6"), dst.ipv6, a.ipv6);
+    }
+    if let Some(l) = &s.loopback {
+        let dst = out.loopback.get_or_insert(Loopback {
+            ipv4: None,
+            ipv6: None,
+            span: l.span,
+        });
+        take!(rec, "loopback.ipv4".to_string(), dst.ipv4, l.ipv4);
+        take!(rec, "loopback.ipv6".to_string(), dst.ipv6, l.ipv6);
+    }
+    if let Some(b) = &s.bgp {
+        let dst = out.bgp.get_or_insert(Bgp {
+            asn: None,
+            sessions: Vec::new(),
+            span: b.span,
+        });
+        take!(rec, "bgp.asn".to_string(), dst.asn, b.asn);
+        for sess in &b.sessions {
+            let base = format!("bgp.sessions.{}", sess.peer.value);
+            let d = match dst
+                .sessions
+                .iter_mut()
+                .find(|x| x.peer.value == sess.peer.value)
+            {
+                Some(d) => d,
+                None => {
+                    rec.set(base.clone(), sess.peer.span);
+                    dst.sessions.push(BgpSession {
+                        peer: sess.peer.clone(),
+                        interface: None,
+                        peer_address: None,
+                        local_address: None,
+                        remote_as: None,
+                        span: sess.span,
+                    });
+                    dst.sessions.last_mut().expect("just pushed")
+                }
+            };
+            take!(
+                rec,
+                format!("{base}.interface"),
+                d.interface,
+                sess.interface
+            );
+            take!(
+                rec,
+                format!("{base}.peer-address"),
+                d.peer_address,
+                sess.peer_address
+            );
+            take!(
+                rec,
+                format!("{base}.local-address"),
+                d.local_address,
+                sess.local_address
+            );
+            take!(
+                rec,
+                format!("{base}.remote-as"),
+                d.remote_as,
+                sess.remote_as
+            );
+        }
+    }
+    for g in &s.groups {
+        if !out.groups.iter().any(|x| x.value == g.value) {
+            rec.set(format!("groups.{}", g.value), g.span);
+            out.groups.push(g.clone());
+        }
+    }
+    for p in &s.packages {
+        if !out.packages.iter().any(|x| x.value == p.value) {
+            rec.set(format!("packages.{}", p.value), p.span);
+            out.packages.push(p.clone());
+        }
+    }
+    for r in &s.repos {
+        rec.set(format!("repos.{}", r.name.value), r.span);
+        match out.repos.iter_mut().find(|x| x.name.value == r.name.value) {
+            Some(d) => *d = r.clone(),
+            None => out.repos.push(r.clone()),
+        }
+    }
+    for k in &s.ssh_keys {
+        rec.set(format!("ssh-keys.{}", k.name.value), k.span);
+        match out
+            .ssh_keys
+            .iter_mut()
+            .find(|x| x.name.value == k.name.value)
+        {
+            Some(d) => *d = k.clone(),
+            None => out.ssh_keys.push(k.clone()),
+        }
+    }
+    for o in &s.sshd {
+        rec.set(format!("sshd.{}", o.key.value), o.key.span);
+        match out.sshd.iter_mut().find(|x| x.key.value == o.key.value) {
+            Some(d) => *d = o.clone(),
+            None => out.sshd.push(o.clone()),
+        }
+    }
+    for (k, (v, span)) in &s.vars.entries {
+        rec.set(format!("vars.{k}"), *span);
+        match out.vars.entries.get_mut(k) {
+            Some((old, old_span)) => {
+                deep_merge(old, v);
+                *old_span = *span;
+            }
+            None => {
+                out.vars.entries.insert(k.clone(), (v.clone(), *span));
+            }
+        }
+    }
+}
+
+/// Maps merge by key, recursively; anything else replaces.
+fn deep_merge(dst: &mut Json, src: &Json) {
+    match (dst, src) {
+        (Json::Object(d), Json::Object(s)) => {
+            for (k, v) in s {
+                match d.get_mut(k) {
+                    Some(x) => deep_merge(x, v),
+                    None => {
+                        d.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+        }
+        (d, s) => *d = s.clone(),
+    }
+}

@@ -1,0 +1,133 @@
+//! Resolution: every node's settings merged from site defaults, profiles and
+//! its own block (with provenance), then every `auto` value allocated
+//! against `siteconf.lock`.
+//!
+//! Merge order (documented in docs/site-format.md): site defaults, then the
+//! node's profiles in the order listed, each preceded by the profiles it
+//! includes (depth-first, a profile applied once even if reached twice),
+//! then the node's own values. Later wins. Scalars replace; `interface`,
+//! `address` and BGP `session` entries merge field by field by key;
+//! `repo` and `ssh-key` entries replace whole by key; `groups` and
+//! `packages` append (first occurrence kept); `vars` merge maps deeply;
+//! `sshd` merges by keyword; `reset X` clears what earlier layers set for X.
+
+pub mod alloc;
+pub mod lock;
+mod merge;
+
+use std::collections::BTreeMap;
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+use crate::diag::Diagnostics;
+use crate::model::{AddrSpec, Settings, Site, SiteIndex, Sp};
+use crate::syntax::Span;
+
+pub use alloc::{AllocKey, Allocations};
+pub use lock::Lock;
+
+/// Where a resolved value came from: each layer that set it, in order; the
+/// last one is in effect.
+pub type Provenance = BTreeMap<String, Vec<Origin>>;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    pub span: Span,
+    /// `site defaults`, `profile compute`, or `node r01n01`.
+    pub layer: String,
+}
+
+/// One node after merging (allocation results live in [`Allocations`]).
+#[derive(Debug, Clone)]
+pub struct ResolvedNode {
+    /// Index into `site.nodes`.
+    pub index: usize,
+    pub settings: Settings,
+    pub provenance: Provenance,
+    /// The profiles applied, in order.
+    pub profiles: Vec<String>,
+}
+
+/// The resolved site: merged nodes and the allocations they use.
+#[derive(Debug, Clone, Default)]
+pub struct Resolved {
+    pub nodes: Vec<ResolvedNode>,
+    pub allocations: Allocations,
+    /// The lock as it would be written after this run.
+    pub lock: Lock,
+    /// Whether `lock` differs from the lock file that was read.
+    pub lock_changed: bool,
+    /// Human summary of what allocation would add/release (for `check`).
+    pub lock_changes: Vec<String>,
+}
+
+impl Resolved {
+    pub fn node<'a>(&'a self, name: &str, site: &Site) -> Option<&'a ResolvedNode> {
+        self.nodes
+            .iter()
+            .find(|n| site.nodes[n.index].name.value == name)
+    }
+
+    /// The effective IPv4 of a request: fixed, or allocated.
+    pub fn ipv4(
+        &self,
+        node: &str,
+        key: &str,
+        spec: &Option<Sp<AddrSpec<Ipv4Addr>>>,
+    ) -> Option<Ipv4Addr> {
+        match spec.as_ref()?.value {
+            AddrSpec::Fixed(ip) => Some(ip),
+            AddrSpec::Auto => self.allocations.get(node, key).and_then(|v| v.parse().ok()),
+        }
+    }
+
+    pub fn ipv6(
+        &self,
+        node: &str,
+        key: &str,
+        spec: &Option<Sp<AddrSpec<Ipv6Addr>>>,
+    ) -> Option<Ipv6Addr> {
+        match spec.as_ref()?.value {
+            AddrSpec::Fixed(ip) => Some(ip),
+            AddrSpec::Auto => self.allocations.get(node, key).and_then(|v| v.parse().ok()),
+        }
+    }
+
+    pub fn asn(&self, node: &str, spec: &Option<Sp<AddrSpec<u32>>>) -> Option<u32> {
+        match spec.as_ref()?.value {
+            AddrSpec::Fixed(n) => Some(n),
+            AddrSpec::Auto => self
+                .allocations
+                .get(node, "asn")
+                .and_then(|v| v.parse().ok()),
+        }
+    }
+}
+
+/// Merges every node, then allocates. `lock_text` is the current lock file.
+pub fn resolve(
+    site: &Site,
+    index: &SiteIndex,
+    lock: Option<(crate::syntax::FileId, &str)>,
+    diags: &mut Diagnostics,
+) -> Resolved {
+    let nodes: Vec<ResolvedNode> = {
+        use rayon::prelude::*;
+        (0..site.nodes.len())
+            .into_par_iter()
+            .map(|i| merge::resolve_node(site, index, i))
+            .collect()
+    };
+    let old = match lock {
+        Some((file, text)) => Lock::parse(file, text, diags),
+        None => Lock::default(),
+    };
+    let (allocations, new_lock, changes) = alloc::allocate(site, index, &nodes, &old, diags);
+    let lock_changed = new_lock != old;
+    Resolved {
+        nodes,
+        allocations,
+        lock: new_lock,
+        lock_changed,
+        lock_changes: changes,
+    }
+}

@@ -1,0 +1,40 @@
+//! Validation: one rule per file under `rules/`, each with a stable code,
+//! registered in [`RULES`]. Rules read the declared model (and, for rules
+//! about resolved values, the resolved nodes) and push diagnostics; they
+//! never stop early and never depend on each other's order (the final list
+//! is sorted).
+
+pub mod rules;
+
+use crate::diag::{Code, Diagnostics};
+use crate::model::{Site, SiteIndex};
+use crate::resolve::Resolved;
+use crate::syntax::SourceMap;
+
+/// What a rule sees.
+pub struct Ctx<'a> {
+    pub site: &'a Site,
+    pub index: &'a SiteIndex,
+    pub sources: &'a SourceMap,
+    /// Resolved nodes (profiles merged, allocations applied), when
+    /// resolution ran.
+    pub resolved: Option<&'a Resolved>,
+}
+
+/// A validation rule: its codes and the function that checks them.
+pub struct Rule {
+    pub name: &'static str,
+    pub codes: &'static [Code],
+    pub check: fn(&Ctx, &mut Diagnostics),
+    /// Whether the rule reads resolved nodes (runs after resolution).
+    pub resolved: bool,
+}
+
+/// Runs every rule of one phase.
+pub fn run(cx: &Ctx, resolved_phase: bool, diags: &mut Diagnostics) {
+    for rule in rules::RULES {
+        if rule.resolved == resolved_phase {
+            (rule.check)(cx, diags);
+        }
+    }
+}

@@ -1,0 +1,107 @@
+//! Test cases as data: every directory under `tests/cases/` is a project
+//! (site files, optional siteconf.toml / siteconf.lock) plus a `cmd` file
+//! listing siteconf command lines to run in it, one per line (default:
+//! `check` and `check --format json`). What a user sees — exit code, stdout,
+//! stderr — is compared with a reviewed snapshot `NN-<slug>.snap` in the
+//! case directory. Adding a case means adding files, not code:
+//!
+//! ```sh
+//! mkdir tests/cases/my-case && …site files…
+//! INSTA_UPDATE=always cargo test --test cases   # then READ the new .snap files
+//! ```
+
+use std::path::Path;
+use std::process::Command;
+
+fn slug(cmd: &str) -> String {
+    let s: String = cmd
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    let s = s
+        .split('-')
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("-");
+    s.chars().take(60).collect()
+}
+
+fn run_case(dir: &Path) {
+    let cmds = std::fs::read_to_string(dir.join("cmd"))
+        .unwrap_or_else(|_| "check\ncheck --format json\n".to_string());
+    // Commands that write (lock, build) run in a scratch copy so the case
+    // directory stays as committed.
+    let work = tempfile::tempdir().expect("tempdir");
+    copy_dir(dir, work.path());
+    for (i, line) in cmds
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .enumerate()
+    {
+        let args: Vec<&str> = line.split_whitespace().collect();
+        let out = Command::new(env!("CARGO_BIN_EXE_siteconf"))
+            .args(["--color", "never"])
+            .args(&args)
+            .current_dir(work.path())
+            .env("NO_COLOR", "1")
+            .env("CI", "true")
+            .env_remove("SITECONF_SECRETS")
+            .output()
+            .expect("run siteconf");
+        let text = format!(
+            "$ siteconf {line}\nexit: {}\n--- stdout\n{}--- stderr\n{}",
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+                .replace(&work.path().display().to_string(), "<case>"),
+        );
+        let mut settings = insta::Settings::clone_current();
+        settings.set_snapshot_path(dir);
+        settings.set_prepend_module_to_snapshot(false);
+        settings.set_omit_expression(true);
+        settings.set_input_file(dir.join("cmd"));
+        settings.bind(|| {
+            insta::assert_snapshot!(format!("{:02}-{}", i + 1, slug(line)), text);
+        });
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for entry in walkdir::WalkDir::new(from) {
+        let entry = entry.expect("walk case");
+        let rel = entry.path().strip_prefix(from).expect("prefix");
+        let dst = to.join(rel);
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&dst).expect("mkdir");
+        } else if !rel.to_string_lossy().ends_with(".snap") {
+            std::fs::copy(entry.path(), &dst).expect("copy");
+        }
+    }
+}
+
+#[test]
+fn cases() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases");
+    let mut dirs: Vec<_> = std::fs::read_dir(&root)
+        .expect("tests/cases")
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    assert!(!dirs.is_empty(), "no test cases found");
+    let mut failed = Vec::new();
+    for d in &dirs {
+        let r = std::panic::catch_unwind(|| run_case(d));
+        if r.is_err() {
+            failed.push(
+                d.file_name()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .into_owned(),
+            );
+        }
+    }
+    assert!(failed.is_empty(), "failing cases: {failed:?}");
+}
