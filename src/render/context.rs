@@ -1,0 +1,766 @@
+//! The template context: plain serialisable views of the resolved site.
+//!
+//! Templates see only these views (never the model with its spans), so
+//! what a template may use is written down here, and `auto` values are
+//! already replaced by their allocations. Views are built once per run;
+//! node views are built in parallel and collected in site order.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use rayon::prelude::*;
+use serde::Serialize;
+use serde_json::Value as Json;
+
+use crate::model::*;
+use crate::resolve::{Resolved, ResolvedNode};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SiteView {
+    pub name: String,
+    pub domain: String,
+    pub dns_servers: Vec<String>,
+    pub ntp_servers: Vec<String>,
+    pub timezone: String,
+    pub networks: Vec<NetworkView>,
+    pub racks: Vec<RackView>,
+    pub nodes: Vec<NodeView>,
+    pub switches: Vec<SwitchView>,
+    pub groups: Vec<GroupView>,
+    pub bgp_peers: Vec<PeerView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct NetworkView {
+    pub name: String,
+    pub purpose: &'static str,
+    pub vlan: Option<u16>,
+    /// `10.0.0.0/22`
+    pub ipv4: Option<String>,
+    pub ipv6: Option<String>,
+    pub gateway4: Option<String>,
+    pub gateway6: Option<String>,
+    pub mtu: u16,
+    pub dhcp: bool,
+    pub reserved: Vec<String>,
+    pub pool: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RackView {
+    pub name: String,
+    pub room: Option<String>,
+    pub row: Option<String>,
+    pub position: Option<u32>,
+    pub height: u32,
+    /// Devices by position, lowest first.
+    pub devices: Vec<RackDevice>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RackDevice {
+    pub name: String,
+    /// `node` or `switch`
+    pub kind: &'static str,
+    pub role: String,
+    pub position: u32,
+    pub height: u32,
+    pub model: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AddressView {
+    pub network: String,
+    pub purpose: &'static str,
+    pub interface: Option<String>,
+    /// `10.0.0.5`
+    pub ipv4: Option<String>,
+    /// `10.0.0.5/22`
+    pub ipv4_cidr: Option<String>,
+    pub ipv6: Option<String>,
+    pub ipv6_cidr: Option<String>,
+    pub gateway4: Option<String>,
+    pub gateway6: Option<String>,
+    pub vlan: Option<u16>,
+    pub mtu: u16,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct InterfaceView {
+    pub name: String,
+    /// `ethernet`, `bond` or `vlan`
+    pub kind: &'static str,
+    pub mac: Option<String>,
+    pub switch: Option<String>,
+    pub port: Option<String>,
+    /// Effective MTU: the interface's own, else the largest MTU of the
+    /// networks it carries, else 1500.
+    pub mtu: u16,
+    pub members: Vec<String>,
+    pub mode: Option<String>,
+    pub link: Option<String>,
+    pub vlan: Option<u16>,
+    /// Whether a BGP session runs over it (routed uplink).
+    pub uplink: bool,
+    /// The addresses on this interface.
+    pub addresses: Vec<AddressView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SessionView {
+    /// The far end (a switch name).
+    pub peer: String,
+    /// `unnumbered` or `numbered`
+    pub mode: &'static str,
+    pub interface: Option<String>,
+    pub peer_port: Option<String>,
+    pub peer_asn: Option<u32>,
+    pub peer_address: Option<String>,
+    pub local_address: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RepoView {
+    pub name: String,
+    pub types: Vec<String>,
+    pub uris: Vec<String>,
+    pub suites: Vec<String>,
+    pub components: Vec<String>,
+    pub signed_by: Option<String>,
+    pub architectures: Vec<String>,
+    pub enabled: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SshKeyView {
+    pub name: String,
+    pub user: String,
+    pub key: String,
+    pub options: Option<String>,
+    /// The authorized_keys line: `[options ]key`.
+    pub line: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct NodeView {
+    pub name: String,
+    pub fqdn: String,
+    pub role: Option<String>,
+    pub rack: Option<String>,
+    pub position: Option<u32>,
+    pub height: u32,
+    pub model: Option<String>,
+    pub serial: Option<String>,
+    pub profiles: Vec<String>,
+    /// Every Ansible group: declared groups, `role_<role>`, `rack_<rack>`,
+    /// `profile_<profile>` (sorted, unique; `-` becomes `_`).
+    pub groups: Vec<String>,
+    pub interfaces: Vec<InterfaceView>,
+    pub addresses: Vec<AddressView>,
+    /// The management address (first address on a management network).
+    pub mgmt: Option<AddressView>,
+    pub loopback4: Option<String>,
+    pub loopback6: Option<String>,
+    pub asn: Option<u32>,
+    pub sessions: Vec<SessionView>,
+    pub repos: Vec<RepoView>,
+    pub ssh_keys: Vec<SshKeyView>,
+    /// authorized_keys lines by user (sorted by user).
+    pub users: BTreeMap<String, Vec<String>>,
+    /// sshd keywords in sshd's spelling (`PermitRootLogin`) → value.
+    pub sshd: BTreeMap<String, String>,
+    pub packages: Vec<String>,
+    pub vars: serde_json::Map<String, Json>,
+    pub dns_servers: Vec<String>,
+    pub ntp_servers: Vec<String>,
+    pub timezone: String,
+    pub domain: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DownlinkView {
+    pub port: String,
+    pub node: String,
+    pub interface: String,
+    pub node_asn: Option<u32>,
+    /// `unnumbered` or `numbered`
+    pub mode: &'static str,
+    pub node_address: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SwitchLinkView {
+    pub port: String,
+    pub peer: String,
+    pub peer_port: String,
+    pub peer_asn: Option<u32>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PeerView {
+    pub name: String,
+    pub asn: u32,
+    pub address: String,
+    /// `ipv4` or `ipv6`
+    pub family: &'static str,
+    /// The secret's *name*; templates resolve it with `secret(name)`.
+    pub password_secret: Option<String>,
+    pub description: Option<String>,
+    pub switches: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SwitchView {
+    pub name: String,
+    pub fqdn: String,
+    pub role: &'static str,
+    pub rack: Option<String>,
+    pub position: Option<u32>,
+    pub height: u32,
+    pub model: Option<String>,
+    pub asn: Option<u32>,
+    pub loopback4: Option<String>,
+    pub loopback6: Option<String>,
+    pub ports: Vec<String>,
+    /// Sessions from nodes that end on this switch, by port.
+    pub downlinks: Vec<DownlinkView>,
+    /// Switch-to-switch links, declared on either end.
+    pub links: Vec<SwitchLinkView>,
+    /// External peers this switch holds.
+    pub peers: Vec<PeerView>,
+    /// Prefixes of loopback networks (what nodes may announce).
+    pub loopback_prefixes4: Vec<String>,
+    pub loopback_prefixes6: Vec<String>,
+    pub vars: serde_json::Map<String, Json>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupView {
+    pub name: String,
+    pub vars: serde_json::Map<String, Json>,
+    pub children: Vec<String>,
+    /// Member hosts' FQDNs (sorted).
+    pub hosts: Vec<String>,
+}
+
+/// Ansible group names allow letters, digits and `_`.
+pub fn group_name(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// `permit-root-login` → `PermitRootLogin`.
+pub fn sshd_keyword(s: &str) -> String {
+    s.split('-')
+        .map(|w| {
+            let mut c = w.chars();
+            match c.next() {
+                Some(f) => f.to_ascii_uppercase().to_string() + c.as_str(),
+                None => String::new(),
+            }
+        })
+        .collect()
+}
+
+fn vars_map(v: &Vars) -> serde_json::Map<String, Json> {
+    v.entries
+        .iter()
+        .map(|(k, (v, _))| (k.clone(), v.clone()))
+        .collect()
+}
+
+fn strings(v: &[Sp<String>]) -> Vec<String> {
+    v.iter().map(|s| s.value.clone()).collect()
+}
+
+fn network_view(n: &Network) -> NetworkView {
+    NetworkView {
+        name: n.name.value.clone(),
+        purpose: n.purpose.value.as_str(),
+        vlan: n.vlan.as_ref().map(|v| v.value),
+        ipv4: n.ipv4.as_ref().map(|p| p.value.to_string()),
+        ipv6: n.ipv6.as_ref().map(|p| p.value.to_string()),
+        gateway4: n.gateway4.as_ref().map(|g| g.value.to_string()),
+        gateway6: n.gateway6.as_ref().map(|g| g.value.to_string()),
+        mtu: n.mtu(),
+        dhcp: n.dhcp(),
+        reserved: n.reserved.iter().map(|r| r.value.to_string()).collect(),
+        pool: n.pool.iter().map(|r| r.value.to_string()).collect(),
+    }
+}
+
+/// Builds the views of the whole site. Call only on a site that checked
+/// without errors: missing references are skipped, not reported, here.
+pub fn site_view(site: &Site, index: &SiteIndex, resolved: &Resolved) -> SiteView {
+    let info = site.site.as_ref();
+    let domain = site.domain().to_string();
+    let dns_servers: Vec<String> = info
+        .map(|s| s.dns_servers.iter().map(|d| d.value.to_string()).collect())
+        .unwrap_or_default();
+    let ntp_servers: Vec<String> = info.map(|s| strings(&s.ntp_servers)).unwrap_or_default();
+    let timezone = info
+        .and_then(|s| s.timezone.as_ref())
+        .map(|t| t.value.clone())
+        .unwrap_or_else(|| "Etc/UTC".to_string());
+    let common = Common {
+        site,
+        index,
+        resolved,
+        domain: &domain,
+        dns_servers: &dns_servers,
+        ntp_servers: &ntp_servers,
+        timezone: &timezone,
+    };
+    let nodes: Vec<NodeView> = resolved
+        .nodes
+        .par_iter()
+        .map(|rn| node_view(&common, rn))
+        .collect();
+    let switches = site
+        .switches
+        .iter()
+        .map(|s| switch_view(&common, s, &nodes))
+        .collect();
+    let racks = site.racks.iter().map(|r| rack_view(site, r)).collect();
+    let mut groups: BTreeMap<String, GroupView> = BTreeMap::new();
+    for g in &site.groups {
+        groups.insert(
+            group_name(&g.name.value),
+            GroupView {
+                name: group_name(&g.name.value),
+                vars: vars_map(&g.vars),
+                children: g.children.iter().map(|c| group_name(&c.value)).collect(),
+                hosts: Vec::new(),
+            },
+        );
+    }
+    for n in &nodes {
+        for g in &n.groups {
+            groups
+                .entry(g.clone())
+                .or_insert_with(|| GroupView {
+                    name: g.clone(),
+                    vars: Default::default(),
+                    children: Vec::new(),
+                    hosts: Vec::new(),
+                })
+                .hosts
+                .push(n.fqdn.clone());
+        }
+    }
+    for g in groups.values_mut() {
+        g.hosts.sort();
+    }
+    SiteView {
+        name: info.map(|s| s.name.value.clone()).unwrap_or_default(),
+        domain: domain.clone(),
+        dns_servers: dns_servers.clone(),
+        ntp_servers: ntp_servers.clone(),
+        timezone: timezone.clone(),
+        networks: site.networks.iter().map(network_view).collect(),
+        racks,
+        nodes,
+        switches,
+        groups: groups.into_values().collect(),
+        bgp_peers: site.bgp_peers.iter().map(peer_view).collect(),
+    }
+}
+
+struct Common<'a> {
+    site: &'a Site,
+    index: &'a SiteIndex,
+    resolved: &'a Resolved,
+    domain: &'a str,
+    dns_servers: &'a [String],
+    ntp_servers: &'a [String],
+    timezone: &'a str,
+}
+
+fn fqdn(name: &str, domain: &str) -> String {
+    if domain.is_empty() {
+        name.to_string()
+    } else {
+        format!("{name}.{domain}")
+    }
+}
+
+fn peer_view(p: &BgpPeer) -> PeerView {
+    PeerView {
+        name: p.name.value.clone(),
+        asn: p.asn.value,
+        address: p.address.value.to_string(),
+        family: if p.address.value.is_ipv4() {
+            "ipv4"
+        } else {
+            "ipv6"
+        },
+        password_secret: match p.password.as_ref().map(|s| &s.value) {
+            Some(SecretSpec::Ref(r)) => Some(r.clone()),
+            _ => None,
+        },
+        description: p.description.as_ref().map(|d| d.value.clone()),
+        switches: strings(&p.switches),
+    }
+}
+
+fn rack_view(site: &Site, r: &Rack) -> RackView {
+    let mut devices = Vec::new();
+    for n in &site.nodes {
+        if let Some(p) = n
+            .placement
+            .as_ref()
+            .filter(|p| p.rack.value == r.name.value)
+        {
+            devices.push(RackDevice {
+                name: n.name.value.clone(),
+                kind: "node",
+                role: n.role.as_ref().map(|r| r.value.clone()).unwrap_or_default(),
+                position: p.position.value,
+                height: p.height.value,
+                model: n.model.as_ref().map(|m| m.value.clone()),
+            });
+        }
+    }
+    for s in &site.switches {
+        if let Some(p) = s
+            .placement
+            .as_ref()
+            .filter(|p| p.rack.value == r.name.value)
+        {
+            devices.push(RackDevice {
+                name: s.name.value.clone(),
+                kind: "switch",
+                role: s.role.value.as_str().to_string(),
+                position: p.position.value,
+                height: p.height.value,
+                model: s.model.as_ref().map(|m| m.value.clone()),
+            });
+        }
+    }
+    devices.sort_by(|a, b| (a.position, &a.name).cmp(&(b.position, &b.name)));
+    RackView {
+        name: r.name.value.clone(),
+        room: r.room.as_ref().map(|x| x.value.clone()),
+        row: r.row.as_ref().map(|x| x.value.clone()),
+        position: r.position.as_ref().map(|x| x.value),
+        height: r.height.value,
+        devices,
+    }
+}
+
+fn node_view(c: &Common, rn: &ResolvedNode) -> NodeView {
+    let node = &c.site.nodes[rn.index];
+    let name = node.name.value.as_str();
+    let st = &rn.settings;
+    let r = c.resolved;
+    let addresses: Vec<AddressView> = st
+        .addresses
+        .iter()
+        .map(|a| {
+            let net = c.site.network(c.index, &a.network.value);
+            let v4 = r.ipv4(name, &format!("address.{}.ipv4", a.network.value), &a.ipv4);
+            let v6 = r.ipv6(name, &format!("address.{}.ipv6", a.network.value), &a.ipv6);
+            AddressView {
+                network: a.network.value.clone(),
+                purpose: net.map(|n| n.purpose.value.as_str()).unwrap_or("other"),
+                interface: a.interface.as_ref().map(|i| i.value.clone()),
+                ipv4: v4.map(|ip| ip.to_string()),
+                ipv4_cidr: v4.and_then(|ip| {
+                    net.and_then(|n| n.ipv4.as_ref())
+                        .map(|p| format!("{ip}/{}", p.value.prefix_len()))
+                }),
+                ipv6: v6.map(|ip| ip.to_string()),
+                ipv6_cidr: v6.and_then(|ip| {
+                    net.and_then(|n| n.ipv6.as_ref())
+                        .map(|p| format!("{ip}/{}", p.value.prefix_len()))
+                }),
+                gateway4: net
+                    .and_then(|n| n.gateway4.as_ref())
+                    .map(|g| g.value.to_string()),
+                gateway6: net
+                    .and_then(|n| n.gateway6.as_ref())
+                    .map(|g| g.value.to_string()),
+                vlan: net.and_then(|n| n.vlan.as_ref()).map(|v| v.value),
+                mtu: net.map(|n| n.mtu()).unwrap_or(1500),
+            }
+        })
+        .collect();
+    let session_ifaces: Vec<&str> = st
+        .bgp
+        .iter()
+        .flat_map(|b| b.sessions.iter())
+        .filter_map(|s| s.interface.as_ref().map(|i| i.value.as_str()))
+        .collect();
+    let interfaces = st
+        .interfaces
+        .iter()
+        .map(|i| {
+            let on: Vec<AddressView> = addresses
+                .iter()
+                .filter(|a| a.interface.as_deref() == Some(i.name.value.as_str()))
+                .cloned()
+                .collect();
+            let mtu = i
+                .mtu
+                .as_ref()
+                .map(|m| m.value)
+                .or_else(|| on.iter().map(|a| a.mtu).max())
+                .unwrap_or(1500);
+            InterfaceView {
+                name: i.name.value.clone(),
+                kind: i
+                    .kind
+                    .as_ref()
+                    .map(|k| k.value)
+                    .unwrap_or(InterfaceKind::Ethernet)
+                    .as_str(),
+                mac: i.mac.as_ref().map(|m| m.value.to_string()),
+                switch: i.switch.as_ref().map(|s| s.value.clone()),
+                port: i.port.as_ref().map(|s| s.value.clone()),
+                mtu,
+                members: strings(&i.members),
+                mode: i.bond_mode.as_ref().map(|m| m.value.clone()),
+                link: i.link.as_ref().map(|m| m.value.clone()),
+                vlan: i.vlan.as_ref().map(|m| m.value),
+                uplink: session_ifaces.contains(&i.name.value.as_str()),
+                addresses: on,
+            }
+        })
+        .collect::<Vec<_>>();
+    let sessions = st
+        .bgp
+        .iter()
+        .flat_map(|b| b.sessions.iter())
+        .map(|s| {
+            let sw = c.site.switch(c.index, &s.peer.value);
+            let peer_port = s.interface.as_ref().and_then(|i| {
+                st.interfaces
+                    .iter()
+                    .find(|x| x.name.value == i.value)
+                    .and_then(|x| x.port.as_ref())
+                    .map(|p| p.value.clone())
+            });
+            SessionView {
+                peer: s.peer.value.clone(),
+                mode: if s.interface.is_some() && s.peer_address.is_none() {
+                    "unnumbered"
+                } else {
+                    "numbered"
+                },
+                interface: s.interface.as_ref().map(|i| i.value.clone()),
+                peer_port,
+                peer_asn: sw
+                    .and_then(|w| w.asn.as_ref())
+                    .map(|a| a.value)
+                    .or(s.remote_as.as_ref().map(|a| a.value)),
+                peer_address: s.peer_address.as_ref().map(|a| a.value.to_string()),
+                local_address: s.local_address.as_ref().map(|a| a.value.to_string()),
+            }
+        })
+        .collect();
+    let mut groups: Vec<String> = st.groups.iter().map(|g| group_name(&g.value)).collect();
+    if let Some(role) = &node.role {
+        groups.push(format!("role_{}", group_name(&role.value)));
+    }
+    if let Some(p) = &node.placement {
+        groups.push(format!("rack_{}", group_name(&p.rack.value)));
+    }
+    for p in &rn.profiles {
+        groups.push(format!("profile_{}", group_name(p)));
+    }
+    groups.sort();
+    groups.dedup();
+    let ssh_keys: Vec<SshKeyView> = st
+        .ssh_keys
+        .iter()
+        .map(|k| SshKeyView {
+            name: k.name.value.clone(),
+            user: k.user.value.clone(),
+            key: k.key.value.clone(),
+            options: k.options.as_ref().map(|o| o.value.clone()),
+            line: match &k.options {
+                Some(o) => format!("{} {}", o.value, k.key.value),
+                None => k.key.value.clone(),
+            },
+        })
+        .collect();
+    let mut users: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for k in &ssh_keys {
+        users
+            .entry(k.user.clone())
+            .or_default()
+            .push(k.line.clone());
+    }
+    let mgmt = addresses
+        .iter()
+        .find(|a| a.purpose == "management")
+        .cloned();
+    NodeView {
+        name: name.to_string(),
+        fqdn: fqdn(name, c.domain),
+        role: node.role.as_ref().map(|r| r.value.clone()),
+        rack: node.placement.as_ref().map(|p| p.rack.value.clone()),
+        position: node.placement.as_ref().map(|p| p.position.value),
+        height: node.placement.as_ref().map(|p| p.height.value).unwrap_or(1),
+        model: node.model.as_ref().map(|m| m.value.clone()),
+        serial: node.serial.as_ref().map(|m| m.value.clone()),
+        profiles: rn.profiles.clone(),
+        groups,
+        interfaces,
+        mgmt,
+        addresses,
+        loopback4: st
+            .loopback
+            .as_ref()
+            .and_then(|l| r.ipv4(name, "loopback.ipv4", &l.ipv4))
+            .map(|ip| ip.to_string()),
+        loopback6: st
+            .loopback
+            .as_ref()
+            .and_then(|l| r.ipv6(name, "loopback.ipv6", &l.ipv6))
+            .map(|ip| ip.to_string()),
+        asn: st.bgp.as_ref().and_then(|b| r.asn(name, &b.asn)),
+        sessions,
+        repos: st
+            .repos
+            .iter()
+            .map(|rp| RepoView {
+                name: rp.name.value.clone(),
+                types: if rp.types.is_empty() {
+                    vec!["deb".to_string()]
+                } else {
+                    strings(&rp.types)
+                },
+                uris: strings(&rp.uris),
+                suites: strings(&rp.suites),
+                components: strings(&rp.components),
+                signed_by: rp.signed_by.as_ref().map(|s| s.value.clone()),
+                architectures: strings(&rp.architectures),
+                enabled: rp.enabled.as_ref().map(|e| e.value).unwrap_or(true),
+            })
+            .collect(),
+        ssh_keys,
+        users,
+        sshd: st
+            .sshd
+            .iter()
+            .map(|o| (sshd_keyword(&o.key.value), o.value.value.clone()))
+            .collect(),
+        packages: strings(&st.packages),
+        vars: vars_map(&st.vars),
+        dns_servers: c.dns_servers.to_vec(),
+        ntp_servers: c.ntp_servers.to_vec(),
+        timezone: c.timezone.to_string(),
+        domain: c.domain.to_string(),
+    }
+}
+
+fn switch_view(c: &Common, s: &Switch, nodes: &[NodeView]) -> SwitchView {
+    let name = s.name.value.as_str();
+    let mut downlinks = Vec::new();
+    for n in nodes {
+        for sess in n.sessions.iter().filter(|x| x.peer == name) {
+            let iface = sess.interface.clone().unwrap_or_default();
+            downlinks.push(DownlinkView {
+                port: sess.peer_port.clone().unwrap_or_default(),
+                node: n.name.clone(),
+                interface: iface,
+                node_asn: n.asn,
+                mode: sess.mode,
+                node_address: sess.local_address.clone(),
+            });
+        }
+    }
+    downlinks.sort_by(|a, b| (port_key(&a.port), &a.node).cmp(&(port_key(&b.port), &b.node)));
+    let asn_of = |sw: &str| {
+        c.site
+            .switch(c.index, sw)
+            .and_then(|x| x.asn.as_ref())
+            .map(|a| a.value)
+    };
+    let mut links: Vec<SwitchLinkView> = s
+        .links
+        .iter()
+        .map(|l| SwitchLinkView {
+            port: l.port.value.clone(),
+            peer: l.peer.value.clone(),
+            peer_port: l.peer_port.value.clone(),
+            peer_asn: asn_of(&l.peer.value),
+        })
+        .collect();
+    // A link declared only on the other end is still a link of this switch.
+    for other in &c.site.switches {
+        for l in other.links.iter().filter(|l| l.peer.value == name) {
+            if !links.iter().any(|x| x.port == l.peer_port.value) {
+                links.push(SwitchLinkView {
+                    port: l.peer_port.value.clone(),
+                    peer: other.name.value.clone(),
+                    peer_port: l.port.value.clone(),
+                    peer_asn: other.asn.as_ref().map(|a| a.value),
+                });
+            }
+        }
+    }
+    links.sort_by(|a, b| port_key(&a.port).cmp(&port_key(&b.port)));
+    let loopnets = c
+        .site
+        .networks
+        .iter()
+        .filter(|n| n.purpose.value == Purpose::Loopback);
+    SwitchView {
+        name: name.to_string(),
+        fqdn: fqdn(name, c.domain),
+        role: s.role.value.as_str(),
+        rack: s.placement.as_ref().map(|p| p.rack.value.clone()),
+        position: s.placement.as_ref().map(|p| p.position.value),
+        height: s.placement.as_ref().map(|p| p.height.value).unwrap_or(1),
+        model: s.model.as_ref().map(|m| m.value.clone()),
+        asn: s.asn.as_ref().map(|a| a.value),
+        loopback4: s.loopback4.as_ref().map(|l| l.value.to_string()),
+        loopback6: s.loopback6.as_ref().map(|l| l.value.to_string()),
+        ports: strings(&s.ports),
+        downlinks,
+        links,
+        peers: c
+            .site
+            .bgp_peers
+            .iter()
+            .filter(|p| p.switches.iter().any(|x| x.value == name))
+            .map(peer_view)
+            .collect(),
+        loopback_prefixes4: loopnets
+            .clone()
+            .filter_map(|n| n.ipv4.as_ref().map(|p| p.value.to_string()))
+            .collect(),
+        loopback_prefixes6: loopnets
+            .filter_map(|n| n.ipv6.as_ref().map(|p| p.value.to_string()))
+            .collect(),
+        vars: vars_map(&s.vars),
+    }
+}
+
+/// Sorts `swp2` before `swp10`.
+pub fn port_key(p: &str) -> (String, u64, String) {
+    let digits_at = p.find(|c: char| c.is_ascii_digit()).unwrap_or(p.len());
+    let (prefix, rest) = p.split_at(digits_at);
+    let end = rest
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(rest.len());
+    let n = rest[..end].parse().unwrap_or(0);
+    (prefix.to_string(), n, rest[end..].to_string())
+}
+
+/// The family of an address string, for templates.
+pub fn family(addr: &str) -> &'static str {
+    match addr.parse::<IpAddr>() {
+        Ok(IpAddr::V6(_)) => "ipv6",
+        _ => "ipv4",
+    }
+}

@@ -1,0 +1,7 @@
+//! Rendering: the resolved site → an in-memory [`OutputSet`], with
+//! minijinja templates (built-in defaults under `templates/`, overridable by
+//! the project's own `templates/`), per node in parallel.
+
+pub mod context;
+
+pub use crate::output::{Artifact, OutputSet};
