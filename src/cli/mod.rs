@@ -4,6 +4,8 @@
 
 mod check;
 mod common;
+mod explain;
+mod lock;
 
 use std::process::ExitCode;
 
@@ -29,6 +31,10 @@ pub struct Cli {
 pub enum Command {
     /// Report every mistake in the site files (exit 1 if any).
     Check(check::Args),
+    /// Show a node's resolved values, each with where it was set and what it overrode.
+    Explain(explain::Args),
+    /// Write allocations to siteconf.lock.
+    Lock(lock::Args),
 }
 
 pub fn main() -> ExitCode {
@@ -46,6 +52,8 @@ pub fn main() -> ExitCode {
     };
     let status = match cli.command {
         Command::Check(a) => check::run(&cli.global, a),
+        Command::Explain(a) => explain::run(&cli.global, a),
+        Command::Lock(a) => lock::run(&cli.global, a),
     };
     status.into()
 }

@@ -12,6 +12,7 @@
 //! `sshd` merges by keyword; `reset X` clears what earlier layers set for X.
 
 pub mod alloc;
+pub mod explain;
 pub mod lock;
 mod merge;
 

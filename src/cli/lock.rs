@@ -1,0 +1,61 @@
+//! `siteconf lock`: write the allocations `check` computed to
+//! siteconf.lock (atomically), optionally pruning released values.
+
+use super::common::{fail, print_diagnostics, Format, Global, Status};
+use crate::check;
+use crate::output::write_file_atomic;
+use crate::project::LOCK_FILE;
+use crate::source::FsSource;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Drop released values, so they can be allocated again. Only do this
+    /// once the machines that had them are gone for good.
+    #[arg(long)]
+    pub prune_released: bool,
+}
+
+pub fn run(g: &Global, args: Args) -> Status {
+    let root = g.project_root();
+    let src = FsSource::new(&root);
+    let checked = check::check(&src);
+    let sources = &checked.loaded.sources;
+    if checked.diags.has_errors() {
+        let list = checked.diags.sorted(sources);
+        print_diagnostics(g, &list, sources, Format::Text);
+        eprintln!("lock not written: fix the errors above first");
+        return Status::Findings;
+    }
+    let mut lock = checked.resolved.lock.clone();
+    let pruned = if args.prune_released {
+        lock.prune_released()
+    } else {
+        0
+    };
+    let text = lock.to_text();
+    let old = checked.loaded.lock.as_ref().map(|(_, t)| t.as_str());
+    if old == Some(text.as_str()) {
+        eprintln!(
+            "siteconf.lock is up to date ({} entries)",
+            lock.entries.len()
+        );
+        return Status::Ok;
+    }
+    if let Err(e) = write_file_atomic(&root.join(LOCK_FILE), text.as_bytes(), 0o644) {
+        return fail(format!("cannot write {LOCK_FILE}: {e}"));
+    }
+    for c in &checked.resolved.lock_changes {
+        eprintln!("  {c}");
+    }
+    eprintln!(
+        "wrote siteconf.lock: {} entries ({} change(s){})",
+        lock.entries.len(),
+        checked.resolved.lock_changes.len(),
+        if pruned > 0 {
+            format!(", {pruned} released value(s) pruned")
+        } else {
+            String::new()
+        }
+    );
+    Status::Ok
+}

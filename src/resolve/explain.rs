@@ -1,0 +1,272 @@
+//! `siteconf explain`: a resolved node, every value with where it was set
+//! and what it overrode. The paths are the ones provenance records
+//! (`interfaces.eno1.mtu`, `addresses.mgmt.ipv4`, `vars.release` …).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::{Resolved, ResolvedNode};
+use crate::model::*;
+use crate::syntax::SourceMap;
+
+#[derive(Debug, Serialize)]
+pub struct Explained {
+    pub node: String,
+    pub declared_at: String,
+    pub profiles: Vec<String>,
+    pub values: Vec<ExplainedValue>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ExplainedValue {
+    pub path: String,
+    pub value: String,
+    /// Set by an allocation in siteconf.lock (the request `auto` is in `set_at`).
+    pub allocated: bool,
+    /// Where the value in effect was set.
+    pub set_at: Location,
+    /// Earlier layers that set it and were overridden, oldest first.
+    pub overrode: Vec<Location>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Location {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub layer: String,
+}
+
+fn spec<T: std::fmt::Display>(s: &Option<Sp<AddrSpec<T>>>) -> Option<String> {
+    s.as_ref().map(|x| match &x.value {
+        AddrSpec::Fixed(v) => v.to_string(),
+        AddrSpec::Auto => "auto".to_string(),
+    })
+}
+
+/// The resolved settings as path → value, with the same paths as provenance.
+pub fn flatten(st: &Settings) -> BTreeMap<String, String> {
+    let mut m = BTreeMap::new();
+    let mut put = |k: String, v: Option<String>| {
+        if let Some(v) = v {
+            m.insert(k, v);
+        }
+    };
+    for i in &st.interfaces {
+        let b = format!("interfaces.{}", i.name.value);
+        put(b.clone(), Some(String::new()));
+        put(
+            format!("{b}.kind"),
+            i.kind.as_ref().map(|k| k.value.as_str().to_string()),
+        );
+        put(
+            format!("{b}.mac"),
+            i.mac.as_ref().map(|v| v.value.to_string()),
+        );
+        put(
+            format!("{b}.switch"),
+            i.switch.as_ref().map(|v| v.value.clone()),
+        );
+        put(
+            format!("{b}.port"),
+            i.port.as_ref().map(|v| v.value.clone()),
+        );
+        put(
+            format!("{b}.mtu"),
+            i.mtu.as_ref().map(|v| v.value.to_string()),
+        );
+        put(
+            format!("{b}.mode"),
+            i.bond_mode.as_ref().map(|v| v.value.clone()),
+        );
+        put(
+            format!("{b}.link"),
+            i.link.as_ref().map(|v| v.value.clone()),
+        );
+        put(
+            format!("{b}.vlan"),
+            i.vlan.as_ref().map(|v| v.value.to_string()),
+        );
+        if !i.members.is_empty() {
+            put(
+                format!("{b}.members"),
+                Some(
+                    i.members
+                        .iter()
+                        .map(|x| x.value.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                ),
+            );
+        }
+    }
+    for a in &st.addresses {
+        let b = format!("addresses.{}", a.network.value);
+        put(
+            format!("{b}.interface"),
+            a.interface.as_ref().map(|v| v.value.clone()),
+        );
+        put(format!("{b}.ipv4"), spec(&a.ipv4));
+        put(format!("{b}.ipv6"), spec(&a.ipv6));
+    }
+    if let Some(l) = &st.loopback {
+        put("loopback.ipv4".into(), spec(&l.ipv4));
+        put("loopback.ipv6".into(), spec(&l.ipv6));
+    }
+    if let Some(b) = &st.bgp {
+        put("bgp.asn".into(), spec(&b.asn));
+        for s in &b.sessions {
+            let p = format!("bgp.sessions.{}", s.peer.value);
+            put(p.clone(), Some(String::new()));
+            put(
+                format!("{p}.interface"),
+                s.interface.as_ref().map(|v| v.value.clone()),
+            );
+            put(
+                format!("{p}.peer-address"),
+                s.peer_address.as_ref().map(|v| v.value.to_string()),
+            );
+            put(
+                format!("{p}.local-address"),
+                s.local_address.as_ref().map(|v| v.value.to_string()),
+            );
+            put(
+                format!("{p}.remote-as"),
+                s.remote_as.as_ref().map(|v| v.value.to_string()),
+            );
+        }
+    }
+    for g in &st.groups {
+        put(format!("groups.{}", g.value), Some(String::new()));
+    }
+    for p in &st.packages {
+        put(format!("packages.{}", p.value), Some(String::new()));
+    }
+    for r in &st.repos {
+        put(
+            format!("repos.{}", r.name.value),
+            Some(
+                r.uris
+                    .iter()
+                    .map(|u| u.value.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ),
+        );
+    }
+    for k in &st.ssh_keys {
+        put(
+            format!("ssh-keys.{}", k.name.value),
+            Some(format!("user {}", k.user.value)),
+        );
+    }
+    for o in &st.sshd {
+        put(format!("sshd.{}", o.key.value), Some(o.value.value.clone()));
+    }
+    for (k, (v, _)) in &st.vars.entries {
+        put(format!("vars.{k}"), Some(v.to_string()));
+    }
+    m
+}
+
+fn loc(sources: &SourceMap, o: &super::Origin) -> Location {
+    let (file, line, column) = match sources.get(o.span.file) {
+        Some(f) => {
+            let (l, c) = f.line_col(o.span.start);
+            (f.path.clone(), l, c)
+        }
+        None => ("<built-in>".to_string(), 0, 0),
+    };
+    Location {
+        file,
+        line,
+        column,
+        layer: o.layer.clone(),
+    }
+}
+
+/// Every resolved value of a node (or only those under `path`).
+pub fn explain(
+    site: &Site,
+    resolved: &Resolved,
+    rn: &ResolvedNode,
+    sources: &SourceMap,
+    path: Option<&str>,
+) -> Explained {
+    let node = &site.nodes[rn.index];
+    let name = &node.name.value;
+    let flat = flatten(&rn.settings);
+    let mut values = Vec::new();
+    for (p, origins) in &rn.provenance {
+        if let Some(want) = path {
+            if p != want && !p.starts_with(&format!("{want}.")) {
+                continue;
+            }
+        }
+        let Some(last) = origins.last() else { continue };
+        let Some(mut value) = flat.get(p).cloned() else {
+            // Cleared by a later `reset`: nothing in effect to show.
+            continue;
+        };
+        let mut allocated = false;
+        if value == "auto" {
+            let key = p
+                .replacen("addresses.", "address.", 1)
+                .replace("bgp.asn", "asn");
+            if let Some(v) = resolved.allocations.get(name, &key) {
+                value = v.to_string();
+                allocated = true;
+            }
+        }
+        values.push(ExplainedValue {
+            path: p.clone(),
+            value,
+            allocated,
+            set_at: loc(sources, last),
+            overrode: origins[..origins.len() - 1]
+                .iter()
+                .map(|o| loc(sources, o))
+                .collect(),
+        });
+    }
+    Explained {
+        node: name.clone(),
+        declared_at: sources.locate(node.span),
+        profiles: rn.profiles.clone(),
+        values,
+    }
+}
+
+/// The human form.
+pub fn to_text(e: &Explained) -> String {
+    let mut out = format!("node {} (declared at {})\n", e.node, e.declared_at);
+    if e.profiles.is_empty() {
+        out.push_str("profiles: none\n");
+    } else {
+        out.push_str(&format!(
+            "profiles (in merge order): {}\n",
+            e.profiles.join(" → ")
+        ));
+    }
+    for v in &e.values {
+        let value = if v.value.is_empty() {
+            String::new()
+        } else if v.allocated {
+            format!(" = {} (allocated, siteconf.lock)", v.value)
+        } else {
+            format!(" = {}", v.value)
+        };
+        out.push_str(&format!(
+            "{}{}\n    set at {}:{}:{} ({})\n",
+            v.path, value, v.set_at.file, v.set_at.line, v.set_at.column, v.set_at.layer
+        ));
+        for o in v.overrode.iter().rev() {
+            out.push_str(&format!(
+                "    overrode {}:{}:{} ({})\n",
+                o.file, o.line, o.column, o.layer
+            ));
+        }
+    }
+    out
+}
