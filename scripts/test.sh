@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The whole test suite: README's second command, and exactly what .ci/run runs.
+# Installs the real consumers the tests need (idempotent; needs root, as CI has),
+# then: formatting, lints, unit/case/property tests, and the consumer tests that
+# run every artifact of the example site and of a generated 200-node site through
+# the program that reads it, plus the BGP interoperation test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+start=$(date +%s)
+step() { printf '\n== %s (%ss)\n' "$*" "$(( $(date +%s) - start ))"; }
+
+step "install consumers"
+bash scripts/install-consumers.sh
+
+step "cargo fmt --check"
+cargo fmt --check
+
+step "cargo clippy --all-targets"
+cargo clippy --all-targets --locked -- -D warnings
+
+step "cargo test"
+cargo test --locked
+
+step "consumer tests"
+bash tests/consumers/run-all.sh
+
+step "done in $(( $(date +%s) - start ))s"
