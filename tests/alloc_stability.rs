@@ -27,7 +27,10 @@ fn node(id: u32) -> String {
 
 /// Compiles the site with the given nodes and lock; returns the new lock
 /// text and every node's allocated values.
-fn compile(nodes: &BTreeSet<u32>, lock: &str) -> (String, BTreeMap<String, BTreeMap<String, String>>) {
+fn compile(
+    nodes: &BTreeSet<u32>,
+    lock: &str,
+) -> (String, BTreeMap<String, BTreeMap<String, String>>) {
     let mut site = HEADER.to_string();
     for n in nodes {
         site.push_str(&node(*n));
@@ -37,10 +40,17 @@ fn compile(nodes: &BTreeSet<u32>, lock: &str) -> (String, BTreeMap<String, BTree
         src.insert("siteconf.lock", lock);
     }
     let c = check(&src);
-    assert!(!c.diags.has_errors(), "{:?}", c.diags.iter().collect::<Vec<_>>());
+    assert!(
+        !c.diags.has_errors(),
+        "{:?}",
+        c.diags.iter().collect::<Vec<_>>()
+    );
     let mut values: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
     for e in c.resolved.lock.entries.iter().filter(|e| !e.released) {
-        values.entry(e.owner.clone()).or_default().insert(e.key.clone(), e.value.clone());
+        values
+            .entry(e.owner.clone())
+            .or_default()
+            .insert(e.key.clone(), e.value.clone());
     }
     (c.resolved.lock.to_text(), values)
 }
@@ -53,7 +63,10 @@ enum Step {
 
 fn steps() -> impl Strategy<Value = Vec<Step>> {
     prop::collection::vec(
-        prop_oneof![(0u32..50).prop_map(Step::Add), (0usize..50).prop_map(Step::Remove)],
+        prop_oneof![
+            (0u32..50).prop_map(Step::Add),
+            (0usize..50).prop_map(Step::Remove)
+        ],
         1..25,
     )
 }
@@ -104,7 +117,10 @@ fn removed_node_comes_back_with_its_old_values() {
     let (lock1, v1) = compile(&all, "");
     let fewer: BTreeSet<u32> = [0, 2].into();
     let (lock2, _) = compile(&fewer, &lock1);
-    assert!(lock2.contains("node/n1 asn") && lock2.contains(" released\n"), "{lock2}");
+    assert!(
+        lock2.contains("node/n1 asn") && lock2.contains(" released\n"),
+        "{lock2}"
+    );
     let (_, v3) = compile(&all, &lock2);
     assert_eq!(v1["node/n1"], v3["node/n1"]);
 }

@@ -3,6 +3,7 @@
 //! error.
 
 mod check;
+mod codes;
 mod common;
 mod explain;
 mod lock;
@@ -35,6 +36,8 @@ pub enum Command {
     Explain(explain::Args),
     /// Write allocations to siteconf.lock.
     Lock(lock::Args),
+    /// List every diagnostic code.
+    Codes(codes::Args),
 }
 
 pub fn main() -> ExitCode {
@@ -54,6 +57,7 @@ pub fn main() -> ExitCode {
         Command::Check(a) => check::run(&cli.global, a),
         Command::Explain(a) => explain::run(&cli.global, a),
         Command::Lock(a) => lock::run(&cli.global, a),
+        Command::Codes(a) => codes::run(&cli.global, a),
     };
     status.into()
 }

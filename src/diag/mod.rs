@@ -7,6 +7,7 @@
 //! so output never depends on the order work happened in.
 
 mod codes;
+pub mod docs;
 mod render;
 
 pub use codes::{Code, CodeInfo, ALL_CODES};
