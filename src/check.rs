@@ -17,6 +17,11 @@ pub struct Checked {
 }
 
 pub fn check(src: &dyn Source) -> Checked {
+    check_with(src, false)
+}
+
+/// [`check`], recording provenance of every resolved value (for `explain`).
+pub fn check_with(src: &dyn Source, provenance: bool) -> Checked {
     let mut diags = Diagnostics::new();
     let loaded = project::load(src, &mut diags);
     {
@@ -32,6 +37,7 @@ pub fn check(src: &dyn Source) -> Checked {
         &loaded.site,
         &loaded.index,
         loaded.lock.as_ref().map(|(id, t)| (*id, t.as_str())),
+        provenance,
         &mut diags,
     );
     {

@@ -165,25 +165,31 @@ pub fn load(src: &dyn Source, diags: &mut Diagnostics) -> Loaded {
             Err(e) => diags.push(io_diag(e)),
         }
     }
-    let parsed: Vec<(syntax::Document, Vec<syntax::SyntaxError>)> = files
+    // Parse and lower each file on its own thread; its document tree is
+    // dropped as soon as it is lowered, so peak memory holds one tree per
+    // thread, not all of them.
+    let lowered: Vec<(Site, Diagnostics)> = files
         .par_iter()
         .map(|&(id, format)| {
-            let text = &sources.get(id).map(|f| f.text.as_str()).unwrap_or("");
-            syntax::parse(format, id, text)
+            let text = sources.get(id).map(|f| f.text.as_str()).unwrap_or("");
+            let (doc, errors) = syntax::parse(format, id, text);
+            let mut d = Diagnostics::new();
+            for e in errors {
+                let mut x = Diagnostic::error(Code::Syntax, e.message).label(e.span, "here");
+                if let Some(h) = e.help {
+                    x = x.help(h);
+                }
+                d.push(x);
+            }
+            let part = lower::lower_document(&doc, &mut d);
+            (part, d)
         })
         .collect();
-    let mut docs = Vec::with_capacity(parsed.len());
-    for (doc, errors) in parsed {
-        for e in errors {
-            let mut d = Diagnostic::error(Code::Syntax, e.message).label(e.span, "here");
-            if let Some(h) = e.help {
-                d = d.help(h);
-            }
-            diags.push(d);
-        }
-        docs.push(doc);
+    let mut site = Site::default();
+    for (part, d) in lowered {
+        diags.extend(d);
+        site = lower::merge(site, part, diags);
     }
-    let site = lower::lower(&docs, diags);
     let index = SiteIndex::build(&site);
     let lock = match src.read_text(LOCK_FILE) {
         Ok(Some(text)) => {

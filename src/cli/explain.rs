@@ -19,7 +19,7 @@ pub struct Args {
 
 pub fn run(g: &Global, args: Args) -> Status {
     let src = FsSource::new(g.project_root());
-    let checked = check::check(&src);
+    let checked = check::check_with(&src, true);
     let site = &checked.loaded.site;
     let sources = &checked.loaded.sources;
     let Some(rn) = checked.resolved.node(&args.node, site) else {

@@ -19,11 +19,41 @@ use crate::syntax::{Document, Node as DocNode, Scalar, Span};
 pub fn lower(docs: &[Document], diags: &mut Diagnostics) -> Site {
     let mut site = Site::default();
     for doc in docs {
-        for node in &doc.nodes {
-            lower_top(&mut site, node, diags);
-        }
+        site = merge(site, lower_document(doc, diags), diags);
     }
     site
+}
+
+/// Lowers one file into a partial site. Files are independent, so the
+/// project loader lowers them in parallel and [`merge`]s in path order.
+pub fn lower_document(doc: &Document, diags: &mut Diagnostics) -> Site {
+    let mut site = Site::default();
+    for node in &doc.nodes {
+        lower_top(&mut site, node, diags);
+    }
+    site
+}
+
+/// Appends a later file's entities to the site (declaration order kept).
+pub fn merge(mut a: Site, b: Site, diags: &mut Diagnostics) -> Site {
+    match (&a.site, b.site) {
+        (Some(prev), Some(s)) => diags.push(
+            Diagnostic::error(Code::DuplicateName, "the site is declared twice")
+                .label(s.span, "declared again here")
+                .label(prev.span, "first declared here")
+                .help("a repository describes one site: merge the two declarations"),
+        ),
+        (None, s) => a.site = s,
+        (Some(_), None) => {}
+    }
+    a.networks.extend(b.networks);
+    a.racks.extend(b.racks);
+    a.switches.extend(b.switches);
+    a.nodes.extend(b.nodes);
+    a.bgp_peers.extend(b.bgp_peers);
+    a.profiles.extend(b.profiles);
+    a.groups.extend(b.groups);
+    a
 }
 
 /// A top-level entity: `kind NAME { … }` or, TOML-style, `kind { NAME { … } }`.

@@ -63,37 +63,44 @@ fn push_profile<'a>(
     out.push((format!("profile {name}"), &p.settings));
 }
 
+/// Records provenance, or nothing: `check` does not need it and it is the
+/// largest part of resolution's memory, so only `explain` asks for it.
 struct Rec<'p> {
-    prov: &'p mut Provenance,
-    layer: String,
+    prov: Option<&'p mut Provenance>,
+    layer: &'p str,
 }
 
 impl Rec<'_> {
-    fn set(&mut self, path: String, span: Span) {
-        self.prov.entry(path).or_default().push(Origin {
-            span,
-            layer: self.layer.clone(),
-        });
+    fn on(&self) -> bool {
+        self.prov.is_some()
+    }
+    fn set(&mut self, path: impl FnOnce() -> String, span: Span) {
+        if let Some(p) = self.prov.as_deref_mut() {
+            p.entry(path()).or_default().push(Origin {
+                span,
+                layer: self.layer.to_string(),
+            });
+        }
     }
 }
 
 macro_rules! take {
     ($rec:expr, $path:expr, $dst:expr, $src:expr) => {
         if let Some(v) = &$src {
-            $rec.set($path, v.span);
+            $rec.set(|| $path, v.span);
             $dst = Some(v.clone());
         }
     };
 }
 
-pub fn resolve_node(site: &Site, index: &SiteIndex, i: usize) -> ResolvedNode {
+pub fn resolve_node(site: &Site, index: &SiteIndex, i: usize, provenance: bool) -> ResolvedNode {
     let node = &site.nodes[i];
     let (layers, profiles) = layers(site, index, node);
     let mut out = Settings::default();
     let mut prov = Provenance::new();
-    for (layer, s) in layers {
+    for (layer, s) in &layers {
         let mut rec = Rec {
-            prov: &mut prov,
+            prov: if provenance { Some(&mut prov) } else { None },
             layer,
         };
         merge_into(&mut out, s, &mut rec);
@@ -125,10 +132,14 @@ fn reset(out: &mut Settings, what: &str, rec: &mut Rec) {
 fn merge_into(out: &mut Settings, s: &Settings, rec: &mut Rec) {
     for r in &s.reset {
         reset(out, &r.value, rec);
-        rec.set(format!("reset.{}", r.value), r.span);
+        rec.set(|| format!("reset.{}", r.value), r.span);
     }
     for i in &s.interfaces {
-        let base = format!("interfaces.{}", i.name.value);
+        let base = if rec.on() {
+            format!("interfaces.{}", i.name.value)
+        } else {
+            String::new()
+        };
         let dst = match out
             .interfaces
             .iter_mut()
@@ -136,7 +147,7 @@ fn merge_into(out: &mut Settings, s: &Settings, rec: &mut Rec) {
         {
             Some(d) => d,
             None => {
-                rec.set(base.clone(), i.name.span);
+                rec.set(|| base.clone(), i.name.span);
                 out.interfaces.push(Interface {
                     name: i.name.clone(),
                     kind: None,
@@ -162,12 +173,16 @@ fn merge_into(out: &mut Settings, s: &Settings, rec: &mut Rec) {
         take!(rec, format!("{base}.link"), dst.link, i.link);
         take!(rec, format!("{base}.vlan"), dst.vlan, i.vlan);
         if !i.members.is_empty() {
-            rec.set(format!("{base}.members"), i.members[0].span);
+            rec.set(|| format!("{base}.members"), i.members[0].span);
             dst.members = i.members.clone();
         }
     }
     for a in &s.addresses {
-        let base = format!("addresses.{}", a.network.value);
+        let base = if rec.on() {
+            format!("addresses.{}", a.network.value)
+        } else {
+            String::new()
+        };
         let dst = match out
             .addresses
             .iter_mut()
@@ -206,7 +221,11 @@ fn merge_into(out: &mut Settings, s: &Settings, rec: &mut Rec) {
         });
         take!(rec, "bgp.asn".to_string(), dst.asn, b.asn);
         for sess in &b.sessions {
-            let base = format!("bgp.sessions.{}", sess.peer.value);
+            let base = if rec.on() {
+                format!("bgp.sessions.{}", sess.peer.value)
+            } else {
+                String::new()
+            };
             let d = match dst
                 .sessions
                 .iter_mut()
@@ -214,7 +233,7 @@ fn merge_into(out: &mut Settings, s: &Settings, rec: &mut Rec) {
             {
                 Some(d) => d,
                 None => {
-                    rec.set(base.clone(), sess.peer.span);
+                    rec.set(|| base.clone(), sess.peer.span);
                     dst.sessions.push(BgpSession {
                         peer: sess.peer.clone(),
                         interface: None,
@@ -254,25 +273,25 @@ fn merge_into(out: &mut Settings, s: &Settings, rec: &mut Rec) {
     }
     for g in &s.groups {
         if !out.groups.iter().any(|x| x.value == g.value) {
-            rec.set(format!("groups.{}", g.value), g.span);
+            rec.set(|| format!("groups.{}", g.value), g.span);
             out.groups.push(g.clone());
         }
     }
     for p in &s.packages {
         if !out.packages.iter().any(|x| x.value == p.value) {
-            rec.set(format!("packages.{}", p.value), p.span);
+            rec.set(|| format!("packages.{}", p.value), p.span);
             out.packages.push(p.clone());
         }
     }
     for r in &s.repos {
-        rec.set(format!("repos.{}", r.name.value), r.span);
+        rec.set(|| format!("repos.{}", r.name.value), r.span);
         match out.repos.iter_mut().find(|x| x.name.value == r.name.value) {
             Some(d) => *d = r.clone(),
             None => out.repos.push(r.clone()),
         }
     }
     for k in &s.ssh_keys {
-        rec.set(format!("ssh-keys.{}", k.name.value), k.span);
+        rec.set(|| format!("ssh-keys.{}", k.name.value), k.span);
         match out
             .ssh_keys
             .iter_mut()
@@ -283,14 +302,14 @@ fn merge_into(out: &mut Settings, s: &Settings, rec: &mut Rec) {
         }
     }
     for o in &s.sshd {
-        rec.set(format!("sshd.{}", o.key.value), o.key.span);
+        rec.set(|| format!("sshd.{}", o.key.value), o.key.span);
         match out.sshd.iter_mut().find(|x| x.key.value == o.key.value) {
             Some(d) => *d = o.clone(),
             None => out.sshd.push(o.clone()),
         }
     }
     for (k, (v, span)) in &s.vars.entries {
-        rec.set(format!("vars.{k}"), *span);
+        rec.set(|| format!("vars.{k}"), *span);
         match out.vars.entries.get_mut(k) {
             Some((old, old_span)) => {
                 deep_merge(old, v);

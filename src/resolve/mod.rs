@@ -43,6 +43,8 @@ pub struct ResolvedNode {
     /// Index into `site.nodes`.
     pub index: usize,
     pub settings: Settings,
+    /// Empty unless resolution was asked for provenance (see [`resolve`]);
+    /// use [`layer_of`] to name the layer of a span cheaply.
     pub provenance: Provenance,
     /// The profiles applied, in order.
     pub profiles: Vec<String>,
@@ -104,18 +106,21 @@ impl Resolved {
     }
 }
 
-/// Merges every node, then allocates. `lock_text` is the current lock file.
+/// Merges every node, then allocates. `lock` is the current lock file.
+/// `provenance` records where every value came from (for `explain`); it
+/// costs memory and time, so `check` and `build` leave it off.
 pub fn resolve(
     site: &Site,
     index: &SiteIndex,
     lock: Option<(crate::syntax::FileId, &str)>,
+    provenance: bool,
     diags: &mut Diagnostics,
 ) -> Resolved {
     let nodes: Vec<ResolvedNode> = {
         use rayon::prelude::*;
         (0..site.nodes.len())
             .into_par_iter()
-            .map(|i| merge::resolve_node(site, index, i))
+            .map(|i| merge::resolve_node(site, index, i, provenance))
             .collect()
     };
     let old = match lock {
@@ -131,4 +136,23 @@ pub fn resolve(
         lock_changed,
         lock_changes: changes,
     }
+}
+
+/// The layer (`site defaults`, `profile NAME`, `node NAME`) whose
+/// declaration contains `span`, for messages about resolved values
+/// ("… set in profile `compute`") without recording provenance.
+pub fn layer_of(site: &Site, span: Span) -> Option<String> {
+    let inside =
+        |outer: Span| outer.file == span.file && outer.start <= span.start && span.end <= outer.end;
+    if let Some(p) = site.profiles.iter().find(|p| inside(p.span)) {
+        return Some(format!("profile {}", p.name.value));
+    }
+    if let Some(s) = site.site.as_ref().filter(|s| inside(s.span)) {
+        let _ = s;
+        return Some("site defaults".to_string());
+    }
+    site.nodes
+        .iter()
+        .find(|n| inside(n.span))
+        .map(|n| format!("node {}", n.name.value))
 }
