@@ -47,12 +47,13 @@ declare -A WHY=(
   [librsvg2-bin]="rsvg-convert (svg)"
   [apt]="apt-get update --print-uris (deb822)"
   [iproute2]="ip netns / ip link (kea4, bgp-interop)"
+  [iputils-ping]="ping between loopbacks (bgp-interop data plane)"
   [util-linux]="unshare (frr, kea4)"
   [python3]="JSON/YAML helpers, cloud-init's python"
   [python3-venv]="venv for the PyPI tools"
 )
 PKGS=(bind9-utils frr frr-pythontools kea-dhcp4-server netplan.io openssh-server openssh-client
-      cloud-init libxml2-utils librsvg2-bin apt iproute2 util-linux python3 python3-venv)
+      cloud-init libxml2-utils librsvg2-bin apt iproute2 iputils-ping util-linux python3 python3-venv)
 
 is_installed() { [ "$(dpkg-query -W -f='${db:Status-Abbrev}' "$1" 2>/dev/null)" = "ii " ]; }
 
