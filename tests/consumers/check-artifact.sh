@@ -248,9 +248,18 @@ check_kea4() {
   # `kea-dhcp4 -t` insists the interfaces in interfaces-config exist: give it them, in a
   # throwaway network namespace (this script re-entered, see the top).
   run unshare -n bash "$SELF" --kea-in-netns "$ABS"
-  [ $RC -eq 0 ] || reject "kea-dhcp4 -t rejected the config (exit $RC)"
+  if [ $RC -ne 0 ]; then
+    # Kea logs every step at INFO; keep what explains the rejection
+    grep -vE '^[0-9-]+ [0-9:.]+ +(INFO|DEBUG) ' "$OUT" > "$WORK/kea.err" || true
+    cp "$WORK/kea.err" "$OUT"
+    reject "kea-dhcp4 -t rejected the config (exit $RC)"
+  fi
   # Kea only warns, exit 0, on e.g. a trailing comma
-  has_line '(^| )WARN ' && reject "kea-dhcp4 -t printed warnings"
+  if has_line '(^| )WARN '; then
+    grep -E '(^| )(WARN|ERROR) ' "$OUT" > "$WORK/kea.err" || true
+    cp "$WORK/kea.err" "$OUT"
+    reject "kea-dhcp4 -t printed warnings"
+  fi
   accept
 }
 

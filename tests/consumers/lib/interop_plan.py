@@ -9,7 +9,9 @@
   interop_plan.py judge OUT_DIR STATE_DIR [--final]
       Reads what each router said (STATE_DIR/NAME.bgp.json, NAME.route4.json, NAME.route6.json,
       and STATE_DIR/ping.tsv once pings ran) and prints one line per check:
-        OK   session ... / FAIL session ...   one per declared session and switch-switch link
+        OK   session ... / FAIL session ...   one per declared session and switch-switch link:
+             Established at both ends, peer AS and hostname as declared, a node announces
+             exactly its own loopback(s)
         OK   loopback ... / FAIL loopback ... one per (node, other node, address family):
              an installed BGP route with a next hop over every uplink of the node, and a
              ping from loopback to loopback
@@ -112,6 +114,12 @@ def read_json(path):
         return None
 
 
+def peer_af(state, dev, ifname, afi):
+    summary = read_json(os.path.join(state, f"{dev}.bgp.json")) or {}
+    body = summary.get(afi)
+    return body.get("peers", {}).get(ifname, {}) if isinstance(body, dict) else {}
+
+
 def peer_state(state, dev, ifname):
     """(ok, detail) for the BGP session of DEV over interface IFNAME."""
     summary = read_json(os.path.join(state, f"{dev}.bgp.json"))
@@ -152,6 +160,14 @@ def judge(out, state, final):
             host = info.get("hostname")
             if host and host != other:
                 problems.append(f"{dev} {ifname}: peer calls itself {host!r}, fabric says {other}")
+            if devices[dev]["kind"] == "node":
+                # a node announces its own loopback(s) and nothing else: never a transit path
+                for afi, fam in (("ipv4Unicast", "loopback4"), ("ipv6Unicast", "loopback6")):
+                    want = 1 if fam in devices[dev] else 0
+                    sent = peer_af(state, dev, ifname, afi).get("pfxSnt", 0)
+                    if sent != want:
+                        problems.append(f"{dev} {ifname}: announces {sent} {afi} prefixes, "
+                                        f"expected {want} (its own {fam} only)")
         lines.append((not problems, label, problems))
     pings = {}
     ping_file = os.path.join(state, "ping.tsv")

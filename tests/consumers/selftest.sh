@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# selftest.sh — prove the consumer checks can fail: run check-artifact.sh over the examples in
+# tests/consumers/examples/KIND/ (every `valid*` must be accepted, every `invalid*` rejected
+# with exit 1; exit 2 — consumer missing, usage — counts as a failure of the selftest), plus
+# the interop fixture's FRR configs and fabric.json, which must be accepted.
+#
+#   sudo tests/consumers/selftest.sh [--with-interop]
+#
+# Example conventions: an entry is a file or a directory named valid*/invalid*; `ENTRY.args`
+# beside it holds extra arguments (a zone's origin). jsonschema entries are directories: the
+# schema is DIR/schema.json, or the file DIR/SCHEMA names (relative to tests/consumers), and
+# every other file in DIR is a document. manifest entries are OUT-like dirs with manifest.json.
+# --with-interop also runs bgp-interop.sh on the fixture (must pass) and on a broken copy of
+# it (nodes without their outbound policy: must fail), about 25 s more.
+# Ends with `consumer-selftest: N passed, N failed`; exit 1 if anything failed.
+set -euo pipefail
+export LC_ALL=C.UTF-8
+
+HERE=$(cd "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
+CHECK="$HERE/check-artifact.sh"
+EX="$HERE/examples"
+WITH_INTEROP=0
+case "${1:-}" in
+  --with-interop) WITH_INTEROP=1 ;;
+  "") ;;
+  *) echo "usage: selftest.sh [--with-interop]" >&2; exit 2 ;;
+esac
+START=$(date +%s.%N)
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/consumer-selftest.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+
+# Build the case list: EXPECT<TAB>KIND<TAB>LABEL<TAB>ARGS... (args tab-separated)
+cases="$WORK/cases.tsv"
+: > "$cases"
+add() { local IFS=$'\t'; echo "$*" >> "$cases"; }
+for kdir in "$EX"/*/; do
+  kind=$(basename -- "$kdir")
+  for entry in "$kdir"*; do
+    name=$(basename -- "$entry")
+    case "$name" in valid*) expect=pass ;; invalid*) expect=reject ;; *) continue ;; esac
+    [[ "$name" == *.args ]] && continue
+    args=("$entry")
+    case "$kind" in
+      jsonschema)
+        schema="$entry/schema.json"
+        [ -f "$entry/SCHEMA" ] && schema="$HERE/$(cat "$entry/SCHEMA")"
+        args=("$schema")
+        for doc in "$entry"/*; do
+          case "$(basename -- "$doc")" in schema.json|SCHEMA) ;; *) args+=("$doc") ;; esac
+        done ;;
+      manifest) args=("$entry/manifest.json") ;;
+    esac
+    if [ -f "$entry.args" ]; then read -r -a extra < "$entry.args"; args+=("${extra[@]}"); fi
+    add "$expect" "$kind" "${entry#"$HERE/"}" "${args[@]}"
+  done
+done
+# the interop fixture is hand-made "siteconf output": its FRR configs and fabric must pass too
+for conf in "$HERE"/fixtures/interop/*/*/etc/frr/frr.conf; do add pass frr "${conf#"$HERE/"}" "$conf"; done
+add pass jsonschema fixtures/interop/site/fabric.json "$HERE/schemas/fabric.schema.json" "$HERE/fixtures/interop/site/fabric.json"
+
+# Run them two at a time; each writes its verdict to its own file.
+run_case() { # N EXPECT KIND LABEL ARGS...
+  local n=$1 expect=$2 kind=$3 label=$4 rc=0 verdict
+  shift 4
+  "$CHECK" "$kind" "$@" > "$WORK/$n.out" 2>&1 || rc=$?
+  if [ "$expect" = pass ] && [ $rc -eq 0 ]; then verdict=ok
+  elif [ "$expect" = reject ] && [ $rc -eq 1 ]; then verdict=ok
+  else verdict="bad (exit $rc, expected $expect)"; fi
+  printf '%s\t%s\t%s\t%s\n' "$verdict" "$expect" "$kind" "$label" > "$WORK/$n.verdict"
+}
+export -f run_case
+export CHECK WORK HERE
+awk '{ print NR "\t" $0 }' "$cases" | tr '\n' '\0' \
+  | xargs -0 -P2 -I{} bash -c 'IFS=$'"'"'\t'"'"' read -r -a a <<< "$1"; run_case "${a[@]}"' _ {}
+
+passed=0 failed=0
+n=0
+while IFS= read -r _; do
+  n=$((n + 1))
+  if [ ! -f "$WORK/$n.verdict" ]; then echo "FAIL case $n did not run"; failed=$((failed + 1)); continue; fi
+  IFS=$'\t' read -r verdict expect kind path < "$WORK/$n.verdict"
+  if [ "$verdict" = ok ]; then
+    passed=$((passed + 1))
+    printf 'ok   %-15s %-6s %s\n' "$kind" "$expect" "$path"
+    # show why an invalid example was rejected: the consumer's own words
+    if [ "$expect" = reject ]; then
+      { grep -vE '^(OK|FAIL) |^reason:' "$WORK/$n.out" || true; } | head -n 2 | sed 's/^/       | /'
+    fi
+  else
+    failed=$((failed + 1))
+    printf 'FAIL %-15s %-6s %s: %s\n' "$kind" "$expect" "$path" "$verdict"
+    sed 's/^/       | /' "$WORK/$n.out"
+  fi
+done < "$cases"
+
+if [ $WITH_INTEROP = 1 ]; then
+  rc=0
+  "$HERE/bgp-interop.sh" "$HERE/fixtures/interop" > "$WORK/interop.out" 2>&1 || rc=$?
+  if [ $rc -eq 0 ]; then passed=$((passed + 1)); echo "ok   bgp-interop     pass   fixtures/interop ($(tail -n1 "$WORK/interop.out"))"
+  else failed=$((failed + 1)); echo "FAIL bgp-interop     pass   fixtures/interop (exit $rc)"; sed 's/^/       | /' "$WORK/interop.out"; fi
+  # broken copy: nodes announce everything they learn (no outbound policy) -> transit nodes
+  cp -r "$HERE/fixtures/interop" "$WORK/interop-broken"
+  sed -i '/neighbor TOR route-map OWN-LOOPBACK out/d' "$WORK"/interop-broken/nodes/*/etc/frr/frr.conf
+  rc=0
+  BGP_INTEROP_TIMEOUT=15 "$HERE/bgp-interop.sh" "$WORK/interop-broken" > "$WORK/interop-broken.out" 2>&1 || rc=$?
+  if [ $rc -eq 1 ] && grep -q 'expected 1 (its own loopback4 only)' "$WORK/interop-broken.out"; then
+    passed=$((passed + 1)); echo "ok   bgp-interop     reject nodes without outbound policy ($(tail -n1 "$WORK/interop-broken.out"))"
+  else
+    failed=$((failed + 1)); echo "FAIL bgp-interop     reject nodes without outbound policy (exit $rc)"
+    sed 's/^/       | /' "$WORK/interop-broken.out"
+  fi
+fi
+
+echo "selftest took $(awk -v a="$START" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s"
+echo "consumer-selftest: $passed passed, $failed failed"
+[ $failed -eq 0 ]
