@@ -24,6 +24,12 @@
 #   deb822           a .sources file, or a dir of them      apt-get update --print-uris, scratch dirs
 #   svg              SVG file                               xmllint --noout --nonet; rsvg-convert
 #   jsonschema       SCHEMA DOC...                          check-jsonschema (+ taplo for .toml)
+#   hostname         etc/hostname                           hostname -F in a private UTS namespace
+#   hosts            etc/hosts                              glibc (getent -s files) with the file bind-
+#                                                            mounted on /etc/hosts: every name resolves
+#                                                            to the address its line gives
+#   html             an HTML page (racks/index.html)        xmllint --html (any message fails); local
+#                                                            links must exist
 #   manifest         OUT/manifest.json                      every listed file exists with its size and
 #                                                            sha256, every file under OUT is listed
 #
@@ -35,7 +41,7 @@
 # Environment: SITECONF_CONSUMERS_VENV (default /opt/siteconf-consumers/venv);
 #   CHECK_VERBOSE=1 prints the consumer's output on success too;
 #   CLOUD_CONFIG_EXTRA_KEYS="k1 k2" allows more top-level cloud-config keys.
-# frr, kea4, sshd and authorized_keys need root.
+# frr, kea4, sshd, authorized_keys, hostname and hosts need root.
 set -euo pipefail
 
 export LC_ALL=C.UTF-8 LANG=C.UTF-8 NO_COLOR=1
@@ -43,7 +49,7 @@ export PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 VENV=${SITECONF_CONSUMERS_VENV:-/opt/siteconf-consumers/venv}
 SELF=$(readlink -f -- "${BASH_SOURCE[0]}")
 LIB=$(dirname -- "$SELF")/lib
-KINDS="inventory frr zone kea4 netplan sshd authorized_keys cloud-config deb822 svg jsonschema manifest"
+KINDS="inventory frr zone kea4 netplan sshd authorized_keys cloud-config deb822 svg jsonschema manifest hostname hosts html"
 
 usage() { echo "check-artifact: $*" >&2; exit 2; }
 
@@ -69,12 +75,31 @@ if [ "${1:-}" = "--kea-in-netns" ]; then
   done
 fi
 
+# ---- internal entry point: runs inside `unshare -m` with FILE bind-mounted on /etc/hosts ------
+if [ "${1:-}" = "--hosts-in-mntns" ]; then
+  mount --bind "$2" /etc/hosts
+  n=0
+  while IFS= read -r line || [ -n "$line" ]; do
+    n=$((n + 1))
+    line=${line%%#*}
+    read -r -a fields <<<"$line"
+    [ ${#fields[@]} -gt 0 ] || continue
+    if [ ${#fields[@]} -eq 1 ]; then printf '%s\t%s\t%s\n' "$n" "${fields[0]}" "(no name)"; continue; fi
+    for name in "${fields[@]:1}"; do
+      # -s files: this file only, never DNS
+      got=$(getent -s files ahosts "$name" | awk '{print $1}' | sort -u | paste -sd '\t' -) || true
+      printf '%s\t%s\t%s\t%s\n' "$n" "${fields[0]}" "$name" "$got"
+    done
+  done < "$2"
+  exit 0
+fi
+
 KIND=${1:-}; TARGET=${2:-}
 [ -n "$KIND" ] && [ -n "$TARGET" ] || usage "usage: check-artifact.sh KIND PATH [ARG...]   KIND: $KINDS"
 case " $KINDS " in *" $KIND "*) ;; *) usage "unknown kind '$KIND' (kinds: $KINDS)" ;; esac
 [ -e "$TARGET" ] || usage "$TARGET: no such file or directory"
 case "$KIND" in
-  frr|kea4|sshd|authorized_keys) [ "$(id -u)" -eq 0 ] || usage "the $KIND check needs root" ;;
+  frr|kea4|sshd|authorized_keys|hostname|hosts) [ "$(id -u)" -eq 0 ] || usage "the $KIND check needs root" ;;
 esac
 ABS=$(readlink -f -- "$TARGET")
 
@@ -473,7 +498,54 @@ check_manifest() {
   accept
 }
 
+# ---- hostname -------------------------------------------------------------------------------
+check_hostname() {
+  need hostname; need unshare
+  [ -f "$ABS" ] || usage "hostname: expects a file"
+  local lines; lines=$(grep -cv '^[[:space:]]*\(#.*\)\?$' "$ABS" || true)
+  [ "$lines" = 1 ] || { echo "$TARGET: $lines host names, expected exactly one line" >> "$OUT"; reject "not a single host name"; }
+  # Debian's hostname(1) reads the file as at boot and refuses invalid names; in a private UTS
+  # namespace the host's own name is untouched.
+  run unshare -u hostname -F "$ABS"
+  [ $RC -eq 0 ] || reject "hostname -F refused it (exit $RC)"
+  accept
+}
+
+# ---- hosts ----------------------------------------------------------------------------------
+check_hosts() {
+  need getent; need unshare; need mount; need /usr/bin/python3
+  [ -f "$ABS" ] || usage "hosts: expects a file"
+  # glibc skips lines it cannot parse without a word: resolve every name from this file alone
+  # (bind-mounted over /etc/hosts in a private mount namespace) and compare.
+  RC=0; unshare -m bash "$SELF" --hosts-in-mntns "$ABS" > "$WORK/resolved.tsv" 2>>"$OUT" || RC=$?
+  [ $RC -eq 0 ] || usage "could not resolve in a private mount namespace (exit $RC)"
+  run /usr/bin/python3 "$LIB/hosts_compare.py" "$TARGET" "$WORK/resolved.tsv"
+  [ $RC -eq 0 ] || reject "glibc does not resolve the names as written"
+  accept
+}
+
+# ---- html -----------------------------------------------------------------------------------
+check_html() {
+  need xmllint
+  [ -f "$ABS" ] || usage "html: expects a file"
+  # libxml2's HTML parser: reports unclosed/mismatched tags and bad entities (lenient: any
+  # message fails), then every local href/src must exist beside the file.
+  run xmllint --html --noout --nonet "$ABS"
+  [ $RC -eq 0 ] && [ ! -s "$OUT" ] || reject "xmllint --html reported problems (exit $RC)"
+  local ref dir; dir=$(dirname -- "$ABS")
+  while IFS= read -r ref; do
+    case "$ref" in ''|'#'*|*://*|mailto:*|data:*) continue ;; esac
+    ref=${ref%%#*}; ref=${ref%%\?*}
+    [ -e "$dir/$ref" ] || echo "$TARGET: links to $ref, which is not there" >> "$OUT"
+  done < <(grep -oE '(href|src)="[^"]*"' "$ABS" | sed -E 's/^(href|src)="(.*)"$/\2/')
+  [ ! -s "$OUT" ] || reject "broken local links"
+  accept
+}
+
 case "$KIND" in
+  hostname)        check_hostname ;;
+  hosts)           check_hosts ;;
+  html)            check_html ;;
   inventory)       check_inventory ;;
   frr)             check_frr ;;
   zone)            check_zone "$@" ;;
