@@ -4,14 +4,15 @@
 # with exit 1; exit 2 — consumer missing, usage — counts as a failure of the selftest), plus
 # the interop fixture's FRR configs and fabric.json, which must be accepted.
 #
-#   sudo tests/consumers/selftest.sh [--with-interop]
+#   sudo tests/consumers/selftest.sh [--full]
 #
 # Example conventions: an entry is a file or a directory named valid*/invalid*; `ENTRY.args`
 # beside it holds extra arguments (a zone's origin). jsonschema entries are directories: the
 # schema is DIR/schema.json, or the file DIR/SCHEMA names (relative to tests/consumers), and
 # every other file in DIR is a document. manifest entries are OUT-like dirs with manifest.json.
-# --with-interop also runs bgp-interop.sh on the fixture (must pass) and on a broken copy of
-# it (nodes without their outbound policy: must fail), about 25 s more.
+# --full also runs, on the hand-made siteconf output in fixtures/interop/, run.sh (must pass)
+# and on a damaged copy (must fail, naming the damage), and bgp-interop.sh (must pass) and on
+# a copy whose nodes lack their outbound policy (must fail): about a minute more.
 # Ends with `consumer-selftest: N passed, N failed`; exit 1 if anything failed.
 set -euo pipefail
 export LC_ALL=C.UTF-8
@@ -19,11 +20,11 @@ export LC_ALL=C.UTF-8
 HERE=$(cd "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 CHECK="$HERE/check-artifact.sh"
 EX="$HERE/examples"
-WITH_INTEROP=0
+FULL=0
 case "${1:-}" in
-  --with-interop) WITH_INTEROP=1 ;;
+  --full) FULL=1 ;;
   "") ;;
-  *) echo "usage: selftest.sh [--with-interop]" >&2; exit 2 ;;
+  *) echo "usage: selftest.sh [--full]" >&2; exit 2 ;;
 esac
 START=$(date +%s.%N)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/consumer-selftest.XXXXXX")
@@ -93,22 +94,38 @@ while IFS= read -r _; do
   fi
 done < "$cases"
 
-if [ $WITH_INTEROP = 1 ]; then
-  rc=0
-  "$HERE/bgp-interop.sh" "$HERE/fixtures/interop" > "$WORK/interop.out" 2>&1 || rc=$?
-  if [ $rc -eq 0 ]; then passed=$((passed + 1)); echo "ok   bgp-interop     pass   fixtures/interop ($(tail -n1 "$WORK/interop.out"))"
-  else failed=$((failed + 1)); echo "FAIL bgp-interop     pass   fixtures/interop (exit $rc)"; sed 's/^/       | /' "$WORK/interop.out"; fi
-  # broken copy: nodes announce everything they learn (no outbound policy) -> transit nodes
-  cp -r "$HERE/fixtures/interop" "$WORK/interop-broken"
-  sed -i '/neighbor TOR route-map OWN-LOOPBACK out/d' "$WORK"/interop-broken/nodes/*/etc/frr/frr.conf
-  rc=0
-  BGP_INTEROP_TIMEOUT=15 "$HERE/bgp-interop.sh" "$WORK/interop-broken" > "$WORK/interop-broken.out" 2>&1 || rc=$?
-  if [ $rc -eq 1 ] && grep -q 'expected 1 (its own loopback4 only)' "$WORK/interop-broken.out"; then
-    passed=$((passed + 1)); echo "ok   bgp-interop     reject nodes without outbound policy ($(tail -n1 "$WORK/interop-broken.out"))"
+# expect_run NAME WANT_RC GREP_PATTERN LOG CMD...: a whole-tool case
+expect_run() {
+  local name=$1 want=$2 pattern=$3 log=$4 rc=0
+  shift 4
+  "$@" > "$log" 2>&1 || rc=$?
+  if [ $rc -eq "$want" ] && grep -qE -- "$pattern" "$log"; then
+    passed=$((passed + 1)); echo "ok   $name ($(tail -n1 "$log"))"
   else
-    failed=$((failed + 1)); echo "FAIL bgp-interop     reject nodes without outbound policy (exit $rc)"
-    sed 's/^/       | /' "$WORK/interop-broken.out"
+    failed=$((failed + 1)); echo "FAIL $name (exit $rc, expected $want and /$pattern/)"; sed 's/^/       | /' "$log"
   fi
+}
+if [ $FULL = 1 ]; then
+  FIX="$HERE/fixtures/interop"
+  expect_run "run.sh         pass   fixtures/interop" 0 '^consumers: [0-9]+ passed, 0 failed$' "$WORK/run.out" \
+    "$HERE/run.sh" "$FIX"
+  cp -r "$FIX" "$WORK/out-damaged"
+  rm "$WORK/out-damaged/nodes/r01n01/hostname"
+  sed -i 's/^ns1\tIN A 10.0.0.2$/ns1\tIN A 10.0.0.300/' "$WORK/out-damaged/site/dns/dc1.example.net.zone"
+  expect_run "run.sh         reject fixtures/interop damaged (no hostname, bad A record)" 1 \
+    '^consumers: [0-9]+ passed, 3 failed$' "$WORK/run-damaged.out" "$HERE/run.sh" "$WORK/out-damaged"
+  grep -qE '^FAIL hostname .*/r01n01/hostname$' "$WORK/run-damaged.out" && grep -qE '^FAIL zone .*dc1.example.net.zone$' "$WORK/run-damaged.out" \
+    && grep -qE '^FAIL manifest ' "$WORK/run-damaged.out" \
+    || { failed=$((failed + 1)); echo "FAIL run.sh did not name the damaged files"; }
+fi
+if [ $FULL = 1 ]; then
+  expect_run "bgp-interop    pass   fixtures/interop" 0 '^bgp-interop: [0-9]+ passed, 0 failed$' "$WORK/interop.out" \
+    "$HERE/bgp-interop.sh" "$FIX"
+  # nodes that announce everything they learn are transit paths between the ToRs
+  cp -r "$FIX" "$WORK/interop-broken"
+  sed -i '/neighbor TOR route-map OWN-LOOPBACK out/d' "$WORK"/interop-broken/nodes/*/etc/frr/frr.conf
+  expect_run "bgp-interop    reject nodes without outbound policy" 1 'expected 1 \(its own loopback4 only\)' \
+    "$WORK/interop-broken.out" env BGP_INTEROP_TIMEOUT=15 "$HERE/bgp-interop.sh" "$WORK/interop-broken"
 fi
 
 echo "selftest took $(awk -v a="$START" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s"
