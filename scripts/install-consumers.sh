@@ -31,7 +31,7 @@ elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'
 
 [ "$(id -u)" -eq 0 ] || die "must run as root (it installs Debian packages and a venv under /opt)"
 [ -r "$REQS" ] || die "missing $REQS"
-command -v dpkg-query >/dev/null && command -v apt-get >/dev/null || die "needs a Debian system with apt"
+if ! command -v dpkg-query >/dev/null || ! command -v apt-get >/dev/null; then die "needs a Debian system with apt"; fi
 
 # Debian package -> what the consumer tests use it for
 declare -A WHY=(
@@ -63,6 +63,7 @@ for p in "${PKGS[@]}"; do is_installed "$p" || missing+=("$p"); done
 
 POLICY=/usr/sbin/policy-rc.d
 placed_policy=0
+# shellcheck disable=SC2317  # called by the EXIT trap
 cleanup() { if [ "$placed_policy" = 1 ]; then rm -f "$POLICY"; fi; }
 trap cleanup EXIT
 
@@ -99,7 +100,7 @@ fi
 pick_python() {
   local c
   for c in "${SITECONF_CONSUMERS_PYTHON:-}" /usr/bin/python3 python3; do
-    [ -n "$c" ] && command -v "$c" >/dev/null 2>&1 || continue
+    if [ -z "$c" ] || ! command -v "$c" >/dev/null 2>&1; then continue; fi
     "$c" -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || continue
     command -v "$c"; return 0
   done

@@ -26,13 +26,13 @@ TIMEOUT=${BGP_INTEROP_TIMEOUT:-60}
 START=$(date +%s)
 
 cannot_run() { echo "bgp-interop: CANNOT RUN: $*"; exit 3; }
-[ $# -eq 1 ] && [ -d "$1" ] || { echo "usage: bgp-interop.sh OUT_DIR" >&2; exit 2; }
+if [ $# -ne 1 ] || [ ! -d "$1" ]; then echo "usage: bgp-interop.sh OUT_DIR" >&2; exit 2; fi
 OUT=$(readlink -f -- "$1")
 [ -f "$OUT/site/fabric.json" ] || { echo "bgp-interop: $1/site/fabric.json missing" >&2; exit 2; }
 [[ "$TIMEOUT" =~ ^[0-9]+$ ]] || { echo "bgp-interop: BGP_INTEROP_TIMEOUT must be whole seconds" >&2; exit 2; }
 
 [ "$(id -u)" -eq 0 ] || cannot_run "needs root (network namespaces, FRR daemons)"
-command -v ip >/dev/null && ip netns list >/dev/null 2>&1 || cannot_run "no working 'ip netns' (iproute2)"
+if ! command -v ip >/dev/null || ! ip netns list >/dev/null 2>&1; then cannot_run "no working 'ip netns' (iproute2)"; fi
 for b in "$FRR/zebra" "$FRR/bgpd" "$FRR/staticd" /usr/bin/vtysh; do
   [ -x "$b" ] || cannot_run "$b missing (run scripts/install-consumers.sh)"
 done
@@ -46,13 +46,14 @@ chmod 0755 "$STATE"   # the daemons read their config as user frr
 NAMESPACES=()
 PIDS=()               # "pid daemon" of every daemon started
 
+# shellcheck disable=SC2317  # called by the EXIT trap
 cleanup() {
-  local rc=$? entry pid daemon ns i
+  local rc=$? entry pid daemon ns
   trap - EXIT INT TERM HUP
   for entry in "${PIDS[@]}"; do kill -TERM "${entry%% *}" 2>/dev/null || true; done
   for entry in "${PIDS[@]}"; do
     pid=${entry%% *}
-    for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$pid" 2>/dev/null || true
   done
   for entry in "${PIDS[@]}"; do
@@ -119,8 +120,8 @@ start_daemon() { # NAME DAEMON
   PIDS+=("$pid $daemon")
 }
 wait_socket() { # NAME SOCKET
-  local i
-  for i in $(seq 1 100); do [ -S "/var/run/frr/${NS[$1]}/$2" ] && return 0; sleep 0.1; done
+  local _
+  for _ in $(seq 1 100); do [ -S "/var/run/frr/${NS[$1]}/$2" ] && return 0; sleep 0.1; done
   echo "bgp-interop: $1: /var/run/frr/${NS[$1]}/$2 never appeared; log:"; tail -n 20 "$STATE/$1/"*.log
   return 1
 }

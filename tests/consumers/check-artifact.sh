@@ -303,7 +303,7 @@ check_netplan() {
   # 0600 copies: the mode warning is about deployment (siteconf must install 0600), not content.
   (cd "$WORK" && netplan generate --root-dir "$WORK/root") >>"$OUT" 2>&1 && RC=0 || RC=$?
   if [ -d "$ABS" ]; then unmap "$etc" "$ABS"; else unmap "$etc/$(basename -- "$ABS" .yaml).yaml" "$ABS"; fi
-  [ $RC -eq 0 ] || reject "netplan generate rejected it (exit $RC)"
+  [ "$RC" -eq 0 ] || reject "netplan generate rejected it (exit $RC)"
   has_line 'WARNING' && reject "netplan generate printed warnings (e.g. deprecated keys)"
   ls "$WORK/root/run/systemd/network/" >/dev/null 2>&1 || reject "netplan generated no networkd config"
   accept

@@ -52,7 +52,6 @@ trap 'rm -rf "$WORK"' EXIT
 CHECKS="$WORK/checks.tsv"   # KIND<TAB>LABEL_PATH<TAB>ARGS... ; kind "-missing" = expected, absent
 : > "$CHECKS"
 add() { local IFS=$'\t'; echo "$*" >> "$CHECKS"; }
-missing=0
 expect() { # KIND PATH [ARGS...]: check ARGS (default PATH) with KIND if PATH exists, else record it missing
   local kind=$1 path=$2
   shift 2
@@ -116,7 +115,7 @@ PY
 else
   : > "$WORK/sample.tsv"
 fi
-while IFS=$'\t' read -r name kind role rack; do
+while IFS=$'\t' read -r name kind _role _rack; do
   if [ "$kind" = node ]; then
     d="$OUT/nodes/$name"
     expect hostname "$d/hostname" "$d/hostname"
@@ -148,17 +147,17 @@ echo "consumers: checking $OUT: site-wide artifacts, $nodes node(s) and $switche
   "(sample covering every role and rack: $(cut -f1 "$WORK/sample.tsv" | paste -sd' ' -))"
 
 # ---- run, two at a time ------------------------------------------------------------------
-one_check() { # N KIND LABEL ARGS...
-  local n=$1 kind=$2 rc=0
-  shift 3
-  case "$kind" in -*) return 0 ;; esac
-  "$CHECK" "$kind" "$@" > "$WORK/$n.out" 2>&1 || rc=$?
+one_check() { # N: run line N of $CHECKS (KIND LABEL ARGS...)
+  local n=$1 rc=0 row
+  IFS=$'\t' read -r -a row < <(sed -n "${n}p" "$CHECKS")
+  case "${row[0]}" in -*) return 0 ;; esac
+  "$CHECK" "${row[0]}" "${row[@]:2}" > "$WORK/$n.out" 2>&1 || rc=$?
   echo "$rc" > "$WORK/$n.rc"
 }
 export -f one_check
-export CHECK WORK
-awk '{ print NR "\t" $0 }' "$CHECKS" | tr '\n' '\0' \
-  | xargs -0 -P2 -I{} bash -c 'IFS=$'"'"'\t'"'"' read -r -a a <<< "$1"; one_check "${a[@]}"' _ {}
+export CHECK CHECKS WORK
+# shellcheck disable=SC2016  # $1 is for the inner bash
+seq 1 "$(wc -l < "$CHECKS")" | xargs -P2 -n1 bash -c 'one_check "$1"' _
 
 # ---- report, in a stable order ------------------------------------------------------------
 passed=0 failed=0 n=0

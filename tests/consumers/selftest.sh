@@ -60,19 +60,20 @@ for conf in "$HERE"/fixtures/interop/*/*/etc/frr/frr.conf; do add pass frr "${co
 add pass jsonschema fixtures/interop/site/fabric.json "$HERE/schemas/fabric.schema.json" "$HERE/fixtures/interop/site/fabric.json"
 
 # Run them two at a time; each writes its verdict to its own file.
-run_case() { # N EXPECT KIND LABEL ARGS...
-  local n=$1 expect=$2 kind=$3 label=$4 rc=0 verdict
-  shift 4
-  "$CHECK" "$kind" "$@" > "$WORK/$n.out" 2>&1 || rc=$?
+run_case() { # N: run line N of $CASES (EXPECT KIND LABEL ARGS...)
+  local n=$1 rc=0 verdict row expect kind label
+  IFS=$'\t' read -r -a row < <(sed -n "${n}p" "$CASES")
+  expect=${row[0]} kind=${row[1]} label=${row[2]}
+  "$CHECK" "$kind" "${row[@]:3}" > "$WORK/$n.out" 2>&1 || rc=$?
   if [ "$expect" = pass ] && [ $rc -eq 0 ]; then verdict=ok
   elif [ "$expect" = reject ] && [ $rc -eq 1 ]; then verdict=ok
   else verdict="bad (exit $rc, expected $expect)"; fi
   printf '%s\t%s\t%s\t%s\n' "$verdict" "$expect" "$kind" "$label" > "$WORK/$n.verdict"
 }
 export -f run_case
-export CHECK WORK HERE
-awk '{ print NR "\t" $0 }' "$cases" | tr '\n' '\0' \
-  | xargs -0 -P2 -I{} bash -c 'IFS=$'"'"'\t'"'"' read -r -a a <<< "$1"; run_case "${a[@]}"' _ {}
+export CHECK WORK CASES="$cases"
+# shellcheck disable=SC2016  # $1 is for the inner bash
+seq 1 "$(wc -l < "$cases")" | xargs -P2 -n1 bash -c 'run_case "$1"' _
 
 passed=0 failed=0
 n=0
