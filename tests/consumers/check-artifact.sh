@@ -54,7 +54,10 @@ KINDS="inventory frr zone kea4 netplan sshd authorized_keys cloud-config deb822 
 usage() { echo "check-artifact: $*" >&2; exit 2; }
 
 # ---- internal entry point: runs inside `unshare -n` (see check_kea4) ------------------------
+# Both internal modes change the namespace they run in: refuse to run in the host's own.
+same_ns_as_init() { [ "$(readlink "/proc/self/ns/$1")" = "$(readlink "/proc/1/ns/$1")" ]; }
 if [ "${1:-}" = "--kea-in-netns" ]; then
+  same_ns_as_init net && { echo "check-artifact: --kea-in-netns outside a private network namespace" >&2; exit 2; }
   conf=$2 made=0
   while :; do
     rc=0; out=$(kea-dhcp4 -t "$conf" 2>&1) || rc=$?
@@ -77,6 +80,7 @@ fi
 
 # ---- internal entry point: runs inside `unshare -m` with FILE bind-mounted on /etc/hosts ------
 if [ "${1:-}" = "--hosts-in-mntns" ]; then
+  same_ns_as_init mnt && { echo "check-artifact: --hosts-in-mntns outside a private mount namespace" >&2; exit 2; }
   mount --bind "$2" /etc/hosts
   n=0
   while IFS= read -r line || [ -n "$line" ]; do
