@@ -54,10 +54,15 @@ KINDS="inventory frr zone kea4 netplan sshd authorized_keys cloud-config deb822 
 usage() { echo "check-artifact: $*" >&2; exit 2; }
 
 # ---- internal entry point: runs inside `unshare -n` (see check_kea4) ------------------------
-# Both internal modes change the namespace they run in: refuse to run in the host's own.
-same_ns_as_init() { [ "$(readlink "/proc/self/ns/$1")" = "$(readlink "/proc/1/ns/$1")" ]; }
+# Both internal modes change the namespace they run in (create interfaces, bind-mount over
+# /etc/hosts): they only run when the caller handed over the namespace it left, and this one
+# is a different one. (/proc/1/ns cannot be relied on: it may not be readable.)
+in_private_ns() { # KIND(net|mnt) -> 0 if this process is in another namespace than its caller
+  local mine; mine=$(readlink "/proc/self/ns/$1") || return 1
+  [ -n "${SC_CALLER_NS:-}" ] && [ -n "$mine" ] && [ "$mine" != "$SC_CALLER_NS" ]
+}
 if [ "${1:-}" = "--kea-in-netns" ]; then
-  same_ns_as_init net && { echo "check-artifact: --kea-in-netns outside a private network namespace" >&2; exit 2; }
+  in_private_ns net || { echo "check-artifact: --kea-in-netns is internal (needs a private network namespace)" >&2; exit 2; }
   conf=$2 made=0
   while :; do
     rc=0; out=$(kea-dhcp4 -t "$conf" 2>&1) || rc=$?
@@ -80,7 +85,7 @@ fi
 
 # ---- internal entry point: runs inside `unshare -m` with FILE bind-mounted on /etc/hosts ------
 if [ "${1:-}" = "--hosts-in-mntns" ]; then
-  same_ns_as_init mnt && { echo "check-artifact: --hosts-in-mntns outside a private mount namespace" >&2; exit 2; }
+  in_private_ns mnt || { echo "check-artifact: --hosts-in-mntns is internal (needs a private mount namespace)" >&2; exit 2; }
   mount --bind "$2" /etc/hosts
   n=0
   while IFS= read -r line || [ -n "$line" ]; do
@@ -276,7 +281,7 @@ check_kea4() {
   [ -f "$ABS" ] || usage "kea4: expects a file"
   # `kea-dhcp4 -t` insists the interfaces in interfaces-config exist: give it them, in a
   # throwaway network namespace (this script re-entered, see the top).
-  run unshare -n bash "$SELF" --kea-in-netns "$ABS"
+  run env SC_CALLER_NS="$(readlink /proc/self/ns/net)" unshare -n bash "$SELF" --kea-in-netns "$ABS"
   if [ $RC -ne 0 ]; then
     # Kea logs every step at INFO; keep what explains the rejection
     grep -vE '^[0-9-]+ [0-9:.]+ +(INFO|DEBUG) ' "$OUT" > "$WORK/kea.err" || true
@@ -521,7 +526,9 @@ check_hosts() {
   [ -f "$ABS" ] || usage "hosts: expects a file"
   # glibc skips lines it cannot parse without a word: resolve every name from this file alone
   # (bind-mounted over /etc/hosts in a private mount namespace) and compare.
-  RC=0; unshare -m bash "$SELF" --hosts-in-mntns "$ABS" > "$WORK/resolved.tsv" 2>>"$OUT" || RC=$?
+  RC=0
+  SC_CALLER_NS=$(readlink /proc/self/ns/mnt) unshare -m bash "$SELF" --hosts-in-mntns "$ABS" \
+    > "$WORK/resolved.tsv" 2>>"$OUT" || RC=$?
   [ $RC -eq 0 ] || usage "could not resolve in a private mount namespace (exit $RC)"
   run /usr/bin/python3 "$LIB/hosts_compare.py" "$TARGET" "$WORK/resolved.tsv"
   [ $RC -eq 0 ] || reject "glibc does not resolve the names as written"
