@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The consumer tests of siteconf's own output, as scripts/test.sh runs them:
+#   1. the harness can fail (selftest --full: valid examples pass, broken ones are rejected);
+#   2. every artifact of the example site's build, read by its real consumer;
+#   3. the same for a site from `siteconf init --nodes 200` (a sample of every role and rack);
+#   4. BGP interoperation: a small generated site's FRR configs run in network namespaces.
+# Ends with `consumer-suite: N passed, N failed`; exits 1 if any stage failed.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+cargo build --locked --quiet
+BIN="$PWD/target/debug/siteconf"
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+passed=0
+failed=0
+stage() {
+    local name=$1
+    shift
+    echo "-- $name"
+    if "$@"; then
+        passed=$((passed + 1))
+    else
+        echo "FAILED STAGE: $name"
+        failed=$((failed + 1))
+    fi
+}
+
+stage "harness selftest" tests/consumers/selftest.sh --full
+
+stage "build example site" "$BIN" build --out "$T/example"
+stage "consumers on the example site" \
+    tests/consumers/run.sh "$T/example" --siteconf "$BIN" --project "$PWD"
+
+stage "init 200 nodes" "$BIN" init "$T/gen" --nodes 200
+stage "build 200 nodes" "$BIN" -C "$T/gen" build --out "$T/gen/out"
+stage "consumers on 200 nodes" \
+    tests/consumers/run.sh "$T/gen/out" --siteconf "$BIN" --project "$T/gen"
+
+stage "init small interop site" "$BIN" init "$T/small" --nodes 8 --racks 2
+stage "build small interop site" "$BIN" -C "$T/small" build --out "$T/small/out"
+stage "BGP interop" tests/consumers/bgp-interop.sh "$T/small/out"
+
+echo "consumer-suite: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
