@@ -5,6 +5,7 @@
 mod check;
 mod common;
 mod init;
+mod schema;
 
 use std::process::ExitCode;
 
@@ -32,6 +33,8 @@ pub enum Command {
     Check(check::Args),
     /// Create a new project with a complete, valid example site.
     Init(init::Args),
+    /// Print the JSON Schema of site files (TOML form), or the field reference.
+    Schema(schema::Args),
 }
 
 pub fn main() -> ExitCode {
@@ -50,6 +53,7 @@ pub fn main() -> ExitCode {
     let status = match cli.command {
         Command::Check(a) => check::run(&cli.global, a),
         Command::Init(a) => init::run(&cli.global, a),
+        Command::Schema(a) => schema::run(a),
     };
     status.into()
 }
