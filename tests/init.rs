@@ -373,6 +373,8 @@ fn init_refuses_a_non_empty_directory_without_force() {
 #[test]
 fn init_writes_into_an_empty_directory() {
     let tmp = tempfile::tempdir().expect("tempdir");
+    // Only a fresh repository in it: that counts as empty.
+    std::fs::create_dir(tmp.path().join(".git")).expect("mkdir .git");
     let (code, err) = siteconf(
         &["init", ".", "--nodes", "3", "--format", "toml"],
         tmp.path(),

@@ -61,8 +61,13 @@ pub fn run(g: &Global, args: Args) -> Status {
         Some(base) => base.join(&args.target),
         None => args.target.clone(),
     };
+    // A fresh `git init` is as good as empty: init never writes into `.git`.
     let existing = match fs::read_dir(&dir) {
-        Ok(entries) => Some(entries.count()),
+        Ok(entries) => Some(
+            entries
+                .filter(|e| e.as_ref().map_or(true, |e| e.file_name() != ".git"))
+                .count(),
+        ),
         Err(e) if e.kind() == io::ErrorKind::NotFound => None,
         Err(e) => return fail(format!("cannot use {}: {e}", dir.display())),
     };
