@@ -19,6 +19,7 @@
 pub mod check;
 pub mod cli;
 pub mod diag;
+pub mod init;
 pub mod lower;
 pub mod model;
 pub mod output;

@@ -6,7 +6,9 @@ mod check;
 mod codes;
 mod common;
 mod explain;
+mod init;
 mod lock;
+mod schema;
 
 use std::process::ExitCode;
 
@@ -38,6 +40,10 @@ pub enum Command {
     Lock(lock::Args),
     /// List every diagnostic code.
     Codes(codes::Args),
+    /// Create a new project with a complete, valid example site.
+    Init(init::Args),
+    /// Print the JSON Schema of site files (TOML form), or the field reference.
+    Schema(schema::Args),
 }
 
 pub fn main() -> ExitCode {
@@ -58,6 +64,8 @@ pub fn main() -> ExitCode {
         Command::Explain(a) => explain::run(&cli.global, a),
         Command::Lock(a) => lock::run(&cli.global, a),
         Command::Codes(a) => codes::run(&cli.global, a),
+        Command::Init(a) => init::run(&cli.global, a),
+        Command::Schema(a) => schema::run(a),
     };
     status.into()
 }

@@ -7,6 +7,7 @@
 //! [`Settings`], so inheritance (in `crate::resolve`) is one merge function.
 
 pub mod schema;
+pub mod schema_doc;
 mod values;
 
 pub use values::{expand_ports, is_hostname_label, AsnRange, IpRange, Mac};

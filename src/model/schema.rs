@@ -545,7 +545,9 @@ pub fn json_schema() -> Value {
         let s = if e.name == "site" {
             json!({"type": "object", "description": e.doc, "additionalProperties": body, "maxProperties": 1})
         } else {
-            json!({"type": "object", "description": e.doc, "additionalProperties": body})
+            // Entity names are host name labels (lowering checks the same);
+            // saying so here lets editors flag a bad name as it is typed.
+            json!({"type": "object", "description": e.doc, "propertyNames": ty_schema(&Ty::Label), "additionalProperties": body})
         };
         props.insert(e.name.to_string(), s);
     }
@@ -558,4 +560,12 @@ pub fn json_schema() -> Value {
         "properties": Value::Object(props),
         "additionalProperties": false,
     })
+}
+
+/// [`json_schema`] as committed in `schema/site.schema.json`: pretty JSON
+/// with a trailing newline.
+pub fn json_schema_text() -> String {
+    let mut s = serde_json::to_string_pretty(&json_schema()).unwrap_or_default();
+    s.push('\n');
+    s
 }

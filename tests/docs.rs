@@ -1,0 +1,209 @@
+//! The examples of `docs/site-format.md` are real: every KDL example and
+//! its TOML twin parse, say the same thing (one tree), and lower without a
+//! single diagnostic; and together they show every entity and every field
+//! of the schema, so the page cannot fall behind the model.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Map, Value as Json};
+use siteconf::diag::Diagnostics;
+use siteconf::lower::lower;
+use siteconf::model::schema::{Field, Ty, ENTITIES};
+use siteconf::model::schema_doc::is_settings;
+use siteconf::syntax::{self, Document, FileId, Format, Node, Scalar};
+
+mod support;
+
+fn parse(format: Format, text: &str, line: usize) -> Document {
+    let (doc, errors) = syntax::parse(format, FileId(0), text);
+    assert!(
+        errors.is_empty(),
+        "docs/site-format.md:{line}: {format:?} example does not parse: {errors:?}"
+    );
+    doc
+}
+
+fn scalar(s: &Scalar) -> Json {
+    match s {
+        Scalar::String(s) => Json::String(s.clone()),
+        Scalar::Int(i) => Json::String(format!("int:{i}")),
+        Scalar::Float(f) => Json::String(format!("float:{f}")),
+        Scalar::Bool(b) => Json::Bool(*b),
+        Scalar::Null => Json::Null,
+    }
+}
+
+/// The tree both formats mean: `key NAME { … }` and `key { NAME { … } }`
+/// are `{key: {NAME: {…}}}`; properties and children are the same; a list
+/// of one value is that value.
+fn normalize_block(props: &[(syntax::Ident, syntax::Value)], children: &[Node]) -> Json {
+    let mut m = Map::new();
+    for (k, v) in props {
+        m.insert(k.text.clone(), scalar(&v.scalar));
+    }
+    for c in children {
+        let (k, v) = normalize_node(c);
+        match (m.get_mut(&k), v) {
+            (Some(Json::Object(old)), Json::Object(new)) => old.extend(new),
+            (Some(old), new) => panic!("`{k}` given twice: {old} and {new}"),
+            (None, v) => {
+                m.insert(k, v);
+            }
+        }
+    }
+    Json::Object(m)
+}
+
+fn normalize_node(n: &Node) -> (String, Json) {
+    let key = n.name.text.clone();
+    if n.children.is_some() || !n.props.is_empty() {
+        let body = normalize_block(&n.props, n.children());
+        match n.args.as_slice() {
+            [] => (key, body),
+            [name] => {
+                let Scalar::String(name) = &name.scalar else {
+                    panic!("`{key}` has a non-string name")
+                };
+                let mut m = Map::new();
+                m.insert(name.clone(), body);
+                (key, Json::Object(m))
+            }
+            _ => panic!("`{key}` has several names"),
+        }
+    } else if n.args.len() == 1 {
+        (key, scalar(&n.args[0].scalar))
+    } else {
+        (
+            key,
+            Json::Array(n.args.iter().map(|a| scalar(&a.scalar)).collect()),
+        )
+    }
+}
+
+#[test]
+fn kdl_and_toml_examples_are_the_same_tree_and_lower_cleanly() {
+    let pairs = support::example_pairs();
+    assert!(pairs.len() >= 10, "docs lost their examples");
+    for (kdl, toml) in &pairs {
+        let k = parse(Format::Kdl, &kdl.text, kdl.line);
+        let t = parse(Format::Toml, &toml.text, toml.line);
+        let (kn, tn) = (
+            normalize_block(&[], &k.nodes),
+            normalize_block(&[], &t.nodes),
+        );
+        assert!(
+            kn == tn,
+            "docs/site-format.md:{} and :{}: the KDL and TOML examples differ\nKDL:  {kn}\nTOML: {tn}",
+            kdl.line,
+            toml.line
+        );
+        for (doc, line) in [(&k, kdl.line), (&t, toml.line)] {
+            let mut diags = Diagnostics::new();
+            lower(std::slice::from_ref(doc), &mut diags);
+            let msgs: Vec<String> = diags
+                .iter()
+                .map(|d| format!("{} {}", d.code, d.message))
+                .collect();
+            assert!(
+                msgs.is_empty(),
+                "docs/site-format.md:{line}: example does not lower cleanly: {msgs:?}"
+            );
+        }
+    }
+}
+
+/// `context.field` for every field of the schema. Fields of the shared
+/// settings count once (`settings.…`), wherever they are shown.
+fn schema_paths() -> BTreeSet<String> {
+    fn walk(ctx: &str, fields: &[Field], out: &mut BTreeSet<String>) {
+        for f in fields {
+            out.insert(format!("{ctx}.{}", f.name));
+            if let Ty::Block(inner) | Ty::Named(inner) = &f.ty {
+                let sub = if is_settings(inner) {
+                    "settings".to_string()
+                } else {
+                    format!("{ctx}.{}", f.name)
+                };
+                walk(&sub, inner, out);
+            }
+        }
+    }
+    let mut out = BTreeSet::new();
+    for e in ENTITIES {
+        out.insert(e.name.to_string());
+        for g in e.fields {
+            let ctx = if is_settings(g) { "settings" } else { e.name };
+            walk(ctx, g, &mut out);
+        }
+    }
+    out
+}
+
+/// The `context.field` paths an example shows, named as in [`schema_paths`].
+fn example_paths(doc: &Json, out: &mut BTreeSet<String>) {
+    fn descend(ctx: &str, f: &Field, v: &Json, out: &mut BTreeSet<String>) {
+        let (Ty::Block(inner) | Ty::Named(inner)) = &f.ty else {
+            return;
+        };
+        let sub = if is_settings(inner) {
+            "settings".to_string()
+        } else {
+            format!("{ctx}.{}", f.name)
+        };
+        let bodies: Vec<&Json> = match (&f.ty, v) {
+            (Ty::Named(_), Json::Object(entries)) => entries.values().collect(),
+            _ => vec![v],
+        };
+        for body in bodies {
+            let Json::Object(m) = body else { continue };
+            for (k, v) in m {
+                if let Some(g) = inner.iter().find(|g| g.name == k) {
+                    out.insert(format!("{sub}.{k}"));
+                    descend(&sub, g, v, out);
+                }
+            }
+        }
+    }
+    let Json::Object(top) = doc else { return };
+    for (kind, entities) in top {
+        let Some(e) = ENTITIES.iter().find(|e| e.name == kind) else {
+            continue;
+        };
+        out.insert(kind.clone());
+        let Json::Object(entities) = entities else {
+            continue;
+        };
+        for body in entities.values() {
+            let Json::Object(m) = body else { continue };
+            for (k, v) in m {
+                // Which of the entity's field groups the field is in.
+                let Some(group) = e.fields.iter().find(|g| g.iter().any(|f| f.name == k)) else {
+                    continue;
+                };
+                let ctx = if is_settings(group) {
+                    "settings"
+                } else {
+                    kind.as_str()
+                };
+                if let Some(f) = group.iter().find(|f| f.name == k) {
+                    out.insert(format!("{ctx}.{k}"));
+                    descend(ctx, f, v, out);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn examples_show_every_entity_and_field() {
+    let mut shown = BTreeSet::new();
+    for (kdl, _) in support::example_pairs() {
+        let doc = parse(Format::Kdl, &kdl.text, kdl.line);
+        example_paths(&normalize_block(&[], &doc.nodes), &mut shown);
+    }
+    let missing: Vec<String> = schema_paths().difference(&shown).cloned().collect();
+    assert!(
+        missing.is_empty(),
+        "docs/site-format.md has no example of: {missing:?}"
+    );
+}

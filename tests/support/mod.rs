@@ -1,0 +1,67 @@
+//! Shared by the integration tests that read `docs/site-format.md`.
+
+use std::path::Path;
+
+/// A fenced code block of a Markdown file.
+#[allow(dead_code)] // each test crate uses some of the fields
+pub struct Fenced {
+    /// The info string after the opening fence (`kdl`, `toml`, `text`).
+    pub tag: String,
+    pub text: String,
+    /// 1-based line of the opening fence, for messages.
+    pub line: usize,
+}
+
+pub fn fenced_blocks(markdown: &str) -> Vec<Fenced> {
+    let mut out = Vec::new();
+    let mut cur: Option<Fenced> = None;
+    for (i, line) in markdown.lines().enumerate() {
+        let fence = line.trim_start().strip_prefix("```");
+        match (&mut cur, fence) {
+            (None, Some(tag)) => {
+                cur = Some(Fenced {
+                    tag: tag.trim().to_string(),
+                    text: String::new(),
+                    line: i + 1,
+                })
+            }
+            (Some(_), Some(_)) => out.extend(cur.take()),
+            (Some(b), None) => {
+                b.text.push_str(line);
+                b.text.push('\n');
+            }
+            (None, None) => {}
+        }
+    }
+    out
+}
+
+pub fn site_format_doc() -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/site-format.md");
+    std::fs::read_to_string(path).expect("docs/site-format.md")
+}
+
+/// The site-file examples: pairs of a `kdl` block and the `toml` block
+/// right after it (blocks tagged otherwise, like `text`, are not site files).
+pub fn example_pairs() -> Vec<(Fenced, Fenced)> {
+    let mut pairs = Vec::new();
+    let mut blocks = fenced_blocks(&site_format_doc())
+        .into_iter()
+        .filter(|b| b.tag == "kdl" || b.tag == "toml")
+        .peekable();
+    while let Some(b) = blocks.next() {
+        assert_eq!(
+            b.tag, "kdl",
+            "docs/site-format.md:{}: a `toml` example without the `kdl` one before it",
+            b.line
+        );
+        match blocks.next() {
+            Some(t) if t.tag == "toml" => pairs.push((b, t)),
+            _ => panic!(
+                "docs/site-format.md:{}: a `kdl` example without its `toml` twin",
+                b.line
+            ),
+        }
+    }
+    pairs
+}
