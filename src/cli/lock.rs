@@ -44,8 +44,15 @@ pub fn run(g: &Global, args: Args) -> Status {
     if let Err(e) = write_file_atomic(&root.join(LOCK_FILE), text.as_bytes(), 0o644) {
         return fail(format!("cannot write {LOCK_FILE}: {e}"));
     }
-    for c in &checked.resolved.lock_changes {
+    const SHOWN: usize = 20;
+    for c in checked.resolved.lock_changes.iter().take(SHOWN) {
         eprintln!("  {c}");
+    }
+    if checked.resolved.lock_changes.len() > SHOWN {
+        eprintln!(
+            "  … and {} more (see `git diff siteconf.lock`)",
+            checked.resolved.lock_changes.len() - SHOWN
+        );
     }
     eprintln!(
         "wrote siteconf.lock: {} entries ({} change(s){})",
