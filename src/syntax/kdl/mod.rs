@@ -272,6 +272,7 @@ impl<'a> Parser<'a> {
                     let sd = self.pos;
                     self.pos += 2;
                     self.skip_line_space()?;
+                    self.reject_double_slashdash()?;
                     if matches!(self.peek(), None | Some(b'}')) {
                         return Err(self.error(
                             sd,
@@ -356,6 +357,7 @@ impl<'a> Parser<'a> {
                     let sd = self.pos;
                     self.pos += 2;
                     self.skip_line_space()?;
+                    self.reject_double_slashdash()?;
                     match self.peek() {
                         Some(b'{') => {
                             self.children_block(depth)?;
@@ -434,6 +436,19 @@ impl<'a> Parser<'a> {
             children,
             span: self.span(start, end),
         })
+    }
+
+    /// A `/-` comments out exactly one item, never another `/-`.
+    fn reject_double_slashdash(&self) -> PResult<()> {
+        if self.peek() == Some(b'/') && self.peek_at(1) == Some(b'-') {
+            return Err(self.error(
+                self.pos,
+                self.pos + 2,
+                "`/-` cannot comment out another `/-`",
+                Some("each `/-` comments out the one item after it; remove one of them".into()),
+            ));
+        }
+        Ok(())
     }
 
     /// `'{' nodes final-node? '}'`, at a `{`.
