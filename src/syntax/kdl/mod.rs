@@ -69,6 +69,9 @@ pub fn parse(file: FileId, text: &str) -> Result<Document, Vec<SyntaxError>> {
         b: text.as_bytes(),
         pos: 0,
         file,
+        node_stack: Vec::new(),
+        arg_stack: Vec::new(),
+        prop_stack: Vec::new(),
     };
     p.document().map_err(|e| vec![*e])
 }
@@ -82,6 +85,15 @@ struct Parser<'a> {
     /// Current byte offset; always on a `char` boundary.
     pos: usize,
     file: FileId,
+    /// Scratch stacks for the nodes, arguments and properties being
+    /// collected at every open nesting level. Each level pushes above the
+    /// length it found and moves its items out into an exactly sized `Vec`
+    /// when done: one allocation per list, no growth reallocations, no
+    /// spare capacity (a `Vec` grown by `push` starts at 4 elements, which
+    /// for one-argument nodes wasted most of the memory and time).
+    node_stack: Vec<Node>,
+    arg_stack: Vec<Value>,
+    prop_stack: Vec<(Ident, Value)>,
 }
 
 /// What a value token turned out to be. Strings are kept apart because only
@@ -241,7 +253,7 @@ impl<'a> Parser<'a> {
     /// (top level, `open` is `None`) or the `}` of the children block opened
     /// at `open`, which is left for the caller to consume.
     fn nodes(&mut self, depth: usize, open: Option<usize>) -> PResult<Vec<Node>> {
-        let mut nodes = Vec::new();
+        let mark = self.node_stack.len();
         loop {
             self.skip_line_space()?;
             match self.peek() {
@@ -253,12 +265,12 @@ impl<'a> Parser<'a> {
                             "expected `}` to close the children block opened here",
                             Some("the file ends before this block is closed".into()),
                         )),
-                        None => Ok(nodes),
+                        None => Ok(self.node_stack.drain(mark..).collect()),
                     };
                 }
                 Some(b'}') => {
                     return if open.is_some() {
-                        Ok(nodes)
+                        Ok(self.node_stack.drain(mark..).collect())
                     } else {
                         Err(self.error(
                             self.pos,
@@ -285,7 +297,7 @@ impl<'a> Parser<'a> {
                 }
                 Some(_) => {
                     let node = self.node(depth, open.is_some())?;
-                    nodes.push(node);
+                    self.node_stack.push(node);
                 }
             }
         }
@@ -304,8 +316,8 @@ impl<'a> Parser<'a> {
         };
         let name = self.node_name()?;
         let mut end = self.pos;
-        let mut args = Vec::new();
-        let mut props = Vec::new();
+        let args_mark = self.arg_stack.len();
+        let props_mark = self.prop_stack.len();
         let mut children = None;
         let mut state = NodeState::Entries;
         let mut spaced = self.skip_node_space()?;
@@ -420,8 +432,8 @@ impl<'a> Parser<'a> {
                         return Err(self.unexpected_here(self.pos, "an argument or property"));
                     }
                     match self.entry()? {
-                        Entry::Arg(v) => args.push(v),
-                        Entry::Prop(k, v) => props.push((k, v)),
+                        Entry::Arg(v) => self.arg_stack.push(v),
+                        Entry::Prop(k, v) => self.prop_stack.push((k, v)),
                     }
                     end = self.pos;
                     spaced = self.skip_node_space()?;
@@ -431,8 +443,8 @@ impl<'a> Parser<'a> {
         Ok(Node {
             ty,
             name,
-            args,
-            props,
+            args: self.arg_stack.drain(args_mark..).collect(),
+            props: self.prop_stack.drain(props_mark..).collect(),
             children,
             span: self.span(start, end),
         })
