@@ -150,8 +150,15 @@ pub(super) fn space_len(b: &[u8], pos: usize) -> usize {
 }
 
 /// How to show a code point in a message: the character itself when it is
-/// printable, `U+XXXX` otherwise.
+/// printable, a word for common whitespace, `U+XXXX` otherwise.
 pub(super) fn describe(c: char) -> String {
+    match c {
+        '\n' => return "a newline".into(),
+        '\r' => return "a carriage return".into(),
+        ' ' => return "a space".into(),
+        '\t' => return "a tab".into(),
+        _ => {}
+    }
     if c.is_control() || is_disallowed(c) || is_unicode_space(c) || is_newline(c) {
         format!("U+{:04X}", c as u32)
     } else {

@@ -7,7 +7,7 @@
 //!
 //! It implements KDL 2.0 in one pass of recursive descent over the bytes of
 //! the text, without a token buffer: every `String` it allocates ends up in
-//! the tree. The submodules hold the lexical pieces: [`chars`] (character
+//! the tree. The submodules hold the lexical pieces: `chars` (character
 //! classes), `trivia` (whitespace, comments, line continuations), `strings`
 //! (identifier, quoted, raw and multi-line strings) and `numbers`.
 //!
@@ -21,8 +21,8 @@
 //!
 //! # Spans (byte offsets into the text)
 //! - [`Node::span`]: from the node's type annotation `(` (or its name) to the
-//!   end of its last token: the last argument or property value, or the `}`
-//!   of its last children block (slashdashed ones included); trailing
+//!   end of its last argument, property value or children block `}`,
+//!   slashdashed ones included (they are part of the node's text); trailing
 //!   whitespace, comments and the terminator are not part of it.
 //! - [`Ident::span`]: the name token, quotes and `#`s included. For a type
 //!   annotation it is the name inside the parentheses.
@@ -726,6 +726,23 @@ impl<'a> Parser<'a> {
         self.error(pos, end, message, help.map(str::to_string))
     }
 
+    /// Whether the `\` at `p` starts a line continuation (`\`, spaces, then
+    /// a newline, a comment or the end of the file), so that `foo\bar` is
+    /// reported as a bad identifier rather than a bad continuation.
+    fn escline_follows(&self, p: usize) -> bool {
+        let mut q = p + 1;
+        loop {
+            let n = space_len(self.b, q);
+            if n == 0 {
+                break;
+            }
+            q += n;
+        }
+        self.b.get(q).is_none()
+            || newline_len(self.b, q) > 0
+            || (self.b.get(q) == Some(&b'/') && matches!(self.b.get(q + 1), Some(b'/' | b'*')))
+    }
+
     /// After a value token only these may follow directly: whitespace, a
     /// newline, a comment, `\`, `;`, `=`, `(`…`)` close, `{` or `}`.
     /// Anything else means two tokens ran together (`"a"b`, `1x`, `foo(`).
@@ -734,8 +751,10 @@ impl<'a> Parser<'a> {
         let ok = match self.b.get(p) {
             None => true,
             Some(&c) => match c {
-                b' ' | b'\t' | b'\n' | b'\r' | 0x0B | 0x0C | b';' | b'=' | b')' | b'{' | b'}'
-                | b'\\' => true,
+                b' ' | b'\t' | b'\n' | b'\r' | 0x0B | 0x0C | b';' | b'=' | b')' | b'{' | b'}' => {
+                    true
+                }
+                b'\\' => self.escline_follows(p),
                 b'/' => matches!(self.b.get(p + 1), Some(b'/' | b'*')),
                 0x80.. => space_len(self.b, p) > 0 || newline_len(self.b, p) > 0,
                 _ => false,

@@ -297,6 +297,20 @@ fn error_values_running_together() {
     assert_err("n 0X1f", "invalid character `X`", 3, "X");
     assert!(err("n 0X1f").help.unwrap().contains("lowercase"));
     assert_err("n r\"x\"", "KDL v1 syntax", 2, "r\"");
+    assert_err(
+        "n foo\\bar",
+        "`\\` cannot appear in a bare identifier",
+        5,
+        "\\",
+    );
+    // A continuation right after a value is fine.
+    assert_eq!(ok("n foo\\ // c\n  bar").nodes[0].args.len(), 2);
+    assert_err(
+        "n k=\n1",
+        "expected a property value after `=`, found a newline",
+        4,
+        "\n",
+    );
 }
 
 #[test]
