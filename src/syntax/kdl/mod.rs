@@ -29,6 +29,14 @@
 //! - [`Value::span`]: the value token alone (quotes and `#`s included). Its
 //!   type annotation, if any, is *not* included: its span is `ty.span`.
 //!
+//! # Strictness
+//! Where the `kdl` crate (6.7.1) is laxer than the KDL 2.0 spec, this parser
+//! follows the spec and says why: U+007F and other disallowed code points
+//! anywhere (comments included), bare `-inf`, upper-case radix prefixes
+//! (`0X1F`), `#"""` not followed by a newline, and nodes that run into the
+//! next one without a terminator (`n #true/-x`, `n {} /-x`) are errors. The
+//! differential test lists each such difference with an example.
+//!
 //! # Errors
 //! The parser stops at the first error: KDL has no reliable
 //! synchronisation point (an unterminated string or `{` changes the meaning
