@@ -8,6 +8,8 @@
 mod block;
 
 use block::{string_of, Block, Entry};
+use std::sync::Arc;
+
 use serde_json::Value as Json;
 
 use crate::diag::{did_you_mean, Code, Diagnostic, Diagnostics};
@@ -453,7 +455,7 @@ fn lower_settings(diags: &mut Diagnostics, b: &Block) -> Settings {
             if suites.is_empty() && !rb.has("suites") {
                 rb.require::<()>(diags, "suites", None);
             }
-            Repo {
+            Arc::new(Repo {
                 types: rb.strings(diags, "types"),
                 uris,
                 suites,
@@ -463,7 +465,7 @@ fn lower_settings(diags: &mut Diagnostics, b: &Block) -> Settings {
                 enabled: rb.bool(diags, "enabled"),
                 name,
                 span: rb.span,
-            }
+            })
         })
         .collect();
     let ssh_keys = b
@@ -474,13 +476,13 @@ fn lower_settings(diags: &mut Diagnostics, b: &Block) -> Settings {
             let user = kb.require(diags, "user", user);
             let key = kb.string(diags, "key");
             let key = kb.require(diags, "key", key);
-            Some(SshKey {
+            Some(Arc::new(SshKey {
                 options: kb.string(diags, "options"),
                 user: user?,
                 key: key?,
                 name,
                 span: kb.span,
-            })
+            }))
         })
         .collect();
     let sshd = lower_vars(diags, b, "sshd")

@@ -14,6 +14,7 @@ pub use values::{expand_ports, is_hostname_label, AsnRange, IpRange, Mac};
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::sync::Arc;
 
 use ipnet::{Ipv4Net, Ipv6Net};
 
@@ -225,8 +226,10 @@ pub struct Settings {
     pub bgp: Option<Bgp>,
     pub groups: Vec<Sp<String>>,
     pub packages: Vec<Sp<String>>,
-    pub repos: Vec<Repo>,
-    pub ssh_keys: Vec<SshKey>,
+    /// Shared (`Arc`): a repo or key defined once in a profile is the same
+    /// value on every node, so resolution copies a pointer, not the strings.
+    pub repos: Vec<Arc<Repo>>,
+    pub ssh_keys: Vec<Arc<SshKey>>,
     pub sshd: Vec<SshdOption>,
     pub vars: Vars,
     /// Inherited lists and collections this layer clears before adding its

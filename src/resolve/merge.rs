@@ -105,6 +105,18 @@ pub fn resolve_node(site: &Site, index: &SiteIndex, i: usize, provenance: bool) 
         };
         merge_into(&mut out, s, &mut rec);
     }
+    // Growth slack of the merged lists is most of resolution's memory on
+    // large sites; the lists are final now.
+    out.interfaces.shrink_to_fit();
+    out.addresses.shrink_to_fit();
+    out.groups.shrink_to_fit();
+    out.packages.shrink_to_fit();
+    out.repos.shrink_to_fit();
+    out.ssh_keys.shrink_to_fit();
+    out.sshd.shrink_to_fit();
+    if let Some(b) = out.bgp.as_mut() {
+        b.sessions.shrink_to_fit();
+    }
     ResolvedNode {
         index: i,
         settings: out,
