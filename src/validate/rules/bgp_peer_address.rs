@@ -2,12 +2,15 @@
 //!
 //! **What it does.** For every numbered BGP session of a resolved node,
 //! reports a `peer-address` that is not an address of the switch it goes
-//! to — its `loopback4` or `loopback6` (SC0603) — and a `local-address` of
-//! another family than the `peer-address` (SC0604).
+//! to — its `loopback4` or `loopback6` — and a `local-address` that is not
+//! an address of the node itself, fixed or allocated (SC0603); and a
+//! `local-address` of another family than the `peer-address` (SC0604).
 //!
 //! **Why it matters.** FRR opens the session to the peer address: if the
 //! switch does not own it, nothing answers (or worse, something else
-//! does). An IPv4 local address cannot source a session to an IPv6 peer.
+//! does). FRR cannot source a session from an address the node does not
+//! have, and an IPv4 local address cannot source a session to an IPv6
+//! peer.
 //!
 //! **Example.**
 //! ```kdl
@@ -18,9 +21,10 @@
 use std::net::IpAddr;
 
 use super::super::{Ctx, Rule};
-use super::{set_in, PerNode};
+use super::{effective, set_in, PerNode};
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::Switch;
+use crate::resolve::{Resolved, ResolvedNode};
 
 pub static RULE: Rule = Rule {
     name: "bgp-peer-address",
@@ -36,6 +40,31 @@ fn switch_addresses(sw: &Switch) -> Vec<(IpAddr, crate::syntax::Span)> {
     }
     if let Some(l) = &sw.loopback6 {
         v.push((IpAddr::V6(l.value), l.span));
+    }
+    v
+}
+
+/// Every address of a node in effect: its addresses and loopbacks, fixed
+/// or allocated.
+fn node_addresses(rs: &Resolved, name: &str, rn: &ResolvedNode) -> Vec<IpAddr> {
+    let st = &rn.settings;
+    let mut v = Vec::new();
+    for a in &st.addresses {
+        let net = a.network.as_str();
+        if let Some(e) = effective(rs, name, || format!("address.{net}.ipv4"), &a.ipv4) {
+            v.push(IpAddr::V4(e.value));
+        }
+        if let Some(e) = effective(rs, name, || format!("address.{net}.ipv6"), &a.ipv6) {
+            v.push(IpAddr::V6(e.value));
+        }
+    }
+    if let Some(l) = &st.loopback {
+        if let Some(e) = effective(rs, name, || "loopback.ipv4".into(), &l.ipv4) {
+            v.push(IpAddr::V4(e.value));
+        }
+        if let Some(e) = effective(rs, name, || "loopback.ipv6".into(), &l.ipv6) {
+            v.push(IpAddr::V6(e.value));
+        }
     }
     v
 }
@@ -70,6 +99,33 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
                         .label(la.span, format!("{} local address", fam(la.value)))
                         .label(pa.span, format!("{} peer address", fam(pa.value)))
                         .help("a TCP session has one address family: use a local address of the peer address's family"),
+                    );
+                }
+            }
+            if let Some(la) = &s.local_address {
+                let own = node_addresses(rs, name, rn);
+                if !own.contains(&la.value) {
+                    let same: Vec<String> = own
+                        .iter()
+                        .filter(|ip| ip.is_ipv4() == la.value.is_ipv4())
+                        .map(|ip| ip.to_string())
+                        .collect();
+                    out.push(
+                        name,
+                        Diagnostic::error(
+                            Code::BgpAddressMismatch,
+                            format!(
+                                "BGP session to `{peer}` goes from {}, which is not an address of the node{}",
+                                la.value,
+                                set_in(rn, &format!("bgp.sessions.{peer}.local-address"))
+                            ),
+                        )
+                        .label(la.span, "not one of the node's addresses")
+                        .help(if same.is_empty() {
+                            "the node has no address of that family; give it one, or leave `local-address` out".to_string()
+                        } else {
+                            format!("the node's addresses of that family: {}; or leave `local-address` out", same.join(", "))
+                        }),
                     );
                 }
             }
