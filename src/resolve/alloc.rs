@@ -155,7 +155,12 @@ fn fixed_values(site: &Site, nodes: &[ResolvedNode]) -> BTreeMap<(Family, u128),
     // The site's resolvers are often hosts on a fleet network; handing
     // their address to a node would take DNS down for everyone.
     for d in site.site.iter().flat_map(|s| &s.dns_servers) {
-        add(fam(d.value), ip_u128(d.value), "site dns-server".into(), d.span);
+        add(
+            fam(d.value),
+            ip_u128(d.value),
+            "site dns-server".into(),
+            d.span,
+        );
     }
     for s in &site.switches {
         let owner = format!("switch/{}", s.name.value);

@@ -54,7 +54,7 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
                     name.value
                 ),
             )
-            .label(name.span, format!("`{}.{domain}` is too long", name.value))
+            .label(name.span, format!("{len} characters with the domain"))
             .label(site.domain.span, "the site's domain")
             .help(format!(
                 "shorten the host name to at most {} characters, or the domain",

@@ -127,17 +127,54 @@ pub(super) fn layers(site: &Site) -> Vec<(String, &Settings)> {
 
 // ---- "did you mean" ------------------------------------------------------------
 
-/// The hint for a name that is not declared: the closest declared name, or
-/// `otherwise` when nothing is close.
+/// The hint for a name that is not declared: the declared name it equals
+/// once case, separators and leading zeros are ignored (`r1` → `r01`,
+/// `R01-TOR1` → `r01-tor1`), else the closest by edit similarity, else
+/// `otherwise`. Candidates come in a fixed order, so the hint is stable.
 pub(super) fn suggest<'a>(
     wrong: &str,
     candidates: impl IntoIterator<Item = &'a str>,
     otherwise: impl FnOnce() -> String,
 ) -> String {
-    match did_you_mean(wrong, candidates) {
+    match closest(wrong, candidates) {
         Some(s) => format!("did you mean `{s}`?"),
         None => otherwise(),
     }
+}
+
+/// The declared name [`suggest`] would propose, if any.
+pub(super) fn closest<'a>(
+    wrong: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    let candidates: Vec<&str> = candidates.into_iter().collect();
+    let key = loose(wrong);
+    candidates
+        .iter()
+        .copied()
+        .find(|c| loose(c) == key)
+        .or_else(|| did_you_mean(wrong, candidates.iter().copied()))
+}
+
+/// A name with case, `-`/`_`/`.` and leading zeros of numbers dropped.
+fn loose(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut prev_digit = false;
+    let b = s.as_bytes();
+    for (i, &c) in b.iter().enumerate() {
+        let c = c.to_ascii_lowercase();
+        if matches!(c, b'-' | b'_' | b'.') {
+            prev_digit = false;
+            continue;
+        }
+        let next_is_digit = b.get(i + 1).is_some_and(|n| n.is_ascii_digit());
+        if c == b'0' && !prev_digit && next_is_digit {
+            continue;
+        }
+        prev_digit = c.is_ascii_digit();
+        out.push(c as char);
+    }
+    out
 }
 
 /// Up to `max` names as "`a`, `b`, `c`" (and "… and N more").
@@ -399,6 +436,24 @@ mod tests {
             );
             assert!(!r.codes.is_empty(), "rule `{}` has no codes", r.name);
         }
+    }
+
+    #[test]
+    fn suggestions_ignore_case_separators_and_leading_zeros() {
+        let racks = ["r01", "r02", "r10"];
+        let none = || "none".to_string();
+        assert_eq!(suggest("r1", racks, none), "did you mean `r01`?");
+        assert_eq!(suggest("R02", racks, none), "did you mean `r02`?");
+        assert_eq!(suggest("r010", racks, none), "did you mean `r10`?");
+        assert_eq!(
+            suggest("spine01", ["spine1", "spine2"], none),
+            "did you mean `spine1`?"
+        );
+        assert_eq!(
+            suggest("r01tor1", ["r01-tor1"], none),
+            "did you mean `r01-tor1`?"
+        );
+        assert_eq!(suggest("xyz", racks, none), "none");
     }
 
     #[test]

@@ -82,6 +82,7 @@ fn no_family(
     n: &Network,
     what: &str,
     ip: IpAddr,
+    text: &str,
     span: crate::syntax::Span,
 ) {
     let f = family(ip);
@@ -89,7 +90,7 @@ fn no_family(
         Diagnostic::error(
             Code::MissingAddressFamily,
             format!(
-                "{what} {ip} of network `{}` is {f}, but the network has no {f} prefix",
+                "{what} {text} of network `{}` is {f}, but the network has no {f} prefix",
                 n.name.value
             ),
         )
@@ -107,7 +108,7 @@ fn no_family(
 
 fn gateway(diags: &mut Diagnostics, n: &Network, ip: IpAddr, span: crate::syntax::Span) {
     let Some((text, inside, pspan)) = prefix_for(n, ip) else {
-        no_family(diags, n, "gateway", ip, span);
+        no_family(diags, n, "gateway", ip, &ip.to_string(), span);
         return;
     };
     if !inside {
@@ -147,7 +148,7 @@ fn gateway(diags: &mut Diagnostics, n: &Network, ip: IpAddr, span: crate::syntax
 
 fn range(diags: &mut Diagnostics, n: &Network, r: &Sp<IpRange>, what: &str) {
     let Some((text, start_in, pspan)) = prefix_for(n, r.start) else {
-        no_family(diags, n, what, r.start, r.span);
+        no_family(diags, n, what, r.start, &r.value.to_string(), r.span);
         return;
     };
     let end_in = prefix_for(n, r.end).is_some_and(|(_, inside, _)| inside);

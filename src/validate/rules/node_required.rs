@@ -69,7 +69,7 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
             if let Some(first) = bgp.sessions.first() {
                 out.push(
                     name,
-                    Diagnostic::error(Code::MissingField, "the node has BGP sessions but no ASN")
+                    Diagnostic::error(Code::MissingField, "has BGP sessions but no ASN")
                         .label(first.peer.span, format!("a session needs the node's own ASN{}", set_in(rn, &format!("bgp.sessions.{}", first.peer.value))))
                         .help("write `bgp asn=auto { … }` to allocate one from the site's asn-pool, or give a fixed ASN"),
                 );

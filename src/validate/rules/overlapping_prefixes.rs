@@ -15,6 +15,8 @@
 //! network storage { purpose storage;    ipv4 "10.0.2.0/24"; }   // SC0106: inside 10.0.0.0/22
 //! ```
 
+use std::collections::BTreeMap;
+
 use super::super::{Ctx, Rule};
 use super::loc;
 use crate::diag::{Code, Diagnostic, Diagnostics};
@@ -65,7 +67,11 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
 
 /// CIDR prefixes either nest or are disjoint. Sorted by start (widest
 /// first), a stack of enclosing prefixes tells for each prefix the tightest
-/// one it lies in; each overlap is reported once, against that one.
+/// one it lies in; each overlap is reported once, against that one. The
+/// later declaration of the two leads (it is the one that moved in); when
+/// that is the wider prefix, everything it swallowed is reported in one
+/// diagnostic, so adding `10.0.0.0/8` to a site of 200 networks is one
+/// finding, not 200.
 fn sweep(cx: &Ctx, mut list: Vec<Prefix>, diags: &mut Diagnostics) {
     list.sort_by(|a, b| {
         (a.first, std::cmp::Reverse(a.last), loc(cx, a.span)).cmp(&(
@@ -74,38 +80,74 @@ fn sweep(cx: &Ctx, mut list: Vec<Prefix>, diags: &mut Diagnostics) {
             loc(cx, b.span),
         ))
     });
-    let mut stack: Vec<&Prefix> = Vec::new();
-    for p in &list {
-        while stack.last().is_some_and(|top| top.last < p.first) {
+    // Wider prefix (index) → the earlier prefixes it contains.
+    let mut swallowed: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    let mut stack: Vec<usize> = Vec::new();
+    for (i, p) in list.iter().enumerate() {
+        while stack.last().is_some_and(|&top| list[top].last < p.first) {
             stack.pop();
         }
-        if let Some(outer) = stack.last() {
-            // The later declaration is the one to change, so it leads.
-            let (again, first) = if loc(cx, p.span) > loc(cx, outer.span) {
-                (p, *outer)
+        if let Some(&o) = stack.last() {
+            let outer = &list[o];
+            let same = p.first == outer.first && p.last == outer.last;
+            if !same && loc(cx, outer.span) > loc(cx, p.span) {
+                swallowed.entry(o).or_default().push(i);
             } else {
-                (*outer, p)
-            };
-            let how = if p.first == outer.first && p.last == outer.last {
-                "is the same prefix as"
-            } else if again.first <= first.first && first.last <= again.last {
-                "contains"
-            } else {
-                "lies inside"
-            };
-            diags.push(
-                Diagnostic::error(
-                    Code::DuplicatePrefix,
-                    format!(
-                        "prefix {} of network `{}` {how} {} of network `{}`",
-                        again.text, again.network, first.text, first.network
-                    ),
-                )
-                .label(again.span, "overlaps here")
-                .label(first.span, format!("`{}` declared here", first.network))
-                .help("an address must belong to one network only; give the networks disjoint prefixes"),
-            );
+                let (again, first) = if loc(cx, p.span) > loc(cx, outer.span) {
+                    (p, outer)
+                } else {
+                    (outer, p)
+                };
+                let how = if same {
+                    "is the same prefix as"
+                } else {
+                    "lies inside"
+                };
+                diags.push(
+                    Diagnostic::error(
+                        Code::DuplicatePrefix,
+                        format!(
+                            "prefix {} of network `{}` {how} {} of network `{}`",
+                            again.text, again.network, first.text, first.network
+                        ),
+                    )
+                    .label(again.span, "overlaps here")
+                    .label(first.span, format!("`{}` declared here", first.network))
+                    .help(HELP),
+                );
+            }
         }
-        stack.push(p);
+        stack.push(i);
+    }
+    for (o, inner) in swallowed {
+        let outer = &list[o];
+        let names: Vec<String> = inner
+            .iter()
+            .map(|&i| format!("{} of `{}`", list[i].text, list[i].network))
+            .collect();
+        let what = if names.len() == 1 {
+            names[0].clone()
+        } else {
+            let shown = names.iter().take(5).cloned().collect::<Vec<_>>().join(", ");
+            match names.len() {
+                n if n > 5 => format!("{n} prefixes: {shown} and {} more", n - 5),
+                n => format!("{n} prefixes: {shown}"),
+            }
+        };
+        let mut d = Diagnostic::error(
+            Code::DuplicatePrefix,
+            format!(
+                "prefix {} of network `{}` contains {what}",
+                outer.text, outer.network
+            ),
+        )
+        .label(outer.span, "overlaps here");
+        for &i in &inner {
+            d = d.label(list[i].span, format!("`{}` declared here", list[i].network));
+        }
+        diags.push(d.help(HELP));
     }
 }
+
+const HELP: &str =
+    "an address must belong to one network only; give the networks disjoint prefixes";

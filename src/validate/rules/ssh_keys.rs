@@ -72,6 +72,23 @@ pub(crate) fn validate(line: &str) -> Result<(), (String, String)> {
     }
     let mut words = line.split_whitespace();
     let ty = words.next().unwrap_or("");
+    // A body without its type word: say which type it is.
+    if let Some(inner) = base64_decode(ty)
+        .as_deref()
+        .and_then(ssh_strings)
+        .and_then(|f| f.first().map(|t| t.to_vec()))
+    {
+        if KNOWN.contains(&String::from_utf8_lossy(&inner).as_ref()) {
+            let inner = String::from_utf8_lossy(&inner);
+            return Err((
+                format!("the key type word is missing (the key is `{inner}`)"),
+                format!(
+                    "write `{inner} {}…`: authorized_keys needs the type first",
+                    &ty[..ty.len().min(12)]
+                ),
+            ));
+        }
+    }
     let Some(body) = words.next() else {
         return Err((
             "expected `TYPE BASE64 [comment]`".into(),
@@ -250,6 +267,9 @@ mod tests {
         let (m, _) = validate(&format!("ssh-ed25519 {cut}")).unwrap_err();
         assert_eq!(m, "the key body is truncated or not an SSH key");
         assert!(validate("ssh-ed25519").is_err());
+        let body = ED25519.split(' ').nth(1).unwrap();
+        let (m, _) = validate(body).unwrap_err();
+        assert_eq!(m, "the key type word is missing (the key is `ssh-ed25519`)");
         let (m, _) = validate("ssh-foo AAAA").unwrap_err();
         assert_eq!(m, "unknown key type `ssh-foo`");
         let (_, h) =

@@ -88,10 +88,7 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
 fn finding(rn: &ResolvedNode, r: &Sp<String>, what: String, path: &str) -> Diagnostic {
     let names = rn.settings.interfaces.iter().map(|i| i.name.as_str());
     let help = suggest(r, names, || {
-        format!(
-            "declare it on the node: `interface {} {{ mac \"…\" }}`",
-            r.value
-        )
+        format!("declare it on the node: `interface {} {{ … }}`", r.value)
     });
     Diagnostic::error(
         Code::UnknownInterface,

@@ -19,8 +19,8 @@
 use std::collections::{HashMap, HashSet};
 
 use super::super::{Ctx, Rule};
-use super::{set_in, PerNode};
-use crate::diag::{did_you_mean, Code, Diagnostic, Diagnostics};
+use super::{closest, set_in, PerNode};
+use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::{Sp, Switch};
 
 pub static RULE: Rule = Rule {
@@ -83,7 +83,7 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
                     cx,
                     sw,
                     &l.port,
-                    format!("switch `{}` has a link on", sw.name.value),
+                    "a link is declared on".to_string(),
                     "",
                 ));
             }
@@ -93,7 +93,7 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
                         cx,
                         peer,
                         &l.peer_port,
-                        format!("the link on `{}` {} goes to", sw.name.value, l.port.value),
+                        format!("the link from `{}` {} goes to", sw.name.value, l.port.value),
                         "",
                     ));
                 }
@@ -112,7 +112,7 @@ fn finding(cx: &Ctx, sw: &Switch, port: &Sp<String>, what: String, note: &str) -
         .collect();
     // A near miss ("SWP1", "sw1") is worth naming; a port number past the
     // end ("swp49" for swp1-48) would only suggest another wrong port.
-    let near = did_you_mean(port, sw.ports.iter().map(|p| p.as_str()))
+    let near = closest(port, sw.ports.iter().map(|p| p.as_str()))
         .filter(|s| trailing_digits(s) == trailing_digits(port));
     let help = match near {
         Some(s) => format!("did you mean `{s}`?"),
