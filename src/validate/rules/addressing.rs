@@ -30,9 +30,9 @@
 use std::net::IpAddr;
 
 use super::super::{Ctx, Rule};
-use super::{effective, set_in, Effective, PerNode};
+use super::{effective, lock_line, set_in, AddressKeys, PerNode};
 use crate::diag::{Code, Diagnostic, Diagnostics};
-use crate::model::Network;
+use crate::model::{IpRange, Network, Sp};
 use crate::syntax::Span;
 
 pub static RULE: Rule = Rule {
@@ -50,6 +50,7 @@ pub static RULE: Rule = Rule {
 
 fn check(cx: &Ctx, diags: &mut Diagnostics) {
     let Some(rs) = cx.resolved else { return };
+    let keys = AddressKeys::new(cx.site);
     let mut out = PerNode::new();
     for rn in &rs.nodes {
         let name = cx.site.nodes[rn.index].name.as_str();
@@ -58,165 +59,172 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
             let Some(net) = cx.site.network(cx.index, net_name) else {
                 continue;
             };
-            if let Some(e) = effective(rs, name, || format!("address.{net_name}.ipv4"), &a.ipv4) {
-                let note = set_in(rn, &format!("addresses.{net_name}.ipv4"));
-                if let Some(d) = judge(net, map(e, IpAddr::V4), &note) {
-                    out.push(name, d);
-                }
-            }
-            if let Some(e) = effective(rs, name, || format!("address.{net_name}.ipv6"), &a.ipv6) {
-                let note = set_in(rn, &format!("addresses.{net_name}.ipv6"));
-                if let Some(d) = judge(net, map(e, IpAddr::V6), &note) {
-                    out.push(name, d);
-                }
+            let v4 = effective(rs, name, keys.get(net_name, false), &a.ipv4)
+                .map(|e| (IpAddr::V4(e.value), e.span, e.allocated, "ipv4"));
+            let v6 = effective(rs, name, keys.get(net_name, true), &a.ipv6)
+                .map(|e| (IpAddr::V6(e.value), e.span, e.allocated, "ipv6"));
+            for (ip, span, allocated, fam) in v4.into_iter().chain(v6) {
+                let Some(p) = problem(net, ip, allocated) else {
+                    continue;
+                };
+                // Only now, for a finding: where it was set, and its lock line.
+                let note = set_in(rn, &format!("addresses.{net_name}.{fam}"));
+                let lock = if allocated {
+                    lock_line(rs, name, &format!("address.{net_name}.{fam}"))
+                } else {
+                    None
+                };
+                out.push(name, report(net, ip, span, lock, allocated, &note, p));
             }
         }
     }
     out.finish(diags);
 }
 
-fn map<T>(e: Effective<T>, f: impl FnOnce(T) -> IpAddr) -> Effective<IpAddr> {
-    Effective {
-        value: f(e.value),
-        span: e.span,
-        lock: e.lock,
-        allocated: e.allocated,
-    }
+/// What is wrong with one address on its network, the first thing only.
+enum Problem<'a> {
+    NoFamily,
+    Outside,
+    NetworkAddress,
+    Broadcast,
+    Gateway(Span),
+    Reserved(&'a Sp<IpRange>),
 }
 
-/// The first problem of one address on its network, if any.
-fn judge(net: &Network, e: Effective<IpAddr>, note: &str) -> Option<Diagnostic> {
-    let ip = e.value;
-    let n = net.name.as_str();
-    let fam = if ip.is_ipv4() { "IPv4" } else { "IPv6" };
-    // Where to point: an allocated value's lock line when it has one.
-    let start = |code, message: String, label: String| {
-        let d = Diagnostic::error(code, message);
-        match e.lock {
-            Some(lock) => d
-                .label(lock, format!("{label} (allocated in siteconf.lock)"))
-                .label(e.span, format!("`auto` asked for here{note}")),
-            None => d.label(e.span, label),
-        }
-    };
-    let redo = "the lock holds a value from before the network changed: delete this line and run `siteconf lock` to allocate a new one";
-    let prefix: Option<(String, Span, bool, bool, bool)> = match ip {
-        IpAddr::V4(a) => net.ipv4.as_ref().map(|p| {
-            let host_range = p.prefix_len() < 31;
+fn problem(net: &Network, ip: IpAddr, allocated: bool) -> Option<Problem<'_>> {
+    let (inside, is_net, is_bcast, gateway) = match ip {
+        IpAddr::V4(a) => {
+            let Some(p) = &net.ipv4 else {
+                // Allocation reports an `auto` it had no prefix for (SC0806).
+                return (!allocated).then_some(Problem::NoFamily);
+            };
+            let hosts = p.prefix_len() < 31;
             (
-                p.value.to_string(),
-                p.span,
                 p.contains(&a),
-                host_range && a == p.network(),
-                host_range && a == p.broadcast(),
+                hosts && a == p.network(),
+                hosts && a == p.broadcast(),
+                net.gateway4
+                    .as_ref()
+                    .filter(|g| g.value == a)
+                    .map(|g| g.span),
             )
-        }),
-        IpAddr::V6(a) => net.ipv6.as_ref().map(|p| {
+        }
+        IpAddr::V6(a) => {
+            let Some(p) = &net.ipv6 else {
+                return (!allocated).then_some(Problem::NoFamily);
+            };
             (
-                p.value.to_string(),
-                p.span,
                 p.contains(&a),
                 a == p.network(),
                 false,
+                net.gateway6
+                    .as_ref()
+                    .filter(|g| g.value == a)
+                    .map(|g| g.span),
             )
-        }),
-    };
-    let Some((text, pspan, inside, is_net, is_bcast)) = prefix else {
-        if e.allocated {
-            // Allocation reports an `auto` it had no prefix for (SC0806).
-            return None;
         }
-        return Some(
-            start(
-                Code::MissingAddressFamily,
-                format!(
-                    "address {ip} on network `{n}` is {fam}, but `{n}` has no {fam} prefix{note}"
-                ),
-                format!("an {fam} address"),
-            )
-            .label(
-                net.name.span,
-                format!("declared without `{}`", fam.to_ascii_lowercase()),
-            )
-            .help(format!(
-                "add `{} \"…\"` to network `{n}`, or remove this address",
-                fam.to_ascii_lowercase()
-            )),
-        );
     };
     if !inside {
-        return Some(
-            start(
-                Code::AddressOutsideNetwork,
-                format!("address {ip} is outside network `{n}` ({text}){note}"),
-                format!("outside {text}"),
-            )
-            .label(pspan, format!("the prefix of `{n}`"))
-            .help(if e.allocated {
-                redo.to_string()
-            } else {
-                format!("pick an address inside {text}, or write `auto` to allocate one")
-            }),
-        );
+        Some(Problem::Outside)
+    } else if is_net {
+        Some(Problem::NetworkAddress)
+    } else if is_bcast {
+        Some(Problem::Broadcast)
+    } else if let Some(g) = gateway {
+        Some(Problem::Gateway(g))
+    } else {
+        net.reserved
+            .iter()
+            .find(|r| r.contains(ip))
+            .map(Problem::Reserved)
     }
-    if is_net || is_bcast {
-        let what = if is_net { "network" } else { "broadcast" };
-        return Some(
+}
+
+/// The prefix of the family of `ip`, as text and span.
+fn prefix(net: &Network, ip: IpAddr) -> (String, Span) {
+    match ip {
+        IpAddr::V4(_) => net.ipv4.as_ref().map(|p| (p.value.to_string(), p.span)),
+        IpAddr::V6(_) => net.ipv6.as_ref().map(|p| (p.value.to_string(), p.span)),
+    }
+    .unwrap_or_else(|| (String::new(), net.name.span))
+}
+
+fn report(
+    net: &Network,
+    ip: IpAddr,
+    span: Span,
+    lock: Option<Span>,
+    allocated: bool,
+    note: &str,
+    p: Problem,
+) -> Diagnostic {
+    let n = net.name.as_str();
+    let fam = if ip.is_ipv4() { "IPv4" } else { "IPv6" };
+    // An allocated value is fixed in its lock line, so that is where to point.
+    let start = |code, message: String, label: String| {
+        let d = Diagnostic::error(code, message);
+        match lock {
+            Some(l) => d
+                .label(l, format!("{label} (allocated in siteconf.lock)"))
+                .label(span, format!("`auto` asked for here{note}")),
+            None => d.label(span, label),
+        }
+    };
+    let redo = |fixed: String| {
+        if allocated {
+            "the lock holds a value from before the network changed: delete this line and run `siteconf lock` to allocate a new one".to_string()
+        } else {
+            fixed
+        }
+    };
+    let (text, pspan) = prefix(net, ip);
+    match p {
+        Problem::NoFamily => start(
+            Code::MissingAddressFamily,
+            format!("address {ip} on network `{n}` is {fam}, but `{n}` has no {fam} prefix{note}"),
+            format!("an {fam} address"),
+        )
+        .label(net.name.span, format!("declared without `{}`", fam.to_ascii_lowercase()))
+        .help(format!(
+            "add `{} \"…\"` to network `{n}`, or remove this address",
+            fam.to_ascii_lowercase()
+        )),
+        Problem::Outside => start(
+            Code::AddressOutsideNetwork,
+            format!("address {ip} is outside network `{n}` ({text}){note}"),
+            format!("outside {text}"),
+        )
+        .label(pspan, format!("the prefix of `{n}`"))
+        .help(redo(format!("pick an address inside {text}, or write `auto` to allocate one"))),
+        Problem::NetworkAddress | Problem::Broadcast => {
+            let what = if matches!(p, Problem::NetworkAddress) { "network" } else { "broadcast" };
             start(
                 Code::AddressIsNetworkOrBroadcast,
                 format!("address {ip} is the {what} address of network `{n}` ({text}){note}"),
                 format!("the {what} address"),
             )
             .label(pspan, format!("the prefix of `{n}`"))
-            .help(if e.allocated {
-                redo.to_string()
-            } else {
-                "no host may use it; pick another address, or write `auto`".to_string()
-            }),
-        );
+            .help(redo("no host may use it; pick another address, or write `auto`".into()))
+        }
+        Problem::Gateway(g) => start(
+            Code::AddressIsGateway,
+            format!("address {ip} is the gateway of network `{n}`{note}"),
+            "the gateway's address".into(),
+        )
+        .label(g, format!("the gateway of `{n}`"))
+        .help(redo(
+            "the gateway address belongs to the router; pick another address, or write `auto`".into(),
+        )),
+        Problem::Reserved(r) => start(
+            Code::AddressInReserved,
+            format!("address {ip} is inside reserved range {} of network `{n}`{note}", r.value),
+            "inside a reserved range".into(),
+        )
+        .label(r.span, "reserved here")
+        .help(if allocated {
+            "the range was reserved after this value was allocated: delete this line and run `siteconf lock` to move the node out of it".to_string()
+        } else {
+            "the range is kept for switches, VIPs or DHCP; pick an address outside it, or write `auto`".to_string()
+        }),
     }
-    let gateway = match ip {
-        IpAddr::V4(a) => net
-            .gateway4
-            .as_ref()
-            .filter(|g| g.value == a)
-            .map(|g| g.span),
-        IpAddr::V6(a) => net
-            .gateway6
-            .as_ref()
-            .filter(|g| g.value == a)
-            .map(|g| g.span),
-    };
-    if let Some(gspan) = gateway {
-        return Some(
-            start(
-                Code::AddressIsGateway,
-                format!("address {ip} is the gateway of network `{n}`{note}"),
-                "the gateway's address".to_string(),
-            )
-            .label(gspan, format!("the gateway of `{n}`"))
-            .help(if e.allocated {
-                redo.to_string()
-            } else {
-                "the gateway address belongs to the router; pick another address, or write `auto`"
-                    .to_string()
-            }),
-        );
-    }
-    if let Some(r) = net.reserved.iter().find(|r| r.contains(ip)) {
-        return Some(
-            start(
-                Code::AddressInReserved,
-                format!("address {ip} is inside reserved range {} of network `{n}`{note}", r.value),
-                "inside a reserved range".to_string(),
-            )
-            .label(r.span, "reserved here")
-            .help(if e.allocated {
-                "the range was reserved after this value was allocated: delete this line and run `siteconf lock` to move the node out of it".to_string()
-            } else {
-                "the range is kept for switches, VIPs or DHCP; pick an address outside it, or write `auto`".to_string()
-            }),
-        );
-    }
-    None
 }

@@ -21,7 +21,7 @@
 use std::net::IpAddr;
 
 use super::super::{Ctx, Rule};
-use super::{effective, set_in, PerNode};
+use super::{effective, set_in, AddressKeys, PerNode};
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::Switch;
 use crate::resolve::{Resolved, ResolvedNode};
@@ -46,23 +46,23 @@ fn switch_addresses(sw: &Switch) -> Vec<(IpAddr, crate::syntax::Span)> {
 
 /// Every address of a node in effect: its addresses and loopbacks, fixed
 /// or allocated.
-fn node_addresses(rs: &Resolved, name: &str, rn: &ResolvedNode) -> Vec<IpAddr> {
+fn node_addresses(rs: &Resolved, keys: &AddressKeys, name: &str, rn: &ResolvedNode) -> Vec<IpAddr> {
     let st = &rn.settings;
     let mut v = Vec::new();
     for a in &st.addresses {
         let net = a.network.as_str();
-        if let Some(e) = effective(rs, name, || format!("address.{net}.ipv4"), &a.ipv4) {
+        if let Some(e) = effective(rs, name, keys.get(net, false), &a.ipv4) {
             v.push(IpAddr::V4(e.value));
         }
-        if let Some(e) = effective(rs, name, || format!("address.{net}.ipv6"), &a.ipv6) {
+        if let Some(e) = effective(rs, name, keys.get(net, true), &a.ipv6) {
             v.push(IpAddr::V6(e.value));
         }
     }
     if let Some(l) = &st.loopback {
-        if let Some(e) = effective(rs, name, || "loopback.ipv4".into(), &l.ipv4) {
+        if let Some(e) = effective(rs, name, Some("loopback.ipv4"), &l.ipv4) {
             v.push(IpAddr::V4(e.value));
         }
-        if let Some(e) = effective(rs, name, || "loopback.ipv6".into(), &l.ipv6) {
+        if let Some(e) = effective(rs, name, Some("loopback.ipv6"), &l.ipv6) {
             v.push(IpAddr::V6(e.value));
         }
     }
@@ -71,6 +71,7 @@ fn node_addresses(rs: &Resolved, name: &str, rn: &ResolvedNode) -> Vec<IpAddr> {
 
 fn check(cx: &Ctx, diags: &mut Diagnostics) {
     let Some(rs) = cx.resolved else { return };
+    let keys = AddressKeys::new(cx.site);
     let mut out = PerNode::new();
     for rn in &rs.nodes {
         let name = cx.site.nodes[rn.index].name.as_str();
@@ -103,7 +104,7 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
                 }
             }
             if let Some(la) = &s.local_address {
-                let own = node_addresses(rs, name, rn);
+                let own = node_addresses(rs, &keys, name, rn);
                 if !own.contains(&la.value) {
                     let same: Vec<String> = own
                         .iter()

@@ -19,7 +19,7 @@
 //! ```
 
 use super::super::{Ctx, Rule};
-use super::{layers, suggest};
+use super::{layers, switch_index, Suggester};
 use crate::diag::{Code, Diagnostic, Diagnostics};
 
 pub static RULE: Rule = Rule {
@@ -30,11 +30,13 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(cx: &Ctx, diags: &mut Diagnostics) {
+    let switches = switch_index(cx.site);
+    let mut hints = Suggester::new(cx.index.switches.keys().map(|k| k.as_str()));
     for (what, s) in layers(cx.site) {
         let Some(bgp) = &s.bgp else { continue };
         for sess in &bgp.sessions {
             let peer = &sess.peer;
-            if cx.index.switches.contains_key(peer.as_str()) {
+            if switches.contains_key(peer.as_str()) {
                 continue;
             }
             let (label, help) = if cx.index.nodes.contains_key(peer.as_str()) {
@@ -46,7 +48,7 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
             } else {
                 (
                     "no such switch",
-                    suggest(peer, cx.index.switches.keys().map(|k| k.as_str()), || {
+                    hints.hint(peer, || {
                         "a session is keyed by the name of the switch at its far end".to_string()
                     }),
                 )

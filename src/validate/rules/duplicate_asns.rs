@@ -24,6 +24,7 @@ use super::super::{Ctx, Rule};
 use super::{duplicates, effective, name_list, set_in, Claim};
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::SwitchRole;
+use crate::resolve::ResolvedNode;
 
 pub static RULE: Rule = Rule {
     name: "duplicate-asns",
@@ -32,17 +33,52 @@ pub static RULE: Rule = Rule {
     resolved: true,
 };
 
-struct Holder {
-    who: String,
-    note: String,
-    allocated: bool,
-    spine: bool,
+/// What holds an ASN; described only when reported.
+#[derive(Clone, Copy)]
+enum Holder<'a> {
+    Switch {
+        name: &'a str,
+        spine: bool,
+    },
+    Node {
+        rn: &'a ResolvedNode,
+        name: &'a str,
+        allocated: bool,
+    },
+}
+
+impl Holder<'_> {
+    fn who(&self) -> String {
+        match self {
+            Holder::Switch { name, .. } => format!("switch `{name}`"),
+            Holder::Node { name, .. } => format!("node `{name}`"),
+        }
+    }
+    fn note(&self) -> String {
+        match self {
+            Holder::Node { rn, .. } => set_in(rn, "bgp.asn"),
+            Holder::Switch { .. } => String::new(),
+        }
+    }
+    fn allocated(&self) -> bool {
+        matches!(
+            self,
+            Holder::Node {
+                allocated: true,
+                ..
+            }
+        )
+    }
+    fn spine(&self) -> bool {
+        matches!(self, Holder::Switch { spine: true, .. })
+    }
 }
 
 fn check(cx: &Ctx, diags: &mut Diagnostics) {
     let Some(rs) = cx.resolved else { return };
     let site = cx.site;
-    let mut claims: Vec<(u32, Claim<Holder>)> = Vec::new();
+    let mut claims: Vec<(u32, Claim<Holder>)> =
+        Vec::with_capacity(site.nodes.len() + site.switches.len());
     for s in &site.switches {
         if let Some(a) = &s.asn {
             claims.push((
@@ -50,10 +86,8 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
                 Claim {
                     span: a.span,
                     node: None,
-                    data: Holder {
-                        who: format!("switch `{}`", s.name.value),
-                        note: String::new(),
-                        allocated: false,
+                    data: Holder::Switch {
+                        name: s.name.as_str(),
                         spine: s.role.value == SwitchRole::Spine,
                     },
                 },
@@ -65,17 +99,16 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
         let Some(bgp) = &rn.settings.bgp else {
             continue;
         };
-        if let Some(e) = effective(rs, name, || "asn".into(), &bgp.asn) {
+        if let Some(e) = effective(rs, name, Some("asn"), &bgp.asn) {
             claims.push((
                 e.value,
                 Claim {
-                    span: e.lock.unwrap_or(e.span),
+                    span: e.span,
                     node: Some(rn.index),
-                    data: Holder {
-                        who: format!("node `{name}`"),
-                        note: set_in(rn, "bgp.asn"),
+                    data: Holder::Node {
+                        rn,
+                        name,
                         allocated: e.allocated,
-                        spine: false,
                     },
                 },
             ));
@@ -86,7 +119,7 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
         claims,
         diags,
         |diags, asn, group| {
-            if group[0].data.allocated {
+            if group[0].data.allocated() {
                 return;
             }
             let nodes: Vec<&str> = group
@@ -96,7 +129,12 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
             diags.push(
                 Diagnostic::error(
                     Code::DuplicateAsn,
-                    format!("ASN {asn}{} is given to {} nodes: {}", group[0].data.note, nodes.len(), name_list(nodes.iter().copied(), 5)),
+                    format!(
+                        "ASN {asn}{} is given to {} nodes: {}",
+                        group[0].data.note(),
+                        nodes.len(),
+                        name_list(nodes.iter().copied(), 5)
+                    ),
                 )
                 .label(group[0].span, "one fixed ASN, inherited by every node that uses this")
                 .help("each node is its own AS in routing on the host: write `asn auto` here to allocate one per node from the site's asn-pool"),
@@ -104,16 +142,17 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
         },
         |diags, asn, first, again| {
             let (f, a) = (&first.data, &again.data);
-            if f.allocated || a.allocated || (f.spine && a.spine) {
+            // Allocated ASNs collide only through the lock (SC0802/SC0803).
+            if f.allocated() || a.allocated() || (f.spine() && a.spine()) {
                 return false;
             }
             diags.push(
                 Diagnostic::error(
                     Code::DuplicateAsn,
-                    format!("ASN {asn} is given to both {} and {}", f.who, a.who),
+                    format!("ASN {asn} is given to both {} and {}", f.who(), a.who()),
                 )
-                .label(again.span, format!("used again here{}", a.note))
-                .label(first.span, format!("first used here{}", f.note))
+                .label(again.span, format!("used again here{}", a.note()))
+                .label(first.span, format!("first used here{}", f.note()))
                 .help("BGP drops routes whose AS path holds its own ASN, so these two could not learn each other's routes; give one its own ASN (`asn auto` on nodes)"),
             );
             true

@@ -23,8 +23,10 @@
 use std::net::IpAddr;
 
 use super::super::{Ctx, Rule};
-use super::{duplicates, effective, name_list, set_in, Claim};
+use super::{duplicates, effective, lock_line, name_list, set_in, AddressKeys, Claim};
 use crate::diag::{Code, Diagnostic, Diagnostics};
+use crate::resolve::{Resolved, ResolvedNode};
+use crate::syntax::Span;
 
 pub static RULE: Rule = Rule {
     name: "duplicate-ips",
@@ -33,129 +35,173 @@ pub static RULE: Rule = Rule {
     resolved: true,
 };
 
-/// What holds an address.
-struct Holder<'a> {
-    /// "node `r01n01` (address `mgmt`)".
-    who: String,
-    /// " (set in profile `compute`)" or "".
-    note: String,
-    allocated: bool,
-    /// The gateway of this network.
-    gateway_of: Option<&'a str>,
-    /// A node address on this network.
-    on_network: Option<&'a str>,
+/// What holds an address. Kept small and described only when reported:
+/// a site has tens of thousands of addresses and a handful of findings.
+#[derive(Clone, Copy)]
+enum Holder<'a> {
+    Gateway(&'a str),
+    SwitchLoopback(&'a str, &'static str),
+    NodeAddress {
+        rn: &'a ResolvedNode,
+        name: &'a str,
+        network: &'a str,
+        family: &'static str,
+        allocated: bool,
+    },
+    NodeLoopback {
+        rn: &'a ResolvedNode,
+        name: &'a str,
+        family: &'static str,
+        allocated: bool,
+    },
 }
 
-fn check(cx: &Ctx, diags: &mut Diagnostics) {
+impl Holder<'_> {
+    fn who(&self) -> String {
+        match *self {
+            Holder::Gateway(n) => format!("the gateway of network `{n}`"),
+            Holder::SwitchLoopback(s, f) => format!("switch `{s}` (loopback{f})"),
+            Holder::NodeAddress { name, network, .. } => {
+                format!("node `{name}` (address `{network}`)")
+            }
+            Holder::NodeLoopback { name, .. } => format!("node `{name}` (loopback)"),
+        }
+    }
+    fn path(&self) -> Option<(&ResolvedNode, String)> {
+        match *self {
+            Holder::NodeAddress {
+                rn,
+                network,
+                family,
+                ..
+            } => Some((rn, format!("addresses.{network}.{family}"))),
+            Holder::NodeLoopback { rn, family, .. } => Some((rn, format!("loopback.{family}"))),
+            _ => None,
+        }
+    }
+    /// " (set in profile `x`)" or "".
+    fn note(&self) -> String {
+        self.path()
+            .map(|(rn, path)| set_in(rn, &path))
+            .unwrap_or_default()
+    }
+    fn allocated(&self) -> bool {
+        matches!(
+            self,
+            Holder::NodeAddress {
+                allocated: true,
+                ..
+            } | Holder::NodeLoopback {
+                allocated: true,
+                ..
+            }
+        )
+    }
+    /// Where to point: an allocated value's lock line, else its span.
+    fn at(&self, rs: &Resolved, span: Span) -> Span {
+        let key = match *self {
+            Holder::NodeAddress {
+                name,
+                network,
+                family,
+                allocated: true,
+                ..
+            } => Some((name, format!("address.{network}.{family}"))),
+            Holder::NodeLoopback {
+                name,
+                family,
+                allocated: true,
+                ..
+            } => Some((name, format!("loopback.{family}"))),
+            _ => None,
+        };
+        key.and_then(|(n, k)| lock_line(rs, n, &k)).unwrap_or(span)
+    }
+}
+
+fn check<'a>(cx: &Ctx<'a>, diags: &mut Diagnostics) {
     let Some(rs) = cx.resolved else { return };
+    let keys = AddressKeys::new(cx.site);
     let site = cx.site;
-    let mut claims: Vec<(IpAddr, Claim<Holder>)> = Vec::new();
-    let mut fixed = |ip: IpAddr, span, who: String, gateway_of| {
+    let mut claims: Vec<(IpAddr, Claim<Holder>)> = Vec::with_capacity(site.nodes.len() * 4);
+    let mut push = |ip: IpAddr, span: Span, node: Option<usize>, h: Holder<'a>| {
         claims.push((
             ip,
             Claim {
                 span,
-                node: None,
-                data: Holder {
-                    who,
-                    note: String::new(),
-                    allocated: false,
-                    gateway_of,
-                    on_network: None,
-                },
+                node,
+                data: h,
             },
-        ))
+        ));
     };
     for n in &site.networks {
-        let who = || format!("the gateway of network `{}`", n.name.value);
         if let Some(g) = &n.gateway4 {
-            fixed(IpAddr::V4(g.value), g.span, who(), Some(n.name.as_str()));
+            push(
+                IpAddr::V4(g.value),
+                g.span,
+                None,
+                Holder::Gateway(n.name.as_str()),
+            );
         }
         if let Some(g) = &n.gateway6 {
-            fixed(IpAddr::V6(g.value), g.span, who(), Some(n.name.as_str()));
+            push(
+                IpAddr::V6(g.value),
+                g.span,
+                None,
+                Holder::Gateway(n.name.as_str()),
+            );
         }
     }
     for s in &site.switches {
         if let Some(l) = &s.loopback4 {
-            fixed(
+            push(
                 IpAddr::V4(l.value),
                 l.span,
-                format!("switch `{}` (loopback4)", s.name.value),
                 None,
+                Holder::SwitchLoopback(s.name.as_str(), "4"),
             );
         }
         if let Some(l) = &s.loopback6 {
-            fixed(
+            push(
                 IpAddr::V6(l.value),
                 l.span,
-                format!("switch `{}` (loopback6)", s.name.value),
                 None,
+                Holder::SwitchLoopback(s.name.as_str(), "6"),
             );
         }
     }
     for rn in &rs.nodes {
         let name = site.nodes[rn.index].name.as_str();
+        let node = Some(rn.index);
         let st = &rn.settings;
-        let mut push = |ip: IpAddr, span, allocated, what: String, path: String, on_network| {
-            claims.push((
-                ip,
-                Claim {
-                    span,
-                    node: Some(rn.index),
-                    data: Holder {
-                        who: format!("node `{name}` ({what})"),
-                        note: set_in(rn, &path),
-                        allocated,
-                        gateway_of: None,
-                        on_network,
-                    },
-                },
-            ))
-        };
         for a in &st.addresses {
-            let net = a.network.as_str();
-            let what = || format!("address `{net}`");
-            if let Some(e) = effective(rs, name, || format!("address.{net}.ipv4"), &a.ipv4) {
-                push(
-                    IpAddr::V4(e.value),
-                    e.lock.unwrap_or(e.span),
-                    e.allocated,
-                    what(),
-                    format!("addresses.{net}.ipv4"),
-                    Some(net),
-                );
+            let network = a.network.as_str();
+            let h = |family, allocated| Holder::NodeAddress {
+                rn,
+                name,
+                network,
+                family,
+                allocated,
+            };
+            if let Some(e) = effective(rs, name, keys.get(network, false), &a.ipv4) {
+                push(IpAddr::V4(e.value), e.span, node, h("ipv4", e.allocated));
             }
-            if let Some(e) = effective(rs, name, || format!("address.{net}.ipv6"), &a.ipv6) {
-                push(
-                    IpAddr::V6(e.value),
-                    e.lock.unwrap_or(e.span),
-                    e.allocated,
-                    what(),
-                    format!("addresses.{net}.ipv6"),
-                    Some(net),
-                );
+            if let Some(e) = effective(rs, name, keys.get(network, true), &a.ipv6) {
+                push(IpAddr::V6(e.value), e.span, node, h("ipv6", e.allocated));
             }
         }
         if let Some(l) = &st.loopback {
-            if let Some(e) = effective(rs, name, || "loopback.ipv4".into(), &l.ipv4) {
-                push(
-                    IpAddr::V4(e.value),
-                    e.lock.unwrap_or(e.span),
-                    e.allocated,
-                    "loopback".into(),
-                    "loopback.ipv4".into(),
-                    None,
-                );
+            let h = |family, allocated| Holder::NodeLoopback {
+                rn,
+                name,
+                family,
+                allocated,
+            };
+            if let Some(e) = effective(rs, name, Some("loopback.ipv4"), &l.ipv4) {
+                push(IpAddr::V4(e.value), e.span, node, h("ipv4", e.allocated));
             }
-            if let Some(e) = effective(rs, name, || "loopback.ipv6".into(), &l.ipv6) {
-                push(
-                    IpAddr::V6(e.value),
-                    e.lock.unwrap_or(e.span),
-                    e.allocated,
-                    "loopback".into(),
-                    "loopback.ipv6".into(),
-                    None,
-                );
+            if let Some(e) = effective(rs, name, Some("loopback.ipv6"), &l.ipv6) {
+                push(IpAddr::V6(e.value), e.span, node, h("ipv6", e.allocated));
             }
         }
     }
@@ -165,7 +211,7 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
         diags,
         |diags, ip, group| {
             // Allocated values never share a span's value across nodes.
-            if group[0].data.allocated {
+            if group[0].data.allocated() {
                 return;
             }
             let nodes: Vec<&str> = group
@@ -175,7 +221,12 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
             diags.push(
                 Diagnostic::error(
                     Code::DuplicateIp,
-                    format!("{ip}{} is given to {} nodes: {}", group[0].data.note, nodes.len(), name_list(nodes.iter().copied(), 5)),
+                    format!(
+                        "{ip}{} is given to {} nodes: {}",
+                        group[0].data.note(),
+                        nodes.len(),
+                        name_list(nodes.iter().copied(), 5)
+                    ),
                 )
                 .label(group[0].span, "one fixed address, inherited by every node that uses this")
                 .help("a fixed address belongs to one node: write `auto` here to allocate one per node, or move the address into each node"),
@@ -183,7 +234,7 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
         },
         |diags, ip, first, again| {
             let (f, a) = (&first.data, &again.data);
-            if f.allocated || a.allocated {
+            if f.allocated() || a.allocated() {
                 // Allocated values only collide with another owner through
                 // the lock, which SC0802/SC0803 report; within one node
                 // nobody else does.
@@ -191,12 +242,15 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
                     return false;
                 }
             }
-            let gateway_of_own =
-                |g: &Holder, h: &Holder| g.gateway_of.is_some() && g.gateway_of == h.on_network;
+            // A node address equal to its own network's gateway is SC0303.
+            let gateway_of_own = |g: &Holder, h: &Holder| match (g, h) {
+                (Holder::Gateway(n), Holder::NodeAddress { network, .. }) => n == network,
+                _ => false,
+            };
             if gateway_of_own(f, a) || gateway_of_own(a, f) {
                 return false;
             }
-            let help = if f.gateway_of.is_some() || a.gateway_of.is_some() {
+            let help = if matches!(f, Holder::Gateway(_)) || matches!(a, Holder::Gateway(_)) {
                 "a gateway address belongs to the router; give the other one another address"
             } else {
                 "an address belongs to one interface; change one of them, or write `auto` to allocate a free one"
@@ -204,10 +258,10 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
             diags.push(
                 Diagnostic::error(
                     Code::DuplicateIp,
-                    format!("{ip} is given to both {} and {}", f.who, a.who),
+                    format!("{ip} is given to both {} and {}", f.who(), a.who()),
                 )
-                .label(again.span, format!("used again here{}", a.note))
-                .label(first.span, format!("first used here{}", f.note))
+                .label(a.at(rs, again.span), format!("used again here{}", a.note()))
+                .label(f.at(rs, first.span), format!("first used here{}", f.note()))
                 .help(help),
             );
             true

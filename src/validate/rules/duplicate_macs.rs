@@ -21,6 +21,7 @@ use super::super::{Ctx, Rule};
 use super::{duplicates, name_list, set_in, Claim};
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::{InterfaceKind, Mac};
+use crate::resolve::ResolvedNode;
 
 pub static RULE: Rule = Rule {
     name: "duplicate-macs",
@@ -29,15 +30,26 @@ pub static RULE: Rule = Rule {
     resolved: true,
 };
 
-struct Holder {
-    who: String,
-    note: String,
+/// The interface holding a MAC; described only when reported.
+struct Holder<'a> {
+    rn: &'a ResolvedNode,
+    node: &'a str,
+    interface: &'a str,
+}
+
+impl Holder<'_> {
+    fn who(&self) -> String {
+        format!("`{}` {}", self.node, self.interface)
+    }
+    fn note(&self) -> String {
+        set_in(self.rn, &format!("interfaces.{}.mac", self.interface))
+    }
 }
 
 fn check(cx: &Ctx, diags: &mut Diagnostics) {
     let Some(rs) = cx.resolved else { return };
     let site = cx.site;
-    let mut claims: Vec<(Mac, Claim<Holder>)> = Vec::new();
+    let mut claims: Vec<(Mac, Claim<Holder>)> = Vec::with_capacity(site.nodes.len() * 3);
     for rn in &rs.nodes {
         let name = site.nodes[rn.index].name.as_str();
         for i in &rn.settings.interfaces {
@@ -55,8 +67,9 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
                     span: mac.span,
                     node: Some(rn.index),
                     data: Holder {
-                        who: format!("`{name}` {}", i.name.value),
-                        note: set_in(rn, &format!("interfaces.{}.mac", i.name.value)),
+                        rn,
+                        node: name,
+                        interface: i.name.as_str(),
                     },
                 },
             ));
@@ -76,7 +89,7 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
                     Code::DuplicateMac,
                     format!(
                         "MAC {mac}{} is given to {} nodes: {}",
-                        group[0].data.note,
+                        group[0].data.note(),
                         nodes.len(),
                         name_list(nodes.iter().copied(), 5)
                     ),
@@ -92,10 +105,10 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
             diags.push(
                 Diagnostic::error(
                     Code::DuplicateMac,
-                    format!("MAC {mac} is declared for both {} and {}", first.data.who, again.data.who),
+                    format!("MAC {mac} is declared for both {} and {}", first.data.who(), again.data.who()),
                 )
-                .label(again.span, format!("used again here{}", again.data.note))
-                .label(first.span, format!("first used here{}", first.data.note))
+                .label(again.span, format!("used again here{}", again.data.note()))
+                .label(first.span, format!("first used here{}", first.data.note()))
                 .help("DHCP and netplan match on the MAC, so one of these machines would get the other's configuration; copy the MAC from the machine's label or LLDP again"),
             );
             true

@@ -20,10 +20,11 @@
 //! switch r01n01 { rack r01; position 42; ports "swp1-48"; }   // SC0101
 //! ```
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use super::super::{Ctx, Rule};
-use super::{layers, loc};
+use super::{layers, FxMap, Order};
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::Sp;
 use crate::syntax::Span;
@@ -37,33 +38,47 @@ pub static RULE: Rule = Rule {
 
 fn check(cx: &Ctx, diags: &mut Diagnostics) {
     let site = cx.site;
-    same_kind(diags, "rack", site.racks.iter().map(|x| &x.name));
-    same_kind(diags, "network", site.networks.iter().map(|x| &x.name));
-    same_kind(diags, "profile", site.profiles.iter().map(|x| &x.name));
-    same_kind(diags, "group", site.groups.iter().map(|x| &x.name));
-    same_kind(diags, "bgp-peer", site.bgp_peers.iter().map(|x| &x.name));
+    same_kind(diags, "rack", &site.racks, |x| &x.name);
+    same_kind(diags, "network", &site.networks, |x| &x.name);
+    same_kind(diags, "profile", &site.profiles, |x| &x.name);
+    same_kind(diags, "group", &site.groups, |x| &x.name);
+    same_kind(diags, "bgp-peer", &site.bgp_peers, |x| &x.name);
     hosts(cx, diags);
     for (what, s) in layers(site) {
-        let w = what.as_str();
-        same_key(diags, "interface", w, s.interfaces.iter().map(|x| &x.name));
-        same_key(diags, "address", w, s.addresses.iter().map(|x| &x.network));
-        same_key(diags, "repo", w, s.repos.iter().map(|x| &x.name));
-        same_key(diags, "ssh-key", w, s.ssh_keys.iter().map(|x| &x.name));
+        same_key(diags, "interface", &what, &s.interfaces, |x| &x.name);
+        same_key(diags, "address", &what, &s.addresses, |x| &x.network);
+        same_key(diags, "repo", &what, &s.repos, |x| &x.name);
+        same_key(diags, "ssh-key", &what, &s.ssh_keys, |x| &x.name);
         if let Some(b) = &s.bgp {
-            same_key(diags, "BGP session", w, b.sessions.iter().map(|x| &x.peer));
+            same_key(diags, "BGP session", &what, &b.sessions, |x| &x.peer);
         }
     }
     for sw in &site.switches {
-        let w = format!("switch `{}`", sw.name.value);
-        same_key(diags, "link", &w, sw.links.iter().map(|x| &x.port));
+        let what = format_args!("switch `{}`", sw.name.value);
+        same_key(diags, "link", &what, &sw.links, |x| &x.port);
     }
 }
 
 /// Names in declaration order; every repeat is reported against the first.
-fn repeats<'a>(names: impl Iterator<Item = &'a Sp<String>>) -> Vec<(Span, Span, &'a str)> {
-    let mut first: HashMap<&str, Span> = HashMap::new();
+/// The lists inside one block are short (a node's interfaces), so they are
+/// compared pairwise without allocating; long lists (all racks) go
+/// through a map.
+fn repeats<'a, T>(
+    items: &'a [T],
+    name: impl Fn(&'a T) -> &'a Sp<String>,
+) -> Vec<(Span, Span, &'a str)> {
     let mut out = Vec::new();
-    for n in names {
+    if items.len() <= 16 {
+        for (i, a) in items.iter().enumerate() {
+            let a = name(a);
+            if let Some(f) = items[..i].iter().map(&name).find(|f| f.value == a.value) {
+                out.push((a.span, f.span, a.as_str()));
+            }
+        }
+        return out;
+    }
+    let mut first: HashMap<&str, Span> = HashMap::with_capacity(items.len());
+    for n in items.iter().map(name) {
         match first.get(n.as_str()) {
             Some(&f) => out.push((n.span, f, n.as_str())),
             None => {
@@ -74,8 +89,13 @@ fn repeats<'a>(names: impl Iterator<Item = &'a Sp<String>>) -> Vec<(Span, Span, 
     out
 }
 
-fn same_kind<'a>(diags: &mut Diagnostics, kind: &str, names: impl Iterator<Item = &'a Sp<String>>) {
-    for (again, first, name) in repeats(names) {
+fn same_kind<'a, T>(
+    diags: &mut Diagnostics,
+    kind: &str,
+    items: &'a [T],
+    name: impl Fn(&'a T) -> &'a Sp<String>,
+) {
+    for (again, first, name) in repeats(items, name) {
         diags.push(
             Diagnostic::error(Code::DuplicateName, format!("{kind} `{name}` is declared twice"))
                 .label(again, "declared again here")
@@ -87,13 +107,14 @@ fn same_kind<'a>(diags: &mut Diagnostics, kind: &str, names: impl Iterator<Item 
     }
 }
 
-fn same_key<'a>(
+fn same_key<'a, T>(
     diags: &mut Diagnostics,
     kind: &str,
-    within: &str,
-    names: impl Iterator<Item = &'a Sp<String>>,
+    within: &dyn std::fmt::Display,
+    items: &'a [T],
+    name: impl Fn(&'a T) -> &'a Sp<String>,
 ) {
-    for (again, first, name) in repeats(names) {
+    for (again, first, name) in repeats(items, name) {
         diags.push(
             Diagnostic::error(
                 Code::DuplicateName,
@@ -116,10 +137,17 @@ fn hosts(cx: &Ctx, diags: &mut Diagnostics) {
         .map(|s| ("switch", &s.name))
         .chain(site.nodes.iter().map(|n| ("node", &n.name)))
         .collect();
-    all.sort_by_key(|(_, n)| loc(cx, n.span));
-    let mut first: HashMap<String, (&'static str, &Sp<String>)> = HashMap::with_capacity(all.len());
+    let order = Order::new(cx);
+    all.sort_by_cached_key(|(_, n)| order.key(n.span));
+    let mut first: FxMap<Cow<str>, (&'static str, &Sp<String>)> = FxMap::default();
+    first.reserve(all.len());
     for (kind, name) in all {
-        let key = name.value.to_ascii_lowercase();
+        // Host names are mostly lower case already; copy only the others.
+        let key = if name.value.bytes().any(|b| b.is_ascii_uppercase()) {
+            Cow::Owned(name.value.to_ascii_lowercase())
+        } else {
+            Cow::Borrowed(name.as_str())
+        };
         let Some(&(fkind, fname)) = first.get(&key) else {
             first.insert(key, (kind, name));
             continue;

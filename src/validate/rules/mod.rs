@@ -96,8 +96,8 @@ pub static RULES: &[&Rule] = &[
 // ---- order of declaration ------------------------------------------------------
 
 /// A span's place in the site for "first … / … again": file path, then
-/// offset; built-in spans last. File ids follow discovery order, but the
-/// path is what a reader sees, so it decides.
+/// offset; built-in spans last. The path is what a reader sees, so it
+/// decides, as it does for the final sort of diagnostics.
 pub(super) fn loc<'a>(cx: &'a Ctx, span: Span) -> (bool, &'a str, u32) {
     let path = cx
         .sources
@@ -107,22 +107,173 @@ pub(super) fn loc<'a>(cx: &'a Ctx, span: Span) -> (bool, &'a str, u32) {
     (span.is_builtin(), path, span.start)
 }
 
+/// [`loc`] as a small integer key, for sorting thousands of places: each
+/// file's rank among the paths is computed once.
+pub(super) struct Order {
+    rank: Vec<u32>,
+}
+
+impl Order {
+    pub fn new(cx: &Ctx) -> Order {
+        let mut files: Vec<(&str, usize)> = cx
+            .sources
+            .files()
+            .map(|(id, f)| (f.path.as_str(), id.0 as usize))
+            .collect();
+        files.sort();
+        let mut rank = vec![0; files.len()];
+        for (r, (_, id)) in files.into_iter().enumerate() {
+            rank[id] = r as u32;
+        }
+        Order { rank }
+    }
+
+    pub fn key(&self, span: Span) -> (bool, u32, u32) {
+        let rank = self
+            .rank
+            .get(span.file.0 as usize)
+            .copied()
+            .unwrap_or(u32::MAX);
+        (span.is_builtin(), rank, span.start)
+    }
+}
+
+// ---- fast lookups by name --------------------------------------------------------
+
+/// FxHash, the hasher rustc uses for its own tables: several times faster
+/// than the default SipHash on the short names rules look up tens of
+/// thousands of times (switches, ports, interfaces). Collision attacks are
+/// not a concern for a site's own names. Maps hashed with it are only
+/// looked up, never iterated into output.
+#[derive(Default, Clone, Copy)]
+pub(super) struct Fx(u64);
+
+impl Fx {
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl std::hash::Hasher for Fx {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.add(u64::from_le_bytes(w));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(w));
+        }
+    }
+    #[inline]
+    fn write_u8(&mut self, n: u8) {
+        self.add(n as u64);
+    }
+    #[inline]
+    fn write_u32(&mut self, n: u32) {
+        self.add(n as u64);
+    }
+    #[inline]
+    fn write_u64(&mut self, n: u64) {
+        self.add(n);
+    }
+    #[inline]
+    fn write_usize(&mut self, n: usize) {
+        self.add(n as u64);
+    }
+    #[inline]
+    fn finish(&self) -> u64 {
+        // A multiply only carries entropy upwards, and hash tables pick the
+        // bucket from the low bits: without this rotation, MACs or
+        // addresses that differ only in their last bytes all collide.
+        self.0.rotate_left(26)
+    }
+}
+
+pub(super) type FxBuild = std::hash::BuildHasherDefault<Fx>;
+pub(super) type FxMap<K, V> = std::collections::HashMap<K, V, FxBuild>;
+pub(super) type FxSet<K> = std::collections::HashSet<K, FxBuild>;
+
+/// Switch name → index into `site.switches`; the first declaration wins,
+/// as in the site index.
+pub(super) fn switch_index(site: &Site) -> FxMap<&str, usize> {
+    let mut m = FxMap::default();
+    m.reserve(site.switches.len());
+    for (i, s) in site.switches.iter().enumerate() {
+        m.entry(s.name.as_str()).or_insert(i);
+    }
+    m
+}
+
+/// Allocation keys of addresses (`address.mgmt.ipv4`), built once per
+/// network rather than once per node.
+pub(super) struct AddressKeys<'a> {
+    keys: FxMap<&'a str, [String; 2]>,
+}
+
+impl<'a> AddressKeys<'a> {
+    pub fn new(site: &'a Site) -> AddressKeys<'a> {
+        let keys = site
+            .networks
+            .iter()
+            .map(|n| {
+                let n = n.name.as_str();
+                (
+                    n,
+                    [format!("address.{n}.ipv4"), format!("address.{n}.ipv6")],
+                )
+            })
+            .collect();
+        AddressKeys { keys }
+    }
+
+    /// The key of `network`'s IPv4 (`v6 = false`) or IPv6 address; `None`
+    /// for an unknown network, which nothing is allocated on.
+    pub fn get(&self, network: &str, v6: bool) -> Option<&str> {
+        self.keys.get(network).map(|k| k[v6 as usize].as_str())
+    }
+}
+
 // ---- settings layers as declared ---------------------------------------------
 
-/// Every settings layer of the site as declared, with the words that name
-/// it in messages: "the site defaults", "profile `compute`", "node `r01n01`".
-pub(super) fn layers(site: &Site) -> Vec<(String, &Settings)> {
-    let mut out = Vec::with_capacity(1 + site.profiles.len() + site.nodes.len());
-    if let Some(s) = &site.site {
-        out.push(("the site defaults".to_string(), &s.defaults));
+/// The name of a settings layer in messages: "the site defaults",
+/// "profile `compute`", "node `r01n01`". Formatted only when a finding
+/// needs it, so walking 10,000 layers allocates nothing.
+#[derive(Clone, Copy)]
+pub(super) enum LayerName<'a> {
+    Defaults,
+    Profile(&'a str),
+    Node(&'a str),
+}
+
+impl std::fmt::Display for LayerName<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LayerName::Defaults => f.write_str("the site defaults"),
+            LayerName::Profile(p) => write!(f, "profile `{p}`"),
+            LayerName::Node(n) => write!(f, "node `{n}`"),
+        }
     }
-    for p in &site.profiles {
-        out.push((format!("profile `{}`", p.name.value), &p.settings));
-    }
-    for n in &site.nodes {
-        out.push((format!("node `{}`", n.name.value), &n.settings));
-    }
-    out
+}
+
+/// Every settings layer of the site as declared, with its name.
+pub(super) fn layers(site: &Site) -> impl Iterator<Item = (LayerName<'_>, &Settings)> {
+    let defaults = site.site.iter().map(|s| (LayerName::Defaults, &s.defaults));
+    let profiles = site
+        .profiles
+        .iter()
+        .map(|p| (LayerName::Profile(p.name.as_str()), &p.settings));
+    let nodes = site
+        .nodes
+        .iter()
+        .map(|n| (LayerName::Node(n.name.as_str()), &n.settings));
+    defaults.chain(profiles).chain(nodes)
 }
 
 // ---- "did you mean" ------------------------------------------------------------
@@ -154,6 +305,39 @@ pub(super) fn closest<'a>(
         .copied()
         .find(|c| loose(c) == key)
         .or_else(|| did_you_mean(wrong, candidates.iter().copied()))
+}
+
+/// [`suggest`] over one fixed set of candidates, remembering its answer
+/// per wrong name: a name misspelt in a generated block repeats on
+/// thousands of nodes, and comparing it with every declared name each time
+/// would make a site with one typo slow to check.
+pub(super) struct Suggester<'a> {
+    candidates: Vec<&'a str>,
+    cache: FxMap<String, Option<&'a str>>,
+}
+
+impl<'a> Suggester<'a> {
+    pub fn new(candidates: impl IntoIterator<Item = &'a str>) -> Suggester<'a> {
+        Suggester {
+            candidates: candidates.into_iter().collect(),
+            cache: FxMap::default(),
+        }
+    }
+
+    pub fn hint(&mut self, wrong: &str, otherwise: impl FnOnce() -> String) -> String {
+        let hit = match self.cache.get(wrong) {
+            Some(h) => *h,
+            None => {
+                let h = closest(wrong, self.candidates.iter().copied());
+                self.cache.insert(wrong.to_string(), h);
+                h
+            }
+        };
+        match hit {
+            Some(s) => format!("did you mean `{s}`?"),
+            None => otherwise(),
+        }
+    }
 }
 
 /// A name with case, `-`/`_`/`.` and leading zeros of numbers dropped.
@@ -226,19 +410,17 @@ pub(super) struct Effective<T> {
     pub value: T,
     /// Where the value (or the `auto` that asked for it) is written.
     pub span: Span,
-    /// For an allocated value, its line in siteconf.lock, when the lock
-    /// already holds it (a value allocated in this run has no line yet).
-    pub lock: Option<Span>,
     pub allocated: bool,
 }
 
 /// The value in effect for one request of a node. `key` is the
-/// allocation key (`address.mgmt.ipv4`, `loopback.ipv6`, `asn`); it is
-/// only built for `auto` requests, which keeps fixed values free.
+/// allocation key (`address.mgmt.ipv4`, `loopback.ipv6`, `asn`, see
+/// [`AddressKeys`]); `None` when there is none (an unknown network), in
+/// which case only a fixed value is in effect.
 pub(super) fn effective<T: Copy + std::str::FromStr>(
     rs: &Resolved,
     node: &str,
-    key: impl FnOnce() -> String,
+    key: Option<&str>,
     spec: &Option<Sp<AddrSpec<T>>>,
 ) -> Option<Effective<T>> {
     let spec = spec.as_ref()?;
@@ -246,27 +428,25 @@ pub(super) fn effective<T: Copy + std::str::FromStr>(
         AddrSpec::Fixed(v) => Some(Effective {
             value: v,
             span: spec.span,
-            lock: None,
             allocated: false,
         }),
-        AddrSpec::Auto => {
-            let key = key();
-            let value = rs.allocations.get(node, &key)?.parse().ok()?;
-            Some(Effective {
-                value,
-                span: spec.span,
-                lock: lock_line(rs, &format!("node/{node}"), &key),
-                allocated: true,
-            })
-        }
+        AddrSpec::Auto => Some(Effective {
+            value: rs.allocations.get(node, key?)?.parse().ok()?,
+            span: spec.span,
+            allocated: true,
+        }),
     }
 }
 
-/// The line of siteconf.lock that holds (owner, key), by binary search:
-/// the lock is kept sorted by owner and key.
-fn lock_line(rs: &Resolved, owner: &str, key: &str) -> Option<Span> {
+/// The line of siteconf.lock that holds a node's allocated value, when the
+/// lock already has it (a value allocated in this run has no line yet).
+/// Binary search: the lock is kept sorted by owner and key. Looked up only
+/// for findings, where it is the place to fix.
+pub(super) fn lock_line(rs: &Resolved, node: &str, key: &str) -> Option<Span> {
+    let owner = format!("node/{node}");
     let entries = &rs.lock.entries;
-    let at = entries.partition_point(|e| (e.owner.as_str(), e.key.as_str()) < (owner, key));
+    let at =
+        entries.partition_point(|e| (e.owner.as_str(), e.key.as_str()) < (owner.as_str(), key));
     entries[at..]
         .iter()
         .take_while(|e| e.owner == owner && e.key == key)
@@ -285,56 +465,70 @@ pub(super) struct Claim<T> {
     pub data: T,
 }
 
-/// Finds values claimed more than once, in O(n log n): claims are sorted
-/// by value, then by place. Claims at one span (a profile giving one fixed
-/// value to every node using it) go to `same_span` once, with all of them;
-/// then each later place is offered to `pair` with each earlier place in
-/// turn (first, again) until `pair` reports it (returns true) — so a value
-/// used three times is reported twice, each time against the first place
-/// it may not share with.
-pub(super) fn duplicates<K: Ord, T>(
+/// Finds values claimed more than once: one pass with a hash map finds the
+/// repeated values, so the cost is O(n) however many claims there are;
+/// only the few repeated ones are then sorted by place. Claims at one span
+/// (a profile giving one fixed value to every node using it) go to
+/// `same_span` once, with all of them; then each later place is offered to
+/// `pair` with each earlier place in turn (first, again) until `pair`
+/// reports it (returns true) — so a value used three times is reported
+/// twice, each time against the first place it may not share with.
+pub(super) fn duplicates<K: std::hash::Hash + Eq, T>(
     cx: &Ctx,
-    mut claims: Vec<(K, Claim<T>)>,
+    claims: Vec<(K, Claim<T>)>,
     diags: &mut Diagnostics,
     mut same_span: impl FnMut(&mut Diagnostics, &K, &[&Claim<T>]),
     mut pair: impl FnMut(&mut Diagnostics, &K, &Claim<T>, &Claim<T>) -> bool,
 ) {
-    claims.sort_by(|a, b| {
-        a.0.cmp(&b.0)
-            .then_with(|| loc(cx, a.1.span).cmp(&loc(cx, b.1.span)))
-    });
-    let mut i = 0;
-    while i < claims.len() {
-        let mut end = i + 1;
-        while end < claims.len() && claims[end].0 == claims[i].0 {
-            end += 1;
-        }
-        if end - i > 1 {
-            let key = &claims[i].0;
-            // One representative per span, in order of place.
-            let mut reps: Vec<&Claim<T>> = Vec::new();
-            let mut k = i;
-            while k < end {
-                let mut e = k + 1;
-                while e < end && claims[e].1.span == claims[k].1.span {
-                    e += 1;
-                }
-                if e - k > 1 {
-                    let group: Vec<&Claim<T>> = claims[k..e].iter().map(|(_, c)| c).collect();
-                    same_span(diags, key, &group);
-                }
-                reps.push(&claims[k].1);
-                k = e;
-            }
-            for a in 1..reps.len() {
-                for f in 0..a {
-                    if pair(diags, key, reps[f], reps[a]) {
-                        break;
-                    }
-                }
+    // Value → its first claim; repeats as (first, repeat) pairs, in claim
+    // order, so what follows never depends on hash order.
+    let mut first: FxMap<&K, usize> = FxMap::default();
+    first.reserve(claims.len());
+    let mut repeats: Vec<(usize, usize)> = Vec::new();
+    for (i, (k, _)) in claims.iter().enumerate() {
+        match first.get(k) {
+            Some(&f) => repeats.push((f, i)),
+            None => {
+                first.insert(k, i);
             }
         }
-        i = end;
+    }
+    if repeats.is_empty() {
+        return;
+    }
+    repeats.sort_unstable();
+    let order = Order::new(cx);
+    let mut r = 0;
+    while r < repeats.len() {
+        let f = repeats[r].0;
+        let mut group: Vec<&Claim<T>> = vec![&claims[f].1];
+        while r < repeats.len() && repeats[r].0 == f {
+            group.push(&claims[repeats[r].1].1);
+            r += 1;
+        }
+        group.sort_by_key(|c| order.key(c.span));
+        let key = &claims[f].0;
+        // One representative per span, in order of place.
+        let mut reps: Vec<&Claim<T>> = Vec::new();
+        let mut k = 0;
+        while k < group.len() {
+            let mut e = k + 1;
+            while e < group.len() && group[e].span == group[k].span {
+                e += 1;
+            }
+            if e - k > 1 {
+                same_span(diags, key, &group[k..e]);
+            }
+            reps.push(group[k]);
+            k = e;
+        }
+        for a in 1..reps.len() {
+            for f in 0..a {
+                if pair(diags, key, reps[f], reps[a]) {
+                    break;
+                }
+            }
+        }
     }
 }
 
@@ -454,6 +648,25 @@ mod tests {
             "did you mean `r01-tor1`?"
         );
         assert_eq!(suggest("xyz", racks, none), "none");
+    }
+
+    #[test]
+    fn fx_spreads_keys_that_differ_in_their_last_bytes() {
+        use std::hash::BuildHasher;
+        // 4,096 MACs of one vendor prefix: the low 12 bits of their hashes
+        // (what a table of 4,096 buckets uses) must not all be equal.
+        let b = FxBuild::default();
+        let buckets: std::collections::BTreeSet<u64> = (0..4096u32)
+            .map(|i| {
+                let m = [0x52, 0x54, 0, (i >> 16) as u8, (i >> 8) as u8, i as u8];
+                b.hash_one(m) & 0xfff
+            })
+            .collect();
+        assert!(
+            buckets.len() > 2000,
+            "only {} distinct buckets",
+            buckets.len()
+        );
     }
 
     #[test]

@@ -28,7 +28,7 @@
 use std::collections::BTreeMap;
 
 use super::super::{Ctx, Rule};
-use super::{set_in, PerNode};
+use super::{set_in, switch_index, PerNode};
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::syntax::Span;
 
@@ -41,6 +41,7 @@ pub static RULE: Rule = Rule {
 
 fn check(cx: &Ctx, diags: &mut Diagnostics) {
     let Some(rs) = cx.resolved else { return };
+    let switches = switch_index(cx.site);
     let mut out = PerNode::new();
     // Switch index → (first session span, number of sessions).
     let mut asn_needed: BTreeMap<usize, (Span, usize)> = BTreeMap::new();
@@ -99,7 +100,7 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
                 ),
                 _ => {}
             }
-            if let Some(&si) = cx.index.switches.get(peer) {
+            if let Some(&si) = switches.get(peer) {
                 if cx.site.switches[si].asn.is_none() {
                     let e = asn_needed.entry(si).or_insert((s.peer.span, 0));
                     e.1 += 1;

@@ -20,8 +20,9 @@
 use std::collections::HashSet;
 
 use super::super::{Ctx, Rule};
-use super::{duplicates, name_list, set_in, Claim};
+use super::{duplicates, name_list, set_in, switch_index, Claim};
 use crate::diag::{Code, Diagnostic, Diagnostics};
+use crate::resolve::ResolvedNode;
 
 pub static RULE: Rule = Rule {
     name: "port-cabled-twice",
@@ -30,14 +31,43 @@ pub static RULE: Rule = Rule {
     resolved: true,
 };
 
-struct Holder {
-    /// "`r01n01` eno1" or "the link from `r01-tor1` swp49".
-    who: String,
-    note: String,
+/// What is cabled to a port; described only when reported.
+enum Holder<'a> {
+    Node {
+        rn: &'a ResolvedNode,
+        node: &'a str,
+        interface: &'a str,
+    },
+    Link {
+        from: (&'a str, &'a str),
+        to: (&'a str, &'a str),
+    },
+}
+
+impl Holder<'_> {
+    fn who(&self) -> String {
+        match self {
+            Holder::Node {
+                node, interface, ..
+            } => format!("`{node}` {interface}"),
+            Holder::Link { from, to } => {
+                format!("the link `{}` {} → `{}` {}", from.0, from.1, to.0, to.1)
+            }
+        }
+    }
+    fn note(&self) -> String {
+        match self {
+            Holder::Node { rn, interface, .. } => {
+                set_in(rn, &format!("interfaces.{interface}.port"))
+            }
+            Holder::Link { .. } => String::new(),
+        }
+    }
 }
 
 fn check(cx: &Ctx, diags: &mut Diagnostics) {
     let site = cx.site;
+    let switches = switch_index(site);
     let mut claims: Vec<((&str, &str), Claim<Holder>)> = Vec::new();
     if let Some(rs) = cx.resolved {
         for rn in &rs.nodes {
@@ -47,7 +77,7 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
                     continue;
                 };
                 // Unknown switches are SC0202's.
-                if !cx.index.switches.contains_key(sw.as_str()) {
+                if !switches.contains_key(sw.as_str()) {
                     continue;
                 }
                 claims.push((
@@ -55,9 +85,10 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
                     Claim {
                         span: port.span,
                         node: Some(rn.index),
-                        data: Holder {
-                            who: format!("`{name}` {}", i.name.value),
-                            note: set_in(rn, &format!("interfaces.{}.port", i.name.value)),
+                        data: Holder::Node {
+                            rn,
+                            node: name,
+                            interface: i.name.as_str(),
                         },
                     },
                 ));
@@ -68,7 +99,7 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
     let mut cables: HashSet<((&str, &str), (&str, &str))> = HashSet::new();
     for sw in &site.switches {
         for l in &sw.links {
-            if !cx.index.switches.contains_key(l.peer.as_str()) {
+            if !switches.contains_key(l.peer.as_str()) {
                 continue;
             }
             let a = (sw.name.as_str(), l.port.as_str());
@@ -77,10 +108,7 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
             if !cables.insert(cable) {
                 continue;
             }
-            let link = |from: (&str, &str), to: (&str, &str)| Holder {
-                who: format!("the link `{}` {} → `{}` {}", from.0, from.1, to.0, to.1),
-                note: String::new(),
-            };
+            let link = |from, to| Holder::Link { from, to };
             claims.push((
                 a,
                 Claim {
@@ -113,7 +141,7 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
                     Code::PortCabledTwice,
                     format!(
                         "port `{port}` of switch `{sw}`{} is given to {} nodes: {}",
-                        group[0].data.note,
+                        group[0].data.note(),
                         nodes.len(),
                         name_list(nodes.iter().copied(), 5)
                     ),
@@ -128,11 +156,11 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
                     Code::PortCabledTwice,
                     format!(
                         "port `{port}` of switch `{sw}` is cabled to both {} and {}",
-                        first.data.who, again.data.who
+                        first.data.who(), again.data.who()
                     ),
                 )
-                .label(again.span, format!("cabled again here{}", again.data.note))
-                .label(first.span, format!("first cabled here{}", first.data.note))
+                .label(again.span, format!("cabled again here{}", again.data.note()))
+                .label(first.span, format!("first cabled here{}", first.data.note()))
                 .help("a port takes one cable; one of these is probably a copy of the other with the port not changed"),
             );
             true

@@ -21,7 +21,7 @@
 use std::collections::BTreeMap;
 
 use super::super::{Ctx, Rule};
-use super::loc;
+use super::Order;
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::Placement;
 
@@ -97,10 +97,9 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
             top,
         });
     }
+    let order = Order::new(cx);
     for (rack, mut devs) in by_rack {
-        devs.sort_by(|a, b| {
-            (a.bottom, loc(cx, a.p.position.span)).cmp(&(b.bottom, loc(cx, b.p.position.span)))
-        });
+        devs.sort_by_key(|d| (d.bottom, order.key(d.p.position.span)));
         // The device reaching highest so far: anything starting at or
         // below its top overlaps it.
         let mut high: Option<usize> = None;
@@ -109,12 +108,12 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
                 let (a, b) = (&devs[h], &devs[i]);
                 if b.bottom <= a.top {
                     // The later declaration leads: it is the one that moved in.
-                    let (again, first) = if loc(cx, b.p.position.span) > loc(cx, a.p.position.span)
-                    {
-                        (b, a)
-                    } else {
-                        (a, b)
-                    };
+                    let (again, first) =
+                        if order.key(b.p.position.span) > order.key(a.p.position.span) {
+                            (b, a)
+                        } else {
+                            (a, b)
+                        };
                     let shared = units(b.bottom, a.top.min(b.top));
                     diags.push(
                         Diagnostic::error(

@@ -37,47 +37,53 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
     for rn in &rs.nodes {
         let name = cx.site.nodes[rn.index].name.as_str();
         let st = &rn.settings;
-        let mut unknown = |r: &Sp<String>, what: String, path: String| {
-            if interface(rn, &r.value).is_some() {
-                return;
+        // The description is built only for a finding.
+        let mut check = |r: &Sp<String>, describe: &dyn Fn() -> (String, String)| {
+            if interface(rn, &r.value).is_none() {
+                let (what, path) = describe();
+                out.push(name, finding(rn, r, what, &path));
             }
-            out.push(name, finding(rn, r, what, &path));
         };
         for a in &st.addresses {
             if let Some(i) = &a.interface {
                 let net = a.network.as_str();
-                unknown(
-                    i,
-                    format!("address `{net}` is on"),
-                    format!("addresses.{net}.interface"),
-                );
+                check(i, &|| {
+                    (
+                        format!("address `{net}` is on"),
+                        format!("addresses.{net}.interface"),
+                    )
+                });
             }
         }
         for i in &st.interfaces {
+            let n = i.name.as_str();
             for m in &i.members {
-                unknown(
-                    m,
-                    format!("bond `{}` has member", i.name.value),
-                    format!("interfaces.{}.members", i.name.value),
-                );
+                check(m, &|| {
+                    (
+                        format!("bond `{n}` has member"),
+                        format!("interfaces.{n}.members"),
+                    )
+                });
             }
             if let Some(l) = &i.link {
-                unknown(
-                    l,
-                    format!("VLAN interface `{}` is on", i.name.value),
-                    format!("interfaces.{}.link", i.name.value),
-                );
+                check(l, &|| {
+                    (
+                        format!("VLAN interface `{n}` is on"),
+                        format!("interfaces.{n}.link"),
+                    )
+                });
             }
         }
         if let Some(b) = &st.bgp {
             for s in &b.sessions {
                 if let Some(i) = &s.interface {
                     let peer = s.peer.as_str();
-                    unknown(
-                        i,
-                        format!("BGP session to `{peer}` runs over"),
-                        format!("bgp.sessions.{peer}.interface"),
-                    );
+                    check(i, &|| {
+                        (
+                            format!("BGP session to `{peer}` runs over"),
+                            format!("bgp.sessions.{peer}.interface"),
+                        )
+                    });
                 }
             }
         }

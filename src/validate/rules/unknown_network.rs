@@ -15,7 +15,7 @@
 //! ```
 
 use super::super::{Ctx, Rule};
-use super::{layers, suggest};
+use super::{layers, Suggester};
 use crate::diag::{Code, Diagnostic, Diagnostics};
 
 pub static RULE: Rule = Rule {
@@ -26,13 +26,14 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(cx: &Ctx, diags: &mut Diagnostics) {
+    let mut hints = Suggester::new(cx.index.networks.keys().map(|k| k.as_str()));
     for (what, s) in layers(cx.site) {
         for a in &s.addresses {
             let net = &a.network;
             if cx.index.networks.contains_key(net.as_str()) {
                 continue;
             }
-            let help = suggest(net, cx.index.networks.keys().map(|k| k.as_str()), || {
+            let help = hints.hint(net, || {
                 format!(
                     "declare it: `network {} {{ purpose …; ipv4 \"…\"; }}`",
                     net.value

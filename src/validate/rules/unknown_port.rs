@@ -16,10 +16,8 @@
 //! node r01n01 { interface eno1 { switch r01-tor1; port swp49; } }   // SC0203
 //! ```
 
-use std::collections::{HashMap, HashSet};
-
 use super::super::{Ctx, Rule};
-use super::{closest, set_in, PerNode};
+use super::{closest, set_in, switch_index, FxSet, PerNode};
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::{Sp, Switch};
 
@@ -32,21 +30,14 @@ pub static RULE: Rule = Rule {
 
 fn check(cx: &Ctx, diags: &mut Diagnostics) {
     let site = cx.site;
-    let ports: HashMap<&str, HashSet<&str>> = site
+    // Port sets by switch index, so a check is two hash lookups.
+    let ports: Vec<FxSet<&str>> = site
         .switches
         .iter()
-        .map(|s| {
-            (
-                s.name.as_str(),
-                s.ports.iter().map(|p| p.as_str()).collect(),
-            )
-        })
+        .map(|s| s.ports.iter().map(|p| p.as_str()).collect())
         .collect();
-    let has = |sw: &Switch, port: &str| {
-        ports
-            .get(sw.name.as_str())
-            .is_some_and(|set| set.contains(port))
-    };
+    let index_of = switch_index(site);
+    let has = |sw: usize, port: &str| ports[sw].contains(port);
     if let Some(rs) = cx.resolved {
         let mut out = PerNode::new();
         for rn in &rs.nodes {
@@ -55,12 +46,13 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
                 let (Some(sw), Some(port)) = (&i.switch, &i.port) else {
                     continue;
                 };
-                let Some(sw) = site.switch(cx.index, sw.as_str()) else {
+                let Some(&si) = index_of.get(sw.as_str()) else {
                     continue;
                 };
-                if has(sw, port) {
+                if has(si, port) {
                     continue;
                 }
+                let sw = &site.switches[si];
                 let note = set_in(rn, &format!("interfaces.{}.port", i.name.value));
                 out.push(
                     name,
@@ -76,9 +68,9 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
         }
         out.finish(diags);
     }
-    for sw in &site.switches {
+    for (si, sw) in site.switches.iter().enumerate() {
         for l in &sw.links {
-            if !has(sw, &l.port) {
+            if !has(si, &l.port) {
                 diags.push(finding(
                     cx,
                     sw,
@@ -87,8 +79,9 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
                     "",
                 ));
             }
-            if let Some(peer) = site.switch(cx.index, l.peer.as_str()) {
-                if !has(peer, &l.peer_port) {
+            if let Some(&pi) = index_of.get(l.peer.as_str()) {
+                let peer = &site.switches[pi];
+                if !has(pi, &l.peer_port) {
                     diags.push(finding(
                         cx,
                         peer,

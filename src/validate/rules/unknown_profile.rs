@@ -16,7 +16,7 @@
 //! ```
 
 use super::super::{Ctx, Rule};
-use super::suggest;
+use super::Suggester;
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::Sp;
 
@@ -28,30 +28,24 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(cx: &Ctx, diags: &mut Diagnostics) {
+    let mut hints = Suggester::new(cx.index.profiles.keys().map(|k| k.as_str()));
+    let known = |p: &Sp<String>| cx.index.profiles.contains_key(p.as_str());
     for n in &cx.site.nodes {
-        for p in &n.profiles {
-            unknown(cx, diags, p, format!("node `{}` uses", n.name.value));
+        for p in n.profiles.iter().filter(|p| !known(p)) {
+            let what = format!("node `{}` uses", n.name.value);
+            unknown(&mut hints, diags, p, what);
         }
     }
     for p in &cx.site.profiles {
-        for inc in &p.includes {
-            unknown(
-                cx,
-                diags,
-                inc,
-                format!("profile `{}` includes", p.name.value),
-            );
+        for inc in p.includes.iter().filter(|p| !known(p)) {
+            let what = format!("profile `{}` includes", p.name.value);
+            unknown(&mut hints, diags, inc, what);
         }
     }
 }
 
-fn unknown(cx: &Ctx, diags: &mut Diagnostics, p: &Sp<String>, what: String) {
-    if cx.index.profiles.contains_key(p.as_str()) {
-        return;
-    }
-    let help = suggest(p, cx.index.profiles.keys().map(|k| k.as_str()), || {
-        format!("declare it: `profile {} {{ … }}`", p.value)
-    });
+fn unknown(hints: &mut Suggester, diags: &mut Diagnostics, p: &Sp<String>, what: String) {
+    let help = hints.hint(p, || format!("declare it: `profile {} {{ … }}`", p.value));
     diags.push(
         Diagnostic::error(
             Code::UnknownProfile,

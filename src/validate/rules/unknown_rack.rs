@@ -15,7 +15,7 @@
 //! ```
 
 use super::super::{Ctx, Rule};
-use super::suggest;
+use super::Suggester;
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::Placement;
 
@@ -27,6 +27,7 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(cx: &Ctx, diags: &mut Diagnostics) {
+    let mut hints = Suggester::new(cx.index.racks.keys().map(|k| k.as_str()));
     let site = cx.site;
     let placed = site
         .switches
@@ -44,7 +45,7 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
         if cx.index.racks.contains_key(rack.as_str()) {
             continue;
         }
-        let help = suggest(rack, cx.index.racks.keys().map(|k| k.as_str()), || {
+        let help = hints.hint(rack, || {
             format!("declare it: `rack {} {{ height 42; }}`", rack.value)
         });
         diags.push(

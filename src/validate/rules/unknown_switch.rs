@@ -19,7 +19,7 @@
 //! ```
 
 use super::super::{Ctx, Rule};
-use super::{layers, suggest};
+use super::{layers, switch_index, Suggester};
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::Sp;
 
@@ -32,35 +32,31 @@ pub static RULE: Rule = Rule {
 
 fn check(cx: &Ctx, diags: &mut Diagnostics) {
     let site = cx.site;
+    let switches = switch_index(site);
+    let known = |sw: &Sp<String>| switches.contains_key(sw.as_str());
+    let mut hints = Suggester::new(cx.index.switches.keys().map(|k| k.as_str()));
     for (what, s) in layers(site) {
         for i in &s.interfaces {
-            if let Some(sw) = &i.switch {
-                unknown(
-                    cx,
-                    diags,
-                    sw,
-                    format!("interface `{}` of {what} is cabled to", i.name.value),
-                );
+            if let Some(sw) = i.switch.as_ref().filter(|sw| !known(sw)) {
+                let what = format!("interface `{}` of {what} is cabled to", i.name.value);
+                unknown(cx, &mut hints, diags, sw, what);
             }
         }
     }
     for sw in &site.switches {
-        for l in &sw.links {
-            unknown(
-                cx,
-                diags,
-                &l.peer,
-                format!(
-                    "link `{}` of switch `{}` goes to",
-                    l.port.value, sw.name.value
-                ),
+        for l in sw.links.iter().filter(|l| !known(&l.peer)) {
+            let what = format!(
+                "link `{}` of switch `{}` goes to",
+                l.port.value, sw.name.value
             );
+            unknown(cx, &mut hints, diags, &l.peer, what);
         }
     }
     for p in &site.bgp_peers {
-        for sw in &p.switches {
+        for sw in p.switches.iter().filter(|sw| !known(sw)) {
             unknown(
                 cx,
+                &mut hints,
                 diags,
                 sw,
                 format!("BGP peer `{}` is held by", p.name.value),
@@ -69,10 +65,14 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
     }
 }
 
-fn unknown(cx: &Ctx, diags: &mut Diagnostics, sw: &Sp<String>, what: String) {
-    if cx.index.switches.contains_key(sw.as_str()) {
-        return;
-    }
+/// Reports a switch name that is not declared.
+fn unknown(
+    cx: &Ctx,
+    hints: &mut Suggester,
+    diags: &mut Diagnostics,
+    sw: &Sp<String>,
+    what: String,
+) {
     let (label, help) = if cx.index.nodes.contains_key(sw.as_str()) {
         (
             "a node, not a switch",
@@ -81,7 +81,7 @@ fn unknown(cx: &Ctx, diags: &mut Diagnostics, sw: &Sp<String>, what: String) {
     } else {
         (
             "no such switch",
-            suggest(sw, cx.index.switches.keys().map(|k| k.as_str()), || {
+            hints.hint(sw, || {
                 format!(
                     "declare it: `switch {} {{ rack …; position …; ports \"swp1-48\"; }}`",
                     sw.value
