@@ -159,9 +159,7 @@ fn hosts(cx: &Ctx, diags: &mut Diagnostics) {
             )
             .label(name.span, "declared again here")
             .label(fname.span, "first declared here")
-            .help(format!(
-                "a host name is its identity (inventory, DNS, output paths); rename one of them or merge the two blocks"
-            ))
+            .help("a host name is its identity (inventory, DNS, output paths); rename one of them or merge the two blocks")
         } else if fname.value == name.value {
             Diagnostic::error(
                 Code::DuplicateName,

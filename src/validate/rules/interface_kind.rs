@@ -28,7 +28,7 @@
 use std::collections::HashMap;
 
 use super::super::{Ctx, Rule};
-use super::{interface, set_in, PerNode};
+use super::{declared_in, interface, set_in, PerNode};
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::{InterfaceKind, Sp};
 use crate::resolve::ResolvedNode;
@@ -60,7 +60,7 @@ fn kind_of(i: &crate::model::Interface) -> InterfaceKind {
 
 fn node(rn: &ResolvedNode, emit: &mut dyn FnMut(Diagnostic)) {
     let note = |field: &str, i: &str| set_in(rn, &format!("interfaces.{i}.{field}"));
-    let declared = |i: &str| set_in(rn, &format!("interfaces.{i}"));
+    let declared = |i: &str| declared_in(rn, &format!("interfaces.{i}"));
     let err = |msg: String, span: Span, label: &str, help: &str| {
         Diagnostic::error(Code::InterfaceKind, msg)
             .label(span, label)

@@ -388,11 +388,22 @@ pub(super) fn layer_of<'a>(rn: &'a ResolvedNode, path: &str) -> Option<&'a str> 
 /// layer, "" when the node set it itself: a reader looking at a profile's
 /// line should know why a node's diagnostic points there.
 pub(super) fn set_in(rn: &ResolvedNode, path: &str) -> String {
+    written_in(rn, path, "set")
+}
+
+/// [`set_in`] for something declared rather than set: " (declared in
+/// profile `compute`)", e.g. for an interface a profile declares and no
+/// layer completes.
+pub(super) fn declared_in(rn: &ResolvedNode, path: &str) -> String {
+    written_in(rn, path, "declared")
+}
+
+fn written_in(rn: &ResolvedNode, path: &str, verb: &str) -> String {
     match layer_of(rn, path) {
         Some(l) if l.starts_with("profile ") => {
-            format!(" (set in profile `{}`)", &l["profile ".len()..])
+            format!(" ({verb} in profile `{}`)", &l["profile ".len()..])
         }
-        Some("site defaults") => " (set in the site defaults)".to_string(),
+        Some("site defaults") => format!(" ({verb} in the site defaults)"),
         _ => String::new(),
     }
 }

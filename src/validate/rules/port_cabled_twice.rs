@@ -31,6 +31,9 @@ pub static RULE: Rule = Rule {
     resolved: true,
 };
 
+/// A switch port: (switch, port).
+type Port<'a> = (&'a str, &'a str);
+
 /// What is cabled to a port; described only when reported.
 enum Holder<'a> {
     Node {
@@ -39,8 +42,8 @@ enum Holder<'a> {
         interface: &'a str,
     },
     Link {
-        from: (&'a str, &'a str),
-        to: (&'a str, &'a str),
+        from: Port<'a>,
+        to: Port<'a>,
     },
 }
 
@@ -68,7 +71,7 @@ impl Holder<'_> {
 fn check(cx: &Ctx, diags: &mut Diagnostics) {
     let site = cx.site;
     let switches = switch_index(site);
-    let mut claims: Vec<((&str, &str), Claim<Holder>)> = Vec::new();
+    let mut claims: Vec<(Port, Claim<Holder>)> = Vec::new();
     if let Some(rs) = cx.resolved {
         for rn in &rs.nodes {
             let name = site.nodes[rn.index].name.as_str();
@@ -96,7 +99,7 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
         }
     }
     // Each cable once: a link may be written on both of its switches.
-    let mut cables: HashSet<((&str, &str), (&str, &str))> = HashSet::new();
+    let mut cables: HashSet<(Port, Port)> = HashSet::new();
     for sw in &site.switches {
         for l in &sw.links {
             if !switches.contains_key(l.peer.as_str()) {
