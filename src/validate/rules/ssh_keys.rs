@@ -140,8 +140,9 @@ fn ssh_strings(mut blob: &[u8]) -> Option<Vec<&[u8]>> {
     let mut out = Vec::new();
     while !blob.is_empty() {
         let len = u32::from_be_bytes(blob.get(..4)?.try_into().ok()?) as usize;
-        out.push(blob.get(4..4 + len)?);
-        blob = &blob[4 + len..];
+        let end = len.checked_add(4)?;
+        out.push(blob.get(4..end)?);
+        blob = &blob[end..];
     }
     Some(out)
 }
