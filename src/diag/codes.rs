@@ -113,7 +113,7 @@ codes! {
     UnknownRack "SC0201" "unknown-rack" Error
         "A device names a rack that is not declared.";
     UnknownSwitch "SC0202" "unknown-switch" Error
-        "An interface is cabled to, or a BGP session or peer names, a switch that is not declared.";
+        "An interface is cabled to, a switch link or an external BGP peer names, a switch that is not declared. (A node's BGP session to an unknown switch is SC0601.)";
     UnknownSwitchPort "SC0203" "unknown-switch-port" Error
         "An interface is cabled to a port the switch does not have.";
     UnknownNetwork "SC0204" "unknown-network" Error
@@ -153,7 +153,7 @@ codes! {
     BgpAsnMismatch "SC0602" "bgp-asn-mismatch" Error
         "The two ends of a BGP session disagree on the far end's AS number.";
     BgpAddressMismatch "SC0603" "bgp-address-mismatch" Error
-        "A numbered BGP session's peer address is not an address the far end has.";
+        "A numbered BGP session's peer address is not an address the far end has, or its local address is not one of the node's own.";
     BgpFamilyMismatch "SC0604" "bgp-family-mismatch" Error
         "A numbered BGP session mixes IPv4 and IPv6 between its two ends.";
     BgpPasswordLiteral "SC0605" "bgp-password-literal" Error

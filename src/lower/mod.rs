@@ -392,9 +392,9 @@ fn lower_settings(diags: &mut Diagnostics, b: &Block) -> Settings {
                 switch: ib.label(diags, "switch"),
                 port: ib.string(diags, "port"),
                 mtu: ib.u16(diags, "mtu", 576, 9216, Code::InvalidMtu),
-                members: ib.labels(diags, "members"),
+                members: iface_refs(diags, &ib, "members"),
                 bond_mode: ib.string(diags, "mode"),
-                link: ib.label(diags, "link"),
+                link: iface_ref(diags, &ib, "link"),
                 vlan: ib.u16(diags, "vlan", 1, 4094, Code::InvalidVlan),
                 name,
                 span: ib.span,
@@ -405,7 +405,7 @@ fn lower_settings(diags: &mut Diagnostics, b: &Block) -> Settings {
         .named(diags, "address", schema::ADDRESS)
         .into_iter()
         .map(|(network, ab)| Address {
-            interface: ab.label(diags, "interface"),
+            interface: iface_ref(diags, &ab, "interface"),
             ipv4: ab.addr_or_auto(diags, "ipv4", "an IPv4 address or `auto`"),
             ipv6: ab.addr_or_auto(diags, "ipv6", "an IPv6 address or `auto`"),
             network,
@@ -429,7 +429,7 @@ fn lower_settings(diags: &mut Diagnostics, b: &Block) -> Settings {
             .named(diags, "session", schema::SESSION)
             .into_iter()
             .map(|(peer, sb)| BgpSession {
-                interface: sb.label(diags, "interface"),
+                interface: iface_ref(diags, &sb, "interface"),
                 peer_address: sb.ip(diags, "peer-address"),
                 local_address: sb.ip(diags, "local-address"),
                 remote_as: sb.u32(diags, "remote-as", 1, u32::MAX, Code::InvalidAsn),
@@ -522,7 +522,21 @@ fn lower_settings(diags: &mut Diagnostics, b: &Block) -> Settings {
     }
 }
 
-fn check_name_if(diags: &mut Diagnostics, name: &Sp<String>) {
+/// A reference to an interface (`interface=bond0.300`, `link eno1`): an
+/// interface name, which unlike a host name may contain dots.
+fn iface_ref(diags: &mut Diagnostics, b: &Block, field: &str) -> Option<Sp<String>> {
+    let s = b.string(diags, field)?;
+    check_name_if(diags, &s).then_some(s)
+}
+
+fn iface_refs(diags: &mut Diagnostics, b: &Block, field: &str) -> Vec<Sp<String>> {
+    b.strings(diags, field)
+        .into_iter()
+        .filter(|s| check_name_if(diags, s))
+        .collect()
+}
+
+fn check_name_if(diags: &mut Diagnostics, name: &Sp<String>) -> bool {
     // Interface names may contain dots (bond0.200) but are otherwise labels.
     let ok = !name.value.is_empty()
         && name.value.len() <= 15
@@ -540,6 +554,7 @@ fn check_name_if(diags: &mut Diagnostics, name: &Sp<String>) {
             .help("Linux interface names are 1–15 letters, digits, `-`, `_` or `.`"),
         );
     }
+    ok
 }
 
 fn json_words(v: &Json) -> String {

@@ -23,22 +23,34 @@ pub type AllocKey = (String, String);
 /// The values in effect for every `auto` request.
 #[derive(Debug, Clone, Default)]
 pub struct Allocations {
-    map: HashMap<AllocKey, String>,
+    /// Node name → key → value. Nested so that a lookup borrows its
+    /// arguments: validation and rendering look values up for every node,
+    /// and building an owned (owner, key) pair per lookup was most of the
+    /// cost. Never iterated into output.
+    map: HashMap<String, HashMap<String, String>>,
+    len: usize,
 }
 
 impl Allocations {
     pub fn get(&self, node: &str, key: &str) -> Option<&str> {
-        // Allocation keys are looked up per node while rendering thousands of
-        // nodes; a HashMap keeps that O(1). It is never iterated into output.
-        self.map
-            .get(&(format!("node/{node}"), key.to_string()))
-            .map(|s| s.as_str())
+        self.map.get(node)?.get(key).map(|s| s.as_str())
     }
     pub fn len(&self) -> usize {
-        self.map.len()
+        self.len
     }
     pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        self.len == 0
+    }
+    fn insert(&mut self, owner: &str, key: &str, value: String) {
+        let node = owner.strip_prefix("node/").unwrap_or(owner);
+        let prev = self
+            .map
+            .entry(node.to_string())
+            .or_default()
+            .insert(key.to_string(), value);
+        if prev.is_none() {
+            self.len += 1;
+        }
     }
 }
 
@@ -151,6 +163,16 @@ fn fixed_values(site: &Site, nodes: &[ResolvedNode]) -> BTreeMap<(Family, u128),
                 g.span,
             );
         }
+    }
+    // The site's resolvers are often hosts on a fleet network; handing
+    // their address to a node would take DNS down for everyone.
+    for d in site.site.iter().flat_map(|s| &s.dns_servers) {
+        add(
+            fam(d.value),
+            ip_u128(d.value),
+            "site dns-server".into(),
+            d.span,
+        );
     }
     for s in &site.switches {
         let owner = format!("switch/{}", s.name.value);
@@ -483,14 +505,14 @@ pub fn allocate(
         .collect();
 
     requests.sort_by(|a, b| (&a.owner, &a.key).cmp(&(&b.owner, &b.key)));
-    let mut map = HashMap::with_capacity(requests.len());
+    let mut map = Allocations::default();
     let mut new_entries: Vec<LockEntry> = Vec::new();
     let mut changes = Vec::new();
     let mut cursors: BTreeMap<String, u128> = BTreeMap::new();
     for r in &requests {
         let key = (r.owner.as_str(), r.key.as_str());
         if let Some(e) = by_request.get(&key) {
-            map.insert((r.owner.clone(), r.key.clone()), e.value.clone());
+            map.insert(&r.owner, &r.key, e.value.clone());
             new_entries.push(LockEntry {
                 released: false,
                 ..(*e).clone()
@@ -499,7 +521,7 @@ pub fn allocate(
         }
         if let Some(e) = released_by_request.get(&key) {
             // The owner came back: it gets its old value again.
-            map.insert((r.owner.clone(), r.key.clone()), e.value.clone());
+            map.insert(&r.owner, &r.key, e.value.clone());
             new_entries.push(LockEntry {
                 released: false,
                 ..(*e).clone()
@@ -535,7 +557,7 @@ pub fn allocate(
                 set.insert(v);
                 let value = fmt_value(pool.family, v);
                 changes.push(format!("add {} {} {}", r.owner, r.key, value));
-                map.insert((r.owner.clone(), r.key.clone()), value.clone());
+                map.insert(&r.owner, &r.key, value.clone());
                 new_entries.push(LockEntry {
                     owner: r.owner.clone(),
                     key: r.key.clone(),
@@ -573,5 +595,5 @@ pub fn allocate(
     };
     lock.sort();
     changes.sort();
-    (Allocations { map }, lock, changes)
+    (map, lock, changes)
 }

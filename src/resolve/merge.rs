@@ -20,47 +20,55 @@ fn layers<'a>(
     }
     let mut applied = Vec::new();
     let mut seen = BTreeSet::new();
-    let mut stack = BTreeSet::new();
     for p in &node.profiles {
-        push_profile(
-            site,
-            index,
-            &p.value,
-            &mut seen,
-            &mut stack,
-            &mut out,
-            &mut applied,
-        );
+        push_profile(site, index, &p.value, &mut seen, &mut out, &mut applied);
     }
     out.push((format!("node {}", node.name.value), &node.settings));
     (out, applied)
 }
 
 /// Depth-first: includes first, then the profile. Unknown profiles and
-/// cycles are skipped here; `validate` reports them.
+/// cycles are skipped here; `validate` reports them. Iterative, with an
+/// explicit stack, so that a long chain of includes cannot overflow the
+/// thread's stack.
 fn push_profile<'a>(
     site: &'a Site,
     index: &SiteIndex,
     name: &str,
     seen: &mut BTreeSet<String>,
-    stack: &mut BTreeSet<String>,
     out: &mut Vec<(String, &'a Settings)>,
     applied: &mut Vec<String>,
 ) {
-    if seen.contains(name) || stack.contains(name) {
+    if seen.contains(name) {
         return;
     }
-    let Some(p) = site.profile(index, name) else {
+    let Some(&root) = index.profiles.get(name) else {
         return;
     };
-    stack.insert(name.to_string());
-    for inc in &p.includes {
-        push_profile(site, index, &inc.value, seen, stack, out, applied);
+    // (profile, next include to follow); `on_path` breaks cycles.
+    let mut stack: Vec<(usize, usize)> = vec![(root, 0)];
+    let mut on_path: BTreeSet<usize> = BTreeSet::from([root]);
+    while let Some(top) = stack.last_mut() {
+        let p = &site.profiles[top.0];
+        if let Some(inc) = p.includes.get(top.1) {
+            top.1 += 1;
+            if seen.contains(&inc.value) {
+                continue;
+            }
+            if let Some(&j) = index.profiles.get(&inc.value) {
+                if on_path.insert(j) {
+                    stack.push((j, 0));
+                }
+            }
+            continue;
+        }
+        let done = top.0;
+        stack.pop();
+        on_path.remove(&done);
+        seen.insert(p.name.value.clone());
+        applied.push(p.name.value.clone());
+        out.push((format!("profile {}", p.name.value), &p.settings));
     }
-    stack.remove(name);
-    seen.insert(name.to_string());
-    applied.push(name.to_string());
-    out.push((format!("profile {name}"), &p.settings));
 }
 
 /// Records provenance, or nothing: `check` does not need it and it is the

@@ -1,7 +1,692 @@
 //! The registry of validation rules. Adding a rule: a new file here with a
-//! doc comment (what it catches, why), a `pub const RULE: Rule`, and a line
-//! in [`RULES`]; its codes go in `crate::diag::codes`.
+//! doc comment (what it catches, why, an example), a `pub static RULE: Rule`,
+//! and a line in [`RULES`]; its codes go in `crate::diag::codes`.
+//!
+//! Rules come in two phases. Rules about what is *declared* (names,
+//! references, prefixes, racks, keys, URLs) run on the model as lowered and
+//! look at every settings layer once — site defaults, each profile, each
+//! node — so a typo in a profile is reported once, at the profile. Rules
+//! about *effective* values (addresses, MTUs, BGP sessions, cabling) run on
+//! the resolved nodes, where profiles are merged and `auto` values
+//! allocated; a value a node inherits from a profile is reported at the
+//! profile's span, folded over every node it affects (see [`PerNode`]).
+//!
+//! Every rule is O(n log n) in the size of the site: lookups go through
+//! maps, never through pairwise loops over nodes.
+//!
+//! The helpers below are what several rules share: the settings layers,
+//! "did you mean", where a resolved value was set, and folding per-node
+//! findings. They are kept here rather than in a `util` module so that a
+//! reader of a rule finds them one `super::` away.
 
-use super::Rule;
+mod addressing;
+mod bgp_not_cabled;
+mod bgp_peer_address;
+mod bgp_peer_password;
+mod bgp_remote_as;
+mod bgp_unknown_peer;
+mod duplicate_asns;
+mod duplicate_ips;
+mod duplicate_macs;
+mod duplicate_names;
+mod duplicate_vlans;
+mod fqdn_length;
+mod interface_kind;
+mod interface_mtu;
+mod missing_site;
+mod network_ranges;
+mod node_required;
+mod overlapping_prefixes;
+mod port_cabled_twice;
+mod profile_cycle;
+mod rack_units;
+mod repo_uris;
+mod ssh_keys;
+mod unknown_interface;
+mod unknown_network;
+mod unknown_port;
+mod unknown_profile;
+mod unknown_rack;
+mod unknown_switch;
+mod vlan_mismatch;
 
-pub static RULES: &[&Rule] = &[];
+use std::collections::BTreeMap;
+
+use super::{Ctx, Rule};
+use crate::diag::{did_you_mean, Code, Diagnostic, Diagnostics};
+use crate::model::{AddrSpec, Interface, Settings, Site, Sp};
+use crate::resolve::{Resolved, ResolvedNode};
+use crate::syntax::Span;
+
+pub static RULES: &[&Rule] = &[
+    // declared model
+    &missing_site::RULE,
+    &duplicate_names::RULE,
+    &duplicate_vlans::RULE,
+    &overlapping_prefixes::RULE,
+    &network_ranges::RULE,
+    &unknown_rack::RULE,
+    &unknown_switch::RULE,
+    &unknown_network::RULE,
+    &unknown_profile::RULE,
+    &bgp_unknown_peer::RULE,
+    &profile_cycle::RULE,
+    &rack_units::RULE,
+    &ssh_keys::RULE,
+    &repo_uris::RULE,
+    &fqdn_length::RULE,
+    &bgp_peer_password::RULE,
+    // resolved nodes
+    &duplicate_ips::RULE,
+    &duplicate_macs::RULE,
+    &duplicate_asns::RULE,
+    &unknown_port::RULE,
+    &unknown_interface::RULE,
+    &addressing::RULE,
+    &port_cabled_twice::RULE,
+    &interface_mtu::RULE,
+    &vlan_mismatch::RULE,
+    &interface_kind::RULE,
+    &node_required::RULE,
+    &bgp_remote_as::RULE,
+    &bgp_peer_address::RULE,
+    &bgp_not_cabled::RULE,
+];
+
+// ---- order of declaration ------------------------------------------------------
+
+/// A span's place in the site for "first … / … again": file path, then
+/// offset; built-in spans last. The path is what a reader sees, so it
+/// decides, as it does for the final sort of diagnostics.
+pub(super) fn loc<'a>(cx: &'a Ctx, span: Span) -> (bool, &'a str, u32) {
+    let path = cx
+        .sources
+        .get(span.file)
+        .map(|f| f.path.as_str())
+        .unwrap_or("");
+    (span.is_builtin(), path, span.start)
+}
+
+/// [`loc`] as a small integer key, for sorting thousands of places: each
+/// file's rank among the paths is computed once.
+pub(super) struct Order {
+    rank: Vec<u32>,
+}
+
+impl Order {
+    pub fn new(cx: &Ctx) -> Order {
+        let mut files: Vec<(&str, usize)> = cx
+            .sources
+            .files()
+            .map(|(id, f)| (f.path.as_str(), id.0 as usize))
+            .collect();
+        files.sort();
+        let mut rank = vec![0; files.len()];
+        for (r, (_, id)) in files.into_iter().enumerate() {
+            rank[id] = r as u32;
+        }
+        Order { rank }
+    }
+
+    pub fn key(&self, span: Span) -> (bool, u32, u32) {
+        let rank = self
+            .rank
+            .get(span.file.0 as usize)
+            .copied()
+            .unwrap_or(u32::MAX);
+        (span.is_builtin(), rank, span.start)
+    }
+}
+
+// ---- fast lookups by name --------------------------------------------------------
+
+/// FxHash, the hasher rustc uses for its own tables: several times faster
+/// than the default SipHash on the short names rules look up tens of
+/// thousands of times (switches, ports, interfaces). Collision attacks are
+/// not a concern for a site's own names. Maps hashed with it are only
+/// looked up, never iterated into output.
+#[derive(Default, Clone, Copy)]
+pub(super) struct Fx(u64);
+
+impl Fx {
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl std::hash::Hasher for Fx {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.add(u64::from_le_bytes(w));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(w));
+        }
+    }
+    #[inline]
+    fn write_u8(&mut self, n: u8) {
+        self.add(n as u64);
+    }
+    #[inline]
+    fn write_u32(&mut self, n: u32) {
+        self.add(n as u64);
+    }
+    #[inline]
+    fn write_u64(&mut self, n: u64) {
+        self.add(n);
+    }
+    #[inline]
+    fn write_usize(&mut self, n: usize) {
+        self.add(n as u64);
+    }
+    #[inline]
+    fn finish(&self) -> u64 {
+        // A multiply only carries entropy upwards, and hash tables pick the
+        // bucket from the low bits: without this rotation, MACs or
+        // addresses that differ only in their last bytes all collide.
+        self.0.rotate_left(26)
+    }
+}
+
+pub(super) type FxBuild = std::hash::BuildHasherDefault<Fx>;
+pub(super) type FxMap<K, V> = std::collections::HashMap<K, V, FxBuild>;
+pub(super) type FxSet<K> = std::collections::HashSet<K, FxBuild>;
+
+/// Switch name → index into `site.switches`; the first declaration wins,
+/// as in the site index.
+pub(super) fn switch_index(site: &Site) -> FxMap<&str, usize> {
+    let mut m = FxMap::default();
+    m.reserve(site.switches.len());
+    for (i, s) in site.switches.iter().enumerate() {
+        m.entry(s.name.as_str()).or_insert(i);
+    }
+    m
+}
+
+/// Allocation keys of addresses (`address.mgmt.ipv4`), built once per
+/// network rather than once per node.
+pub(super) struct AddressKeys<'a> {
+    keys: FxMap<&'a str, [String; 2]>,
+}
+
+impl<'a> AddressKeys<'a> {
+    pub fn new(site: &'a Site) -> AddressKeys<'a> {
+        let keys = site
+            .networks
+            .iter()
+            .map(|n| {
+                let n = n.name.as_str();
+                (
+                    n,
+                    [format!("address.{n}.ipv4"), format!("address.{n}.ipv6")],
+                )
+            })
+            .collect();
+        AddressKeys { keys }
+    }
+
+    /// The key of `network`'s IPv4 (`v6 = false`) or IPv6 address; `None`
+    /// for an unknown network, which nothing is allocated on.
+    pub fn get(&self, network: &str, v6: bool) -> Option<&str> {
+        self.keys.get(network).map(|k| k[v6 as usize].as_str())
+    }
+}
+
+// ---- settings layers as declared ---------------------------------------------
+
+/// The name of a settings layer in messages: "the site defaults",
+/// "profile `compute`", "node `r01n01`". Formatted only when a finding
+/// needs it, so walking 10,000 layers allocates nothing.
+#[derive(Clone, Copy)]
+pub(super) enum LayerName<'a> {
+    Defaults,
+    Profile(&'a str),
+    Node(&'a str),
+}
+
+impl std::fmt::Display for LayerName<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LayerName::Defaults => f.write_str("the site defaults"),
+            LayerName::Profile(p) => write!(f, "profile `{p}`"),
+            LayerName::Node(n) => write!(f, "node `{n}`"),
+        }
+    }
+}
+
+/// Every settings layer of the site as declared, with its name.
+pub(super) fn layers(site: &Site) -> impl Iterator<Item = (LayerName<'_>, &Settings)> {
+    let defaults = site.site.iter().map(|s| (LayerName::Defaults, &s.defaults));
+    let profiles = site
+        .profiles
+        .iter()
+        .map(|p| (LayerName::Profile(p.name.as_str()), &p.settings));
+    let nodes = site
+        .nodes
+        .iter()
+        .map(|n| (LayerName::Node(n.name.as_str()), &n.settings));
+    defaults.chain(profiles).chain(nodes)
+}
+
+// ---- "did you mean" ------------------------------------------------------------
+
+/// The hint for a name that is not declared: the declared name it equals
+/// once case, separators and leading zeros are ignored (`r1` → `r01`,
+/// `R01-TOR1` → `r01-tor1`), else the closest by edit similarity, else
+/// `otherwise`. Candidates come in a fixed order, so the hint is stable.
+pub(super) fn suggest<'a>(
+    wrong: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+    otherwise: impl FnOnce() -> String,
+) -> String {
+    match closest(wrong, candidates) {
+        Some(s) => format!("did you mean `{s}`?"),
+        None => otherwise(),
+    }
+}
+
+/// The declared name [`suggest`] would propose, if any.
+pub(super) fn closest<'a>(
+    wrong: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    let candidates: Vec<&str> = candidates.into_iter().collect();
+    let key = loose(wrong);
+    candidates
+        .iter()
+        .copied()
+        .find(|c| loose(c) == key)
+        .or_else(|| did_you_mean(wrong, candidates.iter().copied()))
+}
+
+/// [`suggest`] over one fixed set of candidates, remembering its answer
+/// per wrong name: a name misspelt in a generated block repeats on
+/// thousands of nodes, and comparing it with every declared name each time
+/// would make a site with one typo slow to check.
+pub(super) struct Suggester<'a> {
+    candidates: Vec<&'a str>,
+    cache: FxMap<String, Option<&'a str>>,
+}
+
+impl<'a> Suggester<'a> {
+    pub fn new(candidates: impl IntoIterator<Item = &'a str>) -> Suggester<'a> {
+        Suggester {
+            candidates: candidates.into_iter().collect(),
+            cache: FxMap::default(),
+        }
+    }
+
+    pub fn hint(&mut self, wrong: &str, otherwise: impl FnOnce() -> String) -> String {
+        let hit = match self.cache.get(wrong) {
+            Some(h) => *h,
+            None => {
+                let h = closest(wrong, self.candidates.iter().copied());
+                self.cache.insert(wrong.to_string(), h);
+                h
+            }
+        };
+        match hit {
+            Some(s) => format!("did you mean `{s}`?"),
+            None => otherwise(),
+        }
+    }
+}
+
+/// A name with case, `-`/`_`/`.` and leading zeros of numbers dropped.
+fn loose(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut prev_digit = false;
+    let b = s.as_bytes();
+    for (i, &c) in b.iter().enumerate() {
+        let c = c.to_ascii_lowercase();
+        if matches!(c, b'-' | b'_' | b'.') {
+            prev_digit = false;
+            continue;
+        }
+        let next_is_digit = b.get(i + 1).is_some_and(|n| n.is_ascii_digit());
+        if c == b'0' && !prev_digit && next_is_digit {
+            continue;
+        }
+        prev_digit = c.is_ascii_digit();
+        out.push(c as char);
+    }
+    out
+}
+
+/// Up to `max` names as "`a`, `b`, `c`" (and "… and N more").
+pub(super) fn name_list<'a>(names: impl IntoIterator<Item = &'a str>, max: usize) -> String {
+    let names: Vec<&str> = names.into_iter().collect();
+    let shown: Vec<String> = names.iter().take(max).map(|n| format!("`{n}`")).collect();
+    match names.len() {
+        0 => "none".to_string(),
+        n if n > max => format!("{} and {} more", shown.join(", "), n - max),
+        _ => shown.join(", "),
+    }
+}
+
+// ---- where a resolved value was set ------------------------------------------
+
+/// The layer that set a resolved value (`profile compute`, `site defaults`,
+/// `node r01n01`), from the node's provenance; `None` when nothing
+/// recorded it.
+pub(super) fn layer_of<'a>(rn: &'a ResolvedNode, path: &str) -> Option<&'a str> {
+    rn.provenance
+        .get(path)
+        .and_then(|v| v.last())
+        .map(|o| o.layer.as_str())
+}
+
+/// " (set in profile `compute`)" when a resolved value comes from a shared
+/// layer, "" when the node set it itself: a reader looking at a profile's
+/// line should know why a node's diagnostic points there.
+pub(super) fn set_in(rn: &ResolvedNode, path: &str) -> String {
+    written_in(rn, path, "set")
+}
+
+/// [`set_in`] for something declared rather than set: " (declared in
+/// profile `compute`)", e.g. for an interface a profile declares and no
+/// layer completes.
+pub(super) fn declared_in(rn: &ResolvedNode, path: &str) -> String {
+    written_in(rn, path, "declared")
+}
+
+fn written_in(rn: &ResolvedNode, path: &str, verb: &str) -> String {
+    match layer_of(rn, path) {
+        Some(l) if l.starts_with("profile ") => {
+            format!(" ({verb} in profile `{}`)", &l["profile ".len()..])
+        }
+        Some("site defaults") => format!(" ({verb} in the site defaults)"),
+        _ => String::new(),
+    }
+}
+
+/// The resolved interface of a node by name.
+pub(super) fn interface<'a>(rn: &'a ResolvedNode, name: &str) -> Option<&'a Interface> {
+    rn.settings.interfaces.iter().find(|i| i.name.value == name)
+}
+
+// ---- effective values of resolved nodes -------------------------------------
+
+/// A value in effect on a resolved node: fixed in a site file, or
+/// allocated (`auto`) and kept in siteconf.lock.
+pub(super) struct Effective<T> {
+    pub value: T,
+    /// Where the value (or the `auto` that asked for it) is written.
+    pub span: Span,
+    pub allocated: bool,
+}
+
+/// The value in effect for one request of a node. `key` is the
+/// allocation key (`address.mgmt.ipv4`, `loopback.ipv6`, `asn`, see
+/// [`AddressKeys`]); `None` when there is none (an unknown network), in
+/// which case only a fixed value is in effect.
+pub(super) fn effective<T: Copy + std::str::FromStr>(
+    rs: &Resolved,
+    node: &str,
+    key: Option<&str>,
+    spec: &Option<Sp<AddrSpec<T>>>,
+) -> Option<Effective<T>> {
+    let spec = spec.as_ref()?;
+    match spec.value {
+        AddrSpec::Fixed(v) => Some(Effective {
+            value: v,
+            span: spec.span,
+            allocated: false,
+        }),
+        AddrSpec::Auto => Some(Effective {
+            value: rs.allocations.get(node, key?)?.parse().ok()?,
+            span: spec.span,
+            allocated: true,
+        }),
+    }
+}
+
+/// The line of siteconf.lock that holds a node's allocated value, when the
+/// lock already has it (a value allocated in this run has no line yet).
+/// Binary search: the lock is kept sorted by owner and key. Looked up only
+/// for findings, where it is the place to fix.
+pub(super) fn lock_line(rs: &Resolved, node: &str, key: &str) -> Option<Span> {
+    let owner = format!("node/{node}");
+    let entries = &rs.lock.entries;
+    let at =
+        entries.partition_point(|e| (e.owner.as_str(), e.key.as_str()) < (owner.as_str(), key));
+    entries[at..]
+        .iter()
+        .take_while(|e| e.owner == owner && e.key == key)
+        .find(|e| !e.released && !e.span.is_builtin())
+        .map(|e| e.span)
+}
+
+// ---- duplicate values ------------------------------------------------------------
+
+/// One place that claims a value which must be unique (an address, a MAC,
+/// an ASN), with what the rule needs to describe it.
+pub(super) struct Claim<T> {
+    pub span: Span,
+    /// The resolved node (index into `site.nodes`) that holds it, if any.
+    pub node: Option<usize>,
+    pub data: T,
+}
+
+/// Finds values claimed more than once: one pass with a hash map finds the
+/// repeated values, so the cost is O(n) however many claims there are;
+/// only the few repeated ones are then sorted by place. Claims at one span
+/// (a profile giving one fixed value to every node using it) go to
+/// `same_span` once, with all of them; then each later place is offered to
+/// `pair` with each earlier place in turn (first, again) until `pair`
+/// reports it (returns true) — so a value used three times is reported
+/// twice, each time against the first place it may not share with.
+pub(super) fn duplicates<K: std::hash::Hash + Eq, T>(
+    cx: &Ctx,
+    claims: Vec<(K, Claim<T>)>,
+    diags: &mut Diagnostics,
+    mut same_span: impl FnMut(&mut Diagnostics, &K, &[&Claim<T>]),
+    mut pair: impl FnMut(&mut Diagnostics, &K, &Claim<T>, &Claim<T>) -> bool,
+) {
+    // Value → its first claim; repeats as (first, repeat) pairs, in claim
+    // order, so what follows never depends on hash order.
+    let mut first: FxMap<&K, usize> = FxMap::default();
+    first.reserve(claims.len());
+    let mut repeats: Vec<(usize, usize)> = Vec::new();
+    for (i, (k, _)) in claims.iter().enumerate() {
+        match first.get(k) {
+            Some(&f) => repeats.push((f, i)),
+            None => {
+                first.insert(k, i);
+            }
+        }
+    }
+    if repeats.is_empty() {
+        return;
+    }
+    repeats.sort_unstable();
+    let order = Order::new(cx);
+    let mut r = 0;
+    while r < repeats.len() {
+        let f = repeats[r].0;
+        let mut group: Vec<&Claim<T>> = vec![&claims[f].1];
+        while r < repeats.len() && repeats[r].0 == f {
+            group.push(&claims[repeats[r].1].1);
+            r += 1;
+        }
+        group.sort_by_key(|c| order.key(c.span));
+        let key = &claims[f].0;
+        // One representative per span, in order of place.
+        let mut reps: Vec<&Claim<T>> = Vec::new();
+        let mut k = 0;
+        while k < group.len() {
+            let mut e = k + 1;
+            while e < group.len() && group[e].span == group[k].span {
+                e += 1;
+            }
+            if e - k > 1 {
+                same_span(diags, key, &group[k..e]);
+            }
+            reps.push(group[k]);
+            k = e;
+        }
+        for a in 1..reps.len() {
+            for f in 0..a {
+                if pair(diags, key, reps[f], reps[a]) {
+                    break;
+                }
+            }
+        }
+    }
+}
+
+// ---- folding per-node findings -------------------------------------------------
+
+/// Collects findings on resolved nodes. A mistake in a profile shows up on
+/// every node that uses it, at the same span with the same message; a
+/// 2,000-node site would otherwise print it 2,000 times. Findings are
+/// folded by (span, code, message) into one diagnostic that names the
+/// nodes: "node `r01n01`: …", or "3 nodes (`a`, `b`, `c`): …". Messages
+/// given to [`PerNode::push`] therefore do not name the node themselves.
+#[derive(Default)]
+pub(super) struct PerNode {
+    found: BTreeMap<(Span, Code, String), (Diagnostic, Vec<String>)>,
+}
+
+impl PerNode {
+    pub fn new() -> PerNode {
+        PerNode::default()
+    }
+
+    pub fn push(&mut self, node: &str, d: Diagnostic) {
+        let key = (d.primary_span(), d.code, d.message.clone());
+        let entry = self.found.entry(key).or_insert_with(|| (d, Vec::new()));
+        if entry.1.last().map(|s| s.as_str()) != Some(node) {
+            entry.1.push(node.to_string());
+        }
+    }
+
+    pub fn finish(self, diags: &mut Diagnostics) {
+        for (_, (mut d, nodes)) in self.found {
+            let who = match nodes.len() {
+                1 => format!("node `{}`", nodes[0]),
+                n => format!(
+                    "{n} nodes ({})",
+                    name_list(nodes.iter().map(|s| s.as_str()), 3)
+                ),
+            };
+            d.message = format!("{who}: {}", d.message);
+            diags.push(d);
+        }
+    }
+}
+
+#[cfg(test)]
+pub(super) mod testing {
+    //! Running the checks on a site written inline, for unit tests of rules.
+    use crate::diag::Diagnostic;
+    use crate::source::MemSource;
+
+    /// Every diagnostic of `siteconf check` on one KDL file, sorted.
+    pub fn check_kdl(text: &str) -> Vec<Diagnostic> {
+        let src = MemSource::new().with("site/site.kdl", text);
+        let checked = crate::check::check(&src);
+        checked.diags.sorted(&checked.loaded.sources)
+    }
+
+    /// The codes of [`check_kdl`], as `SCnnnn` strings.
+    pub fn codes(text: &str) -> Vec<&'static str> {
+        check_kdl(text).iter().map(|d| d.code.as_str()).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diag::ALL_CODES;
+
+    /// Every code of the model-checking ranges (SC01xx–SC07xx) is emitted
+    /// by some registered rule, so a code cannot be added to the registry
+    /// and forgotten.
+    #[test]
+    fn every_model_code_has_a_rule() {
+        let claimed: std::collections::BTreeSet<Code> =
+            RULES.iter().flat_map(|r| r.codes.iter().copied()).collect();
+        for info in ALL_CODES {
+            let n: u32 = info.id[2..].parse().expect("SCnnnn");
+            if (101..800).contains(&n) {
+                assert!(
+                    claimed.contains(&info.code),
+                    "{} has no rule in RULES",
+                    info.id
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn rule_names_are_unique_kebab_case() {
+        let mut seen = std::collections::BTreeSet::new();
+        for r in RULES {
+            assert!(seen.insert(r.name), "rule `{}` registered twice", r.name);
+            assert!(
+                r.name
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b == b'-' || b.is_ascii_digit()),
+                "rule name `{}` is not kebab-case",
+                r.name
+            );
+            assert!(!r.codes.is_empty(), "rule `{}` has no codes", r.name);
+        }
+    }
+
+    #[test]
+    fn suggestions_ignore_case_separators_and_leading_zeros() {
+        let racks = ["r01", "r02", "r10"];
+        let none = || "none".to_string();
+        assert_eq!(suggest("r1", racks, none), "did you mean `r01`?");
+        assert_eq!(suggest("R02", racks, none), "did you mean `r02`?");
+        assert_eq!(suggest("r010", racks, none), "did you mean `r10`?");
+        assert_eq!(
+            suggest("spine01", ["spine1", "spine2"], none),
+            "did you mean `spine1`?"
+        );
+        assert_eq!(
+            suggest("r01tor1", ["r01-tor1"], none),
+            "did you mean `r01-tor1`?"
+        );
+        assert_eq!(suggest("xyz", racks, none), "none");
+    }
+
+    #[test]
+    fn fx_spreads_keys_that_differ_in_their_last_bytes() {
+        use std::hash::BuildHasher;
+        // 4,096 MACs of one vendor prefix: the low 12 bits of their hashes
+        // (what a table of 4,096 buckets uses) must not all be equal.
+        let b = FxBuild::default();
+        let buckets: std::collections::BTreeSet<u64> = (0..4096u32)
+            .map(|i| {
+                let m = [0x52, 0x54, 0, (i >> 16) as u8, (i >> 8) as u8, i as u8];
+                b.hash_one(m) & 0xfff
+            })
+            .collect();
+        assert!(
+            buckets.len() > 2000,
+            "only {} distinct buckets",
+            buckets.len()
+        );
+    }
+
+    #[test]
+    fn name_lists_are_capped() {
+        assert_eq!(name_list(["a", "b"], 3), "`a`, `b`");
+        assert_eq!(
+            name_list(["a", "b", "c", "d", "e"], 3),
+            "`a`, `b`, `c` and 2 more"
+        );
+        assert_eq!(name_list([], 3), "none");
+    }
+}

@@ -1,0 +1,270 @@
+//! Rule `duplicate-ips`: one IP address given to two places.
+//!
+//! **What it does.** Reports (SC0102) an address that two of these share:
+//! node addresses and loopbacks (fixed or allocated, after profiles are
+//! merged), switch loopbacks, and network gateways. Both places are
+//! shown. A fixed address that a profile gives to every node using it is
+//! reported once, at the profile.
+//!
+//! Not reported here, because another code says it better: an allocated
+//! value that collides with another owner's (SC0802/SC0803, from the lock),
+//! and a node address equal to the gateway of its own network (SC0303).
+//!
+//! **Why it matters.** Two hosts answering ARP or neighbour discovery for
+//! one address break both, intermittently: the worst kind of outage to
+//! debug. BGP would announce one loopback from two places.
+//!
+//! **Example.**
+//! ```kdl
+//! node r01n01 { address mgmt interface=eno3 ipv4="10.0.0.40"; }
+//! node r01n02 { address mgmt interface=eno3 ipv4="10.0.0.40"; }   // SC0102
+//! ```
+
+use std::net::IpAddr;
+
+use super::super::{Ctx, Rule};
+use super::{duplicates, effective, lock_line, name_list, set_in, AddressKeys, Claim};
+use crate::diag::{Code, Diagnostic, Diagnostics};
+use crate::resolve::{Resolved, ResolvedNode};
+use crate::syntax::Span;
+
+pub static RULE: Rule = Rule {
+    name: "duplicate-ips",
+    codes: &[Code::DuplicateIp],
+    check,
+    resolved: true,
+};
+
+/// What holds an address. Kept small and described only when reported:
+/// a site has tens of thousands of addresses and a handful of findings.
+#[derive(Clone, Copy)]
+enum Holder<'a> {
+    Gateway(&'a str),
+    SwitchLoopback(&'a str, &'static str),
+    NodeAddress {
+        rn: &'a ResolvedNode,
+        name: &'a str,
+        network: &'a str,
+        family: &'static str,
+        allocated: bool,
+    },
+    NodeLoopback {
+        rn: &'a ResolvedNode,
+        name: &'a str,
+        family: &'static str,
+        allocated: bool,
+    },
+}
+
+impl Holder<'_> {
+    fn who(&self) -> String {
+        match *self {
+            Holder::Gateway(n) => format!("the gateway of network `{n}`"),
+            Holder::SwitchLoopback(s, f) => format!("switch `{s}` (loopback{f})"),
+            Holder::NodeAddress { name, network, .. } => {
+                format!("node `{name}` (address `{network}`)")
+            }
+            Holder::NodeLoopback { name, .. } => format!("node `{name}` (loopback)"),
+        }
+    }
+    fn path(&self) -> Option<(&ResolvedNode, String)> {
+        match *self {
+            Holder::NodeAddress {
+                rn,
+                network,
+                family,
+                ..
+            } => Some((rn, format!("addresses.{network}.{family}"))),
+            Holder::NodeLoopback { rn, family, .. } => Some((rn, format!("loopback.{family}"))),
+            _ => None,
+        }
+    }
+    /// " (set in profile `x`)" or "".
+    fn note(&self) -> String {
+        self.path()
+            .map(|(rn, path)| set_in(rn, &path))
+            .unwrap_or_default()
+    }
+    fn allocated(&self) -> bool {
+        matches!(
+            self,
+            Holder::NodeAddress {
+                allocated: true,
+                ..
+            } | Holder::NodeLoopback {
+                allocated: true,
+                ..
+            }
+        )
+    }
+    /// Where to point: an allocated value's lock line, else its span.
+    fn at(&self, rs: &Resolved, span: Span) -> Span {
+        let key = match *self {
+            Holder::NodeAddress {
+                name,
+                network,
+                family,
+                allocated: true,
+                ..
+            } => Some((name, format!("address.{network}.{family}"))),
+            Holder::NodeLoopback {
+                name,
+                family,
+                allocated: true,
+                ..
+            } => Some((name, format!("loopback.{family}"))),
+            _ => None,
+        };
+        key.and_then(|(n, k)| lock_line(rs, n, &k)).unwrap_or(span)
+    }
+}
+
+fn check<'a>(cx: &Ctx<'a>, diags: &mut Diagnostics) {
+    let Some(rs) = cx.resolved else { return };
+    let keys = AddressKeys::new(cx.site);
+    let site = cx.site;
+    let mut claims: Vec<(IpAddr, Claim<Holder>)> = Vec::with_capacity(site.nodes.len() * 4);
+    let mut push = |ip: IpAddr, span: Span, node: Option<usize>, h: Holder<'a>| {
+        claims.push((
+            ip,
+            Claim {
+                span,
+                node,
+                data: h,
+            },
+        ));
+    };
+    for n in &site.networks {
+        if let Some(g) = &n.gateway4 {
+            push(
+                IpAddr::V4(g.value),
+                g.span,
+                None,
+                Holder::Gateway(n.name.as_str()),
+            );
+        }
+        if let Some(g) = &n.gateway6 {
+            push(
+                IpAddr::V6(g.value),
+                g.span,
+                None,
+                Holder::Gateway(n.name.as_str()),
+            );
+        }
+    }
+    for s in &site.switches {
+        if let Some(l) = &s.loopback4 {
+            push(
+                IpAddr::V4(l.value),
+                l.span,
+                None,
+                Holder::SwitchLoopback(s.name.as_str(), "4"),
+            );
+        }
+        if let Some(l) = &s.loopback6 {
+            push(
+                IpAddr::V6(l.value),
+                l.span,
+                None,
+                Holder::SwitchLoopback(s.name.as_str(), "6"),
+            );
+        }
+    }
+    for rn in &rs.nodes {
+        let name = site.nodes[rn.index].name.as_str();
+        let node = Some(rn.index);
+        let st = &rn.settings;
+        for a in &st.addresses {
+            let network = a.network.as_str();
+            let h = |family, allocated| Holder::NodeAddress {
+                rn,
+                name,
+                network,
+                family,
+                allocated,
+            };
+            if let Some(e) = effective(rs, name, keys.get(network, false), &a.ipv4) {
+                push(IpAddr::V4(e.value), e.span, node, h("ipv4", e.allocated));
+            }
+            if let Some(e) = effective(rs, name, keys.get(network, true), &a.ipv6) {
+                push(IpAddr::V6(e.value), e.span, node, h("ipv6", e.allocated));
+            }
+        }
+        if let Some(l) = &st.loopback {
+            let h = |family, allocated| Holder::NodeLoopback {
+                rn,
+                name,
+                family,
+                allocated,
+            };
+            if let Some(e) = effective(rs, name, Some("loopback.ipv4"), &l.ipv4) {
+                push(IpAddr::V4(e.value), e.span, node, h("ipv4", e.allocated));
+            }
+            if let Some(e) = effective(rs, name, Some("loopback.ipv6"), &l.ipv6) {
+                push(IpAddr::V6(e.value), e.span, node, h("ipv6", e.allocated));
+            }
+        }
+    }
+    duplicates(
+        cx,
+        claims,
+        diags,
+        |diags, ip, group| {
+            // Allocated values never share a span's value across nodes.
+            if group[0].data.allocated() {
+                return;
+            }
+            let nodes: Vec<&str> = group
+                .iter()
+                .filter_map(|c| c.node.map(|i| site.nodes[i].name.as_str()))
+                .collect();
+            diags.push(
+                Diagnostic::error(
+                    Code::DuplicateIp,
+                    format!(
+                        "{ip}{} is given to {} nodes: {}",
+                        group[0].data.note(),
+                        nodes.len(),
+                        name_list(nodes.iter().copied(), 5)
+                    ),
+                )
+                .label(group[0].span, "one fixed address, inherited by every node that uses this")
+                .help("a fixed address belongs to one node: write `auto` here to allocate one per node, or move the address into each node"),
+            );
+        },
+        |diags, ip, first, again| {
+            let (f, a) = (&first.data, &again.data);
+            if f.allocated() || a.allocated() {
+                // Allocated values only collide with another owner through
+                // the lock, which SC0802/SC0803 report; within one node
+                // nobody else does.
+                if first.node.is_none() || first.node != again.node {
+                    return false;
+                }
+            }
+            // A node address equal to its own network's gateway is SC0303.
+            let gateway_of_own = |g: &Holder, h: &Holder| match (g, h) {
+                (Holder::Gateway(n), Holder::NodeAddress { network, .. }) => n == network,
+                _ => false,
+            };
+            if gateway_of_own(f, a) || gateway_of_own(a, f) {
+                return false;
+            }
+            let help = if matches!(f, Holder::Gateway(_)) || matches!(a, Holder::Gateway(_)) {
+                "a gateway address belongs to the router; give the other one another address"
+            } else {
+                "an address belongs to one interface; change one of them, or write `auto` to allocate a free one"
+            };
+            diags.push(
+                Diagnostic::error(
+                    Code::DuplicateIp,
+                    format!("{ip} is given to both {} and {}", f.who(), a.who()),
+                )
+                .label(a.at(rs, again.span), format!("used again here{}", a.note()))
+                .label(f.at(rs, first.span), format!("first used here{}", f.note()))
+                .help(help),
+            );
+            true
+        },
+    );
+}
