@@ -270,3 +270,83 @@ pub fn to_text(e: &Explained) -> String {
     }
     out
 }
+
+/// The span of the merged value at a provenance path, for naming the layer
+/// that set it (see `ResolvedNode::layer_of`).
+pub fn span_at(st: &Settings, path: &str) -> Option<crate::syntax::Span> {
+    let parts: Vec<&str> = path.split('.').collect();
+    fn opt<T>(v: &Option<Sp<T>>) -> Option<crate::syntax::Span> {
+        v.as_ref().map(|x| x.span)
+    }
+    match parts.as_slice() {
+        ["interfaces", rest @ ..] if !rest.is_empty() => {
+            // Interface names may contain dots (bond0.200): the field is the last part.
+            let (name, field) = match st
+                .interfaces
+                .iter()
+                .find(|i| i.name.value == rest.join("."))
+            {
+                Some(i) => (i, None),
+                None => {
+                    let name = rest[..rest.len() - 1].join(".");
+                    (
+                        st.interfaces.iter().find(|i| i.name.value == name)?,
+                        rest.last().copied(),
+                    )
+                }
+            };
+            let i = name;
+            match field {
+                None => Some(i.name.span),
+                Some("kind") => opt(&i.kind),
+                Some("mac") => opt(&i.mac),
+                Some("switch") => opt(&i.switch),
+                Some("port") => opt(&i.port),
+                Some("mtu") => opt(&i.mtu),
+                Some("mode") => opt(&i.bond_mode),
+                Some("link") => opt(&i.link),
+                Some("vlan") => opt(&i.vlan),
+                Some("members") => i.members.first().map(|m| m.span),
+                _ => None,
+            }
+        }
+        ["addresses", net, field] => {
+            let a = st.addresses.iter().find(|a| a.network.value == *net)?;
+            match *field {
+                "interface" => opt(&a.interface),
+                "ipv4" => opt(&a.ipv4),
+                "ipv6" => opt(&a.ipv6),
+                _ => None,
+            }
+        }
+        ["loopback", field] => {
+            let l = st.loopback.as_ref()?;
+            match *field {
+                "ipv4" => opt(&l.ipv4),
+                "ipv6" => opt(&l.ipv6),
+                _ => None,
+            }
+        }
+        ["bgp", "asn"] => st.bgp.as_ref().and_then(|b| opt(&b.asn)),
+        ["bgp", "sessions", rest @ ..] if !rest.is_empty() => {
+            let b = st.bgp.as_ref()?;
+            let field = *rest.last()?;
+            let fields = ["interface", "peer-address", "local-address", "remote-as"];
+            let (peer, field) = if rest.len() > 1 && fields.contains(&field) {
+                (rest[..rest.len() - 1].join("."), Some(field))
+            } else {
+                (rest.join("."), None)
+            };
+            let s = b.sessions.iter().find(|s| s.peer.value == peer)?;
+            match field {
+                None => Some(s.peer.span),
+                Some("interface") => opt(&s.interface),
+                Some("peer-address") => opt(&s.peer_address),
+                Some("local-address") => opt(&s.local_address),
+                Some("remote-as") => opt(&s.remote_as),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}

@@ -13,17 +13,21 @@ fn layers<'a>(
     site: &'a Site,
     index: &SiteIndex,
     node: &'a Node,
-) -> (Vec<(String, &'a Settings)>, Vec<String>) {
+) -> (Vec<(String, &'a Settings, Span)>, Vec<String>) {
     let mut out = Vec::new();
     if let Some(s) = &site.site {
-        out.push(("site defaults".to_string(), &s.defaults));
+        out.push(("site defaults".to_string(), &s.defaults, s.span));
     }
     let mut applied = Vec::new();
     let mut seen = BTreeSet::new();
     for p in &node.profiles {
         push_profile(site, index, &p.value, &mut seen, &mut out, &mut applied);
     }
-    out.push((format!("node {}", node.name.value), &node.settings));
+    out.push((
+        format!("node {}", node.name.value),
+        &node.settings,
+        node.span,
+    ));
     (out, applied)
 }
 
@@ -36,7 +40,7 @@ fn push_profile<'a>(
     index: &SiteIndex,
     name: &str,
     seen: &mut BTreeSet<String>,
-    out: &mut Vec<(String, &'a Settings)>,
+    out: &mut Vec<(String, &'a Settings, Span)>,
     applied: &mut Vec<String>,
 ) {
     if seen.contains(name) {
@@ -67,7 +71,7 @@ fn push_profile<'a>(
         on_path.remove(&done);
         seen.insert(p.name.value.clone());
         applied.push(p.name.value.clone());
-        out.push((format!("profile {}", p.name.value), &p.settings));
+        out.push((format!("profile {}", p.name.value), &p.settings, p.span));
     }
 }
 
@@ -106,7 +110,7 @@ pub fn resolve_node(site: &Site, index: &SiteIndex, i: usize, provenance: bool) 
     let (layers, profiles) = layers(site, index, node);
     let mut out = Settings::default();
     let mut prov = Provenance::new();
-    for (layer, s) in &layers {
+    for (layer, s, _) in &layers {
         let mut rec = Rec {
             prov: if provenance { Some(&mut prov) } else { None },
             layer,
@@ -130,6 +134,7 @@ pub fn resolve_node(site: &Site, index: &SiteIndex, i: usize, provenance: bool) 
         settings: out,
         provenance: prov,
         profiles,
+        layers: layers.into_iter().map(|(n, _, span)| (n, span)).collect(),
     }
 }
 

@@ -48,6 +48,11 @@ pub struct ResolvedNode {
     pub provenance: Provenance,
     /// The profiles applied, in order.
     pub profiles: Vec<String>,
+    /// Every layer merged, in order: its name (`site defaults`,
+    /// `profile compute`, `node r01n01`) and the span of its declaration.
+    /// A few entries per node; lets a diagnostic name the layer of a
+    /// value's span without provenance.
+    pub layers: Vec<(String, Span)>,
 }
 
 /// The resolved site: merged nodes and the allocations they use.
@@ -61,6 +66,28 @@ pub struct Resolved {
     pub lock_changed: bool,
     /// Human summary of what allocation would add/release (for `check`).
     pub lock_changes: Vec<String>,
+}
+
+impl ResolvedNode {
+    /// The layer whose declaration contains `span` (the value's origin).
+    pub fn layer_at(&self, span: Span) -> Option<&str> {
+        let inside = |o: &Span| o.file == span.file && o.start <= span.start && span.end <= o.end;
+        self.layers
+            .iter()
+            .rev()
+            .find(|(_, s)| inside(s))
+            .map(|(n, _)| n.as_str())
+    }
+
+    /// The layer that set the value at a provenance path
+    /// (`interfaces.eno1.mtu`): from provenance when it was recorded, else
+    /// from the span the merged value kept.
+    pub fn layer_of(&self, path: &str) -> Option<&str> {
+        if let Some(o) = self.provenance.get(path).and_then(|v| v.last()) {
+            return Some(o.layer.as_str());
+        }
+        explain::span_at(&self.settings, path).and_then(|s| self.layer_at(s))
+    }
 }
 
 impl Resolved {

@@ -375,13 +375,10 @@ pub(super) fn name_list<'a>(names: impl IntoIterator<Item = &'a str>, max: usize
 // ---- where a resolved value was set ------------------------------------------
 
 /// The layer that set a resolved value (`profile compute`, `site defaults`,
-/// `node r01n01`), from the node's provenance; `None` when nothing
-/// recorded it.
+/// `node r01n01`), from the span the merged value kept; `None` when the
+/// path names nothing.
 pub(super) fn layer_of<'a>(rn: &'a ResolvedNode, path: &str) -> Option<&'a str> {
-    rn.provenance
-        .get(path)
-        .and_then(|v| v.last())
-        .map(|o| o.layer.as_str())
+    rn.layer_of(path)
 }
 
 /// " (set in profile `compute`)" when a resolved value comes from a shared
