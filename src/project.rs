@@ -190,6 +190,17 @@ pub fn load(src: &dyn Source, diags: &mut Diagnostics) -> Loaded {
         diags.extend(d);
         site = lower::merge(site, part, diags);
     }
+    // A password written as a literal is an error (SC0605), but the file's
+    // text is kept for diagnostics: mask the value before anything can print it.
+    for p in &site.bgp_peers {
+        if let Some(pw) = p
+            .password
+            .as_ref()
+            .filter(|pw| pw.value == crate::model::SecretSpec::Literal)
+        {
+            sources.redact(pw.span);
+        }
+    }
     let index = SiteIndex::build(&site);
     let lock = match src.read_text(LOCK_FILE) {
         Ok(Some(text)) => {

@@ -349,7 +349,7 @@ fn lower_peer(diags: &mut Diagnostics, name: Sp<String>, b: &Block, span: Span) 
 fn lower_secret(diags: &mut Diagnostics, e: Entry) -> Option<Sp<SecretSpec>> {
     let span = e.span();
     match e {
-        Entry::Prop(..) => Some(Sp::new(SecretSpec::Literal, span)),
+        Entry::Prop(_, v) => Some(Sp::new(SecretSpec::Literal, v.span)),
         Entry::Child(n) if !n.args.is_empty() => Some(Sp::new(SecretSpec::Literal, n.args[0].span)),
         Entry::Child(n) => {
             let b = Block::new(diags, n, &[SECRET_FIELDS], "`password`".into(), 0);

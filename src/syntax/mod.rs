@@ -132,6 +132,19 @@ impl SourceMap {
             .map(|(i, f)| (FileId(i as u32), f))
     }
 
+    /// Overwrites the bytes of a span with `*` (same length, so every span
+    /// stays valid). Used for secrets written as literals: the diagnostic
+    /// about one must not print it in its source snippet.
+    pub fn redact(&mut self, span: Span) {
+        if let Some(f) = self.files.get_mut(span.file.0 as usize) {
+            let (start, end) = (span.start as usize, (span.end as usize).min(f.text.len()));
+            if start < end && f.text.is_char_boundary(start) && f.text.is_char_boundary(end) {
+                let masked = "*".repeat(end - start);
+                f.text.replace_range(start..end, &masked);
+            }
+        }
+    }
+
     /// `path:line:col` of a span, or `<built-in>`.
     pub fn locate(&self, span: Span) -> String {
         match self.get(span.file) {
