@@ -15,7 +15,7 @@ fn project() -> tempfile::TempDir {
             "site dc1 {{ domain \"dc1.example.net\"; }}\nrack r01 {{ height 42; }}\n\
              switch tor1 {{ rack r01; position 42; asn 4200000001; ports \"swp1-4\"; }}\n\
              bgp-peer up1 {{ asn 64512; address \"203.0.113.1\"; password \"{CANARY}\"; switches tor1; }}\n\
-             bgp-peer up2 {{ asn 64513; address \"203.0.113.2\"; password=\"{CANARY}\"; switches tor1; }}\n"
+             bgp-peer up2 password=\"{CANARY}\" {{ asn 64513; address \"203.0.113.2\"; switches tor1; }}\n"
         ),
     )
     .expect("write");
