@@ -4,6 +4,7 @@
 
 mod check;
 mod common;
+mod state;
 
 use std::process::ExitCode;
 
@@ -29,6 +30,8 @@ pub struct Cli {
 pub enum Command {
     /// Report every mistake in the site files (exit 1 if any).
     Check(check::Args),
+    /// Compare the fleet as observed (LLDP, facts, leases, BGP) with the site.
+    State(state::Args),
 }
 
 pub fn main() -> ExitCode {
@@ -46,6 +49,7 @@ pub fn main() -> ExitCode {
     };
     let status = match cli.command {
         Command::Check(a) => check::run(&cli.global, a),
+        Command::State(a) => state::run(&cli.global, a),
     };
     status.into()
 }
