@@ -198,12 +198,15 @@ fn read_text(path: &Path) -> Result<String, String> {
 }
 
 /// Reads every file of a directory in parallel; unreadable files become
-/// problems. Results keep the directory's sorted order.
+/// problems. Results keep the directory's sorted order; `count` is told
+/// how many files there were, readable or not.
 fn read_dir_files(
     dir: &Path,
+    count: &mut usize,
     problems: &mut Vec<InputProblem>,
 ) -> Result<Vec<RawFile>, InputPathError> {
     let paths = list_dir(dir)?;
+    *count = paths.len();
     let read: Vec<(String, String, Result<String, String>)> = paths
         .par_iter()
         .map(|p| (display(p), host_of(p), read_text(p)))
@@ -261,8 +264,7 @@ pub fn read(paths: &InputPaths) -> Result<Observed, InputPathError> {
     let mut obs = Observed::default();
     let mut problems = Vec::new();
     if let Some(dir) = &paths.lldp {
-        let files = read_dir_files(dir, &mut problems)?;
-        obs.counts.lldp_files = files.len();
+        let files = read_dir_files(dir, &mut obs.counts.lldp_files, &mut problems)?;
         obs.lldp = parse_dir(
             &files,
             |f| lldp::parse(&f.host, &f.path, &f.text),
@@ -270,8 +272,7 @@ pub fn read(paths: &InputPaths) -> Result<Observed, InputPathError> {
         );
     }
     if let Some(dir) = &paths.facts {
-        let files = read_dir_files(dir, &mut problems)?;
-        obs.counts.facts_files = files.len();
+        let files = read_dir_files(dir, &mut obs.counts.facts_files, &mut problems)?;
         obs.facts = parse_dir(
             &files,
             |f| facts::parse(&f.host, &f.path, &f.text),
@@ -279,8 +280,7 @@ pub fn read(paths: &InputPaths) -> Result<Observed, InputPathError> {
         );
     }
     if let Some(dir) = &paths.bgp {
-        let files = read_dir_files(dir, &mut problems)?;
-        obs.counts.bgp_files = files.len();
+        let files = read_dir_files(dir, &mut obs.counts.bgp_files, &mut problems)?;
         obs.bgp = parse_dir(
             &files,
             |f| bgp::parse(&f.host, &f.path, &f.text),
