@@ -84,6 +84,8 @@ const JS: &str = r#"
     });
   });
   apply();
+  // Marks the page as fully scripted (tests read it from the DOM).
+  document.documentElement.setAttribute('data-ready', 'yes');
 })();
 "#;
 
