@@ -15,6 +15,7 @@
 //!
 //! ```sh
 //! cargo bench --bench state
+//! STATE_BENCH_SPLIT=1 cargo bench --bench state   # also times each input alone
 //! ```
 
 use std::fmt::Write as _;
@@ -251,29 +252,70 @@ fn main() {
         leases: Some(dir.path().join("leases.csv")),
         bgp: None,
     };
+    if std::env::var_os("STATE_BENCH_SPLIT").is_some() {
+        for (what, p) in [
+            (
+                "lldp",
+                input::InputPaths {
+                    lldp: paths.lldp.clone(),
+                    ..Default::default()
+                },
+            ),
+            (
+                "facts",
+                input::InputPaths {
+                    facts: paths.facts.clone(),
+                    ..Default::default()
+                },
+            ),
+            (
+                "leases",
+                input::InputPaths {
+                    leases: paths.leases.clone(),
+                    ..Default::default()
+                },
+            ),
+        ] {
+            for _ in 0..3 {
+                let c0 = cpu_time();
+                let t0 = Instant::now();
+                std::hint::black_box(input::read(&p).expect("inputs"));
+                println!(
+                    "  {what}: {:.3} s wall, {:.3} s CPU",
+                    t0.elapsed().as_secs_f64(),
+                    (cpu_time() - c0).as_secs_f64()
+                );
+            }
+        }
+    }
     let mut whole = Vec::new();
     let mut cpu = Vec::new();
     let mut stages: [Vec<Duration>; 4] = Default::default();
+    let mut stage_cpu: [Vec<Duration>; 4] = Default::default();
     let mut checks = Vec::new();
     let mut last = String::new();
     for _ in 0..5 {
         let c0 = cpu_time();
         let t0 = Instant::now();
         let observed = input::read(&paths).expect("inputs");
-        let t1 = Instant::now();
+        let (t1, c1) = (Instant::now(), cpu_time());
         let view = site_view(
             &checked.loaded.site,
             &checked.loaded.index,
             &checked.resolved,
         );
-        let t2 = Instant::now();
+        let (t2, c2) = (Instant::now(), cpu_time());
         let rep = state::run_with_view(&checked.loaded, &checked.resolved, &view, &observed);
-        let t3 = Instant::now();
+        let (t3, c3) = (Instant::now(), cpu_time());
         let text = report::render_text(&rep, ColorChoice::Never);
-        let t4 = Instant::now();
-        cpu.push(cpu_time().saturating_sub(c0));
+        let (t4, c4) = (Instant::now(), cpu_time());
+        cpu.push(c4.saturating_sub(c0));
         for (v, d) in stages.iter_mut().zip([t1 - t0, t2 - t1, t3 - t2, t4 - t3]) {
             v.push(d);
+        }
+        let cpus = [c1, c2, c3, c4].map(|c| c.saturating_sub(c0));
+        for (i, v) in stage_cpu.iter_mut().enumerate() {
+            v.push(cpus[i].saturating_sub(if i == 0 { Duration::ZERO } else { cpus[i - 1] }));
         }
         whole.push(t4 - t0);
         last = report::summary_line(&rep.summary()) + &format!(", {} findings", rep.findings.len());
@@ -288,10 +330,12 @@ fn main() {
         median(whole).as_secs_f64(),
         median(cpu).as_secs_f64()
     );
-    let [a, b, c, d] = stages.map(|v| median(v).as_secs_f64());
-    println!(
-        "  stages (median wall): read + parse {a:.3} s, site views {b:.3} s, compare {c:.3} s, text render {d:.3} s"
-    );
+    for (what, v) in [("wall", stages), ("CPU", stage_cpu)] {
+        let [a, b, c, d] = v.map(|v| median(v).as_secs_f64());
+        println!(
+            "  stages (median {what}): read + parse {a:.3} s, site views {b:.3} s, compare {c:.3} s, text render {d:.3} s"
+        );
+    }
     println!(
         "site load + check, for reference: median {:.3} s of 5",
         median(checks).as_secs_f64()

@@ -16,7 +16,9 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use serde_json::{Map, Value};
 
-use super::{parse_json, ParseProblem};
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+use super::ParseProblem;
 use crate::model::Mac;
 
 /// What one host reported.
@@ -148,17 +150,152 @@ fn fact_key(name: &str) -> String {
     name.replace(['-', '.', ':'], "_")
 }
 
+/// Facts read whole; everything else is skipped without being built.
+const WANTED: &[&str] = &[
+    "hostname",
+    "fqdn",
+    "interfaces",
+    "default_ipv4",
+    "all_ipv4_addresses",
+    "all_ipv6_addresses",
+    "distribution",
+    "distribution_version",
+];
+
+/// The keys of an interface fact that are read.
+const IFACE_KEYS: &[&str] = &[
+    "device",
+    "macaddress",
+    "ipv4",
+    "ipv4_secondaries",
+    "ipv6",
+    "type",
+    "active",
+];
+
+/// Reads a cache file keeping only what [`parse`] looks at: the wanted
+/// facts, and the interface-looking parts of other objects. A real fact
+/// cache entry is tens of kilobytes (`ansible_env`, `ansible_mounts`,
+/// `ansible_devices`, per-NIC `features`…); building all of it as JSON
+/// values would be most of the state report's time on a large fleet.
+/// `Ok(None)` when the file is JSON but not an object.
+fn pick(text: &str) -> Result<Option<Map<String, Value>>, ParseProblem> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let picked = Picker { nested: false }
+        .deserialize(&mut de)
+        .and_then(|p| de.end().map(|_| p));
+    picked.map_err(|e| ParseProblem::json(text, &e))
+}
+
+/// The top level (or the `ansible_facts` namespace, `nested`).
+struct Picker {
+    nested: bool,
+}
+
+impl<'de> DeserializeSeed<'de> for Picker {
+    type Value = Option<Map<String, Value>>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+/// Skips any value but an object (then `None`).
+macro_rules! not_an_object {
+    () => {
+        fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            Ok(None)
+        }
+    };
+}
+
+impl<'de> Visitor<'de> for Picker {
+    type Value = Option<Map<String, Value>>;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON object of facts")
+    }
+    not_an_object!();
+    fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
+        let mut out = Map::new();
+        while let Some(key) = m.next_key::<String>()? {
+            let bare = key.strip_prefix("ansible_").unwrap_or(&key);
+            if key == "ansible_facts" && !self.nested {
+                if let Some(n) = m.next_value_seed(Picker { nested: true })? {
+                    out.insert(key, Value::Object(n));
+                }
+            } else if WANTED.contains(&bare) {
+                let v: Value = m.next_value()?;
+                out.insert(key, v);
+            } else if let Some(i) = m.next_value_seed(IfacePicker)? {
+                out.insert(key, Value::Object(i));
+            }
+        }
+        Ok(Some(out))
+    }
+}
+
+/// Keeps the interface keys of an object; `None` for anything else.
+struct IfacePicker;
+
+impl<'de> DeserializeSeed<'de> for IfacePicker {
+    type Value = Option<Map<String, Value>>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for IfacePicker {
+    type Value = Option<Map<String, Value>>;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+    not_an_object!();
+    fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
+        let mut out = Map::new();
+        while let Some(key) = m.next_key::<String>()? {
+            if IFACE_KEYS.contains(&key.as_str()) {
+                let v: Value = m.next_value()?;
+                out.insert(key, v);
+            } else {
+                m.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok((!out.is_empty()).then_some(out))
+    }
+}
+
 /// Parses one cache file.
 pub fn parse(
     inventory_name: &str,
     path: &str,
     text: &str,
 ) -> (Option<HostFacts>, Vec<ParseProblem>) {
-    let root = match parse_json(text) {
-        Ok(v) => v,
+    if text.trim().is_empty() {
+        return (None, vec![ParseProblem::new("file is empty")]);
+    }
+    let picked = match pick(text) {
+        Ok(p) => p,
         Err(p) => return (None, vec![p]),
     };
-    let Value::Object(top) = &root else {
+    let Some(top) = &picked else {
         return (
             None,
             vec![ParseProblem::new(

@@ -17,8 +17,22 @@
 
 use serde_json::Value;
 
-use super::{parse_json, ParseProblem};
+use super::{parse_json_pruned, ParseProblem};
 use crate::model::Mac;
+
+/// What the comparison never reads: skipped while parsing (a switch's
+/// table with 48 neighbours is mostly this). Skipped at any depth, so
+/// only names that cannot be a host or interface name (in the `json`
+/// format those are keys too) are listed.
+const SKIP: &[&str] = &[
+    "capability",
+    "auto-negotiation",
+    "mgmt-ip",
+    "mgmt-iface",
+    "lldp-med",
+    "unknown-tlvs",
+    "ppvid",
+];
 
 /// One host's neighbour table.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -145,7 +159,7 @@ fn chassis(c: &Value) -> (Option<String>, &Value) {
 /// Parses one dump. An entry without a port id is kept (its chassis still
 /// says which switch the interface sees) but reported.
 pub fn parse(host: &str, path: &str, text_: &str) -> (Option<LldpDump>, Vec<ParseProblem>) {
-    let root = match parse_json(text_) {
+    let root = match parse_json_pruned(text_, SKIP) {
         Ok(v) => v,
         Err(p) => return (None, vec![p]),
     };

@@ -335,10 +335,86 @@ pub fn read(paths: &InputPaths) -> Result<Observed, InputPathError> {
 
 /// Reads the JSON value of a file, or says where it is broken.
 pub fn parse_json(text: &str) -> Result<serde_json::Value, ParseProblem> {
+    parse_json_pruned(text, &[])
+}
+
+/// [`parse_json`], skipping (checked for syntax, never built) the values
+/// of object keys in `skip` at any depth: tool output carries much that
+/// the comparison never reads (capabilities, autonegotiation, ages), and
+/// on a large fleet building it costs more than the comparison itself.
+pub fn parse_json_pruned(
+    text: &str,
+    skip: &'static [&'static str],
+) -> Result<serde_json::Value, ParseProblem> {
+    use serde::de::DeserializeSeed;
     if text.trim().is_empty() {
         return Err(ParseProblem::new("file is empty"));
     }
-    serde_json::from_str(text).map_err(|e| ParseProblem::json(text, &e))
+    let mut de = serde_json::Deserializer::from_str(text);
+    Pruned { skip }
+        .deserialize(&mut de)
+        .and_then(|v| de.end().map(|_| v))
+        .map_err(|e| ParseProblem::json(text, &e))
+}
+
+/// A JSON value without the values of some keys.
+#[derive(Clone, Copy)]
+struct Pruned {
+    skip: &'static [&'static str],
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for Pruned {
+    type Value = serde_json::Value;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Pruned {
+    type Value = serde_json::Value;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(serde_json::Value::Null)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut out = Vec::new();
+        while let Some(v) = seq.next_element_seed(self)? {
+            out.push(v);
+        }
+        Ok(serde_json::Value::Array(out))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
+        let mut out = serde_json::Map::new();
+        while let Some(key) = m.next_key::<String>()? {
+            if self.skip.contains(&key.as_str()) {
+                m.next_value::<serde::de::IgnoredAny>()?;
+            } else {
+                let v = m.next_value_seed(self)?;
+                out.insert(key, v);
+            }
+        }
+        Ok(serde_json::Value::Object(out))
+    }
 }
 
 #[cfg(test)]
@@ -354,6 +430,18 @@ mod tests {
         assert_eq!(offset_of(t, 9, 1), t.len());
         // Never inside a multi-byte character.
         assert!(t.is_char_boundary(offset_of(t, 2, 4)));
+    }
+
+    #[test]
+    fn pruning_skips_values_but_not_syntax() {
+        let v = parse_json_pruned(
+            r#"{"a": {"skip": [1, {"x": 2}], "b": [true, null, 1.5, -3]}}"#,
+            &["skip"],
+        )
+        .unwrap();
+        assert_eq!(v, serde_json::json!({"a": {"b": [true, null, 1.5, -3]}}));
+        assert!(parse_json_pruned(r#"{"skip": [1,, 2]}"#, &["skip"]).is_err());
+        assert!(parse_json_pruned(r#"{"a": 1} x"#, &["skip"]).is_err());
     }
 
     #[test]
