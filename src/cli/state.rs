@@ -120,7 +120,7 @@ pub fn run(g: &Global, args: Args) -> Status {
 
     if let Some(mac) = stub_mac {
         let declared = Declared::new(&loaded.site, &checked.resolved, &view);
-        return match stub::stub(&declared, &rep.unknown, &observed, mac) {
+        return match stub::stub(&declared, &rep.unknown, mac) {
             Ok(text) => {
                 print!("{text}");
                 Status::Ok

@@ -104,6 +104,8 @@ pub struct SeenIface {
     pub mac: Option<String>,
     pub switch: Option<String>,
     pub port: Option<String>,
+    /// An IPv4 address it has (from a lease or the fact cache).
+    pub ipv4: Option<String>,
 }
 
 /// A machine no node declares.
@@ -454,6 +456,7 @@ fn attribute_facts<'o>(
                         mac: i.mac,
                         tokens: vec![host.clone()],
                         iface: Some(i.name.clone()),
+                        address: i.ipv4.first().map(|a| a.0),
                         hostname: name.clone(),
                         seen_in: Some(SeenIn::Facts),
                         evidence: f.path.clone(),
@@ -1017,7 +1020,7 @@ fn check_node(d: &Declared, k: usize, o: &NodeObs, out: &mut Vec<Finding>) {
             sv.peer_address.clone()
         };
         let over = match (&sv.interface, &sv.peer_address) {
-            (_, Some(a)) => format!("to {a}"),
+            (_, Some(a)) => format!("at {a}"),
             (Some(i), None) => format!("over {i}"),
             (None, None) => String::new(),
         };
@@ -1160,6 +1163,32 @@ fn check_addresses(d: &Declared, k: usize, f: &HostFacts, push: &mut impl FnMut(
     for (a, av) in nv.addresses.iter().enumerate() {
         let span = rn.settings.addresses[a].span;
         let on = av.interface.as_deref().and_then(host_iface);
+        if let (Some(iname), None) = (av.interface.as_deref(), on) {
+            // The interface itself is missing (SC1011 says so); an address
+            // found elsewhere on the host is still worth a word.
+            let v4 = av.ipv4.as_deref().and_then(|a| a.parse::<Ipv4Addr>().ok());
+            let v6 = av.ipv6.as_deref().and_then(|a| a.parse::<Ipv6Addr>().ok());
+            let found = v4.is_some_and(|ip| f.all_ipv4.contains(&ip))
+                || v6.is_some_and(|ip| f.all_ipv6.contains(&ip));
+            if !found {
+                let what: Vec<&str> = [av.ipv4_cidr.as_deref(), av.ipv6_cidr.as_deref()]
+                    .into_iter()
+                    .flatten()
+                    .collect();
+                push(
+                    Diagnostic::error(
+                        Code::StateAddressMismatch,
+                        format!(
+                            "`{name}` lacks {}: its interface {iname} is not on the host",
+                            what.join(" and ")
+                        ),
+                    )
+                    .label(span, "declared here")
+                    .help(format!("per {}", f.path)),
+                );
+            }
+            continue;
+        }
         let where_ = av
             .interface
             .as_deref()
@@ -1181,6 +1210,7 @@ fn check_addresses(d: &Declared, k: usize, f: &HostFacts, push: &mut impl FnMut(
                     &ip.to_string(),
                     len,
                     have.iter()
+                        .filter(|(a, _)| !a.is_loopback())
                         .map(|(a, l)| (a.to_string(), *l, *a == ip))
                         .collect(),
                     elsewhere.map(|i| i.name.as_str()),
@@ -1376,6 +1406,7 @@ fn group_unknown(d: &Declared, obs: Vec<UnknownObs>) -> Vec<UnknownMachine> {
                         mac: o.mac.map(|m| m.to_string()),
                         switch: o.switch.clone(),
                         port: o.port.clone(),
+                        ipv4: o.address.map(|a| a.to_string()),
                     },
                 );
             }
@@ -1427,6 +1458,7 @@ fn merge_iface(list: &mut Vec<SeenIface>, new: SeenIface) {
         Some(x) => {
             x.name = x.name.take().or(new.name);
             x.mac = x.mac.take().or(new.mac);
+            x.ipv4 = x.ipv4.take().or(new.ipv4);
             if x.switch.is_none() {
                 x.switch = new.switch;
                 x.port = new.port;
@@ -1434,6 +1466,15 @@ fn merge_iface(list: &mut Vec<SeenIface>, new: SeenIface) {
         }
         None => list.push(new),
     }
+}
+
+/// `address 10.0.0.7` / `addresses 10.0.0.7, 10.0.0.8`
+pub fn addresses_text(a: &[String]) -> String {
+    format!(
+        "{} {}",
+        if a.len() == 1 { "address" } else { "addresses" },
+        a.join(", ")
+    )
 }
 
 fn unknown_diag(d: &Declared, u: &UnknownMachine) -> Diagnostic {
@@ -1454,7 +1495,7 @@ fn unknown_diag(d: &Declared, u: &UnknownMachine) -> Diagnostic {
         details.push(format!("MACs {}", u.macs.join(", ")));
     }
     if !u.addresses.is_empty() {
-        details.push(format!("DHCP {}", u.addresses.join(", ")));
+        details.push(addresses_text(&u.addresses));
     }
     if !u.hostnames.is_empty() {
         details.push(format!(

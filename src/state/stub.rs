@@ -14,7 +14,6 @@ use std::net::Ipv4Addr;
 use crate::model::{is_hostname_label, Mac, Purpose};
 
 use super::compare::{Declared, Host, UnknownMachine};
-use super::input::Observed;
 
 /// The text `check` sees where the engineer must write a rack unit.
 pub const POSITION_PLACEHOLDER: &str = "\"FILL-IN\"";
@@ -112,12 +111,7 @@ fn guess_name(d: &Declared, u: &UnknownMachine, mac: Mac) -> String {
 }
 
 /// The node block for the unknown machine that has `mac`.
-pub fn stub(
-    d: &Declared,
-    unknown: &[UnknownMachine],
-    observed: &Observed,
-    mac: Mac,
-) -> Result<String, String> {
+pub fn stub(d: &Declared, unknown: &[UnknownMachine], mac: Mac) -> Result<String, String> {
     if let Some((node, iface)) = super::compare::owner_name(d, mac) {
         return Err(format!(
             "{mac} is already declared: node `{node}` interface {iface}"
@@ -141,7 +135,7 @@ pub fn stub(
             seen.push(format!("calls itself {}", u.hostnames.join(" / ")));
         }
         if !u.addresses.is_empty() {
-            seen.push(format!("DHCP {}", u.addresses.join(", ")));
+            seen.push(super::compare::addresses_text(&u.addresses));
         }
         out.push_str(&format!("// Observed: {}.\n", seen.join("; ")));
     }
@@ -216,10 +210,11 @@ pub fn stub(
         ));
         declared_ifaces.push((iname, imac.clone()));
     }
-    // A lease in a management network: ask for an address there; the
-    // leased one is usually from a dynamic pool, so it is allocated anew.
-    for a in &u.addresses {
-        let Ok(ip) = a.parse::<Ipv4Addr>() else {
+    // An address in a management network (leased, or on the host): ask
+    // for one there; the leased one is usually from a dynamic pool, so it
+    // is allocated anew.
+    for i in &u.interfaces {
+        let Some(ip) = i.ipv4.as_deref().and_then(|a| a.parse::<Ipv4Addr>().ok()) else {
             continue;
         };
         let Some(net) = d.site.networks.iter().find(|n| {
@@ -228,23 +223,18 @@ pub fn stub(
         }) else {
             continue;
         };
-        let lease_mac = observed
-            .leases
+        let Some((iname, _)) = declared_ifaces
             .iter()
-            .find(|l| l.address == ip)
-            .and_then(|l| l.hwaddr)
-            .map(|m| m.to_string());
-        if let Some((iname, _)) = declared_ifaces
-            .iter()
-            .find(|(_, m)| Some(m) == lease_mac.as_ref())
-        {
-            out.push_str(&format!(
-                "    address {} interface={} ipv4=auto // DHCP gave it {ip}\n",
-                q(&net.name.value),
-                q(iname)
-            ));
-            break;
-        }
+            .find(|(_, m)| Some(m) == i.mac.as_ref())
+        else {
+            continue;
+        };
+        out.push_str(&format!(
+            "    address {} interface={} ipv4=auto // observed with {ip}\n",
+            q(&net.name.value),
+            q(iname)
+        ));
+        break;
     }
     for nline in notes {
         out.push_str(&nline);
