@@ -318,3 +318,33 @@ fn a_pasted_stub_passes_check_once_its_position_is_filled_in() {
         "{report}"
     );
 }
+
+#[test]
+fn the_report_does_not_depend_on_thread_count() {
+    let case: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases/state-drift");
+    let args = [
+        "state",
+        "--lldp",
+        "observed/lldp",
+        "--facts",
+        "observed/facts",
+        "--leases",
+        "observed/leases.csv",
+        "--bgp",
+        "observed/bgp",
+        "--format",
+        "json",
+    ];
+    let run = |threads: &str| {
+        Command::new(env!("CARGO_BIN_EXE_siteconf"))
+            .args(args)
+            .current_dir(&case)
+            .env("RAYON_NUM_THREADS", threads)
+            .output()
+            .expect("run siteconf")
+            .stdout
+    };
+    let one = run("1");
+    assert!(one.len() > 1000);
+    assert_eq!(one, run("4"), "output differs between 1 and 4 threads");
+}
