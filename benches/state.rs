@@ -16,6 +16,7 @@
 //! ```sh
 //! cargo bench --bench state
 //! STATE_BENCH_SPLIT=1 cargo bench --bench state   # also times each input alone
+//! STATE_BENCH_HTML=/tmp/fleet.html cargo bench --bench state   # and writes the HTML page
 //! ```
 
 use std::fmt::Write as _;
@@ -340,4 +341,16 @@ fn main() {
         "site load + check, for reference: median {:.3} s of 5",
         median(checks).as_secs_f64()
     );
+    if let Some(out) = std::env::var_os("STATE_BENCH_HTML") {
+        let observed = input::read(&paths).expect("inputs");
+        let rep = state::run(&checked.loaded, &checked.resolved, &observed);
+        let t = Instant::now();
+        let page = siteconf::state::html::render(&rep);
+        println!(
+            "html: {:.1} MiB in {:.3} s",
+            page.len() as f64 / 1_048_576.0,
+            t.elapsed().as_secs_f64()
+        );
+        std::fs::write(out, page).expect("write html");
+    }
 }
