@@ -16,7 +16,7 @@
 //! ```sh
 //! cargo bench --bench state
 //! STATE_BENCH_SPLIT=1 cargo bench --bench state   # also times each input alone
-//! STATE_BENCH_HTML=/tmp/fleet.html cargo bench --bench state   # and writes the HTML page
+//! STATE_BENCH_HTML=fleet.html cargo bench --bench state   # and writes the HTML page
 //! ```
 
 use std::fmt::Write as _;
