@@ -13,6 +13,9 @@
 //!   → output   (atomic write | diff of two output sets | manifest)
 //! ```
 //!
+//! Beside the pipeline, `state` compares the fleet as observed (LLDP, fact
+//! cache, DHCP leases, BGP) with the checked site.
+//!
 //! Library code never prints and never exits: it returns values and
 //! diagnostics; `cli` decides what to show.
 
@@ -27,5 +30,6 @@ pub mod project;
 pub mod render;
 pub mod resolve;
 pub mod source;
+pub mod state;
 pub mod syntax;
 pub mod validate;

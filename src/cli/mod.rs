@@ -9,6 +9,7 @@ mod explain;
 mod init;
 mod lock;
 mod schema;
+mod state;
 
 use std::process::ExitCode;
 
@@ -44,6 +45,8 @@ pub enum Command {
     Init(init::Args),
     /// Print the JSON Schema of site files (TOML form), or the field reference.
     Schema(schema::Args),
+    /// Compare the fleet as observed (LLDP, facts, leases, BGP) with the site.
+    State(state::Args),
 }
 
 pub fn main() -> ExitCode {
@@ -66,6 +69,7 @@ pub fn main() -> ExitCode {
         Command::Codes(a) => codes::run(&cli.global, a),
         Command::Init(a) => init::run(&cli.global, a),
         Command::Schema(a) => schema::run(a),
+        Command::State(a) => state::run(&cli.global, a),
     };
     status.into()
 }

@@ -199,5 +199,11 @@ codes! {
     StateUnknownMachine "SC1007" "unknown-machine" Warning
         "A MAC address was observed that no node declares.";
     StateInput "SC1008" "state-input" Error
-        "An observed-state input file could not be read or parsed.";
+        "An observed-state input file could not be read or parsed: the file is named, with the line and column where it is broken. The other files are still compared.";
+    StateUnknownHost "SC1009" "unknown-host" Warning
+        "An observed-state file (LLDP dump, BGP summary) is named after a host the site declares neither as a node nor as a switch, so what it says cannot be compared.";
+    StateBgpWrongPeer "SC1010" "bgp-wrong-peer" Error
+        "A declared BGP session is established, but with another router than the declared peer (FRR's `hostname` of the neighbour): usually a cable on the wrong switch.";
+    StateInterfaceMissing "SC1011" "interface-missing" Error
+        "A declared interface is not on the host: absent altogether (error), or present under another name, found by its MAC (warning).";
 }

@@ -10,7 +10,7 @@ use miette::{
 use serde::Serialize;
 
 use super::{Diagnostic, Severity};
-use crate::syntax::{SourceMap, Span};
+use crate::syntax::{SourceFile, SourceMap, Span};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ColorChoice {
@@ -22,24 +22,63 @@ pub enum ColorChoice {
 /// length of one report (miette's `NamedSource` wants to own it).
 struct FileSource<'a> {
     name: &'a str,
-    text: &'a str,
+    file: &'a SourceFile,
 }
 
 impl SourceCode for FileSource<'_> {
+    /// miette finds the lines around a span by scanning the text from its
+    /// start, which is quadratic over many diagnostics in a large file (a
+    /// 10,000-node site file is megabytes). So only the lines of context
+    /// are handed to it, and its answer is shifted back to file offsets
+    /// and line numbers (found by the file's line index).
     fn read_span<'a>(
         &'a self,
         span: &SourceSpan,
         before: usize,
         after: usize,
     ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
-        let inner = self.text.read_span(span, before, after)?;
+        let text = self.file.text.as_str();
+        let off = span.offset().min(text.len());
+        let span_end = (off + span.len()).min(text.len());
+        if !text.is_char_boundary(off) || !text.is_char_boundary(span_end) {
+            return Err(MietteError::OutOfBounds);
+        }
+        let line_start = |at: usize| text[..at].rfind('\n').map(|i| i + 1).unwrap_or(0);
+        // One line more each side than asked: miette decides the context
+        // itself and counts lines up to where the next one starts.
+        let mut start = line_start(off);
+        for _ in 0..=before {
+            if start == 0 {
+                break;
+            }
+            start = line_start(start - 1);
+        }
+        let next_line = |at: usize| {
+            text[at..]
+                .find('\n')
+                .map(|i| at + i + 1)
+                .unwrap_or(text.len())
+        };
+        let mut end = next_line(span_end);
+        for _ in 0..=after {
+            if end >= text.len() {
+                break;
+            }
+            end = next_line(end);
+        }
+        let window = &text[start..end];
+        let local = SourceSpan::new((off - start).into(), span_end - off);
+        let inner = window.read_span(&local, before, after)?;
+        let (first_line, _) = self.file.line_col(start as u32);
         Ok(Box::new(MietteSpanContents::new_named(
             self.name.to_string(),
             inner.data(),
-            *inner.span(),
-            inner.line(),
+            SourceSpan::new((inner.span().offset() + start).into(), inner.span().len()),
+            inner.line() + first_line - 1,
             inner.column(),
-            inner.line_count(),
+            // miette's own reader counts lines from the top of the file
+            // (its handler relies on that to merge nearby snippets).
+            inner.line_count() + first_line - 1,
         )))
     }
 }
@@ -104,7 +143,7 @@ impl miette::Diagnostic for Report<'_> {
 fn source_of(sources: &SourceMap, span: Span) -> Option<FileSource<'_>> {
     sources.get(span.file).map(|f| FileSource {
         name: &f.path,
-        text: &f.text,
+        file: f,
     })
 }
 
@@ -263,4 +302,51 @@ pub fn to_json(diags: &[Diagnostic], sources: &SourceMap) -> serde_json::Value {
 
 pub fn render_json(diags: &[Diagnostic], sources: &SourceMap) -> String {
     serde_json::to_string_pretty(&to_json(diags, sources)).unwrap_or_else(|_| "[]".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Reading a window gives what miette reads from the whole text.
+    #[test]
+    fn windowed_read_span_matches_the_whole_text() {
+        let mut text = String::new();
+        for i in 0..300 {
+            let eol = if i % 7 == 0 { "\r\n" } else { "\n" };
+            text.push_str(&format!("line {i} {}{eol}", "é".repeat(i % 4)));
+        }
+        text.push_str("last line, no newline");
+        let file = SourceFile::new("f.kdl", text.clone());
+        let src = FileSource {
+            name: "f.kdl",
+            file: &file,
+        };
+        let starts: Vec<usize> = text.match_indices('\n').map(|(i, _)| i + 1).collect();
+        let spans = [
+            (0, 4),
+            (starts[0], 6),
+            (starts[150] + 2, 3),
+            (starts[150], starts[153] - starts[150] + 4),
+            (starts[298], text.len() - starts[298]),
+            (text.len(), 0),
+        ];
+        for (off, len) in spans {
+            for (before, after) in [(0, 0), (1, 1), (3, 2), (20, 20)] {
+                let s = SourceSpan::new(off.into(), len);
+                let want = text.as_str().read_span(&s, before, after).unwrap();
+                let got = src.read_span(&s, before, after).unwrap();
+                assert_eq!(got.data(), want.data(), "{off}+{len} ({before},{after})");
+                assert_eq!(got.span(), want.span());
+                assert_eq!(got.line(), want.line());
+                assert_eq!(got.column(), want.column());
+                assert_eq!(
+                    got.line_count(),
+                    want.line_count(),
+                    "{off}+{len} ({before},{after})"
+                );
+                assert_eq!(got.name(), Some("f.kdl"));
+            }
+        }
+    }
 }

@@ -347,7 +347,6 @@ fn lower_peer(diags: &mut Diagnostics, name: Sp<String>, b: &Block, span: Span) 
 /// `password secret="name"` (KDL) / `password = { secret = "name" }` (TOML).
 /// A literal is remembered only as "a literal was here": its text is dropped.
 fn lower_secret(diags: &mut Diagnostics, e: Entry) -> Option<Sp<SecretSpec>> {
-    let span = e.span();
     match e {
         Entry::Prop(_, v) => Some(Sp::new(SecretSpec::Literal, v.span)),
         Entry::Child(n) if !n.args.is_empty() => Some(Sp::new(SecretSpec::Literal, n.args[0].span)),

@@ -1,0 +1,154 @@
+//! `siteconf state`: compare the fleet as observed (LLDP, Ansible facts,
+//! DHCP leases, BGP) with the fleet as declared, or print a node stub for
+//! an unknown machine.
+
+use std::path::{Path, PathBuf};
+
+use super::common::{fail, print_diagnostics, Format, Global, Status};
+use crate::check;
+use crate::model::Mac;
+use crate::render::context::site_view;
+use crate::source::FsSource;
+use crate::state::{self, compare::Declared, html, input, report, stub};
+
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailOn {
+    /// Any finding, warnings included (never seen, unknown machines).
+    Warning,
+    /// Only errors (drift, unreadable inputs).
+    Error,
+}
+
+#[derive(clap::Args, Debug)]
+#[command(
+    after_help = "Inputs (each optional, at least one required):\n  --lldp DIR    `lldpcli -f json show neighbors details` (or -f json0), one <host>.json per node or switch\n  --facts DIR   Ansible fact cache (jsonfile plugin), one file per inventory host\n  --leases FILE Kea DHCPv4 memfile lease file (kea-leases4.csv)\n  --bgp DIR     FRR `vtysh -c 'show bgp summary json'`, one <host>.json per node or switch\n\nExit codes: 0 no findings, 1 findings (see --fail-on), 2 usage error, unusable input path, or a site with errors."
+)]
+pub struct Args {
+    /// Directory of LLDP neighbour dumps.
+    #[arg(long, value_name = "DIR")]
+    pub lldp: Option<PathBuf>,
+    /// Directory of the Ansible fact cache.
+    #[arg(long, value_name = "DIR")]
+    pub facts: Option<PathBuf>,
+    /// Kea DHCPv4 lease file.
+    #[arg(long, value_name = "FILE")]
+    pub leases: Option<PathBuf>,
+    /// Directory of FRR BGP summaries.
+    #[arg(long, value_name = "DIR")]
+    pub bgp: Option<PathBuf>,
+    /// Output format of the report.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    /// Also write the report as a self-contained HTML page.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+    /// Print a node declaration (KDL) for the unknown machine with this MAC.
+    #[arg(long, value_name = "MAC")]
+    pub stub: Option<String>,
+    /// Which findings make the exit status 1.
+    #[arg(long, value_enum, default_value = "warning")]
+    pub fail_on: FailOn,
+}
+
+/// Writes through a temporary file in the same directory, so a reader
+/// never sees half a page.
+fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut tmp = tempfile_in(dir)?;
+    std::io::Write::write_all(&mut tmp.1, text.as_bytes())?;
+    tmp.1.sync_all()?;
+    std::fs::rename(&tmp.0, path)
+}
+
+fn tempfile_in(dir: &Path) -> std::io::Result<(PathBuf, std::fs::File)> {
+    for i in 0..100u32 {
+        let p = dir.join(format!(".siteconf-state-{}-{i}.tmp", std::process::id()));
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&p)
+        {
+            Ok(f) => return Ok((p, f)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(std::io::Error::other("cannot create a temporary file"))
+}
+
+pub fn run(g: &Global, args: Args) -> Status {
+    let paths = input::InputPaths {
+        lldp: args.lldp.clone(),
+        facts: args.facts.clone(),
+        leases: args.leases.clone(),
+        bgp: args.bgp.clone(),
+    };
+    if paths.lldp.is_none()
+        && paths.facts.is_none()
+        && paths.leases.is_none()
+        && paths.bgp.is_none()
+    {
+        return fail("give at least one input: --lldp DIR, --facts DIR, --leases FILE or --bgp DIR (see `siteconf state --help`)");
+    }
+    let stub_mac = match args.stub.as_deref().map(str::parse::<Mac>) {
+        None => None,
+        Some(Ok(m)) => Some(m),
+        Some(Err(e)) => return fail(format!("--stub: {e}")),
+    };
+    let root = g.project_root();
+    let src = FsSource::new(&root);
+    let checked = check::check(&src);
+    if checked.diags.has_errors() {
+        let sources = &checked.loaded.sources;
+        let errors = checked.diags.error_count();
+        let list = checked.diags.sorted(sources);
+        print_diagnostics(g, &list, sources, Format::Text);
+        return fail(format!(
+            "the site has {errors} error(s); observed state is compared only with a site that passes `siteconf check`"
+        ));
+    }
+    let observed = match input::read(&paths) {
+        Ok(o) => o,
+        Err(e) => return fail(e),
+    };
+    let loaded = &checked.loaded;
+    let view = site_view(&loaded.site, &loaded.index, &checked.resolved);
+    let rep = state::run_with_view(loaded, &checked.resolved, &view, &observed);
+
+    if let Some(mac) = stub_mac {
+        let declared = Declared::new(&loaded.site, &checked.resolved, &view);
+        return match stub::stub(&declared, &rep.unknown, mac) {
+            Ok(text) => {
+                print!("{text}");
+                Status::Ok
+            }
+            Err(e) => fail(e),
+        };
+    }
+
+    if let Some(path) = &args.html {
+        if let Err(e) = write_atomic(path, &html::render(&rep)) {
+            return fail(format!("cannot write {}: {e}", path.display()));
+        }
+    }
+    match args.format {
+        Format::Text => print!("{}", report::render_text(&rep, g.color_stdout())),
+        Format::Json => println!("{}", report::render_json(&rep)),
+    }
+    if let (Some(path), Format::Text) = (&args.html, args.format) {
+        eprintln!("wrote {}", path.display());
+    }
+    let s = rep.summary();
+    let failing = match args.fail_on {
+        FailOn::Warning => s.errors + s.warnings,
+        FailOn::Error => s.errors,
+    };
+    if failing > 0 {
+        Status::Findings
+    } else {
+        Status::Ok
+    }
+}

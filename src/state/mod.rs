@@ -1,0 +1,159 @@
+//! Fleet state: the fleet as observed against the fleet as declared.
+//!
+//! ```text
+//! input   (LLDP dumps, Ansible fact cache, Kea leases, FRR BGP summaries → typed observations)
+//!   → compare (observations attributed to declared nodes / switches / unknown machines,
+//!              each node checked against its compiled views)
+//!   → report  (summary, findings as Diagnostics, JSON document, HTML page)
+//!   | stub    (a node declaration for an unknown machine, ready to paste)
+//! ```
+//!
+//! The declared side is a site that passed `check`; [`run`] takes it with
+//! what was observed and returns a [`StateReport`]. Nothing here prints.
+
+pub mod compare;
+pub mod html;
+pub mod input;
+pub mod report;
+pub mod stub;
+
+use crate::diag::{Code, Diagnostic, Severity};
+use crate::project::Loaded;
+use crate::render::context::{site_view, RackView, SiteView};
+use crate::resolve::Resolved;
+use crate::syntax::{SourceFile, SourceMap, Span};
+
+pub use compare::{
+    Comparison, Finding, NodeState, NodeStatus, SeenIn, SwitchState, UnknownMachine,
+};
+pub use input::{InputCounts, InputPaths, Observed};
+
+/// Everything a state run found, ready to render.
+#[derive(Debug, Clone)]
+pub struct StateReport {
+    pub site: String,
+    pub nodes: Vec<NodeState>,
+    pub switches: Vec<SwitchState>,
+    pub racks: Vec<RackView>,
+    pub unknown: Vec<UnknownMachine>,
+    /// Every finding, sorted by (file, position, code, message).
+    pub findings: Vec<Finding>,
+    /// Site files plus the input files that findings point into.
+    pub sources: SourceMap,
+    pub counts: InputCounts,
+    /// Allocations were compared as `siteconf lock` would make them,
+    /// because siteconf.lock is not current.
+    pub lock_stale: bool,
+}
+
+/// The counts of the summary line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Summary {
+    pub declared: usize,
+    pub seen: usize,
+    pub drifting: usize,
+    pub never_seen: usize,
+    pub unknown: usize,
+    pub errors: usize,
+    pub warnings: usize,
+    pub bad_inputs: usize,
+}
+
+impl StateReport {
+    pub fn summary(&self) -> Summary {
+        let count = |s: NodeStatus| self.nodes.iter().filter(|n| n.status == s).count();
+        let errors = self
+            .findings
+            .iter()
+            .filter(|f| f.diag.severity == Severity::Error)
+            .count();
+        Summary {
+            declared: self.nodes.len(),
+            seen: self.nodes.len() - count(NodeStatus::NeverSeen),
+            drifting: count(NodeStatus::Drift),
+            never_seen: count(NodeStatus::NeverSeen),
+            unknown: self.unknown.len(),
+            errors,
+            warnings: self.findings.len() - errors,
+            bad_inputs: self
+                .findings
+                .iter()
+                .filter(|f| f.diag.code == Code::StateInput)
+                .count(),
+        }
+    }
+
+    pub fn diagnostics(&self) -> Vec<Diagnostic> {
+        self.findings.iter().map(|f| f.diag.clone()).collect()
+    }
+}
+
+/// Compares a checked site with what was observed.
+pub fn run(loaded: &Loaded, resolved: &Resolved, observed: &Observed) -> StateReport {
+    let view = site_view(&loaded.site, &loaded.index, resolved);
+    run_with_view(loaded, resolved, &view, observed)
+}
+
+/// [`run`] with the site views already built (the stub and HTML reuse them).
+pub fn run_with_view(
+    loaded: &Loaded,
+    resolved: &Resolved,
+    view: &SiteView,
+    observed: &Observed,
+) -> StateReport {
+    let declared = compare::Declared::new(&loaded.site, resolved, view);
+    let cmp = compare::compare(&declared, observed);
+    let mut sources = loaded.sources.clone();
+    let mut findings = cmp.findings;
+    findings.extend(input_findings(&mut sources, observed));
+    sort_findings(&mut findings, &sources);
+    StateReport {
+        site: view.name.clone(),
+        nodes: cmp.nodes,
+        switches: cmp.switches,
+        racks: view.racks.clone(),
+        unknown: cmp.unknown,
+        findings,
+        sources,
+        counts: observed.counts,
+        lock_stale: resolved.lock_changed,
+    }
+}
+
+/// SC1008 for every input problem; files that a problem points into join
+/// the source map (once each) so the diagnostic shows the broken line.
+fn input_findings(sources: &mut SourceMap, observed: &Observed) -> Vec<Finding> {
+    let mut added: std::collections::BTreeMap<String, crate::syntax::FileId> = Default::default();
+    let mut out = Vec::new();
+    for p in &observed.problems {
+        let mut d = Diagnostic::error(Code::StateInput, format!("{}: {}", p.path, p.message));
+        if let (Some(text), Some((s, e))) = (&p.text, p.range) {
+            let id = *added
+                .entry(p.path.clone())
+                .or_insert_with(|| sources.add(SourceFile::new(p.path.clone(), text.clone())));
+            d = d.label(Span::new(id, s, e), "here");
+        }
+        d = d.help(if p.fatal {
+            "this file was skipped; findings from the other files are still reported"
+        } else {
+            "the rest of this file was read"
+        });
+        out.push(Finding {
+            node: None,
+            diag: d,
+        });
+    }
+    out
+}
+
+/// Sorts like `Diagnostics::sorted`: by file path, position, code, message.
+fn sort_findings(findings: &mut [Finding], sources: &SourceMap) {
+    findings.sort_by_cached_key(|f| {
+        let s = f.diag.primary_span();
+        let path = sources
+            .get(s.file)
+            .map(|f| f.path.clone())
+            .unwrap_or_default();
+        (path, s.start, f.diag.code, f.diag.message.clone())
+    });
+}

@@ -1,0 +1,350 @@
+//! Fleet state: the observed-state parsers on realistic sample files
+//! (`tests/state/<format>/`: valid, quirky, malformed), the directory
+//! reader, and the promise of `--stub`: pasted into the site with a rack
+//! unit filled in, it passes `check`.
+//!
+//! The end-to-end report is a data-driven case (`tests/cases/state-*`).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use proptest::prelude::*;
+use siteconf::state::input::{self, bgp, facts, leases, lldp, InputPaths};
+
+fn sample(rel: &str) -> (String, String) {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/state")
+        .join(rel);
+    let text = std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+    (rel.to_string(), text)
+}
+
+#[test]
+fn lldp_list_form_from_a_node() {
+    let (path, text) = sample("lldp/node-list.json");
+    let (dump, problems) = lldp::parse("r01n01", &path, &text);
+    assert!(problems.is_empty(), "{problems:?}");
+    let n = dump.expect("parsed").neighbors;
+    let seen: Vec<(&str, Option<&str>, Option<&str>)> = n
+        .iter()
+        .map(|x| (x.local_port.as_str(), x.sysname.as_deref(), x.port_name()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("eno1", Some("r01-tor1"), Some("swp1")),
+            ("eno2", Some("r01-tor2"), Some("swp1")),
+            ("eno3", Some("r01-tor1"), Some("swp33")),
+        ]
+    );
+}
+
+#[test]
+fn lldp_single_neighbour_is_an_object_not_a_list() {
+    let (path, text) = sample("lldp/node-single-object.json");
+    assert!(
+        text.contains("\"interface\": {"),
+        "the sample must keep lldpd's one-neighbour quirk"
+    );
+    let (dump, problems) = lldp::parse("r01n03", &path, &text);
+    assert!(problems.is_empty());
+    let n = dump.expect("parsed").neighbors;
+    assert_eq!(n.len(), 1);
+    assert_eq!(n[0].local_port, "eno1");
+    assert_eq!(n[0].port_name(), Some("swp3"));
+}
+
+#[test]
+fn lldp_json0_from_a_switch() {
+    let (path, text) = sample("lldp/switch-json0.json");
+    let (dump, problems) = lldp::parse("r01-tor1", &path, &text);
+    assert!(problems.is_empty());
+    let n = dump.expect("parsed").neighbors;
+    assert_eq!(n.len(), 2);
+    assert_eq!(n[0].sysname.as_deref(), Some("r01n01.dc1.example.net"));
+    assert_eq!(n[0].port_name(), Some("eno1"));
+    // No system name: the machine is known only by its MACs.
+    assert_eq!(n[1].sysname, None);
+    assert_eq!(
+        n[1].port_mac().map(|m| m.to_string()).as_deref(),
+        Some("52:54:00:aa:bb:01")
+    );
+}
+
+#[test]
+fn lldp_wrong_command_is_reported() {
+    let (path, text) = sample("lldp/malformed-wrong-command.json");
+    let (dump, problems) = lldp::parse("x", &path, &text);
+    assert!(dump.is_none());
+    assert!(
+        problems[0].message.contains("no `lldp` key"),
+        "{problems:?}"
+    );
+}
+
+#[test]
+fn facts_flat_cache_entry() {
+    let (path, text) = sample("facts/r01n01.dc1.example.net");
+    let (f, problems) = facts::parse("r01n01.dc1.example.net", &path, &text);
+    assert!(problems.is_empty(), "{problems:?}");
+    let f = f.expect("parsed");
+    assert_eq!(f.hostname.as_deref(), Some("r01n01"));
+    assert_eq!(f.fqdn.as_deref(), Some("r01n01.dc1.example.net"));
+    let eno3 = f
+        .interfaces
+        .iter()
+        .find(|i| i.name == "eno3")
+        .expect("eno3");
+    assert_eq!(eno3.ipv4, [("10.0.0.40".parse().unwrap(), 22)]);
+    assert_eq!(
+        eno3.mac.map(|m| m.to_string()).as_deref(),
+        Some("52:54:00:01:01:03")
+    );
+    // The loopback address FRR announces sits in lo's secondaries.
+    assert!(f.all_ipv4.contains(&"10.255.0.1".parse().unwrap()));
+    assert_eq!(f.distribution.as_deref(), Some("Debian 12.5"));
+}
+
+#[test]
+fn facts_nested_without_prefix() {
+    let (path, text) = sample("facts/nested-ansible-facts.json");
+    let (f, problems) = facts::parse("r02n02", &path, &text);
+    assert!(problems.is_empty());
+    let f = f.expect("parsed");
+    assert_eq!(f.hostname.as_deref(), Some("r02n02"));
+    assert_eq!(f.interfaces.len(), 2);
+}
+
+#[test]
+fn facts_truncated_file_points_at_the_end() {
+    let (path, text) = sample("facts/malformed-truncated.json");
+    let (f, problems) = facts::parse("x", &path, &text);
+    assert!(f.is_none());
+    let (start, _) = problems[0].range.expect("located");
+    assert!(
+        text[start..].trim().len() <= 1,
+        "EOF errors point at the end of the text: {}",
+        &text[start..]
+    );
+}
+
+#[test]
+fn leases_kea_2_6_replay() {
+    let (path, text) = sample("leases/kea-2.6.csv");
+    let p = leases::parse(&path, &text);
+    assert!(!p.fatal);
+    assert_eq!(p.rows, 10);
+    // 10.0.0.201 was deleted (lifetime 0); 10.0.0.50 has a bad MAC.
+    let addrs: Vec<String> = p.leases.iter().map(|l| l.address.to_string()).collect();
+    assert_eq!(
+        addrs,
+        [
+            "10.0.0.40",
+            "10.0.0.41",
+            "10.0.0.42",
+            "10.0.0.60",
+            "10.0.0.99",
+            "10.0.0.200"
+        ]
+    );
+    assert_eq!(p.leases[0].line, 9, "the later row for 10.0.0.40 wins");
+    assert_eq!(p.problems.len(), 1);
+    assert!(
+        p.problems[0].message.starts_with("line 10:"),
+        "{:?}",
+        p.problems
+    );
+}
+
+#[test]
+fn leases_kea_2_4_without_pool_id() {
+    let (path, text) = sample("leases/kea-2.4.csv");
+    let p = leases::parse(&path, &text);
+    assert!(p.problems.is_empty(), "{:?}", p.problems);
+    let states: Vec<&str> = p.leases.iter().map(|l| l.state.as_str()).collect();
+    assert_eq!(states, ["active", "expired", "declined"]);
+}
+
+#[test]
+fn leases_of_another_dhcp_server_are_refused() {
+    let (path, text) = sample("leases/malformed-dhcpd.csv");
+    let p = leases::parse(&path, &text);
+    assert!(p.fatal);
+    assert!(p.problems[0]
+        .message
+        .contains("not a Kea DHCPv4 lease file"));
+}
+
+#[test]
+fn bgp_node_and_vrf_all_switch() {
+    let (path, text) = sample("bgp/node-unnumbered.json");
+    let s = bgp::parse("r01n04", &path, &text).0.expect("parsed");
+    assert!(s.peer("eno1").expect("eno1").established());
+    assert_eq!(s.peer("eno2").expect("eno2").state, "Active");
+    let (path, text) = sample("bgp/vrf-all-switch.json");
+    let s = bgp::parse("r01-tor1", &path, &text).0.expect("parsed");
+    assert_eq!(
+        s.peer("swp1").and_then(|p| p.hostname.as_deref()),
+        Some("r01n01")
+    );
+    assert_eq!(
+        s.peer("10.0.0.254").expect("upstream").state,
+        "Idle (Admin)"
+    );
+    let (path, text) = sample("bgp/malformed-not-json.json");
+    assert!(bgp::parse("x", &path, &text).0.is_none());
+}
+
+#[test]
+fn reading_directories_keeps_going_past_bad_files() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let lldp_dir = dir.path().join("lldp");
+    std::fs::create_dir(&lldp_dir).expect("mkdir");
+    let (_, good) = sample("lldp/node-list.json");
+    std::fs::write(lldp_dir.join("r01n01.json"), good).expect("write");
+    std::fs::write(lldp_dir.join("bad.json"), b"\xff\xfe not utf-8").expect("write");
+    std::fs::write(lldp_dir.join(".gitkeep"), b"").expect("write");
+    std::fs::write(lldp_dir.join("empty.json"), b"").expect("write");
+    let obs = input::read(&InputPaths {
+        lldp: Some(lldp_dir.clone()),
+        ..Default::default()
+    })
+    .expect("readable");
+    assert_eq!(obs.lldp.len(), 1);
+    assert_eq!(obs.counts.lldp_files, 3, "hidden files are not hosts");
+    assert_eq!(obs.counts.bad_files, 2);
+    let msgs: Vec<&str> = obs.problems.iter().map(|p| p.message.as_str()).collect();
+    assert_eq!(
+        msgs,
+        ["cannot read: file is not valid UTF-8", "file is empty"]
+    );
+    let missing = input::read(&InputPaths {
+        facts: Some(dir.path().join("nope")),
+        ..Default::default()
+    });
+    assert_eq!(missing.unwrap_err().message, "no such directory");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+    /// Whatever bytes a file holds, the parsers answer (problems, maybe
+    /// nothing) and never panic.
+    #[test]
+    fn parsers_never_panic(text in "\\PC{0,200}", json in prop::sample::select(vec![
+        "{\"lldp\": {\"interface\": ", "{\"ansible_interfaces\": [", "{\"ipv4Unicast\": {\"peers\": {",
+        "address,hwaddr,valid_lifetime\n", "",
+    ])) {
+        let t = format!("{json}{text}");
+        let _ = lldp::parse("h", "h", &t);
+        let _ = facts::parse("h", "h", &t);
+        let _ = bgp::parse("h", "h", &t);
+        let _ = leases::parse("h", &t);
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for entry in walkdir::WalkDir::new(from) {
+        let entry = entry.expect("walk");
+        let rel = entry.path().strip_prefix(from).expect("prefix");
+        let dst = to.join(rel);
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&dst).expect("mkdir");
+        } else {
+            std::fs::copy(entry.path(), &dst).expect("copy");
+        }
+    }
+}
+
+fn siteconf(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_siteconf"))
+        .args(["--color", "never"])
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run siteconf");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_pasted_stub_passes_check_once_its_position_is_filled_in() {
+    let case: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases/state-drift");
+    let work = tempfile::tempdir().expect("tempdir");
+    copy_dir(&case, work.path());
+    let inputs = [
+        "state",
+        "--lldp",
+        "observed/lldp",
+        "--facts",
+        "observed/facts",
+        "--leases",
+        "observed/leases.csv",
+    ];
+    let mut args = inputs.to_vec();
+    args.extend(["--stub", "52:54:00:AA:BB:01"]);
+    let (code, stub, err) = siteconf(work.path(), &args);
+    assert_eq!(code, 0, "{err}");
+    assert!(stub.contains("position \"FILL-IN\""), "{stub}");
+    let site = work.path().join("site/site.kdl");
+    let original = std::fs::read_to_string(&site).expect("site");
+
+    // As printed, the placeholder stops check: nobody commits it by accident.
+    std::fs::write(&site, format!("{original}\n{stub}")).expect("write");
+    let (code, _, err) = siteconf(work.path(), &["check"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("`position` must be an integer"), "{err}");
+
+    // With a free unit from the listed ones, it is a valid declaration …
+    let free = stub
+        .split("free in r01: ")
+        .nth(1)
+        .and_then(|s| s.split(['-', ',', '\n']).next())
+        .expect("free units listed");
+    let filled = stub.replace("\"FILL-IN\"", free.trim());
+    std::fs::write(&site, format!("{original}\n{filled}")).expect("write");
+    let (code, _, err) = siteconf(work.path(), &["check"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("0 error(s)"), "{err}");
+
+    // … and the machine is no longer unknown.
+    let (_, report, _) = siteconf(work.path(), &inputs);
+    assert!(report.contains("7 declared"), "{report}");
+    assert!(
+        !report.contains("unknown machine 52:54:00:aa:bb:01"),
+        "{report}"
+    );
+}
+
+#[test]
+fn the_report_does_not_depend_on_thread_count() {
+    let case: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases/state-drift");
+    let args = [
+        "state",
+        "--lldp",
+        "observed/lldp",
+        "--facts",
+        "observed/facts",
+        "--leases",
+        "observed/leases.csv",
+        "--bgp",
+        "observed/bgp",
+        "--format",
+        "json",
+    ];
+    let run = |threads: &str| {
+        Command::new(env!("CARGO_BIN_EXE_siteconf"))
+            .args(args)
+            .current_dir(&case)
+            .env("RAYON_NUM_THREADS", threads)
+            .output()
+            .expect("run siteconf")
+            .stdout
+    };
+    let one = run("1");
+    assert!(one.len() > 1000);
+    assert_eq!(one, run("4"), "output differs between 1 and 4 threads");
+}
