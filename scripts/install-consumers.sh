@@ -51,9 +51,10 @@ declare -A WHY=(
   [util-linux]="unshare (frr, kea4)"
   [python3]="JSON/YAML helpers, cloud-init's python"
   [python3-venv]="venv for the PyPI tools"
+  [chromium]="headless page load + screenshot of siteconf state --html (tests/state_html.rs)"
 )
 PKGS=(bind9-utils frr frr-pythontools kea-dhcp4-server netplan.io openssh-server openssh-client
-      cloud-init libxml2-utils librsvg2-bin apt iproute2 iputils-ping util-linux python3 python3-venv)
+      cloud-init libxml2-utils librsvg2-bin apt iproute2 iputils-ping util-linux python3 python3-venv chromium)
 
 is_installed() { [ "$(dpkg-query -W -f='${db:Status-Abbrev}' "$1" 2>/dev/null)" = "ii " ]; }
 
