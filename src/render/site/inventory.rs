@@ -1,0 +1,350 @@
+//! The Ansible inventory as data: groups, hosts and their variables, built
+//! once from the [`SiteView`]. The static inventory (`hosts.yml`,
+//! `host_vars/`, `group_vars/`, rendered by `templates/site/inventory/`)
+//! and the script protocol (`siteconf inventory --list/--host`) are two
+//! spellings of this one value, so they cannot disagree as long as the
+//! built-in templates are used.
+//!
+//! Shape:
+//! - hosts are nodes, by FQDN; `ansible_host` (in `hosts.yml`) is the
+//!   management address, IPv4 if it has one, else IPv6; a node without
+//!   one has no `ansible_host` and Ansible connects to its FQDN.
+//! - groups are the nodes' groups (declared `groups`, `role_<role>`,
+//!   `rack_<rack>`, `profile_<profile>`, see `NodeView::groups`) and every
+//!   declared `group`, with its `children`; every group is also listed
+//!   under `all`. A group named `all` gives its vars to `all`.
+//! - host variables: `siteconf_node` (the node's facts: role, rack,
+//!   placement, ASN, loopbacks, addresses, interfaces, BGP sessions), then
+//!   the node's own `vars` at top level (a var may override `ansible_host`
+//!   but not `siteconf_node`, which the facts always own).
+//! - variable names: Ansible accepts only ASCII identifiers that are not
+//!   Jinja constants (`^[A-Za-z_][A-Za-z0-9_]*$`, not `true`/`none`/`not`
+//!   …); others are deprecated in ansible-core 2.19 and refused from 2.23.
+//!   Such top-level vars are left out of both spellings and listed in
+//!   [`Inventory::dropped`] for the caller to warn about. Nested keys are
+//!   data, not names, and pass as they are.
+//! - `all` variables (`group_vars/all.yml`): `siteconf_site` (name,
+//!   domain, DNS and NTP servers, time zone) and the vars of a group `all`.
+//! - group variables: a declared group's `vars`, in `group_vars/<g>.yml`.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::{json, Map, Value as Json};
+
+use crate::render::context::{NodeView, SiteView};
+
+pub const NODE_FACTS: &str = "siteconf_node";
+pub const SITE_FACTS: &str = "siteconf_site";
+
+/// The whole inventory.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Inventory {
+    /// Variables of the `all` group.
+    pub all_vars: Map<String, Json>,
+    /// Every group but `all`, sorted by name.
+    pub groups: Vec<InvGroup>,
+    /// Every host, sorted by name.
+    pub hosts: Vec<InvHost>,
+    /// Variables left out because Ansible would refuse their names.
+    #[serde(skip)]
+    pub dropped: Vec<DroppedVar>,
+}
+
+/// A variable left out of the inventory, and whose it was.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DroppedVar {
+    /// `node r01n01` or `group openstack`.
+    pub owner: String,
+    pub name: String,
+}
+
+impl std::fmt::Display for DroppedVar {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "variable `{}` of {} is not a valid Ansible variable name and is left out of the inventory",
+            self.name, self.owner
+        )
+    }
+}
+
+/// Whether Ansible accepts `s` as a variable name (ansible-core's
+/// `validate_variable_name`: an ASCII identifier that is not one of the
+/// names Jinja treats as constants or operators).
+pub fn is_var_name(s: &str) -> bool {
+    let b = s.as_bytes();
+    !b.is_empty()
+        && (b[0].is_ascii_alphabetic() || b[0] == b'_')
+        && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_')
+        && !matches!(
+            s,
+            "true" | "false" | "none" | "True" | "False" | "None" | "not"
+        )
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct InvGroup {
+    pub name: String,
+    /// Member hosts (sorted).
+    pub hosts: Vec<String>,
+    /// Child groups (sorted, unique).
+    pub children: Vec<String>,
+    pub vars: Map<String, Json>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct InvHost {
+    /// The inventory name: the node's FQDN.
+    pub name: String,
+    /// The node's short name.
+    pub node: String,
+    /// Variables written beside the host in `hosts.yml` (`ansible_host`).
+    pub inventory_vars: Map<String, Json>,
+    /// Variables written to `host_vars/<name>.yml`.
+    pub vars: Map<String, Json>,
+}
+
+impl InvHost {
+    /// Every variable of the host as Ansible sees it (host_vars files win
+    /// over variables in the inventory file).
+    pub fn hostvars(&self) -> Map<String, Json> {
+        let mut m = self.inventory_vars.clone();
+        for (k, v) in &self.vars {
+            m.insert(k.clone(), v.clone());
+        }
+        m
+    }
+}
+
+impl Inventory {
+    pub fn host(&self, name: &str) -> Option<&InvHost> {
+        self.hosts
+            .binary_search_by(|h| h.name.as_str().cmp(name))
+            .ok()
+            .map(|i| &self.hosts[i])
+    }
+
+    /// The `--list` answer of Ansible's script inventory protocol, with
+    /// `_meta.hostvars` so Ansible never needs `--host`.
+    pub fn to_list_json(&self) -> Json {
+        let mut out = Map::new();
+        let mut children: Vec<Json> = self.groups.iter().map(|g| json!(g.name)).collect();
+        children.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
+        let mut all = Map::new();
+        all.insert(
+            "hosts".into(),
+            Json::Array(self.hosts.iter().map(|h| json!(h.name)).collect()),
+        );
+        all.insert("children".into(), Json::Array(children));
+        all.insert("vars".into(), Json::Object(self.all_vars.clone()));
+        out.insert("all".into(), Json::Object(all));
+        for g in &self.groups {
+            let mut o = Map::new();
+            o.insert("hosts".into(), json!(g.hosts));
+            o.insert("children".into(), json!(g.children));
+            o.insert("vars".into(), Json::Object(g.vars.clone()));
+            out.insert(g.name.clone(), Json::Object(o));
+        }
+        let hostvars: Map<String, Json> = self
+            .hosts
+            .iter()
+            .map(|h| (h.name.clone(), Json::Object(h.hostvars())))
+            .collect();
+        out.insert("_meta".into(), json!({ "hostvars": hostvars }));
+        Json::Object(out)
+    }
+}
+
+/// The facts of one node, as `siteconf_node`.
+fn node_facts(n: &NodeView) -> Json {
+    let addresses: Vec<Json> = n
+        .addresses
+        .iter()
+        .map(|a| {
+            json!({
+                "network": a.network,
+                "purpose": a.purpose,
+                "interface": a.interface,
+                "ipv4": a.ipv4,
+                "ipv4_cidr": a.ipv4_cidr,
+                "ipv6": a.ipv6,
+                "ipv6_cidr": a.ipv6_cidr,
+                "vlan": a.vlan,
+            })
+        })
+        .collect();
+    let interfaces: Vec<Json> = n
+        .interfaces
+        .iter()
+        .map(|i| {
+            json!({
+                "name": i.name,
+                "kind": i.kind,
+                "mac": i.mac,
+                "switch": i.switch,
+                "port": i.port,
+                "mtu": i.mtu,
+                "members": i.members,
+                "vlan": i.vlan,
+                "link": i.link,
+            })
+        })
+        .collect();
+    let sessions: Vec<Json> = n
+        .sessions
+        .iter()
+        .map(|s| {
+            json!({
+                "peer": s.peer,
+                "mode": s.mode,
+                "interface": s.interface,
+                "peer_asn": s.peer_asn,
+                "peer_address": s.peer_address,
+            })
+        })
+        .collect();
+    json!({
+        "name": n.name,
+        "fqdn": n.fqdn,
+        "role": n.role,
+        "rack": n.rack,
+        "position": n.position,
+        "height": n.height,
+        "model": n.model,
+        "serial": n.serial,
+        "profiles": n.profiles,
+        "asn": n.asn,
+        "loopback4": n.loopback4,
+        "loopback6": n.loopback6,
+        "mgmt4": n.mgmt.as_ref().and_then(|m| m.ipv4.clone()),
+        "mgmt6": n.mgmt.as_ref().and_then(|m| m.ipv6.clone()),
+        "addresses": addresses,
+        "interfaces": interfaces,
+        "bgp_sessions": sessions,
+    })
+}
+
+/// Copies `vars` into `into`, except names Ansible refuses (recorded in
+/// `dropped`) and the `reserved` name the facts own.
+fn take_vars(
+    dropped: &mut Vec<DroppedVar>,
+    owner: &str,
+    into: &mut Map<String, Json>,
+    vars: &Map<String, Json>,
+    reserved: &str,
+) {
+    for (k, v) in vars {
+        if !is_var_name(k) {
+            dropped.push(DroppedVar {
+                owner: owner.to_string(),
+                name: k.clone(),
+            });
+        } else if k != reserved {
+            into.insert(k.clone(), v.clone());
+        }
+    }
+}
+
+/// Builds the inventory of a site.
+pub fn build(site: &SiteView) -> Inventory {
+    let mut groups: BTreeMap<String, InvGroup> = BTreeMap::new();
+    let empty = |name: &str| InvGroup {
+        name: name.to_string(),
+        hosts: Vec::new(),
+        children: Vec::new(),
+        vars: Map::new(),
+    };
+    let mut dropped = Vec::new();
+    let mut all_vars = Map::new();
+    all_vars.insert(
+        SITE_FACTS.into(),
+        json!({
+            "name": site.name,
+            "domain": site.domain,
+            "dns_servers": site.dns_servers,
+            "ntp_servers": site.ntp_servers,
+            "timezone": site.timezone,
+        }),
+    );
+    for g in &site.groups {
+        if g.name == "all" {
+            // The implicit group: its vars join the site facts, its hosts
+            // and children are everything anyway.
+            take_vars(
+                &mut dropped,
+                "group all",
+                &mut all_vars,
+                &g.vars,
+                SITE_FACTS,
+            );
+            continue;
+        }
+        let e = groups
+            .entry(g.name.clone())
+            .or_insert_with(|| empty(&g.name));
+        e.hosts.extend(g.hosts.iter().cloned());
+        e.children
+            .extend(g.children.iter().filter(|c| *c != "all").cloned());
+        let owner = format!("group {}", g.name);
+        take_vars(&mut dropped, &owner, &mut e.vars, &g.vars, "");
+    }
+    // A child that is neither declared nor anyone's group is still a
+    // group (empty); both spellings of the inventory define it.
+    let children: Vec<String> = groups
+        .values()
+        .flat_map(|g| g.children.iter().cloned())
+        .collect();
+    for c in children {
+        groups.entry(c.clone()).or_insert_with(|| empty(&c));
+    }
+    for g in groups.values_mut() {
+        g.hosts.sort();
+        g.hosts.dedup();
+        g.children.sort();
+        g.children.dedup();
+    }
+    let mut hosts: Vec<InvHost> = Vec::with_capacity(site.nodes.len());
+    for n in &site.nodes {
+        let mut inventory_vars = Map::new();
+        if let Some(addr) = n
+            .mgmt
+            .as_ref()
+            .and_then(|m| m.ipv4.clone().or_else(|| m.ipv6.clone()))
+        {
+            inventory_vars.insert("ansible_host".into(), Json::String(addr));
+        }
+        let mut vars = Map::new();
+        vars.insert(NODE_FACTS.into(), node_facts(n));
+        let owner = format!("node {}", n.name);
+        take_vars(&mut dropped, &owner, &mut vars, &n.vars, NODE_FACTS);
+        hosts.push(InvHost {
+            name: n.fqdn.clone(),
+            node: n.name.clone(),
+            inventory_vars,
+            vars,
+        });
+    }
+    hosts.sort_by(|a, b| a.name.cmp(&b.name));
+    Inventory {
+        all_vars,
+        groups: groups.into_values().collect(),
+        hosts,
+        dropped,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_var_name;
+
+    #[test]
+    fn variable_names_follow_ansible() {
+        for ok in ["release", "_x", "ansible_host", "yes", "No", "x1"] {
+            assert!(is_var_name(ok), "{ok}");
+        }
+        for bad in ["", "1x", "my-var", "a.b", "<<", "true", "None", "not", "é"] {
+            assert!(!is_var_name(bad), "{bad}");
+        }
+    }
+}
