@@ -4,6 +4,7 @@
 
 mod check;
 mod common;
+mod inventory;
 
 use std::process::ExitCode;
 
@@ -29,6 +30,8 @@ pub struct Cli {
 pub enum Command {
     /// Report every mistake in the site files (exit 1 if any).
     Check(check::Args),
+    /// Answer Ansible's script inventory protocol (--list, --host NAME) from the site.
+    Inventory(inventory::Args),
 }
 
 pub fn main() -> ExitCode {
@@ -46,6 +49,7 @@ pub fn main() -> ExitCode {
     };
     let status = match cli.command {
         Command::Check(a) => check::run(&cli.global, a),
+        Command::Inventory(a) => inventory::run(&cli.global, a),
     };
     status.into()
 }
