@@ -50,8 +50,8 @@ pub fn run(g: &Global, args: Args) -> Status {
     let inv = inventory::build(&view);
     // Ansible shows a successful script's stderr only when asked to, so
     // this is for the person running it by hand.
-    for d in &inv.dropped {
-        eprintln!("warning: {d}");
+    for w in &inv.warnings {
+        eprintln!("warning: {w}");
     }
     let answer = match &args.host {
         Some(name) => {

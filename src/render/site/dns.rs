@@ -6,13 +6,14 @@
 //! | record                                   | name                         |
 //! | ---------------------------------------- | ---------------------------- |
 //! | a node's management address (A/AAAA)     | `<node>` (its FQDN)          |
+//! | … or, without one, its loopback          | `<node>`                     |
 //! | every node address, per network          | `<node>.<network>`           |
 //! | a node's loopback                        | `<node>.lo`                  |
 //! | a switch's loopback                      | `<switch>`                   |
 //! | name servers (the site's `dns-servers`)  | `ns1`, `ns2` … (glue)        |
 //!
 //! PTRs point at the most specific meaning of an address: the node's FQDN
-//! for its management address, `<node>.<network>` for other addresses,
+//! for the address its bare name has, `<node>.<network>` for other addresses,
 //! `<node>.lo` for loopbacks, the switch's FQDN, then the `nsN` name.
 //!
 //! Name servers: the zones are served by the site's `dns-servers` (the
@@ -48,7 +49,7 @@ use std::net::{IpAddr, Ipv6Addr};
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use serde::Serialize;
 
-use crate::render::context::SiteView;
+use crate::render::context::{NodeView, SiteView};
 
 /// Time values of every zone, in seconds.
 pub const TTL: u32 = 3600;
@@ -234,10 +235,11 @@ pub fn zones(site: &SiteView) -> Vec<Zone> {
     let mut used_names: std::collections::BTreeSet<String> = Default::default();
     for n in &site.nodes {
         used_names.insert(n.name.to_ascii_lowercase());
-        if let Some(m) = &n.mgmt {
-            for ip in [&m.ipv4, &m.ipv6].into_iter().flatten() {
-                push_entry(&mut entries, ip, n.name.clone(), 0);
-            }
+        // The node's own name: its management address, or its loopback
+        // when it has none (routing on the host reaches it there).
+        let (a4, a6) = canonical_addresses(n);
+        for ip in [a4, a6].into_iter().flatten() {
+            push_entry(&mut entries, ip, n.name.clone(), 0);
         }
         for a in &n.addresses {
             for ip in [&a.ipv4, &a.ipv6].into_iter().flatten() {
@@ -286,24 +288,30 @@ pub fn zones(site: &SiteView) -> Vec<Zone> {
         records,
     };
 
-    // Forward: every name with every address.
-    let mut fwd: Vec<Record> = entries
+    // Forward: every name with every address, by name then type then
+    // address (numerically).
+    let mut fwd: Vec<(String, &'static str, (u8, u128), String)> = entries
         .iter()
-        .map(|e| Record {
-            owner: e.owner.clone(),
-            rtype: if e.ip.is_ipv4() { "A" } else { "AAAA" },
-            data: e.ip.to_string(),
+        .map(|e| {
+            (
+                e.owner.clone(),
+                if e.ip.is_ipv4() { "A" } else { "AAAA" },
+                addr_key(e.ip),
+                e.ip.to_string(),
+            )
+        })
+        .collect();
+    fwd.sort_unstable();
+    fwd.dedup();
+    let fwd: Vec<Record> = fwd
+        .into_iter()
+        .map(|(owner, rtype, _, data)| Record {
+            owner,
+            rtype,
+            data,
             ip: None,
         })
         .collect();
-    fwd.sort_by(|a, b| {
-        (a.owner.as_str(), a.rtype, addr_key(&a.data)).cmp(&(
-            b.owner.as_str(),
-            b.rtype,
-            addr_key(&b.data),
-        ))
-    });
-    fwd.dedup();
     let mut out = vec![zone(domain.to_string(), "forward", None, fwd)];
 
     // Reverse: one zone set per network prefix; each address once, named
@@ -326,20 +334,30 @@ pub fn zones(site: &SiteView) -> Vec<Zone> {
             *slot = (e.rank, &e.owner);
         }
     }
+    // The zone of an address is found by cutting the address at each zone
+    // length in use, longest first: a few map lookups per address.
+    let zone_lens: std::collections::BTreeSet<(u8, u8)> =
+        rzones.keys().map(|(f, n)| (*f, n.prefix_len())).collect();
     let mut per_zone: BTreeMap<(u8, IpNet), Vec<Record>> = BTreeMap::new();
     for (ip, (_, owner)) in &best {
         // The longest zone that contains the address (zones of one family
         // never nest unless network prefixes overlap, which check refuses).
-        let Some(key) = rzones
-            .keys()
-            .filter(|(_, n)| n.contains(ip))
-            .max_by_key(|(_, n)| n.prefix_len())
+        let fam = if ip.is_ipv4() { 4 } else { 6 };
+        let Some(key) = zone_lens
+            .iter()
+            .rev()
+            .filter(|(f, _)| *f == fam)
+            .filter_map(|&(f, len)| {
+                let net = IpNet::new(*ip, len).ok()?.trunc();
+                rzones.contains_key(&(f, net)).then_some((f, net))
+            })
+            .next()
         else {
             continue;
         };
         let name = ptr_name(*ip);
-        let rel = relative_to(&name, &rzones[key].name).unwrap_or(format!("{name}."));
-        per_zone.entry(*key).or_default().push(Record {
+        let rel = relative_to(&name, &rzones[&key].name).unwrap_or(format!("{name}."));
+        per_zone.entry(key).or_default().push(Record {
             owner: rel,
             rtype: "PTR",
             data: abs(owner),
@@ -353,6 +371,15 @@ pub fn zones(site: &SiteView) -> Vec<Zone> {
     out
 }
 
+/// The addresses a node's bare name (and `ansible_host`) stand for: the
+/// management address, else the loopback.
+pub fn canonical_addresses(n: &NodeView) -> (Option<&String>, Option<&String>) {
+    match &n.mgmt {
+        Some(m) if m.ipv4.is_some() || m.ipv6.is_some() => (m.ipv4.as_ref(), m.ipv6.as_ref()),
+        _ => (n.loopback4.as_ref(), n.loopback6.as_ref()),
+    }
+}
+
 fn push_entry(entries: &mut Vec<Entry>, ip: &str, owner: String, rank: u8) {
     if let Ok(ip) = ip.parse::<IpAddr>() {
         entries.push(Entry { ip, owner, rank });
@@ -360,11 +387,10 @@ fn push_entry(entries: &mut Vec<Entry>, ip: &str, owner: String, rank: u8) {
 }
 
 /// Sorts addresses numerically (`10.0.0.9` before `10.0.0.10`).
-fn addr_key(s: &str) -> (u8, u128) {
-    match s.parse::<IpAddr>() {
-        Ok(IpAddr::V4(a)) => (4, u128::from(u32::from(a))),
-        Ok(IpAddr::V6(a)) => (6, u128::from(a)),
-        Err(_) => (0, 0),
+fn addr_key(ip: IpAddr) -> (u8, u128) {
+    match ip {
+        IpAddr::V4(a) => (4, u128::from(u32::from(a))),
+        IpAddr::V6(a) => (6, u128::from(a)),
     }
 }
 

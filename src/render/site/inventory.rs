@@ -7,8 +7,9 @@
 //!
 //! Shape:
 //! - hosts are nodes, by FQDN; `ansible_host` (in `hosts.yml`) is the
-//!   management address, IPv4 if it has one, else IPv6; a node without
-//!   one has no `ansible_host` and Ansible connects to its FQDN.
+//!   management address (IPv4 if it has one, else IPv6), or the loopback
+//!   for a node without one: the address the node's FQDN has in DNS. A
+//!   node with neither has no `ansible_host`.
 //! - groups are the nodes' groups (declared `groups`, `role_<role>`,
 //!   `rack_<rack>`, `profile_<profile>`, see `NodeView::groups`) and every
 //!   declared `group`, with its `children`; every group is also listed
@@ -20,8 +21,8 @@
 //! - variable names: Ansible accepts only ASCII identifiers that are not
 //!   Jinja constants (`^[A-Za-z_][A-Za-z0-9_]*$`, not `true`/`none`/`not`
 //!   …); others are deprecated in ansible-core 2.19 and refused from 2.23.
-//!   Such top-level vars are left out of both spellings and listed in
-//!   [`Inventory::dropped`] for the caller to warn about. Nested keys are
+//!   Such top-level vars are left out of both spellings, with a warning in
+//!   [`Inventory::warnings`]; so is a group name Ansible would flag. Nested keys are
 //!   data, not names, and pass as they are.
 //! - `all` variables (`group_vars/all.yml`): `siteconf_site` (name,
 //!   domain, DNS and NTP servers, time zone) and the vars of a group `all`.
@@ -46,27 +47,20 @@ pub struct Inventory {
     pub groups: Vec<InvGroup>,
     /// Every host, sorted by name.
     pub hosts: Vec<InvHost>,
-    /// Variables left out because Ansible would refuse their names.
+    /// What Ansible would refuse or warn about: variables left out for
+    /// their names, groups whose names it flags. For the caller to show.
     #[serde(skip)]
-    pub dropped: Vec<DroppedVar>,
+    pub warnings: Vec<String>,
 }
 
-/// A variable left out of the inventory, and whose it was.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DroppedVar {
-    /// `node r01n01` or `group openstack`.
-    pub owner: String,
-    pub name: String,
-}
-
-impl std::fmt::Display for DroppedVar {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "variable `{}` of {} is not a valid Ansible variable name and is left out of the inventory",
-            self.name, self.owner
-        )
-    }
+/// Whether Ansible takes `s` as a group name without a warning
+/// ("Invalid characters were found in group names"): letters, digits and
+/// `_`, not starting with a digit.
+pub fn is_group_name(s: &str) -> bool {
+    let b = s.as_bytes();
+    !b.is_empty()
+        && (b[0].is_ascii_alphabetic() || b[0] == b'_')
+        && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_')
 }
 
 /// Whether Ansible accepts `s` as a variable name (ansible-core's
@@ -225,10 +219,10 @@ fn node_facts(n: &NodeView) -> Json {
     })
 }
 
-/// Copies `vars` into `into`, except names Ansible refuses (recorded in
-/// `dropped`) and the `reserved` name the facts own.
+/// Copies `vars` into `into`, except names Ansible refuses (a warning
+/// each) and the `reserved` name the facts own.
 fn take_vars(
-    dropped: &mut Vec<DroppedVar>,
+    warnings: &mut Vec<String>,
     owner: &str,
     into: &mut Map<String, Json>,
     vars: &Map<String, Json>,
@@ -236,10 +230,10 @@ fn take_vars(
 ) {
     for (k, v) in vars {
         if !is_var_name(k) {
-            dropped.push(DroppedVar {
-                owner: owner.to_string(),
-                name: k.clone(),
-            });
+            warnings.push(format!(
+                "variable `{k}` of {owner} is not a valid Ansible variable name \
+                 (letters, digits and `_`, not starting with a digit); it is left out of the inventory"
+            ));
         } else if k != reserved {
             into.insert(k.clone(), v.clone());
         }
@@ -255,7 +249,7 @@ pub fn build(site: &SiteView) -> Inventory {
         children: Vec::new(),
         vars: Map::new(),
     };
-    let mut dropped = Vec::new();
+    let mut warnings = Vec::new();
     let mut all_vars = Map::new();
     all_vars.insert(
         SITE_FACTS.into(),
@@ -272,7 +266,7 @@ pub fn build(site: &SiteView) -> Inventory {
             // The implicit group: its vars join the site facts, its hosts
             // and children are everything anyway.
             take_vars(
-                &mut dropped,
+                &mut warnings,
                 "group all",
                 &mut all_vars,
                 &g.vars,
@@ -287,7 +281,7 @@ pub fn build(site: &SiteView) -> Inventory {
         e.children
             .extend(g.children.iter().filter(|c| *c != "all").cloned());
         let owner = format!("group {}", g.name);
-        take_vars(&mut dropped, &owner, &mut e.vars, &g.vars, "");
+        take_vars(&mut warnings, &owner, &mut e.vars, &g.vars, "");
     }
     // A child that is neither declared nor anyone's group is still a
     // group (empty); both spellings of the inventory define it.
@@ -299,6 +293,13 @@ pub fn build(site: &SiteView) -> Inventory {
         groups.entry(c.clone()).or_insert_with(|| empty(&c));
     }
     for g in groups.values_mut() {
+        if !is_group_name(&g.name) {
+            warnings.push(format!(
+                "group `{}` is not a valid Ansible group name (letters, digits and `_`, \
+                 not starting with a digit): ansible-inventory warns about it",
+                g.name
+            ));
+        }
         g.hosts.sort();
         g.hosts.dedup();
         g.children.sort();
@@ -307,17 +308,14 @@ pub fn build(site: &SiteView) -> Inventory {
     let mut hosts: Vec<InvHost> = Vec::with_capacity(site.nodes.len());
     for n in &site.nodes {
         let mut inventory_vars = Map::new();
-        if let Some(addr) = n
-            .mgmt
-            .as_ref()
-            .and_then(|m| m.ipv4.clone().or_else(|| m.ipv6.clone()))
-        {
-            inventory_vars.insert("ansible_host".into(), Json::String(addr));
+        let (a4, a6) = super::dns::canonical_addresses(n);
+        if let Some(addr) = a4.or(a6) {
+            inventory_vars.insert("ansible_host".into(), Json::String(addr.clone()));
         }
         let mut vars = Map::new();
         vars.insert(NODE_FACTS.into(), node_facts(n));
         let owner = format!("node {}", n.name);
-        take_vars(&mut dropped, &owner, &mut vars, &n.vars, NODE_FACTS);
+        take_vars(&mut warnings, &owner, &mut vars, &n.vars, NODE_FACTS);
         hosts.push(InvHost {
             name: n.fqdn.clone(),
             node: n.name.clone(),
@@ -330,13 +328,13 @@ pub fn build(site: &SiteView) -> Inventory {
         all_vars,
         groups: groups.into_values().collect(),
         hosts,
-        dropped,
+        warnings,
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::is_var_name;
+    use super::{is_group_name, is_var_name};
 
     #[test]
     fn variable_names_follow_ansible() {
@@ -346,5 +344,7 @@ mod tests {
         for bad in ["", "1x", "my-var", "a.b", "<<", "true", "None", "not", "é"] {
             assert!(!is_var_name(bad), "{bad}");
         }
+        assert!(is_group_name("role_compute"));
+        assert!(!is_group_name("2024_batch"));
     }
 }

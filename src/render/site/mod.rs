@@ -83,11 +83,9 @@ pub fn render_site(env: &Environment<'_>, site: &SiteView) -> (Vec<Artifact>, Ve
 
     // Inventory.
     let inv = inventory::build(site);
-    for d in &inv.dropped {
+    for w in &inv.warnings {
         diags.push(
-            Diagnostic::warning(Code::InvalidValue, d.to_string()).help(
-                "Ansible variable names are ASCII letters, digits and `_`, not starting with a digit; rename the variable",
-            ),
+            Diagnostic::warning(Code::InvalidValue, w.clone()).help("rename it in the site files"),
         );
     }
     jobs.push(Job {
