@@ -150,7 +150,7 @@ fn snapshots_of_every_site_artifact() {
         insta::assert_snapshot!(path.replace('/', "__"), text(a));
     }
     // For running the real consumers on these files by hand:
-    // SITECONF_SITE_ARTIFACTS_OUT=/tmp/x cargo test --test site_artifacts snapshots
+    // SITECONF_SITE_ARTIFACTS_OUT=target/site-artifacts cargo test --test site_artifacts snapshots
     if let Some(dir) = std::env::var_os("SITECONF_SITE_ARTIFACTS_OUT") {
         for (path, a) in &out {
             let p = PathBuf::from(&dir).join(path);
@@ -403,6 +403,18 @@ fn variables_ansible_would_refuse_are_left_out_with_a_warning() {
     assert!(
         text(hv).contains("\"yes\": \"no\""),
         "a YAML boolean word as a key is quoted"
+    );
+}
+
+#[test]
+fn inventory_host_takes_a_short_name_too() {
+    let (_, by_fqdn, _) = siteconf(&["inventory", "--host", "r01s01.dc1.example.net"]);
+    let (code, by_name, _) = siteconf(&["inventory", "--host", "r01s01"]);
+    assert_eq!(code, 0);
+    assert_eq!(by_fqdn, by_name);
+    assert!(
+        by_name.contains("\"ansible_host\": \"10.0.0.50\""),
+        "{by_name}"
     );
 }
 

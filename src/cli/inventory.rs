@@ -22,7 +22,10 @@ use crate::render::site::inventory;
 use crate::source::FsSource;
 
 #[derive(clap::Args, Debug)]
-#[command(group(clap::ArgGroup::new("mode").required(true).args(["list", "host"])))]
+#[command(
+    group(clap::ArgGroup::new("mode").required(true).args(["list", "host"])),
+    after_help = "Use it as an Ansible inventory through an executable wrapper:\n\n    #!/bin/sh\n    exec siteconf -C /path/to/repo inventory \"$@\"\n\nExit codes: 0 answered (an unknown --host is {}), 1 the site has errors (diagnostics on stderr, nothing on stdout)."
+)]
 pub struct Args {
     /// Print the whole inventory as JSON (groups, hosts, vars, _meta.hostvars).
     #[arg(long)]
