@@ -281,8 +281,31 @@ fn siteconf(args: &[&str]) -> (i32, String, String) {
     )
 }
 
+/// A YAML file as JSON, the way Ansible reads it: `!unsafe "x"` is the
+/// untrusted string that JSON spells `{"__ansible_unsafe": "x"}`.
 fn yaml(a: &Artifact) -> Json {
-    serde_norway::from_str(text(a)).unwrap_or_else(|e| panic!("{}: {e}\n{}", a.path, text(a)))
+    fn conv(v: serde_norway::Value) -> Json {
+        use serde_norway::Value as Y;
+        match v {
+            Y::Null => Json::Null,
+            Y::Bool(b) => json!(b),
+            Y::Number(n) => serde_json::to_value(&n).expect("number"),
+            Y::String(s) => json!(s),
+            Y::Sequence(items) => Json::Array(items.into_iter().map(conv).collect()),
+            Y::Mapping(m) => Json::Object(
+                m.into_iter()
+                    .map(|(k, v)| (k.as_str().expect("string key").to_string(), conv(v)))
+                    .collect(),
+            ),
+            Y::Tagged(t) => {
+                assert_eq!(t.tag, "!unsafe", "only !unsafe is written");
+                json!({ "__ansible_unsafe": conv(t.value) })
+            }
+        }
+    }
+    let v: serde_norway::Value = serde_norway::from_str(text(a))
+        .unwrap_or_else(|e| panic!("{}: {e}\n{}", a.path, text(a)));
+    conv(v)
 }
 
 fn names(v: Option<&Json>) -> Vec<String> {
@@ -376,6 +399,11 @@ fn inventory_list_matches_the_static_inventory() {
         json!("Managed by siteconf: \"don't\" edit\nby hand")
     );
     assert_eq!(n1["siteconf_node"]["model"], json!("Dell R650 <2U> & more"));
+    // A fact that looks like Jinja reaches Ansible as an untrusted string.
+    assert_eq!(
+        hostvars["r01s01.dc1.example.net"]["siteconf_node"]["serial"],
+        json!({"__ansible_unsafe": "{{ lookup('pipe', 'id') }}"})
+    );
 }
 
 #[test]

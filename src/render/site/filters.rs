@@ -98,10 +98,27 @@ fn yaml_scalar(v: &Json, out: &mut String) {
     }
 }
 
+/// The string of Ansible's JSON spelling of an untrusted string,
+/// `{"__ansible_unsafe": "…"}`, which YAML spells `!unsafe "…"`.
+fn unsafe_str(v: &Json) -> Option<&str> {
+    match v {
+        Json::Object(m) if m.len() == 1 => m.get(UNSAFE_KEY).and_then(Json::as_str),
+        _ => None,
+    }
+}
+
+/// The key Ansible's JSON uses to mark a string it must never template.
+pub const UNSAFE_KEY: &str = "__ansible_unsafe";
+
 /// Writes `v` in the position after `key:` (block style): a scalar or an
 /// empty collection on the same line, a collection on the following lines
 /// indented by `indent` spaces.
 pub fn yaml_value(v: &Json, indent: usize, out: &mut String) {
+    if let Some(s) = unsafe_str(v) {
+        out.push_str(" !unsafe ");
+        out.push_str(&yaml_quote(s));
+        return;
+    }
     match v {
         Json::Object(m) if m.is_empty() => out.push_str(" {}"),
         Json::Array(a) if a.is_empty() => out.push_str(" []"),
@@ -133,7 +150,7 @@ pub fn yaml_value(v: &Json, indent: usize, out: &mut String) {
 /// line (`- key: value`), its other keys aligned under the first.
 fn yaml_item(v: &Json, indent: usize, out: &mut String) {
     match v {
-        Json::Object(m) if !m.is_empty() => {
+        Json::Object(m) if !m.is_empty() && unsafe_str(v).is_none() => {
             for (i, (k, val)) in m.iter().enumerate() {
                 if i == 0 {
                     out.push(' ');
@@ -172,7 +189,7 @@ fn push_indent(out: &mut String, n: usize) {
 pub fn to_yaml(v: &Json) -> String {
     let mut out = String::new();
     match v {
-        Json::Object(m) if !m.is_empty() => {
+        Json::Object(m) if !m.is_empty() && unsafe_str(v).is_none() => {
             yaml_value(v, 0, &mut out);
             // yaml_value starts every key on a new line; a document starts
             // with its first key.
@@ -417,6 +434,16 @@ mod tests {
         let back: Json = serde_norway::from_str(&text).expect("valid YAML");
         assert_eq!(back, v, "{text}");
         assert_eq!(to_yaml(&json!({})), "{}\n");
+    }
+
+    #[test]
+    fn untrusted_strings_are_tagged_unsafe() {
+        let v =
+            json!({"a": {"__ansible_unsafe": "{{ x }}"}, "b": [{"__ansible_unsafe": "{% y %}"}]});
+        assert_eq!(
+            to_yaml(&v),
+            "a: !unsafe \"{{ x }}\"\nb:\n  - !unsafe \"{% y %}\"\n"
+        );
     }
 
     #[test]

@@ -18,6 +18,12 @@
 //!   placement, ASN, loopbacks, addresses, interfaces, BGP sessions), then
 //!   the node's own `vars` at top level (a var may override `ansible_host`
 //!   but not `siteconf_node`, which the facts always own).
+//! - fact strings that look like Jinja (`{{`, `{%`, `{#`: a model name, a
+//!   serial, a port) are marked untrusted (`!unsafe` in YAML,
+//!   `{"__ansible_unsafe": …}` in JSON), so Ansible never evaluates text
+//!   from a site file as a template on the controller. The node's and
+//!   groups' own `vars` are left as written: templating them is what vars
+//!   are for.
 //! - variable names: Ansible accepts only ASCII identifiers that are not
 //!   Jinja constants (`^[A-Za-z_][A-Za-z0-9_]*$`, not `true`/`none`/`not`
 //!   …); others are deprecated in ansible-core 2.19 and refused from 2.23.
@@ -150,8 +156,32 @@ impl Inventory {
     }
 }
 
+/// Marks every string in `v` that Ansible would treat as a template as
+/// untrusted (see the module doc).
+fn mark_untrusted(v: &mut Json) {
+    match v {
+        Json::String(s) if s.contains("{{") || s.contains("{%") || s.contains("{#") => {
+            let mut m = Map::new();
+            m.insert(
+                super::filters::UNSAFE_KEY.into(),
+                Json::String(std::mem::take(s)),
+            );
+            *v = Json::Object(m);
+        }
+        Json::Array(a) => a.iter_mut().for_each(mark_untrusted),
+        Json::Object(m) => m.values_mut().for_each(mark_untrusted),
+        _ => {}
+    }
+}
+
 /// The facts of one node, as `siteconf_node`.
 fn node_facts(n: &NodeView) -> Json {
+    let mut facts = node_facts_raw(n);
+    mark_untrusted(&mut facts);
+    facts
+}
+
+fn node_facts_raw(n: &NodeView) -> Json {
     let addresses: Vec<Json> = n
         .addresses
         .iter()
@@ -251,16 +281,15 @@ pub fn build(site: &SiteView) -> Inventory {
     };
     let mut warnings = Vec::new();
     let mut all_vars = Map::new();
-    all_vars.insert(
-        SITE_FACTS.into(),
-        json!({
-            "name": site.name,
-            "domain": site.domain,
-            "dns_servers": site.dns_servers,
-            "ntp_servers": site.ntp_servers,
-            "timezone": site.timezone,
-        }),
-    );
+    let mut site_facts = json!({
+        "name": site.name,
+        "domain": site.domain,
+        "dns_servers": site.dns_servers,
+        "ntp_servers": site.ntp_servers,
+        "timezone": site.timezone,
+    });
+    mark_untrusted(&mut site_facts);
+    all_vars.insert(SITE_FACTS.into(), site_facts);
     for g in &site.groups {
         if g.name == "all" {
             // The implicit group: its vars join the site facts, its hosts
