@@ -303,8 +303,8 @@ fn yaml(a: &Artifact) -> Json {
             }
         }
     }
-    let v: serde_norway::Value = serde_norway::from_str(text(a))
-        .unwrap_or_else(|e| panic!("{}: {e}\n{}", a.path, text(a)));
+    let v: serde_norway::Value =
+        serde_norway::from_str(text(a)).unwrap_or_else(|e| panic!("{}: {e}\n{}", a.path, text(a)));
     conv(v)
 }
 

@@ -11,7 +11,8 @@
 //! `_meta.hostvars` (so Ansible never calls `--host`); `--host NAME` prints
 //! one host's variables, and `{}` for a host it does not know, as the
 //! script plugin expects. The answer is the same data the built-in
-//! templates write to `out/site/inventory/`. A site with errors prints its
+//! templates write to `out/site/inventory/` (a project that overrides
+//! those templates changes the files, not this answer). A site with errors prints its
 //! diagnostics on stderr and exits 1 with nothing on stdout, so Ansible
 //! fails instead of running against a partial inventory.
 
