@@ -417,6 +417,17 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_string_round_trips_as_value_and_key(s in "\\PC*|[\\x00-\\x{ff}\\x{2028}\\x{feff}\\x{fffe}\\x{ffff}]*") {
+            let doc = to_yaml(&json!({ s.clone(): s.clone() }));
+            let back: Json = serde_norway::from_str(&doc).map_err(|e| {
+                proptest::test_runner::TestCaseError::fail(format!("{e}: {doc}"))
+            })?;
+            proptest::prop_assert_eq!(back, json!({ s.clone(): s }));
+        }
+    }
+
     #[test]
     fn to_yaml_writes_nested_data_that_reads_back_equal() {
         let v = json!({
