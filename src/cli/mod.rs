@@ -7,6 +7,7 @@ mod codes;
 mod common;
 mod explain;
 mod init;
+mod inventory;
 mod lock;
 mod schema;
 mod state;
@@ -47,6 +48,8 @@ pub enum Command {
     Schema(schema::Args),
     /// Compare the fleet as observed (LLDP, facts, leases, BGP) with the site.
     State(state::Args),
+    /// Answer Ansible's script inventory protocol (--list, --host NAME) from the site.
+    Inventory(inventory::Args),
 }
 
 pub fn main() -> ExitCode {
@@ -70,6 +73,7 @@ pub fn main() -> ExitCode {
         Command::Init(a) => init::run(&cli.global, a),
         Command::Schema(a) => schema::run(a),
         Command::State(a) => state::run(&cli.global, a),
+        Command::Inventory(a) => inventory::run(&cli.global, a),
     };
     status.into()
 }

@@ -3,5 +3,6 @@
 //! the project's own `templates/`), per node in parallel.
 
 pub mod context;
+pub mod site;
 
 pub use crate::output::{Artifact, OutputSet};

@@ -1,0 +1,125 @@
+//! Kea DHCPv4: the subnets and host reservations of the site, laid out by
+//! `templates/site/dhcp/kea-dhcp4.json.j2`.
+//!
+//! - One `subnet4` per network with `dhcp` on (default: management
+//!   networks) and an IPv4 prefix.
+//! - Subnet ids are the subnet's network address read as a 32-bit number
+//!   (`10.0.0.0/22` → 167772160). Kea keys leases by subnet id, so an id
+//!   must not move when networks are added, removed, renamed or reordered;
+//!   the network address is stable under all of those and unique among
+//!   non-overlapping prefixes (overlaps are refused by `check`). A subnet
+//!   at 0.0.0.0 would get the id 0, which Kea reserves; it is left out.
+//! - No dynamic pools: the model's `pool` is where siteconf *allocates*
+//!   fixed addresses, so offering it to unknown clients would hand out
+//!   addresses that belong to nodes not yet booted. Only reserved clients
+//!   get a lease. A site that wants a dynamic pool overrides the template.
+//! - One reservation per node address on the network: `hw-address` is the
+//!   MAC of the interface carrying the address; for a VLAN interface, of
+//!   its parent; for a bond, of its first member (the port that PXE-boots
+//!   and DHCPs before the bond exists). An address whose interface has no
+//!   MAC to find gets no reservation.
+//! - Options: `routers` (the network's `gateway4`), `domain-name-servers`
+//!   (the site's IPv4 `dns-servers`), `domain-name` (the site's domain).
+
+use std::net::Ipv4Addr;
+
+use ipnet::Ipv4Net;
+use serde::Serialize;
+
+use crate::render::context::{InterfaceView, NodeView, SiteView};
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Subnet {
+    pub id: u32,
+    pub network: String,
+    /// `10.0.0.0/22`
+    pub subnet: String,
+    pub routers: Option<String>,
+    /// IPv4 resolvers, in site order.
+    pub dns_servers: Vec<String>,
+    pub domain: String,
+    /// Sorted by address.
+    pub reservations: Vec<Reservation>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Reservation {
+    pub hw_address: String,
+    pub ip_address: String,
+    pub hostname: String,
+    /// The node and interface it comes from (for comments and review).
+    pub node: String,
+    pub interface: String,
+}
+
+/// The MAC a DHCP request for an address on `iface` comes from.
+fn mac_of<'a>(node: &'a NodeView, iface: &'a InterfaceView, depth: u8) -> Option<&'a str> {
+    if let Some(m) = &iface.mac {
+        return Some(m);
+    }
+    // Bounded: a VLAN of a bond of ethernets is two steps; cycles are
+    // refused by check but must not hang here.
+    if depth > 4 {
+        return None;
+    }
+    let next = match iface.kind {
+        "vlan" => iface.link.as_deref(),
+        "bond" => iface.members.first().map(String::as_str),
+        _ => None,
+    }?;
+    let parent = node.interfaces.iter().find(|i| i.name == next)?;
+    mac_of(node, parent, depth + 1)
+}
+
+/// Every DHCP subnet of the site, sorted by address.
+pub fn subnets(site: &SiteView) -> Vec<Subnet> {
+    let dns_servers: Vec<String> = site
+        .dns_servers
+        .iter()
+        .filter(|d| d.parse::<Ipv4Addr>().is_ok())
+        .cloned()
+        .collect();
+    let mut out = Vec::new();
+    for net in site.networks.iter().filter(|n| n.dhcp) {
+        let Some(prefix) = net.ipv4.as_ref().and_then(|p| p.parse::<Ipv4Net>().ok()) else {
+            continue;
+        };
+        let id = u32::from(prefix.network());
+        if id == 0 {
+            continue;
+        }
+        let mut reservations = Vec::new();
+        for node in &site.nodes {
+            for a in node.addresses.iter().filter(|a| a.network == net.name) {
+                let (Some(ip), Some(ifname)) = (&a.ipv4, &a.interface) else {
+                    continue;
+                };
+                let Some(iface) = node.interfaces.iter().find(|i| &i.name == ifname) else {
+                    continue;
+                };
+                let Some(mac) = mac_of(node, iface, 0) else {
+                    continue;
+                };
+                reservations.push(Reservation {
+                    hw_address: mac.to_ascii_lowercase(),
+                    ip_address: ip.clone(),
+                    hostname: node.name.clone(),
+                    node: node.name.clone(),
+                    interface: ifname.clone(),
+                });
+            }
+        }
+        reservations.sort_by_key(|r| r.ip_address.parse::<Ipv4Addr>().map(u32::from).ok());
+        out.push(Subnet {
+            id,
+            network: net.name.clone(),
+            subnet: prefix.to_string(),
+            routers: net.gateway4.clone(),
+            dns_servers: dns_servers.clone(),
+            domain: site.domain.clone(),
+            reservations,
+        });
+    }
+    out.sort_by_key(|s| s.id);
+    out
+}

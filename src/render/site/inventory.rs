@@ -1,0 +1,379 @@
+//! The Ansible inventory as data: groups, hosts and their variables, built
+//! once from the [`SiteView`]. The static inventory (`hosts.yml`,
+//! `host_vars/`, `group_vars/`, rendered by `templates/site/inventory/`)
+//! and the script protocol (`siteconf inventory --list/--host`) are two
+//! spellings of this one value, so they cannot disagree as long as the
+//! built-in templates are used.
+//!
+//! Shape:
+//! - hosts are nodes, by FQDN; `ansible_host` (in `hosts.yml`) is the
+//!   management address (IPv4 if it has one, else IPv6), or the loopback
+//!   for a node without one: the address the node's FQDN has in DNS. A
+//!   node with neither has no `ansible_host`.
+//! - groups are the nodes' groups (declared `groups`, `role_<role>`,
+//!   `rack_<rack>`, `profile_<profile>`, see `NodeView::groups`) and every
+//!   declared `group`, with its `children`; every group is also listed
+//!   under `all`. A group named `all` gives its vars to `all`.
+//! - host variables: `siteconf_node` (the node's facts: role, rack,
+//!   placement, ASN, loopbacks, addresses, interfaces, BGP sessions), then
+//!   the node's own `vars` at top level (a var may override `ansible_host`
+//!   but not `siteconf_node`, which the facts always own).
+//! - fact strings that look like Jinja (`{{`, `{%`, `{#`: a model name, a
+//!   serial, a port) are marked untrusted (`!unsafe` in YAML,
+//!   `{"__ansible_unsafe": …}` in JSON), so Ansible never evaluates text
+//!   from a site file as a template on the controller. The node's and
+//!   groups' own `vars` are left as written: templating them is what vars
+//!   are for.
+//! - variable names: Ansible accepts only ASCII identifiers that are not
+//!   Jinja constants (`^[A-Za-z_][A-Za-z0-9_]*$`, not `true`/`none`/`not`
+//!   …); others are deprecated in ansible-core 2.19 and refused from 2.23.
+//!   Such top-level vars are left out of both spellings, with a warning in
+//!   [`Inventory::warnings`]; so is a group name Ansible would flag. Nested keys are
+//!   data, not names, and pass as they are.
+//! - `all` variables (`group_vars/all.yml`): `siteconf_site` (name,
+//!   domain, DNS and NTP servers, time zone) and the vars of a group `all`.
+//! - group variables: a declared group's `vars`, in `group_vars/<g>.yml`.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::{json, Map, Value as Json};
+
+use crate::render::context::{NodeView, SiteView};
+
+pub const NODE_FACTS: &str = "siteconf_node";
+pub const SITE_FACTS: &str = "siteconf_site";
+
+/// The whole inventory.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Inventory {
+    /// Variables of the `all` group.
+    pub all_vars: Map<String, Json>,
+    /// Every group but `all`, sorted by name.
+    pub groups: Vec<InvGroup>,
+    /// Every host, sorted by name.
+    pub hosts: Vec<InvHost>,
+    /// What Ansible would refuse or warn about: variables left out for
+    /// their names, groups whose names it flags. For the caller to show.
+    #[serde(skip)]
+    pub warnings: Vec<String>,
+}
+
+/// Whether Ansible takes `s` as a group name without a warning
+/// ("Invalid characters were found in group names"): letters, digits and
+/// `_`, not starting with a digit.
+pub fn is_group_name(s: &str) -> bool {
+    let b = s.as_bytes();
+    !b.is_empty()
+        && (b[0].is_ascii_alphabetic() || b[0] == b'_')
+        && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_')
+}
+
+/// Whether Ansible accepts `s` as a variable name (ansible-core's
+/// `validate_variable_name`: an ASCII identifier that is not one of the
+/// names Jinja treats as constants or operators).
+pub fn is_var_name(s: &str) -> bool {
+    let b = s.as_bytes();
+    !b.is_empty()
+        && (b[0].is_ascii_alphabetic() || b[0] == b'_')
+        && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_')
+        && !matches!(
+            s,
+            "true" | "false" | "none" | "True" | "False" | "None" | "not"
+        )
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct InvGroup {
+    pub name: String,
+    /// Member hosts (sorted).
+    pub hosts: Vec<String>,
+    /// Child groups (sorted, unique).
+    pub children: Vec<String>,
+    pub vars: Map<String, Json>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct InvHost {
+    /// The inventory name: the node's FQDN.
+    pub name: String,
+    /// The node's short name.
+    pub node: String,
+    /// Variables written beside the host in `hosts.yml` (`ansible_host`).
+    pub inventory_vars: Map<String, Json>,
+    /// Variables written to `host_vars/<name>.yml`.
+    pub vars: Map<String, Json>,
+}
+
+impl InvHost {
+    /// Every variable of the host as Ansible sees it (host_vars files win
+    /// over variables in the inventory file).
+    pub fn hostvars(&self) -> Map<String, Json> {
+        let mut m = self.inventory_vars.clone();
+        for (k, v) in &self.vars {
+            m.insert(k.clone(), v.clone());
+        }
+        m
+    }
+}
+
+impl Inventory {
+    pub fn host(&self, name: &str) -> Option<&InvHost> {
+        self.hosts
+            .binary_search_by(|h| h.name.as_str().cmp(name))
+            .ok()
+            .map(|i| &self.hosts[i])
+    }
+
+    /// The `--list` answer of Ansible's script inventory protocol, with
+    /// `_meta.hostvars` so Ansible never needs `--host`.
+    pub fn to_list_json(&self) -> Json {
+        let mut out = Map::new();
+        let mut children: Vec<Json> = self.groups.iter().map(|g| json!(g.name)).collect();
+        children.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
+        let mut all = Map::new();
+        all.insert(
+            "hosts".into(),
+            Json::Array(self.hosts.iter().map(|h| json!(h.name)).collect()),
+        );
+        all.insert("children".into(), Json::Array(children));
+        all.insert("vars".into(), Json::Object(self.all_vars.clone()));
+        out.insert("all".into(), Json::Object(all));
+        for g in &self.groups {
+            let mut o = Map::new();
+            o.insert("hosts".into(), json!(g.hosts));
+            o.insert("children".into(), json!(g.children));
+            o.insert("vars".into(), Json::Object(g.vars.clone()));
+            out.insert(g.name.clone(), Json::Object(o));
+        }
+        let hostvars: Map<String, Json> = self
+            .hosts
+            .iter()
+            .map(|h| (h.name.clone(), Json::Object(h.hostvars())))
+            .collect();
+        out.insert("_meta".into(), json!({ "hostvars": hostvars }));
+        Json::Object(out)
+    }
+}
+
+/// Marks every string in `v` that Ansible would treat as a template as
+/// untrusted (see the module doc).
+fn mark_untrusted(v: &mut Json) {
+    match v {
+        Json::String(s) if s.contains("{{") || s.contains("{%") || s.contains("{#") => {
+            let mut m = Map::new();
+            m.insert(
+                super::filters::UNSAFE_KEY.into(),
+                Json::String(std::mem::take(s)),
+            );
+            *v = Json::Object(m);
+        }
+        Json::Array(a) => a.iter_mut().for_each(mark_untrusted),
+        Json::Object(m) => m.values_mut().for_each(mark_untrusted),
+        _ => {}
+    }
+}
+
+/// The facts of one node, as `siteconf_node`.
+fn node_facts(n: &NodeView) -> Json {
+    let mut facts = node_facts_raw(n);
+    mark_untrusted(&mut facts);
+    facts
+}
+
+fn node_facts_raw(n: &NodeView) -> Json {
+    let addresses: Vec<Json> = n
+        .addresses
+        .iter()
+        .map(|a| {
+            json!({
+                "network": a.network,
+                "purpose": a.purpose,
+                "interface": a.interface,
+                "ipv4": a.ipv4,
+                "ipv4_cidr": a.ipv4_cidr,
+                "ipv6": a.ipv6,
+                "ipv6_cidr": a.ipv6_cidr,
+                "vlan": a.vlan,
+            })
+        })
+        .collect();
+    let interfaces: Vec<Json> = n
+        .interfaces
+        .iter()
+        .map(|i| {
+            json!({
+                "name": i.name,
+                "kind": i.kind,
+                "mac": i.mac,
+                "switch": i.switch,
+                "port": i.port,
+                "mtu": i.mtu,
+                "members": i.members,
+                "vlan": i.vlan,
+                "link": i.link,
+            })
+        })
+        .collect();
+    let sessions: Vec<Json> = n
+        .sessions
+        .iter()
+        .map(|s| {
+            json!({
+                "peer": s.peer,
+                "mode": s.mode,
+                "interface": s.interface,
+                "peer_asn": s.peer_asn,
+                "peer_address": s.peer_address,
+            })
+        })
+        .collect();
+    json!({
+        "name": n.name,
+        "fqdn": n.fqdn,
+        "role": n.role,
+        "rack": n.rack,
+        "position": n.position,
+        "height": n.height,
+        "model": n.model,
+        "serial": n.serial,
+        "profiles": n.profiles,
+        "asn": n.asn,
+        "loopback4": n.loopback4,
+        "loopback6": n.loopback6,
+        "mgmt4": n.mgmt.as_ref().and_then(|m| m.ipv4.clone()),
+        "mgmt6": n.mgmt.as_ref().and_then(|m| m.ipv6.clone()),
+        "addresses": addresses,
+        "interfaces": interfaces,
+        "bgp_sessions": sessions,
+    })
+}
+
+/// Copies `vars` into `into`, except names Ansible refuses (a warning
+/// each) and the `reserved` name the facts own.
+fn take_vars(
+    warnings: &mut Vec<String>,
+    owner: &str,
+    into: &mut Map<String, Json>,
+    vars: &Map<String, Json>,
+    reserved: &str,
+) {
+    for (k, v) in vars {
+        if !is_var_name(k) {
+            warnings.push(format!(
+                "variable `{k}` of {owner} is not a valid Ansible variable name \
+                 (letters, digits and `_`, not starting with a digit); it is left out of the inventory"
+            ));
+        } else if k != reserved {
+            into.insert(k.clone(), v.clone());
+        }
+    }
+}
+
+/// Builds the inventory of a site.
+pub fn build(site: &SiteView) -> Inventory {
+    let mut groups: BTreeMap<String, InvGroup> = BTreeMap::new();
+    let empty = |name: &str| InvGroup {
+        name: name.to_string(),
+        hosts: Vec::new(),
+        children: Vec::new(),
+        vars: Map::new(),
+    };
+    let mut warnings = Vec::new();
+    let mut all_vars = Map::new();
+    let mut site_facts = json!({
+        "name": site.name,
+        "domain": site.domain,
+        "dns_servers": site.dns_servers,
+        "ntp_servers": site.ntp_servers,
+        "timezone": site.timezone,
+    });
+    mark_untrusted(&mut site_facts);
+    all_vars.insert(SITE_FACTS.into(), site_facts);
+    for g in &site.groups {
+        if g.name == "all" {
+            // The implicit group: its vars join the site facts, its hosts
+            // and children are everything anyway.
+            take_vars(
+                &mut warnings,
+                "group all",
+                &mut all_vars,
+                &g.vars,
+                SITE_FACTS,
+            );
+            continue;
+        }
+        let e = groups
+            .entry(g.name.clone())
+            .or_insert_with(|| empty(&g.name));
+        e.hosts.extend(g.hosts.iter().cloned());
+        e.children
+            .extend(g.children.iter().filter(|c| *c != "all").cloned());
+        let owner = format!("group {}", g.name);
+        take_vars(&mut warnings, &owner, &mut e.vars, &g.vars, "");
+    }
+    // A child that is neither declared nor anyone's group is still a
+    // group (empty); both spellings of the inventory define it.
+    let children: Vec<String> = groups
+        .values()
+        .flat_map(|g| g.children.iter().cloned())
+        .collect();
+    for c in children {
+        groups.entry(c.clone()).or_insert_with(|| empty(&c));
+    }
+    for g in groups.values_mut() {
+        if !is_group_name(&g.name) {
+            warnings.push(format!(
+                "group `{}` is not a valid Ansible group name (letters, digits and `_`, \
+                 not starting with a digit): ansible-inventory warns about it",
+                g.name
+            ));
+        }
+        g.hosts.sort();
+        g.hosts.dedup();
+        g.children.sort();
+        g.children.dedup();
+    }
+    let mut hosts: Vec<InvHost> = Vec::with_capacity(site.nodes.len());
+    for n in &site.nodes {
+        let mut inventory_vars = Map::new();
+        let (a4, a6) = super::dns::canonical_addresses(n);
+        if let Some(addr) = a4.or(a6) {
+            inventory_vars.insert("ansible_host".into(), Json::String(addr.clone()));
+        }
+        let mut vars = Map::new();
+        vars.insert(NODE_FACTS.into(), node_facts(n));
+        let owner = format!("node {}", n.name);
+        take_vars(&mut warnings, &owner, &mut vars, &n.vars, NODE_FACTS);
+        hosts.push(InvHost {
+            name: n.fqdn.clone(),
+            node: n.name.clone(),
+            inventory_vars,
+            vars,
+        });
+    }
+    hosts.sort_by(|a, b| a.name.cmp(&b.name));
+    Inventory {
+        all_vars,
+        groups: groups.into_values().collect(),
+        hosts,
+        warnings,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{is_group_name, is_var_name};
+
+    #[test]
+    fn variable_names_follow_ansible() {
+        for ok in ["release", "_x", "ansible_host", "yes", "No", "x1"] {
+            assert!(is_var_name(ok), "{ok}");
+        }
+        for bad in ["", "1x", "my-var", "a.b", "<<", "true", "None", "not", "é"] {
+            assert!(!is_var_name(bad), "{bad}");
+        }
+        assert!(is_group_name("role_compute"));
+        assert!(!is_group_name("2024_batch"));
+    }
+}

@@ -1,0 +1,297 @@
+//! Site-wide artifacts under `out/site/`: the Ansible inventory, DNS zones,
+//! the Kea DHCPv4 configuration and rack elevations.
+//!
+//! The render engine calls [`register`] once on its Environment and
+//! [`render_site`] once per build. Each artifact is a template named by its
+//! path under `templates/` (built-in, or the project's override), looked up
+//! in that Environment; what is hard to express in a template (which
+//! reverse zones exist, which MAC a reservation uses, the inventory's
+//! groups) is computed here in Rust and handed to the template, which lays
+//! it out:
+//!
+//! | template                           | output                                   | context                    |
+//! | ---------------------------------- | ---------------------------------------- | -------------------------- |
+//! | `site/inventory/hosts.yml.j2`      | `site/inventory/hosts.yml`               | `site`, `inventory`        |
+//! | `site/inventory/host_vars.yml.j2`  | `site/inventory/host_vars/<fqdn>.yml`    | `site`, `host`             |
+//! | `site/inventory/group_vars.yml.j2` | `site/inventory/group_vars/<group>.yml`  | `site`, `group`            |
+//! | `site/dns/forward.zone.j2`         | `site/dns/<domain>.zone`                 | `site`, `zone`             |
+//! | `site/dns/reverse.zone.j2`         | `site/dns/<reverse zone>.zone`           | `site`, `zone`             |
+//! | `site/dhcp/kea-dhcp4.json.j2`      | `site/dhcp/kea-dhcp4.json`               | `site`, `subnets`          |
+//! | `site/racks/rack.svg.j2`           | `site/racks/<rack>.svg`                  | `site`, `rack`, `legend`, `colours` |
+//! | `site/racks/index.html.j2`         | `site/racks/index.html`                  | `site`, `racks`, `colours` |
+//!
+//! Templates are written so that their output does not depend on the
+//! Environment's whitespace or auto-escape settings: block tags are
+//! `{%- … +%}` (the line break before the tag goes, the one after stays,
+//! with or without `trim_blocks`), every interpolated string goes through
+//! a filter that returns a safe string, and the output gets exactly one
+//! final newline here.
+//!
+//! A zone's SOA serial is derived from the zone's own text: the zone is
+//! rendered with serial 0, hashed, and rendered again with that serial.
+
+pub mod dhcp;
+pub mod dns;
+pub mod filters;
+pub mod inventory;
+pub mod racks;
+
+use minijinja::{context, Environment, Value};
+use rayon::prelude::*;
+
+use crate::diag::{Code, Diagnostic};
+use crate::output::{Artifact, Owner};
+use crate::render::context::SiteView;
+
+/// Registers the filters and functions the site-wide templates use:
+/// `yaml_quote`, `yaml_key`, `yaml_value(indent)`, `to_yaml`, `xml_escape`,
+/// `zone_serial`, `ptr_name(origin?)`, `reverse_zones` and `raise(msg)`.
+pub fn register(env: &mut Environment<'_>) {
+    env.add_filter("yaml_quote", filters::f_yaml_quote);
+    env.add_filter("yaml_key", filters::f_yaml_key);
+    env.add_filter("yaml_value", filters::f_yaml_value);
+    env.add_filter("to_yaml", filters::f_to_yaml);
+    env.add_filter("xml_escape", filters::f_xml_escape);
+    env.add_filter("zone_serial", filters::f_zone_serial);
+    env.add_filter("ptr_name", filters::f_ptr_name);
+    env.add_filter("reverse_zones", filters::f_reverse_zones);
+    env.add_function("raise", filters::f_raise);
+}
+
+const MODE: u32 = 0o644;
+
+/// A template value from any serialisable data.
+fn val<T: serde::Serialize>(t: T) -> Value {
+    Value::from(minijinja::value::Serde(t))
+}
+
+/// One artifact to render: template, output path, kind, context.
+struct Job {
+    template: &'static str,
+    path: String,
+    kind: &'static str,
+    ctx: Value,
+}
+
+/// Renders every site-wide artifact. Artifacts come back sorted by path;
+/// an artifact whose template fails is left out and reported as a
+/// `TemplateError` naming the template, its line and the output.
+pub fn render_site(env: &Environment<'_>, site: &SiteView) -> (Vec<Artifact>, Vec<Diagnostic>) {
+    let mut diags = Vec::new();
+    let site_v = val(site);
+    let mut jobs: Vec<Job> = Vec::new();
+
+    // Inventory.
+    let inv = inventory::build(site);
+    for w in &inv.warnings {
+        diags.push(
+            Diagnostic::warning(Code::InvalidValue, w.clone()).help("rename it in the site files"),
+        );
+    }
+    jobs.push(Job {
+        template: "site/inventory/hosts.yml.j2",
+        path: "site/inventory/hosts.yml".into(),
+        kind: "inventory",
+        ctx: context! { site => site_v.clone(), inventory => val(&inv) },
+    });
+    for h in &inv.hosts {
+        if let Some(path) = segment_path(&mut diags, "site/inventory/host_vars", &h.name, ".yml") {
+            jobs.push(Job {
+                template: "site/inventory/host_vars.yml.j2",
+                path,
+                kind: "inventory",
+                ctx: context! { site => site_v.clone(), host => val(h) },
+            });
+        }
+    }
+    let all = inventory::InvGroup {
+        name: "all".into(),
+        hosts: Vec::new(),
+        children: Vec::new(),
+        vars: inv.all_vars.clone(),
+    };
+    for g in std::iter::once(&all).chain(inv.groups.iter().filter(|g| !g.vars.is_empty())) {
+        if let Some(path) = segment_path(&mut diags, "site/inventory/group_vars", &g.name, ".yml") {
+            jobs.push(Job {
+                template: "site/inventory/group_vars.yml.j2",
+                path,
+                kind: "inventory",
+                ctx: context! { site => site_v.clone(), group => val(g) },
+            });
+        }
+    }
+
+    // Kea.
+    jobs.push(Job {
+        template: "site/dhcp/kea-dhcp4.json.j2",
+        path: "site/dhcp/kea-dhcp4.json".into(),
+        kind: "kea4",
+        ctx: context! { site => site_v.clone(), subnets => val(dhcp::subnets(site)) },
+    });
+
+    // Racks.
+    let colours = racks::role_colours(site);
+    let colours_v = val(&colours);
+    let mut rack_list = Vec::new();
+    for r in &site.racks {
+        let legend = racks::legend(r.devices.iter().map(|d| d.role.clone()), &colours);
+        if let Some(path) = segment_path(&mut diags, "site/racks", &r.name, ".svg") {
+            rack_list.push(context! { rack => val(r), legend => val(&legend), file => format!("{}.svg", r.name) });
+            jobs.push(Job {
+                template: "site/racks/rack.svg.j2",
+                path,
+                kind: "svg",
+                ctx: context! {
+                    site => site_v.clone(),
+                    rack => val(r),
+                    legend => val(&legend),
+                    colours => colours_v.clone(),
+                },
+            });
+        }
+    }
+    jobs.push(Job {
+        template: "site/racks/index.html.j2",
+        path: "site/racks/index.html".into(),
+        kind: "html",
+        ctx: context! { site => site_v.clone(), racks => rack_list, colours => colours_v.clone() },
+    });
+
+    let mut results: Vec<Result<Artifact, Diagnostic>> =
+        jobs.par_iter().map(|j| render_job(env, j)).collect();
+
+    // Zones: rendered twice (serial from the text), so outside the jobs.
+    let zones = dns::zones(site);
+    results.extend(
+        zones
+            .par_iter()
+            .map(|z| render_zone(env, &site_v, z))
+            .collect::<Vec<_>>(),
+    );
+
+    let mut artifacts = Vec::new();
+    for r in results {
+        match r {
+            Ok(a) => artifacts.push(a),
+            Err(d) => diags.push(d),
+        }
+    }
+    artifacts.sort_by(|a, b| a.path.cmp(&b.path));
+    (artifacts, diags)
+}
+
+/// `dir/name.ext`, if `name` is a plain file name; otherwise an
+/// `UnsafePath` diagnostic. Names are validated host-name labels by the
+/// time they get here; this is the last line of defence against a name
+/// leaving the output directory.
+fn segment_path(diags: &mut Vec<Diagnostic>, dir: &str, name: &str, ext: &str) -> Option<String> {
+    let ok = !name.is_empty()
+        && name != "."
+        && name != ".."
+        && !name.starts_with('.')
+        && !name
+            .chars()
+            .any(|c| c == '/' || c == '\\' || c.is_control() || c == ':');
+    if ok {
+        Some(format!("{dir}/{name}{ext}"))
+    } else {
+        diags.push(
+            Diagnostic::error(
+                Code::UnsafePath,
+                format!("`{name}` cannot be a file name under `{dir}/`; its file is not written"),
+            )
+            .help("names used in output paths must be plain names: no `/`, `\\`, control characters or leading `.`"),
+        );
+        None
+    }
+}
+
+fn render_job(env: &Environment<'_>, job: &Job) -> Result<Artifact, Diagnostic> {
+    let text = render_text(env, job.template, &job.path, job.ctx.clone())?;
+    Ok(artifact(job.path.clone(), job.kind, text))
+}
+
+fn artifact(path: String, kind: &str, text: String) -> Artifact {
+    Artifact {
+        path,
+        bytes: text.into_bytes(),
+        mode: MODE,
+        owner: Owner::Site,
+        kind: kind.to_string(),
+    }
+}
+
+/// Renders one template; the text ends in exactly one newline, whatever
+/// the Environment's `keep_trailing_newline`.
+fn render_text(
+    env: &Environment<'_>,
+    template: &str,
+    output: &str,
+    ctx: Value,
+) -> Result<String, Diagnostic> {
+    let t = env
+        .get_template(template)
+        .map_err(|e| template_error(&e, template, output))?;
+    let mut text = t
+        .render(ctx)
+        .map_err(|e| template_error(&e, template, output))?;
+    while text.ends_with("\n\n") {
+        text.pop();
+    }
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    Ok(text)
+}
+
+fn render_zone(
+    env: &Environment<'_>,
+    site_v: &Value,
+    z: &dns::Zone,
+) -> Result<Artifact, Diagnostic> {
+    let template = match z.kind {
+        "forward" => "site/dns/forward.zone.j2",
+        _ => "site/dns/reverse.zone.j2",
+    };
+    let mut diags = Vec::new();
+    let Some(path) = segment_path(&mut diags, "site/dns", &z.name, ".zone") else {
+        return Err(diags.remove(0));
+    };
+    let ctx = |serial: u32| {
+        context! {
+            site => site_v.clone(),
+            zone => val(z),
+            serial => serial,
+        }
+    };
+    let draft = render_text(env, template, &path, ctx(0))?;
+    let serial = filters::zone_serial(&draft);
+    let text = render_text(env, template, &path, ctx(serial))?;
+    Ok(artifact(path, "zone", text))
+}
+
+/// A template failure as a diagnostic: which template and line, what went
+/// wrong (with its causes), and which output it was rendering.
+pub fn template_error(e: &minijinja::Error, template: &str, output: &str) -> Diagnostic {
+    let name = e.name().unwrap_or(template);
+    let at = match e.line() {
+        Some(l) => format!("templates/{name}:{l}"),
+        None => format!("templates/{name}"),
+    };
+    let mut what = e.kind().to_string();
+    if let Some(d) = e.detail() {
+        what = format!("{what}: {d}");
+    }
+    let mut src = std::error::Error::source(e);
+    while let Some(s) = src {
+        what = format!("{what}: {s}");
+        src = s.source();
+    }
+    Diagnostic::error(
+        Code::TemplateError,
+        format!("{at}: {what} (while rendering `{output}`)"),
+    )
+    .help(format!(
+        "fix the template `{name}` (the project's `templates/{name}` overrides the built-in one)"
+    ))
+}

@@ -1,0 +1,535 @@
+//! Site-wide artifacts (inventory, DNS zones, Kea, rack elevations) of the
+//! fixture site `tests/fixtures/small-site/`: reviewed snapshots of every
+//! file, and the properties a user would notice if they broke — output
+//! independent of the engine's settings and of runs, SOA serials that
+//! follow content, the script inventory agreeing with the static one,
+//! template errors that name the template and line.
+//!
+//! The Environment here is built the way the render engine builds it
+//! (strict undefined, every file under `templates/` by its relative path,
+//! then `render::site::register`).
+//!
+//! ```sh
+//! INSTA_UPDATE=always cargo test --test site_artifacts   # then READ the .snap files
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::Command;
+
+use minijinja::{AutoEscape, Environment, UndefinedBehavior};
+use serde_json::{json, Map, Value as Json};
+use siteconf::diag::Code;
+use siteconf::output::{Artifact, Owner};
+use siteconf::render::context::{site_view, SiteView};
+use siteconf::render::site::{register, render_site};
+use siteconf::source::{FsSource, MemSource, Source};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn fixture() -> PathBuf {
+    root().join("tests/fixtures/small-site")
+}
+
+/// Every built-in template, by its path under `templates/`.
+fn templates() -> Vec<(String, String)> {
+    let dir = root().join("templates");
+    let mut out = Vec::new();
+    for e in walkdir::WalkDir::new(&dir).sort_by_file_name() {
+        let e = e.expect("walk templates");
+        if e.file_type().is_file() {
+            let rel = e
+                .path()
+                .strip_prefix(&dir)
+                .expect("under templates/")
+                .to_string_lossy()
+                .replace('\\', "/");
+            out.push((rel, std::fs::read_to_string(e.path()).expect("template")));
+        }
+    }
+    out
+}
+
+/// How the engine may be configured; the site templates must not care.
+#[derive(Clone, Copy)]
+enum Style {
+    /// minijinja's defaults: auto-escape by extension (JSON for .yml/.json,
+    /// HTML for .html), no trim_blocks, no trailing newline kept.
+    Defaults,
+    /// No escaping, trim_blocks + lstrip_blocks, trailing newline kept.
+    Plain,
+}
+
+fn env_with(style: Style, overrides: &[(&str, &str)]) -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    if let Style::Plain = style {
+        env.set_auto_escape_callback(|_| AutoEscape::None);
+        env.set_syntax(
+            minijinja::syntax::SyntaxConfig::builder()
+                .trim_blocks(true)
+                .lstrip_blocks(true)
+                .keep_trailing_newline(true)
+                .build()
+                .expect("syntax"),
+        );
+    }
+    let mut all: BTreeMap<String, String> = templates().into_iter().collect();
+    for (name, src) in overrides {
+        all.insert(name.to_string(), src.to_string());
+    }
+    for (name, src) in all {
+        // Test-only: the Environment borrows its sources for 'static.
+        let name: &'static str = Box::leak(name.into_boxed_str());
+        let src: &'static str = Box::leak(src.into_boxed_str());
+        env.add_template(name, src).expect("template compiles");
+    }
+    register(&mut env);
+    env
+}
+
+fn env() -> Environment<'static> {
+    env_with(Style::Defaults, &[])
+}
+
+fn view_of(src: &dyn Source) -> SiteView {
+    let checked = siteconf::check::check(src);
+    let errors: Vec<String> = checked
+        .diags
+        .iter()
+        .filter(|d| d.severity == siteconf::diag::Severity::Error)
+        .map(|d| format!("{}: {}", d.code, d.message))
+        .collect();
+    assert!(errors.is_empty(), "fixture does not check: {errors:#?}");
+    site_view(
+        &checked.loaded.site,
+        &checked.loaded.index,
+        &checked.resolved,
+    )
+}
+
+fn fixture_view() -> SiteView {
+    view_of(&FsSource::new(fixture()))
+}
+
+/// The fixture's files in memory, for variants of it.
+fn fixture_mem(edit: impl Fn(&str, String) -> String) -> MemSource {
+    let fs = FsSource::new(fixture());
+    let mut mem = MemSource::new();
+    for p in fs.list("").expect("list fixture") {
+        let text = fs.read_text(&p).expect("read").expect("exists");
+        mem.insert(p.clone(), edit(&p, text));
+    }
+    mem
+}
+
+fn render(env: &Environment<'_>, site: &SiteView) -> BTreeMap<String, Artifact> {
+    let (artifacts, diags) = render_site(env, site);
+    assert!(diags.is_empty(), "diagnostics: {diags:#?}");
+    artifacts.into_iter().map(|a| (a.path.clone(), a)).collect()
+}
+
+fn text(a: &Artifact) -> &str {
+    std::str::from_utf8(&a.bytes).expect("UTF-8")
+}
+
+#[test]
+fn snapshots_of_every_site_artifact() {
+    let out = render(&env(), &fixture_view());
+    let listing: String = out
+        .values()
+        .map(|a| {
+            assert_eq!(a.owner, Owner::Site);
+            format!("{:o} {:<9} {}\n", a.mode, a.kind, a.path)
+        })
+        .collect();
+    insta::assert_snapshot!("listing", listing);
+    for (path, a) in &out {
+        insta::assert_snapshot!(path.replace('/', "__"), text(a));
+    }
+    // For running the real consumers on these files by hand:
+    // SITECONF_SITE_ARTIFACTS_OUT=target/site-artifacts cargo test --test site_artifacts snapshots
+    if let Some(dir) = std::env::var_os("SITECONF_SITE_ARTIFACTS_OUT") {
+        for (path, a) in &out {
+            let p = PathBuf::from(&dir).join(path);
+            std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+            std::fs::write(&p, &a.bytes).expect("write");
+        }
+    }
+}
+
+#[test]
+fn output_does_not_depend_on_engine_settings_or_runs() {
+    let site = fixture_view();
+    let a = render(&env_with(Style::Defaults, &[]), &site);
+    let b = render(&env_with(Style::Plain, &[]), &site);
+    let again = render(&env(), &fixture_view());
+    assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
+    for (path, x) in &a {
+        assert_eq!(
+            text(x),
+            text(&b[path]),
+            "{path} differs between engine settings"
+        );
+        assert_eq!(text(x), text(&again[path]), "{path} differs between runs");
+        assert!(
+            text(x).ends_with('\n') && !text(x).ends_with("\n\n"),
+            "{path}: one final newline"
+        );
+    }
+}
+
+fn serial_of(zone: &str) -> u32 {
+    let line = zone
+        .lines()
+        .find(|l| l.contains("; serial"))
+        .expect("serial line");
+    line.split_whitespace()
+        .next()
+        .and_then(|s| s.parse().ok())
+        .expect("serial number")
+}
+
+#[test]
+fn zone_serials_change_with_content_only() {
+    let env = env();
+    let before = render(&env, &fixture_view());
+    let after = render(
+        &env,
+        &view_of(&fixture_mem(|_, t| t.replace("10.0.0.50", "10.0.0.51"))),
+    );
+    let zone = |set: &BTreeMap<String, Artifact>, name: &str| {
+        text(&set[&format!("site/dns/{name}.zone")]).to_string()
+    };
+    // The zones the change touches get a new serial…
+    for z in ["dc1.example.net", "0.0.10.in-addr.arpa"] {
+        assert_ne!(zone(&before, z), zone(&after, z));
+        assert_ne!(
+            serial_of(&zone(&before, z)),
+            serial_of(&zone(&after, z)),
+            "{z}"
+        );
+    }
+    // …the others are byte-identical, serial included.
+    for z in [
+        "1.0.10.in-addr.arpa",
+        "255.10.in-addr.arpa",
+        "2.0.192.in-addr.arpa",
+    ] {
+        assert_eq!(zone(&before, z), zone(&after, z), "{z}");
+    }
+    // And the serial is the hash of the zone rendered with serial 0.
+    let fwd = zone(&before, "dc1.example.net");
+    let s = serial_of(&fwd);
+    let draft = fwd.replacen(&format!("    {s} ; serial"), "    0 ; serial", 1);
+    assert_eq!(siteconf::render::site::filters::zone_serial(&draft), s);
+}
+
+#[test]
+fn reverse_zones_cover_every_prefix() {
+    let out = render(&env(), &fixture_view());
+    let zones: Vec<&str> = out
+        .keys()
+        .filter_map(|p| p.strip_prefix("site/dns/"))
+        .collect();
+    assert_eq!(
+        zones,
+        [
+            "0.0.1.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa.zone",
+            "0.0.10.in-addr.arpa.zone",
+            "0.0.2.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa.zone",
+            "0.1.10.in-addr.arpa.zone",
+            "1.0.10.in-addr.arpa.zone",
+            "1.0.2.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa.zone",
+            "1.1.10.in-addr.arpa.zone",
+            "2.0.10.in-addr.arpa.zone",
+            "2.0.192.in-addr.arpa.zone",
+            "2.0.2.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa.zone",
+            "2.1.10.in-addr.arpa.zone",
+            "255.10.in-addr.arpa.zone",
+            "3.0.10.in-addr.arpa.zone",
+            "3.0.2.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa.zone",
+            "3.1.10.in-addr.arpa.zone",
+            "dc1.example.net.zone",
+            "f.f.f.f.8.b.d.0.1.0.0.2.ip6.arpa.zone",
+        ]
+    );
+    // r02c01's public address in 2001:db8:0:203::/64 has its PTR there.
+    let z = text(&out["site/dns/3.0.2.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa.zone"]);
+    assert!(
+        z.contains("0.1.0.0.0.0.0.0.0.0.0.0.0.0.0.0 IN PTR r02c01.public.dc1.example.net."),
+        "{z}"
+    );
+}
+
+// ---- inventory: script protocol vs static files -----------------------------
+
+fn siteconf(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_siteconf"))
+        .args(["--color", "never", "-C"])
+        .arg(fixture())
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run siteconf");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A YAML file as JSON, the way Ansible reads it: `!unsafe "x"` is the
+/// untrusted string that JSON spells `{"__ansible_unsafe": "x"}`.
+fn yaml(a: &Artifact) -> Json {
+    fn conv(v: serde_norway::Value) -> Json {
+        use serde_norway::Value as Y;
+        match v {
+            Y::Null => Json::Null,
+            Y::Bool(b) => json!(b),
+            Y::Number(n) => serde_json::to_value(&n).expect("number"),
+            Y::String(s) => json!(s),
+            Y::Sequence(items) => Json::Array(items.into_iter().map(conv).collect()),
+            Y::Mapping(m) => Json::Object(
+                m.into_iter()
+                    .map(|(k, v)| (k.as_str().expect("string key").to_string(), conv(v)))
+                    .collect(),
+            ),
+            Y::Tagged(t) => {
+                assert_eq!(t.tag, "!unsafe", "only !unsafe is written");
+                json!({ "__ansible_unsafe": conv(t.value) })
+            }
+        }
+    }
+    let v: serde_norway::Value =
+        serde_norway::from_str(text(a)).unwrap_or_else(|e| panic!("{}: {e}\n{}", a.path, text(a)));
+    conv(v)
+}
+
+fn names(v: Option<&Json>) -> Vec<String> {
+    let mut out: Vec<String> = match v {
+        Some(Json::Object(m)) => m.keys().cloned().collect(),
+        Some(Json::Array(a)) => a
+            .iter()
+            .filter_map(|x| x.as_str().map(String::from))
+            .collect(),
+        _ => Vec::new(),
+    };
+    out.sort();
+    out
+}
+
+#[test]
+fn inventory_list_matches_the_static_inventory() {
+    let out = render(&env(), &fixture_view());
+    let (code, stdout, stderr) = siteconf(&["inventory", "--list"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stderr, "");
+    let list: Json = serde_json::from_str(&stdout).expect("--list is JSON");
+
+    let hosts_yml = yaml(&out["site/inventory/hosts.yml"]);
+    let all = &hosts_yml["all"];
+    let group_vars = |g: &str| {
+        out.get(&format!("site/inventory/group_vars/{g}.yml"))
+            .map(yaml)
+            .unwrap_or(json!({}))
+    };
+
+    // Groups: same names, hosts, children, vars.
+    let static_groups = all["children"].as_object().expect("all.children");
+    let mut list_groups: Vec<&String> = list
+        .as_object()
+        .expect("object")
+        .keys()
+        .filter(|k| *k != "_meta" && *k != "all")
+        .collect();
+    list_groups.sort();
+    let mut static_names: Vec<&String> = static_groups.keys().collect();
+    static_names.sort();
+    assert_eq!(list_groups, static_names);
+    for (g, body) in static_groups {
+        let l = &list[g];
+        assert_eq!(
+            names(body.get("hosts")),
+            names(l.get("hosts")),
+            "hosts of {g}"
+        );
+        assert_eq!(
+            names(body.get("children")),
+            names(l.get("children")),
+            "children of {g}"
+        );
+        assert_eq!(group_vars(g), l["vars"], "vars of {g}");
+    }
+    assert_eq!(group_vars("all"), list["all"]["vars"]);
+    assert_eq!(names(all.get("hosts")), names(list["all"].get("hosts")));
+
+    // Host vars: hosts.yml's inline vars, overridden by host_vars/<host>.yml.
+    let hostvars = list["_meta"]["hostvars"]
+        .as_object()
+        .expect("_meta.hostvars");
+    assert_eq!(
+        names(all.get("hosts")),
+        hostvars.keys().cloned().collect::<Vec<_>>()
+    );
+    for (h, inline) in all["hosts"].as_object().expect("all.hosts") {
+        let mut merged: Map<String, Json> = inline.as_object().cloned().unwrap_or_default();
+        let file = yaml(&out[&format!("site/inventory/host_vars/{h}.yml")]);
+        for (k, v) in file.as_object().expect("host_vars mapping") {
+            merged.insert(k.clone(), v.clone());
+        }
+        assert_eq!(Json::Object(merged), hostvars[h], "hostvars of {h}");
+        // --host gives the same answer.
+        let (code, one, _) = siteconf(&["inventory", "--host", h]);
+        assert_eq!(code, 0);
+        assert_eq!(
+            serde_json::from_str::<Json>(&one).expect("JSON"),
+            hostvars[h]
+        );
+    }
+    // Nasty strings survive both spellings.
+    let n1 = &hostvars["r01n01.dc1.example.net"];
+    assert_eq!(n1["yes"], json!("no"));
+    assert_eq!(n1["nested"]["<<"], json!("merge?"));
+    assert_eq!(n1["nested"]["key: with\nbreak"], json!("- x"));
+    assert_eq!(
+        n1["motd"],
+        json!("Managed by siteconf: \"don't\" edit\nby hand")
+    );
+    assert_eq!(n1["siteconf_node"]["model"], json!("Dell R650 <2U> & more"));
+    // A fact that looks like Jinja reaches Ansible as an untrusted string.
+    assert_eq!(
+        hostvars["r01s01.dc1.example.net"]["siteconf_node"]["serial"],
+        json!({"__ansible_unsafe": "{{ lookup('pipe', 'id') }}"})
+    );
+}
+
+#[test]
+fn variables_ansible_would_refuse_are_left_out_with_a_warning() {
+    let site = view_of(&fixture_mem(|_, t| {
+        t.replace(
+            "        yes \"no\"\n",
+            "        yes \"no\"\n        \"my-var\" 1\n",
+        )
+    }));
+    let (artifacts, diags) = render_site(&env(), &site);
+    assert_eq!(diags.len(), 1, "{diags:#?}");
+    assert_eq!(diags[0].code, Code::InvalidValue);
+    assert_eq!(diags[0].severity, siteconf::diag::Severity::Warning);
+    assert!(
+        diags[0].message.contains("`my-var` of node r01n01"),
+        "{}",
+        diags[0].message
+    );
+    let hv = artifacts
+        .iter()
+        .find(|a| a.path == "site/inventory/host_vars/r01n01.dc1.example.net.yml")
+        .expect("host_vars");
+    assert!(!text(hv).contains("my-var"));
+    assert!(
+        text(hv).contains("\"yes\": \"no\""),
+        "a YAML boolean word as a key is quoted"
+    );
+}
+
+#[test]
+fn inventory_host_takes_a_short_name_too() {
+    let (_, by_fqdn, _) = siteconf(&["inventory", "--host", "r01s01.dc1.example.net"]);
+    let (code, by_name, _) = siteconf(&["inventory", "--host", "r01s01"]);
+    assert_eq!(code, 0);
+    assert_eq!(by_fqdn, by_name);
+    assert!(
+        by_name.contains("\"ansible_host\": \"10.0.0.50\""),
+        "{by_name}"
+    );
+}
+
+#[test]
+fn inventory_host_unknown_is_an_empty_object() {
+    let (code, stdout, _) = siteconf(&["inventory", "--host", "nope.example.net"]);
+    assert_eq!(code, 0);
+    assert_eq!(stdout.trim(), "{}");
+}
+
+#[test]
+fn inventory_of_a_broken_site_fails_with_diagnostics() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir_all(dir.path().join("site")).expect("mkdir");
+    std::fs::write(
+        dir.path().join("site/site.kdl"),
+        "site dc1 { domain \"dc1.example.net\"; }\nrack r01 { heigth 42; }\n",
+    )
+    .expect("write");
+    let out = Command::new(env!("CARGO_BIN_EXE_siteconf"))
+        .args(["--color", "never", "-C"])
+        .arg(dir.path())
+        .args(["inventory", "--list"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        out.stdout.is_empty(),
+        "nothing on stdout for Ansible to misread"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("SC0003"));
+}
+
+// ---- errors ---------------------------------------------------------------------
+
+#[test]
+fn template_error_names_template_line_and_output() {
+    let env = env_with(
+        Style::Defaults,
+        &[(
+            "site/dhcp/kea-dhcp4.json.j2",
+            "{\n  \"Dhcp4\": {\n{{ subnets[0].nope }}\n}}\n",
+        )],
+    );
+    let (artifacts, diags) = render_site(&env, &fixture_view());
+    assert_eq!(diags.len(), 1, "{diags:#?}");
+    let d = &diags[0];
+    assert_eq!(d.code, Code::TemplateError);
+    assert!(
+        d.message
+            .starts_with("templates/site/dhcp/kea-dhcp4.json.j2:3: "),
+        "{}",
+        d.message
+    );
+    assert!(
+        d.message.contains("site/dhcp/kea-dhcp4.json"),
+        "{}",
+        d.message
+    );
+    // The other artifacts are still rendered; the broken one is left out.
+    assert!(artifacts
+        .iter()
+        .all(|a| a.path != "site/dhcp/kea-dhcp4.json"));
+    assert!(artifacts
+        .iter()
+        .any(|a| a.path == "site/inventory/hosts.yml"));
+}
+
+#[test]
+fn zones_without_name_servers_are_refused_with_a_reason() {
+    let site = view_of(&fixture_mem(|_, t| {
+        t.replace("    dns-servers \"10.0.0.2\" \"2001:db8:0:100::2\"\n", "")
+    }));
+    assert!(site.dns_servers.is_empty());
+    let (artifacts, diags) = render_site(&env(), &site);
+    assert!(!artifacts.iter().any(|a| a.kind == "zone"));
+    assert_eq!(diags.len(), 17, "one per zone: {diags:#?}");
+    assert!(diags.iter().all(|d| d.code == Code::TemplateError
+        && d.message.contains("no `dns-servers`")
+        && d.message.contains(".zone.j2:")));
+}
+
+#[test]
+fn unsafe_names_never_become_paths() {
+    let mut site = fixture_view();
+    site.racks[0].name = "../../etc".into();
+    let (artifacts, diags) = render_site(&env(), &site);
+    assert!(artifacts.iter().all(|a| !a.path.contains("..")));
+    assert!(diags.iter().any(|d| d.code == Code::UnsafePath));
+}
