@@ -11,6 +11,7 @@
 //!   → resolve  (profiles with provenance, allocation against siteconf.lock)
 //!   → render   (minijinja, per node in parallel → output::OutputSet in memory)
 //!   → output   (atomic write | diff of two output sets | manifest)
+//!   → review   (two sides compiled and compared, grouped; `gate` applies a policy)
 //! ```
 //!
 //! Library code never prints and never exits: it returns values and
@@ -25,6 +26,7 @@ pub mod output;
 pub mod project;
 pub mod render;
 pub mod resolve;
+pub mod review;
 pub mod source;
 pub mod syntax;
 pub mod validate;

@@ -4,12 +4,13 @@
 
 mod check;
 mod common;
+mod diff;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-pub use common::{Global, Status};
+pub use common::{Global, SourceArgs, Status};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -29,6 +30,8 @@ pub struct Cli {
 pub enum Command {
     /// Report every mistake in the site files (exit 1 if any).
     Check(check::Args),
+    /// Show what a change does to the rendered artifacts, base vs head.
+    Diff(diff::Args),
 }
 
 pub fn main() -> ExitCode {
@@ -46,6 +49,7 @@ pub fn main() -> ExitCode {
     };
     let status = match cli.command {
         Command::Check(a) => check::run(&cli.global, a),
+        Command::Diff(a) => diff::run(&cli.global, a),
     };
     status.into()
 }
