@@ -20,6 +20,7 @@
 pub mod check;
 pub mod cli;
 pub mod diag;
+pub mod gate;
 pub mod lower;
 pub mod model;
 pub mod output;

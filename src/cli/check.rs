@@ -26,6 +26,13 @@ pub fn run(g: &Global, args: Args) -> Status {
     let checked = check::check(&*src);
     print_source_notes(&*src);
     let mut diags = checked.diags;
+    // A broken [gate] policy would block every merge request once merged
+    // (gate reads base's policy); report it here so it never gets that far.
+    if let Err(d) =
+        crate::gate::policy::from_config(&checked.loaded.config, &checked.loaded.sources)
+    {
+        diags.extend(d);
+    }
     if args.locked && checked.resolved.lock_changed {
         let mut d = Diagnostic::error(
             Code::LockOutOfDate,

@@ -5,6 +5,7 @@
 mod check;
 mod common;
 mod diff;
+mod gate;
 
 use std::process::ExitCode;
 
@@ -32,6 +33,8 @@ pub enum Command {
     Check(check::Args),
     /// Show what a change does to the rendered artifacts, base vs head.
     Diff(diff::Args),
+    /// Apply the [gate] policy to a change (exit 1 if blocked).
+    Gate(gate::Args),
 }
 
 pub fn main() -> ExitCode {
@@ -50,6 +53,7 @@ pub fn main() -> ExitCode {
     let status = match cli.command {
         Command::Check(a) => check::run(&cli.global, a),
         Command::Diff(a) => diff::run(&cli.global, a),
+        Command::Gate(a) => gate::run(&cli.global, a),
     };
     status.into()
 }
