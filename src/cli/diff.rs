@@ -265,9 +265,14 @@ pub fn run(g: &Global, args: Args) -> Status {
         ),
     };
     print!("{out}");
-    if args.exit_code && !review.is_empty() {
+    let status = if args.exit_code && !review.is_empty() {
         Status::Findings
     } else {
         Status::Ok
-    }
+    };
+    // The process ends here: freeing two compiled fleets piece by piece
+    // costs a noticeable share of the run (10,000 nodes), and the OS
+    // reclaims the memory at once.
+    std::mem::forget((base, head, review));
+    status
 }

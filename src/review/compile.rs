@@ -98,8 +98,31 @@ impl std::fmt::Debug for Failed {
     }
 }
 
+/// Whether the project does not exist at all in `src`: no siteconf.toml
+/// and no site files. That is the base of the merge request that creates
+/// the site, and it compiles to nothing rather than failing.
+fn absent(src: &dyn Source) -> bool {
+    let config_missing = matches!(src.read(CONFIG_FILE), Ok(None));
+    let site_dir = Config::default().site_dir;
+    config_missing && src.list(&site_dir).is_ok_and(|l| l.is_empty())
+}
+
 /// check → resolve → render one side.
 pub fn compile(src: &dyn Source, label: &str, renderer: &dyn Renderer) -> Result<Compiled, Failed> {
+    if absent(src) {
+        return Ok(Compiled {
+            label: label.to_string(),
+            output: OutputSet::default(),
+            facts: Facts::default(),
+            lock: Lock::default(),
+            lock_pending: Vec::new(),
+            inputs: BTreeMap::new(),
+            config: Config::default(),
+            sources: SourceMap::default(),
+            warnings: Vec::new(),
+            notes: src.notes(),
+        });
+    }
     let checked = check::check(src);
     let failed = |diags: Diagnostics, sources: SourceMap| Failed {
         label: label.to_string(),
@@ -114,7 +137,7 @@ pub fn compile(src: &dyn Source, label: &str, renderer: &dyn Renderer) -> Result
     // Rendering and fingerprinting the inputs are independent.
     let (rendered, inputs) = rayon::join(
         || renderer.render(&checked, src),
-        || fingerprint(src, &checked.loaded.config),
+        || fingerprint(src, &checked.loaded.config, &checked.loaded.sources),
     );
     let Checked {
         loaded,
@@ -177,10 +200,13 @@ pub fn compile_both(
 /// Hashes every file that can change the output: the two project files and
 /// everything under the site and template directories. Anything else in
 /// the repository (docs, CI files, a build directory) cannot change what
-/// lands on machines, so it is not an input.
+/// lands on machines, so it is not an input. Files the check already read
+/// are hashed from memory; only the rest (templates, non-site files in the
+/// site directory) are read again.
 fn fingerprint(
     src: &dyn Source,
     config: &Config,
+    read: &SourceMap,
 ) -> Result<BTreeMap<String, [u8; 32]>, Diagnostic> {
     let io = |e: crate::source::SourceError| {
         Diagnostic::error(
@@ -188,6 +214,10 @@ fn fingerprint(
             format!("cannot read {}: {}", e.path, e.message),
         )
     };
+    let known: BTreeMap<&str, &str> = read
+        .files()
+        .map(|(_, f)| (f.path.as_str(), f.text.as_str()))
+        .collect();
     let mut paths = vec![CONFIG_FILE.to_string(), LOCK_FILE.to_string()];
     paths.extend(src.list(&config.site_dir).map_err(io)?);
     if config.templates_dir != config.site_dir {
@@ -198,10 +228,13 @@ fn fingerprint(
     let hashed: Vec<(String, Option<[u8; 32]>)> = paths
         .into_par_iter()
         .map(|p| {
-            let h = src
-                .read(&p)
-                .map_err(io)?
-                .map(|bytes| Sha256::digest(&bytes).into());
+            let h = match known.get(p.as_str()) {
+                Some(text) => Some(Sha256::digest(text.as_bytes()).into()),
+                None => src
+                    .read(&p)
+                    .map_err(io)?
+                    .map(|bytes| Sha256::digest(&bytes).into()),
+            };
             Ok((p, h))
         })
         .collect::<Result<_, Diagnostic>>()?;

@@ -10,8 +10,10 @@
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
+use rayon::prelude::*;
+
 use crate::model::{Site, SiteIndex};
-use crate::resolve::Resolved;
+use crate::resolve::{Resolved, ResolvedNode};
 
 #[derive(Debug, Clone, Default)]
 pub struct Facts {
@@ -151,85 +153,19 @@ fn fqdn(name: &str, domain: &str) -> String {
 }
 
 impl Facts {
-    /// Reads the facts off a checked, resolved site.
+    /// Reads the facts off a checked, resolved site. Nodes are read in
+    /// parallel and collected in site order.
     pub fn collect(site: &Site, index: &SiteIndex, resolved: &Resolved) -> Facts {
         let domain = site.domain();
         let mut facts = Facts::default();
-        for rn in &resolved.nodes {
-            let Some(node) = site.nodes.get(rn.index) else {
-                continue;
-            };
-            let name = node.name.value.as_str();
-            let st = &rn.settings;
-            let mut id = Idents::default();
-            id.push(fqdn(name, domain), "<fqdn>");
-            id.push(name, "<node>");
-            for a in &st.addresses {
-                let net = &a.network.value;
-                if let Some(ip) = resolved.ipv4(name, &format!("address.{net}.ipv4"), &a.ipv4) {
-                    id.push(ip.to_string(), format!("<ipv4:{net}>"));
-                }
-                if let Some(ip) = resolved.ipv6(name, &format!("address.{net}.ipv6"), &a.ipv6) {
-                    id.push(ip.to_string(), format!("<ipv6:{net}>"));
-                }
-            }
-            if let Some(l) = &st.loopback {
-                if let Some(ip) = resolved.ipv4(name, "loopback.ipv4", &l.ipv4) {
-                    id.push(ip.to_string(), "<loopback4>");
-                }
-                if let Some(ip) = resolved.ipv6(name, "loopback.ipv6", &l.ipv6) {
-                    id.push(ip.to_string(), "<loopback6>");
-                }
-            }
-            if let Some(asn) = st.bgp.as_ref().and_then(|b| resolved.asn(name, &b.asn)) {
-                id.push(asn.to_string(), "<asn>");
-            }
-            for i in &st.interfaces {
-                let ifname = &i.name.value;
-                if let Some(m) = &i.mac {
-                    id.push(m.value.to_string(), format!("<mac:{ifname}>"));
-                }
-                if let Some(s) = &i.switch {
-                    id.push(s.value.clone(), format!("<switch:{ifname}>"));
-                    if let Some(sw) = site.switch(index, &s.value) {
-                        id.push(
-                            fqdn(&sw.name.value, domain),
-                            format!("<switch-fqdn:{ifname}>"),
-                        );
-                    }
-                }
-                if let Some(p) = &i.port {
-                    id.push(p.value.clone(), format!("<port:{ifname}>"));
-                }
-            }
-            if let Some(s) = &node.serial {
-                id.push(s.value.clone(), "<serial>");
-            }
-            let rack = node.placement.as_ref().map(|p| p.rack.value.clone());
-            if let Some(r) = &rack {
-                id.push(r.clone(), "<rack>");
-            }
-            for s in st.bgp.iter().flat_map(|b| b.sessions.iter()) {
-                let via = s
-                    .interface
-                    .as_ref()
-                    .map(|i| i.value.clone())
-                    .or_else(|| s.peer_address.as_ref().map(|a| a.value.to_string()))
-                    .unwrap_or_default();
-                facts.sessions.insert(Session {
-                    a: name.to_string(),
-                    b: s.peer.value.clone(),
-                    via,
-                });
-            }
-            facts.nodes.insert(
-                name.to_string(),
-                NodeFacts {
-                    role: node.role.as_ref().map(|r| r.value.clone()),
-                    rack,
-                    idents: id.finish(),
-                },
-            );
+        let per_node: Vec<(String, NodeFacts, Vec<Session>)> = resolved
+            .nodes
+            .par_iter()
+            .filter_map(|rn| node_facts(site, index, resolved, domain, rn))
+            .collect();
+        for (name, nf, sessions) in per_node {
+            facts.sessions.extend(sessions);
+            facts.nodes.insert(name, nf);
         }
         for sw in &site.switches {
             let name = sw.name.value.as_str();
@@ -279,6 +215,91 @@ impl Facts {
     pub fn node_role(&self, name: &str) -> Option<&str> {
         self.nodes.get(name).and_then(|n| n.role.as_deref())
     }
+}
+
+/// One node's facts and the BGP sessions it declares.
+fn node_facts(
+    site: &Site,
+    index: &SiteIndex,
+    resolved: &Resolved,
+    domain: &str,
+    rn: &ResolvedNode,
+) -> Option<(String, NodeFacts, Vec<Session>)> {
+    let node = site.nodes.get(rn.index)?;
+    let name = node.name.value.as_str();
+    let st = &rn.settings;
+    let mut id = Idents::default();
+    id.push(fqdn(name, domain), "<fqdn>");
+    id.push(name, "<node>");
+    for a in &st.addresses {
+        let net = &a.network.value;
+        if let Some(ip) = resolved.ipv4(name, &format!("address.{net}.ipv4"), &a.ipv4) {
+            id.push(ip.to_string(), format!("<ipv4:{net}>"));
+        }
+        if let Some(ip) = resolved.ipv6(name, &format!("address.{net}.ipv6"), &a.ipv6) {
+            id.push(ip.to_string(), format!("<ipv6:{net}>"));
+        }
+    }
+    if let Some(l) = &st.loopback {
+        if let Some(ip) = resolved.ipv4(name, "loopback.ipv4", &l.ipv4) {
+            id.push(ip.to_string(), "<loopback4>");
+        }
+        if let Some(ip) = resolved.ipv6(name, "loopback.ipv6", &l.ipv6) {
+            id.push(ip.to_string(), "<loopback6>");
+        }
+    }
+    if let Some(asn) = st.bgp.as_ref().and_then(|b| resolved.asn(name, &b.asn)) {
+        id.push(asn.to_string(), "<asn>");
+    }
+    for i in &st.interfaces {
+        let ifname = &i.name.value;
+        if let Some(m) = &i.mac {
+            id.push(m.value.to_string(), format!("<mac:{ifname}>"));
+        }
+        if let Some(s) = &i.switch {
+            id.push(s.value.clone(), format!("<switch:{ifname}>"));
+            if let Some(sw) = site.switch(index, &s.value) {
+                id.push(
+                    fqdn(&sw.name.value, domain),
+                    format!("<switch-fqdn:{ifname}>"),
+                );
+            }
+        }
+        if let Some(p) = &i.port {
+            id.push(p.value.clone(), format!("<port:{ifname}>"));
+        }
+    }
+    if let Some(s) = &node.serial {
+        id.push(s.value.clone(), "<serial>");
+    }
+    let rack = node.placement.as_ref().map(|p| p.rack.value.clone());
+    if let Some(r) = &rack {
+        id.push(r.clone(), "<rack>");
+    }
+    let sessions = st
+        .bgp
+        .iter()
+        .flat_map(|b| b.sessions.iter())
+        .map(|s| Session {
+            a: name.to_string(),
+            b: s.peer.value.clone(),
+            via: s
+                .interface
+                .as_ref()
+                .map(|i| i.value.clone())
+                .or_else(|| s.peer_address.as_ref().map(|a| a.value.to_string()))
+                .unwrap_or_default(),
+        })
+        .collect();
+    Some((
+        name.to_string(),
+        NodeFacts {
+            role: node.role.as_ref().map(|r| r.value.clone()),
+            rack,
+            idents: id.finish(),
+        },
+        sessions,
+    ))
 }
 
 #[cfg(test)]
