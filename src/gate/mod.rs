@@ -48,9 +48,12 @@ pub struct Finding {
     pub approved_by: Vec<String>,
     /// Still blocking: nobody who may approve it has.
     pub blocking: bool,
-    /// What matched (paths, devices, sessions), at most [`MAX_ITEMS`].
+    /// What matched (paths, devices or runs of devices, sessions), at
+    /// most [`MAX_ITEMS`].
     pub items: Vec<String>,
-    /// How many matched in all.
+    /// Items not listed.
+    pub omitted: usize,
+    /// How many things matched (nodes, devices, sessions, files).
     pub matched: usize,
 }
 
@@ -75,6 +78,7 @@ fn finding(
     approvers: &[String],
     approved: &BTreeSet<String>,
     items: Vec<String>,
+    matched: usize,
 ) -> Finding {
     let approved_by: Vec<String> = approvers
         .iter()
@@ -87,7 +91,8 @@ fn finding(
         approvers: approvers.to_vec(),
         blocking: approved_by.is_empty(),
         approved_by,
-        matched: items.len(),
+        matched,
+        omitted: items.len().saturating_sub(MAX_ITEMS),
         items: items.into_iter().take(MAX_ITEMS).collect(),
     }
 }
@@ -128,6 +133,7 @@ pub fn evaluate(policy: &Policy, r: &Review, approved_by: &[String]) -> Verdict 
                 &p.approvers,
                 &approved,
                 node_list(),
+                affected,
             ));
         }
     }
@@ -148,6 +154,7 @@ pub fn evaluate(policy: &Policy, r: &Review, approved_by: &[String]) -> Verdict 
                     &p.approvers,
                     &approved,
                     node_list(),
+                    affected,
                 ));
             }
         }
@@ -165,15 +172,14 @@ pub fn evaluate(policy: &Policy, r: &Review, approved_by: &[String]) -> Verdict 
             .map(|(rack, n)| format!("{rack}: {n} nodes"))
             .collect();
         if !over.is_empty() {
+            let n = over.len();
             out.push(finding(
                 "max-nodes-per-rack".into(),
-                format!(
-                    "{} rack(s) have more than {limit} changed nodes",
-                    over.len()
-                ),
+                format!("{n} rack(s) have more than {limit} changed nodes"),
                 &p.approvers,
                 &approved,
                 over,
+                n,
             ));
         }
     }
@@ -192,15 +198,14 @@ pub fn evaluate(policy: &Policy, r: &Review, approved_by: &[String]) -> Verdict 
             })
             .collect();
         if !over.is_empty() {
+            let n = over.len();
             out.push(finding(
                 "max-nodes-per-role".into(),
-                format!(
-                    "{} role(s) have more changed nodes than their limit",
-                    over.len()
-                ),
+                format!("{n} role(s) have more changed nodes than their limit"),
                 &p.approvers,
                 &approved,
                 over,
+                n,
             ));
         }
     }
@@ -213,6 +218,7 @@ pub fn evaluate(policy: &Policy, r: &Review, approved_by: &[String]) -> Verdict 
                 &p.approvers,
                 &approved,
                 Vec::new(),
+                n,
             ));
         }
     }
@@ -241,12 +247,14 @@ pub fn evaluate(policy: &Policy, r: &Review, approved_by: &[String]) -> Verdict 
             if artifacts > 0 {
                 what.push(format!("{artifacts} protected artifact(s)"));
             }
+            let n = items.len();
             out.push(finding(
                 format!("owners: {}", o.name),
                 format!("the change touches {}", what.join(" and ")),
                 &o.owners,
                 &approved,
                 items,
+                n,
             ));
         }
     }
@@ -332,12 +340,14 @@ pub fn evaluate(policy: &Policy, r: &Review, approved_by: &[String]) -> Verdict 
             if rule.more_than > 0 {
                 let _ = write!(reason, ", more than {}", rule.more_than);
             }
+            let n = items.len();
             out.push(finding(
                 format!("rule: {}", rule.name),
                 reason,
                 &rule.approvers,
                 &approved,
                 items,
+                n,
             ));
         }
     }
@@ -388,10 +398,9 @@ pub fn render_text(r: &Review, v: &Verdict, approved_by: &[String]) -> String {
             let _ = writeln!(o, "         approved by {}", f.approved_by.join(", "));
         }
         if !f.items.is_empty() {
-            let more = f.matched - f.items.len();
             let _ = write!(o, "         {}", f.items.join(", "));
-            if more > 0 {
-                let _ = write!(o, " … and {more} more");
+            if f.omitted > 0 {
+                let _ = write!(o, " … and {} more", f.omitted);
             }
             o.push('\n');
         }

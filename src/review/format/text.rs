@@ -222,13 +222,34 @@ fn summary(out: &mut String, r: &Review, p: &Painter) {
     }
 }
 
+/// Control characters (but tab) as escapes: a rendered file may carry
+/// text from a merge request, and raw escape sequences would drive the
+/// reviewer's terminal.
+fn visible(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(|c| c.is_control() && c != '\t') {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    std::borrow::Cow::Owned(
+        s.chars()
+            .map(|c| {
+                if c.is_control() && c != '\t' {
+                    c.escape_default().to_string()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect(),
+    )
+}
+
 /// One artifact's heading and lines.
 fn artifact(out: &mut String, p: &Painter, c: &ArtifactChange, path: &str, hunks: &[Hunk]) {
     let _ = writeln!(out, "{} ({}) {}", p.bold(path), c.kind, status_phrase(c));
     for h in hunks {
         let _ = writeln!(out, "{}", p.paint("36", &h.header()));
         for l in &h.lines {
-            let line = l.unified();
+            let unified = l.unified();
+            let line = visible(&unified);
             let _ = match l.op {
                 LineOp::Context => writeln!(out, "{line}"),
                 LineOp::Removed => writeln!(out, "{}", p.paint("31", &line)),
@@ -238,5 +259,16 @@ fn artifact(out: &mut String, p: &Painter, c: &ArtifactChange, path: &str, hunks
                 let _ = writeln!(out, "\\ No newline at end of file");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::visible;
+
+    #[test]
+    fn control_characters_are_escaped_for_the_terminal() {
+        assert_eq!(visible("plain\ttab"), "plain\ttab");
+        assert_eq!(visible("x\u{1b}[31my\r"), "x\\u{1b}[31my\\r");
     }
 }
