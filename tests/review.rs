@@ -1102,3 +1102,67 @@ fn json_lists_every_change_with_owner_kind_and_hunks() {
     assert_eq!(v["groups"][0]["count"], 12);
     assert_eq!(v["groups"][0]["owners"].as_array().map(Vec::len), Some(12));
 }
+
+#[test]
+fn documented_policy_example_is_valid() {
+    let doc = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/review.md"))
+        .expect("docs/review.md");
+    let section = doc
+        .split("### The gate policy")
+        .nth(1)
+        .expect("policy section");
+    let toml_text = section
+        .split("```toml\n")
+        .nth(1)
+        .and_then(|s| s.split("```").next())
+        .expect("toml block");
+    let config: siteconf::project::Config = toml::from_str(toml_text).expect("valid siteconf.toml");
+    let mut sources = siteconf::syntax::SourceMap::default();
+    sources.add(siteconf::syntax::SourceFile::new(
+        "siteconf.toml",
+        toml_text,
+    ));
+    let policy = siteconf::gate::policy::from_config(&config, &sources)
+        .unwrap_or_else(|d| panic!("documented policy is invalid: {:?}", d.into_vec()));
+    assert_eq!(policy.rules.len(), 3);
+    assert_eq!(policy.owners.len(), 2);
+    assert_eq!(policy.policy.role_limits.get("storage"), Some(&5));
+}
+
+#[test]
+fn a_base_without_the_project_shows_everything_added() {
+    let repo = TestRepo::new();
+    let mut readme = Files::new();
+    readme.insert("README.md".into(), "fleet\n".into());
+    let b = repo.commit("", &readme, "empty repository");
+    repo.branch("feature", b);
+    let mut head = base_site();
+    head.insert("README.md".into(), "fleet\n".into());
+    repo.commit("", &head, "create the site");
+    let r = review_of(&repo, &b.to_string(), "feature");
+    assert_eq!(r.summary.nodes.added, 12);
+    assert_eq!(r.summary.switches.added, 3);
+    assert_eq!(r.summary.allocations.allocated, 36);
+    assert!(r.changes.iter().all(|c| c.status.as_str() == "added"));
+}
+
+#[test]
+fn toml_and_kdl_sites_render_the_same() {
+    let kdl = with_lock(Gen::new(2, 3).files(), None);
+    let mut g = Gen::new(2, 3);
+    g.toml = true;
+    let toml = with_lock(g.files(), None);
+    assert!(toml.contains_key("site/r001.toml"));
+    let repo = TestRepo::new();
+    let b = repo.commit("", &kdl, "kdl");
+    repo.commit("", &toml, "toml");
+    let r = review_of(&repo, &b.to_string(), "HEAD");
+    assert!(
+        r.changes.is_empty(),
+        "{:?}",
+        r.changes.iter().map(|c| &c.path).collect::<Vec<_>>()
+    );
+    // Two .kdl files removed, two .toml added; the lock is the same.
+    assert_eq!(r.inputs.len(), 4, "{:?}", r.inputs);
+    assert!(!r.inputs.iter().any(|i| i.path == "siteconf.lock"));
+}

@@ -20,6 +20,8 @@ pub struct Gen {
     pub racks: u32,
     pub per_rack: u32,
     pub permit_root_login: String,
+    /// Write rack files as TOML instead of KDL (same site).
+    pub toml: bool,
 }
 
 impl Gen {
@@ -28,6 +30,7 @@ impl Gen {
             racks,
             per_rack,
             permit_root_login: "no".into(),
+            toml: false,
         }
     }
 
@@ -77,6 +80,10 @@ impl Gen {
             ),
         );
         for r in 1..=self.racks {
+            if self.toml {
+                f.insert(format!("site/{}.toml", Gen::rack(r)), self.rack_toml(r));
+                continue;
+            }
             let rack = Gen::rack(r);
             let mut s = format!(
                 "rack {rack} {{ height 48; }}\nswitch {rack}-tor1 {{ rack {rack}; position 48; asn {}; ports \"swp1-48\"; }}\n",
@@ -88,6 +95,31 @@ impl Gen {
             f.insert(format!("site/{rack}.kdl"), s);
         }
         f
+    }
+}
+
+impl Gen {
+    /// One rack file in TOML: the same declarations as the KDL one.
+    pub fn rack_toml(&self, r: u32) -> String {
+        let rack = Gen::rack(r);
+        let mut s = format!(
+            "[rack.{rack}]\nheight = 48\n\n[switch.{rack}-tor1]\nrack = \"{rack}\"\nposition = 48\nasn = {}\nports = \"swp1-48\"\n",
+            4_200_100_000u64 + u64::from(r)
+        );
+        for n in 1..=self.per_rack {
+            let name = Gen::node(r, n);
+            s.push_str(&format!(
+                "\n[node.{name}]\nrack = \"{rack}\"\nposition = {n}\nrole = \"compute\"\nprofiles = [\"compute\"]\n\
+                 interface.eno1 = {{ mac = \"52:54:{:02x}:{:02x}:00:{:02x}\", switch = \"{rack}-tor1\", port = \"swp{n}\", mtu = 9000 }}\n\
+                 address.mgmt = {{ interface = \"eno1\", ipv4 = \"auto\" }}\n\
+                 loopback = {{ ipv4 = \"auto\" }}\n\
+                 bgp = {{ asn = \"auto\", session = {{ \"{rack}-tor1\" = {{ interface = \"eno1\" }} }} }}\n",
+                r / 256,
+                r % 256,
+                n
+            ));
+        }
+        s
     }
 }
 
