@@ -1166,3 +1166,38 @@ fn toml_and_kdl_sites_render_the_same() {
     assert_eq!(r.inputs.len(), 4, "{:?}", r.inputs);
     assert!(!r.inputs.iter().any(|i| i.path == "siteconf.lock"));
 }
+
+#[test]
+fn a_node_added_without_running_lock_shows_its_allocations_and_a_warning() {
+    let base = base_site();
+    let mut head = base.clone();
+    // A fifth node in rack 2, and siteconf.lock left as it was.
+    let block = Gen::node_block(2, 5);
+    head.insert(
+        "site/r002.kdl".into(),
+        format!("{}{block}", head["site/r002.kdl"]),
+    );
+    let repo = two_commits(&base, &head);
+    let r = review_of(&repo, "main", "feature");
+    assert_eq!(r.summary.nodes.added, 1);
+    assert_eq!(r.summary.allocations.allocated, 3, "{:?}", r.lock);
+    assert!(r.lock.iter().all(|l| l.owner == "node/r002n05"));
+    assert_eq!(r.head_lock_pending, 3);
+    assert!(!r.inputs.iter().any(|i| i.path == "siteconf.lock"));
+    let o = siteconf(repo.path(), &["diff", "main", "feature"], &[]);
+    let out = stdout(&o);
+    assert!(
+        out.contains(
+            "warning: head's siteconf.lock is not current (3 allocation change(s) not committed)"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("+ node/r002n05 address.mgmt.ipv4 10.0.0."),
+        "{out}"
+    );
+    assert!(
+        out.contains("nodes/r002n05/etc/hostname (hostname) added\n@@ -0,0 +1 @@\n+r002n05\n"),
+        "{out}"
+    );
+}

@@ -646,7 +646,7 @@ impl Source for GitIndexSource {
     }
 
     fn describe(&self) -> String {
-        "git index (staged changes)".to_string()
+        "git index".to_string()
     }
 
     fn notes(&self) -> Vec<String> {
