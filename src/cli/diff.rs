@@ -40,6 +40,8 @@ pub struct Args {
     /// Review the index (staged changes) instead of the working tree.
     #[arg(long, conflicts_with = "head")]
     pub staged: bool,
+    /// Output format: text for a terminal, markdown for a merge-request
+    /// comment, json for tools.
     #[arg(long, value_enum, default_value = "text")]
     pub format: DiffFormat,
     /// Only the paths of changed artifacts, with A/D/M (text format).

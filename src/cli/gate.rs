@@ -31,6 +31,7 @@ pub struct Args {
         env = "SITECONF_APPROVED_BY"
     )]
     pub approved_by: Vec<String>,
+    /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
 }
