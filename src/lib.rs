@@ -11,6 +11,7 @@
 //!   → resolve  (profiles with provenance, allocation against siteconf.lock)
 //!   → render   (minijinja, per node in parallel → output::OutputSet in memory)
 //!   → output   (atomic write | diff of two output sets | manifest)
+//!   → review   (two sides compiled and compared, grouped; `gate` applies a policy)
 //! ```
 //!
 //! Beside the pipeline, `state` compares the fleet as observed (LLDP, fact
@@ -22,6 +23,7 @@
 pub mod check;
 pub mod cli;
 pub mod diag;
+pub mod gate;
 pub mod init;
 pub mod lower;
 pub mod model;
@@ -29,6 +31,7 @@ pub mod output;
 pub mod project;
 pub mod render;
 pub mod resolve;
+pub mod review;
 pub mod source;
 pub mod state;
 pub mod syntax;

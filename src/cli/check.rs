@@ -1,9 +1,10 @@
 //! `siteconf check`: every finding in the site, in one run.
 
-use super::common::{print_diagnostics, Format, Global, Status};
+use super::common::{
+    fail, print_diagnostics, print_source_notes, Format, Global, SourceArgs, Status,
+};
 use crate::check;
 use crate::diag::{Code, Diagnostic};
-use crate::source::FsSource;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -13,13 +14,25 @@ pub struct Args {
     /// Fail if siteconf.lock would change (for CI).
     #[arg(long)]
     pub locked: bool,
+    #[command(flatten)]
+    pub from: SourceArgs,
 }
 
 pub fn run(g: &Global, args: Args) -> Status {
-    let root = g.project_root();
-    let src = FsSource::new(&root);
-    let checked = check::check(&src);
+    let src = match g.open_source(args.from.rev.as_deref(), args.from.staged) {
+        Ok(s) => s,
+        Err(e) => return fail(e),
+    };
+    let checked = check::check(&*src);
+    print_source_notes(&*src);
     let mut diags = checked.diags;
+    // A broken [gate] policy would block every merge request once merged
+    // (gate reads base's policy); report it here so it never gets that far.
+    if let Err(d) =
+        crate::gate::policy::from_config(&checked.loaded.config, &checked.loaded.sources)
+    {
+        diags.extend(d);
+    }
     if args.locked && checked.resolved.lock_changed {
         let mut d = Diagnostic::error(
             Code::LockOutOfDate,
@@ -56,8 +69,15 @@ pub fn run(g: &Global, args: Args) -> Status {
         } else {
             String::new()
         };
+        // Say what was checked when it is not the working tree: a hook
+        // that checks the index must not look like it checked the files.
+        let from = if args.from.rev.is_some() || args.from.staged {
+            format!(" ({})", src.describe())
+        } else {
+            String::new()
+        };
         eprintln!(
-            "{}: {} nodes, {} switches, {} racks, {} networks; {} error(s), {} warning(s){}",
+            "{}{from}: {} nodes, {} switches, {} racks, {} networks; {} error(s), {} warning(s){}",
             if errors > 0 {
                 "check failed"
             } else {

@@ -7,6 +7,8 @@ use std::process::ExitCode;
 
 use crate::diag::{self, ColorChoice, Diagnostic};
 use crate::project::CONFIG_FILE;
+use crate::source::git::{index_file_path, GitError, GitProject};
+use crate::source::{FsSource, Source};
 use crate::syntax::SourceMap;
 
 #[derive(clap::Args, Debug, Clone)]
@@ -37,6 +39,28 @@ impl From<Status> for ExitCode {
     }
 }
 
+/// Where a command reads the project from: the working tree (default), a
+/// git revision, or the git index. Flatten into a command's `Args` and call
+/// [`Global::open_source`]:
+///
+/// ```ignore
+/// #[command(flatten)]
+/// pub from: SourceArgs,
+/// …
+/// let src = match g.open_source(args.from.rev.as_deref(), args.from.staged) { … };
+/// ```
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct SourceArgs {
+    /// Read the project as of a git revision (branch, tag, commit, HEAD~3)
+    /// straight from git objects, without a checkout.
+    #[arg(long, value_name = "REV", conflicts_with = "staged")]
+    pub rev: Option<String>,
+    /// Read the project as staged in the git index (what a pre-commit hook
+    /// must check).
+    #[arg(long)]
+    pub staged: bool,
+}
+
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Format {
     #[default]
@@ -60,6 +84,30 @@ impl Global {
             cur = d.parent();
         }
         start
+    }
+
+    /// The project's files: from revision `rev`, from the index when
+    /// `staged`, else from the working tree. Git errors (not a repository,
+    /// unknown revision) come back as one message with a hint.
+    pub fn open_source(
+        &self,
+        rev: Option<&str>,
+        staged: bool,
+    ) -> Result<Box<dyn Source>, GitError> {
+        let root = self.project_root();
+        if let Some(rev) = rev {
+            let project = GitProject::discover(&root)?;
+            return Ok(Box::new(project.rev_source(rev)?));
+        }
+        if staged {
+            let project = GitProject::discover(&root)?;
+            // In a hook run by `git commit -a` or `git commit PATH`, git
+            // names the index it is about to commit in GIT_INDEX_FILE.
+            let cwd = std::env::current_dir().unwrap_or_else(|_| root.clone());
+            let index = std::env::var_os("GIT_INDEX_FILE").map(|v| index_file_path(&v, &cwd));
+            return Ok(Box::new(project.index_source(index.as_deref())?));
+        }
+        Ok(Box::new(FsSource::new(root)))
     }
 
     /// Colour on stderr: only on a terminal, never with NO_COLOR.
@@ -97,6 +145,13 @@ pub fn print_diagnostics(g: &Global, diags: &[Diagnostic], sources: &SourceMap, 
                 eprint!("{}", diag::render_human(diags, sources, g.color_stderr()));
             }
         }
+    }
+}
+
+/// Prints what a source skipped (symlinks, submodules) as notes on stderr.
+pub fn print_source_notes(src: &dyn Source) {
+    for n in src.notes() {
+        eprintln!("note: {n}");
     }
 }
 

@@ -5,7 +5,9 @@
 mod check;
 mod codes;
 mod common;
+mod diff;
 mod explain;
+mod gate;
 mod init;
 mod inventory;
 mod lock;
@@ -16,7 +18,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-pub use common::{Global, Status};
+pub use common::{Global, SourceArgs, Status};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -50,6 +52,10 @@ pub enum Command {
     State(state::Args),
     /// Answer Ansible's script inventory protocol (--list, --host NAME) from the site.
     Inventory(inventory::Args),
+    /// Show what a change does to the rendered artifacts, base vs head.
+    Diff(diff::Args),
+    /// Apply the [gate] policy to a change (exit 1 if blocked).
+    Gate(gate::Args),
 }
 
 pub fn main() -> ExitCode {
@@ -74,6 +80,8 @@ pub fn main() -> ExitCode {
         Command::Schema(a) => schema::run(a),
         Command::State(a) => state::run(&cli.global, a),
         Command::Inventory(a) => inventory::run(&cli.global, a),
+        Command::Diff(a) => diff::run(&cli.global, a),
+        Command::Gate(a) => gate::run(&cli.global, a),
     };
     status.into()
 }

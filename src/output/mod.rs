@@ -1,6 +1,8 @@
 //! Output: the in-memory set of rendered files, and what is done with it
 //! (atomic write to a directory, manifest, diff of two sets).
 
+pub mod diff;
+
 use std::collections::BTreeMap;
 
 /// Who an artifact belongs to, for grouping in the manifest and diffs.
@@ -25,6 +27,31 @@ pub struct Artifact {
     pub owner: Owner,
     /// Artifact kind for grouping and filters: `netplan`, `frr`, `zone` …
     pub kind: String,
+    /// The content holds a resolved secret (a BGP password, a key). Set by
+    /// the renderer for every artifact a template resolved a secret into;
+    /// such artifacts are written 0600 and `siteconf diff` never shows
+    /// their lines, only that they changed.
+    pub secret: bool,
+}
+
+impl Artifact {
+    /// A public artifact (mode 0644, no secret); set `mode` and `secret`
+    /// on the result where that is not so.
+    pub fn new(
+        path: impl Into<String>,
+        bytes: impl Into<Vec<u8>>,
+        owner: Owner,
+        kind: impl Into<String>,
+    ) -> Artifact {
+        Artifact {
+            path: path.into(),
+            bytes: bytes.into(),
+            mode: 0o644,
+            owner,
+            kind: kind.into(),
+            secret: false,
+        }
+    }
 }
 
 /// Every file of one build, by path (sorted: deterministic iteration).

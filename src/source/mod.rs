@@ -3,9 +3,11 @@
 //! stage after discovery knows which kind of source it reads.
 
 pub mod fs;
+pub mod git;
 pub mod mem;
 
 pub use fs::FsSource;
+pub use git::{GitIndexSource, GitProject, GitRevSource};
 pub use mem::MemSource;
 
 use std::fmt;
@@ -37,6 +39,14 @@ pub trait Source: Sync {
 
     /// A short description for messages ("working tree", "HEAD~1 (abc1234)").
     fn describe(&self) -> String;
+
+    /// What the source skipped while listing (a symlink, a submodule, a
+    /// name that is not UTF-8), one sentence each, for the CLI to show as
+    /// notes. Skipping is not an error: such entries are usually unrelated
+    /// to the site, but a user who expected one to be read must be told.
+    fn notes(&self) -> Vec<String> {
+        Vec::new()
+    }
 
     /// Reads a file as UTF-8 text.
     fn read_text(&self, path: &str) -> Result<Option<String>, SourceError> {

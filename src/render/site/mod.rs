@@ -218,6 +218,8 @@ fn artifact(path: String, kind: &str, text: String) -> Artifact {
         mode: MODE,
         owner: Owner::Site,
         kind: kind.to_string(),
+        // Site-wide artifacts never resolve secrets.
+        secret: false,
     }
 }
 

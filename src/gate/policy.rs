@@ -1,0 +1,407 @@
+//! The `[gate]` policy of siteconf.toml: its schema, parsing and checks.
+//! `docs/review.md` documents every key with an example.
+//!
+//! ```toml
+//! [gate]
+//! max-nodes = 200             # nodes whose artifacts change (added, removed, changed)
+//! max-nodes-percent = 10.0    # … as a share of base's fleet
+//! max-nodes-per-rack = 40
+//! max-nodes-per-role = 100
+//! role-limits = { storage = 5 }   # per-role limits that replace max-nodes-per-role
+//! max-switches = 4
+//! approvers = ["sre-leads"]   # who may approve going over the limits above
+//!
+//! [[gate.owners]]             # CODEOWNERS-like: changed inputs or artifacts need an owner's approval
+//! paths = ["site/bgp-peers.kdl", "templates/**"]
+//! owners = ["netops"]
+//!
+//! [[gate.rules]]
+//! name = "bgp-session-removed"
+//! on = "bgp-session-removed"
+//! approvers = ["netops"]
+//!
+//! [[gate.rules]]
+//! name = "wide-sshd-change"
+//! kinds = ["sshd"]            # on = "artifact-changed" is the default
+//! more-than = 20              # fires when more than 20 devices are affected
+//! approvers = ["security"]
+//! ```
+//!
+//! Parsing errors and semantic mistakes (a bad glob, a rule nobody can
+//! approve) are SC0008 diagnostics pointing into siteconf.toml, and
+//! `siteconf check` reports them too, so a broken policy is caught before
+//! it is merged and starts blocking every merge request.
+
+use std::collections::BTreeMap;
+
+use globset::{Glob, GlobBuilder, GlobMatcher};
+use serde::Deserialize;
+
+use crate::diag::{Code, Diagnostic, Diagnostics};
+use crate::project::{Config, CONFIG_FILE};
+use crate::syntax::{SourceMap, Span};
+
+/// The policy as written.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Policy {
+    pub max_nodes: Option<usize>,
+    pub max_nodes_percent: Option<f64>,
+    pub max_nodes_per_rack: Option<usize>,
+    pub max_nodes_per_role: Option<usize>,
+    pub role_limits: BTreeMap<String, usize>,
+    pub max_switches: Option<usize>,
+    /// Who may approve a change over the limits above.
+    pub approvers: Vec<String>,
+    pub owners: Vec<OwnersRule>,
+    pub rules: Vec<Rule>,
+}
+
+/// A protected set of input paths and/or rendered artifacts.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct OwnersRule {
+    /// A name for reports (default: the first pattern).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Globs over input files relative to the project root
+    /// (`site/bgp-peers.kdl`, `templates/**`, `siteconf.toml`).
+    #[serde(default)]
+    pub paths: Vec<String>,
+    /// Globs over rendered artifact paths (`switches/*/frr.conf`).
+    #[serde(default)]
+    pub artifacts: Vec<String>,
+    pub owners: Vec<String>,
+}
+
+/// What a rule looks at.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Event {
+    /// Artifacts added, removed or changed (the default).
+    #[default]
+    ArtifactChanged,
+    ArtifactAdded,
+    ArtifactRemoved,
+    BgpSessionAdded,
+    BgpSessionRemoved,
+    NodeAdded,
+    NodeRemoved,
+    /// Lock values released or dropped.
+    AllocationReleased,
+}
+
+impl Event {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Event::ArtifactChanged => "artifact-changed",
+            Event::ArtifactAdded => "artifact-added",
+            Event::ArtifactRemoved => "artifact-removed",
+            Event::BgpSessionAdded => "bgp-session-added",
+            Event::BgpSessionRemoved => "bgp-session-removed",
+            Event::NodeAdded => "node-added",
+            Event::NodeRemoved => "node-removed",
+            Event::AllocationReleased => "allocation-released",
+        }
+    }
+    pub fn is_artifact(self) -> bool {
+        matches!(
+            self,
+            Event::ArtifactChanged | Event::ArtifactAdded | Event::ArtifactRemoved
+        )
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Rule {
+    pub name: String,
+    #[serde(default)]
+    pub on: Event,
+    /// Artifact kinds (`sshd`, `frr` …); artifact events only.
+    #[serde(default)]
+    pub kinds: Vec<String>,
+    /// Globs over artifact paths; artifact events only.
+    #[serde(default)]
+    pub artifacts: Vec<String>,
+    /// Globs over device names (either end of a BGP session).
+    #[serde(default)]
+    pub nodes: Vec<String>,
+    /// Node roles.
+    #[serde(default)]
+    pub roles: Vec<String>,
+    /// The rule fires when more than this many things match: devices for
+    /// artifact events, sessions, nodes or allocations otherwise.
+    #[serde(default)]
+    pub more_than: usize,
+    pub approvers: Vec<String>,
+}
+
+/// A policy ready to evaluate: globs compiled.
+#[derive(Debug, Clone, Default)]
+pub struct Compiled {
+    pub policy: Policy,
+    pub owners: Vec<CompiledOwners>,
+    pub rules: Vec<CompiledRule>,
+}
+
+#[derive(Debug, Clone)]
+pub struct CompiledOwners {
+    pub name: String,
+    pub paths: Vec<GlobMatcher>,
+    pub artifacts: Vec<GlobMatcher>,
+    pub owners: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct CompiledRule {
+    pub rule: Rule,
+    pub artifacts: Vec<GlobMatcher>,
+    pub nodes: Vec<GlobMatcher>,
+}
+
+/// A path glob: `*` stays within one directory, `**` crosses them, as in
+/// CODEOWNERS and .gitignore.
+fn path_glob(p: &str) -> Result<GlobMatcher, String> {
+    GlobBuilder::new(p)
+        .literal_separator(true)
+        .build()
+        .map(|g| g.compile_matcher())
+        .map_err(|e| e.kind().to_string())
+}
+
+fn name_glob(p: &str) -> Result<GlobMatcher, String> {
+    Glob::new(p)
+        .map(|g| g.compile_matcher())
+        .map_err(|e| e.kind().to_string())
+}
+
+/// The byte range of `needle` in siteconf.toml's text at or after the
+/// `[gate` tables, for labels on semantic errors (the table handed to us
+/// has no spans).
+fn locate(sources: &SourceMap, needle: &str) -> Option<Span> {
+    let (id, file) = sources.files().find(|(_, f)| f.path == CONFIG_FILE)?;
+    let text = file.text.as_str();
+    let from = text.find("[gate").unwrap_or(0);
+    let at = text[from..]
+        .find(needle)
+        .map(|i| i + from)
+        .or_else(|| text.find(needle))?;
+    Some(Span::new(id, at, at + needle.len()))
+}
+
+fn diag(sources: &SourceMap, message: String, needle: &str, help: &str) -> Diagnostic {
+    let mut d = Diagnostic::error(Code::ProjectConfig, message).help(help.to_string());
+    if let Some(span) = locate(sources, needle) {
+        d = d.label(span, "here");
+    }
+    d
+}
+
+/// Parses and checks the `[gate]` table of `config`. `sources` holds
+/// siteconf.toml's text, used to place errors; an absent `[gate]` is the
+/// empty policy, which lets everything pass.
+pub fn from_config(config: &Config, sources: &SourceMap) -> Result<Compiled, Diagnostics> {
+    let mut diags = Diagnostics::new();
+    let policy: Policy = match toml::Value::Table(config.gate.clone()).try_into() {
+        Ok(p) => p,
+        Err(e) => {
+            diags.push(parse_error(sources, &e));
+            return Err(diags);
+        }
+    };
+    let mut compiled = Compiled {
+        policy: policy.clone(),
+        ..Compiled::default()
+    };
+    if let Some(p) = policy.max_nodes_percent {
+        if !(p > 0.0 && p <= 100.0) {
+            diags.push(diag(
+                sources,
+                format!("gate.max-nodes-percent is {p}; it must be more than 0 and at most 100"),
+                "max-nodes-percent",
+                "write a percentage of the fleet, e.g. `max-nodes-percent = 10.0`",
+            ));
+        }
+    }
+    // Limits without approvers are hard limits: "split the change".
+    check_names(
+        sources,
+        &mut diags,
+        "gate.approvers",
+        &policy.approvers,
+        false,
+    );
+    for (i, o) in policy.owners.iter().enumerate() {
+        let what = format!("gate.owners[{i}]");
+        if o.paths.is_empty() && o.artifacts.is_empty() {
+            diags.push(diag(
+                sources,
+                format!("{what} protects nothing: it has neither `paths` nor `artifacts`"),
+                "[[gate.owners]]",
+                "add `paths = [\"site/bgp-peers.kdl\"]` or `artifacts = [\"switches/*/frr.conf\"]`",
+            ));
+        }
+        check_names(
+            sources,
+            &mut diags,
+            &format!("{what}.owners"),
+            &o.owners,
+            true,
+        );
+        let mut paths = Vec::new();
+        for p in &o.paths {
+            match path_glob(p) {
+                Ok(g) => paths.push(g),
+                Err(e) => diags.push(bad_glob(sources, &format!("{what}.paths"), p, &e)),
+            }
+        }
+        let mut artifacts = Vec::new();
+        for p in &o.artifacts {
+            match path_glob(p) {
+                Ok(g) => artifacts.push(g),
+                Err(e) => diags.push(bad_glob(sources, &format!("{what}.artifacts"), p, &e)),
+            }
+        }
+        compiled.owners.push(CompiledOwners {
+            name: o
+                .name
+                .clone()
+                .or_else(|| o.paths.first().or(o.artifacts.first()).cloned())
+                .unwrap_or_else(|| what.clone()),
+            paths,
+            artifacts,
+            owners: o.owners.clone(),
+        });
+    }
+    let mut seen = BTreeMap::new();
+    for (i, r) in policy.rules.iter().enumerate() {
+        let what = format!("gate.rules[{i}] `{}`", r.name);
+        if r.name.trim().is_empty() {
+            diags.push(diag(
+                sources,
+                format!("gate.rules[{i}] has an empty name"),
+                "[[gate.rules]]",
+                "name the rule: reports say which rule fired by its name",
+            ));
+        } else if let Some(first) = seen.insert(r.name.clone(), i) {
+            diags.push(diag(
+                sources,
+                format!(
+                    "gate.rules[{i}] has the same name as gate.rules[{first}]: `{}`",
+                    r.name
+                ),
+                &format!("\"{}\"", r.name),
+                "give every rule its own name",
+            ));
+        }
+        check_names(
+            sources,
+            &mut diags,
+            &format!("{what}.approvers"),
+            &r.approvers,
+            true,
+        );
+        if !r.on.is_artifact() && (!r.kinds.is_empty() || !r.artifacts.is_empty()) {
+            diags.push(diag(
+                sources,
+                format!(
+                    "{what}: `kinds` and `artifacts` apply to artifact events, not to `{}`",
+                    r.on.as_str()
+                ),
+                &format!("\"{}\"", r.name),
+                "remove them, or use `on = \"artifact-changed\"`",
+            ));
+        }
+        let mut artifacts = Vec::new();
+        for p in &r.artifacts {
+            match path_glob(p) {
+                Ok(g) => artifacts.push(g),
+                Err(e) => diags.push(bad_glob(sources, &format!("{what}.artifacts"), p, &e)),
+            }
+        }
+        let mut nodes = Vec::new();
+        for p in &r.nodes {
+            match name_glob(p) {
+                Ok(g) => nodes.push(g),
+                Err(e) => diags.push(bad_glob(sources, &format!("{what}.nodes"), p, &e)),
+            }
+        }
+        compiled.rules.push(CompiledRule {
+            rule: r.clone(),
+            artifacts,
+            nodes,
+        });
+    }
+    if diags.is_empty() {
+        Ok(compiled)
+    } else {
+        Err(diags)
+    }
+}
+
+fn check_names(
+    sources: &SourceMap,
+    diags: &mut Diagnostics,
+    what: &str,
+    names: &[String],
+    required: bool,
+) {
+    if required && names.is_empty() {
+        diags.push(diag(
+            sources,
+            format!("{what} is empty: nobody could approve what this protects"),
+            what.rsplit('.').next().unwrap_or(what),
+            "name at least one approver (a user or group as your review tool spells it)",
+        ));
+    }
+    for n in names {
+        if normalize_name(n).is_empty() || n.contains(',') {
+            diags.push(diag(
+                sources,
+                format!("{what} has an invalid name `{n}`"),
+                &format!("\"{n}\""),
+                "names are non-empty and without commas (`--approved-by` splits on commas)",
+            ));
+        }
+    }
+}
+
+fn bad_glob(sources: &SourceMap, what: &str, pattern: &str, error: &str) -> Diagnostic {
+    diag(
+        sources,
+        format!("{what}: invalid pattern `{pattern}`: {error}"),
+        &format!("\"{pattern}\""),
+        "patterns use `*` within a directory, `**` across directories, `?` and `[abc]`",
+    )
+}
+
+/// A serde error about the `[gate]` table, placed in siteconf.toml by
+/// parsing its text again (the table itself has no spans).
+fn parse_error(sources: &SourceMap, e: &toml::de::Error) -> Diagnostic {
+    #[derive(Deserialize)]
+    struct File {
+        // Read only for the error it produces.
+        #[serde(default, rename = "gate")]
+        _gate: Option<Policy>,
+    }
+    let mut d = Diagnostic::error(
+        Code::ProjectConfig,
+        format!("invalid [gate] policy: {}", e.message().trim()),
+    )
+    .help("docs/review.md lists every key of [gate], [[gate.owners]] and [[gate.rules]]");
+    if let Some((id, file)) = sources.files().find(|(_, f)| f.path == CONFIG_FILE) {
+        if let Err(again) = toml::from_str::<File>(&file.text) {
+            if let Some(r) = again.span() {
+                d = d.label(Span::new(id, r.start, r.end), "here");
+            }
+        }
+    }
+    d
+}
+
+/// Approver names compare without a leading `@` and surrounding space, so
+/// `@netops` in the policy matches `--approved-by netops`.
+pub fn normalize_name(n: &str) -> &str {
+    n.trim().trim_start_matches('@')
+}

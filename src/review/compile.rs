@@ -1,0 +1,245 @@
+//! One side of a review, compiled: check → resolve → render from any
+//! [`Source`], plus what the comparison needs besides the artifacts (the
+//! lock, the facts about each node, a fingerprint of every input file).
+//!
+//! Rendering is behind the [`Renderer`] trait so that the diff can be built
+//! and tested before the template engine exists, and so tests can plant
+//! exactly the artifacts they need. [`default_renderer`] is the single place
+//! where the real engine is plugged in.
+
+use std::collections::BTreeMap;
+
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+
+use super::facts::Facts;
+use super::standin::StandInRenderer;
+use crate::check::{self, Checked};
+use crate::diag::{Diagnostic, Diagnostics, Severity};
+use crate::output::OutputSet;
+use crate::project::{Config, CONFIG_FILE, LOCK_FILE};
+use crate::resolve::Lock;
+use crate::source::Source;
+use crate::syntax::SourceMap;
+
+/// Renders a checked site into artifacts. The real engine is
+/// `crate::render`; tests and benchmarks use their own.
+pub trait Renderer: Sync {
+    /// `src` is the same source the site was checked from (templates and
+    /// other project files are read from it, never from the disk).
+    fn render(&self, checked: &Checked, src: &dyn Source) -> Result<OutputSet, Diagnostics>;
+}
+
+impl<F> Renderer for F
+where
+    F: Fn(&Checked, &dyn Source) -> Result<OutputSet, Diagnostics> + Sync,
+{
+    fn render(&self, checked: &Checked, src: &dyn Source) -> Result<OutputSet, Diagnostics> {
+        self(checked, src)
+    }
+}
+
+/// Looks up a secret's value by its full environment-style name
+/// (`SITECONF_SECRET_UPSTREAM1`); `None` when it is not set.
+pub type SecretLookup = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
+/// The renderer `siteconf diff` and `siteconf gate` use.
+///
+/// PLUG-IN POINT: until the template engine (`crate::render::render`) is
+/// merged, this is [`StandInRenderer`], which renders a few representative
+/// files per node, per switch and for the site with `format!`. When the
+/// engine lands, replace the body with a closure calling it, e.g.
+/// `Box::new(|c: &Checked, s: &dyn Source| crate::render::render(c, s))`,
+/// with `secrets` passed however the engine takes them. Nothing else in
+/// `review`, `gate` or the CLI changes.
+pub fn default_renderer(secrets: SecretLookup) -> Box<dyn Renderer> {
+    Box::new(StandInRenderer::new(secrets))
+}
+
+/// A side that compiled: everything the comparison reads.
+pub struct Compiled {
+    /// "main (merge base abc1234)", "working tree" — for headings.
+    pub label: String,
+    pub output: OutputSet,
+    pub facts: Facts,
+    /// The lock as it is after this compile: the committed lock plus
+    /// allocations made for requests it did not answer yet.
+    pub lock: Lock,
+    /// Allocation changes that the committed siteconf.lock lacks (the
+    /// lock is stale when this is not empty).
+    pub lock_pending: Vec<String>,
+    /// SHA-256 of every input file (siteconf.toml, siteconf.lock, site and
+    /// template files), by path: which inputs a change touched.
+    pub inputs: BTreeMap<String, [u8; 32]>,
+    pub config: Config,
+    /// The project files as read (for diagnostics about them, e.g. a bad
+    /// gate policy in siteconf.toml).
+    pub sources: SourceMap,
+    /// Warnings from check (errors stop the compile).
+    pub warnings: Vec<Diagnostic>,
+    /// What the source skipped (symlinks, submodules).
+    pub notes: Vec<String>,
+}
+
+/// A side that did not compile: its diagnostics, sorted.
+pub struct Failed {
+    pub label: String,
+    pub diagnostics: Vec<Diagnostic>,
+    pub sources: SourceMap,
+    pub notes: Vec<String>,
+}
+
+impl std::fmt::Debug for Failed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Failed")
+            .field("label", &self.label)
+            .field("diagnostics", &self.diagnostics.len())
+            .finish()
+    }
+}
+
+/// Whether the project does not exist at all in `src`: no siteconf.toml
+/// and no site files. That is the base of the merge request that creates
+/// the site, and it compiles to nothing rather than failing.
+fn absent(src: &dyn Source) -> bool {
+    let config_missing = matches!(src.read(CONFIG_FILE), Ok(None));
+    let site_dir = Config::default().site_dir;
+    config_missing && src.list(&site_dir).is_ok_and(|l| l.is_empty())
+}
+
+/// check → resolve → render one side.
+pub fn compile(src: &dyn Source, label: &str, renderer: &dyn Renderer) -> Result<Compiled, Failed> {
+    if absent(src) {
+        return Ok(Compiled {
+            label: label.to_string(),
+            output: OutputSet::default(),
+            facts: Facts::default(),
+            lock: Lock::default(),
+            lock_pending: Vec::new(),
+            inputs: BTreeMap::new(),
+            config: Config::default(),
+            sources: SourceMap::default(),
+            warnings: Vec::new(),
+            notes: src.notes(),
+        });
+    }
+    let checked = check::check(src);
+    let failed = |diags: Diagnostics, sources: SourceMap| Failed {
+        label: label.to_string(),
+        diagnostics: diags.sorted(&sources),
+        sources,
+        notes: src.notes(),
+    };
+    if checked.diags.has_errors() {
+        let Checked { loaded, diags, .. } = checked;
+        return Err(failed(diags, loaded.sources));
+    }
+    // Rendering and fingerprinting the inputs are independent.
+    let (rendered, inputs) = rayon::join(
+        || renderer.render(&checked, src),
+        || fingerprint(src, &checked.loaded.config, &checked.loaded.sources),
+    );
+    let Checked {
+        loaded,
+        resolved,
+        diags,
+    } = checked;
+    let output = match rendered {
+        Ok(o) => o,
+        Err(render_diags) => {
+            let mut all = diags;
+            all.extend(render_diags);
+            return Err(failed(all, loaded.sources));
+        }
+    };
+    let inputs = match inputs {
+        Ok(i) => i,
+        Err(d) => {
+            let mut all = diags;
+            all.push(d);
+            return Err(failed(all, loaded.sources));
+        }
+    };
+    let facts = Facts::collect(&loaded.site, &loaded.index, &resolved);
+    let warnings: Vec<Diagnostic> = diags
+        .sorted(&loaded.sources)
+        .into_iter()
+        .filter(|d| d.severity == Severity::Warning)
+        .collect();
+    Ok(Compiled {
+        label: label.to_string(),
+        output,
+        facts,
+        lock_pending: if resolved.lock_changed {
+            resolved.lock_changes.clone()
+        } else {
+            Vec::new()
+        },
+        lock: resolved.lock,
+        inputs,
+        config: loaded.config,
+        sources: loaded.sources,
+        warnings,
+        notes: src.notes(),
+    })
+}
+
+/// Both sides at once. Each side's own stages are parallel inside; joining
+/// the two keeps both cores busy through the sequential parts.
+pub fn compile_both(
+    base: (&dyn Source, &str),
+    head: (&dyn Source, &str),
+    renderer: &dyn Renderer,
+) -> (Result<Compiled, Failed>, Result<Compiled, Failed>) {
+    rayon::join(
+        || compile(base.0, base.1, renderer),
+        || compile(head.0, head.1, renderer),
+    )
+}
+
+/// Hashes every file that can change the output: the two project files and
+/// everything under the site and template directories. Anything else in
+/// the repository (docs, CI files, a build directory) cannot change what
+/// lands on machines, so it is not an input. Files the check already read
+/// are hashed from memory; only the rest (templates, non-site files in the
+/// site directory) are read again.
+fn fingerprint(
+    src: &dyn Source,
+    config: &Config,
+    read: &SourceMap,
+) -> Result<BTreeMap<String, [u8; 32]>, Diagnostic> {
+    let io = |e: crate::source::SourceError| {
+        Diagnostic::error(
+            crate::diag::Code::ProjectConfig,
+            format!("cannot read {}: {}", e.path, e.message),
+        )
+    };
+    let known: BTreeMap<&str, &str> = read
+        .files()
+        .map(|(_, f)| (f.path.as_str(), f.text.as_str()))
+        .collect();
+    let mut paths = vec![CONFIG_FILE.to_string(), LOCK_FILE.to_string()];
+    paths.extend(src.list(&config.site_dir).map_err(io)?);
+    if config.templates_dir != config.site_dir {
+        paths.extend(src.list(&config.templates_dir).map_err(io)?);
+    }
+    paths.sort();
+    paths.dedup();
+    let hashed: Vec<(String, Option<[u8; 32]>)> = paths
+        .into_par_iter()
+        .map(|p| {
+            let h = match known.get(p.as_str()) {
+                Some(text) => Some(Sha256::digest(text.as_bytes()).into()),
+                None => src
+                    .read(&p)
+                    .map_err(io)?
+                    .map(|bytes| Sha256::digest(&bytes).into()),
+            };
+            Ok((p, h))
+        })
+        .collect::<Result<_, Diagnostic>>()?;
+    Ok(hashed
+        .into_iter()
+        .filter_map(|(p, h)| h.map(|h| (p, h)))
+        .collect())
+}

@@ -1,0 +1,349 @@
+//! Facts about one compiled side that the review needs besides the
+//! artifacts: each node's role and rack (for `--role`, and the gate's
+//! per-rack and per-role limits), each device's own identifiers (to
+//! recognise the same change on many nodes), and every BGP session (to say
+//! which sessions a change removes).
+//!
+//! Collected from the resolved model, not from rendered text, so they do
+//! not depend on what the templates print.
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet};
+
+use rayon::prelude::*;
+
+use crate::model::{Site, SiteIndex};
+use crate::resolve::{Resolved, ResolvedNode};
+
+#[derive(Debug, Clone, Default)]
+pub struct Facts {
+    pub nodes: BTreeMap<String, NodeFacts>,
+    pub switches: BTreeMap<String, SwitchFacts>,
+    pub sessions: BTreeSet<Session>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct NodeFacts {
+    pub role: Option<String>,
+    pub rack: Option<String>,
+    pub idents: Idents,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct SwitchFacts {
+    pub rack: Option<String>,
+    pub idents: Idents,
+}
+
+/// A BGP session as the site declares it. `a` is the node, external peer or
+/// switch that declares it, `b` the switch it ends on, `via` the interface,
+/// port or address it runs over.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub struct Session {
+    pub a: String,
+    pub b: String,
+    pub via: String,
+}
+
+impl std::fmt::Display for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ↔ {} over {}", self.a, self.b, self.via)
+    }
+}
+
+/// One device's own identifiers and the placeholder each stands for:
+/// `r01n01` → `<node>`, `10.0.1.5` → `<ipv4:mgmt>`. Kept longest first so
+/// that an FQDN is replaced before the host name inside it.
+#[derive(Debug, Clone, Default)]
+pub struct Idents {
+    pairs: Vec<(String, String)>,
+    /// Bitmap of first bytes of the identifiers: most positions in a line
+    /// can be skipped without comparing strings.
+    first: [u64; 4],
+}
+
+/// Identifiers shorter than this are not replaced: a 2-character value
+/// such as rack unit `12` would match unrelated numbers.
+const MIN_IDENT_LEN: usize = 3;
+
+impl Idents {
+    fn push(&mut self, value: impl Into<String>, placeholder: impl Into<String>) {
+        let value = value.into();
+        if value.len() < MIN_IDENT_LEN || self.pairs.iter().any(|(v, _)| *v == value) {
+            return;
+        }
+        let b = value.as_bytes()[0];
+        self.first[usize::from(b >> 6)] |= 1 << (b & 63);
+        self.pairs.push((value, placeholder.into()));
+    }
+
+    fn finish(mut self) -> Idents {
+        self.pairs
+            .sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
+        self
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.pairs.is_empty()
+    }
+
+    /// Replaces every whole-token occurrence of an identifier with its
+    /// placeholder. A token boundary is anything but an ASCII letter or
+    /// digit, so `10.0.0.5` is found in `10.0.0.5/24` but not in
+    /// `10.0.0.50`, and `r01n01` in `r01n01.dc1` but not in `r01n010`. One
+    /// pass, left to right: a placeholder is never matched again.
+    pub fn normalize<'a>(&self, s: &'a str) -> Cow<'a, str> {
+        if self.pairs.is_empty() {
+            return Cow::Borrowed(s);
+        }
+        let bytes = s.as_bytes();
+        let mut out: Option<String> = None;
+        let mut copied = 0; // bytes of `s` already in `out`
+        let mut i = 0;
+        while i < bytes.len() {
+            let at_boundary = i == 0 || !bytes[i - 1].is_ascii_alphanumeric();
+            let b = bytes[i];
+            if at_boundary && self.first[usize::from(b >> 6)] & (1 << (b & 63)) != 0 {
+                let rest = &s[i..];
+                let hit = self.pairs.iter().find(|(v, _)| {
+                    rest.starts_with(v.as_str())
+                        && bytes
+                            .get(i + v.len())
+                            .is_none_or(|b| !b.is_ascii_alphanumeric())
+                });
+                if let Some((v, p)) = hit {
+                    let o = out.get_or_insert_with(|| String::with_capacity(s.len() + 16));
+                    o.push_str(&s[copied..i]);
+                    o.push_str(p);
+                    i += v.len();
+                    copied = i;
+                    continue;
+                }
+            }
+            // Identifiers are ASCII-led; step over whole characters so the
+            // slice above always starts on a char boundary.
+            i += utf8_len(bytes[i]);
+        }
+        match out {
+            None => Cow::Borrowed(s),
+            Some(mut o) => {
+                o.push_str(&s[copied..]);
+                Cow::Owned(o)
+            }
+        }
+    }
+}
+
+fn utf8_len(first: u8) -> usize {
+    match first {
+        0x00..=0x7f => 1,
+        0xc0..=0xdf => 2,
+        0xe0..=0xef => 3,
+        0xf0..=0xf7 => 4,
+        _ => 1,
+    }
+}
+
+fn fqdn(name: &str, domain: &str) -> String {
+    if domain.is_empty() {
+        name.to_string()
+    } else {
+        format!("{name}.{domain}")
+    }
+}
+
+impl Facts {
+    /// Reads the facts off a checked, resolved site. Nodes are read in
+    /// parallel and collected in site order.
+    pub fn collect(site: &Site, index: &SiteIndex, resolved: &Resolved) -> Facts {
+        let domain = site.domain();
+        let mut facts = Facts::default();
+        let per_node: Vec<(String, NodeFacts, Vec<Session>)> = resolved
+            .nodes
+            .par_iter()
+            .filter_map(|rn| node_facts(site, index, resolved, domain, rn))
+            .collect();
+        for (name, nf, sessions) in per_node {
+            facts.sessions.extend(sessions);
+            facts.nodes.insert(name, nf);
+        }
+        for sw in &site.switches {
+            let name = sw.name.value.as_str();
+            let mut id = Idents::default();
+            id.push(fqdn(name, domain), "<fqdn>");
+            id.push(name, "<switch>");
+            if let Some(a) = &sw.asn {
+                id.push(a.value.to_string(), "<asn>");
+            }
+            if let Some(l) = &sw.loopback4 {
+                id.push(l.value.to_string(), "<loopback4>");
+            }
+            if let Some(l) = &sw.loopback6 {
+                id.push(l.value.to_string(), "<loopback6>");
+            }
+            let rack = sw.placement.as_ref().map(|p| p.rack.value.clone());
+            if let Some(r) = &rack {
+                id.push(r.clone(), "<rack>");
+            }
+            for l in &sw.links {
+                facts.sessions.insert(Session {
+                    a: name.to_string(),
+                    b: l.peer.value.clone(),
+                    via: l.port.value.clone(),
+                });
+            }
+            facts.switches.insert(
+                name.to_string(),
+                SwitchFacts {
+                    rack,
+                    idents: id.finish(),
+                },
+            );
+        }
+        for p in &site.bgp_peers {
+            for sw in &p.switches {
+                facts.sessions.insert(Session {
+                    a: p.name.value.clone(),
+                    b: sw.value.clone(),
+                    via: p.address.value.to_string(),
+                });
+            }
+        }
+        facts
+    }
+
+    pub fn node_role(&self, name: &str) -> Option<&str> {
+        self.nodes.get(name).and_then(|n| n.role.as_deref())
+    }
+}
+
+/// One node's facts and the BGP sessions it declares.
+fn node_facts(
+    site: &Site,
+    index: &SiteIndex,
+    resolved: &Resolved,
+    domain: &str,
+    rn: &ResolvedNode,
+) -> Option<(String, NodeFacts, Vec<Session>)> {
+    let node = site.nodes.get(rn.index)?;
+    let name = node.name.value.as_str();
+    let st = &rn.settings;
+    let mut id = Idents::default();
+    id.push(fqdn(name, domain), "<fqdn>");
+    id.push(name, "<node>");
+    for a in &st.addresses {
+        let net = &a.network.value;
+        if let Some(ip) = resolved.ipv4(name, &format!("address.{net}.ipv4"), &a.ipv4) {
+            id.push(ip.to_string(), format!("<ipv4:{net}>"));
+        }
+        if let Some(ip) = resolved.ipv6(name, &format!("address.{net}.ipv6"), &a.ipv6) {
+            id.push(ip.to_string(), format!("<ipv6:{net}>"));
+        }
+    }
+    if let Some(l) = &st.loopback {
+        if let Some(ip) = resolved.ipv4(name, "loopback.ipv4", &l.ipv4) {
+            id.push(ip.to_string(), "<loopback4>");
+        }
+        if let Some(ip) = resolved.ipv6(name, "loopback.ipv6", &l.ipv6) {
+            id.push(ip.to_string(), "<loopback6>");
+        }
+    }
+    if let Some(asn) = st.bgp.as_ref().and_then(|b| resolved.asn(name, &b.asn)) {
+        id.push(asn.to_string(), "<asn>");
+    }
+    for i in &st.interfaces {
+        let ifname = &i.name.value;
+        if let Some(m) = &i.mac {
+            id.push(m.value.to_string(), format!("<mac:{ifname}>"));
+        }
+        if let Some(s) = &i.switch {
+            id.push(s.value.clone(), format!("<switch:{ifname}>"));
+            if let Some(sw) = site.switch(index, &s.value) {
+                id.push(
+                    fqdn(&sw.name.value, domain),
+                    format!("<switch-fqdn:{ifname}>"),
+                );
+            }
+        }
+        if let Some(p) = &i.port {
+            id.push(p.value.clone(), format!("<port:{ifname}>"));
+        }
+    }
+    if let Some(s) = &node.serial {
+        id.push(s.value.clone(), "<serial>");
+    }
+    let rack = node.placement.as_ref().map(|p| p.rack.value.clone());
+    if let Some(r) = &rack {
+        id.push(r.clone(), "<rack>");
+    }
+    let sessions = st
+        .bgp
+        .iter()
+        .flat_map(|b| b.sessions.iter())
+        .map(|s| Session {
+            a: name.to_string(),
+            b: s.peer.value.clone(),
+            via: s
+                .interface
+                .as_ref()
+                .map(|i| i.value.clone())
+                .or_else(|| s.peer_address.as_ref().map(|a| a.value.to_string()))
+                .unwrap_or_default(),
+        })
+        .collect();
+    Some((
+        name.to_string(),
+        NodeFacts {
+            role: node.role.as_ref().map(|r| r.value.clone()),
+            rack,
+            idents: id.finish(),
+        },
+        sessions,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn idents(pairs: &[(&str, &str)]) -> Idents {
+        let mut id = Idents::default();
+        for (v, p) in pairs {
+            id.push(*v, *p);
+        }
+        id.finish()
+    }
+
+    #[test]
+    fn replaces_whole_tokens_longest_first() {
+        let id = idents(&[
+            ("r01n01", "<node>"),
+            ("r01n01.dc1.example.net", "<fqdn>"),
+            ("10.0.0.5", "<ipv4:mgmt>"),
+        ]);
+        assert_eq!(
+            id.normalize("address 10.0.0.5/24 host r01n01.dc1.example.net. r01n01"),
+            "address <ipv4:mgmt>/24 host <fqdn>. <node>"
+        );
+        // Not inside longer tokens.
+        assert_eq!(
+            id.normalize("10.0.0.50 r01n010 xr01n01"),
+            "10.0.0.50 r01n010 xr01n01"
+        );
+        // Hyphens and dots are boundaries: `<node>-bmc` groups across nodes.
+        assert_eq!(id.normalize("r01n01-bmc"), "<node>-bmc");
+    }
+
+    #[test]
+    fn placeholders_are_not_matched_again_and_utf8_is_kept() {
+        let id = idents(&[("node", "<node>"), ("abc", "<x>")]);
+        assert_eq!(id.normalize("node → abc"), "<node> → <x>");
+        assert!(matches!(id.normalize("nothing here"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn short_values_are_ignored() {
+        let id = idents(&[("12", "<pos>")]);
+        assert!(id.is_empty());
+    }
+}

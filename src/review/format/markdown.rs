@@ -1,0 +1,352 @@
+//! The merge-request comment: a summary table, then each group in a
+//! collapsed `<details>` section, under a hard size cap. GitLab and GitHub
+//! refuse comments above roughly 1 MB and 64 KB of text, and a long comment
+//! is read by nobody, so the cap (default 60,000 bytes) is strict: sections
+//! that do not fit are left out whole, and the comment ends by saying how
+//! many were cut and how to see everything.
+//!
+//! Everything taken from the site (names, paths, lines) is escaped for
+//! HTML, and diff lines go into a code fence longer than any run of
+//! backticks they contain, so a site file cannot inject markup.
+
+use std::fmt::Write;
+
+use super::{counts, group_title, lock_counts, status_phrase, PLACEHOLDER_NOTE};
+use crate::output::diff::Hunk;
+use crate::review::group::{compress_names, member_names, Group};
+use crate::review::{Counts, Review};
+
+pub const DEFAULT_MAX_BYTES: usize = 60_000;
+
+/// Diff lines shown per section; a longer diff is cut inside its section.
+const SECTION_LINES: usize = 200;
+/// Ranges of device names listed per section.
+const SECTION_RANGES: usize = 100;
+/// Bytes kept back for the closing note about what was cut.
+const FOOTER_RESERVE: usize = 600;
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The hard cap on the comment's size in bytes.
+    pub max_bytes: usize,
+    /// The command that shows everything, for the note about what was cut
+    /// (`siteconf diff main HEAD`).
+    pub full_command: String,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            max_bytes: DEFAULT_MAX_BYTES,
+            full_command: "siteconf diff".to_string(),
+        }
+    }
+}
+
+/// Escapes text for HTML (inside `<summary>`, `<code>`, table cells).
+pub fn escape(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for ch in s.chars() {
+        match ch {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '|' => o.push_str("&#124;"),
+            '`' => o.push_str("&#96;"),
+            '*' => o.push_str("&#42;"),
+            '_' => o.push_str("&#95;"),
+            '[' => o.push_str("&#91;"),
+            ']' => o.push_str("&#93;"),
+            '\n' | '\r' => o.push(' '),
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+/// A code fence longer than any run of backticks in `body`.
+fn fence(body: &str) -> String {
+    let mut longest = 0;
+    let mut run = 0;
+    for ch in body.chars() {
+        if ch == '`' {
+            run += 1;
+            longest = longest.max(run);
+        } else {
+            run = 0;
+        }
+    }
+    "`".repeat((longest + 1).max(3))
+}
+
+fn code(s: &str) -> String {
+    format!("<code>{}</code>", escape(s))
+}
+
+pub fn render(r: &Review, opts: &Options) -> String {
+    let mut head = String::new();
+    summary(&mut head, r);
+    let mut sections: Vec<(String, usize)> = Vec::new();
+    let (many, single): (Vec<&Group>, Vec<&Group>) = r.groups.iter().partition(|g| g.len() > 1);
+    for g in many.into_iter().chain(single) {
+        sections.push((group_section(r, g), g.len()));
+    }
+    if !r.sessions.is_empty() {
+        let mut body = String::new();
+        for s in &r.sessions {
+            let sign = if s.status.as_str() == "removed" {
+                '-'
+            } else {
+                '+'
+            };
+            let _ = writeln!(body, "{sign} {}", s.session);
+        }
+        sections.push((
+            details(
+                &format!(
+                    "<b>BGP sessions</b>: {}",
+                    escape(&counts(&r.summary.bgp_sessions))
+                ),
+                &fenced("diff", &body, SECTION_LINES),
+            ),
+            0,
+        ));
+    }
+    if !r.lock.is_empty() {
+        let mut body = String::new();
+        for l in &r.lock {
+            let sign = match l.change.as_str() {
+                "allocated" | "reclaimed" => '+',
+                _ => '-',
+            };
+            let _ = writeln!(
+                body,
+                "{sign} {} {} {} ({})",
+                l.owner,
+                l.key,
+                l.value,
+                l.change.as_str()
+            );
+        }
+        sections.push((
+            details(
+                &format!(
+                    "<b>siteconf.lock</b>: {}",
+                    escape(&lock_counts(&r.summary.allocations))
+                ),
+                &fenced("diff", &body, SECTION_LINES),
+            ),
+            0,
+        ));
+    }
+
+    let budget = opts.max_bytes.saturating_sub(FOOTER_RESERVE);
+    let mut out = head;
+    let mut cut_sections = 0;
+    let mut cut_artifacts = 0;
+    for (s, artifacts) in &sections {
+        if cut_sections == 0 && out.len() + s.len() <= budget {
+            out.push_str(s);
+        } else {
+            cut_sections += 1;
+            cut_artifacts += artifacts;
+        }
+    }
+    if cut_sections > 0 {
+        let _ = write!(
+            out,
+            "\n> **Cut:** {cut_sections} of {} section(s) ({cut_artifacts} artifact change(s)) are not shown, to keep this comment under {} bytes. Run {} for everything, or see the full report in the job's artifacts.\n",
+            sections.len(),
+            opts.max_bytes,
+            code(&opts.full_command)
+        );
+    }
+    // The summary alone may exceed a tiny cap; cut on a char boundary
+    // rather than break the promise.
+    if out.len() > opts.max_bytes {
+        let mut end = opts.max_bytes.saturating_sub(40);
+        while end > 0 && !out.is_char_boundary(end) {
+            end -= 1;
+        }
+        out.truncate(end);
+        out.push_str("\n\n> **Cut** at the size limit.\n");
+        while out.len() > opts.max_bytes {
+            out.pop();
+        }
+    }
+    out
+}
+
+fn row(out: &mut String, what: &str, c: &Counts) {
+    let _ = writeln!(
+        out,
+        "| {what} | {} | {} | {} |",
+        c.added, c.removed, c.changed
+    );
+}
+
+fn summary(out: &mut String, r: &Review) {
+    let s = &r.summary;
+    let _ = writeln!(
+        out,
+        "### siteconf diff: {} → {}\n",
+        code(&r.base_label),
+        code(&r.head_label)
+    );
+    if !r.filter.is_empty() {
+        let _ = writeln!(out, "Filter: {} (counts are filtered)\n", code(&r.filter));
+    }
+    if r.is_empty() {
+        let _ = writeln!(out, "No changes to rendered artifacts or allocations.\n");
+    } else {
+        let _ = writeln!(out, "| | added | removed | changed |\n|---|---:|---:|---:|");
+        row(out, "nodes", &s.nodes);
+        row(out, "switches", &s.switches);
+        row(out, "site files", &s.site_files);
+        row(out, "artifacts", &s.artifacts);
+        row(out, "BGP sessions", &s.bgp_sessions);
+        out.push('\n');
+        let kinds: Vec<String> = s
+            .kinds
+            .iter()
+            .map(|(k, c)| format!("{} {}", code(k), escape(&counts(c))))
+            .collect();
+        let _ = writeln!(out, "**By kind:** {}  ", kinds.join(" · "));
+        let _ = writeln!(
+            out,
+            "**Allocations:** {} · **Fleet:** {} nodes in base, {} in head\n",
+            escape(&lock_counts(&s.allocations)),
+            s.fleet.base_nodes,
+            s.fleet.head_nodes
+        );
+    }
+    if !r.inputs.is_empty() {
+        const MAX_INPUTS: usize = 30;
+        let list: Vec<String> = r
+            .inputs
+            .iter()
+            .take(MAX_INPUTS)
+            .map(|i| format!("{} ({})", code(&i.path), i.status.as_str()))
+            .collect();
+        let more = r.inputs.len().saturating_sub(MAX_INPUTS);
+        let _ = write!(out, "**Inputs changed:** {}", list.join(", "));
+        if more > 0 {
+            let _ = write!(out, " and {more} more");
+        }
+        out.push_str("\n\n");
+    }
+    if r.head_lock_pending > 0 {
+        let _ = writeln!(
+            out,
+            "> ⚠️ head's `siteconf.lock` is not current ({} allocation change(s) not committed): run `siteconf lock` and commit it.\n",
+            r.head_lock_pending
+        );
+    }
+    for n in &r.notes {
+        let _ = writeln!(out, "> note: {}\n", escape(n));
+    }
+}
+
+fn details(summary: &str, body: &str) -> String {
+    format!("<details><summary>{summary}</summary>\n\n{body}\n</details>\n\n")
+}
+
+/// `body` in a fenced block, cut after `max_lines` lines.
+fn fenced(lang: &str, body: &str, max_lines: usize) -> String {
+    let total = body.lines().count();
+    let shown: String = if total > max_lines {
+        let mut s: String = body
+            .lines()
+            .take(max_lines)
+            .flat_map(|l| [l, "\n"])
+            .collect();
+        let _ = writeln!(s, "… {} more line(s) not shown", total - max_lines);
+        s
+    } else {
+        body.to_string()
+    };
+    let f = fence(&shown);
+    format!("{f}{lang}\n{shown}{f}\n")
+}
+
+fn hunks_text(hunks: &[Hunk]) -> String {
+    let mut s = String::new();
+    for h in hunks {
+        let _ = writeln!(s, "{}", h.header());
+        for l in &h.lines {
+            let _ = writeln!(s, "{}", l.unified());
+            if l.no_newline {
+                let _ = writeln!(s, "\\ No newline at end of file");
+            }
+        }
+    }
+    s
+}
+
+fn group_section(r: &Review, g: &Group) -> String {
+    let c = &r.changes[g.members[0]];
+    let mut body = String::new();
+    let title = if g.len() > 1 {
+        let names = member_names(g, &r.changes);
+        let ranges = compress_names(&names);
+        let shown: Vec<String> = ranges
+            .iter()
+            .take(SECTION_RANGES)
+            .map(|n| escape(n))
+            .collect();
+        let _ = write!(
+            body,
+            "**{}:** {}",
+            g.owner_type.noun(g.len()),
+            shown.join(", ")
+        );
+        if ranges.len() > SECTION_RANGES {
+            let _ = write!(
+                body,
+                " … and {} more (`--format json` lists all)",
+                ranges.len() - SECTION_RANGES
+            );
+        }
+        body.push_str("\n\n");
+        format!(
+            "<b>{}</b>: {} ({}) {}",
+            escape(&group_title(g)),
+            code(&g.path),
+            escape(&c.kind),
+            escape(&status_phrase(c))
+        )
+    } else {
+        format!(
+            "{} ({}) {}",
+            code(&c.path),
+            escape(&c.kind),
+            escape(&status_phrase(c))
+        )
+    };
+    if g.normalized {
+        let _ = writeln!(body, "_{}_\n", escape(PLACEHOLDER_NOTE));
+    }
+    if !g.hunks.is_empty() {
+        body.push_str(&fenced("diff", &hunks_text(&g.hunks), SECTION_LINES));
+    } else {
+        let _ = writeln!(body, "{}", escape(&status_phrase(c)));
+    }
+    details(&title, &body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fences_outgrow_backticks_in_content() {
+        assert_eq!(fence("no ticks"), "```");
+        assert_eq!(fence("a ```` b"), "`````");
+    }
+
+    #[test]
+    fn escapes_markup() {
+        assert_eq!(escape("<script>&`x`"), "&lt;script&gt;&amp;&#96;x&#96;");
+    }
+}

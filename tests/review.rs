@@ -1,0 +1,1204 @@
+//! Review from git, end to end: sources that read revisions and the index,
+//! `siteconf diff` (grouping, summary, lock and session changes, formats,
+//! secrets) and `siteconf gate` (pass, blocked, unblocked by approval), on
+//! throwaway repositories with several commits.
+
+#[path = "review_support/mod.rs"]
+mod support;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+use siteconf::check::Checked;
+use siteconf::diag::Diagnostics;
+use siteconf::output::{Artifact, OutputSet, Owner};
+use siteconf::review::{self, Compiled, Filter, Review};
+use siteconf::source::{GitProject, Source};
+use support::{with_lock, Files, Gen, TestRepo};
+
+// ---------------------------------------------------------------- helpers
+
+fn siteconf(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_siteconf"));
+    cmd.args(["--color", "never"])
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env("CI", "true")
+        .env_remove("GIT_INDEX_FILE")
+        .env_remove("GIT_DIR")
+        .env_remove("SITECONF_APPROVED_BY");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run siteconf")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().unwrap_or(-1)
+}
+
+fn json(o: &Output) -> Value {
+    serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}\n{}", stdout(o), stderr(o)))
+}
+
+/// A repository with `main` = `base` and branch `feature` = `head`
+/// checked out (working tree = head).
+fn two_commits(base: &Files, head: &Files) -> TestRepo {
+    let repo = TestRepo::new();
+    let b = repo.commit("", base, "base");
+    repo.branch("feature", b);
+    repo.commit("", head, "head");
+    // `main` stays at base.
+    {
+        let c = repo.repo.find_commit(b).expect("base commit");
+        repo.repo.branch("main", &c, true).expect("main");
+    }
+    repo
+}
+
+fn stand_in() -> Box<dyn review::Renderer> {
+    review::default_renderer(Box::new(|_: &str| None))
+}
+
+fn compile_rev(repo: &TestRepo, rev: &str, renderer: &dyn review::Renderer) -> Compiled {
+    let project = GitProject::discover(repo.path()).expect("discover");
+    let src = project.rev_source(rev).expect("rev");
+    match review::compile(&src, rev, renderer) {
+        Ok(c) => c,
+        Err(f) => panic!("{rev} does not compile: {:?}", f.diagnostics),
+    }
+}
+
+fn review_of(repo: &TestRepo, base: &str, head: &str) -> Review {
+    let r = stand_in();
+    let b = compile_rev(repo, base, &*r);
+    let h = compile_rev(repo, head, &*r);
+    Review::build(&b, &h, &Filter::default())
+}
+
+fn base_site() -> Files {
+    with_lock(Gen::new(3, 4).files(), None)
+}
+
+// ---------------------------------------------------------------- sources
+
+#[test]
+fn rev_source_reads_objects_not_the_working_tree() {
+    let repo = TestRepo::new();
+    let mut v1 = Files::new();
+    v1.insert("site/a.kdl".into(), "one\n".into());
+    v1.insert("site/deep/b.toml".into(), "two\n".into());
+    v1.insert("docs/readme.md".into(), "x\n".into());
+    repo.commit("", &v1, "v1");
+    let mut v2 = v1.clone();
+    v2.insert("site/a.kdl".into(), "changed\n".into());
+    repo.commit("", &v2, "v2");
+    // Uncommitted edit in the working tree.
+    std::fs::write(repo.path().join("site/a.kdl"), "dirty\n").expect("write");
+
+    let project = GitProject::discover(repo.path()).expect("discover");
+    let old = project.rev_source("HEAD~1").expect("HEAD~1");
+    assert_eq!(
+        old.read_text("site/a.kdl").expect("read"),
+        Some("one\n".into())
+    );
+    assert_eq!(
+        old.list("site").expect("list"),
+        vec!["site/a.kdl", "site/deep/b.toml"]
+    );
+    assert_eq!(old.list("nope").expect("list"), Vec::<String>::new());
+    assert_eq!(old.read("site/missing.kdl").expect("read"), None);
+    assert!(old.read("site").is_err(), "a directory is not a file");
+    assert!(old.describe().contains("HEAD~1"), "{}", old.describe());
+    let new = project.rev_source("HEAD").expect("HEAD");
+    assert_eq!(
+        new.read_text("site/a.kdl").expect("read"),
+        Some("changed\n".into())
+    );
+    // Tags and full ids resolve too.
+    let head = project.resolve("HEAD").expect("resolve");
+    let tagged = repo.repo.find_object(head, None).expect("obj");
+    repo.repo
+        .tag_lightweight("v1.0", &tagged, false)
+        .expect("tag");
+    assert!(project.rev_source("v1.0").is_ok());
+    assert!(project.rev_source(&head.to_string()).is_ok());
+}
+
+#[test]
+fn unknown_revision_is_a_clear_error() {
+    let repo = TestRepo::new();
+    let mut f = Files::new();
+    f.insert("site/a.kdl".into(), "x\n".into());
+    repo.commit("", &f, "one");
+    let project = GitProject::discover(repo.path()).expect("discover");
+    let e = project.rev_source("no-such-branch").expect_err("must fail");
+    assert!(
+        e.message.contains("revision `no-such-branch` not found"),
+        "{e}"
+    );
+    assert!(e.help.is_some());
+    let e = project.rev_source("HEAD~5").expect_err("must fail");
+    assert!(e.message.contains("HEAD~5"), "{e}");
+
+    let o = siteconf(repo.path(), &["check", "--rev", "nope"], &[]);
+    assert_eq!(code(&o), 2);
+    assert!(
+        stderr(&o).contains("revision `nope` not found"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn project_in_a_subdirectory_maps_paths() {
+    let repo = TestRepo::new();
+    let files = base_site();
+    repo.commit("infra/fleet", &files, "site in a subdirectory");
+    let root = repo.path().join("infra/fleet");
+    let project = GitProject::discover(&root).expect("discover");
+    assert_eq!(project.prefix(), "infra/fleet");
+    let src = project.rev_source("HEAD").expect("HEAD");
+    let listed = src.list("site").expect("list");
+    assert!(listed.contains(&"site/r001.kdl".to_string()), "{listed:?}");
+    assert!(src.read("siteconf.toml").expect("read").is_some());
+
+    let o = siteconf(&root, &["check", "--rev", "HEAD"], &[]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("check passed (revision HEAD"),
+        "{}",
+        stderr(&o)
+    );
+    // From a deeper directory, the project is still found.
+    std::fs::create_dir_all(root.join("site/sub")).expect("mkdir");
+    let o = siteconf(&root.join("site/sub"), &["check", "--rev", "HEAD"], &[]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+}
+
+#[cfg(unix)]
+#[test]
+fn symlinks_submodules_and_non_utf8_are_skipped_with_a_note() {
+    use std::os::unix::ffi::OsStrExt;
+    let repo = TestRepo::new();
+    let files = base_site();
+    repo.write_tree("", &files);
+    std::os::unix::fs::symlink("/etc/passwd", repo.path().join("site/link.kdl")).expect("symlink");
+    let odd = std::ffi::OsStr::from_bytes(b"site/\xffodd.kdl");
+    std::fs::write(repo.path().join(odd), "x\n").expect("odd name");
+    let mut index = repo.repo.index().expect("index");
+    index
+        .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
+        .expect("add");
+    // A submodule is a gitlink entry: a commit id under mode 160000.
+    let entry = git2::IndexEntry {
+        ctime: git2::IndexTime::new(0, 0),
+        mtime: git2::IndexTime::new(0, 0),
+        dev: 0,
+        ino: 0,
+        mode: 0o160000,
+        uid: 0,
+        gid: 0,
+        file_size: 0,
+        id: git2::Oid::from_str("0123456789abcdef0123456789abcdef01234567").expect("oid"),
+        flags: 0,
+        flags_extended: 0,
+        path: b"site/vendor".to_vec(),
+    };
+    index.add(&entry).expect("gitlink");
+    index.write().expect("write index");
+    let tree = repo
+        .repo
+        .find_tree(index.write_tree().expect("tree"))
+        .expect("tree");
+    let sig = git2::Signature::now("T", "t@example.net").expect("sig");
+    repo.repo
+        .commit(Some("HEAD"), &sig, &sig, "odd entries", &tree, &[])
+        .expect("commit");
+
+    let project = GitProject::discover(repo.path()).expect("discover");
+    for src in [
+        Box::new(project.rev_source("HEAD").expect("rev")) as Box<dyn Source>,
+        Box::new(project.index_source(None).expect("index")),
+    ] {
+        let listed = src.list("site").expect("list");
+        assert!(
+            !listed
+                .iter()
+                .any(|p| p.contains("link") || p.contains("vendor") || p.contains("odd")),
+            "{listed:?}"
+        );
+        let notes = src.notes().join("\n");
+        assert!(notes.contains("site/link.kdl: a symbolic link"), "{notes}");
+        assert!(notes.contains("site/vendor: a submodule"), "{notes}");
+        assert!(notes.contains("not valid UTF-8"), "{notes}");
+        let e = src.read("site/link.kdl").expect_err("reading a symlink");
+        assert!(e.message.contains("symbolic link"), "{e}");
+    }
+    // The CLI shows the notes and still checks the site.
+    let o = siteconf(repo.path(), &["check", "--rev", "HEAD"], &[]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("note: skipped site/link.kdl"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn non_utf8_content_is_a_diagnostic() {
+    let repo = TestRepo::new();
+    let files = base_site();
+    repo.write_tree("", &files);
+    std::fs::write(repo.path().join("site/bad.kdl"), b"node \xff {}\n").expect("write");
+    let mut index = repo.repo.index().expect("index");
+    index
+        .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
+        .expect("add");
+    index.write().expect("write");
+    let o = siteconf(repo.path(), &["check", "--staged"], &[]);
+    assert_eq!(code(&o), 1);
+    assert!(
+        stderr(&o).contains("site/bad.kdl: file is not valid UTF-8"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn staged_reads_the_index_not_the_working_tree() {
+    let files = base_site();
+    let repo = TestRepo::new();
+    repo.commit("", &files, "base");
+    // Stage a broken file, then fix it in the working tree only: the
+    // commit would be broken, so --staged must fail while plain check passes.
+    let broken = files["site/r001.kdl"].replace("position 1\n", "postion 1\n");
+    std::fs::write(repo.path().join("site/r001.kdl"), &broken).expect("write");
+    let mut index = repo.repo.index().expect("index");
+    index.add_path(Path::new("site/r001.kdl")).expect("stage");
+    index.write().expect("write");
+    std::fs::write(repo.path().join("site/r001.kdl"), &files["site/r001.kdl"]).expect("fix");
+
+    let o = siteconf(repo.path(), &["check", "--staged"], &[]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    assert!(stderr(&o).contains("SC0003"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("git index"), "{}", stderr(&o));
+    let o = siteconf(repo.path(), &["check"], &[]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    // GIT_INDEX_FILE (set by `git commit -a`) names the index to check.
+    let tmp_index = repo.path().join(".git/index.commit");
+    let mut other = git2::Index::open(&tmp_index).expect("new index");
+    let head_tree = repo
+        .repo
+        .head()
+        .expect("head")
+        .peel_to_tree()
+        .expect("tree");
+    other.read_tree(&head_tree).expect("read tree");
+    other.write().expect("write");
+    let o = siteconf(
+        repo.path(),
+        &["check", "--staged"],
+        &[("GIT_INDEX_FILE", ".git/index.commit")],
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+}
+
+// ---------------------------------------------------------------- diff
+
+#[test]
+fn profile_change_is_one_group_over_every_node() {
+    let base = base_site();
+    let mut g = Gen::new(3, 4);
+    g.permit_root_login = "prohibit-password".into();
+    let head = with_lock(g.files(), Some(&base));
+    let repo = two_commits(&base, &head);
+    let r = review_of(&repo, "main", "feature");
+
+    assert_eq!(r.summary.nodes.changed, 12);
+    assert_eq!(r.summary.nodes.added + r.summary.nodes.removed, 0);
+    assert_eq!(r.summary.kinds.keys().collect::<Vec<_>>(), vec!["sshd"]);
+    assert_eq!(r.summary.allocations.allocated, 0);
+    assert_eq!(r.groups.len(), 1);
+    let g0 = &r.groups[0];
+    assert_eq!(g0.len(), 12);
+    assert!(!g0.normalized, "identical lines are shown exactly");
+    assert_eq!(
+        g0.path,
+        "nodes/<node>/etc/ssh/sshd_config.d/50-siteconf.conf"
+    );
+    let lines: Vec<String> = g0.hunks[0].lines.iter().map(|l| l.unified()).collect();
+    assert_eq!(
+        lines,
+        vec![
+            " # managed by siteconf",
+            "-PermitRootLogin no",
+            "+PermitRootLogin prohibit-password"
+        ]
+    );
+    assert_eq!(r.inputs.len(), 1);
+    assert_eq!(r.inputs[0].path, "site/profiles.kdl");
+
+    let o = siteconf(repo.path(), &["diff", "main", "feature"], &[]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains(
+            "── same change on 12 nodes: r001n01–r001n04, r002n01–r002n04, r003n01–r003n04"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("  nodes        12 changed (of 12)"), "{out}");
+    // The summary comes before the diff.
+    assert!(out.find("by kind").expect("summary") < out.find("@@").expect("hunk"));
+}
+
+#[test]
+fn node_specific_lines_group_by_normalised_text() {
+    let base = base_site();
+    let mut head = base.clone();
+    for r in 1..=3 {
+        let k = format!("site/{}.kdl", Gen::rack(r));
+        head.insert(k.clone(), head[&k].replace("mtu 9000", "mtu 1500"));
+    }
+    let repo = two_commits(&base, &head);
+    let r = review_of(&repo, "main", "feature");
+    let netplan: Vec<_> = r.groups.iter().filter(|g| g.kind == "netplan").collect();
+    assert_eq!(netplan.len(), 1, "{:?}", r.groups);
+    let g = netplan[0];
+    assert_eq!(g.len(), 12);
+    assert!(g.normalized, "each node's MAC is in the context");
+    let text: Vec<String> = g.hunks[0].lines.iter().map(|l| l.unified()).collect();
+    assert!(
+        text.contains(&"         macaddress: \"<mac:eno1>\"".to_string()),
+        "{text:?}"
+    );
+    assert!(text.contains(&"-      mtu: 9000".to_string()), "{text:?}");
+
+    let o = siteconf(
+        repo.path(),
+        &["diff", "main", "feature", "--kind", "netplan"],
+        &[],
+    );
+    let out = stdout(&o);
+    assert!(out.contains("placeholders"), "{out}");
+    assert!(out.contains("filter: --kind netplan"), "{out}");
+    assert!(!out.contains("sshd"), "{out}");
+}
+
+#[test]
+fn renamed_node_is_removed_and_added_with_allocations() {
+    let base = base_site();
+    let mut head = base.clone();
+    let old = Gen::node_block(1, 4);
+    let new = old.replace("node r001n04", "node r001n09");
+    head.insert(
+        "site/r001.kdl".into(),
+        head["site/r001.kdl"].replace(&old, &new),
+    );
+    let head = with_lock(head, Some(&base));
+    let repo = two_commits(&base, &head);
+    let r = review_of(&repo, "main", "feature");
+
+    let s = &r.summary;
+    assert_eq!(
+        (s.nodes.added, s.nodes.removed, s.nodes.changed),
+        (1, 1, 0),
+        "{s:?}"
+    );
+    assert_eq!(
+        s.allocations.released, 3,
+        "address, loopback, ASN: {:?}",
+        r.lock
+    );
+    assert_eq!(s.allocations.allocated, 3, "{:?}", r.lock);
+    assert!(r
+        .lock
+        .iter()
+        .any(|l| l.owner == "node/r001n04" && l.change.as_str() == "released"));
+    assert!(r
+        .lock
+        .iter()
+        .all(|l| l.owner == "node/r001n04" || l.owner == "node/r001n09"));
+    let sessions: Vec<String> = r
+        .sessions
+        .iter()
+        .map(|x| format!("{} {}", x.status.as_str(), x.session))
+        .collect();
+    assert_eq!(
+        sessions,
+        vec![
+            "removed r001n04 ↔ r001-tor1 over eno1",
+            "added r001n09 ↔ r001-tor1 over eno1"
+        ]
+    );
+    assert!(
+        s.switches.changed == 1 && s.site_files.changed == 2,
+        "{s:?}"
+    );
+    assert!(r.inputs.iter().any(|i| i.path == "siteconf.lock"));
+
+    let o = siteconf(
+        repo.path(),
+        &["diff", "main", "feature", "--format", "json"],
+        &[],
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let v = json(&o);
+    assert_eq!(
+        v["summary"]["nodes"],
+        serde_json::json!({"added": 1, "removed": 1, "changed": 0})
+    );
+    assert_eq!(v["summary"]["allocations"]["released"], 3);
+    let changes = v["changes"].as_array().expect("changes");
+    let hostname = changes
+        .iter()
+        .find(|c| c["path"] == "nodes/r001n09/etc/hostname")
+        .expect("new node's hostname");
+    assert_eq!(hostname["status"], "added");
+    assert_eq!(
+        hostname["owner"],
+        serde_json::json!({"type": "node", "name": "r001n09"})
+    );
+    assert_eq!(hostname["kind"], "hostname");
+    assert_eq!(hostname["content"], "text");
+    assert_eq!(
+        hostname["hunks"][0]["lines"],
+        serde_json::json!(["+r001n09"])
+    );
+    assert_eq!(hostname["new_mode"], "0644");
+    let g = &v["groups"][hostname["group"].as_u64().expect("group") as usize];
+    assert_eq!(g["owners"], serde_json::json!(["r001n09"]));
+    assert_eq!(v["bgp_sessions"][0]["status"], "removed");
+    assert_eq!(v["allocations"][0]["owner"], "node/r001n04");
+}
+
+/// A renderer that reads a template from the side's own source: proves
+/// each side renders from its revision's templates.
+fn motd_renderer(checked: &Checked, src: &dyn Source) -> Result<OutputSet, Diagnostics> {
+    let tpl = src
+        .read_text("templates/motd.txt")
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    let mut out = OutputSet::default();
+    for n in &checked.loaded.site.nodes {
+        let name = &n.name.value;
+        out.insert(Artifact::new(
+            format!("nodes/{name}/etc/motd"),
+            tpl.replace("{{name}}", name),
+            Owner::Node(name.clone()),
+            "motd",
+        ));
+    }
+    Ok(out)
+}
+
+#[test]
+fn template_change_renders_each_side_from_its_revision() {
+    let mut base = base_site();
+    base.insert("templates/motd.txt".into(), "Welcome to {{name}}\n".into());
+    let mut head = base.clone();
+    head.insert(
+        "templates/motd.txt".into(),
+        "Welcome to {{name}}\nAuthorised use only.\n".into(),
+    );
+    let repo = two_commits(&base, &head);
+    let b = compile_rev(&repo, "main", &motd_renderer);
+    let h = compile_rev(&repo, "feature", &motd_renderer);
+    let r = Review::build(&b, &h, &Filter::default());
+    assert_eq!(r.groups.len(), 1);
+    let g = &r.groups[0];
+    assert_eq!(g.len(), 12);
+    assert!(g.normalized, "the context line holds each node's name");
+    let lines: Vec<String> = g.hunks[0].lines.iter().map(|l| l.unified()).collect();
+    assert_eq!(lines, vec![" Welcome to <node>", "+Authorised use only."]);
+    assert_eq!(
+        r.inputs.iter().map(|i| i.path.as_str()).collect::<Vec<_>>(),
+        vec!["templates/motd.txt"]
+    );
+}
+
+const CANARY: &str = "CANARY-5ecret-7f3a";
+
+#[test]
+fn secret_artifacts_never_show_their_lines() {
+    let base = base_site();
+    let mut head = base.clone();
+    head.insert(
+        "site/site.kdl".into(),
+        head["site/site.kdl"].replace("asn 64512", "asn 64513"),
+    );
+    let repo = two_commits(&base, &head);
+    let env = [("SITECONF_SECRET_UPSTREAM1", CANARY)];
+    for format in ["text", "markdown", "json"] {
+        let o = siteconf(
+            repo.path(),
+            &["diff", "main", "feature", "--format", format],
+            &env,
+        );
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        let all = format!("{}{}", stdout(&o), stderr(&o));
+        assert!(!all.contains(CANARY), "{format} leaks the secret:\n{all}");
+        assert!(
+            !all.contains("64513"),
+            "{format} shows a line of a secret file:\n{all}"
+        );
+        match format {
+            "json" => {
+                let v = json(&o);
+                let c = &v["changes"][0];
+                assert_eq!(c["path"], "switches/r001-tor1/frr.conf");
+                assert_eq!(c["content"], "secret");
+                assert!(c.get("hunks").is_none());
+            }
+            _ => assert!(
+                all.contains("changed (contains secrets; content not shown)"),
+                "{all}"
+            ),
+        }
+    }
+    for extra in [["--stat"], ["--name-only"]] {
+        let mut args = vec!["diff", "main", "feature"];
+        args.extend(extra);
+        let o = siteconf(repo.path(), &args, &env);
+        assert!(!stdout(&o).contains(CANARY));
+    }
+    // A secret artifact that appears is also hidden.
+    let r = stand_in();
+    let b = compile_rev(&repo, "main", &*r);
+    let mut h = compile_rev(&repo, "feature", &*r);
+    let mut planted = Artifact::new(
+        "site/secret.env",
+        format!("KEY={CANARY}\n"),
+        Owner::Site,
+        "env",
+    );
+    planted.secret = true;
+    planted.mode = 0o600;
+    h.output.insert(planted);
+    let rv = Review::build(&b, &h, &Filter::default());
+    let outs = [
+        review::format::text::render(&rv, &Default::default()),
+        review::format::markdown::render(&rv, &Default::default()),
+        review::format::json::render(&rv),
+    ];
+    for out in outs {
+        assert!(!out.contains(CANARY), "{out}");
+        assert!(out.contains("site/secret.env"), "{out}");
+    }
+}
+
+#[test]
+fn markdown_has_collapsed_sections_and_a_hard_cap() {
+    let base = base_site();
+    let mut g = Gen::new(3, 4);
+    g.permit_root_login = "prohibit-password".into();
+    let mut head = with_lock(g.files(), Some(&base));
+    for r in 1..=3 {
+        let k = format!("site/{}.kdl", Gen::rack(r));
+        head.insert(k.clone(), head[&k].replace("mtu 9000", "mtu 1500"));
+    }
+    let repo = two_commits(&base, &head);
+    let o = siteconf(
+        repo.path(),
+        &["diff", "main", "feature", "--format", "markdown"],
+        &[],
+    );
+    let md = stdout(&o);
+    assert!(md.starts_with("### siteconf diff:"), "{md}");
+    assert!(
+        md.contains("<details><summary><b>same change on 12 nodes</b>"),
+        "{md}"
+    );
+    assert!(md.contains("```diff\n"), "{md}");
+    assert!(!md.contains("Cut"), "{md}");
+
+    let o = siteconf(
+        repo.path(),
+        &[
+            "diff",
+            "main",
+            "feature",
+            "--format",
+            "markdown",
+            "--max-bytes",
+            "1500",
+        ],
+        &[],
+    );
+    let md = stdout(&o);
+    assert!(md.len() <= 1500, "{} bytes", md.len());
+    assert!(md.contains("**Cut:**"), "{md}");
+    assert!(md.contains("siteconf diff main feature"), "{md}");
+    // Sections are cut whole: every <details> that opens, closes.
+    assert_eq!(
+        md.matches("<details>").count(),
+        md.matches("</details>").count()
+    );
+}
+
+#[test]
+fn default_base_is_the_merge_base_with_main() {
+    let base = base_site();
+    let repo = TestRepo::new();
+    let b = repo.commit("", &base, "base");
+    // main moves on after the branch point: its change must not show.
+    let mut on_main = base.clone();
+    on_main.insert(
+        "site/profiles.kdl".into(),
+        on_main["site/profiles.kdl"].replace("groups compute", "groups compute web"),
+    );
+    repo.commit("", &on_main, "main moves on");
+    repo.branch("feature", b);
+    // Uncommitted edit in the working tree (HEAD = feature).
+    let mut head = base.clone();
+    head.insert(
+        "site/profiles.kdl".into(),
+        head["site/profiles.kdl"].replace("\"no\"", "\"prohibit-password\""),
+    );
+    repo.write_tree("", &head);
+
+    let o = siteconf(repo.path(), &["diff"], &[]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.starts_with("siteconf diff: main (merge base "), "{out}");
+    assert!(out.contains("→ working tree"), "{out}");
+    assert!(out.contains("sshd: 12 changed"), "{out}");
+    assert!(
+        !out.contains("inventory"),
+        "main's later change leaked in:\n{out}"
+    );
+
+    // --exit-code: 1 when different, 0 when not.
+    assert_eq!(
+        code(&siteconf(repo.path(), &["diff", "--exit-code"], &[])),
+        1
+    );
+    repo.write_tree("", &base);
+    let o = siteconf(repo.path(), &["diff", "--exit-code"], &[]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    assert!(stdout(&o).contains("no changes"), "{}", stdout(&o));
+}
+
+#[test]
+fn missing_default_branch_falls_back_or_says_what_to_do() {
+    let base = base_site();
+    let repo = TestRepo::new();
+    repo.repo.set_head("refs/heads/master").expect("master");
+    repo.commit("", &base, "base on master");
+    // No `main`: `master` is the fallback for the built-in default.
+    let o = siteconf(repo.path(), &["diff"], &[]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stdout(&o).contains("master (merge base"), "{}", stdout(&o));
+    // A configured branch that does not exist is an error with a hint.
+    let mut conf = base.clone();
+    conf.insert(
+        "siteconf.toml".into(),
+        "[diff]\ndefault-branch = \"trunk\"\n".into(),
+    );
+    repo.write_tree("", &conf);
+    let o = siteconf(repo.path(), &["diff"], &[]);
+    assert_eq!(code(&o), 2);
+    assert!(
+        stderr(&o).contains("cannot find the default branch `trunk`"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stderr(&o).contains("siteconf diff BASE"), "{}", stderr(&o));
+}
+
+#[test]
+fn a_side_with_errors_reports_its_diagnostics() {
+    let base = base_site();
+    let mut head = base.clone();
+    head.insert(
+        "site/r002.kdl".into(),
+        head["site/r002.kdl"].replace("position 2\n", "postion 2\n"),
+    );
+    let repo = two_commits(&base, &head);
+    let o = siteconf(repo.path(), &["diff", "main", "feature"], &[]);
+    assert_eq!(code(&o), 1);
+    let err = stderr(&o);
+    assert!(err.contains("error: head (feature"), "{err}");
+    assert!(err.contains("SC0003"), "{err}");
+    assert!(stdout(&o).is_empty());
+    let o = siteconf(
+        repo.path(),
+        &["diff", "main", "feature", "--format", "json"],
+        &[],
+    );
+    assert_eq!(code(&o), 1);
+    let v = json(&o);
+    assert_eq!(v["sides"][0]["side"], "head");
+}
+
+#[test]
+fn filters_narrow_what_is_shown() {
+    let base = base_site();
+    let mut g = Gen::new(3, 4);
+    g.permit_root_login = "prohibit-password".into();
+    let head = with_lock(g.files(), Some(&base));
+    let repo = two_commits(&base, &head);
+    let o = siteconf(
+        repo.path(),
+        &["diff", "main", "feature", "--node", "r002*", "--name-only"],
+        &[],
+    );
+    let out = stdout(&o);
+    let paths: Vec<&str> = out.lines().collect();
+    assert_eq!(paths.len(), 4, "{paths:?}");
+    assert!(
+        paths.iter().all(|p| p.starts_with("M\tnodes/r002n0")),
+        "{paths:?}"
+    );
+    let o = siteconf(
+        repo.path(),
+        &[
+            "diff",
+            "main",
+            "feature",
+            "--role",
+            "storage",
+            "--exit-code",
+        ],
+        &[],
+    );
+    assert_eq!(code(&o), 0, "no storage node changes");
+    let o = siteconf(
+        repo.path(),
+        &["diff", "main", "feature", "--node", "[", "--stat"],
+        &[],
+    );
+    assert_eq!(code(&o), 2);
+    assert!(
+        stderr(&o).contains("invalid --node pattern"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+// ---------------------------------------------------------------- gate
+
+const POLICY: &str = r#"[diff]
+default-branch = "main"
+
+[gate]
+max-nodes = 6
+max-nodes-per-rack = 3
+approvers = ["sre-leads"]
+
+[[gate.owners]]
+paths = ["site/site.kdl", "siteconf.toml"]
+owners = ["netops"]
+
+[[gate.rules]]
+name = "bgp-session-removed"
+on = "bgp-session-removed"
+approvers = ["@netops"]
+
+[[gate.rules]]
+name = "wide-sshd-change"
+kinds = ["sshd"]
+more-than = 5
+approvers = ["security"]
+"#;
+
+fn with_policy(mut f: Files) -> Files {
+    f.insert("siteconf.toml".into(), POLICY.into());
+    f
+}
+
+#[test]
+fn gate_passes_blocks_and_is_unblocked_by_approval() {
+    let base = with_policy(base_site());
+
+    // A small change: nothing fires.
+    let mut small = base.clone();
+    small.insert(
+        "site/r001.kdl".into(),
+        small["site/r001.kdl"].replace("position 1\n", "position 1\n    serial \"SN1\"\n"),
+    );
+    let repo = two_commits(&base, &small);
+    let o = siteconf(repo.path(), &["gate", "main", "feature"], &[]);
+    assert_eq!(code(&o), 0, "{}\n{}", stdout(&o), stderr(&o));
+    assert!(
+        stdout(&o).contains("gate: passed (no rule fired)"),
+        "{}",
+        stdout(&o)
+    );
+
+    // A profile change on all 12 nodes: blast radius and the sshd rule.
+    let mut wide = base.clone();
+    wide.insert(
+        "site/profiles.kdl".into(),
+        wide["site/profiles.kdl"].replace("\"no\"", "\"prohibit-password\""),
+    );
+    let repo = two_commits(&base, &wide);
+    let o = siteconf(repo.path(), &["gate", "main", "feature"], &[]);
+    assert_eq!(code(&o), 1, "{}", stdout(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("BLOCKED  max-nodes: 12 nodes change (12 changed); the limit is 6"),
+        "{out}"
+    );
+    assert!(
+        out.contains("needs approval from one of: sre-leads"),
+        "{out}"
+    );
+    assert!(
+        out.contains("BLOCKED  max-nodes-per-rack: 3 rack(s) have more than 3 changed nodes"),
+        "{out}"
+    );
+    assert!(out.contains("BLOCKED  rule: wide-sshd-change: artifact-changed: 12 device(s) or site file(s) (kinds: sshd), more than 5"), "{out}");
+    assert!(
+        out.contains("needs approval from one of: security"),
+        "{out}"
+    );
+    assert!(
+        out.contains("gate: blocked (3 of 3 fired rule(s) need approval)"),
+        "{out}"
+    );
+
+    // One approval is not enough…
+    let o = siteconf(
+        repo.path(),
+        &["gate", "main", "feature", "--approved-by", "sre-leads"],
+        &[],
+    );
+    assert_eq!(code(&o), 1);
+    assert!(
+        stdout(&o).contains("gate: blocked (1 of 3"),
+        "{}",
+        stdout(&o)
+    );
+    // … both are; names compare without `@`, from the flag or the environment.
+    let o = siteconf(
+        repo.path(),
+        &[
+            "gate",
+            "main",
+            "feature",
+            "--approved-by",
+            "@sre-leads,security",
+        ],
+        &[],
+    );
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("gate: passed (3 rule(s) fired, all approved)"),
+        "{}",
+        stdout(&o)
+    );
+    let o = siteconf(
+        repo.path(),
+        &["gate", "main", "feature"],
+        &[("SITECONF_APPROVED_BY", "security,sre-leads")],
+    );
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+
+    let o = siteconf(
+        repo.path(),
+        &[
+            "gate",
+            "main",
+            "feature",
+            "--format",
+            "json",
+            "--approved-by",
+            "security",
+        ],
+        &[],
+    );
+    assert_eq!(code(&o), 1);
+    let v = json(&o);
+    assert_eq!(v["passed"], false);
+    let findings = v["findings"].as_array().expect("findings");
+    let sshd = findings
+        .iter()
+        .find(|f| f["rule"] == "rule: wide-sshd-change")
+        .expect("sshd rule");
+    assert_eq!(sshd["blocking"], false);
+    assert_eq!(sshd["approved_by"], serde_json::json!(["security"]));
+    assert_eq!(sshd["matched"], 12);
+    let radius = findings
+        .iter()
+        .find(|f| f["rule"] == "max-nodes")
+        .expect("max-nodes");
+    assert_eq!(radius["blocking"], true);
+    assert_eq!(radius["approvers"], serde_json::json!(["sre-leads"]));
+}
+
+#[test]
+fn gate_owners_and_bgp_session_removal() {
+    let base = with_policy(base_site());
+    let mut head = base.clone();
+    let old = Gen::node_block(3, 4);
+    head.insert(
+        "site/r003.kdl".into(),
+        head["site/r003.kdl"].replace(&old, ""),
+    );
+    head.insert(
+        "site/site.kdl".into(),
+        head["site/site.kdl"].replace("asn 64512", "asn 64513"),
+    );
+    let head = with_lock(head, Some(&base));
+    let repo = two_commits(&base, &head);
+    let o = siteconf(repo.path(), &["gate", "main", "feature"], &[]);
+    assert_eq!(code(&o), 1);
+    let out = stdout(&o);
+    assert!(
+        out.contains(
+            "BLOCKED  owners: site/site.kdl: the change touches 1 protected input file(s)"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("BLOCKED  rule: bgp-session-removed: bgp-session-removed: 1 BGP session(s)"),
+        "{out}"
+    );
+    assert!(out.contains("r003n04 ↔ r003-tor1 over eno1"), "{out}");
+    let o = siteconf(
+        repo.path(),
+        &["gate", "main", "feature", "--approved-by", "netops"],
+        &[],
+    );
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+}
+
+#[test]
+fn gate_uses_base_policy_and_reports_a_bad_one() {
+    let base = with_policy(base_site());
+    // Head drops every limit: still judged by base's policy.
+    let mut head = base.clone();
+    head.insert(
+        "siteconf.toml".into(),
+        "[diff]\ndefault-branch = \"main\"\n".into(),
+    );
+    head.insert(
+        "site/profiles.kdl".into(),
+        head["site/profiles.kdl"].replace("\"no\"", "\"yes\""),
+    );
+    let repo = two_commits(&base, &head);
+    let o = siteconf(repo.path(), &["gate", "main", "feature"], &[]);
+    assert_eq!(code(&o), 1, "{}", stdout(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("note: the [gate] policy in siteconf.toml changes"),
+        "{out}"
+    );
+    assert!(
+        out.contains("owners: site/site.kdl"),
+        "siteconf.toml is protected too:\n{out}"
+    );
+
+    // A bad policy is SC0008, in check and in gate.
+    let mut bad = base.clone();
+    bad.insert(
+        "siteconf.toml".into(),
+        POLICY.replace("max-nodes = 6", "max-node = 6"),
+    );
+    let repo = two_commits(&bad, &bad);
+    let o = siteconf(repo.path(), &["check"], &[]);
+    assert_eq!(code(&o), 1);
+    assert!(stderr(&o).contains("SC0008"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("unknown field `max-node`"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        stderr(&o).contains("siteconf.toml:"),
+        "located in the file: {}",
+        stderr(&o)
+    );
+    let o = siteconf(repo.path(), &["gate", "main", "feature"], &[]);
+    assert_eq!(code(&o), 1);
+    assert!(
+        stderr(&o).contains("gate: blocked (the [gate] policy"),
+        "{}",
+        stderr(&o)
+    );
+
+    let mut glob = base.clone();
+    glob.insert(
+        "siteconf.toml".into(),
+        POLICY.replace("\"site/site.kdl\"", "\"site/[\""),
+    );
+    let repo = two_commits(&glob, &glob);
+    let o = siteconf(repo.path(), &["check"], &[]);
+    assert_eq!(code(&o), 1);
+    assert!(
+        stderr(&o).contains("gate.owners[0].paths: invalid pattern `site/[`"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn json_lists_every_change_with_owner_kind_and_hunks() {
+    let base = base_site();
+    let mut g = Gen::new(3, 4);
+    g.permit_root_login = "prohibit-password".into();
+    let head = with_lock(g.files(), Some(&base));
+    let repo = two_commits(&base, &head);
+    let o = siteconf(
+        repo.path(),
+        &["diff", "main", "feature", "--format", "json"],
+        &[],
+    );
+    let v = json(&o);
+    for key in [
+        "base",
+        "head",
+        "filter",
+        "summary",
+        "inputs",
+        "groups",
+        "changes",
+        "bgp_sessions",
+        "allocations",
+        "notes",
+    ] {
+        assert!(v.get(key).is_some(), "missing {key}");
+    }
+    let changes = v["changes"].as_array().expect("changes");
+    assert_eq!(changes.len(), 12);
+    let owners: BTreeMap<String, String> = changes
+        .iter()
+        .map(|c| {
+            (
+                c["owner"]["name"].as_str().unwrap_or("").to_string(),
+                c["path"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        owners["r002n03"],
+        "nodes/r002n03/etc/ssh/sshd_config.d/50-siteconf.conf"
+    );
+    let c = &changes[0];
+    assert_eq!(c["kind"], "sshd");
+    assert_eq!(c["added"], 1);
+    assert_eq!(c["removed"], 1);
+    assert_eq!(
+        c["hunks"][0],
+        serde_json::json!({
+            "old_start": 1, "old_lines": 2, "new_start": 1, "new_lines": 2,
+            "lines": [" # managed by siteconf", "-PermitRootLogin no", "+PermitRootLogin prohibit-password"]
+        })
+    );
+    assert_eq!(v["groups"][0]["count"], 12);
+    assert_eq!(v["groups"][0]["owners"].as_array().map(Vec::len), Some(12));
+}
+
+#[test]
+fn documented_policy_example_is_valid() {
+    let doc = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/review.md"))
+        .expect("docs/review.md");
+    let section = doc
+        .split("### The gate policy")
+        .nth(1)
+        .expect("policy section");
+    let toml_text = section
+        .split("```toml\n")
+        .nth(1)
+        .and_then(|s| s.split("```").next())
+        .expect("toml block");
+    let config: siteconf::project::Config = toml::from_str(toml_text).expect("valid siteconf.toml");
+    let mut sources = siteconf::syntax::SourceMap::default();
+    sources.add(siteconf::syntax::SourceFile::new(
+        "siteconf.toml",
+        toml_text,
+    ));
+    let policy = siteconf::gate::policy::from_config(&config, &sources)
+        .unwrap_or_else(|d| panic!("documented policy is invalid: {:?}", d.into_vec()));
+    assert_eq!(policy.rules.len(), 3);
+    assert_eq!(policy.owners.len(), 2);
+    assert_eq!(policy.policy.role_limits.get("storage"), Some(&5));
+}
+
+#[test]
+fn a_base_without_the_project_shows_everything_added() {
+    let repo = TestRepo::new();
+    let mut readme = Files::new();
+    readme.insert("README.md".into(), "fleet\n".into());
+    let b = repo.commit("", &readme, "empty repository");
+    repo.branch("feature", b);
+    let mut head = base_site();
+    head.insert("README.md".into(), "fleet\n".into());
+    repo.commit("", &head, "create the site");
+    let r = review_of(&repo, &b.to_string(), "feature");
+    assert_eq!(r.summary.nodes.added, 12);
+    assert_eq!(r.summary.switches.added, 3);
+    assert_eq!(r.summary.allocations.allocated, 36);
+    assert!(r.changes.iter().all(|c| c.status.as_str() == "added"));
+}
+
+#[test]
+fn toml_and_kdl_sites_render_the_same() {
+    let kdl = with_lock(Gen::new(2, 3).files(), None);
+    let mut g = Gen::new(2, 3);
+    g.toml = true;
+    let toml = with_lock(g.files(), None);
+    assert!(toml.contains_key("site/r001.toml"));
+    let repo = TestRepo::new();
+    let b = repo.commit("", &kdl, "kdl");
+    repo.commit("", &toml, "toml");
+    let r = review_of(&repo, &b.to_string(), "HEAD");
+    assert!(
+        r.changes.is_empty(),
+        "{:?}",
+        r.changes.iter().map(|c| &c.path).collect::<Vec<_>>()
+    );
+    // Two .kdl files removed, two .toml added; the lock is the same.
+    assert_eq!(r.inputs.len(), 4, "{:?}", r.inputs);
+    assert!(!r.inputs.iter().any(|i| i.path == "siteconf.lock"));
+}
+
+#[test]
+fn a_node_added_without_running_lock_shows_its_allocations_and_a_warning() {
+    let base = base_site();
+    let mut head = base.clone();
+    // A fifth node in rack 2, and siteconf.lock left as it was.
+    let block = Gen::node_block(2, 5);
+    head.insert(
+        "site/r002.kdl".into(),
+        format!("{}{block}", head["site/r002.kdl"]),
+    );
+    let repo = two_commits(&base, &head);
+    let r = review_of(&repo, "main", "feature");
+    assert_eq!(r.summary.nodes.added, 1);
+    assert_eq!(r.summary.allocations.allocated, 3, "{:?}", r.lock);
+    assert!(r.lock.iter().all(|l| l.owner == "node/r002n05"));
+    assert_eq!(r.head_lock_pending, 3);
+    assert!(!r.inputs.iter().any(|i| i.path == "siteconf.lock"));
+    let o = siteconf(repo.path(), &["diff", "main", "feature"], &[]);
+    let out = stdout(&o);
+    assert!(
+        out.contains(
+            "warning: head's siteconf.lock is not current (3 allocation change(s) not committed)"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("+ node/r002n05 address.mgmt.ipv4 10.0.0."),
+        "{out}"
+    );
+    assert!(
+        out.contains("nodes/r002n05/etc/hostname (hostname) added\n@@ -0,0 +1 @@\n+r002n05\n"),
+        "{out}"
+    );
+}
