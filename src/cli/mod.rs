@@ -2,6 +2,7 @@
 //! chooses an exit code. Exit codes: 0 ok, 1 findings, 2 usage or internal
 //! error.
 
+mod build;
 mod check;
 mod common;
 
@@ -29,6 +30,8 @@ pub struct Cli {
 pub enum Command {
     /// Report every mistake in the site files (exit 1 if any).
     Check(check::Args),
+    /// Compile the site into every artifact and write the output directory.
+    Build(build::Args),
 }
 
 pub fn main() -> ExitCode {
@@ -46,6 +49,7 @@ pub fn main() -> ExitCode {
     };
     let status = match cli.command {
         Command::Check(a) => check::run(&cli.global, a),
+        Command::Build(a) => build::run(&cli.global, a),
     };
     status.into()
 }

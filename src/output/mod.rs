@@ -1,7 +1,11 @@
 //! Output: the in-memory set of rendered files, and what is done with it
 //! (atomic write to a directory, manifest, diff of two sets).
 
-use std::collections::BTreeMap;
+pub mod manifest;
+pub mod path;
+pub mod write;
+
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Who an artifact belongs to, for grouping in the manifest and diffs.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
@@ -31,6 +35,9 @@ pub struct Artifact {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OutputSet {
     pub files: BTreeMap<String, Artifact>,
+    /// Paths whose content includes a resolved secret: never show their
+    /// content (diff, logs); the manifest marks them.
+    pub secret_paths: BTreeSet<String>,
 }
 
 impl OutputSet {
@@ -42,6 +49,13 @@ impl OutputSet {
     }
     pub fn is_empty(&self) -> bool {
         self.files.is_empty()
+    }
+    /// Marks a path as holding a secret (see [`OutputSet::secret_paths`]).
+    pub fn mark_secret(&mut self, path: &str) {
+        self.secret_paths.insert(path.to_string());
+    }
+    pub fn has_secret(&self, path: &str) -> bool {
+        self.secret_paths.contains(path)
     }
     pub fn total_bytes(&self) -> usize {
         self.files.values().map(|a| a.bytes.len()).sum()
