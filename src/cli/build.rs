@@ -120,6 +120,14 @@ fn build(g: &Global, args: &Args) -> Status {
     };
     let secs = start.elapsed().as_secs_f64();
     summary(args, &rendered, &stats, &out, secs);
+    if checked.resolved.lock_changed && args.format == Format::Text {
+        // The files are built with allocations siteconf.lock does not hold
+        // yet: another branch could take the same values. Say so.
+        eprintln!(
+            "note: siteconf.lock is not current ({} allocation change(s)); run `siteconf lock` and commit it, or these allocations are not reserved",
+            checked.resolved.lock_changes.len()
+        );
+    }
     Status::Ok
 }
 
