@@ -222,3 +222,33 @@ fn unknown_file_name_placeholders_are_refused() {
         f.diags[0].message
     );
 }
+
+#[test]
+fn names_from_the_site_cannot_escape_the_output_directory() {
+    // A repository and an SSH key user whose names are paths: the files
+    // they would make are refused (SC0903) and the build fails whole.
+    let mut src = mem_fixture(&[]);
+    let site = String::from_utf8(src.read("site/site.kdl").unwrap().unwrap()).unwrap();
+    let site = site
+        .replace("repo debian {", "repo \"../../../../../etc/cron.d/evil\" {")
+        .replace("user ops;", "user \"../../../root\";");
+    src.insert("site/site.kdl", site);
+    let checked = check(&src);
+    if checked.diags.has_errors() {
+        // Validation already refuses such names: nothing to render.
+        return;
+    }
+    let opts = RenderOptions {
+        secrets: secrets(),
+        progress: None,
+    };
+    let f = render(&checked, &src, &opts).unwrap_err();
+    assert!(
+        f.diags.iter().all(|d| d.code == Code::UnsafePath),
+        "{}",
+        failure_text(&f)
+    );
+    let msg = failure_text(&f);
+    assert!(msg.contains("etc/cron.d/evil.sources"), "{msg}");
+    assert!(msg.contains("authorized_keys/../../../root"), "{msg}");
+}
