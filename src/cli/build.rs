@@ -61,17 +61,20 @@ fn build(g: &Global, args: &Args) -> Status {
     let checked = check::check(&src);
     let sources = &checked.loaded.sources;
     let errors = checked.diags.error_count();
-    if errors > 0 || (checked.diags.warning_count() > 0 && args.format == Format::Text) {
-        let list = checked.diags.clone().sorted(sources);
-        if errors > 0 {
-            print_diagnostics(g, &list, sources, args.format);
-            if args.format == Format::Text {
-                eprintln!("build failed: {errors} error(s) in the site; nothing was written");
-            }
-            return Status::Findings;
+    let list = checked.diags.clone().sorted(sources);
+    if errors > 0 {
+        print_diagnostics(g, &list, sources, args.format);
+        if args.format == Format::Text {
+            eprintln!("build failed: {errors} error(s) in the site; nothing was written");
         }
+        return Status::Findings;
+    }
+    // Warnings: shown now in text; in JSON they go into the one summary
+    // document, so stdout stays a single JSON value.
+    if args.format == Format::Text {
         print_diagnostics(g, &list, sources, args.format);
     }
+    let warnings = crate::diag::to_json(&list, sources);
     let config = &checked.loaded.config;
     let secrets = match Secrets::load(
         &config.secrets,
@@ -119,7 +122,7 @@ fn build(g: &Global, args: &Args) -> Status {
         Err(e) => return fail(e),
     };
     let secs = start.elapsed().as_secs_f64();
-    summary(args, &rendered, &stats, &out, secs);
+    summary(args, &rendered, &stats, &out, secs, warnings);
     if checked.resolved.lock_changed && args.format == Format::Text {
         // The files are built with allocations siteconf.lock does not hold
         // yet: another branch could take the same values. Say so.
@@ -140,7 +143,14 @@ fn report_failure(g: &Global, args: &Args, diags: &[Diagnostic], sources: &Sourc
     Status::Findings
 }
 
-fn summary(args: &Args, r: &render::Rendered, s: &WriteStats, out: &std::path::Path, secs: f64) {
+fn summary(
+    args: &Args,
+    r: &render::Rendered,
+    s: &WriteStats,
+    out: &std::path::Path,
+    secs: f64,
+    warnings: serde_json::Value,
+) {
     match args.format {
         Format::Json => {
             let v = serde_json::json!({
@@ -154,6 +164,7 @@ fn summary(args: &Args, r: &render::Rendered, s: &WriteStats, out: &std::path::P
                 "unchanged": s.unchanged,
                 "removed": s.removed,
                 "seconds": (secs * 1000.0).round() / 1000.0,
+                "warnings": warnings,
             });
             println!("{v}");
         }

@@ -733,7 +733,7 @@ fn switch_view(
             });
         }
     }
-    links.sort_by(|a, b| port_key(&a.port).cmp(&port_key(&b.port)));
+    links.sort_by_key(|l| port_key(&l.port));
     let loopnets = c
         .site
         .networks
