@@ -176,7 +176,7 @@ fn vm_hwm() -> String {
 }
 
 fn secs(d: Duration) -> String {
-    format!("{:.3}", d.as_secs_f64())
+    format!("{:.2}", d.as_secs_f64())
 }
 
 fn main() {
@@ -203,19 +203,8 @@ fn main() {
         rayon::current_num_threads()
     );
     println!(
-        "{:>7} {:>6} {:>9} {:>7} {:>7} {:>7} | {:>7} {:>9} {:>9} {:>9} {:>7} {:>7}",
-        "nodes",
-        "disk",
-        "files",
-        "MB",
-        "check",
-        "render",
-        "floor",
-        "fresh",
-        "fresh-ns",
-        "rebuild",
-        "fresh/",
-        "fr-ns/"
+        "{:>6} {:>4} {:>7} {:>5} {:>6} {:>6} | {:>6} {:>6} {:>6} {:>6} | {:>6} {:>6} {:>6} | {:>5} {:>5} {:>5}",
+        "nodes", "disk", "files", "MB", "check", "render", "floor", "write", "wr-ns", "rewr", "build", "bld-ns", "rebld", "w/fl", "wn/fl", "b/fl"
     );
     for &n in &sizes {
         let src = generate(n);
@@ -229,24 +218,37 @@ fn main() {
             render_t.push(t);
             set = s;
         }
+        let (check_t, render_t) = (median(check_t), median(render_t));
         let mb = set.total_bytes() as f64 / 1e6;
         for (disk, base) in &disks {
             std::fs::create_dir_all(base).expect("bench dir");
             let out = base.join(format!("out-{n}"));
             let floor_dir = base.join(format!("floor-{n}"));
-            let (mut fl, mut fresh, mut fresh_ns, mut rebuild) = (vec![], vec![], vec![], vec![]);
+            let mut m: [Vec<Duration>; 7] = Default::default();
             for _ in 0..runs {
                 rm(&floor_dir);
-                fl.push(time(|| floor(&set, &floor_dir)).0);
+                m[0].push(time(|| floor(&set, &floor_dir)).0);
                 rm(&floor_dir);
-                for (sync, acc) in [(true, &mut fresh), (false, &mut fresh_ns)] {
+                // The writer alone, into a new directory, with and without syncfs.
+                for (i, sync) in [(1, true), (2, false)] {
                     rm(&out);
-                    let (t, _) = time(|| {
-                        let c = checked(&src);
-                        let s = render_set(&c, &src);
-                        write(&s, &out, WriteOptions { sync }).expect("write")
-                    });
-                    acc.push(t);
+                    m[i].push(time(|| write(&set, &out, WriteOptions { sync }).expect("write")).0);
+                }
+                // The writer alone over an identical output: nothing to do.
+                let (t, st) = time(|| write(&set, &out, WriteOptions::default()).expect("write"));
+                assert_eq!(st.changed, 0, "a rewrite with nothing changed wrote files");
+                m[3].push(t);
+                // The whole build: check + render + write.
+                for (i, sync) in [(4, true), (5, false)] {
+                    rm(&out);
+                    m[i].push(
+                        time(|| {
+                            let c = checked(&src);
+                            let s = render_set(&c, &src);
+                            write(&s, &out, WriteOptions { sync }).expect("write")
+                        })
+                        .0,
+                    );
                 }
                 let (t, st) = time(|| {
                     let c = checked(&src);
@@ -254,30 +256,22 @@ fn main() {
                     write(&s, &out, WriteOptions::default()).expect("write")
                 });
                 assert_eq!(st.changed, 0, "a rebuild with nothing changed wrote files");
-                rebuild.push(t);
+                m[6].push(t);
             }
             rm(&out);
-            let (fl, fresh, fresh_ns, rebuild) =
-                (median(fl), median(fresh), median(fresh_ns), median(rebuild));
+            let m: Vec<Duration> = m.into_iter().map(median).collect();
+            let r = |a: Duration| a.as_secs_f64() / m[0].as_secs_f64();
             println!(
-                "{:>7} {:>6} {:>9} {:>7.1} {:>7} {:>7} | {:>7} {:>9} {:>9} {:>9} {:>6.2}x {:>6.2}x",
-                n,
-                disk,
-                set.len(),
-                mb,
-                secs(median(check_t.clone())),
-                secs(median(render_t.clone())),
-                secs(fl),
-                secs(fresh),
-                secs(fresh_ns),
-                secs(rebuild),
-                fresh.as_secs_f64() / fl.as_secs_f64(),
-                fresh_ns.as_secs_f64() / fl.as_secs_f64(),
+                "{:>6} {:>4} {:>7} {:>5.0} {:>6} {:>6} | {:>6} {:>6} {:>6} {:>6} | {:>6} {:>6} {:>6} | {:>5.2} {:>5.2} {:>5.2}",
+                n, disk, set.len(), mb, secs(check_t), secs(render_t),
+                secs(m[0]), secs(m[1]), secs(m[2]), secs(m[3]), secs(m[4]), secs(m[5]), secs(m[6]),
+                r(m[1]), r(m[2]), r(m[5]),
             );
         }
     }
-    println!("(seconds; fresh = check+render+atomic write into a new dir with syncfs, fresh-ns = without syncfs,");
-    println!(" rebuild = check+render+write with nothing changed, floor = std::fs writes of the same bytes, 1 thread)");
+    println!("seconds, median of {runs}. floor: the same bytes to the same paths with std::fs, 1 thread, no sync;");
+    println!("write: siteconf's atomic writer into a new dir (wr-ns: without syncfs); rewr: writer over an identical");
+    println!("output; build: check+render+write into a new dir (bld-ns: without syncfs); rebld: build, nothing changed.");
     println!("peak memory (VmHWM): {}", vm_hwm());
     for (_, base) in &disks {
         rm(base);

@@ -268,3 +268,70 @@ fn out_may_be_absolute_or_relative_to_the_current_directory() {
     ok(&o);
     assert!(abs.join("manifest.json").is_file());
 }
+
+/// Appends `racks` racks of 40 plain nodes to the project's site (enough
+/// files that a build spends real time writing).
+fn grow(dir: &Path, racks: usize) {
+    let mut t = String::new();
+    for r in 0..racks {
+        t.push_str(&format!("rack g{r:02} {{ height 42; }}\n"));
+        for k in 0..40 {
+            let i = r * 40 + k;
+            t.push_str(&format!(
+                "node g{r:02}n{k:02} {{ rack g{r:02}; position {}; role compute; profiles base\n  interface eno3 {{ mac \"52:54:01:00:{:02x}:{:02x}\"; }}\n  address mgmt interface=eno3 ipv4=\"10.0.{}.{}\"\n}}\n",
+                k + 1,
+                i >> 8,
+                i & 255,
+                1 + (i >> 8),
+                i & 255,
+            ));
+        }
+    }
+    fs::write(dir.join("site/grown.kdl"), t).unwrap();
+}
+
+#[test]
+fn a_build_killed_at_any_moment_leaves_the_previous_output_complete() {
+    let p = project();
+    grow(p.path(), 8);
+    let out = p.path().join("out");
+    ok(&siteconf(p.path(), &["build"]));
+    let before = tree(&out);
+    assert!(before.len() > 2500, "{} files", before.len());
+    // Every node's files change with the time zone.
+    let site_path = p.path().join("site/site.kdl");
+    let site = fs::read_to_string(&site_path).unwrap();
+    fs::write(&site_path, site.replace("Europe/Paris", "Europe/Berlin")).unwrap();
+    for delay_ms in [0u64, 30, 100, 200, 350, 500, 800, 1200, 2000] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_siteconf"))
+            .arg("build")
+            .current_dir(p.path())
+            .env("CI", "true")
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = child.kill();
+        let _ = child.wait();
+        let now = tree(&out);
+        if now != before {
+            // Not the old tree: then it must be the complete new one.
+            let o = siteconf(p.path(), &["build"]);
+            ok(&o);
+            assert!(
+                String::from_utf8_lossy(&o.stderr).contains(" 0 changed"),
+                "after a kill at {delay_ms} ms the output was neither the old tree nor the new one"
+            );
+            break;
+        }
+    }
+    // Whatever happened, the next build completes and cleans up.
+    ok(&siteconf(p.path(), &["build"]));
+    let leftovers: Vec<String> = fs::read_dir(p.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("siteconf-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    assert_ne!(tree(&out), before);
+}

@@ -36,6 +36,11 @@ pub struct Args {
     /// Output format of diagnostics and the summary.
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
+    /// Do not flush the new output to disk before swapping it in (faster on
+    /// a busy disk; a power loss right after may leave truncated files).
+    /// For throwaway outputs such as CI checks.
+    #[arg(long)]
+    pub no_sync: bool,
     /// Secrets file (TOML `name = "value"`) [default: `[secrets] file` of siteconf.toml].
     #[arg(long, env = "SITECONF_SECRETS", value_name = "FILE")]
     pub secrets: Option<PathBuf>,
@@ -116,7 +121,10 @@ fn build(g: &Global, args: &Args) -> Status {
         Some(o) => o.clone(),
         None => root.join(&config.out_dir),
     };
-    let stats = match write::write(&rendered.set, &out, WriteOptions::default()) {
+    let wopts = WriteOptions {
+        sync: !args.no_sync,
+    };
+    let stats = match write::write(&rendered.set, &out, wopts) {
         Ok(s) => s,
         Err(WriteError::Unsafe(d)) => return report_failure(g, args, &d, &SourceMap::default()),
         Err(e) => return fail(e),
