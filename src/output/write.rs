@@ -114,10 +114,9 @@ fn io_err<'a>(op: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> Wri
 #[derive(Debug, Clone, Copy)]
 enum Old {
     Dir,
-    File {
-        len: u64,
-        mode: u32,
-    },
+    /// A regular file (size and mode are read when it is compared, in
+    /// parallel, not during the walk).
+    File,
     /// A symlink, socket, fifo…: never read or followed, always dropped.
     Other,
 }
@@ -147,9 +146,7 @@ pub fn write(set: &OutputSet, out: &Path, opts: WriteOptions) -> Result<WriteSta
         .files
         .par_iter()
         .map(|(rel, a)| match old.get(rel.as_str()) {
-            Some(Old::File { len, mode }) if *len == a.bytes.len() as u64 && *mode == a.mode => {
-                same_content(&out.join(rel), &a.bytes)
-            }
+            Some(Old::File) => same_file(&out.join(rel), &a.bytes, a.mode),
             _ => false,
         })
         .collect();
@@ -159,7 +156,7 @@ pub fn write(set: &OutputSet, out: &Path, opts: WriteOptions) -> Result<WriteSta
         .iter()
         .filter(|(rel, o)| match o {
             Old::Dir => false,
-            Old::File { .. } => !set.files.contains_key(rel.as_str()),
+            Old::File => !set.files.contains_key(rel.as_str()),
             Old::Other => true,
         })
         .count();
@@ -180,10 +177,7 @@ pub fn write(set: &OutputSet, out: &Path, opts: WriteOptions) -> Result<WriteSta
     fs::create_dir(&staging).map_err(io_err("create the staging directory", &staging))?;
     // From here on, an error leaves only the staging directory behind,
     // which the next build removes; the previous output is untouched.
-    for d in &needed_dirs {
-        let p = staging.join(d);
-        fs::create_dir(&p).map_err(io_err("create", &p))?;
-    }
+    make_dirs(&staging, &needed_dirs)?;
     let files: Vec<(&String, &super::Artifact, bool)> = set
         .files
         .iter()
@@ -315,15 +309,7 @@ fn scan_old(out: &Path) -> Result<BTreeMap<String, Old>, WriteError> {
         let old = if ft.is_dir() {
             Old::Dir
         } else if ft.is_file() {
-            let m = entry.metadata().map_err(|e| WriteError::Io {
-                op: "read",
-                path: entry.path().to_path_buf(),
-                err: e.into(),
-            })?;
-            Old::File {
-                len: m.len(),
-                mode: m.mode() & 0o7777,
-            }
+            Old::File
         } else {
             Old::Other
         };
@@ -352,20 +338,23 @@ fn is_siteconf_manifest(path: &Path) -> bool {
     head.contains("\"generator\": \"siteconf\"")
 }
 
-/// Whether the regular file at `path` holds exactly `bytes` (never follows
-/// a symlink in the last component).
-fn same_content(path: &Path, bytes: &[u8]) -> bool {
-    let Ok(mut f) = OpenOptions::new()
+/// Whether the regular file at `path` has mode `mode` and holds exactly
+/// `bytes` (never follows a symlink in the last component).
+fn same_file(path: &Path, bytes: &[u8], mode: u32) -> bool {
+    let Ok(f) = OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
         .open(path)
     else {
         return false;
     };
+    match f.metadata() {
+        Ok(m) if m.is_file() && m.len() == bytes.len() as u64 && m.mode() & 0o7777 == mode => {}
+        _ => return false,
+    }
     let mut buf = Vec::with_capacity(bytes.len() + 1);
-    // One byte more than expected: a file that grew since the walk differs.
-    if (&mut f)
-        .take(bytes.len() as u64 + 1)
+    // One byte more than expected: a file that grew since the stat differs.
+    if f.take(bytes.len() as u64 + 1)
         .read_to_end(&mut buf)
         .is_err()
     {
@@ -385,6 +374,33 @@ fn dirs_of(set: &OutputSet) -> BTreeSet<String> {
         }
     }
     dirs
+}
+
+/// Creates `dirs` (sorted: parents first) below `root`: the top two levels
+/// in order, then each device's subtree (`nodes/<host>/…`) in parallel.
+fn make_dirs(root: &Path, dirs: &BTreeSet<String>) -> Result<(), WriteError> {
+    let mut groups: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for d in dirs {
+        let depth = d.matches('/').count();
+        if depth < 2 {
+            let p = root.join(d);
+            fs::create_dir(&p).map_err(io_err("create", &p))?;
+        } else {
+            let second = d
+                .match_indices('/')
+                .nth(1)
+                .map(|(i, _)| i)
+                .unwrap_or(d.len());
+            groups.entry(&d[..second]).or_default().push(d);
+        }
+    }
+    let groups: Vec<Vec<&str>> = groups.into_values().collect();
+    groups.par_iter().try_for_each(|g| {
+        g.iter().try_for_each(|d| {
+            let p = root.join(d);
+            fs::create_dir(&p).map_err(io_err("create", &p))
+        })
+    })
 }
 
 fn write_file(path: &Path, bytes: &[u8], mode: u32) -> Result<(), WriteError> {
