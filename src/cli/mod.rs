@@ -2,6 +2,7 @@
 //! chooses an exit code. Exit codes: 0 ok, 1 findings, 2 usage or internal
 //! error.
 
+mod build;
 mod check;
 mod codes;
 mod common;
@@ -56,6 +57,8 @@ pub enum Command {
     Diff(diff::Args),
     /// Apply the [gate] policy to a change (exit 1 if blocked).
     Gate(gate::Args),
+    /// Compile the site into every artifact and write the output directory.
+    Build(build::Args),
 }
 
 pub fn main() -> ExitCode {
@@ -82,6 +85,7 @@ pub fn main() -> ExitCode {
         Command::Inventory(a) => inventory::run(&cli.global, a),
         Command::Diff(a) => diff::run(&cli.global, a),
         Command::Gate(a) => gate::run(&cli.global, a),
+        Command::Build(a) => build::run(&cli.global, a),
     };
     status.into()
 }

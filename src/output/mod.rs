@@ -2,6 +2,9 @@
 //! (atomic write to a directory, manifest, diff of two sets).
 
 pub mod diff;
+pub mod manifest;
+pub mod path;
+pub mod write;
 
 use std::collections::BTreeMap;
 
@@ -69,6 +72,16 @@ impl OutputSet {
     }
     pub fn is_empty(&self) -> bool {
         self.files.is_empty()
+    }
+    /// Marks a path as holding a resolved secret ([`Artifact::secret`]):
+    /// its content is never shown (diff, logs); the manifest marks it.
+    pub fn mark_secret(&mut self, path: &str) {
+        if let Some(a) = self.files.get_mut(path) {
+            a.secret = true;
+        }
+    }
+    pub fn has_secret(&self, path: &str) -> bool {
+        self.files.get(path).is_some_and(|a| a.secret)
     }
     pub fn total_bytes(&self) -> usize {
         self.files.values().map(|a| a.bytes.len()).sum()

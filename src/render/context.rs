@@ -323,12 +323,79 @@ pub fn site_view(site: &Site, index: &SiteIndex, resolved: &Resolved) -> SiteVie
         .par_iter()
         .map(|rn| node_view(&common, rn))
         .collect();
+    // Downlinks and links by switch, gathered in one pass each, so a
+    // switch's view does not scan every node (quadratic at fleet scale).
+    let mut downlinks: BTreeMap<&str, Vec<DownlinkView>> = BTreeMap::new();
+    for n in &nodes {
+        for sess in &n.sessions {
+            downlinks
+                .entry(sess.peer.as_str())
+                .or_default()
+                .push(DownlinkView {
+                    port: sess.peer_port.clone().unwrap_or_default(),
+                    node: n.name.clone(),
+                    interface: sess.interface.clone().unwrap_or_default(),
+                    node_asn: n.asn,
+                    mode: sess.mode,
+                    node_address: sess.local_address.clone(),
+                });
+        }
+    }
+    let mut links_to: BTreeMap<&str, Vec<(&Switch, &SwitchLink)>> = BTreeMap::new();
+    for other in &site.switches {
+        for l in &other.links {
+            links_to
+                .entry(l.peer.value.as_str())
+                .or_default()
+                .push((other, l));
+        }
+    }
     let switches = site
         .switches
         .iter()
-        .map(|s| switch_view(&common, s, &nodes))
+        .map(|s| {
+            let name = s.name.value.as_str();
+            let down = downlinks.remove(name).unwrap_or_default();
+            let back = links_to.get(name).map(Vec::as_slice).unwrap_or_default();
+            switch_view(&common, s, down, back)
+        })
         .collect();
-    let racks = site.racks.iter().map(|r| rack_view(site, r)).collect();
+    let mut devices: BTreeMap<&str, Vec<RackDevice>> = BTreeMap::new();
+    for n in &site.nodes {
+        if let Some(p) = &n.placement {
+            devices
+                .entry(p.rack.value.as_str())
+                .or_default()
+                .push(RackDevice {
+                    name: n.name.value.clone(),
+                    kind: "node",
+                    role: n.role.as_ref().map(|r| r.value.clone()).unwrap_or_default(),
+                    position: p.position.value,
+                    height: p.height.value,
+                    model: n.model.as_ref().map(|m| m.value.clone()),
+                });
+        }
+    }
+    for s in &site.switches {
+        if let Some(p) = &s.placement {
+            devices
+                .entry(p.rack.value.as_str())
+                .or_default()
+                .push(RackDevice {
+                    name: s.name.value.clone(),
+                    kind: "switch",
+                    role: s.role.value.as_str().to_string(),
+                    position: p.position.value,
+                    height: p.height.value,
+                    model: s.model.as_ref().map(|m| m.value.clone()),
+                });
+        }
+    }
+    let racks = site
+        .racks
+        .iter()
+        .map(|r| rack_view(r, devices.remove(r.name.value.as_str()).unwrap_or_default()))
+        .collect();
     let mut groups: BTreeMap<String, GroupView> = BTreeMap::new();
     for g in &site.groups {
         groups.insert(
@@ -410,40 +477,7 @@ fn peer_view(p: &BgpPeer) -> PeerView {
     }
 }
 
-fn rack_view(site: &Site, r: &Rack) -> RackView {
-    let mut devices = Vec::new();
-    for n in &site.nodes {
-        if let Some(p) = n
-            .placement
-            .as_ref()
-            .filter(|p| p.rack.value == r.name.value)
-        {
-            devices.push(RackDevice {
-                name: n.name.value.clone(),
-                kind: "node",
-                role: n.role.as_ref().map(|r| r.value.clone()).unwrap_or_default(),
-                position: p.position.value,
-                height: p.height.value,
-                model: n.model.as_ref().map(|m| m.value.clone()),
-            });
-        }
-    }
-    for s in &site.switches {
-        if let Some(p) = s
-            .placement
-            .as_ref()
-            .filter(|p| p.rack.value == r.name.value)
-        {
-            devices.push(RackDevice {
-                name: s.name.value.clone(),
-                kind: "switch",
-                role: s.role.value.as_str().to_string(),
-                position: p.position.value,
-                height: p.height.value,
-                model: s.model.as_ref().map(|m| m.value.clone()),
-            });
-        }
-    }
+fn rack_view(r: &Rack, mut devices: Vec<RackDevice>) -> RackView {
     devices.sort_by(|a, b| (a.position, &a.name).cmp(&(b.position, &b.name)));
     RackView {
         name: r.name.value.clone(),
@@ -662,22 +696,13 @@ fn node_view(c: &Common, rn: &ResolvedNode) -> NodeView {
     }
 }
 
-fn switch_view(c: &Common, s: &Switch, nodes: &[NodeView]) -> SwitchView {
+fn switch_view(
+    c: &Common,
+    s: &Switch,
+    mut downlinks: Vec<DownlinkView>,
+    back: &[(&Switch, &SwitchLink)],
+) -> SwitchView {
     let name = s.name.value.as_str();
-    let mut downlinks = Vec::new();
-    for n in nodes {
-        for sess in n.sessions.iter().filter(|x| x.peer == name) {
-            let iface = sess.interface.clone().unwrap_or_default();
-            downlinks.push(DownlinkView {
-                port: sess.peer_port.clone().unwrap_or_default(),
-                node: n.name.clone(),
-                interface: iface,
-                node_asn: n.asn,
-                mode: sess.mode,
-                node_address: sess.local_address.clone(),
-            });
-        }
-    }
     downlinks.sort_by(|a, b| (port_key(&a.port), &a.node).cmp(&(port_key(&b.port), &b.node)));
     let asn_of = |sw: &str| {
         c.site
@@ -696,19 +721,19 @@ fn switch_view(c: &Common, s: &Switch, nodes: &[NodeView]) -> SwitchView {
         })
         .collect();
     // A link declared only on the other end is still a link of this switch.
-    for other in &c.site.switches {
-        for l in other.links.iter().filter(|l| l.peer.value == name) {
-            if !links.iter().any(|x| x.port == l.peer_port.value) {
-                links.push(SwitchLinkView {
-                    port: l.peer_port.value.clone(),
-                    peer: other.name.value.clone(),
-                    peer_port: l.port.value.clone(),
-                    peer_asn: other.asn.as_ref().map(|a| a.value),
-                });
-            }
+    let mut ports: std::collections::BTreeSet<String> =
+        links.iter().map(|l| l.port.clone()).collect();
+    for (other, l) in back {
+        if ports.insert(l.peer_port.value.clone()) {
+            links.push(SwitchLinkView {
+                port: l.peer_port.value.clone(),
+                peer: other.name.value.clone(),
+                peer_port: l.port.value.clone(),
+                peer_asn: other.asn.as_ref().map(|a| a.value),
+            });
         }
     }
-    links.sort_by(|a, b| port_key(&a.port).cmp(&port_key(&b.port)));
+    links.sort_by_key(|l| port_key(&l.port));
     let loopnets = c
         .site
         .networks

@@ -1,0 +1,723 @@
+//! Writing an [`OutputSet`] to a directory: atomic and incremental.
+//!
+//! The complete new tree is built in a staging directory beside the target
+//! (`.<name>.siteconf-tmp-<pid>`, same filesystem), then swapped in with one
+//! `renameat2(RENAME_EXCHANGE)`, and the old tree is removed. So:
+//!
+//! - **Atomic**: a build killed at any moment leaves the previous output
+//!   complete; readers see the old tree or the new one, never a mix. Where
+//!   the kernel or filesystem has no `RENAME_EXCHANGE` (EINVAL/ENOSYS: not
+//!   Linux ≥ 3.15 with ext4/xfs/btrfs/tmpfs…), it falls back to two renames
+//!   (target → `.<name>.siteconf-old-<pid>`, staging → target); a kill
+//!   between them leaves no target but a complete old tree, which the next
+//!   build renames back before anything else.
+//! - **Incremental**: a file whose bytes and mode are unchanged is
+//!   hard-linked from the previous tree, so it keeps its inode and mtime and
+//!   rsync or Ansible see no change. When nothing changed at all, nothing is
+//!   written and nothing is swapped.
+//! - **Durable**: before the swap, the data of every file written is on
+//!   disk: with `fdatasync` per file when a few thousand changed at most,
+//!   else with one `syncfs(2)` (thousands of fsyncs cost more than the
+//!   build, and syncfs flushes the whole filesystem, other programs' data
+//!   included, which is slow on a busy disk). Directory entries need no
+//!   flush of their own: ext4 and xfs journal metadata in order, so the
+//!   swap cannot reach the disk before the links and directories it swaps in.
+//! - **Clean**: files of removed nodes disappear with the old tree; staging
+//!   and old trees left by a killed build are removed by the next one. Two
+//!   builds into one directory take turns (`flock` on the parent directory).
+//! - **Safe**: every path is checked again (SC0903); the writer never
+//!   follows a symlink found inside the output directory (it reads old files
+//!   with `O_NOFOLLOW`, found by a walk that does not follow links, and
+//!   writes only into the staging directory it created), and it refuses to
+//!   replace an existing directory that is not empty and has no siteconf
+//!   `manifest.json` (a mistyped `--out $HOME` must not be swapped away).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ffi::CString;
+use std::fmt;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use super::manifest::MANIFEST_PATH;
+use super::path::check_set;
+use super::OutputSet;
+use crate::diag::Diagnostic;
+
+/// What a write did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WriteStats {
+    /// Files written (new or with new content or mode).
+    pub changed: usize,
+    /// Files kept as they were (hard-linked into the new tree).
+    pub unchanged: usize,
+    /// Files of the previous output that are gone (and symlinks or other
+    /// non-files found there).
+    pub removed: usize,
+    /// Whether a new tree was swapped in (false: nothing changed).
+    pub swapped: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WriteOptions {
+    /// Flush the new tree to disk before the swap (`syncfs`). Off only for
+    /// benchmarks and throwaway outputs.
+    pub sync: bool,
+}
+
+impl Default for WriteOptions {
+    fn default() -> WriteOptions {
+        WriteOptions { sync: true }
+    }
+}
+
+#[derive(Debug)]
+pub enum WriteError {
+    /// Paths that may not be written (SC0903); nothing was written.
+    Unsafe(Vec<Diagnostic>),
+    /// The target exists and is not a siteconf output directory.
+    NotOutputDir(PathBuf, String),
+    /// An I/O error: what was being done, on which path.
+    Io {
+        op: &'static str,
+        path: PathBuf,
+        err: io::Error,
+    },
+}
+
+impl fmt::Display for WriteError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WriteError::Unsafe(d) => write!(f, "{} unsafe output path(s)", d.len()),
+            WriteError::NotOutputDir(p, why) => write!(
+                f,
+                "refusing to replace {}: {why}; siteconf replaces only an empty directory or its own output (with manifest.json)",
+                p.display()
+            ),
+            WriteError::Io { op, path, err } => {
+                write!(f, "cannot {op} {}: {err}", path.display())
+            }
+        }
+    }
+}
+
+impl std::error::Error for WriteError {}
+
+fn io_err<'a>(op: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> WriteError + 'a {
+    move |err| WriteError::Io {
+        op,
+        path: path.to_path_buf(),
+        err,
+    }
+}
+
+/// What the walk of the previous output found at one relative path.
+#[derive(Debug, Clone, Copy)]
+enum Old {
+    Dir,
+    /// A regular file (size and mode are read when it is compared, in
+    /// parallel, not during the walk).
+    File,
+    /// A symlink, socket, fifo…: never read or followed, always dropped.
+    Other,
+}
+
+/// Writes `set` to `out` (see the module doc).
+pub fn write(set: &OutputSet, out: &Path, opts: WriteOptions) -> Result<WriteStats, WriteError> {
+    let diags = check_set(set);
+    if !diags.is_empty() {
+        return Err(WriteError::Unsafe(diags));
+    }
+    let out = resolve_target(out)?;
+    let parent = out
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("/"));
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .ok_or_else(|| WriteError::NotOutputDir(out.clone(), "it has no name".into()))?;
+    fs::create_dir_all(&parent).map_err(io_err("create", &parent))?;
+    let _lock = DirLock::acquire(&parent)?;
+    recover_and_clean(&parent, &name, &out)?;
+
+    let old = scan_old(&out)?;
+    // Which artifacts are byte-for-byte and mode-for-mode what is there.
+    let unchanged: Vec<bool> = set
+        .files
+        .par_iter()
+        .map(|(rel, a)| match old.get(rel.as_str()) {
+            Some(Old::File) => same_file(&out.join(rel), &a.bytes, a.mode),
+            _ => false,
+        })
+        .collect();
+    let n_unchanged = unchanged.iter().filter(|u| **u).count();
+    let needed_dirs = dirs_of(set);
+    let removed = old
+        .iter()
+        .filter(|(rel, o)| match o {
+            Old::Dir => false,
+            Old::File => !set.files.contains_key(rel.as_str()),
+            Old::Other => true,
+        })
+        .count();
+    let extra_dirs = old
+        .iter()
+        .any(|(rel, o)| matches!(o, Old::Dir) && !needed_dirs.contains(rel.as_str()));
+    let mut stats = WriteStats {
+        changed: set.len() - n_unchanged,
+        unchanged: n_unchanged,
+        removed,
+        swapped: false,
+    };
+    if stats.changed == 0 && removed == 0 && !extra_dirs && out.is_dir() {
+        return Ok(stats);
+    }
+
+    let staging = parent.join(format!(".{name}.siteconf-tmp-{}", std::process::id()));
+    fs::create_dir(&staging).map_err(io_err("create the staging directory", &staging))?;
+    // From here on, an error leaves only the staging directory behind,
+    // which the next build removes; the previous output is untouched.
+    make_dirs(&staging, &needed_dirs)?;
+    let files: Vec<(&String, &super::Artifact, bool)> = set
+        .files
+        .iter()
+        .zip(&unchanged)
+        .map(|((rel, a), u)| (rel, a, *u))
+        .collect();
+    let per_file_sync = opts.sync && stats.changed <= PER_FILE_SYNC_MAX;
+    files.par_iter().try_for_each(|(rel, a, unchanged)| {
+        let dst = staging.join(rel);
+        if *unchanged && fs::hard_link(out.join(rel), &dst).is_ok() {
+            return Ok(());
+        }
+        // Changed, or the old file could not be linked (another
+        // filesystem, a limit on links): write it.
+        write_file(&dst, &a.bytes, a.mode, per_file_sync)
+    })?;
+    if opts.sync && !per_file_sync {
+        sync_fs(&staging)?;
+    }
+    swap(&staging, &out)?;
+    stats.swapped = true;
+    sync_dir(&parent);
+    // `staging` now holds the previous tree (or nothing, on a first build).
+    remove_tree(&staging)?;
+    Ok(stats)
+}
+
+/// The absolute target path; a symlink given as the target itself (not
+/// one inside it) is followed once, as the user named it.
+fn resolve_target(out: &Path) -> Result<PathBuf, WriteError> {
+    let abs = std::path::absolute(out).map_err(io_err("resolve", out))?;
+    match fs::symlink_metadata(&abs) {
+        Ok(m) if m.file_type().is_symlink() => {
+            fs::canonicalize(&abs).map_err(io_err("resolve the symlink", &abs))
+        }
+        _ => Ok(abs),
+    }
+}
+
+/// An exclusive `flock` on a directory, held until dropped.
+struct DirLock {
+    _file: File,
+}
+
+impl DirLock {
+    fn acquire(dir: &Path) -> Result<DirLock, WriteError> {
+        let file = OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_DIRECTORY | libc::O_CLOEXEC)
+            .open(dir)
+            .map_err(io_err("open", dir))?;
+        use std::os::fd::AsRawFd;
+        // SAFETY: flock on a file descriptor we own; no memory is shared.
+        let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) };
+        if rc != 0 {
+            return Err(WriteError::Io {
+                op: "lock",
+                path: dir.to_path_buf(),
+                err: io::Error::last_os_error(),
+            });
+        }
+        Ok(DirLock { _file: file })
+    }
+}
+
+/// Puts back an output that a killed fallback swap left as `-old-`, then
+/// removes every staging and old tree of earlier builds. Runs under the
+/// lock, so none of them belongs to a build still running.
+fn recover_and_clean(parent: &Path, name: &str, out: &Path) -> Result<(), WriteError> {
+    let tmp_prefix = format!(".{name}.siteconf-tmp-");
+    let old_prefix = format!(".{name}.siteconf-old-");
+    let mut leftovers: Vec<(PathBuf, bool)> = Vec::new();
+    for entry in fs::read_dir(parent).map_err(io_err("list", parent))? {
+        let entry = entry.map_err(io_err("list", parent))?;
+        let n = entry.file_name().to_string_lossy().into_owned();
+        if n.starts_with(&tmp_prefix) {
+            leftovers.push((entry.path(), false));
+        } else if n.starts_with(&old_prefix) {
+            leftovers.push((entry.path(), true));
+        }
+    }
+    leftovers.sort();
+    if fs::symlink_metadata(out).is_err() {
+        if let Some((p, _)) = leftovers.iter().find(|(_, is_old)| *is_old) {
+            fs::rename(p, out).map_err(io_err("restore the previous output from", p))?;
+        }
+    }
+    for (p, _) in leftovers {
+        if fs::symlink_metadata(&p).is_ok() {
+            remove_tree(&p)?;
+        }
+    }
+    Ok(())
+}
+
+/// Walks the previous output without following links: relative path →
+/// what is there. Refuses a target that is not a siteconf output.
+fn scan_old(out: &Path) -> Result<BTreeMap<String, Old>, WriteError> {
+    let mut map = BTreeMap::new();
+    let meta = match fs::symlink_metadata(out) {
+        Ok(m) => m,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(map),
+        Err(e) => return Err(io_err("read", out)(e)),
+    };
+    if !meta.is_dir() {
+        return Err(WriteError::NotOutputDir(
+            out.to_path_buf(),
+            "it is not a directory".into(),
+        ));
+    }
+    let mut empty = true;
+    for entry in walkdir::WalkDir::new(out).follow_links(false).min_depth(1) {
+        let entry = entry.map_err(|e| WriteError::Io {
+            op: "walk",
+            path: out.to_path_buf(),
+            err: e.into(),
+        })?;
+        empty = false;
+        let rel = match entry.path().strip_prefix(out) {
+            Ok(r) => r,
+            Err(_) => continue,
+        };
+        let rel = match rel.to_str() {
+            Some(r) => r.to_string(),
+            // Not UTF-8: no artifact has this path; it is dropped with the
+            // old tree.
+            None => rel.to_string_lossy().into_owned() + "\u{0}",
+        };
+        let ft = entry.file_type();
+        let old = if ft.is_dir() {
+            Old::Dir
+        } else if ft.is_file() {
+            Old::File
+        } else {
+            Old::Other
+        };
+        map.insert(rel, old);
+    }
+    if !empty && !is_siteconf_manifest(&out.join(MANIFEST_PATH)) {
+        return Err(WriteError::NotOutputDir(
+            out.to_path_buf(),
+            "it is not empty and has no siteconf manifest.json".into(),
+        ));
+    }
+    Ok(map)
+}
+
+fn is_siteconf_manifest(path: &Path) -> bool {
+    let Ok(mut f) = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+    else {
+        return false;
+    };
+    let mut head = vec![0u8; 256];
+    let n = f.read(&mut head).unwrap_or(0);
+    let head = String::from_utf8_lossy(&head[..n]);
+    head.contains("\"generator\": \"siteconf\"")
+}
+
+/// Whether the regular file at `path` has mode `mode` and holds exactly
+/// `bytes` (never follows a symlink in the last component).
+fn same_file(path: &Path, bytes: &[u8], mode: u32) -> bool {
+    let Ok(f) = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(path)
+    else {
+        return false;
+    };
+    match f.metadata() {
+        Ok(m) if m.is_file() && m.len() == bytes.len() as u64 && m.mode() & 0o7777 == mode => {}
+        _ => return false,
+    }
+    let mut buf = Vec::with_capacity(bytes.len() + 1);
+    // One byte more than expected: a file that grew since the stat differs.
+    if f.take(bytes.len() as u64 + 1)
+        .read_to_end(&mut buf)
+        .is_err()
+    {
+        return false;
+    }
+    buf == bytes
+}
+
+/// Every directory the set's files need, parents before children.
+fn dirs_of(set: &OutputSet) -> BTreeSet<String> {
+    let mut dirs = BTreeSet::new();
+    for rel in set.files.keys() {
+        let mut end = 0;
+        while let Some(i) = rel[end..].find('/') {
+            dirs.insert(rel[..end + i].to_string());
+            end += i + 1;
+        }
+    }
+    dirs
+}
+
+/// Creates `dirs` (sorted: parents first) below `root`: the top two levels
+/// in order, then each device's subtree (`nodes/<host>/…`) in parallel.
+fn make_dirs(root: &Path, dirs: &BTreeSet<String>) -> Result<(), WriteError> {
+    let mut groups: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for d in dirs {
+        let depth = d.matches('/').count();
+        if depth < 2 {
+            let p = root.join(d);
+            fs::create_dir(&p).map_err(io_err("create", &p))?;
+        } else {
+            let second = d
+                .match_indices('/')
+                .nth(1)
+                .map(|(i, _)| i)
+                .unwrap_or(d.len());
+            groups.entry(&d[..second]).or_default().push(d);
+        }
+    }
+    let groups: Vec<Vec<&str>> = groups.into_values().collect();
+    groups.par_iter().try_for_each(|g| {
+        g.iter().try_for_each(|d| {
+            let p = root.join(d);
+            fs::create_dir(&p).map_err(io_err("create", &p))
+        })
+    })
+}
+
+/// Up to this many changed files, each is flushed with `fdatasync`; above,
+/// one `syncfs` flushes them all.
+const PER_FILE_SYNC_MAX: usize = 4096;
+
+fn write_file(path: &Path, bytes: &[u8], mode: u32, sync: bool) -> Result<(), WriteError> {
+    let mut f = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(path)
+        .map_err(io_err("create", path))?;
+    f.write_all(bytes).map_err(io_err("write", path))?;
+    // The mode is exact whatever the umask: the manifest and the consumers
+    // (netplan wants 0600) rely on it.
+    f.set_permissions(fs::Permissions::from_mode(mode))
+        .map_err(io_err("set the mode of", path))?;
+    if sync {
+        f.sync_data().map_err(io_err("flush to disk", path))?;
+    }
+    Ok(())
+}
+
+fn cstr(p: &Path) -> Result<CString, WriteError> {
+    CString::new(p.as_os_str().as_bytes()).map_err(|_| WriteError::Io {
+        op: "use",
+        path: p.to_path_buf(),
+        err: io::Error::new(io::ErrorKind::InvalidInput, "path holds a NUL byte"),
+    })
+}
+
+fn sync_fs(dir: &Path) -> Result<(), WriteError> {
+    let f = File::open(dir).map_err(io_err("open", dir))?;
+    use std::os::fd::AsRawFd;
+    // SAFETY: syncfs on a descriptor we own.
+    if unsafe { libc::syncfs(f.as_raw_fd()) } != 0 {
+        return Err(io_err("flush to disk", dir)(io::Error::last_os_error()));
+    }
+    Ok(())
+}
+
+/// Best effort: the rename is already visible; this only makes it durable.
+fn sync_dir(dir: &Path) {
+    if let Ok(f) = File::open(dir) {
+        let _ = f.sync_all();
+    }
+}
+
+/// Makes `staging` the target. Afterwards `staging` holds the previous
+/// tree, or does not exist when there was none.
+fn swap(staging: &Path, out: &Path) -> Result<(), WriteError> {
+    if fs::symlink_metadata(out).is_err() {
+        return fs::rename(staging, out).map_err(io_err("move the new output into", out));
+    }
+    let (a, b) = (cstr(staging)?, cstr(out)?);
+    // SAFETY: two valid NUL-terminated paths; renameat2 reads them only.
+    let rc = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            a.as_ptr(),
+            libc::AT_FDCWD,
+            b.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
+    };
+    if rc == 0 {
+        return Ok(());
+    }
+    let err = io::Error::last_os_error();
+    match err.raw_os_error() {
+        Some(libc::EINVAL) | Some(libc::ENOSYS) | Some(libc::EOPNOTSUPP) => {
+            // No atomic exchange here: two renames (see the module doc for
+            // how a kill between them is recovered).
+            let name = out
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let old = out.with_file_name(format!(".{name}.siteconf-old-{}", std::process::id()));
+            fs::rename(out, &old).map_err(io_err("move the previous output aside to", &old))?;
+            fs::rename(staging, out).map_err(io_err("move the new output into", out))?;
+            fs::rename(&old, staging).map_err(io_err("move the previous output to", staging))
+        }
+        _ => Err(io_err("swap in the new output at", out)(err)),
+    }
+}
+
+/// Removes a tree without following symlinks, the subdirectories of its
+/// top-level directories in parallel (`nodes/<host>` are many).
+fn remove_tree(root: &Path) -> Result<(), WriteError> {
+    let meta = match fs::symlink_metadata(root) {
+        Ok(m) => m,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(io_err("read", root)(e)),
+    };
+    if !meta.is_dir() {
+        return fs::remove_file(root).map_err(io_err("remove", root));
+    }
+    let mut second: Vec<PathBuf> = Vec::new();
+    if let Ok(top) = fs::read_dir(root) {
+        for e in top.flatten() {
+            if e.file_type().is_ok_and(|t| t.is_dir()) {
+                if let Ok(sub) = fs::read_dir(e.path()) {
+                    second.extend(sub.flatten().map(|s| s.path()));
+                }
+            }
+        }
+    }
+    second.par_iter().for_each(|p| {
+        // Errors surface below, where the whole tree is removed.
+        let _ = match fs::symlink_metadata(p) {
+            Ok(m) if m.is_dir() => fs::remove_dir_all(p),
+            Ok(_) => fs::remove_file(p),
+            Err(_) => Ok(()),
+        };
+    });
+    fs::remove_dir_all(root).map_err(io_err("remove", root))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::output::{Artifact, Owner};
+
+    fn art(path: &str, bytes: &str, mode: u32) -> Artifact {
+        Artifact {
+            path: path.into(),
+            bytes: bytes.as_bytes().to_vec(),
+            mode,
+            owner: Owner::Site,
+            kind: "file".into(),
+            secret: false,
+        }
+    }
+
+    fn set_of(files: &[(&str, &str)]) -> OutputSet {
+        let mut s = OutputSet::default();
+        for (p, b) in files {
+            s.insert(art(p, b, 0o644));
+        }
+        s.insert(super::super::manifest::manifest(&s));
+        s
+    }
+
+    fn opts() -> WriteOptions {
+        WriteOptions { sync: false }
+    }
+
+    #[test]
+    fn unsafe_paths_are_refused_before_anything_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        for bad in [
+            "../escape",
+            "/etc/evil",
+            "a/../../b",
+            "a/./b",
+            "a\0b",
+            "nodes/x/../../../y",
+        ] {
+            let mut s = OutputSet::default();
+            s.insert(art("ok", "fine", 0o644));
+            s.insert(art(bad, "evil", 0o644));
+            match write(&s, &out, opts()) {
+                Err(WriteError::Unsafe(d)) => {
+                    assert_eq!(d.len(), 1, "{bad:?}");
+                    assert_eq!(d[0].code, crate::diag::Code::UnsafePath);
+                }
+                other => panic!("{bad:?}: expected Unsafe, got {other:?}"),
+            }
+            assert!(!out.exists(), "{bad:?}: nothing may be written");
+        }
+        assert!(!dir.path().join("escape").exists());
+        // A key and an artifact path that disagree are refused too.
+        let mut s = OutputSet::default();
+        s.files.insert("ok".into(), art("../evil", "x", 0o644));
+        assert!(matches!(
+            write(&s, &out, opts()),
+            Err(WriteError::Unsafe(_))
+        ));
+    }
+
+    #[test]
+    fn a_planted_symlink_is_never_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        let victim = dir.path().join("victim");
+        fs::create_dir(&victim).unwrap();
+        fs::write(victim.join("hostname"), "precious").unwrap();
+        write(&set_of(&[("nodes/a/hostname", "a\n")]), &out, opts()).unwrap();
+        // Someone replaces the node directory with a link elsewhere.
+        fs::remove_dir_all(out.join("nodes/a")).unwrap();
+        std::os::unix::fs::symlink(&victim, out.join("nodes/a")).unwrap();
+        let st = write(&set_of(&[("nodes/a/hostname", "b\n")]), &out, opts()).unwrap();
+        assert!(st.swapped);
+        assert_eq!(
+            fs::read_to_string(victim.join("hostname")).unwrap(),
+            "precious"
+        );
+        assert!(!fs::symlink_metadata(out.join("nodes/a"))
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(
+            fs::read_to_string(out.join("nodes/a/hostname")).unwrap(),
+            "b\n"
+        );
+        // A symlinked file with the right content is not reused either.
+        fs::remove_file(out.join("nodes/a/hostname")).unwrap();
+        fs::write(victim.join("h2"), "b\n").unwrap();
+        std::os::unix::fs::symlink(victim.join("h2"), out.join("nodes/a/hostname")).unwrap();
+        let st = write(&set_of(&[("nodes/a/hostname", "b\n")]), &out, opts()).unwrap();
+        assert_eq!((st.changed, st.removed), (1, 1));
+        assert!(fs::symlink_metadata(out.join("nodes/a/hostname"))
+            .unwrap()
+            .is_file());
+    }
+
+    #[test]
+    fn incremental_writes_keep_unchanged_files_and_drop_stale_ones() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        let first = set_of(&[("nodes/a/hostname", "a\n"), ("nodes/b/hostname", "b\n")]);
+        let st = write(&first, &out, opts()).unwrap();
+        assert_eq!((st.changed, st.unchanged, st.removed), (3, 0, 0));
+        let ino = fs::metadata(out.join("nodes/a/hostname")).unwrap().ino();
+        // Same set again: nothing at all happens.
+        let st = write(&first, &out, opts()).unwrap();
+        assert_eq!((st.changed, st.unchanged, st.swapped), (0, 3, false));
+        // b removed, a unchanged, c added.
+        let second = set_of(&[("nodes/a/hostname", "a\n"), ("nodes/c/hostname", "c\n")]);
+        let st = write(&second, &out, opts()).unwrap();
+        assert!(st.swapped);
+        assert_eq!(st.removed, 1);
+        assert_eq!(
+            fs::metadata(out.join("nodes/a/hostname")).unwrap().ino(),
+            ino
+        );
+        assert!(!out.join("nodes/b").exists());
+        assert!(out.join("nodes/c/hostname").is_file());
+        // No staging or old trees are left beside it.
+        let names: Vec<String> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, vec!["out".to_string()]);
+    }
+
+    #[test]
+    fn modes_are_exact_and_a_mode_change_is_a_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        let mut s = OutputSet::default();
+        s.insert(art("netplan.yaml", "x", 0o600));
+        s.insert(super::super::manifest::manifest(&s));
+        write(&s, &out, opts()).unwrap();
+        let m = fs::metadata(out.join("netplan.yaml"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o7777;
+        assert_eq!(m, 0o600);
+        let mut s2 = OutputSet::default();
+        s2.insert(art("netplan.yaml", "x", 0o644));
+        s2.insert(super::super::manifest::manifest(&s2));
+        let st = write(&s2, &out, opts()).unwrap();
+        // The file (same bytes, new mode) and the manifest (which lists the mode).
+        assert_eq!((st.changed, st.unchanged), (2, 0));
+        let m = fs::metadata(out.join("netplan.yaml"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o7777;
+        assert_eq!(m, 0o644);
+    }
+
+    #[test]
+    fn leftovers_of_a_killed_build_are_cleaned_and_a_half_swap_recovered() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        let s = set_of(&[("nodes/a/hostname", "a\n")]);
+        write(&s, &out, opts()).unwrap();
+        // A staging tree of a build that was killed.
+        fs::create_dir_all(dir.path().join(".out.siteconf-tmp-99999/nodes")).unwrap();
+        // A fallback swap killed between its renames: no target, old tree aside.
+        fs::rename(&out, dir.path().join(".out.siteconf-old-99998")).unwrap();
+        let st = write(&s, &out, opts()).unwrap();
+        // The old tree was put back and found identical.
+        assert_eq!((st.changed, st.swapped), (0, false));
+        let names: Vec<String> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, vec!["out".to_string()]);
+    }
+
+    #[test]
+    fn a_directory_that_is_not_ours_is_not_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path().join("home");
+        fs::create_dir(&home).unwrap();
+        fs::write(home.join(".bashrc"), "mine").unwrap();
+        let err = write(&set_of(&[("a", "b")]), &home, opts()).unwrap_err();
+        assert!(matches!(err, WriteError::NotOutputDir(..)), "{err}");
+        assert_eq!(fs::read_to_string(home.join(".bashrc")).unwrap(), "mine");
+        // An empty directory is fine.
+        let empty = dir.path().join("empty");
+        fs::create_dir(&empty).unwrap();
+        write(&set_of(&[("a", "b")]), &empty, opts()).unwrap();
+        assert_eq!(fs::read_to_string(empty.join("a")).unwrap(), "b");
+    }
+}

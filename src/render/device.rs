@@ -1,0 +1,442 @@
+//! Per-device rendering: which templates make a node's and a switch's files,
+//! and rendering them for one device.
+//!
+//! Every template under `node/` renders once per node into
+//! `nodes/<host>/<path>`, and every template under `switch/` once per switch
+//! into `switches/<host>/<path>`, where `<path>` is the template's path
+//! below `node/` or `switch/` without `.j2`. A template whose output is
+//! empty (only whitespace) makes no file: that is how a template applies to
+//! some devices only (FRR for nodes with BGP). Files and directories whose
+//! name starts with `_` are partials (for `include`/`import`), not rendered
+//! on their own.
+//!
+//! A placeholder in a node template's path renders it once per item, with
+//! the item in the context: `{repo}` once per repository (`repo`), `{user}`
+//! once per user with SSH keys (`user`, `keys`).
+//!
+//! Templates under `node/cloud-init/` render last and see `files`: every
+//! other file of the node with its target path on the machine, mode, kind
+//! and base64 content, for `write_files`.
+
+use std::sync::{Arc, OnceLock};
+
+use minijinja::value::{Enumerator, Object, Value};
+use minijinja::Environment;
+use serde::Serialize;
+
+use super::context::{NodeView, SiteView, SwitchView};
+use super::engine::{base64, failure_key, FailureKey, RenderFlags, Templates};
+use super::secrets::Secrets;
+use crate::diag::Code;
+use crate::output::{Artifact, Owner};
+
+/// Any serialisable view as a template value.
+pub fn to_value<T: Serialize>(x: &T) -> Value {
+    Value::from(minijinja::value::Serde(x))
+}
+
+/// What a device's path placeholder iterates over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expand {
+    Once,
+    Repo,
+    User,
+}
+
+/// One template that makes files for each device of a kind.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub template: String,
+    /// Output path below the device directory, placeholders unexpanded.
+    pub rel: String,
+    pub kind: &'static str,
+    pub expand: Expand,
+}
+
+/// The entry templates of a build, in name order.
+#[derive(Debug, Clone, Default)]
+pub struct Plan {
+    pub node: Vec<Entry>,
+    /// `node/cloud-init/…`: rendered after the node's other files.
+    pub node_late: Vec<Entry>,
+    pub switch: Vec<Entry>,
+}
+
+/// The artifact kind of a file, by its path below the device directory.
+pub fn kind_of(rel: &str) -> &'static str {
+    match rel {
+        "hostname" => "hostname",
+        "hosts" => "hosts",
+        "etc/frr/frr.conf" => "frr",
+        "etc/frr/daemons" => "frr-daemons",
+        "cloud-init/user-data" => "cloud-init-user-data",
+        "cloud-init/meta-data" => "cloud-init-meta-data",
+        r if r.starts_with("etc/netplan/") => "netplan",
+        r if r.starts_with("etc/apt/sources.list.d/") => "apt-sources",
+        r if r.starts_with("etc/ssh/sshd_config.d/") => "sshd",
+        r if r.starts_with("etc/ssh/authorized_keys/") => "authorized-keys",
+        _ => "file",
+    }
+}
+
+/// The mode a kind of file gets unless its template asks for another:
+/// netplan ignores (and warns about) a netplan file others can read.
+fn default_mode(kind: &str) -> u32 {
+    match kind {
+        "netplan" => 0o600,
+        _ => 0o644,
+    }
+}
+
+/// Where a node file goes on the machine: files at the top of the node's
+/// directory (`hostname`, `hosts`) are `/etc/<name>`, the rest mirror the
+/// root filesystem (`etc/frr/frr.conf` → `/etc/frr/frr.conf`).
+pub fn target_path(rel: &str) -> String {
+    if rel.contains('/') {
+        format!("/{rel}")
+    } else {
+        format!("/etc/{rel}")
+    }
+}
+
+/// Finds the entry templates; a path placeholder that is not known is a
+/// template error (returned with the template's name).
+pub fn plan(templates: &Templates) -> (Plan, Vec<(String, String)>) {
+    let mut p = Plan::default();
+    let mut bad = Vec::new();
+    for f in templates.files() {
+        let name = f.name.as_str();
+        let Some(stem) = name.strip_suffix(".j2") else {
+            continue;
+        };
+        if stem.split('/').any(|c| c.starts_with('_')) {
+            continue;
+        }
+        let (device, rel) = match stem.split_once('/') {
+            Some((d @ ("node" | "switch"), rel)) => (d, rel),
+            _ => continue,
+        };
+        let mut expand = Expand::Once;
+        let mut rest = rel;
+        while let Some(open) = rest.find('{') {
+            let Some(close) = rest[open..].find('}') else {
+                break;
+            };
+            let ph = &rest[open..open + close + 1];
+            match (device, ph, expand) {
+                ("node", "{repo}", Expand::Once) => expand = Expand::Repo,
+                ("node", "{user}", Expand::Once) => expand = Expand::User,
+                _ => bad.push((
+                    name.to_string(),
+                    format!(
+                        "unknown placeholder `{ph}` in the template's file name; node templates may use one of {{repo}}, {{user}}; switch templates none"
+                    ),
+                )),
+            }
+            rest = &rest[open + close + 1..];
+        }
+        let e = Entry {
+            template: name.to_string(),
+            rel: rel.to_string(),
+            kind: kind_of(rel),
+            expand,
+        };
+        match device {
+            "node" if rel.starts_with("cloud-init/") => p.node_late.push(e),
+            "node" => p.node.push(e),
+            _ => p.switch.push(e),
+        }
+    }
+    (p, bad)
+}
+
+/// The files and failures of one device.
+#[derive(Debug, Default)]
+pub struct DeviceOut {
+    /// (artifact, holds a secret)
+    pub files: Vec<(Artifact, bool)>,
+    /// (failure, help, secret name for SC0902)
+    pub failures: Vec<(FailureKey, Option<String>, Option<String>)>,
+}
+
+/// What every render of a build shares.
+pub struct Shared<'a> {
+    pub env: &'a Environment<'static>,
+    pub templates: &'a Templates,
+    pub plan: &'a Plan,
+    pub secrets: &'a Secrets,
+    pub site: Value,
+}
+
+impl Shared<'_> {
+    fn render_file(
+        &self,
+        entry: &Entry,
+        rel: String,
+        ctx: Value,
+        owner: &Owner,
+        dir: &str,
+        out: &mut DeviceOut,
+    ) {
+        let result = self.env.get_template(&entry.template).and_then(|t| {
+            let cap = t.render_captured(ctx)?;
+            let flags = cap
+                .state()
+                .get_extension::<RenderFlags>()
+                .cloned()
+                .unwrap_or_default();
+            Ok((cap.into_output(), flags))
+        });
+        let (text, flags) = match result {
+            Ok(r) => r,
+            Err(e) => {
+                out.failures
+                    .push((failure_key(self.templates, &entry.template, &e), None, None));
+                return;
+            }
+        };
+        if !flags.missing_secrets.is_empty() {
+            for name in &flags.missing_secrets {
+                let key = FailureKey {
+                    code: Code::SecretUnresolved,
+                    template: self.templates.index_of(&entry.template),
+                    range: None,
+                    line: None,
+                    what: format!("secret `{name}` is not set"),
+                };
+                let help = format!(
+                    "set the environment variable {} or add `{name} = \"…\"` to the secrets file named by `[secrets] file` in siteconf.toml",
+                    self.secrets.env_var(name)
+                );
+                out.failures.push((key, Some(help), Some(name.clone())));
+            }
+            return;
+        }
+        if text.trim().is_empty() {
+            return;
+        }
+        let kind = kind_of(&rel);
+        let mode = if flags.secret_used {
+            0o600
+        } else {
+            flags.mode.unwrap_or_else(|| default_mode(kind))
+        };
+        out.files.push((
+            Artifact {
+                path: format!("{dir}/{rel}"),
+                bytes: text.into_bytes(),
+                mode,
+                owner: owner.clone(),
+                kind: kind.to_string(),
+                secret: flags.secret_used,
+            },
+            flags.secret_used,
+        ));
+    }
+
+    fn render_entries(
+        &self,
+        entries: &[Entry],
+        base: &[(&str, Value)],
+        node: Option<&NodeView>,
+        owner: &Owner,
+        dir: &str,
+        out: &mut DeviceOut,
+    ) {
+        let ctx = |extra: Vec<(&str, Value)>| -> Value {
+            Value::from_pairs(base.iter().cloned().chain(extra))
+        };
+        for e in entries {
+            match (e.expand, node) {
+                (Expand::Repo, Some(n)) => {
+                    for r in &n.repos {
+                        let rel = e.rel.replace("{repo}", &r.name);
+                        let c = ctx(vec![("repo", to_value(r))]);
+                        self.render_file(e, rel, c, owner, dir, out);
+                    }
+                }
+                (Expand::User, Some(n)) => {
+                    for (user, keys) in &n.users {
+                        let rel = e.rel.replace("{user}", user);
+                        let c = ctx(vec![
+                            ("user", Value::from(user.as_str())),
+                            ("keys", to_value(keys)),
+                        ]);
+                        self.render_file(e, rel, c, owner, dir, out);
+                    }
+                }
+                _ => self.render_file(e, e.rel.clone(), ctx(Vec::new()), owner, dir, out),
+            }
+        }
+    }
+
+    /// Every file of one node.
+    pub fn node(&self, n: &NodeView) -> DeviceOut {
+        let mut out = DeviceOut::default();
+        let owner = Owner::Node(n.name.clone());
+        let dir = format!("nodes/{}", n.name);
+        let base = [("node", to_value(n)), ("site", self.site.clone())];
+        self.render_entries(&self.plan.node, &base, Some(n), &owner, &dir, &mut out);
+        let files: Vec<FileView> = out
+            .files
+            .iter()
+            .map(|(a, _)| {
+                let rel = a.path.strip_prefix(&dir).unwrap_or(&a.path);
+                let rel = rel.trim_start_matches('/');
+                FileView {
+                    path: rel.to_string(),
+                    target: target_path(rel),
+                    kind: a.kind.clone(),
+                    mode: format!("{:04o}", a.mode),
+                    content_b64: base64(&a.bytes),
+                }
+            })
+            .collect();
+        let mut late = base.to_vec();
+        late.push(("files", to_value(&files)));
+        // A secret embedded in another file travels into user-data too.
+        let secret_inside = out.files.iter().any(|(_, s)| *s);
+        let before = out.files.len();
+        self.render_entries(&self.plan.node_late, &late, Some(n), &owner, &dir, &mut out);
+        if secret_inside {
+            for (a, s) in &mut out.files[before..] {
+                *s = true;
+                a.mode = 0o600;
+            }
+        }
+        out
+    }
+
+    /// Every file of one switch.
+    pub fn switch(&self, s: &SwitchView) -> DeviceOut {
+        let mut out = DeviceOut::default();
+        let owner = Owner::Switch(s.name.clone());
+        let dir = format!("switches/{}", s.name);
+        let base = [("switch", to_value(s)), ("site", self.site.clone())];
+        self.render_entries(&self.plan.switch, &base, None, &owner, &dir, &mut out);
+        out
+    }
+}
+
+/// A node file as cloud-init templates see it.
+#[derive(Debug, Serialize)]
+struct FileView {
+    /// Below the node's directory.
+    path: String,
+    /// On the machine.
+    target: String,
+    kind: String,
+    /// `"0644"`
+    mode: String,
+    content_b64: String,
+}
+
+const SITE_FIELDS: &[&str] = &[
+    "name",
+    "domain",
+    "dns_servers",
+    "ntp_servers",
+    "timezone",
+    "networks",
+    "racks",
+    "nodes",
+    "switches",
+    "groups",
+    "bgp_peers",
+];
+
+/// `site` in templates: the whole [`SiteView`], each field converted to a
+/// template value the first time any template reads it (a node template
+/// that never looks at `site.nodes` costs nothing for it, and one that does
+/// shares one conversion with every other node).
+#[derive(Debug)]
+pub struct SiteObject {
+    view: Arc<SiteView>,
+    cache: Vec<OnceLock<Value>>,
+}
+
+impl SiteObject {
+    pub fn new(view: Arc<SiteView>) -> SiteObject {
+        SiteObject {
+            view,
+            cache: SITE_FIELDS.iter().map(|_| OnceLock::new()).collect(),
+        }
+    }
+
+    fn field(&self, i: usize) -> Value {
+        let v = &self.view;
+        match SITE_FIELDS[i] {
+            "name" => Value::from(v.name.as_str()),
+            "domain" => Value::from(v.domain.as_str()),
+            "dns_servers" => to_value(&v.dns_servers),
+            "ntp_servers" => to_value(&v.ntp_servers),
+            "timezone" => Value::from(v.timezone.as_str()),
+            "networks" => to_value(&v.networks),
+            "racks" => to_value(&v.racks),
+            "nodes" => to_value(&v.nodes),
+            "switches" => to_value(&v.switches),
+            "groups" => to_value(&v.groups),
+            _ => to_value(&v.bgp_peers),
+        }
+    }
+}
+
+impl Object for SiteObject {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let i = SITE_FIELDS.iter().position(|f| Some(*f) == key.as_str())?;
+        Some(self.cache[i].get_or_init(|| self.field(i)).clone())
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Str(SITE_FIELDS)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::engine::{TemplateFile, TemplateOrigin};
+
+    #[test]
+    fn plan_finds_entries_partials_and_placeholders() {
+        let mut t = Templates::default();
+        for name in [
+            "node/hostname.j2",
+            "node/_macros.j2",
+            "node/etc/_parts/x.j2",
+            "node/etc/apt/sources.list.d/{repo}.sources.j2",
+            "node/cloud-init/user-data.j2",
+            "node/etc/{bogus}.j2",
+            "switch/etc/frr/frr.conf.j2",
+            "site/hosts.yml.j2",
+            "node/README.md",
+        ] {
+            t.insert(TemplateFile {
+                name: name.into(),
+                text: String::new(),
+                origin: TemplateOrigin::Builtin,
+            });
+        }
+        let (p, bad) = plan(&t);
+        let names = |v: &[Entry]| v.iter().map(|e| e.rel.clone()).collect::<Vec<_>>();
+        assert_eq!(
+            names(&p.node),
+            vec![
+                "etc/apt/sources.list.d/{repo}.sources",
+                "etc/{bogus}",
+                "hostname"
+            ]
+        );
+        assert_eq!(p.node[0].expand, Expand::Repo);
+        assert_eq!(names(&p.node_late), vec!["cloud-init/user-data"]);
+        assert_eq!(names(&p.switch), vec!["etc/frr/frr.conf"]);
+        assert_eq!(bad.len(), 1);
+        assert_eq!(bad[0].0, "node/etc/{bogus}.j2");
+    }
+
+    #[test]
+    fn targets_mirror_the_root_filesystem() {
+        assert_eq!(target_path("hostname"), "/etc/hostname");
+        assert_eq!(target_path("etc/frr/frr.conf"), "/etc/frr/frr.conf");
+    }
+}

@@ -1,0 +1,572 @@
+//! The template engine: which templates exist, the minijinja environment
+//! they run in, and how a template failure becomes a diagnostic.
+//!
+//! Templates are the defaults embedded from the repository's `templates/`
+//! (see `build.rs`), overridden file by file by the project's own templates
+//! directory read through [`Source`] (so a build from a git revision uses
+//! that revision's overrides). A template's name is its path below
+//! `templates/`, e.g. `node/etc/netplan/50-siteconf.yaml.j2`.
+//!
+//! The environment is strict, so that a typo in a template is an error and
+//! never an empty string in a config file:
+//! - an undefined value is an error (`UndefinedBehavior::Strict`);
+//! - in templates without auto-escaping, `{{ … }}` refuses a value that
+//!   spans lines or holds a control character, and refuses `none`, lists and
+//!   maps: a site value cannot inject lines into a line-based config (FRR,
+//!   sshd, deb822), and a missing optional value cannot print as `none`.
+//!   Deliberate multi-line output (a macro's) is printed with `| safe`.
+//!   Templates whose name ends in `.yaml.j2`/`.json.j2` print every value as
+//!   JSON (minijinja's default auto-escaping), which is also valid YAML;
+//!   `.html.j2`/`.xml.j2` escape HTML.
+//! - blocks trim their own line (`trim_blocks`, `lstrip_blocks`), and a
+//!   template's final newline is kept, as config files want.
+//!
+//! Helpers templates get: filters `yaml` (alias `to_yaml_str`: a value as a
+//! YAML/JSON scalar or flow collection), `b64`, `deb822` (fold a multi-line
+//! field value), `word` (refuse whitespace: FRR passwords); functions
+//! `secret(name)` (resolve a secret: marks the file 0600; a missing one is
+//! SC0902), `file_mode("0600")`, `family(addr)`.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use minijinja::value::{Value, ValueKind};
+use minijinja::{AutoEscape, Environment, Error, ErrorKind, State, UndefinedBehavior};
+
+use super::secrets::Secrets;
+use crate::diag::{Code, Diagnostic};
+use crate::source::Source;
+use crate::syntax::{FileId, SourceFile, SourceMap, Span};
+
+mod builtin {
+    include!(concat!(env!("OUT_DIR"), "/builtin_templates.rs"));
+}
+
+/// Where a template's text comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TemplateOrigin {
+    /// Embedded default.
+    Builtin,
+    /// The project's own file, by project-relative path.
+    Project(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct TemplateFile {
+    /// Path below `templates/`, `/`-separated.
+    pub name: String,
+    pub text: String,
+    pub origin: TemplateOrigin,
+}
+
+impl TemplateFile {
+    /// The path shown in diagnostics.
+    pub fn display_path(&self) -> String {
+        match &self.origin {
+            TemplateOrigin::Builtin => format!("<built-in templates>/{}", self.name),
+            TemplateOrigin::Project(p) => p.clone(),
+        }
+    }
+}
+
+/// Every template of a build, sorted by name, one per name.
+#[derive(Debug, Clone, Default)]
+pub struct Templates {
+    files: Vec<TemplateFile>,
+}
+
+impl Templates {
+    /// The embedded defaults only.
+    pub fn builtin() -> Templates {
+        Templates {
+            files: builtin::BUILTIN
+                .iter()
+                .map(|(name, text)| TemplateFile {
+                    name: (*name).to_string(),
+                    text: (*text).to_string(),
+                    origin: TemplateOrigin::Builtin,
+                })
+                .collect(),
+        }
+    }
+
+    /// The defaults, overridden (and extended) by every `*.j2` file below
+    /// `dir` in `src`. Other files there are not templates and are ignored.
+    pub fn load(src: &dyn Source, dir: &str) -> Result<Templates, Vec<Diagnostic>> {
+        let mut t = Templates::builtin();
+        let paths = src.list(dir).map_err(|e| {
+            vec![Diagnostic::error(
+                Code::ProjectConfig,
+                format!(
+                    "cannot list the templates directory {}: {}",
+                    e.path, e.message
+                ),
+            )]
+        })?;
+        let prefix = format!("{}/", dir.trim_end_matches('/'));
+        let mut diags = Vec::new();
+        for path in paths.iter().filter(|p| p.ends_with(".j2")) {
+            let name = path.strip_prefix(&prefix).unwrap_or(path).to_string();
+            match src.read_text(path) {
+                Ok(Some(text)) => t.insert(TemplateFile {
+                    name,
+                    text,
+                    origin: TemplateOrigin::Project(path.clone()),
+                }),
+                Ok(None) => {}
+                Err(e) => diags.push(Diagnostic::error(
+                    Code::TemplateError,
+                    format!("cannot read template {}: {}", e.path, e.message),
+                )),
+            }
+        }
+        if diags.is_empty() {
+            Ok(t)
+        } else {
+            Err(diags)
+        }
+    }
+
+    /// Adds a template, replacing one of the same name.
+    pub fn insert(&mut self, f: TemplateFile) {
+        match self.files.binary_search_by(|x| x.name.cmp(&f.name)) {
+            Ok(i) => self.files[i] = f,
+            Err(i) => self.files.insert(i, f),
+        }
+    }
+
+    pub fn files(&self) -> &[TemplateFile] {
+        &self.files
+    }
+
+    pub fn index_of(&self, name: &str) -> Option<usize> {
+        self.files
+            .binary_search_by(|x| x.name.as_str().cmp(name))
+            .ok()
+    }
+
+    /// Adds every template to a copy of `sources`, at `FileId(base + i)`
+    /// for template `i` (see [`Templates::file_id`]), so diagnostics can
+    /// point into templates.
+    pub fn extend_sources(&self, sources: &SourceMap) -> SourceMap {
+        let mut s = sources.clone();
+        for f in &self.files {
+            s.add(SourceFile::new(f.display_path(), f.text.clone()));
+        }
+        s
+    }
+
+    /// The id template `i` gets in [`Templates::extend_sources`] of a map
+    /// that had `base` files.
+    pub fn file_id(base: usize, i: usize) -> FileId {
+        FileId((base + i) as u32)
+    }
+}
+
+/// What a render told about the file it produced (a per-render minijinja
+/// extension, read back after the render).
+#[derive(Debug, Clone, Default)]
+pub struct RenderFlags {
+    /// `secret()` resolved a value into this file.
+    pub secret_used: bool,
+    /// Names `secret()` was asked for and no source had.
+    pub missing_secrets: BTreeSet<String>,
+    /// Mode asked for with `file_mode()`.
+    pub mode: Option<u32>,
+}
+
+fn invalid(msg: impl Into<String>) -> Error {
+    Error::new(ErrorKind::InvalidOperation, msg.into())
+}
+
+fn has_control(s: &str) -> bool {
+    s.chars().any(|c| c.is_control() && c != '\t')
+}
+
+/// The guard around every `{{ … }}` (see the module doc).
+fn formatter(out: &mut minijinja::Output, state: &mut State, value: &Value) -> Result<(), Error> {
+    if matches!(state.auto_escape(), AutoEscape::None) && !value.is_safe() {
+        match value.kind() {
+            ValueKind::None => {
+                return Err(invalid(
+                    "printing `none`: the value is not set here; test it with `{% if … %}` or give a default with `or`",
+                ))
+            }
+            ValueKind::Seq | ValueKind::Map | ValueKind::Iterable => {
+                return Err(invalid(
+                    "printing a list or map directly; loop over it, or use `| join(\" \")` or `| yaml`",
+                ))
+            }
+            ValueKind::String if value.as_str().is_some_and(has_control) => {
+                return Err(invalid(format!(
+                    "the value {:?} spans lines or holds a control character, which would inject lines into this file; print deliberate multi-line text with `| safe`",
+                    value.as_str().unwrap_or_default().chars().take(60).collect::<String>()
+                )))
+            }
+            _ => {}
+        }
+    }
+    minijinja::escape_formatter(out, state, value)
+}
+
+/// `yaml`: a value as a YAML scalar or flow collection. JSON is YAML, and
+/// serde_json quotes and escapes every string, so nothing can break out.
+fn yaml_filter(value: &Value) -> Result<Value, Error> {
+    if value.is_undefined() {
+        return Err(Error::new(
+            ErrorKind::UndefinedError,
+            "yaml of an undefined value",
+        ));
+    }
+    serde_json::to_string(value)
+        .map(Value::from_safe_string)
+        .map_err(|e| invalid(format!("cannot write this value as YAML: {e}")))
+}
+
+/// Standard base64 (RFC 4648, with padding).
+pub fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        out.push(ALPHABET[(n >> 18) as usize & 63] as char);
+        out.push(ALPHABET[(n >> 12) as usize & 63] as char);
+        out.push(if chunk.len() > 1 {
+            ALPHABET[(n >> 6) as usize & 63] as char
+        } else {
+            '='
+        });
+        out.push(if chunk.len() > 2 {
+            ALPHABET[n as usize & 63] as char
+        } else {
+            '='
+        });
+    }
+    out
+}
+
+fn b64_filter(value: &Value) -> Result<Value, Error> {
+    let bytes: Vec<u8> = match value.as_bytes() {
+        Some(b) => b.to_vec(),
+        None => value.to_string().into_bytes(),
+    };
+    Ok(Value::from_safe_string(base64(&bytes)))
+}
+
+/// `deb822`: a field value that may span lines (an inline armoured key):
+/// continuation lines start with a space, empty ones are ` .`.
+fn deb822_filter(value: &str) -> Result<Value, Error> {
+    if value
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        return Err(invalid("a deb822 field value holds a control character"));
+    }
+    let mut lines = value.trim_end_matches('\n').split('\n');
+    let mut out = lines.next().unwrap_or_default().to_string();
+    for l in lines {
+        out.push_str("\n ");
+        out.push_str(if l.trim().is_empty() { "." } else { l });
+    }
+    Ok(Value::from_safe_string(out))
+}
+
+/// `word`: a value that must be one word (FRR passwords, names).
+fn word_filter(value: &str) -> Result<String, Error> {
+    if value.is_empty() || value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(invalid(
+            "this value must be a single word (no spaces, line breaks or control characters)",
+        ));
+    }
+    Ok(value.to_string())
+}
+
+fn file_mode(state: &mut State, mode: &str) -> Result<Value, Error> {
+    let m = u32::from_str_radix(mode, 8)
+        .ok()
+        .filter(|m| *m <= 0o777)
+        .ok_or_else(|| {
+            invalid(format!(
+                "file_mode({mode:?}): give an octal mode such as \"0600\""
+            ))
+        })?;
+    state.get_or_insert_extension(RenderFlags::default()).mode = Some(m);
+    Ok(Value::from_safe_string(String::new()))
+}
+
+fn family(addr: &str) -> &'static str {
+    super::context::family(addr)
+}
+
+/// The environment every template of a build runs in. Errors are the
+/// templates that do not parse, by name.
+pub fn environment(
+    templates: &Templates,
+    secrets: Arc<Secrets>,
+) -> Result<Environment<'static>, Vec<(String, Error)>> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    // Debug mode clones template state into every error; the diagnostics
+    // here only need name, line and range, which are kept without it.
+    env.set_debug(false);
+    let syntax = minijinja::syntax::SyntaxConfig::builder()
+        .trim_blocks(true)
+        .lstrip_blocks(true)
+        .keep_trailing_newline(true)
+        .build();
+    match syntax {
+        Ok(s) => env.set_syntax(s),
+        Err(e) => return Err(vec![("<syntax>".to_string(), e)]),
+    }
+    env.set_formatter(formatter);
+    env.add_filter("yaml", yaml_filter);
+    env.add_filter("to_yaml_str", yaml_filter);
+    env.add_filter("b64", b64_filter);
+    env.add_filter("deb822", deb822_filter);
+    env.add_filter("word", word_filter);
+    env.add_function("file_mode", file_mode);
+    env.add_function("family", family);
+    env.add_function(
+        "secret",
+        move |state: &mut State, name: &str| -> Result<Value, Error> {
+            let flags = state.get_or_insert_extension(RenderFlags::default());
+            match secrets.get(name) {
+                Some(v) if has_control(&v) => Err(invalid(format!(
+                    "secret `{name}` holds a line break or control character"
+                ))),
+                Some(v) => {
+                    flags.secret_used = true;
+                    Ok(Value::from(v))
+                }
+                None => {
+                    // Reported as SC0902 once the render is over; the render goes
+                    // on so that every missing secret is named in one run.
+                    flags.missing_secrets.insert(name.to_string());
+                    Ok(Value::from("<unresolved-secret>"))
+                }
+            }
+        },
+    );
+    let mut errors = Vec::new();
+    for f in templates.files() {
+        if let Err(e) = env.add_template_owned(f.name.clone(), f.text.clone()) {
+            errors.push((f.name.clone(), e));
+        }
+    }
+    super::site::register(&mut env);
+    if errors.is_empty() {
+        Ok(env)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Where a template failure happened, for grouping the same failure on many
+/// nodes into one diagnostic.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct FailureKey {
+    pub code: Code,
+    /// Index into [`Templates::files`] of the template the error is in.
+    pub template: Option<usize>,
+    pub range: Option<(usize, usize)>,
+    pub line: Option<usize>,
+    pub what: String,
+}
+
+/// A template failure as data: what went wrong where. Turned into a
+/// diagnostic by [`failure_diagnostic`].
+pub fn failure_key(templates: &Templates, fallback: &str, err: &Error) -> FailureKey {
+    // The innermost minijinja error that knows where it happened (an error
+    // in an included template is wrapped by the includer's).
+    let mut best: &Error = err;
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(err);
+    while let Some(e) = cur {
+        if let Some(m) = e.downcast_ref::<Error>() {
+            if m.line().is_some() {
+                best = m;
+            }
+        }
+        cur = e.source();
+    }
+    let name = best.name().unwrap_or(fallback);
+    let mut what = best.kind().to_string();
+    if let Some(d) = best.detail() {
+        what = format!("{what}: {d}");
+    }
+    FailureKey {
+        code: Code::TemplateError,
+        template: templates.index_of(name),
+        range: best.range().map(|r| (r.start, r.end)),
+        line: best.line(),
+        what,
+    }
+}
+
+/// The diagnostic for a (possibly repeated) template failure. `base` is the
+/// number of files the source map had before templates were added.
+pub fn failure_diagnostic(
+    templates: &Templates,
+    base: usize,
+    key: &FailureKey,
+    subject: &str,
+    others: usize,
+    help: Option<String>,
+) -> Diagnostic {
+    let file = key
+        .template
+        .and_then(|i| templates.files().get(i).map(|f| (i, f)));
+    let location = match (file, key.line) {
+        (Some((_, f)), Some(line)) => format!("{}:{line}", f.display_path()),
+        (Some((_, f)), None) => f.display_path(),
+        (None, _) => "a template".to_string(),
+    };
+    let also = match others {
+        0 => String::new(),
+        1 => " (and 1 more)".to_string(),
+        n => format!(" (and {n} more)"),
+    };
+    let mut d = Diagnostic::error(
+        key.code,
+        format!("{location}: {} while rendering {subject}{also}", key.what),
+    );
+    if let Some((i, f)) = file {
+        let span = match (key.range, key.line) {
+            (Some((s, e)), _) => Some((s, e)),
+            (None, Some(line)) => line_range(&f.text, line),
+            _ => None,
+        };
+        if let Some((s, e)) = span {
+            d = d.label(Span::new(Templates::file_id(base, i), s, e), "here");
+        }
+    }
+    let help = help.or_else(|| match key.code {
+        Code::TemplateError if key.what.starts_with("undefined value") => Some(
+            "templates see only the documented context (node/switch views, `site`, and the loop variables of the file name); an undefined value is an error, never an empty string"
+                .to_string(),
+        ),
+        _ => None,
+    });
+    if let Some(h) = help {
+        d = d.help(h);
+    }
+    d
+}
+
+/// Byte range of 1-based line `line` in `text`.
+fn line_range(text: &str, line: usize) -> Option<(usize, usize)> {
+    let mut start = 0;
+    for (i, l) in text.split_inclusive('\n').enumerate() {
+        if i + 1 == line {
+            return Some((start, start + l.trim_end_matches('\n').len()));
+        }
+        start += l.len();
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env_with(src: &str) -> Environment<'static> {
+        let mut t = Templates::default();
+        t.insert(TemplateFile {
+            name: "t.j2".into(),
+            text: src.into(),
+            origin: TemplateOrigin::Builtin,
+        });
+        environment(&t, Arc::new(Secrets::none())).unwrap()
+    }
+
+    #[test]
+    fn base64_matches_rfc4648_vectors() {
+        let cases = [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ];
+        for (i, o) in cases {
+            assert_eq!(base64(i.as_bytes()), o);
+        }
+    }
+
+    #[test]
+    fn yaml_filter_quotes_and_escapes() {
+        let env = env_with("{{ x | yaml }} {{ n | yaml }} {{ l | yaml }}");
+        let out = env
+            .get_template("t.j2")
+            .unwrap()
+            .render(minijinja::context! { x => "a: b\n- c", n => 5, l => vec!["x", "y"] })
+            .unwrap();
+        assert_eq!(out, r#""a: b\n- c" 5 ["x","y"]"#);
+    }
+
+    #[test]
+    fn a_multi_line_value_cannot_be_injected() {
+        let env = env_with("PermitRootLogin {{ v }}\n");
+        let err = env
+            .get_template("t.j2")
+            .unwrap()
+            .render(minijinja::context! { v => "no\nPasswordAuthentication yes" })
+            .unwrap_err();
+        assert!(err.to_string().contains("spans lines"), "{err}");
+    }
+
+    #[test]
+    fn none_and_undefined_are_errors_not_empty_strings() {
+        let env = env_with("a {{ v }}\n");
+        let t = env.get_template("t.j2").unwrap();
+        assert!(t.render(minijinja::context! { v => () }).is_err());
+        assert_eq!(
+            t.render(minijinja::context! {}).unwrap_err().kind(),
+            ErrorKind::UndefinedError
+        );
+    }
+
+    #[test]
+    fn deb822_folds_lines() {
+        assert_eq!(
+            deb822_filter("-----BEGIN\n\nabc\n-----END\n")
+                .unwrap()
+                .as_str(),
+            Some("-----BEGIN\n .\n abc\n -----END")
+        );
+    }
+
+    #[test]
+    fn word_refuses_spaces() {
+        assert!(word_filter("a b").is_err());
+        assert!(word_filter("").is_err());
+        assert_eq!(word_filter("s3cr3t").unwrap(), "s3cr3t");
+    }
+
+    #[test]
+    fn a_syntax_error_names_the_template() {
+        let mut t = Templates::default();
+        t.insert(TemplateFile {
+            name: "node/x.j2".into(),
+            text: "ok\n{% if %}\n".into(),
+            origin: TemplateOrigin::Project("templates/node/x.j2".into()),
+        });
+        let errs = environment(&t, Arc::new(Secrets::none())).unwrap_err();
+        assert_eq!(errs.len(), 1);
+        let key = failure_key(&t, &errs[0].0, &errs[0].1);
+        assert_eq!(key.line, Some(2));
+        let d = failure_diagnostic(&t, 0, &key, "the templates", 0, None);
+        assert!(
+            d.message.starts_with("templates/node/x.j2:2: syntax error"),
+            "{}",
+            d.message
+        );
+        assert_eq!(d.code, Code::TemplateError);
+    }
+}

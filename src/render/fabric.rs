@@ -1,0 +1,129 @@
+//! `site/fabric.json`: the routing fabric in machine-readable form: every
+//! device that speaks BGP (nodes and switches with an AS number), each
+//! node's sessions, and every switch-to-switch link once. The BGP interop
+//! test cables namespaces from it; monitoring can check sessions against it.
+//! Node cabling is in the nodes' sessions, so `links` holds only links
+//! between switches (a port appears in one place only).
+
+use std::collections::BTreeSet;
+
+use serde::Serialize;
+
+use super::context::SiteView;
+use crate::output::{Artifact, Owner};
+
+pub const FABRIC_PATH: &str = "site/fabric.json";
+
+#[derive(Serialize)]
+struct Fabric<'a> {
+    nodes: Vec<Node<'a>>,
+    switches: Vec<Device<'a>>,
+    links: Vec<Link<'a>>,
+}
+
+#[derive(Serialize)]
+struct Device<'a> {
+    name: &'a str,
+    role: Option<&'a str>,
+    rack: Option<&'a str>,
+    asn: Option<u32>,
+    loopback4: Option<&'a str>,
+    loopback6: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct Node<'a> {
+    #[serde(flatten)]
+    device: Device<'a>,
+    sessions: Vec<Session<'a>>,
+}
+
+#[derive(Serialize)]
+struct Session<'a> {
+    interface: Option<&'a str>,
+    peer: &'a str,
+    peer_port: Option<&'a str>,
+    mode: &'a str,
+}
+
+#[derive(Serialize, PartialEq, Eq, PartialOrd, Ord)]
+struct Link<'a> {
+    a: &'a str,
+    a_port: &'a str,
+    b: &'a str,
+    b_port: &'a str,
+}
+
+pub fn fabric(site: &SiteView) -> Artifact {
+    let nodes = site
+        .nodes
+        .iter()
+        .filter(|n| n.asn.is_some())
+        .map(|n| Node {
+            device: Device {
+                name: &n.name,
+                role: n.role.as_deref(),
+                rack: n.rack.as_deref(),
+                asn: n.asn,
+                loopback4: n.loopback4.as_deref(),
+                loopback6: n.loopback6.as_deref(),
+            },
+            sessions: n
+                .sessions
+                .iter()
+                .map(|s| Session {
+                    interface: s.interface.as_deref(),
+                    peer: &s.peer,
+                    peer_port: s.peer_port.as_deref(),
+                    mode: s.mode,
+                })
+                .collect(),
+        })
+        .collect();
+    let switches = site
+        .switches
+        .iter()
+        .filter(|s| s.asn.is_some())
+        .map(|s| Device {
+            name: &s.name,
+            role: Some(s.role),
+            rack: s.rack.as_deref(),
+            asn: s.asn,
+            loopback4: s.loopback4.as_deref(),
+            loopback6: s.loopback6.as_deref(),
+        })
+        .collect();
+    // A link is listed by both its ends: keep it once, with the ends in
+    // name order.
+    let mut links = BTreeSet::new();
+    for s in &site.switches {
+        for l in &s.links {
+            let (a, b) = (
+                (s.name.as_str(), l.port.as_str()),
+                (l.peer.as_str(), l.peer_port.as_str()),
+            );
+            let (a, b) = if a <= b { (a, b) } else { (b, a) };
+            links.insert(Link {
+                a: a.0,
+                a_port: a.1,
+                b: b.0,
+                b_port: b.1,
+            });
+        }
+    }
+    let f = Fabric {
+        nodes,
+        switches,
+        links: links.into_iter().collect(),
+    };
+    let mut bytes = serde_json::to_vec_pretty(&f).unwrap_or_default();
+    bytes.push(b'\n');
+    Artifact {
+        path: FABRIC_PATH.to_string(),
+        bytes,
+        mode: 0o644,
+        owner: Owner::Site,
+        kind: "fabric".to_string(),
+        secret: false,
+    }
+}

@@ -1,0 +1,223 @@
+//! Secrets: values that site files only *name* (`password secret="bgp-upstream1"`)
+//! and that templates resolve at render time with `secret(name)`.
+//!
+//! Where a value comes from, first match wins:
+//! 1. the environment, `SITECONF_SECRET_<NAME>` (the prefix is `[secrets]
+//!    env-prefix` in siteconf.toml; the name upper-cased, `-` `.` `/` → `_`);
+//! 2. the secrets file (`[secrets] file`, a TOML table of `name = "value"`),
+//!    which lives outside git in real use.
+//!
+//! Values never appear in `Debug` output, diagnostics, logs or JSON: only
+//! names do. The CLI reads the environment and the file once
+//! ([`Secrets::load`]); everything after that is pure.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+
+use crate::diag::{Code, Diagnostic};
+use crate::project::SecretsConfig;
+
+/// Resolved secret values by name.
+#[derive(Clone, Default)]
+pub struct Secrets {
+    /// From the secrets file, by name.
+    file: BTreeMap<String, String>,
+    /// From the environment, by variable name (already prefixed).
+    env: BTreeMap<String, String>,
+    env_prefix: String,
+    /// When set, every name resolves to a visible placeholder instead
+    /// (for `diff` and review: where a secret is used, never its value).
+    placeholder: bool,
+}
+
+impl fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Names only: a value must never reach a log through `{:?}`.
+        f.debug_struct("Secrets")
+            .field("file_names", &self.file.keys().collect::<Vec<_>>())
+            .field("env_names", &self.env.keys().collect::<Vec<_>>())
+            .field("placeholder", &self.placeholder)
+            .finish()
+    }
+}
+
+/// The environment variable that holds secret `name`.
+pub fn env_var_name(prefix: &str, name: &str) -> String {
+    let tail: String = name
+        .chars()
+        .map(|c| match c {
+            '-' | '.' | '/' => '_',
+            c => c.to_ascii_uppercase(),
+        })
+        .collect();
+    format!("{prefix}{tail}")
+}
+
+impl Secrets {
+    /// No secrets at all: every `secret()` call is reported as unresolved.
+    pub fn none() -> Secrets {
+        Secrets {
+            env_prefix: SecretsConfig::default().env_prefix,
+            ..Secrets::default()
+        }
+    }
+
+    /// Every name resolves to `<secret:NAME>`: for comparing builds without
+    /// access to (or exposure of) the values.
+    pub fn placeholder() -> Secrets {
+        Secrets {
+            placeholder: true,
+            ..Secrets::none()
+        }
+    }
+
+    /// Secrets from explicit values (tests, embedding).
+    pub fn from_values(values: impl IntoIterator<Item = (String, String)>) -> Secrets {
+        Secrets {
+            file: values.into_iter().collect(),
+            ..Secrets::none()
+        }
+    }
+
+    /// Reads the environment (variables with the configured prefix) and the
+    /// secrets file, `file` (relative to `root` unless absolute; the config's
+    /// `[secrets] file` when `None`). A missing or unreadable file, or one
+    /// that is not a table of strings, is an error naming the file only.
+    pub fn load(
+        config: &SecretsConfig,
+        root: &Path,
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Secrets, Diagnostic> {
+        let env: BTreeMap<String, String> = env
+            .into_iter()
+            .filter(|(k, _)| !config.env_prefix.is_empty() && k.starts_with(&config.env_prefix))
+            .collect();
+        let mut s = Secrets {
+            env,
+            env_prefix: config.env_prefix.clone(),
+            ..Secrets::default()
+        };
+        let path = match (file, &config.file) {
+            (Some(f), _) => Some(root.join(f)),
+            (None, Some(f)) => Some(root.join(f)),
+            (None, None) => None,
+        };
+        if let Some(path) = path {
+            let shown = path.display().to_string();
+            let text = std::fs::read_to_string(&path).map_err(|e| {
+                Diagnostic::error(
+                    Code::SecretUnresolved,
+                    format!("cannot read the secrets file {shown}: {e}"),
+                )
+                .help("set `[secrets] file` in siteconf.toml to a readable TOML file of `name = \"value\"`, or provide the secrets through the environment")
+            })?;
+            let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+                // The parser's message may quote the offending line, which
+                // could hold a value: give the position only.
+                let at = e
+                    .span()
+                    .map(|r| {
+                        let line = text[..r.start.min(text.len())].matches('\n').count() + 1;
+                        format!(" (line {line})")
+                    })
+                    .unwrap_or_default();
+                Diagnostic::error(
+                    Code::SecretUnresolved,
+                    format!("the secrets file {shown} is not valid TOML{at}"),
+                )
+            })?;
+            for (k, v) in table {
+                match v {
+                    toml::Value::String(v) => {
+                        s.file.insert(k, v);
+                    }
+                    _ => {
+                        return Err(Diagnostic::error(
+                            Code::SecretUnresolved,
+                            format!("secret `{k}` in {shown} is not a string"),
+                        ))
+                    }
+                }
+            }
+        }
+        Ok(s)
+    }
+
+    /// The value of secret `name`, if any source has it.
+    pub fn get(&self, name: &str) -> Option<String> {
+        if self.placeholder {
+            return Some(format!("<secret:{name}>"));
+        }
+        if let Some(v) = self.env.get(&env_var_name(&self.env_prefix, name)) {
+            return Some(v.clone());
+        }
+        self.file.get(name).cloned()
+    }
+
+    /// Every resolved value (to scrub them from text that must not hold one).
+    pub fn values(&self) -> impl Iterator<Item = &str> {
+        self.file
+            .values()
+            .chain(self.env.values())
+            .map(|s| s.as_str())
+    }
+
+    /// The variable a user would set to provide `name`.
+    pub fn env_var(&self, name: &str) -> String {
+        env_var_name(&self.env_prefix, name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_wins_over_file_and_names_are_normalised() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("s.toml"),
+            "bgp-upstream1 = \"from-file\"\nother = \"o\"\n",
+        )
+        .unwrap();
+        let cfg = SecretsConfig {
+            file: Some("s.toml".into()),
+            ..SecretsConfig::default()
+        };
+        let env = vec![
+            (
+                "SITECONF_SECRET_BGP_UPSTREAM1".to_string(),
+                "from-env".to_string(),
+            ),
+            ("HOME".to_string(), "/root".to_string()),
+        ];
+        let s = Secrets::load(&cfg, dir.path(), None, env).unwrap();
+        assert_eq!(s.get("bgp-upstream1").as_deref(), Some("from-env"));
+        assert_eq!(s.get("other").as_deref(), Some("o"));
+        assert_eq!(s.get("missing"), None);
+        // Only prefixed variables are kept.
+        assert!(!format!("{s:?}").contains("HOME"));
+    }
+
+    #[test]
+    fn debug_never_shows_values() {
+        let s = Secrets::from_values([("a".to_string(), "hunter2".to_string())]);
+        assert!(!format!("{s:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn a_bad_file_is_reported_without_its_content() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("s.toml"), "a = \"hunter2\"\nb = hunter3\n").unwrap();
+        let cfg = SecretsConfig {
+            file: Some("s.toml".into()),
+            ..SecretsConfig::default()
+        };
+        let e = Secrets::load(&cfg, dir.path(), None, Vec::new()).unwrap_err();
+        assert_eq!(e.code, Code::SecretUnresolved);
+        assert!(e.message.contains("line 2"), "{}", e.message);
+        assert!(!e.message.contains("hunter"), "{}", e.message);
+    }
+}

@@ -1,0 +1,338 @@
+//! `siteconf build` end to end, through the binary, on a copy of
+//! `tests/fixtures/small`: what an operator relies on when the output
+//! directory is deployed with rsync or Ansible.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+use std::process::{Command, Output};
+
+const SECRET: &str = "Fixture-Secret-7f3a";
+
+fn project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/small");
+    for entry in walkdir::WalkDir::new(&from) {
+        let entry = entry.expect("walk fixture");
+        let rel = entry.path().strip_prefix(&from).expect("prefix");
+        let dst = dir.path().join(rel);
+        if entry.file_type().is_dir() {
+            fs::create_dir_all(&dst).expect("mkdir");
+        } else {
+            fs::copy(entry.path(), &dst).expect("copy");
+        }
+    }
+    dir
+}
+
+fn siteconf(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_siteconf"))
+        .args(["--color", "never"])
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env("CI", "true")
+        .env_remove("SITECONF_SECRETS")
+        .env_remove("SITECONF_SECRET_BGP_UPSTREAM1")
+        .output()
+        .expect("run siteconf")
+}
+
+fn ok(o: &Output) {
+    assert!(
+        o.status.success(),
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// Every file under `root`: relative path → (mode, bytes).
+fn tree(root: &Path) -> BTreeMap<String, (u32, Vec<u8>)> {
+    walkdir::WalkDir::new(root)
+        .into_iter()
+        .map(|e| e.expect("walk"))
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            let rel = e
+                .path()
+                .strip_prefix(root)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            let mode = e.metadata().unwrap().mode() & 0o7777;
+            (rel, (mode, fs::read(e.path()).unwrap()))
+        })
+        .collect()
+}
+
+/// Every file under `root`: relative path → (inode, mtime in ns).
+fn identity(root: &Path) -> BTreeMap<String, (u64, i128)> {
+    walkdir::WalkDir::new(root)
+        .into_iter()
+        .map(|e| e.expect("walk"))
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            let m = e.metadata().unwrap();
+            let rel = e
+                .path()
+                .strip_prefix(root)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            (
+                rel,
+                (
+                    m.ino(),
+                    i128::from(m.mtime()) * 1_000_000_000 + i128::from(m.mtime_nsec()),
+                ),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn one_thread_and_eight_threads_write_byte_identical_trees() {
+    let p = project();
+    ok(&siteconf(
+        p.path(),
+        &["build", "--jobs", "1", "--out", "one"],
+    ));
+    ok(&siteconf(
+        p.path(),
+        &["build", "--jobs", "8", "--out", "eight"],
+    ));
+    let (a, b) = (tree(&p.path().join("one")), tree(&p.path().join("eight")));
+    assert!(a.len() > 30, "{} files", a.len());
+    assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
+    for (path, content) in &a {
+        assert!(
+            &b[path] == content,
+            "{path} differs between --jobs 1 and --jobs 8"
+        );
+    }
+}
+
+#[test]
+fn a_rebuild_keeps_unchanged_files_and_drops_a_removed_node() {
+    let p = project();
+    let out = p.path().join("out");
+    let first = siteconf(p.path(), &["build"]);
+    ok(&first);
+    let before = identity(&out);
+    assert!(before.contains_key("nodes/r02n01/hostname"));
+
+    // Nothing changed: nothing is touched, not even the manifest.
+    let again = siteconf(p.path(), &["build"]);
+    ok(&again);
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(
+        stderr.contains("(0 changed, 53 unchanged, 0 removed)"),
+        "{stderr}"
+    );
+    assert_eq!(identity(&out), before);
+
+    // Remove node r02n01 (its block runs to the next `node`/`bgp-peer`).
+    let site_path = p.path().join("site/site.kdl");
+    let site = fs::read_to_string(&site_path).unwrap();
+    let start = site.find("node r02n01").unwrap();
+    let end = start + site[start..].find("bgp-peer").unwrap();
+    fs::write(&site_path, format!("{}{}", &site[..start], &site[end..])).unwrap();
+    let third = siteconf(p.path(), &["build"]);
+    ok(&third);
+    let after = identity(&out);
+    assert!(
+        !out.join("nodes/r02n01").exists(),
+        "the removed node's directory must go"
+    );
+    assert!(!after.keys().any(|k| k.starts_with("nodes/r02n01/")));
+    // r01n01's files do not depend on r02n01: same inode, same mtime.
+    for (path, id) in &after {
+        if path.starts_with("nodes/r01n01/") {
+            assert_eq!(Some(id), before.get(path), "{path} was rewritten");
+        }
+    }
+    let stderr = String::from_utf8_lossy(&third.stderr);
+    assert!(stderr.contains("12 removed"), "{stderr}");
+    // No staging or old tree is left beside the output.
+    let leftovers: Vec<String> = fs::read_dir(p.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("siteconf-tmp") || n.contains("siteconf-old"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn errors_in_the_site_write_nothing_and_exit_1() {
+    let p = project();
+    ok(&siteconf(p.path(), &["build"]));
+    let before = tree(&p.path().join("out"));
+    let site_path = p.path().join("site/site.kdl");
+    let site = fs::read_to_string(&site_path).unwrap();
+    fs::write(
+        &site_path,
+        site.replace("rack r02; position 3;", "rack r02; postion 3;"),
+    )
+    .unwrap();
+    let o = siteconf(p.path(), &["build"]);
+    assert_eq!(o.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("SC0003"), "{stderr}");
+    assert!(stderr.contains("nothing was written"), "{stderr}");
+    assert_eq!(tree(&p.path().join("out")), before);
+}
+
+#[test]
+fn a_missing_secret_fails_the_build_without_writing() {
+    let p = project();
+    fs::remove_file(p.path().join("secrets.toml")).unwrap();
+    fs::write(p.path().join("siteconf.toml"), "").unwrap();
+    let o = siteconf(p.path(), &["build"]);
+    assert_eq!(o.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("SC0902"), "{stderr}");
+    assert!(stderr.contains("SITECONF_SECRET_BGP_UPSTREAM1"), "{stderr}");
+    assert!(!p.path().join("out").exists());
+}
+
+#[test]
+fn the_secret_lands_only_in_the_switch_that_uses_it_with_mode_0600() {
+    let p = project();
+    // From the environment this time (it wins over the file).
+    let o = Command::new(env!("CARGO_BIN_EXE_siteconf"))
+        .args(["build", "--format", "json"])
+        .current_dir(p.path())
+        .env("CI", "true")
+        .env("SITECONF_SECRET_BGP_UPSTREAM1", "Env-Secret-91c2")
+        .output()
+        .unwrap();
+    ok(&o);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        !stdout.contains("Env-Secret") && !stdout.contains(SECRET),
+        "{stdout}"
+    );
+    let summary: serde_json::Value = serde_json::from_str(&stdout).expect("json summary");
+    assert_eq!(summary["files"], 53);
+    let files = tree(&p.path().join("out"));
+    let holders: Vec<(&String, u32)> = files
+        .iter()
+        .filter(|(_, (_, b))| String::from_utf8_lossy(b).contains("Env-Secret-91c2"))
+        .map(|(p, (m, _))| (p, *m))
+        .collect();
+    assert_eq!(
+        holders,
+        vec![(&"switches/r01-tor1/etc/frr/frr.conf".to_string(), 0o600)]
+    );
+    assert!(!files
+        .values()
+        .any(|(_, b)| String::from_utf8_lossy(b).contains(SECRET)));
+}
+
+#[test]
+fn a_directory_that_is_not_a_siteconf_output_is_not_replaced() {
+    let p = project();
+    let mine = p.path().join("mine");
+    fs::create_dir(&mine).unwrap();
+    fs::write(mine.join("notes.txt"), "keep me").unwrap();
+    let o = siteconf(p.path(), &["build", "--out", "mine"]);
+    assert_eq!(o.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("refusing to replace"), "{stderr}");
+    assert_eq!(
+        fs::read_to_string(mine.join("notes.txt")).unwrap(),
+        "keep me"
+    );
+}
+
+#[test]
+fn out_may_be_absolute_or_relative_to_the_current_directory() {
+    let p = project();
+    let elsewhere = tempfile::tempdir().unwrap();
+    // Run from elsewhere with -C: --out is relative to the current directory.
+    let o = Command::new(env!("CARGO_BIN_EXE_siteconf"))
+        .arg("-C")
+        .arg(p.path())
+        .args(["build", "--out", "rel-out"])
+        .current_dir(elsewhere.path())
+        .env("CI", "true")
+        .output()
+        .unwrap();
+    ok(&o);
+    assert!(elsewhere.path().join("rel-out/manifest.json").is_file());
+    let abs = elsewhere.path().join("abs-out");
+    let o = siteconf(p.path(), &["build", "--out", abs.to_str().unwrap()]);
+    ok(&o);
+    assert!(abs.join("manifest.json").is_file());
+}
+
+/// Appends `racks` racks of 40 plain nodes to the project's site (enough
+/// files that a build spends real time writing).
+fn grow(dir: &Path, racks: usize) {
+    let mut t = String::new();
+    for r in 0..racks {
+        t.push_str(&format!("rack g{r:02} {{ height 42; }}\n"));
+        for k in 0..40 {
+            let i = r * 40 + k;
+            t.push_str(&format!(
+                "node g{r:02}n{k:02} {{ rack g{r:02}; position {}; role compute; profiles base\n  interface eno3 {{ mac \"52:54:01:00:{:02x}:{:02x}\"; }}\n  address mgmt interface=eno3 ipv4=\"10.0.{}.{}\"\n}}\n",
+                k + 1,
+                i >> 8,
+                i & 255,
+                1 + (i >> 8),
+                i & 255,
+            ));
+        }
+    }
+    fs::write(dir.join("site/grown.kdl"), t).unwrap();
+}
+
+#[test]
+fn a_build_killed_at_any_moment_leaves_the_previous_output_complete() {
+    let p = project();
+    grow(p.path(), 8);
+    let out = p.path().join("out");
+    ok(&siteconf(p.path(), &["build"]));
+    let before = tree(&out);
+    assert!(before.len() > 2500, "{} files", before.len());
+    // Every node's files change with the time zone.
+    let site_path = p.path().join("site/site.kdl");
+    let site = fs::read_to_string(&site_path).unwrap();
+    fs::write(&site_path, site.replace("Europe/Paris", "Europe/Berlin")).unwrap();
+    for delay_ms in [0u64, 30, 100, 200, 350, 500, 800, 1200, 2000] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_siteconf"))
+            .arg("build")
+            .current_dir(p.path())
+            .env("CI", "true")
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = child.kill();
+        let _ = child.wait();
+        let now = tree(&out);
+        if now != before {
+            // Not the old tree: then it must be the complete new one.
+            let o = siteconf(p.path(), &["build"]);
+            ok(&o);
+            assert!(
+                String::from_utf8_lossy(&o.stderr).contains("(0 changed,"),
+                "after a kill at {delay_ms} ms the output was neither the old tree nor the new one: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+            break;
+        }
+    }
+    // Whatever happened, the next build completes and cleans up.
+    ok(&siteconf(p.path(), &["build"]));
+    let leftovers: Vec<String> = fs::read_dir(p.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("siteconf-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    assert_ne!(tree(&out), before);
+}

@@ -1,0 +1,254 @@
+//! Rendering, through the library: the artifacts of one node, one bonded
+//! node and one switch of `tests/fixtures/small` as reviewed snapshots
+//! (`tests/snapshots/render__*.snap`), and what a user sees when a template
+//! or a secret is wrong.
+//!
+//! Every rendered artifact kind is also accepted by its real consumer
+//! (FRR, netplan, sshd, cloud-init, apt): that is checked by the consumer
+//! tests on a build of this fixture, not here.
+
+use std::path::Path;
+
+use siteconf::check::check;
+use siteconf::diag::{render_human, Code, ColorChoice};
+use siteconf::output::OutputSet;
+use siteconf::render::{render, RenderFailure, RenderOptions, Secrets};
+use siteconf::source::{FsSource, MemSource, Source};
+
+const SECRET: &str = "Fixture-Secret-7f3a";
+
+fn fixture() -> FsSource {
+    FsSource::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/small"))
+}
+
+fn secrets() -> Secrets {
+    Secrets::from_values([("bgp-upstream1".to_string(), SECRET.to_string())])
+}
+
+fn build(src: &dyn Source, secrets: Secrets) -> Result<OutputSet, RenderFailure> {
+    let checked = check(src);
+    assert!(
+        !checked.diags.has_errors(),
+        "fixture does not check: {:?}",
+        checked.diags
+    );
+    let opts = RenderOptions {
+        secrets,
+        progress: None,
+    };
+    render(&checked, src, &opts).map(|r| r.set)
+}
+
+/// The fixture in memory, plus extra files (template overrides).
+fn mem_fixture(extra: &[(&str, &str)]) -> MemSource {
+    let fs = fixture();
+    let mut m = MemSource::new();
+    for dir in ["site"] {
+        for p in fs.list(dir).unwrap() {
+            m.insert(p.clone(), fs.read(&p).unwrap().unwrap());
+        }
+    }
+    m.insert("siteconf.toml", fs.read("siteconf.toml").unwrap().unwrap());
+    for (p, t) in extra {
+        m.insert(*p, t.as_bytes().to_vec());
+    }
+    m
+}
+
+fn text(set: &OutputSet, path: &str) -> String {
+    let a = set
+        .files
+        .get(path)
+        .unwrap_or_else(|| panic!("{path} not rendered"));
+    String::from_utf8(a.bytes.clone()).unwrap()
+}
+
+fn failure_text(f: &RenderFailure) -> String {
+    render_human(&f.diags, &f.sources, ColorChoice::Never)
+}
+
+#[test]
+fn artifacts_of_a_node_a_bonded_node_and_a_switch() {
+    let set = build(&fixture(), secrets()).unwrap();
+    let mut listing = String::new();
+    for (p, a) in &set.files {
+        listing.push_str(&format!("{:04o} {:<22} {p}\n", a.mode, a.kind));
+    }
+    insta::assert_snapshot!("file_list", listing);
+    for path in [
+        "nodes/r01n01/hostname",
+        "nodes/r01n01/hosts",
+        "nodes/r01n01/etc/netplan/50-siteconf.yaml",
+        "nodes/r01n01/etc/frr/frr.conf",
+        "nodes/r01n01/etc/frr/daemons",
+        "nodes/r01n01/etc/apt/sources.list.d/debian.sources",
+        "nodes/r01n01/etc/ssh/sshd_config.d/50-siteconf.conf",
+        "nodes/r01n01/etc/ssh/authorized_keys/ops",
+        "nodes/r01n01/cloud-init/user-data",
+        "nodes/r01n01/cloud-init/meta-data",
+        "nodes/r01n02/etc/netplan/50-siteconf.yaml",
+        "switches/r01-tor1/etc/frr/frr.conf",
+        "switches/r02-tor1/etc/frr/frr.conf",
+        "site/fabric.json",
+    ] {
+        let name = path.replace('/', "__");
+        insta::assert_snapshot!(name, text(&set, path));
+    }
+}
+
+#[test]
+fn modes_follow_the_consumers() {
+    let set = build(&fixture(), secrets()).unwrap();
+    for (p, a) in &set.files {
+        let want = if a.kind == "netplan" || p == "switches/r01-tor1/etc/frr/frr.conf" {
+            0o600
+        } else {
+            0o644
+        };
+        assert_eq!(a.mode, want, "{p}");
+    }
+}
+
+#[test]
+fn the_secret_is_only_in_the_switch_config_that_uses_it() {
+    let set = build(&fixture(), secrets()).unwrap();
+    let holders: Vec<&str> = set
+        .files
+        .iter()
+        .filter(|(_, a)| {
+            String::from_utf8_lossy(&a.bytes).contains(SECRET)
+                // base64 in user-data would hide it from a plain search
+                || String::from_utf8_lossy(&a.bytes).contains("Rml4dHVyZS1TZWNyZXQ")
+        })
+        .map(|(p, _)| p.as_str())
+        .collect();
+    assert_eq!(holders, vec!["switches/r01-tor1/etc/frr/frr.conf"]);
+    assert!(set.has_secret("switches/r01-tor1/etc/frr/frr.conf"));
+    assert_eq!(set.files.values().filter(|a| a.secret).count(), 1);
+    let manifest = text(&set, "manifest.json");
+    assert!(!manifest.contains(SECRET));
+    assert!(manifest.contains("\"secret\": true"));
+    // The switch without a password'd peer is not affected.
+    assert_eq!(set.files["switches/r02-tor1/etc/frr/frr.conf"].mode, 0o644);
+}
+
+#[test]
+fn a_missing_secret_names_the_reference_and_how_to_provide_it() {
+    let f = build(&fixture(), Secrets::none()).unwrap_err();
+    assert_eq!(f.diags.len(), 1);
+    assert_eq!(f.diags[0].code, Code::SecretUnresolved);
+    insta::assert_snapshot!("missing_secret", failure_text(&f));
+}
+
+#[test]
+fn the_same_output_whatever_the_thread_count() {
+    let one = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap()
+        .install(|| build(&fixture(), secrets()).unwrap());
+    let eight = rayon::ThreadPoolBuilder::new()
+        .num_threads(8)
+        .build()
+        .unwrap()
+        .install(|| build(&fixture(), secrets()).unwrap());
+    assert_eq!(one, eight);
+}
+
+#[test]
+fn a_project_template_overrides_the_default_and_can_add_files() {
+    let src = mem_fixture(&[
+        ("templates/node/hostname.j2", "{{ node.fqdn }}\n"),
+        (
+            "templates/node/etc/motd.j2",
+            "{{ node.name }} in rack {{ node.rack }}\n",
+        ),
+        // Not a template: ignored.
+        ("templates/node/README.md", "notes"),
+    ]);
+    let set = build(&src, secrets()).unwrap();
+    assert_eq!(
+        text(&set, "nodes/r01n01/hostname"),
+        "r01n01.dc1.example.net\n"
+    );
+    assert_eq!(text(&set, "nodes/r01n01/etc/motd"), "r01n01 in rack r01\n");
+    assert!(!set.files.contains_key("nodes/r01n01/README.md"));
+    // The new file travels in user-data like the others.
+    assert!(text(&set, "nodes/r01n01/cloud-init/user-data").contains("\"/etc/motd\""));
+}
+
+#[test]
+fn a_template_error_names_template_line_and_node_once() {
+    let src = mem_fixture(&[(
+        "templates/node/hosts.j2",
+        "127.0.0.1 localhost\n{{ node.loopback }} {{ node.name }}\n",
+    )]);
+    let f = build(&src, secrets()).unwrap_err();
+    assert_eq!(f.diags.len(), 1, "one diagnostic for all three nodes");
+    assert_eq!(f.diags[0].code, Code::TemplateError);
+    insta::assert_snapshot!("template_error", failure_text(&f));
+}
+
+#[test]
+fn a_multi_line_value_from_the_site_cannot_inject_config_lines() {
+    let src = mem_fixture(&[(
+        "templates/node/etc/ssh/sshd_config.d/50-siteconf.conf.j2",
+        "Banner {{ node.vars.banner }}\n",
+    )]);
+    // A site value with a line break, as KDL allows.
+    let mut src = src;
+    let site = String::from_utf8(src.read("site/site.kdl").unwrap().unwrap()).unwrap();
+    src.insert(
+        "site/site.kdl",
+        site.replace(
+            "profiles base\n    interface eno1 { mac \"52:54:00:01:01:01\"",
+            "profiles base\n    vars { banner \"hi\\nPermitRootLogin yes\"; }\n    interface eno1 { mac \"52:54:00:01:01:01\"",
+        ),
+    );
+    let f = build(&src, secrets()).unwrap_err();
+    let msg = failure_text(&f);
+    assert!(msg.contains("spans lines"), "{msg}");
+    assert!(msg.contains("node r01n01"), "{msg}");
+}
+
+#[test]
+fn unknown_file_name_placeholders_are_refused() {
+    let src = mem_fixture(&[("templates/node/etc/{nic}.conf.j2", "x\n")]);
+    let f = build(&src, secrets()).unwrap_err();
+    assert_eq!(f.diags[0].code, Code::TemplateError);
+    assert!(
+        f.diags[0].message.contains("{nic}"),
+        "{}",
+        f.diags[0].message
+    );
+}
+
+#[test]
+fn names_from_the_site_cannot_escape_the_output_directory() {
+    // A repository and an SSH key user whose names are paths: the files
+    // they would make are refused (SC0903) and the build fails whole.
+    let mut src = mem_fixture(&[]);
+    let site = String::from_utf8(src.read("site/site.kdl").unwrap().unwrap()).unwrap();
+    let site = site
+        .replace("repo debian {", "repo \"../../../../../etc/cron.d/evil\" {")
+        .replace("user ops;", "user \"../../../root\";");
+    src.insert("site/site.kdl", site);
+    let checked = check(&src);
+    if checked.diags.has_errors() {
+        // Validation already refuses such names: nothing to render.
+        return;
+    }
+    let opts = RenderOptions {
+        secrets: secrets(),
+        progress: None,
+    };
+    let f = render(&checked, &src, &opts).unwrap_err();
+    assert!(
+        f.diags.iter().all(|d| d.code == Code::UnsafePath),
+        "{}",
+        failure_text(&f)
+    );
+    let msg = failure_text(&f);
+    assert!(msg.contains("etc/cron.d/evil.sources"), "{msg}");
+    assert!(msg.contains("authorized_keys/../../../root"), "{msg}");
+}
