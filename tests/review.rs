@@ -68,8 +68,13 @@ fn two_commits(base: &Files, head: &Files) -> TestRepo {
     repo
 }
 
+/// These tests check comparison, grouping and gate logic against the
+/// stand-in renderer's small, stable output; `real_renderer_end_to_end`
+/// runs the real engine.
 fn stand_in() -> Box<dyn review::Renderer> {
-    review::default_renderer(Box::new(|_: &str| None))
+    Box::new(review::standin::StandInRenderer::new(Box::new(
+        |_: &str| None,
+    )))
 }
 
 fn compile_rev(repo: &TestRepo, rev: &str, renderer: &dyn review::Renderer) -> Compiled {
@@ -1201,4 +1206,46 @@ fn a_node_added_without_running_lock_shows_its_allocations_and_a_warning() {
         out.contains("nodes/r002n05/etc/hostname (hostname) added\n@@ -0,0 +1 @@\n+r002n05\n"),
         "{out}"
     );
+}
+
+#[test]
+fn real_renderer_end_to_end() {
+    // The renderer `siteconf diff` uses: a profile change reaches every
+    // node's real sshd drop-in (and its cloud-init copy), nothing else.
+    let base = base_site();
+    let mut g = Gen::new(3, 4);
+    g.permit_root_login = "prohibit-password".into();
+    let head = with_lock(g.files(), Some(&base));
+    let repo = two_commits(&base, &head);
+    let r = review::default_renderer(Box::new(|_: &str| None));
+    let b = compile_rev(&repo, "main", r.as_ref());
+    let h = compile_rev(&repo, "feature", r.as_ref());
+    assert!(b.output.files.contains_key("site/inventory/hosts.yml"));
+    let changed: Vec<&String> = h
+        .output
+        .files
+        .iter()
+        .filter(|(p, a)| {
+            b.output
+                .files
+                .get(*p)
+                .map(|x| x.bytes != a.bytes)
+                .unwrap_or(true)
+        })
+        .map(|(p, _)| p)
+        .filter(|p| p.as_str() != "manifest.json")
+        .collect();
+    let sshd: Vec<&&String> = changed
+        .iter()
+        .filter(|p| p.ends_with("50-siteconf.conf"))
+        .collect();
+    assert_eq!(sshd.len(), 12, "{changed:?}");
+    assert!(
+        changed
+            .iter()
+            .all(|p| p.ends_with("50-siteconf.conf") || p.ends_with("cloud-init/user-data")),
+        "{changed:?}"
+    );
+    let one = String::from_utf8_lossy(&h.output.files[*sshd[0]].bytes).into_owned();
+    assert!(one.contains("PermitRootLogin prohibit-password"), "{one}");
 }

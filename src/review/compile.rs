@@ -13,7 +13,6 @@ use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
 use super::facts::Facts;
-use super::standin::StandInRenderer;
 use crate::check::{self, Checked};
 use crate::diag::{Diagnostic, Diagnostics, Severity};
 use crate::output::OutputSet;
@@ -43,17 +42,26 @@ where
 /// (`SITECONF_SECRET_UPSTREAM1`); `None` when it is not set.
 pub type SecretLookup = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
 
-/// The renderer `siteconf diff` and `siteconf gate` use.
-///
-/// PLUG-IN POINT: until the template engine (`crate::render::render`) is
-/// merged, this is [`StandInRenderer`], which renders a few representative
-/// files per node, per switch and for the site with `format!`. When the
-/// engine lands, replace the body with a closure calling it, e.g.
-/// `Box::new(|c: &Checked, s: &dyn Source| crate::render::render(c, s))`,
-/// with `secrets` passed however the engine takes them. Nothing else in
-/// `review`, `gate` or the CLI changes.
-pub fn default_renderer(secrets: SecretLookup) -> Box<dyn Renderer> {
-    Box::new(StandInRenderer::new(secrets))
+/// The renderer `siteconf diff` and `siteconf gate` use: the real engine
+/// (`crate::render::render`), with every secret resolved to a placeholder
+/// (`<secret:NAME>`). Review never needs a secret's value: a file that uses
+/// one is marked secret and shown only as changed, and a changed reference
+/// still shows as a change. So `diff` in CI needs no access to secrets and
+/// cannot leak them. `_secrets` is kept for renderers that want values.
+pub fn default_renderer(_secrets: SecretLookup) -> Box<dyn Renderer> {
+    Box::new(|c: &Checked, s: &dyn Source| {
+        let opts = crate::render::RenderOptions {
+            secrets: crate::render::Secrets::placeholder(),
+            progress: None,
+        };
+        crate::render::render(c, s, &opts)
+            .map(|r| r.set)
+            .map_err(|f| {
+                let mut d = Diagnostics::new();
+                d.extend(f.diags);
+                d
+            })
+    })
 }
 
 /// A side that compiled: everything the comparison reads.
