@@ -10,7 +10,6 @@ use crate::check;
 use crate::diag::Diagnostic;
 use crate::output::write::{self, WriteError, WriteOptions, WriteStats};
 use crate::render::{self, RenderOptions, Secrets};
-use crate::source::FsSource;
 use crate::syntax::SourceMap;
 
 #[derive(clap::Args, Debug)]
@@ -44,6 +43,8 @@ pub struct Args {
     /// Secrets file (TOML `name = "value"`) [default: `[secrets] file` of siteconf.toml].
     #[arg(long, env = "SITECONF_SECRETS", value_name = "FILE")]
     pub secrets: Option<PathBuf>,
+    #[command(flatten)]
+    pub from: super::common::SourceArgs,
 }
 
 pub fn run(g: &Global, args: Args) -> Status {
@@ -62,8 +63,12 @@ pub fn run(g: &Global, args: Args) -> Status {
 fn build(g: &Global, args: &Args) -> Status {
     let start = Instant::now();
     let root = g.project_root();
-    let src = FsSource::new(&root);
-    let checked = check::check(&src);
+    let src = match g.open_source(args.from.rev.as_deref(), args.from.staged) {
+        Ok(s) => s,
+        Err(e) => return fail(e),
+    };
+    super::common::print_source_notes(&*src);
+    let checked = check::check(&*src);
     let sources = &checked.loaded.sources;
     let errors = checked.diags.error_count();
     let list = checked.diags.clone().sorted(sources);
@@ -108,7 +113,7 @@ fn build(g: &Global, args: &Args) -> Status {
             .clone()
             .map(|b| Arc::new(move || b.inc(1)) as render::Progress),
     };
-    let rendered = render::render(&checked, &src, &opts);
+    let rendered = render::render(&checked, &*src, &opts);
     if let Some(b) = &bar {
         b.finish_and_clear();
     }

@@ -5,7 +5,6 @@ use super::common::{print_diagnostics, Format, Global, Status};
 use crate::check;
 use crate::diag::did_you_mean;
 use crate::resolve::explain;
-use crate::source::FsSource;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -15,11 +14,16 @@ pub struct Args {
     pub path: Option<String>,
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
+    #[command(flatten)]
+    pub from: super::common::SourceArgs,
 }
 
 pub fn run(g: &Global, args: Args) -> Status {
-    let src = FsSource::new(g.project_root());
-    let checked = check::check_with(&src, true);
+    let src = match g.open_source(args.from.rev.as_deref(), args.from.staged) {
+        Ok(s) => s,
+        Err(e) => return super::common::fail(e),
+    };
+    let checked = check::check_with(&*src, true);
     let site = &checked.loaded.site;
     let sources = &checked.loaded.sources;
     let Some(rn) = checked.resolved.node(&args.node, site) else {

@@ -20,7 +20,6 @@ use super::common::{print_diagnostics, Format, Global, Status};
 use crate::check;
 use crate::render::context::site_view;
 use crate::render::site::inventory;
-use crate::source::FsSource;
 
 #[derive(clap::Args, Debug)]
 #[command(
@@ -34,12 +33,16 @@ pub struct Args {
     /// Print the variables of one host (its FQDN, or its short name) as JSON.
     #[arg(long, value_name = "NAME")]
     pub host: Option<String>,
+    #[command(flatten)]
+    pub from: super::common::SourceArgs,
 }
 
 pub fn run(g: &Global, args: Args) -> Status {
-    let root = g.project_root();
-    let src = FsSource::new(&root);
-    let checked = check::check(&src);
+    let src = match g.open_source(args.from.rev.as_deref(), args.from.staged) {
+        Ok(s) => s,
+        Err(e) => return super::common::fail(e),
+    };
+    let checked = check::check(&*src);
     let sources = &checked.loaded.sources;
     if checked.diags.has_errors() {
         let list = checked.diags.sorted(sources);
