@@ -392,15 +392,55 @@ fn node_specific_lines_group_by_normalised_text() {
     );
     assert!(text.contains(&"-      mtu: 9000".to_string()), "{text:?}");
 
+    // The CLI renders with the real engine: its netplan hunk's context
+    // (set-name, dhcp4, dhcp6) holds no node's own value, so the 12 members
+    // are identical and the group shows the exact lines, no placeholders.
+    // Normalisation itself is checked above, on the stand-in's output.
     let o = siteconf(
         repo.path(),
         &["diff", "main", "feature", "--kind", "netplan"],
         &[],
     );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
     let out = stdout(&o);
-    assert!(out.contains("placeholders"), "{out}");
     assert!(out.contains("filter: --kind netplan"), "{out}");
-    assert!(!out.contains("sshd"), "{out}");
+    assert!(
+        out.contains(
+            "── same change on 12 nodes: r001n01–r001n04, r002n01–r002n04, r003n01–r003n04\n\
+             nodes/<node>/etc/netplan/50-siteconf.yaml (netplan) changed\n"
+        ),
+        "{out}"
+    );
+    assert_eq!(out.matches("── ").count(), 1, "one group: {out}");
+    assert!(out.contains("\n-      mtu: 9000\n"), "{out}");
+    assert!(!out.contains("placeholders"), "{out}");
+    assert!(!out.contains("<mac:"), "{out}");
+    // The filter hides the other kinds the change touches (cloud-init's
+    // embedded copy, the inventory's host_vars, the manifest).
+    for other in ["sshd", "cloud-init", "inventory", "manifest"] {
+        assert!(!out.contains(other), "{other}: {out}");
+    }
+    let o = siteconf(
+        repo.path(),
+        &[
+            "diff",
+            "main",
+            "feature",
+            "--kind",
+            "netplan",
+            "--name-only",
+        ],
+        &[],
+    );
+    let names = stdout(&o);
+    let paths: Vec<&str> = names.lines().collect();
+    assert_eq!(paths.len(), 12, "{paths:?}");
+    assert!(
+        paths
+            .iter()
+            .all(|p| p.starts_with("M\tnodes/r00") && p.ends_with("/etc/netplan/50-siteconf.yaml")),
+        "{paths:?}"
+    );
 }
 
 #[test]
@@ -468,9 +508,61 @@ fn renamed_node_is_removed_and_added_with_allocations() {
     );
     assert_eq!(v["summary"]["allocations"]["released"], 3);
     let changes = v["changes"].as_array().expect("changes");
+    // Every artifact of the old name is removed and the same set appears
+    // under the new name: nothing of the node is silently lost.
+    let of_node = |name: &str, status: &str| -> Vec<String> {
+        changes
+            .iter()
+            .filter(|c| c["owner"]["name"] == name)
+            .map(|c| {
+                assert_eq!(c["status"], status, "{c}");
+                let p = c["path"].as_str().expect("path");
+                p.strip_prefix(&format!("nodes/{name}/"))
+                    .unwrap_or_else(|| panic!("{p} is not under nodes/{name}/"))
+                    .to_string()
+            })
+            .collect()
+    };
+    let removed = of_node("r001n04", "removed");
+    let added = of_node("r001n09", "added");
+    assert_eq!(removed, added);
+    for rel in [
+        "hostname",
+        "etc/netplan/50-siteconf.yaml",
+        "etc/frr/frr.conf",
+    ] {
+        assert!(added.iter().any(|p| p == rel), "{rel}: {added:?}");
+    }
+    // The old name's site-wide traces go too: its host_vars file goes, the
+    // new one comes, and its ToR's FRR drops one neighbour for another.
+    let status_of = |path: &str| {
+        changes
+            .iter()
+            .find(|c| c["path"] == path)
+            .map(|c| c["status"].as_str().unwrap_or("").to_string())
+    };
+    assert_eq!(
+        status_of("site/inventory/host_vars/r001n04.dc1.example.net.yml").as_deref(),
+        Some("removed")
+    );
+    assert_eq!(
+        status_of("site/inventory/host_vars/r001n09.dc1.example.net.yml").as_deref(),
+        Some("added")
+    );
+    assert_eq!(
+        status_of("switches/r001-tor1/etc/frr/frr.conf").as_deref(),
+        Some("changed")
+    );
+    assert!(
+        changes
+            .iter()
+            .filter(|c| c["owner"]["type"] == "switch")
+            .all(|c| c["owner"]["name"] == "r001-tor1"),
+        "only the renamed node's ToR changes"
+    );
     let hostname = changes
         .iter()
-        .find(|c| c["path"] == "nodes/r001n09/etc/hostname")
+        .find(|c| c["path"] == "nodes/r001n09/hostname")
         .expect("new node's hostname");
     assert_eq!(hostname["status"], "added");
     assert_eq!(
@@ -547,7 +639,16 @@ fn secret_artifacts_never_show_their_lines() {
         head["site/site.kdl"].replace("asn 64512", "asn 64513"),
     );
     let repo = two_commits(&base, &head);
-    let env = [("SITECONF_SECRET_UPSTREAM1", CANARY)];
+    // The canary is the secret's value, where a run would find it: in the
+    // environment (the CLI's secret lookup) and in a secrets file. `diff`
+    // renders secrets as placeholders, so it must show neither.
+    let secrets_file = repo.path().join(".git/secrets.toml");
+    std::fs::write(&secrets_file, format!("upstream1 = \"{CANARY}\"\n")).expect("secrets");
+    let secrets_file = secrets_file.to_str().expect("utf-8 path").to_string();
+    let env = [
+        ("SITECONF_SECRET_UPSTREAM1", CANARY),
+        ("SITECONF_SECRETS", secrets_file.as_str()),
+    ];
     for format in ["text", "markdown", "json"] {
         let o = siteconf(
             repo.path(),
@@ -564,10 +665,28 @@ fn secret_artifacts_never_show_their_lines() {
         match format {
             "json" => {
                 let v = json(&o);
-                let c = &v["changes"][0];
-                assert_eq!(c["path"], "switches/r001-tor1/frr.conf");
+                let changes = v["changes"].as_array().expect("changes");
+                // The ToR's FRR config (it holds the BGP password) and the
+                // manifest that lists it; nothing else.
+                let paths: Vec<&str> = changes
+                    .iter()
+                    .map(|c| c["path"].as_str().unwrap_or(""))
+                    .collect();
+                assert_eq!(
+                    paths,
+                    vec!["manifest.json", "switches/r001-tor1/etc/frr/frr.conf"]
+                );
+                let c = &changes[1];
+                assert_eq!(c["status"], "changed");
                 assert_eq!(c["content"], "secret");
-                assert!(c.get("hunks").is_none());
+                assert!(c.get("hunks").is_none(), "{c}");
+                assert!(c.get("added").is_none(), "{c}");
+                let g = &v["groups"][c["group"].as_u64().expect("group") as usize];
+                assert!(
+                    g.get("hunks")
+                        .is_none_or(|h| h.as_array().is_some_and(Vec::is_empty)),
+                    "{g}"
+                );
             }
             _ => assert!(
                 all.contains("changed (contains secrets; content not shown)"),
@@ -579,7 +698,32 @@ fn secret_artifacts_never_show_their_lines() {
         let mut args = vec!["diff", "main", "feature"];
         args.extend(extra);
         let o = siteconf(repo.path(), &args, &env);
-        assert!(!stdout(&o).contains(CANARY));
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        let all = format!("{}{}", stdout(&o), stderr(&o));
+        assert!(!all.contains(CANARY), "{all}");
+        assert!(all.contains("switches/r001-tor1/etc/frr/frr.conf"), "{all}");
+    }
+    // The real renderer, handed the canary as the secret's value, still
+    // renders the placeholder: review never holds the value.
+    let r = review::default_renderer(Box::new(|_: &str| Some(CANARY.to_string())));
+    let b = compile_rev(&repo, "main", r.as_ref());
+    let h = compile_rev(&repo, "feature", r.as_ref());
+    let frr = &h.output.files["switches/r001-tor1/etc/frr/frr.conf"];
+    assert!(
+        frr.secret,
+        "the file with the BGP password is marked secret"
+    );
+    let text = String::from_utf8_lossy(&frr.bytes);
+    assert!(text.contains("<secret:upstream1>"), "{text}");
+    let rv = Review::build(&b, &h, &Filter::default());
+    for out in [
+        review::format::text::render(&rv, &Default::default()),
+        review::format::markdown::render(&rv, &Default::default()),
+        review::format::json::render(&rv),
+    ] {
+        assert!(!out.contains(CANARY), "{out}");
+        assert!(!out.contains("<secret:"), "{out}");
+        assert!(out.contains("switches/r001-tor1/etc/frr/frr.conf"), "{out}");
     }
     // A secret artifact that appears is also hidden.
     let r = stand_in();
@@ -762,13 +906,21 @@ fn filters_narrow_what_is_shown() {
         &["diff", "main", "feature", "--node", "r002*", "--name-only"],
         &[],
     );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
     let out = stdout(&o);
     let paths: Vec<&str> = out.lines().collect();
-    assert_eq!(paths.len(), 4, "{paths:?}");
-    assert!(
-        paths.iter().all(|p| p.starts_with("M\tnodes/r002n0")),
-        "{paths:?}"
-    );
+    // Rack 2's four nodes, each with its sshd drop-in and the cloud-init
+    // user-data that embeds it; nothing of other nodes, no site file.
+    let expected: Vec<String> = (1..=4)
+        .flat_map(|n| {
+            let node = Gen::node(2, n);
+            [
+                format!("M\tnodes/{node}/cloud-init/user-data"),
+                format!("M\tnodes/{node}/etc/ssh/sshd_config.d/50-siteconf.conf"),
+            ]
+        })
+        .collect();
+    assert_eq!(paths, expected);
     let o = siteconf(
         repo.path(),
         &[
@@ -1080,33 +1232,94 @@ fn json_lists_every_change_with_owner_kind_and_hunks() {
         assert!(v.get(key).is_some(), "missing {key}");
     }
     let changes = v["changes"].as_array().expect("changes");
-    assert_eq!(changes.len(), 12);
-    let owners: BTreeMap<String, String> = changes
-        .iter()
-        .map(|c| {
-            (
-                c["owner"]["name"].as_str().unwrap_or("").to_string(),
-                c["path"].as_str().unwrap_or("").to_string(),
-            )
-        })
-        .collect();
+    // Each node's sshd drop-in and the cloud-init user-data that embeds it,
+    // plus the manifest that lists both; every change once, in path order.
+    let mut by_owner: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for c in changes {
+        assert_eq!(c["status"], "changed", "{c}");
+        assert_eq!(c["content"], "text", "{c}");
+        let owner = match c["owner"]["type"].as_str() {
+            Some("node") => c["owner"]["name"].as_str().unwrap_or("").to_string(),
+            other => format!("{other:?}"),
+        };
+        by_owner
+            .entry(owner)
+            .or_default()
+            .push(format!("{} {}", c["kind"], c["path"]));
+    }
     assert_eq!(
-        owners["r002n03"],
-        "nodes/r002n03/etc/ssh/sshd_config.d/50-siteconf.conf"
+        by_owner.remove("Some(\"site\")"),
+        Some(vec![r#""manifest" "manifest.json""#.to_string()])
     );
-    let c = &changes[0];
+    assert_eq!(by_owner.len(), 12, "{by_owner:?}");
+    for (node, kinds) in &by_owner {
+        assert_eq!(
+            kinds,
+            &vec![
+                format!(r#""cloud-init-user-data" "nodes/{node}/cloud-init/user-data""#),
+                format!(r#""sshd" "nodes/{node}/etc/ssh/sshd_config.d/50-siteconf.conf""#),
+            ]
+        );
+    }
+    let paths: Vec<&str> = changes.iter().filter_map(|c| c["path"].as_str()).collect();
+    let mut sorted = paths.clone();
+    sorted.sort_unstable();
+    assert_eq!(paths, sorted);
+
+    let c = changes
+        .iter()
+        .find(|c| c["path"] == "nodes/r002n03/etc/ssh/sshd_config.d/50-siteconf.conf")
+        .expect("r002n03's sshd drop-in");
+    assert_eq!(
+        c["owner"],
+        serde_json::json!({"type": "node", "name": "r002n03"})
+    );
     assert_eq!(c["kind"], "sshd");
     assert_eq!(c["added"], 1);
     assert_eq!(c["removed"], 1);
     assert_eq!(
-        c["hunks"][0],
-        serde_json::json!({
-            "old_start": 1, "old_lines": 2, "new_start": 1, "new_lines": 2,
-            "lines": [" # managed by siteconf", "-PermitRootLogin no", "+PermitRootLogin prohibit-password"]
-        })
+        c["hunks"],
+        serde_json::json!([{
+            "old_start": 1, "old_lines": 3, "new_start": 1, "new_lines": 3,
+            "lines": [
+                " # Generated by siteconf from the site files: do not edit by hand.",
+                "-PermitRootLogin no",
+                "+PermitRootLogin prohibit-password",
+                " AuthorizedKeysFile .ssh/authorized_keys /etc/ssh/authorized_keys/%u"
+            ]
+        }])
     );
-    assert_eq!(v["groups"][0]["count"], 12);
-    assert_eq!(v["groups"][0]["owners"].as_array().map(Vec::len), Some(12));
+    // The change points at its group: the sshd change on all 12 nodes,
+    // shown once with exact lines.
+    let g = &v["groups"][c["group"].as_u64().expect("group") as usize];
+    assert_eq!(g["kind"], "sshd");
+    assert_eq!(
+        g["path"],
+        "nodes/<node>/etc/ssh/sshd_config.d/50-siteconf.conf"
+    );
+    assert_eq!(g["count"], 12);
+    assert_eq!(g["owners"].as_array().map(Vec::len), Some(12));
+    assert_eq!(g["normalized"], false);
+    assert_eq!(g["hunks"], c["hunks"]);
+    // Every change belongs to exactly the group that lists its owner.
+    for c in changes {
+        let g = &v["groups"][c["group"].as_u64().expect("group") as usize];
+        assert_eq!(g["kind"], c["kind"], "{c}");
+        let name = c["owner"]["name"].as_str().or(c["path"].as_str());
+        assert!(
+            g["owners"]
+                .as_array()
+                .is_some_and(|o| o.iter().any(|x| x.as_str() == name)),
+            "{c} not in {g}"
+        );
+    }
+    let sizes: Vec<u64> = v["groups"]
+        .as_array()
+        .expect("groups")
+        .iter()
+        .map(|g| g["count"].as_u64().unwrap_or(0))
+        .collect();
+    assert_eq!(sizes, vec![12, 12, 1], "cloud-init, sshd, manifest");
 }
 
 #[test]
@@ -1203,8 +1416,53 @@ fn a_node_added_without_running_lock_shows_its_allocations_and_a_warning() {
         "{out}"
     );
     assert!(
-        out.contains("nodes/r002n05/etc/hostname (hostname) added\n@@ -0,0 +1 @@\n+r002n05\n"),
+        out.contains("nodes/r002n05/hostname (hostname) added\n@@ -0,0 +1 @@\n+r002n05\n"),
         "{out}"
+    );
+    // The new node's records reach the site-wide files and its ToR; no other
+    // node and no other switch changes.
+    assert!(out.contains("+r002n05 IN A 10.0.0."), "{out}");
+    let o = siteconf(
+        repo.path(),
+        &["diff", "main", "feature", "--name-only"],
+        &[],
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let names = stdout(&o);
+    let paths: Vec<&str> = names.lines().collect();
+    for p in [
+        "M\tsite/inventory/hosts.yml",
+        "A\tsite/inventory/host_vars/r002n05.dc1.example.net.yml",
+        "M\tsite/dns/dc1.example.net.zone",
+        "M\tsite/dns/0.10.in-addr.arpa.zone",
+        "M\tsite/dns/255.10.in-addr.arpa.zone",
+        "M\tsite/dhcp/kea-dhcp4.json",
+        "M\tsite/racks/r002.svg",
+        "M\tsite/fabric.json",
+        "M\tmanifest.json",
+        "M\tswitches/r002-tor1/etc/frr/frr.conf",
+        "A\tnodes/r002n05/etc/netplan/50-siteconf.yaml",
+        "A\tnodes/r002n05/cloud-init/user-data",
+    ] {
+        assert!(paths.contains(&p), "{p} missing: {paths:?}");
+    }
+    assert!(
+        paths
+            .iter()
+            .all(|p| !p.contains("\tnodes/") || p.starts_with("A\tnodes/r002n05/")),
+        "only the new node's own files: {paths:?}"
+    );
+    assert!(
+        paths
+            .iter()
+            .all(|p| !p.contains("\tswitches/") || p.contains("\tswitches/r002-tor1/")),
+        "only its ToR: {paths:?}"
+    );
+    assert!(
+        !paths
+            .iter()
+            .any(|p| p.contains("racks/r001.svg") || p.contains("racks/r003.svg")),
+        "{paths:?}"
     );
 }
 
