@@ -16,8 +16,11 @@
 //!
 //! on the work disk (a directory under `target/`) and on `/dev/shm`, and
 //! prints a table, then the peak memory (VmHWM). Sizes: 1,000 and 10,000
-//! nodes; `SITECONF_BENCH_NODES=1000,10000,100000` chooses others and
-//! `SITECONF_BENCH_RUNS=N` the number of runs per figure.
+//! nodes; `SITECONF_BENCH_NODES=1000,10000,100000` chooses others,
+//! `SITECONF_BENCH_RUNS=N` the number of runs per figure and
+//! `SITECONF_BENCH_DISKS=shm` (or `disk`) where to write, and
+//! `SITECONF_BENCH_DUMP=DIR` writes the generated site instead (to time
+//! the `siteconf` binary on it).
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -185,6 +188,23 @@ fn main() {
     if std::env::args().any(|a| a == "--test" || a == "--list") {
         return;
     }
+    // SITECONF_BENCH_DUMP=DIR writes the generated site of the first size
+    // to DIR (to time the binary itself, e.g. with /usr/bin/time -v).
+    if let Some(dir) = std::env::var_os("SITECONF_BENCH_DUMP") {
+        use siteconf::source::Source;
+        let n = std::env::var("SITECONF_BENCH_NODES")
+            .ok()
+            .and_then(|s| s.split(',').next().and_then(|x| x.trim().parse().ok()))
+            .unwrap_or(10_000);
+        let src = generate(n);
+        for p in src.list("").expect("list") {
+            let path = Path::new(&dir).join(&p);
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+            std::fs::write(&path, src.read(&p).expect("read").expect("exists")).expect("write");
+        }
+        println!("wrote a site of {n} nodes to {}", Path::new(&dir).display());
+        return;
+    }
     let sizes: Vec<usize> = std::env::var("SITECONF_BENCH_NODES")
         .ok()
         .map(|s| s.split(',').filter_map(|x| x.trim().parse().ok()).collect())
@@ -194,10 +214,15 @@ fn main() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(5);
     let target = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-build");
-    let disks = [
-        ("disk", target),
+    let all = [
         ("shm", PathBuf::from("/dev/shm/siteconf-bench")),
+        ("disk", target),
     ];
+    let wanted = std::env::var("SITECONF_BENCH_DISKS").unwrap_or_else(|_| "shm,disk".into());
+    let disks: Vec<_> = all
+        .into_iter()
+        .filter(|(d, _)| wanted.split(',').any(|w| w.trim() == *d))
+        .collect();
     println!(
         "siteconf build benchmark: {} thread(s), median of {runs} run(s)",
         rayon::current_num_threads()

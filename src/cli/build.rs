@@ -69,6 +69,7 @@ fn build(g: &Global, args: &Args) -> Status {
     };
     super::common::print_source_notes(&*src);
     let checked = check::check(&*src);
+    let t_check = start.elapsed();
     let sources = &checked.loaded.sources;
     let errors = checked.diags.error_count();
     let list = checked.diags.clone().sorted(sources);
@@ -113,7 +114,9 @@ fn build(g: &Global, args: &Args) -> Status {
             .clone()
             .map(|b| Arc::new(move || b.inc(1)) as render::Progress),
     };
+    let t0 = Instant::now();
     let rendered = render::render(&checked, &*src, &opts);
+    let t_render = t0.elapsed();
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
@@ -129,13 +132,19 @@ fn build(g: &Global, args: &Args) -> Status {
     let wopts = WriteOptions {
         sync: !args.no_sync,
     };
+    let t0 = Instant::now();
     let stats = match write::write(&rendered.set, &out, wopts) {
         Ok(s) => s,
         Err(WriteError::Unsafe(d)) => return report_failure(g, args, &d, &SourceMap::default()),
         Err(e) => return fail(e),
     };
+    let phases = [
+        ("check", t_check.as_secs_f64()),
+        ("render", t_render.as_secs_f64()),
+        ("write", t0.elapsed().as_secs_f64()),
+    ];
     let secs = start.elapsed().as_secs_f64();
-    summary(args, &rendered, &stats, &out, secs, warnings);
+    summary(args, &rendered, &stats, &out, secs, &phases, warnings);
     if checked.resolved.lock_changed && args.format == Format::Text {
         // The files are built with allocations siteconf.lock does not hold
         // yet: another branch could take the same values. Say so.
@@ -162,8 +171,10 @@ fn summary(
     s: &WriteStats,
     out: &std::path::Path,
     secs: f64,
+    phases: &[(&str, f64); 3],
     warnings: serde_json::Value,
 ) {
+    let ms = |x: f64| (x * 1000.0).round() / 1000.0;
     match args.format {
         Format::Json => {
             let v = serde_json::json!({
@@ -176,13 +187,14 @@ fn summary(
                 "changed": s.changed,
                 "unchanged": s.unchanged,
                 "removed": s.removed,
-                "seconds": (secs * 1000.0).round() / 1000.0,
+                "seconds": ms(secs),
+                "phases": phases.iter().map(|(k, v)| (k.to_string(), serde_json::json!(ms(*v)))).collect::<serde_json::Map<_, _>>(),
                 "warnings": warnings,
             });
             println!("{v}");
         }
         Format::Text => eprintln!(
-            "built {} nodes, {} switches: {} files in {} ({} changed, {} unchanged, {} removed) in {:.2}s",
+            "built {} nodes, {} switches: {} files in {} ({} changed, {} unchanged, {} removed) in {:.2}s (check {:.2}s, render {:.2}s, write {:.2}s)",
             r.nodes,
             r.switches,
             r.set.len(),
@@ -190,7 +202,10 @@ fn summary(
             s.changed,
             s.unchanged,
             s.removed,
-            secs
+            secs,
+            phases[0].1,
+            phases[1].1,
+            phases[2].1
         ),
     }
 }

@@ -293,34 +293,42 @@ fn scan_old(out: &Path) -> Result<BTreeMap<String, Old>, WriteError> {
             "it is not a directory".into(),
         ));
     }
-    let mut empty = true;
-    for entry in walkdir::WalkDir::new(out).follow_links(false).min_depth(1) {
-        let entry = entry.map_err(|e| WriteError::Io {
-            op: "walk",
-            path: out.to_path_buf(),
-            err: e.into(),
-        })?;
-        empty = false;
-        let rel = match entry.path().strip_prefix(out) {
-            Ok(r) => r,
-            Err(_) => continue,
-        };
-        let rel = match rel.to_str() {
-            Some(r) => r.to_string(),
-            // Not UTF-8: no artifact has this path; it is dropped with the
-            // old tree.
-            None => rel.to_string_lossy().into_owned() + "\u{0}",
-        };
-        let ft = entry.file_type();
-        let old = if ft.is_dir() {
-            Old::Dir
-        } else if ft.is_file() {
-            Old::File
-        } else {
-            Old::Other
-        };
-        map.insert(rel, old);
+    // The first two levels (`nodes/<host>`) in order, then every device's
+    // subtree in parallel: a fleet has many small subtrees.
+    let walk_err = |e: walkdir::Error| WriteError::Io {
+        op: "walk",
+        path: out.to_path_buf(),
+        err: e.into(),
+    };
+    let mut subtrees = Vec::new();
+    for entry in walkdir::WalkDir::new(out)
+        .follow_links(false)
+        .min_depth(1)
+        .max_depth(2)
+    {
+        let entry = entry.map_err(walk_err)?;
+        let old = old_kind(entry.file_type());
+        if entry.depth() == 2 && matches!(old, Old::Dir) {
+            subtrees.push(entry.path().to_path_buf());
+        }
+        map.insert(rel_key(out, entry.path()), old);
     }
+    let empty = map.is_empty();
+    let deeper: Vec<Vec<(String, Old)>> = subtrees
+        .par_iter()
+        .map(|dir| {
+            walkdir::WalkDir::new(dir)
+                .follow_links(false)
+                .min_depth(1)
+                .into_iter()
+                .map(|e| {
+                    let e = e.map_err(walk_err)?;
+                    Ok((rel_key(out, e.path()), old_kind(e.file_type())))
+                })
+                .collect::<Result<Vec<_>, WriteError>>()
+        })
+        .collect::<Result<_, _>>()?;
+    map.extend(deeper.into_iter().flatten());
     if !empty && !is_siteconf_manifest(&out.join(MANIFEST_PATH)) {
         return Err(WriteError::NotOutputDir(
             out.to_path_buf(),
@@ -328,6 +336,26 @@ fn scan_old(out: &Path) -> Result<BTreeMap<String, Old>, WriteError> {
         ));
     }
     Ok(map)
+}
+
+fn old_kind(ft: fs::FileType) -> Old {
+    if ft.is_dir() {
+        Old::Dir
+    } else if ft.is_file() {
+        Old::File
+    } else {
+        Old::Other
+    }
+}
+
+/// The `/`-separated path of `path` below `out`. A name that is not UTF-8
+/// gets a NUL appended: no artifact has that path, so it is dropped.
+fn rel_key(out: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(out).unwrap_or(path);
+    match rel.to_str() {
+        Some(r) => r.to_string(),
+        None => rel.to_string_lossy().into_owned() + "\u{0}",
+    }
 }
 
 fn is_siteconf_manifest(path: &Path) -> bool {
