@@ -84,12 +84,20 @@ fn main() {
                 .sum();
             let src = FsSource::new(&dir);
             let mut load_t = Vec::new();
+            let mut resolve_t = Vec::new();
             let mut check_t = Vec::new();
             for _ in 0..runs {
                 let t = Instant::now();
                 let mut d = siteconf::diag::Diagnostics::new();
                 let loaded = siteconf::project::load(&src, &mut d);
                 load_t.push(t.elapsed().as_secs_f64());
+                // Resolution alone: merge every node and allocate every
+                // `auto` value from an empty lock (the generated site has none).
+                let t = Instant::now();
+                let r =
+                    siteconf::resolve::resolve(&loaded.site, &loaded.index, None, false, &mut d);
+                resolve_t.push(t.elapsed().as_secs_f64());
+                drop(r);
                 drop(loaded);
                 let t = Instant::now();
                 let c = check(&src);
@@ -109,11 +117,12 @@ fn main() {
                 .unwrap_or(0);
             let c = median(check_t);
             println!(
-                "{:>8} {:>5} {:>9.1} {:>10.3} {:>10.3} {:>12.1} {:>10.1}",
+                "{:>8} {:>5} {:>9.1} {:>10.3} {:>10.3} {:>10.3} {:>12.1} {:>10.1}",
                 n,
                 name,
                 bytes as f64 / 1e6,
                 median(load_t),
+                median(resolve_t),
                 c,
                 c * 1e6 / n as f64,
                 peak as f64 / 1024.0
