@@ -132,6 +132,37 @@ fn network_pool(n: &Network, f: Family) -> Option<Pool> {
     }
 }
 
+/// The `auto` requests among an IPv4 and an IPv6 spec: (span, family, name).
+fn autos(
+    v4: &Option<Sp<AddrSpec<std::net::Ipv4Addr>>>,
+    v6: &Option<Sp<AddrSpec<std::net::Ipv6Addr>>>,
+) -> impl Iterator<Item = (Span, Family, &'static str)> {
+    let a = v4
+        .as_ref()
+        .filter(|s| s.value == AddrSpec::Auto)
+        .map(|s| (s.span, Family::V4, "ipv4"));
+    let b = v6
+        .as_ref()
+        .filter(|s| s.value == AddrSpec::Auto)
+        .map(|s| (s.span, Family::V6, "ipv6"));
+    a.into_iter().chain(b)
+}
+
+/// The id of a network's pool for one family, created on first use;
+/// `None` when the network has no prefix of that family.
+fn pool_for(
+    pools: &mut BTreeMap<String, Pool>,
+    net: &Network,
+    fam: Family,
+    fam_s: &str,
+) -> Option<String> {
+    let id = format!("network/{}/{fam_s}", net.name.value);
+    if !pools.contains_key(&id) {
+        pools.insert(id.clone(), network_pool(net, fam)?);
+    }
+    Some(id)
+}
+
 struct Request {
     owner: String,
     key: String,
@@ -278,66 +309,29 @@ pub fn allocate(
             let Some(net) = site.network(index, &a.network.value) else {
                 continue;
             };
-            for (spec_span, fam, fam_s) in [
-                (
-                    a.ipv4
-                        .as_ref()
-                        .filter(|s| s.value == AddrSpec::Auto)
-                        .map(|s| s.span),
-                    Family::V4,
-                    "ipv4",
-                ),
-                (
-                    a.ipv6
-                        .as_ref()
-                        .filter(|s| s.value == AddrSpec::Auto)
-                        .map(|s| s.span),
-                    Family::V6,
-                    "ipv6",
-                ),
-            ] {
-                let Some(span) = spec_span else { continue };
-                let pool_id = format!("network/{}/{fam_s}", net.name.value);
-                if !pools.contains_key(&pool_id) {
-                    match network_pool(net, fam) {
-                        Some(p) => {
-                            pools.insert(pool_id.clone(), p);
-                        }
-                        None => {
-                            no_pool(diags, span, format!("an {fam_s} address on `{}`", net.name.value),
-                                &format!("network `{}` has no {fam_s} prefix; add one or give a fixed address", net.name.value));
-                            continue;
-                        }
-                    }
-                }
+            for (span, fam, fam_s) in autos(&a.ipv4, &a.ipv6) {
+                let Some(pool) = pool_for(&mut pools, net, fam, fam_s) else {
+                    no_pool(
+                        diags,
+                        span,
+                        format!("an {fam_s} address on `{}`", net.name.value),
+                        &format!(
+                            "network `{}` has no {fam_s} prefix; add one or give a fixed address",
+                            net.name.value
+                        ),
+                    );
+                    continue;
+                };
                 requests.push(Request {
                     owner: owner.clone(),
                     key: format!("address.{}.{fam_s}", net.name.value),
-                    pool: pool_id,
+                    pool,
                     span,
                 });
             }
         }
         if let Some(l) = &st.loopback {
-            for (spec_span, fam, fam_s) in [
-                (
-                    l.ipv4
-                        .as_ref()
-                        .filter(|s| s.value == AddrSpec::Auto)
-                        .map(|s| s.span),
-                    Family::V4,
-                    "ipv4",
-                ),
-                (
-                    l.ipv6
-                        .as_ref()
-                        .filter(|s| s.value == AddrSpec::Auto)
-                        .map(|s| s.span),
-                    Family::V6,
-                    "ipv6",
-                ),
-            ] {
-                let Some(span) = spec_span else { continue };
+            for (span, fam, fam_s) in autos(&l.ipv4, &l.ipv6) {
                 let Some(net) = loopback_net else {
                     no_pool(
                         diags,
@@ -347,30 +341,22 @@ pub fn allocate(
                     );
                     continue;
                 };
-                let pool_id = format!("network/{}/{fam_s}", net.name.value);
-                if !pools.contains_key(&pool_id) {
-                    match network_pool(net, fam) {
-                        Some(p) => {
-                            pools.insert(pool_id.clone(), p);
-                        }
-                        None => {
-                            no_pool(
-                                diags,
-                                span,
-                                format!("a loopback {fam_s}"),
-                                &format!(
-                                    "loopback network `{}` has no {fam_s} prefix",
-                                    net.name.value
-                                ),
-                            );
-                            continue;
-                        }
-                    }
-                }
+                let Some(pool) = pool_for(&mut pools, net, fam, fam_s) else {
+                    no_pool(
+                        diags,
+                        span,
+                        format!("a loopback {fam_s}"),
+                        &format!(
+                            "loopback network `{}` has no {fam_s} prefix",
+                            net.name.value
+                        ),
+                    );
+                    continue;
+                };
                 requests.push(Request {
                     owner: owner.clone(),
                     key: format!("loopback.{fam_s}"),
-                    pool: pool_id,
+                    pool,
                     span,
                 });
             }

@@ -10,21 +10,9 @@ use std::fmt::Write;
 use super::{report, NodeStatus, StateReport, UnknownMachine};
 use crate::diag::Severity;
 
-/// Escapes text for HTML content and attribute values.
-pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+/// Escapes text for HTML content and attribute values (the same escaping
+/// as the rack diagrams and index page).
+pub use crate::render::site::filters::xml_escape as esc;
 
 const CSS: &str = r#"
 :root { --ok:#2e9d5b; --drift:#d9822b; --never:#9aa3ad; --unknown:#8e44ad; --switch:#3b6ea8; --err:#c0392b; }
