@@ -204,7 +204,11 @@ pub fn write(set: &OutputSet, out: &Path, opts: WriteOptions) -> Result<WriteSta
     }
     swap(&staging, &out)?;
     stats.swapped = true;
-    sync_dir(&parent);
+    if opts.sync {
+        // Makes the swap itself durable; costs a journal commit, which on
+        // a busy disk waits for everyone's pending metadata.
+        sync_dir(&parent);
+    }
     // `staging` now holds the previous tree (or nothing, on a first build).
     remove_tree(&staging)?;
     Ok(stats)

@@ -425,6 +425,14 @@ pub fn failure_diagnostic(
         (Some((_, f)), None) => f.display_path(),
         (None, _) => "a template".to_string(),
     };
+    // minijinja says only "undefined value": name what was undefined.
+    let mut what = key.what.clone();
+    if let (Some((_, f)), Some((s, e))) = (file, key.range) {
+        let snippet = f.text.get(s..e).unwrap_or_default().trim();
+        if what == "undefined value" && !snippet.is_empty() && !snippet.contains('\n') {
+            what = format!("undefined value `{snippet}`");
+        }
+    }
     let also = match others {
         0 => String::new(),
         1 => " (and 1 more)".to_string(),
@@ -432,7 +440,7 @@ pub fn failure_diagnostic(
     };
     let mut d = Diagnostic::error(
         key.code,
-        format!("{location}: {} while rendering {subject}{also}", key.what),
+        format!("{location}: {what} while rendering {subject}{also}"),
     );
     if let Some((i, f)) = file {
         let span = match (key.range, key.line) {
