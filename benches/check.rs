@@ -68,8 +68,8 @@ fn main() {
         rayon::current_num_threads()
     );
     println!(
-        "{:>8} {:>5} {:>9} {:>10} {:>10} {:>12} {:>10}",
-        "nodes", "fmt", "MB", "load s", "check s", "µs/node", "peak MB"
+        "{:>8} {:>5} {:>9} {:>10} {:>10} {:>10} {:>12} {:>10}",
+        "nodes", "fmt", "MB", "load s", "resolve s", "check s", "µs/node", "peak MB"
     );
     for &n in &sizes {
         for (fmt, name) in [(Format::Kdl, "kdl"), (Format::Toml, "toml")] {

@@ -30,11 +30,21 @@ pub struct Rule {
     pub resolved: bool,
 }
 
-/// Runs every rule of one phase.
+/// Runs every rule of one phase. Rules are independent, so they run in
+/// parallel; their findings are collected in registry order (and sorted
+/// before they are shown), so the output never depends on scheduling.
 pub fn run(cx: &Ctx, resolved_phase: bool, diags: &mut Diagnostics) {
-    for rule in rules::RULES {
-        if rule.resolved == resolved_phase {
-            (rule.check)(cx, diags);
-        }
+    use rayon::prelude::*;
+    let found: Vec<Diagnostics> = rules::RULES
+        .par_iter()
+        .filter(|rule| rule.resolved == resolved_phase)
+        .map(|rule| {
+            let mut d = Diagnostics::new();
+            (rule.check)(cx, &mut d);
+            d
+        })
+        .collect();
+    for d in found {
+        diags.extend(d);
     }
 }
