@@ -182,7 +182,14 @@ fn main() {
             json
         );
         assert_eq!(r.summary.nodes.changed as u32, racks * per_rack);
-        assert_eq!(r.groups.len(), 1, "one profile change is one group");
+        // With the real renderer one profile change is a handful of groups
+        // (the sshd drop-in, its copy in cloud-init user-data, the
+        // manifest), however many nodes it touches.
+        assert!(
+            r.groups.len() <= 4,
+            "{} groups for one profile change",
+            r.groups.len()
+        );
     }
     for s in &stages {
         s.report();
