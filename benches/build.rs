@@ -9,8 +9,11 @@
 //! - render: check's result → the in-memory output set;
 //! - build fresh: check + render + atomic write into a directory that does
 //!   not exist yet (with and without the final `syncfs`);
-//! - rebuild: check + render + write over the previous output, nothing
-//!   changed (nothing is written);
+//! - rebuild: what `siteconf build` does when nothing changed since the
+//!   last build: check, digest the inputs, find the build stamp current
+//!   (nothing is rendered, read or written);
+//! - forced rebuild (`--force`): check + render + write over the previous
+//!   output, nothing changed (every file is compared, none written);
 //! - floor: writing the same bytes to the same paths with plain `std::fs`,
 //!   one thread, no sync: what any tool must at least spend.
 //!
@@ -26,8 +29,10 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use siteconf::check::{check, Checked};
+use siteconf::output::stamp;
 use siteconf::output::write::{write, WriteOptions};
 use siteconf::output::OutputSet;
+use siteconf::project::input_digests;
 use siteconf::render::{render, RenderOptions, Secrets};
 use siteconf::source::MemSource;
 
@@ -141,6 +146,12 @@ fn checked(src: &MemSource) -> Checked {
     c
 }
 
+/// The digest the build stamp records (as `siteconf build` computes it).
+fn inputs(c: &Checked, src: &MemSource) -> Option<[u8; 32]> {
+    let files = input_digests(src, &c.loaded.config, &c.loaded.sources).expect("inputs");
+    stamp::inputs_digest(&files, &Secrets::none())
+}
+
 fn render_set(c: &Checked, src: &MemSource) -> OutputSet {
     let opts = RenderOptions {
         secrets: Secrets::none(),
@@ -228,8 +239,8 @@ fn main() {
         rayon::current_num_threads()
     );
     println!(
-        "{:>6} {:>4} {:>7} {:>5} {:>6} {:>6} | {:>6} {:>6} {:>6} {:>6} | {:>6} {:>6} {:>6} | {:>5} {:>5} {:>5}",
-        "nodes", "disk", "files", "MB", "check", "render", "floor", "write", "wr-ns", "rewr", "build", "bld-ns", "rebld", "w/fl", "wn/fl", "b/fl"
+        "{:>6} {:>4} {:>7} {:>5} {:>6} {:>6} | {:>6} {:>6} {:>6} {:>6} | {:>6} {:>6} {:>6} {:>6} | {:>5} {:>5} {:>5}",
+        "nodes", "disk", "files", "MB", "check", "render", "floor", "write", "wr-ns", "rewr", "build", "bld-ns", "rebld", "forced", "w/fl", "wn/fl", "b/fl"
     );
     for &n in &sizes {
         let src = generate(n);
@@ -249,7 +260,7 @@ fn main() {
             std::fs::create_dir_all(base).expect("bench dir");
             let out = base.join(format!("out-{n}"));
             let floor_dir = base.join(format!("floor-{n}"));
-            let mut m: [Vec<Duration>; 7] = Default::default();
+            let mut m: [Vec<Duration>; 8] = Default::default();
             for _ in 0..runs {
                 rm(&floor_dir);
                 m[0].push(time(|| floor(&set, &floor_dir)).0);
@@ -257,46 +268,61 @@ fn main() {
                 // The writer alone, into a new directory, with and without syncfs.
                 for (i, sync) in [(1, true), (2, false)] {
                     rm(&out);
-                    m[i].push(time(|| write(&set, &out, WriteOptions { sync }).expect("write")).0);
+                    let o = WriteOptions { sync, stamp: None };
+                    m[i].push(time(|| write(&set, &out, o).expect("write")).0);
                 }
                 // The writer alone over an identical output: nothing to do.
                 let (t, st) = time(|| write(&set, &out, WriteOptions::default()).expect("write"));
                 assert_eq!(st.changed, 0, "a rewrite with nothing changed wrote files");
                 m[3].push(t);
-                // The whole build: check + render + write.
+                // The whole build: check + render + write (and stamp).
                 for (i, sync) in [(4, true), (5, false)] {
                     rm(&out);
                     m[i].push(
                         time(|| {
                             let c = checked(&src);
+                            let stamp = inputs(&c, &src);
                             let s = render_set(&c, &src);
-                            write(&s, &out, WriteOptions { sync }).expect("write")
+                            write(&s, &out, WriteOptions { sync, stamp }).expect("write")
                         })
                         .0,
                     );
                 }
+                // A rebuild with nothing changed: the stamp is current.
+                let (t, current) = time(|| {
+                    let c = checked(&src);
+                    inputs(&c, &src).and_then(|i| stamp::current(&out, &i))
+                });
+                assert!(
+                    current.is_some(),
+                    "the build stamp of an unchanged output is not current"
+                );
+                m[6].push(t);
+                // The same with --force: everything rendered and compared.
                 let (t, st) = time(|| {
                     let c = checked(&src);
+                    let stamp = inputs(&c, &src);
                     let s = render_set(&c, &src);
-                    write(&s, &out, WriteOptions::default()).expect("write")
+                    write(&s, &out, WriteOptions { sync: true, stamp }).expect("write")
                 });
                 assert_eq!(st.changed, 0, "a rebuild with nothing changed wrote files");
-                m[6].push(t);
+                m[7].push(t);
             }
             rm(&out);
             let m: Vec<Duration> = m.into_iter().map(median).collect();
             let r = |a: Duration| a.as_secs_f64() / m[0].as_secs_f64();
             println!(
-                "{:>6} {:>4} {:>7} {:>5.0} {:>6} {:>6} | {:>6} {:>6} {:>6} {:>6} | {:>6} {:>6} {:>6} | {:>5.2} {:>5.2} {:>5.2}",
+                "{:>6} {:>4} {:>7} {:>5.0} {:>6} {:>6} | {:>6} {:>6} {:>6} {:>6} | {:>6} {:>6} {:>6} {:>6} | {:>5.2} {:>5.2} {:>5.2}",
                 n, disk, set.len(), mb, secs(check_t), secs(render_t),
-                secs(m[0]), secs(m[1]), secs(m[2]), secs(m[3]), secs(m[4]), secs(m[5]), secs(m[6]),
+                secs(m[0]), secs(m[1]), secs(m[2]), secs(m[3]), secs(m[4]), secs(m[5]), secs(m[6]), secs(m[7]),
                 r(m[1]), r(m[2]), r(m[5]),
             );
         }
     }
     println!("seconds, median of {runs}. floor: the same bytes to the same paths with std::fs, 1 thread, no sync;");
     println!("write: siteconf's atomic writer into a new dir (wr-ns: without syncfs); rewr: writer over an identical");
-    println!("output; build: check+render+write into a new dir (bld-ns: without syncfs); rebld: build, nothing changed.");
+    println!("output; build: check+render+write into a new dir (bld-ns: without syncfs); rebld: build, nothing changed");
+    println!("(check + input digest + current build stamp); forced: the same with --force (render, compare every file).");
     println!("peak memory (VmHWM): {}", vm_hwm());
     for (_, base) in &disks {
         rm(base);

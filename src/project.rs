@@ -221,3 +221,44 @@ pub fn load(src: &dyn Source, diags: &mut Diagnostics) -> Loaded {
         lock,
     }
 }
+
+/// The SHA-256 of every file that can change the output, by path: the two
+/// project files and everything under the site and template directories.
+/// Anything else in the repository (docs, CI files, a build directory)
+/// cannot change what lands on machines, so it is not an input. Files the
+/// check already read (`read`) are hashed from memory; only the rest
+/// (templates, non-site files in the site directory) are read again.
+pub fn input_digests(
+    src: &dyn Source,
+    config: &Config,
+    read: &SourceMap,
+) -> Result<std::collections::BTreeMap<String, [u8; 32]>, SourceError> {
+    use sha2::Digest;
+    let known: std::collections::BTreeMap<&str, &str> = read
+        .files()
+        .map(|(_, f)| (f.path.as_str(), f.text.as_str()))
+        .collect();
+    let mut paths = vec![CONFIG_FILE.to_string(), LOCK_FILE.to_string()];
+    paths.extend(src.list(&config.site_dir)?);
+    if config.templates_dir != config.site_dir {
+        paths.extend(src.list(&config.templates_dir)?);
+    }
+    paths.sort();
+    paths.dedup();
+    let hashed: Vec<(String, Option<[u8; 32]>)> = paths
+        .into_par_iter()
+        .map(|p| {
+            let h = match known.get(p.as_str()) {
+                Some(text) => Some(sha2::Sha256::digest(text.as_bytes()).into()),
+                None => src
+                    .read(&p)?
+                    .map(|bytes| sha2::Sha256::digest(&bytes).into()),
+            };
+            Ok((p, h))
+        })
+        .collect::<Result<_, SourceError>>()?;
+    Ok(hashed
+        .into_iter()
+        .filter_map(|(p, h)| h.map(|h| (p, h)))
+        .collect())
+}

@@ -124,10 +124,18 @@ fn a_rebuild_keeps_unchanged_files_and_drops_a_removed_node() {
     let before = identity(&out);
     assert!(before.contains_key("nodes/r02n01/hostname"));
 
-    // Nothing changed: nothing is touched, not even the manifest.
+    // Nothing changed: nothing is touched, not even the manifest; the
+    // stamp says so at once, and --force, comparing every file, agrees.
     let again = siteconf(p.path(), &["build"]);
     ok(&again);
     let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(
+        stderr.contains("up to date:") && stderr.contains(" 53 files "),
+        "{stderr}"
+    );
+    let forced = siteconf(p.path(), &["build", "--force"]);
+    ok(&forced);
+    let stderr = String::from_utf8_lossy(&forced.stderr);
     assert!(
         stderr.contains("(0 changed, 53 unchanged, 0 removed)"),
         "{stderr}"
@@ -163,6 +171,92 @@ fn a_rebuild_keeps_unchanged_files_and_drops_a_removed_node() {
         .filter(|n| n.contains("siteconf-tmp") || n.contains("siteconf-old"))
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+/// What a build printed as its summary (the last line of stderr).
+fn summary(o: &Output) -> String {
+    ok(o);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    stderr.lines().last().unwrap_or_default().to_string()
+}
+
+#[test]
+fn an_up_to_date_build_notices_every_change_to_inputs_or_output() {
+    let p = project();
+    let out = p.path().join("out");
+    let build = || summary(&siteconf(p.path(), &["build"]));
+    assert!(build().starts_with("built "));
+    assert!(build().starts_with("up to date: "));
+    let pristine = tree(&out);
+
+    // Each change to what the build reads renders again.
+    let changes: [(&str, &str, &str); 3] = [
+        ("site/site.kdl", "Europe/Paris", "Europe/Berlin"),
+        ("templates/node/hostname.j2", "", "{# a comment #}"),
+        ("siteconf.toml", "", "\n# a comment\n"),
+    ];
+    let default = Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/node/hostname.j2");
+    fs::create_dir_all(p.path().join("templates/node")).unwrap();
+    fs::copy(default, p.path().join("templates/node/hostname.j2")).unwrap();
+    for (file, from, to) in changes {
+        let path = p.path().join(file);
+        let text = fs::read_to_string(&path).unwrap();
+        let new = if from.is_empty() {
+            format!("{text}{to}")
+        } else {
+            text.replace(from, to)
+        };
+        fs::write(&path, new).unwrap();
+        let s = build();
+        assert!(s.starts_with("built "), "after editing {file}: {s}");
+        assert!(build().starts_with("up to date: "), "{file}");
+    }
+    let expected = tree(&out);
+    assert_ne!(expected, pristine);
+
+    // So does a secret that changes value (the file holding it is outside
+    // the inputs; the environment is read on every build).
+    let with_env = |v: &str| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_siteconf"));
+        c.arg("build").current_dir(p.path()).env("CI", "true");
+        c.env("SITECONF_SECRET_BGP_UPSTREAM1", v);
+        summary(&c.output().unwrap())
+    };
+    assert!(with_env("Another-Value-1").starts_with("built "));
+    assert!(with_env("Another-Value-1").starts_with("up to date: "));
+    assert!(with_env("Another-Value-2").starts_with("built "));
+    assert!(build().starts_with("built "));
+    assert_eq!(tree(&out), expected);
+
+    // And any change to the output itself: the build repairs it. An edit
+    // that keeps the size and the mtime is still seen (its ctime moved).
+    let victim = out.join("nodes/r01n01/hostname");
+    let meta = fs::metadata(&victim).unwrap();
+    let len = meta.len() as usize;
+    fs::write(&victim, "x".repeat(len)).unwrap();
+    let mtime = std::time::UNIX_EPOCH
+        + std::time::Duration::new(meta.mtime() as u64, meta.mtime_nsec() as u32);
+    fs::File::options()
+        .write(true)
+        .open(&victim)
+        .unwrap()
+        .set_modified(mtime)
+        .unwrap();
+    let s = build();
+    assert!(s.contains("(1 changed,"), "{s}");
+    fs::remove_file(out.join("nodes/r01n02/hostname")).unwrap();
+    assert!(build().contains("(1 changed,"));
+    fs::write(out.join("nodes/stray"), "left by hand").unwrap();
+    assert!(build().contains(" 1 removed)"));
+    assert_eq!(tree(&out), expected);
+    assert!(build().starts_with("up to date: "));
+
+    // --force renders and compares everything, and finds nothing to do.
+    let forced = summary(&siteconf(p.path(), &["build", "--force"]));
+    assert!(
+        forced.contains("(0 changed,") && forced.contains(" 0 removed)"),
+        "{forced}"
+    );
 }
 
 #[test]
@@ -316,7 +410,7 @@ fn a_build_killed_at_any_moment_leaves_the_previous_output_complete() {
         let now = tree(&out);
         if now != before {
             // Not the old tree: then it must be the complete new one.
-            let o = siteconf(p.path(), &["build"]);
+            let o = siteconf(p.path(), &["build", "--force"]);
             ok(&o);
             let stderr = String::from_utf8_lossy(&o.stderr);
             assert!(
@@ -331,7 +425,7 @@ fn a_build_killed_at_any_moment_leaves_the_previous_output_complete() {
     let leftovers: Vec<String> = fs::read_dir(p.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.contains("siteconf-"))
+        .filter(|n| n.contains("siteconf-tmp") || n.contains("siteconf-old"))
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
     assert_ne!(tree(&out), before);

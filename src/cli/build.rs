@@ -8,6 +8,7 @@ use std::time::Instant;
 use super::common::{fail, interactive, print_diagnostics, Format, Global, Status};
 use crate::check;
 use crate::diag::Diagnostic;
+use crate::output::stamp;
 use crate::output::write::{self, WriteError, WriteOptions, WriteStats};
 use crate::render::{self, RenderOptions, Secrets};
 use crate::syntax::SourceMap;
@@ -18,6 +19,11 @@ The site is checked first: with any error nothing is rendered or written (exit 1
 The output directory is replaced atomically: a build that fails or is killed leaves
 the previous output complete. Files whose content is unchanged keep their inode and
 mtime. An existing directory is replaced only if it is empty or a siteconf output.
+
+A build records what it was built from in `.<out>.siteconf-stamp` beside the output
+directory (a digest of the tool, every input file and the secrets, and of the output
+as written). When neither the inputs nor the output changed since, the site is still
+checked but nothing is rendered or read: the build is up to date. --force renders anyway.
 
 Secrets named in the site (`password secret=NAME`) come from the environment
 (SITECONF_SECRET_<NAME>) or the secrets file (--secrets, or [secrets] file in
@@ -40,6 +46,10 @@ pub struct Args {
     /// For throwaway outputs such as CI checks.
     #[arg(long)]
     pub no_sync: bool,
+    /// Render and compare every file even when the inputs are unchanged
+    /// since the last build (which otherwise does nothing: see below).
+    #[arg(long)]
+    pub force: bool,
     /// Secrets file (TOML `name = "value"`) [default: `[secrets] file` of siteconf.toml].
     #[arg(long, env = "SITECONF_SECRETS", value_name = "FILE")]
     pub secrets: Option<PathBuf>,
@@ -97,6 +107,41 @@ fn build(g: &Global, args: &Args) -> Status {
         Err(d) => return report_failure(g, args, &[d], &SourceMap::default()),
     };
 
+    let out = match &args.out {
+        Some(o) => o.clone(),
+        None => root.join(&config.out_dir),
+    };
+    // Nothing to do when the output is what these inputs built last time.
+    let inputs = match crate::project::input_digests(&*src, config, sources) {
+        Ok(files) => stamp::inputs_digest(&files, &secrets),
+        Err(e) => return fail(e),
+    };
+    if let Some(current) = inputs
+        .filter(|_| !args.force)
+        .and_then(|i| stamp::current(&out, &i))
+    {
+        let site = &checked.loaded.site;
+        let counts = Counts {
+            nodes: site.nodes.len(),
+            switches: site.switches.len(),
+            files: current.files,
+            bytes: None,
+        };
+        let stats = WriteStats {
+            unchanged: current.files,
+            ..WriteStats::default()
+        };
+        let phases = [
+            ("check", t_check.as_secs_f64()),
+            ("render", 0.0),
+            ("write", 0.0),
+        ];
+        let secs = start.elapsed().as_secs_f64();
+        summary(args, &counts, &stats, &out, secs, &phases, warnings);
+        lock_note(args, &checked);
+        return Status::Ok;
+    }
+
     let site = &checked.loaded.site;
     let total = (site.nodes.len() + site.switches.len()) as u64;
     let bar = (interactive() && args.format == Format::Text && total > 0).then(|| {
@@ -125,12 +170,9 @@ fn build(g: &Global, args: &Args) -> Status {
         Err(f) => return report_failure(g, args, &f.diags, &f.sources),
     };
 
-    let out = match &args.out {
-        Some(o) => o.clone(),
-        None => root.join(&config.out_dir),
-    };
     let wopts = WriteOptions {
         sync: !args.no_sync,
+        stamp: inputs,
     };
     let t0 = Instant::now();
     let stats = match write::write(&rendered.set, &out, wopts) {
@@ -144,7 +186,18 @@ fn build(g: &Global, args: &Args) -> Status {
         ("write", t0.elapsed().as_secs_f64()),
     ];
     let secs = start.elapsed().as_secs_f64();
-    summary(args, &rendered, &stats, &out, secs, &phases, warnings);
+    let counts = Counts {
+        nodes: rendered.nodes,
+        switches: rendered.switches,
+        files: rendered.set.len(),
+        bytes: Some(rendered.set.total_bytes()),
+    };
+    summary(args, &counts, &stats, &out, secs, &phases, warnings);
+    lock_note(args, &checked);
+    Status::Ok
+}
+
+fn lock_note(args: &Args, checked: &check::Checked) {
     if checked.resolved.lock_changed && args.format == Format::Text {
         // The files are built with allocations siteconf.lock does not hold
         // yet: another branch could take the same values. Say so.
@@ -153,7 +206,6 @@ fn build(g: &Global, args: &Args) -> Status {
             checked.resolved.lock_changes.len()
         );
     }
-    Status::Ok
 }
 
 fn report_failure(g: &Global, args: &Args, diags: &[Diagnostic], sources: &SourceMap) -> Status {
@@ -165,9 +217,18 @@ fn report_failure(g: &Global, args: &Args, diags: &[Diagnostic], sources: &Sourc
     Status::Findings
 }
 
+/// What the summary counts.
+struct Counts {
+    nodes: usize,
+    switches: usize,
+    files: usize,
+    /// Unknown when nothing was rendered.
+    bytes: Option<usize>,
+}
+
 fn summary(
     args: &Args,
-    r: &render::Rendered,
+    r: &Counts,
     s: &WriteStats,
     out: &std::path::Path,
     secs: f64,
@@ -182,8 +243,9 @@ fn summary(
                 "out": out.display().to_string(),
                 "nodes": r.nodes,
                 "switches": r.switches,
-                "files": r.set.len(),
-                "bytes": r.set.total_bytes(),
+                "up_to_date": r.bytes.is_none(),
+                "files": r.files,
+                "bytes": r.bytes,
                 "changed": s.changed,
                 "unchanged": s.unchanged,
                 "removed": s.removed,
@@ -193,11 +255,20 @@ fn summary(
             });
             println!("{v}");
         }
+        Format::Text if r.bytes.is_none() => eprintln!(
+            "up to date: {} nodes, {} switches: {} files in {} unchanged since the last build from these inputs, in {:.2}s (check {:.2}s; --force renders anyway)",
+            r.nodes,
+            r.switches,
+            r.files,
+            out.display(),
+            secs,
+            phases[0].1
+        ),
         Format::Text => eprintln!(
             "built {} nodes, {} switches: {} files in {} ({} changed, {} unchanged, {} removed) in {:.2}s (check {:.2}s, render {:.2}s, write {:.2}s)",
             r.nodes,
             r.switches,
-            r.set.len(),
+            r.files,
             out.display(),
             s.changed,
             s.unchanged,

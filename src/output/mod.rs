@@ -4,6 +4,7 @@
 pub mod diff;
 pub mod manifest;
 pub mod path;
+pub mod stamp;
 pub mod write;
 
 use std::collections::BTreeMap;

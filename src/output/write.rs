@@ -45,6 +45,7 @@ use rayon::prelude::*;
 
 use super::manifest::MANIFEST_PATH;
 use super::path::check_set;
+use super::stamp;
 use super::OutputSet;
 use crate::diag::Diagnostic;
 
@@ -67,11 +68,18 @@ pub struct WriteOptions {
     /// Flush the new tree to disk before the swap (`syncfs`). Off only for
     /// benchmarks and throwaway outputs.
     pub sync: bool,
+    /// The digest of the inputs this output is built from: when given, a
+    /// stamp records it once the output is complete, so that the next
+    /// build from the same inputs can skip everything ([`super::stamp`]).
+    pub stamp: Option<[u8; 32]>,
 }
 
 impl Default for WriteOptions {
     fn default() -> WriteOptions {
-        WriteOptions { sync: true }
+        WriteOptions {
+            sync: true,
+            stamp: None,
+        }
     }
 }
 
@@ -144,6 +152,8 @@ pub fn write(set: &OutputSet, out: &Path, opts: WriteOptions) -> Result<WriteSta
     fs::create_dir_all(&parent).map_err(io_err("create", &parent))?;
     let _lock = DirLock::acquire(&parent)?;
     recover_and_clean(&parent, &name, &out)?;
+    // Whatever happens next, the stamp no longer vouches for `out`.
+    stamp::remove(&out).map_err(io_err("remove the build stamp of", &out))?;
 
     let old = scan_old(&out)?;
     // Which artifacts are byte-for-byte and mode-for-mode what is there.
@@ -175,6 +185,7 @@ pub fn write(set: &OutputSet, out: &Path, opts: WriteOptions) -> Result<WriteSta
         swapped: false,
     };
     if stats.changed == 0 && removed == 0 && !extra_dirs && out.is_dir() {
+        store_stamp(&out, opts);
         return Ok(stats);
     }
 
@@ -211,12 +222,20 @@ pub fn write(set: &OutputSet, out: &Path, opts: WriteOptions) -> Result<WriteSta
     }
     // `staging` now holds the previous tree (or nothing, on a first build).
     remove_tree(&staging)?;
+    store_stamp(&out, opts);
     Ok(stats)
+}
+
+/// Best effort: without a stamp the next build only takes longer.
+fn store_stamp(out: &Path, opts: WriteOptions) {
+    if let Some(inputs) = &opts.stamp {
+        let _ = stamp::store(out, inputs);
+    }
 }
 
 /// The absolute target path; a symlink given as the target itself (not
 /// one inside it) is followed once, as the user named it.
-fn resolve_target(out: &Path) -> Result<PathBuf, WriteError> {
+pub(super) fn resolve_target(out: &Path) -> Result<PathBuf, WriteError> {
     let abs = std::path::absolute(out).map_err(io_err("resolve", out))?;
     match fs::symlink_metadata(&abs) {
         Ok(m) if m.file_type().is_symlink() => {
@@ -285,10 +304,9 @@ fn recover_and_clean(parent: &Path, name: &str, out: &Path) -> Result<(), WriteE
 /// Walks the previous output without following links: relative path →
 /// what is there. Refuses a target that is not a siteconf output.
 fn scan_old(out: &Path) -> Result<BTreeMap<String, Old>, WriteError> {
-    let mut map = BTreeMap::new();
     let meta = match fs::symlink_metadata(out) {
         Ok(m) => m,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(map),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(BTreeMap::new()),
         Err(e) => return Err(io_err("read", out)(e)),
     };
     if !meta.is_dir() {
@@ -297,42 +315,16 @@ fn scan_old(out: &Path) -> Result<BTreeMap<String, Old>, WriteError> {
             "it is not a directory".into(),
         ));
     }
-    // The first two levels (`nodes/<host>`) in order, then every device's
-    // subtree in parallel: a fleet has many small subtrees.
-    let walk_err = |e: walkdir::Error| WriteError::Io {
+    let walk_err = |err: io::Error| WriteError::Io {
         op: "walk",
         path: out.to_path_buf(),
-        err: e.into(),
+        err,
     };
-    let mut subtrees = Vec::new();
-    for entry in walkdir::WalkDir::new(out)
-        .follow_links(false)
-        .min_depth(1)
-        .max_depth(2)
-    {
-        let entry = entry.map_err(walk_err)?;
-        let old = old_kind(entry.file_type());
-        if entry.depth() == 2 && matches!(old, Old::Dir) {
-            subtrees.push(entry.path().to_path_buf());
-        }
-        map.insert(rel_key(out, entry.path()), old);
-    }
+    let map: BTreeMap<String, Old> = walk(out, |e| Ok(old_kind(e.file_type())))
+        .map_err(walk_err)?
+        .into_iter()
+        .collect();
     let empty = map.is_empty();
-    let deeper: Vec<Vec<(String, Old)>> = subtrees
-        .par_iter()
-        .map(|dir| {
-            walkdir::WalkDir::new(dir)
-                .follow_links(false)
-                .min_depth(1)
-                .into_iter()
-                .map(|e| {
-                    let e = e.map_err(walk_err)?;
-                    Ok((rel_key(out, e.path()), old_kind(e.file_type())))
-                })
-                .collect::<Result<Vec<_>, WriteError>>()
-        })
-        .collect::<Result<_, _>>()?;
-    map.extend(deeper.into_iter().flatten());
     if !empty && !is_siteconf_manifest(&out.join(MANIFEST_PATH)) {
         return Err(WriteError::NotOutputDir(
             out.to_path_buf(),
@@ -340,6 +332,45 @@ fn scan_old(out: &Path) -> Result<BTreeMap<String, Old>, WriteError> {
         ));
     }
     Ok(map)
+}
+
+/// Every entry below `out` (not following links, `out` itself excluded)
+/// with what `f` makes of it, in no particular order: the first two levels
+/// (`nodes/<host>`) in order, then every device's subtree in parallel, as a
+/// fleet has many small subtrees.
+pub(super) fn walk<T: Send>(
+    out: &Path,
+    f: impl Fn(&walkdir::DirEntry) -> io::Result<T> + Sync,
+) -> io::Result<Vec<(String, T)>> {
+    let mut found = Vec::new();
+    let mut subtrees = Vec::new();
+    for entry in walkdir::WalkDir::new(out)
+        .follow_links(false)
+        .min_depth(1)
+        .max_depth(2)
+    {
+        let entry = entry?;
+        if entry.depth() == 2 && entry.file_type().is_dir() {
+            subtrees.push(entry.path().to_path_buf());
+        }
+        found.push((rel_key(out, entry.path()), f(&entry)?));
+    }
+    let deeper: Vec<Vec<(String, T)>> = subtrees
+        .par_iter()
+        .map(|dir| {
+            walkdir::WalkDir::new(dir)
+                .follow_links(false)
+                .min_depth(1)
+                .into_iter()
+                .map(|e| {
+                    let e = e?;
+                    Ok((rel_key(out, e.path()), f(&e)?))
+                })
+                .collect::<io::Result<Vec<_>>>()
+        })
+        .collect::<io::Result<_>>()?;
+    found.extend(deeper.into_iter().flatten());
+    Ok(found)
 }
 
 fn old_kind(ft: fs::FileType) -> Old {
@@ -585,7 +616,10 @@ mod tests {
     }
 
     fn opts() -> WriteOptions {
-        WriteOptions { sync: false }
+        WriteOptions {
+            sync: false,
+            stamp: None,
+        }
     }
 
     #[test]

@@ -168,6 +168,23 @@ impl Secrets {
     pub fn env_var(&self, name: &str) -> String {
         env_var_name(&self.env_prefix, name)
     }
+
+    /// Feeds every name and value, with where it came from, to `h`: the
+    /// build stamp's way of noticing that a secret changed. Only a digest
+    /// of everything the build read leaves this module this way (see
+    /// `output::stamp`).
+    pub fn feed_digest(&self, h: &mut impl sha2::Digest) {
+        h.update(if self.placeholder { b"P" } else { b"R" });
+        for (origin, map) in [(b"F", &self.file), (b"E", &self.env)] {
+            for (k, v) in map {
+                h.update(origin);
+                for part in [k, v] {
+                    h.update((part.len() as u64).to_le_bytes());
+                    h.update(part.as_bytes());
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -9,14 +9,11 @@
 
 use std::collections::BTreeMap;
 
-use rayon::prelude::*;
-use sha2::{Digest, Sha256};
-
 use super::facts::Facts;
 use crate::check::{self, Checked};
 use crate::diag::{Diagnostic, Diagnostics, Severity};
 use crate::output::OutputSet;
-use crate::project::{Config, CONFIG_FILE, LOCK_FILE};
+use crate::project::{Config, CONFIG_FILE};
 use crate::resolve::Lock;
 use crate::source::Source;
 use crate::syntax::SourceMap;
@@ -205,49 +202,16 @@ pub fn compile_both(
     )
 }
 
-/// Hashes every file that can change the output: the two project files and
-/// everything under the site and template directories. Anything else in
-/// the repository (docs, CI files, a build directory) cannot change what
-/// lands on machines, so it is not an input. Files the check already read
-/// are hashed from memory; only the rest (templates, non-site files in the
-/// site directory) are read again.
+/// [`project::input_digests`], as a diagnostic when a file cannot be read.
 fn fingerprint(
     src: &dyn Source,
     config: &Config,
     read: &SourceMap,
 ) -> Result<BTreeMap<String, [u8; 32]>, Diagnostic> {
-    let io = |e: crate::source::SourceError| {
+    crate::project::input_digests(src, config, read).map_err(|e| {
         Diagnostic::error(
             crate::diag::Code::ProjectConfig,
             format!("cannot read {}: {}", e.path, e.message),
         )
-    };
-    let known: BTreeMap<&str, &str> = read
-        .files()
-        .map(|(_, f)| (f.path.as_str(), f.text.as_str()))
-        .collect();
-    let mut paths = vec![CONFIG_FILE.to_string(), LOCK_FILE.to_string()];
-    paths.extend(src.list(&config.site_dir).map_err(io)?);
-    if config.templates_dir != config.site_dir {
-        paths.extend(src.list(&config.templates_dir).map_err(io)?);
-    }
-    paths.sort();
-    paths.dedup();
-    let hashed: Vec<(String, Option<[u8; 32]>)> = paths
-        .into_par_iter()
-        .map(|p| {
-            let h = match known.get(p.as_str()) {
-                Some(text) => Some(Sha256::digest(text.as_bytes()).into()),
-                None => src
-                    .read(&p)
-                    .map_err(io)?
-                    .map(|bytes| Sha256::digest(&bytes).into()),
-            };
-            Ok((p, h))
-        })
-        .collect::<Result<_, Diagnostic>>()?;
-    Ok(hashed
-        .into_iter()
-        .filter_map(|(p, h)| h.map(|h| (p, h)))
-        .collect())
+    })
 }

@@ -1,0 +1,154 @@
+//! The build stamp: what an output directory was last built from, so that a
+//! rebuild with nothing changed neither renders nor reads the output.
+//!
+//! Beside the output directory `out` (in its parent, like the writer's
+//! staging directories), `.out.siteconf-stamp` holds two SHA-256 digests:
+//!
+//! - **inputs**: the tool itself (its version, and the size and mtime of the
+//!   running executable, so a rebuilt siteconf never trusts an old stamp),
+//!   every input file by path ([`crate::project::input_digests`]: the
+//!   project files, site files, templates), and the secrets (names, values
+//!   and where each came from; the stamp is mode 0600 like the artifacts
+//!   that hold those values in clear, and holds only a digest);
+//! - **tree**: every entry of the output directory as the build left it:
+//!   path, type, inode, size, mode, mtime and ctime. Editing, touching,
+//!   chmodding, adding, removing or even hard-linking anything in the
+//!   output changes an entry or a ctime, so a tampered or half-restored
+//!   output is never taken for a current one.
+//!
+//! `build` renders nothing when both digests match. The writer deletes the
+//! stamp before it changes anything and writes a new one when it is done,
+//! under its lock: a failed or killed build leaves no stamp, and the next
+//! build does the whole work.
+
+use std::collections::BTreeMap;
+use std::fs::{self, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::render::Secrets;
+
+const HEADER: &str = "siteconf-stamp 1";
+
+/// What a current output directory holds, for the summary line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Current {
+    pub files: usize,
+}
+
+/// The digest of everything a build reads: the tool, the input files and
+/// the secrets. `None` when the running executable cannot be identified
+/// (then no stamp is trusted or written).
+pub fn inputs_digest(files: &BTreeMap<String, [u8; 32]>, secrets: &Secrets) -> Option<[u8; 32]> {
+    let exe = std::env::current_exe().and_then(fs::metadata).ok()?;
+    let mut h = Sha256::new();
+    h.update(HEADER.as_bytes());
+    h.update(env!("CARGO_PKG_VERSION").as_bytes());
+    h.update(exe.len().to_le_bytes());
+    h.update(exe.mtime().to_le_bytes());
+    h.update(exe.mtime_nsec().to_le_bytes());
+    for (path, digest) in files {
+        h.update((path.len() as u64).to_le_bytes());
+        h.update(path.as_bytes());
+        h.update(digest);
+    }
+    secrets.feed_digest(&mut h);
+    Some(h.finalize().into())
+}
+
+/// The stamp file of output directory `out` (already resolved to an
+/// absolute path by the writer's rules).
+pub fn path_of(out: &Path) -> Option<PathBuf> {
+    let name = out.file_name()?.to_string_lossy();
+    Some(out.with_file_name(format!(".{name}.siteconf-stamp")))
+}
+
+/// Whether `out` is exactly what the last build made from `inputs`: the
+/// stamp matches and the directory has not changed since. Any doubt (no
+/// stamp, an unreadable entry, a different digest) is `None`.
+pub fn current(out: &Path, inputs: &[u8; 32]) -> Option<Current> {
+    let out = super::write::resolve_target(out).ok()?;
+    let text = fs::read_to_string(path_of(&out)?).ok()?;
+    let mut lines = text.lines();
+    if lines.next()? != HEADER {
+        return None;
+    }
+    let want_inputs = lines.next()?.strip_prefix("inputs ")?;
+    let want_tree = lines.next()?.strip_prefix("tree ")?;
+    if want_inputs != hex(inputs) {
+        return None;
+    }
+    let (tree, files) = tree_digest(&out).ok()?;
+    (want_tree == hex(&tree)).then_some(Current { files })
+}
+
+/// Deletes the stamp of `out`, if any. Called under the writer's lock
+/// before anything in `out` changes.
+pub(super) fn remove(out: &Path) -> io::Result<()> {
+    let Some(p) = path_of(out) else { return Ok(()) };
+    match fs::remove_file(p) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    }
+}
+
+/// Records that `out`, as it is now, was built from `inputs`. Called under
+/// the writer's lock once the output is complete. Written to a temporary
+/// file and renamed, so a reader never sees half a stamp.
+pub(super) fn store(out: &Path, inputs: &[u8; 32]) -> io::Result<()> {
+    let Some(p) = path_of(out) else { return Ok(()) };
+    let (tree, _) = tree_digest(out)?;
+    let tmp = p.with_extension(format!("tmp-{}", std::process::id()));
+    let text = format!("{HEADER}\ninputs {}\ntree {}\n", hex(inputs), hex(&tree));
+    let mut f = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(&tmp)?;
+    f.write_all(text.as_bytes())?;
+    drop(f);
+    fs::rename(&tmp, &p).inspect_err(|_| {
+        let _ = fs::remove_file(&tmp);
+    })
+}
+
+/// The digest of every entry below `out` (not following links), and the
+/// number of regular files.
+fn tree_digest(out: &Path) -> io::Result<(Vec<u8>, usize)> {
+    let mut entries = super::write::walk(out, |e| {
+        let m = e.metadata().map_err(io::Error::from)?;
+        Ok([
+            u64::from(m.mode()),
+            m.ino(),
+            m.size(),
+            m.mtime() as u64,
+            m.mtime_nsec() as u64,
+            m.ctime() as u64,
+            m.ctime_nsec() as u64,
+            m.dev(),
+        ])
+    })?;
+    entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let files = entries
+        .iter()
+        .filter(|(_, m)| m[0] & u64::from(libc::S_IFMT) == u64::from(libc::S_IFREG))
+        .count();
+    let mut h = Sha256::new();
+    for (rel, m) in &entries {
+        h.update((rel.len() as u64).to_le_bytes());
+        h.update(rel.as_bytes());
+        for x in m {
+            h.update(x.to_le_bytes());
+        }
+    }
+    Ok((h.finalize().to_vec(), files))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
