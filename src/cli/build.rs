@@ -78,7 +78,18 @@ fn build(g: &Global, args: &Args) -> Status {
         Err(e) => return fail(e),
     };
     super::common::print_source_notes(&*src);
-    let checked = check::check(&*src);
+    // Whether the output is still as the last build left it does not
+    // depend on the check: both at once.
+    // (The check reads siteconf.toml again, with diagnostics.)
+    let out = args.out.clone().unwrap_or_else(|| {
+        let mut ignored = (SourceMap::default(), Default::default());
+        let config = crate::project::read_config(&*src, &mut ignored.0, &mut ignored.1);
+        root.join(config.out_dir)
+    });
+    let (checked, unchanged) = rayon::join(
+        || check::check(&*src),
+        || (!args.force).then(|| stamp::unchanged(&out)).flatten(),
+    );
     let t_check = start.elapsed();
     let sources = &checked.loaded.sources;
     let errors = checked.diags.error_count();
@@ -107,19 +118,16 @@ fn build(g: &Global, args: &Args) -> Status {
         Err(d) => return report_failure(g, args, &[d], &SourceMap::default()),
     };
 
-    let out = match &args.out {
-        Some(o) => o.clone(),
-        None => root.join(&config.out_dir),
-    };
     // Nothing to do when the output is what these inputs built last time.
     let inputs = match crate::project::input_digests(&*src, config, sources) {
         Ok(files) => stamp::inputs_digest(&files, &secrets),
         Err(e) => return fail(e),
     };
-    if let Some(current) = inputs
-        .filter(|_| !args.force)
-        .and_then(|i| stamp::current(&out, &i))
-    {
+    let up_to_date = match (&inputs, unchanged) {
+        (Some(i), Some(u)) if u.built_from(i) => Some(u),
+        _ => None,
+    };
+    if let Some(current) = up_to_date {
         let site = &checked.loaded.site;
         let counts = Counts {
             nodes: site.nodes.len(),

@@ -27,11 +27,28 @@ use std::io::{self, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
 use crate::render::Secrets;
 
 const HEADER: &str = "siteconf-stamp 1";
+
+/// An output directory as the last build left it, untouched since.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unchanged {
+    /// The inputs digest of that build (hex).
+    inputs: String,
+    /// Regular files in the directory, for the summary line.
+    pub files: usize,
+}
+
+impl Unchanged {
+    /// Whether that build read exactly `inputs`.
+    pub fn built_from(&self, inputs: &[u8; 32]) -> bool {
+        self.inputs == hex(inputs)
+    }
+}
 
 /// What a current output directory holds, for the summary line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,20 +86,24 @@ pub fn path_of(out: &Path) -> Option<PathBuf> {
 /// Whether `out` is exactly what the last build made from `inputs`: the
 /// stamp matches and the directory has not changed since. Any doubt (no
 /// stamp, an unreadable entry, a different digest) is `None`.
-pub fn current(out: &Path, inputs: &[u8; 32]) -> Option<Current> {
+pub fn current(out: &Path, inputs: &[u8; 32]) -> Option<Unchanged> {
+    unchanged(out).filter(|u| u.built_from(inputs))
+}
+
+/// The stamp of `out`, if the directory is still exactly as the build that
+/// wrote the stamp left it. Independent of the inputs, so that it can run
+/// while the site is being checked.
+pub fn unchanged(out: &Path) -> Option<Unchanged> {
     let out = super::write::resolve_target(out).ok()?;
     let text = fs::read_to_string(path_of(&out)?).ok()?;
     let mut lines = text.lines();
     if lines.next()? != HEADER {
         return None;
     }
-    let want_inputs = lines.next()?.strip_prefix("inputs ")?;
+    let inputs = lines.next()?.strip_prefix("inputs ")?.to_string();
     let want_tree = lines.next()?.strip_prefix("tree ")?;
-    if want_inputs != hex(inputs) {
-        return None;
-    }
     let (tree, files) = tree_digest(&out).ok()?;
-    (want_tree == hex(&tree)).then_some(Current { files })
+    (want_tree == hex(&tree)).then_some(Unchanged { inputs, files })
 }
 
 /// Deletes the stamp of `out`, if any. Called under the writer's lock
@@ -120,19 +141,35 @@ pub(super) fn store(out: &Path, inputs: &[u8; 32]) -> io::Result<()> {
 /// The digest of every entry below `out` (not following links), and the
 /// number of regular files.
 fn tree_digest(out: &Path) -> io::Result<(Vec<u8>, usize)> {
-    let mut entries = super::write::walk(out, |e| {
-        let m = e.metadata().map_err(io::Error::from)?;
-        Ok([
-            u64::from(m.mode()),
-            m.ino(),
-            m.size(),
-            m.mtime() as u64,
-            m.mtime_nsec() as u64,
-            m.ctime() as u64,
-            m.ctime_nsec() as u64,
-            m.dev(),
-        ])
-    })?;
+    let mut entries = Vec::new();
+    let mut subtrees = Vec::new();
+    // The first two levels (`nodes/<host>`) here, then every device's
+    // subtree in parallel.
+    for e in fs::read_dir(out)? {
+        let e = e?;
+        let rel = name_of(&e);
+        let m = e.metadata()?;
+        if m.is_dir() {
+            for e2 in fs::read_dir(e.path())? {
+                let e2 = e2?;
+                let rel2 = format!("{rel}/{}", name_of(&e2));
+                let m2 = e2.metadata()?;
+                if m2.is_dir() {
+                    subtrees.push((e2.path(), rel2.clone()));
+                }
+                entries.push((rel2, facts(&m2)));
+            }
+        }
+        entries.push((rel, facts(&m)));
+    }
+    let deeper: Vec<Vec<(String, [u64; 8])>> = subtrees
+        .par_iter()
+        .map(|(dir, rel)| {
+            let mut found = Vec::new();
+            walk_below(dir, rel, &mut found).map(|()| found)
+        })
+        .collect::<io::Result<_>>()?;
+    entries.extend(deeper.into_iter().flatten());
     entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     let files = entries
         .iter()
@@ -147,6 +184,47 @@ fn tree_digest(out: &Path) -> io::Result<(Vec<u8>, usize)> {
         }
     }
     Ok((h.finalize().to_vec(), files))
+}
+
+/// Every entry below `dir` (whose path below the output is `rel`). `std`'s
+/// directory entries stat relative to the open directory, without walking
+/// the whole path again for each of a hundred thousand files; and never
+/// follow a symlink.
+fn walk_below(dir: &Path, rel: &str, found: &mut Vec<(String, [u64; 8])>) -> io::Result<()> {
+    for e in fs::read_dir(dir)? {
+        let e = e?;
+        let r = format!("{rel}/{}", name_of(&e));
+        let m = e.metadata()?;
+        if m.is_dir() {
+            walk_below(&e.path(), &r, found)?;
+        }
+        found.push((r, facts(&m)));
+    }
+    Ok(())
+}
+
+/// A name that is not UTF-8 is kept apart from any that is.
+fn name_of(e: &fs::DirEntry) -> String {
+    let n = e.file_name();
+    match n.to_str() {
+        Some(s) => s.to_string(),
+        None => n.to_string_lossy().into_owned() + "\u{0}",
+    }
+}
+
+/// What identifies one entry's state: any write, chmod, link or rename
+/// moves its ctime.
+fn facts(m: &fs::Metadata) -> [u64; 8] {
+    [
+        u64::from(m.mode()),
+        m.ino(),
+        m.size(),
+        m.mtime() as u64,
+        m.mtime_nsec() as u64,
+        m.ctime() as u64,
+        m.ctime_nsec() as u64,
+        m.dev(),
+    ]
 }
 
 fn hex(bytes: &[u8]) -> String {
