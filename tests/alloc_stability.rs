@@ -10,7 +10,7 @@ use siteconf::check::check;
 use siteconf::source::MemSource;
 
 const HEADER: &str = r#"
-site dc1 { domain "dc1.example.net"; asn-pool "4200000000-4200000999"; }
+site dc1 { domain "dc1.example.net"; dns-servers "10.0.0.2"; asn-pool "4200000000-4200000999"; }
 network mgmt { purpose management; ipv4 "10.0.0.0/24"; ipv6 "2001:db8::/64"; gateway4 "10.0.0.1"; reserved "10.0.0.1-10.0.0.9"; }
 network lo { purpose loopback; ipv4 "10.255.0.0/24"; ipv6 "2001:db8:ffff::/64"; }
 rack r01 { height 60; }

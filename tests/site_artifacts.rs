@@ -513,9 +513,23 @@ fn template_error_names_template_line_and_output() {
 
 #[test]
 fn zones_without_name_servers_are_refused_with_a_reason() {
-    let site = view_of(&fixture_mem(|_, t| {
-        t.replace("    dns-servers \"10.0.0.2\" \"2001:db8:0:100::2\"\n", "")
-    }));
+    let src =
+        fixture_mem(|_, t| t.replace("    dns-servers \"10.0.0.2\" \"2001:db8:0:100::2\"\n", ""));
+    // `check` says so first…
+    let checked = siteconf::check::check(&src);
+    let errors: Vec<String> = checked
+        .diags
+        .iter()
+        .filter(|d| d.severity == siteconf::diag::Severity::Error)
+        .map(|d| format!("{}: {}", d.code, d.message))
+        .collect();
+    assert_eq!(errors, ["SC0005: site `dc1` declares no `dns-servers`"]);
+    // …and the zone templates refuse too, should such a site reach them.
+    let site = site_view(
+        &checked.loaded.site,
+        &checked.loaded.index,
+        &checked.resolved,
+    );
     assert!(site.dns_servers.is_empty());
     let (artifacts, diags) = render_site(&env(), &site);
     assert!(!artifacts.iter().any(|a| a.kind == "zone"));

@@ -25,6 +25,7 @@ mod bgp_peer_address;
 mod bgp_peer_password;
 mod bgp_remote_as;
 mod bgp_unknown_peer;
+mod dns_servers;
 mod duplicate_asns;
 mod duplicate_ips;
 mod duplicate_macs;
@@ -61,6 +62,7 @@ use crate::syntax::Span;
 pub static RULES: &[&Rule] = &[
     // declared model
     &missing_site::RULE,
+    &dns_servers::RULE,
     &duplicate_names::RULE,
     &duplicate_vlans::RULE,
     &overlapping_prefixes::RULE,

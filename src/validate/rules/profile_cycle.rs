@@ -156,7 +156,8 @@ mod tests {
     #[test]
     fn a_long_chain_does_not_overflow_and_a_long_cycle_is_reported_once() {
         let n = 10_000;
-        let mut text = String::from("site dc1 { domain \"dc1.example.net\"; }\n");
+        let mut text =
+            String::from("site dc1 { domain \"dc1.example.net\"; dns-servers \"10.0.0.2\"; }\n");
         for i in 0..n {
             text.push_str(&format!("profile p{i} {{ include p{}; }}\n", (i + 1) % n));
         }
@@ -171,7 +172,8 @@ mod tests {
     #[test]
     fn a_long_chain_without_cycle_is_fine() {
         let n = 10_000;
-        let mut text = String::from("site dc1 { domain \"dc1.example.net\"; }\n");
+        let mut text =
+            String::from("site dc1 { domain \"dc1.example.net\"; dns-servers \"10.0.0.2\"; }\n");
         for i in 0..n - 1 {
             text.push_str(&format!("profile p{i} {{ include p{}; }}\n", i + 1));
         }
@@ -184,7 +186,7 @@ mod tests {
 
     #[test]
     fn two_cycles_through_one_profile_are_two_reports() {
-        let text = "site dc1 { domain \"dc1.example.net\"; }
+        let text = "site dc1 { domain \"dc1.example.net\"; dns-servers \"10.0.0.2\"; }
 profile a { include b c; }
 profile b { include a; }
 profile c { include a a; }
@@ -200,7 +202,7 @@ profile c { include a a; }
 
     #[test]
     fn self_include() {
-        let d = check_kdl("site dc1 { domain \"x.example\"; }\nprofile a { include a; }\n");
+        let d = check_kdl("site dc1 { domain \"x.example\"; dns-servers \"10.0.0.2\"; }\nprofile a { include a; }\n");
         assert_eq!(d.len(), 1);
         assert_eq!(d[0].message, "profile cycle: a → a");
         assert_eq!(d[0].labels[0].message, "`a` includes itself");
