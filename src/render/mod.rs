@@ -177,10 +177,11 @@ pub fn render(
                     secret,
                 });
         }
-        for (a, secret) in out.files {
-            if secret {
-                set.mark_secret(&a.path);
-            }
+        for (mut a, secret) in out.files {
+            // Marked before it joins the set: cloud-init files that embed
+            // a file holding a secret hold it too (base64), and must be
+            // marked as much as the file itself.
+            a.secret |= secret;
             add(&mut set, a, &mut diags);
         }
     }
