@@ -383,7 +383,10 @@ pub fn secret_display(name: &str) -> String {
 }
 
 /// `v` with every secret reference replaced by `f(name)`.
-pub fn map_secret_refs(v: &serde_json::Value, f: &dyn Fn(&str) -> serde_json::Value) -> serde_json::Value {
+pub fn map_secret_refs(
+    v: &serde_json::Value,
+    f: &dyn Fn(&str) -> serde_json::Value,
+) -> serde_json::Value {
     if let Some(name) = secret_ref(v) {
         return f(name);
     }

@@ -196,7 +196,7 @@ fn formatter(
     // printing it would put `secret:NAME` where a password belongs.
     if let Some(r) = value.downcast_object_ref::<SecretRef>() {
         return Err(invalid(format!(
-            "printing the secret reference `{r}` itself; print its value with `secret(…)`, e.g. `{{{{ secret(vars.NAME) }}}}`, which also makes the file mode 0600"
+            "printing the secret reference `{r}` itself, not its value: write `secret(…)` around it (`{{{{ secret(node.vars.NAME) }}}}`), which also makes the file mode 0600"
         )));
     }
     if matches!(state.auto_escape(), AutoEscape::None) && !value.is_safe() {
