@@ -88,7 +88,7 @@ fn walk(owner: &str, path: &str, v: &Json, span: Span, diags: &mut Diagnostics) 
                             format!("`vars.{path}` of {owner} is not a valid secret reference: {problem}"),
                         )
                         .label(span, "in this variable")
-                        .help("a secret variable is `NAME secret=\"ipmi/r01\"` (TOML: `NAME = { secret = \"ipmi/r01\" }`) and nothing else; templates resolve it with `secret(vars.NAME)`"),
+                        .help("a secret variable is `NAME secret=\"ipmi/r01\"` (TOML: `NAME = { secret = \"ipmi/r01\" }`) and nothing else; templates resolve it with `secret(node.vars.NAME)` (`switch.vars`, …)"),
                     );
                 }
                 return;
