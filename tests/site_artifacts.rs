@@ -126,7 +126,7 @@ fn fixture_mem(edit: impl Fn(&str, String) -> String) -> MemSource {
 }
 
 fn render(env: &Environment<'_>, site: &SiteView) -> BTreeMap<String, Artifact> {
-    let (artifacts, diags) = render_site(env, site);
+    let (artifacts, diags) = render_site(env, site, "SITECONF_SECRET_");
     assert!(diags.is_empty(), "diagnostics: {diags:#?}");
     artifacts.into_iter().map(|a| (a.path.clone(), a)).collect()
 }
@@ -414,7 +414,7 @@ fn variables_ansible_would_refuse_are_left_out_with_a_warning() {
             "        yes \"no\"\n        \"my-var\" 1\n",
         )
     }));
-    let (artifacts, diags) = render_site(&env(), &site);
+    let (artifacts, diags) = render_site(&env(), &site, "SITECONF_SECRET_");
     assert_eq!(diags.len(), 1, "{diags:#?}");
     assert_eq!(diags[0].code, Code::InvalidValue);
     assert_eq!(diags[0].severity, siteconf::diag::Severity::Warning);
@@ -487,7 +487,7 @@ fn template_error_names_template_line_and_output() {
             "{\n  \"Dhcp4\": {\n{{ subnets[0].nope }}\n}}\n",
         )],
     );
-    let (artifacts, diags) = render_site(&env, &fixture_view());
+    let (artifacts, diags) = render_site(&env, &fixture_view(), "SITECONF_SECRET_");
     assert_eq!(diags.len(), 1, "{diags:#?}");
     let d = &diags[0];
     assert_eq!(d.code, Code::TemplateError);
@@ -531,7 +531,7 @@ fn zones_without_name_servers_are_refused_with_a_reason() {
         &checked.resolved,
     );
     assert!(site.dns_servers.is_empty());
-    let (artifacts, diags) = render_site(&env(), &site);
+    let (artifacts, diags) = render_site(&env(), &site, "SITECONF_SECRET_");
     assert!(!artifacts.iter().any(|a| a.kind == "zone"));
     assert_eq!(diags.len(), 17, "one per zone: {diags:#?}");
     assert!(diags.iter().all(|d| d.code == Code::TemplateError
@@ -543,7 +543,7 @@ fn zones_without_name_servers_are_refused_with_a_reason() {
 fn unsafe_names_never_become_paths() {
     let mut site = fixture_view();
     site.racks[0].name = "../../etc".into();
-    let (artifacts, diags) = render_site(&env(), &site);
+    let (artifacts, diags) = render_site(&env(), &site, "SITECONF_SECRET_");
     assert!(artifacts.iter().all(|a| !a.path.contains("..")));
     assert!(diags.iter().any(|d| d.code == Code::UnsafePath));
 }

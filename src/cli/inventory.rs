@@ -54,7 +54,7 @@ pub fn run(g: &Global, args: Args) -> Status {
         &checked.loaded.index,
         &checked.resolved,
     );
-    let inv = inventory::build(&view);
+    let inv = inventory::build(&view, &checked.loaded.config.secrets.env_prefix);
     // Ansible shows a successful script's stderr only when asked to, so
     // this is for the person running it by hand.
     for w in &inv.warnings {

@@ -160,6 +160,8 @@ codes! {
         "A BGP password written as a literal. Secrets are references (`password secret=\"name\"`) resolved at render time, so they never sit in git, diffs or logs.";
     BgpNotCabled "SC0606" "bgp-interface-not-cabled" Error
         "An unnumbered BGP session runs over an interface that is not cabled to that switch.";
+    SecretVarInvalid "SC0607" "secret-var-invalid" Error
+        "A secret reference in `vars` (`NAME secret=\"ipmi/r01\"`) that is not one: `secret` beside other keys, a `secret` that is not a string, or a secret name that is not a path-like name of letters, digits, `-`, `_`, `.` and `/`.";
     // --- profiles and groups ---------------------------------------------------------------
     ProfileCycle "SC0701" "profile-cycle" Error
         "Profiles include each other in a cycle; the whole cycle is shown.";

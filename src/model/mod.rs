@@ -352,9 +352,68 @@ pub struct SshdOption {
 
 /// Free template variables: a JSON-like tree, with the span of each
 /// top-level key kept for provenance.
+///
+/// A map whose only key is `secret`, holding a string, is a *secret
+/// reference* (`ipmi_password secret="ipmi/r01"`, at any depth): the value
+/// is not in the site files, and see [`secret_ref`] for what each reader
+/// makes of it.
 #[derive(Debug, Clone, Default)]
 pub struct Vars {
     pub entries: BTreeMap<String, (serde_json::Value, Span)>,
+}
+
+/// The key that makes a map in `vars` a secret reference.
+pub const SECRET_KEY: &str = "secret";
+
+/// The secret's name if `v` is a secret reference (`{"secret": "NAME"}` and
+/// nothing else). Templates get an object they resolve with `secret(…)`;
+/// Ansible gets a lookup of the secret's environment variable; `explain`
+/// and JSON views show [`secret_display`]. The value itself exists only
+/// inside a render.
+pub fn secret_ref(v: &serde_json::Value) -> Option<&str> {
+    match v {
+        serde_json::Value::Object(m) if m.len() == 1 => m.get(SECRET_KEY)?.as_str(),
+        _ => None,
+    }
+}
+
+/// How a secret reference is shown where no value may appear: `secret:NAME`.
+pub fn secret_display(name: &str) -> String {
+    format!("secret:{name}")
+}
+
+/// `v` with every secret reference replaced by `f(name)`.
+pub fn map_secret_refs(
+    v: &serde_json::Value,
+    f: &dyn Fn(&str) -> serde_json::Value,
+) -> serde_json::Value {
+    if let Some(name) = secret_ref(v) {
+        return f(name);
+    }
+    match v {
+        serde_json::Value::Object(m) => serde_json::Value::Object(
+            m.iter()
+                .map(|(k, x)| (k.clone(), map_secret_refs(x, f)))
+                .collect(),
+        ),
+        serde_json::Value::Array(a) => {
+            serde_json::Value::Array(a.iter().map(|x| map_secret_refs(x, f)).collect())
+        }
+        other => other.clone(),
+    }
+}
+
+/// Every secret reference in `v`, depth first.
+pub fn secret_refs<'a>(v: &'a serde_json::Value, out: &mut Vec<&'a str>) {
+    if let Some(name) = secret_ref(v) {
+        out.push(name);
+        return;
+    }
+    match v {
+        serde_json::Value::Object(m) => m.values().for_each(|x| secret_refs(x, out)),
+        serde_json::Value::Array(a) => a.iter().for_each(|x| secret_refs(x, out)),
+        _ => {}
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -267,7 +267,7 @@ pub const SETTINGS: &[Field] = &[
     f!("repo", Ty::Named(REPO), "apt repositories (deb822), keyed by name."),
     f!("ssh-key", Ty::Named(SSH_KEY), "SSH public keys, keyed by a name for the key."),
     f!("sshd", Ty::Vars, "sshd drop-in settings: kebab-case keyword → value (`permit-root-login \"prohibit-password\"`)."),
-    f!("vars", Ty::Vars, "Free template variables (maps merge by key)."),
+    f!("vars", Ty::Vars, "Free template variables (maps merge by key). `NAME secret=\"ipmi/r01\"` is a secret variable: templates resolve it with `secret(…)`, Ansible gets an environment lookup, never the value."),
     f!("reset", Ty::List(&Ty::Enum(&["groups", "packages", "repo", "ssh-key", "sshd", "vars", "interface", "address"])), "Inherited lists/collections to clear before this layer adds its own."),
 ];
 
@@ -397,7 +397,11 @@ const SWITCH: &[Field] = &[
         Ty::Named(LINK),
         "Switch-to-switch links, keyed by local port."
     ),
-    f!("vars", Ty::Vars, "Free template variables."),
+    f!(
+        "vars",
+        Ty::Vars,
+        "Free template variables; `NAME secret=\"…\"` is a secret variable (see node `vars`)."
+    ),
 ];
 
 const PEER: &[Field] = &[
@@ -424,7 +428,11 @@ const PROFILE: &[Field] = &[f!(
 )];
 
 const GROUP: &[Field] = &[
-    f!("vars", Ty::Vars, "Ansible group variables."),
+    f!(
+        "vars",
+        Ty::Vars,
+        "Ansible group variables; `NAME secret=\"…\"` becomes a lookup of the secret's environment variable."
+    ),
     f!("children", Ty::List(&Ty::Str), "Child groups."),
 ];
 

@@ -170,6 +170,7 @@ pub struct NodeView {
     /// sshd keywords in sshd's spelling (`PermitRootLogin`) → value.
     pub sshd: BTreeMap<String, String>,
     pub packages: Vec<String>,
+    #[serde(serialize_with = "super::secrets::serialize_vars")]
     pub vars: serde_json::Map<String, Json>,
     pub dns_servers: Vec<String>,
     pub ntp_servers: Vec<String>,
@@ -231,12 +232,14 @@ pub struct SwitchView {
     /// Prefixes of loopback networks (what nodes may announce).
     pub loopback_prefixes4: Vec<String>,
     pub loopback_prefixes6: Vec<String>,
+    #[serde(serialize_with = "super::secrets::serialize_vars")]
     pub vars: serde_json::Map<String, Json>,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct GroupView {
     pub name: String,
+    #[serde(serialize_with = "super::secrets::serialize_vars")]
     pub vars: serde_json::Map<String, Json>,
     pub children: Vec<String>,
     /// Member hosts' FQDNs (sorted).

@@ -301,6 +301,7 @@ impl Shared<'_> {
         if secret_inside {
             for (a, s) in &mut out.files[before..] {
                 *s = true;
+                a.secret = true;
                 a.mode = 0o600;
             }
         }

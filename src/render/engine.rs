@@ -33,7 +33,7 @@ use std::sync::Arc;
 use minijinja::value::{Value, ValueKind};
 use minijinja::{AutoEscape, Environment, Error, ErrorKind, State, UndefinedBehavior};
 
-use super::secrets::Secrets;
+use super::secrets::{SecretRef, Secrets};
 use crate::diag::{Code, Diagnostic};
 use crate::source::Source;
 use crate::syntax::{FileId, SourceFile, SourceMap, Span};
@@ -183,8 +183,22 @@ fn has_control(s: &str) -> bool {
     s.chars().any(|c| c.is_control() && c != '\t')
 }
 
-/// The guard around every `{{ … }}` (see the module doc).
-fn formatter(out: &mut minijinja::Output, state: &mut State, value: &Value) -> Result<(), Error> {
+/// The guard around every `{{ … }}` (see the module doc). `secrets` are
+/// the values a render may resolve: an error message never quotes a value
+/// that holds one.
+fn formatter(
+    secrets: &Secrets,
+    out: &mut minijinja::Output,
+    state: &mut State,
+    value: &Value,
+) -> Result<(), Error> {
+    // A secret reference from `vars` is not text to print in any template:
+    // printing it would put `secret:NAME` where a password belongs.
+    if let Some(r) = value.downcast_object_ref::<SecretRef>() {
+        return Err(invalid(format!(
+            "printing the secret reference `{r}` itself, not its value: write `secret(…)` around it (`{{{{ secret(node.vars.NAME) }}}}`), which also makes the file mode 0600"
+        )));
+    }
     if matches!(state.auto_escape(), AutoEscape::None) && !value.is_safe() {
         match value.kind() {
             ValueKind::None => {
@@ -198,10 +212,16 @@ fn formatter(out: &mut minijinja::Output, state: &mut State, value: &Value) -> R
                 ))
             }
             ValueKind::String if value.as_str().is_some_and(has_control) => {
+                let text = value.as_str().unwrap_or_default();
+                // Quote the value to help find it, unless it holds a secret.
+                let shown = if secrets.values().any(|v| !v.is_empty() && text.contains(v)) {
+                    "(a value holding a secret)".to_string()
+                } else {
+                    format!("{:?}", text.chars().take(60).collect::<String>())
+                };
                 return Err(invalid(format!(
-                    "the value {:?} spans lines or holds a control character, which would inject lines into this file; print deliberate multi-line text with `| safe`",
-                    value.as_str().unwrap_or_default().chars().take(60).collect::<String>()
-                )))
+                    "the value {shown} spans lines or holds a control character, which would inject lines into this file; print deliberate multi-line text with `| safe`"
+                )));
             }
             _ => {}
         }
@@ -323,7 +343,8 @@ pub fn environment(
         Ok(s) => env.set_syntax(s),
         Err(e) => return Err(vec![("<syntax>".to_string(), e)]),
     }
-    env.set_formatter(formatter);
+    let for_formatter = secrets.clone();
+    env.set_formatter(move |out, state, value| formatter(&for_formatter, out, state, value));
     env.add_filter("yaml", yaml_filter);
     env.add_filter("to_yaml_str", yaml_filter);
     env.add_filter("b64", b64_filter);
@@ -333,7 +354,18 @@ pub fn environment(
     env.add_function("family", family);
     env.add_function(
         "secret",
-        move |state: &mut State, name: &str| -> Result<Value, Error> {
+        move |state: &mut State, name: Value| -> Result<Value, Error> {
+            // A name, or a secret reference from `vars`.
+            let name = match (name.downcast_object_ref::<SecretRef>(), name.as_str()) {
+                (Some(r), _) => r.name.clone(),
+                (None, Some(n)) if !n.is_empty() => n.to_string(),
+                _ => {
+                    return Err(invalid(
+                        "secret() takes a secret's name (`secret(\"bgp/transit-a\")`, `secret(peer.password_secret)`) or a secret reference from vars (`secret(vars.NAME)`)",
+                    ))
+                }
+            };
+            let name = name.as_str();
             let flags = state.get_or_insert_extension(RenderFlags::default());
             match secrets.get(name) {
                 Some(v) if has_control(&v) => Err(invalid(format!(

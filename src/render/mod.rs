@@ -153,7 +153,8 @@ pub fn render(
             r
         })
         .collect();
-    let (site_files, site_diags) = site::render_site(&env, &site);
+    let (site_files, site_diags) =
+        site::render_site(&env, &site, &checked.loaded.config.secrets.env_prefix);
 
     // Collect: files into the set, failures grouped by what and where.
     let mut set = OutputSet::default();
@@ -176,10 +177,11 @@ pub fn render(
                     secret,
                 });
         }
-        for (a, secret) in out.files {
-            if secret {
-                set.mark_secret(&a.path);
-            }
+        for (mut a, secret) in out.files {
+            // Marked before it joins the set: cloud-init files that embed
+            // a file holding a secret hold it too (base64), and must be
+            // marked as much as the file itself.
+            a.secret |= secret;
             add(&mut set, a, &mut diags);
         }
     }
@@ -209,6 +211,7 @@ pub fn render(
             }
             diags.push(d);
         }
+        scrub(&mut diags, &opts.secrets);
         return Err(failure(diags, with_templates()));
     }
     set.insert(manifest::manifest(&set));
@@ -243,15 +246,60 @@ fn add(set: &mut OutputSet, a: Artifact, diags: &mut Vec<Diagnostic>) {
     set.insert(a);
 }
 
-/// Where each secret name is first referenced in the site files.
+/// Where each secret name is first referenced in the site files: BGP
+/// passwords, then secret references in `vars` (at the variable's key).
 fn secret_references(checked: &Checked) -> BTreeMap<String, Span> {
     let mut m = BTreeMap::new();
-    for p in &checked.loaded.site.bgp_peers {
+    let site = &checked.loaded.site;
+    for p in &site.bgp_peers {
         if let Some(pw) = &p.password {
             if let SecretSpec::Ref(name) = &pw.value {
                 m.entry(name.clone()).or_insert(pw.span);
             }
         }
     }
+    let vars = site
+        .site
+        .iter()
+        .map(|s| &s.defaults.vars)
+        .chain(site.profiles.iter().map(|p| &p.settings.vars))
+        .chain(site.nodes.iter().map(|n| &n.settings.vars))
+        .chain(site.switches.iter().map(|s| &s.vars))
+        .chain(site.groups.iter().map(|g| &g.vars));
+    for v in vars {
+        for (value, span) in v.entries.values() {
+            let mut names = Vec::new();
+            crate::model::secret_refs(value, &mut names);
+            for name in names {
+                m.entry(name.to_string()).or_insert(*span);
+            }
+        }
+    }
     m
+}
+
+/// Masks every secret value in the text of diagnostics. Nothing siteconf
+/// writes into a message holds one; this is the last line of defence
+/// against a template engine message that quotes a value it was given.
+fn scrub(diags: &mut [Diagnostic], secrets: &Secrets) {
+    let values: Vec<&str> = secrets.values().filter(|v| !v.is_empty()).collect();
+    if values.is_empty() {
+        return;
+    }
+    let clean = |s: &mut String| {
+        for v in &values {
+            if s.contains(v) {
+                *s = s.replace(v, "<secret>");
+            }
+        }
+    };
+    for d in diags {
+        clean(&mut d.message);
+        if let Some(h) = &mut d.help {
+            clean(h);
+        }
+        for l in &mut d.labels {
+            clean(&mut l.message);
+        }
+    }
 }

@@ -187,6 +187,63 @@ impl Secrets {
     }
 }
 
+/// A secret reference from `vars` as templates see it: `secret(ref)`
+/// resolves it (and makes the file 0600); printing it with `{{ … }}` is an
+/// error; as text (`| string`, `~`, `| yaml`) it is `secret:NAME`, never the
+/// value, which it does not hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretRef {
+    pub name: String,
+}
+
+impl fmt::Display for SecretRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&crate::model::secret_display(&self.name))
+    }
+}
+
+impl minijinja::value::Object for SecretRef {
+    fn repr(self: &std::sync::Arc<Self>) -> minijinja::value::ObjectRepr {
+        minijinja::value::ObjectRepr::Plain
+    }
+
+    fn render(self: &std::sync::Arc<Self>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&**self, f)
+    }
+}
+
+/// `vars` in a view, serialised so that templates get a [`SecretRef`]
+/// object for each secret reference and everything else (JSON) gets
+/// `"secret:NAME"`: `#[serde(serialize_with = "serialize_vars")]`.
+pub fn serialize_vars<S: serde::Serializer>(
+    vars: &serde_json::Map<String, serde_json::Value>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.collect_map(vars.iter().map(|(k, v)| (k, VarValue(v))))
+}
+
+struct VarValue<'a>(&'a serde_json::Value);
+
+impl serde::Serialize for VarValue<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde_json::Value as Json;
+        if let Some(name) = crate::model::secret_ref(self.0) {
+            if minijinja::value::serializing_for_value() {
+                let r = SecretRef {
+                    name: name.to_string(),
+                };
+                return minijinja::Value::from_object(r).serialize(s);
+            }
+            return s.serialize_str(&crate::model::secret_display(name));
+        }
+        match self.0 {
+            Json::Object(m) => s.collect_map(m.iter().map(|(k, v)| (k, VarValue(v)))),
+            Json::Array(a) => s.collect_seq(a.iter().map(VarValue)),
+            other => other.serialize(s),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

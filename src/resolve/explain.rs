@@ -165,7 +165,16 @@ pub fn flatten(st: &Settings) -> BTreeMap<String, String> {
         put(format!("sshd.{}", o.key.value), Some(o.value.value.clone()));
     }
     for (k, (v, _)) in &st.vars.entries {
-        put(format!("vars.{k}"), Some(v.to_string()));
+        // A secret reference shows as `secret:NAME`: its value is never
+        // known here, and the name is what a reader needs.
+        let shown = match crate::model::secret_ref(v) {
+            Some(name) => crate::model::secret_display(name),
+            None => crate::model::map_secret_refs(v, &|name| {
+                serde_json::Value::String(crate::model::secret_display(name))
+            })
+            .to_string(),
+        };
+        put(format!("vars.{k}"), Some(shown));
     }
     m
 }

@@ -347,10 +347,12 @@ fn merge_into(out: &mut Settings, s: &Settings, rec: &mut Rec) {
     }
 }
 
-/// Maps merge by key, recursively; anything else replaces.
+/// Maps merge by key, recursively; anything else replaces. A secret
+/// reference is one value, not a map: it replaces and is replaced whole.
 fn deep_merge(dst: &mut Json, src: &Json) {
+    let is_ref = crate::model::secret_ref(dst).is_some() || crate::model::secret_ref(src).is_some();
     match (dst, src) {
-        (Json::Object(d), Json::Object(s)) => {
+        (Json::Object(d), Json::Object(s)) if !is_ref => {
             for (k, v) in s {
                 match d.get_mut(k) {
                     Some(x) => deep_merge(x, v),

@@ -33,6 +33,13 @@
 //! - `all` variables (`group_vars/all.yml`): `siteconf_site` (name,
 //!   domain, DNS and NTP servers, time zone) and the vars of a group `all`.
 //! - group variables: a declared group's `vars`, in `group_vars/<g>.yml`.
+//! - a secret reference in `vars` (`ipmi_password secret="ipmi/r01"`)
+//!   never has its value here: it becomes a lookup of the environment
+//!   variable siteconf itself would read it from, failing when it is unset,
+//!   `{{ lookup('ansible.builtin.env', 'SITECONF_SECRET_IPMI_R01',
+//!   default=Undefined) }}` (see [`ansible_secret_lookup`]). Ansible
+//!   resolves it on the controller when a play uses the variable; the
+//!   inventory files and `--list` stay free of secrets and readable by all.
 
 use std::collections::BTreeMap;
 
@@ -249,16 +256,35 @@ fn node_facts_raw(n: &NodeView) -> Json {
     })
 }
 
+/// The Ansible expression that reads secret `name` from the environment
+/// on the controller, as siteconf would (`env_prefix` + the name
+/// upper-cased, `-` `.` `/` → `_`), failing when the variable is unset
+/// (`default=Undefined`, ansible-core 2.13+) rather than giving an empty
+/// password. Characters that cannot be in an environment variable name are
+/// dropped, so the name cannot break out of the quoted string.
+pub fn ansible_secret_lookup(env_prefix: &str, name: &str) -> String {
+    let var: String = crate::render::secrets::env_var_name(env_prefix, name)
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    format!("{{{{ lookup('ansible.builtin.env', '{var}', default=Undefined) }}}}")
+}
+
 /// Copies `vars` into `into`, except names Ansible refuses (a warning
-/// each) and the `reserved` name the facts own.
+/// each) and the `reserved` name the facts own; secret references become
+/// [`ansible_secret_lookup`]s.
 fn take_vars(
     warnings: &mut Vec<String>,
     owner: &str,
     into: &mut Map<String, Json>,
     vars: &Map<String, Json>,
     reserved: &str,
+    env_prefix: &str,
 ) {
     for (k, v) in vars {
+        let v = &crate::model::map_secret_refs(v, &|name| {
+            Json::String(ansible_secret_lookup(env_prefix, name))
+        });
         if !is_var_name(k) {
             warnings.push(format!(
                 "variable `{k}` of {owner} is not a valid Ansible variable name \
@@ -270,8 +296,8 @@ fn take_vars(
     }
 }
 
-/// Builds the inventory of a site.
-pub fn build(site: &SiteView) -> Inventory {
+/// Builds the inventory of a site; `env_prefix` is `[secrets] env-prefix`.
+pub fn build(site: &SiteView, env_prefix: &str) -> Inventory {
     let mut groups: BTreeMap<String, InvGroup> = BTreeMap::new();
     let empty = |name: &str| InvGroup {
         name: name.to_string(),
@@ -300,6 +326,7 @@ pub fn build(site: &SiteView) -> Inventory {
                 &mut all_vars,
                 &g.vars,
                 SITE_FACTS,
+                env_prefix,
             );
             continue;
         }
@@ -310,7 +337,7 @@ pub fn build(site: &SiteView) -> Inventory {
         e.children
             .extend(g.children.iter().filter(|c| *c != "all").cloned());
         let owner = format!("group {}", g.name);
-        take_vars(&mut warnings, &owner, &mut e.vars, &g.vars, "");
+        take_vars(&mut warnings, &owner, &mut e.vars, &g.vars, "", env_prefix);
     }
     // A child that is neither declared nor anyone's group is still a
     // group (empty); both spellings of the inventory define it.
@@ -344,7 +371,14 @@ pub fn build(site: &SiteView) -> Inventory {
         let mut vars = Map::new();
         vars.insert(NODE_FACTS.into(), node_facts(n));
         let owner = format!("node {}", n.name);
-        take_vars(&mut warnings, &owner, &mut vars, &n.vars, NODE_FACTS);
+        take_vars(
+            &mut warnings,
+            &owner,
+            &mut vars,
+            &n.vars,
+            NODE_FACTS,
+            env_prefix,
+        );
         hosts.push(InvHost {
             name: n.fqdn.clone(),
             node: n.name.clone(),

@@ -42,6 +42,7 @@ use rayon::prelude::*;
 use crate::diag::{Code, Diagnostic};
 use crate::output::{Artifact, Owner};
 use crate::render::context::SiteView;
+use crate::render::engine::RenderFlags;
 
 /// Registers the filters and functions the site-wide templates use:
 /// `yaml_quote`, `yaml_key`, `yaml_value(indent)`, `to_yaml`, `xml_escape`,
@@ -76,13 +77,22 @@ struct Job {
 /// Renders every site-wide artifact. Artifacts come back sorted by path;
 /// an artifact whose template fails is left out and reported as a
 /// `TemplateError` naming the template, its line and the output.
-pub fn render_site(env: &Environment<'_>, site: &SiteView) -> (Vec<Artifact>, Vec<Diagnostic>) {
+///
+/// A project's override of a site-wide template may resolve secrets with
+/// `secret()` like any template: the file it makes is then mode 0600 and
+/// marked secret, and a secret no source has is SC0902 (the environment
+/// variable named with `secret_env_prefix`).
+pub fn render_site(
+    env: &Environment<'_>,
+    site: &SiteView,
+    secret_env_prefix: &str,
+) -> (Vec<Artifact>, Vec<Diagnostic>) {
     let mut diags = Vec::new();
     let site_v = val(site);
     let mut jobs: Vec<Job> = Vec::new();
 
     // Inventory.
-    let inv = inventory::build(site);
+    let inv = inventory::build(site, secret_env_prefix);
     for w in &inv.warnings {
         diags.push(
             Diagnostic::warning(Code::InvalidValue, w.clone()).help("rename it in the site files"),
@@ -157,7 +167,7 @@ pub fn render_site(env: &Environment<'_>, site: &SiteView) -> (Vec<Artifact>, Ve
         ctx: context! { site => site_v.clone(), racks => rack_list, colours => colours_v.clone() },
     });
 
-    let mut results: Vec<Result<Artifact, Diagnostic>> =
+    let mut results: Vec<Result<SiteFile, Diagnostic>> =
         jobs.par_iter().map(|j| render_job(env, j)).collect();
 
     // Zones: rendered twice (serial from the text), so outside the jobs.
@@ -172,7 +182,33 @@ pub fn render_site(env: &Environment<'_>, site: &SiteView) -> (Vec<Artifact>, Ve
     let mut artifacts = Vec::new();
     for r in results {
         match r {
-            Ok(a) => artifacts.push(a),
+            Ok(a) if a.flags.missing_secrets.is_empty() => {
+                let mut art = a.artifact;
+                if a.flags.secret_used {
+                    art.secret = true;
+                    art.mode = 0o600;
+                } else if let Some(m) = a.flags.mode {
+                    art.mode = m;
+                }
+                artifacts.push(art)
+            }
+            Ok(a) => {
+                for name in &a.flags.missing_secrets {
+                    diags.push(
+                        Diagnostic::error(
+                            Code::SecretUnresolved,
+                            format!(
+                                "templates/{}: secret `{name}` is not set (while rendering `{}`)",
+                                a.template, a.artifact.path
+                            ),
+                        )
+                        .help(format!(
+                            "set the environment variable {} or add `{name} = \"…\"` to the secrets file named by `[secrets] file` in siteconf.toml",
+                            crate::render::secrets::env_var_name(secret_env_prefix, name)
+                        )),
+                    );
+                }
+            }
             Err(d) => diags.push(d),
         }
     }
@@ -206,9 +242,21 @@ fn segment_path(diags: &mut Vec<Diagnostic>, dir: &str, name: &str, ext: &str) -
     }
 }
 
-fn render_job(env: &Environment<'_>, job: &Job) -> Result<Artifact, Diagnostic> {
-    let text = render_text(env, job.template, &job.path, job.ctx.clone())?;
-    Ok(artifact(job.path.clone(), job.kind, text))
+/// A rendered site-wide file and what its template told the engine
+/// (`secret()` used or missing, `file_mode()`), applied by [`render_site`].
+struct SiteFile {
+    artifact: Artifact,
+    template: &'static str,
+    flags: RenderFlags,
+}
+
+fn render_job(env: &Environment<'_>, job: &Job) -> Result<SiteFile, Diagnostic> {
+    let (text, flags) = render_text(env, job.template, &job.path, job.ctx.clone())?;
+    Ok(SiteFile {
+        artifact: artifact(job.path.clone(), job.kind, text),
+        template: job.template,
+        flags,
+    })
 }
 
 fn artifact(path: String, kind: &str, text: String) -> Artifact {
@@ -218,7 +266,7 @@ fn artifact(path: String, kind: &str, text: String) -> Artifact {
         mode: MODE,
         owner: Owner::Site,
         kind: kind.to_string(),
-        // Site-wide artifacts never resolve secrets.
+        // Set by `render_site` when the template resolved a secret.
         secret: false,
     }
 }
@@ -230,27 +278,33 @@ fn render_text(
     template: &str,
     output: &str,
     ctx: Value,
-) -> Result<String, Diagnostic> {
+) -> Result<(String, RenderFlags), Diagnostic> {
     let t = env
         .get_template(template)
         .map_err(|e| template_error(&e, template, output))?;
-    let mut text = t
-        .render(ctx)
+    let cap = t
+        .render_captured(ctx)
         .map_err(|e| template_error(&e, template, output))?;
+    let flags = cap
+        .state()
+        .get_extension::<RenderFlags>()
+        .cloned()
+        .unwrap_or_default();
+    let mut text = cap.into_output();
     while text.ends_with("\n\n") {
         text.pop();
     }
     if !text.ends_with('\n') {
         text.push('\n');
     }
-    Ok(text)
+    Ok((text, flags))
 }
 
 fn render_zone(
     env: &Environment<'_>,
     site_v: &Value,
     z: &dns::Zone,
-) -> Result<Artifact, Diagnostic> {
+) -> Result<SiteFile, Diagnostic> {
     let template = match z.kind {
         "forward" => "site/dns/forward.zone.j2",
         _ => "site/dns/reverse.zone.j2",
@@ -266,10 +320,14 @@ fn render_zone(
             serial => serial,
         }
     };
-    let draft = render_text(env, template, &path, ctx(0))?;
+    let (draft, _) = render_text(env, template, &path, ctx(0))?;
     let serial = filters::zone_serial(&draft);
-    let text = render_text(env, template, &path, ctx(serial))?;
-    Ok(artifact(path, "zone", text))
+    let (text, flags) = render_text(env, template, &path, ctx(serial))?;
+    Ok(SiteFile {
+        artifact: artifact(path, "zone", text),
+        template,
+        flags,
+    })
 }
 
 /// A template failure as a diagnostic: which template and line, what went

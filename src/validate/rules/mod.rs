@@ -42,6 +42,7 @@ mod port_cabled_twice;
 mod profile_cycle;
 mod rack_units;
 mod repo_uris;
+mod secret_vars;
 mod ssh_keys;
 mod unknown_interface;
 mod unknown_network;
@@ -78,6 +79,7 @@ pub static RULES: &[&Rule] = &[
     &repo_uris::RULE,
     &fqdn_length::RULE,
     &bgp_peer_password::RULE,
+    &secret_vars::RULE,
     // resolved nodes
     &duplicate_ips::RULE,
     &duplicate_macs::RULE,
