@@ -216,6 +216,10 @@ impl Shared<'_> {
             return;
         }
         let kind = kind_of(&rel);
+        // The rendered string grew by doubling; a fleet's worth of that
+        // slack is hundreds of megabytes held until the write.
+        let mut text = text;
+        text.shrink_to_fit();
         let mode = if flags.secret_used {
             0o600
         } else {

@@ -133,6 +133,11 @@ pub fn render(
             p();
         }
     };
+    // Site-wide files first: rendering them (the inventory above all)
+    // builds large transient values, better freed before every node's
+    // files are held in memory.
+    let (site_files, site_diags) =
+        site::render_site(&env, &site, &checked.loaded.config.secrets.env_prefix);
     // The one point where node rendering goes parallel; `collect` keeps
     // site order whatever thread rendered what.
     let nodes: Vec<device::DeviceOut> = site
@@ -153,8 +158,6 @@ pub fn render(
             r
         })
         .collect();
-    let (site_files, site_diags) =
-        site::render_site(&env, &site, &checked.loaded.config.secrets.env_prefix);
 
     // Collect: files into the set, failures grouped by what and where.
     let mut set = OutputSet::default();

@@ -67,11 +67,13 @@ fn val<T: serde::Serialize>(t: T) -> Value {
 }
 
 /// One artifact to render: template, output path, kind, context.
-struct Job {
+struct Job<'a> {
     template: &'static str,
     path: String,
     kind: &'static str,
-    ctx: Value,
+    /// Made when the job is rendered, not before: a fleet's worth of host
+    /// contexts built up front was the peak of a whole build's memory.
+    ctx: Box<dyn Fn() -> Value + Send + Sync + 'a>,
 }
 
 /// Renders every site-wide artifact. Artifacts come back sorted by path;
@@ -89,54 +91,60 @@ pub fn render_site(
 ) -> (Vec<Artifact>, Vec<Diagnostic>) {
     let mut diags = Vec::new();
     let site_v = val(site);
-    let mut jobs: Vec<Job> = Vec::new();
 
     // Inventory.
     let inv = inventory::build(site, secret_env_prefix);
-    for w in &inv.warnings {
-        diags.push(
-            Diagnostic::warning(Code::InvalidValue, w.clone()).help("rename it in the site files"),
-        );
-    }
-    jobs.push(Job {
-        template: "site/inventory/hosts.yml.j2",
-        path: "site/inventory/hosts.yml".into(),
-        kind: "inventory",
-        ctx: context! { site => site_v.clone(), inventory => val(&inv) },
-    });
-    for h in &inv.hosts {
-        if let Some(path) = segment_path(&mut diags, "site/inventory/host_vars", &h.name, ".yml") {
-            jobs.push(Job {
-                template: "site/inventory/host_vars.yml.j2",
-                path,
-                kind: "inventory",
-                ctx: context! { site => site_v.clone(), host => val(h) },
-            });
-        }
-    }
     let all = inventory::InvGroup {
         name: "all".into(),
         hosts: Vec::new(),
         children: Vec::new(),
         vars: inv.all_vars.clone(),
     };
+    // Declared after what its jobs borrow.
+    let mut jobs: Vec<Job> = Vec::new();
+    for w in &inv.warnings {
+        diags.push(
+            Diagnostic::warning(Code::InvalidValue, w.clone()).help("rename it in the site files"),
+        );
+    }
+    let inv_ref = &inv;
+    let s = site_v.clone();
+    jobs.push(Job {
+        template: "site/inventory/hosts.yml.j2",
+        path: "site/inventory/hosts.yml".into(),
+        kind: "inventory",
+        ctx: Box::new(move || context! { site => s.clone(), inventory => val(inv_ref) }),
+    });
+    for h in &inv.hosts {
+        if let Some(path) = segment_path(&mut diags, "site/inventory/host_vars", &h.name, ".yml") {
+            let s = site_v.clone();
+            jobs.push(Job {
+                template: "site/inventory/host_vars.yml.j2",
+                path,
+                kind: "inventory",
+                ctx: Box::new(move || context! { site => s.clone(), host => val(h) }),
+            });
+        }
+    }
     for g in std::iter::once(&all).chain(inv.groups.iter().filter(|g| !g.vars.is_empty())) {
         if let Some(path) = segment_path(&mut diags, "site/inventory/group_vars", &g.name, ".yml") {
+            let s = site_v.clone();
             jobs.push(Job {
                 template: "site/inventory/group_vars.yml.j2",
                 path,
                 kind: "inventory",
-                ctx: context! { site => site_v.clone(), group => val(g) },
+                ctx: Box::new(move || context! { site => s.clone(), group => val(g) }),
             });
         }
     }
 
     // Kea.
+    let s = site_v.clone();
     jobs.push(Job {
         template: "site/dhcp/kea-dhcp4.json.j2",
         path: "site/dhcp/kea-dhcp4.json".into(),
         kind: "kea4",
-        ctx: context! { site => site_v.clone(), subnets => val(dhcp::subnets(site)) },
+        ctx: Box::new(move || context! { site => s.clone(), subnets => val(dhcp::subnets(site)) }),
     });
 
     // Racks.
@@ -147,24 +155,26 @@ pub fn render_site(
         let legend = racks::legend(r.devices.iter().map(|d| d.role.clone()), &colours);
         if let Some(path) = segment_path(&mut diags, "site/racks", &r.name, ".svg") {
             rack_list.push(context! { rack => val(r), legend => val(&legend), file => format!("{}.svg", r.name) });
+            let ctx = context! {
+                site => site_v.clone(),
+                rack => val(r),
+                legend => val(&legend),
+                colours => colours_v.clone(),
+            };
             jobs.push(Job {
                 template: "site/racks/rack.svg.j2",
                 path,
                 kind: "svg",
-                ctx: context! {
-                    site => site_v.clone(),
-                    rack => val(r),
-                    legend => val(&legend),
-                    colours => colours_v.clone(),
-                },
+                ctx: Box::new(move || ctx.clone()),
             });
         }
     }
+    let ctx = context! { site => site_v.clone(), racks => rack_list, colours => colours_v.clone() };
     jobs.push(Job {
         template: "site/racks/index.html.j2",
         path: "site/racks/index.html".into(),
         kind: "html",
-        ctx: context! { site => site_v.clone(), racks => rack_list, colours => colours_v.clone() },
+        ctx: Box::new(move || ctx.clone()),
     });
 
     let mut results: Vec<Result<SiteFile, Diagnostic>> =
@@ -251,7 +261,7 @@ struct SiteFile {
 }
 
 fn render_job(env: &Environment<'_>, job: &Job) -> Result<SiteFile, Diagnostic> {
-    let (text, flags) = render_text(env, job.template, &job.path, job.ctx.clone())?;
+    let (text, flags) = render_text(env, job.template, &job.path, (job.ctx)())?;
     Ok(SiteFile {
         artifact: artifact(job.path.clone(), job.kind, text),
         template: job.template,
