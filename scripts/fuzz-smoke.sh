@@ -41,7 +41,7 @@ for target in $(cargo fuzz list); do
         tail -n 40 "$scratch/$target.log"
         failed+=("$target")
     else
-        grep -E '^#[0-9]+ +DONE' "$scratch/$target.log" || true
+        grep -E '^#[0-9]+[[:space:]]+DONE' "$scratch/$target.log" || true
     fi
 done
 
