@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: README's second command, and exactly what .ci/run runs.
 # Installs the real consumers the tests need (idempotent; needs root, as CI has),
-# then: formatting, lints, unit/case/property tests, and the consumer tests that
+# then: formatting, lints, unit/case/property tests, a short run of every fuzz
+# target over its committed corpus, and the consumer tests that
 # run every artifact of the example site and of a generated 200-node site through
 # the program that reads it, plus the BGP interoperation test.
 set -euo pipefail
@@ -21,6 +22,9 @@ cargo clippy --all-targets --locked -- -D warnings
 
 step "cargo test"
 cargo test --locked
+
+step "fuzz smoke (every target, ${FUZZ_SECONDS:-10}s each)"
+FUZZ_SECONDS="${FUZZ_SECONDS:-10}" bash scripts/fuzz-smoke.sh
 
 step "consumer tests"
 bash tests/consumers/run-all.sh
