@@ -1,6 +1,7 @@
 //! Rendering diagnostics: miette's graphical report for people, JSON for
 //! CI and editors. Spans become line/column only here.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use miette::{
@@ -89,7 +90,7 @@ struct Report<'a> {
     message: String,
     code: Option<String>,
     severity: miette::Severity,
-    help: Option<&'a str>,
+    help: Option<Cow<'a, str>>,
     source: Option<FileSource<'a>>,
     labels: Vec<LabeledSpan>,
     related: Vec<Report<'a>>,
@@ -117,7 +118,9 @@ impl miette::Diagnostic for Report<'_> {
         Some(self.severity)
     }
     fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        self.help.map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
     fn source_code(&self) -> Option<&dyn SourceCode> {
         self.source.as_ref().map(|s| s as &dyn SourceCode)
@@ -147,11 +150,29 @@ fn source_of(sources: &SourceMap, span: Span) -> Option<FileSource<'_>> {
     })
 }
 
+/// `s` with control characters other than newline and tab escaped
+/// (`\u{1b}`): names from site files reach messages, and a NUL or an
+/// escape sequence must show as what it is, not act on the terminal.
+fn visible(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if c.is_control() && c != '\n' && c != '\t' {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
 fn labeled(span: Span, message: &str, primary: bool) -> LabeledSpan {
     let text = if message.is_empty() {
         None
     } else {
-        Some(message.to_string())
+        Some(visible(message).into_owned())
     };
     let s = SourceSpan::new((span.start as usize).into(), span.len());
     if primary {
@@ -173,7 +194,7 @@ fn to_report<'a>(d: &'a Diagnostic, sources: &'a SourceMap) -> Report<'a> {
             labels.push(labeled(l.span, &l.message, i == 0));
         } else {
             related.push(Report {
-                message: format!("{} ({})", l.message, sources.locate(l.span)),
+                message: format!("{} ({})", visible(&l.message), sources.locate(l.span)),
                 code: None,
                 severity: miette::Severity::Advice,
                 help: None,
@@ -184,13 +205,13 @@ fn to_report<'a>(d: &'a Diagnostic, sources: &'a SourceMap) -> Report<'a> {
         }
     }
     Report {
-        message: d.message.clone(),
+        message: visible(&d.message).into_owned(),
         code: Some(d.code.as_str().to_string()),
         severity: match d.severity {
             Severity::Error => miette::Severity::Error,
             Severity::Warning => miette::Severity::Warning,
         },
-        help: d.help.as_deref(),
+        help: d.help.as_deref().map(visible),
         source: if primary.is_builtin() {
             None
         } else {
@@ -215,7 +236,7 @@ pub fn render_human(diags: &[Diagnostic], sources: &SourceMap, color: ColorChoic
         let report = to_report(d, sources);
         if handler.render_report(&mut out, &report).is_err() {
             // The handler only fails on a formatter error; fall back to a plain line.
-            out.push_str(&format!("{}: {}\n", d.code, d.message));
+            out.push_str(&format!("{}: {}\n", d.code, visible(&d.message)));
         }
         out.push('\n');
     }
@@ -307,6 +328,24 @@ pub fn render_json(diags: &[Diagnostic], sources: &SourceMap) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_from_site_files_are_shown_escaped() {
+        assert_eq!(visible("plain\n\ttext"), "plain\n\ttext");
+        assert_eq!(visible("a\0b\u{1b}[31m"), "a\\u{0}b\\u{1b}[31m");
+        let d = Diagnostic::error(
+            super::super::Code::InvalidHostname,
+            "`a\0\u{1b}]0;x\u{7}` is bad",
+        )
+        .help("h\u{1b}");
+        let text = render_human(&[d], &SourceMap::default(), ColorChoice::Never);
+        assert!(
+            !text.chars().any(|c| c.is_control() && c != '\n'),
+            "{text:?}"
+        );
+        assert!(text.contains("`a\\u{0}\\u{1b}]0;x\\u{7}` is bad"), "{text}");
+        assert!(text.contains("h\\u{1b}"), "{text}");
+    }
 
     /// Reading a window gives what miette reads from the whole text.
     #[test]
