@@ -182,12 +182,22 @@ fn labeled(span: Span, message: &str, primary: bool) -> LabeledSpan {
     }
 }
 
+/// The most labels (source excerpts) one diagnostic shows on a terminal.
+/// A finding can have thousands (a cycle through 10,000 profiles): drawing
+/// them all takes minutes and buries the message; JSON keeps them all.
+const MAX_LABELS_SHOWN: usize = 64;
+
 fn to_report<'a>(d: &'a Diagnostic, sources: &'a SourceMap) -> Report<'a> {
     let primary = d.primary_span();
     let mut labels = Vec::new();
     let mut related = Vec::new();
+    let mut hidden = 0;
     for (i, l) in d.labels.iter().enumerate() {
         if l.span.is_builtin() {
+            continue;
+        }
+        if i >= MAX_LABELS_SHOWN {
+            hidden += 1;
             continue;
         }
         if l.span.file == primary.file {
@@ -204,6 +214,14 @@ fn to_report<'a>(d: &'a Diagnostic, sources: &'a SourceMap) -> Report<'a> {
             });
         }
     }
+    let mut help = d.help.as_deref().map(visible);
+    if hidden > 0 {
+        let more = format!("{hidden} more place(s) not shown; `--format json` lists every one");
+        help = Some(Cow::Owned(match help {
+            Some(h) => format!("{h}\n{more}"),
+            None => more,
+        }));
+    }
     Report {
         message: visible(&d.message).into_owned(),
         code: Some(d.code.as_str().to_string()),
@@ -211,7 +229,7 @@ fn to_report<'a>(d: &'a Diagnostic, sources: &'a SourceMap) -> Report<'a> {
             Severity::Error => miette::Severity::Error,
             Severity::Warning => miette::Severity::Warning,
         },
-        help: d.help.as_deref().map(visible),
+        help,
         source: if primary.is_builtin() {
             None
         } else {
@@ -328,6 +346,30 @@ pub fn render_json(diags: &[Diagnostic], sources: &SourceMap) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn thousands_of_labels_are_cut_to_a_readable_report() {
+        let mut text = String::new();
+        for i in 0..1000 {
+            text.push_str(&format!("profile p{i} {{ include p{}; }}\n", i + 1));
+        }
+        let mut sources = SourceMap::default();
+        let id = sources.add(SourceFile::new("site/a.kdl", text.clone()));
+        let mut d = Diagnostic::error(super::super::Code::ProfileCycle, "cycle");
+        let mut at = 0usize;
+        for line in text.lines() {
+            d = d.label(Span::new(id, at, at + 7), "here");
+            at += line.len() + 1;
+        }
+        let out = render_human(&[d.clone()], &sources, ColorChoice::Never);
+        assert_eq!(out.matches("here").count(), MAX_LABELS_SHOWN, "{out}");
+        assert!(
+            out.contains("936 more place(s) not shown; `--format json` lists every one"),
+            "{out}"
+        );
+        let json = render_json(&[d], &sources);
+        assert_eq!(json.matches("\"here\"").count(), 1000);
+    }
 
     #[test]
     fn control_characters_from_site_files_are_shown_escaped() {
