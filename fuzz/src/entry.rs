@@ -315,7 +315,7 @@ pub fn template(data: &[u8]) {
         diags.extend(out.failures.iter().map(|(k, _, _)| diag(k, "switch")));
     }
     if name.starts_with("site/") {
-        let (_, d) = site_render::render_site(&env, &ex.view);
+        let (_, d) = site_render::render_site(&env, &ex.view, "SITECONF_SECRET_");
         diags.extend(d);
     }
     show(&diags, &all);

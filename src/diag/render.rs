@@ -1,6 +1,7 @@
 //! Rendering diagnostics: miette's graphical report for people, JSON for
 //! CI and editors. Spans become line/column only here.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use miette::{
@@ -89,7 +90,7 @@ struct Report<'a> {
     message: String,
     code: Option<String>,
     severity: miette::Severity,
-    help: Option<&'a str>,
+    help: Option<Cow<'a, str>>,
     source: Option<FileSource<'a>>,
     labels: Vec<LabeledSpan>,
     related: Vec<Report<'a>>,
@@ -117,7 +118,9 @@ impl miette::Diagnostic for Report<'_> {
         Some(self.severity)
     }
     fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        self.help.map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
     fn source_code(&self) -> Option<&dyn SourceCode> {
         self.source.as_ref().map(|s| s as &dyn SourceCode)
@@ -147,11 +150,29 @@ fn source_of(sources: &SourceMap, span: Span) -> Option<FileSource<'_>> {
     })
 }
 
+/// `s` with control characters other than newline and tab escaped
+/// (`\u{1b}`): names from site files reach messages, and a NUL or an
+/// escape sequence must show as what it is, not act on the terminal.
+fn visible(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if c.is_control() && c != '\n' && c != '\t' {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
 fn labeled(span: Span, message: &str, primary: bool) -> LabeledSpan {
     let text = if message.is_empty() {
         None
     } else {
-        Some(message.to_string())
+        Some(visible(message).into_owned())
     };
     let s = SourceSpan::new((span.start as usize).into(), span.len());
     if primary {
@@ -161,19 +182,29 @@ fn labeled(span: Span, message: &str, primary: bool) -> LabeledSpan {
     }
 }
 
+/// The most labels (source excerpts) one diagnostic shows on a terminal.
+/// A finding can have thousands (a cycle through 10,000 profiles): drawing
+/// them all takes minutes and buries the message; JSON keeps them all.
+const MAX_LABELS_SHOWN: usize = 64;
+
 fn to_report<'a>(d: &'a Diagnostic, sources: &'a SourceMap) -> Report<'a> {
     let primary = d.primary_span();
     let mut labels = Vec::new();
     let mut related = Vec::new();
+    let mut hidden = 0;
     for (i, l) in d.labels.iter().enumerate() {
         if l.span.is_builtin() {
+            continue;
+        }
+        if i >= MAX_LABELS_SHOWN {
+            hidden += 1;
             continue;
         }
         if l.span.file == primary.file {
             labels.push(labeled(l.span, &l.message, i == 0));
         } else {
             related.push(Report {
-                message: format!("{} ({})", l.message, sources.locate(l.span)),
+                message: format!("{} ({})", visible(&l.message), sources.locate(l.span)),
                 code: None,
                 severity: miette::Severity::Advice,
                 help: None,
@@ -183,14 +214,22 @@ fn to_report<'a>(d: &'a Diagnostic, sources: &'a SourceMap) -> Report<'a> {
             });
         }
     }
+    let mut help = d.help.as_deref().map(visible);
+    if hidden > 0 {
+        let more = format!("{hidden} more place(s) not shown; `--format json` lists every one");
+        help = Some(Cow::Owned(match help {
+            Some(h) => format!("{h}\n{more}"),
+            None => more,
+        }));
+    }
     Report {
-        message: d.message.clone(),
+        message: visible(&d.message).into_owned(),
         code: Some(d.code.as_str().to_string()),
         severity: match d.severity {
             Severity::Error => miette::Severity::Error,
             Severity::Warning => miette::Severity::Warning,
         },
-        help: d.help.as_deref(),
+        help,
         source: if primary.is_builtin() {
             None
         } else {
@@ -215,7 +254,7 @@ pub fn render_human(diags: &[Diagnostic], sources: &SourceMap, color: ColorChoic
         let report = to_report(d, sources);
         if handler.render_report(&mut out, &report).is_err() {
             // The handler only fails on a formatter error; fall back to a plain line.
-            out.push_str(&format!("{}: {}\n", d.code, d.message));
+            out.push_str(&format!("{}: {}\n", d.code, visible(&d.message)));
         }
         out.push('\n');
     }
@@ -307,6 +346,48 @@ pub fn render_json(diags: &[Diagnostic], sources: &SourceMap) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn thousands_of_labels_are_cut_to_a_readable_report() {
+        let mut text = String::new();
+        for i in 0..1000 {
+            text.push_str(&format!("profile p{i} {{ include p{}; }}\n", i + 1));
+        }
+        let mut sources = SourceMap::default();
+        let id = sources.add(SourceFile::new("site/a.kdl", text.clone()));
+        let mut d = Diagnostic::error(super::super::Code::ProfileCycle, "cycle");
+        let mut at = 0usize;
+        for line in text.lines() {
+            d = d.label(Span::new(id, at, at + 7), "here");
+            at += line.len() + 1;
+        }
+        let out = render_human(&[d.clone()], &sources, ColorChoice::Never);
+        assert_eq!(out.matches("here").count(), MAX_LABELS_SHOWN, "{out}");
+        assert!(
+            out.contains("936 more place(s) not shown; `--format json` lists every one"),
+            "{out}"
+        );
+        let json = render_json(&[d], &sources);
+        assert_eq!(json.matches("\"here\"").count(), 1000);
+    }
+
+    #[test]
+    fn control_characters_from_site_files_are_shown_escaped() {
+        assert_eq!(visible("plain\n\ttext"), "plain\n\ttext");
+        assert_eq!(visible("a\0b\u{1b}[31m"), "a\\u{0}b\\u{1b}[31m");
+        let d = Diagnostic::error(
+            super::super::Code::InvalidHostname,
+            "`a\0\u{1b}]0;x\u{7}` is bad",
+        )
+        .help("h\u{1b}");
+        let text = render_human(&[d], &SourceMap::default(), ColorChoice::Never);
+        assert!(
+            !text.chars().any(|c| c.is_control() && c != '\n'),
+            "{text:?}"
+        );
+        assert!(text.contains("`a\\u{0}\\u{1b}]0;x\\u{7}` is bad"), "{text}");
+        assert!(text.contains("h\\u{1b}"), "{text}");
+    }
 
     /// Reading a window gives what miette reads from the whole text.
     #[test]

@@ -102,7 +102,20 @@ pub fn write_file_atomic(path: &std::path::Path, bytes: &[u8], mode: u32) -> std
         .unwrap_or_else(|| "file".into());
     let tmp = dir.join(format!(".{name}.siteconf-tmp-{}", std::process::id()));
     let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
+        use std::os::unix::fs::OpenOptionsExt;
+        // Whatever is at the temporary name (left by a killed run, or a
+        // symlink planted there: the name is predictable) is removed, not
+        // written through.
+        match std::fs::remove_file(&tmp) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(mode)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+            .open(&tmp)?;
         f.write_all(bytes)?;
         f.set_permissions(std::fs::Permissions::from_mode(mode))?;
         f.sync_all()?;
@@ -112,4 +125,28 @@ pub fn write_file_atomic(path: &std::path::Path, bytes: &[u8], mode: u32) -> std
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn write_file_atomic_never_writes_through_a_planted_symlink() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, "precious").unwrap();
+        let project = dir.path().join("project");
+        std::fs::create_dir(&project).unwrap();
+        let tmp = project.join(format!(
+            ".siteconf.lock.siteconf-tmp-{}",
+            std::process::id()
+        ));
+        std::os::unix::fs::symlink(&victim, &tmp).unwrap();
+        let lock = project.join("siteconf.lock");
+        write_file_atomic(&lock, b"node/a asn 1\n", 0o644).unwrap();
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+        assert_eq!(std::fs::read_to_string(&lock).unwrap(), "node/a asn 1\n");
+        assert!(std::fs::symlink_metadata(&tmp).is_err());
+    }
 }

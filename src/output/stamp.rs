@@ -122,12 +122,19 @@ pub(super) fn remove(out: &Path) -> io::Result<()> {
 pub(super) fn store(out: &Path, inputs: &[u8; 32]) -> io::Result<()> {
     let Some(p) = path_of(out) else { return Ok(()) };
     let (tree, _) = tree_digest(out)?;
-    let tmp = p.with_extension(format!("tmp-{}", std::process::id()));
+    let mut tmp = p.clone().into_os_string();
+    tmp.push(format!("-tmp-{}", std::process::id()));
+    let tmp = PathBuf::from(tmp);
     let text = format!("{HEADER}\ninputs {}\ntree {}\n", hex(inputs), hex(&tree));
+    // Whatever sits at the temporary name (a planted symlink, a file left
+    // by a killed build of the same pid) goes; the new file is our own.
+    match fs::remove_file(&tmp) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
     let mut f = OpenOptions::new()
         .write(true)
-        .create(true)
-        .truncate(true)
+        .create_new(true)
         .mode(0o600)
         .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
         .open(&tmp)?;

@@ -277,11 +277,13 @@ impl DirLock {
 fn recover_and_clean(parent: &Path, name: &str, out: &Path) -> Result<(), WriteError> {
     let tmp_prefix = format!(".{name}.siteconf-tmp-");
     let old_prefix = format!(".{name}.siteconf-old-");
+    // A stamp being written when its build was killed.
+    let stamp_tmp_prefix = format!(".{name}.siteconf-stamp-tmp-");
     let mut leftovers: Vec<(PathBuf, bool)> = Vec::new();
     for entry in fs::read_dir(parent).map_err(io_err("list", parent))? {
         let entry = entry.map_err(io_err("list", parent))?;
         let n = entry.file_name().to_string_lossy().into_owned();
-        if n.starts_with(&tmp_prefix) {
+        if n.starts_with(&tmp_prefix) || n.starts_with(&stamp_tmp_prefix) {
             leftovers.push((entry.path(), false));
         } else if n.starts_with(&old_prefix) {
             leftovers.push((entry.path(), true));
@@ -289,7 +291,10 @@ fn recover_and_clean(parent: &Path, name: &str, out: &Path) -> Result<(), WriteE
     }
     leftovers.sort();
     if fs::symlink_metadata(out).is_err() {
-        if let Some((p, _)) = leftovers.iter().find(|(_, is_old)| *is_old) {
+        // Only a real directory is put back: a symlink planted under that
+        // name would become the target, and the next build would follow it.
+        let is_dir = |p: &Path| fs::symlink_metadata(p).is_ok_and(|m| m.is_dir());
+        if let Some((p, _)) = leftovers.iter().find(|(p, is_old)| *is_old && is_dir(p)) {
             fs::rename(p, out).map_err(io_err("restore the previous output from", p))?;
         }
     }
@@ -769,6 +774,28 @@ mod tests {
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
         assert_eq!(names, vec!["out".to_string()]);
+    }
+
+    #[test]
+    fn a_symlink_under_a_leftover_name_is_removed_not_restored() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        // An empty directory elsewhere: were the link restored as the
+        // target, the build after would follow it and write there.
+        let victim = dir.path().join("victim");
+        fs::create_dir(&victim).unwrap();
+        std::os::unix::fs::symlink(&victim, dir.path().join(".out.siteconf-old-7")).unwrap();
+        std::os::unix::fs::symlink(&victim, dir.path().join(".out.siteconf-tmp-8")).unwrap();
+        let s = set_of(&[("nodes/a/hostname", "a\n")]);
+        write(&s, &out, opts()).unwrap();
+        write(&s, &out, opts()).unwrap();
+        assert!(fs::symlink_metadata(&out).unwrap().is_dir());
+        assert_eq!(fs::read_dir(&victim).unwrap().count(), 0);
+        let names: Vec<String> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names.len(), 2, "{names:?}");
     }
 
     #[test]

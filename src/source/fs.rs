@@ -2,7 +2,9 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{Source, SourceError};
+use std::io::Read;
+
+use super::{check_size, Source, SourceError, MAX_FILE_BYTES};
 
 /// Files under a project root on disk.
 #[derive(Debug, Clone)]
@@ -25,6 +27,24 @@ fn err(path: &str, e: impl std::fmt::Display) -> SourceError {
         path: path.to_string(),
         message: e.to_string(),
     }
+}
+
+/// Reads a file of at most `limit` bytes: the size is checked before
+/// reading, and again while reading (a file that grows meanwhile).
+fn read_limited(full: &Path, path: &str, limit: u64) -> Result<Option<Vec<u8>>, SourceError> {
+    let f = match std::fs::File::open(full) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(err(path, e)),
+    };
+    let len = f.metadata().map_err(|e| err(path, e))?.len();
+    check_size(path, len, limit)?;
+    let mut buf = Vec::with_capacity(len as usize);
+    f.take(limit + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| err(path, e))?;
+    check_size(path, buf.len() as u64, limit)?;
+    Ok(Some(buf))
 }
 
 impl Source for FsSource {
@@ -59,14 +79,38 @@ impl Source for FsSource {
     }
 
     fn read(&self, path: &str) -> Result<Option<Vec<u8>>, SourceError> {
-        match std::fs::read(self.root.join(path)) {
-            Ok(b) => Ok(Some(b)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(err(path, e)),
-        }
+        read_limited(&self.root.join(path), path, MAX_FILE_BYTES)
     }
 
     fn describe(&self) -> String {
         "working tree".to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn files_up_to_the_limit_are_read_and_larger_ones_refused_unread() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a"), "12345").unwrap();
+        assert_eq!(
+            read_limited(&dir.path().join("a"), "a", 5).unwrap(),
+            Some(b"12345".to_vec())
+        );
+        let e = read_limited(&dir.path().join("a"), "a", 4).unwrap_err();
+        assert!(e.message.contains("has 5 bytes"), "{e}");
+        assert_eq!(read_limited(&dir.path().join("b"), "b", 4).unwrap(), None);
+        // A sparse file of the limit plus one byte is refused by its size.
+        let big = std::fs::File::create(dir.path().join("big")).unwrap();
+        big.set_len(MAX_FILE_BYTES + 1).unwrap();
+        let src = FsSource::new(dir.path());
+        let e = src.read("big").unwrap_err();
+        assert_eq!(e.path, "big");
+        assert!(
+            e.message.contains("more than the 256 MiB siteconf reads"),
+            "{e}"
+        );
     }
 }

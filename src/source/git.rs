@@ -24,7 +24,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use git2::{ErrorCode, ObjectType, Oid, Repository, Tree};
 
-use super::{Source, SourceError};
+use super::{Source, SourceError, MAX_FILE_BYTES};
 
 /// Why a repository, revision or index could not be opened. Shown to the
 /// user as one line plus a hint; never about a single project file (those
@@ -498,10 +498,7 @@ impl Source for GitRevSource {
         if let Some(why) = skip_reason(entry.filemode() as u32) {
             return Err(source_error(path, format!("is {why}")));
         }
-        let blob = repo
-            .find_blob(entry.id())
-            .map_err(|e| source_error(path, e.message()))?;
-        Ok(Some(blob.content().to_vec()))
+        read_blob(&repo, entry.id(), path, MAX_FILE_BYTES).map(Some)
     }
 
     fn describe(&self) -> String {
@@ -520,6 +517,20 @@ impl Source for GitRevSource {
             .cloned()
             .collect()
     }
+}
+
+/// The bytes of a blob of at most `limit` bytes; the size is read from
+/// the object's header, so a larger blob is refused without inflating it.
+fn read_blob(repo: &Repository, oid: Oid, path: &str, limit: u64) -> Result<Vec<u8>, SourceError> {
+    let odb = repo.odb().map_err(|e| source_error(path, e.message()))?;
+    let (size, _) = odb
+        .read_header(oid)
+        .map_err(|e| source_error(path, e.message()))?;
+    super::check_size(path, size as u64, limit)?;
+    let blob = repo
+        .find_blob(oid)
+        .map_err(|e| source_error(path, e.message()))?;
+    Ok(blob.content().to_vec())
 }
 
 /// One file as staged.
@@ -637,10 +648,7 @@ impl Source for GitIndexSource {
             )),
             Some(Staged::Blob(oid)) => {
                 let repo = lock(&self.repo);
-                let blob = repo
-                    .find_blob(*oid)
-                    .map_err(|e| source_error(path, e.message()))?;
-                Ok(Some(blob.content().to_vec()))
+                read_blob(&repo, *oid, path, MAX_FILE_BYTES).map(Some)
             }
         }
     }
@@ -663,5 +671,27 @@ pub fn index_file_path(value: &std::ffi::OsStr, cwd: &Path) -> PathBuf {
         p
     } else {
         cwd.join(p)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_blob_over_the_limit_is_refused_by_its_header() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init(dir.path()).unwrap();
+        let oid = repo.blob(b"0123456789").unwrap();
+        assert_eq!(
+            read_blob(&repo, oid, "site/a.kdl", 10).unwrap(),
+            b"0123456789"
+        );
+        let e = read_blob(&repo, oid, "site/a.kdl", 9).unwrap_err();
+        assert_eq!(e.path, "site/a.kdl");
+        assert!(
+            e.message.contains("has 10 bytes") && e.message.contains("9 bytes"),
+            "{e}"
+        );
     }
 }

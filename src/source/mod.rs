@@ -27,6 +27,46 @@ impl fmt::Display for SourceError {
 
 impl std::error::Error for SourceError {}
 
+/// The largest project file a source reads: 256 MiB. A 100,000-node site
+/// in one KDL file is about 40 MB, so real sites are far below it; a file
+/// above it is refused with a diagnostic naming it, before it is read, so
+/// memory stays bounded (a file's text is kept, and spans address it with
+/// 32-bit offsets). Documented in docs/site-format.md.
+pub const MAX_FILE_BYTES: u64 = 256 << 20;
+
+/// The error for a file of `size` bytes over `limit`.
+pub(crate) fn check_size(path: &str, size: u64, limit: u64) -> Result<(), SourceError> {
+    if size <= limit {
+        return Ok(());
+    }
+    Err(SourceError {
+        path: path.to_string(),
+        message: format!(
+            "the file has {size} bytes, more than the {} siteconf reads from one file",
+            human_size(limit)
+        ),
+    })
+}
+
+/// `256 MiB`, `1.5 GiB`, `17 bytes`.
+fn human_size(n: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if n < 1024 {
+        return format!("{n} bytes");
+    }
+    let mut v = n as f64 / 1024.0;
+    let mut u = 0;
+    while v >= 1024.0 && u + 1 < UNITS.len() {
+        v /= 1024.0;
+        u += 1;
+    }
+    if v.fract() == 0.0 {
+        format!("{v} {}", UNITS[u])
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}
+
 /// A read-only tree of project files, addressed by `/`-separated paths
 /// relative to the project root.
 pub trait Source: Sync {
@@ -67,5 +107,23 @@ pub fn join(dir: &str, rel: &str) -> String {
         rel.to_string()
     } else {
         format!("{dir}/{rel}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_over_the_limit_is_named_with_its_size_and_the_limit() {
+        assert!(check_size("a", MAX_FILE_BYTES, MAX_FILE_BYTES).is_ok());
+        let e = check_size("site/big.kdl", MAX_FILE_BYTES + 1, MAX_FILE_BYTES).unwrap_err();
+        assert_eq!(e.path, "site/big.kdl");
+        assert_eq!(
+            e.message,
+            "the file has 268435457 bytes, more than the 256 MiB siteconf reads from one file"
+        );
+        assert_eq!(human_size(17), "17 bytes");
+        assert_eq!(human_size(3 << 29), "1.5 GiB");
     }
 }

@@ -31,6 +31,7 @@ mod duplicate_ips;
 mod duplicate_macs;
 mod duplicate_names;
 mod duplicate_vlans;
+mod file_names;
 mod fqdn_length;
 mod interface_kind;
 mod interface_mtu;
@@ -77,6 +78,7 @@ pub static RULES: &[&Rule] = &[
     &rack_units::RULE,
     &ssh_keys::RULE,
     &repo_uris::RULE,
+    &file_names::RULE,
     &fqdn_length::RULE,
     &bgp_peer_password::RULE,
     &secret_vars::RULE,
