@@ -22,26 +22,14 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::Instant;
 
+#[allow(dead_code)] // the docs helpers are for other tests
+mod support;
+use support::small_project as project;
+
 /// How many builds are killed.
 const RUNS: usize = 24;
 /// Racks of 40 nodes added to the small fixture (≈ 2,000 files).
 const RACKS: usize = 5;
-
-fn project() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/small");
-    for entry in walkdir::WalkDir::new(&from) {
-        let entry = entry.expect("walk fixture");
-        let rel = entry.path().strip_prefix(&from).expect("prefix");
-        let dst = dir.path().join(rel);
-        if entry.file_type().is_dir() {
-            fs::create_dir_all(&dst).expect("mkdir");
-        } else {
-            fs::copy(entry.path(), &dst).expect("copy");
-        }
-    }
-    dir
-}
 
 fn command(dir: &Path, args: &[&str]) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_siteconf"));

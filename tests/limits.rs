@@ -11,6 +11,9 @@ use std::fs;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
+#[allow(dead_code)] // the docs helpers are for other tests
+mod support;
+
 fn command(dir: &Path, args: &[&str]) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_siteconf"));
     c.args(["--color", "never"])
@@ -175,19 +178,10 @@ fn chain(dir: &Path, n: usize, last: &str) {
     fs::write(dir.join("site/chain.kdl"), t).unwrap();
 }
 
+/// The small fixture with its first node's profile replaced by `p0`, the
+/// head of the chain [`chain`] writes.
 fn small_project() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/small");
-    for entry in walkdir::WalkDir::new(&from) {
-        let entry = entry.expect("walk fixture");
-        let rel = entry.path().strip_prefix(&from).expect("prefix");
-        let dst = dir.path().join(rel);
-        if entry.file_type().is_dir() {
-            fs::create_dir_all(&dst).expect("mkdir");
-        } else {
-            fs::copy(entry.path(), &dst).expect("copy");
-        }
-    }
+    let dir = support::small_project();
     let site = dir.path().join("site/site.kdl");
     let text = fs::read_to_string(&site).unwrap();
     fs::write(&site, text.replace("profiles base", "profiles p0")).unwrap();

@@ -15,34 +15,9 @@ use std::os::unix::fs::{symlink, MetadataExt};
 use std::path::Path;
 use std::process::{Command, Output};
 
-fn project() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/small");
-    for entry in walkdir::WalkDir::new(&from) {
-        let entry = entry.expect("walk fixture");
-        let rel = entry.path().strip_prefix(&from).expect("prefix");
-        let dst = dir.path().join(rel);
-        if entry.file_type().is_dir() {
-            fs::create_dir_all(&dst).expect("mkdir");
-        } else {
-            fs::copy(entry.path(), &dst).expect("copy");
-        }
-    }
-    dir
-}
-
-fn siteconf(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_siteconf"))
-        .args(["--color", "never"])
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .env("CI", "true")
-        .env_remove("SITECONF_SECRETS")
-        .env_remove("SITECONF_SECRET_BGP_UPSTREAM1")
-        .output()
-        .expect("run siteconf")
-}
+#[allow(dead_code)] // the docs helpers are for other tests
+mod support;
+use support::{siteconf, small_project as project};
 
 fn show(o: &Output) -> String {
     format!(

@@ -65,3 +65,38 @@ pub fn example_pairs() -> Vec<(Fenced, Fenced)> {
     }
     pairs
 }
+
+/// A throwaway copy of `tests/fixtures/small`: a whole project (site files,
+/// `siteconf.toml`, secrets file) that builds as it stands.
+#[allow(dead_code)] // not every test crate builds a project
+pub fn small_project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/small");
+    for entry in walkdir::WalkDir::new(&from) {
+        let entry = entry.expect("walk fixture");
+        let rel = entry.path().strip_prefix(&from).expect("prefix");
+        let dst = dir.path().join(rel);
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&dst).expect("mkdir");
+        } else {
+            std::fs::copy(entry.path(), &dst).expect("copy");
+        }
+    }
+    dir
+}
+
+/// Runs the `siteconf` binary in `dir` as CI would (no colour, no TTY), with
+/// no secret from the caller's environment.
+#[allow(dead_code)]
+pub fn siteconf(dir: &Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_siteconf"))
+        .args(["--color", "never"])
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env("CI", "true")
+        .env_remove("SITECONF_SECRETS")
+        .env_remove("SITECONF_SECRET_BGP_UPSTREAM1")
+        .output()
+        .expect("run siteconf")
+}
