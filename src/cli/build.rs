@@ -264,7 +264,7 @@ fn summary(
             println!("{v}");
         }
         Format::Text if r.bytes.is_none() => eprintln!(
-            "up to date: {} nodes, {} switches: {} files in {} unchanged since the last build from these inputs, in {:.2}s (check {:.2}s; --force renders anyway)",
+            "up to date: {} nodes, {} switches: {} files in {} unchanged since the last build from these inputs, in {:.2}s (check and output scan {:.2}s; --force renders anyway)",
             r.nodes,
             r.switches,
             r.files,
