@@ -380,14 +380,16 @@ fn lower_settings(diags: &mut Diagnostics, b: &Block) -> Settings {
         .into_iter()
         .map(|(name, ib)| {
             check_name_if(diags, &name);
+            let mac = ib.parsed(
+                diags,
+                "mac",
+                Code::InvalidMac,
+                "a MAC address like 52:54:00:12:34:56",
+            );
             Interface {
                 kind: ib.enumerated(diags, "kind", InterfaceKind::ALL),
-                mac: ib.parsed(
-                    diags,
-                    "mac",
-                    Code::InvalidMac,
-                    "a MAC address like 52:54:00:12:34:56",
-                ),
+                mac_invalid: mac.is_none() && ib.has("mac"),
+                mac,
                 switch: ib.label(diags, "switch"),
                 port: ib.string(diags, "port"),
                 mtu: ib.u16(diags, "mtu", 576, 9216, Code::InvalidMtu),

@@ -275,6 +275,9 @@ pub struct Interface {
     /// Parent of a VLAN interface.
     pub link: Option<Sp<String>>,
     pub vlan: Option<Sp<u16>>,
+    /// A `mac` was written but is not a MAC address (already reported as
+    /// such): rules about a *missing* MAC stay quiet.
+    pub mac_invalid: bool,
     pub span: Span,
 }
 

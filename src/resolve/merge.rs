@@ -184,6 +184,7 @@ fn merge_into(out: &mut Settings, s: &Settings, rec: &mut Rec) {
                     bond_mode: None,
                     link: None,
                     vlan: None,
+                    mac_invalid: false,
                     span: i.span,
                 });
                 out.interfaces.last_mut().expect("just pushed")
@@ -191,6 +192,7 @@ fn merge_into(out: &mut Settings, s: &Settings, rec: &mut Rec) {
         };
         take!(rec, format!("{base}.kind"), dst.kind, i.kind);
         take!(rec, format!("{base}.mac"), dst.mac, i.mac);
+        dst.mac_invalid |= i.mac_invalid;
         take!(rec, format!("{base}.switch"), dst.switch, i.switch);
         take!(rec, format!("{base}.port"), dst.port, i.port);
         take!(rec, format!("{base}.mtu"), dst.mtu, i.mtu);

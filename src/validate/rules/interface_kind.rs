@@ -73,7 +73,7 @@ fn node(rn: &ResolvedNode, emit: &mut dyn FnMut(Diagnostic)) {
         let kind = kind_of(i);
         match kind {
             InterfaceKind::Ethernet => {
-                if i.mac.is_none() {
+                if i.mac.is_none() && !i.mac_invalid {
                     emit(err(
                         format!("ethernet interface `{n}` has no MAC address{}", declared(n)),
                         i.name.span,
