@@ -33,6 +33,7 @@ mod duplicate_names;
 mod duplicate_vlans;
 mod file_names;
 mod fqdn_length;
+mod group_names;
 mod interface_kind;
 mod interface_mtu;
 mod missing_site;
@@ -80,6 +81,7 @@ pub static RULES: &[&Rule] = &[
     &repo_uris::RULE,
     &file_names::RULE,
     &fqdn_length::RULE,
+    &group_names::RULE,
     &bgp_peer_password::RULE,
     &secret_vars::RULE,
     // resolved nodes
