@@ -23,7 +23,7 @@ pub const MANIFEST_PATH: &str = "manifest.json";
 struct Entry<'a> {
     path: &'a str,
     size: usize,
-    sha256: String,
+    sha256: &'a str,
     mode: String,
     kind: &'a str,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
@@ -43,6 +43,34 @@ struct Manifest<'a> {
     site: Vec<Entry<'a>>,
 }
 
+/// What the manifest says of one artifact: all it keeps of it, so that a
+/// build can write an artifact and drop its bytes long before the manifest
+/// is made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    pub path: String,
+    pub size: usize,
+    pub sha256: String,
+    pub mode: u32,
+    pub kind: String,
+    pub owner: Owner,
+    pub secret: bool,
+}
+
+impl Listed {
+    pub fn of(a: &Artifact) -> Listed {
+        Listed {
+            path: a.path.clone(),
+            size: a.bytes.len(),
+            sha256: sha256_hex(&a.bytes),
+            mode: a.mode,
+            kind: a.kind.clone(),
+            owner: a.owner.clone(),
+            secret: a.secret,
+        }
+    }
+}
+
 /// Lowercase hex SHA-256.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     let digest = Sha256::digest(bytes);
@@ -55,6 +83,21 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 /// The manifest of `set` (which must not contain it yet).
 pub fn manifest(set: &OutputSet) -> Artifact {
+    // Hashing is the only costly part: done in parallel.
+    use rayon::prelude::*;
+    let listed: Vec<Listed> = set
+        .files
+        .par_iter()
+        .filter(|(p, _)| p.as_str() != MANIFEST_PATH)
+        .map(|(_, a)| Listed::of(a))
+        .collect();
+    manifest_of(listed)
+}
+
+/// The manifest of the artifacts `listed` describes, in any order.
+pub fn manifest_of(mut listed: Vec<Listed>) -> Artifact {
+    listed.retain(|l| l.path != MANIFEST_PATH);
+    listed.sort_by(|a, b| a.path.cmp(&b.path));
     let mut m = Manifest {
         generator: "siteconf",
         format: 1,
@@ -64,32 +107,18 @@ pub fn manifest(set: &OutputSet) -> Artifact {
         switches: BTreeMap::new(),
         site: Vec::new(),
     };
-    // Hashing is the only costly part: done in parallel, collected in path
-    // order.
-    use rayon::prelude::*;
-    let entries: Vec<(&Artifact, Entry)> = set
-        .files
-        .par_iter()
-        .filter(|(p, _)| p.as_str() != MANIFEST_PATH)
-        .map(|(p, a)| {
-            let secret = set.has_secret(p);
-            (
-                a,
-                Entry {
-                    path: p,
-                    size: a.bytes.len(),
-                    sha256: sha256_hex(&a.bytes),
-                    mode: format!("{:04o}", a.mode),
-                    kind: &a.kind,
-                    secret,
-                },
-            )
-        })
-        .collect();
-    for (a, e) in entries {
+    for l in &listed {
+        let e = Entry {
+            path: &l.path,
+            size: l.size,
+            sha256: &l.sha256,
+            mode: format!("{:04o}", l.mode),
+            kind: &l.kind,
+            secret: l.secret,
+        };
         m.files += 1;
         m.bytes += e.size;
-        match &a.owner {
+        match &l.owner {
             Owner::Node(n) => m.nodes.entry(n.as_str()).or_default().push(e),
             Owner::Switch(s) => m.switches.entry(s.as_str()).or_default().push(e),
             Owner::Site => m.site.push(e),

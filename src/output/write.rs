@@ -46,7 +46,7 @@ use rayon::prelude::*;
 use super::manifest::MANIFEST_PATH;
 use super::path::check_set;
 use super::stamp;
-use super::OutputSet;
+use super::{Artifact, OutputSet};
 use crate::diag::Diagnostic;
 
 /// What a write did.
@@ -140,90 +140,264 @@ pub fn write(set: &OutputSet, out: &Path, opts: WriteOptions) -> Result<WriteSta
     if !diags.is_empty() {
         return Err(WriteError::Unsafe(diags));
     }
-    let out = resolve_target(out)?;
-    let parent = out
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("/"));
-    let name = out
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .ok_or_else(|| WriteError::NotOutputDir(out.clone(), "it has no name".into()))?;
-    fs::create_dir_all(&parent).map_err(io_err("create", &parent))?;
-    let _lock = DirLock::acquire(&parent)?;
-    recover_and_clean(&parent, &name, &out)?;
-    // Whatever happens next, the stamp no longer vouches for `out`.
-    stamp::remove(&out).map_err(io_err("remove the build stamp of", &out))?;
+    let mut w = Writer::begin(out, opts)?;
+    let all: Vec<&Artifact> = set.files.values().collect();
+    w.add(&all)?;
+    w.finish()
+}
 
-    let old = scan_old(&out)?;
-    // Which artifacts are byte-for-byte and mode-for-mode what is there.
-    let unchanged: Vec<bool> = set
-        .files
-        .par_iter()
-        .map(|(rel, a)| match old.get(rel.as_str()) {
-            Some(Old::File) => same_file(&out.join(rel), &a.bytes, a.mode),
-            _ => false,
+/// A write in progress, for a build that hands over its artifacts in
+/// batches and drops their bytes once written (see the module doc for what
+/// the result guarantees). The output is locked and scanned by
+/// [`Writer::begin`]; each batch is compared with it as it comes, and the
+/// staging tree is started only at the first difference, so a build that
+/// changes nothing writes nothing. [`Writer::finish`] swaps the new tree
+/// in. A writer dropped unfinished (the build failed) removes its staging
+/// tree: the output stays as it was.
+pub struct Writer {
+    out: PathBuf,
+    parent: PathBuf,
+    name: String,
+    opts: WriteOptions,
+    old: BTreeMap<String, Old>,
+    /// The staging tree, once something differs.
+    staging: Option<PathBuf>,
+    /// Every path added, and whether its file is the old one (to be
+    /// linked into the staging tree when it starts).
+    added: Vec<(String, bool)>,
+    /// Directories made in the staging tree.
+    dirs: BTreeSet<String>,
+    stats: WriteStats,
+    finished: bool,
+    // Last: released after `Drop` has removed the staging tree.
+    _lock: DirLock,
+}
+
+impl Writer {
+    /// Locks the output's parent, recovers from killed builds, drops the
+    /// stamp, and reads what the output holds now.
+    pub fn begin(out: &Path, opts: WriteOptions) -> Result<Writer, WriteError> {
+        let out = resolve_target(out)?;
+        let parent = out
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("/"));
+        let name = out
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .ok_or_else(|| WriteError::NotOutputDir(out.clone(), "it has no name".into()))?;
+        fs::create_dir_all(&parent).map_err(io_err("create", &parent))?;
+        let lock = DirLock::acquire(&parent)?;
+        recover_and_clean(&parent, &name, &out)?;
+        // Whatever happens next, the stamp no longer vouches for `out`.
+        stamp::remove(&out).map_err(io_err("remove the build stamp of", &out))?;
+        let old = scan_old(&out)?;
+        Ok(Writer {
+            out,
+            parent,
+            name,
+            opts,
+            old,
+            staging: None,
+            added: Vec::new(),
+            dirs: BTreeSet::new(),
+            stats: WriteStats::default(),
+            finished: false,
+            _lock: lock,
         })
-        .collect();
-    let n_unchanged = unchanged.iter().filter(|u| **u).count();
-    let needed_dirs = dirs_of(set);
-    let removed = old
-        .iter()
-        .filter(|(rel, o)| match o {
-            Old::Dir => false,
-            Old::File => !set.files.contains_key(rel.as_str()),
-            Old::Other => true,
-        })
-        .count();
-    let extra_dirs = old
-        .iter()
-        .any(|(rel, o)| matches!(o, Old::Dir) && !needed_dirs.contains(rel.as_str()));
-    let mut stats = WriteStats {
-        changed: set.len() - n_unchanged,
-        unchanged: n_unchanged,
-        removed,
-        swapped: false,
-    };
-    if stats.changed == 0 && removed == 0 && !extra_dirs && out.is_dir() {
-        store_stamp(&out, opts);
-        return Ok(stats);
     }
 
-    let staging = parent.join(format!(".{name}.siteconf-tmp-{}", std::process::id()));
-    fs::create_dir(&staging).map_err(io_err("create the staging directory", &staging))?;
-    // From here on, an error leaves only the staging directory behind,
-    // which the next build removes; the previous output is untouched.
-    make_dirs(&staging, &needed_dirs)?;
-    let files: Vec<(&String, &super::Artifact, bool)> = set
-        .files
-        .iter()
-        .zip(&unchanged)
-        .map(|((rel, a), u)| (rel, a, *u))
-        .collect();
-    let per_file_sync = opts.sync && stats.changed <= PER_FILE_SYNC_MAX;
-    files.par_iter().try_for_each(|(rel, a, unchanged)| {
-        let dst = staging.join(rel);
-        if *unchanged && fs::hard_link(out.join(rel), &dst).is_ok() {
-            return Ok(());
+    /// Compares a batch with the old output and writes what differs (or,
+    /// before anything differed, only notes what is the same). Paths must
+    /// be unique across batches; each is checked again here (SC0903).
+    pub fn add(&mut self, batch: &[&Artifact]) -> Result<(), WriteError> {
+        let diags: Vec<Diagnostic> = batch
+            .iter()
+            .filter_map(|a| {
+                super::path::unsafe_reason(&a.path).map(|why| {
+                    super::path::unsafe_path(&a.path, &why, &super::path::owner_text(&a.owner))
+                })
+            })
+            .collect();
+        if !diags.is_empty() {
+            return Err(WriteError::Unsafe(diags));
         }
-        // Changed, or the old file could not be linked (another
-        // filesystem, a limit on links): write it.
-        write_file(&dst, &a.bytes, a.mode, per_file_sync)
-    })?;
-    if opts.sync && !per_file_sync {
-        sync_fs(&staging)?;
+        let (out, old) = (&self.out, &self.old);
+        let unchanged: Vec<bool> = batch
+            .par_iter()
+            .map(|a| match old.get(a.path.as_str()) {
+                Some(Old::File) => same_file(&out.join(&a.path), &a.bytes, a.mode),
+                _ => false,
+            })
+            .collect();
+        let n_unchanged = unchanged.iter().filter(|u| **u).count();
+        let changed_before = self.stats.changed;
+        self.stats.unchanged += n_unchanged;
+        self.stats.changed += batch.len() - n_unchanged;
+        if self.staging.is_none() && n_unchanged < batch.len() {
+            self.start_staging()?;
+        }
+        if let Some(staging) = self.staging.clone() {
+            self.make_dirs_for(batch.iter().map(|a| a.path.as_str()))?;
+            let sync = self.opts.sync;
+            let out = &self.out;
+            // Changed files, counted in batch order, are flushed one by one
+            // up to PER_FILE_SYNC_MAX; beyond, `finish` flushes all at once.
+            let mut nth_changed = changed_before;
+            let work: Vec<(&Artifact, bool, bool)> = batch
+                .iter()
+                .zip(&unchanged)
+                .map(|(a, u)| {
+                    if !*u {
+                        nth_changed += 1;
+                    }
+                    (*a, *u, sync && !*u && nth_changed <= PER_FILE_SYNC_MAX)
+                })
+                .collect();
+            work.par_iter().try_for_each(|(a, unchanged, flush)| {
+                let dst = staging.join(&a.path);
+                if *unchanged && fs::hard_link(out.join(&a.path), &dst).is_ok() {
+                    return Ok(());
+                }
+                // Changed, or the old file could not be linked (another
+                // filesystem, a limit on links): write it.
+                write_file(&dst, &a.bytes, a.mode, *flush)
+            })?;
+        }
+        self.added.extend(
+            batch
+                .iter()
+                .zip(unchanged)
+                .map(|(a, u)| (a.path.clone(), u)),
+        );
+        Ok(())
     }
-    swap(&staging, &out)?;
-    stats.swapped = true;
-    if opts.sync {
-        // Makes the swap itself durable; costs a journal commit, which on
-        // a busy disk waits for everyone's pending metadata.
-        sync_dir(&parent);
+
+    /// Creates the staging tree and links into it every file added so far
+    /// (all of them the same as the old ones, or it would exist already).
+    fn start_staging(&mut self) -> Result<(), WriteError> {
+        let staging = self.parent.join(format!(
+            ".{}.siteconf-tmp-{}",
+            self.name,
+            std::process::id()
+        ));
+        fs::create_dir(&staging).map_err(io_err("create the staging directory", &staging))?;
+        // From here on, an error leaves only the staging directory behind,
+        // which `Drop` (or else the next build) removes; the previous
+        // output is untouched.
+        self.staging = Some(staging.clone());
+        let kept: Vec<&str> = self.added.iter().map(|(p, _)| p.as_str()).collect();
+        let kept: Vec<String> = kept.into_iter().map(str::to_string).collect();
+        self.make_dirs_for(kept.iter().map(String::as_str))?;
+        let out = &self.out;
+        kept.par_iter()
+            .try_for_each(|rel| link_or_copy(&out.join(rel), &staging.join(rel)))
     }
-    // `staging` now holds the previous tree (or nothing, on a first build).
-    remove_tree(&staging)?;
-    store_stamp(&out, opts);
-    Ok(stats)
+
+    /// Makes the directories these paths need that are not made yet.
+    fn make_dirs_for<'p>(
+        &mut self,
+        paths: impl Iterator<Item = &'p str>,
+    ) -> Result<(), WriteError> {
+        let Some(staging) = self.staging.clone() else {
+            return Ok(());
+        };
+        let mut new = BTreeSet::new();
+        for rel in paths {
+            let mut end = 0;
+            while let Some(i) = rel[end..].find('/') {
+                let d = &rel[..end + i];
+                if !self.dirs.contains(d) {
+                    new.insert(d.to_string());
+                }
+                end += i + 1;
+            }
+        }
+        make_dirs(&staging, &new)?;
+        self.dirs.extend(new);
+        Ok(())
+    }
+
+    /// Swaps the new tree in (unless nothing changed at all), removes the
+    /// old one, and writes the stamp.
+    pub fn finish(mut self) -> Result<WriteStats, WriteError> {
+        let added: BTreeSet<&str> = self.added.iter().map(|(p, _)| p.as_str()).collect();
+        let mut needed_dirs: BTreeSet<&str> = BTreeSet::new();
+        for rel in &added {
+            let mut end = 0;
+            while let Some(i) = rel[end..].find('/') {
+                needed_dirs.insert(&rel[..end + i]);
+                end += i + 1;
+            }
+        }
+        let removed = self
+            .old
+            .iter()
+            .filter(|(rel, o)| match o {
+                Old::Dir => false,
+                Old::File => !added.contains(rel.as_str()),
+                Old::Other => true,
+            })
+            .count();
+        let extra_dirs = self
+            .old
+            .iter()
+            .any(|(rel, o)| matches!(o, Old::Dir) && !needed_dirs.contains(rel.as_str()));
+        drop((added, needed_dirs));
+        self.stats.removed = removed;
+        if self.staging.is_none() {
+            if removed == 0 && !extra_dirs && self.out.is_dir() {
+                self.finished = true;
+                store_stamp(&self.out, self.opts);
+                return Ok(self.stats);
+            }
+            self.start_staging()?;
+        }
+        let staging = self.staging.clone().expect("staging started");
+        if self.opts.sync && self.stats.changed > PER_FILE_SYNC_MAX {
+            sync_fs(&staging)?;
+        }
+        swap(&staging, &self.out)?;
+        self.finished = true;
+        self.stats.swapped = true;
+        if self.opts.sync {
+            // Makes the swap itself durable; costs a journal commit, which
+            // on a busy disk waits for everyone's pending metadata.
+            sync_dir(&self.parent);
+        }
+        // `staging` now holds the previous tree (or nothing, on a first build).
+        remove_tree(&staging)?;
+        store_stamp(&self.out, self.opts);
+        Ok(self.stats)
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        if !self.finished {
+            if let Some(staging) = &self.staging {
+                let _ = remove_tree(staging);
+            }
+        }
+    }
+}
+
+/// Puts the old file `from` at `to`: a hard link (same inode, same mtime),
+/// or where that fails (another filesystem, a limit on links) a copy with
+/// the same mode, never through a symlink.
+fn link_or_copy(from: &Path, to: &Path) -> Result<(), WriteError> {
+    if fs::hard_link(from, to).is_ok() {
+        return Ok(());
+    }
+    let mut f = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(from)
+        .map_err(io_err("read", from))?;
+    let mode = f.metadata().map_err(io_err("read", from))?.mode() & 0o7777;
+    let mut bytes = Vec::new();
+    f.read_to_end(&mut bytes).map_err(io_err("read", from))?;
+    write_file(to, &bytes, mode, false)
 }
 
 /// Best effort: without a stamp the next build only takes longer.
@@ -435,19 +609,6 @@ fn same_file(path: &Path, bytes: &[u8], mode: u32) -> bool {
         return false;
     }
     buf == bytes
-}
-
-/// Every directory the set's files need, parents before children.
-fn dirs_of(set: &OutputSet) -> BTreeSet<String> {
-    let mut dirs = BTreeSet::new();
-    for rel in set.files.keys() {
-        let mut end = 0;
-        while let Some(i) = rel[end..].find('/') {
-            dirs.insert(rel[..end + i].to_string());
-            end += i + 1;
-        }
-    }
-    dirs
 }
 
 /// Creates `dirs` (sorted: parents first) below `root`: the top two levels
