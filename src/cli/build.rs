@@ -10,7 +10,7 @@ use crate::check;
 use crate::diag::Diagnostic;
 use crate::output::stamp;
 use crate::output::write::{self, WriteError, WriteOptions, WriteStats};
-use crate::render::{self, RenderOptions, Secrets};
+use crate::render::{self, RenderOptions, Secrets, StreamError};
 use crate::syntax::SourceMap;
 
 #[derive(clap::Args, Debug)]
@@ -167,23 +167,43 @@ fn build(g: &Global, args: &Args) -> Status {
             .clone()
             .map(|b| Arc::new(move || b.inc(1)) as render::Progress),
     };
-    let t0 = Instant::now();
-    let rendered = render::render(&checked, &*src, &opts);
-    let t_render = t0.elapsed();
-    if let Some(b) = &bar {
-        b.finish_and_clear();
-    }
-    let rendered = match rendered {
-        Ok(r) => r,
-        Err(f) => return report_failure(g, args, &f.diags, &f.sources),
-    };
-
+    // Files go to the writer a chunk of devices at a time, and their bytes
+    // are dropped once written: a fleet's output is never all in memory.
     let wopts = WriteOptions {
         sync: !args.no_sync,
         stamp: inputs,
     };
+    let mut writer = match write::Writer::begin(&out, wopts) {
+        Ok(w) => w,
+        Err(WriteError::Unsafe(d)) => return report_failure(g, args, &d, &SourceMap::default()),
+        Err(e) => return fail(e),
+    };
     let t0 = Instant::now();
-    let stats = match write::write(&rendered.set, &out, wopts) {
+    let mut t_write = std::time::Duration::ZERO;
+    let sink = |batch: Vec<render::Artifact>| {
+        let t = Instant::now();
+        let refs: Vec<&render::Artifact> = batch.iter().collect();
+        let r = writer.add(&refs);
+        t_write += t.elapsed();
+        r
+    };
+    let rendered = render::render_streaming(&checked, &*src, &opts, sink);
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    // On failure the writer is dropped unfinished: its staging tree goes,
+    // the output stays as it was.
+    let rendered = match rendered {
+        Ok(r) => r,
+        Err(StreamError::Render(f)) => return report_failure(g, args, &f.diags, &f.sources),
+        Err(StreamError::Sink(WriteError::Unsafe(d))) => {
+            return report_failure(g, args, &d, &SourceMap::default())
+        }
+        Err(StreamError::Sink(e)) => return fail(e),
+    };
+    let t_render = t0.elapsed().saturating_sub(t_write);
+    let t1 = Instant::now();
+    let stats = match writer.finish() {
         Ok(s) => s,
         Err(WriteError::Unsafe(d)) => return report_failure(g, args, &d, &SourceMap::default()),
         Err(e) => return fail(e),
@@ -191,14 +211,14 @@ fn build(g: &Global, args: &Args) -> Status {
     let phases = [
         ("check", t_check.as_secs_f64()),
         ("render", t_render.as_secs_f64()),
-        ("write", t0.elapsed().as_secs_f64()),
+        ("write", (t_write + t1.elapsed()).as_secs_f64()),
     ];
     let secs = start.elapsed().as_secs_f64();
     let counts = Counts {
         nodes: rendered.nodes,
         switches: rendered.switches,
-        files: rendered.set.len(),
-        bytes: Some(rendered.set.total_bytes()),
+        files: rendered.files,
+        bytes: Some(rendered.bytes),
     };
     summary(args, &counts, &stats, &out, secs, &phases, warnings);
     lock_note(args, &checked);

@@ -73,18 +73,78 @@ fn failure(diags: Vec<Diagnostic>, sources: SourceMap) -> RenderFailure {
     }
 }
 
-/// Renders every artifact of a checked site. Refuses a site with errors.
+/// Renders every artifact of a checked site into memory. Refuses a site
+/// with errors.
 pub fn render(
     checked: &Checked,
     src: &dyn Source,
     opts: &RenderOptions,
 ) -> Result<Rendered, RenderFailure> {
+    let mut set = OutputSet::default();
+    let collect = |batch: Vec<Artifact>| {
+        for a in batch {
+            set.insert(a);
+        }
+        Ok::<(), std::convert::Infallible>(())
+    };
+    match render_streaming(checked, src, opts, collect) {
+        Ok(s) => Ok(Rendered {
+            set,
+            nodes: s.nodes,
+            switches: s.switches,
+        }),
+        Err(StreamError::Render(f)) => Err(f),
+        Err(StreamError::Sink(never)) => match never {},
+    }
+}
+
+/// Counts of a streamed render, for the summary line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RenderSummary {
+    pub nodes: usize,
+    pub switches: usize,
+    pub files: usize,
+    pub bytes: usize,
+}
+
+/// Why a streamed render stopped.
+#[derive(Debug)]
+pub enum StreamError<E> {
+    /// The site or a template failed: every diagnostic.
+    Render(RenderFailure),
+    /// The sink refused a batch.
+    Sink(E),
+}
+
+/// Devices rendered at once before their files go to the sink: enough for
+/// every thread to stay busy, few enough that a fleet's output is never
+/// all in memory.
+const CHUNK: usize = 256;
+
+/// Renders every artifact of a checked site, handing them to `sink` in
+/// batches as they are made: site-wide files, then the nodes and the
+/// switches a chunk at a time, `fabric.json`, and last `manifest.json`.
+/// Each path is checked (unique, safe, not both a file and a directory)
+/// before its batch goes out. From the first failure on — a template that
+/// fails, an unsafe path, a sink error — nothing more goes to the sink,
+/// but rendering goes on so that every failure is reported; a caller that
+/// writes must then discard what it was given (the build's writer drops
+/// its staging tree). Refuses a site with errors.
+pub fn render_streaming<E>(
+    checked: &Checked,
+    src: &dyn Source,
+    opts: &RenderOptions,
+    sink: impl FnMut(Vec<Artifact>) -> Result<(), E>,
+) -> Result<RenderSummary, StreamError<E>> {
     let sources = &checked.loaded.sources;
     if checked.diags.has_errors() {
-        return Err(failure(checked.diags.clone().into_vec(), sources.clone()));
+        return Err(StreamError::Render(failure(
+            checked.diags.clone().into_vec(),
+            sources.clone(),
+        )));
     }
     let templates = Templates::load(src, &checked.loaded.config.templates_dir)
-        .map_err(|d| failure(d, sources.clone()))?;
+        .map_err(|d| StreamError::Render(failure(d, sources.clone())))?;
     let base = sources.files().count();
     let with_templates = || templates.extend_sources(sources);
 
@@ -96,7 +156,7 @@ pub fn render(
                 engine::failure_diagnostic(&templates, base, &key, "the templates", 0, None)
             })
             .collect();
-        failure(diags, with_templates())
+        StreamError::Render(failure(diags, with_templates()))
     })?;
     let (plan, bad) = device::plan(&templates);
     if !bad.is_empty() {
@@ -113,7 +173,7 @@ pub fn render(
                 engine::failure_diagnostic(&templates, base, &key, "the templates", 0, None)
             })
             .collect();
-        return Err(failure(diags, with_templates()));
+        return Err(StreamError::Render(failure(diags, with_templates())));
     }
 
     let site = Arc::new(context::site_view(
@@ -133,74 +193,54 @@ pub fn render(
             p();
         }
     };
+    let mut out = Collector {
+        sink,
+        sink_err: None,
+        paths: std::collections::HashMap::new(),
+        dirs: std::collections::HashSet::new(),
+        listed: Vec::new(),
+        diags: Vec::new(),
+        failures: BTreeMap::new(),
+    };
     // Site-wide files first: rendering them (the inventory above all)
-    // builds large transient values, better freed before every node's
-    // files are held in memory.
+    // builds large transient values, better freed before the nodes'.
     let (site_files, site_diags) =
         site::render_site(&env, &site, &checked.loaded.config.secrets.env_prefix);
-    // The one point where node rendering goes parallel; `collect` keeps
-    // site order whatever thread rendered what.
-    let nodes: Vec<device::DeviceOut> = site
-        .nodes
-        .par_iter()
-        .map(|n| {
-            let r = shared.node(n);
-            tick();
-            r
-        })
-        .collect();
-    let switches: Vec<device::DeviceOut> = site
-        .switches
-        .par_iter()
-        .map(|s| {
-            let r = shared.switch(s);
-            tick();
-            r
-        })
-        .collect();
-
-    // Collect: files into the set, failures grouped by what and where.
-    let mut set = OutputSet::default();
-    let mut diags: Vec<Diagnostic> = site_diags;
-    let mut failures: BTreeMap<FailureKey, Failure> = BTreeMap::new();
-    let subjects = site
-        .nodes
-        .iter()
-        .map(|n| format!("node {}", n.name))
-        .chain(site.switches.iter().map(|s| format!("switch {}", s.name)));
-    for (out, subject) in nodes.into_iter().chain(switches).zip(subjects) {
-        for (key, help, secret) in out.failures {
-            failures
-                .entry(key)
-                .and_modify(|f| f.others += 1)
-                .or_insert(Failure {
-                    subject: subject.clone(),
-                    others: 0,
-                    help,
-                    secret,
-                });
-        }
-        for (mut a, secret) in out.files {
-            // Marked before it joins the set: cloud-init files that embed
-            // a file holding a secret hold it too (base64), and must be
-            // marked as much as the file itself.
-            a.secret |= secret;
-            add(&mut set, a, &mut diags);
-        }
+    out.diags.extend(site_diags);
+    out.push(site_files);
+    // Rendering goes parallel here, a chunk of devices at a time; `collect`
+    // keeps site order whatever thread rendered what.
+    for chunk in site.nodes.chunks(CHUNK) {
+        let done: Vec<device::DeviceOut> = chunk
+            .par_iter()
+            .map(|n| {
+                let r = shared.node(n);
+                tick();
+                r
+            })
+            .collect();
+        out.devices(done, chunk.iter().map(|n| format!("node {}", n.name)));
     }
-    for a in site_files {
-        add(&mut set, a, &mut diags);
+    for chunk in site.switches.chunks(CHUNK) {
+        let done: Vec<device::DeviceOut> = chunk
+            .par_iter()
+            .map(|s| {
+                let r = shared.switch(s);
+                tick();
+                r
+            })
+            .collect();
+        out.devices(done, chunk.iter().map(|s| format!("switch {}", s.name)));
     }
-    add(&mut set, fabric::fabric(&site), &mut diags);
-    diags.extend(path::check_set(&set));
+    out.push(vec![fabric::fabric(&site)]);
 
-    if !failures.is_empty()
-        || diags
-            .iter()
-            .any(|d| d.severity == crate::diag::Severity::Error)
-    {
+    let Collector {
+        diags, failures, ..
+    } = &mut out;
+    if !failures.is_empty() || diags.iter().any(is_error) {
+        let mut diags = std::mem::take(diags);
         let secret_spans = secret_references(checked);
-        for (key, f) in &failures {
+        for (key, f) in failures.iter() {
             let mut d = engine::failure_diagnostic(
                 &templates,
                 base,
@@ -215,14 +255,132 @@ pub fn render(
             diags.push(d);
         }
         scrub(&mut diags, &opts.secrets);
-        return Err(failure(diags, with_templates()));
+        return Err(StreamError::Render(failure(diags, with_templates())));
     }
-    set.insert(manifest::manifest(&set));
-    Ok(Rendered {
-        set,
+    let mut files = out.listed.len();
+    let mut bytes = out.listed.iter().map(|l| l.size).sum::<usize>();
+    let manifest = manifest::manifest_of(std::mem::take(&mut out.listed));
+    files += 1;
+    bytes += manifest.bytes.len();
+    out.push(vec![manifest]);
+    if let Some(e) = out.sink_err {
+        return Err(StreamError::Sink(e));
+    }
+    Ok(RenderSummary {
         nodes: site.nodes.len(),
         switches: site.switches.len(),
+        files,
+        bytes,
     })
+}
+
+fn is_error(d: &Diagnostic) -> bool {
+    d.severity == crate::diag::Severity::Error
+}
+
+/// Where rendered files go: checked, listed for the manifest, handed to
+/// the sink while all is well.
+struct Collector<S, E> {
+    sink: S,
+    sink_err: Option<E>,
+    /// Every file path so far, with its owner (for messages).
+    paths: std::collections::HashMap<String, crate::output::Owner>,
+    /// Every directory those paths need.
+    dirs: std::collections::HashSet<String>,
+    /// What the manifest will say of each file handed on.
+    listed: Vec<manifest::Listed>,
+    diags: Vec<Diagnostic>,
+    failures: BTreeMap<FailureKey, Failure>,
+}
+
+impl<S: FnMut(Vec<Artifact>) -> Result<(), E>, E> Collector<S, E> {
+    /// One chunk of devices' files, and their failures grouped by what and
+    /// where.
+    fn devices(&mut self, done: Vec<device::DeviceOut>, subjects: impl Iterator<Item = String>) {
+        let mut batch = Vec::new();
+        for (out, subject) in done.into_iter().zip(subjects) {
+            for (key, help, secret) in out.failures {
+                self.failures
+                    .entry(key)
+                    .and_modify(|f| f.others += 1)
+                    .or_insert(Failure {
+                        subject: subject.clone(),
+                        others: 0,
+                        help,
+                        secret,
+                    });
+            }
+            for (mut a, secret) in out.files {
+                // Marked before it goes on: cloud-init files that embed a
+                // file holding a secret hold it too (base64), and must be
+                // marked as much as the file itself.
+                a.secret |= secret;
+                batch.push(a);
+            }
+        }
+        self.push(batch);
+    }
+
+    /// Checks each path (a second file at one path, an unsafe path, a file
+    /// where a directory must be), then hands the batch on while nothing
+    /// has failed.
+    fn push(&mut self, batch: Vec<Artifact>) {
+        let mut keep = Vec::with_capacity(batch.len());
+        for a in batch {
+            if let Some(prev) = self.paths.get(&a.path) {
+                self.diags.push(path::unsafe_path(
+                    &a.path,
+                    &format!(
+                        "two templates write this file (for {} and for {})",
+                        path::owner_text(prev),
+                        path::owner_text(&a.owner)
+                    ),
+                    "a path collision",
+                ));
+                continue;
+            }
+            if let Some(why) = path::unsafe_reason(&a.path) {
+                self.diags.push(path::unsafe_path(
+                    &a.path,
+                    &why,
+                    &path::owner_text(&a.owner),
+                ));
+                continue;
+            }
+            if self.dirs.contains(&a.path) {
+                self.diags.push(dir_conflict(&a.path, &a.owner));
+            }
+            let mut end = 0;
+            while let Some(i) = a.path[end..].find('/') {
+                let d = &a.path[..end + i];
+                if let Some(owner) = self.paths.get(d) {
+                    if !self.dirs.contains(d) {
+                        self.diags.push(dir_conflict(d, owner));
+                    }
+                }
+                self.dirs.insert(d.to_string());
+                end += i + 1;
+            }
+            self.paths.insert(a.path.clone(), a.owner.clone());
+            keep.push(a);
+        }
+        if self.sink_err.is_some() || !self.failures.is_empty() || self.diags.iter().any(is_error) {
+            return;
+        }
+        self.listed
+            .par_extend(keep.par_iter().map(manifest::Listed::of));
+        if let Err(e) = (self.sink)(keep) {
+            self.sink_err = Some(e);
+        }
+    }
+}
+
+fn dir_conflict(d: &str, owner: &crate::output::Owner) -> Diagnostic {
+    path::unsafe_path(
+        d,
+        "it is a file, but other files need it to be a directory",
+        &path::owner_text(owner),
+    )
 }
 
 struct Failure {
@@ -230,23 +388,6 @@ struct Failure {
     others: usize,
     help: Option<String>,
     secret: Option<String>,
-}
-
-/// Adds an artifact, refusing a second file at the same path.
-fn add(set: &mut OutputSet, a: Artifact, diags: &mut Vec<Diagnostic>) {
-    if let Some(prev) = set.files.get(&a.path) {
-        diags.push(path::unsafe_path(
-            &a.path,
-            &format!(
-                "two templates write this file (for {} and for {})",
-                path::owner_text(&prev.owner),
-                path::owner_text(&a.owner)
-            ),
-            "a path collision",
-        ));
-        return;
-    }
-    set.insert(a);
 }
 
 /// Where each secret name is first referenced in the site files: BGP
