@@ -90,7 +90,12 @@ pub fn render_site(
     secret_env_prefix: &str,
 ) -> (Vec<Artifact>, Vec<Diagnostic>) {
     let mut diags = Vec::new();
-    let site_v = val(site);
+    // `site` lazily, as node templates see it: each field becomes a template
+    // value on first use, once for all jobs (a whole fleet converted up
+    // front for every site-wide file was most of a build's peak memory).
+    let site_v = Value::from_object(crate::render::device::SiteObject::new(std::sync::Arc::new(
+        site.clone(),
+    )));
 
     // Inventory.
     let inv = inventory::build(site, secret_env_prefix);
