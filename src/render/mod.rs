@@ -210,26 +210,26 @@ pub fn render_streaming<E>(
     out.push(site_files);
     // Rendering goes parallel here, a chunk of devices at a time; `collect`
     // keeps site order whatever thread rendered what.
-    for chunk in site.nodes.chunks(CHUNK) {
-        let done: Vec<device::DeviceOut> = chunk
+    fn chunk_of<T: Sync>(
+        chunk: &[T],
+        render: impl Fn(&T) -> device::DeviceOut + Sync,
+        tick: &(impl Fn() + Sync),
+    ) -> Vec<device::DeviceOut> {
+        chunk
             .par_iter()
-            .map(|n| {
-                let r = shared.node(n);
+            .map(|d| {
+                let r = render(d);
                 tick();
                 r
             })
-            .collect();
+            .collect()
+    }
+    for chunk in site.nodes.chunks(CHUNK) {
+        let done = chunk_of(chunk, |n| shared.node(n), &tick);
         out.devices(done, chunk.iter().map(|n| format!("node {}", n.name)));
     }
     for chunk in site.switches.chunks(CHUNK) {
-        let done: Vec<device::DeviceOut> = chunk
-            .par_iter()
-            .map(|s| {
-                let r = shared.switch(s);
-                tick();
-                r
-            })
-            .collect();
+        let done = chunk_of(chunk, |s| shared.switch(s), &tick);
         out.devices(done, chunk.iter().map(|s| format!("switch {}", s.name)));
     }
     out.push(vec![fabric::fabric(&site)]);
