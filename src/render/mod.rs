@@ -353,12 +353,12 @@ impl<S: FnMut(Vec<Artifact>) -> Result<(), E>, E> Collector<S, E> {
             let mut end = 0;
             while let Some(i) = a.path[end..].find('/') {
                 let d = &a.path[..end + i];
-                if let Some(owner) = self.paths.get(d) {
-                    if !self.dirs.contains(d) {
+                if !self.dirs.contains(d) {
+                    if let Some(owner) = self.paths.get(d) {
                         self.diags.push(dir_conflict(d, owner));
                     }
+                    self.dirs.insert(d.to_string());
                 }
-                self.dirs.insert(d.to_string());
                 end += i + 1;
             }
             self.paths.insert(a.path.clone(), a.owner.clone());
