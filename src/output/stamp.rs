@@ -27,7 +27,6 @@ use std::io::{self, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
-use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
 use crate::render::Secrets;
@@ -148,35 +147,7 @@ pub(super) fn store(out: &Path, inputs: &[u8; 32]) -> io::Result<()> {
 /// The digest of every entry below `out` (not following links), and the
 /// number of regular files.
 fn tree_digest(out: &Path) -> io::Result<(Vec<u8>, usize)> {
-    let mut entries = Vec::new();
-    let mut subtrees = Vec::new();
-    // The first two levels (`nodes/<host>`) here, then every device's
-    // subtree in parallel.
-    for e in fs::read_dir(out)? {
-        let e = e?;
-        let rel = name_of(&e);
-        let m = e.metadata()?;
-        if m.is_dir() {
-            for e2 in fs::read_dir(e.path())? {
-                let e2 = e2?;
-                let rel2 = format!("{rel}/{}", name_of(&e2));
-                let m2 = e2.metadata()?;
-                if m2.is_dir() {
-                    subtrees.push((e2.path(), rel2.clone()));
-                }
-                entries.push((rel2, facts(&m2)));
-            }
-        }
-        entries.push((rel, facts(&m)));
-    }
-    let deeper: Vec<Vec<(String, [u64; 8])>> = subtrees
-        .par_iter()
-        .map(|(dir, rel)| {
-            let mut found = Vec::new();
-            walk_below(dir, rel, &mut found).map(|()| found)
-        })
-        .collect::<io::Result<_>>()?;
-    entries.extend(deeper.into_iter().flatten());
+    let mut entries = super::write::walk(out, |e| Ok(facts(&e.metadata()?)))?;
     entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     let files = entries
         .iter()
@@ -191,32 +162,6 @@ fn tree_digest(out: &Path) -> io::Result<(Vec<u8>, usize)> {
         }
     }
     Ok((h.finalize().to_vec(), files))
-}
-
-/// Every entry below `dir` (whose path below the output is `rel`). `std`'s
-/// directory entries stat relative to the open directory, without walking
-/// the whole path again for each of a hundred thousand files; and never
-/// follow a symlink.
-fn walk_below(dir: &Path, rel: &str, found: &mut Vec<(String, [u64; 8])>) -> io::Result<()> {
-    for e in fs::read_dir(dir)? {
-        let e = e?;
-        let r = format!("{rel}/{}", name_of(&e));
-        let m = e.metadata()?;
-        if m.is_dir() {
-            walk_below(&e.path(), &r, found)?;
-        }
-        found.push((r, facts(&m)));
-    }
-    Ok(())
-}
-
-/// A name that is not UTF-8 is kept apart from any that is.
-fn name_of(e: &fs::DirEntry) -> String {
-    let n = e.file_name();
-    match n.to_str() {
-        Some(s) => s.to_string(),
-        None => n.to_string_lossy().into_owned() + "\u{0}",
-    }
 }
 
 /// What identifies one entry's state: any write, chmod, link or rename

@@ -499,7 +499,7 @@ fn scan_old(out: &Path) -> Result<BTreeMap<String, Old>, WriteError> {
         path: out.to_path_buf(),
         err,
     };
-    let map: BTreeMap<String, Old> = walk(out, |e| Ok(old_kind(e.file_type())))
+    let map: BTreeMap<String, Old> = walk(out, |e| Ok(old_kind(e.file_type()?)))
         .map_err(walk_err)?
         .into_iter()
         .collect();
@@ -516,40 +516,66 @@ fn scan_old(out: &Path) -> Result<BTreeMap<String, Old>, WriteError> {
 /// Every entry below `out` (not following links, `out` itself excluded)
 /// with what `f` makes of it, in no particular order: the first two levels
 /// (`nodes/<host>`) in order, then every device's subtree in parallel, as a
-/// fleet has many small subtrees.
+/// fleet has many small subtrees. `std`'s directory entries know their
+/// type without a `stat` and `stat` relative to the open directory, so a
+/// hundred thousand files cost no path walk each.
 pub(super) fn walk<T: Send>(
     out: &Path,
-    f: impl Fn(&walkdir::DirEntry) -> io::Result<T> + Sync,
+    f: impl Fn(&fs::DirEntry) -> io::Result<T> + Sync,
 ) -> io::Result<Vec<(String, T)>> {
     let mut found = Vec::new();
     let mut subtrees = Vec::new();
-    for entry in walkdir::WalkDir::new(out)
-        .follow_links(false)
-        .min_depth(1)
-        .max_depth(2)
-    {
-        let entry = entry?;
-        if entry.depth() == 2 && entry.file_type().is_dir() {
-            subtrees.push(entry.path().to_path_buf());
+    for e in fs::read_dir(out)? {
+        let e = e?;
+        let rel = name_of(&e);
+        if e.file_type()?.is_dir() {
+            for e2 in fs::read_dir(e.path())? {
+                let e2 = e2?;
+                let rel2 = format!("{rel}/{}", name_of(&e2));
+                if e2.file_type()?.is_dir() {
+                    subtrees.push((e2.path(), rel2.clone()));
+                }
+                found.push((rel2, f(&e2)?));
+            }
         }
-        found.push((rel_key(out, entry.path()), f(&entry)?));
+        found.push((rel, f(&e)?));
     }
     let deeper: Vec<Vec<(String, T)>> = subtrees
         .par_iter()
-        .map(|dir| {
-            walkdir::WalkDir::new(dir)
-                .follow_links(false)
-                .min_depth(1)
-                .into_iter()
-                .map(|e| {
-                    let e = e?;
-                    Ok((rel_key(out, e.path()), f(&e)?))
-                })
-                .collect::<io::Result<Vec<_>>>()
+        .map(|(dir, rel)| {
+            let mut v = Vec::new();
+            walk_below(dir, rel, &f, &mut v).map(|()| v)
         })
         .collect::<io::Result<_>>()?;
     found.extend(deeper.into_iter().flatten());
     Ok(found)
+}
+
+fn walk_below<T>(
+    dir: &Path,
+    rel: &str,
+    f: &impl Fn(&fs::DirEntry) -> io::Result<T>,
+    found: &mut Vec<(String, T)>,
+) -> io::Result<()> {
+    for e in fs::read_dir(dir)? {
+        let e = e?;
+        let r = format!("{rel}/{}", name_of(&e));
+        if e.file_type()?.is_dir() {
+            walk_below(&e.path(), &r, f, found)?;
+        }
+        found.push((r, f(&e)?));
+    }
+    Ok(())
+}
+
+/// An entry's name; one that is not UTF-8 gets a NUL appended: no artifact
+/// has that path, so it is dropped.
+fn name_of(e: &fs::DirEntry) -> String {
+    let n = e.file_name();
+    match n.to_str() {
+        Some(s) => s.to_string(),
+        None => n.to_string_lossy().into_owned() + "\u{0}",
+    }
 }
 
 fn old_kind(ft: fs::FileType) -> Old {
@@ -559,16 +585,6 @@ fn old_kind(ft: fs::FileType) -> Old {
         Old::File
     } else {
         Old::Other
-    }
-}
-
-/// The `/`-separated path of `path` below `out`. A name that is not UTF-8
-/// gets a NUL appended: no artifact has that path, so it is dropped.
-fn rel_key(out: &Path, path: &Path) -> String {
-    let rel = path.strip_prefix(out).unwrap_or(path);
-    match rel.to_str() {
-        Some(r) => r.to_string(),
-        None => rel.to_string_lossy().into_owned() + "\u{0}",
     }
 }
 
