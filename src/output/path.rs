@@ -63,6 +63,12 @@ pub fn unsafe_path(path: &str, reason: &str, origin: &str) -> Diagnostic {
 
 /// Every problem with the paths of a set: unsafe paths, and a file where
 /// another file's path needs a directory.
+/// The directories a relative `/`-separated path needs, parents first:
+/// `nodes/a/etc/hosts` → `nodes`, `nodes/a`, `nodes/a/etc`.
+pub fn ancestors(path: &str) -> impl Iterator<Item = &str> {
+    path.match_indices('/').map(move |(i, _)| &path[..i])
+}
+
 pub fn check_set(set: &OutputSet) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
     let mut dirs: BTreeSet<&str> = BTreeSet::new();
@@ -78,11 +84,7 @@ pub fn check_set(set: &OutputSet) -> Vec<Diagnostic> {
                 &owner_text(&a.owner),
             ));
         }
-        let mut end = 0;
-        while let Some(i) = path[end..].find('/') {
-            dirs.insert(&path[..end + i]);
-            end += i + 1;
-        }
+        dirs.extend(ancestors(path));
     }
     for d in &dirs {
         if let Some(a) = set.files.get(*d) {

@@ -44,7 +44,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use super::manifest::MANIFEST_PATH;
-use super::path::check_set;
+use super::path::{ancestors, check_set};
 use super::stamp;
 use super::{Artifact, OutputSet};
 use crate::diag::Diagnostic;
@@ -162,9 +162,9 @@ pub struct Writer {
     old: BTreeMap<String, Old>,
     /// The staging tree, once something differs.
     staging: Option<PathBuf>,
-    /// Every path added, and whether its file is the old one (to be
-    /// linked into the staging tree when it starts).
-    added: Vec<(String, bool)>,
+    /// Every path added. Until the staging tree starts, each is the old
+    /// file unchanged (linked into the tree when it starts).
+    added: Vec<String>,
     /// Directories made in the staging tree.
     dirs: BTreeSet<String>,
     stats: WriteStats,
@@ -264,12 +264,7 @@ impl Writer {
                 write_file(&dst, &a.bytes, a.mode, *flush)
             })?;
         }
-        self.added.extend(
-            batch
-                .iter()
-                .zip(unchanged)
-                .map(|(a, u)| (a.path.clone(), u)),
-        );
+        self.added.extend(batch.iter().map(|a| a.path.clone()));
         Ok(())
     }
 
@@ -286,12 +281,14 @@ impl Writer {
         // which `Drop` (or else the next build) removes; the previous
         // output is untouched.
         self.staging = Some(staging.clone());
-        let kept: Vec<&str> = self.added.iter().map(|(p, _)| p.as_str()).collect();
-        let kept: Vec<String> = kept.into_iter().map(str::to_string).collect();
+        let kept = std::mem::take(&mut self.added);
         self.make_dirs_for(kept.iter().map(String::as_str))?;
         let out = &self.out;
-        kept.par_iter()
-            .try_for_each(|rel| link_or_copy(&out.join(rel), &staging.join(rel)))
+        let linked = kept
+            .par_iter()
+            .try_for_each(|rel| link_or_copy(&out.join(rel), &staging.join(rel)));
+        self.added = kept;
+        linked
     }
 
     /// Makes the directories these paths need that are not made yet.
@@ -303,14 +300,9 @@ impl Writer {
             return Ok(());
         };
         let mut new = BTreeSet::new();
-        for rel in paths {
-            let mut end = 0;
-            while let Some(i) = rel[end..].find('/') {
-                let d = &rel[..end + i];
-                if !self.dirs.contains(d) {
-                    new.insert(d.to_string());
-                }
-                end += i + 1;
+        for d in paths.flat_map(ancestors) {
+            if !self.dirs.contains(d) {
+                new.insert(d.to_string());
             }
         }
         make_dirs(&staging, &new)?;
@@ -321,15 +313,8 @@ impl Writer {
     /// Swaps the new tree in (unless nothing changed at all), removes the
     /// old one, and writes the stamp.
     pub fn finish(mut self) -> Result<WriteStats, WriteError> {
-        let added: BTreeSet<&str> = self.added.iter().map(|(p, _)| p.as_str()).collect();
-        let mut needed_dirs: BTreeSet<&str> = BTreeSet::new();
-        for rel in &added {
-            let mut end = 0;
-            while let Some(i) = rel[end..].find('/') {
-                needed_dirs.insert(&rel[..end + i]);
-                end += i + 1;
-            }
-        }
+        let added: BTreeSet<&str> = self.added.iter().map(String::as_str).collect();
+        let needed_dirs: BTreeSet<&str> = added.iter().flat_map(|p| ancestors(p)).collect();
         let removed = self
             .old
             .iter()

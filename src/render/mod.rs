@@ -350,16 +350,13 @@ impl<S: FnMut(Vec<Artifact>) -> Result<(), E>, E> Collector<S, E> {
             if self.dirs.contains(&a.path) {
                 self.diags.push(dir_conflict(&a.path, &a.owner));
             }
-            let mut end = 0;
-            while let Some(i) = a.path[end..].find('/') {
-                let d = &a.path[..end + i];
+            for d in path::ancestors(&a.path) {
                 if !self.dirs.contains(d) {
                     if let Some(owner) = self.paths.get(d) {
                         self.diags.push(dir_conflict(d, owner));
                     }
                     self.dirs.insert(d.to_string());
                 }
-                end += i + 1;
             }
             self.paths.insert(a.path.clone(), a.owner.clone());
             keep.push(a);
