@@ -175,8 +175,7 @@ fn build(g: &Global, args: &Args) -> Status {
     };
     let mut writer = match write::Writer::begin(&out, wopts) {
         Ok(w) => w,
-        Err(WriteError::Unsafe(d)) => return report_failure(g, args, &d, &SourceMap::default()),
-        Err(e) => return fail(e),
+        Err(e) => return write_failure(g, args, e),
     };
     let t0 = Instant::now();
     let mut t_write = std::time::Duration::ZERO;
@@ -196,17 +195,13 @@ fn build(g: &Global, args: &Args) -> Status {
     let rendered = match rendered {
         Ok(r) => r,
         Err(StreamError::Render(f)) => return report_failure(g, args, &f.diags, &f.sources),
-        Err(StreamError::Sink(WriteError::Unsafe(d))) => {
-            return report_failure(g, args, &d, &SourceMap::default())
-        }
-        Err(StreamError::Sink(e)) => return fail(e),
+        Err(StreamError::Sink(e)) => return write_failure(g, args, e),
     };
     let t_render = t0.elapsed().saturating_sub(t_write);
     let t1 = Instant::now();
     let stats = match writer.finish() {
         Ok(s) => s,
-        Err(WriteError::Unsafe(d)) => return report_failure(g, args, &d, &SourceMap::default()),
-        Err(e) => return fail(e),
+        Err(e) => return write_failure(g, args, e),
     };
     let phases = [
         ("check", t_check.as_secs_f64()),
@@ -233,6 +228,15 @@ fn lock_note(args: &Args, checked: &check::Checked) {
             "note: siteconf.lock is not current ({} allocation change(s)); run `siteconf lock` and commit it, or these allocations are not reserved",
             checked.resolved.lock_changes.len()
         );
+    }
+}
+
+/// Unsafe paths are the site's errors (exit 1); anything else the writer
+/// met is an I/O error (exit 2).
+fn write_failure(g: &Global, args: &Args, e: WriteError) -> Status {
+    match e {
+        WriteError::Unsafe(d) => report_failure(g, args, &d, &SourceMap::default()),
+        e => fail(e),
     }
 }
 
