@@ -126,7 +126,8 @@ fn fixture_mem(edit: impl Fn(&str, String) -> String) -> MemSource {
 }
 
 fn render(env: &Environment<'_>, site: &SiteView) -> BTreeMap<String, Artifact> {
-    let (artifacts, diags) = render_site(env, site, "SITECONF_SECRET_");
+    let (artifacts, diags) =
+        render_site(env, &std::sync::Arc::new(site.clone()), "SITECONF_SECRET_");
     assert!(diags.is_empty(), "diagnostics: {diags:#?}");
     artifacts.into_iter().map(|a| (a.path.clone(), a)).collect()
 }
@@ -414,7 +415,11 @@ fn variables_ansible_would_refuse_are_left_out_with_a_warning() {
             "        yes \"no\"\n        \"my-var\" 1\n",
         )
     }));
-    let (artifacts, diags) = render_site(&env(), &site, "SITECONF_SECRET_");
+    let (artifacts, diags) = render_site(
+        &env(),
+        &std::sync::Arc::new(site.clone()),
+        "SITECONF_SECRET_",
+    );
     assert_eq!(diags.len(), 1, "{diags:#?}");
     assert_eq!(diags[0].code, Code::InvalidValue);
     assert_eq!(diags[0].severity, siteconf::diag::Severity::Warning);
@@ -478,6 +483,42 @@ fn inventory_of_a_broken_site_fails_with_diagnostics() {
 
 // ---- errors ---------------------------------------------------------------------
 
+/// `hosts.yml` gets each host's variables only when its template asks
+/// (the built-in one does not); an override that does sees the same
+/// variables as `host_vars/`, and every host's own.
+#[test]
+fn a_hosts_override_can_read_every_hosts_vars() {
+    let env = env_with(
+        Style::Plain,
+        &[(
+            "site/inventory/hosts.yml.j2",
+            "{% for h in inventory.hosts %}{{ h.name }} {{ h.node }} {{ h.vars.siteconf_node.role }} {{ h.vars | length }} {{ h.inventory_vars.ansible_host }}\n{% endfor %}{{ inventory.groups | length }} {{ inventory.all_vars.siteconf_site.domain }}\n",
+        )],
+    );
+    let site = fixture_view();
+    let (artifacts, diags) =
+        render_site(&env, &std::sync::Arc::new(site.clone()), "SITECONF_SECRET_");
+    assert!(diags.is_empty(), "{diags:#?}");
+    let by_path: BTreeMap<&str, &Artifact> =
+        artifacts.iter().map(|a| (a.path.as_str(), a)).collect();
+    let hosts = text(by_path["site/inventory/hosts.yml"]);
+    let inv = siteconf::render::site::inventory::build(&site, "SITECONF_SECRET_");
+    assert_eq!(hosts.lines().count(), inv.hosts.len() + 1, "{hosts}");
+    for (line, h) in hosts.lines().zip(&inv.hosts) {
+        let node = &h.vars["siteconf_node"];
+        let want = format!(
+            "{} {} {} {} {}",
+            h.name,
+            h.node,
+            node["role"].as_str().unwrap(),
+            h.vars.len(),
+            h.inventory_vars["ansible_host"].as_str().unwrap()
+        );
+        assert_eq!(line, want);
+    }
+    assert!(hosts.ends_with(&format!("{} {}\n", inv.groups.len(), site.domain)));
+}
+
 #[test]
 fn template_error_names_template_line_and_output() {
     let env = env_with(
@@ -487,7 +528,11 @@ fn template_error_names_template_line_and_output() {
             "{\n  \"Dhcp4\": {\n{{ subnets[0].nope }}\n}}\n",
         )],
     );
-    let (artifacts, diags) = render_site(&env, &fixture_view(), "SITECONF_SECRET_");
+    let (artifacts, diags) = render_site(
+        &env,
+        &std::sync::Arc::new(fixture_view()),
+        "SITECONF_SECRET_",
+    );
     assert_eq!(diags.len(), 1, "{diags:#?}");
     let d = &diags[0];
     assert_eq!(d.code, Code::TemplateError);
@@ -531,7 +576,11 @@ fn zones_without_name_servers_are_refused_with_a_reason() {
         &checked.resolved,
     );
     assert!(site.dns_servers.is_empty());
-    let (artifacts, diags) = render_site(&env(), &site, "SITECONF_SECRET_");
+    let (artifacts, diags) = render_site(
+        &env(),
+        &std::sync::Arc::new(site.clone()),
+        "SITECONF_SECRET_",
+    );
     assert!(!artifacts.iter().any(|a| a.kind == "zone"));
     assert_eq!(diags.len(), 17, "one per zone: {diags:#?}");
     assert!(diags.iter().all(|d| d.code == Code::TemplateError
@@ -543,7 +592,11 @@ fn zones_without_name_servers_are_refused_with_a_reason() {
 fn unsafe_names_never_become_paths() {
     let mut site = fixture_view();
     site.racks[0].name = "../../etc".into();
-    let (artifacts, diags) = render_site(&env(), &site, "SITECONF_SECRET_");
+    let (artifacts, diags) = render_site(
+        &env(),
+        &std::sync::Arc::new(site.clone()),
+        "SITECONF_SECRET_",
+    );
     assert!(artifacts.iter().all(|a| !a.path.contains("..")));
     assert!(diags.iter().any(|d| d.code == Code::UnsafePath));
 }

@@ -42,11 +42,16 @@
 //!   inventory files and `--list` stay free of secrets and readable by all.
 
 use std::collections::BTreeMap;
+use std::sync::{Arc, OnceLock};
+
+use minijinja::value::{Enumerator, Object};
+use minijinja::Value;
 
 use serde::Serialize;
 use serde_json::{json, Map, Value as Json};
 
 use crate::render::context::{NodeView, SiteView};
+use crate::render::device::to_value;
 
 pub const NODE_FACTS: &str = "siteconf_node";
 pub const SITE_FACTS: &str = "siteconf_site";
@@ -108,8 +113,12 @@ pub struct InvHost {
     pub node: String,
     /// Variables written beside the host in `hosts.yml` (`ansible_host`).
     pub inventory_vars: Map<String, Json>,
-    /// Variables written to `host_vars/<name>.yml`.
+    /// Variables written to `host_vars/<name>.yml` (empty in an
+    /// [`outline`]).
     pub vars: Map<String, Json>,
+    /// The node's place in `SiteView::nodes`.
+    #[serde(skip)]
+    pub index: usize,
 }
 
 impl InvHost {
@@ -270,34 +279,59 @@ pub fn ansible_secret_lookup(env_prefix: &str, name: &str) -> String {
     format!("{{{{ lookup('ansible.builtin.env', '{var}', default=Undefined) }}}}")
 }
 
-/// Copies `vars` into `into`, except names Ansible refuses (a warning
-/// each) and the `reserved` name the facts own; secret references become
-/// [`ansible_secret_lookup`]s.
-fn take_vars(
-    warnings: &mut Vec<String>,
-    owner: &str,
+/// A warning for each name in `vars` that Ansible refuses: those
+/// variables are left out of the inventory (see [`copy_vars`]).
+fn var_warnings(warnings: &mut Vec<String>, owner: &str, vars: &Map<String, Json>) {
+    for k in vars.keys().filter(|k| !is_var_name(k)) {
+        warnings.push(format!(
+            "variable `{k}` of {owner} is not a valid Ansible variable name \
+             (letters, digits and `_`, not starting with a digit); it is left out of the inventory"
+        ));
+    }
+}
+
+/// Copies `vars` into `into`, except names Ansible refuses (see
+/// [`var_warnings`]) and the `reserved` name the facts own; secret
+/// references become [`ansible_secret_lookup`]s.
+fn copy_vars(
     into: &mut Map<String, Json>,
     vars: &Map<String, Json>,
     reserved: &str,
     env_prefix: &str,
 ) {
     for (k, v) in vars {
-        let v = &crate::model::map_secret_refs(v, &|name| {
-            Json::String(ansible_secret_lookup(env_prefix, name))
-        });
-        if !is_var_name(k) {
-            warnings.push(format!(
-                "variable `{k}` of {owner} is not a valid Ansible variable name \
-                 (letters, digits and `_`, not starting with a digit); it is left out of the inventory"
-            ));
-        } else if k != reserved {
-            into.insert(k.clone(), v.clone());
+        if is_var_name(k) && k != reserved {
+            let v = crate::model::map_secret_refs(v, &|name| {
+                Json::String(ansible_secret_lookup(env_prefix, name))
+            });
+            into.insert(k.clone(), v);
         }
     }
 }
 
+/// The variables of node `n` in `host_vars/`: its facts, then its own vars.
+pub fn host_vars(n: &NodeView, env_prefix: &str) -> Map<String, Json> {
+    let mut vars = Map::new();
+    vars.insert(NODE_FACTS.into(), node_facts(n));
+    copy_vars(&mut vars, &n.vars, NODE_FACTS, env_prefix);
+    vars
+}
+
 /// Builds the inventory of a site; `env_prefix` is `[secrets] env-prefix`.
 pub fn build(site: &SiteView, env_prefix: &str) -> Inventory {
+    let mut inv = outline(site, env_prefix);
+    use rayon::prelude::*;
+    inv.hosts
+        .par_iter_mut()
+        .for_each(|h| h.vars = host_vars(&site.nodes[h.index], env_prefix));
+    inv
+}
+
+/// The inventory without the hosts' variables (each [`InvHost::vars`] is
+/// empty; [`host_vars`] makes them from `site.nodes[host.index]`), with
+/// every warning: what `hosts.yml` needs, at a fraction of the memory of
+/// a fleet's variables.
+pub fn outline(site: &SiteView, env_prefix: &str) -> Inventory {
     let mut groups: BTreeMap<String, InvGroup> = BTreeMap::new();
     let empty = |name: &str| InvGroup {
         name: name.to_string(),
@@ -320,14 +354,8 @@ pub fn build(site: &SiteView, env_prefix: &str) -> Inventory {
         if g.name == "all" {
             // The implicit group: its vars join the site facts, its hosts
             // and children are everything anyway.
-            take_vars(
-                &mut warnings,
-                "group all",
-                &mut all_vars,
-                &g.vars,
-                SITE_FACTS,
-                env_prefix,
-            );
+            var_warnings(&mut warnings, "group all", &g.vars);
+            copy_vars(&mut all_vars, &g.vars, SITE_FACTS, env_prefix);
             continue;
         }
         let e = groups
@@ -336,8 +364,8 @@ pub fn build(site: &SiteView, env_prefix: &str) -> Inventory {
         e.hosts.extend(g.hosts.iter().cloned());
         e.children
             .extend(g.children.iter().filter(|c| *c != "all").cloned());
-        let owner = format!("group {}", g.name);
-        take_vars(&mut warnings, &owner, &mut e.vars, &g.vars, "", env_prefix);
+        var_warnings(&mut warnings, &format!("group {}", g.name), &g.vars);
+        copy_vars(&mut e.vars, &g.vars, "", env_prefix);
     }
     // A child that is neither declared nor anyone's group is still a
     // group (empty); both spellings of the inventory define it.
@@ -362,28 +390,19 @@ pub fn build(site: &SiteView, env_prefix: &str) -> Inventory {
         g.children.dedup();
     }
     let mut hosts: Vec<InvHost> = Vec::with_capacity(site.nodes.len());
-    for n in &site.nodes {
+    for (index, n) in site.nodes.iter().enumerate() {
         let mut inventory_vars = Map::new();
         let (a4, a6) = super::dns::canonical_addresses(n);
         if let Some(addr) = a4.or(a6) {
             inventory_vars.insert("ansible_host".into(), Json::String(addr.clone()));
         }
-        let mut vars = Map::new();
-        vars.insert(NODE_FACTS.into(), node_facts(n));
-        let owner = format!("node {}", n.name);
-        take_vars(
-            &mut warnings,
-            &owner,
-            &mut vars,
-            &n.vars,
-            NODE_FACTS,
-            env_prefix,
-        );
+        var_warnings(&mut warnings, &format!("node {}", n.name), &n.vars);
         hosts.push(InvHost {
             name: n.fqdn.clone(),
             node: n.name.clone(),
             inventory_vars,
-            vars,
+            vars: Map::new(),
+            index,
         });
     }
     hosts.sort_by(|a, b| a.name.cmp(&b.name));
@@ -392,6 +411,111 @@ pub fn build(site: &SiteView, env_prefix: &str) -> Inventory {
         groups: groups.into_values().collect(),
         hosts,
         warnings,
+    }
+}
+
+/// The inventory as `hosts.yml` sees it (`inventory`): groups and
+/// `all_vars` as data, each host an [`HostObject`] whose `vars` are made
+/// only if a template reads them. The built-in `hosts.yml` never does, so
+/// a fleet's variables are never all in memory at once.
+#[derive(Debug)]
+pub struct InventoryObject {
+    shared: Arc<Lazy>,
+    hosts: OnceLock<Value>,
+    groups: OnceLock<Value>,
+    all_vars: OnceLock<Value>,
+}
+
+/// What every host object needs to make its variables.
+#[derive(Debug)]
+struct Lazy {
+    inv: Inventory,
+    site: Arc<SiteView>,
+    env_prefix: String,
+}
+
+impl InventoryObject {
+    /// `inv` is the [`outline`] of `site`.
+    pub fn new(inv: Inventory, site: Arc<SiteView>, env_prefix: &str) -> InventoryObject {
+        InventoryObject {
+            shared: Arc::new(Lazy {
+                inv,
+                site,
+                env_prefix: env_prefix.to_string(),
+            }),
+            hosts: OnceLock::new(),
+            groups: OnceLock::new(),
+            all_vars: OnceLock::new(),
+        }
+    }
+
+    pub fn inventory(&self) -> &Inventory {
+        &self.shared.inv
+    }
+
+    /// Host `i` of the inventory (as `host_vars/` sees it: `host`).
+    pub fn host(&self, i: usize) -> Value {
+        Value::from_object(HostObject {
+            shared: self.shared.clone(),
+            i,
+            vars: OnceLock::new(),
+        })
+    }
+}
+
+impl Object for InventoryObject {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let inv = &self.shared.inv;
+        Some(match key.as_str()? {
+            "hosts" => self
+                .hosts
+                .get_or_init(|| (0..inv.hosts.len()).map(|i| self.host(i)).collect())
+                .clone(),
+            "groups" => self.groups.get_or_init(|| to_value(&inv.groups)).clone(),
+            "all_vars" => self
+                .all_vars
+                .get_or_init(|| to_value(&inv.all_vars))
+                .clone(),
+            _ => return None,
+        })
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Str(&["all_vars", "groups", "hosts"])
+    }
+}
+
+/// One host of the inventory: `name`, `node`, `inventory_vars`, and
+/// `vars`, made from the node on first use.
+#[derive(Debug)]
+pub struct HostObject {
+    shared: Arc<Lazy>,
+    i: usize,
+    vars: OnceLock<Value>,
+}
+
+impl Object for HostObject {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let Lazy {
+            inv,
+            site,
+            env_prefix,
+        } = &*self.shared;
+        let h = &inv.hosts[self.i];
+        Some(match key.as_str()? {
+            "name" => Value::from(h.name.as_str()),
+            "node" => Value::from(h.node.as_str()),
+            "inventory_vars" => to_value(&h.inventory_vars),
+            "vars" => self
+                .vars
+                .get_or_init(|| to_value(&host_vars(&site.nodes[h.index], env_prefix)))
+                .clone(),
+            _ => return None,
+        })
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Str(&["name", "node", "inventory_vars", "vars"])
     }
 }
 

@@ -36,6 +36,8 @@ pub mod filters;
 pub mod inventory;
 pub mod racks;
 
+use std::sync::Arc;
+
 use minijinja::{context, Environment, Value};
 use rayon::prelude::*;
 
@@ -86,19 +88,24 @@ struct Job<'a> {
 /// variable named with `secret_env_prefix`).
 pub fn render_site(
     env: &Environment<'_>,
-    site: &SiteView,
+    site_arc: &Arc<SiteView>,
     secret_env_prefix: &str,
 ) -> (Vec<Artifact>, Vec<Diagnostic>) {
+    let site: &SiteView = site_arc;
     let mut diags = Vec::new();
     // `site` lazily, as node templates see it: each field becomes a template
     // value on first use, once for all jobs (a whole fleet converted up
     // front for every site-wide file was most of a build's peak memory).
-    let site_v = Value::from_object(crate::render::device::SiteObject::new(std::sync::Arc::new(
-        site.clone(),
-    )));
+    let site_v = Value::from_object(crate::render::device::SiteObject::new(site_arc.clone()));
 
-    // Inventory.
-    let inv = inventory::build(site, secret_env_prefix);
+    // Inventory: the hosts' variables are made by each host's own job
+    // (`host_vars/`), never all at once.
+    let inv_obj = Arc::new(inventory::InventoryObject::new(
+        inventory::outline(site, secret_env_prefix),
+        site_arc.clone(),
+        secret_env_prefix,
+    ));
+    let inv = inv_obj.inventory();
     let all = inventory::InvGroup {
         name: "all".into(),
         hosts: Vec::new(),
@@ -112,22 +119,23 @@ pub fn render_site(
             Diagnostic::warning(Code::InvalidValue, w.clone()).help("rename it in the site files"),
         );
     }
-    let inv_ref = &inv;
     let s = site_v.clone();
+    let inv_v = Value::from_dyn_object(inv_obj.clone());
     jobs.push(Job {
         template: "site/inventory/hosts.yml.j2",
         path: "site/inventory/hosts.yml".into(),
         kind: "inventory",
-        ctx: Box::new(move || context! { site => s.clone(), inventory => val(inv_ref) }),
+        ctx: Box::new(move || context! { site => s.clone(), inventory => inv_v.clone() }),
     });
-    for h in &inv.hosts {
+    for (i, h) in inv.hosts.iter().enumerate() {
         if let Some(path) = segment_path(&mut diags, "site/inventory/host_vars", &h.name, ".yml") {
             let s = site_v.clone();
+            let o = &inv_obj;
             jobs.push(Job {
                 template: "site/inventory/host_vars.yml.j2",
                 path,
                 kind: "inventory",
-                ctx: Box::new(move || context! { site => s.clone(), host => val(h) }),
+                ctx: Box::new(move || context! { site => s.clone(), host => o.host(i) }),
             });
         }
     }
