@@ -116,15 +116,33 @@ pub(super) fn remove(out: &Path) -> io::Result<()> {
 }
 
 /// Records that `out`, as it is now, was built from `inputs`. Called under
-/// the writer's lock once the output is complete. Written to a temporary
-/// file and renamed, so a reader never sees half a stamp.
+/// the writer's lock once the output is complete.
 pub(super) fn store(out: &Path, inputs: &[u8; 32]) -> io::Result<()> {
-    let Some(p) = path_of(out) else { return Ok(()) };
     let (tree, _) = tree_digest(out)?;
+    write_stamp(out, inputs, &tree)
+}
+
+/// Like [`store`], from `entries`: every entry below `out` (relative path,
+/// facts), as the writer made them, so that it need not walk the tree it
+/// has just written. They must be what a walk would find, or the stamp
+/// never matches and the next build only does the whole work.
+pub(super) fn store_entries(
+    out: &Path,
+    inputs: &[u8; 32],
+    entries: Vec<(String, Facts)>,
+) -> io::Result<()> {
+    let (tree, _) = digest_entries(entries);
+    write_stamp(out, inputs, &tree)
+}
+
+/// Written to a temporary file and renamed, so a reader never sees half a
+/// stamp.
+fn write_stamp(out: &Path, inputs: &[u8; 32], tree: &[u8]) -> io::Result<()> {
+    let Some(p) = path_of(out) else { return Ok(()) };
     let mut tmp = p.clone().into_os_string();
     tmp.push(format!("-tmp-{}", std::process::id()));
     let tmp = PathBuf::from(tmp);
-    let text = format!("{HEADER}\ninputs {}\ntree {}\n", hex(inputs), hex(&tree));
+    let text = format!("{HEADER}\ninputs {}\ntree {}\n", hex(inputs), hex(tree));
     // Whatever sits at the temporary name (a planted symlink, a file left
     // by a killed build of the same pid) goes; the new file is our own.
     match fs::remove_file(&tmp) {
@@ -147,7 +165,11 @@ pub(super) fn store(out: &Path, inputs: &[u8; 32]) -> io::Result<()> {
 /// The digest of every entry below `out` (not following links), and the
 /// number of regular files.
 fn tree_digest(out: &Path) -> io::Result<(Vec<u8>, usize)> {
-    let mut entries = super::write::walk(out, |e| Ok(facts(&e.metadata()?)))?;
+    let entries = super::write::walk(out, |e| Ok(facts(&e.metadata()?)))?;
+    Ok(digest_entries(entries))
+}
+
+fn digest_entries(mut entries: Vec<(String, Facts)>) -> (Vec<u8>, usize) {
     entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     let files = entries
         .iter()
@@ -161,12 +183,16 @@ fn tree_digest(out: &Path) -> io::Result<(Vec<u8>, usize)> {
             h.update(x.to_le_bytes());
         }
     }
-    Ok((h.finalize().to_vec(), files))
+    (h.finalize().to_vec(), files)
 }
 
-/// What identifies one entry's state: any write, chmod, link or rename
-/// moves its ctime.
-fn facts(m: &fs::Metadata) -> [u64; 8] {
+/// What identifies one entry's state: mode (with the type), inode, size,
+/// mtime, ctime, device.
+pub(super) type Facts = [u64; 8];
+
+/// The facts of an entry: any write, chmod, link or rename moves its
+/// ctime.
+pub(super) fn facts(m: &fs::Metadata) -> Facts {
     [
         u64::from(m.mode()),
         m.ino(),

@@ -167,6 +167,9 @@ pub struct Writer {
     added: Vec<String>,
     /// Directories made in the staging tree.
     dirs: BTreeSet<String>,
+    /// What each file written into the staging tree is, by its own
+    /// `fstat` once complete (for the stamp: no walk of the new tree).
+    written: Vec<(String, stamp::Facts)>,
     stats: WriteStats,
     finished: bool,
     // Last: released after `Drop` has removed the staging tree.
@@ -201,6 +204,7 @@ impl Writer {
             staging: None,
             added: Vec::new(),
             dirs: BTreeSet::new(),
+            written: Vec::new(),
             stats: WriteStats::default(),
             finished: false,
             _lock: lock,
@@ -254,15 +258,20 @@ impl Writer {
                     (*a, *u, sync && !*u && nth_changed <= PER_FILE_SYNC_MAX)
                 })
                 .collect();
-            work.par_iter().try_for_each(|(a, unchanged, flush)| {
-                let dst = staging.join(&a.path);
-                if *unchanged && fs::hard_link(out.join(&a.path), &dst).is_ok() {
-                    return Ok(());
-                }
-                // Changed, or the old file could not be linked (another
-                // filesystem, a limit on links): write it.
-                write_file(&dst, &a.bytes, a.mode, *flush)
-            })?;
+            let written: Vec<Option<(String, stamp::Facts)>> = work
+                .par_iter()
+                .map(|(a, unchanged, flush)| {
+                    let dst = staging.join(&a.path);
+                    if *unchanged && fs::hard_link(out.join(&a.path), &dst).is_ok() {
+                        return Ok(None);
+                    }
+                    // Changed, or the old file could not be linked (another
+                    // filesystem, a limit on links): write it.
+                    let facts = write_file(&dst, &a.bytes, a.mode, *flush)?;
+                    Ok(Some((a.path.clone(), facts)))
+                })
+                .collect::<Result<_, WriteError>>()?;
+            self.written.extend(written.into_iter().flatten());
         }
         self.added.extend(batch.iter().map(|a| a.path.clone()));
         Ok(())
@@ -284,11 +293,16 @@ impl Writer {
         let kept = std::mem::take(&mut self.added);
         self.make_dirs_for(kept.iter().map(String::as_str))?;
         let out = &self.out;
-        let linked = kept
+        let linked: Result<Vec<_>, _> = kept
             .par_iter()
-            .try_for_each(|rel| link_or_copy(&out.join(rel), &staging.join(rel)));
+            .map(|rel| {
+                let copied = link_or_copy(&out.join(rel), &staging.join(rel))?;
+                Ok(copied.map(|facts| (rel.clone(), facts)))
+            })
+            .collect();
         self.added = kept;
-        linked
+        self.written.extend(linked?.into_iter().flatten());
+        Ok(())
     }
 
     /// Makes the directories these paths need that are not made yet.
@@ -333,7 +347,10 @@ impl Writer {
         if self.staging.is_none() {
             if removed == 0 && !extra_dirs && self.out.is_dir() {
                 self.finished = true;
-                store_stamp(&self.out, self.opts);
+                // Nothing was written: the stamp describes the tree as it is.
+                if let Some(inputs) = &self.opts.stamp {
+                    let _ = stamp::store(&self.out, inputs);
+                }
                 return Ok(self.stats);
             }
             self.start_staging()?;
@@ -352,8 +369,47 @@ impl Writer {
         }
         // `staging` now holds the previous tree (or nothing, on a first build).
         remove_tree(&staging)?;
-        store_stamp(&self.out, self.opts);
+        self.store_stamp();
         Ok(self.stats)
+    }
+
+    /// Records the stamp of the tree just swapped in, from what the writer
+    /// knows of it: the files it wrote as they were when complete, and a
+    /// `stat` of the rest — the directories (their last entry changed
+    /// them) and the files linked from the old tree (whose removal changed
+    /// their ctime). Best effort: without a stamp the next build only
+    /// takes longer.
+    fn store_stamp(&mut self) {
+        let Some(inputs) = self.opts.stamp else {
+            return;
+        };
+        let mut entries = std::mem::take(&mut self.written);
+        let written: std::collections::HashSet<&str> =
+            entries.iter().map(|(p, _)| p.as_str()).collect();
+        let rest: Vec<&str> = self
+            .dirs
+            .iter()
+            .map(String::as_str)
+            .chain(
+                self.added
+                    .iter()
+                    .map(String::as_str)
+                    .filter(|p| !written.contains(p)),
+            )
+            .collect();
+        let out = &self.out;
+        let stated: io::Result<Vec<(String, stamp::Facts)>> = rest
+            .par_iter()
+            .map(|rel| {
+                let m = fs::symlink_metadata(out.join(rel))?;
+                Ok((rel.to_string(), stamp::facts(&m)))
+            })
+            .collect();
+        drop(written);
+        if let Ok(stated) = stated {
+            entries.extend(stated);
+            let _ = stamp::store_entries(out, &inputs, entries);
+        }
     }
 }
 
@@ -370,9 +426,10 @@ impl Drop for Writer {
 /// Puts the old file `from` at `to`: a hard link (same inode, same mtime),
 /// or where that fails (another filesystem, a limit on links) a copy with
 /// the same mode, never through a symlink.
-fn link_or_copy(from: &Path, to: &Path) -> Result<(), WriteError> {
+/// `Some` facts of the copy when it had to copy.
+fn link_or_copy(from: &Path, to: &Path) -> Result<Option<stamp::Facts>, WriteError> {
     if fs::hard_link(from, to).is_ok() {
-        return Ok(());
+        return Ok(None);
     }
     let mut f = OpenOptions::new()
         .read(true)
@@ -382,14 +439,7 @@ fn link_or_copy(from: &Path, to: &Path) -> Result<(), WriteError> {
     let mode = f.metadata().map_err(io_err("read", from))?.mode() & 0o7777;
     let mut bytes = Vec::new();
     f.read_to_end(&mut bytes).map_err(io_err("read", from))?;
-    write_file(to, &bytes, mode, false)
-}
-
-/// Best effort: without a stamp the next build only takes longer.
-fn store_stamp(out: &Path, opts: WriteOptions) {
-    if let Some(inputs) = &opts.stamp {
-        let _ = stamp::store(out, inputs);
-    }
+    write_file(to, &bytes, mode, false).map(Some)
 }
 
 /// The absolute target path; a symlink given as the target itself (not
@@ -643,7 +693,13 @@ fn make_dirs(root: &Path, dirs: &BTreeSet<String>) -> Result<(), WriteError> {
 /// one `syncfs` flushes them all.
 const PER_FILE_SYNC_MAX: usize = 4096;
 
-fn write_file(path: &Path, bytes: &[u8], mode: u32, sync: bool) -> Result<(), WriteError> {
+/// Writes a new file; returns what it is once complete (for the stamp).
+fn write_file(
+    path: &Path,
+    bytes: &[u8],
+    mode: u32,
+    sync: bool,
+) -> Result<stamp::Facts, WriteError> {
     let mut f = OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -659,7 +715,8 @@ fn write_file(path: &Path, bytes: &[u8], mode: u32, sync: bool) -> Result<(), Wr
     if sync {
         f.sync_data().map_err(io_err("flush to disk", path))?;
     }
-    Ok(())
+    let m = f.metadata().map_err(io_err("read", path))?;
+    Ok(stamp::facts(&m))
 }
 
 fn cstr(p: &Path) -> Result<CString, WriteError> {
