@@ -7,8 +7,10 @@
 //!
 //! - check: load, validate, resolve (what `siteconf check` costs);
 //! - render: check's result → the in-memory output set;
-//! - build fresh: check + render + atomic write into a directory that does
-//!   not exist yet (with and without the final `syncfs`);
+//! - build fresh: what `siteconf build` runs ([`siteconf::build::build`]):
+//!   check, then render streamed a chunk of devices at a time into the
+//!   atomic writer, into a directory that does not exist yet (with and
+//!   without the final `syncfs`);
 //! - rebuild: what `siteconf build` does when nothing changed since the
 //!   last build: check, digest the inputs, find the build stamp current
 //!   (nothing is rendered, read or written);
@@ -28,9 +30,10 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use siteconf::build::build;
 use siteconf::check::{check, Checked};
 use siteconf::output::stamp;
-use siteconf::output::write::{write, WriteOptions};
+use siteconf::output::write::{write, WriteOptions, WriteStats};
 use siteconf::output::OutputSet;
 use siteconf::project::input_digests;
 use siteconf::render::{render, RenderOptions, Secrets};
@@ -163,6 +166,21 @@ fn render_set(c: &Checked, src: &MemSource) -> OutputSet {
     }
 }
 
+/// What `siteconf build` does once the stamp is not current: check, digest
+/// the inputs, render and write chunk by chunk.
+fn build_into(src: &MemSource, out: &Path, sync: bool) -> WriteStats {
+    let c = checked(src);
+    let stamp = inputs(&c, src);
+    let opts = RenderOptions {
+        secrets: Secrets::none(),
+        progress: None,
+    };
+    match build(&c, src, &opts, out, WriteOptions { sync, stamp }) {
+        Ok(b) => b.stats,
+        Err(e) => panic!("build failed: {e:?}"),
+    }
+}
+
 /// The floor: the same bytes to the same paths, std::fs, one thread.
 fn floor(set: &OutputSet, dir: &Path) {
     for (p, a) in &set.files {
@@ -275,18 +293,11 @@ fn main() {
                 let (t, st) = time(|| write(&set, &out, WriteOptions::default()).expect("write"));
                 assert_eq!(st.changed, 0, "a rewrite with nothing changed wrote files");
                 m[3].push(t);
-                // The whole build: check + render + write (and stamp).
+                // The whole build, as `siteconf build` runs it: check, then
+                // render streamed into the writer (and the stamp).
                 for (i, sync) in [(4, true), (5, false)] {
                     rm(&out);
-                    m[i].push(
-                        time(|| {
-                            let c = checked(&src);
-                            let stamp = inputs(&c, &src);
-                            let s = render_set(&c, &src);
-                            write(&s, &out, WriteOptions { sync, stamp }).expect("write")
-                        })
-                        .0,
-                    );
+                    m[i].push(time(|| build_into(&src, &out, sync)).0);
                 }
                 // A rebuild with nothing changed: the stamp is current.
                 let (t, current) = time(|| {
@@ -299,12 +310,7 @@ fn main() {
                 );
                 m[6].push(t);
                 // The same with --force: everything rendered and compared.
-                let (t, st) = time(|| {
-                    let c = checked(&src);
-                    let stamp = inputs(&c, &src);
-                    let s = render_set(&c, &src);
-                    write(&s, &out, WriteOptions { sync: true, stamp }).expect("write")
-                });
+                let (t, st) = time(|| build_into(&src, &out, true));
                 assert_eq!(st.changed, 0, "a rebuild with nothing changed wrote files");
                 m[7].push(t);
             }

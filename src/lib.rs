@@ -20,6 +20,7 @@
 //! Library code never prints and never exits: it returns values and
 //! diagnostics; `cli` decides what to show.
 
+pub mod build;
 pub mod check;
 pub mod cli;
 pub mod diag;

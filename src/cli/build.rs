@@ -6,11 +6,12 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::common::{fail, interactive, print_diagnostics, Format, Global, Status};
+use crate::build::BuildError;
 use crate::check;
 use crate::diag::Diagnostic;
 use crate::output::stamp;
-use crate::output::write::{self, WriteError, WriteOptions, WriteStats};
-use crate::render::{self, RenderOptions, Secrets, StreamError};
+use crate::output::write::{WriteError, WriteOptions, WriteStats};
+use crate::render::{self, RenderOptions, Secrets};
 use crate::syntax::SourceMap;
 
 #[derive(clap::Args, Debug)]
@@ -173,40 +174,20 @@ fn build(g: &Global, args: &Args) -> Status {
         sync: !args.no_sync,
         stamp: inputs,
     };
-    let mut writer = match write::Writer::begin(&out, wopts) {
-        Ok(w) => w,
-        Err(e) => return write_failure(g, args, e),
-    };
-    let t0 = Instant::now();
-    let mut t_write = std::time::Duration::ZERO;
-    let sink = |batch: Vec<render::Artifact>| {
-        let t = Instant::now();
-        let refs: Vec<&render::Artifact> = batch.iter().collect();
-        let r = writer.add(&refs);
-        t_write += t.elapsed();
-        r
-    };
-    let rendered = render::render_streaming(&checked, &*src, &opts, sink);
+    let built = crate::build::build(&checked, &*src, &opts, &out, wopts);
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
-    // On failure the writer is dropped unfinished: its staging tree goes,
-    // the output stays as it was.
-    let rendered = match rendered {
-        Ok(r) => r,
-        Err(StreamError::Render(f)) => return report_failure(g, args, &f.diags, &f.sources),
-        Err(StreamError::Sink(e)) => return write_failure(g, args, e),
+    let built = match built {
+        Ok(b) => b,
+        Err(BuildError::Render(f)) => return report_failure(g, args, &f.diags, &f.sources),
+        Err(BuildError::Write(e)) => return write_failure(g, args, e),
     };
-    let t_render = t0.elapsed().saturating_sub(t_write);
-    let t1 = Instant::now();
-    let stats = match writer.finish() {
-        Ok(s) => s,
-        Err(e) => return write_failure(g, args, e),
-    };
+    let (rendered, stats) = (built.rendered, built.stats);
     let phases = [
         ("check", t_check.as_secs_f64()),
-        ("render", t_render.as_secs_f64()),
-        ("write", (t_write + t1.elapsed()).as_secs_f64()),
+        ("render", built.render.as_secs_f64()),
+        ("write", built.write.as_secs_f64()),
     ];
     let secs = start.elapsed().as_secs_f64();
     let counts = Counts {
