@@ -16,6 +16,20 @@ use sha2::{Digest, Sha256};
 
 use super::{Artifact, OutputSet, Owner};
 
+/// A writer that only counts what it is given.
+struct Counter(usize);
+
+impl std::io::Write for Counter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 += buf.len();
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// The manifest's own path in the output directory.
 pub const MANIFEST_PATH: &str = "manifest.json";
 
@@ -23,8 +37,11 @@ pub const MANIFEST_PATH: &str = "manifest.json";
 struct Entry<'a> {
     path: &'a str,
     size: usize,
-    sha256: &'a str,
-    mode: String,
+    #[serde(serialize_with = "hex")]
+    sha256: &'a [u8; 32],
+    /// Octal, four digits (`"0644"`).
+    #[serde(serialize_with = "octal")]
+    mode: u32,
     kind: &'a str,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     secret: bool,
@@ -50,7 +67,7 @@ struct Manifest<'a> {
 pub struct Listed {
     pub path: String,
     pub size: usize,
-    pub sha256: String,
+    pub sha256: [u8; 32],
     pub mode: u32,
     pub kind: String,
     pub owner: Owner,
@@ -62,7 +79,7 @@ impl Listed {
         Listed {
             path: a.path.clone(),
             size: a.bytes.len(),
-            sha256: sha256_hex(&a.bytes),
+            sha256: Sha256::digest(&a.bytes).into(),
             mode: a.mode,
             kind: a.kind.clone(),
             owner: a.owner.clone(),
@@ -73,12 +90,26 @@ impl Listed {
 
 /// Lowercase hex SHA-256.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
+    hex_string(&Sha256::digest(bytes).into())
+}
+
+fn hex_string(digest: &[u8; 32]) -> String {
+    use std::fmt::Write;
     let mut s = String::with_capacity(64);
-    for b in digest.iter() {
-        s.push_str(&format!("{b:02x}"));
+    for b in digest {
+        let _ = write!(s, "{b:02x}");
     }
     s
+}
+
+// The manifest holds a million of these at 100,000 nodes: kept as bytes
+// and numbers, spelled out only as they are serialised.
+fn hex<S: serde::Serializer>(digest: &&[u8; 32], s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&hex_string(digest))
+}
+
+fn octal<S: serde::Serializer>(mode: &u32, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(&format_args!("{mode:04o}"))
 }
 
 /// The manifest of `set` (which must not contain it yet).
@@ -112,7 +143,7 @@ pub fn manifest_of(mut listed: Vec<Listed>) -> Artifact {
             path: &l.path,
             size: l.size,
             sha256: &l.sha256,
-            mode: format!("{:04o}", l.mode),
+            mode: l.mode,
             kind: &l.kind,
             secret: l.secret,
         };
@@ -124,7 +155,13 @@ pub fn manifest_of(mut listed: Vec<Listed>) -> Artifact {
             Owner::Site => m.site.push(e),
         }
     }
-    let mut bytes = serde_json::to_vec_pretty(&m).unwrap_or_default();
+    // Serialised twice: once to count, once into a buffer of exactly that
+    // size. At 100,000 nodes the manifest is 360 MB, and a growing buffer
+    // would hold up to twice that while it is copied on the last doubling.
+    let mut count = Counter(0);
+    let _ = serde_json::to_writer_pretty(&mut count, &m);
+    let mut bytes = Vec::with_capacity(count.0 + 1);
+    let _ = serde_json::to_writer_pretty(&mut bytes, &m);
     bytes.push(b'\n');
     Artifact {
         path: MANIFEST_PATH.to_string(),

@@ -640,7 +640,7 @@ fn is_siteconf_manifest(path: &Path) -> bool {
 /// Whether the regular file at `path` has mode `mode` and holds exactly
 /// `bytes` (never follows a symlink in the last component).
 fn same_file(path: &Path, bytes: &[u8], mode: u32) -> bool {
-    let Ok(f) = OpenOptions::new()
+    let Ok(mut f) = OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
         .open(path)
@@ -651,15 +651,24 @@ fn same_file(path: &Path, bytes: &[u8], mode: u32) -> bool {
         Ok(m) if m.is_file() && m.len() == bytes.len() as u64 && m.mode() & 0o7777 == mode => {}
         _ => return false,
     }
-    let mut buf = Vec::with_capacity(bytes.len() + 1);
-    // One byte more than expected: a file that grew since the stat differs.
-    if f.take(bytes.len() as u64 + 1)
-        .read_to_end(&mut buf)
-        .is_err()
-    {
-        return false;
+    // In pieces, so that comparing a large file (the manifest of a big
+    // fleet) holds no second copy of it; one byte more than expected at
+    // the end: a file that grew since the stat differs.
+    let mut buf = vec![0u8; bytes.len().clamp(1, 1 << 16)];
+    let mut at = 0;
+    loop {
+        match f.read(&mut buf) {
+            Ok(0) => return at == bytes.len(),
+            Ok(n) => {
+                if at + n > bytes.len() || buf[..n] != bytes[at..at + n] {
+                    return false;
+                }
+                at += n;
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => return false,
+        }
     }
-    buf == bytes
 }
 
 /// Creates `dirs` (sorted: parents first) below `root`: the top two levels

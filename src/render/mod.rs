@@ -202,12 +202,16 @@ pub fn render_streaming<E>(
         diags: Vec::new(),
         failures: BTreeMap::new(),
     };
-    // Site-wide files first: rendering them (the inventory above all)
-    // builds large transient values, better freed before the nodes'.
-    let (site_files, site_diags) =
-        site::render_site(&env, &site, &checked.loaded.config.secrets.env_prefix);
+    // Site-wide files first, handed on a few hundred at a time as they are
+    // rendered: they build large transient values (zones, the inventory),
+    // better freed before the nodes'.
+    let site_diags = site::render_site_into(
+        &env,
+        &site,
+        &checked.loaded.config.secrets.env_prefix,
+        &mut |batch| out.push(batch),
+    );
     out.diags.extend(site_diags);
-    out.push(site_files);
     // Rendering goes parallel here, a chunk of devices at a time; `collect`
     // keeps site order whatever thread rendered what.
     fn chunk_of<T: Sync>(

@@ -88,9 +88,30 @@ struct Job<'a> {
 /// variable named with `secret_env_prefix`).
 pub fn render_site(
     env: &Environment<'_>,
-    site_arc: &Arc<SiteView>,
+    site: &Arc<SiteView>,
     secret_env_prefix: &str,
 ) -> (Vec<Artifact>, Vec<Diagnostic>) {
+    let mut artifacts = Vec::new();
+    let diags = render_site_into(env, site, secret_env_prefix, &mut |batch| {
+        artifacts.extend(batch)
+    });
+    artifacts.sort_by(|a, b| a.path.cmp(&b.path));
+    (artifacts, diags)
+}
+
+/// Site-wide jobs rendered at once before their files go on: enough for
+/// every thread, few enough that a fleet's `host_vars/` is never all in
+/// memory.
+const JOBS_AT_ONCE: usize = 512;
+
+/// [`render_site`], handing the artifacts to `emit` in batches as they are
+/// made (in no particular order), so that the build writes them as it goes.
+pub fn render_site_into(
+    env: &Environment<'_>,
+    site_arc: &Arc<SiteView>,
+    secret_env_prefix: &str,
+    emit: &mut dyn FnMut(Vec<Artifact>),
+) -> Vec<Diagnostic> {
     let site: &SiteView = site_arc;
     let mut diags = Vec::new();
     // `site` lazily, as node templates see it: each field becomes a template
@@ -190,18 +211,29 @@ pub fn render_site(
         ctx: Box::new(move || ctx.clone()),
     });
 
-    let mut results: Vec<Result<SiteFile, Diagnostic>> =
-        jobs.par_iter().map(|j| render_job(env, j)).collect();
+    for chunk in jobs.chunks(JOBS_AT_ONCE) {
+        let results: Vec<_> = chunk.par_iter().map(|j| render_job(env, j)).collect();
+        emit(site_files(results, &mut diags, secret_env_prefix));
+    }
+    drop(jobs);
 
     // Zones: rendered twice (serial from the text), so outside the jobs.
     let zones = dns::zones(site);
-    results.extend(
-        zones
-            .par_iter()
-            .map(|z| render_zone(env, &site_v, z))
-            .collect::<Vec<_>>(),
-    );
+    let results: Vec<_> = zones
+        .par_iter()
+        .map(|z| render_zone(env, &site_v, z))
+        .collect();
+    emit(site_files(results, &mut diags, secret_env_prefix));
+    diags
+}
 
+/// The artifacts of rendered site-wide files, with their modes as their
+/// templates set them; failures and missing secrets go to `diags`.
+fn site_files(
+    results: Vec<Result<SiteFile, Diagnostic>>,
+    diags: &mut Vec<Diagnostic>,
+    secret_env_prefix: &str,
+) -> Vec<Artifact> {
     let mut artifacts = Vec::new();
     for r in results {
         match r {
@@ -235,8 +267,7 @@ pub fn render_site(
             Err(d) => diags.push(d),
         }
     }
-    artifacts.sort_by(|a, b| a.path.cmp(&b.path));
-    (artifacts, diags)
+    artifacts
 }
 
 /// `dir/name.ext`, if `name` is a plain file name; otherwise an
@@ -336,10 +367,11 @@ fn render_zone(
     let Some(path) = segment_path(&mut diags, "site/dns", &z.name, ".zone") else {
         return Err(diags.remove(0));
     };
+    let zone = val(z);
     let ctx = |serial: u32| {
         context! {
             site => site_v.clone(),
-            zone => val(z),
+            zone => zone.clone(),
             serial => serial,
         }
     };
