@@ -66,13 +66,19 @@ fn generate(nodes: usize) -> MemSource {
          network loopbacks { purpose loopback; ipv4 \"10.128.0.0/14\"; ipv6 \"2001:db8:ffff::/48\"; reserved \"10.131.255.0-10.131.255.255\"; }\n\
          rack core { height 48; }\n",
     );
+    // One port per ToR, in ranges of at most 4,096 (what a `ports` range
+    // may span).
+    let ports: Vec<String> = (0..2 * racks)
+        .step_by(4096)
+        .map(|a| format!("\"swp{}-{}\"", a + 1, (a + 4096).min(2 * racks)))
+        .collect();
     for (i, name) in ["spine1", "spine2"].iter().enumerate() {
         common.push_str(&format!(
-            "switch {name} {{ role spine; rack core; position {}; asn {}; loopback4 \"{}\"; ports \"swp1-{}\"; }}\n",
+            "switch {name} {{ role spine; rack core; position {}; asn {}; loopback4 \"{}\"; ports {}; }}\n",
             48 - i,
             4_290_000_000u32 + i as u32,
             ip4(0x0A83_FF00, i + 1),
-            2 * racks
+            ports.join(" ")
         ));
     }
     common.push_str(&format!(
@@ -110,7 +116,7 @@ fn generate(nodes: usize) -> MemSource {
             };
             let role = if k % 4 == 3 { "storage" } else { "compute" };
             t.push_str(&format!(
-                "node {rack}n{:02} {{ rack {rack}; position {}; role {role}; serial \"SN{i:06}\"; profiles base\n  interface eno1 {{ mac \"{}\"; switch {rack}-tor1; port swp{}; mtu 9000; }}\n  interface eno2 {{ mac \"{}\"; switch {rack}-tor2; port swp{}; mtu 9000; }}\n  interface eno3 {{ mac \"{}\"; }}\n  address mgmt interface=eno3 ipv4=\"{}\"\n  loopback ipv4=\"{}\" ipv6=\"2001:db8:ffff::1:{:x}\"\n  bgp asn={} {{ session {rack}-tor1 interface=eno1; session {rack}-tor2 interface=eno2; }}\n}}\n",
+                "node {rack}n{:02} {{ rack {rack}; position {}; role {role}; serial \"SN{i:06}\"; profiles base\n  interface eno1 {{ mac \"{}\"; switch {rack}-tor1; port swp{}; mtu 9000; }}\n  interface eno2 {{ mac \"{}\"; switch {rack}-tor2; port swp{}; mtu 9000; }}\n  interface eno3 {{ mac \"{}\"; }}\n  address mgmt interface=eno3 ipv4=\"{}\"\n  loopback ipv4=\"{}\" ipv6=\"2001:db8:ffff::{:x}:{:x}\"\n  bgp asn={} {{ session {rack}-tor1 interface=eno1; session {rack}-tor2 interface=eno2; }}\n}}\n",
                 k + 1,
                 k + 1,
                 mac(1),
@@ -120,7 +126,8 @@ fn generate(nodes: usize) -> MemSource {
                 mac(3),
                 ip4(0x0A00_0040, i),
                 ip4(0x0A80_0000, i + 1),
-                i + 1,
+                1 + ((i + 1) >> 16),
+                (i + 1) & 0xffff,
                 4_200_000_000u32 + i as u32,
             ));
         }
