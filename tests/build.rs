@@ -10,19 +10,9 @@ use std::process::{Command, Output};
 
 #[allow(dead_code)] // the docs helpers are for other tests
 mod support;
-use support::{siteconf, small_project as project};
+use support::{ok, siteconf, small_project as project};
 
 const SECRET: &str = "Fixture-Secret-7f3a";
-
-fn ok(o: &Output) {
-    assert!(
-        o.status.success(),
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-}
 
 /// Every file under `root`: relative path → (mode, bytes).
 fn tree(root: &Path) -> BTreeMap<String, (u32, Vec<u8>)> {

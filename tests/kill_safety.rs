@@ -19,39 +19,17 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Stdio;
 use std::time::Instant;
 
 #[allow(dead_code)] // the docs helpers are for other tests
 mod support;
-use support::small_project as project;
+use support::{command, ok, small_project as project};
 
 /// How many builds are killed.
 const RUNS: usize = 24;
 /// Racks of 40 nodes added to the small fixture (≈ 2,000 files).
 const RACKS: usize = 5;
-
-fn command(dir: &Path, args: &[&str]) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_siteconf"));
-    c.args(["--color", "never"])
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .env("CI", "true")
-        .env_remove("SITECONF_SECRETS")
-        .env_remove("SITECONF_SECRET_BGP_UPSTREAM1");
-    c
-}
-
-fn ok(o: &Output) {
-    assert!(
-        o.status.success(),
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-}
 
 /// The two variants of the site.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -13,30 +13,7 @@ use std::process::{Command, Output, Stdio};
 
 #[allow(dead_code)] // the docs helpers are for other tests
 mod support;
-
-fn command(dir: &Path, args: &[&str]) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_siteconf"));
-    c.args(["--color", "never"])
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .env("CI", "true")
-        .env_remove("SITECONF_SECRETS");
-    c
-}
-
-fn siteconf(dir: &Path, args: &[&str]) -> Output {
-    command(dir, args).output().expect("run siteconf")
-}
-
-fn show(o: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+use support::{command, show, siteconf};
 
 /// Runs siteconf and returns its output and its peak resident memory in
 /// bytes (from wait4's rusage, for this child alone).

@@ -13,24 +13,11 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::os::unix::fs::{symlink, MetadataExt};
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
 #[allow(dead_code)] // the docs helpers are for other tests
 mod support;
-use support::{siteconf, small_project as project};
-
-fn show(o: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-fn ok(o: &Output) {
-    assert!(o.status.success(), "{}", show(o));
-}
+use support::{ok, show, siteconf, small_project as project};
 
 /// Everything below `root`, not following links: path → (kind, mode,
 /// bytes or link target, mtime).

@@ -19,7 +19,7 @@ use std::process::Command;
 
 use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 use serde_json::{json, Map, Value as Json};
-use siteconf::diag::Code;
+use siteconf::diag::{Code, Diagnostic};
 use siteconf::output::{Artifact, Owner};
 use siteconf::render::context::{site_view, SiteView};
 use siteconf::render::site::{register, render_site};
@@ -94,14 +94,19 @@ fn env() -> Environment<'static> {
     env_with(Style::Defaults, &[])
 }
 
-fn view_of(src: &dyn Source) -> SiteView {
-    let checked = siteconf::check::check(src);
-    let errors: Vec<String> = checked
+/// The errors of a check, as `CODE: message`.
+fn errors_of(checked: &siteconf::check::Checked) -> Vec<String> {
+    checked
         .diags
         .iter()
         .filter(|d| d.severity == siteconf::diag::Severity::Error)
         .map(|d| format!("{}: {}", d.code, d.message))
-        .collect();
+        .collect()
+}
+
+fn view_of(src: &dyn Source) -> SiteView {
+    let checked = siteconf::check::check(src);
+    let errors = errors_of(&checked);
     assert!(errors.is_empty(), "fixture does not check: {errors:#?}");
     site_view(
         &checked.loaded.site,
@@ -125,9 +130,13 @@ fn fixture_mem(edit: impl Fn(&str, String) -> String) -> MemSource {
     mem
 }
 
+/// Every site-wide file of `site`, and the diagnostics.
+fn site_files(env: &Environment<'_>, site: &SiteView) -> (Vec<Artifact>, Vec<Diagnostic>) {
+    render_site(env, &std::sync::Arc::new(site.clone()), "SITECONF_SECRET_")
+}
+
 fn render(env: &Environment<'_>, site: &SiteView) -> BTreeMap<String, Artifact> {
-    let (artifacts, diags) =
-        render_site(env, &std::sync::Arc::new(site.clone()), "SITECONF_SECRET_");
+    let (artifacts, diags) = site_files(env, site);
     assert!(diags.is_empty(), "diagnostics: {diags:#?}");
     artifacts.into_iter().map(|a| (a.path.clone(), a)).collect()
 }
@@ -415,11 +424,7 @@ fn variables_ansible_would_refuse_are_left_out_with_a_warning() {
             "        yes \"no\"\n        \"my-var\" 1\n",
         )
     }));
-    let (artifacts, diags) = render_site(
-        &env(),
-        &std::sync::Arc::new(site.clone()),
-        "SITECONF_SECRET_",
-    );
+    let (artifacts, diags) = site_files(&env(), &site);
     assert_eq!(diags.len(), 1, "{diags:#?}");
     assert_eq!(diags[0].code, Code::InvalidValue);
     assert_eq!(diags[0].severity, siteconf::diag::Severity::Warning);
@@ -496,8 +501,7 @@ fn a_hosts_override_can_read_every_hosts_vars() {
         )],
     );
     let site = fixture_view();
-    let (artifacts, diags) =
-        render_site(&env, &std::sync::Arc::new(site.clone()), "SITECONF_SECRET_");
+    let (artifacts, diags) = site_files(&env, &site);
     assert!(diags.is_empty(), "{diags:#?}");
     let by_path: BTreeMap<&str, &Artifact> =
         artifacts.iter().map(|a| (a.path.as_str(), a)).collect();
@@ -528,11 +532,7 @@ fn template_error_names_template_line_and_output() {
             "{\n  \"Dhcp4\": {\n{{ subnets[0].nope }}\n}}\n",
         )],
     );
-    let (artifacts, diags) = render_site(
-        &env,
-        &std::sync::Arc::new(fixture_view()),
-        "SITECONF_SECRET_",
-    );
+    let (artifacts, diags) = site_files(&env, &fixture_view());
     assert_eq!(diags.len(), 1, "{diags:#?}");
     let d = &diags[0];
     assert_eq!(d.code, Code::TemplateError);
@@ -562,12 +562,7 @@ fn zones_without_name_servers_are_refused_with_a_reason() {
         fixture_mem(|_, t| t.replace("    dns-servers \"10.0.0.2\" \"2001:db8:0:100::2\"\n", ""));
     // `check` says so first…
     let checked = siteconf::check::check(&src);
-    let errors: Vec<String> = checked
-        .diags
-        .iter()
-        .filter(|d| d.severity == siteconf::diag::Severity::Error)
-        .map(|d| format!("{}: {}", d.code, d.message))
-        .collect();
+    let errors = errors_of(&checked);
     assert_eq!(errors, ["SC0005: site `dc1` declares no `dns-servers`"]);
     // …and the zone templates refuse too, should such a site reach them.
     let site = site_view(
@@ -576,11 +571,7 @@ fn zones_without_name_servers_are_refused_with_a_reason() {
         &checked.resolved,
     );
     assert!(site.dns_servers.is_empty());
-    let (artifacts, diags) = render_site(
-        &env(),
-        &std::sync::Arc::new(site.clone()),
-        "SITECONF_SECRET_",
-    );
+    let (artifacts, diags) = site_files(&env(), &site);
     assert!(!artifacts.iter().any(|a| a.kind == "zone"));
     assert_eq!(diags.len(), 17, "one per zone: {diags:#?}");
     assert!(diags.iter().all(|d| d.code == Code::TemplateError
@@ -592,11 +583,7 @@ fn zones_without_name_servers_are_refused_with_a_reason() {
 fn unsafe_names_never_become_paths() {
     let mut site = fixture_view();
     site.racks[0].name = "../../etc".into();
-    let (artifacts, diags) = render_site(
-        &env(),
-        &std::sync::Arc::new(site.clone()),
-        "SITECONF_SECRET_",
-    );
+    let (artifacts, diags) = site_files(&env(), &site);
     assert!(artifacts.iter().all(|a| !a.path.contains("..")));
     assert!(diags.iter().any(|d| d.code == Code::UnsafePath));
 }

@@ -85,18 +85,42 @@ pub fn small_project() -> tempfile::TempDir {
     dir
 }
 
-/// Runs the `siteconf` binary in `dir` as CI would (no colour, no TTY), with
-/// no secret from the caller's environment.
+// Not every test crate runs the binary: hence `allow(dead_code)` below.
+
+/// `siteconf ARGS` in `dir`, as CI runs it: no colour, `CI=true`, no
+/// secrets from the caller's environment.
 #[allow(dead_code)]
-pub fn siteconf(dir: &Path, args: &[&str]) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_siteconf"))
-        .args(["--color", "never"])
+pub fn command(dir: &Path, args: &[&str]) -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_siteconf"));
+    c.args(["--color", "never"])
         .args(args)
         .current_dir(dir)
         .env("NO_COLOR", "1")
         .env("CI", "true")
         .env_remove("SITECONF_SECRETS")
-        .env_remove("SITECONF_SECRET_BGP_UPSTREAM1")
-        .output()
-        .expect("run siteconf")
+        .env_remove("SITECONF_SECRET_BGP_UPSTREAM1");
+    c
+}
+
+/// [`command`], run to completion.
+#[allow(dead_code)]
+pub fn siteconf(dir: &Path, args: &[&str]) -> std::process::Output {
+    command(dir, args).output().expect("run siteconf")
+}
+
+/// A run's exit code and output, for an assertion message.
+#[allow(dead_code)]
+pub fn show(o: &std::process::Output) -> String {
+    format!(
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// Asserts that a run succeeded, showing its output if not.
+#[allow(dead_code)]
+pub fn ok(o: &std::process::Output) {
+    assert!(o.status.success(), "{}", show(o));
 }
