@@ -88,11 +88,7 @@ impl Listed {
     }
 }
 
-/// Lowercase hex SHA-256.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex_string(&Sha256::digest(bytes).into())
-}
-
+/// Lowercase hex.
 fn hex_string(digest: &[u8; 32]) -> String {
     use std::fmt::Write;
     let mut s = String::with_capacity(64);
