@@ -148,65 +148,13 @@ impl Order {
 
 // ---- fast lookups by name --------------------------------------------------------
 
-/// FxHash, the hasher rustc uses for its own tables: several times faster
-/// than the default SipHash on the short names rules look up tens of
-/// thousands of times (switches, ports, interfaces). Collision attacks are
-/// not a concern for a site's own names. Maps hashed with it are only
-/// looked up, never iterated into output.
-#[derive(Default, Clone, Copy)]
-pub(super) struct Fx(u64);
-
-impl Fx {
-    #[inline]
-    fn add(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-}
-
-impl std::hash::Hasher for Fx {
-    #[inline]
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(c);
-            self.add(u64::from_le_bytes(w));
-        }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut w = [0u8; 8];
-            w[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(w));
-        }
-    }
-    #[inline]
-    fn write_u8(&mut self, n: u8) {
-        self.add(n as u64);
-    }
-    #[inline]
-    fn write_u32(&mut self, n: u32) {
-        self.add(n as u64);
-    }
-    #[inline]
-    fn write_u64(&mut self, n: u64) {
-        self.add(n);
-    }
-    #[inline]
-    fn write_usize(&mut self, n: usize) {
-        self.add(n as u64);
-    }
-    #[inline]
-    fn finish(&self) -> u64 {
-        // A multiply only carries entropy upwards, and hash tables pick the
-        // bucket from the low bits: without this rotation, MACs or
-        // addresses that differ only in their last bytes all collide.
-        self.0.rotate_left(26)
-    }
-}
-
-pub(super) type FxBuild = std::hash::BuildHasherDefault<Fx>;
-pub(super) type FxMap<K, V> = std::collections::HashMap<K, V, FxBuild>;
-pub(super) type FxSet<K> = std::collections::HashSet<K, FxBuild>;
+/// FxHash (the `rustc-hash` crate), the hasher rustc uses for its own
+/// tables: several times faster than the default SipHash on the short names
+/// rules look up tens of thousands of times (switches, ports, interfaces).
+/// Collision attacks are not a concern for a site's own names. Maps hashed
+/// with it are only looked up, never iterated into output.
+pub(super) type FxMap<K, V> = rustc_hash::FxHashMap<K, V>;
+pub(super) type FxSet<K> = rustc_hash::FxHashSet<K>;
 
 /// Switch name → index into `site.switches`; the first declaration wins,
 /// as in the site index.
@@ -671,7 +619,7 @@ mod tests {
         use std::hash::BuildHasher;
         // 4,096 MACs of one vendor prefix: the low 12 bits of their hashes
         // (what a table of 4,096 buckets uses) must not all be equal.
-        let b = FxBuild::default();
+        let b = rustc_hash::FxBuildHasher;
         let buckets: std::collections::BTreeSet<u64> = (0..4096u32)
             .map(|i| {
                 let m = [0x52, 0x54, 0, (i >> 16) as u8, (i >> 8) as u8, i as u8];
