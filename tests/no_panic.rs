@@ -6,6 +6,7 @@
 use std::path::Path;
 
 use siteconf::check::check;
+use siteconf::diag::Severity;
 use siteconf::source::MemSource;
 
 fn site_files() -> Vec<(String, String)> {
@@ -34,7 +35,16 @@ fn site_files() -> Vec<(String, String)> {
     out
 }
 
-fn run(path: &str, text: &[u8], extra: &[(&str, &str)]) {
+/// One error as a user sees it: its code id and where it points
+/// (`path:line:col`).
+struct Seen {
+    code: &'static str,
+    at: String,
+}
+
+/// Checks the project (`path` holding `text`, plus `extra` files) and
+/// renders its diagnostics; fails the test on a panic. Returns the errors.
+fn run(path: &str, text: &[u8], extra: &[(&str, &str)]) -> Vec<Seen> {
     let mut src = MemSource::new().with(path, text.to_vec());
     for (p, t) in extra {
         src.insert(*p, t.as_bytes().to_vec());
@@ -49,11 +59,29 @@ fn run(path: &str, text: &[u8], extra: &[(&str, &str)]) {
             siteconf::diag::ColorChoice::Never,
         );
         let _ = siteconf::diag::render_json(&list, &c.loaded.sources);
+        list.iter()
+            .filter(|d| d.severity == Severity::Error)
+            .map(|d| Seen {
+                code: d.code.name(),
+                at: c.loaded.sources.locate(d.primary_span()),
+            })
+            .collect::<Vec<_>>()
     });
+    match r {
+        Ok(seen) => seen,
+        Err(_) => panic!("panic on {path}: {:?}", String::from_utf8_lossy(text)),
+    }
+}
+
+/// Asserts that one of `seen` has code `code` and points into `file`.
+fn assert_reported(seen: &[Seen], code: &str, file: &str, input: &str) {
     assert!(
-        r.is_ok(),
-        "panic on {path}: {:?}",
-        String::from_utf8_lossy(text)
+        seen.iter()
+            .any(|d| d.code == code && d.at.starts_with(&format!("{file}:"))),
+        "{input:?}: expected {code} in {file}, got {:?}",
+        seen.iter()
+            .map(|d| format!("{} at {}", d.code, d.at))
+            .collect::<Vec<_>>()
     );
 }
 
@@ -78,25 +106,29 @@ fn truncated_and_mutated_site_files_never_panic() {
 }
 
 #[test]
-fn broken_project_files_never_panic() {
+fn broken_project_files_are_reported_not_panics() {
     let site = "site dc1 { domain \"x.example\"; }\n";
+    // An empty siteconf.toml is valid (all defaults): no panic is all it
+    // must show.
+    run("site/a.kdl", site.as_bytes(), &[("siteconf.toml", "")]);
     for cfg in [
-        "",
         "site-dir = 3",
         "[gate]\nmax = [",
         "nonsense = true",
         "\u{0}\u{1}",
     ] {
-        run("site/a.kdl", site.as_bytes(), &[("siteconf.toml", cfg)]);
+        let seen = run("site/a.kdl", site.as_bytes(), &[("siteconf.toml", cfg)]);
+        assert_reported(&seen, "project-config", "siteconf.toml", cfg);
     }
+    run("site/a.kdl", site.as_bytes(), &[("siteconf.lock", "")]);
     for lock in [
-        "",
         "node/a",
         "node/a address.mgmt.ipv4 banana",
         "<<<<<<< HEAD\nnode/a asn 1\n=======\nnode/b asn 1\n>>>>>>> b\n",
         "node/a asn 99999999999999999999",
     ] {
-        run("site/a.kdl", site.as_bytes(), &[("siteconf.lock", lock)]);
+        let seen = run("site/a.kdl", site.as_bytes(), &[("siteconf.lock", lock)]);
+        assert_reported(&seen, "lock-syntax", "siteconf.lock", lock);
     }
 }
 
@@ -107,7 +139,9 @@ fn deep_nesting_is_a_diagnostic_not_a_stack_overflow() {
         "a { ".repeat(5000),
         "} ".repeat(5000)
     );
-    run("site/a.kdl", deep_kdl.as_bytes(), &[]);
+    let seen = run("site/a.kdl", deep_kdl.as_bytes(), &[]);
+    assert_reported(&seen, "syntax-error", "site/a.kdl", "deep KDL");
     let deep_toml = format!("a = {}1{}", "[".repeat(5000), "]".repeat(5000));
-    run("site/a.toml", deep_toml.as_bytes(), &[]);
+    let seen = run("site/a.toml", deep_toml.as_bytes(), &[]);
+    assert_reported(&seen, "syntax-error", "site/a.toml", "deep TOML");
 }
