@@ -10,6 +10,8 @@
 
 use std::fmt::Write as _;
 
+use crate::syntax::kdl::write as kdl;
+
 /// A scalar value.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Val {
@@ -155,7 +157,7 @@ fn kdl_item(out: &mut String, item: &Item, depth: usize) {
                 if line.is_empty() {
                     let _ = writeln!(out, "{pad}//");
                 } else {
-                    let _ = writeln!(out, "{pad}// {line}");
+                    let _ = writeln!(out, "{pad}// {}", kdl::comment(line));
                 }
             }
         }
@@ -223,25 +225,14 @@ fn kdl_leaf(item: &Item) -> String {
 
 fn kdl_scalar(v: &Val) -> String {
     match v {
-        Val::Str(s) if kdl_bare(s) => s.clone(),
-        Val::Str(s) => quote(s),
+        Val::Str(s) => kdl::ident(s),
         Val::Int(i) => i.to_string(),
         Val::Float(f) => format!("{f:?}"),
         Val::Bool(b) => format!("#{b}"),
     }
 }
 
-/// Whether a string can be written as a bare KDL v2 identifier. Kept
-/// deliberately narrower than the spec (letters first, then letters, digits,
-/// `-` and `_`) so that nothing can be misread as a number or keyword.
-fn kdl_bare(s: &str) -> bool {
-    let mut chars = s.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic())
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        && !matches!(s, "true" | "false" | "null" | "inf" | "nan")
-}
-
-/// A double-quoted string with the escapes KDL and TOML share.
+/// A TOML basic string (KDL strings are written by `syntax::kdl::write`).
 fn quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');

@@ -12,28 +12,12 @@ use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
 
 use crate::model::{is_hostname_label, Mac, Purpose};
+use crate::syntax::kdl::write::{comment, string as q};
 
 use super::compare::{Declared, Host, UnknownMachine};
 
 /// The text `check` sees where the engineer must write a rack unit.
 pub const POSITION_PLACEHOLDER: &str = "\"FILL-IN\"";
-
-/// A KDL string literal.
-fn q(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            c if c.is_control() => {}
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
 
 /// Whether a name can be a Linux interface name (IFNAMSIZ, no odd bytes).
 fn is_ifname(s: &str) -> bool {
@@ -125,9 +109,11 @@ pub fn stub(d: &Declared, unknown: &[UnknownMachine], mac: Mac) -> Result<String
     };
     let name = guess_name(d, u, mac);
     let mut out = String::new();
+    // Comments quote what machines reported (names, ports): written
+    // through `comment` so that no newline in them can end the comment.
     out.push_str(&format!(
         "// Stub for the unknown machine {m}{}, from `siteconf state --stub`.\n",
-        u.location().map(|l| format!(" on {l}")).unwrap_or_default()
+        comment(&u.location().map(|l| format!(" on {l}")).unwrap_or_default())
     ));
     if !u.hostnames.is_empty() || !u.addresses.is_empty() {
         let mut seen = Vec::new();
@@ -137,7 +123,7 @@ pub fn stub(d: &Declared, unknown: &[UnknownMachine], mac: Mac) -> Result<String
         if !u.addresses.is_empty() {
             seen.push(super::compare::addresses_text(&u.addresses));
         }
-        out.push_str(&format!("// Observed: {}.\n", seen.join("; ")));
+        out.push_str(&format!("// Observed: {}.\n", comment(&seen.join("; "))));
     }
     out.push_str("// Review the name and interfaces, and fill in `position` before committing.\n");
     out.push_str(&format!("node {} {{\n", q(&name)));
@@ -154,7 +140,8 @@ pub fn stub(d: &Declared, unknown: &[UnknownMachine], mac: Mac) -> Result<String
                 })
                 .unwrap_or_default();
             out.push_str(&format!(
-                "    position {POSITION_PLACEHOLDER} // FILL IN the lowest unit it occupies; {free}\n"
+                "    position {POSITION_PLACEHOLDER} // FILL IN the lowest unit it occupies; {}\n",
+                comment(&free)
             ));
         }
         None => {
@@ -175,9 +162,9 @@ pub fn stub(d: &Declared, unknown: &[UnknownMachine], mac: Mac) -> Result<String
         let Some(imac) = &i.mac else {
             notes.push(format!(
                 "    // also seen: interface {} on {} {} (MAC unknown; declare it once known)\n",
-                i.name.as_deref().unwrap_or("?"),
-                i.switch.as_deref().unwrap_or("?"),
-                i.port.as_deref().unwrap_or("?")
+                comment(i.name.as_deref().unwrap_or("?")),
+                comment(i.switch.as_deref().unwrap_or("?")),
+                comment(i.port.as_deref().unwrap_or("?"))
             ));
             continue;
         };
@@ -198,7 +185,8 @@ pub fn stub(d: &Declared, unknown: &[UnknownMachine], mac: Mac) -> Result<String
                 fields.push(format!("port {}", q(port)));
                 if let Some((node, other)) = port_owner(d, &d.view.switches[s].name, port) {
                     notes.push(format!(
-                        "    // note: {sw} {port} is declared for `{node}` {other}: one of the two declarations is wrong\n"
+                        "    // note: {} is declared for `{node}` {other}: one of the two declarations is wrong\n",
+                        comment(&format!("{sw} {port}"))
                     ));
                 }
             }

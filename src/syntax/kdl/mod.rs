@@ -50,6 +50,7 @@ mod chars;
 mod numbers;
 mod strings;
 mod trivia;
+pub mod write;
 
 #[cfg(test)]
 mod tests;
