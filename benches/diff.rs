@@ -8,9 +8,8 @@
 //! ```
 //!
 //! The site is generated here (250 racks × 40 nodes) and committed twice
-//! into a temporary repository. Until the template engine is merged the
-//! diff renders with review's stand-in renderer; see
-//! `review::compile::default_renderer`.
+//! into a temporary repository; both sides render with the template engine
+//! (`review::Engine`), as `siteconf diff` does.
 
 #[path = "../tests/review_support/mod.rs"]
 mod support;
@@ -134,7 +133,7 @@ fn main() {
     );
 
     // The library path, stage by stage.
-    let renderer = review::default_renderer(Box::new(|_: &str| None));
+    let renderer = review::Engine;
     let project = GitProject::discover(repo.path()).expect("discover");
     let mut stages: Vec<Stage> = [
         "check both sides (parse … resolve)",
@@ -160,7 +159,7 @@ fn main() {
             )
         });
         let (b, h) = stages[1]
-            .time(|| review::compile_both((&base_src, "main"), (&head_src, "feature"), &*renderer));
+            .time(|| review::compile_both((&base_src, "main"), (&head_src, "feature"), &renderer));
         let (b, h) = match (b, h) {
             (Ok(b), Ok(h)) => (b, h),
             _ => panic!("a side does not compile"),

@@ -68,15 +68,6 @@ fn two_commits(base: &Files, head: &Files) -> TestRepo {
     repo
 }
 
-/// These tests check comparison, grouping and gate logic against the
-/// stand-in renderer's small, stable output; `real_renderer_end_to_end`
-/// runs the real engine.
-fn stand_in() -> Box<dyn review::Renderer> {
-    Box::new(review::standin::StandInRenderer::new(Box::new(
-        |_: &str| None,
-    )))
-}
-
 fn compile_rev(repo: &TestRepo, rev: &str, renderer: &dyn review::Renderer) -> Compiled {
     let project = GitProject::discover(repo.path()).expect("discover");
     let src = project.rev_source(rev).expect("rev");
@@ -86,10 +77,10 @@ fn compile_rev(repo: &TestRepo, rev: &str, renderer: &dyn review::Renderer) -> C
     }
 }
 
+/// The review `siteconf diff` builds: both sides rendered by the engine.
 fn review_of(repo: &TestRepo, base: &str, head: &str) -> Review {
-    let r = stand_in();
-    let b = compile_rev(repo, base, &*r);
-    let h = compile_rev(repo, head, &*r);
+    let b = compile_rev(repo, base, &review::Engine);
+    let h = compile_rev(repo, head, &review::Engine);
     Review::build(&b, &h, &Filter::default())
 }
 
@@ -334,24 +325,30 @@ fn profile_change_is_one_group_over_every_node() {
 
     assert_eq!(r.summary.nodes.changed, 12);
     assert_eq!(r.summary.nodes.added + r.summary.nodes.removed, 0);
-    assert_eq!(r.summary.kinds.keys().collect::<Vec<_>>(), vec!["sshd"]);
+    // The sshd drop-in, its copy in cloud-init's user-data, the manifest.
+    assert_eq!(
+        r.summary.kinds.keys().collect::<Vec<_>>(),
+        vec!["cloud-init-user-data", "manifest", "sshd"]
+    );
     assert_eq!(r.summary.allocations.allocated, 0);
-    assert_eq!(r.groups.len(), 1);
-    let g0 = &r.groups[0];
+    let sshd: Vec<_> = r.groups.iter().filter(|g| g.kind == "sshd").collect();
+    assert_eq!(sshd.len(), 1, "{:?}", r.groups);
+    let g0 = sshd[0];
     assert_eq!(g0.len(), 12);
     assert!(!g0.normalized, "identical lines are shown exactly");
     assert_eq!(
         g0.path,
         "nodes/<node>/etc/ssh/sshd_config.d/50-siteconf.conf"
     );
-    let lines: Vec<String> = g0.hunks[0].lines.iter().map(|l| l.unified()).collect();
+    let changed: Vec<String> = g0.hunks[0]
+        .lines
+        .iter()
+        .map(|l| l.unified())
+        .filter(|l| !l.starts_with(' '))
+        .collect();
     assert_eq!(
-        lines,
-        vec![
-            " # managed by siteconf",
-            "-PermitRootLogin no",
-            "+PermitRootLogin prohibit-password"
-        ]
+        changed,
+        vec!["-PermitRootLogin no", "+PermitRootLogin prohibit-password"]
     );
     assert_eq!(r.inputs.len(), 1);
     assert_eq!(r.inputs[0].path, "site/profiles.kdl");
@@ -379,7 +376,10 @@ fn node_specific_lines_group_by_normalised_text() {
         head.insert(k.clone(), head[&k].replace("mtu 9000", "mtu 1500"));
     }
     let repo = two_commits(&base, &head);
-    let r = review_of(&repo, "main", "feature");
+    // A renderer whose netplan has each node's MAC in the hunk's context.
+    let b = compile_rev(&repo, "main", &support::mac_in_context);
+    let h = compile_rev(&repo, "feature", &support::mac_in_context);
+    let r = Review::build(&b, &h, &Filter::default());
     let netplan: Vec<_> = r.groups.iter().filter(|g| g.kind == "netplan").collect();
     assert_eq!(netplan.len(), 1, "{:?}", r.groups);
     let g = netplan[0];
@@ -395,7 +395,7 @@ fn node_specific_lines_group_by_normalised_text() {
     // The CLI renders with the real engine: its netplan hunk's context
     // (set-name, dhcp4, dhcp6) holds no node's own value, so the 12 members
     // are identical and the group shows the exact lines, no placeholders.
-    // Normalisation itself is checked above, on the stand-in's output.
+    // Normalisation itself is checked above, on `mac_in_context`'s output.
     let o = siteconf(
         repo.path(),
         &["diff", "main", "feature", "--kind", "netplan"],
@@ -489,8 +489,10 @@ fn renamed_node_is_removed_and_added_with_allocations() {
             "added r001n09 ↔ r001-tor1 over eno1"
         ]
     );
+    // The ToR's FRR; site-wide, the node's host_vars go and come, and
+    // files listing every node (zones, DHCP, inventory …) change.
     assert!(
-        s.switches.changed == 1 && s.site_files.changed == 2,
+        s.switches.changed == 1 && s.site_files.added == 1 && s.site_files.removed == 1,
         "{s:?}"
     );
     assert!(r.inputs.iter().any(|i| i.path == "siteconf.lock"));
@@ -703,11 +705,10 @@ fn secret_artifacts_never_show_their_lines() {
         assert!(!all.contains(CANARY), "{all}");
         assert!(all.contains("switches/r001-tor1/etc/frr/frr.conf"), "{all}");
     }
-    // The real renderer, handed the canary as the secret's value, still
-    // renders the placeholder: review never holds the value.
-    let r = review::default_renderer(Box::new(|_: &str| Some(CANARY.to_string())));
-    let b = compile_rev(&repo, "main", r.as_ref());
-    let h = compile_rev(&repo, "feature", r.as_ref());
+    // The engine as review runs it renders the placeholder, never the
+    // value (the CLI runs above had it in the environment and a file).
+    let b = compile_rev(&repo, "main", &review::Engine);
+    let h = compile_rev(&repo, "feature", &review::Engine);
     let frr = &h.output.files["switches/r001-tor1/etc/frr/frr.conf"];
     assert!(
         frr.secret,
@@ -726,9 +727,8 @@ fn secret_artifacts_never_show_their_lines() {
         assert!(out.contains("switches/r001-tor1/etc/frr/frr.conf"), "{out}");
     }
     // A secret artifact that appears is also hidden.
-    let r = stand_in();
-    let b = compile_rev(&repo, "main", &*r);
-    let mut h = compile_rev(&repo, "feature", &*r);
+    let b = compile_rev(&repo, "main", &review::Engine);
+    let mut h = compile_rev(&repo, "feature", &review::Engine);
     let mut planted = Artifact::new(
         "site/secret.env",
         format!("KEY={CANARY}\n"),
@@ -1475,9 +1475,8 @@ fn real_renderer_end_to_end() {
     g.permit_root_login = "prohibit-password".into();
     let head = with_lock(g.files(), Some(&base));
     let repo = two_commits(&base, &head);
-    let r = review::default_renderer(Box::new(|_: &str| None));
-    let b = compile_rev(&repo, "main", r.as_ref());
-    let h = compile_rev(&repo, "feature", r.as_ref());
+    let b = compile_rev(&repo, "main", &review::Engine);
+    let h = compile_rev(&repo, "feature", &review::Engine);
     assert!(b.output.files.contains_key("site/inventory/hosts.yml"));
     let changed: Vec<&String> = h
         .output
@@ -1506,4 +1505,40 @@ fn real_renderer_end_to_end() {
     );
     let one = String::from_utf8_lossy(&h.output.files[*sshd[0]].bytes).into_owned();
     assert!(one.contains("PermitRootLogin prohibit-password"), "{one}");
+}
+
+// ---------------------------------------------------------------- snapshots
+
+/// What `siteconf diff` prints, rendered by the real engine, in each
+/// format, for a small site (one rack, two nodes) and three kinds of change
+/// at once: a profile setting (both nodes), one node's MTU, and the
+/// upstream peer's ASN (a file holding a secret: shown only as changed).
+/// Reviewers read this output; a change to it must be looked at (`cargo
+/// insta review`).
+#[test]
+fn diff_output_in_every_format() {
+    let base = with_lock(Gen::new(1, 2).files(), None);
+    let mut g = Gen::new(1, 2);
+    g.permit_root_login = "prohibit-password".into();
+    let mut head = g.files();
+    let one = Gen::node_block(1, 2);
+    head.insert(
+        "site/r001.kdl".into(),
+        head["site/r001.kdl"].replace(&one, &one.replace("mtu 9000", "mtu 1500")),
+    );
+    head.insert(
+        "site/site.kdl".into(),
+        head["site/site.kdl"].replace("asn 64512", "asn 64513"),
+    );
+    let head = with_lock(head, Some(&base));
+    let repo = two_commits(&base, &head);
+    for format in ["text", "markdown", "json"] {
+        let o = siteconf(
+            repo.path(),
+            &["diff", "main", "feature", "--format", format],
+            &[],
+        );
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        insta::assert_snapshot!(format!("diff_{format}"), stdout(&o));
+    }
 }

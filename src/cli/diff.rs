@@ -147,7 +147,7 @@ pub(super) fn open_sides(
     })
 }
 
-/// Compiles both sides with the default renderer. A side that fails is
+/// Compiles both sides with the template engine. A side that fails is
 /// reported (labelled) and the status returned.
 pub(super) fn compile_sides(
     g: &Global,
@@ -157,11 +157,10 @@ pub(super) fn compile_sides(
     if interactive() {
         eprintln!("compiling {} and {} …", sides.base_label, sides.head_label);
     }
-    let renderer = review::default_renderer(Box::new(|k: &str| std::env::var(k).ok()));
     let (base, head) = review::compile_both(
         (&*sides.base, &sides.base_label),
         (&*sides.head, &sides.head_label),
-        &*renderer,
+        &review::Engine,
     );
     let failures: Vec<(&str, &Failed)> =
         [("base", base.as_ref().err()), ("head", head.as_ref().err())]

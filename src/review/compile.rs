@@ -2,10 +2,9 @@
 //! [`Source`], plus what the comparison needs besides the artifacts (the
 //! lock, the facts about each node, a fingerprint of every input file).
 //!
-//! Rendering is behind the [`Renderer`] trait so that the diff can be built
-//! and tested before the template engine exists, and so tests can plant
-//! exactly the artifacts they need. [`default_renderer`] is the single place
-//! where the real engine is plugged in.
+//! `siteconf diff` and `siteconf gate` render with [`Engine`], the real
+//! template engine. Rendering is behind the [`Renderer`] trait so that tests
+//! (and benchmarks) can plant exactly the artifacts they need.
 
 use std::collections::BTreeMap;
 
@@ -18,8 +17,7 @@ use crate::resolve::Lock;
 use crate::source::Source;
 use crate::syntax::SourceMap;
 
-/// Renders a checked site into artifacts. The real engine is
-/// `crate::render`; tests and benchmarks use their own.
+/// Renders a checked site into artifacts: [`Engine`], or a test's own.
 pub trait Renderer: Sync {
     /// `src` is the same source the site was checked from (templates and
     /// other project files are read from it, never from the disk).
@@ -35,30 +33,28 @@ where
     }
 }
 
-/// Looks up a secret's value by its full environment-style name
-/// (`SITECONF_SECRET_UPSTREAM1`); `None` when it is not set.
-pub type SecretLookup = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
-
 /// The renderer `siteconf diff` and `siteconf gate` use: the real engine
 /// (`crate::render::render`), with every secret resolved to a placeholder
 /// (`<secret:NAME>`). Review never needs a secret's value: a file that uses
 /// one is marked secret and shown only as changed, and a changed reference
 /// still shows as a change. So `diff` in CI needs no access to secrets and
-/// cannot leak them. `_secrets` is kept for renderers that want values.
-pub fn default_renderer(_secrets: SecretLookup) -> Box<dyn Renderer> {
-    Box::new(|c: &Checked, s: &dyn Source| {
+/// cannot leak them.
+pub struct Engine;
+
+impl Renderer for Engine {
+    fn render(&self, checked: &Checked, src: &dyn Source) -> Result<OutputSet, Diagnostics> {
         let opts = crate::render::RenderOptions {
             secrets: crate::render::Secrets::placeholder(),
             progress: None,
         };
-        crate::render::render(c, s, &opts)
+        crate::render::render(checked, src, &opts)
             .map(|r| r.set)
             .map_err(|f| {
                 let mut d = Diagnostics::new();
                 d.extend(f.diags);
                 d
             })
-    })
+    }
 }
 
 /// A side that compiled: everything the comparison reads.

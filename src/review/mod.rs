@@ -22,9 +22,8 @@ pub mod facts;
 pub mod format;
 pub mod group;
 pub mod lockdiff;
-pub mod standin;
 
-pub use compile::{compile, compile_both, default_renderer, Compiled, Failed, Renderer};
+pub use compile::{compile, compile_both, Compiled, Engine, Failed, Renderer};
 
 use std::collections::{BTreeMap, BTreeSet};
 

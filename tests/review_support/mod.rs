@@ -7,7 +7,11 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use git2::{Oid, Repository, Signature};
-use siteconf::source::MemSource;
+use siteconf::check::Checked;
+use siteconf::diag::Diagnostics;
+use siteconf::output::{Artifact, OutputSet, Owner};
+use siteconf::render::context::site_view;
+use siteconf::source::{MemSource, Source};
 
 /// Files of a project, by path.
 pub type Files = BTreeMap<String, String>;
@@ -238,4 +242,31 @@ impl TestRepo {
             .set_head(&format!("refs/heads/{name}"))
             .expect("set head");
     }
+}
+
+/// A renderer for grouping tests (`review::Renderer`): one netplan-like
+/// file per node whose diff context holds the node's own MAC. The engine's
+/// netplan keeps MACs out of a changed MTU's context, so this is how a test
+/// makes grouping normalise node-specific lines (`<mac:eno1>`).
+pub fn mac_in_context(checked: &Checked, _src: &dyn Source) -> Result<OutputSet, Diagnostics> {
+    let l = &checked.loaded;
+    let view = site_view(&l.site, &l.index, &checked.resolved);
+    let mut out = OutputSet::default();
+    for n in &view.nodes {
+        let mut np = String::from("network:\n  version: 2\n  ethernets:\n");
+        for i in n.interfaces.iter().filter(|i| i.kind == "ethernet") {
+            np.push_str(&format!("    {}:\n", i.name));
+            if let Some(mac) = &i.mac {
+                np.push_str(&format!("      match:\n        macaddress: \"{mac}\"\n"));
+            }
+            np.push_str(&format!("      mtu: {}\n", i.mtu));
+        }
+        out.insert(Artifact::new(
+            format!("nodes/{}/etc/netplan/50-siteconf.yaml", n.name),
+            np,
+            Owner::Node(n.name.clone()),
+            "netplan",
+        ));
+    }
+    Ok(out)
 }
