@@ -1,0 +1,370 @@
+//! Attribution: each fact file, LLDP dump, lease and BGP summary tied to
+//! the declared node it is about (by name, FQDN or a declared MAC, or a MAC
+//! the node's facts show), a declared switch, or an unknown machine.
+
+use std::collections::HashMap;
+
+use crate::diag::{Code, Diagnostic};
+use crate::model::Mac;
+
+use super::super::input::facts::IfaceFacts;
+use super::super::input::leases::LeaseState;
+use super::super::input::lldp::LldpNeighbor;
+use super::super::input::Observed;
+use super::{lower, push_ev, Declared, Finding, Host, NodeObs, SeenIn, UnknownObs};
+
+/// Facts first: they also say which undeclared MACs a known node has.
+pub(super) fn facts<'o>(
+    d: &Declared,
+    obs: &'o Observed,
+    per: &mut [NodeObs<'o>],
+    switch_seen: &mut [bool],
+    unknown: &mut Vec<UnknownObs>,
+) {
+    for f in &obs.facts {
+        let by_name = d.host(&f.inventory_name);
+        // A host filed under a name the site does not know is still
+        // recognised by a declared MAC (and then reported for its name).
+        let by_mac = || {
+            f.interfaces
+                .iter()
+                .filter_map(|i| i.mac)
+                .find_map(|m| d.mac_owner(m))
+                .map(|(k, _)| Host::Node(k))
+        };
+        match by_name.or_else(by_mac) {
+            Some(Host::Node(k)) => {
+                per[k].seen.insert(SeenIn::Facts);
+                if per[k].facts.is_none() {
+                    per[k].facts = Some(f);
+                }
+            }
+            Some(Host::Switch(s)) => switch_seen[s] = true,
+            None => {
+                let macs: Vec<&IfaceFacts> =
+                    f.interfaces.iter().filter(|i| i.mac.is_some()).collect();
+                let host = format!("host:{}", lower(&f.inventory_name));
+                let name = f.hostname.clone().or(Some(f.inventory_name.clone()));
+                if macs.is_empty() {
+                    unknown.push(UnknownObs {
+                        tokens: vec![host.clone()],
+                        hostname: name.clone(),
+                        seen_in: Some(SeenIn::Facts),
+                        evidence: f.path.clone(),
+                        ..Default::default()
+                    });
+                }
+                for i in macs {
+                    unknown.push(UnknownObs {
+                        mac: i.mac,
+                        tokens: vec![host.clone()],
+                        iface: Some(i.name.clone()),
+                        address: i.ipv4.first().map(|a| a.0),
+                        hostname: name.clone(),
+                        seen_in: Some(SeenIn::Facts),
+                        evidence: f.path.clone(),
+                        ..Default::default()
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// What attribution after the facts needs: the site, and the MACs the
+/// facts tied to nodes.
+pub(super) struct Ctx<'c, 'a> {
+    pub(super) d: &'c Declared<'a>,
+    pub(super) facts_macs: &'c HashMap<Mac, (usize, String)>,
+}
+
+impl Ctx<'_, '_> {
+    /// The node (and declared interface, if any) a MAC belongs to.
+    fn node_of_mac(&self, mac: Mac) -> Option<(usize, Option<usize>)> {
+        if let Some((k, j)) = self.d.mac_owner(mac) {
+            return Some((k, Some(j)));
+        }
+        let (k, name) = self.facts_macs.get(&mac)?;
+        Some((*k, self.d.iface_index(*k, name)))
+    }
+}
+
+pub(super) fn lldp<'o>(
+    c: &Ctx,
+    obs: &'o Observed,
+    per: &mut [NodeObs<'o>],
+    switch_seen: &mut [bool],
+    unknown: &mut Vec<UnknownObs>,
+    findings: &mut Vec<Finding>,
+) {
+    let d = c.d;
+    for dump in &obs.lldp {
+        match d.host(&dump.host) {
+            Some(Host::Node(k)) => {
+                per[k].seen.insert(SeenIn::Lldp);
+                for nb in &dump.neighbors {
+                    let sw = nb
+                        .sysname
+                        .as_deref()
+                        .map(|s| d.switch_name(s))
+                        .or_else(|| nb.chassis_id.as_ref().map(|(_, v)| v.clone()))
+                        .unwrap_or_default();
+                    if let Some(Host::Switch(s)) = nb.sysname.as_deref().and_then(|s| d.host(s)) {
+                        switch_seen[s] = true;
+                    }
+                    let port = nb.port_name().map(str::to_string);
+                    let rn = d.rn(k);
+                    let o = &mut per[k];
+                    match rn
+                        .settings
+                        .interfaces
+                        .iter()
+                        .position(|i| i.name.value == nb.local_port)
+                    {
+                        Some(j) => push_ev(
+                            o.cabling
+                                .entry(j)
+                                .or_default()
+                                .entry((sw, port))
+                                .or_default(),
+                            &dump.path,
+                        ),
+                        None => push_ev(
+                            o.undeclared
+                                .entry(nb.local_port.clone())
+                                .or_default()
+                                .entry((sw, port))
+                                .or_default(),
+                            &dump.path,
+                        ),
+                    }
+                }
+            }
+            Some(Host::Switch(s)) => {
+                switch_seen[s] = true;
+                let swname = d.view.switches[s].name.clone();
+                for nb in &dump.neighbors {
+                    switch_port_neighbor(c, &swname, nb, &dump.path, per, switch_seen, unknown);
+                }
+            }
+            None => {
+                // A host the site does not declare: its neighbours still
+                // say which switch ports it sits on.
+                let token = format!("host:{}", lower(&dump.host));
+                findings.push(Finding {
+                    node: None,
+                    diag: Diagnostic::warning(
+                        Code::StateUnknownHost,
+                        format!(
+                            "LLDP dump `{}` is from `{}`, which the site declares neither as a node nor as a switch",
+                            dump.path, dump.host
+                        ),
+                    )
+                    .help("files are matched by host name or FQDN; rename the file after the declared host, or declare the machine"),
+                });
+                for nb in &dump.neighbors {
+                    let sw = nb.sysname.as_deref().map(|s| d.switch_name(s));
+                    unknown.push(UnknownObs {
+                        tokens: vec![token.clone()],
+                        iface: Some(nb.local_port.clone()),
+                        switch: sw,
+                        port: nb.port_name().map(str::to_string),
+                        hostname: Some(dump.host.clone()),
+                        seen_in: Some(SeenIn::Lldp),
+                        evidence: dump.path.clone(),
+                        ..Default::default()
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// A neighbour heard on a switch port: a declared node's interface
+/// (cabling and MAC evidence for it), another switch (ignored), or an
+/// unknown machine.
+fn switch_port_neighbor<'o>(
+    c: &Ctx,
+    swname: &str,
+    nb: &LldpNeighbor,
+    path: &str,
+    per: &mut [NodeObs<'o>],
+    switch_seen: &mut [bool],
+    unknown: &mut Vec<UnknownObs>,
+) {
+    let d = c.d;
+    if d.link_ports
+        .contains(&(swname.to_string(), nb.local_port.clone()))
+    {
+        return;
+    }
+    let by_sysname = nb.sysname.as_deref().and_then(|s| d.host(s));
+    if let Some(Host::Switch(s)) = by_sysname {
+        switch_seen[s] = true;
+        return;
+    }
+    let at = (swname.to_string(), Some(nb.local_port.clone()));
+    let mac = nb.port_mac();
+    // The node: by the port's MAC (declared, or shown by its facts), else
+    // by name or chassis MAC, with the interface named by the port
+    // description.
+    let by_port_mac = mac.and_then(|m| c.node_of_mac(m));
+    let by_name = || match by_sysname {
+        Some(Host::Node(k)) => Some(k),
+        _ => nb
+            .chassis_mac()
+            .and_then(|m| c.node_of_mac(m))
+            .map(|(k, _)| k),
+    };
+    let (k, j) = match by_port_mac {
+        Some((k, j)) => (k, j),
+        None => match by_name() {
+            Some(k) => (
+                k,
+                nb.port_descr.as_deref().and_then(|pd| d.iface_index(k, pd)),
+            ),
+            None => return unknown_on_port(swname, nb, mac, path, unknown),
+        },
+    };
+    let o = &mut per[k];
+    o.seen.insert(SeenIn::Lldp);
+    if let Some(s) = &nb.sysname {
+        push_ev(o.sysnames.entry(s.clone()).or_default(), path);
+    }
+    match j {
+        Some(j) => {
+            push_ev(o.cabling.entry(j).or_default().entry(at).or_default(), path);
+            let declared = d.iface(k, j).mac.as_ref().map(|m| m.value);
+            if let Some(m) = mac.filter(|m| declared.is_some_and(|x| x != *m)) {
+                push_ev(o.macs.entry(j).or_default().entry(m).or_default(), path);
+            }
+        }
+        None => {
+            let name = nb
+                .port_descr
+                .clone()
+                .or_else(|| mac.map(|m| m.to_string()))
+                .unwrap_or_else(|| "?".to_string());
+            push_ev(
+                o.undeclared.entry(name).or_default().entry(at).or_default(),
+                path,
+            );
+        }
+    }
+}
+
+/// A machine on a switch port that no node accounts for.
+fn unknown_on_port(
+    swname: &str,
+    nb: &LldpNeighbor,
+    mac: Option<Mac>,
+    path: &str,
+    unknown: &mut Vec<UnknownObs>,
+) {
+    let mut tokens = Vec::new();
+    if let Some((t, v)) = &nb.chassis_id {
+        tokens.push(format!("chassis:{t}:{}", v.to_ascii_lowercase()));
+    }
+    unknown.push(UnknownObs {
+        mac,
+        tokens,
+        iface: nb
+            .port_descr
+            .clone()
+            .filter(|p| mac.is_none_or(|m| *p != m.to_string())),
+        switch: Some(swname.to_string()),
+        port: Some(nb.local_port.clone()),
+        hostname: nb.sysname.clone(),
+        seen_in: Some(SeenIn::Lldp),
+        evidence: path.to_string(),
+        ..Default::default()
+    });
+}
+
+pub(super) fn leases<'o>(
+    c: &Ctx,
+    obs: &'o Observed,
+    per: &mut [NodeObs<'o>],
+    unknown: &mut Vec<UnknownObs>,
+) {
+    let path = obs.leases_path.as_deref().unwrap_or("leases");
+    for l in &obs.leases {
+        let Some(mac) = l.hwaddr else { continue };
+        let ev = format!("{path}:{}", l.line);
+        match c.node_of_mac(mac) {
+            Some((k, j)) => {
+                per[k].seen.insert(SeenIn::Dhcp);
+                if let Some(j) = j {
+                    per[k].leases.push((j, l, ev));
+                }
+            }
+            // An expired lease of an unknown MAC is history, not a machine
+            // on the network now; only leases in effect are reported.
+            None if l.state == LeaseState::Default => unknown.push(UnknownObs {
+                mac: Some(mac),
+                hostname: l.hostname.clone(),
+                address: Some(l.address),
+                seen_in: Some(SeenIn::Dhcp),
+                evidence: ev,
+                ..Default::default()
+            }),
+            None => {}
+        }
+    }
+}
+
+pub(super) fn bgp<'o>(
+    d: &Declared,
+    obs: &'o Observed,
+    per: &mut [NodeObs<'o>],
+    switch_seen: &mut [bool],
+    findings: &mut Vec<Finding>,
+) {
+    for b in &obs.bgp {
+        match d.host(&b.host) {
+            Some(Host::Node(k)) => {
+                per[k].seen.insert(SeenIn::Bgp);
+                if per[k].bgp.is_none() {
+                    per[k].bgp = Some(b);
+                }
+            }
+            Some(Host::Switch(s)) => {
+                switch_seen[s] = true;
+                let sv = &d.view.switches[s];
+                for dl in &sv.downlinks {
+                    let key = if dl.mode == "unnumbered" {
+                        Some(dl.port.as_str())
+                    } else {
+                        dl.node_address.as_deref()
+                    };
+                    let Some(key) = key else { continue };
+                    let Some(Host::Node(k)) = d.host(&dl.node) else {
+                        continue;
+                    };
+                    let Some(i) = d.view.nodes[k]
+                        .sessions
+                        .iter()
+                        .position(|x| x.peer == sv.name && x.interface.as_deref() == Some(dl.interface.as_str()))
+                    else {
+                        continue;
+                    };
+                    per[k]
+                        .switch_bgp
+                        .entry(i)
+                        .or_insert((b.peer(key), sv.name.clone(), b.path.clone()));
+                }
+            }
+            None => findings.push(Finding {
+                node: None,
+                diag: Diagnostic::warning(
+                    Code::StateUnknownHost,
+                    format!(
+                        "BGP summary `{}` is from `{}`, which the site declares neither as a node nor as a switch",
+                        b.path, b.host
+                    ),
+                )
+                .help("files are matched by host name or FQDN; rename the file after the declared host"),
+            }),
+        }
+    }
+}

@@ -1,0 +1,96 @@
+//! MACs (SC1003) and interfaces missing on the host (SC1011): the MAC a
+//! declared interface has on the host (fact cache) or on the wire (LLDP),
+//! against its declared `mac`; and a declared interface the host does not
+//! have (or has under another name, found by its MAC).
+
+use std::collections::BTreeMap;
+
+use crate::diag::{Code, Diagnostic};
+use crate::model::{Interface, InterfaceKind, Mac};
+use crate::syntax::Span;
+
+use super::{join_ev, list_or_none, push_ev, Declared, NodeObs};
+
+pub(super) fn check(d: &Declared, k: usize, o: &NodeObs, push: &mut impl FnMut(Diagnostic)) {
+    let rn = d.rn(k);
+    let name = d.view.nodes[k].name.as_str();
+    let mut macs: BTreeMap<usize, BTreeMap<Mac, Vec<String>>> = o.macs.clone();
+    if let Some(f) = o.facts {
+        for (j, iface) in rn.settings.interfaces.iter().enumerate() {
+            let Some(want) = iface.mac.as_ref().map(|m| m.value) else {
+                continue;
+            };
+            match f.interfaces.iter().find(|x| x.name == iface.name.value) {
+                Some(fi) => {
+                    if let Some(m) = fi.mac.filter(|m| *m != want) {
+                        push_ev(macs.entry(j).or_default().entry(m).or_default(), &f.path);
+                    }
+                }
+                None => {
+                    if iface.kind.as_ref().map(|k| k.value) != Some(InterfaceKind::Ethernet)
+                        && iface.kind.is_some()
+                    {
+                        continue;
+                    }
+                    match f.interfaces.iter().find(|x| x.mac == Some(want)) {
+                        Some(other) => push(
+                            Diagnostic::warning(
+                                Code::StateInterfaceMissing,
+                                format!(
+                                    "`{name}` interface {} ({want}) is called `{}` on the host",
+                                    iface.name.value, other.name
+                                ),
+                            )
+                            .label(iface.name.span, "declared name")
+                            .help(format!(
+                                "per {}; rename the interface in the site, or pin the name on the host (udev/systemd .link)",
+                                f.path
+                            )),
+                        ),
+                        None => push(
+                            Diagnostic::error(
+                                Code::StateInterfaceMissing,
+                                format!(
+                                    "`{name}` has no interface {} ({want})",
+                                    iface.name.value
+                                ),
+                            )
+                            .label(iface.name.span, "declared here")
+                            .help(format!(
+                                "{} lists {}",
+                                f.path,
+                                list_or_none(f.interfaces.iter().map(|i| i.name.as_str()))
+                            )),
+                        ),
+                    }
+                }
+            }
+        }
+    }
+    for (j, seen) in &macs {
+        let iface = d.iface(k, *j);
+        let Some(want) = iface.mac.as_ref() else {
+            continue;
+        };
+        for (m, ev) in seen {
+            push(
+                Diagnostic::error(
+                    Code::StateMacMismatch,
+                    format!(
+                        "`{name}` {} has MAC {m}, declared {}",
+                        iface.name.value, want.value
+                    ),
+                )
+                .label(mac_span(iface), format!("declared {}", want.value))
+                .help(format!(
+                    "seen in {}; a replaced NIC or swapped cables? DHCP reservations and netplan match on the declared MAC",
+                    join_ev(ev)
+                )),
+            );
+        }
+    }
+}
+
+fn mac_span(i: &Interface) -> Span {
+    i.mac.as_ref().map(|m| m.span).unwrap_or(i.span)
+}

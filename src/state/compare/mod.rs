@@ -1,0 +1,461 @@
+//! The comparison: the fleet as observed against the fleet as declared.
+//!
+//! The declared side is what the compiled artifacts say (the template
+//! views of [`crate::render::context`]: effective addresses with their
+//! allocations, FQDNs, cabling); spans for diagnostics come from the
+//! resolved model, so a finding points at the interface, address or
+//! session declaration that it contradicts.
+//!
+//! Observations are first attributed ([`attribute`]): each fact file, LLDP
+//! dump, lease and BGP summary is tied to a declared node (by name, FQDN or
+//! a declared MAC), a declared switch, or to an unknown machine. Then every
+//! node is checked against what was attributed to it, in site order, one
+//! file per check: [`cabling`], [`mac`] (and interfaces missing on the
+//! host), [`hostname`], [`addresses`], [`bgp`]. Unknown observations are
+//! grouped into machines ([`unknown`]: by MAC, chassis id or the host a
+//! file is named after). Everything iterates ordered collections, so the
+//! findings come out in the same order on every run.
+
+mod addresses;
+mod attribute;
+mod bgp;
+mod cabling;
+mod hostname;
+mod mac;
+mod unknown;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::net::Ipv4Addr;
+
+use crate::diag::{Code, Diagnostic};
+use crate::model::{Interface, Mac, Node, Site};
+use crate::render::context::SiteView;
+use crate::resolve::{Resolved, ResolvedNode};
+
+use super::input::bgp::{BgpSummary, PeerState};
+use super::input::facts::HostFacts;
+use super::input::leases::Lease;
+use super::input::Observed;
+
+/// Which kind of input saw something.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SeenIn {
+    Facts,
+    Lldp,
+    Dhcp,
+    Bgp,
+}
+
+impl SeenIn {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SeenIn::Facts => "facts",
+            SeenIn::Lldp => "lldp",
+            SeenIn::Dhcp => "dhcp",
+            SeenIn::Bgp => "bgp",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NodeStatus {
+    Ok,
+    Drift,
+    NeverSeen,
+}
+
+impl NodeStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NodeStatus::Ok => "ok",
+            NodeStatus::Drift => "drift",
+            NodeStatus::NeverSeen => "never-seen",
+        }
+    }
+}
+
+/// A finding, with the node it concerns (for per-node views).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub node: Option<String>,
+    pub diag: Diagnostic,
+}
+
+/// One declared node after comparison.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct NodeState {
+    pub name: String,
+    pub fqdn: String,
+    pub rack: Option<String>,
+    pub position: Option<u32>,
+    pub status: NodeStatus,
+    pub seen_in: Vec<SeenIn>,
+    /// The codes of its findings, sorted, unique.
+    pub codes: Vec<&'static str>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SwitchState {
+    pub name: String,
+    pub rack: Option<String>,
+    pub position: Option<u32>,
+    /// Whether any input came from or mentions the switch.
+    pub seen: bool,
+}
+
+/// One interface of an unknown machine, as far as it was observed.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub struct SeenIface {
+    pub name: Option<String>,
+    pub mac: Option<String>,
+    pub switch: Option<String>,
+    pub port: Option<String>,
+    /// An IPv4 address it has (from a lease or the fact cache).
+    pub ipv4: Option<String>,
+}
+
+/// A machine no node declares.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct UnknownMachine {
+    pub macs: Vec<String>,
+    pub interfaces: Vec<SeenIface>,
+    /// Names it goes by: inventory name, LLDP sysname, DHCP client name.
+    pub hostnames: Vec<String>,
+    pub addresses: Vec<String>,
+    /// The rack of the (first) switch it is cabled to.
+    pub rack: Option<String>,
+    pub seen_in: Vec<SeenIn>,
+    /// The input files (and lease lines) that mention it.
+    pub evidence: Vec<String>,
+}
+
+impl UnknownMachine {
+    /// `r01-tor1 swp20`, for messages.
+    pub fn location(&self) -> Option<String> {
+        let ports: Vec<String> = self
+            .interfaces
+            .iter()
+            .filter_map(|i| Some(format!("{} {}", i.switch.as_ref()?, i.port.as_ref()?)))
+            .collect();
+        (!ports.is_empty()).then(|| ports.join(", "))
+    }
+}
+
+/// The result of comparing.
+#[derive(Debug, Clone, Default)]
+pub struct Comparison {
+    pub nodes: Vec<NodeState>,
+    pub switches: Vec<SwitchState>,
+    pub unknown: Vec<UnknownMachine>,
+    pub findings: Vec<Finding>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Host {
+    Node(usize),
+    Switch(usize),
+}
+
+/// Lookups over the declared site: by host name, by MAC, by switch port.
+/// (Hash maps only answer lookups here; nothing iterates them into output.)
+pub struct Declared<'a> {
+    pub site: &'a Site,
+    pub resolved: &'a Resolved,
+    pub view: &'a SiteView,
+    hosts: HashMap<String, Host>,
+    macs: HashMap<Mac, (usize, usize)>,
+    link_ports: HashSet<(String, String)>,
+}
+
+fn lower(s: &str) -> String {
+    s.trim_end_matches('.').to_ascii_lowercase()
+}
+
+impl<'a> Declared<'a> {
+    /// `view` must be `site_view` of the same site and resolution: node
+    /// views are in `resolved.nodes` order, switch views in site order.
+    pub fn new(site: &'a Site, resolved: &'a Resolved, view: &'a SiteView) -> Declared<'a> {
+        let mut hosts = HashMap::new();
+        for (s, sw) in view.switches.iter().enumerate() {
+            hosts.entry(lower(&sw.name)).or_insert(Host::Switch(s));
+            hosts.entry(lower(&sw.fqdn)).or_insert(Host::Switch(s));
+        }
+        for (k, n) in view.nodes.iter().enumerate() {
+            hosts.entry(lower(&n.name)).or_insert(Host::Node(k));
+            hosts.entry(lower(&n.fqdn)).or_insert(Host::Node(k));
+        }
+        let mut macs = HashMap::new();
+        for (k, rn) in resolved.nodes.iter().enumerate() {
+            for (j, i) in rn.settings.interfaces.iter().enumerate() {
+                if let Some(m) = &i.mac {
+                    macs.entry(m.value).or_insert((k, j));
+                }
+            }
+        }
+        let mut link_ports = HashSet::new();
+        for sw in &view.switches {
+            for l in &sw.links {
+                link_ports.insert((sw.name.clone(), l.port.clone()));
+            }
+        }
+        Declared {
+            site,
+            resolved,
+            view,
+            hosts,
+            macs,
+            link_ports,
+        }
+    }
+
+    /// The declared host a name refers to: its name or FQDN (any case,
+    /// trailing dot allowed), or a name whose first label is one.
+    pub fn host(&self, name: &str) -> Option<Host> {
+        let n = lower(name);
+        self.hosts.get(&n).copied().or_else(|| {
+            let (first, _) = n.split_once('.')?;
+            self.hosts.get(first).copied()
+        })
+    }
+
+    pub fn mac_owner(&self, mac: Mac) -> Option<(usize, usize)> {
+        self.macs.get(&mac).copied()
+    }
+
+    fn rn(&self, k: usize) -> &'a ResolvedNode {
+        &self.resolved.nodes[k]
+    }
+
+    fn node(&self, k: usize) -> &'a Node {
+        &self.site.nodes[self.resolved.nodes[k].index]
+    }
+
+    fn iface(&self, k: usize, j: usize) -> &'a Interface {
+        &self.rn(k).settings.interfaces[j]
+    }
+
+    fn iface_index(&self, k: usize, name: &str) -> Option<usize> {
+        self.rn(k)
+            .settings
+            .interfaces
+            .iter()
+            .position(|i| i.name.value == name)
+    }
+
+    /// The name of a switch as declared, or the observed name as given.
+    fn switch_name(&self, observed: &str) -> String {
+        match self.host(observed) {
+            Some(Host::Switch(s)) => self.view.switches[s].name.clone(),
+            _ => observed.to_string(),
+        }
+    }
+
+    fn rack_of_switch(&self, name: &str) -> Option<String> {
+        match self.host(name) {
+            Some(Host::Switch(s)) => self.view.switches[s].rack.clone(),
+            _ => None,
+        }
+    }
+}
+
+/// An observed switch port: (switch, port if known).
+type PortObs = (String, Option<String>);
+
+/// What was attributed to one declared node.
+#[derive(Default)]
+struct NodeObs<'o> {
+    seen: BTreeSet<SeenIn>,
+    facts: Option<&'o HostFacts>,
+    bgp: Option<&'o BgpSummary>,
+    /// Interface index → observed port → evidence.
+    cabling: BTreeMap<usize, BTreeMap<PortObs, Vec<String>>>,
+    /// Undeclared local interface → observed port → evidence.
+    undeclared: BTreeMap<String, BTreeMap<PortObs, Vec<String>>>,
+    /// Interface index → observed MAC → evidence.
+    macs: BTreeMap<usize, BTreeMap<Mac, Vec<String>>>,
+    /// LLDP system names announced by the node → evidence.
+    sysnames: BTreeMap<String, Vec<String>>,
+    leases: Vec<(usize, &'o Lease, String)>,
+    /// Session index → (peer state or None when absent, switch, evidence).
+    switch_bgp: BTreeMap<usize, (Option<&'o PeerState>, String, String)>,
+}
+
+/// An observation no declared node accounts for.
+#[derive(Debug, Clone, Default)]
+struct UnknownObs {
+    mac: Option<Mac>,
+    /// Identity of the machine beyond one MAC: `chassis:…` / `host:…`.
+    tokens: Vec<String>,
+    iface: Option<String>,
+    switch: Option<String>,
+    port: Option<String>,
+    hostname: Option<String>,
+    address: Option<Ipv4Addr>,
+    seen_in: Option<SeenIn>,
+    evidence: String,
+}
+
+fn push_ev(v: &mut Vec<String>, e: &str) {
+    if !v.iter().any(|x| x == e) {
+        v.push(e.to_string());
+    }
+}
+
+/// Compares, node by node, in site order.
+pub fn compare(d: &Declared, obs: &Observed) -> Comparison {
+    let n = d.view.nodes.len();
+    let mut per: Vec<NodeObs> = (0..n).map(|_| NodeObs::default()).collect();
+    let mut switch_seen = vec![false; d.view.switches.len()];
+    let mut unknown: Vec<UnknownObs> = Vec::new();
+    let mut findings: Vec<Finding> = Vec::new();
+
+    attribute::facts(d, obs, &mut per, &mut switch_seen, &mut unknown);
+    // MACs that a known node's facts show but the site does not declare
+    // (a replaced NIC): LLDP and leases with them belong to that node.
+    let mut facts_macs: HashMap<Mac, (usize, String)> = HashMap::new();
+    for (k, o) in per.iter().enumerate() {
+        for i in o.facts.iter().flat_map(|f| f.interfaces.iter()) {
+            if let Some(m) = i.mac.filter(|m| d.mac_owner(*m).is_none()) {
+                facts_macs.entry(m).or_insert((k, i.name.clone()));
+            }
+        }
+    }
+    let ctx = attribute::Ctx {
+        d,
+        facts_macs: &facts_macs,
+    };
+    attribute::lldp(
+        &ctx,
+        obs,
+        &mut per,
+        &mut switch_seen,
+        &mut unknown,
+        &mut findings,
+    );
+    attribute::leases(&ctx, obs, &mut per, &mut unknown);
+    attribute::bgp(d, obs, &mut per, &mut switch_seen, &mut findings);
+
+    let mut nodes = Vec::with_capacity(n);
+    for (k, o) in per.iter().enumerate() {
+        let before = findings.len();
+        check_node(d, k, o, &mut findings);
+        let nv = &d.view.nodes[k];
+        let status = if findings.len() > before {
+            NodeStatus::Drift
+        } else if o.seen.is_empty() {
+            let node = d.node(k);
+            findings.push(Finding {
+                node: Some(nv.name.clone()),
+                diag: Diagnostic::warning(
+                    Code::StateNeverSeen,
+                    format!("node `{}` was never seen", nv.name),
+                )
+                .label(node.name.span, "declared here")
+                .help(format!(
+                    "no fact file, LLDP neighbour, DHCP lease or BGP summary names `{}` or `{}` or carries one of its MACs; is it powered on and in the Ansible inventory?",
+                    nv.name, nv.fqdn
+                )),
+            });
+            NodeStatus::NeverSeen
+        } else {
+            NodeStatus::Ok
+        };
+        let mut codes: Vec<&'static str> = findings[before..]
+            .iter()
+            .map(|f| f.diag.code.as_str())
+            .collect();
+        codes.sort();
+        codes.dedup();
+        nodes.push(NodeState {
+            name: nv.name.clone(),
+            fqdn: nv.fqdn.clone(),
+            rack: nv.rack.clone(),
+            position: nv.position,
+            status,
+            seen_in: o.seen.iter().copied().collect(),
+            codes,
+        });
+    }
+    let unknown = unknown::group(d, unknown);
+    for u in &unknown {
+        findings.push(Finding {
+            node: None,
+            diag: unknown::diagnostic(d, u),
+        });
+    }
+    let switches = d
+        .view
+        .switches
+        .iter()
+        .zip(&switch_seen)
+        .map(|(s, &seen)| SwitchState {
+            name: s.name.clone(),
+            rack: s.rack.clone(),
+            position: s.position,
+            seen,
+        })
+        .collect();
+    Comparison {
+        nodes,
+        switches,
+        unknown,
+        findings,
+    }
+}
+
+/// Every check of one node, each finding labelled at the declaration it
+/// contradicts, in this order.
+fn check_node(d: &Declared, k: usize, o: &NodeObs, out: &mut Vec<Finding>) {
+    let name = d.view.nodes[k].name.as_str();
+    let mut push = |diag: Diagnostic| {
+        out.push(Finding {
+            node: Some(name.to_string()),
+            diag,
+        })
+    };
+    cabling::check(d, k, o, &mut push);
+    mac::check(d, k, o, &mut push);
+    hostname::check(d, k, o, &mut push);
+    addresses::check(d, k, o, &mut push);
+    bgp::check(d, k, o, &mut push);
+}
+
+fn join_ev(ev: &[String]) -> String {
+    ev.join(", ")
+}
+
+fn port_text((sw, port): &PortObs) -> String {
+    match port {
+        Some(p) => format!("{sw} {p}"),
+        None => sw.clone(),
+    }
+}
+
+fn list_or_none<'a>(items: impl Iterator<Item = &'a str>) -> String {
+    let v: Vec<String> = items.map(|s| format!("`{s}`")).collect();
+    if v.is_empty() {
+        "none".to_string()
+    } else {
+        v.join(", ")
+    }
+}
+
+/// `address 10.0.0.7` / `addresses 10.0.0.7, 10.0.0.8`
+pub fn addresses_text(a: &[String]) -> String {
+    format!(
+        "{} {}",
+        if a.len() == 1 { "address" } else { "addresses" },
+        a.join(", ")
+    )
+}
+
+/// The node's interface that carries `mac`, for tests and the stub.
+pub fn owner_name(d: &Declared, mac: Mac) -> Option<(String, String)> {
+    let (k, j) = d.mac_owner(mac)?;
+    Some((
+        d.view.nodes[k].name.clone(),
+        d.iface(k, j).name.value.clone(),
+    ))
+}
