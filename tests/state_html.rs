@@ -166,3 +166,33 @@ fn the_html_report_renders_in_a_browser() {
     assert!(png.len() > 20_000, "screenshot suspiciously small");
     eprintln!("screenshot: {}", shot.display());
 }
+
+/// The page's exact bytes (no browser needed), on a case that exercises
+/// every part of it — a rack with room and row, a 2U node, free slots, an
+/// unknown machine on a switch port and one on no switch, a never-seen
+/// node — and text that must be escaped: host names with markup and
+/// quotes, a room with `&` (tests/cases/state-html).
+#[test]
+fn the_html_report_is_stable_and_escaped() {
+    let case = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases/state-html");
+    let work = tempfile::tempdir().expect("tempdir");
+    copy_dir(&case, work.path());
+    let run = Command::new(env!("CARGO_BIN_EXE_siteconf"))
+        .args(["--color", "never", "state"])
+        .args(["--lldp", "observed/lldp", "--facts", "observed/facts"])
+        .args(["--html", "report.html"])
+        .current_dir(work.path())
+        .output()
+        .expect("run siteconf");
+    assert_eq!(
+        run.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let html = std::fs::read_to_string(work.path().join("report.html")).expect("page written");
+    for raw in ["<img", "<b>", "</td>`", "\"quoted\"", "<1>"] {
+        assert!(!html.contains(raw), "`{raw}` is not escaped");
+    }
+    insta::assert_snapshot!("state_html_page", html);
+}
