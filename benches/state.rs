@@ -345,7 +345,7 @@ fn main() {
         let observed = input::read(&paths).expect("inputs");
         let rep = state::run(&checked.loaded, &checked.resolved, &observed);
         let t = Instant::now();
-        let page = siteconf::state::html::render(&rep);
+        let page = siteconf::state::html::render(&rep).expect("html");
         println!(
             "html: {:.1} MiB in {:.3} s",
             page.len() as f64 / 1_048_576.0,

@@ -130,7 +130,11 @@ pub fn run(g: &Global, args: Args) -> Status {
     }
 
     if let Some(path) = &args.html {
-        if let Err(e) = write_atomic(path, &html::render(&rep)) {
+        let page = match html::render(&rep) {
+            Ok(p) => p,
+            Err(e) => return fail(e),
+        };
+        if let Err(e) = write_atomic(path, &page) {
             return fail(format!("cannot write {}: {e}", path.display()));
         }
     }
