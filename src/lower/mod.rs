@@ -8,6 +8,7 @@
 mod block;
 
 use block::{string_of, Block, Entry};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde_json::Value as Json;
@@ -486,14 +487,7 @@ fn lower_settings(diags: &mut Diagnostics, b: &Block) -> Settings {
             }))
         })
         .collect();
-    let sshd = lower_vars(diags, b, "sshd")
-        .entries
-        .into_iter()
-        .map(|(k, (v, span))| SshdOption {
-            key: Sp::new(k, span),
-            value: Sp::new(json_words(&v), span),
-        })
-        .collect();
+    let sshd = lower_sshd(diags, b);
     let reset = b.strings(diags, "reset");
     for r in &reset {
         let words = [
@@ -556,6 +550,40 @@ fn check_name_if(diags: &mut Diagnostics, name: &Sp<String>) -> bool {
         );
     }
     ok
+}
+
+/// `sshd { permit-root-login prohibit-password }`: each keyword with its
+/// value as sshd will read it (words joined by a space) and the span of the
+/// value as written, so a finding about the value points at the value.
+fn lower_sshd(diags: &mut Diagnostics, b: &Block) -> Vec<SshdOption> {
+    let mut value_spans: BTreeMap<&str, Span> = BTreeMap::new();
+    for e in b.all("sshd") {
+        if let Entry::Child(n) = e {
+            for c in n.children() {
+                let span = match (c.args.first(), c.args.last()) {
+                    (Some(a), Some(z)) if c.props.is_empty() && c.children.is_none() => {
+                        a.span.to(z.span)
+                    }
+                    _ => c.span,
+                };
+                value_spans.insert(c.name.text.as_str(), span);
+            }
+            for (k, v) in &n.props {
+                value_spans.insert(k.text.as_str(), v.span);
+            }
+        }
+    }
+    lower_vars(diags, b, "sshd")
+        .entries
+        .into_iter()
+        .map(|(k, (v, span))| {
+            let value_span = value_spans.get(k.as_str()).copied().unwrap_or(span);
+            SshdOption {
+                key: Sp::new(k, span),
+                value: Sp::new(json_words(&v), value_span),
+            }
+        })
+        .collect()
 }
 
 fn json_words(v: &Json) -> String {

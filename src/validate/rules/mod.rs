@@ -46,6 +46,7 @@ mod rack_units;
 mod repo_uris;
 mod secret_vars;
 mod ssh_keys;
+mod sshd_options;
 mod unknown_interface;
 mod unknown_network;
 mod unknown_port;
@@ -84,6 +85,7 @@ pub static RULES: &[&Rule] = &[
     &group_names::RULE,
     &bgp_peer_password::RULE,
     &secret_vars::RULE,
+    &sshd_options::RULE,
     // resolved nodes
     &duplicate_ips::RULE,
     &duplicate_macs::RULE,
