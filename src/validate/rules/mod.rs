@@ -45,6 +45,7 @@ mod profile_cycle;
 mod rack_units;
 mod repo_uris;
 mod secret_vars;
+mod ssh_key_options;
 mod ssh_keys;
 mod sshd_options;
 mod unknown_interface;
@@ -86,6 +87,7 @@ pub static RULES: &[&Rule] = &[
     &bgp_peer_password::RULE,
     &secret_vars::RULE,
     &sshd_options::RULE,
+    &ssh_key_options::RULE,
     // resolved nodes
     &duplicate_ips::RULE,
     &duplicate_macs::RULE,
@@ -379,6 +381,27 @@ pub(super) fn name_list<'a>(names: impl IntoIterator<Item = &'a str>, max: usize
         0 => "none".to_string(),
         n if n > max => format!("{} and {} more", shown.join(", "), n - max),
         _ => shown.join(", "),
+    }
+}
+
+// ---- pointing inside a value ------------------------------------------------------
+
+/// The part of the value at `span` that reads `needle`, when the source
+/// text holds it exactly once (a string written with escapes may not):
+/// a finding about one option of `options "a,b,c"` points at that option.
+/// Otherwise the whole value.
+pub(super) fn narrow(cx: &Ctx, span: Span, needle: &str) -> Span {
+    if needle.is_empty() || span.is_builtin() {
+        return span;
+    }
+    let text = cx.sources.text(span);
+    match (text.find(needle), text.rfind(needle)) {
+        (Some(a), Some(b)) if a == b => Span {
+            file: span.file,
+            start: span.start + a as u32,
+            end: span.start + (a + needle.len()) as u32,
+        },
+        _ => span,
     }
 }
 
