@@ -115,8 +115,6 @@ codes! {
         "A package name that is not a Debian package name (Debian Policy 5.6.1: lower-case letters, digits, `+`, `-`, `.`, at least two characters, starting with a letter or digit), optionally with `=VERSION` or `/RELEASE`; apt and cloud-init fail the whole install.";
     InvalidRepoField "SC0048" "invalid-repo-field" Error
         "A repo `types`, `suites`, `components` or `architectures` entry that apt's deb822 sources cannot hold: an unknown type, white space or an empty word, a component beside a suite that is an exact path (`./`), or an architecture that is not a Debian architecture name.";
-    InvalidUserName "SC0049" "invalid-user-name" Error
-        "The `user` of an SSH key is not a user name cloud-init and useradd accept on Debian (starting with a letter or `_`, then letters, digits, `_`, `-`, `.`, at most 32 characters; a trailing `$` allowed). The key file is named after the user.";
     InvalidNtpServer "SC0050" "invalid-ntp-server" Error
         "An `ntp-servers` entry that is neither a host name nor an IP address; chrony refuses the line.";
     // --- duplicates ----------------------------------------------------------

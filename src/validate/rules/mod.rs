@@ -20,8 +20,10 @@
 //! reader of a rule finds them one `super::` away.
 
 mod addressing;
+mod asn_classes;
 mod bgp_not_cabled;
 mod bgp_peer_address;
+mod bgp_peer_own_address;
 mod bgp_peer_password;
 mod bgp_remote_as;
 mod bgp_unknown_peer;
@@ -39,15 +41,21 @@ mod interface_mtu;
 mod missing_site;
 mod network_ranges;
 mod node_required;
+mod ntp_servers;
 mod overlapping_prefixes;
+mod package_names;
 mod port_cabled_twice;
 mod profile_cycle;
 mod rack_units;
+mod repo_fields;
+mod repo_signed_by;
 mod repo_uris;
 mod secret_vars;
 mod ssh_key_options;
 mod ssh_keys;
 mod sshd_options;
+mod switch_loopback;
+mod timezone;
 mod unknown_interface;
 mod unknown_network;
 mod unknown_port;
@@ -88,6 +96,14 @@ pub static RULES: &[&Rule] = &[
     &secret_vars::RULE,
     &sshd_options::RULE,
     &ssh_key_options::RULE,
+    &repo_signed_by::RULE,
+    &repo_fields::RULE,
+    &package_names::RULE,
+    &timezone::RULE,
+    &ntp_servers::RULE,
+    &switch_loopback::RULE,
+    &asn_classes::RULE,
+    &bgp_peer_own_address::RULE,
     // resolved nodes
     &duplicate_ips::RULE,
     &duplicate_macs::RULE,
