@@ -50,6 +50,7 @@ mod rack_units;
 mod repo_fields;
 mod repo_signed_by;
 mod repo_uris;
+mod secret_names;
 mod secret_vars;
 mod ssh_key_options;
 mod ssh_keys;
@@ -94,6 +95,7 @@ pub static RULES: &[&Rule] = &[
     &group_names::RULE,
     &bgp_peer_password::RULE,
     &secret_vars::RULE,
+    &secret_names::RULE,
     &sshd_options::RULE,
     &ssh_key_options::RULE,
     &repo_signed_by::RULE,
