@@ -115,8 +115,12 @@ codes! {
         "A package name that is not a Debian package name (Debian Policy 5.6.1: lower-case letters, digits, `+`, `-`, `.`, at least two characters, starting with a letter or digit), optionally with `=VERSION` or `/RELEASE`; apt and cloud-init fail the whole install.";
     InvalidRepoField "SC0048" "invalid-repo-field" Error
         "A repo `types`, `suites`, `components` or `architectures` entry that apt's deb822 sources cannot hold: an unknown type, white space or an empty word, a component beside a suite that is an exact path (`./`), or an architecture that is not a Debian architecture name.";
+    ValueNotOneLine "SC0049" "value-not-one-line" Error
+        "A free-text value written verbatim into a line-based configuration (an external BGP peer's `description`, into FRR) holds a line break or another control character: the build refuses it, so check does.";
     InvalidNtpServer "SC0050" "invalid-ntp-server" Error
         "An `ntp-servers` entry that is neither a host name nor an IP address; chrony refuses the line.";
+    InvalidBondMode "SC0051" "invalid-bond-mode" Error
+        "A bond's `mode` that netplan does not know (balance-rr, active-backup, balance-xor, broadcast, 802.3ad, balance-tlb, balance-alb): `netplan generate` fails and the node has no network.";
     // --- duplicates ----------------------------------------------------------
     DuplicateName "SC0101" "duplicate-name" Error
         "Two entities of the same kind share a name (hostnames, racks, switches, networks, profiles, groups). Names are identities: inventory, DNS and output paths would collide.";

@@ -27,6 +27,7 @@ mod bgp_peer_own_address;
 mod bgp_peer_password;
 mod bgp_remote_as;
 mod bgp_unknown_peer;
+mod bond_mode;
 mod dns_servers;
 mod duplicate_asns;
 mod duplicate_ips;
@@ -42,6 +43,7 @@ mod missing_site;
 mod network_ranges;
 mod node_required;
 mod ntp_servers;
+mod one_line;
 mod overlapping_prefixes;
 mod package_names;
 mod port_cabled_twice;
@@ -106,6 +108,8 @@ pub static RULES: &[&Rule] = &[
     &switch_loopback::RULE,
     &asn_classes::RULE,
     &bgp_peer_own_address::RULE,
+    &bond_mode::RULE,
+    &one_line::RULE,
     // resolved nodes
     &duplicate_ips::RULE,
     &duplicate_macs::RULE,
