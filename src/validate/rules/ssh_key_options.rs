@@ -243,13 +243,11 @@ fn check_value(option: &str, name: &str, v: &str) -> Result<(), Problem> {
                 );
             }
         }
-        "tunnel" => {
-            if v != "any" && (v.is_empty() || !v.bytes().all(|c| c.is_ascii_digit())) {
-                return bad(
-                    format!("`{v}` is not a tunnel device number"),
-                    "tunnel=\"N\": the number of the tun device",
-                );
-            }
+        "tunnel" if v != "any" && (v.is_empty() || !v.bytes().all(|c| c.is_ascii_digit())) => {
+            return bad(
+                format!("`{v}` is not a tunnel device number"),
+                "tunnel=\"N\": the number of the tun device",
+            );
         }
         "expiry-time" => {
             let t = v.strip_suffix(['Z', 'z']).unwrap_or(v);
