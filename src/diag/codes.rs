@@ -100,7 +100,7 @@ codes! {
     SshdUnknownKeyword "SC0040" "sshd-unknown-keyword" Error
         "An `sshd` keyword that OpenSSH 9.2p1's sshd does not know (`permit-root-logon`), or one a drop-in must not carry (`match`, `include`). sshd refuses to start with it, and every node of the profile loses SSH at its next restart. The keyword list is data/openssh-9.2p1-sshd-keywords.txt.";
     SshdInvalidValue "SC0041" "sshd-invalid-value" Error
-        "An `sshd` value that sshd refuses for its keyword: not one of the allowed words (`permit-root-login maybe`), not an integer or time, several words where one is expected, empty, or a line break (which would inject configuration).";
+        "An `sshd` value that sshd refuses for its keyword: not one of the allowed words (`permit-root-login maybe`), not an integer or time, several words where one is expected, empty, an unclosed quote, or a line break (which would inject configuration).";
     AuthorizedKeysOption "SC0042" "authorized-keys-option" Error
         "An `ssh-key … options` string that sshd cannot parse as authorized_keys options (sshd(8) AUTHORIZED_KEYS FILE FORMAT of OpenSSH 9.2p1): an unknown option (`no-agent-forwading`), a value on an option that takes none, no value where one is needed, or bad quoting. sshd then rejects the key line and its user is locked out.";
     RepoSignedBy "SC0043" "repo-signed-by" Error

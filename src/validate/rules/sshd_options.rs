@@ -168,6 +168,12 @@ pub(crate) fn check_value(kw: &Keyword, value: &str) -> Result<(), (String, Stri
             ),
         ));
     }
+    if !quotes_balanced(value) {
+        return Err((
+            "a quote is not closed".into(),
+            "sshd reads `\"` and `'` as quotes and refuses the line (\"invalid quotes\") unless each is closed; write `\\\"` for a literal quote".into(),
+        ));
+    }
     let words: Vec<&str> = value.split_whitespace().collect();
     let one = words.len() == 1;
     let fits = |a: &Alt| match a {
@@ -211,6 +217,25 @@ pub(crate) fn check_value(kw: &Keyword, value: &str) -> Result<(), (String, Stri
         None => format!("{} accepts {expected}", kw.name),
     };
     Err((label, hint))
+}
+
+/// Whether every quote is closed, as sshd's argv_split (misc.c) wants:
+/// `"` and `'` open a quoted part that the same character closes, and a
+/// backslash takes the next character as it is.
+fn quotes_balanced(s: &str) -> bool {
+    let mut quote: Option<char> = None;
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        match (quote, c) {
+            (_, '\\') => {
+                chars.next();
+            }
+            (None, '"' | '\'') => quote = Some(c),
+            (Some(q), c) if c == q => quote = None,
+            _ => {}
+        }
+    }
+    quote.is_none()
 }
 
 /// `true`/`false` as people write them for sshd's `yes`/`no`.
@@ -366,6 +391,10 @@ mod tests {
         assert!(v("banner", "/etc/issue.net"));
         assert!(!v("banner", "none\nPermitRootLogin yes"));
         assert!(!v("banner", ""));
+        assert!(!v("banner", "\"/etc/issue"));
+        assert!(!v("banner", "/etc/is\"sue"));
+        assert!(v("banner", "\"/etc/issue net\""));
+        assert!(v("accept-env", "LANG LC_*"));
     }
 
     #[test]
