@@ -338,6 +338,69 @@ mod tests {
         }
     }
 
+    /// The parser against the real sshd: each string is offered to sshd
+    /// 9.2p1 through tests/consumers/check-artifact.sh (which parses the
+    /// line with sshd's own key-option parser), and `parse` must agree.
+    /// Runs only as root with sshd installed; elsewhere it says so.
+    #[test]
+    fn agrees_with_the_real_sshd() {
+        let script = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/consumers/check-artifact.sh"
+        );
+        let root = std::process::Command::new("id")
+            .arg("-u")
+            .output()
+            .is_ok_and(|o| o.stdout.starts_with(b"0\n"));
+        if !root || !std::path::Path::new("/usr/sbin/sshd").exists() {
+            eprintln!("skipped: needs root and /usr/sbin/sshd");
+            return;
+        }
+        let key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAID0WbpRKjZRhMaRClXAovb/ETf20kOM4MQndyxc5plc3 t@example";
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("authorized_keys");
+        for opts in [
+            "from=\"10.0.0.0/16\",no-agent-forwarding",
+            "NO-PTY,No-X11-Forwarding",
+            "command=\"echo \\\"hi there\\\"\",no-user-rc",
+            "environment=\"LANG=C\"",
+            "tunnel=\"any\",expiry-time=\"20301231Z\"",
+            "permitopen=\"localhost:8080\",permitlisten=\"9000\"",
+            "no-touch-required,verify-required,principals=\"a,b\"",
+            "restrict,,pty",
+            "restrict,",
+            "no-agent-forwading",
+            "no-pty=\"yes\"",
+            "command",
+            "from=10.0.0.1",
+            "restrict, pty",
+            "restrict;pty",
+            "no-cert-authority",
+            "tunnel=\"eth0\"",
+            "expiry-time=\"tomorrow\"",
+            "permitopen=\"8080\"",
+            "environment=\"=x\"",
+        ] {
+            std::fs::write(&file, format!("{opts} {key}\n")).unwrap();
+            let st = std::process::Command::new(script)
+                .arg("authorized_keys")
+                .arg(&file)
+                .output()
+                .unwrap();
+            let code = st.status.code();
+            assert!(
+                matches!(code, Some(0 | 1)),
+                "{opts}: check-artifact failed to run: {st:?}"
+            );
+            assert_eq!(
+                parse(opts).is_ok(),
+                code == Some(0),
+                "siteconf and sshd disagree on {opts:?}: {}",
+                String::from_utf8_lossy(&st.stdout)
+            );
+        }
+    }
+
     #[test]
     fn refuses_what_sshd_refuses() {
         assert_eq!(
