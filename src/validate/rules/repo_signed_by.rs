@@ -133,6 +133,62 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
 mod tests {
     use super::validate;
 
+    /// Against the real apt (tests/consumers/check-artifact.sh deb822):
+    /// what `check` accepts, apt accepts; what apt refuses, `check`
+    /// refuses. (`check` refuses more: a keyring not named `.gpg`/`.asc`
+    /// passes apt's parser but is ignored when apt verifies.) Runs where
+    /// apt-get is installed.
+    #[test]
+    fn agrees_with_apt() {
+        let script = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/consumers/check-artifact.sh"
+        );
+        if !std::path::Path::new("/usr/bin/apt-get").exists() {
+            eprintln!("skipped: needs apt-get");
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("x.sources");
+        let apt_accepts = |sb: &str| {
+            std::fs::write(
+                &file,
+                format!("Types: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm\nComponents: main\nSigned-By: {sb}\n"),
+            )
+            .unwrap();
+            let out = std::process::Command::new(script)
+                .arg("deb822")
+                .arg(&file)
+                .output()
+                .unwrap();
+            assert!(matches!(out.status.code(), Some(0 | 1)), "{out:?}");
+            out.status.code() == Some(0)
+        };
+        for ok in [
+            "/usr/share/keyrings/debian-archive-keyring.gpg",
+            "/etc/apt/keyrings/a.gpg,/etc/apt/keyrings/b.asc",
+            "0123456789abcdef0123456789ABCDEF01234567",
+            "0123456789ABCDEF0123456789ABCDEF01234567! /etc/apt/keyrings/a.gpg",
+        ] {
+            assert_eq!(validate(ok), Ok(()), "{ok}");
+            assert!(apt_accepts(ok), "apt refuses {ok:?}, which check accepts");
+        }
+        for bad in [
+            "internal.gpg",
+            "./internal.gpg",
+            "~/internal.gpg",
+            "0123456789ABCDEF",
+            "0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF",
+            "nonsense",
+        ] {
+            assert!(!apt_accepts(bad), "apt accepts {bad:?}: the test is stale");
+            assert!(
+                validate(bad).is_err(),
+                "check accepts {bad:?}, which apt refuses"
+            );
+        }
+    }
+
     #[test]
     fn what_apt_accepts() {
         for ok in [
