@@ -196,7 +196,7 @@ codes! {
     AsnPublicInFabric "SC0613" "asn-public-in-fabric" Warning
         "A node or switch inside the fabric has a public AS number (not 64512-65534 or 4200000000-4294967294, RFC 6996), or the ASN pool reaches outside the private ranges: announcements could clash with the real holder of that AS.";
     BgpPeerOwnAddress "SC0614" "bgp-peer-own-address" Error
-        "An external BGP peer's address is an address of a switch that holds the session (its loopback): FRR refuses a local address as neighbour.";
+        "An external BGP peer's address is an address of a switch that holds the session (its loopback, or its end of a numbered session a node declares): FRR refuses a local address as neighbour.";
     // --- profiles and groups ---------------------------------------------------------------
     ProfileCycle "SC0701" "profile-cycle" Error
         "Profiles include each other in a cycle; the whole cycle is shown.";
