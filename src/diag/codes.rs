@@ -119,6 +119,8 @@ codes! {
         "A free-text value written verbatim into a line-based configuration (an external BGP peer's `description`, into FRR) holds a line break or another control character: the build refuses it, so check does.";
     InvalidNtpServer "SC0050" "invalid-ntp-server" Error
         "An `ntp-servers` entry that is neither a host name nor an IP address; chrony refuses the line.";
+    SshdIgnoresKeys "SC0052" "sshd-ignores-keys" Error
+        "An `sshd` `authorized-keys-file` that leaves out `/etc/ssh/authorized_keys/%u`, where siteconf writes every `ssh-key`: sshd would never read them and their users are locked out.";
     InvalidBondMode "SC0051" "invalid-bond-mode" Error
         "A bond's `mode` that netplan does not know (balance-rr, active-backup, balance-xor, broadcast, 802.3ad, balance-tlb, balance-alb): `netplan generate` fails and the node has no network.";
     // --- duplicates ----------------------------------------------------------

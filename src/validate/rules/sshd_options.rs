@@ -10,6 +10,11 @@
 //! value, or a line break or other control character (which would write a
 //! second line into the drop-in).
 //!
+//! Reports (SC0052) an `authorized-keys-file` without
+//! `/etc/ssh/authorized_keys/%u` in a site that has SSH keys: that is where
+//! siteconf writes them, and the template adds it only when the keyword is
+//! not set.
+//!
 //! The keywords and their values are data: `data/openssh-9.2p1-sshd-keywords.txt`,
 //! generated from `sshd -T` and sshd_config(5) of 9.2p1 (the file's header
 //! says how), and proven against the real sshd by `tests/sshd_keywords.rs`.
@@ -32,7 +37,11 @@ use crate::diag::{Code, Diagnostic, Diagnostics};
 
 pub static RULE: Rule = Rule {
     name: "sshd-options",
-    codes: &[Code::SshdUnknownKeyword, Code::SshdInvalidValue],
+    codes: &[
+        Code::SshdUnknownKeyword,
+        Code::SshdInvalidValue,
+        Code::SshdIgnoresKeys,
+    ],
     check,
     resolved: false,
 };
@@ -279,7 +288,12 @@ fn is_time(s: &str) -> bool {
     s.len() <= 18
 }
 
+/// Where the authorized_keys template writes each user's keys (see
+/// templates/node/etc/ssh/authorized_keys/).
+const KEYS_FILE: &str = "/etc/ssh/authorized_keys/%u";
+
 fn check(cx: &Ctx, diags: &mut Diagnostics) {
+    let has_keys = layers(cx.site).any(|(_, s)| !s.ssh_keys.is_empty());
     for (what, s) in layers(cx.site) {
         for o in &s.sshd {
             let key = o.key.value.as_str();
@@ -308,6 +322,25 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
                     .help("siteconf's drop-in is included at the top of Debian's sshd_config: a Match or Include there would capture the settings that follow. Set the keywords directly"),
                 );
                 continue;
+            }
+            if kw.name == "AuthorizedKeysFile"
+                && has_keys
+                && !o
+                    .value
+                    .value
+                    .split_whitespace()
+                    .any(|w| w.trim_matches(['"', '\'']) == KEYS_FILE)
+            {
+                diags.push(
+                    Diagnostic::error(
+                        Code::SshdIgnoresKeys,
+                        format!("AuthorizedKeysFile of {what} leaves out the keys siteconf writes"),
+                    )
+                    .label(o.value.span, format!("no `{KEYS_FILE}` here"))
+                    .help(format!(
+                        "siteconf writes each `ssh-key` to {KEYS_FILE}: add it, e.g. `authorized-keys-file \".ssh/authorized_keys {KEYS_FILE}\"`, or leave the keyword out (that is the default siteconf writes)"
+                    )),
+                );
             }
             if let Err((label, hint)) = check_value(kw, &o.value.value) {
                 diags.push(
@@ -413,11 +446,24 @@ mod tests {
         let codes = |t: &str| -> Vec<&str> {
             codes(t)
                 .into_iter()
-                .filter(|c| c.starts_with("SC004"))
+                .filter(|c| c.starts_with("SC004") || *c == "SC0052")
                 .collect()
         };
         assert_eq!(codes(&site("permit-root-logon no")), ["SC0040"]);
         assert_eq!(codes(&site("match \"User x\"")), ["SC0040"]);
+        let key = "ssh-key k { user root; key \"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAID0WbpRKjZRhMaRClXAovb/ETf20kOM4MQndyxc5plc3 k@example\"; }";
+        let with_key = |sshd: &str| {
+            format!("site s {{ domain \"s.example\"; defaults {{ {key}; sshd {{ {sshd} }} }} }}")
+        };
+        assert_eq!(
+            codes(&with_key("authorized-keys-file \".ssh/authorized_keys\"")),
+            ["SC0052"]
+        );
+        assert!(codes(&with_key(
+            "authorized-keys-file \".ssh/authorized_keys /etc/ssh/authorized_keys/%u\""
+        ))
+        .is_empty());
+        assert!(codes(&site("authorized-keys-file \".ssh/authorized_keys\"")).is_empty());
         assert_eq!(codes(&site("permit-root-login maybe")), ["SC0041"]);
         assert_eq!(
             codes(&site("max-auth-tries 3; x11-forwarding #false")),
