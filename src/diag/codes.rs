@@ -96,6 +96,33 @@ codes! {
         "A package repository URI that is not an absolute http, https or file URL.";
     InvalidRackUnit "SC0020" "invalid-rack-unit" Error
         "A rack position or height that is zero or larger than any rack (60U).";
+    // values handed to a consumer (sshd, apt, cloud-init, the kernel): checked against what it accepts
+    SshdUnknownKeyword "SC0040" "sshd-unknown-keyword" Error
+        "An `sshd` keyword that OpenSSH 9.2p1's sshd does not know (`permit-root-logon`), or one a drop-in must not carry (`match`, `include`). sshd refuses to start with it, and every node of the profile loses SSH at its next restart. The keyword list is data/openssh-9.2p1-sshd-keywords.txt.";
+    SshdInvalidValue "SC0041" "sshd-invalid-value" Error
+        "An `sshd` value that sshd refuses for its keyword: not one of the allowed words (`permit-root-login maybe`), not an integer or time, several words where one is expected, empty, an unclosed quote, or a line break (which would inject configuration).";
+    AuthorizedKeysOption "SC0042" "authorized-keys-option" Error
+        "An `ssh-key … options` string that sshd cannot parse as authorized_keys options (sshd(8) AUTHORIZED_KEYS FILE FORMAT of OpenSSH 9.2p1): an unknown option (`no-agent-forwading`), a value on an option that takes none, no value where one is needed, or bad quoting. sshd then rejects the key line and its user is locked out.";
+    RepoSignedBy "SC0043" "repo-signed-by" Error
+        "A repo's `signed-by` that apt does not accept: a relative path (`internal.gpg`), a keyring that is not `.gpg`/`.asc`, or something that is neither an absolute path, OpenPGP fingerprints nor an armoured key. apt refuses the whole source list.";
+    InvalidTimezone "SC0044" "invalid-timezone" Error
+        "The site `timezone` is not a zone name of tzdata (`Europe/Berln`); cloud-init fails to set it. The list is data/tzdata-2025b-zones.txt.";
+    InvalidInterfaceName "SC0045" "invalid-interface-name" Error
+        "An interface or switch port name the Linux kernel refuses (dev_valid_name: 1-15 bytes, not `.` or `..`, no `/`, `:` or white space), or one outside the letters, digits, `-`, `_` and `.` that netplan, FRR and fabric.json accept (`GigabitEthernet1/0/1`).";
+    InvalidSecretName "SC0046" "invalid-secret-name" Error
+        "A secret reference (`password secret=\"…\"`) whose name is not a secret name (letters, digits, `-`, `_`, `.` and `/`, starting with a letter or digit): it could not be provided through the environment (`SITECONF_SECRET_<NAME>`).";
+    InvalidPackageName "SC0047" "invalid-package-name" Error
+        "A package name that is not a Debian package name (Debian Policy 5.6.1: lower-case letters, digits, `+`, `-`, `.`, at least two characters, starting with a letter or digit), optionally with `=VERSION` or `/RELEASE`; apt and cloud-init fail the whole install.";
+    InvalidRepoField "SC0048" "invalid-repo-field" Error
+        "A repo `types`, `suites`, `components` or `architectures` entry that apt's deb822 sources cannot hold: an unknown type, white space or an empty word, a component beside a suite that is an exact path (`./`), or an architecture that is not a Debian architecture name.";
+    ValueNotOneLine "SC0049" "value-not-one-line" Error
+        "A free-text value written verbatim into a line-based configuration (an external BGP peer's `description`, into FRR) holds a line break or another control character: the build refuses it, so check does.";
+    InvalidNtpServer "SC0050" "invalid-ntp-server" Error
+        "An `ntp-servers` entry that is neither a host name nor an IP address; chrony refuses the line.";
+    SshdIgnoresKeys "SC0052" "sshd-ignores-keys" Error
+        "An `sshd` `authorized-keys-file` that leaves out `/etc/ssh/authorized_keys/%u`, where siteconf writes every `ssh-key`: sshd would never read them and their users are locked out.";
+    InvalidBondMode "SC0051" "invalid-bond-mode" Error
+        "A bond's `mode` that netplan does not know (balance-rr, active-backup, balance-xor, broadcast, 802.3ad, balance-tlb, balance-alb): `netplan generate` fails and the node has no network.";
     // --- duplicates ----------------------------------------------------------
     DuplicateName "SC0101" "duplicate-name" Error
         "Two entities of the same kind share a name (hostnames, racks, switches, networks, profiles, groups). Names are identities: inventory, DNS and output paths would collide.";
@@ -162,6 +189,16 @@ codes! {
         "An unnumbered BGP session runs over an interface that is not cabled to that switch.";
     SecretVarInvalid "SC0607" "secret-var-invalid" Error
         "A secret reference in `vars` (`NAME secret=\"ipmi/r01\"`) that is not one: `secret` beside other keys, a `secret` that is not a string, or a secret name that is not a path-like name of letters, digits, `-`, `_`, `.` and `/`.";
+    SwitchNoLoopback "SC0610" "switch-no-loopback" Error
+        "A switch with an `asn` (it runs BGP) but no `loopback4`: FRR has no router-id to use and fabric.json would carry `loopback4: null`.";
+    AsnTrans "SC0611" "asn-as-trans" Error
+        "AS 23456 (AS_TRANS, RFC 6793) is given as an AS number: it stands in for 4-byte ASNs towards old speakers and is never a real AS; FRR refuses it as a remote-as.";
+    AsnReserved "SC0612" "asn-reserved" Warning
+        "A reserved AS number (65535 and 4294967295, RFC 7300; 0, RFC 7607) is given to a device, a peer or a pool: no session with it should come up.";
+    AsnPublicInFabric "SC0613" "asn-public-in-fabric" Warning
+        "A node or switch inside the fabric has a public AS number (not 64512-65534 or 4200000000-4294967294, RFC 6996), or the ASN pool reaches outside the private ranges: announcements could clash with the real holder of that AS.";
+    BgpPeerOwnAddress "SC0614" "bgp-peer-own-address" Error
+        "An external BGP peer's address is an address of a switch that holds the session (its loopback, or its end of a numbered session a node declares): FRR refuses a local address as neighbour.";
     // --- profiles and groups ---------------------------------------------------------------
     ProfileCycle "SC0701" "profile-cycle" Error
         "Profiles include each other in a cycle; the whole cycle is shown.";

@@ -8,6 +8,7 @@
 mod block;
 
 use block::{string_of, Block, Entry};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde_json::Value as Json;
@@ -266,7 +267,13 @@ fn lower_switch(diags: &mut Diagnostics, name: Sp<String>, b: &Block, span: Span
     }
     for p in port_values {
         match expand_ports(&p.value) {
-            Ok(list) => ports.extend(list.into_iter().map(|n| Sp::new(n, p.span))),
+            Ok(list) => {
+                // One finding per pattern: `Gi1/0/1-48` is one mistake.
+                if let Some(bad) = list.iter().find(|n| interface_name_problem(n).is_some()) {
+                    check_ifname(diags, bad, p.span, "switch port");
+                }
+                ports.extend(list.into_iter().map(|n| Sp::new(n, p.span)))
+            }
             Err(m) => diags.push(
                 Diagnostic::error(Code::InvalidValue, m).label(p.span, "invalid port pattern"),
             ),
@@ -486,14 +493,7 @@ fn lower_settings(diags: &mut Diagnostics, b: &Block) -> Settings {
             }))
         })
         .collect();
-    let sshd = lower_vars(diags, b, "sshd")
-        .entries
-        .into_iter()
-        .map(|(k, (v, span))| SshdOption {
-            key: Sp::new(k, span),
-            value: Sp::new(json_words(&v), span),
-        })
-        .collect();
+    let sshd = lower_sshd(diags, b);
     let reset = b.strings(diags, "reset");
     for r in &reset {
         let words = [
@@ -538,24 +538,62 @@ fn iface_refs(diags: &mut Diagnostics, b: &Block, field: &str) -> Vec<Sp<String>
 }
 
 fn check_name_if(diags: &mut Diagnostics, name: &Sp<String>) -> bool {
-    // Interface names may contain dots (bond0.200) but are otherwise labels.
-    let ok = !name.value.is_empty()
-        && name.value.len() <= 15
-        && name
-            .value
-            .bytes()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'));
-    if !ok {
-        diags.push(
-            Diagnostic::error(
-                Code::InvalidValue,
-                format!("`{}` is not a valid interface name", name.value),
-            )
-            .label(name.span, "invalid interface name")
-            .help("Linux interface names are 1–15 letters, digits, `-`, `_` or `.`"),
-        );
+    check_ifname(diags, &name.value, name.span, "interface")
+}
+
+/// Reports (SC0045) `name`, written at `span`, if it cannot be a Linux
+/// interface name; `what` is "interface" or "switch port".
+fn check_ifname(diags: &mut Diagnostics, name: &str, span: Span, what: &str) -> bool {
+    let Some(problem) = interface_name_problem(name) else {
+        return true;
+    };
+    diags.push(
+        Diagnostic::error(
+            Code::InvalidInterfaceName,
+            format!("`{name}` is not a valid {what} name"),
+        )
+        .label(span, problem)
+        .help(if what == "switch port" {
+            "FRR on the switch uses the Linux name of the port (`swp1`, `Ethernet0`), 1-15 letters, digits, `-`, `_` or `.`; not the vendor CLI's `GigabitEthernet1/0/1`"
+        } else {
+            "Linux interface names are 1-15 letters, digits, `-`, `_` or `.` (`eno1`, `bond0.200`)"
+        }),
+    );
+    false
+}
+
+/// `sshd { permit-root-login prohibit-password }`: each keyword with its
+/// value as sshd will read it (words joined by a space) and the span of the
+/// value as written, so a finding about the value points at the value.
+fn lower_sshd(diags: &mut Diagnostics, b: &Block) -> Vec<SshdOption> {
+    let mut value_spans: BTreeMap<&str, Span> = BTreeMap::new();
+    for e in b.all("sshd") {
+        if let Entry::Child(n) = e {
+            for c in n.children() {
+                let span = match (c.args.first(), c.args.last()) {
+                    (Some(a), Some(z)) if c.props.is_empty() && c.children.is_none() => {
+                        a.span.to(z.span)
+                    }
+                    _ => c.span,
+                };
+                value_spans.insert(c.name.text.as_str(), span);
+            }
+            for (k, v) in &n.props {
+                value_spans.insert(k.text.as_str(), v.span);
+            }
+        }
     }
-    ok
+    lower_vars(diags, b, "sshd")
+        .entries
+        .into_iter()
+        .map(|(k, (v, span))| {
+            let value_span = value_spans.get(k.as_str()).copied().unwrap_or(span);
+            SshdOption {
+                key: Sp::new(k, span),
+                value: Sp::new(json_words(&v), value_span),
+            }
+        })
+        .collect()
 }
 
 fn json_words(v: &Json) -> String {

@@ -10,7 +10,7 @@ pub mod schema;
 pub mod schema_doc;
 mod values;
 
-pub use values::{expand_ports, is_hostname_label, AsnRange, IpRange, Mac};
+pub use values::{expand_ports, interface_name_problem, is_hostname_label, AsnRange, IpRange, Mac};
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};

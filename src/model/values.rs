@@ -144,6 +144,38 @@ pub fn is_hostname_label(s: &str) -> bool {
         && b[b.len() - 1] != b'-'
 }
 
+/// Why `name` cannot be a network interface name, if it cannot: the
+/// kernel's dev_valid_name (1-15 bytes, not `.` or `..`, no `/`, `:` or
+/// white space), narrowed to the letters, digits, `-`, `_` and `.` that
+/// netplan, FRR and fabric.json's schema all take. Used for node
+/// interfaces and switch ports alike (FRR on a switch uses Linux names).
+pub fn interface_name_problem(name: &str) -> Option<String> {
+    if name.is_empty() {
+        return Some("empty".into());
+    }
+    if name.len() > 15 {
+        return Some(format!("{} bytes long, Linux takes at most 15", name.len()));
+    }
+    if name == "." || name == ".." {
+        return Some("`.` and `..` are not names".into());
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+    {
+        return Some(format!(
+            "contains {}",
+            match c {
+                '/' => "`/`".to_string(),
+                ':' => "`:` (an alias, not an interface)".to_string(),
+                c if c.is_whitespace() => "white space".to_string(),
+                c => format!("`{c}`"),
+            }
+        ));
+    }
+    None
+}
+
 /// Expands port patterns: `swp1-48` → swp1 … swp48; a plain name is itself.
 pub fn expand_ports(pattern: &str) -> Result<Vec<String>, String> {
     let digits_at = pattern
@@ -190,6 +222,33 @@ mod tests {
             expand_ports("Ethernet1/1-2").unwrap(),
             ["Ethernet1/1", "Ethernet1/2"]
         );
+    }
+
+    #[test]
+    fn interface_names() {
+        for ok in [
+            "eno1",
+            "bond0.200",
+            "storage0",
+            "swp1",
+            "ens1f0np0",
+            "a",
+            "eth-0_1",
+        ] {
+            assert_eq!(interface_name_problem(ok), None, "{ok}");
+        }
+        for bad in [
+            "",
+            ".",
+            "..",
+            "GigabitEthernet1/0/1",
+            "eth0:1",
+            "a b",
+            "ethernet-port-01x",
+            "é",
+        ] {
+            assert!(interface_name_problem(bad).is_some(), "{bad}");
+        }
     }
 
     #[test]

@@ -42,7 +42,24 @@ impl fmt::Debug for Secrets {
     }
 }
 
-/// The environment variable that holds secret `name`.
+/// Whether `name` is a secret name: letters, digits, `-`, `_`, `.` and
+/// `/`, starting with a letter or digit (`bgp/transit-a`, `ipmi.r01`).
+/// The one rule for names, used by `check` wherever a site file names a
+/// secret: exactly these names map, through [`env_var_name`], to a
+/// variable a user can set (`SITECONF_SECRET_BGP_TRANSIT_A`: upper-case
+/// letters, digits and `_`).
+pub fn is_secret_name(name: &str) -> bool {
+    name.as_bytes()
+        .first()
+        .is_some_and(|c| c.is_ascii_alphanumeric())
+        && name
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.' | b'/'))
+}
+
+/// The environment variable that holds secret `name` (a name
+/// [`is_secret_name`] accepts; anything else has no variable a shell can
+/// set, and `check` refuses it).
 pub fn env_var_name(prefix: &str, name: &str) -> String {
     let tail: String = name
         .chars()
@@ -273,6 +290,23 @@ mod tests {
         assert_eq!(s.get("missing"), None);
         // Only prefixed variables are kept.
         assert!(!format!("{s:?}").contains("HOME"));
+    }
+
+    #[test]
+    fn every_secret_name_maps_to_a_variable_a_shell_can_set() {
+        let settable = |v: &str| {
+            v.bytes().next().is_some_and(|c| !c.is_ascii_digit())
+                && v.bytes()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == b'_')
+        };
+        for name in ["bgp/transit-a", "ipmi.r01", "a", "0day", "x_y/z-1.2"] {
+            assert!(is_secret_name(name), "{name}");
+            let v = env_var_name("SITECONF_SECRET_", name);
+            assert!(settable(&v), "{name} -> {v}");
+        }
+        for bad in ["", "/abs", "has space", "a'b", "x}}", "é", "-x", "a=b"] {
+            assert!(!is_secret_name(bad), "{bad:?}");
+        }
     }
 
     #[test]

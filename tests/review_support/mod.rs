@@ -90,8 +90,10 @@ impl Gen {
             }
             let rack = Gen::rack(r);
             let mut s = format!(
-                "rack {rack} {{ height 48; }}\nswitch {rack}-tor1 {{ rack {rack}; position 48; asn {}; ports \"swp1-48\"; }}\n",
-                4_200_100_000u64 + u64::from(r)
+                "rack {rack} {{ height 48; }}\nswitch {rack}-tor1 {{ rack {rack}; position 48; asn {}; loopback4 \"10.254.{}.{}\"; ports \"swp1-48\"; }}\n",
+                4_200_100_000u64 + u64::from(r),
+                r / 256,
+                r % 256
             );
             for n in 1..=self.per_rack {
                 s.push_str(&Gen::node_block(r, n));
@@ -107,8 +109,10 @@ impl Gen {
     pub fn rack_toml(&self, r: u32) -> String {
         let rack = Gen::rack(r);
         let mut s = format!(
-            "[rack.{rack}]\nheight = 48\n\n[switch.{rack}-tor1]\nrack = \"{rack}\"\nposition = 48\nasn = {}\nports = \"swp1-48\"\n",
-            4_200_100_000u64 + u64::from(r)
+            "[rack.{rack}]\nheight = 48\n\n[switch.{rack}-tor1]\nrack = \"{rack}\"\nposition = 48\nasn = {}\nloopback4 = \"10.254.{}.{}\"\nports = \"swp1-48\"\n",
+            4_200_100_000u64 + u64::from(r),
+            r / 256,
+            r % 256
         );
         for n in 1..=self.per_rack {
             let name = Gen::node(r, n);

@@ -2,13 +2,17 @@
 //!
 //! **What it does.** Reports (SC0102) an address that two of these share:
 //! node addresses and loopbacks (fixed or allocated, after profiles are
-//! merged), switch loopbacks, and network gateways. Both places are
-//! shown. A fixed address that a profile gives to every node using it is
+//! merged), switch loopbacks, network gateways, and the addresses of
+//! external BGP peers. Both places are shown. A fixed address that a profile gives to every node using it is
 //! reported once, at the profile.
 //!
 //! Not reported here, because another code says it better: an allocated
 //! value that collides with another owner's (SC0802/SC0803, from the lock),
-//! and a node address equal to the gateway of its own network (SC0303).
+//! a node address equal to the gateway of its own network (SC0303), and
+//! an external peer's address equal to a loopback of a switch that holds
+//! its session (SC0614). Two peers at one address are a duplicate only
+//! when a switch holds both (elsewhere, one router may well be reached
+//! from two places).
 //!
 //! **Why it matters.** Two hosts answering ARP or neighbour discovery for
 //! one address break both, intermittently: the worst kind of outage to
@@ -25,6 +29,7 @@ use std::net::IpAddr;
 use super::super::{Ctx, Rule};
 use super::{duplicates, effective, lock_line, name_list, set_in, AddressKeys, Claim};
 use crate::diag::{Code, Diagnostic, Diagnostics};
+use crate::model::BgpPeer;
 use crate::resolve::{Resolved, ResolvedNode};
 use crate::syntax::Span;
 
@@ -54,6 +59,7 @@ enum Holder<'a> {
         family: &'static str,
         allocated: bool,
     },
+    ExternalPeer(&'a BgpPeer),
 }
 
 impl Holder<'_> {
@@ -65,6 +71,7 @@ impl Holder<'_> {
                 format!("node `{name}` (address `{network}`)")
             }
             Holder::NodeLoopback { name, .. } => format!("node `{name}` (loopback)"),
+            Holder::ExternalPeer(p) => format!("external BGP peer `{}`", p.name.value),
         }
     }
     fn path(&self) -> Option<(&ResolvedNode, String)> {
@@ -170,6 +177,14 @@ fn check<'a>(cx: &Ctx<'a>, diags: &mut Diagnostics) {
             );
         }
     }
+    for p in &site.bgp_peers {
+        push(
+            p.address.value,
+            p.address.span,
+            None,
+            Holder::ExternalPeer(p),
+        );
+    }
     for rn in &rs.nodes {
         let name = site.nodes[rn.index].name.as_str();
         let node = Some(rn.index);
@@ -234,7 +249,13 @@ fn check<'a>(cx: &Ctx<'a>, diags: &mut Diagnostics) {
         },
         |diags, ip, first, again| {
             let (f, a) = (&first.data, &again.data);
-            if f.allocated() || a.allocated() {
+            let peer = |h: &Holder| matches!(h, Holder::ExternalPeer(_));
+            if skip_peer_pair(f, a) || skip_peer_pair(a, f) {
+                return false;
+            }
+            // The lock knows nothing of external peers: an allocated value
+            // equal to a peer's address is reported here.
+            if (f.allocated() || a.allocated()) && !peer(f) && !peer(a) {
                 // Allocated values only collide with another owner through
                 // the lock, which SC0802/SC0803 report; within one node
                 // nobody else does.
@@ -252,6 +273,8 @@ fn check<'a>(cx: &Ctx<'a>, diags: &mut Diagnostics) {
             }
             let help = if matches!(f, Holder::Gateway(_)) || matches!(a, Holder::Gateway(_)) {
                 "a gateway address belongs to the router; give the other one another address"
+            } else if peer(f) || peer(a) {
+                "an external peer's address is the far end's, outside the fabric: no node, switch or gateway may have it; check the address the provider gave you"
             } else {
                 "an address belongs to one interface; change one of them, or write `auto` to allocate a free one"
             };
@@ -267,4 +290,18 @@ fn check<'a>(cx: &Ctx<'a>, diags: &mut Diagnostics) {
             true
         },
     );
+}
+
+/// Pairs with an external peer that another rule reports, or that are
+/// not a conflict: a peer at a loopback of a switch holding its session
+/// (SC0614), and two peers at one address that no switch holds both of.
+fn skip_peer_pair(f: &Holder, a: &Holder) -> bool {
+    let holds = |p: &BgpPeer, sw: &str| p.switches.iter().any(|s| s.value == sw);
+    match (f, a) {
+        (Holder::ExternalPeer(p), Holder::SwitchLoopback(sw, _)) => holds(p, sw),
+        (Holder::ExternalPeer(p), Holder::ExternalPeer(q)) => {
+            !p.switches.iter().any(|s| holds(q, &s.value))
+        }
+        _ => false,
+    }
 }

@@ -136,7 +136,7 @@ mod tests {
     fn reported_in_the_layer_that_writes_them() {
         let site = "site dc1 { domain \"dc1.example.net\"; dns-servers \"10.0.0.2\"; }\n\
             rack r01 { height 42; }\n\
-            profile p { repo \"a/b\" { uris \"https://x.example\"; suites s; } }\n\
+            profile p { repo \"a/b\" { uris \"https://x.example\"; suites s; components main; } }\n\
             node r01n01 { rack r01; position 1; profiles p\n\
               ssh-key k { user \"../root\"; key \"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEUh/byqEvhj7x04R/xs6P3Ldn2nkW9Icr1GVAj5FJXR a@b\"; }\n\
             }\n";

@@ -20,11 +20,14 @@
 //! reader of a rule finds them one `super::` away.
 
 mod addressing;
+mod asn_classes;
 mod bgp_not_cabled;
 mod bgp_peer_address;
+mod bgp_peer_own_address;
 mod bgp_peer_password;
 mod bgp_remote_as;
 mod bgp_unknown_peer;
+mod bond_mode;
 mod dns_servers;
 mod duplicate_asns;
 mod duplicate_ips;
@@ -39,13 +42,23 @@ mod interface_mtu;
 mod missing_site;
 mod network_ranges;
 mod node_required;
+mod ntp_servers;
+mod one_line;
 mod overlapping_prefixes;
+mod package_names;
 mod port_cabled_twice;
 mod profile_cycle;
 mod rack_units;
+mod repo_fields;
+mod repo_signed_by;
 mod repo_uris;
+mod secret_names;
 mod secret_vars;
+mod ssh_key_options;
 mod ssh_keys;
+mod sshd_options;
+mod switch_loopback;
+mod timezone;
 mod unknown_interface;
 mod unknown_network;
 mod unknown_port;
@@ -84,6 +97,19 @@ pub static RULES: &[&Rule] = &[
     &group_names::RULE,
     &bgp_peer_password::RULE,
     &secret_vars::RULE,
+    &secret_names::RULE,
+    &sshd_options::RULE,
+    &ssh_key_options::RULE,
+    &repo_signed_by::RULE,
+    &repo_fields::RULE,
+    &package_names::RULE,
+    &timezone::RULE,
+    &ntp_servers::RULE,
+    &switch_loopback::RULE,
+    &asn_classes::RULE,
+    &bgp_peer_own_address::RULE,
+    &bond_mode::RULE,
+    &one_line::RULE,
     // resolved nodes
     &duplicate_ips::RULE,
     &duplicate_macs::RULE,
@@ -325,6 +351,27 @@ pub(super) fn name_list<'a>(names: impl IntoIterator<Item = &'a str>, max: usize
         0 => "none".to_string(),
         n if n > max => format!("{} and {} more", shown.join(", "), n - max),
         _ => shown.join(", "),
+    }
+}
+
+// ---- pointing inside a value ------------------------------------------------------
+
+/// The part of the value at `span` that reads `needle`, when the source
+/// text holds it exactly once (a string written with escapes may not):
+/// a finding about one option of `options "a,b,c"` points at that option.
+/// Otherwise the whole value.
+pub(super) fn narrow(cx: &Ctx, span: Span, needle: &str) -> Span {
+    if needle.is_empty() || span.is_builtin() {
+        return span;
+    }
+    let text = cx.sources.text(span);
+    match (text.find(needle), text.rfind(needle)) {
+        (Some(a), Some(b)) if a == b => Span {
+            file: span.file,
+            start: span.start + a as u32,
+            end: span.start + (a + needle.len()) as u32,
+        },
+        _ => span,
     }
 }
 

@@ -31,15 +31,7 @@ pub static RULE: Rule = Rule {
     resolved: false,
 };
 
-/// Whether `name` is a usable secret name.
-pub fn is_secret_name(name: &str) -> bool {
-    name.as_bytes()
-        .first()
-        .is_some_and(|c| c.is_ascii_alphanumeric())
-        && name
-            .bytes()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.' | b'/'))
-}
+pub use crate::render::secrets::is_secret_name;
 
 fn check(cx: &Ctx, diags: &mut Diagnostics) {
     let site = cx.site;

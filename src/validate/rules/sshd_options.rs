@@ -1,0 +1,473 @@
+//! Rule `sshd-options`: `sshd` keywords and values the targeted sshd refuses.
+//!
+//! **What it does.** Reports (SC0040) an `sshd { … }` keyword of the site
+//! defaults, a profile or a node that OpenSSH 9.2p1's sshd does not know
+//! (`permit-root-logon`), with the closest keyword as a hint, and the
+//! keywords a drop-in must not carry (`match`, `include`). Reports (SC0041)
+//! a value sshd refuses for its keyword: a word outside the keyword's set
+//! (`permit-root-login maybe`), a value that is not an integer, a port or a
+//! time where sshd wants one, several words where it wants one, an empty
+//! value, or a line break or other control character (which would write a
+//! second line into the drop-in).
+//!
+//! Reports (SC0052) an `authorized-keys-file` without
+//! `/etc/ssh/authorized_keys/%u` in a site that has SSH keys: that is where
+//! siteconf writes them, and the template adds it only when the keyword is
+//! not set.
+//!
+//! The keywords and their values are data: `data/openssh-9.2p1-sshd-keywords.txt`,
+//! generated from `sshd -T` and sshd_config(5) of 9.2p1 (the file's header
+//! says how), and proven against the real sshd by `tests/sshd_keywords.rs`.
+//!
+//! **Why it matters.** The keywords are written as they are into
+//! `/etc/ssh/sshd_config.d/50-siteconf.conf`. sshd refuses to start on an
+//! unknown keyword or a bad value, so a typo in a profile takes SSH away
+//! from every node of that profile at its next restart.
+//!
+//! **Example.**
+//! ```kdl
+//! profile base { sshd { permit-root-logon no } }   // SC0040: did you mean `permit-root-login`?
+//! ```
+
+use std::sync::OnceLock;
+
+use super::super::{Ctx, Rule};
+use super::{closest, layers};
+use crate::diag::{Code, Diagnostic, Diagnostics};
+
+pub static RULE: Rule = Rule {
+    name: "sshd-options",
+    codes: &[
+        Code::SshdUnknownKeyword,
+        Code::SshdInvalidValue,
+        Code::SshdIgnoresKeys,
+    ],
+    check,
+    resolved: false,
+};
+
+/// The keyword table, as shipped.
+const DATA: &str = include_str!("../../../data/openssh-9.2p1-sshd-keywords.txt");
+
+/// What a keyword accepts.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Accepts {
+    /// One of these alternatives.
+    Values(Vec<Alt>),
+    /// sshd knows it, but a siteconf drop-in must not carry it.
+    Refused,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Alt {
+    Word(String),
+    Int,
+    Port,
+    Time,
+    Text,
+}
+
+#[derive(Debug)]
+pub(crate) struct Keyword {
+    /// As sshd_config(5) spells it: `PermitRootLogin`.
+    pub name: String,
+    /// As a site file spells it: `permit-root-login`.
+    pub site: String,
+    pub accepts: Accepts,
+    pub example: String,
+}
+
+/// Every keyword of the data file, in file order.
+pub(crate) fn keywords() -> &'static [Keyword] {
+    static TABLE: OnceLock<Vec<Keyword>> = OnceLock::new();
+    TABLE.get_or_init(|| parse(DATA))
+}
+
+fn parse(text: &str) -> Vec<Keyword> {
+    text.lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .filter_map(|l| {
+            let mut f = l.split('\t');
+            let (name, values, example) = (f.next()?, f.next()?, f.next()?);
+            let accepts = if values == "-" {
+                Accepts::Refused
+            } else {
+                Accepts::Values(
+                    values
+                        .split('|')
+                        .map(|a| match a {
+                            "<int>" => Alt::Int,
+                            "<port>" => Alt::Port,
+                            "<time>" => Alt::Time,
+                            "<text>" => Alt::Text,
+                            w => Alt::Word(w.to_string()),
+                        })
+                        .collect(),
+                )
+            };
+            Some(Keyword {
+                name: name.to_string(),
+                site: site_spelling(name),
+                accepts,
+                example: example.to_string(),
+            })
+        })
+        .collect()
+}
+
+/// `PermitRootLogin` → `permit-root-login`, `GSSAPIAuthentication` →
+/// `gssapi-authentication`, `X11Forwarding` → `x11-forwarding`. The
+/// rendered keyword drops the hyphens again and sshd compares keywords
+/// without regard to case, so any spelling that differs only in hyphens and
+/// case names the same keyword; this one is what hints show.
+pub(crate) fn site_spelling(name: &str) -> String {
+    // Words sshd_config(5) writes in mixed case that are one word.
+    match name {
+        "MACs" => return "macs".into(),
+        "IPQoS" => return "ipqos".into(),
+        _ => {}
+    }
+    let c: Vec<char> = name.chars().collect();
+    let mut out = String::new();
+    for (i, &ch) in c.iter().enumerate() {
+        if i > 0 && ch.is_ascii_uppercase() {
+            let prev = c[i - 1];
+            let next_lower = c.get(i + 1).is_some_and(|n| n.is_ascii_lowercase());
+            if prev.is_ascii_lowercase()
+                || prev.is_ascii_digit()
+                || (prev.is_ascii_uppercase() && next_lower)
+            {
+                out.push('-');
+            }
+        }
+        out.push(ch.to_ascii_lowercase());
+    }
+    out
+}
+
+/// The keyword a site file's key names: sshd's own comparison (case
+/// ignored) after the renderer drops the hyphens.
+pub(crate) fn lookup(key: &str) -> Option<&'static Keyword> {
+    if key.contains(|c: char| !(c.is_ascii_alphanumeric() || c == '-')) {
+        return None;
+    }
+    let want: String = key.chars().filter(|&c| c != '-').collect();
+    keywords()
+        .iter()
+        .find(|k| k.name.eq_ignore_ascii_case(&want))
+}
+
+/// Why sshd refuses `value` for `kw`, if it does: (label, hint).
+pub(crate) fn check_value(kw: &Keyword, value: &str) -> Result<(), (String, String)> {
+    let Accepts::Values(alts) = &kw.accepts else {
+        return Ok(());
+    };
+    if let Some(c) = value.chars().find(|c| c.is_control()) {
+        return Err((
+            format!("contains a control character ({:?})", c),
+            "a value is one line: a line break would write another keyword into the drop-in".into(),
+        ));
+    }
+    if value.trim().is_empty() {
+        return Err((
+            "empty value".into(),
+            format!(
+                "sshd needs a value for {}, e.g. `{} {}`",
+                kw.name, kw.site, kw.example
+            ),
+        ));
+    }
+    if !quotes_balanced(value) {
+        return Err((
+            "a quote is not closed".into(),
+            "sshd reads `\"` and `'` as quotes and refuses the line (\"invalid quotes\") unless each is closed; write `\\\"` for a literal quote".into(),
+        ));
+    }
+    let words: Vec<&str> = value.split_whitespace().collect();
+    let one = words.len() == 1;
+    let fits = |a: &Alt| match a {
+        Alt::Text => true,
+        Alt::Word(w) => one && w.eq_ignore_ascii_case(words[0]),
+        Alt::Int => one && parse_int(words[0]).is_some(),
+        Alt::Port => one && parse_int(words[0]).is_some_and(|n| (1..=65535).contains(&n)),
+        Alt::Time => one && is_time(words[0]),
+    };
+    if alts.iter().any(fits) {
+        return Ok(());
+    }
+    let what: Vec<String> = alts
+        .iter()
+        .map(|a| match a {
+            Alt::Word(w) => format!("`{w}`"),
+            Alt::Int => "an integer".into(),
+            Alt::Port => "a port number (1-65535)".into(),
+            Alt::Time => "a time (`30`, `2m`, `1h30m`)".into(),
+            Alt::Text => "text".into(),
+        })
+        .collect();
+    let expected = match what.len() {
+        1 => what[0].clone(),
+        n => format!("{} or {}", what[..n - 1].join(", "), what[n - 1]),
+    };
+    let label = if !one && alts.iter().all(|a| !matches!(a, Alt::Text)) {
+        format!("{} takes one value, not {}", kw.name, words.len())
+    } else {
+        format!("not a value {} accepts", kw.name)
+    };
+    let hint = match alts.iter().find_map(|a| match a {
+        Alt::Word(w) if one && words[0].eq_ignore_ascii_case(bool_word(w)) => Some(w),
+        _ => None,
+    }) {
+        Some(w) => format!(
+            "sshd's booleans are words: write `{w}` (or KDL `#{}`); {} accepts {expected}",
+            bool_word(w),
+            kw.name
+        ),
+        None => format!("{} accepts {expected}", kw.name),
+    };
+    Err((label, hint))
+}
+
+/// Whether every quote is closed, as sshd's argv_split (misc.c) wants:
+/// `"` and `'` open a quoted part that the same character closes, and a
+/// backslash takes the next character as it is.
+fn quotes_balanced(s: &str) -> bool {
+    let mut quote: Option<char> = None;
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        match (quote, c) {
+            (_, '\\') => {
+                chars.next();
+            }
+            (None, '"' | '\'') => quote = Some(c),
+            (Some(q), c) if c == q => quote = None,
+            _ => {}
+        }
+    }
+    quote.is_none()
+}
+
+/// `true`/`false` as people write them for sshd's `yes`/`no`.
+fn bool_word(w: &str) -> &'static str {
+    match w {
+        "yes" => "true",
+        "no" => "false",
+        _ => "\u{0}",
+    }
+}
+
+/// sshd's integers (strtonum within 0..INT_MAX).
+fn parse_int(s: &str) -> Option<u32> {
+    if !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse::<u32>().ok().filter(|&n| n <= i32::MAX as u32)
+}
+
+/// sshd's time format (misc.c convtime): one or more `NUMBER[smhdwSMHDW]`.
+fn is_time(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.is_empty() {
+        return false;
+    }
+    let mut i = 0;
+    while i < b.len() {
+        let start = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i == start {
+            return false;
+        }
+        if i < b.len() && b"smhdwSMHDW".contains(&b[i]) {
+            i += 1;
+        } else if i < b.len() {
+            return false;
+        }
+    }
+    s.len() <= 18
+}
+
+/// Where the authorized_keys template writes each user's keys (see
+/// templates/node/etc/ssh/authorized_keys/).
+const KEYS_FILE: &str = "/etc/ssh/authorized_keys/%u";
+
+fn check(cx: &Ctx, diags: &mut Diagnostics) {
+    let has_keys = layers(cx.site).any(|(_, s)| !s.ssh_keys.is_empty());
+    for (what, s) in layers(cx.site) {
+        for o in &s.sshd {
+            let key = o.key.value.as_str();
+            let Some(kw) = lookup(key) else {
+                let hint = match closest(key, keywords().iter().map(|k| k.site.as_str())) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => "the keywords are those of sshd_config(5) of OpenSSH 9.2p1, written in lower case with hyphens between words (`permit-root-login`, `password-authentication`)".into(),
+                };
+                diags.push(
+                    Diagnostic::error(
+                        Code::SshdUnknownKeyword,
+                        format!("sshd has no keyword `{key}` (in {what})"),
+                    )
+                    .label(o.key.span, "unknown sshd keyword")
+                    .help(hint),
+                );
+                continue;
+            };
+            if kw.accepts == Accepts::Refused {
+                diags.push(
+                    Diagnostic::error(
+                        Code::SshdUnknownKeyword,
+                        format!("`{key}` cannot be used in the sshd drop-in (in {what})"),
+                    )
+                    .label(o.key.span, format!("{} is not allowed here", kw.name))
+                    .help("siteconf's drop-in is included at the top of Debian's sshd_config: a Match or Include there would capture the settings that follow. Set the keywords directly"),
+                );
+                continue;
+            }
+            if kw.name == "AuthorizedKeysFile"
+                && has_keys
+                && !o
+                    .value
+                    .value
+                    .split_whitespace()
+                    .any(|w| w.trim_matches(['"', '\'']) == KEYS_FILE)
+            {
+                diags.push(
+                    Diagnostic::error(
+                        Code::SshdIgnoresKeys,
+                        format!("AuthorizedKeysFile of {what} leaves out the keys siteconf writes"),
+                    )
+                    .label(o.value.span, format!("no `{KEYS_FILE}` here"))
+                    .help(format!(
+                        "siteconf writes each `ssh-key` to {KEYS_FILE}: add it, e.g. `authorized-keys-file \".ssh/authorized_keys {KEYS_FILE}\"`, or leave the keyword out (that is the default siteconf writes)"
+                    )),
+                );
+            }
+            if let Err((label, hint)) = check_value(kw, &o.value.value) {
+                diags.push(
+                    Diagnostic::error(
+                        Code::SshdInvalidValue,
+                        format!(
+                            "sshd refuses `{}` for {} (in {what})",
+                            o.value.value.escape_debug(),
+                            kw.name
+                        ),
+                    )
+                    .label(o.value.span, label)
+                    .help(hint),
+                );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::codes;
+    use super::*;
+
+    #[test]
+    fn the_table_is_complete_and_well_formed() {
+        let k = keywords();
+        assert!(k.len() > 90, "{} keywords", k.len());
+        let mut seen = std::collections::BTreeSet::new();
+        for kw in k {
+            assert!(
+                seen.insert(kw.name.to_ascii_lowercase()),
+                "{} twice",
+                kw.name
+            );
+            assert_eq!(lookup(&kw.site).map(|x| &x.name), Some(&kw.name));
+            // What the drop-in will say is the keyword, to sshd (which
+            // ignores case): check and render agree.
+            let rendered = crate::render::context::sshd_keyword(&kw.site);
+            assert!(
+                rendered.eq_ignore_ascii_case(&kw.name),
+                "{} renders as {rendered}",
+                kw.site
+            );
+            if kw.accepts != Accepts::Refused {
+                assert_eq!(check_value(kw, &kw.example), Ok(()), "{}", kw.name);
+            }
+        }
+    }
+
+    #[test]
+    fn spellings() {
+        assert_eq!(site_spelling("PermitRootLogin"), "permit-root-login");
+        assert_eq!(
+            site_spelling("GSSAPIAuthentication"),
+            "gssapi-authentication"
+        );
+        assert_eq!(site_spelling("X11UseLocalhost"), "x11-use-localhost");
+        assert_eq!(site_spelling("TCPKeepAlive"), "tcp-keep-alive");
+        assert_eq!(site_spelling("PermitTTY"), "permit-tty");
+        assert_eq!(
+            site_spelling("CASignatureAlgorithms"),
+            "ca-signature-algorithms"
+        );
+        assert_eq!(site_spelling("MACs"), "macs");
+        assert!(lookup("permit-root-logon").is_none());
+        assert!(lookup("PermitRootLogin").is_some());
+        assert!(lookup("permit_root_login").is_none());
+    }
+
+    #[test]
+    fn values() {
+        let v = |k: &str, v: &str| check_value(lookup(k).unwrap(), v).is_ok();
+        assert!(v("permit-root-login", "prohibit-password"));
+        assert!(v("permit-root-login", "Prohibit-Password"));
+        assert!(!v("permit-root-login", "maybe"));
+        assert!(!v("password-authentication", "true"));
+        assert!(v("password-authentication", "no"));
+        assert!(!v("password-authentication", "no yes"));
+        assert!(v("max-auth-tries", "3"));
+        assert!(!v("max-auth-tries", "-1"));
+        assert!(!v("max-auth-tries", "three"));
+        assert!(!v("max-auth-tries", "99999999999"));
+        assert!(v("login-grace-time", "1h30m"));
+        assert!(!v("login-grace-time", "2x"));
+        assert!(!v("port", "0"));
+        assert!(!v("port", "70000"));
+        assert!(v("unused-connection-timeout", "none"));
+        assert!(v("banner", "/etc/issue.net"));
+        assert!(!v("banner", "none\nPermitRootLogin yes"));
+        assert!(!v("banner", ""));
+        assert!(!v("banner", "\"/etc/issue"));
+        assert!(!v("banner", "/etc/is\"sue"));
+        assert!(v("banner", "\"/etc/issue net\""));
+        assert!(v("accept-env", "LANG LC_*"));
+    }
+
+    #[test]
+    fn reports_keywords_and_values() {
+        let site = |sshd: &str| {
+            format!("site s {{ domain \"s.example\"; defaults {{ sshd {{ {sshd} }} }} }}")
+        };
+        let codes = |t: &str| -> Vec<&str> {
+            codes(t)
+                .into_iter()
+                .filter(|c| c.starts_with("SC004") || *c == "SC0052")
+                .collect()
+        };
+        assert_eq!(codes(&site("permit-root-logon no")), ["SC0040"]);
+        assert_eq!(codes(&site("match \"User x\"")), ["SC0040"]);
+        let key = "ssh-key k { user root; key \"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAID0WbpRKjZRhMaRClXAovb/ETf20kOM4MQndyxc5plc3 k@example\"; }";
+        let with_key = |sshd: &str| {
+            format!("site s {{ domain \"s.example\"; defaults {{ {key}; sshd {{ {sshd} }} }} }}")
+        };
+        assert_eq!(
+            codes(&with_key("authorized-keys-file \".ssh/authorized_keys\"")),
+            ["SC0052"]
+        );
+        assert!(codes(&with_key(
+            "authorized-keys-file \".ssh/authorized_keys /etc/ssh/authorized_keys/%u\""
+        ))
+        .is_empty());
+        assert!(codes(&site("authorized-keys-file \".ssh/authorized_keys\"")).is_empty());
+        assert_eq!(codes(&site("permit-root-login maybe")), ["SC0041"]);
+        assert_eq!(
+            codes(&site("max-auth-tries 3; x11-forwarding #false")),
+            Vec::<&str>::new()
+        );
+    }
+}
