@@ -174,6 +174,7 @@ pub fn load(src: &dyn Source, diags: &mut Diagnostics) -> Loaded {
             let text = sources.get(id).map(|f| f.text.as_str()).unwrap_or("");
             let (doc, errors) = syntax::parse(format, id, text);
             let mut d = Diagnostics::new();
+            let broken = !errors.is_empty();
             for e in errors {
                 let mut x = Diagnostic::error(Code::Syntax, e.message).label(e.span, "here");
                 if let Some(h) = e.help {
@@ -181,7 +182,12 @@ pub fn load(src: &dyn Source, diags: &mut Diagnostics) -> Loaded {
                 }
                 d.push(x);
             }
-            let part = lower::lower_document(&doc, &mut d);
+            let mut part = lower::lower_document(&doc, &mut d);
+            if broken {
+                // What this file declares is missing (in part or whole):
+                // references to it elsewhere are not reported (`Lost`).
+                part.lost.add(id, text);
+            }
             (part, d)
         })
         .collect();

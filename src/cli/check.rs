@@ -41,7 +41,13 @@ pub fn run(g: &Global, args: Args) -> Status {
     {
         diags.extend(d);
     }
-    if args.locked && checked.resolved.lock_changed {
+    // With a file that failed to parse, what it declares is missing and
+    // its allocations look released: the lock's "changes" are not real.
+    // Two site blocks: which pools were meant is not known either.
+    let site = &checked.loaded.site;
+    let lock_changed =
+        checked.resolved.lock_changed && site.lost.is_empty() && !site.site_declared_twice;
+    if args.locked && lock_changed {
         let mut d = Diagnostic::error(
             Code::LockOutOfDate,
             format!(
@@ -74,8 +80,7 @@ pub fn run(g: &Global, args: Args) -> Status {
     let warnings = list.len() - errors;
     print_diagnostics(g, &list, sources, args.format);
     if args.format == Format::Text {
-        let site = &checked.loaded.site;
-        let pending = if checked.resolved.lock_changed && !args.locked {
+        let pending = if lock_changed && !args.locked {
             format!(
                 "; siteconf.lock would change ({} allocation change(s); run `siteconf lock`)",
                 checked.resolved.lock_changes.len()
