@@ -25,33 +25,42 @@ mod bgp_peer_address;
 mod bgp_peer_password;
 mod bgp_remote_as;
 mod bgp_unknown_peer;
+mod bond_legs_not_paired;
+mod cabled_to_other_rack;
 mod dns_servers;
 mod duplicate_asns;
 mod duplicate_ips;
 mod duplicate_macs;
 mod duplicate_names;
+mod duplicate_serials;
 mod duplicate_vlans;
 mod file_names;
 mod fqdn_length;
 mod group_names;
 mod interface_kind;
 mod interface_mtu;
+mod loopback_in_network;
 mod missing_site;
+mod mtu_mismatch;
 mod network_ranges;
 mod node_required;
 mod overlapping_prefixes;
 mod port_cabled_twice;
+mod port_declared_twice;
 mod profile_cycle;
+mod rack_position_shared;
 mod rack_units;
 mod repo_uris;
 mod secret_vars;
 mod ssh_keys;
+mod undeclared_child_group;
 mod unknown_interface;
 mod unknown_network;
 mod unknown_port;
 mod unknown_profile;
 mod unknown_rack;
 mod unknown_switch;
+mod unused_profile;
 mod vlan_mismatch;
 
 use std::collections::BTreeMap;
@@ -84,6 +93,13 @@ pub static RULES: &[&Rule] = &[
     &group_names::RULE,
     &bgp_peer_password::RULE,
     &secret_vars::RULE,
+    // declared model: warnings
+    &duplicate_serials::RULE,
+    &port_declared_twice::RULE,
+    &loopback_in_network::RULE,
+    &rack_position_shared::RULE,
+    &undeclared_child_group::RULE,
+    &unused_profile::RULE,
     // resolved nodes
     &duplicate_ips::RULE,
     &duplicate_macs::RULE,
@@ -99,6 +115,10 @@ pub static RULES: &[&Rule] = &[
     &bgp_remote_as::RULE,
     &bgp_peer_address::RULE,
     &bgp_not_cabled::RULE,
+    // resolved nodes: warnings
+    &mtu_mismatch::RULE,
+    &cabled_to_other_rack::RULE,
+    &bond_legs_not_paired::RULE,
 ];
 
 // ---- order of declaration ------------------------------------------------------
