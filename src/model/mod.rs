@@ -65,6 +65,29 @@ pub struct Site {
     /// the defaults and pools every node inherits — is not known, so checks
     /// about what nodes lack stay quiet.
     pub site_declared_twice: bool,
+    /// Files around the site that are not read as site files but look as
+    /// if they were meant to be (found by `crate::project::load`).
+    pub strays: Vec<StrayFile>,
+}
+
+/// A file siteconf does not read although it may be part of the site.
+#[derive(Debug, Clone)]
+pub struct StrayFile {
+    pub kind: StrayKind,
+    /// Its path (relative to the project root).
+    pub path: String,
+    /// Where to point: the file's start, or the first entity it declares.
+    pub span: Span,
+    /// For [`StrayKind::Outside`], the entity kind found there (`node`).
+    pub entity: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StrayKind {
+    /// Under the site directory, with an extension that is not read.
+    Ignored,
+    /// A `.kdl`/`.toml` file with site entities outside the site directory.
+    Outside,
 }
 
 /// The words of site files that failed to parse, so that checks about

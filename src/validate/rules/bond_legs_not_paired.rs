@@ -7,7 +7,9 @@
 //! switches its members are cabled to. When they are two or more, every
 //! two of them must be a *pair*: switches with a `link` declared between
 //! them (either side), as the MLAG peer link of two ToRs is. Otherwise it
-//! reports (SC0507, a warning) at the bond, with each member's switch.
+//! reports (SC0507, a warning) at the cable of the first member on an
+//! unpaired switch, with the other member's and the bond. A leg on another
+//! rack's switch is left to SC0506.
 //! Modes that need nothing from the switches (`active-backup`,
 //! `balance-tlb`, `balance-alb`) are not checked.
 //!
@@ -91,6 +93,20 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
                 }
             }
             let Some((a, b)) = bad else { continue };
+            // A leg cabled to another rack's switch is SC0506's finding.
+            let node_rack = site.nodes[rn.index]
+                .placement
+                .as_ref()
+                .map(|p| p.rack.as_str());
+            let elsewhere = legs.iter().any(|(_, s)| {
+                switches
+                    .get(s.as_str())
+                    .and_then(|&i| site.switches[i].placement.as_ref())
+                    .is_some_and(|p| Some(p.rack.as_str()) != node_rack)
+            });
+            if elsewhere && node_rack.is_some() {
+                continue;
+            }
             let (ma, sa) = legs[a];
             let (mb, sb) = legs[b];
             let mode = bond
@@ -110,9 +126,9 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
                         set_in(rn, &format!("interfaces.{}.members", bond.name.value))
                     ),
                 )
-                .label(bond.name.span, "one aggregate over two unrelated switches")
-                .label(sa.span, format!("`{ma}` on `{}`", sa.value))
                 .label(sb.span, format!("`{mb}` on `{}`", sb.value))
+                .label(sa.span, format!("`{ma}` on `{}`", sa.value))
+                .label(bond.name.span, "one aggregate over two unrelated switches")
                 .help(format!(
                     "cable both members to one switch or to a pair (declare the peer link: `link swpN {{ peer {}; peer-port swpN; }}` on `{}`), or use `mode \"active-backup\"`",
                     sb.value, sa.value

@@ -53,6 +53,7 @@ mod rack_units;
 mod repo_uris;
 mod secret_vars;
 mod ssh_keys;
+mod stray_files;
 mod undeclared_child_group;
 mod unknown_interface;
 mod unknown_network;
@@ -100,6 +101,7 @@ pub static RULES: &[&Rule] = &[
     &rack_position_shared::RULE,
     &undeclared_child_group::RULE,
     &unused_profile::RULE,
+    &stray_files::RULE,
     // resolved nodes
     &duplicate_ips::RULE,
     &duplicate_macs::RULE,

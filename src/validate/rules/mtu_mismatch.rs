@@ -124,7 +124,14 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
                         c.note
                     ),
                 )
-                .label(c.span, format!("MTU {}", c.mtu))
+                .label(
+                    c.span,
+                    if c.explicit {
+                        format!("MTU {}", c.mtu)
+                    } else {
+                        "no `mtu`: 1500".to_string()
+                    },
+                )
                 .label(
                     example.span,
                     format!("MTU {common} on `{}` of `{}`", example.iface, example.node),
