@@ -34,6 +34,7 @@ mod duplicate_macs;
 mod duplicate_names;
 mod duplicate_serials;
 mod duplicate_vlans;
+mod empty_group;
 mod file_names;
 mod fqdn_length;
 mod group_names;
@@ -101,6 +102,7 @@ pub static RULES: &[&Rule] = &[
     &rack_position_shared::RULE,
     &undeclared_child_group::RULE,
     &unused_profile::RULE,
+    &empty_group::RULE,
     &stray_files::RULE,
     // resolved nodes
     &duplicate_ips::RULE,

@@ -29,7 +29,8 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
     let site = cx.site;
     // With a file that failed to parse, the nodes that use a profile may
     // be in it: the syntax error is the finding.
-    if !site.lost.is_empty() {
+    // A site without nodes yet (being written) has every profile unused.
+    if !site.lost.is_empty() || site.nodes.is_empty() {
         return;
     }
     // A name that is not declared (SC0205) counts as a use of the profile
