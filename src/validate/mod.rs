@@ -53,8 +53,9 @@ pub fn run(cx: &Ctx, resolved_phase: bool, diags: &mut Diagnostics) {
 /// parse (see [`crate::model::Lost`]): a reference to a rack, switch,
 /// network, profile, interface or BGP peer whose name occurs in a broken
 /// file, and "nothing to allocate from" when the broken text declares
-/// networks or the site's pools. The syntax error is the one finding;
-/// these come back, if they are real, once the file parses.
+/// networks or the site's pools; and the warnings that weigh the whole
+/// site. The syntax error is the one finding; these come back, if they
+/// are real, once the file parses.
 pub fn quiet_lost(site: &Site, sources: &SourceMap, diags: &mut Diagnostics) {
     let lost = &site.lost;
     if lost.is_empty() && !site.site_declared_twice {
@@ -65,7 +66,6 @@ pub fn quiet_lost(site: &Site, sources: &SourceMap, diags: &mut Diagnostics) {
     diags.retain(|d| match d.code {
         Code::UnknownRack
         | Code::UnknownSwitch
-        | Code::UnknownSwitchPort
         | Code::UnknownNetwork
         | Code::UnknownProfile
         | Code::UnknownInterface
@@ -74,6 +74,13 @@ pub fn quiet_lost(site: &Site, sources: &SourceMap, diags: &mut Diagnostics) {
             !lost.may_declare(name)
         }
         Code::NoPool => !pools_lost,
+        // Warnings that weigh what the whole site declares (an MTU the
+        // others use, the child group nodes join) cannot be trusted
+        // while part of it is missing.
+        Code::MtuMismatch
+        | Code::CabledToOtherRack
+        | Code::BondLegsNotPaired
+        | Code::UndeclaredChildGroup => lost.is_empty(),
         _ => true,
     });
 }

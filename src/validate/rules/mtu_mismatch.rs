@@ -50,7 +50,13 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
     let Some(rs) = cx.resolved else { return };
     // Network index → its carriers.
     let mut by_net: BTreeMap<usize, Vec<Carrier>> = BTreeMap::new();
+    let gaps = super::Gaps::new(cx);
     for rn in &rs.nodes {
+        // A node naming a profile that is not declared lacks the MTUs it
+        // would give: the unknown profile is the finding.
+        if gaps.node(cx, &cx.site.nodes[rn.index]) {
+            continue;
+        }
         let node = cx.site.nodes[rn.index].name.as_str();
         for a in &rn.settings.addresses {
             let Some(ifname) = &a.interface else { continue };
