@@ -33,7 +33,7 @@
 use std::collections::BTreeSet;
 
 use super::super::{Ctx, Rule};
-use super::{interface, set_in, switch_index, PerNode};
+use super::{closest, interface, set_in, switch_index, PerNode};
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::InterfaceKind;
 
@@ -53,9 +53,20 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
     let switches = switch_index(site);
     // Pairs of switches with a link between them, by name (smaller first).
     let mut pairs: BTreeSet<(&str, &str)> = BTreeSet::new();
+    // A link to a switch that is not declared (SC0202) counts as a link to
+    // the switch its name is closest to: that typo is the finding.
+    let names: Vec<&str> = site.switches.iter().map(|s| s.name.as_str()).collect();
     for sw in &site.switches {
         for l in &sw.links {
-            let (a, b) = (sw.name.as_str(), l.peer.as_str());
+            let a = sw.name.as_str();
+            let b = if switches.contains_key(l.peer.as_str()) {
+                l.peer.as_str()
+            } else {
+                match closest(l.peer.as_str(), names.iter().copied()) {
+                    Some(c) => c,
+                    None => continue,
+                }
+            };
             pairs.insert(if a <= b { (a, b) } else { (b, a) });
         }
     }

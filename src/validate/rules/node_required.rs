@@ -81,9 +81,19 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
                 );
             }
         }
+        // A session to a switch that is not declared (SC0601) may be the
+        // misspelt half of one the node completes: `session r01-tor1
+        // remote-as=…` on the node, `session r01-tr1 interface=eno1` in
+        // its profile. Then a session without a way to the switch is that
+        // typo's consequence, not a finding of its own.
+        let typo_elsewhere = bgp
+            .sessions
+            .iter()
+            .any(|s| !switches.contains_key(s.peer.as_str()));
         for s in &bgp.sessions {
             let peer = s.peer.as_str();
             match (&s.interface, &s.peer_address) {
+                (None, None) if typo_elsewhere => {}
                 (None, None) => out.push(
                     name,
                     Diagnostic::error(
