@@ -49,6 +49,7 @@ pub fn check_with(src: &dyn Source, provenance: bool) -> Checked {
         };
         validate::run(&cx, true, &mut diags);
     }
+    validate::quiet_lost(&loaded.site, &loaded.sources, &mut diags);
     Checked {
         loaded,
         resolved,

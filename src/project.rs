@@ -126,14 +126,11 @@ pub fn read_config(src: &dyn Source, sources: &mut SourceMap, diags: &mut Diagno
 pub fn load(src: &dyn Source, diags: &mut Diagnostics) -> Loaded {
     let mut sources = SourceMap::default();
     let config = read_config(src, &mut sources, diags);
-    let paths: Vec<String> = match src.list(&config.site_dir) {
-        Ok(p) => p
-            .into_iter()
-            .filter(|p| Format::from_path(p).is_some())
-            .collect(),
+    let (paths, unread): (Vec<String>, Vec<String>) = match src.list(&config.site_dir) {
+        Ok(p) => p.into_iter().partition(|p| Format::from_path(p).is_some()),
         Err(e) => {
             diags.push(io_diag(e));
-            Vec::new()
+            (Vec::new(), Vec::new())
         }
     };
     if paths.is_empty() {
@@ -174,6 +171,7 @@ pub fn load(src: &dyn Source, diags: &mut Diagnostics) -> Loaded {
             let text = sources.get(id).map(|f| f.text.as_str()).unwrap_or("");
             let (doc, errors) = syntax::parse(format, id, text);
             let mut d = Diagnostics::new();
+            let broken = !errors.is_empty();
             for e in errors {
                 let mut x = Diagnostic::error(Code::Syntax, e.message).label(e.span, "here");
                 if let Some(h) = e.help {
@@ -181,7 +179,12 @@ pub fn load(src: &dyn Source, diags: &mut Diagnostics) -> Loaded {
                 }
                 d.push(x);
             }
-            let part = lower::lower_document(&doc, &mut d);
+            let mut part = lower::lower_document(&doc, &mut d);
+            if broken {
+                // What this file declares is missing (in part or whole):
+                // references to it elsewhere are not reported (`Lost`).
+                part.lost.add(id, text);
+            }
             (part, d)
         })
         .collect();
@@ -201,6 +204,7 @@ pub fn load(src: &dyn Source, diags: &mut Diagnostics) -> Loaded {
             sources.redact(pw.span);
         }
     }
+    site.strays = strays(src, &config, &unread, &mut sources);
     let index = SiteIndex::build(&site);
     let lock = match src.read_text(LOCK_FILE) {
         Ok(Some(text)) => {
@@ -220,6 +224,90 @@ pub fn load(src: &dyn Source, diags: &mut Diagnostics) -> Loaded {
         index,
         lock,
     }
+}
+
+/// The entities whose presence makes a file a site file. (`profile` and
+/// `group` are left out: `[profile.release]` is a Cargo.toml's.)
+const SITE_ENTITIES: &[&str] = &["site", "network", "rack", "switch", "node", "bgp-peer"];
+
+/// Site-looking files outside the site directory are only looked for in
+/// files up to this size.
+const STRAY_MAX_BYTES: usize = 4 << 20;
+
+/// Files around the site that are not read but look meant to be: those
+/// under the site directory with another extension (`unread`, except
+/// hidden files and `*.md` notes), and `.kdl`/`.toml` files declaring site
+/// entities at the top of the project ([`Source::list_top`]) outside the
+/// site, template and output directories. Their text is added to
+/// `sources` so the warnings can point into them.
+fn strays(
+    src: &dyn Source,
+    config: &Config,
+    unread: &[String],
+    sources: &mut SourceMap,
+) -> Vec<crate::model::StrayFile> {
+    use crate::model::{StrayFile, StrayKind};
+    let mut out = Vec::new();
+    for path in unread {
+        let hidden = path.split('/').any(|c| c.starts_with('.'));
+        if hidden || path.to_ascii_lowercase().ends_with(".md") {
+            continue;
+        }
+        // A binary file (an image of the rack) is deliberately not a site file.
+        let Ok(Some(text)) = src.read_text(path) else {
+            continue;
+        };
+        let id = sources.add(SourceFile::new(path.clone(), text));
+        out.push(StrayFile {
+            kind: StrayKind::Ignored,
+            path: path.clone(),
+            span: Span::new(id, 0, 0),
+            entity: String::new(),
+        });
+    }
+    let dir = |d: &str| d.trim_matches('/').trim_start_matches("./").to_string();
+    let site_dir = dir(&config.site_dir);
+    if site_dir.is_empty() || site_dir == "." {
+        return out;
+    }
+    let inside = |p: &str, d: &str| !d.is_empty() && p.starts_with(&format!("{d}/"));
+    let skip = [site_dir, dir(&config.templates_dir), dir(&config.out_dir)];
+    let Ok(top) = src.list_top() else {
+        return out;
+    };
+    for path in top {
+        let Some(format) = Format::from_path(&path) else {
+            continue;
+        };
+        if path == CONFIG_FILE || skip.iter().any(|d| inside(&path, d)) {
+            continue;
+        }
+        let Ok(Some(text)) = src.read_text(&path) else {
+            continue;
+        };
+        if text.len() > STRAY_MAX_BYTES {
+            continue;
+        }
+        // The id the file gets if it is kept.
+        let id = FileId(sources.files().count() as u32);
+        let (doc, _) = syntax::parse(format, id, &text);
+        let Some(first) = doc
+            .nodes
+            .iter()
+            .find(|n| SITE_ENTITIES.contains(&n.name.text.as_str()))
+        else {
+            continue;
+        };
+        let (span, entity) = (first.name.span, first.name.text.clone());
+        sources.add(SourceFile::new(path.clone(), text));
+        out.push(StrayFile {
+            kind: StrayKind::Outside,
+            path,
+            span,
+            entity,
+        });
+    }
+    out
 }
 
 /// The SHA-256 of every file that can change the output, by path: the two

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::common::{fail, interactive, print_diagnostics, Format, Global, Status};
+use super::common::{fail, interactive, print_diagnostics, DenyArgs, Format, Global, Status};
 use crate::build::BuildError;
 use crate::check;
 use crate::diag::Diagnostic;
@@ -29,6 +29,9 @@ checked but nothing is rendered or read: the build is up to date. --force render
 Secrets named in the site (`password secret=NAME`) come from the environment
 (SITECONF_SECRET_<NAME>) or the secrets file (--secrets, or [secrets] file in
 siteconf.toml). They appear only in the files whose templates use them (mode 0600).
+
+Warnings are shown and do not stop the build unless denied (--deny warnings, or
+--deny CODE for one kind): a denied warning counts as an error.
 
 Exit codes: 0 built, 1 errors in the site or templates, 2 usage or I/O error.")]
 pub struct Args {
@@ -54,6 +57,8 @@ pub struct Args {
     /// Secrets file (TOML `name = "value"`) [default: `[secrets] file` of siteconf.toml].
     #[arg(long, env = "SITECONF_SECRETS", value_name = "FILE")]
     pub secrets: Option<PathBuf>,
+    #[command(flatten)]
+    pub deny: DenyArgs,
     #[command(flatten)]
     pub from: super::common::SourceArgs,
 }
@@ -93,12 +98,19 @@ fn build(g: &Global, args: &Args) -> Status {
     );
     let t_check = start.elapsed();
     let sources = &checked.loaded.sources;
-    let errors = checked.diags.error_count();
-    let list = checked.diags.clone().sorted(sources);
+    let mut list = checked.diags.clone().sorted(sources);
+    let denied = args.deny.apply(&mut list);
+    let errors = list
+        .iter()
+        .filter(|d| d.severity == crate::diag::Severity::Error)
+        .count();
     if errors > 0 {
         print_diagnostics(g, &list, sources, args.format);
         if args.format == Format::Text {
-            eprintln!("build failed: {errors} error(s) in the site; nothing was written");
+            eprintln!(
+                "build failed: {errors} error(s){} in the site; nothing was written",
+                args.deny.why(denied)
+            );
         }
         return Status::Findings;
     }

@@ -1,12 +1,18 @@
 //! `siteconf check`: every finding in the site, in one run.
 
 use super::common::{
-    fail, print_diagnostics, print_source_notes, Format, Global, SourceArgs, Status,
+    fail, print_diagnostics, print_source_notes, DenyArgs, Format, Global, SourceArgs, Status,
 };
 use crate::check;
 use crate::diag::{Code, Diagnostic};
 
 #[derive(clap::Args, Debug)]
+#[command(after_help = "\
+Errors fail the check (exit 1). Warnings (legal, but almost always a mistake) are
+shown and counted but pass, unless denied: --deny warnings makes every warning an
+error, --deny CODE (e.g. --deny SC0510) one kind. CI should use --deny warnings.
+
+Exit codes: 0 no errors, 1 errors (or denied warnings), 2 usage or I/O error.")]
 pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
@@ -14,6 +20,8 @@ pub struct Args {
     /// Fail if siteconf.lock would change (for CI).
     #[arg(long)]
     pub locked: bool,
+    #[command(flatten)]
+    pub deny: DenyArgs,
     #[command(flatten)]
     pub from: SourceArgs,
 }
@@ -33,7 +41,13 @@ pub fn run(g: &Global, args: Args) -> Status {
     {
         diags.extend(d);
     }
-    if args.locked && checked.resolved.lock_changed {
+    // With a file that failed to parse, what it declares is missing and
+    // its allocations look released: the lock's "changes" are not real.
+    // Two site blocks: which pools were meant is not known either.
+    let site = &checked.loaded.site;
+    let lock_changed =
+        checked.resolved.lock_changed && site.lost.is_empty() && !site.site_declared_twice;
+    if args.locked && lock_changed {
         let mut d = Diagnostic::error(
             Code::LockOutOfDate,
             format!(
@@ -55,13 +69,18 @@ pub fn run(g: &Global, args: Args) -> Status {
         diags.push(d);
     }
     let sources = &checked.loaded.sources;
-    let errors = diags.error_count();
-    let warnings = diags.warning_count();
-    let list = diags.sorted(sources);
+    // Counted after sorting, which drops exact repeats: the summary counts
+    // what is shown.
+    let mut list = diags.sorted(sources);
+    let denied = args.deny.apply(&mut list);
+    let errors = list
+        .iter()
+        .filter(|d| d.severity == crate::diag::Severity::Error)
+        .count();
+    let warnings = list.len() - errors;
     print_diagnostics(g, &list, sources, args.format);
     if args.format == Format::Text {
-        let site = &checked.loaded.site;
-        let pending = if checked.resolved.lock_changed && !args.locked {
+        let pending = if lock_changed && !args.locked {
             format!(
                 "; siteconf.lock would change ({} allocation change(s); run `siteconf lock`)",
                 checked.resolved.lock_changes.len()
@@ -77,7 +96,7 @@ pub fn run(g: &Global, args: Args) -> Status {
             String::new()
         };
         eprintln!(
-            "{}{from}: {} nodes, {} switches, {} racks, {} networks; {} error(s), {} warning(s){}",
+            "{}{from}: {} nodes, {} switches, {} racks, {} networks; {} error(s){}, {} warning(s){}",
             if errors > 0 {
                 "check failed"
             } else {
@@ -88,6 +107,7 @@ pub fn run(g: &Global, args: Args) -> Status {
             site.racks.len(),
             site.networks.len(),
             errors,
+            args.deny.why(denied),
             warnings,
             pending
         );

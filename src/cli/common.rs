@@ -160,3 +160,75 @@ pub fn fail(message: impl std::fmt::Display) -> Status {
     eprintln!("error: {message}");
     Status::Error
 }
+
+/// `--deny warnings` / `--deny SCnnnn`: warnings that fail the command.
+/// Warnings are legal but almost always wrong, so they print and pass by
+/// default; CI asks for them to fail the pipeline. A denied warning is
+/// promoted to an error (in text, JSON and the counts), as `rustc -D` does,
+/// so every consumer of the output sees why the command failed.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct DenyArgs {
+    /// Treat warnings as errors: `warnings` for all of them, or a code
+    /// (`SC0510`) for one kind. Repeatable.
+    #[arg(long, value_name = "warnings|CODE", value_parser = parse_deny)]
+    pub deny: Vec<Deny>,
+}
+
+/// One `--deny` value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deny {
+    Warnings,
+    Code(diag::Code),
+}
+
+fn parse_deny(s: &str) -> Result<Deny, String> {
+    if s == "warnings" {
+        return Ok(Deny::Warnings);
+    }
+    diag::ALL_CODES
+        .iter()
+        .find(|c| c.id.eq_ignore_ascii_case(s) || c.name == s)
+        .map(|c| Deny::Code(c.code))
+        .ok_or_else(|| {
+            format!("expected `warnings` or a diagnostic code such as SC0510 (see `siteconf codes`), found `{s}`")
+        })
+}
+
+impl DenyArgs {
+    /// Promotes the denied warnings to errors; returns how many were.
+    pub fn apply(&self, diags: &mut [Diagnostic]) -> usize {
+        let mut n = 0;
+        for d in diags.iter_mut() {
+            let denied = d.severity == diag::Severity::Warning
+                && self.deny.iter().any(|x| match x {
+                    Deny::Warnings => true,
+                    Deny::Code(c) => *c == d.code,
+                });
+            if denied {
+                d.severity = diag::Severity::Error;
+                n += 1;
+            }
+        }
+        n
+    }
+
+    /// What the summary line adds when warnings were denied:
+    /// " (3 of them warnings denied by --deny warnings)".
+    pub fn why(&self, denied: usize) -> String {
+        if denied == 0 {
+            return String::new();
+        }
+        let flags: Vec<String> = self
+            .deny
+            .iter()
+            .map(|d| match d {
+                Deny::Warnings => "--deny warnings".to_string(),
+                Deny::Code(c) => format!("--deny {c}"),
+            })
+            .collect();
+        format!(
+            " ({denied} of them warning(s) denied by {})",
+            flags.join(", ")
+        )
+    }
+}

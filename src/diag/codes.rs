@@ -73,6 +73,11 @@ codes! {
         "A value that is not valid for its field: out of range, not one of the allowed words, a malformed range.";
     ProjectConfig "SC0008" "project-config" Error
         "siteconf.toml or another project file could not be read or is invalid.";
+    // --- files (warnings) --------------------------------------------------
+    IgnoredFile "SC0070" "ignored-file" Warning
+        "A file under the site directory that siteconf does not read: its extension is neither `.kdl` nor `.toml` (`r05.kld`, `nodes.yaml`). Whatever it declares is not part of the site. Hidden files and `*.md` notes are not reported.";
+    SiteFileOutside "SC0071" "site-file-outside" Warning
+        "A `.kdl` or `.toml` file outside the site directory (at the project root, or directly in another top-level directory) that declares site entities (nodes, switches, racks, networks…): it is not read, so what it declares is missing from the site.";
     // --- values ------------------------------------------------------------
     InvalidMac "SC0010" "invalid-mac" Error
         "A MAC address that is not six hex octets separated by `:`, or that is a multicast or all-zero address, which no NIC has.";
@@ -136,6 +141,12 @@ codes! {
         "Two networks use the same VLAN id.";
     DuplicatePrefix "SC0106" "overlapping-prefix" Error
         "Two networks have overlapping prefixes, so an address could belong to either.";
+    DuplicateSerial "SC0107" "duplicate-serial" Warning
+        "Two nodes give the same serial number. A serial identifies one physical machine: a copy-pasted block usually means the second machine's serial (and often its MACs) were never filled in.";
+    PortDeclaredTwice "SC0108" "port-declared-twice" Warning
+        "A switch's `ports` patterns overlap (`ports swp1-48 swp40-56` declares swp40–48 twice): usually a typo in a range, which hides ports that were meant.";
+    LoopbackInNetwork "SC0109" "loopback-in-network" Warning
+        "A fixed loopback address (node or switch) lies inside the prefix of a network that is not a loopback network (e.g. the management network): it would be announced in BGP and collide with that subnet's hosts and routes.";
     // --- references ------------------------------------------------------------
     UnknownRack "SC0201" "unknown-rack" Error
         "A device names a rack that is not declared.";
@@ -165,6 +176,8 @@ codes! {
         "Two devices occupy the same rack unit. Both devices are shown.";
     BeyondRackHeight "SC0402" "beyond-rack-height" Error
         "A device extends above the top of its rack.";
+    RackPositionShared "SC0403" "rack-position-shared" Warning
+        "Two racks give the same floor position (same room, row and position): one of them is in the wrong place on the floor plan and in the rack diagrams.";
     // --- cabling and links -------------------------------------------------------------
     PortCabledTwice "SC0501" "port-cabled-twice" Error
         "Two interfaces are cabled to the same switch port. Both are shown.";
@@ -174,6 +187,12 @@ codes! {
         "A VLAN interface carries a network whose VLAN id is a different one.";
     InterfaceKind "SC0504" "interface-kind" Error
         "An interface's fields do not fit its kind: a bond without members, a VLAN without a parent, an ethernet without a MAC, a member that is itself in another bond.";
+    MtuMismatch "SC0505" "mtu-mismatch" Warning
+        "Interfaces carrying one L2 network have different MTUs on different nodes: hosts with the larger MTU send frames the others drop (large transfers hang while pings work).";
+    CabledToOtherRack "SC0506" "cabled-to-other-rack" Warning
+        "A node's interface is cabled to a switch placed in another rack than the node: usually the wrong switch name (r02-tor1 for r01-tor1), else a cable across racks nobody will find.";
+    BondLegsNotPaired "SC0507" "bond-legs-not-paired" Warning
+        "An LACP (802.3ad) bond whose members are cabled to two switches that are not a pair (no link declared between them, as an MLAG peer link is): the switches cannot form one aggregate, so the bond does not come up as one.";
     // --- BGP -------------------------------------------------------------------------------
     BgpUnknownPeer "SC0601" "bgp-unknown-peer" Error
         "A BGP session whose far end is not a declared switch.";
@@ -202,6 +221,12 @@ codes! {
     // --- profiles and groups ---------------------------------------------------------------
     ProfileCycle "SC0701" "profile-cycle" Error
         "Profiles include each other in a cycle; the whole cycle is shown.";
+    UndeclaredChildGroup "SC0702" "undeclared-child-group" Warning
+        "A group lists a child group that is neither declared (`group NAME`) nor joined by any node: the inventory renders it as an empty group, usually a typo of a group nodes do join.";
+    UnusedProfile "SC0703" "unused-profile" Warning
+        "A profile that no node uses, directly or through another profile: its settings reach no machine, usually because nodes name it with a typo elsewhere or it was left behind.";
+    EmptyGroup "SC0704" "empty-group" Warning
+        "A declared group that no node is in and that has no children: its vars apply to nobody and a playbook targeting it runs on nothing. Usually the nodes join it under another spelling.";
     // --- allocation and lock -----------------------------------------------------------------
     PoolExhausted "SC0801" "pool-exhausted" Error
         "An address, loopback or ASN pool has no free value left for a node that asks for one.";

@@ -136,6 +136,11 @@ impl Diagnostics {
         self.list
     }
 
+    /// Keeps only the diagnostics `keep` accepts.
+    pub fn retain(&mut self, keep: impl FnMut(&Diagnostic) -> bool) {
+        self.list.retain(keep);
+    }
+
     pub fn into_vec(self) -> Vec<Diagnostic> {
         self.list
     }

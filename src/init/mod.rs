@@ -362,8 +362,71 @@ pub fn generate(opts: &Options) -> Result<Generated, InitError> {
     };
     site_file("site", site_items(&plan));
     site_file("networks", network_items(&plan));
-    site_file("profiles", profile_items(&plan));
-    site_file("groups", group_items());
+    // Profiles and groups only for the roles the site has: a profile no
+    // node uses, or a group no node is in, would be warned about.
+    let present: Vec<Role> =
+        (0..racks)
+            .flat_map(|r| rack_roles(nodes, racks, r))
+            .fold(Vec::new(), |mut v, r| {
+                if !v.contains(&r) {
+                    v.push(r);
+                }
+                v
+            });
+    let used = |name: &str| match name {
+        "control" => present.contains(&Role::Control),
+        "compute" => present.contains(&Role::Compute),
+        "storage" => present.contains(&Role::Storage),
+        "storage-net" => present.contains(&Role::Compute) || present.contains(&Role::Storage),
+        _ => true,
+    };
+    let keep = |items: Vec<Item>| -> Vec<Item> {
+        items
+            .into_iter()
+            .filter(|i| match i {
+                Item::Block {
+                    name: Some(name), ..
+                } => used(name),
+                _ => true,
+            })
+            .map(|i| match i {
+                Item::Block {
+                    key,
+                    name: Some(name),
+                    body,
+                } if key == "group" => Item::Block {
+                    key,
+                    name: Some(name),
+                    body: body
+                        .into_iter()
+                        .map(|b| match b {
+                            Item::Value {
+                                key,
+                                vals,
+                                list,
+                                prop,
+                            } if key == "children" => Item::Value {
+                                vals: vals
+                                    .into_iter()
+                                    .filter(|v| match v {
+                                        emit::Val::Str(s) => used(s),
+                                        _ => true,
+                                    })
+                                    .collect(),
+                                key,
+                                list,
+                                prop,
+                            },
+                            other => other,
+                        })
+                        .collect(),
+                },
+                other => other,
+            })
+            .collect()
+    };
+    site_file("profiles", keep(profile_items(&plan)));
+    site_file("groups", keep(group_items()));
     site_file("bgp-peers", peer_items(&plan));
     let (mut control, mut compute, mut storage) = (0, 0, 0);
     let mut index = 0u32;

@@ -40,12 +40,15 @@ pub fn lower_document(doc: &Document, diags: &mut Diagnostics) -> Site {
 /// Appends a later file's entities to the site (declaration order kept).
 pub fn merge(mut a: Site, b: Site, diags: &mut Diagnostics) -> Site {
     match (&a.site, b.site) {
-        (Some(prev), Some(s)) => diags.push(
-            Diagnostic::error(Code::DuplicateName, "the site is declared twice")
-                .label(s.span, "declared again here")
-                .label(prev.span, "first declared here")
-                .help("a repository describes one site: merge the two declarations"),
-        ),
+        (Some(prev), Some(s)) => {
+            diags.push(
+                Diagnostic::error(Code::DuplicateName, "the site is declared twice")
+                    .label(s.span, "declared again here")
+                    .label(prev.span, "first declared here")
+                    .help("a repository describes one site: merge the two declarations"),
+            );
+            a.site_declared_twice = true;
+        }
         (None, s) => a.site = s,
         (Some(_), None) => {}
     }
@@ -56,6 +59,8 @@ pub fn merge(mut a: Site, b: Site, diags: &mut Diagnostics) -> Site {
     a.bgp_peers.extend(b.bgp_peers);
     a.profiles.extend(b.profiles);
     a.groups.extend(b.groups);
+    a.lost.merge(b.lost);
+    a.site_declared_twice |= b.site_declared_twice;
     a
 }
 
@@ -111,6 +116,7 @@ fn lower_top(site: &mut Site, node: &DocNode, diags: &mut Diagnostics) {
                             .label(prev.span, "first declared here")
                             .help("a repository describes one site: merge the two declarations"),
                     );
+                    site.site_declared_twice = true;
                 } else {
                     site.site = Some(s);
                 }
@@ -157,15 +163,17 @@ fn lower_site(diags: &mut Diagnostics, name: Sp<String>, b: &Block, span: Span) 
         .block(diags, "defaults", schema::SETTINGS)
         .map(|d| lower_settings(diags, &d))
         .unwrap_or_default();
+    let asn_pool = b.parsed(
+        diags,
+        "asn-pool",
+        Code::InvalidAsn,
+        "an ASN range like 4200000000-4200099999",
+    );
     SiteInfo {
         name,
         domain,
-        asn_pool: b.parsed(
-            diags,
-            "asn-pool",
-            Code::InvalidAsn,
-            "an ASN range like 4200000000-4200099999",
-        ),
+        asn_pool_invalid: asn_pool.is_none() && b.has("asn-pool"),
+        asn_pool,
         dns_servers: b.parsed_list(diags, "dns-servers", Code::InvalidIp, "an IP address"),
         ntp_servers: b.strings(diags, "ntp-servers"),
         timezone: b.string(diags, "timezone"),
@@ -188,11 +196,16 @@ fn check_fqdn(diags: &mut Diagnostics, d: &Sp<String>) {
 fn lower_network(diags: &mut Diagnostics, name: Sp<String>, b: &Block, span: Span) -> Network {
     check_name(diags, &name);
     let purpose = b.enumerated(diags, "purpose", Purpose::ALL);
+    let purpose_invalid = purpose.is_none() && b.has("purpose");
     let purpose = b
         .require(diags, "purpose", purpose)
         .unwrap_or(Sp::new(Purpose::Other, span));
     let ipv4 = b.prefix4(diags, "ipv4");
     let ipv6 = b.prefix6(diags, "ipv6");
+    let prefix_invalid = [
+        ipv4.is_none() && b.has("ipv4"),
+        ipv6.is_none() && b.has("ipv6"),
+    ];
     if ipv4.is_none() && ipv6.is_none() && !b.has("ipv4") && !b.has("ipv6") {
         diags.push(
             Diagnostic::error(
@@ -224,6 +237,8 @@ fn lower_network(diags: &mut Diagnostics, name: Sp<String>, b: &Block, span: Spa
             "an address range like 10.0.1.0-10.0.3.254",
         ),
         dhcp: b.bool(diags, "dhcp"),
+        prefix_invalid,
+        purpose_invalid,
         name,
         span,
     }
@@ -295,15 +310,21 @@ fn lower_switch(diags: &mut Diagnostics, name: Sp<String>, b: &Block, span: Span
             })
         })
         .collect();
+    let asn = b.u32(diags, "asn", 1, u32::MAX, Code::InvalidAsn);
+    let loopback4 = b.ipv4(diags, "loopback4");
+    let loopback6 = b.ipv6(diags, "loopback6");
     Switch {
+        asn_invalid: asn.is_none() && b.has("asn"),
+        loopback_invalid: (loopback4.is_none() && b.has("loopback4"))
+            || (loopback6.is_none() && b.has("loopback6")),
+        asn,
+        loopback4,
+        loopback6,
         placement: lower_placement(diags, b),
         model: b.string(diags, "model"),
         role: b
             .enumerated(diags, "role", SwitchRole::ALL)
             .unwrap_or(Sp::new(SwitchRole::Tor, Span::BUILTIN)),
-        asn: b.u32(diags, "asn", 1, u32::MAX, Code::InvalidAsn),
-        loopback4: b.ipv4(diags, "loopback4"),
-        loopback6: b.ipv6(diags, "loopback6"),
         ports,
         links,
         vars: lower_vars(diags, b, "vars"),
@@ -393,8 +414,10 @@ fn lower_settings(diags: &mut Diagnostics, b: &Block) -> Settings {
                 Code::InvalidMac,
                 "a MAC address like 52:54:00:12:34:56",
             );
+            let kind = ib.enumerated(diags, "kind", InterfaceKind::ALL);
             Interface {
-                kind: ib.enumerated(diags, "kind", InterfaceKind::ALL),
+                kind_invalid: kind.is_none() && ib.has("kind"),
+                kind,
                 mac_invalid: mac.is_none() && ib.has("mac"),
                 mac,
                 switch: ib.label(diags, "switch"),
@@ -446,6 +469,7 @@ fn lower_settings(diags: &mut Diagnostics, b: &Block) -> Settings {
             })
             .collect();
         Bgp {
+            asn_invalid: asn.is_none() && bb.has("asn"),
             asn,
             sessions,
             span: bb.span,

@@ -57,6 +57,99 @@ pub struct Site {
     pub bgp_peers: Vec<BgpPeer>,
     pub profiles: Vec<Profile>,
     pub groups: Vec<Group>,
+    /// What the site files may declare that could not be read (a file
+    /// that failed to parse). See [`Lost`].
+    pub lost: Lost,
+    /// More than one `site` block was declared (reported once, where the
+    /// second is): the first wins, but which one the author meant — and so
+    /// the defaults and pools every node inherits — is not known, so checks
+    /// about what nodes lack stay quiet.
+    pub site_declared_twice: bool,
+    /// Files around the site that are not read as site files but look as
+    /// if they were meant to be (found by `crate::project::load`).
+    pub strays: Vec<StrayFile>,
+}
+
+/// A file siteconf does not read although it may be part of the site.
+#[derive(Debug, Clone)]
+pub struct StrayFile {
+    pub kind: StrayKind,
+    /// Its path (relative to the project root).
+    pub path: String,
+    /// Where to point: the file's start, or the first entity it declares.
+    pub span: Span,
+    /// For [`StrayKind::Outside`], the entity kind found there (`node`).
+    pub entity: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StrayKind {
+    /// Under the site directory, with an extension that is not read.
+    Ignored,
+    /// A `.kdl`/`.toml` file with site entities outside the site directory.
+    Outside,
+}
+
+/// The words of site files that failed to parse, so that checks about
+/// references stay quiet about names that may be declared there.
+///
+/// A KDL file with a syntax error is lost whole (its document is dropped,
+/// so its errors are not followed by noise); a TOML file is recovered only
+/// in part. Either way the entities it declares are missing from the
+/// model, and every reference to them elsewhere (`switch r01-tor1` on 40
+/// nodes, the `site` block's pools) would be reported as unknown — a trail
+/// of findings about the one real mistake. Instead, a reference is taken
+/// as *possibly declared* when its name occurs as a word anywhere in a
+/// broken file's text. A clean site has no lost text, so a real typo there
+/// is always reported; in a broken one, a typo is reported once the file
+/// parses again.
+#[derive(Debug, Clone, Default)]
+pub struct Lost {
+    /// The files that failed to parse, in path order.
+    pub files: Vec<crate::syntax::FileId>,
+    words: std::collections::BTreeSet<String>,
+}
+
+impl Lost {
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+
+    /// Records a file that failed to parse.
+    pub fn add(&mut self, file: crate::syntax::FileId, text: &str) {
+        self.files.push(file);
+        let sep = |c: char| {
+            c.is_whitespace()
+                || matches!(
+                    c,
+                    '"' | '\'' | '{' | '}' | '[' | ']' | ';' | '=' | ',' | '(' | ')' | '#'
+                )
+        };
+        for w in text.split(sep).filter(|w| !w.is_empty()) {
+            // `[node.r01n01.interface.eno1]` in TOML, `eno1.100` in either:
+            // the whole word and its dotted parts.
+            if w.contains('.') {
+                for part in w.split('.').filter(|p| !p.is_empty()) {
+                    if !self.words.contains(part) {
+                        self.words.insert(part.to_string());
+                    }
+                }
+            }
+            if !self.words.contains(w) {
+                self.words.insert(w.to_string());
+            }
+        }
+    }
+
+    /// Whether a name could be declared in the text that was lost.
+    pub fn may_declare(&self, name: &str) -> bool {
+        !self.files.is_empty() && self.words.contains(name)
+    }
+
+    pub fn merge(&mut self, other: Lost) {
+        self.files.extend(other.files);
+        self.words.extend(other.words);
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -67,6 +160,8 @@ pub struct SiteInfo {
     pub dns_servers: Vec<Sp<IpAddr>>,
     pub ntp_servers: Vec<Sp<String>>,
     pub timezone: Option<Sp<String>>,
+    /// `asn-pool` was written but is not a range (already reported).
+    pub asn_pool_invalid: bool,
     /// Settings every node starts from (the first layer of inheritance).
     pub defaults: Settings,
     pub span: Span,
@@ -102,6 +197,9 @@ impl Purpose {
 pub struct Network {
     pub name: Sp<String>,
     pub purpose: Sp<Purpose>,
+    /// `purpose` was written but is not one (already reported): this
+    /// may be the loopback network.
+    pub purpose_invalid: bool,
     pub vlan: Option<Sp<u16>>,
     pub ipv4: Option<Sp<Ipv4Net>>,
     pub ipv6: Option<Sp<Ipv6Net>>,
@@ -114,6 +212,10 @@ pub struct Network {
     pub pool: Vec<Sp<IpRange>>,
     /// Whether Kea serves reservations on this network (default: management).
     pub dhcp: Option<Sp<bool>>,
+    /// An `ipv4` / `ipv6` prefix was written but is not one (already
+    /// reported as such): rules about a network *without* that family stay
+    /// quiet, so the typo is one finding, not one per address.
+    pub prefix_invalid: [bool; 2],
     pub span: Span,
 }
 
@@ -188,6 +290,10 @@ pub struct Switch {
     pub asn: Option<Sp<u32>>,
     pub loopback4: Option<Sp<Ipv4Addr>>,
     pub loopback6: Option<Sp<Ipv6Addr>>,
+    /// `asn` was written but is not an ASN (already reported).
+    pub asn_invalid: bool,
+    /// A loopback was written but is not an address (already reported).
+    pub loopback_invalid: bool,
     /// Port names, expanded from patterns such as `swp1-48`.
     pub ports: Vec<Sp<String>>,
     /// Switch-to-switch links (e.g. ToR to spine), by local port.
@@ -278,6 +384,9 @@ pub struct Interface {
     /// A `mac` was written but is not a MAC address (already reported as
     /// such): rules about a *missing* MAC stay quiet.
     pub mac_invalid: bool,
+    /// A `kind` was written but is not one (already reported): rules
+    /// about what the interface's kind requires stay quiet.
+    pub kind_invalid: bool,
     pub span: Span,
 }
 
@@ -307,6 +416,8 @@ pub struct Loopback {
 #[derive(Debug, Clone)]
 pub struct Bgp {
     pub asn: Option<Sp<AddrSpec<u32>>>,
+    /// `asn` was written but is not an ASN or `auto` (already reported).
+    pub asn_invalid: bool,
     pub sessions: Vec<BgpSession>,
     pub span: Span,
 }

@@ -311,6 +311,10 @@ pub fn allocate(
             };
             for (span, fam, fam_s) in autos(&a.ipv4, &a.ipv6) {
                 let Some(pool) = pool_for(&mut pools, net, fam, fam_s) else {
+                    // A prefix written but unreadable is reported as such.
+                    if net.prefix_invalid[(fam == Family::V6) as usize] {
+                        continue;
+                    }
                     no_pool(
                         diags,
                         span,
@@ -333,6 +337,11 @@ pub fn allocate(
         if let Some(l) = &st.loopback {
             for (span, fam, fam_s) in autos(&l.ipv4, &l.ipv6) {
                 let Some(net) = loopback_net else {
+                    // A network whose `purpose` is a typo may be the
+                    // loopback network: its typo is the finding.
+                    if site.networks.iter().any(|n| n.purpose_invalid) {
+                        continue;
+                    }
                     no_pool(
                         diags,
                         span,
@@ -342,6 +351,9 @@ pub fn allocate(
                     continue;
                 };
                 let Some(pool) = pool_for(&mut pools, net, fam, fam_s) else {
+                    if net.prefix_invalid[(fam == Family::V6) as usize] {
+                        continue;
+                    }
                     no_pool(
                         diags,
                         span,
@@ -379,6 +391,8 @@ pub fn allocate(
                         span: *span,
                     });
                 }
+                // An `asn-pool` that is not a range is reported as such.
+                None if site.site.as_ref().is_some_and(|s| s.asn_pool_invalid) => {}
                 None => no_pool(
                     diags,
                     *span,

@@ -185,6 +185,7 @@ fn merge_into(out: &mut Settings, s: &Settings, rec: &mut Rec) {
                     link: None,
                     vlan: None,
                     mac_invalid: false,
+                    kind_invalid: false,
                     span: i.span,
                 });
                 out.interfaces.last_mut().expect("just pushed")
@@ -193,6 +194,7 @@ fn merge_into(out: &mut Settings, s: &Settings, rec: &mut Rec) {
         take!(rec, format!("{base}.kind"), dst.kind, i.kind);
         take!(rec, format!("{base}.mac"), dst.mac, i.mac);
         dst.mac_invalid |= i.mac_invalid;
+        dst.kind_invalid |= i.kind_invalid;
         take!(rec, format!("{base}.switch"), dst.switch, i.switch);
         take!(rec, format!("{base}.port"), dst.port, i.port);
         take!(rec, format!("{base}.mtu"), dst.mtu, i.mtu);
@@ -243,10 +245,12 @@ fn merge_into(out: &mut Settings, s: &Settings, rec: &mut Rec) {
     if let Some(b) = &s.bgp {
         let dst = out.bgp.get_or_insert(Bgp {
             asn: None,
+            asn_invalid: false,
             sessions: Vec::new(),
             span: b.span,
         });
         take!(rec, "bgp.asn".to_string(), dst.asn, b.asn);
+        dst.asn_invalid |= b.asn_invalid;
         for sess in &b.sessions {
             let base = if rec.on() {
                 format!("bgp.sessions.{}", sess.peer.value)

@@ -145,8 +145,13 @@ pub fn resolve(
 ) -> Resolved {
     let nodes: Vec<ResolvedNode> = {
         use rayon::prelude::*;
+        // A node declared again under a name already taken is reported
+        // once (SC0101) and not resolved: its copy of the first one's
+        // MACs, ports, addresses and rack units would each be reported
+        // again. The first declaration wins, as in the index.
         (0..site.nodes.len())
             .into_par_iter()
+            .filter(|&i| index.nodes.get(site.nodes[i].name.as_str()) == Some(&i))
             .map(|i| merge::resolve_node(site, index, i, provenance))
             .collect()
     };

@@ -85,6 +85,33 @@ impl Source for FsSource {
     fn describe(&self) -> String {
         "working tree".to_string()
     }
+
+    fn list_top(&self) -> Result<Vec<String>, SourceError> {
+        // Plain files only (no symlinks, as in `list`); names that are not
+        // UTF-8 cannot be site files' and are left out.
+        let entries = |dir: &Path| -> Vec<(String, std::fs::FileType)> {
+            let Ok(rd) = std::fs::read_dir(dir) else {
+                return Vec::new();
+            };
+            rd.filter_map(|e| e.ok())
+                .filter_map(|e| Some((e.file_name().into_string().ok()?, e.file_type().ok()?)))
+                .collect()
+        };
+        let mut out = Vec::new();
+        for (name, ty) in entries(&self.root) {
+            if ty.is_file() {
+                out.push(name);
+            } else if ty.is_dir() && !name.starts_with('.') {
+                for (sub, sty) in entries(&self.root.join(&name)) {
+                    if sty.is_file() {
+                        out.push(format!("{name}/{sub}"));
+                    }
+                }
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
 }
 
 #[cfg(test)]

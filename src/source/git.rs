@@ -657,6 +657,15 @@ impl Source for GitIndexSource {
         "git index".to_string()
     }
 
+    fn list_top(&self) -> Result<Vec<String>, SourceError> {
+        Ok(self
+            .entries
+            .iter()
+            .filter(|(k, v)| !matches!(v, Staged::Skipped(_)) && super::is_top(k))
+            .map(|(k, _)| k.clone())
+            .collect())
+    }
+
     fn notes(&self) -> Vec<String> {
         self.notes.clone()
     }

@@ -40,6 +40,15 @@ impl Source for MemSource {
         Ok(self.files.get(path).cloned())
     }
 
+    fn list_top(&self) -> Result<Vec<String>, SourceError> {
+        Ok(self
+            .files
+            .keys()
+            .filter(|k| super::is_top(k))
+            .cloned()
+            .collect())
+    }
+
     fn describe(&self) -> String {
         "memory".to_string()
     }

@@ -88,6 +88,15 @@ pub trait Source: Sync {
         Vec::new()
     }
 
+    /// The files at the top of the tree: directly in the root, and
+    /// directly in each directory of the root whose name does not start
+    /// with `.` (not deeper, so a build directory is never walked), sorted.
+    /// Used only to warn about site files left outside the site directory;
+    /// a source that cannot answer cheaply returns nothing (the default).
+    fn list_top(&self) -> Result<Vec<String>, SourceError> {
+        Ok(Vec::new())
+    }
+
     /// Reads a file as UTF-8 text.
     fn read_text(&self, path: &str) -> Result<Option<String>, SourceError> {
         match self.read(path)? {
@@ -97,6 +106,15 @@ pub trait Source: Sync {
                 message: "file is not valid UTF-8".into(),
             }),
         }
+    }
+}
+
+/// Whether a path is one [`Source::list_top`] lists: at depth one or two,
+/// not under a directory whose name starts with `.`.
+pub(crate) fn is_top(path: &str) -> bool {
+    match path.split_once('/') {
+        None => true,
+        Some((dir, rest)) => !dir.starts_with('.') && !rest.contains('/'),
     }
 }
 

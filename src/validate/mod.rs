@@ -48,3 +48,39 @@ pub fn run(cx: &Ctx, resolved_phase: bool, diags: &mut Diagnostics) {
         diags.extend(d);
     }
 }
+
+/// Drops the findings that only follow from a site file that failed to
+/// parse (see [`crate::model::Lost`]): a reference to a rack, switch,
+/// network, profile, interface or BGP peer whose name occurs in a broken
+/// file, and "nothing to allocate from" when the broken text declares
+/// networks or the site's pools; and the warnings that weigh the whole
+/// site. The syntax error is the one finding; these come back, if they
+/// are real, once the file parses.
+pub fn quiet_lost(site: &Site, sources: &SourceMap, diags: &mut Diagnostics) {
+    let lost = &site.lost;
+    if lost.is_empty() && !site.site_declared_twice {
+        return;
+    }
+    let pools_lost =
+        lost.may_declare("network") || lost.may_declare("asn-pool") || site.site_declared_twice;
+    diags.retain(|d| match d.code {
+        Code::UnknownRack
+        | Code::UnknownSwitch
+        | Code::UnknownNetwork
+        | Code::UnknownProfile
+        | Code::UnknownInterface
+        | Code::BgpUnknownPeer => {
+            let name = sources.text(d.primary_span()).trim_matches('"');
+            !lost.may_declare(name)
+        }
+        Code::NoPool => !pools_lost,
+        // Warnings that weigh what the whole site declares (an MTU the
+        // others use, the child group nodes join) cannot be trusted
+        // while part of it is missing.
+        Code::MtuMismatch
+        | Code::CabledToOtherRack
+        | Code::BondLegsNotPaired
+        | Code::UndeclaredChildGroup => lost.is_empty(),
+        _ => true,
+    });
+}

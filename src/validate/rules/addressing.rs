@@ -96,7 +96,7 @@ fn problem(net: &Network, ip: IpAddr, allocated: bool) -> Option<Problem<'_>> {
         IpAddr::V4(a) => {
             let Some(p) = &net.ipv4 else {
                 // Allocation reports an `auto` it had no prefix for (SC0806).
-                return (!allocated).then_some(Problem::NoFamily);
+                return (!allocated && !net.prefix_invalid[0]).then_some(Problem::NoFamily);
             };
             let hosts = p.prefix_len() < 31;
             (
@@ -111,7 +111,7 @@ fn problem(net: &Network, ip: IpAddr, allocated: bool) -> Option<Problem<'_>> {
         }
         IpAddr::V6(a) => {
             let Some(p) = &net.ipv6 else {
-                return (!allocated).then_some(Problem::NoFamily);
+                return (!allocated && !net.prefix_invalid[1]).then_some(Problem::NoFamily);
             };
             (
                 p.contains(&a),

@@ -134,7 +134,8 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
                 continue;
             };
             let own = switch_addresses(sw);
-            if own.iter().any(|(ip, _)| *ip == pa.value) {
+            // A loopback that is not an address is reported as such.
+            if sw.loopback_invalid || own.iter().any(|(ip, _)| *ip == pa.value) {
                 continue;
             }
             let mut d = Diagnostic::error(

@@ -79,7 +79,11 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
     let site = cx.site;
     let mut claims: Vec<(u32, Claim<Holder>)> =
         Vec::with_capacity(site.nodes.len() + site.switches.len());
-    for s in &site.switches {
+    // A switch declared twice is SC0101's: only the first counts.
+    for (i, s) in site.switches.iter().enumerate() {
+        if cx.index.switches.get(s.name.as_str()) != Some(&i) {
+            continue;
+        }
         if let Some(a) = &s.asn {
             claims.push((
                 a.value,

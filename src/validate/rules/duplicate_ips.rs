@@ -159,7 +159,11 @@ fn check<'a>(cx: &Ctx<'a>, diags: &mut Diagnostics) {
             );
         }
     }
-    for s in &site.switches {
+    // A switch declared twice is SC0101's: only the first counts.
+    for (i, s) in site.switches.iter().enumerate() {
+        if cx.index.switches.get(s.name.as_str()) != Some(&i) {
+            continue;
+        }
         if let Some(l) = &s.loopback4 {
             push(
                 IpAddr::V4(l.value),

@@ -70,6 +70,11 @@ fn node(rn: &ResolvedNode, emit: &mut dyn FnMut(Diagnostic)) {
     let mut member_of: HashMap<&str, (&str, &Sp<String>)> = HashMap::new();
     for i in &rn.settings.interfaces {
         let n = i.name.as_str();
+        // A `kind` that is not one is reported as such; what this
+        // interface needs is known once it is fixed.
+        if i.kind_invalid {
+            continue;
+        }
         let kind = kind_of(i);
         match kind {
             InterfaceKind::Ethernet => {

@@ -132,7 +132,7 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
 }
 
 /// The MTU in effect on an interface and the interface that sets it.
-fn effective_mtu<'a>(
+pub(super) fn effective_mtu<'a>(
     rn: &'a ResolvedNode,
     i: &'a Interface,
 ) -> Option<(&'a Sp<u16>, &'a Interface)> {

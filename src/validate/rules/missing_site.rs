@@ -26,7 +26,9 @@ pub static RULE: Rule = Rule {
 
 fn check(cx: &Ctx, diags: &mut Diagnostics) {
     let site = cx.site;
-    if site.site.is_some() {
+    // A file that failed to parse may hold the site block: its syntax
+    // error is the finding.
+    if site.site.is_some() || site.lost.may_declare("site") {
         return;
     }
     // There is no place for the missing block; point at the first thing the

@@ -28,18 +28,24 @@ mod bgp_peer_password;
 mod bgp_remote_as;
 mod bgp_unknown_peer;
 mod bond_mode;
+mod bond_legs_not_paired;
+mod cabled_to_other_rack;
 mod dns_servers;
 mod duplicate_asns;
 mod duplicate_ips;
 mod duplicate_macs;
 mod duplicate_names;
+mod duplicate_serials;
 mod duplicate_vlans;
+mod empty_group;
 mod file_names;
 mod fqdn_length;
 mod group_names;
 mod interface_kind;
 mod interface_mtu;
+mod loopback_in_network;
 mod missing_site;
+mod mtu_mismatch;
 mod network_ranges;
 mod node_required;
 mod ntp_servers;
@@ -47,7 +53,9 @@ mod one_line;
 mod overlapping_prefixes;
 mod package_names;
 mod port_cabled_twice;
+mod port_declared_twice;
 mod profile_cycle;
+mod rack_position_shared;
 mod rack_units;
 mod repo_fields;
 mod repo_signed_by;
@@ -59,12 +67,15 @@ mod ssh_keys;
 mod sshd_options;
 mod switch_loopback;
 mod timezone;
+mod stray_files;
+mod undeclared_child_group;
 mod unknown_interface;
 mod unknown_network;
 mod unknown_port;
 mod unknown_profile;
 mod unknown_rack;
 mod unknown_switch;
+mod unused_profile;
 mod vlan_mismatch;
 
 use std::collections::BTreeMap;
@@ -110,6 +121,15 @@ pub static RULES: &[&Rule] = &[
     &bgp_peer_own_address::RULE,
     &bond_mode::RULE,
     &one_line::RULE,
+    // declared model: warnings
+    &duplicate_serials::RULE,
+    &port_declared_twice::RULE,
+    &loopback_in_network::RULE,
+    &rack_position_shared::RULE,
+    &undeclared_child_group::RULE,
+    &unused_profile::RULE,
+    &empty_group::RULE,
+    &stray_files::RULE,
     // resolved nodes
     &duplicate_ips::RULE,
     &duplicate_macs::RULE,
@@ -125,6 +145,10 @@ pub static RULES: &[&Rule] = &[
     &bgp_remote_as::RULE,
     &bgp_peer_address::RULE,
     &bgp_not_cabled::RULE,
+    // resolved nodes: warnings
+    &mtu_mismatch::RULE,
+    &cabled_to_other_rack::RULE,
+    &bond_legs_not_paired::RULE,
 ];
 
 // ---- order of declaration ------------------------------------------------------
@@ -256,6 +280,134 @@ pub(super) fn layers(site: &Site) -> impl Iterator<Item = (LayerName<'_>, &Setti
         .iter()
         .map(|n| (LayerName::Node(n.name.as_str()), &n.settings));
     defaults.chain(profiles).chain(nodes)
+}
+
+// ---- nodes whose settings may lack a layer ------------------------------------
+
+/// Which nodes may be missing settings because a layer they inherit is not
+/// there: a profile they name (directly or through `include`) that is not
+/// declared, or site defaults in a file that failed to parse. Rules about
+/// what a node *lacks* (no ASN, no MAC, an interface no layer declares)
+/// skip those nodes: the unknown profile or the syntax error is the one
+/// finding, not one more per node that uses it.
+pub(super) struct Gaps {
+    defaults_lost: bool,
+    /// Per profile (index into `site.profiles`): an included profile is
+    /// missing, at any depth.
+    profile_gap: Vec<bool>,
+}
+
+impl Gaps {
+    pub fn new(cx: &Ctx) -> Gaps {
+        let site = cx.site;
+        let defaults_lost =
+            (site.site.is_none() && site.lost.may_declare("site")) || site.site_declared_twice;
+        // 0 unvisited, 1 in progress (a cycle: reported by its own rule),
+        // 2 done.
+        let n = site.profiles.len();
+        let mut state = vec![0u8; n];
+        let mut gap = vec![false; n];
+        for start in 0..n {
+            if state[start] != 0 {
+                continue;
+            }
+            // Iterative depth-first walk: (profile, next include to visit).
+            let mut stack = vec![(start, 0usize)];
+            state[start] = 1;
+            while let Some(&mut (p, ref mut next)) = stack.last_mut() {
+                let includes = &site.profiles[p].includes;
+                if *next < includes.len() {
+                    let inc = &includes[*next];
+                    *next += 1;
+                    match cx.index.profiles.get(inc.as_str()) {
+                        None => gap[p] = true,
+                        Some(&q) => match state[q] {
+                            0 => {
+                                state[q] = 1;
+                                stack.push((q, 0));
+                            }
+                            2 => gap[p] |= gap[q],
+                            _ => {}
+                        },
+                    }
+                } else {
+                    state[p] = 2;
+                    stack.pop();
+                    if let Some(&(parent, _)) = stack.last() {
+                        gap[parent] |= gap[p];
+                    }
+                }
+            }
+        }
+        Gaps {
+            defaults_lost,
+            profile_gap: gap,
+        }
+    }
+
+    /// Whether a missing layer of `node` may declare interface `name`: the
+    /// site defaults are lost, or a profile it names is not declared and
+    /// either no declared profile is close to its name, or the closest one
+    /// (`compte` → `compute`, the profile surely meant) declares it. So a
+    /// profile typo does not also report the bond the profile declares,
+    /// while an interface the meant profile does not have is still
+    /// reported.
+    pub fn may_supply_interface(&self, cx: &Ctx, node: &crate::model::Node, name: &str) -> bool {
+        if self.defaults_lost {
+            return true;
+        }
+        let mut seen = vec![false; cx.site.profiles.len()];
+        node.profiles
+            .iter()
+            .any(|p| self.supplies(cx, p.as_str(), name, &mut seen))
+    }
+
+    fn supplies(&self, cx: &Ctx, profile: &str, name: &str, seen: &mut [bool]) -> bool {
+        let i = match cx.index.profiles.get(profile) {
+            Some(&i) => i,
+            None => {
+                let names = cx.index.profiles.keys().map(|k| k.as_str());
+                return match closest(profile, names).and_then(|s| cx.index.profiles.get(s)) {
+                    None => true,
+                    Some(&s) => self.declares(cx, s, name, seen),
+                };
+            }
+        };
+        if !self.profile_gap[i] {
+            return false;
+        }
+        cx.site.profiles[i]
+            .includes
+            .iter()
+            .any(|inc| self.supplies(cx, inc.as_str(), name, seen))
+    }
+
+    /// Whether profile `i` or one it includes declares interface `name`.
+    fn declares(&self, cx: &Ctx, i: usize, name: &str, seen: &mut [bool]) -> bool {
+        if std::mem::replace(&mut seen[i], true) {
+            return false;
+        }
+        let p = &cx.site.profiles[i];
+        p.settings.interfaces.iter().any(|x| x.name.value == name)
+            || p.includes
+                .iter()
+                .any(|inc| match cx.index.profiles.get(inc.as_str()) {
+                    Some(&j) => self.declares(cx, j, name, seen),
+                    None => self.supplies(cx, inc.as_str(), name, seen),
+                })
+    }
+
+    /// Whether a node may lack settings a missing layer would give it.
+    pub fn node(&self, cx: &Ctx, node: &crate::model::Node) -> bool {
+        self.defaults_lost
+            || node
+                .profiles
+                .iter()
+                .any(|p| match cx.index.profiles.get(p.as_str()) {
+                    None => true,
+                    Some(&i) => self.profile_gap[i],
+                })
+    }
 }
 
 // ---- "did you mean" ------------------------------------------------------------

@@ -85,6 +85,9 @@ fn no_family(
     text: &str,
     span: crate::syntax::Span,
 ) {
+    if n.prefix_invalid[ip.is_ipv6() as usize] {
+        return;
+    }
     let f = family(ip);
     diags.push(
         Diagnostic::error(

@@ -45,7 +45,11 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
     let mut out = PerNode::new();
     // Switch index → (first session span, number of sessions).
     let mut asn_needed: BTreeMap<usize, (Span, usize)> = BTreeMap::new();
+    let gaps = super::Gaps::new(cx);
     for rn in &rs.nodes {
+        if gaps.node(cx, &cx.site.nodes[rn.index]) {
+            continue;
+        }
         let name = cx.site.nodes[rn.index].name.as_str();
         let st = &rn.settings;
         for a in &st.addresses {
@@ -66,7 +70,8 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
             );
         }
         let Some(bgp) = &st.bgp else { continue };
-        if bgp.asn.is_none() {
+        // An `asn` that is not one is reported as such.
+        if bgp.asn.is_none() && !bgp.asn_invalid {
             if let Some(first) = bgp.sessions.first() {
                 out.push(
                     name,
@@ -76,9 +81,19 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
                 );
             }
         }
+        // A session to a switch that is not declared (SC0601) may be the
+        // misspelt half of one the node completes: `session r01-tor1
+        // remote-as=…` on the node, `session r01-tr1 interface=eno1` in
+        // its profile. Then a session without a way to the switch is that
+        // typo's consequence, not a finding of its own.
+        let typo_elsewhere = bgp
+            .sessions
+            .iter()
+            .any(|s| !switches.contains_key(s.peer.as_str()));
         for s in &bgp.sessions {
             let peer = s.peer.as_str();
             match (&s.interface, &s.peer_address) {
+                (None, None) if typo_elsewhere => {}
                 (None, None) => out.push(
                     name,
                     Diagnostic::error(
@@ -101,7 +116,8 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
                 _ => {}
             }
             if let Some(&si) = switches.get(peer) {
-                if cx.site.switches[si].asn.is_none() {
+                let sw = &cx.site.switches[si];
+                if sw.asn.is_none() && !sw.asn_invalid {
                     let e = asn_needed.entry(si).or_insert((s.peer.span, 0));
                     e.1 += 1;
                 }

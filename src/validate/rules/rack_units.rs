@@ -51,14 +51,20 @@ fn units(bottom: u32, top: u32) -> String {
 fn check(cx: &Ctx, diags: &mut Diagnostics) {
     let site = cx.site;
     let mut by_rack: BTreeMap<&str, Vec<Device>> = BTreeMap::new();
+    // A device declared twice under one name is SC0101's: only the first
+    // (the one the index keeps) takes rack units.
     let placed = site
         .switches
         .iter()
-        .map(|s| ("switch", s.name.as_str(), &s.placement))
+        .enumerate()
+        .filter(|(i, s)| cx.index.switches.get(s.name.as_str()) == Some(i))
+        .map(|(_, s)| ("switch", s.name.as_str(), &s.placement))
         .chain(
             site.nodes
                 .iter()
-                .map(|n| ("node", n.name.as_str(), &n.placement)),
+                .enumerate()
+                .filter(|(i, n)| cx.index.nodes.get(n.name.as_str()) == Some(i))
+                .map(|(_, n)| ("node", n.name.as_str(), &n.placement)),
         );
     for (kind, name, placement) in placed {
         let Some(p) = placement else { continue };

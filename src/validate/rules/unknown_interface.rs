@@ -34,12 +34,19 @@ pub static RULE: Rule = Rule {
 fn check(cx: &Ctx, diags: &mut Diagnostics) {
     let Some(rs) = cx.resolved else { return };
     let mut out = PerNode::new();
+    let gaps = super::Gaps::new(cx);
     for rn in &rs.nodes {
-        let name = cx.site.nodes[rn.index].name.as_str();
+        let node = &cx.site.nodes[rn.index];
+        let gap = gaps.node(cx, node);
+        let name = node.name.as_str();
         let st = &rn.settings;
         // The description is built only for a finding.
         let mut check = |r: &Sp<String>, describe: &dyn Fn() -> (String, String)| {
-            if interface(rn, &r.value).is_none() {
+            // A profile the node names but that is not declared may be
+            // where it is: the unknown profile is the finding.
+            if interface(rn, &r.value).is_none()
+                && !(gap && gaps.may_supply_interface(cx, node, &r.value))
+            {
                 let (what, path) = describe();
                 out.push(name, finding(rn, r, what, &path));
             }

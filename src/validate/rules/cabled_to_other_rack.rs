@@ -1,0 +1,131 @@
+//! Rule `cabled-to-other-rack`: a node cabled to a switch in another rack.
+//!
+//! **What it does.** Reports (SC0506, a warning) an interface of a resolved
+//! node cabled (`switch …`) to a switch whose rack is not the node's rack.
+//! Spine and border switches are not considered (they are expected in
+//! another rack); only switches with a placement and nodes with a rack are
+//! compared.
+//!
+//! **Why it matters.** Nodes are cabled to the switches of their own rack.
+//! A switch of another rack is nearly always the wrong name (`r02-tor1`
+//! for `r01-tor1`, or a node block copied from another rack): the node's
+//! BGP sessions, DHCP and the port plan then all point at the wrong
+//! switch, and the technician at the wrong rack.
+//!
+//! **Example.**
+//! ```kdl
+//! node r01n05 {
+//!     rack r01
+//!     interface eno1 { switch r02-tor1; port swp5; … }   // SC0506: r02-tor1 is in r02
+//! }
+//! ```
+
+use super::super::{Ctx, Rule};
+use super::{set_in, switch_index, PerNode};
+use crate::diag::{Code, Diagnostic, Diagnostics};
+use crate::model::SwitchRole;
+
+pub static RULE: Rule = Rule {
+    name: "cabled-to-other-rack",
+    codes: &[Code::CabledToOtherRack],
+    check,
+    resolved: true,
+};
+
+fn check(cx: &Ctx, diags: &mut Diagnostics) {
+    let Some(rs) = cx.resolved else { return };
+    let switches = switch_index(cx.site);
+    let mut out = PerNode::new();
+    for rn in &rs.nodes {
+        let node = &cx.site.nodes[rn.index];
+        let Some(place) = &node.placement else {
+            continue;
+        };
+        for i in &rn.settings.interfaces {
+            let Some(swname) = &i.switch else { continue };
+            let Some(&si) = switches.get(swname.as_str()) else {
+                continue;
+            };
+            let sw = &cx.site.switches[si];
+            if matches!(sw.role.value, SwitchRole::Spine | SwitchRole::Border) {
+                continue;
+            }
+            let Some(swplace) = &sw.placement else {
+                continue;
+            };
+            // A rack that is not declared (SC0201) is likely the one meant.
+            if swplace.rack.value == place.rack.value
+                || !cx.index.racks.contains_key(swplace.rack.as_str())
+                || !cx.index.racks.contains_key(place.rack.as_str())
+            {
+                continue;
+            }
+            // The switches of the node's own rack, for the hint.
+            let local: Vec<&str> = cx
+                .site
+                .switches
+                .iter()
+                .filter(|s| {
+                    s.placement
+                        .as_ref()
+                        .is_some_and(|p| p.rack.value == place.rack.value)
+                })
+                .map(|s| s.name.as_str())
+                .collect();
+            let help = if local.is_empty() {
+                format!(
+                    "rack `{}` has no switch: if the cable really crosses racks, check the port plan; else name the right switch",
+                    place.rack.value
+                )
+            } else {
+                format!(
+                    "the switches in rack `{}` are {}: a cable across racks is almost always the wrong switch name",
+                    place.rack.value,
+                    super::name_list(local, 4)
+                )
+            };
+            out.push(
+                node.name.as_str(),
+                Diagnostic::warning(
+                    Code::CabledToOtherRack,
+                    format!(
+                        "interface `{}` in rack `{}` is cabled to switch `{}` in rack `{}`{}",
+                        i.name.value,
+                        place.rack.value,
+                        sw.name.value,
+                        swplace.rack.value,
+                        set_in(rn, &format!("interfaces.{}.switch", i.name.value))
+                    ),
+                )
+                .label(swname.span, format!("in rack `{}`", swplace.rack.value))
+                .label(place.rack.span, "the node's rack")
+                .help(help),
+            );
+        }
+    }
+    out.finish(diags);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::codes;
+
+    #[test]
+    fn a_cable_to_another_racks_tor_warns_but_not_to_a_spine() {
+        let site = r#"site dc1 { domain "dc1.example.net"; dns-servers "10.0.0.2"; }
+rack r01 { height 42; }
+rack r02 { height 42; }
+switch r01-tor1 { rack r01; position 42; ports swp1-4; }
+switch r02-tor1 { rack r02; position 42; ports swp1-4; }
+switch spine1 { rack r02; position 40; role spine; ports swp1-4; }
+node r01n01 {
+    rack r01; position 1
+    interface eno1 { mac "52:54:00:01:01:01"; switch r02-tor1; port swp1; }
+    interface eno2 { mac "52:54:00:01:01:02"; switch r01-tor1; port swp1; }
+    interface eno3 { mac "52:54:00:01:01:03"; switch spine1; port swp1; }
+}
+"#;
+        let c = codes(site);
+        assert_eq!(c.iter().filter(|c| **c == "SC0506").count(), 1, "{c:?}");
+    }
+}
