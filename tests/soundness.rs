@@ -1,0 +1,298 @@
+//! Soundness, proved on random sites rather than examples (issue #13, item 6): for every site
+//! of a generator of *meant-to-be-valid* sites of varied shape (`tests/soundness/gen.rs`),
+//!
+//! 1. `check` reports nothing (no error, no warning): a finding on a meant-valid site is a
+//!    bug of the generator or of `check`, and the failure prints the site to tell which;
+//! 2. the render the build does succeeds with no diagnostic, and gives every artifact kind;
+//! 3. (outside cargo) the real consumers accept a sample of every kind:
+//!    `tests/consumers/soundness.sh` writes projects with this test's writer mode, builds
+//!    them with the binary and runs `tests/consumers/run.sh` on each.
+//!
+//! ```sh
+//! cargo test --locked --test soundness                  # 48 cases, fixed seed
+//! PROPTEST_CASES=500 PROPTEST_RNG_SEED=7 cargo test --locked --test soundness -- --nocapture
+//! SITECONF_SOUNDNESS_OUT=/tmp/sites SITECONF_SOUNDNESS_SITES=4 \
+//!     cargo test --locked --test soundness write_projects -- --exact   # writer mode
+//! ```
+//!
+//! A failing case is saved by proptest in `tests/soundness.proptest-regressions` (commit it)
+//! and replayed first on every later run.
+
+#[path = "soundness/gen.rs"]
+mod gen;
+#[path = "soundness/tree.rs"]
+mod tree;
+
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use gen::{generate, Project, Shape, Stack, Summary};
+use proptest::prelude::*;
+use proptest::test_runner::{Config, FileFailurePersistence, RngSeed, TestRunner};
+use siteconf::diag::{render_human, ColorChoice};
+use siteconf::render::{render, RenderOptions, Secrets};
+use siteconf::source::MemSource;
+
+/// Cases per run when `PROPTEST_CASES` does not say otherwise: enough to meet every shape
+/// several times (the summary printed at the end shows it), few enough for CI.
+const CASES: u32 = 48;
+/// The seed when `PROPTEST_RNG_SEED` does not say otherwise: CI runs the same sites every time.
+const SEED: u64 = 0x5173_c0f1;
+
+fn stack() -> impl Strategy<Value = Stack> {
+    prop_oneof![Just(Stack::V4), Just(Stack::V6), Just(Stack::Dual)]
+}
+
+fn shape() -> impl Strategy<Value = Shape> {
+    (
+        any::<u64>(),
+        1usize..=4,
+        stack(),
+        proptest::option::weighted(0.7, stack()),
+        any::<bool>(),
+        any::<bool>(),
+        0usize..=2,
+    )
+        .prop_map(
+            |(seed, racks, stack, storage, toml, numbered, peers)| Shape {
+                seed,
+                racks,
+                stack,
+                storage,
+                toml,
+                numbered,
+                peers,
+            },
+        )
+}
+
+fn config() -> Config {
+    let base = Config::default(); // reads PROPTEST_CASES / PROPTEST_RNG_SEED
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(CASES);
+    let rng_seed = match base.rng_seed {
+        RngSeed::Random => RngSeed::Fixed(SEED),
+        fixed => fixed,
+    };
+    Config {
+        cases,
+        rng_seed,
+        source_file: Some(file!()),
+        failure_persistence: Some(Box::new(FileFailurePersistence::SourceParallel(
+            "proptest-regressions",
+        ))),
+        ..base
+    }
+}
+
+fn mem(p: &Project) -> MemSource {
+    let mut m = MemSource::new();
+    for (path, text) in &p.files {
+        m.insert(path.clone(), text.clone());
+    }
+    m
+}
+
+fn listing(p: &Project) -> String {
+    let mut out = String::new();
+    for (path, text) in &p.files {
+        out.push_str(&format!("==> {path} <==\n{text}\n"));
+    }
+    out
+}
+
+/// The artifact kinds every generated site must produce (a kind that vanished is a render
+/// bug too).
+const KINDS: [&str; 2] = ["site/fabric.json", "manifest.json"];
+
+/// Checks and renders one project; `Err` says what failed, with the site.
+fn check_and_render(p: &Project) -> Result<(usize, BTreeSet<String>), String> {
+    let src = mem(p);
+    let checked = siteconf::check::check(&src);
+    if !checked.diags.is_empty() {
+        let shown = render_human(
+            &checked.diags.iter().cloned().collect::<Vec<_>>(),
+            &checked.loaded.sources,
+            ColorChoice::Never,
+        );
+        return Err(format!(
+            "check reported {} finding(s) on a site meant to be valid: the generator or check \
+             is wrong.\n{shown}\n{}",
+            checked.diags.len(),
+            listing(p)
+        ));
+    }
+    let opts = RenderOptions {
+        secrets: Secrets::from_values(p.secrets.iter().cloned()),
+        progress: None,
+    };
+    match render(&checked, &src, &opts) {
+        Ok(r) => {
+            let mut kinds = BTreeSet::new();
+            for (path, a) in &r.set.files {
+                kinds.insert(a.kind.to_string());
+                let _ = path;
+            }
+            for want in KINDS {
+                if !r.set.files.contains_key(want) {
+                    return Err(format!("render gave no {want}\n{}", listing(p)));
+                }
+            }
+            Ok((r.set.files.len(), kinds))
+        }
+        Err(f) => Err(format!(
+            "check was clean but the render failed:\n{}\n{}",
+            render_human(&f.diags, &f.sources, ColorChoice::Never),
+            listing(p)
+        )),
+    }
+}
+
+#[test]
+fn check_clean_implies_render_succeeds() {
+    let cfg = config();
+    let want = cfg.cases as usize;
+    let mut runner = TestRunner::new(cfg);
+    let ran = AtomicUsize::new(0);
+    let total = Mutex::new(Summary::default());
+    let kinds = Mutex::new(BTreeSet::new());
+    let files = AtomicUsize::new(0);
+    let stacks = Mutex::new(BTreeSet::new());
+    let result = runner.run(&shape(), |shape| {
+        let p = generate(&shape);
+        match check_and_render(&p) {
+            Ok((n, k)) => {
+                ran.fetch_add(1, Ordering::Relaxed);
+                files.fetch_add(n, Ordering::Relaxed);
+                total.lock().unwrap().add(&p.summary);
+                kinds.lock().unwrap().extend(k);
+                stacks
+                    .lock()
+                    .unwrap()
+                    .insert(format!("{:?}/{:?}", shape.stack, shape.storage));
+                Ok(())
+            }
+            Err(e) => Err(TestCaseError::fail(format!("{shape:?}\n{e}"))),
+        }
+    });
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+    let ran = ran.into_inner();
+    let s = total.into_inner().unwrap();
+    let kinds = kinds.into_inner().unwrap();
+    println!(
+        "soundness: {ran} cases ran, every one checked clean and rendered ({} files)",
+        files.into_inner()
+    );
+    println!("soundness: shapes: {s:?}");
+    println!(
+        "soundness: stacks (fabric/storage): {:?}",
+        stacks.into_inner().unwrap()
+    );
+    println!("soundness: artifact kinds: {kinds:?}");
+    assert_eq!(ran, want, "every case must run to the end");
+    // The generator must keep producing the shapes this test claims to cover.
+    if want >= CASES as usize {
+        for (what, n) in [
+            ("single-ToR racks", s.single_tor_racks),
+            ("single-uplink nodes", s.one_uplink),
+            ("two-uplink nodes", s.two_uplinks),
+            ("numbered sessions", s.numbered),
+            ("unnumbered sessions", s.unnumbered),
+            ("bonds", s.bonds),
+            ("VLAN interfaces", s.vlans),
+            ("fixed addresses", s.fixed_addresses),
+            ("fixed ASNs", s.fixed_asns),
+            ("external peers", s.peers),
+            ("TOML files", s.toml_files),
+            ("node overrides", s.node_overrides),
+            ("nodes of height 2", s.height2),
+            ("secret variables", s.secret_vars),
+        ] {
+            assert!(
+                n > 0,
+                "no {what} in {ran} cases: the generator lost a shape"
+            );
+        }
+        for kind in [
+            "apt-sources",
+            "authorized-keys",
+            "cloud-init-meta-data",
+            "cloud-init-user-data",
+            "fabric",
+            "frr",
+            "frr-daemons",
+            "hostname",
+            "hosts",
+            "html",
+            "inventory",
+            "kea4",
+            "manifest",
+            "netplan",
+            "sshd",
+            "svg",
+            "zone",
+        ] {
+            assert!(
+                kinds.contains(kind),
+                "no artifact of kind {kind} in {kinds:?}"
+            );
+        }
+    }
+}
+
+/// Writer mode for the consumer stage: with `SITECONF_SOUNDNESS_OUT=DIR`, writes
+/// `SITECONF_SOUNDNESS_SITES` (default 4) generated projects to `DIR/site-N/` (chosen to cover
+/// IPv4-only, IPv6-only and dual stack, one and several racks, TOML and numbered sessions),
+/// each checked and rendered here first. Without the variable it does nothing.
+#[test]
+fn write_projects() {
+    let Some(out) = std::env::var_os("SITECONF_SOUNDNESS_OUT") else {
+        return;
+    };
+    let n: usize = std::env::var("SITECONF_SOUNDNESS_SITES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(4);
+    let out = std::path::PathBuf::from(out);
+    let seed = std::env::var("SITECONF_SOUNDNESS_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(SEED);
+    let stacks = [Stack::Dual, Stack::V6, Stack::V4];
+    for i in 0..n {
+        let shape = Shape {
+            seed: seed.wrapping_add(i as u64),
+            racks: 1 + (i % 3),
+            stack: stacks[i % 3],
+            storage: if i % 4 == 3 {
+                None
+            } else {
+                Some(stacks[(i + 1) % 3])
+            },
+            toml: i % 2 == 0,
+            numbered: true,
+            peers: i % 3,
+        };
+        let p = generate(&shape);
+        if let Err(e) = check_and_render(&p) {
+            panic!("site-{i}: {shape:?}\n{e}");
+        }
+        let dir = out.join(format!("site-{i}"));
+        for (path, text) in &p.files {
+            let f = dir.join(path);
+            std::fs::create_dir_all(f.parent().expect("a file has a parent")).expect("mkdir");
+            std::fs::write(&f, text).expect("write");
+        }
+        std::fs::write(
+            dir.join("shape.txt"),
+            format!("{shape:#?}\n{:#?}\n", p.summary),
+        )
+        .expect("write shape");
+        println!("soundness: wrote {} ({shape:?})", dir.display());
+    }
+}
