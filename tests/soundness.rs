@@ -44,21 +44,32 @@ fn stack() -> impl Strategy<Value = Stack> {
     prop_oneof![Just(Stack::V4), Just(Stack::V6), Just(Stack::Dual)]
 }
 
+/// The fabric's families: IPv6-only only once `AVOID.v6_only_fabric` is off.
+fn fabric() -> BoxedStrategy<Stack> {
+    if gen::AVOID.v6_only_fabric {
+        prop_oneof![Just(Stack::V4), Just(Stack::Dual)].boxed()
+    } else {
+        stack().boxed()
+    }
+}
+
 fn shape() -> impl Strategy<Value = Shape> {
     (
         any::<u64>(),
         1usize..=4,
         stack(),
+        fabric(),
         proptest::option::weighted(0.7, stack()),
         any::<bool>(),
         any::<bool>(),
         0usize..=2,
     )
         .prop_map(
-            |(seed, racks, stack, storage, toml, numbered, peers)| Shape {
+            |(seed, racks, stack, fabric, storage, toml, numbered, peers)| Shape {
                 seed,
                 racks,
                 stack,
+                fabric,
                 storage,
                 toml,
                 numbered,
@@ -169,10 +180,10 @@ fn check_clean_implies_render_succeeds() {
                 files.fetch_add(n, Ordering::Relaxed);
                 total.lock().unwrap().add(&p.summary);
                 kinds.lock().unwrap().extend(k);
-                stacks
-                    .lock()
-                    .unwrap()
-                    .insert(format!("{:?}/{:?}", shape.stack, shape.storage));
+                stacks.lock().unwrap().insert(format!(
+                    "{:?}/{:?}/{:?}",
+                    shape.stack, shape.fabric, shape.storage
+                ));
                 Ok(())
             }
             Err(e) => Err(TestCaseError::fail(format!("{shape:?}\n{e}"))),
@@ -190,7 +201,7 @@ fn check_clean_implies_render_succeeds() {
     );
     println!("soundness: shapes: {s:?}");
     println!(
-        "soundness: stacks (fabric/storage): {:?}",
+        "soundness: stacks (networks/fabric/storage): {:?}",
         stacks.into_inner().unwrap()
     );
     println!("soundness: artifact kinds: {kinds:?}");
@@ -269,13 +280,18 @@ fn write_projects() {
             seed: seed.wrapping_add(i as u64),
             racks: 1 + (i % 3),
             stack: stacks[i % 3],
+            fabric: if gen::AVOID.v6_only_fabric {
+                [Stack::Dual, Stack::V4][i % 2]
+            } else {
+                stacks[(i + 2) % 3]
+            },
             storage: if i % 4 == 3 {
                 None
             } else {
                 Some(stacks[(i + 1) % 3])
             },
             toml: i % 2 == 0,
-            numbered: true,
+            numbered: !gen::AVOID.numbered_for_consumers,
             peers: i % 3,
         };
         let p = generate(&shape);

@@ -37,8 +37,11 @@ pub struct Shape {
     pub seed: u64,
     /// 1–4 racks.
     pub racks: usize,
-    /// Families of the loopback and management networks (and so of the BGP fabric).
+    /// Families of the management and service networks.
     pub stack: Stack,
+    /// Families of the BGP fabric: the loopback network, switch and node loopbacks, external
+    /// peers (never IPv6-only while `AVOID.v6_only_fabric`).
+    pub fabric: Stack,
     /// The storage network (bonds + VLAN) and its families, if any.
     pub storage: Option<Stack>,
     /// Write some files as TOML.
@@ -49,9 +52,11 @@ pub struct Shape {
     pub peers: usize,
 }
 
-/// Shapes not generated yet: the bgp engineer's work (issue #13 item 4) adds them. Set a flag
-/// to generate the shape once siteconf supports it.
+/// Shapes not generated yet because the site format cannot say them today: issue #13 item 4
+/// (numbered sessions on a link subnet, external peers on a declared link) adds them. When it
+/// lands, generate each shape in [`generate`] under its flag and turn the flag on.
 #[derive(Clone, Copy, Debug, Default)]
+#[allow(dead_code)] // read once the shapes exist
 pub struct Future {
     /// Numbered sessions between addresses on a declared link subnet (today a numbered
     /// session's `peer-address` must be a loopback of the switch).
@@ -60,9 +65,33 @@ pub struct Future {
     pub external_on_link: bool,
 }
 
+#[allow(dead_code)]
 pub const FUTURE: Future = Future {
     numbered_on_link: false,
     external_on_link: false,
+};
+
+/// Shapes left out because of a bug this test found, each named; the lead turns a flag off
+/// once the fix is merged (and the test then covers the shape again).
+#[derive(Clone, Copy, Debug)]
+pub struct Avoid {
+    /// BUG (found here): an IPv6-only fabric passes `check` but no switch or node has a
+    /// `loopback4`, so FRR gets no `bgp router-id` (bgpd falls back to 0.0.0.0 in a
+    /// namespace without IPv4, and no session comes up) and `fabric.json` has
+    /// `"loopback4": null`, which its schema rejects. Either `check` must require an IPv4
+    /// loopback (router id) on every BGP speaker, or the render must derive a router id.
+    pub v6_only_fabric: bool,
+    /// BUG (found here): a numbered session (`peer-address`) is written to `fabric.json` with
+    /// `"interface": null, "peer_port": null`, which `schemas/fabric.schema.json` rejects
+    /// (bgp-interop cannot cable it); the switch's `frr.conf` has no neighbour for the node
+    /// either (issue #13: numbered sessions never come up). Avoided only where consumers run
+    /// (the writer mode); the in-memory property keeps numbered sessions.
+    pub numbered_for_consumers: bool,
+}
+
+pub const AVOID: Avoid = Avoid {
+    v6_only_fabric: true,
+    numbered_for_consumers: true,
 };
 
 /// Counts of what a generated site holds, to show the test covered the shapes it claims.
@@ -250,6 +279,7 @@ struct Rack {
 pub fn generate(shape: &Shape) -> Project {
     let mut r = Rng::new(shape.seed);
     let st = shape.stack;
+    let fb = shape.fabric;
     let mut sum = Summary {
         racks: shape.racks,
         ..Summary::default()
@@ -285,10 +315,10 @@ pub fn generate(shape: &Shape) -> Project {
     }
     let mut defaults = Fields::new();
     let mut lo = Fields::new();
-    if st.v4() {
+    if fb.v4() {
         lo.push(f("ipv4", s("auto")));
     }
-    if st.v6() {
+    if fb.v6() {
         lo.push(f("ipv6", s("auto")));
     }
     defaults.push(f("loopback", V::Blk(lo)));
@@ -360,11 +390,11 @@ pub fn generate(shape: &Shape) -> Project {
     {
         let mut n = vec![f("purpose", s("loopback"))];
         let mut reserved = Vec::new();
-        if st.v4() {
+        if fb.v4() {
             n.push(f("ipv4", s("10.255.0.0/16")));
             reserved.push("10.255.0.1-10.255.0.255".to_string());
         }
-        if st.v6() {
+        if fb.v6() {
             n.push(f("ipv6", s("2001:db8:0:ff00::/64")));
             reserved.push("2001:db8:0:ff00::1-2001:db8:0:ff00::ff".to_string());
         }
@@ -703,8 +733,8 @@ pub fn generate(shape: &Shape) -> Project {
             tors.push((
                 format!("{name}-tor{k}"),
                 4_201_000_000 + (ri as u32) * 10 + k as u32,
-                st.v4().then(|| format!("10.255.0.{idx}")),
-                st.v6().then(|| v6("2001:db8:0:ff00::", idx as u32)),
+                fb.v4().then(|| format!("10.255.0.{idx}")),
+                fb.v6().then(|| v6("2001:db8:0:ff00::", idx as u32)),
             ));
         }
         if !pair {
@@ -921,13 +951,13 @@ pub fn generate(shape: &Shape) -> Project {
             let mut fixed_lo6 = None;
             if r.chance(30) {
                 let mut lo = Fields::new();
-                if st.v4() && r.chance(80) {
+                if fb.v4() && r.chance(80) {
                     let a = format!("10.255.{}.{slot}", 100 + ri);
                     lo.push(f("ipv4", s(&a)));
                     fixed_lo4 = Some(a);
                     sum.fixed_addresses += 1;
                 }
-                if st.v6() && r.chance(80) {
+                if fb.v6() && r.chance(80) {
                     let a = v6("2001:db8:0:ff00::", 0x1000 + host);
                     lo.push(f("ipv6", s(&a)));
                     fixed_lo6 = Some(a);
@@ -1040,7 +1070,7 @@ pub fn generate(shape: &Shape) -> Project {
     let r01 = &racks[0];
     for k in 0..shape.peers {
         let letter = (b'a' + k as u8) as char;
-        let use4 = st.v4() && (k % 2 == 0 || !st.v6());
+        let use4 = fb.v4() && (k % 2 == 0 || !fb.v6());
         let address = if use4 {
             format!("192.0.2.{}", k + 1)
         } else {
@@ -1098,7 +1128,6 @@ pub fn generate(shape: &Shape) -> Project {
         files.insert("secrets.toml".into(), st);
     }
     files.insert("siteconf.toml".into(), conf);
-    let _ = FUTURE;
     Project {
         files,
         secrets,
