@@ -87,11 +87,17 @@ pub struct Avoid {
     /// either (issue #13: numbered sessions never come up). Avoided only where consumers run
     /// (the writer mode); the in-memory property keeps numbered sessions.
     pub numbered_for_consumers: bool,
+    /// BUG (found here): a variable named like an Ansible keyword (`tags`, `port`, `name`,
+    /// `environment`, … — `ansible.vars.reserved.get_reserved_names()`) passes `check`, goes
+    /// to `host_vars`/`group_vars` unchanged, and Ansible warns "Found variable using reserved
+    /// name" (run.sh fails on it); plays then see the keyword, not the variable.
+    pub ansible_reserved_vars: bool,
 }
 
 pub const AVOID: Avoid = Avoid {
     v6_only_fabric: true,
     numbered_for_consumers: true,
+    ansible_reserved_vars: true,
 };
 
 /// Counts of what a generated site holds, to show the test covered the shapes it claims.
@@ -260,6 +266,32 @@ fn repo_debian(r: &mut Rng, suite: &str) -> Fields {
         fs.push(f("architectures", l(["amd64"])));
     }
     fs
+}
+
+/// Free text (models, rooms, descriptions, string variables): usually `plain`, sometimes text
+/// that needs escaping or quoting in some output format (XML, YAML, FRR, shell).
+pub fn text(r: &mut Rng, plain: &str) -> String {
+    const TRICKY: [&str; 14] = [
+        "Dell <R650> & \"co\"",
+        "O'Brien's rack",
+        "row #1; ! % $HOME `id`",
+        "Ünïcødé — ✓",
+        "yes",
+        "null",
+        "0777",
+        "- dash",
+        "key: value",
+        "{braces} [brackets]",
+        "  padded  ",
+        "back\\slash",
+        "@at *star &anchor",
+        "1e3",
+    ];
+    if r.chance(25) {
+        r.pick(&TRICKY).to_string()
+    } else {
+        plain.to_string()
+    }
 }
 
 fn v6(prefix: &str, host: u32) -> String {
@@ -722,16 +754,28 @@ pub fn generate(shape: &Shape) -> Project {
     }
 
     // ---- racks, switches, nodes ---------------------------------------------------------
+    // Names: the usual scheme, another one, or long ones (node names of 63 characters).
+    let naming = if r.chance(60) { 0 } else { r.range(1, 2) };
+    let pp = if r.chance(70) { "swp" } else { "Ethernet" };
+    let upper_macs = r.chance(20);
     let mut racks: Vec<Rack> = Vec::new();
     for ri in 1..=shape.racks {
-        let name = format!("r{ri:02}");
+        let name = match naming {
+            0 => format!("r{ri:02}"),
+            1 => format!("rack{ri}"),
+            _ => format!("hall-a-row-b-rack-{ri:03}"),
+        };
         let pair = r.chance(70);
         let height = *r.pick(&[42usize, 48]);
         let mut tors = Vec::new();
         for k in 1..=(if pair { 2 } else { 1 }) {
             let idx = (ri - 1) * 2 + k;
             tors.push((
-                format!("{name}-tor{k}"),
+                match naming {
+                    0 => format!("{name}-tor{k}"),
+                    1 => format!("{name}-leaf{k}"),
+                    _ => format!("{name}-top-of-rack-switch-{k}"),
+                },
                 4_201_000_000 + (ri as u32) * 10 + k as u32,
                 fb.v4().then(|| format!("10.255.0.{idx}")),
                 fb.v6().then(|| v6("2001:db8:0:ff00::", idx as u32)),
@@ -755,8 +799,8 @@ pub fn generate(shape: &Shape) -> Project {
             kind: "rack",
             name: rk.name.clone(),
             fields: vec![
-                f("room", s("hall-1")),
-                f("row", s(*r.pick(&["A", "B"]))),
+                f("room", s(text(&mut r, "hall-1"))),
+                f("row", s(text(&mut r, "A"))),
                 f("position", V::I(ri as i64)),
                 f("height", V::I(rk.height as i64)),
             ],
@@ -767,7 +811,7 @@ pub fn generate(shape: &Shape) -> Project {
             let mut sw = vec![
                 f("rack", s(&rk.name)),
                 f("position", V::I((rk.height - k) as i64)),
-                f("model", s("NVIDIA SN4700")),
+                f("model", s(text(&mut r, "NVIDIA SN4700"))),
                 f("role", s("tor")),
                 f("asn", V::I(*asn as i64)),
             ];
@@ -779,30 +823,35 @@ pub fn generate(shape: &Shape) -> Project {
             }
             sw.push(f(
                 "ports",
-                l(["swp1-48", "swp49-56", "swp57-96", "swp97-136"]),
+                V::L(
+                    ["1-48", "49-56", "57-96", "97-136"]
+                        .iter()
+                        .map(|x| format!("{pp}{x}"))
+                        .collect(),
+                ),
             ));
             let mut links = Vec::new();
             if let Some(next) = racks.get(i + 1) {
                 if let Some(peer) = next.tors.get(k) {
                     links.push((
-                        "swp49".to_string(),
-                        vec![f("peer", s(&peer.0)), f("peer-port", s("swp50"))],
+                        format!("{pp}49"),
+                        vec![f("peer", s(&peer.0)), f("peer-port", s(format!("{pp}50")))],
                     ));
                 }
             }
             if i > 0 {
                 if let Some(peer) = racks[i - 1].tors.get(k) {
                     links.push((
-                        "swp50".to_string(),
-                        vec![f("peer", s(&peer.0)), f("peer-port", s("swp49"))],
+                        format!("{pp}50"),
+                        vec![f("peer", s(&peer.0)), f("peer-port", s(format!("{pp}49")))],
                     ));
                 }
             }
             if rk.pair {
                 let other = &rk.tors[1 - k].0;
                 links.push((
-                    "swp55".to_string(),
-                    vec![f("peer", s(other)), f("peer-port", s("swp55"))],
+                    format!("{pp}55"),
+                    vec![f("peer", s(other)), f("peer-port", s(format!("{pp}55")))],
                 ));
             }
             if !links.is_empty() {
@@ -825,27 +874,40 @@ pub fn generate(shape: &Shape) -> Project {
         let mut pos = 1usize;
         for slot in 1..=count {
             node_serial += 1;
-            let name = format!("{}n{slot:02}", rk.name);
+            let role = *r.pick(&["control", "compute", "storage"]);
+            let name = match naming {
+                0 => format!("{}n{slot:02}", rk.name),
+                1 => format!("{}-srv{slot}", rk.name),
+                // 63 characters: the longest host name label
+                _ => format!(
+                    "{}-{role}-node-{slot:0>width$}",
+                    rk.name,
+                    width = 63 - rk.name.len() - role.len() - 7
+                ),
+            };
             let height = if r.chance(30) { 2 } else { 1 };
             if height == 2 {
                 sum.height2 += 1;
             }
-            let role = *r.pick(&["control", "compute", "storage"]);
             let mut profs = vec![role.to_string()];
             if tuned && r.chance(40) {
                 profs.push("tuned".into());
             }
-            let mac = |nic: u32| format!("52:54:00:{ri:02x}:{slot:02x}:{nic:02x}");
+            let mac = |nic: u32| {
+                let m = format!("52:54:00:{ri:02x}:{slot:02x}:{nic:02x}");
+                if upper_macs {
+                    m.to_uppercase()
+                } else {
+                    m
+                }
+            };
             let two = rk.pair && r.chance(75);
             let tor1 = &rk.tors[0];
             let mut nf = vec![
                 f("rack", s(&rk.name)),
                 f("position", V::I(pos as i64)),
                 f("height", V::I(height)),
-                f(
-                    "model",
-                    s(*r.pick(&["Dell PowerEdge R650", "HPE DL360 Gen11"])),
-                ),
+                f("model", s(text(&mut r, "Dell PowerEdge R650"))),
                 f("serial", s(format!("SN{node_serial:05}"))),
                 f("role", s(role)),
                 f("profiles", V::L(profs)),
@@ -856,14 +918,14 @@ pub fn generate(shape: &Shape) -> Project {
                 vec![
                     f("mac", s(mac(1))),
                     f("switch", s(&tor1.0)),
-                    f("port", s(format!("swp{slot}"))),
+                    f("port", s(format!("{pp}{slot}"))),
                 ],
             )];
             if two {
                 let mut eno2 = vec![
                     f("mac", s(mac(2))),
                     f("switch", s(&rk.tors[1].0)),
-                    f("port", s(format!("swp{slot}"))),
+                    f("port", s(format!("{pp}{slot}"))),
                 ];
                 if uplink_mtu != 1500 {
                     eno2.push(f("mtu", V::I(uplink_mtu)));
@@ -878,7 +940,7 @@ pub fn generate(shape: &Shape) -> Project {
                 vec![
                     f("mac", s(mac(3))),
                     f("switch", s(&tor1.0)),
-                    f("port", s(format!("swp{}", 96 + slot))),
+                    f("port", s(format!("{pp}{}", 96 + slot))),
                 ],
             ));
             if shape.storage.is_some() && role != "control" {
@@ -896,7 +958,7 @@ pub fn generate(shape: &Shape) -> Project {
                     vec![
                         f("mac", s(mac(4))),
                         f("switch", s(&tor1.0)),
-                        f("port", s(format!("swp{}", 56 + slot))),
+                        f("port", s(format!("{pp}{}", 56 + slot))),
                     ],
                 ));
                 ifs.push((
@@ -904,7 +966,7 @@ pub fn generate(shape: &Shape) -> Project {
                     vec![
                         f("mac", s(mac(5))),
                         f("switch", s(leg2.0)),
-                        f("port", s(format!("swp{}", leg2.1))),
+                        f("port", s(format!("{pp}{}", leg2.1))),
                     ],
                 ));
             }
@@ -1046,12 +1108,19 @@ pub fn generate(shape: &Shape) -> Project {
                 }
             }
             if r.chance(20) {
+                let reserved = ["tags", "port", "name", "environment"];
+                let tags_key = if AVOID.ansible_reserved_vars {
+                    "node_tags"
+                } else {
+                    reserved[r.below(reserved.len())]
+                };
                 nf.push(f(
                     "vars",
-                    V::Blk(vec![f(
-                        "nova",
-                        V::Blk(vec![f("cpu_allocation_ratio", V::F(2.0))]),
-                    )]),
+                    V::Blk(vec![
+                        f("nova", V::Blk(vec![f("cpu_allocation_ratio", V::F(2.0))])),
+                        f("note", s(text(&mut r, "spare"))),
+                        f(tags_key, l([text(&mut r, "a"), text(&mut r, "b")])),
+                    ]),
                 ));
             }
             ents.push(Entity {
@@ -1085,7 +1154,10 @@ pub fn generate(shape: &Shape) -> Project {
         let sws: Vec<String> = r01.tors.iter().map(|t| t.0.clone()).collect();
         p.push(f("switches", V::L(sws)));
         if r.chance(50) {
-            p.push(f("description", s(format!("Transit provider {letter}"))));
+            p.push(f(
+                "description",
+                s(text(&mut r, &format!("Transit provider {letter}"))),
+            ));
         }
         peers.push(Entity {
             kind: "bgp-peer",
