@@ -63,9 +63,10 @@ fn shape() -> impl Strategy<Value = Shape> {
         any::<bool>(),
         any::<bool>(),
         0usize..=2,
+        proptest::bool::weighted(0.3),
     )
         .prop_map(
-            |(seed, racks, stack, fabric, storage, toml, numbered, peers)| Shape {
+            |(seed, racks, stack, fabric, storage, toml, numbered, peers, spines)| Shape {
                 seed,
                 racks,
                 stack,
@@ -74,6 +75,7 @@ fn shape() -> impl Strategy<Value = Shape> {
                 toml,
                 numbered,
                 peers,
+                spines,
             },
         )
 }
@@ -223,6 +225,7 @@ fn check_clean_implies_render_succeeds() {
             ("node overrides", s.node_overrides),
             ("nodes of height 2", s.height2),
             ("secret variables", s.secret_vars),
+            ("spine switches", s.spines),
         ] {
             assert!(
                 n > 0,
@@ -293,6 +296,7 @@ fn write_projects() {
             toml: i % 2 == 0,
             numbered: !gen::AVOID.numbered_for_consumers,
             peers: i % 3,
+            spines: i % 4 == 1,
         };
         let p = generate(&shape);
         if let Err(e) = check_and_render(&p) {

@@ -50,6 +50,8 @@ pub struct Shape {
     pub numbered: bool,
     /// External BGP peers (0–2).
     pub peers: usize,
+    /// Two spine switches linked to every ToR, instead of ToRs linked rack to rack.
+    pub spines: bool,
 }
 
 /// Shapes not generated yet because the site format cannot say them today: issue #13 item 4
@@ -122,6 +124,7 @@ pub struct Summary {
     pub node_overrides: usize,
     pub height2: usize,
     pub secret_vars: usize,
+    pub spines: usize,
 }
 
 impl Summary {
@@ -129,7 +132,7 @@ impl Summary {
         macro_rules! add { ($($f:ident)*) => { $( self.$f += o.$f; )* } }
         add!(racks single_tor_racks switches nodes two_uplinks one_uplink unnumbered numbered
              bonds vlans fixed_addresses auto_addresses fixed_asns peers toml_files kdl_files
-             node_overrides height2 secret_vars);
+             node_overrides height2 secret_vars spines);
     }
 }
 
@@ -791,6 +794,25 @@ pub fn generate(shape: &Shape) -> Project {
             tors,
         });
     }
+    // Spines (a shape of its own): two, in the first rack, each linked to every ToR instead
+    // of the ToRs linking rack to rack.
+    let mut spines = Vec::new();
+    if shape.spines {
+        for j in 1..=2u32 {
+            let idx = 200 + j;
+            spines.push((
+                match naming {
+                    0 => format!("{}-spine{j}", racks[0].name),
+                    1 => format!("spine{j}"),
+                    _ => format!("hall-a-spine-switch-{j}"),
+                },
+                4_201_000_000 + j,
+                fb.v4().then(|| format!("10.255.0.{idx}")),
+                fb.v6().then(|| v6("2001:db8:0:ff00::", idx)),
+            ));
+        }
+    }
+    let spine_port = |rack: usize, k: usize| rack * 2 + k + 1;
     let mut rack_files: Vec<(String, Vec<Entity>)> = Vec::new();
     let mut node_serial = 0;
     for (i, rk) in racks.iter().enumerate() {
@@ -831,7 +853,18 @@ pub fn generate(shape: &Shape) -> Project {
                 ),
             ));
             let mut links = Vec::new();
-            if let Some(next) = racks.get(i + 1) {
+            if !spines.is_empty() {
+                // Every ToR to every spine: port 49 to spine 1, 50 to spine 2.
+                for (j, sp) in spines.iter().enumerate() {
+                    links.push((
+                        format!("{pp}{}", 49 + j),
+                        vec![
+                            f("peer", s(&sp.0)),
+                            f("peer-port", s(format!("{pp}{}", spine_port(i, k)))),
+                        ],
+                    ));
+                }
+            } else if let Some(next) = racks.get(i + 1) {
                 if let Some(peer) = next.tors.get(k) {
                     links.push((
                         format!("{pp}49"),
@@ -839,7 +872,7 @@ pub fn generate(shape: &Shape) -> Project {
                     ));
                 }
             }
-            if i > 0 {
+            if i > 0 && spines.is_empty() {
                 if let Some(peer) = racks[i - 1].tors.get(k) {
                     links.push((
                         format!("{pp}50"),
@@ -869,6 +902,45 @@ pub fn generate(shape: &Shape) -> Project {
                 fields: sw,
             });
             sum.switches += 1;
+        }
+        if i == 0 {
+            // The spines sit in the first rack, above its ToRs.
+            for (j, (sname, asn, l4, l6)) in spines.iter().enumerate() {
+                let mut sw = vec![
+                    f("rack", s(&rk.name)),
+                    f("position", V::I((rk.height - 2 - j) as i64)),
+                    f("model", s(text(&mut r, "NVIDIA SN5600"))),
+                    f("role", s("spine")),
+                    f("asn", V::I(*asn as i64)),
+                ];
+                if let Some(a) = l4 {
+                    sw.push(f("loopback4", s(a)));
+                }
+                if let Some(a) = l6 {
+                    sw.push(f("loopback6", s(a)));
+                }
+                sw.push(f("ports", l([format!("{pp}1-32")])));
+                let mut links = Vec::new();
+                for (ti, trk) in racks.iter().enumerate() {
+                    for (k, tor) in trk.tors.iter().enumerate() {
+                        links.push((
+                            format!("{pp}{}", spine_port(ti, k)),
+                            vec![
+                                f("peer", s(&tor.0)),
+                                f("peer-port", s(format!("{pp}{}", 49 + j))),
+                            ],
+                        ));
+                    }
+                }
+                sw.push(f("link", V::Keyed(links)));
+                ents.push(Entity {
+                    kind: "switch",
+                    name: sname.clone(),
+                    fields: sw,
+                });
+                sum.switches += 1;
+                sum.spines += 1;
+            }
         }
         let count = r.range(1, 4);
         let mut pos = 1usize;
