@@ -4,6 +4,7 @@
 # artifact kind of each build.
 #
 #   tests/consumers/soundness.sh [--siteconf BIN] [--sites N] [--sample K] [--seed S] [--keep DIR]
+#                                [--interop]
 #
 #   --siteconf BIN  the siteconf binary (default: `cargo build --release`, target/release/siteconf)
 #   --sites N       generated projects (default 4): IPv4-only, IPv6-only and dual stack, one to
@@ -13,6 +14,8 @@
 #   --seed S        first seed (default: the property test's fixed seed)
 #   --keep DIR      write the projects and builds under DIR and keep them (default: a temp dir,
 #                   removed at exit)
+#   --interop       also run bgp-interop.sh on each build whose topology it can judge (see
+#                   write_projects in tests/soundness.rs); slower (10-60 s a site)
 #
 # The projects come from tests/soundness.rs in writer mode (SITECONF_SOUNDNESS_OUT), which has
 # already checked and rendered each one in memory. Here each is checked and built by the binary
@@ -23,7 +26,7 @@ export LC_ALL=C.UTF-8
 cd "$(dirname -- "${BASH_SOURCE[0]}")/../.."
 usage() { echo "soundness.sh: $*" >&2; sed -n '4p' "$0" | sed 's/^# \{0,1\}/usage: /' >&2; exit 2; }
 
-BIN="" SITES=4 SAMPLE=2 SEED="" KEEP=""
+BIN="" SITES=4 SAMPLE=2 SEED="" KEEP="" INTEROP=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --siteconf) [ $# -ge 2 ] || usage "--siteconf needs a path"; BIN=$2; shift 2 ;;
@@ -31,6 +34,7 @@ while [ $# -gt 0 ]; do
     --sample) [ $# -ge 2 ] && [[ "$2" =~ ^[0-9]+$ ]] || usage "--sample needs a number"; SAMPLE=$2; shift 2 ;;
     --seed) [ $# -ge 2 ] && [[ "$2" =~ ^[0-9]+$ ]] || usage "--seed needs a number"; SEED=$2; shift 2 ;;
     --keep) [ $# -ge 2 ] || usage "--keep needs a dir"; KEEP=$2; shift 2 ;;
+    --interop) INTEROP=1; shift ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) usage "unknown argument $1" ;;
   esac
@@ -76,6 +80,14 @@ for dir in "$T"/site-*; do
     grep -vE '^(OK  |UNCHECKED )' "$dir/consumers.log" | sed 's/^/     /'; ok=0
   else
     tail -n 1 "$dir/consumers.log" | sed 's/^/     /'
+    if [ $INTEROP = 1 ] && [ "$(cat "$dir/interop.txt")" = yes ]; then
+      if tests/consumers/bgp-interop.sh "$dir/out" > "$dir/interop.log" 2>&1; then
+        tail -n 1 "$dir/interop.log" | sed 's/^/     /'
+      else
+        echo "FAIL $name: the generated FRR configs do not interoperate"
+        grep -vE '^OK ' "$dir/interop.log" | sed 's/^/     /'; ok=0
+      fi
+    fi
   fi
   if [ $ok = 1 ]; then
     passed=$((passed + 1)); echo "OK   $name"

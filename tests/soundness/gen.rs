@@ -52,6 +52,9 @@ pub struct Shape {
     pub peers: usize,
     /// Two spine switches linked to every ToR, instead of ToRs linked rack to rack.
     pub spines: bool,
+    /// Every rack a ToR pair, every node on both (else: a mix of pairs and single ToRs, of
+    /// nodes with one and two uplinks).
+    pub dual_homed: bool,
 }
 
 /// Shapes not generated yet because the site format cannot say them today: issue #13 item 4
@@ -768,7 +771,7 @@ pub fn generate(shape: &Shape) -> Project {
             1 => format!("rack{ri}"),
             _ => format!("hall-a-row-b-rack-{ri:03}"),
         };
-        let pair = r.chance(70);
+        let pair = shape.dual_homed || r.chance(70);
         let height = *r.pick(&[42usize, 48]);
         let mut tors = Vec::new();
         for k in 1..=(if pair { 2 } else { 1 }) {
@@ -973,7 +976,7 @@ pub fn generate(shape: &Shape) -> Project {
                     m
                 }
             };
-            let two = rk.pair && r.chance(75);
+            let two = rk.pair && (shape.dual_homed || r.chance(75));
             let tor1 = &rk.tors[0];
             let mut nf = vec![
                 f("rack", s(&rk.name)),
