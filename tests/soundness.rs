@@ -211,7 +211,8 @@ fn check_clean_implies_render_succeeds() {
         stacks.into_inner().unwrap()
     );
     println!("soundness: artifact kinds: {kinds:?}");
-    assert_eq!(ran, want, "every case must run to the end");
+    // proptest replays the saved failures of tests/soundness.proptest-regressions first
+    assert!(ran >= want, "only {ran} of {want} cases ran to the end");
     // The generator must keep producing the shapes this test claims to cover.
     if want >= CASES as usize {
         for (what, n) in [

@@ -95,7 +95,8 @@ pub struct Avoid {
     /// BUG (found here): a variable named like an Ansible keyword (`tags`, `port`, `name`,
     /// `environment`, … — `ansible.vars.reserved.get_reserved_names()`) passes `check`, goes
     /// to `host_vars`/`group_vars` unchanged, and Ansible warns "Found variable using reserved
-    /// name" (run.sh fails on it); plays then see the keyword, not the variable.
+    /// name" (run.sh fails on it): such a variable collides with a play keyword or a
+    /// templating name, and is not reliably what a play sees.
     pub ansible_reserved_vars: bool,
 }
 
@@ -396,8 +397,10 @@ pub fn generate(shape: &Shape) -> Project {
             reserved.push("2001:db8:0:100::1-2001:db8:0:100::ff".to_string());
         }
         m.push(f("reserved", V::L(reserved)));
-        if r.chance(50) {
-            m.push(f("dhcp", V::B(true)));
+        match r.below(4) {
+            0 | 1 => m.push(f("dhcp", V::B(true))),
+            2 => m.push(f("dhcp", V::B(false))),
+            _ => {}
         }
         networks.push(Entity {
             kind: "network",
@@ -500,7 +503,7 @@ pub fn generate(shape: &Shape) -> Project {
             f("signed-by", s("/etc/apt/keyrings/internal.gpg")),
         ];
         if r.chance(50) {
-            fs.push(f("enabled", V::B(true)));
+            fs.push(f("enabled", V::B(r.chance(70))));
         }
         repos.push(("internal".to_string(), fs));
     }
@@ -1080,7 +1083,8 @@ pub fn generate(shape: &Shape) -> Project {
             } else {
                 sum.auto_addresses += st.v4() as usize + st.v6() as usize;
             }
-            if !addrs.is_empty() {
+            let own_addresses = !addrs.is_empty();
+            if own_addresses {
                 nf.push(f("address", V::Keyed(addrs)));
             }
             // Loopbacks: fixed for some nodes, in one or both families.
@@ -1152,7 +1156,20 @@ pub fn generate(shape: &Shape) -> Project {
             // Node-level overrides: reset a collection and give a new one.
             if r.chance(25) {
                 sum.node_overrides += 1;
-                match r.below(4) {
+                match r.below(5) {
+                    4 if !own_addresses => {
+                        // The management address again, fixed or auto; the storage
+                        // address of the profile is gone with the reset.
+                        nf.push(f("reset", l(["address"])));
+                        let mut a = vec![f("interface", s("eno3"))];
+                        if st.v4() {
+                            a.push(f("ipv4", s("auto")));
+                        }
+                        if st.v6() {
+                            a.push(f("ipv6", s("auto")));
+                        }
+                        nf.push(f("address", V::Keyed(vec![("mgmt".into(), a)])));
+                    }
                     0 => {
                         nf.push(f("reset", l(["packages"])));
                         nf.push(f("packages", l(["chrony", "openssh-server"])));
