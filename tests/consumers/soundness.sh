@@ -18,8 +18,9 @@
 #                   write_projects in tests/soundness.rs); slower (10-60 s a site)
 #
 # The projects come from tests/soundness.rs in writer mode (SITECONF_SOUNDNESS_OUT), which has
-# already checked and rendered each one in memory. Here each is checked and built by the binary
-# (`check` must be clean, `build` must succeed) and handed to tests/consumers/run.sh. Ends with
+# already checked and rendered each one in memory. Here each is locked, checked and built by
+# the binary (`lock`, then `check --locked` must be clean and `build` must succeed) and handed
+# to tests/consumers/run.sh. Ends with
 # `soundness: N passed, N failed` (one per project); exit 1 if any failed.
 set -euo pipefail
 export LC_ALL=C.UTF-8
@@ -70,8 +71,11 @@ for dir in "$T"/site-*; do
   name=$(basename -- "$dir")
   echo "-- $name: $(tr -s ' \n' ' ' < "$dir/shape.txt" | cut -c1-200)"
   ok=1
-  if ! "$BIN" -C "$dir" check "${DENY[@]}" > "$dir/check.log" 2>&1; then
-    echo "FAIL $name: siteconf check is not clean"; sed 's/^/     /' "$dir/check.log"; ok=0
+  # As an operator would: allocate into siteconf.lock, then the CI check against it.
+  if ! "$BIN" -C "$dir" lock > "$dir/lock.log" 2>&1; then
+    echo "FAIL $name: siteconf lock failed"; sed 's/^/     /' "$dir/lock.log"; ok=0
+  elif ! "$BIN" -C "$dir" check --locked "${DENY[@]}" > "$dir/check.log" 2>&1; then
+    echo "FAIL $name: siteconf check --locked is not clean"; sed 's/^/     /' "$dir/check.log"; ok=0
   elif ! "$BIN" -C "$dir" build --out "$dir/out" > "$dir/build.log" 2>&1; then
     echo "FAIL $name: check was clean but build failed"; sed 's/^/     /' "$dir/build.log"; ok=0
   elif ! tests/consumers/run.sh "$dir/out" --siteconf "$BIN" --project "$dir" --sample "$SAMPLE" \
