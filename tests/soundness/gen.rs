@@ -227,6 +227,17 @@ fn sshd_options(r: &mut Rng) -> Fields {
         f("max-sessions", V::I(r.range(2, 20) as i64)),
         f("login-grace-time", V::I(*r.pick(&[30, 60, 120]))),
         f("allow-tcp-forwarding", s(*r.pick(&["no", "yes", "local"]))),
+        f(
+            "allow-users",
+            s(*r.pick(&["alice bob ansible", "*@10.0.0.0/8 ansible"])),
+        ),
+        f(
+            "ciphers",
+            s("chacha20-poly1305@openssh.com,aes256-gcm@openssh.com"),
+        ),
+        f("use-dns", V::B(false)),
+        f("pubkey-authentication", V::B(true)),
+        f("gssapi-authentication", V::B(false)),
     ];
     let n = all.len();
     let keep = r.range(1, n);
@@ -247,7 +258,12 @@ fn sshd_options(r: &mut Rng) -> Fields {
 }
 
 fn ssh_key(r: &mut Rng, user: &str, key: usize) -> Fields {
-    let mut fs = vec![f("user", s(user)), f("key", s(KEYS[key % KEYS.len()]))];
+    let mut k = KEYS[key % KEYS.len()].to_string();
+    if r.chance(20) {
+        // no comment
+        k = k.split(' ').take(2).collect::<Vec<_>>().join(" ");
+    }
+    let mut fs = vec![f("user", s(user)), f("key", s(k))];
     if r.chance(40) {
         let opts = r.subset(&KEY_OPTIONS);
         fs.push(f("options", s(opts.join(","))));
@@ -346,7 +362,12 @@ pub fn generate(shape: &Shape) -> Project {
     if r.chance(70) {
         site.push(f(
             "ntp-servers",
-            l(r.subset(&["ntp1.example.net", "ntp2.example.net"])),
+            l(r.subset(&[
+                "ntp1.example.net",
+                "ntp2.example.net",
+                "10.0.0.3",
+                "2001:db8::123",
+            ])),
         ));
     }
     if r.chance(70) {
@@ -477,6 +498,8 @@ pub fn generate(shape: &Shape) -> Project {
             "openssh-server",
             "python3",
             "sudo",
+            "libstdc++6",
+            "nginx=1.22.1-9",
         ])),
     ));
     let mut repos = vec![("debian".to_string(), repo_debian(&mut r, "bookworm"))];
@@ -601,7 +624,7 @@ pub fn generate(shape: &Shape) -> Project {
         name: "control".into(),
         fields: vec![
             f("include", l(["base"])),
-            f("groups", l(["control"])),
+            f("groups", l(["control", "web_tier"])),
             f(
                 "packages",
                 l(r.subset(&["haproxy", "keepalived", "mariadb-server"])),
@@ -708,7 +731,7 @@ pub fn generate(shape: &Shape) -> Project {
     // ---- groups -------------------------------------------------------------------------
     let canary = r.chance(40);
     let mut groups = Vec::new();
-    let mut children = vec!["control", "compute", "storage"];
+    let mut children = vec!["control", "compute", "storage", "web_tier"];
     if canary {
         children.push("canary");
     }
@@ -741,7 +764,7 @@ pub fn generate(shape: &Shape) -> Project {
             f("vars", V::Blk(fleet_vars)),
         ],
     });
-    for g in &children[..3] {
+    for g in &children[..4] {
         groups.push(Entity {
             kind: "group",
             name: g.to_string(),
