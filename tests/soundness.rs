@@ -231,6 +231,7 @@ fn check_clean_implies_render_succeeds() {
             ("nodes of height 2", s.height2),
             ("secret variables", s.secret_vars),
             ("spine switches", s.spines),
+            ("management on a VLAN", s.mgmt_on_vlan),
         ] {
             assert!(
                 n > 0,

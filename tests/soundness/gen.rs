@@ -129,6 +129,7 @@ pub struct Summary {
     pub height2: usize,
     pub secret_vars: usize,
     pub spines: usize,
+    pub mgmt_on_vlan: usize,
 }
 
 impl Summary {
@@ -136,7 +137,7 @@ impl Summary {
         macro_rules! add { ($($f:ident)*) => { $( self.$f += o.$f; )* } }
         add!(racks single_tor_racks switches nodes two_uplinks one_uplink unnumbered numbered
              bonds vlans fixed_addresses auto_addresses fixed_asns peers toml_files kdl_files
-             node_overrides height2 secret_vars spines);
+             node_overrides height2 secret_vars spines mgmt_on_vlan);
     }
 }
 
@@ -398,10 +399,11 @@ pub fn generate(shape: &Shape) -> Project {
     }];
 
     // ---- networks -----------------------------------------------------------------------
+    let mgmt_vlan = r.chance(70);
     let mut networks = Vec::new();
     {
         let mut m = vec![f("purpose", s("management"))];
-        if r.chance(70) {
+        if mgmt_vlan {
             m.push(f("vlan", V::I(100)));
         }
         let mut reserved = Vec::new();
@@ -1071,6 +1073,23 @@ pub fn generate(shape: &Shape) -> Project {
                     ],
                 ));
             }
+            // Management on a VLAN of the bond instead of eno3, for some bonded nodes.
+            let mgmt_on_vlan =
+                mgmt_vlan && shape.storage.is_some() && role != "control" && r.chance(30);
+            if mgmt_on_vlan {
+                sum.vlans += 1;
+                sum.mgmt_on_vlan += 1;
+                let mut v = vec![
+                    f("kind", s("vlan")),
+                    f("link", s("bond0")),
+                    f("vlan", V::I(100)),
+                ];
+                if storage_mtu != 1500 {
+                    // a VLAN takes its parent's MTU unless told (check says so: SC0502)
+                    v.push(f("mtu", V::I(1500)));
+                }
+                ifs.push(("mgmt0".into(), v));
+            }
             let mut addrs: Vec<(String, Fields)> = Vec::new();
             if public && r.chance(40) {
                 sum.vlans += 1;
@@ -1092,8 +1111,11 @@ pub fn generate(shape: &Shape) -> Project {
             nf.push(f("interface", V::Keyed(ifs)));
             // Fixed management addresses for some nodes (merged by key with base's).
             let host = (ri as u32) * 0x100 + slot as u32;
+            let mut a = Fields::new();
+            if mgmt_on_vlan {
+                a.push(f("interface", s("mgmt0")));
+            }
             if r.chance(30) {
-                let mut a = Fields::new();
                 if st.v4() {
                     a.push(f("ipv4", s(format!("10.0.{}.{slot}", 10 + ri))));
                     sum.fixed_addresses += 1;
@@ -1102,9 +1124,11 @@ pub fn generate(shape: &Shape) -> Project {
                     a.push(f("ipv6", s(v6("2001:db8:0:100::", 0x1000 + host))));
                     sum.fixed_addresses += 1;
                 }
-                addrs.push(("mgmt".into(), a));
             } else {
                 sum.auto_addresses += st.v4() as usize + st.v6() as usize;
+            }
+            if !a.is_empty() {
+                addrs.push(("mgmt".into(), a));
             }
             let own_addresses = !addrs.is_empty();
             if own_addresses {
