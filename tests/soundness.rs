@@ -4,6 +4,7 @@
 //! 1. `check` reports nothing (no error, no warning): a finding on a meant-valid site is a
 //!    bug of the generator or of `check`, and the failure prints the site to tell which;
 //! 2. the render the build does succeeds with no diagnostic, and gives every artifact kind;
+//!    the same site written all in KDL and all in TOML renders to the same bytes;
 //! 3. (outside cargo) the real consumers accept a sample of every kind:
 //!    `tests/consumers/soundness.sh` writes projects with this test's writer mode, builds
 //!    them with the binary and runs `tests/consumers/run.sh` on each.
@@ -23,11 +24,11 @@ mod gen;
 #[path = "soundness/tree.rs"]
 mod tree;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use gen::{generate, Project, Shape, Stack, Summary};
+use gen::{generate, generate_as, Format, Project, Shape, Stack, Summary};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, FileFailurePersistence, RngSeed, TestRunner};
 use siteconf::diag::{render_human, ColorChoice};
@@ -125,8 +126,11 @@ fn listing(p: &Project) -> String {
 /// bug too).
 const KINDS: [&str; 2] = ["site/fabric.json", "manifest.json"];
 
-/// Checks and renders one project; `Err` says what failed, with the site.
-fn check_and_render(p: &Project) -> Result<(usize, BTreeSet<String>), String> {
+/// Checks and renders one project: `Err` says what failed, with the site; `Ok` gives every
+/// rendered file (path → bytes) and the artifact kinds.
+type RenderedFiles = BTreeMap<String, Vec<u8>>;
+
+fn check_and_render(p: &Project) -> Result<(RenderedFiles, BTreeSet<String>), String> {
     let src = mem(p);
     let checked = siteconf::check::check(&src);
     if !checked.diags.is_empty() {
@@ -149,16 +153,17 @@ fn check_and_render(p: &Project) -> Result<(usize, BTreeSet<String>), String> {
     match render(&checked, &src, &opts) {
         Ok(r) => {
             let mut kinds = BTreeSet::new();
-            for (path, a) in &r.set.files {
+            let mut files = BTreeMap::new();
+            for (path, a) in r.set.files {
                 kinds.insert(a.kind.to_string());
-                let _ = path;
+                files.insert(path, a.bytes);
             }
             for want in KINDS {
-                if !r.set.files.contains_key(want) {
+                if !files.contains_key(want) {
                     return Err(format!("render gave no {want}\n{}", listing(p)));
                 }
             }
-            Ok((r.set.files.len(), kinds))
+            Ok((files, kinds))
         }
         Err(f) => Err(format!(
             "check was clean but the render failed:\n{}\n{}",
@@ -166,6 +171,35 @@ fn check_and_render(p: &Project) -> Result<(usize, BTreeSet<String>), String> {
             listing(p)
         )),
     }
+}
+
+/// KDL and TOML are one tree (docs/site-format.md): the same site written all in KDL and all
+/// in TOML must render to the same bytes as the mixed one, every file but `manifest.json`
+/// (which records the input files by name).
+fn same_in_both_formats(shape: &Shape, mixed: &RenderedFiles) -> Result<(), TestCaseError> {
+    for fmt in [Format::Kdl, Format::Toml] {
+        let p = generate_as(shape, Some(fmt));
+        let (out, _) = check_and_render(&p)
+            .map_err(|e| TestCaseError::fail(format!("{shape:?} all {fmt:?}:\n{e}")))?;
+        let a: Vec<&String> = mixed.keys().collect();
+        let b: Vec<&String> = out.keys().collect();
+        if a != b {
+            return Err(TestCaseError::fail(format!(
+                "{shape:?}: all {fmt:?} renders other files than the mixed site"
+            )));
+        }
+        for (path, bytes) in mixed {
+            if path != "manifest.json" && out.get(path) != Some(bytes) {
+                return Err(TestCaseError::fail(format!(
+                    "{shape:?}: {path} differs when every file is {fmt:?}:\n--- mixed\n{}\n--- all {fmt:?}\n{}\n{}",
+                    String::from_utf8_lossy(bytes),
+                    String::from_utf8_lossy(out.get(path).map(Vec::as_slice).unwrap_or_default()),
+                    listing(&p)
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 #[test]
@@ -181,9 +215,10 @@ fn check_clean_implies_render_succeeds() {
     let result = runner.run(&shape(), |shape| {
         let p = generate(&shape);
         match check_and_render(&p) {
-            Ok((n, k)) => {
+            Ok((out, k)) => {
+                same_in_both_formats(&shape, &out)?;
                 ran.fetch_add(1, Ordering::Relaxed);
-                files.fetch_add(n, Ordering::Relaxed);
+                files.fetch_add(out.len(), Ordering::Relaxed);
                 total.lock().unwrap().add(&p.summary);
                 kinds.lock().unwrap().extend(k);
                 stacks.lock().unwrap().insert(format!(

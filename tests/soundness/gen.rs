@@ -333,6 +333,19 @@ struct Rack {
 
 /// Generates one project from a shape.
 pub fn generate(shape: &Shape) -> Project {
+    generate_as(shape, None)
+}
+
+/// Which format the files are written in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Kdl,
+    Toml,
+}
+
+/// [`generate`], with every file in `format` when given (the same site otherwise: the format
+/// is chosen last, so the random choices before it are the same).
+pub fn generate_as(shape: &Shape, format: Option<Format>) -> Project {
     let mut r = Rng::new(shape.seed);
     let st = shape.stack;
     let fb = shape.fabric;
@@ -1319,7 +1332,11 @@ pub fn generate(shape: &Shape) -> Project {
     groups_of.extend(rack_files);
     let mut files = BTreeMap::new();
     for (stem, ents) in groups_of {
-        let as_toml = shape.toml && r.chance(40);
+        let mixed = shape.toml && r.chance(40);
+        let as_toml = match format {
+            Some(fmt) => fmt == Format::Toml,
+            None => mixed,
+        };
         let (ext, text) = if as_toml {
             sum.toml_files += 1;
             ("toml", toml(&ents))
