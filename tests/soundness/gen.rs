@@ -318,6 +318,25 @@ pub fn text(r: &mut Rng, plain: &str) -> String {
     }
 }
 
+/// An IP address as a person may write it: an IPv6 address sometimes in upper case or with
+/// every group in full (`2001:0DB8:0000:…`); both mean the same address, and every check and
+/// output must treat them so. IPv4 addresses are returned as they are.
+pub fn spell(r: &mut Rng, addr: &str) -> String {
+    let Ok(a) = addr.parse::<std::net::Ipv6Addr>() else {
+        return addr.to_string();
+    };
+    match r.below(5) {
+        0 => addr.to_uppercase(),
+        1 => a
+            .segments()
+            .iter()
+            .map(|g| format!("{g:04x}"))
+            .collect::<Vec<_>>()
+            .join(":"),
+        _ => addr.to_string(),
+    }
+}
+
 fn v6(prefix: &str, host: u32) -> String {
     format!("{prefix}{host:x}")
 }
@@ -885,7 +904,7 @@ pub fn generate_as(shape: &Shape, format: Option<Format>) -> Project {
                 sw.push(f("loopback4", s(a)));
             }
             if let Some(a) = l6 {
-                sw.push(f("loopback6", s(a)));
+                sw.push(f("loopback6", s(spell(&mut r, a))));
             }
             sw.push(f(
                 "ports",
@@ -961,7 +980,7 @@ pub fn generate_as(shape: &Shape, format: Option<Format>) -> Project {
                     sw.push(f("loopback4", s(a)));
                 }
                 if let Some(a) = l6 {
-                    sw.push(f("loopback6", s(a)));
+                    sw.push(f("loopback6", s(spell(&mut r, a))));
                 }
                 sw.push(f("ports", l([format!("{pp}1-32")])));
                 let mut links = Vec::new();
@@ -1134,7 +1153,8 @@ pub fn generate_as(shape: &Shape, format: Option<Format>) -> Project {
                     sum.fixed_addresses += 1;
                 }
                 if st.v6() {
-                    a.push(f("ipv6", s(v6("2001:db8:0:100::", 0x1000 + host))));
+                    let x = v6("2001:db8:0:100::", 0x1000 + host);
+                    a.push(f("ipv6", s(spell(&mut r, &x))));
                     sum.fixed_addresses += 1;
                 }
             } else {
@@ -1160,7 +1180,7 @@ pub fn generate_as(shape: &Shape, format: Option<Format>) -> Project {
                 }
                 if fb.v6() && r.chance(80) {
                     let a = v6("2001:db8:0:ff00::", 0x1000 + host);
-                    lo.push(f("ipv6", s(&a)));
+                    lo.push(f("ipv6", s(spell(&mut r, &a))));
                     fixed_lo6 = Some(a);
                     sum.fixed_addresses += 1;
                 }
@@ -1195,10 +1215,11 @@ pub fn generate_as(shape: &Shape, format: Option<Format>) -> Project {
                     } else {
                         (t6.clone(), fixed_lo6.clone())
                     };
-                    sfs.push(f("peer-address", s(peer.unwrap_or_default())));
+                    let peer = peer.unwrap_or_default();
+                    sfs.push(f("peer-address", s(spell(&mut r, &peer))));
                     if let Some(la) = local {
                         if r.chance(70) {
-                            sfs.push(f("local-address", s(la)));
+                            sfs.push(f("local-address", s(spell(&mut r, &la))));
                         }
                     }
                     sum.numbered += 1;
@@ -1297,7 +1318,10 @@ pub fn generate_as(shape: &Shape, format: Option<Format>) -> Project {
         } else {
             v6("2001:db8:ffff::", k as u32 + 1)
         };
-        let mut p = vec![f("asn", V::I(64496 + k as i64)), f("address", s(address))];
+        let mut p = vec![
+            f("asn", V::I(64496 + k as i64)),
+            f("address", s(spell(&mut r, &address))),
+        ];
         if r.chance(60) {
             let name = format!("bgp/transit-{letter}");
             secrets.push((name.clone(), format!("not-a-real-password-{letter}")));
