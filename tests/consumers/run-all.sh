@@ -3,7 +3,9 @@
 #   1. the harness can fail (selftest --full: valid examples pass, broken ones are rejected);
 #   2. every artifact of the example site's build, read by its real consumer;
 #   3. the same for a site from `siteconf init --nodes 200` (a sample of every role and rack);
-#   4. BGP interoperation: a small generated site's FRR configs run in network namespaces.
+#   4. BGP interoperation: a small generated site's FRR configs run in network namespaces;
+#   5. soundness: random sites of varied shape (tests/soundness.rs) that check accepts must
+#      build, and the consumers must accept a sample of each build.
 # Ends with `consumer-suite: N passed, N failed`; exits 1 if any stage failed.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -39,6 +41,9 @@ stage "consumers on 200 nodes" \
 stage "init small interop site" "$BIN" init "$T/small" --nodes 8 --racks 2
 stage "build small interop site" "$BIN" -C "$T/small" build --out "$T/small/out"
 stage "BGP interop" tests/consumers/bgp-interop.sh "$T/small/out"
+
+stage "soundness: random valid sites" \
+    tests/consumers/soundness.sh --siteconf "$BIN" --sites 4 --sample 2
 
 echo "consumer-suite: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

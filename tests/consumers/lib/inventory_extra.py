@@ -24,9 +24,17 @@ def vars_files(inv_dir, listing):
     if listing != "-":
         with open(listing) as f:
             inv = json.load(f)
+        # --list leaves out a group with no hosts at the top level, but still names it among
+        # its parent's children: it exists, and Ansible loads its group_vars (a declared group
+        # nobody is in yet is not a mistake).
+        groups = {g for g in inv if g != "_meta"}
+        for g in list(groups):
+            body = inv.get(g)
+            if isinstance(body, dict):
+                groups.update(body.get("children", []))
         names = {
             "host_vars": set(inv.get("_meta", {}).get("hostvars", {})),
-            "group_vars": {g for g in inv if g != "_meta"} | {"all", "ungrouped"},
+            "group_vars": groups | {"all", "ungrouped"},
         }
     loader, problems = DataLoader(), []
     for kind in ("host_vars", "group_vars"):
