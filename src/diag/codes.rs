@@ -223,10 +223,6 @@ codes! {
         "Profiles include each other in a cycle; the whole cycle is shown.";
     UndeclaredChildGroup "SC0702" "undeclared-child-group" Warning
         "A group lists a child group that is neither declared (`group NAME`) nor joined by any node: the inventory renders it as an empty group, usually a typo of a group nodes do join.";
-    UnusedProfile "SC0703" "unused-profile" Warning
-        "A profile that no node uses, directly or through another profile: its settings reach no machine, usually because nodes name it with a typo elsewhere or it was left behind.";
-    EmptyGroup "SC0704" "empty-group" Warning
-        "A declared group that no node is in and that has no children: its vars apply to nobody and a playbook targeting it runs on nothing. Usually the nodes join it under another spelling.";
     // --- allocation and lock -----------------------------------------------------------------
     PoolExhausted "SC0801" "pool-exhausted" Error
         "An address, loopback or ASN pool has no free value left for a node that asks for one.";

@@ -37,7 +37,6 @@ mod duplicate_macs;
 mod duplicate_names;
 mod duplicate_serials;
 mod duplicate_vlans;
-mod empty_group;
 mod file_names;
 mod fqdn_length;
 mod group_names;
@@ -75,7 +74,6 @@ mod unknown_port;
 mod unknown_profile;
 mod unknown_rack;
 mod unknown_switch;
-mod unused_profile;
 mod vlan_mismatch;
 
 use std::collections::BTreeMap;
@@ -127,8 +125,6 @@ pub static RULES: &[&Rule] = &[
     &loopback_in_network::RULE,
     &rack_position_shared::RULE,
     &undeclared_child_group::RULE,
-    &unused_profile::RULE,
-    &empty_group::RULE,
     &stray_files::RULE,
     // resolved nodes
     &duplicate_ips::RULE,
