@@ -288,6 +288,25 @@ fn lower_switch(diags: &mut Diagnostics, name: Sp<String>, b: &Block, span: Span
             })
         })
         .collect();
+    let interfaces = b
+        .named(diags, "interface", schema::SWITCH_INTERFACE)
+        .into_iter()
+        .map(|(port, ib)| {
+            if !ib.has("address") {
+                ib.require::<()>(diags, "address", None);
+            }
+            SwitchInterface {
+                port,
+                addresses: ib.parsed_list(
+                    diags,
+                    "address",
+                    Code::InvalidPrefix,
+                    "an interface address with its prefix length, like 192.0.2.2/29",
+                ),
+                span: ib.span,
+            }
+        })
+        .collect();
     Switch {
         placement: lower_placement(diags, b),
         model: b.string(diags, "model"),
@@ -299,6 +318,7 @@ fn lower_switch(diags: &mut Diagnostics, name: Sp<String>, b: &Block, span: Span
         loopback6: b.ipv6(diags, "loopback6"),
         ports,
         links,
+        interfaces,
         vars: lower_vars(diags, b, "vars"),
         name,
         span,
@@ -339,6 +359,7 @@ fn lower_peer(diags: &mut Diagnostics, name: Sp<String>, b: &Block, span: Span) 
         password,
         switches,
         description: b.string(diags, "description"),
+        multihop: b.u32(diags, "multihop", 1, 255, Code::InvalidValue),
         name,
         span,
     })

@@ -113,6 +113,7 @@ fn ty_text(ty: &Ty, name: &str) -> String {
         Ty::Ipv6 => "IPv6 address".into(),
         Ty::Prefix4 => "IPv4 prefix".into(),
         Ty::Prefix6 => "IPv6 prefix".into(),
+        Ty::IfAddr => "interface address (`ADDRESS/LENGTH`)".into(),
         Ty::Mac => "MAC address".into(),
         Ty::IpRange => "address range".into(),
         Ty::AsnRange => "ASN range".into(),
