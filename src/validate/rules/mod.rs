@@ -21,7 +21,9 @@
 
 mod addressing;
 mod bgp_not_cabled;
+mod bgp_numbered_path;
 mod bgp_peer_address;
+mod bgp_peer_link;
 mod bgp_peer_password;
 mod bgp_remote_as;
 mod bgp_unknown_peer;
@@ -83,6 +85,7 @@ pub static RULES: &[&Rule] = &[
     &fqdn_length::RULE,
     &group_names::RULE,
     &bgp_peer_password::RULE,
+    &bgp_peer_link::RULE,
     &secret_vars::RULE,
     // resolved nodes
     &duplicate_ips::RULE,
@@ -99,6 +102,7 @@ pub static RULES: &[&Rule] = &[
     &bgp_remote_as::RULE,
     &bgp_peer_address::RULE,
     &bgp_not_cabled::RULE,
+    &bgp_numbered_path::RULE,
 ];
 
 // ---- order of declaration ------------------------------------------------------
