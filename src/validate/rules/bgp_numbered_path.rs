@@ -17,8 +17,9 @@
 //!   session on a routed port goes from the node's address on that link.
 //!
 //! A peer address that is not the switch's at all (SC0603), a family
-//! mismatch (SC0604) or a local address the node does not have (SC0603)
-//! are left to their rules.
+//! mismatch (SC0604), a local address the node does not have (SC0603) or
+//! a session with both `interface` and `peer-address` are left to their
+//! rules.
 //!
 //! **Why it matters.** Without a route to the far end's address and a
 //! source it can answer, both ends stay in Active forever while `check`
@@ -119,6 +120,9 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
             .collect();
         for s in &bgp.sessions {
             let Some(pa) = &s.peer_address else { continue };
+            if s.interface.is_some() {
+                continue; // both kinds at once: `node-required` reports it
+            }
             let peer = s.peer.as_str();
             let Some(&si) = switches.get(peer) else {
                 continue;
