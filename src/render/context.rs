@@ -634,9 +634,16 @@ fn node_view(c: &Common, rn: &ResolvedNode) -> NodeView {
             }
         })
         .collect::<Vec<_>>();
+    // Only numbered sessions need the addresses with their prefix lengths.
+    let numbered = st
+        .bgp
+        .iter()
+        .flat_map(|b| b.sessions.iter())
+        .any(|s| s.peer_address.is_some());
     let node_addrs: Vec<NodeAddr> = st
         .addresses
         .iter()
+        .filter(|_| numbered)
         .flat_map(|a| {
             let net = c.site.network(c.index, &a.network.value);
             let iface = a.interface.as_ref().map(|i| i.value.clone());

@@ -22,11 +22,12 @@ struct Fabric<'a> {
     peers: Vec<Peer<'a>>,
 }
 
-/// An external peer and, per switch holding it, where it is reached.
+/// An external peer and, per switch holding it, where it is reached. Its
+/// ASN is left to the switches' configs: a change of it then stays in the
+/// files that hold the peer's secret (see `siteconf diff`).
 #[derive(Serialize)]
 struct Peer<'a> {
     name: &'a str,
-    asn: u32,
     address: &'a str,
     multihop: Option<u32>,
     sessions: Vec<PeerSession<'a>>,
@@ -154,7 +155,6 @@ pub fn fabric(site: &SiteView) -> Artifact {
         .iter()
         .map(|p| Peer {
             name: &p.name,
-            asn: p.asn,
             address: &p.address,
             multihop: p.multihop,
             sessions: site

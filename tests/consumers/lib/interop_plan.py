@@ -12,7 +12,7 @@
         peeraddr NAME CIDR                              (an external peer's address on its LAN port)
       External peers (fabric.json "peers") become KIND peer: an FRR instance each whose config
       (STATE_DIR/peer-NAME.conf) this script writes: eBGP to every switch holding the peer, with
-      the password the switch's config has, sending a default route. Their namespace holds one
+      the AS and password the switch's config has for it, sending a default route. Their namespace holds one
       interface, `lan0`, plugged into their LAN.
       Exit 1 with messages if the fabric cannot be built (unknown peer, port used twice,
       interface name longer than Linux's 15 characters, missing frr.conf, ...).
@@ -165,8 +165,15 @@ def topology(out):
             for pp in extra["peers"].values():
                 if pp["lan"] == other:
                     pp["lan"] = keep
-        devices[name] = {"kind": "peer", "asn": p.get("asn"), "conf": None}
-        extra["peers"][name] = {"lan": keep, "cidr": f"{addr}/{plen}", "asn": p.get("asn"), "family": fam}
+        # the peer's ASN is in the switches' configs (fabric.json leaves it out)
+        asns = {switch_word(devices[sw]["conf"], addr, "remote-as")
+                for kind, sw, _, pn, _, _ in sessions if kind == "external" and pn == name}
+        if len(asns) != 1 or None in asns:
+            errors.append(f"{what}: the switches holding it disagree on its AS ({sorted(map(str, asns))})")
+            continue
+        asn = int(asns.pop())
+        devices[name] = {"kind": "peer", "asn": asn, "conf": None}
+        extra["peers"][name] = {"lan": keep, "cidr": f"{addr}/{plen}", "asn": asn, "family": fam}
     if not any(d["kind"] == "node" for d in devices.values()):
         errors.append("fabric.json declares no nodes")
     return devices, cables, sessions, errors, extra
@@ -204,11 +211,16 @@ def peer_address(peer):
 
 def switch_password(conf, addr):
     """The password the switch's generated config sets for neighbour ADDR, if any."""
+    return switch_word(conf, addr, "password")
+
+
+def switch_word(conf, addr, key):
+    """The value of `neighbor ADDR KEY VALUE` in a switch's generated config, if any."""
     try:
         with open(conf) as f:
             for line in f:
                 w = line.split()
-                if len(w) == 4 and w[0] == "neighbor" and w[1] == addr and w[2] == "password":
+                if len(w) == 4 and w[0] == "neighbor" and w[1] == addr and w[2] == key:
                     return w[3]
     except OSError:
         pass
