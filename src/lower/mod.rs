@@ -295,14 +295,17 @@ fn lower_switch(diags: &mut Diagnostics, name: Sp<String>, b: &Block, span: Span
             if !ib.has("address") {
                 ib.require::<()>(diags, "address", None);
             }
+            let written = ib.values(&mut Diagnostics::default(), "address").len();
+            let addresses = ib.parsed_list(
+                diags,
+                "address",
+                Code::InvalidPrefix,
+                "an interface address with its prefix length, like 192.0.2.2/29",
+            );
             SwitchInterface {
                 port,
-                addresses: ib.parsed_list(
-                    diags,
-                    "address",
-                    Code::InvalidPrefix,
-                    "an interface address with its prefix length, like 192.0.2.2/29",
-                ),
+                complete: written > 0 && written == addresses.len(),
+                addresses,
                 span: ib.span,
             }
         })

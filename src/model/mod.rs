@@ -206,6 +206,9 @@ pub struct SwitchInterface {
     pub port: Sp<String>,
     /// Interface addresses with their prefix length (`192.0.2.2/29`).
     pub addresses: Vec<Sp<ipnet::IpNet>>,
+    /// Whether every address written parsed: rules about what the port
+    /// reaches stay quiet about a port whose address is already reported.
+    pub complete: bool,
     pub span: Span,
 }
 

@@ -140,7 +140,10 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
                 continue;
             };
             let own = switch_addresses(sw);
-            if own.iter().any(|(ip, _)| *ip == pa.value) {
+            // A routed port whose address did not parse is reported as such.
+            if own.iter().any(|(ip, _)| *ip == pa.value)
+                || sw.interfaces.iter().any(|i| !i.complete)
+            {
                 continue;
             }
             let mut d = Diagnostic::error(

@@ -49,7 +49,8 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
                 continue;
             };
             let sw = &cx.site.switches[si];
-            if switch_subnet_of(sw, ip).is_some() {
+            // A routed port whose address did not parse is reported as such.
+            if switch_subnet_of(sw, ip).is_some() || sw.interfaces.iter().any(|i| !i.complete) {
                 continue;
             }
             match switch_port_address(sw, ip) {
