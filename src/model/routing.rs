@@ -172,6 +172,8 @@ pub enum NumberedPath {
         peer_cidr: IpNet,
         /// The node's address on that subnet (the session's source).
         local: IpAddr,
+        /// Its prefix length (its network's), as netplan sets it.
+        local_prefix_len: u8,
         /// The node interface carrying it.
         interface: Option<String>,
     },
@@ -251,6 +253,7 @@ pub fn numbered_path(
             port: port.port.value.clone(),
             peer_cidr: cidr.value,
             local: a.ip,
+            local_prefix_len: a.prefix_len,
             interface: a.interface.clone(),
         });
     }

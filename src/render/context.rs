@@ -740,13 +740,14 @@ fn node_view(c: &Common, rn: &ResolvedNode) -> NodeView {
                 ) {
                     Ok(NumberedPath::Connected {
                         port,
-                        peer_cidr,
                         local,
+                        local_prefix_len,
                         interface,
+                        ..
                     }) => {
                         view.path = Some("connected");
                         view.local_address = Some(local.to_string());
-                        view.local_cidr = Some(format!("{local}/{}", peer_cidr.prefix_len()));
+                        view.local_cidr = Some(format!("{local}/{local_prefix_len}"));
                         view.interface = view.interface.or(interface);
                         peer_port = Some(port);
                     }
