@@ -163,7 +163,7 @@ codes! {
     SecretVarInvalid "SC0607" "secret-var-invalid" Error
         "A secret reference in `vars` (`NAME secret=\"ipmi/r01\"`) that is not one: `secret` beside other keys, a `secret` that is not a string, or a secret name that is not a path-like name of letters, digits, `-`, `_`, `.` and `/`.";
     BgpNumberedUnreachable "SC0630" "bgp-numbered-unreachable" Error
-        "A numbered BGP session whose peer address nothing the site declares leads to: a switch loopback with no unnumbered session of the node (to a switch joined to it by declared links) to learn the route from, or a routed switch port that no node interface with an address on its subnet is cabled to. Both ends would stay in Active.";
+        "A numbered BGP session whose peer address nothing the site declares leads to: a switch loopback with no unnumbered session of the node (to a switch joined to it by declared links) to learn the route from, or outside every `loopback` network (the fabric carries no route to it), or a routed switch port that no node interface with an address on its subnet is cabled to. Both ends would stay in Active.";
     BgpNumberedSource "SC0631" "bgp-numbered-source" Error
         "A numbered BGP session sourced from an address its far end cannot reach: a loopback session from something else than the node's loopback of that family (or from none), a session on a routed port from another address than the node's on that link.";
     BgpPeerUnreachable "SC0632" "bgp-peer-unreachable" Error

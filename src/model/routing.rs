@@ -57,10 +57,13 @@ pub fn switch_loopback(sw: &Switch, ip: IpAddr) -> Option<IpAddr> {
 }
 
 /// Switch-to-switch links as an undirected graph (a link declared at one
-/// end only still counts), for shortest paths between switches.
+/// end only still counts), for shortest paths between switches; and the
+/// prefixes of the `loopback` networks, the only host routes the fabric's
+/// route-maps carry.
 #[derive(Debug, Default)]
 pub struct FabricGraph<'a> {
     adj: BTreeMap<&'a str, BTreeSet<&'a str>>,
+    pub announced: Vec<IpNet>,
 }
 
 impl<'a> FabricGraph<'a> {
@@ -76,7 +79,10 @@ impl<'a> FabricGraph<'a> {
                     .insert(s.name.as_str());
             }
         }
-        FabricGraph { adj }
+        FabricGraph {
+            adj,
+            announced: loopback_prefixes(site),
+        }
     }
 
     /// Links on the shortest path from any of `from` to `to` (0 when `to`
@@ -209,13 +215,18 @@ pub enum Unreachable {
     /// `local-address` is not the node's loopback: the switch learns no
     /// route back to it.
     LocalNotLoopback { loopback: IpAddr },
+    /// A loopback session end outside every `loopback` network: the
+    /// fabric's route-maps announce and accept host routes inside those
+    /// only, so no route to it is ever learnt.
+    NotAnnounced { addr: IpAddr },
 }
 
 /// Decides how a numbered session reaches its peer switch.
 ///
 /// `unnumbered` are the switches of the node's unnumbered sessions;
 /// `loopbacks` the node's loopback addresses; `addrs` every address of the
-/// node with its prefix length.
+/// node with its prefix length. The graph also knows which loopbacks the
+/// fabric carries routes to.
 pub fn numbered_path(
     sw: &Switch,
     graph: &FabricGraph,
@@ -275,6 +286,11 @@ pub fn numbered_path(
     if unnumbered.is_empty() {
         return Err(Unreachable::NoUnnumbered);
     }
+    for addr in [s.peer_address, lo] {
+        if !graph.announced.iter().any(|n| n.contains(&addr)) {
+            return Err(Unreachable::NotAnnounced { addr });
+        }
+    }
     match graph.distance(unnumbered, sw.name.as_str()) {
         Some(d) => Ok(NumberedPath::Fabric {
             local: lo,
@@ -313,4 +329,18 @@ pub fn peer_path<'a>(
         port: i.port.as_str(),
         cidr: a.value,
     })
+}
+
+/// The prefixes of the site's `loopback` networks.
+pub fn loopback_prefixes(site: &Site) -> Vec<IpNet> {
+    site.networks
+        .iter()
+        .filter(|n| n.purpose.value == super::Purpose::Loopback)
+        .flat_map(|n| {
+            n.ipv4
+                .iter()
+                .map(|p| IpNet::V4(p.value))
+                .chain(n.ipv6.iter().map(|p| IpNet::V6(p.value)))
+        })
+        .collect()
 }

@@ -8,9 +8,10 @@
 //! - SC0630: the peer address is the switch's loopback, but the node has
 //!   no unnumbered session to learn the fabric's routes from, or none of
 //!   its unnumbered sessions' switches is joined to that switch by declared
-//!   links; or it is the address of a routed switch port (`interface swp1
-//!   address=…`) that no node interface with an address on its subnet is
-//!   cabled to.
+//!   links, or one of the two loopbacks is in no `loopback` network (the
+//!   fabric's route-maps carry only those); or it is the address of a
+//!   routed switch port (`interface swp1 address=…`) that no node
+//!   interface with an address on its subnet is cabled to.
 //! - SC0631: the session's source does not fit: a loopback session needs
 //!   the node's loopback of that family (the only node address the switch
 //!   learns a route to) and `local-address`, if written, must be it; a
@@ -199,6 +200,23 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
                         "cable an interface of the node to `{peer}` port `{port}` and give it an address in {} \
                          (an `address` on a network with that prefix)",
                         cidr.trunc()
+                    ))
+                }
+                Unreachable::NotAnnounced { addr } => {
+                    let (span, whose) = match &s.local_address {
+                        Some(la) if la.value == addr => (la.span, "the node's loopback"),
+                        _ if addr != pa.value => (pa.span, "the node's loopback"),
+                        _ => (pa.span, "this loopback"),
+                    };
+                    Diagnostic::error(
+                        Code::BgpNumberedUnreachable,
+                        format!(
+                            "numbered BGP session to `{peer}` needs a route to {addr}, which is in no `loopback` network: the fabric carries host routes of loopback networks only{at}"
+                        ),
+                    )
+                    .label(span, format!("{whose} {addr} is never announced"))
+                    .help(format!(
+                        "put {addr} inside a network with `purpose loopback` (or widen that network's prefix), or use an unnumbered session"
                     ))
                 }
                 Unreachable::NoLoopback => Diagnostic::error(
