@@ -252,3 +252,106 @@ fn names_from_the_site_cannot_escape_the_output_directory() {
     assert!(msg.contains("etc/cron.d/evil.sources"), "{msg}");
     assert!(msg.contains("authorized_keys/../../../root"), "{msg}");
 }
+
+/// The lines of `conf` that mention one of `needles`, in order: the part
+/// of an FRR config that sets up one session.
+fn lines_with(conf: &str, needles: &[&str]) -> String {
+    conf.lines()
+        .filter(|l| needles.iter().any(|n| l.contains(n)))
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
+/// Numbered sessions and external peers, rendered on both ends, from the
+/// site the BGP interop test runs (which proves they come up): loopback to
+/// loopback (IPv4 and IPv6) sourced from the loopbacks with multihop sized
+/// to the path, a connected /31 single-hop with the switch port's address,
+/// and external peers on a routed port.
+#[test]
+fn numbered_and_external_sessions_on_both_ends() {
+    let src = FsSource::new(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/consumers/fixtures/interop-site"),
+    );
+    let secrets = Secrets::from_values([("bgp/transit-a".to_string(), SECRET.to_string())]);
+    let set = build(&src, secrets).unwrap();
+    let node = |n: &str| text(&set, &format!("nodes/{n}/etc/frr/frr.conf"));
+    let switch = |s: &str| text(&set, &format!("switches/{s}/etc/frr/frr.conf"));
+
+    // Loopback to loopback, IPv4: r01n02 (10.255.1.2) <-> r01-tor2 (10.255.0.2),
+    // two links apart (r01n02 -> r01-tor1 -> r01-tor2).
+    let n = node("r01n02");
+    for want in [
+        " neighbor 10.255.0.2 update-source 10.255.1.2\n",
+        " neighbor 10.255.0.2 ebgp-multihop 2\n",
+        "  neighbor 10.255.0.2 route-map TO-TOR out\n",
+    ] {
+        assert!(n.contains(want), "r01n02 lacks {want:?}:\n{n}");
+    }
+    assert!(!n.contains(" neighbor 10.255.0.2 peer-group"), "{n}");
+    let s = switch("r01-tor2");
+    for want in [
+        " neighbor 10.255.1.2 remote-as 4200000001\n",
+        " neighbor 10.255.1.2 update-source 10.255.0.2\n",
+        " neighbor 10.255.1.2 ebgp-multihop 2\n",
+        "  neighbor 10.255.1.2 route-map SERVERS-IN in\n",
+    ] {
+        assert!(s.contains(want), "r01-tor2 lacks {want:?}:\n{s}");
+    }
+    insta::assert_snapshot!("numbered_fabric_ipv4_node", lines_with(&n, &["10.255.0.2"]));
+    insta::assert_snapshot!(
+        "numbered_fabric_ipv4_switch",
+        lines_with(&s, &["10.255.1.2"])
+    );
+
+    // IPv6 loopback to loopback: the IPv4 family is not carried.
+    let n = node("r02n02");
+    let s = switch("r02-tor2");
+    insta::assert_snapshot!(
+        "numbered_fabric_ipv6_node",
+        lines_with(&n, &["2001:db8:0:ff00::4"])
+    );
+    insta::assert_snapshot!(
+        "numbered_fabric_ipv6_switch",
+        lines_with(&s, &["2001:db8:0:ff00::2:2"])
+    );
+    assert!(
+        n.contains("  no neighbor 2001:db8:0:ff00::4 activate\n"),
+        "{n}"
+    );
+
+    // Connected /31: single-hop, no update-source or multihop; the switch
+    // port gets its address.
+    let n = node("r02n01");
+    assert!(
+        n.contains(" neighbor 10.254.2.0 remote-as 4201000022\n"),
+        "{n}"
+    );
+    assert!(
+        !n.contains("multihop") && !n.contains("update-source"),
+        "{n}"
+    );
+    assert!(
+        s.contains("interface swp1\n ip address 10.254.2.0/31\nexit\n"),
+        "{s}"
+    );
+    assert!(
+        s.contains(" neighbor 10.254.2.1 remote-as 4200000003\n"),
+        "{s}"
+    );
+    insta::assert_snapshot!("numbered_connected_switch", lines_with(&s, &["10.254.2"]));
+
+    // External peers on the transit LAN port of both first-rack ToRs.
+    let s = switch("r01-tor1");
+    assert!(
+        s.contains(
+            "interface swp48\n ip address 192.0.2.2/29\n ipv6 address 2001:db8:ffff::2/64\nexit\n"
+        ),
+        "{s}"
+    );
+    insta::assert_snapshot!(
+        "external_peers_switch",
+        lines_with(&s, &["192.0.2.", "2001:db8:ffff::", "interface swp48"])
+    );
+    let fabric = text(&set, "site/fabric.json");
+    assert!(fabric.contains("\"port\": \"swp48\""), "{fabric}");
+}

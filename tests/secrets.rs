@@ -83,7 +83,7 @@ const ALL: [&str; 6] = [FILE_BGP, FILE_VAR, FILE_GRP, ENV_BGP, ENV_VAR, ENV_GRP]
 const SITE: &str = r#"site dc1 { domain "dc1.example.net"; dns-servers "10.0.0.2"; }
 network mgmt { purpose management; ipv4 "10.0.0.0/24"; gateway4 "10.0.0.1"; }
 rack r01 { height 42; }
-switch tor1 { rack r01; position 42; asn 4200000001; loopback4 "10.255.0.1"; ports "swp1-4"; }
+switch tor1 { rack r01; position 42; asn 4200000001; loopback4 "10.255.0.1"; ports "swp1-4"; interface swp4 address="203.0.113.2/29"; }
 bgp-peer transit-a { asn 64512; address "203.0.113.1"; password secret="bgp/transit-a"; switches tor1; }
 profile bmc { vars { ipmi_password secret="ipmi/r01"; ipmi_user admin } }
 node n1 {

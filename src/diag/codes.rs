@@ -218,6 +218,12 @@ codes! {
         "A node or switch inside the fabric has a public AS number (not 64512-65534 or 4200000000-4294967294, RFC 6996), or the ASN pool reaches outside the private ranges: announcements could clash with the real holder of that AS.";
     BgpPeerOwnAddress "SC0614" "bgp-peer-own-address" Error
         "An external BGP peer's address is an address of a switch that holds the session (its loopback, or its end of a numbered session a node declares): FRR refuses a local address as neighbour.";
+    BgpNumberedUnreachable "SC0630" "bgp-numbered-unreachable" Error
+        "A numbered BGP session whose peer address nothing the site declares leads to: a switch loopback with no unnumbered session of the node (to a switch joined to it by declared links) to learn the route from, or outside every `loopback` network (the fabric carries no route to it), or a routed switch port that no node interface with an address on its subnet is cabled to. Both ends would stay in Active.";
+    BgpNumberedSource "SC0631" "bgp-numbered-source" Error
+        "A numbered BGP session sourced from an address its far end cannot reach: a loopback session from something else than the node's loopback of that family (or from none), a session on a routed port from another address than the node's on that link.";
+    BgpPeerUnreachable "SC0632" "bgp-peer-unreachable" Error
+        "An external BGP peer whose address is on no subnet of a routed port (`interface PORT address=…`) of a switch holding it, without `multihop`: the single-hop session cannot come up.";
     // --- profiles and groups ---------------------------------------------------------------
     ProfileCycle "SC0701" "profile-cycle" Error
         "Profiles include each other in a cycle; the whole cycle is shown.";

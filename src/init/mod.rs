@@ -807,18 +807,22 @@ fn peer_items(plan: &Plan) -> Vec<Item> {
         )
     };
     vec![
-        comment("External BGP peers, held by the first rack's ToR switches. Passwords are\nsecret references, resolved at build time and never written to git."),
+        comment("External BGP peers, held by the first rack's ToR switches on their transit\nLAN port (swp51, with an address on each peer's subnet). Passwords are\nsecret references, resolved at build time and never written to git."),
         peer("transit-a", 64496, "192.0.2.1", "Transit provider A (IPv4)"),
         peer("transit-b", 64497, "2001:db8:ffff::1", "Transit provider B (IPv6)"),
     ]
 }
+
+/// The first rack's ToR port towards the external peers.
+const TRANSIT_PORT: &str = "swp51";
 
 /// Port plan of every ToR (see the comment written into each rack file).
 const PORT_NOTE: &str =
     "Port plan of both ToRs: swp1-40 node uplinks (eno1 on tor1, eno2 on tor2);\n\
 swp49 links to the same plane in the next rack, swp50 to the previous one;\n\
 swp55-56 the MLAG peer link between tor1 and tor2; swp57-96 storage bond\n\
-members (ens1f0 on tor1, ens1f1 on tor2); on tor1, swp97-136 management NICs (eno3).";
+members (ens1f0 on tor1, ens1f1 on tor2); on tor1, swp97-136 management NICs (eno3).\n\
+In the first rack, swp51 is the transit LAN: the external BGP peers' subnets.";
 
 fn rack_items(plan: &Plan, r: u32, roles: &[Role], index: &mut u32) -> Vec<Item> {
     let rack = plan.rack_name(r);
@@ -870,6 +874,21 @@ fn rack_items(plan: &Plan, r: u32, roles: &[Role], index: &mut u32) -> Vec<Item>
         let other = plan.switch_name(r, 3 - plane);
         body.push(link("swp55", other.clone(), "swp55"));
         body.push(link("swp56", other, "swp56"));
+        if r == 0 {
+            // The external peers (see `peer_items`) are single-hop: each
+            // ToR holding them has an address on their subnets.
+            body.push(named(
+                "interface",
+                TRANSIT_PORT,
+                vec![list(
+                    "address",
+                    [
+                        format!("192.0.2.{}/29", 1 + plane),
+                        format!("2001:db8:ffff::{}/64", 1 + plane),
+                    ],
+                )],
+            ));
+        }
         items.push(named("switch", &me, body));
     }
     let (tor1, tor2) = (plan.switch_name(r, 1), plan.switch_name(r, 2));

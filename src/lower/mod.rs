@@ -313,6 +313,28 @@ fn lower_switch(diags: &mut Diagnostics, name: Sp<String>, b: &Block, span: Span
     let asn = b.u32(diags, "asn", 1, u32::MAX, Code::InvalidAsn);
     let loopback4 = b.ipv4(diags, "loopback4");
     let loopback6 = b.ipv6(diags, "loopback6");
+    let interfaces = b
+        .named(diags, "interface", schema::SWITCH_INTERFACE)
+        .into_iter()
+        .map(|(port, ib)| {
+            if !ib.has("address") {
+                ib.require::<()>(diags, "address", None);
+            }
+            let written = ib.values(&mut Diagnostics::default(), "address").len();
+            let addresses = ib.parsed_list(
+                diags,
+                "address",
+                Code::InvalidPrefix,
+                "an interface address with its prefix length, like 192.0.2.2/29",
+            );
+            SwitchInterface {
+                port,
+                complete: written > 0 && written == addresses.len(),
+                addresses,
+                span: ib.span,
+            }
+        })
+        .collect();
     Switch {
         asn_invalid: asn.is_none() && b.has("asn"),
         loopback_invalid: (loopback4.is_none() && b.has("loopback4"))
@@ -327,6 +349,7 @@ fn lower_switch(diags: &mut Diagnostics, name: Sp<String>, b: &Block, span: Span
             .unwrap_or(Sp::new(SwitchRole::Tor, Span::BUILTIN)),
         ports,
         links,
+        interfaces,
         vars: lower_vars(diags, b, "vars"),
         name,
         span,
@@ -367,6 +390,7 @@ fn lower_peer(diags: &mut Diagnostics, name: Sp<String>, b: &Block, span: Span) 
         password,
         switches,
         description: b.string(diags, "description"),
+        multihop: b.u32(diags, "multihop", 1, 255, Code::InvalidValue),
         name,
         span,
     })

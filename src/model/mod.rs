@@ -6,6 +6,7 @@
 //! Settings that profiles, site defaults and nodes share live in
 //! [`Settings`], so inheritance (in `crate::resolve`) is one merge function.
 
+pub mod routing;
 pub mod schema;
 pub mod schema_doc;
 mod values;
@@ -298,7 +299,22 @@ pub struct Switch {
     pub ports: Vec<Sp<String>>,
     /// Switch-to-switch links (e.g. ToR to spine), by local port.
     pub links: Vec<SwitchLink>,
+    /// Routed ports with addresses (external peers' links, numbered node
+    /// sessions on a connected subnet), by port.
+    pub interfaces: Vec<SwitchInterface>,
     pub vars: Vars,
+    pub span: Span,
+}
+
+/// A routed switch port: `interface swp50 address="192.0.2.2/29"`.
+#[derive(Debug, Clone)]
+pub struct SwitchInterface {
+    pub port: Sp<String>,
+    /// Interface addresses with their prefix length (`192.0.2.2/29`).
+    pub addresses: Vec<Sp<ipnet::IpNet>>,
+    /// Whether every address written parsed: rules about what the port
+    /// reaches stay quiet about a port whose address is already reported.
+    pub complete: bool,
     pub span: Span,
 }
 
@@ -565,6 +581,9 @@ pub struct BgpPeer {
     /// The switches that hold this session.
     pub switches: Vec<Sp<String>>,
     pub description: Option<Sp<String>>,
+    /// `multihop N`: the peer is N hops away (not on a switch's
+    /// interface subnet); without it the session is single-hop.
+    pub multihop: Option<Sp<u32>>,
     pub span: Span,
 }
 

@@ -40,6 +40,8 @@ pub enum Ty {
     Ipv6,
     Prefix4,
     Prefix6,
+    /// An interface address with its prefix length: `192.0.2.2/29`.
+    IfAddr,
     Mac,
     IpRange,
     AsnRange,
@@ -377,6 +379,13 @@ pub const LINK: &[Field] = &[
     f!("peer-port", Ty::Str, req, "The port at the other end."),
 ];
 
+pub const SWITCH_INTERFACE: &[Field] = &[f!(
+    "address",
+    Ty::List(&Ty::IfAddr),
+    req,
+    "Addresses of the port with their prefix length: `192.0.2.2/29`."
+)];
+
 const SWITCH: &[Field] = &[
     f!(
         "role",
@@ -396,6 +405,11 @@ const SWITCH: &[Field] = &[
         "link",
         Ty::Named(LINK),
         "Switch-to-switch links, keyed by local port."
+    ),
+    f!(
+        "interface",
+        Ty::Named(SWITCH_INTERFACE),
+        "Routed ports with an address (an external peer's link, a connected numbered session), keyed by port."
     ),
     f!(
         "vars",
@@ -419,6 +433,11 @@ const PEER: &[Field] = &[
         "The switches that hold the session."
     ),
     f!("description", Ty::Str, "Free text."),
+    f!(
+        "multihop",
+        Ty::Int(1, 255),
+        "The peer is this many hops away (eBGP multihop). Without it, the peer's address must be on a subnet of an `interface` of every switch holding the session."
+    ),
 ];
 
 const PROFILE: &[Field] = &[f!(
@@ -480,6 +499,7 @@ fn ty_schema(ty: &Ty) -> Value {
         Ty::Ipv6 => json!({"type": "string", "format": "ipv6"}),
         Ty::Prefix4 => json!({"type": "string", "pattern": "^[0-9.]+/[0-9]{1,2}$"}),
         Ty::Prefix6 => json!({"type": "string", "pattern": "^[0-9A-Fa-f:.]+/[0-9]{1,3}$"}),
+        Ty::IfAddr => json!({"type": "string", "pattern": "^[0-9A-Fa-f:.]+/[0-9]{1,3}$"}),
         Ty::Mac => json!({"type": "string", "pattern": "^[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}$"}),
         Ty::IpRange => json!({"type": "string", "pattern": "^[0-9A-Fa-f:.]+(-[0-9A-Fa-f:.]+)?$"}),
         Ty::AsnRange => json!({"type": "string", "pattern": "^[0-9]+-[0-9]+$"}),

@@ -5,7 +5,7 @@
 
 use std::fmt::Write as _;
 
-use super::schema::{Entity, Field, Ty, ENTITIES, SETTINGS};
+use super::schema::{Entity, Field, Ty, ENTITIES, SETTINGS, SWITCH_INTERFACE};
 
 /// Whether two field lists are the same list. By names, not by address:
 /// the lists are `const`s, which the compiler may copy at each use.
@@ -81,7 +81,7 @@ fn table<'a>(
                 note_block(blocks, &title, inner);
             }
             Ty::Named(inner) => {
-                note_block(blocks, &format!("`{} NAME {{ … }}`", f.name), inner);
+                note_block(blocks, &named_title(f.name, inner), inner);
             }
             _ => {}
         }
@@ -95,6 +95,16 @@ fn table<'a>(
         );
     }
     out.push('\n');
+}
+
+/// The heading of a keyed block's table. A switch's routed ports share
+/// the name `interface` with a node's interfaces: their heading says so.
+fn named_title(name: &str, fields: &[Field]) -> String {
+    if same_fields(fields, SWITCH_INTERFACE) {
+        format!("`{name} PORT {{ … }}` (switch)")
+    } else {
+        format!("`{name} NAME {{ … }}`")
+    }
 }
 
 fn cell(s: &str) -> String {
@@ -113,6 +123,7 @@ fn ty_text(ty: &Ty, name: &str) -> String {
         Ty::Ipv6 => "IPv6 address".into(),
         Ty::Prefix4 => "IPv4 prefix".into(),
         Ty::Prefix6 => "IPv6 prefix".into(),
+        Ty::IfAddr => "interface address (`ADDRESS/LENGTH`)".into(),
         Ty::Mac => "MAC address".into(),
         Ty::IpRange => "address range".into(),
         Ty::AsnRange => "ASN range".into(),
@@ -129,6 +140,9 @@ fn ty_text(ty: &Ty, name: &str) -> String {
         Ty::List(inner) => format!("list of {}", ty_text(inner, name)),
         Ty::Block(inner) if is_settings(inner) => "block of [Settings](#settings)".into(),
         Ty::Block(_) => format!("block (see `{name} {{ … }}`)"),
+        Ty::Named(inner) if same_fields(inner, SWITCH_INTERFACE) => {
+            format!("blocks keyed by port (see {})", named_title(name, inner))
+        }
         Ty::Named(_) => format!("blocks keyed by name (see `{name} NAME {{ … }}`)"),
         Ty::Vars => "free-form block".into(),
         Ty::Ipv4OrAuto => "IPv4 address or `auto`".into(),

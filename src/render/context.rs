@@ -12,6 +12,9 @@ use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::Value as Json;
 
+use crate::model::routing::{
+    numbered_path, peer_path, FabricGraph, NodeAddr, NumberedPath, NumberedSession, PeerPath,
+};
 use crate::model::*;
 use crate::resolve::{Resolved, ResolvedNode};
 
@@ -116,7 +119,21 @@ pub struct SessionView {
     pub peer_port: Option<String>,
     pub peer_asn: Option<u32>,
     pub peer_address: Option<String>,
+    /// The session's source: the declared `local-address`, else what the
+    /// path needs (the node's loopback, or its address on the link).
     pub local_address: Option<String>,
+    /// Numbered sessions: `connected` (single-hop over a routed switch
+    /// port) or `fabric` (loopback to loopback); `None` when unnumbered.
+    pub path: Option<&'static str>,
+    /// Loopback sessions: source the session from this address.
+    pub update_source: Option<String>,
+    /// Loopback sessions: links between the two ends (1: directly
+    /// attached, `disable-connected-check`; more: `ebgp-multihop N`).
+    pub hops: Option<u32>,
+    /// `ipv4` or `ipv6` (numbered sessions).
+    pub family: Option<&'static str>,
+    /// Connected sessions: the node's address on the link, `10.0.0.1/31`.
+    pub local_cidr: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -186,7 +203,24 @@ pub struct DownlinkView {
     pub node_asn: Option<u32>,
     /// `unnumbered` or `numbered`
     pub mode: &'static str,
+    /// Numbered sessions: the node's end (the neighbour address).
     pub node_address: Option<String>,
+    /// Numbered sessions: `connected` or `fabric` (see [`SessionView`]).
+    pub path: Option<&'static str>,
+    /// Loopback sessions: this switch's loopback, the session's source.
+    pub update_source: Option<String>,
+    pub hops: Option<u32>,
+    /// `ipv4` or `ipv6` (numbered sessions).
+    pub family: Option<&'static str>,
+}
+
+/// A routed switch port with its addresses.
+#[derive(Debug, Clone, Serialize)]
+pub struct SwitchInterfaceView {
+    pub port: String,
+    /// `192.0.2.2/29`
+    pub ipv4: Vec<String>,
+    pub ipv6: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -208,6 +242,12 @@ pub struct PeerView {
     pub password_secret: Option<String>,
     pub description: Option<String>,
     pub switches: Vec<String>,
+    /// The declared `multihop` (hops to the peer); `None`: single-hop.
+    pub multihop: Option<u32>,
+    /// In a switch's view: the port whose subnet holds the peer.
+    pub port: Option<String>,
+    /// In a switch's view, multihop peers: its loopback of the peer's family.
+    pub update_source: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -227,6 +267,8 @@ pub struct SwitchView {
     pub downlinks: Vec<DownlinkView>,
     /// Switch-to-switch links, declared on either end.
     pub links: Vec<SwitchLinkView>,
+    /// Routed ports with addresses, by port.
+    pub interfaces: Vec<SwitchInterfaceView>,
     /// External peers this switch holds.
     pub peers: Vec<PeerView>,
     /// Prefixes of loopback networks (what nodes may announce).
@@ -316,6 +358,7 @@ pub fn site_view(site: &Site, index: &SiteIndex, resolved: &Resolved) -> SiteVie
         site,
         index,
         resolved,
+        graph: FabricGraph::new(site),
         domain: &domain,
         dns_servers: &dns_servers,
         ntp_servers: &ntp_servers,
@@ -341,6 +384,10 @@ pub fn site_view(site: &Site, index: &SiteIndex, resolved: &Resolved) -> SiteVie
                     node_asn: n.asn,
                     mode: sess.mode,
                     node_address: sess.local_address.clone(),
+                    path: sess.path,
+                    update_source: None,
+                    hops: sess.hops,
+                    family: sess.family,
                 });
         }
     }
@@ -447,6 +494,7 @@ struct Common<'a> {
     site: &'a Site,
     index: &'a SiteIndex,
     resolved: &'a Resolved,
+    graph: FabricGraph<'a>,
     domain: &'a str,
     dns_servers: &'a [String],
     ntp_servers: &'a [String],
@@ -477,7 +525,22 @@ fn peer_view(p: &BgpPeer) -> PeerView {
         },
         description: p.description.as_ref().map(|d| d.value.clone()),
         switches: strings(&p.switches),
+        multihop: p.multihop.as_ref().map(|m| m.value),
+        port: None,
+        update_source: None,
     }
+}
+
+/// A peer as one switch holding it sees it: the port it is reached on, or
+/// the loopback a multihop session is sourced from.
+fn peer_view_on(p: &BgpPeer, sw: &Switch) -> PeerView {
+    let mut v = peer_view(p);
+    match peer_path(sw, p.address.value, v.multihop) {
+        Some(PeerPath::Connected { port, .. }) => v.port = Some(port.to_string()),
+        Some(PeerPath::Multihop { source, .. }) => v.update_source = source.map(|s| s.to_string()),
+        None => {}
+    }
+    v
 }
 
 fn rack_view(r: &Rack, mut devices: Vec<RackDevice>) -> RackView {
@@ -571,20 +634,72 @@ fn node_view(c: &Common, rn: &ResolvedNode) -> NodeView {
             }
         })
         .collect::<Vec<_>>();
+    // Only numbered sessions need the addresses with their prefix lengths.
+    let numbered = st
+        .bgp
+        .iter()
+        .flat_map(|b| b.sessions.iter())
+        .any(|s| s.peer_address.is_some());
+    let node_addrs: Vec<NodeAddr> = st
+        .addresses
+        .iter()
+        .filter(|_| numbered)
+        .flat_map(|a| {
+            let net = c.site.network(c.index, &a.network.value);
+            let iface = a.interface.as_ref().map(|i| i.value.clone());
+            let v4 = r
+                .ipv4(name, &format!("address.{}.ipv4", a.network.value), &a.ipv4)
+                .zip(net.and_then(|n| n.ipv4.as_ref()))
+                .map(|(ip, p)| NodeAddr {
+                    ip: IpAddr::V4(ip),
+                    prefix_len: p.value.prefix_len(),
+                    interface: iface.clone(),
+                });
+            let v6 = r
+                .ipv6(name, &format!("address.{}.ipv6", a.network.value), &a.ipv6)
+                .zip(net.and_then(|n| n.ipv6.as_ref()))
+                .map(|(ip, p)| NodeAddr {
+                    ip: IpAddr::V6(ip),
+                    prefix_len: p.value.prefix_len(),
+                    interface: iface.clone(),
+                });
+            v4.into_iter().chain(v6)
+        })
+        .collect();
+    let loopback4 = st
+        .loopback
+        .as_ref()
+        .and_then(|l| r.ipv4(name, "loopback.ipv4", &l.ipv4));
+    let loopback6 = st
+        .loopback
+        .as_ref()
+        .and_then(|l| r.ipv6(name, "loopback.ipv6", &l.ipv6));
+    let loopbacks: Vec<IpAddr> = loopback4
+        .map(IpAddr::V4)
+        .into_iter()
+        .chain(loopback6.map(IpAddr::V6))
+        .collect();
+    let unnumbered: Vec<&str> = st
+        .bgp
+        .iter()
+        .flat_map(|b| b.sessions.iter())
+        .filter(|s| s.interface.is_some() && s.peer_address.is_none())
+        .map(|s| s.peer.as_str())
+        .collect();
     let sessions = st
         .bgp
         .iter()
         .flat_map(|b| b.sessions.iter())
         .map(|s| {
             let sw = c.site.switch(c.index, &s.peer.value);
-            let peer_port = s.interface.as_ref().and_then(|i| {
+            let mut peer_port = s.interface.as_ref().and_then(|i| {
                 st.interfaces
                     .iter()
                     .find(|x| x.name.value == i.value)
                     .and_then(|x| x.port.as_ref())
                     .map(|p| p.value.clone())
             });
-            SessionView {
+            let mut view = SessionView {
                 peer: s.peer.value.clone(),
                 mode: if s.interface.is_some() && s.peer_address.is_none() {
                     "unnumbered"
@@ -592,14 +707,61 @@ fn node_view(c: &Common, rn: &ResolvedNode) -> NodeView {
                     "numbered"
                 },
                 interface: s.interface.as_ref().map(|i| i.value.clone()),
-                peer_port,
+                peer_port: None,
                 peer_asn: sw
                     .and_then(|w| w.asn.as_ref())
                     .map(|a| a.value)
                     .or(s.remote_as.as_ref().map(|a| a.value)),
                 peer_address: s.peer_address.as_ref().map(|a| a.value.to_string()),
                 local_address: s.local_address.as_ref().map(|a| a.value.to_string()),
+                path: None,
+                update_source: None,
+                hops: None,
+                family: None,
+                local_cidr: None,
+            };
+            if let (Some(pa), Some(sw)) = (&s.peer_address, sw) {
+                view.family = Some(if pa.value.is_ipv4() { "ipv4" } else { "ipv6" });
+                let want = NumberedSession {
+                    peer: sw.name.as_str(),
+                    peer_address: pa.value,
+                    local_address: s.local_address.as_ref().map(|a| a.value),
+                };
+                // `check` refuses a session that fits neither path; the
+                // views of such a site are never rendered.
+                match numbered_path(
+                    sw,
+                    &c.graph,
+                    &st.interfaces,
+                    &node_addrs,
+                    &loopbacks,
+                    &unnumbered,
+                    &want,
+                ) {
+                    Ok(NumberedPath::Connected {
+                        port,
+                        local,
+                        local_prefix_len,
+                        interface,
+                        ..
+                    }) => {
+                        view.path = Some("connected");
+                        view.local_address = Some(local.to_string());
+                        view.local_cidr = Some(format!("{local}/{local_prefix_len}"));
+                        view.interface = view.interface.or(interface);
+                        peer_port = Some(port);
+                    }
+                    Ok(NumberedPath::Fabric { local, hops }) => {
+                        view.path = Some("fabric");
+                        view.local_address = Some(local.to_string());
+                        view.update_source = Some(local.to_string());
+                        view.hops = Some(hops);
+                    }
+                    Err(_) => {}
+                }
             }
+            view.peer_port = peer_port;
+            view
         })
         .collect();
     let mut groups: Vec<String> = st.groups.iter().map(|g| group_name(&g.value)).collect();
@@ -653,16 +815,8 @@ fn node_view(c: &Common, rn: &ResolvedNode) -> NodeView {
         interfaces,
         mgmt,
         addresses,
-        loopback4: st
-            .loopback
-            .as_ref()
-            .and_then(|l| r.ipv4(name, "loopback.ipv4", &l.ipv4))
-            .map(|ip| ip.to_string()),
-        loopback6: st
-            .loopback
-            .as_ref()
-            .and_then(|l| r.ipv6(name, "loopback.ipv6", &l.ipv6))
-            .map(|ip| ip.to_string()),
+        loopback4: loopback4.map(|ip| ip.to_string()),
+        loopback6: loopback6.map(|ip| ip.to_string()),
         asn: st.bgp.as_ref().and_then(|b| r.asn(name, &b.asn)),
         sessions,
         repos: st
@@ -706,6 +860,15 @@ fn switch_view(
     back: &[(&Switch, &SwitchLink)],
 ) -> SwitchView {
     let name = s.name.value.as_str();
+    for d in &mut downlinks {
+        if d.path == Some("fabric") {
+            let own = match d.family {
+                Some("ipv6") => s.loopback6.as_ref().map(|l| l.value.to_string()),
+                _ => s.loopback4.as_ref().map(|l| l.value.to_string()),
+            };
+            d.update_source = own;
+        }
+    }
     downlinks.sort_by(|a, b| (port_key(&a.port), &a.node).cmp(&(port_key(&b.port), &b.node)));
     let asn_of = |sw: &str| {
         c.site
@@ -756,12 +919,31 @@ fn switch_view(
         ports: strings(&s.ports),
         downlinks,
         links,
+        interfaces: s
+            .interfaces
+            .iter()
+            .map(|i| SwitchInterfaceView {
+                port: i.port.value.clone(),
+                ipv4: i
+                    .addresses
+                    .iter()
+                    .filter(|a| a.value.addr().is_ipv4())
+                    .map(|a| a.value.to_string())
+                    .collect(),
+                ipv6: i
+                    .addresses
+                    .iter()
+                    .filter(|a| a.value.addr().is_ipv6())
+                    .map(|a| a.value.to_string())
+                    .collect(),
+            })
+            .collect(),
         peers: c
             .site
             .bgp_peers
             .iter()
             .filter(|p| p.switches.iter().any(|x| x.value == name))
-            .map(peer_view)
+            .map(|p| peer_view_on(p, s))
             .collect(),
         loopback_prefixes4: loopnets
             .clone()

@@ -19,6 +19,27 @@ struct Fabric<'a> {
     nodes: Vec<Node<'a>>,
     switches: Vec<Device<'a>>,
     links: Vec<Link<'a>>,
+    peers: Vec<Peer<'a>>,
+}
+
+/// An external peer and, per switch holding it, where it is reached. Its
+/// ASN is left to the switches' configs: a change of it then stays in the
+/// files that hold the peer's secret (see `siteconf diff`).
+#[derive(Serialize)]
+struct Peer<'a> {
+    name: &'a str,
+    address: &'a str,
+    multihop: Option<u32>,
+    sessions: Vec<PeerSession<'a>>,
+}
+
+#[derive(Serialize)]
+struct PeerSession<'a> {
+    switch: &'a str,
+    /// The switch's routed port on the peer's subnet (single-hop peers).
+    port: Option<&'a str>,
+    /// That port's address with its prefix length: the switch's end.
+    address: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -44,6 +65,19 @@ struct Session<'a> {
     peer: &'a str,
     peer_port: Option<&'a str>,
     mode: &'a str,
+    /// Numbered sessions: `connected` (routed switch port) or `fabric`
+    /// (loopback to loopback, `hops` links apart).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    peer_address: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    local_address: Option<&'a str>,
+    /// Connected sessions: the node's address on the link, with its length.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    local_cidr: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hops: Option<u32>,
 }
 
 #[derive(Serialize, PartialEq, Eq, PartialOrd, Ord)]
@@ -76,6 +110,11 @@ pub fn fabric(site: &SiteView) -> Artifact {
                     peer: &s.peer,
                     peer_port: s.peer_port.as_deref(),
                     mode: s.mode,
+                    path: s.path,
+                    peer_address: s.peer_address.as_deref(),
+                    local_address: s.local_address.as_deref().filter(|_| s.path.is_some()),
+                    local_cidr: s.local_cidr.as_deref(),
+                    hops: s.hops,
                 })
                 .collect(),
         })
@@ -111,10 +150,38 @@ pub fn fabric(site: &SiteView) -> Artifact {
             });
         }
     }
+    let peers = site
+        .bgp_peers
+        .iter()
+        .map(|p| Peer {
+            name: &p.name,
+            address: &p.address,
+            multihop: p.multihop,
+            sessions: site
+                .switches
+                .iter()
+                .flat_map(|s| s.peers.iter().map(move |v| (s, v)))
+                .filter(|(_, v)| v.name == p.name)
+                .map(|(s, v)| PeerSession {
+                    switch: &s.name,
+                    port: v.port.as_deref(),
+                    address: v.port.as_deref().and_then(|port| {
+                        let i = s.interfaces.iter().find(|i| i.port == port)?;
+                        i.ipv4
+                            .iter()
+                            .chain(i.ipv6.iter())
+                            .find(|a| same_subnet(a, &p.address))
+                            .map(String::as_str)
+                    }),
+                })
+                .collect(),
+        })
+        .collect();
     let f = Fabric {
         nodes,
         switches,
         links: links.into_iter().collect(),
+        peers,
     };
     let mut bytes = serde_json::to_vec_pretty(&f).unwrap_or_default();
     bytes.push(b'\n');
@@ -125,5 +192,16 @@ pub fn fabric(site: &SiteView) -> Artifact {
         owner: Owner::Site,
         kind: "fabric".to_string(),
         secret: false,
+    }
+}
+
+/// Whether `addr` lies in the subnet of the interface address `cidr`.
+fn same_subnet(cidr: &str, addr: &str) -> bool {
+    match (
+        cidr.parse::<ipnet::IpNet>(),
+        addr.parse::<std::net::IpAddr>(),
+    ) {
+        (Ok(net), Ok(ip)) => net.contains(&ip),
+        _ => false,
     }
 }

@@ -2,10 +2,15 @@
 # bgp-interop.sh — BGP interoperation test of siteconf's generated FRR configs: every node and
 # switch of OUT/site/fabric.json becomes a network namespace running the real FRR (zebra +
 # bgpd, + staticd when the config has static routes) with its generated frr.conf, cabled with
-# veth pairs exactly as the fabric's sessions and links say. It then waits until every
-# declared session is Established (with the declared peer and ASN at both ends), every node's
-# loopbacks are installed BGP routes on every other node, and a ping between loopbacks goes
-# through. All traffic stays inside these namespaces.
+# veth pairs exactly as the fabric's sessions and links say. Numbered sessions ride on what the
+# site declares: a routed switch port (its address comes from the switch's frr.conf, the
+# node's from fabric.json, as netplan would set it) or the loopbacks learnt over unnumbered
+# sessions. Each external peer is simulated by an FRR instance of its own (config written by
+# lib/interop_plan.py: eBGP to the switches holding it, with the switch's password, sending a
+# default route), on a bridged LAN with the switch ports the site declares for it. It then
+# waits until every declared session is Established (with the declared peer and ASN at both
+# ends), every node's loopbacks are installed BGP routes on every other node, and a ping
+# between loopbacks goes through. All traffic stays inside these namespaces.
 #
 #   sudo tests/consumers/bgp-interop.sh OUT_DIR
 #
@@ -72,7 +77,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM HUP
 
 # ---- topology ----------------------------------------------------------------------------
-if ! python3 "$PLAN" plan "$OUT" > "$STATE/plan.tsv" 2> "$STATE/plan.err"; then
+if ! python3 "$PLAN" plan "$OUT" "$STATE" > "$STATE/plan.tsv" 2> "$STATE/plan.err"; then
   sed 's/^/  /' "$STATE/plan.err"
   echo "bgp-interop: the fabric cannot be built (see above)"
   echo "bgp-interop: 0 passed, 1 failed"
@@ -92,6 +97,9 @@ for d in "${DEVS[@]}"; do
   ip netns add "$ns" 2>"$STATE/netns.err" || cannot_run "ip netns add failed: $(cat "$STATE/netns.err")"
   NAMESPACES+=("$ns")
   ip -n "$ns" link set lo up
+  # no duplicate address detection: nothing else shares these links, and tentative addresses
+  # would only delay the first BGP connections
+  ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
   [ "${LO4[$d]}" = - ] || ip -n "$ns" addr replace "${LO4[$d]}/32" dev lo
   [ "${LO6[$d]}" = - ] || ip -n "$ns" addr replace "${LO6[$d]}/128" dev lo
   if [ "${KIND[$d]}" = switch ]; then
@@ -106,6 +114,30 @@ while IFS=$'\t' read -r tag a a_if b b_if; do
   ip -n "${NS[$a]}" link set "$a_if" up
   ip -n "${NS[$b]}" link set "$b_if" up
   ncables=$((ncables + 1))
+done < "$STATE/plan.tsv"
+# node addresses netplan would set (a connected numbered session's end)
+while IFS=$'\t' read -r tag d ifname cidr; do
+  [ "$tag" = addr ] || continue
+  ip -n "${NS[$d]}" addr add "$cidr" dev "$ifname"
+done < "$STATE/plan.tsv"
+# external peers' LANs: a bridge in a namespace of its own, the switch ports and peers plugged in
+nlan=0
+while IFS=$'\t' read -r tag lan d ifname; do
+  case $tag in
+    lan)
+      ip netns add "$PREFIX-$lan"; NAMESPACES+=("$PREFIX-$lan")
+      ip -n "$PREFIX-$lan" link add br0 type bridge
+      ip -n "$PREFIX-$lan" link set br0 up
+      nlan=0 ;;
+    lanport)
+      nlan=$((nlan + 1))
+      ip link add "$ifname" netns "${NS[$d]}" type veth peer name "p$nlan" netns "$PREFIX-$lan"
+      ip -n "$PREFIX-$lan" link set "p$nlan" master br0 up
+      ip -n "${NS[$d]}" link set "$ifname" up ;;
+    peeraddr)
+      if [[ $d == *:* ]]; then ip -n "${NS[$lan]}" addr add "$d" dev lan0 nodad
+      else ip -n "${NS[$lan]}" addr add "$d" dev lan0; fi ;;
+  esac
 done < "$STATE/plan.tsv"
 echo "bgp-interop: ${#DEVS[@]} routers in namespaces $PREFIX-*, $ncables cables"
 

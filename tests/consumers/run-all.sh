@@ -3,7 +3,8 @@
 #   1. the harness can fail (selftest --full: valid examples pass, broken ones are rejected);
 #   2. every artifact of the example site's build, read by its real consumer;
 #   3. the same for a site from `siteconf init --nodes 200` (a sample of every role and rack);
-#   4. BGP interoperation: a small generated site's FRR configs run in network namespaces;
+#   4. BGP interoperation: a small generated site's FRR configs run in network namespaces, and
+#      those of fixtures/interop-site (numbered sessions, a single uplink, external peers);
 #   5. soundness: random sites of varied shape (tests/soundness.rs) that check accepts must
 #      build, and the consumers must accept a sample of each build.
 # Ends with `consumer-suite: N passed, N failed`; exits 1 if any stage failed.
@@ -41,6 +42,11 @@ stage "consumers on 200 nodes" \
 stage "init small interop site" "$BIN" init "$T/small" --nodes 8 --racks 2
 stage "build small interop site" "$BIN" -C "$T/small" build --out "$T/small/out"
 stage "BGP interop" tests/consumers/bgp-interop.sh "$T/small/out"
+
+# Every kind of session siteconf renders: numbered (loopback to loopback, IPv4 and IPv6, and on
+# a connected /31), a single-uplink node, external peers on a declared link (simulated).
+stage "build interop site" "$BIN" -C tests/consumers/fixtures/interop-site build --out "$T/lab"
+stage "BGP interop (numbered, single uplink, external)" tests/consumers/bgp-interop.sh "$T/lab"
 
 stage "soundness: random valid sites" \
     tests/consumers/soundness.sh --siteconf "$BIN" --sites 4 --sample 2

@@ -72,7 +72,7 @@ impl Gen {
             "site dc1 {\n    domain \"dc1.example.net\"\n    asn-pool \"4200000000-4200099999\"\n    dns-servers \"10.0.0.2\"\n}\n\
              network mgmt {\n    purpose management\n    vlan 100\n    ipv4 \"10.0.0.0/16\"\n    gateway4 \"10.0.0.1\"\n    reserved \"10.0.0.1-10.0.0.31\"\n    mtu 9000\n}\n\
              network lo {\n    purpose loopback\n    ipv4 \"10.255.0.0/16\"\n}\n\
-             bgp-peer upstream1 {\n    asn 64512\n    address \"192.0.2.1\"\n    password secret=\"upstream1\"\n    switches r001-tor1\n}\n"
+             bgp-peer upstream1 {\n    asn 64512\n    address \"192.0.2.1\"\n    password secret=\"upstream1\"\n    switches r001-tor1\n    multihop 2\n}\n"
                 .into(),
         );
         f.insert(

@@ -73,7 +73,7 @@ pub struct Future {
 #[allow(dead_code)]
 pub const FUTURE: Future = Future {
     numbered_on_link: false,
-    external_on_link: false,
+    external_on_link: true,
 };
 
 /// Shapes left out because of a bug this test found, each named; the lead turns a flag off
@@ -102,7 +102,7 @@ pub struct Avoid {
 
 pub const AVOID: Avoid = Avoid {
     v6_only_fabric: true,
-    numbered_for_consumers: true,
+    numbered_for_consumers: false,
     ansible_reserved_vars: true,
 };
 
@@ -953,6 +953,20 @@ pub fn generate_as(shape: &Shape, format: Option<Format>) -> Project {
             if !links.is_empty() {
                 sw.push(f("link", V::Keyed(links)));
             }
+            // The first rack's ToRs hold the external peers: a routed port on each peer's
+            // subnet (swp51 for the first peer, swp52 for the second).
+            if i == 0 && shape.peers > 0 {
+                let ports = (0..shape.peers)
+                    .map(|p| {
+                        let (_, own) = peer_subnet(fb, p, k);
+                        (
+                            format!("{pp}{}", 51 + p),
+                            vec![f("address", l([own]))],
+                        )
+                    })
+                    .collect();
+                sw.push(f("interface", V::Keyed(ports)));
+            }
             if r.chance(20) {
                 sw.push(f(
                     "vars",
@@ -1203,7 +1217,10 @@ pub fn generate_as(shape: &Shape, format: Option<Format>) -> Project {
             for (nic, k) in uplinks {
                 let (tname, tasn, t4, t6) = &rk.tors[k];
                 let mut sfs = Fields::new();
-                if shape.numbered && r.chance(35) {
+                // A loopback-to-loopback session rides on the routes the node learns over an
+                // unnumbered session (SC0630): only the second uplink of a node whose first is
+                // unnumbered is numbered.
+                if shape.numbered && k == 1 && sessions.len() == 1 && r.chance(50) {
                     // Numbered: to a loopback of the switch, from the node's own loopback.
                     let use4 = match (t4, t6) {
                         (Some(_), Some(_)) => r.chance(50),
@@ -1312,12 +1329,7 @@ pub fn generate_as(shape: &Shape, format: Option<Format>) -> Project {
     let r01 = &racks[0];
     for k in 0..shape.peers {
         let letter = (b'a' + k as u8) as char;
-        let use4 = fb.v4() && (k % 2 == 0 || !fb.v6());
-        let address = if use4 {
-            format!("192.0.2.{}", k + 1)
-        } else {
-            v6("2001:db8:ffff::", k as u32 + 1)
-        };
+        let (address, _) = peer_subnet(fb, k, 0);
         let mut p = vec![
             f("asn", V::I(64496 + k as i64)),
             f("address", s(spell(&mut r, &address))),
@@ -1384,5 +1396,24 @@ pub fn generate_as(shape: &Shape, format: Option<Format>) -> Project {
         files,
         secrets,
         summary: sum,
+    }
+}
+
+/// External peer `p`'s address and the address (with prefix length) of ToR `t`'s routed port
+/// on the peer's subnet: IPv4 peers on a /29 of 192.0.2.0/24, IPv6 ones on a /64 of
+/// 2001:db8:ffff::/48; an IPv4 fabric gets IPv4 peers, a dual-stack one alternates.
+fn peer_subnet(fb: Stack, p: usize, t: usize) -> (String, String) {
+    let use4 = fb.v4() && (p % 2 == 0 || !fb.v6());
+    if use4 {
+        let base = 8 * p as u32;
+        (
+            format!("192.0.2.{}", base + 1),
+            format!("192.0.2.{}/29", base + 2 + t as u32),
+        )
+    } else {
+        (
+            format!("2001:db8:ffff:{p}::1"),
+            format!("2001:db8:ffff:{p}::{}/64", 2 + t),
+        )
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! **What it does.** For every numbered BGP session of a resolved node,
 //! reports a `peer-address` that is not an address of the switch it goes
-//! to — its `loopback4` or `loopback6` — and a `local-address` that is not
+//! to — its `loopback4` or `loopback6`, or the address of one of its
+//! routed ports (`interface swp1 address=…`) — and a `local-address` that is not
 //! an address of the node itself, fixed or allocated (SC0603); and a
 //! `local-address` of another family than the `peer-address` (SC0604).
 //!
@@ -40,6 +41,11 @@ fn switch_addresses(sw: &Switch) -> Vec<(IpAddr, crate::syntax::Span)> {
     }
     if let Some(l) = &sw.loopback6 {
         v.push((IpAddr::V6(l.value), l.span));
+    }
+    for i in &sw.interfaces {
+        for a in &i.addresses {
+            v.push((a.value.addr(), a.span));
+        }
     }
     v
 }
@@ -134,8 +140,12 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
                 continue;
             };
             let own = switch_addresses(sw);
-            // A loopback that is not an address is reported as such.
-            if sw.loopback_invalid || own.iter().any(|(ip, _)| *ip == pa.value) {
+            // A loopback that is not an address, or a routed port whose
+            // address did not parse, is reported as such.
+            if sw.loopback_invalid
+                || own.iter().any(|(ip, _)| *ip == pa.value)
+                || sw.interfaces.iter().any(|i| !i.complete)
+            {
                 continue;
             }
             let mut d = Diagnostic::error(

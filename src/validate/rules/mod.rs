@@ -22,8 +22,10 @@
 mod addressing;
 mod asn_classes;
 mod bgp_not_cabled;
+mod bgp_numbered_path;
 mod bgp_peer_address;
 mod bgp_peer_own_address;
+mod bgp_peer_link;
 mod bgp_peer_password;
 mod bgp_remote_as;
 mod bgp_unknown_peer;
@@ -105,6 +107,7 @@ pub static RULES: &[&Rule] = &[
     &fqdn_length::RULE,
     &group_names::RULE,
     &bgp_peer_password::RULE,
+    &bgp_peer_link::RULE,
     &secret_vars::RULE,
     &secret_names::RULE,
     &sshd_options::RULE,
@@ -145,6 +148,7 @@ pub static RULES: &[&Rule] = &[
     &mtu_mismatch::RULE,
     &cabled_to_other_rack::RULE,
     &bond_legs_not_paired::RULE,
+    &bgp_numbered_path::RULE,
 ];
 
 // ---- order of declaration ------------------------------------------------------

@@ -2,8 +2,9 @@
 //!
 //! **What it does.** Reports (SC0203) a node interface whose `port` is not
 //! one of its switch's `ports` (checked on resolved nodes, since `switch`
-//! and `port` may be written in different layers), and a switch link whose
-//! local port or `peer-port` is not a port of its switch. The hint lists
+//! and `port` may be written in different layers), a switch link whose
+//! local port or `peer-port` is not a port of its switch, and a routed
+//! switch port (`interface swp50 address=…`) the switch does not have. The hint lists
 //! the switch's port declarations.
 //!
 //! **Why it matters.** The port is what the switch configuration and the
@@ -69,6 +70,17 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
         out.finish(diags);
     }
     for (si, sw) in site.switches.iter().enumerate() {
+        for i in &sw.interfaces {
+            if !has(si, &i.port) {
+                diags.push(finding(
+                    cx,
+                    sw,
+                    &i.port,
+                    "an interface address is declared on".to_string(),
+                    "",
+                ));
+            }
+        }
         for l in &sw.links {
             if !has(si, &l.port) {
                 diags.push(finding(

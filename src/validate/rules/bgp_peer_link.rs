@@ -1,0 +1,106 @@
+//! Rule `bgp-peer-link`: external peers that no switch holding them can
+//! reach in one hop.
+//!
+//! **What it does.** Reports (SC0632) an external peer (`bgp-peer`) whose
+//! `address` is on no subnet of a routed port (`interface PORT address=…`)
+//! of a switch in its `switches`, or is that port's own address, unless
+//! the peer declares `multihop N`. One finding per peer, with a label on
+//! each switch that lacks the link.
+//!
+//! **Why it matters.** eBGP to an external peer is single-hop: the switch
+//! must have an address on the peer's subnet, on the port cabled to it.
+//! Without one the generated config has no route to the peer and the
+//! session stays in Active.
+//!
+//! **Example.**
+//! ```kdl
+//! switch r01-tor1 { …; interface swp48 address="192.0.2.2/29"; }
+//! switch r01-tor2 { … }                       // no routed port towards the peer
+//! bgp-peer transit-a {
+//!     address "192.0.2.1"
+//!     switches r01-tor1 r01-tor2              // SC0632 at r01-tor2
+//! }
+//! ```
+
+use super::super::{Ctx, Rule};
+use super::switch_index;
+use crate::diag::{Code, Diagnostic, Diagnostics};
+use crate::model::routing::{switch_port_address, switch_subnet_of};
+
+pub static RULE: Rule = Rule {
+    name: "bgp-peer-link",
+    codes: &[Code::BgpPeerUnreachable],
+    check,
+    resolved: false,
+};
+
+fn check(cx: &Ctx, diags: &mut Diagnostics) {
+    let switches = switch_index(cx.site);
+    for p in &cx.site.bgp_peers {
+        if p.multihop.is_some() {
+            continue;
+        }
+        let ip = p.address.value;
+        let mut lacking = Vec::new();
+        let mut own = Vec::new();
+        for w in &p.switches {
+            // An unknown switch is SC0202's.
+            let Some(&si) = switches.get(w.as_str()) else {
+                continue;
+            };
+            let sw = &cx.site.switches[si];
+            // A routed port whose address did not parse is reported as such.
+            if switch_subnet_of(sw, ip).is_some() || sw.interfaces.iter().any(|i| !i.complete) {
+                continue;
+            }
+            match switch_port_address(sw, ip) {
+                Some((i, a)) => own.push((w, i.port.value.clone(), a.span)),
+                None => lacking.push(w),
+            }
+        }
+        if !own.is_empty() {
+            let mut d = Diagnostic::error(
+                Code::BgpPeerUnreachable,
+                format!(
+                    "BGP peer `{}` has address {ip}, which is the address of a switch port holding the session",
+                    p.name.value
+                ),
+            )
+            .label(p.address.span, "the peer's address");
+            for (w, port, span) in &own {
+                d = d.label(*span, format!("`{}` {port} has it", w.value));
+            }
+            diags.push(d.help(
+                "the switch's port and the peer need two different addresses on one subnet: fix the peer's `address` or the port's",
+            ));
+        }
+        if lacking.is_empty() {
+            continue;
+        }
+        let names: Vec<String> = lacking.iter().map(|w| format!("`{}`", w.value)).collect();
+        let mut d = Diagnostic::error(
+            Code::BgpPeerUnreachable,
+            format!(
+                "BGP peer `{}` at {ip} is on no subnet of {}: the single-hop session cannot come up",
+                p.name.value,
+                names.join(", ")
+            ),
+        )
+        .label(p.address.span, "on no routed port of these switches");
+        for w in &lacking {
+            d = d.label(
+                w.span,
+                format!("`{}` has no port on {ip}'s subnet", w.value),
+            );
+        }
+        let example = if ip.is_ipv4() {
+            "ADDRESS/30"
+        } else {
+            "ADDRESS/64"
+        };
+        diags.push(d.help(format!(
+            "declare the port cabled to the peer on each switch holding it, with an address on the peer's subnet \
+             (`interface PORT address=\"{example}\"` in the switch), or write `multihop N` on the peer if it is N hops away"
+        )));
+    }
+}
