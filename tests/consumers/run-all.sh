@@ -3,7 +3,8 @@
 #   1. the harness can fail (selftest --full: valid examples pass, broken ones are rejected);
 #   2. every artifact of the example site's build, read by its real consumer;
 #   3. the same for a site from `siteconf init --nodes 200` (a sample of every role and rack);
-#   4. BGP interoperation: a small generated site's FRR configs run in network namespaces.
+#   4. BGP interoperation: a small generated site's FRR configs run in network namespaces;
+#   5. the boot chain: virtual machines network-boot from a built site (Kea, nginx, iPXE, QEMU).
 # Ends with `consumer-suite: N passed, N failed`; exits 1 if any stage failed.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -39,6 +40,8 @@ stage "consumers on 200 nodes" \
 stage "init small interop site" "$BIN" init "$T/small" --nodes 8 --racks 2
 stage "build small interop site" "$BIN" -C "$T/small" build --out "$T/small/out"
 stage "BGP interop" tests/consumers/bgp-interop.sh "$T/small/out"
+
+stage "VM boot" tests/consumers/vm-boot.sh --siteconf "$BIN"
 
 echo "consumer-suite: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
