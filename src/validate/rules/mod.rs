@@ -25,6 +25,12 @@ mod bgp_peer_address;
 mod bgp_peer_password;
 mod bgp_remote_as;
 mod bgp_unknown_peer;
+mod boot_args;
+mod boot_discovery;
+mod boot_image_missing;
+mod boot_images;
+mod boot_paths;
+mod boot_urls;
 mod dns_servers;
 mod duplicate_asns;
 mod duplicate_ips;
@@ -84,6 +90,11 @@ pub static RULES: &[&Rule] = &[
     &group_names::RULE,
     &bgp_peer_password::RULE,
     &secret_vars::RULE,
+    &boot_urls::RULE,
+    &boot_images::RULE,
+    &boot_discovery::RULE,
+    &boot_paths::RULE,
+    &boot_args::RULE,
     // resolved nodes
     &duplicate_ips::RULE,
     &duplicate_macs::RULE,
@@ -99,6 +110,7 @@ pub static RULES: &[&Rule] = &[
     &bgp_remote_as::RULE,
     &bgp_peer_address::RULE,
     &bgp_not_cabled::RULE,
+    &boot_image_missing::RULE,
 ];
 
 // ---- order of declaration ------------------------------------------------------
