@@ -225,6 +225,8 @@ check "kernel and initramfs made from Debian packages" test -s "$CACHE/vmlinuz" 
 KNOWN_MAC=52:54:00:5c:00:01 KNOWN_IP=10.0.0.101 OTHER_MAC=52:54:00:5c:00:02
 UNKNOWN_MAC=52:54:00:5c:00:99
 OUT="$WORK/out"
+# no_timer_check: under TCG on a loaded machine the kernel's IO-APIC timer check can fail and
+# panic ("IO-APIC + timer doesn't work"); the check proves nothing about the boot chain.
 mkdir -p "$WORK/project/site"
 cat > "$WORK/project/site/site.kdl" <<EOF
 site vmlab {
@@ -241,12 +243,12 @@ site vmlab {
         image test {
             kernel "http://10.0.0.2/images/vmlinuz"
             initrd "http://10.0.0.2/images/initrd.img"
-            args "console=ttyS0 panic=-1 quiet"
+            args "console=ttyS0 panic=-1 quiet no_timer_check"
         }
         image discovery {
             kernel "http://10.0.0.2/images/vmlinuz"
             initrd "http://10.0.0.2/images/initrd.img"
-            args "console=ttyS0 panic=-1 quiet siteconf.discovery"
+            args "console=ttyS0 panic=-1 quiet no_timer_check siteconf.discovery"
         }
     }
     defaults { boot-image test; }
@@ -276,6 +278,12 @@ fi
 for f in site/dhcp/kea-dhcp4.json site/boot/nginx.conf site/boot/ipxe/unknown.ipxe \
          "site/boot/ipxe/${KNOWN_MAC//:/-}.ipxe" nodes/r01n01/cloud-init/user-data; do
   [ -s "$OUT/$f" ] || abort "build has no $f"
+done
+
+for kf in "kea4 site/dhcp/kea-dhcp4.json" "nginx site/boot/nginx.conf"; do
+  set -- $kf
+  check "$1 accepts the generated $2" bash -c '"$0" "$1" "$2" > "$3" 2>&1 || { cat "$3"; exit 1; }' \
+    "$HERE/check-artifact.sh" "$1" "$OUT/$2" "$WORK/check-$1.log"
 done
 
 # ---- the boot network: bridge 10.0.0.2/24 in a namespace, Kea, nginx ---------------------------
