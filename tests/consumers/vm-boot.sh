@@ -430,6 +430,13 @@ check "known VM: received the seed of r01n01 (local-hostname)" grep -qx 'local-h
 check "known VM: seed hostname is r01n01" grep -qx 'hostname=r01n01' <<<"$facts"
 check "known VM: seed FQDN is r01n01.vmlab.example.net" grep -qx 'fqdn=r01n01.vmlab.example.net' <<<"$facts"
 check "known VM: seed management address is $KNOWN_IP/24" grep -qE "^addresses=(.*,)?$KNOWN_IP/24(,|$)" <<<"$facts"
+# The seed as received, read by cloud-init's own schema check (the NoCloud pair).
+mkdir -p "$WORK/received-seed"
+cp "$WORK/known.meta-data" "$WORK/received-seed/meta-data" 2>/dev/null || true
+cp "$WORK/known.user-data" "$WORK/received-seed/user-data" 2>/dev/null || true
+check "known VM: the seed it received is accepted by cloud-init (schema, NoCloud meta-data)" \
+  bash -c '"$0" cloud-config "$1" > "$2" 2>&1 || { cat "$2"; exit 1; }' \
+  "$HERE/check-artifact.sh" "$WORK/received-seed" "$WORK/check-seed.log"
 [ "$FAIL" = "$F0" ] || show "known VM serial console" "$S1.txt"
 
 # ---- checks: the unknown machine ------------------------------------------------------------------
