@@ -82,8 +82,8 @@ pub struct SiteInfo {
 /// bootinfra entity serving several sites without changing shape.
 #[derive(Debug, Clone)]
 pub struct Boot {
-    /// The boot servers' addresses: DHCP `next-server` (TFTP for PXE ROMs)
-    /// and the addresses the HTTP service listens on.
+    /// The boot servers' addresses: DHCP `next-server` (TFTP for PXE ROMs);
+    /// the hosts that run the HTTP service.
     pub servers: Vec<Sp<Ipv4Addr>>,
     /// The HTTP base URL of scripts and seeds (`http://10.0.0.2`);
     /// default `http://<first server>`.

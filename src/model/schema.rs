@@ -280,7 +280,7 @@ pub const BOOT_IMAGE: &[Field] = &[
 ];
 
 pub const BOOT: &[Field] = &[
-    f!("servers", Ty::List(&Ty::Ipv4), req, "Boot server addresses: DHCP next-server (TFTP) and where the HTTP service listens."),
+    f!("servers", Ty::List(&Ty::Ipv4), req, "Boot server addresses: DHCP next-server (TFTP) for PXE ROMs; the hosts that run the HTTP service."),
     f!("base-url", Ty::Url, "HTTP base URL of boot scripts and seeds (default `http://<first server>`)."),
     f!("serve-dir", Ty::Str, "Absolute path of the build output on the boot server (default `/srv/siteconf`)."),
     f!("images-dir", Ty::Str, "Absolute path of a directory served under `/images/` (kernels, initrds)."),

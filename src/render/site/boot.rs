@@ -25,14 +25,18 @@
 //!   waits and reboots; with `"discover"` it boots the discovery image,
 //!   with no seed. Never a node's image or seed.
 //! - **nginx** (`site/boot/nginx.conf`): URLs map onto the build output as
-//!   it is deployed under `serve-dir`; nothing else is served. Files of
+//!   it is deployed under `serve-dir`; nothing else is served. It listens
+//!   on the base URL's port on every address: one file serves every boot
+//!   server, and a `listen` on another server's address would not bind. Files of
 //!   nodes no longer declared are gone from the output (the build removes
 //!   them), so they are never served under a production name.
+
+use std::collections::BTreeMap;
 
 use serde::Serialize;
 
 use super::dhcp;
-use crate::render::context::{ImageView, SiteView};
+use crate::render::context::{ImageView, NodeView, SiteView};
 
 /// A Kea client class (`client-classes` of `Dhcp4`).
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -164,10 +168,12 @@ pub fn node_scripts(site: &SiteView) -> Vec<NodeScript> {
     let Some(b) = &site.boot else {
         return Vec::new();
     };
+    let nodes: BTreeMap<&str, &NodeView> =
+        site.nodes.iter().map(|n| (n.name.as_str(), n)).collect();
     let mut out: Vec<NodeScript> = Vec::new();
     for s in dhcp::subnets(site) {
         for r in &s.reservations {
-            let Some(node) = site.nodes.iter().find(|n| n.name == r.node) else {
+            let Some(node) = nodes.get(r.node.as_str()) else {
                 continue;
             };
             let Some(image) = node
