@@ -17,6 +17,8 @@
 #    names, and received the seed of r01n01 (hostname, FQDN, management address as declared);
 #    the unknown VM got a discovery-range address and the discovery path, never a node's
 #    script or seed; the HTTP service refuses what is not in the tree.
+# 5. Rebuilds with `unknown "report"` and boots a third machine with another unknown MAC: it
+#    must report its MAC to the boot server and load nothing else.
 #
 # Needs root, network namespaces, qemu-system-x86, ipxe-qemu, busybox-static, nginx-light and
 # kea-dhcp4-server (scripts/install-consumers.sh). The kernel package is fetched once with
@@ -294,7 +296,7 @@ nsx ip link set lo up
 nsx ip link add br0 type bridge
 nsx ip addr add 10.0.0.2/24 dev br0
 nsx ip link set br0 up
-for t in tap0 tap1; do
+for t in tap0 tap1 tap2; do
   nsx ip tuntap add "$t" mode tap
   nsx ip link set "$t" master br0
   nsx ip link set "$t" up
@@ -453,6 +455,44 @@ check "unknown VM: no seed URL on its kernel command line" \
 check "unknown VM: never requested a node's seed or script" \
   bash -c "! grep -E '^${UIP:-none} .*\"GET /(nodes/|boot/[0-9a-f-]{17}\\.ipxe)' '$ACC'"
 [ "$FAIL" = "$F1" ] || show "unknown VM serial console" "$S2.txt"
+# ---- the other unknown-MAC policy: report and stop ---------------------------------------------
+# Only site/boot/ipxe/unknown.ipxe depends on the policy (Kea's configuration is the same):
+# rebuild with `unknown report` into the served tree (an atomic swap under nginx) and boot a
+# third machine with another unknown MAC. It must report its MAC and boot nothing.
+REPORT_MAC=52:54:00:5c:00:98
+say "unknown \"report\": VM 'report' (MAC $REPORT_MAC)"
+sed -i 's/^        unknown discover$/        unknown report/' "$WORK/project/site/site.kdl"
+if (cd "$WORK/project" && "$SITECONF" build --out "$OUT") >> "$WORK/build.log" 2>&1 \
+   && grep -q 'policy: report' "$OUT/site/boot/ipxe/unknown.ipxe"; then
+  cmp -s "$WORK/kea/kea-dhcp4.json" <(python3 - "$OUT/site/dhcp/kea-dhcp4.json" "$WORK/kea/leases4.csv" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["Dhcp4"]["lease-database"]["name"] = sys.argv[2]
+c["Dhcp4"]["lease-database"]["lfc-interval"] = 0
+print(json.dumps(c, indent=2), end="")
+PY
+) || echo "note: the Kea configuration changed with the policy; the running Kea keeps the first one"
+  P3=$(boot_vm report tap2 "$REPORT_MAC"); PIDS+=("$P3")
+  T0=$(date +%s)
+  R="\"GET /boot/unknown/${REPORT_MAC//:/-} HTTP/1.[01]\" 204 "
+  until grep -q "$R" "$ACC" 2>/dev/null; do
+    kill -0 "$P3" 2>/dev/null || break
+    [ $(( $(date +%s) - T0 )) -lt "$TIMEOUT" ] || { echo "timeout after $TIMEOUT s"; break; }
+    sleep 1
+  done
+  sleep 5   # time to do anything else it would do (it must not)
+  kill "$P3" 2>/dev/null || true
+  RIP=$(grep "$R" "$ACC" | head -n1 | cut -d' ' -f1)
+  echo "report VM: $(( $(date +%s) - T0 )) s, address ${RIP:-none}"
+  check "report VM: reported its MAC to the boot server (GET /boot/unknown/<mac> → 204)" test -n "$RIP"
+  check "report VM: got the unknown-MAC script" \
+    grep -q "^${RIP:-none} .*\"GET /boot/unknown.ipxe HTTP/1.[01]\" 200 " "$ACC"
+  check "report VM: loaded no image, no node's script, no seed" \
+    bash -c "! grep -E '^${RIP:-none} .*\"GET /(images/|nodes/|boot/[0-9a-f-]{17}\\.ipxe)' '$ACC'"
+else
+  fail "rebuild with unknown \"report\""
+fi
+
 if [ "$FAIL" != 0 ]; then
   show "nginx access log" "$ACC"; show "Kea log (warnings, errors, leases)" <(grep -E 'WARN|ERROR|DHCP4_LEASE_ALLOC|DHCP4_PACKET_NAK|CLASS' "$WORK/kea/kea.log")
 fi
