@@ -17,8 +17,9 @@
 #    names, and received the seed of r01n01 (hostname, FQDN, management address as declared);
 #    the unknown VM got a discovery-range address and the discovery path, never a node's
 #    script or seed; the HTTP service refuses what is not in the tree.
-# 5. Rebuilds with `unknown "report"` and boots a third machine with another unknown MAC: it
-#    must report its MAC to the boot server and load nothing else.
+# 5. Rebuilds with `unknown "report"` and node r01n02 removed (decommissioned): r01n02's seed
+#    and script are no longer served; a third machine with another unknown MAC must report
+#    its MAC to the boot server and load nothing else.
 #
 # Needs root, network namespaces, qemu-system-x86, ipxe-qemu, busybox-static, nginx-light and
 # kea-dhcp4-server (scripts/install-consumers.sh). The kernel package is fetched once with
@@ -461,7 +462,17 @@ check "unknown VM: never requested a node's seed or script" \
 # third machine with another unknown MAC. It must report its MAC and boot nothing.
 REPORT_MAC=52:54:00:5c:00:98
 say "unknown \"report\": VM 'report' (MAC $REPORT_MAC)"
+# The same rebuild decommissions node r01n02 (removed from the site): its seed and script,
+# served before, must be gone.
+check "r01n02 (declared) is served before it is decommissioned" \
+  test "$(http_status http://10.0.0.2/nodes/r01n02/meta-data) $(http_status "http://10.0.0.2/boot/${OTHER_MAC//:/-}.ipxe")" = "200 200"
 sed -i 's/^        unknown discover$/        unknown report/' "$WORK/project/site/site.kdl"
+python3 - "$WORK/project/site/site.kdl" <<'PY'
+import re, sys
+p = sys.argv[1]
+s = open(p).read()
+open(p, "w").write(re.sub(r"\nnode r01n02 \{.*?\n\}\n", "\n", s, flags=re.S))
+PY
 if (cd "$WORK/project" && "$SITECONF" build --out "$OUT") >> "$WORK/build.log" 2>&1 \
    && grep -q 'policy: report' "$OUT/site/boot/ipxe/unknown.ipxe"; then
   cmp -s "$WORK/kea/kea-dhcp4.json" <(python3 - "$OUT/site/dhcp/kea-dhcp4.json" "$WORK/kea/leases4.csv" <<'PY'
@@ -472,6 +483,8 @@ c["Dhcp4"]["lease-database"]["lfc-interval"] = 0
 print(json.dumps(c, indent=2), end="")
 PY
 ) || echo "note: the Kea configuration changed with the policy; the running Kea keeps the first one"
+  check "decommissioned r01n02: seed and script no longer served (404)" \
+    test "$(http_status http://10.0.0.2/nodes/r01n02/meta-data) $(http_status "http://10.0.0.2/boot/${OTHER_MAC//:/-}.ipxe")" = "404 404"
   P3=$(boot_vm report tap2 "$REPORT_MAC"); PIDS+=("$P3")
   T0=$(date +%s)
   R="\"GET /boot/unknown/${REPORT_MAC//:/-} HTTP/1.[01]\" 204 "
