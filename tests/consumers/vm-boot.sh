@@ -20,6 +20,7 @@
 # 5. Rebuilds with `unknown "report"` and node r01n02 removed (decommissioned): r01n02's seed
 #    and script are no longer served; a third machine with another unknown MAC must report
 #    its MAC to the boot server and load nothing else.
+# 6. `siteconf state` on Kea's lease file lists both unknown MACs, and not the node's.
 #
 # Needs root, network namespaces, qemu-system-x86, ipxe-qemu, busybox-static, nginx-light and
 # kea-dhcp4-server (scripts/install-consumers.sh). The kernel package is fetched once with
@@ -505,6 +506,14 @@ PY
 else
   fail "rebuild with unknown \"report\""
 fi
+
+# ---- what the boot network saw, as `siteconf state` reports it ---------------------------------
+(cd "$WORK/project" && "$SITECONF" --color never state --leases "$WORK/kea/leases4.csv") > "$WORK/state.txt" 2>&1 || true
+for m in "$UNKNOWN_MAC" "$REPORT_MAC"; do
+  check "siteconf state lists unknown machine $m from Kea's leases (SC1007)" \
+    grep -q "unknown machine $m" "$WORK/state.txt"
+done
+check "siteconf state does not call node r01n01's MAC unknown" bash -c "! grep -q 'unknown machine $KNOWN_MAC' '$WORK/state.txt'"
 
 if [ "$FAIL" != 0 ]; then
   show "nginx access log" "$ACC"; show "Kea log (warnings, errors, leases)" <(grep -E 'WARN|ERROR|DHCP4_LEASE_ALLOC|DHCP4_PACKET_NAK|CLASS' "$WORK/kea/kea.log")
