@@ -21,6 +21,9 @@
 #    and script are no longer served; a third machine with another unknown MAC must report
 #    its MAC to the boot server and load nothing else.
 # 6. `siteconf state` on Kea's lease file lists both unknown MACs, and not the node's.
+# Stretch: the host's real cloud-init runs on the seed the VM received, in a copy-on-write
+# sandbox (overlay over /, private namespaces), and the hostname, /etc/hostname, netplan file
+# and /etc/hosts it leaves are checked.
 #
 # Needs root, network namespaces, qemu-system-x86, ipxe-qemu, busybox-static, nginx-light and
 # kea-dhcp4-server (scripts/install-consumers.sh). The kernel package is fetched once with
@@ -441,6 +444,53 @@ cp "$WORK/known.user-data" "$WORK/received-seed/user-data" 2>/dev/null || true
 check "known VM: the seed it received is accepted by cloud-init (schema, NoCloud meta-data)" \
   bash -c '"$0" cloud-config "$1" > "$2" 2>&1 || { cat "$2"; exit 1; }' \
   "$HERE/check-artifact.sh" "$WORK/received-seed" "$WORK/check-seed.log"
+# ---- stretch: the real cloud-init applies the seed the VM received -----------------------------
+# The host's cloud-init (Debian 12: 22.4.2) runs all four stages on that seed, as a local NoCloud
+# seed, in a throwaway copy-on-write view of this machine: an overlay over / (changes land in a
+# tmpfs) in private mount, UTS, network and PID namespaces. Nothing of the host changes.
+cat > "$WORK/cloud-init-run.sh" <<'CI'
+#!/bin/bash
+set -u
+SEED=$1 W=$2
+mount -t tmpfs tmpfs "$W" || exit 3
+mkdir -p "$W/upper" "$W/work" "$W/root"
+mount -t overlay overlay -o "lowerdir=/,upperdir=$W/upper,workdir=$W/work" "$W/root" || exit 3
+R="$W/root"
+mount -t proc proc "$R/proc"; mount --rbind /sys "$R/sys"; mount --rbind /dev "$R/dev"
+mount -t tmpfs tmpfs "$R/run"; mount -t tmpfs tmpfs "$R/tmp"
+rm -rf "$R/var/lib/cloud" "$R/var/log/cloud-init.log" "$R/var/log/cloud-init-output.log"
+mkdir -p "$R/var/lib/cloud/seed/nocloud" "$R/etc/cloud/cloud.cfg.d"
+cp "$SEED"/* "$R/var/lib/cloud/seed/nocloud/"
+printf 'datasource_list: [ NoCloud ]\n' > "$R/etc/cloud/cloud.cfg.d/99-siteconf-vm-boot.cfg"
+hostname localhost
+for stage in "init --local" "init" "modules --mode config" "modules --mode final"; do
+  chroot "$R" cloud-init $stage > /dev/null 2>&1 || echo "stage '$stage' exit $?"
+done
+echo "uts-hostname=$(hostname)"
+echo "etc-hostname=$(cat "$R/etc/hostname")"
+echo "netplan-mode=$(stat -c %a "$R/etc/netplan/50-siteconf.yaml" 2>/dev/null)"
+echo "netplan-address=$(grep -o '10\.0\.0\.[0-9]*/24' "$R/etc/netplan/50-siteconf.yaml" 2>/dev/null | head -n1)"
+echo "hosts-line=$(grep -v '^#' "$R/etc/hosts" | grep -w r01n01.vmlab.example.net | head -n1)"
+echo "ds=$(sed -n 's/.*"datasource": "\([^"]*\)".*/\1/p' "$R/var/lib/cloud/data/status.json" 2>/dev/null | head -n1)"
+echo "other-netplan=$(cd "$R/etc/netplan" && ls | grep -v '^50-siteconf.yaml$' | paste -sd, -)"
+CI
+chmod 0755 "$WORK/cloud-init-run.sh"
+mkdir -p "$WORK/ci"
+ci_rc=0
+timeout 300 unshare -m -u -n -p --fork --propagation private \
+  "$WORK/cloud-init-run.sh" "$WORK/received-seed" "$WORK/ci" > "$WORK/cloud-init.txt" 2>&1 || ci_rc=$?
+if [ "$ci_rc" = 3 ]; then
+  echo "SKIP real cloud-init on the seed: no overlay mount here"
+else
+  sed 's/^/  cloud-init: /' "$WORK/cloud-init.txt"
+  check "real cloud-init on the received seed: hostname r01n01 set" grep -qx 'uts-hostname=r01n01' "$WORK/cloud-init.txt"
+  check "real cloud-init on the received seed: /etc/hostname is r01n01" grep -qx 'etc-hostname=r01n01' "$WORK/cloud-init.txt"
+  check "real cloud-init on the received seed: netplan 50-siteconf.yaml written 0600 with $KNOWN_IP/24" \
+    bash -c "grep -qx 'netplan-mode=600' '$WORK/cloud-init.txt' && grep -qx 'netplan-address=$KNOWN_IP/24' '$WORK/cloud-init.txt'"
+  check "real cloud-init on the received seed: /etc/hosts maps the FQDN to $KNOWN_IP" \
+    grep -qE "^hosts-line=$KNOWN_IP[[:space:]].*r01n01\.vmlab\.example\.net" "$WORK/cloud-init.txt"
+fi
+
 [ "$FAIL" = "$F0" ] || show "known VM serial console" "$S1.txt"
 
 # ---- checks: the unknown machine ------------------------------------------------------------------
