@@ -94,6 +94,8 @@ chmod 0755 "$WORK"   # nginx workers (user nobody) read the built tree below it
 PIDS=()
 cleanup() {
   local p
+  # nginx's own pid file too, in case the master is not the process started
+  if [ -s "$WORK/nginx/nginx.pid" ]; then PIDS+=("$(cat "$WORK/nginx/nginx.pid")"); fi
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${PIDS[@]}"; do
     for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$p" 2>/dev/null || break; sleep 0.2; done
@@ -325,7 +327,9 @@ PY
 KEA_PIDFILE_DIR="$WORK/kea" KEA_LOCKFILE_DIR="$WORK/kea" \
   ip netns exec "$NS" kea-dhcp4 -c "$WORK/kea/kea-dhcp4.json" > "$WORK/kea/kea.log" 2>&1 &
 PIDS+=($!)
-nsx nginx -p "$WORK/nginx/" -c "$OUT/site/boot/nginx.conf" -g 'daemon off;' > "$WORK/nginx/stderr.log" 2>&1 &
+# Started directly (not through a shell function, whose background job would be a subshell):
+# $! is nginx's master itself, which the teardown kills with its workers.
+ip netns exec "$NS" nginx -p "$WORK/nginx/" -c "$OUT/site/boot/nginx.conf" -g 'daemon off;' > "$WORK/nginx/stderr.log" 2>&1 &
 PIDS+=($!)
 up=0
 for _ in $(seq 1 60); do
