@@ -9,7 +9,7 @@
 # Debian 12, as root. Idempotent and non-interactive (no stdin needed, fine under CI=true):
 # it only runs `apt-get update` / `apt-get install` for packages that are missing, and only
 # (re)builds the venv when its pinned requirements changed. A second run installs nothing.
-# Package daemons (frr, kea-dhcp4-server, ssh) are kept from starting during the install.
+# Package daemons (frr, kea-dhcp4-server, ssh, nginx) are kept from starting during the install.
 #
 # Environment:
 #   SITECONF_CONSUMERS_VENV    venv for the PyPI tools (default /opt/siteconf-consumers/venv)
@@ -52,9 +52,14 @@ declare -A WHY=(
   [python3]="JSON/YAML helpers, cloud-init's python"
   [python3-venv]="venv for the PyPI tools"
   [chromium]="headless page load + screenshot of siteconf state --html (tests/state_html.rs)"
+  [nginx-light]="nginx -t (nginx); the boot/seed HTTP service in vm-boot"
+  [qemu-system-x86]="the virtual machine that network-boots in vm-boot (TCG)"
+  [ipxe-qemu]="the iPXE boot ROM of QEMU's virtio NIC (vm-boot)"
+  [busybox-static]="the test initramfs of vm-boot (udhcpc, wget, cpio)"
 )
 PKGS=(bind9-utils frr frr-pythontools kea-dhcp4-server netplan.io openssh-server openssh-client
-      cloud-init libxml2-utils librsvg2-bin apt iproute2 iputils-ping util-linux python3 python3-venv chromium)
+      cloud-init libxml2-utils librsvg2-bin apt iproute2 iputils-ping util-linux python3 python3-venv chromium
+      nginx-light qemu-system-x86 ipxe-qemu busybox-static)
 
 is_installed() { [ "$(dpkg-query -W -f='${db:Status-Abbrev}' "$1" 2>/dev/null)" = "ii " ]; }
 

@@ -249,6 +249,19 @@ codes! {
         "A template asks for a secret that no secret source provides.";
     UnsafePath "SC0903" "unsafe-path" Error
         "An output path derived from site data would leave the output directory or is not a plain relative path.";
+    // --- network boot --------------------------------------------------------------------------
+    BootUrlInvalid "SC1200" "boot-url" Error
+        "A boot URL (`base-url`, an image's `kernel`, `initrd` or `root`) that is not an absolute `http://` or `https://` URL with a host, or a base URL whose boot-file URL would not fit the 128-byte DHCP file field.";
+    BootImageUnknown "SC1201" "boot-image-unknown" Error
+        "A `boot-image` or `discovery-image` that names no image of the site's `boot`, or a `boot-image` on a site without `boot`.";
+    BootImageMissing "SC1202" "boot-image-missing" Warning
+        "The site has a boot service but a node has no `boot-image`: it gets no boot script, and when it network-boots iPXE finds nothing for its MAC.";
+    BootDiscovery "SC1203" "boot-discovery" Error
+        "The unknown-MAC setup cannot work or would be unsafe: `unknown \"discover\"` without `discovery-image`, or a `discovery-range` outside every DHCP network or not inside the network's `reserved` ranges (its addresses could be allocated to nodes).";
+    BootPathUnsafe "SC1204" "boot-path" Error
+        "A boot directory (`serve-dir`, `images-dir`, `firmware-dir`) that is not an absolute path or holds characters the generated nginx configuration cannot carry (white space, quotes, `;`, `{`, `}`, `$`, `#`), or a base URL path with characters other than letters, digits, `-`, `_` and `/`.";
+    BootArgsSeed "SC1205" "boot-args-seed" Error
+        "An image's `args` sets `ds=` itself: siteconf appends each node's own seed (`ds=nocloud-net;s=…`), and a second `ds=` would point cloud-init at another seed.";
     // --- fleet state ---------------------------------------------------------------------------
     StateNeverSeen "SC1001" "never-seen" Warning
         "A declared node appears in none of the observed inputs.";

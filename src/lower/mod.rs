@@ -178,7 +178,58 @@ fn lower_site(diags: &mut Diagnostics, name: Sp<String>, b: &Block, span: Span) 
         ntp_servers: b.strings(diags, "ntp-servers"),
         timezone: b.string(diags, "timezone"),
         defaults,
+        boot: b
+            .block(diags, "boot", schema::BOOT)
+            .map(|bb| lower_boot(diags, &bb)),
         span,
+    }
+}
+
+fn lower_boot(diags: &mut Diagnostics, b: &Block) -> Boot {
+    let servers: Vec<Sp<std::net::Ipv4Addr>> =
+        b.parsed_list(diags, "servers", Code::InvalidIp, "an IPv4 address");
+    if servers.is_empty() && !b.has("servers") {
+        b.require::<()>(diags, "servers", None);
+    }
+    let firmware = b
+        .strings(diags, "firmware")
+        .iter()
+        .filter_map(|f| block::enum_of(diags, f, "firmware class", Firmware::ALL))
+        .collect();
+    let images = b
+        .named(diags, "image", schema::BOOT_IMAGE)
+        .into_iter()
+        .filter_map(|(name, ib)| {
+            check_name(diags, &name);
+            let kernel = ib.string(diags, "kernel");
+            let kernel = ib.require(diags, "kernel", kernel)?;
+            Some(BootImage {
+                kernel,
+                initrds: ib.strings(diags, "initrd"),
+                root: ib.string(diags, "root"),
+                args: ib.string(diags, "args"),
+                name,
+                span: ib.span,
+            })
+        })
+        .collect();
+    Boot {
+        servers,
+        base_url: b.string(diags, "base-url"),
+        serve_dir: b.string(diags, "serve-dir"),
+        images_dir: b.string(diags, "images-dir"),
+        firmware_dir: b.string(diags, "firmware-dir"),
+        firmware,
+        unknown: b.enumerated(diags, "unknown", UnknownPolicy::ALL),
+        discovery_image: b.label(diags, "discovery-image"),
+        discovery_ranges: b.parsed_list(
+            diags,
+            "discovery-range",
+            Code::InvalidIp,
+            "an address range like 10.0.0.240-10.0.0.250",
+        ),
+        images,
+        span: b.span,
     }
 }
 
@@ -567,6 +618,7 @@ fn lower_settings(diags: &mut Diagnostics, b: &Block) -> Settings {
         ssh_keys,
         sshd,
         vars: lower_vars(diags, b, "vars"),
+        boot_image: b.label(diags, "boot-image"),
         reset,
     }
 }

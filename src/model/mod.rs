@@ -165,6 +165,137 @@ pub struct SiteInfo {
     pub asn_pool_invalid: bool,
     /// Settings every node starts from (the first layer of inheritance).
     pub defaults: Settings,
+    /// How machines network-boot (`boot { … }`); `None`: no boot service.
+    pub boot: Option<Boot>,
+    pub span: Span,
+}
+
+/// The boot and seed service: what Kea tells a booting machine, the iPXE
+/// scripts, the images they boot and the HTTP service that serves them.
+///
+/// Declared on the site for now; it is self-contained (it names no other
+/// entity except through images) so that it can move to a shared
+/// bootinfra entity serving several sites without changing shape.
+#[derive(Debug, Clone)]
+pub struct Boot {
+    /// The boot servers' addresses: DHCP `next-server` (TFTP for PXE ROMs);
+    /// the hosts that run the HTTP service.
+    pub servers: Vec<Sp<Ipv4Addr>>,
+    /// The HTTP base URL of scripts and seeds (`http://10.0.0.2`);
+    /// default `http://<first server>`.
+    pub base_url: Option<Sp<String>>,
+    /// Where the build output is deployed on the boot server (absolute).
+    pub serve_dir: Option<Sp<String>>,
+    /// A local directory served under `/images/` (kernels, initrds).
+    pub images_dir: Option<Sp<String>>,
+    /// A local directory served under `/firmware/` (iPXE binaries).
+    pub firmware_dir: Option<Sp<String>>,
+    /// Firmware classes Kea answers; default: all of them.
+    pub firmware: Vec<Sp<Firmware>>,
+    pub unknown: Option<Sp<UnknownPolicy>>,
+    /// The image unknown machines boot with `unknown "discover"`.
+    pub discovery_image: Option<Sp<String>>,
+    /// Addresses Kea may lease to unknown machines (inside `reserved`).
+    pub discovery_ranges: Vec<Sp<IpRange>>,
+    pub images: Vec<BootImage>,
+    pub span: Span,
+}
+
+impl Boot {
+    /// The HTTP base URL without a trailing slash.
+    pub fn base_url(&self) -> Option<String> {
+        match (&self.base_url, self.servers.first()) {
+            (Some(u), _) => Some(u.value.trim_end_matches('/').to_string()),
+            (None, Some(s)) => Some(format!("http://{}", s.value)),
+            (None, None) => None,
+        }
+    }
+    pub fn unknown(&self) -> UnknownPolicy {
+        self.unknown
+            .as_ref()
+            .map(|u| u.value)
+            .unwrap_or(UnknownPolicy::Report)
+    }
+    /// The firmware classes served: as declared, or all.
+    pub fn firmware(&self) -> Vec<Firmware> {
+        if self.firmware.is_empty() {
+            Firmware::ALL.iter().map(|(_, f)| *f).collect()
+        } else {
+            let mut v: Vec<Firmware> = self.firmware.iter().map(|f| f.value).collect();
+            v.sort();
+            v.dedup();
+            v
+        }
+    }
+    pub fn image(&self, name: &str) -> Option<&BootImage> {
+        self.images.iter().find(|i| i.name.value == name)
+    }
+}
+
+/// A boot firmware class Kea recognises and answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Firmware {
+    /// Legacy BIOS PXE ROM (arch 0): TFTP `undionly.kpxe`.
+    Bios,
+    /// UEFI x64 PXE (arch 7, 9): TFTP `ipxe.efi`.
+    Uefi,
+    /// iPXE (user class `iPXE`): the machine's script over HTTP.
+    Ipxe,
+    /// UEFI HTTP boot (arch 16): `ipxe.efi` over HTTP.
+    UefiHttp,
+}
+
+impl Firmware {
+    pub const ALL: &'static [(&'static str, Firmware)] = &[
+        ("bios", Firmware::Bios),
+        ("uefi", Firmware::Uefi),
+        ("ipxe", Firmware::Ipxe),
+        ("uefi-http", Firmware::UefiHttp),
+    ];
+    pub fn as_str(self) -> &'static str {
+        Firmware::ALL
+            .iter()
+            .find(|(_, p)| *p == self)
+            .map(|(s, _)| *s)
+            .unwrap_or("ipxe")
+    }
+}
+
+/// What an unknown MAC gets from the boot service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum UnknownPolicy {
+    /// Print and report the MAC (one HTTP request the server logs), wait,
+    /// reboot; never boot an image.
+    Report,
+    /// Boot the discovery image (no seed of any node).
+    Discover,
+}
+
+impl UnknownPolicy {
+    pub const ALL: &'static [(&'static str, UnknownPolicy)] = &[
+        ("report", UnknownPolicy::Report),
+        ("discover", UnknownPolicy::Discover),
+    ];
+    pub fn as_str(self) -> &'static str {
+        UnknownPolicy::ALL
+            .iter()
+            .find(|(_, p)| *p == self)
+            .map(|(s, _)| *s)
+            .unwrap_or("report")
+    }
+}
+
+/// An OS image a machine boots over the network.
+#[derive(Debug, Clone)]
+pub struct BootImage {
+    pub name: Sp<String>,
+    pub kernel: Sp<String>,
+    pub initrds: Vec<Sp<String>>,
+    /// A root image or installer URL: the script sets the iPXE variable
+    /// `root-url` to it, so `args` can say `url=${root-url}`.
+    pub root: Option<Sp<String>>,
+    /// Kernel arguments (siteconf adds the seed's `ds=` itself).
+    pub args: Option<Sp<String>>,
     pub span: Span,
 }
 
@@ -354,6 +485,8 @@ pub struct Settings {
     pub ssh_keys: Vec<Arc<SshKey>>,
     pub sshd: Vec<SshdOption>,
     pub vars: Vars,
+    /// The boot image (declared in the site's `boot`) a node boots.
+    pub boot_image: Option<Sp<String>>,
     /// Inherited lists and collections this layer clears before adding its
     /// own (`reset groups ssh-key`).
     pub reset: Vec<Sp<String>>,

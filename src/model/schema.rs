@@ -270,7 +270,28 @@ pub const SETTINGS: &[Field] = &[
     f!("ssh-key", Ty::Named(SSH_KEY), "SSH public keys, keyed by a name for the key."),
     f!("sshd", Ty::Vars, "sshd drop-in settings: kebab-case keyword → value (`permit-root-login \"prohibit-password\"`)."),
     f!("vars", Ty::Vars, "Free template variables (maps merge by key). `NAME secret=\"ipmi/r01\"` is a secret variable: templates resolve it with `secret(…)`, Ansible gets an environment lookup, never the value."),
+    f!("boot-image", Ty::Label, "The image (declared in the site's `boot`) the machine network-boots."),
     f!("reset", Ty::List(&Ty::Enum(&["groups", "packages", "repo", "ssh-key", "sshd", "vars", "interface", "address"])), "Inherited lists/collections to clear before this layer adds its own."),
+];
+
+pub const BOOT_IMAGE: &[Field] = &[
+    f!("kernel", Ty::Url, req, "The kernel's URL (absolute http or https)."),
+    f!("initrd", Ty::List(&Ty::Url), "Initrd URLs, loaded in order."),
+    f!("root", Ty::Url, "A root image or installer URL; the iPXE script sets `${root-url}` to it for `args`."),
+    f!("args", Ty::Str, "Kernel arguments; siteconf appends the seed's `ds=nocloud-net;s=<base-url>/nodes/<name>/`."),
+];
+
+pub const BOOT: &[Field] = &[
+    f!("servers", Ty::List(&Ty::Ipv4), req, "Boot server addresses: DHCP next-server (TFTP) for PXE ROMs; the hosts that run the HTTP service."),
+    f!("base-url", Ty::Url, "HTTP base URL of boot scripts and seeds (default `http://<first server>`)."),
+    f!("serve-dir", Ty::Str, "Absolute path of the build output on the boot server (default `/srv/siteconf`)."),
+    f!("images-dir", Ty::Str, "Absolute path of a directory served under `/images/` (kernels, initrds)."),
+    f!("firmware-dir", Ty::Str, "Absolute path of a directory served under `/firmware/` (iPXE binaries for UEFI HTTP boot)."),
+    f!("firmware", Ty::List(&Ty::Enum(&["bios", "uefi", "ipxe", "uefi-http"])), "Boot firmware classes Kea answers (default: all)."),
+    f!("unknown", Ty::Enum(&["report", "discover"]), "What a machine with an undeclared MAC gets: `report` (log its MAC, wait, reboot; default) or `discover` (boot `discovery-image`)."),
+    f!("discovery-image", Ty::Label, "The image unknown machines boot with `unknown \"discover\"`."),
+    f!("discovery-range", Ty::List(&Ty::IpRange), "Addresses Kea leases to unknown machines; inside a DHCP network's `reserved` ranges."),
+    f!("image", Ty::Named(BOOT_IMAGE), "OS images, keyed by name; nodes pick one with `boot-image`."),
 ];
 
 const PLACEMENT: &[Field] = &[
@@ -326,6 +347,11 @@ const SITE: &[Field] = &[
         "defaults",
         Ty::Block(SETTINGS),
         "Settings every node starts from."
+    ),
+    f!(
+        "boot",
+        Ty::Block(BOOT),
+        "Network boot: boot servers, seed URL, images, firmware classes, unknown-MAC policy (see docs/boot.md)."
     ),
 ];
 

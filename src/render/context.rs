@@ -31,6 +31,90 @@ pub struct SiteView {
     pub switches: Vec<SwitchView>,
     pub groups: Vec<GroupView>,
     pub bgp_peers: Vec<PeerView>,
+    /// The boot service, when the site declares one.
+    pub boot: Option<BootView>,
+}
+
+/// The site's `boot { … }` with its defaults applied.
+#[derive(Debug, Clone, Serialize)]
+pub struct BootView {
+    pub servers: Vec<String>,
+    /// Without a trailing slash: `http://10.0.0.2`.
+    pub base_url: String,
+    /// Where the build output lives on the boot server (absolute).
+    pub serve_dir: String,
+    pub images_dir: Option<String>,
+    pub firmware_dir: Option<String>,
+    /// `bios`, `uefi`, `ipxe`, `uefi-http`: the classes Kea answers.
+    pub firmware: Vec<&'static str>,
+    /// `report` or `discover`.
+    pub unknown: &'static str,
+    pub discovery_image: Option<ImageView>,
+    /// `10.0.0.240-10.0.0.250`
+    pub discovery_ranges: Vec<String>,
+    pub images: Vec<ImageView>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ImageView {
+    pub name: String,
+    pub kernel: String,
+    pub initrds: Vec<String>,
+    pub root: Option<String>,
+    pub args: String,
+}
+
+/// Where the build output is served from when `serve-dir` is not given.
+pub const DEFAULT_SERVE_DIR: &str = "/srv/siteconf";
+
+fn image_view(i: &BootImage) -> ImageView {
+    ImageView {
+        name: i.name.value.clone(),
+        kernel: i.kernel.value.clone(),
+        initrds: strings(&i.initrds),
+        root: i.root.as_ref().map(|r| r.value.clone()),
+        args: i.args.as_ref().map(|a| a.value.clone()).unwrap_or_default(),
+    }
+}
+
+/// A directory path without its trailing slashes (`/` stays `/`).
+fn dir(d: &str) -> String {
+    match d.trim_end_matches('/') {
+        "" => "/".to_string(),
+        t => t.to_string(),
+    }
+}
+
+fn boot_view(b: &Boot) -> Option<BootView> {
+    let base_url = b.base_url()?;
+    let discovery_image = match b.unknown() {
+        UnknownPolicy::Discover => b
+            .discovery_image
+            .as_ref()
+            .and_then(|n| b.image(&n.value))
+            .map(image_view),
+        UnknownPolicy::Report => None,
+    };
+    Some(BootView {
+        servers: b.servers.iter().map(|s| s.value.to_string()).collect(),
+        base_url,
+        serve_dir: b
+            .serve_dir
+            .as_ref()
+            .map(|d| dir(&d.value))
+            .unwrap_or_else(|| DEFAULT_SERVE_DIR.to_string()),
+        images_dir: b.images_dir.as_ref().map(|d| dir(&d.value)),
+        firmware_dir: b.firmware_dir.as_ref().map(|d| dir(&d.value)),
+        firmware: b.firmware().into_iter().map(Firmware::as_str).collect(),
+        unknown: b.unknown().as_str(),
+        discovery_image,
+        discovery_ranges: b
+            .discovery_ranges
+            .iter()
+            .map(|r| r.value.to_string())
+            .collect(),
+        images: b.images.iter().map(image_view).collect(),
+    })
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -193,6 +277,9 @@ pub struct NodeView {
     pub ntp_servers: Vec<String>,
     pub timezone: String,
     pub domain: String,
+    /// The image the node network-boots (`boot-image`), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub boot_image: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -487,6 +574,7 @@ pub fn site_view(site: &Site, index: &SiteIndex, resolved: &Resolved) -> SiteVie
         switches,
         groups: groups.into_values().collect(),
         bgp_peers: site.bgp_peers.iter().map(peer_view).collect(),
+        boot: info.and_then(|s| s.boot.as_ref()).and_then(boot_view),
     }
 }
 
@@ -850,6 +938,7 @@ fn node_view(c: &Common, rn: &ResolvedNode) -> NodeView {
         ntp_servers: c.ntp_servers.to_vec(),
         timezone: c.timezone.to_string(),
         domain: c.domain.to_string(),
+        boot_image: st.boot_image.as_ref().map(|b| b.value.clone()),
     }
 }
 

@@ -347,6 +347,7 @@ const SITE_FIELDS: &[&str] = &[
     "nodes",
     "switches",
     "groups",
+    "boot",
     "bgp_peers",
 ];
 
@@ -381,6 +382,7 @@ impl SiteObject {
             "nodes" => to_value(&v.nodes),
             "switches" => to_value(&v.switches),
             "groups" => to_value(&v.groups),
+            "boot" => to_value(&v.boot),
             _ => to_value(&v.bgp_peers),
         }
     }

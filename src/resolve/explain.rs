@@ -110,6 +110,10 @@ pub fn flatten(st: &Settings) -> BTreeMap<String, String> {
         put(format!("{b}.ipv4"), spec(&a.ipv4));
         put(format!("{b}.ipv6"), spec(&a.ipv6));
     }
+    put(
+        "boot-image".into(),
+        st.boot_image.as_ref().map(|v| v.value.clone()),
+    );
     if let Some(l) = &st.loopback {
         put("loopback.ipv4".into(), spec(&l.ipv4));
         put("loopback.ipv6".into(), spec(&l.ipv6));
@@ -336,6 +340,7 @@ pub fn span_at(st: &Settings, path: &str) -> Option<crate::syntax::Span> {
                 _ => None,
             }
         }
+        ["boot-image"] => opt(&st.boot_image),
         ["bgp", "asn"] => st.bgp.as_ref().and_then(|b| opt(&b.asn)),
         ["bgp", "sessions", rest @ ..] if !rest.is_empty() => {
             let b = st.bgp.as_ref()?;

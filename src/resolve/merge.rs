@@ -302,6 +302,7 @@ fn merge_into(out: &mut Settings, s: &Settings, rec: &mut Rec) {
             );
         }
     }
+    take!(rec, "boot-image".to_string(), out.boot_image, s.boot_image);
     for g in &s.groups {
         if !out.groups.iter().any(|x| x.value == g.value) {
             rec.set(|| format!("groups.{}", g.value), g.span);

@@ -15,6 +15,9 @@
 #                    file name without .zone)               no DNS lookups
 #   kea4             kea-dhcp4 JSON                         kea-dhcp4 -t in a private netns with the
 #                                                            interfaces it names (WARN fails)
+#   nginx            a whole nginx.conf (site/boot/)        nginx -t -p TMP -c FILE in a private netns
+#                                                            holding the addresses it listens on
+#                                                            ([warn] fails)
 #   netplan          a netplan YAML, or a dir of them       netplan generate --root-dir (WARNING fails)
 #   sshd             an sshd_config.d drop-in, or a dir     sshd -t under Debian's stock main config
 #   authorized_keys  authorized_keys file                   ssh-keygen -l line by line; sshd's own
@@ -41,7 +44,7 @@
 # Environment: SITECONF_CONSUMERS_VENV (default /opt/siteconf-consumers/venv);
 #   CHECK_VERBOSE=1 prints the consumer's output on success too;
 #   CLOUD_CONFIG_EXTRA_KEYS="k1 k2" allows more top-level cloud-config keys.
-# frr, kea4, sshd, authorized_keys, hostname and hosts need root.
+# frr, kea4, nginx, sshd, authorized_keys, hostname and hosts need root.
 set -euo pipefail
 
 export LC_ALL=C.UTF-8 LANG=C.UTF-8 NO_COLOR=1
@@ -49,7 +52,7 @@ export PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 VENV=${SITECONF_CONSUMERS_VENV:-/opt/siteconf-consumers/venv}
 SELF=$(readlink -f -- "${BASH_SOURCE[0]}")
 LIB=$(dirname -- "$SELF")/lib
-KINDS="inventory frr zone kea4 netplan sshd authorized_keys cloud-config deb822 svg jsonschema manifest hostname hosts html"
+KINDS="inventory frr zone kea4 nginx netplan sshd authorized_keys cloud-config deb822 svg jsonschema manifest hostname hosts html"
 
 usage() { echo "check-artifact: $*" >&2; exit 2; }
 
@@ -83,6 +86,18 @@ if [ "${1:-}" = "--kea-in-netns" ]; then
   done
 fi
 
+# ---- internal entry point: runs inside `unshare -n` (see check_nginx) ------------------------
+if [ "${1:-}" = "--nginx-in-netns" ]; then
+  in_private_ns net || { echo "check-artifact: --nginx-in-netns is internal (needs a private network namespace)" >&2; exit 2; }
+  conf=$2 prefix=$3
+  ip link set lo up
+  # `nginx -t` binds every `listen ADDR:PORT`: put each IPv4 address on lo of this namespace.
+  sed -n 's/^[[:space:]]*listen[[:space:]]\+\([0-9.]\+\):[0-9]\+.*;.*/\1/p' "$conf" | sort -u |
+    while read -r a; do ip addr add "$a/32" dev lo 2>/dev/null || true; done
+  rc=0; nginx -t -p "$prefix/" -c "$conf" 2>&1 || rc=$?
+  exit $rc
+fi
+
 # ---- internal entry point: runs inside `unshare -m` with FILE bind-mounted on /etc/hosts ------
 if [ "${1:-}" = "--hosts-in-mntns" ]; then
   in_private_ns mnt || { echo "check-artifact: --hosts-in-mntns is internal (needs a private mount namespace)" >&2; exit 2; }
@@ -108,7 +123,7 @@ KIND=${1:-}; TARGET=${2:-}
 case " $KINDS " in *" $KIND "*) ;; *) usage "unknown kind '$KIND' (kinds: $KINDS)" ;; esac
 [ -e "$TARGET" ] || usage "$TARGET: no such file or directory"
 case "$KIND" in
-  frr|kea4|sshd|authorized_keys|hostname|hosts) [ "$(id -u)" -eq 0 ] || usage "the $KIND check needs root" ;;
+  frr|kea4|nginx|sshd|authorized_keys|hostname|hosts) [ "$(id -u)" -eq 0 ] || usage "the $KIND check needs root" ;;
 esac
 ABS=$(readlink -f -- "$TARGET")
 
@@ -294,6 +309,20 @@ check_kea4() {
     cp "$WORK/kea.err" "$OUT"
     reject "kea-dhcp4 -t printed warnings"
   fi
+  accept
+}
+
+# ---- nginx ---------------------------------------------------------------------------------
+check_nginx() {
+  need nginx; need unshare; need ip
+  [ -f "$ABS" ] || usage "nginx: expects a file"
+  mkdir -p "$WORK/nginx"
+  # The config is a whole one whose pid and logs are relative to the prefix (-p): a scratch
+  # dir. `nginx -t` binds the listen addresses: done in a throwaway network namespace.
+  run env SC_CALLER_NS="$(readlink /proc/self/ns/net)" unshare -n bash "$SELF" --nginx-in-netns "$ABS" "$WORK/nginx"
+  [ "$RC" -eq 0 ] || reject "nginx -t rejected the config (exit $RC)"
+  has_line '\[(warn|emerg|alert|crit|error)\]' && reject "nginx -t printed warnings"
+  has_line 'test is successful' || reject "nginx -t did not say the test is successful"
   accept
 }
 
@@ -574,6 +603,7 @@ case "$KIND" in
   frr)             check_frr ;;
   zone)            check_zone "$@" ;;
   kea4)            check_kea4 ;;
+  nginx)           check_nginx ;;
   netplan)         check_netplan ;;
   sshd)            check_sshd ;;
   authorized_keys) check_authorized_keys ;;

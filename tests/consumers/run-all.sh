@@ -6,7 +6,8 @@
 #   4. BGP interoperation: a small generated site's FRR configs run in network namespaces, and
 #      those of fixtures/interop-site (numbered sessions, a single uplink, external peers);
 #   5. soundness: random sites of varied shape (tests/soundness.rs) that check accepts must
-#      build, and the consumers must accept a sample of each build.
+#      build, and the consumers must accept a sample of each build;
+#   6. the boot chain: virtual machines network-boot from a built site (Kea, nginx, iPXE, QEMU).
 # Ends with `consumer-suite: N passed, N failed`; exits 1 if any stage failed.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -50,6 +51,8 @@ stage "BGP interop (numbered, single uplink, external)" tests/consumers/bgp-inte
 
 stage "soundness: random valid sites" \
     tests/consumers/soundness.sh --siteconf "$BIN" --sites 4 --sample 2
+
+stage "VM boot" tests/consumers/vm-boot.sh --siteconf "$BIN"
 
 echo "consumer-suite: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

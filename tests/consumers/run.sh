@@ -80,13 +80,15 @@ for z in "$OUT"/site/dns/*.zone; do
 done
 [ $zones -gt 0 ] || expect zone "$OUT/site/dns/*.zone"
 expect kea4 "$OUT/site/dhcp/kea-dhcp4.json"
+# only a site with a boot service has one
+if [ -e "$OUT/site/boot/nginx.conf" ]; then add nginx "$OUT/site/boot/nginx.conf" "$OUT/site/boot/nginx.conf"; fi
 svgs=0
 for s in "$OUT"/site/racks/*.svg; do [ -e "$s" ] && { svgs=$((svgs + 1)); add svg "$s" "$s"; }; done
 [ $svgs -gt 0 ] || expect svg "$OUT/site/racks/*.svg"
 expect html "$OUT/site/racks/index.html"
 while IFS= read -r f; do   # site files none of the above reads: shown, never passed unseen
   case "${f#"$OUT/site/"}" in
-    fabric.json|inventory/*|dns/*.zone|dhcp/kea-dhcp4.json|racks/*.svg|racks/index.html) ;;
+    fabric.json|inventory/*|dns/*.zone|dhcp/kea-dhcp4.json|boot/nginx.conf|racks/*.svg|racks/index.html) ;;
     *) add "-unchecked" "$f" ;;
   esac
 done < <(find "$OUT/site" -type f 2>/dev/null | sort)

@@ -18,6 +18,10 @@
 //!   its parent; for a bond, of its first member (the port that PXE-boots
 //!   and DHCPs before the bond exists). An address whose interface has no
 //!   MAC to find gets no reservation.
+//! - The one exception: a boot service's `discovery-range` inside the
+//!   subnet becomes a pool that only unknown clients (no reservation) may
+//!   use, so that an undeclared machine can reach the discovery path.
+//!   Validation requires those ranges to be `reserved` (never allocated).
 //! - Options: `routers` (the network's `gateway4`), `domain-name-servers`
 //!   (the site's IPv4 `dns-servers`), `domain-name` (the site's domain).
 
@@ -40,6 +44,10 @@ pub struct Subnet {
     pub domain: String,
     /// Sorted by address.
     pub reservations: Vec<Reservation>,
+    /// Dynamic pools for unknown clients only (`client-class UNKNOWN`):
+    /// the boot service's `discovery-range`s inside this subnet, in Kea's
+    /// `A - B` form.
+    pub unknown_pools: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -110,6 +118,16 @@ pub fn subnets(site: &SiteView) -> Vec<Subnet> {
             }
         }
         reservations.sort_by_key(|r| r.ip_address.parse::<Ipv4Addr>().map(u32::from).ok());
+        let unknown_pools = site
+            .boot
+            .iter()
+            .flat_map(|b| &b.discovery_ranges)
+            .filter_map(|r| {
+                let (a, b) = r.split_once('-').unwrap_or((r.as_str(), r.as_str()));
+                let (a, b) = (a.parse::<Ipv4Addr>().ok()?, b.parse::<Ipv4Addr>().ok()?);
+                (prefix.contains(&a) && prefix.contains(&b)).then(|| format!("{a} - {b}"))
+            })
+            .collect();
         out.push(Subnet {
             id,
             network: net.name.clone(),
@@ -118,6 +136,7 @@ pub fn subnets(site: &SiteView) -> Vec<Subnet> {
             dns_servers: dns_servers.clone(),
             domain: site.domain.clone(),
             reservations,
+            unknown_pools,
         });
     }
     out.sort_by_key(|s| s.id);

@@ -16,7 +16,10 @@
 //! | `site/inventory/group_vars.yml.j2` | `site/inventory/group_vars/<group>.yml`  | `site`, `group`            |
 //! | `site/dns/forward.zone.j2`         | `site/dns/<domain>.zone`                 | `site`, `zone`             |
 //! | `site/dns/reverse.zone.j2`         | `site/dns/<reverse zone>.zone`           | `site`, `zone`             |
-//! | `site/dhcp/kea-dhcp4.json.j2`      | `site/dhcp/kea-dhcp4.json`               | `site`, `subnets`          |
+//! | `site/dhcp/kea-dhcp4.json.j2`      | `site/dhcp/kea-dhcp4.json`               | `site`, `subnets`, `classes` |
+//! | `site/boot/node.ipxe.j2`           | `site/boot/ipxe/<mac>.ipxe`              | `site`, `script`           |
+//! | `site/boot/unknown.ipxe.j2`        | `site/boot/ipxe/unknown.ipxe`            | `site`, `boot`, `cmdline`  |
+//! | `site/boot/nginx.conf.j2`          | `site/boot/nginx.conf`                   | `site`, `boot`, `path`, `port` |
 //! | `site/racks/rack.svg.j2`           | `site/racks/<rack>.svg`                  | `site`, `rack`, `legend`, `colours` |
 //! | `site/racks/index.html.j2`         | `site/racks/index.html`                  | `site`, `racks`, `colours` |
 //!
@@ -30,6 +33,7 @@
 //! A zone's SOA serial is derived from the zone's own text: the zone is
 //! rendered with serial 0, hashed, and rendered again with that serial.
 
+pub mod boot;
 pub mod dhcp;
 pub mod dns;
 pub mod filters;
@@ -178,8 +182,56 @@ pub fn render_site_into(
         template: "site/dhcp/kea-dhcp4.json.j2",
         path: "site/dhcp/kea-dhcp4.json".into(),
         kind: "kea4",
-        ctx: Box::new(move || context! { site => s.clone(), subnets => val(dhcp::subnets(site)) }),
+        ctx: Box::new(move || {
+            context! {
+                site => s.clone(),
+                subnets => val(dhcp::subnets(site)),
+                classes => val(boot::kea_classes(site)),
+            }
+        }),
     });
+
+    // Boot: per-MAC iPXE scripts, the unknown-MAC script, nginx.
+    if let Some(b) = &site.boot {
+        for sc in boot::node_scripts(site) {
+            let s = site_v.clone();
+            if let Some(path) = segment_path(&mut diags, "site/boot/ipxe", &sc.file, ".ipxe") {
+                jobs.push(Job {
+                    template: "site/boot/node.ipxe.j2",
+                    path,
+                    kind: "ipxe",
+                    ctx: Box::new(move || context! { site => s.clone(), script => val(&sc) }),
+                });
+            }
+        }
+        let s = site_v.clone();
+        let unknown_cmdline = b
+            .discovery_image
+            .as_ref()
+            .map(|i| boot::cmdline(i, "siteconf.unknown-mac=${netX/mac}"));
+        jobs.push(Job {
+            template: "site/boot/unknown.ipxe.j2",
+            path: "site/boot/ipxe/unknown.ipxe".into(),
+            kind: "ipxe",
+            ctx: Box::new(move || {
+                context! { site => s.clone(), boot => val(b), cmdline => unknown_cmdline.clone() }
+            }),
+        });
+        let s = site_v.clone();
+        jobs.push(Job {
+            template: "site/boot/nginx.conf.j2",
+            path: "site/boot/nginx.conf".into(),
+            kind: "nginx",
+            ctx: Box::new(move || {
+                context! {
+                    site => s.clone(),
+                    boot => val(b),
+                    path => boot::url_path(&b.base_url),
+                    port => boot::url_port(&b.base_url),
+                }
+            }),
+        });
+    }
 
     // Racks.
     let colours = racks::role_colours(site);

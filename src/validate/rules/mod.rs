@@ -32,6 +32,12 @@ mod bgp_unknown_peer;
 mod bond_mode;
 mod bond_legs_not_paired;
 mod cabled_to_other_rack;
+mod boot_args;
+mod boot_discovery;
+mod boot_image_missing;
+mod boot_images;
+mod boot_paths;
+mod boot_urls;
 mod dns_servers;
 mod duplicate_asns;
 mod duplicate_ips;
@@ -129,6 +135,11 @@ pub static RULES: &[&Rule] = &[
     &rack_position_shared::RULE,
     &undeclared_child_group::RULE,
     &stray_files::RULE,
+    &boot_urls::RULE,
+    &boot_images::RULE,
+    &boot_discovery::RULE,
+    &boot_paths::RULE,
+    &boot_args::RULE,
     // resolved nodes
     &duplicate_ips::RULE,
     &duplicate_macs::RULE,
@@ -149,6 +160,7 @@ pub static RULES: &[&Rule] = &[
     &cabled_to_other_rack::RULE,
     &bond_legs_not_paired::RULE,
     &bgp_numbered_path::RULE,
+    &boot_image_missing::RULE,
 ];
 
 // ---- order of declaration ------------------------------------------------------

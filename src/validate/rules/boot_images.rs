@@ -1,0 +1,71 @@
+//! Rule `boot-image-unknown`: a boot image that is not declared.
+//!
+//! **What it does.** Reports (SC1201) a `boot-image` (site defaults,
+//! profile or node) or a `discovery-image` that names no `image` of the
+//! site's `boot`, with the closest image name as a hint; and a `boot-image`
+//! on a site that has no `boot` at all.
+//!
+//! **Why it matters.** A node whose image does not exist gets no boot
+//! script: it powers on, gets its address and stops at iPXE.
+//!
+//! **Example.**
+//! ```kdl
+//! site dc1 { boot { servers "10.0.0.2"; image debian-12 { kernel "http://10.0.0.2/images/vmlinuz"; } } }
+//! profile compute { boot-image debian12; }   // SC1201: did you mean `debian-12`?
+//! ```
+
+use super::super::{Ctx, Rule};
+use super::{layers, suggest};
+use crate::diag::{Code, Diagnostic, Diagnostics};
+
+pub static RULE: Rule = Rule {
+    name: "boot-image-unknown",
+    codes: &[Code::BootImageUnknown],
+    check,
+    resolved: false,
+};
+
+fn check(cx: &Ctx, diags: &mut Diagnostics) {
+    let boot = cx.site.site.as_ref().and_then(|s| s.boot.as_ref());
+    let names: Vec<&str> = boot
+        .map(|b| b.images.iter().map(|i| i.name.as_str()).collect())
+        .unwrap_or_default();
+    let mut wanted = Vec::new();
+    for (what, s) in layers(cx.site) {
+        if let Some(i) = &s.boot_image {
+            wanted.push((i, format!("`boot-image` of {what}")));
+        }
+    }
+    if let Some(i) = boot.and_then(|b| b.discovery_image.as_ref()) {
+        wanted.push((i, "`discovery-image`".to_string()));
+    }
+    for (i, what) in wanted {
+        if names.contains(&i.as_str()) {
+            continue;
+        }
+        let d = if boot.is_none() {
+            Diagnostic::error(
+                Code::BootImageUnknown,
+                format!("{what} is `{}`, but the site has no `boot`", i.value),
+            )
+            .label(i.span, "no boot service declared")
+            .help("declare the boot service and its images in the site: `boot { servers \"10.0.0.2\"; image NAME { kernel \"http://…\"; } }`")
+        } else {
+            Diagnostic::error(
+                Code::BootImageUnknown,
+                format!(
+                    "{what} is `{}`, which the site's `boot` does not declare",
+                    i.value
+                ),
+            )
+            .label(i.span, "no such image")
+            .help(suggest(&i.value, names.iter().copied(), || {
+                format!(
+                    "declare it in the site's `boot`: `image {} {{ kernel \"http://…\"; }}`",
+                    i.value
+                )
+            }))
+        };
+        diags.push(d);
+    }
+}
