@@ -52,9 +52,14 @@ declare -A WHY=(
   [python3]="JSON/YAML helpers, cloud-init's python"
   [python3-venv]="venv for the PyPI tools"
   [chromium]="headless page load + screenshot of siteconf state --html (tests/state_html.rs)"
+  [file]="the release binary is static (scripts/release.sh, tests/release.sh)"
+  [man-db]="man -l on the packaged man pages (tests/release.sh)"
+  [dpkg-dev]="dpkg-shlibdeps for cargo-deb (scripts/release.sh)"
+  [binutils]="strip for cargo-deb (scripts/release.sh)"
 )
 PKGS=(bind9-utils frr frr-pythontools kea-dhcp4-server netplan.io openssh-server openssh-client
-      cloud-init libxml2-utils librsvg2-bin apt iproute2 iputils-ping util-linux python3 python3-venv chromium)
+      cloud-init libxml2-utils librsvg2-bin apt iproute2 iputils-ping util-linux python3 python3-venv chromium
+      file man-db dpkg-dev binutils)
 
 is_installed() { [ "$(dpkg-query -W -f='${db:Status-Abbrev}' "$1" 2>/dev/null)" = "ii " ]; }
 
