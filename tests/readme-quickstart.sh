@@ -71,12 +71,8 @@ for f in siteconf.toml siteconf.lock .gitlab-ci.yml .gitignore site/site.kdl; do
 done
 printf '%s\n' "$files" | grep -q '^out/' && bad "out/ was committed" || ok "out/ is not committed"
 [ -f "$F/out/manifest.json" ] || [ -d "$F/out/nodes" ] && ok "out/ was built" || bad "nothing built in out/"
-# The hook is live: a duplicate IP staged → the commit is refused.
-sed -i '0,/ipv4 "auto"/s//ipv4 "10.0.0.1"/' "$F"/site/*.kdl "$F"/site/racks/*.kdl 2>/dev/null || true
-if git -C "$F" diff --quiet; then
-    # No `auto` to replace: break the site another way.
-    printf 'node "broken" {\n' >> "$F/site/site.kdl"
-fi
+# The hook is live: a node in a rack that does not exist, staged → the commit is refused.
+printf 'node "r99n01" rack="r99" position=1 role="compute"\n' >> "$F/site/site.kdl"
 git -C "$F" add -A
 if git -C "$F" commit -qm "broken" > "$T/commit.log" 2>&1; then
     bad "the pre-commit hook let a broken site be committed"
