@@ -56,10 +56,14 @@ declare -A WHY=(
   [qemu-system-x86]="the virtual machine that network-boots in vm-boot (TCG)"
   [ipxe-qemu]="the iPXE boot ROM of QEMU's virtio NIC (vm-boot)"
   [busybox-static]="the test initramfs of vm-boot (udhcpc, wget, cpio)"
+  [file]="the release binary is static (scripts/release.sh, tests/release.sh)"
+  [man-db]="man -l on the packaged man pages (tests/release.sh)"
+  [dpkg-dev]="dpkg-shlibdeps for cargo-deb (scripts/release.sh)"
+  [binutils]="strip for cargo-deb (scripts/release.sh)"
 )
 PKGS=(bind9-utils frr frr-pythontools kea-dhcp4-server netplan.io openssh-server openssh-client
       cloud-init libxml2-utils librsvg2-bin apt iproute2 iputils-ping util-linux python3 python3-venv chromium
-      nginx-light qemu-system-x86 ipxe-qemu busybox-static)
+      nginx-light qemu-system-x86 ipxe-qemu busybox-static file man-db dpkg-dev binutils)
 
 is_installed() { [ "$(dpkg-query -W -f='${db:Status-Abbrev}' "$1" 2>/dev/null)" = "ii " ]; }
 

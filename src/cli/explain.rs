@@ -27,20 +27,42 @@ pub fn run(g: &Global, args: Args) -> Status {
     let site = &checked.loaded.site;
     let sources = &checked.loaded.sources;
     let Some(rn) = checked.resolved.node(&args.node, site) else {
-        let hint = did_you_mean(&args.node, site.nodes.iter().map(|n| n.name.value.as_str()))
-            .map(|s| format!(" (did you mean `{s}`?)"))
-            .unwrap_or_default();
         if checked.diags.has_errors() {
             let list = checked.diags.sorted(sources);
             print_diagnostics(g, &list, sources, Format::Text);
         }
-        eprintln!("error: no node named `{}`{hint}", args.node);
+        let names: Vec<&str> = site.nodes.iter().map(|n| n.name.value.as_str()).collect();
+        eprint!("{}", unknown_node(&args.node, &names));
         return Status::Error;
     };
     let e = explain::explain(site, &checked.resolved, rn, sources, args.path.as_deref());
     if let Some(p) = &args.path {
         if e.values.is_empty() {
             eprintln!("error: node `{}` has no value at `{p}`", args.node);
+            let all: Vec<String> = explain::explain(site, &checked.resolved, rn, sources, None)
+                .values
+                .into_iter()
+                .map(|v| v.path)
+                .collect();
+            let close = explain::closest_paths(&all, p);
+            if close.is_empty() {
+                eprintln!(
+                    "  hint: `siteconf explain {}` lists every path it has",
+                    args.node
+                );
+            } else {
+                let list: Vec<String> = close.iter().map(|c| format!("`{c}`")).collect();
+                let (what, is) = if list.len() == 1 {
+                    ("path", "is")
+                } else {
+                    ("paths", "are")
+                };
+                eprintln!(
+                    "  hint: the closest valid {what} {is} {} (`siteconf explain {}` lists them all)",
+                    list.join(", "),
+                    args.node
+                );
+            }
             return Status::Error;
         }
     }
@@ -58,4 +80,31 @@ pub fn run(g: &Global, args: Args) -> Status {
         return Status::Findings;
     }
     Status::Ok
+}
+
+/// The error for a node name the site does not have, with the likeliest
+/// meant name: the same name spelled almost the same, or the short name of
+/// an FQDN (`r01n01.dc1.example.net` → `r01n01`); else how many nodes there
+/// are and how to list them. Also used by `inventory --host`.
+pub(super) fn unknown_node(name: &str, names: &[&str]) -> String {
+    let mut out = format!("error: no node named `{name}`");
+    let short = name.split('.').next().unwrap_or(name);
+    if short != name && names.contains(&short) {
+        out.push_str(&format!(
+            " (did you mean `{short}`? nodes are named by their short host name)\n"
+        ));
+    } else if let Some(s) = did_you_mean(name, names.iter().copied()) {
+        out.push_str(&format!(" (did you mean `{s}`?)\n"));
+    } else {
+        out.push('\n');
+        match names.first() {
+            None => out.push_str("  hint: the site has no nodes\n"),
+            Some(first) => out.push_str(&format!(
+                "  hint: the site has {} node{} (the first is `{first}`); `siteconf inventory --list` lists them\n",
+                names.len(),
+                if names.len() == 1 { "" } else { "s" },
+            )),
+        }
+    }
+    out
 }

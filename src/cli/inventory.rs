@@ -68,7 +68,16 @@ pub fn run(g: &Global, args: Args) -> Status {
             });
             match host {
                 Some(h) => serde_json::Value::Object(h.hostvars()),
-                None => serde_json::json!({}),
+                None => {
+                    // The protocol's answer for an unknown host is `{}`
+                    // (exit 0); stderr says why, for a person at a terminal.
+                    let names: Vec<&str> = inv.hosts.iter().map(|h| h.node.as_str()).collect();
+                    eprint!(
+                        "{}",
+                        super::explain::unknown_node(name, &names).replacen("error: ", "note: ", 1)
+                    );
+                    serde_json::json!({})
+                }
             }
         }
         None => inv.to_list_json(),

@@ -6,12 +6,14 @@ mod build;
 mod check;
 mod codes;
 mod common;
+mod completions;
 mod diff;
 mod explain;
 mod gate;
 mod init;
 mod inventory;
 mod lock;
+mod man;
 mod schema;
 mod state;
 
@@ -59,6 +61,10 @@ pub enum Command {
     Gate(gate::Args),
     /// Compile the site into every artifact and write the output directory.
     Build(build::Args),
+    /// Print the shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(completions::Args),
+    /// Print the manual page (roff), or write one page per command with --dir.
+    Man(man::Args),
 }
 
 pub fn main() -> ExitCode {
@@ -86,6 +92,8 @@ pub fn main() -> ExitCode {
         Command::Diff(a) => diff::run(&cli.global, a),
         Command::Gate(a) => gate::run(&cli.global, a),
         Command::Build(a) => build::run(&cli.global, a),
+        Command::Completions(a) => completions::run(a),
+        Command::Man(a) => man::run(a),
     };
     status.into()
 }

@@ -251,6 +251,77 @@ pub fn explain(
     }
 }
 
+/// The valid paths closest to `want`, a path that has no value (at most
+/// five, best first), for the hint of `siteconf explain NODE PATH`:
+///
+/// - the prefixes of as many parts as `want` that are spelled almost
+///   the same (`addresses.mgt` → `addresses.mgmt`); a top-level section
+///   is replaced by what is in it, one level down, so the hint names values
+///   (`address` → `addresses.mgmt`, `addresses.data`), not a bare section;
+/// - else the paths that end with `want` (`mtu` → `interfaces.eno1.mtu`).
+///
+/// `paths` are every path of the node (`explain` without a path), sorted.
+pub fn closest_paths(paths: &[String], want: &str) -> Vec<String> {
+    const MAX: usize = 5;
+    let want = want.trim_matches('.');
+    if want.is_empty() {
+        return Vec::new();
+    }
+    let depth = want.split('.').count();
+    let prefix = |p: &str, n: usize| -> Option<String> {
+        let parts: Vec<&str> = p.split('.').collect();
+        (parts.len() >= n).then(|| parts[..n].join("."))
+    };
+    // Distinct prefixes of `want`'s depth, scored by similarity.
+    let mut scored: Vec<(f64, String)> = Vec::new();
+    for p in paths {
+        let Some(pre) = prefix(p, depth) else {
+            continue;
+        };
+        if scored.iter().any(|(_, s)| *s == pre) {
+            continue;
+        }
+        let score = strsim::jaro_winkler(want, &pre);
+        if score > 0.8 {
+            scored.push((score, pre));
+        }
+    }
+    // Best first; equal scores in path order (deterministic).
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    let mut out: Vec<String> = Vec::new();
+    for (_, pre) in scored {
+        let under = format!("{pre}.");
+        let mut children: Vec<String> = Vec::new();
+        // A top-level section (`addresses`) holds no value of its own:
+        // name what is in it. Deeper near-misses are named as they are.
+        for p in paths.iter().filter(|p| depth == 1 && p.starts_with(&under)) {
+            if let Some(c) = prefix(p, depth + 1) {
+                if !children.contains(&c) {
+                    children.push(c);
+                }
+            }
+        }
+        if children.is_empty() {
+            children.push(pre);
+        }
+        for c in children {
+            if out.len() < MAX && !out.contains(&c) {
+                out.push(c);
+            }
+        }
+    }
+    if out.is_empty() {
+        let suffix = format!(".{want}");
+        out = paths
+            .iter()
+            .filter(|p| p.ends_with(&suffix))
+            .take(MAX)
+            .cloned()
+            .collect();
+    }
+    out
+}
+
 /// The human form.
 pub fn to_text(e: &Explained) -> String {
     let mut out = format!("node {} (declared at {})\n", e.node, e.declared_at);
