@@ -78,6 +78,9 @@ codes! {
         "A file under the site directory that siteconf does not read: its extension is neither `.kdl` nor `.toml` (`r05.kld`, `nodes.yaml`). Whatever it declares is not part of the site. Hidden files and `*.md` notes are not reported.";
     SiteFileOutside "SC0071" "site-file-outside" Warning
         "A `.kdl` or `.toml` file outside the site directory (at the project root, or directly in another top-level directory) that declares site entities (nodes, switches, racks, networks…): it is not read, so what it declares is missing from the site.";
+    // --- variables for Ansible (warnings) -------------------------------------
+    AnsibleReservedVar "SC0080" "ansible-reserved-var" Warning
+        "A variable in `vars` (of the site defaults, a profile, a node, a switch or a group) named like an Ansible play keyword or templating name (`tags`, `port`, `name`, `environment`, `vars` …; the list is ansible-core 2.19's own). It goes to host_vars/group_vars as written, Ansible warns \"Found variable using reserved name\" on every run, and a play does not reliably see it. Rename it (`app_port`).";
     // --- values ------------------------------------------------------------
     InvalidMac "SC0010" "invalid-mac" Error
         "A MAC address that is not six hex octets separated by `:`, or that is a multicast or all-zero address, which no NIC has.";

@@ -92,11 +92,11 @@ pub struct Avoid {
     /// either (issue #13: numbered sessions never come up). Avoided only where consumers run
     /// (the writer mode); the in-memory property keeps numbered sessions.
     pub numbered_for_consumers: bool,
-    /// BUG (found here): a variable named like an Ansible keyword (`tags`, `port`, `name`,
-    /// `environment`, … — `ansible.vars.reserved.get_reserved_names()`) passes `check`, goes
-    /// to `host_vars`/`group_vars` unchanged, and Ansible warns "Found variable using reserved
-    /// name" (run.sh fails on it): such a variable collides with a play keyword or a
-    /// templating name, and is not reliably what a play sees.
+    /// Found here, now fixed: a variable named like an Ansible keyword (`tags`, `port`,
+    /// `name`, `environment`, … — `ansible.vars.reserved.get_reserved_names()`) went to
+    /// `host_vars`/`group_vars` unchanged and Ansible warned "Found variable using reserved
+    /// name". `check` now warns about it (SC0080), so a valid site does not have one: keep
+    /// this on.
     pub ansible_reserved_vars: bool,
 }
 

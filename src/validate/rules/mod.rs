@@ -20,6 +20,7 @@
 //! reader of a rule finds them one `super::` away.
 
 mod addressing;
+mod ansible_reserved_vars;
 mod asn_classes;
 mod bgp_not_cabled;
 mod bgp_numbered_path;
@@ -115,6 +116,7 @@ pub static RULES: &[&Rule] = &[
     &bgp_peer_password::RULE,
     &bgp_peer_link::RULE,
     &secret_vars::RULE,
+    &ansible_reserved_vars::RULE,
     &secret_names::RULE,
     &sshd_options::RULE,
     &ssh_key_options::RULE,
