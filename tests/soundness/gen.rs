@@ -959,10 +959,7 @@ pub fn generate_as(shape: &Shape, format: Option<Format>) -> Project {
                 let ports = (0..shape.peers)
                     .map(|p| {
                         let (_, own) = peer_subnet(fb, p, k);
-                        (
-                            format!("{pp}{}", 51 + p),
-                            vec![f("address", l([own]))],
-                        )
+                        (format!("{pp}{}", 51 + p), vec![f("address", l([own]))])
                     })
                     .collect();
                 sw.push(f("interface", V::Keyed(ports)));

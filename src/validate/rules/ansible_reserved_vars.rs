@@ -81,7 +81,15 @@ mod tests {
     fn the_list_is_ansibles_own() {
         // Play keywords and templating names from ansible-core 2.19, and
         // ordinary names that are not reserved.
-        for name in ["tags", "port", "name", "environment", "when", "vars", "omit"] {
+        for name in [
+            "tags",
+            "port",
+            "name",
+            "environment",
+            "when",
+            "vars",
+            "omit",
+        ] {
             assert!(is_reserved(name), "{name} is reserved");
         }
         for name in ["ansible_user", "nova", "app_port", "#", ""] {
