@@ -35,6 +35,7 @@ fn build(src: &dyn Source, secrets: Secrets) -> Result<OutputSet, RenderFailure>
     let opts = RenderOptions {
         secrets,
         progress: None,
+        ..Default::default()
     };
     render(&checked, src, &opts).map(|r| r.set)
 }
@@ -241,6 +242,7 @@ fn names_from_the_site_cannot_escape_the_output_directory() {
     let opts = RenderOptions {
         secrets: secrets(),
         progress: None,
+        ..Default::default()
     };
     let f = render(&checked, &src, &opts).unwrap_err();
     assert!(

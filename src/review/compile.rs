@@ -50,6 +50,7 @@ pub fn default_renderer(_secrets: SecretLookup) -> Box<dyn Renderer> {
         let opts = crate::render::RenderOptions {
             secrets: crate::render::Secrets::placeholder(),
             progress: None,
+            ..Default::default()
         };
         crate::render::render(c, s, &opts)
             .map(|r| r.set)
