@@ -185,6 +185,13 @@ codes! {
         "A template asks for a secret that no secret source provides.";
     UnsafePath "SC0903" "unsafe-path" Error
         "An output path derived from site data would leave the output directory or is not a plain relative path.";
+    // --- first boot and automation (SC0910–SC0919) ------------------------------------------------
+    AutomationUserNoKey "SC0910" "automation-user-no-key" Error
+        "The site's `automation-user` has no `ssh-key` on some nodes: it is created (with sudo) at first boot but nobody can log in as it, so Ansible cannot reach those nodes.";
+    AutomationUserInvalid "SC0911" "automation-user-invalid" Error
+        "`automation-user` is not a name `useradd` accepts (lowercase letter or `_`, then up to 31 lowercase letters, digits, `_`, `-`), or is `root`, which needs no sudo and must not be reached by automation's key through a sudo rule.";
+    AnsibleUserMismatch "SC0912" "ansible-user-mismatch" Warning
+        "A group sets the Ansible variable `ansible_user` to a user that is not the site's `automation-user`: Ansible logs in as a user that gets no sudo at first boot and cannot `become` root.";
     // --- fleet state ---------------------------------------------------------------------------
     StateNeverSeen "SC1001" "never-seen" Warning
         "A declared node appears in none of the observed inputs.";

@@ -168,6 +168,8 @@ fn lower_site(diags: &mut Diagnostics, name: Sp<String>, b: &Block, span: Span) 
         dns_servers: b.parsed_list(diags, "dns-servers", Code::InvalidIp, "an IP address"),
         ntp_servers: b.strings(diags, "ntp-servers"),
         timezone: b.string(diags, "timezone"),
+        automation_user: b.string(diags, "automation-user"),
+        automation_sudo: b.bool(diags, "automation-sudo"),
         defaults,
         span,
     }

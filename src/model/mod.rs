@@ -67,6 +67,10 @@ pub struct SiteInfo {
     pub dns_servers: Vec<Sp<IpAddr>>,
     pub ntp_servers: Vec<Sp<String>>,
     pub timezone: Option<Sp<String>>,
+    /// The user automation logs in as (`automation-user`), and whether it
+    /// gets passwordless sudo (`automation-sudo`, default true).
+    pub automation_user: Option<Sp<String>>,
+    pub automation_sudo: Option<Sp<bool>>,
     /// Settings every node starts from (the first layer of inheritance).
     pub defaults: Settings,
     pub span: Span,

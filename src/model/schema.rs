@@ -321,6 +321,16 @@ const SITE: &[Field] = &[
         "Time zone set at first boot (default Etc/UTC)."
     ),
     f!(
+        "automation-user",
+        Ty::Str,
+        "The user automation (Ansible) logs in as: created at first boot, `ansible_user` of the inventory; needs an `ssh-key` on every node."
+    ),
+    f!(
+        "automation-sudo",
+        Ty::Bool,
+        "Whether `automation-user` may run any command as root without a password (sudo NOPASSWD), so Ansible can `become` (default #true)."
+    ),
+    f!(
         "defaults",
         Ty::Block(SETTINGS),
         "Settings every node starts from."

@@ -22,12 +22,21 @@ pub struct SiteView {
     pub dns_servers: Vec<String>,
     pub ntp_servers: Vec<String>,
     pub timezone: String,
+    /// `automation-user`, if the site has one.
+    pub automation_user: Option<AutomationUserView>,
     pub networks: Vec<NetworkView>,
     pub racks: Vec<RackView>,
     pub nodes: Vec<NodeView>,
     pub switches: Vec<SwitchView>,
     pub groups: Vec<GroupView>,
     pub bgp_peers: Vec<PeerView>,
+}
+
+/// The user automation logs in as, and whether it gets passwordless sudo.
+#[derive(Debug, Clone, Serialize)]
+pub struct AutomationUserView {
+    pub name: String,
+    pub sudo: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -434,6 +443,12 @@ pub fn site_view(site: &Site, index: &SiteIndex, resolved: &Resolved) -> SiteVie
         dns_servers: dns_servers.clone(),
         ntp_servers: ntp_servers.clone(),
         timezone: timezone.clone(),
+        automation_user: info.and_then(|s| {
+            s.automation_user.as_ref().map(|u| AutomationUserView {
+                name: u.value.clone(),
+                sudo: s.automation_sudo.as_ref().is_none_or(|b| b.value),
+            })
+        }),
         networks: site.networks.iter().map(network_view).collect(),
         racks,
         nodes,

@@ -20,6 +20,7 @@
 //! reader of a rule finds them one `super::` away.
 
 mod addressing;
+mod automation_user;
 mod bgp_not_cabled;
 mod bgp_peer_address;
 mod bgp_peer_password;
@@ -99,6 +100,7 @@ pub static RULES: &[&Rule] = &[
     &bgp_remote_as::RULE,
     &bgp_peer_address::RULE,
     &bgp_not_cabled::RULE,
+    &automation_user::RULE,
 ];
 
 // ---- order of declaration ------------------------------------------------------
