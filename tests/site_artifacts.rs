@@ -473,6 +473,50 @@ fn variables_ansible_would_refuse_are_left_out_with_a_warning() {
 }
 
 #[test]
+fn switches_are_inventory_hosts_with_their_own_groups() {
+    let (code, stdout, stderr) = siteconf(&["inventory", "--list"]);
+    assert_eq!(code, 0, "{stderr}");
+    let list: Json = serde_json::from_str(&stdout).expect("--list is JSON");
+    let view = fixture_view();
+    assert_eq!(view.switches.len(), 3);
+    for sw in &view.switches {
+        let hv = &list["_meta"]["hostvars"][&sw.fqdn];
+        let os = if sw.name == "r02-tor1" {
+            "nvidia.nvue.nvue"
+        } else {
+            "frr.frr.frr"
+        };
+        assert_eq!(hv["ansible_network_os"], json!(os), "{}", sw.name);
+        assert_eq!(
+            hv["ansible_host"],
+            json!(sw.loopback4.as_ref().or(sw.loopback6.as_ref())),
+            "{}",
+            sw.name
+        );
+        assert_eq!(hv["siteconf_switch"]["name"], json!(sw.name));
+        assert_eq!(
+            hv["siteconf_switch"]["frr_conf"],
+            json!(format!("switches/{}/etc/frr/frr.conf", sw.name))
+        );
+        let rack = format!("rack_{}", sw.rack.as_deref().expect("rack"));
+        for g in ["switches", "role_tor", rack.as_str()] {
+            assert!(
+                names(list[g].get("hosts")).contains(&sw.fqdn),
+                "{} not in {g}",
+                sw.name
+            );
+        }
+        assert!(names(list["all"].get("hosts")).contains(&sw.fqdn));
+        // By short name too.
+        let (_, one, _) = siteconf(&["inventory", "--host", &sw.name]);
+        assert_eq!(serde_json::from_str::<Json>(&one).expect("JSON"), *hv);
+    }
+    // Only switches in `switches`; the racks keep their nodes.
+    assert_eq!(names(list["switches"].get("hosts")).len(), 3);
+    assert!(names(list["rack_r01"].get("hosts")).contains(&"r01n01.dc1.example.net".to_string()));
+}
+
+#[test]
 fn inventory_host_takes_a_short_name_too() {
     let (_, by_fqdn, _) = siteconf(&["inventory", "--host", "r01s01.dc1.example.net"]);
     let (code, by_name, _) = siteconf(&["inventory", "--host", "r01s01"]);
@@ -525,7 +569,7 @@ fn a_hosts_override_can_read_every_hosts_vars() {
         Style::Plain,
         &[(
             "site/inventory/hosts.yml.j2",
-            "{% for h in inventory.hosts %}{{ h.name }} {{ h.node }} {{ h.vars.siteconf_node.role }} {{ h.vars | length }} {{ h.inventory_vars.ansible_host }}\n{% endfor %}{{ inventory.groups | length }} {{ inventory.all_vars.siteconf_site.domain }}\n",
+            "{% for h in inventory.hosts %}{% set f = h.vars.siteconf_node if \"siteconf_node\" in h.vars else h.vars.siteconf_switch %}{{ h.name }} {{ h.node }} {{ f.role }} {{ h.vars | length }} {{ h.inventory_vars.ansible_host }}\n{% endfor %}{{ inventory.groups | length }} {{ inventory.all_vars.siteconf_site.domain }}\n",
         )],
     );
     let site = fixture_view();
@@ -537,7 +581,12 @@ fn a_hosts_override_can_read_every_hosts_vars() {
     let inv = siteconf::render::site::inventory::build(&site, "SITECONF_SECRET_");
     assert_eq!(hosts.lines().count(), inv.hosts.len() + 1, "{hosts}");
     for (line, h) in hosts.lines().zip(&inv.hosts) {
-        let node = &h.vars["siteconf_node"];
+        // A node's facts, or a switch's.
+        let node = h
+            .vars
+            .get("siteconf_node")
+            .or(h.vars.get("siteconf_switch"))
+            .expect("facts");
         let want = format!(
             "{} {} {} {} {}",
             h.name,

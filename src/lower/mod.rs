@@ -299,6 +299,7 @@ fn lower_switch(diags: &mut Diagnostics, name: Sp<String>, b: &Block, span: Span
         asn: b.u32(diags, "asn", 1, u32::MAX, Code::InvalidAsn),
         loopback4: b.ipv4(diags, "loopback4"),
         loopback6: b.ipv6(diags, "loopback6"),
+        network_os: b.string(diags, "network-os"),
         ports,
         links,
         vars: lower_vars(diags, b, "vars"),

@@ -192,6 +192,8 @@ pub struct Switch {
     pub asn: Option<Sp<u32>>,
     pub loopback4: Option<Sp<Ipv4Addr>>,
     pub loopback6: Option<Sp<Ipv6Addr>>,
+    /// `network-os`: the switch's `ansible_network_os`.
+    pub network_os: Option<Sp<String>>,
     /// Port names, expanded from patterns such as `swp1-48`.
     pub ports: Vec<Sp<String>>,
     /// Switch-to-switch links (e.g. ToR to spine), by local port.

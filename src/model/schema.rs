@@ -323,7 +323,7 @@ const SITE: &[Field] = &[
     f!(
         "automation-user",
         Ty::Str,
-        "The user automation (Ansible) logs in as: created at first boot, `ansible_user` of the inventory; needs an `ssh-key` on every node."
+        "The user automation (Ansible) logs in as (its `ansible_user`): created at first boot; needs an `ssh-key` on every node."
     ),
     f!(
         "automation-sudo",
@@ -396,6 +396,11 @@ const SWITCH: &[Field] = &[
     f!("asn", ASN, "The switch's ASN."),
     f!("loopback4", Ty::Ipv4, "Loopback IPv4 / router id."),
     f!("loopback6", Ty::Ipv6, "Loopback IPv6."),
+    f!(
+        "network-os",
+        Ty::Str,
+        "The switch's `ansible_network_os` in the inventory (default `frr.frr.frr`: the FRR collection, which pushes the switch's FRR config over `network_cli`)."
+    ),
     f!(
         "ports",
         Ty::List(&Ty::Str),

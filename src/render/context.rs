@@ -219,6 +219,10 @@ pub struct PeerView {
     pub switches: Vec<String>,
 }
 
+/// A switch's `ansible_network_os` unless it sets `network-os`: the FRR
+/// collection (`frr.frr`), whose `network_cli` plugins push FRR configs.
+pub const DEFAULT_NETWORK_OS: &str = "frr.frr.frr";
+
 #[derive(Debug, Clone, Serialize)]
 pub struct SwitchView {
     pub name: String,
@@ -231,6 +235,8 @@ pub struct SwitchView {
     pub asn: Option<u32>,
     pub loopback4: Option<String>,
     pub loopback6: Option<String>,
+    /// `ansible_network_os` (`network-os`, default [`DEFAULT_NETWORK_OS`]).
+    pub network_os: String,
     pub ports: Vec<String>,
     /// Sessions from nodes that end on this switch, by port.
     pub downlinks: Vec<DownlinkView>,
@@ -768,6 +774,11 @@ fn switch_view(
         asn: s.asn.as_ref().map(|a| a.value),
         loopback4: s.loopback4.as_ref().map(|l| l.value.to_string()),
         loopback6: s.loopback6.as_ref().map(|l| l.value.to_string()),
+        network_os: s
+            .network_os
+            .as_ref()
+            .map(|o| o.value.clone())
+            .unwrap_or_else(|| DEFAULT_NETWORK_OS.to_string()),
         ports: strings(&s.ports),
         downlinks,
         links,
