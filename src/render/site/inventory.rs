@@ -17,8 +17,9 @@
 //!   the groups `switches`, `role_<role>` (`role_tor`, `role_spine` …) and
 //!   `rack_<rack>` (beside that rack's nodes). Host variables:
 //!   `siteconf_switch` (name, role, rack, placement, model, ASN, loopbacks,
-//!   links, external peers without secrets, and `frr_conf`, the path of its
-//!   FRR config in the output directory), then the switch's own `vars`.
+//!   links, and `frr_conf`, the path of its FRR config in the output
+//!   directory: external peers stay in that file, which may hold their
+//!   passwords), then the switch's own `vars`.
 //! - groups are the nodes' groups (declared `groups`, `role_<role>`,
 //!   `rack_<rack>`, `profile_<profile>`, see `NodeView::groups`) and every
 //!   declared `group`, with its `children`; every group is also listed
@@ -345,13 +346,6 @@ fn switch_facts(s: &SwitchView) -> Json {
         .iter()
         .map(|l| json!({"port": l.port, "peer": l.peer, "peer_port": l.peer_port, "peer_asn": l.peer_asn}))
         .collect();
-    // External peers without their password's secret name: the facts are
-    // readable by every play.
-    let peers: Vec<Json> = s
-        .peers
-        .iter()
-        .map(|p| json!({"name": p.name, "asn": p.asn, "address": p.address, "description": p.description}))
-        .collect();
     let mut facts = json!({
         "name": s.name,
         "fqdn": s.fqdn,
@@ -364,7 +358,6 @@ fn switch_facts(s: &SwitchView) -> Json {
         "loopback4": s.loopback4,
         "loopback6": s.loopback6,
         "links": links,
-        "peers": peers,
         "frr_conf": format!("switches/{}/etc/frr/frr.conf", s.name),
     });
     mark_untrusted(&mut facts);
