@@ -193,23 +193,21 @@ fn build(g: &Global, args: &Args) -> Status {
         Err(BuildError::Render(f)) => return report_failure(g, args, &f.diags, &f.sources),
         Err(BuildError::Write(e)) => return write_failure(g, args, e),
     };
-    match record_zone_serials(args, &checked, &root, &built.rendered.zones) {
-        Err(s) => return s,
-        // The lock is an input: the stamp now vouches for the output built
-        // from the lock as recorded, so the next build is up to date.
-        Ok(Some(new_lock)) => {
-            if let Some(old) = &inputs {
-                let mut files = input_files;
-                files.insert(
-                    crate::project::LOCK_FILE.to_string(),
-                    sha2::Sha256::digest(new_lock.as_bytes()).into(),
-                );
-                if let Some(new) = stamp::inputs_digest(&files, &opts.secrets) {
-                    let _ = stamp::restamp(&out, old, &new);
-                }
-            }
+    // The lock is an input: once the serials are recorded, the stamp
+    // vouches for the output built from the lock as it now reads, so the
+    // next build is up to date.
+    if let (Some(new_lock), Some(old)) = (
+        record_zone_serials(args, &checked, &root, &built.rendered.zones),
+        &inputs,
+    ) {
+        let mut files = input_files;
+        files.insert(
+            crate::project::LOCK_FILE.to_string(),
+            sha2::Sha256::digest(new_lock.as_bytes()).into(),
+        );
+        if let Some(new) = stamp::inputs_digest(&files, &opts.secrets) {
+            let _ = stamp::restamp(&out, old, &new);
         }
-        Ok(None) => {}
     }
     let (rendered, stats) = (built.rendered, built.stats);
     let phases = [
@@ -240,7 +238,7 @@ fn record_zone_serials(
     checked: &check::Checked,
     root: &std::path::Path,
     zones: &[crate::resolve::lock::ZoneSerial],
-) -> Result<Option<String>, Status> {
+) -> Option<String> {
     let old = match &checked.loaded.lock {
         Some((file, text)) => {
             crate::resolve::Lock::parse(*file, text, &mut crate::diag::Diagnostics::new())
@@ -249,13 +247,13 @@ fn record_zone_serials(
     };
     let new = crate::build::record_zones(&old, zones);
     if new == old {
-        return Ok(None);
+        return None;
     }
     if args.from.rev.is_some() || args.from.staged {
         if args.format == Format::Text {
             eprintln!("note: the zone serials of this build are not those siteconf.lock records; build the working tree (or run `siteconf lock`) to record them");
         }
-        return Ok(None);
+        return None;
     }
     let path = root.join(crate::project::LOCK_FILE);
     let text = new.to_text();
@@ -268,12 +266,18 @@ fn record_zone_serials(
                     .count();
                 eprintln!("recorded {n} zone serial(s) in siteconf.lock; commit it");
             }
-            Ok(Some(text))
+            Some(text)
         }
-        Err(e) => Err(fail(format!(
-            "built, but cannot record the zone serials in {}: {e}",
-            crate::project::LOCK_FILE
-        ))),
+        // The output is complete and its serials are right; only the record
+        // is missing (a read-only checkout): the next build here still goes
+        // on from the output, so say so and succeed.
+        Err(e) => {
+            eprintln!(
+                "warning: built, but cannot record the zone serials in {}: {e}; a fresh clone will not know them",
+                crate::project::LOCK_FILE
+            );
+            None
+        }
     }
 }
 
