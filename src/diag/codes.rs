@@ -178,6 +178,8 @@ codes! {
         "A line of siteconf.lock that cannot be read.";
     NoPool "SC0806" "no-pool" Error
         "A value is asked for with `auto` but there is no pool to allocate it from.";
+    LockZoneDuplicate "SC0820" "lock-zone-duplicate" Error
+        "siteconf.lock records two serials for one DNS zone (a merge that kept both lines): which one secondaries saw is unknown.";
     // --- rendering -----------------------------------------------------------------------------
     TemplateError "SC0901" "template-error" Error
         "A template failed to render (syntax error, undefined variable, failing filter). The template file, line and the node being rendered are named.";

@@ -139,6 +139,30 @@ impl Lock {
         }
         let mut lock = Lock { entries, zones };
         lock.sort_zones();
+        // Two lines for one zone (both sides of a merge kept): an error
+        // naming both; the higher serial is kept, so that whatever the
+        // build does next still goes forward.
+        let mut kept: Vec<ZoneSerial> = Vec::with_capacity(lock.zones.len());
+        for z in std::mem::take(&mut lock.zones) {
+            match kept.last_mut() {
+                Some(prev) if prev.origin == z.origin => {
+                    diags.push(
+                        Diagnostic::error(
+                            Code::LockZoneDuplicate,
+                            format!("siteconf.lock records two serials for zone `{}`", z.origin),
+                        )
+                        .label(prev.span, format!("serial {}", prev.serial))
+                        .label(z.span, format!("serial {}", z.serial))
+                        .help("delete the line with the lower serial: the next `siteconf build` goes on from the higher one"),
+                    );
+                    if crate::render::site::dns::serial_gt(z.serial, prev.serial) {
+                        *prev = z;
+                    }
+                }
+                _ => kept.push(z),
+            }
+        }
+        lock.zones = kept;
         lock
     }
 
@@ -234,6 +258,15 @@ mod tests {
             l.to_text(),
             format!("{HEADER}node/a asn 1\nzone/a.example serial 4294967295 {h}\nzone/b.example serial 3 {h}\n")
         );
+        let mut d = Diagnostics::new();
+        let l = Lock::parse(
+            FileId(0),
+            &format!("zone/a serial 3 {h}\nzone/a serial 5 {h}\n"),
+            &mut d,
+        );
+        assert!(d.has_errors(), "two lines for one zone");
+        assert_eq!(l.zones.len(), 1);
+        assert_eq!(l.zones[0].serial, 5, "the higher serial is kept");
         for bad in [
             "zone/x serial 3\n".to_string(),
             format!("zone/x serial -1 {h}\n"),
