@@ -194,6 +194,8 @@ codes! {
         "`automation-user` is not a name `useradd` accepts (lowercase letter or `_`, then up to 31 lowercase letters, digits, `_`, `-`), or is `root`, which needs no sudo and must not be reached by automation's key through a sudo rule.";
     AnsibleUserMismatch "SC0912" "ansible-user-mismatch" Warning
         "A group sets the Ansible variable `ansible_user` to a user that is not the site's `automation-user`: Ansible logs in as a user that gets no sudo at first boot and cannot `become` root.";
+    InvalidNetworkOs "SC0913" "invalid-network-os" Error
+        "A switch's `network-os` is not an Ansible platform name (`frr.frr.frr`, `nvidia.nvue.nvue`, `vyos`: one to three dot-separated words of letters, digits and `_`): Ansible cannot load a connection plugin for it, so nothing can push the switch's config.";
     // --- fleet state ---------------------------------------------------------------------------
     StateNeverSeen "SC1001" "never-seen" Warning
         "A declared node appears in none of the observed inputs.";

@@ -38,6 +38,7 @@ mod group_names;
 mod interface_kind;
 mod interface_mtu;
 mod missing_site;
+mod network_os;
 mod network_ranges;
 mod node_required;
 mod overlapping_prefixes;
@@ -85,6 +86,7 @@ pub static RULES: &[&Rule] = &[
     &group_names::RULE,
     &bgp_peer_password::RULE,
     &secret_vars::RULE,
+    &network_os::RULE,
     // resolved nodes
     &duplicate_ips::RULE,
     &duplicate_macs::RULE,
