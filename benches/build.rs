@@ -166,6 +166,7 @@ fn render_set(c: &Checked, src: &MemSource) -> OutputSet {
     let opts = RenderOptions {
         secrets: Secrets::none(),
         progress: None,
+        ..Default::default()
     };
     match render(c, src, &opts) {
         Ok(r) => r.set,
@@ -181,6 +182,7 @@ fn build_into(src: &MemSource, out: &Path, sync: bool) -> WriteStats {
     let opts = RenderOptions {
         secrets: Secrets::none(),
         progress: None,
+        ..Default::default()
     };
     match build(&c, src, &opts, out, WriteOptions { sync, stamp }) {
         Ok(b) => b.stats,

@@ -3,16 +3,18 @@
 //! [`output::write::Writer`]), so that a fleet's output is never all in
 //! memory. `siteconf build` and the build benchmark both run this.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::check::Checked;
 use crate::output::write::{WriteError, WriteOptions, WriteStats, Writer};
 use crate::render::{self, RenderFailure, RenderOptions, RenderSummary, StreamError};
+use crate::resolve::lock::{Lock, ZoneSerial};
 use crate::source::Source;
 
 /// A finished build.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Built {
     pub rendered: RenderSummary,
     pub stats: WriteStats,
@@ -66,4 +68,40 @@ pub fn build(
         render,
         write: write + t1.elapsed(),
     })
+}
+
+/// The zone files of a previous output at `out` (`site/dns/<origin>.zone`),
+/// by origin, for zone serials to continue from (see
+/// [`crate::render::site::dns`]). Best effort: a missing or unreadable
+/// directory or file is no previous serial (the lock still has one).
+pub fn previous_zones(out: &Path) -> BTreeMap<String, String> {
+    let mut zones = BTreeMap::new();
+    let Ok(dir) = std::fs::read_dir(out.join("site").join("dns")) else {
+        return zones;
+    };
+    for entry in dir.flatten() {
+        let name = entry.file_name();
+        let Some(origin) = name.to_str().and_then(|n| n.strip_suffix(".zone")) else {
+            continue;
+        };
+        if let Ok(text) = std::fs::read_to_string(entry.path()) {
+            zones.insert(origin.to_string(), text);
+        }
+    }
+    zones
+}
+
+/// `old` with the zone serials of a render recorded: the zones rendered
+/// get their new line; a zone no longer rendered keeps its line, so that
+/// if it comes back its serial goes on from there.
+pub fn record_zones(old: &Lock, rendered: &[ZoneSerial]) -> Lock {
+    let mut zones: BTreeMap<&str, ZoneSerial> = old
+        .zones
+        .iter()
+        .map(|z| (z.origin.as_str(), z.clone()))
+        .collect();
+    for z in rendered {
+        zones.insert(z.origin.as_str(), z.clone());
+    }
+    old.with_zones(zones.into_values().collect())
 }

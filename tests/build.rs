@@ -95,14 +95,14 @@ fn a_rebuild_keeps_unchanged_files_and_drops_a_removed_node() {
     ok(&again);
     let stderr = String::from_utf8_lossy(&again.stderr);
     assert!(
-        stderr.contains("up to date:") && stderr.contains(" 53 files "),
+        stderr.contains("up to date:") && stderr.contains(" 58 files "),
         "{stderr}"
     );
     let forced = siteconf(p.path(), &["build", "--force"]);
     ok(&forced);
     let stderr = String::from_utf8_lossy(&forced.stderr);
     assert!(
-        stderr.contains("(0 changed, 53 unchanged, 0 removed)"),
+        stderr.contains("(0 changed, 58 unchanged, 0 removed)"),
         "{stderr}"
     );
     assert_eq!(identity(&out), before);
@@ -128,7 +128,7 @@ fn a_rebuild_keeps_unchanged_files_and_drops_a_removed_node() {
         }
     }
     let stderr = String::from_utf8_lossy(&third.stderr);
-    assert!(stderr.contains("12 removed"), "{stderr}");
+    assert!(stderr.contains("13 removed"), "{stderr}");
     // No staging or old tree is left beside the output.
     let leftovers: Vec<String> = fs::read_dir(p.path())
         .unwrap()
@@ -275,7 +275,7 @@ fn the_secret_lands_only_in_the_switch_that_uses_it_with_mode_0600() {
         "{stdout}"
     );
     let summary: serde_json::Value = serde_json::from_str(&stdout).expect("json summary");
-    assert_eq!(summary["files"], 53);
+    assert_eq!(summary["files"], 58);
     let files = tree(&p.path().join("out"));
     let holders: Vec<(&String, u32)> = files
         .iter()

@@ -35,6 +35,7 @@ fn build(src: &dyn Source, secrets: Secrets) -> Result<OutputSet, RenderFailure>
     let opts = RenderOptions {
         secrets,
         progress: None,
+        ..Default::default()
     };
     render(&checked, src, &opts).map(|r| r.set)
 }
@@ -87,6 +88,7 @@ fn artifacts_of_a_node_a_bonded_node_and_a_switch() {
         "nodes/r01n01/cloud-init/user-data",
         "nodes/r01n01/cloud-init/meta-data",
         "nodes/r01n02/etc/netplan/50-siteconf.yaml",
+        "nodes/r01n02/cloud-init/network-config",
         "switches/r01-tor1/etc/frr/frr.conf",
         "switches/r02-tor1/etc/frr/frr.conf",
         "site/fabric.json",
@@ -178,6 +180,61 @@ fn a_project_template_overrides_the_default_and_can_add_files() {
 }
 
 #[test]
+fn the_first_boot_seed_brings_the_network_up_and_survives_an_image_without_frr() {
+    let set = build(&fixture(), secrets()).unwrap();
+    for node in ["r01n01", "r01n02", "r02n01"] {
+        // network-config is the node's whole netplan: cloud-init brings it
+        // up before anything needs the network.
+        let nc = text(&set, &format!("nodes/{node}/cloud-init/network-config"));
+        let netplan = text(&set, &format!("nodes/{node}/etc/netplan/50-siteconf.yaml"));
+        assert!(
+            nc.ends_with(&netplan),
+            "{node}: network-config is not the netplan"
+        );
+        assert!(nc.contains("version: 2") && nc.contains("macaddress:"));
+        let ud = text(&set, &format!("nodes/{node}/cloud-init/user-data"));
+        // No file is owned by a user that may not exist.
+        assert!(!ud.contains("frr:frr\""), "{node}: a file owned by frr");
+        if ud.contains("/etc/frr/frr.conf") {
+            assert!(
+                ud.contains("getent passwd frr"),
+                "{node}: FRR started unconditionally"
+            );
+        }
+    }
+    // Without `automation-user`, nobody gets sudo.
+    assert!(!text(&set, "nodes/r01n01/cloud-init/user-data").contains("sudo:"));
+}
+
+#[test]
+fn the_automation_user_and_only_it_gets_sudo() {
+    let fs = fixture();
+    let site = String::from_utf8(fs.read("site/site.kdl").unwrap().unwrap()).unwrap();
+    let with = |extra: &str| {
+        let site = site.replacen(
+            "timezone \"Europe/Paris\"",
+            &format!("timezone \"Europe/Paris\"; {extra}"),
+            1,
+        );
+        let mut m = mem_fixture(&[]);
+        m.insert("site/site.kdl", site.into_bytes());
+        build(&m, secrets()).unwrap()
+    };
+    let set = with("automation-user ops");
+    let ud = text(&set, "nodes/r01n01/cloud-init/user-data");
+    let sudo = "sudo: \"ALL=(ALL) NOPASSWD:ALL\"";
+    assert_eq!(ud.matches(sudo).count(), 1, "{ud}");
+    let ops = ud.find("- name: \"ops\"").expect("user ops");
+    let next = ud[ops + 1..]
+        .find("- name:")
+        .map_or(ud.len(), |i| ops + 1 + i);
+    assert!(ud[ops..next].contains(sudo), "sudo is not on ops: {ud}");
+    assert!(ud.contains("\"sudo\""), "the sudo package is installed");
+    let set = with("automation-user ops; automation-sudo #false");
+    assert!(!text(&set, "nodes/r01n01/cloud-init/user-data").contains("sudo:"));
+}
+
+#[test]
 fn a_template_error_names_template_line_and_node_once() {
     let src = mem_fixture(&[(
         "templates/node/hosts.j2",
@@ -241,6 +298,7 @@ fn names_from_the_site_cannot_escape_the_output_directory() {
     let opts = RenderOptions {
         secrets: secrets(),
         progress: None,
+        ..Default::default()
     };
     let f = render(&checked, &src, &opts).unwrap_err();
     assert!(

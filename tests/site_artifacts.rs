@@ -203,24 +203,52 @@ fn serial_of(zone: &str) -> u32 {
 }
 
 #[test]
-fn zone_serials_change_with_content_only() {
+fn zone_serials_move_forward_with_content_only() {
+    use siteconf::render::site::{dns::SerialState, render_site_into};
     let env = env();
-    let before = render(&env, &fixture_view());
-    let after = render(
-        &env,
-        &view_of(&fixture_mem(|_, t| t.replace("10.0.0.50", "10.0.0.51"))),
-    );
+    // Zones, and the serials they were given, rendered from `serials`.
+    let run = |site: SiteView, serials: &SerialState| {
+        let mut files = BTreeMap::new();
+        let (diags, zones) = render_site_into(
+            &env,
+            &std::sync::Arc::new(site),
+            "SITECONF_SECRET_",
+            serials,
+            &mut |batch| {
+                for a in batch {
+                    files.insert(a.path.clone(), a);
+                }
+            },
+        );
+        assert!(diags.is_empty(), "{diags:#?}");
+        let state = SerialState {
+            recorded: zones
+                .iter()
+                .map(|z| (z.origin.clone(), (z.serial, z.hash.clone())))
+                .collect(),
+            previous: files
+                .iter()
+                .filter(|(p, _)| p.starts_with("site/dns/"))
+                .map(|(p, a)| {
+                    let origin = p["site/dns/".len()..].trim_end_matches(".zone");
+                    (origin.to_string(), text(a).to_string())
+                })
+                .collect(),
+        };
+        (files, state)
+    };
     let zone = |set: &BTreeMap<String, Artifact>, name: &str| {
         text(&set[&format!("site/dns/{name}.zone")]).to_string()
     };
-    // The zones the change touches get a new serial…
+    let (before, state) = run(fixture_view(), &SerialState::default());
+    // A first render: every zone starts at 1.
+    assert_eq!(serial_of(&zone(&before, "dc1.example.net")), 1);
+    let edited = view_of(&fixture_mem(|_, t| t.replace("10.0.0.50", "10.0.0.51")));
+    let (after, state2) = run(edited.clone(), &state);
+    // The zones the change touches go forward…
     for z in ["dc1.example.net", "0.0.10.in-addr.arpa"] {
         assert_ne!(zone(&before, z), zone(&after, z));
-        assert_ne!(
-            serial_of(&zone(&before, z)),
-            serial_of(&zone(&after, z)),
-            "{z}"
-        );
+        assert_eq!(serial_of(&zone(&after, z)), 2, "{z}");
     }
     // …the others are byte-identical, serial included.
     for z in [
@@ -230,11 +258,11 @@ fn zone_serials_change_with_content_only() {
     ] {
         assert_eq!(zone(&before, z), zone(&after, z), "{z}");
     }
-    // And the serial is the hash of the zone rendered with serial 0.
-    let fwd = zone(&before, "dc1.example.net");
-    let s = serial_of(&fwd);
-    let draft = fwd.replacen(&format!("    {s} ; serial"), "    0 ; serial", 1);
-    assert_eq!(siteconf::render::site::filters::zone_serial(&draft), s);
+    // The same input again: the same zones. Reverted: forward again, to 3.
+    assert_eq!(run(edited, &state2).0, after);
+    let (reverted, _) = run(fixture_view(), &state2);
+    assert_eq!(serial_of(&zone(&reverted, "dc1.example.net")), 3);
+    assert_eq!(serial_of(&zone(&reverted, "1.0.10.in-addr.arpa")), 1);
 }
 
 #[test]
@@ -445,6 +473,50 @@ fn variables_ansible_would_refuse_are_left_out_with_a_warning() {
 }
 
 #[test]
+fn switches_are_inventory_hosts_with_their_own_groups() {
+    let (code, stdout, stderr) = siteconf(&["inventory", "--list"]);
+    assert_eq!(code, 0, "{stderr}");
+    let list: Json = serde_json::from_str(&stdout).expect("--list is JSON");
+    let view = fixture_view();
+    assert_eq!(view.switches.len(), 3);
+    for sw in &view.switches {
+        let hv = &list["_meta"]["hostvars"][&sw.fqdn];
+        let os = if sw.name == "r02-tor1" {
+            "nvidia.nvue.nvue"
+        } else {
+            "frr.frr.frr"
+        };
+        assert_eq!(hv["ansible_network_os"], json!(os), "{}", sw.name);
+        assert_eq!(
+            hv["ansible_host"],
+            json!(sw.loopback4.as_ref().or(sw.loopback6.as_ref())),
+            "{}",
+            sw.name
+        );
+        assert_eq!(hv["siteconf_switch"]["name"], json!(sw.name));
+        assert_eq!(
+            hv["siteconf_switch"]["frr_conf"],
+            json!(format!("switches/{}/etc/frr/frr.conf", sw.name))
+        );
+        let rack = format!("rack_{}", sw.rack.as_deref().expect("rack"));
+        for g in ["switches", "role_tor", rack.as_str()] {
+            assert!(
+                names(list[g].get("hosts")).contains(&sw.fqdn),
+                "{} not in {g}",
+                sw.name
+            );
+        }
+        assert!(names(list["all"].get("hosts")).contains(&sw.fqdn));
+        // By short name too.
+        let (_, one, _) = siteconf(&["inventory", "--host", &sw.name]);
+        assert_eq!(serde_json::from_str::<Json>(&one).expect("JSON"), *hv);
+    }
+    // Only switches in `switches`; the racks keep their nodes.
+    assert_eq!(names(list["switches"].get("hosts")).len(), 3);
+    assert!(names(list["rack_r01"].get("hosts")).contains(&"r01n01.dc1.example.net".to_string()));
+}
+
+#[test]
 fn inventory_host_takes_a_short_name_too() {
     let (_, by_fqdn, _) = siteconf(&["inventory", "--host", "r01s01.dc1.example.net"]);
     let (code, by_name, _) = siteconf(&["inventory", "--host", "r01s01"]);
@@ -497,7 +569,7 @@ fn a_hosts_override_can_read_every_hosts_vars() {
         Style::Plain,
         &[(
             "site/inventory/hosts.yml.j2",
-            "{% for h in inventory.hosts %}{{ h.name }} {{ h.node }} {{ h.vars.siteconf_node.role }} {{ h.vars | length }} {{ h.inventory_vars.ansible_host }}\n{% endfor %}{{ inventory.groups | length }} {{ inventory.all_vars.siteconf_site.domain }}\n",
+            "{% for h in inventory.hosts %}{% set f = h.vars.siteconf_node if \"siteconf_node\" in h.vars else h.vars.siteconf_switch %}{{ h.name }} {{ h.node }} {{ f.role }} {{ h.vars | length }} {{ h.inventory_vars.ansible_host }}\n{% endfor %}{{ inventory.groups | length }} {{ inventory.all_vars.siteconf_site.domain }}\n",
         )],
     );
     let site = fixture_view();
@@ -509,7 +581,12 @@ fn a_hosts_override_can_read_every_hosts_vars() {
     let inv = siteconf::render::site::inventory::build(&site, "SITECONF_SECRET_");
     assert_eq!(hosts.lines().count(), inv.hosts.len() + 1, "{hosts}");
     for (line, h) in hosts.lines().zip(&inv.hosts) {
-        let node = &h.vars["siteconf_node"];
+        // A node's facts, or a switch's.
+        let node = h
+            .vars
+            .get("siteconf_node")
+            .or(h.vars.get("siteconf_switch"))
+            .expect("facts");
         let want = format!(
             "{} {} {} {} {}",
             h.name,

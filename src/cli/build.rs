@@ -5,6 +5,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
+use sha2::Digest;
+
 use super::common::{fail, interactive, print_diagnostics, DenyArgs, Format, Global, Status};
 use crate::build::BuildError;
 use crate::check;
@@ -25,6 +27,11 @@ A build records what it was built from in `.<out>.siteconf-stamp` beside the out
 directory (a digest of the tool, every input file and the secrets, and of the output
 as written). When neither the inputs nor the output changed since, the site is still
 checked but nothing is rendered or read: the build is up to date. --force renders anyway.
+
+Every DNS zone gets an SOA serial that only moves forward: the build continues
+from the serial siteconf.lock records for the zone and from the zone file of the
+output it replaces, and records what it gave in siteconf.lock (commit it). A
+rebuild of the same zone gives the same serial.
 
 Secrets named in the site (`password secret=NAME`) come from the environment
 (SITECONF_SECRET_<NAME>) or the secrets file (--secrets, or [secrets] file in
@@ -132,10 +139,11 @@ fn build(g: &Global, args: &Args) -> Status {
     };
 
     // Nothing to do when the output is what these inputs built last time.
-    let inputs = match crate::project::input_digests(&*src, config, sources) {
-        Ok(files) => stamp::inputs_digest(&files, &secrets),
+    let input_files = match crate::project::input_digests(&*src, config, sources) {
+        Ok(files) => files,
         Err(e) => return fail(e),
     };
+    let inputs = stamp::inputs_digest(&input_files, &secrets);
     let up_to_date = match (&inputs, unchanged) {
         (Some(i), Some(u)) if u.built_from(i) => Some(u),
         _ => None,
@@ -179,6 +187,8 @@ fn build(g: &Global, args: &Args) -> Status {
         progress: bar
             .clone()
             .map(|b| Arc::new(move || b.inc(1)) as render::Progress),
+        // Zone serials go on from the output being replaced.
+        previous_zones: crate::build::previous_zones(&out),
     };
     // Files go to the writer a chunk of devices at a time, and their bytes
     // are dropped once written: a fleet's output is never all in memory.
@@ -195,6 +205,22 @@ fn build(g: &Global, args: &Args) -> Status {
         Err(BuildError::Render(f)) => return report_failure(g, args, &f.diags, &f.sources),
         Err(BuildError::Write(e)) => return write_failure(g, args, e),
     };
+    // The lock is an input: once the serials are recorded, the stamp
+    // vouches for the output built from the lock as it now reads, so the
+    // next build is up to date.
+    if let (Some(new_lock), Some(old)) = (
+        record_zone_serials(args, &checked, &root, &built.rendered.zones),
+        &inputs,
+    ) {
+        let mut files = input_files;
+        files.insert(
+            crate::project::LOCK_FILE.to_string(),
+            sha2::Sha256::digest(new_lock.as_bytes()).into(),
+        );
+        if let Some(new) = stamp::inputs_digest(&files, &opts.secrets) {
+            let _ = stamp::restamp(&out, old, &new);
+        }
+    }
     let (rendered, stats) = (built.rendered, built.stats);
     let phases = [
         ("check", t_check.as_secs_f64()),
@@ -211,6 +237,60 @@ fn build(g: &Global, args: &Args) -> Status {
     summary(args, &counts, &stats, &out, secs, &phases, warnings);
     lock_note(args, &checked);
     Status::Ok
+}
+
+/// Records the zone serials the build gave in siteconf.lock (atomically,
+/// after the output is in place: if the build is killed in between, the
+/// next one finds the serial in the output and records it then), as
+/// `cargo build` updates Cargo.lock. A build of a revision or of the index
+/// (`--rev`, `--staged`) has no lock file of the working tree to update:
+/// it only says so.
+fn record_zone_serials(
+    args: &Args,
+    checked: &check::Checked,
+    root: &std::path::Path,
+    zones: &[crate::resolve::lock::ZoneSerial],
+) -> Option<String> {
+    let old = match &checked.loaded.lock {
+        Some((file, text)) => {
+            crate::resolve::Lock::parse(*file, text, &mut crate::diag::Diagnostics::new())
+        }
+        None => crate::resolve::Lock::default(),
+    };
+    let new = crate::build::record_zones(&old, zones);
+    if new == old {
+        return None;
+    }
+    if args.from.rev.is_some() || args.from.staged {
+        if args.format == Format::Text {
+            eprintln!("note: the zone serials of this build are not those siteconf.lock records; build the working tree (or run `siteconf lock`) to record them");
+        }
+        return None;
+    }
+    let path = root.join(crate::project::LOCK_FILE);
+    let text = new.to_text();
+    match crate::output::write_file_atomic(&path, text.as_bytes(), 0o644) {
+        Ok(()) => {
+            if args.format == Format::Text {
+                let n = zones
+                    .iter()
+                    .filter(|z| old.zone(&z.origin) != Some(*z))
+                    .count();
+                eprintln!("recorded {n} zone serial(s) in siteconf.lock; commit it");
+            }
+            Some(text)
+        }
+        // The output is complete and its serials are right; only the record
+        // is missing (a read-only checkout): the next build here still goes
+        // on from the output, so say so and succeed.
+        Err(e) => {
+            eprintln!(
+                "warning: built, but cannot record the zone serials in {}: {e}; a fresh clone will not know them",
+                crate::project::LOCK_FILE
+            );
+            None
+        }
+    }
 }
 
 fn lock_note(args: &Args, checked: &check::Checked) {

@@ -245,6 +245,8 @@ codes! {
         "A line of siteconf.lock that cannot be read.";
     NoPool "SC0806" "no-pool" Error
         "A value is asked for with `auto` but there is no pool to allocate it from.";
+    LockZoneDuplicate "SC0820" "lock-zone-duplicate" Error
+        "siteconf.lock records two serials for one DNS zone (a merge that kept both lines): which one secondaries saw is unknown.";
     // --- rendering -----------------------------------------------------------------------------
     TemplateError "SC0901" "template-error" Error
         "A template failed to render (syntax error, undefined variable, failing filter). The template file, line and the node being rendered are named.";
@@ -265,6 +267,15 @@ codes! {
         "A boot directory (`serve-dir`, `images-dir`, `firmware-dir`) that is not an absolute path or holds characters the generated nginx configuration cannot carry (white space, quotes, `;`, `{`, `}`, `$`, `#`), or a base URL path with characters other than letters, digits, `-`, `_` and `/`.";
     BootArgsSeed "SC1205" "boot-args-seed" Error
         "An image's `args` sets `ds=` itself: siteconf appends each node's own seed (`ds=nocloud-net;s=…`), and a second `ds=` would point cloud-init at another seed.";
+    // --- first boot and automation (SC0910–SC0919) ------------------------------------------------
+    AutomationUserNoKey "SC0910" "automation-user-no-key" Error
+        "The site's `automation-user` has no `ssh-key` on some nodes: it is created (with sudo) at first boot but nobody can log in as it, so Ansible cannot reach those nodes.";
+    AutomationUserInvalid "SC0911" "automation-user-invalid" Error
+        "`automation-user` is not a name `useradd` accepts (lowercase letter or `_`, then up to 31 lowercase letters, digits, `_`, `-`), or is `root`, which needs no sudo and must not be reached by automation's key through a sudo rule.";
+    AnsibleUserMismatch "SC0912" "ansible-user-mismatch" Warning
+        "A group sets the Ansible variable `ansible_user` to a user that is not the site's `automation-user`: Ansible logs in as a user that gets no sudo at first boot and cannot `become` root.";
+    InvalidNetworkOs "SC0913" "invalid-network-os" Error
+        "A switch's `network-os` is not an Ansible platform name (`frr.frr.frr`, `nvidia.nvue.nvue`, `vyos`: one to three dot-separated words of letters, digits and `_`): Ansible cannot load a connection plugin for it, so nothing can push the switch's config.";
     // --- fleet state ---------------------------------------------------------------------------
     StateNeverSeen "SC1001" "never-seen" Warning
         "A declared node appears in none of the observed inputs.";

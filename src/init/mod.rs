@@ -488,6 +488,9 @@ fn site_items(plan: &Plan) -> Vec<Item> {
                 [format!("ntp1.{DOMAIN}"), format!("ntp2.{DOMAIN}")],
             ),
             val("timezone", "Etc/UTC"),
+            // Ansible logs in as `ansible` (its key is in profile `base`)
+            // and may sudo (`automation-sudo` defaults to true).
+            val("automation-user", "ansible"),
             // Every node gets a loopback and an ASN of its own: routing on
             // the host announces the loopback to both ToRs.
             block(

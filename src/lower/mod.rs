@@ -177,6 +177,8 @@ fn lower_site(diags: &mut Diagnostics, name: Sp<String>, b: &Block, span: Span) 
         dns_servers: b.parsed_list(diags, "dns-servers", Code::InvalidIp, "an IP address"),
         ntp_servers: b.strings(diags, "ntp-servers"),
         timezone: b.string(diags, "timezone"),
+        automation_user: b.string(diags, "automation-user"),
+        automation_sudo: b.bool(diags, "automation-sudo"),
         defaults,
         boot: b
             .block(diags, "boot", schema::BOOT)
@@ -398,6 +400,7 @@ fn lower_switch(diags: &mut Diagnostics, name: Sp<String>, b: &Block, span: Span
         role: b
             .enumerated(diags, "role", SwitchRole::ALL)
             .unwrap_or(Sp::new(SwitchRole::Tor, Span::BUILTIN)),
+        network_os: b.string(diags, "network-os"),
         ports,
         links,
         interfaces,

@@ -163,6 +163,10 @@ pub struct SiteInfo {
     pub timezone: Option<Sp<String>>,
     /// `asn-pool` was written but is not a range (already reported).
     pub asn_pool_invalid: bool,
+    /// The user automation logs in as (`automation-user`), and whether it
+    /// gets passwordless sudo (`automation-sudo`, default true).
+    pub automation_user: Option<Sp<String>>,
+    pub automation_sudo: Option<Sp<bool>>,
     /// Settings every node starts from (the first layer of inheritance).
     pub defaults: Settings,
     /// How machines network-boot (`boot { … }`); `None`: no boot service.
@@ -426,6 +430,8 @@ pub struct Switch {
     pub asn_invalid: bool,
     /// A loopback was written but is not an address (already reported).
     pub loopback_invalid: bool,
+    /// `network-os`: the switch's `ansible_network_os`.
+    pub network_os: Option<Sp<String>>,
     /// Port names, expanded from patterns such as `swp1-48`.
     pub ports: Vec<Sp<String>>,
     /// Switch-to-switch links (e.g. ToR to spine), by local port.

@@ -344,6 +344,16 @@ const SITE: &[Field] = &[
         "Time zone set at first boot (default Etc/UTC)."
     ),
     f!(
+        "automation-user",
+        Ty::Str,
+        "The user automation (Ansible) logs in as (its `ansible_user`): created at first boot; needs an `ssh-key` on every node."
+    ),
+    f!(
+        "automation-sudo",
+        Ty::Bool,
+        "Whether `automation-user` may run any command as root without a password (sudo NOPASSWD), so Ansible can `become` (default #true)."
+    ),
+    f!(
         "defaults",
         Ty::Block(SETTINGS),
         "Settings every node starts from."
@@ -421,6 +431,11 @@ const SWITCH: &[Field] = &[
     f!("asn", ASN, "The switch's ASN."),
     f!("loopback4", Ty::Ipv4, "Loopback IPv4 / router id."),
     f!("loopback6", Ty::Ipv6, "Loopback IPv6."),
+    f!(
+        "network-os",
+        Ty::Str,
+        "The switch's `ansible_network_os` in the inventory (default `frr.frr.frr`: the FRR collection, which pushes the switch's FRR config over `network_cli`)."
+    ),
     f!(
         "ports",
         Ty::List(&Ty::Str),

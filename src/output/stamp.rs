@@ -135,14 +135,47 @@ pub(super) fn store_entries(
     write_stamp(out, inputs, &tree)
 }
 
+/// Re-records the stamp of `out` as built from `new` instead of `old`, if
+/// it is still the stamp of a build from `old`: for an input the build
+/// itself rewrote afterwards (the zone serials in siteconf.lock), so that
+/// the next build from the same files is up to date. Best effort.
+pub fn restamp(out: &Path, old: &[u8; 32], new: &[u8; 32]) -> io::Result<bool> {
+    let out = super::write::resolve_target(out).map_err(io::Error::other)?;
+    let Some(p) = path_of(&out) else {
+        return Ok(false);
+    };
+    let text = match fs::read_to_string(&p) {
+        Ok(t) => t,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => return Err(e),
+    };
+    let mut lines = text.lines();
+    let ok = lines.next() == Some(HEADER)
+        && lines.next().and_then(|l| l.strip_prefix("inputs ")) == Some(hex(old).as_str());
+    let tree = lines.next().and_then(|l| l.strip_prefix("tree "));
+    match (ok, tree) {
+        (true, Some(tree)) => {
+            let text = format!("{HEADER}\ninputs {}\ntree {tree}\n", hex(new));
+            write_text(&out, &text).map(|()| true)
+        }
+        _ => Ok(false),
+    }
+}
+
 /// Written to a temporary file and renamed, so a reader never sees half a
 /// stamp.
 fn write_stamp(out: &Path, inputs: &[u8; 32], tree: &[u8]) -> io::Result<()> {
+    write_text(
+        out,
+        &format!("{HEADER}\ninputs {}\ntree {}\n", hex(inputs), hex(tree)),
+    )
+}
+
+fn write_text(out: &Path, text: &str) -> io::Result<()> {
     let Some(p) = path_of(out) else { return Ok(()) };
     let mut tmp = p.clone().into_os_string();
     tmp.push(format!("-tmp-{}", std::process::id()));
     let tmp = PathBuf::from(tmp);
-    let text = format!("{HEADER}\ninputs {}\ntree {}\n", hex(inputs), hex(tree));
     // Whatever sits at the temporary name (a planted symlink, a file left
     // by a killed build of the same pid) goes; the new file is our own.
     match fs::remove_file(&tmp) {

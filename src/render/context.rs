@@ -25,6 +25,8 @@ pub struct SiteView {
     pub dns_servers: Vec<String>,
     pub ntp_servers: Vec<String>,
     pub timezone: String,
+    /// `automation-user`, if the site has one.
+    pub automation_user: Option<AutomationUserView>,
     pub networks: Vec<NetworkView>,
     pub racks: Vec<RackView>,
     pub nodes: Vec<NodeView>,
@@ -115,6 +117,13 @@ fn boot_view(b: &Boot) -> Option<BootView> {
             .collect(),
         images: b.images.iter().map(image_view).collect(),
     })
+}
+
+/// The user automation logs in as, and whether it gets passwordless sudo.
+#[derive(Debug, Clone, Serialize)]
+pub struct AutomationUserView {
+    pub name: String,
+    pub sudo: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -337,6 +346,10 @@ pub struct PeerView {
     pub update_source: Option<String>,
 }
 
+/// A switch's `ansible_network_os` unless it sets `network-os`: the FRR
+/// collection (`frr.frr`), whose `network_cli` plugins push FRR configs.
+pub const DEFAULT_NETWORK_OS: &str = "frr.frr.frr";
+
 #[derive(Debug, Clone, Serialize)]
 pub struct SwitchView {
     pub name: String,
@@ -349,6 +362,8 @@ pub struct SwitchView {
     pub asn: Option<u32>,
     pub loopback4: Option<String>,
     pub loopback6: Option<String>,
+    /// `ansible_network_os` (`network-os`, default [`DEFAULT_NETWORK_OS`]).
+    pub network_os: String,
     pub ports: Vec<String>,
     /// Sessions from nodes that end on this switch, by port.
     pub downlinks: Vec<DownlinkView>,
@@ -568,6 +583,12 @@ pub fn site_view(site: &Site, index: &SiteIndex, resolved: &Resolved) -> SiteVie
         dns_servers: dns_servers.clone(),
         ntp_servers: ntp_servers.clone(),
         timezone: timezone.clone(),
+        automation_user: info.and_then(|s| {
+            s.automation_user.as_ref().map(|u| AutomationUserView {
+                name: u.value.clone(),
+                sudo: s.automation_sudo.as_ref().is_none_or(|b| b.value),
+            })
+        }),
         networks: site.networks.iter().map(network_view).collect(),
         racks,
         nodes,
@@ -1005,6 +1026,11 @@ fn switch_view(
         asn: s.asn.as_ref().map(|a| a.value),
         loopback4: s.loopback4.as_ref().map(|l| l.value.to_string()),
         loopback6: s.loopback6.as_ref().map(|l| l.value.to_string()),
+        network_os: s
+            .network_os
+            .as_ref()
+            .map(|o| o.value.clone())
+            .unwrap_or_else(|| DEFAULT_NETWORK_OS.to_string()),
         ports: strings(&s.ports),
         downlinks,
         links,

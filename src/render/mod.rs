@@ -46,6 +46,10 @@ pub type Progress = Arc<dyn Fn() + Send + Sync>;
 pub struct RenderOptions {
     pub secrets: Secrets,
     pub progress: Option<Progress>,
+    /// The zone files of the previous output (origin → text), which zone
+    /// serials continue from besides `siteconf.lock` (see
+    /// [`site::dns`]). Empty for a render with no previous output.
+    pub previous_zones: BTreeMap<String, String>,
 }
 
 /// A successful render.
@@ -98,13 +102,15 @@ pub fn render(
     }
 }
 
-/// Counts of a streamed render, for the summary line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Counts of a streamed render, for the summary line, and the zone
+/// serials it gave (to record in `siteconf.lock`).
+#[derive(Debug, Clone, PartialEq)]
 pub struct RenderSummary {
     pub nodes: usize,
     pub switches: usize,
     pub files: usize,
     pub bytes: usize,
+    pub zones: Vec<crate::resolve::lock::ZoneSerial>,
 }
 
 /// Why a streamed render stopped.
@@ -205,10 +211,12 @@ pub fn render_streaming<E>(
     // Site-wide files first, handed on a few hundred at a time as they are
     // rendered: they build large transient values (zones, the inventory),
     // better freed before the nodes'.
-    let site_diags = site::render_site_into(
+    let serials = serial_state(checked, opts);
+    let (site_diags, zones) = site::render_site_into(
         &env,
         &site,
         &checked.loaded.config.secrets.env_prefix,
+        &serials,
         &mut |batch| out.push(batch),
     );
     out.diags.extend(site_diags);
@@ -275,7 +283,63 @@ pub fn render_streaming<E>(
         switches: site.switches.len(),
         files,
         bytes,
+        zones,
     })
+}
+
+/// What zone serials are chosen from: the lock's records and the previous
+/// output's zone files.
+fn serial_state(checked: &Checked, opts: &RenderOptions) -> site::dns::SerialState {
+    site::dns::SerialState {
+        recorded: checked
+            .resolved
+            .lock
+            .zones
+            .iter()
+            .map(|z| (z.origin.clone(), (z.serial, z.hash.clone())))
+            .collect(),
+        previous: opts.previous_zones.clone(),
+    }
+}
+
+/// The serial every zone of a checked site gets (as a build with
+/// `opts.previous_zones` would give it), rendering only the zones:
+/// what `siteconf lock` records.
+pub fn zone_serials(
+    checked: &Checked,
+    src: &dyn Source,
+    opts: &RenderOptions,
+) -> Result<Vec<crate::resolve::lock::ZoneSerial>, RenderFailure> {
+    let sources = &checked.loaded.sources;
+    if checked.diags.has_errors() {
+        return Err(failure(checked.diags.clone().into_vec(), sources.clone()));
+    }
+    let templates = Templates::load(src, &checked.loaded.config.templates_dir)
+        .map_err(|d| failure(d, sources.clone()))?;
+    let base = sources.files().count();
+    let env = engine::environment(&templates, Arc::new(opts.secrets.clone())).map_err(|errs| {
+        let diags = errs
+            .iter()
+            .map(|(name, e)| {
+                let key = engine::failure_key(&templates, name, e);
+                engine::failure_diagnostic(&templates, base, &key, "the templates", 0, None)
+            })
+            .collect();
+        failure(diags, templates.extend_sources(sources))
+    })?;
+    let site = Arc::new(context::site_view(
+        &checked.loaded.site,
+        &checked.loaded.index,
+        &checked.resolved,
+    ));
+    let (files, zones) = site::render_zones(&env, &site, &serial_state(checked, opts));
+    let mut diags = Vec::new();
+    let _ = site::site_files(files, &mut diags, &checked.loaded.config.secrets.env_prefix);
+    if diags.iter().any(is_error) {
+        scrub(&mut diags, &opts.secrets);
+        return Err(failure(diags, templates.extend_sources(sources)));
+    }
+    Ok(zones)
 }
 
 fn is_error(d: &Diagnostic) -> bool {

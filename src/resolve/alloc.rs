@@ -592,6 +592,8 @@ pub fn allocate(
     }
     let mut lock = Lock {
         entries: new_entries,
+        // Zone serials are not allocations: `resolve` carries them over.
+        zones: Vec::new(),
     };
     lock.sort();
     changes.sort();

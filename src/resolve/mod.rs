@@ -159,7 +159,9 @@ pub fn resolve(
         Some((file, text)) => Lock::parse(file, text, diags),
         None => Lock::default(),
     };
-    let (allocations, new_lock, changes) = alloc::allocate(site, index, &nodes, &old, diags);
+    let (allocations, mut new_lock, changes) = alloc::allocate(site, index, &nodes, &old, diags);
+    // Zone serials are recorded by the build, not by allocation.
+    new_lock.zones = old.zones.clone();
     let lock_changed = new_lock != old;
     Resolved {
         nodes,

@@ -46,6 +46,7 @@ impl Renderer for Engine {
         let opts = crate::render::RenderOptions {
             secrets: crate::render::Secrets::placeholder(),
             progress: None,
+            ..Default::default()
         };
         crate::render::render(checked, src, &opts)
             .map(|r| r.set)

@@ -23,7 +23,9 @@
 #   authorized_keys  authorized_keys file                   ssh-keygen -l line by line; sshd's own
 #                                                            key-option parser (sshd -i over a pipe)
 #   cloud-config     #cloud-config user-data, or a          cloud-init schema (deprecations and unknown
-#                    NoCloud dir (user-data + meta-data)     top-level keys fail; meta-data checked)
+#                    NoCloud dir (user-data + meta-data      top-level keys fail; meta-data checked;
+#                    [+ network-config])                     network-config: cloud-init's v2 parser,
+#                                                            then netplan generate on what it passes on)
 #   deb822           a .sources file, or a dir of them      apt-get update --print-uris, scratch dirs
 #   svg              SVG file                               xmllint --noout --nonet; rsvg-convert
 #   jsonschema       SCHEMA DOC...                          check-jsonschema (+ taplo for .toml)
@@ -456,6 +458,21 @@ check_cloud_config() {
   if [ -n "$md" ]; then
     run /usr/bin/python3 "$LIB/cloud_config_extra.py" meta-data "$md"
     [ $RC -eq 0 ] || reject "NoCloud meta-data is not usable"
+  fi
+  # network-config (optional in a NoCloud seed; without it cloud-init falls back to DHCP on the
+  # first NIC). cloud-init 22.4.2 has no schema for it: its own v2 parser reads it as init-local
+  # would, then netplan generates from what cloud-init's netplan renderer would write.
+  if [ -d "$ABS" ] && [ -f "$ABS/network-config" ]; then
+    need netplan
+    local nroot="$WORK/nc-root"
+    mkdir -p "$nroot/etc/netplan"
+    run /usr/bin/python3 "$LIB/network_config_check.py" "$ABS/network-config" "$WORK/50-cloud-init.yaml"
+    [ $RC -eq 0 ] || reject "cloud-init cannot use network-config"
+    install -m 0600 "$WORK/50-cloud-init.yaml" "$nroot/etc/netplan/50-cloud-init.yaml"
+    (cd "$WORK" && netplan generate --root-dir "$nroot") >>"$OUT" 2>&1 && RC=0 || RC=$?
+    [ "$RC" -eq 0 ] || reject "netplan generate rejected network-config (exit $RC)"
+    has_line 'WARNING' && reject "netplan generate printed warnings on network-config"
+    ls "$nroot/run/systemd/network/" >/dev/null 2>&1 || reject "network-config generated no networkd config"
   fi
   accept
 }

@@ -136,6 +136,7 @@ while IFS=$'\t' read -r name kind _role _rack; do
     for k in "$d"/etc/ssh/authorized_keys/*; do [ -f "$k" ] && { keys=$((keys + 1)); add authorized_keys "$k" "$k"; }; done
     [ $keys -gt 0 ] || expect authorized_keys "$d/etc/ssh/authorized_keys/*"
     expect cloud-config "$d/cloud-init" "$d/cloud-init"
+    [ -f "$d/cloud-init/network-config" ] || expect cloud-config "$d/cloud-init/network-config"
   else
     d="$OUT/switches/$name"
     expect frr "$d/etc/frr/frr.conf" "$d/etc/frr/frr.conf"
@@ -144,7 +145,8 @@ while IFS=$'\t' read -r name kind _role _rack; do
   while IFS= read -r f; do
     case "${f#"$d/"}" in
       hostname|hosts|etc/netplan/*.yaml|etc/frr/frr.conf|etc/apt/sources.list.d/*.sources|\
-      etc/ssh/sshd_config.d/*.conf|etc/ssh/authorized_keys/*|cloud-init/user-data|cloud-init/meta-data) ;;
+      etc/ssh/sshd_config.d/*.conf|etc/ssh/authorized_keys/*|cloud-init/user-data|cloud-init/meta-data|\
+      cloud-init/network-config) ;;
       *) add "-unchecked" "$f" ;;
     esac
   done < <(find "$d" -type f 2>/dev/null | sort)

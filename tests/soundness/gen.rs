@@ -406,6 +406,11 @@ pub fn generate_as(shape: &Shape, format: Option<Format>) -> Project {
     if r.chance(70) {
         site.push(f("timezone", s(*r.pick(&TIMEZONES))));
     }
+    // The group `fleet` makes Ansible log in as `ansible`: that user gets sudo (SC0912).
+    site.push(f("automation-user", s("ansible")));
+    if r.chance(20) {
+        site.push(f("automation-sudo", V::B(true)));
+    }
     let mut defaults = Fields::new();
     let mut lo = Fields::new();
     if fb.v4() {
@@ -738,10 +743,14 @@ pub fn generate_as(shape: &Shape, format: Option<Format>) -> Project {
             ));
         }
         if r.chance(50) {
+            // The automation user keeps its key: it must reach every node (SC0910).
             t.push(f("reset", l(["ssh-key"])));
             t.push(f(
                 "ssh-key",
-                V::Keyed(vec![("ops".into(), ssh_key(&mut r, "ops", 1))]),
+                V::Keyed(vec![
+                    ("ops".into(), ssh_key(&mut r, "ops", 1)),
+                    ("ansible".into(), ssh_key(&mut r, "ansible", 2)),
+                ]),
             ));
         }
         if r.chance(40) {

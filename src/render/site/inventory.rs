@@ -10,6 +10,16 @@
 //!   management address (IPv4 if it has one, else IPv6), or the loopback
 //!   for a node without one: the address the node's FQDN has in DNS. A
 //!   node with neither has no `ansible_host`.
+//! - switches are hosts too, by FQDN, so that a play can push their FRR
+//!   configs: `ansible_host` is the switch's loopback (IPv4, else IPv6; the
+//!   address its name has in DNS) and `ansible_network_os` its
+//!   `network-os` (default `frr.frr.frr`), both in `hosts.yml`. Each is in
+//!   the groups `switches`, `role_<role>` (`role_tor`, `role_spine` …) and
+//!   `rack_<rack>` (beside that rack's nodes). Host variables:
+//!   `siteconf_switch` (name, role, rack, placement, model, ASN, loopbacks,
+//!   links, and `frr_conf`, the path of its FRR config in the output
+//!   directory: external peers stay in that file, which may hold their
+//!   passwords), then the switch's own `vars`.
 //! - groups are the nodes' groups (declared `groups`, `role_<role>`,
 //!   `rack_<rack>`, `profile_<profile>`, see `NodeView::groups`) and every
 //!   declared `group`, with its `children`; every group is also listed
@@ -50,10 +60,13 @@ use minijinja::Value;
 use serde::Serialize;
 use serde_json::{json, Map, Value as Json};
 
-use crate::render::context::{NodeView, SiteView};
+use crate::render::context::{NodeView, SiteView, SwitchView};
 use crate::render::device::to_value;
 
 pub const NODE_FACTS: &str = "siteconf_node";
+pub const SWITCH_FACTS: &str = "siteconf_switch";
+/// The group every switch is in.
+pub const SWITCHES_GROUP: &str = "switches";
 pub const SITE_FACTS: &str = "siteconf_site";
 
 /// The whole inventory.
@@ -105,20 +118,29 @@ pub struct InvGroup {
     pub vars: Map<String, Json>,
 }
 
+/// What a host of the inventory is, by its place in the site view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Device {
+    /// `SiteView::nodes[i]`
+    Node(usize),
+    /// `SiteView::switches[i]`
+    Switch(usize),
+}
+
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct InvHost {
-    /// The inventory name: the node's FQDN.
+    /// The inventory name: the node's or switch's FQDN.
     pub name: String,
-    /// The node's short name.
+    /// The node's or switch's short name.
     pub node: String,
     /// Variables written beside the host in `hosts.yml` (`ansible_host`).
     pub inventory_vars: Map<String, Json>,
     /// Variables written to `host_vars/<name>.yml` (empty in an
     /// [`outline`]).
     pub vars: Map<String, Json>,
-    /// The node's place in `SiteView::nodes`.
+    /// The node or switch it is.
     #[serde(skip)]
-    pub index: usize,
+    pub device: Device,
 }
 
 impl InvHost {
@@ -317,13 +339,55 @@ pub fn host_vars(n: &NodeView, env_prefix: &str) -> Map<String, Json> {
     vars
 }
 
+/// The facts of one switch, as `siteconf_switch`.
+fn switch_facts(s: &SwitchView) -> Json {
+    let links: Vec<Json> = s
+        .links
+        .iter()
+        .map(|l| json!({"port": l.port, "peer": l.peer, "peer_port": l.peer_port, "peer_asn": l.peer_asn}))
+        .collect();
+    let mut facts = json!({
+        "name": s.name,
+        "fqdn": s.fqdn,
+        "role": s.role,
+        "rack": s.rack,
+        "position": s.position,
+        "height": s.height,
+        "model": s.model,
+        "asn": s.asn,
+        "loopback4": s.loopback4,
+        "loopback6": s.loopback6,
+        "links": links,
+        "frr_conf": format!("switches/{}/etc/frr/frr.conf", s.name),
+    });
+    mark_untrusted(&mut facts);
+    facts
+}
+
+/// The variables of switch `s` in `host_vars/`: its facts, then its own
+/// vars.
+pub fn switch_vars(s: &SwitchView, env_prefix: &str) -> Map<String, Json> {
+    let mut vars = Map::new();
+    vars.insert(SWITCH_FACTS.into(), switch_facts(s));
+    copy_vars(&mut vars, &s.vars, SWITCH_FACTS, env_prefix);
+    vars
+}
+
+/// The `host_vars/` of any host.
+pub fn device_vars(site: &SiteView, d: Device, env_prefix: &str) -> Map<String, Json> {
+    match d {
+        Device::Node(i) => host_vars(&site.nodes[i], env_prefix),
+        Device::Switch(i) => switch_vars(&site.switches[i], env_prefix),
+    }
+}
+
 /// Builds the inventory of a site; `env_prefix` is `[secrets] env-prefix`.
 pub fn build(site: &SiteView, env_prefix: &str) -> Inventory {
     let mut inv = outline(site, env_prefix);
     use rayon::prelude::*;
     inv.hosts
         .par_iter_mut()
-        .for_each(|h| h.vars = host_vars(&site.nodes[h.index], env_prefix));
+        .for_each(|h| h.vars = device_vars(site, h.device, env_prefix));
     inv
 }
 
@@ -367,6 +431,21 @@ pub fn outline(site: &SiteView, env_prefix: &str) -> Inventory {
         var_warnings(&mut warnings, &format!("group {}", g.name), &g.vars);
         copy_vars(&mut e.vars, &g.vars, "", env_prefix);
     }
+    // Switches: `switches`, `role_<role>`, `rack_<rack>`.
+    for sw in &site.switches {
+        let mut member = |g: String| {
+            groups
+                .entry(g.clone())
+                .or_insert_with(|| empty(&g))
+                .hosts
+                .push(sw.fqdn.clone());
+        };
+        member(SWITCHES_GROUP.to_string());
+        member(format!("role_{}", sw.role));
+        if let Some(r) = &sw.rack {
+            member(format!("rack_{r}"));
+        }
+    }
     // A child that is neither declared nor anyone's group is still a
     // group (empty); both spellings of the inventory define it.
     let children: Vec<String> = groups
@@ -389,7 +468,7 @@ pub fn outline(site: &SiteView, env_prefix: &str) -> Inventory {
         g.children.sort();
         g.children.dedup();
     }
-    let mut hosts: Vec<InvHost> = Vec::with_capacity(site.nodes.len());
+    let mut hosts: Vec<InvHost> = Vec::with_capacity(site.nodes.len() + site.switches.len());
     for (index, n) in site.nodes.iter().enumerate() {
         let mut inventory_vars = Map::new();
         let (a4, a6) = super::dns::canonical_addresses(n);
@@ -402,7 +481,25 @@ pub fn outline(site: &SiteView, env_prefix: &str) -> Inventory {
             node: n.name.clone(),
             inventory_vars,
             vars: Map::new(),
-            index,
+            device: Device::Node(index),
+        });
+    }
+    for (index, sw) in site.switches.iter().enumerate() {
+        let mut inventory_vars = Map::new();
+        if let Some(addr) = sw.loopback4.as_ref().or(sw.loopback6.as_ref()) {
+            inventory_vars.insert("ansible_host".into(), Json::String(addr.clone()));
+        }
+        inventory_vars.insert(
+            "ansible_network_os".into(),
+            Json::String(sw.network_os.clone()),
+        );
+        var_warnings(&mut warnings, &format!("switch {}", sw.name), &sw.vars);
+        hosts.push(InvHost {
+            name: sw.fqdn.clone(),
+            node: sw.name.clone(),
+            inventory_vars,
+            vars: Map::new(),
+            device: Device::Switch(index),
         });
     }
     hosts.sort_by(|a, b| a.name.cmp(&b.name));
@@ -508,7 +605,7 @@ impl Object for HostObject {
             "inventory_vars" => to_value(&h.inventory_vars),
             "vars" => self
                 .vars
-                .get_or_init(|| to_value(&host_vars(&site.nodes[h.index], env_prefix)))
+                .get_or_init(|| to_value(&device_vars(site, h.device, env_prefix)))
                 .clone(),
             _ => return None,
         })

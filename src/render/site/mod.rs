@@ -30,8 +30,11 @@
 //! a filter that returns a safe string, and the output gets exactly one
 //! final newline here.
 //!
-//! A zone's SOA serial is derived from the zone's own text: the zone is
-//! rendered with serial 0, hashed, and rendered again with that serial.
+//! A zone's SOA serial moves forward only: the zone is rendered with
+//! serial 0 and hashed, the serial chosen from the lock's record and the
+//! previous output's file ([`dns::choose_serial`]), and the zone rendered
+//! again with it. The chosen serials and digests come back to the caller,
+//! which records them in `siteconf.lock`.
 
 pub mod boot;
 pub mod dhcp;
@@ -49,6 +52,8 @@ use crate::diag::{Code, Diagnostic};
 use crate::output::{Artifact, Owner};
 use crate::render::context::SiteView;
 use crate::render::engine::RenderFlags;
+use crate::resolve::lock::ZoneSerial;
+use sha2::{Digest, Sha256};
 
 /// Registers the filters and functions the site-wide templates use:
 /// `yaml_quote`, `yaml_key`, `yaml_value(indent)`, `to_yaml`, `xml_escape`,
@@ -96,9 +101,13 @@ pub fn render_site(
     secret_env_prefix: &str,
 ) -> (Vec<Artifact>, Vec<Diagnostic>) {
     let mut artifacts = Vec::new();
-    let diags = render_site_into(env, site, secret_env_prefix, &mut |batch| {
-        artifacts.extend(batch)
-    });
+    let (diags, _) = render_site_into(
+        env,
+        site,
+        secret_env_prefix,
+        &dns::SerialState::default(),
+        &mut |batch| artifacts.extend(batch),
+    );
     artifacts.sort_by(|a, b| a.path.cmp(&b.path));
     (artifacts, diags)
 }
@@ -110,12 +119,15 @@ const JOBS_AT_ONCE: usize = 512;
 
 /// [`render_site`], handing the artifacts to `emit` in batches as they are
 /// made (in no particular order), so that the build writes them as it goes.
+/// Zone serials are chosen from `serials`; the serial and digest of every
+/// zone rendered come back with the diagnostics.
 pub fn render_site_into(
     env: &Environment<'_>,
     site_arc: &Arc<SiteView>,
     secret_env_prefix: &str,
+    serials: &dns::SerialState,
     emit: &mut dyn FnMut(Vec<Artifact>),
-) -> Vec<Diagnostic> {
+) -> (Vec<Diagnostic>, Vec<ZoneSerial>) {
     let site: &SiteView = site_arc;
     let mut diags = Vec::new();
     // `site` lazily, as node templates see it: each field becomes a template
@@ -269,19 +281,46 @@ pub fn render_site_into(
     }
     drop(jobs);
 
-    // Zones: rendered twice (serial from the text), so outside the jobs.
+    let (results, recorded) = render_zones(env, site_arc, serials);
+    emit(site_files(results, &mut diags, secret_env_prefix));
+    (diags, recorded)
+}
+
+/// Every zone of the site, with its serial chosen from `serials`: the
+/// files (or why one failed) and the serial + digest of each zone
+/// rendered. Zones are rendered two or three times (serial 0 for the
+/// digest, the previous output's serial to compare with its file, the
+/// chosen serial), so outside the site-wide jobs.
+pub(crate) fn render_zones(
+    env: &Environment<'_>,
+    site_arc: &Arc<SiteView>,
+    serials: &dns::SerialState,
+) -> (Vec<Result<SiteFile, Diagnostic>>, Vec<ZoneSerial>) {
+    let site: &SiteView = site_arc;
+    let site_v = Value::from_object(crate::render::device::SiteObject::new(site_arc.clone()));
     let zones = dns::zones(site);
     let results: Vec<_> = zones
         .par_iter()
-        .map(|z| render_zone(env, &site_v, z))
+        .map(|z| render_zone(env, &site_v, z, serials))
         .collect();
-    emit(site_files(results, &mut diags, secret_env_prefix));
-    diags
+    let mut files = Vec::new();
+    let mut recorded = Vec::new();
+    for r in results {
+        match r {
+            Ok((f, z)) => {
+                files.push(Ok(f));
+                recorded.push(z);
+            }
+            Err(d) => files.push(Err(d)),
+        }
+    }
+    recorded.sort_by(|a, b| a.origin.cmp(&b.origin));
+    (files, recorded)
 }
 
 /// The artifacts of rendered site-wide files, with their modes as their
 /// templates set them; failures and missing secrets go to `diags`.
-fn site_files(
+pub(crate) fn site_files(
     results: Vec<Result<SiteFile, Diagnostic>>,
     diags: &mut Vec<Diagnostic>,
     secret_env_prefix: &str,
@@ -350,7 +389,7 @@ fn segment_path(diags: &mut Vec<Diagnostic>, dir: &str, name: &str, ext: &str) -
 
 /// A rendered site-wide file and what its template told the engine
 /// (`secret()` used or missing, `file_mode()`), applied by [`render_site`].
-struct SiteFile {
+pub(crate) struct SiteFile {
     artifact: Artifact,
     template: &'static str,
     flags: RenderFlags,
@@ -410,7 +449,8 @@ fn render_zone(
     env: &Environment<'_>,
     site_v: &Value,
     z: &dns::Zone,
-) -> Result<SiteFile, Diagnostic> {
+    serials: &dns::SerialState,
+) -> Result<(SiteFile, ZoneSerial), Diagnostic> {
     let template = match z.kind {
         "forward" => "site/dns/forward.zone.j2",
         _ => "site/dns/reverse.zone.j2",
@@ -428,13 +468,37 @@ fn render_zone(
         }
     };
     let (draft, _) = render_text(env, template, &path, ctx(0))?;
-    let serial = filters::zone_serial(&draft);
+    let hash = hex(&Sha256::digest(draft.as_bytes()));
+    let recorded = serials.recorded.get(&z.name).map(|(n, h)| (*n, *h == hash));
+    let previous = match serials.previous.get(&z.name) {
+        Some(old) => match dns::soa_serial(old) {
+            Some((p, _)) => {
+                let (again, _) = render_text(env, template, &path, ctx(p))?;
+                Some((p, again == *old))
+            }
+            None => None,
+        },
+        None => None,
+    };
+    let serial = dns::choose_serial(recorded, previous);
     let (text, flags) = render_text(env, template, &path, ctx(serial))?;
-    Ok(SiteFile {
-        artifact: artifact(path, "zone", text),
-        template,
-        flags,
-    })
+    Ok((
+        SiteFile {
+            artifact: artifact(path, "zone", text),
+            template,
+            flags,
+        },
+        ZoneSerial {
+            origin: z.name.clone(),
+            serial,
+            hash,
+            span: crate::syntax::Span::BUILTIN,
+        },
+    ))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A template failure as a diagnostic: which template and line, what went

@@ -22,6 +22,7 @@
 mod addressing;
 mod ansible_reserved_vars;
 mod asn_classes;
+mod automation_user;
 mod bgp_not_cabled;
 mod bgp_numbered_path;
 mod bgp_peer_address;
@@ -54,6 +55,7 @@ mod interface_mtu;
 mod loopback_in_network;
 mod missing_site;
 mod mtu_mismatch;
+mod network_os;
 mod network_ranges;
 mod node_required;
 mod ntp_servers;
@@ -142,6 +144,7 @@ pub static RULES: &[&Rule] = &[
     &boot_discovery::RULE,
     &boot_paths::RULE,
     &boot_args::RULE,
+    &network_os::RULE,
     // resolved nodes
     &duplicate_ips::RULE,
     &duplicate_macs::RULE,
@@ -163,6 +166,7 @@ pub static RULES: &[&Rule] = &[
     &bond_legs_not_paired::RULE,
     &bgp_numbered_path::RULE,
     &boot_image_missing::RULE,
+    &automation_user::RULE,
 ];
 
 // ---- order of declaration ------------------------------------------------------
