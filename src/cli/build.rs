@@ -78,7 +78,6 @@ fn build(g: &Global, args: &Args) -> Status {
         Ok(s) => s,
         Err(e) => return fail(e),
     };
-    super::common::print_source_notes(&*src);
     // Whether the output is still as the last build left it does not
     // depend on the check: both at once.
     // (The check reads siteconf.toml again, with diagnostics.)
@@ -113,7 +112,7 @@ fn build(g: &Global, args: &Args) -> Status {
         &config.secrets,
         &root,
         args.secrets.as_deref(),
-        std::env::vars(),
+        std::env::vars_os(),
     ) {
         Ok(s) => s,
         Err(d) => return report_failure(g, args, &[d], &SourceMap::default()),
@@ -124,6 +123,9 @@ fn build(g: &Global, args: &Args) -> Status {
         Ok(files) => stamp::inputs_digest(&files, &secrets),
         Err(e) => return fail(e),
     };
+    // After the site and template directories were listed: the working
+    // tree notes what it skipped while listing.
+    super::common::print_source_notes(&*src);
     let up_to_date = match (&inputs, unchanged) {
         (Some(i), Some(u)) if u.built_from(i) => Some(u),
         _ => None,

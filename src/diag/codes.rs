@@ -96,6 +96,8 @@ codes! {
         "A package repository URI that is not an absolute http, https or file URL.";
     InvalidRackUnit "SC0020" "invalid-rack-unit" Error
         "A rack position or height that is zero or larger than any rack (60U).";
+    ProjectPathRefused "SC0021" "project-path-refused" Error
+        "A project file or directory is a symbolic link, or a configured directory (`site-dir`, `templates-dir`) is absolute or leaves the project with `..`. siteconf reads only regular files inside the project, so a committed link to `/proc/self/environ` or `.git/config` is never read or quoted.";
     // --- duplicates ----------------------------------------------------------
     DuplicateName "SC0101" "duplicate-name" Error
         "Two entities of the same kind share a name (hostnames, racks, switches, networks, profiles, groups). Names are identities: inventory, DNS and output paths would collide.";

@@ -1,0 +1,230 @@
+//! Trust boundaries, probed through the real binary: a committed symbolic
+//! link, a site directory outside the project, and hostile environment
+//! variables. Whatever a link points at is never read, and never printed.
+
+use std::fs;
+use std::os::unix::fs::symlink;
+use std::path::Path;
+
+#[allow(dead_code)] // the docs helpers are for other tests
+mod support;
+use support::{command, show, siteconf, small_project as project};
+
+/// What a link points at: a file outside the project whose content must
+/// never reach any output.
+const CANARY: &str = "CANARY-d41d8cd9-outside-the-project";
+
+fn outside_file(dir: &Path) -> std::path::PathBuf {
+    let p = dir.join("target-outside");
+    fs::write(
+        &p,
+        format!("{CANARY}\nnode/r01n01 asn {CANARY}\n[secrets]\nfile = \"{CANARY}\"\n"),
+    )
+    .unwrap();
+    p
+}
+
+/// Commits the project as it stands on `main`, so `diff` and `gate` have a
+/// base; the working tree is then changed by the test.
+fn commit_all(root: &Path) {
+    let repo = git2::Repository::init(root).unwrap();
+    let mut index = repo.index().unwrap();
+    index
+        .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
+        .unwrap();
+    index.write().unwrap();
+    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+    let sig = git2::Signature::now("t", "t@example.org").unwrap();
+    let c = repo
+        .commit(Some("HEAD"), &sig, &sig, "base", &tree, &[])
+        .unwrap();
+    let commit = repo.find_commit(c).unwrap();
+    repo.branch("main", &commit, true).unwrap();
+    repo.set_head("refs/heads/main").unwrap();
+}
+
+/// Every command that reads the working tree.
+const COMMANDS: &[&[&str]] = &[
+    &["check", "--locked"],
+    &["check", "--format", "json"],
+    &["diff"],
+    &["gate"],
+    &["inventory", "--list"],
+    &["explain", "r01n01"],
+    &["lock"],
+    &["build"],
+];
+
+fn assert_refused_everywhere(root: &Path, named: &str, why: &str) {
+    for args in COMMANDS {
+        let o = siteconf(root, args);
+        let all = text(&o);
+        assert!(
+            o.status.code().is_some_and(|c| c != 0),
+            "{args:?} must fail: {}",
+            show(&o)
+        );
+        assert!(!all.contains(CANARY), "{args:?} printed the target: {all}");
+        assert!(
+            !all.contains("target-outside"),
+            "{args:?} named the link's target: {all}"
+        );
+        assert!(
+            all.contains(named) && all.contains(why),
+            "{args:?} must name {named}: {}",
+            show(&o)
+        );
+    }
+    assert!(!root.join("out").exists(), "build wrote output");
+}
+
+/// Both streams, with the diagnostic renderer's line wrapping undone.
+fn text(o: &std::process::Output) -> String {
+    let raw = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    raw.replace('│', " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+const SYMLINK: &str = "is a symbolic link; siteconf reads only regular files inside the project";
+
+#[test]
+fn a_symlinked_lock_is_refused_by_every_command_and_its_target_never_printed() {
+    let p = project();
+    let outside = tempfile::tempdir().unwrap();
+    let target = outside_file(outside.path());
+    commit_all(p.path());
+    let before = fs::read(p.path().join("siteconf.lock")).ok();
+    fs::remove_file(p.path().join("siteconf.lock")).ok();
+    symlink(&target, p.path().join("siteconf.lock")).unwrap();
+    assert_refused_everywhere(p.path(), "siteconf.lock", SYMLINK);
+    // `lock` did not replace the link by a file, nor write through it.
+    assert!(fs::symlink_metadata(p.path().join("siteconf.lock"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert!(fs::read_to_string(&target).unwrap().starts_with(CANARY));
+    drop(before);
+}
+
+#[test]
+fn a_symlinked_config_is_refused_by_every_command() {
+    let p = project();
+    let outside = tempfile::tempdir().unwrap();
+    let target = outside_file(outside.path());
+    commit_all(p.path());
+    fs::remove_file(p.path().join("siteconf.toml")).unwrap();
+    symlink(&target, p.path().join("siteconf.toml")).unwrap();
+    assert_refused_everywhere(p.path(), "siteconf.toml", SYMLINK);
+}
+
+#[test]
+fn a_site_directory_that_is_a_symlink_is_not_walked() {
+    let p = project();
+    let outside = tempfile::tempdir().unwrap();
+    commit_all(p.path());
+    // The real site, moved outside, with a canary node name in it.
+    fs::rename(p.path().join("site"), outside.path().join("target-outside")).unwrap();
+    fs::write(
+        outside.path().join("target-outside/canary.kdl"),
+        format!("node \"{CANARY}\" {{}}\n"),
+    )
+    .unwrap();
+    symlink(outside.path().join("target-outside"), p.path().join("site")).unwrap();
+    assert_refused_everywhere(p.path(), "site", SYMLINK);
+}
+
+#[test]
+fn a_symlinked_directory_component_on_the_way_to_a_file_is_refused() {
+    // `templates/node` a link: the template directory is listed through it.
+    let p = project();
+    let outside = tempfile::tempdir().unwrap();
+    fs::create_dir_all(outside.path().join("target-outside")).unwrap();
+    fs::write(
+        outside.path().join("target-outside/x.j2"),
+        format!("{{{{ {CANARY } }}}}\n"),
+    )
+    .unwrap();
+    fs::create_dir_all(p.path().join("templates")).unwrap();
+    symlink(
+        outside.path().join("target-outside"),
+        p.path().join("templates/node"),
+    )
+    .unwrap();
+    let o = siteconf(p.path(), &["build"]);
+    let all = text(&o);
+    assert!(!all.contains(CANARY), "{all}");
+    // A link below a listed directory is skipped (never read), with a note.
+    assert!(
+        all.contains("skipped templates/node: a symbolic link"),
+        "{all}"
+    );
+}
+
+#[test]
+fn site_and_template_directories_outside_the_project_are_refused_at_the_key() {
+    for (key, value) in [
+        ("site-dir", "../outside"),
+        ("site-dir", "/etc"),
+        ("templates-dir", "../outside"),
+        ("site-dir", "site/../../outside"),
+    ] {
+        let p = project();
+        let cfg = p.path().join("siteconf.toml");
+        let cfg_text = fs::read_to_string(&cfg).unwrap();
+        fs::write(&cfg, format!("{key} = \"{value}\"\n{cfg_text}")).unwrap();
+        for args in COMMANDS.iter().filter(|a| !matches!(a[0], "diff" | "gate")) {
+            let o = siteconf(p.path(), args);
+            let err = text(&o);
+            assert!(
+                o.status.code().is_some_and(|c| c != 0),
+                "{key}={value} {args:?}: {}",
+                show(&o)
+            );
+            assert!(
+                err.contains("SC0021")
+                    && err.contains(&format!("`{key}` is outside the project"))
+                    && (err.contains("siteconf.toml:1:") || err.contains("\"line\": 1")),
+                "{key}={value} {args:?}: {}",
+                show(&o)
+            );
+            assert!(!err.contains("prefix not found"), "{err}");
+        }
+    }
+}
+
+#[test]
+fn build_survives_non_utf8_environment_variables_and_never_prints_their_values() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let p = project();
+    let junk = OsStr::from_bytes(b"junk-\xff-CANARYVALUE");
+    // An unrelated variable that is not UTF-8: ignored.
+    let o = command(p.path(), &["build"])
+        .env("SOME_UNRELATED_VAR", junk)
+        .env(OsStr::from_bytes(b"WEIRD_\xfe_NAME"), "x")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", show(&o));
+    assert!(!show(&o).contains("CANARYVALUE"));
+    // A secret that is not UTF-8: an error naming the variable, not its value.
+    let o = command(p.path(), &["build"])
+        .env("SITECONF_SECRET_BGP_UPSTREAM1", junk)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", show(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("SITECONF_SECRET_BGP_UPSTREAM1") && err.contains("not valid UTF-8"),
+        "{err}"
+    );
+    assert!(
+        !show(&o).contains("CANARYVALUE") && !show(&o).contains("junk-"),
+        "{err}"
+    );
+}
