@@ -280,7 +280,14 @@ pub fn load(src: &dyn Source, diags: &mut Diagnostics) -> Loaded {
         }
         Ok(None) => None,
         Err(e) => {
-            diags.push(io_diag(e));
+            let mut d = io_diag(e);
+            if d.code == Code::ProjectConfig {
+                // Not valid UTF-8, unreadable: a lock finding, so that
+                // `check --locked` does not add "not current" to it.
+                d.code = Code::LockSyntax;
+                d = d.help("restore siteconf.lock from git (`git checkout siteconf.lock`), then run `siteconf lock`");
+            }
+            diags.push(d);
             None
         }
     };

@@ -228,3 +228,48 @@ fn build_survives_non_utf8_environment_variables_and_never_prints_their_values()
         "{err}"
     );
 }
+
+#[test]
+fn temporaries_left_by_a_killed_lock_are_removed_by_the_next_run() {
+    let p = project();
+    // A run killed mid-write left its temporary (its pid is long gone: no
+    // pid is that high).
+    let stale = p.path().join(".siteconf.lock.siteconf-tmp-4999999");
+    fs::write(&stale, "node/r01n01 asn 1\n").unwrap();
+    let o = siteconf(p.path(), &["lock"]);
+    assert!(o.status.success(), "{}", show(&o));
+    assert!(!stale.exists(), "the stale temporary is still there");
+    let left: Vec<String> = fs::read_dir(p.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("siteconf-tmp"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+    // What lock writes is the versioned format, and reads back clean.
+    let lock = fs::read_to_string(p.path().join("siteconf.lock")).unwrap();
+    assert!(lock.lines().any(|l| l == "version 1"), "{lock}");
+    ok_locked(p.path());
+}
+
+fn ok_locked(root: &Path) {
+    let o = siteconf(root, &["check", "--locked"]);
+    assert!(o.status.success(), "{}", show(&o));
+}
+
+#[test]
+fn init_force_never_writes_through_a_planted_symlink() {
+    let tmp = tempfile::tempdir().unwrap();
+    let victim = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("proj");
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(dir.join("README.keep"), "x").unwrap();
+    symlink(victim.path(), dir.join("site")).unwrap();
+    let o = command(tmp.path(), &["init", "proj", "--nodes", "4", "--force"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", show(&o));
+    assert!(text(&o).contains("is a symbolic link"), "{}", show(&o));
+    assert_eq!(fs::read_dir(victim.path()).unwrap().count(), 0);
+    // Nothing half-written is left either.
+    assert!(!dir.join("siteconf.toml").exists());
+}

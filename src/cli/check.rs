@@ -33,7 +33,21 @@ pub fn run(g: &Global, args: Args) -> Status {
     {
         diags.extend(d);
     }
-    if args.locked && checked.resolved.lock_changed {
+    // A lock that cannot be read as it stands is its own finding; "not
+    // current" on top of it would only repeat it.
+    let lock_unreadable = diags.iter().any(|d| {
+        matches!(
+            d.code,
+            Code::LockSyntax
+                | Code::ProjectPathRefused
+                | Code::LockConflictMarkers
+                | Code::LockTwoValues
+                | Code::LockUnknownEntry
+                | Code::LockDamagedLine
+                | Code::LockVersion
+        )
+    });
+    if args.locked && checked.resolved.lock_changed && !lock_unreadable {
         let mut d = Diagnostic::error(
             Code::LockOutOfDate,
             format!(

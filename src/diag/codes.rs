@@ -180,6 +180,16 @@ codes! {
         "A line of siteconf.lock that cannot be read.";
     NoPool "SC0806" "no-pool" Error
         "A value is asked for with `auto` but there is no pool to allocate it from.";
+    LockConflictMarkers "SC0807" "lock-conflict-markers" Error
+        "siteconf.lock still holds git conflict markers (`<<<<<<<`, `=======`, `>>>>>>>`). One finding per conflict block; where both sides give a value to the same owner and key, both are named.";
+    LockTwoValues "SC0808" "lock-two-values" Error
+        "Two lines of siteconf.lock for one owner and key (a merge that kept both sides). Neither wins: the node could otherwise be renumbered. Both lines and values are named.";
+    LockUnknownEntry "SC0809" "lock-unknown-entry" Error
+        "A lock line whose owner kind, key kind or network does not exist (`ipv3`, a network the site does not declare). It is never silently released or re-allocated.";
+    LockDamagedLine "SC0810" "lock-damaged-line" Error
+        "A lock line for an owner or key that is not in the site but one character away from a request that has no lock line (`r01m02` for `r01n02`): a damaged line, which would otherwise make the node get a new value.";
+    LockVersion "SC0811" "lock-version" Error
+        "siteconf.lock declares a format version this siteconf does not read, or a `version` line that is not the first entry.";
     // --- rendering -----------------------------------------------------------------------------
     TemplateError "SC0901" "template-error" Error
         "A template failed to render (syntax error, undefined variable, failing filter). The template file, line and the node being rendered are named.";

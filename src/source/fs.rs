@@ -90,9 +90,10 @@ pub const OUTSIDE_REFUSED: &str =
     "is outside the project; siteconf reads only files inside the project directory";
 
 /// The components of a relative path that stays inside the project, or
-/// `None` for an absolute path, one with `..`, a NUL or a backslash.
+/// `None` for an absolute path, one with `..` or a NUL. (A backslash is an
+/// ordinary character of a file name here; output paths refuse it later.)
 pub fn inside_components(path: &str) -> Option<Vec<&str>> {
-    if path.starts_with('/') || path.contains('\0') || path.contains('\\') {
+    if path.starts_with('/') || path.contains('\0') {
         return None;
     }
     let mut out = Vec::new();
