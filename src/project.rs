@@ -256,21 +256,15 @@ pub fn load(src: &dyn Source, diags: &mut Diagnostics) -> Loaded {
             (part, d)
         })
         .collect();
+    // Parsed and lowered: the kept texts can now lose every value at a
+    // secret-bearing position, before anything can print them.
+    for &(id, format) in &files {
+        sources.redact_secrets(id, format);
+    }
     let mut site = Site::default();
     for (part, d) in lowered {
         diags.extend(d);
         site = lower::merge(site, part, diags);
-    }
-    // A password written as a literal is an error (SC0605), but the file's
-    // text is kept for diagnostics: mask the value before anything can print it.
-    for p in &site.bgp_peers {
-        if let Some(pw) = p
-            .password
-            .as_ref()
-            .filter(|pw| pw.value == crate::model::SecretSpec::Literal)
-        {
-            sources.redact(pw.span);
-        }
     }
     let index = SiteIndex::build(&site);
     let lock = match src.read_text(LOCK_FILE) {

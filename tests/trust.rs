@@ -273,3 +273,68 @@ fn init_force_never_writes_through_a_planted_symlink() {
     // Nothing half-written is left either.
     assert!(!dir.join("siteconf.toml").exists());
 }
+
+/// Every run of 4 characters of the fixture's secret that holds a digit
+/// or an `x`, and of its upper-,
+/// lower-case and reversed forms.
+fn secret_fragments() -> Vec<String> {
+    let v = "Fixture-Secret-7f3a";
+    let forms = [
+        v.to_string(),
+        v.to_uppercase(),
+        v.to_lowercase(),
+        v.chars().rev().collect(),
+        v.to_uppercase().chars().rev().collect(),
+    ];
+    let mut out = Vec::new();
+    for f in forms {
+        let c: Vec<char> = f.chars().collect();
+        for w in c.windows(4) {
+            let s: String = w.iter().collect();
+            // Only windows of the distinctive part: `secret` and `ure-` are
+            // words of any message.
+            if s.chars()
+                .any(|ch| ch.is_ascii_digit() || ch == 'x' || ch == 'X')
+            {
+                out.push(s);
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn template_errors_never_print_values_derived_from_a_secret() {
+    let cases = [
+        // An include named by a transformed secret.
+        "{% include secret(\"bgp-upstream1\")|upper %}\n",
+        "{% include secret(\"bgp-upstream1\")|reverse %}\n",
+        "{% include secret(\"bgp-upstream1\")[3:12] %}\n",
+        // A secret used as a secret's name.
+        "{{ secret(secret(\"bgp-upstream1\")) }}\n",
+        "{{ secret(secret(\"bgp-upstream1\")|lower) }}\n",
+        // Filters that fail on the value.
+        "{{ secret(\"bgp-upstream1\")|int + [1] }}\n",
+        "{{ secret(\"bgp-upstream1\")[2:] ~ undefined_thing }}\n",
+        "{{ (secret(\"bgp-upstream1\")|upper)|from_nowhere }}\n",
+    ];
+    for tpl in cases {
+        let p = project();
+        let dir = p.path().join("templates/node");
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(dir.join("probe.txt.j2"), tpl).unwrap();
+        for args in [&["build"][..], &["build", "--format", "json"][..]] {
+            let o = siteconf(p.path(), args);
+            let all = show(&o);
+            assert_eq!(o.status.code(), Some(1), "{tpl}{all}");
+            assert!(
+                all.contains("SC0901") || all.contains("SC0902"),
+                "{tpl}{all}"
+            );
+            for f in secret_fragments() {
+                assert!(!all.contains(&f), "{tpl:?} leaked {f:?}:\n{all}");
+            }
+            assert!(!p.path().join("out").exists());
+        }
+    }
+}

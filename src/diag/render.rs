@@ -240,8 +240,41 @@ fn to_report<'a>(d: &'a Diagnostic, sources: &'a SourceMap) -> Report<'a> {
     }
 }
 
+/// The diagnostics with every value masked in the sources (a literal
+/// secret) scrubbed from their messages, help and labels: the redaction
+/// layer every printed message passes through, human or JSON.
+fn scrubbed<'a>(
+    diags: &'a [Diagnostic],
+    sources: &SourceMap,
+) -> std::borrow::Cow<'a, [Diagnostic]> {
+    let dirty = |s: &str| matches!(sources.scrub(s), std::borrow::Cow::Owned(_));
+    let any = diags.iter().any(|d| {
+        dirty(&d.message)
+            || d.help.as_deref().is_some_and(dirty)
+            || d.labels.iter().any(|l| dirty(&l.message))
+    });
+    if !any {
+        return std::borrow::Cow::Borrowed(diags);
+    }
+    std::borrow::Cow::Owned(
+        diags
+            .iter()
+            .map(|d| {
+                let mut d = d.clone();
+                d.message = sources.scrub(&d.message).into_owned();
+                d.help = d.help.map(|h| sources.scrub(&h).into_owned());
+                for l in &mut d.labels {
+                    l.message = sources.scrub(&l.message).into_owned();
+                }
+                d
+            })
+            .collect(),
+    )
+}
+
 /// The graphical report of every diagnostic, in the order given.
 pub fn render_human(diags: &[Diagnostic], sources: &SourceMap, color: ColorChoice) -> String {
+    let diags = &*scrubbed(diags, sources);
     let theme = match color {
         ColorChoice::Always => GraphicalTheme::unicode(),
         ColorChoice::Never => GraphicalTheme::unicode_nocolor(),
@@ -313,6 +346,7 @@ fn json_label(sources: &SourceMap, span: Span, message: &str) -> JsonLabel {
 
 /// Diagnostics as JSON values (an array), for `--format json`.
 pub fn to_json(diags: &[Diagnostic], sources: &SourceMap) -> serde_json::Value {
+    let diags = &*scrubbed(diags, sources);
     let list: Vec<JsonDiag> = diags
         .iter()
         .map(|d| {

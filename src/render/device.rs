@@ -178,6 +178,7 @@ impl Shared<'_> {
         dir: &str,
         out: &mut DeviceOut,
     ) {
+        super::engine::begin_render();
         let result = self.env.get_template(&entry.template).and_then(|t| {
             let cap = t.render_captured(ctx)?;
             let flags = cap
@@ -197,6 +198,18 @@ impl Shared<'_> {
         };
         if !flags.missing_secrets.is_empty() {
             for name in &flags.missing_secrets {
+                if name == super::engine::COMPUTED_NAME {
+                    let key = FailureKey {
+                        code: Code::SecretUnresolved,
+                        template: self.templates.index_of(&entry.template),
+                        range: None,
+                        line: None,
+                        what: "a secret whose name was computed after a secret was read is not set (name withheld)".into(),
+                    };
+                    let help = "a secret's name must not be derived from a secret's value: pass secret() a name the site or the template spells out".to_string();
+                    out.failures.push((key, Some(help), None));
+                    continue;
+                }
                 let key = FailureKey {
                     code: Code::SecretUnresolved,
                     template: self.templates.index_of(&entry.template),

@@ -148,16 +148,18 @@ pub fn render_streaming<E>(
     let base = sources.files().count();
     let with_templates = || templates.extend_sources(sources);
 
-    let env = engine::environment(&templates, Arc::new(opts.secrets.clone())).map_err(|errs| {
-        let diags = errs
-            .iter()
-            .map(|(name, e)| {
-                let key = engine::failure_key(&templates, name, e);
-                engine::failure_diagnostic(&templates, base, &key, "the templates", 0, None)
-            })
-            .collect();
-        StreamError::Render(failure(diags, with_templates()))
-    })?;
+    let known_names = Arc::new(secret_references(checked).into_keys().collect());
+    let env = engine::environment(&templates, Arc::new(opts.secrets.clone()), known_names)
+        .map_err(|errs| {
+            let diags = errs
+                .iter()
+                .map(|(name, e)| {
+                    let key = engine::failure_key(&templates, name, e);
+                    engine::failure_diagnostic(&templates, base, &key, "the templates", 0, None)
+                })
+                .collect();
+            StreamError::Render(failure(diags, with_templates()))
+        })?;
     let (plan, bad) = device::plan(&templates);
     if !bad.is_empty() {
         let diags = bad
@@ -431,11 +433,17 @@ fn scrub(diags: &mut [Diagnostic], secrets: &Secrets) {
     if values.is_empty() {
         return;
     }
+    // Exact values, and their case-changed and reversed forms (of 4 or more
+    // characters); anything else derived from a value is kept out of
+    // messages by withholding error details once a render read a secret.
     let clean = |s: &mut String| {
         for v in &values {
             if s.contains(v) {
                 *s = s.replace(v, "<secret>");
             }
+        }
+        if let std::borrow::Cow::Owned(c) = crate::syntax::scrub_values(s, values.iter().copied()) {
+            *s = c;
         }
     };
     for d in diags {

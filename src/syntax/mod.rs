@@ -10,6 +10,7 @@
 //! [`SourceMap`] and is only looked at again when a diagnostic is rendered.
 
 pub mod kdl;
+pub mod redact;
 pub mod toml;
 
 use std::fmt;
@@ -113,6 +114,9 @@ impl SourceFile {
 #[derive(Debug, Default, Clone)]
 pub struct SourceMap {
     files: Vec<SourceFile>,
+    /// The values masked by [`SourceMap::redact_secrets`], to scrub from
+    /// messages too ([`SourceMap::scrub`]). Never printed.
+    masked: Vec<String>,
 }
 
 impl SourceMap {
@@ -145,6 +149,34 @@ impl SourceMap {
         }
     }
 
+    /// Masks every value at a secret-bearing position of a site file (see
+    /// [`redact`]): the one redaction every snippet passes through, since
+    /// diagnostics only ever show the text kept here. Call it once the
+    /// file is parsed.
+    pub fn redact_secrets(&mut self, id: FileId, format: Format) {
+        let Some(f) = self.files.get(id.0 as usize) else {
+            return;
+        };
+        let ranges = redact::secret_ranges(format, &f.text);
+        for (s, e) in ranges {
+            if let Some(v) = self.files[id.0 as usize].text.get(s..e) {
+                // Short values (`a`, `1`) are masked in snippets but not
+                // scrubbed from messages, where they would mangle words.
+                if v.chars().count() >= 4 && !self.masked.iter().any(|m| m == v) {
+                    self.masked.push(v.to_string());
+                }
+            }
+            self.redact(Span::new(id, s, e));
+        }
+    }
+
+    /// `text` with every masked value (and its upper-, lower-case and
+    /// reversed forms) replaced by `****`. Every message the diagnostic
+    /// renderer prints passes through here.
+    pub fn scrub<'a>(&self, text: &'a str) -> std::borrow::Cow<'a, str> {
+        scrub_values(text, self.masked.iter().map(String::as_str))
+    }
+
     /// `path:line:col` of a span, or `<built-in>`.
     pub fn locate(&self, span: Span) -> String {
         match self.get(span.file) {
@@ -162,6 +194,32 @@ impl SourceMap {
             .and_then(|f| f.text.get(span.start as usize..span.end as usize))
             .unwrap_or("")
     }
+}
+
+/// `text` with each value (of at least 4 characters), and its upper-case,
+/// lower-case and reversed forms, replaced by `****`.
+pub fn scrub_values<'a, 'v>(
+    text: &'a str,
+    values: impl Iterator<Item = &'v str>,
+) -> std::borrow::Cow<'a, str> {
+    let mut out = std::borrow::Cow::Borrowed(text);
+    for v in values {
+        if v.chars().count() < 4 {
+            continue;
+        }
+        let forms = [
+            v.to_string(),
+            v.to_uppercase(),
+            v.to_lowercase(),
+            v.chars().rev().collect::<String>(),
+        ];
+        for f in forms {
+            if out.contains(f.as_str()) {
+                out = std::borrow::Cow::Owned(out.replace(f.as_str(), "****"));
+            }
+        }
+    }
+    out
 }
 
 /// A parsed site file.
