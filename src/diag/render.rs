@@ -38,35 +38,28 @@ impl SourceCode for FileSource<'_> {
         before: usize,
         after: usize,
     ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
-        let text = self.file.text.as_str();
+        // The display text: line breaks other than `\n` (KDL's U+2028 and
+        // the like) are `\n` there, at the same offsets, so miette sees the
+        // lines the file's line index counts.
+        let text = self.file.display_text();
         let off = span.offset().min(text.len());
         let span_end = (off + span.len()).min(text.len());
         if !text.is_char_boundary(off) || !text.is_char_boundary(span_end) {
             return Err(MietteError::OutOfBounds);
         }
-        let line_start = |at: usize| text[..at].rfind('\n').map(|i| i + 1).unwrap_or(0);
+        // Lines by the file's index (a binary search, not a scan: a file of
+        // one 9 MB line must not be scanned once per finding).
+        let starts = self.file.line_starts();
+        let line_of = |at: usize| match starts.binary_search(&(at as u32)) {
+            Ok(i) => i,
+            Err(i) => i.saturating_sub(1),
+        };
         // One line more each side than asked: miette decides the context
         // itself and counts lines up to where the next one starts.
-        let mut start = line_start(off);
-        for _ in 0..=before {
-            if start == 0 {
-                break;
-            }
-            start = line_start(start - 1);
-        }
-        let next_line = |at: usize| {
-            text[at..]
-                .find('\n')
-                .map(|i| at + i + 1)
-                .unwrap_or(text.len())
-        };
-        let mut end = next_line(span_end);
-        for _ in 0..=after {
-            if end >= text.len() {
-                break;
-            }
-            end = next_line(end);
-        }
+        let first = line_of(off).saturating_sub(before + 1);
+        let start = starts[first] as usize;
+        let last = line_of(span_end) + after + 2;
+        let end = starts.get(last).map_or(text.len(), |&e| e as usize);
         let window = &text[start..end];
         let local = SourceSpan::new((off - start).into(), span_end - off);
         let inner = window.read_span(&local, before, after)?;

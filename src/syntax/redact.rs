@@ -378,6 +378,8 @@ fn toml_ranges(text: &str, toks: &[Token]) -> Vec<(usize, usize)> {
 
 /// A `key.path = value` from token `i`: (index after it, masked ranges).
 /// `secret_ctx` is whether an enclosing table or key is `password`.
+/// Iterative, with an explicit stack of inline tables: a document nested
+/// 100,000 deep must not overflow the stack here either.
 fn toml_key_value(
     text: &str,
     toks: &[Token],
@@ -385,74 +387,86 @@ fn toml_key_value(
     secret_ctx: bool,
 ) -> (usize, Vec<(usize, usize)>) {
     let mut out = Vec::new();
-    let mut secret = secret_ctx;
-    let mut last = None;
-    while i < toks.len() {
-        match toks[i].tok {
-            Tok::Str(..) | Tok::Word => {
-                let w = word_text(text, &toks[i]);
-                if w == Some(SECRET_KEY) {
-                    secret = true;
+    // The secret context of each open inline table.
+    let mut tables: Vec<bool> = Vec::new();
+    let mut ctx = secret_ctx;
+    loop {
+        // A key path.
+        let mut secret = ctx;
+        let mut last = None;
+        let key_start = i;
+        while i < toks.len() {
+            match toks[i].tok {
+                Tok::Str(..) | Tok::Word => {
+                    let w = word_text(text, &toks[i]);
+                    if w == Some(SECRET_KEY) {
+                        secret = true;
+                    }
+                    last = w;
+                    i += 1;
                 }
-                last = w;
+                Tok::Punct(b'.') => i += 1,
+                _ => break,
+            }
+        }
+        if toks.get(i).map(|t| t.tok) != Some(Tok::Punct(b'=')) {
+            // Not a key-value: give up on this line.
+            return (i.max(key_start + 1), out);
+        }
+        i += 1;
+        let keep = last == Some(REFERENCE_KEY);
+        // The value.
+        match toks.get(i).map(|t| t.tok) {
+            Some(Tok::Punct(b'{')) => {
+                tables.push(ctx);
+                ctx = secret;
                 i += 1;
             }
-            Tok::Punct(b'.') => i += 1,
-            _ => break,
-        }
-    }
-    if toks.get(i).map(|t| t.tok) != Some(Tok::Punct(b'=')) {
-        return (i.max(1), out);
-    }
-    i += 1;
-    let keep = last == Some(REFERENCE_KEY);
-    // The value: one token, or a bracketed array / inline table.
-    match toks.get(i).map(|t| t.tok) {
-        Some(Tok::Punct(b'{')) => {
-            i += 1;
-            // An inline table: `key = value` pairs up to the matching `}`.
-            while i < toks.len() {
-                match toks[i].tok {
-                    Tok::Punct(b'}') => return (i + 1, out),
-                    Tok::Punct(b',') | Tok::Newline => i += 1,
-                    Tok::Str(..) | Tok::Word => {
-                        let (next, r) = toml_key_value(text, toks, i, secret);
-                        out.extend(r);
-                        i = next.max(i + 1);
+            Some(Tok::Punct(b'[')) => {
+                let mut depth = 0usize;
+                while i < toks.len() {
+                    match toks[i].tok {
+                        Tok::Punct(b'[') => depth += 1,
+                        Tok::Punct(b']') => {
+                            depth = depth.saturating_sub(1);
+                            if depth == 0 {
+                                i += 1;
+                                break;
+                            }
+                        }
+                        _ => {
+                            if secret && !keep {
+                                out.extend(toks[i].value_range());
+                            }
+                        }
                     }
-                    _ => i += 1,
+                    i += 1;
                 }
             }
-            (i, out)
-        }
-        Some(Tok::Punct(b'[')) => {
-            let mut depth = 0usize;
-            while i < toks.len() {
-                match toks[i].tok {
-                    Tok::Punct(b'[') => depth += 1,
-                    Tok::Punct(b']') => {
-                        depth = depth.saturating_sub(1);
-                        if depth == 0 {
-                            return (i + 1, out);
-                        }
-                    }
-                    _ => {
-                        if secret && !keep {
-                            out.extend(toks[i].value_range());
-                        }
-                    }
+            Some(_) => {
+                if secret && !keep {
+                    out.extend(toks[i].value_range());
                 }
                 i += 1;
             }
-            (i, out)
+            None => return (i, out),
         }
-        Some(_) => {
-            if secret && !keep {
-                out.extend(toks[i].value_range());
+        // After a value: inside inline tables, `,` and `}` lead on.
+        loop {
+            if tables.is_empty() {
+                return (i, out);
             }
-            (i + 1, out)
+            match toks.get(i).map(|t| t.tok) {
+                None => return (i, out),
+                Some(Tok::Punct(b'}')) => {
+                    ctx = tables.pop().unwrap_or(secret_ctx);
+                    i += 1;
+                }
+                Some(Tok::Punct(b',')) | Some(Tok::Newline) => i += 1,
+                Some(Tok::Str(..)) | Some(Tok::Word) => break,
+                Some(_) => i += 1,
+            }
         }
-        None => (i, out),
     }
 }
 
