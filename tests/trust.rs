@@ -338,3 +338,20 @@ fn template_errors_never_print_values_derived_from_a_secret() {
         }
     }
 }
+
+#[test]
+fn output_paths_that_differ_only_in_case_are_refused() {
+    let p = project();
+    let dir = p.path().join("templates/node/etc");
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(dir.join("Motd.j2"), "a\n").unwrap();
+    fs::write(dir.join("motd.j2"), "b\n").unwrap();
+    let o = siteconf(p.path(), &["build"]);
+    assert_eq!(o.status.code(), Some(1), "{}", show(&o));
+    let all = text(&o);
+    assert!(
+        all.contains("SC0903") && all.contains("only in letter case"),
+        "{all}"
+    );
+    assert!(!p.path().join("out").exists());
+}

@@ -116,6 +116,16 @@ pub fn plan(templates: &Templates) -> (Plan, Vec<(String, String)>) {
             Some((d @ ("node" | "switch"), rel)) => (d, rel),
             _ => continue,
         };
+        if let Some(c) = rel.split('/').find(|c| c.starts_with('.')) {
+            // Refused where it is declared, once, rather than per device.
+            bad.push((
+                name.to_string(),
+                format!(
+                    "the output name has a hidden component `{c}`; siteconf writes no hidden files (they escape a reviewer's listing)"
+                ),
+            ));
+            continue;
+        }
         let mut expand = Expand::Once;
         let mut rest = rel;
         while let Some(open) = rest.find('{') {

@@ -200,6 +200,7 @@ pub fn render_streaming<E>(
         sink_err: None,
         paths: std::collections::HashMap::new(),
         dirs: std::collections::HashSet::new(),
+        folded: std::collections::HashMap::new(),
         listed: Vec::new(),
         diags: Vec::new(),
         failures: BTreeMap::new(),
@@ -293,6 +294,9 @@ struct Collector<S, E> {
     paths: std::collections::HashMap<String, crate::output::Owner>,
     /// Every directory those paths need.
     dirs: std::collections::HashSet<String>,
+    /// Lower-cased path → the path, for paths with an upper-case letter
+    /// only (the others are their own lower case, in `paths`).
+    folded: std::collections::HashMap<String, String>,
     /// What the manifest will say of each file handed on.
     listed: Vec<manifest::Listed>,
     diags: Vec<Diagnostic>,
@@ -349,6 +353,29 @@ impl<S: FnMut(Vec<Artifact>) -> Result<(), E>, E> Collector<S, E> {
                 self.diags.push(path::unsafe_path(
                     &a.path,
                     &why,
+                    &path::owner_text(&a.owner),
+                ));
+                continue;
+            }
+            // Two paths that differ only in case are one file on a
+            // case-insensitive filesystem (macOS, Windows checkouts, some
+            // NAS): the second would overwrite the first.
+            let other = if a.path.bytes().any(|b| b.is_ascii_uppercase()) {
+                let lower = a.path.to_ascii_lowercase();
+                let other = self
+                    .paths
+                    .contains_key(&lower)
+                    .then(|| lower.clone())
+                    .or_else(|| self.folded.get(&lower).cloned());
+                self.folded.entry(lower).or_insert_with(|| a.path.clone());
+                other
+            } else {
+                self.folded.get(&a.path).cloned()
+            };
+            if let Some(other) = other {
+                self.diags.push(path::unsafe_path(
+                    &a.path,
+                    &format!("it differs from {other:?} only in letter case: one file on a case-insensitive filesystem"),
                     &path::owner_text(&a.owner),
                 ));
                 continue;
