@@ -157,8 +157,7 @@ fn tokens(format: Format, text: &str) -> Vec<Token> {
                 let closing: Vec<u8> = std::iter::repeat_n(b'"', q)
                     .chain(std::iter::repeat_n(b'#', hashes))
                     .collect();
-                let close = text[body..]
-                    .as_bytes()
+                let close = b[body..]
                     .windows(closing.len())
                     .position(|w| w == closing.as_slice())
                     .map_or(n, |p| body + p);
@@ -180,12 +179,12 @@ fn tokens(format: Format, text: &str) -> Vec<Token> {
             }
             _ => {
                 let start = i;
-                while i < n
-                    && !matches!(b[i], b' ' | b'\t' | b'\r' | b'\n' | b'"')
-                    && !punct.contains(&b[i])
-                    && !(format == Format::Toml && b[i] == b'#')
-                    && !(format == Format::Toml && b[i] == b'\'')
-                {
+                let ends_word = |x: u8| {
+                    matches!(x, b' ' | b'\t' | b'\r' | b'\n' | b'"')
+                        || punct.contains(&x)
+                        || (format == Format::Toml && matches!(x, b'#' | b'\''))
+                };
+                while i < n && !ends_word(b[i]) {
                     i += 1;
                 }
                 if i == start {

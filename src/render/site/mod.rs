@@ -250,7 +250,7 @@ fn site_files(
             Ok(a) => {
                 for name in &a.flags.missing_secrets {
                     if name == crate::render::engine::COMPUTED_NAME {
-                        diags.push(computed_secret_missing(&a.template, &a.artifact.path));
+                        diags.push(computed_secret_missing(a.template, &a.artifact.path));
                         continue;
                     }
                     diags.push(
