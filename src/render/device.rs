@@ -116,7 +116,12 @@ pub fn plan(templates: &Templates) -> (Plan, Vec<(String, String)>) {
             Some((d @ ("node" | "switch"), rel)) => (d, rel),
             _ => continue,
         };
-        if let Some(c) = rel.split('/').find(|c| c.starts_with('.')) {
+        // (`.` and `..` are not hidden names: the output path check
+        // refuses them for what they are.)
+        if let Some(c) = rel
+            .split('/')
+            .find(|c| c.starts_with('.') && *c != "." && *c != "..")
+        {
             // Refused where it is declared, once, rather than per device.
             bad.push((
                 name.to_string(),
