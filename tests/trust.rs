@@ -355,3 +355,23 @@ fn output_paths_that_differ_only_in_case_are_refused() {
     );
     assert!(!p.path().join("out").exists());
 }
+
+#[test]
+fn rev_and_staged_refuse_a_symlinked_lock_with_the_same_message() {
+    let p = project();
+    let outside = tempfile::tempdir().unwrap();
+    let target = outside_file(outside.path());
+    fs::remove_file(p.path().join("siteconf.lock")).ok();
+    symlink(&target, p.path().join("siteconf.lock")).unwrap();
+    commit_all(p.path());
+    for args in [&["check", "--rev", "HEAD"][..], &["check", "--staged"][..]] {
+        let o = siteconf(p.path(), args);
+        let all = text(&o);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {}", show(&o));
+        assert!(
+            all.contains("SC0021") && all.contains(&format!("siteconf.lock: {SYMLINK}")),
+            "{args:?}: {all}"
+        );
+        assert!(!all.contains(CANARY), "{all}");
+    }
+}
