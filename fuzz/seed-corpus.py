@@ -44,6 +44,14 @@ def main():
         put("check_site", b"K" + p.read_bytes())
     for p in toml_sites:
         put("check_site", b"T" + p.read_bytes())
+    # The lock reader: every lock of the repository (the damaged ones of
+    # tests/cases/lock-* included); siteconf.toml: every project config.
+    for p in files("siteconf.lock", "tests/**/siteconf.lock"):
+        put("lock_parse", p.read_bytes())
+    for p in files("siteconf.toml", "tests/**/siteconf.toml"):
+        put("config_parse", p.read_bytes())
+    for extra in [b"site-dir = \"../outside\"\n", b"templates-dir = \"/etc\"\n", b"out-dir = \"/srv/out\"\n[secrets]\nfile = \"/run/secrets.toml\"\n"]:
+        put("config_parse", extra)
     # A site with its lock file after a NUL byte.
     put("check_site", b"K" + (ROOT / "site/site.kdl").read_bytes() + b"\0" + (ROOT / "siteconf.lock").read_bytes())
 

@@ -87,11 +87,77 @@ pub struct Loaded {
 }
 
 fn io_diag(e: SourceError) -> Diagnostic {
+    let refused = e.message == crate::source::fs::SYMLINK_REFUSED
+        || e.message == crate::source::fs::OUTSIDE_REFUSED;
+    if refused {
+        // Only the path is named: never the link's target or its content.
+        return Diagnostic::error(
+            Code::ProjectPathRefused,
+            format!("cannot read {}: {}", e.path, e.message),
+        )
+        .help(format!(
+            "replace `{}` by a regular file (or directory) inside the project; siteconf does not follow links",
+            e.path
+        ));
+    }
     Diagnostic::error(
         Code::ProjectConfig,
         format!("cannot read {}: {}", e.path, e.message),
     )
 }
+
+/// The directory keys of siteconf.toml, with their spans, to report one
+/// that leaves the project at the exact value.
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "kebab-case")]
+struct DirSpans {
+    site_dir: Option<toml::Spanned<String>>,
+    templates_dir: Option<toml::Spanned<String>>,
+}
+
+/// `site-dir` and `templates-dir` must name a directory inside the project
+/// (relative, no `..`): site files and templates are read from the
+/// repository under review, never from elsewhere on the machine. `out-dir`
+/// may be anywhere (it is where the operator wants output written; the
+/// writer refuses to replace a directory that is not a siteconf output),
+/// and so may `[secrets] file` (kept outside git by design).
+fn check_dirs(id: FileId, text: &str, config: &mut Config, diags: &mut Diagnostics) {
+    let spans: DirSpans = toml::from_str(text).unwrap_or_default();
+    let keys = [
+        ("site-dir", spans.site_dir, &mut config.site_dir),
+        (
+            "templates-dir",
+            spans.templates_dir,
+            &mut config.templates_dir,
+        ),
+    ];
+    for (key, spanned, value) in keys {
+        if crate::source::fs::inside_components(value).is_some() {
+            continue;
+        }
+        let r = spanned.map(|s| s.span()).unwrap_or(0..0);
+        diags.push(
+            Diagnostic::error(
+                Code::ProjectPathRefused,
+                format!(
+                    "`{key}` is outside the project; siteconf reads only files inside the project directory"
+                ),
+            )
+            .label(Span::new(id, r.start, r.end), "an absolute path or one with `..`")
+            .help(format!(
+                "give `{key}` as a path relative to the directory of {CONFIG_FILE}, without `..`"
+            )),
+        );
+        // Nothing is read from it: an empty marker the loader skips.
+        value.clear();
+        value.push_str(REFUSED_DIR);
+    }
+}
+
+/// What a refused `site-dir`/`templates-dir` becomes: a name no source can
+/// list (a NUL), so nothing outside the project is read and no second
+/// "no site files" finding follows the first.
+pub const REFUSED_DIR: &str = "\0refused";
 
 /// Reads `siteconf.toml` (optional) from a source.
 pub fn read_config(src: &dyn Source, sources: &mut SourceMap, diags: &mut Diagnostics) -> Config {
@@ -104,7 +170,10 @@ pub fn read_config(src: &dyn Source, sources: &mut SourceMap, diags: &mut Diagno
         Ok(Some(text)) => {
             let id = sources.add(SourceFile::new(CONFIG_FILE, text.clone()));
             match toml::from_str::<Config>(&text) {
-                Ok(c) => c,
+                Ok(mut c) => {
+                    check_dirs(id, &text, &mut c, diags);
+                    c
+                }
                 Err(e) => {
                     let r = e.span().unwrap_or(0..0);
                     diags.push(
@@ -126,14 +195,16 @@ pub fn read_config(src: &dyn Source, sources: &mut SourceMap, diags: &mut Diagno
 pub fn load(src: &dyn Source, diags: &mut Diagnostics) -> Loaded {
     let mut sources = SourceMap::default();
     let config = read_config(src, &mut sources, diags);
+    let refused = config.site_dir == REFUSED_DIR;
     let (paths, unread): (Vec<String>, Vec<String>) = match src.list(&config.site_dir) {
+        _ if refused => (Vec::new(), Vec::new()),
         Ok(p) => p.into_iter().partition(|p| Format::from_path(p).is_some()),
         Err(e) => {
             diags.push(io_diag(e));
             (Vec::new(), Vec::new())
         }
     };
-    if paths.is_empty() {
+    if paths.is_empty() && !refused {
         diags.push(
             Diagnostic::error(
                 Code::ProjectConfig,
@@ -188,21 +259,15 @@ pub fn load(src: &dyn Source, diags: &mut Diagnostics) -> Loaded {
             (part, d)
         })
         .collect();
+    // Parsed and lowered: the kept texts can now lose every value at a
+    // secret-bearing position, before anything can print them.
+    for &(id, format) in &files {
+        sources.redact_secrets(id, format);
+    }
     let mut site = Site::default();
     for (part, d) in lowered {
         diags.extend(d);
         site = lower::merge(site, part, diags);
-    }
-    // A password written as a literal is an error (SC0605), but the file's
-    // text is kept for diagnostics: mask the value before anything can print it.
-    for p in &site.bgp_peers {
-        if let Some(pw) = p
-            .password
-            .as_ref()
-            .filter(|pw| pw.value == crate::model::SecretSpec::Literal)
-        {
-            sources.redact(pw.span);
-        }
     }
     site.strays = strays(src, &config, &unread, &mut sources);
     let index = SiteIndex::build(&site);
@@ -213,7 +278,14 @@ pub fn load(src: &dyn Source, diags: &mut Diagnostics) -> Loaded {
         }
         Ok(None) => None,
         Err(e) => {
-            diags.push(io_diag(e));
+            let mut d = io_diag(e);
+            if d.code == Code::ProjectConfig {
+                // Not valid UTF-8, unreadable: a lock finding, so that
+                // `check --locked` does not add "not current" to it.
+                d.code = Code::LockSyntax;
+                d = d.help("restore siteconf.lock from git (`git checkout siteconf.lock`), then run `siteconf lock`");
+            }
+            diags.push(d);
             None
         }
     };

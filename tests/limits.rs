@@ -287,3 +287,55 @@ fn deeply_nested_documents_are_a_diagnostic_not_a_stack_overflow() {
     .unwrap();
     assert!(host_vars.contains("x: 1"), "{host_vars}");
 }
+
+/// Many copies of one mistake: the first 100 of a code per file are
+/// kept and one summary counts the rest, so memory and output stay small.
+/// Lines separated by U+2028 are lines (the KDL spec's newlines): every
+/// finding names its own line, not "line 1".
+#[test]
+fn a_million_identical_mistakes_are_capped_and_counted() {
+    for sep in ["\n", "\u{2028}"] {
+        let p = support::small_project();
+        // 200,000 here (a debug build runs it); docs/security.md has the
+        // million-line figures of a release build.
+        let n = 200_000;
+        fs::write(
+            p.path().join("site/noise.kdl"),
+            "a {}".to_string() + &format!("{sep}a {{}}").repeat(n - 1) + sep,
+        )
+        .unwrap();
+        let (o, rss) = siteconf_rss(p.path(), &["check", "--format", "json"]);
+        assert_eq!(o.status.code(), Some(1), "{}", show(&o));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let noise: Vec<&serde_json::Value> = v
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["file"] == "site/noise.kdl")
+            .collect();
+        assert_eq!(noise.len(), 101, "{sep:?}: 100 findings and one summary");
+        let lines: Vec<u64> = noise.iter().map(|d| d["line"].as_u64().unwrap()).collect();
+        assert_eq!(lines[..3], [1, 2, 3], "{sep:?}: {lines:?}");
+        let summary = noise.last().unwrap();
+        assert_eq!(summary["code"], "SC0002");
+        assert_eq!(summary["line"], 101, "the first one not shown");
+        assert!(
+            summary["message"]
+                .as_str()
+                .unwrap()
+                .starts_with(&format!("{} more SC0002 finding(s)", n - 100)),
+            "{summary}"
+        );
+        eprintln!("{sep:?}: peak RSS {} MiB", rss >> 20);
+        assert!(rss < 1 << 30, "peak RSS {} MiB", rss >> 20);
+        // The text report says how many there were, and stays short.
+        let o = siteconf(p.path(), &["check"]);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(stderr.contains(&format!("{n} error(s)")), "{stderr}");
+        assert!(
+            o.stderr.len() < 200_000,
+            "{} bytes of report",
+            o.stderr.len()
+        );
+    }
+}

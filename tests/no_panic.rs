@@ -121,14 +121,17 @@ fn broken_project_files_are_reported_not_panics() {
         assert_reported(&seen, "project-config", "siteconf.toml", cfg);
     }
     run("site/a.kdl", site.as_bytes(), &[("siteconf.lock", "")]);
-    for lock in [
-        "node/a",
-        "node/a address.mgmt.ipv4 banana",
-        "<<<<<<< HEAD\nnode/a asn 1\n=======\nnode/b asn 1\n>>>>>>> b\n",
-        "node/a asn 99999999999999999999",
+    for (lock, code) in [
+        ("node/a", "lock-syntax"),
+        ("node/a address.mgmt.ipv4 banana", "lock-syntax"),
+        (
+            "<<<<<<< HEAD\nnode/a asn 1\n=======\nnode/b asn 1\n>>>>>>> b\n",
+            "lock-conflict-markers",
+        ),
+        ("node/a asn 99999999999999999999", "lock-syntax"),
     ] {
         let seen = run("site/a.kdl", site.as_bytes(), &[("siteconf.lock", lock)]);
-        assert_reported(&seen, "lock-syntax", "siteconf.lock", lock);
+        assert_reported(&seen, code, "siteconf.lock", lock);
     }
 }
 

@@ -448,7 +448,9 @@ fn renamed_node_is_removed_and_added_with_allocations() {
     let base = base_site();
     let mut head = base.clone();
     let old = Gen::node_block(1, 4);
-    let new = old.replace("node r001n04", "node r001n09");
+    // Not `r001n09`: a lock line one character away from a node that has
+    // none is taken for a damaged line (SC0810) unless marked released.
+    let new = old.replace("node r001n04", "node r001n19");
     head.insert(
         "site/r001.kdl".into(),
         head["site/r001.kdl"].replace(&old, &new),
@@ -476,7 +478,7 @@ fn renamed_node_is_removed_and_added_with_allocations() {
     assert!(r
         .lock
         .iter()
-        .all(|l| l.owner == "node/r001n04" || l.owner == "node/r001n09"));
+        .all(|l| l.owner == "node/r001n04" || l.owner == "node/r001n19"));
     let sessions: Vec<String> = r
         .sessions
         .iter()
@@ -486,7 +488,7 @@ fn renamed_node_is_removed_and_added_with_allocations() {
         sessions,
         vec![
             "removed r001n04 ↔ r001-tor1 over eno1",
-            "added r001n09 ↔ r001-tor1 over eno1"
+            "added r001n19 ↔ r001-tor1 over eno1"
         ]
     );
     // The ToR's FRR; site-wide, the node's host_vars go and come, and
@@ -526,7 +528,7 @@ fn renamed_node_is_removed_and_added_with_allocations() {
             .collect()
     };
     let removed = of_node("r001n04", "removed");
-    let added = of_node("r001n09", "added");
+    let added = of_node("r001n19", "added");
     assert_eq!(removed, added);
     for rel in [
         "hostname",
@@ -548,7 +550,7 @@ fn renamed_node_is_removed_and_added_with_allocations() {
         Some("removed")
     );
     assert_eq!(
-        status_of("site/inventory/host_vars/r001n09.dc1.example.net.yml").as_deref(),
+        status_of("site/inventory/host_vars/r001n19.dc1.example.net.yml").as_deref(),
         Some("added")
     );
     assert_eq!(
@@ -564,22 +566,22 @@ fn renamed_node_is_removed_and_added_with_allocations() {
     );
     let hostname = changes
         .iter()
-        .find(|c| c["path"] == "nodes/r001n09/hostname")
+        .find(|c| c["path"] == "nodes/r001n19/hostname")
         .expect("new node's hostname");
     assert_eq!(hostname["status"], "added");
     assert_eq!(
         hostname["owner"],
-        serde_json::json!({"type": "node", "name": "r001n09"})
+        serde_json::json!({"type": "node", "name": "r001n19"})
     );
     assert_eq!(hostname["kind"], "hostname");
     assert_eq!(hostname["content"], "text");
     assert_eq!(
         hostname["hunks"][0]["lines"],
-        serde_json::json!(["+r001n09"])
+        serde_json::json!(["+r001n19"])
     );
     assert_eq!(hostname["new_mode"], "0644");
     let g = &v["groups"][hostname["group"].as_u64().expect("group") as usize];
-    assert_eq!(g["owners"], serde_json::json!(["r001n09"]));
+    assert_eq!(g["owners"], serde_json::json!(["r001n19"]));
     assert_eq!(v["bgp_sessions"][0]["status"], "removed");
     assert_eq!(v["allocations"][0]["owner"], "node/r001n04");
 }

@@ -29,6 +29,8 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("kdl_parse", kdl_parse),
     ("kdl_differential", kdl_differential),
     ("toml_parse", toml_parse),
+    ("lock_parse", lock_parse),
+    ("config_parse", config_parse),
     ("check_site", check_site),
     ("template", template),
     ("state_lldp", state_lldp),
@@ -134,6 +136,76 @@ pub fn toml_parse(data: &[u8]) {
     for e in &errors {
         check_span(text, file, e.span, "syntax error");
     }
+}
+
+/// The strict lock reader: no panic; every diagnostic's span inside the
+/// text; a lock read without findings is written back (`to_text`) as a
+/// lock that reads the same entries without findings; and the secret
+/// scanner's ranges (run on the same bytes as KDL and as TOML) lie on
+/// character boundaries, within one line.
+pub fn lock_parse(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let file = FileId(0);
+    let mut diags = siteconf::diag::Diagnostics::new();
+    let lock = siteconf::resolve::Lock::parse(file, text, &mut diags);
+    for d in diags.iter() {
+        for l in &d.labels {
+            check_span(text, file, l.span, "lock diagnostic");
+        }
+    }
+    let mut sources = SourceMap::default();
+    sources.add(syntax::SourceFile::new("siteconf.lock", text));
+    let clean = diags.is_empty();
+    let list = diags.sorted(&sources);
+    show(&list, &sources);
+    if clean {
+        let again_text = lock.to_text();
+        let mut again_diags = siteconf::diag::Diagnostics::new();
+        let again = siteconf::resolve::Lock::parse(file, &again_text, &mut again_diags);
+        assert!(
+            again_diags.is_empty(),
+            "a lock written from a clean one has findings: {:?}",
+            again_diags.iter().map(|d| &d.message).collect::<Vec<_>>()
+        );
+        assert_eq!(again, lock, "the lock changed through to_text");
+    }
+    for format in [Format::Kdl, Format::Toml] {
+        for (s, e) in syntax::redact::secret_ranges(format, text) {
+            assert!(
+                s <= e && e <= text.len(),
+                "redaction range {s}..{e} outside the text"
+            );
+            assert!(
+                text.is_char_boundary(s) && text.is_char_boundary(e),
+                "redaction range {s}..{e} not on character boundaries"
+            );
+            assert!(
+                !text[s..e].contains('\n'),
+                "redaction range {s}..{e} spans a line break"
+            );
+        }
+    }
+}
+
+/// `siteconf.toml`: read as every command reads it (`project::read_config`
+/// from an in-memory project): no panic, its diagnostics render, and
+/// `site-dir`/`templates-dir` that come out are inside the project.
+pub fn config_parse(data: &[u8]) {
+    let src = MemSource::new().with("siteconf.toml", data.to_vec());
+    let mut sources = SourceMap::default();
+    let mut diags = siteconf::diag::Diagnostics::new();
+    let config = siteconf::project::read_config(&src, &mut sources, &mut diags);
+    for dir in [&config.site_dir, &config.templates_dir] {
+        assert!(
+            dir == siteconf::project::REFUSED_DIR
+                || siteconf::source::fs::inside_components(dir).is_some(),
+            "a directory outside the project was accepted: {dir:?}"
+        );
+    }
+    let list = diags.sorted(&sources);
+    show(&list, &sources);
 }
 
 // ---- the whole check --------------------------------------------------------
@@ -268,7 +340,7 @@ pub fn template(data: &[u8]) {
     };
 
     let secrets = Secrets::default();
-    let env = match engine::environment(&templates, Arc::new(secrets.clone())) {
+    let env = match engine::environment(&templates, Arc::new(secrets.clone()), Default::default()) {
         Ok(env) => env,
         Err(errors) => {
             assert!(!errors.is_empty());

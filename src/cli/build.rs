@@ -90,7 +90,6 @@ fn build(g: &Global, args: &Args) -> Status {
         Ok(s) => s,
         Err(e) => return fail(e),
     };
-    super::common::print_source_notes(&*src);
     // Whether the output is still as the last build left it does not
     // depend on the check: both at once.
     // (The check reads siteconf.toml again, with diagnostics.)
@@ -107,10 +106,7 @@ fn build(g: &Global, args: &Args) -> Status {
     let sources = &checked.loaded.sources;
     let mut list = checked.diags.clone().sorted(sources);
     let denied = args.deny.apply(&mut list);
-    let errors = list
-        .iter()
-        .filter(|d| d.severity == crate::diag::Severity::Error)
-        .count();
+    let (errors, _) = crate::diag::count(&list);
     if errors > 0 {
         print_diagnostics(g, &list, sources, args.format);
         if args.format == Format::Text {
@@ -132,7 +128,7 @@ fn build(g: &Global, args: &Args) -> Status {
         &config.secrets,
         &root,
         args.secrets.as_deref(),
-        std::env::vars(),
+        std::env::vars_os(),
     ) {
         Ok(s) => s,
         Err(d) => return report_failure(g, args, &[d], &SourceMap::default()),
@@ -144,6 +140,9 @@ fn build(g: &Global, args: &Args) -> Status {
         Err(e) => return fail(e),
     };
     let inputs = stamp::inputs_digest(&input_files, &secrets);
+    // After the site and template directories were listed: the working
+    // tree notes what it skipped while listing.
+    super::common::print_source_notes(&*src);
     let up_to_date = match (&inputs, unchanged) {
         (Some(i), Some(u)) if u.built_from(i) => Some(u),
         _ => None,

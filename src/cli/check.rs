@@ -45,8 +45,25 @@ pub fn run(g: &Global, args: Args) -> Status {
     // its allocations look released: the lock's "changes" are not real.
     // Two site blocks: which pools were meant is not known either.
     let site = &checked.loaded.site;
-    let lock_changed =
-        checked.resolved.lock_changed && site.lost.is_empty() && !site.site_declared_twice;
+    // A lock that cannot be read as it stands is its own finding; "not
+    // current" on top of it would only repeat it.
+    let lock_unreadable = diags.iter().any(|d| {
+        matches!(
+            d.code,
+            Code::LockSyntax
+                | Code::ProjectPathRefused
+                | Code::LockConflictMarkers
+                | Code::LockTwoValues
+                | Code::LockUnknownEntry
+                | Code::LockDamagedLine
+                | Code::LockVersion
+                | Code::LockZoneDuplicate
+        )
+    });
+    let lock_changed = checked.resolved.lock_changed
+        && site.lost.is_empty()
+        && !site.site_declared_twice
+        && !lock_unreadable;
     if args.locked && lock_changed {
         let mut d = Diagnostic::error(
             Code::LockOutOfDate,
@@ -73,11 +90,7 @@ pub fn run(g: &Global, args: Args) -> Status {
     // what is shown.
     let mut list = diags.sorted(sources);
     let denied = args.deny.apply(&mut list);
-    let errors = list
-        .iter()
-        .filter(|d| d.severity == crate::diag::Severity::Error)
-        .count();
-    let warnings = list.len() - errors;
+    let (errors, warnings) = crate::diag::count(&list);
     print_diagnostics(g, &list, sources, args.format);
     if args.format == Format::Text {
         let pending = if lock_changed && !args.locked {

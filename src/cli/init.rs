@@ -163,6 +163,7 @@ fn write_into(dir: &Path, files: &[(String, String)]) -> io::Result<()> {
     let result = (|| {
         for (path, contents) in files {
             let target = dir.join(path);
+            refuse_links_below(dir, path)?;
             if let Some(d) = target.parent() {
                 let mut missing = Vec::new();
                 let mut cur = Some(d);
@@ -176,13 +177,13 @@ fn write_into(dir: &Path, files: &[(String, String)]) -> io::Result<()> {
                 fs::create_dir_all(d)?;
                 created_dirs.extend(missing.into_iter().rev());
             }
-            let file_name = target
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let tmp = target.with_file_name(format!(".{file_name}.siteconf-init-tmp"));
-            fs::write(&tmp, contents)?;
+            // Never a predictable name written through: the one temp
+            // helper creates it O_EXCL | O_NOFOLLOW (a planted link there
+            // is unlinked, not followed).
+            let (tmp, mut f) = crate::output::create_temp_beside(&target, 0o644)?;
             staged.push((tmp, target));
+            io::Write::write_all(&mut f, contents.as_bytes())?;
+            f.sync_all()?;
         }
         Ok(())
     })();
@@ -197,6 +198,27 @@ fn write_into(dir: &Path, files: &[(String, String)]) -> io::Result<()> {
     }
     for (tmp, target) in &staged {
         fs::rename(tmp, target)?;
+    }
+    Ok(())
+}
+
+/// `--force` into an existing directory writes only below it: a directory
+/// on the way to a file (or the file) that is a symbolic link is refused,
+/// not written through.
+fn refuse_links_below(dir: &Path, rel: &str) -> io::Result<()> {
+    let mut cur = dir.to_path_buf();
+    for c in rel.split('/') {
+        cur.push(c);
+        match fs::symlink_metadata(&cur) {
+            Ok(m) if m.file_type().is_symlink() => {
+                return Err(io::Error::other(format!(
+                    "{} is a symbolic link; init writes only regular files inside the directory",
+                    cur.display()
+                )))
+            }
+            Ok(_) => {}
+            Err(_) => break,
+        }
     }
     Ok(())
 }

@@ -51,32 +51,9 @@ pub struct Args {
 }
 
 /// Writes through a temporary file in the same directory, so a reader
-/// never sees half a page.
+/// never sees half a page (the one atomic-write helper).
 fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut tmp = tempfile_in(dir)?;
-    std::io::Write::write_all(&mut tmp.1, text.as_bytes())?;
-    tmp.1.sync_all()?;
-    std::fs::rename(&tmp.0, path)
-}
-
-fn tempfile_in(dir: &Path) -> std::io::Result<(PathBuf, std::fs::File)> {
-    for i in 0..100u32 {
-        let p = dir.join(format!(".siteconf-state-{}-{i}.tmp", std::process::id()));
-        match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&p)
-        {
-            Ok(f) => return Ok((p, f)),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(e),
-        }
-    }
-    Err(std::io::Error::other("cannot create a temporary file"))
+    crate::output::write_file_atomic(path, text.as_bytes(), 0o644)
 }
 
 pub fn run(g: &Global, args: Args) -> Status {

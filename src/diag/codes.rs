@@ -131,6 +131,8 @@ codes! {
         "An `sshd` `authorized-keys-file` that leaves out `/etc/ssh/authorized_keys/%u`, where siteconf writes every `ssh-key`: sshd would never read them and their users are locked out.";
     InvalidBondMode "SC0051" "invalid-bond-mode" Error
         "A bond's `mode` that netplan does not know (balance-rr, active-backup, balance-xor, broadcast, 802.3ad, balance-tlb, balance-alb): `netplan generate` fails and the node has no network.";
+    ProjectPathRefused "SC0021" "project-path-refused" Error
+        "A project file or directory is a symbolic link, or a configured directory (`site-dir`, `templates-dir`) is absolute or leaves the project with `..`. siteconf reads only regular files inside the project, so a committed link to `/proc/self/environ` or `.git/config` is never read or quoted.";
     // --- duplicates ----------------------------------------------------------
     DuplicateName "SC0101" "duplicate-name" Error
         "Two entities of the same kind share a name (hostnames, racks, switches, networks, profiles, groups). Names are identities: inventory, DNS and output paths would collide.";
@@ -247,6 +249,16 @@ codes! {
         "A value is asked for with `auto` but there is no pool to allocate it from.";
     LockZoneDuplicate "SC0820" "lock-zone-duplicate" Error
         "siteconf.lock records two serials for one DNS zone (a merge that kept both lines): which one secondaries saw is unknown.";
+    LockConflictMarkers "SC0807" "lock-conflict-markers" Error
+        "siteconf.lock still holds git conflict markers (`<<<<<<<`, `=======`, `>>>>>>>`). One finding per conflict block; where both sides give a value to the same owner and key, both are named.";
+    LockTwoValues "SC0808" "lock-two-values" Error
+        "Two lines of siteconf.lock for one owner and key (a merge that kept both sides). Neither wins: the node could otherwise be renumbered. Both lines and values are named.";
+    LockUnknownEntry "SC0809" "lock-unknown-entry" Error
+        "A lock line whose owner kind, key kind or network does not exist (`ipv3`, a network the site does not declare). It is never silently released or re-allocated.";
+    LockDamagedLine "SC0810" "lock-damaged-line" Error
+        "A lock line for an owner or key that is not in the site but one character away from a request that has no lock line (`r01m02` for `r01n02`): a damaged line, which would otherwise make the node get a new value.";
+    LockVersion "SC0811" "lock-version" Error
+        "siteconf.lock declares a format version this siteconf does not read, or a `version` line that is not the first entry.";
     // --- rendering -----------------------------------------------------------------------------
     TemplateError "SC0901" "template-error" Error
         "A template failed to render (syntax error, undefined variable, failing filter). The template file, line and the node being rendered are named.";

@@ -13,7 +13,7 @@ mod render;
 pub use codes::{Code, CodeInfo, ALL_CODES};
 pub use render::{render_human, render_json, to_json, ColorChoice};
 
-use crate::syntax::{SourceMap, Span};
+use crate::syntax::{FileId, SourceMap, Span};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -36,6 +36,21 @@ pub struct Diagnostic {
     /// The first label is the primary location.
     pub labels: Vec<Label>,
     pub help: Option<String>,
+    /// For the summary that stands for findings not kept (see
+    /// [`Diagnostics::push`]): how many; 0 for every other diagnostic.
+    pub hidden: usize,
+}
+
+/// (errors, warnings) among findings as shown: a summary of findings not
+/// kept counts for the findings it stands for, so the totals stay exact.
+pub fn count(list: &[Diagnostic]) -> (usize, usize) {
+    list.iter().fold((0, 0), |(e, w), d| {
+        let n = d.hidden.max(1);
+        match d.severity {
+            Severity::Error => (e + n, w),
+            Severity::Warning => (e, w + n),
+        }
+    })
 }
 
 impl Diagnostic {
@@ -46,6 +61,7 @@ impl Diagnostic {
             message: message.into(),
             labels: Vec::new(),
             help: None,
+            hidden: 0,
         }
     }
 
@@ -74,10 +90,28 @@ impl Diagnostic {
     }
 }
 
+/// The most findings of one code kept for one file; the rest are counted
+/// and stand as one summary finding. A file of a million identical
+/// mistakes (one million `a {}` lines) would otherwise hold gigabytes of
+/// diagnostics and print for minutes; the first hundred tell the story.
+pub const MAX_PER_CODE_PER_FILE: usize = 100;
+
+/// Findings not kept for one (code, file): how many, where the first was,
+/// and their severity.
+#[derive(Debug, Clone)]
+struct Hidden {
+    count: usize,
+    first: Span,
+    severity: Severity,
+}
+
 /// A list of diagnostics collected over a run.
 #[derive(Debug, Default, Clone)]
 pub struct Diagnostics {
     list: Vec<Diagnostic>,
+    /// Findings kept per (code, file); never iterated into output.
+    kept: std::collections::HashMap<(Code, FileId), usize>,
+    hidden: std::collections::BTreeMap<(Code, FileId), Hidden>,
 }
 
 impl Diagnostics {
@@ -85,44 +119,118 @@ impl Diagnostics {
         Diagnostics::default()
     }
 
+    /// Adds a finding, unless [`MAX_PER_CODE_PER_FILE`] of its code in its
+    /// file are kept already: then it is only counted, and the lists this
+    /// gives out end with one summary per (code, file) saying how many
+    /// were not shown. A summary pushed here (from another list) adds its
+    /// count.
     pub fn push(&mut self, d: Diagnostic) {
-        self.list.push(d);
+        let key = (d.code, d.primary_span().file);
+        if d.hidden > 0 {
+            let h = self.hidden.entry(key).or_insert(Hidden {
+                count: 0,
+                first: d.primary_span(),
+                severity: d.severity,
+            });
+            h.count += d.hidden;
+            return;
+        }
+        let kept = self.kept.entry(key).or_insert(0);
+        if *kept < MAX_PER_CODE_PER_FILE {
+            *kept += 1;
+            self.list.push(d);
+            return;
+        }
+        let h = self.hidden.entry(key).or_insert(Hidden {
+            count: 0,
+            first: d.primary_span(),
+            severity: d.severity,
+        });
+        h.count += 1;
     }
 
     pub fn extend(&mut self, other: impl IntoIterator<Item = Diagnostic>) {
-        self.list.extend(other);
+        for d in other {
+            self.push(d);
+        }
     }
 
     pub fn has_errors(&self) -> bool {
         self.list.iter().any(|d| d.severity == Severity::Error)
+            || self.hidden.values().any(|h| h.severity == Severity::Error)
     }
 
+    /// Every error, the ones not kept included.
     pub fn error_count(&self) -> usize {
         self.list
             .iter()
             .filter(|d| d.severity == Severity::Error)
             .count()
+            + self
+                .hidden
+                .values()
+                .filter(|h| h.severity == Severity::Error)
+                .map(|h| h.count)
+                .sum::<usize>()
     }
 
+    /// Every warning, the ones not kept included.
     pub fn warning_count(&self) -> usize {
-        self.list.len() - self.error_count()
+        self.list
+            .iter()
+            .filter(|d| d.severity == Severity::Warning)
+            .count()
+            + self
+                .hidden
+                .values()
+                .filter(|h| h.severity == Severity::Warning)
+                .map(|h| h.count)
+                .sum::<usize>()
     }
 
+    /// The findings kept (summaries not counted).
     pub fn len(&self) -> usize {
         self.list.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.list.is_empty()
+        self.list.is_empty() && self.hidden.is_empty()
     }
 
+    /// The findings kept, without the summaries.
     pub fn iter(&self) -> impl Iterator<Item = &Diagnostic> {
         self.list.iter()
     }
 
+    /// The kept findings followed by one summary per (code, file) that
+    /// had more than [`MAX_PER_CODE_PER_FILE`].
+    fn finish(self) -> Vec<Diagnostic> {
+        let mut list = self.list;
+        for ((code, _), h) in self.hidden {
+            let mut d = Diagnostic::error(
+                code,
+                format!(
+                    "{} more {} finding(s) in this file are not shown: only the first {MAX_PER_CODE_PER_FILE} of a code are kept per file",
+                    h.count,
+                    code.as_str()
+                ),
+            )
+            .help("the same mistake is probably repeated: fix the ones shown, then run check again");
+            d.severity = h.severity;
+            d.hidden = h.count;
+            if !h.first.is_builtin() {
+                d = d.label(h.first, "the first one not shown");
+            }
+            list.push(d);
+        }
+        list
+    }
+
     /// Sorts by (file path, line, column, code, message) and drops exact
     /// duplicates, so that output is stable whatever order rules ran in.
-    pub fn sorted(mut self, sources: &SourceMap) -> Vec<Diagnostic> {
+    /// Summaries of findings not kept come with the rest.
+    pub fn sorted(self, sources: &SourceMap) -> Vec<Diagnostic> {
+        let mut list = self.finish();
         let key = |d: &Diagnostic| {
             let s = d.primary_span();
             let path = sources
@@ -131,9 +239,9 @@ impl Diagnostics {
                 .unwrap_or_default();
             (path, s.start, d.code, d.message.clone())
         };
-        self.list.sort_by_cached_key(key);
-        self.list.dedup();
-        self.list
+        list.sort_by_cached_key(key);
+        list.dedup();
+        list
     }
 
     /// Keeps only the diagnostics `keep` accepts.
@@ -142,7 +250,7 @@ impl Diagnostics {
     }
 
     pub fn into_vec(self) -> Vec<Diagnostic> {
-        self.list
+        self.finish()
     }
 }
 
@@ -150,7 +258,7 @@ impl IntoIterator for Diagnostics {
     type Item = Diagnostic;
     type IntoIter = std::vec::IntoIter<Diagnostic>;
     fn into_iter(self) -> Self::IntoIter {
-        self.list.into_iter()
+        self.finish().into_iter()
     }
 }
 

@@ -38,35 +38,28 @@ impl SourceCode for FileSource<'_> {
         before: usize,
         after: usize,
     ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
-        let text = self.file.text.as_str();
+        // The display text: line breaks other than `\n` (KDL's U+2028 and
+        // the like) are `\n` there, at the same offsets, so miette sees the
+        // lines the file's line index counts.
+        let text = self.file.display_text();
         let off = span.offset().min(text.len());
         let span_end = (off + span.len()).min(text.len());
         if !text.is_char_boundary(off) || !text.is_char_boundary(span_end) {
             return Err(MietteError::OutOfBounds);
         }
-        let line_start = |at: usize| text[..at].rfind('\n').map(|i| i + 1).unwrap_or(0);
+        // Lines by the file's index (a binary search, not a scan: a file of
+        // one 9 MB line must not be scanned once per finding).
+        let starts = self.file.line_starts();
+        let line_of = |at: usize| match starts.binary_search(&(at as u32)) {
+            Ok(i) => i,
+            Err(i) => i.saturating_sub(1),
+        };
         // One line more each side than asked: miette decides the context
         // itself and counts lines up to where the next one starts.
-        let mut start = line_start(off);
-        for _ in 0..=before {
-            if start == 0 {
-                break;
-            }
-            start = line_start(start - 1);
-        }
-        let next_line = |at: usize| {
-            text[at..]
-                .find('\n')
-                .map(|i| at + i + 1)
-                .unwrap_or(text.len())
-        };
-        let mut end = next_line(span_end);
-        for _ in 0..=after {
-            if end >= text.len() {
-                break;
-            }
-            end = next_line(end);
-        }
+        let first = line_of(off).saturating_sub(before + 1);
+        let start = starts[first] as usize;
+        let last = line_of(span_end) + after + 2;
+        let end = starts.get(last).map_or(text.len(), |&e| e as usize);
         let window = &text[start..end];
         let local = SourceSpan::new((off - start).into(), span_end - off);
         let inner = window.read_span(&local, before, after)?;
@@ -240,8 +233,41 @@ fn to_report<'a>(d: &'a Diagnostic, sources: &'a SourceMap) -> Report<'a> {
     }
 }
 
+/// The diagnostics with every value masked in the sources (a literal
+/// secret) scrubbed from their messages, help and labels: the redaction
+/// layer every printed message passes through, human or JSON.
+fn scrubbed<'a>(
+    diags: &'a [Diagnostic],
+    sources: &SourceMap,
+) -> std::borrow::Cow<'a, [Diagnostic]> {
+    let dirty = |s: &str| matches!(sources.scrub(s), std::borrow::Cow::Owned(_));
+    let any = diags.iter().any(|d| {
+        dirty(&d.message)
+            || d.help.as_deref().is_some_and(dirty)
+            || d.labels.iter().any(|l| dirty(&l.message))
+    });
+    if !any {
+        return std::borrow::Cow::Borrowed(diags);
+    }
+    std::borrow::Cow::Owned(
+        diags
+            .iter()
+            .map(|d| {
+                let mut d = d.clone();
+                d.message = sources.scrub(&d.message).into_owned();
+                d.help = d.help.map(|h| sources.scrub(&h).into_owned());
+                for l in &mut d.labels {
+                    l.message = sources.scrub(&l.message).into_owned();
+                }
+                d
+            })
+            .collect(),
+    )
+}
+
 /// The graphical report of every diagnostic, in the order given.
 pub fn render_human(diags: &[Diagnostic], sources: &SourceMap, color: ColorChoice) -> String {
+    let diags = &*scrubbed(diags, sources);
     let theme = match color {
         ColorChoice::Always => GraphicalTheme::unicode(),
         ColorChoice::Never => GraphicalTheme::unicode_nocolor(),
@@ -313,6 +339,7 @@ fn json_label(sources: &SourceMap, span: Span, message: &str) -> JsonLabel {
 
 /// Diagnostics as JSON values (an array), for `--format json`.
 pub fn to_json(diags: &[Diagnostic], sources: &SourceMap) -> serde_json::Value {
+    let diags = &*scrubbed(diags, sources);
     let list: Vec<JsonDiag> = diags
         .iter()
         .map(|d| {

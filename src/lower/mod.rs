@@ -456,6 +456,16 @@ fn lower_secret(diags: &mut Diagnostics, e: Entry) -> Option<Sp<SecretSpec>> {
     match e {
         Entry::Prop(_, v) => Some(Sp::new(SecretSpec::Literal, v.span)),
         Entry::Child(n) if !n.args.is_empty() => Some(Sp::new(SecretSpec::Literal, n.args[0].span)),
+        // `password value="…"`, `password { value "…" }`, `password = { value
+        // = "…" }`: anything at this position that is not a reference is a
+        // literal, however it is written (SC0605, not "unknown field").
+        Entry::Child(n)
+            if !n.props.iter().any(|(k, _)| k.text == "secret")
+                && !n.children().iter().any(|c| c.name.text == "secret")
+                && (!n.props.is_empty() || !n.children().is_empty()) =>
+        {
+            Some(Sp::new(SecretSpec::Literal, n.span))
+        }
         Entry::Child(n) => {
             let b = Block::new(diags, n, &[SECRET_FIELDS], "`password`".into(), 0);
             let r = b.string(diags, "secret");

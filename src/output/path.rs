@@ -5,7 +5,8 @@
 //! Names from site files end up in paths (`nodes/<host>/…`, a repo name
 //! in `…/sources.list.d/<repo>.sources`). Validation checks names, but the
 //! writer must not depend on every rule being right: a path is refused
-//! (SC0903) unless it is `/`-separated components, none empty, `.` or `..`,
+//! (SC0903) unless it is `/`-separated components, none empty, `.`, `..`
+//! or hidden (starting with `.`),
 //! none longer than 255 bytes (the filesystems' limit), without NUL or
 //! other control characters or a backslash. And no file may sit where
 //! another path needs a directory.
@@ -38,6 +39,11 @@ pub fn unsafe_reason(path: &str) -> Option<String> {
         match comp {
             "" => return Some("the path has an empty component (`//` or a trailing `/`)".into()),
             "." | ".." => return Some(format!("the path has a `{comp}` component")),
+            // A hidden name (`.ssh`, `.x`) is invisible in a listing and
+            // is how a template could slip a file past a reviewer.
+            c if c.starts_with('.') => {
+                return Some(format!("the path has a hidden component `{c}`"))
+            }
             c if c.len() > MAX_COMPONENT => {
                 return Some(format!(
                     "a component is {} bytes long; filesystems allow {MAX_COMPONENT}",
@@ -113,12 +119,7 @@ mod tests {
 
     #[test]
     fn plain_relative_paths_pass() {
-        for p in [
-            "a",
-            "nodes/r01n01/etc/frr/frr.conf",
-            "x/.hidden",
-            "a/b..c/d",
-        ] {
+        for p in ["a", "nodes/r01n01/etc/frr/frr.conf", "a/b..c/d"] {
             assert_eq!(unsafe_reason(p), None, "{p}");
         }
     }
@@ -137,6 +138,8 @@ mod tests {
             "a\0b",
             "a\nb",
             "a\\..\\b",
+            "x/.hidden",
+            "nodes/a/.ssh/authorized_keys",
             long.as_str(),
         ] {
             assert!(unsafe_reason(p).is_some(), "{p:?} should be refused");

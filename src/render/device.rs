@@ -117,6 +117,21 @@ pub fn plan(templates: &Templates) -> (Plan, Vec<(String, String)>) {
             Some((d @ ("node" | "switch"), rel)) => (d, rel),
             _ => continue,
         };
+        // (`.` and `..` are not hidden names: the output path check
+        // refuses them for what they are.)
+        if let Some(c) = rel
+            .split('/')
+            .find(|c| c.starts_with('.') && *c != "." && *c != "..")
+        {
+            // Refused where it is declared, once, rather than per device.
+            bad.push((
+                name.to_string(),
+                format!(
+                    "the output name has a hidden component `{c}`; siteconf writes no hidden files (they escape a reviewer's listing)"
+                ),
+            ));
+            continue;
+        }
         let mut expand = Expand::Once;
         let mut rest = rel;
         while let Some(open) = rest.find('{') {
@@ -179,6 +194,7 @@ impl Shared<'_> {
         dir: &str,
         out: &mut DeviceOut,
     ) {
+        super::engine::begin_render();
         let result = self.env.get_template(&entry.template).and_then(|t| {
             let cap = t.render_captured(ctx)?;
             let flags = cap
@@ -198,6 +214,18 @@ impl Shared<'_> {
         };
         if !flags.missing_secrets.is_empty() {
             for name in &flags.missing_secrets {
+                if name == super::engine::COMPUTED_NAME {
+                    let key = FailureKey {
+                        code: Code::SecretUnresolved,
+                        template: self.templates.index_of(&entry.template),
+                        range: None,
+                        line: None,
+                        what: "a secret whose name was computed after a secret was read is not set (name withheld)".into(),
+                    };
+                    let help = "a secret's name must not be derived from a secret's value: pass secret() a name the site or the template spells out".to_string();
+                    out.failures.push((key, Some(help), None));
+                    continue;
+                }
                 let key = FailureKey {
                     code: Code::SecretUnresolved,
                     template: self.templates.index_of(&entry.template),

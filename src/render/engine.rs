@@ -302,12 +302,47 @@ fn family(addr: &str) -> &'static str {
     super::context::family(addr)
 }
 
+thread_local! {
+    /// Whether the render running on this thread has read a secret's value.
+    static SECRET_READ: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Marks the start of one render on this thread (a render runs on the
+/// thread that started it).
+pub fn begin_render() {
+    SECRET_READ.with(|c| c.set(false));
+}
+
+/// Whether the current render has read a secret. Once it has, any value
+/// the template computes may be derived from one (a slice, `upper`, a
+/// reverse, an `include` or a `secret()` name built from it), so error
+/// text carrying values is not shown: see [`WITHHELD`]. A value can only
+/// be derived from a secret after one was read, so this is sound whatever
+/// the template does with it.
+pub fn secret_was_read() -> bool {
+    SECRET_READ.with(|c| c.get())
+}
+
+/// What replaces the value-carrying part of a template error once the
+/// render has read a secret.
+pub const WITHHELD: &str =
+    "details withheld: this render had read a secret, and they may quote a value derived from it";
+
+/// What `secret()` records as the name of a missing secret whose name was
+/// computed after a secret was read (it may be a secret's value).
+pub const COMPUTED_NAME: &str = "\0computed";
+
 /// The environment every template of a build runs in. Errors are the
 /// templates that do not parse, by name.
 pub fn environment(
     templates: &Templates,
     secrets: Arc<Secrets>,
+    known_names: Arc<std::collections::BTreeSet<String>>,
 ) -> Result<Environment<'static>, Vec<(String, Error)>> {
+    // Names a template may show when missing: the site's references and
+    // every string literal in the templates (never derived from a value).
+    let template_texts: Arc<Vec<String>> =
+        Arc::new(templates.files().iter().map(|f| f.text.clone()).collect());
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     // Debug mode clones template state into every error; the diagnostics
@@ -352,12 +387,24 @@ pub fn environment(
                 ))),
                 Some(v) => {
                     flags.secret_used = true;
+                    SECRET_READ.with(|c| c.set(true));
                     Ok(Value::from(v))
                 }
                 None => {
                     // Reported as SC0902 once the render is over; the render goes
-                    // on so that every missing secret is named in one run.
-                    flags.missing_secrets.insert(name.to_string());
+                    // on so that every missing secret is named in one run. A
+                    // name computed after a secret was read may be one's value:
+                    // it is shown only if the site or a template spells it.
+                    let spelled = known_names.contains(name)
+                        || template_texts.iter().any(|t| {
+                            t.contains(&format!("\"{name}\"")) || t.contains(&format!("'{name}'"))
+                        });
+                    let shown = if secret_was_read() && !spelled {
+                        COMPUTED_NAME
+                    } else {
+                        name
+                    };
+                    flags.missing_secrets.insert(shown.to_string());
                     Ok(Value::from("<unresolved-secret>"))
                 }
             }
@@ -406,7 +453,9 @@ pub fn failure_key(templates: &Templates, fallback: &str, err: &Error) -> Failur
     }
     let name = best.name().unwrap_or(fallback);
     let mut what = best.kind().to_string();
-    if let Some(d) = best.detail() {
+    if secret_was_read() {
+        what = format!("{what} ({WITHHELD})");
+    } else if let Some(d) = best.detail() {
         what = format!("{what}: {d}");
     }
     FailureKey {
@@ -499,7 +548,7 @@ mod tests {
             text: src.into(),
             origin: TemplateOrigin::Builtin,
         });
-        environment(&t, Arc::new(Secrets::none())).unwrap()
+        environment(&t, Arc::new(Secrets::none()), Default::default()).unwrap()
     }
 
     #[test]
@@ -576,7 +625,7 @@ mod tests {
             text: "ok\n{% if %}\n".into(),
             origin: TemplateOrigin::Project("templates/node/x.j2".into()),
         });
-        let errs = environment(&t, Arc::new(Secrets::none())).unwrap_err();
+        let errs = environment(&t, Arc::new(Secrets::none()), Default::default()).unwrap_err();
         assert_eq!(errs.len(), 1);
         let key = failure_key(&t, &errs[0].0, &errs[0].1);
         assert_eq!(key.line, Some(2));

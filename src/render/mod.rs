@@ -154,16 +154,18 @@ pub fn render_streaming<E>(
     let base = sources.files().count();
     let with_templates = || templates.extend_sources(sources);
 
-    let env = engine::environment(&templates, Arc::new(opts.secrets.clone())).map_err(|errs| {
-        let diags = errs
-            .iter()
-            .map(|(name, e)| {
-                let key = engine::failure_key(&templates, name, e);
-                engine::failure_diagnostic(&templates, base, &key, "the templates", 0, None)
-            })
-            .collect();
-        StreamError::Render(failure(diags, with_templates()))
-    })?;
+    let known_names = Arc::new(secret_references(checked).into_keys().collect());
+    let env = engine::environment(&templates, Arc::new(opts.secrets.clone()), known_names)
+        .map_err(|errs| {
+            let diags = errs
+                .iter()
+                .map(|(name, e)| {
+                    let key = engine::failure_key(&templates, name, e);
+                    engine::failure_diagnostic(&templates, base, &key, "the templates", 0, None)
+                })
+                .collect();
+            StreamError::Render(failure(diags, with_templates()))
+        })?;
     let (plan, bad) = device::plan(&templates);
     if !bad.is_empty() {
         let diags = bad
@@ -204,6 +206,7 @@ pub fn render_streaming<E>(
         sink_err: None,
         paths: std::collections::HashMap::new(),
         dirs: std::collections::HashSet::new(),
+        folded: std::collections::HashMap::new(),
         listed: Vec::new(),
         diags: Vec::new(),
         failures: BTreeMap::new(),
@@ -317,16 +320,18 @@ pub fn zone_serials(
     let templates = Templates::load(src, &checked.loaded.config.templates_dir)
         .map_err(|d| failure(d, sources.clone()))?;
     let base = sources.files().count();
-    let env = engine::environment(&templates, Arc::new(opts.secrets.clone())).map_err(|errs| {
-        let diags = errs
-            .iter()
-            .map(|(name, e)| {
-                let key = engine::failure_key(&templates, name, e);
-                engine::failure_diagnostic(&templates, base, &key, "the templates", 0, None)
-            })
-            .collect();
-        failure(diags, templates.extend_sources(sources))
-    })?;
+    let known_names = Arc::new(secret_references(checked).into_keys().collect());
+    let env = engine::environment(&templates, Arc::new(opts.secrets.clone()), known_names)
+        .map_err(|errs| {
+            let diags = errs
+                .iter()
+                .map(|(name, e)| {
+                    let key = engine::failure_key(&templates, name, e);
+                    engine::failure_diagnostic(&templates, base, &key, "the templates", 0, None)
+                })
+                .collect();
+            failure(diags, templates.extend_sources(sources))
+        })?;
     let site = Arc::new(context::site_view(
         &checked.loaded.site,
         &checked.loaded.index,
@@ -355,6 +360,9 @@ struct Collector<S, E> {
     paths: std::collections::HashMap<String, crate::output::Owner>,
     /// Every directory those paths need.
     dirs: std::collections::HashSet<String>,
+    /// Lower-cased path → the path, for paths with an upper-case letter
+    /// only (the others are their own lower case, in `paths`).
+    folded: std::collections::HashMap<String, String>,
     /// What the manifest will say of each file handed on.
     listed: Vec<manifest::Listed>,
     diags: Vec<Diagnostic>,
@@ -411,6 +419,29 @@ impl<S: FnMut(Vec<Artifact>) -> Result<(), E>, E> Collector<S, E> {
                 self.diags.push(path::unsafe_path(
                     &a.path,
                     &why,
+                    &path::owner_text(&a.owner),
+                ));
+                continue;
+            }
+            // Two paths that differ only in case are one file on a
+            // case-insensitive filesystem (macOS, Windows checkouts, some
+            // NAS): the second would overwrite the first.
+            let other = if a.path.bytes().any(|b| b.is_ascii_uppercase()) {
+                let lower = a.path.to_ascii_lowercase();
+                let other = self
+                    .paths
+                    .contains_key(&lower)
+                    .then(|| lower.clone())
+                    .or_else(|| self.folded.get(&lower).cloned());
+                self.folded.entry(lower).or_insert_with(|| a.path.clone());
+                other
+            } else {
+                self.folded.get(&a.path).cloned()
+            };
+            if let Some(other) = other {
+                self.diags.push(path::unsafe_path(
+                    &a.path,
+                    &format!("it differs from {other:?} only in letter case: one file on a case-insensitive filesystem"),
                     &path::owner_text(&a.owner),
                 ));
                 continue;
@@ -495,11 +526,17 @@ fn scrub(diags: &mut [Diagnostic], secrets: &Secrets) {
     if values.is_empty() {
         return;
     }
+    // Exact values, and their case-changed and reversed forms (of 4 or more
+    // characters); anything else derived from a value is kept out of
+    // messages by withholding error details once a render read a secret.
     let clean = |s: &mut String| {
         for v in &values {
             if s.contains(v) {
                 *s = s.replace(v, "<secret>");
             }
+        }
+        if let std::borrow::Cow::Owned(c) = crate::syntax::scrub_values(s, values.iter().copied()) {
+            *s = c;
         }
     };
     for d in diags {

@@ -105,12 +105,38 @@ impl Secrets {
         config: &SecretsConfig,
         root: &Path,
         file: Option<&Path>,
-        env: impl IntoIterator<Item = (String, String)>,
+        env: impl IntoIterator<Item = (std::ffi::OsString, std::ffi::OsString)>,
     ) -> Result<Secrets, Diagnostic> {
-        let env: BTreeMap<String, String> = env
-            .into_iter()
-            .filter(|(k, _)| !config.env_prefix.is_empty() && k.starts_with(&config.env_prefix))
-            .collect();
+        // Only variables with the prefix are looked at: any other one may
+        // be anything (not UTF-8, a credential of another tool) and is
+        // neither decoded nor kept. A secret that is not UTF-8 is an error
+        // naming the variable, never showing its value.
+        use std::os::unix::ffi::OsStrExt;
+        let mut kept = BTreeMap::new();
+        for (k, v) in env {
+            if config.env_prefix.is_empty()
+                || !k.as_bytes().starts_with(config.env_prefix.as_bytes())
+            {
+                continue;
+            }
+            let name = k.to_string_lossy().into_owned();
+            let Some(k) = k.to_str() else {
+                return Err(Diagnostic::error(
+                    Code::SecretUnresolved,
+                    format!("the environment variable {name} is not valid UTF-8 in its name"),
+                )
+                .help("rename or unset the variable; secret names are letters, digits and `_`"));
+            };
+            let Ok(v) = v.into_string() else {
+                return Err(Diagnostic::error(
+                    Code::SecretUnresolved,
+                    format!("the environment variable {k} holds a value that is not valid UTF-8 (not shown)"),
+                )
+                .help(format!("set {k} to the secret as UTF-8 text, or unset it")));
+            };
+            kept.insert(k.to_string(), v);
+        }
+        let env = kept;
         let mut s = Secrets {
             env,
             env_prefix: config.env_prefix.clone(),
@@ -278,11 +304,8 @@ mod tests {
             ..SecretsConfig::default()
         };
         let env = vec![
-            (
-                "SITECONF_SECRET_BGP_UPSTREAM1".to_string(),
-                "from-env".to_string(),
-            ),
-            ("HOME".to_string(), "/root".to_string()),
+            ("SITECONF_SECRET_BGP_UPSTREAM1".into(), "from-env".into()),
+            ("HOME".into(), "/root".into()),
         ];
         let s = Secrets::load(&cfg, dir.path(), None, env).unwrap();
         assert_eq!(s.get("bgp-upstream1").as_deref(), Some("from-env"));

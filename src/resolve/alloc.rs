@@ -278,6 +278,97 @@ fn fixed_values(site: &Site, nodes: &[ResolvedNode]) -> BTreeMap<(Family, u128),
     out
 }
 
+/// What the strict lock reader cannot know without the site: lines for a
+/// network the site does not declare (always an error: a damaged byte in
+/// `address.mgmt.ipv4` must not release the node's address), and active
+/// lines for an owner or key that is not asked for but one character away
+/// from a request that has no line (`node/r01m02` while `node/r01n02`
+/// asks): a damaged line, which would otherwise re-allocate the node.
+///
+/// The rule, documented in docs/security.md: an active line whose owner or
+/// key the site no longer asks for is released (removing a node or an
+/// address is how a user asks for that) — unless it is such a near miss.
+/// Released lines are never near misses: they hold a value back and
+/// nothing else, so a damaged one cannot renumber anything.
+fn check_against_site(site: &Site, requests: &[Request], old: &Lock, diags: &mut Diagnostics) {
+    let networks: BTreeSet<&str> = site
+        .networks
+        .iter()
+        .map(|n| n.name.value.as_str())
+        .collect();
+    let in_lock: BTreeSet<(&str, &str)> = old
+        .entries
+        .iter()
+        .map(|e| (e.owner.as_str(), e.key.as_str()))
+        .collect();
+    let asked: BTreeSet<(&str, &str)> = requests
+        .iter()
+        .map(|r| (r.owner.as_str(), r.key.as_str()))
+        .collect();
+    // Requests without a line, by key and by owner, to find near misses
+    // without comparing every pair.
+    let mut unserved_by_key: BTreeMap<&str, Vec<&Request>> = BTreeMap::new();
+    let mut unserved_by_owner: BTreeMap<&str, Vec<&Request>> = BTreeMap::new();
+    for r in requests {
+        if !in_lock.contains(&(r.owner.as_str(), r.key.as_str())) {
+            unserved_by_key.entry(&r.key).or_default().push(r);
+            unserved_by_owner.entry(&r.owner).or_default().push(r);
+        }
+    }
+    let near = |a: &str, b: &str| a.len().abs_diff(b.len()) <= 1 && strsim::levenshtein(a, b) == 1;
+    for e in &old.entries {
+        if let Some(net) = super::lock::key_network(&e.key) {
+            if !networks.contains(net) {
+                let hint = crate::diag::did_you_mean(net, networks.iter().copied())
+                    .map(|n| format!(" (did you mean `{n}`?)"))
+                    .unwrap_or_default();
+                diags.push(
+                    Diagnostic::error(
+                        Code::LockUnknownEntry,
+                        format!(
+                            "siteconf.lock line {}: {} {} names network `{net}`, which the site does not declare{hint}",
+                            e.line, e.owner, e.key
+                        ),
+                    )
+                    .label(e.span, format!("value {}", e.value))
+                    .help("a damaged line: restore it from git (`git log -p siteconf.lock`). If the network was removed on purpose, delete its lines from siteconf.lock by hand once no machine uses those addresses"),
+                );
+                continue;
+            }
+        }
+        if e.released || asked.contains(&(e.owner.as_str(), e.key.as_str())) {
+            continue;
+        }
+        let by_owner = unserved_by_key
+            .get(e.key.as_str())
+            .into_iter()
+            .flatten()
+            .filter(|r| near(&r.owner, &e.owner));
+        let by_key = unserved_by_owner
+            .get(e.owner.as_str())
+            .into_iter()
+            .flatten()
+            .filter(|r| near(&r.key, &e.key));
+        if let Some(r) = by_owner.chain(by_key).next() {
+            diags.push(
+                Diagnostic::error(
+                    Code::LockDamagedLine,
+                    format!(
+                        "siteconf.lock line {} looks damaged: {} {} {} is not in the site, and {} {} has no line",
+                        e.line, e.owner, e.key, e.value, r.owner, r.key
+                    ),
+                )
+                .label(e.span, format!("probably `{} {} {}`", r.owner, r.key, e.value))
+                .label(r.span, format!("{} asks for {} here", r.owner, r.key))
+                .help(format!(
+                    "if the line was damaged, correct it to `{} {} {}` so the node keeps its value; if {} was really removed and {} is new, append ` released` to the old line, then run `siteconf lock`",
+                    r.owner, r.key, e.value, e.owner, r.owner
+                )),
+            );
+        }
+    }
+}
+
 /// Allocates every `auto` request. Returns the allocations, the lock as it
 /// should now read, and a human list of what changed in it.
 pub fn allocate(
@@ -454,6 +545,7 @@ pub fn allocate(
                 .or_insert(e);
         }
     }
+    check_against_site(site, &requests, old, diags);
     let released_by_request: BTreeMap<(&str, &str), &LockEntry> = old
         .entries
         .iter()
@@ -564,6 +656,7 @@ pub fn allocate(
                     value,
                     released: false,
                     span: Span::BUILTIN,
+                    line: 0,
                 });
             }
             None => diags.push(
@@ -594,6 +687,7 @@ pub fn allocate(
         entries: new_entries,
         // Zone serials are not allocations: `resolve` carries them over.
         zones: Vec::new(),
+        version: super::lock::VERSION,
     };
     lock.sort();
     changes.sort();

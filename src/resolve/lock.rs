@@ -21,6 +21,8 @@
 //! zone/dc1.example.net serial 7 3f9c…(64 hex digits)
 //! ```
 
+use std::collections::BTreeMap;
+
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::syntax::{FileId, Span};
 
@@ -32,6 +34,8 @@ pub struct LockEntry {
     pub released: bool,
     /// Where the line is in the lock file (BUILTIN for new entries).
     pub span: Span,
+    /// 1-based line in the lock file (0 for new entries), for messages.
+    pub line: usize,
 }
 
 impl PartialEq for LockEntry {
@@ -68,31 +72,204 @@ impl PartialEq for ZoneSerial {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default)]
 pub struct Lock {
     pub entries: Vec<LockEntry>,
     /// Zone serials, sorted by origin (written after the allocations:
     /// `zone/` sorts after every other owner kind).
     pub zones: Vec<ZoneSerial>,
+    /// The format version the file declared (0: an unversioned file, as
+    /// written before versions existed; read as version 1).
+    pub version: u32,
+}
+
+/// Two locks are equal when they hold the same entries: an unversioned
+/// file with the same lines is current (`check --locked` stays green), and
+/// `siteconf lock` adds the version line the next time it writes.
+impl PartialEq for Lock {
+    fn eq(&self, o: &Lock) -> bool {
+        self.entries == o.entries && self.zones == o.zones
+    }
 }
 
 pub const HEADER: &str = "# siteconf.lock — values allocated by siteconf; commit this file.\n# One line per value: OWNER KEY VALUE [released]. `siteconf lock` rewrites it.\n";
 
+/// The format version this siteconf reads and writes.
+pub const VERSION: u32 = 1;
+
+/// What may follow an owner's kind in a key: one fixed key, or a key per
+/// network (`address.<network>.ipv4`).
+#[derive(Debug, Clone, Copy)]
+pub enum KeyShape {
+    Exact(&'static str),
+    /// `PREFIX.<network>.SUFFIX`, for each suffix.
+    PerNetwork(&'static str, &'static [&'static str]),
+}
+
+/// An owner kind (`node` in `node/r01n01`) and the keys its lines may have.
+#[derive(Debug)]
+pub struct OwnerKind {
+    pub kind: &'static str,
+    pub keys: &'static [KeyShape],
+}
+
+/// Every owner kind the lock may hold, and its keys: the one table the
+/// reader checks lines against. A new kind of allocated value is a new row
+/// here. (Zone serial lines, `zone/<origin> serial N HASH`, are not
+/// allocations and have their own shape: [`ZONE_OWNER`].)
+pub static OWNER_KINDS: &[OwnerKind] = &[OwnerKind {
+    kind: "node",
+    keys: &[
+        KeyShape::PerNetwork("address", &["ipv4", "ipv6"]),
+        KeyShape::Exact("loopback.ipv4"),
+        KeyShape::Exact("loopback.ipv6"),
+        KeyShape::Exact("asn"),
+    ],
+}];
+
+/// The network a per-network key names (`address.mgmt.ipv4` → `mgmt`).
+pub fn key_network(key: &str) -> Option<&str> {
+    OWNER_KINDS
+        .iter()
+        .flat_map(|k| k.keys)
+        .find_map(|shape| match shape {
+            KeyShape::PerNetwork(prefix, suffixes) => {
+                let rest = key.strip_prefix(prefix)?.strip_prefix('.')?;
+                let (net, suffix) = rest.rsplit_once('.')?;
+                (!net.is_empty() && suffixes.contains(&suffix)).then_some(net)
+            }
+            KeyShape::Exact(_) => None,
+        })
+}
+
+/// Why an owner and key cannot be a lock line, if they cannot.
+fn entry_shape_error(owner: &str, key: &str) -> Option<String> {
+    let kinds = || OWNER_KINDS.iter().map(|k| format!("`{}/NAME`", k.kind));
+    let Some((kind, name)) = owner.split_once('/') else {
+        return Some(format!(
+            "`{owner}` is not an owner (expected {})",
+            kinds().collect::<Vec<_>>().join(", ")
+        ));
+    };
+    let Some(k) = OWNER_KINDS.iter().find(|k| k.kind == kind) else {
+        return Some(format!(
+            "`{kind}` is not a kind of owner siteconf allocates for (expected {})",
+            kinds().collect::<Vec<_>>().join(", ")
+        ));
+    };
+    if name.is_empty() || name.contains('/') {
+        return Some(format!("`{owner}` is not a valid owner name"));
+    }
+    let fits = k.keys.iter().any(|shape| match shape {
+        KeyShape::Exact(x) => *x == key,
+        KeyShape::PerNetwork(..) => key_network(key).is_some(),
+    });
+    if fits {
+        return None;
+    }
+    let expected: Vec<String> = k
+        .keys
+        .iter()
+        .map(|shape| match shape {
+            KeyShape::Exact(x) => format!("`{x}`"),
+            KeyShape::PerNetwork(p, s) => format!("`{p}.NETWORK.{}`", s.join("|")),
+        })
+        .collect();
+    Some(format!(
+        "`{key}` is not a key of a {kind} (expected {})",
+        expected.join(", ")
+    ))
+}
+
+/// A git conflict marker line: `<<<<<<<`, `|||||||`, `=======`, `>>>>>>>`.
+fn conflict_marker(line: &str) -> Option<char> {
+    ['<', '|', '=', '>']
+        .into_iter()
+        .find(|&c| line.len() >= 7 && line.bytes().take(7).all(|b| b == c as u8))
+}
+
+/// An open conflict block while reading.
+struct Block {
+    start: usize,
+    line: usize,
+}
+
 impl Lock {
+    /// Reads the lock strictly: every line is a comment, the version line,
+    /// or `OWNER KEY VALUE [released]` for a known owner kind and key.
+    /// Conflict markers, two lines for one owner and key, unknown kinds and
+    /// versions are errors; nothing is guessed or silently dropped. (Whether
+    /// owners, networks and values fit the site is checked at allocation.)
     pub fn parse(file: FileId, text: &str, diags: &mut Diagnostics) -> Lock {
         let mut entries = Vec::new();
         let mut zones = Vec::new();
+        let mut version = 0;
+        let mut seen_entry = false;
         let mut offset = 0usize;
-        for line in text.split_inclusive('\n') {
+        let mut block: Option<Block> = None;
+        // Entries read inside each conflict block, by block start line.
+        let mut block_of: Vec<Option<usize>> = Vec::new();
+        let mut blocks: Vec<(Span, usize, usize)> = Vec::new();
+        for (i, line) in text.split_inclusive('\n').enumerate() {
+            let lineno = i + 1;
             let start = offset;
             offset += line.len();
             let body = line.trim_end_matches(['\n', '\r']);
+            let span = Span::new(file, start, start + body.len());
+            if let Some(m) = conflict_marker(body) {
+                match (m, &block) {
+                    ('<', None) => {
+                        block = Some(Block {
+                            start,
+                            line: lineno,
+                        })
+                    }
+                    ('|' | '=', Some(_)) => {}
+                    ('>', Some(b)) => {
+                        let whole = Span::new(file, b.start, start + body.len());
+                        blocks.push((whole, b.line, lineno));
+                        block = None;
+                    }
+                    _ => diags.push(
+                        Diagnostic::error(
+                            Code::LockConflictMarkers,
+                            format!("siteconf.lock line {lineno} is a stray git conflict marker"),
+                        )
+                        .label(span, "left over from a merge")
+                        .help("resolve the merge: keep the lines of both sides, delete every marker line, then run `siteconf check`"),
+                    ),
+                }
+                continue;
+            }
             let t = body.trim();
             if t.is_empty() || t.starts_with('#') {
                 continue;
             }
-            let span = Span::new(file, start, start + body.len());
             let words: Vec<&str> = t.split_whitespace().collect();
+            if words.first() == Some(&"version") {
+                let v = match words.as_slice() {
+                    [_, v] => v.parse::<u32>().ok(),
+                    _ => None,
+                };
+                match v {
+                    Some(v) if v == VERSION && !seen_entry && version == 0 => version = v,
+                    Some(v) if v != VERSION => diags.push(
+                        Diagnostic::error(
+                            Code::LockVersion,
+                            format!("siteconf.lock is format version {v}; this siteconf reads version {VERSION}"),
+                        )
+                        .label(span, "written by another siteconf")
+                        .help("use the siteconf version the project pins (it wrote this file); do not edit the version line"),
+                    ),
+                    _ => diags.push(
+                        Diagnostic::error(Code::LockVersion, format!("siteconf.lock line {lineno}: a misplaced or malformed version line"))
+                            .label(span, format!("expected `version {VERSION}` once, before any entry"))
+                            .help("delete this line; `siteconf lock` writes the version line itself"),
+                    ),
+                }
+                continue;
+            }
+            seen_entry = true;
             if let Some(origin) = words[0].strip_prefix(ZONE_OWNER) {
                 match parse_zone_line(origin, &words[1..]) {
                     Some((serial, hash)) => zones.push(ZoneSerial {
@@ -102,7 +279,7 @@ impl Lock {
                         span,
                     }),
                     None => diags.push(
-                        Diagnostic::error(Code::LockSyntax, "cannot read this zone serial line")
+                        Diagnostic::error(Code::LockSyntax, format!("cannot read siteconf.lock line {lineno}: not a zone serial line"))
                             .label(span, "expected zone/ORIGIN serial N SHA256")
                             .help("delete the line: the next `siteconf build` or `siteconf lock` records the zone's serial again (higher than the last one built here)"),
                     ),
@@ -114,18 +291,34 @@ impl Lock {
                 Some(&"released") if words.len() == 4 => true,
                 _ => {
                     diags.push(
-                        Diagnostic::error(Code::LockSyntax, "cannot read this lock line")
-                            .label(span, "expected OWNER KEY VALUE [released]")
-                            .help("fix the line by hand, or delete it and run `siteconf lock` to allocate again"),
+                        Diagnostic::error(
+                            Code::LockSyntax,
+                            format!("cannot read siteconf.lock line {lineno}"),
+                        )
+                        .label(span, "expected OWNER KEY VALUE [released]")
+                        .help(
+                            "fix the line by hand (`git log -p siteconf.lock` shows what it was)",
+                        ),
                     );
                     continue;
                 }
             };
             if words.len() < 3 {
                 diags.push(
-                    Diagnostic::error(Code::LockSyntax, "cannot read this lock line")
+                    Diagnostic::error(Code::LockSyntax, format!("cannot read siteconf.lock line {lineno}"))
                         .label(span, "expected OWNER KEY VALUE [released]")
-                        .help("a merge conflict marker or a truncated line? fix it, then run `siteconf lock`"),
+                        .help("a truncated line? fix it by hand (`git log -p siteconf.lock` shows what it was)"),
+                );
+                continue;
+            }
+            if let Some(why) = entry_shape_error(words[0], words[1]) {
+                diags.push(
+                    Diagnostic::error(
+                        Code::LockUnknownEntry,
+                        format!("siteconf.lock line {lineno}: {why}"),
+                    )
+                    .label(span, "not a line siteconf writes")
+                    .help("a damaged or hand-edited line: restore it from git (`git log -p siteconf.lock`); siteconf never guesses what it meant"),
                 );
                 continue;
             }
@@ -135,9 +328,101 @@ impl Lock {
                 value: words[2].to_string(),
                 released,
                 span,
+                line: lineno,
             });
+            block_of.push(block.as_ref().map(|b| b.line));
         }
-        let mut lock = Lock { entries, zones };
+        if let Some(b) = block {
+            let whole = Span::new(file, b.start, text.len());
+            blocks.push((whole, b.line, 0));
+        }
+        // Two lines for one owner and key: inside one conflict block they
+        // are the block's business; anywhere else a finding of their own.
+        let mut by_key: BTreeMap<(&str, &str), Vec<usize>> = BTreeMap::new();
+        for (i, e) in entries.iter().enumerate() {
+            by_key.entry((&e.owner, &e.key)).or_default().push(i);
+        }
+        let mut in_block: BTreeMap<usize, Vec<(usize, usize)>> = BTreeMap::new();
+        let mut drop = vec![false; entries.len()];
+        for ((owner, key), idx) in &by_key {
+            let first = idx[0];
+            for &j in &idx[1..] {
+                let (a, b) = (&entries[first], &entries[j]);
+                if a == b {
+                    // The same line twice: nothing to choose; the rewrite
+                    // keeps one.
+                    drop[j] = true;
+                    continue;
+                }
+                match (block_of[first], block_of[j]) {
+                    (Some(x), Some(y)) if x == y => {
+                        in_block.entry(x).or_default().push((first, j));
+                        continue;
+                    }
+                    _ => {}
+                }
+                let state = |e: &LockEntry| {
+                    if e.released {
+                        format!("{} (released)", e.value)
+                    } else {
+                        e.value.clone()
+                    }
+                };
+                diags.push(
+                    Diagnostic::error(
+                        Code::LockTwoValues,
+                        format!(
+                            "siteconf.lock has two lines for {owner} {key}: {} (line {}) and {} (line {})",
+                            state(a), a.line, state(b), b.line
+                        ),
+                    )
+                    .label(b.span, format!("line {}", b.line))
+                    .label(a.span, format!("line {}", a.line))
+                    .help(format!(
+                        "a merge kept both sides; keep the line with the value {owner} really has (the one deployed, e.g. on the default branch: `git show main:siteconf.lock`) and delete the other"
+                    )),
+                );
+            }
+        }
+        for (whole, from, to) in blocks {
+            let end = if to == 0 {
+                "the end of the file (no `>>>>>>>`)".to_string()
+            } else {
+                format!("line {to}")
+            };
+            let mut d = Diagnostic::error(
+                Code::LockConflictMarkers,
+                format!("siteconf.lock has an unresolved merge conflict from line {from} to {end}"),
+            )
+            .label(whole, "conflict block");
+            let pairs = in_block.get(&from).map(Vec::as_slice).unwrap_or(&[]);
+            for &(a, b) in pairs {
+                let (a, b) = (&entries[a], &entries[b]);
+                d = d.label(
+                    b.span,
+                    format!(
+                        "{} {}: {} here, {} on line {}",
+                        b.owner, b.key, b.value, a.value, a.line
+                    ),
+                );
+            }
+            let help = if pairs.is_empty() {
+                "the two sides allocated for different owners: keep every line of both sides, delete the marker lines (`<<<<<<<`, `=======`, `>>>>>>>`), then run `siteconf check`".to_string()
+            } else {
+                "keep every line of both sides except where both give a value to one owner and key (labelled): there keep the value that owner really has (the deployed one, e.g. `git show main:siteconf.lock`); delete the marker lines, then run `siteconf check`".to_string()
+            };
+            diags.push(d.help(help));
+        }
+        let mut i = 0;
+        entries.retain(|_| {
+            i += 1;
+            !drop[i - 1]
+        });
+        let mut lock = Lock {
+            entries,
+            zones,
+            version,
+        };
         lock.sort_zones();
         // Two lines for one zone (both sides of a merge kept): an error
         // naming both; the higher serial is kept, so that whatever the
@@ -175,6 +460,7 @@ impl Lock {
         let mut l = Lock {
             entries: self.entries.clone(),
             zones,
+            version: self.version,
         };
         l.sort_zones();
         l
@@ -194,6 +480,7 @@ impl Lock {
 
     pub fn to_text(&self) -> String {
         let mut out = String::from(HEADER);
+        out.push_str(&format!("version {VERSION}\n"));
         for e in &self.entries {
             out.push_str(&e.owner);
             out.push(' ');
@@ -256,7 +543,7 @@ mod tests {
         assert_eq!(l.zone("b.example").map(|z| z.serial), Some(3));
         assert_eq!(
             l.to_text(),
-            format!("{HEADER}node/a asn 1\nzone/a.example serial 4294967295 {h}\nzone/b.example serial 3 {h}\n")
+            format!("{HEADER}version 1\nnode/a asn 1\nzone/a.example serial 4294967295 {h}\nzone/b.example serial 3 {h}\n")
         );
         let mut d = Diagnostics::new();
         let l = Lock::parse(

@@ -94,6 +94,16 @@ fn skip_reason(mode: u32) -> Option<&'static str> {
     }
 }
 
+/// Why a file cannot be read: for a symbolic link the working tree's very
+/// message (one wording, one code, whatever the source).
+fn read_refusal(why: &str) -> String {
+    if why.starts_with("a symbolic link") {
+        super::fs::SYMLINK_REFUSED.to_string()
+    } else {
+        format!("is {why}")
+    }
+}
+
 fn check_path(path: &str) -> Result<(), SourceError> {
     // libgit2 takes C strings; a NUL would be cut (or refused) there, and no
     // git path can contain one.
@@ -496,7 +506,7 @@ impl Source for GitRevSource {
             return Err(source_error(path, "is a directory in this revision"));
         }
         if let Some(why) = skip_reason(entry.filemode() as u32) {
-            return Err(source_error(path, format!("is {why}")));
+            return Err(source_error(path, read_refusal(why)));
         }
         read_blob(&repo, entry.id(), path, MAX_FILE_BYTES).map(Some)
     }
@@ -641,7 +651,7 @@ impl Source for GitIndexSource {
         check_path(path)?;
         match self.entries.get(path) {
             None => Ok(None),
-            Some(Staged::Skipped(why)) => Err(source_error(path, format!("is {why}"))),
+            Some(Staged::Skipped(why)) => Err(source_error(path, read_refusal(why))),
             Some(Staged::Conflicted) => Err(source_error(
                 path,
                 "has unresolved merge conflicts in the index; resolve them and `git add` the file",

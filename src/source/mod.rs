@@ -101,9 +101,18 @@ pub trait Source: Sync {
     fn read_text(&self, path: &str) -> Result<Option<String>, SourceError> {
         match self.read(path)? {
             None => Ok(None),
-            Some(bytes) => String::from_utf8(bytes).map(Some).map_err(|_| SourceError {
-                path: path.to_string(),
-                message: "file is not valid UTF-8".into(),
+            Some(bytes) => String::from_utf8(bytes).map(Some).map_err(|e| {
+                // Where, never what: the bytes may be anything.
+                let good = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+                let line = good.iter().filter(|&&b| b == b'\n').count() + 1;
+                let col =
+                    good.len() - good.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1) + 1;
+                SourceError {
+                    path: path.to_string(),
+                    message: format!(
+                        "file is not valid UTF-8 (line {line}, byte {col} of the line)"
+                    ),
+                }
             }),
         }
     }

@@ -10,6 +10,7 @@
 //! [`SourceMap`] and is only looked at again when a diagnostic is rendered.
 
 pub mod kdl;
+pub mod redact;
 pub mod toml;
 
 use std::fmt;
@@ -73,23 +74,72 @@ pub struct SourceFile {
     pub path: String,
     pub text: String,
     line_starts: Vec<u32>,
+    /// For a KDL file that breaks lines with something other than `\n`:
+    /// the text with each such line break written as `\n` (padded with
+    /// spaces before it to the same byte length), for the snippet renderer,
+    /// which splits lines at `\n` only.
+    display: Option<String>,
+}
+
+/// The line breaks of a file of this path's format, as (offset, length):
+/// for KDL, every newline of the KDL spec (CRLF, CR, LF, NEL, FF, LS, PS),
+/// so that a line number means what the parser means by one and a file of
+/// U+2028-separated lines does not put every finding at "line 1"; for
+/// everything else `\n` only (TOML knows no other line break, and a stray
+/// U+2028 there is a syntax error at its own place).
+fn line_breaks(path: &str, text: &str) -> Vec<(usize, usize)> {
+    if !path.ends_with(".kdl") {
+        return text
+            .bytes()
+            .enumerate()
+            .filter(|&(_, b)| b == b'\n')
+            .map(|(i, _)| (i, 1))
+            .collect();
+    }
+    let mut out = Vec::new();
+    let mut it = text.char_indices().peekable();
+    while let Some((i, c)) = it.next() {
+        match c {
+            '\r' if it.peek().map(|&(_, n)| n) == Some('\n') => {
+                it.next();
+                out.push((i, 2));
+            }
+            '\n' | '\r' | '\u{85}' | '\u{0C}' | '\u{2028}' | '\u{2029}' => {
+                out.push((i, c.len_utf8()))
+            }
+            _ => {}
+        }
+    }
+    out
 }
 
 impl SourceFile {
     pub fn new(path: impl Into<String>, text: impl Into<String>) -> SourceFile {
+        let path = path.into();
         let text = text.into();
+        let breaks = line_breaks(&path, &text);
         let mut line_starts = vec![0u32];
-        line_starts.extend(
-            text.bytes()
-                .enumerate()
-                .filter(|&(_, b)| b == b'\n')
-                .map(|(i, _)| i as u32 + 1),
-        );
+        line_starts.extend(breaks.iter().map(|&(i, n)| (i + n) as u32));
+        let display = breaks
+            .iter()
+            .any(|&(i, n)| !text[i..i + n].ends_with('\n'))
+            .then(|| display_text(&text, &breaks));
         SourceFile {
-            path: path.into(),
+            path,
             text,
             line_starts,
+            display,
         }
+    }
+
+    /// The text with every line break written as `\n` (same offsets).
+    pub fn display_text(&self) -> &str {
+        self.display.as_deref().unwrap_or(&self.text)
+    }
+
+    /// The byte offset where each line starts.
+    pub fn line_starts(&self) -> &[u32] {
+        &self.line_starts
     }
 
     /// 1-based line and column (column counted in characters) of a byte offset.
@@ -113,6 +163,9 @@ impl SourceFile {
 #[derive(Debug, Default, Clone)]
 pub struct SourceMap {
     files: Vec<SourceFile>,
+    /// The values masked by [`SourceMap::redact_secrets`], to scrub from
+    /// messages too ([`SourceMap::scrub`]). Never printed.
+    masked: Vec<String>,
 }
 
 impl SourceMap {
@@ -141,8 +194,41 @@ impl SourceMap {
             if start < end && f.text.is_char_boundary(start) && f.text.is_char_boundary(end) {
                 let masked = "*".repeat(end - start);
                 f.text.replace_range(start..end, &masked);
+                if let Some(d) = &mut f.display {
+                    if d.is_char_boundary(start) && d.is_char_boundary(end) {
+                        d.replace_range(start..end, &masked);
+                    }
+                }
             }
         }
+    }
+
+    /// Masks every value at a secret-bearing position of a site file (see
+    /// [`redact`]): the one redaction every snippet passes through, since
+    /// diagnostics only ever show the text kept here. Call it once the
+    /// file is parsed.
+    pub fn redact_secrets(&mut self, id: FileId, format: Format) {
+        let Some(f) = self.files.get(id.0 as usize) else {
+            return;
+        };
+        let ranges = redact::secret_ranges(format, &f.text);
+        for (s, e) in ranges {
+            if let Some(v) = self.files[id.0 as usize].text.get(s..e) {
+                // Short values (`a`, `1`) are masked in snippets but not
+                // scrubbed from messages, where they would mangle words.
+                if v.chars().count() >= 4 && !self.masked.iter().any(|m| m == v) {
+                    self.masked.push(v.to_string());
+                }
+            }
+            self.redact(Span::new(id, s, e));
+        }
+    }
+
+    /// `text` with every masked value (and its upper-, lower-case and
+    /// reversed forms) replaced by `****`. Every message the diagnostic
+    /// renderer prints passes through here.
+    pub fn scrub<'a>(&self, text: &'a str) -> std::borrow::Cow<'a, str> {
+        scrub_values(text, self.masked.iter().map(String::as_str))
     }
 
     /// `path:line:col` of a span, or `<built-in>`.
@@ -162,6 +248,48 @@ impl SourceMap {
             .and_then(|f| f.text.get(span.start as usize..span.end as usize))
             .unwrap_or("")
     }
+}
+
+/// `text` with each line break of `breaks` that is not `\n` (or ends in
+/// one, CRLF) replaced by spaces and a `\n` of the same byte length.
+fn display_text(text: &str, breaks: &[(usize, usize)]) -> String {
+    let mut bytes = text.as_bytes().to_vec();
+    for &(i, n) in breaks {
+        if bytes[i + n - 1] != b'\n' {
+            for b in &mut bytes[i..i + n - 1] {
+                *b = b' ';
+            }
+            bytes[i + n - 1] = b'\n';
+        }
+    }
+    // Whole characters were replaced by ASCII: still UTF-8.
+    String::from_utf8(bytes).unwrap_or_else(|_| text.to_string())
+}
+
+/// `text` with each value (of at least 4 characters), and its upper-case,
+/// lower-case and reversed forms, replaced by `****`.
+pub fn scrub_values<'a, 'v>(
+    text: &'a str,
+    values: impl Iterator<Item = &'v str>,
+) -> std::borrow::Cow<'a, str> {
+    let mut out = std::borrow::Cow::Borrowed(text);
+    for v in values {
+        if v.chars().count() < 4 {
+            continue;
+        }
+        let forms = [
+            v.to_string(),
+            v.to_uppercase(),
+            v.to_lowercase(),
+            v.chars().rev().collect::<String>(),
+        ];
+        for f in forms {
+            if out.contains(f.as_str()) {
+                out = std::borrow::Cow::Owned(out.replace(f.as_str(), "****"));
+            }
+        }
+    }
+    out
 }
 
 /// A parsed site file.

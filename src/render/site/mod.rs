@@ -340,6 +340,10 @@ pub(crate) fn site_files(
             }
             Ok(a) => {
                 for name in &a.flags.missing_secrets {
+                    if name == crate::render::engine::COMPUTED_NAME {
+                        diags.push(computed_secret_missing(a.template, &a.artifact.path));
+                        continue;
+                    }
                     diags.push(
                         Diagnostic::error(
                             Code::SecretUnresolved,
@@ -359,6 +363,18 @@ pub(crate) fn site_files(
         }
     }
     artifacts
+}
+
+/// SC0902 for a missing secret whose name the template computed after it
+/// had read a secret: the name may be a secret's value, so it is not shown.
+pub fn computed_secret_missing(template: &str, output: &str) -> Diagnostic {
+    Diagnostic::error(
+        Code::SecretUnresolved,
+        format!(
+            "templates/{template}: a secret whose name was computed after a secret was read is not set (name withheld; while rendering `{output}`)"
+        ),
+    )
+    .help("a secret's name must not be derived from a secret's value: pass secret() a name the site or the template spells out")
 }
 
 /// `dir/name.ext`, if `name` is a plain file name; otherwise an
@@ -424,6 +440,7 @@ fn render_text(
     output: &str,
     ctx: Value,
 ) -> Result<(String, RenderFlags), Diagnostic> {
+    crate::render::engine::begin_render();
     let t = env
         .get_template(template)
         .map_err(|e| template_error(&e, template, output))?;
@@ -510,13 +527,17 @@ pub fn template_error(e: &minijinja::Error, template: &str, output: &str) -> Dia
         None => format!("templates/{name}"),
     };
     let mut what = e.kind().to_string();
-    if let Some(d) = e.detail() {
-        what = format!("{what}: {d}");
-    }
-    let mut src = std::error::Error::source(e);
-    while let Some(s) = src {
-        what = format!("{what}: {s}");
-        src = s.source();
+    if crate::render::engine::secret_was_read() {
+        what = format!("{what} ({})", crate::render::engine::WITHHELD);
+    } else {
+        if let Some(d) = e.detail() {
+            what = format!("{what}: {d}");
+        }
+        let mut src = std::error::Error::source(e);
+        while let Some(s) = src {
+            what = format!("{what}: {s}");
+            src = s.source();
+        }
     }
     Diagnostic::error(
         Code::TemplateError,

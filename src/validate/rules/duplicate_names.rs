@@ -2,7 +2,8 @@
 //!
 //! **What it does.** Reports (SC0101) a rack, switch, node, network,
 //! profile, group or BGP peer declared twice; a node and a switch with the
-//! same host name; two host names that differ only in letter case; and an
+//! same host name; two host names, racks, networks, groups, BGP peers or
+//! repos (in one block) that differ only in letter case; and an
 //! interface, address, BGP session, repo, SSH key or switch link declared
 //! twice inside one block. Both places are shown.
 //!
@@ -43,12 +44,19 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
     same_kind(diags, "profile", &site.profiles, |x| &x.name);
     same_kind(diags, "group", &site.groups, |x| &x.name);
     same_kind(diags, "bgp-peer", &site.bgp_peers, |x| &x.name);
+    // Names that become file names (racks/R01.svg, group_vars/Fleet.yml,
+    // dns zones by network, per-peer files) must differ in more than case.
+    case_only(diags, "rack", &site.racks, |x| &x.name);
+    case_only(diags, "network", &site.networks, |x| &x.name);
+    case_only(diags, "group", &site.groups, |x| &x.name);
+    case_only(diags, "bgp-peer", &site.bgp_peers, |x| &x.name);
     hosts(cx, diags);
     for (what, s) in layers(site) {
         same_key(diags, "interface", &what, &s.interfaces, |x| &x.name);
         same_key(diags, "address", &what, &s.addresses, |x| &x.network);
         same_key(diags, "repo", &what, &s.repos, |x| &x.name);
         same_key(diags, "ssh-key", &what, &s.ssh_keys, |x| &x.name);
+        case_only(diags, "repo", &s.repos, |x| &x.name);
         if let Some(b) = &s.bgp {
             same_key(diags, "BGP session", &what, &b.sessions, |x| &x.peer);
         }
@@ -104,6 +112,40 @@ fn same_kind<'a, T>(
                     "a {kind} name is its identity (inventory, DNS, output paths); rename one of them or merge the two blocks"
                 )),
         );
+    }
+}
+
+/// Two names of one kind that differ only in letter case: one file on a
+/// case-insensitive filesystem (and one name to DNS and most people).
+fn case_only<'a, T>(
+    diags: &mut Diagnostics,
+    kind: &str,
+    items: &'a [T],
+    name: impl Fn(&'a T) -> &'a Sp<String>,
+) {
+    let mut first: HashMap<String, &Sp<String>> = HashMap::new();
+    for n in items.iter().map(name) {
+        let key = n.value.to_lowercase();
+        match first.get(&key) {
+            Some(f) if f.value != n.value => diags.push(
+                Diagnostic::error(
+                    Code::DuplicateName,
+                    format!(
+                        "{kind} `{}` differs from {kind} `{}` only in letter case",
+                        n.value, f.value
+                    ),
+                )
+                .label(n.span, "declared here")
+                .label(f.span, "the other one")
+                .help(format!(
+                    "a {kind} name becomes a file name, and on a case-insensitive filesystem (macOS, Windows) the two would be one file; rename one of them"
+                )),
+            ),
+            Some(_) => {}
+            None => {
+                first.insert(key, n);
+            }
+        }
     }
 }
 

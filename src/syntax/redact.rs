@@ -1,0 +1,592 @@
+//! Where a site file holds a secret's value, found from its raw text.
+//!
+//! A site file names secrets (`password secret="bgp-x"`); a literal where a
+//! reference belongs is an error (SC0605), and its text must never be
+//! printed: not in the error's snippet, not in the snippet of any other
+//! diagnostic that happens to show that line, not in a syntax error's
+//! message. So the masking does not depend on how the mistake is written
+//! nor on the file parsing: this scanner works on tokens of the raw text
+//! and finds every value at a *secret-bearing position* — anything under a
+//! key named `password`, however written — except the name given to
+//! `secret`:
+//!
+//! ```text
+//! password "hunter2"                    password value="hunter2"
+//! password "a" "hunter2"                password { value "hunter2"; }
+//! password = "hunter2"                  password = ["a", "hunter2"]
+//! password = { value = "hunter2" }      [bgp-peer.x.password] value = "hunter2"
+//! password secret="name"   (kept)       password = { secret = "name" }   (kept)
+//! ```
+//!
+//! The caller masks the returned ranges in the text it keeps for
+//! diagnostics ([`super::SourceMap::redact_secrets`]) and remembers the
+//! values so that messages quoting them are scrubbed too.
+
+use super::Format;
+
+/// The key that makes a position secret-bearing.
+const SECRET_KEY: &str = "password";
+/// The key whose value is a reference (a name), not a secret.
+const REFERENCE_KEY: &str = "secret";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tok {
+    /// A quoted string; `.1` is the range of its contents.
+    Str(usize, usize),
+    /// A bare word (identifier, number, `#true`).
+    Word,
+    Punct(u8),
+    Newline,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Token {
+    tok: Tok,
+    start: usize,
+    end: usize,
+}
+
+impl Token {
+    /// The value's own bytes: a string's contents, or the whole word.
+    fn value_range(&self) -> Option<(usize, usize)> {
+        match self.tok {
+            Tok::Str(s, e) => Some((s, e)),
+            Tok::Word => Some((self.start, self.end)),
+            _ => None,
+        }
+    }
+}
+
+fn word_text<'a>(text: &'a str, t: &Token) -> Option<&'a str> {
+    match t.tok {
+        Tok::Str(s, e) => text.get(s..e),
+        Tok::Word => text.get(t.start..t.end),
+        _ => None,
+    }
+}
+
+/// Tokens of a KDL or TOML file, comments dropped. Unterminated strings
+/// run to the end of the file (so a broken file masks more, not less).
+fn tokens(format: Format, text: &str) -> Vec<Token> {
+    let b = text.as_bytes();
+    let n = b.len();
+    let mut out = Vec::new();
+    let mut i = 0;
+    let punct: &[u8] = match format {
+        Format::Kdl => b"{};=()[]",
+        Format::Toml => b"{}[]=,.",
+    };
+    while i < n {
+        let c = b[i];
+        match c {
+            b'\n' => {
+                out.push(Token {
+                    tok: Tok::Newline,
+                    start: i,
+                    end: i + 1,
+                });
+                i += 1;
+            }
+            b' ' | b'\t' | b'\r' => i += 1,
+            b'#' if format == Format::Toml => {
+                while i < n && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if format == Format::Kdl && b.get(i + 1) == Some(&b'/') => {
+                while i < n && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if format == Format::Kdl && b.get(i + 1) == Some(&b'*') => {
+                let end = text[i + 2..].find("*/").map_or(n, |p| i + 2 + p + 2);
+                i = end;
+            }
+            b'"' | b'\'' if format == Format::Toml || c == b'"' => {
+                let start = i;
+                let triple = b[i..].starts_with(&[c, c, c]);
+                let q = if triple { 3 } else { 1 };
+                let body = i + q;
+                let mut j = body;
+                let literal = c == b'\'';
+                let close = loop {
+                    if j >= n {
+                        break n;
+                    }
+                    if b[j] == b'\\' && !literal {
+                        j += 2;
+                        continue;
+                    }
+                    if !triple && b[j] == b'\n' {
+                        break j;
+                    }
+                    if b[j..].starts_with(&b[start..start + q]) {
+                        break j;
+                    }
+                    j += 1;
+                };
+                let close = close.min(n);
+                // Unterminated (at a line break or the end): the string
+                // stops there, and the line break is still a token.
+                let terminated = close < n && b[close] != b'\n';
+                let end = if terminated {
+                    (close + q).min(n)
+                } else {
+                    close
+                };
+                out.push(Token {
+                    tok: Tok::Str(body.min(close), close),
+                    start,
+                    end,
+                });
+                i = end.max(start + 1);
+            }
+            b'#' if format == Format::Kdl && matches!(b.get(i + 1), Some(b'"') | Some(b'#')) => {
+                // A raw string: #"…"#, ##"…"##, #"""…"""#.
+                let start = i;
+                let hashes = b[i..].iter().take_while(|&&x| x == b'#').count();
+                let mut j = i + hashes;
+                if b.get(j) != Some(&b'"') {
+                    i = j;
+                    continue;
+                }
+                let triple = b[j..].starts_with(b"\"\"\"");
+                let q = if triple { 3 } else { 1 };
+                j += q;
+                let body = j;
+                let closing: Vec<u8> = std::iter::repeat_n(b'"', q)
+                    .chain(std::iter::repeat_n(b'#', hashes))
+                    .collect();
+                let close = b[body..]
+                    .windows(closing.len())
+                    .position(|w| w == closing.as_slice())
+                    .map_or(n, |p| body + p);
+                let end = if close >= n { n } else { close + closing.len() };
+                out.push(Token {
+                    tok: Tok::Str(body, close.min(n)),
+                    start,
+                    end,
+                });
+                i = end;
+            }
+            _ if punct.contains(&c) => {
+                out.push(Token {
+                    tok: Tok::Punct(c),
+                    start: i,
+                    end: i + 1,
+                });
+                i += 1;
+            }
+            _ => {
+                let start = i;
+                let ends_word = |x: u8| {
+                    matches!(x, b' ' | b'\t' | b'\r' | b'\n' | b'"')
+                        || punct.contains(&x)
+                        || (format == Format::Toml && matches!(x, b'#' | b'\''))
+                };
+                while i < n && !ends_word(b[i]) {
+                    i += 1;
+                }
+                if i == start {
+                    i += 1;
+                    continue;
+                }
+                out.push(Token {
+                    tok: Tok::Word,
+                    start,
+                    end: i,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The byte ranges holding secret values, none spanning a line break.
+pub fn secret_ranges(format: Format, text: &str) -> Vec<(usize, usize)> {
+    let toks = tokens(format, text);
+    let mut ranges = match format {
+        Format::Kdl => kdl_ranges(text, &toks),
+        Format::Toml => toml_ranges(text, &toks),
+    };
+    // Split at line breaks: masking keeps the file's lines where they are.
+    let mut out = Vec::new();
+    ranges.sort_unstable();
+    for (s, e) in ranges {
+        let mut a = s;
+        for (k, ch) in text[s..e].char_indices() {
+            if ch == '\n' {
+                if a < s + k {
+                    out.push((a, s + k));
+                }
+                a = s + k + 1;
+            }
+        }
+        if a < e {
+            out.push((a, e));
+        }
+    }
+    out
+}
+
+/// KDL: a node named `password` masks its arguments and property values
+/// (except `secret=`), and everything in its children block (except the
+/// argument of a child named `secret`); a property `password=` masks its
+/// value.
+fn kdl_ranges(text: &str, toks: &[Token]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut at_node_start = true;
+    let mut i = 0;
+    while i < toks.len() {
+        let t = toks[i];
+        let is_key = |k: usize| toks.get(k + 1).is_some_and(|x| x.tok == Tok::Punct(b'='));
+        match t.tok {
+            Tok::Newline | Tok::Punct(b';') | Tok::Punct(b'{') | Tok::Punct(b'}') => {
+                at_node_start = true;
+                i += 1;
+                continue;
+            }
+            Tok::Punct(_) => {
+                i += 1;
+                continue;
+            }
+            _ => {}
+        }
+        let word = word_text(text, &t);
+        if word == Some(SECRET_KEY) && is_key(i) {
+            // `password=VALUE` as a property.
+            if let Some(r) = toks.get(i + 2).and_then(|v| v.value_range()) {
+                out.push(r);
+            }
+            i += 3;
+            at_node_start = false;
+            continue;
+        }
+        if at_node_start && word == Some(SECRET_KEY) {
+            i = kdl_mask_node(text, toks, i + 1, &mut out);
+            at_node_start = true;
+            continue;
+        }
+        at_node_start = false;
+        i += 1;
+    }
+    out
+}
+
+/// Masks the rest of a `password` node from token `i`; returns the index
+/// after it.
+fn kdl_mask_node(text: &str, toks: &[Token], mut i: usize, out: &mut Vec<(usize, usize)>) -> usize {
+    let mut depth = 0usize;
+    // Inside the children block, whether the next word starts a child.
+    let mut child_start = false;
+    // Whether the current child is `secret` (its argument is a name).
+    let mut in_secret_child = false;
+    while i < toks.len() {
+        let t = toks[i];
+        match t.tok {
+            Tok::Newline | Tok::Punct(b';') if depth == 0 => return i,
+            Tok::Newline | Tok::Punct(b';') => {
+                child_start = true;
+                in_secret_child = false;
+            }
+            Tok::Punct(b'{') => {
+                depth += 1;
+                child_start = true;
+                in_secret_child = false;
+            }
+            Tok::Punct(b'}') => {
+                if depth == 0 {
+                    return i;
+                }
+                depth -= 1;
+                child_start = depth > 0;
+                in_secret_child = false;
+                if depth == 0 {
+                    return i + 1;
+                }
+            }
+            Tok::Punct(_) => {}
+            Tok::Str(..) | Tok::Word => {
+                let is_key = toks.get(i + 1).is_some_and(|x| x.tok == Tok::Punct(b'='));
+                if is_key {
+                    let keep = word_text(text, &t) == Some(REFERENCE_KEY);
+                    if let Some(v) = toks.get(i + 2) {
+                        if !keep {
+                            out.extend(v.value_range());
+                        }
+                    }
+                    i += 3;
+                    child_start = false;
+                    continue;
+                }
+                if child_start && depth > 0 {
+                    // A child's name: kept (it is a field name).
+                    in_secret_child = word_text(text, &t) == Some(REFERENCE_KEY);
+                    child_start = false;
+                } else if !in_secret_child {
+                    out.extend(t.value_range());
+                }
+            }
+        }
+        i += 1;
+    }
+    i
+}
+
+/// TOML: the value of any key whose path (table header included) has a
+/// `password` segment is masked, unless the key's last segment is `secret`.
+fn toml_ranges(text: &str, toks: &[Token]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut table_secret = false;
+    let mut i = 0;
+    let mut line_start = true;
+    while i < toks.len() {
+        let t = toks[i];
+        match t.tok {
+            Tok::Newline => {
+                line_start = true;
+                i += 1;
+            }
+            Tok::Punct(b'[') if line_start => {
+                // A table header: up to `]` on this line.
+                let mut j = i;
+                let mut secret = false;
+                while j < toks.len() && toks[j].tok != Tok::Newline {
+                    if word_text(text, &toks[j]) == Some(SECRET_KEY) {
+                        secret = true;
+                    }
+                    j += 1;
+                }
+                table_secret = secret;
+                i = j;
+            }
+            Tok::Str(..) | Tok::Word if line_start => {
+                line_start = false;
+                let (next, ranges) = toml_key_value(text, toks, i, table_secret);
+                out.extend(ranges);
+                i = next;
+            }
+            _ => {
+                line_start = false;
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
+/// A `key.path = value` from token `i`: (index after it, masked ranges).
+/// `secret_ctx` is whether an enclosing table or key is `password`.
+/// Iterative, with an explicit stack of inline tables: a document nested
+/// 100,000 deep must not overflow the stack here either.
+fn toml_key_value(
+    text: &str,
+    toks: &[Token],
+    mut i: usize,
+    secret_ctx: bool,
+) -> (usize, Vec<(usize, usize)>) {
+    let mut out = Vec::new();
+    // The secret context of each open inline table.
+    let mut tables: Vec<bool> = Vec::new();
+    let mut ctx = secret_ctx;
+    loop {
+        // A key path.
+        let mut secret = ctx;
+        let mut last = None;
+        let key_start = i;
+        while i < toks.len() {
+            match toks[i].tok {
+                Tok::Str(..) | Tok::Word => {
+                    let w = word_text(text, &toks[i]);
+                    if w == Some(SECRET_KEY) {
+                        secret = true;
+                    }
+                    last = w;
+                    i += 1;
+                }
+                Tok::Punct(b'.') => i += 1,
+                _ => break,
+            }
+        }
+        if toks.get(i).map(|t| t.tok) != Some(Tok::Punct(b'=')) {
+            // Not a key-value: give up on this line.
+            return (i.max(key_start + 1), out);
+        }
+        i += 1;
+        let keep = last == Some(REFERENCE_KEY);
+        // The value.
+        match toks.get(i).map(|t| t.tok) {
+            Some(Tok::Punct(b'{')) => {
+                tables.push(ctx);
+                ctx = secret;
+                i += 1;
+            }
+            Some(Tok::Punct(b'[')) => {
+                let mut depth = 0usize;
+                while i < toks.len() {
+                    match toks[i].tok {
+                        Tok::Punct(b'[') => depth += 1,
+                        Tok::Punct(b']') => {
+                            depth = depth.saturating_sub(1);
+                            if depth == 0 {
+                                i += 1;
+                                break;
+                            }
+                        }
+                        _ => {
+                            if secret && !keep {
+                                out.extend(toks[i].value_range());
+                            }
+                        }
+                    }
+                    i += 1;
+                }
+            }
+            Some(_) => {
+                if secret && !keep {
+                    out.extend(toks[i].value_range());
+                }
+                i += 1;
+            }
+            None => return (i, out),
+        }
+        // After a value: inside inline tables, `,` and `}` lead on.
+        loop {
+            if tables.is_empty() {
+                return (i, out);
+            }
+            match toks.get(i).map(|t| t.tok) {
+                None => return (i, out),
+                Some(Tok::Punct(b'}')) => {
+                    ctx = tables.pop().unwrap_or(secret_ctx);
+                    i += 1;
+                }
+                Some(Tok::Punct(b',')) | Some(Tok::Newline) => i += 1,
+                Some(Tok::Str(..)) | Some(Tok::Word) => break,
+                Some(_) => i += 1,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn masked(format: Format, text: &str) -> String {
+        let mut t = text.to_string();
+        for (s, e) in secret_ranges(format, text) {
+            t.replace_range(s..e, &"*".repeat(e - s));
+        }
+        t
+    }
+
+    #[test]
+    fn every_shape_of_a_kdl_password_is_masked_but_references_are_kept() {
+        for (src, want) in [
+            ("password \"hunter2\"\n", "password \"*******\"\n"),
+            (
+                "password value=\"hunter2\"\n",
+                "password value=\"*******\"\n",
+            ),
+            (
+                "password \"a\" \"hunter2\"\n",
+                "password \"*\" \"*******\"\n",
+            ),
+            (
+                "password { value \"hunter2\"; }\n",
+                "password { value \"*******\"; }\n",
+            ),
+            (
+                "password {\n  value \"hunter2\"\n}\n",
+                "password {\n  value \"*******\"\n}\n",
+            ),
+            ("password 12345\n", "password *****\n"),
+            ("password #\"hun\"ter\"#\n", "password #\"*******\"#\n"),
+            ("password secret=\"bgp-x\"\n", "password secret=\"bgp-x\"\n"),
+            (
+                "password { secret \"bgp-x\"; }\n",
+                "password { secret \"bgp-x\"; }\n",
+            ),
+            (
+                "password secret=\"bgp-x\" \"hunter2\"\n",
+                "password secret=\"bgp-x\" \"*******\"\n",
+            ),
+            (
+                "bgp-peer a { asn 1; password \"hunter2\"; switches s; }\n",
+                "bgp-peer a { asn 1; password \"*******\"; switches s; }\n",
+            ),
+            (
+                "bgp-peer a password=\"hunter2\" {}\n",
+                "bgp-peer a password=\"*******\" {}\n",
+            ),
+            // Unterminated: masked to the end of the line.
+            ("password \"hunter2\nnext\n", "password \"*******\nnext\n"),
+            // Other nodes are untouched.
+            ("description \"password\"\n", "description \"password\"\n"),
+        ] {
+            assert_eq!(masked(Format::Kdl, src), want, "{src:?}");
+        }
+    }
+
+    #[test]
+    fn every_shape_of_a_toml_password_is_masked_but_references_are_kept() {
+        for (src, want) in [
+            ("password = \"hunter2\"\n", "password = \"*******\"\n"),
+            ("password = 'hunter2'\n", "password = '*******'\n"),
+            (
+                "password = [\"a\", \"hunter2\"]\n",
+                "password = [\"*\", \"*******\"]\n",
+            ),
+            (
+                "password = { value = \"hunter2\" }\n",
+                "password = { value = \"*******\" }\n",
+            ),
+            (
+                "password = { secret = \"bgp-x\" }\n",
+                "password = { secret = \"bgp-x\" }\n",
+            ),
+            (
+                "password.value = \"hunter2\"\n",
+                "password.value = \"*******\"\n",
+            ),
+            (
+                "password.secret = \"bgp-x\"\n",
+                "password.secret = \"bgp-x\"\n",
+            ),
+            (
+                "[bgp-peer.a.password]\nvalue = \"hunter2\"\n[bgp-peer.b]\nasn = 1\n",
+                "[bgp-peer.a.password]\nvalue = \"*******\"\n[bgp-peer.b]\nasn = 1\n",
+            ),
+            ("password = 12345\n", "password = *****\n"),
+            (
+                "[bgp-peer.a]\npassword = \"\"\"hun\nter2\"\"\"\n",
+                "[bgp-peer.a]\npassword = \"\"\"***\n****\"\"\"\n",
+            ),
+            (
+                "description = \"password\"\n",
+                "description = \"password\"\n",
+            ),
+        ] {
+            assert_eq!(masked(Format::Toml, src), want, "{src:?}");
+        }
+    }
+
+    #[test]
+    fn arbitrary_bytes_never_panic() {
+        for s in [
+            "password \"",
+            "password #\"",
+            "password {",
+            "password = [",
+            "password = {",
+            "[password",
+            "\"",
+            "#",
+            "/*",
+        ] {
+            let _ = secret_ranges(Format::Kdl, s);
+            let _ = secret_ranges(Format::Toml, s);
+        }
+    }
+}
