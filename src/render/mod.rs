@@ -154,18 +154,8 @@ pub fn render_streaming<E>(
     let base = sources.files().count();
     let with_templates = || templates.extend_sources(sources);
 
-    let known_names = Arc::new(secret_references(checked).into_keys().collect());
-    let env = engine::environment(&templates, Arc::new(opts.secrets.clone()), known_names)
-        .map_err(|errs| {
-            let diags = errs
-                .iter()
-                .map(|(name, e)| {
-                    let key = engine::failure_key(&templates, name, e);
-                    engine::failure_diagnostic(&templates, base, &key, "the templates", 0, None)
-                })
-                .collect();
-            StreamError::Render(failure(diags, with_templates()))
-        })?;
+    let env = environment(checked, &templates, opts, base)
+        .map_err(|diags| StreamError::Render(failure(diags, with_templates())))?;
     let (plan, bad) = device::plan(&templates);
     if !bad.is_empty() {
         let diags = bad
@@ -305,6 +295,27 @@ fn serial_state(checked: &Checked, opts: &RenderOptions) -> site::dns::SerialSta
     }
 }
 
+/// The template environment of a render: every template compiled, with
+/// the secrets and the names of the secrets the site refers to; a template
+/// that does not compile is a diagnostic (the sources it points into start
+/// at `base`).
+fn environment(
+    checked: &Checked,
+    templates: &Templates,
+    opts: &RenderOptions,
+    base: usize,
+) -> Result<minijinja::Environment<'static>, Vec<Diagnostic>> {
+    let known_names = Arc::new(secret_references(checked).into_keys().collect());
+    engine::environment(templates, Arc::new(opts.secrets.clone()), known_names).map_err(|errs| {
+        errs.iter()
+            .map(|(name, e)| {
+                let key = engine::failure_key(templates, name, e);
+                engine::failure_diagnostic(templates, base, &key, "the templates", 0, None)
+            })
+            .collect()
+    })
+}
+
 /// The serial every zone of a checked site gets (as a build with
 /// `opts.previous_zones` would give it), rendering only the zones:
 /// what `siteconf lock` records.
@@ -320,18 +331,8 @@ pub fn zone_serials(
     let templates = Templates::load(src, &checked.loaded.config.templates_dir)
         .map_err(|d| failure(d, sources.clone()))?;
     let base = sources.files().count();
-    let known_names = Arc::new(secret_references(checked).into_keys().collect());
-    let env = engine::environment(&templates, Arc::new(opts.secrets.clone()), known_names)
-        .map_err(|errs| {
-            let diags = errs
-                .iter()
-                .map(|(name, e)| {
-                    let key = engine::failure_key(&templates, name, e);
-                    engine::failure_diagnostic(&templates, base, &key, "the templates", 0, None)
-                })
-                .collect();
-            failure(diags, templates.extend_sources(sources))
-        })?;
+    let env = environment(checked, &templates, opts, base)
+        .map_err(|diags| failure(diags, templates.extend_sources(sources)))?;
     let site = Arc::new(context::site_view(
         &checked.loaded.site,
         &checked.loaded.index,
