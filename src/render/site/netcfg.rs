@@ -103,8 +103,39 @@ pub fn full_config(env: &Environment<'_>, site: &Value, node: &NodeView) -> Opti
     if flags.secret_used || !flags.missing_secrets.is_empty() {
         return None;
     }
-    let text = cap.into_output();
-    (!text.trim().is_empty()).then_some(text)
+    let text = compact(&cap.into_output());
+    (!text.is_empty()).then_some(text)
+}
+
+/// The config without what YAML ignores: comment lines, blank lines and
+/// trailing blanks. It is smaller on the command line, and does not depend
+/// on the template engine's whitespace settings. A text with a block scalar
+/// (`|`, `>`), where such lines are content, is only trimmed at the end.
+pub fn compact(text: &str) -> String {
+    let block_scalar = text.lines().any(|l| {
+        let l = l.trim_end();
+        ["|", ">", "|-", ">-", "|+", ">+"]
+            .iter()
+            .any(|ind| l.ends_with(&format!(" {ind}")) || l.ends_with(&format!(":{ind}")))
+    });
+    if block_scalar {
+        let t = text.trim_end();
+        return if t.is_empty() {
+            String::new()
+        } else {
+            format!("{t}\n")
+        };
+    }
+    let mut out = String::new();
+    for l in text.lines() {
+        let l = l.trim_end();
+        if l.is_empty() || l.trim_start().starts_with('#') {
+            continue;
+        }
+        out.push_str(l);
+        out.push('\n');
+    }
+    out
 }
 
 /// A network config (version 2, as JSON, which is YAML) for the management
@@ -216,6 +247,15 @@ mod tests {
             .read_to_string(&mut out)
             .unwrap();
         assert_eq!(out.as_bytes(), text);
+    }
+
+    #[test]
+    fn compact_drops_what_yaml_ignores() {
+        assert_eq!(
+            compact("# c\nnetwork:\n\n  # c\n  version: 2   \n  a: \"#x\"\n"),
+            "network:\n  version: 2\n  a: \"#x\"\n"
+        );
+        assert_eq!(compact("a: |\n  # kept\n\n"), "a: |\n  # kept\n");
     }
 
     #[test]
