@@ -22,8 +22,9 @@
 #    its MAC to the boot server and load nothing else.
 # 6. `siteconf state` on Kea's lease file lists both unknown MACs, and not the node's.
 # Stretch: the host's real cloud-init runs on the seed the VM received, in a copy-on-write
-# sandbox (overlay over /, private namespaces), and the hostname, /etc/hostname, netplan file
-# and /etc/hosts it leaves are checked.
+# sandbox (overlay over /, private namespaces), with the kernel command line the VM booted with,
+# and the network config it takes from there (`network-config=`: the static management
+# address), the hostname, /etc/hostname, netplan file and /etc/hosts it leaves are checked.
 #
 # Needs root, network namespaces, qemu-system-x86, ipxe-qemu, busybox-static, nginx-light and
 # kea-dhcp4-server (scripts/install-consumers.sh). The kernel package is fetched once with
