@@ -265,8 +265,14 @@ mod tests {
         let (_, w) = with_network_config("ds=x", &img, Some(small), Some(small)).unwrap();
         assert_eq!(w, Which::Full);
         // Incompressible and long: the full config cannot fit.
-        let big: String = (0..3000u32)
-            .map(|i| char::from(b'a' + (i.wrapping_mul(2_654_435_761) >> 27) as u8 % 26))
+        let mut x: u32 = 0x9e37_79b9;
+        let big: String = (0..3000)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                char::from(b'a' + (x % 26) as u8)
+            })
             .collect();
         let (line, w) = with_network_config("ds=x", &img, Some(&big), Some(small)).unwrap();
         assert_eq!(w, Which::Management);
