@@ -279,6 +279,8 @@ codes! {
         "A boot directory (`serve-dir`, `images-dir`, `firmware-dir`) that is not an absolute path or holds characters the generated nginx configuration cannot carry (white space, quotes, `;`, `{`, `}`, `$`, `#`), or a base URL path with characters other than letters, digits, `-`, `_` and `/`.";
     BootArgsSeed "SC1205" "boot-args-seed" Error
         "An image's `args` sets `ds=` itself: siteconf appends each node's own seed (`ds=nocloud-net;s=…`), and a second `ds=` would point cloud-init at another seed.";
+    BootNetworkConfigTooLong "SC1206" "boot-network-config-too-long" Error
+        "A node's network config does not fit its kernel command line (2047 bytes with the image's `args`), not even the management-only one: cloud-init 22.4 takes the network config of an HTTP seed only from the command line (`network-config=`), and without it falls back to DHCP on the first NIC.";
     // --- first boot and automation (SC0910–SC0919) ------------------------------------------------
     AutomationUserNoKey "SC0910" "automation-user-no-key" Error
         "The site's `automation-user` has no `ssh-key` on some nodes: it is created (with sudo) at first boot but nobody can log in as it, so Ansible cannot reach those nodes.";

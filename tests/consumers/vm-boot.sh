@@ -22,8 +22,9 @@
 #    its MAC to the boot server and load nothing else.
 # 6. `siteconf state` on Kea's lease file lists both unknown MACs, and not the node's.
 # Stretch: the host's real cloud-init runs on the seed the VM received, in a copy-on-write
-# sandbox (overlay over /, private namespaces), and the hostname, /etc/hostname, netplan file
-# and /etc/hosts it leaves are checked.
+# sandbox (overlay over /, private namespaces), with the kernel command line the VM booted with,
+# and the network config it takes from there (`network-config=`: the static management
+# address), the hostname, /etc/hostname, netplan file and /etc/hosts it leaves are checked.
 #
 # Needs root, network namespaces, qemu-system-x86, ipxe-qemu, busybox-static, nginx-light and
 # kea-dhcp4-server (scripts/install-consumers.sh). The kernel package is fetched once with
@@ -452,23 +453,44 @@ check "known VM: the seed it received is accepted by cloud-init (schema, NoCloud
 # The host's cloud-init (Debian 12: 22.4.2) runs all four stages on that seed, as a local NoCloud
 # seed, in a throwaway copy-on-write view of this machine: an overlay over / (changes land in a
 # tmpfs) in private mount, UTS, network and PID namespaces. Nothing of the host changes.
+# The kernel command line the VM booted with is the sandbox's too (cloud-init reads
+# DEBUG_PROC_CMDLINE in place of /proc/cmdline): cloud-init 22.4 takes a network config from an
+# HTTP seed only from there (`network-config=`, the first source its init-local stage consults).
+# A veth NIC with the VM's MAC stands in for the machine's, which the config matches (sysfs is
+# mounted anew so that it shows the sandbox's network namespace).
+# Its `ds=` goes: the sandbox has no network to fetch the seed with, and gets the seed the VM
+# fetched as a local one instead.
+sed -n 's/^VMBOOT cmdline: //p' "$S1.txt" | head -n1 | tr -d '\r' | sed 's/ ds=[^ ]*//' \
+  > "$WORK/known.cmdline"
 cat > "$WORK/cloud-init-run.sh" <<'CI'
 #!/bin/bash
 set -u
-SEED=$1 W=$2
+SEED=$1 W=$2 CMDLINE=$3 MAC=$4
 mount -t tmpfs tmpfs "$W" || exit 3
 mkdir -p "$W/upper" "$W/work" "$W/root"
 mount -t overlay overlay -o "lowerdir=/,upperdir=$W/upper,workdir=$W/work" "$W/root" || exit 3
 R="$W/root"
-mount -t proc proc "$R/proc"; mount --rbind /sys "$R/sys"; mount --rbind /dev "$R/dev"
+mount -t proc proc "$R/proc"; mount -t sysfs sysfs "$R/sys"; mount --rbind /dev "$R/dev"
 mount -t tmpfs tmpfs "$R/run"; mount -t tmpfs tmpfs "$R/tmp"
 rm -rf "$R/var/lib/cloud" "$R/var/log/cloud-init.log" "$R/var/log/cloud-init-output.log"
 mkdir -p "$R/var/lib/cloud/seed/nocloud" "$R/etc/cloud/cloud.cfg.d"
 cp "$SEED"/* "$R/var/lib/cloud/seed/nocloud/"
 printf 'datasource_list: [ NoCloud ]\n' > "$R/etc/cloud/cloud.cfg.d/99-siteconf-vm-boot.cfg"
 hostname localhost
+ip link add nic0 type veth peer name nic1 && ip link set nic0 address "$MAC" || echo "no NIC"
+# cloud-init runs `udevadm test-builtin net_setup_link` after writing netplan; a machine has udev,
+# this sandbox may not: a stand-in that succeeds, inside the overlay only.
+command -v udevadm > /dev/null || { printf '#!/bin/sh\nexit 0\n' > "$R/usr/bin/udevadm"; chmod 0755 "$R/usr/bin/udevadm"; }
+export DEBUG_PROC_CMDLINE
+DEBUG_PROC_CMDLINE=$(cat "$CMDLINE")
 for stage in "init --local" "init" "modules --mode config" "modules --mode final"; do
   chroot "$R" cloud-init $stage > /dev/null 2>&1 || echo "stage '$stage' exit $?"
+  if [ "$stage" = "init --local" ]; then
+    # What init-local made of the network config, before user-data's own netplan file.
+    echo "netcfg-source=$(grep -o 'Applying network configuration from [A-Za-z_.]*' "$R/var/log/cloud-init.log" | head -n1 | awk '{print $NF}')"
+    echo "netcfg-address=$(grep -o '10\.0\.0\.[0-9]*/24' "$R/etc/netplan/50-cloud-init.yaml" 2>/dev/null | head -n1)"
+    echo "netcfg-dhcp4=$(grep -o 'dhcp4: [a-z]*' "$R/etc/netplan/50-cloud-init.yaml" 2>/dev/null | head -n1)"
+  fi
 done
 echo "uts-hostname=$(hostname)"
 echo "etc-hostname=$(cat "$R/etc/hostname")"
@@ -482,13 +504,18 @@ chmod 0755 "$WORK/cloud-init-run.sh"
 mkdir -p "$WORK/ci"
 ci_rc=0
 timeout 300 unshare -m -u -n -p --fork --propagation private \
-  "$WORK/cloud-init-run.sh" "$WORK/received-seed" "$WORK/ci" > "$WORK/cloud-init.txt" 2>&1 || ci_rc=$?
+  "$WORK/cloud-init-run.sh" "$WORK/received-seed" "$WORK/ci" "$WORK/known.cmdline" "$KNOWN_MAC" \
+  > "$WORK/cloud-init.txt" 2>&1 || ci_rc=$?
 if [ "$ci_rc" = 3 ]; then
   echo "SKIP real cloud-init on the seed: no overlay mount here"
 else
   sed 's/^/  cloud-init: /' "$WORK/cloud-init.txt"
   check "real cloud-init on the received seed: hostname r01n01 set" grep -qx 'uts-hostname=r01n01' "$WORK/cloud-init.txt"
   check "real cloud-init on the received seed: /etc/hostname is r01n01" grep -qx 'etc-hostname=r01n01' "$WORK/cloud-init.txt"
+  check "real cloud-init at first boot: network config from the kernel command line (the VM's)" \
+    grep -qx 'netcfg-source=cmdline' "$WORK/cloud-init.txt"
+  check "real cloud-init at first boot: netplan has the static $KNOWN_IP/24, no DHCP" \
+    bash -c "grep -qx 'netcfg-address=$KNOWN_IP/24' '$WORK/cloud-init.txt' && grep -qx 'netcfg-dhcp4=dhcp4: false' '$WORK/cloud-init.txt'"
   check "real cloud-init on the received seed: netplan 50-siteconf.yaml written 0600 with $KNOWN_IP/24" \
     bash -c "grep -qx 'netplan-mode=600' '$WORK/cloud-init.txt' && grep -qx 'netplan-address=$KNOWN_IP/24' '$WORK/cloud-init.txt'"
   check "real cloud-init on the received seed: /etc/hosts maps the FQDN to $KNOWN_IP" \

@@ -145,6 +145,9 @@ pub struct NodeScript {
     pub seed_url: String,
     /// The kernel command line after the kernel's URL.
     pub cmdline: String,
+    /// Which network config the command line carries (`full`,
+    /// `management-only`; see [`super::netcfg`]), if any.
+    pub network_config: Option<&'static str>,
 }
 
 /// `initrd=…` arguments for the image's initrds (UEFI kernels need them),
@@ -192,6 +195,7 @@ pub fn node_scripts(site: &SiteView) -> Vec<NodeScript> {
                 cmdline: cmdline(image, &format!("ds=nocloud-net;s={seed_url}")),
                 image: image.clone(),
                 seed_url,
+                network_config: None,
             });
         }
     }

@@ -41,6 +41,7 @@ pub mod dhcp;
 pub mod dns;
 pub mod filters;
 pub mod inventory;
+pub mod netcfg;
 pub mod racks;
 
 use std::sync::Arc;
@@ -205,7 +206,29 @@ pub fn render_site_into(
 
     // Boot: per-MAC iPXE scripts, the unknown-MAC script, nginx.
     if let Some(b) = &site.boot {
-        for sc in boot::node_scripts(site) {
+        for mut sc in boot::node_scripts(site) {
+            // The node's network config on the kernel command line: the one
+            // way cloud-init 22.4 takes it with an HTTP seed (see netcfg).
+            if let Some(node) = site.nodes.iter().find(|n| n.name == sc.node) {
+                let full = netcfg::full_config(env, &site_v, node);
+                let mgmt = netcfg::management_config(node);
+                match netcfg::with_network_config(
+                    &sc.cmdline,
+                    &sc.image,
+                    full.as_deref(),
+                    mgmt.as_deref(),
+                ) {
+                    Some((line, which)) => {
+                        sc.cmdline = line;
+                        sc.network_config = Some(which.name());
+                    }
+                    None if full.is_some() || mgmt.is_some() => {
+                        diags.push(netcfg_too_long(&sc, mgmt.is_some()));
+                        continue;
+                    }
+                    None => {}
+                }
+            }
             let s = site_v.clone();
             if let Some(path) = segment_path(&mut diags, "site/boot/ipxe", &sc.file, ".ipxe") {
                 jobs.push(Job {
@@ -381,6 +404,29 @@ pub fn computed_secret_missing(template: &str, output: &str) -> Diagnostic {
 /// `UnsafePath` diagnostic. Names are validated host-name labels by the
 /// time they get here; this is the last line of defence against a name
 /// leaving the output directory.
+/// SC1206: not even the management-only network config fits the node's
+/// kernel command line.
+fn netcfg_too_long(sc: &boot::NodeScript, has_mgmt: bool) -> Diagnostic {
+    let what = if has_mgmt {
+        "even its management-only network config"
+    } else {
+        "its network config (and it has no management address on an Ethernet interface with a MAC for a management-only one)"
+    };
+    Diagnostic::error(
+        Code::BootNetworkConfigTooLong,
+        format!(
+            "node `{}`: {what} does not fit the kernel command line of image `{}` ({} bytes at most): cloud-init would fall back to DHCP on its first NIC",
+            sc.node,
+            sc.image.name,
+            netcfg::COMMAND_LINE_MAX
+        ),
+    )
+    .help(format!(
+        "shorten the `args` of image `{}` (or its `root` URL, which `${{root-url}}` expands to), or give the node a management address on an Ethernet interface with a `mac`",
+        sc.image.name
+    ))
+}
+
 fn segment_path(diags: &mut Vec<Diagnostic>, dir: &str, name: &str, ext: &str) -> Option<String> {
     let ok = !name.is_empty()
         && name != "."
