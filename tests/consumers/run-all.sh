@@ -46,7 +46,10 @@ stage "BGP interop" tests/consumers/bgp-interop.sh "$T/small/out"
 
 # Every kind of session siteconf renders: numbered (loopback to loopback, IPv4 and IPv6, and on
 # a connected /31), a single-uplink node, external peers on a declared link (simulated).
-stage "build interop site" "$BIN" -C tests/consumers/fixtures/interop-site build --out "$T/lab"
+# A copy: `build` records zone serials in the project's siteconf.lock, and a test run must not
+# change the repository.
+cp -r tests/consumers/fixtures/interop-site "$T/lab-site"
+stage "build interop site" "$BIN" -C "$T/lab-site" build --out "$T/lab"
 stage "BGP interop (numbered, single uplink, external)" tests/consumers/bgp-interop.sh "$T/lab"
 
 stage "soundness: random valid sites" \
