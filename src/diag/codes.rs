@@ -223,6 +223,8 @@ codes! {
         "A node or switch inside the fabric has a public AS number (not 64512-65534 or 4200000000-4294967294, RFC 6996), or the ASN pool reaches outside the private ranges: announcements could clash with the real holder of that AS.";
     BgpPeerOwnAddress "SC0614" "bgp-peer-own-address" Error
         "An external BGP peer's address is an address of a switch that holds the session (its loopback, or its end of a numbered session a node declares): FRR refuses a local address as neighbour.";
+    NodeNoLoopback "SC0615" "node-no-loopback" Error
+        "A node with BGP sessions whose loopback has no IPv4 address (an IPv6-only `loopback ipv6=auto`, or no loopback at all): FRR takes the router-id from it, has none to pick on a BGP-only host, and no session comes up; fabric.json would carry `loopback4: null`.";
     BgpNumberedUnreachable "SC0630" "bgp-numbered-unreachable" Error
         "A numbered BGP session whose peer address nothing the site declares leads to: a switch loopback with no unnumbered session of the node (to a switch joined to it by declared links) to learn the route from, or outside every `loopback` network (the fabric carries no route to it), or a routed switch port that no node interface with an address on its subnet is cabled to. Both ends would stay in Active.";
     BgpNumberedSource "SC0631" "bgp-numbered-source" Error

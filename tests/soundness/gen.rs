@@ -80,11 +80,10 @@ pub const FUTURE: Future = Future {
 /// once the fix is merged (and the test then covers the shape again).
 #[derive(Clone, Copy, Debug)]
 pub struct Avoid {
-    /// BUG (found here): an IPv6-only fabric passes `check` but no switch or node has a
-    /// `loopback4`, so FRR gets no `bgp router-id` (bgpd falls back to 0.0.0.0 in a
-    /// namespace without IPv4, and no session comes up) and `fabric.json` has
-    /// `"loopback4": null`, which its schema rejects. Either `check` must require an IPv4
-    /// loopback (router id) on every BGP speaker, or the render must derive a router id.
+    /// Found here, now refused by `check`: an IPv6-only fabric gave no switch or node a
+    /// `loopback4`, so FRR had no `bgp router-id` and `fabric.json` carried
+    /// `"loopback4": null`. `check` now requires an IPv4 loopback on every BGP speaker
+    /// (SC0610 switches, SC0615 nodes), so a valid site has one: keep this on.
     pub v6_only_fabric: bool,
     /// BUG (found here): a numbered session (`peer-address`) is written to `fabric.json` with
     /// `"interface": null, "peer_port": null`, which `schemas/fabric.schema.json` rejects

@@ -57,6 +57,7 @@ mod missing_site;
 mod mtu_mismatch;
 mod network_os;
 mod network_ranges;
+mod node_loopback;
 mod node_required;
 mod ntp_servers;
 mod one_line;
@@ -157,6 +158,7 @@ pub static RULES: &[&Rule] = &[
     &vlan_mismatch::RULE,
     &interface_kind::RULE,
     &node_required::RULE,
+    &node_loopback::RULE,
     &bgp_remote_as::RULE,
     &bgp_peer_address::RULE,
     &bgp_not_cabled::RULE,
