@@ -6,8 +6,10 @@
 //! The release .deb itself is tested by `tests/release.sh`, the README
 //! quick start by `tests/readme-quickstart.sh`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
+
+mod support;
 
 fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -17,46 +19,19 @@ fn read(rel: &str) -> String {
     std::fs::read_to_string(repo().join(rel)).unwrap_or_else(|e| panic!("read {rel}: {e}"))
 }
 
-/// `check-jsonschema` from the venv of `scripts/install-consumers.sh`; in CI
-/// its absence fails the test, elsewhere it is skipped loudly.
-fn validator() -> Option<PathBuf> {
-    let venv = std::env::var_os("SITECONF_CONSUMERS_VENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/opt/siteconf-consumers/venv"));
-    let exe = venv.join("bin/check-jsonschema");
-    if exe.is_file() {
-        return Some(exe);
-    }
-    let msg = format!(
-        "check-jsonschema not found at {}: install it with scripts/install-consumers.sh",
-        exe.display()
-    );
-    if std::env::var_os("CI").is_some() {
-        panic!("{msg}; CI must run this check");
-    }
-    eprintln!("\n!!! SKIPPED: {msg}\n");
-    None
-}
-
 fn validate(exe: &Path, schema: &str, file: &Path) -> (bool, String) {
-    let out = Command::new(exe)
-        .args(["--builtin-schema", schema])
-        .arg(file)
-        .output()
-        .expect("run check-jsonschema");
-    (
-        out.status.success(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
+    support::verdict(
+        Command::new(exe)
+            .args(["--builtin-schema", schema])
+            .arg(file),
     )
 }
 
 #[test]
 fn ci_recipes_are_valid_for_their_platform() {
-    let Some(exe) = validator() else { return };
+    let Some(exe) = support::check_jsonschema() else {
+        return;
+    };
     for (rel, schema) in [
         ("docs/ci/github-actions.yml", "vendor.github-workflows"),
         ("docs/ci/gitlab-ci.yml", "vendor.gitlab-ci"),

@@ -79,52 +79,20 @@ fn field_reference_in_the_docs_is_current() {
     );
 }
 
-/// `check-jsonschema` from the validators venv that
-/// `scripts/install-consumers.sh` sets up.
-fn validator() -> Option<PathBuf> {
-    let venv = std::env::var_os("SITECONF_CONSUMERS_VENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/opt/siteconf-consumers/venv"));
-    let exe = venv.join("bin/check-jsonschema");
-    if exe.is_file() {
-        return Some(exe);
-    }
-    let msg = format!(
-        "check-jsonschema not found at {}: install it with scripts/install-consumers.sh \
-         (or set SITECONF_CONSUMERS_VENV)",
-        exe.display()
-    );
-    if std::env::var_os("CI").is_some() {
-        panic!("{msg}; CI must run this check");
-    }
-    eprintln!(
-        "\n{}\n!!! SKIPPED: {msg}\n{}\n",
-        "!".repeat(78),
-        "!".repeat(78)
-    );
-    None
-}
-
 fn run_validator(exe: &Path, files: &[PathBuf]) -> (bool, String) {
-    let out = Command::new(exe)
-        .arg("--schemafile")
-        .arg(repo().join("schema/site.schema.json"))
-        .args(files)
-        .output()
-        .expect("run check-jsonschema");
-    (
-        out.status.success(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
+    support::verdict(
+        Command::new(exe)
+            .arg("--schemafile")
+            .arg(repo().join("schema/site.schema.json"))
+            .args(files),
     )
 }
 
 #[test]
 fn real_validator_accepts_generated_and_documented_toml() {
-    let Some(exe) = validator() else { return };
+    let Some(exe) = support::check_jsonschema() else {
+        return;
+    };
     let tmp = tempfile::tempdir().expect("tempdir");
     let mut files = Vec::new();
     // A site with several racks, both roles on the storage network, and

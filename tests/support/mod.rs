@@ -12,6 +12,7 @@ pub struct Fenced {
     pub line: usize,
 }
 
+#[allow(dead_code)]
 pub fn fenced_blocks(markdown: &str) -> Vec<Fenced> {
     let mut out = Vec::new();
     let mut cur: Option<Fenced> = None;
@@ -36,6 +37,7 @@ pub fn fenced_blocks(markdown: &str) -> Vec<Fenced> {
     out
 }
 
+#[allow(dead_code)]
 pub fn site_format_doc() -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/site-format.md");
     std::fs::read_to_string(path).expect("docs/site-format.md")
@@ -43,6 +45,7 @@ pub fn site_format_doc() -> String {
 
 /// The site-file examples: pairs of a `kdl` block and the `toml` block
 /// right after it (blocks tagged otherwise, like `text`, are not site files).
+#[allow(dead_code)]
 pub fn example_pairs() -> Vec<(Fenced, Fenced)> {
     let mut pairs = Vec::new();
     let mut blocks = fenced_blocks(&site_format_doc())
@@ -123,4 +126,46 @@ pub fn show(o: &std::process::Output) -> String {
 #[allow(dead_code)]
 pub fn ok(o: &std::process::Output) {
     assert!(o.status.success(), "{}", show(o));
+}
+
+/// `check-jsonschema` from the venv of `scripts/install-consumers.sh`
+/// (`SITECONF_CONSUMERS_VENV`); in CI its absence fails the test,
+/// elsewhere the test is skipped loudly.
+#[allow(dead_code)]
+pub fn check_jsonschema() -> Option<std::path::PathBuf> {
+    let venv = std::env::var_os("SITECONF_CONSUMERS_VENV")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from("/opt/siteconf-consumers/venv"));
+    let exe = venv.join("bin/check-jsonschema");
+    if exe.is_file() {
+        return Some(exe);
+    }
+    let msg = format!(
+        "check-jsonschema not found at {}: install it with scripts/install-consumers.sh \
+         (or set SITECONF_CONSUMERS_VENV)",
+        exe.display()
+    );
+    if std::env::var_os("CI").is_some() {
+        panic!("{msg}; CI must run this check");
+    }
+    eprintln!(
+        "\n{}\n!!! SKIPPED: {msg}\n{}\n",
+        "!".repeat(78),
+        "!".repeat(78)
+    );
+    None
+}
+
+/// Runs a validator to completion: whether it accepted, and all it printed.
+#[allow(dead_code)]
+pub fn verdict(cmd: &mut std::process::Command) -> (bool, String) {
+    let out = cmd.output().expect("run the validator");
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
 }
