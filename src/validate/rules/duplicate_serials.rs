@@ -16,7 +16,6 @@
 //! ```
 
 use super::super::{Ctx, Rule};
-use super::FxMap;
 use crate::diag::{Code, Diagnostic, Diagnostics};
 
 pub static RULE: Rule = Rule {
@@ -27,21 +26,12 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(cx: &Ctx, diags: &mut Diagnostics) {
-    let mut first: FxMap<String, &crate::model::Node> = FxMap::default();
-    for n in &cx.site.nodes {
+    let serial_of = |n: &crate::model::Node| {
+        let key = n.serial.as_ref()?.value.trim().to_ascii_uppercase();
+        (!key.is_empty()).then_some(key)
+    };
+    for (prev, n) in super::repeats(&cx.site.nodes, serial_of, |n| n.name.as_str()) {
         let Some(serial) = &n.serial else { continue };
-        let key = serial.value.trim().to_ascii_uppercase();
-        if key.is_empty() {
-            continue;
-        }
-        let Some(prev) = first.get(&key) else {
-            first.insert(key, n);
-            continue;
-        };
-        // One node declared twice is SC0101's.
-        if prev.name.value == n.name.value {
-            continue;
-        }
         let prev_span = prev
             .serial
             .as_ref()

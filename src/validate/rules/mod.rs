@@ -216,6 +216,32 @@ impl Order {
     }
 }
 
+// ---- repeated keys --------------------------------------------------------------
+
+/// Every item whose key an earlier item already had, with that earlier item:
+/// `(first, again)` in declaration order (items without a key are skipped).
+/// Two items with one name are one entity declared twice, which is SC0101's
+/// finding, so they are not a repeat.
+pub(super) fn repeats<'a, T, K: Ord>(
+    items: impl IntoIterator<Item = &'a T>,
+    key: impl Fn(&'a T) -> Option<K>,
+    name: impl Fn(&T) -> &str,
+) -> Vec<(&'a T, &'a T)> {
+    let mut first: BTreeMap<K, &'a T> = BTreeMap::new();
+    let mut out = Vec::new();
+    for it in items {
+        let Some(k) = key(it) else { continue };
+        match first.get(&k) {
+            Some(prev) if name(prev) != name(it) => out.push((*prev, it)),
+            Some(_) => {}
+            None => {
+                first.insert(k, it);
+            }
+        }
+    }
+    out
+}
+
 // ---- fast lookups by name --------------------------------------------------------
 
 /// FxHash (the `rustc-hash` crate), the hasher rustc uses for its own

@@ -15,8 +15,6 @@
 //! rack r02 { room hall-1; row A; position 1; height 42; }   // SC0403
 //! ```
 
-use std::collections::BTreeMap;
-
 use super::super::{Ctx, Rule};
 use crate::diag::{Code, Diagnostic, Diagnostics};
 
@@ -28,23 +26,20 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(cx: &Ctx, diags: &mut Diagnostics) {
-    let mut first: BTreeMap<(Option<&str>, Option<&str>, u32), &crate::model::Rack> =
-        BTreeMap::new();
-    for r in &cx.site.racks {
+    let place_of = |r: &'_ crate::model::Rack| {
+        let pos = r.position.as_ref()?;
+        Some((
+            r.room.as_ref().map(|x| x.value.clone()),
+            r.row.as_ref().map(|x| x.value.clone()),
+            pos.value,
+        ))
+    };
+    for (prev, r) in super::repeats(&cx.site.racks, place_of, |r| r.name.as_str()) {
         let Some(pos) = &r.position else { continue };
         let key = (
             r.room.as_ref().map(|x| x.as_str()),
             r.row.as_ref().map(|x| x.as_str()),
-            pos.value,
         );
-        let Some(prev) = first.get(&key) else {
-            first.insert(key, r);
-            continue;
-        };
-        // Two declarations of one rack are SC0101's.
-        if prev.name.value == r.name.value {
-            continue;
-        }
         let place = match (key.0, key.1) {
             (Some(room), Some(row)) => {
                 format!("room `{room}`, row `{row}`, position {}", pos.value)
