@@ -25,7 +25,6 @@ use std::time::{Duration, Instant};
 
 use siteconf::check;
 use siteconf::diag::ColorChoice;
-use siteconf::render::context::site_view;
 use siteconf::source::MemSource;
 use siteconf::state::{self, input, report};
 
@@ -300,13 +299,9 @@ fn main() {
         let t0 = Instant::now();
         let observed = input::read(&paths).expect("inputs");
         let (t1, c1) = (Instant::now(), cpu_time());
-        let view = site_view(
-            &checked.loaded.site,
-            &checked.loaded.index,
-            &checked.resolved,
-        );
+        let eff = checked.effective();
         let (t2, c2) = (Instant::now(), cpu_time());
-        let rep = state::run_with_view(&checked.loaded, &checked.resolved, &view, &observed);
+        let rep = state::run(&checked.loaded, &eff, &observed);
         let (t3, c3) = (Instant::now(), cpu_time());
         let text = report::render_text(&rep, ColorChoice::Never);
         let (t4, c4) = (Instant::now(), cpu_time());
@@ -334,7 +329,7 @@ fn main() {
     for (what, v) in [("wall", stages), ("CPU", stage_cpu)] {
         let [a, b, c, d] = v.map(|v| median(v).as_secs_f64());
         println!(
-            "  stages (median {what}): read + parse {a:.3} s, site views {b:.3} s, compare {c:.3} s, text render {d:.3} s"
+            "  stages (median {what}): read + parse {a:.3} s, effective site {b:.3} s, compare {c:.3} s, text render {d:.3} s"
         );
     }
     println!(
@@ -343,7 +338,7 @@ fn main() {
     );
     if let Some(out) = std::env::var_os("STATE_BENCH_HTML") {
         let observed = input::read(&paths).expect("inputs");
-        let rep = state::run(&checked.loaded, &checked.resolved, &observed);
+        let rep = state::run(&checked.loaded, &checked.effective(), &observed);
         let t = Instant::now();
         let page = siteconf::state::html::render(&rep).expect("html");
         println!(

@@ -16,6 +16,14 @@ pub struct Checked {
     pub diags: Diagnostics,
 }
 
+impl Checked {
+    /// The site in effect (FQDNs, addresses, groups, session paths), for
+    /// the stages that read it: render, state, review.
+    pub fn effective(&self) -> resolve::effective::EffSite<'_> {
+        resolve::effective::site(&self.loaded.site, &self.loaded.index, &self.resolved)
+    }
+}
+
 pub fn check(src: &dyn Source) -> Checked {
     check_with(src, false)
 }

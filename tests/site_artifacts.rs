@@ -108,11 +108,7 @@ fn view_of(src: &dyn Source) -> SiteView {
     let checked = siteconf::check::check(src);
     let errors = errors_of(&checked);
     assert!(errors.is_empty(), "fixture does not check: {errors:#?}");
-    site_view(
-        &checked.loaded.site,
-        &checked.loaded.index,
-        &checked.resolved,
-    )
+    site_view(&checked.effective())
 }
 
 fn fixture_view() -> SiteView {
@@ -654,11 +650,7 @@ fn zones_without_name_servers_are_refused_with_a_reason() {
     let errors = errors_of(&checked);
     assert_eq!(errors, ["SC0005: site `dc1` declares no `dns-servers`"]);
     // …and the zone templates refuse too, should such a site reach them.
-    let site = site_view(
-        &checked.loaded.site,
-        &checked.loaded.index,
-        &checked.resolved,
-    );
+    let site = site_view(&checked.effective());
     assert!(site.dns_servers.is_empty());
     let (artifacts, diags) = site_files(&env(), &site);
     assert!(!artifacts.iter().any(|a| a.kind == "zone"));

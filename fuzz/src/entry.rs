@@ -294,11 +294,7 @@ pub fn example() -> &'static Example {
             "the example site has errors: {:?}",
             checked.diags
         );
-        let view = Arc::new(site_view(
-            &checked.loaded.site,
-            &checked.loaded.index,
-            &checked.resolved,
-        ));
+        let view = Arc::new(site_view(&checked.effective()));
         assert!(!view.nodes.is_empty() && !view.switches.is_empty());
         Example { checked, view }
     })
@@ -425,12 +421,7 @@ fn problems(path: &str, text: &str, found: Vec<ParseProblem>, fatal: bool) -> Ve
 /// findings, as `siteconf state` does.
 fn compare(observed: &Observed) {
     let ex = example();
-    let report = siteconf::state::run_with_view(
-        &ex.checked.loaded,
-        &ex.checked.resolved,
-        &ex.view,
-        observed,
-    );
+    let report = siteconf::state::run(&ex.checked.loaded, &ex.checked.effective(), observed);
     let _ = report.summary();
     // Only the input's own problems point into the fuzzed text; rendering
     // the findings about the rest of the fleet (the same on every run)

@@ -49,11 +49,7 @@ pub fn run(g: &Global, args: Args) -> Status {
         print_diagnostics(g, &list, sources, Format::Text);
         return Status::Findings;
     }
-    let view = site_view(
-        &checked.loaded.site,
-        &checked.loaded.index,
-        &checked.resolved,
-    );
+    let view = site_view(&checked.effective());
     let inv = inventory::build(&view, &checked.loaded.config.secrets.env_prefix);
     // Ansible shows a successful script's stderr only when asked to, so
     // this is for the person running it by hand.

@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 use super::common::{fail, print_diagnostics, Format, Global, Status};
 use crate::check;
 use crate::model::Mac;
-use crate::render::context::site_view;
 use crate::source::FsSource;
 use crate::state::{self, compare::Declared, html, input, report, stub};
 
@@ -92,11 +91,11 @@ pub fn run(g: &Global, args: Args) -> Status {
         Err(e) => return fail(e),
     };
     let loaded = &checked.loaded;
-    let view = site_view(&loaded.site, &loaded.index, &checked.resolved);
-    let rep = state::run_with_view(loaded, &checked.resolved, &view, &observed);
+    let eff = checked.effective();
+    let rep = state::run(loaded, &eff, &observed);
 
     if let Some(mac) = stub_mac {
-        let declared = Declared::new(&loaded.site, &checked.resolved, &view);
+        let declared = Declared::new(&eff);
         return match stub::stub(&declared, &rep.unknown, mac) {
             Ok(text) => {
                 print!("{text}");

@@ -6,6 +6,7 @@
 //! Settings that profiles, site defaults and nodes share live in
 //! [`Settings`], so inheritance (in `crate::resolve`) is one merge function.
 
+pub mod names;
 pub mod routing;
 pub mod schema;
 pub mod schema_doc;

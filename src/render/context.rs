@@ -12,11 +12,11 @@ use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::Value as Json;
 
-use crate::model::routing::{
-    numbered_path, peer_path, FabricGraph, NodeAddr, NumberedPath, NumberedSession, PeerPath,
-};
+pub use crate::model::names::{group_name, port_key, sshd_keyword};
+use crate::model::routing::{peer_path, PeerPath};
 use crate::model::*;
-use crate::resolve::{Resolved, ResolvedNode};
+use crate::resolve::effective::{EffAddress, EffNode, EffSession, EffSite, EffSwitch, SessionPath};
+use crate::resolve::IpFamily;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct SiteView {
@@ -390,32 +390,6 @@ pub struct GroupView {
     pub hosts: Vec<String>,
 }
 
-/// Ansible group names allow letters, digits and `_`.
-pub fn group_name(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
-}
-
-/// `permit-root-login` → `PermitRootLogin`.
-pub fn sshd_keyword(s: &str) -> String {
-    s.split('-')
-        .map(|w| {
-            let mut c = w.chars();
-            match c.next() {
-                Some(f) => f.to_ascii_uppercase().to_string() + c.as_str(),
-                None => String::new(),
-            }
-        })
-        .collect()
-}
-
 fn vars_map(v: &Vars) -> serde_json::Map<String, Json> {
     v.entries
         .iter()
@@ -445,9 +419,10 @@ fn network_view(n: &Network) -> NetworkView {
 
 /// Builds the views of the whole site. Call only on a site that checked
 /// without errors: missing references are skipped, not reported, here.
-pub fn site_view(site: &Site, index: &SiteIndex, resolved: &Resolved) -> SiteView {
+pub fn site_view(eff: &EffSite) -> SiteView {
+    let site = eff.site;
     let info = site.site.as_ref();
-    let domain = site.domain().to_string();
+    let domain = eff.domain.to_string();
     let dns_servers: Vec<String> = info
         .map(|s| s.dns_servers.iter().map(|d| d.value.to_string()).collect())
         .unwrap_or_default();
@@ -458,41 +433,17 @@ pub fn site_view(site: &Site, index: &SiteIndex, resolved: &Resolved) -> SiteVie
         .unwrap_or_else(|| "Etc/UTC".to_string());
     let common = Common {
         site,
-        index,
-        resolved,
-        graph: FabricGraph::new(site),
+        index: eff.index,
         domain: &domain,
         dns_servers: &dns_servers,
         ntp_servers: &ntp_servers,
         timezone: &timezone,
     };
-    let nodes: Vec<NodeView> = resolved
+    let nodes: Vec<NodeView> = eff
         .nodes
         .par_iter()
-        .map(|rn| node_view(&common, rn))
+        .map(|n| node_view(&common, n))
         .collect();
-    // Downlinks and links by switch, gathered in one pass each, so a
-    // switch's view does not scan every node (quadratic at fleet scale).
-    let mut downlinks: BTreeMap<&str, Vec<DownlinkView>> = BTreeMap::new();
-    for n in &nodes {
-        for sess in &n.sessions {
-            downlinks
-                .entry(sess.peer.as_str())
-                .or_default()
-                .push(DownlinkView {
-                    port: sess.peer_port.clone().unwrap_or_default(),
-                    node: n.name.clone(),
-                    interface: sess.interface.clone().unwrap_or_default(),
-                    node_asn: n.asn,
-                    mode: sess.mode,
-                    node_address: sess.local_address.clone(),
-                    path: sess.path,
-                    update_source: None,
-                    hops: sess.hops,
-                    family: sess.family,
-                });
-        }
-    }
     let mut links_to: BTreeMap<&str, Vec<(&Switch, &SwitchLink)>> = BTreeMap::new();
     for other in &site.switches {
         for l in &other.links {
@@ -502,52 +453,15 @@ pub fn site_view(site: &Site, index: &SiteIndex, resolved: &Resolved) -> SiteVie
                 .push((other, l));
         }
     }
-    let switches = site
+    let switches = eff
         .switches
         .iter()
         .map(|s| {
-            let name = s.name.value.as_str();
-            let down = downlinks.remove(name).unwrap_or_default();
-            let back = links_to.get(name).map(Vec::as_slice).unwrap_or_default();
-            switch_view(&common, s, down, back)
+            let back = links_to.get(s.name).map(Vec::as_slice).unwrap_or_default();
+            switch_view(&common, eff, s, back)
         })
         .collect();
-    let mut devices: BTreeMap<&str, Vec<RackDevice>> = BTreeMap::new();
-    for n in &site.nodes {
-        if let Some(p) = &n.placement {
-            devices
-                .entry(p.rack.value.as_str())
-                .or_default()
-                .push(RackDevice {
-                    name: n.name.value.clone(),
-                    kind: "node",
-                    role: n.role.as_ref().map(|r| r.value.clone()).unwrap_or_default(),
-                    position: p.position.value,
-                    height: p.height.value,
-                    model: n.model.as_ref().map(|m| m.value.clone()),
-                });
-        }
-    }
-    for s in &site.switches {
-        if let Some(p) = &s.placement {
-            devices
-                .entry(p.rack.value.as_str())
-                .or_default()
-                .push(RackDevice {
-                    name: s.name.value.clone(),
-                    kind: "switch",
-                    role: s.role.value.as_str().to_string(),
-                    position: p.position.value,
-                    height: p.height.value,
-                    model: s.model.as_ref().map(|m| m.value.clone()),
-                });
-        }
-    }
-    let racks = site
-        .racks
-        .iter()
-        .map(|r| rack_view(r, devices.remove(r.name.value.as_str()).unwrap_or_default()))
-        .collect();
+    let racks = rack_views(site);
     let mut groups: BTreeMap<String, GroupView> = BTreeMap::new();
     for g in &site.groups {
         groups.insert(
@@ -599,23 +513,52 @@ pub fn site_view(site: &Site, index: &SiteIndex, resolved: &Resolved) -> SiteVie
     }
 }
 
+/// Every rack with the devices placed in it, by position.
+pub fn rack_views(site: &Site) -> Vec<RackView> {
+    let mut devices: BTreeMap<&str, Vec<RackDevice>> = BTreeMap::new();
+    for n in &site.nodes {
+        if let Some(p) = &n.placement {
+            devices
+                .entry(p.rack.value.as_str())
+                .or_default()
+                .push(RackDevice {
+                    name: n.name.value.clone(),
+                    kind: "node",
+                    role: n.role.as_ref().map(|r| r.value.clone()).unwrap_or_default(),
+                    position: p.position.value,
+                    height: p.height.value,
+                    model: n.model.as_ref().map(|m| m.value.clone()),
+                });
+        }
+    }
+    for s in &site.switches {
+        if let Some(p) = &s.placement {
+            devices
+                .entry(p.rack.value.as_str())
+                .or_default()
+                .push(RackDevice {
+                    name: s.name.value.clone(),
+                    kind: "switch",
+                    role: s.role.value.as_str().to_string(),
+                    position: p.position.value,
+                    height: p.height.value,
+                    model: s.model.as_ref().map(|m| m.value.clone()),
+                });
+        }
+    }
+    site.racks
+        .iter()
+        .map(|r| rack_view(r, devices.remove(r.name.value.as_str()).unwrap_or_default()))
+        .collect()
+}
+
 struct Common<'a> {
     site: &'a Site,
     index: &'a SiteIndex,
-    resolved: &'a Resolved,
-    graph: FabricGraph<'a>,
     domain: &'a str,
     dns_servers: &'a [String],
     ntp_servers: &'a [String],
     timezone: &'a str,
-}
-
-fn fqdn(name: &str, domain: &str) -> String {
-    if domain.is_empty() {
-        name.to_string()
-    } else {
-        format!("{name}.{domain}")
-    }
 }
 
 fn peer_view(p: &BgpPeer) -> PeerView {
@@ -664,227 +607,78 @@ fn rack_view(r: &Rack, mut devices: Vec<RackDevice>) -> RackView {
     }
 }
 
-fn node_view(c: &Common, rn: &ResolvedNode) -> NodeView {
-    let node = &c.site.nodes[rn.index];
-    let name = node.name.value.as_str();
-    let st = &rn.settings;
-    let r = c.resolved;
-    let addresses: Vec<AddressView> = st
-        .addresses
-        .iter()
-        .map(|a| {
-            let net = c.site.network(c.index, &a.network.value);
-            let v4 = r.ipv4(name, &format!("address.{}.ipv4", a.network.value), &a.ipv4);
-            let v6 = r.ipv6(name, &format!("address.{}.ipv6", a.network.value), &a.ipv6);
-            AddressView {
-                network: a.network.value.clone(),
-                purpose: net.map(|n| n.purpose.value.as_str()).unwrap_or("other"),
-                interface: a.interface.as_ref().map(|i| i.value.clone()),
-                ipv4: v4.map(|ip| ip.to_string()),
-                ipv4_cidr: v4.and_then(|ip| {
-                    net.and_then(|n| n.ipv4.as_ref())
-                        .map(|p| format!("{ip}/{}", p.value.prefix_len()))
-                }),
-                ipv6: v6.map(|ip| ip.to_string()),
-                ipv6_cidr: v6.and_then(|ip| {
-                    net.and_then(|n| n.ipv6.as_ref())
-                        .map(|p| format!("{ip}/{}", p.value.prefix_len()))
-                }),
-                gateway4: net
-                    .and_then(|n| n.gateway4.as_ref())
-                    .map(|g| g.value.to_string()),
-                gateway6: net
-                    .and_then(|n| n.gateway6.as_ref())
-                    .map(|g| g.value.to_string()),
-                vlan: net.and_then(|n| n.vlan.as_ref()).map(|v| v.value),
-                mtu: net.map(|n| n.mtu()).unwrap_or(1500),
-            }
-        })
-        .collect();
-    let session_ifaces: Vec<&str> = st
-        .bgp
-        .iter()
-        .flat_map(|b| b.sessions.iter())
-        .filter_map(|s| s.interface.as_ref().map(|i| i.value.as_str()))
-        .collect();
-    let interfaces = st
+fn address_view(a: &EffAddress) -> AddressView {
+    AddressView {
+        network: a.network.to_string(),
+        purpose: a.purpose().as_str(),
+        interface: a.interface.map(str::to_string),
+        ipv4: a.ipv4.map(|ip| ip.value.to_string()),
+        ipv4_cidr: a.ipv4_net().map(|n| n.to_string()),
+        ipv6: a.ipv6.map(|ip| ip.value.to_string()),
+        ipv6_cidr: a.ipv6_net().map(|n| n.to_string()),
+        gateway4: a.gateway4().map(|g| g.to_string()),
+        gateway6: a.gateway6().map(|g| g.to_string()),
+        vlan: a.vlan(),
+        mtu: a.mtu(),
+    }
+}
+
+fn session_view(s: &EffSession) -> SessionView {
+    let (path, update_source, hops, local_cidr) = match &s.path {
+        SessionPath::Connected { local } => {
+            (Some("connected"), None, None, Some(local.to_string()))
+        }
+        SessionPath::Fabric { local, hops } => {
+            (Some("fabric"), Some(local.to_string()), Some(*hops), None)
+        }
+        SessionPath::Unnumbered | SessionPath::Unresolved => (None, None, None, None),
+    };
+    SessionView {
+        peer: s.peer.to_string(),
+        mode: s.mode(),
+        interface: s.interface.clone(),
+        peer_port: s.peer_port.clone(),
+        peer_asn: s.peer_asn,
+        peer_address: s.peer_address.map(|a| a.to_string()),
+        local_address: s.local_address.map(|a| a.to_string()),
+        path,
+        update_source,
+        hops,
+        family: s.family().map(IpFamily::as_str),
+        local_cidr,
+    }
+}
+
+/// A node's view: the effective node serialised, with its settings.
+fn node_view(c: &Common, n: &EffNode) -> NodeView {
+    let node = n.node;
+    let st = &n.resolved.settings;
+    let addresses: Vec<AddressView> = n.addresses.iter().map(address_view).collect();
+    let interfaces = n
         .interfaces
         .iter()
         .map(|i| {
-            let on: Vec<AddressView> = addresses
-                .iter()
-                .filter(|a| a.interface.as_deref() == Some(i.name.value.as_str()))
-                .cloned()
-                .collect();
-            let mtu = i
-                .mtu
-                .as_ref()
-                .map(|m| m.value)
-                .or_else(|| on.iter().map(|a| a.mtu).max())
-                .unwrap_or(1500);
+            let d = i.decl;
             InterfaceView {
-                name: i.name.value.clone(),
-                kind: i
-                    .kind
-                    .as_ref()
-                    .map(|k| k.value)
-                    .unwrap_or(InterfaceKind::Ethernet)
-                    .as_str(),
-                mac: i.mac.as_ref().map(|m| m.value.to_string()),
-                switch: i.switch.as_ref().map(|s| s.value.clone()),
-                port: i.port.as_ref().map(|s| s.value.clone()),
-                mtu,
-                members: strings(&i.members),
-                mode: i.bond_mode.as_ref().map(|m| m.value.clone()),
-                link: i.link.as_ref().map(|m| m.value.clone()),
-                vlan: i.vlan.as_ref().map(|m| m.value),
-                uplink: session_ifaces.contains(&i.name.value.as_str()),
-                addresses: on,
+                name: i.name.to_string(),
+                kind: i.kind.as_str(),
+                mac: d.mac.as_ref().map(|m| m.value.to_string()),
+                switch: d.switch.as_ref().map(|s| s.value.clone()),
+                port: d.port.as_ref().map(|s| s.value.clone()),
+                mtu: i.mtu,
+                members: strings(&d.members),
+                mode: d.bond_mode.as_ref().map(|m| m.value.clone()),
+                link: d.link.as_ref().map(|m| m.value.clone()),
+                vlan: d.vlan.as_ref().map(|m| m.value),
+                uplink: i.uplink,
+                addresses: addresses
+                    .iter()
+                    .filter(|a| a.interface.as_deref() == Some(i.name))
+                    .cloned()
+                    .collect(),
             }
         })
         .collect::<Vec<_>>();
-    // Only numbered sessions need the addresses with their prefix lengths.
-    let numbered = st
-        .bgp
-        .iter()
-        .flat_map(|b| b.sessions.iter())
-        .any(|s| s.peer_address.is_some());
-    let node_addrs: Vec<NodeAddr> = st
-        .addresses
-        .iter()
-        .filter(|_| numbered)
-        .flat_map(|a| {
-            let net = c.site.network(c.index, &a.network.value);
-            let iface = a.interface.as_ref().map(|i| i.value.clone());
-            let v4 = r
-                .ipv4(name, &format!("address.{}.ipv4", a.network.value), &a.ipv4)
-                .zip(net.and_then(|n| n.ipv4.as_ref()))
-                .map(|(ip, p)| NodeAddr {
-                    ip: IpAddr::V4(ip),
-                    prefix_len: p.value.prefix_len(),
-                    interface: iface.clone(),
-                });
-            let v6 = r
-                .ipv6(name, &format!("address.{}.ipv6", a.network.value), &a.ipv6)
-                .zip(net.and_then(|n| n.ipv6.as_ref()))
-                .map(|(ip, p)| NodeAddr {
-                    ip: IpAddr::V6(ip),
-                    prefix_len: p.value.prefix_len(),
-                    interface: iface.clone(),
-                });
-            v4.into_iter().chain(v6)
-        })
-        .collect();
-    let loopback4 = st
-        .loopback
-        .as_ref()
-        .and_then(|l| r.ipv4(name, "loopback.ipv4", &l.ipv4));
-    let loopback6 = st
-        .loopback
-        .as_ref()
-        .and_then(|l| r.ipv6(name, "loopback.ipv6", &l.ipv6));
-    let loopbacks: Vec<IpAddr> = loopback4
-        .map(IpAddr::V4)
-        .into_iter()
-        .chain(loopback6.map(IpAddr::V6))
-        .collect();
-    let unnumbered: Vec<&str> = st
-        .bgp
-        .iter()
-        .flat_map(|b| b.sessions.iter())
-        .filter(|s| s.interface.is_some() && s.peer_address.is_none())
-        .map(|s| s.peer.as_str())
-        .collect();
-    let sessions = st
-        .bgp
-        .iter()
-        .flat_map(|b| b.sessions.iter())
-        .map(|s| {
-            let sw = c.site.switch(c.index, &s.peer.value);
-            let mut peer_port = s.interface.as_ref().and_then(|i| {
-                st.interfaces
-                    .iter()
-                    .find(|x| x.name.value == i.value)
-                    .and_then(|x| x.port.as_ref())
-                    .map(|p| p.value.clone())
-            });
-            let mut view = SessionView {
-                peer: s.peer.value.clone(),
-                mode: if s.interface.is_some() && s.peer_address.is_none() {
-                    "unnumbered"
-                } else {
-                    "numbered"
-                },
-                interface: s.interface.as_ref().map(|i| i.value.clone()),
-                peer_port: None,
-                peer_asn: sw
-                    .and_then(|w| w.asn.as_ref())
-                    .map(|a| a.value)
-                    .or(s.remote_as.as_ref().map(|a| a.value)),
-                peer_address: s.peer_address.as_ref().map(|a| a.value.to_string()),
-                local_address: s.local_address.as_ref().map(|a| a.value.to_string()),
-                path: None,
-                update_source: None,
-                hops: None,
-                family: None,
-                local_cidr: None,
-            };
-            if let (Some(pa), Some(sw)) = (&s.peer_address, sw) {
-                view.family = Some(if pa.value.is_ipv4() { "ipv4" } else { "ipv6" });
-                let want = NumberedSession {
-                    peer: sw.name.as_str(),
-                    peer_address: pa.value,
-                    local_address: s.local_address.as_ref().map(|a| a.value),
-                };
-                // `check` refuses a session that fits neither path; the
-                // views of such a site are never rendered.
-                match numbered_path(
-                    sw,
-                    &c.graph,
-                    &st.interfaces,
-                    &node_addrs,
-                    &loopbacks,
-                    &unnumbered,
-                    &want,
-                ) {
-                    Ok(NumberedPath::Connected {
-                        port,
-                        local,
-                        local_prefix_len,
-                        interface,
-                        ..
-                    }) => {
-                        view.path = Some("connected");
-                        view.local_address = Some(local.to_string());
-                        view.local_cidr = Some(format!("{local}/{local_prefix_len}"));
-                        view.interface = view.interface.or(interface);
-                        peer_port = Some(port);
-                    }
-                    Ok(NumberedPath::Fabric { local, hops }) => {
-                        view.path = Some("fabric");
-                        view.local_address = Some(local.to_string());
-                        view.update_source = Some(local.to_string());
-                        view.hops = Some(hops);
-                    }
-                    Err(_) => {}
-                }
-            }
-            view.peer_port = peer_port;
-            view
-        })
-        .collect();
-    let mut groups: Vec<String> = st.groups.iter().map(|g| group_name(&g.value)).collect();
-    if let Some(role) = &node.role {
-        groups.push(format!("role_{}", group_name(&role.value)));
-    }
-    if let Some(p) = &node.placement {
-        groups.push(format!("rack_{}", group_name(&p.rack.value)));
-    }
-    for p in &rn.profiles {
-        groups.push(format!("profile_{}", group_name(p)));
-    }
-    groups.sort();
-    groups.dedup();
     let ssh_keys: Vec<SshKeyView> = st
         .ssh_keys
         .iter()
@@ -906,28 +700,24 @@ fn node_view(c: &Common, rn: &ResolvedNode) -> NodeView {
             .or_default()
             .push(k.line.clone());
     }
-    let mgmt = addresses
-        .iter()
-        .find(|a| a.purpose == "management")
-        .cloned();
     NodeView {
-        name: name.to_string(),
-        fqdn: fqdn(name, c.domain),
+        name: n.name.to_string(),
+        fqdn: n.fqdn.clone(),
         role: node.role.as_ref().map(|r| r.value.clone()),
         rack: node.placement.as_ref().map(|p| p.rack.value.clone()),
         position: node.placement.as_ref().map(|p| p.position.value),
         height: node.placement.as_ref().map(|p| p.height.value).unwrap_or(1),
         model: node.model.as_ref().map(|m| m.value.clone()),
         serial: node.serial.as_ref().map(|m| m.value.clone()),
-        profiles: rn.profiles.clone(),
-        groups,
+        profiles: n.resolved.profiles.clone(),
+        groups: n.groups.clone(),
         interfaces,
-        mgmt,
+        mgmt: n.mgmt.map(|k| addresses[k].clone()),
         addresses,
-        loopback4: loopback4.map(|ip| ip.to_string()),
-        loopback6: loopback6.map(|ip| ip.to_string()),
-        asn: st.bgp.as_ref().and_then(|b| r.asn(name, &b.asn)),
-        sessions,
+        loopback4: n.loopback4.map(|ip| ip.value.to_string()),
+        loopback6: n.loopback6.map(|ip| ip.value.to_string()),
+        asn: n.asn.map(|a| a.value),
+        sessions: n.sessions.iter().map(session_view).collect(),
         repos: st
             .repos
             .iter()
@@ -965,21 +755,42 @@ fn node_view(c: &Common, rn: &ResolvedNode) -> NodeView {
 
 fn switch_view(
     c: &Common,
-    s: &Switch,
-    mut downlinks: Vec<DownlinkView>,
+    eff: &EffSite,
+    es: &EffSwitch,
     back: &[(&Switch, &SwitchLink)],
 ) -> SwitchView {
-    let name = s.name.value.as_str();
-    for d in &mut downlinks {
-        if d.path == Some("fabric") {
-            let own = match d.family {
-                Some("ipv6") => s.loopback6.as_ref().map(|l| l.value.to_string()),
-                _ => s.loopback4.as_ref().map(|l| l.value.to_string()),
+    let s = es.decl;
+    let name = es.name;
+    let downlinks = es
+        .downlinks
+        .iter()
+        .map(|d| {
+            let (n, sess) = eff.downlink(d);
+            let v = session_view(sess);
+            // A loopback session is sourced from this switch's loopback.
+            let update_source = match (&sess.path, sess.family()) {
+                (SessionPath::Fabric { .. }, Some(IpFamily::V6)) => {
+                    s.loopback6.as_ref().map(|l| l.value.to_string())
+                }
+                (SessionPath::Fabric { .. }, _) => {
+                    s.loopback4.as_ref().map(|l| l.value.to_string())
+                }
+                _ => None,
             };
-            d.update_source = own;
-        }
-    }
-    downlinks.sort_by(|a, b| (port_key(&a.port), &a.node).cmp(&(port_key(&b.port), &b.node)));
+            DownlinkView {
+                port: v.peer_port.unwrap_or_default(),
+                node: n.name.to_string(),
+                interface: v.interface.unwrap_or_default(),
+                node_asn: n.asn.map(|a| a.value),
+                mode: v.mode,
+                node_address: v.local_address,
+                path: v.path,
+                update_source,
+                hops: v.hops,
+                family: v.family,
+            }
+        })
+        .collect();
     let asn_of = |sw: &str| {
         c.site
             .switch(c.index, sw)
@@ -1017,7 +828,7 @@ fn switch_view(
         .filter(|n| n.purpose.value == Purpose::Loopback);
     SwitchView {
         name: name.to_string(),
-        fqdn: fqdn(name, c.domain),
+        fqdn: es.fqdn.clone(),
         role: s.role.value.as_str(),
         rack: s.placement.as_ref().map(|p| p.rack.value.clone()),
         position: s.placement.as_ref().map(|p| p.position.value),
@@ -1069,17 +880,6 @@ fn switch_view(
             .collect(),
         vars: vars_map(&s.vars),
     }
-}
-
-/// Sorts `swp2` before `swp10`.
-pub fn port_key(p: &str) -> (String, u64, String) {
-    let digits_at = p.find(|c: char| c.is_ascii_digit()).unwrap_or(p.len());
-    let (prefix, rest) = p.split_at(digits_at);
-    let end = rest
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(rest.len());
-    let n = rest[..end].parse().unwrap_or(0);
-    (prefix.to_string(), n, rest[end..].to_string())
 }
 
 /// The family of an address string, for templates.

@@ -174,11 +174,7 @@ pub fn render_streaming<E>(
         return Err(StreamError::Render(failure(diags, with_templates())));
     }
 
-    let site = Arc::new(context::site_view(
-        &checked.loaded.site,
-        &checked.loaded.index,
-        &checked.resolved,
-    ));
+    let site = Arc::new(context::site_view(&checked.effective()));
     let shared = device::Shared {
         env: &env,
         templates: &templates,
@@ -333,11 +329,7 @@ pub fn zone_serials(
     let base = sources.files().count();
     let env = environment(checked, &templates, opts, base)
         .map_err(|diags| failure(diags, templates.extend_sources(sources)))?;
-    let site = Arc::new(context::site_view(
-        &checked.loaded.site,
-        &checked.loaded.index,
-        &checked.resolved,
-    ));
+    let site = Arc::new(context::site_view(&checked.effective()));
     let (files, zones) = site::render_zones(&env, &site, &serial_state(checked, opts));
     let mut diags = Vec::new();
     let _ = site::site_files(files, &mut diags, &checked.loaded.config.secrets.env_prefix);

@@ -42,34 +42,7 @@ impl fmt::Debug for Secrets {
     }
 }
 
-/// Whether `name` is a secret name: letters, digits, `-`, `_`, `.` and
-/// `/`, starting with a letter or digit (`bgp/transit-a`, `ipmi.r01`).
-/// The one rule for names, used by `check` wherever a site file names a
-/// secret: exactly these names map, through [`env_var_name`], to a
-/// variable a user can set (`SITECONF_SECRET_BGP_TRANSIT_A`: upper-case
-/// letters, digits and `_`).
-pub fn is_secret_name(name: &str) -> bool {
-    name.as_bytes()
-        .first()
-        .is_some_and(|c| c.is_ascii_alphanumeric())
-        && name
-            .bytes()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.' | b'/'))
-}
-
-/// The environment variable that holds secret `name` (a name
-/// [`is_secret_name`] accepts; anything else has no variable a shell can
-/// set, and `check` refuses it).
-pub fn env_var_name(prefix: &str, name: &str) -> String {
-    let tail: String = name
-        .chars()
-        .map(|c| match c {
-            '-' | '.' | '/' => '_',
-            c => c.to_ascii_uppercase(),
-        })
-        .collect();
-    format!("{prefix}{tail}")
-}
+pub use crate::model::names::{env_var_name, is_secret_name};
 
 impl Secrets {
     /// No secrets at all: every `secret()` call is reported as unresolved.

@@ -8,32 +8,35 @@
 //! included, so an address is not reused while the old machine may still
 //! answer on it. Lock entries whose owner no longer asks become released.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
+use super::key::{AllocKey, AllocValue, IpFamily};
 use super::lock::{Lock, LockEntry};
 use super::ResolvedNode;
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::*;
 use crate::syntax::Span;
 
-/// (owner, key), e.g. ("node/r01n01", "address.mgmt.ipv4").
-pub type AllocKey = (String, String);
-
-/// The values in effect for every `auto` request.
+/// The values in effect for every `auto` request, by node and typed key.
 #[derive(Debug, Clone, Default)]
 pub struct Allocations {
-    /// Node name → key → value. Nested so that a lookup borrows its
-    /// arguments: validation and rendering look values up for every node,
-    /// and building an owned (owner, key) pair per lookup was most of the
-    /// cost. Never iterated into output.
-    map: HashMap<String, HashMap<String, String>>,
+    /// Node name → its few (key, value) pairs. Nested so that a lookup
+    /// borrows its arguments: validation and rendering look values up for
+    /// every node, and building an owned key per lookup was most of the
+    /// cost. A node has a handful of keys, so a scan beats hashing them.
+    /// Never iterated into output.
+    map: rustc_hash::FxHashMap<String, Vec<(AllocKey, AllocValue)>>,
     len: usize,
 }
 
 impl Allocations {
-    pub fn get(&self, node: &str, key: &str) -> Option<&str> {
-        self.map.get(node)?.get(key).map(|s| s.as_str())
+    pub fn get(&self, node: &str, key: AllocKey<&str>) -> Option<AllocValue> {
+        self.map
+            .get(node)?
+            .iter()
+            .find(|(k, _)| k.borrow() == key)
+            .map(|(_, v)| *v)
     }
     pub fn len(&self) -> usize {
         self.len
@@ -41,15 +44,15 @@ impl Allocations {
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
-    fn insert(&mut self, owner: &str, key: &str, value: String) {
+    fn insert(&mut self, owner: &str, key: &AllocKey, value: AllocValue) {
         let node = owner.strip_prefix("node/").unwrap_or(owner);
-        let prev = self
-            .map
-            .entry(node.to_string())
-            .or_default()
-            .insert(key.to_string(), value);
-        if prev.is_none() {
-            self.len += 1;
+        let entries = self.map.entry(node.to_string()).or_default();
+        match entries.iter_mut().find(|(k, _)| k == key) {
+            Some(slot) => slot.1 = value,
+            None => {
+                entries.push((key.clone(), value));
+                self.len += 1;
+            }
         }
     }
 }
@@ -75,11 +78,19 @@ fn ip_u128(ip: IpAddr) -> u128 {
     }
 }
 
-fn fmt_value(f: Family, v: u128) -> String {
+fn typed_value(f: Family, v: u128) -> AllocValue {
     match f {
-        Family::V4 => std::net::Ipv4Addr::from(v as u32).to_string(),
-        Family::V6 => std::net::Ipv6Addr::from(v).to_string(),
-        Family::Asn => v.to_string(),
+        Family::V4 => AllocValue::V4(std::net::Ipv4Addr::from(v as u32)),
+        Family::V6 => AllocValue::V6(std::net::Ipv6Addr::from(v)),
+        Family::Asn => AllocValue::Asn(v as u32),
+    }
+}
+
+fn family_of(key: &AllocKey<&str>) -> Family {
+    match key.family() {
+        Some(IpFamily::V4) => Family::V4,
+        Some(IpFamily::V6) => Family::V6,
+        None => Family::Asn,
     }
 }
 
@@ -136,15 +147,15 @@ fn network_pool(n: &Network, f: Family) -> Option<Pool> {
 fn autos(
     v4: &Option<Sp<AddrSpec<std::net::Ipv4Addr>>>,
     v6: &Option<Sp<AddrSpec<std::net::Ipv6Addr>>>,
-) -> impl Iterator<Item = (Span, Family, &'static str)> {
+) -> impl Iterator<Item = (Span, Family, IpFamily)> {
     let a = v4
         .as_ref()
         .filter(|s| s.value == AddrSpec::Auto)
-        .map(|s| (s.span, Family::V4, "ipv4"));
+        .map(|s| (s.span, Family::V4, IpFamily::V4));
     let b = v6
         .as_ref()
         .filter(|s| s.value == AddrSpec::Auto)
-        .map(|s| (s.span, Family::V6, "ipv6"));
+        .map(|s| (s.span, Family::V6, IpFamily::V6));
     a.into_iter().chain(b)
 }
 
@@ -165,7 +176,9 @@ fn pool_for(
 
 struct Request {
     owner: String,
+    /// `typed` as siteconf.lock spells it.
     key: String,
+    typed: AllocKey,
     pool: String,
     span: Span,
 }
@@ -317,7 +330,7 @@ fn check_against_site(site: &Site, requests: &[Request], old: &Lock, diags: &mut
     }
     let near = |a: &str, b: &str| a.len().abs_diff(b.len()) <= 1 && strsim::levenshtein(a, b) == 1;
     for e in &old.entries {
-        if let Some(net) = super::lock::key_network(&e.key) {
+        if let Some(AllocKey::Address { network: net, .. }) = AllocKey::parse(&e.key) {
             if !networks.contains(net) {
                 let hint = crate::diag::did_you_mean(net, networks.iter().copied())
                     .map(|n| format!(" (did you mean `{n}`?)"))
@@ -400,7 +413,8 @@ pub fn allocate(
             let Some(net) = site.network(index, &a.network.value) else {
                 continue;
             };
-            for (span, fam, fam_s) in autos(&a.ipv4, &a.ipv6) {
+            for (span, fam, ipf) in autos(&a.ipv4, &a.ipv6) {
+                let fam_s = ipf.as_str();
                 let Some(pool) = pool_for(&mut pools, net, fam, fam_s) else {
                     // A prefix written but unreadable is reported as such.
                     if net.prefix_invalid[(fam == Family::V6) as usize] {
@@ -417,16 +431,22 @@ pub fn allocate(
                     );
                     continue;
                 };
+                let typed = AllocKey::Address {
+                    network: net.name.value.clone(),
+                    family: ipf,
+                };
                 requests.push(Request {
                     owner: owner.clone(),
-                    key: format!("address.{}.{fam_s}", net.name.value),
+                    key: typed.to_string(),
+                    typed,
                     pool,
                     span,
                 });
             }
         }
         if let Some(l) = &st.loopback {
-            for (span, fam, fam_s) in autos(&l.ipv4, &l.ipv6) {
+            for (span, fam, ipf) in autos(&l.ipv4, &l.ipv6) {
+                let fam_s = ipf.as_str();
                 let Some(net) = loopback_net else {
                     // A network whose `purpose` is a typo may be the
                     // loopback network: its typo is the finding.
@@ -456,9 +476,11 @@ pub fn allocate(
                     );
                     continue;
                 };
+                let typed = AllocKey::Loopback(ipf);
                 requests.push(Request {
                     owner: owner.clone(),
-                    key: format!("loopback.{fam_s}"),
+                    key: typed.to_string(),
+                    typed,
                     pool,
                     span,
                 });
@@ -477,7 +499,8 @@ pub fn allocate(
                     });
                     requests.push(Request {
                         owner: owner.clone(),
-                        key: "asn".into(),
+                        key: AllocKey::<String>::Asn.to_string(),
+                        typed: AllocKey::Asn,
                         pool: "asn".into(),
                         span: *span,
                     });
@@ -495,14 +518,11 @@ pub fn allocate(
     }
 
     let fixed = fixed_values(site, nodes);
+    // The strict lock reader refused keys that fit no shape.
     let pool_family = |key: &str| -> Family {
-        if key == "asn" {
-            Family::Asn
-        } else if key.ends_with("ipv6") {
-            Family::V6
-        } else {
-            Family::V4
-        }
+        AllocKey::parse(key)
+            .map(|k| family_of(&k))
+            .unwrap_or(Family::V4)
     };
 
     // The old lock, indexed; duplicate values between owners are reported.
@@ -604,7 +624,9 @@ pub fn allocate(
     for r in &requests {
         let key = (r.owner.as_str(), r.key.as_str());
         if let Some(e) = by_request.get(&key) {
-            map.insert(&r.owner, &r.key, e.value.clone());
+            if let Some(v) = r.typed.parse_value(&e.value) {
+                map.insert(&r.owner, &r.typed, v);
+            }
             new_entries.push(LockEntry {
                 released: false,
                 ..(*e).clone()
@@ -613,7 +635,9 @@ pub fn allocate(
         }
         if let Some(e) = released_by_request.get(&key) {
             // The owner came back: it gets its old value again.
-            map.insert(&r.owner, &r.key, e.value.clone());
+            if let Some(v) = r.typed.parse_value(&e.value) {
+                map.insert(&r.owner, &r.typed, v);
+            }
             new_entries.push(LockEntry {
                 released: false,
                 ..(*e).clone()
@@ -647,13 +671,13 @@ pub fn allocate(
             Some(v) => {
                 *cursor = v + 1;
                 set.insert(v);
-                let value = fmt_value(pool.family, v);
+                let value = typed_value(pool.family, v);
                 changes.push(format!("add {} {} {}", r.owner, r.key, value));
-                map.insert(&r.owner, &r.key, value.clone());
+                map.insert(&r.owner, &r.typed, value);
                 new_entries.push(LockEntry {
                     owner: r.owner.clone(),
                     key: r.key.clone(),
-                    value,
+                    value: value.to_string(),
                     released: false,
                     span: Span::BUILTIN,
                     line: 0,

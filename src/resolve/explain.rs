@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::key::AllocKey;
 use super::{Resolved, ResolvedNode};
 use crate::model::*;
 use crate::syntax::SourceMap;
@@ -195,7 +196,7 @@ fn loc(sources: &SourceMap, o: &super::Origin) -> Location {
         file,
         line,
         column,
-        layer: o.layer.clone(),
+        layer: o.layer.to_string(),
     }
 }
 
@@ -224,10 +225,8 @@ pub fn explain(
         };
         let mut allocated = false;
         if value == "auto" {
-            let key = p
-                .replacen("addresses.", "address.", 1)
-                .replace("bgp.asn", "asn");
-            if let Some(v) = resolved.allocations.get(name, &key) {
+            let key = AllocKey::of_settings_path(p);
+            if let Some(v) = key.and_then(|k| resolved.allocations.get(name, k)) {
                 value = v.to_string();
                 allocated = true;
             }

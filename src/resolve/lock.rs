@@ -97,50 +97,26 @@ pub const HEADER: &str = "# siteconf.lock — values allocated by siteconf; comm
 /// The format version this siteconf reads and writes.
 pub const VERSION: u32 = 1;
 
-/// What may follow an owner's kind in a key: one fixed key, or a key per
-/// network (`address.<network>.ipv4`).
-#[derive(Debug, Clone, Copy)]
-pub enum KeyShape {
-    Exact(&'static str),
-    /// `PREFIX.<network>.SUFFIX`, for each suffix.
-    PerNetwork(&'static str, &'static [&'static str]),
-}
-
 /// An owner kind (`node` in `node/r01n01`) and the keys its lines may have.
 #[derive(Debug)]
 pub struct OwnerKind {
     pub kind: &'static str,
-    pub keys: &'static [KeyShape],
+    /// Whether a key is one of this kind's.
+    pub fits: fn(&str) -> bool,
+    /// The key shapes, for messages.
+    pub shapes: &'static [&'static str],
 }
 
 /// Every owner kind the lock may hold, and its keys: the one table the
 /// reader checks lines against. A new kind of allocated value is a new row
 /// here. (Zone serial lines, `zone/<origin> serial N HASH`, are not
-/// allocations and have their own shape: [`ZONE_OWNER`].)
+/// allocations and have their own shape: [`ZONE_OWNER`].) Node keys are
+/// spelled and read in one place, [`super::key::AllocKey`].
 pub static OWNER_KINDS: &[OwnerKind] = &[OwnerKind {
     kind: "node",
-    keys: &[
-        KeyShape::PerNetwork("address", &["ipv4", "ipv6"]),
-        KeyShape::Exact("loopback.ipv4"),
-        KeyShape::Exact("loopback.ipv6"),
-        KeyShape::Exact("asn"),
-    ],
+    fits: |k| super::key::AllocKey::parse(k).is_some(),
+    shapes: super::key::KEY_SHAPES,
 }];
-
-/// The network a per-network key names (`address.mgmt.ipv4` → `mgmt`).
-pub fn key_network(key: &str) -> Option<&str> {
-    OWNER_KINDS
-        .iter()
-        .flat_map(|k| k.keys)
-        .find_map(|shape| match shape {
-            KeyShape::PerNetwork(prefix, suffixes) => {
-                let rest = key.strip_prefix(prefix)?.strip_prefix('.')?;
-                let (net, suffix) = rest.rsplit_once('.')?;
-                (!net.is_empty() && suffixes.contains(&suffix)).then_some(net)
-            }
-            KeyShape::Exact(_) => None,
-        })
-}
 
 /// Why an owner and key cannot be a lock line, if they cannot.
 fn entry_shape_error(owner: &str, key: &str) -> Option<String> {
@@ -160,21 +136,10 @@ fn entry_shape_error(owner: &str, key: &str) -> Option<String> {
     if name.is_empty() || name.contains('/') {
         return Some(format!("`{owner}` is not a valid owner name"));
     }
-    let fits = k.keys.iter().any(|shape| match shape {
-        KeyShape::Exact(x) => *x == key,
-        KeyShape::PerNetwork(..) => key_network(key).is_some(),
-    });
-    if fits {
+    if (k.fits)(key) {
         return None;
     }
-    let expected: Vec<String> = k
-        .keys
-        .iter()
-        .map(|shape| match shape {
-            KeyShape::Exact(x) => format!("`{x}`"),
-            KeyShape::PerNetwork(p, s) => format!("`{p}.NETWORK.{}`", s.join("|")),
-        })
-        .collect();
+    let expected: Vec<String> = k.shapes.iter().map(|x| format!("`{x}`")).collect();
     Some(format!(
         "`{key}` is not a key of a {kind} (expected {})",
         expected.join(", ")

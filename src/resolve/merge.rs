@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use serde_json::Value as Json;
 
-use super::{Origin, Provenance, ResolvedNode};
+use super::{Layer, Origin, Provenance, ResolvedNode};
 use crate::model::*;
 use crate::syntax::Span;
 
@@ -13,10 +13,10 @@ fn layers<'a>(
     site: &'a Site,
     index: &SiteIndex,
     node: &'a Node,
-) -> (Vec<(String, &'a Settings, Span)>, Vec<String>) {
+) -> (Vec<(Layer, &'a Settings, Span)>, Vec<String>) {
     let mut out = Vec::new();
     if let Some(s) = &site.site {
-        out.push(("site defaults".to_string(), &s.defaults, s.span));
+        out.push((Layer::Defaults, &s.defaults, s.span));
     }
     let mut applied = Vec::new();
     let mut seen = BTreeSet::new();
@@ -24,7 +24,7 @@ fn layers<'a>(
         push_profile(site, index, &p.value, &mut seen, &mut out, &mut applied);
     }
     out.push((
-        format!("node {}", node.name.value),
+        Layer::Node(node.name.value.clone()),
         &node.settings,
         node.span,
     ));
@@ -40,7 +40,7 @@ fn push_profile<'a>(
     index: &SiteIndex,
     name: &str,
     seen: &mut BTreeSet<String>,
-    out: &mut Vec<(String, &'a Settings, Span)>,
+    out: &mut Vec<(Layer, &'a Settings, Span)>,
     applied: &mut Vec<String>,
 ) {
     if seen.contains(name) {
@@ -71,7 +71,7 @@ fn push_profile<'a>(
         on_path.remove(&done);
         seen.insert(p.name.value.clone());
         applied.push(p.name.value.clone());
-        out.push((format!("profile {}", p.name.value), &p.settings, p.span));
+        out.push((Layer::Profile(p.name.value.clone()), &p.settings, p.span));
     }
 }
 
@@ -79,7 +79,7 @@ fn push_profile<'a>(
 /// largest part of resolution's memory, so only `explain` asks for it.
 struct Rec<'p> {
     prov: Option<&'p mut Provenance>,
-    layer: &'p str,
+    layer: &'p Layer,
 }
 
 impl Rec<'_> {
@@ -90,7 +90,7 @@ impl Rec<'_> {
         if let Some(p) = self.prov.as_deref_mut() {
             p.entry(path()).or_default().push(Origin {
                 span,
-                layer: self.layer.to_string(),
+                layer: self.layer.clone(),
             });
         }
     }

@@ -12,18 +12,22 @@
 //! `sshd` merges by keyword; `reset X` clears what earlier layers set for X.
 
 pub mod alloc;
+pub mod effective;
 pub mod explain;
+pub mod key;
 pub mod lock;
 mod merge;
 
 use std::collections::BTreeMap;
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::fmt;
 
 use crate::diag::Diagnostics;
 use crate::model::{AddrSpec, Settings, Site, SiteIndex, Sp};
 use crate::syntax::Span;
 
-pub use alloc::{AllocKey, Allocations};
+pub use alloc::Allocations;
+pub use effective::Eff;
+pub use key::{AllocKey, AllocValue, FromAlloc, IpFamily};
 pub use lock::Lock;
 
 /// Where a resolved value came from: each layer that set it, in order; the
@@ -33,8 +37,40 @@ pub type Provenance = BTreeMap<String, Vec<Origin>>;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Origin {
     pub span: Span,
-    /// `site defaults`, `profile compute`, or `node r01n01`.
-    pub layer: String,
+    pub layer: Layer,
+}
+
+/// A settings layer: where a resolved value was set.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Layer {
+    Defaults,
+    Profile(String),
+    Node(String),
+}
+
+impl Layer {
+    /// " (set in profile `compute`)" for a value from a shared layer, ""
+    /// for the node's own: a reader looking at a profile's line should
+    /// know why a node's diagnostic points there. `verb`: `set`,
+    /// `declared`.
+    pub fn written_in(&self, verb: &str) -> String {
+        match self {
+            Layer::Profile(p) => format!(" ({verb} in profile `{p}`)"),
+            Layer::Defaults => format!(" ({verb} in the site defaults)"),
+            Layer::Node(_) => String::new(),
+        }
+    }
+}
+
+/// `site defaults`, `profile compute`, `node r01n01`, as `explain` prints.
+impl fmt::Display for Layer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Layer::Defaults => f.write_str("site defaults"),
+            Layer::Profile(p) => write!(f, "profile {p}"),
+            Layer::Node(n) => write!(f, "node {n}"),
+        }
+    }
 }
 
 /// One node after merging (allocation results live in [`Allocations`]).
@@ -48,11 +84,10 @@ pub struct ResolvedNode {
     pub provenance: Provenance,
     /// The profiles applied, in order.
     pub profiles: Vec<String>,
-    /// Every layer merged, in order: its name (`site defaults`,
-    /// `profile compute`, `node r01n01`) and the span of its declaration.
+    /// Every layer merged, in order, with the span of its declaration.
     /// A few entries per node; lets a diagnostic name the layer of a
     /// value's span without provenance.
-    pub layers: Vec<(String, Span)>,
+    pub layers: Vec<(Layer, Span)>,
 }
 
 /// The resolved site: merged nodes and the allocations they use.
@@ -70,21 +105,21 @@ pub struct Resolved {
 
 impl ResolvedNode {
     /// The layer whose declaration contains `span` (the value's origin).
-    pub fn layer_at(&self, span: Span) -> Option<&str> {
+    pub fn layer_at(&self, span: Span) -> Option<&Layer> {
         let inside = |o: &Span| o.file == span.file && o.start <= span.start && span.end <= o.end;
         self.layers
             .iter()
             .rev()
             .find(|(_, s)| inside(s))
-            .map(|(n, _)| n.as_str())
+            .map(|(n, _)| n)
     }
 
     /// The layer that set the value at a provenance path
     /// (`interfaces.eno1.mtu`): from provenance when it was recorded, else
     /// from the span the merged value kept.
-    pub fn layer_of(&self, path: &str) -> Option<&str> {
+    pub fn layer_of(&self, path: &str) -> Option<&Layer> {
         if let Some(o) = self.provenance.get(path).and_then(|v| v.last()) {
-            return Some(o.layer.as_str());
+            return Some(&o.layer);
         }
         explain::span_at(&self.settings, path).and_then(|s| self.layer_at(s))
     }
@@ -97,38 +132,28 @@ impl Resolved {
             .find(|n| site.nodes[n.index].name.value == name)
     }
 
-    /// The effective IPv4 of a request: fixed, or allocated.
-    pub fn ipv4(
+    /// The value in effect for one request of a node: fixed in a site
+    /// file, or allocated (`auto`) and kept in siteconf.lock. `None` when
+    /// nothing is asked, or an `auto` has no allocation (its finding is
+    /// reported elsewhere: no pool, an unknown network).
+    pub fn value<T: Copy + FromAlloc>(
         &self,
         node: &str,
-        key: &str,
-        spec: &Option<Sp<AddrSpec<Ipv4Addr>>>,
-    ) -> Option<Ipv4Addr> {
-        match spec.as_ref()?.value {
-            AddrSpec::Fixed(ip) => Some(ip),
-            AddrSpec::Auto => self.allocations.get(node, key).and_then(|v| v.parse().ok()),
-        }
-    }
-
-    pub fn ipv6(
-        &self,
-        node: &str,
-        key: &str,
-        spec: &Option<Sp<AddrSpec<Ipv6Addr>>>,
-    ) -> Option<Ipv6Addr> {
-        match spec.as_ref()?.value {
-            AddrSpec::Fixed(ip) => Some(ip),
-            AddrSpec::Auto => self.allocations.get(node, key).and_then(|v| v.parse().ok()),
-        }
-    }
-
-    pub fn asn(&self, node: &str, spec: &Option<Sp<AddrSpec<u32>>>) -> Option<u32> {
-        match spec.as_ref()?.value {
-            AddrSpec::Fixed(n) => Some(n),
-            AddrSpec::Auto => self
-                .allocations
-                .get(node, "asn")
-                .and_then(|v| v.parse().ok()),
+        key: AllocKey<&str>,
+        spec: &Option<Sp<AddrSpec<T>>>,
+    ) -> Option<Eff<T>> {
+        let spec = spec.as_ref()?;
+        match spec.value {
+            AddrSpec::Fixed(v) => Some(Eff {
+                value: v,
+                span: spec.span,
+                allocated: false,
+            }),
+            AddrSpec::Auto => Some(Eff {
+                value: T::from_alloc(self.allocations.get(node, key)?)?,
+                span: spec.span,
+                allocated: true,
+            }),
         }
     }
 }
@@ -175,18 +200,17 @@ pub fn resolve(
 /// The layer (`site defaults`, `profile NAME`, `node NAME`) whose
 /// declaration contains `span`, for messages about resolved values
 /// ("… set in profile `compute`") without recording provenance.
-pub fn layer_of(site: &Site, span: Span) -> Option<String> {
+pub fn layer_of(site: &Site, span: Span) -> Option<Layer> {
     let inside =
         |outer: Span| outer.file == span.file && outer.start <= span.start && span.end <= outer.end;
     if let Some(p) = site.profiles.iter().find(|p| inside(p.span)) {
-        return Some(format!("profile {}", p.name.value));
+        return Some(Layer::Profile(p.name.value.clone()));
     }
-    if let Some(s) = site.site.as_ref().filter(|s| inside(s.span)) {
-        let _ = s;
-        return Some("site defaults".to_string());
+    if site.site.as_ref().is_some_and(|s| inside(s.span)) {
+        return Some(Layer::Defaults);
     }
     site.nodes
         .iter()
         .find(|n| inside(n.span))
-        .map(|n| format!("node {}", n.name.value))
+        .map(|n| Layer::Node(n.name.value.clone()))
 }

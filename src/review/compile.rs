@@ -141,6 +141,7 @@ pub fn compile(src: &dyn Source, label: &str, renderer: &dyn Renderer) -> Result
         || renderer.render(&checked, src),
         || fingerprint(src, &checked.loaded.config, &checked.loaded.sources),
     );
+    let facts = Facts::collect(&checked.effective());
     let Checked {
         loaded,
         resolved,
@@ -162,7 +163,6 @@ pub fn compile(src: &dyn Source, label: &str, renderer: &dyn Renderer) -> Result
             return Err(failed(all, loaded.sources));
         }
     };
-    let facts = Facts::collect(&loaded.site, &loaded.index, &resolved);
     let warnings: Vec<Diagnostic> = diags
         .sorted(&loaded.sources)
         .into_iter()

@@ -12,8 +12,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use rayon::prelude::*;
 
-use crate::model::{Site, SiteIndex};
-use crate::resolve::{Resolved, ResolvedNode};
+use crate::resolve::effective::{fqdn, EffNode, EffSite};
+use crate::resolve::IpFamily;
 
 #[derive(Debug, Clone, Default)]
 pub struct Facts {
@@ -144,25 +144,15 @@ fn utf8_len(first: u8) -> usize {
     }
 }
 
-fn fqdn(name: &str, domain: &str) -> String {
-    if domain.is_empty() {
-        name.to_string()
-    } else {
-        format!("{name}.{domain}")
-    }
-}
-
 impl Facts {
     /// Reads the facts off a checked, resolved site. Nodes are read in
     /// parallel and collected in site order.
-    pub fn collect(site: &Site, index: &SiteIndex, resolved: &Resolved) -> Facts {
-        let domain = site.domain();
+    pub fn collect(eff: &EffSite) -> Facts {
+        let site = eff.site;
+        let domain = eff.domain;
         let mut facts = Facts::default();
-        let per_node: Vec<(String, NodeFacts, Vec<Session>)> = resolved
-            .nodes
-            .par_iter()
-            .filter_map(|rn| node_facts(site, index, resolved, domain, rn))
-            .collect();
+        let per_node: Vec<(String, NodeFacts, Vec<Session>)> =
+            eff.nodes.par_iter().map(|n| node_facts(eff, n)).collect();
         for (name, nf, sessions) in per_node {
             facts.sessions.extend(sessions);
             facts.nodes.insert(name, nf);
@@ -218,54 +208,45 @@ impl Facts {
 }
 
 /// One node's facts and the BGP sessions it declares.
-fn node_facts(
-    site: &Site,
-    index: &SiteIndex,
-    resolved: &Resolved,
-    domain: &str,
-    rn: &ResolvedNode,
-) -> Option<(String, NodeFacts, Vec<Session>)> {
-    let node = site.nodes.get(rn.index)?;
-    let name = node.name.value.as_str();
-    let st = &rn.settings;
+fn node_facts(eff: &EffSite, n: &EffNode) -> (String, NodeFacts, Vec<Session>) {
+    let node = n.node;
+    let name = n.name;
     let mut id = Idents::default();
-    id.push(fqdn(name, domain), "<fqdn>");
+    id.push(n.fqdn.clone(), "<fqdn>");
     id.push(name, "<node>");
-    for a in &st.addresses {
-        let net = &a.network.value;
-        if let Some(ip) = resolved.ipv4(name, &format!("address.{net}.ipv4"), &a.ipv4) {
-            id.push(ip.to_string(), format!("<ipv4:{net}>"));
-        }
-        if let Some(ip) = resolved.ipv6(name, &format!("address.{net}.ipv6"), &a.ipv6) {
-            id.push(ip.to_string(), format!("<ipv6:{net}>"));
-        }
-    }
-    if let Some(l) = &st.loopback {
-        if let Some(ip) = resolved.ipv4(name, "loopback.ipv4", &l.ipv4) {
-            id.push(ip.to_string(), "<loopback4>");
-        }
-        if let Some(ip) = resolved.ipv6(name, "loopback.ipv6", &l.ipv6) {
-            id.push(ip.to_string(), "<loopback6>");
+    for a in &n.addresses {
+        let net = a.network;
+        for f in IpFamily::BOTH {
+            if let Some((ip, _)) = a.ip(f) {
+                id.push(ip.to_string(), format!("<{}:{net}>", f.as_str()));
+            }
         }
     }
-    if let Some(asn) = st.bgp.as_ref().and_then(|b| resolved.asn(name, &b.asn)) {
-        id.push(asn.to_string(), "<asn>");
+    if let Some(l) = n.loopback4 {
+        id.push(l.value.to_string(), "<loopback4>");
     }
-    for i in &st.interfaces {
-        let ifname = &i.name.value;
-        if let Some(m) = &i.mac {
+    if let Some(l) = n.loopback6 {
+        id.push(l.value.to_string(), "<loopback6>");
+    }
+    if let Some(asn) = n.asn {
+        id.push(asn.value.to_string(), "<asn>");
+    }
+    for i in &n.interfaces {
+        let ifname = i.name;
+        let d = i.decl;
+        if let Some(m) = &d.mac {
             id.push(m.value.to_string(), format!("<mac:{ifname}>"));
         }
-        if let Some(s) = &i.switch {
+        if let Some(s) = &d.switch {
             id.push(s.value.clone(), format!("<switch:{ifname}>"));
-            if let Some(sw) = site.switch(index, &s.value) {
+            if let Some(sw) = eff.site.switch(eff.index, &s.value) {
                 id.push(
-                    fqdn(&sw.name.value, domain),
+                    fqdn(sw.name.as_str(), eff.domain),
                     format!("<switch-fqdn:{ifname}>"),
                 );
             }
         }
-        if let Some(p) = &i.port {
+        if let Some(p) = &d.port {
             id.push(p.value.clone(), format!("<port:{ifname}>"));
         }
     }
@@ -276,22 +257,22 @@ fn node_facts(
     if let Some(r) = &rack {
         id.push(r.clone(), "<rack>");
     }
-    let sessions = st
-        .bgp
+    let sessions = n
+        .sessions
         .iter()
-        .flat_map(|b| b.sessions.iter())
         .map(|s| Session {
             a: name.to_string(),
-            b: s.peer.value.clone(),
+            b: s.peer.to_string(),
             via: s
+                .decl
                 .interface
                 .as_ref()
                 .map(|i| i.value.clone())
-                .or_else(|| s.peer_address.as_ref().map(|a| a.value.to_string()))
+                .or_else(|| s.peer_address.map(|a| a.to_string()))
                 .unwrap_or_default(),
         })
         .collect();
-    Some((
+    (
         name.to_string(),
         NodeFacts {
             role: node.role.as_ref().map(|r| r.value.clone()),
@@ -299,7 +280,7 @@ fn node_facts(
             idents: id.finish(),
         },
         sessions,
-    ))
+    )
 }
 
 #[cfg(test)]

@@ -19,8 +19,8 @@ pub mod stub;
 
 use crate::diag::{Code, Diagnostic, Severity};
 use crate::project::Loaded;
-use crate::render::context::{site_view, RackView, SiteView};
-use crate::resolve::Resolved;
+use crate::render::context::{rack_views, RackView};
+use crate::resolve::effective::EffSite;
 use crate::syntax::{SourceFile, SourceMap, Span};
 
 pub use compare::{
@@ -88,30 +88,26 @@ impl StateReport {
     }
 }
 
-/// Compares a checked site with what was observed.
-pub fn run(loaded: &Loaded, resolved: &Resolved, observed: &Observed) -> StateReport {
-    let view = site_view(&loaded.site, &loaded.index, resolved);
-    run_with_view(loaded, resolved, &view, observed)
-}
-
-/// [`run`] with the site views already built (the stub and HTML reuse them).
-pub fn run_with_view(
-    loaded: &Loaded,
-    resolved: &Resolved,
-    view: &SiteView,
-    observed: &Observed,
-) -> StateReport {
-    let declared = compare::Declared::new(&loaded.site, resolved, view);
+/// Compares a checked site (`eff` is its effective site) with what was
+/// observed.
+pub fn run(loaded: &Loaded, eff: &EffSite, observed: &Observed) -> StateReport {
+    let resolved = eff.resolved;
+    let declared = compare::Declared::new(eff);
     let cmp = compare::compare(&declared, observed);
     let mut sources = loaded.sources.clone();
     let mut findings = cmp.findings;
     findings.extend(input_findings(&mut sources, observed));
     sort_findings(&mut findings, &sources);
     StateReport {
-        site: view.name.clone(),
+        site: loaded
+            .site
+            .site
+            .as_ref()
+            .map(|s| s.name.value.clone())
+            .unwrap_or_default(),
         nodes: cmp.nodes,
         switches: cmp.switches,
-        racks: view.racks.clone(),
+        racks: rack_views(&loaded.site),
         unknown: cmp.unknown,
         findings,
         sources,

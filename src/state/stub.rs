@@ -50,14 +50,16 @@ fn ranges(units: &[u32]) -> String {
 
 /// The free units of a rack, lowest first.
 fn free_units(d: &Declared, rack: &str) -> Option<Vec<u32>> {
-    let r = d.view.racks.iter().find(|r| r.name == rack)?;
+    let r = d.site.racks.iter().find(|r| r.name.value == rack)?;
+    let placements = d.site.nodes.iter().filter_map(|n| n.placement.as_ref());
+    let placements = placements.chain(d.site.switches.iter().filter_map(|s| s.placement.as_ref()));
     let mut used = BTreeSet::new();
-    for dev in &r.devices {
-        for u in dev.position..dev.position + dev.height.max(1) {
+    for p in placements.filter(|p| p.rack.value == rack) {
+        for u in p.position.value..p.position.value + p.height.value.max(1) {
             used.insert(u);
         }
     }
-    Some((1..=r.height).filter(|u| !used.contains(u)).collect())
+    Some((1..=r.height.value).filter(|u| !used.contains(u)).collect())
 }
 
 /// Names installers give every machine: no hint of which machine it is.
@@ -181,9 +183,9 @@ pub fn stub(d: &Declared, unknown: &[UnknownMachine], mac: Mac) -> Result<String
         let mut fields = vec![format!("mac {}", q(imac))];
         if let (Some(sw), Some(port)) = (&i.switch, &i.port) {
             if let Some(Host::Switch(s)) = d.host(sw) {
-                fields.push(format!("switch {}", q(&d.view.switches[s].name)));
+                fields.push(format!("switch {}", q(d.eff.switches[s].name)));
                 fields.push(format!("port {}", q(port)));
-                if let Some((node, other)) = port_owner(d, &d.view.switches[s].name, port) {
+                if let Some((node, other)) = port_owner(d, d.eff.switches[s].name, port) {
                     notes.push(format!(
                         "    // note: {} is declared for `{node}` {other}: one of the two declarations is wrong\n",
                         comment(&format!("{sw} {port}"))
@@ -233,11 +235,14 @@ pub fn stub(d: &Declared, unknown: &[UnknownMachine], mac: Mac) -> Result<String
 
 /// The declared node interface cabled to a switch port.
 fn port_owner(d: &Declared, switch: &str, port: &str) -> Option<(String, String)> {
-    d.view.nodes.iter().find_map(|n| {
+    d.eff.nodes.iter().find_map(|n| {
         n.interfaces
             .iter()
-            .find(|i| i.switch.as_deref() == Some(switch) && i.port.as_deref() == Some(port))
-            .map(|i| (n.name.clone(), i.name.clone()))
+            .find(|i| {
+                i.decl.switch.as_ref().is_some_and(|s| s.value == switch)
+                    && i.decl.port.as_ref().is_some_and(|p| p.value == port)
+            })
+            .map(|i| (n.name.to_string(), i.name.to_string()))
     })
 }
 

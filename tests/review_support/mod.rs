@@ -253,8 +253,7 @@ impl TestRepo {
 /// netplan keeps MACs out of a changed MTU's context, so this is how a test
 /// makes grouping normalise node-specific lines (`<mac:eno1>`).
 pub fn mac_in_context(checked: &Checked, _src: &dyn Source) -> Result<OutputSet, Diagnostics> {
-    let l = &checked.loaded;
-    let view = site_view(&l.site, &l.index, &checked.resolved);
+    let view = site_view(&checked.effective());
     let mut out = OutputSet::default();
     for n in &view.nodes {
         let mut np = String::from("network:\n  version: 2\n  ethernets:\n");

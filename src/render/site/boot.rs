@@ -49,14 +49,7 @@ pub struct KeaClass {
     pub option_data: Vec<(String, String)>,
 }
 
-/// The part of the base URL after the host: `` or `/pxe`.
-pub fn url_path(base: &str) -> String {
-    let rest = base.split_once("://").map_or(base, |(_, r)| r);
-    match rest.find('/') {
-        Some(i) => rest[i..].trim_end_matches('/').to_string(),
-        None => String::new(),
-    }
-}
+pub use crate::model::names::url_path;
 
 /// The port of the base URL (80 or 443 by default).
 pub fn url_port(base: &str) -> u16 {

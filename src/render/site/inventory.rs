@@ -84,29 +84,7 @@ pub struct Inventory {
     pub warnings: Vec<String>,
 }
 
-/// Whether Ansible takes `s` as a group name without a warning
-/// ("Invalid characters were found in group names"): letters, digits and
-/// `_`, not starting with a digit.
-pub fn is_group_name(s: &str) -> bool {
-    let b = s.as_bytes();
-    !b.is_empty()
-        && (b[0].is_ascii_alphabetic() || b[0] == b'_')
-        && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_')
-}
-
-/// Whether Ansible accepts `s` as a variable name (ansible-core's
-/// `validate_variable_name`: an ASCII identifier that is not one of the
-/// names Jinja treats as constants or operators).
-pub fn is_var_name(s: &str) -> bool {
-    let b = s.as_bytes();
-    !b.is_empty()
-        && (b[0].is_ascii_alphabetic() || b[0] == b'_')
-        && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_')
-        && !matches!(
-            s,
-            "true" | "false" | "none" | "True" | "False" | "None" | "not"
-        )
-}
+pub use crate::model::names::{is_group_name, is_var_name};
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct InvGroup {

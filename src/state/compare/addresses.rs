@@ -7,10 +7,9 @@
 
 use std::fmt::Display;
 use std::net::{Ipv4Addr, Ipv6Addr};
-use std::str::FromStr;
 
 use crate::diag::{Code, Diagnostic};
-use crate::render::context::{AddressView, NodeView};
+use crate::resolve::effective::{EffAddress, EffNode};
 use crate::syntax::Span;
 
 use super::super::input::facts::{HostFacts, IfaceFacts};
@@ -21,9 +20,9 @@ pub(super) fn check(d: &Declared, k: usize, o: &NodeObs, push: &mut impl FnMut(D
     if let Some(f) = o.facts {
         against_facts(d, k, f, push);
     }
-    let nv = &d.view.nodes[k];
+    let nv = &d.eff.nodes[k];
     let rn = d.rn(k);
-    let name = nv.name.as_str();
+    let name = nv.name;
     for (j, lease, ev) in &o.leases {
         if lease.state != LeaseState::Default {
             continue;
@@ -33,8 +32,8 @@ pub(super) fn check(d: &Declared, k: usize, o: &NodeObs, push: &mut impl FnMut(D
             .addresses
             .iter()
             .enumerate()
-            .filter(|(_, a)| a.interface.as_deref() == Some(iname.as_str()))
-            .filter_map(|(a, av)| Some((a, av.ipv4.as_deref()?.parse().ok()?)))
+            .filter(|(_, a)| a.interface == Some(*iname))
+            .filter_map(|(a, av)| Some((a, av.ipv4?.value)))
             .collect();
         if declared.is_empty() || declared.iter().any(|(_, ip)| *ip == lease.address) {
             continue;
@@ -51,7 +50,11 @@ pub(super) fn check(d: &Declared, k: usize, o: &NodeObs, push: &mut impl FnMut(D
             .label(rn.settings.addresses[a].span, format!("declared {want}"))
             .help(format!(
                 "{ev}; the compiled Kea reservation for {} is not in effect (deployed? the right MAC?)",
-                nv.interfaces[*j].mac.as_deref().unwrap_or("this interface")
+                nv.interfaces[*j]
+                    .decl
+                    .mac
+                    .as_ref()
+                    .map_or("this interface".to_string(), |m| m.value.to_string())
             )),
         );
     }
@@ -59,15 +62,14 @@ pub(super) fn check(d: &Declared, k: usize, o: &NodeObs, push: &mut impl FnMut(D
 
 /// What differs between IPv4 and IPv6 here.
 trait Family {
-    type Addr: Copy + PartialEq + FromStr + Display;
+    type Addr: Copy + PartialEq + Display;
     /// The prefix length of an address written without one.
     const MAX_LEN: u8;
     /// Appended to the help of a missing loopback.
     const LOOPBACK_HINT: &'static str;
-    /// The declared address as the view has it: with its prefix length,
-    /// and without.
-    fn declared(a: &AddressView) -> (Option<&str>, Option<&str>);
-    fn loopback(n: &NodeView) -> Option<&str>;
+    /// The declared address and its network's prefix length.
+    fn declared(a: &EffAddress) -> Option<(Self::Addr, Option<u8>)>;
+    fn loopback(n: &EffNode) -> Option<Self::Addr>;
     /// The addresses of one interface of the host, with prefix lengths.
     fn on(i: &IfaceFacts) -> &[(Self::Addr, u8)];
     /// Every address of the host.
@@ -84,11 +86,11 @@ impl Family for V4 {
     const MAX_LEN: u8 = 32;
     const LOOPBACK_HINT: &'static str =
         "; BGP announces the loopback, so the node is unreachable by it";
-    fn declared(a: &AddressView) -> (Option<&str>, Option<&str>) {
-        (a.ipv4_cidr.as_deref(), a.ipv4.as_deref())
+    fn declared(a: &EffAddress) -> Option<(Ipv4Addr, Option<u8>)> {
+        Some((a.ipv4?.value, a.ipv4_net().map(|n| n.prefix_len())))
     }
-    fn loopback(n: &NodeView) -> Option<&str> {
-        n.loopback4.as_deref()
+    fn loopback(n: &EffNode) -> Option<Ipv4Addr> {
+        n.loopback4.map(|l| l.value)
     }
     fn on(i: &IfaceFacts) -> &[(Ipv4Addr, u8)] {
         &i.ipv4
@@ -105,11 +107,11 @@ impl Family for V6 {
     type Addr = Ipv6Addr;
     const MAX_LEN: u8 = 128;
     const LOOPBACK_HINT: &'static str = "";
-    fn declared(a: &AddressView) -> (Option<&str>, Option<&str>) {
-        (a.ipv6_cidr.as_deref(), a.ipv6.as_deref())
+    fn declared(a: &EffAddress) -> Option<(Ipv6Addr, Option<u8>)> {
+        Some((a.ipv6?.value, a.ipv6_net().map(|n| n.prefix_len())))
     }
-    fn loopback(n: &NodeView) -> Option<&str> {
-        n.loopback6.as_deref()
+    fn loopback(n: &EffNode) -> Option<Ipv6Addr> {
+        n.loopback6.map(|l| l.value)
     }
     fn on(i: &IfaceFacts) -> &[(Ipv6Addr, u8)] {
         &i.ipv6
@@ -122,29 +124,23 @@ impl Family for V6 {
     }
 }
 
-/// The declared address and prefix length: from `a.b.c.d/len` when the
-/// view has it, else the bare address with the full length.
-fn declared_cidr<F: Family>(av: &AddressView) -> Option<(F::Addr, u8)> {
-    let (cidr, bare) = F::declared(av);
-    if let Some((a, p)) = cidr.and_then(|c| c.split_once('/')) {
-        return Some((a.parse().ok()?, p.parse().ok()?));
-    }
-    Some((bare?.parse().ok()?, F::MAX_LEN))
+/// The declared address and prefix length: the network's, else the
+/// full length.
+fn declared_cidr<F: Family>(av: &EffAddress) -> Option<(F::Addr, u8)> {
+    let (ip, len) = F::declared(av)?;
+    Some((ip, len.unwrap_or(F::MAX_LEN)))
 }
 
 /// Whether the host has the declared address of this family anywhere.
-fn anywhere<F: Family>(av: &AddressView, f: &HostFacts) -> bool {
-    F::declared(av)
-        .1
-        .and_then(|a| a.parse::<F::Addr>().ok())
-        .is_some_and(|ip| F::all(f).contains(&ip))
+fn anywhere<F: Family>(av: &EffAddress, f: &HostFacts) -> bool {
+    F::declared(av).is_some_and(|(ip, _)| F::all(f).contains(&ip))
 }
 
 /// Declared addresses and loopbacks against the host's facts.
 fn against_facts(d: &Declared, k: usize, f: &HostFacts, push: &mut impl FnMut(Diagnostic)) {
-    let nv = &d.view.nodes[k];
+    let nv = &d.eff.nodes[k];
     let rn = d.rn(k);
-    let name = nv.name.as_str();
+    let name = nv.name;
     let host_iface = |iname: &str| -> Option<&IfaceFacts> {
         f.interfaces.iter().find(|x| x.name == iname).or_else(|| {
             let mac = rn
@@ -160,15 +156,18 @@ fn against_facts(d: &Declared, k: usize, f: &HostFacts, push: &mut impl FnMut(Di
     };
     for (a, av) in nv.addresses.iter().enumerate() {
         let span = rn.settings.addresses[a].span;
-        let on = av.interface.as_deref().and_then(host_iface);
-        if let (Some(iname), None) = (av.interface.as_deref(), on) {
+        let on = av.interface.and_then(host_iface);
+        if let (Some(iname), None) = (av.interface, on) {
             // The interface itself is missing (SC1011 says so); an address
             // found elsewhere on the host is still worth a word.
             if !(anywhere::<V4>(av, f) || anywhere::<V6>(av, f)) {
-                let what: Vec<&str> = [V4::declared(av).0, V6::declared(av).0]
-                    .into_iter()
-                    .flatten()
-                    .collect();
+                let what: Vec<String> = [
+                    av.ipv4_net().map(|n| n.to_string()),
+                    av.ipv6_net().map(|n| n.to_string()),
+                ]
+                .into_iter()
+                .flatten()
+                .collect();
                 push(
                     Diagnostic::error(
                         Code::StateAddressMismatch,
@@ -183,11 +182,7 @@ fn against_facts(d: &Declared, k: usize, f: &HostFacts, push: &mut impl FnMut(Di
             }
             continue;
         }
-        let where_ = av
-            .interface
-            .as_deref()
-            .map(|i| format!(" {i}"))
-            .unwrap_or_default();
+        let where_ = av.interface.map(|i| format!(" {i}")).unwrap_or_default();
         let at = Declaration {
             name,
             where_: &where_,
@@ -217,7 +212,7 @@ struct Declaration<'a> {
 /// declared interface as found on the host (else every interface counts).
 fn address<F: Family>(
     at: &Declaration,
-    av: &AddressView,
+    av: &EffAddress,
     on: Option<&IfaceFacts>,
     f: &HostFacts,
     push: &mut impl FnMut(Diagnostic),
@@ -262,13 +257,8 @@ fn address<F: Family>(
 }
 
 /// The node's loopback address of family `F`, anywhere on the host.
-fn loopback<F: Family>(
-    nv: &NodeView,
-    span: Span,
-    f: &HostFacts,
-    push: &mut impl FnMut(Diagnostic),
-) {
-    let Some(ip) = F::loopback(nv).and_then(|s| s.parse::<F::Addr>().ok()) else {
+fn loopback<F: Family>(nv: &EffNode, span: Span, f: &HostFacts, push: &mut impl FnMut(Diagnostic)) {
+    let Some(ip) = F::loopback(nv) else {
         return;
     };
     if !F::all(f).contains(&ip) {

@@ -12,6 +12,7 @@ use super::super::input::leases::LeaseState;
 use super::super::input::lldp::LldpNeighbor;
 use super::super::input::Observed;
 use super::{lower, push_ev, Declared, Finding, Host, NodeObs, SeenIn, UnknownObs};
+use crate::resolve::effective::SessionPath;
 
 /// Facts first: they also say which undeclared MACs a known node has.
 pub(super) fn facts<'o>(
@@ -142,7 +143,7 @@ pub(super) fn lldp<'o>(
             }
             Some(Host::Switch(s)) => {
                 switch_seen[s] = true;
-                let swname = d.view.switches[s].name.clone();
+                let swname = d.eff.switches[s].name.to_string();
                 for nb in &dump.neighbors {
                     switch_port_neighbor(c, &swname, nb, &dump.path, per, switch_seen, unknown);
                 }
@@ -330,28 +331,21 @@ pub(super) fn bgp<'o>(
             }
             Some(Host::Switch(s)) => {
                 switch_seen[s] = true;
-                let sv = &d.view.switches[s];
-                for dl in &sv.downlinks {
-                    let key = if dl.mode == "unnumbered" {
-                        Some(dl.port.as_str())
-                    } else {
-                        dl.node_address.as_deref()
+                let sw = &d.eff.switches[s];
+                for dl in &sw.downlinks {
+                    let (_, sess) = d.eff.downlink(dl);
+                    // The switch names an unnumbered neighbour by its own
+                    // port, a numbered one by the node's address.
+                    let key = match sess.path {
+                        SessionPath::Unnumbered => sess.peer_port.clone(),
+                        _ => sess.local_address.map(|a| a.to_string()),
                     };
                     let Some(key) = key else { continue };
-                    let Some(Host::Node(k)) = d.host(&dl.node) else {
-                        continue;
-                    };
-                    let Some(i) = d.view.nodes[k]
-                        .sessions
-                        .iter()
-                        .position(|x| x.peer == sv.name && x.interface.as_deref() == Some(dl.interface.as_str()))
-                    else {
-                        continue;
-                    };
-                    per[k]
-                        .switch_bgp
-                        .entry(i)
-                        .or_insert((b.peer(key), sv.name.clone(), b.path.clone()));
+                    per[dl.node].switch_bgp.entry(dl.session).or_insert((
+                        b.peer(&key),
+                        sw.name.to_string(),
+                        b.path.clone(),
+                    ));
                 }
             }
             None => findings.push(Finding {

@@ -5,24 +5,18 @@
 use crate::diag::{Code, Diagnostic};
 
 use super::{list_or_none, Declared, Host, NodeObs};
+use crate::resolve::effective::SessionPath;
 
 pub(super) fn check(d: &Declared, k: usize, o: &NodeObs, push: &mut impl FnMut(Diagnostic)) {
-    let nv = &d.view.nodes[k];
-    let node = d.node(k);
-    let rn = d.rn(k);
-    let name = nv.name.as_str();
-    let sessions = rn
-        .settings
-        .bgp
-        .as_ref()
-        .map(|b| &b.sessions[..])
-        .unwrap_or(&[]);
+    let nv = &d.eff.nodes[k];
+    let name = nv.name;
     for (i, sv) in nv.sessions.iter().enumerate() {
-        let span = sessions.get(i).map(|s| s.span).unwrap_or(node.name.span);
-        let key = if sv.mode == "unnumbered" {
-            sv.interface.clone()
-        } else {
-            sv.peer_address.clone()
+        let span = sv.decl.span;
+        // A summary names an unnumbered neighbour by interface, a
+        // numbered one by address.
+        let key = match sv.path {
+            SessionPath::Unnumbered => sv.interface.clone(),
+            _ => sv.peer_address.map(|a| a.to_string()),
         };
         let over = match (&sv.interface, &sv.peer_address) {
             (_, Some(a)) => format!("at {a}"),
@@ -63,7 +57,7 @@ pub(super) fn check(d: &Declared, k: usize, o: &NodeObs, push: &mut impl FnMut(D
                 }
                 Some(p) => {
                     if let Some(h) = &p.hostname {
-                        let same = matches!(d.host(h), Some(Host::Switch(s)) if d.view.switches[s].name == sv.peer);
+                        let same = matches!(d.host(h), Some(Host::Switch(s)) if d.eff.switches[s].name == sv.peer);
                         if !same {
                             reported = true;
                             push(

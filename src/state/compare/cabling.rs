@@ -10,13 +10,18 @@ use crate::syntax::Span;
 use super::{join_ev, port_text, Declared, NodeObs};
 
 pub(super) fn check(d: &Declared, k: usize, o: &NodeObs, push: &mut impl FnMut(Diagnostic)) {
-    let nv = &d.view.nodes[k];
+    let nv = &d.eff.nodes[k];
     let node = d.node(k);
-    let name = nv.name.as_str();
+    let name = nv.name;
     for (&j, seen) in &o.cabling {
         let iface = d.iface(k, j);
         let iv = &nv.interfaces[j];
-        let declared = iv.switch.as_ref().map(|s| (s.clone(), iv.port.clone()));
+        let declared = iface.switch.as_ref().map(|s| {
+            (
+                s.value.clone(),
+                iface.port.as_ref().map(|p| p.value.clone()),
+            )
+        });
         for (at, ev) in seen {
             let ok = match &declared {
                 Some((sw, port)) => {

@@ -7,9 +7,9 @@ use crate::diag::{Code, Diagnostic};
 use super::{join_ev, Declared, NodeObs};
 
 pub(super) fn check(d: &Declared, k: usize, o: &NodeObs, push: &mut impl FnMut(Diagnostic)) {
-    let nv = &d.view.nodes[k];
+    let nv = &d.eff.nodes[k];
     let node = d.node(k);
-    let name = nv.name.as_str();
+    let name = nv.name;
     let eq = |a: &str, b: &str| a.trim_end_matches('.').eq_ignore_ascii_case(b);
     let mut reported: Vec<String> = Vec::new();
     if let Some(f) = o.facts {

@@ -13,7 +13,7 @@ use super::{join_ev, list_or_none, push_ev, Declared, NodeObs};
 
 pub(super) fn check(d: &Declared, k: usize, o: &NodeObs, push: &mut impl FnMut(Diagnostic)) {
     let rn = d.rn(k);
-    let name = d.view.nodes[k].name.as_str();
+    let name = d.eff.nodes[k].name;
     let mut macs: BTreeMap<usize, BTreeMap<Mac, Vec<String>>> = o.macs.clone();
     if let Some(f) = o.facts {
         for (j, iface) in rn.settings.interfaces.iter().enumerate() {

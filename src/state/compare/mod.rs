@@ -29,7 +29,7 @@ use std::net::Ipv4Addr;
 
 use crate::diag::{Code, Diagnostic};
 use crate::model::{Interface, Mac, Node, Site};
-use crate::render::context::SiteView;
+use crate::resolve::effective::EffSite;
 use crate::resolve::{Resolved, ResolvedNode};
 
 use super::input::bgp::{BgpSummary, PeerState};
@@ -163,7 +163,7 @@ pub enum Host {
 pub struct Declared<'a> {
     pub site: &'a Site,
     pub resolved: &'a Resolved,
-    pub view: &'a SiteView,
+    pub eff: &'a EffSite<'a>,
     hosts: HashMap<String, Host>,
     macs: HashMap<Mac, (usize, usize)>,
     link_ports: HashSet<(String, String)>,
@@ -174,16 +174,17 @@ fn lower(s: &str) -> String {
 }
 
 impl<'a> Declared<'a> {
-    /// `view` must be `site_view` of the same site and resolution: node
-    /// views are in `resolved.nodes` order, switch views in site order.
-    pub fn new(site: &'a Site, resolved: &'a Resolved, view: &'a SiteView) -> Declared<'a> {
+    /// Node `k` is `eff.nodes[k]` and `resolved.nodes[k]`; switch `s` is
+    /// `eff.switches[s]` and `site.switches[s]`.
+    pub fn new(eff: &'a EffSite<'a>) -> Declared<'a> {
+        let (site, resolved) = (eff.site, eff.resolved);
         let mut hosts = HashMap::new();
-        for (s, sw) in view.switches.iter().enumerate() {
-            hosts.entry(lower(&sw.name)).or_insert(Host::Switch(s));
+        for (s, sw) in eff.switches.iter().enumerate() {
+            hosts.entry(lower(sw.name)).or_insert(Host::Switch(s));
             hosts.entry(lower(&sw.fqdn)).or_insert(Host::Switch(s));
         }
-        for (k, n) in view.nodes.iter().enumerate() {
-            hosts.entry(lower(&n.name)).or_insert(Host::Node(k));
+        for (k, n) in eff.nodes.iter().enumerate() {
+            hosts.entry(lower(n.name)).or_insert(Host::Node(k));
             hosts.entry(lower(&n.fqdn)).or_insert(Host::Node(k));
         }
         let mut macs = HashMap::new();
@@ -194,16 +195,18 @@ impl<'a> Declared<'a> {
                 }
             }
         }
+        // Switch-to-switch links, declared on either end.
         let mut link_ports = HashSet::new();
-        for sw in &view.switches {
+        for sw in &site.switches {
             for l in &sw.links {
-                link_ports.insert((sw.name.clone(), l.port.clone()));
+                link_ports.insert((sw.name.value.clone(), l.port.value.clone()));
+                link_ports.insert((l.peer.value.clone(), l.peer_port.value.clone()));
             }
         }
         Declared {
             site,
             resolved,
-            view,
+            eff,
             hosts,
             macs,
             link_ports,
@@ -247,14 +250,17 @@ impl<'a> Declared<'a> {
     /// The name of a switch as declared, or the observed name as given.
     fn switch_name(&self, observed: &str) -> String {
         match self.host(observed) {
-            Some(Host::Switch(s)) => self.view.switches[s].name.clone(),
+            Some(Host::Switch(s)) => self.eff.switches[s].name.to_string(),
             _ => observed.to_string(),
         }
     }
 
     fn rack_of_switch(&self, name: &str) -> Option<String> {
         match self.host(name) {
-            Some(Host::Switch(s)) => self.view.switches[s].rack.clone(),
+            Some(Host::Switch(s)) => self.site.switches[s]
+                .placement
+                .as_ref()
+                .map(|p| p.rack.value.clone()),
             _ => None,
         }
     }
@@ -305,9 +311,9 @@ fn push_ev(v: &mut Vec<String>, e: &str) {
 
 /// Compares, node by node, in site order.
 pub fn compare(d: &Declared, obs: &Observed) -> Comparison {
-    let n = d.view.nodes.len();
+    let n = d.eff.nodes.len();
     let mut per: Vec<NodeObs> = (0..n).map(|_| NodeObs::default()).collect();
-    let mut switch_seen = vec![false; d.view.switches.len()];
+    let mut switch_seen = vec![false; d.eff.switches.len()];
     let mut unknown: Vec<UnknownObs> = Vec::new();
     let mut findings: Vec<Finding> = Vec::new();
 
@@ -341,13 +347,14 @@ pub fn compare(d: &Declared, obs: &Observed) -> Comparison {
     for (k, o) in per.iter().enumerate() {
         let before = findings.len();
         check_node(d, k, o, &mut findings);
-        let nv = &d.view.nodes[k];
+        let nv = &d.eff.nodes[k];
+        let placement = nv.node.placement.as_ref();
         let status = if findings.len() > before {
             NodeStatus::Drift
         } else if o.seen.is_empty() {
             let node = d.node(k);
             findings.push(Finding {
-                node: Some(nv.name.clone()),
+                node: Some(nv.name.to_string()),
                 diag: Diagnostic::warning(
                     Code::StateNeverSeen,
                     format!("node `{}` was never seen", nv.name),
@@ -369,10 +376,10 @@ pub fn compare(d: &Declared, obs: &Observed) -> Comparison {
         codes.sort();
         codes.dedup();
         nodes.push(NodeState {
-            name: nv.name.clone(),
+            name: nv.name.to_string(),
             fqdn: nv.fqdn.clone(),
-            rack: nv.rack.clone(),
-            position: nv.position,
+            rack: placement.map(|p| p.rack.value.clone()),
+            position: placement.map(|p| p.position.value),
             status,
             seen_in: o.seen.iter().copied().collect(),
             codes,
@@ -386,14 +393,14 @@ pub fn compare(d: &Declared, obs: &Observed) -> Comparison {
         });
     }
     let switches = d
-        .view
+        .site
         .switches
         .iter()
         .zip(&switch_seen)
         .map(|(s, &seen)| SwitchState {
-            name: s.name.clone(),
-            rack: s.rack.clone(),
-            position: s.position,
+            name: s.name.value.clone(),
+            rack: s.placement.as_ref().map(|p| p.rack.value.clone()),
+            position: s.placement.as_ref().map(|p| p.position.value),
             seen,
         })
         .collect();
@@ -408,7 +415,7 @@ pub fn compare(d: &Declared, obs: &Observed) -> Comparison {
 /// Every check of one node, each finding labelled at the declaration it
 /// contradicts, in this order.
 fn check_node(d: &Declared, k: usize, o: &NodeObs, out: &mut Vec<Finding>) {
-    let name = d.view.nodes[k].name.as_str();
+    let name = d.eff.nodes[k].name;
     let mut push = |diag: Diagnostic| {
         out.push(Finding {
             node: Some(name.to_string()),
@@ -455,7 +462,7 @@ pub fn addresses_text(a: &[String]) -> String {
 pub fn owner_name(d: &Declared, mac: Mac) -> Option<(String, String)> {
     let (k, j) = d.mac_owner(mac)?;
     Some((
-        d.view.nodes[k].name.clone(),
+        d.eff.nodes[k].name.to_string(),
         d.iface(k, j).name.value.clone(),
     ))
 }

@@ -30,9 +30,10 @@
 use std::net::IpAddr;
 
 use super::super::{Ctx, Rule};
-use super::{effective, lock_line, set_in, AddressKeys, PerNode};
+use super::{address_key, effective, lock_line, set_in, PerNode};
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::{IpRange, Network, Sp};
+use crate::resolve::IpFamily;
 use crate::syntax::Span;
 
 pub static RULE: Rule = Rule {
@@ -50,7 +51,6 @@ pub static RULE: Rule = Rule {
 
 fn check(cx: &Ctx, diags: &mut Diagnostics) {
     let Some(rs) = cx.resolved else { return };
-    let keys = AddressKeys::new(cx.site);
     let mut out = PerNode::new();
     for rn in &rs.nodes {
         let name = cx.site.nodes[rn.index].name.as_str();
@@ -59,18 +59,18 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
             let Some(net) = cx.site.network(cx.index, net_name) else {
                 continue;
             };
-            let v4 = effective(rs, name, keys.get(net_name, false), &a.ipv4)
-                .map(|e| (IpAddr::V4(e.value), e.span, e.allocated, "ipv4"));
-            let v6 = effective(rs, name, keys.get(net_name, true), &a.ipv6)
-                .map(|e| (IpAddr::V6(e.value), e.span, e.allocated, "ipv6"));
+            let v4 = effective(rs, name, address_key(net_name, IpFamily::V4), &a.ipv4)
+                .map(|e| (IpAddr::V4(e.value), e.span, e.allocated, IpFamily::V4));
+            let v6 = effective(rs, name, address_key(net_name, IpFamily::V6), &a.ipv6)
+                .map(|e| (IpAddr::V6(e.value), e.span, e.allocated, IpFamily::V6));
             for (ip, span, allocated, fam) in v4.into_iter().chain(v6) {
                 let Some(p) = problem(net, ip, allocated) else {
                     continue;
                 };
                 // Only now, for a finding: where it was set, and its lock line.
-                let note = set_in(rn, &format!("addresses.{net_name}.{fam}"));
+                let note = set_in(rn, &format!("addresses.{net_name}.{}", fam.as_str()));
                 let lock = if allocated {
-                    lock_line(rs, name, &format!("address.{net_name}.{fam}"))
+                    lock_line(rs, name, address_key(net_name, fam))
                 } else {
                     None
                 };

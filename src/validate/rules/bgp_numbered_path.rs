@@ -40,11 +40,12 @@
 use std::net::IpAddr;
 
 use super::super::{Ctx, Rule};
-use super::{effective, set_in, switch_index, AddressKeys, PerNode};
+use super::{address_key, effective, set_in, switch_index, PerNode};
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::routing::{
     numbered_path, switch_port_address, FabricGraph, NodeAddr, NumberedSession, Unreachable,
 };
+use crate::resolve::{AllocKey, IpFamily};
 use crate::resolve::{Resolved, ResolvedNode};
 
 pub static RULE: Rule = Rule {
@@ -59,7 +60,6 @@ pub static RULE: Rule = Rule {
 fn node_addresses(
     cx: &Ctx,
     rs: &Resolved,
-    keys: &AddressKeys,
     name: &str,
     rn: &ResolvedNode,
 ) -> (Vec<NodeAddr>, Vec<IpAddr>) {
@@ -71,14 +71,20 @@ fn node_addresses(
             continue;
         };
         let iface = a.interface.as_ref().map(|i| i.value.clone());
-        if let (Some(e), Some(p)) = (effective(rs, name, keys.get(net, false), &a.ipv4), &n.ipv4) {
+        if let (Some(e), Some(p)) = (
+            effective(rs, name, address_key(net, IpFamily::V4), &a.ipv4),
+            &n.ipv4,
+        ) {
             addrs.push(NodeAddr {
                 ip: IpAddr::V4(e.value),
                 prefix_len: p.value.prefix_len(),
                 interface: iface.clone(),
             });
         }
-        if let (Some(e), Some(p)) = (effective(rs, name, keys.get(net, true), &a.ipv6), &n.ipv6) {
+        if let (Some(e), Some(p)) = (
+            effective(rs, name, address_key(net, IpFamily::V6), &a.ipv6),
+            &n.ipv6,
+        ) {
             addrs.push(NodeAddr {
                 ip: IpAddr::V6(e.value),
                 prefix_len: p.value.prefix_len(),
@@ -88,10 +94,10 @@ fn node_addresses(
     }
     let mut loopbacks = Vec::new();
     if let Some(l) = &st.loopback {
-        if let Some(e) = effective(rs, name, Some("loopback.ipv4"), &l.ipv4) {
+        if let Some(e) = effective(rs, name, AllocKey::Loopback(IpFamily::V4), &l.ipv4) {
             loopbacks.push(IpAddr::V4(e.value));
         }
-        if let Some(e) = effective(rs, name, Some("loopback.ipv6"), &l.ipv6) {
+        if let Some(e) = effective(rs, name, AllocKey::Loopback(IpFamily::V6), &l.ipv6) {
             loopbacks.push(IpAddr::V6(e.value));
         }
     }
@@ -101,7 +107,6 @@ fn node_addresses(
 fn check(cx: &Ctx, diags: &mut Diagnostics) {
     let Some(rs) = cx.resolved else { return };
     let switches = switch_index(cx.site);
-    let keys = AddressKeys::new(cx.site);
     let graph = FabricGraph::new(cx.site);
     let mut out = PerNode::new();
     for rn in &rs.nodes {
@@ -112,7 +117,7 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
         if !bgp.sessions.iter().any(|s| s.peer_address.is_some()) {
             continue;
         }
-        let (addrs, loopbacks) = node_addresses(cx, rs, &keys, name, rn);
+        let (addrs, loopbacks) = node_addresses(cx, rs, name, rn);
         let unnumbered: Vec<&str> = bgp
             .sessions
             .iter()

@@ -22,9 +22,10 @@
 use std::net::IpAddr;
 
 use super::super::{Ctx, Rule};
-use super::{effective, set_in, AddressKeys, PerNode};
+use super::{address_key, effective, set_in, PerNode};
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::Switch;
+use crate::resolve::{AllocKey, IpFamily};
 use crate::resolve::{Resolved, ResolvedNode};
 
 pub static RULE: Rule = Rule {
@@ -52,23 +53,23 @@ fn switch_addresses(sw: &Switch) -> Vec<(IpAddr, crate::syntax::Span)> {
 
 /// Every address of a node in effect: its addresses and loopbacks, fixed
 /// or allocated.
-fn node_addresses(rs: &Resolved, keys: &AddressKeys, name: &str, rn: &ResolvedNode) -> Vec<IpAddr> {
+fn node_addresses(rs: &Resolved, name: &str, rn: &ResolvedNode) -> Vec<IpAddr> {
     let st = &rn.settings;
     let mut v = Vec::new();
     for a in &st.addresses {
         let net = a.network.as_str();
-        if let Some(e) = effective(rs, name, keys.get(net, false), &a.ipv4) {
+        if let Some(e) = effective(rs, name, address_key(net, IpFamily::V4), &a.ipv4) {
             v.push(IpAddr::V4(e.value));
         }
-        if let Some(e) = effective(rs, name, keys.get(net, true), &a.ipv6) {
+        if let Some(e) = effective(rs, name, address_key(net, IpFamily::V6), &a.ipv6) {
             v.push(IpAddr::V6(e.value));
         }
     }
     if let Some(l) = &st.loopback {
-        if let Some(e) = effective(rs, name, Some("loopback.ipv4"), &l.ipv4) {
+        if let Some(e) = effective(rs, name, AllocKey::Loopback(IpFamily::V4), &l.ipv4) {
             v.push(IpAddr::V4(e.value));
         }
-        if let Some(e) = effective(rs, name, Some("loopback.ipv6"), &l.ipv6) {
+        if let Some(e) = effective(rs, name, AllocKey::Loopback(IpFamily::V6), &l.ipv6) {
             v.push(IpAddr::V6(e.value));
         }
     }
@@ -77,7 +78,6 @@ fn node_addresses(rs: &Resolved, keys: &AddressKeys, name: &str, rn: &ResolvedNo
 
 fn check(cx: &Ctx, diags: &mut Diagnostics) {
     let Some(rs) = cx.resolved else { return };
-    let keys = AddressKeys::new(cx.site);
     let mut out = PerNode::new();
     for rn in &rs.nodes {
         let name = cx.site.nodes[rn.index].name.as_str();
@@ -110,7 +110,7 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
                 }
             }
             if let Some(la) = &s.local_address {
-                let own = node_addresses(rs, &keys, name, rn);
+                let own = node_addresses(rs, name, rn);
                 if !own.contains(&la.value) {
                     let same: Vec<String> = own
                         .iter()

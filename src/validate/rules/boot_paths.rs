@@ -42,7 +42,7 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
         }
     }
     if let Some(u) = &boot.base_url {
-        let path = crate::render::site::boot::url_path(&u.value);
+        let path = crate::model::names::url_path(&u.value);
         if let Some(c) = path
             .chars()
             .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '/')))

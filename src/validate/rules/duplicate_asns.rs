@@ -103,7 +103,7 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
         let Some(bgp) = &rn.settings.bgp else {
             continue;
         };
-        if let Some(e) = effective(rs, name, Some("asn"), &bgp.asn) {
+        if let Some(e) = effective(rs, name, crate::resolve::AllocKey::Asn, &bgp.asn) {
             claims.push((
                 e.value,
                 Claim {

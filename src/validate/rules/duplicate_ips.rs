@@ -27,9 +27,10 @@
 use std::net::IpAddr;
 
 use super::super::{Ctx, Rule};
-use super::{duplicates, effective, lock_line, name_list, set_in, AddressKeys, Claim};
+use super::{address_key, duplicates, effective, lock_line, name_list, set_in, Claim};
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::BgpPeer;
+use crate::resolve::{AllocKey, IpFamily};
 use crate::resolve::{Resolved, ResolvedNode};
 use crate::syntax::Span;
 
@@ -50,13 +51,13 @@ enum Holder<'a> {
         rn: &'a ResolvedNode,
         name: &'a str,
         network: &'a str,
-        family: &'static str,
+        family: IpFamily,
         allocated: bool,
     },
     NodeLoopback {
         rn: &'a ResolvedNode,
         name: &'a str,
-        family: &'static str,
+        family: IpFamily,
         allocated: bool,
     },
     ExternalPeer(&'a BgpPeer),
@@ -81,8 +82,10 @@ impl Holder<'_> {
                 network,
                 family,
                 ..
-            } => Some((rn, format!("addresses.{network}.{family}"))),
-            Holder::NodeLoopback { rn, family, .. } => Some((rn, format!("loopback.{family}"))),
+            } => Some((rn, format!("addresses.{network}.{}", family.as_str()))),
+            Holder::NodeLoopback { rn, family, .. } => {
+                Some((rn, format!("loopback.{}", family.as_str())))
+            }
             _ => None,
         }
     }
@@ -113,22 +116,21 @@ impl Holder<'_> {
                 family,
                 allocated: true,
                 ..
-            } => Some((name, format!("address.{network}.{family}"))),
+            } => Some((name, address_key(network, family))),
             Holder::NodeLoopback {
                 name,
                 family,
                 allocated: true,
                 ..
-            } => Some((name, format!("loopback.{family}"))),
+            } => Some((name, AllocKey::Loopback(family))),
             _ => None,
         };
-        key.and_then(|(n, k)| lock_line(rs, n, &k)).unwrap_or(span)
+        key.and_then(|(n, k)| lock_line(rs, n, k)).unwrap_or(span)
     }
 }
 
 fn check<'a>(cx: &Ctx<'a>, diags: &mut Diagnostics) {
     let Some(rs) = cx.resolved else { return };
-    let keys = AddressKeys::new(cx.site);
     let site = cx.site;
     let mut claims: Vec<(IpAddr, Claim<Holder>)> = Vec::with_capacity(site.nodes.len() * 4);
     let mut push = |ip: IpAddr, span: Span, node: Option<usize>, h: Holder<'a>| {
@@ -202,11 +204,21 @@ fn check<'a>(cx: &Ctx<'a>, diags: &mut Diagnostics) {
                 family,
                 allocated,
             };
-            if let Some(e) = effective(rs, name, keys.get(network, false), &a.ipv4) {
-                push(IpAddr::V4(e.value), e.span, node, h("ipv4", e.allocated));
+            if let Some(e) = effective(rs, name, address_key(network, IpFamily::V4), &a.ipv4) {
+                push(
+                    IpAddr::V4(e.value),
+                    e.span,
+                    node,
+                    h(IpFamily::V4, e.allocated),
+                );
             }
-            if let Some(e) = effective(rs, name, keys.get(network, true), &a.ipv6) {
-                push(IpAddr::V6(e.value), e.span, node, h("ipv6", e.allocated));
+            if let Some(e) = effective(rs, name, address_key(network, IpFamily::V6), &a.ipv6) {
+                push(
+                    IpAddr::V6(e.value),
+                    e.span,
+                    node,
+                    h(IpFamily::V6, e.allocated),
+                );
             }
         }
         if let Some(l) = &st.loopback {
@@ -216,11 +228,21 @@ fn check<'a>(cx: &Ctx<'a>, diags: &mut Diagnostics) {
                 family,
                 allocated,
             };
-            if let Some(e) = effective(rs, name, Some("loopback.ipv4"), &l.ipv4) {
-                push(IpAddr::V4(e.value), e.span, node, h("ipv4", e.allocated));
+            if let Some(e) = effective(rs, name, AllocKey::Loopback(IpFamily::V4), &l.ipv4) {
+                push(
+                    IpAddr::V4(e.value),
+                    e.span,
+                    node,
+                    h(IpFamily::V4, e.allocated),
+                );
             }
-            if let Some(e) = effective(rs, name, Some("loopback.ipv6"), &l.ipv6) {
-                push(IpAddr::V6(e.value), e.span, node, h("ipv6", e.allocated));
+            if let Some(e) = effective(rs, name, AllocKey::Loopback(IpFamily::V6), &l.ipv6) {
+                push(
+                    IpAddr::V6(e.value),
+                    e.span,
+                    node,
+                    h(IpFamily::V6, e.allocated),
+                );
             }
         }
     }

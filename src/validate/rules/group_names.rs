@@ -20,9 +20,9 @@
 use super::super::{Ctx, Rule};
 use super::layers;
 use crate::diag::{Code, Diagnostic, Diagnostics};
+use crate::model::names::group_name;
+use crate::model::names::is_group_name;
 use crate::model::Sp;
-use crate::render::context::group_name;
-use crate::render::site::inventory::is_group_name;
 
 pub static RULE: Rule = Rule {
     name: "group-names",

@@ -93,7 +93,7 @@ use std::collections::BTreeMap;
 use super::{Ctx, Rule};
 use crate::diag::{did_you_mean, Code, Diagnostic, Diagnostics};
 use crate::model::{AddrSpec, Interface, Settings, Site, Sp};
-use crate::resolve::{Resolved, ResolvedNode};
+use crate::resolve::{AllocKey, Eff, FromAlloc, IpFamily, Layer, Resolved, ResolvedNode};
 use crate::syntax::Span;
 
 pub static RULES: &[&Rule] = &[
@@ -263,33 +263,9 @@ pub(super) fn switch_index(site: &Site) -> FxMap<&str, usize> {
     m
 }
 
-/// Allocation keys of addresses (`address.mgmt.ipv4`), built once per
-/// network rather than once per node.
-pub(super) struct AddressKeys<'a> {
-    keys: FxMap<&'a str, [String; 2]>,
-}
-
-impl<'a> AddressKeys<'a> {
-    pub fn new(site: &'a Site) -> AddressKeys<'a> {
-        let keys = site
-            .networks
-            .iter()
-            .map(|n| {
-                let n = n.name.as_str();
-                (
-                    n,
-                    [format!("address.{n}.ipv4"), format!("address.{n}.ipv6")],
-                )
-            })
-            .collect();
-        AddressKeys { keys }
-    }
-
-    /// The key of `network`'s IPv4 (`v6 = false`) or IPv6 address; `None`
-    /// for an unknown network, which nothing is allocated on.
-    pub fn get(&self, network: &str, v6: bool) -> Option<&str> {
-        self.keys.get(network).map(|k| k[v6 as usize].as_str())
-    }
+/// The allocation key of a node's address on `network`.
+pub(super) fn address_key(network: &str, family: IpFamily) -> AllocKey<&str> {
+    AllocKey::Address { network, family }
 }
 
 // ---- settings layers as declared ---------------------------------------------
@@ -578,7 +554,7 @@ pub(super) fn narrow(cx: &Ctx, span: Span, needle: &str) -> Span {
 /// The layer that set a resolved value (`profile compute`, `site defaults`,
 /// `node r01n01`), from the span the merged value kept; `None` when the
 /// path names nothing.
-pub(super) fn layer_of<'a>(rn: &'a ResolvedNode, path: &str) -> Option<&'a str> {
+pub(super) fn layer_of<'a>(rn: &'a ResolvedNode, path: &str) -> Option<&'a Layer> {
     rn.layer_of(path)
 }
 
@@ -597,13 +573,9 @@ pub(super) fn declared_in(rn: &ResolvedNode, path: &str) -> String {
 }
 
 fn written_in(rn: &ResolvedNode, path: &str, verb: &str) -> String {
-    match layer_of(rn, path) {
-        Some(l) if l.starts_with("profile ") => {
-            format!(" ({verb} in profile `{}`)", &l["profile ".len()..])
-        }
-        Some("site defaults") => format!(" ({verb} in the site defaults)"),
-        _ => String::new(),
-    }
+    layer_of(rn, path)
+        .map(|l| l.written_in(verb))
+        .unwrap_or_default()
 }
 
 /// The resolved interface of a node by name.
@@ -613,46 +585,25 @@ pub(super) fn interface<'a>(rn: &'a ResolvedNode, name: &str) -> Option<&'a Inte
 
 // ---- effective values of resolved nodes -------------------------------------
 
-/// A value in effect on a resolved node: fixed in a site file, or
-/// allocated (`auto`) and kept in siteconf.lock.
-pub(super) struct Effective<T> {
-    pub value: T,
-    /// Where the value (or the `auto` that asked for it) is written.
-    pub span: Span,
-    pub allocated: bool,
-}
-
-/// The value in effect for one request of a node. `key` is the
-/// allocation key (`address.mgmt.ipv4`, `loopback.ipv6`, `asn`, see
-/// [`AddressKeys`]); `None` when there is none (an unknown network), in
-/// which case only a fixed value is in effect.
-pub(super) fn effective<T: Copy + std::str::FromStr>(
+/// The value in effect for one request of a node (fixed, or allocated):
+/// [`Resolved::value`], the lookup the effective model uses too.
+pub(super) fn effective<T: Copy + FromAlloc>(
     rs: &Resolved,
     node: &str,
-    key: Option<&str>,
+    key: AllocKey<&str>,
     spec: &Option<Sp<AddrSpec<T>>>,
-) -> Option<Effective<T>> {
-    let spec = spec.as_ref()?;
-    match spec.value {
-        AddrSpec::Fixed(v) => Some(Effective {
-            value: v,
-            span: spec.span,
-            allocated: false,
-        }),
-        AddrSpec::Auto => Some(Effective {
-            value: rs.allocations.get(node, key?)?.parse().ok()?,
-            span: spec.span,
-            allocated: true,
-        }),
-    }
+) -> Option<Eff<T>> {
+    rs.value(node, key, spec)
 }
 
 /// The line of siteconf.lock that holds a node's allocated value, when the
 /// lock already has it (a value allocated in this run has no line yet).
 /// Binary search: the lock is kept sorted by owner and key. Looked up only
 /// for findings, where it is the place to fix.
-pub(super) fn lock_line(rs: &Resolved, node: &str, key: &str) -> Option<Span> {
+pub(super) fn lock_line(rs: &Resolved, node: &str, key: AllocKey<&str>) -> Option<Span> {
     let owner = format!("node/{node}");
+    let key = key.to_string();
+    let key = key.as_str();
     let entries = &rs.lock.entries;
     let at =
         entries.partition_point(|e| (e.owner.as_str(), e.key.as_str()) < (owner.as_str(), key));

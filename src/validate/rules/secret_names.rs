@@ -20,9 +20,9 @@
 
 use super::super::{Ctx, Rule};
 use crate::diag::{Code, Diagnostic, Diagnostics};
+use crate::model::names::{env_var_name, is_secret_name};
 use crate::model::SecretSpec;
 use crate::project::SecretsConfig;
-use crate::render::secrets::{env_var_name, is_secret_name};
 
 pub static RULE: Rule = Rule {
     name: "secret-names",

@@ -31,7 +31,7 @@ pub static RULE: Rule = Rule {
     resolved: false,
 };
 
-pub use crate::render::secrets::is_secret_name;
+pub use crate::model::names::is_secret_name;
 
 fn check(cx: &Ctx, diags: &mut Diagnostics) {
     let site = cx.site;

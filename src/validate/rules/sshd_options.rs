@@ -379,7 +379,7 @@ mod tests {
             assert_eq!(lookup(&kw.site).map(|x| &x.name), Some(&kw.name));
             // What the drop-in will say is the keyword, to sshd (which
             // ignores case): check and render agree.
-            let rendered = crate::render::context::sshd_keyword(&kw.site);
+            let rendered = crate::model::names::sshd_keyword(&kw.site);
             assert!(
                 rendered.eq_ignore_ascii_case(&kw.name),
                 "{} renders as {rendered}",

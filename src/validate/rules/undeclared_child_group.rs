@@ -23,7 +23,7 @@ use std::collections::BTreeSet;
 use super::super::{Ctx, Rule};
 use super::{layers, suggest};
 use crate::diag::{Code, Diagnostic, Diagnostics};
-use crate::render::context::group_name;
+use crate::model::names::group_name;
 
 pub static RULE: Rule = Rule {
     name: "undeclared-child-group",

@@ -1,0 +1,104 @@
+//! Names and spellings that consumers accept or expect, shared by the
+//! stages that check them (`validate`) and the stages that write them
+//! (`render`): Ansible group and variable names, secret names and their
+//! environment variables, sshd keywords, switch-port order, URL paths.
+//! Pure functions on strings; nothing here knows a site.
+
+/// Ansible group names allow letters, digits and `_`.
+pub fn group_name(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// `permit-root-login` → `PermitRootLogin`.
+pub fn sshd_keyword(s: &str) -> String {
+    s.split('-')
+        .map(|w| {
+            let mut c = w.chars();
+            match c.next() {
+                Some(f) => f.to_ascii_uppercase().to_string() + c.as_str(),
+                None => String::new(),
+            }
+        })
+        .collect()
+}
+
+/// Sorts `swp2` before `swp10`.
+pub fn port_key(p: &str) -> (String, u64, String) {
+    let digits_at = p.find(|c: char| c.is_ascii_digit()).unwrap_or(p.len());
+    let (prefix, rest) = p.split_at(digits_at);
+    let end = rest
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(rest.len());
+    let n = rest[..end].parse().unwrap_or(0);
+    (prefix.to_string(), n, rest[end..].to_string())
+}
+
+/// Whether Ansible takes `s` as a group name without a warning
+/// ("Invalid characters were found in group names"): letters, digits and
+/// `_`, not starting with a digit.
+pub fn is_group_name(s: &str) -> bool {
+    let b = s.as_bytes();
+    !b.is_empty()
+        && (b[0].is_ascii_alphabetic() || b[0] == b'_')
+        && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_')
+}
+
+/// Whether Ansible accepts `s` as a variable name (ansible-core's
+/// `validate_variable_name`: an ASCII identifier that is not one of the
+/// names Jinja treats as constants or operators).
+pub fn is_var_name(s: &str) -> bool {
+    let b = s.as_bytes();
+    !b.is_empty()
+        && (b[0].is_ascii_alphabetic() || b[0] == b'_')
+        && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_')
+        && !matches!(
+            s,
+            "true" | "false" | "none" | "True" | "False" | "None" | "not"
+        )
+}
+
+/// Whether `name` is a secret name: letters, digits, `-`, `_`, `.` and
+/// `/`, starting with a letter or digit (`bgp/transit-a`, `ipmi.r01`).
+/// The one rule for names, used by `check` wherever a site file names a
+/// secret: exactly these names map, through [`env_var_name`], to a
+/// variable a user can set (`SITECONF_SECRET_BGP_TRANSIT_A`: upper-case
+/// letters, digits and `_`).
+pub fn is_secret_name(name: &str) -> bool {
+    name.as_bytes()
+        .first()
+        .is_some_and(|c| c.is_ascii_alphanumeric())
+        && name
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.' | b'/'))
+}
+
+/// The environment variable that holds secret `name` (a name
+/// [`is_secret_name`] accepts; anything else has no variable a shell can
+/// set, and `check` refuses it).
+pub fn env_var_name(prefix: &str, name: &str) -> String {
+    let tail: String = name
+        .chars()
+        .map(|c| match c {
+            '-' | '.' | '/' => '_',
+            c => c.to_ascii_uppercase(),
+        })
+        .collect();
+    format!("{prefix}{tail}")
+}
+
+/// The part of the base URL after the host: `` or `/pxe`.
+pub fn url_path(base: &str) -> String {
+    let rest = base.split_once("://").map_or(base, |(_, r)| r);
+    match rest.find('/') {
+        Some(i) => rest[i..].trim_end_matches('/').to_string(),
+        None => String::new(),
+    }
+}
