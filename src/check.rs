@@ -32,6 +32,11 @@ pub fn check(src: &dyn Source) -> Checked {
 pub fn check_with(src: &dyn Source, provenance: bool) -> Checked {
     let mut diags = Diagnostics::new();
     let loaded = project::load(src, &mut diags);
+    check_loaded(loaded, diags, provenance)
+}
+
+/// The checks after loading: `diags` holds the loader's findings.
+fn check_loaded(loaded: Loaded, mut diags: Diagnostics, provenance: bool) -> Checked {
     {
         let cx = Ctx {
             site: &loaded.site,
@@ -63,4 +68,88 @@ pub fn check_with(src: &dyn Source, provenance: bool) -> Checked {
         resolved,
         diags,
     }
+}
+
+/// Every site of a project (one, in a single-site project), checked.
+pub struct CheckedProject {
+    /// In site name order.
+    pub sites: Vec<Checked>,
+    /// Every site's findings, each once (a finding in a shared file is
+    /// found by every site using it), and what repeats across sites.
+    pub diags: Diagnostics,
+}
+
+impl CheckedProject {
+    /// The source map every site shares.
+    pub fn sources(&self) -> Option<&crate::syntax::SourceMap> {
+        self.sites.first().map(|c| &c.loaded.sources)
+    }
+}
+
+/// Checks every site of the project, or only `only`. Files are read and
+/// parsed once; the sites are checked in parallel.
+pub fn check_project(src: &dyn Source, only: Option<&str>, provenance: bool) -> CheckedProject {
+    use rayon::prelude::*;
+    let mut load_diags = Diagnostics::new();
+    let mut all = project::load_all(src, only, &mut load_diags);
+    if all.len() == 1 && !all[0].config.is_multi_site() {
+        if let Some(loaded) = all.pop() {
+            let checked = check_loaded(loaded, load_diags, provenance);
+            let diags = checked.diags.clone();
+            return CheckedProject {
+                sites: vec![checked],
+                diags,
+            };
+        }
+    }
+    let loaded_diags: Vec<crate::diag::Diagnostic> = load_diags.finish();
+    let sites: Vec<Checked> = all
+        .into_par_iter()
+        .map(|l| {
+            let mut d = Diagnostics::new();
+            d.extend(loaded_diags.iter().cloned());
+            check_loaded(l, d, provenance)
+        })
+        .collect();
+    let mut diags = Diagnostics::new();
+    if sites.is_empty() {
+        // Nothing loaded: the reason is among the loader's findings.
+        diags.extend(loaded_diags);
+    }
+    let mut seen = std::collections::HashSet::new();
+    for s in &sites {
+        for d in s.diags.clone().finish() {
+            if seen.insert(format!("{d:?}")) {
+                diags.push(d);
+            }
+        }
+    }
+    if !diags.has_errors() {
+        let effs: Vec<validate::cross_site::SiteRef> = sites
+            .iter()
+            .map(|c| {
+                let name = c.loaded.config.site.as_deref().unwrap_or("");
+                validate::cross_site::SiteRef {
+                    name,
+                    routing_domain: c
+                        .loaded
+                        .config
+                        .sites
+                        .get(name)
+                        .and_then(|s| s.routing_domain.as_deref()),
+                    eff: c.effective(),
+                }
+            })
+            .collect();
+        let config = &sites[0].loaded.config;
+        let bootinfra: Vec<(&str, Vec<&str>)> = config
+            .bootinfra
+            .iter()
+            .map(|(n, b)| (n.as_str(), b.serves.iter().map(String::as_str).collect()))
+            .collect();
+        let mut cross = Diagnostics::new();
+        validate::cross_site::check(&effs, &bootinfra, &mut cross);
+        diags.extend(cross.finish());
+    }
+    CheckedProject { sites, diags }
 }

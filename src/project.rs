@@ -28,6 +28,88 @@ pub struct Config {
     /// The gate policy, interpreted by `crate::gate` (kept raw here so the
     /// config loader stays independent of it).
     pub gate: toml::Table,
+    /// Definitions every site uses (profiles, groups, …), in a project of
+    /// several sites. A site's own definition of the same kind and name
+    /// takes precedence over a shared one.
+    pub shared_dir: Option<String>,
+    /// The sites of a project of several (`[sites.NAME]`); empty: the
+    /// project is one site, its files under `site-dir`.
+    pub sites: std::collections::BTreeMap<String, SiteConfig>,
+    /// Boot hosts (DHCP, DNS, network boot) shared by several sites
+    /// (`[bootinfra.NAME] serves = [...]`); `build` writes their joined
+    /// configuration to `<out-dir>/bootinfra/NAME/`.
+    pub bootinfra: std::collections::BTreeMap<String, BootinfraConfig>,
+    /// Which of `sites` this configuration was narrowed to by
+    /// [`load_all`]; `None` in a single-site project.
+    #[serde(skip)]
+    pub site: Option<String>,
+    /// The lock file this site reads and writes: `siteconf.lock`, or
+    /// `<dir>/siteconf.lock` for a site of several.
+    #[serde(skip)]
+    pub lock_file: String,
+}
+
+/// `[bootinfra.NAME]`: the sites one set of boot hosts serves.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct BootinfraConfig {
+    pub serves: Vec<String>,
+}
+
+/// One site of several (`[sites.NAME]` in siteconf.toml).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct SiteConfig {
+    /// Its site files (and its siteconf.lock).
+    pub dir: String,
+    /// Sites that name the same routing domain share one address and ASN
+    /// space (e.g. a lab and production behind one border): their
+    /// addresses and ASNs must not collide. Sites in no domain, or in
+    /// different ones, may reuse private prefixes and ASNs.
+    #[serde(default)]
+    pub routing_domain: Option<String>,
+}
+
+impl Config {
+    /// Whether the project declares several sites.
+    pub fn is_multi_site(&self) -> bool {
+        !self.sites.is_empty()
+    }
+
+    /// `prod/` for a site of several, `` otherwise: the prefix its output
+    /// paths carry in reviews and messages.
+    pub fn site_prefix(&self) -> String {
+        self.site
+            .as_ref()
+            .map(|s| format!("{s}/"))
+            .unwrap_or_default()
+    }
+
+    /// The configuration of one site of several: its directory is the
+    /// site directory, its output goes to `<out-dir>/<site>`, its lock
+    /// lives in its directory.
+    pub fn for_site(&self, name: &str) -> Option<Config> {
+        let sc = self.sites.get(name)?;
+        let mut c = self.clone();
+        c.site_dir = sc.dir.clone();
+        c.out_dir = format!("{}/{name}", self.out_dir.trim_end_matches('/'));
+        c.lock_file = format!("{}/{LOCK_FILE}", sc.dir.trim_end_matches('/'));
+        c.site = Some(name.to_string());
+        Some(c)
+    }
+
+    /// Directories whose site files this configuration reads: the shared
+    /// one (sites of several) and its own.
+    pub fn read_dirs(&self) -> Vec<&str> {
+        let mut v = Vec::new();
+        if self.site.is_some() {
+            if let Some(s) = &self.shared_dir {
+                v.push(s.as_str());
+            }
+        }
+        v.push(self.site_dir.as_str());
+        v
+    }
 }
 
 impl Default for Config {
@@ -39,6 +121,11 @@ impl Default for Config {
             secrets: SecretsConfig::default(),
             diff: DiffConfig::default(),
             gate: toml::Table::new(),
+            shared_dir: None,
+            sites: Default::default(),
+            bootinfra: Default::default(),
+            site: None,
+            lock_file: LOCK_FILE.to_string(),
         }
     }
 }
@@ -113,6 +200,14 @@ fn io_diag(e: SourceError) -> Diagnostic {
 struct DirSpans {
     site_dir: Option<toml::Spanned<String>>,
     templates_dir: Option<toml::Spanned<String>>,
+    shared_dir: Option<toml::Spanned<String>>,
+    sites: std::collections::BTreeMap<String, SiteDirSpan>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct SiteDirSpan {
+    dir: Option<toml::Spanned<String>>,
 }
 
 /// `site-dir` and `templates-dir` must name a directory inside the project
@@ -122,15 +217,22 @@ struct DirSpans {
 /// writer refuses to replace a directory that is not a siteconf output),
 /// and so may `[secrets] file` (kept outside git by design).
 fn check_dirs(id: FileId, text: &str, config: &mut Config, diags: &mut Diagnostics) {
-    let spans: DirSpans = toml::from_str(text).unwrap_or_default();
-    let keys = [
-        ("site-dir", spans.site_dir, &mut config.site_dir),
+    let mut spans: DirSpans = toml::from_str(text).unwrap_or_default();
+    let mut keys = vec![
+        ("site-dir".to_string(), spans.site_dir, &mut config.site_dir),
         (
-            "templates-dir",
+            "templates-dir".to_string(),
             spans.templates_dir,
             &mut config.templates_dir,
         ),
     ];
+    if let Some(d) = config.shared_dir.as_mut() {
+        keys.push(("shared-dir".to_string(), spans.shared_dir, d));
+    }
+    for (name, sc) in config.sites.iter_mut() {
+        let span = spans.sites.remove(name).and_then(|s| s.dir);
+        keys.push((format!("sites.{name}.dir"), span, &mut sc.dir));
+    }
     for (key, spanned, value) in keys {
         if crate::source::fs::inside_components(value).is_some() {
             continue;
@@ -154,6 +256,100 @@ fn check_dirs(id: FileId, text: &str, config: &mut Config, diags: &mut Diagnosti
     }
 }
 
+/// The sites of a project of several: names that can be directory names,
+/// directories that do not contain one another (a site's files would be
+/// read twice), and bootinfras that serve declared sites, each at most
+/// once. A site or bootinfra that is wrong is dropped after its finding.
+fn check_sites(id: FileId, config: &mut Config, diags: &mut Diagnostics) {
+    let at = Span::new(id, 0, 0);
+    let bad_name = |n: &str| {
+        n.is_empty()
+            || !n
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    };
+    let mut refused = Vec::new();
+    for name in config.sites.keys() {
+        if bad_name(name) || name == "bootinfra" {
+            diags.push(
+                Diagnostic::error(Code::ProjectConfig, format!("`[sites.{name}]`: a site name is letters, digits, `-` and `_`, and not `bootinfra`"))
+                    .label(at, "in this file")
+                    .help("the name is a directory of the output (`out/NAME/`)"),
+            );
+            refused.push(name.clone());
+        }
+    }
+    let dirs: Vec<(String, String)> = config
+        .sites
+        .iter()
+        .map(|(n, s)| (n.clone(), s.dir.trim_end_matches('/').to_string()))
+        .chain(config.shared_dir.iter().map(|d| {
+            (
+                "shared-dir".to_string(),
+                d.trim_end_matches('/').to_string(),
+            )
+        }))
+        .collect();
+    for (i, (a, da)) in dirs.iter().enumerate() {
+        for (b, db) in &dirs[i + 1..] {
+            let within = |x: &str, y: &str| x == y || x.starts_with(&format!("{y}/"));
+            if within(da, db) || within(db, da) {
+                diags.push(
+                    Diagnostic::error(
+                        Code::ProjectConfig,
+                        format!("the directories of `{a}` (`{da}`) and `{b}` (`{db}`) overlap"),
+                    )
+                    .label(at, "in this file")
+                    .help("give every site, and the shared definitions, a directory of its own, none inside another"),
+                );
+                refused.push(if a == "shared-dir" {
+                    b.clone()
+                } else {
+                    a.clone()
+                });
+            }
+        }
+    }
+    for name in refused {
+        config.sites.remove(&name);
+    }
+    let mut served_by: std::collections::BTreeMap<String, String> = Default::default();
+    let mut drop = Vec::new();
+    for (b, bi) in &config.bootinfra {
+        for s in &bi.serves {
+            if !config.sites.contains_key(s) {
+                diags.push(
+                    Diagnostic::error(
+                        Code::BootinfraConflict,
+                        format!(
+                            "bootinfra `{b}` serves `{s}`, which is not a site of this project"
+                        ),
+                    )
+                    .label(at, "in this file")
+                    .help(format!(
+                        "the sites are: {}",
+                        config.sites.keys().cloned().collect::<Vec<_>>().join(", ")
+                    )),
+                );
+                drop.push(b.clone());
+            } else if let Some(other) = served_by.insert(s.clone(), b.clone()) {
+                diags.push(
+                    Diagnostic::error(
+                        Code::BootinfraConflict,
+                        format!("site `{s}` is served by bootinfra `{other}` and by `{b}`"),
+                    )
+                    .label(at, "in this file")
+                    .help("a site's machines get their DHCP answers from one bootinfra"),
+                );
+                drop.push(b.clone());
+            }
+        }
+    }
+    for b in drop {
+        config.bootinfra.remove(&b);
+    }
+}
+
 /// What a refused `site-dir`/`templates-dir` becomes: a name no source can
 /// list (a NUL), so nothing outside the project is read and no second
 /// "no site files" finding follows the first.
@@ -172,6 +368,7 @@ pub fn read_config(src: &dyn Source, sources: &mut SourceMap, diags: &mut Diagno
             match toml::from_str::<Config>(&text) {
                 Ok(mut c) => {
                     check_dirs(id, &text, &mut c, diags);
+                    check_sites(id, &mut c, diags);
                     c
                 }
                 Err(e) => {
@@ -190,44 +387,173 @@ pub fn read_config(src: &dyn Source, sources: &mut SourceMap, diags: &mut Diagno
     }
 }
 
-/// discover → parse → lower. Files are parsed in parallel; the documents
-/// are lowered in path order so diagnostics and the model are deterministic.
+/// discover → parse → lower, for a single-site project (or the first
+/// site of several; commands that handle several sites use [`load_all`]).
 pub fn load(src: &dyn Source, diags: &mut Diagnostics) -> Loaded {
+    let mut all = load_all(src, None, diags);
+    if all.is_empty() {
+        // An unknown site was asked for (reported): nothing to load.
+        return Loaded {
+            config: Config::default(),
+            sources: SourceMap::default(),
+            site: Site::default(),
+            index: SiteIndex::build(&Site::default()),
+            lock: None,
+        };
+    }
+    all.swap_remove(0)
+}
+
+/// discover → parse → lower, for every site of the project (one, in a
+/// single-site project), or only `only`. Files are read once and parsed
+/// in parallel, each once however many sites use it; the documents are
+/// lowered in path order so diagnostics and the model are deterministic.
+/// Every returned site shares one [`SourceMap`] (the same files under the
+/// same ids), so findings from several sites make one list.
+pub fn load_all(src: &dyn Source, only: Option<&str>, diags: &mut Diagnostics) -> Vec<Loaded> {
     let mut sources = SourceMap::default();
     let config = read_config(src, &mut sources, diags);
-    let refused = config.site_dir == REFUSED_DIR;
-    let (paths, unread): (Vec<String>, Vec<String>) = match src.list(&config.site_dir) {
-        _ if refused => (Vec::new(), Vec::new()),
-        Ok(p) => p.into_iter().partition(|p| Format::from_path(p).is_some()),
-        Err(e) => {
-            diags.push(io_diag(e));
-            (Vec::new(), Vec::new())
+    let configs: Vec<Config> = if config.is_multi_site() {
+        match only {
+            Some(name) if !config.sites.contains_key(name) => {
+                let hint = crate::diag::did_you_mean(name, config.sites.keys().map(String::as_str))
+                    .map(|s| format!("did you mean `{s}`? "))
+                    .unwrap_or_default();
+                diags.push(
+                    Diagnostic::error(
+                        Code::ProjectConfig,
+                        format!("no site `{name}` in {CONFIG_FILE}"),
+                    )
+                    .help(format!(
+                        "{hint}the sites are: {}",
+                        config.sites.keys().cloned().collect::<Vec<_>>().join(", ")
+                    )),
+                );
+                return Vec::new();
+            }
+            Some(name) => config.for_site(name).into_iter().collect(),
+            None => config
+                .sites
+                .keys()
+                .filter_map(|n| config.for_site(n))
+                .collect(),
         }
+    } else {
+        if let Some(name) = only {
+            diags.push(
+                Diagnostic::error(
+                    Code::ProjectConfig,
+                    format!("`--site {name}`: this project is a single site"),
+                )
+                .help(format!(
+                    "declare sites with `[sites.NAME]` in {CONFIG_FILE} (see docs/sites.md)"
+                )),
+            );
+            return Vec::new();
+        }
+        vec![config.clone()]
     };
-    if paths.is_empty() && !refused {
-        diags.push(
-            Diagnostic::error(
-                Code::ProjectConfig,
-                format!(
-                    "no site files (*.kdl, *.toml) under `{}/` in the {}",
-                    config.site_dir,
-                    src.describe()
-                ),
-            )
-            .help("run `siteconf init DIR` to create a site, or use `-C DIR` to point at one"),
-        );
+    // Each directory once: the shared one, then every site's.
+    let mut dirs: Vec<&str> = Vec::new();
+    for c in &configs {
+        for d in c.read_dirs() {
+            if !dirs.contains(&d) {
+                dirs.push(d);
+            }
+        }
     }
-    let texts: Vec<(String, Result<Option<String>, SourceError>)> = paths
+    let (parts, unread) = read_and_lower(src, &dirs, &mut sources, diags);
+    let strays = strays(src, &config, &configs, &unread, &mut sources);
+    let mut out = Vec::new();
+    for c in configs {
+        let own_dir = c.site_dir.clone();
+        let mut site = if c.site.is_some() {
+            let shared = c.shared_dir.clone();
+            let mut shared_site = Site::default();
+            let mut own = Site::default();
+            for (dir, part) in &parts {
+                if Some(dir) == shared.as_ref() && *dir != own_dir {
+                    shared_site = lower::merge(shared_site, part.clone(), diags);
+                } else if *dir == own_dir {
+                    own = lower::merge(own, part.clone(), diags);
+                }
+            }
+            lower::overlay(shared_site, own, diags)
+        } else {
+            let mut site = Site::default();
+            for (_, part) in &parts {
+                site = lower::merge(site, part.clone(), diags);
+            }
+            site
+        };
+        site.strays = strays.clone();
+        let index = SiteIndex::build(&site);
+        let lock = read_lock(src, &c.lock_file, &mut sources, diags);
+        out.push((c, site, index, lock));
+    }
+    out.into_iter()
+        .map(|(config, site, index, lock)| Loaded {
+            config,
+            sources: sources.clone(),
+            site,
+            index,
+            lock,
+        })
+        .collect()
+}
+
+/// Lists, reads, parses and lowers the site files under `dirs` (each file
+/// once): the lowered parts with the directory they came from, in path
+/// order, and the files under those directories that are not site files.
+fn read_and_lower(
+    src: &dyn Source,
+    dirs: &[&str],
+    sources: &mut SourceMap,
+    diags: &mut Diagnostics,
+) -> (Vec<(String, Site)>, Vec<String>) {
+    let mut paths: Vec<(String, String)> = Vec::new();
+    let mut unread = Vec::new();
+    for dir in dirs {
+        if *dir == REFUSED_DIR {
+            continue;
+        }
+        let (p, u): (Vec<String>, Vec<String>) = match src.list(dir) {
+            Ok(p) => p.into_iter().partition(|p| Format::from_path(p).is_some()),
+            Err(e) => {
+                diags.push(io_diag(e));
+                (Vec::new(), Vec::new())
+            }
+        };
+        if p.is_empty() {
+            diags.push(
+                Diagnostic::error(
+                    Code::ProjectConfig,
+                    format!(
+                        "no site files (*.kdl, *.toml) under `{dir}/` in the {}",
+                        src.describe()
+                    ),
+                )
+                .help("run `siteconf init DIR` to create a site, or use `-C DIR` to point at one"),
+            );
+        }
+        // A site's lock lives among its files but is not one.
+        unread.extend(
+            u.into_iter()
+                .filter(|x| !x.ends_with(&format!("/{LOCK_FILE}"))),
+        );
+        paths.extend(p.into_iter().map(|x| (dir.to_string(), x)));
+    }
+    let texts: Vec<(String, String, Result<Option<String>, SourceError>)> = paths
         .par_iter()
-        .map(|p| (p.clone(), src.read_text(p)))
+        .map(|(d, p)| (d.clone(), p.clone(), src.read_text(p)))
         .collect();
     let mut files = Vec::new();
-    for (path, t) in texts {
+    for (dir, path, t) in texts {
         match t {
             Ok(Some(text)) => {
                 let format = Format::from_path(&path).unwrap_or(Format::Kdl);
                 let id = sources.add(SourceFile::new(path, text));
-                files.push((id, format));
+                files.push((dir, id, format));
             }
             Ok(None) => {}
             Err(e) => diags.push(io_diag(e)),
@@ -236,9 +562,10 @@ pub fn load(src: &dyn Source, diags: &mut Diagnostics) -> Loaded {
     // Parse and lower each file on its own thread; its document tree is
     // dropped as soon as it is lowered, so peak memory holds one tree per
     // thread, not all of them.
-    let lowered: Vec<(Site, Diagnostics)> = files
+    let lowered: Vec<(String, Site, Diagnostics)> = files
         .par_iter()
-        .map(|&(id, format)| {
+        .map(|(dir, id, format)| {
+            let (id, format) = (*id, *format);
             let text = sources.get(id).map(|f| f.text.as_str()).unwrap_or("");
             let (doc, errors) = syntax::parse(format, id, text);
             let mut d = Diagnostics::new();
@@ -256,24 +583,32 @@ pub fn load(src: &dyn Source, diags: &mut Diagnostics) -> Loaded {
                 // references to it elsewhere are not reported (`Lost`).
                 part.lost.add(id, text);
             }
-            (part, d)
+            (dir.clone(), part, d)
         })
         .collect();
     // Parsed and lowered: the kept texts can now lose every value at a
     // secret-bearing position, before anything can print them.
-    for &(id, format) in &files {
+    for &(_, id, format) in &files {
         sources.redact_secrets(id, format);
     }
-    let mut site = Site::default();
-    for (part, d) in lowered {
+    let mut parts = Vec::with_capacity(lowered.len());
+    for (dir, part, d) in lowered {
         diags.extend(d);
-        site = lower::merge(site, part, diags);
+        parts.push((dir, part));
     }
-    site.strays = strays(src, &config, &unread, &mut sources);
-    let index = SiteIndex::build(&site);
-    let lock = match src.read_text(LOCK_FILE) {
+    (parts, unread)
+}
+
+/// Reads a lock file, if there is one, into the source map.
+fn read_lock(
+    src: &dyn Source,
+    path: &str,
+    sources: &mut SourceMap,
+    diags: &mut Diagnostics,
+) -> Option<(FileId, String)> {
+    match src.read_text(path) {
         Ok(Some(text)) => {
-            let id = sources.add(SourceFile::new(LOCK_FILE, text.clone()));
+            let id = sources.add(SourceFile::new(path, text.clone()));
             Some((id, text))
         }
         Ok(None) => None,
@@ -283,18 +618,13 @@ pub fn load(src: &dyn Source, diags: &mut Diagnostics) -> Loaded {
                 // Not valid UTF-8, unreadable: a lock finding, so that
                 // `check --locked` does not add "not current" to it.
                 d.code = Code::LockSyntax;
-                d = d.help("restore siteconf.lock from git (`git checkout siteconf.lock`), then run `siteconf lock`");
+                d = d.help(format!(
+                    "restore {path} from git (`git checkout {path}`), then run `siteconf lock`"
+                ));
             }
             diags.push(d);
             None
         }
-    };
-    Loaded {
-        config,
-        sources,
-        site,
-        index,
-        lock,
     }
 }
 
@@ -315,6 +645,7 @@ const STRAY_MAX_BYTES: usize = 4 << 20;
 fn strays(
     src: &dyn Source,
     config: &Config,
+    sites: &[Config],
     unread: &[String],
     sources: &mut SourceMap,
 ) -> Vec<crate::model::StrayFile> {
@@ -343,7 +674,10 @@ fn strays(
         return out;
     }
     let inside = |p: &str, d: &str| !d.is_empty() && p.starts_with(&format!("{d}/"));
-    let skip = [site_dir, dir(&config.templates_dir), dir(&config.out_dir)];
+    let mut skip = vec![site_dir, dir(&config.templates_dir), dir(&config.out_dir)];
+    for c in sites {
+        skip.extend(c.read_dirs().into_iter().map(dir));
+    }
     let Ok(top) = src.list_top() else {
         return out;
     };
@@ -398,8 +732,10 @@ pub fn input_digests(
         .files()
         .map(|(_, f)| (f.path.as_str(), f.text.as_str()))
         .collect();
-    let mut paths = vec![CONFIG_FILE.to_string(), LOCK_FILE.to_string()];
-    paths.extend(src.list(&config.site_dir)?);
+    let mut paths = vec![CONFIG_FILE.to_string(), config.lock_file.clone()];
+    for d in config.read_dirs() {
+        paths.extend(src.list(d)?);
+    }
     if config.templates_dir != config.site_dir {
         paths.extend(src.list(&config.templates_dir)?);
     }

@@ -137,21 +137,23 @@ codes! {
     DuplicateName "SC0101" "duplicate-name" Error
         "Two entities of the same kind share a name (hostnames, racks, switches, networks, profiles, groups). Names are identities: inventory, DNS and output paths would collide.";
     DuplicateIp "SC0102" "duplicate-ip" Error
-        "The same IP address is given to two places (node addresses, loopbacks, switch loopbacks, gateways). Both places are shown.";
+        "The same IP address is given to two places (node addresses, loopbacks, switch loopbacks, gateways). Both places are shown. Across the sites of a project, only between sites in the same `routing-domain`.";
     DuplicateMac "SC0103" "duplicate-mac" Error
-        "Two interfaces declare the same MAC address; DHCP reservations and netplan matching would pick the wrong machine.";
+        "Two interfaces declare the same MAC address; DHCP reservations and netplan matching would pick the wrong machine. Checked across all sites of a project too: one machine cannot be racked in two clusters.";
     DuplicateAsn "SC0104" "duplicate-asn" Error
-        "Two devices that must have distinct AS numbers share one (each node and each switch has its own ASN in routing on the host).";
+        "Two devices that must have distinct AS numbers share one (each node and each switch has its own ASN in routing on the host). Across the sites of a project, only between sites in the same `routing-domain`.";
     DuplicateVlan "SC0105" "duplicate-vlan" Error
         "Two networks use the same VLAN id.";
     DuplicatePrefix "SC0106" "overlapping-prefix" Error
         "Two networks have overlapping prefixes, so an address could belong to either.";
     DuplicateSerial "SC0107" "duplicate-serial" Warning
-        "Two nodes give the same serial number. A serial identifies one physical machine: a copy-pasted block usually means the second machine's serial (and often its MACs) were never filled in.";
+        "Two nodes give the same serial number. A serial identifies one physical machine: a copy-pasted block usually means the second machine's serial (and often its MACs) were never filled in. Checked across all sites of a project too.";
     PortDeclaredTwice "SC0108" "port-declared-twice" Warning
         "A switch's `ports` patterns overlap (`ports swp1-48 swp40-56` declares swp40–48 twice): usually a typo in a range, which hides ports that were meant.";
     LoopbackInNetwork "SC0109" "loopback-in-network" Warning
         "A fixed loopback address (node or switch) lies inside the prefix of a network that is not a loopback network (e.g. the management network): it would be announced in BGP and collide with that subnet's hosts and routes.";
+    DuplicateFqdn "SC0110" "duplicate-fqdn" Error
+        "Two devices of different sites of one project have the same fully qualified name (the same host name under the same domain): DNS, the inventory and the bootinfra would serve one of them.";
     // --- references ------------------------------------------------------------
     UnknownRack "SC0201" "unknown-rack" Error
         "A device names a rack that is not declared.";
@@ -283,6 +285,8 @@ codes! {
         "An image's `args` sets `ds=` itself: siteconf appends each node's own seed (`ds=nocloud-net;s=…`), and a second `ds=` would point cloud-init at another seed.";
     BootNetworkConfigTooLong "SC1206" "boot-network-config-too-long" Error
         "A node's network config does not fit its kernel command line (2047 bytes with the image's `args`), not even the management-only one: cloud-init 22.4 takes the network config of an HTTP seed only from the command line (`network-config=`), and without it falls back to DHCP on the first NIC.";
+    BootinfraConflict "SC1207" "bootinfra-conflict" Error
+        "The sites one bootinfra serves (`[bootinfra.NAME] serves = [...]` in siteconf.toml) cannot share its DHCP, DNS and boot service: their prefixes overlap (one Kea subnet or reverse zone for two sites), they share a domain (one forward zone), their `boot` blocks name different servers or base URLs, or a site is served by two bootinfras, or names no site of the project.";
     // --- first boot and automation (SC0910–SC0919) ------------------------------------------------
     AutomationUserNoKey "SC0910" "automation-user-no-key" Error
         "The site's `automation-user` has no `ssh-key` on some nodes: it is created (with sudo) at first boot but nobody can log in as it, so Ansible cannot reach those nodes.";

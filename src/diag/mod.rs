@@ -204,7 +204,7 @@ impl Diagnostics {
 
     /// The kept findings followed by one summary per (code, file) that
     /// had more than [`MAX_PER_CODE_PER_FILE`].
-    fn finish(self) -> Vec<Diagnostic> {
+    pub fn finish(self) -> Vec<Diagnostic> {
         let mut list = self.list;
         for ((code, _), h) in self.hidden {
             let mut d = Diagnostic::error(

@@ -64,6 +64,26 @@ pub fn merge(mut a: Site, b: Site, diags: &mut Diagnostics) -> Site {
     a
 }
 
+/// A site of several: its own declarations over the shared ones. A
+/// shared entity (profile, group, network, …) that the site declares
+/// again under the same name is replaced by the site's, silently: that is
+/// how a site specialises a shared definition (docs/sites.md). Everything
+/// else is merged as [`merge`] does.
+pub fn overlay(mut shared: Site, own: Site, diags: &mut Diagnostics) -> Site {
+    macro_rules! shadow {
+        ($($field:ident),*) => {$(
+            let names: std::collections::HashSet<&str> =
+                own.$field.iter().map(|e| e.name.value.as_str()).collect();
+            shared.$field.retain(|e| !names.contains(e.name.value.as_str()));
+        )*};
+    }
+    shadow!(networks, racks, switches, nodes, bgp_peers, profiles, groups);
+    if own.site.is_some() {
+        shared.site = None;
+    }
+    merge(shared, own, diags)
+}
+
 /// A top-level entity: `kind NAME { … }` or, TOML-style, `kind { NAME { … } }`.
 fn lower_top(site: &mut Site, node: &DocNode, diags: &mut Diagnostics) {
     let kind = node.name.text.as_str();

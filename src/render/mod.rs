@@ -13,6 +13,7 @@
 //! nodes (a broken template fails everywhere) is one diagnostic that names
 //! the first node and counts the others.
 
+pub mod bootinfra;
 pub mod context;
 pub mod device;
 pub mod engine;

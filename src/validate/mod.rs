@@ -4,6 +4,7 @@
 //! never stop early and never depend on each other's order (the final list
 //! is sorted).
 
+pub mod cross_site;
 pub mod rules;
 
 use crate::diag::{Code, Diagnostics};
