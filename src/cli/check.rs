@@ -1,7 +1,8 @@
 //! `siteconf check`: every finding in the site, in one run.
 
 use super::common::{
-    fail, print_diagnostics, print_source_notes, DenyArgs, Format, Global, SourceArgs, Status,
+    fail, print_diagnostics, print_source_notes, DenyArgs, Format, Global, SiteArgs, SourceArgs,
+    Status,
 };
 use crate::check;
 use crate::diag::{Code, Diagnostic};
@@ -24,6 +25,8 @@ pub struct Args {
     pub deny: DenyArgs,
     #[command(flatten)]
     pub from: SourceArgs,
+    #[command(flatten)]
+    pub site: SiteArgs,
 }
 
 pub fn run(g: &Global, args: Args) -> Status {
@@ -31,22 +34,105 @@ pub fn run(g: &Global, args: Args) -> Status {
         Ok(s) => s,
         Err(e) => return fail(e),
     };
-    let checked = check::check(&*src);
+    let project = check::check_project(&*src, args.site.site.as_deref(), false);
     print_source_notes(&*src);
-    let mut diags = checked.diags;
+    let mut diags = project.diags;
+    let Some(first) = project.sites.first() else {
+        // No site could be loaded (an unknown `--site`): the reason is a finding.
+        let sources = crate::syntax::SourceMap::default();
+        let list = diags.sorted(&sources);
+        print_diagnostics(g, &list, &sources, args.format);
+        return Status::Findings;
+    };
     // A broken [gate] policy would block every merge request once merged
     // (gate reads base's policy); report it here so it never gets that far.
-    if let Err(d) =
-        crate::gate::policy::from_config(&checked.loaded.config, &checked.loaded.sources)
-    {
+    if let Err(d) = crate::gate::policy::from_config(&first.loaded.config, &first.loaded.sources) {
         diags.extend(d);
     }
-    // With a file that failed to parse, what it declares is missing and
-    // its allocations look released: the lock's "changes" are not real.
-    // Two site blocks: which pools were meant is not known either.
+    let mut pending = Vec::new();
+    for checked in &project.sites {
+        let lock_file = &checked.loaded.config.lock_file;
+        let Some(changes) = lock_changes(checked, &diags) else {
+            continue;
+        };
+        if args.locked {
+            let mut d = Diagnostic::error(
+                Code::LockOutOfDate,
+                format!("{lock_file} is not current: {changes} change(s) needed"),
+            );
+            let shown: Vec<&str> = checked
+                .resolved
+                .lock_changes
+                .iter()
+                .take(10)
+                .map(|s| s.as_str())
+                .collect();
+            d = d.help(format!(
+                "run `siteconf lock` and commit {lock_file}; first changes: {}",
+                shown.join("; ")
+            ));
+            diags.push(d);
+        } else {
+            pending.push(format!(
+                "{lock_file} would change ({changes} allocation change(s); run `siteconf lock`)"
+            ));
+        }
+    }
+    let sources = &first.loaded.sources;
+    // Counted after sorting, which drops exact repeats: the summary counts
+    // what is shown.
+    let mut list = diags.sorted(sources);
+    let denied = args.deny.apply(&mut list);
+    let (errors, warnings) = crate::diag::count(&list);
+    print_diagnostics(g, &list, sources, args.format);
+    if args.format == Format::Text {
+        let pending: String = pending.iter().map(|p| format!("; {p}")).collect();
+        // Say what was checked when it is not the working tree: a hook
+        // that checks the index must not look like it checked the files.
+        let from = if args.from.rev.is_some() || args.from.staged {
+            format!(" ({})", src.describe())
+        } else {
+            String::new()
+        };
+        let count = |f: fn(&crate::model::Site) -> usize| -> usize {
+            project.sites.iter().map(|c| f(&c.loaded.site)).sum()
+        };
+        let sites = if first.loaded.config.is_multi_site() {
+            format!("{} site(s), ", project.sites.len())
+        } else {
+            String::new()
+        };
+        eprintln!(
+            "{}{from}: {sites}{} nodes, {} switches, {} racks, {} networks; {} error(s){}, {} warning(s){}",
+            if errors > 0 {
+                "check failed"
+            } else {
+                "check passed"
+            },
+            count(|s| s.nodes.len()),
+            count(|s| s.switches.len()),
+            count(|s| s.racks.len()),
+            count(|s| s.networks.len()),
+            errors,
+            args.deny.why(denied),
+            warnings,
+            pending
+        );
+    }
+    if errors > 0 {
+        Status::Findings
+    } else {
+        Status::Ok
+    }
+}
+
+/// How many allocation changes a site's lock needs, when they are real:
+/// with a file that failed to parse, what it declares is missing and its
+/// allocations look released; with two site blocks, which pools were
+/// meant is not known; a lock that cannot be read as it stands is its own
+/// finding, and "not current" on top of it would only repeat it.
+fn lock_changes(checked: &check::Checked, diags: &crate::diag::Diagnostics) -> Option<usize> {
     let site = &checked.loaded.site;
-    // A lock that cannot be read as it stands is its own finding; "not
-    // current" on top of it would only repeat it.
     let lock_unreadable = diags.iter().any(|d| {
         matches!(
             d.code,
@@ -60,74 +146,13 @@ pub fn run(g: &Global, args: Args) -> Status {
                 | Code::LockZoneDuplicate
         )
     });
-    let lock_changed = checked.resolved.lock_changed
+    if checked.resolved.lock_changed
         && site.lost.is_empty()
         && !site.site_declared_twice
-        && !lock_unreadable;
-    if args.locked && lock_changed {
-        let mut d = Diagnostic::error(
-            Code::LockOutOfDate,
-            format!(
-                "siteconf.lock is not current: {} change(s) needed",
-                checked.resolved.lock_changes.len()
-            ),
-        );
-        let shown: Vec<&str> = checked
-            .resolved
-            .lock_changes
-            .iter()
-            .take(10)
-            .map(|s| s.as_str())
-            .collect();
-        d = d.help(format!(
-            "run `siteconf lock` and commit siteconf.lock; first changes: {}",
-            shown.join("; ")
-        ));
-        diags.push(d);
-    }
-    let sources = &checked.loaded.sources;
-    // Counted after sorting, which drops exact repeats: the summary counts
-    // what is shown.
-    let mut list = diags.sorted(sources);
-    let denied = args.deny.apply(&mut list);
-    let (errors, warnings) = crate::diag::count(&list);
-    print_diagnostics(g, &list, sources, args.format);
-    if args.format == Format::Text {
-        let pending = if lock_changed && !args.locked {
-            format!(
-                "; siteconf.lock would change ({} allocation change(s); run `siteconf lock`)",
-                checked.resolved.lock_changes.len()
-            )
-        } else {
-            String::new()
-        };
-        // Say what was checked when it is not the working tree: a hook
-        // that checks the index must not look like it checked the files.
-        let from = if args.from.rev.is_some() || args.from.staged {
-            format!(" ({})", src.describe())
-        } else {
-            String::new()
-        };
-        eprintln!(
-            "{}{from}: {} nodes, {} switches, {} racks, {} networks; {} error(s){}, {} warning(s){}",
-            if errors > 0 {
-                "check failed"
-            } else {
-                "check passed"
-            },
-            site.nodes.len(),
-            site.switches.len(),
-            site.racks.len(),
-            site.networks.len(),
-            errors,
-            args.deny.why(denied),
-            warnings,
-            pending
-        );
-    }
-    if errors > 0 {
-        Status::Findings
+        && !lock_unreadable
+    {
+        Some(checked.resolved.lock_changes.len())
     } else {
-        Status::Ok
+        None
     }
 }

@@ -232,3 +232,11 @@ impl DenyArgs {
         )
     }
 }
+
+/// `--site NAME`: one site of a project of several (docs/sites.md).
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct SiteArgs {
+    /// In a project of several sites, work on this one only (default: all).
+    #[arg(long, value_name = "NAME")]
+    pub site: Option<String>,
+}

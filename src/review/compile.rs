@@ -125,7 +125,15 @@ pub fn compile(src: &dyn Source, label: &str, renderer: &dyn Renderer) -> Result
             notes: src.notes(),
         });
     }
-    let checked = check::check(src);
+    let mut project = check::check_project(src, None, false);
+    let multi = project
+        .sites
+        .first()
+        .is_some_and(|c| c.loaded.config.is_multi_site());
+    if multi || project.sites.len() != 1 {
+        return compile_sites(project, src, label, renderer);
+    }
+    let checked = project.sites.remove(0);
     let failed = |diags: Diagnostics, sources: SourceMap| Failed {
         label: label.to_string(),
         diagnostics: diags.sorted(&sources),
@@ -210,5 +218,150 @@ fn fingerprint(
             crate::diag::Code::ProjectConfig,
             format!("cannot read {}: {}", e.path, e.message),
         )
+    })
+}
+
+/// One side of a project of several sites: every site compiled as a
+/// single site is, its artifacts under `<site>/` (owners `<site>/<name>`),
+/// each bootinfra's joined files under `bootinfra/<name>/`, the facts and
+/// lock entries named by site too — so the review, the grouping and the
+/// gate see one output, and a path or owner glob (`prod/**`) scopes a
+/// rule to a site.
+fn compile_sites(
+    project: check::CheckedProject,
+    src: &dyn Source,
+    label: &str,
+    renderer: &dyn Renderer,
+) -> Result<Compiled, Failed> {
+    use crate::output::Owner;
+    let sources = project.sources().cloned().unwrap_or_default();
+    let failed = |diags: Diagnostics, sources: SourceMap| Failed {
+        label: label.to_string(),
+        diagnostics: diags.sorted(&sources),
+        sources,
+        notes: src.notes(),
+    };
+    if project.diags.has_errors() || project.sites.is_empty() {
+        return Err(failed(project.diags, sources));
+    }
+    let mut output = OutputSet::default();
+    let mut facts = Facts::default();
+    let mut lock = Lock::default();
+    let mut lock_pending = Vec::new();
+    let mut inputs = BTreeMap::new();
+    let mut per_site: Vec<(String, OutputSet)> = Vec::new();
+    for checked in &project.sites {
+        let site = checked.loaded.config.site.clone().unwrap_or_default();
+        let (rendered, digests) = rayon::join(
+            || renderer.render(checked, src),
+            || fingerprint(src, &checked.loaded.config, &checked.loaded.sources),
+        );
+        let set = match rendered {
+            Ok(o) => o,
+            Err(d) => return Err(failed(d, sources)),
+        };
+        match digests {
+            Ok(i) => inputs.extend(i),
+            Err(d) => {
+                let mut all = Diagnostics::new();
+                all.push(d);
+                return Err(failed(all, sources));
+            }
+        }
+        let f = Facts::collect(&checked.effective());
+        let name = |n: &str| format!("{site}/{n}");
+        for (n, mut nf) in f.nodes {
+            nf.rack = nf.rack.map(|r| name(&r));
+            facts.nodes.insert(name(&n), nf);
+        }
+        for (n, mut sf) in f.switches {
+            sf.rack = sf.rack.map(|r| name(&r));
+            facts.switches.insert(name(&n), sf);
+        }
+        for mut sess in f.sessions {
+            sess.a = name(&sess.a);
+            sess.b = name(&sess.b);
+            facts.sessions.insert(sess);
+        }
+        for e in &checked.resolved.lock.entries {
+            let mut e = e.clone();
+            e.owner = format!("{}:{}", checked.loaded.config.lock_file, e.owner);
+            lock.entries.push(e);
+        }
+        if checked.resolved.lock_changed {
+            lock_pending.extend(
+                checked
+                    .resolved
+                    .lock_changes
+                    .iter()
+                    .map(|c| format!("{}: {c}", checked.loaded.config.lock_file)),
+            );
+        }
+        let mut prefixed = OutputSet::default();
+        for (_, mut a) in set.files.clone() {
+            a.path = format!("{site}/{}", a.path);
+            a.owner = match a.owner {
+                Owner::Node(n) => Owner::Node(name(&n)),
+                Owner::Switch(n) => Owner::Switch(name(&n)),
+                Owner::Site => Owner::Site,
+            };
+            prefixed.insert(a);
+        }
+        output.files.extend(prefixed.files);
+        per_site.push((site, set));
+    }
+    let config = project.sites[0].loaded.config.clone();
+    for (b, bi) in &config.bootinfra {
+        let served: Vec<crate::render::bootinfra::ServedFiles> = per_site
+            .iter()
+            .filter(|(s, _)| bi.serves.contains(s))
+            .map(|(s, set)| crate::render::bootinfra::ServedFiles {
+                site: s,
+                files: set
+                    .files
+                    .iter()
+                    .filter(|(p, _)| {
+                        crate::render::bootinfra::PREFIXES
+                            .iter()
+                            .any(|x| p.starts_with(x))
+                    })
+                    .map(|(p, a)| (p.clone(), a.bytes.clone()))
+                    .collect(),
+            })
+            .collect();
+        match crate::render::bootinfra::join(b, &served) {
+            Ok(files) => {
+                for mut a in files {
+                    a.path = format!("bootinfra/{b}/{}", a.path);
+                    output.insert(a);
+                }
+            }
+            Err(d) => {
+                let mut all = Diagnostics::new();
+                all.extend(d);
+                return Err(failed(all, sources));
+            }
+        }
+    }
+    lock.sort();
+    let warnings: Vec<Diagnostic> = project
+        .diags
+        .sorted(&sources)
+        .into_iter()
+        .filter(|d| d.severity == Severity::Warning)
+        .collect();
+    let mut config = config;
+    config.site = None;
+    Ok(Compiled {
+        label: label.to_string(),
+        output,
+        facts,
+        lock,
+        lock_pending,
+        inputs,
+        config,
+        sources,
+        warnings,
+        notes: src.notes(),
     })
 }

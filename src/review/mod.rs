@@ -152,6 +152,11 @@ pub struct Summary {
     pub artifacts: Counts,
     /// Artifacts by kind.
     pub kinds: BTreeMap<String, Counts>,
+    /// In a project of several sites, artifacts by site (`prod`, `lab`,
+    /// `bootinfra/core`): which clusters a change touches. Empty for a
+    /// single site.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub sites: BTreeMap<String, Counts>,
     pub allocations: LockCounts,
     pub bgp_sessions: Counts,
     /// Nodes in base and head (the fleet size the gate's share uses).
@@ -259,8 +264,18 @@ impl Review {
         let mut node_presence = Vec::new();
         let mut seen_nodes = BTreeSet::new();
         let mut seen_switches = BTreeSet::new();
+        let multi = base.config.is_multi_site() || head.config.is_multi_site();
         for c in &changes {
             summary.artifacts.bump(c.status);
+            if multi {
+                let mut parts = c.path.splitn(3, '/');
+                let first = parts.next().unwrap_or("");
+                let key = match (first, parts.next()) {
+                    ("bootinfra", Some(b)) => format!("bootinfra/{b}"),
+                    _ => first.to_string(),
+                };
+                summary.sites.entry(key).or_default().bump(c.status);
+            }
             summary
                 .kinds
                 .entry(c.kind.clone())

@@ -206,6 +206,9 @@ fn summary(out: &mut String, r: &Review) {
         row(out, "site files", &s.site_files);
         row(out, "artifacts", &s.artifacts);
         row(out, "BGP sessions", &s.bgp_sessions);
+        for (site, c) in &s.sites {
+            row(out, &format!("site {}", code(site)), c);
+        }
         out.push('\n');
         let kinds: Vec<String> = s
             .kinds

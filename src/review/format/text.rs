@@ -186,6 +186,7 @@ fn summary(out: &mut String, r: &Review, p: &Painter) {
             ("switches", counts(&s.switches)),
             ("site files", counts(&s.site_files)),
             ("artifacts", counts(&s.artifacts)),
+            ("by site", sites_line(s)),
             ("by kind", kinds_line(s)),
             ("allocations", lock_counts(&s.allocations)),
             ("bgp sessions", counts(&s.bgp_sessions)),
@@ -271,4 +272,13 @@ mod tests {
         assert_eq!(visible("plain\ttab"), "plain\ttab");
         assert_eq!(visible("x\u{1b}[31my\r"), "x\\u{1b}[31my\\r");
     }
+}
+
+/// `lab: 6 changed; bootinfra/core: 3 changed` (several sites only).
+fn sites_line(s: &crate::review::Summary) -> String {
+    s.sites
+        .iter()
+        .map(|(k, c)| format!("{k}: {}", counts(c)))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
