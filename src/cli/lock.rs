@@ -27,19 +27,12 @@ pub fn run(g: &Global, args: Args) -> Status {
         return Status::Findings;
     }
     // Zone serials as a build into the configured output would give them.
-    let opts = crate::render::RenderOptions {
-        secrets: crate::render::Secrets::placeholder(),
-        previous_zones: crate::build::previous_zones(&root.join(&checked.loaded.config.out_dir)),
-        ..Default::default()
-    };
-    let mut lock = match crate::render::zone_serials(&checked, &src, &opts) {
-        Ok(zones) => crate::build::record_zones(&checked.resolved.lock, &zones),
-        Err(f) => {
-            print_diagnostics(g, &f.diags, &f.sources, Format::Text);
-            eprintln!("note: the zones do not render, so their serials are left as they were");
-            checked.resolved.lock.clone()
-        }
-    };
+    let previous = crate::build::previous_zones(&root.join(&checked.loaded.config.out_dir));
+    let (mut lock, failed) = crate::build::lock(&checked, &src, previous);
+    if let Some(f) = failed {
+        print_diagnostics(g, &f.diags, &f.sources, Format::Text);
+        eprintln!("note: the zones do not render, so their serials are left as they were");
+    }
     let pruned = if args.prune_released {
         lock.prune_released()
     } else {
