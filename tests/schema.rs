@@ -202,7 +202,7 @@ fn real_validator_accepts_project_and_secrets_files() {
     let (ok, out) = validate("schema/siteconf.schema.json", &configs);
     assert!(ok, "check-jsonschema rejected a siteconf.toml:\n{out}");
     let secrets: Vec<PathBuf> = [
-        "secrets/example.toml",
+        "secrets/local.toml",
         "tests/fixtures/small/secrets.toml",
         "tests/consumers/fixtures/interop-site/secrets/test.toml",
     ]
