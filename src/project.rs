@@ -12,6 +12,8 @@ use crate::syntax::{self, FileId, Format, SourceFile, SourceMap, Span};
 
 pub const CONFIG_FILE: &str = "siteconf.toml";
 pub const LOCK_FILE: &str = "siteconf.lock";
+/// `site-dir` when siteconf.toml does not say (or there is none).
+pub const DEFAULT_SITE_DIR: &str = "site";
 
 /// `siteconf.toml`. Every key has a default so an empty file is valid.
 #[derive(Debug, Clone, Deserialize)]
@@ -33,7 +35,7 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Config {
         Config {
-            site_dir: "site".into(),
+            site_dir: DEFAULT_SITE_DIR.into(),
             templates_dir: "templates".into(),
             out_dir: "out".into(),
             secrets: SecretsConfig::default(),

@@ -1,7 +1,7 @@
 //! `siteconf check`: every finding in the site, in one run.
 
 use super::common::{
-    fail, print_diagnostics, print_source_notes, DenyArgs, Format, Global, SourceArgs, Status,
+    print_diagnostics, print_source_notes, DenyArgs, Format, Global, SourceArgs, Status,
 };
 use crate::check;
 use crate::diag::{Code, Diagnostic};
@@ -29,7 +29,7 @@ pub struct Args {
 pub fn run(g: &Global, args: Args) -> Status {
     let src = match g.open_source(args.from.rev.as_deref(), args.from.staged) {
         Ok(s) => s,
-        Err(e) => return fail(e),
+        Err(e) => return e.report(g, args.format),
     };
     let checked = check::check(&*src);
     print_source_notes(&*src);

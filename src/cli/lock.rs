@@ -1,7 +1,7 @@
 //! `siteconf lock`: write the allocations `check` computed to
 //! siteconf.lock (atomically), optionally pruning released values.
 
-use super::common::{fail, print_diagnostics, Format, Global, Status};
+use super::common::{fail, no_project, print_diagnostics, Format, Global, Status};
 use crate::check;
 use crate::output::write_file_atomic;
 use crate::project::LOCK_FILE;
@@ -16,7 +16,10 @@ pub struct Args {
 }
 
 pub fn run(g: &Global, args: Args) -> Status {
-    let root = g.project_root();
+    let root = match g.project_root() {
+        Ok(r) => r,
+        Err(d) => return no_project(g, d, Format::Text),
+    };
     let src = FsSource::new(&root);
     let checked = check::check(&src);
     let sources = &checked.loaded.sources;
