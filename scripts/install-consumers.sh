@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # install-consumers.sh — install the real programs that consume siteconf's artifacts
 # (FRR, Kea, BIND's zone checker, netplan, OpenSSH, cloud-init, apt, xmllint/rsvg,
-# ansible-core, check-jsonschema, taplo), so that tests/consumers/ can check every artifact
-# with them and run the BGP interop test.
+# ansible-core, check-jsonschema, taplo, pre-commit), so that tests/consumers/ can check every
+# artifact with them and run the BGP interop test, and tests/init.rs can run a new project's hook.
 #
 #   sudo scripts/install-consumers.sh
 #
@@ -121,7 +121,7 @@ want_stamp=$(sha256sum < "$REQS" | cut -d' ' -f1)
 stamp="$VENV/.siteconf-requirements.sha256"
 venv_ok() {
   [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want_stamp" ] || return 1
-  local b; for b in ansible-inventory check-jsonschema taplo python; do [ -x "$VENV/bin/$b" ] || return 1; done
+  local b; for b in ansible-inventory check-jsonschema taplo pre-commit python; do [ -x "$VENV/bin/$b" ] || return 1; done
   "$VENV/bin/python" -c '' 2>/dev/null
 }
 if venv_ok; then
@@ -145,7 +145,7 @@ fi
 say "versions:"
 dpkg-query -W -f='   ${Package} ${Version}\n' frr kea-dhcp4-server bind9-utils netplan.io openssh-server cloud-init librsvg2-bin libxml2-utils
 # (from the pins the venv was verified against: starting ansible just to ask costs a second)
-grep -iE '^(ansible-core|check-jsonschema|taplo)==' "$REQS" | sed 's/==/ /; s/^/   /; s/$/ (venv)/'
+grep -iE '^(ansible-core|check-jsonschema|taplo|pre-commit)==' "$REQS" | sed 's/==/ /; s/^/   /; s/$/ (venv)/'
 if [ ${#installed[@]} -eq 0 ]; then
   say "install-consumers: nothing to install; total $(elapsed "$START") s"
 else

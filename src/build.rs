@@ -91,6 +91,28 @@ pub fn previous_zones(out: &Path) -> BTreeMap<String, String> {
     zones
 }
 
+/// The lock `siteconf lock` writes for a checked site (without errors):
+/// its allocations, and the serial each zone gets as a build into the
+/// output whose zone files are `previous_zones` would give it. When the
+/// zones do not render, their lines are left as the lock had them and the
+/// failure comes back beside the lock. `siteconf lock` and `siteconf init`
+/// both write this, so a new project's lock is what `lock` would write.
+pub fn lock(
+    checked: &Checked,
+    src: &dyn Source,
+    previous_zones: BTreeMap<String, String>,
+) -> (Lock, Option<RenderFailure>) {
+    let opts = RenderOptions {
+        secrets: crate::render::Secrets::placeholder(),
+        previous_zones,
+        ..Default::default()
+    };
+    match render::zone_serials(checked, src, &opts) {
+        Ok(zones) => (record_zones(&checked.resolved.lock, &zones), None),
+        Err(f) => (checked.resolved.lock.clone(), Some(f)),
+    }
+}
+
 /// `old` with the zone serials of a render recorded: the zones rendered
 /// get their new line; a zone no longer rendered keeps its line, so that
 /// if it comes back its serial goes on from there.

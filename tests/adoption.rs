@@ -2,7 +2,8 @@
 //! recipes in `docs/ci/` (valid for their platform, installing siteconf
 //! from the release artefacts, one review comment edited in place, the
 //! gate failing the job), the pre-commit hook (a prebuilt binary, never a
-//! compile), and the generated completions and man page.
+//! compile) and the pre-commit configuration `init` writes, and the
+//! generated completions and man page.
 //! The release .deb itself is tested by `tests/release.sh`, the README
 //! quick start by `tests/readme-quickstart.sh`.
 
@@ -194,6 +195,40 @@ fn pre_commit_hook_runs_a_prebuilt_siteconf_or_says_how_to_get_one() {
         .expect("run hook");
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("siteconf "));
+}
+
+/// The pre-commit configuration `siteconf init` writes
+/// (docs/ci/pre-commit-config.yaml) is a local hook running the installed
+/// siteconf — nothing to clone or compile, so it works offline — and is the
+/// hook `siteconf-check-system` of .pre-commit-hooks.yaml, field by field.
+/// (tests/init.rs runs it with the real pre-commit.)
+#[test]
+fn pre_commit_config_is_the_published_system_hook() {
+    let config: serde_norway::Value =
+        serde_norway::from_str(&read("docs/ci/pre-commit-config.yaml")).expect("YAML");
+    let repos = config["repos"].as_sequence().expect("repos");
+    assert_eq!(repos.len(), 1);
+    assert_eq!(repos[0]["repo"].as_str(), Some("local"));
+    let hooks = repos[0]["hooks"].as_sequence().expect("hooks");
+    assert_eq!(hooks.len(), 1);
+    let local = &hooks[0];
+    let published: serde_norway::Value =
+        serde_norway::from_str(&read(".pre-commit-hooks.yaml")).expect("hooks are YAML");
+    let system = published
+        .as_sequence()
+        .expect("a list of hooks")
+        .iter()
+        .find(|h| h["id"].as_str() == Some("siteconf-check-system"))
+        .expect("hook siteconf-check-system");
+    assert_eq!(local["language"].as_str(), Some("system"));
+    for key in ["entry", "language", "pass_filenames", "files"] {
+        assert_eq!(local[key], system[key], "{key} differs");
+    }
+    let entry = local["entry"].as_str().expect("entry");
+    assert!(
+        entry.starts_with("siteconf check --staged") && entry.contains("--deny warnings"),
+        "{entry}"
+    );
 }
 
 fn siteconf(args: &[&str]) -> (bool, String) {

@@ -1,7 +1,12 @@
 //! `siteconf init`: the generated site passes `check` at every size and in
 //! both formats, holds together where validation rules do not look yet
 //! (cabling, rack units, uniqueness), the committed example site is exactly
-//! what `init` writes, and the command never writes over a user's files.
+//! what `init` writes, the command never writes over a user's files, and a
+//! new project is green and wired from its first commit: `git commit` runs
+//! its pre-commit hook (the real pre-commit), `check --locked` and `build`
+//! pass, nothing built or secret is committed, every TOML file follows the
+//! schema its `#:schema` line names (the real taplo), and the CI file is the
+//! recipe of `docs/ci/`, valid for its platform (check-jsonschema).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -13,6 +18,8 @@ use siteconf::init::{generate, Options};
 use siteconf::model::SiteIndex;
 use siteconf::source::MemSource;
 use siteconf::syntax::Format;
+
+mod support;
 
 fn gen(nodes: u32, racks: Option<u32>, format: Format) -> Vec<(String, String)> {
     generate(&Options {
@@ -273,28 +280,55 @@ fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The files of `siteconf init . --nodes 48 --racks 4` that this repository
+/// holds as its example project: all but the `.gitignore` and the
+/// pre-commit configuration, which in this repository are siteconf's own.
+fn example_files() -> Vec<(String, String)> {
+    let generated = generate(&Options {
+        nodes: 48,
+        racks: Some(4),
+        format: Format::Kdl,
+    })
+    .expect("init --nodes 48 --racks 4");
+    let mut files = generated.files.clone();
+    files.extend(
+        siteconf::init::project_files(&generated, siteconf::init::Ci::None)
+            .expect("project files")
+            .into_iter()
+            .filter(|(p, _)| p != ".gitignore" && p != ".pre-commit-config.yaml"),
+    );
+    files
+}
+
 #[test]
 fn the_example_site_is_what_init_writes() {
-    let files = gen(48, Some(4), Format::Kdl);
+    let files = example_files();
+    let update = std::env::var_os("UPDATE_GENERATED").is_some_and(|v| !v.is_empty());
     for (path, contents) in &files {
+        if update {
+            std::fs::write(repo().join(path), contents).unwrap_or_else(|e| panic!("{path}: {e}"));
+        }
         let committed =
             std::fs::read_to_string(repo().join(path)).unwrap_or_else(|e| panic!("{path}: {e}"));
         assert!(
             &committed == contents,
-            "{path} differs from `siteconf init --nodes 48 --racks 4`; regenerate with\n  \
-             cargo run -- init . --nodes 48 --racks 4 --force"
+            "{path} differs from `siteconf init --nodes 48 --racks 4`; regenerate the example with\n  \
+             UPDATE_GENERATED=1 cargo test --test init the_example_site\n\
+             (then review the diff)"
         );
     }
     let ours: BTreeSet<&str> = files.iter().map(|(p, _)| p.as_str()).collect();
-    for e in walkdir::WalkDir::new(repo().join("site")) {
-        let e = e.expect("walk site/");
-        if e.file_type().is_file() {
-            let rel = e.path().strip_prefix(repo()).expect("prefix");
-            let rel = rel.to_string_lossy().replace('\\', "/");
-            assert!(
-                ours.contains(rel.as_str()),
-                "{rel} is not part of the example"
-            );
+    for dir in ["site", "secrets", "schema"] {
+        for e in walkdir::WalkDir::new(repo().join(dir)) {
+            let e = e.expect("walk");
+            if e.file_type().is_file() {
+                let rel = e.path().strip_prefix(repo()).expect("prefix");
+                let rel = rel.to_string_lossy().replace('\\', "/");
+                assert!(
+                    ours.contains(rel.as_str()),
+                    "{rel} is not part of the example"
+                );
+            }
         }
     }
 }
@@ -402,4 +436,263 @@ fn impossible_options_are_usage_errors() {
         assert!(err.contains(expect), "{args:?}: {err}");
         assert!(!tmp.path().join("x").exists(), "{args:?} wrote files");
     }
+}
+
+// ---- a new project, end to end ---------------------------------------------------
+
+/// `git ARGS` in `dir` as a user with no configuration of their own would
+/// run it; `path` first on PATH (where `siteconf` is).
+fn git(dir: &Path, home: &Path, path: &str, args: &[&str]) -> std::process::Output {
+    Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("HOME", home)
+        .env("PATH", path)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_NAME", "First Hour")
+        .env("GIT_AUTHOR_EMAIL", "first-hour@example.net")
+        .env("GIT_COMMITTER_NAME", "First Hour")
+        .env("GIT_COMMITTER_EMAIL", "first-hour@example.net")
+        .env("PRE_COMMIT_HOME", home.join("pre-commit-cache"))
+        .env("NO_COLOR", "1")
+        .env_remove("GIT_INDEX_FILE")
+        .env_remove("GIT_DIR")
+        .output()
+        .expect("run git")
+}
+
+fn text(o: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// PATH with the siteconf under test first: the hook and the CI recipes
+/// call `siteconf` by name, as on a machine with the .deb installed.
+fn path_with_siteconf() -> String {
+    let bin = Path::new(env!("CARGO_BIN_EXE_siteconf"))
+        .parent()
+        .expect("bin dir")
+        .display()
+        .to_string();
+    match std::env::var("PATH") {
+        Ok(p) => format!("{bin}:{p}"),
+        Err(_) => bin,
+    }
+}
+
+#[test]
+fn a_new_project_is_green_and_wired_from_its_first_commit() {
+    let Some(pre_commit) = support::consumer_tool("pre-commit") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let home = tmp.path().join("home");
+    std::fs::create_dir(&home).expect("mkdir home");
+    let path = path_with_siteconf();
+    let (code, err) = siteconf(
+        &["init", "fleet", "--nodes", "10", "--ci", "gitlab"],
+        tmp.path(),
+    );
+    assert_eq!(code, 0, "{err}");
+    let fleet = tmp.path().join("fleet");
+    // The pre-commit configuration and the CI file are the recipes of docs/ci/.
+    for (file, recipe) in [
+        (".pre-commit-config.yaml", "docs/ci/pre-commit-config.yaml"),
+        (".gitlab-ci.yml", "docs/ci/gitlab-ci.yml"),
+    ] {
+        let written = std::fs::read(fleet.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let ours = std::fs::read(repo().join(recipe)).expect("recipe");
+        assert!(written == ours, "{file} is not {recipe}");
+    }
+    assert!(
+        !fleet.join(".github").exists(),
+        "--ci gitlab wrote a GitHub workflow"
+    );
+
+    // The first commit: pre-commit's own hook runs siteconf check on it.
+    let ok = |o: std::process::Output, what: &str| {
+        assert!(o.status.success(), "{what} failed:\n{}", text(&o));
+        text(&o)
+    };
+    ok(git(&fleet, &home, &path, &["init", "-q"]), "git init");
+    let o = Command::new(&pre_commit)
+        .arg("install")
+        .current_dir(&fleet)
+        .env("HOME", &home)
+        .env("PRE_COMMIT_HOME", home.join("pre-commit-cache"))
+        .output()
+        .expect("run pre-commit install");
+    ok(o, "pre-commit install");
+    ok(git(&fleet, &home, &path, &["add", "-A"]), "git add");
+    let out = ok(
+        git(&fleet, &home, &path, &["commit", "-m", "fleet: a new site"]),
+        "the first commit",
+    );
+    assert!(
+        out.contains("siteconf check (staged)") && out.contains("Passed"),
+        "the hook did not run on the first commit:\n{out}"
+    );
+    let files = ok(git(&fleet, &home, &path, &["ls-files"]), "git ls-files");
+    let files: BTreeSet<&str> = files.lines().collect();
+    for f in [
+        "siteconf.toml",
+        "siteconf.lock",
+        ".gitignore",
+        ".pre-commit-config.yaml",
+        ".gitlab-ci.yml",
+        "schema/site.schema.json",
+        "schema/siteconf.schema.json",
+        "schema/secrets.schema.json",
+        "site/site.kdl",
+        "site/racks/r01.kdl",
+    ] {
+        assert!(files.contains(f), "{f} was not committed: {files:?}");
+    }
+    assert!(
+        !files.iter().any(|f| f.starts_with("secrets/")),
+        "the secrets file was committed: {files:?}"
+    );
+    assert!(fleet.join("secrets/local.toml").is_file());
+
+    // Green: check against the committed lock, and a build.
+    let run = |args: &[&str]| {
+        support::command(&fleet, args)
+            .env("PATH", &path)
+            .output()
+            .expect("run siteconf")
+    };
+    support::ok(&run(&["check", "--locked", "--deny", "warnings"]));
+    support::ok(&run(&["build"]));
+    assert!(fleet.join("out/nodes/r01n01").is_dir());
+    // The build left nothing to commit: out/, its stamp and the secrets are
+    // ignored, and the lock it may rewrite (zone serials) is as init wrote it.
+    let status = ok(
+        git(&fleet, &home, &path, &["status", "--porcelain"]),
+        "git status",
+    );
+    assert!(status.is_empty(), "the build left changes: {status}");
+
+    // pre-commit runs the hook over the whole repository, and it passes.
+    let o = Command::new(&pre_commit)
+        .args(["run", "--all-files", "--color", "never"])
+        .current_dir(&fleet)
+        .env("HOME", &home)
+        .env("PATH", &path)
+        .env("PRE_COMMIT_HOME", home.join("pre-commit-cache"))
+        .output()
+        .expect("run pre-commit");
+    let out = ok(o, "pre-commit run --all-files");
+    assert!(out.contains("Passed"), "{out}");
+
+    // The hook bites: a node in a rack that does not exist is not committed.
+    let site = fleet.join("site/site.kdl");
+    let mut broken = std::fs::read_to_string(&site).expect("site.kdl");
+    broken.push_str("node r99n01 { rack r99; position 1; }\n");
+    std::fs::write(&site, broken).expect("write");
+    ok(git(&fleet, &home, &path, &["add", "-A"]), "git add");
+    let o = git(&fleet, &home, &path, &["commit", "-m", "broken"]);
+    assert!(!o.status.success(), "a broken site was committed");
+    assert!(text(&o).contains("r99"), "{}", text(&o));
+}
+
+#[test]
+fn toml_files_name_their_schema_and_the_ci_file_is_valid() {
+    let (Some(taplo), Some(cjs)) = (
+        support::consumer_tool("taplo"),
+        support::consumer_tool("check-jsonschema"),
+    ) else {
+        return;
+    };
+    let tmp = tempfile::tempdir().expect("tempdir");
+    for (ci, file, schema) in [
+        (
+            "github",
+            ".github/workflows/siteconf.yml",
+            "vendor.github-workflows",
+        ),
+        ("gitlab", ".gitlab-ci.yml", "vendor.gitlab-ci"),
+    ] {
+        let (code, err) = siteconf(
+            &["init", ci, "--nodes", "5", "--format", "toml", "--ci", ci],
+            tmp.path(),
+        );
+        assert_eq!(code, 0, "{err}");
+        let dir = tmp.path().join(ci);
+        let (valid, out) = support::verdict(
+            Command::new(&cjs)
+                .args(["--builtin-schema", schema])
+                .arg(dir.join(file)),
+        );
+        assert!(valid, "{file} is not a valid {schema} file:\n{out}");
+    }
+    let dir = tmp.path().join("github");
+    let tomls: Vec<String> = walkdir::WalkDir::new(&dir)
+        .into_iter()
+        .map(|e| e.expect("walk"))
+        .filter(|e| e.path().extension().is_some_and(|x| x == "toml"))
+        .map(|e| {
+            let rel = e.path().strip_prefix(&dir).expect("prefix");
+            rel.to_string_lossy().into_owned()
+        })
+        .collect();
+    for must in ["siteconf.toml", "secrets/local.toml", "site/racks/r01.toml"] {
+        assert!(tomls.iter().any(|t| t == must), "no {must}: {tomls:?}");
+    }
+    for t in &tomls {
+        let first = std::fs::read_to_string(dir.join(t)).expect("read");
+        let first = first.lines().next().unwrap_or_default().to_string();
+        assert!(first.starts_with("#:schema "), "{t}: {first}");
+        let target = dir.join(t).parent().expect("parent").join(&first[9..]);
+        assert!(
+            target.is_file(),
+            "{t} names {first}, which init did not write"
+        );
+    }
+    // taplo (the engine of Even Better TOML) follows each file's #:schema.
+    let lint = |files: &[String]| {
+        support::verdict(
+            Command::new(&taplo)
+                .args(["lint", "--colors", "never", "--no-auto-config"])
+                .args(files)
+                .current_dir(&dir),
+        )
+    };
+    let (valid, out) = lint(&tomls);
+    assert!(valid, "taplo rejects what init wrote:\n{out}");
+    // … and bites: a misspelt key in siteconf.toml, a number as a secret.
+    let config = dir.join("siteconf.toml");
+    let text = std::fs::read_to_string(&config).expect("read");
+    std::fs::write(&config, text.replacen("out-dir", "out_dir", 1)).expect("write");
+    let secrets = dir.join("secrets/local.toml");
+    let text = std::fs::read_to_string(&secrets).expect("read");
+    std::fs::write(&secrets, format!("{text}\"ipmi/r01\" = 42\n")).expect("write");
+    for (file, needle) in [("siteconf.toml", "out_dir"), ("secrets/local.toml", "42")] {
+        let (valid, out) = lint(&[file.to_string()]);
+        assert!(
+            !valid && out.contains(needle),
+            "taplo accepted {file}:\n{out}"
+        );
+    }
+}
+
+#[test]
+fn force_keeps_a_users_gitignore() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("mine");
+    std::fs::create_dir(&dir).expect("mkdir");
+    std::fs::write(dir.join(".gitignore"), "/vault.toml\n").expect("write");
+    let (code, err) = siteconf(&["init", "mine", "--nodes", "4", "--force"], tmp.path());
+    assert_eq!(code, 0, "{err}");
+    let ignore = std::fs::read_to_string(dir.join(".gitignore")).expect("read");
+    assert!(ignore.starts_with("/vault.toml\n"), "{ignore}");
+    for line in ["/out/", "/secrets/", ".*.siteconf-*"] {
+        assert!(
+            ignore.lines().any(|l| l == line),
+            "{line} missing:\n{ignore}"
+        );
+    }
+    assert!(err.contains("yours, kept"), "{err}");
 }

@@ -2,8 +2,8 @@
 # Runs README.md's quick start — every command of its fenced block, as written, in order, with
 # `set -e` — then checks what a user would see afterwards:
 #   - siteconf is installed from the .deb (/usr/bin/siteconf, dpkg knows it, `man` finds it);
-#   - ~/fleet is a git repository whose first commit holds the site, the lock and the CI file,
-#     and not out/;
+#   - ~/fleet is a git repository whose first commit holds the site, the lock, the CI file and
+#     the pre-commit configuration `siteconf init` wrote, and neither out/ nor secrets/;
 #   - the pre-commit hook is live: staging a broken site makes `git commit` fail.
 #
 # Only the surroundings differ from a user's shell, each for a reason:
@@ -66,10 +66,13 @@ man -w siteconf >/dev/null 2>&1 && ok "man siteconf finds the page" || bad "man 
 F="$HOME/fleet"
 [ "$(git -C "$F" rev-list --count HEAD)" = 1 ] && ok "~/fleet has its first commit" || bad "no commit in ~/fleet"
 files=$(git -C "$F" ls-files)
-for f in siteconf.toml siteconf.lock .gitlab-ci.yml .gitignore site/site.kdl; do
+for f in siteconf.toml siteconf.lock .gitlab-ci.yml .gitignore .pre-commit-config.yaml \
+         schema/site.schema.json site/site.kdl; do
     printf '%s\n' "$files" | grep -qx "$f" && ok "committed: $f" || bad "not committed: $f"
 done
 printf '%s\n' "$files" | grep -q '^out/' && bad "out/ was committed" || ok "out/ is not committed"
+printf '%s\n' "$files" | grep -q '^secrets/' && bad "the secrets file was committed" \
+    || ok "secrets/ is not committed"
 [ -f "$F/out/manifest.json" ] || [ -d "$F/out/nodes" ] && ok "out/ was built" || bad "nothing built in out/"
 # The hook is live: a node in a rack that does not exist, staged → the commit is refused.
 printf 'node "r99n01" rack="r99" position=1 role="compute"\n' >> "$F/site/site.kdl"

@@ -12,6 +12,7 @@ use std::process::Command;
 
 use siteconf::init::{generate, Options};
 use siteconf::model::{schema, schema_doc};
+use siteconf::project;
 use siteconf::syntax::Format;
 
 mod support;
@@ -27,35 +28,57 @@ fn update() -> bool {
 const BEGIN: &str = "<!-- BEGIN GENERATED: siteconf schema --markdown -->\n";
 const END: &str = "<!-- END GENERATED: siteconf schema --markdown -->";
 
+/// The schemas `siteconf schema [site|config|secrets]` prints, as committed.
+fn schemas() -> [(&'static str, &'static str, String); 3] {
+    [
+        (
+            "site",
+            "schema/site.schema.json",
+            schema::json_schema_text(),
+        ),
+        (
+            "config",
+            "schema/siteconf.schema.json",
+            project::schema_text(&project::config_json_schema()),
+        ),
+        (
+            "secrets",
+            "schema/secrets.schema.json",
+            project::schema_text(&project::secrets_json_schema()),
+        ),
+    ]
+}
+
 #[test]
 fn committed_json_schema_is_current() {
-    let path = repo().join("schema/site.schema.json");
-    let want = schema::json_schema_text();
-    if update() {
-        std::fs::write(&path, &want).expect("write schema");
+    for (which, rel, want) in schemas() {
+        let path = repo().join(rel);
+        if update() {
+            std::fs::write(&path, &want).expect("write schema");
+        }
+        let have = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            have == want,
+            "{rel} is not what `siteconf schema {which}` prints.\n\
+             Regenerate it: cargo run -- schema {which} > {rel}\n\
+             (or UPDATE_GENERATED=1 cargo test --test schema), and review the diff."
+        );
     }
-    let have = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        have == want,
-        "schema/site.schema.json is not what `siteconf schema` prints.\n\
-         Regenerate it: cargo run -- schema > schema/site.schema.json\n\
-         (or UPDATE_GENERATED=1 cargo test --test schema), and review the diff."
-    );
 }
 
 #[test]
 fn the_cli_prints_the_committed_schema() {
-    let out = Command::new(env!("CARGO_BIN_EXE_siteconf"))
-        .arg("schema")
-        .output()
-        .expect("run siteconf schema");
-    assert!(out.status.success());
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        schema::json_schema_text()
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("valid JSON");
-    assert_eq!(v["$schema"], "https://json-schema.org/draft/2020-12/schema");
+    for (which, _, want) in schemas() {
+        let out = Command::new(env!("CARGO_BIN_EXE_siteconf"))
+            .arg("schema")
+            .args((which != "site").then_some(which))
+            .output()
+            .expect("run siteconf schema");
+        assert!(out.status.success());
+        assert_eq!(String::from_utf8_lossy(&out.stdout), want, "{which}");
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("valid JSON");
+        assert_eq!(v["$schema"], "https://json-schema.org/draft/2020-12/schema");
+    }
 }
 
 #[test]
@@ -139,4 +162,69 @@ fn real_validator_accepts_generated_and_documented_toml() {
     for needle in ["postion", "password", "gateway4"] {
         assert!(out.contains(needle), "no complaint about {needle}:\n{out}");
     }
+}
+
+/// siteconf.toml and secrets files against their schemas: every one this
+/// repository ships and the `[gate]` example of docs/review.md pass; a
+/// misspelt key, a gate rule without approvers and a number as a secret
+/// do not.
+#[test]
+fn real_validator_accepts_project_and_secrets_files() {
+    let Some(exe) = support::check_jsonschema() else {
+        return;
+    };
+    let validate = |schema: &str, files: &[PathBuf]| {
+        support::verdict(
+            Command::new(&exe)
+                .arg("--schemafile")
+                .arg(repo().join(schema))
+                .args(files),
+        )
+    };
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let review = std::fs::read_to_string(repo().join("docs/review.md")).expect("review.md");
+    let gate = support::fenced_blocks(&review)
+        .into_iter()
+        .find(|b| b.tag == "toml" && b.text.contains("[gate]"))
+        .expect("the [gate] example of docs/review.md");
+    let gate_file = tmp.path().join("gate.toml");
+    std::fs::write(&gate_file, &gate.text).expect("write");
+    let mut configs: Vec<PathBuf> = [
+        "siteconf.toml",
+        "tests/fixtures/small/siteconf.toml",
+        "tests/fixtures/small-site/siteconf.toml",
+        "tests/consumers/fixtures/interop-site/siteconf.toml",
+    ]
+    .iter()
+    .map(|p| repo().join(p))
+    .collect();
+    configs.push(gate_file);
+    let (ok, out) = validate("schema/siteconf.schema.json", &configs);
+    assert!(ok, "check-jsonschema rejected a siteconf.toml:\n{out}");
+    let secrets: Vec<PathBuf> = [
+        "secrets/local.toml",
+        "tests/fixtures/small/secrets.toml",
+        "tests/consumers/fixtures/interop-site/secrets/test.toml",
+    ]
+    .iter()
+    .map(|p| repo().join(p))
+    .collect();
+    let (ok, out) = validate("schema/secrets.schema.json", &secrets);
+    assert!(ok, "check-jsonschema rejected a secrets file:\n{out}");
+
+    let bad = tmp.path().join("bad-config.toml");
+    std::fs::write(
+        &bad,
+        "out_dir = \"out\"\n[[gate.rules]]\nname = \"x\"\non = \"node-added\"\n",
+    )
+    .expect("write");
+    let (ok, out) = validate("schema/siteconf.schema.json", &[bad]);
+    assert!(!ok, "a broken siteconf.toml passed:\n{out}");
+    for needle in ["out_dir", "approvers"] {
+        assert!(out.contains(needle), "no complaint about {needle}:\n{out}");
+    }
+    let bad = tmp.path().join("bad-secrets.toml");
+    std::fs::write(&bad, "\"bgp/transit-a\" = 42\n").expect("write");
+    let (ok, out) = validate("schema/secrets.schema.json", &[bad]);
+    assert!(!ok, "a number as a secret passed:\n{out}");
 }

@@ -7,7 +7,9 @@ use std::time::Instant;
 
 use sha2::Digest;
 
-use super::common::{fail, interactive, print_diagnostics, DenyArgs, Format, Global, Status};
+use super::common::{
+    fail, interactive, no_project, print_diagnostics, DenyArgs, Format, Global, Status,
+};
 use crate::build::BuildError;
 use crate::check;
 use crate::diag::Diagnostic;
@@ -85,10 +87,13 @@ pub fn run(g: &Global, args: Args) -> Status {
 
 fn build(g: &Global, args: &Args) -> Status {
     let start = Instant::now();
-    let root = g.project_root();
+    let root = match g.project_root() {
+        Ok(r) => r,
+        Err(d) => return no_project(g, d, Format::Text),
+    };
     let src = match g.open_source(args.from.rev.as_deref(), args.from.staged) {
         Ok(s) => s,
-        Err(e) => return fail(e),
+        Err(e) => return e.report(g, Format::Text),
     };
     // Whether the output is still as the last build left it does not
     // depend on the check: both at once.

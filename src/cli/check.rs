@@ -1,7 +1,7 @@
 //! `siteconf check`: every finding in the site, in one run.
 
 use super::common::{
-    fail, print_diagnostics, print_source_notes, DenyArgs, Format, Global, SiteArgs, SourceArgs,
+    print_diagnostics, print_source_notes, DenyArgs, Format, Global, SiteArgs, SourceArgs,
     Status,
 };
 use crate::check;
@@ -32,7 +32,7 @@ pub struct Args {
 pub fn run(g: &Global, args: Args) -> Status {
     let src = match g.open_source(args.from.rev.as_deref(), args.from.staged) {
         Ok(s) => s,
-        Err(e) => return fail(e),
+        Err(e) => return e.report(g, args.format),
     };
     let project = check::check_project(&*src, args.site.site.as_deref(), false);
     print_source_notes(&*src);

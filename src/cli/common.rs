@@ -5,15 +5,16 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use crate::diag::{self, ColorChoice, Diagnostic};
-use crate::project::CONFIG_FILE;
+use crate::diag::{self, Code, ColorChoice, Diagnostic};
+use crate::project::{CONFIG_FILE, DEFAULT_SITE_DIR};
 use crate::source::git::{index_file_path, GitError, GitProject};
 use crate::source::{FsSource, Source};
 use crate::syntax::SourceMap;
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct Global {
-    /// Run as if started in DIR (the project is found in DIR or its parents).
+    /// The project directory (the one of siteconf.toml). Without -C the
+    /// project is found from the current directory upwards.
     #[arg(short = 'C', global = true, value_name = "DIR")]
     pub dir: Option<PathBuf>,
     /// Colour: auto (only on a terminal, never with NO_COLOR), always, never.
@@ -69,32 +70,43 @@ pub enum Format {
 }
 
 impl Global {
-    /// The project root: the nearest directory from `-C DIR` (or the
-    /// current one) upwards that has siteconf.toml; else that directory.
-    pub fn project_root(&self) -> PathBuf {
-        let start = match &self.dir {
-            Some(d) => d.clone(),
-            None => std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
-        };
-        let mut cur: Option<&Path> = Some(&start);
-        while let Some(d) = cur {
-            if d.join(CONFIG_FILE).is_file() {
-                return d.to_path_buf();
+    /// The project root.
+    ///
+    /// With `-C DIR`, DIR itself: `-C` names the project (the directory of
+    /// siteconf.toml), so a DIR without one never silently becomes a
+    /// parent's project. DIR must exist and hold siteconf.toml, or at least
+    /// the site directory `site/` (a project on the default settings).
+    ///
+    /// Without `-C`, as git finds `.git`: the nearest directory from the
+    /// current one upwards that holds siteconf.toml; failing that, the
+    /// current directory if it holds `site/`. Anything else is an SC0009
+    /// error saying where it looked.
+    pub fn project_root(&self) -> Result<PathBuf, Diagnostic> {
+        match &self.dir {
+            Some(d) => root_given(d),
+            None => {
+                let cwd = std::env::current_dir().map_err(|e| {
+                    Diagnostic::error(
+                        Code::ProjectNotFound,
+                        format!("cannot read the current directory: {e}"),
+                    )
+                    .help("run siteconf from an existing directory, or pass -C DIR")
+                })?;
+                root_found(&cwd)
             }
-            cur = d.parent();
         }
-        start
     }
 
     /// The project's files: from revision `rev`, from the index when
-    /// `staged`, else from the working tree. Git errors (not a repository,
-    /// unknown revision) come back as one message with a hint.
+    /// `staged`, else from the working tree. No project, or a git error
+    /// (not a repository, unknown revision), comes back as an
+    /// [`OpenError`] that prints itself.
     pub fn open_source(
         &self,
         rev: Option<&str>,
         staged: bool,
-    ) -> Result<Box<dyn Source>, GitError> {
-        let root = self.project_root();
+    ) -> Result<Box<dyn Source>, OpenError> {
+        let root = self.project_root().map_err(OpenError::NoProject)?;
         if let Some(rev) = rev {
             let project = GitProject::discover(&root)?;
             return Ok(Box::new(project.rev_source(rev)?));
@@ -129,6 +141,145 @@ impl Global {
             _ => ColorChoice::Never,
         }
     }
+}
+
+/// Why a command has no project to read.
+#[derive(Debug)]
+pub enum OpenError {
+    /// No project where `-C` or the current directory points (SC0009).
+    NoProject(Diagnostic),
+    Git(GitError),
+}
+
+impl From<GitError> for OpenError {
+    fn from(e: GitError) -> OpenError {
+        OpenError::Git(e)
+    }
+}
+
+impl OpenError {
+    /// Prints the error (a diagnostic in `format`, or git's message) and
+    /// gives exit status 2.
+    pub fn report(self, g: &Global, format: Format) -> Status {
+        match self {
+            OpenError::NoProject(d) => no_project(g, d, format),
+            OpenError::Git(e) => fail(e),
+        }
+    }
+}
+
+/// Prints the diagnostic of [`Global::project_root`] (text on stderr, or
+/// JSON on stdout): exit status 2, a usage error.
+pub fn no_project(g: &Global, d: Diagnostic, format: Format) -> Status {
+    print_diagnostics(g, &[d], &SourceMap::default(), format);
+    Status::Error
+}
+
+fn shown(p: &Path) -> String {
+    format!("`{}`", p.display())
+}
+
+/// The project of `-C DIR`: DIR, if it is one.
+fn root_given(dir: &Path) -> Result<PathBuf, Diagnostic> {
+    let meta = match std::fs::metadata(dir) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(Diagnostic::error(
+                Code::ProjectNotFound,
+                format!(
+                    "the directory {} (given with -C) does not exist",
+                    shown(dir)
+                ),
+            )
+            .help(format!(
+                "-C names the project directory, the one that holds {CONFIG_FILE}; check the path, \
+                 or create a project there with `siteconf init {} --nodes N`",
+                dir.display()
+            )))
+        }
+        Err(e) => {
+            return Err(Diagnostic::error(
+                Code::ProjectNotFound,
+                format!("cannot use {} (given with -C): {e}", shown(dir)),
+            ))
+        }
+    };
+    if !meta.is_dir() {
+        return Err(Diagnostic::error(
+            Code::ProjectNotFound,
+            format!("{} (given with -C) is not a directory", shown(dir)),
+        )
+        .help(format!(
+            "-C names the project directory, the one that holds {CONFIG_FILE}"
+        )));
+    }
+    if dir.join(CONFIG_FILE).is_file() || dir.join(DEFAULT_SITE_DIR).is_dir() {
+        return Ok(dir.to_path_buf());
+    }
+    // Where the user may have meant: the nearest project above DIR, named
+    // as DIR was (relative stays relative) where it can be.
+    let has_config = |d: &Path| d.join(CONFIG_FILE).is_file();
+    let above = dir
+        .ancestors()
+        .skip(1)
+        .map(|p| match p.as_os_str().is_empty() {
+            true => Path::new("."),
+            false => p,
+        })
+        .find(|d| has_config(d))
+        .map(Path::to_path_buf)
+        .or_else(|| {
+            let abs = std::path::absolute(dir).ok()?;
+            let found = abs.ancestors().skip(1).find(|d| has_config(d))?;
+            Some(found.to_path_buf())
+        });
+    let help = match above {
+        Some(p) if p == Path::new(".") => format!(
+            "-C names the project directory itself; the nearest {CONFIG_FILE} above it is in the \
+             current directory: run without -C"
+        ),
+        Some(p) => format!(
+            "-C names the project directory itself; the nearest {CONFIG_FILE} above it is in \
+             {}: pass -C {}",
+            shown(&p),
+            p.display()
+        ),
+        None => format!(
+            "-C names the project directory, the one that holds {CONFIG_FILE}; \
+             `siteconf init DIR --nodes N` creates a project"
+        ),
+    };
+    Err(Diagnostic::error(
+        Code::ProjectNotFound,
+        format!(
+            "no {CONFIG_FILE} in {} (given with -C), and no {DEFAULT_SITE_DIR}/ directory either",
+            shown(dir)
+        ),
+    )
+    .help(help))
+}
+
+/// The project around `cwd`: the nearest siteconf.toml upwards, else
+/// `cwd` itself if it holds `site/`.
+fn root_found(cwd: &Path) -> Result<PathBuf, Diagnostic> {
+    if let Some(d) = cwd.ancestors().find(|d| d.join(CONFIG_FILE).is_file()) {
+        return Ok(d.to_path_buf());
+    }
+    if cwd.join(DEFAULT_SITE_DIR).is_dir() {
+        return Ok(cwd.to_path_buf());
+    }
+    let looked: Vec<String> = cwd.ancestors().map(shown).collect();
+    Err(Diagnostic::error(
+        Code::ProjectNotFound,
+        format!(
+            "no {CONFIG_FILE} found (looked in: {}), and no {DEFAULT_SITE_DIR}/ directory here",
+            looked.join(", ")
+        ),
+    )
+    .help(
+        "run siteconf in a project (a directory with siteconf.toml, or below one), or name it \
+         with -C DIR; `siteconf init DIR --nodes N` creates one",
+    ))
 }
 
 /// Whether progress bars may be shown: stderr is a terminal and not in CI.

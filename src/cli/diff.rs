@@ -10,7 +10,7 @@
 //! with the side); 2 for a usage or git error (unknown revision, not a
 //! repository).
 
-use super::common::{fail, interactive, Global, Status};
+use super::common::{fail, interactive, no_project, Format, Global, Status};
 use crate::diag::{self, Diagnostic};
 use crate::project;
 use crate::review::format::{json, markdown, text};
@@ -86,7 +86,10 @@ pub(super) fn open_sides(
     head: Option<&str>,
     staged: bool,
 ) -> Result<Sides, Status> {
-    let root = g.project_root();
+    let root = match g.project_root() {
+        Ok(r) => r,
+        Err(d) => return Err(no_project(g, d, Format::Text)),
+    };
     let project = match GitProject::discover(&root) {
         Ok(p) => p,
         Err(e) => return Err(fail(e)),
@@ -101,7 +104,7 @@ pub(super) fn open_sides(
         },
         None if staged => match g.open_source(None, true) {
             Ok(s) => (s, "index (staged)".to_string()),
-            Err(e) => return Err(fail(e)),
+            Err(e) => return Err(e.report(g, Format::Text)),
         },
         None => (Box::new(FsSource::new(&root)), "working tree".to_string()),
     };

@@ -21,7 +21,7 @@ pub struct Args {
 pub fn run(g: &Global, args: Args) -> Status {
     let src = match g.open_source(args.from.rev.as_deref(), args.from.staged) {
         Ok(s) => s,
-        Err(e) => return super::common::fail(e),
+        Err(e) => return e.report(g, super::common::Format::Text),
     };
     let checked = check::check_with(&*src, true);
     let site = &checked.loaded.site;

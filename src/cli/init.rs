@@ -1,13 +1,17 @@
-//! `siteconf init DIR --nodes N`: writes a new project that checks (and
-//! builds) as it stands. The files come from `crate::init::generate`; this
-//! file only decides where they go and never leaves half a project behind.
+//! `siteconf init DIR --nodes N`: writes a new project that is green and
+//! wired from its first commit: it checks (`--locked`) and builds as it
+//! stands, keeps its output and secrets out of git, and has the pre-commit
+//! hook (and, with `--ci`, the CI recipe). The files come from
+//! `crate::init::generate` and `crate::init::project_files`; this file only
+//! decides where they go and writes them through
+//! `output::write_files_atomic`, never leaving half a project behind.
 
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
 use super::common::{fail, Global, Status};
-use crate::init::{self, Options};
+use crate::init::{self, project as scaffold, Ci, Options, SECRETS_FILE};
 use crate::syntax::Format;
 
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -17,11 +21,29 @@ pub enum SiteFormat {
     Toml,
 }
 
+/// `--ci`: which CI recipe of siteconf's docs/ci/ to write.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CiArg {
+    /// No CI file (the default: init cannot know where the repository will live).
+    #[default]
+    None,
+    /// .gitlab-ci.yml: check every push; diff and gate on merge requests.
+    Gitlab,
+    /// .github/workflows/siteconf.yml: the same for GitHub Actions.
+    Github,
+}
+
 #[derive(clap::Args, Debug)]
-#[command(
-    after_help = "Same arguments, same files: the output depends on nothing else.\n\
-                  Example: siteconf init dc1 --nodes 200 && siteconf -C dc1 check"
-)]
+#[command(after_help = "\
+Besides the site (siteconf.toml, site/), init writes siteconf.lock (what `siteconf lock`
+would write), schema/*.json (named by the `#:schema` line of every TOML file, for editors),
+a .gitignore (the output directory, secrets/, siteconf's temporary files), a
+.pre-commit-config.yaml running `siteconf check --staged --deny warnings`, and with --ci
+the CI recipe. Secret values go into secrets/local.toml (fake ones to start with; git-ignored)
+or SITECONF_SECRET_<NAME> variables: never into git.
+
+Same arguments, same files: the output depends on nothing else.
+Example: siteconf init dc1 --nodes 200 --ci gitlab && siteconf -C dc1 check --locked")]
 pub struct Args {
     /// Directory to create the project in (relative to -C DIR, if given).
     // Not named `dir`: clap would tie it to the global `-C DIR`.
@@ -36,7 +58,11 @@ pub struct Args {
     /// Format of the site files.
     #[arg(long, value_enum, default_value = "kdl")]
     pub format: SiteFormat,
-    /// Write into a non-empty directory, replacing files of the same names.
+    /// The CI recipe to write.
+    #[arg(long, value_enum, default_value = "none")]
+    pub ci: CiArg,
+    /// Write into a non-empty directory, replacing files of the same names
+    /// (an existing .gitignore is kept and gains the lines init needs).
     #[arg(long)]
     pub force: bool,
 }
@@ -49,6 +75,11 @@ pub fn run(g: &Global, args: Args) -> Status {
             SiteFormat::Kdl => Format::Kdl,
             SiteFormat::Toml => Format::Toml,
         },
+    };
+    let ci = match args.ci {
+        CiArg::None => Ci::None,
+        CiArg::Gitlab => Ci::Gitlab,
+        CiArg::Github => Ci::Github,
     };
     let generated = match init::generate(&opts) {
         Ok(x) => x,
@@ -71,31 +102,41 @@ pub fn run(g: &Global, args: Args) -> Status {
         Err(e) if e.kind() == io::ErrorKind::NotFound => None,
         Err(e) => return fail(format!("cannot use {}: {e}", dir.display())),
     };
-    let written = match existing {
-        None => write_new_dir(&dir, &generated.files),
-        Some(0) => write_into(&dir, &generated.files),
-        Some(n) if !args.force => {
-            eprintln!(
-                "error: {} is not empty ({n} entries); refusing to write a project into it\n  \
-                 help: choose a new directory, or pass --force to replace files of the same names",
-                dir.display()
-            );
+    if let Some(n) = existing.filter(|&n| n > 0 && !args.force) {
+        eprintln!(
+            "error: {} is not empty ({n} entries); refusing to write a project into it\n  \
+             help: choose a new directory, or pass --force to replace files of the same names",
+            dir.display()
+        );
+        return Status::Error;
+    }
+    let mut files = generated.files.clone();
+    match scaffold::project_files(&generated, ci) {
+        Ok(more) => files.extend(more),
+        Err(e) => {
+            eprintln!("error: {}\n  help: {}", e.message, e.help);
             return Status::Error;
         }
-        Some(_) => {
-            let stale = stale_site_files(&dir, &generated.files);
-            let r = write_into(&dir, &generated.files);
-            if r.is_ok() && !stale.is_empty() {
-                eprintln!(
-                    "warning: {} site file(s) that init did not write are still in {} and will be \
-                     read by `siteconf check`, e.g. {}",
-                    stale.len(),
-                    dir.display(),
-                    stale.iter().take(5).cloned().collect::<Vec<_>>().join(", ")
-                );
+    }
+    // --force keeps the user's ignore rules (see `merge_gitignore`).
+    let mut gitignore_kept = false;
+    if existing.is_some() {
+        if let Ok(mine) = fs::read_to_string(dir.join(scaffold::GITIGNORE_FILE)) {
+            let merged = scaffold::merge_gitignore(&mine, init::OUT_DIR);
+            gitignore_kept = true;
+            files.retain(|(p, _)| p != scaffold::GITIGNORE_FILE);
+            if let Some(text) = merged {
+                files.push((scaffold::GITIGNORE_FILE.to_string(), text));
             }
-            r
         }
+    }
+    let stale = match existing {
+        Some(n) if n > 0 => stale_site_files(&dir, &files),
+        _ => Vec::new(),
+    };
+    let written = match existing {
+        None => write_new_dir(&dir, &files),
+        Some(_) => write_into(&dir, &files),
     };
     if let Err(e) = written {
         return fail(format!(
@@ -103,9 +144,36 @@ pub fn run(g: &Global, args: Args) -> Status {
             dir.display()
         ));
     }
+    if !stale.is_empty() {
+        eprintln!(
+            "warning: {} site file(s) that init did not write are still in {} and will be \
+             read by `siteconf check`, e.g. {}",
+            stale.len(),
+            dir.display(),
+            stale.iter().take(5).cloned().collect::<Vec<_>>().join(", ")
+        );
+    }
+    summary(&dir, &args, &generated, &files, ci, gitignore_kept);
+    Status::Ok
+}
+
+/// What init did and what comes next, on stderr.
+fn summary(
+    dir: &Path,
+    args: &Args,
+    generated: &init::Generated,
+    files: &[(String, String)],
+    ci: Ci,
+    gitignore_kept: bool,
+) {
+    let site_files = generated
+        .files
+        .iter()
+        .filter(|(p, _)| p.starts_with("site/"))
+        .count();
     eprintln!(
-        "created {} files in {}: {} nodes ({} control, {} compute, {} storage) in {} rack{}, {} site files",
-        generated.files.len(),
+        "created {} files in {}: {} nodes ({} control, {} compute, {} storage) in {} rack{}, {} {} site files",
+        files.len(),
         dir.display(),
         args.nodes,
         generated.control,
@@ -113,13 +181,47 @@ pub fn run(g: &Global, args: Args) -> Status {
         generated.storage,
         generated.racks,
         if generated.racks == 1 { "" } else { "s" },
-        match opts.format {
-            Format::Kdl => "KDL",
-            Format::Toml => "TOML",
+        site_files,
+        match args.format {
+            SiteFormat::Kdl => "KDL",
+            SiteFormat::Toml => "TOML",
         }
     );
-    eprintln!("next: siteconf -C {} check", dir.display());
-    Status::Ok
+    let lock_entries = files
+        .iter()
+        .find(|(p, _)| p == crate::project::LOCK_FILE)
+        .map_or(0, |(_, t)| {
+            t.lines()
+                .filter(|l| !l.is_empty() && !l.starts_with('#') && !l.starts_with("version "))
+                .count()
+        });
+    eprintln!("  siteconf.lock      {lock_entries} allocations and zone serials, as `siteconf lock` writes them");
+    eprintln!(
+        "  secrets            {SECRETS_FILE} holds FAKE values so that the site builds, and is git-ignored:\n\
+         \x20                    put the real ones there, or in SITECONF_SECRET_<NAME> variables ([secrets] in siteconf.toml)"
+    );
+    eprintln!(
+        "  .gitignore         {}",
+        if gitignore_kept {
+            "yours, kept (with the lines init needs: out/, secrets/, siteconf's temporaries)"
+        } else {
+            "out/, secrets/ and siteconf's temporary files"
+        }
+    );
+    eprintln!("  pre-commit         .pre-commit-config.yaml checks what is staged (`pre-commit install` turns it on)");
+    eprintln!(
+        "  schemas            schema/*.json, named by the `#:schema` line of every TOML file"
+    );
+    match ci.recipe() {
+        Some((path, _)) => eprintln!("  CI                 {path}"),
+        None => {
+            eprintln!("  CI                 none (`--ci gitlab` or `--ci github` writes a recipe)")
+        }
+    }
+    eprintln!(
+        "next: siteconf -C {0} check --locked, then commit it: cd {0} && git init && git add -A && git commit",
+        dir.display()
+    );
 }
 
 /// A directory that does not exist yet is written as a hidden sibling and
@@ -138,13 +240,7 @@ fn write_new_dir(dir: &Path, files: &[(String, String)]) -> io::Result<()> {
     let tmp = parent.join(format!(".{name}.siteconf-init-{}", std::process::id()));
     let result = (|| {
         fs::create_dir(&tmp)?;
-        for (path, contents) in files {
-            let p = tmp.join(path);
-            if let Some(d) = p.parent() {
-                fs::create_dir_all(d)?;
-            }
-            fs::write(&p, contents)?;
-        }
+        write_into(&tmp, files)?;
         fs::rename(&tmp, dir)
     })();
     if result.is_err() {
@@ -153,74 +249,16 @@ fn write_new_dir(dir: &Path, files: &[(String, String)]) -> io::Result<()> {
     result
 }
 
-/// An existing directory is written file by file: every file first goes to
-/// a temporary name beside its target, and only when all are written are
-/// they renamed into place. On failure the temporaries and any directories
-/// created for them are removed.
+/// Every file through the one atomic-write helper: each to a temporary
+/// beside its target, all renamed into place only once all are written;
+/// on failure the temporaries and the directories made for them go, and
+/// nothing was replaced. A symbolic link on the way is refused.
 fn write_into(dir: &Path, files: &[(String, String)]) -> io::Result<()> {
-    let mut created_dirs: Vec<PathBuf> = Vec::new();
-    let mut staged: Vec<(PathBuf, PathBuf)> = Vec::new();
-    let result = (|| {
-        for (path, contents) in files {
-            let target = dir.join(path);
-            refuse_links_below(dir, path)?;
-            if let Some(d) = target.parent() {
-                let mut missing = Vec::new();
-                let mut cur = Some(d);
-                while let Some(c) = cur {
-                    if c.exists() {
-                        break;
-                    }
-                    missing.push(c.to_path_buf());
-                    cur = c.parent();
-                }
-                fs::create_dir_all(d)?;
-                created_dirs.extend(missing.into_iter().rev());
-            }
-            // Never a predictable name written through: the one temp
-            // helper creates it O_EXCL | O_NOFOLLOW (a planted link there
-            // is unlinked, not followed).
-            let (tmp, mut f) = crate::output::create_temp_beside(&target, 0o644)?;
-            staged.push((tmp, target));
-            io::Write::write_all(&mut f, contents.as_bytes())?;
-            f.sync_all()?;
-        }
-        Ok(())
-    })();
-    if let Err(e) = result {
-        for (tmp, _) in &staged {
-            let _ = fs::remove_file(tmp);
-        }
-        for d in created_dirs.iter().rev() {
-            let _ = fs::remove_dir(d);
-        }
-        return Err(e);
-    }
-    for (tmp, target) in &staged {
-        fs::rename(tmp, target)?;
-    }
-    Ok(())
-}
-
-/// `--force` into an existing directory writes only below it: a directory
-/// on the way to a file (or the file) that is a symbolic link is refused,
-/// not written through.
-fn refuse_links_below(dir: &Path, rel: &str) -> io::Result<()> {
-    let mut cur = dir.to_path_buf();
-    for c in rel.split('/') {
-        cur.push(c);
-        match fs::symlink_metadata(&cur) {
-            Ok(m) if m.file_type().is_symlink() => {
-                return Err(io::Error::other(format!(
-                    "{} is a symbolic link; init writes only regular files inside the directory",
-                    cur.display()
-                )))
-            }
-            Ok(_) => {}
-            Err(_) => break,
-        }
-    }
-    Ok(())
+    let list: Vec<(&str, &[u8], u32)> = files
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_bytes(), 0o644))
+        .collect();
+    crate::output::write_files_atomic(dir, &list)
 }
 
 /// Site files already in `dir/site` that this init does not write.

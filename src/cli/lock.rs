@@ -1,7 +1,7 @@
 //! `siteconf lock`: write the allocations `check` computed to
 //! siteconf.lock (atomically), optionally pruning released values.
 
-use super::common::{fail, print_diagnostics, Format, Global, Status};
+use super::common::{fail, no_project, print_diagnostics, Format, Global, Status};
 use crate::check;
 use crate::output::write_file_atomic;
 use crate::project::LOCK_FILE;
@@ -16,7 +16,10 @@ pub struct Args {
 }
 
 pub fn run(g: &Global, args: Args) -> Status {
-    let root = g.project_root();
+    let root = match g.project_root() {
+        Ok(r) => r,
+        Err(d) => return no_project(g, d, Format::Text),
+    };
     let src = FsSource::new(&root);
     let checked = check::check(&src);
     let sources = &checked.loaded.sources;
@@ -27,19 +30,12 @@ pub fn run(g: &Global, args: Args) -> Status {
         return Status::Findings;
     }
     // Zone serials as a build into the configured output would give them.
-    let opts = crate::render::RenderOptions {
-        secrets: crate::render::Secrets::placeholder(),
-        previous_zones: crate::build::previous_zones(&root.join(&checked.loaded.config.out_dir)),
-        ..Default::default()
-    };
-    let mut lock = match crate::render::zone_serials(&checked, &src, &opts) {
-        Ok(zones) => crate::build::record_zones(&checked.resolved.lock, &zones),
-        Err(f) => {
-            print_diagnostics(g, &f.diags, &f.sources, Format::Text);
-            eprintln!("note: the zones do not render, so their serials are left as they were");
-            checked.resolved.lock.clone()
-        }
-    };
+    let previous = crate::build::previous_zones(&root.join(&checked.loaded.config.out_dir));
+    let (mut lock, failed) = crate::build::lock(&checked, &src, previous);
+    if let Some(f) = failed {
+        print_diagnostics(g, &f.diags, &f.sources, Format::Text);
+        eprintln!("note: the zones do not render, so their serials are left as they were");
+    }
     let pruned = if args.prune_released {
         lock.prune_released()
     } else {

@@ -49,7 +49,7 @@ pub enum Command {
     Codes(codes::Args),
     /// Create a new project with a complete, valid example site.
     Init(init::Args),
-    /// Print the JSON Schema of site files (TOML form), or the field reference.
+    /// Print the JSON Schema of site files (TOML form), siteconf.toml or a secrets file.
     Schema(schema::Args),
     /// Compare the fleet as observed (LLDP, facts, leases, BGP) with the site.
     State(state::Args),

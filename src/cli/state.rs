@@ -74,7 +74,10 @@ pub fn run(g: &Global, args: Args) -> Status {
         Some(Ok(m)) => Some(m),
         Some(Err(e)) => return fail(format!("--stub: {e}")),
     };
-    let root = g.project_root();
+    let root = match g.project_root() {
+        Ok(r) => r,
+        Err(d) => return super::common::no_project(g, d, super::common::Format::Text),
+    };
     let src = FsSource::new(&root);
     let checked = check::check(&src);
     if checked.diags.has_errors() {

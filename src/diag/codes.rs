@@ -73,6 +73,8 @@ codes! {
         "A value that is not valid for its field: out of range, not one of the allowed words, a malformed range.";
     ProjectConfig "SC0008" "project-config" Error
         "siteconf.toml or another project file could not be read or is invalid.";
+    ProjectNotFound "SC0009" "project-not-found" Error
+        "There is no project to read: the directory given with `-C` does not exist, is not a directory, or holds neither siteconf.toml nor a `site/` directory (`-C` names the project directory itself, no parent is searched); or, without `-C`, no siteconf.toml is in the current directory or any above it and there is no `site/` here. The message names every directory looked in. The command stops with exit 2.";
     // --- files (warnings) --------------------------------------------------
     IgnoredFile "SC0070" "ignored-file" Warning
         "A file under the site directory that siteconf does not read: its extension is neither `.kdl` nor `.toml` (`r05.kld`, `nodes.yaml`). Whatever it declares is not part of the site. Hidden files and `*.md` notes are not reported.";

@@ -405,3 +405,73 @@ fn parse_error(sources: &SourceMap, e: &toml::de::Error) -> Diagnostic {
 pub fn normalize_name(n: &str) -> &str {
     n.trim().trim_start_matches('@')
 }
+
+/// The JSON Schema of the `[gate]` table, for `schema/siteconf.schema.json`
+/// (see `crate::project::config_json_schema`). It follows [`Policy`],
+/// [`OwnersRule`], [`Rule`] and [`Event`] field by field; `siteconf check`
+/// stays the judge (globs, names, a rule nobody can approve).
+pub fn json_schema() -> serde_json::Value {
+    use serde_json::json;
+    let names =
+        |what: &str| json!({"type": "array", "items": {"type": "string"}, "description": what});
+    let count = |what: &str| json!({"type": "integer", "minimum": 0, "description": what});
+    let events = [
+        Event::ArtifactChanged,
+        Event::ArtifactAdded,
+        Event::ArtifactRemoved,
+        Event::BgpSessionAdded,
+        Event::BgpSessionRemoved,
+        Event::NodeAdded,
+        Event::NodeRemoved,
+        Event::AllocationReleased,
+    ]
+    .map(Event::as_str);
+    json!({
+        "type": "object",
+        "description": "The merge policy `siteconf gate` applies to a change (docs/review.md).",
+        "additionalProperties": false,
+        "properties": {
+            "max-nodes": count("Nodes whose artifacts change (added, removed or changed)."),
+            "max-nodes-percent": {"type": "number", "exclusiveMinimum": 0, "maximum": 100, "description": "The same, as a share of base's fleet."},
+            "max-nodes-per-rack": count("Changed nodes in one rack."),
+            "max-nodes-per-role": count("Changed nodes of one role."),
+            "role-limits": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}, "description": "Per-role limits that replace max-nodes-per-role."},
+            "max-switches": count("Switches whose artifacts change."),
+            "approvers": names("Who may approve going over the limits above."),
+            "owners": {
+                "type": "array",
+                "description": "CODEOWNERS-like: a changed input or artifact that matches needs an owner's approval.",
+                "items": {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["owners"],
+                    "properties": {
+                        "name": {"type": "string", "description": "A name for reports (default: the first pattern)."},
+                        "paths": names("Globs over input files relative to the project root."),
+                        "artifacts": names("Globs over rendered artifact paths."),
+                        "owners": names("Who may approve."),
+                    }
+                }
+            },
+            "rules": {
+                "type": "array",
+                "description": "Rules that need approval when they fire.",
+                "items": {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["name", "approvers"],
+                    "properties": {
+                        "name": {"type": "string"},
+                        "on": {"enum": events, "description": "What the rule looks at (default artifact-changed)."},
+                        "kinds": names("Artifact kinds (sshd, frr …); artifact events only."),
+                        "artifacts": names("Globs over artifact paths; artifact events only."),
+                        "nodes": names("Globs over device names."),
+                        "roles": names("Node roles."),
+                        "more-than": count("Fires when more than this many things match."),
+                        "approvers": names("Who may approve."),
+                    }
+                }
+            }
+        }
+    })
+}

@@ -1,8 +1,10 @@
 //! `siteconf init`: a complete, valid site generated in memory.
 //!
-//! [`generate`] returns every file of a new project (`siteconf.toml`, an
-//! example secrets file and `site/`) as `(path, contents)` pairs; the CLI
-//! writes them. The output depends on the options only — no clock, no
+//! [`generate`] returns the site of a new project (`siteconf.toml`, a
+//! secrets file of fake values and `site/`) as `(path, contents)` pairs;
+//! [`project_files`] adds what makes it a project from its first commit
+//! (the lock, `.gitignore`, the pre-commit and CI configuration, the JSON
+//! Schemas its TOML files name); the CLI writes them. The output depends on the options only — no clock, no
 //! randomness, no host names — so the same arguments give byte-identical
 //! files, and the example site in this repository is checked against it.
 //!
@@ -21,6 +23,9 @@
 //!   can never collide with them.
 
 mod emit;
+pub mod project;
+
+pub use project::{project_files, Ci};
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
@@ -29,6 +34,7 @@ use base64::Engine as _;
 use ipnet::Ipv4Net;
 use sha2::{Digest, Sha256};
 
+use crate::project::{schema_directive, CONFIG_FILE, CONFIG_SCHEMA, SECRETS_SCHEMA, SITE_SCHEMA};
 use crate::syntax::Format;
 use emit::{block, comment, list, named, prop, val, Item};
 
@@ -354,11 +360,18 @@ pub fn generate(opts: &Options) -> Result<Generated, InitError> {
     );
     let mut files = vec![
         ("siteconf.toml".to_string(), project_config()),
-        ("secrets/example.toml".to_string(), example_secrets()),
+        (SECRETS_FILE.to_string(), example_secrets()),
     ];
     let mut site_file = |name: &str, mut items: Vec<Item>| {
         items.insert(0, comment(header.clone()));
-        files.push((format!("site/{name}.{ext}"), render(&items)));
+        let path = format!("site/{name}.{ext}");
+        let mut text = match opts.format {
+            // Editors validate a TOML site file against the site schema.
+            Format::Toml => schema_directive(&path, SITE_SCHEMA),
+            Format::Kdl => String::new(),
+        };
+        text.push_str(&render(&items));
+        files.push((path, text));
     };
     site_file("site", site_items(&plan));
     site_file("networks", network_items(&plan));
@@ -451,28 +464,44 @@ pub fn generate(opts: &Options) -> Result<Generated, InitError> {
     })
 }
 
+/// Where `init` puts the secret values the site names: a file inside the
+/// project that its `.gitignore` keeps out of git (see [`project_files`]).
+pub const SECRETS_FILE: &str = "secrets/local.toml";
+/// The output directory of a generated project (`out-dir`).
+pub const OUT_DIR: &str = "out";
+
 fn project_config() -> String {
-    "# siteconf project settings (paths are relative to this file).\n\
-     site-dir = \"site\"\n\
-     templates-dir = \"templates\"\n\
-     out-dir = \"out\"\n\
-     \n\
-     [secrets]\n\
-     # EXAMPLE ONLY: secrets/example.toml holds fake values so that this site\n\
-     # builds as it stands. For a real site keep secrets out of git: point `file`\n\
-     # at a file outside the repository, or remove it and set\n\
-     # SITECONF_SECRET_<NAME> variables (e.g. SITECONF_SECRET_BGP_TRANSIT_A).\n\
-     file = \"secrets/example.toml\"\n"
-        .to_string()
+    let mut s = schema_directive(CONFIG_FILE, CONFIG_SCHEMA);
+    s.push_str(&format!(
+        "# siteconf project settings (paths are relative to this file).\n\
+         site-dir = \"site\"\n\
+         templates-dir = \"templates\"\n\
+         out-dir = \"{OUT_DIR}\"\n\
+         \n\
+         [secrets]\n\
+         # Secret values (the external BGP peers' passwords) never go into git.\n\
+         # `siteconf build` takes each one from, first match wins:\n\
+         #   1. the environment: SITECONF_SECRET_<NAME>, the name upper-cased with\n\
+         #      `-`, `.` and `/` as `_` (bgp/transit-a: SITECONF_SECRET_BGP_TRANSIT_A);\n\
+         #   2. the file below. `siteconf init` wrote fake values into it, so that the\n\
+         #      site builds as it stands, and a .gitignore that keeps secrets/ out of\n\
+         #      git: put the real values there or in the variables, or point `file`\n\
+         #      at a file outside the repository. check, diff and gate never read them.\n\
+         file = \"{SECRETS_FILE}\"\n"
+    ));
+    s
 }
 
 fn example_secrets() -> String {
-    "# EXAMPLE ONLY — fake values so that the example site builds.\n\
-     # Never commit real secrets: keep them in a file outside git (see [secrets]\n\
-     # in siteconf.toml) or in SITECONF_SECRET_<NAME> environment variables.\n\
-     \"bgp/transit-a\" = \"example-only-not-a-real-password-a\"\n\
-     \"bgp/transit-b\" = \"example-only-not-a-real-password-b\"\n"
-        .to_string()
+    let mut s = schema_directive(SECRETS_FILE, SECRETS_SCHEMA);
+    s.push_str(
+        "# Secret values for `siteconf build`, by name. Never commit this file: the\n\
+         # project's .gitignore keeps secrets/ out of git. `siteconf init` wrote FAKE\n\
+         # values: replace them with the real ones, or set SITECONF_SECRET_<NAME>.\n\
+         \"bgp/transit-a\" = \"example-only-not-a-real-password-a\"\n\
+         \"bgp/transit-b\" = \"example-only-not-a-real-password-b\"\n",
+    );
+    s
 }
 
 fn site_items(plan: &Plan) -> Vec<Item> {

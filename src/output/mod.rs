@@ -172,26 +172,115 @@ pub fn create_temp_beside(
     Ok((tmp, f))
 }
 
-/// Writes one file atomically: a temp file in the same directory
-/// ([`create_temp_beside`]), fsync, rename over the target. The one helper
-/// for every file siteconf writes outside the build's writer (siteconf.lock,
-/// `init`, the `state` report); whole output trees are swapped by the build
-/// writer. Temporaries left by killed runs are removed first.
-pub fn write_file_atomic(path: &std::path::Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
+/// Writes `bytes` to a new temporary beside `target` ([`create_temp_beside`]),
+/// with `mode`, fsynced: ready to be renamed over `target`. On failure the
+/// temporary is removed.
+fn stage(target: &std::path::Path, bytes: &[u8], mode: u32) -> std::io::Result<std::path::PathBuf> {
     use std::io::Write;
     use std::os::unix::fs::PermissionsExt;
-    remove_stale_temps(path);
-    let (tmp, mut f) = create_temp_beside(path, mode)?;
+    let (tmp, mut f) = create_temp_beside(target, mode)?;
     let result = (|| {
         f.write_all(bytes)?;
         f.set_permissions(std::fs::Permissions::from_mode(mode))?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
+        f.sync_all()
     })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+    match result {
+        Ok(()) => Ok(tmp),
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(e)
+        }
     }
-    result
+}
+
+/// Writes one file atomically: a temp file in the same directory
+/// ([`create_temp_beside`]), fsync, rename over the target. The one helper
+/// for every file siteconf writes outside the build's writer (siteconf.lock,
+/// `init` through [`write_files_atomic`], the `state` report); whole output
+/// trees are swapped by the build writer. Temporaries left by killed runs
+/// are removed first.
+pub fn write_file_atomic(path: &std::path::Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
+    remove_stale_temps(path);
+    let tmp = stage(path, bytes, mode)?;
+    std::fs::rename(&tmp, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
+}
+
+/// [`write_file_atomic`] for several files below `dir` (`/`-separated
+/// relative paths), written as one change as far as a file system allows:
+/// every file first goes to its temporary, and only when all of them are
+/// written are they renamed into place. If any write fails, the
+/// temporaries and the directories made for them are removed and no file
+/// was replaced. Files are written only inside `dir`: a symbolic link on
+/// the way to a file, or at it, is refused, never written through.
+pub fn write_files_atomic(
+    dir: &std::path::Path,
+    files: &[(&str, &[u8], u32)],
+) -> std::io::Result<()> {
+    let mut created_dirs: Vec<std::path::PathBuf> = Vec::new();
+    let mut staged: Vec<(std::path::PathBuf, std::path::PathBuf)> = Vec::new();
+    let result = (|| {
+        for &(rel, bytes, mode) in files {
+            refuse_links_below(dir, rel)?;
+            let target = dir.join(rel);
+            if let Some(d) = target.parent() {
+                let mut missing = Vec::new();
+                let mut cur = Some(d);
+                while let Some(c) = cur {
+                    if c.exists() {
+                        break;
+                    }
+                    missing.push(c.to_path_buf());
+                    cur = c.parent();
+                }
+                std::fs::create_dir_all(d)?;
+                created_dirs.extend(missing.into_iter().rev());
+            }
+            remove_stale_temps(&target);
+            let tmp = stage(&target, bytes, mode)?;
+            staged.push((tmp, target));
+        }
+        Ok(())
+    })();
+    if let Err(e) = result {
+        for (tmp, _) in &staged {
+            let _ = std::fs::remove_file(tmp);
+        }
+        for d in created_dirs.iter().rev() {
+            let _ = std::fs::remove_dir(d);
+        }
+        return Err(e);
+    }
+    for (tmp, target) in &staged {
+        std::fs::rename(tmp, target)?;
+    }
+    Ok(())
+}
+
+/// Refuses a symbolic link at any component of `rel` below `dir` (the
+/// components that exist): [`write_files_atomic`] writes only inside `dir`.
+fn refuse_links_below(dir: &std::path::Path, rel: &str) -> std::io::Result<()> {
+    let mut cur = dir.to_path_buf();
+    for c in rel.split('/') {
+        if c.is_empty() || c == "." || c == ".." {
+            return Err(std::io::Error::other(format!(
+                "`{rel}` is not a plain relative path"
+            )));
+        }
+        cur.push(c);
+        match std::fs::symlink_metadata(&cur) {
+            Ok(m) if m.file_type().is_symlink() => {
+                return Err(std::io::Error::other(format!(
+                "{} is a symbolic link; siteconf writes only regular files inside the directory",
+                cur.display()
+            )))
+            }
+            Ok(_) => {}
+            Err(_) => break,
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -128,20 +128,20 @@ pub fn ok(o: &std::process::Output) {
     assert!(o.status.success(), "{}", show(o));
 }
 
-/// `check-jsonschema` from the venv of `scripts/install-consumers.sh`
-/// (`SITECONF_CONSUMERS_VENV`); in CI its absence fails the test,
-/// elsewhere the test is skipped loudly.
+/// A consumer tool (`check-jsonschema`, `taplo`, `pre-commit`) from the
+/// venv of `scripts/install-consumers.sh` (`SITECONF_CONSUMERS_VENV`); in
+/// CI its absence fails the test, elsewhere the test is skipped loudly.
 #[allow(dead_code)]
-pub fn check_jsonschema() -> Option<std::path::PathBuf> {
+pub fn consumer_tool(name: &str) -> Option<std::path::PathBuf> {
     let venv = std::env::var_os("SITECONF_CONSUMERS_VENV")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| std::path::PathBuf::from("/opt/siteconf-consumers/venv"));
-    let exe = venv.join("bin/check-jsonschema");
+    let exe = venv.join("bin").join(name);
     if exe.is_file() {
         return Some(exe);
     }
     let msg = format!(
-        "check-jsonschema not found at {}: install it with scripts/install-consumers.sh \
+        "{name} not found at {}: install it with scripts/install-consumers.sh \
          (or set SITECONF_CONSUMERS_VENV)",
         exe.display()
     );
@@ -154,6 +154,12 @@ pub fn check_jsonschema() -> Option<std::path::PathBuf> {
         "!".repeat(78)
     );
     None
+}
+
+/// `check-jsonschema`: see [`consumer_tool`].
+#[allow(dead_code)]
+pub fn check_jsonschema() -> Option<std::path::PathBuf> {
+    consumer_tool("check-jsonschema")
 }
 
 /// Runs a validator to completion: whether it accepted, and all it printed.
