@@ -216,6 +216,33 @@ pub fn config_json_schema() -> serde_json::Value {
                 }
             },
             "gate": crate::gate::policy::json_schema(),
+            "shared-dir": {"type": "string", "minLength": 1, "description": "Several sites: the directory of definitions every site uses (profiles, groups …); a site's own definition of the same kind and name wins. See docs/sites.md."},
+            "sites": {
+                "type": "object",
+                "description": "Several sites in one project, by name (letters, digits, `-`, `_`). Without it the project is one site under `site-dir`.",
+                "propertyNames": {"pattern": "^[A-Za-z0-9_-]+$", "not": {"const": "bootinfra"}},
+                "additionalProperties": {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["dir"],
+                    "properties": {
+                        "dir": {"type": "string", "minLength": 1, "description": "The site's files and its siteconf.lock, relative to the project, without `..`."},
+                        "routing-domain": {"type": "string", "minLength": 1, "description": "Sites naming the same routing domain share one address and ASN space: their addresses and ASNs must not collide."}
+                    }
+                }
+            },
+            "bootinfra": {
+                "type": "object",
+                "description": "Boot hosts (DHCP, DNS, network boot) shared by several sites, by name; `build` writes their joined configuration to `<out-dir>/bootinfra/NAME/`.",
+                "additionalProperties": {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["serves"],
+                    "properties": {
+                        "serves": {"type": "array", "items": {"type": "string"}, "minItems": 1, "uniqueItems": true, "description": "The sites it serves."}
+                    }
+                }
+            },
         }
     })
 }
