@@ -1,8 +1,7 @@
 //! `siteconf check`: every finding in the site, in one run.
 
 use super::common::{
-    print_diagnostics, print_source_notes, DenyArgs, Format, Global, SiteArgs, SourceArgs,
-    Status,
+    print_diagnostics, print_source_notes, DenyArgs, Format, Global, SiteArgs, SourceArgs, Status,
 };
 use crate::check;
 use crate::diag::{Code, Diagnostic};

@@ -16,6 +16,8 @@ pub struct Args {
     pub format: Format,
     #[command(flatten)]
     pub from: super::common::SourceArgs,
+    #[command(flatten)]
+    pub site: super::common::SiteArgs,
 }
 
 pub fn run(g: &Global, args: Args) -> Status {
@@ -23,15 +25,50 @@ pub fn run(g: &Global, args: Args) -> Status {
         Ok(s) => s,
         Err(e) => return e.report(g, super::common::Format::Text),
     };
-    let checked = check::check_with(&*src, true);
+    let project = check::check_project(&*src, args.site.site.as_deref(), true);
+    // The site that declares the node; in a project of several, a name
+    // that two sites declare needs `--site`.
+    let holders: Vec<usize> = project
+        .sites
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.resolved.node(&args.node, &c.loaded.site).is_some())
+        .map(|(i, _)| i)
+        .collect();
+    if holders.len() > 1 {
+        let names: Vec<&str> = holders
+            .iter()
+            .filter_map(|&i| project.sites[i].loaded.config.site.as_deref())
+            .collect();
+        eprintln!(
+            "error: node `{}` is declared in sites {}: say which with `--site {}`",
+            args.node,
+            names.join(", "),
+            names.first().copied().unwrap_or("NAME")
+        );
+        return Status::Error;
+    }
+    let Some(checked) = holders
+        .first()
+        .map(|&i| &project.sites[i])
+        .or(project.sites.first())
+    else {
+        let list = project.diags.sorted(&Default::default());
+        print_diagnostics(g, &list, &Default::default(), Format::Text);
+        return Status::Error;
+    };
     let site = &checked.loaded.site;
     let sources = &checked.loaded.sources;
     let Some(rn) = checked.resolved.node(&args.node, site) else {
-        if checked.diags.has_errors() {
-            let list = checked.diags.sorted(sources);
+        if project.diags.has_errors() {
+            let list = project.diags.clone().sorted(sources);
             print_diagnostics(g, &list, sources, Format::Text);
         }
-        let names: Vec<&str> = site.nodes.iter().map(|n| n.name.value.as_str()).collect();
+        let names: Vec<&str> = project
+            .sites
+            .iter()
+            .flat_map(|c| c.loaded.site.nodes.iter().map(|n| n.name.value.as_str()))
+            .collect();
         eprint!("{}", unknown_node(&args.node, &names));
         return Status::Error;
     };
@@ -74,8 +111,8 @@ pub fn run(g: &Global, args: Args) -> Status {
         Format::Text => print!("{}", explain::to_text(&e)),
     }
     // Findings still matter: explain shows them but answers anyway.
-    if checked.diags.has_errors() {
-        let list = checked.diags.sorted(sources);
+    if project.diags.has_errors() {
+        let list = project.diags.clone().sorted(sources);
         print_diagnostics(g, &list, sources, Format::Text);
         return Status::Findings;
     }

@@ -35,6 +35,8 @@ pub struct Args {
     pub host: Option<String>,
     #[command(flatten)]
     pub from: super::common::SourceArgs,
+    #[command(flatten)]
+    pub site: super::common::SiteArgs,
 }
 
 pub fn run(g: &Global, args: Args) -> Status {
@@ -42,41 +44,58 @@ pub fn run(g: &Global, args: Args) -> Status {
         Ok(s) => s,
         Err(e) => return e.report(g, super::common::Format::Text),
     };
-    let checked = check::check(&*src);
-    let sources = &checked.loaded.sources;
-    if checked.diags.has_errors() {
-        let list = checked.diags.sorted(sources);
-        print_diagnostics(g, &list, sources, Format::Text);
+    let project = check::check_project(&*src, args.site.site.as_deref(), false);
+    if project.diags.has_errors() || project.sites.is_empty() {
+        let sources = project.sources().cloned().unwrap_or_default();
+        let list = project.diags.sorted(&sources);
+        print_diagnostics(g, &list, &sources, Format::Text);
         return Status::Findings;
     }
-    let view = site_view(&checked.effective());
-    let inv = inventory::build(&view, &checked.loaded.config.secrets.env_prefix);
-    // Ansible shows a successful script's stderr only when asked to, so
-    // this is for the person running it by hand.
-    for w in &inv.warnings {
-        eprintln!("warning: {w}");
-    }
-    let answer = match &args.host {
-        Some(name) => {
-            let host = inv.host(name).or_else(|| {
-                // A short name: the node's FQDN is `name.domain`.
-                inv.hosts.iter().find(|h| &h.node == name)
-            });
-            match host {
-                Some(h) => serde_json::Value::Object(h.hostvars()),
-                None => {
-                    // The protocol's answer for an unknown host is `{}`
-                    // (exit 0); stderr says why, for a person at a terminal.
-                    let names: Vec<&str> = inv.hosts.iter().map(|h| h.node.as_str()).collect();
-                    eprint!(
-                        "{}",
-                        super::explain::unknown_node(name, &names).replacen("error: ", "note: ", 1)
-                    );
-                    serde_json::json!({})
+    let multi = project.sites[0].loaded.config.is_multi_site();
+    let mut list = serde_json::Map::new();
+    let mut found = None;
+    let mut names: Vec<String> = Vec::new();
+    for checked in &project.sites {
+        let view = site_view(&checked.effective());
+        let inv = inventory::build(&view, &checked.loaded.config.secrets.env_prefix);
+        // Ansible shows a successful script's stderr only when asked to, so
+        // this is for the person running it by hand.
+        for w in &inv.warnings {
+            eprintln!("warning: {w}");
+        }
+        match &args.host {
+            Some(name) => {
+                if found.is_none() {
+                    // A short name: the node's FQDN is `name.domain`.
+                    let host = inv
+                        .host(name)
+                        .or_else(|| inv.hosts.iter().find(|h| &h.node == name));
+                    found = host.map(|h| serde_json::Value::Object(h.hostvars()));
                 }
+                names.extend(inv.hosts.iter().map(|h| h.node.clone()));
+            }
+            None => {
+                let mut one = inv.to_list_json();
+                if multi {
+                    let site = checked.loaded.config.site.clone().unwrap_or_default();
+                    add_site_group(&mut one, &site);
+                }
+                merge_list(&mut list, one);
             }
         }
-        None => inv.to_list_json(),
+    }
+    let answer = match &args.host {
+        Some(name) => found.unwrap_or_else(|| {
+            // The protocol's answer for an unknown host is `{}` (exit 0);
+            // stderr says why, for a person at a terminal.
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            eprint!(
+                "{}",
+                super::explain::unknown_node(name, &names).replacen("error: ", "note: ", 1)
+            );
+            serde_json::json!({})
+        }),
+        None => serde_json::Value::Object(list),
     };
     match serde_json::to_string_pretty(&answer) {
         Ok(text) => {
@@ -84,5 +103,71 @@ pub fn run(g: &Global, args: Args) -> Status {
             Status::Ok
         }
         Err(e) => super::common::fail(format!("cannot write the inventory as JSON: {e}")),
+    }
+}
+
+/// Adds group `site_<name>` (every host of the site) to one site's list.
+fn add_site_group(one: &mut serde_json::Value, site: &str) {
+    use serde_json::{json, Value};
+    let hosts: Vec<Value> = one
+        .get("_meta")
+        .and_then(|m| m.get("hostvars"))
+        .and_then(Value::as_object)
+        .map(|h| h.keys().map(|k| json!(k)).collect())
+        .unwrap_or_default();
+    let name = format!("site_{}", crate::model::names::group_name(site));
+    if let Some(o) = one.as_object_mut() {
+        if let Some(children) = o
+            .get_mut("all")
+            .and_then(|a| a.get_mut("children"))
+            .and_then(Value::as_array_mut)
+        {
+            children.push(json!(name));
+        }
+        o.insert(name, json!({ "hosts": hosts }));
+    }
+}
+
+/// Merges one site's `--list` answer into the project's: hosts and their
+/// variables side by side (FQDNs are unique across sites), a group's hosts
+/// and children joined; a group's vars are those of the first site that
+/// has the group (shared groups have the same vars everywhere).
+fn merge_list(into: &mut serde_json::Map<String, serde_json::Value>, one: serde_json::Value) {
+    use serde_json::Value;
+    let serde_json::Value::Object(one) = one else {
+        return;
+    };
+    for (k, v) in one {
+        match into.get_mut(&k) {
+            None => {
+                into.insert(k, v);
+            }
+            Some(existing) => merge_value(existing, v),
+        }
+    }
+    fn merge_value(a: &mut Value, b: Value) {
+        match (a, b) {
+            (Value::Object(a), Value::Object(b)) => {
+                for (k, v) in b {
+                    match a.get_mut(&k) {
+                        None => {
+                            a.insert(k, v);
+                        }
+                        // Group and host variables: the first site's.
+                        Some(_) if k == "vars" => {}
+                        Some(x) => merge_value(x, v),
+                    }
+                }
+            }
+            (Value::Array(a), Value::Array(b)) => {
+                for v in b {
+                    if !a.contains(&v) {
+                        a.push(v);
+                    }
+                }
+                a.sort_by(|x, y| x.as_str().cmp(&y.as_str()));
+            }
+            _ => {}
+        }
     }
 }

@@ -47,6 +47,8 @@ pub struct Args {
     /// Which findings make the exit status 1.
     #[arg(long, value_enum, default_value = "warning")]
     pub fail_on: FailOn,
+    #[command(flatten)]
+    pub site: super::common::SiteArgs,
 }
 
 /// Writes through a temporary file in the same directory, so a reader
@@ -79,16 +81,28 @@ pub fn run(g: &Global, args: Args) -> Status {
         Err(d) => return super::common::no_project(g, d, super::common::Format::Text),
     };
     let src = FsSource::new(&root);
-    let checked = check::check(&src);
-    if checked.diags.has_errors() {
-        let sources = &checked.loaded.sources;
-        let errors = checked.diags.error_count();
-        let list = checked.diags.sorted(sources);
-        print_diagnostics(g, &list, sources, Format::Text);
+    let mut project = check::check_project(&src, args.site.site.as_deref(), false);
+    if project.diags.has_errors() || project.sites.is_empty() {
+        let sources = project.sources().cloned().unwrap_or_default();
+        let errors = project.diags.error_count();
+        let list = project.diags.sorted(&sources);
+        print_diagnostics(g, &list, &sources, Format::Text);
         return fail(format!(
             "the site has {errors} error(s); observed state is compared only with a site that passes `siteconf check`"
         ));
     }
+    if project.sites.len() > 1 {
+        let names: Vec<&str> = project
+            .sites
+            .iter()
+            .filter_map(|c| c.loaded.config.site.as_deref())
+            .collect();
+        return fail(format!(
+            "this project has several sites ({}): compare what was observed with one of them, `--site NAME`",
+            names.join(", ")
+        ));
+    }
+    let checked = project.sites.remove(0);
     let observed = match input::read(&paths) {
         Ok(o) => o,
         Err(e) => return fail(e),
