@@ -16,6 +16,16 @@ use crate::resolve::effective::EffSite;
 use crate::resolve::IpFamily;
 use crate::syntax::Span;
 
+/// The codes this check reports.
+pub const CODES: &[Code] = &[
+    Code::DuplicateMac,
+    Code::DuplicateSerial,
+    Code::DuplicateFqdn,
+    Code::DuplicateIp,
+    Code::DuplicateAsn,
+    Code::BootinfraConflict,
+];
+
 /// One site, as this check sees it.
 pub struct SiteRef<'a> {
     pub name: &'a str,
@@ -309,7 +319,7 @@ fn shared_boot(name: &str, sites: &[&SiteRef], diags: &mut Diagnostics) {
                         if px.contains(&py.network()) || py.contains(&px.network()) {
                             diags.push(
                                 conflict(format!(
-                                    "network `{}` of site `{}` ({px}) overlaps network `{}` of site `{}` ({py})",
+                                    "network `{}` of site `{}` ({py}) overlaps network `{}` of site `{}` ({px})",
                                     nb.name.value, b.name, na.name.value, a.name
                                 ))
                                 .label(spy, format!("site `{}`", b.name))
