@@ -139,7 +139,7 @@ fn build(g: &Global, args: &Args) -> Status {
         Ok(files) => files,
         Err(e) => return fail(e),
     };
-    let inputs = stamp::inputs_digest(&input_files, &secrets);
+    let inputs = stamp::inputs_digest(&input_files, &secrets.digest());
     // After the site and template directories were listed: the working
     // tree notes what it skipped while listing.
     super::common::print_source_notes(&*src);
@@ -216,7 +216,7 @@ fn build(g: &Global, args: &Args) -> Status {
             crate::project::LOCK_FILE.to_string(),
             sha2::Sha256::digest(new_lock.as_bytes()).into(),
         );
-        if let Some(new) = stamp::inputs_digest(&files, &opts.secrets) {
+        if let Some(new) = stamp::inputs_digest(&files, &opts.secrets.digest()) {
             let _ = stamp::restamp(&out, old, &new);
         }
     }
@@ -268,7 +268,7 @@ fn record_zone_serials(
     }
     let path = root.join(crate::project::LOCK_FILE);
     let text = new.to_text();
-    match crate::output::write_file_atomic(&path, text.as_bytes(), 0o644) {
+    match crate::output::fs::write_file_atomic(&path, text.as_bytes(), 0o644) {
         Ok(()) => {
             if args.format == Format::Text {
                 let n = zones

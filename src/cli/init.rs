@@ -180,7 +180,7 @@ fn write_into(dir: &Path, files: &[(String, String)]) -> io::Result<()> {
             // Never a predictable name written through: the one temp
             // helper creates it O_EXCL | O_NOFOLLOW (a planted link there
             // is unlinked, not followed).
-            let (tmp, mut f) = crate::output::create_temp_beside(&target, 0o644)?;
+            let (tmp, mut f) = crate::output::fs::create_temp_beside(&target, 0o644)?;
             staged.push((tmp, target));
             io::Write::write_all(&mut f, contents.as_bytes())?;
             f.sync_all()?;

@@ -3,7 +3,7 @@
 
 use super::common::{fail, print_diagnostics, Format, Global, Status};
 use crate::check;
-use crate::output::write_file_atomic;
+use crate::output::fs::write_file_atomic;
 use crate::project::LOCK_FILE;
 use crate::source::FsSource;
 

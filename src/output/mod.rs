@@ -1,7 +1,11 @@
 //! Output: the in-memory set of rendered files, and what is done with it
-//! (atomic write to a directory, manifest, diff of two sets).
+//! (atomic write to a directory, manifest, diff of two sets). The
+//! filesystem primitives under the writer and the build stamp are in
+//! [`fs`]. Nothing here knows the stages before it (render, build, cli):
+//! they hand over artifacts and digests.
 
 pub mod diff;
+pub mod fs;
 pub mod manifest;
 pub mod path;
 pub mod stamp;
@@ -86,155 +90,5 @@ impl OutputSet {
     }
     pub fn total_bytes(&self) -> usize {
         self.files.values().map(|a| a.bytes.len()).sum()
-    }
-}
-
-/// The temporary name of `target`'s file name for process `pid`.
-fn temp_name(name: &str, pid: u32) -> String {
-    format!(".{name}.siteconf-tmp-{pid}")
-}
-
-/// Whether a process with this id is running (or exists under another
-/// user): `kill(pid, 0)` succeeds or fails with EPERM.
-fn pid_alive(pid: u32) -> bool {
-    let Ok(pid) = libc::pid_t::try_from(pid) else {
-        return false;
-    };
-    if pid <= 0 {
-        return false;
-    }
-    // SAFETY: signal 0 only checks that the process exists; nothing is sent.
-    let rc = unsafe { libc::kill(pid, 0) };
-    rc == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
-}
-
-/// Removes the temporaries that runs killed while writing `target` left
-/// beside it (`.<name>.siteconf-tmp-<pid>` of a process that is gone), so
-/// they do not pile up and `git add -A` does not pick them up. Links and
-/// files alike are unlinked, never followed.
-pub fn remove_stale_temps(target: &std::path::Path) {
-    let dir = match target.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => std::path::Path::new("."),
-    };
-    let Some(name) = target.file_name().map(|n| n.to_string_lossy().into_owned()) else {
-        return;
-    };
-    let prefix = format!(".{name}.siteconf-tmp-");
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let me = std::process::id();
-    for e in entries.flatten() {
-        let file = e.file_name();
-        let Some(pid) = file
-            .to_str()
-            .and_then(|f| f.strip_prefix(&prefix))
-            .and_then(|p| p.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        if pid != me && !pid_alive(pid) {
-            let _ = std::fs::remove_file(e.path());
-        }
-    }
-}
-
-/// A new temporary file beside `target`, for an atomic replace: named
-/// `.<name>.siteconf-tmp-<pid>`, created with `O_CREAT | O_EXCL |
-/// O_NOFOLLOW` and `mode`, so it is never a planted link or someone else's
-/// file. Whatever is at that name already (left by a killed run with our
-/// pid, or planted: the name is predictable) is unlinked first.
-pub fn create_temp_beside(
-    target: &std::path::Path,
-    mode: u32,
-) -> std::io::Result<(std::path::PathBuf, std::fs::File)> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let dir = match target.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => std::path::Path::new("."),
-    };
-    let name = target
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "file".into());
-    let tmp = dir.join(temp_name(&name, std::process::id()));
-    match std::fs::remove_file(&tmp) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
-        _ => {}
-    }
-    let f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(mode)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-        .open(&tmp)?;
-    Ok((tmp, f))
-}
-
-/// Writes one file atomically: a temp file in the same directory
-/// ([`create_temp_beside`]), fsync, rename over the target. The one helper
-/// for every file siteconf writes outside the build's writer (siteconf.lock,
-/// `init`, the `state` report); whole output trees are swapped by the build
-/// writer. Temporaries left by killed runs are removed first.
-pub fn write_file_atomic(path: &std::path::Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::PermissionsExt;
-    remove_stale_temps(path);
-    let (tmp, mut f) = create_temp_beside(path, mode)?;
-    let result = (|| {
-        f.write_all(bytes)?;
-        f.set_permissions(std::fs::Permissions::from_mode(mode))?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn write_file_atomic_never_writes_through_a_planted_symlink() {
-        let dir = tempfile::tempdir().unwrap();
-        let victim = dir.path().join("victim");
-        std::fs::write(&victim, "precious").unwrap();
-        let project = dir.path().join("project");
-        std::fs::create_dir(&project).unwrap();
-        let tmp = project.join(format!(
-            ".siteconf.lock.siteconf-tmp-{}",
-            std::process::id()
-        ));
-        std::os::unix::fs::symlink(&victim, &tmp).unwrap();
-        let lock = project.join("siteconf.lock");
-        write_file_atomic(&lock, b"node/a asn 1\n", 0o644).unwrap();
-        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
-        assert_eq!(std::fs::read_to_string(&lock).unwrap(), "node/a asn 1\n");
-        assert!(std::fs::symlink_metadata(&tmp).is_err());
-    }
-
-    #[test]
-    fn temporaries_of_killed_runs_are_removed_and_those_of_live_ones_kept() {
-        let dir = tempfile::tempdir().unwrap();
-        let lock = dir.path().join("siteconf.lock");
-        // A pid that cannot be running (above the kernel's pid_max), and
-        // this test's parent, which is.
-        let dead = dir.path().join(".siteconf.lock.siteconf-tmp-4999999");
-        let live = dir.path().join(format!(
-            ".siteconf.lock.siteconf-tmp-{}",
-            std::os::unix::process::parent_id()
-        ));
-        let other = dir.path().join(".siteconf.lock.siteconf-tmp-x1");
-        for p in [&dead, &live, &other] {
-            std::fs::write(p, "partial").unwrap();
-        }
-        write_file_atomic(&lock, b"version 1\n", 0o644).unwrap();
-        assert!(!dead.exists(), "a dead run's temporary is removed");
-        assert!(live.exists(), "a running process's temporary is left alone");
-        assert!(other.exists(), "only our own name pattern is touched");
     }
 }
