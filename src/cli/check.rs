@@ -4,7 +4,6 @@ use super::common::{
     fail, print_diagnostics, print_source_notes, DenyArgs, Format, Global, SourceArgs, Status,
 };
 use crate::check;
-use crate::diag::{Code, Diagnostic};
 
 #[derive(clap::Args, Debug)]
 #[command(after_help = "\
@@ -33,6 +32,10 @@ pub fn run(g: &Global, args: Args) -> Status {
     };
     let checked = check::check(&*src);
     print_source_notes(&*src);
+    // Whether the lock is current is `check`'s decision, shared with
+    // `build`; here it is only shown.
+    let lock_changed = checked.lock_not_current;
+    let out_of_date = checked.lock_out_of_date().filter(|_| args.locked);
     let mut diags = checked.diags;
     // A broken [gate] policy would block every merge request once merged
     // (gate reads base's policy); report it here so it never gets that far.
@@ -41,50 +44,8 @@ pub fn run(g: &Global, args: Args) -> Status {
     {
         diags.extend(d);
     }
-    // With a file that failed to parse, what it declares is missing and
-    // its allocations look released: the lock's "changes" are not real.
-    // Two site blocks: which pools were meant is not known either.
+    diags.extend(out_of_date);
     let site = &checked.loaded.site;
-    // A lock that cannot be read as it stands is its own finding; "not
-    // current" on top of it would only repeat it.
-    let lock_unreadable = diags.iter().any(|d| {
-        matches!(
-            d.code,
-            Code::LockSyntax
-                | Code::ProjectPathRefused
-                | Code::LockConflictMarkers
-                | Code::LockTwoValues
-                | Code::LockUnknownEntry
-                | Code::LockDamagedLine
-                | Code::LockVersion
-                | Code::LockZoneDuplicate
-        )
-    });
-    let lock_changed = checked.resolved.lock_changed
-        && site.lost.is_empty()
-        && !site.site_declared_twice
-        && !lock_unreadable;
-    if args.locked && lock_changed {
-        let mut d = Diagnostic::error(
-            Code::LockOutOfDate,
-            format!(
-                "siteconf.lock is not current: {} change(s) needed",
-                checked.resolved.lock_changes.len()
-            ),
-        );
-        let shown: Vec<&str> = checked
-            .resolved
-            .lock_changes
-            .iter()
-            .take(10)
-            .map(|s| s.as_str())
-            .collect();
-        d = d.help(format!(
-            "run `siteconf lock` and commit siteconf.lock; first changes: {}",
-            shown.join("; ")
-        ));
-        diags.push(d);
-    }
     let sources = &checked.loaded.sources;
     // Counted after sorting, which drops exact repeats: the summary counts
     // what is shown.
