@@ -159,7 +159,7 @@ fn checked(src: &MemSource) -> Checked {
 /// The digest the build stamp records (as `siteconf build` computes it).
 fn inputs(c: &Checked, src: &MemSource) -> Option<[u8; 32]> {
     let files = input_digests(src, &c.loaded.config, &c.loaded.sources).expect("inputs");
-    stamp::inputs_digest(&files, &Secrets::none())
+    stamp::inputs_digest(&files, &Secrets::none().digest())
 }
 
 fn render_set(c: &Checked, src: &MemSource) -> OutputSet {

@@ -127,3 +127,104 @@ pub fn record_zones(old: &Lock, rendered: &[ZoneSerial]) -> Lock {
     }
     old.with_zones(zones.into_values().collect())
 }
+
+/// Why a bootinfra's files were not written.
+#[derive(Debug)]
+pub enum BootinfraError {
+    /// The served sites' files conflict (`render::bootinfra::join`).
+    Conflict(Vec<crate::diag::Diagnostic>),
+    /// A served site's output could not be read, or the writer failed.
+    Io(String),
+}
+
+/// Writes bootinfra `name`'s files to `out` (atomically, as a site's
+/// output): the served sites' DHCP, DNS and iPXE files, read from their
+/// freshly built outputs (`site_outs`: site name → output directory) and
+/// joined. Reading the built files rather than rendering again keeps the
+/// bootinfra exactly what the sites built, whatever their templates.
+pub fn build_bootinfra(
+    name: &str,
+    site_outs: &[(String, std::path::PathBuf)],
+    out: &Path,
+    wopts: WriteOptions,
+) -> Result<WriteStats, BootinfraError> {
+    use crate::render::bootinfra::{join, ServedFiles, PREFIXES};
+    let mut served = Vec::new();
+    for (site, dir) in site_outs {
+        let mut files = BTreeMap::new();
+        for prefix in PREFIXES {
+            let base = dir.join(prefix);
+            if !base.exists() {
+                continue;
+            }
+            for e in walkdir::WalkDir::new(&base).follow_links(false) {
+                let e = e.map_err(|e| BootinfraError::Io(e.to_string()))?;
+                if !e.file_type().is_file() {
+                    continue;
+                }
+                let rel = e
+                    .path()
+                    .strip_prefix(dir)
+                    .map_err(|e| BootinfraError::Io(e.to_string()))?
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                let bytes = std::fs::read(e.path())
+                    .map_err(|err| BootinfraError::Io(format!("{}: {err}", e.path().display())))?;
+                files.insert(rel, bytes);
+            }
+        }
+        served.push(ServedFiles { site, files });
+    }
+    let artifacts = join(name, &served).map_err(BootinfraError::Conflict)?;
+    let mut writer = Writer::begin(out, wopts).map_err(|e| BootinfraError::Io(e.to_string()))?;
+    let refs: Vec<&render::Artifact> = artifacts.iter().collect();
+    writer
+        .add(&refs)
+        .map_err(|e| BootinfraError::Io(e.to_string()))?;
+    writer
+        .finish()
+        .map_err(|e| BootinfraError::Io(e.to_string()))
+}
+
+/// Builds every site of a checked project into `out_root/<site>/` (one
+/// site: into `out_root`) and each bootinfra into
+/// `out_root/bootinfra/<name>/`, with placeholder secrets and no stamp:
+/// what the sites benchmark measures. `siteconf build` does the same with
+/// real secrets, stamps and zone serials recorded.
+pub fn build_project(
+    project: &crate::check::CheckedProject,
+    src: &dyn Source,
+    out_root: &Path,
+) -> Result<(), String> {
+    let opts = RenderOptions {
+        secrets: crate::render::Secrets::placeholder(),
+        ..Default::default()
+    };
+    let wopts = || WriteOptions {
+        sync: false,
+        stamp: None,
+    };
+    let mut outs = Vec::new();
+    for checked in &project.sites {
+        let out = match &checked.loaded.config.site {
+            Some(s) => out_root.join(s),
+            None => out_root.to_path_buf(),
+        };
+        build(checked, src, &opts, &out, wopts()).map_err(|e| format!("{e:?}"))?;
+        if let Some(s) = &checked.loaded.config.site {
+            outs.push((s.clone(), out));
+        }
+    }
+    if let Some(first) = project.sites.first() {
+        for (name, b) in &first.loaded.config.bootinfra {
+            let served: Vec<(String, std::path::PathBuf)> = outs
+                .iter()
+                .filter(|(s, _)| b.serves.contains(s))
+                .cloned()
+                .collect();
+            let out = out_root.join("bootinfra").join(name);
+            build_bootinfra(name, &served, &out, wopts()).map_err(|e| format!("{e:?}"))?;
+        }
+    }
+    Ok(())
+}

@@ -10,7 +10,7 @@ use std::process::{Command, Output};
 
 #[allow(dead_code)] // the docs helpers are for other tests
 mod support;
-use support::{ok, siteconf, small_project as project};
+use support::{ok, show, siteconf, small_project as project};
 
 const SECRET: &str = "Fixture-Secret-7f3a";
 
@@ -242,6 +242,41 @@ fn errors_in_the_site_write_nothing_and_exit_1() {
     assert!(stderr.contains("SC0003"), "{stderr}");
     assert!(stderr.contains("nothing was written"), "{stderr}");
     assert_eq!(tree(&p.path().join("out")), before);
+}
+
+#[test]
+fn build_locked_refuses_a_lock_that_is_not_current_as_check_locked_does() {
+    let p = project();
+    // A lock that still holds a value of a node that is gone: `lock` would
+    // mark it released.
+    fs::write(p.path().join("siteconf.lock"), "node/gone asn 4200000050\n").unwrap();
+    let first_error = |o: &Output| {
+        let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
+        let at = stderr
+            .find("SC0804")
+            .unwrap_or_else(|| panic!("{}", show(o)));
+        stderr[at..].lines().take(3).collect::<Vec<_>>().join("\n")
+    };
+    let built = siteconf(p.path(), &["build", "--locked"]);
+    let checked = siteconf(p.path(), &["check", "--locked"]);
+    assert_eq!(built.status.code(), Some(1), "{}", show(&built));
+    assert_eq!(checked.status.code(), Some(1), "{}", show(&checked));
+    assert_eq!(first_error(&built), first_error(&checked));
+    assert!(String::from_utf8_lossy(&built.stderr).contains("nothing was written"));
+    assert!(!p.path().join("out").exists());
+    // Without --locked the build goes ahead and says so.
+    let o = siteconf(p.path(), &["build"]);
+    ok(&o);
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("note: siteconf.lock is not current"),
+        "{}",
+        show(&o)
+    );
+    // Once the lock is written, --locked builds, without the note.
+    ok(&siteconf(p.path(), &["lock"]));
+    let o = siteconf(p.path(), &["build", "--locked"]);
+    ok(&o);
+    assert!(!String::from_utf8_lossy(&o.stderr).contains("not current"));
 }
 
 #[test]

@@ -132,7 +132,7 @@ fn tree(root: &Path) -> Option<BTreeMap<String, Entry>> {
 /// zones the same way). Zones lose their serial, the manifest the digest
 /// and size of the zones and its total size.
 fn serial_free(rel: &str, bytes: Vec<u8>) -> Vec<u8> {
-    use siteconf::render::site::dns::without_serial;
+    use siteconf::model::serial::without_serial;
     if rel.starts_with("site/dns/") && rel.ends_with(".zone") {
         if let Ok(text) = std::str::from_utf8(&bytes) {
             if let Some(t) = without_serial(text) {

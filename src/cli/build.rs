@@ -42,6 +42,9 @@ siteconf.toml). They appear only in the files whose templates use them (mode 060
 Warnings are shown and do not stop the build unless denied (--deny warnings, or
 --deny CODE for one kind): a denied warning counts as an error.
 
+A build with allocations siteconf.lock does not hold yet says so (run `siteconf
+lock` and commit it); with --locked it fails instead, as `siteconf check --locked`.
+
 Exit codes: 0 built, 1 errors in the site or templates, 2 usage or I/O error.")]
 pub struct Args {
     /// Output directory [default: `out-dir` of siteconf.toml, in the project].
@@ -63,6 +66,10 @@ pub struct Args {
     /// since the last build (which otherwise does nothing: see below).
     #[arg(long)]
     pub force: bool,
+    /// Fail, building nothing, if siteconf.lock is not current (for CI):
+    /// the same finding as `siteconf check --locked` (SC0804).
+    #[arg(long)]
+    pub locked: bool,
     /// Secrets file (TOML `name = "value"`) [default: `[secrets] file` of siteconf.toml].
     #[arg(long, env = "SITECONF_SECRETS", value_name = "FILE")]
     pub secrets: Option<PathBuf>,
@@ -109,7 +116,11 @@ fn build(g: &Global, args: &Args) -> Status {
     );
     let t_check = start.elapsed();
     let sources = &checked.loaded.sources;
-    let mut list = checked.diags.clone().sorted(sources);
+    let mut diags = checked.diags.clone();
+    if args.locked {
+        diags.extend(checked.lock_out_of_date());
+    }
+    let mut list = diags.sorted(sources);
     let denied = args.deny.apply(&mut list);
     let (errors, _) = crate::diag::count(&list);
     if errors > 0 {
@@ -144,7 +155,7 @@ fn build(g: &Global, args: &Args) -> Status {
         Ok(files) => files,
         Err(e) => return fail(e),
     };
-    let inputs = stamp::inputs_digest(&input_files, &secrets);
+    let inputs = stamp::inputs_digest(&input_files, &secrets.digest());
     // After the site and template directories were listed: the working
     // tree notes what it skipped while listing.
     super::common::print_source_notes(&*src);
@@ -221,7 +232,7 @@ fn build(g: &Global, args: &Args) -> Status {
             crate::project::LOCK_FILE.to_string(),
             sha2::Sha256::digest(new_lock.as_bytes()).into(),
         );
-        if let Some(new) = stamp::inputs_digest(&files, &opts.secrets) {
+        if let Some(new) = stamp::inputs_digest(&files, &opts.secrets.digest()) {
             let _ = stamp::restamp(&out, old, &new);
         }
     }
@@ -273,7 +284,7 @@ fn record_zone_serials(
     }
     let path = root.join(crate::project::LOCK_FILE);
     let text = new.to_text();
-    match crate::output::write_file_atomic(&path, text.as_bytes(), 0o644) {
+    match crate::output::fs::write_file_atomic(&path, text.as_bytes(), 0o644) {
         Ok(()) => {
             if args.format == Format::Text {
                 let n = zones
@@ -298,7 +309,9 @@ fn record_zone_serials(
 }
 
 fn lock_note(args: &Args, checked: &check::Checked) {
-    if checked.resolved.lock_changed && args.format == Format::Text {
+    // `check` decides whether the lock is current, as for `check` and
+    // `--locked`; a build only says so.
+    if checked.lock_not_current && args.format == Format::Text {
         // The files are built with allocations siteconf.lock does not hold
         // yet: another branch could take the same values. Say so.
         eprintln!(

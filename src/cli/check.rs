@@ -4,7 +4,6 @@ use super::common::{
     print_diagnostics, print_source_notes, DenyArgs, Format, Global, SiteArgs, SourceArgs, Status,
 };
 use crate::check;
-use crate::diag::{Code, Diagnostic};
 
 #[derive(clap::Args, Debug)]
 #[command(after_help = "\
@@ -51,26 +50,12 @@ pub fn run(g: &Global, args: Args) -> Status {
     let mut pending = Vec::new();
     for checked in &project.sites {
         let lock_file = &checked.loaded.config.lock_file;
-        let Some(changes) = lock_changes(checked, &diags) else {
+        if !checked.lock_not_current {
             continue;
-        };
+        }
+        let changes = checked.resolved.lock_changes.len();
         if args.locked {
-            let mut d = Diagnostic::error(
-                Code::LockOutOfDate,
-                format!("{lock_file} is not current: {changes} change(s) needed"),
-            );
-            let shown: Vec<&str> = checked
-                .resolved
-                .lock_changes
-                .iter()
-                .take(10)
-                .map(|s| s.as_str())
-                .collect();
-            d = d.help(format!(
-                "run `siteconf lock` and commit {lock_file}; first changes: {}",
-                shown.join("; ")
-            ));
-            diags.push(d);
+            diags.extend(checked.lock_out_of_date());
         } else {
             pending.push(format!(
                 "{lock_file} would change ({changes} allocation change(s); run `siteconf lock`)"
@@ -122,36 +107,5 @@ pub fn run(g: &Global, args: Args) -> Status {
         Status::Findings
     } else {
         Status::Ok
-    }
-}
-
-/// How many allocation changes a site's lock needs, when they are real:
-/// with a file that failed to parse, what it declares is missing and its
-/// allocations look released; with two site blocks, which pools were
-/// meant is not known; a lock that cannot be read as it stands is its own
-/// finding, and "not current" on top of it would only repeat it.
-fn lock_changes(checked: &check::Checked, diags: &crate::diag::Diagnostics) -> Option<usize> {
-    let site = &checked.loaded.site;
-    let lock_unreadable = diags.iter().any(|d| {
-        matches!(
-            d.code,
-            Code::LockSyntax
-                | Code::ProjectPathRefused
-                | Code::LockConflictMarkers
-                | Code::LockTwoValues
-                | Code::LockUnknownEntry
-                | Code::LockDamagedLine
-                | Code::LockVersion
-                | Code::LockZoneDuplicate
-        )
-    });
-    if checked.resolved.lock_changed
-        && site.lost.is_empty()
-        && !site.site_declared_twice
-        && !lock_unreadable
-    {
-        Some(checked.resolved.lock_changes.len())
-    } else {
-        None
     }
 }

@@ -258,7 +258,7 @@ fn write_into(dir: &Path, files: &[(String, String)]) -> io::Result<()> {
         .iter()
         .map(|(p, t)| (p.as_str(), t.as_bytes(), 0o644))
         .collect();
-    crate::output::write_files_atomic(dir, &list)
+    crate::output::fs::write_files_atomic(dir, &list)
 }
 
 /// Site files already in `dir/site` that this init does not write.

@@ -3,7 +3,7 @@
 
 use super::common::{fail, no_project, print_diagnostics, Format, Global, Status};
 use crate::check;
-use crate::output::write_file_atomic;
+use crate::output::fs::write_file_atomic;
 use crate::source::FsSource;
 
 #[derive(clap::Args, Debug)]

@@ -54,7 +54,7 @@ pub struct Args {
 /// Writes through a temporary file in the same directory, so a reader
 /// never sees half a page (the one atomic-write helper).
 fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
-    crate::output::write_file_atomic(path, text.as_bytes(), 0o644)
+    crate::output::fs::write_file_atomic(path, text.as_bytes(), 0o644)
 }
 
 pub fn run(g: &Global, args: Args) -> Status {

@@ -248,7 +248,7 @@ codes! {
     AllocationCollision "SC0803" "allocation-collision" Error
         "A fixed value equals a value allocated to another owner in siteconf.lock.";
     LockOutOfDate "SC0804" "lock-out-of-date" Error
-        "With --locked: the site needs allocations that siteconf.lock does not have yet (run `siteconf lock`).";
+        "With --locked (`siteconf check` or `siteconf build`): the site needs allocations that siteconf.lock does not have yet (run `siteconf lock`).";
     LockSyntax "SC0805" "lock-syntax" Error
         "A line of siteconf.lock that cannot be read.";
     NoPool "SC0806" "no-pool" Error

@@ -10,6 +10,7 @@ pub mod names;
 pub mod routing;
 pub mod schema;
 pub mod schema_doc;
+pub mod serial;
 mod values;
 
 pub use values::{expand_ports, interface_name_problem, is_hostname_label, AsnRange, IpRange, Mac};

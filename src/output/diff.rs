@@ -245,9 +245,9 @@ pub fn diff_artifact(old: Option<&Artifact>, new: Option<&Artifact>) -> Option<A
 
 /// Two DNS zones that differ in their SOA serial only: not a change a
 /// reviewer needs to see (the serial moves forward on its own, e.g. when a
-/// change is reverted; see `render::site::dns`).
+/// change is reverted; see `model::serial`).
 fn same_zone_but_serial(o: &Artifact, n: &Artifact) -> bool {
-    use crate::render::site::dns::without_serial;
+    use crate::model::serial::without_serial;
     if o.kind != "zone" || n.kind != "zone" {
         return false;
     }

@@ -7,9 +7,10 @@
 //! - **inputs**: the tool itself (its version, and the size and mtime of the
 //!   running executable, so a rebuilt siteconf never trusts an old stamp),
 //!   every input file by path ([`crate::project::input_digests`]: the
-//!   project files, site files, templates), and the secrets (names, values
-//!   and where each came from; the stamp is mode 0600 like the artifacts
-//!   that hold those values in clear, and holds only a digest);
+//!   project files, site files, templates), and a digest of the secrets
+//!   (names, values and where each came from, computed by whoever loaded
+//!   them: this module never sees a secret; the stamp is mode 0600 like
+//!   the artifacts that hold those values in clear);
 //! - **tree**: every entry of the output directory as the build left it:
 //!   path, type, inode, size, mode, mtime and ctime. Editing, touching,
 //!   chmodding, adding, removing or even hard-linking anything in the
@@ -22,14 +23,14 @@
 //! build does the whole work.
 
 use std::collections::BTreeMap;
-use std::fs::{self, OpenOptions};
-use std::io::{self, Write};
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::fs;
+use std::io;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use crate::render::Secrets;
+use super::fs::{facts, resolve_target, walk, write_file_atomic_unsynced, Facts};
 
 const HEADER: &str = "siteconf-stamp 1";
 
@@ -56,9 +57,10 @@ pub struct Current {
 }
 
 /// The digest of everything a build reads: the tool, the input files and
-/// the secrets. `None` when the running executable cannot be identified
-/// (then no stamp is trusted or written).
-pub fn inputs_digest(files: &BTreeMap<String, [u8; 32]>, secrets: &Secrets) -> Option<[u8; 32]> {
+/// the secrets (`secrets`: their digest, e.g. `render::Secrets::digest`).
+/// `None` when the running executable cannot be identified (then no stamp
+/// is trusted or written).
+pub fn inputs_digest(files: &BTreeMap<String, [u8; 32]>, secrets: &[u8; 32]) -> Option<[u8; 32]> {
     let exe = std::env::current_exe().and_then(fs::metadata).ok()?;
     let mut h = Sha256::new();
     h.update(HEADER.as_bytes());
@@ -71,7 +73,7 @@ pub fn inputs_digest(files: &BTreeMap<String, [u8; 32]>, secrets: &Secrets) -> O
         h.update(path.as_bytes());
         h.update(digest);
     }
-    secrets.feed_digest(&mut h);
+    h.update(secrets);
     Some(h.finalize().into())
 }
 
@@ -93,7 +95,7 @@ pub fn current(out: &Path, inputs: &[u8; 32]) -> Option<Unchanged> {
 /// wrote the stamp left it. Independent of the inputs, so that it can run
 /// while the site is being checked.
 pub fn unchanged(out: &Path) -> Option<Unchanged> {
-    let out = super::write::resolve_target(out).ok()?;
+    let out = resolve_target(out).ok()?;
     let text = fs::read_to_string(path_of(&out)?).ok()?;
     let mut lines = text.lines();
     if lines.next()? != HEADER {
@@ -140,7 +142,7 @@ pub(super) fn store_entries(
 /// itself rewrote afterwards (the zone serials in siteconf.lock), so that
 /// the next build from the same files is up to date. Best effort.
 pub fn restamp(out: &Path, old: &[u8; 32], new: &[u8; 32]) -> io::Result<bool> {
-    let out = super::write::resolve_target(out).map_err(io::Error::other)?;
+    let out = resolve_target(out).map_err(|f| f.err)?;
     let Some(p) = path_of(&out) else {
         return Ok(false);
     };
@@ -173,32 +175,13 @@ fn write_stamp(out: &Path, inputs: &[u8; 32], tree: &[u8]) -> io::Result<()> {
 
 fn write_text(out: &Path, text: &str) -> io::Result<()> {
     let Some(p) = path_of(out) else { return Ok(()) };
-    let mut tmp = p.clone().into_os_string();
-    tmp.push(format!("-tmp-{}", std::process::id()));
-    let tmp = PathBuf::from(tmp);
-    // Whatever sits at the temporary name (a planted symlink, a file left
-    // by a killed build of the same pid) goes; the new file is our own.
-    match fs::remove_file(&tmp) {
-        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
-        _ => {}
-    }
-    let mut f = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-        .open(&tmp)?;
-    f.write_all(text.as_bytes())?;
-    drop(f);
-    fs::rename(&tmp, &p).inspect_err(|_| {
-        let _ = fs::remove_file(&tmp);
-    })
+    write_file_atomic_unsynced(&p, text.as_bytes(), 0o600)
 }
 
 /// The digest of every entry below `out` (not following links), and the
 /// number of regular files.
 fn tree_digest(out: &Path) -> io::Result<(Vec<u8>, usize)> {
-    let entries = super::write::walk(out, |e| Ok(facts(&e.metadata()?)))?;
+    let entries = walk(out, |e| Ok(facts(&e.metadata()?)))?;
     Ok(digest_entries(entries))
 }
 
@@ -217,25 +200,6 @@ fn digest_entries(mut entries: Vec<(String, Facts)>) -> (Vec<u8>, usize) {
         }
     }
     (h.finalize().to_vec(), files)
-}
-
-/// What identifies one entry's state: mode (with the type), inode, size,
-/// mtime, ctime, device.
-pub(super) type Facts = [u64; 8];
-
-/// The facts of an entry: any write, chmod, link or rename moves its
-/// ctime.
-pub(super) fn facts(m: &fs::Metadata) -> Facts {
-    [
-        u64::from(m.mode()),
-        m.ino(),
-        m.size(),
-        m.mtime() as u64,
-        m.mtime_nsec() as u64,
-        m.ctime() as u64,
-        m.ctime_nsec() as u64,
-        m.dev(),
-    ]
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -33,16 +33,17 @@
 //!   `manifest.json` (a mistyped `--out $HOME` must not be swapped away).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::ffi::CString;
 use std::fmt;
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, OpenOptions};
 use std::io::{self, Read, Write};
-use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
+use super::fs::{
+    facts, remove_tree, resolve_target, swap, sync_dir, sync_fs, walk, DirLock, Facts, Failed,
+};
 use super::manifest::MANIFEST_PATH;
 use super::path::{ancestors, check_set};
 use super::stamp;
@@ -115,6 +116,16 @@ impl fmt::Display for WriteError {
 
 impl std::error::Error for WriteError {}
 
+impl From<Failed> for WriteError {
+    fn from(f: Failed) -> WriteError {
+        WriteError::Io {
+            op: f.op,
+            path: f.path,
+            err: f.err,
+        }
+    }
+}
+
 fn io_err<'a>(op: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> WriteError + 'a {
     move |err| WriteError::Io {
         op,
@@ -169,7 +180,7 @@ pub struct Writer {
     dirs: BTreeSet<String>,
     /// What each file written into the staging tree is, by its own
     /// `fstat` once complete (for the stamp: no walk of the new tree).
-    written: Vec<(String, stamp::Facts)>,
+    written: Vec<(String, Facts)>,
     stats: WriteStats,
     finished: bool,
     // Last: released after `Drop` has removed the staging tree.
@@ -258,7 +269,7 @@ impl Writer {
                     (*a, *u, sync && !*u && nth_changed <= PER_FILE_SYNC_MAX)
                 })
                 .collect();
-            let written: Vec<Option<(String, stamp::Facts)>> = work
+            let written: Vec<Option<(String, Facts)>> = work
                 .par_iter()
                 .map(|(a, unchanged, flush)| {
                     let dst = staging.join(&a.path);
@@ -293,7 +304,7 @@ impl Writer {
         let kept = std::mem::take(&mut self.added);
         self.make_dirs_for(kept.iter().map(String::as_str))?;
         let out = &self.out;
-        let linked: Result<Vec<_>, _> = kept
+        let linked: Result<Vec<_>, WriteError> = kept
             .par_iter()
             .map(|rel| {
                 let copied = link_or_copy(&out.join(rel), &staging.join(rel))?;
@@ -398,11 +409,11 @@ impl Writer {
             )
             .collect();
         let out = &self.out;
-        let stated: io::Result<Vec<(String, stamp::Facts)>> = rest
+        let stated: io::Result<Vec<(String, Facts)>> = rest
             .par_iter()
             .map(|rel| {
                 let m = fs::symlink_metadata(out.join(rel))?;
-                Ok((rel.to_string(), stamp::facts(&m)))
+                Ok((rel.to_string(), facts(&m)))
             })
             .collect();
         drop(written);
@@ -427,7 +438,7 @@ impl Drop for Writer {
 /// or where that fails (another filesystem, a limit on links) a copy with
 /// the same mode, never through a symlink.
 /// `Some` facts of the copy when it had to copy.
-fn link_or_copy(from: &Path, to: &Path) -> Result<Option<stamp::Facts>, WriteError> {
+fn link_or_copy(from: &Path, to: &Path) -> Result<Option<Facts>, WriteError> {
     if fs::hard_link(from, to).is_ok() {
         return Ok(None);
     }
@@ -442,51 +453,15 @@ fn link_or_copy(from: &Path, to: &Path) -> Result<Option<stamp::Facts>, WriteErr
     write_file(to, &bytes, mode, false).map(Some)
 }
 
-/// The absolute target path; a symlink given as the target itself (not
-/// one inside it) is followed once, as the user named it.
-pub(super) fn resolve_target(out: &Path) -> Result<PathBuf, WriteError> {
-    let abs = std::path::absolute(out).map_err(io_err("resolve", out))?;
-    match fs::symlink_metadata(&abs) {
-        Ok(m) if m.file_type().is_symlink() => {
-            fs::canonicalize(&abs).map_err(io_err("resolve the symlink", &abs))
-        }
-        _ => Ok(abs),
-    }
-}
-
-/// An exclusive `flock` on a directory, held until dropped.
-struct DirLock {
-    _file: File,
-}
-
-impl DirLock {
-    fn acquire(dir: &Path) -> Result<DirLock, WriteError> {
-        let file = OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_DIRECTORY | libc::O_CLOEXEC)
-            .open(dir)
-            .map_err(io_err("open", dir))?;
-        use std::os::fd::AsRawFd;
-        // SAFETY: flock on a file descriptor we own; no memory is shared.
-        let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) };
-        if rc != 0 {
-            return Err(WriteError::Io {
-                op: "lock",
-                path: dir.to_path_buf(),
-                err: io::Error::last_os_error(),
-            });
-        }
-        Ok(DirLock { _file: file })
-    }
-}
-
 /// Puts back an output that a killed fallback swap left as `-old-`, then
 /// removes every staging and old tree of earlier builds. Runs under the
 /// lock, so none of them belongs to a build still running.
 fn recover_and_clean(parent: &Path, name: &str, out: &Path) -> Result<(), WriteError> {
     let tmp_prefix = format!(".{name}.siteconf-tmp-");
     let old_prefix = format!(".{name}.siteconf-old-");
-    // A stamp being written when its build was killed.
+    // A stamp being written when its build was killed, as versions before
+    // `fs::write_file_atomic_unsynced` named it (that helper removes the
+    // temporaries of killed runs under its own names).
     let stamp_tmp_prefix = format!(".{name}.siteconf-stamp-tmp-");
     let mut leftovers: Vec<(PathBuf, bool)> = Vec::new();
     for entry in fs::read_dir(parent).map_err(io_err("list", parent))? {
@@ -546,71 +521,6 @@ fn scan_old(out: &Path) -> Result<BTreeMap<String, Old>, WriteError> {
         ));
     }
     Ok(map)
-}
-
-/// Every entry below `out` (not following links, `out` itself excluded)
-/// with what `f` makes of it, in no particular order: the first two levels
-/// (`nodes/<host>`) in order, then every device's subtree in parallel, as a
-/// fleet has many small subtrees. `std`'s directory entries know their
-/// type without a `stat` and `stat` relative to the open directory, so a
-/// hundred thousand files cost no path walk each.
-pub(super) fn walk<T: Send>(
-    out: &Path,
-    f: impl Fn(&fs::DirEntry) -> io::Result<T> + Sync,
-) -> io::Result<Vec<(String, T)>> {
-    let mut found = Vec::new();
-    let mut subtrees = Vec::new();
-    for e in fs::read_dir(out)? {
-        let e = e?;
-        let rel = name_of(&e);
-        if e.file_type()?.is_dir() {
-            for e2 in fs::read_dir(e.path())? {
-                let e2 = e2?;
-                let rel2 = format!("{rel}/{}", name_of(&e2));
-                if e2.file_type()?.is_dir() {
-                    subtrees.push((e2.path(), rel2.clone()));
-                }
-                found.push((rel2, f(&e2)?));
-            }
-        }
-        found.push((rel, f(&e)?));
-    }
-    let deeper: Vec<Vec<(String, T)>> = subtrees
-        .par_iter()
-        .map(|(dir, rel)| {
-            let mut v = Vec::new();
-            walk_below(dir, rel, &f, &mut v).map(|()| v)
-        })
-        .collect::<io::Result<_>>()?;
-    found.extend(deeper.into_iter().flatten());
-    Ok(found)
-}
-
-fn walk_below<T>(
-    dir: &Path,
-    rel: &str,
-    f: &impl Fn(&fs::DirEntry) -> io::Result<T>,
-    found: &mut Vec<(String, T)>,
-) -> io::Result<()> {
-    for e in fs::read_dir(dir)? {
-        let e = e?;
-        let r = format!("{rel}/{}", name_of(&e));
-        if e.file_type()?.is_dir() {
-            walk_below(&e.path(), &r, f, found)?;
-        }
-        found.push((r, f(&e)?));
-    }
-    Ok(())
-}
-
-/// An entry's name; one that is not UTF-8 gets a NUL appended: no artifact
-/// has that path, so it is dropped.
-fn name_of(e: &fs::DirEntry) -> String {
-    let n = e.file_name();
-    match n.to_str() {
-        Some(s) => s.to_string(),
-        None => n.to_string_lossy().into_owned() + "\u{0}",
-    }
 }
 
 fn old_kind(ft: fs::FileType) -> Old {
@@ -703,12 +613,7 @@ fn make_dirs(root: &Path, dirs: &BTreeSet<String>) -> Result<(), WriteError> {
 const PER_FILE_SYNC_MAX: usize = 4096;
 
 /// Writes a new file; returns what it is once complete (for the stamp).
-fn write_file(
-    path: &Path,
-    bytes: &[u8],
-    mode: u32,
-    sync: bool,
-) -> Result<stamp::Facts, WriteError> {
+fn write_file(path: &Path, bytes: &[u8], mode: u32, sync: bool) -> Result<Facts, WriteError> {
     let mut f = OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -725,102 +630,7 @@ fn write_file(
         f.sync_data().map_err(io_err("flush to disk", path))?;
     }
     let m = f.metadata().map_err(io_err("read", path))?;
-    Ok(stamp::facts(&m))
-}
-
-fn cstr(p: &Path) -> Result<CString, WriteError> {
-    CString::new(p.as_os_str().as_bytes()).map_err(|_| WriteError::Io {
-        op: "use",
-        path: p.to_path_buf(),
-        err: io::Error::new(io::ErrorKind::InvalidInput, "path holds a NUL byte"),
-    })
-}
-
-fn sync_fs(dir: &Path) -> Result<(), WriteError> {
-    let f = File::open(dir).map_err(io_err("open", dir))?;
-    use std::os::fd::AsRawFd;
-    // SAFETY: syncfs on a descriptor we own.
-    if unsafe { libc::syncfs(f.as_raw_fd()) } != 0 {
-        return Err(io_err("flush to disk", dir)(io::Error::last_os_error()));
-    }
-    Ok(())
-}
-
-/// Best effort: the rename is already visible; this only makes it durable.
-fn sync_dir(dir: &Path) {
-    if let Ok(f) = File::open(dir) {
-        let _ = f.sync_all();
-    }
-}
-
-/// Makes `staging` the target. Afterwards `staging` holds the previous
-/// tree, or does not exist when there was none.
-fn swap(staging: &Path, out: &Path) -> Result<(), WriteError> {
-    if fs::symlink_metadata(out).is_err() {
-        return fs::rename(staging, out).map_err(io_err("move the new output into", out));
-    }
-    let (a, b) = (cstr(staging)?, cstr(out)?);
-    // SAFETY: two valid NUL-terminated paths; renameat2 reads them only.
-    let rc = unsafe {
-        libc::renameat2(
-            libc::AT_FDCWD,
-            a.as_ptr(),
-            libc::AT_FDCWD,
-            b.as_ptr(),
-            libc::RENAME_EXCHANGE,
-        )
-    };
-    if rc == 0 {
-        return Ok(());
-    }
-    let err = io::Error::last_os_error();
-    match err.raw_os_error() {
-        Some(libc::EINVAL) | Some(libc::ENOSYS) | Some(libc::EOPNOTSUPP) => {
-            // No atomic exchange here: two renames (see the module doc for
-            // how a kill between them is recovered).
-            let name = out
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let old = out.with_file_name(format!(".{name}.siteconf-old-{}", std::process::id()));
-            fs::rename(out, &old).map_err(io_err("move the previous output aside to", &old))?;
-            fs::rename(staging, out).map_err(io_err("move the new output into", out))?;
-            fs::rename(&old, staging).map_err(io_err("move the previous output to", staging))
-        }
-        _ => Err(io_err("swap in the new output at", out)(err)),
-    }
-}
-
-/// Removes a tree without following symlinks, the subdirectories of its
-/// top-level directories in parallel (`nodes/<host>` are many).
-fn remove_tree(root: &Path) -> Result<(), WriteError> {
-    let meta = match fs::symlink_metadata(root) {
-        Ok(m) => m,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(io_err("read", root)(e)),
-    };
-    if !meta.is_dir() {
-        return fs::remove_file(root).map_err(io_err("remove", root));
-    }
-    let mut second: Vec<PathBuf> = Vec::new();
-    if let Ok(top) = fs::read_dir(root) {
-        for e in top.flatten() {
-            if e.file_type().is_ok_and(|t| t.is_dir()) {
-                if let Ok(sub) = fs::read_dir(e.path()) {
-                    second.extend(sub.flatten().map(|s| s.path()));
-                }
-            }
-        }
-    }
-    second.par_iter().for_each(|p| {
-        // Errors surface below, where the whole tree is removed.
-        let _ = match fs::symlink_metadata(p) {
-            Ok(m) if m.is_dir() => fs::remove_dir_all(p),
-            Ok(_) => fs::remove_file(p),
-            Err(_) => Ok(()),
-        };
-    });
-    fs::remove_dir_all(root).map_err(io_err("remove", root))
+    Ok(facts(&m))
 }
 
 #[cfg(test)]

@@ -185,11 +185,14 @@ impl Secrets {
         env_var_name(&self.env_prefix, name)
     }
 
-    /// Feeds every name and value, with where it came from, to `h`: the
-    /// build stamp's way of noticing that a secret changed. Only a digest
-    /// of everything the build read leaves this module this way (see
-    /// `output::stamp`).
-    pub fn feed_digest(&self, h: &mut impl sha2::Digest) {
+    /// The SHA-256 of every name and value, with where each came from (the
+    /// file or the environment) and whether these are placeholders: what
+    /// the build stamp records of the secrets, so that a changed value
+    /// renders again (`output::stamp`). Only this digest leaves the module
+    /// for that; the stamp never sees a value.
+    pub fn digest(&self) -> [u8; 32] {
+        use sha2::Digest;
+        let mut h = sha2::Sha256::new();
         h.update(if self.placeholder { b"P" } else { b"R" });
         for (origin, map) in [(b"F", &self.file), (b"E", &self.env)] {
             for (k, v) in map {
@@ -200,6 +203,7 @@ impl Secrets {
                 }
             }
         }
+        h.finalize().into()
     }
 }
 
@@ -263,6 +267,22 @@ impl serde::Serialize for VarValue<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_digest_moves_with_every_value_and_its_origin() {
+        let pair = |v: &str| vec![("bgp-upstream1".to_string(), v.to_string())];
+        let a = Secrets::from_values(pair("one")).digest();
+        assert_eq!(a, Secrets::from_values(pair("one")).digest());
+        assert_ne!(a, Secrets::from_values(pair("two")).digest());
+        assert_ne!(a, Secrets::none().digest());
+        assert_ne!(Secrets::none().digest(), Secrets::placeholder().digest());
+        // The same name and value from the environment instead of the file.
+        let env = Secrets {
+            env: [("bgp-upstream1".to_string(), "one".to_string())].into(),
+            ..Secrets::none()
+        };
+        assert_ne!(a, env.digest());
+    }
 
     #[test]
     fn env_wins_over_file_and_names_are_normalised() {

@@ -405,7 +405,7 @@ impl Lock {
                         .label(z.span, format!("serial {}", z.serial))
                         .help("delete the line with the lower serial: the next `siteconf build` goes on from the higher one"),
                     );
-                    if crate::render::site::dns::serial_gt(z.serial, prev.serial) {
+                    if crate::model::serial::serial_gt(z.serial, prev.serial) {
                         *prev = z;
                     }
                 }

@@ -154,6 +154,7 @@ pub fn compile(src: &dyn Source, label: &str, renderer: &dyn Renderer) -> Result
         loaded,
         resolved,
         diags,
+        lock_not_current,
     } = checked;
     let output = match rendered {
         Ok(o) => o,
@@ -180,7 +181,7 @@ pub fn compile(src: &dyn Source, label: &str, renderer: &dyn Renderer) -> Result
         label: label.to_string(),
         output,
         facts,
-        lock_pending: if resolved.lock_changed {
+        lock_pending: if lock_not_current {
             resolved.lock_changes.clone()
         } else {
             Vec::new()

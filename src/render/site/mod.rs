@@ -32,7 +32,7 @@
 //!
 //! A zone's SOA serial moves forward only: the zone is rendered with
 //! serial 0 and hashed, the serial chosen from the lock's record and the
-//! previous output's file ([`dns::choose_serial`]), and the zone rendered
+//! previous output's file ([`crate::model::serial::choose_serial`]), and the zone rendered
 //! again with it. The chosen serials and digests come back to the caller,
 //! which records them in `siteconf.lock`.
 
@@ -50,6 +50,7 @@ use minijinja::{context, Environment, Value};
 use rayon::prelude::*;
 
 use crate::diag::{Code, Diagnostic};
+use crate::model::serial::{choose_serial, soa_serial};
 use crate::output::{Artifact, Owner};
 use crate::render::context::SiteView;
 use crate::render::engine::RenderFlags;
@@ -534,7 +535,7 @@ fn render_zone(
     let hash = hex(&Sha256::digest(draft.as_bytes()));
     let recorded = serials.recorded.get(&z.name).map(|(n, h)| (*n, *h == hash));
     let previous = match serials.previous.get(&z.name) {
-        Some(old) => match dns::soa_serial(old) {
+        Some(old) => match soa_serial(old) {
             Some((p, _)) => {
                 let (again, _) = render_text(env, template, &path, ctx(p))?;
                 Some((p, again == *old))
@@ -543,7 +544,7 @@ fn render_zone(
         },
         None => None,
     };
-    let serial = dns::choose_serial(recorded, previous);
+    let serial = choose_serial(recorded, previous);
     let (text, flags) = render_text(env, template, &path, ctx(serial))?;
     Ok((
         SiteFile {
