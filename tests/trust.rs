@@ -274,6 +274,25 @@ fn init_force_never_writes_through_a_planted_symlink() {
     assert!(!dir.join("siteconf.toml").exists());
 }
 
+/// A `.gitignore` that is a link is neither read (init keeps a user's
+/// .gitignore and appends to it) nor written through.
+#[test]
+fn init_force_never_follows_a_planted_gitignore_link() {
+    let tmp = tempfile::tempdir().unwrap();
+    let victim = tmp.path().join("victim");
+    fs::write(&victim, "precious\n").unwrap();
+    let dir = tmp.path().join("proj");
+    fs::create_dir_all(&dir).unwrap();
+    symlink(&victim, dir.join(".gitignore")).unwrap();
+    let o = command(tmp.path(), &["init", "proj", "--nodes", "4", "--force"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", show(&o));
+    assert!(text(&o).contains("is a symbolic link"), "{}", show(&o));
+    assert_eq!(fs::read_to_string(&victim).unwrap(), "precious\n");
+    assert!(!dir.join("siteconf.toml").exists());
+}
+
 /// Every run of 4 characters of the fixture's secret that holds a digit
 /// or an `x`, and of its upper-,
 /// lower-case and reversed forms.

@@ -13,8 +13,9 @@ use crate::syntax::SourceMap;
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct Global {
-    /// The project directory (the one of siteconf.toml). Without -C the
-    /// project is found from the current directory upwards.
+    /// The project directory, the one of siteconf.toml (for `init`: where
+    /// DIR is created). Without -C the project is found from the current
+    /// directory upwards.
     #[arg(short = 'C', global = true, value_name = "DIR")]
     pub dir: Option<PathBuf>,
     /// Colour: auto (only on a terminal, never with NO_COLOR), always, never.

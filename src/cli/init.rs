@@ -120,8 +120,12 @@ pub fn run(g: &Global, args: Args) -> Status {
     }
     // --force keeps the user's ignore rules (see `merge_gitignore`).
     let mut gitignore_kept = false;
-    if existing.is_some() {
-        if let Ok(mine) = fs::read_to_string(dir.join(scaffold::GITIGNORE_FILE)) {
+    let ignore = dir.join(scaffold::GITIGNORE_FILE);
+    // Read only a regular file: a link there is refused by the writer, and
+    // is never followed, not even to read it.
+    let regular = fs::symlink_metadata(&ignore).is_ok_and(|m| m.is_file());
+    if existing.is_some() && regular {
+        if let Ok(mine) = fs::read_to_string(&ignore) {
             let merged = scaffold::merge_gitignore(&mine, init::OUT_DIR);
             gitignore_kept = true;
             files.retain(|(p, _)| p != scaffold::GITIGNORE_FILE);
