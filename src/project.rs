@@ -184,7 +184,9 @@ pub fn schema_directive(path: &str, schema: &str) -> String {
 
 /// The JSON Schema of `siteconf.toml`, field by field as [`Config`] reads
 /// it (`deny_unknown_fields`: a misspelt key is an error there, and here).
-pub fn config_json_schema() -> serde_json::Value {
+/// `gate` is the schema of the `[gate]` table, which the gate stage owns
+/// (`crate::gate::config_json_schema` puts the two together).
+pub fn config_json_schema_with(gate: serde_json::Value) -> serde_json::Value {
     use serde_json::json;
     let d = Config::default();
     let dir = |what: &str, default: &str| json!({"type": "string", "minLength": 1, "default": default, "description": what});
@@ -215,7 +217,7 @@ pub fn config_json_schema() -> serde_json::Value {
                     "default-branch": {"type": "string", "minLength": 1, "default": d.diff.default_branch, "description": "The base `siteconf diff` compares with when none is given."}
                 }
             },
-            "gate": crate::gate::policy::json_schema(),
+            "gate": gate,
             "shared-dir": {"type": "string", "minLength": 1, "description": "Several sites: the directory of definitions every site uses (profiles, groups …); a site's own definition of the same kind and name wins. See docs/sites.md."},
             "sites": {
                 "type": "object",

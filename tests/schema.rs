@@ -39,7 +39,7 @@ fn schemas() -> [(&'static str, &'static str, String); 3] {
         (
             "config",
             "schema/siteconf.schema.json",
-            project::schema_text(&project::config_json_schema()),
+            project::schema_text(&siteconf::gate::config_json_schema()),
         ),
         (
             "secrets",

@@ -43,7 +43,10 @@ pub fn run(args: Args) -> Status {
         (_, true) => return fail("--markdown is the field reference of site files only"),
         (Which::Site, false) => print!("{}", schema::json_schema_text()),
         (Which::Config, false) => {
-            print!("{}", project::schema_text(&project::config_json_schema()))
+            print!(
+                "{}",
+                project::schema_text(&crate::gate::config_json_schema())
+            )
         }
         (Which::Secrets, false) => {
             print!("{}", project::schema_text(&project::secrets_json_schema()))

@@ -24,6 +24,11 @@
 
 pub mod policy;
 
+/// The JSON Schema of siteconf.toml, with the `[gate]` table's.
+pub fn config_json_schema() -> serde_json::Value {
+    crate::project::config_json_schema_with(policy::json_schema())
+}
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 

@@ -407,7 +407,7 @@ pub fn normalize_name(n: &str) -> &str {
 }
 
 /// The JSON Schema of the `[gate]` table, for `schema/siteconf.schema.json`
-/// (see `crate::project::config_json_schema`). It follows [`Policy`],
+/// (see `crate::gate::config_json_schema`). It follows [`Policy`],
 /// [`OwnersRule`], [`Rule`] and [`Event`] field by field; `siteconf check`
 /// stays the judge (globs, names, a rule nobody can approve).
 pub fn json_schema() -> serde_json::Value {

@@ -124,7 +124,7 @@ pub fn project_files(generated: &Generated, ci: Ci) -> Result<Vec<(String, Strin
         ),
         (
             CONFIG_SCHEMA.to_string(),
-            project::schema_text(&project::config_json_schema()),
+            project::schema_text(&crate::gate::config_json_schema()),
         ),
         (
             SECRETS_SCHEMA.to_string(),
