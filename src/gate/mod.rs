@@ -24,11 +24,6 @@
 
 pub mod policy;
 
-/// The JSON Schema of siteconf.toml, with the `[gate]` table's.
-pub fn config_json_schema() -> serde_json::Value {
-    crate::project::config_json_schema_with(policy::json_schema())
-}
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
@@ -39,6 +34,11 @@ use crate::output::Owner;
 use crate::review::lockdiff::LockChangeKind;
 use crate::review::{group::compress_names, Review};
 use policy::{normalize_name, Compiled as Policy, Event};
+
+/// The JSON Schema of siteconf.toml, with the `[gate]` table's.
+pub fn config_json_schema() -> serde_json::Value {
+    crate::project::config_json_schema_with(policy::json_schema())
+}
 
 /// One rule that fired.
 #[derive(Debug, Clone, PartialEq, Serialize)]
