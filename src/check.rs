@@ -3,7 +3,7 @@
 //! (merge, allocate) → validate the resolved nodes.
 
 use crate::diag::{Code, Diagnostic, Diagnostics};
-use crate::project::{self, Loaded};
+use crate::project::{self, ConfigFile, Loaded};
 use crate::resolve::{self, Resolved};
 use crate::source::Source;
 use crate::validate::{self, Ctx};
@@ -77,8 +77,18 @@ pub fn check(src: &dyn Source) -> Checked {
 
 /// [`check`], recording provenance of every resolved value (for `explain`).
 pub fn check_with(src: &dyn Source, provenance: bool) -> Checked {
+    check_from(src, ConfigFile::read(src), provenance)
+}
+
+/// [`check`] with `siteconf.toml` already read: for `build`, which needs
+/// its settings (the output directory) before the check is done.
+pub fn check_configured(src: &dyn Source, config: ConfigFile) -> Checked {
+    check_from(src, config, false)
+}
+
+fn check_from(src: &dyn Source, config: ConfigFile, provenance: bool) -> Checked {
     let mut diags = Diagnostics::new();
-    let loaded = project::load(src, &mut diags);
+    let loaded = project::load_configured(src, config, &mut diags);
     {
         let cx = Ctx {
             site: &loaded.site,

@@ -190,11 +190,45 @@ pub fn read_config(src: &dyn Source, sources: &mut SourceMap, diags: &mut Diagno
     }
 }
 
+/// `siteconf.toml` as [`load`] reads it first: the settings, the file
+/// (kept for diagnostics that point into it) and its findings. For a
+/// caller that needs the settings before the site is loaded — `build`,
+/// which looks at its output directory while the site is checked — so
+/// that the file is read once and none of its findings is lost.
+pub struct ConfigFile {
+    pub config: Config,
+    sources: SourceMap,
+    diags: Diagnostics,
+}
+
+impl ConfigFile {
+    pub fn read(src: &dyn Source) -> ConfigFile {
+        let mut sources = SourceMap::default();
+        let mut diags = Diagnostics::new();
+        let config = read_config(src, &mut sources, &mut diags);
+        ConfigFile {
+            config,
+            sources,
+            diags,
+        }
+    }
+}
+
 /// discover → parse → lower. Files are parsed in parallel; the documents
 /// are lowered in path order so diagnostics and the model are deterministic.
 pub fn load(src: &dyn Source, diags: &mut Diagnostics) -> Loaded {
-    let mut sources = SourceMap::default();
-    let config = read_config(src, &mut sources, diags);
+    load_configured(src, ConfigFile::read(src), diags)
+}
+
+/// [`load`] with `siteconf.toml` already read ([`ConfigFile::read`]); its
+/// findings join `diags`.
+pub fn load_configured(src: &dyn Source, config: ConfigFile, diags: &mut Diagnostics) -> Loaded {
+    let ConfigFile {
+        config,
+        mut sources,
+        diags: config_diags,
+    } = config;
+    diags.extend(config_diags);
     let refused = config.site_dir == REFUSED_DIR;
     let (paths, unread): (Vec<String>, Vec<String>) = match src.list(&config.site_dir) {
         _ if refused => (Vec::new(), Vec::new()),

@@ -5,15 +5,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-use sha2::Digest;
-
 use super::common::{fail, interactive, print_diagnostics, DenyArgs, Format, Global, Status};
-use crate::build::BuildError;
+use crate::build::{BuildError, BuildOptions, BuildOutcome};
 use crate::check;
 use crate::diag::Diagnostic;
-use crate::output::stamp;
-use crate::output::write::{WriteError, WriteOptions, WriteStats};
-use crate::render::{self, RenderOptions, Secrets};
+use crate::output::write::{WriteError, WriteStats};
+use crate::render::{self, Secrets};
 use crate::syntax::SourceMap;
 
 #[derive(clap::Args, Debug)]
@@ -97,19 +94,19 @@ fn build(g: &Global, args: &Args) -> Status {
         Ok(s) => s,
         Err(e) => return fail(e),
     };
-    // Whether the output is still as the last build left it does not
-    // depend on the check: both at once.
-    // (The check reads siteconf.toml again, with diagnostics.)
-    let out = args.out.clone().unwrap_or_else(|| {
-        let mut ignored = (SourceMap::default(), Default::default());
-        let config = crate::project::read_config(&*src, &mut ignored.0, &mut ignored.1);
-        root.join(config.out_dir)
-    });
-    let (checked, unchanged) = rayon::join(
-        || check::check(&*src),
-        || (!args.force).then(|| stamp::unchanged(&out)).flatten(),
+    // The check and a look at the output directory (named by --out or by
+    // siteconf.toml, which is read once, for both), at the same time.
+    let prepared = crate::build::prepare(
+        &*src,
+        |config| {
+            args.out
+                .clone()
+                .unwrap_or_else(|| root.join(&config.out_dir))
+        },
+        args.force,
     );
     let t_check = start.elapsed();
+    let (checked, out) = (&prepared.checked, &prepared.out);
     let sources = &checked.loaded.sources;
     let mut diags = checked.diags.clone();
     if args.locked {
@@ -134,9 +131,8 @@ fn build(g: &Global, args: &Args) -> Status {
         print_diagnostics(g, &list, sources, args.format);
     }
     let warnings = crate::diag::to_json(&list, sources);
-    let config = &checked.loaded.config;
     let secrets = match Secrets::load(
-        &config.secrets,
+        &checked.loaded.config.secrets,
         &root,
         args.secrets.as_deref(),
         std::env::vars_os(),
@@ -145,44 +141,9 @@ fn build(g: &Global, args: &Args) -> Status {
         Err(d) => return report_failure(g, args, &[d], &SourceMap::default()),
     };
 
-    // Nothing to do when the output is what these inputs built last time.
-    let input_files = match crate::project::input_digests(&*src, config, sources) {
-        Ok(files) => files,
-        Err(e) => return fail(e),
-    };
-    let inputs = stamp::inputs_digest(&input_files, &secrets.digest());
-    // After the site and template directories were listed: the working
-    // tree notes what it skipped while listing.
-    super::common::print_source_notes(&*src);
-    let up_to_date = match (&inputs, unchanged) {
-        (Some(i), Some(u)) if u.built_from(i) => Some(u),
-        _ => None,
-    };
-    if let Some(current) = up_to_date {
-        let site = &checked.loaded.site;
-        let counts = Counts {
-            nodes: site.nodes.len(),
-            switches: site.switches.len(),
-            files: current.files,
-            bytes: None,
-        };
-        let stats = WriteStats {
-            unchanged: current.files,
-            ..WriteStats::default()
-        };
-        let phases = [
-            ("check", t_check.as_secs_f64()),
-            ("render", 0.0),
-            ("write", 0.0),
-        ];
-        let secs = start.elapsed().as_secs_f64();
-        summary(args, &counts, &stats, &out, secs, &phases, warnings);
-        lock_note(args, &checked);
-        return Status::Ok;
-    }
-
     let site = &checked.loaded.site;
     let total = (site.nodes.len() + site.switches.len()) as u64;
+    // Drawn from the first device rendered on: an up-to-date build shows none.
     let bar = (interactive() && args.format == Format::Text && total > 0).then(|| {
         let b = indicatif::ProgressBar::new(total);
         if let Ok(style) = indicatif::ProgressStyle::with_template(
@@ -192,60 +153,68 @@ fn build(g: &Global, args: &Args) -> Status {
         }
         b
     });
-    let opts = RenderOptions {
+    // Whether anything needs doing is the build's decision; files go to
+    // the writer a chunk of devices at a time, and their bytes are dropped
+    // once written: a fleet's output is never all in memory.
+    let opts = BuildOptions {
         secrets,
         progress: bar
             .clone()
             .map(|b| Arc::new(move || b.inc(1)) as render::Progress),
-        // Zone serials go on from the output being replaced.
-        previous_zones: crate::build::previous_zones(&out),
-    };
-    // Files go to the writer a chunk of devices at a time, and their bytes
-    // are dropped once written: a fleet's output is never all in memory.
-    let wopts = WriteOptions {
         sync: !args.no_sync,
-        stamp: inputs,
     };
-    let built = crate::build::build(&checked, &*src, &opts, &out, wopts);
+    let outcome = crate::build::build(&prepared, &*src, opts);
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
-    let built = match built {
-        Ok(b) => b,
+    // After the site and template directories were listed: the working
+    // tree notes what it skipped while listing.
+    super::common::print_source_notes(&*src);
+    let built = match outcome {
+        Ok(BuildOutcome::Written(b)) => b,
+        Ok(BuildOutcome::UpToDate { files }) => {
+            let counts = Counts {
+                nodes: site.nodes.len(),
+                switches: site.switches.len(),
+                files,
+                bytes: None,
+            };
+            let stats = WriteStats {
+                unchanged: files,
+                ..WriteStats::default()
+            };
+            let phases = [
+                ("check", t_check.as_secs_f64()),
+                ("render", 0.0),
+                ("write", 0.0),
+            ];
+            let secs = start.elapsed().as_secs_f64();
+            summary(args, &counts, &stats, out, secs, &phases, warnings);
+            lock_note(args, checked);
+            return Status::Ok;
+        }
         Err(BuildError::Render(f)) => return report_failure(g, args, &f.diags, &f.sources),
         Err(BuildError::Write(e)) => return write_failure(g, args, e),
+        Err(BuildError::Inputs(e)) => return fail(e),
     };
-    // The lock is an input: once the serials are recorded, the stamp
-    // vouches for the output built from the lock as it now reads, so the
-    // next build is up to date.
-    if let (Some(new_lock), Some(old)) = (
-        record_zone_serials(args, &checked, &root, &built.rendered.zones),
-        &inputs,
-    ) {
-        let mut files = input_files;
-        files.insert(
-            crate::project::LOCK_FILE.to_string(),
-            sha2::Sha256::digest(new_lock.as_bytes()).into(),
-        );
-        if let Some(new) = stamp::inputs_digest(&files, &opts.secrets.digest()) {
-            let _ = stamp::restamp(&out, old, &new);
-        }
+    if let Some(lock) = record_zone_serials(args, checked, &root, &built.rendered.zones) {
+        crate::build::restamp_lock(out, &built, &lock);
     }
-    let (rendered, stats) = (built.rendered, built.stats);
     let phases = [
         ("check", t_check.as_secs_f64()),
         ("render", built.render.as_secs_f64()),
         ("write", built.write.as_secs_f64()),
     ];
     let secs = start.elapsed().as_secs_f64();
+    let (rendered, stats) = (built.rendered, built.stats);
     let counts = Counts {
         nodes: rendered.nodes,
         switches: rendered.switches,
         files: rendered.files,
         bytes: Some(rendered.bytes),
     };
-    summary(args, &counts, &stats, &out, secs, &phases, warnings);
-    lock_note(args, &checked);
+    summary(args, &counts, &stats, out, secs, &phases, warnings);
+    lock_note(args, checked);
     Status::Ok
 }
 
