@@ -7,13 +7,14 @@
 //!
 //! - check: load, validate, resolve (what `siteconf check` costs);
 //! - render: check's result → the in-memory output set;
-//! - build fresh: what `siteconf build` runs ([`siteconf::build::build`]):
-//!   check, then render streamed a chunk of devices at a time into the
-//!   atomic writer, into a directory that does not exist yet (with and
-//!   without the final `syncfs`);
+//! - build fresh: what `siteconf build` runs ([`siteconf::build::prepare`]
+//!   and [`siteconf::build::build`]): check, then render streamed a chunk
+//!   of devices at a time into the atomic writer, into a directory that
+//!   does not exist yet (with and without the final `syncfs`);
 //! - rebuild: what `siteconf build` does when nothing changed since the
-//!   last build: check, digest the inputs, find the build stamp current
-//!   (nothing is rendered, read or written);
+//!   last build: check while walking the output for the stamp, digest the
+//!   inputs, find the stamp current (nothing is rendered, read or written):
+//!   the library's decision, `BuildOutcome::UpToDate`;
 //! - forced rebuild (`--force`): check + render + write over the previous
 //!   output, nothing changed (every file is compared, none written);
 //! - floor: writing the same bytes to the same paths with plain `std::fs`,
@@ -30,12 +31,10 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use siteconf::build::build;
+use siteconf::build::{build, prepare, BuildOptions, BuildOutcome};
 use siteconf::check::{check, Checked};
-use siteconf::output::stamp;
-use siteconf::output::write::{write, WriteOptions, WriteStats};
+use siteconf::output::write::{write, WriteOptions};
 use siteconf::output::OutputSet;
-use siteconf::project::input_digests;
 use siteconf::render::{render, RenderOptions, Secrets};
 use siteconf::source::MemSource;
 
@@ -156,12 +155,6 @@ fn checked(src: &MemSource) -> Checked {
     c
 }
 
-/// The digest the build stamp records (as `siteconf build` computes it).
-fn inputs(c: &Checked, src: &MemSource) -> Option<[u8; 32]> {
-    let files = input_digests(src, &c.loaded.config, &c.loaded.sources).expect("inputs");
-    stamp::inputs_digest(&files, &Secrets::none().digest())
-}
-
 fn render_set(c: &Checked, src: &MemSource) -> OutputSet {
     let opts = RenderOptions {
         secrets: Secrets::none(),
@@ -174,19 +167,31 @@ fn render_set(c: &Checked, src: &MemSource) -> OutputSet {
     }
 }
 
-/// What `siteconf build` does once the stamp is not current: check, digest
-/// the inputs, render and write chunk by chunk.
-fn build_into(src: &MemSource, out: &Path, sync: bool) -> WriteStats {
-    let c = checked(src);
-    let stamp = inputs(&c, src);
-    let opts = RenderOptions {
+/// What `siteconf build` does: check (while looking at the output), then,
+/// unless the output is up to date, render and write chunk by chunk.
+fn build_into(src: &MemSource, out: &Path, sync: bool, force: bool) -> BuildOutcome {
+    let p = prepare(src, |_| out.to_path_buf(), force);
+    if p.checked.diags.has_errors() {
+        panic!("generated site does not check");
+    }
+    let opts = BuildOptions {
         secrets: Secrets::none(),
         progress: None,
-        ..Default::default()
+        sync,
     };
-    match build(&c, src, &opts, out, WriteOptions { sync, stamp }) {
-        Ok(b) => b.stats,
+    match build(&p, src, opts) {
+        Ok(o) => o,
         Err(e) => panic!("build failed: {e:?}"),
+    }
+}
+
+/// The files a build changed (it must have rendered).
+fn changed(o: BuildOutcome) -> usize {
+    match o {
+        BuildOutcome::Written(b) => b.stats.changed,
+        BuildOutcome::UpToDate { .. } => {
+            panic!("a build that had to render found the output up to date")
+        }
     }
 }
 
@@ -306,21 +311,20 @@ fn main() {
                 // render streamed into the writer (and the stamp).
                 for (i, sync) in [(4, true), (5, false)] {
                     rm(&out);
-                    m[i].push(time(|| build_into(&src, &out, sync)).0);
+                    let (t, o) = time(|| build_into(&src, &out, sync, false));
+                    changed(o);
+                    m[i].push(t);
                 }
                 // A rebuild with nothing changed: the stamp is current.
-                let (t, current) = time(|| {
-                    let c = checked(&src);
-                    inputs(&c, &src).and_then(|i| stamp::current(&out, &i))
-                });
+                let (t, o) = time(|| build_into(&src, &out, true, false));
                 assert!(
-                    current.is_some(),
+                    matches!(o, BuildOutcome::UpToDate { .. }),
                     "the build stamp of an unchanged output is not current"
                 );
                 m[6].push(t);
                 // The same with --force: everything rendered and compared.
-                let (t, st) = time(|| build_into(&src, &out, true));
-                assert_eq!(st.changed, 0, "a rebuild with nothing changed wrote files");
+                let (t, o) = time(|| build_into(&src, &out, true, true));
+                assert_eq!(changed(o), 0, "a rebuild with nothing changed wrote files");
                 m[7].push(t);
             }
             rm(&out);
@@ -337,7 +341,7 @@ fn main() {
     println!("seconds, median of {runs}. floor: the same bytes to the same paths with std::fs, 1 thread, no sync;");
     println!("write: siteconf's atomic writer into a new dir (wr-ns: without syncfs); rewr: writer over an identical");
     println!("output; build: check+render+write into a new dir (bld-ns: without syncfs); rebld: build, nothing changed");
-    println!("(check + input digest + current build stamp); forced: the same with --force (render, compare every file).");
+    println!("(check while walking the output, input digest, current build stamp); forced: the same with --force (render, compare every file).");
     println!("peak memory (VmHWM): {}", vm_hwm());
     for (_, base) in &disks {
         rm(base);

@@ -114,8 +114,10 @@ fn main() {
     );
     println!(
         "{:>16} {:>10} {:>10} {:>10}",
-        "project", "check s", "build s", "peak MB"
+        "project", "check s", "build s", "peak MB (check)"
     );
+    // `build s` is a whole fresh build (check, render, write), as
+    // `siteconf build --force` into an empty directory.
     let mut checks = Vec::new();
     for (label, dir) in [
         (format!("1 x {n}"), &single),
@@ -135,7 +137,7 @@ fn main() {
             let t = Instant::now();
             let out = tmp.path().join(format!("out-{}", label.replace(' ', "")));
             let _ = std::fs::remove_dir_all(&out);
-            siteconf::build::build_project(&p, &src, &out).expect("build");
+            siteconf::build::build_project(&src, &out).expect("build");
             build_t.push(t.elapsed().as_secs_f64());
         }
         let peak = std::process::Command::new(std::env::current_exe().expect("exe"))

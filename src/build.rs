@@ -1,19 +1,140 @@
 //! The build: a checked site rendered straight into the output directory,
 //! a chunk of devices at a time ([`render::render_streaming`] feeding an
 //! [`output::write::Writer`]), so that a fleet's output is never all in
-//! memory. `siteconf build` and the build benchmark both run this.
+//! memory — unless the output is up to date, which the build decides
+//! itself. `siteconf build` and the build benchmark both run this:
+//!
+//! 1. [`prepare`] reads `siteconf.toml` once (the output directory may come
+//!    from it), then checks the site and, at the same time, looks at the
+//!    output directory: whether it is still exactly as the last build left
+//!    it ([`output::stamp`]). The site is checked even when nothing will be
+//!    rendered: its findings are shown and its errors stop the build.
+//! 2. [`build`] digests what the build reads (the tool, every input file,
+//!    the secrets' digest) and compares it with the stamp: the same means
+//!    [`BuildOutcome::UpToDate`] (nothing rendered, read or written);
+//!    anything else renders and writes, and records a new stamp
+//!    ([`BuildOutcome::Written`]).
+//!
+//! [`output::stamp`]: crate::output::stamp
+//! [`output::write::Writer`]: crate::output::write::Writer
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use crate::check::Checked;
-use crate::output::write::{WriteError, WriteOptions, WriteStats, Writer};
-use crate::render::{self, RenderFailure, RenderOptions, RenderSummary, StreamError};
-use crate::resolve::lock::{Lock, ZoneSerial};
-use crate::source::Source;
+use sha2::Digest;
 
-/// A finished build.
+use crate::check::{self, Checked};
+use crate::output::stamp;
+use crate::output::write::{WriteError, WriteOptions, WriteStats, Writer};
+use crate::project::{self, Config, ConfigFile};
+
+use crate::render::{self, RenderFailure, RenderOptions, RenderSummary, Secrets, StreamError};
+use crate::resolve::lock::{Lock, ZoneSerial};
+use crate::source::{Source, SourceError};
+
+/// The first half of a build ([`prepare`]): the site checked, and what
+/// the output directory was found to be meanwhile.
+pub struct Prepared {
+    pub checked: Checked,
+    /// The output directory.
+    pub out: PathBuf,
+    /// The stamp of `out`, when `out` is exactly as the build that wrote
+    /// the stamp left it (`None`: no stamp, a changed output, `force`).
+    last: Option<stamp::Unchanged>,
+}
+
+/// Reads `siteconf.toml`, then checks the site while looking at the
+/// output directory `out_dir(config)` (both walk a tree: at the same time).
+/// With `force` the output is not looked at, and [`build`] renders.
+pub fn prepare(
+    src: &dyn Source,
+    out_dir: impl FnOnce(&Config) -> PathBuf,
+    force: bool,
+) -> Prepared {
+    let config = ConfigFile::read(src);
+    let out = out_dir(&config.config);
+    let (checked, last) = rayon::join(
+        || check::check_configured(src, config),
+        || (!force).then(|| stamp::unchanged(&out)).flatten(),
+    );
+    Prepared { checked, out, last }
+}
+
+/// [`prepare`] for every site of a project (or `only` one): each site's
+/// output directory is `<out>/<site>` (`<out>` itself for a single site),
+/// looked at while the sites are checked. The second value holds every
+/// site's findings once, and what repeats across sites.
+pub fn prepare_project(
+    src: &dyn Source,
+    only: Option<&str>,
+    out_dir: impl FnOnce(&Config) -> PathBuf,
+    force: bool,
+) -> (Vec<Prepared>, crate::diag::Diagnostics) {
+    let config = ConfigFile::read(src);
+    let root = out_dir(&config.config);
+    let multi = config.config.is_multi_site();
+    let sites: Vec<String> = config.config.sites.keys().cloned().collect();
+    let look = |dirs: Vec<PathBuf>| -> Vec<Option<stamp::Unchanged>> {
+        use rayon::prelude::*;
+        dirs.par_iter()
+            .map(|d| (!force).then(|| stamp::unchanged(d)).flatten())
+            .collect()
+    };
+    let outs: Vec<PathBuf> = if multi {
+        sites.iter().map(|s| root.join(s)).collect()
+    } else {
+        vec![root.clone()]
+    };
+    let (project, lasts) = rayon::join(
+        || check::check_project_configured(src, config, only, false),
+        || look(outs.clone()),
+    );
+    let mut last_of: BTreeMap<PathBuf, Option<stamp::Unchanged>> =
+        outs.into_iter().zip(lasts).collect();
+    let check::CheckedProject { sites, diags } = project;
+    let prepared = sites
+        .into_iter()
+        .map(|checked| {
+            let out = match &checked.loaded.config.site {
+                Some(s) => root.join(s),
+                None => root.clone(),
+            };
+            let last = last_of.remove(&out).flatten();
+            Prepared { checked, out, last }
+        })
+        .collect();
+    (prepared, diags)
+}
+
+/// How to build.
+pub struct BuildOptions {
+    /// The secrets templates may resolve; their digest goes into the stamp,
+    /// so that a changed value builds again.
+    pub secrets: Secrets,
+    /// Called once per device rendered.
+    pub progress: Option<render::Progress>,
+    /// Flush the new tree to disk before it is swapped in.
+    pub sync: bool,
+}
+
+/// What a build did.
+#[derive(Debug)]
+// One per build, returned once: its size does not matter.
+#[allow(clippy::large_enum_variant)]
+pub enum BuildOutcome {
+    /// The output is what these very inputs built last time and nobody
+    /// touched it since: nothing was rendered, read or written.
+    UpToDate {
+        /// Regular files in the output.
+        files: usize,
+    },
+    /// Rendered and written (only what changed; see
+    /// [`crate::output::write`]), and stamped.
+    Written(Built),
+}
+
+/// A finished build that rendered.
 #[derive(Debug, Clone)]
 pub struct Built {
     pub rendered: RenderSummary,
@@ -23,6 +144,17 @@ pub struct Built {
     /// Time spent in the writer: scanning the old output, comparing,
     /// writing, swapping, the stamp.
     pub write: Duration,
+    /// What the stamp says the output was built from, for
+    /// [`restamp_lock`]; `None` when no stamp was written.
+    inputs: Option<Inputs>,
+}
+
+/// What a build read, as the stamp records it.
+#[derive(Debug, Clone)]
+struct Inputs {
+    files: BTreeMap<String, [u8; 32]>,
+    secrets: [u8; 32],
+    digest: [u8; 32],
 }
 
 /// Why a build wrote nothing.
@@ -32,11 +164,56 @@ pub enum BuildError {
     Render(RenderFailure),
     /// The writer failed (an unsafe path is `WriteError::Unsafe`).
     Write(WriteError),
+    /// An input file could not be read to digest it.
+    Inputs(SourceError),
+}
+
+/// Builds `prepared` into its output directory, or finds it up to date
+/// (see the module doc). A site with errors is refused, up to date or not.
+/// On any failure the output is left as it was.
+pub fn build(
+    prepared: &Prepared,
+    src: &dyn Source,
+    opts: BuildOptions,
+) -> Result<BuildOutcome, BuildError> {
+    let checked = &prepared.checked;
+    if checked.diags.has_errors() {
+        return Err(BuildError::Render(RenderFailure {
+            diags: checked.diags.clone().into_vec(),
+            sources: checked.loaded.sources.clone(),
+        }));
+    }
+    let files = project::input_digests(src, &checked.loaded.config, &checked.loaded.sources)
+        .map_err(BuildError::Inputs)?;
+    let secrets = opts.secrets.digest();
+    let inputs = stamp::inputs_digest(&files, &secrets).map(|digest| Inputs {
+        files,
+        secrets,
+        digest,
+    });
+    if let (Some(last), Some(i)) = (&prepared.last, &inputs) {
+        if last.built_from(&i.digest) {
+            return Ok(BuildOutcome::UpToDate { files: last.files });
+        }
+    }
+    let ropts = RenderOptions {
+        secrets: opts.secrets,
+        progress: opts.progress,
+        // Zone serials go on from the output being replaced.
+        previous_zones: previous_zones(&prepared.out),
+    };
+    let wopts = WriteOptions {
+        sync: opts.sync,
+        stamp: inputs.as_ref().map(|i| i.digest),
+    };
+    let mut built = write(checked, src, &ropts, &prepared.out, wopts)?;
+    built.inputs = inputs;
+    Ok(BuildOutcome::Written(built))
 }
 
 /// Renders `checked` into `out` (see [`crate::output::write`] for what the
 /// directory is afterwards). On any failure the output is left as it was.
-pub fn build(
+fn write(
     checked: &Checked,
     src: &dyn Source,
     opts: &RenderOptions,
@@ -67,7 +244,27 @@ pub fn build(
         stats,
         render,
         write: write + t1.elapsed(),
+        inputs: None,
     })
+}
+
+/// Re-records the stamp of `out` after the build rewrote one of its own
+/// inputs: its lock `lock_file`, now `lock_text`, with the zone serials `built`
+/// gave. The stamp then vouches for the output built from the lock as it
+/// now reads, so the next build from the same files is up to date. Best
+/// effort: at worst the next build renders again.
+pub fn restamp_lock(out: &Path, built: &Built, lock_file: &str, lock_text: &str) {
+    let Some(i) = &built.inputs else {
+        return;
+    };
+    let mut files = i.files.clone();
+    files.insert(
+        lock_file.to_string(),
+        sha2::Sha256::digest(lock_text.as_bytes()).into(),
+    );
+    if let Some(new) = stamp::inputs_digest(&files, &i.secrets) {
+        let _ = stamp::restamp(out, &i.digest, &new);
+    }
 }
 
 /// The zone files of a previous output at `out` (`site/dns/<origin>.zone`),
@@ -175,7 +372,14 @@ pub fn build_bootinfra(
         }
         served.push(ServedFiles { site, files });
     }
-    let artifacts = join(name, &served).map_err(BootinfraError::Conflict)?;
+    let mut artifacts = join(name, &served).map_err(BootinfraError::Conflict)?;
+    // A manifest, as every siteconf output has: it lists what is there,
+    // and lets the next build replace the directory.
+    let listed = artifacts
+        .iter()
+        .map(crate::output::manifest::Listed::of)
+        .collect();
+    artifacts.push(crate::output::manifest::manifest_of(listed));
     let mut writer = Writer::begin(out, wopts).map_err(|e| BootinfraError::Io(e.to_string()))?;
     let refs: Vec<&render::Artifact> = artifacts.iter().collect();
     writer
@@ -186,44 +390,42 @@ pub fn build_bootinfra(
         .map_err(|e| BootinfraError::Io(e.to_string()))
 }
 
-/// Builds every site of a checked project into `out_root/<site>/` (one
+/// Builds every site of the project into `out_root/<site>/` (a single
 /// site: into `out_root`) and each bootinfra into
-/// `out_root/bootinfra/<name>/`, with placeholder secrets and no stamp:
-/// what the sites benchmark measures. `siteconf build` does the same with
-/// real secrets, stamps and zone serials recorded.
-pub fn build_project(
-    project: &crate::check::CheckedProject,
-    src: &dyn Source,
-    out_root: &Path,
-) -> Result<(), String> {
-    let opts = RenderOptions {
-        secrets: crate::render::Secrets::placeholder(),
-        ..Default::default()
-    };
-    let wopts = || WriteOptions {
-        sync: false,
-        stamp: None,
-    };
+/// `out_root/bootinfra/<name>/`: the check included, with placeholder
+/// secrets, no stamp and no flush — what the sites benchmark measures.
+/// `siteconf build` does the same with real secrets, stamps and the zone
+/// serials recorded.
+pub fn build_project(src: &dyn Source, out_root: &Path) -> Result<(), String> {
+    let (sites, diags) = prepare_project(src, None, |_| out_root.to_path_buf(), true);
+    if diags.has_errors() {
+        return Err(format!("{} error(s) in the project", diags.error_count()));
+    }
     let mut outs = Vec::new();
-    for checked in &project.sites {
-        let out = match &checked.loaded.config.site {
-            Some(s) => out_root.join(s),
-            None => out_root.to_path_buf(),
+    for p in &sites {
+        let opts = BuildOptions {
+            secrets: crate::render::Secrets::placeholder(),
+            progress: None,
+            sync: false,
         };
-        build(checked, src, &opts, &out, wopts()).map_err(|e| format!("{e:?}"))?;
-        if let Some(s) = &checked.loaded.config.site {
-            outs.push((s.clone(), out));
+        build(p, src, opts).map_err(|e| format!("{e:?}"))?;
+        if let Some(s) = &p.checked.loaded.config.site {
+            outs.push((s.clone(), p.out.clone()));
         }
     }
-    if let Some(first) = project.sites.first() {
-        for (name, b) in &first.loaded.config.bootinfra {
-            let served: Vec<(String, std::path::PathBuf)> = outs
+    if let Some(first) = sites.first() {
+        for (name, b) in &first.checked.loaded.config.bootinfra {
+            let served: Vec<(String, PathBuf)> = outs
                 .iter()
                 .filter(|(s, _)| b.serves.contains(s))
                 .cloned()
                 .collect();
             let out = out_root.join("bootinfra").join(name);
-            build_bootinfra(name, &served, &out, wopts()).map_err(|e| format!("{e:?}"))?;
+            let wopts = WriteOptions {
+                sync: false,
+                stamp: None,
+            };
+            build_bootinfra(name, &served, &out, wopts).map_err(|e| format!("{e:?}"))?;
         }
     }
     Ok(())

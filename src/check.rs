@@ -3,7 +3,7 @@
 //! (merge, allocate) → validate the resolved nodes.
 
 use crate::diag::{Code, Diagnostic, Diagnostics};
-use crate::project::{self, Loaded};
+use crate::project::{self, ConfigFile, Loaded};
 use crate::resolve::{self, Resolved};
 use crate::source::Source;
 use crate::validate::{self, Ctx};
@@ -86,8 +86,18 @@ pub fn check(src: &dyn Source) -> Checked {
 
 /// [`check`], recording provenance of every resolved value (for `explain`).
 pub fn check_with(src: &dyn Source, provenance: bool) -> Checked {
+    check_from(src, ConfigFile::read(src), provenance)
+}
+
+/// [`check`] with `siteconf.toml` already read: for `build`, which needs
+/// its settings (the output directory) before the check is done.
+pub fn check_configured(src: &dyn Source, config: ConfigFile) -> Checked {
+    check_from(src, config, false)
+}
+
+fn check_from(src: &dyn Source, config: ConfigFile, provenance: bool) -> Checked {
     let mut diags = Diagnostics::new();
-    let loaded = project::load(src, &mut diags);
+    let loaded = project::load_configured(src, config, &mut diags);
     check_loaded(loaded, diags, provenance)
 }
 
@@ -147,9 +157,19 @@ impl CheckedProject {
 /// Checks every site of the project, or only `only`. Files are read and
 /// parsed once; the sites are checked in parallel.
 pub fn check_project(src: &dyn Source, only: Option<&str>, provenance: bool) -> CheckedProject {
+    check_project_configured(src, ConfigFile::read(src), only, provenance)
+}
+
+/// [`check_project`] with `siteconf.toml` already read.
+pub fn check_project_configured(
+    src: &dyn Source,
+    config: ConfigFile,
+    only: Option<&str>,
+    provenance: bool,
+) -> CheckedProject {
     use rayon::prelude::*;
     let mut load_diags = Diagnostics::new();
-    let mut all = project::load_all(src, only, &mut load_diags);
+    let mut all = project::load_all_configured(src, config, only, &mut load_diags);
     if all.len() == 1 && !all[0].config.is_multi_site() {
         if let Some(loaded) = all.pop() {
             let checked = check_loaded(loaded, load_diags, provenance);

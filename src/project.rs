@@ -497,10 +497,40 @@ pub fn read_config(src: &dyn Source, sources: &mut SourceMap, diags: &mut Diagno
     }
 }
 
+/// `siteconf.toml` as [`load`] reads it first: the settings, the file
+/// (kept for diagnostics that point into it) and its findings. For a
+/// caller that needs the settings before the site is loaded — `build`,
+/// which looks at its output directory while the site is checked — so
+/// that the file is read once and none of its findings is lost.
+pub struct ConfigFile {
+    pub config: Config,
+    sources: SourceMap,
+    diags: Diagnostics,
+}
+
+impl ConfigFile {
+    pub fn read(src: &dyn Source) -> ConfigFile {
+        let mut sources = SourceMap::default();
+        let mut diags = Diagnostics::new();
+        let config = read_config(src, &mut sources, &mut diags);
+        ConfigFile {
+            config,
+            sources,
+            diags,
+        }
+    }
+}
+
 /// discover → parse → lower, for a single-site project (or the first
 /// site of several; commands that handle several sites use [`load_all`]).
 pub fn load(src: &dyn Source, diags: &mut Diagnostics) -> Loaded {
-    let mut all = load_all(src, None, diags);
+    load_configured(src, ConfigFile::read(src), diags)
+}
+
+/// [`load`] with `siteconf.toml` already read ([`ConfigFile::read`]); its
+/// findings join `diags`.
+pub fn load_configured(src: &dyn Source, config: ConfigFile, diags: &mut Diagnostics) -> Loaded {
+    let mut all = load_all_configured(src, config, None, diags);
     if all.is_empty() {
         // An unknown site was asked for (reported): nothing to load.
         return Loaded {
@@ -521,8 +551,22 @@ pub fn load(src: &dyn Source, diags: &mut Diagnostics) -> Loaded {
 /// Every returned site shares one [`SourceMap`] (the same files under the
 /// same ids), so findings from several sites make one list.
 pub fn load_all(src: &dyn Source, only: Option<&str>, diags: &mut Diagnostics) -> Vec<Loaded> {
-    let mut sources = SourceMap::default();
-    let config = read_config(src, &mut sources, diags);
+    load_all_configured(src, ConfigFile::read(src), only, diags)
+}
+
+/// [`load_all`] with `siteconf.toml` already read.
+pub fn load_all_configured(
+    src: &dyn Source,
+    config: ConfigFile,
+    only: Option<&str>,
+    diags: &mut Diagnostics,
+) -> Vec<Loaded> {
+    let ConfigFile {
+        config,
+        mut sources,
+        diags: config_diags,
+    } = config;
+    diags.extend(config_diags);
     let configs: Vec<Config> = if config.is_multi_site() {
         match only {
             Some(name) if !config.sites.contains_key(name) => {

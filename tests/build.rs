@@ -225,6 +225,94 @@ fn an_up_to_date_build_notices_every_change_to_inputs_or_output() {
 }
 
 #[test]
+fn the_library_build_decides_whether_the_output_is_up_to_date() {
+    use siteconf::build::{build, prepare, BuildOptions, BuildOutcome};
+    use siteconf::render::Secrets;
+    use siteconf::source::FsSource;
+
+    let p = project();
+    let src = FsSource::new(p.path());
+    let out = p.path().join("out");
+    let run = |secret: &str| {
+        // The output directory comes from siteconf.toml (`out`).
+        let prepared = prepare(&src, |config| p.path().join(&config.out_dir), false);
+        assert!(!prepared.checked.diags.has_errors());
+        assert_eq!(prepared.out, out);
+        let opts = BuildOptions {
+            secrets: Secrets::from_values([("bgp-upstream1".to_string(), secret.to_string())]),
+            progress: None,
+            sync: false,
+        };
+        build(&prepared, &src, opts).expect("build")
+    };
+    let written = |o: BuildOutcome| match o {
+        BuildOutcome::Written(b) => b.stats,
+        o => panic!("expected a build that renders, got {o:?}"),
+    };
+    let up_to_date = |o: BuildOutcome| match o {
+        BuildOutcome::UpToDate { files } => files,
+        o => panic!("expected an up-to-date output, got {o:?}"),
+    };
+
+    written(run(SECRET));
+    assert_eq!(up_to_date(run(SECRET)), tree(&out).len());
+
+    // An input edited: rendered again, then up to date again.
+    let site_path = p.path().join("site/site.kdl");
+    let site = fs::read_to_string(&site_path).unwrap();
+    fs::write(&site_path, site.replace("Europe/Paris", "Europe/Berlin")).unwrap();
+    let stats = written(run(SECRET));
+    assert!(stats.changed > 0, "{stats:?}");
+    up_to_date(run(SECRET));
+
+    // A secret with another value is not up to date: the files that hold
+    // it are written again.
+    let stats = written(run("Another-Value-1"));
+    assert!(stats.changed > 0, "{stats:?}");
+    up_to_date(run("Another-Value-1"));
+    assert!(
+        fs::read_to_string(out.join("switches/r01-tor1/etc/frr/frr.conf"))
+            .unwrap()
+            .contains("Another-Value-1")
+    );
+
+    // --force: the output is not looked at, so the build renders and
+    // compares every file, and finds nothing to write.
+    let forced = prepare(&src, |_| out.clone(), true);
+    let opts = BuildOptions {
+        secrets: Secrets::from_values([(
+            "bgp-upstream1".to_string(),
+            "Another-Value-1".to_string(),
+        )]),
+        progress: None,
+        sync: false,
+    };
+    let stats = written(build(&forced, &src, opts).expect("build"));
+    assert_eq!((stats.changed, stats.removed), (0, 0));
+}
+
+#[test]
+fn siteconf_toml_read_once_names_the_output_and_keeps_its_findings() {
+    let p = project();
+    let path = p.path().join("siteconf.toml");
+    let text = fs::read_to_string(&path).unwrap();
+    fs::write(&path, format!("out-dir = \"build/site\"\n{text}")).unwrap();
+    ok(&siteconf(p.path(), &["build"]));
+    assert!(p.path().join("build/site/manifest.json").is_file());
+    assert!(!p.path().join("out").exists());
+    // A mistake in it is the build's error, up to date or not.
+    fs::write(
+        &path,
+        format!("out-dir = \"build/site\"\nout-dri = \"x\"\n{text}"),
+    )
+    .unwrap();
+    let o = siteconf(p.path(), &["build"]);
+    assert_eq!(o.status.code(), Some(1), "{}", show(&o));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("invalid siteconf.toml"), "{stderr}");
+}
+
+#[test]
 fn errors_in_the_site_write_nothing_and_exit_1() {
     let p = project();
     ok(&siteconf(p.path(), &["build"]));

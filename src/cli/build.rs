@@ -5,17 +5,14 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-use sha2::Digest;
-
 use super::common::{
     fail, interactive, no_project, print_diagnostics, DenyArgs, Format, Global, Status,
 };
-use crate::build::BuildError;
+use crate::build::{BuildError, BuildOptions, BuildOutcome};
 use crate::check;
 use crate::diag::Diagnostic;
-use crate::output::stamp;
-use crate::output::write::{WriteError, WriteOptions, WriteStats};
-use crate::render::{self, RenderOptions, Secrets};
+use crate::output::write::{WriteError, WriteStats};
+use crate::render::{self, Secrets};
 use crate::syntax::SourceMap;
 
 #[derive(clap::Args, Debug)]
@@ -77,6 +74,8 @@ pub struct Args {
     pub deny: DenyArgs,
     #[command(flatten)]
     pub from: super::common::SourceArgs,
+    #[command(flatten)]
+    pub site: super::common::SiteArgs,
 }
 
 pub fn run(g: &Global, args: Args) -> Status {
@@ -102,23 +101,35 @@ fn build(g: &Global, args: &Args) -> Status {
         Ok(s) => s,
         Err(e) => return e.report(g, Format::Text),
     };
-    // Whether the output is still as the last build left it does not
-    // depend on the check: both at once.
-    // (The check reads siteconf.toml again, with diagnostics.)
-    let out = args.out.clone().unwrap_or_else(|| {
-        let mut ignored = (SourceMap::default(), Default::default());
-        let config = crate::project::read_config(&*src, &mut ignored.0, &mut ignored.1);
-        root.join(config.out_dir)
-    });
-    let (checked, unchanged) = rayon::join(
-        || check::check(&*src),
-        || (!args.force).then(|| stamp::unchanged(&out)).flatten(),
+    // The check and a look at the output directory (named by --out or by
+    // siteconf.toml, which is read once, for both), at the same time. A
+    // project of several sites: each site's output is `<out>/<site>`.
+    let out_root = std::cell::OnceCell::new();
+    let (sites, mut diags) = crate::build::prepare_project(
+        &*src,
+        args.site.site.as_deref(),
+        |config| {
+            let o = args
+                .out
+                .clone()
+                .unwrap_or_else(|| root.join(&config.out_dir));
+            let _ = out_root.set(o.clone());
+            o
+        },
+        args.force,
     );
     let t_check = start.elapsed();
-    let sources = &checked.loaded.sources;
-    let mut diags = checked.diags.clone();
+    let Some(first) = sites.first() else {
+        // No site could be loaded (an unknown `--site`): the reason is a finding.
+        let list = diags.sorted(&SourceMap::default());
+        print_diagnostics(g, &list, &SourceMap::default(), args.format);
+        return Status::Findings;
+    };
+    let sources = &first.checked.loaded.sources;
     if args.locked {
-        diags.extend(checked.lock_out_of_date());
+        for p in &sites {
+            diags.extend(p.checked.lock_out_of_date());
+        }
     }
     let mut list = diags.sorted(sources);
     let denied = args.deny.apply(&mut list);
@@ -139,9 +150,8 @@ fn build(g: &Global, args: &Args) -> Status {
         print_diagnostics(g, &list, sources, args.format);
     }
     let warnings = crate::diag::to_json(&list, sources);
-    let config = &checked.loaded.config;
     let secrets = match Secrets::load(
-        &config.secrets,
+        &first.checked.loaded.config.secrets,
         &root,
         args.secrets.as_deref(),
         std::env::vars_os(),
@@ -149,45 +159,100 @@ fn build(g: &Global, args: &Args) -> Status {
         Ok(s) => s,
         Err(d) => return report_failure(g, args, &[d], &SourceMap::default()),
     };
-
-    // Nothing to do when the output is what these inputs built last time.
-    let input_files = match crate::project::input_digests(&*src, config, sources) {
-        Ok(files) => files,
-        Err(e) => return fail(e),
-    };
-    let inputs = stamp::inputs_digest(&input_files, &secrets.digest());
+    let multi = first.checked.loaded.config.is_multi_site();
+    let mut docs = Vec::new();
+    let mut built_sites = Vec::new();
+    for p in &sites {
+        match build_site(g, args, &root, &*src, p, secrets.clone(), t_check) {
+            Ok(doc) => docs.push(doc),
+            Err(status) => return status,
+        }
+        if let Some(s) = &p.checked.loaded.config.site {
+            built_sites.push((s.clone(), p.out.clone()));
+        }
+    }
     // After the site and template directories were listed: the working
     // tree notes what it skipped while listing.
     super::common::print_source_notes(&*src);
-    let up_to_date = match (&inputs, unchanged) {
-        (Some(i), Some(u)) if u.built_from(i) => Some(u),
-        _ => None,
-    };
-    if let Some(current) = up_to_date {
-        let site = &checked.loaded.site;
-        let counts = Counts {
-            nodes: site.nodes.len(),
-            switches: site.switches.len(),
-            files: current.files,
-            bytes: None,
-        };
-        let stats = WriteStats {
-            unchanged: current.files,
-            ..WriteStats::default()
-        };
-        let phases = [
-            ("check", t_check.as_secs_f64()),
-            ("render", 0.0),
-            ("write", 0.0),
-        ];
-        let secs = start.elapsed().as_secs_f64();
-        summary(args, &counts, &stats, &out, secs, &phases, warnings);
-        lock_note(args, &checked);
-        return Status::Ok;
+    // Each bootinfra whose sites were all built now.
+    let mut boot_docs = Vec::new();
+    if let Some(root_out) = out_root.get().filter(|_| multi) {
+        for (name, b) in &first.checked.loaded.config.bootinfra {
+            let served: Vec<(String, PathBuf)> = built_sites
+                .iter()
+                .filter(|(s, _)| b.serves.contains(s))
+                .cloned()
+                .collect();
+            if served.len() != b.serves.len() {
+                continue;
+            }
+            let out = root_out.join("bootinfra").join(name);
+            let wopts = crate::output::write::WriteOptions {
+                sync: !args.no_sync,
+                stamp: None,
+            };
+            match crate::build::build_bootinfra(name, &served, &out, wopts) {
+                Ok(stats) => {
+                    if args.format == Format::Text {
+                        eprintln!(
+                            "built bootinfra {name} for {}: {} files in {} ({} changed, {} unchanged, {} removed)",
+                            b.serves.join(", "),
+                            stats.changed + stats.unchanged,
+                            out.display(),
+                            stats.changed,
+                            stats.unchanged,
+                            stats.removed
+                        );
+                    }
+                    boot_docs.push(serde_json::json!({
+                        "bootinfra": name,
+                        "out": out.display().to_string(),
+                        "changed": stats.changed,
+                        "unchanged": stats.unchanged,
+                        "removed": stats.removed,
+                    }));
+                }
+                Err(crate::build::BootinfraError::Conflict(d)) => {
+                    return report_failure(g, args, &d, &SourceMap::default())
+                }
+                Err(crate::build::BootinfraError::Io(e)) => return fail(e),
+            }
+        }
     }
+    if args.format == Format::Json {
+        let mut v = if multi {
+            serde_json::json!({
+                "status": "ok",
+                "sites": docs,
+                "bootinfra": boot_docs,
+                "seconds": (start.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
+            })
+        } else {
+            docs.pop().unwrap_or_default()
+        };
+        v["warnings"] = warnings;
+        println!("{v}");
+    }
+    Status::Ok
+}
 
+/// Builds one site (or the single site) whose check passed: renders and
+/// writes it unless it is up to date, records its zone serials, prints
+/// its summary line; returns its JSON summary.
+fn build_site(
+    g: &Global,
+    args: &Args,
+    root: &std::path::Path,
+    src: &dyn crate::source::Source,
+    prepared: &crate::build::Prepared,
+    secrets: Secrets,
+    t_check: std::time::Duration,
+) -> Result<serde_json::Value, Status> {
+    let start = Instant::now();
+    let (checked, out) = (&prepared.checked, &prepared.out);
     let site = &checked.loaded.site;
     let total = (site.nodes.len() + site.switches.len()) as u64;
+    // Drawn from the first device rendered on: an up-to-date build shows none.
     let bar = (interactive() && args.format == Format::Text && total > 0).then(|| {
         let b = indicatif::ProgressBar::new(total);
         if let Ok(style) = indicatif::ProgressStyle::with_template(
@@ -197,61 +262,64 @@ fn build(g: &Global, args: &Args) -> Status {
         }
         b
     });
-    let opts = RenderOptions {
+    // Whether anything needs doing is the build's decision; files go to
+    // the writer a chunk of devices at a time, and their bytes are dropped
+    // once written: a fleet's output is never all in memory.
+    let opts = BuildOptions {
         secrets,
         progress: bar
             .clone()
             .map(|b| Arc::new(move || b.inc(1)) as render::Progress),
-        // Zone serials go on from the output being replaced.
-        previous_zones: crate::build::previous_zones(&out),
-    };
-    // Files go to the writer a chunk of devices at a time, and their bytes
-    // are dropped once written: a fleet's output is never all in memory.
-    let wopts = WriteOptions {
         sync: !args.no_sync,
-        stamp: inputs,
     };
-    let built = crate::build::build(&checked, &*src, &opts, &out, wopts);
+    let outcome = crate::build::build(prepared, src, opts);
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
-    let built = match built {
-        Ok(b) => b,
-        Err(BuildError::Render(f)) => return report_failure(g, args, &f.diags, &f.sources),
-        Err(BuildError::Write(e)) => return write_failure(g, args, e),
-    };
-    // The lock is an input: once the serials are recorded, the stamp
-    // vouches for the output built from the lock as it now reads, so the
-    // next build is up to date.
-    if let (Some(new_lock), Some(old)) = (
-        record_zone_serials(args, &checked, &root, &built.rendered.zones),
-        &inputs,
-    ) {
-        let mut files = input_files;
-        files.insert(
-            crate::project::LOCK_FILE.to_string(),
-            sha2::Sha256::digest(new_lock.as_bytes()).into(),
-        );
-        if let Some(new) = stamp::inputs_digest(&files, &opts.secrets.digest()) {
-            let _ = stamp::restamp(&out, old, &new);
+    let built = match outcome {
+        Ok(BuildOutcome::Written(b)) => b,
+        Ok(BuildOutcome::UpToDate { files }) => {
+            let counts = Counts {
+                nodes: site.nodes.len(),
+                switches: site.switches.len(),
+                files,
+                bytes: None,
+            };
+            let stats = WriteStats {
+                unchanged: files,
+                ..WriteStats::default()
+            };
+            let phases = [
+                ("check", t_check.as_secs_f64()),
+                ("render", 0.0),
+                ("write", 0.0),
+            ];
+            let secs = t_check.as_secs_f64() + start.elapsed().as_secs_f64();
+            lock_note(args, checked);
+            return Ok(summary(args, &counts, &stats, out, secs, &phases));
         }
+        Err(BuildError::Render(f)) => return Err(report_failure(g, args, &f.diags, &f.sources)),
+        Err(BuildError::Write(e)) => return Err(write_failure(g, args, e)),
+        Err(BuildError::Inputs(e)) => return Err(fail(e)),
+    };
+    if let Some(lock) = record_zone_serials(args, checked, root, &built.rendered.zones) {
+        crate::build::restamp_lock(out, &built, &checked.loaded.config.lock_file, &lock);
     }
-    let (rendered, stats) = (built.rendered, built.stats);
     let phases = [
         ("check", t_check.as_secs_f64()),
         ("render", built.render.as_secs_f64()),
         ("write", built.write.as_secs_f64()),
     ];
-    let secs = start.elapsed().as_secs_f64();
+    let secs = t_check.as_secs_f64() + start.elapsed().as_secs_f64();
+    let (rendered, stats) = (built.rendered, built.stats);
     let counts = Counts {
         nodes: rendered.nodes,
         switches: rendered.switches,
         files: rendered.files,
         bytes: Some(rendered.bytes),
     };
-    summary(args, &counts, &stats, &out, secs, &phases, warnings);
-    lock_note(args, &checked);
-    Status::Ok
+    lock_note(args, checked);
+    Ok(summary(args, &counts, &stats, out, secs, &phases))
 }
 
 /// Records the zone serials the build gave in siteconf.lock (atomically,
@@ -282,7 +350,8 @@ fn record_zone_serials(
         }
         return None;
     }
-    let path = root.join(crate::project::LOCK_FILE);
+    let lock_file = &checked.loaded.config.lock_file;
+    let path = root.join(lock_file);
     let text = new.to_text();
     match crate::output::fs::write_file_atomic(&path, text.as_bytes(), 0o644) {
         Ok(()) => {
@@ -291,7 +360,7 @@ fn record_zone_serials(
                     .iter()
                     .filter(|z| old.zone(&z.origin) != Some(*z))
                     .count();
-                eprintln!("recorded {n} zone serial(s) in siteconf.lock; commit it");
+                eprintln!("recorded {n} zone serial(s) in {lock_file}; commit it");
             }
             Some(text)
         }
@@ -300,8 +369,7 @@ fn record_zone_serials(
         // on from the output, so say so and succeed.
         Err(e) => {
             eprintln!(
-                "warning: built, but cannot record the zone serials in {}: {e}; a fresh clone will not know them",
-                crate::project::LOCK_FILE
+                "warning: built, but cannot record the zone serials in {lock_file}: {e}; a fresh clone will not know them"
             );
             None
         }
@@ -315,7 +383,8 @@ fn lock_note(args: &Args, checked: &check::Checked) {
         // The files are built with allocations siteconf.lock does not hold
         // yet: another branch could take the same values. Say so.
         eprintln!(
-            "note: siteconf.lock is not current ({} allocation change(s)); run `siteconf lock` and commit it, or these allocations are not reserved",
+            "note: {} is not current ({} allocation change(s)); run `siteconf lock` and commit it, or these allocations are not reserved",
+            checked.loaded.config.lock_file,
             checked.resolved.lock_changes.len()
         );
     }
@@ -355,28 +424,24 @@ fn summary(
     out: &std::path::Path,
     secs: f64,
     phases: &[(&str, f64); 3],
-    warnings: serde_json::Value,
-) {
+) -> serde_json::Value {
     let ms = |x: f64| (x * 1000.0).round() / 1000.0;
+    let v = serde_json::json!({
+        "status": "ok",
+        "out": out.display().to_string(),
+        "nodes": r.nodes,
+        "switches": r.switches,
+        "up_to_date": r.bytes.is_none(),
+        "files": r.files,
+        "bytes": r.bytes,
+        "changed": s.changed,
+        "unchanged": s.unchanged,
+        "removed": s.removed,
+        "seconds": ms(secs),
+        "phases": phases.iter().map(|(k, v)| (k.to_string(), serde_json::json!(ms(*v)))).collect::<serde_json::Map<_, _>>(),
+    });
     match args.format {
-        Format::Json => {
-            let v = serde_json::json!({
-                "status": "ok",
-                "out": out.display().to_string(),
-                "nodes": r.nodes,
-                "switches": r.switches,
-                "up_to_date": r.bytes.is_none(),
-                "files": r.files,
-                "bytes": r.bytes,
-                "changed": s.changed,
-                "unchanged": s.unchanged,
-                "removed": s.removed,
-                "seconds": ms(secs),
-                "phases": phases.iter().map(|(k, v)| (k.to_string(), serde_json::json!(ms(*v)))).collect::<serde_json::Map<_, _>>(),
-                "warnings": warnings,
-            });
-            println!("{v}");
-        }
+        Format::Json => {}
         Format::Text if r.bytes.is_none() => eprintln!(
             "up to date: {} nodes, {} switches: {} files in {} unchanged since the last build from these inputs, in {:.2}s (check and output scan {:.2}s; --force renders anyway)",
             r.nodes,
@@ -400,5 +465,6 @@ fn summary(
             phases[1].1,
             phases[2].1
         ),
-    }
+    };
+    v
 }

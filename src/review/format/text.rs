@@ -263,6 +263,15 @@ fn artifact(out: &mut String, p: &Painter, c: &ArtifactChange, path: &str, hunks
     }
 }
 
+/// `lab: 6 changed; bootinfra/core: 3 changed` (several sites only).
+fn sites_line(s: &crate::review::Summary) -> String {
+    s.sites
+        .iter()
+        .map(|(k, c)| format!("{k}: {}", counts(c)))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::visible;
@@ -272,13 +281,4 @@ mod tests {
         assert_eq!(visible("plain\ttab"), "plain\ttab");
         assert_eq!(visible("x\u{1b}[31my\r"), "x\\u{1b}[31my\\r");
     }
-}
-
-/// `lab: 6 changed; bootinfra/core: 3 changed` (several sites only).
-fn sites_line(s: &crate::review::Summary) -> String {
-    s.sites
-        .iter()
-        .map(|(k, c)| format!("{k}: {}", counts(c)))
-        .collect::<Vec<_>>()
-        .join("; ")
 }
