@@ -7,7 +7,9 @@
 #      those of fixtures/interop-site (numbered sessions, a single uplink, external peers);
 #   5. soundness: random sites of varied shape (tests/soundness.rs) that check accepts must
 #      build, and the consumers must accept a sample of each build;
-#   6. the boot chain: virtual machines network-boot from a built site (Kea, nginx, iPXE, QEMU).
+#   6. the boot chain: virtual machines network-boot from a built site (Kea, nginx, iPXE, QEMU);
+#   7. several sites: two sites sharing one bootinfra (each site's build, the joined Kea and
+#      zones, both BGP fabrics).
 # Ends with `consumer-suite: N passed, N failed`; exits 1 if any stage failed.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -56,6 +58,8 @@ stage "soundness: random valid sites" \
     tests/consumers/soundness.sh --siteconf "$BIN" --sites 4 --sample 2
 
 stage "VM boot" tests/consumers/vm-boot.sh --siteconf "$BIN"
+
+stage "two sites, one bootinfra" tests/consumers/sites.sh --siteconf "$BIN"
 
 echo "consumer-suite: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
