@@ -14,7 +14,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use siteconf::check::check_project;
-use siteconf::init::{generate, Options};
+use siteconf::init::{generate, generate_sites, Options};
 use siteconf::source::FsSource;
 use siteconf::syntax::Format;
 
@@ -52,39 +52,18 @@ fn one_site(dir: &Path, nodes: u32) {
     }
 }
 
-/// Two sites of `nodes` each under `dir`: the generator's profiles and
-/// groups shared, everything else once per site with its own name,
-/// domain, MACs and serials (what must differ across sites).
+/// Two sites of `nodes` each under `dir`, as `siteconf init --sites a,b`
+/// makes them: profiles and groups shared, each site its own name,
+/// domain, MACs and serials.
 fn two_sites(dir: &Path, nodes: u32) {
-    let g = generate(&Options {
+    let opts = Options {
         nodes,
         racks: None,
         format: Format::Kdl,
-    })
-    .expect("generate");
-    write(
-        &dir.join("siteconf.toml"),
-        "shared-dir = \"common\"\n[sites.a]\ndir = \"sites/a\"\n[sites.b]\ndir = \"sites/b\"\n",
-    );
+    };
+    let g = generate_sites(&opts, &["a".to_string(), "b".to_string()]).expect("generate");
     for (path, text) in &g.files {
-        let Some(rest) = path.strip_prefix("site/") else {
-            continue;
-        };
-        if rest == "profiles.kdl" || rest == "groups.kdl" {
-            write(&dir.join("common").join(rest), text);
-            continue;
-        }
-        for (site, mac, serial) in [
-            ("a", "52:54:00:", "serial A"),
-            ("b", "52:54:01:", "serial B"),
-        ] {
-            let t = text
-                .replace("site dc1 {", &format!("site {site} {{"))
-                .replace("dc1.example.net", &format!("{site}.example.net"))
-                .replace("52:54:00:", mac)
-                .replace("serial ", serial);
-            write(&dir.join("sites").join(site).join(rest), &t);
-        }
+        write(&dir.join(path), text);
     }
 }
 

@@ -58,6 +58,10 @@ pub struct Args {
     /// Format of the site files.
     #[arg(long, value_enum, default_value = "kdl")]
     pub format: SiteFormat,
+    /// A project of several sites (docs/sites.md): one site of --nodes
+    /// nodes per name, under sites/NAME/, sharing profiles and groups.
+    #[arg(long, value_name = "NAME,NAME…", value_delimiter = ',')]
+    pub sites: Option<Vec<String>>,
     /// The CI recipe to write.
     #[arg(long, value_enum, default_value = "none")]
     pub ci: CiArg,
@@ -81,7 +85,11 @@ pub fn run(g: &Global, args: Args) -> Status {
         CiArg::Gitlab => Ci::Gitlab,
         CiArg::Github => Ci::Github,
     };
-    let generated = match init::generate(&opts) {
+    let generated = match &args.sites {
+        Some(names) => init::generate_sites(&opts, names),
+        None => init::generate(&opts),
+    };
+    let generated = match generated {
         Ok(x) => x,
         Err(e) => {
             eprintln!("error: {}\n  help: {}", e.message, e.help);
@@ -173,13 +181,18 @@ fn summary(
     let site_files = generated
         .files
         .iter()
-        .filter(|(p, _)| p.starts_with("site/"))
+        .filter(|(p, _)| {
+            ["site/", "sites/", "common/"]
+                .iter()
+                .any(|d| p.starts_with(d))
+        })
         .count();
+    let sites = args.sites.as_ref().map_or(1, Vec::len) as u32;
     eprintln!(
         "created {} files in {}: {} nodes ({} control, {} compute, {} storage) in {} rack{}, {} {} site files",
         files.len(),
         dir.display(),
-        args.nodes,
+        args.nodes * sites,
         generated.control,
         generated.compute,
         generated.storage,
@@ -191,15 +204,24 @@ fn summary(
             SiteFormat::Toml => "TOML",
         }
     );
-    let lock_entries = files
+    let locks: Vec<&(String, String)> = files
         .iter()
-        .find(|(p, _)| p == crate::project::LOCK_FILE)
-        .map_or(0, |(_, t)| {
+        .filter(|(p, _)| p.rsplit('/').next() == Some(crate::project::LOCK_FILE))
+        .collect();
+    let lock_entries: usize = locks
+        .iter()
+        .map(|(_, t)| {
             t.lines()
                 .filter(|l| !l.is_empty() && !l.starts_with('#') && !l.starts_with("version "))
                 .count()
-        });
-    eprintln!("  siteconf.lock      {lock_entries} allocations and zone serials, as `siteconf lock` writes them");
+        })
+        .sum();
+    let lock_name = if locks.len() == 1 {
+        crate::project::LOCK_FILE.to_string()
+    } else {
+        format!("{} locks", locks.len())
+    };
+    eprintln!("  {lock_name:<18} {lock_entries} allocations and zone serials, as `siteconf lock` writes them");
     eprintln!(
         "  secrets            {SECRETS_FILE} holds FAKE values so that the site builds, and is git-ignored:\n\
          \x20                    put the real ones there, or in SITECONF_SECRET_<NAME> variables ([secrets] in siteconf.toml)"

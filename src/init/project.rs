@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 
 use super::{Generated, InitError, SECRETS_FILE};
-use crate::project::{self, Config, CONFIG_SCHEMA, LOCK_FILE, SECRETS_SCHEMA, SITE_SCHEMA};
+use crate::project::{self, Config, CONFIG_SCHEMA, SECRETS_SCHEMA, SITE_SCHEMA};
 use crate::source::MemSource;
 
 /// The CI recipe a new project gets (`siteconf init --ci`).
@@ -107,17 +107,21 @@ pub fn project_files(generated: &Generated, ci: Ci) -> Result<Vec<(String, Strin
         message: format!("the generated site {what} (a bug in siteconf init)"),
         help: "please report it with the command line; a smaller --nodes may work meanwhile".into(),
     };
-    let checked = crate::check::check(&src);
-    if checked.diags.has_errors() {
+    let project = crate::check::check_project(&src, None, false);
+    if project.diags.has_errors() || project.sites.is_empty() {
         return Err(bug("does not pass `siteconf check`"));
     }
-    let (lock, failed) = crate::build::lock(&checked, &src, BTreeMap::new());
-    if failed.is_some() {
-        return Err(bug("does not render its DNS zones"));
+    // Each site's lock: siteconf.lock, or sites/<name>/siteconf.lock.
+    let mut files = Vec::new();
+    for checked in &project.sites {
+        let (lock, failed) = crate::build::lock(checked, &src, BTreeMap::new());
+        if failed.is_some() {
+            return Err(bug("does not render its DNS zones"));
+        }
+        files.push((checked.loaded.config.lock_file.clone(), lock.to_text()));
     }
-    let config: &Config = &checked.loaded.config;
-    let mut files = vec![
-        (LOCK_FILE.to_string(), lock.to_text()),
+    let config: &Config = &project.sites[0].loaded.config;
+    files.extend([
         (
             SITE_SCHEMA.to_string(),
             crate::model::schema::json_schema_text(),
@@ -132,7 +136,7 @@ pub fn project_files(generated: &Generated, ci: Ci) -> Result<Vec<(String, Strin
         ),
         (GITIGNORE_FILE.to_string(), gitignore(&config.out_dir)),
         (PRE_COMMIT_FILE.to_string(), PRE_COMMIT_CONFIG.to_string()),
-    ];
+    ]);
     if let Some((path, text)) = ci.recipe() {
         files.push((path.to_string(), text.to_string()));
     }
