@@ -168,6 +168,13 @@ pub fn check_project_configured(
     provenance: bool,
 ) -> CheckedProject {
     use rayon::prelude::*;
+    // `--site NAME` narrows what is reported and built, not what is
+    // checked: what must be unique across sites needs every site, or a
+    // MAC taken from production would pass `check --site lab`.
+    let narrow = only
+        .filter(|n| config.config.sites.contains_key(*n))
+        .map(str::to_string);
+    let only = if narrow.is_some() { None } else { only };
     let mut load_diags = Diagnostics::new();
     let mut all = project::load_all_configured(src, config, only, &mut load_diags);
     if all.len() == 1 && !all[0].config.is_multi_site() {
@@ -229,5 +236,41 @@ pub fn check_project_configured(
         validate::cross_site::check(&effs, &bootinfra, &mut cross);
         diags.extend(cross.finish());
     }
-    CheckedProject { sites, diags }
+    match narrow {
+        Some(name) => narrow_to(sites, diags, &name),
+        None => CheckedProject { sites, diags },
+    }
+}
+
+/// The project narrowed to one site: that site, and every finding but
+/// those only about other sites' files (a finding in a shared file, in
+/// siteconf.toml, or across sites with one end in this site, stays).
+fn narrow_to(sites: Vec<Checked>, diags: Diagnostics, name: &str) -> CheckedProject {
+    let Some(first) = sites.first() else {
+        return CheckedProject { sites, diags };
+    };
+    let sources = first.loaded.sources.clone();
+    let others: Vec<String> = first
+        .loaded
+        .config
+        .sites
+        .iter()
+        .filter(|(n, _)| *n != name)
+        .map(|(_, s)| format!("{}/", s.dir.trim_end_matches('/')))
+        .collect();
+    let elsewhere = |d: &crate::diag::Diagnostic| {
+        !d.labels.is_empty()
+            && d.labels.iter().all(|l| {
+                sources
+                    .get(l.span.file)
+                    .is_some_and(|f| others.iter().any(|o| f.path.starts_with(o.as_str())))
+            })
+    };
+    let mut kept = Diagnostics::new();
+    kept.extend(diags.finish().into_iter().filter(|d| !elsewhere(d)));
+    let sites = sites
+        .into_iter()
+        .filter(|c| c.loaded.config.site.as_deref() == Some(name))
+        .collect();
+    CheckedProject { sites, diags: kept }
 }

@@ -355,6 +355,7 @@ fn shared_boot(name: &str, sites: &[&SiteRef], diags: &mut Diagnostics) {
                             a.name, b.name
                         ))
                         .label(bb.servers.first().map(|s| s.span).unwrap_or_else(|| sb.site.as_ref().map(|i| i.span).unwrap_or(Span::BUILTIN)), format!("site `{}`", b.name))
+                        .label(ba.servers.first().map(|s| s.span).unwrap_or_else(|| sa.site.as_ref().map(|i| i.span).unwrap_or(Span::BUILTIN)), format!("site `{}`", a.name))
                         .help("the sites of one bootinfra boot from its hosts: give their `boot` blocks the same `servers` and `base-url`"),
                     );
                 }
