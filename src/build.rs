@@ -8,7 +8,8 @@
 //!    from it), then checks the site and, at the same time, looks at the
 //!    output directory: whether it is still exactly as the last build left
 //!    it ([`output::stamp`]). The site is checked even when nothing will be
-//!    rendered: its findings are shown and its errors stop the build.
+//!    rendered: its findings go back to the caller, and an error stops
+//!    the build whether the output is up to date or not.
 //! 2. [`build`] digests what the build reads (the tool, every input file,
 //!    the secrets' digest) and compares it with the stamp: the same means
 //!    [`BuildOutcome::UpToDate`] (nothing rendered, read or written);
