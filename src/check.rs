@@ -222,7 +222,9 @@ pub fn check_project_configured(
                         .sites
                         .get(name)
                         .and_then(|s| s.routing_domain.as_deref()),
-                    eff: c.effective(),
+                    site: &c.loaded.site,
+                    index: &c.loaded.index,
+                    resolved: &c.resolved,
                 }
             })
             .collect();

@@ -12,8 +12,10 @@ use std::hash::Hash;
 use std::net::IpAddr;
 
 use crate::diag::{Code, Diagnostic, Diagnostics};
-use crate::resolve::effective::EffSite;
+use crate::model::{Site, SiteIndex};
+use crate::resolve::effective::{fqdn, EffSite};
 use crate::resolve::IpFamily;
+use crate::resolve::Resolved;
 use crate::syntax::Span;
 
 /// The codes this check reports.
@@ -30,13 +32,48 @@ pub const CODES: &[Code] = &[
 pub struct SiteRef<'a> {
     pub name: &'a str,
     pub routing_domain: Option<&'a str>,
-    pub eff: EffSite<'a>,
+    pub site: &'a Site,
+    pub index: &'a SiteIndex,
+    pub resolved: &'a Resolved,
+}
+
+impl<'a> SiteRef<'a> {
+    /// The site in effect: built only for sites that share a routing
+    /// domain, whose addresses and ASNs in effect are compared.
+    fn eff(&self) -> EffSite<'a> {
+        crate::resolve::effective::site(self.site, self.index, self.resolved)
+    }
+}
+
+/// What holds a value, for messages: formatted only for a finding, so
+/// that walking a fleet allocates nothing per interface.
+#[derive(Clone, Copy)]
+enum What<'a> {
+    Interface(&'a str, &'a str),
+    Node(&'a str),
+    Switch(&'a str),
+    Address(&'a str, &'a str),
+    Loopback(&'a str),
+    SwitchLoopback(&'a str),
+}
+
+impl std::fmt::Display for What<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            What::Interface(n, i) => write!(f, "`{n}` {i}"),
+            What::Node(n) => write!(f, "node `{n}`"),
+            What::Switch(n) => write!(f, "switch `{n}`"),
+            What::Address(n, net) => write!(f, "`{n}` on {net}"),
+            What::Loopback(n) => write!(f, "`{n}` loopback"),
+            What::SwitchLoopback(n) => write!(f, "switch `{n}` loopback"),
+        }
+    }
 }
 
 /// A value held somewhere in a site: the site, what holds it, where.
 struct Holder<'a> {
     site: &'a str,
-    what: String,
+    what: What<'a>,
     span: Span,
 }
 
@@ -52,7 +89,7 @@ impl<'a, K: Hash + Eq + Ord + Clone> Seen<'a, K> {
         }
     }
 
-    fn add(&mut self, value: K, site: &'a str, what: String, span: Span) {
+    fn add(&mut self, value: K, site: &'a str, what: What<'a>, span: Span) {
         let list = self.by_value.entry(value).or_default();
         // One holder per site: duplicates inside a site are its own rules'.
         if !list.iter().any(|h| h.site == site) {
@@ -111,33 +148,37 @@ pub fn check(sites: &[SiteRef], bootinfra: &[(&str, Vec<&str>)], diags: &mut Dia
     let mut serials = Seen::new();
     let mut fqdns = Seen::new();
     for s in sites {
-        for n in &s.eff.nodes {
-            for i in &n.interfaces {
-                if let Some(m) = &i.decl.mac {
-                    macs.add(m.value, s.name, format!("`{}` {}", n.name, i.name), m.span);
+        let domain = s.site.domain();
+        for rn in &s.resolved.nodes {
+            let node = &s.site.nodes[rn.index];
+            let name = node.name.as_str();
+            for i in &rn.settings.interfaces {
+                if let Some(m) = &i.mac {
+                    macs.add(
+                        m.value,
+                        s.name,
+                        What::Interface(name, i.name.as_str()),
+                        m.span,
+                    );
                 }
             }
-            if let Some(serial) = &n.node.serial {
-                serials.add(
-                    serial.value.clone(),
-                    s.name,
-                    format!("node `{}`", n.name),
-                    serial.span,
-                );
+            if let Some(serial) = &node.serial {
+                serials.add(serial.value.clone(), s.name, What::Node(name), serial.span);
             }
             fqdns.add(
-                n.fqdn.to_ascii_lowercase(),
+                fqdn(name, domain).to_ascii_lowercase(),
                 s.name,
-                format!("node `{}`", n.name),
-                n.node.name.span,
+                What::Node(name),
+                node.name.span,
             );
         }
-        for sw in &s.eff.switches {
+        for sw in &s.site.switches {
+            let name = sw.name.as_str();
             fqdns.add(
-                sw.fqdn.to_ascii_lowercase(),
+                fqdn(name, domain).to_ascii_lowercase(),
                 s.name,
-                format!("switch `{}`", sw.name),
-                sw.decl.name.span,
+                What::Switch(name),
+                sw.name.span,
             );
         }
     }
@@ -194,55 +235,47 @@ fn routing_domains(sites: &[SiteRef], diags: &mut Diagnostics) {
         }
         let mut ips = Seen::new();
         let mut asns = Seen::new();
-        for s in &members {
-            for n in &s.eff.nodes {
+        let effs: Vec<(&str, EffSite)> = members.iter().map(|s| (s.name, s.eff())).collect();
+        for (site_name, eff) in &effs {
+            let s_name: &str = site_name;
+            for n in &eff.nodes {
                 for a in &n.addresses {
                     for f in IpFamily::BOTH {
                         if let (Some((ip, _)), Some(span)) = (a.ip(f), a.span(f)) {
-                            ips.add(ip, s.name, format!("`{}` on {}", n.name, a.network), span);
+                            ips.add(ip, s_name, What::Address(n.name, a.network), span);
                         }
                     }
                 }
                 if let Some(l) = n.loopback4 {
-                    ips.add(
-                        IpAddr::V4(l.value),
-                        s.name,
-                        format!("`{}` loopback", n.name),
-                        l.span,
-                    );
+                    ips.add(IpAddr::V4(l.value), s_name, What::Loopback(n.name), l.span);
                 }
                 if let Some(l) = n.loopback6 {
-                    ips.add(
-                        IpAddr::V6(l.value),
-                        s.name,
-                        format!("`{}` loopback", n.name),
-                        l.span,
-                    );
+                    ips.add(IpAddr::V6(l.value), s_name, What::Loopback(n.name), l.span);
                 }
                 if let Some(a) = n.asn {
-                    asns.add(a.value, s.name, format!("node `{}`", n.name), a.span);
+                    asns.add(a.value, s_name, What::Node(n.name), a.span);
                 }
             }
-            for sw in &s.eff.switches {
+            for sw in &eff.switches {
                 let d = sw.decl;
                 if let Some(l) = &d.loopback4 {
                     ips.add(
                         IpAddr::V4(l.value),
-                        s.name,
-                        format!("switch `{}` loopback", sw.name),
+                        s_name,
+                        What::SwitchLoopback(sw.name),
                         l.span,
                     );
                 }
                 if let Some(l) = &d.loopback6 {
                     ips.add(
                         IpAddr::V6(l.value),
-                        s.name,
-                        format!("switch `{}` loopback", sw.name),
+                        s_name,
+                        What::SwitchLoopback(sw.name),
                         l.span,
                     );
                 }
                 if let Some(a) = &d.asn {
-                    asns.add(a.value, s.name, format!("switch `{}`", sw.name), a.span);
+                    asns.add(a.value, s_name, What::Switch(sw.name), a.span);
                 }
             }
         }
@@ -291,7 +324,7 @@ fn shared_boot(name: &str, sites: &[&SiteRef], diags: &mut Diagnostics) {
     };
     for (i, a) in sites.iter().enumerate() {
         for b in &sites[i + 1..] {
-            let (sa, sb) = (a.eff.site, b.eff.site);
+            let (sa, sb) = (a.site, b.site);
             'nets: for na in &sa.networks {
                 for nb in &sb.networks {
                     let pairs = [
