@@ -501,7 +501,7 @@ fn renamed_node_is_removed_and_added_with_allocations() {
 
     let o = siteconf(
         repo.path(),
-        &["diff", "main", "feature", "--format", "json"],
+        &["diff", "main", "feature", "--format", "json", "--full"],
         &[],
     );
     assert_eq!(code(&o), 0, "{}", stderr(&o));
@@ -580,8 +580,41 @@ fn renamed_node_is_removed_and_added_with_allocations() {
         serde_json::json!(["+r001n19"])
     );
     assert_eq!(hostname["new_mode"], "0644");
-    let g = &v["groups"][hostname["group"].as_u64().expect("group") as usize];
+    // The new hostname and its copy embedded in user-data: one group.
+    let gi = hostname["groups"][0].as_u64().expect("group") as usize;
+    let g = &v["groups"][gi];
     assert_eq!(g["owners"], serde_json::json!(["r001n19"]));
+    assert_eq!(g["files"][1]["embedded"], "/etc/hostname", "{g}");
+    let user_data = changes
+        .iter()
+        .find(|c| c["path"] == "nodes/r001n19/cloud-init/user-data")
+        .expect("user-data");
+    assert!(
+        user_data["groups"]
+            .as_array()
+            .is_some_and(|l| l.iter().any(|x| x.as_u64() == Some(gi as u64))),
+        "{user_data}"
+    );
+    // Its lines are user-data's own, base64 taken out; the embedded files
+    // are listed decoded.
+    let own = user_data["hunks"].to_string();
+    assert!(own.contains("content: <base64: /etc/hostname>"), "{own}");
+    assert!(
+        user_data["embedded"]
+            .as_array()
+            .is_some_and(|e| e.iter().any(|f| f["path"] == "/etc/hostname"
+                && f["hunks"][0]["lines"] == serde_json::json!(["+r001n19"]))),
+        "{user_data}"
+    );
+    // The old and new host_vars are site files about one node each.
+    let hv = v["groups"]
+        .as_array()
+        .expect("groups")
+        .iter()
+        .find(|g| g["representative"] == "site/inventory/host_vars/r001n19.dc1.example.net.yml")
+        .expect("host_vars group");
+    assert_eq!(hv["about"], "node");
+    assert_eq!(hv["owners"], serde_json::json!(["r001n19"]));
     assert_eq!(v["bgp_sessions"][0]["status"], "removed");
     assert_eq!(v["allocations"][0]["owner"], "node/r001n04");
 }
@@ -656,7 +689,7 @@ fn secret_artifacts_never_show_their_lines() {
     for format in ["text", "markdown", "json"] {
         let o = siteconf(
             repo.path(),
-            &["diff", "main", "feature", "--format", format],
+            &["diff", "main", "feature", "--format", format, "--full"],
             &env,
         );
         assert_eq!(code(&o), 0, "{}", stderr(&o));
@@ -680,17 +713,19 @@ fn secret_artifacts_never_show_their_lines() {
                     paths,
                     vec!["manifest.json", "switches/r001-tor1/etc/frr/frr.conf"]
                 );
+                assert_eq!(changes[0]["content"], "summarised");
+                assert!(changes[0].get("hunks").is_none());
                 let c = &changes[1];
                 assert_eq!(c["status"], "changed");
                 assert_eq!(c["content"], "secret");
                 assert!(c.get("hunks").is_none(), "{c}");
                 assert!(c.get("added").is_none(), "{c}");
-                let g = &v["groups"][c["group"].as_u64().expect("group") as usize];
-                assert!(
-                    g.get("hunks")
-                        .is_none_or(|h| h.as_array().is_some_and(Vec::is_empty)),
-                    "{g}"
-                );
+                let g = &v["groups"][c["groups"][0].as_u64().expect("group") as usize];
+                assert_eq!(g["content"], "secret");
+                assert!(g.get("hunks").is_none(), "{g}");
+                // The manifest is summarised, never a group.
+                assert_eq!(v["groups"].as_array().map(Vec::len), Some(1), "{v}");
+                assert_eq!(v["manifests"][0]["path"], "manifest.json");
             }
             _ => assert!(
                 all.contains("changed (contains secrets; content not shown)"),
@@ -1207,7 +1242,7 @@ fn gate_uses_base_policy_and_reports_a_bad_one() {
 }
 
 #[test]
-fn json_lists_every_change_with_owner_kind_and_hunks() {
+fn json_lists_each_group_once_and_every_change_with_full() {
     let base = base_site();
     let mut g = Gen::new(3, 4);
     g.permit_root_login = "prohibit-password".into();
@@ -1225,21 +1260,90 @@ fn json_lists_every_change_with_owner_kind_and_hunks() {
         "filter",
         "summary",
         "inputs",
+        "manifests",
         "groups",
-        "changes",
         "bgp_sessions",
         "allocations",
         "notes",
     ] {
         assert!(v.get(key).is_some(), "missing {key}");
     }
-    let changes = v["changes"].as_array().expect("changes");
+    // The per-file list only on request: a group is one entry.
+    assert!(v.get("changes").is_none(), "{v}");
+    // One group: the sshd change on all 12 nodes, with its copy embedded
+    // in each node's user-data, shown once with exact lines.
+    let groups = v["groups"].as_array().expect("groups");
+    assert_eq!(groups.len(), 1, "{groups:?}");
+    let g = &groups[0];
+    assert_eq!(g["kind"], "sshd");
+    assert_eq!(
+        g["path"],
+        "nodes/<node>/etc/ssh/sshd_config.d/50-siteconf.conf"
+    );
+    assert_eq!(
+        g["representative"],
+        "nodes/r001n01/etc/ssh/sshd_config.d/50-siteconf.conf"
+    );
+    assert_eq!(g["count"], 12);
+    assert_eq!(g["artifacts"], 24);
+    let owners: Vec<String> = (1..=3)
+        .flat_map(|r| (1..=4).map(move |n| Gen::node(r, n)))
+        .collect();
+    assert_eq!(g["owners"], serde_json::json!(owners));
+    assert_eq!(
+        g["files"],
+        serde_json::json!([
+            {"path": "nodes/<node>/etc/ssh/sshd_config.d/50-siteconf.conf",
+             "kind": "sshd", "embedded": null, "count": 12},
+            {"path": "nodes/<node>/cloud-init/user-data",
+             "kind": "cloud-init-user-data",
+             "embedded": "/etc/ssh/sshd_config.d/50-siteconf.conf", "count": 12}
+        ])
+    );
+    assert_eq!(g["normalized"], false);
+    assert_eq!(g["content"], "text");
+    assert_eq!(
+        (g["added"].as_u64(), g["removed"].as_u64()),
+        (Some(1), Some(1))
+    );
+    let sshd_hunks = serde_json::json!([{
+        "old_start": 1, "old_lines": 3, "new_start": 1, "new_lines": 3,
+        "lines": [
+            " # Generated by siteconf from the site files: do not edit by hand.",
+            "-PermitRootLogin no",
+            "+PermitRootLogin prohibit-password",
+            " AuthorizedKeysFile .ssh/authorized_keys /etc/ssh/authorized_keys/%u"
+        ]
+    }]);
+    assert_eq!(g["hunks"], sshd_hunks);
+    // The manifest, summarised entry by entry.
+    assert_eq!(
+        v["manifests"],
+        serde_json::json!([{
+            "path": "manifest.json", "status": "changed",
+            "entries": {
+                "old_entries": v["manifests"][0]["entries"]["old_entries"],
+                "new_entries": v["manifests"][0]["entries"]["new_entries"],
+                "added": 0, "removed": 0, "changed": 24,
+                "fields": {"sha256": 24, "size": 24}
+            }
+        }])
+    );
+
+    // --full: every change besides, in path order, each naming its groups.
+    let o = siteconf(
+        repo.path(),
+        &["diff", "main", "feature", "--format", "json", "--full"],
+        &[],
+    );
+    let full = json(&o);
+    assert_eq!(full["groups"], v["groups"]);
+    let changes = full["changes"].as_array().expect("changes");
     // Each node's sshd drop-in and the cloud-init user-data that embeds it,
     // plus the manifest that lists both; every change once, in path order.
     let mut by_owner: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for c in changes {
         assert_eq!(c["status"], "changed", "{c}");
-        assert_eq!(c["content"], "text", "{c}");
         let owner = match c["owner"]["type"].as_str() {
             Some("node") => c["owner"]["name"].as_str().unwrap_or("").to_string(),
             other => format!("{other:?}"),
@@ -1247,19 +1351,21 @@ fn json_lists_every_change_with_owner_kind_and_hunks() {
         by_owner
             .entry(owner)
             .or_default()
-            .push(format!("{} {}", c["kind"], c["path"]));
+            .push(format!("{} {} {}", c["kind"], c["path"], c["content"]));
     }
     assert_eq!(
         by_owner.remove("Some(\"site\")"),
-        Some(vec![r#""manifest" "manifest.json""#.to_string()])
+        Some(vec![
+            r#""manifest" "manifest.json" "summarised""#.to_string()
+        ])
     );
     assert_eq!(by_owner.len(), 12, "{by_owner:?}");
     for (node, kinds) in &by_owner {
         assert_eq!(
             kinds,
             &vec![
-                format!(r#""cloud-init-user-data" "nodes/{node}/cloud-init/user-data""#),
-                format!(r#""sshd" "nodes/{node}/etc/ssh/sshd_config.d/50-siteconf.conf""#),
+                format!(r#""cloud-init-user-data" "nodes/{node}/cloud-init/user-data" "text""#),
+                format!(r#""sshd" "nodes/{node}/etc/ssh/sshd_config.d/50-siteconf.conf" "text""#),
             ]
         );
     }
@@ -1279,49 +1385,26 @@ fn json_lists_every_change_with_owner_kind_and_hunks() {
     assert_eq!(c["kind"], "sshd");
     assert_eq!(c["added"], 1);
     assert_eq!(c["removed"], 1);
-    assert_eq!(
-        c["hunks"],
-        serde_json::json!([{
-            "old_start": 1, "old_lines": 3, "new_start": 1, "new_lines": 3,
-            "lines": [
-                " # Generated by siteconf from the site files: do not edit by hand.",
-                "-PermitRootLogin no",
-                "+PermitRootLogin prohibit-password",
-                " AuthorizedKeysFile .ssh/authorized_keys /etc/ssh/authorized_keys/%u"
-            ]
-        }])
-    );
-    // The change points at its group: the sshd change on all 12 nodes,
-    // shown once with exact lines.
-    let g = &v["groups"][c["group"].as_u64().expect("group") as usize];
-    assert_eq!(g["kind"], "sshd");
-    assert_eq!(
-        g["path"],
-        "nodes/<node>/etc/ssh/sshd_config.d/50-siteconf.conf"
-    );
-    assert_eq!(g["count"], 12);
-    assert_eq!(g["owners"].as_array().map(Vec::len), Some(12));
-    assert_eq!(g["normalized"], false);
-    assert_eq!(g["hunks"], c["hunks"]);
-    // Every change belongs to exactly the group that lists its owner.
-    for c in changes {
-        let g = &v["groups"][c["group"].as_u64().expect("group") as usize];
-        assert_eq!(g["kind"], c["kind"], "{c}");
-        let name = c["owner"]["name"].as_str().or(c["path"].as_str());
-        assert!(
-            g["owners"]
-                .as_array()
-                .is_some_and(|o| o.iter().any(|x| x.as_str() == name)),
-            "{c} not in {g}"
-        );
-    }
-    let sizes: Vec<u64> = v["groups"]
-        .as_array()
-        .expect("groups")
+    assert_eq!(c["hunks"], sshd_hunks);
+    assert_eq!(c["groups"], serde_json::json!([0]));
+    // The user-data: no line of its own changed; its embedded sshd drop-in
+    // did, decoded, and that is the group's change.
+    let u = changes
         .iter()
-        .map(|g| g["count"].as_u64().unwrap_or(0))
-        .collect();
-    assert_eq!(sizes, vec![12, 12, 1], "cloud-init, sshd, manifest");
+        .find(|c| c["path"] == "nodes/r002n03/cloud-init/user-data")
+        .expect("r002n03's user-data");
+    assert_eq!(u["hunks"], serde_json::json!([]));
+    assert_eq!(
+        (u["added"].as_u64(), u["removed"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(u["groups"], serde_json::json!([0]));
+    assert_eq!(
+        u["embedded"][0]["path"],
+        "/etc/ssh/sshd_config.d/50-siteconf.conf"
+    );
+    assert_eq!(u["embedded"][0]["hunks"], sshd_hunks);
+    assert!(!o.stdout.is_empty() && o.stdout.len() > 4 * v.to_string().len());
 }
 
 #[test]
@@ -1417,8 +1500,16 @@ fn a_node_added_without_running_lock_shows_its_allocations_and_a_warning() {
         out.contains("+ node/r002n05 address.mgmt.ipv4 10.0.0."),
         "{out}"
     );
+    // Capped: a new node is many added files; --full shows them all.
+    assert!(out.lines().count() <= 200, "{out}");
+    assert!(out.contains("… not shown: "), "{out}");
+    assert!(out.contains("add --full to see everything"), "{out}");
+    let o = siteconf(repo.path(), &["diff", "main", "feature", "--full"], &[]);
+    let out = stdout(&o);
     assert!(
-        out.contains("nodes/r002n05/hostname (hostname) added\n@@ -0,0 +1 @@\n+r002n05\n"),
+        out.contains(
+            "nodes/r002n05/hostname (hostname) added\n  also embedded in nodes/r002n05/cloud-init/user-data as /etc/hostname (cloud-init-user-data; base64, the same change decoded)\n@@ -0,0 +1 @@\n+r002n05\n"
+        ),
         "{out}"
     );
     // The new node's records reach the site-wide files and its ToR; no other
@@ -1543,4 +1634,188 @@ fn diff_output_in_every_format() {
         assert_eq!(code(&o), 0, "{}", stderr(&o));
         insta::assert_snapshot!(format!("diff_{format}"), stdout(&o));
     }
+}
+
+// ---------------------------------------------------------------- at fleet scale
+
+/// The site `siteconf init --nodes 300` writes, as a project (with its lock).
+fn init_site(nodes: u32) -> Files {
+    use siteconf::init::{generate, project_files, Ci, Options};
+    let generated = generate(&Options {
+        nodes,
+        racks: None,
+        format: siteconf::syntax::Format::Kdl,
+    })
+    .expect("init");
+    let mut files: Files = generated.files.iter().cloned().collect();
+    files.extend(project_files(&generated, Ci::None).expect("project files"));
+    files
+}
+
+/// One MTU line in the profile every node of `siteconf init`'s site
+/// includes: each node's netplan, cloud-init's network-config (the same
+/// file), the netplan embedded as base64 in each user-data, each node's
+/// host_vars, and the manifest change. The review is a plan a person reads
+/// in a minute: the summary, the manifest in one line, one group for the
+/// netplan and its copies, one for the host_vars — not 297 base64 blobs.
+#[test]
+fn an_mtu_change_on_300_nodes_reads_like_a_plan() {
+    let base = init_site(300);
+    let mut head = base.clone();
+    let profiles = "site/profiles.kdl";
+    let line = "    interface eno1 { mtu 9000 }\n";
+    assert_eq!(head[profiles].matches(line).count(), 1, "the profile moved");
+    head.insert(
+        profiles.into(),
+        head[profiles].replace(line, "    interface eno1 { mtu 1500 }\n"),
+    );
+    let repo = two_commits(&base, &head);
+
+    let o = siteconf(repo.path(), &["diff", "main", "feature"], &[]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let text = stdout(&o);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines.len() <= 200, "{} lines:\n{text}", lines.len());
+    // The summary first, the manifest one line of it.
+    assert!(lines[0].starts_with("siteconf diff: main "), "{text}");
+    assert_eq!(lines[1], "  nodes        300 changed (of 300)", "{text}");
+    let manifest = text
+        .find("\n  manifest     manifest.json: 1200 of ")
+        .unwrap_or_else(|| panic!("no manifest summary:\n{text}"));
+    assert!(manifest < text.find("@@").expect("a hunk"), "{text}");
+    assert!(!text.contains("sha256\""), "manifest lines shown:\n{text}");
+    // The netplan change once, over every node, with its copies folded in.
+    assert_eq!(text.matches("── ").count(), 2, "two groups:\n{text}");
+    assert!(
+        text.contains(
+            "── same change on 300 nodes: r01n01–r01n30, r02n01–r02n30, r03n01–r03n30, r04n01–r04n30, r05n01–r05n30, r06n01–r06n30, r07n01–r07n30, … r10n01–r10n30 (+2 more)\n\
+             nodes/<node>/etc/netplan/50-siteconf.yaml (netplan) changed\n  \
+             also in nodes/<node>/cloud-init/network-config (cloud-init-network-config)\n  \
+             also embedded in nodes/<node>/cloud-init/user-data as /etc/netplan/50-siteconf.yaml (cloud-init-user-data; base64, the same change decoded)\n\
+             @@ -13,7 +13,6 @@\n"
+        ),
+        "{text}"
+    );
+    // host_vars, site-wide files one per node, group too.
+    assert!(
+        text.contains(
+            "── same change in 300 site files, one per node: r01n01–r01n30, r02n01–r02n30, "
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("site/inventory/host_vars/<fqdn>.yml (inventory) changed\n"),
+        "{text}"
+    );
+    assert_eq!(text.matches("\n-      mtu: 9000\n").count(), 2, "{text}");
+    assert!(!text.contains("content: \""), "base64 shown:\n{text}");
+    assert!(!text.contains("single changes"), "{text}");
+
+    // --full shows more: every device of a group named.
+    let o = siteconf(repo.path(), &["diff", "main", "feature", "--full"], &[]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let full = stdout(&o);
+    assert!(full.len() > text.len(), "{full}");
+    assert!(
+        !text.contains("r08n01–r08n30")
+            && full.contains("r08n01–r08n30, r09n01–r09n30, r10n01–r10n30\n"),
+        "{full}"
+    );
+
+    // JSON: the same two groups, small; markdown: the groups, no cut.
+    let r = review_of(&repo, "main", "feature");
+    let v: Value = serde_json::from_str(&review::format::json::render(&r)).expect("json");
+    let groups = v["groups"].as_array().expect("groups");
+    assert_eq!(groups.len(), 2, "{groups:?}");
+    assert_eq!(groups[0]["count"], 300);
+    assert_eq!(groups[0]["artifacts"], 900);
+    assert_eq!(groups[0]["files"].as_array().map(Vec::len), Some(3));
+    assert_eq!(groups[1]["about"], "node");
+    assert_eq!(groups[1]["owners"].as_array().map(Vec::len), Some(300));
+    assert_eq!(v["manifests"][0]["entries"]["changed"], 1200);
+    let json_len = review::format::json::render(&r).len();
+    assert!(json_len < 32_000, "{json_len} bytes of JSON");
+    let md = review::format::markdown::render(&r, &Default::default());
+    assert!(md.len() < 8_000, "{} bytes of markdown", md.len());
+    assert!(!md.contains("Cut"), "{md}");
+    assert_eq!(md.matches("<details>").count(), 2, "{md}");
+    assert!(md.contains("**Manifest:** manifest.json: 1200 of "), "{md}");
+}
+
+/// A project of several sites keeps its `<site>/` prefixes through the
+/// grouping: each site's netplan change is its own group of `<site>/<node>`
+/// devices, each site's host_vars group under its nodes, and each site's
+/// manifest is summarised on its own line.
+#[test]
+fn several_sites_group_and_summarise_per_site() {
+    let case = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases/sites-two-clusters");
+    let mut base = Files::new();
+    let mut stack = vec![case.clone()];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).expect("case dir") {
+            let p = e.expect("entry").path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_none_or(|x| x != "snap") && !p.ends_with("cmd") {
+                let rel = p.strip_prefix(&case).expect("under case");
+                base.insert(
+                    rel.to_string_lossy().into_owned(),
+                    std::fs::read_to_string(&p).expect("text"),
+                );
+            }
+        }
+    }
+    let mut head = base.clone();
+    let line = "    interface eno1 { mtu 9000 }\n";
+    assert!(head["common/profiles.kdl"].contains(line));
+    head.insert(
+        "common/profiles.kdl".into(),
+        head["common/profiles.kdl"].replace(line, "    interface eno1 { mtu 1500 }\n"),
+    );
+    let repo = two_commits(&base, &head);
+    let r = review_of(&repo, "main", "feature");
+    assert_eq!(
+        r.summary.sites.keys().collect::<Vec<_>>(),
+        vec!["lab", "prod"]
+    );
+    let manifests: Vec<&str> = r.manifests.iter().map(|m| m.path.as_str()).collect();
+    assert_eq!(manifests, vec!["lab/manifest.json", "prod/manifest.json"]);
+    let groups: Vec<(String, usize, Vec<String>)> = r
+        .groups
+        .iter()
+        .map(|g| {
+            (
+                review::format::file_label(&g.path, g.embedded.as_deref()),
+                g.artifacts(),
+                review::group::member_names(g, &r.pieces)
+                    .into_iter()
+                    .map(str::to_string)
+                    .collect(),
+            )
+        })
+        .collect();
+    let nodes =
+        |site: &str| -> Vec<String> { (1..=4).map(|n| format!("{site}/r01n0{n}")).collect() };
+    let group =
+        |path: &str, artifacts: usize, site: &str| (path.to_string(), artifacts, nodes(site));
+    // The netplan with its network-config and user-data copies; the host_vars.
+    assert_eq!(
+        groups,
+        vec![
+            group("lab/nodes/<node>/etc/netplan/50-siteconf.yaml", 12, "lab"),
+            group("lab/site/inventory/host_vars/<fqdn>.yml", 4, "lab"),
+            group("prod/nodes/<node>/etc/netplan/50-siteconf.yaml", 12, "prod"),
+            group("prod/site/inventory/host_vars/<fqdn>.yml", 4, "prod"),
+        ]
+    );
+    let text = review::format::text::render(&r, &Default::default());
+    assert!(
+        text.contains("  manifest     lab/manifest.json: ")
+            && text.contains("  manifest     prod/manifest.json: "),
+        "{text}"
+    );
+    assert!(
+        text.contains("── same change on 4 nodes: lab/r01n01–lab/r01n04\n"),
+        "{text}"
+    );
 }

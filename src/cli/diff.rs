@@ -59,6 +59,11 @@ pub struct Args {
     /// Only artifacts of KIND: sshd, frr, netplan … (repeatable).
     #[arg(long, value_name = "KIND")]
     pub kind: Vec<String>,
+    /// Everything: the text diff without its cap of 200 lines and with
+    /// every device of a group named; the JSON with every artifact change
+    /// besides the groups.
+    #[arg(long)]
+    pub full: bool,
     /// Size cap of the markdown output in bytes.
     #[arg(long, value_name = "N", default_value_t = markdown::DEFAULT_MAX_BYTES)]
     pub max_bytes: usize,
@@ -239,7 +244,7 @@ pub fn run(g: &Global, args: Args) -> Status {
     };
     let review = Review::build(&base, &head, &filter);
     let out = match args.format {
-        DiffFormat::Json => json::render(&review),
+        DiffFormat::Json => json::render_with(&review, &json::Options { full: args.full }),
         DiffFormat::Markdown => {
             let mut cmd = format!("siteconf diff {}", sides.base_arg);
             if let Some(h) = &sides.head_arg {
@@ -265,6 +270,7 @@ pub fn run(g: &Global, args: Args) -> Status {
                 } else {
                     text::Mode::Full
                 },
+                max_lines: (!args.full).then_some(text::DEFAULT_MAX_LINES),
             },
         ),
     };

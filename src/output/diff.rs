@@ -135,6 +135,10 @@ pub enum Content {
     /// The artifact holds a resolved secret on one side at least: its lines
     /// are never shown.
     Secret,
+    /// Text whose lines were not compared because the caller summarises it
+    /// another way ([`diff_with`]): the review counts the manifest's
+    /// entries instead of showing its lines.
+    Summarised { old_size: usize, new_size: usize },
 }
 
 /// One artifact that differs between the two sets.
@@ -178,6 +182,18 @@ impl ArtifactChange {
 /// Files are compared in parallel; the result is ordered by path whatever
 /// the thread count.
 pub fn diff(base: &OutputSet, head: &OutputSet) -> Vec<ArtifactChange> {
+    diff_with(base, head, &|_| false)
+}
+
+/// As [`diff`], but an artifact for which `summarised` holds (on either
+/// side) is compared by its bytes only: its change is
+/// [`Content::Summarised`], and its lines are never diffed — a manifest of
+/// a large fleet is tens of megabytes, and the review summarises it.
+pub fn diff_with(
+    base: &OutputSet,
+    head: &OutputSet,
+    summarised: &(dyn Fn(&Artifact) -> bool + Sync),
+) -> Vec<ArtifactChange> {
     let mut pairs: Vec<(Option<&Artifact>, Option<&Artifact>)> = Vec::new();
     let mut b = base.files.values().peekable();
     let mut h = head.files.values().peekable();
@@ -197,8 +213,48 @@ pub fn diff(base: &OutputSet, head: &OutputSet) -> Vec<ArtifactChange> {
     }
     pairs
         .par_iter()
-        .filter_map(|&(old, new)| diff_artifact(old, new))
+        .filter_map(|&(old, new)| {
+            if old.or(new).is_some_and(summarised) {
+                summarise_artifact(old, new)
+            } else {
+                diff_artifact(old, new)
+            }
+        })
         .collect()
+}
+
+/// [`diff_artifact`] without the lines: [`Content::Summarised`] (or
+/// [`Content::Secret`]) when the artifacts differ.
+fn summarise_artifact(old: Option<&Artifact>, new: Option<&Artifact>) -> Option<ArtifactChange> {
+    let (status, any) = match (old, new) {
+        (None, None) => return None,
+        (None, Some(n)) => (Status::Added, n),
+        (Some(o), None) => (Status::Removed, o),
+        (Some(o), Some(n)) => {
+            if o.mode == n.mode && o.secret == n.secret && o.bytes == n.bytes {
+                return None;
+            }
+            (Status::Changed, n)
+        }
+    };
+    let secret = old.is_some_and(|a| a.secret) || new.is_some_and(|a| a.secret);
+    let content = if secret {
+        Content::Secret
+    } else {
+        Content::Summarised {
+            old_size: old.map_or(0, |a| a.bytes.len()),
+            new_size: new.map_or(0, |a| a.bytes.len()),
+        }
+    };
+    Some(ArtifactChange {
+        path: any.path.clone(),
+        owner: any.owner.clone(),
+        kind: any.kind.clone(),
+        status,
+        old_mode: old.map(|a| a.mode),
+        new_mode: new.map(|a| a.mode),
+        content,
+    })
 }
 
 /// The change from `old` to `new` (either may be absent), or `None` when
@@ -260,7 +316,8 @@ fn same_zone_but_serial(o: &Artifact, n: &Artifact) -> bool {
     }
 }
 
-fn as_text(bytes: &[u8]) -> Option<&str> {
+/// The bytes as text: UTF-8 without NUL bytes, else `None` (binary).
+pub fn as_text(bytes: &[u8]) -> Option<&str> {
     if bytes.contains(&0) {
         return None;
     }

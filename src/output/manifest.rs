@@ -168,3 +168,146 @@ pub fn manifest_of(mut listed: Vec<Listed>) -> Artifact {
         secret: false,
     }
 }
+
+/// What differs between two manifests, entry by entry: how a review shows
+/// a manifest — never line by line (every entry of every changed file is
+/// a few lines of churn; at 10,000 nodes the manifest is tens of MB).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ManifestDiff {
+    /// Entries (files listed) on each side.
+    pub old_entries: usize,
+    pub new_entries: usize,
+    pub added: usize,
+    pub removed: usize,
+    pub changed: usize,
+    /// Of the changed entries, how many differ in each field: `sha256`,
+    /// `size`, `mode`, `kind`, `secret`, `owner` (the device it is listed
+    /// under).
+    pub fields: BTreeMap<&'static str, usize>,
+}
+
+#[derive(serde::Deserialize)]
+struct ReadEntry {
+    path: String,
+    size: u64,
+    sha256: String,
+    mode: String,
+    kind: String,
+    #[serde(default)]
+    secret: bool,
+}
+
+#[derive(serde::Deserialize, Default)]
+struct ReadManifest {
+    #[serde(default)]
+    nodes: BTreeMap<String, Vec<ReadEntry>>,
+    #[serde(default)]
+    switches: BTreeMap<String, Vec<ReadEntry>>,
+    #[serde(default)]
+    site: Vec<ReadEntry>,
+}
+
+impl ReadManifest {
+    fn read(bytes: &[u8]) -> Result<ReadManifest, String> {
+        if bytes.is_empty() {
+            return Ok(ReadManifest::default());
+        }
+        serde_json::from_slice(bytes).map_err(|e| format!("not a siteconf manifest: {e}"))
+    }
+
+    /// Every entry with the owner it is listed under, by path.
+    fn entries(&self) -> std::collections::HashMap<&str, (String, &ReadEntry)> {
+        let mut out = std::collections::HashMap::new();
+        for (what, map) in [("node", &self.nodes), ("switch", &self.switches)] {
+            for (name, list) in map {
+                for e in list {
+                    out.insert(e.path.as_str(), (format!("{what}/{name}"), e));
+                }
+            }
+        }
+        for e in &self.site {
+            out.insert(e.path.as_str(), ("site".to_string(), e));
+        }
+        out
+    }
+}
+
+/// Compares two manifests (empty bytes: no manifest on that side). An
+/// error when either is not a manifest this version reads.
+pub fn compare(old: &[u8], new: &[u8]) -> Result<ManifestDiff, String> {
+    let (o, n) = rayon::join(|| ReadManifest::read(old), || ReadManifest::read(new));
+    let (o, n) = (o?, n?);
+    let (o, n) = (o.entries(), n.entries());
+    let mut d = ManifestDiff {
+        old_entries: o.len(),
+        new_entries: n.len(),
+        ..ManifestDiff::default()
+    };
+    for (path, (owner, e)) in &n {
+        let Some((old_owner, x)) = o.get(path) else {
+            d.added += 1;
+            continue;
+        };
+        let differs = [
+            ("sha256", x.sha256 != e.sha256),
+            ("size", x.size != e.size),
+            ("mode", x.mode != e.mode),
+            ("kind", x.kind != e.kind),
+            ("secret", x.secret != e.secret),
+            ("owner", old_owner != owner),
+        ];
+        if differs.iter().any(|(_, b)| *b) {
+            d.changed += 1;
+            for (field, b) in differs {
+                if b {
+                    *d.fields.entry(field).or_default() += 1;
+                }
+            }
+        }
+    }
+    d.removed = o.keys().filter(|p| !n.contains_key(*p)).count();
+    Ok(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(files: &[(&str, &str, Owner)]) -> OutputSet {
+        let mut s = OutputSet::default();
+        for (p, t, o) in files {
+            s.insert(Artifact::new(*p, *t, o.clone(), "text"));
+        }
+        s
+    }
+
+    #[test]
+    fn compare_counts_entries_and_fields() {
+        let n = || Owner::Node("n1".into());
+        let old = manifest(&set(&[
+            ("nodes/n1/a", "one\n", n()),
+            ("nodes/n1/b", "two\n", n()),
+            ("site/gone", "x\n", Owner::Site),
+        ]));
+        let mut new_set = set(&[
+            ("nodes/n1/a", "ONE\n", n()),
+            ("nodes/n1/b", "twice\n", n()),
+            ("site/new", "y\n", Owner::Site),
+        ]);
+        if let Some(b) = new_set.files.get_mut("nodes/n1/b") {
+            b.mode = 0o600;
+        }
+        let new = manifest(&new_set);
+        let d = compare(&old.bytes, &new.bytes).expect("manifests");
+        assert_eq!((d.old_entries, d.new_entries), (3, 3));
+        assert_eq!((d.added, d.removed, d.changed), (1, 1, 2));
+        assert_eq!(d.fields.get("sha256"), Some(&2));
+        assert_eq!(d.fields.get("size"), Some(&1));
+        assert_eq!(d.fields.get("mode"), Some(&1));
+        assert_eq!(d.fields.get("owner"), None);
+        // No manifest on one side: every entry added.
+        let d = compare(b"", &new.bytes).expect("manifest");
+        assert_eq!((d.added, d.removed, d.changed), (3, 0, 0));
+        assert!(compare(b"{", &new.bytes).is_err());
+    }
+}

@@ -87,6 +87,18 @@ impl Idents {
         self.pairs.is_empty()
     }
 
+    /// The identifiers a site-wide file about this device may be named
+    /// after: its name, FQDN and MACs (`host_vars/<fqdn>.yml`,
+    /// `boot/ipxe/<mac with hyphens>.ipxe`).
+    pub fn file_names(&self) -> impl Iterator<Item = &str> {
+        self.pairs
+            .iter()
+            .filter(|(_, p)| {
+                matches!(p.as_str(), "<node>" | "<switch>" | "<fqdn>") || p.starts_with("<mac:")
+            })
+            .map(|(v, _)| v.as_str())
+    }
+
     /// Replaces every whole-token occurrence of an identifier with its
     /// placeholder. A token boundary is anything but an ASCII letter or
     /// digit, so `10.0.0.5` is found in `10.0.0.5/24` but not in
@@ -235,7 +247,10 @@ fn node_facts(eff: &EffSite, n: &EffNode) -> (String, NodeFacts, Vec<Session>) {
         let ifname = i.name;
         let d = i.decl;
         if let Some(m) = &d.mac {
-            id.push(m.value.to_string(), format!("<mac:{ifname}>"));
+            let mac = m.value.to_string();
+            // Also as iPXE's `:hexhyp` spells it: the boot script's name.
+            id.push(mac.replace(':', "-"), format!("<mac:{ifname}>"));
+            id.push(mac, format!("<mac:{ifname}>"));
         }
         if let Some(s) = &d.switch {
             id.push(s.value.clone(), format!("<switch:{ifname}>"));

@@ -11,13 +11,16 @@
 //! [`compile`] runs check → resolve → render for one side from any
 //! [`crate::source::Source`] (a git revision, the index, the working tree);
 //! both sides compile at once. [`Review::build`] compares them: artifact
-//! changes with hunks (`crate::output::diff`), grouped across devices
-//! ([`group`]), allocation changes ([`lockdiff`]), BGP sessions added and
+//! changes with hunks (`crate::output::diff`), files embedded in other files
+//! diffed as the files they are ([`embed`]), grouped across devices and
+//! files ([`group`]), each manifest summarised entry by entry (never line by
+//! line), allocation changes ([`lockdiff`]), BGP sessions added and
 //! removed, changed input files, and a summary a reviewer reads first.
 //! Formatting is separate ([`format`]) and returns strings: this library
 //! never prints.
 
 pub mod compile;
+pub mod embed;
 pub mod facts;
 pub mod format;
 pub mod group;
@@ -30,10 +33,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use globset::{Glob, GlobMatcher};
 use serde::Serialize;
 
-use crate::output::diff::{self as odiff, ArtifactChange, Status};
-use crate::output::Owner;
+use rayon::prelude::*;
+
+use crate::output::diff::{self as odiff, ArtifactChange, Content, Status};
+use crate::output::manifest::{self, ManifestDiff};
+use crate::output::{Artifact, OutputSet, Owner};
 use facts::{Facts, Session};
-use group::Group;
+use group::{DeviceIndex, Group, Piece};
 use lockdiff::{LockChange, LockChangeKind};
 
 /// Which changes to show (`--node`, `--role`, `--kind`). Filters narrow
@@ -176,6 +182,28 @@ pub struct InputChange {
     pub status: Status,
 }
 
+/// A manifest that differs between the sides, summarised: how many of
+/// its entries differ and in which fields.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ManifestChange {
+    /// `manifest.json`, `<site>/manifest.json`.
+    pub path: String,
+    pub status: Status,
+    /// `None` when a side cannot be read as a manifest (`note` says why).
+    pub entries: Option<ManifestDiff>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// A manifest of the output (`manifest.json`, `<site>/manifest.json`):
+/// summarised by the review, never diffed line by line.
+pub fn is_manifest(a: &Artifact) -> bool {
+    a.owner == Owner::Site
+        && a.kind == "manifest"
+        && (a.path == manifest::MANIFEST_PATH
+            || a.path.ends_with(&format!("/{}", manifest::MANIFEST_PATH)))
+}
+
 /// A BGP session that exists on one side only.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SessionChange {
@@ -189,10 +217,18 @@ pub struct SessionChange {
 pub struct Review {
     pub base_label: String,
     pub head_label: String,
-    /// Artifact changes (after the filter), in path order.
+    /// Artifact changes (after the filter), in path order. A container's
+    /// (user-data's) content is its own lines with its embedded files'
+    /// contents taken out; its counts include the embedded files' lines.
+    /// A manifest's is `Summarised` (see `manifests`).
     pub changes: Vec<ArtifactChange>,
-    /// `changes` grouped; every change is in exactly one group.
+    /// What is grouped: each change, or its embedded files and what is
+    /// left of it (see [`group::Piece`]); none for a manifest.
+    pub pieces: Vec<Piece>,
+    /// `pieces` grouped; every piece is in exactly one group.
     pub groups: Vec<Group>,
+    /// The manifests that changed, summarised.
+    pub manifests: Vec<ManifestChange>,
     pub lock: Vec<LockChange>,
     pub sessions: Vec<SessionChange>,
     /// Input files (site, templates, siteconf.toml, siteconf.lock) that
@@ -221,15 +257,17 @@ pub struct NodeInfo {
 impl Review {
     /// Compares two compiled sides.
     pub fn build(base: &Compiled, head: &Compiled, filter: &Filter) -> Review {
-        let all = odiff::diff(&base.output, &head.output);
-        let changes: Vec<ArtifactChange> = if filter.is_empty() {
+        let all = odiff::diff_with(&base.output, &head.output, &is_manifest);
+        let mut changes: Vec<ArtifactChange> = if filter.is_empty() {
             all
         } else {
             all.into_iter()
                 .filter(|c| filter.matches(c, &base.facts, &head.facts))
                 .collect()
         };
-        let groups = group::group(&changes, &base.facts, &head.facts);
+        let manifests = manifest_changes(&changes, &base.output, &head.output);
+        let pieces = pieces(&mut changes, base, head);
+        let groups = group::group(&pieces, &changes, &base.facts, &head.facts);
 
         let lock: Vec<LockChange> = lockdiff::diff(&base.lock, &head.lock)
             .into_iter()
@@ -340,7 +378,9 @@ impl Review {
             base_label: base.label.clone(),
             head_label: head.label.clone(),
             changes,
+            pieces,
             groups,
+            manifests,
             lock,
             sessions,
             inputs,
@@ -356,6 +396,121 @@ impl Review {
     pub fn is_empty(&self) -> bool {
         self.changes.is_empty() && self.lock.is_empty() && self.sessions.is_empty()
     }
+}
+
+/// Each manifest change, summarised (both sides parsed at once).
+fn manifest_changes(
+    changes: &[ArtifactChange],
+    base: &OutputSet,
+    head: &OutputSet,
+) -> Vec<ManifestChange> {
+    changes
+        .iter()
+        .filter(|c| matches!(c.content, Content::Summarised { .. }))
+        .map(|c| {
+            fn bytes<'a>(s: &'a OutputSet, path: &str) -> &'a [u8] {
+                s.files.get(path).map_or(&[], |a| &a.bytes)
+            }
+            let (entries, note) =
+                match manifest::compare(bytes(base, &c.path), bytes(head, &c.path)) {
+                    Ok(d) => (Some(d), None),
+                    Err(e) => (None, Some(e)),
+                };
+            ManifestChange {
+                path: c.path.clone(),
+                status: c.status,
+                entries,
+                note,
+            }
+        })
+        .collect()
+}
+
+/// The pieces the review groups. A change whose text embeds files
+/// (cloud-init user-data) becomes one piece per embedded file that
+/// differs, plus one for its own lines if they differ; its content in
+/// `changes` becomes those own lines (the base64 is never kept). Site-wide
+/// files are attributed to the device they are named after.
+fn pieces(changes: &mut [ArtifactChange], base: &Compiled, head: &Compiled) -> Vec<Piece> {
+    let split: Vec<Option<(Content, Vec<embed::EmbeddedChange>)>> = changes
+        .par_iter()
+        .map(|c| {
+            if !matches!(c.content, Content::Text { .. }) {
+                return None;
+            }
+            fn text<'a>(s: &'a OutputSet, path: &str) -> Option<&'a str> {
+                s.files.get(path).and_then(|a| odiff::as_text(&a.bytes))
+            }
+            embed::diff(text(&base.output, &c.path), text(&head.output, &c.path))
+        })
+        .collect();
+    let index = changes
+        .iter()
+        .any(|c| c.owner == Owner::Site)
+        .then(|| DeviceIndex::new(&base.facts, &head.facts));
+    let mut out = Vec::with_capacity(changes.len());
+    for (i, (c, split)) in changes.iter_mut().zip(split).enumerate() {
+        if matches!(c.content, Content::Summarised { .. }) {
+            continue;
+        }
+        let (name, about) = match &c.owner {
+            Owner::Node(n) | Owner::Switch(n) => (n.clone(), None),
+            Owner::Site => match index.as_ref().and_then(|x| x.device_of(&c.path)) {
+                Some((t, key)) => (key.to_string(), Some(t)),
+                None => (c.path.clone(), None),
+            },
+        };
+        let piece = |embedded: Option<String>, status: Status, content: Option<Content>| Piece {
+            change: i,
+            embedded,
+            status,
+            content,
+            name: name.clone(),
+            about,
+        };
+        let Some((own, embedded)) = split else {
+            out.push(piece(None, c.status, None));
+            continue;
+        };
+        let (mut added, mut removed) = (0, 0);
+        for e in &embedded {
+            if let Content::Text {
+                added: a,
+                removed: r,
+                ..
+            } = &e.content
+            {
+                added += a;
+                removed += r;
+            }
+        }
+        let own_lines = match own {
+            Content::Text {
+                hunks,
+                added: a,
+                removed: r,
+            } => {
+                let has = !hunks.is_empty();
+                c.content = Content::Text {
+                    hunks,
+                    added: added + a,
+                    removed: removed + r,
+                };
+                has
+            }
+            other => {
+                c.content = other;
+                true
+            }
+        };
+        if own_lines || embedded.is_empty() || c.mode_changed() {
+            out.push(piece(None, c.status, None));
+        }
+        for e in embedded {
+            out.push(piece(Some(e.target), e.status, Some(e.content)));
+        }
+    }
+    out
 }
 
 fn presence(in_base: bool, in_head: bool) -> Status {

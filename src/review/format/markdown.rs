@@ -3,7 +3,13 @@
 //! refuse comments above roughly 1 MB and 64 KB of text, and a long comment
 //! is read by nobody, so the cap (default 60,000 bytes) is strict: sections
 //! that do not fit are left out whole, and the comment ends by saying how
-//! many were cut and how to see everything.
+//! many were cut, naming as many of them as still fit, and how to see
+//! everything.
+//!
+//! The budget goes to the groups: a manifest is one line of the summary,
+//! never a section; a file embedded in another (the netplan in user-data)
+//! is one line of the group of the file it is a copy of; site-wide files
+//! about one device each group like the devices' own files.
 //!
 //! Everything taken from the site (names, paths, lines) is escaped for
 //! HTML, and diff lines go into a code fence longer than any run of
@@ -11,7 +17,10 @@
 
 use std::fmt::Write;
 
-use super::{counts, group_title, lock_counts, status_phrase, PLACEHOLDER_NOTE};
+use super::{
+    also_phrase, counts, file_label, group_title, lock_counts, manifest_phrase, piece_phrase,
+    PLACEHOLDER_NOTE,
+};
 use crate::output::diff::Hunk;
 use crate::review::group::{compress_names, member_names, Group};
 use crate::review::{Counts, Review};
@@ -87,10 +96,12 @@ fn code(s: &str) -> String {
 pub fn render(r: &Review, opts: &Options) -> String {
     let mut head = String::new();
     summary(&mut head, r);
-    let mut sections: Vec<(String, usize)> = Vec::new();
+    // (section, its one-line title for the list of cut sections, artifacts)
+    let mut sections: Vec<(String, String, usize)> = Vec::new();
     let (many, single): (Vec<&Group>, Vec<&Group>) = r.groups.iter().partition(|g| g.len() > 1);
-    for g in many.into_iter().chain(single) {
-        sections.push((group_section(r, g), g.len()));
+    for g in many {
+        let (section, title) = group_section(r, g);
+        sections.push((section, title, g.artifacts()));
     }
     if !r.sessions.is_empty() {
         let mut body = String::new();
@@ -102,14 +113,13 @@ pub fn render(r: &Review, opts: &Options) -> String {
             };
             let _ = writeln!(body, "{sign} {}", s.session);
         }
+        let title = format!(
+            "<b>BGP sessions</b>: {}",
+            escape(&counts(&r.summary.bgp_sessions))
+        );
         sections.push((
-            details(
-                &format!(
-                    "<b>BGP sessions</b>: {}",
-                    escape(&counts(&r.summary.bgp_sessions))
-                ),
-                &fenced("diff", &body, SECTION_LINES),
-            ),
+            details(&title, &fenced("diff", &body, SECTION_LINES)),
+            title,
             0,
         ));
     }
@@ -129,38 +139,61 @@ pub fn render(r: &Review, opts: &Options) -> String {
                 l.change.as_str()
             );
         }
+        let title = format!(
+            "<b>siteconf.lock</b>: {}",
+            escape(&lock_counts(&r.summary.allocations))
+        );
         sections.push((
-            details(
-                &format!(
-                    "<b>siteconf.lock</b>: {}",
-                    escape(&lock_counts(&r.summary.allocations))
-                ),
-                &fenced("diff", &body, SECTION_LINES),
-            ),
+            details(&title, &fenced("diff", &body, SECTION_LINES)),
+            title,
             0,
         ));
     }
 
+    for g in single {
+        let (section, title) = group_section(r, g);
+        sections.push((section, title, g.artifacts()));
+    }
+
     let budget = opts.max_bytes.saturating_sub(FOOTER_RESERVE);
     let mut out = head;
-    let mut cut_sections = 0;
+    let mut cut: Vec<&str> = Vec::new();
     let mut cut_artifacts = 0;
-    for (s, artifacts) in &sections {
-        if cut_sections == 0 && out.len() + s.len() <= budget {
+    for (s, title, artifacts) in &sections {
+        if cut.is_empty() && out.len() + s.len() <= budget {
             out.push_str(s);
         } else {
-            cut_sections += 1;
+            cut.push(title);
             cut_artifacts += artifacts;
         }
     }
-    if cut_sections > 0 {
+    if !cut.is_empty() {
+        // What was cut, by title, as far as the budget goes: a reviewer
+        // sees every change's heading before any change's noise.
+        let mut list = String::new();
+        let mut listed = 0;
+        for t in &cut {
+            let item = format!("> - {t}\n");
+            if out.len() + list.len() + item.len() > budget {
+                break;
+            }
+            list.push_str(&item);
+            listed += 1;
+        }
         let _ = write!(
             out,
-            "\n> **Cut:** {cut_sections} of {} section(s) ({cut_artifacts} artifact change(s)) are not shown, to keep this comment under {} bytes. Run {} for everything, or see the full report in the job's artifacts.\n",
+            "\n> **Cut:** {} of {} section(s) ({cut_artifacts} artifact change(s)) are not shown, to keep this comment under {} bytes. Run {} for everything, or see the full report in the job's artifacts.\n",
+            cut.len(),
             sections.len(),
             opts.max_bytes,
-            code(&opts.full_command)
+            code(&format!("{} --full", opts.full_command))
         );
+        if listed > 0 {
+            let _ = writeln!(out, ">\n> Not shown:\n{list}");
+            if listed < cut.len() {
+                let _ = writeln!(out, "> - … and {} more\n", cut.len() - listed);
+            }
+        }
     }
     // The summary alone may exceed a tiny cap; cut on a char boundary
     // rather than break the promise.
@@ -218,11 +251,15 @@ fn summary(out: &mut String, r: &Review) {
         let _ = writeln!(out, "**By kind:** {}  ", kinds.join(" · "));
         let _ = writeln!(
             out,
-            "**Allocations:** {} · **Fleet:** {} nodes in base, {} in head\n",
+            "**Allocations:** {} · **Fleet:** {} nodes in base, {} in head  ",
             escape(&lock_counts(&s.allocations)),
             s.fleet.base_nodes,
             s.fleet.head_nodes
         );
+        for m in &r.manifests {
+            let _ = writeln!(out, "**Manifest:** {}  ", escape(&manifest_phrase(m)));
+        }
+        out.push('\n');
     }
     if !r.inputs.is_empty() {
         const MAX_INPUTS: usize = 30;
@@ -287,23 +324,25 @@ fn hunks_text(hunks: &[Hunk]) -> String {
     s
 }
 
-fn group_section(r: &Review, g: &Group) -> String {
-    let c = &r.changes[g.members[0]];
+/// A group's section and its one-line title.
+fn group_section(r: &Review, g: &Group) -> (String, String) {
+    let first = &r.pieces[g.members[0]];
+    let label = file_label(&g.path, g.embedded.as_deref());
+    let phrase = piece_phrase(first, &r.changes);
     let mut body = String::new();
     let title = if g.len() > 1 {
-        let names = member_names(g, &r.changes);
+        let names = member_names(g, &r.pieces);
         let ranges = compress_names(&names);
         let shown: Vec<String> = ranges
             .iter()
             .take(SECTION_RANGES)
             .map(|n| escape(n))
             .collect();
-        let _ = write!(
-            body,
-            "**{}:** {}",
-            g.owner_type.noun(g.len()),
-            shown.join(", ")
-        );
+        let noun = match g.about {
+            Some(about) => about.noun(g.len()),
+            None => g.owner_type.noun(g.len()),
+        };
+        let _ = write!(body, "**{noun}:** {}", shown.join(", "));
         if ranges.len() > SECTION_RANGES {
             let _ = write!(
                 body,
@@ -315,27 +354,28 @@ fn group_section(r: &Review, g: &Group) -> String {
         format!(
             "<b>{}</b>: {} ({}) {}",
             escape(&group_title(g)),
-            code(&g.path),
-            escape(&c.kind),
-            escape(&status_phrase(c))
+            code(&label),
+            escape(&g.kind),
+            escape(&phrase)
         )
     } else {
-        format!(
-            "{} ({}) {}",
-            code(&c.path),
-            escape(&c.kind),
-            escape(&status_phrase(c))
-        )
+        format!("{} ({}) {}", code(&label), escape(&g.kind), escape(&phrase))
     };
+    for f in &g.also {
+        let _ = writeln!(body, "- {}", escape(&also_phrase(f)));
+    }
+    if !g.also.is_empty() {
+        body.push('\n');
+    }
     if g.normalized {
         let _ = writeln!(body, "_{}_\n", escape(PLACEHOLDER_NOTE));
     }
     if !g.hunks.is_empty() {
         body.push_str(&fenced("diff", &hunks_text(&g.hunks), SECTION_LINES));
     } else {
-        let _ = writeln!(body, "{}", escape(&status_phrase(c)));
+        let _ = writeln!(body, "{}", escape(&phrase));
     }
-    details(&title, &body)
+    (details(&title, &body), title)
 }
 
 #[cfg(test)]

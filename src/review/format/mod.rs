@@ -3,9 +3,13 @@
 //! sections, a hard size cap), `json` for tools. Each returns a string; the
 //! CLI prints it.
 //!
-//! Every format shows the same order: the summary first, then the grouped
-//! changes (largest group first), then the single changes, then BGP
-//! sessions and allocations.
+//! Every format shows the same order: the summary first (with each manifest
+//! summarised in one line: manifests are never shown line by line), then
+//! the grouped changes (largest group first), then BGP sessions and
+//! allocations (short, and what a reviewer must not miss), then the single
+//! changes. Text is capped by default (`--full` shows
+//! everything), markdown has a hard size cap, JSON lists each group once
+//! (`--full` adds every change).
 
 pub mod json;
 pub mod markdown;
@@ -13,7 +17,8 @@ pub mod text;
 
 use crate::output::diff::{ArtifactChange, Content, Status};
 
-use super::group::Group;
+use super::group::{Group, GroupFile, OwnerType, Piece};
+use super::ManifestChange;
 
 /// The one sentence shown instead of a secret-bearing artifact's lines.
 pub const SECRET_NOTE: &str = "contains secrets; content not shown";
@@ -31,21 +36,40 @@ pub fn mode(m: u32) -> String {
 /// heading of its lines): `changed`, `added (contains secrets; content not
 /// shown)`, `changed (binary, 120 → 96 bytes)`, `mode 0644 → 0600`.
 pub fn status_phrase(c: &ArtifactChange) -> String {
-    let mut s = c.status.as_str().to_string();
-    match &c.content {
+    phrase(c.status, &c.content, c.old_mode, c.new_mode)
+}
+
+/// [`status_phrase`] of a piece: an embedded file's own status and content,
+/// without modes.
+pub fn piece_phrase(p: &Piece, changes: &[ArtifactChange]) -> String {
+    let (o, n) = p.modes(changes);
+    phrase(p.status, p.content(changes), o, n)
+}
+
+fn phrase(
+    status: Status,
+    content: &Content,
+    old_mode: Option<u32>,
+    new_mode: Option<u32>,
+) -> String {
+    let mut s = status.as_str().to_string();
+    match content {
         Content::Secret => {
             s.push_str(" (");
             s.push_str(SECRET_NOTE);
             s.push(')');
         }
-        Content::Binary { old_size, new_size } => match c.status {
+        Content::Binary { old_size, new_size } => match status {
             Status::Added => s.push_str(&format!(" (binary, {new_size} bytes)")),
             Status::Removed => s.push_str(&format!(" (binary, {old_size} bytes)")),
             Status::Changed => s.push_str(&format!(" (binary, {old_size} → {new_size} bytes)")),
         },
+        Content::Summarised { old_size, new_size } => {
+            s.push_str(&format!(" (summarised, {old_size} → {new_size} bytes)"))
+        }
         Content::Text { .. } => {}
     }
-    if let (Some(o), Some(n)) = (c.old_mode, c.new_mode) {
+    if let (Some(o), Some(n)) = (old_mode, new_mode) {
         if o != n {
             s.push_str(&format!(", mode {} → {}", mode(o), mode(n)));
         }
@@ -54,15 +78,94 @@ pub fn status_phrase(c: &ArtifactChange) -> String {
 }
 
 /// The group's heading: "same change on 312 nodes", "added on 3 switches",
-/// or for a single change nothing but the path.
+/// "same change in 300 site files, one per node".
 pub fn group_title(g: &Group) -> String {
     let n = g.len();
+    if let (OwnerType::Site, Some(about)) = (g.owner_type, g.about) {
+        let what = format!(
+            "{} {}, one per {}",
+            n,
+            OwnerType::Site.noun(n),
+            about.noun(1)
+        );
+        return match g.status {
+            Status::Changed => format!("same change in {what}"),
+            Status::Added => format!("added: {what}"),
+            Status::Removed => format!("removed: {what}"),
+        };
+    }
     let what = g.owner_type.noun(n);
     match g.status {
         Status::Changed => format!("same change on {n} {what}"),
         Status::Added => format!("added on {n} {what}"),
         Status::Removed => format!("removed from {n} {what}"),
     }
+}
+
+/// A file as headings name it: `nodes/<node>/etc/netplan/50-siteconf.yaml`,
+/// or for a file embedded in another
+/// `nodes/<node>/cloud-init/user-data: embedded /etc/netplan/50-siteconf.yaml`.
+pub fn file_label(path: &str, embedded: Option<&str>) -> String {
+    match embedded {
+        Some(t) => format!("{path}: embedded {t}"),
+        None => path.to_string(),
+    }
+}
+
+/// One more file of a group: "also in nodes/<node>/cloud-init/network-config
+/// (cloud-init-network-config)", "also embedded in
+/// nodes/<node>/cloud-init/user-data as /etc/netplan/50-siteconf.yaml
+/// (base64; shown decoded above)".
+pub fn also_phrase(f: &GroupFile) -> String {
+    match &f.embedded {
+        Some(t) => format!(
+            "also embedded in {} as {t} ({}; base64, the same change decoded)",
+            f.path, f.kind
+        ),
+        None => format!("also in {} ({})", f.path, f.kind),
+    }
+}
+
+/// "manifest.json: 1200 of 3456 entries changed (sha256 1200, size 900)".
+pub fn manifest_phrase(m: &ManifestChange) -> String {
+    let Some(d) = &m.entries else {
+        return format!(
+            "{} {} ({})",
+            m.path,
+            m.status.as_str(),
+            m.note.as_deref().unwrap_or("not read")
+        );
+    };
+    match m.status {
+        Status::Added => return format!("{} added ({} entries)", m.path, d.new_entries),
+        Status::Removed => return format!("{} removed ({} entries)", m.path, d.old_entries),
+        Status::Changed => {}
+    }
+    let fields: Vec<String> = d.fields.iter().map(|(f, n)| format!("{f} {n}")).collect();
+    let changed_in = format!("changed ({})", fields.join(", "));
+    let total = d.new_entries.max(d.old_entries);
+    let differ = d.changed + d.added + d.removed;
+    if differ == 0 {
+        return format!("{}: no entry differs (only its layout)", m.path);
+    }
+    if d.added + d.removed == 0 {
+        return format!("{}: {} of {total} entries {changed_in}", m.path, d.changed);
+    }
+    let mut parts = Vec::new();
+    if d.changed > 0 {
+        parts.push(format!("{} {changed_in}", d.changed));
+    }
+    if d.added > 0 {
+        parts.push(format!("{} added", d.added));
+    }
+    if d.removed > 0 {
+        parts.push(format!("{} removed", d.removed));
+    }
+    format!(
+        "{}: {differ} of {total} entries differ: {}",
+        m.path,
+        parts.join(", ")
+    )
 }
 
 /// Counts as "3 added, 1 removed, 12 changed", skipping zeros; "none".

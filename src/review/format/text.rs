@@ -1,12 +1,24 @@
 //! The terminal format: summary, then grouped hunks as a unified diff.
 //! Colour only when asked for (the CLI decides: a terminal and no
 //! `NO_COLOR`).
+//!
+//! Capped by default at [`DEFAULT_MAX_LINES`] lines: a profile change on a
+//! fleet is a few groups, but a change that touches many things differently
+//! would otherwise scroll for megabytes. The summary always shows; then
+//! each group whole while it fits (the group that does not is cut inside,
+//! if enough room is left to be worth reading); then one closing note
+//! saying what was left out and how to see it (`--full`, `--stat`,
+//! `--name-only`). `--name-only` and `--stat` list every file and are not
+//! capped: they are the per-file view, asked for by name.
 
 use std::fmt::Write;
 
-use super::{counts, group_title, kinds_line, lock_counts, status_phrase, PLACEHOLDER_NOTE};
-use crate::output::diff::{ArtifactChange, Content, Hunk, LineOp, Status};
-use crate::review::group::{member_names, short_list, Group};
+use super::{
+    also_phrase, counts, file_label, group_title, kinds_line, lock_counts, manifest_phrase,
+    piece_phrase, PLACEHOLDER_NOTE,
+};
+use crate::output::diff::{Content, Hunk, LineOp, Status};
+use crate::review::group::{compress_names, member_names, short_list, Group};
 use crate::review::Review;
 
 /// What to print (`--name-only`, `--stat`, or the full diff).
@@ -18,14 +30,39 @@ pub enum Mode {
     Stat,
 }
 
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub struct Options {
     pub color: bool,
     pub mode: Mode,
+    /// The cap on the diff's lines; `None` (`--full`): everything, and
+    /// every group's devices listed in full.
+    pub max_lines: Option<usize>,
 }
 
-/// Ranges of device names shown in a group heading.
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            color: false,
+            mode: Mode::Full,
+            max_lines: Some(DEFAULT_MAX_LINES),
+        }
+    }
+}
+
+/// The default cap on the text diff: what a person reads in a minute.
+pub const DEFAULT_MAX_LINES: usize = 200;
+
+/// Ranges of device names shown in a group heading (capped output).
 const HEADING_RANGES: usize = 8;
+
+/// Lines kept for the closing note about what was left out.
+const FOOTER_LINES: usize = 3;
+
+/// A group cut inside is shown only with at least this many lines.
+const MIN_PARTIAL: usize = 8;
+
+/// Notes shown in the summary of capped output.
+const MAX_NOTES: usize = 10;
 
 struct Painter {
     on: bool,
@@ -85,6 +122,9 @@ fn stat(r: &Review) -> String {
                 format!("  Bin {old_size} -> {new_size} bytes")
             }
             Content::Secret => "  (secret; not counted)".to_string(),
+            Content::Summarised { old_size, new_size } => {
+                format!("  Sum {old_size} -> {new_size} bytes (summarised)")
+            }
         };
         let _ = writeln!(out, " {:width$} |{detail}", c.path);
     }
@@ -96,47 +136,80 @@ fn stat(r: &Review) -> String {
     out
 }
 
+/// One part of the diff after the summary: a group, a single change, the
+/// BGP sessions, the allocations.
+struct Block {
+    text: String,
+    /// Artifact changes (or embedded files) it shows.
+    artifacts: usize,
+    what: BlockKind,
+    /// May be cut inside (hunks): the rest is lines of a diff.
+    divisible: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum BlockKind {
+    Group,
+    Single,
+    Sessions,
+    Lock,
+}
+
 fn full(r: &Review, opts: &Options) -> String {
     let p = Painter { on: opts.color };
+    let capped = opts.max_lines.is_some();
     let mut out = String::new();
-    summary(&mut out, r, &p);
+    summary(&mut out, r, &p, capped);
     if r.is_empty() {
         return out;
     }
+    let mut blocks: Vec<Block> = Vec::new();
     let (many, single): (Vec<&Group>, Vec<&Group>) = r.groups.iter().partition(|g| g.len() > 1);
     for g in many {
-        let names = member_names(g, &r.changes);
-        let heading = format!("{}: {}", group_title(g), short_list(&names, HEADING_RANGES));
-        let _ = writeln!(out, "\n{}", p.bold(&format!("── {heading}")));
-        let first = &r.changes[g.members[0]];
-        artifact(&mut out, &p, first, &g.path, &g.hunks);
-        if g.normalized {
-            let _ = writeln!(out, "{}", p.dim(&format!("  ({PLACEHOLDER_NOTE})")));
-        }
-    }
-    if !single.is_empty() {
-        let _ = writeln!(out, "\n{}", p.bold("── single changes"));
-        for g in single {
-            let c = &r.changes[g.members[0]];
-            artifact(&mut out, &p, c, &c.path, c.hunks());
-        }
+        let names = member_names(g, &r.pieces);
+        let list = if capped {
+            short_list(&names, HEADING_RANGES)
+        } else {
+            compress_names(&names).join(", ")
+        };
+        let mut text = String::new();
+        let _ = writeln!(
+            text,
+            "\n{}",
+            p.bold(&format!("── {}: {list}", group_title(g)))
+        );
+        group_body(&mut text, r, &p, g);
+        blocks.push(Block {
+            text,
+            artifacts: g.artifacts(),
+            what: BlockKind::Group,
+            divisible: !g.hunks.is_empty(),
+        });
     }
     if !r.sessions.is_empty() {
-        let _ = writeln!(out, "\n{}", p.bold("── BGP sessions"));
+        let mut text = String::new();
+        let _ = writeln!(text, "\n{}", p.bold("── BGP sessions"));
         for s in &r.sessions {
             let (sign, code) = sign(s.status);
-            let _ = writeln!(out, "{}", p.paint(code, &format!("{sign} {}", s.session)));
+            let _ = writeln!(text, "{}", p.paint(code, &format!("{sign} {}", s.session)));
         }
+        blocks.push(Block {
+            text,
+            artifacts: 0,
+            what: BlockKind::Sessions,
+            divisible: true,
+        });
     }
     if !r.lock.is_empty() {
-        let _ = writeln!(out, "\n{}", p.bold("── siteconf.lock"));
+        let mut text = String::new();
+        let _ = writeln!(text, "\n{}", p.bold("── siteconf.lock"));
         for l in &r.lock {
             let (sign, code) = match l.change.as_str() {
                 "allocated" | "reclaimed" => ("+", "32"),
                 _ => ("-", "31"),
             };
             let _ = writeln!(
-                out,
+                text,
                 "{}",
                 p.paint(
                     code,
@@ -150,8 +223,115 @@ fn full(r: &Review, opts: &Options) -> String {
                 )
             );
         }
+        blocks.push(Block {
+            text,
+            artifacts: 0,
+            what: BlockKind::Lock,
+            divisible: true,
+        });
+    }
+    for (i, g) in single.iter().enumerate() {
+        let mut text = String::new();
+        if i == 0 {
+            let _ = writeln!(text, "\n{}", p.bold("── single changes"));
+        }
+        group_body(&mut text, r, &p, g);
+        blocks.push(Block {
+            text,
+            artifacts: g.artifacts(),
+            what: BlockKind::Single,
+            divisible: !g.hunks.is_empty(),
+        });
+    }
+    let Some(max) = opts.max_lines else {
+        for b in blocks {
+            out.push_str(&b.text);
+        }
+        return out;
+    };
+    let mut room = max.saturating_sub(out.lines().count() + FOOTER_LINES);
+    let mut shown = 0;
+    for b in &blocks {
+        let lines = b.text.lines().count();
+        if lines <= room {
+            out.push_str(&b.text);
+            room -= lines;
+            shown += 1;
+            continue;
+        }
+        // Cut inside a diff that would be worth the room left.
+        if b.divisible && room >= MIN_PARTIAL {
+            let keep = room - 1;
+            for l in b.text.lines().take(keep) {
+                out.push_str(l);
+                out.push('\n');
+            }
+            let _ = writeln!(
+                out,
+                "{}",
+                p.dim(&format!("… {} more line(s) of this change", lines - keep))
+            );
+        }
+        break;
+    }
+    if shown < blocks.len() {
+        let rest = &blocks[shown..];
+        let count = |k: BlockKind| rest.iter().filter(|b| b.what == k).count();
+        let mut what = Vec::new();
+        for (k, one, many) in [
+            (BlockKind::Group, "group", "groups"),
+            (BlockKind::Single, "single change", "single changes"),
+        ] {
+            match count(k) {
+                0 => {}
+                1 => what.push(format!("1 {one}")),
+                n => what.push(format!("{n} {many}")),
+            }
+        }
+        if count(BlockKind::Sessions) > 0 {
+            what.push(format!("BGP sessions ({})", r.sessions.len()));
+        }
+        if count(BlockKind::Lock) > 0 {
+            what.push(format!("allocations ({})", r.lock.len()));
+        }
+        let artifacts: usize = rest.iter().map(|b| b.artifacts).sum();
+        let lines: usize = rest.iter().map(|b| b.text.lines().count()).sum();
+        let _ = writeln!(
+            out,
+            "\n{}",
+            p.paint(
+                "33",
+                &format!(
+                    "… not shown: {} ({artifacts} artifact change(s), {lines} line(s)); this view stops at {max} lines",
+                    what.join(", ")
+                )
+            )
+        );
+        let _ = writeln!(
+            out,
+            "  add --full to see everything, or --stat / --name-only for every file, --node/--kind to narrow"
+        );
     }
     out
+}
+
+/// A group's file heading, its other files, and its lines.
+fn group_body(out: &mut String, r: &Review, p: &Painter, g: &Group) {
+    let first = &r.pieces[g.members[0]];
+    let _ = writeln!(
+        out,
+        "{} ({}) {}",
+        p.bold(&file_label(&g.path, g.embedded.as_deref())),
+        g.kind,
+        piece_phrase(first, &r.changes)
+    );
+    for f in &g.also {
+        let _ = writeln!(out, "  {}", also_phrase(f));
+    }
+    hunks(out, p, &g.hunks);
+    if g.normalized {
+        let _ = writeln!(out, "{}", p.dim(&format!("  ({PLACEHOLDER_NOTE})")));
+    }
 }
 
 fn sign(s: Status) -> (&'static str, &'static str) {
@@ -162,7 +342,7 @@ fn sign(s: Status) -> (&'static str, &'static str) {
     }
 }
 
-fn summary(out: &mut String, r: &Review, p: &Painter) {
+fn summary(out: &mut String, r: &Review, p: &Painter, capped: bool) {
     let s = &r.summary;
     let _ = writeln!(
         out,
@@ -197,13 +377,23 @@ fn summary(out: &mut String, r: &Review, p: &Painter) {
             }
         }
     }
+    for m in &r.manifests {
+        let _ = writeln!(out, "  {:<13}{}", "manifest", manifest_phrase(m));
+    }
     if !r.inputs.is_empty() {
+        const MAX_INPUTS: usize = 30;
         let list: Vec<String> = r
             .inputs
             .iter()
+            .take(if capped { MAX_INPUTS } else { usize::MAX })
             .map(|i| format!("{} ({})", i.path, i.status.as_str()))
             .collect();
-        let _ = writeln!(out, "  {:<13}{}", "inputs", list.join(", "));
+        let more = r.inputs.len() - list.len();
+        let _ = write!(out, "  {:<13}{}", "inputs", list.join(", "));
+        if more > 0 {
+            let _ = write!(out, " and {more} more");
+        }
+        out.push('\n');
     }
     if r.head_lock_pending > 0 {
         let _ = writeln!(
@@ -218,8 +408,16 @@ fn summary(out: &mut String, r: &Review, p: &Painter) {
             )
         );
     }
-    for n in &r.notes {
+    let notes = if capped { MAX_NOTES } else { usize::MAX };
+    for n in r.notes.iter().take(notes) {
         let _ = writeln!(out, "note: {n}");
+    }
+    if r.notes.len() > notes {
+        let _ = writeln!(
+            out,
+            "note: … and {} more note(s) (--full)",
+            r.notes.len() - notes
+        );
     }
 }
 
@@ -243,9 +441,8 @@ fn visible(s: &str) -> std::borrow::Cow<'_, str> {
     )
 }
 
-/// One artifact's heading and lines.
-fn artifact(out: &mut String, p: &Painter, c: &ArtifactChange, path: &str, hunks: &[Hunk]) {
-    let _ = writeln!(out, "{} ({}) {}", p.bold(path), c.kind, status_phrase(c));
+/// Hunks as a unified diff.
+fn hunks(out: &mut String, p: &Painter, hunks: &[Hunk]) {
     for h in hunks {
         let _ = writeln!(out, "{}", p.paint("36", &h.header()));
         for l in &h.lines {
