@@ -1818,4 +1818,49 @@ fn several_sites_group_and_summarise_per_site() {
         text.contains("── same change on 4 nodes: lab/r01n01–lab/r01n04\n"),
         "{text}"
     );
+    // The rule docs/sites.md gives for "production changes need netops":
+    // a change to a shared profile reaches production and needs netops…
+    let policy = sites_doc_policy();
+    let v = siteconf::gate::evaluate(&policy, &r, &[]);
+    let production: Vec<&siteconf::gate::Finding> = v
+        .findings
+        .iter()
+        .filter(|f| f.rule.contains("production"))
+        .collect();
+    assert_eq!(production.len(), 1, "{:?}", v.findings);
+    assert!(production[0].blocking && production[0].approvers == ["netops"]);
+    // …and a lab-only change does not.
+    let mut lab_only = base.clone();
+    lab_only.insert(
+        "sites/lab/site.kdl".into(),
+        base["sites/lab/site.kdl"].replace("ntp1.lab.example.net", "ntp9.lab.example.net"),
+    );
+    let repo = two_commits(&base, &lab_only);
+    let r = review_of(&repo, "main", "feature");
+    assert_eq!(r.summary.sites.keys().collect::<Vec<_>>(), vec!["lab"]);
+    let v = siteconf::gate::evaluate(&policy, &r, &[]);
+    assert!(
+        v.findings.iter().all(|f| !f.rule.contains("production")),
+        "{:?}",
+        v.findings
+    );
+}
+
+/// The gate policy of docs/sites.md (scoping a rule to a site), compiled.
+fn sites_doc_policy() -> siteconf::gate::policy::Compiled {
+    let doc = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/sites.md"))
+        .expect("docs/sites.md");
+    let toml_text = doc
+        .split("```toml\n")
+        .find(|b| b.contains("[[gate.owners]]"))
+        .and_then(|b| b.split("```").next())
+        .expect("the gate example of docs/sites.md");
+    let config: siteconf::project::Config = toml::from_str(toml_text).expect("valid siteconf.toml");
+    let mut sources = siteconf::syntax::SourceMap::default();
+    sources.add(siteconf::syntax::SourceFile::new(
+        "siteconf.toml",
+        toml_text,
+    ));
+    siteconf::gate::policy::from_config(&config, &sources)
+        .unwrap_or_else(|d| panic!("documented policy is invalid: {:?}", d.into_vec()))
 }
