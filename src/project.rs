@@ -618,42 +618,55 @@ pub fn load_all_configured(
     }
     let (parts, unread) = read_and_lower(src, &dirs, &mut sources, diags);
     let strays = strays(src, &config, &configs, &unread, &mut sources);
-    let mut out = Vec::new();
-    for c in configs {
-        let own_dir = c.site_dir.clone();
-        let mut site = if c.site.is_some() {
-            let shared = c.shared_dir.clone();
-            let mut shared_site = Site::default();
-            let mut own = Site::default();
-            for (dir, part) in &parts {
-                if Some(dir) == shared.as_ref() && *dir != own_dir {
-                    shared_site = lower::merge(shared_site, part.clone(), diags);
-                } else if *dir == own_dir {
-                    own = lower::merge(own, part.clone(), diags);
-                }
-            }
-            lower::overlay(shared_site, own, diags)
+    // Each part goes to the one site whose directory holds it, by move; the
+    // shared definitions are merged once and each site gets a copy.
+    let shared_dir = config.shared_dir.as_deref().filter(|_| config.is_multi_site());
+    let mut shared = Site::default();
+    let mut own: std::collections::HashMap<String, Site> = std::collections::HashMap::new();
+    for (dir, part) in parts {
+        if Some(dir.as_str()) == shared_dir {
+            shared = lower::merge(shared, part, diags);
         } else {
-            let mut site = Site::default();
-            for (_, part) in &parts {
-                site = lower::merge(site, part.clone(), diags);
-            }
-            site
+            let site = own.remove(&dir).unwrap_or_default();
+            own.insert(dir, lower::merge(site, part, diags));
+        }
+    }
+    let n = configs.len();
+    let mut out = Vec::with_capacity(n);
+    for (i, c) in configs.into_iter().enumerate() {
+        let mine = own.remove(&c.site_dir).unwrap_or_default();
+        let mut site = if c.site.is_some() {
+            let base = if i + 1 == n {
+                std::mem::take(&mut shared)
+            } else {
+                shared.clone()
+            };
+            lower::overlay(base, mine, diags)
+        } else {
+            mine
         };
         site.strays = strays.clone();
         let index = SiteIndex::build(&site);
         let lock = read_lock(src, &c.lock_file, &mut sources, diags);
         out.push((c, site, index, lock));
     }
-    out.into_iter()
-        .map(|(config, site, index, lock)| Loaded {
+    // One source map, the same in every site; the last takes it.
+    let mut loaded = Vec::with_capacity(n);
+    for (i, (config, site, index, lock)) in out.into_iter().enumerate() {
+        let sources = if i + 1 == n {
+            std::mem::take(&mut sources)
+        } else {
+            sources.clone()
+        };
+        loaded.push(Loaded {
             config,
-            sources: sources.clone(),
+            sources,
             site,
             index,
             lock,
-        })
-        .collect()
+        });
+    }
+    loaded
 }
 
 /// Lists, reads, parses and lowers the site files under `dirs` (each file
