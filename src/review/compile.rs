@@ -250,7 +250,8 @@ fn compile_sites(
     let mut lock = Lock::default();
     let mut lock_pending = Vec::new();
     let mut inputs = BTreeMap::new();
-    let mut per_site: Vec<(String, OutputSet)> = Vec::new();
+    // Each site's files a bootinfra joins (`site/dhcp/` …), by path.
+    let mut per_site: Vec<(String, BTreeMap<String, Vec<u8>>)> = Vec::new();
     for checked in &project.sites {
         let site = checked.loaded.config.site.clone().unwrap_or_default();
         let (rendered, digests) = rayon::join(
@@ -298,36 +299,35 @@ fn compile_sites(
                     .map(|c| format!("{}: {c}", checked.loaded.config.lock_file)),
             );
         }
-        let mut prefixed = OutputSet::default();
-        for (_, mut a) in set.files.clone() {
+        let boot_files = set
+            .files
+            .iter()
+            .filter(|(p, _)| {
+                crate::render::bootinfra::PREFIXES
+                    .iter()
+                    .any(|x| p.starts_with(x))
+            })
+            .map(|(p, a)| (p.clone(), a.bytes.clone()))
+            .collect();
+        for (_, mut a) in set.files {
             a.path = format!("{site}/{}", a.path);
             a.owner = match a.owner {
                 Owner::Node(n) => Owner::Node(name(&n)),
                 Owner::Switch(n) => Owner::Switch(name(&n)),
                 Owner::Site => Owner::Site,
             };
-            prefixed.insert(a);
+            output.insert(a);
         }
-        output.files.extend(prefixed.files);
-        per_site.push((site, set));
+        per_site.push((site, boot_files));
     }
     let config = project.sites[0].loaded.config.clone();
     for (b, bi) in &config.bootinfra {
         let served: Vec<crate::render::bootinfra::ServedFiles> = per_site
             .iter()
             .filter(|(s, _)| bi.serves.contains(s))
-            .map(|(s, set)| crate::render::bootinfra::ServedFiles {
+            .map(|(s, files)| crate::render::bootinfra::ServedFiles {
                 site: s,
-                files: set
-                    .files
-                    .iter()
-                    .filter(|(p, _)| {
-                        crate::render::bootinfra::PREFIXES
-                            .iter()
-                            .any(|x| p.starts_with(x))
-                    })
-                    .map(|(p, a)| (p.clone(), a.bytes.clone()))
-                    .collect(),
+                files: files.clone(),
             })
             .collect();
         match crate::render::bootinfra::join(b, &served) {
