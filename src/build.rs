@@ -415,19 +415,52 @@ pub fn build_project(src: &dyn Source, out_root: &Path) -> Result<(), String> {
         }
     }
     if let Some(first) = sites.first() {
-        for (name, b) in &first.checked.loaded.config.bootinfra {
-            let served: Vec<(String, PathBuf)> = outs
-                .iter()
-                .filter(|(s, _)| b.serves.contains(s))
-                .cloned()
-                .collect();
-            let out = out_root.join("bootinfra").join(name);
+        for job in bootinfra_jobs(&first.checked.loaded.config, &outs, out_root) {
             let wopts = WriteOptions {
                 sync: false,
                 stamp: None,
             };
-            build_bootinfra(name, &served, &out, wopts).map_err(|e| format!("{e:?}"))?;
+            build_bootinfra(&job.name, &job.served, &job.out, wopts)
+                .map_err(|e| format!("{e:?}"))?;
         }
     }
     Ok(())
+}
+
+/// One bootinfra to build after its sites.
+pub struct BootinfraJob {
+    pub name: String,
+    /// The sites it serves, as `[bootinfra.NAME] serves` lists them.
+    pub serves: Vec<String>,
+    /// Each served site and its freshly built output, in build order.
+    pub served: Vec<(String, PathBuf)>,
+    /// `<out_root>/bootinfra/<name>`.
+    pub out: PathBuf,
+}
+
+/// The bootinfras of `config` whose sites were all built (`built`: site
+/// → output directory): a bootinfra is written only from every site it
+/// serves.
+pub fn bootinfra_jobs(
+    config: &Config,
+    built: &[(String, PathBuf)],
+    out_root: &Path,
+) -> Vec<BootinfraJob> {
+    config
+        .bootinfra
+        .iter()
+        .filter_map(|(name, b)| {
+            let served: Vec<(String, PathBuf)> = built
+                .iter()
+                .filter(|(s, _)| b.serves.contains(s))
+                .cloned()
+                .collect();
+            (served.len() == b.serves.len()).then(|| BootinfraJob {
+                name: name.clone(),
+                serves: b.serves.clone(),
+                served,
+                out: out_root.join("bootinfra").join(name),
+            })
+        })
+        .collect()
 }

@@ -620,7 +620,10 @@ pub fn load_all_configured(
     let strays = strays(src, &config, &configs, &unread, &mut sources);
     // Each part goes to the one site whose directory holds it, by move; the
     // shared definitions are merged once and each site gets a copy.
-    let shared_dir = config.shared_dir.as_deref().filter(|_| config.is_multi_site());
+    let shared_dir = config
+        .shared_dir
+        .as_deref()
+        .filter(|_| config.is_multi_site());
     let mut shared = Site::default();
     let mut own: std::collections::HashMap<String, Site> = std::collections::HashMap::new();
     for (dir, part) in parts {

@@ -177,26 +177,19 @@ fn build(g: &Global, args: &Args) -> Status {
     // Each bootinfra whose sites were all built now.
     let mut boot_docs = Vec::new();
     if let Some(root_out) = out_root.get().filter(|_| multi) {
-        for (name, b) in &first.checked.loaded.config.bootinfra {
-            let served: Vec<(String, PathBuf)> = built_sites
-                .iter()
-                .filter(|(s, _)| b.serves.contains(s))
-                .cloned()
-                .collect();
-            if served.len() != b.serves.len() {
-                continue;
-            }
-            let out = root_out.join("bootinfra").join(name);
+        let config = &first.checked.loaded.config;
+        for job in crate::build::bootinfra_jobs(config, &built_sites, root_out) {
+            let (name, out) = (&job.name, &job.out);
             let wopts = crate::output::write::WriteOptions {
                 sync: !args.no_sync,
                 stamp: None,
             };
-            match crate::build::build_bootinfra(name, &served, &out, wopts) {
+            match crate::build::build_bootinfra(name, &job.served, out, wopts) {
                 Ok(stats) => {
                     if args.format == Format::Text {
                         eprintln!(
                             "built bootinfra {name} for {}: {} files in {} ({} changed, {} unchanged, {} removed)",
-                            b.serves.join(", "),
+                            job.serves.join(", "),
                             stats.changed + stats.unchanged,
                             out.display(),
                             stats.changed,
