@@ -78,15 +78,6 @@ impl Config {
         !self.sites.is_empty()
     }
 
-    /// `prod/` for a site of several, `` otherwise: the prefix its output
-    /// paths carry in reviews and messages.
-    pub fn site_prefix(&self) -> String {
-        self.site
-            .as_ref()
-            .map(|s| format!("{s}/"))
-            .unwrap_or_default()
-    }
-
     /// The configuration of one site of several: its directory is the
     /// site directory, its output goes to `<out-dir>/<site>`, its lock
     /// lives in its directory.

@@ -66,14 +66,6 @@ impl<N: AsRef<str>> AllocKey<N> {
         }
     }
 
-    /// The network a per-network key names.
-    pub fn network(&self) -> Option<&str> {
-        match self {
-            AllocKey::Address { network, .. } => Some(network.as_ref()),
-            _ => None,
-        }
-    }
-
     /// The family of an address key; `None` for an ASN.
     pub fn family(&self) -> Option<IpFamily> {
         match self {
@@ -113,17 +105,6 @@ impl<'a> AllocKey<&'a str> {
             "bgp.asn" => Some(AllocKey::Asn),
             p if p.starts_with("loopback.") => AllocKey::parse(p),
             p => per_network(p.strip_prefix("addresses.")?),
-        }
-    }
-
-    pub fn to_owned_key(&self) -> AllocKey {
-        match *self {
-            AllocKey::Address { network, family } => AllocKey::Address {
-                network: network.to_string(),
-                family,
-            },
-            AllocKey::Loopback(f) => AllocKey::Loopback(f),
-            AllocKey::Asn => AllocKey::Asn,
         }
     }
 }

@@ -30,7 +30,7 @@
 use std::net::IpAddr;
 
 use super::super::{Ctx, Rule};
-use super::{address_key, effective, lock_line, set_in, PerNode};
+use super::{address_key, lock_line, set_in, PerNode};
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::{IpRange, Network, Sp};
 use crate::resolve::IpFamily;
@@ -59,9 +59,11 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
             let Some(net) = cx.site.network(cx.index, net_name) else {
                 continue;
             };
-            let v4 = effective(rs, name, address_key(net_name, IpFamily::V4), &a.ipv4)
+            let v4 = rs
+                .value(name, address_key(net_name, IpFamily::V4), &a.ipv4)
                 .map(|e| (IpAddr::V4(e.value), e.span, e.allocated, IpFamily::V4));
-            let v6 = effective(rs, name, address_key(net_name, IpFamily::V6), &a.ipv6)
+            let v6 = rs
+                .value(name, address_key(net_name, IpFamily::V6), &a.ipv6)
                 .map(|e| (IpAddr::V6(e.value), e.span, e.allocated, IpFamily::V6));
             for (ip, span, allocated, fam) in v4.into_iter().chain(v6) {
                 let Some(p) = problem(net, ip, allocated) else {

@@ -40,7 +40,7 @@
 use std::net::IpAddr;
 
 use super::super::{Ctx, Rule};
-use super::{address_key, effective, set_in, switch_index, PerNode};
+use super::{address_key, set_in, switch_index, PerNode};
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::routing::{
     numbered_path, switch_port_address, FabricGraph, NodeAddr, NumberedSession, Unreachable,
@@ -72,7 +72,7 @@ fn node_addresses(
         };
         let iface = a.interface.as_ref().map(|i| i.value.clone());
         if let (Some(e), Some(p)) = (
-            effective(rs, name, address_key(net, IpFamily::V4), &a.ipv4),
+            rs.value(name, address_key(net, IpFamily::V4), &a.ipv4),
             &n.ipv4,
         ) {
             addrs.push(NodeAddr {
@@ -82,7 +82,7 @@ fn node_addresses(
             });
         }
         if let (Some(e), Some(p)) = (
-            effective(rs, name, address_key(net, IpFamily::V6), &a.ipv6),
+            rs.value(name, address_key(net, IpFamily::V6), &a.ipv6),
             &n.ipv6,
         ) {
             addrs.push(NodeAddr {
@@ -94,10 +94,10 @@ fn node_addresses(
     }
     let mut loopbacks = Vec::new();
     if let Some(l) = &st.loopback {
-        if let Some(e) = effective(rs, name, AllocKey::Loopback(IpFamily::V4), &l.ipv4) {
+        if let Some(e) = rs.value(name, AllocKey::Loopback(IpFamily::V4), &l.ipv4) {
             loopbacks.push(IpAddr::V4(e.value));
         }
-        if let Some(e) = effective(rs, name, AllocKey::Loopback(IpFamily::V6), &l.ipv6) {
+        if let Some(e) = rs.value(name, AllocKey::Loopback(IpFamily::V6), &l.ipv6) {
             loopbacks.push(IpAddr::V6(e.value));
         }
     }

@@ -22,7 +22,7 @@
 use std::net::IpAddr;
 
 use super::super::{Ctx, Rule};
-use super::{address_key, effective, set_in, PerNode};
+use super::{address_key, set_in, PerNode};
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::Switch;
 use crate::resolve::{AllocKey, IpFamily};
@@ -58,18 +58,18 @@ fn node_addresses(rs: &Resolved, name: &str, rn: &ResolvedNode) -> Vec<IpAddr> {
     let mut v = Vec::new();
     for a in &st.addresses {
         let net = a.network.as_str();
-        if let Some(e) = effective(rs, name, address_key(net, IpFamily::V4), &a.ipv4) {
+        if let Some(e) = rs.value(name, address_key(net, IpFamily::V4), &a.ipv4) {
             v.push(IpAddr::V4(e.value));
         }
-        if let Some(e) = effective(rs, name, address_key(net, IpFamily::V6), &a.ipv6) {
+        if let Some(e) = rs.value(name, address_key(net, IpFamily::V6), &a.ipv6) {
             v.push(IpAddr::V6(e.value));
         }
     }
     if let Some(l) = &st.loopback {
-        if let Some(e) = effective(rs, name, AllocKey::Loopback(IpFamily::V4), &l.ipv4) {
+        if let Some(e) = rs.value(name, AllocKey::Loopback(IpFamily::V4), &l.ipv4) {
             v.push(IpAddr::V4(e.value));
         }
-        if let Some(e) = effective(rs, name, AllocKey::Loopback(IpFamily::V6), &l.ipv6) {
+        if let Some(e) = rs.value(name, AllocKey::Loopback(IpFamily::V6), &l.ipv6) {
             v.push(IpAddr::V6(e.value));
         }
     }

@@ -21,7 +21,7 @@
 //! ```
 
 use super::super::{Ctx, Rule};
-use super::{duplicates, effective, name_list, set_in, Claim};
+use super::{duplicates, name_list, set_in, Claim};
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::SwitchRole;
 use crate::resolve::ResolvedNode;
@@ -103,7 +103,7 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
         let Some(bgp) = &rn.settings.bgp else {
             continue;
         };
-        if let Some(e) = effective(rs, name, crate::resolve::AllocKey::Asn, &bgp.asn) {
+        if let Some(e) = rs.value(name, crate::resolve::AllocKey::Asn, &bgp.asn) {
             claims.push((
                 e.value,
                 Claim {

@@ -27,7 +27,7 @@
 use std::net::IpAddr;
 
 use super::super::{Ctx, Rule};
-use super::{address_key, duplicates, effective, lock_line, name_list, set_in, Claim};
+use super::{address_key, duplicates, lock_line, name_list, set_in, Claim};
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::BgpPeer;
 use crate::resolve::{AllocKey, IpFamily};
@@ -204,7 +204,7 @@ fn check<'a>(cx: &Ctx<'a>, diags: &mut Diagnostics) {
                 family,
                 allocated,
             };
-            if let Some(e) = effective(rs, name, address_key(network, IpFamily::V4), &a.ipv4) {
+            if let Some(e) = rs.value(name, address_key(network, IpFamily::V4), &a.ipv4) {
                 push(
                     IpAddr::V4(e.value),
                     e.span,
@@ -212,7 +212,7 @@ fn check<'a>(cx: &Ctx<'a>, diags: &mut Diagnostics) {
                     h(IpFamily::V4, e.allocated),
                 );
             }
-            if let Some(e) = effective(rs, name, address_key(network, IpFamily::V6), &a.ipv6) {
+            if let Some(e) = rs.value(name, address_key(network, IpFamily::V6), &a.ipv6) {
                 push(
                     IpAddr::V6(e.value),
                     e.span,
@@ -228,7 +228,7 @@ fn check<'a>(cx: &Ctx<'a>, diags: &mut Diagnostics) {
                 family,
                 allocated,
             };
-            if let Some(e) = effective(rs, name, AllocKey::Loopback(IpFamily::V4), &l.ipv4) {
+            if let Some(e) = rs.value(name, AllocKey::Loopback(IpFamily::V4), &l.ipv4) {
                 push(
                     IpAddr::V4(e.value),
                     e.span,
@@ -236,7 +236,7 @@ fn check<'a>(cx: &Ctx<'a>, diags: &mut Diagnostics) {
                     h(IpFamily::V4, e.allocated),
                 );
             }
-            if let Some(e) = effective(rs, name, AllocKey::Loopback(IpFamily::V6), &l.ipv6) {
+            if let Some(e) = rs.value(name, AllocKey::Loopback(IpFamily::V6), &l.ipv6) {
                 push(
                     IpAddr::V6(e.value),
                     e.span,

@@ -92,8 +92,8 @@ use std::collections::BTreeMap;
 
 use super::{Ctx, Rule};
 use crate::diag::{did_you_mean, Code, Diagnostic, Diagnostics};
-use crate::model::{AddrSpec, Interface, Settings, Site, Sp};
-use crate::resolve::{AllocKey, Eff, FromAlloc, IpFamily, Layer, Resolved, ResolvedNode};
+use crate::model::{Interface, Settings, Site};
+use crate::resolve::{AllocKey, IpFamily, Layer, Resolved, ResolvedNode};
 use crate::syntax::Span;
 
 pub static RULES: &[&Rule] = &[
@@ -584,17 +584,6 @@ pub(super) fn interface<'a>(rn: &'a ResolvedNode, name: &str) -> Option<&'a Inte
 }
 
 // ---- effective values of resolved nodes -------------------------------------
-
-/// The value in effect for one request of a node (fixed, or allocated):
-/// [`Resolved::value`], the lookup the effective model uses too.
-pub(super) fn effective<T: Copy + FromAlloc>(
-    rs: &Resolved,
-    node: &str,
-    key: AllocKey<&str>,
-    spec: &Option<Sp<AddrSpec<T>>>,
-) -> Option<Eff<T>> {
-    rs.value(node, key, spec)
-}
 
 /// The line of siteconf.lock that holds a node's allocated value, when the
 /// lock already has it (a value allocated in this run has no line yet).
