@@ -8,6 +8,9 @@
 //! Target (issue "siteconf check"): 10,000 nodes under 0.3 s median and
 //! under 200 MB peak on a 2-core machine.
 
+mod support;
+use support::{child_peak_kb, median, vm_hwm_kb};
+
 use std::path::Path;
 use std::time::Instant;
 
@@ -15,22 +18,6 @@ use siteconf::check::check;
 use siteconf::init::{generate, Options};
 use siteconf::source::FsSource;
 use siteconf::syntax::Format;
-
-fn vm_hwm_kb() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
-        })
-        .unwrap_or(0)
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
-}
 
 fn write_site(dir: &Path, nodes: u32, format: Format) {
     let g = generate(&Options {
@@ -104,17 +91,7 @@ fn main() {
                 check_t.push(t.elapsed().as_secs_f64());
                 assert!(!c.diags.has_errors(), "generated site has errors");
             }
-            let peak = std::process::Command::new(std::env::current_exe().expect("exe"))
-                .env("SITECONF_BENCH_CHILD", &dir)
-                .output()
-                .ok()
-                .and_then(|o| {
-                    String::from_utf8_lossy(&o.stdout)
-                        .trim()
-                        .parse::<u64>()
-                        .ok()
-                })
-                .unwrap_or(0);
+            let peak = child_peak_kb(&dir);
             let c = median(check_t);
             println!(
                 "{:>8} {:>5} {:>9.1} {:>10.3} {:>10.3} {:>10.3} {:>12.1} {:>10.1}",

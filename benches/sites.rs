@@ -10,6 +10,9 @@
 //! written under a temporary directory (put TMPDIR on a tmpfs to measure
 //! the CPU side, not the disk).
 
+mod support;
+use support::{child_peak_kb, median, vm_hwm_kb};
+
 use std::path::Path;
 use std::time::Instant;
 
@@ -17,22 +20,6 @@ use siteconf::check::check_project;
 use siteconf::init::{generate, generate_sites, Options};
 use siteconf::source::FsSource;
 use siteconf::syntax::Format;
-
-fn vm_hwm_kb() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
-        })
-        .unwrap_or(0)
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
-}
 
 fn write(path: &Path, text: &str) {
     std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
@@ -119,17 +106,7 @@ fn main() {
             siteconf::build::build_project(&src, &out).expect("build");
             build_t.push(t.elapsed().as_secs_f64());
         }
-        let peak = std::process::Command::new(std::env::current_exe().expect("exe"))
-            .env("SITECONF_BENCH_CHILD", dir)
-            .output()
-            .ok()
-            .and_then(|o| {
-                String::from_utf8_lossy(&o.stdout)
-                    .trim()
-                    .parse::<u64>()
-                    .ok()
-            })
-            .unwrap_or(0);
+        let peak = child_peak_kb(dir);
         let (c, b) = (median(check_t), median(build_t));
         checks.push((c, b));
         println!(
