@@ -26,7 +26,10 @@ use std::time::{Duration, Instant};
 use sha2::Digest;
 
 use crate::check::{self, Checked};
-use crate::output::stamp;
+use crate::output::{memo, stamp, Owner};
+use std::sync::Arc;
+
+use crate::output::manifest::Listed;
 use crate::output::write::{WriteError, WriteOptions, WriteStats, Writer};
 use crate::project::{self, Config, ConfigFile};
 
@@ -197,38 +200,84 @@ pub fn build(
             return Ok(BuildOutcome::UpToDate { files: last.files });
         }
     }
+    // The devices whose key is unchanged since the last build, whose
+    // output is intact, are not rendered again (see `render::keys`).
+    let reuse = prepared
+        .last
+        .as_ref()
+        .and_then(|l| memo::load(&prepared.out, &l.tree.hex()))
+        .map(|m| Arc::new(MemoReuse(m)) as Arc<dyn render::keys::Reuse>);
     let ropts = RenderOptions {
         secrets: opts.secrets,
         progress: opts.progress,
         // Zone serials go on from the output being replaced.
         previous_zones: previous_zones(&prepared.out),
+        reuse,
+        record: inputs.is_some(),
     };
     let wopts = WriteOptions {
         sync: opts.sync,
         stamp: inputs.as_ref().map(|i| i.digest),
     };
-    let mut built = write(checked, src, &ropts, &prepared.out, wopts)?;
+    let mut built = write(
+        checked,
+        src,
+        &ropts,
+        &prepared.out,
+        wopts,
+        prepared.last.clone(),
+    )?;
+    // The memo goes with the stamp just written (none: no memo).
+    let devices = std::mem::take(&mut built.rendered.devices);
+    match stamp::recorded_tree(&prepared.out) {
+        Some(tree) => {
+            let _ = memo::store(&prepared.out, &tree, &devices);
+        }
+        None => {
+            let _ = memo::remove(&prepared.out);
+        }
+    }
     built.inputs = inputs;
     Ok(BuildOutcome::Written(built))
 }
 
+/// The last build's memo as a render's [`render::keys::Reuse`]: a device
+/// whose key is the one recorded keeps the files recorded.
+struct MemoReuse(memo::Memo);
+
+impl render::keys::Reuse for MemoReuse {
+    fn reuse(&self, owner: &Owner, key: &[u8; 32]) -> Option<Vec<Listed>> {
+        let d = self.0.devices.get(owner)?;
+        (d.key == *key).then(|| d.files.clone())
+    }
+}
+
 /// Renders `checked` into `out` (see [`crate::output::write`] for what the
 /// directory is afterwards). On any failure the output is left as it was.
+/// `last`: the output as its stamp found it, untouched since the last build.
 fn write(
     checked: &Checked,
     src: &dyn Source,
     opts: &RenderOptions,
     out: &Path,
     wopts: WriteOptions,
+    last: Option<stamp::Unchanged>,
 ) -> Result<Built, BuildError> {
     let t0 = Instant::now();
-    let mut writer = Writer::begin(out, wopts).map_err(BuildError::Write)?;
+    let writer = match last {
+        Some(l) => Writer::begin_verified(out, wopts, l),
+        None => Writer::begin(out, wopts),
+    };
+    let mut writer = writer.map_err(BuildError::Write)?;
     // Locking, recovering and scanning the old output count as writing.
     let mut write = t0.elapsed();
-    let sink = |batch: Vec<render::Artifact>| {
+    let sink = |batch: render::Batch| {
         let t = Instant::now();
-        let refs: Vec<&render::Artifact> = batch.iter().collect();
-        let r = writer.add(&refs);
+        let refs: Vec<&render::Artifact> = batch.files.iter().collect();
+        let mut r = writer.add(&refs);
+        if r.is_ok() && !batch.kept.is_empty() {
+            r = writer.keep(batch.kept);
+        }
         write += t.elapsed();
         r
     };

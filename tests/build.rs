@@ -102,7 +102,7 @@ fn a_rebuild_keeps_unchanged_files_and_drops_a_removed_node() {
     ok(&forced);
     let stderr = String::from_utf8_lossy(&forced.stderr);
     assert!(
-        stderr.contains("(0 changed, 58 unchanged, 0 removed)"),
+        stderr.contains("(0 changed, 58 unchanged, 0 removed;"),
         "{stderr}"
     );
     assert_eq!(identity(&out), before);
@@ -212,14 +212,14 @@ fn an_up_to_date_build_notices_every_change_to_inputs_or_output() {
     fs::remove_file(out.join("nodes/r01n02/hostname")).unwrap();
     assert!(build().contains("(1 changed,"));
     fs::write(out.join("nodes/stray"), "left by hand").unwrap();
-    assert!(build().contains(" 1 removed)"));
+    assert!(build().contains(" 1 removed;"));
     assert_eq!(tree(&out), expected);
     assert!(build().starts_with("up to date: "));
 
     // --force renders and compares everything, and finds nothing to do.
     let forced = summary(&siteconf(p.path(), &["build", "--force"]));
     assert!(
-        forced.contains("(0 changed,") && forced.contains(" 0 removed)"),
+        forced.contains("(0 changed,") && forced.contains(" 0 removed;"),
         "{forced}"
     );
 }

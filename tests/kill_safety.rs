@@ -396,7 +396,7 @@ fn a_build_killed_at_random_moments_leaves_one_complete_tree_and_is_recovered() 
     ok(&o);
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert!(
-        stderr.contains("(0 changed,") && stderr.contains(" 0 removed)"),
+        stderr.contains("(0 changed,") && stderr.contains(" 0 removed;"),
         "a second build still changed something: {stderr}"
     );
 }

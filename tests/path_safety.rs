@@ -178,13 +178,34 @@ fn symlinks_planted_under_leftover_names_are_removed_not_followed() {
     let before = snapshot(outside.path());
     ok(&siteconf(p.path(), &["build"]));
     ok(&siteconf(p.path(), &["build"]));
+    // The spare tree and its journal (what the next build updates instead
+    // of linking every file again), planted as links before a rebuild.
+    symlink(&v, p.path().join(".out.siteconf-spare")).unwrap();
+    symlink(
+        v.join("journal"),
+        p.path().join(".out.siteconf-spare.journal"),
+    )
+    .unwrap();
+    let site = p.path().join("site/site.kdl");
+    let text = fs::read_to_string(&site).unwrap();
+    fs::write(&site, text.replacen("SN0101", "SN0199", 1)).unwrap();
+    ok(&siteconf(p.path(), &["build"]));
     assert_eq!(snapshot(outside.path()), before);
     assert!(is_real_dir(&out));
     assert!(is_real_file(&out.join("manifest.json")));
+    // What a build keeps beside its output: the stamp, the memo, the spare
+    // tree (a real directory now) and its journal; nothing else.
+    assert!(is_real_dir(&p.path().join(".out.siteconf-spare")));
+    let own = [
+        ".siteconf-stamp",
+        ".siteconf-memo",
+        ".siteconf-spare",
+        ".siteconf-spare.journal",
+    ];
     let left: Vec<String> = fs::read_dir(p.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.contains("siteconf-") && !n.ends_with(".siteconf-stamp"))
+        .filter(|n| n.contains("siteconf-") && !own.iter().any(|o| n.ends_with(o)))
         .collect();
     assert!(left.is_empty(), "{left:?}");
 }

@@ -222,7 +222,8 @@ fn zone_serials_move_forward_with_content_only() {
             &std::sync::Arc::new(site),
             "SITECONF_SECRET_",
             serials,
-            &mut |batch| {
+            &Default::default(),
+            &mut |batch: Vec<siteconf::output::Artifact>| {
                 for a in batch {
                     files.insert(a.path.clone(), a);
                 }

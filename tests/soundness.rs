@@ -148,8 +148,7 @@ fn check_and_render(p: &Project) -> Result<(RenderedFiles, BTreeSet<String>), St
     }
     let opts = RenderOptions {
         secrets: Secrets::from_values(p.secrets.iter().cloned()),
-        progress: None,
-        previous_zones: Default::default(),
+        ..Default::default()
     };
     match render(&checked, &src, &opts) {
         Ok(r) => {

@@ -277,6 +277,7 @@ fn build_site(
                 switches: site.switches.len(),
                 files,
                 bytes: None,
+                reused: 0,
             };
             let stats = WriteStats {
                 unchanged: files,
@@ -310,6 +311,7 @@ fn build_site(
         switches: rendered.switches,
         files: rendered.files,
         bytes: Some(rendered.bytes),
+        reused: rendered.reused,
     };
     lock_note(args, checked);
     Ok(summary(args, &counts, &stats, out, secs, &phases))
@@ -408,6 +410,8 @@ struct Counts {
     files: usize,
     /// Unknown when nothing was rendered.
     bytes: Option<usize>,
+    /// Devices not rendered: unchanged since the last build.
+    reused: usize,
 }
 
 fn summary(
@@ -430,6 +434,7 @@ fn summary(
         "changed": s.changed,
         "unchanged": s.unchanged,
         "removed": s.removed,
+        "devices_rendered": (r.nodes + r.switches).saturating_sub(r.reused),
         "seconds": ms(secs),
         "phases": phases.iter().map(|(k, v)| (k.to_string(), serde_json::json!(ms(*v)))).collect::<serde_json::Map<_, _>>(),
     });
@@ -445,7 +450,7 @@ fn summary(
             phases[0].1
         ),
         Format::Text => eprintln!(
-            "built {} nodes, {} switches: {} files in {} ({} changed, {} unchanged, {} removed) in {:.2}s (check {:.2}s, render {:.2}s, write {:.2}s)",
+            "built {} nodes, {} switches: {} files in {} ({} changed, {} unchanged, {} removed; {} of {} devices rendered) in {:.2}s (check {:.2}s, render {:.2}s, write {:.2}s)",
             r.nodes,
             r.switches,
             r.files,
@@ -453,6 +458,8 @@ fn summary(
             s.changed,
             s.unchanged,
             s.removed,
+            (r.nodes + r.switches).saturating_sub(r.reused),
+            r.nodes + r.switches,
             secs,
             phases[0].1,
             phases[1].1,

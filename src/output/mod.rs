@@ -7,6 +7,7 @@
 pub mod diff;
 pub mod fs;
 pub mod manifest;
+pub mod memo;
 pub mod path;
 pub mod stamp;
 pub mod write;

@@ -12,10 +12,14 @@
 //!   them: this module never sees a secret; the stamp is mode 0600 like
 //!   the artifacts that hold those values in clear);
 //! - **tree**: every entry of the output directory as the build left it:
-//!   path, type, inode, size, mode, mtime and ctime. Editing, touching,
-//!   chmodding, adding, removing or even hard-linking anything in the
-//!   output changes an entry or a ctime, so a tampered or half-restored
-//!   output is never taken for a current one.
+//!   each file's path, mode, inode, size, mtime and ctime; each directory's
+//!   path and mode (a directory's own times change with its entries, whose
+//!   paths are already counted). Editing, touching, chmodding, adding,
+//!   removing or even hard-linking anything in the output changes an entry
+//!   or a ctime, so a tampered or half-restored output is never taken for
+//!   a current one. The digest is a sum of one hash per entry ([`Tree`]),
+//!   so that a build that changed a few entries computes the digest of
+//!   its new tree from the old one and those entries alone.
 //!
 //! `build` renders nothing when both digests match. The writer deletes the
 //! stamp before it changes anything and writes a new one when it is done,
@@ -32,15 +36,23 @@ use sha2::{Digest, Sha256};
 
 use super::fs::{facts, resolve_target, walk, write_file_atomic_unsynced, Facts};
 
-const HEADER: &str = "siteconf-stamp 1";
+const HEADER: &str = "siteconf-stamp 2";
 
 /// An output directory as the last build left it, untouched since.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unchanged {
     /// The inputs digest of that build (hex).
     inputs: String,
+    /// The digest of the tree as that build left it: what its memo names
+    /// ([`super::memo`]), and what a build that changes a few entries
+    /// starts from.
+    pub tree: Tree,
     /// Regular files in the directory, for the summary line.
     pub files: usize,
+    /// Every entry below the directory (relative path, facts), as the walk
+    /// that checked it found them: the writer's picture of the old output,
+    /// with no second walk.
+    pub(super) entries: Vec<(String, Facts)>,
 }
 
 impl Unchanged {
@@ -103,8 +115,23 @@ pub fn unchanged(out: &Path) -> Option<Unchanged> {
     }
     let inputs = lines.next()?.strip_prefix("inputs ")?.to_string();
     let want_tree = lines.next()?.strip_prefix("tree ")?;
-    let (tree, files) = tree_digest(&out).ok()?;
-    (want_tree == hex(&tree)).then_some(Unchanged { inputs, files })
+    let entries = walk(&out, |e| Ok(facts(&e.metadata()?))).ok()?;
+    let (tree, files) = digest_of(&entries);
+    (want_tree == tree.hex()).then_some(Unchanged {
+        inputs,
+        tree,
+        files,
+        entries,
+    })
+}
+
+/// The tree digest (hex) the stamp of `out` records, without looking at
+/// the tree: for the memo a build writes right after its stamp.
+pub fn recorded_tree(out: &Path) -> Option<String> {
+    let out = resolve_target(out).ok()?;
+    let text = fs::read_to_string(path_of(&out)?).ok()?;
+    let mut lines = text.lines().skip(2);
+    Some(lines.next()?.strip_prefix("tree ")?.to_string())
 }
 
 /// Deletes the stamp of `out`, if any. Called under the writer's lock
@@ -121,20 +148,16 @@ pub(super) fn remove(out: &Path) -> io::Result<()> {
 /// the writer's lock once the output is complete.
 pub(super) fn store(out: &Path, inputs: &[u8; 32]) -> io::Result<()> {
     let (tree, _) = tree_digest(out)?;
-    write_stamp(out, inputs, &tree)
+    store_tree(out, inputs, &tree)
 }
 
-/// Like [`store`], from `entries`: every entry below `out` (relative path,
-/// facts), as the writer made them, so that it need not walk the tree it
-/// has just written. They must be what a walk would find, or the stamp
-/// never matches and the next build only does the whole work.
-pub(super) fn store_entries(
-    out: &Path,
-    inputs: &[u8; 32],
-    entries: Vec<(String, Facts)>,
-) -> io::Result<()> {
-    let (tree, _) = digest_entries(entries);
-    write_stamp(out, inputs, &tree)
+/// Like [`store`], with the digest of the tree as the writer made it
+/// (from every entry, or from the previous tree and the entries it
+/// changed), so that it need not walk the tree it has just written. It
+/// must be what a walk would find, or the stamp never matches and the
+/// next build only does the whole work.
+pub(super) fn store_tree(out: &Path, inputs: &[u8; 32], tree: &Tree) -> io::Result<()> {
+    write_stamp(out, inputs, &tree.hex())
 }
 
 /// Re-records the stamp of `out` as built from `new` instead of `old`, if
@@ -166,10 +189,10 @@ pub fn restamp(out: &Path, old: &[u8; 32], new: &[u8; 32]) -> io::Result<bool> {
 
 /// Written to a temporary file and renamed, so a reader never sees half a
 /// stamp.
-fn write_stamp(out: &Path, inputs: &[u8; 32], tree: &[u8]) -> io::Result<()> {
+fn write_stamp(out: &Path, inputs: &[u8; 32], tree: &str) -> io::Result<()> {
     write_text(
         out,
-        &format!("{HEADER}\ninputs {}\ntree {}\n", hex(inputs), hex(tree)),
+        &format!("{HEADER}\ninputs {}\ntree {tree}\n", hex(inputs)),
     )
 }
 
@@ -180,26 +203,72 @@ fn write_text(out: &Path, text: &str) -> io::Result<()> {
 
 /// The digest of every entry below `out` (not following links), and the
 /// number of regular files.
-fn tree_digest(out: &Path) -> io::Result<(Vec<u8>, usize)> {
+fn tree_digest(out: &Path) -> io::Result<(Tree, usize)> {
     let entries = walk(out, |e| Ok(facts(&e.metadata()?)))?;
-    Ok(digest_entries(entries))
+    Ok(digest_of(&entries))
 }
 
-fn digest_entries(mut entries: Vec<(String, Facts)>) -> (Vec<u8>, usize) {
-    entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    let files = entries
-        .iter()
-        .filter(|(_, m)| m[0] & u64::from(libc::S_IFMT) == u64::from(libc::S_IFREG))
-        .count();
-    let mut h = Sha256::new();
-    for (rel, m) in &entries {
-        h.update((rel.len() as u64).to_le_bytes());
-        h.update(rel.as_bytes());
-        for x in m {
-            h.update(x.to_le_bytes());
-        }
+fn digest_of(entries: &[(String, Facts)]) -> (Tree, usize) {
+    let files = entries.iter().filter(|(_, f)| is_file(f)).count();
+    let mut tree = Tree::default();
+    for (rel, f) in entries {
+        tree.add(rel, f);
     }
-    (h.finalize().to_vec(), files)
+    (tree, files)
+}
+
+fn is_file(f: &Facts) -> bool {
+    f[0] & u64::from(libc::S_IFMT) == u64::from(libc::S_IFREG)
+}
+
+/// The digest of a tree: the number of entries and the wrapping sum of one
+/// 128-bit hash per entry, so that entries are added and taken away in
+/// any order. Not a defence against someone crafting collisions (who can
+/// write the output can write the stamp): a check that nothing changed by
+/// accident or by hand.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tree {
+    entries: u64,
+    sum: u128,
+}
+
+impl Tree {
+    /// Counts entry `rel` with `facts` in.
+    pub(super) fn add(&mut self, rel: &str, facts: &Facts) {
+        self.entries = self.entries.wrapping_add(1);
+        self.sum = self.sum.wrapping_add(entry_hash(rel, facts));
+    }
+
+    /// Takes entry `rel` with `facts` out.
+    pub(super) fn remove(&mut self, rel: &str, facts: &Facts) {
+        self.entries = self.entries.wrapping_sub(1);
+        self.sum = self.sum.wrapping_sub(entry_hash(rel, facts));
+    }
+
+    /// As the stamp and the memo write it.
+    pub fn hex(&self) -> String {
+        format!("{:016x}{:032x}", self.entries, self.sum)
+    }
+}
+
+/// What of an entry the digest covers: all of a file's or a link's facts;
+/// a directory's type and mode only (its inode and times differ between
+/// the build's two trees and change with its entries, which are counted).
+fn entry_hash(rel: &str, f: &Facts) -> u128 {
+    use std::hash::{Hash, Hasher};
+    let is_dir = f[0] & u64::from(libc::S_IFMT) == u64::from(libc::S_IFDIR);
+    let covered: &[u64] = if is_dir { &f[..1] } else { &f[..] };
+    let mut halves = [0u64; 2];
+    for (seed, half) in halves.iter_mut().enumerate() {
+        // SipHash with fixed keys: the same on every run of this build of
+        // siteconf, and the stamp names the executable.
+        let mut h = std::hash::DefaultHasher::new();
+        (seed as u8).hash(&mut h);
+        rel.hash(&mut h);
+        covered.hash(&mut h);
+        *half = h.finish();
+    }
+    (u128::from(halves[0]) << 64) | u128::from(halves[1])
 }
 
 fn hex(bytes: &[u8]) -> String {

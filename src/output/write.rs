@@ -32,7 +32,7 @@
 //!   replace an existing directory that is not empty and has no siteconf
 //!   `manifest.json` (a mistyped `--out $HOME` must not be swapped away).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
 use std::fs::{self, OpenOptions};
 use std::io::{self, Read, Write};
@@ -161,7 +161,7 @@ pub fn write(set: &OutputSet, out: &Path, opts: WriteOptions) -> Result<WriteSta
 /// batches and drops their bytes once written (see the module doc for what
 /// the result guarantees). The output is locked and scanned by
 /// [`Writer::begin`]; each batch is compared with it as it comes, and the
-/// staging tree is started only at the first difference, so a build that
+/// new tree is started only at the first difference, so a build that
 /// changes nothing writes nothing. [`Writer::finish`] swaps the new tree
 /// in. A writer dropped unfinished (the build failed) removes its staging
 /// tree: the output stays as it was.
@@ -170,13 +170,19 @@ pub struct Writer {
     parent: PathBuf,
     name: String,
     opts: WriteOptions,
-    old: BTreeMap<String, Old>,
-    /// The staging tree, once something differs.
+    /// The old output: what is at each path, with its facts when the walk
+    /// that verified the stamp gave them.
+    old: HashMap<String, (Old, Option<Facts>)>,
+    /// The old output's tree digest, when its stamp vouched for it.
+    live_tree: Option<stamp::Tree>,
+    /// The new tree, once something differs: a staging tree, or the spare.
     staging: Option<PathBuf>,
-    /// Every path added. Until the staging tree starts, each is the old
-    /// file unchanged (linked into the tree when it starts).
+    /// Updating the spare tree rather than building a staging tree.
+    spare: Option<Spare>,
+    /// Every path added. Until the new tree starts, each is the old file
+    /// unchanged.
     added: Vec<String>,
-    /// Directories made in the staging tree.
+    /// Directories made in the new tree.
     dirs: BTreeSet<String>,
     /// What each file written into the staging tree is, by its own
     /// `fstat` once complete (for the stamp: no walk of the new tree).
@@ -187,10 +193,40 @@ pub struct Writer {
     _lock: DirLock,
 }
 
+/// The spare tree being brought up to date (see the module doc).
+struct Spare {
+    dir: PathBuf,
+    /// The paths where it may differ from the output (the last build's
+    /// changes).
+    journal: Vec<String>,
+    /// Every path this build touches in it (its journal for the next one).
+    touched: BTreeSet<String>,
+}
+
 impl Writer {
     /// Locks the output's parent, recovers from killed builds, drops the
-    /// stamp, and reads what the output holds now.
+    /// stamp, and reads what the output holds now (a walk).
     pub fn begin(out: &Path, opts: WriteOptions) -> Result<Writer, WriteError> {
+        Writer::begin_from(out, opts, None)
+    }
+
+    /// [`Writer::begin`] for an output its stamp found as the last build
+    /// left it (`live`, from [`stamp::unchanged`]): no second walk, and
+    /// when the last build left a spare tree with its journal, the new tree
+    /// is that spare brought up to date: the cost follows what changed.
+    pub fn begin_verified(
+        out: &Path,
+        opts: WriteOptions,
+        live: stamp::Unchanged,
+    ) -> Result<Writer, WriteError> {
+        Writer::begin_from(out, opts, Some(live))
+    }
+
+    fn begin_from(
+        out: &Path,
+        opts: WriteOptions,
+        live: Option<stamp::Unchanged>,
+    ) -> Result<Writer, WriteError> {
         let out = resolve_target(out)?;
         let parent = out
             .parent()
@@ -203,16 +239,56 @@ impl Writer {
         fs::create_dir_all(&parent).map_err(io_err("create", &parent))?;
         let lock = DirLock::acquire(&parent)?;
         recover_and_clean(&parent, &name, &out)?;
-        // Whatever happens next, the stamp no longer vouches for `out`.
+        // The walk was done before the lock: another build may have
+        // written since. Each removes the stamp first and records a new one
+        // last, so the same stamp still there means the same tree.
+        let live = live.filter(|l| stamp::recorded_tree(&out) == Some(l.tree.hex()));
+        let live_tree = live.as_ref().map(|l| l.tree);
+        // Whatever happens next, the stamp no longer vouches for `out`,
+        // nor the journal for the spare tree.
         stamp::remove(&out).map_err(io_err("remove the build stamp of", &out))?;
-        let old = scan_old(&out)?;
+        let journal = read_journal(&parent, &name);
+        remove_journal(&parent, &name).map_err(io_err("remove the spare journal of", &out))?;
+        let (old, spare) = match live {
+            Some(l) => {
+                let spare_dir = spare_path(&parent, &name);
+                let spare = match journal {
+                    Some((tree, paths))
+                        if tree == l.tree.hex()
+                            && fs::symlink_metadata(&spare_dir).is_ok_and(|m| m.is_dir()) =>
+                    {
+                        Some(Spare {
+                            dir: spare_dir,
+                            journal: paths,
+                            touched: BTreeSet::new(),
+                        })
+                    }
+                    _ => None,
+                };
+                let old = l
+                    .entries
+                    .into_iter()
+                    .map(|(rel, f)| (rel, (old_kind_of(&f), Some(f))))
+                    .collect();
+                (old, spare)
+            }
+            None => (
+                scan_old(&out)?
+                    .into_iter()
+                    .map(|(rel, o)| (rel, (o, None)))
+                    .collect(),
+                None,
+            ),
+        };
         Ok(Writer {
             out,
             parent,
             name,
             opts,
             old,
+            live_tree,
             staging: None,
+            spare,
             added: Vec::new(),
             dirs: BTreeSet::new(),
             written: Vec::new(),
@@ -220,6 +296,29 @@ impl Writer {
             finished: false,
             _lock: lock,
         })
+    }
+
+    /// Files known to be what the old output has at their paths (their
+    /// device was not rendered again: see `crate::render::keys`): kept
+    /// without being read.
+    pub fn keep(&mut self, paths: Vec<String>) -> Result<(), WriteError> {
+        self.stats.unchanged += paths.len();
+        if self.spare.is_none() {
+            if let Some(staging) = self.staging.clone() {
+                self.make_dirs_for(paths.iter().map(String::as_str))?;
+                let out = &self.out;
+                let linked: Vec<Option<(String, Facts)>> = paths
+                    .par_iter()
+                    .map(|rel| {
+                        let copied = link_or_copy(&out.join(rel), &staging.join(rel))?;
+                        Ok(copied.map(|facts| (rel.clone(), facts)))
+                    })
+                    .collect::<Result<_, WriteError>>()?;
+                self.written.extend(linked.into_iter().flatten());
+            }
+        }
+        self.added.extend(paths);
+        Ok(())
     }
 
     /// Compares a batch with the old output and writes what differs (or,
@@ -241,7 +340,7 @@ impl Writer {
         let unchanged: Vec<bool> = batch
             .par_iter()
             .map(|a| match old.get(a.path.as_str()) {
-                Some(Old::File) => same_file(&out.join(&a.path), &a.bytes, a.mode),
+                Some((Old::File, _)) => same_file(&out.join(&a.path), &a.bytes, a.mode),
                 _ => false,
             })
             .collect();
@@ -250,11 +349,12 @@ impl Writer {
         self.stats.unchanged += n_unchanged;
         self.stats.changed += batch.len() - n_unchanged;
         if self.staging.is_none() && n_unchanged < batch.len() {
-            self.start_staging()?;
+            self.start()?;
         }
         if let Some(staging) = self.staging.clone() {
             self.make_dirs_for(batch.iter().map(|a| a.path.as_str()))?;
             let sync = self.opts.sync;
+            let in_spare = self.spare.is_some();
             let out = &self.out;
             // Changed files, counted in batch order, are flushed one by one
             // up to PER_FILE_SYNC_MAX; beyond, `finish` flushes all at once.
@@ -262,6 +362,7 @@ impl Writer {
             let work: Vec<(&Artifact, bool, bool)> = batch
                 .iter()
                 .zip(&unchanged)
+                .filter(|(_, u)| !in_spare || !**u)
                 .map(|(a, u)| {
                     if !*u {
                         nth_changed += 1;
@@ -273,7 +374,11 @@ impl Writer {
                 .par_iter()
                 .map(|(a, unchanged, flush)| {
                     let dst = staging.join(&a.path);
-                    if *unchanged && fs::hard_link(out.join(&a.path), &dst).is_ok() {
+                    if in_spare {
+                        // The spare's file is the old output's (a link to
+                        // it) or the one before: never written into.
+                        clear(&dst)?;
+                    } else if *unchanged && fs::hard_link(out.join(&a.path), &dst).is_ok() {
                         return Ok(None);
                     }
                     // Changed, or the old file could not be linked (another
@@ -282,15 +387,27 @@ impl Writer {
                     Ok(Some((a.path.clone(), facts)))
                 })
                 .collect::<Result<_, WriteError>>()?;
+            if let Some(sp) = &mut self.spare {
+                sp.touched
+                    .extend(work.iter().map(|(a, _, _)| a.path.clone()));
+            }
             self.written.extend(written.into_iter().flatten());
         }
         self.added.extend(batch.iter().map(|a| a.path.clone()));
         Ok(())
     }
 
-    /// Creates the staging tree and links into it every file added so far
-    /// (all of them the same as the old ones, or it would exist already).
-    fn start_staging(&mut self) -> Result<(), WriteError> {
+    /// Starts the new tree: brings the spare up to date with the old
+    /// output, or creates the staging tree and links into it every file
+    /// added so far (all of them the same as the old ones, or it would
+    /// exist already).
+    fn start(&mut self) -> Result<(), WriteError> {
+        if let Some(sp) = &mut self.spare {
+            sync_spare(&self.out, &sp.dir, &sp.journal, &self.old)?;
+            sp.touched.extend(std::mem::take(&mut sp.journal));
+            self.staging = Some(sp.dir.clone());
+            return Ok(());
+        }
         let staging = self.parent.join(format!(
             ".{}.siteconf-tmp-{}",
             self.name,
@@ -316,7 +433,8 @@ impl Writer {
         Ok(())
     }
 
-    /// Makes the directories these paths need that are not made yet.
+    /// Makes the directories these paths need that are not made yet (in
+    /// the spare: that the old output does not have either).
     fn make_dirs_for<'p>(
         &mut self,
         paths: impl Iterator<Item = &'p str>,
@@ -324,52 +442,89 @@ impl Writer {
         let Some(staging) = self.staging.clone() else {
             return Ok(());
         };
+        let in_spare = self.spare.is_some();
         let mut new = BTreeSet::new();
         for d in paths.flat_map(ancestors) {
-            if !self.dirs.contains(d) {
-                new.insert(d.to_string());
+            if self.dirs.contains(d) || new.contains(d) {
+                continue;
+            }
+            if in_spare && matches!(self.old.get(d), Some((Old::Dir, _))) {
+                continue;
+            }
+            new.insert(d.to_string());
+        }
+        if in_spare {
+            // A file of the old output where a directory is now wanted.
+            for d in &new {
+                if self.old.contains_key(d.as_str()) {
+                    clear(&staging.join(d))?;
+                }
             }
         }
         make_dirs(&staging, &new)?;
+        if let Some(sp) = &mut self.spare {
+            sp.touched.extend(new.iter().cloned());
+        }
         self.dirs.extend(new);
         Ok(())
     }
 
-    /// Swaps the new tree in (unless nothing changed at all), removes the
-    /// old one, and writes the stamp.
+    /// Swaps the new tree in (unless nothing changed at all), keeps the old
+    /// one as the spare for the next build, and writes the stamp.
     pub fn finish(mut self) -> Result<WriteStats, WriteError> {
-        let added: BTreeSet<&str> = self.added.iter().map(String::as_str).collect();
-        let needed_dirs: BTreeSet<&str> = added.iter().flat_map(|p| ancestors(p)).collect();
-        let removed = self
-            .old
-            .iter()
-            .filter(|(rel, o)| match o {
-                Old::Dir => false,
-                Old::File => !added.contains(rel.as_str()),
-                Old::Other => true,
-            })
-            .count();
-        let extra_dirs = self
-            .old
-            .iter()
-            .any(|(rel, o)| matches!(o, Old::Dir) && !needed_dirs.contains(rel.as_str()));
+        let added: HashSet<&str> = self.added.iter().map(String::as_str).collect();
+        let needed_dirs: HashSet<&str> = added.iter().flat_map(|p| ancestors(p)).collect();
+        let mut gone_files: Vec<String> = Vec::new();
+        let mut gone_dirs: Vec<String> = Vec::new();
+        for (rel, (o, _)) in &self.old {
+            match o {
+                Old::Dir if !needed_dirs.contains(rel.as_str()) => gone_dirs.push(rel.clone()),
+                Old::Dir => {}
+                Old::File if added.contains(rel.as_str()) => {}
+                _ => gone_files.push(rel.clone()),
+            }
+        }
         drop((added, needed_dirs));
-        self.stats.removed = removed;
+        self.stats.removed = gone_files.len();
         if self.staging.is_none() {
-            if removed == 0 && !extra_dirs && self.out.is_dir() {
+            if gone_files.is_empty() && gone_dirs.is_empty() && self.out.is_dir() {
                 self.finished = true;
                 // Nothing was written: the stamp describes the tree as it is.
                 if let Some(inputs) = &self.opts.stamp {
-                    let _ = stamp::store(&self.out, inputs);
+                    let _ = match self.live_tree {
+                        Some(tree) => {
+                            if let Some(sp) = &self.spare {
+                                // Untouched: it still differs from the
+                                // output where it did.
+                                let _ = write_journal(&self.parent, &self.name, &tree, &sp.journal);
+                            }
+                            stamp::store_tree(&self.out, inputs, &tree)
+                        }
+                        None => stamp::store(&self.out, inputs),
+                    };
                 }
                 return Ok(self.stats);
             }
-            self.start_staging()?;
+            self.start()?;
         }
         let staging = self.staging.clone().expect("staging started");
+        if let Some(sp) = &mut self.spare {
+            // What the old output had and the new one has not.
+            gone_dirs.sort();
+            for rel in gone_files.iter().chain(gone_dirs.iter().rev()) {
+                clear(&staging.join(rel))?;
+            }
+            sp.touched.extend(gone_files.iter().cloned());
+            sp.touched.extend(gone_dirs.iter().cloned());
+        }
         if self.opts.sync && self.stats.changed > PER_FILE_SYNC_MAX {
             sync_fs(&staging)?;
         }
+        // The digest of the new tree, while the old one is still `out`.
+        let new_tree = match (&self.spare, self.live_tree) {
+            (Some(sp), Some(live)) => Some(spare_tree(live, sp, &staging, &self.old)?),
+            _ => None,
+        };
         swap(&staging, &self.out)?;
         self.finished = true;
         self.stats.swapped = true;
@@ -378,25 +533,54 @@ impl Writer {
             // on a busy disk waits for everyone's pending metadata.
             sync_dir(&self.parent);
         }
-        // `staging` now holds the previous tree (or nothing, on a first build).
-        remove_tree(&staging)?;
-        self.store_stamp();
+        // `staging` now holds the previous tree (or nothing, on a first
+        // build): it becomes the spare, with the paths where it differs.
+        let journal: Vec<String> = match &mut self.spare {
+            Some(sp) => std::mem::take(&mut sp.touched).into_iter().collect(),
+            None => {
+                let spare = spare_path(&self.parent, &self.name);
+                remove_tree(&spare)?;
+                let mut j: BTreeSet<String> = self.written.iter().map(|(p, _)| p.clone()).collect();
+                j.extend(gone_files);
+                j.extend(gone_dirs);
+                j.extend(
+                    self.dirs
+                        .iter()
+                        .filter(|d| !matches!(self.old.get(d.as_str()), Some((Old::Dir, _))))
+                        .cloned(),
+                );
+                if self.opts.stamp.is_none() {
+                    // Without a stamp no later build can trust a spare.
+                    remove_tree(&staging)?;
+                } else if fs::symlink_metadata(&staging).is_ok() {
+                    fs::rename(&staging, &spare)
+                        .map_err(io_err("keep the previous output as", &spare))?;
+                }
+                j.into_iter().collect()
+            }
+        };
+        let tree = match new_tree {
+            Some(t) => Some(t),
+            None => self.staged_tree(),
+        };
+        if let (Some(tree), Some(inputs)) = (tree, self.opts.stamp) {
+            if fs::symlink_metadata(spare_path(&self.parent, &self.name)).is_ok() {
+                let _ = write_journal(&self.parent, &self.name, &tree, &journal);
+            }
+            let _ = stamp::store_tree(&self.out, &inputs, &tree);
+        }
         Ok(self.stats)
     }
 
-    /// Records the stamp of the tree just swapped in, from what the writer
+    /// The digest of the staging tree just swapped in, from what the writer
     /// knows of it: the files it wrote as they were when complete, and a
-    /// `stat` of the rest — the directories (their last entry changed
-    /// them) and the files linked from the old tree (whose removal changed
-    /// their ctime). Best effort: without a stamp the next build only
-    /// takes longer.
-    fn store_stamp(&mut self) {
-        let Some(inputs) = self.opts.stamp else {
-            return;
-        };
+    /// `stat` of the rest — the directories and the files linked from the
+    /// old tree (whose linking changed their ctime). `None` when a stat
+    /// fails: then no stamp, and the next build only takes longer.
+    fn staged_tree(&mut self) -> Option<stamp::Tree> {
+        self.opts.stamp?;
         let mut entries = std::mem::take(&mut self.written);
-        let written: std::collections::HashSet<&str> =
-            entries.iter().map(|(p, _)| p.as_str()).collect();
+        let written: HashSet<&str> = entries.iter().map(|(p, _)| p.as_str()).collect();
         let rest: Vec<&str> = self
             .dirs
             .iter()
@@ -417,20 +601,165 @@ impl Writer {
             })
             .collect();
         drop(written);
-        if let Ok(stated) = stated {
-            entries.extend(stated);
-            let _ = stamp::store_entries(out, &inputs, entries);
+        entries.extend(stated.ok()?);
+        let mut tree = stamp::Tree::default();
+        for (rel, f) in &entries {
+            tree.add(rel, f);
         }
+        Some(tree)
+    }
+}
+
+/// The digest of the spare tree about to be swapped in: the old output's,
+/// with every path the build touched taken out as the old output had it
+/// and put back as the spare has it now.
+fn spare_tree(
+    live: stamp::Tree,
+    sp: &Spare,
+    staging: &Path,
+    old: &HashMap<String, (Old, Option<Facts>)>,
+) -> Result<stamp::Tree, WriteError> {
+    let mut tree = live;
+    let touched: Vec<&String> = sp.touched.iter().collect();
+    let now: Vec<Option<Facts>> = touched
+        .par_iter()
+        .map(|rel| match fs::symlink_metadata(staging.join(rel)) {
+            Ok(m) => Ok(Some(facts(&m))),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io_err("read", &staging.join(rel))(e)),
+        })
+        .collect::<Result<_, WriteError>>()?;
+    for (rel, f) in touched.into_iter().zip(now) {
+        if let Some((_, Some(before))) = old.get(rel.as_str()) {
+            tree.remove(rel, before);
+        }
+        if let Some(f) = f {
+            tree.add(rel, &f);
+        }
+    }
+    Ok(tree)
+}
+
+/// Brings the spare tree to what the old output is, at the paths where
+/// they may differ (`journal`): what the spare has there goes, and the old
+/// output's files are linked in (same inode), its directories made.
+fn sync_spare(
+    out: &Path,
+    spare: &Path,
+    journal: &[String],
+    old: &HashMap<String, (Old, Option<Facts>)>,
+) -> Result<(), WriteError> {
+    // Deepest first, so a directory is emptied before it goes.
+    for rel in journal.iter().rev() {
+        let dst = spare.join(rel);
+        let keep_dir = matches!(old.get(rel.as_str()), Some((Old::Dir, _)))
+            && fs::symlink_metadata(&dst).is_ok_and(|m| m.is_dir());
+        if !keep_dir {
+            clear(&dst)?;
+        }
+    }
+    let mut files = Vec::new();
+    for rel in journal {
+        match old.get(rel.as_str()) {
+            Some((Old::Dir, _)) => {
+                let dst = spare.join(rel);
+                if fs::symlink_metadata(&dst).is_err() {
+                    fs::create_dir_all(&dst).map_err(io_err("create", &dst))?;
+                }
+            }
+            Some((Old::File, _)) => files.push(rel),
+            _ => {}
+        }
+    }
+    files.par_iter().try_for_each(|rel| {
+        let dst = spare.join(rel);
+        if let Some(parent) = dst.parent() {
+            fs::create_dir_all(parent).map_err(io_err("create", parent))?;
+        }
+        link_or_copy(&out.join(rel), &dst).map(|_| ())
+    })
+}
+
+/// Removes whatever is at `path` (a file, a link, a tree); nothing there
+/// is fine.
+fn clear(path: &Path) -> Result<(), WriteError> {
+    match fs::symlink_metadata(path) {
+        Ok(m) if m.is_dir() => remove_tree(path).map_err(WriteError::from),
+        Ok(_) => fs::remove_file(path).map_err(io_err("remove", path)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(io_err("read", path)(e)),
+    }
+}
+
+fn spare_path(parent: &Path, name: &str) -> PathBuf {
+    parent.join(format!(".{name}.siteconf-spare"))
+}
+
+fn journal_path(parent: &Path, name: &str) -> PathBuf {
+    parent.join(format!(".{name}.siteconf-spare.journal"))
+}
+
+const JOURNAL_HEADER: &str = "siteconf-spare 1";
+
+/// The journal of the spare tree: the tree digest of the output it goes
+/// with, and the paths where the spare may differ from that output.
+fn read_journal(parent: &Path, name: &str) -> Option<(String, Vec<String>)> {
+    let text = fs::read_to_string(journal_path(parent, name)).ok()?;
+    let mut lines = text.lines();
+    if lines.next()? != JOURNAL_HEADER {
+        return None;
+    }
+    let tree = lines.next()?.strip_prefix("tree ")?.to_string();
+    let mut paths = Vec::new();
+    let mut ended = false;
+    for l in lines {
+        if ended {
+            return None;
+        }
+        match l.strip_prefix("end ") {
+            Some(n) => {
+                if n.parse::<usize>().ok()? != paths.len() {
+                    return None;
+                }
+                ended = true;
+            }
+            None => paths.push(l.to_string()),
+        }
+    }
+    ended.then_some((tree, paths))
+}
+
+fn write_journal(
+    parent: &Path,
+    name: &str,
+    tree: &stamp::Tree,
+    paths: &[String],
+) -> io::Result<()> {
+    let mut text = format!("{JOURNAL_HEADER}\ntree {}\n", tree.hex());
+    for p in paths {
+        text.push_str(p);
+        text.push('\n');
+    }
+    text.push_str(&format!("end {}\n", paths.len()));
+    super::fs::write_file_atomic_unsynced(&journal_path(parent, name), text.as_bytes(), 0o600)
+}
+
+fn remove_journal(parent: &Path, name: &str) -> io::Result<()> {
+    match fs::remove_file(journal_path(parent, name)) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
     }
 }
 
 impl Drop for Writer {
     fn drop(&mut self) {
-        if !self.finished {
+        if !self.finished && self.spare.is_none() {
             if let Some(staging) = &self.staging {
                 let _ = remove_tree(staging);
             }
         }
+        // An unfinished spare stays, without a journal: the next build
+        // replaces it.
     }
 }
 
@@ -521,6 +850,18 @@ fn scan_old(out: &Path) -> Result<BTreeMap<String, Old>, WriteError> {
         ));
     }
     Ok(map)
+}
+
+/// What an entry is, from its facts.
+fn old_kind_of(f: &Facts) -> Old {
+    let t = f[0] & u64::from(libc::S_IFMT);
+    if t == u64::from(libc::S_IFDIR) {
+        Old::Dir
+    } else if t == u64::from(libc::S_IFREG) {
+        Old::File
+    } else {
+        Old::Other
+    }
 }
 
 fn old_kind(ft: fs::FileType) -> Old {

@@ -18,10 +18,11 @@ pub mod context;
 pub mod device;
 pub mod engine;
 pub mod fabric;
+pub mod keys;
 pub mod secrets;
 pub mod site;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use minijinja::value::Value;
@@ -34,7 +35,8 @@ pub use secrets::Secrets;
 use crate::check::Checked;
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::SecretSpec;
-use crate::output::{manifest, path};
+use crate::output::memo::DeviceRecord;
+use crate::output::{manifest, path, Owner};
 use crate::source::Source;
 use crate::syntax::{SourceMap, Span};
 use engine::FailureKey;
@@ -51,6 +53,12 @@ pub struct RenderOptions {
     /// serials continue from besides `siteconf.lock` (see
     /// [`site::dns`]). Empty for a render with no previous output.
     pub previous_zones: BTreeMap<String, String>,
+    /// Devices whose files need not be rendered again ([`keys::Reuse`]):
+    /// the previous output's, for a build; the other side's, for a diff.
+    pub reuse: Option<Arc<dyn keys::Reuse>>,
+    /// Keep every device's key and files in the summary
+    /// ([`RenderSummary::devices`]), for the next build's memo.
+    pub record: bool,
 }
 
 /// A successful render.
@@ -86,8 +94,8 @@ pub fn render(
     opts: &RenderOptions,
 ) -> Result<Rendered, RenderFailure> {
     let mut set = OutputSet::default();
-    let collect = |batch: Vec<Artifact>| {
-        for a in batch {
+    let collect = |batch: Batch| {
+        for a in batch.files {
             set.insert(a);
         }
         Ok::<(), std::convert::Infallible>(())
@@ -112,6 +120,20 @@ pub struct RenderSummary {
     pub files: usize,
     pub bytes: usize,
     pub zones: Vec<crate::resolve::lock::ZoneSerial>,
+    /// Devices whose files were not rendered ([`RenderOptions::reuse`]).
+    pub reused: usize,
+    /// Every device's key and files, when [`RenderOptions::record`].
+    pub devices: Vec<DeviceRecord>,
+}
+
+/// What a render hands its sink at a time.
+#[derive(Debug, Default)]
+pub struct Batch {
+    /// Files rendered.
+    pub files: Vec<Artifact>,
+    /// Files of devices that were not rendered ([`RenderOptions::reuse`]):
+    /// their paths, the files being what the previous output has there.
+    pub kept: Vec<String>,
 }
 
 /// Why a streamed render stopped.
@@ -141,7 +163,7 @@ pub fn render_streaming<E>(
     checked: &Checked,
     src: &dyn Source,
     opts: &RenderOptions,
-    sink: impl FnMut(Vec<Artifact>) -> Result<(), E>,
+    sink: impl FnMut(Batch) -> Result<(), E>,
 ) -> Result<RenderSummary, StreamError<E>> {
     let sources = &checked.loaded.sources;
     if checked.diags.has_errors() {
@@ -176,6 +198,29 @@ pub fn render_streaming<E>(
     }
 
     let site = Arc::new(context::site_view(&checked.effective()));
+    // Each device's key, when a previous render's files may be reused or
+    // this one's recorded, and the devices reused.
+    let keyed = (opts.reuse.is_some() || opts.record).then(|| {
+        let inputs = keys::KeyInputs {
+            env: &env,
+            templates: &templates,
+            secrets: opts.secrets.digest(),
+            env_prefix: &checked.loaded.config.secrets.env_prefix,
+        };
+        keys::keys(&site, &inputs)
+    });
+    let mut reused: HashMap<Owner, Vec<manifest::Listed>> = HashMap::new();
+    if let (Some(k), Some(reuse)) = (&keyed, &opts.reuse) {
+        for (owner, key) in k.owners(&site) {
+            if let Some(files) = reuse.reuse(&owner, &key) {
+                reused.insert(owner, files);
+            }
+        }
+    }
+    let per_host = site::PerHost {
+        skip: reused.keys().cloned().collect(),
+        ..Default::default()
+    };
     let shared = device::Shared {
         env: &env,
         templates: &templates,
@@ -197,6 +242,9 @@ pub fn render_streaming<E>(
         listed: Vec::new(),
         diags: Vec::new(),
         failures: BTreeMap::new(),
+        record: opts.record,
+        records: HashMap::new(),
+        per_host: &per_host,
     };
     // Site-wide files first, handed on a few hundred at a time as they are
     // rendered: they build large transient values (zones, the inventory),
@@ -207,13 +255,14 @@ pub fn render_streaming<E>(
         &site,
         &checked.loaded.config.secrets.env_prefix,
         &serials,
+        &per_host,
         &mut |batch| out.push(batch),
     );
     out.diags.extend(site_diags);
     // Rendering goes parallel here, a chunk of devices at a time; `collect`
     // keeps site order whatever thread rendered what.
     fn chunk_of<T: Sync>(
-        chunk: &[T],
+        chunk: &[&T],
         render: impl Fn(&T) -> device::DeviceOut + Sync,
         tick: &(impl Fn() + Sync),
     ) -> Vec<device::DeviceOut> {
@@ -226,13 +275,18 @@ pub fn render_streaming<E>(
             })
             .collect()
     }
+    let n_reused = reused.len();
     for chunk in site.nodes.chunks(CHUNK) {
-        let done = chunk_of(chunk, |n| shared.node(n), &tick);
-        out.devices(done, chunk.iter().map(|n| format!("node {}", n.name)));
+        let (todo, kept) = split_reused(chunk, &mut reused, |n| Owner::Node(n.name.clone()));
+        let done = chunk_of(&todo, |n| shared.node(n), &tick);
+        out.devices(done, todo.iter().map(|n| format!("node {}", n.name)));
+        out.keep(kept, &tick);
     }
     for chunk in site.switches.chunks(CHUNK) {
-        let done = chunk_of(chunk, |s| shared.switch(s), &tick);
-        out.devices(done, chunk.iter().map(|s| format!("switch {}", s.name)));
+        let (todo, kept) = split_reused(chunk, &mut reused, |s| Owner::Switch(s.name.clone()));
+        let done = chunk_of(&todo, |s| shared.switch(s), &tick);
+        out.devices(done, todo.iter().map(|s| format!("switch {}", s.name)));
+        out.keep(kept, &tick);
     }
     out.push(vec![fabric::fabric(&site)]);
 
@@ -259,6 +313,19 @@ pub fn render_streaming<E>(
         scrub(&mut diags, &opts.secrets);
         return Err(StreamError::Render(failure(diags, with_templates())));
     }
+    let devices = match &keyed {
+        Some(k) if opts.record => {
+            let mut records = std::mem::take(&mut out.records);
+            k.owners(&site)
+                .map(|(owner, key)| DeviceRecord {
+                    files: records.remove(&owner).unwrap_or_default(),
+                    owner,
+                    key,
+                })
+                .collect()
+        }
+        _ => Vec::new(),
+    };
     let mut files = out.listed.len();
     let mut bytes = out.listed.iter().map(|l| l.size).sum::<usize>();
     let manifest = manifest::manifest_of(std::mem::take(&mut out.listed));
@@ -274,7 +341,30 @@ pub fn render_streaming<E>(
         files,
         bytes,
         zones,
+        reused: n_reused,
+        devices,
     })
+}
+
+/// The devices of `chunk` to render, and the files of those reused.
+fn split_reused<'c, T>(
+    chunk: &'c [T],
+    reused: &mut HashMap<Owner, Vec<manifest::Listed>>,
+    owner: impl Fn(&T) -> Owner,
+) -> (Vec<&'c T>, Vec<(Owner, Vec<manifest::Listed>)>) {
+    if reused.is_empty() {
+        return (chunk.iter().collect(), Vec::new());
+    }
+    let mut todo = Vec::new();
+    let mut kept = Vec::new();
+    for d in chunk {
+        let o = owner(d);
+        match reused.remove(&o) {
+            Some(files) => kept.push((o, files)),
+            None => todo.push(d),
+        }
+    }
+    (todo, kept)
 }
 
 /// What zone serials are chosen from: the lock's records and the previous
@@ -341,13 +431,38 @@ pub fn zone_serials(
     Ok(zones)
 }
 
+/// Every device's key as [`render_streaming`] would compute it with
+/// `opts` (see [`keys`]): what `siteconf diff` compares between its two
+/// sides before it renders either. `None` for a site with errors or
+/// templates that do not load (the render reports those).
+pub fn device_keys(
+    checked: &Checked,
+    src: &dyn Source,
+    opts: &RenderOptions,
+) -> Option<HashMap<Owner, [u8; 32]>> {
+    if checked.diags.has_errors() {
+        return None;
+    }
+    let templates = Templates::load(src, &checked.loaded.config.templates_dir).ok()?;
+    let base = checked.loaded.sources.files().count();
+    let env = environment(checked, &templates, opts, base).ok()?;
+    let site = context::site_view(&checked.effective());
+    let inputs = keys::KeyInputs {
+        env: &env,
+        templates: &templates,
+        secrets: opts.secrets.digest(),
+        env_prefix: &checked.loaded.config.secrets.env_prefix,
+    };
+    Some(keys::keys(&site, &inputs).owners(&site).collect())
+}
+
 fn is_error(d: &Diagnostic) -> bool {
     d.severity == crate::diag::Severity::Error
 }
 
 /// Where rendered files go: checked, listed for the manifest, handed to
 /// the sink while all is well.
-struct Collector<S, E> {
+struct Collector<'p, S, E> {
     sink: S,
     sink_err: Option<E>,
     /// Every file path so far, with its owner (for messages).
@@ -361,9 +476,49 @@ struct Collector<S, E> {
     listed: Vec<manifest::Listed>,
     diags: Vec<Diagnostic>,
     failures: BTreeMap<FailureKey, Failure>,
+    /// Whether to keep each device's files in `records`.
+    record: bool,
+    records: HashMap<Owner, Vec<manifest::Listed>>,
+    /// Which per-host site file is whose.
+    per_host: &'p site::PerHost,
 }
 
-impl<S: FnMut(Vec<Artifact>) -> Result<(), E>, E> Collector<S, E> {
+impl<S: FnMut(Batch) -> Result<(), E>, E> Collector<'_, S, E> {
+    /// Devices not rendered, with their files as the previous output has
+    /// them: checked and listed like rendered ones.
+    fn keep(&mut self, kept: Vec<(Owner, Vec<manifest::Listed>)>, tick: &impl Fn()) {
+        if kept.is_empty() {
+            return;
+        }
+        let mut paths = Vec::new();
+        for (owner, files) in kept {
+            tick();
+            for l in &files {
+                if self.admit(&l.path, &l.owner) {
+                    paths.push(l.path.clone());
+                }
+            }
+            self.listed.extend(files.iter().cloned());
+            if self.record {
+                self.records.entry(owner).or_default().extend(files);
+            }
+        }
+        if self.failing() {
+            return;
+        }
+        let batch = Batch {
+            files: Vec::new(),
+            kept: paths,
+        };
+        if let Err(e) = (self.sink)(batch) {
+            self.sink_err = Some(e);
+        }
+    }
+
+    fn failing(&self) -> bool {
+        self.sink_err.is_some() || !self.failures.is_empty() || self.diags.iter().any(is_error)
+    }
+
     /// One chunk of devices' files, and their failures grouped by what and
     /// where.
     fn devices(&mut self, done: Vec<device::DeviceOut>, subjects: impl Iterator<Item = String>) {
@@ -391,77 +546,99 @@ impl<S: FnMut(Vec<Artifact>) -> Result<(), E>, E> Collector<S, E> {
         self.push(batch);
     }
 
-    /// Checks each path (a second file at one path, an unsafe path, a file
-    /// where a directory must be), then hands the batch on while nothing
-    /// has failed.
+    /// Checks each path ([`Self::admit`]), then hands the batch on while
+    /// nothing has failed.
     fn push(&mut self, batch: Vec<Artifact>) {
         let mut keep = Vec::with_capacity(batch.len());
         for a in batch {
-            if let Some(prev) = self.paths.get(&a.path) {
-                self.diags.push(path::unsafe_path(
-                    &a.path,
-                    &format!(
-                        "two templates write this file (for {} and for {})",
-                        path::owner_text(prev),
-                        path::owner_text(&a.owner)
-                    ),
-                    "a path collision",
-                ));
-                continue;
+            if self.admit(&a.path, &a.owner) {
+                keep.push(a);
             }
-            if let Some(why) = path::unsafe_reason(&a.path) {
-                self.diags.push(path::unsafe_path(
-                    &a.path,
-                    &why,
-                    &path::owner_text(&a.owner),
-                ));
-                continue;
-            }
-            // Two paths that differ only in case are one file on a
-            // case-insensitive filesystem (macOS, Windows checkouts, some
-            // NAS): the second would overwrite the first.
-            let other = if a.path.bytes().any(|b| b.is_ascii_uppercase()) {
-                let lower = a.path.to_ascii_lowercase();
-                let other = self
-                    .paths
-                    .contains_key(&lower)
-                    .then(|| lower.clone())
-                    .or_else(|| self.folded.get(&lower).cloned());
-                self.folded.entry(lower).or_insert_with(|| a.path.clone());
-                other
-            } else {
-                self.folded.get(&a.path).cloned()
-            };
-            if let Some(other) = other {
-                self.diags.push(path::unsafe_path(
-                    &a.path,
-                    &format!("it differs from {other:?} only in letter case: one file on a case-insensitive filesystem"),
-                    &path::owner_text(&a.owner),
-                ));
-                continue;
-            }
-            if self.dirs.contains(&a.path) {
-                self.diags.push(dir_conflict(&a.path, &a.owner));
-            }
-            for d in path::ancestors(&a.path) {
-                if !self.dirs.contains(d) {
-                    if let Some(owner) = self.paths.get(d) {
-                        self.diags.push(dir_conflict(d, owner));
-                    }
-                    self.dirs.insert(d.to_string());
-                }
-            }
-            self.paths.insert(a.path.clone(), a.owner.clone());
-            keep.push(a);
         }
-        if self.sink_err.is_some() || !self.failures.is_empty() || self.diags.iter().any(is_error) {
+        if self.failing() {
             return;
         }
+        let start = self.listed.len();
         self.listed
             .par_extend(keep.par_iter().map(manifest::Listed::of));
-        if let Err(e) = (self.sink)(keep) {
+        if self.record {
+            let owners = self.per_host.owners.lock().ok();
+            for l in &self.listed[start..] {
+                let device = match &l.owner {
+                    Owner::Site => owners.as_ref().and_then(|m| m.get(&l.path)).cloned(),
+                    o => Some(o.clone()),
+                };
+                if let Some(d) = device {
+                    self.records.entry(d).or_default().push(l.clone());
+                }
+            }
+        }
+        let batch = Batch {
+            files: keep,
+            kept: Vec::new(),
+        };
+        if let Err(e) = (self.sink)(batch) {
             self.sink_err = Some(e);
         }
+    }
+
+    /// Checks one path: a second file at one path, an unsafe path, a path
+    /// that differs from another only in case, a file where a directory
+    /// must be. Whether the file may go on (false: a diagnostic says why).
+    fn admit(&mut self, file: &str, owner: &Owner) -> bool {
+        if let Some(prev) = self.paths.get(file) {
+            self.diags.push(path::unsafe_path(
+                file,
+                &format!(
+                    "two templates write this file (for {} and for {})",
+                    path::owner_text(prev),
+                    path::owner_text(owner)
+                ),
+                "a path collision",
+            ));
+            return false;
+        }
+        if let Some(why) = path::unsafe_reason(file) {
+            self.diags
+                .push(path::unsafe_path(file, &why, &path::owner_text(owner)));
+            return false;
+        }
+        // Two paths that differ only in case are one file on a
+        // case-insensitive filesystem (macOS, Windows checkouts, some
+        // NAS): the second would overwrite the first.
+        let other = if file.bytes().any(|b| b.is_ascii_uppercase()) {
+            let lower = file.to_ascii_lowercase();
+            let other = self
+                .paths
+                .contains_key(&lower)
+                .then(|| lower.clone())
+                .or_else(|| self.folded.get(&lower).cloned());
+            self.folded.entry(lower).or_insert_with(|| file.to_string());
+            other
+        } else {
+            self.folded.get(file).cloned()
+        };
+        if let Some(other) = other {
+            self.diags.push(path::unsafe_path(
+                file,
+                &format!("it differs from {other:?} only in letter case: one file on a case-insensitive filesystem"),
+                &path::owner_text(owner),
+            ));
+            return false;
+        }
+        if self.dirs.contains(file) {
+            self.diags.push(dir_conflict(file, owner));
+        }
+        for d in path::ancestors(file) {
+            if !self.dirs.contains(d) {
+                if let Some(o) = self.paths.get(d) {
+                    self.diags.push(dir_conflict(d, o));
+                }
+                self.dirs.insert(d.to_string());
+            }
+        }
+        self.paths.insert(file.to_string(), owner.clone());
+        true
     }
 }
 

@@ -108,6 +108,7 @@ pub fn render_site(
         site,
         secret_env_prefix,
         &dns::SerialState::default(),
+        &PerHost::default(),
         &mut |batch| artifacts.extend(batch),
     );
     artifacts.sort_by(|a, b| a.path.cmp(&b.path));
@@ -119,15 +120,38 @@ pub fn render_site(
 /// memory.
 const JOBS_AT_ONCE: usize = 512;
 
+/// The site-wide files made once per host (`host_vars/<host>.yml`, a
+/// node's iPXE script): which device each belongs to, and the devices whose
+/// files are not rendered this time (see [`crate::render::keys`]).
+#[derive(Debug, Default)]
+pub struct PerHost {
+    /// Devices whose per-host files are not rendered.
+    pub skip: std::collections::HashSet<Owner>,
+    /// Filled by the render: path → the device it belongs to, for every
+    /// per-host file of a device not skipped.
+    pub owners: std::sync::Mutex<std::collections::HashMap<String, Owner>>,
+}
+
+impl PerHost {
+    /// Notes that the file at `path` is `device`'s.
+    fn note(&self, device: Owner, path: &str) {
+        if let Ok(mut m) = self.owners.lock() {
+            m.insert(path.to_string(), device);
+        }
+    }
+}
+
 /// [`render_site`], handing the artifacts to `emit` in batches as they are
 /// made (in no particular order), so that the build writes them as it goes.
 /// Zone serials are chosen from `serials`; the serial and digest of every
-/// zone rendered come back with the diagnostics.
+/// zone rendered come back with the diagnostics. The per-host files of
+/// the devices in `per_host.skip` are not rendered.
 pub fn render_site_into(
     env: &Environment<'_>,
     site_arc: &Arc<SiteView>,
     secret_env_prefix: &str,
     serials: &dns::SerialState,
+    per_host: &PerHost,
     emit: &mut dyn FnMut(Vec<Artifact>),
 ) -> (Vec<Diagnostic>, Vec<ZoneSerial>) {
     let site: &SiteView = site_arc;
@@ -167,7 +191,15 @@ pub fn render_site_into(
         ctx: Box::new(move || context! { site => s.clone(), inventory => inv_v.clone() }),
     });
     for (i, h) in inv.hosts.iter().enumerate() {
+        let device = match h.device {
+            inventory::Device::Node(n) => Owner::Node(site.nodes[n].name.clone()),
+            inventory::Device::Switch(w) => Owner::Switch(site.switches[w].name.clone()),
+        };
+        if per_host.skip.contains(&device) {
+            continue;
+        }
         if let Some(path) = segment_path(&mut diags, "site/inventory/host_vars", &h.name, ".yml") {
+            per_host.note(device, &path);
             let s = site_v.clone();
             let o = &inv_obj;
             jobs.push(Job {
@@ -208,6 +240,9 @@ pub fn render_site_into(
     // Boot: per-MAC iPXE scripts, the unknown-MAC script, nginx.
     if let Some(b) = &site.boot {
         for mut sc in boot::node_scripts(site) {
+            if per_host.skip.contains(&Owner::Node(sc.node.clone())) {
+                continue;
+            }
             // The node's network config on the kernel command line: the one
             // way cloud-init 22.4 takes it with an HTTP seed (see netcfg).
             if let Some(node) = site.nodes.iter().find(|n| n.name == sc.node) {
@@ -232,6 +267,7 @@ pub fn render_site_into(
             }
             let s = site_v.clone();
             if let Some(path) = segment_path(&mut diags, "site/boot/ipxe", &sc.file, ".ipxe") {
+                per_host.note(Owner::Node(sc.node.clone()), &path);
                 jobs.push(Job {
                     template: "site/boot/node.ipxe.j2",
                     path,

@@ -1,0 +1,248 @@
+//! The build memo: each device's key and files as the last build left
+//! them, so that the next build renders only the devices whose key changed
+//! (see `crate::render::keys` for what a key covers).
+//!
+//! Beside the output directory `out`, `.out.siteconf-memo` (mode 0600)
+//! holds, for every node and switch: its key, and what the manifest says
+//! of each of its files — its own and its per-host site-wide files (path,
+//! size, SHA-256, mode, kind, whether it holds a secret; never the
+//! content). It names the output tree it describes by the tree digest of
+//! the build stamp ([`super::stamp`]): a memo is used only when the stamp
+//! finds the output exactly as that build left it, so a file a device
+//! keeps is known to be on disk as listed. Any doubt — no memo, another
+//! tree, a line that does not parse — is no memo, and the build renders
+//! everything.
+
+use std::collections::HashMap;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use super::fs::write_file_atomic_unsynced;
+use super::manifest::Listed;
+use super::Owner;
+
+const HEADER: &str = "siteconf-memo 1";
+
+/// One device as a render left it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceRecord {
+    pub owner: Owner,
+    pub key: [u8; 32],
+    /// Every file of the device: its own and its per-host site files.
+    pub files: Vec<Listed>,
+}
+
+/// The memo of an output: each device's record.
+#[derive(Debug, Default)]
+pub struct Memo {
+    pub devices: HashMap<Owner, DeviceRecord>,
+}
+
+fn path_of(out: &Path) -> Option<PathBuf> {
+    let name = out.file_name()?.to_string_lossy();
+    Some(out.with_file_name(format!(".{name}.siteconf-memo")))
+}
+
+/// The memo of `out` if it describes the tree whose stamp digest is
+/// `tree` (hex, from [`super::stamp::Unchanged::tree`]).
+pub fn load(out: &Path, tree: &str) -> Option<Memo> {
+    let out = super::fs::resolve_target(out).ok()?;
+    let text = fs::read_to_string(path_of(&out)?).ok()?;
+    parse(&text, tree)
+}
+
+fn parse(text: &str, tree: &str) -> Option<Memo> {
+    let mut lines = text.lines();
+    if lines.next()? != HEADER || lines.next()?.strip_prefix("tree ")? != tree {
+        return None;
+    }
+    let mut devices = HashMap::new();
+    let mut current: Option<DeviceRecord> = None;
+    let mut ended = false;
+    for line in lines {
+        if ended {
+            return None;
+        }
+        if let Some(n) = line.strip_prefix("end ") {
+            // The count of devices: a memo cut short at a line break
+            // (which the atomic write should make impossible) is refused.
+            let n: usize = n.parse().ok()?;
+            if let Some(d) = current.take() {
+                devices.insert(d.owner.clone(), d);
+            }
+            if n != devices.len() {
+                return None;
+            }
+            ended = true;
+            continue;
+        }
+        if let Some(rest) = line.strip_prefix("D\t") {
+            let mut f = rest.split('\t');
+            let owner = match (f.next()?, f.next()?) {
+                ("node", n) => Owner::Node(n.to_string()),
+                ("switch", n) => Owner::Switch(n.to_string()),
+                _ => return None,
+            };
+            let key = unhex(f.next()?)?;
+            if let Some(d) = current.replace(DeviceRecord {
+                owner,
+                key,
+                files: Vec::new(),
+            }) {
+                devices.insert(d.owner.clone(), d);
+            }
+            continue;
+        }
+        let d = current.as_mut()?;
+        let mut f = line.split('\t');
+        let path = f.next()?.to_string();
+        let size = f.next()?.parse().ok()?;
+        let sha256 = unhex(f.next()?)?;
+        let mode = u32::from_str_radix(f.next()?, 8).ok()?;
+        let kind = f.next()?.to_string();
+        let flags = f.next()?;
+        let owner = if flags.contains('d') {
+            d.owner.clone()
+        } else {
+            Owner::Site
+        };
+        d.files.push(Listed {
+            path,
+            size,
+            sha256,
+            mode,
+            kind,
+            owner,
+            secret: flags.contains('x'),
+        });
+    }
+    ended.then_some(Memo { devices })
+}
+
+/// Records `devices` as the memo of `out`, whose stamp digest is `tree`.
+/// Best effort, like the stamp: without a memo the next build renders
+/// everything. A name with a tab or a line break (never a valid one) is no
+/// memo at all.
+pub fn store(out: &Path, tree: &str, devices: &[DeviceRecord]) -> io::Result<()> {
+    let Some(p) = path_of(out) else {
+        return Ok(());
+    };
+    let text = match format(tree, devices) {
+        Some(t) => t,
+        None => return remove(out),
+    };
+    write_file_atomic_unsynced(&p, text.as_bytes(), 0o600)
+}
+
+/// Deletes the memo of `out`, if any.
+pub fn remove(out: &Path) -> io::Result<()> {
+    let Some(p) = path_of(out) else {
+        return Ok(());
+    };
+    match fs::remove_file(p) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    }
+}
+
+fn format(tree: &str, devices: &[DeviceRecord]) -> Option<String> {
+    use std::fmt::Write;
+    let bad = |s: &str| s.contains(['\t', '\n', '\r']);
+    let mut t = String::with_capacity(devices.len() * 1500);
+    let _ = writeln!(t, "{HEADER}\ntree {tree}");
+    for d in devices {
+        let (kind, name) = match &d.owner {
+            Owner::Node(n) => ("node", n),
+            Owner::Switch(n) => ("switch", n),
+            Owner::Site => return None,
+        };
+        if bad(name) {
+            return None;
+        }
+        let _ = writeln!(t, "D\t{kind}\t{name}\t{}", hex(&d.key));
+        for l in &d.files {
+            if bad(&l.path) || bad(&l.kind) {
+                return None;
+            }
+            let own = if l.owner == d.owner { "d" } else { "s" };
+            let secret = if l.secret { "x" } else { "" };
+            let _ = writeln!(
+                t,
+                "{}\t{}\t{}\t{:o}\t{}\t{own}{secret}",
+                l.path,
+                l.size,
+                hex(&l.sha256),
+                l.mode,
+                l.kind
+            );
+        }
+    }
+    let _ = writeln!(t, "end {}", devices.len());
+    Some(t)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(s: &str) -> Option<[u8; 32]> {
+    if s.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn listed(path: &str, owner: Owner, secret: bool) -> Listed {
+        Listed {
+            path: path.into(),
+            size: 12,
+            sha256: [7; 32],
+            mode: 0o600,
+            kind: "netplan".into(),
+            owner,
+            secret,
+        }
+    }
+
+    #[test]
+    fn a_memo_reads_back_as_written_and_only_for_its_tree() {
+        let n = Owner::Node("n1".into());
+        let devices = vec![
+            DeviceRecord {
+                owner: n.clone(),
+                key: [1; 32],
+                files: vec![
+                    listed("nodes/n1/etc/netplan/50.yaml", n.clone(), true),
+                    listed("site/inventory/host_vars/n1.yml", Owner::Site, false),
+                ],
+            },
+            DeviceRecord {
+                owner: Owner::Switch("s1".into()),
+                key: [2; 32],
+                files: Vec::new(),
+            },
+        ];
+        let text = format("abc", &devices).expect("formats");
+        let memo = parse(&text, "abc").expect("parses");
+        assert_eq!(memo.devices.len(), 2);
+        assert_eq!(memo.devices[&n], devices[0]);
+        assert_eq!(memo.devices[&Owner::Switch("s1".into())], devices[1]);
+        assert!(parse(&text, "abd").is_none(), "another tree's memo");
+        for cut in [20, text.len() - text.rfind("D\t").unwrap()] {
+            let short = &text[..text.len() - cut];
+            assert!(
+                parse(short, "abc").is_none(),
+                "a memo cut {cut} bytes short"
+            );
+        }
+    }
+}

@@ -1,0 +1,212 @@
+//! What each device's files are rendered from, as one digest: its **key**.
+//! Two renders of a device with the same key give the same files, so a
+//! build whose previous output is intact renders only the devices whose
+//! key changed (`crate::build`), and `siteconf diff` renders only the
+//! devices whose key differs between its two sides (`crate::review`).
+//!
+//! A device's files are its own (`nodes/<host>/…`, `switches/<host>/…`)
+//! and the site-wide files made per host (`site/inventory/host_vars/
+//! <host>.yml`, a node's `site/boot/ipxe/<mac>.ipxe`). They read:
+//!
+//! - the device's own view ([`NodeView`], [`SwitchView`]: its settings,
+//!   addresses, sessions with their peers' addresses), serialised;
+//! - the site's settings every device may read: name, domain, DNS, NTP,
+//!   time zone, automation user, networks, external peers, boot service;
+//! - the templates (every one, by name and text), the secrets (their
+//!   digest: names, values, origins) and the secrets' variable prefix;
+//! - the fleet-wide lists (`site.nodes`, `site.switches`, `site.racks`,
+//!   `site.groups`) only where a device template reads them. Which ones is
+//!   found by minijinja's static analysis of the templates a device's
+//!   files come from (everything but the site-wide templates, plus the two
+//!   per-host ones): `site.nodes…` reads the node list; `site` used any
+//!   other way (passed to a macro, `site[x]`, `set s = site`) reads all of
+//!   them. The analysis never misses a read, it may only see too many:
+//!   then every key changes with any node, and the render is a full one.
+//!
+//! The keys are SHA-256 over a serde serialisation; nothing is kept of the
+//! values themselves (a key never reveals a secret).
+
+use std::io;
+
+use minijinja::Environment;
+use rayon::prelude::*;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::context::SiteView;
+use super::engine::Templates;
+use crate::output::Owner;
+
+/// The site fields only some templates read: each changes with any device.
+const FLEET_FIELDS: [&str; 4] = ["nodes", "switches", "racks", "groups"];
+
+/// Site-wide templates that are rendered once per host, and so belong to
+/// that host's key.
+pub const PER_HOST_TEMPLATES: [&str; 2] =
+    ["site/inventory/host_vars.yml.j2", "site/boot/node.ipxe.j2"];
+
+/// Every device's key, in site order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Keys {
+    pub nodes: Vec<[u8; 32]>,
+    pub switches: Vec<[u8; 32]>,
+}
+
+impl Keys {
+    /// Each device with its key.
+    pub fn owners<'a>(
+        &'a self,
+        site: &'a SiteView,
+    ) -> impl Iterator<Item = (Owner, [u8; 32])> + 'a {
+        let nodes = site
+            .nodes
+            .iter()
+            .zip(&self.nodes)
+            .map(|(n, k)| (Owner::Node(n.name.clone()), *k));
+        let switches = site
+            .switches
+            .iter()
+            .zip(&self.switches)
+            .map(|(s, k)| (Owner::Switch(s.name.clone()), *k));
+        nodes.chain(switches)
+    }
+}
+
+/// What the keys of a render are computed from besides each device.
+pub struct KeyInputs<'a> {
+    pub env: &'a Environment<'static>,
+    pub templates: &'a Templates,
+    pub secrets: [u8; 32],
+    pub env_prefix: &'a str,
+}
+
+/// The key of every device of `site`.
+pub fn keys(site: &SiteView, inputs: &KeyInputs) -> Keys {
+    let global = global(site, inputs);
+    fn key<T: Serialize>(global: &[u8; 32], kind: &[u8], view: &T) -> [u8; 32] {
+        let mut h = HashWriter(Sha256::new());
+        h.0.update(global);
+        h.0.update(kind);
+        feed(&mut h, view);
+        h.0.finalize().into()
+    }
+    let (nodes, switches) = rayon::join(
+        || {
+            site.nodes
+                .par_iter()
+                .map(|n| key(&global, b"node", n))
+                .collect()
+        },
+        || {
+            site.switches
+                .par_iter()
+                .map(|s| key(&global, b"switch", s))
+                .collect()
+        },
+    );
+    Keys { nodes, switches }
+}
+
+/// The part of every key that is the same for all devices.
+fn global(site: &SiteView, inputs: &KeyInputs) -> [u8; 32] {
+    let mut h = HashWriter(Sha256::new());
+    h.0.update(b"siteconf keys 1\0");
+    h.0.update(env!("CARGO_PKG_VERSION").as_bytes());
+    for f in inputs.templates.files() {
+        for part in [f.name.as_bytes(), f.text.as_bytes()] {
+            h.0.update((part.len() as u64).to_le_bytes());
+            h.0.update(part);
+        }
+    }
+    h.0.update(inputs.secrets);
+    h.0.update((inputs.env_prefix.len() as u64).to_le_bytes());
+    h.0.update(inputs.env_prefix.as_bytes());
+    // The settings every device may read.
+    let common = (
+        &site.name,
+        &site.domain,
+        &site.dns_servers,
+        &site.ntp_servers,
+        &site.timezone,
+        &site.automation_user,
+        &site.networks,
+        &site.bgp_peers,
+        &site.boot,
+    );
+    feed(&mut h, &common);
+    let read = fleet_fields_read(inputs.env, inputs.templates);
+    for (i, field) in FLEET_FIELDS.iter().enumerate() {
+        h.0.update(field.as_bytes());
+        if !read[i] {
+            continue;
+        }
+        match *field {
+            "nodes" => feed(&mut h, &site.nodes),
+            "switches" => feed(&mut h, &site.switches),
+            "racks" => feed(&mut h, &site.racks),
+            _ => feed(&mut h, &site.groups),
+        }
+    }
+    h.0.finalize().into()
+}
+
+/// Which of [`FLEET_FIELDS`] the templates behind a device's files may
+/// read (see the module doc).
+fn fleet_fields_read(env: &Environment<'static>, templates: &Templates) -> [bool; 4] {
+    let mut read = [false; 4];
+    for f in templates.files() {
+        let name = f.name.as_str();
+        let site_wide = name.starts_with("site/")
+            && !PER_HOST_TEMPLATES.contains(&name)
+            && !name.split('/').any(|c| c.starts_with('_'));
+        if site_wide || !name.ends_with(".j2") {
+            continue;
+        }
+        let Ok(t) = env.get_template(name) else {
+            // A template that does not compile fails the render anyway.
+            return [true; 4];
+        };
+        for var in t.undeclared_variables(true) {
+            if var == "site" {
+                return [true; 4];
+            }
+            if let Some(rest) = var.strip_prefix("site.") {
+                let field = rest.split('.').next().unwrap_or(rest);
+                if let Some(i) = FLEET_FIELDS.iter().position(|f| *f == field) {
+                    read[i] = true;
+                }
+            }
+        }
+    }
+    read
+}
+
+/// Serialises straight into the digest: no buffer of the whole view.
+struct HashWriter(Sha256);
+
+impl io::Write for HashWriter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Feeds a serialisable value into a digest, as JSON (the same value
+/// always gives the same bytes: maps are ordered). Writing into a digest
+/// cannot fail; a value that cannot be serialised fails the render anyway.
+fn feed<T: Serialize + ?Sized>(h: &mut HashWriter, v: &T) {
+    let _ = serde_json::to_writer(h, v);
+}
+
+/// Which devices need not be rendered: their key is known, with what their
+/// files are.
+pub trait Reuse: Send + Sync {
+    /// `Some(files)` when `owner`'s files as rendered from `key` are known
+    /// and need not be rendered again: `files` are what the manifest lists
+    /// of them (empty for a caller that lists none, like a diff that leaves
+    /// a device out of both sides).
+    fn reuse(&self, owner: &Owner, key: &[u8; 32]) -> Option<Vec<crate::output::manifest::Listed>>;
+}

@@ -1,0 +1,237 @@
+//! A build that renders only what changed (`render::keys`, the memo, the
+//! spare tree) must leave exactly the output a fresh build makes. On a
+//! generated project with a boot service, each edit an operator makes is
+//! built twice: incrementally into the project's output, and from scratch
+//! into another directory; the two trees must be equal, file by file and
+//! mode by mode. A one-node edit must also really be incremental: most
+//! devices are not rendered (the summary says how many files changed).
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+
+#[allow(dead_code)]
+mod support;
+use support::{ok, show, siteconf};
+
+/// Every file under `root`: relative path → (mode, bytes).
+fn tree(root: &Path) -> BTreeMap<String, (u32, Vec<u8>)> {
+    walkdir::WalkDir::new(root)
+        .into_iter()
+        .map(|e| e.expect("walk"))
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            let rel = e
+                .path()
+                .strip_prefix(root)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            let mode = e.metadata().unwrap().mode() & 0o7777;
+            (rel, (mode, fs::read(e.path()).unwrap()))
+        })
+        .collect()
+}
+
+/// Replaces the first `from` in `file` with `to` (the edit must apply).
+fn edit(dir: &Path, file: &str, from: &str, to: &str) {
+    let p = dir.join(file);
+    let text = fs::read_to_string(&p).expect("read");
+    assert!(text.contains(from), "{file} has no {from:?}");
+    fs::write(&p, text.replacen(from, to, 1)).expect("write");
+}
+
+/// `(changed, unchanged, removed)` from a build's summary line.
+fn counts(stdout: &str) -> (usize, usize, usize) {
+    let inner = stdout
+        .split_once(" changed, ")
+        .map(|(a, b)| (a.rsplit('(').next().unwrap_or(""), b))
+        .expect("summary with counts");
+    let changed = inner.0.trim().parse().expect("changed");
+    let unchanged = inner
+        .1
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .parse()
+        .expect("unchanged");
+    let removed = inner
+        .1
+        .split([',', ';'])
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .unwrap()
+        .parse()
+        .expect("removed");
+    (changed, unchanged, removed)
+}
+
+/// `(rendered, devices)` from "N of M devices rendered".
+fn devices_rendered(stdout: &str) -> (usize, usize) {
+    let (head, _) = stdout
+        .split_once(" devices rendered")
+        .expect("devices rendered");
+    let mut words = head.rsplit(' ');
+    let m = words.next().unwrap().parse().expect("devices");
+    assert_eq!(words.next(), Some("of"));
+    let n = words.next().unwrap().parse().expect("rendered");
+    (n, m)
+}
+
+fn diff_trees(
+    a: &BTreeMap<String, (u32, Vec<u8>)>,
+    b: &BTreeMap<String, (u32, Vec<u8>)>,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    for (p, v) in a {
+        match b.get(p) {
+            None => out.push(format!("only incremental: {p}")),
+            Some(w) if w != v => out.push(format!("differs: {p}")),
+            _ => {}
+        }
+    }
+    for p in b.keys().filter(|p| !a.contains_key(*p)) {
+        out.push(format!("only fresh: {p}"));
+    }
+    out
+}
+
+#[test]
+fn incremental_builds_equal_fresh_builds() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("p");
+    let init = support::command(tmp.path(), &["init", "--nodes", "120", "--ci", "none", "p"])
+        .output()
+        .expect("init");
+    ok(&init);
+    // A boot service, so that the per-node iPXE scripts are built too.
+    edit(
+        &dir,
+        "site/site.kdl",
+        "    timezone \"Etc/UTC\"\n",
+        "    timezone \"Etc/UTC\"\n    boot {\n        servers \"10.0.0.2\"\n        image debian-12 { kernel \"http://10.0.0.2/images/vmlinuz\"; }\n    }\n",
+    );
+    edit(
+        &dir,
+        "site/profiles.kdl",
+        "profile base {\n",
+        "profile base {\n    boot-image debian-12\n",
+    );
+    let first = siteconf(&dir, &["build"]);
+    ok(&first);
+    let total = tree(&dir.join("out")).len();
+    assert!(
+        tree(&dir.join("out"))
+            .keys()
+            .any(|p| p.starts_with("site/boot/ipxe/")),
+        "the boot service makes iPXE scripts"
+    );
+
+    // (what, file, from, to, whether only a few devices change)
+    let edits: &[(&str, &str, &str, &str, bool)] = &[
+        (
+            "one node's model",
+            "site/racks/r01.kdl",
+            "model \"Dell PowerEdge",
+            "model \"Dell PowerEdge X",
+            true,
+        ),
+        (
+            "one node's MAC",
+            "site/racks/r02.kdl",
+            "mac \"52:54:00:02:01:01\"",
+            "mac \"52:54:00:02:01:71\"",
+            true,
+        ),
+        (
+            "nothing but a comment",
+            "site/groups.kdl",
+            "group fleet {",
+            "// a comment\ngroup fleet {",
+            true,
+        ),
+        (
+            "a group variable",
+            "site/groups.kdl",
+            "openstack_api_workers 8",
+            "openstack_api_workers 9",
+            true,
+        ),
+        (
+            "a profile every node has",
+            "site/profiles.kdl",
+            "packages chrony",
+            "packages chrony htop",
+            false,
+        ),
+        (
+            "a site setting",
+            "site/site.kdl",
+            "timezone \"Etc/UTC\"",
+            "timezone \"Europe/Berlin\"",
+            false,
+        ),
+        (
+            "the boot image",
+            "site/site.kdl",
+            "images/vmlinuz",
+            "images/vmlinuz-2",
+            false,
+        ),
+    ];
+    for (what, file, from, to, small) in edits {
+        edit(&dir, file, from, to);
+        let inc = siteconf(&dir, &["build"]);
+        ok(&inc);
+        let stdout = String::from_utf8_lossy(&inc.stdout).into_owned()
+            + &String::from_utf8_lossy(&inc.stderr);
+        let fresh_dir = tmp.path().join("fresh");
+        let _ = fs::remove_dir_all(&fresh_dir);
+        let fresh = siteconf(
+            &dir,
+            &["build", "--force", "--out", fresh_dir.to_str().unwrap()],
+        );
+        ok(&fresh);
+        let (a, b) = (tree(&dir.join("out")), tree(&fresh_dir));
+        let d = diff_trees(&a, &b);
+        assert!(
+            d.is_empty(),
+            "after {what}: {} difference(s): {:?}\n{}",
+            d.len(),
+            &d[..d.len().min(10)],
+            show(&inc)
+        );
+        let (changed, _, _) = counts(&stdout);
+        let (rendered, devices) = devices_rendered(&stdout);
+        if *small {
+            assert!(
+                changed * 10 < total,
+                "after {what}, {changed} of {total} files changed: {stdout}"
+            );
+            assert!(
+                rendered <= 2,
+                "after {what}, {rendered} of {devices} devices rendered: {stdout}"
+            );
+        } else {
+            // Every node (the 8 switches may not read what changed).
+            assert!(
+                rendered >= 120,
+                "after {what}, {rendered} of {devices} devices rendered: {stdout}"
+            );
+        }
+    }
+    assert_eq!(edits.len(), 7);
+
+    // A file edited by hand in the output is put back by the next build.
+    let victim = dir.join("out/nodes/r01n01/hostname");
+    let before = fs::read(&victim).unwrap();
+    fs::write(&victim, "tampered\n").unwrap();
+    let again = siteconf(&dir, &["build"]);
+    ok(&again);
+    assert_eq!(fs::read(&victim).unwrap(), before, "{}", show(&again));
+    // And a second build from the same inputs does nothing.
+    let idle = siteconf(&dir, &["build"]);
+    ok(&idle);
+    assert!(show(&idle).contains("up to date"), "{}", show(&idle));
+}
