@@ -6,12 +6,13 @@
 //! template engine. Rendering is behind the [`Renderer`] trait so that tests
 //! (and benchmarks) can plant exactly the artifacts they need.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use super::facts::Facts;
 use crate::check::{self, Checked};
 use crate::diag::{Diagnostic, Diagnostics, Severity};
-use crate::output::OutputSet;
+use crate::output::{OutputSet, Owner};
 use crate::project::{Config, CONFIG_FILE};
 use crate::resolve::Lock;
 use crate::source::Source;
@@ -22,6 +23,36 @@ pub trait Renderer: Sync {
     /// `src` is the same source the site was checked from (templates and
     /// other project files are read from it, never from the disk).
     fn render(&self, checked: &Checked, src: &dyn Source) -> Result<OutputSet, Diagnostics>;
+
+    /// Every device's key ([`crate::render::keys`]), when this renderer
+    /// can leave devices out ([`Renderer::render_except`]). None: every
+    /// device is rendered on both sides.
+    fn keys(&self, _checked: &Checked, _src: &dyn Source) -> Option<Same> {
+        None
+    }
+
+    /// [`Renderer::render`], leaving out every device (its files and its
+    /// per-host site files) whose key is in `same`: the same on both sides.
+    fn render_except(
+        &self,
+        checked: &Checked,
+        src: &dyn Source,
+        _same: Arc<Same>,
+    ) -> Result<OutputSet, Diagnostics> {
+        self.render(checked, src)
+    }
+}
+
+/// Devices by key.
+pub type Same = HashMap<Owner, [u8; 32]>;
+
+/// Leaves out the devices whose key is the other side's.
+struct SameOnBothSides(Arc<Same>);
+
+impl crate::render::keys::Reuse for SameOnBothSides {
+    fn reuse(&self, owner: &Owner, key: &[u8; 32]) -> Option<Vec<crate::output::manifest::Listed>> {
+        (self.0.get(owner) == Some(key)).then(Vec::new)
+    }
 }
 
 impl<F> Renderer for F
@@ -41,13 +72,46 @@ where
 /// cannot leak them.
 pub struct Engine;
 
-impl Renderer for Engine {
-    fn render(&self, checked: &Checked, src: &dyn Source) -> Result<OutputSet, Diagnostics> {
-        let opts = crate::render::RenderOptions {
+impl Engine {
+    fn options() -> crate::render::RenderOptions {
+        crate::render::RenderOptions {
             secrets: crate::render::Secrets::placeholder(),
             progress: None,
             ..Default::default()
+        }
+    }
+}
+
+impl Renderer for Engine {
+    fn render(&self, checked: &Checked, src: &dyn Source) -> Result<OutputSet, Diagnostics> {
+        self.render_with(checked, src, Engine::options())
+    }
+
+    fn keys(&self, checked: &Checked, src: &dyn Source) -> Option<Same> {
+        crate::render::device_keys(checked, src, &Engine::options())
+    }
+
+    fn render_except(
+        &self,
+        checked: &Checked,
+        src: &dyn Source,
+        same: Arc<Same>,
+    ) -> Result<OutputSet, Diagnostics> {
+        let opts = crate::render::RenderOptions {
+            reuse: Some(Arc::new(SameOnBothSides(same))),
+            ..Engine::options()
         };
+        self.render_with(checked, src, opts)
+    }
+}
+
+impl Engine {
+    fn render_with(
+        &self,
+        checked: &Checked,
+        src: &dyn Source,
+        opts: crate::render::RenderOptions,
+    ) -> Result<OutputSet, Diagnostics> {
         crate::render::render(checked, src, &opts)
             .map(|r| r.set)
             .map_err(|f| {
@@ -111,7 +175,32 @@ fn absent(src: &dyn Source) -> bool {
 
 /// check → resolve → render one side.
 pub fn compile(src: &dyn Source, label: &str, renderer: &dyn Renderer) -> Result<Compiled, Failed> {
-    if absent(src) {
+    compile_checked(src, label, renderer, check_side(src), None)
+}
+
+/// The checked project of one side; `None` when it does not exist at all
+/// ([`absent`]).
+fn check_side(src: &dyn Source) -> Option<check::CheckedProject> {
+    (!absent(src)).then(|| check::check_project(src, None, false))
+}
+
+/// The one site of a checked side with no errors, if it is one site.
+fn single(p: &Option<check::CheckedProject>) -> Option<&Checked> {
+    let p = p.as_ref()?;
+    let one = p.sites.len() == 1 && !p.sites[0].loaded.config.is_multi_site();
+    (one && !p.diags.has_errors()).then(|| &p.sites[0])
+}
+
+/// [`compile`] from the side's check; `same`: devices left out (the same
+/// key on both sides).
+fn compile_checked(
+    src: &dyn Source,
+    label: &str,
+    renderer: &dyn Renderer,
+    project: Option<check::CheckedProject>,
+    same: Option<Arc<Same>>,
+) -> Result<Compiled, Failed> {
+    let Some(mut project) = project else {
         return Ok(Compiled {
             label: label.to_string(),
             output: OutputSet::default(),
@@ -124,8 +213,7 @@ pub fn compile(src: &dyn Source, label: &str, renderer: &dyn Renderer) -> Result
             warnings: Vec::new(),
             notes: src.notes(),
         });
-    }
-    let mut project = check::check_project(src, None, false);
+    };
     let multi = project
         .sites
         .first()
@@ -146,7 +234,10 @@ pub fn compile(src: &dyn Source, label: &str, renderer: &dyn Renderer) -> Result
     }
     // Rendering and fingerprinting the inputs are independent.
     let (rendered, inputs) = rayon::join(
-        || renderer.render(&checked, src),
+        || match same {
+            Some(same) => renderer.render_except(&checked, src, same),
+            None => renderer.render(&checked, src),
+        },
         || fingerprint(src, &checked.loaded.config, &checked.loaded.sources),
     );
     let facts = Facts::collect(&checked.effective());
@@ -202,9 +293,27 @@ pub fn compile_both(
     head: (&dyn Source, &str),
     renderer: &dyn Renderer,
 ) -> (Result<Compiled, Failed>, Result<Compiled, Failed>) {
+    let (pb, ph) = rayon::join(|| check_side(base.0), || check_side(head.0));
+    // A device whose key is the same on both sides renders the same files
+    // on both: neither side renders it (its files are in neither output),
+    // so that a one-node change costs one node, not the fleet.
+    let (kb, kh) = rayon::join(
+        || single(&pb).and_then(|c| renderer.keys(c, base.0)),
+        || single(&ph).and_then(|c| renderer.keys(c, head.0)),
+    );
+    let same = match (kb, kh) {
+        (Some(kb), Some(kh)) => {
+            let same: Same = kb
+                .into_iter()
+                .filter(|(o, k)| kh.get(o) == Some(k))
+                .collect();
+            Some(Arc::new(same))
+        }
+        _ => None,
+    };
     rayon::join(
-        || compile(base.0, base.1, renderer),
-        || compile(head.0, head.1, renderer),
+        || compile_checked(base.0, base.1, renderer, pb, same.clone()),
+        || compile_checked(head.0, head.1, renderer, ph, same.clone()),
     )
 }
 
