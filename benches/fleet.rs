@@ -4,8 +4,10 @@
 //!
 //! For each size (SITECONF_BENCH_NODES, default `1000,10000`), every row is
 //! the median of SITECONF_BENCH_RUNS runs (default 3) of a child process,
-//! with the child's peak resident memory (`ru_maxrss` from `wait4`, the
-//! largest of the runs):
+//! with the child's CPU time (user + system, from the same rusage: on a
+//! machine shared with other work the wall time alone says little) and
+//! its peak resident memory (`ru_maxrss` from `wait4`, the largest of the
+//! runs). Goals are checked against the wall time:
 //!
 //! - floor: the files of a fresh build's output (same relative paths, same
 //!   bytes, read into memory first, untimed; by batches of 512 MB when the
@@ -46,7 +48,7 @@
 //! the notes (changed files, lines), which show `?` when it cannot be read.
 
 mod support;
-use support::{fs_space, loadavg, median, mem_available_kb, spawn_measured};
+use support::{fs_space, loadavg, median, mem_available_kb, spawn_measured, thread_cpu_secs};
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -107,6 +109,8 @@ impl Work {
 enum Fig {
     Done {
         secs: f64,
+        /// Median CPU time, user + system.
+        cpu: f64,
         /// None for the floor, which runs in this process.
         peak_kb: Option<u64>,
     },
@@ -133,6 +137,7 @@ struct SizeReport {
 /// One run of the binary: its figures, and where its stdout went.
 struct Out {
     secs: f64,
+    cpu: f64,
     peak_kb: u64,
     stdout: PathBuf,
     stderr: String,
@@ -191,6 +196,7 @@ impl Runner {
         }
         Ok(Out {
             secs: m.secs,
+            cpu: m.cpu_secs,
             peak_kb: m.peak_kb,
             stdout,
             stderr: err,
@@ -241,32 +247,37 @@ impl Memory {
         if let Some(why) = self.too_big(work, n) {
             return Fig::Skipped(why);
         }
-        let mut t = Vec::new();
+        let (mut t, mut cpu) = (Vec::new(), Vec::new());
         let mut peak = 0;
         for i in 0..runs {
             match f(i) {
                 Ok(o) => {
                     t.push(o.secs);
+                    cpu.push(o.cpu);
                     peak = peak.max(o.peak_kb);
                 }
                 Err(e) => return Fig::Failed(e),
             }
         }
         self.peaks.insert(work, (n, peak));
-        let secs = median(t);
-        progress(n, work, secs, Some(peak));
+        let (secs, cpu) = (median(t), median(cpu));
+        progress(n, work, secs, cpu, Some(peak));
         Fig::Done {
             secs,
+            cpu,
             peak_kb: Some(peak),
         }
     }
 }
 
-fn progress(n: usize, work: Work, secs: f64, peak_kb: Option<u64>) {
+fn progress(n: usize, work: Work, secs: f64, cpu: f64, peak_kb: Option<u64>) {
     let mem = peak_kb
         .map(|k| format!(", {} MB", mb(k)))
         .unwrap_or_default();
-    eprintln!("  {n} nodes: {}: {secs:.3} s{mem}", work.name());
+    eprintln!(
+        "  {n} nodes: {}: {secs:.3} s (CPU {cpu:.3} s){mem}",
+        work.name()
+    );
 }
 
 /// 10000 as "10,000".
@@ -552,13 +563,14 @@ impl Floor {
     }
 
     /// Writes everything into `dst` (which must not exist), returning the
-    /// seconds spent writing (reading batches is not counted).
-    fn write(&self, dst: &Path) -> Result<f64, String> {
-        let mut secs = 0.0;
+    /// wall and CPU seconds spent writing (reading batches is not counted).
+    fn write(&self, dst: &Path) -> Result<(f64, f64), String> {
+        let (mut secs, mut cpu) = (0.0, 0.0);
         let err = |p: &Path, e: std::io::Error| format!("{}: {e}", p.display());
-        let t = Instant::now();
+        let (t, c) = (Instant::now(), thread_cpu_secs());
         std::fs::create_dir(dst).map_err(|e| err(dst, e))?;
         secs += t.elapsed().as_secs_f64();
+        cpu += thread_cpu_secs() - c;
         for r in &self.batches {
             let loaded;
             let data = match &self.cached {
@@ -568,7 +580,7 @@ impl Floor {
                     &loaded
                 }
             };
-            let t = Instant::now();
+            let (t, c) = (Instant::now(), thread_cpu_secs());
             for ((rel, len), bytes) in self.entries[r.clone()].iter().zip(data) {
                 let p = dst.join(rel);
                 match len {
@@ -577,8 +589,9 @@ impl Floor {
                 }
             }
             secs += t.elapsed().as_secs_f64();
+            cpu += thread_cpu_secs() - c;
         }
-        Ok(secs)
+        Ok((secs, cpu))
     }
 }
 
@@ -706,16 +719,18 @@ fn builds(
 
     let floor_dir = r.root.join("floor");
     let floor = Floor::scan(&proj.join(out)).and_then(|f| {
-        let mut t = Vec::new();
+        let (mut t, mut cpu) = (Vec::new(), Vec::new());
         for _ in 0..r.runs {
             let _ = std::fs::remove_dir_all(&floor_dir);
-            t.push(f.write(&floor_dir)?);
+            let (s, c) = f.write(&floor_dir)?;
+            t.push(s);
+            cpu.push(c);
         }
         let _ = std::fs::remove_dir_all(&floor_dir);
-        Ok((f.files, f.bytes, f.space, median(t)))
+        Ok((f.files, f.bytes, f.space, median(t), median(cpu)))
     });
     let fig = match floor {
-        Ok((files, bytes, space, secs)) => {
+        Ok((files, bytes, space, secs, cpu)) => {
             m.out_space = Some((n, space));
             rep.info.push(format!(
                 "output: {} files, {} MB ({} MB on its filesystem)",
@@ -723,9 +738,10 @@ fn builds(
                 bytes.div_ceil(1_000_000),
                 space.div_ceil(1_000_000)
             ));
-            progress(n, Work::Floor, secs, None);
+            progress(n, Work::Floor, secs, cpu, None);
             Fig::Done {
                 secs,
+                cpu,
                 peak_kb: None,
             }
         }
@@ -930,7 +946,7 @@ fn met(row: &Row, rows: &[Row], floor: Option<f64>) -> Option<bool> {
             _ => None,
         })
     };
-    let Fig::Done { secs, peak_kb } = row.fig else {
+    let Fig::Done { secs, peak_kb, .. } = row.fig else {
         return None;
     };
     let mem_ok = |limit_mb: u64| peak_kb.is_some_and(|k| k * 1024 <= limit_mb * 1_000_000);
@@ -968,9 +984,9 @@ fn table(rep: &SizeReport, repro: &str) -> String {
         });
     let _ = writeln!(
         s,
-        "| work | command | median | peak RSS | x floor | goal | met | notes |"
+        "| work | command | median | CPU | peak RSS | x floor | goal | met | notes |"
     );
-    let _ = writeln!(s, "|---|---|--:|--:|--:|---|---|---|");
+    let _ = writeln!(s, "|---|---|--:|--:|--:|--:|---|---|---|");
     let order = [
         Work::Floor,
         Work::Fresh,
@@ -985,8 +1001,8 @@ fn table(rep: &SizeReport, repro: &str) -> String {
         let Some(r) = rep.rows.iter().find(|r| r.work == w) else {
             continue;
         };
-        let (median, peak, ratio, note) = match &r.fig {
-            Fig::Done { secs, peak_kb } => {
+        let (median, cpu, peak, ratio, note) = match &r.fig {
+            Fig::Done { secs, cpu, peak_kb } => {
                 let ratio = match (w, floor) {
                     (Work::Fresh | Work::Unchanged | Work::Edit, Some(f)) => {
                         format!("{:.2}", secs / f)
@@ -995,6 +1011,7 @@ fn table(rep: &SizeReport, repro: &str) -> String {
                 };
                 (
                     format!("{secs:.3} s"),
+                    format!("{cpu:.3} s"),
                     peak_kb
                         .map(|k| format!("{} MB", mb(k)))
                         .unwrap_or_else(|| "-".into()),
@@ -1002,8 +1019,15 @@ fn table(rep: &SizeReport, repro: &str) -> String {
                     r.note.clone(),
                 )
             }
-            Fig::Skipped(why) => ("-".into(), "-".into(), String::new(), why.clone()),
+            Fig::Skipped(why) => (
+                "-".into(),
+                "-".into(),
+                "-".into(),
+                String::new(),
+                why.clone(),
+            ),
             Fig::Failed(why) => (
+                "-".into(),
                 "-".into(),
                 "-".into(),
                 String::new(),
@@ -1017,7 +1041,7 @@ fn table(rep: &SizeReport, repro: &str) -> String {
         };
         let _ = writeln!(
             s,
-            "| {} | `{}` | {median} | {peak} | {ratio} | {} | {met} | {} |",
+            "| {} | `{}` | {median} | {cpu} | {peak} | {ratio} | {} | {met} | {} |",
             w.name(),
             r.cmd,
             w.goal(),
@@ -1095,7 +1119,8 @@ fn main() {
     };
     println!("## siteconf fleet benchmark\n");
     println!(
-        "{version}; {cores} cores; median of {runs} runs; peak RSS: the largest `ru_maxrss` of the runs; \
+        "{version}; {cores} cores; median of {runs} runs (wall time; CPU: user + system, also a median, \
+         which moves less than wall time with the machine's load); peak RSS: the largest `ru_maxrss` of the runs; \
          build: plain `siteconf build` (with its syncfs); projects in {} ({}); load average at start {load_start}, at end {load_end}\n",
         base.display(),
         if tmpfs { "tmpfs" } else { "not tmpfs" }

@@ -43,6 +43,10 @@ pub fn child_peak_kb(dir: &std::path::Path) -> u64 {
 pub struct Measured {
     /// Wall time from spawn to the end of the child.
     pub secs: f64,
+    /// CPU time of the child, user + system: what it cost regardless of
+    /// what else the machine was doing (wall time says little on a
+    /// machine shared with other work).
+    pub cpu_secs: f64,
     /// `ru_maxrss` of the child (KiB on Linux), from `wait4`.
     pub peak_kb: u64,
     pub status: std::process::ExitStatus,
@@ -76,8 +80,10 @@ pub fn spawn_measured(cmd: &mut std::process::Command) -> std::io::Result<Measur
     let secs = start.elapsed().as_secs_f64();
     // Reaped above: dropping a `Child` neither waits nor kills.
     drop(child);
+    let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
     Ok(Measured {
         secs,
+        cpu_secs: tv(ru.ru_utime) + tv(ru.ru_stime),
         peak_kb: u64::try_from(ru.ru_maxrss).unwrap_or(0),
         status: std::process::ExitStatus::from_raw(status),
     })
@@ -118,4 +124,15 @@ pub fn fs_space(path: &std::path::Path) -> Option<(u64, bool)> {
     let tmpfs = st.f_type as i64 == TMPFS_MAGIC;
     #[allow(clippy::unnecessary_cast)]
     Some((st.f_bavail as u64 * st.f_bsize as u64, tmpfs))
+}
+
+/// CPU time of the calling thread, in seconds (for work timed in process).
+pub fn thread_cpu_secs() -> f64 {
+    // SAFETY: a zeroed timespec is valid for clock_gettime to overwrite.
+    let mut ts: libc::timespec = unsafe { std::mem::zeroed() };
+    // SAFETY: ts is valid for writes.
+    if unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) } != 0 {
+        return 0.0;
+    }
+    ts.tv_sec as f64 + ts.tv_nsec as f64 / 1e9
 }
