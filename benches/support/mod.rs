@@ -1,5 +1,8 @@
-//! What the check and sites benchmarks share: the median of runs, and the
-//! peak memory of one run in a fresh process.
+//! What the benchmarks share: the median of runs, the peak memory of one
+//! run in a fresh process (this benchmark re-run, or a child such as the
+//! `siteconf` binary), and what the machine had to spare while they ran.
+// Each benchmark uses a part of this module.
+#![allow(dead_code)]
 
 /// This process's peak resident memory (VmHWM), in KiB.
 pub fn vm_hwm_kb() -> u64 {
@@ -33,4 +36,103 @@ pub fn child_peak_kb(dir: &std::path::Path) -> u64 {
                 .ok()
         })
         .unwrap_or(0)
+}
+
+/// One child process, timed from spawn to exit, with its peak resident
+/// memory as the kernel counted it.
+pub struct Measured {
+    /// Wall time from spawn to the end of the child.
+    pub secs: f64,
+    /// CPU time of the child, user + system: what it cost regardless of
+    /// what else the machine was doing (wall time says little on a
+    /// machine shared with other work).
+    pub cpu_secs: f64,
+    /// `ru_maxrss` of the child (KiB on Linux), from `wait4`.
+    pub peak_kb: u64,
+    pub status: std::process::ExitStatus,
+}
+
+/// Runs `cmd` to its end and measures it. The child is reaped with
+/// `wait4`, which gives its own rusage (a wait on the process's whole
+/// children would mix in every earlier child). Give the command its
+/// stdout and stderr (files, not pipes: a pipe not read while the child
+/// runs would stall it).
+pub fn spawn_measured(cmd: &mut std::process::Command) -> std::io::Result<Measured> {
+    use std::os::unix::process::ExitStatusExt;
+    let start = std::time::Instant::now();
+    let child = cmd.spawn()?;
+    let pid = child.id() as libc::pid_t;
+    let mut status: libc::c_int = 0;
+    // SAFETY: an all-zero rusage is a valid value for wait4 to overwrite.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    loop {
+        // SAFETY: status and ru are valid for writes; pid is our own child,
+        // not waited for by anything else (the `Child` is never waited on).
+        let r = unsafe { libc::wait4(pid, &mut status, 0, &mut ru) };
+        if r == pid {
+            break;
+        }
+        let e = std::io::Error::last_os_error();
+        if e.kind() != std::io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    }
+    let secs = start.elapsed().as_secs_f64();
+    // Reaped above: dropping a `Child` neither waits nor kills.
+    drop(child);
+    let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    Ok(Measured {
+        secs,
+        cpu_secs: tv(ru.ru_utime) + tv(ru.ru_stime),
+        peak_kb: u64::try_from(ru.ru_maxrss).unwrap_or(0),
+        status: std::process::ExitStatus::from_raw(status),
+    })
+}
+
+/// The first three fields of /proc/loadavg (1, 5 and 15 minutes), or "?".
+pub fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "?".into())
+}
+
+/// MemAvailable of /proc/meminfo, in KiB (0 when unknown).
+pub fn mem_available_kb() -> u64 {
+    std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("MemAvailable:"))
+                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
+        })
+        .unwrap_or(0)
+}
+
+/// Bytes free for an unprivileged writer on the filesystem of `path`, and
+/// whether that filesystem is a tmpfs (whose files take memory).
+pub fn fs_space(path: &std::path::Path) -> Option<(u64, bool)> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes()).ok()?;
+    // SAFETY: zeroed statfs is a valid out-parameter; c is a NUL-terminated path.
+    let mut st: libc::statfs = unsafe { std::mem::zeroed() };
+    // SAFETY: as above; statfs only writes into st.
+    if unsafe { libc::statfs(c.as_ptr(), &mut st) } != 0 {
+        return None;
+    }
+    const TMPFS_MAGIC: i64 = 0x0102_1994;
+    #[allow(clippy::unnecessary_cast)] // the field's type differs between targets
+    let tmpfs = st.f_type as i64 == TMPFS_MAGIC;
+    #[allow(clippy::unnecessary_cast)]
+    Some((st.f_bavail as u64 * st.f_bsize as u64, tmpfs))
+}
+
+/// CPU time of the calling thread, in seconds (for work timed in process).
+pub fn thread_cpu_secs() -> f64 {
+    // SAFETY: a zeroed timespec is valid for clock_gettime to overwrite.
+    let mut ts: libc::timespec = unsafe { std::mem::zeroed() };
+    // SAFETY: ts is valid for writes.
+    if unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) } != 0 {
+        return 0.0;
+    }
+    ts.tv_sec as f64 + ts.tv_nsec as f64 / 1e9
 }
