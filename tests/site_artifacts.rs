@@ -608,6 +608,74 @@ fn a_hosts_override_can_read_every_hosts_vars() {
     assert!(hosts.ends_with(&format!("{} {}\n", inv.groups.len(), site.domain)));
 }
 
+/// `write_list` writes a host at a time the very text of the whole
+/// `--list` value, and each host's place in it gives its `--host` answer:
+/// the fixture, a variant whose nodes are all gone (no host, and groups
+/// with no members), one with a group named like the answer's own `_meta`.
+#[test]
+fn the_list_written_a_host_at_a_time_is_the_whole_list() {
+    use siteconf::render::site::inventory::{self, ListSite};
+    let variants: Vec<(&str, SiteView)> = vec![
+        ("fixture", fixture_view()),
+        (
+            "no nodes nor switches",
+            SiteView {
+                nodes: Vec::new(),
+                switches: Vec::new(),
+                ..fixture_view()
+            },
+        ),
+        ("a group named _meta", {
+            let mut v = fixture_view();
+            let mut g = v.groups[0].clone();
+            g.name = "_meta".into();
+            v.groups.push(g);
+            v
+        }),
+    ];
+    let mut hosts_seen = 0;
+    for (what, view) in &variants {
+        let whole = inventory::build(view, "SITECONF_SECRET_");
+        let want = serde_json::to_string_pretty(&whole.to_list_json()).unwrap();
+        let outline = inventory::outline(view, "SITECONF_SECRET_");
+        let site = ListSite {
+            view,
+            inv: &outline,
+            env_prefix: "SITECONF_SECRET_",
+        };
+        let mut text = Vec::new();
+        let mut placed = Vec::new();
+        inventory::write_list(
+            &mut text,
+            &outline.list_outline(),
+            std::slice::from_ref(&site),
+            &mut |p| placed.push((p.site, p.host, p.offset, p.text.to_vec())),
+        )
+        .unwrap();
+        assert_eq!(String::from_utf8(text.clone()).unwrap(), want, "{what}");
+        assert_eq!(placed.len(), whole.hosts.len(), "{what}");
+        for (s, h, offset, bytes) in &placed {
+            assert_eq!(*s, 0);
+            let at = *offset as usize;
+            assert_eq!(&text[at..at + bytes.len()], bytes.as_slice(), "{what}");
+            let host = &whole.hosts[*h];
+            let answer = serde_json::to_string_pretty(&Json::Object(host.hostvars())).unwrap();
+            assert_eq!(
+                String::from_utf8(inventory::host_answer(bytes)).unwrap(),
+                answer,
+                "{what}: {}",
+                host.name
+            );
+            assert_eq!(
+                inventory::host_json(view, &outline.hosts[*h], "SITECONF_SECRET_").unwrap(),
+                answer
+            );
+            hosts_seen += 1;
+        }
+    }
+    assert_eq!(hosts_seen, 16, "8 hosts in the fixture, none, 8");
+}
+
 #[test]
 fn template_error_names_template_line_and_output() {
     let env = env_with(

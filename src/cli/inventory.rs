@@ -15,11 +15,17 @@
 //! those templates changes the files, not this answer). A site with errors prints its
 //! diagnostics on stderr and exits 1 with nothing on stdout, so Ansible
 //! fails instead of running against a partial inventory.
+//!
+//! `--list` is written as it is made, a few hundred hosts' variables at a
+//! time ([`inventory::write_list`]): a fleet's variables are never all in
+//! memory, nor the text of the answer.
+
+use std::io::{self, BufWriter, Write};
 
 use super::common::{print_diagnostics, Format, Global, Status};
 use crate::check;
-use crate::render::context::site_view;
-use crate::render::site::inventory;
+use crate::render::context::{site_view, SiteView};
+use crate::render::site::inventory::{self, Inventory, ListSite};
 
 #[derive(clap::Args, Debug)]
 #[command(
@@ -51,92 +57,194 @@ pub fn run(g: &Global, args: Args) -> Status {
         print_diagnostics(g, &list, &sources, Format::Text);
         return Status::Findings;
     }
-    let multi = project.sites[0].loaded.config.is_multi_site();
-    let mut list = serde_json::Map::new();
-    let mut found = None;
-    let mut names: Vec<String> = Vec::new();
-    for checked in &project.sites {
-        let view = site_view(&checked.effective());
-        let inv = inventory::build(&view, &checked.loaded.config.secrets.env_prefix);
-        // Ansible shows a successful script's stderr only when asked to, so
-        // this is for the person running it by hand.
-        for w in &inv.warnings {
-            eprintln!("warning: {w}");
-        }
-        match &args.host {
-            Some(name) => {
-                if found.is_none() {
-                    // A short name: the node's FQDN is `name.domain`.
-                    let host = inv
-                        .host(name)
-                        .or_else(|| inv.hosts.iter().find(|h| &h.node == name));
-                    found = host.map(|h| serde_json::Value::Object(h.hostvars()));
-                }
-                names.extend(inv.hosts.iter().map(|h| h.node.clone()));
-            }
-            None => {
-                let mut one = inv.to_list_json();
-                if multi {
-                    let site = checked.loaded.config.site.clone().unwrap_or_default();
-                    add_site_group(&mut one, &site);
-                }
-                merge_list(&mut list, one);
-            }
+    let status = answer(&project, args.host.as_deref());
+    // The OS frees the checked project faster than drop would.
+    std::mem::forget(project);
+    status
+}
+
+/// One site, ready to answer: its view and its inventory outline.
+struct SiteInv<'a> {
+    checked: &'a check::Checked,
+    view: SiteView,
+    inv: Inventory,
+}
+
+impl SiteInv<'_> {
+    fn env_prefix(&self) -> &str {
+        &self.checked.loaded.config.secrets.env_prefix
+    }
+
+    fn list_site(&self) -> ListSite<'_> {
+        ListSite {
+            view: &self.view,
+            inv: &self.inv,
+            env_prefix: self.env_prefix(),
         }
     }
-    let answer = match &args.host {
-        Some(name) => found.unwrap_or_else(|| {
-            // The protocol's answer for an unknown host is `{}` (exit 0);
-            // stderr says why, for a person at a terminal.
-            let names: Vec<&str> = names.iter().map(String::as_str).collect();
-            eprint!(
-                "{}",
-                super::explain::unknown_node(name, &names).replacen("error: ", "note: ", 1)
-            );
-            serde_json::json!({})
-        }),
-        None => serde_json::Value::Object(list),
-    };
-    match serde_json::to_string_pretty(&answer) {
-        Ok(text) => {
-            println!("{text}");
-            Status::Ok
+}
+
+/// The answer from a checked project (no errors).
+fn answer(project: &check::CheckedProject, host: Option<&str>) -> Status {
+    let multi = project.sites[0].loaded.config.is_multi_site();
+    let sites: Vec<SiteInv> = project
+        .sites
+        .iter()
+        .map(|checked| {
+            let view = site_view(&checked.effective());
+            let inv = inventory::outline(&view, &checked.loaded.config.secrets.env_prefix);
+            SiteInv { checked, view, inv }
+        })
+        .collect();
+    // Ansible shows a successful script's stderr only when asked to, so
+    // this is for the person running it by hand.
+    for w in sites.iter().flat_map(|s| &s.inv.warnings) {
+        eprintln!("warning: {w}");
+    }
+    if let Some(name) = host {
+        return print_host(&sites, name);
+    }
+    // The answer's hosts are a JSON object's keys: unique. A check without
+    // errors guarantees it (SC0110 across sites); should it not, the
+    // answer is made whole, as a JSON value merges same-named keys.
+    let mut names: Vec<&str> = sites
+        .iter()
+        .flat_map(|s| s.inv.hosts.iter().map(|h| h.name.as_str()))
+        .collect();
+    names.sort_unstable();
+    if names.windows(2).any(|w| w[0] == w[1]) {
+        return print_whole_list(&sites, multi);
+    }
+    let outline = merged_outline(&sites, multi);
+    let list_sites: Vec<ListSite> = sites.iter().map(SiteInv::list_site).collect();
+    let stdout = io::stdout();
+    let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
+    let written = inventory::write_list(&mut out, &outline, &list_sites, &mut |_| {})
+        .and_then(|()| out.write_all(b"\n"))
+        .and_then(|()| out.flush());
+    match written {
+        Ok(()) => Status::Ok,
+        Err(e) => super::common::fail(format!("cannot write the inventory: {e}")),
+    }
+}
+
+/// Every selected site's outline as one `--list` answer (`_meta.hostvars`
+/// left for [`inventory::write_list`]).
+fn merged_outline(sites: &[SiteInv], multi: bool) -> serde_json::Map<String, serde_json::Value> {
+    let mut list = serde_json::Map::new();
+    for s in sites {
+        let mut one = s.inv.list_outline();
+        if multi {
+            let site = s.checked.loaded.config.site.clone().unwrap_or_default();
+            add_site_group(&mut one, &site, &s.inv);
         }
+        merge_list(&mut list, one);
+    }
+    list
+}
+
+/// `--host NAME` from the checked sites: the first site that has a host by
+/// that FQDN, or else by that short name.
+fn print_host(sites: &[SiteInv], name: &str) -> Status {
+    for s in sites {
+        // A short name: the node's FQDN is `name.domain`.
+        let found = s
+            .inv
+            .host(name)
+            .or_else(|| s.inv.hosts.iter().find(|h| h.node == name));
+        if let Some(h) = found {
+            return match inventory::host_json(&s.view, h, s.env_prefix()) {
+                Ok(text) => print_answer(text.as_bytes()),
+                Err(e) => super::common::fail(format!("cannot write the inventory as JSON: {e}")),
+            };
+        }
+    }
+    let names: Vec<&str> = sites
+        .iter()
+        .flat_map(|s| s.inv.hosts.iter().map(|h| h.node.as_str()))
+        .collect();
+    unknown_host(name, &names)
+}
+
+/// The protocol's answer for an unknown host is `{}` (exit 0); stderr says
+/// why, for a person at a terminal.
+fn unknown_host(name: &str, names: &[&str]) -> Status {
+    eprint!(
+        "{}",
+        super::explain::unknown_node(name, names).replacen("error: ", "note: ", 1)
+    );
+    print_answer(b"{}")
+}
+
+/// `text` and a newline on stdout.
+fn print_answer(text: &[u8]) -> Status {
+    let mut out = io::stdout().lock();
+    match out
+        .write_all(text)
+        .and_then(|()| out.write_all(b"\n"))
+        .and_then(|()| out.flush())
+    {
+        Ok(()) => Status::Ok,
+        Err(e) => super::common::fail(format!("cannot write the inventory: {e}")),
+    }
+}
+
+/// `--list` made whole in memory, for sites whose host names repeat (see
+/// [`answer`]): never cached.
+fn print_whole_list(sites: &[SiteInv], multi: bool) -> Status {
+    let mut list = serde_json::Map::new();
+    for s in sites {
+        let inv = inventory::build(&s.view, s.env_prefix());
+        let mut one = inv.to_list_json();
+        if let (true, Some(o)) = (multi, one.as_object_mut()) {
+            let site = s.checked.loaded.config.site.clone().unwrap_or_default();
+            add_site_group(o, &site, &inv);
+        }
+        if let serde_json::Value::Object(one) = one {
+            merge_list(&mut list, one);
+        }
+    }
+    match serde_json::to_string_pretty(&serde_json::Value::Object(list)) {
+        Ok(text) => print_answer(text.as_bytes()),
         Err(e) => super::common::fail(format!("cannot write the inventory as JSON: {e}")),
     }
 }
 
 /// Adds group `site_<name>` (every host of the site) to one site's list.
-fn add_site_group(one: &mut serde_json::Value, site: &str) {
+fn add_site_group(
+    one: &mut serde_json::Map<String, serde_json::Value>,
+    site: &str,
+    inv: &Inventory,
+) {
     use serde_json::{json, Value};
-    let hosts: Vec<Value> = one
-        .get("_meta")
-        .and_then(|m| m.get("hostvars"))
-        .and_then(Value::as_object)
-        .map(|h| h.keys().map(|k| json!(k)).collect())
-        .unwrap_or_default();
+    // The site's hosts, each once, in the order of its `_meta.hostvars`.
+    let mut seen = std::collections::HashSet::new();
+    let hosts: Vec<Value> = inv
+        .hosts
+        .iter()
+        .filter(|h| seen.insert(h.name.as_str()))
+        .map(|h| json!(h.name))
+        .collect();
     let name = format!("site_{}", crate::model::names::group_name(site));
-    if let Some(o) = one.as_object_mut() {
-        if let Some(children) = o
-            .get_mut("all")
-            .and_then(|a| a.get_mut("children"))
-            .and_then(Value::as_array_mut)
-        {
-            children.push(json!(name));
-        }
-        o.insert(name, json!({ "hosts": hosts }));
+    if let Some(children) = one
+        .get_mut("all")
+        .and_then(|a| a.get_mut("children"))
+        .and_then(Value::as_array_mut)
+    {
+        children.push(json!(name));
     }
+    one.insert(name, json!({ "hosts": hosts }));
 }
 
 /// Merges one site's `--list` answer into the project's: hosts and their
 /// variables side by side (FQDNs are unique across sites), a group's hosts
 /// and children joined; a group's vars are those of the first site that
 /// has the group (shared groups have the same vars everywhere).
-fn merge_list(into: &mut serde_json::Map<String, serde_json::Value>, one: serde_json::Value) {
+fn merge_list(
+    into: &mut serde_json::Map<String, serde_json::Value>,
+    one: serde_json::Map<String, serde_json::Value>,
+) {
     use serde_json::Value;
-    let serde_json::Value::Object(one) = one else {
-        return;
-    };
     for (k, v) in one {
         match into.get_mut(&k) {
             None => {
@@ -160,8 +268,19 @@ fn merge_list(into: &mut serde_json::Map<String, serde_json::Value>, one: serde_
                 }
             }
             (Value::Array(a), Value::Array(b)) => {
+                // Each of `b` that `a` lacks, once. Host and group names
+                // are strings, looked up in a set (a fleet's lists are
+                // long); anything else by a scan of `a`.
+                let mut have: std::collections::HashSet<String> = a
+                    .iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect();
                 for v in b {
-                    if !a.contains(&v) {
+                    let new = match v.as_str() {
+                        Some(s) => have.insert(s.to_string()),
+                        None => !a.contains(&v),
+                    };
+                    if new {
                         a.push(v);
                     }
                 }
