@@ -312,10 +312,18 @@ fn reverse_zones_cover_every_prefix() {
 
 // ---- inventory: script protocol vs static files -----------------------------
 
+/// `siteconf ARGS` on a copy of the fixture: `inventory` keeps its answer
+/// beside the output directory, which is not to be in the source tree.
 fn siteconf(args: &[&str]) -> (i32, String, String) {
+    let copy = tempfile::tempdir().expect("tempdir");
+    for p in FsSource::new(fixture()).list("").expect("list fixture") {
+        let to = copy.path().join(&p);
+        std::fs::create_dir_all(to.parent().expect("parent")).expect("mkdir");
+        std::fs::copy(fixture().join(&p), to).expect("copy");
+    }
     let out = Command::new(env!("CARGO_BIN_EXE_siteconf"))
         .args(["--color", "never", "-C"])
-        .arg(fixture())
+        .arg(copy.path())
         .args(args)
         .env("NO_COLOR", "1")
         .output()
