@@ -567,8 +567,11 @@ fn a_new_project_is_green_and_wired_from_its_first_commit() {
     support::ok(&run(&["check", "--locked", "--deny", "warnings"]));
     support::ok(&run(&["build"]));
     assert!(fleet.join("out/nodes/r01n01").is_dir());
-    // The build left nothing to commit: out/, its stamp and the secrets are
-    // ignored, and the lock it may rewrite (zone serials) is as init wrote it.
+    support::ok(&run(&["inventory", "--host", "r01n01"]));
+    assert!(fleet.join(".out.siteconf-inventory").is_file());
+    // The build left nothing to commit: out/, its stamp, the inventory's
+    // cache and the secrets are ignored, and the lock it may rewrite (zone
+    // serials) is as init wrote it.
     let status = ok(
         git(&fleet, &home, &path, &["status", "--porcelain"]),
         "git status",

@@ -325,6 +325,13 @@ fn canary_secrets_appear_only_where_a_template_resolves_them() {
         assert!(text.contains("SITECONF_SECRET_IPMI_R01"), "{text}");
         quiet(env, &["inventory", "--host", "n1"], 0);
         quiet(env, &["inventory", "--host", "n1.dc1.example.net"], 0);
+        // The answer cache beside the output directory holds none either.
+        let cache = d.join(".out.siteconf-inventory");
+        let bytes = std::fs::read(&cache).expect("inventory wrote its cache");
+        let found = leaked(&String::from_utf8_lossy(&bytes), &ALL);
+        assert!(found.is_empty(), "the inventory cache holds {found:?}");
+        let mode = std::fs::metadata(&cache).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
         for format in ["text", "markdown", "json"] {
             let text = quiet(env, &["diff", "HEAD~1", "HEAD", "--format", format], 0);
             assert!(text.contains("bmc.conf"), "{text}");

@@ -313,10 +313,18 @@ fn reverse_zones_cover_every_prefix() {
 
 // ---- inventory: script protocol vs static files -----------------------------
 
+/// `siteconf ARGS` on a copy of the fixture: `inventory` keeps its answer
+/// beside the output directory, which is not to be in the source tree.
 fn siteconf(args: &[&str]) -> (i32, String, String) {
+    let copy = tempfile::tempdir().expect("tempdir");
+    for p in FsSource::new(fixture()).list("").expect("list fixture") {
+        let to = copy.path().join(&p);
+        std::fs::create_dir_all(to.parent().expect("parent")).expect("mkdir");
+        std::fs::copy(fixture().join(&p), to).expect("copy");
+    }
     let out = Command::new(env!("CARGO_BIN_EXE_siteconf"))
         .args(["--color", "never", "-C"])
-        .arg(fixture())
+        .arg(copy.path())
         .args(args)
         .env("NO_COLOR", "1")
         .output()
@@ -607,6 +615,74 @@ fn a_hosts_override_can_read_every_hosts_vars() {
         assert_eq!(line, want);
     }
     assert!(hosts.ends_with(&format!("{} {}\n", inv.groups.len(), site.domain)));
+}
+
+/// `write_list` writes a host at a time the very text of the whole
+/// `--list` value, and each host's place in it gives its `--host` answer:
+/// the fixture, a variant whose nodes are all gone (no host, and groups
+/// with no members), one with a group named like the answer's own `_meta`.
+#[test]
+fn the_list_written_a_host_at_a_time_is_the_whole_list() {
+    use siteconf::render::site::inventory::{self, ListSite};
+    let variants: Vec<(&str, SiteView)> = vec![
+        ("fixture", fixture_view()),
+        (
+            "no nodes nor switches",
+            SiteView {
+                nodes: Vec::new(),
+                switches: Vec::new(),
+                ..fixture_view()
+            },
+        ),
+        ("a group named _meta", {
+            let mut v = fixture_view();
+            let mut g = v.groups[0].clone();
+            g.name = "_meta".into();
+            v.groups.push(g);
+            v
+        }),
+    ];
+    let mut hosts_seen = 0;
+    for (what, view) in &variants {
+        let whole = inventory::build(view, "SITECONF_SECRET_");
+        let want = serde_json::to_string_pretty(&whole.to_list_json()).unwrap();
+        let outline = inventory::outline(view, "SITECONF_SECRET_");
+        let site = ListSite {
+            view,
+            inv: &outline,
+            env_prefix: "SITECONF_SECRET_",
+        };
+        let mut text = Vec::new();
+        let mut placed = Vec::new();
+        inventory::write_list(
+            &mut text,
+            &outline.list_outline(),
+            std::slice::from_ref(&site),
+            &mut |p| placed.push((p.site, p.host, p.offset, p.text.to_vec())),
+        )
+        .unwrap();
+        assert_eq!(String::from_utf8(text.clone()).unwrap(), want, "{what}");
+        assert_eq!(placed.len(), whole.hosts.len(), "{what}");
+        for (s, h, offset, bytes) in &placed {
+            assert_eq!(*s, 0);
+            let at = *offset as usize;
+            assert_eq!(&text[at..at + bytes.len()], bytes.as_slice(), "{what}");
+            let host = &whole.hosts[*h];
+            let answer = serde_json::to_string_pretty(&Json::Object(host.hostvars())).unwrap();
+            assert_eq!(
+                String::from_utf8(inventory::host_answer(bytes)).unwrap(),
+                answer,
+                "{what}: {}",
+                host.name
+            );
+            assert_eq!(
+                inventory::host_json(view, &outline.hosts[*h], "SITECONF_SECRET_").unwrap(),
+                answer
+            );
+            hosts_seen += 1;
+        }
+    }
+    assert_eq!(hosts_seen, 16, "8 hosts in the fixture, none, 8");
 }
 
 #[test]

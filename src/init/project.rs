@@ -54,7 +54,7 @@ pub fn gitignore_lines(out_dir: &str) -> Vec<(&'static str, String)> {
             format!("/{secrets_dir}/"),
         ),
         (
-            "Temporaries of siteconf's atomic writes, and the build's stamp beside the output.",
+            "Temporaries of siteconf's atomic writes; the build's stamp and the inventory's cache beside the output.",
             ".*.siteconf-*".to_string(),
         ),
     ]

@@ -125,9 +125,15 @@ impl InvHost {
     /// Every variable of the host as Ansible sees it (host_vars files win
     /// over variables in the inventory file).
     pub fn hostvars(&self) -> Map<String, Json> {
+        self.hostvars_with(self.vars.clone())
+    }
+
+    /// [`InvHost::hostvars`] with `vars` as the host's `host_vars/` (of an
+    /// [`outline`]'s host, made by [`device_vars`]).
+    pub fn hostvars_with(&self, vars: Map<String, Json>) -> Map<String, Json> {
         let mut m = self.inventory_vars.clone();
-        for (k, v) in &self.vars {
-            m.insert(k.clone(), v.clone());
+        for (k, v) in vars {
+            m.insert(k, v);
         }
         m
     }
@@ -142,8 +148,25 @@ impl Inventory {
     }
 
     /// The `--list` answer of Ansible's script inventory protocol, with
-    /// `_meta.hostvars` so Ansible never needs `--host`.
+    /// `_meta.hostvars` so Ansible never needs `--host`: every host's
+    /// variables at once. [`write_list`] writes the same text a host at a
+    /// time.
     pub fn to_list_json(&self) -> Json {
+        let mut out = self.list_outline();
+        let hostvars: Map<String, Json> = self
+            .hosts
+            .iter()
+            .map(|h| (h.name.clone(), Json::Object(h.hostvars())))
+            .collect();
+        out.insert(META.into(), json!({ HOSTVARS: hostvars }));
+        Json::Object(out)
+    }
+
+    /// [`Inventory::to_list_json`] with `_meta.hostvars` empty: the groups
+    /// (`all` first, then by name) and, last, `_meta`, whose hosts
+    /// [`write_list`] fills in as it writes. Small: host names, no
+    /// variables.
+    pub fn list_outline(&self) -> Map<String, Json> {
         let mut out = Map::new();
         let mut children: Vec<Json> = self.groups.iter().map(|g| json!(g.name)).collect();
         children.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
@@ -162,13 +185,197 @@ impl Inventory {
             o.insert("vars".into(), Json::Object(g.vars.clone()));
             out.insert(g.name.clone(), Json::Object(o));
         }
-        let hostvars: Map<String, Json> = self
-            .hosts
-            .iter()
-            .map(|h| (h.name.clone(), Json::Object(h.hostvars())))
-            .collect();
-        out.insert("_meta".into(), json!({ "hostvars": hostvars }));
-        Json::Object(out)
+        out.insert(META.into(), json!({ HOSTVARS: {} }));
+        out
+    }
+}
+
+/// The key of the `--list` answer that holds `hostvars`.
+pub const META: &str = "_meta";
+/// The key of `_meta` that holds every host's variables.
+pub const HOSTVARS: &str = "hostvars";
+
+/// One site of a `--list` answer: its view and its [`outline`].
+pub struct ListSite<'a> {
+    pub view: &'a SiteView,
+    pub inv: &'a Inventory,
+    /// `[secrets] env-prefix`.
+    pub env_prefix: &'a str,
+}
+
+/// A host's variables as [`write_list`] wrote them.
+pub struct Placed<'a> {
+    /// Its site: an index into the sites given.
+    pub site: usize,
+    /// Its index in that site's `inv.hosts`.
+    pub host: usize,
+    /// Where its variables start in the text written.
+    pub offset: u64,
+    /// Their text, as [`host_answer`] takes it.
+    pub text: &'a [u8],
+}
+
+/// Hosts whose variables [`write_list`] makes at once (in parallel): a
+/// fleet's variables are never all in memory.
+const HOSTS_AT_ONCE: usize = 256;
+
+/// Where a host's variables are in a `--list` answer: nested three deep
+/// (`{"_meta": {"hostvars": {NAME: …}}}`), so every line but the first is
+/// indented by six spaces more than in the `--host` answer.
+const HOSTVARS_INDENT: &[u8] = b"      ";
+
+/// Writes the `--list` answer of `sites` to `out`: `outline` (the
+/// [`Inventory::list_outline`] of one site, or the sites' outlines merged),
+/// with `_meta.hostvars` holding every host of every site in order, made
+/// [`HOSTS_AT_ONCE`] at a time. The text is exactly
+/// `serde_json::to_string_pretty` of the answer with its hosts filled in
+/// (keys in `outline`'s order), without a final newline; `outline`'s own
+/// `_meta` value is not written. Host names must be unique across `sites`
+/// (a JSON object has each key once).
+///
+/// `placed` is called for each host with where its variables are in the
+/// output (see [`Placed`]).
+pub fn write_list(
+    out: &mut dyn std::io::Write,
+    outline: &Map<String, Json>,
+    sites: &[ListSite<'_>],
+    placed: &mut dyn FnMut(Placed<'_>),
+) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut out = Counting { inner: out, n: 0 };
+    if outline.is_empty() {
+        return out.write_all(b"{}");
+    }
+    for (i, (k, v)) in outline.iter().enumerate() {
+        out.write_all(if i == 0 { b"{\n  " } else { b",\n  " })?;
+        serde_json::to_writer(&mut out, k)?;
+        out.write_all(b": ")?;
+        if k == META {
+            write_hostvars(&mut out, sites, placed)?;
+        } else {
+            serde_json::to_writer_pretty(Indented::new(&mut out, b"  "), v)?;
+        }
+    }
+    out.write_all(b"\n}")
+}
+
+/// `{"hostvars": {…}}` at depth one (the value of `_meta`).
+fn write_hostvars(
+    out: &mut Counting<'_>,
+    sites: &[ListSite<'_>],
+    placed: &mut dyn FnMut(Placed<'_>),
+) -> std::io::Result<()> {
+    use rayon::prelude::*;
+    use std::io::Write;
+    out.write_all(b"{\n    ")?;
+    serde_json::to_writer(&mut *out, HOSTVARS)?;
+    out.write_all(b": ")?;
+    let all: Vec<(usize, usize)> = sites
+        .iter()
+        .enumerate()
+        .flat_map(|(s, site)| (0..site.inv.hosts.len()).map(move |h| (s, h)))
+        .collect();
+    if all.is_empty() {
+        out.write_all(b"{}")?;
+    }
+    for (c, chunk) in all.chunks(HOSTS_AT_ONCE).enumerate() {
+        let texts: Vec<Vec<u8>> = chunk
+            .par_iter()
+            .map(|&(s, h)| {
+                let site = &sites[s];
+                let host = &site.inv.hosts[h];
+                let vars = host.hostvars_with(device_vars(site.view, host.device, site.env_prefix));
+                let mut text = Vec::with_capacity(4096);
+                serde_json::to_writer_pretty(Indented::new(&mut text, HOSTVARS_INDENT), &vars)
+                    .map(|()| text)
+            })
+            .collect::<Result<_, _>>()?;
+        for (i, (&(s, h), text)) in chunk.iter().zip(&texts).enumerate() {
+            let first = c == 0 && i == 0;
+            out.write_all(if first { b"{\n      " } else { b",\n      " })?;
+            serde_json::to_writer(&mut *out, &sites[s].inv.hosts[h].name)?;
+            out.write_all(b": ")?;
+            placed(Placed {
+                site: s,
+                host: h,
+                offset: out.n,
+                text,
+            });
+            out.write_all(text)?;
+        }
+    }
+    if !all.is_empty() {
+        out.write_all(b"\n    }")?;
+    }
+    out.write_all(b"\n  }")
+}
+
+/// The `--host` answer from a host's variables as [`write_list`] placed
+/// them: the same object, its lines moved back to the left margin. JSON
+/// text has a line break only between values (one inside a string is
+/// written `\n`), so every line break was followed by the indentation.
+pub fn host_answer(placed: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(placed.len());
+    let mut rest = placed;
+    while let Some(i) = rest.iter().position(|&b| b == b'\n') {
+        out.extend_from_slice(&rest[..=i]);
+        rest = &rest[i + 1..];
+        rest = rest.strip_prefix(HOSTVARS_INDENT).unwrap_or(rest);
+    }
+    out.extend_from_slice(rest);
+    out
+}
+
+/// The `--host` answer for `host` of `site` (an [`outline`]'s host),
+/// made alone: what [`host_answer`] gives from the `--list` text.
+pub fn host_json(site: &SiteView, host: &InvHost, env_prefix: &str) -> serde_json::Result<String> {
+    let vars = host.hostvars_with(device_vars(site, host.device, env_prefix));
+    serde_json::to_string_pretty(&vars)
+}
+
+/// A writer that counts the bytes written through it.
+struct Counting<'a> {
+    inner: &'a mut dyn std::io::Write,
+    n: u64,
+}
+
+impl std::io::Write for Counting<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.n += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// A writer that indents every line after the first of what goes through
+/// it (pretty JSON written at a depth greater than zero).
+struct Indented<W> {
+    inner: W,
+    indent: &'static [u8],
+}
+
+impl<W> Indented<W> {
+    fn new(inner: W, indent: &'static [u8]) -> Indented<W> {
+        Indented { inner, indent }
+    }
+}
+
+impl<W: std::io::Write> std::io::Write for Indented<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let mut rest = buf;
+        while let Some(i) = rest.iter().position(|&b| b == b'\n') {
+            self.inner.write_all(&rest[..=i])?;
+            self.inner.write_all(self.indent)?;
+            rest = &rest[i + 1..];
+        }
+        self.inner.write_all(rest)?;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
     }
 }
 
