@@ -178,12 +178,9 @@ impl Runner {
         let stderr = self.root.join("stderr");
         let file = |p: &Path| std::fs::File::create(p).map_err(|e| format!("{}: {e}", p.display()));
         let mut cmd = Command::new(EXE);
-        cmd.args(args)
-            .current_dir(dir)
-            .stdin(Stdio::null())
-            .stdout(file(&stdout)?)
-            .stderr(file(&stderr)?);
-        let m = spawn_measured(&mut cmd).map_err(|e| format!("siteconf: {e}"))?;
+        cmd.args(args).current_dir(dir);
+        let m = spawn_measured(&mut cmd, file(&stdout)?, file(&stderr)?)
+            .map_err(|e| format!("siteconf: {e}"))?;
         let err = String::from_utf8_lossy(&std::fs::read(&stderr).unwrap_or_default()).into_owned();
         if !m.status.success() {
             let first: Vec<&str> = err.lines().take(3).collect();
@@ -1052,6 +1049,7 @@ fn table(rep: &SizeReport, repro: &str) -> String {
 }
 
 fn main() {
+    support::serve_spawn();
     // `cargo bench` passes --bench; `cargo test --all-targets` runs this
     // with no argument, and must not spend minutes building fleets.
     if !std::env::args().any(|a| a == "--bench") {

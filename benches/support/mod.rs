@@ -52,15 +52,77 @@ pub struct Measured {
     pub status: std::process::ExitStatus,
 }
 
-/// Runs `cmd` to its end and measures it. The child is reaped with
-/// `wait4`, which gives its own rusage (a wait on the process's whole
-/// children would mix in every earlier child). Give the command its
-/// stdout and stderr (files, not pipes: a pipe not read while the child
-/// runs would stall it).
-pub fn spawn_measured(cmd: &mut std::process::Command) -> std::io::Result<Measured> {
+/// Runs `cmd` to its end and measures it, with `stdout` and `stderr` as
+/// its output (files, not pipes: a pipe not read while the child runs
+/// would stall it).
+///
+/// The command is started by a fresh process of this benchmark
+/// ([`serve_spawn`], which every benchmark using this calls first): Linux
+/// keeps a process's peak memory across `exec`, so a child spawned
+/// straight from a benchmark holding hundreds of megabytes would report
+/// the benchmark's peak as its own. The small intermediate process reaps
+/// it with `wait4`, which gives the command's own rusage, and reports it
+/// in a file.
+pub fn spawn_measured(
+    cmd: &mut std::process::Command,
+    stdout: std::fs::File,
+    stderr: std::fs::File,
+) -> std::io::Result<Measured> {
     use std::os::unix::process::ExitStatusExt;
+    let report = tempfile::NamedTempFile::new()?;
+    let mut via = std::process::Command::new(std::env::current_exe()?);
+    via.env(SPAWN_ENV, report.path())
+        .arg(cmd.get_program())
+        .args(cmd.get_args())
+        .stdin(std::process::Stdio::null())
+        .stdout(stdout)
+        .stderr(stderr);
+    if let Some(d) = cmd.get_current_dir() {
+        via.current_dir(d);
+    }
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => via.env(k, v),
+            None => via.env_remove(k),
+        };
+    }
+    let st = via.status()?;
+    if !st.success() {
+        return Err(std::io::Error::other(format!("the measuring process failed: {st}")));
+    }
+    let text = std::fs::read_to_string(report.path())?;
+    let f: Vec<&str> = text.split_whitespace().collect();
+    let num = |i: usize| -> std::io::Result<f64> {
+        f.get(i)
+            .and_then(|x| x.parse().ok())
+            .ok_or_else(|| std::io::Error::other(format!("bad measurement {text:?}")))
+    };
+    Ok(Measured {
+        secs: num(0)?,
+        cpu_secs: num(1)?,
+        peak_kb: num(2)? as u64,
+        status: std::process::ExitStatus::from_raw(num(3)? as i32),
+    })
+}
+
+const SPAWN_ENV: &str = "SITECONF_BENCH_SPAWN_REPORT";
+
+/// When this process is the intermediate of [`spawn_measured`]: runs the
+/// command its arguments name (stdio inherited), reaps it with `wait4`,
+/// writes `wall-seconds cpu-seconds peak-KiB wait-status` to the report
+/// file, and exits. Otherwise returns at once.
+pub fn serve_spawn() {
+    let Some(report) = std::env::var_os(SPAWN_ENV) else {
+        return;
+    };
+    let mut args = std::env::args_os().skip(1);
+    let program = args.next().expect("a program to measure");
     let start = std::time::Instant::now();
-    let child = cmd.spawn()?;
+    let child = std::process::Command::new(program)
+        .args(args)
+        .env_remove(SPAWN_ENV)
+        .spawn()
+        .expect("spawn the measured command");
     let pid = child.id() as libc::pid_t;
     let mut status: libc::c_int = 0;
     // SAFETY: an all-zero rusage is a valid value for wait4 to overwrite.
@@ -73,20 +135,18 @@ pub fn spawn_measured(cmd: &mut std::process::Command) -> std::io::Result<Measur
             break;
         }
         let e = std::io::Error::last_os_error();
-        if e.kind() != std::io::ErrorKind::Interrupted {
-            return Err(e);
-        }
+        assert_eq!(e.kind(), std::io::ErrorKind::Interrupted, "wait4: {e}");
     }
     let secs = start.elapsed().as_secs_f64();
-    // Reaped above: dropping a `Child` neither waits nor kills.
     drop(child);
     let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-    Ok(Measured {
-        secs,
-        cpu_secs: tv(ru.ru_utime) + tv(ru.ru_stime),
-        peak_kb: u64::try_from(ru.ru_maxrss).unwrap_or(0),
-        status: std::process::ExitStatus::from_raw(status),
-    })
+    let text = format!(
+        "{secs} {} {} {status}\n",
+        tv(ru.ru_utime) + tv(ru.ru_stime),
+        ru.ru_maxrss
+    );
+    std::fs::write(report, text).expect("write the measurement");
+    std::process::exit(0);
 }
 
 /// The first three fields of /proc/loadavg (1, 5 and 15 minutes), or "?".

@@ -567,21 +567,30 @@ fn render_zone(
             serial => serial,
         }
     };
-    let (draft, _) = render_text(env, template, &path, ctx(0))?;
-    let hash = hex(&Sha256::digest(draft.as_bytes()));
+    let draft = render_text(env, template, &path, ctx(0))?;
+    let hash = hex(&Sha256::digest(draft.0.as_bytes()));
     let recorded = serials.recorded.get(&z.name).map(|(n, h)| (*n, *h == hash));
+    let mut again = None;
     let previous = match serials.previous.get(&z.name) {
         Some(old) => match soa_serial(old) {
             Some((p, _)) => {
-                let (again, _) = render_text(env, template, &path, ctx(p))?;
-                Some((p, again == *old))
+                let r = render_text(env, template, &path, ctx(p))?;
+                let same = r.0 == *old;
+                again = Some((p, r));
+                Some((p, same))
             }
             None => None,
         },
         None => None,
     };
     let serial = choose_serial(recorded, previous);
-    let (text, flags) = render_text(env, template, &path, ctx(serial))?;
+    // The text with the chosen serial, rendered once: a zone of a large
+    // fleet is the longest site-wide file.
+    let (text, flags) = match again {
+        Some((p, r)) if p == serial => r,
+        _ if serial == 0 => draft,
+        _ => render_text(env, template, &path, ctx(serial))?,
+    };
     Ok((
         SiteFile {
             artifact: artifact(path, "zone", text),
