@@ -160,30 +160,32 @@ fn format(tree: &str, devices: &[DeviceRecord]) -> Option<String> {
         if bad(name) {
             return None;
         }
-        let _ = writeln!(t, "D\t{kind}\t{name}\t{}", hex(&d.key));
+        let _ = write!(t, "D\t{kind}\t{name}\t");
+        push_hex(&mut t, &d.key);
+        t.push('\n');
         for l in &d.files {
             if bad(&l.path) || bad(&l.kind) {
                 return None;
             }
             let own = if l.owner == d.owner { "d" } else { "s" };
             let secret = if l.secret { "x" } else { "" };
-            let _ = writeln!(
-                t,
-                "{}\t{}\t{}\t{:o}\t{}\t{own}{secret}",
-                l.path,
-                l.size,
-                hex(&l.sha256),
-                l.mode,
-                l.kind
-            );
+            t.push_str(&l.path);
+            let _ = write!(t, "\t{}\t", l.size);
+            push_hex(&mut t, &l.sha256);
+            let _ = writeln!(t, "\t{:o}\t{}\t{own}{secret}", l.mode, l.kind);
         }
     }
     let _ = writeln!(t, "end {}", devices.len());
     Some(t)
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+/// Lowercase hex, appended (a memo holds a digest per file of the fleet).
+fn push_hex(t: &mut String, bytes: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for b in bytes {
+        t.push(char::from(DIGITS[usize::from(b >> 4)]));
+        t.push(char::from(DIGITS[usize::from(b & 15)]));
+    }
 }
 
 fn unhex(s: &str) -> Option<[u8; 32]> {

@@ -473,18 +473,28 @@ impl Writer {
     /// one as the spare for the next build, and writes the stamp.
     pub fn finish(mut self) -> Result<WriteStats, WriteError> {
         let added: HashSet<&str> = self.added.iter().map(String::as_str).collect();
-        let needed_dirs: HashSet<&str> = added.iter().flat_map(|p| ancestors(p)).collect();
         let mut gone_files: Vec<String> = Vec::new();
-        let mut gone_dirs: Vec<String> = Vec::new();
         for (rel, (o, _)) in &self.old {
             match o {
-                Old::Dir if !needed_dirs.contains(rel.as_str()) => gone_dirs.push(rel.clone()),
                 Old::Dir => {}
                 Old::File if added.contains(rel.as_str()) => {}
                 _ => gone_files.push(rel.clone()),
             }
         }
-        drop((added, needed_dirs));
+        // An output the stamp vouched for has no empty directory (siteconf
+        // makes directories only for files): with no file gone, no
+        // directory is either, and the fleet's directories need no listing.
+        let mut gone_dirs: Vec<String> = Vec::new();
+        if self.live_tree.is_none() || !gone_files.is_empty() {
+            let needed: HashSet<&str> = added.iter().flat_map(|p| ancestors(p)).collect();
+            gone_dirs = self
+                .old
+                .iter()
+                .filter(|(rel, (o, _))| matches!(o, Old::Dir) && !needed.contains(rel.as_str()))
+                .map(|(rel, _)| rel.clone())
+                .collect();
+        }
+        drop(added);
         self.stats.removed = gone_files.len();
         if self.staging.is_none() {
             if gone_files.is_empty() && gone_dirs.is_empty() && self.out.is_dir() {
