@@ -111,6 +111,53 @@ pub fn prepare_project(
     (prepared, diags)
 }
 
+/// An output found current without checking the site ([`up_to_date`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Current {
+    pub out: PathBuf,
+    pub files: usize,
+    pub nodes: usize,
+    pub switches: usize,
+}
+
+/// Whether the output of a single-site project is exactly what the last
+/// build made from these very inputs, that build's check having found
+/// nothing to say: then there is nothing to check, render or show, and the
+/// answer costs a walk of the output and a digest of the inputs (at the
+/// same time), not a check of the fleet. `None` whenever that is not
+/// certain — several sites, a `siteconf.toml` with findings, no stamp, a
+/// stamp of a build with findings ([`stamp::flagged`]), a touched output —
+/// and the caller goes the whole way ([`prepare_project`], [`build`]).
+/// `secrets` gives the digest of the secrets the build would use.
+pub fn up_to_date(
+    src: &dyn Source,
+    out_dir: impl FnOnce(&Config) -> PathBuf,
+    secrets: impl FnOnce(&Config) -> Option<[u8; 32]>,
+) -> Option<Current> {
+    let config = ConfigFile::read(src);
+    if config.has_findings() || config.config.is_multi_site() {
+        return None;
+    }
+    let out = out_dir(&config.config);
+    let secrets = secrets(&config.config)?;
+    let (last, files) = rayon::join(
+        || stamp::unchanged(&out),
+        || project::input_digests(src, &config.config, &crate::syntax::SourceMap::default()),
+    );
+    let (last, files) = (last?, files.ok()?);
+    let digest = stamp::inputs_digest(&files, &secrets)?;
+    if !last.built_from(&digest) {
+        return None;
+    }
+    let (nodes, switches) = memo::counts(&out, &last.tree.hex())?;
+    Some(Current {
+        out,
+        files: last.files,
+        nodes,
+        switches,
+    })
+}
+
 /// How to build.
 pub struct BuildOptions {
     /// The secrets templates may resolve; their digest goes into the stamp,
@@ -158,6 +205,8 @@ pub struct Built {
 struct Inputs {
     files: BTreeMap<String, [u8; 32]>,
     secrets: [u8; 32],
+    /// The check had no findings (the digest is not [`stamp::flagged`]).
+    clean: bool,
     digest: [u8; 32],
 }
 
@@ -190,10 +239,18 @@ pub fn build(
     let files = project::input_digests(src, &checked.loaded.config, &checked.loaded.sources)
         .map_err(BuildError::Inputs)?;
     let secrets = opts.secrets.digest();
+    // A check with findings marks the digest: only a clean one lets a later
+    // build find the output current without checking (`up_to_date`).
+    let clean = checked.diags.is_empty() && !checked.lock_not_current;
     let inputs = stamp::inputs_digest(&files, &secrets).map(|digest| Inputs {
         files,
         secrets,
-        digest,
+        clean,
+        digest: if clean {
+            digest
+        } else {
+            stamp::flagged(&digest)
+        },
     });
     if let (Some(last), Some(i)) = (&prepared.last, &inputs) {
         if last.built_from(&i.digest) {
@@ -313,6 +370,7 @@ pub fn restamp_lock(out: &Path, built: &Built, lock_file: &str, lock_text: &str)
         sha2::Sha256::digest(lock_text.as_bytes()).into(),
     );
     if let Some(new) = stamp::inputs_digest(&files, &i.secrets) {
+        let new = if i.clean { new } else { stamp::flagged(&new) };
         let _ = stamp::restamp(out, &i.digest, &new);
     }
 }

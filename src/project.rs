@@ -500,6 +500,11 @@ pub struct ConfigFile {
 }
 
 impl ConfigFile {
+    /// Whether reading `siteconf.toml` gave any finding.
+    pub fn has_findings(&self) -> bool {
+        !self.diags.is_empty()
+    }
+
     pub fn read(src: &dyn Source) -> ConfigFile {
         let mut sources = SourceMap::default();
         let mut diags = Diagnostics::new();

@@ -88,7 +88,9 @@ pub fn spawn_measured(
     }
     let st = via.status()?;
     if !st.success() {
-        return Err(std::io::Error::other(format!("the measuring process failed: {st}")));
+        return Err(std::io::Error::other(format!(
+            "the measuring process failed: {st}"
+        )));
     }
     let text = std::fs::read_to_string(report.path())?;
     let f: Vec<&str> = text.split_whitespace().collect();

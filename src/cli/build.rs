@@ -101,6 +101,50 @@ fn build(g: &Global, args: &Args) -> Status {
         Ok(s) => s,
         Err(e) => return e.report(g, Format::Text),
     };
+    // Nothing to do and nothing to say since the last build: answered from
+    // a walk of the output and a digest of the inputs, without a check.
+    if !args.force && args.site.site.is_none() {
+        let current = crate::build::up_to_date(
+            &*src,
+            |config| {
+                args.out
+                    .clone()
+                    .unwrap_or_else(|| root.join(&config.out_dir))
+            },
+            |config| {
+                Secrets::load(
+                    &config.secrets,
+                    &root,
+                    args.secrets.as_deref(),
+                    std::env::vars_os(),
+                )
+                .ok()
+                .map(|s| s.digest())
+            },
+        );
+        if let Some(c) = current {
+            super::common::print_source_notes(&*src);
+            let counts = Counts {
+                nodes: c.nodes,
+                switches: c.switches,
+                files: c.files,
+                bytes: None,
+                reused: 0,
+            };
+            let stats = WriteStats {
+                unchanged: c.files,
+                ..WriteStats::default()
+            };
+            let secs = start.elapsed().as_secs_f64();
+            let phases = [("check", secs), ("render", 0.0), ("write", 0.0)];
+            let mut v = summary(args, &counts, &stats, &c.out, secs, &phases);
+            if args.format == Format::Json {
+                v["warnings"] = serde_json::json!([]);
+                println!("{v}");
+            }
+            return Status::Ok;
+        }
+    }
     // The check and a look at the output directory (named by --out or by
     // siteconf.toml, which is read once, for both), at the same time. A
     // project of several sites: each site's output is `<out>/<site>`.

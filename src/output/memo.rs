@@ -57,6 +57,7 @@ fn parse(text: &str, tree: &str) -> Option<Memo> {
     if lines.next()? != HEADER || lines.next()?.strip_prefix("tree ")? != tree {
         return None;
     }
+    lines.next()?.strip_prefix("devices ")?;
     let mut devices = HashMap::new();
     let mut current: Option<DeviceRecord> = None;
     let mut ended = false;
@@ -120,6 +121,22 @@ fn parse(text: &str, tree: &str) -> Option<Memo> {
     ended.then_some(Memo { devices })
 }
 
+/// The nodes and switches the memo of `out` lists, if it describes the
+/// tree whose stamp digest is `tree`: read from its head only (for the
+/// summary of a build that found its output current without checking).
+pub fn counts(out: &Path, tree: &str) -> Option<(usize, usize)> {
+    use std::io::BufRead;
+    let out = super::fs::resolve_target(out).ok()?;
+    let f = fs::File::open(path_of(&out)?).ok()?;
+    let mut lines = io::BufReader::new(f).lines();
+    if lines.next()?.ok()? != HEADER || lines.next()?.ok()?.strip_prefix("tree ")? != tree {
+        return None;
+    }
+    let line = lines.next()?.ok()?;
+    let (n, s) = line.strip_prefix("devices ")?.split_once(' ')?;
+    Some((n.parse().ok()?, s.parse().ok()?))
+}
+
 /// Records `devices` as the memo of `out`, whose stamp digest is `tree`.
 /// Best effort, like the stamp: without a memo the next build renders
 /// everything. A name with a tab or a line break (never a valid one) is no
@@ -150,7 +167,15 @@ fn format(tree: &str, devices: &[DeviceRecord]) -> Option<String> {
     use std::fmt::Write;
     let bad = |s: &str| s.contains(['\t', '\n', '\r']);
     let mut t = String::with_capacity(devices.len() * 1500);
-    let _ = writeln!(t, "{HEADER}\ntree {tree}");
+    let nodes = devices
+        .iter()
+        .filter(|d| matches!(d.owner, Owner::Node(_)))
+        .count();
+    let _ = writeln!(
+        t,
+        "{HEADER}\ntree {tree}\ndevices {nodes} {}",
+        devices.len() - nodes
+    );
     for d in devices {
         let (kind, name) = match &d.owner {
             Owner::Node(n) => ("node", n),
@@ -236,6 +261,7 @@ mod tests {
         let text = format("abc", &devices).expect("formats");
         let memo = parse(&text, "abc").expect("parses");
         assert_eq!(memo.devices.len(), 2);
+        assert!(text.contains("\ndevices 1 1\n"), "{text}");
         assert_eq!(memo.devices[&n], devices[0]);
         assert_eq!(memo.devices[&Owner::Switch("s1".into())], devices[1]);
         assert!(parse(&text, "abd").is_none(), "another tree's memo");

@@ -68,18 +68,29 @@ pub struct Current {
     pub files: usize,
 }
 
-/// The digest of everything a build reads: the tool, the input files and
-/// the secrets (`secrets`: their digest, e.g. `render::Secrets::digest`).
-/// `None` when the running executable cannot be identified (then no stamp
-/// is trusted or written).
-pub fn inputs_digest(files: &BTreeMap<String, [u8; 32]>, secrets: &[u8; 32]) -> Option<[u8; 32]> {
+/// The running siteconf: its version, and the size and mtime of its
+/// executable, so that a rebuilt siteconf (whose rendering may differ
+/// under the same version) never trusts what an older one recorded.
+/// `None` when the executable cannot be identified.
+pub fn tool() -> Option<[u8; 32]> {
     let exe = std::env::current_exe().and_then(fs::metadata).ok()?;
     let mut h = Sha256::new();
-    h.update(HEADER.as_bytes());
     h.update(env!("CARGO_PKG_VERSION").as_bytes());
     h.update(exe.len().to_le_bytes());
     h.update(exe.mtime().to_le_bytes());
     h.update(exe.mtime_nsec().to_le_bytes());
+    Some(h.finalize().into())
+}
+
+/// The digest of everything a build reads: the tool, the input files and
+/// the secrets (`secrets`: their digest, e.g. `render::Secrets::digest`).
+/// `None` when the running executable cannot be identified (then no stamp
+/// is trusted or written). Use [`flagged`] for a build whose check had
+/// findings.
+pub fn inputs_digest(files: &BTreeMap<String, [u8; 32]>, secrets: &[u8; 32]) -> Option<[u8; 32]> {
+    let mut h = Sha256::new();
+    h.update(HEADER.as_bytes());
+    h.update(tool()?);
     for (path, digest) in files {
         h.update((path.len() as u64).to_le_bytes());
         h.update(path.as_bytes());
@@ -87,6 +98,17 @@ pub fn inputs_digest(files: &BTreeMap<String, [u8; 32]>, secrets: &[u8; 32]) -> 
     }
     h.update(secrets);
     Some(h.finalize().into())
+}
+
+/// The inputs digest a stamp records for a build whose check had findings
+/// (warnings, a lock that is not current): the same inputs, marked, so
+/// that a build that finds its stamp current without checking the site
+/// (`build::up_to_date`) does so only when there is nothing to show.
+pub fn flagged(inputs: &[u8; 32]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(b"siteconf findings\0");
+    h.update(inputs);
+    h.finalize().into()
 }
 
 /// The stamp file of output directory `out` (already resolved to an

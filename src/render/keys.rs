@@ -14,6 +14,7 @@
 //!   time zone, automation user, networks, external peers, boot service;
 //! - the templates (every one, by name and text), the secrets (their
 //!   digest: names, values, origins) and the secrets' variable prefix;
+//! - siteconf itself (its version, and its executable's size and mtime);
 //! - the fleet-wide lists (`site.nodes`, `site.switches`, `site.racks`,
 //!   `site.groups`) only where a device template reads them. Which ones is
 //!   found by minijinja's static analysis of the templates a device's
@@ -111,7 +112,10 @@ pub fn keys(site: &SiteView, inputs: &KeyInputs) -> Keys {
 fn global(site: &SiteView, inputs: &KeyInputs) -> [u8; 32] {
     let mut h = HashWriter(Sha256::new());
     h.0.update(b"siteconf keys 1\0");
-    h.0.update(env!("CARGO_PKG_VERSION").as_bytes());
+    // The executable too, not only its version: a rebuilt siteconf may
+    // render differently (an unidentifiable one renders everything: a
+    // build trusts no memo without a stamp, which needs the same).
+    h.0.update(crate::output::stamp::tool().unwrap_or_default());
     for f in inputs.templates.files() {
         for part in [f.name.as_bytes(), f.text.as_bytes()] {
             h.0.update((part.len() as u64).to_le_bytes());
