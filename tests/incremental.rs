@@ -79,6 +79,19 @@ fn devices_rendered(stdout: &str) -> (usize, usize) {
     (n, m)
 }
 
+/// Where the block of node `name` starts and ends in a rack file (with
+/// the blank line after it).
+fn node_block(text: &str, name: &str) -> (usize, usize) {
+    let start = text.find(&format!("node {name} {{")).expect("the node");
+    let end = start + text[start..].find("\n}\n").expect("its end") + 3;
+    let end = if text[end..].starts_with('\n') {
+        end + 1
+    } else {
+        end
+    };
+    (start, end)
+}
+
 fn diff_trees(
     a: &BTreeMap<String, (u32, Vec<u8>)>,
     b: &BTreeMap<String, (u32, Vec<u8>)>,
@@ -128,60 +141,93 @@ fn incremental_builds_equal_fresh_builds() {
         "the boot service makes iPXE scripts"
     );
 
-    // (what, file, from, to, whether only a few devices change)
-    let edits: &[(&str, &str, &str, &str, bool)] = &[
+    // (what, the edit, how many devices at most are rendered again: a
+    // one-node change renders that node; a change every node reads, all)
+    type Edit = Box<dyn Fn(&Path)>;
+    let replace = |file: &'static str, from: &'static str, to: &'static str| -> Edit {
+        Box::new(move |dir: &Path| edit(dir, file, from, to))
+    };
+    let rack4 = dir.join("site/racks/r04.kdl");
+    let rack4_text = fs::read_to_string(&rack4).unwrap();
+    let (start, end) = node_block(&rack4_text, "r04n30");
+    let without = format!("{}{}", &rack4_text[..start], &rack4_text[end..]);
+    let (few, all) = (Some(2), None);
+    let edits: Vec<(&str, Edit, Option<usize>)> = vec![
         (
             "one node's model",
-            "site/racks/r01.kdl",
-            "model \"Dell PowerEdge",
-            "model \"Dell PowerEdge X",
-            true,
+            replace(
+                "site/racks/r01.kdl",
+                "model \"Dell PowerEdge",
+                "model \"Dell PowerEdge X",
+            ),
+            few,
         ),
         (
             "one node's MAC",
-            "site/racks/r02.kdl",
-            "mac \"52:54:00:02:01:01\"",
-            "mac \"52:54:00:02:01:71\"",
-            true,
+            replace(
+                "site/racks/r02.kdl",
+                "mac \"52:54:00:02:01:01\"",
+                "mac \"52:54:00:02:01:71\"",
+            ),
+            few,
         ),
         (
             "nothing but a comment",
-            "site/groups.kdl",
-            "group fleet {",
-            "// a comment\ngroup fleet {",
-            true,
+            replace(
+                "site/groups.kdl",
+                "group fleet {",
+                "// a comment\ngroup fleet {",
+            ),
+            few,
         ),
         (
             "a group variable",
-            "site/groups.kdl",
-            "openstack_api_workers 8",
-            "openstack_api_workers 9",
-            true,
+            replace(
+                "site/groups.kdl",
+                "openstack_api_workers 8",
+                "openstack_api_workers 9",
+            ),
+            few,
+        ),
+        (
+            "a node removed",
+            Box::new(move |_: &Path| fs::write(&rack4, &without).unwrap()),
+            few,
+        ),
+        (
+            "the node added back",
+            Box::new({
+                let rack4 = dir.join("site/racks/r04.kdl");
+                move |_: &Path| fs::write(&rack4, &rack4_text).unwrap()
+            }),
+            Some(3),
         ),
         (
             "a profile every node has",
-            "site/profiles.kdl",
-            "packages chrony",
-            "packages chrony htop",
-            false,
+            replace(
+                "site/profiles.kdl",
+                "packages chrony",
+                "packages chrony htop",
+            ),
+            all,
         ),
         (
             "a site setting",
-            "site/site.kdl",
-            "timezone \"Etc/UTC\"",
-            "timezone \"Europe/Berlin\"",
-            false,
+            replace(
+                "site/site.kdl",
+                "timezone \"Etc/UTC\"",
+                "timezone \"Europe/Berlin\"",
+            ),
+            all,
         ),
         (
             "the boot image",
-            "site/site.kdl",
-            "images/vmlinuz",
-            "images/vmlinuz-2",
-            false,
+            replace("site/site.kdl", "images/vmlinuz", "images/vmlinuz-2"),
+            all,
         ),
     ];
-    for (what, file, from, to, small) in edits {
-        edit(&dir, file, from, to);
+    for (what, apply, at_most) in &edits {
+        apply(&dir);
         let inc = siteconf(&dir, &["build"]);
         ok(&inc);
         let stdout = String::from_utf8_lossy(&inc.stdout).into_owned()
@@ -204,24 +250,25 @@ fn incremental_builds_equal_fresh_builds() {
         );
         let (changed, _, _) = counts(&stdout);
         let (rendered, devices) = devices_rendered(&stdout);
-        if *small {
-            assert!(
-                changed * 10 < total,
-                "after {what}, {changed} of {total} files changed: {stdout}"
-            );
-            assert!(
-                rendered <= 2,
-                "after {what}, {rendered} of {devices} devices rendered: {stdout}"
-            );
-        } else {
+        match at_most {
+            Some(n) => {
+                assert!(
+                    changed * 10 < total,
+                    "after {what}, {changed} of {total} files changed: {stdout}"
+                );
+                assert!(
+                    rendered <= *n,
+                    "after {what}, {rendered} of {devices} devices rendered: {stdout}"
+                );
+            }
             // Every node (the 8 switches may not read what changed).
-            assert!(
-                rendered >= 120,
+            None => assert!(
+                rendered >= 119,
                 "after {what}, {rendered} of {devices} devices rendered: {stdout}"
-            );
+            ),
         }
     }
-    assert_eq!(edits.len(), 7);
+    assert_eq!(edits.len(), 9);
 
     // A file edited by hand in the output is put back by the next build.
     let victim = dir.join("out/nodes/r01n01/hostname");
