@@ -1680,7 +1680,7 @@ fn an_mtu_change_on_300_nodes_reads_like_a_plan() {
     assert!(lines[0].starts_with("siteconf diff: main "), "{text}");
     assert_eq!(lines[1], "  nodes        300 changed (of 300)", "{text}");
     let manifest = text
-        .find("\n  manifest     manifest.json: 1200 of ")
+        .find("\n  manifest     manifest.json: 1200 entries changed")
         .unwrap_or_else(|| panic!("no manifest summary:\n{text}"));
     assert!(manifest < text.find("@@").expect("a hunk"), "{text}");
     assert!(!text.contains("sha256\""), "manifest lines shown:\n{text}");
@@ -1739,7 +1739,7 @@ fn an_mtu_change_on_300_nodes_reads_like_a_plan() {
     assert!(md.len() < 8_000, "{} bytes of markdown", md.len());
     assert!(!md.contains("Cut"), "{md}");
     assert_eq!(md.matches("<details>").count(), 2, "{md}");
-    assert!(md.contains("**Manifest:** manifest.json: 1200 of "), "{md}");
+    assert!(md.contains("**Manifest:** manifest.json: 1200 entries changed"), "{md}");
 }
 
 /// A project of several sites keeps its `<site>/` prefixes through the

@@ -143,13 +143,15 @@ pub fn manifest_phrase(m: &ManifestChange) -> String {
     }
     let fields: Vec<String> = d.fields.iter().map(|(f, n)| format!("{f} {n}")).collect();
     let changed_in = format!("changed ({})", fields.join(", "));
-    let total = d.new_entries.max(d.old_entries);
+    // No total: a diff leaves the devices that are the same on both sides
+    // out of both renders (docs/review.md), so their entries are in
+    // neither manifest, and a total would count only what was rendered.
     let differ = d.changed + d.added + d.removed;
     if differ == 0 {
         return format!("{}: no entry differs (only its layout)", m.path);
     }
     if d.added + d.removed == 0 {
-        return format!("{}: {} of {total} entries {changed_in}", m.path, d.changed);
+        return format!("{}: {} entries {changed_in}", m.path, d.changed);
     }
     let mut parts = Vec::new();
     if d.changed > 0 {
@@ -161,11 +163,7 @@ pub fn manifest_phrase(m: &ManifestChange) -> String {
     if d.removed > 0 {
         parts.push(format!("{} removed", d.removed));
     }
-    format!(
-        "{}: {differ} of {total} entries differ: {}",
-        m.path,
-        parts.join(", ")
-    )
+    format!("{}: {differ} entries differ: {}", m.path, parts.join(", "))
 }
 
 /// Counts as "3 added, 1 removed, 12 changed", skipping zeros; "none".
