@@ -1739,7 +1739,10 @@ fn an_mtu_change_on_300_nodes_reads_like_a_plan() {
     assert!(md.len() < 8_000, "{} bytes of markdown", md.len());
     assert!(!md.contains("Cut"), "{md}");
     assert_eq!(md.matches("<details>").count(), 2, "{md}");
-    assert!(md.contains("**Manifest:** manifest.json: 1200 entries changed"), "{md}");
+    assert!(
+        md.contains("**Manifest:** manifest.json: 1200 entries changed"),
+        "{md}"
+    );
 }
 
 /// A project of several sites keeps its `<site>/` prefixes through the
