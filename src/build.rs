@@ -271,6 +271,7 @@ pub fn build(
         previous_zones: previous_zones(&prepared.out),
         reuse,
         record: inputs.is_some(),
+        view: None,
     };
     let wopts = WriteOptions {
         sync: opts.sync,

@@ -59,6 +59,9 @@ pub struct RenderOptions {
     /// Keep every device's key and files in the summary
     /// ([`RenderSummary::devices`]), for the next build's memo.
     pub record: bool,
+    /// The template view of this very site, when the caller has built it
+    /// already ([`device_keys`]): a fleet's view is built once.
+    pub view: Option<Arc<context::SiteView>>,
 }
 
 /// A successful render.
@@ -197,7 +200,10 @@ pub fn render_streaming<E>(
         return Err(StreamError::Render(failure(diags, with_templates())));
     }
 
-    let site = Arc::new(context::site_view(&checked.effective()));
+    let site = match &opts.view {
+        Some(v) => v.clone(),
+        None => Arc::new(context::site_view(&checked.effective())),
+    };
     // Each device's key, when a previous render's files may be reused or
     // this one's recorded, and the devices reused.
     let keyed = (opts.reuse.is_some() || opts.record).then(|| {
@@ -439,21 +445,29 @@ pub fn device_keys(
     checked: &Checked,
     src: &dyn Source,
     opts: &RenderOptions,
-) -> Option<HashMap<Owner, [u8; 32]>> {
+) -> Option<DeviceKeys> {
     if checked.diags.has_errors() {
         return None;
     }
     let templates = Templates::load(src, &checked.loaded.config.templates_dir).ok()?;
     let base = checked.loaded.sources.files().count();
     let env = environment(checked, &templates, opts, base).ok()?;
-    let site = context::site_view(&checked.effective());
+    let site = Arc::new(context::site_view(&checked.effective()));
     let inputs = keys::KeyInputs {
         env: &env,
         templates: &templates,
         secrets: opts.secrets.digest(),
         env_prefix: &checked.loaded.config.secrets.env_prefix,
     };
-    Some(keys::keys(&site, &inputs).owners(&site).collect())
+    let keys = keys::keys(&site, &inputs).owners(&site).collect();
+    Some(DeviceKeys { keys, view: site })
+}
+
+/// Every device's key, and the site view they were computed from (for
+/// the render that follows: [`RenderOptions::view`]).
+pub struct DeviceKeys {
+    pub keys: HashMap<Owner, [u8; 32]>,
+    pub view: Arc<context::SiteView>,
 }
 
 fn is_error(d: &Diagnostic) -> bool {

@@ -27,21 +27,26 @@ pub trait Renderer: Sync {
     /// Every device's key ([`crate::render::keys`]), when this renderer
     /// can leave devices out ([`Renderer::render_except`]). None: every
     /// device is rendered on both sides.
-    fn keys(&self, _checked: &Checked, _src: &dyn Source) -> Option<Same> {
+    fn keys(&self, _checked: &Checked, _src: &dyn Source) -> Option<DeviceKeys> {
         None
     }
 
     /// [`Renderer::render`], leaving out every device (its files and its
     /// per-host site files) whose key is in `same`: the same on both sides.
+    /// `keyed`: what [`Renderer::keys`] gave for this side (its view is
+    /// reused).
     fn render_except(
         &self,
         checked: &Checked,
         src: &dyn Source,
         _same: Arc<Same>,
+        _keyed: DeviceKeys,
     ) -> Result<OutputSet, Diagnostics> {
         self.render(checked, src)
     }
 }
+
+pub use crate::render::DeviceKeys;
 
 /// Devices by key.
 pub type Same = HashMap<Owner, [u8; 32]>;
@@ -87,7 +92,7 @@ impl Renderer for Engine {
         self.render_with(checked, src, Engine::options())
     }
 
-    fn keys(&self, checked: &Checked, src: &dyn Source) -> Option<Same> {
+    fn keys(&self, checked: &Checked, src: &dyn Source) -> Option<DeviceKeys> {
         crate::render::device_keys(checked, src, &Engine::options())
     }
 
@@ -96,9 +101,11 @@ impl Renderer for Engine {
         checked: &Checked,
         src: &dyn Source,
         same: Arc<Same>,
+        keyed: DeviceKeys,
     ) -> Result<OutputSet, Diagnostics> {
         let opts = crate::render::RenderOptions {
             reuse: Some(Arc::new(SameOnBothSides(same))),
+            view: Some(keyed.view),
             ..Engine::options()
         };
         self.render_with(checked, src, opts)
@@ -198,7 +205,7 @@ fn compile_checked(
     label: &str,
     renderer: &dyn Renderer,
     project: Option<check::CheckedProject>,
-    same: Option<Arc<Same>>,
+    same: Option<(Arc<Same>, DeviceKeys)>,
 ) -> Result<Compiled, Failed> {
     let Some(mut project) = project else {
         return Ok(Compiled {
@@ -235,7 +242,7 @@ fn compile_checked(
     // Rendering and fingerprinting the inputs are independent.
     let (rendered, inputs) = rayon::join(
         || match same {
-            Some(same) => renderer.render_except(&checked, src, same),
+            Some((same, keyed)) => renderer.render_except(&checked, src, same, keyed),
             None => renderer.render(&checked, src),
         },
         || fingerprint(src, &checked.loaded.config, &checked.loaded.sources),
@@ -301,19 +308,22 @@ pub fn compile_both(
         || single(&pb).and_then(|c| renderer.keys(c, base.0)),
         || single(&ph).and_then(|c| renderer.keys(c, head.0)),
     );
-    let same = match (kb, kh) {
+    let (sb, sh) = match (kb, kh) {
         (Some(kb), Some(kh)) => {
             let same: Same = kb
-                .into_iter()
-                .filter(|(o, k)| kh.get(o) == Some(k))
+                .keys
+                .iter()
+                .filter(|(o, k)| kh.keys.get(*o) == Some(*k))
+                .map(|(o, k)| (o.clone(), *k))
                 .collect();
-            Some(Arc::new(same))
+            let same = Arc::new(same);
+            (Some((same.clone(), kb)), Some((same, kh)))
         }
-        _ => None,
+        _ => (None, None),
     };
     rayon::join(
-        || compile_checked(base.0, base.1, renderer, pb, same.clone()),
-        || compile_checked(head.0, head.1, renderer, ph, same.clone()),
+        || compile_checked(base.0, base.1, renderer, pb, sb),
+        || compile_checked(head.0, head.1, renderer, ph, sh),
     )
 }
 
