@@ -178,9 +178,13 @@ pub fn interface_name_problem(name: &str) -> Option<String> {
 
 /// Expands port patterns: `swp1-48` → swp1 … swp48; a plain name is itself.
 pub fn expand_ports(pattern: &str) -> Result<Vec<String>, String> {
+    // After the last character that is neither a digit nor `-`, which
+    // may be more than one byte long (`swp1-48\u{a0}`).
     let digits_at = pattern
-        .rfind(|c: char| !c.is_ascii_digit() && c != '-')
-        .map(|i| i + 1)
+        .char_indices()
+        .rev()
+        .find(|(_, c)| !c.is_ascii_digit() && *c != '-')
+        .map(|(i, c)| i + c.len_utf8())
         .unwrap_or(0);
     let (prefix, rest) = pattern.split_at(digits_at);
     if let Some((a, b)) = rest.split_once('-') {
@@ -222,6 +226,9 @@ mod tests {
             expand_ports("Ethernet1/1-2").unwrap(),
             ["Ethernet1/1", "Ethernet1/2"]
         );
+        // A character of several bytes is a name, not a panic.
+        assert_eq!(expand_ports("swp1-48\u{a0}").unwrap(), ["swp1-48\u{a0}"]);
+        assert_eq!(expand_ports("pörť1-2").unwrap(), ["pörť1", "pörť2"]);
     }
 
     #[test]
