@@ -133,6 +133,15 @@ pub fn create_temp_beside(target: &Path, mode: u32) -> io::Result<(PathBuf, File
     Ok((tmp, f))
 }
 
+/// Removes the file at `path`; none there is fine (the build's own files
+/// beside the output: stamp, memo, spare journal).
+pub(super) fn remove_file_if_any(path: &Path) -> io::Result<()> {
+    match fs::remove_file(path) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    }
+}
+
 /// Writes one file atomically: a temp file in the same directory
 /// ([`create_temp_beside`]), fsync, rename over the target. The one helper
 /// for every single file siteconf writes (siteconf.lock, `init`, the

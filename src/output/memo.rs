@@ -154,13 +154,7 @@ pub fn store(out: &Path, tree: &str, devices: &[DeviceRecord]) -> io::Result<()>
 
 /// Deletes the memo of `out`, if any.
 pub fn remove(out: &Path) -> io::Result<()> {
-    let Some(p) = path_of(out) else {
-        return Ok(());
-    };
-    match fs::remove_file(p) {
-        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
-        _ => Ok(()),
-    }
+    path_of(out).map_or(Ok(()), |p| super::fs::remove_file_if_any(&p))
 }
 
 fn format(tree: &str, devices: &[DeviceRecord]) -> Option<String> {

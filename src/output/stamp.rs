@@ -34,7 +34,9 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use super::fs::{facts, resolve_target, walk, write_file_atomic_unsynced, Facts};
+use super::fs::{
+    facts, remove_file_if_any, resolve_target, walk, write_file_atomic_unsynced, Facts,
+};
 
 const HEADER: &str = "siteconf-stamp 2";
 
@@ -159,11 +161,7 @@ pub fn recorded_tree(out: &Path) -> Option<String> {
 /// Deletes the stamp of `out`, if any. Called under the writer's lock
 /// before anything in `out` changes.
 pub(super) fn remove(out: &Path) -> io::Result<()> {
-    let Some(p) = path_of(out) else { return Ok(()) };
-    match fs::remove_file(p) {
-        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
-        _ => Ok(()),
-    }
+    path_of(out).map_or(Ok(()), |p| remove_file_if_any(&p))
 }
 
 /// Records that `out`, as it is now, was built from `inputs`. Called under

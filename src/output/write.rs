@@ -248,7 +248,8 @@ impl Writer {
         // nor the journal for the spare tree.
         stamp::remove(&out).map_err(io_err("remove the build stamp of", &out))?;
         let journal = read_journal(&parent, &name);
-        remove_journal(&parent, &name).map_err(io_err("remove the spare journal of", &out))?;
+        super::fs::remove_file_if_any(&journal_path(&parent, &name))
+            .map_err(io_err("remove the spare journal of", &out))?;
         let (old, spare) = match live {
             Some(l) => {
                 let spare_dir = spare_path(&parent, &name);
@@ -303,19 +304,8 @@ impl Writer {
     /// without being read.
     pub fn keep(&mut self, paths: Vec<String>) -> Result<(), WriteError> {
         self.stats.unchanged += paths.len();
-        if self.spare.is_none() {
-            if let Some(staging) = self.staging.clone() {
-                self.make_dirs_for(paths.iter().map(String::as_str))?;
-                let out = &self.out;
-                let linked: Vec<Option<(String, Facts)>> = paths
-                    .par_iter()
-                    .map(|rel| {
-                        let copied = link_or_copy(&out.join(rel), &staging.join(rel))?;
-                        Ok(copied.map(|facts| (rel.clone(), facts)))
-                    })
-                    .collect::<Result<_, WriteError>>()?;
-                self.written.extend(linked.into_iter().flatten());
-            }
+        if self.spare.is_none() && self.staging.is_some() {
+            self.link_old(&paths)?;
         }
         self.added.extend(paths);
         Ok(())
@@ -417,19 +407,30 @@ impl Writer {
         // From here on, an error leaves only the staging directory behind,
         // which `Drop` (or else the next build) removes; the previous
         // output is untouched.
-        self.staging = Some(staging.clone());
+        self.staging = Some(staging);
         let kept = std::mem::take(&mut self.added);
-        self.make_dirs_for(kept.iter().map(String::as_str))?;
+        self.link_old(&kept)?;
+        self.added = kept;
+        Ok(())
+    }
+
+    /// Puts the old output's files at `paths` into the staging tree as they
+    /// are (hard links, or copies where linking fails), with the
+    /// directories they need.
+    fn link_old(&mut self, paths: &[String]) -> Result<(), WriteError> {
+        let Some(staging) = self.staging.clone() else {
+            return Ok(());
+        };
+        self.make_dirs_for(paths.iter().map(String::as_str))?;
         let out = &self.out;
-        let linked: Result<Vec<_>, WriteError> = kept
+        let linked: Vec<Option<(String, Facts)>> = paths
             .par_iter()
             .map(|rel| {
                 let copied = link_or_copy(&out.join(rel), &staging.join(rel))?;
                 Ok(copied.map(|facts| (rel.clone(), facts)))
             })
-            .collect();
-        self.added = kept;
-        self.written.extend(linked?.into_iter().flatten());
+            .collect::<Result<_, WriteError>>()?;
+        self.written.extend(linked.into_iter().flatten());
         Ok(())
     }
 
@@ -752,13 +753,6 @@ fn write_journal(
     }
     text.push_str(&format!("end {}\n", paths.len()));
     super::fs::write_file_atomic_unsynced(&journal_path(parent, name), text.as_bytes(), 0o600)
-}
-
-fn remove_journal(parent: &Path, name: &str) -> io::Result<()> {
-    match fs::remove_file(journal_path(parent, name)) {
-        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
-        _ => Ok(()),
-    }
 }
 
 impl Drop for Writer {
