@@ -145,7 +145,7 @@ pub fn up_to_date(
         || project::input_digests(src, &config.config, &crate::syntax::SourceMap::default()),
     );
     let (last, files) = (last?, files.ok()?);
-    let digest = stamp::inputs_digest(&files, &secrets)?;
+    let digest = inputs_digest(&files, &secrets, true)?;
     if !last.built_from(&digest) {
         return None;
     }
@@ -242,15 +242,11 @@ pub fn build(
     // A check with findings marks the digest: only a clean one lets a later
     // build find the output current without checking (`up_to_date`).
     let clean = checked.diags.is_empty() && !checked.lock_not_current;
-    let inputs = stamp::inputs_digest(&files, &secrets).map(|digest| Inputs {
+    let inputs = inputs_digest(&files, &secrets, clean).map(|digest| Inputs {
         files,
         secrets,
         clean,
-        digest: if clean {
-            digest
-        } else {
-            stamp::flagged(&digest)
-        },
+        digest,
     });
     if let (Some(last), Some(i)) = (&prepared.last, &inputs) {
         if last.built_from(&i.digest) {
@@ -283,7 +279,7 @@ pub fn build(
         &ropts,
         &prepared.out,
         wopts,
-        prepared.last.clone(),
+        prepared.last.as_ref(),
     )?;
     // The memo goes with the stamp just written (none: no memo).
     let devices = std::mem::take(&mut built.rendered.devices);
@@ -319,7 +315,7 @@ fn write(
     opts: &RenderOptions,
     out: &Path,
     wopts: WriteOptions,
-    last: Option<stamp::Unchanged>,
+    last: Option<&stamp::Unchanged>,
 ) -> Result<Built, BuildError> {
     let t0 = Instant::now();
     let writer = match last {
@@ -370,10 +366,24 @@ pub fn restamp_lock(out: &Path, built: &Built, lock_file: &str, lock_text: &str)
         lock_file.to_string(),
         sha2::Sha256::digest(lock_text.as_bytes()).into(),
     );
-    if let Some(new) = stamp::inputs_digest(&files, &i.secrets) {
-        let new = if i.clean { new } else { stamp::flagged(&new) };
+    if let Some(new) = inputs_digest(&files, &i.secrets, i.clean) {
         let _ = stamp::restamp(out, &i.digest, &new);
     }
+}
+
+/// The inputs digest a build's stamp records: marked
+/// ([`stamp::flagged`]) when its check had findings.
+fn inputs_digest(
+    files: &BTreeMap<String, [u8; 32]>,
+    secrets: &[u8; 32],
+    clean: bool,
+) -> Option<[u8; 32]> {
+    let digest = stamp::inputs_digest(files, secrets)?;
+    Some(if clean {
+        digest
+    } else {
+        stamp::flagged(&digest)
+    })
 }
 
 /// The zone files of a previous output at `out` (`site/dns/<origin>.zone`),

@@ -124,20 +124,9 @@ fn build(g: &Global, args: &Args) -> Status {
         );
         if let Some(c) = current {
             super::common::print_source_notes(&*src);
-            let counts = Counts {
-                nodes: c.nodes,
-                switches: c.switches,
-                files: c.files,
-                bytes: None,
-                reused: 0,
-            };
-            let stats = WriteStats {
-                unchanged: c.files,
-                ..WriteStats::default()
-            };
             let secs = start.elapsed().as_secs_f64();
-            let phases = [("check", secs), ("render", 0.0), ("write", 0.0)];
-            let mut v = summary(args, &counts, &stats, &c.out, secs, &phases);
+            let counts = (c.nodes, c.switches, c.files);
+            let mut v = up_to_date_summary(args, counts, &c.out, secs, secs);
             if args.format == Format::Json {
                 v["warnings"] = serde_json::json!([]);
                 println!("{v}");
@@ -316,25 +305,16 @@ fn build_site(
     let built = match outcome {
         Ok(BuildOutcome::Written(b)) => b,
         Ok(BuildOutcome::UpToDate { files }) => {
-            let counts = Counts {
-                nodes: site.nodes.len(),
-                switches: site.switches.len(),
-                files,
-                bytes: None,
-                reused: 0,
-            };
-            let stats = WriteStats {
-                unchanged: files,
-                ..WriteStats::default()
-            };
-            let phases = [
-                ("check", t_check.as_secs_f64()),
-                ("render", 0.0),
-                ("write", 0.0),
-            ];
             let secs = t_check.as_secs_f64() + start.elapsed().as_secs_f64();
             lock_note(args, checked);
-            return Ok(summary(args, &counts, &stats, out, secs, &phases));
+            let counts = (site.nodes.len(), site.switches.len(), files);
+            return Ok(up_to_date_summary(
+                args,
+                counts,
+                out,
+                secs,
+                t_check.as_secs_f64(),
+            ));
         }
         Err(BuildError::Render(f)) => return Err(report_failure(g, args, &f.diags, &f.sources)),
         Err(BuildError::Write(e)) => return Err(write_failure(g, args, e)),
@@ -445,6 +425,30 @@ fn report_failure(g: &Global, args: &Args, diags: &[Diagnostic], sources: &Sourc
         eprintln!("build failed: {n} error(s); nothing was written");
     }
     Status::Findings
+}
+
+/// The summary of a build that found its output up to date: `counts` are
+/// (nodes, switches, files), `check` the time of the check and output scan.
+fn up_to_date_summary(
+    args: &Args,
+    (nodes, switches, files): (usize, usize, usize),
+    out: &std::path::Path,
+    secs: f64,
+    check: f64,
+) -> serde_json::Value {
+    let counts = Counts {
+        nodes,
+        switches,
+        files,
+        bytes: None,
+        reused: 0,
+    };
+    let stats = WriteStats {
+        unchanged: files,
+        ..WriteStats::default()
+    };
+    let phases = [("check", check), ("render", 0.0), ("write", 0.0)];
+    summary(args, &counts, &stats, out, secs, &phases)
 }
 
 /// What the summary counts.

@@ -217,7 +217,7 @@ impl Writer {
     pub fn begin_verified(
         out: &Path,
         opts: WriteOptions,
-        live: stamp::Unchanged,
+        live: &stamp::Unchanged,
     ) -> Result<Writer, WriteError> {
         Writer::begin_from(out, opts, Some(live))
     }
@@ -225,7 +225,7 @@ impl Writer {
     fn begin_from(
         out: &Path,
         opts: WriteOptions,
-        live: Option<stamp::Unchanged>,
+        live: Option<&stamp::Unchanged>,
     ) -> Result<Writer, WriteError> {
         let out = resolve_target(out)?;
         let parent = out
@@ -268,8 +268,8 @@ impl Writer {
                 };
                 let old = l
                     .entries
-                    .into_iter()
-                    .map(|(rel, f)| (rel, (old_kind_of(&f), Some(f))))
+                    .iter()
+                    .map(|(rel, f)| (rel.clone(), (old_kind_of(f), Some(*f))))
                     .collect();
                 (old, spare)
             }
