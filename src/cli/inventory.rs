@@ -66,6 +66,7 @@ use sha2::{Digest, Sha256};
 
 use super::common::{print_diagnostics, Format, Global, Status};
 use crate::check;
+use crate::output::{hex, DigestWriter};
 use crate::project::{Config, ConfigFile};
 use crate::render::context::{site_view, SiteView};
 use crate::render::site::inventory::{self, Inventory, ListSite};
@@ -435,10 +436,6 @@ fn short_digest(bytes: &[u8]) -> [u8; 16] {
     out
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// The SHA-256 of every input file of `config` (of every site, in a
 /// project of several: `--site` narrows what is answered, not what is
 /// checked), hashing what `read` holds from memory and reading the rest.
@@ -571,7 +568,7 @@ impl Cache {
                 // The whole answer is checked before a byte of it is printed.
                 c.file.seek(SeekFrom::Start(c.list_at)).ok()?;
                 let mut h = Sha256::new();
-                io::copy(&mut (&c.file).take(c.list_len), &mut HashWriter(&mut h)).ok()?;
+                io::copy(&mut (&c.file).take(c.list_len), &mut DigestWriter(&mut h)).ok()?;
                 if hex(&h.finalize()) != c.list_digest {
                     return None;
                 }
@@ -811,18 +808,5 @@ impl Write for Tee<'_> {
             Some(out) => out.flush(),
             None => Ok(()),
         }
-    }
-}
-
-/// A writer into a hasher.
-struct HashWriter<'a>(&'a mut Sha256);
-
-impl Write for HashWriter<'_> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.update(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
     }
 }

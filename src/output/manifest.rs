@@ -77,13 +77,9 @@ impl Listed {
 // The manifest holds a million of these at 100,000 nodes: kept as bytes
 // and numbers, spelled out only as they are serialised.
 fn hex<S: serde::Serializer>(digest: &&[u8; 32], s: S) -> Result<S::Ok, S::Error> {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut buf = [0u8; 64];
-    for (i, b) in digest.iter().enumerate() {
-        buf[2 * i] = DIGITS[usize::from(b >> 4)];
-        buf[2 * i + 1] = DIGITS[usize::from(b & 15)];
-    }
-    s.serialize_str(std::str::from_utf8(&buf).unwrap_or_default())
+    let mut text = String::with_capacity(64);
+    super::push_hex(&mut text, *digest);
+    s.serialize_str(&text)
 }
 
 fn octal<S: serde::Serializer>(mode: &u32, s: S) -> Result<S::Ok, S::Error> {

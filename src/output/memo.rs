@@ -21,6 +21,7 @@ use std::path::{Path, PathBuf};
 use super::fs::write_file_atomic_unsynced;
 use super::manifest::Listed;
 use super::Owner;
+use super::{push_hex, unhex32};
 
 const HEADER: &str = "siteconf-memo 1";
 
@@ -85,7 +86,7 @@ fn parse(text: &str, tree: &str) -> Option<Memo> {
                 ("switch", n) => Owner::Switch(n.to_string()),
                 _ => return None,
             };
-            let key = unhex(f.next()?)?;
+            let key = unhex32(f.next()?)?;
             if let Some(d) = current.replace(DeviceRecord {
                 owner,
                 key,
@@ -99,7 +100,7 @@ fn parse(text: &str, tree: &str) -> Option<Memo> {
         let mut f = line.split('\t');
         let path = f.next()?.to_string();
         let size = f.next()?.parse().ok()?;
-        let sha256 = unhex(f.next()?)?;
+        let sha256 = unhex32(f.next()?)?;
         let mode = u32::from_str_radix(f.next()?, 8).ok()?;
         let kind = f.next()?.to_string();
         let flags = f.next()?;
@@ -196,26 +197,6 @@ fn format(tree: &str, devices: &[DeviceRecord]) -> Option<String> {
     }
     let _ = writeln!(t, "end {}", devices.len());
     Some(t)
-}
-
-/// Lowercase hex, appended (a memo holds a digest per file of the fleet).
-fn push_hex(t: &mut String, bytes: &[u8]) {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    for b in bytes {
-        t.push(char::from(DIGITS[usize::from(b >> 4)]));
-        t.push(char::from(DIGITS[usize::from(b & 15)]));
-    }
-}
-
-fn unhex(s: &str) -> Option<[u8; 32]> {
-    if s.len() != 64 {
-        return None;
-    }
-    let mut out = [0u8; 32];
-    for (i, o) in out.iter_mut().enumerate() {
-        *o = u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok()?;
-    }
-    Some(out)
 }
 
 #[cfg(test)]

@@ -13,6 +13,9 @@ pub mod stamp;
 pub mod write;
 
 use std::collections::BTreeMap;
+use std::io;
+
+use sha2::Sha256;
 
 /// Who an artifact belongs to, for grouping in the manifest and diffs.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
@@ -91,5 +94,49 @@ impl OutputSet {
     }
     pub fn total_bytes(&self) -> usize {
         self.files.values().map(|a| a.bytes.len()).sum()
+    }
+}
+
+const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
+
+/// Lowercase hex of `bytes` (digests in stamps, memos, caches).
+pub fn hex(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len() * 2);
+    push_hex(&mut s, bytes);
+    s
+}
+
+/// Appends the lowercase hex of `bytes` to `s`: no string of its own, for
+/// what holds a digest per file of a fleet.
+pub fn push_hex(s: &mut String, bytes: &[u8]) {
+    for b in bytes {
+        s.push(char::from(HEX_DIGITS[usize::from(b >> 4)]));
+        s.push(char::from(HEX_DIGITS[usize::from(b & 15)]));
+    }
+}
+
+/// The digest [`hex`] spells, back.
+pub fn unhex32(s: &str) -> Option<[u8; 32]> {
+    if s.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(out)
+}
+
+/// Writes into a SHA-256 digest: what is serialised or copied into it is
+/// never held whole.
+pub struct DigestWriter<'a>(pub &'a mut Sha256);
+
+impl io::Write for DigestWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        sha2::Digest::update(self.0, buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
     }
 }

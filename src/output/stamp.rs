@@ -37,6 +37,7 @@ use sha2::{Digest, Sha256};
 use super::fs::{
     facts, remove_file_if_any, resolve_target, walk, write_file_atomic_unsynced, Facts,
 };
+use super::hex;
 
 const HEADER: &str = "siteconf-stamp 2";
 
@@ -289,8 +290,4 @@ fn entry_hash(rel: &str, f: &Facts) -> u128 {
         *half = h.finish();
     }
     (u128::from(halves[0]) << 64) | u128::from(halves[1])
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

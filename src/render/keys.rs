@@ -27,8 +27,6 @@
 //! The keys are SHA-256 over a serde serialisation; nothing is kept of the
 //! values themselves (a key never reveals a secret).
 
-use std::io;
-
 use minijinja::Environment;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -36,7 +34,7 @@ use sha2::{Digest, Sha256};
 
 use super::context::SiteView;
 use super::engine::Templates;
-use crate::output::Owner;
+use crate::output::{DigestWriter, Owner};
 
 /// The site fields only some templates read: each changes with any device.
 const FLEET_FIELDS: [&str; 4] = ["nodes", "switches", "racks", "groups"];
@@ -85,11 +83,11 @@ pub struct KeyInputs<'a> {
 pub fn keys(site: &SiteView, inputs: &KeyInputs) -> Keys {
     let global = global(site, inputs);
     fn key<T: Serialize>(global: &[u8; 32], kind: &[u8], view: &T) -> [u8; 32] {
-        let mut h = HashWriter(Sha256::new());
-        h.0.update(global);
-        h.0.update(kind);
+        let mut h = Sha256::new();
+        h.update(global);
+        h.update(kind);
         feed(&mut h, view);
-        h.0.finalize().into()
+        h.finalize().into()
     }
     let (nodes, switches) = rayon::join(
         || {
@@ -110,21 +108,21 @@ pub fn keys(site: &SiteView, inputs: &KeyInputs) -> Keys {
 
 /// The part of every key that is the same for all devices.
 fn global(site: &SiteView, inputs: &KeyInputs) -> [u8; 32] {
-    let mut h = HashWriter(Sha256::new());
-    h.0.update(b"siteconf keys 1\0");
+    let mut h = Sha256::new();
+    h.update(b"siteconf keys 1\0");
     // The executable too, not only its version: a rebuilt siteconf may
     // render differently (an unidentifiable one renders everything: a
     // build trusts no memo without a stamp, which needs the same).
-    h.0.update(crate::output::stamp::tool().unwrap_or_default());
+    h.update(crate::output::stamp::tool().unwrap_or_default());
     for f in inputs.templates.files() {
         for part in [f.name.as_bytes(), f.text.as_bytes()] {
-            h.0.update((part.len() as u64).to_le_bytes());
-            h.0.update(part);
+            h.update((part.len() as u64).to_le_bytes());
+            h.update(part);
         }
     }
-    h.0.update(inputs.secrets);
-    h.0.update((inputs.env_prefix.len() as u64).to_le_bytes());
-    h.0.update(inputs.env_prefix.as_bytes());
+    h.update(inputs.secrets);
+    h.update((inputs.env_prefix.len() as u64).to_le_bytes());
+    h.update(inputs.env_prefix.as_bytes());
     // The settings every device may read.
     let common = (
         &site.name,
@@ -140,7 +138,7 @@ fn global(site: &SiteView, inputs: &KeyInputs) -> [u8; 32] {
     feed(&mut h, &common);
     let read = fleet_fields_read(inputs.env, inputs.templates);
     for (i, field) in FLEET_FIELDS.iter().enumerate() {
-        h.0.update(field.as_bytes());
+        h.update(field.as_bytes());
         if !read[i] {
             continue;
         }
@@ -151,7 +149,7 @@ fn global(site: &SiteView, inputs: &KeyInputs) -> [u8; 32] {
             _ => feed(&mut h, &site.groups),
         }
     }
-    h.0.finalize().into()
+    h.finalize().into()
 }
 
 /// Which of [`FLEET_FIELDS`] the templates behind a device's files may
@@ -185,24 +183,11 @@ fn fleet_fields_read(env: &Environment<'static>, templates: &Templates) -> [bool
     read
 }
 
-/// Serialises straight into the digest: no buffer of the whole view.
-struct HashWriter(Sha256);
-
-impl io::Write for HashWriter {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.update(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
 /// Feeds a serialisable value into a digest, as JSON (the same value
 /// always gives the same bytes: maps are ordered). Writing into a digest
 /// cannot fail; a value that cannot be serialised fails the render anyway.
-fn feed<T: Serialize + ?Sized>(h: &mut HashWriter, v: &T) {
-    let _ = serde_json::to_writer(h, v);
+fn feed<T: Serialize + ?Sized>(h: &mut Sha256, v: &T) {
+    let _ = serde_json::to_writer(DigestWriter(h), v);
 }
 
 /// Which devices need not be rendered: their key is known, with what their

@@ -568,7 +568,7 @@ fn render_zone(
         }
     };
     let draft = render_text(env, template, &path, ctx(0))?;
-    let hash = hex(&Sha256::digest(draft.0.as_bytes()));
+    let hash = crate::output::hex(&Sha256::digest(draft.0.as_bytes()));
     let recorded = serials.recorded.get(&z.name).map(|(n, h)| (*n, *h == hash));
     let mut again = None;
     let previous = match serials.previous.get(&z.name) {
@@ -604,10 +604,6 @@ fn render_zone(
             span: crate::syntax::Span::BUILTIN,
         },
     ))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A template failure as a diagnostic: which template and line, what went
