@@ -10,28 +10,9 @@ use std::process::{Command, Output};
 
 #[allow(dead_code)] // the docs helpers are for other tests
 mod support;
-use support::{ok, show, siteconf, small_project as project};
+use support::{ok, show, siteconf, small_project as project, tree};
 
 const SECRET: &str = "Fixture-Secret-7f3a";
-
-/// Every file under `root`: relative path → (mode, bytes).
-fn tree(root: &Path) -> BTreeMap<String, (u32, Vec<u8>)> {
-    walkdir::WalkDir::new(root)
-        .into_iter()
-        .map(|e| e.expect("walk"))
-        .filter(|e| e.file_type().is_file())
-        .map(|e| {
-            let rel = e
-                .path()
-                .strip_prefix(root)
-                .unwrap()
-                .to_string_lossy()
-                .into_owned();
-            let mode = e.metadata().unwrap().mode() & 0o7777;
-            (rel, (mode, fs::read(e.path()).unwrap()))
-        })
-        .collect()
-}
 
 /// Every file under `root`: relative path → (inode, mtime in ns).
 fn identity(root: &Path) -> BTreeMap<String, (u64, i128)> {

@@ -8,31 +8,11 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
 #[allow(dead_code)]
 mod support;
-use support::{ok, show, siteconf};
-
-/// Every file under `root`: relative path → (mode, bytes).
-fn tree(root: &Path) -> BTreeMap<String, (u32, Vec<u8>)> {
-    walkdir::WalkDir::new(root)
-        .into_iter()
-        .map(|e| e.expect("walk"))
-        .filter(|e| e.file_type().is_file())
-        .map(|e| {
-            let rel = e
-                .path()
-                .strip_prefix(root)
-                .unwrap()
-                .to_string_lossy()
-                .into_owned();
-            let mode = e.metadata().unwrap().mode() & 0o7777;
-            (rel, (mode, fs::read(e.path()).unwrap()))
-        })
-        .collect()
-}
+use support::{ok, show, siteconf, tree};
 
 /// Replaces the first `from` in `file` with `to` (the edit must apply).
 fn edit(dir: &Path, file: &str, from: &str, to: &str) {

@@ -41,8 +41,10 @@ const FLEET_FIELDS: [&str; 4] = ["nodes", "switches", "racks", "groups"];
 
 /// Site-wide templates that are rendered once per host, and so belong to
 /// that host's key.
-pub const PER_HOST_TEMPLATES: [&str; 2] =
-    ["site/inventory/host_vars.yml.j2", "site/boot/node.ipxe.j2"];
+pub const PER_HOST_TEMPLATES: [&str; 2] = [
+    super::site::HOST_VARS_TEMPLATE,
+    super::site::NODE_IPXE_TEMPLATE,
+];
 
 /// Every device's key, in site order.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -85,6 +85,21 @@ impl Engine {
             ..Default::default()
         }
     }
+
+    fn render_with(
+        &self,
+        checked: &Checked,
+        src: &dyn Source,
+        opts: crate::render::RenderOptions,
+    ) -> Result<OutputSet, Diagnostics> {
+        crate::render::render(checked, src, &opts)
+            .map(|r| r.set)
+            .map_err(|f| {
+                let mut d = Diagnostics::new();
+                d.extend(f.diags);
+                d
+            })
+    }
 }
 
 impl Renderer for Engine {
@@ -109,23 +124,6 @@ impl Renderer for Engine {
             ..Engine::options()
         };
         self.render_with(checked, src, opts)
-    }
-}
-
-impl Engine {
-    fn render_with(
-        &self,
-        checked: &Checked,
-        src: &dyn Source,
-        opts: crate::render::RenderOptions,
-    ) -> Result<OutputSet, Diagnostics> {
-        crate::render::render(checked, src, &opts)
-            .map(|r| r.set)
-            .map_err(|f| {
-                let mut d = Diagnostics::new();
-                d.extend(f.diags);
-                d
-            })
     }
 }
 

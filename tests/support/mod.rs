@@ -175,3 +175,24 @@ pub fn verdict(cmd: &mut std::process::Command) -> (bool, String) {
         ),
     )
 }
+
+/// Every file under `root`: relative path → (mode, bytes).
+#[allow(dead_code)]
+pub fn tree(root: &Path) -> std::collections::BTreeMap<String, (u32, Vec<u8>)> {
+    use std::os::unix::fs::MetadataExt;
+    walkdir::WalkDir::new(root)
+        .into_iter()
+        .map(|e| e.expect("walk"))
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            let rel = e
+                .path()
+                .strip_prefix(root)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            let mode = e.metadata().unwrap().mode() & 0o7777;
+            (rel, (mode, std::fs::read(e.path()).unwrap()))
+        })
+        .collect()
+}

@@ -120,6 +120,11 @@ pub fn render_site(
 /// memory.
 const JOBS_AT_ONCE: usize = 512;
 
+/// The site-wide templates rendered once per host: each file belongs to
+/// its host's key (`render::keys`).
+pub const HOST_VARS_TEMPLATE: &str = "site/inventory/host_vars.yml.j2";
+pub const NODE_IPXE_TEMPLATE: &str = "site/boot/node.ipxe.j2";
+
 /// The site-wide files made once per host (`host_vars/<host>.yml`, a
 /// node's iPXE script): which device each belongs to, and the devices whose
 /// files are not rendered this time (see [`crate::render::keys`]).
@@ -203,7 +208,7 @@ pub fn render_site_into(
             let s = site_v.clone();
             let o = &inv_obj;
             jobs.push(Job {
-                template: "site/inventory/host_vars.yml.j2",
+                template: HOST_VARS_TEMPLATE,
                 path,
                 kind: "inventory",
                 ctx: Box::new(move || context! { site => s.clone(), host => o.host(i) }),
@@ -269,7 +274,7 @@ pub fn render_site_into(
             if let Some(path) = segment_path(&mut diags, "site/boot/ipxe", &sc.file, ".ipxe") {
                 per_host.note(Owner::Node(sc.node.clone()), &path);
                 jobs.push(Job {
-                    template: "site/boot/node.ipxe.j2",
+                    template: NODE_IPXE_TEMPLATE,
                     path,
                     kind: "ipxe",
                     ctx: Box::new(move || context! { site => s.clone(), script => val(&sc) }),
