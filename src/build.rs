@@ -21,6 +21,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use sha2::Digest;
@@ -36,6 +37,7 @@ use crate::project::{self, Config, ConfigFile};
 use crate::render::{self, RenderFailure, RenderOptions, RenderSummary, Secrets, StreamError};
 use crate::resolve::lock::{Lock, ZoneSerial};
 use crate::source::{Source, SourceError};
+use crate::syntax::SourceMap;
 
 /// The first half of a build ([`prepare`]): the site checked, and what
 /// the output directory was found to be meanwhile.
@@ -69,20 +71,37 @@ pub fn prepare(
 /// output directory is `<out>/<site>` (`<out>` itself for a single site),
 /// looked at while the sites are checked. The second value holds every
 /// site's findings once, and what repeats across sites.
+///
+/// `seen`: what [`up_to_date`] already found of an output directory; that
+/// directory is not walked again.
 pub fn prepare_project(
     src: &dyn Source,
     only: Option<&str>,
     out_dir: impl FnOnce(&Config) -> PathBuf,
     force: bool,
+    seen: Option<Seen>,
 ) -> (Vec<Prepared>, crate::diag::Diagnostics) {
     let config = ConfigFile::read(src);
     let root = out_dir(&config.config);
     let multi = config.config.is_multi_site();
     let sites: Vec<String> = config.config.sites.keys().cloned().collect();
+    let seen = std::sync::Mutex::new(seen);
     let look = |dirs: Vec<PathBuf>| -> Vec<Option<stamp::Unchanged>> {
         use rayon::prelude::*;
         dirs.par_iter()
-            .map(|d| (!force).then(|| stamp::unchanged(d)).flatten())
+            .map(|d| {
+                if force {
+                    return None;
+                }
+                let taken = seen
+                    .lock()
+                    .ok()
+                    .and_then(|mut s| s.take_if(|s| s.out == *d));
+                match taken {
+                    Some(s) => s.last,
+                    None => stamp::unchanged(d),
+                }
+            })
             .collect()
     };
     let outs: Vec<PathBuf> = if multi {
@@ -129,33 +148,66 @@ pub struct Current {
 /// stamp of a build with findings ([`stamp::flagged`]), a touched output —
 /// and the caller goes the whole way ([`prepare_project`], [`build`]).
 /// `secrets` gives the digest of the secrets the build would use.
+///
+/// When the output was looked at but is not current, what was seen of it
+/// comes back for [`prepare_project`], so that one build walks its output
+/// once.
 pub fn up_to_date(
     src: &dyn Source,
     out_dir: impl FnOnce(&Config) -> PathBuf,
     secrets: impl FnOnce(&Config) -> Option<[u8; 32]>,
-) -> Option<Current> {
+) -> Result<Current, Option<Seen>> {
     let config = ConfigFile::read(src);
     if config.has_findings() || config.config.is_multi_site() {
-        return None;
+        return Err(None);
     }
     let out = out_dir(&config.config);
-    let secrets = secrets(&config.config)?;
-    let (last, files) = rayon::join(
-        || stamp::unchanged(&out),
-        || project::input_digests(src, &config.config, &crate::syntax::SourceMap::default()),
+    let secrets = secrets(&config.config).ok_or(None)?;
+    // The walk starts at once, and is given up as soon as the inputs are
+    // found not to be the ones the stamp records: then the build's check
+    // and the walk go on at the same time (`prepare_project`).
+    let stop = AtomicBool::new(false);
+    let (last, digest) = rayon::join(
+        || stamp::unchanged_unless(&out, &stop),
+        || {
+            let files = project::input_digests(src, &config.config, &SourceMap::default());
+            let digest = inputs_digest(files.as_ref().ok()?, &secrets, true)?;
+            if !stamp::records_inputs(&out, &digest) {
+                stop.store(true, Ordering::Relaxed);
+                return None;
+            }
+            Some(digest)
+        },
     );
-    let (last, files) = (last?, files.ok()?);
-    let digest = inputs_digest(&files, &secrets, true)?;
-    if !last.built_from(&digest) {
-        return None;
-    }
-    let (nodes, switches) = memo::counts(&out, &last.tree.hex())?;
-    Some(Current {
-        out,
-        files: last.files,
-        nodes,
-        switches,
+    let Ok(last) = last else {
+        return Err(None);
+    };
+    let current = || {
+        let last = last.as_ref()?;
+        if !last.built_from(&digest?) {
+            return None;
+        }
+        let (nodes, switches) = memo::counts(&out, &last.tree.hex())?;
+        Some(Current {
+            out: out.clone(),
+            files: last.files,
+            nodes,
+            switches,
+        })
+    };
+    current().ok_or_else(|| {
+        Some(Seen {
+            out: out.clone(),
+            last,
+        })
     })
+}
+
+/// What [`up_to_date`] found of an output that is not current: its
+/// directory, and the output as its stamp found it, if untouched.
+pub struct Seen {
+    out: PathBuf,
+    last: Option<stamp::Unchanged>,
 }
 
 /// How to build.
@@ -259,7 +311,7 @@ pub fn build(
         .last
         .as_ref()
         .and_then(|l| memo::load(&prepared.out, &l.tree.hex()))
-        .map(|m| Arc::new(MemoReuse(m)) as Arc<dyn render::keys::Reuse>);
+        .map(|m| Arc::new(MemoReuse(std::sync::Mutex::new(m))) as Arc<dyn render::keys::Reuse>);
     let ropts = RenderOptions {
         secrets: opts.secrets,
         progress: opts.progress,
@@ -297,12 +349,16 @@ pub fn build(
 
 /// The last build's memo as a render's [`render::keys::Reuse`]: a device
 /// whose key is the one recorded keeps the files recorded.
-struct MemoReuse(memo::Memo);
+/// Each device is asked for once: its files are handed over, not copied.
+struct MemoReuse(std::sync::Mutex<memo::Memo>);
 
 impl render::keys::Reuse for MemoReuse {
     fn reuse(&self, owner: &Owner, key: &[u8; 32]) -> Option<Vec<Listed>> {
-        let d = self.0.devices.get(owner)?;
-        (d.key == *key).then(|| d.files.clone())
+        let mut m = self.0.lock().ok()?;
+        match m.devices.remove(owner) {
+            Some(d) if d.key == *key => Some(d.files),
+            _ => None,
+        }
     }
 }
 
@@ -494,11 +550,11 @@ pub fn build_bootinfra(
     let mut artifacts = join(name, &served).map_err(BootinfraError::Conflict)?;
     // A manifest, as every siteconf output has: it lists what is there,
     // and lets the next build replace the directory.
-    let listed = artifacts
+    let listed: Vec<crate::output::manifest::Listed> = artifacts
         .iter()
         .map(crate::output::manifest::Listed::of)
         .collect();
-    artifacts.push(crate::output::manifest::manifest_of(listed));
+    artifacts.push(crate::output::manifest::manifest_of(&listed));
     let mut writer = Writer::begin(out, wopts).map_err(|e| BootinfraError::Io(e.to_string()))?;
     let refs: Vec<&render::Artifact> = artifacts.iter().collect();
     writer
@@ -516,7 +572,7 @@ pub fn build_bootinfra(
 /// `siteconf build` does the same with real secrets, stamps and the zone
 /// serials recorded.
 pub fn build_project(src: &dyn Source, out_root: &Path) -> Result<(), String> {
-    let (sites, diags) = prepare_project(src, None, |_| out_root.to_path_buf(), true);
+    let (sites, diags) = prepare_project(src, None, |_| out_root.to_path_buf(), true, None);
     if diags.has_errors() {
         return Err(format!("{} error(s) in the project", diags.error_count()));
     }

@@ -31,6 +31,7 @@ use std::fs;
 use std::io;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use sha2::{Digest, Sha256};
 
@@ -132,6 +133,48 @@ pub fn current(out: &Path, inputs: &[u8; 32]) -> Option<Unchanged> {
 /// wrote the stamp left it. Independent of the inputs, so that it can run
 /// while the site is being checked.
 pub fn unchanged(out: &Path) -> Option<Unchanged> {
+    unchanged_unless(out, &AtomicBool::new(false))
+        .ok()
+        .flatten()
+}
+
+/// The walk of [`unchanged`] was given up: `stop` was set meanwhile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stopped;
+
+/// [`unchanged`], given up as soon as `stop` is set (by whoever learnt
+/// meanwhile that the answer does not matter).
+pub fn unchanged_unless(out: &Path, stop: &AtomicBool) -> Result<Option<Unchanged>, Stopped> {
+    let Some((inputs, want_tree)) = recorded(out) else {
+        return Ok(None);
+    };
+    let Ok(out) = resolve_target(out) else {
+        return Ok(None);
+    };
+    let walked = walk(&out, |e| {
+        if stop.load(Ordering::Relaxed) {
+            return Err(io::Error::other("stopped"));
+        }
+        Ok(facts(&e.metadata()?))
+    });
+    if stop.load(Ordering::Relaxed) {
+        return Err(Stopped);
+    }
+    let Ok(entries) = walked else {
+        return Ok(None);
+    };
+    let (tree, files) = digest_of(&entries);
+    Ok((want_tree == tree.hex()).then_some(Unchanged {
+        inputs,
+        tree,
+        files,
+        entries,
+    }))
+}
+
+/// The inputs and tree digests (hex) the stamp of `out` records, without
+/// looking at the tree.
+fn recorded(out: &Path) -> Option<(String, String)> {
     let out = resolve_target(out).ok()?;
     let text = fs::read_to_string(path_of(&out)?).ok()?;
     let mut lines = text.lines();
@@ -139,24 +182,20 @@ pub fn unchanged(out: &Path) -> Option<Unchanged> {
         return None;
     }
     let inputs = lines.next()?.strip_prefix("inputs ")?.to_string();
-    let want_tree = lines.next()?.strip_prefix("tree ")?;
-    let entries = walk(&out, |e| Ok(facts(&e.metadata()?))).ok()?;
-    let (tree, files) = digest_of(&entries);
-    (want_tree == tree.hex()).then_some(Unchanged {
-        inputs,
-        tree,
-        files,
-        entries,
-    })
+    let tree = lines.next()?.strip_prefix("tree ")?.to_string();
+    Some((inputs, tree))
+}
+
+/// Whether the stamp of `out` records a build from `inputs`, without
+/// looking at the tree: when it does not, the output cannot be current.
+pub fn records_inputs(out: &Path, inputs: &[u8; 32]) -> bool {
+    recorded(out).is_some_and(|(i, _)| i == hex(inputs))
 }
 
 /// The tree digest (hex) the stamp of `out` records, without looking at
 /// the tree: for the memo a build writes right after its stamp.
 pub fn recorded_tree(out: &Path) -> Option<String> {
-    let out = resolve_target(out).ok()?;
-    let text = fs::read_to_string(path_of(&out)?).ok()?;
-    let mut lines = text.lines().skip(2);
-    Some(lines.next()?.strip_prefix("tree ")?.to_string())
+    recorded(out).map(|(_, tree)| tree)
 }
 
 /// Deletes the stamp of `out`, if any. Called under the writer's lock
