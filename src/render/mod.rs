@@ -319,6 +319,17 @@ pub fn render_streaming<E>(
         scrub(&mut diags, &opts.secrets);
         return Err(StreamError::Render(failure(diags, with_templates())));
     }
+    let mut files = 0;
+    let mut bytes = 0;
+    for l in out.all_listed() {
+        files += 1;
+        bytes += l.size;
+    }
+    let manifest = manifest::manifest_of(out.all_listed());
+    files += 1;
+    bytes += manifest.bytes.len();
+    out.push(vec![manifest]);
+    out.listed = Vec::new();
     let devices = match &keyed {
         Some(k) if opts.record => {
             let mut records = std::mem::take(&mut out.records);
@@ -332,12 +343,6 @@ pub fn render_streaming<E>(
         }
         _ => Vec::new(),
     };
-    let mut files = out.listed.len();
-    let mut bytes = out.listed.iter().map(|l| l.size).sum::<usize>();
-    let manifest = manifest::manifest_of(std::mem::take(&mut out.listed));
-    files += 1;
-    bytes += manifest.bytes.len();
-    out.push(vec![manifest]);
     if let Some(e) = out.sink_err {
         return Err(StreamError::Sink(e));
     }
@@ -499,7 +504,16 @@ struct Collector<'p, S, E> {
 
 impl<S: FnMut(Batch) -> Result<(), E>, E> Collector<'_, S, E> {
     /// Devices not rendered, with their files as the previous output has
-    /// them: checked and listed like rendered ones.
+    /// them: listed like rendered ones, and kept by the sink.
+    ///
+    /// Their paths are not admitted one by one ([`Self::admit`]): they were
+    /// when the device was rendered, and nothing rendered now can collide
+    /// with them. A device's files lie in its own directory
+    /// (`nodes/<name>/`, `switches/<name>/`, see `device`), its per-host
+    /// site files are named by its host name or MAC, and a site whose
+    /// names or MACs collide (in any letter case) has errors and is never
+    /// rendered. Each path is still checked for safety: the memo they come
+    /// from is a file beside the output.
     fn keep(&mut self, kept: Vec<(Owner, Vec<manifest::Listed>)>, tick: &impl Fn()) {
         if kept.is_empty() {
             return;
@@ -508,13 +522,19 @@ impl<S: FnMut(Batch) -> Result<(), E>, E> Collector<'_, S, E> {
         for (owner, files) in kept {
             tick();
             for l in &files {
-                if self.admit(&l.path, &l.owner) {
-                    paths.push(l.path.clone());
+                match path::unsafe_reason(&l.path) {
+                    None => paths.push(l.path.clone()),
+                    Some(why) => self.diags.push(path::unsafe_path(
+                        &l.path,
+                        &why,
+                        &path::owner_text(&l.owner),
+                    )),
                 }
             }
-            self.listed.extend(files.iter().cloned());
             if self.record {
                 self.records.entry(owner).or_default().extend(files);
+            } else {
+                self.listed.extend(files);
             }
         }
         if self.failing() {
@@ -527,6 +547,11 @@ impl<S: FnMut(Batch) -> Result<(), E>, E> Collector<'_, S, E> {
         if let Err(e) = (self.sink)(batch) {
             self.sink_err = Some(e);
         }
+    }
+
+    /// Every file listed so far: the site's, and each device's.
+    fn all_listed(&self) -> impl Iterator<Item = &manifest::Listed> {
+        self.listed.iter().chain(self.records.values().flatten())
     }
 
     fn failing(&self) -> bool {
@@ -572,20 +597,23 @@ impl<S: FnMut(Batch) -> Result<(), E>, E> Collector<'_, S, E> {
         if self.failing() {
             return;
         }
-        let start = self.listed.len();
-        self.listed
-            .par_extend(keep.par_iter().map(manifest::Listed::of));
+        let listed: Vec<manifest::Listed> = keep.par_iter().map(manifest::Listed::of).collect();
         if self.record {
+            // A device's files (and its per-host site files) go to its
+            // record, the rest to `listed`: each is in one place.
             let owners = self.per_host.owners.lock().ok();
-            for l in &self.listed[start..] {
+            for l in listed {
                 let device = match &l.owner {
                     Owner::Site => owners.as_ref().and_then(|m| m.get(&l.path)).cloned(),
                     o => Some(o.clone()),
                 };
-                if let Some(d) = device {
-                    self.records.entry(d).or_default().push(l.clone());
+                match device {
+                    Some(d) => self.records.entry(d).or_default().push(l),
+                    None => self.listed.push(l),
                 }
             }
+        } else {
+            self.listed.extend(listed);
         }
         let batch = Batch {
             files: keep,
