@@ -5,8 +5,9 @@
 //! already replaced by their allocations. Views are built once per run;
 //! node views are built in parallel and collected in site order.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -273,19 +274,21 @@ pub struct NodeView {
     pub loopback6: Option<String>,
     pub asn: Option<u32>,
     pub sessions: Vec<SessionView>,
-    pub repos: Vec<RepoView>,
-    pub ssh_keys: Vec<SshKeyView>,
+    // What nodes share (a profile's repos and keys, the site's settings)
+    // is one value shared by them all: a fleet's view holds it once.
+    pub repos: Vec<Arc<RepoView>>,
+    pub ssh_keys: Vec<Arc<SshKeyView>>,
     /// authorized_keys lines by user (sorted by user).
-    pub users: BTreeMap<String, Vec<String>>,
+    pub users: Arc<BTreeMap<String, Vec<String>>>,
     /// sshd keywords in sshd's spelling (`PermitRootLogin`) → value.
     pub sshd: BTreeMap<String, String>,
     pub packages: Vec<String>,
     #[serde(serialize_with = "super::secrets::serialize_vars")]
     pub vars: serde_json::Map<String, Json>,
-    pub dns_servers: Vec<String>,
-    pub ntp_servers: Vec<String>,
-    pub timezone: String,
-    pub domain: String,
+    pub dns_servers: Arc<Vec<String>>,
+    pub ntp_servers: Arc<Vec<String>>,
+    pub timezone: Arc<str>,
+    pub domain: Arc<str>,
     /// The image the node network-boots (`boot-image`), if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub boot_image: Option<String>,
@@ -434,10 +437,7 @@ pub fn site_view(eff: &EffSite) -> SiteView {
     let common = Common {
         site,
         index: eff.index,
-        domain: &domain,
-        dns_servers: &dns_servers,
-        ntp_servers: &ntp_servers,
-        timezone: &timezone,
+        shared: Shared::of(eff, &dns_servers, &ntp_servers, &timezone, &domain),
     };
     let nodes: Vec<NodeView> = eff
         .nodes
@@ -555,10 +555,95 @@ pub fn rack_views(site: &Site) -> Vec<RackView> {
 struct Common<'a> {
     site: &'a Site,
     index: &'a SiteIndex,
-    domain: &'a str,
-    dns_servers: &'a [String],
-    ntp_servers: &'a [String],
-    timezone: &'a str,
+    shared: Shared,
+}
+
+/// The parts of node views that many nodes have the same: made once,
+/// shared by every node that has them.
+#[derive(Default)]
+struct Shared {
+    repos: HashMap<usize, Arc<RepoView>>,
+    ssh_keys: HashMap<usize, Arc<SshKeyView>>,
+    /// By the keys a node has, in order.
+    users: HashMap<Vec<usize>, Arc<BTreeMap<String, Vec<String>>>>,
+    dns_servers: Arc<Vec<String>>,
+    ntp_servers: Arc<Vec<String>>,
+    timezone: Arc<str>,
+    domain: Arc<str>,
+}
+
+/// A shared value of the site (a profile's repo or key) by its address:
+/// only compared, never followed, while the site holds the value.
+fn id<T>(a: &Arc<T>) -> usize {
+    Arc::as_ptr(a) as usize
+}
+
+impl Shared {
+    fn of(eff: &EffSite, dns: &[String], ntp: &[String], timezone: &str, domain: &str) -> Shared {
+        let mut s = Shared {
+            dns_servers: Arc::new(dns.to_vec()),
+            ntp_servers: Arc::new(ntp.to_vec()),
+            timezone: timezone.into(),
+            domain: domain.into(),
+            ..Shared::default()
+        };
+        for n in &eff.nodes {
+            let st = &n.resolved.settings;
+            for r in &st.repos {
+                s.repos
+                    .entry(id(r))
+                    .or_insert_with(|| Arc::new(repo_view(r)));
+            }
+            for k in &st.ssh_keys {
+                s.ssh_keys
+                    .entry(id(k))
+                    .or_insert_with(|| Arc::new(ssh_key_view(k)));
+            }
+            let ids: Vec<usize> = st.ssh_keys.iter().map(id).collect();
+            if !s.users.contains_key(&ids) {
+                let mut users: BTreeMap<String, Vec<String>> = BTreeMap::new();
+                for k in &ids {
+                    let k = &s.ssh_keys[k];
+                    users
+                        .entry(k.user.clone())
+                        .or_default()
+                        .push(k.line.clone());
+                }
+                s.users.insert(ids, Arc::new(users));
+            }
+        }
+        s
+    }
+}
+
+fn repo_view(rp: &Repo) -> RepoView {
+    RepoView {
+        name: rp.name.value.clone(),
+        types: if rp.types.is_empty() {
+            vec!["deb".to_string()]
+        } else {
+            strings(&rp.types)
+        },
+        uris: strings(&rp.uris),
+        suites: strings(&rp.suites),
+        components: strings(&rp.components),
+        signed_by: rp.signed_by.as_ref().map(|s| s.value.clone()),
+        architectures: strings(&rp.architectures),
+        enabled: rp.enabled.as_ref().map(|e| e.value).unwrap_or(true),
+    }
+}
+
+fn ssh_key_view(k: &SshKey) -> SshKeyView {
+    SshKeyView {
+        name: k.name.value.clone(),
+        user: k.user.value.clone(),
+        key: k.key.value.clone(),
+        options: k.options.as_ref().map(|o| o.value.clone()),
+        line: match &k.options {
+            Some(o) => format!("{} {}", o.value, k.key.value),
+            None => k.key.value.clone(),
+        },
+    }
 }
 
 fn peer_view(p: &BgpPeer) -> PeerView {
@@ -679,27 +764,29 @@ fn node_view(c: &Common, n: &EffNode) -> NodeView {
             }
         })
         .collect::<Vec<_>>();
-    let ssh_keys: Vec<SshKeyView> = st
+    let sh = &c.shared;
+    let ssh_keys: Vec<Arc<SshKeyView>> = st
         .ssh_keys
         .iter()
-        .map(|k| SshKeyView {
-            name: k.name.value.clone(),
-            user: k.user.value.clone(),
-            key: k.key.value.clone(),
-            options: k.options.as_ref().map(|o| o.value.clone()),
-            line: match &k.options {
-                Some(o) => format!("{} {}", o.value, k.key.value),
-                None => k.key.value.clone(),
-            },
+        .map(|k| match sh.ssh_keys.get(&id(k)) {
+            Some(v) => v.clone(),
+            None => Arc::new(ssh_key_view(k)),
         })
         .collect();
-    let mut users: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for k in &ssh_keys {
-        users
-            .entry(k.user.clone())
-            .or_default()
-            .push(k.line.clone());
-    }
+    let ids: Vec<usize> = st.ssh_keys.iter().map(id).collect();
+    let users = match sh.users.get(&ids) {
+        Some(u) => u.clone(),
+        None => {
+            let mut users: BTreeMap<String, Vec<String>> = BTreeMap::new();
+            for k in &ssh_keys {
+                users
+                    .entry(k.user.clone())
+                    .or_default()
+                    .push(k.line.clone());
+            }
+            Arc::new(users)
+        }
+    };
     NodeView {
         name: n.name.to_string(),
         fqdn: n.fqdn.clone(),
@@ -721,19 +808,9 @@ fn node_view(c: &Common, n: &EffNode) -> NodeView {
         repos: st
             .repos
             .iter()
-            .map(|rp| RepoView {
-                name: rp.name.value.clone(),
-                types: if rp.types.is_empty() {
-                    vec!["deb".to_string()]
-                } else {
-                    strings(&rp.types)
-                },
-                uris: strings(&rp.uris),
-                suites: strings(&rp.suites),
-                components: strings(&rp.components),
-                signed_by: rp.signed_by.as_ref().map(|s| s.value.clone()),
-                architectures: strings(&rp.architectures),
-                enabled: rp.enabled.as_ref().map(|e| e.value).unwrap_or(true),
+            .map(|rp| match sh.repos.get(&id(rp)) {
+                Some(v) => v.clone(),
+                None => Arc::new(repo_view(rp)),
             })
             .collect(),
         ssh_keys,
@@ -745,10 +822,10 @@ fn node_view(c: &Common, n: &EffNode) -> NodeView {
             .collect(),
         packages: strings(&st.packages),
         vars: vars_map(&st.vars),
-        dns_servers: c.dns_servers.to_vec(),
-        ntp_servers: c.ntp_servers.to_vec(),
-        timezone: c.timezone.to_string(),
-        domain: c.domain.to_string(),
+        dns_servers: sh.dns_servers.clone(),
+        ntp_servers: sh.ntp_servers.clone(),
+        timezone: sh.timezone.clone(),
+        domain: sh.domain.clone(),
         boot_image: st.boot_image.as_ref().map(|b| b.value.clone()),
     }
 }

@@ -289,7 +289,7 @@ impl Shared<'_> {
                     }
                 }
                 (Expand::User, Some(n)) => {
-                    for (user, keys) in &n.users {
+                    for (user, keys) in n.users.iter() {
                         let rel = e.rel.replace("{user}", user);
                         let c = ctx(vec![
                             ("user", Value::from(user.as_str())),
