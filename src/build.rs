@@ -79,7 +79,7 @@ pub fn prepare_project(
     only: Option<&str>,
     out_dir: impl FnOnce(&Config) -> PathBuf,
     force: bool,
-    seen: Option<Seen>,
+    seen: Option<Box<Seen>>,
 ) -> (Vec<Prepared>, crate::diag::Diagnostics) {
     let config = ConfigFile::read(src);
     let root = out_dir(&config.config);
@@ -156,7 +156,7 @@ pub fn up_to_date(
     src: &dyn Source,
     out_dir: impl FnOnce(&Config) -> PathBuf,
     secrets: impl FnOnce(&Config) -> Option<[u8; 32]>,
-) -> Result<Current, Option<Seen>> {
+) -> Result<Current, Option<Box<Seen>>> {
     let config = ConfigFile::read(src);
     if config.has_findings() || config.config.is_multi_site() {
         return Err(None);
@@ -196,10 +196,10 @@ pub fn up_to_date(
         })
     };
     current().ok_or_else(|| {
-        Some(Seen {
+        Some(Box::new(Seen {
             out: out.clone(),
             last,
-        })
+        }))
     })
 }
 
@@ -335,9 +335,10 @@ pub fn build(
     )?;
     // The memo goes with the stamp just written (none: no memo).
     let devices = std::mem::take(&mut built.rendered.devices);
+    let site_jobs = std::mem::take(&mut built.rendered.site_jobs);
     match stamp::recorded_tree(&prepared.out) {
         Some(tree) => {
-            let _ = memo::store(&prepared.out, &tree, &devices);
+            let _ = memo::store(&prepared.out, &tree, &devices, &site_jobs);
         }
         None => {
             let _ = memo::remove(&prepared.out);
@@ -357,6 +358,14 @@ impl render::keys::Reuse for MemoReuse {
         let mut m = self.0.lock().ok()?;
         match m.devices.remove(owner) {
             Some(d) if d.key == *key => Some(d.files),
+            _ => None,
+        }
+    }
+
+    fn reuse_site(&self, path: &str, key: &[u8; 32]) -> Option<(Listed, Option<memo::ZoneRecord>)> {
+        let mut m = self.0.lock().ok()?;
+        match m.site.remove(path) {
+            Some(r) if r.key == *key => Some((r.file, r.zone)),
             _ => None,
         }
     }

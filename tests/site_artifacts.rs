@@ -223,6 +223,7 @@ fn zone_serials_move_forward_with_content_only() {
             "SITECONF_SECRET_",
             serials,
             &Default::default(),
+            None,
             &mut |batch: Vec<siteconf::output::Artifact>| {
                 for a in batch {
                     files.insert(a.path.clone(), a);

@@ -1,12 +1,14 @@
 //! The build memo: each device's key and files as the last build left
 //! them, so that the next build renders only the devices whose key changed
-//! (see `crate::render::keys` for what a key covers).
+//! (see `crate::render::keys` for what a key covers), and the same for
+//! the site-wide files whose job has a key (a rack's diagram, Kea, a zone
+//! with the serial it was given).
 //!
 //! Beside the output directory `out`, `.out.siteconf-memo` (mode 0600)
 //! holds, for every node and switch: its key, and what the manifest says
 //! of each of its files — its own and its per-host site-wide files (path,
 //! size, SHA-256, mode, kind, whether it holds a secret; never the
-//! content). It names the output tree it describes by the tree digest of
+//! content); then each keyed site-wide job's key and file. It names the output tree it describes by the tree digest of
 //! the build stamp ([`super::stamp`]): a memo is used only when the stamp
 //! finds the output exactly as that build left it, so a file a device
 //! keeps is known to be on disk as listed. Any doubt — no memo, another
@@ -23,7 +25,7 @@ use super::manifest::Listed;
 use super::Owner;
 use super::{push_hex, unhex32};
 
-const HEADER: &str = "siteconf-memo 1";
+const HEADER: &str = "siteconf-memo 2";
 
 /// One device as a render left it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,10 +36,25 @@ pub struct DeviceRecord {
     pub files: Vec<Listed>,
 }
 
-/// The memo of an output: each device's record.
+/// A zone's serial and the digest `siteconf.lock` records with it.
+pub type ZoneRecord = (u32, String);
+
+/// One site-wide job (one file) as a render left it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SiteRecord {
+    /// The job's file: its path names the job.
+    pub file: Listed,
+    pub key: [u8; 32],
+    /// A zone's serial and digest.
+    pub zone: Option<ZoneRecord>,
+}
+
+/// The memo of an output: each device's record, and each keyed site-wide
+/// job's by its path.
 #[derive(Debug, Default)]
 pub struct Memo {
     pub devices: HashMap<Owner, DeviceRecord>,
+    pub site: HashMap<String, SiteRecord>,
 }
 
 fn path_of(out: &Path) -> Option<PathBuf> {
@@ -59,21 +76,25 @@ fn parse(text: &str, tree: &str) -> Option<Memo> {
         return None;
     }
     lines.next()?.strip_prefix("devices ")?;
-    let mut devices = HashMap::new();
+    let mut memo = Memo::default();
     let mut current: Option<DeviceRecord> = None;
+    let mut job: Option<([u8; 32], String)> = None;
+    let mut last_job: Option<String> = None;
     let mut ended = false;
     for line in lines {
         if ended {
             return None;
         }
         if let Some(n) = line.strip_prefix("end ") {
-            // The count of devices: a memo cut short at a line break
-            // (which the atomic write should make impossible) is refused.
-            let n: usize = n.parse().ok()?;
+            // The counts of devices and jobs: a memo cut short at a line
+            // break (which the atomic write should make impossible) is
+            // refused.
+            let (n, k) = n.split_once(' ')?;
+            let (n, k): (usize, usize) = (n.parse().ok()?, k.parse().ok()?);
             if let Some(d) = current.take() {
-                devices.insert(d.owner.clone(), d);
+                memo.devices.insert(d.owner.clone(), d);
             }
-            if n != devices.len() {
+            if n != memo.devices.len() || k != memo.site.len() || job.is_some() {
                 return None;
             }
             ended = true;
@@ -92,34 +113,78 @@ fn parse(text: &str, tree: &str) -> Option<Memo> {
                 key,
                 files: Vec::new(),
             }) {
-                devices.insert(d.owner.clone(), d);
+                memo.devices.insert(d.owner.clone(), d);
             }
             continue;
         }
+        if let Some(rest) = line.strip_prefix("S\t") {
+            // A job's line, then its file's, then perhaps its zone's.
+            if let Some(d) = current.take() {
+                memo.devices.insert(d.owner.clone(), d);
+            }
+            if job.is_some() {
+                return None;
+            }
+            last_job = None;
+            let (path, key) = rest.split_once('\t')?;
+            job = Some((unhex32(key)?, path.to_string()));
+            continue;
+        }
+        if let Some(rest) = line.strip_prefix("Z\t") {
+            let (serial, hash) = rest.split_once('\t')?;
+            let r = memo.site.get_mut(last_job.as_deref()?)?;
+            if r.zone.is_some() {
+                return None;
+            }
+            r.zone = Some((serial.parse().ok()?, hash.to_string()));
+            continue;
+        }
+        if let Some((key, path)) = job.take() {
+            let file = file_line(line, &Owner::Site)?;
+            if file.path != path || file.owner != Owner::Site {
+                return None;
+            }
+            last_job = Some(path.clone());
+            memo.site.insert(
+                path,
+                SiteRecord {
+                    file,
+                    key,
+                    zone: None,
+                },
+            );
+            continue;
+        }
         let d = current.as_mut()?;
-        let mut f = line.split('\t');
-        let path = f.next()?.to_string();
-        let size = f.next()?.parse().ok()?;
-        let sha256 = unhex32(f.next()?)?;
-        let mode = u32::from_str_radix(f.next()?, 8).ok()?;
-        let kind = f.next()?.to_string();
-        let flags = f.next()?;
-        let owner = if flags.contains('d') {
-            d.owner.clone()
-        } else {
-            Owner::Site
-        };
-        d.files.push(Listed {
-            path,
-            size,
-            sha256,
-            mode,
-            kind,
-            owner,
-            secret: flags.contains('x'),
-        });
+        let file = file_line(line, &d.owner)?;
+        d.files.push(file);
     }
-    ended.then_some(Memo { devices })
+    ended.then_some(memo)
+}
+
+/// One file's line: its owner is `device` when flagged `d`, else the site.
+fn file_line(line: &str, device: &Owner) -> Option<Listed> {
+    let mut f = line.split('\t');
+    let path = f.next()?.to_string();
+    let size = f.next()?.parse().ok()?;
+    let sha256 = unhex32(f.next()?)?;
+    let mode = u32::from_str_radix(f.next()?, 8).ok()?;
+    let kind = f.next()?.to_string();
+    let flags = f.next()?;
+    let owner = if flags.contains('d') {
+        device.clone()
+    } else {
+        Owner::Site
+    };
+    Some(Listed {
+        path,
+        size,
+        sha256,
+        mode,
+        kind,
+        owner,
+        secret: flags.contains('x'),
+    })
 }
 
 /// The nodes and switches the memo of `out` lists, if it describes the
@@ -142,11 +207,16 @@ pub fn counts(out: &Path, tree: &str) -> Option<(usize, usize)> {
 /// Best effort, like the stamp: without a memo the next build renders
 /// everything. A name with a tab or a line break (never a valid one) is no
 /// memo at all.
-pub fn store(out: &Path, tree: &str, devices: &[DeviceRecord]) -> io::Result<()> {
+pub fn store(
+    out: &Path,
+    tree: &str,
+    devices: &[DeviceRecord],
+    site: &[SiteRecord],
+) -> io::Result<()> {
     let Some(p) = path_of(out) else {
         return Ok(());
     };
-    let text = match format(tree, devices) {
+    let text = match format(tree, devices, site) {
         Some(t) => t,
         None => return remove(out),
     };
@@ -158,7 +228,7 @@ pub fn remove(out: &Path) -> io::Result<()> {
     path_of(out).map_or(Ok(()), |p| super::fs::remove_file_if_any(&p))
 }
 
-fn format(tree: &str, devices: &[DeviceRecord]) -> Option<String> {
+fn format(tree: &str, devices: &[DeviceRecord], site: &[SiteRecord]) -> Option<String> {
     use std::fmt::Write;
     let bad = |s: &str| s.contains(['\t', '\n', '\r']);
     let mut t = String::with_capacity(devices.len() * 1500);
@@ -184,19 +254,49 @@ fn format(tree: &str, devices: &[DeviceRecord]) -> Option<String> {
         push_hex(&mut t, &d.key);
         t.push('\n');
         for l in &d.files {
-            if bad(&l.path) || bad(&l.kind) {
-                return None;
-            }
-            let own = if l.owner == d.owner { "d" } else { "s" };
-            let secret = if l.secret { "x" } else { "" };
-            t.push_str(&l.path);
-            let _ = write!(t, "\t{}\t", l.size);
-            push_hex(&mut t, &l.sha256);
-            let _ = writeln!(t, "\t{:o}\t{}\t{own}{secret}", l.mode, l.kind);
+            file_line_of(&mut t, l, &d.owner)?;
         }
     }
-    let _ = writeln!(t, "end {}", devices.len());
+    for r in site {
+        if bad(&r.file.path) {
+            return None;
+        }
+        let _ = write!(t, "S\t{}\t", r.file.path);
+        push_hex(&mut t, &r.key);
+        t.push('\n');
+        file_line_of(&mut t, &r.file, &Owner::Site)?;
+        if let Some((serial, hash)) = &r.zone {
+            if bad(hash) {
+                return None;
+            }
+            let _ = writeln!(t, "Z\t{serial}\t{hash}");
+        }
+    }
+    let _ = writeln!(t, "end {} {}", devices.len(), site.len());
     Some(t)
+}
+
+/// `l`'s line, flagged `d` when `device` owns it; `None` for a path or
+/// kind a line cannot hold.
+fn file_line_of(t: &mut String, l: &Listed, device: &Owner) -> Option<()> {
+    use std::fmt::Write;
+    if [&l.path, &l.kind]
+        .iter()
+        .any(|s| s.contains(['\t', '\n', '\r']))
+    {
+        return None;
+    }
+    let own = if l.owner == *device && *device != Owner::Site {
+        "d"
+    } else {
+        "s"
+    };
+    let secret = if l.secret { "x" } else { "" };
+    t.push_str(&l.path);
+    let _ = write!(t, "\t{}\t", l.size);
+    push_hex(t, &l.sha256);
+    let _ = writeln!(t, "\t{:o}\t{}\t{own}{secret}", l.mode, l.kind);
+    Some(())
 }
 
 #[cfg(test)]
@@ -233,14 +333,35 @@ mod tests {
                 files: Vec::new(),
             },
         ];
-        let text = format("abc", &devices).expect("formats");
+        let site = vec![
+            SiteRecord {
+                file: listed("site/racks/r1.svg", Owner::Site, false),
+                key: [3; 32],
+                zone: None,
+            },
+            SiteRecord {
+                file: listed("site/dns/example.net.zone", Owner::Site, false),
+                key: [4; 32],
+                zone: Some((2026120601, "ab".repeat(32))),
+            },
+        ];
+        let text = format("abc", &devices, &site).expect("formats");
         let memo = parse(&text, "abc").expect("parses");
         assert_eq!(memo.devices.len(), 2);
+        assert_eq!(memo.site.len(), 2);
+        for r in &site {
+            assert_eq!(memo.site[&r.file.path], *r);
+        }
         assert!(text.contains("\ndevices 1 1\n"), "{text}");
         assert_eq!(memo.devices[&n], devices[0]);
         assert_eq!(memo.devices[&Owner::Switch("s1".into())], devices[1]);
         assert!(parse(&text, "abd").is_none(), "another tree's memo");
-        for cut in [20, text.len() - text.rfind("D\t").unwrap()] {
+        for cut in [
+            20,
+            text.len() - text.rfind("D\t").unwrap(),
+            text.len() - text.rfind("Z\t").unwrap(),
+            text.len() - text.rfind("S\t").unwrap(),
+        ] {
             let short = &text[..text.len() - cut];
             assert!(
                 parse(short, "abc").is_none(),

@@ -108,10 +108,58 @@ pub fn keys(site: &SiteView, inputs: &KeyInputs) -> Keys {
     Keys { nodes, switches }
 }
 
-/// The part of every key that is the same for all devices.
+/// The part of every device's key that is the same for all devices.
 fn global(site: &SiteView, inputs: &KeyInputs) -> [u8; 32] {
+    global_for(site, inputs, false)
+}
+
+/// The part of every site-wide job's key that is the same for all jobs
+/// ([`job_key`]): as a device's, with the fleet-wide lists the site-wide
+/// templates read.
+pub fn site_global(site: &SiteView, inputs: &KeyInputs) -> [u8; 32] {
+    global_for(site, inputs, true)
+}
+
+/// The key of a site-wide job: what its template renders to a file from,
+/// the global part given: its template and output path, every value of its
+/// context but `site` (which `global` covers) and `extra` (what else the
+/// file depends on, such as a zone's serial records). A context value that
+/// is an object with no serialisation of its own (the inventory) makes the
+/// job unkeyable: the caller renders it every time.
+pub fn job_key(
+    global: &[u8; 32],
+    template: &str,
+    path: &str,
+    ctx: &minijinja::Value,
+    extra: &[&[u8]],
+) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(global);
+    for part in [b"site job".as_slice(), template.as_bytes(), path.as_bytes()]
+        .into_iter()
+        .chain(extra.iter().copied())
+    {
+        h.update((part.len() as u64).to_le_bytes());
+        h.update(part);
+    }
+    if let Ok(keys) = ctx.try_iter() {
+        for k in keys {
+            if k.as_str() == Some("site") {
+                continue;
+            }
+            feed(&mut h, &k);
+            if let Ok(v) = ctx.get_item(&k) {
+                feed(&mut h, &v);
+            }
+        }
+    }
+    h.finalize().into()
+}
+
+fn global_for(site: &SiteView, inputs: &KeyInputs, site_wide: bool) -> [u8; 32] {
     let mut h = Sha256::new();
     h.update(b"siteconf keys 1\0");
+    h.update([u8::from(site_wide)]);
     // The executable too, not only its version: a rebuilt siteconf may
     // render differently (an unidentifiable one renders everything: a
     // build trusts no memo without a stamp, which needs the same).
@@ -138,7 +186,7 @@ fn global(site: &SiteView, inputs: &KeyInputs) -> [u8; 32] {
         &site.boot,
     );
     feed(&mut h, &common);
-    let read = fleet_fields_read(inputs.env, inputs.templates);
+    let read = fleet_fields_read(inputs.env, inputs.templates, site_wide);
     for (i, field) in FLEET_FIELDS.iter().enumerate() {
         h.update(field.as_bytes());
         if !read[i] {
@@ -155,15 +203,25 @@ fn global(site: &SiteView, inputs: &KeyInputs) -> [u8; 32] {
 }
 
 /// Which of [`FLEET_FIELDS`] the templates behind a device's files may
-/// read (see the module doc).
-fn fleet_fields_read(env: &Environment<'static>, templates: &Templates) -> [bool; 4] {
+/// read (see the module doc), or with `site_wide` those behind the
+/// site-wide files (every template but a device's: a partial may serve
+/// either).
+fn fleet_fields_read(
+    env: &Environment<'static>,
+    templates: &Templates,
+    site_wide: bool,
+) -> [bool; 4] {
     let mut read = [false; 4];
     for f in templates.files() {
         let name = f.name.as_str();
-        let site_wide = name.starts_with("site/")
-            && !PER_HOST_TEMPLATES.contains(&name)
-            && !name.split('/').any(|c| c.starts_with('_'));
-        if site_wide || !name.ends_with(".j2") {
+        let partial = name.split('/').any(|c| c.starts_with('_'));
+        let of_site = name.starts_with("site/") && !PER_HOST_TEMPLATES.contains(&name);
+        let wanted = if site_wide {
+            partial || !name.starts_with("node/") && !name.starts_with("switch/")
+        } else {
+            partial || !of_site
+        };
+        if !wanted || !name.ends_with(".j2") {
             continue;
         }
         let Ok(t) = env.get_template(name) else {
@@ -200,4 +258,18 @@ pub trait Reuse: Send + Sync {
     /// of them (empty for a caller that lists none, like a diff that leaves
     /// a device out of both sides).
     fn reuse(&self, owner: &Owner, key: &[u8; 32]) -> Option<Vec<crate::output::manifest::Listed>>;
+
+    /// `Some((file, zone))` when the file of the site-wide job at `path`
+    /// as rendered from `key` is known (and, for a zone, the serial and
+    /// digest it was given). None by default: the job is rendered.
+    fn reuse_site(
+        &self,
+        _path: &str,
+        _key: &[u8; 32],
+    ) -> Option<(
+        crate::output::manifest::Listed,
+        Option<crate::output::memo::ZoneRecord>,
+    )> {
+        None
+    }
 }

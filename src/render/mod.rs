@@ -35,7 +35,7 @@ pub use secrets::Secrets;
 use crate::check::Checked;
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::SecretSpec;
-use crate::output::memo::DeviceRecord;
+use crate::output::memo::{DeviceRecord, SiteRecord};
 use crate::output::{manifest, path, Owner};
 use crate::source::Source;
 use crate::syntax::{SourceMap, Span};
@@ -127,6 +127,9 @@ pub struct RenderSummary {
     pub reused: usize,
     /// Every device's key and files, when [`RenderOptions::record`].
     pub devices: Vec<DeviceRecord>,
+    /// Every keyed site-wide job's key and file, when
+    /// [`RenderOptions::record`].
+    pub site_jobs: Vec<SiteRecord>,
 }
 
 /// What a render hands its sink at a time.
@@ -206,14 +209,19 @@ pub fn render_streaming<E>(
     };
     // Each device's key, when a previous render's files may be reused or
     // this one's recorded, and the devices reused.
-    let keyed = (opts.reuse.is_some() || opts.record).then(|| {
-        let inputs = keys::KeyInputs {
-            env: &env,
-            templates: &templates,
-            secrets: opts.secrets.digest(),
-            env_prefix: &checked.loaded.config.secrets.env_prefix,
-        };
-        keys::keys(&site, &inputs)
+    let key_inputs = keys::KeyInputs {
+        env: &env,
+        templates: &templates,
+        secrets: opts.secrets.digest(),
+        env_prefix: &checked.loaded.config.secrets.env_prefix,
+    };
+    let keyed = (opts.reuse.is_some() || opts.record).then(|| keys::keys(&site, &key_inputs));
+    // The same for the site-wide jobs that have a key.
+    let site_keys = keyed.as_ref().map(|_| site::SiteKeys {
+        global: keys::site_global(&site, &key_inputs),
+        reuse: opts.reuse.as_deref(),
+        keyed: Default::default(),
+        kept: Default::default(),
     });
     let mut reused: HashMap<Owner, Vec<manifest::Listed>> = HashMap::new();
     if let (Some(k), Some(reuse)) = (&keyed, &opts.reuse) {
@@ -262,9 +270,14 @@ pub fn render_streaming<E>(
         &checked.loaded.config.secrets.env_prefix,
         &serials,
         &per_host,
+        site_keys.as_ref(),
         &mut |batch| out.push(batch),
     );
     out.diags.extend(site_diags);
+    if let Some(k) = &site_keys {
+        let kept = k.kept.lock().map(|mut k| std::mem::take(&mut *k));
+        out.keep_site(kept.unwrap_or_default());
+    }
     // Rendering goes parallel here, a chunk of devices at a time; `collect`
     // keeps site order whatever thread rendered what.
     fn chunk_of<T: Sync>(
@@ -329,7 +342,6 @@ pub fn render_streaming<E>(
     files += 1;
     bytes += manifest.bytes.len();
     out.push(vec![manifest]);
-    out.listed = Vec::new();
     let devices = match &keyed {
         Some(k) if opts.record => {
             let mut records = std::mem::take(&mut out.records);
@@ -340,6 +352,28 @@ pub fn render_streaming<E>(
                     key,
                 })
                 .collect()
+        }
+        _ => Vec::new(),
+    };
+    // Each keyed site-wide job's file, from the manifest's list.
+    let site_jobs = match (&site_keys, opts.record) {
+        (Some(k), true) => {
+            let keyed = k.keyed.lock().map(|mut m| std::mem::take(&mut *m));
+            let mut keyed = keyed.unwrap_or_default();
+            let mut jobs: Vec<SiteRecord> = out
+                .listed
+                .iter()
+                .filter_map(|l| {
+                    let (key, zone) = keyed.remove(&l.path)?;
+                    Some(SiteRecord {
+                        file: l.clone(),
+                        key,
+                        zone,
+                    })
+                })
+                .collect();
+            jobs.sort_by(|a, b| a.file.path.cmp(&b.file.path));
+            jobs
         }
         _ => Vec::new(),
     };
@@ -354,6 +388,7 @@ pub fn render_streaming<E>(
         zones,
         reused: n_reused,
         devices,
+        site_jobs,
     })
 }
 
@@ -432,7 +467,7 @@ pub fn zone_serials(
     let env = environment(checked, &templates, opts, base)
         .map_err(|diags| failure(diags, templates.extend_sources(sources)))?;
     let site = Arc::new(context::site_view(&checked.effective()));
-    let (files, zones) = site::render_zones(&env, &site, &serial_state(checked, opts));
+    let (files, zones) = site::render_zones(&env, &site, &serial_state(checked, opts), None);
     let mut diags = Vec::new();
     let _ = site::site_files(files, &mut diags, &checked.loaded.config.secrets.env_prefix);
     if diags.iter().any(is_error) {
@@ -538,6 +573,28 @@ impl<S: FnMut(Batch) -> Result<(), E>, E> Collector<'_, S, E> {
             }
         }
         if self.failing() {
+            return;
+        }
+        let batch = Batch {
+            files: Vec::new(),
+            kept: paths,
+        };
+        if let Err(e) = (self.sink)(batch) {
+            self.sink_err = Some(e);
+        }
+    }
+
+    /// Site-wide files not rendered (their job's key is known): checked
+    /// and listed like rendered ones, and kept by the sink.
+    fn keep_site(&mut self, files: Vec<manifest::Listed>) {
+        let mut paths = Vec::new();
+        for l in files {
+            if self.admit(&l.path, &l.owner) {
+                paths.push(l.path.clone());
+                self.listed.push(l);
+            }
+        }
+        if self.failing() || paths.is_empty() {
             return;
         }
         let batch = Batch {

@@ -51,11 +51,16 @@ use rayon::prelude::*;
 
 use crate::diag::{Code, Diagnostic};
 use crate::model::serial::{choose_serial, soa_serial};
+use crate::output::manifest::Listed;
+use crate::output::memo::ZoneRecord;
 use crate::output::{Artifact, Owner};
 use crate::render::context::SiteView;
 use crate::render::engine::RenderFlags;
+use crate::render::keys;
 use crate::resolve::lock::ZoneSerial;
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::Mutex;
 
 /// Registers the filters and functions the site-wide templates use:
 /// `yaml_quote`, `yaml_key`, `yaml_value(indent)`, `to_yaml`, `xml_escape`,
@@ -84,6 +89,8 @@ struct Job<'a> {
     template: &'static str,
     path: String,
     kind: &'static str,
+    /// Whether the job has a key ([`SiteKeys`]): its context is plain data.
+    keyed: bool,
     /// Made when the job is rendered, not before: a fleet's worth of host
     /// contexts built up front was the peak of a whole build's memory.
     ctx: Box<dyn Fn() -> Value + Send + Sync + 'a>,
@@ -109,6 +116,7 @@ pub fn render_site(
         secret_env_prefix,
         &dns::SerialState::default(),
         &PerHost::default(),
+        None,
         &mut |batch| artifacts.extend(batch),
     );
     artifacts.sort_by(|a, b| a.path.cmp(&b.path));
@@ -137,6 +145,53 @@ pub struct PerHost {
     pub owners: std::sync::Mutex<std::collections::HashMap<String, Owner>>,
 }
 
+/// The keys of the site-wide jobs that have one (every job whose context
+/// is plain data: rack diagrams, Kea, group variables, the boot service's
+/// files, zones; not `hosts.yml`, whose context is the inventory object).
+/// A job whose file the caller already has (`reuse`) is not rendered.
+pub struct SiteKeys<'a> {
+    /// [`keys::site_global`].
+    pub global: [u8; 32],
+    pub reuse: Option<&'a dyn keys::Reuse>,
+    /// Filled by the render: each keyed job's path, key, and zone serial.
+    pub keyed: Mutex<HashMap<String, JobKey>>,
+    /// Filled by the render: the files of the jobs not rendered.
+    pub kept: Mutex<Vec<Listed>>,
+}
+
+/// A site-wide job's key, and the serial a zone was given.
+pub type JobKey = ([u8; 32], Option<ZoneRecord>);
+
+impl SiteKeys<'_> {
+    /// The file of the job at `path` whose key is `key`, if the caller has
+    /// it; notes the key either way.
+    /// A zone's file is known only with its serial (`zone`).
+    fn known(&self, path: &str, key: [u8; 32], zone: bool) -> Option<Option<ZoneRecord>> {
+        let hit = self
+            .reuse
+            .and_then(|r| r.reuse_site(path, &key))
+            .filter(|(_, z)| z.is_some() || !zone);
+        let zone = hit.as_ref().and_then(|(_, z)| z.clone());
+        if let Ok(mut m) = self.keyed.lock() {
+            m.insert(path.to_string(), (key, zone.clone()));
+        }
+        let (file, zone) = hit?;
+        if let Ok(mut k) = self.kept.lock() {
+            k.push(file);
+        }
+        Some(zone)
+    }
+
+    /// Notes the serial a zone rendered now was given.
+    fn zone(&self, path: &str, serial: u32, hash: &str) {
+        if let Ok(mut m) = self.keyed.lock() {
+            if let Some(e) = m.get_mut(path) {
+                e.1 = Some((serial, hash.to_string()));
+            }
+        }
+    }
+}
+
 impl PerHost {
     /// Notes that the file at `path` is `device`'s.
     fn note(&self, device: Owner, path: &str) {
@@ -150,13 +205,15 @@ impl PerHost {
 /// made (in no particular order), so that the build writes them as it goes.
 /// Zone serials are chosen from `serials`; the serial and digest of every
 /// zone rendered come back with the diagnostics. The per-host files of
-/// the devices in `per_host.skip` are not rendered.
+/// the devices in `per_host.skip` are not rendered, nor the jobs whose
+/// file `known` has (their files go to `known.kept`).
 pub fn render_site_into(
     env: &Environment<'_>,
     site_arc: &Arc<SiteView>,
     secret_env_prefix: &str,
     serials: &dns::SerialState,
     per_host: &PerHost,
+    known: Option<&SiteKeys>,
     emit: &mut dyn FnMut(Vec<Artifact>),
 ) -> (Vec<Diagnostic>, Vec<ZoneSerial>) {
     let site: &SiteView = site_arc;
@@ -193,6 +250,7 @@ pub fn render_site_into(
         template: "site/inventory/hosts.yml.j2",
         path: "site/inventory/hosts.yml".into(),
         kind: "inventory",
+        keyed: false,
         ctx: Box::new(move || context! { site => s.clone(), inventory => inv_v.clone() }),
     });
     for (i, h) in inv.hosts.iter().enumerate() {
@@ -211,6 +269,7 @@ pub fn render_site_into(
                 template: HOST_VARS_TEMPLATE,
                 path,
                 kind: "inventory",
+                keyed: false,
                 ctx: Box::new(move || context! { site => s.clone(), host => o.host(i) }),
             });
         }
@@ -222,6 +281,7 @@ pub fn render_site_into(
                 template: "site/inventory/group_vars.yml.j2",
                 path,
                 kind: "inventory",
+                keyed: true,
                 ctx: Box::new(move || context! { site => s.clone(), group => val(g) }),
             });
         }
@@ -233,6 +293,7 @@ pub fn render_site_into(
         template: "site/dhcp/kea-dhcp4.json.j2",
         path: "site/dhcp/kea-dhcp4.json".into(),
         kind: "kea4",
+        keyed: true,
         ctx: Box::new(move || {
             context! {
                 site => s.clone(),
@@ -277,6 +338,7 @@ pub fn render_site_into(
                     template: NODE_IPXE_TEMPLATE,
                     path,
                     kind: "ipxe",
+                    keyed: false,
                     ctx: Box::new(move || context! { site => s.clone(), script => val(&sc) }),
                 });
             }
@@ -290,6 +352,7 @@ pub fn render_site_into(
             template: "site/boot/unknown.ipxe.j2",
             path: "site/boot/ipxe/unknown.ipxe".into(),
             kind: "ipxe",
+            keyed: true,
             ctx: Box::new(move || {
                 context! { site => s.clone(), boot => val(b), cmdline => unknown_cmdline.clone() }
             }),
@@ -299,6 +362,7 @@ pub fn render_site_into(
             template: "site/boot/nginx.conf.j2",
             path: "site/boot/nginx.conf".into(),
             kind: "nginx",
+            keyed: true,
             ctx: Box::new(move || {
                 context! {
                     site => s.clone(),
@@ -328,6 +392,7 @@ pub fn render_site_into(
                 template: "site/racks/rack.svg.j2",
                 path,
                 kind: "svg",
+                keyed: true,
                 ctx: Box::new(move || ctx.clone()),
             });
         }
@@ -337,16 +402,20 @@ pub fn render_site_into(
         template: "site/racks/index.html.j2",
         path: "site/racks/index.html".into(),
         kind: "html",
+        keyed: true,
         ctx: Box::new(move || ctx.clone()),
     });
 
     for chunk in jobs.chunks(JOBS_AT_ONCE) {
-        let results: Vec<_> = chunk.par_iter().map(|j| render_job(env, j)).collect();
+        let results: Vec<_> = chunk
+            .par_iter()
+            .filter_map(|j| render_job(env, j, known).transpose())
+            .collect();
         emit(site_files(results, &mut diags, secret_env_prefix));
     }
     drop(jobs);
 
-    let (results, recorded) = render_zones(env, site_arc, serials);
+    let (results, recorded) = render_zones(env, site_arc, serials, known);
     emit(site_files(results, &mut diags, secret_env_prefix));
     (diags, recorded)
 }
@@ -360,20 +429,23 @@ pub(crate) fn render_zones(
     env: &Environment<'_>,
     site_arc: &Arc<SiteView>,
     serials: &dns::SerialState,
+    known: Option<&SiteKeys>,
 ) -> (Vec<Result<SiteFile, Diagnostic>>, Vec<ZoneSerial>) {
     let site: &SiteView = site_arc;
     let site_v = Value::from_object(crate::render::device::SiteObject::new(site_arc.clone()));
     let zones = dns::zones(site);
     let results: Vec<_> = zones
         .par_iter()
-        .map(|z| render_zone(env, &site_v, z, serials))
+        .map(|z| render_zone(env, &site_v, z, serials, known))
         .collect();
     let mut files = Vec::new();
     let mut recorded = Vec::new();
     for r in results {
         match r {
             Ok((f, z)) => {
-                files.push(Ok(f));
+                if let Some(f) = f {
+                    files.push(Ok(f));
+                }
                 recorded.push(z);
             }
             Err(d) => files.push(Err(d)),
@@ -499,13 +571,25 @@ pub(crate) struct SiteFile {
     flags: RenderFlags,
 }
 
-fn render_job(env: &Environment<'_>, job: &Job) -> Result<SiteFile, Diagnostic> {
-    let (text, flags) = render_text(env, job.template, &job.path, (job.ctx)())?;
-    Ok(SiteFile {
+/// Renders one job, unless `known` has its file (`None`).
+fn render_job(
+    env: &Environment<'_>,
+    job: &Job,
+    known: Option<&SiteKeys>,
+) -> Result<Option<SiteFile>, Diagnostic> {
+    let ctx = (job.ctx)();
+    if let Some(k) = known.filter(|_| job.keyed) {
+        let key = keys::job_key(&k.global, job.template, &job.path, &ctx, &[]);
+        if k.known(&job.path, key, false).is_some() {
+            return Ok(None);
+        }
+    }
+    let (text, flags) = render_text(env, job.template, &job.path, ctx)?;
+    Ok(Some(SiteFile {
         artifact: artifact(job.path.clone(), job.kind, text),
         template: job.template,
         flags,
-    })
+    }))
 }
 
 fn artifact(path: String, kind: &str, text: String) -> Artifact {
@@ -555,7 +639,8 @@ fn render_zone(
     site_v: &Value,
     z: &dns::Zone,
     serials: &dns::SerialState,
-) -> Result<(SiteFile, ZoneSerial), Diagnostic> {
+    known: Option<&SiteKeys>,
+) -> Result<(Option<SiteFile>, ZoneSerial), Diagnostic> {
     let template = match z.kind {
         "forward" => "site/dns/forward.zone.j2",
         _ => "site/dns/reverse.zone.j2",
@@ -564,6 +649,30 @@ fn render_zone(
     let Some(path) = segment_path(&mut diags, "site/dns", &z.name, ".zone") else {
         return Err(diags.remove(0));
     };
+    // A zone's file follows from its records, the serial the lock records
+    // for it and the previous output's file (see `choose_serial`): its key.
+    if let Some(k) = known {
+        let recorded = match serials.recorded.get(&z.name) {
+            Some((n, h)) => format!("{n} {h}"),
+            None => "-".into(),
+        };
+        let previous: [u8; 32] = match serials.previous.get(&z.name) {
+            Some(text) => Sha256::digest(text.as_bytes()).into(),
+            None => [0; 32],
+        };
+        let records = serde_json::to_vec(z).unwrap_or_default();
+        let extra = [records.as_slice(), recorded.as_bytes(), &previous];
+        let key = keys::job_key(&k.global, template, &path, &Value::UNDEFINED, &extra);
+        if let Some(Some((serial, hash))) = k.known(&path, key, true) {
+            let z = ZoneSerial {
+                origin: z.name.clone(),
+                serial,
+                hash,
+                span: crate::syntax::Span::BUILTIN,
+            };
+            return Ok((None, z));
+        }
+    }
     let zone = val(z);
     let ctx = |serial: u32| {
         context! {
@@ -596,12 +705,15 @@ fn render_zone(
         _ if serial == 0 => draft,
         _ => render_text(env, template, &path, ctx(serial))?,
     };
+    if let Some(k) = known {
+        k.zone(&path, serial, &hash);
+    }
     Ok((
-        SiteFile {
+        Some(SiteFile {
             artifact: artifact(path, "zone", text),
             template,
             flags,
-        },
+        }),
         ZoneSerial {
             origin: z.name.clone(),
             serial,
