@@ -216,8 +216,9 @@ pub fn render_streaming<E>(
         env_prefix: &checked.loaded.config.secrets.env_prefix,
     };
     let keyed = (opts.reuse.is_some() || opts.record).then(|| keys::keys(&site, &key_inputs));
-    // The same for the site-wide jobs that have a key.
-    let site_keys = keyed.as_ref().map(|_| site::SiteKeys {
+    // The same for the site-wide jobs that have a key, when recorded (a
+    // build: a diff renders every site-wide file on both sides).
+    let site_keys = opts.record.then(|| site::SiteKeys {
         global: keys::site_global(&site, &key_inputs),
         reuse: opts.reuse.as_deref(),
         keyed: Default::default(),
