@@ -89,6 +89,60 @@ pub struct Record {
     pub ip: Option<String>,
 }
 
+impl Zone {
+    /// A digest of everything the zone holds, for its job's key: its
+    /// fields fed one by one (serialising a zone of a large fleet to JSON
+    /// cost half as much as rendering it). Destructured, so that a field
+    /// added to `Zone` or `Record` must be added here.
+    pub fn digest(&self) -> [u8; 32] {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        let mut put = |b: &[u8]| {
+            h.update((b.len() as u64).to_le_bytes());
+            h.update(b);
+        };
+        let Zone {
+            name,
+            kind,
+            mname,
+            rname,
+            ttl,
+            refresh,
+            retry,
+            expire,
+            negative_ttl,
+            ns,
+            prefix,
+            records,
+        } = self;
+        for t in [name.as_str(), kind, mname, rname] {
+            put(t.as_bytes());
+        }
+        for n in [ttl, refresh, retry, expire, negative_ttl] {
+            put(&n.to_le_bytes());
+        }
+        put(&(ns.len() as u64).to_le_bytes());
+        for n in ns {
+            put(n.as_bytes());
+        }
+        put(prefix.as_deref().unwrap_or("\0-").as_bytes());
+        put(&(records.len() as u64).to_le_bytes());
+        for r in records {
+            let Record {
+                owner,
+                rtype,
+                data,
+                ip,
+            } = r;
+            put(owner.as_bytes());
+            put(rtype.as_bytes());
+            put(data.as_bytes());
+            put(ip.as_deref().unwrap_or("\0-").as_bytes());
+        }
+        h.finalize().into()
+    }
+}
+
 /// A reverse zone's name and the prefix it covers.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct ReverseZone {

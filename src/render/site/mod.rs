@@ -660,7 +660,7 @@ fn render_zone(
             Some(text) => Sha256::digest(text.as_bytes()).into(),
             None => [0; 32],
         };
-        let records = serde_json::to_vec(z).unwrap_or_default();
+        let records = z.digest();
         let extra = [records.as_slice(), recorded.as_bytes(), &previous];
         let key = keys::job_key(&k.global, template, &path, &Value::UNDEFINED, &extra);
         if let Some(Some((serial, hash))) = k.known(&path, key, true) {
