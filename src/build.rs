@@ -362,10 +362,14 @@ impl render::keys::Reuse for MemoReuse {
         }
     }
 
-    fn reuse_site(&self, path: &str, key: &[u8; 32]) -> Option<(Listed, Option<memo::ZoneRecord>)> {
+    fn reuse_site(
+        &self,
+        path: &str,
+        key: &[u8; 32],
+    ) -> Option<(Option<Listed>, Option<memo::ZoneRecord>)> {
         let mut m = self.0.lock().ok()?;
         match m.site.remove(path) {
-            Some(r) if r.key == *key => Some((r.file, r.zone)),
+            Some(r) if r.key == *key => Some((Some(r.file), r.zone)),
             _ => None,
         }
     }

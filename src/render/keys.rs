@@ -261,13 +261,15 @@ pub trait Reuse: Send + Sync {
 
     /// `Some((file, zone))` when the file of the site-wide job at `path`
     /// as rendered from `key` is known (and, for a zone, the serial and
-    /// digest it was given). None by default: the job is rendered.
+    /// digest it was given); `Some((None, None))` when it is not needed (a
+    /// diff whose other side has the same key). None by default: the job
+    /// is rendered.
     fn reuse_site(
         &self,
         _path: &str,
         _key: &[u8; 32],
     ) -> Option<(
-        crate::output::manifest::Listed,
+        Option<crate::output::manifest::Listed>,
         Option<crate::output::memo::ZoneRecord>,
     )> {
         None

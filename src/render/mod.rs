@@ -216,11 +216,11 @@ pub fn render_streaming<E>(
         env_prefix: &checked.loaded.config.secrets.env_prefix,
     };
     let keyed = (opts.reuse.is_some() || opts.record).then(|| keys::keys(&site, &key_inputs));
-    // The same for the site-wide jobs that have a key, when recorded (a
-    // build: a diff renders every site-wide file on both sides).
-    let site_keys = opts.record.then(|| site::SiteKeys {
+    // The same for the site-wide jobs that have a key.
+    let site_keys = keyed.as_ref().map(|_| site::SiteKeys {
         global: keys::site_global(&site, &key_inputs),
         reuse: opts.reuse.as_deref(),
+        only_keys: false,
         keyed: Default::default(),
         kept: Default::default(),
     });
@@ -500,14 +500,49 @@ pub fn device_keys(
         secrets: opts.secrets.digest(),
         env_prefix: &checked.loaded.config.secrets.env_prefix,
     };
-    let keys = keys::keys(&site, &inputs).owners(&site).collect();
-    Some(DeviceKeys { keys, view: site })
+    let keys: HashMap<Owner, [u8; 32]> = keys::keys(&site, &inputs).owners(&site).collect();
+    // The site-wide jobs' keys: a render that renders nothing, every
+    // device's per-host files left out.
+    let jobs = site::SiteKeys {
+        global: keys::site_global(&site, &inputs),
+        reuse: None,
+        only_keys: true,
+        keyed: Default::default(),
+        kept: Default::default(),
+    };
+    let per_host = site::PerHost {
+        skip: keys.keys().cloned().collect(),
+        ..Default::default()
+    };
+    site::render_site_into(
+        &env,
+        &site,
+        &checked.loaded.config.secrets.env_prefix,
+        &serial_state(checked, opts),
+        &per_host,
+        Some(&jobs),
+        &mut |_| {},
+    );
+    let site_jobs = jobs
+        .keyed
+        .into_inner()
+        .ok()?
+        .into_iter()
+        .map(|(path, (key, _))| (path, key))
+        .collect();
+    Some(DeviceKeys {
+        keys,
+        site_jobs,
+        view: site,
+    })
 }
 
-/// Every device's key, and the site view they were computed from (for
-/// the render that follows: [`RenderOptions::view`]).
+/// Every device's key, every keyed site-wide job's (by path), and the
+/// site view they were computed from (for the render that follows:
+/// [`RenderOptions::view`]).
 pub struct DeviceKeys {
     pub keys: HashMap<Owner, [u8; 32]>,
+    pub site_jobs: HashMap<String, [u8; 32]>,
     pub view: Arc<context::SiteView>,
 }
 

@@ -48,15 +48,31 @@ pub trait Renderer: Sync {
 
 pub use crate::render::DeviceKeys;
 
-/// Devices by key.
-pub type Same = HashMap<Owner, [u8; 32]>;
+/// What has the same key on both sides: devices, and site-wide jobs by
+/// path.
+#[derive(Debug, Default)]
+pub struct Same {
+    pub devices: HashMap<Owner, [u8; 32]>,
+    pub site_jobs: HashMap<String, [u8; 32]>,
+}
 
-/// Leaves out the devices whose key is the other side's.
+/// Leaves out the devices and site-wide jobs whose key is the other side's.
 struct SameOnBothSides(Arc<Same>);
 
 impl crate::render::keys::Reuse for SameOnBothSides {
     fn reuse(&self, owner: &Owner, key: &[u8; 32]) -> Option<Vec<crate::output::manifest::Listed>> {
-        (self.0.get(owner) == Some(key)).then(Vec::new)
+        (self.0.devices.get(owner) == Some(key)).then(Vec::new)
+    }
+
+    fn reuse_site(
+        &self,
+        path: &str,
+        key: &[u8; 32],
+    ) -> Option<(
+        Option<crate::output::manifest::Listed>,
+        Option<crate::output::memo::ZoneRecord>,
+    )> {
+        (self.0.site_jobs.get(path) == Some(key)).then_some((None, None))
     }
 }
 
@@ -308,12 +324,20 @@ pub fn compile_both(
     );
     let (sb, sh) = match (kb, kh) {
         (Some(kb), Some(kh)) => {
-            let same: Same = kb
-                .keys
-                .iter()
-                .filter(|(o, k)| kh.keys.get(*o) == Some(*k))
-                .map(|(o, k)| (o.clone(), *k))
-                .collect();
+            let same = Same {
+                devices: kb
+                    .keys
+                    .iter()
+                    .filter(|(o, k)| kh.keys.get(*o) == Some(*k))
+                    .map(|(o, k)| (o.clone(), *k))
+                    .collect(),
+                site_jobs: kb
+                    .site_jobs
+                    .iter()
+                    .filter(|(p, k)| kh.site_jobs.get(*p) == Some(*k))
+                    .map(|(p, k)| (p.clone(), *k))
+                    .collect(),
+            };
             let same = Arc::new(same);
             (Some((same.clone(), kb)), Some((same, kh)))
         }

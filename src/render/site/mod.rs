@@ -148,11 +148,13 @@ pub struct PerHost {
 /// The keys of the site-wide jobs that have one (every job whose context
 /// is plain data: rack diagrams, Kea, group variables, the boot service's
 /// files, zones; not `hosts.yml`, whose context is the inventory object).
-/// A job whose file the caller already has (`reuse`) is not rendered.
+/// A job whose file the caller already has (`reuse`) is not rendered;
+/// with `only_keys`, no job is: the render only notes their keys.
 pub struct SiteKeys<'a> {
     /// [`keys::site_global`].
     pub global: [u8; 32],
     pub reuse: Option<&'a dyn keys::Reuse>,
+    pub only_keys: bool,
     /// Filled by the render: each keyed job's path, key, and zone serial.
     pub keyed: Mutex<HashMap<String, JobKey>>,
     /// Filled by the render: the files of the jobs not rendered.
@@ -163,20 +165,28 @@ pub struct SiteKeys<'a> {
 pub type JobKey = ([u8; 32], Option<ZoneRecord>);
 
 impl SiteKeys<'_> {
-    /// The file of the job at `path` whose key is `key`, if the caller has
-    /// it; notes the key either way.
-    /// A zone's file is known only with its serial (`zone`).
+    /// Whether the job at `path` whose key is `key` is left out: the
+    /// caller has its file (kept), or needs none (a diff whose other side
+    /// has the same key, `only_keys`); notes the key either way. A zone's
+    /// file is kept only with the serial it was given (`zone`), which comes
+    /// back.
     fn known(&self, path: &str, key: [u8; 32], zone: bool) -> Option<Option<ZoneRecord>> {
+        if self.only_keys {
+            if let Ok(mut m) = self.keyed.lock() {
+                m.insert(path.to_string(), (key, None));
+            }
+            return Some(None);
+        }
         let hit = self
             .reuse
             .and_then(|r| r.reuse_site(path, &key))
-            .filter(|(_, z)| z.is_some() || !zone);
+            .filter(|(file, z)| z.is_some() || file.is_none() || !zone);
         let zone = hit.as_ref().and_then(|(_, z)| z.clone());
         if let Ok(mut m) = self.keyed.lock() {
             m.insert(path.to_string(), (key, zone.clone()));
         }
         let (file, zone) = hit?;
-        if let Ok(mut k) = self.kept.lock() {
+        if let (Some(file), Ok(mut k)) = (file, self.kept.lock()) {
             k.push(file);
         }
         Some(zone)
@@ -446,7 +456,7 @@ pub(crate) fn render_zones(
                 if let Some(f) = f {
                     files.push(Ok(f));
                 }
-                recorded.push(z);
+                recorded.extend(z);
             }
             Err(d) => files.push(Err(d)),
         }
@@ -577,6 +587,9 @@ fn render_job(
     job: &Job,
     known: Option<&SiteKeys>,
 ) -> Result<Option<SiteFile>, Diagnostic> {
+    if known.is_some_and(|k| k.only_keys && !job.keyed) {
+        return Ok(None);
+    }
     let ctx = (job.ctx)();
     if let Some(k) = known.filter(|_| job.keyed) {
         let key = keys::job_key(&k.global, job.template, &job.path, &ctx, &[]);
@@ -640,7 +653,7 @@ fn render_zone(
     z: &dns::Zone,
     serials: &dns::SerialState,
     known: Option<&SiteKeys>,
-) -> Result<(Option<SiteFile>, ZoneSerial), Diagnostic> {
+) -> Result<(Option<SiteFile>, Option<ZoneSerial>), Diagnostic> {
     let template = match z.kind {
         "forward" => "site/dns/forward.zone.j2",
         _ => "site/dns/reverse.zone.j2",
@@ -663,13 +676,13 @@ fn render_zone(
         let records = z.digest();
         let extra = [records.as_slice(), recorded.as_bytes(), &previous];
         let key = keys::job_key(&k.global, template, &path, &Value::UNDEFINED, &extra);
-        if let Some(Some((serial, hash))) = k.known(&path, key, true) {
-            let z = ZoneSerial {
+        if let Some(zone) = k.known(&path, key, true) {
+            let z = zone.map(|(serial, hash)| ZoneSerial {
                 origin: z.name.clone(),
                 serial,
                 hash,
                 span: crate::syntax::Span::BUILTIN,
-            };
+            });
             return Ok((None, z));
         }
     }
@@ -714,12 +727,12 @@ fn render_zone(
             template,
             flags,
         }),
-        ZoneSerial {
+        Some(ZoneSerial {
             origin: z.name.clone(),
             serial,
             hash,
             span: crate::syntax::Span::BUILTIN,
-        },
+        }),
     ))
 }
 
