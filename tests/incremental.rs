@@ -250,6 +250,30 @@ fn incremental_builds_equal_fresh_builds() {
     }
     assert_eq!(edits.len(), 9);
 
+    // A one-node edit keeps the site-wide files that do not depend on it:
+    // every rack diagram but its rack's, the rack index, the zones, Kea.
+    let racks = tree(&dir.join("out"))
+        .keys()
+        .filter(|p| p.starts_with("site/racks/") && p.ends_with(".svg"))
+        .count();
+    replace(
+        "site/racks/r01.kdl",
+        "model \"Dell PowerEdge",
+        "model \"Dell  PowerEdge",
+    )(&dir);
+    let json = siteconf(&dir, &["build", "--format", "json"]);
+    ok(&json);
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).expect("one JSON summary");
+    let kept = v["site_files_kept"].as_u64().expect("site_files_kept") as usize;
+    let zones = tree(&dir.join("out"))
+        .keys()
+        .filter(|p| p.starts_with("site/dns/"))
+        .count();
+    assert!(
+        racks >= 4 && zones >= 2 && kept >= racks - 1 + zones + 1,
+        "{kept} site files kept ({racks} racks, {zones} zones): {v}"
+    );
+
     // A file edited by hand in the output is put back by the next build.
     let victim = dir.join("out/nodes/r01n01/hostname");
     let before = fs::read(&victim).unwrap();

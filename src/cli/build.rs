@@ -341,6 +341,7 @@ fn build_site(
         files: rendered.files,
         bytes: Some(rendered.bytes),
         reused: rendered.reused,
+        site_kept: rendered.site_kept,
     };
     lock_note(args, checked);
     Ok(summary(args, &counts, &stats, out, secs, &phases))
@@ -447,6 +448,7 @@ fn up_to_date_summary(
         files,
         bytes: None,
         reused: 0,
+        site_kept: 0,
     };
     let stats = WriteStats {
         unchanged: files,
@@ -465,6 +467,8 @@ struct Counts {
     bytes: Option<usize>,
     /// Devices not rendered: unchanged since the last build.
     reused: usize,
+    /// Site-wide files not rendered: their job's key unchanged.
+    site_kept: usize,
 }
 
 fn summary(
@@ -488,6 +492,7 @@ fn summary(
         "unchanged": s.unchanged,
         "removed": s.removed,
         "devices_rendered": (r.nodes + r.switches).saturating_sub(r.reused),
+        "site_files_kept": r.site_kept,
         "seconds": ms(secs),
         "phases": phases.iter().map(|(k, v)| (k.to_string(), serde_json::json!(ms(*v)))).collect::<serde_json::Map<_, _>>(),
     });

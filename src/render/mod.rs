@@ -125,6 +125,8 @@ pub struct RenderSummary {
     pub zones: Vec<crate::resolve::lock::ZoneSerial>,
     /// Devices whose files were not rendered ([`RenderOptions::reuse`]).
     pub reused: usize,
+    /// Site-wide files not rendered, kept as the reuse had them.
+    pub site_kept: usize,
     /// Every device's key and files, when [`RenderOptions::record`].
     pub devices: Vec<DeviceRecord>,
     /// Every keyed site-wide job's key and file, when
@@ -275,9 +277,12 @@ pub fn render_streaming<E>(
         &mut |batch| out.push(batch),
     );
     out.diags.extend(site_diags);
+    let mut site_kept = 0;
     if let Some(k) = &site_keys {
         let kept = k.kept.lock().map(|mut k| std::mem::take(&mut *k));
-        out.keep_site(kept.unwrap_or_default());
+        let kept = kept.unwrap_or_default();
+        site_kept = kept.len();
+        out.keep_site(kept);
     }
     // Rendering goes parallel here, a chunk of devices at a time; `collect`
     // keeps site order whatever thread rendered what.
@@ -388,6 +393,7 @@ pub fn render_streaming<E>(
         bytes,
         zones,
         reused: n_reused,
+        site_kept,
         devices,
         site_jobs,
     })
