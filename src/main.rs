@@ -8,6 +8,9 @@ use std::process::ExitCode;
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// `mi_option_purge_delay` in mimalloc.h (the Rust bindings do not name it).
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
 fn main() -> ExitCode {
     // Rust ignores SIGPIPE, so `siteconf inventory --list | head` would make
     // every print fail and panic. Like other Unix tools, stop quietly when
@@ -15,6 +18,15 @@ fn main() -> ExitCode {
     // SAFETY: setting a signal disposition before any thread is started.
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+    // mimalloc hands freed memory back to the kernel after 10 ms, and takes
+    // it again, zeroed page by page, moments later: at 10,000 nodes that
+    // was 13,000-20,000 page faults and about a third of a build's system
+    // time. A command lives seconds; it keeps what it has freed.
+    // SAFETY: sets one option of the allocator, which takes it at any time
+    // (`mi_option_purge_delay` is 15 in mimalloc.h; -1: never purge).
+    unsafe {
+        libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1);
     }
     siteconf::cli::main()
 }
