@@ -15,7 +15,7 @@
 //! tree, a line that does not parse — is no memo, and the build renders
 //! everything.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};

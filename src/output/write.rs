@@ -32,7 +32,11 @@
 //!   replace an existing directory that is not empty and has no siteconf
 //!   `manifest.json` (a mistyped `--out $HOME` must not be swapped away).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
+
+// Maps of a fleet's paths (hundreds of thousands): a fast hash, as no
+// path here comes from anyone but this build and its own output.
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::fmt;
 use std::fs::{self, OpenOptions};
 use std::io::{self, Read, Write};

@@ -22,7 +22,11 @@ pub mod keys;
 pub mod secrets;
 pub mod site;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+// A fleet's paths and devices by the hundred thousand: a fast hash (none
+// of them is chosen by an attacker who could aim at its collisions).
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::sync::Arc;
 
 use minijinja::value::Value;
@@ -226,7 +230,7 @@ pub fn render_streaming<E>(
         keyed: Default::default(),
         kept: Default::default(),
     });
-    let mut reused: HashMap<Owner, Vec<manifest::Listed>> = HashMap::new();
+    let mut reused: HashMap<Owner, Vec<manifest::Listed>> = HashMap::default();
     if let (Some(k), Some(reuse)) = (&keyed, &opts.reuse) {
         for (owner, key) in k.owners(&site) {
             if let Some(files) = reuse.reuse(&owner, &key) {
@@ -253,14 +257,14 @@ pub fn render_streaming<E>(
     let mut out = Collector {
         sink,
         sink_err: None,
-        paths: std::collections::HashMap::new(),
-        dirs: std::collections::HashSet::new(),
-        folded: std::collections::HashMap::new(),
+        paths: HashMap::default(),
+        dirs: HashSet::default(),
+        folded: HashMap::default(),
         listed: Vec::new(),
         diags: Vec::new(),
         failures: BTreeMap::new(),
         record: opts.record,
-        records: HashMap::new(),
+        records: HashMap::default(),
         per_host: &per_host,
     };
     // Site-wide files first, handed on a few hundred at a time as they are
@@ -562,12 +566,12 @@ struct Collector<'p, S, E> {
     sink: S,
     sink_err: Option<E>,
     /// Every file path so far, with its owner (for messages).
-    paths: std::collections::HashMap<String, crate::output::Owner>,
+    paths: HashMap<String, crate::output::Owner>,
     /// Every directory those paths need.
-    dirs: std::collections::HashSet<String>,
+    dirs: HashSet<String>,
     /// Lower-cased path → the path, for paths with an upper-case letter
     /// only (the others are their own lower case, in `paths`).
-    folded: std::collections::HashMap<String, String>,
+    folded: HashMap<String, String>,
     /// What the manifest will say of each file handed on.
     listed: Vec<manifest::Listed>,
     diags: Vec<Diagnostic>,
