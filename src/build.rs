@@ -71,37 +71,20 @@ pub fn prepare(
 /// output directory is `<out>/<site>` (`<out>` itself for a single site),
 /// looked at while the sites are checked. The second value holds every
 /// site's findings once, and what repeats across sites.
-///
-/// `seen`: what [`up_to_date`] already found of an output directory; that
-/// directory is not walked again.
 pub fn prepare_project(
     src: &dyn Source,
     only: Option<&str>,
     out_dir: impl FnOnce(&Config) -> PathBuf,
     force: bool,
-    seen: Option<Box<Seen>>,
 ) -> (Vec<Prepared>, crate::diag::Diagnostics) {
     let config = ConfigFile::read(src);
     let root = out_dir(&config.config);
     let multi = config.config.is_multi_site();
     let sites: Vec<String> = config.config.sites.keys().cloned().collect();
-    let seen = std::sync::Mutex::new(seen);
     let look = |dirs: Vec<PathBuf>| -> Vec<Option<stamp::Unchanged>> {
         use rayon::prelude::*;
         dirs.par_iter()
-            .map(|d| {
-                if force {
-                    return None;
-                }
-                let taken = seen
-                    .lock()
-                    .ok()
-                    .and_then(|mut s| s.take_if(|s| s.out == *d));
-                match taken {
-                    Some(s) => s.last,
-                    None => stamp::unchanged(d),
-                }
-            })
+            .map(|d| (!force).then(|| stamp::unchanged(d)).flatten())
             .collect()
     };
     let outs: Vec<PathBuf> = if multi {
@@ -148,66 +131,43 @@ pub struct Current {
 /// stamp of a build with findings ([`stamp::flagged`]), a touched output —
 /// and the caller goes the whole way ([`prepare_project`], [`build`]).
 /// `secrets` gives the digest of the secrets the build would use.
-///
-/// When the output was looked at but is not current, what was seen of it
-/// comes back for [`prepare_project`], so that one build walks its output
-/// once.
 pub fn up_to_date(
     src: &dyn Source,
     out_dir: impl FnOnce(&Config) -> PathBuf,
     secrets: impl FnOnce(&Config) -> Option<[u8; 32]>,
-) -> Result<Current, Option<Box<Seen>>> {
+) -> Option<Current> {
     let config = ConfigFile::read(src);
     if config.has_findings() || config.config.is_multi_site() {
-        return Err(None);
+        return None;
     }
     let out = out_dir(&config.config);
-    let secrets = secrets(&config.config).ok_or(None)?;
+    let secrets = secrets(&config.config)?;
     // The walk starts at once, and is given up as soon as the inputs are
-    // found not to be the ones the stamp records: then the build's check
-    // and the walk go on at the same time (`prepare_project`).
+    // found not to be the ones the stamp records: the build that follows
+    // walks the output beside its check (`prepare_project`).
     let stop = AtomicBool::new(false);
-    let (last, digest) = rayon::join(
-        || stamp::unchanged_unless(&out, &stop),
+    let (seen, digest) = rayon::join(
+        || stamp::untouched_unless(&out, &stop),
         || {
             let files = project::input_digests(src, &config.config, &SourceMap::default());
-            let digest = inputs_digest(files.as_ref().ok()?, &secrets, true)?;
-            if !stamp::records_inputs(&out, &digest) {
+            let digest = inputs_digest(files.as_ref().ok()?, &secrets, true);
+            if !digest.is_some_and(|d| stamp::records_inputs(&out, &d)) {
                 stop.store(true, Ordering::Relaxed);
-                return None;
             }
-            Some(digest)
+            digest
         },
     );
-    let Ok(last) = last else {
-        return Err(None);
-    };
-    let current = || {
-        let last = last.as_ref()?;
-        if !last.built_from(&digest?) {
-            return None;
-        }
-        let (nodes, switches) = memo::counts(&out, &last.tree.hex())?;
-        Some(Current {
-            out: out.clone(),
-            files: last.files,
-            nodes,
-            switches,
-        })
-    };
-    current().ok_or_else(|| {
-        Some(Box::new(Seen {
-            out: out.clone(),
-            last,
-        }))
+    let seen = seen.ok()??;
+    if !seen.built_from(&digest?) {
+        return None;
+    }
+    let (nodes, switches) = memo::counts(&out, &seen.tree.hex())?;
+    Some(Current {
+        out,
+        files: seen.files,
+        nodes,
+        switches,
     })
-}
-
-/// What [`up_to_date`] found of an output that is not current: its
-/// directory, and the output as its stamp found it, if untouched.
-pub struct Seen {
-    out: PathBuf,
-    last: Option<stamp::Unchanged>,
 }
 
 /// How to build.
@@ -585,7 +545,7 @@ pub fn build_bootinfra(
 /// `siteconf build` does the same with real secrets, stamps and the zone
 /// serials recorded.
 pub fn build_project(src: &dyn Source, out_root: &Path) -> Result<(), String> {
-    let (sites, diags) = prepare_project(src, None, |_| out_root.to_path_buf(), true, None);
+    let (sites, diags) = prepare_project(src, None, |_| out_root.to_path_buf(), true);
     if diags.has_errors() {
         return Err(format!("{} error(s) in the project", diags.error_count()));
     }

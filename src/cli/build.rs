@@ -103,7 +103,6 @@ fn build(g: &Global, args: &Args) -> Status {
     };
     // Nothing to do and nothing to say since the last build: answered from
     // a walk of the output and a digest of the inputs, without a check.
-    let mut seen = None;
     if !args.force && args.site.site.is_none() {
         let current = crate::build::up_to_date(
             &*src,
@@ -123,19 +122,16 @@ fn build(g: &Global, args: &Args) -> Status {
                 .map(|s| s.digest())
             },
         );
-        match current {
-            Err(s) => seen = s,
-            Ok(c) => {
-                super::common::print_source_notes(&*src);
-                let secs = start.elapsed().as_secs_f64();
-                let counts = (c.nodes, c.switches, c.files);
-                let mut v = up_to_date_summary(args, counts, &c.out, secs, secs);
-                if args.format == Format::Json {
-                    v["warnings"] = serde_json::json!([]);
-                    println!("{v}");
-                }
-                return Status::Ok;
+        if let Some(c) = current {
+            super::common::print_source_notes(&*src);
+            let secs = start.elapsed().as_secs_f64();
+            let counts = (c.nodes, c.switches, c.files);
+            let mut v = up_to_date_summary(args, counts, &c.out, secs, secs);
+            if args.format == Format::Json {
+                v["warnings"] = serde_json::json!([]);
+                println!("{v}");
             }
+            return Status::Ok;
         }
     }
     // The check and a look at the output directory (named by --out or by
@@ -154,7 +150,6 @@ fn build(g: &Global, args: &Args) -> Status {
             o
         },
         args.force,
-        seen,
     );
     let t_check = start.elapsed();
     let Some(first) = sites.first() else {

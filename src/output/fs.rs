@@ -252,6 +252,61 @@ pub(super) fn walk<T: Send>(
     Ok(found)
 }
 
+/// [`walk`] that keeps nothing: `visit` sees each entry (its relative
+/// path and directory entry) with an accumulator of its own thread, and
+/// the accumulators are merged (in no particular order). For an answer
+/// about the whole tree (its digest) without a fleet's worth of paths in
+/// memory.
+pub(super) fn walk_fold<A: Send + Default>(
+    out: &Path,
+    visit: impl Fn(&mut A, &str, &fs::DirEntry) -> io::Result<()> + Sync,
+    merge: impl Fn(A, A) -> A + Sync + Send,
+) -> io::Result<A> {
+    let mut acc = A::default();
+    let mut subtrees = Vec::new();
+    for e in fs::read_dir(out)? {
+        let e = e?;
+        let rel = name_of(&e);
+        if e.file_type()?.is_dir() {
+            for e2 in fs::read_dir(e.path())? {
+                let e2 = e2?;
+                let rel2 = format!("{rel}/{}", name_of(&e2));
+                if e2.file_type()?.is_dir() {
+                    subtrees.push((e2.path(), rel2.clone()));
+                }
+                visit(&mut acc, &rel2, &e2)?;
+            }
+        }
+        visit(&mut acc, &rel, &e)?;
+    }
+    fn below<A>(
+        dir: &Path,
+        rel: &mut String,
+        visit: &impl Fn(&mut A, &str, &fs::DirEntry) -> io::Result<()>,
+        acc: &mut A,
+    ) -> io::Result<()> {
+        for e in fs::read_dir(dir)? {
+            let e = e?;
+            let len = rel.len();
+            rel.push('/');
+            rel.push_str(&name_of(&e));
+            if e.file_type()?.is_dir() {
+                below(&e.path(), rel, visit, acc)?;
+            }
+            visit(acc, rel, &e)?;
+            rel.truncate(len);
+        }
+        Ok(())
+    }
+    let deeper = subtrees
+        .into_par_iter()
+        .try_fold(A::default, |mut acc, (dir, mut rel)| {
+            below(&dir, &mut rel, &visit, &mut acc).map(|()| acc)
+        })
+        .try_reduce(A::default, |a, b| Ok(merge(a, b)))?;
+    Ok(merge(acc, deeper))
+}
+
 fn walk_below<T>(
     dir: &Path,
     rel: &str,

@@ -133,43 +133,78 @@ pub fn current(out: &Path, inputs: &[u8; 32]) -> Option<Unchanged> {
 /// wrote the stamp left it. Independent of the inputs, so that it can run
 /// while the site is being checked.
 pub fn unchanged(out: &Path) -> Option<Unchanged> {
-    unchanged_unless(out, &AtomicBool::new(false))
-        .ok()
-        .flatten()
+    let (inputs, want_tree) = recorded(out)?;
+    let out = resolve_target(out).ok()?;
+    let entries = walk(&out, |e| Ok(facts(&e.metadata()?))).ok()?;
+    let (tree, files) = digest_of(&entries);
+    (want_tree == tree.hex()).then_some(Unchanged {
+        inputs,
+        tree,
+        files,
+        entries,
+    })
 }
 
-/// The walk of [`unchanged`] was given up: `stop` was set meanwhile.
+/// The walk of [`untouched_unless`] was given up: `stop` was set meanwhile.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Stopped;
 
-/// [`unchanged`], given up as soon as `stop` is set (by whoever learnt
-/// meanwhile that the answer does not matter).
-pub fn unchanged_unless(out: &Path, stop: &AtomicBool) -> Result<Option<Unchanged>, Stopped> {
+/// An output directory found as its stamp's build left it, by a walk that
+/// kept nothing but the digest ([`untouched_unless`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Untouched {
+    /// The inputs digest of that build (hex).
+    inputs: String,
+    pub tree: Tree,
+    /// Regular files in the directory.
+    pub files: usize,
+}
+
+impl Untouched {
+    /// Whether that build read exactly `inputs`.
+    pub fn built_from(&self, inputs: &[u8; 32]) -> bool {
+        self.inputs == hex(inputs)
+    }
+}
+
+/// [`unchanged`] keeping nothing of the walk but the digest (a fleet's
+/// worth of paths is never in memory), given up as soon as `stop` is set:
+/// for a build that only wants to know whether there is anything to do.
+pub fn untouched_unless(out: &Path, stop: &AtomicBool) -> Result<Option<Untouched>, Stopped> {
     let Some((inputs, want_tree)) = recorded(out) else {
         return Ok(None);
     };
     let Ok(out) = resolve_target(out) else {
         return Ok(None);
     };
-    let walked = walk(&out, |e| {
-        if stop.load(Ordering::Relaxed) {
-            return Err(io::Error::other("stopped"));
-        }
-        Ok(facts(&e.metadata()?))
-    });
+    let walked = super::fs::walk_fold(
+        &out,
+        |acc: &mut (Tree, usize), rel, e| {
+            if stop.load(Ordering::Relaxed) {
+                return Err(io::Error::other("stopped"));
+            }
+            let f = facts(&e.metadata()?);
+            acc.0.add(rel, &f);
+            acc.1 += usize::from(is_file(&f));
+            Ok(())
+        },
+        |mut a, b| {
+            a.0.merge(&b.0);
+            a.1 += b.1;
+            a
+        },
+    );
     if stop.load(Ordering::Relaxed) {
         return Err(Stopped);
     }
-    let Ok(entries) = walked else {
-        return Ok(None);
-    };
-    let (tree, files) = digest_of(&entries);
-    Ok((want_tree == tree.hex()).then_some(Unchanged {
-        inputs,
-        tree,
-        files,
-        entries,
-    }))
+    Ok(walked
+        .ok()
+        .filter(|(tree, _)| tree.hex() == want_tree)
+        .map(|(tree, files)| Untouched {
+            inputs,
+            tree,
+            files,
+        }))
 }
 
 /// The inputs and tree digests (hex) the stamp of `out` records, without
@@ -299,6 +334,12 @@ impl Tree {
         self.sum = self.sum.wrapping_add(entry_hash(rel, facts));
     }
 
+    /// Counts the entries of `other` in.
+    fn merge(&mut self, other: &Tree) {
+        self.entries = self.entries.wrapping_add(other.entries);
+        self.sum = self.sum.wrapping_add(other.sum);
+    }
+
     /// Takes entry `rel` with `facts` out.
     pub(super) fn remove(&mut self, rel: &str, facts: &Facts) {
         self.entries = self.entries.wrapping_sub(1);
@@ -329,4 +370,48 @@ fn entry_hash(rel: &str, f: &Facts) -> u128 {
         *half = h.finish();
     }
     (u128::from(halves[0]) << 64) | u128::from(halves[1])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The walk that keeps only the digest finds what the full walk finds,
+    /// on a tree of several levels, and neither vouches for it once a file
+    /// in it is touched.
+    #[test]
+    fn the_digest_only_walk_agrees_with_the_full_one() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let out = tmp.path().join("out");
+        let mut files = 0;
+        for host in ["a", "b", "c"] {
+            for rel in ["etc/x", "etc/deep/y", "z"] {
+                let p = out.join("nodes").join(host).join(rel);
+                fs::create_dir_all(p.parent().expect("parent")).expect("dirs");
+                fs::write(&p, host).expect("file");
+                files += 1;
+            }
+        }
+        fs::create_dir_all(out.join("site")).expect("site");
+        fs::write(out.join("manifest.json"), "{}").expect("manifest");
+        files += 1;
+        let inputs = [7u8; 32];
+        store(&out, &inputs).expect("stamp");
+        let never = AtomicBool::new(false);
+        let full = unchanged(&out).expect("vouched for");
+        let quick = untouched_unless(&out, &never)
+            .expect("not stopped")
+            .expect("vouched for");
+        assert_eq!((quick.tree, quick.files), (full.tree, full.files));
+        assert_eq!(quick.files, files);
+        assert!(quick.built_from(&inputs) && full.built_from(&inputs));
+        // A stopped walk says so.
+        let stop = AtomicBool::new(true);
+        assert_eq!(untouched_unless(&out, &stop), Err(Stopped));
+        // Touched: neither vouches.
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        fs::write(out.join("nodes/b/etc/deep/y"), "B").expect("edit");
+        assert!(unchanged(&out).is_none());
+        assert_eq!(untouched_unless(&out, &never), Ok(None));
+    }
 }
