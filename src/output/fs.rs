@@ -215,48 +215,42 @@ impl DirLock {
 }
 
 /// Every entry below `out` (not following links, `out` itself excluded)
-/// with what `f` makes of it, in no particular order: the first two levels
-/// (`nodes/<host>`) in order, then every device's subtree in parallel, as a
-/// fleet has many small subtrees. `std`'s directory entries know their
-/// type without a `stat` and `stat` relative to the open directory, so a
-/// hundred thousand files cost no path walk each.
+/// with what `f` makes of it, in no particular order ([`walk_fold`]).
 pub(super) fn walk<T: Send>(
     out: &Path,
     f: impl Fn(&fs::DirEntry) -> io::Result<T> + Sync,
 ) -> io::Result<Vec<(String, T)>> {
-    let mut found = Vec::new();
-    let mut subtrees = Vec::new();
-    for e in fs::read_dir(out)? {
-        let e = e?;
-        let rel = name_of(&e);
-        if e.file_type()?.is_dir() {
-            for e2 in fs::read_dir(e.path())? {
-                let e2 = e2?;
-                let rel2 = format!("{rel}/{}", name_of(&e2));
-                if e2.file_type()?.is_dir() {
-                    subtrees.push((e2.path(), rel2.clone()));
-                }
-                found.push((rel2, f(&e2)?));
+    // Each thread's entries stay in its own chunks: merging moves chunks,
+    // and the entries are copied once, at the end.
+    let chunks = walk_fold(
+        out,
+        |chunks: &mut Vec<Vec<(String, T)>>, rel, e| {
+            if chunks.is_empty() {
+                chunks.push(Vec::new());
             }
-        }
-        found.push((rel, f(&e)?));
-    }
-    let deeper: Vec<Vec<(String, T)>> = subtrees
-        .par_iter()
-        .map(|(dir, rel)| {
-            let mut v = Vec::new();
-            walk_below(dir, rel, &f, &mut v).map(|()| v)
-        })
-        .collect::<io::Result<_>>()?;
-    found.extend(deeper.into_iter().flatten());
+            if let Some(c) = chunks.last_mut() {
+                c.push((rel.to_string(), f(e)?));
+            }
+            Ok(())
+        },
+        |mut a, b| {
+            a.extend(b);
+            a
+        },
+    )?;
+    let mut found = Vec::with_capacity(chunks.iter().map(Vec::len).sum());
+    found.extend(chunks.into_iter().flatten());
     Ok(found)
 }
 
-/// [`walk`] that keeps nothing: `visit` sees each entry (its relative
-/// path and directory entry) with an accumulator of its own thread, and
-/// the accumulators are merged (in no particular order). For an answer
-/// about the whole tree (its digest) without a fleet's worth of paths in
-/// memory.
+/// Visits every entry below `out` (not following links, `out` itself
+/// excluded): `visit` sees each entry (its relative path and directory
+/// entry) with an accumulator of its own thread, and the accumulators are
+/// merged, in no particular order. The first two levels (`nodes/<host>`)
+/// are read in order, then every device's subtree in parallel, as a fleet
+/// has many small subtrees. `std`'s directory entries know their type
+/// without a `stat` and `stat` relative to the open directory, so a
+/// hundred thousand files cost no path walk each.
 pub(super) fn walk_fold<A: Send + Default>(
     out: &Path,
     visit: impl Fn(&mut A, &str, &fs::DirEntry) -> io::Result<()> + Sync,
@@ -305,23 +299,6 @@ pub(super) fn walk_fold<A: Send + Default>(
         })
         .try_reduce(A::default, |a, b| Ok(merge(a, b)))?;
     Ok(merge(acc, deeper))
-}
-
-fn walk_below<T>(
-    dir: &Path,
-    rel: &str,
-    f: &impl Fn(&fs::DirEntry) -> io::Result<T>,
-    found: &mut Vec<(String, T)>,
-) -> io::Result<()> {
-    for e in fs::read_dir(dir)? {
-        let e = e?;
-        let r = format!("{rel}/{}", name_of(&e));
-        if e.file_type()?.is_dir() {
-            walk_below(&e.path(), &r, f, found)?;
-        }
-        found.push((r, f(&e)?));
-    }
-    Ok(())
 }
 
 /// An entry's name; one that is not UTF-8 gets a NUL appended: no artifact
