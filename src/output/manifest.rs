@@ -101,6 +101,22 @@ pub fn manifest(set: &OutputSet) -> Artifact {
 
 /// The manifest of the artifacts `listed` describes, in any order.
 pub fn manifest_of<'a>(listed: impl IntoIterator<Item = &'a Listed>) -> Artifact {
+    let m = grouped(listed);
+    let mut bytes = serialise(&m);
+    bytes.push(b'\n');
+    Artifact {
+        path: MANIFEST_PATH.to_string(),
+        bytes,
+        mode: 0o644,
+        owner: Owner::Site,
+        kind: "manifest".to_string(),
+        secret: false,
+    }
+}
+
+/// The manifest of `listed` (itself left out), sorted by path and
+/// grouped by node, switch and site.
+fn grouped<'a>(listed: impl IntoIterator<Item = &'a Listed>) -> Manifest<'a> {
     let mut listed: Vec<&Listed> = listed
         .into_iter()
         .filter(|l| l.path != MANIFEST_PATH)
@@ -115,7 +131,7 @@ pub fn manifest_of<'a>(listed: impl IntoIterator<Item = &'a Listed>) -> Artifact
         switches: BTreeMap::new(),
         site: Vec::new(),
     };
-    for l in &listed {
+    for l in listed {
         let e = Entry {
             path: &l.path,
             size: l.size,
@@ -132,16 +148,7 @@ pub fn manifest_of<'a>(listed: impl IntoIterator<Item = &'a Listed>) -> Artifact
             Owner::Site => m.site.push(e),
         }
     }
-    let mut bytes = serialise(&m);
-    bytes.push(b'\n');
-    Artifact {
-        path: MANIFEST_PATH.to_string(),
-        bytes,
-        mode: 0o644,
-        owner: Owner::Site,
-        kind: "manifest".to_string(),
-        secret: false,
-    }
+    m
 }
 
 /// The manifest's text: what `serde_json::to_writer_pretty` makes of
@@ -383,32 +390,7 @@ mod tests {
         ];
         for listed in &sets {
             let got = manifest_of(listed);
-            let mut refs: Vec<&Listed> = listed.iter().collect();
-            refs.sort_by(|a, b| a.path.cmp(&b.path));
-            let mut m = Manifest {
-                generator: "siteconf",
-                format: 1,
-                files: refs.len(),
-                bytes: refs.iter().map(|l| l.size).sum(),
-                nodes: BTreeMap::new(),
-                switches: BTreeMap::new(),
-                site: Vec::new(),
-            };
-            for l in refs {
-                let e = Entry {
-                    path: &l.path,
-                    size: l.size,
-                    sha256: &l.sha256,
-                    mode: l.mode,
-                    kind: &l.kind,
-                    secret: l.secret,
-                };
-                match &l.owner {
-                    Owner::Node(n) => m.nodes.entry(n.as_str()).or_default().push(e),
-                    Owner::Switch(s) => m.switches.entry(s.as_str()).or_default().push(e),
-                    Owner::Site => m.site.push(e),
-                }
-            }
+            let m = grouped(listed);
             let mut want = serde_json::to_vec_pretty(&m).expect("serialises");
             want.push(b'\n');
             assert_eq!(
