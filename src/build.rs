@@ -279,7 +279,7 @@ pub fn build(
         previous_zones: previous_zones(&prepared.out),
         reuse,
         record: inputs.is_some(),
-        view: None,
+        keyed: None,
     };
     let wopts = WriteOptions {
         sync: opts.sync,
@@ -322,11 +322,7 @@ impl render::keys::Reuse for MemoReuse {
         }
     }
 
-    fn reuse_site(
-        &self,
-        path: &str,
-        key: &[u8; 32],
-    ) -> Option<(Option<Listed>, Option<memo::ZoneRecord>)> {
+    fn reuse_site(&self, path: &str, key: &[u8; 32]) -> Option<render::keys::KnownSiteFile> {
         let mut m = self.0.lock().ok()?;
         match m.site.remove(path) {
             Some(r) if r.key == *key => Some((Some(r.file), r.zone)),

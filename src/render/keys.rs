@@ -264,14 +264,14 @@ pub trait Reuse: Send + Sync {
     /// digest it was given); `Some((None, None))` when it is not needed (a
     /// diff whose other side has the same key). None by default: the job
     /// is rendered.
-    fn reuse_site(
-        &self,
-        _path: &str,
-        _key: &[u8; 32],
-    ) -> Option<(
-        Option<crate::output::manifest::Listed>,
-        Option<crate::output::memo::ZoneRecord>,
-    )> {
+    fn reuse_site(&self, _path: &str, _key: &[u8; 32]) -> Option<KnownSiteFile> {
         None
     }
 }
+
+/// What [`Reuse::reuse_site`] knows of a site-wide job's file: the file as
+/// the manifest lists it (none: not needed), and a zone's serial record.
+pub type KnownSiteFile = (
+    Option<crate::output::manifest::Listed>,
+    Option<crate::output::memo::ZoneRecord>,
+);

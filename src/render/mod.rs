@@ -63,9 +63,9 @@ pub struct RenderOptions {
     /// Keep every device's key and files in the summary
     /// ([`RenderSummary::devices`]), for the next build's memo.
     pub record: bool,
-    /// The template view of this very site, when the caller has built it
-    /// already ([`device_keys`]): a fleet's view is built once.
-    pub view: Option<Arc<context::SiteView>>,
+    /// This very site's view and keys, when the caller has computed them
+    /// already ([`device_keys`]): a fleet's view and keys are made once.
+    pub keyed: Option<Arc<DeviceKeys>>,
 }
 
 /// A successful render.
@@ -209,8 +209,8 @@ pub fn render_streaming<E>(
         return Err(StreamError::Render(failure(diags, with_templates())));
     }
 
-    let site = match &opts.view {
-        Some(v) => v.clone(),
+    let site = match &opts.keyed {
+        Some(k) => k.view.clone(),
         None => Arc::new(context::site_view(&checked.effective())),
     };
     // Each device's key, when a previous render's files may be reused or
@@ -221,17 +221,23 @@ pub fn render_streaming<E>(
         secrets: opts.secrets.digest(),
         env_prefix: &checked.loaded.config.secrets.env_prefix,
     };
-    let keyed = (opts.reuse.is_some() || opts.record).then(|| keys::keys(&site, &key_inputs));
+    let keyed = match &opts.keyed {
+        Some(k) => Some((k.keys.clone(), k.site_global)),
+        None => (opts.reuse.is_some() || opts.record).then(|| {
+            let global = keys::site_global(&site, &key_inputs);
+            (keys::keys(&site, &key_inputs), global)
+        }),
+    };
     // The same for the site-wide jobs that have a key.
-    let site_keys = keyed.as_ref().map(|_| site::SiteKeys {
-        global: keys::site_global(&site, &key_inputs),
+    let site_keys = keyed.as_ref().map(|(_, global)| site::SiteKeys {
+        global: *global,
         reuse: opts.reuse.as_deref(),
         only_keys: false,
         keyed: Default::default(),
         kept: Default::default(),
     });
     let mut reused: HashMap<Owner, Vec<manifest::Listed>> = HashMap::default();
-    if let (Some(k), Some(reuse)) = (&keyed, &opts.reuse) {
+    if let (Some((k, _)), Some(reuse)) = (&keyed, &opts.reuse) {
         for (owner, key) in k.owners(&site) {
             if let Some(files) = reuse.reuse(&owner, &key) {
                 reused.insert(owner, files);
@@ -353,7 +359,7 @@ pub fn render_streaming<E>(
     bytes += manifest.bytes.len();
     out.push(vec![manifest]);
     let devices = match &keyed {
-        Some(k) if opts.record => {
+        Some((k, _)) if opts.record => {
             let mut records = std::mem::take(&mut out.records);
             k.owners(&site)
                 .map(|(owner, key)| DeviceRecord {
@@ -510,18 +516,19 @@ pub fn device_keys(
         secrets: opts.secrets.digest(),
         env_prefix: &checked.loaded.config.secrets.env_prefix,
     };
-    let keys: HashMap<Owner, [u8; 32]> = keys::keys(&site, &inputs).owners(&site).collect();
+    let keys = keys::keys(&site, &inputs);
+    let site_global = keys::site_global(&site, &inputs);
     // The site-wide jobs' keys: a render that renders nothing, every
     // device's per-host files left out.
     let jobs = site::SiteKeys {
-        global: keys::site_global(&site, &inputs),
+        global: site_global,
         reuse: None,
         only_keys: true,
         keyed: Default::default(),
         kept: Default::default(),
     };
     let per_host = site::PerHost {
-        skip: keys.keys().cloned().collect(),
+        skip: keys.owners(&site).map(|(o, _)| o).collect(),
         ..Default::default()
     };
     site::render_site_into(
@@ -542,6 +549,7 @@ pub fn device_keys(
         .collect();
     Some(DeviceKeys {
         keys,
+        site_global,
         site_jobs,
         view: site,
     })
@@ -549,11 +557,20 @@ pub fn device_keys(
 
 /// Every device's key, every keyed site-wide job's (by path), and the
 /// site view they were computed from (for the render that follows:
-/// [`RenderOptions::view`]).
+/// [`RenderOptions::keyed`]).
 pub struct DeviceKeys {
-    pub keys: HashMap<Owner, [u8; 32]>,
+    pub keys: keys::Keys,
+    /// [`keys::site_global`].
+    pub site_global: [u8; 32],
     pub site_jobs: HashMap<String, [u8; 32]>,
     pub view: Arc<context::SiteView>,
+}
+
+impl DeviceKeys {
+    /// Each device's key, by device.
+    pub fn by_owner(&self) -> HashMap<Owner, [u8; 32]> {
+        self.keys.owners(&self.view).collect()
+    }
 }
 
 fn is_error(d: &Diagnostic) -> bool {
@@ -618,16 +635,10 @@ impl<S: FnMut(Batch) -> Result<(), E>, E> Collector<'_, S, E> {
                 self.listed.extend(files);
             }
         }
-        if self.failing() {
-            return;
-        }
-        let batch = Batch {
+        self.hand_on(Batch {
             files: Vec::new(),
             kept: paths,
-        };
-        if let Err(e) = (self.sink)(batch) {
-            self.sink_err = Some(e);
-        }
+        });
     }
 
     /// Site-wide files not rendered (their job's key is known): checked
@@ -640,13 +651,18 @@ impl<S: FnMut(Batch) -> Result<(), E>, E> Collector<'_, S, E> {
                 self.listed.push(l);
             }
         }
-        if self.failing() || paths.is_empty() {
-            return;
-        }
-        let batch = Batch {
+        self.hand_on(Batch {
             files: Vec::new(),
             kept: paths,
-        };
+        });
+    }
+
+    /// Hands a batch on to the sink while nothing has failed (and
+    /// remembers the sink's refusal).
+    fn hand_on(&mut self, batch: Batch) {
+        if self.failing() || batch.files.is_empty() && batch.kept.is_empty() {
+            return;
+        }
         if let Err(e) = (self.sink)(batch) {
             self.sink_err = Some(e);
         }
@@ -718,13 +734,10 @@ impl<S: FnMut(Batch) -> Result<(), E>, E> Collector<'_, S, E> {
         } else {
             self.listed.extend(listed);
         }
-        let batch = Batch {
+        self.hand_on(Batch {
             files: keep,
             kept: Vec::new(),
-        };
-        if let Err(e) = (self.sink)(batch) {
-            self.sink_err = Some(e);
-        }
+        });
     }
 
     /// Checks one path: a second file at one path, an unsafe path, a path

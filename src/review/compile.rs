@@ -64,14 +64,7 @@ impl crate::render::keys::Reuse for SameOnBothSides {
         (self.0.devices.get(owner) == Some(key)).then(Vec::new)
     }
 
-    fn reuse_site(
-        &self,
-        path: &str,
-        key: &[u8; 32],
-    ) -> Option<(
-        Option<crate::output::manifest::Listed>,
-        Option<crate::output::memo::ZoneRecord>,
-    )> {
+    fn reuse_site(&self, path: &str, key: &[u8; 32]) -> Option<crate::render::keys::KnownSiteFile> {
         (self.0.site_jobs.get(path) == Some(key)).then_some((None, None))
     }
 }
@@ -136,7 +129,7 @@ impl Renderer for Engine {
     ) -> Result<OutputSet, Diagnostics> {
         let opts = crate::render::RenderOptions {
             reuse: Some(Arc::new(SameOnBothSides(same))),
-            view: Some(keyed.view),
+            keyed: Some(Arc::new(keyed)),
             ..Engine::options()
         };
         self.render_with(checked, src, opts)
@@ -325,18 +318,8 @@ pub fn compile_both(
     let (sb, sh) = match (kb, kh) {
         (Some(kb), Some(kh)) => {
             let same = Same {
-                devices: kb
-                    .keys
-                    .iter()
-                    .filter(|(o, k)| kh.keys.get(*o) == Some(*k))
-                    .map(|(o, k)| (o.clone(), *k))
-                    .collect(),
-                site_jobs: kb
-                    .site_jobs
-                    .iter()
-                    .filter(|(p, k)| kh.site_jobs.get(*p) == Some(*k))
-                    .map(|(p, k)| (p.clone(), *k))
-                    .collect(),
+                devices: same_keys(&kb.by_owner(), &kh.by_owner()),
+                site_jobs: same_keys(&kb.site_jobs, &kh.site_jobs),
             };
             let same = Arc::new(same);
             (Some((same.clone(), kb)), Some((same, kh)))
@@ -347,6 +330,17 @@ pub fn compile_both(
         || compile_checked(base.0, base.1, renderer, pb, sb),
         || compile_checked(head.0, head.1, renderer, ph, sh),
     )
+}
+
+/// The entries of `a` whose key `b` has too.
+fn same_keys<K: Clone + Eq + std::hash::Hash, S: std::hash::BuildHasher>(
+    a: &HashMap<K, [u8; 32], S>,
+    b: &HashMap<K, [u8; 32], S>,
+) -> HashMap<K, [u8; 32]> {
+    a.iter()
+        .filter(|(k, v)| b.get(*k) == Some(*v))
+        .map(|(k, v)| (k.clone(), *v))
+        .collect()
 }
 
 /// [`project::input_digests`], as a diagnostic when a file cannot be read.
