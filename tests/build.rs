@@ -16,27 +16,12 @@ const SECRET: &str = "Fixture-Secret-7f3a";
 
 /// Every file under `root`: relative path → (inode, mtime in ns).
 fn identity(root: &Path) -> BTreeMap<String, (u64, i128)> {
-    walkdir::WalkDir::new(root)
-        .into_iter()
-        .map(|e| e.expect("walk"))
-        .filter(|e| e.file_type().is_file())
-        .map(|e| {
-            let m = e.metadata().unwrap();
-            let rel = e
-                .path()
-                .strip_prefix(root)
-                .unwrap()
-                .to_string_lossy()
-                .into_owned();
-            (
-                rel,
-                (
-                    m.ino(),
-                    i128::from(m.mtime()) * 1_000_000_000 + i128::from(m.mtime_nsec()),
-                ),
-            )
-        })
-        .collect()
+    support::each_file(root, |_, m| {
+        (
+            m.ino(),
+            i128::from(m.mtime()) * 1_000_000_000 + i128::from(m.mtime_nsec()),
+        )
+    })
 }
 
 #[test]

@@ -180,6 +180,18 @@ pub fn verdict(cmd: &mut std::process::Command) -> (bool, String) {
 #[allow(dead_code)]
 pub fn tree(root: &Path) -> std::collections::BTreeMap<String, (u32, Vec<u8>)> {
     use std::os::unix::fs::MetadataExt;
+    each_file(root, |path, m| {
+        (m.mode() & 0o7777, std::fs::read(path).unwrap())
+    })
+}
+
+/// Every regular file under `root`: relative path → what `f` makes of its
+/// path and metadata.
+#[allow(dead_code)]
+pub fn each_file<T>(
+    root: &Path,
+    f: impl Fn(&Path, &std::fs::Metadata) -> T,
+) -> std::collections::BTreeMap<String, T> {
     walkdir::WalkDir::new(root)
         .into_iter()
         .map(|e| e.expect("walk"))
@@ -191,8 +203,7 @@ pub fn tree(root: &Path) -> std::collections::BTreeMap<String, (u32, Vec<u8>)> {
                 .unwrap()
                 .to_string_lossy()
                 .into_owned();
-            let mode = e.metadata().unwrap().mode() & 0o7777;
-            (rel, (mode, std::fs::read(e.path()).unwrap()))
+            (rel, f(e.path(), &e.metadata().unwrap()))
         })
         .collect()
 }
