@@ -8,8 +8,9 @@
 //! holds, for every node and switch: its key, and what the manifest says
 //! of each of its files — its own and its per-host site-wide files (path,
 //! size, SHA-256, mode, kind, whether it holds a secret; never the
-//! content); then each keyed site-wide job's key and file. It names the output tree it describes by the tree digest of
-//! the build stamp ([`super::stamp`]): a memo is used only when the stamp
+//! content); then each keyed site-wide job's key and file. It names the
+//! output tree it describes by the tree digest of the build stamp
+//! ([`super::stamp`]): a memo is used only when the stamp
 //! finds the output exactly as that build left it, so a file a device
 //! keeps is known to be on disk as listed. Any doubt — no memo, another
 //! tree, a line that does not parse — is no memo, and the build renders
@@ -230,7 +231,6 @@ pub fn remove(out: &Path) -> io::Result<()> {
 
 fn format(tree: &str, devices: &[DeviceRecord], site: &[SiteRecord]) -> Option<String> {
     use std::fmt::Write;
-    let bad = |s: &str| s.contains(['\t', '\n', '\r']);
     let mut t = String::with_capacity(devices.len() * 1500);
     let nodes = devices
         .iter()
@@ -247,7 +247,7 @@ fn format(tree: &str, devices: &[DeviceRecord], site: &[SiteRecord]) -> Option<S
             Owner::Switch(n) => ("switch", n),
             Owner::Site => return None,
         };
-        if bad(name) {
+        if unfit(name) {
             return None;
         }
         let _ = write!(t, "D\t{kind}\t{name}\t");
@@ -258,7 +258,7 @@ fn format(tree: &str, devices: &[DeviceRecord], site: &[SiteRecord]) -> Option<S
         }
     }
     for r in site {
-        if bad(&r.file.path) {
+        if unfit(&r.file.path) {
             return None;
         }
         let _ = write!(t, "S\t{}\t", r.file.path);
@@ -266,7 +266,7 @@ fn format(tree: &str, devices: &[DeviceRecord], site: &[SiteRecord]) -> Option<S
         t.push('\n');
         file_line_of(&mut t, &r.file, &Owner::Site)?;
         if let Some((serial, hash)) = &r.zone {
-            if bad(hash) {
+            if unfit(hash) {
                 return None;
             }
             let _ = writeln!(t, "Z\t{serial}\t{hash}");
@@ -276,14 +276,17 @@ fn format(tree: &str, devices: &[DeviceRecord], site: &[SiteRecord]) -> Option<S
     Some(t)
 }
 
+/// Whether `s` cannot be a field of a line (a tab or a line break: never
+/// in a valid name, path or kind).
+fn unfit(s: &str) -> bool {
+    s.contains(['\t', '\n', '\r'])
+}
+
 /// `l`'s line, flagged `d` when `device` owns it; `None` for a path or
 /// kind a line cannot hold.
 fn file_line_of(t: &mut String, l: &Listed, device: &Owner) -> Option<()> {
     use std::fmt::Write;
-    if [&l.path, &l.kind]
-        .iter()
-        .any(|s| s.contains(['\t', '\n', '\r']))
-    {
+    if unfit(&l.path) || unfit(&l.kind) {
         return None;
     }
     let own = if l.owner == *device && *device != Owner::Site {
