@@ -66,12 +66,15 @@ man -w siteconf >/dev/null 2>&1 && ok "man siteconf finds the page" || bad "man 
 F="$HOME/fleet"
 [ "$(git -C "$F" rev-list --count HEAD)" = 1 ] && ok "~/fleet has its first commit" || bad "no commit in ~/fleet"
 files=$(git -C "$F" ls-files)
+# A here-string, not `printf | grep -q`: under pipefail, grep -q leaving at
+# the first match can kill printf with SIGPIPE, and the check then fails
+# for a file that is there (it did, for .pre-commit-config.yaml, listed first).
 for f in siteconf.toml siteconf.lock .gitlab-ci.yml .gitignore .pre-commit-config.yaml \
          schema/site.schema.json site/site.kdl; do
-    printf '%s\n' "$files" | grep -qx "$f" && ok "committed: $f" || bad "not committed: $f"
+    grep -qx -- "$f" <<<"$files" && ok "committed: $f" || bad "not committed: $f"
 done
-printf '%s\n' "$files" | grep -q '^out/' && bad "out/ was committed" || ok "out/ is not committed"
-printf '%s\n' "$files" | grep -q '^secrets/' && bad "the secrets file was committed" \
+grep -q '^out/' <<<"$files" && bad "out/ was committed" || ok "out/ is not committed"
+grep -q '^secrets/' <<<"$files" && bad "the secrets file was committed" \
     || ok "secrets/ is not committed"
 [ -f "$F/out/manifest.json" ] || [ -d "$F/out/nodes" ] && ok "out/ was built" || bad "nothing built in out/"
 # The hook is live: a node in a rack that does not exist, staged → the commit is refused.
