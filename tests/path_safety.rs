@@ -186,6 +186,8 @@ fn symlinks_planted_under_leftover_names_are_removed_not_followed() {
         p.path().join(".out.siteconf-spare.journal"),
     )
     .unwrap();
+    fs::remove_file(p.path().join(".out.siteconf-outline")).unwrap();
+    symlink(v.join("outline"), p.path().join(".out.siteconf-outline")).unwrap();
     let site = p.path().join("site/site.kdl");
     let text = fs::read_to_string(&site).unwrap();
     fs::write(&site, text.replacen("SN0101", "SN0199", 1)).unwrap();
@@ -193,12 +195,15 @@ fn symlinks_planted_under_leftover_names_are_removed_not_followed() {
     assert_eq!(snapshot(outside.path()), before);
     assert!(is_real_dir(&out));
     assert!(is_real_file(&out.join("manifest.json")));
-    // What a build keeps beside its output: the stamp, the memo, the spare
-    // tree (a real directory now) and its journal; nothing else.
+    // What a build keeps beside its output: the stamp, the memo, the
+    // outline (a real file now), the spare tree (a real directory now) and
+    // its journal; nothing else.
     assert!(is_real_dir(&p.path().join(".out.siteconf-spare")));
+    assert!(is_real_file(&p.path().join(".out.siteconf-outline")));
     let own = [
         ".siteconf-stamp",
         ".siteconf-memo",
+        ".siteconf-outline",
         ".siteconf-spare",
         ".siteconf-spare.journal",
     ];

@@ -8,6 +8,7 @@ pub mod diff;
 pub mod fs;
 pub mod manifest;
 pub mod memo;
+mod outline;
 pub mod path;
 pub mod stamp;
 pub mod write;

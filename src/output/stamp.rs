@@ -39,6 +39,7 @@ use super::fs::{
     facts, remove_file_if_any, resolve_target, walk, write_file_atomic_unsynced, Facts,
 };
 use super::hex;
+use super::outline::{self, Verdict};
 
 const HEADER: &str = "siteconf-stamp 2";
 
@@ -135,6 +136,22 @@ pub fn current(out: &Path, inputs: &[u8; 32]) -> Option<Unchanged> {
 pub fn unchanged(out: &Path) -> Option<Unchanged> {
     let (inputs, want_tree) = recorded(out)?;
     let out = resolve_target(out).ok()?;
+    match outline::verify(&out, &want_tree, true, &AtomicBool::new(false)) {
+        Verdict::Untouched {
+            tree,
+            files,
+            entries,
+        } => {
+            return Some(Unchanged {
+                inputs,
+                tree,
+                files,
+                entries,
+            })
+        }
+        Verdict::Touched => return None,
+        Verdict::Unknown | Verdict::Stopped => {}
+    }
     let entries = walk(&out, |e| Ok(facts(&e.metadata()?))).ok()?;
     let (tree, files) = digest_of(&entries);
     (want_tree == tree.hex()).then_some(Unchanged {
@@ -177,6 +194,18 @@ pub fn untouched_unless(out: &Path, stop: &AtomicBool) -> Result<Option<Untouche
     let Ok(out) = resolve_target(out) else {
         return Ok(None);
     };
+    match outline::verify(&out, &want_tree, false, stop) {
+        Verdict::Untouched { tree, files, .. } => {
+            return Ok(Some(Untouched {
+                inputs,
+                tree,
+                files,
+            }))
+        }
+        Verdict::Touched => return Ok(None),
+        Verdict::Stopped => return Err(Stopped),
+        Verdict::Unknown => {}
+    }
     let walked = super::fs::walk_fold(
         &out,
         |acc: &mut (Tree, usize), rel, e| {
@@ -334,8 +363,15 @@ impl Tree {
         self.sum = self.sum.wrapping_add(entry_hash(rel, facts));
     }
 
+    /// Counts entry `rel` in with all of `facts`, whatever its type: for
+    /// the directories' seals ([`super::outline`]).
+    pub(super) fn add_all(&mut self, rel: &str, facts: &Facts) {
+        self.entries = self.entries.wrapping_add(1);
+        self.sum = self.sum.wrapping_add(hash_of(rel, facts));
+    }
+
     /// Counts the entries of `other` in.
-    fn merge(&mut self, other: &Tree) {
+    pub(super) fn merge(&mut self, other: &Tree) {
         self.entries = self.entries.wrapping_add(other.entries);
         self.sum = self.sum.wrapping_add(other.sum);
     }
@@ -356,9 +392,12 @@ impl Tree {
 /// a directory's type and mode only (its inode and times differ between
 /// the build's two trees and change with its entries, which are counted).
 fn entry_hash(rel: &str, f: &Facts) -> u128 {
-    use std::hash::{Hash, Hasher};
     let is_dir = f[0] & u64::from(libc::S_IFMT) == u64::from(libc::S_IFDIR);
-    let covered: &[u64] = if is_dir { &f[..1] } else { &f[..] };
+    hash_of(rel, if is_dir { &f[..1] } else { &f[..] })
+}
+
+fn hash_of(rel: &str, covered: &[u64]) -> u128 {
+    use std::hash::{Hash, Hasher};
     let mut halves = [0u64; 2];
     for (seed, half) in halves.iter_mut().enumerate() {
         // SipHash with fixed keys: the same on every run of this build of

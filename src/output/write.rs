@@ -50,7 +50,7 @@ use super::fs::{
 };
 use super::manifest::MANIFEST_PATH;
 use super::path::{ancestors, check_set};
-use super::stamp;
+use super::{outline, stamp};
 use super::{Artifact, OutputSet};
 use crate::diag::Diagnostic;
 
@@ -581,6 +581,11 @@ impl Writer {
         if let (Some(tree), Some(inputs)) = (tree, self.opts.stamp) {
             if fs::symlink_metadata(spare_path(&self.parent, &self.name)).is_ok() {
                 let _ = write_journal(&self.parent, &self.name, &tree, &journal);
+            }
+            // The new tree holds exactly the files added and their
+            // directories: what the next build looks at first.
+            if outline::record(&self.out, &tree, &self.added).is_err() {
+                let _ = outline::remove(&self.out);
             }
             let _ = stamp::store_tree(&self.out, &inputs, &tree);
         }
@@ -1199,5 +1204,51 @@ mod tests {
         fs::create_dir(&empty).unwrap();
         write(&set_of(&[("a", "b")]), &empty, opts()).unwrap();
         assert_eq!(fs::read_to_string(empty.join("a")).unwrap(), "b");
+    }
+
+    /// Every build with a stamp leaves an outline that vouches for the
+    /// tree it made, whether it built a staging tree or brought the spare
+    /// up to date: else every next build would walk the output.
+    #[test]
+    fn each_new_tree_has_an_outline_that_vouches_for_it() {
+        use super::super::outline::{verify, Verdict};
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        let opts = WriteOptions {
+            sync: false,
+            stamp: Some([3; 32]),
+        };
+        let never = std::sync::atomic::AtomicBool::new(false);
+        let rounds = [
+            vec![("nodes/a/x", "1"), ("nodes/a/etc/y", "1"), ("site/z", "1")],
+            vec![("nodes/a/x", "2"), ("nodes/a/etc/y", "1"), ("site/z", "1")],
+            vec![("nodes/a/x", "2"), ("nodes/b/etc/y", "1"), ("site/z", "3")],
+            vec![
+                ("nodes/a/x", "4"),
+                ("nodes/b/etc/y", "1"),
+                ("site/w/v", "1"),
+            ],
+            vec![("nodes/a/x", "4"), ("nodes/b/etc/y", "5")],
+        ];
+        let mut spare_rounds = 0;
+        for (i, files) in rounds.iter().enumerate() {
+            let set = set_of(files);
+            let live = stamp::unchanged(&out);
+            assert_eq!(live.is_some(), i > 0, "round {i}: the last stamp vouches");
+            let mut w = match &live {
+                Some(l) => Writer::begin_verified(&out, opts, l).unwrap(),
+                None => Writer::begin(&out, opts).unwrap(),
+            };
+            spare_rounds += usize::from(w.spare.is_some());
+            let all: Vec<&Artifact> = set.files.values().collect();
+            w.add(&all).unwrap();
+            w.finish().unwrap();
+            let tree = stamp::recorded_tree(&out).expect("stamped");
+            match verify(&out, &tree, false, &never) {
+                Verdict::Untouched { files: n, .. } => assert_eq!(n, files.len() + 1, "round {i}"),
+                v => panic!("round {i}: {v:?}"),
+            }
+        }
+        assert_eq!(spare_rounds, 3, "the spare was brought up to date");
     }
 }
