@@ -18,6 +18,12 @@
 //! exactly the listed names, and the tree digest of the listed entries
 //! (files with all their facts) decides the rest, exactly as a walk's would.
 //!
+//! A filesystem that keeps whole seconds only (ext4 with small inodes,
+//! some network filesystems) could let an entry be added in the second the
+//! seals were taken without moving them: the outline records that second,
+//! and a directory whose ctime has no nanoseconds and is not older than it
+//! is no answer (as git treats a "racily clean" index entry).
+//!
 //! The outline is a hint, never trusted: one for another tree, a seal that
 //! moved or an entry that is gone is no answer ([`Verdict::Unknown`]), and
 //! the caller walks. Only when every seal holds is a digest that differs a
@@ -88,6 +94,9 @@ pub(super) fn verify(out: &Path, want: &str, keep: bool, stop: &AtomicBool) -> V
     let Ok(root_facts) = stat_at(&root, c"") else {
         return Verdict::Unknown;
     };
+    if racy(&root_facts, listed.sealed) {
+        return Verdict::Unknown;
+    }
     struct Acc {
         tree: Tree,
         seals: Tree,
@@ -118,7 +127,7 @@ pub(super) fn verify(out: &Path, want: &str, keep: bool, stop: &AtomicBool) -> V
                 rel.push_str(suffix);
                 let f = looker.stat(&rel).ok()?;
                 if dir {
-                    if kind(&f) != libc::S_IFDIR {
+                    if kind(&f) != libc::S_IFDIR || racy(&f, listed.sealed) {
                         return None;
                     }
                     acc.seals.add_all(&rel, &f);
@@ -200,10 +209,13 @@ pub(super) fn record(out: &Path, tree: &Tree, files: &[String]) -> io::Result<()
         })?;
     let mut seals = seals;
     seals.add_all("", &stat_at(&root, c"")?);
+    let sealed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
     let mut text = String::with_capacity(entries.len() * 24 + 200);
     text.push_str(HEADER);
     text.push_str(&format!(
-        "\ntree {}\nseals {}\nentries {}\n",
+        "\ntree {}\nseals {}\nsealed {sealed}\nentries {}\n",
         tree.hex(),
         seals.hex(),
         entries.len()
@@ -234,6 +246,8 @@ pub(super) fn remove(out: &Path) -> io::Result<()> {
 struct Listed<'a> {
     tree: &'a str,
     seals: &'a str,
+    /// When the seals were taken (seconds since the epoch).
+    sealed: u64,
     lines: Vec<&'a str>,
 }
 
@@ -244,12 +258,18 @@ fn parse(text: &str) -> Option<Listed<'_>> {
     }
     let tree = it.next()?.strip_prefix("tree ")?;
     let seals = it.next()?.strip_prefix("seals ")?;
+    let sealed = it.next()?.strip_prefix("sealed ")?.parse().ok()?;
     let n: usize = it.next()?.strip_prefix("entries ")?.parse().ok()?;
     let lines: Vec<&str> = it.by_ref().take(n).collect();
     if lines.len() != n || it.next()? != "end" || !it.next()?.is_empty() || it.next().is_some() {
         return None;
     }
-    Some(Listed { tree, seals, lines })
+    Some(Listed {
+        tree,
+        seals,
+        sealed,
+        lines,
+    })
 }
 
 /// `d12 suffix` → (a directory, 12 bytes shared with the entry before, suffix).
@@ -270,6 +290,13 @@ fn common_prefix(a: &str, b: &str) -> usize {
         n -= 1;
     }
     n
+}
+
+/// A directory whose ctime, in whole seconds only, is not older than the
+/// second its seal was taken in: an entry added in that second may not
+/// have moved it.
+fn racy(f: &Facts, sealed: u64) -> bool {
+    f[6] == 0 && f[5] >= sealed
 }
 
 fn kind(f: &Facts) -> u32 {
@@ -504,6 +531,17 @@ mod tests {
             verify(&out, &tree.hex(), false, &NEVER),
             Verdict::Unknown
         ));
+    }
+
+    /// Whole-second ctimes no older than the seal are no answer; a ctime
+    /// with nanoseconds, or an older one, is.
+    #[test]
+    fn a_directory_sealed_within_its_second_is_racy() {
+        let at = |sec: u64, nsec: u64| [0o40755, 1, 0, sec, nsec, sec, nsec, 0];
+        assert!(racy(&at(100, 0), 100));
+        assert!(racy(&at(101, 0), 100));
+        assert!(!racy(&at(99, 0), 100));
+        assert!(!racy(&at(100, 5), 100));
     }
 
     #[test]
