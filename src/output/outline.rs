@@ -175,11 +175,6 @@ pub(super) fn verify(out: &Path, want: &str, keep: bool, stop: &AtomicBool) -> V
 /// each directory, for the tree digest `tree`. A directory that cannot be
 /// looked at means no outline (the next build walks).
 pub(super) fn record(out: &Path, tree: &Tree, files: &[String]) -> io::Result<()> {
-    let Some(p) = path_of(out) else {
-        return Ok(());
-    };
-    // Whatever happens, an older outline no longer describes `out`.
-    remove_file_if_any(&p)?;
     let mut seen: FxHashSet<&str> = FxHashSet::default();
     let mut entries: Vec<(bool, &str)> = Vec::with_capacity(files.len() * 3 / 2);
     for f in files {
@@ -192,6 +187,25 @@ pub(super) fn record(out: &Path, tree: &Tree, files: &[String]) -> io::Result<()
         entries.push((false, f.as_str()));
     }
     drop(seen);
+    write(out, tree, &entries)
+}
+
+/// [`record`] from what a walk found: every entry, whatever it is.
+pub(super) fn record_walked(out: &Path, tree: &Tree, walked: &[(String, Facts)]) -> io::Result<()> {
+    let entries: Vec<(bool, &str)> = walked
+        .iter()
+        .map(|(rel, f)| (kind(f) == libc::S_IFDIR, rel.as_str()))
+        .collect();
+    write(out, tree, &entries)
+}
+
+/// The outline of `out` listing `entries` (a directory or not, path).
+fn write(out: &Path, tree: &Tree, entries: &[(bool, &str)]) -> io::Result<()> {
+    let Some(p) = path_of(out) else {
+        return Ok(());
+    };
+    // Whatever happens, an older outline no longer describes `out`.
+    remove_file_if_any(&p)?;
     let root = open_dir(out)?;
     let seals = entries
         .par_chunks(SEGMENT)

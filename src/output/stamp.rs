@@ -154,6 +154,11 @@ pub fn unchanged(out: &Path) -> Option<Unchanged> {
     }
     let entries = walk(&out, |e| Ok(facts(&e.metadata()?))).ok()?;
     let (tree, files) = digest_of(&entries);
+    if want_tree == tree.hex() {
+        // No outline of this tree, or one that could not answer: the next
+        // build looks from a new one.
+        let _ = outline::record_walked(&out, &tree, &entries);
+    }
     (want_tree == tree.hex()).then_some(Unchanged {
         inputs,
         tree,
@@ -271,7 +276,11 @@ pub(super) fn remove(out: &Path) -> io::Result<()> {
 /// Records that `out`, as it is now, was built from `inputs`. Called under
 /// the writer's lock once the output is complete.
 pub(super) fn store(out: &Path, inputs: &[u8; 32]) -> io::Result<()> {
-    let (tree, _) = tree_digest(out)?;
+    let entries = walk(out, |e| Ok(facts(&e.metadata()?)))?;
+    let (tree, _) = digest_of(&entries);
+    if outline::record_walked(out, &tree, &entries).is_err() {
+        let _ = outline::remove(out);
+    }
     store_tree(out, inputs, &tree)
 }
 
@@ -323,13 +332,6 @@ fn write_stamp(out: &Path, inputs: &[u8; 32], tree: &str) -> io::Result<()> {
 fn write_text(out: &Path, text: &str) -> io::Result<()> {
     let Some(p) = path_of(out) else { return Ok(()) };
     write_file_atomic_unsynced(&p, text.as_bytes(), 0o600)
-}
-
-/// The digest of every entry below `out` (not following links), and the
-/// number of regular files.
-fn tree_digest(out: &Path) -> io::Result<(Tree, usize)> {
-    let entries = walk(out, |e| Ok(facts(&e.metadata()?)))?;
-    Ok(digest_of(&entries))
 }
 
 fn digest_of(entries: &[(String, Facts)]) -> (Tree, usize) {
@@ -397,13 +399,14 @@ fn entry_hash(rel: &str, f: &Facts) -> u128 {
 }
 
 fn hash_of(rel: &str, covered: &[u64]) -> u128 {
-    use std::hash::{Hash, Hasher};
+    use std::hash::{BuildHasher, Hash, Hasher};
     let mut halves = [0u64; 2];
     for (seed, half) in halves.iter_mut().enumerate() {
-        // SipHash with fixed keys: the same on every run of this build of
-        // siteconf, and the stamp names the executable.
-        let mut h = std::hash::DefaultHasher::new();
-        (seed as u8).hash(&mut h);
+        // foldhash with fixed seeds: the same on every run of this build of
+        // siteconf (the stamp names the executable), and a fraction of
+        // SipHash's cost, paid for every entry of a fleet's output.
+        let mut h =
+            foldhash::fast::FixedState::with_seed(0x5173_636f_6e66 + seed as u64).build_hasher();
         rel.hash(&mut h);
         covered.hash(&mut h);
         *half = h.finish();
@@ -437,13 +440,24 @@ mod tests {
         let inputs = [7u8; 32];
         store(&out, &inputs).expect("stamp");
         let never = AtomicBool::new(false);
-        let full = unchanged(&out).expect("vouched for");
+        // From the outline `store` left, then from walks.
+        let looked = untouched_unless(&out, &never)
+            .expect("not stopped")
+            .expect("vouched for");
+        outline::remove(&out).expect("no outline");
         let quick = untouched_unless(&out, &never)
             .expect("not stopped")
             .expect("vouched for");
+        let full = unchanged(&out).expect("vouched for");
         assert_eq!((quick.tree, quick.files), (full.tree, full.files));
+        assert_eq!((looked.tree, looked.files), (full.tree, full.files));
         assert_eq!(quick.files, files);
         assert!(quick.built_from(&inputs) && full.built_from(&inputs));
+        // The full walk left an outline again.
+        assert!(matches!(
+            outline::verify(&out, &full.tree.hex(), false, &never),
+            Verdict::Untouched { .. }
+        ));
         // A stopped walk says so.
         let stop = AtomicBool::new(true);
         assert_eq!(untouched_unless(&out, &stop), Err(Stopped));
