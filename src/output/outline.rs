@@ -206,6 +206,11 @@ fn write(out: &Path, tree: &Tree, entries: &[(bool, &str)]) -> io::Result<()> {
     };
     // Whatever happens, an older outline no longer describes `out`.
     remove_file_if_any(&p)?;
+    if entries.iter().any(|(_, rel)| rel.contains('\n')) {
+        // Not in a line of its own: no outline (output paths never hold a
+        // control character; a walk may find anything).
+        return Err(io::Error::other("a path with a line break"));
+    }
     let root = open_dir(out)?;
     let seals = entries
         .par_chunks(SEGMENT)
