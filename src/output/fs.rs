@@ -330,6 +330,44 @@ pub(super) fn facts(m: &fs::Metadata) -> Facts {
     ]
 }
 
+/// The facts of `rel` below `dir` (the directory itself for ""), not
+/// following a link: the same as [`facts`] of its metadata, with one `statx`
+/// relative to an open directory.
+pub(super) fn facts_at(dir: &File, rel: &std::ffi::CStr) -> io::Result<Facts> {
+    let flags = libc::AT_SYMLINK_NOFOLLOW
+        | libc::AT_STATX_SYNC_AS_STAT
+        | if rel.is_empty() {
+            libc::AT_EMPTY_PATH
+        } else {
+            0
+        };
+    // SAFETY: statx writes only into `buf`; `rel` is NUL-terminated and
+    // `dir` an open descriptor we own.
+    let mut buf: libc::statx = unsafe { std::mem::zeroed() };
+    let rc = unsafe {
+        libc::statx(
+            std::os::fd::AsRawFd::as_raw_fd(dir),
+            rel.as_ptr(),
+            flags,
+            libc::STATX_BASIC_STATS,
+            &mut buf,
+        )
+    };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok([
+        u64::from(buf.stx_mode),
+        buf.stx_ino,
+        buf.stx_size,
+        buf.stx_mtime.tv_sec as u64,
+        u64::from(buf.stx_mtime.tv_nsec),
+        buf.stx_ctime.tv_sec as u64,
+        u64::from(buf.stx_ctime.tv_nsec),
+        libc::makedev(buf.stx_dev_major, buf.stx_dev_minor),
+    ])
+}
+
 /// Makes `staging` the target. Afterwards `staging` holds the previous
 /// tree, or does not exist when there was none.
 pub(super) fn swap(staging: &Path, out: &Path) -> Result<(), Failed> {

@@ -40,7 +40,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use rayon::prelude::*;
 use rustc_hash::FxHashSet;
 
-use super::fs::{remove_file_if_any, write_file_atomic_unsynced, Facts};
+use super::fs::{facts_at, remove_file_if_any, write_file_atomic_unsynced, Facts};
 use super::path::ancestors;
 use super::stamp::Tree;
 
@@ -91,7 +91,7 @@ pub(super) fn verify(out: &Path, want: &str, keep: bool, stop: &AtomicBool) -> V
     let Ok(root) = open_dir(out) else {
         return Verdict::Unknown;
     };
-    let Ok(root_facts) = stat_at(&root, c"") else {
+    let Ok(root_facts) = facts_at(&root, c"") else {
         return Verdict::Unknown;
     };
     if racy(&root_facts, listed.sealed) {
@@ -227,7 +227,7 @@ fn write(out: &Path, tree: &Tree, entries: &[(bool, &str)]) -> io::Result<()> {
             Ok::<_, io::Error>(a)
         })?;
     let mut seals = seals;
-    seals.add_all("", &stat_at(&root, c"")?);
+    seals.add_all("", &facts_at(&root, c"")?);
     let sealed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
@@ -352,14 +352,17 @@ impl<'a> Looker<'a> {
         let (at, below) = match rel.match_indices('/').nth(1) {
             Some((i, _)) => {
                 let top = &rel[..i];
-                if self.device.as_ref().is_none_or(|(d, _)| d != top) {
-                    self.device = None;
-                    self.device = Some((top.to_string(), open_below(self.root, top)?));
-                }
-                match &self.device {
-                    Some((_, fd)) => (fd, &rel[i + 1..]),
-                    None => (self.root, rel),
-                }
+                let fd = match &mut self.device {
+                    Some((d, fd)) if d == top => &*fd,
+                    slot => {
+                        // The previous device's descriptor is closed first.
+                        *slot = None;
+                        &slot
+                            .insert((top.to_string(), open_below(self.root, top)?))
+                            .1
+                    }
+                };
+                (fd, &rel[i + 1..])
             }
             None => (self.root, rel),
         };
@@ -367,7 +370,7 @@ impl<'a> Looker<'a> {
         self.c.extend_from_slice(below.as_bytes());
         self.c.push(0);
         let c = std::ffi::CStr::from_bytes_with_nul(&self.c).map_err(io::Error::other)?;
-        stat_at(at, c)
+        facts_at(at, c)
     }
 }
 
@@ -390,43 +393,6 @@ fn open_below(dir: &File, rel: &str) -> io::Result<File> {
     }
     // SAFETY: `fd` is a fresh descriptor nobody else owns.
     Ok(unsafe { File::from_raw_fd(fd) })
-}
-
-/// The facts of `rel` below `dir` (the directory itself for ""), not
-/// following a link: the same as [`super::fs::facts`] of its metadata.
-fn stat_at(dir: &File, rel: &std::ffi::CStr) -> io::Result<Facts> {
-    let flags = libc::AT_SYMLINK_NOFOLLOW
-        | libc::AT_STATX_SYNC_AS_STAT
-        | if rel.is_empty() {
-            libc::AT_EMPTY_PATH
-        } else {
-            0
-        };
-    // SAFETY: statx writes only into `buf`; `rel` is NUL-terminated and
-    // `dir` an open descriptor we own.
-    let mut buf: libc::statx = unsafe { std::mem::zeroed() };
-    let rc = unsafe {
-        libc::statx(
-            dir.as_raw_fd(),
-            rel.as_ptr(),
-            flags,
-            libc::STATX_BASIC_STATS,
-            &mut buf,
-        )
-    };
-    if rc != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok([
-        u64::from(buf.stx_mode),
-        buf.stx_ino,
-        buf.stx_size,
-        buf.stx_mtime.tv_sec as u64,
-        u64::from(buf.stx_mtime.tv_nsec),
-        buf.stx_ctime.tv_sec as u64,
-        u64::from(buf.stx_ctime.tv_nsec),
-        libc::makedev(buf.stx_dev_major, buf.stx_dev_minor),
-    ])
 }
 
 #[cfg(test)]
@@ -479,13 +445,13 @@ mod tests {
         for rel in ["nodes", "nodes/a/etc/x", "site/k ü.txt"] {
             let c = CString::new(rel).expect("c");
             assert_eq!(
-                stat_at(&root, &c).expect("statx"),
+                facts_at(&root, &c).expect("statx"),
                 facts(&fs::symlink_metadata(out.join(rel)).expect("stat")),
                 "{rel}"
             );
         }
         assert_eq!(
-            stat_at(&root, c"").expect("statx"),
+            facts_at(&root, c"").expect("statx"),
             facts(&fs::symlink_metadata(&out).expect("stat"))
         );
     }

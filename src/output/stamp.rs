@@ -154,12 +154,13 @@ pub fn unchanged(out: &Path) -> Option<Unchanged> {
     }
     let entries = walk(&out, |e| Ok(facts(&e.metadata()?))).ok()?;
     let (tree, files) = digest_of(&entries);
-    if want_tree == tree.hex() {
-        // No outline of this tree, or one that could not answer: the next
-        // build looks from a new one.
-        let _ = outline::record_walked(&out, &tree, &entries);
+    if want_tree != tree.hex() {
+        return None;
     }
-    (want_tree == tree.hex()).then_some(Unchanged {
+    // No outline of this tree, or one that could not answer: the next
+    // build looks from a new one.
+    let _ = outline::record_walked(&out, &tree, &entries);
+    Some(Unchanged {
         inputs,
         tree,
         files,
