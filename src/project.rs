@@ -668,6 +668,10 @@ pub fn load_all_configured(
     loaded
 }
 
+/// One file parsed and lowered: its directory, what it declares, its
+/// findings, and where its secret values are (`syntax::redact`).
+type LoweredFile = (String, Site, Diagnostics, Vec<(usize, usize)>);
+
 /// Lists, reads, parses and lowers the site files under `dirs` (each file
 /// once): the lowered parts with the directory they came from, in path
 /// order, and the files under those directories that are not site files.
@@ -728,7 +732,7 @@ fn read_and_lower(
     // Parse and lower each file on its own thread; its document tree is
     // dropped as soon as it is lowered, so peak memory holds one tree per
     // thread, not all of them.
-    let lowered: Vec<(String, Site, Diagnostics)> = files
+    let lowered: Vec<LoweredFile> = files
         .par_iter()
         .map(|(dir, id, format)| {
             let (id, format) = (*id, *format);
@@ -749,16 +753,15 @@ fn read_and_lower(
                 // references to it elsewhere are not reported (`Lost`).
                 part.lost.add(id, text);
             }
-            (dir.clone(), part, d)
+            let secrets = crate::syntax::redact::secret_ranges(format, text);
+            (dir.clone(), part, d, secrets)
         })
         .collect();
     // Parsed and lowered: the kept texts can now lose every value at a
     // secret-bearing position, before anything can print them.
-    for &(_, id, format) in &files {
-        sources.redact_secrets(id, format);
-    }
     let mut parts = Vec::with_capacity(lowered.len());
-    for (dir, part, d) in lowered {
+    for ((dir, part, d, secrets), &(_, id, _)) in lowered.into_iter().zip(&files) {
+        sources.redact_found(id, secrets);
         diags.extend(d);
         parts.push((dir, part));
     }

@@ -8,7 +8,7 @@
 //! included, so an address is not reused while the old machine may still
 //! answer on it. Lock entries whose owner no longer asks become released.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use super::key::{AllocKey, AllocValue, IpFamily};
@@ -17,6 +17,20 @@ use super::ResolvedNode;
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::*;
 use crate::syntax::Span;
+
+type FxMap<K, V> = rustc_hash::FxHashMap<K, V>;
+type FxSet<T> = rustc_hash::FxHashSet<T>;
+
+/// An empty map with room for `n` entries: the lock's tables hold one
+/// entry per line, and growing them step by step rehashed each.
+fn map_with<K, V>(n: usize) -> FxMap<K, V> {
+    FxMap::with_capacity_and_hasher(n, Default::default())
+}
+
+/// [`map_with`], for a set.
+fn set_with<T>(n: usize) -> FxSet<T> {
+    FxSet::with_capacity_and_hasher(n, Default::default())
+}
 
 /// The values in effect for every `auto` request, by node and typed key.
 #[derive(Debug, Clone, Default)]
@@ -64,7 +78,7 @@ struct Pool {
     family: Family,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 enum Family {
     V4,
     V6,
@@ -159,19 +173,47 @@ fn autos(
     a.into_iter().chain(b)
 }
 
-/// The id of a network's pool for one family, created on first use;
-/// `None` when the network has no prefix of that family.
-fn pool_for(
-    pools: &mut BTreeMap<String, Pool>,
-    net: &Network,
-    fam: Family,
-    fam_s: &str,
-) -> Option<String> {
-    let id = format!("network/{}/{fam_s}", net.name.value);
-    if !pools.contains_key(&id) {
-        pools.insert(id.clone(), network_pool(net, fam)?);
+/// Every pool a request draws from, each made on first use. A request
+/// holds its pool's index: a 10,000-node site makes 60,000 requests, and
+/// naming the pool of each (`network/mgmt/ipv4`) was a string formatted
+/// and looked up every time.
+#[derive(Default)]
+struct Pools<'s> {
+    /// (name for messages, the pool), by index.
+    list: Vec<(String, Pool)>,
+    by_network: FxMap<(&'s str, Family), Option<usize>>,
+    asn: Option<usize>,
+}
+
+impl<'s> Pools<'s> {
+    /// The index of a network's pool for one family, created on first
+    /// use; `None` when the network has no prefix of that family.
+    fn network(&mut self, net: &'s Network, fam: Family, fam_s: &str) -> Option<usize> {
+        let list = &mut self.list;
+        *self
+            .by_network
+            .entry((net.name.value.as_str(), fam))
+            .or_insert_with(|| {
+                let pool = network_pool(net, fam)?;
+                list.push((format!("network/{}/{fam_s}", net.name.value), pool));
+                Some(list.len() - 1)
+            })
     }
-    Some(id)
+
+    /// The site's ASN pool.
+    fn asn(&mut self, range: (u128, u128)) -> usize {
+        let list = &mut self.list;
+        *self.asn.get_or_insert_with(|| {
+            list.push((
+                "asn".into(),
+                Pool {
+                    ranges: vec![range],
+                    family: Family::Asn,
+                },
+            ));
+            list.len() - 1
+        })
+    }
 }
 
 struct Request {
@@ -179,7 +221,8 @@ struct Request {
     /// `typed` as siteconf.lock spells it.
     key: String,
     typed: AllocKey,
-    pool: String,
+    /// Index into [`Pools::list`].
+    pool: usize,
     span: Span,
 }
 
@@ -303,21 +346,24 @@ fn fixed_values(site: &Site, nodes: &[ResolvedNode]) -> BTreeMap<(Family, u128),
 /// address is how a user asks for that) — unless it is such a near miss.
 /// Released lines are never near misses: they hold a value back and
 /// nothing else, so a damaged one cannot renumber anything.
-fn check_against_site(site: &Site, requests: &[Request], old: &Lock, diags: &mut Diagnostics) {
-    let networks: BTreeSet<&str> = site
+fn check_against_site(
+    site: &Site,
+    requests: &[Request],
+    asked: &FxSet<(&str, &str)>,
+    old: &Lock,
+    diags: &mut Diagnostics,
+) {
+    let networks: std::collections::BTreeSet<&str> = site
         .networks
         .iter()
         .map(|n| n.name.value.as_str())
         .collect();
-    let in_lock: BTreeSet<(&str, &str)> = old
-        .entries
-        .iter()
-        .map(|e| (e.owner.as_str(), e.key.as_str()))
-        .collect();
-    let asked: BTreeSet<(&str, &str)> = requests
-        .iter()
-        .map(|r| (r.owner.as_str(), r.key.as_str()))
-        .collect();
+    let mut in_lock: FxSet<(&str, &str)> = set_with(old.entries.len());
+    in_lock.extend(
+        old.entries
+            .iter()
+            .map(|e| (e.owner.as_str(), e.key.as_str())),
+    );
     // Requests without a line, by key and by owner, to find near misses
     // without comparing every pair.
     let mut unserved_by_key: BTreeMap<&str, Vec<&Request>> = BTreeMap::new();
@@ -392,7 +438,7 @@ pub fn allocate(
     diags: &mut Diagnostics,
 ) -> (Allocations, Lock, Vec<String>) {
     // Pools by id.
-    let mut pools: BTreeMap<String, Pool> = BTreeMap::new();
+    let mut pools = Pools::default();
     let loopback_net = site
         .networks
         .iter()
@@ -415,7 +461,7 @@ pub fn allocate(
             };
             for (span, fam, ipf) in autos(&a.ipv4, &a.ipv6) {
                 let fam_s = ipf.as_str();
-                let Some(pool) = pool_for(&mut pools, net, fam, fam_s) else {
+                let Some(pool) = pools.network(net, fam, fam_s) else {
                     // A prefix written but unreadable is reported as such.
                     if net.prefix_invalid[(fam == Family::V6) as usize] {
                         continue;
@@ -461,7 +507,7 @@ pub fn allocate(
                     );
                     continue;
                 };
-                let Some(pool) = pool_for(&mut pools, net, fam, fam_s) else {
+                let Some(pool) = pools.network(net, fam, fam_s) else {
                     if net.prefix_invalid[(fam == Family::V6) as usize] {
                         continue;
                     }
@@ -493,15 +539,12 @@ pub fn allocate(
         {
             match site.site.as_ref().and_then(|s| s.asn_pool.as_ref()) {
                 Some(p) => {
-                    pools.entry("asn".into()).or_insert(Pool {
-                        ranges: vec![(p.start as u128, p.end as u128)],
-                        family: Family::Asn,
-                    });
+                    let pool = pools.asn((p.start as u128, p.end as u128));
                     requests.push(Request {
                         owner: owner.clone(),
                         key: AllocKey::<String>::Asn.to_string(),
                         typed: AllocKey::Asn,
-                        pool: "asn".into(),
+                        pool,
                         span: *span,
                     });
                 }
@@ -517,6 +560,8 @@ pub fn allocate(
         }
     }
 
+    // Served in (owner, key) order.
+    requests.sort_by(|a, b| (&a.owner, &a.key).cmp(&(&b.owner, &b.key)));
     let fixed = fixed_values(site, nodes);
     // The strict lock reader refused keys that fit no shape.
     let pool_family = |key: &str| -> Family {
@@ -526,8 +571,8 @@ pub fn allocate(
     };
 
     // The old lock, indexed; duplicate values between owners are reported.
-    let mut by_request: BTreeMap<(&str, &str), &LockEntry> = BTreeMap::new();
-    let mut value_owner: BTreeMap<(Family, u128), &LockEntry> = BTreeMap::new();
+    let mut by_request: FxMap<(&str, &str), &LockEntry> = map_with(old.entries.len());
+    let mut value_owner: FxMap<(Family, u128), &LockEntry> = map_with(old.entries.len());
     for e in &old.entries {
         let f = pool_family(&e.key);
         let Some(v) = parse_value(f, &e.value) else {
@@ -565,8 +610,10 @@ pub fn allocate(
                 .or_insert(e);
         }
     }
-    check_against_site(site, &requests, old, diags);
-    let released_by_request: BTreeMap<(&str, &str), &LockEntry> = old
+    let mut asked: FxSet<(&str, &str)> = set_with(requests.len());
+    asked.extend(requests.iter().map(|r| (r.owner.as_str(), r.key.as_str())));
+    check_against_site(site, &requests, &asked, old, diags);
+    let released_by_request: FxMap<(&str, &str), &LockEntry> = old
         .entries
         .iter()
         .filter(|e| e.released)
@@ -594,7 +641,7 @@ pub fn allocate(
     }
 
     // Used values per family: fixed + everything in the lock.
-    let mut used: BTreeMap<Family, BTreeSet<u128>> = BTreeMap::new();
+    let mut used: BTreeMap<Family, FxSet<u128>> = BTreeMap::new();
     for (f, v) in fixed.keys() {
         used.entry(*f).or_default().insert(*v);
     }
@@ -616,11 +663,10 @@ pub fn allocate(
         })
         .collect();
 
-    requests.sort_by(|a, b| (&a.owner, &a.key).cmp(&(&b.owner, &b.key)));
     let mut map = Allocations::default();
     let mut new_entries: Vec<LockEntry> = Vec::new();
     let mut changes = Vec::new();
-    let mut cursors: BTreeMap<String, u128> = BTreeMap::new();
+    let mut cursors: Vec<u128> = vec![0; pools.list.len()];
     for r in &requests {
         let key = (r.owner.as_str(), r.key.as_str());
         if let Some(e) = by_request.get(&key) {
@@ -645,9 +691,9 @@ pub fn allocate(
             changes.push(format!("reclaim {} {} {}", r.owner, r.key, e.value));
             continue;
         }
-        let pool = &pools[&r.pool];
+        let (pool_name, pool) = &pools.list[r.pool];
         let set = used.entry(pool.family).or_default();
-        let cursor = cursors.entry(r.pool.clone()).or_insert(0);
+        let cursor = &mut cursors[r.pool];
         let mut found = None;
         'ranges: for &(lo, hi) in &pool.ranges {
             let mut v = lo.max(*cursor);
@@ -684,17 +730,13 @@ pub fn allocate(
                 });
             }
             None => diags.push(
-                Diagnostic::error(Code::PoolExhausted, format!("pool `{}` has no free value left for {}", r.pool, r.owner))
+                Diagnostic::error(Code::PoolExhausted, format!("pool `{pool_name}` has no free value left for {}", r.owner))
                     .label(r.span, "`auto` asked for here")
                     .help("widen the network's prefix or `pool`, prune released values with `siteconf lock --prune-released`, or give a fixed value"),
             ),
         }
     }
     // Whatever the old lock had that nobody asks for any more is released.
-    let asked: BTreeSet<(&str, &str)> = requests
-        .iter()
-        .map(|r| (r.owner.as_str(), r.key.as_str()))
-        .collect();
     for e in &old.entries {
         if asked.contains(&(e.owner.as_str(), e.key.as_str())) {
             continue;

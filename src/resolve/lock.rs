@@ -210,9 +210,25 @@ impl Lock {
             if t.is_empty() || t.starts_with('#') {
                 continue;
             }
-            let words: Vec<&str> = t.split_whitespace().collect();
+            // A line has a handful of words: no list allocated per line
+            // for a lock of 60,000 lines, unless one is much longer.
+            let mut few = [""; 8];
+            let mut n = 0;
+            for w in t.split_whitespace().take(few.len() + 1) {
+                if let Some(slot) = few.get_mut(n) {
+                    *slot = w;
+                }
+                n += 1;
+            }
+            let many: Vec<&str>;
+            let words: &[&str] = if n > few.len() {
+                many = t.split_whitespace().collect();
+                &many
+            } else {
+                &few[..n]
+            };
             if words.first() == Some(&"version") {
-                let v = match words.as_slice() {
+                let v = match words {
                     [_, v] => v.parse::<u32>().ok(),
                     _ => None,
                 };
@@ -303,9 +319,21 @@ impl Lock {
         }
         // Two lines for one owner and key: inside one conflict block they
         // are the block's business; anywhere else a finding of their own.
+        // Each key's first line by hash; only keys with more than one line
+        // are listed (in key order, for the findings).
+        let mut first: rustc_hash::FxHashMap<(&str, &str), usize> =
+            rustc_hash::FxHashMap::with_capacity_and_hasher(entries.len(), Default::default());
         let mut by_key: BTreeMap<(&str, &str), Vec<usize>> = BTreeMap::new();
         for (i, e) in entries.iter().enumerate() {
-            by_key.entry((&e.owner, &e.key)).or_default().push(i);
+            let k = (e.owner.as_str(), e.key.as_str());
+            match first.entry(k) {
+                std::collections::hash_map::Entry::Occupied(f) => {
+                    by_key.entry(k).or_insert_with(|| vec![*f.get()]).push(i)
+                }
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert(i);
+                }
+            }
         }
         let mut in_block: BTreeMap<usize, Vec<(usize, usize)>> = BTreeMap::new();
         let mut drop = vec![false; entries.len()];

@@ -212,6 +212,14 @@ impl SourceMap {
             return;
         };
         let ranges = redact::secret_ranges(format, &f.text);
+        self.redact_found(id, ranges);
+    }
+
+    /// [`SourceMap::redact_secrets`] with the file's secret ranges already
+    /// found (`redact::secret_ranges` of its text): the loader finds them
+    /// on the thread that parsed the file, and the scan of a large site's
+    /// text is no longer done one file after another.
+    pub fn redact_found(&mut self, id: FileId, ranges: Vec<(usize, usize)>) {
         for (s, e) in ranges {
             if let Some(v) = self.files[id.0 as usize].text.get(s..e) {
                 // Short values (`a`, `1`) are masked in snippets but not
