@@ -234,7 +234,7 @@ impl Shared<'_> {
                     what: format!("secret `{name}` is not set"),
                 };
                 let help = format!(
-                    "set the environment variable {} or add `{name} = \"…\"` to the secrets file named by `[secrets] file` in siteconf.toml",
+                    "set the environment variable {} or add `\"{name}\" = \"…\"` to the secrets file named by `[secrets] file` in siteconf.toml",
                     self.secrets.env_var(name)
                 );
                 out.failures.push((key, Some(help), Some(name.clone())));

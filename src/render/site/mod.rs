@@ -500,7 +500,7 @@ pub(crate) fn site_files(
                             ),
                         )
                         .help(format!(
-                            "set the environment variable {} or add `{name} = \"…\"` to the secrets file named by `[secrets] file` in siteconf.toml",
+                            "set the environment variable {} or add `\"{name}\" = \"…\"` to the secrets file named by `[secrets] file` in siteconf.toml",
                             crate::render::secrets::env_var_name(secret_env_prefix, name)
                         )),
                     );
