@@ -68,7 +68,7 @@ codes! {
     MissingField "SC0005" "missing-field" Error
         "A required field is absent, e.g. a node without `rack` or a network without any prefix.";
     DuplicateField "SC0006" "duplicate-field" Error
-        "A field given twice in one block. Which one should win is not obvious to a reader, so both places are shown.";
+        "A field given twice in one block. Which one should win is not obvious to a reader, so both places are shown. This includes an `sshd` keyword given twice in one `sshd` block, in either spelling (`permit-root-login` and `PermitRootLogin` are one keyword to sshd): only one of the values would reach the drop-in.";
     InvalidValue "SC0007" "invalid-value" Error
         "A value that is not valid for its field: out of range, not one of the allowed words, a malformed range.";
     ProjectConfig "SC0008" "project-config" Error
@@ -99,9 +99,9 @@ codes! {
     InvalidHostname "SC0016" "invalid-hostname" Error
         "A name used as a host name or DNS label that is not 1–63 letters, digits and hyphens, starting and ending with a letter or digit.";
     InvalidFqdn "SC0017" "invalid-fqdn" Error
-        "A domain or fully qualified name longer than 253 characters or with an invalid label.";
+        "A domain or fully qualified name longer than 253 characters or with an invalid label, or a site `domain` written with a trailing (root) dot, which only the DNS zone would strip.";
     InvalidSshKey "SC0018" "invalid-ssh-key" Error
-        "An SSH public key that is not `TYPE BASE64 [comment]` with a known key type and a base64 body whose embedded type matches.";
+        "An SSH public key that is not `TYPE BASE64 [comment]` with a known key type and a base64 body whose embedded type matches; an `ssh-rsa` key of fewer than 1024 bits, which OpenSSH refuses; or two keys pasted into one `key` string, where the second would be read as the first one's comment and never authorized.";
     InvalidRepoUrl "SC0019" "invalid-repo-url" Error
         "A package repository URI that is not an absolute http, https or file URL.";
     InvalidRackUnit "SC0020" "invalid-rack-unit" Error
@@ -110,7 +110,7 @@ codes! {
     SshdUnknownKeyword "SC0040" "sshd-unknown-keyword" Error
         "An `sshd` keyword that OpenSSH 9.2p1's sshd does not know (`permit-root-logon`), or one a drop-in must not carry (`match`, `include`). sshd refuses to start with it, and every node of the profile loses SSH at its next restart. The keyword list is data/openssh-9.2p1-sshd-keywords.txt.";
     SshdInvalidValue "SC0041" "sshd-invalid-value" Error
-        "An `sshd` value that sshd refuses for its keyword: not one of the allowed words (`permit-root-login maybe`), not an integer or time, several words where one is expected, empty, an unclosed quote, or a line break (which would inject configuration).";
+        "An `sshd` value that sshd refuses for its keyword: not one of the allowed words (`permit-root-login maybe`), not an integer or time, several words where one is expected, empty, an unclosed quote, or a line break (which would inject configuration). In the algorithm lists (Ciphers, MACs, KexAlgorithms, HostKeyAlgorithms, PubkeyAcceptedAlgorithms, HostbasedAcceptedAlgorithms, CASignatureAlgorithms, GSSAPIKexAlgorithms), a name OpenSSH 9.2p1 does not know (\"Bad SSH2 cipher spec\"); after `-` too, where sshd would silently remove nothing. The names are data/openssh-9.2p1-algorithms.txt.";
     AuthorizedKeysOption "SC0042" "authorized-keys-option" Error
         "An `ssh-key … options` string that sshd cannot parse as authorized_keys options (sshd(8) AUTHORIZED_KEYS FILE FORMAT of OpenSSH 9.2p1): an unknown option (`no-agent-forwading`), a value on an option that takes none, no value where one is needed, or bad quoting. sshd then rejects the key line and its user is locked out.";
     RepoSignedBy "SC0043" "repo-signed-by" Error
@@ -126,13 +126,15 @@ codes! {
     InvalidRepoField "SC0048" "invalid-repo-field" Error
         "A repo `types`, `suites`, `components` or `architectures` entry that apt's deb822 sources cannot hold: an unknown type, white space or an empty word, a component beside a suite that is an exact path (`./`), or an architecture that is not a Debian architecture name.";
     ValueNotOneLine "SC0049" "value-not-one-line" Error
-        "A free-text value written verbatim into a line-based configuration (an external BGP peer's `description`, into FRR) holds a line break or another control character: the build refuses it, so check does.";
+        "A free-text value written verbatim into a line-based configuration (an external BGP peer's `description`, into FRR; a boot image's `args`, into the iPXE scripts) holds a line break or another control character: the build refuses it, so check does.";
     InvalidNtpServer "SC0050" "invalid-ntp-server" Error
         "An `ntp-servers` entry that is neither a host name nor an IP address; chrony refuses the line.";
     SshdIgnoresKeys "SC0052" "sshd-ignores-keys" Error
         "An `sshd` `authorized-keys-file` that leaves out `/etc/ssh/authorized_keys/%u`, where siteconf writes every `ssh-key`: sshd would never read them and their users are locked out.";
     InvalidBondMode "SC0051" "invalid-bond-mode" Error
         "A bond's `mode` that netplan does not know (balance-rr, active-backup, balance-xor, broadcast, 802.3ad, balance-tlb, balance-alb): `netplan generate` fails and the node has no network.";
+    WeakSshKey "SC0053" "weak-ssh-key" Warning
+        "An `ssh-rsa` public key of 1024 up to 2047 bits: OpenSSH 9.2p1 still accepts it, but such keys are weak (NIST SP 800-131A disallows RSA under 2048 bits) and OpenSSH refuses keys under 1024 bits (SC0018). Replace it with an Ed25519 key (`ssh-keygen -t ed25519`).";
     ProjectPathRefused "SC0021" "project-path-refused" Error
         "A project file or directory is a symbolic link, or a configured directory (`site-dir`, `templates-dir`) is absolute or leaves the project with `..`. siteconf reads only regular files inside the project, so a committed link to `/proc/self/environ` or `.git/config` is never read or quoted.";
     // --- duplicates ----------------------------------------------------------
@@ -202,6 +204,8 @@ codes! {
         "A node's interface is cabled to a switch placed in another rack than the node: usually the wrong switch name (r02-tor1 for r01-tor1), else a cable across racks nobody will find.";
     BondLegsNotPaired "SC0507" "bond-legs-not-paired" Warning
         "An LACP (802.3ad) bond whose members are cabled to two switches that are not a pair (no link declared between them, as an MLAG peer link is): the switches cannot form one aggregate, so the bond does not come up as one.";
+    BondSingleMember "SC0508" "bond-single-member" Warning
+        "A bond with a single member while the node has another interface cabled to a switch that is in no bond: the bond has no redundancy and the other leg comes up on its own, outside it. Usually the second member was left out of `members`.";
     // --- BGP -------------------------------------------------------------------------------
     BgpUnknownPeer "SC0601" "bgp-unknown-peer" Error
         "A BGP session whose far end is not a declared switch.";
@@ -229,6 +233,8 @@ codes! {
         "An external BGP peer's address is an address of a switch that holds the session (its loopback, or its end of a numbered session a node declares): FRR refuses a local address as neighbour.";
     NodeNoLoopback "SC0615" "node-no-loopback" Error
         "A node with BGP sessions whose loopback has no IPv4 address (an IPv6-only `loopback ipv6=auto`, or no loopback at all): FRR takes the router-id from it, has none to pick on a BGP-only host, and no session comes up; fabric.json would carry `loopback4: null`.";
+    BgpPeerSameAsn "SC0616" "bgp-peer-same-asn" Error
+        "An external BGP peer's `asn` is the ASN of a switch holding its session: FRR configures the transit session as iBGP (`remote-as` equal to its own AS). The provider's OPEN carries its real AS, so the session is refused (bad peer AS); and were it to come up, it would be iBGP, with none of the eBGP handling written for an external peer.";
     BgpNumberedUnreachable "SC0630" "bgp-numbered-unreachable" Error
         "A numbered BGP session whose peer address nothing the site declares leads to: a switch loopback with no unnumbered session of the node (to a switch joined to it by declared links) to learn the route from, or outside every `loopback` network (the fabric carries no route to it), or a routed switch port that no node interface with an address on its subnet is cabled to. Both ends would stay in Active.";
     BgpNumberedSource "SC0631" "bgp-numbered-source" Error
@@ -265,6 +271,8 @@ codes! {
         "A lock line for an owner or key that is not in the site but one character away from a request that has no lock line (`r01m02` for `r01n02`): a damaged line, which would otherwise make the node get a new value.";
     LockVersion "SC0811" "lock-version" Error
         "siteconf.lock declares a format version this siteconf does not read, or a `version` line that is not the first entry.";
+    LockOutsidePool "SC0812" "lock-outside-pool" Warning
+        "siteconf.lock gives values that the pool they were allocated from no longer offers (the `pool` or `asn-pool` was narrowed, or a range reserved, after they were given). They are kept — an edit never renumbers a machine — and named, once per pool.";
     // --- rendering -----------------------------------------------------------------------------
     TemplateError "SC0901" "template-error" Error
         "A template failed to render (syntax error, undefined variable, failing filter). The template file, line and the node being rendered are named.";

@@ -263,6 +263,20 @@ fn check_fqdn(diags: &mut Diagnostics, d: &Sp<String>) {
                 .label(d.span, "invalid domain")
                 .help("labels of 1–63 letters, digits and hyphens separated by dots, 253 characters at most"),
         );
+    } else if s.len() != d.value.len() {
+        // Only the DNS zone strips the root dot: /etc/hosts, cloud-init's
+        // fqdn, netplan's search domains, Kea's domain-name and the
+        // inventory's file names would carry it.
+        diags.push(
+            Diagnostic::error(
+                Code::InvalidFqdn,
+                format!("domain `{}` ends with a dot", d.value),
+            )
+            .label(d.span, "written with the root dot")
+            .help(format!(
+                "drop the trailing dot (`domain \"{s}\"`): host names, /etc/hosts, DHCP and the inventory take the domain as written"
+            )),
+        );
     }
 }
 
@@ -698,10 +712,56 @@ fn check_ifname(diags: &mut Diagnostics, name: &str, span: Span, what: &str) -> 
 /// `sshd { permit-root-login prohibit-password }`: each keyword with its
 /// value as sshd will read it (words joined by a space) and the span of the
 /// value as written, so a finding about the value points at the value.
+///
+/// A keyword given twice in one block is an error (SC0006), in either
+/// spelling: the renderer drops the hyphens and sshd ignores case, so
+/// `permit-root-login` and `PermitRootLogin` are one keyword, and only one
+/// of the two values would reach the drop-in.
 fn lower_sshd(diags: &mut Diagnostics, b: &Block) -> Vec<SshdOption> {
     let mut value_spans: BTreeMap<&str, Span> = BTreeMap::new();
     for e in b.all("sshd") {
         if let Entry::Child(n) = e {
+            // Keys in the order written: properties on the `sshd` line,
+            // then the children.
+            let keys = n
+                .props
+                .iter()
+                .map(|(k, _)| k)
+                .chain(n.children().iter().map(|c| &c.name));
+            let mut first: BTreeMap<String, (&str, Span)> = BTreeMap::new();
+            for k in keys {
+                let norm = crate::model::names::fold_sshd_keyword(&k.text);
+                match first.get(&norm) {
+                    None => {
+                        first.insert(norm, (k.text.as_str(), k.span));
+                    }
+                    Some(&(was, at)) => {
+                        let (label, help) = if was == k.text {
+                            (
+                                "given again here".to_string(),
+                                "sshd would get only one of the values: remove one".to_string(),
+                            )
+                        } else {
+                            (
+                                format!("given again here, as `{}`", k.text),
+                                format!(
+                                    "`{was}` and `{}` are one sshd keyword (sshd ignores case, and the hyphens are dropped when the drop-in is written): only one of the values would reach sshd; remove one",
+                                    k.text
+                                ),
+                            )
+                        };
+                        diags.push(
+                            Diagnostic::error(
+                                Code::DuplicateField,
+                                format!("sshd keyword `{was}` is given twice in {}", b.what),
+                            )
+                            .label(k.span, label)
+                            .label(at, "first given here")
+                            .help(help),
+                        );
+                    }
+                }
+            }
             for c in n.children() {
                 let span = match (c.args.first(), c.args.last()) {
                     (Some(a), Some(z)) if c.props.is_empty() && c.children.is_none() => {

@@ -30,6 +30,21 @@ pub fn sshd_keyword(s: &str) -> String {
         .collect()
 }
 
+/// Whether two sshd keywords as written are one keyword to sshd, which
+/// ignores case, once hyphens are dropped (`permit-root-login`,
+/// `PermitRootLogin`, `permitrootlogin`).
+pub fn same_sshd_keyword(a: &str, b: &str) -> bool {
+    a == b || fold_sshd_keyword(a) == fold_sshd_keyword(b)
+}
+
+/// An sshd keyword as sshd compares it: no hyphens, lower case.
+pub fn fold_sshd_keyword(s: &str) -> String {
+    s.chars()
+        .filter(|&c| c != '-')
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
 /// Sorts `swp2` before `swp10`.
 pub fn port_key(p: &str) -> (String, u64, String) {
     let digits_at = p.find(|c: char| c.is_ascii_digit()).unwrap_or(p.len());

@@ -76,6 +76,15 @@ impl Allocations {
 struct Pool {
     ranges: Vec<(u128, u128)>,
     family: Family,
+    /// Where the pool is written (`pool` of a network, the site's
+    /// `asn-pool`); None for a network's whole prefix.
+    written: Option<Span>,
+}
+
+impl Pool {
+    fn contains(&self, v: u128) -> bool {
+        self.ranges.iter().any(|&(lo, hi)| lo <= v && v <= hi)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -89,6 +98,15 @@ fn ip_u128(ip: IpAddr) -> u128 {
     match ip {
         IpAddr::V4(a) => u32::from(a) as u128,
         IpAddr::V6(a) => u128::from(a),
+    }
+}
+
+/// An allocated value as the u128 its pool counts in.
+fn value_u128(v: AllocValue) -> u128 {
+    match v {
+        AllocValue::V4(a) => u32::from(a) as u128,
+        AllocValue::V6(a) => u128::from(a),
+        AllocValue::Asn(n) => n as u128,
     }
 }
 
@@ -122,14 +140,21 @@ fn parse_value(f: Family, s: &str) -> Option<u128> {
 /// The pool of a network for one family: its `pool` ranges, or the whole
 /// prefix without the network and (IPv4) broadcast address.
 fn network_pool(n: &Network, f: Family) -> Option<Pool> {
-    let ranges: Vec<(u128, u128)> = n
+    let written: Vec<&Sp<IpRange>> = n
         .pool
         .iter()
         .filter(|r| r.start.is_ipv4() == (f == Family::V4))
-        .map(|r| (ip_u128(r.start), ip_u128(r.end)))
         .collect();
-    if !ranges.is_empty() {
-        return Some(Pool { ranges, family: f });
+    if let Some(first) = written.first() {
+        let ranges = written
+            .iter()
+            .map(|r| (ip_u128(r.start), ip_u128(r.end)))
+            .collect();
+        return Some(Pool {
+            ranges,
+            family: f,
+            written: Some(first.span),
+        });
     }
     match f {
         Family::V4 => n.ipv4.as_ref().map(|p| {
@@ -143,6 +168,7 @@ fn network_pool(n: &Network, f: Family) -> Option<Pool> {
             Pool {
                 ranges: vec![r],
                 family: f,
+                written: None,
             }
         }),
         Family::V6 => n.ipv6.as_ref().map(|p| {
@@ -151,6 +177,7 @@ fn network_pool(n: &Network, f: Family) -> Option<Pool> {
             Pool {
                 ranges: vec![(net + 1, last)],
                 family: f,
+                written: None,
             }
         }),
         Family::Asn => None,
@@ -200,8 +227,8 @@ impl<'s> Pools<'s> {
             })
     }
 
-    /// The site's ASN pool.
-    fn asn(&mut self, range: (u128, u128)) -> usize {
+    /// The site's ASN pool, written at `span`.
+    fn asn(&mut self, range: (u128, u128), span: Span) -> usize {
         let list = &mut self.list;
         *self.asn.get_or_insert_with(|| {
             list.push((
@@ -209,6 +236,7 @@ impl<'s> Pools<'s> {
                 Pool {
                     ranges: vec![range],
                     family: Family::Asn,
+                    written: Some(span),
                 },
             ));
             list.len() - 1
@@ -539,7 +567,7 @@ pub fn allocate(
         {
             match site.site.as_ref().and_then(|s| s.asn_pool.as_ref()) {
                 Some(p) => {
-                    let pool = pools.asn((p.start as u128, p.end as u128));
+                    let pool = pools.asn((p.start as u128, p.end as u128), p.span);
                     requests.push(Request {
                         owner: owner.clone(),
                         key: AllocKey::<String>::Asn.to_string(),
@@ -667,11 +695,22 @@ pub fn allocate(
     let mut new_entries: Vec<LockEntry> = Vec::new();
     let mut changes = Vec::new();
     let mut cursors: Vec<u128> = vec![0; pools.list.len()];
+    // Per pool, the lock's values that a written pool no longer holds: the
+    // pool was narrowed, or a range reserved, after they were given.
+    let mut outside: Vec<Vec<&LockEntry>> = vec![Vec::new(); pools.list.len()];
     for r in &requests {
         let key = (r.owner.as_str(), r.key.as_str());
         if let Some(e) = by_request.get(&key) {
             if let Some(v) = r.typed.parse_value(&e.value) {
                 map.insert(&r.owner, &r.typed, v);
+                let pool = &pools.list[r.pool].1;
+                let n = value_u128(v);
+                let reserved_here = reserved
+                    .iter()
+                    .any(|(f, a, b)| *f == pool.family && *a <= n && n <= *b);
+                if pool.written.is_some() && (!pool.contains(n) || reserved_here) {
+                    outside[r.pool].push(e);
+                }
             }
             new_entries.push(LockEntry {
                 released: false,
@@ -735,6 +774,30 @@ pub fn allocate(
                     .help("widen the network's prefix or `pool`, prune released values with `siteconf lock --prune-released`, or give a fixed value"),
             ),
         }
+    }
+    for ((name, pool), entries) in pools.list.iter().zip(&outside) {
+        let (Some(first), Some(span)) = (entries.first(), pool.written) else {
+            continue;
+        };
+        let more = match entries.len() {
+            1 => String::new(),
+            n => format!(" and {} more", n - 1),
+        };
+        diags.push(
+            Diagnostic::warning(
+                Code::LockOutsidePool,
+                format!(
+                    "siteconf.lock keeps {} value(s) that pool `{name}` no longer offers: {} {} {}{more}",
+                    entries.len(),
+                    first.owner,
+                    first.key,
+                    first.value
+                ),
+            )
+            .label(span, "the pool as written now")
+            .label(first.span, format!("line {}", first.line))
+            .help("values in the lock are kept, so that no machine is renumbered by an edit; if the pool was narrowed to move them, delete their lines from siteconf.lock and run `siteconf lock` to give them values from the pool"),
+        );
     }
     // Whatever the old lock had that nobody asks for any more is released.
     for e in &old.entries {

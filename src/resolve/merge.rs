@@ -335,7 +335,13 @@ fn merge_into(out: &mut Settings, s: &Settings, rec: &mut Rec) {
     }
     for o in &s.sshd {
         rec.set(|| format!("sshd.{}", o.key.value), o.key.span);
-        match out.sshd.iter_mut().find(|x| x.key.value == o.key.value) {
+        // A later layer's keyword replaces an earlier one in any spelling
+        // (`PermitRootLogin` in a node over a profile's
+        // `permit-root-login`): the drop-in holds each keyword once.
+        let same = |x: &&mut crate::model::SshdOption| {
+            crate::model::names::same_sshd_keyword(&x.key.value, &o.key.value)
+        };
+        match out.sshd.iter_mut().find(same) {
             Some(d) => *d = o.clone(),
             None => out.sshd.push(o.clone()),
         }

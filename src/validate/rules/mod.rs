@@ -26,6 +26,7 @@ mod automation_user;
 mod bgp_not_cabled;
 mod bgp_numbered_path;
 mod bgp_peer_address;
+mod bgp_peer_asn;
 mod bgp_peer_link;
 mod bgp_peer_own_address;
 mod bgp_peer_password;
@@ -33,6 +34,7 @@ mod bgp_remote_as;
 mod bgp_unknown_peer;
 mod bond_legs_not_paired;
 mod bond_mode;
+mod bond_single_member;
 mod boot_args;
 mod boot_discovery;
 mod boot_image_missing;
@@ -78,6 +80,7 @@ mod ssh_keys;
 mod sshd_options;
 mod stray_files;
 mod switch_loopback;
+mod switch_port_addresses;
 mod timezone;
 mod undeclared_child_group;
 mod unknown_interface;
@@ -129,8 +132,10 @@ pub static RULES: &[&Rule] = &[
     &timezone::RULE,
     &ntp_servers::RULE,
     &switch_loopback::RULE,
+    &switch_port_addresses::RULE,
     &asn_classes::RULE,
     &bgp_peer_own_address::RULE,
+    &bgp_peer_asn::RULE,
     &bond_mode::RULE,
     &one_line::RULE,
     // declared model: warnings
@@ -166,6 +171,7 @@ pub static RULES: &[&Rule] = &[
     &mtu_mismatch::RULE,
     &cabled_to_other_rack::RULE,
     &bond_legs_not_paired::RULE,
+    &bond_single_member::RULE,
     &bgp_numbered_path::RULE,
     &boot_image_missing::RULE,
     &automation_user::RULE,

@@ -1,7 +1,8 @@
 //! Rule `one-line`: free text that would break a line-based configuration.
 //!
 //! **What it does.** Reports (SC0049) an external BGP peer's
-//! `description` that holds a line break or another control character.
+//! `description` that holds a line break or another control character,
+//! and a boot image's `args` that holds one (other than a tab).
 //! (The other free-text values that reach a line-based file are checked
 //! by their own rules: sshd values SC0041, authorized_keys options SC0042,
 //! repo fields SC0048.)
@@ -9,7 +10,9 @@
 //! **Why it matters.** The description is written into the switch's
 //! `frr.conf` as `neighbor ADDRESS description TEXT`. The template engine
 //! refuses a value that spans lines, so `build` fails for every switch
-//! holding the session, though `check` was green.
+//! holding the session, though `check` was green. An image's `args` go
+//! into every node's iPXE script as the `kernel` line: `build` would fail
+//! for every node that boots the image, blaming the template.
 //!
 //! **Example.**
 //! ```kdl
@@ -27,6 +30,7 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(cx: &Ctx, diags: &mut Diagnostics) {
+    boot_args(cx, diags);
     for p in &cx.site.bgp_peers {
         let Some(d) = &p.description else { continue };
         let Some(c) = d.value.chars().find(|c| c.is_control()) else {
@@ -43,5 +47,57 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
             .label(d.span, "written into frr.conf as one line")
             .help("a description is one line of text: FRR reads each line as a command"),
         );
+    }
+}
+
+/// Image `args`: the template refuses a control character but a tab.
+fn boot_args(cx: &Ctx, diags: &mut Diagnostics) {
+    let Some(boot) = cx.site.site.as_ref().and_then(|s| s.boot.as_ref()) else {
+        return;
+    };
+    for i in &boot.images {
+        let Some(a) = &i.args else { continue };
+        let Some(c) = a.value.chars().find(|c| c.is_control() && *c != '\t') else {
+            continue;
+        };
+        diags.push(
+            Diagnostic::error(
+                Code::ValueNotOneLine,
+                format!(
+                    "the `args` of boot image `{}` hold a control character ({c:?})",
+                    i.name.value
+                ),
+            )
+            .label(a.span, "written into each node's iPXE script as one line")
+            .help("kernel arguments are one line, separated by spaces: put them on one line"),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::codes;
+
+    fn n(args: &str) -> usize {
+        let text = format!(
+            r#"site dc1 {{
+    domain "dc1.example.net"; dns-servers "10.0.0.2"
+    boot {{
+        servers "10.0.0.2"; base-url "http://10.0.0.2/boot"
+        image debian {{ kernel "http://10.0.0.2/images/vmlinuz"; initrd "http://10.0.0.2/images/initrd"; args "{args}"; }}
+    }}
+}}
+"#
+        );
+        codes(&text).iter().filter(|c| **c == "SC0049").count()
+    }
+
+    #[test]
+    fn boot_args_on_one_line() {
+        assert_eq!(n("console=ttyS0 quiet"), 0);
+        // KDL escapes: a tab is white space on the kernel line, a line
+        // break is not.
+        assert_eq!(n("console=ttyS0\\tquiet"), 0);
+        assert_eq!(n("console=ttyS0\\nquiet"), 1);
     }
 }

@@ -7,9 +7,18 @@
 //! written in a profile, and so given to every node using it, is reported
 //! once at the profile.
 //!
+//! It also reports (SC0501) a node interface cabled to a *routed* port of
+//! the switch (`interface swp51 { address … }`, the transit port of the
+//! external peers) when the node has no address on that port's subnet:
+//! the port would be both a server port and a routed port. A node with an
+//! address on the port's subnet (a numbered session on a connected /31)
+//! is the routed port's one neighbour, and fine.
+//!
 //! **Why it matters.** A port takes one cable. Usually one of the two is a
 //! copy-paste of the node above with the port number not bumped: the
 //! switch configuration and the LLDP comparison would be wrong for both.
+//! A server on a routed port gets `interface swp51` twice in frr.conf,
+//! and the transit link loses its port.
 //!
 //! **Example.**
 //! ```kdl
@@ -18,11 +27,13 @@
 //! ```
 
 use std::collections::HashSet;
+use std::net::IpAddr;
 
 use super::super::{Ctx, Rule};
-use super::{duplicates, name_list, set_in, switch_index, Claim};
+use super::{address_key, duplicates, name_list, set_in, switch_index, Claim, FxMap, PerNode};
 use crate::diag::{Code, Diagnostic, Diagnostics};
-use crate::resolve::ResolvedNode;
+use crate::model::SwitchInterface;
+use crate::resolve::{IpFamily, Resolved, ResolvedNode};
 
 pub static RULE: Rule = Rule {
     name: "port-cabled-twice",
@@ -69,6 +80,7 @@ impl Holder<'_> {
 }
 
 fn check(cx: &Ctx, diags: &mut Diagnostics) {
+    routed_ports(cx, diags);
     let site = cx.site;
     let switches = switch_index(site);
     let mut claims: Vec<(Port, Claim<Holder>)> = Vec::new();
@@ -169,4 +181,131 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
             true
         },
     );
+}
+
+/// Node interfaces cabled to a routed port of their switch, by a node with
+/// no address on that port's subnet.
+fn routed_ports(cx: &Ctx, diags: &mut Diagnostics) {
+    let Some(rs) = cx.resolved else { return };
+    let site = cx.site;
+    let switches = switch_index(site);
+    // (switch, port) → the routed port, first declaration (SC0203 and the
+    // like report the rest).
+    let mut routed: FxMap<(&str, &str), &SwitchInterface> = FxMap::default();
+    for sw in &site.switches {
+        for i in &sw.interfaces {
+            routed
+                .entry((sw.name.as_str(), i.port.as_str()))
+                .or_insert(i);
+        }
+    }
+    if routed.is_empty() {
+        return;
+    }
+    let mut out = PerNode::new();
+    for rn in &rs.nodes {
+        let name = site.nodes[rn.index].name.as_str();
+        let mut addrs: Option<Vec<IpAddr>> = None;
+        for i in &rn.settings.interfaces {
+            let (Some(sw), Some(port)) = (&i.switch, &i.port) else {
+                continue;
+            };
+            if !switches.contains_key(sw.as_str()) {
+                continue;
+            }
+            let Some(ri) = routed.get(&(sw.as_str(), port.as_str())) else {
+                continue;
+            };
+            // A port whose address did not parse is reported as such.
+            if !ri.complete {
+                continue;
+            }
+            let addrs = addrs.get_or_insert_with(|| node_addresses(cx, rs, name, rn));
+            let on_link = addrs
+                .iter()
+                .any(|ip| ri.addresses.iter().any(|a| a.value.contains(ip)));
+            if on_link {
+                continue;
+            }
+            let subnets: Vec<String> = ri
+                .addresses
+                .iter()
+                .map(|a| a.value.trunc().to_string())
+                .collect();
+            out.push(
+                name,
+                Diagnostic::error(
+                    Code::PortCabledTwice,
+                    format!(
+                        "{} is cabled to port `{}` of switch `{}`, which is a routed port{}",
+                        i.name.value,
+                        port.value,
+                        sw.value,
+                        set_in(rn, &format!("interfaces.{}.port", i.name.value))
+                    ),
+                )
+                .label(port.span, "cabled here")
+                .label(ri.port.span, format!("`{}` routes this port ({})", sw.value, subnets.join(", ")))
+                .help("a routed port (`interface PORT address=…` on the switch) takes only the link to its subnet; cable the node to a free port, or give it an address on the port's subnet if it is that link"),
+            );
+        }
+    }
+    out.finish(diags);
+}
+
+/// The node's addresses in effect.
+fn node_addresses(cx: &Ctx, rs: &Resolved, name: &str, rn: &ResolvedNode) -> Vec<IpAddr> {
+    let mut out = Vec::new();
+    for a in &rn.settings.addresses {
+        let net = a.network.as_str();
+        if cx.site.network(cx.index, net).is_none() {
+            continue;
+        }
+        if let Some(e) = rs.value(name, address_key(net, IpFamily::V4), &a.ipv4) {
+            out.push(IpAddr::V4(e.value));
+        }
+        if let Some(e) = rs.value(name, address_key(net, IpFamily::V6), &a.ipv6) {
+            out.push(IpAddr::V6(e.value));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::codes;
+
+    fn site(node: &str) -> usize {
+        let text = format!(
+            r#"site dc1 {{ domain "dc1.example.net"; dns-servers "10.0.0.2"; }}
+network p2p {{ purpose other; ipv4 "10.254.0.0/24"; }}
+rack r01 {{ height 42; }}
+switch r01-tor1 {{
+    rack r01; position 42; ports "swp1-56"
+    interface swp51 {{ address "192.0.2.2/29"; }}
+    interface swp2 address="10.254.0.0/31"
+}}
+node r01n01 {{ rack r01; position 3; {node} }}
+"#
+        );
+        codes(&text).iter().filter(|c| **c == "SC0501").count()
+    }
+
+    #[test]
+    fn node_on_a_routed_port() {
+        let eno1 = |port: &str| {
+            format!(
+                r#"interface eno1 {{ mac "52:54:00:01:01:01"; switch r01-tor1; port {port}; }}"#
+            )
+        };
+        assert_eq!(site(&eno1("swp1")), 0);
+        assert_eq!(site(&eno1("swp51")), 1);
+        // On the port's /31 with an address of its own: that link.
+        let on_link = format!(
+            r#"{} address p2p interface=eno1 ipv4="10.254.0.1""#,
+            eno1("swp2")
+        );
+        assert_eq!(site(&on_link), 0);
+        assert_eq!(site(&eno1("swp2")), 1);
+    }
 }

@@ -1,8 +1,10 @@
 //! Rule `repo-fields`: a repo's suites, components or architectures apt's
 //! deb822 sources cannot hold.
 //!
-//! **What it does.** Reports (SC0048) a `suites` or `components` entry
-//! with white space or empty; a repo with suites that are not exact paths
+//! **What it does.** Reports (SC0048) a `suites`, `components` or
+//! `architectures` entry with a comma (`components "main,contrib"`, which
+//! apt reads as one name, listed separately with a help); a `suites` or
+//! `components` entry with white space or empty; a repo with suites that are not exact paths
 //! but no `components`, and one with an exact-path suite (ending in `/`)
 //! and `components` (apt: "Malformed entry … (Component)" and "(absolute
 //! Suite Component)"); and an `architectures` entry that is not a Debian
@@ -23,6 +25,7 @@
 use super::super::{Ctx, Rule};
 use super::{layers, suggest};
 use crate::diag::{Code, Diagnostic, Diagnostics};
+use crate::model::Sp;
 
 pub static RULE: Rule = Rule {
     name: "repo-fields",
@@ -50,6 +53,9 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
             };
             for (field, list) in [("suites", &r.suites), ("components", &r.components)] {
                 for v in list.iter() {
+                    if comma(diags, &err, field, v) {
+                        continue;
+                    }
                     if v.value.is_empty()
                         || v.value.chars().any(|c| c.is_whitespace() || c.is_control())
                     {
@@ -85,7 +91,7 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
                 );
             }
             for a in &r.architectures {
-                if arches().any(|x| x == a.value) {
+                if arches().any(|x| x == a.value) || comma(diags, &err, "architectures", a) {
                     continue;
                 }
                 diags.push(
@@ -98,6 +104,37 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
             }
         }
     }
+}
+
+/// Reports an entry with a comma (`main,contrib`): apt takes it for one
+/// name. Returns whether it did.
+fn comma(
+    diags: &mut Diagnostics,
+    err: &impl Fn(String) -> Diagnostic,
+    field: &str,
+    v: &Sp<String>,
+) -> bool {
+    if !v.value.contains(',') {
+        return false;
+    }
+    let words: Vec<&str> = v
+        .value
+        .split(',')
+        .map(str::trim)
+        .filter(|w| !w.is_empty())
+        .collect();
+    diags.push(
+        err(format!(
+            "`{}` is one entry of `{field}` with a comma in it",
+            v.value.escape_debug()
+        ))
+        .label(v.span, "apt reads this as one name")
+        .help(format!(
+            "list them as separate values, without commas: `{field} {}`",
+            words.join(" ")
+        )),
+    );
+    true
 }
 
 #[cfg(test)]
@@ -125,6 +162,18 @@ mod tests {
         );
         assert_eq!(
             site("suites \"bookworm updates\"; components main"),
+            ["SC0048"]
+        );
+        assert_eq!(
+            site("suites bookworm; components \"main,non-free-firmware\""),
+            ["SC0048"]
+        );
+        assert_eq!(
+            site("suites \"bookworm,bookworm-updates\"; components main"),
+            ["SC0048"]
+        );
+        assert_eq!(
+            site("suites bookworm; components main; architectures \"amd64,arm64\""),
             ["SC0048"]
         );
     }

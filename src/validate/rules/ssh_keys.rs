@@ -5,6 +5,12 @@
 //! base64, and a key blob whose embedded type string equals the declared
 //! type (a key pasted under the wrong type, or truncated, fails here). A
 //! pasted private key gets its own message, which never repeats the key.
+//! Also reported (SC0018): an `ssh-rsa` key whose modulus has fewer than
+//! 1024 bits, which OpenSSH refuses (sshd skips the line), and two keys
+//! pasted into one `key` string (`ssh-ed25519 AAAA… alice@x ssh-ed25519
+//! AAAA… bob@y`), where the second is read as the first one's comment and
+//! never authorized. Warns (SC0053) about an `ssh-rsa` key of 1024 up to
+//! 2047 bits: OpenSSH 9.2p1 accepts it, but it is weak.
 //! Keys are checked in every layer they are written in, once each.
 //!
 //! **Why it matters.** sshd skips a line of authorized_keys it cannot
@@ -22,7 +28,7 @@ use crate::diag::{Code, Diagnostic, Diagnostics};
 
 pub static RULE: Rule = Rule {
     name: "ssh-keys",
-    codes: &[Code::InvalidSshKey],
+    codes: &[Code::InvalidSshKey, Code::WeakSshKey],
     check,
     resolved: false,
 };
@@ -50,6 +56,18 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
                     )
                     .label(k.key.span, "not a valid public key")
                     .help(help),
+                );
+            } else if let Some(bits) = rsa_bits(&k.key.value).filter(|&b| b < STRONG_RSA_BITS) {
+                diags.push(
+                    Diagnostic::warning(
+                        Code::WeakSshKey,
+                        format!(
+                            "SSH key `{}` of {what} is a {bits}-bit RSA key",
+                            k.name.value
+                        ),
+                    )
+                    .label(k.key.span, format!("RSA with {bits} bits is weak"))
+                    .help("OpenSSH 9.2p1 still accepts it, but RSA keys under 2048 bits are weak (NIST SP 800-131A) and newer releases tighten the floor: replace it with an Ed25519 key (`ssh-keygen -t ed25519`)"),
                 );
             }
         }
@@ -125,12 +143,73 @@ pub(crate) fn validate(line: &str) -> Result<(), (String, String)> {
             "the type word and the key body come from different keys; copy the `.pub` line again"
                 .into(),
         )),
-        Some(f) if well_formed(ty, f) => Ok(()),
+        Some(f) if well_formed(ty, f) => {
+            if let Some(bits) = rsa_modulus_bits(ty, f).filter(|&b| b < MIN_RSA_BITS) {
+                return Err((
+                    format!("a {bits}-bit RSA key, which OpenSSH refuses (the minimum is {MIN_RSA_BITS} bits)"),
+                    "sshd skips the line and the user is locked out: generate an Ed25519 key (`ssh-keygen -t ed25519`) and give its `.pub` line".into(),
+                ));
+            }
+            let rest: Vec<&str> = words.collect();
+            if let Some(second) = second_key(&rest) {
+                return Err((
+                    format!("two keys in one string: the second (`{second}`) would be read as the first one's comment and never authorized"),
+                    "give each key its own `ssh-key` block".into(),
+                ));
+            }
+            Ok(())
+        }
         _ => Err((
             "the key body is truncated or not an SSH key".into(),
             "the key was probably cut when it was copied; copy the whole `.pub` line again".into(),
         )),
     }
+}
+
+/// OpenSSH refuses RSA keys with a smaller modulus (SSH_RSA_MINIMUM_MODULUS_SIZE).
+const MIN_RSA_BITS: usize = 1024;
+
+/// RSA keys with a smaller modulus are weak (NIST SP 800-131A).
+const STRONG_RSA_BITS: usize = 2048;
+
+/// The bit length of an `ssh-rsa` key's modulus: the blob is the strings
+/// "ssh-rsa", mpint e, mpint n (RFC 4253 §6.6); an mpint may start with a
+/// zero byte that keeps it positive.
+fn rsa_modulus_bits(ty: &str, f: &[&[u8]]) -> Option<usize> {
+    let ("ssh-rsa", [_, _, n]) = (ty, f) else {
+        return None;
+    };
+    let at = n.iter().position(|&b| b != 0)?;
+    Some((n.len() - at) * 8 - n[at].leading_zeros() as usize)
+}
+
+/// [`rsa_modulus_bits`] of a whole key line, if it is a valid `ssh-rsa` key.
+fn rsa_bits(line: &str) -> Option<usize> {
+    let mut words = line.split_whitespace();
+    let ty = words.next()?;
+    let blob = base64_decode(words.next()?)?;
+    rsa_modulus_bits(ty, &ssh_strings(&blob)?)
+}
+
+/// The type of a second key in the comment words of a key line: a key
+/// type word followed by base64, or a word that decodes as a key blob
+/// (its type word left out).
+fn second_key(comment: &[&str]) -> Option<String> {
+    let is_type = |w: &str| KNOWN.contains(&w) || w == "ssh-dss";
+    let typed = comment
+        .windows(2)
+        // A key blob starts with the length of its type string, under 2^24:
+        // three zero bytes, `AAAA` in base64.
+        .find(|p| is_type(p[0]) && p[1].starts_with("AAAA") && base64_decode(p[1]).is_some())
+        .map(|p| p[0].to_string());
+    typed.or_else(|| {
+        comment.iter().find_map(|w| {
+            let blob = base64_decode(w)?;
+            let len = u32::from_be_bytes(blob.get(..4)?.try_into().ok()?) as usize;
+            let inner = std::str::from_utf8(blob.get(4..4usize.checked_add(len)?)?).ok()?;
+            is_type(inner).then(|| inner.to_string())
+        })
+    })
 }
 
 /// A key blob is a sequence of SSH strings (big-endian u32 length, then
@@ -246,6 +325,70 @@ mod tests {
         assert_eq!(validate(ED25519), Ok(()));
         assert_eq!(validate(ECDSA), Ok(()));
         assert_eq!(validate(&ED25519.replace(" test@example", "")), Ok(()));
+    }
+
+    // Generated for these tests: `ssh-keygen -t rsa -b 1024` and
+    // `openssl genrsa 768` converted with `ssh-keygen -i -m PKCS8` (modern
+    // ssh-keygen refuses to make one); `ssh-keygen -lf` says 1024 and
+    // `openssl rsa -text` 768.
+    const RSA1024: &str = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQDR58u004MXy3rWXX1JiVwEocjQz43S85LhOePxmKDpxbvHzTexESjEDRdtF/weAJvrDBmIvWJTjDeZ08W8UxLuHV13JZGFijTGtBfJ9F1j+ms3hzqHOjw9qatpf67+0o1JGmJCtd62n5vafA8rEeQSdtJpWTbQ8FjPFIjGYh8iUw== k1024@example";
+    const RSA768: &str = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAYQDH54qUBkiPQGB7rRn9ItGf+m8gPPMeBevN2kCTY5D3dCoKyQjuN4BqD1YFevpZZelIHl7nor3wvT22vZg5bZsc3YTuPaoQC4ovrfqpi+Q1DvAkBuj8Wgw1zyxeDheCKJk= k768@example";
+    const RSA2048: &str = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQChYI8qA9QfZRma+ujITF9Dn7frSHFnEHlmECUoToYxIJoCuLK24zyzhachdMDey4n7SL8CYSdvVstR+BrXXqE61avVraSSpfsb5RjEqRnB3mMzkWY2MQr7cknb8AcAlvgceeYx++d4hh+EMKTuInWpCBdbWCbk+eRCd6jAmkdtqUV74doRrPKMPL7CplGIKC5YuzmrLfkebvuFXQ3232CdKSvGh+3aUEk1Sk/AO9P1ZFF4mYbtEFpHHHLLicS0w/m6GhxezhRnYHJB25dL5LTrXwO7GQ8uDysm178CeK71cLDjRF7b632fDGMTRW6vc6xE8mJWM4mD5J+pCD/kmfKJ k2048@example";
+
+    #[test]
+    fn rsa_key_sizes() {
+        assert_eq!(rsa_bits(RSA768), Some(768));
+        assert_eq!(rsa_bits(RSA1024), Some(1024));
+        assert_eq!(rsa_bits(RSA2048), Some(2048));
+        assert_eq!(rsa_bits(ED25519), None);
+        let (m, _) = validate(RSA768).unwrap_err();
+        assert_eq!(
+            m,
+            "a 768-bit RSA key, which OpenSSH refuses (the minimum is 1024 bits)"
+        );
+        assert_eq!(validate(RSA1024), Ok(()));
+        assert_eq!(validate(RSA2048), Ok(()));
+        // The leading zero byte of the mpint does not count, and a modulus
+        // whose top byte is small has fewer bits.
+        let f: [&[u8]; 3] = [b"ssh-rsa", &[1, 0, 1], &[0, 0x01, 0xff]];
+        assert_eq!(rsa_modulus_bits("ssh-rsa", &f), Some(9));
+        let f: [&[u8]; 3] = [b"ssh-rsa", &[3], &[0x80; 128]];
+        assert_eq!(rsa_modulus_bits("ssh-rsa", &f), Some(1024));
+    }
+
+    #[test]
+    fn rsa_key_sizes_in_a_site() {
+        let site = |key: &str| {
+            format!("site s {{ domain \"s.example\"; defaults {{ ssh-key k {{ user root; key \"{key}\"; }} }} }}")
+        };
+        let codes = |k: &str| -> Vec<&str> {
+            super::super::testing::codes(&site(k))
+                .into_iter()
+                .filter(|c| *c == "SC0018" || *c == "SC0053")
+                .collect()
+        };
+        assert_eq!(codes(RSA768), ["SC0018"]);
+        assert_eq!(codes(RSA1024), ["SC0053"]);
+        assert_eq!(codes(RSA2048), Vec::<&str>::new());
+    }
+
+    #[test]
+    fn rejects_two_keys_in_one_string() {
+        let two = format!("{ED25519} {ECDSA}");
+        let (m, h) = validate(&two).unwrap_err();
+        assert_eq!(
+            m,
+            "two keys in one string: the second (`ecdsa-sha2-nistp256`) would be read as the first one's comment and never authorized"
+        );
+        assert!(h.contains("own `ssh-key`"));
+        // Without the second key's type word, and with it cut short.
+        let body = ECDSA.split(' ').nth(1).unwrap();
+        assert!(validate(&format!("{ED25519} {body}")).is_err());
+        assert!(validate(&format!("{ED25519} ssh-ed25519 AAAA")).is_err());
+        // Comments that merely mention a key type are fine.
+        assert_eq!(validate(&format!("{ED25519} ssh-rsa key of ops")), Ok(()));
+        assert_eq!(validate(&format!("{ED25519} alice laptop")), Ok(()));
+        assert_eq!(validate(&format!("{ED25519} ssh-rsa test")), Ok(()));
     }
 
     #[test]

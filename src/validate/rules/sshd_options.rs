@@ -32,7 +32,7 @@
 use std::sync::OnceLock;
 
 use super::super::{Ctx, Rule};
-use super::{closest, layers};
+use super::{closest, layers, narrow};
 use crate::diag::{Code, Diagnostic, Diagnostics};
 
 pub static RULE: Rule = Rule {
@@ -288,6 +288,172 @@ fn is_time(s: &str) -> bool {
     s.len() <= 18
 }
 
+/// The algorithm names sshd knows, as shipped: `ssh -Q` of the targeted
+/// OpenSSH (the file's header says how it was made).
+const ALGORITHMS: &str = include_str!("../../../data/openssh-9.2p1-algorithms.txt");
+
+/// What an algorithm-list keyword accepts (servconf.c of 9.2p1).
+struct AlgoList {
+    /// The `ssh -Q` list of the data file.
+    query: &'static str,
+    /// What one name is, in messages: "cipher".
+    what: &'static str,
+    /// A name may be a pattern (`ssh-rsa*`) that matches a known name
+    /// (sshkey_names_valid2 with wildcards allowed).
+    patterns: bool,
+    /// The list may start with `+`, `-` or `^`.
+    prefixes: bool,
+}
+
+fn algo_list(kw: &str) -> Option<AlgoList> {
+    let (query, what, patterns, prefixes) = match kw {
+        "Ciphers" => ("cipher", "cipher", false, true),
+        "MACs" => ("mac", "MAC", false, true),
+        "KexAlgorithms" => ("kex", "key exchange algorithm", false, true),
+        "GSSAPIKexAlgorithms" => ("kex-gss", "GSSAPI key exchange algorithm", false, false),
+        "HostKeyAlgorithms"
+        | "PubkeyAcceptedAlgorithms"
+        | "PubkeyAcceptedKeyTypes"
+        | "HostbasedAcceptedAlgorithms"
+        | "HostbasedAcceptedKeyTypes" => ("key-sig", "key algorithm", true, true),
+        "CASignatureAlgorithms" => ("sig", "signature algorithm", true, true),
+        _ => return None,
+    };
+    Some(AlgoList {
+        query,
+        what,
+        patterns,
+        prefixes,
+    })
+}
+
+/// The names of one `ssh -Q` list, in file order.
+pub(crate) fn algorithms(query: &str) -> Vec<&'static str> {
+    ALGORITHMS
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split_once('\t'))
+        .filter(|(q, _)| *q == query)
+        .map(|(_, n)| n)
+        .collect()
+}
+
+/// One name of an algorithm list that sshd refuses (or, after `-`, that
+/// removes nothing): the name to point at (empty: the whole value), the
+/// label and the hint.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct AlgoProblem {
+    /// What a name of this list is: "cipher".
+    pub what: &'static str,
+    pub name: String,
+    pub label: String,
+    pub hint: String,
+}
+
+/// The names of an algorithm-list value (`Ciphers`, `MACs` …) that sshd
+/// does not know. The value is one comma-separated list, optionally
+/// prefixed by `+` (append to the defaults), `-` (remove) or `^` (put
+/// first) — sshd_config(5). sshd refuses an unknown name ("Bad SSH2 cipher
+/// spec") except after `-`, where it silently removes nothing: a misspelt
+/// removal leaves the weak algorithm enabled, so it is reported too.
+pub(crate) fn check_algorithms(kw: &Keyword, value: &str) -> Vec<AlgoProblem> {
+    let Some(list) = algo_list(&kw.name) else {
+        return Vec::new();
+    };
+    let known = algorithms(list.query);
+    let words: Vec<&str> = value.split_whitespace().collect();
+    if words.len() > 1 {
+        return vec![AlgoProblem {
+            what: list.what,
+            name: String::new(),
+            label: format!("{} takes one list, not {} words", kw.name, words.len()),
+            hint: format!(
+                "separate the names by commas only, without spaces: `{}`",
+                words.join(",").replace(",,", ",")
+            ),
+        }];
+    }
+    let value = words.first().copied().unwrap_or("");
+    let (prefix, names) = match value.chars().next() {
+        Some(c @ ('+' | '-' | '^')) => (Some(c), &value[1..]),
+        _ => (None, value),
+    };
+    if let (Some(c), false) = (prefix, list.prefixes) {
+        return vec![AlgoProblem {
+            what: list.what,
+            name: String::new(),
+            label: format!("{} takes no `{c}`", kw.name),
+            hint: format!(
+                "{} takes the whole list, without `+`, `-` or `^`; it knows {}",
+                kw.name,
+                super::name_list(known.iter().copied(), 20)
+            ),
+        }];
+    }
+    let removing = prefix == Some('-');
+    let names: Vec<&str> = names.split(',').filter(|n| !n.is_empty()).collect();
+    if names.is_empty() {
+        return vec![AlgoProblem {
+            what: list.what,
+            name: String::new(),
+            label: format!("no {} in the list", list.what),
+            hint: format!(
+                "name at least one, e.g. `{} {}`",
+                kw.site,
+                known.first().copied().unwrap_or("")
+            ),
+        }];
+    }
+    let mut out = Vec::new();
+    for name in names {
+        if known.contains(&name) {
+            continue;
+        }
+        let pattern = name.contains(['*', '?']) || name.starts_with('!');
+        if pattern && (list.patterns || removing) {
+            let p = name.trim_start_matches('!');
+            if known.iter().any(|k| glob(p.as_bytes(), k.as_bytes())) {
+                continue;
+            }
+        }
+        let label = if pattern && (list.patterns || removing) {
+            format!("matches no {} OpenSSH 9.2p1 knows", list.what)
+        } else if pattern {
+            format!("{} takes names, not patterns (except after `-`)", kw.name)
+        } else if removing {
+            format!("no {} is named so: `-` removes nothing", list.what)
+        } else {
+            format!("not a {} OpenSSH 9.2p1 knows", list.what)
+        };
+        let hint = match closest(name, known.iter().copied()) {
+            Some(s) => format!("did you mean `{s}`?"),
+            None => format!(
+                "{} accepts {}",
+                kw.name,
+                super::name_list(known.iter().copied(), 24)
+            ),
+        };
+        out.push(AlgoProblem {
+            what: list.what,
+            name: name.to_string(),
+            label,
+            hint,
+        });
+    }
+    out
+}
+
+/// OpenSSH's match_pattern: `*` any run of characters, `?` one.
+fn glob(p: &[u8], s: &[u8]) -> bool {
+    match (p.first(), s.first()) {
+        (None, None) => true,
+        (Some(b'*'), _) => glob(&p[1..], s) || (!s.is_empty() && glob(p, &s[1..])),
+        (Some(b'?'), Some(_)) => glob(&p[1..], &s[1..]),
+        (Some(a), Some(b)) if a == b => glob(&p[1..], &s[1..]),
+        _ => false,
+    }
+}
+
 /// Where the authorized_keys template writes each user's keys (see
 /// templates/node/etc/ssh/authorized_keys/).
 const KEYS_FILE: &str = "/etc/ssh/authorized_keys/%u";
@@ -355,6 +521,31 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
                     .label(o.value.span, label)
                     .help(hint),
                 );
+                continue;
+            }
+            for p in check_algorithms(kw, &o.value.value) {
+                let (message, span) = if p.name.is_empty() {
+                    (
+                        format!(
+                            "sshd refuses `{}` for {} (in {what})",
+                            o.value.value, kw.name
+                        ),
+                        o.value.span,
+                    )
+                } else {
+                    (
+                        format!(
+                            "OpenSSH 9.2p1 has no {} `{}` ({}, in {what})",
+                            p.what, p.name, kw.name
+                        ),
+                        narrow(cx, o.value.span, &p.name),
+                    )
+                };
+                diags.push(
+                    Diagnostic::error(Code::SshdInvalidValue, message)
+                        .label(span, p.label)
+                        .help(p.hint),
+                );
             }
         }
     }
@@ -387,6 +578,7 @@ mod tests {
             );
             if kw.accepts != Accepts::Refused {
                 assert_eq!(check_value(kw, &kw.example), Ok(()), "{}", kw.name);
+                assert_eq!(check_algorithms(kw, &kw.example), [], "{}", kw.name);
             }
         }
     }
@@ -439,6 +631,87 @@ mod tests {
     }
 
     #[test]
+    fn a_keyword_given_twice_in_one_block() {
+        use super::super::testing::check_kdl;
+        let site = |sshd: &str| {
+            format!("site s {{ domain \"s.example\"; defaults {{ sshd {{ {sshd} }} }} }}")
+        };
+        let found = |sshd: &str| -> Vec<(&'static str, String)> {
+            check_kdl(&site(sshd))
+                .into_iter()
+                .filter(|d| d.code.as_str() == "SC0006")
+                .map(|d| (d.code.as_str(), d.message))
+                .collect()
+        };
+        for twice in [
+            "permit-root-login yes; PermitRootLogin prohibit-password",
+            "permit-root-login yes; permit-root-login no",
+            "PermitRootLogin yes; permitrootlogin no",
+        ] {
+            let f = found(twice);
+            assert_eq!(f.len(), 1, "{twice}: {f:?}");
+            assert!(f[0].1.contains("is given twice"), "{f:?}");
+        }
+        assert!(found("permit-root-login no; password-authentication no").is_empty());
+        let d = check_kdl(&site("permit-root-login yes; PermitRootLogin no"));
+        let d = d.iter().find(|d| d.code.as_str() == "SC0006").unwrap();
+        assert_eq!(d.labels.len(), 2);
+    }
+
+    #[test]
+    fn algorithm_lists() {
+        let bad = |k: &str, v: &str| -> Vec<String> {
+            check_algorithms(lookup(k).unwrap(), v)
+                .into_iter()
+                .map(|p| p.name)
+                .collect()
+        };
+        let none: Vec<String> = Vec::new();
+        assert_eq!(bad("ciphers", "aes256-gcm@openssh.com,aes128-ctr"), none);
+        assert_eq!(
+            bad("ciphers", "aes256-gcm@openssh.com,3des-cbc-typo"),
+            ["3des-cbc-typo"]
+        );
+        let p = &check_algorithms(
+            lookup("ciphers").unwrap(),
+            "aes256-gcm@openssh.com,3des-cbc-typo",
+        )[0];
+        assert_eq!(p.hint, "did you mean `3des-cbc`?");
+        // sshd compares names exactly.
+        assert_eq!(bad("ciphers", "AES256-ctr"), ["AES256-ctr"]);
+        assert_eq!(bad("ciphers", "+aes128-cbc"), none);
+        assert_eq!(bad("ciphers", "^chacha20-poly1305@openssh.com"), none);
+        assert_eq!(bad("ciphers", "-3des-cbc,aes*"), none);
+        assert_eq!(bad("ciphers", "-3des-cbx"), ["3des-cbx"]);
+        assert_eq!(bad("ciphers", "aes*"), ["aes*"]);
+        assert_eq!(bad("ciphers", "aes256-ctr,"), none);
+        assert_eq!(bad("ciphers", ","), [""]);
+        assert_eq!(bad("ciphers", "aes256-ctr aes128-ctr"), [""]);
+        assert_eq!(
+            bad("macs", "hmac-sha2-512-etm@openssh.com,hmac-sha3"),
+            ["hmac-sha3"]
+        );
+        assert_eq!(bad("kex-algorithms", "-diffie-hellman-group1-sha1"), none);
+        assert_eq!(bad("kex-algorithms", "curve25519"), ["curve25519"]);
+        assert_eq!(bad("host-key-algorithms", "+ssh-rsa*"), none);
+        assert_eq!(bad("pubkey-accepted-algorithms", "+foo*"), ["foo*"]);
+        assert_eq!(bad("pubkey-accepted-key-types", "ssh-ed25519,foo"), ["foo"]);
+        assert_eq!(bad("hostbased-accepted-algorithms", "rsa-sha2-512"), none);
+        assert_eq!(
+            bad("ca-signature-algorithms", "ssh-ed25519,rsa-sha2-256"),
+            none
+        );
+        assert_eq!(bad("gssapi-kex-algorithms", "gss-group14-sha256-"), none);
+        assert_eq!(bad("gssapi-kex-algorithms", "+gss-group14-sha256-"), [""]);
+        assert_eq!(bad("gssapi-kex-algorithms", "gss-foo-"), ["gss-foo-"]);
+        // Other keywords are not lists of algorithms.
+        assert_eq!(bad("banner", "foo,bar"), none);
+        assert!(glob(b"ssh-rsa*", b"ssh-rsa-cert-v01@openssh.com"));
+        assert!(glob(b"?sa-sha2-256", b"rsa-sha2-256"));
+        assert!(!glob(b"rsa", b"rsa-sha2-256"));
+    }
+
+    #[test]
     fn reports_keywords_and_values() {
         let site = |sshd: &str| {
             format!("site s {{ domain \"s.example\"; defaults {{ sshd {{ {sshd} }} }} }}")
@@ -465,6 +738,14 @@ mod tests {
         .is_empty());
         assert!(codes(&site("authorized-keys-file \".ssh/authorized_keys\"")).is_empty());
         assert_eq!(codes(&site("permit-root-login maybe")), ["SC0041"]);
+        assert_eq!(
+            codes(&site("ciphers \"aes256-gcm@openssh.com,3des-cbc-typo\"")),
+            ["SC0041"]
+        );
+        assert_eq!(
+            codes(&site("ciphers \"aes256-gcm@openssh.com\"")),
+            Vec::<&str>::new()
+        );
         assert_eq!(
             codes(&site("max-auth-tries 3; x11-forwarding #false")),
             Vec::<&str>::new()
