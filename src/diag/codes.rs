@@ -182,6 +182,8 @@ codes! {
         "A host address falls inside a range the network reserves (for switches, VIPs, DHCP).";
     MissingAddressFamily "SC0305" "network-lacks-family" Error
         "An address of a family (IPv4 or IPv6) the network has no prefix for.";
+    NodeNoMgmtAddress "SC0306" "node-no-management-address" Warning
+        "A node has no address on a network of `purpose management` although the site declares one: it gets no DHCP reservation (no network boot) and Ansible reaches it on its loopback, if at all.";
     // --- racks ---------------------------------------------------------------------
     RackUnitOverlap "SC0401" "rack-unit-overlap" Error
         "Two devices occupy the same rack unit. Both devices are shown.";

@@ -75,12 +75,15 @@ pub fn quiet_lost(site: &Site, sources: &SourceMap, diags: &mut Diagnostics) {
             !lost.may_declare(name)
         }
         Code::NoPool => !pools_lost,
+        // The automation user's keys may be in the file that was lost.
+        Code::AutomationUserNoKey => !lost.may_declare("ssh-key"),
         // Warnings that weigh what the whole site declares (an MTU the
         // others use, the child group nodes join) cannot be trusted
         // while part of it is missing.
         Code::MtuMismatch
         | Code::CabledToOtherRack
         | Code::BondLegsNotPaired
+        | Code::BondSingleMember
         | Code::UndeclaredChildGroup => lost.is_empty(),
         _ => true,
     });

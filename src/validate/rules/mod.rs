@@ -60,6 +60,7 @@ mod mtu_mismatch;
 mod network_os;
 mod network_ranges;
 mod node_loopback;
+mod node_mgmt_address;
 mod node_required;
 mod ntp_servers;
 mod one_line;
@@ -164,6 +165,7 @@ pub static RULES: &[&Rule] = &[
     &interface_kind::RULE,
     &node_required::RULE,
     &node_loopback::RULE,
+    &node_mgmt_address::RULE,
     &bgp_remote_as::RULE,
     &bgp_peer_address::RULE,
     &bgp_not_cabled::RULE,

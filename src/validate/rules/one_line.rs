@@ -2,7 +2,8 @@
 //!
 //! **What it does.** Reports (SC0049) an external BGP peer's
 //! `description` that holds a line break or another control character,
-//! and a boot image's `args` that holds one (other than a tab).
+//! a boot image's `args` that holds one (other than a tab), and a node's
+//! or switch's `model` or `serial` that holds one.
 //! (The other free-text values that reach a line-based file are checked
 //! by their own rules: sshd values SC0041, authorized_keys options SC0042,
 //! repo fields SC0048.)
@@ -31,6 +32,7 @@ pub static RULE: Rule = Rule {
 
 fn check(cx: &Ctx, diags: &mut Diagnostics) {
     boot_args(cx, diags);
+    hardware(cx, diags);
     for p in &cx.site.bgp_peers {
         let Some(d) = &p.description else { continue };
         let Some(c) = d.value.chars().find(|c| c.is_control()) else {
@@ -46,6 +48,41 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
             )
             .label(d.span, "written into frr.conf as one line")
             .help("a description is one line of text: FRR reads each line as a command"),
+        );
+    }
+}
+
+/// A node's or switch's `model` and `serial`: written into cloud-init's
+/// meta-data (the serial is part of the `instance-id`), the inventory and
+/// the rack diagrams, each as one value on one line.
+fn hardware(cx: &Ctx, diags: &mut Diagnostics) {
+    let nodes = cx.site.nodes.iter().flat_map(|n| {
+        [("model", &n.model), ("serial", &n.serial)]
+            .into_iter()
+            .map(move |(f, v)| ("node", &n.name.value, f, v))
+    });
+    let switches = cx
+        .site
+        .switches
+        .iter()
+        .map(|s| ("switch", &s.name.value, "model", &s.model));
+    for (what, name, field, value) in nodes.chain(switches) {
+        let Some(v) = value else { continue };
+        let Some(c) = v.value.chars().find(|c| c.is_control() && *c != '\t') else {
+            continue;
+        };
+        diags.push(
+            Diagnostic::error(
+                Code::ValueNotOneLine,
+                format!("the {field} of {what} `{name}` holds a control character ({c:?})"),
+            )
+            .label(
+                v.span,
+                "written into cloud-init, the inventory and the rack diagrams",
+            )
+            .help(format!(
+                "a {field} is one line of text, as printed on the machine's label"
+            )),
         );
     }
 }
@@ -90,6 +127,31 @@ mod tests {
 "#
         );
         codes(&text).iter().filter(|c| **c == "SC0049").count()
+    }
+
+    #[test]
+    fn serial_and_model_on_one_line() {
+        let site = |serial: &str| {
+            format!(
+                r#"site dc1 {{ domain "dc1.example.net"; dns-servers "10.0.0.2"; }}
+rack r01 {{ height 42; }}
+node r01n01 {{ rack r01; position 1; model "R650"; serial "{serial}"; }}
+"#
+            )
+        };
+        let n = |serial: &str| {
+            codes(&site(serial))
+                .iter()
+                .filter(|c| **c == "SC0049")
+                .count()
+        };
+        assert_eq!(n("4BWHP8K"), 0);
+        assert_eq!(
+            n("4BWHP8K\\\\n\\\"x"),
+            0,
+            "a backslash and a quote are text"
+        );
+        assert_eq!(n("4BWHP8K\\nx"), 1);
     }
 
     #[test]
