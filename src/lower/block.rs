@@ -395,6 +395,18 @@ impl<'a> Block<'a> {
         parse_value(diags, v, name, code, what)
     }
 
+    /// [`Block::parsed`], with the parser's own words as the message.
+    pub fn parsed_explained<T: std::str::FromStr<Err = String>>(
+        &self,
+        diags: &mut Diagnostics,
+        name: &str,
+        code: Code,
+        what: &str,
+    ) -> Option<Sp<T>> {
+        let v = self.value(diags, name)?;
+        parse_explained(diags, v, name, code, what)
+    }
+
     pub fn parsed_list<T: std::str::FromStr>(
         &self,
         diags: &mut Diagnostics,
@@ -542,6 +554,29 @@ pub fn int_of(
         }
         _ => {
             type_error(diags, v, name, "an integer");
+            None
+        }
+    }
+}
+
+/// [`Block::parsed`] for a value whose parser says what is wrong with it
+/// (a multicast MAC, an octet that is not hex): its words are the
+/// message, and `what` the label.
+pub fn parse_explained<T: std::str::FromStr<Err = String>>(
+    diags: &mut Diagnostics,
+    v: &Value,
+    name: &str,
+    code: Code,
+    what: &str,
+) -> Option<Sp<T>> {
+    let Scalar::String(s) = &v.scalar else {
+        type_error(diags, v, name, &format!("{what} (a string)"));
+        return None;
+    };
+    match s.parse::<T>() {
+        Ok(x) => Some(Sp::new(x, v.span)),
+        Err(why) => {
+            diags.push(Diagnostic::error(code, why).label(v.span, format!("expected {what}")));
             None
         }
     }

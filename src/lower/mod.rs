@@ -530,11 +530,11 @@ fn lower_settings(diags: &mut Diagnostics, b: &Block) -> Settings {
         .into_iter()
         .map(|(name, ib)| {
             check_name_if(diags, &name);
-            let mac = ib.parsed(
+            let mac = ib.parsed_explained(
                 diags,
                 "mac",
                 Code::InvalidMac,
-                "a MAC address like 52:54:00:12:34:56",
+                "a unicast MAC address like 52:54:00:12:34:56",
             );
             let kind = ib.enumerated(diags, "kind", InterfaceKind::ALL);
             Interface {
