@@ -453,9 +453,11 @@ pub fn site_view(eff: &EffSite) -> SiteView {
                 .push((other, l));
         }
     }
+    // Each switch's view lists its downlinks: built in parallel, as the
+    // nodes' are (collected in site order).
     let switches = eff
         .switches
-        .iter()
+        .par_iter()
         .map(|s| {
             let back = links_to.get(s.name).map(Vec::as_slice).unwrap_or_default();
             switch_view(&common, eff, s, back)

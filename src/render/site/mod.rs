@@ -315,13 +315,21 @@ pub fn render_site_into(
 
     // Boot: per-MAC iPXE scripts, the unknown-MAC script, nginx.
     if let Some(b) = &site.boot {
-        for mut sc in boot::node_scripts(site) {
-            if per_host.skip.contains(&Owner::Node(sc.node.clone())) {
-                continue;
-            }
-            // The node's network config on the kernel command line: the one
-            // way cloud-init 22.4 takes it with an HTTP seed (see netcfg).
-            if let Some(node) = site.nodes.iter().find(|n| n.name == sc.node) {
+        let by_name: HashMap<&str, &crate::render::context::NodeView> =
+            site.nodes.iter().map(|n| (n.name.as_str(), n)).collect();
+        let todo: Vec<boot::NodeScript> = boot::node_scripts(site)
+            .into_iter()
+            .filter(|sc| !per_host.skip.contains(&Owner::Node(sc.node.clone())))
+            .collect();
+        // The node's network config on the kernel command line: the one
+        // way cloud-init 22.4 takes it with an HTTP seed (see netcfg). Each
+        // is rendered from a template, so a fleet's are made in parallel.
+        let done: Vec<Result<boot::NodeScript, Diagnostic>> = todo
+            .into_par_iter()
+            .map(|mut sc| {
+                let Some(node) = by_name.get(sc.node.as_str()) else {
+                    return Ok(sc);
+                };
                 let full = netcfg::full_config(env, &site_v, node);
                 let mgmt = netcfg::management_config(node);
                 match netcfg::with_network_config(
@@ -333,14 +341,23 @@ pub fn render_site_into(
                     Some((line, which)) => {
                         sc.cmdline = line;
                         sc.network_config = Some(which.name());
+                        Ok(sc)
                     }
                     None if full.is_some() || mgmt.is_some() => {
-                        diags.push(netcfg_too_long(&sc, mgmt.is_some()));
-                        continue;
+                        Err(netcfg_too_long(&sc, mgmt.is_some()))
                     }
-                    None => {}
+                    None => Ok(sc),
                 }
-            }
+            })
+            .collect();
+        for sc in done {
+            let sc = match sc {
+                Ok(sc) => sc,
+                Err(d) => {
+                    diags.push(d);
+                    continue;
+                }
+            };
             let s = site_v.clone();
             if let Some(path) = segment_path(&mut diags, "site/boot/ipxe", &sc.file, ".ipxe") {
                 per_host.note(Owner::Node(sc.node.clone()), &path);
