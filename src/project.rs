@@ -357,6 +357,39 @@ fn check_dirs(id: FileId, text: &str, config: &mut Config, diags: &mut Diagnosti
     }
 }
 
+/// A `templates-dir` set to a directory that holds no files: the built-in
+/// templates are used and the overrides meant are silently ignored. The
+/// default (`templates`, which `siteconf init` writes) may well be absent
+/// (a project without overrides), so only another name is an error.
+fn check_templates_dir(
+    src: &dyn Source,
+    id: FileId,
+    text: &str,
+    config: &Config,
+    diags: &mut Diagnostics,
+) {
+    let dir = config.templates_dir.as_str();
+    if dir == REFUSED_DIR || dir.trim_end_matches('/') == Config::default().templates_dir {
+        return;
+    }
+    // A listing that fails is reported where the templates are read.
+    if !matches!(src.list(dir), Ok(files) if files.is_empty()) {
+        return;
+    }
+    let spans: DirSpans = toml::from_str(text).unwrap_or_default();
+    let r = spans.templates_dir.map(|s| s.span()).unwrap_or(0..0);
+    diags.push(
+        Diagnostic::error(
+            Code::ProjectConfig,
+            format!("`templates-dir` is `{dir}`, which does not exist or holds no files"),
+        )
+        .label(Span::new(id, r.start, r.end), "no templates here")
+        .help(format!(
+            "the built-in templates would be used and the project's overrides ignored: fix the path, or remove `templates-dir` from {CONFIG_FILE} to use the built-in templates"
+        )),
+    );
+}
+
 /// The sites of a project of several: names that can be directory names,
 /// directories that do not contain one another (a site's files would be
 /// read twice), and bootinfras that serve declared sites, each at most
@@ -469,6 +502,7 @@ pub fn read_config(src: &dyn Source, sources: &mut SourceMap, diags: &mut Diagno
             match toml::from_str::<Config>(&text) {
                 Ok(mut c) => {
                     check_dirs(id, &text, &mut c, diags);
+                    check_templates_dir(src, id, &text, &c, diags);
                     check_sites(id, &mut c, diags);
                     c
                 }
@@ -612,7 +646,8 @@ pub fn load_all_configured(
             }
         }
     }
-    let (parts, unread) = read_and_lower(src, &dirs, &mut sources, diags);
+    let secrets = config.secrets.file.as_deref();
+    let (parts, unread) = read_and_lower(src, &dirs, secrets, &mut sources, diags);
     let strays = strays(src, &config, &configs, &unread, &mut sources);
     // Each part goes to the one site whose directory holds it, by move; the
     // shared definitions are merged once and each site gets a copy.
@@ -668,6 +703,26 @@ pub fn load_all_configured(
     loaded
 }
 
+/// `path` as the sources list project files: relative to the project
+/// root, without `.` components; `None` for an absolute path or one that
+/// leaves the project (it cannot be among the site files).
+fn relative_path(path: &str) -> Option<String> {
+    if path.starts_with('/') {
+        return None;
+    }
+    let mut parts: Vec<&str> = Vec::new();
+    for c in path.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            c => parts.push(c),
+        }
+    }
+    Some(parts.join("/"))
+}
+
 /// One file parsed and lowered: its directory, what it declares, its
 /// findings, and where its secret values are (`syntax::redact`).
 type LoweredFile = (String, Site, Diagnostics, Vec<(usize, usize)>);
@@ -678,22 +733,41 @@ type LoweredFile = (String, Site, Diagnostics, Vec<(usize, usize)>);
 fn read_and_lower(
     src: &dyn Source,
     dirs: &[&str],
+    secrets_file: Option<&str>,
     sources: &mut SourceMap,
     diags: &mut Diagnostics,
 ) -> (Vec<(String, Site)>, Vec<String>) {
     let mut paths: Vec<(String, String)> = Vec::new();
     let mut unread = Vec::new();
+    let secrets_file = secrets_file.and_then(relative_path);
     for dir in dirs {
         if *dir == REFUSED_DIR {
             continue;
         }
-        let (p, u): (Vec<String>, Vec<String>) = match src.list(dir) {
+        let (mut p, u): (Vec<String>, Vec<String>) = match src.list(dir) {
             Ok(p) => p.into_iter().partition(|p| Format::from_path(p).is_some()),
             Err(e) => {
                 diags.push(io_diag(e));
                 (Vec::new(), Vec::new())
             }
         };
+        // The secrets file is never read as a site file: its values would
+        // be quoted by every finding about it. Where it sits among the
+        // site files, it is also about to be committed with them.
+        if let Some(f) = &secrets_file {
+            if let Some(i) = p.iter().position(|x| x == f) {
+                p.remove(i);
+                diags.push(
+                    Diagnostic::error(
+                        Code::ProjectConfig,
+                        format!("the secrets file `{f}` is inside the site directory `{dir}/`"),
+                    )
+                    .help(format!(
+                        "move it out of `{dir}/` and out of git (e.g. `secrets/local.toml`, git-ignored) and point `[secrets] file` in {CONFIG_FILE} at it; it is not read as a site file, and its values are never shown"
+                    )),
+                );
+            }
+        }
         if p.is_empty() {
             diags.push(
                 Diagnostic::error(

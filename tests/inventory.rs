@@ -412,3 +412,47 @@ fn several_sites_keep_one_cache_per_selection() {
         assert_eq!(a.stdout, "");
     }
 }
+
+/// In the inventory of every site of a project, each host gets its own
+/// site's facts (`siteconf_site`: name, domain, resolvers), on its group
+/// `site_<name>`, not the first site's on `all`, which the sites share.
+#[test]
+fn several_sites_give_each_host_its_own_site_facts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let init = Command::new(env!("CARGO_BIN_EXE_siteconf"))
+        .args(["init", "--nodes", "6", "--sites", "prod,lab"])
+        .arg(tmp.path().join("p"))
+        .output()
+        .expect("init");
+    assert!(init.status.success(), "{init:?}");
+    let p = tmp.path().join("p");
+    let a = inventory(&p, &["--list"]);
+    assert_eq!(a.code, 0, "{}", a.stderr);
+    let list: serde_json::Value = serde_json::from_str(&a.stdout).expect("JSON");
+    assert!(
+        list["all"]["vars"].get("siteconf_site").is_none(),
+        "one site's facts on `all`: {}",
+        list["all"]["vars"]
+    );
+    let mut sites = 0;
+    for site in ["prod", "lab"] {
+        let g = &list[format!("site_{site}")];
+        assert_eq!(g["vars"]["siteconf_site"]["name"], site, "{g}");
+        assert_eq!(
+            g["vars"]["siteconf_site"]["domain"],
+            format!("{site}.example.net"),
+            "{g}"
+        );
+        let hosts = g["hosts"].as_array().expect("hosts");
+        assert!(!hosts.is_empty());
+        assert!(
+            hosts.iter().all(|h| h
+                .as_str()
+                .unwrap_or("")
+                .ends_with(&format!(".{site}.example.net"))),
+            "{g}"
+        );
+        sites += 1;
+    }
+    assert_eq!(sites, 2);
+}

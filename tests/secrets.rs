@@ -387,3 +387,95 @@ fn canary_secrets_appear_only_where_a_template_resolves_them() {
         assert_eq!(files(&d.join("out")), before, "a failed build wrote files");
     }
 }
+
+/// A secrets file moved among the site files (`[secrets] file` pointing
+/// inside the site directory) is never read as a site file: `check` says
+/// where it is and fails, and no command prints its values, in any form.
+#[test]
+fn a_secrets_file_among_the_site_files_is_named_never_read() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    write(
+        d,
+        "site/site.kdl",
+        "site dc1 { domain \"dc1.example.net\"; dns-servers \"10.0.0.2\"; }\nrack r01 { height 42; }\n",
+    );
+    write(
+        d,
+        "site/secrets.toml",
+        &format!("\"bgp/transit-a\" = \"{CANARY}\"\nunquoted = \"{CANARY}-2\"\n"),
+    );
+    write(
+        d,
+        "siteconf.toml",
+        "[secrets]\nfile = \"./site/secrets.toml\"\n",
+    );
+    let mut runs = 0;
+    for args in [
+        &["check"][..],
+        &["check", "--format", "json"],
+        &["build"],
+        &["explain", "r01n01"],
+    ] {
+        let (code, text) = run(d, args);
+        assert_ne!(code, 0, "{args:?} passed:\n{text}");
+        assert!(
+            leaked(&text, &[CANARY]).is_empty(),
+            "{args:?} printed the secret:\n{text}"
+        );
+        if args == ["check"] {
+            assert!(
+                text.contains("the secrets file `site/secrets.toml` is inside the site directory"),
+                "{text}"
+            );
+        }
+        runs += 1;
+    }
+    assert_eq!(runs, 4);
+    assert!(
+        !d.join("out").exists(),
+        "a failed build wrote an output directory"
+    );
+}
+
+/// A secrets file in the git index is named by every `build` (also one
+/// that finds the output up to date), and not once it is untracked.
+#[test]
+fn a_secrets_file_committed_to_git_is_named_by_every_build() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    write(
+        d,
+        "site/site.kdl",
+        "site dc1 { domain \"dc1.example.net\"; dns-servers \"10.0.0.2\"; }\nrack r01 { height 42; }\n",
+    );
+    write(
+        d,
+        "secrets/local.toml",
+        &format!("\"bgp/transit-a\" = \"{CANARY}\"\n"),
+    );
+    write(
+        d,
+        "siteconf.toml",
+        "[secrets]\nfile = \"secrets/local.toml\"\n",
+    );
+    git(d, &["init", "-q"]);
+    git(d, &["add", "-A"]);
+    let said =
+        |text: &str| text.contains("the secrets file `secrets/local.toml` is committed to git");
+    let mut builds = 0;
+    for _ in 0..2 {
+        let (code, text) = run(d, &["build"]);
+        assert_eq!(code, 0, "{text}");
+        assert!(said(&text), "{text}");
+        assert!(leaked(&text, &[CANARY]).is_empty(), "{text}");
+        builds += 1;
+    }
+    assert_eq!(builds, 2);
+    let (code, text) = run(d, &["build", "--deny", "warnings"]);
+    assert_ne!(code, 0, "{text}");
+    git(d, &["rm", "-q", "--cached", "secrets/local.toml"]);
+    let (code, text) = run(d, &["build"]);
+    assert_eq!(code, 0, "{text}");
+    assert!(!said(&text), "{text}");
+}

@@ -104,6 +104,9 @@ fn build(g: &Global, args: &Args) -> Status {
     // Nothing to do and nothing to say since the last build: answered from
     // a walk of the output and a digest of the inputs, without a check.
     if !args.force && args.site.site.is_none() {
+        // A secrets file in git is said every time: such a build takes the
+        // long way, where warnings are printed (and `--deny` applies).
+        let tracked = std::cell::Cell::new(false);
         let current = crate::build::up_to_date(
             &*src,
             |config| {
@@ -112,6 +115,7 @@ fn build(g: &Global, args: &Args) -> Status {
                     .unwrap_or_else(|| root.join(&config.out_dir))
             },
             |config| {
+                tracked.set(secrets_in_git(&config.secrets, &root).is_some());
                 Secrets::load(
                     &config.secrets,
                     &root,
@@ -122,7 +126,7 @@ fn build(g: &Global, args: &Args) -> Status {
                 .map(|s| s.digest())
             },
         );
-        if let Some(c) = current {
+        if let Some(c) = current.filter(|_| !tracked.get()) {
             super::common::print_source_notes(&*src);
             let secs = start.elapsed().as_secs_f64();
             let counts = (c.nodes, c.switches, c.files);
@@ -164,6 +168,7 @@ fn build(g: &Global, args: &Args) -> Status {
             diags.extend(p.checked.lock_out_of_date());
         }
     }
+    diags.extend(secrets_in_git(&first.checked.loaded.config.secrets, &root));
     let mut list = diags.sorted(sources);
     let denied = args.deny.apply(&mut list);
     let (errors, _) = crate::diag::count(&list);
@@ -520,4 +525,28 @@ fn summary(
         ),
     };
     v
+}
+
+/// A warning when the secrets file is in the git index of the repository
+/// that holds the project: its values go wherever the repository goes.
+/// Quiet outside git, for a file outside the project, and when the index
+/// cannot be read (this is a warning, not a gate).
+fn secrets_in_git(
+    secrets: &crate::project::SecretsConfig,
+    root: &std::path::Path,
+) -> Option<crate::diag::Diagnostic> {
+    let file = secrets.file.as_deref()?;
+    let git = crate::source::git::GitProject::discover(root).ok()?;
+    if !git.tracks(file) {
+        return None;
+    }
+    Some(
+        crate::diag::Diagnostic::warning(
+            crate::diag::Code::SecretsFileTracked,
+            format!("the secrets file `{file}` is committed to git"),
+        )
+        .help(format!(
+            "its values are in the repository's history: rotate them, then `git rm --cached {file}`, add it to .gitignore, and keep it outside the repository or git-ignored"
+        )),
+    )
 }

@@ -357,7 +357,19 @@ fn add_site_group(
     {
         children.push(json!(name));
     }
-    one.insert(name, json!({ "hosts": hosts }));
+    // The site's own facts (`siteconf_site`: its name, domain, resolvers)
+    // go with its hosts, not on `all`, which the sites share: there the
+    // first site's would be every host's.
+    let facts = one
+        .get_mut("all")
+        .and_then(|a| a.get_mut("vars"))
+        .and_then(Value::as_object_mut)
+        .and_then(|v| v.remove(crate::model::names::SITE_FACTS));
+    let mut group = json!({ "hosts": hosts });
+    if let Some(f) = facts {
+        group["vars"] = json!({ crate::model::names::SITE_FACTS: f });
+    }
+    one.insert(name, group);
 }
 
 /// Merges one site's `--list` answer into the project's: hosts and their

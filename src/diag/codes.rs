@@ -83,6 +83,10 @@ codes! {
     // --- variables for Ansible (warnings) -------------------------------------
     AnsibleReservedVar "SC0080" "ansible-reserved-var" Warning
         "A variable in `vars` (of the site defaults, a profile, a node, a switch or a group) named like an Ansible play keyword or templating name (`tags`, `port`, `name`, `environment`, `vars` …; the list is ansible-core 2.19's own). It goes to host_vars/group_vars as written, Ansible warns \"Found variable using reserved name\" on every run, and a play does not reliably see it. Rename it (`app_port`).";
+    InventoryVarName "SC0081" "inventory-var-name" Warning
+        "A variable in `vars` (of the site defaults, a profile, a node, a switch or a group) that the inventory cannot carry as written: a name Ansible refuses as a variable name (`my-var`, `with space`, `1st`, `true`; letters, digits and `_`, not starting with a digit), or the name of siteconf's own facts (`siteconf_node`, `siteconf_switch`, `siteconf_site`). The inventory leaves the first kind out, and the facts' own owner too (a node's `siteconf_node`); elsewhere a facts name shadows siteconf's facts or is shadowed by them. Either way a play does not see what `vars` says. Rename it.";
+    AnsibleHostVar "SC0082" "ansible-host-var" Warning
+        "`ansible_host` (or its old spelling `ansible_ssh_host`) in `vars`: siteconf writes each host's `ansible_host` into hosts.yml (a node's management address, a switch's loopback). In the vars of a node, a profile, the site defaults or a switch it goes to host_vars, which outrank hosts.yml, so Ansible connects to that address instead (every node of a profile or of the site to one machine); in a group's vars it applies only to hosts without an address. Plays meant for one host run on another.";
     // --- values ------------------------------------------------------------
     InvalidMac "SC0010" "invalid-mac" Error
         "A MAC address that is not six hex octets separated by `:`, or that is a multicast or all-zero address, which no NIC has.";
@@ -128,15 +132,21 @@ codes! {
     ValueNotOneLine "SC0049" "value-not-one-line" Error
         "A free-text value written verbatim into a line-based configuration (an external BGP peer's `description`, into FRR; a boot image's `args`, into the iPXE scripts) holds a line break or another control character: the build refuses it, so check does.";
     InvalidNtpServer "SC0050" "invalid-ntp-server" Error
-        "An `ntp-servers` entry that is neither a host name nor an IP address; chrony refuses the line.";
+        "An `ntp-servers` entry that is neither a host name nor an IP address; chrony refuses the line. Or an IP address no time server can have: the unspecified address, a loopback, multicast or broadcast address, an IPv6 link-local address (which needs a zone). (The network or broadcast address of a declared network is SC0302.)";
     SshdIgnoresKeys "SC0052" "sshd-ignores-keys" Error
         "An `sshd` `authorized-keys-file` that leaves out `/etc/ssh/authorized_keys/%u`, where siteconf writes every `ssh-key`: sshd would never read them and their users are locked out.";
     InvalidBondMode "SC0051" "invalid-bond-mode" Error
         "A bond's `mode` that netplan does not know (balance-rr, active-backup, balance-xor, broadcast, 802.3ad, balance-tlb, balance-alb): `netplan generate` fails and the node has no network.";
     WeakSshKey "SC0053" "weak-ssh-key" Warning
         "An `ssh-rsa` public key of 1024 up to 2047 bits: OpenSSH 9.2p1 still accepts it, but such keys are weak (NIST SP 800-131A disallows RSA under 2048 bits) and OpenSSH refuses keys under 1024 bits (SC0018). Replace it with an Ed25519 key (`ssh-keygen -t ed25519`).";
+    InvalidDnsServer "SC0054" "invalid-dns-server" Error
+        "A `dns-servers` entry that no host can answer at: the unspecified address (`0.0.0.0`, `::`), a loopback, multicast or broadcast address, or an IPv6 link-local address (usable only with a zone such as `%eth0`, which netplan's nameservers, Kea and the zones' NS glue cannot carry). The list goes to every node's netplan, Kea's `domain-name-servers` and the DNS zones. (The network or broadcast address of a declared network is SC0302.)";
+    ServerListIgnored "SC0055" "server-list-ignored" Warning
+        "An entry of `dns-servers` or `ntp-servers` that has no effect: the same server listed twice (no fallback to another host), or a fourth and later DNS server (glibc's resolver reads only the first three `nameserver` lines).";
     ProjectPathRefused "SC0021" "project-path-refused" Error
         "A project file or directory is a symbolic link, or a configured directory (`site-dir`, `templates-dir`) is absolute or leaves the project with `..`. siteconf reads only regular files inside the project, so a committed link to `/proc/self/environ` or `.git/config` is never read or quoted.";
+    SecretsFileTracked "SC0030" "secrets-file-in-git" Warning
+        "The secrets file (`[secrets] file`) is in the git index of the repository that holds the project: its values travel with every clone and stay in the history. Reported by `build`, which reads it.";
     // --- duplicates ----------------------------------------------------------
     DuplicateName "SC0101" "duplicate-name" Error
         "Two entities of the same kind share a name (hostnames, racks, switches, networks, profiles, groups). Names are identities: inventory, DNS and output paths would collide.";
@@ -175,9 +185,9 @@ codes! {
     AddressOutsideNetwork "SC0301" "address-outside-network" Error
         "An address (or gateway, reserved range, pool) is not inside its network's prefix.";
     AddressIsNetworkOrBroadcast "SC0302" "address-not-host" Error
-        "An address equals its network's network address or IPv4 broadcast address, which no host may use.";
+        "An address equals its network's network address or IPv4 broadcast address, which no host may use: a node address, a gateway, or a boot, DNS or NTP server that is the network or broadcast address of a declared network.";
     AddressIsGateway "SC0303" "address-is-gateway" Error
-        "A host address equals the network's gateway.";
+        "A host address equals the network's gateway (also a boot server given the gateway's address: the router runs no TFTP or HTTP service for booting machines).";
     AddressInReserved "SC0304" "address-in-reserved-range" Error
         "A host address falls inside a range the network reserves (for switches, VIPs, DHCP).";
     MissingAddressFamily "SC0305" "network-lacks-family" Error
@@ -248,6 +258,10 @@ codes! {
         "Profiles include each other in a cycle; the whole cycle is shown.";
     UndeclaredChildGroup "SC0702" "undeclared-child-group" Warning
         "A group lists a child group that is neither declared (`group NAME`) nor joined by any node: the inventory renders it as an empty group, usually a typo of a group nodes do join.";
+    GroupCycle "SC0703" "group-cycle" Error
+        "Groups list each other as `children` in a cycle (`group compute { children fleet }` while `fleet` has `children compute`); the whole cycle is shown. Ansible refuses the inventory (\"recursive dependency loop\").";
+    GeneratedGroupJoined "SC0704" "generated-group-joined" Error
+        "A node, profile or the site defaults join (with `groups`) a group the inventory makes itself: `switches` (every switch), `role_<role>`, `rack_<rack>` or `profile_<profile>`. The hosts then get the plays meant for switches, or for another role, rack or profile. Give such a group vars with a `group` block, or list it in a group's `children`; to put a node in a role or rack, set its `role` or `rack`.";
     // --- allocation and lock -----------------------------------------------------------------
     PoolExhausted "SC0801" "pool-exhausted" Error
         "An address, loopback or ASN pool has no free value left for a node that asks for one.";
@@ -290,15 +304,19 @@ codes! {
     BootImageMissing "SC1202" "boot-image-missing" Warning
         "The site has a boot service but a node has no `boot-image`: it gets no boot script, and when it network-boots iPXE finds nothing for its MAC.";
     BootDiscovery "SC1203" "boot-discovery" Error
-        "The unknown-MAC setup cannot work or would be unsafe: `unknown \"discover\"` without `discovery-image`, or a `discovery-range` outside every DHCP network or not inside the network's `reserved` ranges (its addresses could be allocated to nodes).";
+        "The unknown-MAC setup cannot work or would be unsafe: `unknown \"discover\"` without `discovery-image`, or a `discovery-range` outside every DHCP network or not inside the network's `reserved` ranges (its addresses could be allocated to nodes); two discovery ranges that overlap (Kea refuses the configuration); a discovery range that holds the network's gateway, a boot server or a DNS server (an unknown machine would be leased its address).";
     BootPathUnsafe "SC1204" "boot-path" Error
-        "A boot directory (`serve-dir`, `images-dir`, `firmware-dir`) that is not an absolute path or holds characters the generated nginx configuration cannot carry (white space, quotes, `;`, `{`, `}`, `$`, `#`), or a base URL path with characters other than letters, digits, `-`, `_` and `/`.";
+        "A boot directory (`serve-dir`, `images-dir`, `firmware-dir`) that is not an absolute path or holds characters the generated nginx configuration cannot carry (white space, quotes, `;`, `{`, `}`, `$`, `#`), or a base URL path with characters other than letters, digits, `-`, `_` and `/`. Also an `images-dir` or `firmware-dir` (served whole) that is `/` (the whole filesystem would be served) or is, contains or lies inside `serve-dir` (the build output, Kea configuration and inventory included, would be served), and a `serve-dir` of `/`.";
     BootArgsSeed "SC1205" "boot-args-seed" Error
         "An image's `args` sets `ds=` itself: siteconf appends each node's own seed (`ds=nocloud-net;s=…`), and a second `ds=` would point cloud-init at another seed.";
     BootNetworkConfigTooLong "SC1206" "boot-network-config-too-long" Error
         "A node's network config does not fit its kernel command line (2047 bytes with the image's `args`), not even the management-only one: cloud-init 22.4 takes the network config of an HTTP seed only from the command line (`network-config=`), and without it falls back to DHCP on the first NIC.";
     BootinfraConflict "SC1207" "bootinfra-conflict" Error
         "The sites one bootinfra serves (`[bootinfra.NAME] serves = [...]` in siteconf.toml) cannot share its DHCP, DNS and boot service: their prefixes overlap (one Kea subnet or reverse zone for two sites), they share a domain (one forward zone), their `boot` blocks name different servers or base URLs, or a site is served by two bootinfras, or names no site of the project.";
+    GroupVarsAcrossSites "SC1220" "group-vars-across-sites" Error
+        "A group of the same name has different variables in two sites of one project. The inventory of every site (`siteconf inventory --list`, what Ansible runs) has one group of that name with one set of variables, so one site's hosts would get the other's values.";
+    BootServerOutside "SC1208" "boot-server-outside" Warning
+        "A boot server (`servers`) whose address is inside no declared network's IPv4 prefix: usually a typo; a server on another subnet works only through a DHCP relay and routed TFTP. (A boot server that is a network's network, broadcast or gateway address is SC0302 or SC0303.)";
     // --- first boot and automation (SC0910–SC0919) ------------------------------------------------
     AutomationUserNoKey "SC0910" "automation-user-no-key" Error
         "The site's `automation-user` has no `ssh-key` on some nodes: it is created (with sudo) at first boot but nobody can log in as it, so Ansible cannot reach those nodes.";

@@ -176,6 +176,9 @@ pub struct SiteInfo {
     pub span: Span,
 }
 
+/// Where the build output is served from when `serve-dir` is not given.
+pub const DEFAULT_SERVE_DIR: &str = "/srv/siteconf";
+
 /// The boot and seed service: what Kea tells a booting machine, the iPXE
 /// scripts, the images they boot and the HTTP service that serves them.
 ///

@@ -117,3 +117,42 @@ pub fn url_path(base: &str) -> String {
         None => String::new(),
     }
 }
+
+/// The group the inventory puts every switch in.
+pub const SWITCHES_GROUP: &str = "switches";
+
+/// What the inventory makes group `name` (as the inventory writes it) of,
+/// if it makes it itself: `switches` (every switch), `role_<role>`,
+/// `rack_<rack>` and `profile_<profile>` (nodes and switches by their
+/// role, rack and profiles). A host put into such a group by hand is
+/// treated as a switch, or as a node of that role, rack or profile, by
+/// every play that targets the group.
+pub fn generated_group(name: &str) -> Option<&'static str> {
+    if name == SWITCHES_GROUP {
+        return Some("every switch");
+    }
+    [
+        ("role_", "the nodes and switches of a role"),
+        ("rack_", "the nodes and switches of a rack"),
+        ("profile_", "the nodes of a profile"),
+    ]
+    .into_iter()
+    .find(|(prefix, _)| name.starts_with(prefix))
+    .map(|(_, what)| what)
+}
+
+/// The host variable of a node's facts.
+pub const NODE_FACTS: &str = "siteconf_node";
+/// The host variable of a switch's facts.
+pub const SWITCH_FACTS: &str = "siteconf_switch";
+/// The `all` variable of the site's facts.
+pub const SITE_FACTS: &str = "siteconf_site";
+
+/// Whether the inventory keeps variable `name` of `vars` whose owner's
+/// facts are the variable `facts` (`""` for an owner without facts): a
+/// name Ansible accepts ([`is_var_name`]) that is not the facts'. The
+/// one rule for both: the inventory leaves the others out, `check`
+/// reports them.
+pub fn inventory_keeps_var(name: &str, facts: &str) -> bool {
+    is_var_name(name) && name != facts
+}

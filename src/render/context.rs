@@ -67,8 +67,7 @@ pub struct ImageView {
     pub args: String,
 }
 
-/// Where the build output is served from when `serve-dir` is not given.
-pub const DEFAULT_SERVE_DIR: &str = "/srv/siteconf";
+pub use crate::model::DEFAULT_SERVE_DIR;
 
 fn image_view(i: &BootImage) -> ImageView {
     ImageView {

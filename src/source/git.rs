@@ -161,6 +161,31 @@ impl GitProject {
         &self.repo
     }
 
+    /// Whether `rel` (a path relative to the project root; `.` and `..`
+    /// components allowed) is in the git index: staged or committed.
+    pub fn tracks(&self, rel: &str) -> bool {
+        let mut parts: Vec<&str> = self.prefix.split('/').filter(|p| !p.is_empty()).collect();
+        for c in rel.split('/') {
+            match c {
+                "" | "." => {}
+                ".." => {
+                    if parts.pop().is_none() {
+                        return false;
+                    }
+                }
+                c => parts.push(c),
+            }
+        }
+        if rel.starts_with('/') || parts.is_empty() {
+            return false;
+        }
+        let path = parts.join("/");
+        self.repo
+            .index()
+            .ok()
+            .is_some_and(|i| i.get_path(Path::new(&path), 0).is_some())
+    }
+
     /// The project's directory inside the repository (`""` at the top).
     pub fn prefix(&self) -> &str {
         &self.prefix

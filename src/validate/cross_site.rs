@@ -26,6 +26,7 @@ pub const CODES: &[Code] = &[
     Code::DuplicateIp,
     Code::DuplicateAsn,
     Code::BootinfraConflict,
+    Code::GroupVarsAcrossSites,
 ];
 
 /// One site, as this check sees it.
@@ -219,6 +220,76 @@ pub fn check(sites: &[SiteRef], bootinfra: &[(&str, Vec<&str>)], diags: &mut Dia
         "give the sites different domains, or rename one of the devices",
     );
     routing_domains(sites, diags);
+    group_vars(sites, diags);
+}
+
+/// A group's variables as one site gives them: its `group` block's, or
+/// none when it only has members there.
+type GroupVars<'a> = Option<(
+    &'a crate::model::Group,
+    BTreeMap<&'a str, &'a serde_json::Value>,
+)>;
+
+/// An Ansible group of the same name in two sites with different variables.
+/// The inventory of every site (`siteconf inventory --list`, what Ansible
+/// runs) has one group of that name, with one set of variables: the other
+/// site's hosts would get them. A group is in a site when it declares the
+/// group or a node there joins it; `all` is in every site.
+fn group_vars(sites: &[SiteRef], diags: &mut Diagnostics) {
+    use crate::model::names::group_name;
+    let mut by_group: BTreeMap<String, Vec<(&str, GroupVars)>> = BTreeMap::new();
+    for s in sites {
+        let mut here: BTreeMap<String, GroupVars> = BTreeMap::new();
+        here.insert("all".into(), None);
+        for rn in &s.resolved.nodes {
+            for g in &rn.settings.groups {
+                here.entry(group_name(g.as_str())).or_insert(None);
+            }
+        }
+        for g in &s.site.groups {
+            let vars = g
+                .vars
+                .entries
+                .iter()
+                .map(|(k, (v, _))| (k.as_str(), v))
+                .collect();
+            here.insert(group_name(g.name.as_str()), Some((g, vars)));
+        }
+        for (name, vars) in here {
+            by_group.entry(name).or_default().push((s.name, vars));
+        }
+    }
+    fn vars_of<'a>(v: &GroupVars<'a>) -> BTreeMap<&'a str, &'a serde_json::Value> {
+        v.as_ref().map(|(_, m)| m.clone()).unwrap_or_default()
+    }
+    for (name, in_sites) in by_group {
+        let Some((first_site, first)) = in_sites.first() else {
+            continue;
+        };
+        let base = vars_of(first);
+        for (site, vars) in &in_sites[1..] {
+            if vars_of(vars) == base {
+                continue;
+            }
+            // Point at a `group` block that sets them: this site's, else
+            // the first site's.
+            let Some((g, _)) = vars.as_ref().or(first.as_ref()) else {
+                continue;
+            };
+            diags.push(
+                Diagnostic::error(
+                    Code::GroupVarsAcrossSites,
+                    format!(
+                        "group `{name}` has different variables in site `{first_site}` and in site `{site}`"
+                    ),
+                )
+                .label(g.name.span, "variables of this group")
+                .help(format!(
+                    "the inventory of every site (`siteconf inventory --list`) has one group `{name}`, with one set of variables, which the other site's hosts would get: give the group one set of variables in the shared definitions, or a name per site (`{name}_{site}`)"
+                )),
+            );
+        }
+    }
 }
 
 /// Addresses and ASNs of sites that share a routing domain.

@@ -63,11 +63,7 @@ use serde_json::{json, Map, Value as Json};
 use crate::render::context::{NodeView, SiteView, SwitchView};
 use crate::render::device::to_value;
 
-pub const NODE_FACTS: &str = "siteconf_node";
-pub const SWITCH_FACTS: &str = "siteconf_switch";
-/// The group every switch is in.
-pub const SWITCHES_GROUP: &str = "switches";
-pub const SITE_FACTS: &str = "siteconf_site";
+pub use crate::model::names::{NODE_FACTS, SITE_FACTS, SWITCHES_GROUP, SWITCH_FACTS};
 
 /// The whole inventory.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -507,7 +503,7 @@ fn copy_vars(
     env_prefix: &str,
 ) {
     for (k, v) in vars {
-        if is_var_name(k) && k != reserved {
+        if crate::model::names::inventory_keeps_var(k, reserved) {
             let v = crate::model::map_secret_refs(v, &|name| {
                 Json::String(ansible_secret_lookup(env_prefix, name))
             });

@@ -1,6 +1,13 @@
-//! Rule `dns-servers`: the site block names no DNS servers.
+//! Rule `dns-servers`: the site block names no DNS servers, or servers no
+//! resolver can use.
 //!
-//! **What it does.** Reports a `site` block without `dns-servers` (SC0005).
+//! **What it does.** Reports a `site` block without `dns-servers` (SC0005);
+//! a DNS server that is the unspecified address (`0.0.0.0`, `::`), a
+//! multicast, loopback or broadcast address, or an IPv6 link-local address
+//! (which needs a zone, `%eth0`, that none of its consumers can carry)
+//! (SC0054); one that is the network or IPv4 broadcast address of a
+//! declared network (SC0302). Warns (SC0055) about a server listed twice
+//! and about more than three servers.
 //!
 //! **Why it matters.** Every DNS zone siteconf builds (the forward zone of
 //! the site's domain and a reverse zone per network) needs name servers for
@@ -8,20 +15,36 @@
 //! (netplan, DHCP). Without it `check` would pass and `build` would fail on
 //! the first zone; CI that runs only `check` must see it.
 //!
+//! The list is written as is into netplan's `nameservers`, Kea's
+//! `domain-name-servers` and the zones' NS glue: an address that is no
+//! host's sends every lookup nowhere (a loopback address asks the node
+//! itself, where nothing answers). glibc's resolver reads only the first
+//! three `nameserver` lines (`MAXNS`), so a fourth server is never asked,
+//! and a repeated one is a fallback that falls back to itself.
+//!
 //! **Example.**
 //! ```kdl
 //! site dc1 {
 //!     domain "dc1.example.net"
 //!     // dns-servers "10.0.0.2" "10.0.0.3"   ← missing
 //! }
+//! site dc2 { domain "dc2.example.net"; dns-servers "127.0.0.1" "10.0.0.2" "10.0.0.2"; }   // SC0054, SC0055
 //! ```
+
+use std::net::IpAddr;
 
 use super::super::{Ctx, Rule};
 use crate::diag::{Code, Diagnostic, Diagnostics};
+use crate::model::{Network, Site, SiteInfo};
 
 pub static RULE: Rule = Rule {
     name: "dns-servers",
-    codes: &[Code::MissingField],
+    codes: &[
+        Code::MissingField,
+        Code::InvalidDnsServer,
+        Code::AddressIsNetworkOrBroadcast,
+        Code::ServerListIgnored,
+    ],
     check,
     resolved: false,
 };
@@ -32,6 +55,7 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
         return;
     };
     if !site.dns_servers.is_empty() {
+        servers(cx, site, diags);
         return;
     }
     diags.push(
@@ -42,4 +66,146 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
         .label(site.name.span, "this site block has no `dns-servers`")
         .help("the DNS zones need name servers for their NS records, and nodes use them as resolvers: add e.g. `dns-servers \"10.0.0.2\" \"10.0.0.3\"` to the site block"),
     );
+}
+
+/// What keeps `ip` from being a server's address: the unspecified,
+/// multicast, loopback, broadcast or (IPv6) link-local addresses.
+pub(super) fn unusable(ip: IpAddr) -> Option<&'static str> {
+    match ip {
+        IpAddr::V4(a) if a.is_unspecified() => Some("the unspecified address"),
+        IpAddr::V6(a) if a.is_unspecified() => Some("the unspecified address"),
+        IpAddr::V4(a) if a.is_broadcast() => Some("the broadcast address"),
+        IpAddr::V4(a) if a.is_loopback() => Some("a loopback address"),
+        IpAddr::V6(a) if a.is_loopback() => Some("the loopback address"),
+        IpAddr::V4(a) if a.is_multicast() => Some("a multicast address"),
+        IpAddr::V6(a) if a.is_multicast() => Some("a multicast address"),
+        IpAddr::V6(a) if a.segments()[0] & 0xffc0 == 0xfe80 => {
+            Some("an IPv6 link-local address, reachable only with a zone (`%eth0`)")
+        }
+        _ => None,
+    }
+}
+
+/// The declared network whose network or IPv4 broadcast address `ip` is,
+/// with which of the two it is and the prefix.
+pub(super) fn not_host(site: &Site, ip: IpAddr) -> Option<(&Network, &'static str, String)> {
+    site.networks.iter().find_map(|n| match ip {
+        IpAddr::V4(a) => n.ipv4.as_ref().and_then(|p| {
+            let p = p.value;
+            if p.prefix_len() >= 31 {
+                None
+            } else if a == p.network() {
+                Some((n, "network", p.to_string()))
+            } else if a == p.broadcast() {
+                Some((n, "broadcast", p.to_string()))
+            } else {
+                None
+            }
+        }),
+        IpAddr::V6(a) => n
+            .ipv6
+            .as_ref()
+            .filter(|p| p.value.prefix_len() < 127 && a == p.value.network())
+            .map(|p| (n, "network", p.value.to_string())),
+    })
+}
+
+fn servers(cx: &Ctx, site: &SiteInfo, diags: &mut Diagnostics) {
+    let mut seen: Vec<IpAddr> = Vec::new();
+    for d in &site.dns_servers {
+        let ip = d.value;
+        if let Some(what) = unusable(ip) {
+            diags.push(
+                Diagnostic::error(Code::InvalidDnsServer, format!("DNS server {ip} is {what}"))
+                    .label(d.span, "no resolver answers here")
+                    .help("give the unicast address of a host that answers DNS queries"),
+            );
+        } else if let Some((n, which, prefix)) = not_host(cx.site, ip) {
+            diags.push(
+                Diagnostic::error(
+                    Code::AddressIsNetworkOrBroadcast,
+                    format!(
+                        "DNS server {ip} is the {which} address of network `{}` ({prefix})",
+                        n.name.value
+                    ),
+                )
+                .label(d.span, "not a host address")
+                .help("give the address of the host that answers DNS queries"),
+            );
+        }
+        if seen.contains(&ip) {
+            diags.push(
+                Diagnostic::warning(
+                    Code::ServerListIgnored,
+                    format!("DNS server {ip} is listed twice"),
+                )
+                .label(d.span, "listed again")
+                .help("remove the repeat: a second resolver is a fallback only when it is another host"),
+            );
+        }
+        seen.push(ip);
+    }
+    if let Some(fourth) = site.dns_servers.get(3) {
+        let n = site.dns_servers.len();
+        let label = if n == 4 {
+            "never asked".to_string()
+        } else {
+            format!("never asked, nor are the {} after it", n - 4)
+        };
+        diags.push(
+            Diagnostic::warning(
+                Code::ServerListIgnored,
+                format!("{n} DNS servers: resolvers use only the first three"),
+            )
+            .label(fourth.span, label)
+            .help("glibc reads at most three `nameserver` lines (MAXNS) from resolv.conf: keep the three that matter"),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::codes;
+
+    fn dns(list: &str) -> Vec<&'static str> {
+        codes(&format!(
+            r#"site dc1 {{ domain "dc1.example.net"; dns-servers {list}; }}
+            network mgmt {{ purpose management; ipv4 "10.0.0.0/24"; ipv6 "2001:db8::/64"; }}"#
+        ))
+    }
+
+    #[test]
+    fn host_addresses_pass() {
+        assert!(dns(r#""10.0.0.2" "2001:db8::2" "192.0.2.53""#).is_empty());
+        // AWS's resolver is IPv4 link-local: reachable without a zone.
+        assert!(dns(r#""169.254.169.253""#).is_empty());
+    }
+
+    #[test]
+    fn addresses_of_no_host_are_errors() {
+        for a in [
+            "0.0.0.0",
+            "::",
+            "127.0.0.53",
+            "::1",
+            "224.0.0.251",
+            "ff02::fb",
+            "fe80::1",
+            "255.255.255.255",
+        ] {
+            assert_eq!(dns(&format!("\"{a}\"")), ["SC0054"], "{a}");
+        }
+        assert_eq!(dns(r#""10.0.0.0""#), ["SC0302"]);
+        assert_eq!(dns(r#""10.0.0.255""#), ["SC0302"]);
+        assert_eq!(dns(r#""2001:db8::""#), ["SC0302"]);
+    }
+
+    #[test]
+    fn repeats_and_a_fourth_server_are_warnings() {
+        assert_eq!(dns(r#""10.0.0.2" "10.0.0.3" "10.0.0.2""#), ["SC0055"]);
+        assert_eq!(
+            dns(r#""10.0.0.2" "10.0.0.3" "10.0.0.4" "10.0.0.5" "10.0.0.6""#),
+            ["SC0055"]
+        );
+    }
 }

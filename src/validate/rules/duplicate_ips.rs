@@ -12,7 +12,8 @@
 //! an external peer's address equal to a loopback of a switch that holds
 //! its session (SC0614). Two peers at one address are a duplicate only
 //! when a switch holds both (elsewhere, one router may well be reached
-//! from two places).
+//! from two places). An IPv6 link-local `gateway6` (`fe80::1`) is an
+//! address of each link: many networks may share it.
 //!
 //! **Why it matters.** Two hosts answering ARP or neighbour discovery for
 //! one address break both, intermittently: the worst kind of outage to
@@ -152,7 +153,13 @@ fn check<'a>(cx: &Ctx<'a>, diags: &mut Diagnostics) {
                 Holder::Gateway(n.name.as_str()),
             );
         }
-        if let Some(g) = &n.gateway6 {
+        // A link-local gateway is per link: every VLAN's router may be
+        // fe80::1.
+        if let Some(g) = n
+            .gateway6
+            .as_ref()
+            .filter(|g| g.value.segments()[0] & 0xffc0 != 0xfe80)
+        {
             push(
                 IpAddr::V6(g.value),
                 g.span,

@@ -20,6 +20,7 @@
 //! reader of a rule finds them one `super::` away.
 
 mod addressing;
+mod ansible_host_var;
 mod ansible_reserved_vars;
 mod asn_classes;
 mod automation_user;
@@ -40,6 +41,7 @@ mod boot_discovery;
 mod boot_image_missing;
 mod boot_images;
 mod boot_paths;
+mod boot_servers;
 mod boot_urls;
 mod cabled_to_other_rack;
 mod dns_servers;
@@ -51,9 +53,12 @@ mod duplicate_serials;
 mod duplicate_vlans;
 mod file_names;
 mod fqdn_length;
+mod generated_groups;
+mod group_cycle;
 mod group_names;
 mod interface_kind;
 mod interface_mtu;
+mod inventory_vars;
 mod loopback_in_network;
 mod missing_site;
 mod mtu_mismatch;
@@ -114,12 +119,14 @@ pub static RULES: &[&Rule] = &[
     &unknown_profile::RULE,
     &bgp_unknown_peer::RULE,
     &profile_cycle::RULE,
+    &group_cycle::RULE,
     &rack_units::RULE,
     &ssh_keys::RULE,
     &repo_uris::RULE,
     &file_names::RULE,
     &fqdn_length::RULE,
     &group_names::RULE,
+    &generated_groups::RULE,
     &bgp_peer_password::RULE,
     &bgp_peer_link::RULE,
     &secret_vars::RULE,
@@ -145,11 +152,14 @@ pub static RULES: &[&Rule] = &[
     &loopback_in_network::RULE,
     &rack_position_shared::RULE,
     &undeclared_child_group::RULE,
+    &inventory_vars::RULE,
+    &ansible_host_var::RULE,
     &stray_files::RULE,
     &boot_urls::RULE,
     &boot_images::RULE,
     &boot_discovery::RULE,
     &boot_paths::RULE,
+    &boot_servers::RULE,
     &boot_args::RULE,
     &network_os::RULE,
     // resolved nodes

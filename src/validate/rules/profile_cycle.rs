@@ -37,7 +37,7 @@ enum Mark {
 
 /// A cycle: the profiles in order, and the span of each include from one
 /// to the next (the last one closing the cycle).
-type Cycle = Vec<(usize, Span)>;
+pub(super) type Cycle = Vec<(usize, Span)>;
 
 fn check(cx: &Ctx, diags: &mut Diagnostics) {
     let profiles = &cx.site.profiles;
@@ -63,16 +63,7 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
             .map(|(p, _)| profiles[*p].name.as_str())
             .chain(std::iter::once(profiles[cycle[0].0].name.as_str()))
             .collect();
-        let path = if names.len() > 12 {
-            format!(
-                "{} → … ({} more) … → {}",
-                names[..5].join(" → "),
-                names.len() - 10,
-                names[names.len() - 5..].join(" → ")
-            )
-        } else {
-            names.join(" → ")
-        };
+        let path = cycle_path(&names);
         let mut d = Diagnostic::error(Code::ProfileCycle, format!("profile cycle: {path}"));
         let last = cycle.len() - 1;
         for (k, (p, span)) in cycle.iter().enumerate() {
@@ -95,10 +86,26 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
     }
 }
 
+/// A cycle's names, the first repeated at the end, as `a → b → a`; a long
+/// one shortened to its first and last five.
+pub(super) fn cycle_path(names: &[&str]) -> String {
+    if names.len() > 12 {
+        format!(
+            "{} → … ({} more) … → {}",
+            names[..5].join(" → "),
+            names.len() - 10,
+            names[names.len() - 5..].join(" → ")
+        )
+    } else {
+        names.join(" → ")
+    }
+}
+
 /// Every cycle found through a back edge of an iterative DFS, each
-/// rotated to start at its lowest profile index so that the same cycle
-/// found from two places compares equal.
-fn cycles(edges: &[Vec<(usize, Span)>]) -> Vec<Cycle> {
+/// rotated to start at its lowest index so that the same cycle found from
+/// two places compares equal. `edges[i]` are the edges out of item `i`
+/// (a profile's includes, a group's children), each with its span.
+pub(super) fn cycles(edges: &[Vec<(usize, Span)>]) -> Vec<Cycle> {
     let n = edges.len();
     let mut mark = vec![Mark::New; n];
     // Where a profile sits on the current path, while it is on it.
