@@ -299,6 +299,7 @@ fn io_diag(e: SourceError) -> Diagnostic {
 #[derive(Deserialize, Default)]
 #[serde(default, rename_all = "kebab-case")]
 struct DirSpans {
+    out_dir: Option<toml::Spanned<String>>,
     site_dir: Option<toml::Spanned<String>>,
     templates_dir: Option<toml::Spanned<String>>,
     shared_dir: Option<toml::Spanned<String>>,
@@ -354,6 +355,55 @@ fn check_dirs(id: FileId, text: &str, config: &mut Config, diags: &mut Diagnosti
         // Nothing is read from it: an empty marker the loader skips.
         value.clear();
         value.push_str(REFUSED_DIR);
+    }
+}
+
+/// An `out-dir` that is the project directory, or is or holds a directory
+/// siteconf reads (site files, shared definitions, templates). A build
+/// replaces its whole output directory; the writer refuses a directory
+/// that is not its own output, but only when `build` runs: `check` says so
+/// first. An `out-dir` outside the project may be anywhere.
+fn check_out_dir(id: FileId, text: &str, config: &Config, diags: &mut Diagnostics) {
+    use crate::source::fs::inside_components;
+    let Some(out) = inside_components(&config.out_dir) else {
+        return;
+    };
+    let mut read: Vec<(String, &str)> = vec![
+        ("site-dir".into(), config.site_dir.as_str()),
+        ("templates-dir".into(), config.templates_dir.as_str()),
+    ];
+    if let Some(d) = &config.shared_dir {
+        read.push(("shared-dir".into(), d.as_str()));
+    }
+    for (name, sc) in &config.sites {
+        read.push((format!("sites.{name}.dir"), sc.dir.as_str()));
+    }
+    let spans: DirSpans = toml::from_str(text).unwrap_or_default();
+    let r = spans.out_dir.map(|s| s.span()).unwrap_or(0..0);
+    for (key, dir) in read {
+        let Some(d) = inside_components(dir).filter(|_| dir != REFUSED_DIR) else {
+            continue;
+        };
+        if !d.starts_with(&out) {
+            continue;
+        }
+        let what = if out.is_empty() {
+            "is the project directory".to_string()
+        } else if d.len() == out.len() {
+            format!("is `{key}`")
+        } else {
+            format!("holds `{key}` (`{dir}`)")
+        };
+        diags.push(
+            Diagnostic::error(
+                Code::ProjectConfig,
+                format!("`out-dir` `{}` {what}", config.out_dir),
+            )
+            .label(Span::new(id, r.start, r.end), "where `build` writes")
+            .help("a build replaces its whole output directory: give it one of its own, such as `out`"),
+        );
+        // One finding: the rest would say the same.
+        break;
     }
 }
 
@@ -502,6 +552,7 @@ pub fn read_config(src: &dyn Source, sources: &mut SourceMap, diags: &mut Diagno
             match toml::from_str::<Config>(&text) {
                 Ok(mut c) => {
                     check_dirs(id, &text, &mut c, diags);
+                    check_out_dir(id, &text, &c, diags);
                     check_templates_dir(src, id, &text, &c, diags);
                     check_sites(id, &mut c, diags);
                     c
