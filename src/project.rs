@@ -754,26 +754,6 @@ pub fn load_all_configured(
     loaded
 }
 
-/// `path` as the sources list project files: relative to the project
-/// root, without `.` components; `None` for an absolute path or one that
-/// leaves the project (it cannot be among the site files).
-fn relative_path(path: &str) -> Option<String> {
-    if path.starts_with('/') {
-        return None;
-    }
-    let mut parts: Vec<&str> = Vec::new();
-    for c in path.split('/') {
-        match c {
-            "" | "." => {}
-            ".." => {
-                parts.pop()?;
-            }
-            c => parts.push(c),
-        }
-    }
-    Some(parts.join("/"))
-}
-
 /// One file parsed and lowered: its directory, what it declares, its
 /// findings, and where its secret values are (`syntax::redact`).
 type LoweredFile = (String, Site, Diagnostics, Vec<(usize, usize)>);
@@ -790,7 +770,9 @@ fn read_and_lower(
 ) -> (Vec<(String, Site)>, Vec<String>) {
     let mut paths: Vec<(String, String)> = Vec::new();
     let mut unread = Vec::new();
-    let secrets_file = secrets_file.and_then(relative_path);
+    let secrets_file = secrets_file
+        .and_then(crate::source::fs::inside_components)
+        .map(|c| c.join("/"));
     for dir in dirs {
         if *dir == REFUSED_DIR {
             continue;

@@ -388,6 +388,10 @@ fn canary_secrets_appear_only_where_a_template_resolves_them() {
     }
 }
 
+/// A site without secrets, for the tests about where the secrets file is.
+const SMALL_SITE: &str =
+    "site dc1 { domain \"dc1.example.net\"; dns-servers \"10.0.0.2\"; }\nrack r01 { height 42; }\n";
+
 /// A secrets file moved among the site files (`[secrets] file` pointing
 /// inside the site directory) is never read as a site file: `check` says
 /// where it is and fails, and no command prints its values, in any form.
@@ -395,11 +399,7 @@ fn canary_secrets_appear_only_where_a_template_resolves_them() {
 fn a_secrets_file_among_the_site_files_is_named_never_read() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
-    write(
-        d,
-        "site/site.kdl",
-        "site dc1 { domain \"dc1.example.net\"; dns-servers \"10.0.0.2\"; }\nrack r01 { height 42; }\n",
-    );
+    write(d, "site/site.kdl", SMALL_SITE);
     write(
         d,
         "site/secrets.toml",
@@ -444,11 +444,7 @@ fn a_secrets_file_among_the_site_files_is_named_never_read() {
 fn a_secrets_file_committed_to_git_is_named_by_every_build() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
-    write(
-        d,
-        "site/site.kdl",
-        "site dc1 { domain \"dc1.example.net\"; dns-servers \"10.0.0.2\"; }\nrack r01 { height 42; }\n",
-    );
+    write(d, "site/site.kdl", SMALL_SITE);
     write(
         d,
         "secrets/local.toml",

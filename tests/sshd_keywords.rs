@@ -57,11 +57,8 @@ fn sshd_t(dir: &Path, line: &str) -> Result<(), String> {
     }
 }
 
-#[test]
-fn every_keyword_of_the_table_is_accepted_by_sshd_and_wrong_values_are_refused() {
-    if !usable() {
-        return;
-    }
+/// A directory with a host key `hk`, for `sshd_t`.
+fn host_key_dir() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let st = Command::new("ssh-keygen")
         .args(["-q", "-t", "ed25519", "-N", "", "-f"])
@@ -69,6 +66,15 @@ fn every_keyword_of_the_table_is_accepted_by_sshd_and_wrong_values_are_refused()
         .status()
         .unwrap();
     assert!(st.success());
+    dir
+}
+
+#[test]
+fn every_keyword_of_the_table_is_accepted_by_sshd_and_wrong_values_are_refused() {
+    if !usable() {
+        return;
+    }
+    let dir = host_key_dir();
     // The test can fail: a keyword sshd does not know is refused.
     assert!(sshd_t(dir.path(), "PermitRootLogon yes").is_err());
 
@@ -115,13 +121,7 @@ fn every_algorithm_of_the_table_is_accepted_by_sshd_in_its_keywords() {
     if !usable() {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let st = Command::new("ssh-keygen")
-        .args(["-q", "-t", "ed25519", "-N", "", "-f"])
-        .arg(dir.path().join("hk"))
-        .status()
-        .unwrap();
-    assert!(st.success());
+    let dir = host_key_dir();
     let keywords = |query: &str| -> &[&str] {
         match query {
             "cipher" => &["Ciphers"],

@@ -103,10 +103,12 @@ fn build(g: &Global, args: &Args) -> Status {
     };
     // Nothing to do and nothing to say since the last build: answered from
     // a walk of the output and a digest of the inputs, without a check.
+    // Whether the secrets file is in git: looked up once, by the fast
+    // up-to-date probe or else by the build.
+    let tracked: std::cell::OnceCell<Option<crate::diag::Diagnostic>> = std::cell::OnceCell::new();
     if !args.force && args.site.site.is_none() {
         // A secrets file in git is said every time: such a build takes the
         // long way, where warnings are printed (and `--deny` applies).
-        let tracked = std::cell::Cell::new(false);
         let current = crate::build::up_to_date(
             &*src,
             |config| {
@@ -115,7 +117,7 @@ fn build(g: &Global, args: &Args) -> Status {
                     .unwrap_or_else(|| root.join(&config.out_dir))
             },
             |config| {
-                tracked.set(secrets_in_git(&config.secrets, &root).is_some());
+                tracked.get_or_init(|| secrets_in_git(&config.secrets, &root));
                 Secrets::load(
                     &config.secrets,
                     &root,
@@ -126,7 +128,7 @@ fn build(g: &Global, args: &Args) -> Status {
                 .map(|s| s.digest())
             },
         );
-        if let Some(c) = current.filter(|_| !tracked.get()) {
+        if let Some(c) = current.filter(|_| tracked.get().is_none_or(Option::is_none)) {
             super::common::print_source_notes(&*src);
             let secs = start.elapsed().as_secs_f64();
             let counts = (c.nodes, c.switches, c.files);
@@ -168,7 +170,11 @@ fn build(g: &Global, args: &Args) -> Status {
             diags.extend(p.checked.lock_out_of_date());
         }
     }
-    diags.extend(secrets_in_git(&first.checked.loaded.config.secrets, &root));
+    diags.extend(
+        tracked
+            .get_or_init(|| secrets_in_git(&first.checked.loaded.config.secrets, &root))
+            .clone(),
+    );
     let mut list = diags.sorted(sources);
     let denied = args.deny.apply(&mut list);
     let (errors, _) = crate::diag::count(&list);

@@ -569,17 +569,7 @@ pub fn parse_explained<T: std::str::FromStr<Err = String>>(
     code: Code,
     what: &str,
 ) -> Option<Sp<T>> {
-    let Scalar::String(s) = &v.scalar else {
-        type_error(diags, v, name, &format!("{what} (a string)"));
-        return None;
-    };
-    match s.parse::<T>() {
-        Ok(x) => Some(Sp::new(x, v.span)),
-        Err(why) => {
-            diags.push(Diagnostic::error(code, why).label(v.span, format!("expected {what}")));
-            None
-        }
-    }
+    parse_with(diags, v, name, code, what, |_, why| why)
 }
 
 pub fn parse_value<T: std::str::FromStr>(
@@ -589,16 +579,30 @@ pub fn parse_value<T: std::str::FromStr>(
     code: Code,
     what: &str,
 ) -> Option<Sp<T>> {
+    parse_with(diags, v, name, code, what, |s, _| {
+        format!("`{s}` is not {what}")
+    })
+}
+
+/// A string value parsed as `T`; a value that does not parse is `code`
+/// with `message(text, the parser's error)`, labelled "expected `what`".
+fn parse_with<T: std::str::FromStr>(
+    diags: &mut Diagnostics,
+    v: &Value,
+    name: &str,
+    code: Code,
+    what: &str,
+    message: impl FnOnce(&str, T::Err) -> String,
+) -> Option<Sp<T>> {
     let Scalar::String(s) = &v.scalar else {
         type_error(diags, v, name, &format!("{what} (a string)"));
         return None;
     };
     match s.parse::<T>() {
         Ok(x) => Some(Sp::new(x, v.span)),
-        Err(_) => {
+        Err(e) => {
             diags.push(
-                Diagnostic::error(code, format!("`{s}` is not {what}"))
-                    .label(v.span, format!("expected {what}")),
+                Diagnostic::error(code, message(s, e)).label(v.span, format!("expected {what}")),
             );
             None
         }
