@@ -15,8 +15,8 @@
 //! once per user with SSH keys (`user`, `keys`).
 //!
 //! Templates under `node/cloud-init/` render last and see `files`: every
-//! other file of the node with its target path on the machine, mode, kind
-//! and base64 content, for `write_files`.
+//! other file of the node with its target path on the machine, mode, kind,
+//! content and base64 content, for `write_files`.
 
 use std::sync::{Arc, OnceLock};
 
@@ -315,14 +315,7 @@ impl Shared<'_> {
             .iter()
             .map(|(a, _)| {
                 let rel = a.path.strip_prefix(&dir).unwrap_or(&a.path);
-                let rel = rel.trim_start_matches('/');
-                FileView {
-                    path: rel.to_string(),
-                    target: target_path(rel),
-                    kind: a.kind.clone(),
-                    mode: format!("{:04o}", a.mode),
-                    content_b64: base64(&a.bytes),
-                }
+                FileView::new(rel.trim_start_matches('/'), &a.kind, a.mode, &a.bytes)
             })
             .collect();
         let mut late = base.to_vec();
@@ -354,7 +347,7 @@ impl Shared<'_> {
 
 /// A node file as cloud-init templates see it.
 #[derive(Debug, Serialize)]
-struct FileView {
+pub struct FileView {
     /// Below the node's directory.
     path: String,
     /// On the machine.
@@ -362,7 +355,24 @@ struct FileView {
     kind: String,
     /// `"0644"`
     mode: String,
+    /// The file's text, as written (`network-config` is the netplan
+    /// file's: rendered once, not again from its template).
+    content: String,
     content_b64: String,
+}
+
+impl FileView {
+    /// The file at `rel` below the node's directory.
+    pub fn new(rel: &str, kind: &str, mode: u32, bytes: &[u8]) -> FileView {
+        FileView {
+            path: rel.to_string(),
+            target: target_path(rel),
+            kind: kind.to_string(),
+            mode: format!("{mode:04o}"),
+            content: String::from_utf8_lossy(bytes).into_owned(),
+            content_b64: base64(bytes),
+        }
+    }
 }
 
 const SITE_FIELDS: &[&str] = &[

@@ -240,6 +240,55 @@ pub fn zone_serial(text: &str) -> u32 {
 
 // ---- minijinja wrappers ---------------------------------------------------
 
+/// Data made as JSON (a host's variables) in a template: read like any
+/// map, and written by `to_yaml`/`yaml_value` straight from the JSON,
+/// without a round trip through template values.
+#[derive(Debug)]
+pub struct JsonData(pub Json);
+
+impl JsonData {
+    pub fn value(json: Json) -> Value {
+        Value::from_object(JsonData(json))
+    }
+}
+
+impl minijinja::value::Object for JsonData {
+    fn repr(self: &std::sync::Arc<Self>) -> minijinja::value::ObjectRepr {
+        match &self.0 {
+            Json::Array(_) => minijinja::value::ObjectRepr::Seq,
+            _ => minijinja::value::ObjectRepr::Map,
+        }
+    }
+
+    fn get_value(self: &std::sync::Arc<Self>, key: &Value) -> Option<Value> {
+        let item = match &self.0 {
+            Json::Object(m) => m.get(key.as_str()?)?,
+            Json::Array(a) => a.get(key.as_usize()?)?,
+            _ => return None,
+        };
+        Some(Value::from(minijinja::value::Serde(item)))
+    }
+
+    fn enumerate(self: &std::sync::Arc<Self>) -> minijinja::value::Enumerator {
+        use minijinja::value::Enumerator;
+        match &self.0 {
+            Json::Object(m) => {
+                Enumerator::Values(m.keys().map(|k| Value::from(k.as_str())).collect())
+            }
+            Json::Array(a) => Enumerator::Seq(a.len()),
+            _ => Enumerator::Empty,
+        }
+    }
+}
+
+/// `v` as JSON, borrowed when it is [`JsonData`].
+fn with_json<T>(v: &Value, f: impl FnOnce(&Json) -> T) -> Result<T, Error> {
+    match v.downcast_object_ref::<JsonData>() {
+        Some(d) => Ok(f(&d.0)),
+        None => Ok(f(&to_json(v)?)),
+    }
+}
+
 fn to_json(v: &Value) -> Result<Json, Error> {
     serde_json::to_value(v).map_err(|e| {
         Error::new(
@@ -281,12 +330,12 @@ pub(super) fn f_yaml_key(v: &Value) -> Result<Value, Error> {
 
 pub(super) fn f_yaml_value(v: &Value, indent: Option<usize>) -> Result<Value, Error> {
     let mut out = String::new();
-    yaml_value(&to_json(v)?, indent.unwrap_or(2), &mut out);
+    with_json(v, |j| yaml_value(j, indent.unwrap_or(2), &mut out))?;
     Ok(Value::from_safe_string(out))
 }
 
 pub(super) fn f_to_yaml(v: &Value) -> Result<Value, Error> {
-    Ok(Value::from_safe_string(to_yaml(&to_json(v)?)))
+    Ok(Value::from_safe_string(with_json(v, to_yaml)?))
 }
 
 pub(super) fn f_xml_escape(v: &Value) -> Result<Value, Error> {

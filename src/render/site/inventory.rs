@@ -786,7 +786,10 @@ impl Object for HostObject {
             "inventory_vars" => to_value(&h.inventory_vars),
             "vars" => self
                 .vars
-                .get_or_init(|| to_value(&device_vars(site, h.device, env_prefix)))
+                .get_or_init(|| {
+                    let vars = device_vars(site, h.device, env_prefix);
+                    super::filters::JsonData::value(Json::Object(vars))
+                })
                 .clone(),
             _ => return None,
         })

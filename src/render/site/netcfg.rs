@@ -25,6 +25,7 @@ use minijinja::{context, Environment, Value};
 use serde_json::{json, Map, Value as Json};
 
 use crate::render::context::{ImageView, NodeView};
+use crate::render::device::{kind_of, FileView};
 use crate::render::engine::{base64, RenderFlags};
 
 /// The longest kernel command line, without its terminating NUL.
@@ -37,6 +38,11 @@ const EFI_NAME_PREFIX: usize = "kernel ".len();
 
 /// The template of the seed's `network-config`.
 pub const TEMPLATE: &str = "node/cloud-init/network-config.j2";
+
+/// The node's netplan file (below its directory) and its template: what
+/// the seed's `network-config` is made of (it reads it from `files`).
+const NETPLAN: &str = "etc/netplan/50-siteconf.yaml";
+const NETPLAN_TEMPLATE: &str = "node/etc/netplan/50-siteconf.yaml.j2";
 
 /// Which config a node's command line carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,14 +93,40 @@ pub fn effective_len(cmdline: &str, image: &ImageView) -> usize {
 /// nothing, or resolved a secret (the iPXE script is served to anyone who
 /// asks for it: a secret never goes there).
 pub fn full_config(env: &Environment<'_>, site: &Value, node: &NodeView) -> Option<String> {
-    crate::render::engine::begin_render();
-    let t = env.get_template(TEMPLATE).ok()?;
-    let ctx = context! {
-        node => Value::from(minijinja::value::Serde(node)),
-        site => site.clone(),
-        files => Vec::<Value>::new(),
+    let node = Value::from(minijinja::value::Serde(node));
+    // `files` as the node's own render gives it, with the one file the
+    // seed's network-config reads; none when the netplan template makes
+    // none (as for the node).
+    let netplan = render(
+        env,
+        NETPLAN_TEMPLATE,
+        context! { node => node.clone(), site => site.clone() },
+    )?;
+    let files = match netplan.trim().is_empty() {
+        true => Vec::new(),
+        false => {
+            let mode = 0o600;
+            vec![FileView::new(
+                NETPLAN,
+                kind_of(NETPLAN),
+                mode,
+                netplan.as_bytes(),
+            )]
+        }
     };
-    let cap = t.render_captured(ctx).ok()?;
+    let files = Value::from(minijinja::value::Serde(&files));
+    let text = compact(&render(
+        env,
+        TEMPLATE,
+        context! { node, site => site.clone(), files },
+    )?);
+    (!text.is_empty()).then_some(text)
+}
+
+/// One template's text; `None` when it fails or read a secret.
+fn render(env: &Environment<'_>, template: &str, ctx: Value) -> Option<String> {
+    crate::render::engine::begin_render();
+    let cap = env.get_template(template).ok()?.render_captured(ctx).ok()?;
     let flags = cap
         .state()
         .get_extension::<RenderFlags>()
@@ -103,8 +135,7 @@ pub fn full_config(env: &Environment<'_>, site: &Value, node: &NodeView) -> Opti
     if flags.secret_used || !flags.missing_secrets.is_empty() {
         return None;
     }
-    let text = compact(&cap.into_output());
-    (!text.is_empty()).then_some(text)
+    Some(cap.into_output())
 }
 
 /// The config without what YAML ignores: comment lines, blank lines and
