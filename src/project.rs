@@ -992,6 +992,22 @@ fn strays(
     out
 }
 
+/// Every input file of a build, sorted: siteconf.toml, the lock, what the
+/// site directories and the templates directory hold (the files
+/// [`input_digests`] digests, and a gate policy's `paths` name).
+pub fn input_paths(src: &dyn Source, config: &Config) -> Result<Vec<String>, SourceError> {
+    let mut paths = vec![CONFIG_FILE.to_string(), config.lock_file.clone()];
+    for d in config.read_dirs() {
+        paths.extend(src.list(d)?);
+    }
+    if config.templates_dir != config.site_dir {
+        paths.extend(src.list(&config.templates_dir)?);
+    }
+    paths.sort();
+    paths.dedup();
+    Ok(paths)
+}
+
 /// The SHA-256 of every file that can change the output, by path: the two
 /// project files and everything under the site and template directories.
 /// Anything else in the repository (docs, CI files, a build directory)
@@ -1008,15 +1024,7 @@ pub fn input_digests(
         .files()
         .map(|(_, f)| (f.path.as_str(), f.text.as_str()))
         .collect();
-    let mut paths = vec![CONFIG_FILE.to_string(), config.lock_file.clone()];
-    for d in config.read_dirs() {
-        paths.extend(src.list(d)?);
-    }
-    if config.templates_dir != config.site_dir {
-        paths.extend(src.list(&config.templates_dir)?);
-    }
-    paths.sort();
-    paths.dedup();
+    let paths = input_paths(src, config)?;
     let hashed: Vec<(String, Option<[u8; 32]>)> = paths
         .into_par_iter()
         .map(|p| {

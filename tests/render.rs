@@ -413,3 +413,32 @@ fn numbered_and_external_sessions_on_both_ends() {
     let fabric = text(&set, "site/fabric.json");
     assert!(fabric.contains("\"port\": \"swp48\""), "{fabric}");
 }
+
+/// Every kind a build gives its files is one a gate rule may name
+/// (`render::ARTIFACT_KINDS`): a kind missing there would make `check`
+/// refuse a policy that names it. The fixture and a site with a boot
+/// service (`tests/cases/boot-valid`) have every kind but `file` between
+/// them.
+#[test]
+fn every_artifact_kind_is_one_the_gate_knows() {
+    let boot = FsSource::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases/boot-valid"));
+    let sets = [
+        build(&fixture(), secrets()).expect("renders"),
+        build(&boot, Secrets::default()).expect("renders"),
+    ];
+    let kinds: std::collections::BTreeSet<&str> = sets
+        .iter()
+        .flat_map(|s| s.files.values().map(|a| a.kind.as_str()))
+        .collect();
+    for k in &kinds {
+        assert!(
+            siteconf::render::ARTIFACT_KINDS.contains(k),
+            "kind `{k}` is not in ARTIFACT_KINDS"
+        );
+    }
+    assert_eq!(
+        kinds.len(),
+        siteconf::render::ARTIFACT_KINDS.len() - 1,
+        "{kinds:?}"
+    );
+}

@@ -965,12 +965,12 @@ fn filters_narrow_what_is_shown() {
             "main",
             "feature",
             "--role",
-            "storage",
+            "compute",
             "--exit-code",
         ],
         &[],
     );
-    assert_eq!(code(&o), 0, "no storage node changes");
+    assert_eq!(code(&o), 1, "every node is a compute node: changes");
     let o = siteconf(
         repo.path(),
         &["diff", "main", "feature", "--node", "[", "--stat"],
@@ -982,6 +982,22 @@ fn filters_narrow_what_is_shown() {
         "{}",
         stderr(&o)
     );
+    // A filter that names nothing on either side is a mistake, not "no
+    // changes" (which `--exit-code` would report as success).
+    for (args, says) in [
+        (
+            ["--node", "r002n01.dc1.example.net"],
+            "matches no node or switch",
+        ),
+        (["--role", "storgae"], "no node has this role"),
+        (["--kind", "sshd_config"], "did you mean `sshd`?"),
+    ] {
+        let mut all = vec!["diff", "main", "feature", "--exit-code"];
+        all.extend(args);
+        let o = siteconf(repo.path(), &all, &[]);
+        assert_eq!(code(&o), 2, "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(says), "{args:?}: {}", stderr(&o));
+    }
 }
 
 // ---------------------------------------------------------------- gate

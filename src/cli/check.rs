@@ -44,8 +44,9 @@ pub fn run(g: &Global, args: Args) -> Status {
     };
     // A broken [gate] policy would block every merge request once merged
     // (gate reads base's policy); report it here so it never gets that far.
-    if let Err(d) = crate::gate::policy::from_config(&first.loaded.config, &first.loaded.sources) {
-        diags.extend(d);
+    match crate::gate::policy::from_config(&first.loaded.config, &first.loaded.sources) {
+        Err(d) => diags.extend(d),
+        Ok(policy) => diags.extend(gate_unmatched(&*src, &project.sites, &policy)),
     }
     let mut pending = Vec::new();
     for checked in &project.sites {
@@ -108,4 +109,34 @@ pub fn run(g: &Global, args: Args) -> Status {
     } else {
         Status::Ok
     }
+}
+
+/// What the gate policy names that the project does not have (SC0056).
+/// Only with a policy; quiet when the project's files cannot be listed or
+/// its templates read (their own findings say why).
+fn gate_unmatched(
+    src: &dyn crate::source::Source,
+    sites: &[check::Checked],
+    policy: &crate::gate::policy::Compiled,
+) -> Vec<crate::diag::Diagnostic> {
+    let Some(first) = sites.first() else {
+        return Vec::new();
+    };
+    let p = &policy.policy;
+    if p.owners.is_empty() && p.rules.is_empty() && p.role_limits.is_empty() {
+        return Vec::new();
+    }
+    let config = &first.loaded.config;
+    let Ok(inputs) = crate::project::input_paths(src, config) else {
+        return Vec::new();
+    };
+    let Ok(templates) = crate::render::engine::Templates::load(src, &config.templates_dir) else {
+        return Vec::new();
+    };
+    let view = crate::gate::policy::Project {
+        inputs: &inputs,
+        sites: sites.iter().map(|c| &c.loaded.site).collect(),
+        templates: &templates,
+    };
+    crate::gate::policy::unmatched(policy, &view, &first.loaded.sources)
 }

@@ -242,6 +242,9 @@ pub fn run(g: &Global, args: Args) -> Status {
         Ok(x) => x,
         Err(st) => return st,
     };
+    if let Some(e) = filter.unmatched(&base.facts, &head.facts) {
+        return fail(e);
+    }
     let review = Review::build(&base, &head, &filter);
     let out = match args.format {
         DiffFormat::Json => json::render_with(&review, &json::Options { full: args.full }),

@@ -68,7 +68,7 @@ pub struct OwnersRule {
     /// (`site/bgp-peers.kdl`, `templates/**`, `siteconf.toml`).
     #[serde(default)]
     pub paths: Vec<String>,
-    /// Globs over rendered artifact paths (`switches/*/frr.conf`).
+    /// Globs over rendered artifact paths (`switches/*/etc/frr/frr.conf`).
     #[serde(default)]
     pub artifacts: Vec<String>,
     pub owners: Vec<String>,
@@ -239,7 +239,7 @@ pub fn from_config(config: &Config, sources: &SourceMap) -> Result<Compiled, Dia
                 sources,
                 format!("{what} protects nothing: it has neither `paths` nor `artifacts`"),
                 "[[gate.owners]]",
-                "add `paths = [\"site/bgp-peers.kdl\"]` or `artifacts = [\"switches/*/frr.conf\"]`",
+                "add `paths = [\"site/bgp-peers.kdl\"]` or `artifacts = [\"switches/*/etc/frr/frr.conf\"]`",
             ));
         }
         check_names(
@@ -313,6 +313,20 @@ pub fn from_config(config: &Config, sources: &SourceMap) -> Result<Compiled, Dia
                 "remove them, or use `on = \"artifact-changed\"`",
             ));
         }
+        for k in &r.kinds {
+            if !crate::render::ARTIFACT_KINDS.contains(&k.as_str()) {
+                let near =
+                    crate::diag::did_you_mean(k, crate::render::ARTIFACT_KINDS.iter().copied())
+                        .map(|c| format!(" (did you mean `{c}`?)"))
+                        .unwrap_or_default();
+                diags.push(diag(
+                    sources,
+                    format!("{what}.kinds: no artifact has the kind `{k}`, so the rule could never fire{near}"),
+                    &format!("\"{k}\""),
+                    &format!("artifact kinds are {}", crate::render::ARTIFACT_KINDS.join(", ")),
+                ));
+            }
+        }
         let mut artifacts = Vec::new();
         for p in &r.artifacts {
             match path_glob(p) {
@@ -338,6 +352,240 @@ pub fn from_config(config: &Config, sources: &SourceMap) -> Result<Compiled, Dia
     } else {
         Err(diags)
     }
+}
+
+/// What a policy's patterns can be compared with: the project as checked.
+pub struct Project<'a> {
+    /// Every input file ([`crate::project::input_paths`]).
+    pub inputs: &'a [String],
+    /// The sites checked.
+    pub sites: Vec<&'a crate::model::Site>,
+    /// The templates a build renders (what device files exist).
+    pub templates: &'a crate::render::engine::Templates,
+}
+
+/// Warnings (SC0056) for what a valid policy names that the project does
+/// not have: a `paths` pattern no input file matches, an `artifacts`
+/// pattern no artifact could match, a role no node has, a `nodes` pattern
+/// no device name matches. Each makes a rule that never fires, so the gate
+/// passes exactly the change it was written to stop.
+pub fn unmatched(c: &Compiled, project: &Project, sources: &SourceMap) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    let warn = |message: String, needle: &str, help: String| {
+        let mut d = Diagnostic::warning(Code::GateMatchesNothing, message).help(help);
+        if let Some(span) = locate(sources, needle) {
+            d = d.label(span, "matches nothing");
+        }
+        d
+    };
+    let roles: std::collections::BTreeSet<&str> = project
+        .sites
+        .iter()
+        .flat_map(|s| s.nodes.iter().filter_map(|n| n.role.as_ref()))
+        .map(|r| r.value.as_str())
+        .collect();
+    let devices = || {
+        project.sites.iter().flat_map(|s| {
+            let nodes = s.nodes.iter().map(|n| n.name.value.as_str());
+            nodes.chain(s.switches.iter().map(|w| w.name.value.as_str()))
+        })
+    };
+    let artifacts = ArtifactNames::new(project);
+    let role_help = || match roles.is_empty() {
+        true => "no node of the site has a `role`".to_string(),
+        false => format!(
+            "the site's roles are {}",
+            roles.iter().copied().collect::<Vec<_>>().join(", ")
+        ),
+    };
+    for (i, o) in c.owners.iter().enumerate() {
+        let what = format!("gate.owners[{i}]");
+        for (p, g) in c.policy.owners[i].paths.iter().zip(&o.paths) {
+            if !project.inputs.iter().any(|f| g.is_match(f)) {
+                out.push(warn(
+                    format!("{what}.paths: `{p}` matches no input file of the project, so it protects nothing"),
+                    &format!("\"{p}\""),
+                    "paths are relative to the project root (`site/bgp-peers.kdl`, `templates/**`, `siteconf.toml`); `*` stays within a directory".into(),
+                ));
+            }
+        }
+        for (p, g) in c.policy.owners[i].artifacts.iter().zip(&o.artifacts) {
+            if !artifacts.any(g) {
+                out.push(warn(
+                    format!("{what}.artifacts: `{p}` matches no artifact this project renders, so it protects nothing"),
+                    &format!("\"{p}\""),
+                    artifacts.help(),
+                ));
+            }
+        }
+    }
+    for r in &c.rules {
+        let what = format!("gate.rules `{}`", r.rule.name);
+        for role in &r.rule.roles {
+            if !roles.contains(role.as_str()) {
+                out.push(warn(
+                    format!(
+                        "{what}: no node has the role `{role}`, so the rule never fires for it"
+                    ),
+                    &format!("\"{role}\""),
+                    role_help(),
+                ));
+            }
+        }
+        for (p, g) in r.rule.nodes.iter().zip(&r.nodes) {
+            if !devices().any(|d| g.is_match(d)) {
+                out.push(warn(
+                    format!("{what}.nodes: `{p}` matches no node or switch name, so the rule never fires for it"),
+                    &format!("\"{p}\""),
+                    "`nodes` matches device names as declared (`r01n01`, `r01-tor1`), not FQDNs".into(),
+                ));
+            }
+        }
+        for (p, g) in r.rule.artifacts.iter().zip(&r.artifacts) {
+            if !artifacts.any(g) {
+                out.push(warn(
+                    format!("{what}.artifacts: `{p}` matches no artifact this project renders, so the rule never fires"),
+                    &format!("\"{p}\""),
+                    artifacts.help(),
+                ));
+            }
+        }
+    }
+    for role in c.policy.role_limits.keys() {
+        if !roles.contains(role.as_str()) {
+            out.push(warn(
+                format!(
+                    "gate.role-limits: no node has the role `{role}`, so its limit never applies"
+                ),
+                role,
+                role_help(),
+            ));
+        }
+    }
+    out
+}
+
+/// The artifact paths a build of the project can write, to test a pattern
+/// against: every device file (from the templates, for each device), the
+/// site-wide files with fixed names, one per rack and per host, and the
+/// directories whose names come from data the check does not compute
+/// (zones, iPXE scripts by MAC, group variables), where any pattern inside
+/// them is taken as possible.
+struct ArtifactNames<'a> {
+    project: &'a Project<'a>,
+    plan: crate::render::device::Plan,
+    repos: Vec<String>,
+    users: Vec<String>,
+}
+
+/// Site-wide files whose names are fixed.
+const SITE_FILES: &[&str] = &[
+    "manifest.json",
+    "site/fabric.json",
+    "site/inventory/hosts.yml",
+    "site/dhcp/kea-dhcp4.json",
+    "site/boot/nginx.conf",
+    "site/boot/ipxe/unknown.ipxe",
+    "site/racks/index.html",
+];
+
+/// Site-wide directories whose file names the check cannot know.
+const SITE_DIRS: &[&str] = &["site/dns/", "site/boot/ipxe/", "site/inventory/group_vars/"];
+
+impl<'a> ArtifactNames<'a> {
+    fn new(project: &'a Project<'a>) -> ArtifactNames<'a> {
+        let (plan, _) = crate::render::device::plan(project.templates);
+        let mut repos = std::collections::BTreeSet::new();
+        let mut users = std::collections::BTreeSet::new();
+        for site in &project.sites {
+            let layers = site
+                .site
+                .iter()
+                .map(|i| &i.defaults)
+                .chain(site.profiles.iter().map(|p| &p.settings))
+                .chain(site.nodes.iter().map(|n| &n.settings));
+            for l in layers {
+                repos.extend(l.repos.iter().map(|r| r.name.value.clone()));
+                users.extend(l.ssh_keys.iter().map(|k| k.user.value.clone()));
+            }
+        }
+        ArtifactNames {
+            project,
+            plan,
+            repos: repos.into_iter().collect(),
+            users: users.into_iter().collect(),
+        }
+    }
+
+    /// Whether some artifact could match `g`.
+    fn any(&self, g: &GlobMatcher) -> bool {
+        if SITE_FILES.iter().any(|f| g.is_match(f)) {
+            return true;
+        }
+        // A pattern whose literal start is inside a directory of unknown
+        // names (or above one) may match there.
+        let glob = g.glob().glob();
+        let literal = &glob[..glob.find(['*', '?', '[', '{']).unwrap_or(glob.len())];
+        if SITE_DIRS
+            .iter()
+            .any(|d| literal.starts_with(d) || d.starts_with(literal))
+        {
+            return true;
+        }
+        let expand = |e: &crate::render::device::Entry| -> Vec<String> {
+            use crate::render::device::Expand;
+            match e.expand {
+                Expand::Once => vec![e.rel.clone()],
+                Expand::Repo => self
+                    .repos
+                    .iter()
+                    .map(|r| e.rel.replace("{repo}", r))
+                    .collect(),
+                Expand::User => self
+                    .users
+                    .iter()
+                    .map(|u| e.rel.replace("{user}", u))
+                    .collect(),
+            }
+        };
+        let node_rels: Vec<String> = self
+            .plan
+            .node
+            .iter()
+            .chain(&self.plan.node_late)
+            .flat_map(expand)
+            .collect();
+        let switch_rels: Vec<String> = self.plan.switch.iter().flat_map(expand).collect();
+        self.project.sites.iter().any(|site| {
+            let rack = |name: &str| g.is_match(format!("site/racks/{name}.svg"));
+            let host = |name: &str, rels: &[String], dir: &str| {
+                rels.iter().any(|r| g.is_match(format!("{dir}/{name}/{r}")))
+                    || site_host_vars(site, name).is_some_and(|p| g.is_match(p))
+            };
+            site.racks.iter().any(|r| rack(&r.name.value))
+                || site
+                    .nodes
+                    .iter()
+                    .any(|n| host(&n.name.value, &node_rels, "nodes"))
+                || site
+                    .switches
+                    .iter()
+                    .any(|w| host(&w.name.value, &switch_rels, "switches"))
+        })
+    }
+
+    fn help(&self) -> String {
+        "artifact paths are relative to the output directory, e.g. `switches/*/etc/frr/frr.conf`, `nodes/*/etc/ssh/sshd_config.d/*`, `site/dns/*.zone` (a build lists every one in manifest.json); `*` stays within a directory, `**` crosses them".into()
+    }
+}
+
+/// `site/inventory/host_vars/<host>.yml` of a device: the host is its
+/// FQDN when the site has a domain.
+fn site_host_vars(site: &crate::model::Site, name: &str) -> Option<String> {
+    Some(match &site.site {
+        Some(i) => format!("site/inventory/host_vars/{name}.{}.yml", i.domain.value),
+        None => format!("site/inventory/host_vars/{name}.yml"),
+    })
 }
 
 fn check_names(

@@ -878,3 +878,30 @@ fn scrub(diags: &mut [Diagnostic], secrets: &Secrets) {
         }
     }
 }
+
+/// Every kind an artifact can have (`Artifact::kind`): the device files'
+/// ([`device::kind_of`]), the site-wide files', and the manifest. What a
+/// gate rule's `kinds` may name.
+pub const ARTIFACT_KINDS: &[&str] = &[
+    "apt-sources",
+    "authorized-keys",
+    "cloud-init-meta-data",
+    "cloud-init-network-config",
+    "cloud-init-user-data",
+    "fabric",
+    "file",
+    "frr",
+    "frr-daemons",
+    "hostname",
+    "hosts",
+    "html",
+    "inventory",
+    "ipxe",
+    "kea4",
+    "manifest",
+    "netplan",
+    "nginx",
+    "sshd",
+    "svg",
+    "zone",
+];

@@ -55,6 +55,16 @@ pub struct Filter {
 impl Filter {
     /// Builds a filter; an invalid glob is an error naming it.
     pub fn new(nodes: &[String], roles: &[String], kinds: &[String]) -> Result<Filter, String> {
+        let known = crate::render::ARTIFACT_KINDS;
+        if let Some(k) = kinds.iter().find(|k| !known.contains(&k.as_str())) {
+            let near = crate::diag::did_you_mean(k, known.iter().copied())
+                .map(|c| format!(" (did you mean `{c}`?)"))
+                .unwrap_or_default();
+            return Err(format!(
+                "no artifact has the kind `{k}`{near}; kinds are {}",
+                known.join(", ")
+            ));
+        }
         let mut f = Filter {
             roles: roles.to_vec(),
             kinds: kinds.to_vec(),
@@ -74,6 +84,42 @@ impl Filter {
 
     pub fn is_empty(&self) -> bool {
         self.nodes.is_empty() && self.roles.is_empty() && self.kinds.is_empty()
+    }
+
+    /// The first `--node` or `--role` that names nothing on either side: a
+    /// typo would read as "no changes" (and `--exit-code` as success).
+    pub fn unmatched(&self, base: &Facts, head: &Facts) -> Option<String> {
+        let sides = [base, head];
+        let devices = || {
+            sides
+                .into_iter()
+                .flat_map(|f| f.nodes.keys().chain(f.switches.keys()).map(String::as_str))
+        };
+        for (g, d) in self.nodes.iter().zip(self.description.iter()) {
+            if !devices().any(|n| g.is_match(n)) {
+                return Some(format!(
+                    "{d} matches no node or switch on either side (device names as declared, like `r01n01`, not FQDNs)"
+                ));
+            }
+        }
+        let roles: std::collections::BTreeSet<&str> = sides
+            .iter()
+            .flat_map(|f| f.nodes.values().filter_map(|n| n.role.as_deref()))
+            .collect();
+        for r in &self.roles {
+            if !roles.contains(r.as_str()) {
+                let list: Vec<&str> = roles.iter().copied().collect();
+                return Some(format!(
+                    "--role {r}: no node has this role on either side; the roles are {}",
+                    if list.is_empty() {
+                        "none".to_string()
+                    } else {
+                        list.join(", ")
+                    }
+                ));
+            }
+        }
+        None
     }
 
     /// `--node r01* --kind frr`, for the summary.
