@@ -15,7 +15,8 @@ fn project() -> tempfile::TempDir {
             "site dc1 {{ domain \"dc1.example.net\"; }}\nrack r01 {{ height 42; }}\n\
              switch tor1 {{ rack r01; position 42; asn 4200000001; loopback4 \"10.255.0.1\"; ports \"swp1-4\"; }}\n\
              bgp-peer up1 {{ asn 64512; address \"203.0.113.1\"; password \"{CANARY}\"; switches tor1; }}\n\
-             bgp-peer up2 password=\"{CANARY}\" {{ asn 64513; address \"203.0.113.2\"; switches tor1; }}\n"
+             bgp-peer up2 password=\"{CANARY}\" {{ asn 64513; address \"203.0.113.2\"; switches tor1; }}\n\
+             node n1 {{ rack r01; position 1; repo internal {{ uris \"https://deploy:{CANARY}@apt.example.net/x\"; suites bookworm; components main; }} }}\n"
         ),
     )
     .expect("write");
@@ -45,8 +46,24 @@ fn literal_password_is_reported_but_never_printed() {
         assert_eq!(code, 1, "{args:?} should report SC0605:\n{text}");
         assert!(text.contains("SC0605"), "{args:?}:\n{text}");
         assert!(
+            text.contains("SC0058"),
+            "{args:?}: the URI's password:\n{text}"
+        );
+        assert!(
             !text.contains(CANARY),
             "{args:?} printed the literal password:\n{text}"
+        );
+    }
+    // explain answers despite the errors, with the URI's password masked.
+    for args in [
+        &["explain", "n1"][..],
+        &["explain", "n1", "--format", "json"],
+    ] {
+        let (_, text) = run(dir.path(), args);
+        assert!(text.contains("deploy:"), "{args:?}:\n{text}");
+        assert!(
+            !text.contains(CANARY),
+            "{args:?} printed the password:\n{text}"
         );
     }
 }

@@ -103,12 +103,14 @@ pub fn run(g: &Global, args: Args) -> Status {
             return Status::Error;
         }
     }
+    // A value the site files hold where a secret belongs (a literal BGP
+    // password, a password in a repo URI) is masked like in every snippet.
     match args.format {
         Format::Json => match serde_json::to_string_pretty(&e) {
-            Ok(s) => println!("{s}"),
+            Ok(s) => println!("{}", sources.scrub(&s)),
             Err(err) => return super::common::fail(err),
         },
-        Format::Text => print!("{}", explain::to_text(&e)),
+        Format::Text => print!("{}", sources.scrub(&explain::to_text(&e))),
     }
     // Findings still matter: explain shows them but answers anyway.
     if project.diags.has_errors() {

@@ -145,6 +145,10 @@ codes! {
         "An entry of `dns-servers` or `ntp-servers` that has no effect: the same server listed twice (no fallback to another host), or a fourth and later DNS server (glibc's resolver reads only the first three `nameserver` lines).";
     GateMatchesNothing "SC0056" "gate-matches-nothing" Warning
         "A `[gate]` pattern or name in siteconf.toml that matches nothing in the project: a `paths` glob no input file matches, an `artifacts` glob no rendered file could match, a role no node has, a `nodes` glob no device name matches. The rule or owner entry never fires for it, so `siteconf gate` passes exactly the change it was written to stop. (An artifact kind no artifact has is an error, SC0008.)";
+    SshdLocksOutAutomationUser "SC0057" "sshd-locks-out-automation-user" Error
+        "An `sshd` `allow-users` that leaves out the site's `automation-user`, or a `deny-users` that matches it (OpenSSH patterns: `*`, `?`, `user@host`). sshd refuses that user's logins on every node the setting reaches, so Ansible can no longer configure them.";
+    RepoUriCredentials "SC0058" "repo-uri-credentials" Error
+        "A repo URI with a password in it (`https://user:password@host/`). The URI is written as it is into every node's `/etc/apt/sources.list.d/*.sources` (readable by every local user), into cloud-init's user-data, the build output and its diffs, and it sits in git. apt takes credentials from `/etc/apt/auth.conf.d/` (mode 0600, apt_auth.conf(5)) instead. The password is masked wherever siteconf shows the line.";
     ProjectPathRefused "SC0021" "project-path-refused" Error
         "A project file or directory is a symbolic link, or a configured directory (`site-dir`, `templates-dir`) is absolute or leaves the project with `..`. siteconf reads only regular files inside the project, so a committed link to `/proc/self/environ` or `.git/config` is never read or quoted.";
     SecretsFileTracked "SC0030" "secrets-file-in-git" Warning

@@ -287,6 +287,19 @@ fn lower_network(diags: &mut Diagnostics, name: Sp<String>, b: &Block, span: Spa
     let purpose = b
         .require(diags, "purpose", purpose)
         .unwrap_or(Sp::new(Purpose::Other, span));
+    if name.value.eq_ignore_ascii_case("lo") && purpose.value != Purpose::Loopback {
+        // The zone names a node's address on network N `<node>.N`, and its
+        // loopback `<node>.lo` (render::site::dns): one name, two meanings.
+        // (A loopback network's addresses are the loopbacks themselves.)
+        diags.push(
+            Diagnostic::error(
+                Code::InvalidHostname,
+                format!("a network cannot be named `{}`", name.value),
+            )
+            .label(name.span, "reserved: `<node>.lo` is each node's loopback in the DNS zone")
+            .help("name the network for what it carries (`storage`, `svc`): `<node>.<network>` is the DNS name of each node's address on it; only a `purpose loopback` network may be called `lo`"),
+        );
+    }
     let ipv4 = b.prefix4(diags, "ipv4");
     let ipv6 = b.prefix6(diags, "ipv6");
     let prefix_invalid = [

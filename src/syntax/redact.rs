@@ -209,6 +209,10 @@ pub fn secret_ranges(format: Format, text: &str) -> Vec<(usize, usize)> {
         Format::Kdl => kdl_ranges(text, &toks),
         Format::Toml => toml_ranges(text, &toks),
     };
+    ranges.extend(toks.iter().filter_map(|t| match t.tok {
+        Tok::Str(s, e) => url_password(text, s, e),
+        _ => None,
+    }));
     // Split at line breaks: masking keeps the file's lines where they are.
     let mut out = Vec::new();
     ranges.sort_unstable();
@@ -227,6 +231,20 @@ pub fn secret_ranges(format: Format, text: &str) -> Vec<(usize, usize)> {
         }
     }
     out
+}
+
+/// The password of a URL's user part (`https://user:PASSWORD@host/`) in
+/// the string at `s..e`, wherever the string is: a credential in a repo's
+/// URI is refused (SC0058) and never printed.
+fn url_password(text: &str, s: usize, e: usize) -> Option<(usize, usize)> {
+    let v = text.get(s..e)?;
+    let after = v.find("://")? + 3;
+    let authority = &v[after..];
+    let authority = &authority[..authority.find(['/', '?', '#']).unwrap_or(authority.len())];
+    let at = authority.rfind('@')?;
+    let colon = authority[..at].find(':')?;
+    let (from, to) = (s + after + colon + 1, s + after + at);
+    (from < to).then_some((from, to))
 }
 
 /// KDL: a node named `password` masks its arguments and property values
@@ -526,6 +544,35 @@ mod tests {
             ("description \"password\"\n", "description \"password\"\n"),
         ] {
             assert_eq!(masked(Format::Kdl, src), want, "{src:?}");
+        }
+    }
+
+    #[test]
+    fn a_password_in_a_url_is_masked_in_either_format() {
+        for (format, src, want) in [
+            (
+                Format::Kdl,
+                "repo x { uris \"https://deploy:s3cr3t@apt.example.net/x\"; }\n",
+                "repo x { uris \"https://deploy:******@apt.example.net/x\"; }\n",
+            ),
+            (
+                Format::Toml,
+                "uris = [\"http://a:p@ss@h:8080/\", \"http://h/\"]\n",
+                "uris = [\"http://a:****@h:8080/\", \"http://h/\"]\n",
+            ),
+            // A user without a password, and no user: nothing to mask.
+            (
+                Format::Kdl,
+                "uris \"http://user@h/x\"\n",
+                "uris \"http://user@h/x\"\n",
+            ),
+            (
+                Format::Kdl,
+                "uris \"http://h/a:b@c\"\n",
+                "uris \"http://h/a:b@c\"\n",
+            ),
+        ] {
+            assert_eq!(masked(format, src), want, "{src:?}");
         }
     }
 

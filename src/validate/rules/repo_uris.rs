@@ -4,6 +4,8 @@
 //! absolute `http://HOST…`, `https://HOST…` or `file:/PATH` URL: a missing
 //! scheme, an unsupported one, an empty host, a bad port, or white space.
 //! Repos are checked in every layer they are written in, once each.
+//! Reports (SC0058) a password in a URI (`https://user:password@host/`):
+//! the sources file is world-readable, and is embedded in user-data.
 //!
 //! **Why it matters.** apt rejects the whole sources file at the first bad
 //! URI, so a typo in one repo stops every package install on the node —
@@ -20,7 +22,7 @@ use crate::diag::{Code, Diagnostic, Diagnostics};
 
 pub static RULE: Rule = Rule {
     name: "repo-uris",
-    codes: &[Code::InvalidRepoUrl],
+    codes: &[Code::InvalidRepoUrl, Code::RepoUriCredentials],
     check,
     resolved: false,
 };
@@ -29,6 +31,20 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
     for (what, s) in layers(cx.site) {
         for r in &s.repos {
             for u in &r.uris {
+                if let Some(user) = credentials(&u.value) {
+                    diags.push(
+                        Diagnostic::error(
+                            Code::RepoUriCredentials,
+                            format!(
+                                "repo `{}` of {what} has a password in its URI (user `{user}`)",
+                                r.name.value
+                            ),
+                        )
+                        .label(u.span, "the password is written into every node's sources file")
+                        .help("apt reads credentials from /etc/apt/auth.conf.d/ (mode 0600; see apt_auth.conf(5)): write the URI without `user:password@` and deliver the login there, e.g. with Ansible from a vault"),
+                    );
+                    continue;
+                }
                 if let Err((label, help)) = validate(&u.value) {
                     diags.push(
                         Diagnostic::error(
@@ -45,6 +61,17 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
             }
         }
     }
+}
+
+/// The user of an `http(s)://user:password@host` URI that carries a
+/// password. The password itself is masked in the kept text
+/// (`syntax::redact`) and never quoted.
+fn credentials(uri: &str) -> Option<&str> {
+    let rest = uri.split_once("://")?.1;
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    let (userinfo, _) = authority.rsplit_once('@')?;
+    let (user, password) = userinfo.split_once(':')?;
+    (!password.is_empty()).then_some(user)
 }
 
 /// Checks one URI; the error is (label, hint).

@@ -41,6 +41,7 @@ pub static RULE: Rule = Rule {
         Code::SshdUnknownKeyword,
         Code::SshdInvalidValue,
         Code::SshdIgnoresKeys,
+        Code::SshdLocksOutAutomationUser,
     ],
     check,
     resolved: false,
@@ -458,8 +459,64 @@ fn glob(p: &[u8], s: &[u8]) -> bool {
 /// templates/node/etc/ssh/authorized_keys/).
 const KEYS_FILE: &str = "/etc/ssh/authorized_keys/%u";
 
+/// SC0057: an `AllowUsers` that leaves out the automation user, or a
+/// `DenyUsers` that names it. sshd then refuses Ansible on every node the
+/// layer reaches. A pattern with a host part (`ansible@10.0.0.*`) is taken
+/// as allowing it and as not denying it: the address Ansible comes from is
+/// not known here, so only a certain lock-out is an error.
+fn locks_out(
+    kw: &Keyword,
+    value: &crate::model::Sp<String>,
+    automation: Option<&crate::model::Sp<String>>,
+    what: &str,
+) -> Option<Diagnostic> {
+    let user = automation?;
+    let name = user.value.as_bytes();
+    let mut words = value
+        .value
+        .split_whitespace()
+        .map(|p| p.trim_matches(['"', '\'']));
+    let (label, why, help) = match kw.name.as_str() {
+        "AllowUsers" if !words.any(|p| glob(p.split('@').next().unwrap_or(p).as_bytes(), name)) => {
+            (
+                format!("`{}` is not among these", user.value),
+                "AllowUsers lets in only the users it lists",
+                format!("add `{}` to the list", user.value),
+            )
+        }
+        "DenyUsers" if words.any(|p| !p.contains('@') && glob(p.as_bytes(), name)) => (
+            format!("this denies `{}`", user.value),
+            "DenyUsers refuses the users it matches",
+            format!(
+                "take the pattern that matches `{}` out of the list",
+                user.value
+            ),
+        ),
+        _ => return None,
+    };
+    Some(
+        Diagnostic::error(
+            Code::SshdLocksOutAutomationUser,
+            format!(
+                "{} of {what} locks out the automation user `{}`: {why}, so Ansible cannot log in to these nodes",
+                kw.name, user.value
+            ),
+        )
+        .label(value.span, label)
+        .label(user.span, "the automation user")
+        .help(format!(
+            "{help}, or leave the keyword out (siteconf already allows only key logins)"
+        )),
+    )
+}
+
 fn check(cx: &Ctx, diags: &mut Diagnostics) {
     let has_keys = layers(cx.site).any(|(_, s)| !s.ssh_keys.is_empty());
+    let automation = cx
+        .site
+        .site
+        .as_ref()
+        .and_then(|s| s.automation_user.as_ref());
     for (what, s) in layers(cx.site) {
         for o in &s.sshd {
             let key = o.key.value.as_str();
@@ -507,6 +564,9 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
                         "siteconf writes each `ssh-key` to {KEYS_FILE}: add it, e.g. `authorized-keys-file \".ssh/authorized_keys {KEYS_FILE}\"`, or leave the keyword out (that is the default siteconf writes)"
                     )),
                 );
+            }
+            if let Some(d) = locks_out(kw, &o.value, automation, &what.to_string()) {
+                diags.push(d);
             }
             if let Err((label, hint)) = check_value(kw, &o.value.value) {
                 diags.push(
