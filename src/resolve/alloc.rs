@@ -431,11 +431,18 @@ fn check_against_site(
             .into_iter()
             .flatten()
             .filter(|r| near(&r.owner, &e.owner));
+        // A key one character away whose value could not be this line's
+        // (`address.mgmt.ipv4 10.0.1.0` beside a request for
+        // `address.mgmt.ipv6`) is a changed request, not a damaged line:
+        // the old value is released like any other no longer asked for.
+        let takes_value = |key: &str| {
+            AllocKey::parse(key).is_some_and(|k| k.parse_value(&e.value).is_some())
+        };
         let by_key = unserved_by_owner
             .get(e.owner.as_str())
             .into_iter()
             .flatten()
-            .filter(|r| near(&r.key, &e.key));
+            .filter(|r| near(&r.key, &e.key) && takes_value(&r.key));
         if let Some(r) = by_owner.chain(by_key).next() {
             diags.push(
                 Diagnostic::error(
