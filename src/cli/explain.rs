@@ -69,7 +69,7 @@ pub fn run(g: &Global, args: Args) -> Status {
             .iter()
             .flat_map(|c| c.loaded.site.nodes.iter().map(|n| n.name.value.as_str()))
             .collect();
-        eprint!("{}", unknown_node(&args.node, &names));
+        eprint!("{}", unknown_node(&args.node, &names, "node"));
         return Status::Error;
     };
     let e = explain::explain(site, &checked.resolved, rn, sources, args.path.as_deref());
@@ -125,21 +125,23 @@ pub fn run(g: &Global, args: Args) -> Status {
 /// meant name: the same name spelled almost the same, or the short name of
 /// an FQDN (`r01n01.dc1.example.net` → `r01n01`); else how many nodes there
 /// are and how to list them. Also used by `inventory --host`.
-pub(super) fn unknown_node(name: &str, names: &[&str]) -> String {
-    let mut out = format!("error: no node named `{name}`");
+/// `what`: `node` (explain: nodes only) or `host` (the inventory: nodes
+/// and switches).
+pub(super) fn unknown_node(name: &str, names: &[&str], what: &str) -> String {
+    let mut out = format!("error: no {what} named `{name}`");
     let short = name.split('.').next().unwrap_or(name);
     if short != name && names.contains(&short) {
         out.push_str(&format!(
-            " (did you mean `{short}`? nodes are named by their short host name)\n"
+            " (did you mean `{short}`? {what}s are named by their short host name)\n"
         ));
     } else if let Some(s) = did_you_mean(name, names.iter().copied()) {
         out.push_str(&format!(" (did you mean `{s}`?)\n"));
     } else {
         out.push('\n');
         match names.first() {
-            None => out.push_str("  hint: the site has no nodes\n"),
+            None => out.push_str(&format!("  hint: the site has no {what}s\n")),
             Some(first) => out.push_str(&format!(
-                "  hint: the site has {} node{} (the first is `{first}`); `siteconf inventory --list` lists them\n",
+                "  hint: the site has {} {what}{} (the first is `{first}`); `siteconf inventory --list` lists them\n",
                 names.len(),
                 if names.len() == 1 { "" } else { "s" },
             )),

@@ -163,7 +163,10 @@ fn answer(project: &check::CheckedProject, host: Option<&str>, cache: Option<&Ca
         .collect();
     // Ansible shows a successful script's stderr only when asked to, so
     // this is for the person running it by hand.
-    let warnings: Vec<&String> = sites.iter().flat_map(|s| &s.inv.warnings).collect();
+    let warnings: Vec<&String> = sites
+        .iter()
+        .flat_map(|s| s.inv.warnings.iter().map(|(_, w)| w))
+        .collect();
     for w in &warnings {
         eprintln!("warning: {w}");
     }
@@ -295,7 +298,7 @@ fn print_host(sites: &[SiteInv], name: &str) -> Status {
 fn unknown_host(name: &str, names: &[&str]) -> Status {
     eprint!(
         "{}",
-        super::explain::unknown_node(name, names).replacen("error: ", "note: ", 1)
+        super::explain::unknown_node(name, names, "host").replacen("error: ", "note: ", 1)
     );
     print_answer(b"{}")
 }

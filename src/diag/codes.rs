@@ -149,6 +149,8 @@ codes! {
         "An `sshd` `allow-users` that leaves out the site's `automation-user`, or a `deny-users` that matches it (OpenSSH patterns: `*`, `?`, `user@host`). sshd refuses that user's logins on every node the setting reaches, so Ansible can no longer configure them.";
     RepoUriCredentials "SC0058" "repo-uri-credentials" Error
         "A repo URI with a password in it (`https://user:password@host/`). The URI is written as it is into every node's `/etc/apt/sources.list.d/*.sources` (readable by every local user), into cloud-init's user-data, the build output and its diffs, and it sits in git. apt takes credentials from `/etc/apt/auth.conf.d/` (mode 0600, apt_auth.conf(5)) instead. The password is masked wherever siteconf shows the line.";
+    GroupNameRewritten "SC0059" "group-name-rewritten" Warning
+        "A group name Ansible does not take as written (letters, digits and `_`, not starting with a digit): the inventory replaces every other character by `_`, so `web-tier` and `web_tier` become one group and a play's `hosts: web-tier` matches nothing. Also the group `all`, which every host is in already.";
     ProjectPathRefused "SC0021" "project-path-refused" Error
         "A project file or directory is a symbolic link, or a configured directory (`site-dir`, `templates-dir`) is absolute or leaves the project with `..`. siteconf reads only regular files inside the project, so a committed link to `/proc/self/environ` or `.git/config` is never read or quoted.";
     SecretsFileTracked "SC0030" "secrets-file-in-git" Warning

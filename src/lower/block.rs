@@ -378,7 +378,12 @@ impl<'a> Block<'a> {
         match v.scalar {
             Scalar::Bool(b) => Some(Sp::new(b, v.span)),
             _ => {
-                type_error(diags, v, name, "#true or #false");
+                type_error(
+                    diags,
+                    v,
+                    name,
+                    "a boolean (`#true`/`#false` in KDL, `true`/`false` in TOML)",
+                );
                 None
             }
         }

@@ -435,9 +435,8 @@ fn check_against_site(
         // (`address.mgmt.ipv4 10.0.1.0` beside a request for
         // `address.mgmt.ipv6`) is a changed request, not a damaged line:
         // the old value is released like any other no longer asked for.
-        let takes_value = |key: &str| {
-            AllocKey::parse(key).is_some_and(|k| k.parse_value(&e.value).is_some())
-        };
+        let takes_value =
+            |key: &str| AllocKey::parse(key).is_some_and(|k| k.parse_value(&e.value).is_some());
         let by_key = unserved_by_owner
             .get(e.owner.as_str())
             .into_iter()

@@ -34,7 +34,32 @@ pub fn parse(file: FileId, text: &str) -> (Document, Vec<SyntaxError>) {
     let nodes = cx.table(table.get_ref());
     let mut all = errors;
     all.extend(cx.errors);
+    all.extend(hidden_code_points(file, text));
     (Document { nodes }, all)
+}
+
+/// Bidirectional controls, direction marks and a byte order mark past the
+/// start: legal in a TOML string, invisible in an editor and a review, and
+/// they reorder what a reader sees ("Trojan Source"). A KDL file may not
+/// hold them literally either (its parser refuses them), so the site's two
+/// formats accept the same text. The control characters TOML itself
+/// refuses are its parser's findings.
+fn hidden_code_points(file: FileId, text: &str) -> Vec<SyntaxError> {
+    if text.is_ascii() {
+        return Vec::new();
+    }
+    text.char_indices()
+        .filter(|&(i, c)| {
+            !c.is_control() && super::kdl::chars::is_disallowed(c) && !(i == 0 && c == '\u{FEFF}')
+        })
+        .map(|(i, c)| SyntaxError {
+            message: format!("disallowed code point U+{:04X}", c as u32),
+            span: Span::new(file, i, i + c.len_utf8()),
+            help: Some(
+                "bidirectional-override characters, direction marks and a byte order mark past the start may not appear literally in a site file (they hide what a reviewer reads); in a TOML string write them as a `\\u` escape if they are meant".into(),
+            ),
+        })
+        .collect()
 }
 
 fn first_line(msg: &str) -> String {

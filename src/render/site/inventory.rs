@@ -60,6 +60,7 @@ use minijinja::Value;
 use serde::Serialize;
 use serde_json::{json, Map, Value as Json};
 
+use crate::diag::Code;
 use crate::render::context::{NodeView, SiteView, SwitchView};
 use crate::render::device::to_value;
 
@@ -77,7 +78,9 @@ pub struct Inventory {
     /// What Ansible would refuse or warn about: variables left out for
     /// their names, groups whose names it flags. For the caller to show.
     #[serde(skip)]
-    pub warnings: Vec<String>,
+    /// What Ansible would not take as written, with its code (SC0081,
+    /// SC0059).
+    pub warnings: Vec<(Code, String)>,
 }
 
 pub use crate::model::names::{is_group_name, is_var_name};
@@ -484,11 +487,14 @@ pub fn ansible_secret_lookup(env_prefix: &str, name: &str) -> String {
 
 /// A warning for each name in `vars` that Ansible refuses: those
 /// variables are left out of the inventory (see [`copy_vars`]).
-fn var_warnings(warnings: &mut Vec<String>, owner: &str, vars: &Map<String, Json>) {
+fn var_warnings(warnings: &mut Vec<(Code, String)>, owner: &str, vars: &Map<String, Json>) {
     for k in vars.keys().filter(|k| !is_var_name(k)) {
-        warnings.push(format!(
-            "variable `{k}` of {owner} is not a valid Ansible variable name \
+        warnings.push((
+            Code::InventoryVarName,
+            format!(
+                "variable `{k}` of {owner} is not a valid Ansible variable name \
              (letters, digits and `_`, not starting with a digit); it is left out of the inventory"
+            ),
         ));
     }
 }
@@ -638,10 +644,13 @@ pub fn outline(site: &SiteView, env_prefix: &str) -> Inventory {
     }
     for g in groups.values_mut() {
         if !is_group_name(&g.name) {
-            warnings.push(format!(
-                "group `{}` is not a valid Ansible group name (letters, digits and `_`, \
+            warnings.push((
+                Code::GroupNameRewritten,
+                format!(
+                    "group `{}` is not a valid Ansible group name (letters, digits and `_`, \
                  not starting with a digit): ansible-inventory warns about it",
-                g.name
+                    g.name
+                ),
             ));
         }
         g.hosts.sort();

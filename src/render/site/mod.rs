@@ -249,10 +249,8 @@ pub fn render_site_into(
     };
     // Declared after what its jobs borrow.
     let mut jobs: Vec<Job> = Vec::new();
-    for w in &inv.warnings {
-        diags.push(
-            Diagnostic::warning(Code::InvalidValue, w.clone()).help("rename it in the site files"),
-        );
+    for (code, w) in &inv.warnings {
+        diags.push(Diagnostic::warning(*code, w.clone()).help("rename it in the site files"));
     }
     let s = site_v.clone();
     let inv_v = Value::from_dyn_object(inv_obj.clone());

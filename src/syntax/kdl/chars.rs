@@ -85,7 +85,7 @@ pub(super) fn is_newline(c: char) -> bool {
 /// Code points that may not appear literally anywhere in a document
 /// (U+FEFF is allowed only as the very first code point, which the parser
 /// strips before scanning).
-pub(super) fn is_disallowed(c: char) -> bool {
+pub(in crate::syntax) fn is_disallowed(c: char) -> bool {
     matches!(
         c,
         '\u{0}'..='\u{8}'

@@ -46,7 +46,7 @@
 //! capped at [`MAX_DEPTH`] children blocks so recursion cannot overflow the
 //! stack.
 
-mod chars;
+pub(super) mod chars;
 mod numbers;
 mod strings;
 mod trivia;

@@ -1,6 +1,6 @@
 //! Rule `group-names`: group names Ansible would not take as they are.
 //!
-//! **What it does.** Warns (SC0007) about a group — in `groups` of any
+//! **What it does.** Warns (SC0059) about a group — in `groups` of any
 //! layer, a `group` block or its `children` — whose name is not an Ansible
 //! group name: letters, digits and `_`, not starting with a digit. It
 //! says what the inventory calls it instead (every other character
@@ -14,7 +14,7 @@
 //!
 //! **Example.**
 //! ```kdl
-//! node r01n01 { groups "web-tier" "2024_batch"; }   // SC0007 (warning) twice
+//! node r01n01 { groups "web-tier" "2024_batch"; }   // SC0059 (warning) twice
 //! ```
 
 use super::super::{Ctx, Rule};
@@ -26,7 +26,7 @@ use crate::model::Sp;
 
 pub static RULE: Rule = Rule {
     name: "group-names",
-    codes: &[Code::InvalidValue],
+    codes: &[Code::GroupNameRewritten],
     check,
     resolved: false,
 };
@@ -36,7 +36,7 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
         let n = name.value.as_str();
         let d = if n == "all" {
             Diagnostic::warning(
-                Code::InvalidValue,
+                Code::GroupNameRewritten,
                 format!("{whose} `all`, which every host is in already"),
             )
             .label(name.span, "`all` is Ansible's own group")
@@ -51,7 +51,7 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
                 format!("the inventory calls it `{as_written}`")
             };
             Diagnostic::warning(
-                Code::InvalidValue,
+                Code::GroupNameRewritten,
                 format!("{whose} {n:?}, which is not an Ansible group name; {outcome}"),
             )
             .label(name.span, "not an Ansible group name")
