@@ -106,7 +106,7 @@ fn node(rn: &ResolvedNode, emit: &mut dyn FnMut(Diagnostic)) {
                         "add `link eno1` (the interface the VLAN is tagged on)",
                     ));
                 }
-                if i.vlan.is_none() {
+                if i.vlan.is_none() && !i.vlan_invalid {
                     emit(err(
                         format!("VLAN interface `{n}` has no `vlan` id{}", declared(n)),
                         i.name.span,
