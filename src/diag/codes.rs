@@ -218,6 +218,8 @@ codes! {
         "An LACP (802.3ad) bond whose members are cabled to two switches that are not a pair (no link declared between them, as an MLAG peer link is): the switches cannot form one aggregate, so the bond does not come up as one.";
     BondSingleMember "SC0508" "bond-single-member" Warning
         "A bond with a single member while the node has another interface cabled to a switch that is in no bond: the bond has no redundancy and the other leg comes up on its own, outside it. Usually the second member was left out of `members`.";
+    Ipv6MtuTooSmall "SC0509" "ipv6-mtu-too-small" Error
+        "An interface that carries IPv6 (an address of a network with an IPv6 prefix, or an unnumbered BGP session, which runs over the IPv6 link-local address) has an MTU below 1280, the least IPv6 allows (RFC 8200): Linux turns IPv6 off on it, so the address never comes up and the session never establishes. The MTU in effect is the interface's own, else the one of the networks it carries, else (a VLAN) its parent's.";
     // --- BGP -------------------------------------------------------------------------------
     BgpUnknownPeer "SC0601" "bgp-unknown-peer" Error
         "A BGP session whose far end is not a declared switch.";

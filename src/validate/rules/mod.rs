@@ -59,6 +59,7 @@ mod group_names;
 mod interface_kind;
 mod interface_mtu;
 mod inventory_vars;
+mod ipv6_mtu;
 mod loopback_in_network;
 mod missing_site;
 mod mtu_mismatch;
@@ -171,6 +172,7 @@ pub static RULES: &[&Rule] = &[
     &addressing::RULE,
     &port_cabled_twice::RULE,
     &interface_mtu::RULE,
+    &ipv6_mtu::RULE,
     &vlan_mismatch::RULE,
     &interface_kind::RULE,
     &node_required::RULE,
