@@ -209,7 +209,7 @@ codes! {
     VlanMismatch "SC0503" "vlan-mismatch" Error
         "A VLAN interface carries a network whose VLAN id is a different one.";
     InterfaceKind "SC0504" "interface-kind" Error
-        "An interface's fields do not fit its kind: a bond without members, a VLAN without a parent, an ethernet without a MAC, a member that is itself in another bond.";
+        "An interface's fields do not fit its kind: a bond without members, a VLAN without a parent, an ethernet without a MAC, a member that is itself in another bond. And a bond member used as if it were a link of its own: an address on it, a BGP session over it (netplan gives a member no link-local address, so the session never comes up), or a VLAN on it (the bond takes every frame a member receives, so the VLAN receives nothing).";
     MtuMismatch "SC0505" "mtu-mismatch" Warning
         "Interfaces carrying one L2 network have different MTUs on different nodes: hosts with the larger MTU send frames the others drop (large transfers hang while pings work).";
     CabledToOtherRack "SC0506" "cabled-to-other-rack" Warning
