@@ -220,6 +220,10 @@ codes! {
         "A bond with a single member while the node has another interface cabled to a switch that is in no bond: the bond has no redundancy and the other leg comes up on its own, outside it. Usually the second member was left out of `members`.";
     Ipv6MtuTooSmall "SC0509" "ipv6-mtu-too-small" Error
         "An interface that carries IPv6 (an address of a network with an IPv6 prefix, or an unnumbered BGP session, which runs over the IPv6 link-local address) has an MTU below 1280, the least IPv6 allows (RFC 8200): Linux turns IPv6 off on it, so the address never comes up and the session never establishes. The MTU in effect is the interface's own, else the one of the networks it carries, else (a VLAN) its parent's.";
+    VlanInterfaceTwice "SC0510" "vlan-interface-twice" Error
+        "Two VLAN interfaces of a node with the same VLAN id on the same parent: netplan writes both, but the kernel refuses the second (EEXIST), so one of the two interfaces, and the networks it carries, is missing after boot.";
+    UntaggedVlans "SC0511" "untagged-vlans" Error
+        "An interface that is not a VLAN interface carries addresses of networks with different VLAN ids: its frames are untagged, so the switch port (an access port of one VLAN) delivers them to one VLAN only, and the other networks are unreachable. Each VLAN needs its own VLAN interface (`kind vlan`).";
     // --- BGP -------------------------------------------------------------------------------
     BgpUnknownPeer "SC0601" "bgp-unknown-peer" Error
         "A BGP session whose far end is not a declared switch.";

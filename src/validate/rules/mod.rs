@@ -96,6 +96,8 @@ mod unknown_port;
 mod unknown_profile;
 mod unknown_rack;
 mod unknown_switch;
+mod untagged_vlans;
+mod vlan_interface_twice;
 mod vlan_mismatch;
 
 use std::collections::BTreeMap;
@@ -174,6 +176,8 @@ pub static RULES: &[&Rule] = &[
     &interface_mtu::RULE,
     &ipv6_mtu::RULE,
     &vlan_mismatch::RULE,
+    &vlan_interface_twice::RULE,
+    &untagged_vlans::RULE,
     &interface_kind::RULE,
     &node_required::RULE,
     &node_loopback::RULE,
