@@ -122,7 +122,7 @@ codes! {
     InvalidTimezone "SC0044" "invalid-timezone" Error
         "The site `timezone` is not a zone name of tzdata (`Europe/Berln`); cloud-init fails to set it. The list is data/tzdata-2025b-zones.txt.";
     InvalidInterfaceName "SC0045" "invalid-interface-name" Error
-        "An interface or switch port name the Linux kernel refuses (dev_valid_name: 1-15 bytes, not `.` or `..`, no `/`, `:` or white space), or one outside the letters, digits, `-`, `_` and `.` that netplan, FRR and fabric.json accept (`GigabitEthernet1/0/1`).";
+        "An interface or switch port name the Linux kernel refuses (dev_valid_name: 1-15 bytes, not `.` or `..`, no `/`, `:` or white space), or one outside the letters, digits, `-`, `_` and `.` that netplan, FRR and fabric.json accept (`GigabitEthernet1/0/1`). Also a node interface declared as `lo`: the loopback is the node's `loopback`, and a second `lo` gives netplan a duplicate key and lets networkd rename a NIC to `lo`.";
     InvalidSecretName "SC0046" "invalid-secret-name" Error
         "A secret reference (`password secret=\"…\"`) whose name is not a secret name (letters, digits, `-`, `_`, `.` and `/`, starting with a letter or digit): it could not be provided through the environment (`SITECONF_SECRET_<NAME>`).";
     InvalidPackageName "SC0047" "invalid-package-name" Error

@@ -537,7 +537,18 @@ fn lower_settings(diags: &mut Diagnostics, b: &Block) -> Settings {
         .named(diags, "interface", schema::INTERFACE)
         .into_iter()
         .map(|(name, ib)| {
-            check_name_if(diags, &name);
+            if name.value == "lo" {
+                diags.push(
+                    Diagnostic::error(
+                        Code::InvalidInterfaceName,
+                        "`lo` is the loopback and cannot be declared as an interface",
+                    )
+                    .label(name.span, "reserved for the loopback")
+                    .help("the loopback's addresses are the node's `loopback ipv4=… ipv6=…`; name the physical interface as the kernel does (`eno1`, `ens1f0`): netplan would get two `lo` entries, and networkd would rename the NIC with this MAC to `lo`"),
+                );
+            } else {
+                check_name_if(diags, &name);
+            }
             let mac = ib.parsed_explained(
                 diags,
                 "mac",
