@@ -224,6 +224,8 @@ codes! {
         "Two VLAN interfaces of a node with the same VLAN id on the same parent: netplan writes both, but the kernel refuses the second (EEXIST), so one of the two interfaces, and the networks it carries, is missing after boot.";
     UntaggedVlans "SC0511" "untagged-vlans" Error
         "An interface that is not a VLAN interface carries addresses of networks with different VLAN ids: its frames are untagged, so the switch port (an access port of one VLAN) delivers them to one VLAN only, and the other networks are unreachable. Each VLAN needs its own VLAN interface (`kind vlan`).";
+    MacNotRendered "SC0512" "mac-not-rendered" Warning
+        "A `mac` on a bond or a VLAN interface: netplan matches only ethernet interfaces by MAC, and Kea's reservations use the MAC DHCP (PXE) asks with, a physical port's (a bond's first member's, a VLAN's parent's), so this value reaches no file. Put the MAC on the physical interface it belongs to. (A member's or the parent's MAC written again on the bond or VLAN is not reported.)";
     // --- BGP -------------------------------------------------------------------------------
     BgpUnknownPeer "SC0601" "bgp-unknown-peer" Error
         "A BGP session whose far end is not a declared switch.";

@@ -61,6 +61,7 @@ mod interface_mtu;
 mod inventory_vars;
 mod ipv6_mtu;
 mod loopback_in_network;
+mod mac_not_rendered;
 mod missing_site;
 mod mtu_mismatch;
 mod network_os;
@@ -190,6 +191,7 @@ pub static RULES: &[&Rule] = &[
     &cabled_to_other_rack::RULE,
     &bond_legs_not_paired::RULE,
     &bond_single_member::RULE,
+    &mac_not_rendered::RULE,
     &bgp_numbered_path::RULE,
     &boot_image_missing::RULE,
     &automation_user::RULE,
