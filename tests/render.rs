@@ -441,4 +441,28 @@ fn every_artifact_kind_is_one_the_gate_knows() {
         siteconf::render::ARTIFACT_KINDS.len() - 1,
         "{kinds:?}"
     );
+
+/// Kea reserves a bond's address for the MAC DHCP asks with, its first
+/// member's (the port that PXE-boots), even when the bond has a `mac` of
+/// its own (a warning, SC0512): that MAC is no NIC's.
+#[test]
+fn a_bond_address_is_reserved_for_its_first_members_mac() {
+    let fs = fixture();
+    let site = String::from_utf8(fs.read("site/site.kdl").unwrap().unwrap()).unwrap();
+    let site = site
+        .replacen(
+            "interface bond0 { kind bond; members eno1 eno2; mode \"802.3ad\"; mtu 9000; }",
+            "interface bond0 { kind bond; members eno1 eno2; mode \"802.3ad\"; mac \"52:54:00:01:02:99\"; }",
+            1,
+        )
+        .replacen(
+            "address mgmt interface=eno3 ipv4=\"10.0.0.42\"",
+            "address mgmt interface=bond0 ipv4=\"10.0.0.42\"",
+            1,
+        );
+    let mut m = mem_fixture(&[]);
+    m.insert("site/site.kdl", site.into_bytes());
+    let kea = text(&build(&m, secrets()).unwrap(), "site/dhcp/kea-dhcp4.json");
+    assert!(kea.contains("52:54:00:01:02:01"), "{kea}");
+    assert!(!kea.contains("52:54:00:01:02:99"), "{kea}");
 }

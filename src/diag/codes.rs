@@ -122,7 +122,7 @@ codes! {
     InvalidTimezone "SC0044" "invalid-timezone" Error
         "The site `timezone` is not a zone name of tzdata (`Europe/Berln`); cloud-init fails to set it. The list is data/tzdata-2025b-zones.txt.";
     InvalidInterfaceName "SC0045" "invalid-interface-name" Error
-        "An interface or switch port name the Linux kernel refuses (dev_valid_name: 1-15 bytes, not `.` or `..`, no `/`, `:` or white space), or one outside the letters, digits, `-`, `_` and `.` that netplan, FRR and fabric.json accept (`GigabitEthernet1/0/1`).";
+        "An interface or switch port name the Linux kernel refuses (dev_valid_name: 1-15 bytes, not `.` or `..`, no `/`, `:` or white space), or one outside the letters, digits, `-`, `_` and `.` that netplan, FRR and fabric.json accept (`GigabitEthernet1/0/1`). Also a node interface declared as `lo`: the loopback is the node's `loopback`, and a second `lo` gives netplan a duplicate key and lets networkd rename a NIC to `lo`.";
     InvalidSecretName "SC0046" "invalid-secret-name" Error
         "A secret reference (`password secret=\"…\"`) whose name is not a secret name (letters, digits, `-`, `_`, `.` and `/`, starting with a letter or digit): it could not be provided through the environment (`SITECONF_SECRET_<NAME>`).";
     InvalidPackageName "SC0047" "invalid-package-name" Error
@@ -217,7 +217,7 @@ codes! {
     VlanMismatch "SC0503" "vlan-mismatch" Error
         "A VLAN interface carries a network whose VLAN id is a different one.";
     InterfaceKind "SC0504" "interface-kind" Error
-        "An interface's fields do not fit its kind: a bond without members, a VLAN without a parent, an ethernet without a MAC, a member that is itself in another bond.";
+        "An interface's fields do not fit its kind: a bond without members, a VLAN without a parent, an ethernet without a MAC, a member that is itself in another bond. And a bond member used as if it were a link of its own: an address on it, a BGP session over it (netplan gives a member no link-local address, so the session never comes up), or a VLAN on it (the bond takes every frame a member receives, so the VLAN receives nothing).";
     MtuMismatch "SC0505" "mtu-mismatch" Warning
         "Interfaces carrying one L2 network have different MTUs on different nodes: hosts with the larger MTU send frames the others drop (large transfers hang while pings work).";
     CabledToOtherRack "SC0506" "cabled-to-other-rack" Warning
@@ -226,6 +226,14 @@ codes! {
         "An LACP (802.3ad) bond whose members are cabled to two switches that are not a pair (no link declared between them, as an MLAG peer link is): the switches cannot form one aggregate, so the bond does not come up as one.";
     BondSingleMember "SC0508" "bond-single-member" Warning
         "A bond with a single member while the node has another interface cabled to a switch that is in no bond: the bond has no redundancy and the other leg comes up on its own, outside it. Usually the second member was left out of `members`.";
+    Ipv6MtuTooSmall "SC0509" "ipv6-mtu-too-small" Error
+        "An interface that carries IPv6 (an address of a network with an IPv6 prefix, or an unnumbered BGP session, which runs over the IPv6 link-local address) has an MTU below 1280, the least IPv6 allows (RFC 8200): Linux turns IPv6 off on it, so the address never comes up and the session never establishes. The MTU in effect is the interface's own, else the one of the networks it carries, else (a VLAN) its parent's.";
+    VlanInterfaceTwice "SC0510" "vlan-interface-twice" Error
+        "Two VLAN interfaces of a node with the same VLAN id on the same parent: netplan writes both, but the kernel refuses the second (EEXIST), so one of the two interfaces, and the networks it carries, is missing after boot.";
+    UntaggedVlans "SC0511" "untagged-vlans" Error
+        "An interface that is not a VLAN interface carries addresses of networks with different VLAN ids: its frames are untagged, so the switch port (an access port of one VLAN) delivers them to one VLAN only, and the other networks are unreachable. Each VLAN needs its own VLAN interface (`kind vlan`).";
+    MacNotRendered "SC0512" "mac-not-rendered" Warning
+        "A `mac` on a bond or a VLAN interface: netplan matches only ethernet interfaces by MAC, and Kea's reservations use the MAC DHCP (PXE) asks with, a physical port's (a bond's first member's, a VLAN's parent's), so this value reaches no file. Put the MAC on the physical interface it belongs to. (A member's or the parent's MAC written again on the bond or VLAN is not reported.)";
     // --- BGP -------------------------------------------------------------------------------
     BgpUnknownPeer "SC0601" "bgp-unknown-peer" Error
         "A BGP session whose far end is not a declared switch.";

@@ -54,6 +54,8 @@ pub struct Block<'a> {
     pub head: Span,
     /// "node `r01n01`", for messages.
     pub what: String,
+    /// Fields given more than once (reported here; the first is read).
+    twice: Vec<&'static str>,
 }
 
 fn entries_of(node: &Node) -> impl Iterator<Item = Entry<'_>> {
@@ -101,6 +103,7 @@ impl<'a> Block<'a> {
         groups: &[&'static [Field]],
         what: String,
     ) -> Block<'a> {
+        let mut twice: Vec<&'static str> = Vec::new();
         let mut out: Vec<(&'static Field, Entry<'a>)> = Vec::new();
         for e in entries {
             let key = e.key();
@@ -143,6 +146,7 @@ impl<'a> Block<'a> {
                                 .label(first.key().span, "first given here")
                                 .help("remove one of them"),
                             );
+                            twice.push(f.name);
                             continue;
                         }
                     }
@@ -155,7 +159,14 @@ impl<'a> Block<'a> {
             span,
             head: span,
             what,
+            twice,
         }
+    }
+
+    /// Whether a field was given more than once (already reported as
+    /// SC0006; the first is the one read).
+    pub fn given_twice(&self, name: &str) -> bool {
+        self.twice.contains(&name)
     }
 
     fn get(&self, name: &str) -> Option<Entry<'a>> {

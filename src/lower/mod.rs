@@ -129,6 +129,10 @@ fn lower_top(site: &mut Site, node: &DocNode, diags: &mut Diagnostics) {
         match kind {
             "site" => {
                 let s = lower_site(diags, name, &b, span);
+                // Two `defaults` blocks: the first is read, but which one
+                // the author meant — what every node inherits — is not
+                // known, as with two `site` blocks.
+                site.site_declared_twice |= b.given_twice("defaults");
                 if let Some(prev) = &site.site {
                     diags.push(
                         Diagnostic::error(Code::DuplicateName, "the site is declared twice")
@@ -316,14 +320,18 @@ fn lower_network(diags: &mut Diagnostics, name: Sp<String>, b: &Block, span: Spa
             .help("add `ipv4 \"10.0.0.0/24\"` and/or `ipv6 \"2001:db8::/64\"`"),
         );
     }
+    let vlan = b.u16(diags, "vlan", 1, 4094, Code::InvalidVlan);
+    let mtu = b.u16(diags, "mtu", 576, 9216, Code::InvalidMtu);
     Network {
         purpose,
-        vlan: b.u16(diags, "vlan", 1, 4094, Code::InvalidVlan),
+        vlan_invalid: vlan.is_none() && b.has("vlan"),
+        vlan,
         ipv4,
         ipv6,
         gateway4: b.ipv4(diags, "gateway4"),
         gateway6: b.ipv6(diags, "gateway6"),
-        mtu: b.u16(diags, "mtu", 576, 9216, Code::InvalidMtu),
+        mtu_invalid: mtu.is_none() && b.has("mtu"),
+        mtu,
         reserved: b.parsed_list(
             diags,
             "reserved",
@@ -542,7 +550,18 @@ fn lower_settings(diags: &mut Diagnostics, b: &Block) -> Settings {
         .named(diags, "interface", schema::INTERFACE)
         .into_iter()
         .map(|(name, ib)| {
-            check_name_if(diags, &name);
+            if name.value == "lo" {
+                diags.push(
+                    Diagnostic::error(
+                        Code::InvalidInterfaceName,
+                        "`lo` is the loopback and cannot be declared as an interface",
+                    )
+                    .label(name.span, "reserved for the loopback")
+                    .help("the loopback's addresses are the node's `loopback ipv4=… ipv6=…`; name the physical interface as the kernel does (`eno1`, `ens1f0`): netplan would get two `lo` entries, and networkd would rename the NIC with this MAC to `lo`"),
+                );
+            } else {
+                check_name_if(diags, &name);
+            }
             let mac = ib.parsed_explained(
                 diags,
                 "mac",
@@ -550,6 +569,8 @@ fn lower_settings(diags: &mut Diagnostics, b: &Block) -> Settings {
                 "a unicast MAC address like 52:54:00:12:34:56",
             );
             let kind = ib.enumerated(diags, "kind", InterfaceKind::ALL);
+            let mtu = ib.u16(diags, "mtu", 576, 9216, Code::InvalidMtu);
+            let vlan = ib.u16(diags, "vlan", 1, 4094, Code::InvalidVlan);
             Interface {
                 kind_invalid: kind.is_none() && ib.has("kind"),
                 kind,
@@ -557,11 +578,13 @@ fn lower_settings(diags: &mut Diagnostics, b: &Block) -> Settings {
                 mac,
                 switch: ib.label(diags, "switch"),
                 port: ib.string(diags, "port"),
-                mtu: ib.u16(diags, "mtu", 576, 9216, Code::InvalidMtu),
+                mtu_invalid: mtu.is_none() && ib.has("mtu"),
+                mtu,
                 members: iface_refs(diags, &ib, "members"),
                 bond_mode: ib.string(diags, "mode"),
                 link: iface_ref(diags, &ib, "link"),
-                vlan: ib.u16(diags, "vlan", 1, 4094, Code::InvalidVlan),
+                vlan_invalid: vlan.is_none() && ib.has("vlan"),
+                vlan,
                 name,
                 span: ib.span,
             }
@@ -684,17 +707,22 @@ fn lower_settings(diags: &mut Diagnostics, b: &Block) -> Settings {
 }
 
 /// A reference to an interface (`interface=bond0.300`, `link eno1`): an
-/// interface name, which unlike a host name may contain dots.
+/// interface name, which unlike a host name may contain dots. A name Linux
+/// refuses is reported (SC0045) and kept, as the declaration's is: the
+/// reference still finds the interface it names, so the bad name is one
+/// finding, not also "address has no interface" or "VLAN has no link".
 fn iface_ref(diags: &mut Diagnostics, b: &Block, field: &str) -> Option<Sp<String>> {
     let s = b.string(diags, field)?;
-    check_name_if(diags, &s).then_some(s)
+    check_name_if(diags, &s);
+    Some(s)
 }
 
 fn iface_refs(diags: &mut Diagnostics, b: &Block, field: &str) -> Vec<Sp<String>> {
-    b.strings(diags, field)
-        .into_iter()
-        .filter(|s| check_name_if(diags, s))
-        .collect()
+    let names = b.strings(diags, field);
+    for s in &names {
+        check_name_if(diags, s);
+    }
+    names
 }
 
 fn check_name_if(diags: &mut Diagnostics, name: &Sp<String>) -> bool {

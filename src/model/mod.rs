@@ -63,8 +63,8 @@ pub struct Site {
     /// What the site files may declare that could not be read (a file
     /// that failed to parse). See [`Lost`].
     pub lost: Lost,
-    /// More than one `site` block was declared (reported once, where the
-    /// second is): the first wins, but which one the author meant — and so
+    /// More than one `site` block was declared, or one with `defaults`
+    /// twice (reported once, where the second is): the first wins, but which one the author meant — and so
     /// the defaults and pools every node inherits — is not known, so checks
     /// about what nodes lack stay quiet.
     pub site_declared_twice: bool,
@@ -347,6 +347,11 @@ pub struct Network {
     pub gateway4: Option<Sp<Ipv4Addr>>,
     pub gateway6: Option<Sp<Ipv6Addr>>,
     pub mtu: Option<Sp<u16>>,
+    /// `vlan` / `mtu` was written but is not one (already reported): rules
+    /// that read the network's VLAN id or MTU stay quiet rather than take
+    /// "no VLAN" or the default 1500 for it.
+    pub vlan_invalid: bool,
+    pub mtu_invalid: bool,
     /// Ranges no node may be given (switches, VIPs, DHCP dynamic pools).
     pub reserved: Vec<Sp<IpRange>>,
     /// Where `auto` addresses are allocated from; the whole prefix when empty.
@@ -547,6 +552,10 @@ pub struct Interface {
     /// A `kind` was written but is not one (already reported): rules
     /// about what the interface's kind requires stay quiet.
     pub kind_invalid: bool,
+    /// An `mtu` / `vlan` was written but is not one (already reported):
+    /// rules about the MTU in effect or a missing VLAN id stay quiet.
+    pub mtu_invalid: bool,
+    pub vlan_invalid: bool,
     pub span: Span,
 }
 

@@ -174,8 +174,11 @@ fn network_pool(n: &Network, f: Family) -> Option<Pool> {
         Family::V6 => n.ipv6.as_ref().map(|p| {
             let net = u128::from(p.network());
             let last = u128::from(p.broadcast());
+            // The subnet-router anycast address is left out, except on a
+            // point-to-point /127 (RFC 6164) or a /128.
+            let first = if p.prefix_len() >= 127 { net } else { net + 1 };
             Pool {
-                ranges: vec![(net + 1, last)],
+                ranges: vec![(first, last)],
                 family: f,
                 written: None,
             }

@@ -186,6 +186,8 @@ fn merge_into(out: &mut Settings, s: &Settings, rec: &mut Rec) {
                     vlan: None,
                     mac_invalid: false,
                     kind_invalid: false,
+                    mtu_invalid: false,
+                    vlan_invalid: false,
                     span: i.span,
                 });
                 out.interfaces.last_mut().expect("just pushed")
@@ -195,6 +197,8 @@ fn merge_into(out: &mut Settings, s: &Settings, rec: &mut Rec) {
         take!(rec, format!("{base}.mac"), dst.mac, i.mac);
         dst.mac_invalid |= i.mac_invalid;
         dst.kind_invalid |= i.kind_invalid;
+        dst.mtu_invalid |= i.mtu_invalid;
+        dst.vlan_invalid |= i.vlan_invalid;
         take!(rec, format!("{base}.switch"), dst.switch, i.switch);
         take!(rec, format!("{base}.port"), dst.port, i.port);
         take!(rec, format!("{base}.mtu"), dst.mtu, i.mtu);

@@ -61,9 +61,11 @@ pub struct Reservation {
 }
 
 /// The MAC a DHCP request for an address on `iface` comes from.
+/// Only an ethernet's own `mac` counts: one written on a bond or a VLAN
+/// (a warning, SC0512) is not the MAC a request comes from.
 fn mac_of<'a>(node: &'a NodeView, iface: &'a InterfaceView, depth: u8) -> Option<&'a str> {
-    if let Some(m) = &iface.mac {
-        return Some(m);
+    if iface.kind == "ethernet" {
+        return iface.mac.as_deref();
     }
     // Bounded: a VLAN of a bond of ethernets is two steps; cycles are
     // refused by check but must not hang here.

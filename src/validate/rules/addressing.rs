@@ -115,9 +115,11 @@ fn problem(net: &Network, ip: IpAddr, allocated: bool) -> Option<Problem<'_>> {
             let Some(p) = &net.ipv6 else {
                 return (!allocated && !net.prefix_invalid[1]).then_some(Problem::NoFamily);
             };
+            // The subnet-router anycast address (RFC 4291) is no host's,
+            // except on a /127 (RFC 6164) or /128, as IPv4's /31 and /32.
             (
                 p.contains(&a),
-                a == p.network(),
+                p.prefix_len() < 127 && a == p.network(),
                 false,
                 net.gateway6
                     .as_ref()
@@ -228,5 +230,33 @@ fn report(
         } else {
             "the range is kept for switches, VIPs or DHCP; pick an address outside it, or write `auto`".to_string()
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::codes;
+
+    fn site(prefix: &str) -> String {
+        format!(
+            r#"
+site dc1 {{ domain "dc1.example.net"; dns-servers "10.0.0.2"; }}
+network p2p {{ purpose other; ipv6 "{prefix}"; }}
+rack r01 {{ height 42; }}
+node r01n01 {{
+    rack r01; position 3
+    interface eno1 {{ mac "52:54:00:01:01:01"; }}
+    address p2p interface=eno1 ipv6="2001:db8:0:300::"
+}}
+"#
+        )
+    }
+
+    #[test]
+    fn both_addresses_of_an_ipv6_127_are_hosts() {
+        // RFC 6164, as IPv4's /31; on a /64 the first is the subnet-router
+        // anycast address.
+        assert!(!codes(&site("2001:db8:0:300::/127")).contains(&"SC0302"));
+        assert!(codes(&site("2001:db8:0:300::/64")).contains(&"SC0302"));
     }
 }

@@ -6,7 +6,9 @@
 //!   bond `members` or a VLAN `link`/`vlan`;
 //! - a bond without members, with a member that is itself a bond or a
 //!   VLAN, with a member that already belongs to another bond, or with a
-//!   member that has an address of its own;
+//!   member that has an address of its own, a VLAN on it or a BGP session
+//!   over it (a member is no link of its own: the bond takes its frames,
+//!   and netplan gives it no address, not even a link-local one);
 //! - a VLAN interface without `link` or without `vlan`, or with members;
 //! - `switch` without `port` or `port` without `switch`, and cabling on a
 //!   bond or VLAN interface (their members and parents are what is cabled).
@@ -106,7 +108,7 @@ fn node(rn: &ResolvedNode, emit: &mut dyn FnMut(Diagnostic)) {
                         "add `link eno1` (the interface the VLAN is tagged on)",
                     ));
                 }
-                if i.vlan.is_none() {
+                if i.vlan.is_none() && !i.vlan_invalid {
                     emit(err(
                         format!("VLAN interface `{n}` has no `vlan` id{}", declared(n)),
                         i.name.span,
@@ -228,6 +230,44 @@ fn node(rn: &ResolvedNode, emit: &mut dyn FnMut(Diagnostic)) {
                     }
                 }
             }
+        }
+    }
+    // A member is not a link of its own: the bond takes every frame it
+    // receives, and netplan gives it no addresses, not even link-local.
+    for i in &rn.settings.interfaces {
+        let Some(link) = &i.link else { continue };
+        if let Some(&(bond, _)) = member_of.get(link.as_str()) {
+            let n = i.name.as_str();
+            emit(err(
+                format!(
+                    "VLAN interface `{n}` is on `{}`, which is a member of bond `{bond}`{}",
+                    link.value,
+                    note("link", n)
+                ),
+                link.span,
+                "a bond member",
+                &format!(
+                    "the bond takes every frame its member receives, so `{n}` would receive nothing: write `link {bond}`"
+                ),
+            ));
+        }
+    }
+    for s in rn.settings.bgp.iter().flat_map(|b| b.sessions.iter()) {
+        let Some(ifname) = &s.interface else { continue };
+        if let Some(&(bond, _)) = member_of.get(ifname.as_str()) {
+            let peer = s.peer.as_str();
+            emit(err(
+                format!(
+                    "BGP session to `{peer}` runs over `{}`, which is a member of bond `{bond}`{}",
+                    ifname.value,
+                    set_in(rn, &format!("bgp.sessions.{peer}.interface"))
+                ),
+                ifname.span,
+                "a bond member",
+                &format!(
+                    "netplan gives a bond member no link-local address (`LinkLocalAddressing=no`), so an unnumbered session over it never comes up: run it over an interface cabled to `{peer}` that is in no bond (its own uplink)"
+                ),
+            ));
         }
     }
     for a in &rn.settings.addresses {

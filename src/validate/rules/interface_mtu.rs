@@ -54,6 +54,11 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
             let Some(i) = interface(rn, ifname) else {
                 continue;
             };
+            // An MTU that was refused (SC0015) is not compared: the
+            // network's would read as the default 1500.
+            if net.mtu_invalid || mtu_refused(rn, i) {
+                continue;
+            }
             let Some((mtu, from)) = effective_mtu(rn, i) else {
                 continue;
             };
@@ -100,6 +105,9 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
             let Some(parent) = interface(rn, link) else {
                 continue;
             };
+            if mtu_refused(rn, parent) {
+                continue;
+            }
             let (pmtu, pspan) = match effective_mtu(rn, parent) {
                 Some((m, _)) => (m.value, m.span),
                 None => (1500, parent.name.span),
@@ -129,6 +137,26 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
         }
     }
     out.finish(diags);
+}
+
+/// Whether the MTU in effect on an interface is one that was refused
+/// (SC0015) — its own, or the parent's a VLAN without one would take: then
+/// rules comparing MTUs stay quiet rather than take 1500 for it.
+pub(super) fn mtu_refused(rn: &ResolvedNode, i: &Interface) -> bool {
+    let mut cur = i;
+    for _ in 0..MAX_DEPTH {
+        if cur.mtu.is_some() {
+            return false;
+        }
+        if cur.mtu_invalid {
+            return true;
+        }
+        let Some(next) = cur.link.as_ref().and_then(|l| interface(rn, l)) else {
+            return false;
+        };
+        cur = next;
+    }
+    false
 }
 
 /// The MTU in effect on an interface and the interface that sets it.

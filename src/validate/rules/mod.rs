@@ -59,7 +59,9 @@ mod group_names;
 mod interface_kind;
 mod interface_mtu;
 mod inventory_vars;
+mod ipv6_mtu;
 mod loopback_in_network;
+mod mac_not_rendered;
 mod missing_site;
 mod mtu_mismatch;
 mod network_os;
@@ -95,6 +97,8 @@ mod unknown_port;
 mod unknown_profile;
 mod unknown_rack;
 mod unknown_switch;
+mod untagged_vlans;
+mod vlan_interface_twice;
 mod vlan_mismatch;
 
 use std::collections::BTreeMap;
@@ -171,7 +175,10 @@ pub static RULES: &[&Rule] = &[
     &addressing::RULE,
     &port_cabled_twice::RULE,
     &interface_mtu::RULE,
+    &ipv6_mtu::RULE,
     &vlan_mismatch::RULE,
+    &vlan_interface_twice::RULE,
+    &untagged_vlans::RULE,
     &interface_kind::RULE,
     &node_required::RULE,
     &node_loopback::RULE,
@@ -184,6 +191,7 @@ pub static RULES: &[&Rule] = &[
     &cabled_to_other_rack::RULE,
     &bond_legs_not_paired::RULE,
     &bond_single_member::RULE,
+    &mac_not_rendered::RULE,
     &bgp_numbered_path::RULE,
     &boot_image_missing::RULE,
     &automation_user::RULE,

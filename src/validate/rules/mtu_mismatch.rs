@@ -23,7 +23,7 @@
 use std::collections::BTreeMap;
 
 use super::super::{Ctx, Rule};
-use super::interface_mtu::effective_mtu;
+use super::interface_mtu::{effective_mtu, mtu_refused};
 use super::{interface, set_in, PerNode};
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::syntax::Span;
@@ -66,6 +66,10 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
             let Some(i) = interface(rn, ifname) else {
                 continue;
             };
+            // A refused MTU (SC0015) is not known: it is not 1500.
+            if cx.site.networks[ni].mtu_invalid || mtu_refused(rn, i) {
+                continue;
+            }
             let c = match effective_mtu(rn, i) {
                 Some((m, from)) => Carrier {
                     node,

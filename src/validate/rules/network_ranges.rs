@@ -159,7 +159,10 @@ fn gateway(diags: &mut Diagnostics, n: &Network, ip: IpAddr, span: crate::syntax
             .ipv4
             .as_ref()
             .is_some_and(|p| p.prefix_len() < 31 && (a == p.network() || a == p.broadcast())),
-        IpAddr::V6(a) => n.ipv6.as_ref().is_some_and(|p| a == p.network()),
+        IpAddr::V6(a) => n
+            .ipv6
+            .as_ref()
+            .is_some_and(|p| p.prefix_len() < 127 && a == p.network()),
     };
     if not_host {
         diags.push(

@@ -21,7 +21,7 @@
 use super::super::{Ctx, Rule};
 use super::{interface, set_in, suggest, PerNode};
 use crate::diag::{Code, Diagnostic, Diagnostics};
-use crate::model::Sp;
+use crate::model::{interface_name_problem, Sp};
 use crate::resolve::ResolvedNode;
 
 pub static RULE: Rule = Rule {
@@ -44,7 +44,9 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
         let mut check = |r: &Sp<String>, describe: &dyn Fn() -> (String, String)| {
             // A profile the node names but that is not declared may be
             // where it is: the unknown profile is the finding.
+            // A name Linux refuses is reported as such (SC0045).
             if interface(rn, &r.value).is_none()
+                && interface_name_problem(&r.value).is_none()
                 && !(gap && gaps.may_supply_interface(cx, node, &r.value))
             {
                 let (what, path) = describe();
