@@ -151,7 +151,7 @@ codes! {
     DuplicateName "SC0101" "duplicate-name" Error
         "Two entities of the same kind share a name (hostnames, racks, switches, networks, profiles, groups). Names are identities: inventory, DNS and output paths would collide.";
     DuplicateIp "SC0102" "duplicate-ip" Error
-        "The same IP address is given to two places (node addresses, loopbacks, switch loopbacks, gateways). Both places are shown. Across the sites of a project, only between sites in the same `routing-domain`.";
+        "The same IP address is given to two places (node addresses, loopbacks, switch loopbacks, routed switch ports, gateways, external BGP peers). Both places are shown, and a value the allocator gave is called allocated (the allocator skips every address the site uses, so that happens only through siteconf.lock). Across the sites of a project, only between sites in the same `routing-domain`.";
     DuplicateMac "SC0103" "duplicate-mac" Error
         "Two interfaces declare the same MAC address; DHCP reservations and netplan matching would pick the wrong machine. Checked across all sites of a project too: one machine cannot be racked in two clusters.";
     DuplicateAsn "SC0104" "duplicate-asn" Error
@@ -242,7 +242,7 @@ codes! {
     AsnPublicInFabric "SC0613" "asn-public-in-fabric" Warning
         "A node or switch inside the fabric has a public AS number (not 64512-65534 or 4200000000-4294967294, RFC 6996), or the ASN pool reaches outside the private ranges: announcements could clash with the real holder of that AS.";
     BgpPeerOwnAddress "SC0614" "bgp-peer-own-address" Error
-        "An external BGP peer's address is an address of a switch that holds the session (its loopback, or its end of a numbered session a node declares): FRR refuses a local address as neighbour.";
+        "An external BGP peer's address is an address of a switch that holds the session (its loopback, the address of one of its routed ports, or its end of a numbered session a node declares): FRR refuses a local address as neighbour.";
     NodeNoLoopback "SC0615" "node-no-loopback" Error
         "A node with BGP sessions whose loopback has no IPv4 address (an IPv6-only `loopback ipv6=auto`, or no loopback at all): FRR takes the router-id from it, has none to pick on a BGP-only host, and no session comes up; fabric.json would carry `loopback4: null`.";
     BgpPeerSameAsn "SC0616" "bgp-peer-same-asn" Error
@@ -268,7 +268,7 @@ codes! {
     LockDuplicate "SC0802" "lock-duplicate" Error
         "siteconf.lock gives one value to two owners, typically after merging two branches that each took the next free value.";
     AllocationCollision "SC0803" "allocation-collision" Error
-        "A fixed value equals a value allocated to another owner in siteconf.lock.";
+        "A value the site uses (a node's fixed address, loopback or ASN; a switch loopback or routed-port address; a gateway; an external BGP peer; a DNS or NTP server given as an address) equals a value allocated to another owner in siteconf.lock. The lock's value is kept (an edit never renumbers a machine) until its line is deleted and `siteconf lock` allocates a free one, which skips every such value.";
     LockOutOfDate "SC0804" "lock-out-of-date" Error
         "With --locked (`siteconf check` or `siteconf build`): the site needs allocations that siteconf.lock does not have yet (run `siteconf lock`).";
     LockSyntax "SC0805" "lock-syntax" Error
