@@ -165,7 +165,7 @@ codes! {
     PortDeclaredTwice "SC0108" "port-declared-twice" Warning
         "A switch's `ports` patterns overlap (`ports swp1-48 swp40-56` declares swp40–48 twice): usually a typo in a range, which hides ports that were meant.";
     LoopbackInNetwork "SC0109" "loopback-in-network" Warning
-        "A fixed loopback address (node or switch) lies inside the prefix of a network that is not a loopback network (e.g. the management network): it would be announced in BGP and collide with that subnet's hosts and routes.";
+        "A fixed loopback address (node or switch) lies inside the prefix of a network that is not a loopback network (e.g. the management network): it would be announced in BGP and collide with that subnet's hosts and routes. For a family the site has a `loopback` network of, such a loopback is outside it, which SC0617 reports (an error) instead.";
     DuplicateFqdn "SC0110" "duplicate-fqdn" Error
         "Two devices of different sites of one project have the same fully qualified name (the same host name under the same domain): DNS, the inventory and the bootinfra would serve one of them.";
     // --- references ------------------------------------------------------------
@@ -247,8 +247,14 @@ codes! {
         "A node with BGP sessions whose loopback has no IPv4 address (an IPv6-only `loopback ipv6=auto`, or no loopback at all): FRR takes the router-id from it, has none to pick on a BGP-only host, and no session comes up; fabric.json would carry `loopback4: null`.";
     BgpPeerSameAsn "SC0616" "bgp-peer-same-asn" Error
         "An external BGP peer's `asn` is the ASN of a switch holding its session: FRR configures the transit session as iBGP (`remote-as` equal to its own AS). The provider's OPEN carries its real AS, so the session is refused (bad peer AS); and were it to come up, it would be iBGP, with none of the eBGP handling written for an external peer.";
+    LoopbackNotAnnounced "SC0617" "loopback-not-announced" Error
+        "The loopback of a switch, or of a node that has BGP sessions, lies outside every prefix of the site's `loopback` networks of its family. The fabric's route-maps (FABRIC-LOOPBACKS4/6 in SERVERS-IN, FABRIC-ROUTES, FROM-TOR and EXTERNAL-OUT) carry host routes inside those prefixes only, so no other machine learns a route to it: the address (the BGP router-id, the DNS name of a node's loopback, a switch's `ansible_host`) is unreachable, and numbered sessions to it stay in Active. Reported once per loopback, for sites that declare a loopback prefix of that family.";
+    SwitchLinkToSelf "SC0618" "switch-link-to-self" Error
+        "A switch `link` whose `peer` is the switch itself: FRR gets a FABRIC neighbour on both ports that is the switch itself (the session never establishes) and the cable is an L2 loop. Usually a copy-paste of the other switch's `link`.";
+    FabricNoExit "SC0619" "fabric-no-exit" Error
+        "BGP switches that no chain of switch-to-switch `link`s joins to the switches holding the site's external BGP peers: an island. Its switches and nodes learn no default route and none of the other loopbacks, and the rest of the fabric none of theirs. The message names the island's switches. Usually a `link` deleted or mistyped on both ends.";
     BgpNumberedUnreachable "SC0630" "bgp-numbered-unreachable" Error
-        "A numbered BGP session whose peer address nothing the site declares leads to: a switch loopback with no unnumbered session of the node (to a switch joined to it by declared links) to learn the route from, or outside every `loopback` network (the fabric carries no route to it), or a routed switch port that no node interface with an address on its subnet is cabled to. Both ends would stay in Active.";
+        "A numbered BGP session whose peer address nothing the site declares leads to: a switch loopback with no unnumbered session of the node (to a switch joined to it by declared links) to learn the route from, or outside every `loopback` network (the fabric carries no route to it; when the site has a loopback prefix of that family, that is SC0617, reported once per loopback), or a routed switch port that no node interface with an address on its subnet is cabled to. Both ends would stay in Active.";
     BgpNumberedSource "SC0631" "bgp-numbered-source" Error
         "A numbered BGP session sourced from an address its far end cannot reach: a loopback session from something else than the node's loopback of that family (or from none), a session on a routed port from another address than the node's on that link.";
     BgpPeerUnreachable "SC0632" "bgp-peer-unreachable" Error

@@ -51,6 +51,7 @@ mod duplicate_macs;
 mod duplicate_names;
 mod duplicate_serials;
 mod duplicate_vlans;
+mod fabric_links;
 mod file_names;
 mod fqdn_length;
 mod generated_groups;
@@ -60,6 +61,7 @@ mod interface_kind;
 mod interface_mtu;
 mod inventory_vars;
 mod loopback_in_network;
+mod loopback_not_announced;
 mod missing_site;
 mod mtu_mismatch;
 mod network_os;
@@ -129,6 +131,7 @@ pub static RULES: &[&Rule] = &[
     &generated_groups::RULE,
     &bgp_peer_password::RULE,
     &bgp_peer_link::RULE,
+    &fabric_links::RULE,
     &secret_vars::RULE,
     &ansible_reserved_vars::RULE,
     &secret_names::RULE,
@@ -175,6 +178,7 @@ pub static RULES: &[&Rule] = &[
     &interface_kind::RULE,
     &node_required::RULE,
     &node_loopback::RULE,
+    &loopback_not_announced::RULE,
     &node_mgmt_address::RULE,
     &bgp_remote_as::RULE,
     &bgp_peer_address::RULE,
