@@ -304,6 +304,8 @@ codes! {
         "An output path derived from site data would leave the output directory or is not a plain relative path.";
     SecretInvalid "SC0904" "secret-invalid" Error
         "A secret whose value its consumer refuses. A BGP password (`bgp-peer … password secret=…`, FRR's `neighbor … password`) that is empty, holds white space or a control character, or is longer than 80 bytes (the TCP MD5 key limit: bgpd refuses the line, and the session comes up without authentication, which the provider refuses). Values are read only by `build`, so `check` cannot see it: the build stops before rendering, at the reference in the site files, naming the secret and where its value came from (the environment variable or the secrets file), never the value.";
+    SecretEnvCollision "SC0905" "secret-env-collision" Error
+        "Two different secret names referenced in the site (BGP passwords, `secret=` in `vars`) map to one environment variable (`bgp/transit-a` and `bgp-transit/a` are both SITECONF_SECRET_BGP_TRANSIT_A: upper-cased, `-` `.` `/` as `_`). The environment wins over the secrets file, so a value set there is used for both: one peer gets the other's password. Both names and the variable are named.";
     // --- network boot --------------------------------------------------------------------------
     BootUrlInvalid "SC1200" "boot-url" Error
         "A boot URL (`base-url`, an image's `kernel`, `initrd` or `root`) that is not an absolute `http://` or `https://` URL with a host, or a base URL whose boot-file URL would not fit the 128-byte DHCP file field.";

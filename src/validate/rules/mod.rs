@@ -81,6 +81,7 @@ mod rack_units;
 mod repo_fields;
 mod repo_signed_by;
 mod repo_uris;
+mod secret_env_collision;
 mod secret_names;
 mod secret_vars;
 mod ssh_key_options;
@@ -135,6 +136,7 @@ pub static RULES: &[&Rule] = &[
     &secret_vars::RULE,
     &ansible_reserved_vars::RULE,
     &secret_names::RULE,
+    &secret_env_collision::RULE,
     &sshd_options::RULE,
     &ssh_key_options::RULE,
     &repo_signed_by::RULE,
