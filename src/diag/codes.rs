@@ -253,6 +253,8 @@ codes! {
         "A switch `link` whose `peer` is the switch itself: FRR gets a FABRIC neighbour on both ports that is the switch itself (the session never establishes) and the cable is an L2 loop. Usually a copy-paste of the other switch's `link`.";
     FabricNoExit "SC0619" "fabric-no-exit" Error
         "BGP switches that no chain of switch-to-switch `link`s joins to the switches holding the site's external BGP peers: an island. Its switches and nodes learn no default route and none of the other loopbacks, and the rest of the fabric none of theirs. The message names the island's switches. Usually a `link` deleted or mistyped on both ends.";
+    BgpUplinkIdle "SC0621" "bgp-uplink-idle" Warning
+        "A node with BGP sessions has an Ethernet interface cabled to a BGP switch that carries no session, no address, no VLAN and is in no bond, while another interface has a session and the node has none with that switch: the cable is plugged and idle, and the node has a single path into the fabric. The same mistake as SC0508 for a routed node; usually a `session` line deleted or left out of a profile.";
     BgpNumberedUnreachable "SC0630" "bgp-numbered-unreachable" Error
         "A numbered BGP session whose peer address nothing the site declares leads to: a switch loopback with no unnumbered session of the node (to a switch joined to it by declared links) to learn the route from, or outside every `loopback` network (the fabric carries no route to it; when the site has a loopback prefix of that family, that is SC0617, reported once per loopback), or a routed switch port that no node interface with an address on its subnet is cabled to. Both ends would stay in Active.";
     BgpNumberedSource "SC0631" "bgp-numbered-source" Error

@@ -33,6 +33,7 @@ mod bgp_peer_own_address;
 mod bgp_peer_password;
 mod bgp_remote_as;
 mod bgp_unknown_peer;
+mod bgp_uplink_idle;
 mod bond_legs_not_paired;
 mod bond_mode;
 mod bond_single_member;
@@ -191,6 +192,7 @@ pub static RULES: &[&Rule] = &[
     &bond_legs_not_paired::RULE,
     &bond_single_member::RULE,
     &bgp_numbered_path::RULE,
+    &bgp_uplink_idle::RULE,
     &boot_image_missing::RULE,
     &automation_user::RULE,
 ];
