@@ -453,9 +453,10 @@ bgp-peer transit-a { asn 64496; address "192.0.2.1"; switches r01-tor1; }
         let text = format!(
             "{SITE}node r01n01 {{ rack r01; position 1; interface eno1 {{ mac \"52:54:00:01:01:01\"; }}\n address public interface=eno1 ipv4=auto\n loopback ipv4=\"192.0.2.9\" }}\n"
         );
-        let src = MemSource::new()
-            .with("site/site.kdl", text)
-            .with("siteconf.lock", "node/r01n01 address.public.ipv4 192.0.2.9\n");
+        let src = MemSource::new().with("site/site.kdl", text).with(
+            "siteconf.lock",
+            "node/r01n01 address.public.ipv4 192.0.2.9\n",
+        );
         let c = crate::check::check(&src);
         let d: Vec<_> = c
             .diags
@@ -463,9 +464,14 @@ bgp-peer transit-a { asn 64496; address "192.0.2.1"; switches r01-tor1; }
             .filter(|d| d.code.as_str() == "SC0102")
             .collect();
         assert_eq!(d.len(), 1, "{d:?}");
-        assert!(d[0].message.contains("address `public`, allocated"), "{d:?}");
         assert!(
-            d[0].labels.iter().any(|l| l.message == "allocated in siteconf.lock"),
+            d[0].message.contains("address `public`, allocated"),
+            "{d:?}"
+        );
+        assert!(
+            d[0].labels
+                .iter()
+                .any(|l| l.message == "allocated in siteconf.lock"),
             "{d:?}"
         );
     }
