@@ -492,3 +492,78 @@ fn a_secrets_file_committed_to_git_is_named_by_every_build() {
     assert_eq!(code, 0, "{text}");
     assert!(!said(&text), "{text}");
 }
+
+/// A BGP password FRR refuses (empty, with white space, longer than 80
+/// bytes) stops the build before anything renders, with SC0904 at the
+/// reference in the site file, naming the secret and where its value came
+/// from — never the value, in any form, text or JSON.
+#[test]
+fn a_bgp_password_frr_refuses_is_named_never_shown() {
+    let dir = canary_project();
+    let d = dir.path();
+    let long = format!("CANARY-long-{}", "x".repeat(80));
+    let spaced = "CANARY-has space-4d2e";
+    let build = |file_value: &str, env_value: Option<&str>, format: &str| {
+        write(
+            d,
+            "secrets.toml",
+            &format!(
+                "\"bgp/transit-a\" = \"{file_value}\"\n\"ipmi/r01\" = \"{FILE_VAR}\"\n\"ansible/vault\" = \"{FILE_GRP}\"\n"
+            ),
+        );
+        let mut c = Command::new(env!("CARGO_BIN_EXE_siteconf"));
+        c.args(["--color", "never", "build", "--format", format])
+            .current_dir(d)
+            .env("NO_COLOR", "1");
+        for (k, _) in std::env::vars() {
+            if k.starts_with("SITECONF_") {
+                c.env_remove(k);
+            }
+        }
+        if let Some(v) = env_value {
+            c.env("SITECONF_SECRET_BGP_TRANSIT_A", v);
+        }
+        let out = c.output().expect("run siteconf");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.code().unwrap_or(-1), text)
+    };
+    for format in ["text", "json"] {
+        for (file_value, env_value, from, why) in [
+            (long.as_str(), None, "secrets.toml", "more than the 80"),
+            (spaced, None, "secrets.toml", "white space"),
+            ("", None, "secrets.toml", "is empty"),
+            (
+                FILE_BGP,
+                Some(spaced),
+                "SITECONF_SECRET_BGP_TRANSIT_A",
+                "white space",
+            ),
+            (
+                FILE_BGP,
+                Some(""),
+                "SITECONF_SECRET_BGP_TRANSIT_A",
+                "is empty",
+            ),
+        ] {
+            let (code, text) = build(file_value, env_value, format);
+            assert_eq!(code, 1, "{text}");
+            assert!(text.contains("SC0904"), "{text}");
+            assert!(text.contains("bgp/transit-a"), "{text}");
+            assert!(text.contains(from), "{from}: {text}");
+            assert!(text.contains(why), "{why}: {text}");
+            assert!(text.contains("site/site.kdl"), "at the reference: {text}");
+            assert!(!text.contains("SC0901"), "not a template error: {text}");
+            for v in [long.as_str(), spaced, "CANARY-has", "space-4d2e"] {
+                let found = leaked(&text, &[v]);
+                assert!(found.is_empty(), "printed {found:?}:\n{text}");
+            }
+        }
+    }
+    // 80 bytes is FRR's limit, and accepted.
+    let (code, text) = build(&"y".repeat(80), None, "text");
+    assert_eq!(code, 0, "{text}");
+}

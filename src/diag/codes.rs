@@ -159,7 +159,7 @@ codes! {
     DuplicateName "SC0101" "duplicate-name" Error
         "Two entities of the same kind share a name (hostnames, racks, switches, networks, profiles, groups). Names are identities: inventory, DNS and output paths would collide.";
     DuplicateIp "SC0102" "duplicate-ip" Error
-        "The same IP address is given to two places (node addresses, loopbacks, switch loopbacks, gateways). Both places are shown. Across the sites of a project, only between sites in the same `routing-domain`.";
+        "The same IP address is given to two places (node addresses, loopbacks, switch loopbacks, routed switch ports, gateways, external BGP peers). Both places are shown, and a value the allocator gave is called allocated (the allocator skips every address the site uses, so that happens only through siteconf.lock). Across the sites of a project, only between sites in the same `routing-domain`.";
     DuplicateMac "SC0103" "duplicate-mac" Error
         "Two interfaces declare the same MAC address; DHCP reservations and netplan matching would pick the wrong machine. Checked across all sites of a project too: one machine cannot be racked in two clusters.";
     DuplicateAsn "SC0104" "duplicate-asn" Error
@@ -173,7 +173,7 @@ codes! {
     PortDeclaredTwice "SC0108" "port-declared-twice" Warning
         "A switch's `ports` patterns overlap (`ports swp1-48 swp40-56` declares swp40–48 twice): usually a typo in a range, which hides ports that were meant.";
     LoopbackInNetwork "SC0109" "loopback-in-network" Warning
-        "A fixed loopback address (node or switch) lies inside the prefix of a network that is not a loopback network (e.g. the management network): it would be announced in BGP and collide with that subnet's hosts and routes.";
+        "A fixed loopback address (node or switch) lies inside the prefix of a network that is not a loopback network (e.g. the management network): it would be announced in BGP and collide with that subnet's hosts and routes. For a family the site has a `loopback` network of, such a loopback is outside it, which SC0617 reports (an error) instead.";
     DuplicateFqdn "SC0110" "duplicate-fqdn" Error
         "Two devices of different sites of one project have the same fully qualified name (the same host name under the same domain): DNS, the inventory and the bootinfra would serve one of them.";
     // --- references ------------------------------------------------------------
@@ -258,13 +258,21 @@ codes! {
     AsnPublicInFabric "SC0613" "asn-public-in-fabric" Warning
         "A node or switch inside the fabric has a public AS number (not 64512-65534 or 4200000000-4294967294, RFC 6996), or the ASN pool reaches outside the private ranges: announcements could clash with the real holder of that AS.";
     BgpPeerOwnAddress "SC0614" "bgp-peer-own-address" Error
-        "An external BGP peer's address is an address of a switch that holds the session (its loopback, or its end of a numbered session a node declares): FRR refuses a local address as neighbour.";
+        "An external BGP peer's address is an address of a switch that holds the session (its loopback, the address of one of its routed ports, or its end of a numbered session a node declares): FRR refuses a local address as neighbour.";
     NodeNoLoopback "SC0615" "node-no-loopback" Error
         "A node with BGP sessions whose loopback has no IPv4 address (an IPv6-only `loopback ipv6=auto`, or no loopback at all): FRR takes the router-id from it, has none to pick on a BGP-only host, and no session comes up; fabric.json would carry `loopback4: null`.";
     BgpPeerSameAsn "SC0616" "bgp-peer-same-asn" Error
         "An external BGP peer's `asn` is the ASN of a switch holding its session: FRR configures the transit session as iBGP (`remote-as` equal to its own AS). The provider's OPEN carries its real AS, so the session is refused (bad peer AS); and were it to come up, it would be iBGP, with none of the eBGP handling written for an external peer.";
+    LoopbackNotAnnounced "SC0617" "loopback-not-announced" Error
+        "The loopback of a switch, or of a node that has BGP sessions, lies outside every prefix of the site's `loopback` networks of its family. The fabric's route-maps (FABRIC-LOOPBACKS4/6 in SERVERS-IN, FABRIC-ROUTES, FROM-TOR and EXTERNAL-OUT) carry host routes inside those prefixes only, so no other machine learns a route to it: the address (the BGP router-id, the DNS name of a node's loopback, a switch's `ansible_host`) is unreachable, and numbered sessions to it stay in Active. Reported once per loopback, for sites that declare a loopback prefix of that family.";
+    SwitchLinkToSelf "SC0618" "switch-link-to-self" Error
+        "A switch `link` whose `peer` is the switch itself: FRR gets a FABRIC neighbour on both ports that is the switch itself (the session never establishes) and the cable is an L2 loop. Usually a copy-paste of the other switch's `link`.";
+    FabricNoExit "SC0619" "fabric-no-exit" Error
+        "BGP switches that no chain of switch-to-switch `link`s joins to the switches holding the site's external BGP peers: an island. Its switches and nodes learn no default route and none of the other loopbacks, and the rest of the fabric none of theirs. The message names the island's switches. Usually a `link` deleted or mistyped on both ends.";
+    BgpUplinkIdle "SC0621" "bgp-uplink-idle" Warning
+        "A node with BGP sessions has an Ethernet interface cabled to a BGP switch that carries no session, no address, no VLAN and is in no bond, while another interface has a session and the node has none with that switch: the cable is plugged and idle, and the node has a single path into the fabric. The same mistake as SC0508 for a routed node; usually a `session` line deleted or left out of a profile.";
     BgpNumberedUnreachable "SC0630" "bgp-numbered-unreachable" Error
-        "A numbered BGP session whose peer address nothing the site declares leads to: a switch loopback with no unnumbered session of the node (to a switch joined to it by declared links) to learn the route from, or outside every `loopback` network (the fabric carries no route to it), or a routed switch port that no node interface with an address on its subnet is cabled to. Both ends would stay in Active.";
+        "A numbered BGP session whose peer address nothing the site declares leads to: a switch loopback with no unnumbered session of the node (to a switch joined to it by declared links) to learn the route from, or outside every `loopback` network (the fabric carries no route to it; when the site has a loopback prefix of that family, that is SC0617, reported once per loopback), or a routed switch port that no node interface with an address on its subnet is cabled to. Both ends would stay in Active.";
     BgpNumberedSource "SC0631" "bgp-numbered-source" Error
         "A numbered BGP session sourced from an address its far end cannot reach: a loopback session from something else than the node's loopback of that family (or from none), a session on a routed port from another address than the node's on that link.";
     BgpPeerUnreachable "SC0632" "bgp-peer-unreachable" Error
@@ -284,7 +292,7 @@ codes! {
     LockDuplicate "SC0802" "lock-duplicate" Error
         "siteconf.lock gives one value to two owners, typically after merging two branches that each took the next free value.";
     AllocationCollision "SC0803" "allocation-collision" Error
-        "A fixed value equals a value allocated to another owner in siteconf.lock.";
+        "A value the site uses (a node's fixed address, loopback or ASN; a switch loopback or routed-port address; a gateway; an external BGP peer; a DNS or NTP server given as an address) equals a value allocated to another owner in siteconf.lock. The lock's value is kept (an edit never renumbers a machine) until its line is deleted and `siteconf lock` allocates a free one, which skips every such value.";
     LockOutOfDate "SC0804" "lock-out-of-date" Error
         "With --locked (`siteconf check` or `siteconf build`): the site needs allocations that siteconf.lock does not have yet (run `siteconf lock`).";
     LockSyntax "SC0805" "lock-syntax" Error
@@ -312,6 +320,10 @@ codes! {
         "A template asks for a secret that no secret source provides.";
     UnsafePath "SC0903" "unsafe-path" Error
         "An output path derived from site data would leave the output directory or is not a plain relative path.";
+    SecretInvalid "SC0904" "secret-invalid" Error
+        "A secret whose value its consumer refuses. A BGP password (`bgp-peer … password secret=…`, FRR's `neighbor … password`) that is empty, holds white space or a control character, or is longer than 80 bytes (the TCP MD5 key limit: bgpd refuses the line, and the session comes up without authentication, which the provider refuses). Values are read only by `build`, so `check` cannot see it: the build stops before rendering, at the reference in the site files, naming the secret and where its value came from (the environment variable or the secrets file), never the value.";
+    SecretEnvCollision "SC0905" "secret-env-collision" Error
+        "Two different secret names referenced in the site (BGP passwords, `secret=` in `vars`) map to one environment variable (`bgp/transit-a` and `bgp-transit/a` are both SITECONF_SECRET_BGP_TRANSIT_A: upper-cased, `-` `.` `/` as `_`). The environment wins over the secrets file, so a value set there is used for both: one peer gets the other's password. Both names and the variable are named.";
     // --- network boot --------------------------------------------------------------------------
     BootUrlInvalid "SC1200" "boot-url" Error
         "A boot URL (`base-url`, an image's `kernel`, `initrd` or `root`) that is not an absolute `http://` or `https://` URL with a host, or a base URL whose boot-file URL would not fit the 128-byte DHCP file field.";

@@ -184,6 +184,10 @@ pub fn render_streaming<E>(
             sources.clone(),
         )));
     }
+    let refused = bgp_passwords(checked, &opts.secrets);
+    if !refused.is_empty() {
+        return Err(StreamError::Render(failure(refused, sources.clone())));
+    }
     let templates = Templates::load(src, &checked.loaded.config.templates_dir)
         .map_err(|d| StreamError::Render(failure(d, sources.clone())))?;
     let base = sources.files().count();
@@ -813,6 +817,58 @@ struct Failure {
     others: usize,
     help: Option<String>,
     secret: Option<String>,
+}
+
+/// SC0904 for each BGP password secret whose value FRR refuses, at its
+/// first reference in the site files (one finding per secret, however
+/// many peers share it). Checked before anything renders: the template's
+/// `word` filter would otherwise stop the build at a template line with
+/// its details withheld, and a value too long would pass into frr.conf.
+/// A secret no source has is left to SC0902.
+fn bgp_passwords(checked: &Checked, secrets: &Secrets) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    if secrets.is_placeholder() {
+        return out;
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for p in &checked.loaded.site.bgp_peers {
+        let Some(pw) = &p.password else { continue };
+        let SecretSpec::Ref(name) = &pw.value else {
+            continue;
+        };
+        if !seen.insert(name.as_str()) {
+            continue;
+        }
+        let Some(value) = secrets.get(name) else {
+            continue;
+        };
+        let Some(why) = secrets::bgp_password_problem(&value) else {
+            continue;
+        };
+        let from = secrets
+            .origin(name)
+            .unwrap_or_else(|| "its source".to_string());
+        out.push(
+            Diagnostic::error(
+                Code::SecretInvalid,
+                format!(
+                    "BGP password secret `{name}` (of peer `{}`, from {from}) {why}: FRR's `neighbor {} password` would refuse it",
+                    p.name.value, p.address.value
+                ),
+            )
+            .label(pw.span, format!("secret `{name}` is referenced here"))
+            .help(format!(
+                "{} a password of 1 to {} bytes without white space (the one the provider gave you); the value is not shown",
+                if from.starts_with("the environment") {
+                    format!("set {from} to")
+                } else {
+                    format!("give `\"{name}\"` in {from}")
+                },
+                secrets::BGP_PASSWORD_MAX
+            )),
+        );
+    }
+    out
 }
 
 /// Where each secret name is first referenced in the site files: BGP

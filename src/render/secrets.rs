@@ -26,6 +26,9 @@ pub struct Secrets {
     /// From the environment, by variable name (already prefixed).
     env: BTreeMap<String, String>,
     env_prefix: String,
+    /// The secrets file as configured (or given with `--secrets`), for
+    /// naming where a value came from; never read again.
+    file_label: Option<String>,
     /// When set, every name resolves to a visible placeholder instead
     /// (for `diff` and review: where a secret is used, never its value).
     placeholder: bool,
@@ -120,6 +123,9 @@ impl Secrets {
             (None, Some(f)) => Some(root.join(f)),
             (None, None) => None,
         };
+        s.file_label = file
+            .map(|f| f.display().to_string())
+            .or_else(|| config.file.clone());
         if let Some(path) = path {
             let shown = path.display().to_string();
             let text = std::fs::read_to_string(&path).map_err(|e| {
@@ -172,6 +178,29 @@ impl Secrets {
         self.file.get(name).cloned()
     }
 
+    /// Where the value of `name` comes from, for a message: "the
+    /// environment variable X" or "the secrets file F". Never the value.
+    pub fn origin(&self, name: &str) -> Option<String> {
+        if self.placeholder {
+            return None;
+        }
+        let var = env_var_name(&self.env_prefix, name);
+        if self.env.contains_key(&var) {
+            return Some(format!("the environment variable {var}"));
+        }
+        self.file
+            .contains_key(name)
+            .then(|| match &self.file_label {
+                Some(f) => format!("the secrets file {f}"),
+                None => "the secrets given to the build".to_string(),
+            })
+    }
+
+    /// Whether every name resolves to a placeholder (diff, review).
+    pub fn is_placeholder(&self) -> bool {
+        self.placeholder
+    }
+
     /// Every resolved value (to scrub them from text that must not hold one).
     pub fn values(&self) -> impl Iterator<Item = &str> {
         self.file
@@ -205,6 +234,31 @@ impl Secrets {
         }
         h.finalize().into()
     }
+}
+
+/// FRR's limit on `neighbor … password`: the TCP MD5 key length
+/// (TCP_MD5SIG_MAXKEYLEN); bgpd refuses a longer one ("% Invalid value").
+pub const BGP_PASSWORD_MAX: usize = 80;
+
+/// Why FRR refuses `value` as a BGP password, if it does: empty, white
+/// space or a control character (the line would be cut or broken), or
+/// longer than [`BGP_PASSWORD_MAX`] bytes. The reason never quotes it.
+pub fn bgp_password_problem(value: &str) -> Option<String> {
+    if value.is_empty() {
+        return Some("is empty".into());
+    }
+    if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Some(
+            "holds white space or a control character (FRR reads the password as one word)".into(),
+        );
+    }
+    if value.len() > BGP_PASSWORD_MAX {
+        return Some(format!(
+            "is {} bytes long, more than the {BGP_PASSWORD_MAX} FRR accepts (the TCP MD5 key limit)",
+            value.len()
+        ));
+    }
+    None
 }
 
 /// A secret reference from `vars` as templates see it: `secret(ref)`
@@ -322,6 +376,22 @@ mod tests {
         }
         for bad in ["", "/abs", "has space", "a'b", "x}}", "é", "-x", "a=b"] {
             assert!(!is_secret_name(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn bgp_passwords_frr_refuses() {
+        assert_eq!(bgp_password_problem("s3cr3t"), None);
+        assert_eq!(bgp_password_problem(&"x".repeat(80)), None);
+        for bad in [
+            String::new(),
+            "a b".into(),
+            "a\tb".into(),
+            "x".repeat(81),
+            "é".repeat(41),
+        ] {
+            let why = bgp_password_problem(&bad).expect("refused");
+            assert!(bad.is_empty() || !why.contains(&bad), "{why}");
         }
     }
 

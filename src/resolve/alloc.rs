@@ -3,10 +3,15 @@
 //! A request is (owner, key), e.g. (`node/r01n01`, `address.mgmt.ipv4`).
 //! A request the lock already answers keeps its value, whatever else
 //! changed. New requests are served in (owner, key) order with the lowest
-//! free value of their pool, where "free" excludes every fixed value in the
-//! site, every reserved range, and every value in the lock — released ones
-//! included, so an address is not reused while the old machine may still
-//! answer on it. Lock entries whose owner no longer asks become released.
+//! free value of their pool, where "free" excludes every value the site
+//! uses otherwise (fixed node addresses and loopbacks, switch loopbacks and
+//! routed-port addresses, gateways, external BGP peers, DNS and NTP servers
+//! given as addresses), every reserved range, and every value in the lock —
+//! released ones included, so an address is not reused while the old
+//! machine may still answer on it. Lock entries whose owner no longer asks
+//! become released. A lock value that is (now) also one of those fixed
+//! values is kept and reported (SC0803): a node is never renumbered by an
+//! edit elsewhere.
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -292,8 +297,36 @@ fn fixed_values(site: &Site, nodes: &[ResolvedNode]) -> BTreeMap<(Family, u128),
             d.span,
         );
     }
+    // So are NTP servers given as addresses.
+    for n in site.site.iter().flat_map(|s| &s.ntp_servers) {
+        if let Ok(ip) = n.value.parse::<IpAddr>() {
+            add(fam(ip), ip_u128(ip), "site ntp-server".into(), n.span);
+        }
+    }
+    // An external peer's address is the provider's router, on a subnet a
+    // network may also cover (a `public` network over the transit LAN).
+    for p in &site.bgp_peers {
+        add(
+            fam(p.address.value),
+            ip_u128(p.address.value),
+            format!("bgp-peer/{}", p.name.value),
+            p.address.span,
+        );
+    }
     for s in &site.switches {
         let owner = format!("switch/{}", s.name.value);
+        // A routed port's address is the switch's end of that subnet.
+        for i in &s.interfaces {
+            for a in &i.addresses {
+                let ip = a.value.addr();
+                add(
+                    fam(ip),
+                    ip_u128(ip),
+                    format!("{owner} port {}", i.port.value),
+                    a.span,
+                );
+            }
+        }
         if let Some(l) = &s.loopback4 {
             add(
                 Family::V4,
@@ -661,17 +694,31 @@ pub fn allocate(
     for ((f, v), (owner, span)) in &fixed {
         if let Some(e) = value_owner.get(&(*f, *v)) {
             if &e.owner != owner && !e.released {
+                // A node's value is fixed for it; anything else (a switch,
+                // a gateway, a peer) simply uses the address.
+                let how = if owner.starts_with("node/") {
+                    "fixed for"
+                } else {
+                    "used by"
+                };
                 diags.push(
                     Diagnostic::error(
                         Code::AllocationCollision,
-                        format!("{} is fixed for {owner} but allocated to {} in siteconf.lock", e.value, e.owner),
+                        format!("{} is {how} {owner} but allocated to {} in siteconf.lock", e.value, e.owner),
                     )
-                    .label(*span, format!("fixed for {owner}"))
+                    .label(*span, format!("{how} {owner}"))
                     .label(e.span, format!("allocated to {} ({})", e.owner, e.key))
-                    .help(format!(
-                        "give {owner} another address, or delete the lock line of {} and run `siteconf lock` to move it",
-                        e.owner
-                    )),
+                    .help(if owner.starts_with("node/") {
+                        format!(
+                            "give {owner} another address, or delete the lock line of {} and run `siteconf lock` to move it",
+                            e.owner
+                        )
+                    } else {
+                        format!(
+                            "the address is in use by {owner}: delete the lock line of {} and run `siteconf lock` to give it a free one (the allocator skips every address the site uses)",
+                            e.owner
+                        )
+                    }),
                 );
             }
         }

@@ -84,7 +84,9 @@ pub fn quiet_lost(site: &Site, sources: &SourceMap, diags: &mut Diagnostics) {
         | Code::CabledToOtherRack
         | Code::BondLegsNotPaired
         | Code::BondSingleMember
-        | Code::UndeclaredChildGroup => lost.is_empty(),
+        | Code::UndeclaredChildGroup
+        // A lost file may hold the switches or links that join an island.
+        | Code::FabricNoExit => lost.is_empty(),
         _ => true,
     });
 }

@@ -72,6 +72,7 @@ impl Gen {
             "site dc1 {\n    domain \"dc1.example.net\"\n    asn-pool \"4200000000-4200099999\"\n    dns-servers \"10.0.0.2\"\n}\n\
              network mgmt {\n    purpose management\n    vlan 100\n    ipv4 \"10.0.0.0/16\"\n    gateway4 \"10.0.0.1\"\n    reserved \"10.0.0.1-10.0.0.31\"\n    mtu 9000\n}\n\
              network lo {\n    purpose loopback\n    ipv4 \"10.255.0.0/16\"\n}\n\
+             network lo-switches {\n    purpose loopback\n    ipv4 \"10.254.0.0/16\"\n}\n\
              bgp-peer upstream1 {\n    asn 64512\n    address \"192.0.2.1\"\n    password secret=\"upstream1\"\n    switches r001-tor1\n    multihop 2\n}\n"
                 .into(),
         );
@@ -89,8 +90,15 @@ impl Gen {
                 continue;
             }
             let rack = Gen::rack(r);
+            let links: String = self
+                .links(r)
+                .iter()
+                .map(|(port, peer, peer_port)| {
+                    format!(" link {port} {{ peer {peer}; peer-port {peer_port}; }};")
+                })
+                .collect();
             let mut s = format!(
-                "rack {rack} {{ height 48; }}\nswitch {rack}-tor1 {{ rack {rack}; position 48; asn {}; loopback4 \"10.254.{}.{}\"; ports \"swp1-48\"; }}\n",
+                "rack {rack} {{ height 48; }}\nswitch {rack}-tor1 {{ rack {rack}; position 48; asn {}; loopback4 \"10.254.{}.{}\"; ports \"swp1-50\";{links} }}\n",
                 4_200_100_000u64 + u64::from(r),
                 r / 256,
                 r % 256
@@ -105,15 +113,34 @@ impl Gen {
 }
 
 impl Gen {
+    /// The ToRs are chained rack to rack (swp49 to the next, swp50 to
+    /// the previous), so that the fabric is one and reaches the first
+    /// rack's external peer: (port, peer, peer port).
+    pub fn links(&self, r: u32) -> Vec<(&'static str, String, &'static str)> {
+        let mut out = Vec::new();
+        if r < self.racks {
+            out.push(("swp49", format!("{}-tor1", Gen::rack(r + 1)), "swp50"));
+        }
+        if r > 1 {
+            out.push(("swp50", format!("{}-tor1", Gen::rack(r - 1)), "swp49"));
+        }
+        out
+    }
+
     /// One rack file in TOML: the same declarations as the KDL one.
     pub fn rack_toml(&self, r: u32) -> String {
         let rack = Gen::rack(r);
         let mut s = format!(
-            "[rack.{rack}]\nheight = 48\n\n[switch.{rack}-tor1]\nrack = \"{rack}\"\nposition = 48\nasn = {}\nloopback4 = \"10.254.{}.{}\"\nports = \"swp1-48\"\n",
+            "[rack.{rack}]\nheight = 48\n\n[switch.{rack}-tor1]\nrack = \"{rack}\"\nposition = 48\nasn = {}\nloopback4 = \"10.254.{}.{}\"\nports = \"swp1-50\"\n",
             4_200_100_000u64 + u64::from(r),
             r / 256,
             r % 256
         );
+        for (port, peer, peer_port) in self.links(r) {
+            s.push_str(&format!(
+                "link.{port} = {{ peer = \"{peer}\", peer-port = \"{peer_port}\" }}\n"
+            ));
+        }
         for n in 1..=self.per_rack {
             let name = Gen::node(r, n);
             s.push_str(&format!(

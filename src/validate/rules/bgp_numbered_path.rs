@@ -9,7 +9,8 @@
 //!   no unnumbered session to learn the fabric's routes from, or none of
 //!   its unnumbered sessions' switches is joined to that switch by declared
 //!   links, or one of the two loopbacks is in no `loopback` network (the
-//!   fabric's route-maps carry only those); or it is the address of a
+//!   fabric's route-maps carry only those; SC0617 reports that once per
+//!   loopback when the site has a loopback prefix of the family); or it is the address of a
 //!   routed switch port (`interface swp1 address=…`) that no node
 //!   interface with an address on its subnet is cabled to.
 //! - SC0631: the session's source does not fit: a loopback session needs
@@ -206,6 +207,16 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
                          (an `address` on a network with that prefix)",
                         cidr.trunc()
                     ))
+                }
+                // A loopback outside the loopback networks of a family the
+                // site has is SC0617's, once per loopback.
+                Unreachable::NotAnnounced { addr }
+                    if graph
+                        .announced
+                        .iter()
+                        .any(|n| n.addr().is_ipv4() == addr.is_ipv4()) =>
+                {
+                    continue
                 }
                 Unreachable::NotAnnounced { addr } => {
                     let (span, whose) = match &s.local_address {

@@ -3,7 +3,9 @@
 //!
 //! **What it does.** Reports (SC0614) a `bgp-peer` whose `address` equals
 //! an address one of its `switches` has: its `loopback4` or `loopback6`,
-//! or the switch's end of a numbered session a node declares to it
+//! the address of one of its routed ports (`interface swp51 { address
+//! "192.0.2.2/29" }`, where the peer is usually `.1`; for a single-hop
+//! peer that is SC0632), or the switch's end of a numbered session a node declares to it
 //! (`session r01-tor1 { peer-address … }`). Both places are shown. The
 //! same address on any other node or switch is a duplicate (SC0102).
 //!
@@ -87,7 +89,27 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
                     .as_ref()
                     .map(|l| (IpAddr::V6(l.value), l.span, "loopback6")),
             ];
-            for (ip, span, what) in own.into_iter().flatten() {
+            // A single-hop peer at a port's address is SC0632's, which
+            // says what a single-hop session needs.
+            let ports = s
+                .interfaces
+                .iter()
+                .filter(|_| p.multihop.is_some())
+                .flat_map(|i| {
+                    i.addresses.iter().map(move |a| {
+                        (
+                            a.value.addr(),
+                            a.span,
+                            format!("address of port `{}`", i.port.value),
+                        )
+                    })
+                });
+            let own = own
+                .into_iter()
+                .flatten()
+                .map(|(ip, span, what)| (ip, span, what.to_string()))
+                .chain(ports);
+            for (ip, span, what) in own {
                 if ip != p.address.value {
                     continue;
                 }

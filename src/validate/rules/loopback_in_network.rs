@@ -12,6 +12,10 @@
 //! that subnet gives it, and the switch (or node) answers for it. It is
 //! usually a typo in the second octet (`10.0.0.1` for `10.255.0.1`).
 //!
+//! When the site has a `loopback` network of the family, such a loopback
+//! is outside it, and SC0617 (an error: the fabric drops its route)
+//! reports it instead; this warning is for sites without one.
+//!
 //! **Example.**
 //! ```kdl
 //! network mgmt { purpose management; ipv4 "10.0.0.0/16"; }
@@ -44,7 +48,17 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
     if nets.is_empty() {
         return;
     }
+    // Outside the loopback networks of a family the site has, a loopback
+    // is SC0617's (an error: the fabric drops its route).
+    let lo_prefixes = crate::model::routing::loopback_prefixes(site);
     let mut report = |who: String, ip: IpAddr, span: Span| {
+        let mut of_family = lo_prefixes
+            .iter()
+            .filter(|p| p.addr().is_ipv4() == ip.is_ipv4())
+            .peekable();
+        if of_family.peek().is_some() && !of_family.any(|p| p.contains(&ip)) {
+            return;
+        }
         let Some(net) = nets.iter().find(|n| match ip {
             IpAddr::V4(a) => n.ipv4.as_ref().is_some_and(|p| p.contains(&a)),
             IpAddr::V6(a) => n.ipv6.as_ref().is_some_and(|p| p.contains(&a)),
@@ -116,12 +130,17 @@ mod tests {
     fn a_loopback_in_the_management_prefix_warns() {
         let site = r#"site dc1 { domain "dc1.example.net"; dns-servers "10.0.0.2"; }
 network mgmt { purpose management; ipv4 "10.0.0.0/16"; }
-network lo { purpose loopback; ipv4 "10.255.0.0/16"; }
+network lo { purpose loopback; ipv6 "2001:db8:ff::/64"; }
 rack r01 { height 42; }
 switch r01-tor1 { rack r01; position 42; ports swp1; loopback4 "10.0.0.9"; }
 switch r01-tor2 { rack r01; position 41; ports swp1; loopback4 "10.255.0.2"; }
 "#;
         let c = codes(site);
         assert_eq!(c.iter().filter(|c| **c == "SC0109").count(), 1, "{c:?}");
+        // With an IPv4 loopback network, the loopback is outside it: the
+        // error SC0617 says so, and not this warning too.
+        let c = codes(&site.replace("ipv6 \"2001:db8:ff::/64\"", "ipv4 \"10.255.0.0/16\""));
+        assert!(!c.contains(&"SC0109"), "{c:?}");
+        assert!(c.contains(&"SC0617"), "{c:?}");
     }
 }

@@ -33,6 +33,7 @@ mod bgp_peer_own_address;
 mod bgp_peer_password;
 mod bgp_remote_as;
 mod bgp_unknown_peer;
+mod bgp_uplink_idle;
 mod bond_legs_not_paired;
 mod bond_mode;
 mod bond_single_member;
@@ -51,6 +52,7 @@ mod duplicate_macs;
 mod duplicate_names;
 mod duplicate_serials;
 mod duplicate_vlans;
+mod fabric_links;
 mod file_names;
 mod fqdn_length;
 mod generated_groups;
@@ -61,6 +63,7 @@ mod interface_mtu;
 mod inventory_vars;
 mod ipv6_mtu;
 mod loopback_in_network;
+mod loopback_not_announced;
 mod mac_not_rendered;
 mod missing_site;
 mod mtu_mismatch;
@@ -81,6 +84,7 @@ mod rack_units;
 mod repo_fields;
 mod repo_signed_by;
 mod repo_uris;
+mod secret_env_collision;
 mod secret_names;
 mod secret_vars;
 mod ssh_key_options;
@@ -133,9 +137,11 @@ pub static RULES: &[&Rule] = &[
     &generated_groups::RULE,
     &bgp_peer_password::RULE,
     &bgp_peer_link::RULE,
+    &fabric_links::RULE,
     &secret_vars::RULE,
     &ansible_reserved_vars::RULE,
     &secret_names::RULE,
+    &secret_env_collision::RULE,
     &sshd_options::RULE,
     &ssh_key_options::RULE,
     &repo_signed_by::RULE,
@@ -182,6 +188,7 @@ pub static RULES: &[&Rule] = &[
     &interface_kind::RULE,
     &node_required::RULE,
     &node_loopback::RULE,
+    &loopback_not_announced::RULE,
     &node_mgmt_address::RULE,
     &bgp_remote_as::RULE,
     &bgp_peer_address::RULE,
@@ -193,6 +200,7 @@ pub static RULES: &[&Rule] = &[
     &bond_single_member::RULE,
     &mac_not_rendered::RULE,
     &bgp_numbered_path::RULE,
+    &bgp_uplink_idle::RULE,
     &boot_image_missing::RULE,
     &automation_user::RULE,
 ];

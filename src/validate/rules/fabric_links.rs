@@ -1,0 +1,210 @@
+//! Rule `fabric-links`: switch-to-switch links that leave the fabric
+//! broken.
+//!
+//! **What it does.**
+//! - SC0618: a switch `link` whose `peer` is the switch itself.
+//! - SC0619: BGP switches (those with an `asn`) that no chain of declared
+//!   switch-to-switch links joins to a switch holding an external BGP peer
+//!   (`bgp-peer … switches`): each such island is named, once.
+//!
+//! A site without external peers is not weighed: there, nodes cabled to
+//! two groups of switches carry their traffic between them (a rack's two
+//! ToRs without a link between them is a common layer-3 design).
+//!
+//! A link declared at one end only still joins (SC0203 and friends speak
+//! of the missing end); a link to an undeclared switch is SC0202's. Nodes
+//! never join two islands: a node announces only its own loopback. The
+//! islands are a union-find over the links, linear in the site's links.
+//!
+//! **Why it matters.** A self-link puts FRR neighbours on both ports that
+//! are the switch itself, and the cable is an L2 loop. An island learns no
+//! default route and none of the fabric's loopbacks, and nothing outside
+//! reaches its loopbacks or nodes, while `check` is green: usually the
+//! `link` lines between two racks were deleted or mistyped.
+//!
+//! **Example.**
+//! ```kdl
+//! switch r01-tor1 { link swp53 { peer r01-tor1; peer-port swp54 } }   // SC0618
+//! ```
+
+use super::super::{Ctx, Rule};
+use super::name_list;
+use crate::diag::{Code, Diagnostic, Diagnostics};
+
+pub static RULE: Rule = Rule {
+    name: "fabric-links",
+    codes: &[Code::SwitchLinkToSelf, Code::FabricNoExit],
+    check,
+    resolved: false,
+};
+
+/// Union-find over switch indices, with path halving and union by size.
+struct Islands {
+    parent: Vec<usize>,
+    size: Vec<usize>,
+}
+
+impl Islands {
+    fn new(n: usize) -> Islands {
+        Islands {
+            parent: (0..n).collect(),
+            size: vec![1; n],
+        }
+    }
+    fn find(&mut self, mut i: usize) -> usize {
+        while self.parent[i] != i {
+            self.parent[i] = self.parent[self.parent[i]];
+            i = self.parent[i];
+        }
+        i
+    }
+    fn union(&mut self, a: usize, b: usize) {
+        let (a, b) = (self.find(a), self.find(b));
+        if a == b {
+            return;
+        }
+        let (big, small) = if self.size[a] >= self.size[b] {
+            (a, b)
+        } else {
+            (b, a)
+        };
+        self.parent[small] = big;
+        self.size[big] += self.size[small];
+    }
+}
+
+fn check(cx: &Ctx, diags: &mut Diagnostics) {
+    let site = cx.site;
+    let n = site.switches.len();
+    // The first declaration of each name (a second is SC0101's).
+    let first = |i: usize| cx.index.switches.get(site.switches[i].name.as_str()) == Some(&i);
+    let mut islands = Islands::new(n);
+    for (i, s) in site.switches.iter().enumerate() {
+        if !first(i) {
+            continue;
+        }
+        // A cable from the switch to itself, declared at both ends, is one
+        // finding.
+        let mut selfs: Vec<(&str, &str)> = Vec::new();
+        for l in &s.links {
+            if l.peer.value == s.name.value {
+                let (p, q) = (l.port.as_str(), l.peer_port.as_str());
+                if selfs.contains(&(q, p)) {
+                    continue;
+                }
+                selfs.push((p, q));
+                diags.push(
+                    Diagnostic::error(
+                        Code::SwitchLinkToSelf,
+                        format!(
+                            "switch `{}` port `{}` is linked to the switch itself (port `{}`)",
+                            s.name.value, l.port.value, l.peer_port.value
+                        ),
+                    )
+                    .label(l.peer.span, "the switch's own name")
+                    .help("FRR would open a fabric session from the switch to itself, which never establishes, and the cable is an L2 loop: name the switch at the other end of the cable"),
+                );
+                continue;
+            }
+            if let Some(&j) = cx.index.switches.get(l.peer.as_str()) {
+                islands.union(i, j);
+            }
+        }
+    }
+    // BGP switches only: a switch without `asn` routes nothing.
+    let bgp: Vec<usize> = (0..n)
+        .filter(|&i| first(i) && site.switches[i].asn.is_some())
+        .collect();
+    if bgp.len() < 2 {
+        return;
+    }
+    // Island root → its BGP switches, in declaration order.
+    let mut members: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
+    for &i in &bgp {
+        let r = islands.find(i);
+        members.entry(r).or_default().push(i);
+    }
+    if members.len() < 2 {
+        return;
+    }
+    let holders: Vec<usize> = site
+        .bgp_peers
+        .iter()
+        .flat_map(|p| &p.switches)
+        .filter_map(|w| cx.index.switches.get(w.as_str()).copied())
+        .filter(|&i| site.switches[i].asn.is_some())
+        .collect();
+    let names = |v: &[usize]| name_list(v.iter().map(|&i| site.switches[i].name.as_str()), 5);
+    let mut islands_list: Vec<&Vec<usize>> = members.values().collect();
+    islands_list.sort_by_key(|v| v[0]);
+    if holders.is_empty() {
+        return;
+    }
+    {
+        let mut exits: Vec<usize> = holders.clone();
+        exits.sort_unstable();
+        exits.dedup();
+        let exit_roots: Vec<usize> = exits.iter().map(|&i| islands.find(i)).collect();
+        for isl in islands_list {
+            if exit_roots.contains(&islands.find(isl[0])) {
+                continue;
+            }
+            let s = &site.switches[isl[0]];
+            let mut d = Diagnostic::error(
+                Code::FabricNoExit,
+                format!(
+                    "{} {} joined by no chain of switch-to-switch `link`s to the switches holding the external BGP peers ({}): an island with no default route, whose loopbacks and nodes nothing else reaches",
+                    if isl.len() == 1 { "switch" } else { "switches" },
+                    if isl.len() == 1 { format!("{} is", names(isl)) } else { format!("{} are", names(isl)) },
+                    names(&exits)
+                ),
+            )
+            .label(s.name.span, "in the island");
+            for &i in isl.iter().skip(1).take(2) {
+                d = d.label(site.switches[i].name.span, "in the island");
+            }
+            diags.push(d.help(
+                "declare the `link` (on both ends) that cables this island to the rest of the fabric, e.g. `link swp49 { peer r03-tor1; peer-port swp50 }`",
+            ));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::codes;
+
+    fn site(links: &str, peers: bool) -> Vec<&'static str> {
+        let peer = if peers {
+            "bgp-peer transit-a { asn 64496; address \"10.9.9.1\"; multihop 2; switches r01-tor1; }"
+        } else {
+            ""
+        };
+        let text = format!(
+            r#"site dc1 {{ domain "dc1.example.net"; dns-servers "10.0.0.2"; }}
+network loopback {{ purpose loopback; ipv4 "10.255.0.0/16"; }}
+rack r01 {{ height 42; }}
+switch r01-tor1 {{ rack r01; position 42; asn 4201000011; loopback4 "10.255.0.1"; ports swp1-56; {links} }}
+switch r02-tor1 {{ rack r01; position 41; asn 4201000021; loopback4 "10.255.0.2"; ports swp1-56; }}
+switch r03-tor1 {{ rack r01; position 40; asn 4201000031; loopback4 "10.255.0.3"; ports swp1-56; link swp49 {{ peer r02-tor1; peer-port swp50; }} }}
+{peer}
+"#
+        );
+        codes(&text)
+            .into_iter()
+            .filter(|c| matches!(*c, "SC0618" | "SC0619"))
+            .collect()
+    }
+
+    #[test]
+    fn islands_and_self_links() {
+        let joined = "link swp49 { peer r02-tor1; peer-port swp50; }";
+        assert!(site(joined, true).is_empty());
+        // r02-tor1 and r03-tor1 form one island, named once.
+        assert_eq!(site("", true), ["SC0619"]);
+        // Without external peers, nothing is weighed.
+        assert!(site("", false).is_empty());
+        let me = "link swp53 { peer r01-tor1; peer-port swp54; }";
+        assert_eq!(site(&format!("{joined}; {me}"), true), ["SC0618"]);
+    }
+}
