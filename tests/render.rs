@@ -441,6 +441,7 @@ fn every_artifact_kind_is_one_the_gate_knows() {
         siteconf::render::ARTIFACT_KINDS.len() - 1,
         "{kinds:?}"
     );
+}
 
 /// Kea reserves a bond's address for the MAC DHCP asks with, its first
 /// member's (the port that PXE-boots), even when the bond has a `mac` of
