@@ -472,7 +472,7 @@ fn variables_ansible_would_refuse_are_left_out_with_a_warning() {
     }));
     let (artifacts, diags) = site_files(&env(), &site);
     assert_eq!(diags.len(), 1, "{diags:#?}");
-    assert_eq!(diags[0].code, Code::InvalidValue);
+    assert_eq!(diags[0].code, Code::InventoryVarName);
     assert_eq!(diags[0].severity, siteconf::diag::Severity::Warning);
     assert!(
         diags[0].message.contains("`my-var` of node r01n01"),

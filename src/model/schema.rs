@@ -382,9 +382,13 @@ const NETWORK: &[Field] = &[
     f!(
         "gateway4",
         Ty::Ipv4,
-        "IPv4 default gateway (inside the prefix)."
+        "IPv4 default gateway (inside the prefix). A node has one default route per family: via the gateway of its first address whose network has one, its management address first; the gateways of its other networks are not used."
     ),
-    f!("gateway6", Ty::Ipv6, "IPv6 default gateway."),
+    f!(
+        "gateway6",
+        Ty::Ipv6,
+        "IPv6 default gateway (inside the prefix, or link-local), chosen as `gateway4` is."
+    ),
     f!("mtu", MTU, "MTU (default 1500)."),
     f!(
         "reserved",

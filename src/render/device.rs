@@ -319,7 +319,7 @@ impl Shared<'_> {
             })
             .collect();
         let mut late = base.to_vec();
-        late.push(("files", to_value(&files)));
+        late.push(("files", FileView::values(files)));
         // A secret embedded in another file travels into user-data too.
         let secret_inside = out.files.iter().any(|(_, s)| *s);
         let before = out.files.len();
@@ -361,7 +361,34 @@ pub struct FileView {
     content_b64: String,
 }
 
+/// Each field a template value on first use: a node's `files` carry every
+/// file's text and base64 (tens of kilobytes), and a template reads a few
+/// fields of a few files, so nothing is converted that is not read.
+impl Object for FileView {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let s = match key.as_str()? {
+            "path" => &self.path,
+            "target" => &self.target,
+            "kind" => &self.kind,
+            "mode" => &self.mode,
+            "content" => &self.content,
+            "content_b64" => &self.content_b64,
+            _ => return None,
+        };
+        Some(Value::from(s.as_str()))
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Str(&["path", "target", "kind", "mode", "content", "content_b64"])
+    }
+}
+
 impl FileView {
+    /// `files` in a template: a list of [`FileView`] objects.
+    pub fn values(files: Vec<FileView>) -> Value {
+        Value::from(files.into_iter().map(Value::from_object).collect::<Vec<_>>())
+    }
+
     /// The file at `rel` below the node's directory.
     pub fn new(rel: &str, kind: &str, mode: u32, bytes: &[u8]) -> FileView {
         FileView {

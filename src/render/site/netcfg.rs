@@ -114,7 +114,7 @@ pub fn full_config(env: &Environment<'_>, site: &Value, node: &NodeView) -> Opti
             )]
         }
     };
-    let files = Value::from(minijinja::value::Serde(&files));
+    let files = FileView::values(files);
     let text = compact(&render(
         env,
         TEMPLATE,

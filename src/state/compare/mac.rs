@@ -73,20 +73,35 @@ pub(super) fn check(d: &Declared, k: usize, o: &NodeObs, push: &mut impl FnMut(D
             continue;
         };
         for (m, ev) in seen {
-            push(
-                Diagnostic::error(
-                    Code::StateMacMismatch,
-                    format!(
-                        "`{name}` {} has MAC {m}, declared {}",
-                        iface.name.value, want.value
-                    ),
-                )
-                .label(mac_span(iface), format!("declared {}", want.value))
-                .help(format!(
-                    "seen in {}; a replaced NIC or swapped cables? DHCP reservations and netplan match on the declared MAC",
-                    join_ev(ev)
-                )),
-            );
+            // The MAC another interface is declared with: swapped cables or
+            // two machines' records mixed up, not a new NIC.
+            let (cause, other) = match d.mac_owner(*m).filter(|&(k2, j2)| (k2, j2) != (k, *j)) {
+                Some((k2, j2)) => {
+                    let other = d.iface(k2, j2);
+                    let whose = if k2 == k {
+                        format!("this node's own {}", other.name.value)
+                    } else {
+                        format!("`{}` {}", d.eff.nodes[k2].name, other.name.value)
+                    };
+                    (format!("it is the MAC declared for {whose}: swapped cables, or the two records mixed up?"), Some(other))
+                }
+                None => ("a replaced NIC or swapped cables?".to_string(), None),
+            };
+            let mut diag = Diagnostic::error(
+                Code::StateMacMismatch,
+                format!(
+                    "`{name}` {} has MAC {m}, declared {}",
+                    iface.name.value, want.value
+                ),
+            )
+            .label(mac_span(iface), format!("declared {}", want.value));
+            if let Some(o) = other {
+                diag = diag.label(mac_span(o), format!("{m} is declared here"));
+            }
+            push(diag.help(format!(
+                "seen in {}; {cause} DHCP reservations and netplan match on the declared MAC",
+                join_ev(ev)
+            )));
         }
     }
 }

@@ -45,8 +45,20 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
         .chain(site.groups.iter().map(|x| x.name.span))
         .min_by_key(|s| loc(cx, *s));
     let Some(first) = first else {
-        // Nothing parsed at all: syntax errors or "no site files" already
-        // explain why.
+        // Nothing declared at all. A syntax error or "no site files"
+        // already explains why, unless the site files are there, parse,
+        // and are empty: then the build would replace a fleet's output
+        // with an empty one.
+        if let Some((id, f)) = cx.sources.files().find(|(_, f)| {
+            (f.path.ends_with(".kdl") || f.path.ends_with(".toml"))
+                && f.path != crate::project::CONFIG_FILE
+        }) {
+            diags.push(
+                Diagnostic::error(Code::MissingField, "the site files declare nothing: no `site` block, no node")
+                    .label(crate::syntax::Span::new(id, 0, 0), format!("{} declares nothing, nor does any other site file", f.path))
+                    .help("declare the site, e.g. `site dc1 { domain \"dc1.example.net\" }`, and its racks, switches and nodes (`siteconf init` writes a complete example)"),
+            );
+        }
         return;
     };
     diags.push(
