@@ -151,6 +151,8 @@ codes! {
         "A repo URI with a password in it (`https://user:password@host/`). The URI is written as it is into every node's `/etc/apt/sources.list.d/*.sources` (readable by every local user), into cloud-init's user-data, the build output and its diffs, and it sits in git. apt takes credentials from `/etc/apt/auth.conf.d/` (mode 0600, apt_auth.conf(5)) instead. The password is masked wherever siteconf shows the line.";
     GroupNameRewritten "SC0059" "group-name-rewritten" Warning
         "A group name Ansible does not take as written (letters, digits and `_`, not starting with a digit): the inventory replaces every other character by `_`, so `web-tier` and `web_tier` become one group and a play's `hosts: web-tier` matches nothing. Also the group `all`, which every host is in already.";
+    DhcpNoIpv4 "SC0060" "dhcp-no-ipv4" Warning
+        "A network to be served by DHCP (`dhcp #true`, or a management network by default) with no IPv4 prefix. siteconf serves DHCP with Kea's DHCPv4 only: the network gets no subnet and there is no DHCPv6 config, so no machine on it can get its address or boot file from the network. Add the IPv4 prefix, or say `dhcp #false` when the nodes are installed by other means.";
     ProjectPathRefused "SC0021" "project-path-refused" Error
         "A project file or directory is a symbolic link, or a configured directory (`site-dir`, `templates-dir`) is absolute or leaves the project with `..`. siteconf reads only regular files inside the project, so a committed link to `/proc/self/environ` or `.git/config` is never read or quoted.";
     SecretsFileTracked "SC0030" "secrets-file-in-git" Warning

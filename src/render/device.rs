@@ -386,7 +386,12 @@ impl Object for FileView {
 impl FileView {
     /// `files` in a template: a list of [`FileView`] objects.
     pub fn values(files: Vec<FileView>) -> Value {
-        Value::from(files.into_iter().map(Value::from_object).collect::<Vec<_>>())
+        Value::from(
+            files
+                .into_iter()
+                .map(Value::from_object)
+                .collect::<Vec<_>>(),
+        )
     }
 
     /// The file at `rel` below the node's directory.

@@ -45,6 +45,7 @@ mod boot_paths;
 mod boot_servers;
 mod boot_urls;
 mod cabled_to_other_rack;
+mod dhcp_no_ipv4;
 mod dns_servers;
 mod duplicate_asns;
 mod duplicate_ips;
@@ -116,6 +117,7 @@ use crate::syntax::Span;
 pub static RULES: &[&Rule] = &[
     // declared model
     &missing_site::RULE,
+    &dhcp_no_ipv4::RULE,
     &dns_servers::RULE,
     &duplicate_names::RULE,
     &duplicate_vlans::RULE,
