@@ -456,9 +456,11 @@ pub fn generate_as(shape: &Shape, format: Option<Format>) -> Project {
             reserved.push("2001:db8:0:100::1-2001:db8:0:100::ff".to_string());
         }
         m.push(f("reserved", V::L(reserved)));
-        match r.below(4) {
-            0 | 1 => m.push(f("dhcp", V::B(true))),
-            2 => m.push(f("dhcp", V::B(false))),
+        // DHCP is Kea's DHCPv4: an IPv6-only management network that
+        // left it on would be SC0060's warning.
+        match (st.v4(), r.below(4)) {
+            (true, 0 | 1) => m.push(f("dhcp", V::B(true))),
+            (false, _) | (true, 2) => m.push(f("dhcp", V::B(false))),
             _ => {}
         }
         networks.push(Entity {
