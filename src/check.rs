@@ -108,6 +108,7 @@ fn check_loaded(loaded: Loaded, mut diags: Diagnostics, provenance: bool) -> Che
             site: &loaded.site,
             index: &loaded.index,
             sources: &loaded.sources,
+            env_prefix: &loaded.config.secrets.env_prefix,
             resolved: None,
         };
         validate::run(&cx, false, &mut diags);
@@ -124,6 +125,7 @@ fn check_loaded(loaded: Loaded, mut diags: Diagnostics, provenance: bool) -> Che
             site: &loaded.site,
             index: &loaded.index,
             sources: &loaded.sources,
+            env_prefix: &loaded.config.secrets.env_prefix,
             resolved: Some(&resolved),
         };
         validate::run(&cx, true, &mut diags);

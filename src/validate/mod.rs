@@ -17,6 +17,9 @@ pub struct Ctx<'a> {
     pub site: &'a Site,
     pub index: &'a SiteIndex,
     pub sources: &'a SourceMap,
+    /// `[secrets] env-prefix` of siteconf.toml: the environment variables
+    /// secrets are read from are named with it.
+    pub env_prefix: &'a str,
     /// Resolved nodes (profiles merged, allocations applied), when
     /// resolution ran.
     pub resolved: Option<&'a Resolved>,

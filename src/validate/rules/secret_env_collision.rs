@@ -27,7 +27,6 @@ use super::super::{Ctx, Rule};
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::names::{env_var_name, is_secret_name};
 use crate::model::SecretSpec;
-use crate::project::SecretsConfig;
 use crate::syntax::Span;
 
 pub static RULE: Rule = Rule {
@@ -71,7 +70,7 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
     if refs.len() < 2 {
         return;
     }
-    let prefix = SecretsConfig::default().env_prefix;
+    let prefix = cx.env_prefix;
     // Variable → the first name and where; a name seen with its variable
     // is reported once.
     let mut first: FxHashMap<String, (&str, Span)> = FxHashMap::default();
@@ -80,7 +79,7 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
         if !is_secret_name(name) {
             continue;
         }
-        let var = env_var_name(&prefix, name);
+        let var = env_var_name(prefix, name);
         match first.get(&var) {
             None => {
                 first.insert(var, (name, span));
@@ -94,7 +93,7 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
                     Diagnostic::error(
                         Code::SecretEnvCollision,
                         format!(
-                            "secrets `{other}` and `{name}` are two names for one environment variable, {var} (with the default `[secrets] env-prefix`): a value set there is used for both"
+                            "secrets `{other}` and `{name}` are two names for one environment variable, {var}: a value set there is used for both"
                         ),
                     )
                     .label(span, format!("`{name}` is {var}"))
