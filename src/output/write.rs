@@ -46,7 +46,8 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use super::fs::{
-    facts, remove_tree, resolve_target, swap, sync_dir, sync_fs, walk, DirLock, Facts, Failed,
+    facts, remove_tree, resolve_target, swap, sync_dir, sync_fs, walk, DirFd, DirLock, Facts,
+    Failed,
 };
 use super::manifest::MANIFEST_PATH;
 use super::path::{ancestors, check_set};
@@ -364,6 +365,7 @@ impl Writer {
                     (*a, *u, sync && !*u && nth_changed <= PER_FILE_SYNC_MAX)
                 })
                 .collect();
+            let root = DirFd::open(&staging).map_err(io_err("open", &staging))?;
             let written: Vec<Option<(String, Facts)>> = work
                 .par_iter()
                 .map(|(a, unchanged, flush)| {
@@ -377,7 +379,10 @@ impl Writer {
                     }
                     // Changed, or the old file could not be linked (another
                     // filesystem, a limit on links): write it.
-                    let facts = write_file(&dst, &a.bytes, a.mode, *flush)?;
+                    let f = root
+                        .create(&a.path, a.mode)
+                        .map_err(io_err("create", &dst))?;
+                    let facts = write_opened(f, &dst, &a.bytes, a.mode, *flush)?;
                     Ok(Some((a.path.clone(), facts)))
                 })
                 .collect::<Result<_, WriteError>>()?;
@@ -938,12 +943,16 @@ fn same_file(path: &Path, bytes: &[u8], mode: u32) -> bool {
 /// Creates `dirs` (sorted: parents first) below `root`: the top two levels
 /// in order, then each device's subtree (`nodes/<host>/…`) in parallel.
 fn make_dirs(root: &Path, dirs: &BTreeSet<String>) -> Result<(), WriteError> {
+    if dirs.is_empty() {
+        return Ok(());
+    }
+    let fd = DirFd::open(root).map_err(io_err("open", root))?;
+    let mkdir = |d: &str| fd.mkdir(d).map_err(|e| io_err("create", &root.join(d))(e));
     let mut groups: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for d in dirs {
         let depth = d.matches('/').count();
         if depth < 2 {
-            let p = root.join(d);
-            fs::create_dir(&p).map_err(io_err("create", &p))?;
+            mkdir(d)?;
         } else {
             let second = d
                 .match_indices('/')
@@ -954,12 +963,9 @@ fn make_dirs(root: &Path, dirs: &BTreeSet<String>) -> Result<(), WriteError> {
         }
     }
     let groups: Vec<Vec<&str>> = groups.into_values().collect();
-    groups.par_iter().try_for_each(|g| {
-        g.iter().try_for_each(|d| {
-            let p = root.join(d);
-            fs::create_dir(&p).map_err(io_err("create", &p))
-        })
-    })
+    groups
+        .par_iter()
+        .try_for_each(|g| g.iter().try_for_each(|d| mkdir(d)))
 }
 
 /// Up to this many changed files, each is flushed with `fdatasync`; above,
@@ -968,13 +974,24 @@ const PER_FILE_SYNC_MAX: usize = 4096;
 
 /// Writes a new file; returns what it is once complete (for the stamp).
 fn write_file(path: &Path, bytes: &[u8], mode: u32, sync: bool) -> Result<Facts, WriteError> {
-    let mut f = OpenOptions::new()
+    let f = OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(mode)
         .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
         .open(path)
         .map_err(io_err("create", path))?;
+    write_opened(f, path, bytes, mode, sync)
+}
+
+/// [`write_file`] for a file just created (`path` names it in errors).
+fn write_opened(
+    mut f: fs::File,
+    path: &Path,
+    bytes: &[u8],
+    mode: u32,
+    sync: bool,
+) -> Result<Facts, WriteError> {
     f.write_all(bytes).map_err(io_err("write", path))?;
     // The mode is exact whatever the umask: the manifest and the consumers
     // (netplan wants 0600) rely on it.
