@@ -339,6 +339,8 @@ codes! {
         "A boot directory (`serve-dir`, `images-dir`, `firmware-dir`) that is not an absolute path or holds characters the generated nginx configuration cannot carry (white space, quotes, `;`, `{`, `}`, `$`, `#`), or a base URL path with characters other than letters, digits, `-`, `_` and `/`. Also an `images-dir` or `firmware-dir` (served whole) that is `/` (the whole filesystem would be served) or is, contains or lies inside `serve-dir` (the build output, Kea configuration and inventory included, would be served), and a `serve-dir` of `/`.";
     BootArgsSeed "SC1205" "boot-args-seed" Error
         "An image's `args` sets `ds=` itself: siteconf appends each node's own seed (`ds=nocloud-net;s=…`), and a second `ds=` would point cloud-init at another seed.";
+    BootRootUrlUnset "SC1209" "boot-root-url-unset" Error
+        "An image's `args` use `${root-url}` but the image has no `root`: each node's iPXE script sets `root-url` only from `root`, and iPXE expands an unset variable to nothing, so the kernel gets `fetch=` (or the like) and boots without its root.";
     BootNetworkConfigTooLong "SC1206" "boot-network-config-too-long" Error
         "A node's network config does not fit its kernel command line (2047 bytes with the image's `args`), not even the management-only one: cloud-init 22.4 takes the network config of an HTTP seed only from the command line (`network-config=`), and without it falls back to DHCP on the first NIC.";
     BootinfraConflict "SC1207" "bootinfra-conflict" Error
