@@ -686,6 +686,42 @@ pub fn map_secret_refs(
     }
 }
 
+/// Every secret the site files reference, in declaration order: BGP
+/// passwords, then `secret=` in `vars` (at the variable's key) of the site
+/// defaults, profiles, nodes, switches and groups. A name referenced twice
+/// is listed twice.
+pub fn site_secret_references(site: &Site) -> Vec<(&str, crate::syntax::Span)> {
+    let mut refs = Vec::new();
+    for p in &site.bgp_peers {
+        if let Some(pw) = &p.password {
+            if let SecretSpec::Ref(name) = &pw.value {
+                refs.push((name.as_str(), pw.span));
+            }
+        }
+    }
+    let vars = site
+        .site
+        .iter()
+        .map(|s| &s.defaults.vars)
+        .chain(site.profiles.iter().map(|p| &p.settings.vars))
+        .chain(site.nodes.iter().map(|n| &n.settings.vars))
+        .chain(site.switches.iter().map(|s| &s.vars))
+        .chain(site.groups.iter().map(|g| &g.vars));
+    let mut names = Vec::new();
+    for v in vars {
+        for (value, span) in v.entries.values() {
+            // Only maps and lists can hold a reference.
+            if !(value.is_object() || value.is_array()) {
+                continue;
+            }
+            names.clear();
+            secret_refs(value, &mut names);
+            refs.extend(names.iter().map(|n| (*n, *span)));
+        }
+    }
+    refs
+}
+
 /// Every secret reference in `v`, depth first.
 pub fn secret_refs<'a>(v: &'a serde_json::Value, out: &mut Vec<&'a str>) {
     if let Some(name) = secret_ref(v) {

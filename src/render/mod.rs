@@ -875,30 +875,8 @@ fn bgp_passwords(checked: &Checked, secrets: &Secrets) -> Vec<Diagnostic> {
 /// passwords, then secret references in `vars` (at the variable's key).
 fn secret_references(checked: &Checked) -> BTreeMap<String, Span> {
     let mut m = BTreeMap::new();
-    let site = &checked.loaded.site;
-    for p in &site.bgp_peers {
-        if let Some(pw) = &p.password {
-            if let SecretSpec::Ref(name) = &pw.value {
-                m.entry(name.clone()).or_insert(pw.span);
-            }
-        }
-    }
-    let vars = site
-        .site
-        .iter()
-        .map(|s| &s.defaults.vars)
-        .chain(site.profiles.iter().map(|p| &p.settings.vars))
-        .chain(site.nodes.iter().map(|n| &n.settings.vars))
-        .chain(site.switches.iter().map(|s| &s.vars))
-        .chain(site.groups.iter().map(|g| &g.vars));
-    for v in vars {
-        for (value, span) in v.entries.values() {
-            let mut names = Vec::new();
-            crate::model::secret_refs(value, &mut names);
-            for name in names {
-                m.entry(name.to_string()).or_insert(*span);
-            }
-        }
+    for (name, span) in crate::model::site_secret_references(&checked.loaded.site) {
+        m.entry(name.to_string()).or_insert(span);
     }
     m
 }

@@ -26,7 +26,6 @@ use rustc_hash::FxHashMap;
 use super::super::{Ctx, Rule};
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::names::{env_var_name, is_secret_name};
-use crate::model::SecretSpec;
 use crate::syntax::Span;
 
 pub static RULE: Rule = Rule {
@@ -37,36 +36,8 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(cx: &Ctx, diags: &mut Diagnostics) {
-    let site = cx.site;
     // Every reference, in declaration order: (name, where).
-    let mut refs: Vec<(&str, Span)> = Vec::new();
-    for p in &site.bgp_peers {
-        if let Some(pw) = &p.password {
-            if let SecretSpec::Ref(name) = &pw.value {
-                refs.push((name.as_str(), pw.span));
-            }
-        }
-    }
-    let vars = site
-        .site
-        .iter()
-        .map(|s| &s.defaults.vars)
-        .chain(site.profiles.iter().map(|p| &p.settings.vars))
-        .chain(site.nodes.iter().map(|n| &n.settings.vars))
-        .chain(site.switches.iter().map(|s| &s.vars))
-        .chain(site.groups.iter().map(|g| &g.vars));
-    let mut names = Vec::new();
-    for v in vars {
-        for (value, span) in v.entries.values() {
-            // Only maps and lists can hold a reference.
-            if !(value.is_object() || value.is_array()) {
-                continue;
-            }
-            names.clear();
-            crate::model::secret_refs(value, &mut names);
-            refs.extend(names.iter().map(|n| (*n, *span)));
-        }
-    }
+    let refs = crate::model::site_secret_references(cx.site);
     if refs.len() < 2 {
         return;
     }
