@@ -1767,23 +1767,7 @@ fn an_mtu_change_on_300_nodes_reads_like_a_plan() {
 /// manifest is summarised on its own line.
 #[test]
 fn several_sites_group_and_summarise_per_site() {
-    let case = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases/sites-two-clusters");
-    let mut base = Files::new();
-    let mut stack = vec![case.clone()];
-    while let Some(dir) = stack.pop() {
-        for e in std::fs::read_dir(&dir).expect("case dir") {
-            let p = e.expect("entry").path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_none_or(|x| x != "snap") && !p.ends_with("cmd") {
-                let rel = p.strip_prefix(&case).expect("under case");
-                base.insert(
-                    rel.to_string_lossy().into_owned(),
-                    std::fs::read_to_string(&p).expect("text"),
-                );
-            }
-        }
-    }
+    let base = case_files("sites-two-clusters");
     let mut head = base.clone();
     let line = "    interface eno1 { mtu 9000 }\n";
     assert!(head["common/profiles.kdl"].contains(line));
@@ -1863,6 +1847,102 @@ fn several_sites_group_and_summarise_per_site() {
         "{:?}",
         v.findings
     );
+}
+
+/// The project files of a data case under `tests/cases/` (its snapshots
+/// and command list left out).
+fn case_files(name: &str) -> Files {
+    let case = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/cases")
+        .join(name);
+    let mut files = Files::new();
+    let mut stack = vec![case.clone()];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).expect("case dir") {
+            let p = e.expect("entry").path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_none_or(|x| x != "snap") && !p.ends_with("cmd") {
+                let rel = p.strip_prefix(&case).expect("under case");
+                files.insert(
+                    rel.to_string_lossy().into_owned(),
+                    std::fs::read_to_string(&p).expect("text"),
+                );
+            }
+        }
+    }
+    files
+}
+
+/// `siteconf diff` of a project of several sites renders, in each site,
+/// only the devices whose key differs between the sides (a one-node edit
+/// costs one node, not every site's fleet) and still reviews exactly what
+/// rendering everything reviews — including the files a shared bootinfra
+/// joins from the sites, which both sides render whole.
+#[test]
+fn several_sites_diff_renders_only_what_differs() {
+    let base = case_files("sites-bootinfra-boot");
+    let rack = "sites/lab/racks/r01.kdl";
+    let edits: [(&str, &str); 3] = [
+        // One node's serial: its own files and host_vars.
+        ("serial LYL4HP8K", "serial LYL4HP8X"),
+        // One node's MAC: its Kea reservation and iPXE script, which the
+        // bootinfra joins.
+        (
+            "interface eno1 { mac \"52:54:01:01:01:01\"",
+            "interface eno1 { mac \"52:54:01:01:01:0a\"",
+        ),
+        // Nothing rendered changes.
+        ("// Port plan of both ToRs", "// The port plan of both ToRs"),
+    ];
+    let mut ran = 0;
+    for (from, to) in edits {
+        let mut head = base.clone();
+        assert!(head[rack].contains(from), "{from}");
+        head.insert(rack.into(), head[rack].replace(from, to));
+        let repo = two_commits(&base, &head);
+        let project = GitProject::discover(repo.path()).expect("discover");
+        let (bs, hs) = (
+            project.rev_source("main").expect("main"),
+            project.rev_source("feature").expect("feature"),
+        );
+        let (kb, kh) = review::compile_both((&bs, "main"), (&hs, "feature"), &review::Engine);
+        let (kb, kh) = (kb.expect("base compiles"), kh.expect("head compiles"));
+        let full_b = compile_rev(&repo, "main", &review::Engine);
+        let full_h = compile_rev(&repo, "feature", &review::Engine);
+        // Only the edited node (of 4 per site) and the site files are rendered.
+        let rendered = |c: &Compiled| {
+            c.output
+                .files
+                .values()
+                .filter(|a| matches!(a.owner, Owner::Node(_) | Owner::Switch(_)))
+                .count()
+        };
+        assert!(
+            rendered(&kh) * 4 < rendered(&full_h),
+            "{from}: {} of {} device files rendered",
+            rendered(&kh),
+            rendered(&full_h)
+        );
+        assert!(kh
+            .output
+            .files
+            .keys()
+            .any(|p| p.starts_with("bootinfra/core/dhcp/")));
+        let opts = review::format::text::Options {
+            max_lines: None,
+            ..Default::default()
+        };
+        let keyed = Review::build(&kb, &kh, &Filter::default());
+        let full = Review::build(&full_b, &full_h, &Filter::default());
+        assert_eq!(
+            review::format::text::render(&keyed, &opts),
+            review::format::text::render(&full, &opts),
+            "{from}"
+        );
+        ran += 1;
+    }
+    assert_eq!(ran, 3);
 }
 
 /// The gate policy of docs/sites.md (scoping a rule to a site), compiled.

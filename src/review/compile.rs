@@ -189,7 +189,7 @@ fn absent(src: &dyn Source) -> bool {
 
 /// check → resolve → render one side.
 pub fn compile(src: &dyn Source, label: &str, renderer: &dyn Renderer) -> Result<Compiled, Failed> {
-    compile_checked(src, label, renderer, check_side(src), None)
+    compile_checked(src, label, renderer, check_side(src), Vec::new())
 }
 
 /// The checked project of one side; `None` when it does not exist at all
@@ -198,21 +198,32 @@ fn check_side(src: &dyn Source) -> Option<check::CheckedProject> {
     (!absent(src)).then(|| check::check_project(src, None, false))
 }
 
-/// The one site of a checked side with no errors, if it is one site.
-fn single(p: &Option<check::CheckedProject>) -> Option<&Checked> {
-    let p = p.as_ref()?;
-    let one = p.sites.len() == 1 && !p.sites[0].loaded.config.is_multi_site();
-    (one && !p.diags.has_errors()).then(|| &p.sites[0])
+/// Each site of a checked side, when the side has no errors (a side with
+/// errors renders nothing): its name (none for a project of one site) and
+/// its checked site.
+fn keyable(p: &Option<check::CheckedProject>) -> Vec<(Option<&str>, &Checked)> {
+    match p {
+        Some(p) if !p.diags.has_errors() => p
+            .sites
+            .iter()
+            .map(|c| (c.loaded.config.site.as_deref(), c))
+            .collect(),
+        _ => Vec::new(),
+    }
 }
 
-/// [`compile`] from the side's check; `same`: devices left out (the same
-/// key on both sides).
+/// What a side leaves out of its render, per site (in the order of its
+/// project's sites; `None`: render everything).
+type SameBySite = Vec<Option<(Arc<Same>, DeviceKeys)>>;
+
+/// [`compile`] from the side's check; `same`: devices left out of each
+/// site (the same key on both sides).
 fn compile_checked(
     src: &dyn Source,
     label: &str,
     renderer: &dyn Renderer,
     project: Option<check::CheckedProject>,
-    same: Option<(Arc<Same>, DeviceKeys)>,
+    mut same: SameBySite,
 ) -> Result<Compiled, Failed> {
     let Some(mut project) = project else {
         return Ok(Compiled {
@@ -233,9 +244,10 @@ fn compile_checked(
         .first()
         .is_some_and(|c| c.loaded.config.is_multi_site());
     if multi || project.sites.len() != 1 {
-        return compile_sites(project, src, label, renderer);
+        return compile_sites(project, src, label, renderer, same);
     }
     let checked = project.sites.remove(0);
+    let same = same.drain(..).next().flatten();
     let failed = |diags: Diagnostics, sources: SourceMap| Failed {
         label: label.to_string(),
         diagnostics: diags.sorted(&sources),
@@ -310,26 +322,69 @@ pub fn compile_both(
     let (pb, ph) = rayon::join(|| check_side(base.0), || check_side(head.0));
     // A device whose key is the same on both sides renders the same files
     // on both: neither side renders it (its files are in neither output),
-    // so that a one-node change costs one node, not the fleet.
-    let (kb, kh) = rayon::join(
-        || single(&pb).and_then(|c| renderer.keys(c, base.0)),
-        || single(&ph).and_then(|c| renderer.keys(c, head.0)),
-    );
-    let (sb, sh) = match (kb, kh) {
-        (Some(kb), Some(kh)) => {
-            let same = Same {
-                devices: same_keys(&kb.by_owner(), &kh.by_owner()),
-                site_jobs: same_keys(&kb.site_jobs, &kh.site_jobs),
-            };
-            let same = Arc::new(same);
-            (Some((same.clone(), kb)), Some((same, kh)))
+    // so that a one-node change costs one node, not the fleet. Sites are
+    // matched by name; a site on one side only renders everything.
+    let (sites_b, sites_h) = (keyable(&pb), keyable(&ph));
+    let pairs: Vec<(usize, usize)> = sites_b
+        .iter()
+        .enumerate()
+        .filter_map(|(i, (name, _))| {
+            let j = sites_h.iter().position(|(n, _)| n == name)?;
+            Some((i, j))
+        })
+        .collect();
+    let keyed: Vec<(usize, usize, Option<DeviceKeys>, Option<DeviceKeys>)> = pairs
+        .iter()
+        .map(|&(i, j)| {
+            let (kb, kh) = rayon::join(
+                || renderer.keys(sites_b[i].1, base.0),
+                || renderer.keys(sites_h[j].1, head.0),
+            );
+            (i, j, kb, kh)
+        })
+        .collect();
+    let mut sb: SameBySite = (0..sites_b.len()).map(|_| None).collect();
+    let mut sh: SameBySite = (0..sites_h.len()).map(|_| None).collect();
+    for (i, j, kb, kh) in keyed {
+        let (Some(kb), Some(kh)) = (kb, kh) else {
+            continue;
+        };
+        let mut site_jobs = same_keys(&kb.site_jobs, &kh.site_jobs);
+        // A bootinfra joins a site's DHCP, DNS and iPXE files with the
+        // other sites' it serves, and refuses files that differ: each
+        // side's join must see them all, so they are rendered on both.
+        if sites_b[i]
+            .0
+            .is_some_and(|name| served_by_bootinfra(sites_b[i].1, name))
+        {
+            site_jobs.retain(|path, _| {
+                !crate::render::bootinfra::PREFIXES
+                    .iter()
+                    .any(|p| path.starts_with(p))
+            });
         }
-        _ => (None, None),
-    };
+        let same = Arc::new(Same {
+            devices: same_keys(&kb.by_owner(), &kh.by_owner()),
+            site_jobs,
+        });
+        sb[i] = Some((same.clone(), kb));
+        sh[j] = Some((same, kh));
+    }
+    drop((sites_b, sites_h));
     rayon::join(
         || compile_checked(base.0, base.1, renderer, pb, sb),
         || compile_checked(head.0, head.1, renderer, ph, sh),
     )
+}
+
+/// Whether a bootinfra of the project serves the site `name`.
+fn served_by_bootinfra(checked: &Checked, name: &str) -> bool {
+    checked
+        .loaded
+        .config
+        .bootinfra
+        .values()
+        .any(|b| b.serves.iter().any(|s| s == name))
 }
 
 /// The entries of `a` whose key `b` has too.
@@ -368,6 +423,7 @@ fn compile_sites(
     src: &dyn Source,
     label: &str,
     renderer: &dyn Renderer,
+    mut same: SameBySite,
 ) -> Result<Compiled, Failed> {
     use crate::output::Owner;
     let sources = project.sources().cloned().unwrap_or_default();
@@ -387,10 +443,14 @@ fn compile_sites(
     let mut inputs = BTreeMap::new();
     // Each site's files a bootinfra joins (`site/dhcp/` …), by path.
     let mut per_site: Vec<(String, BTreeMap<String, Vec<u8>>)> = Vec::new();
-    for checked in &project.sites {
+    same.resize_with(project.sites.len(), || None);
+    for (checked, same) in project.sites.iter().zip(same) {
         let site = checked.loaded.config.site.clone().unwrap_or_default();
         let (rendered, digests) = rayon::join(
-            || renderer.render(checked, src),
+            || match same {
+                Some((same, keyed)) => renderer.render_except(checked, src, same, keyed),
+                None => renderer.render(checked, src),
+            },
             || fingerprint(src, &checked.loaded.config, &checked.loaded.sources),
         );
         let set = match rendered {
