@@ -3,7 +3,10 @@
 //! site its own networks, racks and lock) against one site of N nodes
 //! from the same generator, in the same run. The goal (issue "several
 //! clusters in one mono-repo"): within 10% of each other. Prints medians
-//! of several runs and the peak memory of a fresh process doing one check.
+//! of several runs and the peak memory of a fresh process doing one check,
+//! and `diff` of a one-node edit (one node's serial; both sides compiled
+//! from memory, as `siteconf diff` compiles two git revisions): a project
+//! of several sites renders only what differs, as one site does.
 //!
 //! N = 10,000 by default; SITECONF_BENCH_NODES to change it,
 //! SITECONF_BENCH_RUNS for the number of runs (default 5). Output is
@@ -18,7 +21,8 @@ use std::time::Instant;
 
 use siteconf::check::check_project;
 use siteconf::init::{generate, generate_sites, Options};
-use siteconf::source::FsSource;
+use siteconf::review;
+use siteconf::source::{FsSource, MemSource};
 use siteconf::syntax::Format;
 
 fn write(path: &Path, text: &str) {
@@ -37,6 +41,52 @@ fn one_site(dir: &Path, nodes: u32) {
     for (path, text) in &g.files {
         write(&dir.join(path), text);
     }
+}
+
+/// Every file under `dir`, in memory: one side of a diff.
+fn mem_source(dir: &Path) -> MemSource {
+    let mut m = MemSource::new();
+    for e in walkdir::WalkDir::new(dir) {
+        let e = e.expect("walk");
+        if e.file_type().is_file() {
+            let rel = e.path().strip_prefix(dir).expect("under dir");
+            m.insert(
+                rel.to_string_lossy().into_owned(),
+                std::fs::read(e.path()).expect("read"),
+            );
+        }
+    }
+    m
+}
+
+/// `base` with one node's serial changed: the first `serial` line of the
+/// first rack file.
+fn one_node_edited(dir: &Path) -> MemSource {
+    let mut racks: Vec<_> = walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| {
+            e.path().components().any(|c| c.as_os_str() == "racks") && e.file_type().is_file()
+        })
+        .map(|e| e.into_path())
+        .collect();
+    racks.sort();
+    let rack = &racks[0];
+    let text = std::fs::read_to_string(rack).expect("rack file");
+    let line = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("serial "))
+        .expect("a serial line");
+    // A serial of one more character, quoted or bare.
+    let new_line = match line.strip_suffix('"') {
+        Some(open) => format!("{open}X\""),
+        None => format!("{line}X"),
+    };
+    let edited = text.replacen(line, &new_line, 1);
+    let mut m = mem_source(dir);
+    let rel = rack.strip_prefix(dir).expect("under dir");
+    m.insert(rel.to_string_lossy().into_owned(), edited);
+    m
 }
 
 /// Two sites of `nodes` each under `dir`, as `siteconf init --sites a,b`
@@ -79,8 +129,8 @@ fn main() {
         rayon::current_num_threads()
     );
     println!(
-        "{:>16} {:>10} {:>10} {:>10}",
-        "project", "check s", "build s", "peak MB (check)"
+        "{:>16} {:>10} {:>10} {:>10} {:>16}",
+        "project", "check s", "build s", "diff s", "peak MB (check)"
     );
     // `build s` is a whole fresh build (check, render, write), as
     // `siteconf build --force` into an empty directory.
@@ -92,6 +142,8 @@ fn main() {
         let src = FsSource::new(dir);
         let mut check_t = Vec::new();
         let mut build_t = Vec::new();
+        let mut diff_t = Vec::new();
+        let (base, head) = (mem_source(dir), one_node_edited(dir));
         for _ in 0..runs {
             let t = Instant::now();
             let p = check_project(&src, None, false);
@@ -105,18 +157,25 @@ fn main() {
             let _ = std::fs::remove_dir_all(&out);
             siteconf::build::build_project(&src, &out).expect("build");
             build_t.push(t.elapsed().as_secs_f64());
+            let t = Instant::now();
+            let (b, h) = review::compile_both((&base, "base"), (&head, "head"), &review::Engine);
+            if let Err(f) = b.as_ref().and(h.as_ref()) {
+                panic!("{label}: a side does not compile: {:?}", f.diagnostics);
+            }
+            diff_t.push(t.elapsed().as_secs_f64());
         }
         let peak = child_peak_kb(dir);
-        let (c, b) = (median(check_t), median(build_t));
-        checks.push((c, b));
+        let (c, b, d) = (median(check_t), median(build_t), median(diff_t));
+        checks.push((c, b, d));
         println!(
-            "{label:>16} {c:>10.3} {b:>10.3} {:>10.1}",
+            "{label:>16} {c:>10.3} {b:>10.3} {d:>10.3} {:>16.1}",
             peak as f64 / 1024.0
         );
     }
     println!(
-        "two sites / one site: check {:.2}x, build {:.2}x (goal: within 1.10x)",
+        "two sites / one site: check {:.2}x, build {:.2}x, diff {:.2}x (goal: within 1.10x)",
         checks[1].0 / checks[0].0,
-        checks[1].1 / checks[0].1
+        checks[1].1 / checks[0].1,
+        checks[1].2 / checks[0].2
     );
 }
