@@ -20,7 +20,8 @@ pub struct Checked {
     /// `build --locked`): false when the changes are not real — part of the
     /// site was lost to a syntax error (what it declares looks released),
     /// the site block is declared twice (which pools were meant is not
-    /// known), or the lock itself cannot be read as it stands (its own
+    /// known), a node's name is not a valid name (the changes follow the
+    /// mistake), or the lock itself cannot be read as it stands (its own
     /// finding; "not current" on top would only repeat it).
     pub lock_not_current: bool,
 }
@@ -66,7 +67,15 @@ fn lock_not_current(loaded: &Loaded, resolved: &Resolved, diags: &Diagnostics) -
                 | Code::LockZoneDuplicate
         )
     });
+    // A node whose name is not a name (`r01n02 ` with a space, SC0016) is
+    // that finding's: the lock would change only to follow the mistake.
+    let misnamed = loaded
+        .site
+        .nodes
+        .iter()
+        .any(|n| !crate::model::is_hostname_label(n.name.as_str()));
     resolved.lock_changed
+        && !misnamed
         && loaded.site.lost.is_empty()
         && !loaded.site.site_declared_twice
         && !lock_unreadable

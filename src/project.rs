@@ -444,23 +444,47 @@ fn check_templates_dir(
 /// directories that do not contain one another (a site's files would be
 /// read twice), and bootinfras that serve declared sites, each at most
 /// once. A site or bootinfra that is wrong is dropped after its finding.
-fn check_sites(id: FileId, config: &mut Config, diags: &mut Diagnostics) {
+fn check_sites(id: FileId, text: &str, config: &mut Config, diags: &mut Diagnostics) {
     let at = Span::new(id, 0, 0);
-    let bad_name = |n: &str| {
-        n.is_empty()
-            || !n
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-    };
+    // Where each site is written: its `[sites.NAME]` key, and its `dir`.
+    let spans = SitePlaces::of(id, text);
     let mut refused = Vec::new();
     for name in config.sites.keys() {
-        if bad_name(name) || name == "bootinfra" {
+        if !valid_site_name(name) {
             diags.push(
                 Diagnostic::error(Code::ProjectConfig, format!("`[sites.{name}]`: a site name is letters, digits, `-` and `_`, and not `bootinfra`"))
-                    .label(at, "in this file")
+                    .label(spans.key(name).unwrap_or(at), "this site name")
                     .help("the name is a directory of the output (`out/NAME/`)"),
             );
             refused.push(name.clone());
+        }
+    }
+    // Names that differ only in case are one output directory on a
+    // case-insensitive file system (macOS, Windows): one site's build
+    // would replace the other's.
+    let names: Vec<&String> = config.sites.keys().collect();
+    for (i, a) in names.iter().enumerate() {
+        for b in &names[i + 1..] {
+            if a.eq_ignore_ascii_case(b) && !refused.contains(*b) {
+                let mut d = Diagnostic::error(
+                    Code::ProjectConfig,
+                    format!("sites `{a}` and `{b}` differ only in case"),
+                )
+                .help(format!(
+                    "`out/{a}/` and `out/{b}/` are one directory on a case-insensitive file system, where one site's build replaces the other's: give the sites names that differ in more than case"
+                ));
+                if let Some(s) = spans.key(b) {
+                    d = d.label(s, "this site");
+                }
+                if let Some(s) = spans.key(a) {
+                    d = d.label(s, "and this one");
+                }
+                if d.labels.is_empty() {
+                    d = d.label(at, "in this file");
+                }
+                diags.push(d);
+                refused.push((*b).clone());
+            }
         }
     }
     let dirs: Vec<(String, String)> = config
@@ -478,15 +502,36 @@ fn check_sites(id: FileId, config: &mut Config, diags: &mut Diagnostics) {
         for (b, db) in &dirs[i + 1..] {
             let within = |x: &str, y: &str| x == y || x.starts_with(&format!("{y}/"));
             if within(da, db) || within(db, da) {
-                diags.push(
-                    Diagnostic::error(
-                        Code::ProjectConfig,
-                        format!("the directories of `{a}` (`{da}`) and `{b}` (`{db}`) overlap"),
-                    )
-                    .label(at, "in this file")
-                    .help("give every site, and the shared definitions, a directory of its own, none inside another"),
-                );
-                refused.push(if a == "shared-dir" {
+                let place = |n: &str| match n {
+                    "shared-dir" => spans.shared_dir,
+                    n => spans.dir(n),
+                };
+                let what = |n: &str, d: &str, inner: bool| match (n, inner) {
+                    ("shared-dir", true) => format!("`shared-dir` (`{d}`), inside the other"),
+                    ("shared-dir", false) => format!("`shared-dir` (`{d}`)"),
+                    (n, true) => format!("the directory of site `{n}`, inside the other"),
+                    (n, false) => format!("the directory of site `{n}`"),
+                };
+                let (a_in, b_in) = (within(da, db), within(db, da));
+                let mut d = Diagnostic::error(
+                    Code::ProjectConfig,
+                    format!("the directories of `{a}` (`{da}`) and `{b}` (`{db}`) overlap"),
+                )
+                .help("a file inside both directories would be read by both: give every site, and the shared definitions, a directory of its own, none inside another");
+                if let Some(s) = place(b) {
+                    d = d.label(s, what(b, db, b_in && !a_in));
+                }
+                if let Some(s) = place(a) {
+                    d = d.label(s, what(a, da, a_in && !b_in));
+                }
+                if d.labels.is_empty() {
+                    d = d.label(at, "in this file");
+                }
+                diags.push(d);
+                // Refuse the site that holds the other: its files would
+                // include the inner one's (each read twice, a cascade of
+                // duplicates); the inner one is whole.
+                refused.push(if a == "shared-dir" || (b != "shared-dir" && a_in) {
                     b.clone()
                 } else {
                     a.clone()
@@ -509,7 +554,7 @@ fn check_sites(id: FileId, config: &mut Config, diags: &mut Diagnostics) {
                             "bootinfra `{b}` serves `{s}`, which is not a site of this project"
                         ),
                     )
-                    .label(at, "in this file")
+                    .label(spans.serves(b).unwrap_or(at), "serves this")
                     .help(format!(
                         "the sites are: {}",
                         config.sites.keys().cloned().collect::<Vec<_>>().join(", ")
@@ -522,7 +567,7 @@ fn check_sites(id: FileId, config: &mut Config, diags: &mut Diagnostics) {
                         Code::BootinfraConflict,
                         format!("site `{s}` is served by bootinfra `{other}` and by `{b}`"),
                     )
-                    .label(at, "in this file")
+                    .label(spans.serves(b).unwrap_or(at), "serves it again")
                     .help("a site's machines get their DHCP answers from one bootinfra"),
                 );
                 drop.push(b.clone());
@@ -531,6 +576,74 @@ fn check_sites(id: FileId, config: &mut Config, diags: &mut Diagnostics) {
     }
     for b in drop {
         config.bootinfra.remove(&b);
+    }
+}
+
+/// A site name: letters, digits, `-` and `_`, not `bootinfra` (the name
+/// is a directory of the output, beside `out/bootinfra/`). `siteconf
+/// init --sites` refuses the same names.
+pub fn valid_site_name(n: &str) -> bool {
+    !n.is_empty()
+        && n != "bootinfra"
+        && n.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// Where siteconf.toml writes each site and bootinfra: for findings about
+/// them, at the value the operator wrote.
+#[derive(Default)]
+struct SitePlaces {
+    keys: std::collections::BTreeMap<String, Span>,
+    dirs: std::collections::BTreeMap<String, Span>,
+    serves: std::collections::BTreeMap<String, Span>,
+    shared_dir: Option<Span>,
+}
+
+impl SitePlaces {
+    fn of(id: FileId, text: &str) -> SitePlaces {
+        use ::toml::de::{DeTable, DeValue};
+        let mut out = SitePlaces::default();
+        let Ok(root) = DeTable::parse(text) else {
+            return out;
+        };
+        let span = |r: std::ops::Range<usize>| Span::new(id, r.start, r.end);
+        let root = root.get_ref();
+        if let Some(v) = root.get("shared-dir") {
+            out.shared_dir = Some(span(v.span()));
+        }
+        let table = |key: &str| match root.get(key).map(|v| v.get_ref()) {
+            Some(DeValue::Table(t)) => Some(t),
+            _ => None,
+        };
+        if let Some(sites) = table("sites") {
+            for (k, v) in sites.iter() {
+                out.keys.insert(k.get_ref().to_string(), span(k.span()));
+                if let DeValue::Table(s) = v.get_ref() {
+                    if let Some(d) = s.get("dir") {
+                        out.dirs.insert(k.get_ref().to_string(), span(d.span()));
+                    }
+                }
+            }
+        }
+        if let Some(bs) = table("bootinfra") {
+            for (k, v) in bs.iter() {
+                if let DeValue::Table(b) = v.get_ref() {
+                    if let Some(s) = b.get("serves") {
+                        out.serves.insert(k.get_ref().to_string(), span(s.span()));
+                    }
+                }
+            }
+        }
+        out
+    }
+    fn key(&self, site: &str) -> Option<Span> {
+        self.keys.get(site).copied()
+    }
+    fn dir(&self, site: &str) -> Option<Span> {
+        self.dirs.get(site).copied()
+    }
+    fn serves(&self, bootinfra: &str) -> Option<Span> {
+        self.serves.get(bootinfra).copied()
     }
 }
 
@@ -554,7 +667,7 @@ pub fn read_config(src: &dyn Source, sources: &mut SourceMap, diags: &mut Diagno
                     check_dirs(id, &text, &mut c, diags);
                     check_out_dir(id, &text, &c, diags);
                     check_templates_dir(src, id, &text, &c, diags);
-                    check_sites(id, &mut c, diags);
+                    check_sites(id, &text, &mut c, diags);
                     c
                 }
                 Err(e) => {

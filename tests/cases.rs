@@ -1,7 +1,9 @@
 //! Test cases as data: every directory under `tests/cases/` is a project
 //! (site files, optional siteconf.toml / siteconf.lock) plus a `cmd` file
 //! listing siteconf command lines to run in it, one per line (default:
-//! `check` and `check --format json`). What a user sees — exit code, stdout,
+//! `check` and `check --format json`). A case with a file `git-init` is
+//! made a git repository first, its files committed on `main`, for the
+//! commands that compare revisions (`gate HEAD`, `diff`). What a user sees — exit code, stdout,
 //! stderr — is compared with a reviewed snapshot `NN-<slug>.snap` in the
 //! case directory. Adding a case means adding files, not code:
 //!
@@ -33,6 +35,9 @@ fn run_case(dir: &Path) {
     // directory stays as committed.
     let work = tempfile::tempdir().expect("tempdir");
     copy_dir(dir, work.path());
+    if dir.join("git-init").exists() {
+        git_commit(work.path());
+    }
     for (i, line) in cmds
         .lines()
         .map(str::trim)
@@ -68,6 +73,30 @@ fn run_case(dir: &Path) {
         settings.bind(|| {
             insta::assert_snapshot!(format!("{:02}-{}", i + 1, slug(line)), text);
         });
+    }
+}
+
+/// `git init` and one commit of every file, with a fixed author and date.
+fn git_commit(dir: &Path) {
+    for args in [
+        &["init", "-q", "-b", "main"][..],
+        &["add", "-A"][..],
+        &["commit", "-q", "-m", "case"][..],
+    ] {
+        let st = Command::new("git")
+            .args(args)
+            .current_dir(dir)
+            .env("GIT_AUTHOR_NAME", "case")
+            .env("GIT_AUTHOR_EMAIL", "case@example.net")
+            .env("GIT_COMMITTER_NAME", "case")
+            .env("GIT_COMMITTER_EMAIL", "case@example.net")
+            .env("GIT_AUTHOR_DATE", "2026-01-01T00:00:00Z")
+            .env("GIT_COMMITTER_DATE", "2026-01-01T00:00:00Z")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .status()
+            .expect("run git");
+        assert!(st.success(), "git {args:?} failed in {}", dir.display());
     }
 }
 

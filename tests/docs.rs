@@ -30,6 +30,7 @@ fn scalar(s: &Scalar) -> Json {
         Scalar::Float(f) => Json::String(format!("float:{f}")),
         Scalar::Bool(b) => Json::Bool(*b),
         Scalar::Null => Json::Null,
+        Scalar::Datetime(d) => Json::String(format!("datetime:{d}")),
     }
 }
 

@@ -205,9 +205,12 @@ fn build(g: &Global, args: &Args) -> Status {
     };
     let multi = first.checked.loaded.config.is_multi_site();
     let mut docs = Vec::new();
-    let mut built_sites = Vec::new();
+    let mut built_sites: Vec<(String, PathBuf)> = Vec::new();
     for p in &sites {
-        match build_site(g, args, &root, &*src, p, secrets.clone(), t_check) {
+        // What the sites built before this one wrote stays written: a
+        // failure says so rather than "nothing was written".
+        let written: Vec<PathBuf> = built_sites.iter().map(|(_, o)| o.clone()).collect();
+        match build_site(g, args, &root, &*src, p, secrets.clone(), t_check, &written) {
             Ok(doc) => docs.push(doc),
             Err(status) => return status,
         }
@@ -220,6 +223,9 @@ fn build(g: &Global, args: &Args) -> Status {
     super::common::print_source_notes(&*src);
     // Each bootinfra whose sites were all built now.
     let mut boot_docs = Vec::new();
+    // A bootinfra whose sites' files cannot be joined is not written; the
+    // others are, and so were the sites.
+    let mut refused: Vec<(String, PathBuf, Vec<Diagnostic>)> = Vec::new();
     if let Some(root_out) = out_root.get().filter(|_| multi) {
         let config = &first.checked.loaded.config;
         for job in crate::build::bootinfra_jobs(config, &built_sites, root_out) {
@@ -250,11 +256,33 @@ fn build(g: &Global, args: &Args) -> Status {
                     }));
                 }
                 Err(crate::build::BootinfraError::Conflict(d)) => {
-                    return report_failure(g, args, &d, &SourceMap::default())
+                    refused.push((name.clone(), out.clone(), d));
                 }
                 Err(crate::build::BootinfraError::Io(e)) => return fail(e),
             }
         }
+    }
+    if !refused.is_empty() {
+        let all: Vec<Diagnostic> = refused.iter().flat_map(|(_, _, d)| d.clone()).collect();
+        print_diagnostics(g, &all, &SourceMap::default(), args.format);
+        if args.format == Format::Text {
+            let sites: Vec<String> = built_sites
+                .iter()
+                .map(|(_, o)| o.display().to_string())
+                .collect();
+            for (name, out, d) in &refused {
+                eprintln!(
+                    "build failed: bootinfra {name} not written ({} error(s)): {} keeps its previous files, if any",
+                    d.len(),
+                    out.display()
+                );
+            }
+            eprintln!(
+                "the sites' outputs were written and are complete: {}",
+                sites.join(", ")
+            );
+        }
+        return Status::Findings;
     }
     if args.format == Format::Json {
         let mut v = if multi {
@@ -275,7 +303,9 @@ fn build(g: &Global, args: &Args) -> Status {
 
 /// Builds one site (or the single site) whose check passed: renders and
 /// writes it unless it is up to date, records its zone serials, prints
-/// its summary line; returns its JSON summary.
+/// its summary line; returns its JSON summary. `written`: the outputs of
+/// the sites built before it, which a failure here says stay written.
+#[allow(clippy::too_many_arguments)]
 fn build_site(
     g: &Global,
     args: &Args,
@@ -284,6 +314,7 @@ fn build_site(
     prepared: &crate::build::Prepared,
     secrets: Secrets,
     t_check: std::time::Duration,
+    written: &[PathBuf],
 ) -> Result<serde_json::Value, Status> {
     let start = Instant::now();
     let (checked, out) = (&prepared.checked, &prepared.out);
@@ -327,8 +358,10 @@ fn build_site(
                 t_check.as_secs_f64(),
             ));
         }
-        Err(BuildError::Render(f)) => return Err(report_failure(g, args, &f.diags, &f.sources)),
-        Err(BuildError::Write(e)) => return Err(write_failure(g, args, e)),
+        Err(BuildError::Render(f)) => {
+            return Err(report_failure_after(g, args, &f.diags, &f.sources, written))
+        }
+        Err(BuildError::Write(e)) => return Err(write_failure(g, args, e, written)),
         Err(BuildError::Inputs(e)) => return Err(fail(e)),
     };
     if let Some(lock) = record_zone_serials(args, checked, root, &built.rendered.zones) {
@@ -423,18 +456,39 @@ fn lock_note(args: &Args, checked: &check::Checked) {
 
 /// Unsafe paths are the site's errors (exit 1); anything else the writer
 /// met is an I/O error (exit 2).
-fn write_failure(g: &Global, args: &Args, e: WriteError) -> Status {
+fn write_failure(g: &Global, args: &Args, e: WriteError, written: &[PathBuf]) -> Status {
     match e {
-        WriteError::Unsafe(d) => report_failure(g, args, &d, &SourceMap::default()),
+        WriteError::Unsafe(d) => report_failure_after(g, args, &d, &SourceMap::default(), written),
         e => fail(e),
     }
 }
 
 fn report_failure(g: &Global, args: &Args, diags: &[Diagnostic], sources: &SourceMap) -> Status {
+    report_failure_after(g, args, diags, sources, &[])
+}
+
+/// A failure after the outputs `written` (the sites built before, in a
+/// project of several) were swapped in: they stay, complete; the failing
+/// one and what would follow it are not written.
+fn report_failure_after(
+    g: &Global,
+    args: &Args,
+    diags: &[Diagnostic],
+    sources: &SourceMap,
+    written: &[PathBuf],
+) -> Status {
     print_diagnostics(g, diags, sources, args.format);
     if args.format == Format::Text {
         let n = diags.len();
-        eprintln!("build failed: {n} error(s); nothing was written");
+        if written.is_empty() {
+            eprintln!("build failed: {n} error(s); nothing was written");
+        } else {
+            let shown: Vec<String> = written.iter().map(|o| o.display().to_string()).collect();
+            eprintln!(
+                "build failed: {n} error(s); written before the failure, and complete: {}; nothing else was written",
+                shown.join(", ")
+            );
+        }
     }
     Status::Findings
 }

@@ -46,7 +46,13 @@ pub fn run(g: &Global, args: Args) -> Status {
     // (gate reads base's policy); report it here so it never gets that far.
     match crate::gate::policy::from_config(&first.loaded.config, &first.loaded.sources) {
         Err(d) => diags.extend(d),
-        Ok(policy) => diags.extend(gate_unmatched(&*src, &project.sites, &policy)),
+        Ok(policy) => diags.extend(gate_unmatched(
+            &*src,
+            &first.loaded.config,
+            project.sites.iter().map(|c| &c.loaded.site).collect(),
+            &first.loaded.sources,
+            &policy,
+        )),
     }
     let mut pending = Vec::new();
     for checked in &project.sites {
@@ -111,32 +117,51 @@ pub fn run(g: &Global, args: Args) -> Status {
     }
 }
 
-/// What the gate policy names that the project does not have (SC0056).
-/// Only with a policy; quiet when the project's files cannot be listed or
-/// its templates read (their own findings say why).
-fn gate_unmatched(
+/// What the gate policy names that the project does not have (SC0056):
+/// `check` and `gate` both say so. Only with a policy; quiet when the
+/// project's files cannot be listed or its templates read (their own
+/// findings say why).
+pub(super) fn gate_unmatched(
     src: &dyn crate::source::Source,
-    sites: &[check::Checked],
+    config: &crate::project::Config,
+    sites: Vec<&crate::model::Site>,
+    sources: &crate::syntax::SourceMap,
     policy: &crate::gate::policy::Compiled,
 ) -> Vec<crate::diag::Diagnostic> {
-    let Some(first) = sites.first() else {
+    if sites.is_empty() {
         return Vec::new();
-    };
+    }
     let p = &policy.policy;
     if p.owners.is_empty() && p.rules.is_empty() && p.role_limits.is_empty() {
         return Vec::new();
     }
-    let config = &first.loaded.config;
-    let Ok(inputs) = crate::project::input_paths(src, config) else {
-        return Vec::new();
+    // Every site's inputs (a site's config lists its own directory and
+    // the shared one): a `paths` glob over any site's files matches.
+    let configs: Vec<crate::project::Config> = if config.sites.is_empty() {
+        vec![config.clone()]
+    } else {
+        config
+            .sites
+            .keys()
+            .filter_map(|n| config.for_site(n))
+            .collect()
     };
+    let mut inputs = Vec::new();
+    for c in &configs {
+        match crate::project::input_paths(src, c) {
+            Ok(p) => inputs.extend(p),
+            Err(_) => return Vec::new(),
+        }
+    }
+    inputs.sort();
+    inputs.dedup();
     let Ok(templates) = crate::render::engine::Templates::load(src, &config.templates_dir) else {
         return Vec::new();
     };
     let view = crate::gate::policy::Project {
         inputs: &inputs,
-        sites: sites.iter().map(|c| &c.loaded.site).collect(),
+        sites,
         templates: &templates,
     };
-    crate::gate::policy::unmatched(policy, &view, &first.loaded.sources)
+    crate::gate::policy::unmatched(policy, &view, sources)
 }

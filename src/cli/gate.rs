@@ -63,6 +63,24 @@ pub fn run(g: &Global, args: Args) -> Status {
             return Status::Findings;
         }
     };
+    // What base's policy names that base's project lacks (SC0056), as
+    // `check` warns: a rule that never fires passes exactly the change it
+    // was written to stop. Shown, not part of the verdict.
+    let unmatched = super::check::gate_unmatched(
+        &*sides.base,
+        &base.config,
+        base.sites.iter().collect(),
+        &base.sources,
+        &policy,
+    );
+    let unmatched = {
+        let mut d = crate::diag::Diagnostics::new();
+        d.extend(unmatched);
+        d.sorted(&base.sources)
+    };
+    if args.format == Format::Text && !unmatched.is_empty() {
+        print_diagnostics(g, &unmatched, &base.sources, args.format);
+    }
     let approved: Vec<String> = args
         .approved_by
         .iter()
@@ -72,11 +90,16 @@ pub fn run(g: &Global, args: Args) -> Status {
     let review = Review::build(&base, &head, &Filter::default());
     let verdict = gate::evaluate(&policy, &review, &approved);
     match args.format {
-        Format::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&gate::to_json(&review, &verdict, &approved))
-                .unwrap_or_default()
-        ),
+        Format::Json => {
+            let mut v = gate::to_json(&review, &verdict, &approved);
+            if let Some(o) = v.as_object_mut() {
+                o.insert(
+                    "warnings".into(),
+                    crate::diag::to_json(&unmatched, &base.sources),
+                );
+            }
+            println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default())
+        }
         Format::Text => print!("{}", gate::render_text(&review, &verdict, &approved)),
     }
     // As in diff: the OS frees the compiled sides faster than drop would.

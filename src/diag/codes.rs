@@ -58,7 +58,7 @@ impl std::fmt::Display for Code {
 codes! {
     // --- reading and syntax ---------------------------------------------
     Syntax "SC0001" "syntax-error" Error
-        "A site file is not valid KDL or TOML. The parser's own message is shown at the exact place; nothing else in that file is checked until it parses.";
+        "A site file is not valid KDL or TOML. The parser's own message is shown at the exact place; nothing else in that file is checked until it parses. A TOML table declared twice (`[node.r01n02]` pasted again) is one finding at the second header, not one per key repeated under it.";
     UnknownEntity "SC0002" "unknown-entity" Error
         "A top-level entry is not one of the site's entities (site, network, rack, switch, node, bgp-peer, profile, group). Usually a typo: the hint names the closest entity.";
     UnknownField "SC0003" "unknown-field" Error
@@ -72,7 +72,7 @@ codes! {
     InvalidValue "SC0007" "invalid-value" Error
         "A value that is not valid for its field: out of range, not one of the allowed words, a malformed range.";
     ProjectConfig "SC0008" "project-config" Error
-        "siteconf.toml or another project file could not be read or is invalid.";
+        "siteconf.toml or another project file could not be read or is invalid: also site names that are not letters, digits, `-` and `_`, or that differ only in case (their output directories `out/<site>/` are one directory on a case-insensitive file system), and site directories that contain one another.";
     ProjectNotFound "SC0009" "project-not-found" Error
         "There is no project to read: the directory given with `-C` does not exist, is not a directory, or holds neither siteconf.toml nor a `site/` directory (`-C` names the project directory itself, no parent is searched); or, without `-C`, no siteconf.toml is in the current directory or any above it and there is no `site/` here. The message names every directory looked in. The command stops with exit 2.";
     // --- files (warnings) --------------------------------------------------
@@ -101,7 +101,7 @@ codes! {
     InvalidMtu "SC0015" "invalid-mtu" Error
         "An MTU outside 576–9216 (IPv4 minimum to the largest jumbo frame switches accept).";
     InvalidHostname "SC0016" "invalid-hostname" Error
-        "A name used as a host name or DNS label that is not 1–63 letters, digits and hyphens, starting and ending with a letter or digit.";
+        "A name used as a host name or DNS label that is not 1–63 letters, digits and hyphens, starting and ending with a letter or digit. A name with white space (a TOML key `\"r01n02 \"`) is one of them: it is reported once, with what is wrong with it, and siteconf.lock's lines for the name meant are not called damaged on top.";
     InvalidFqdn "SC0017" "invalid-fqdn" Error
         "A domain or fully qualified name longer than 253 characters or with an invalid label, or a site `domain` written with a trailing (root) dot, which only the DNS zone would strip.";
     InvalidSshKey "SC0018" "invalid-ssh-key" Error
@@ -153,6 +153,10 @@ codes! {
         "A group name Ansible does not take as written (letters, digits and `_`, not starting with a digit): the inventory replaces every other character by `_`, so `web-tier` and `web_tier` become one group and a play's `hosts: web-tier` matches nothing. Also the group `all`, which every host is in already.";
     DhcpNoIpv4 "SC0060" "dhcp-no-ipv4" Warning
         "A network to be served by DHCP (`dhcp #true`, or a management network by default) with no IPv4 prefix. siteconf serves DHCP with Kea's DHCPv4 only: the network gets no subnet and there is no DHCPv6 config, so no machine on it can get its address or boot file from the network. Add the IPv4 prefix, or say `dhcp #false` when the nodes are installed by other means.";
+    VarNotRepresentable "SC0061" "var-not-representable" Error
+        "A value in `vars` (a group's, a profile's or a node's) that the Ansible inventory cannot carry as written: a float that is not a number (`nan`) or infinite (`inf`), which JSON has no way to write (the inventory would hold `null`), or an integer outside the signed 64-bit range, which the inventory would hold as a string. Ansible would get a different value than the site says, silently.";
+    VarDateAsString "SC0062" "var-date-as-string" Warning
+        "A TOML date or time (`2024-05-01`, `07:32:00`, `1979-05-27T07:32:00Z`) in `vars`. The inventory is JSON and YAML written by siteconf: it carries the value as a string of the same text (JSON has no date type, and a YAML date would be read back as one by Ansible only unquoted). The text arrives intact but its type does not: a play that compares or computes with it as a date gets a string. Quote it to say a string is meant (the KDL and TOML forms of a site then agree), or convert it in the play (`| to_datetime`).";
     ProjectPathRefused "SC0021" "project-path-refused" Error
         "A project file or directory is a symbolic link, or a configured directory (`site-dir`, `templates-dir`) is absolute or leaves the project with `..`. siteconf reads only regular files inside the project, so a committed link to `/proc/self/environ` or `.git/config` is never read or quoted.";
     SecretsFileTracked "SC0030" "secrets-file-in-git" Warning
@@ -344,7 +348,9 @@ codes! {
     BootNetworkConfigTooLong "SC1206" "boot-network-config-too-long" Error
         "A node's network config does not fit its kernel command line (2047 bytes with the image's `args`), not even the management-only one: cloud-init 22.4 takes the network config of an HTTP seed only from the command line (`network-config=`), and without it falls back to DHCP on the first NIC.";
     BootinfraConflict "SC1207" "bootinfra-conflict" Error
-        "The sites one bootinfra serves (`[bootinfra.NAME] serves = [...]` in siteconf.toml) cannot share its DHCP, DNS and boot service: their prefixes overlap (one Kea subnet or reverse zone for two sites), they share a domain (one forward zone), their `boot` blocks name different servers or base URLs, or a site is served by two bootinfras, or names no site of the project.";
+        "The sites one bootinfra serves (`[bootinfra.NAME] serves = [...]` in siteconf.toml) cannot share its DHCP, DNS and boot service: their prefixes overlap (one Kea subnet or reverse zone for two sites), they share a domain (one forward zone), their `boot` blocks name different servers or base URLs, or handle unknown machines differently (the one `unknown.ipxe` of the bootinfra: policy and discovery image), their networks share a reverse zone (one `in-addr.arpa` or `ip6.arpa` file for two sites: `10.0.0.0/25` and `10.0.0.128/25`), or a site is served by two bootinfras, or names no site of the project.";
+    BootServeCollision "SC1221" "boot-serve-collision" Error
+        "Two sites whose boot services run on the same boot server with the same `serve-dir` and the same port (of `base-url`). Each site's build output is deployed into its `serve-dir` and served by its own nginx (`site/boot/nginx.conf`, listening on that port on every address): the second deployment overwrites the first's seeds and scripts (node names repeat across sites), and the second nginx cannot bind the port. Give each site its own `serve-dir` on shared hosts (and one server block per site), or different hosts.";
     GroupVarsAcrossSites "SC1220" "group-vars-across-sites" Error
         "A group of the same name has different variables in two sites of one project. The inventory of every site (`siteconf inventory --list`, what Ansible runs) has one group of that name with one set of variables, so one site's hosts would get the other's values.";
     BootServerOutside "SC1208" "boot-server-outside" Warning

@@ -10,21 +10,45 @@ use super::*;
 /// serials of its own, which must differ across sites; networks, VLANs,
 /// racks and node names repeat, as each site is its own namespace.
 pub fn generate_sites(opts: &Options, names: &[String]) -> Result<Generated, InitError> {
-    let bad = |message: String| InitError {
+    let bad = |message: String| {
+        InitError {
         message,
-        help: "give site names of letters, digits, `-` and `_`, each once, e.g. `--sites prod,lab`"
+        help: "give site names of letters, digits, `-` and `_`, each once (case aside), e.g. `--sites prod,lab`"
             .into(),
+    }
     };
     if names.is_empty() || names.len() > 200 {
         return Err(bad(format!("{} sites: give 1 to 200", names.len())));
     }
+    // The names siteconf.toml accepts (`project::valid_site_name`), checked
+    // here so that nothing is written for a project that fails its own
+    // check.
     for (i, n) in names.iter().enumerate() {
-        let ok = !n.is_empty()
-            && n != "bootinfra"
-            && n.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-        if !ok || names[..i].contains(n) {
-            return Err(bad(format!("`{n}` cannot be a site name here")));
+        if n == "bootinfra" {
+            return Err(bad(
+                "`bootinfra` cannot be a site name: `out/bootinfra/` holds the bootinfras' files"
+                    .into(),
+            ));
+        }
+        if !crate::project::valid_site_name(n) {
+            let shown = if n.is_empty() {
+                "an empty site name (two commas, or one at an end)".to_string()
+            } else {
+                format!("`{n}` is not a site name")
+            };
+            return Err(bad(format!(
+                "{shown}: a site name is letters, digits, `-` and `_` (it names the directory `out/<site>/`)"
+            )));
+        }
+        if let Some(prev) = names[..i].iter().find(|p| p.eq_ignore_ascii_case(n)) {
+            let message = if prev == n {
+                format!("site `{n}` is given twice")
+            } else {
+                format!(
+                    "sites `{prev}` and `{n}` differ only in case: their domains (`{prev}.example.net`, `{n}.example.net`) are one DNS name, and `out/{prev}/`, `out/{n}/` one directory on a case-insensitive file system"
+                )
+            };
+            return Err(bad(message));
         }
     }
     let g = generate(opts)?;
@@ -99,6 +123,29 @@ fn sites_config(names: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn site_names_that_would_fail_the_check_are_refused() {
+        let opts = Options {
+            nodes: 2,
+            racks: None,
+            format: Format::Kdl,
+        };
+        for (names, says) in [
+            (&["Prod", "prod"][..], "differ only in case"),
+            (&["prod", "prod"][..], "given twice"),
+            (&["a b"][..], "not a site name"),
+            (&[""][..], "empty site name"),
+            (&["bootinfra"][..], "`bootinfra` cannot"),
+        ] {
+            let names: Vec<String> = names.iter().map(|s| s.to_string()).collect();
+            let e = match generate_sites(&opts, &names) {
+                Err(e) => e,
+                Ok(_) => panic!("{names:?} accepted"),
+            };
+            assert!(e.message.contains(says), "{names:?}: {}", e.message);
+        }
+    }
 
     #[test]
     fn serials_get_a_prefix_however_written() {

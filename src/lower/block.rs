@@ -540,6 +540,34 @@ pub fn check_label(diags: &mut Diagnostics, s: &Sp<String>) -> bool {
     if crate::model::is_hostname_label(&s.value) {
         return true;
     }
+    // White space around a name (a TOML key `"r01n02 "`) is invisible in
+    // most views: say so, and what the name was probably meant to be.
+    let trimmed = s.value.trim();
+    if trimmed != s.value && crate::model::is_hostname_label(trimmed) {
+        let (lead, trail) = (
+            s.value.len() - s.value.trim_start().len(),
+            s.value.len() - s.value.trim_end().len(),
+        );
+        let what = match (lead > 0, trail > 0) {
+            (true, true) => "leading and trailing white space",
+            (true, false) => "leading white space",
+            _ => "trailing white space",
+        };
+        diags.push(
+            Diagnostic::error(
+                Code::InvalidHostname,
+                format!(
+                    "`{}` is not a valid name: it has {what}",
+                    s.value.escape_debug()
+                ),
+            )
+            .label(s.span, format!("{what} inside the quotes"))
+            .help(format!(
+                "a name is its host name, DNS label and siteconf.lock owner: write `{trimmed}`"
+            )),
+        );
+        return false;
+    }
     diags.push(
         Diagnostic::error(
             Code::InvalidHostname,

@@ -845,9 +845,12 @@ fn json_words(v: &Json) -> String {
     }
 }
 
-/// A free-form block as JSON: `vars { a 1; b { c "x" } }`.
+/// A free-form block as JSON: `vars { a 1; b { c "x" } }`. In `vars`
+/// (what the Ansible inventory carries), a value JSON and YAML cannot
+/// carry as written is reported (SC0061, SC0062).
 fn lower_vars(diags: &mut Diagnostics, b: &Block, name: &str) -> Vars {
     let mut vars = Vars::default();
+    let mut unfit = Vec::new();
     for e in b.all(name) {
         match e {
             Entry::Prop(k, v) => {
@@ -867,41 +870,113 @@ fn lower_vars(diags: &mut Diagnostics, b: &Block, name: &str) -> Vars {
                     );
                 }
                 for (k, v) in &n.props {
-                    vars.entries
-                        .insert(k.text.clone(), (scalar_json(&v.scalar), k.span));
+                    let json = scalar_json(v, &k.text, &mut unfit);
+                    vars.entries.insert(k.text.clone(), (json, k.span));
                 }
                 for c in n.children() {
+                    let json = node_json(c, &c.name.text, &mut unfit);
                     vars.entries
-                        .insert(c.name.text.clone(), (node_json(c), c.name.span));
+                        .insert(c.name.text.clone(), (json, c.name.span));
                 }
             }
+        }
+    }
+    if name == "vars" {
+        for u in unfit {
+            diags.push(u.diagnostic());
         }
     }
     vars
 }
 
-fn scalar_json(s: &Scalar) -> Json {
-    match s {
+/// A value in `vars` the inventory cannot carry as written: the variable
+/// it is in, where, and why.
+struct Unfit {
+    var: String,
+    span: Span,
+    kind: UnfitKind,
+}
+
+enum UnfitKind {
+    /// `nan`, `inf`: JSON has no such number (serde_json gives `null`).
+    NotFinite(f64),
+    /// Beyond i64: the inventory would hold its digits as a string.
+    OutOfRange(i128),
+    /// A TOML date or time: carried as the string of its text.
+    Date(String),
+}
+
+impl Unfit {
+    fn diagnostic(self) -> Diagnostic {
+        let var = self.var;
+        match self.kind {
+            UnfitKind::NotFinite(x) => {
+                let text = if x.is_nan() {
+                    "not a number (`nan`)"
+                } else {
+                    "an infinite number"
+                };
+                Diagnostic::error(
+                    Code::VarNotRepresentable,
+                    format!("variable `{var}` is {text}: JSON has no such number, so the Ansible inventory would give Ansible `null`"),
+                )
+                .label(self.span, "no JSON number")
+                .help("give the value Ansible should get: a finite number, or a quoted string if the play reads it as text")
+            }
+            UnfitKind::OutOfRange(i) => Diagnostic::error(
+                Code::VarNotRepresentable,
+                format!("variable `{var}` holds {i}, outside the signed 64-bit integers the Ansible inventory carries: Ansible would get the string \"{i}\""),
+            )
+            .label(self.span, "beyond -9223372036854775808..9223372036854775807")
+            .help(format!("quote it (`\"{i}\"`) if it is an identifier rather than a number, or give a number in range")),
+            UnfitKind::Date(d) => Diagnostic::warning(
+                Code::VarDateAsString,
+                format!("variable `{var}` holds the TOML date or time `{d}`: the Ansible inventory carries it as the string \"{d}\", not a date"),
+            )
+            .label(self.span, "a date, which JSON and the inventory's YAML write as a string")
+            .help(format!("quote it (`\"{d}\"`) to say a string is meant; a play that needs a date converts it (`| to_datetime`)")),
+        }
+    }
+}
+
+fn scalar_json(v: &crate::syntax::Value, var: &str, unfit: &mut Vec<Unfit>) -> Json {
+    let mut bad = |kind| {
+        unfit.push(Unfit {
+            var: var.to_string(),
+            span: v.span,
+            kind,
+        })
+    };
+    match &v.scalar {
         Scalar::String(s) => Json::String(s.clone()),
-        Scalar::Int(i) => i64::try_from(*i)
-            .map(Json::from)
-            .unwrap_or_else(|_| Json::String(i.to_string())),
-        Scalar::Float(f) => serde_json::Number::from_f64(*f)
-            .map(Json::Number)
-            .unwrap_or(Json::Null),
+        Scalar::Int(i) => i64::try_from(*i).map(Json::from).unwrap_or_else(|_| {
+            bad(UnfitKind::OutOfRange(*i));
+            Json::String(i.to_string())
+        }),
+        Scalar::Float(f) => match serde_json::Number::from_f64(*f) {
+            Some(n) => Json::Number(n),
+            None => {
+                bad(UnfitKind::NotFinite(*f));
+                Json::Null
+            }
+        },
+        Scalar::Datetime(d) => {
+            bad(UnfitKind::Date(d.clone()));
+            Json::String(d.clone())
+        }
         Scalar::Bool(b) => Json::Bool(*b),
         Scalar::Null => Json::Null,
     }
 }
 
-fn node_json(n: &DocNode) -> Json {
+fn node_json(n: &DocNode, var: &str, unfit: &mut Vec<Unfit>) -> Json {
     if n.children.is_some() || !n.props.is_empty() {
         let mut m = serde_json::Map::new();
         for (k, v) in &n.props {
-            m.insert(k.text.clone(), scalar_json(&v.scalar));
+            m.insert(k.text.clone(), scalar_json(v, var, unfit));
         }
         for c in n.children() {
-            let v = node_json(c);
+            let v = node_json(c, var, unfit);
             // A repeated key (a TOML array of tables) becomes a list.
             match m.get_mut(&c.name.text) {
                 Some(prev) => {
@@ -921,8 +996,48 @@ fn node_json(n: &DocNode) -> Json {
         }
         Json::Object(m)
     } else if n.args.len() == 1 {
-        scalar_json(&n.args[0].scalar)
+        scalar_json(&n.args[0], var, unfit)
     } else {
-        Json::Array(n.args.iter().map(|a| scalar_json(&a.scalar)).collect())
+        Json::Array(n.args.iter().map(|a| scalar_json(a, var, unfit)).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::source::MemSource;
+
+    fn var_codes(path: &str, text: &str) -> Vec<&'static str> {
+        let src = MemSource::new()
+            .with(
+                "site/site.kdl",
+                r#"site dc1 { domain "dc1.example.net"; dns-servers "10.0.0.2"; }"#,
+            )
+            .with(path, text);
+        let c = crate::check::check(&src);
+        c.diags
+            .sorted(&c.loaded.sources)
+            .iter()
+            .map(|d| d.code.as_str())
+            .filter(|c| matches!(*c, "SC0061" | "SC0062"))
+            .collect()
+    }
+
+    #[test]
+    fn vars_the_inventory_cannot_carry() {
+        // KDL has `#nan`, `#inf` and integers beyond 64 bits too.
+        assert_eq!(
+            var_codes(
+                "site/groups.kdl",
+                "group g { vars { a #nan; b #-inf; c 18446744073709551615; d 1; e 0.5; f \"x\" } }"
+            ),
+            ["SC0061", "SC0061", "SC0061"]
+        );
+        assert_eq!(
+            var_codes(
+                "site/groups.toml",
+                "[group.g.vars]\na = nan\nb = { c = [1, inf] }\nd = 2024-05-01\ne = \"2024-05-01\"\nf = -9223372036854775808\n"
+            ),
+            ["SC0061", "SC0061", "SC0062"]
+        );
     }
 }

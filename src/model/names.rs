@@ -118,6 +118,19 @@ pub fn url_path(base: &str) -> String {
     }
 }
 
+/// The port of the base URL (80 or 443 by default).
+pub fn url_port(base: &str) -> u16 {
+    let (scheme, rest) = base.split_once("://").unwrap_or(("http", base));
+    let authority = rest.split('/').next().unwrap_or("");
+    let port = if authority.starts_with('[') {
+        authority.split_once("]:").map(|(_, p)| p)
+    } else {
+        authority.rsplit_once(':').map(|(_, p)| p)
+    };
+    port.and_then(|p| p.parse().ok())
+        .unwrap_or(if scheme == "https" { 443 } else { 80 })
+}
+
 /// The group the inventory puts every switch in.
 pub const SWITCHES_GROUP: &str = "switches";
 

@@ -433,6 +433,16 @@ fn check_against_site(
     let mut unserved_by_key: BTreeMap<&str, Vec<&Request>> = BTreeMap::new();
     let mut unserved_by_owner: BTreeMap<&str, Vec<&Request>> = BTreeMap::new();
     for r in requests {
+        // An owner whose name is not a name (`r01n02 ` with a space, SC0016)
+        // is that finding's: the lock's lines for the name meant are not
+        // damaged, and a guess at them would only repeat it.
+        let named = r
+            .owner
+            .split_once('/')
+            .is_none_or(|(_, n)| crate::model::is_hostname_label(n));
+        if !named {
+            continue;
+        }
         if !in_lock.contains(&(r.owner.as_str(), r.key.as_str())) {
             unserved_by_key.entry(&r.key).or_default().push(r);
             unserved_by_owner.entry(&r.owner).or_default().push(r);

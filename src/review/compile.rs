@@ -159,6 +159,9 @@ pub struct Compiled {
     pub warnings: Vec<Diagnostic>,
     /// What the source skipped (symlinks, submodules).
     pub notes: Vec<String>,
+    /// The sites as checked, in name order: what `gate` compares its
+    /// policy's patterns with (SC0056), as `check` does.
+    pub sites: Vec<crate::model::Site>,
 }
 
 /// A side that did not compile: its diagnostics, sorted.
@@ -237,6 +240,7 @@ fn compile_checked(
             sources: SourceMap::default(),
             warnings: Vec::new(),
             notes: src.notes(),
+            sites: Vec::new(),
         });
     };
     let multi = project
@@ -309,6 +313,7 @@ fn compile_checked(
         sources: loaded.sources,
         warnings,
         notes: src.notes(),
+        sites: vec![loaded.site],
     })
 }
 
@@ -548,6 +553,7 @@ fn compile_sites(
         .collect();
     let mut config = config;
     config.site = None;
+    let sites = project.sites.into_iter().map(|c| c.loaded.site).collect();
     Ok(Compiled {
         label: label.to_string(),
         output,
@@ -559,5 +565,6 @@ fn compile_sites(
         sources,
         warnings,
         notes: src.notes(),
+        sites,
     })
 }

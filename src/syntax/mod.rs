@@ -351,6 +351,10 @@ pub enum Scalar {
     Float(f64),
     Bool(bool),
     Null,
+    /// A TOML date, time or date-time, as written (`2024-05-01`): no part
+    /// of the site model, so lowering refuses it where a value has a type,
+    /// and `vars` says it becomes a string. Never from KDL.
+    Datetime(String),
 }
 
 impl Scalar {
@@ -362,6 +366,7 @@ impl Scalar {
             Scalar::Float(_) => "a number",
             Scalar::Bool(_) => "a boolean",
             Scalar::Null => "#null",
+            Scalar::Datetime(_) => "a date or time",
         }
     }
 }
@@ -374,6 +379,7 @@ impl fmt::Display for Scalar {
             Scalar::Float(x) => write!(f, "{x}"),
             Scalar::Bool(b) => write!(f, "#{b}"),
             Scalar::Null => write!(f, "#null"),
+            Scalar::Datetime(d) => write!(f, "{d}"),
         }
     }
 }

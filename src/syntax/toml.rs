@@ -27,6 +27,7 @@ pub fn parse(file: FileId, text: &str) -> (Document, Vec<SyntaxError>) {
             }
         })
         .collect();
+    let errors = one_per_table_declared_twice(file, text, errors);
     let mut cx = Cx {
         file,
         errors: Vec::new(),
@@ -60,6 +61,87 @@ fn hidden_code_points(file: FileId, text: &str) -> Vec<SyntaxError> {
             ),
         })
         .collect()
+}
+
+/// A table declared twice (`[node.r01n02]` pasted again) is one mistake:
+/// the parser reports its header and then every key under it again, each
+/// a "duplicate key". Keep one finding, at the second header, that says
+/// what happened and where the first one is; drop the repeats of its keys.
+fn one_per_table_declared_twice(
+    file: FileId,
+    text: &str,
+    errors: Vec<SyntaxError>,
+) -> Vec<SyntaxError> {
+    const DUPLICATE: &str = "duplicate key";
+    let line_of = |at: usize| {
+        let start = text[..at.min(text.len())].rfind('\n').map_or(0, |i| i + 1);
+        let end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+        (start, end)
+    };
+    // `[a.b]` → `a.b` without blanks, for comparing two headers; `None`
+    // for anything else (an array of tables `[[…]]`, a key line).
+    let header = |line: &str| {
+        let l = line.trim();
+        let l = l.split_once('#').map_or(l, |(h, _)| h).trim_end();
+        (l.starts_with('[') && !l.starts_with("[[") && l.ends_with(']'))
+            .then(|| l.chars().filter(|c| !c.is_whitespace()).collect::<String>())
+    };
+    let mut out: Vec<SyntaxError> = Vec::with_capacity(errors.len());
+    // The body of a table declared again: (from, to) in bytes.
+    let mut bodies: Vec<(usize, usize)> = Vec::new();
+    for e in errors {
+        if e.message != DUPLICATE {
+            out.push(e);
+            continue;
+        }
+        let at = e.span.start as usize;
+        if bodies.iter().any(|&(from, to)| at >= from && at < to) {
+            continue;
+        }
+        let (ls, le) = line_of(at);
+        let Some(h) = header(&text[ls..le]) else {
+            out.push(e);
+            continue;
+        };
+        // The body runs to the next header of any kind.
+        let mut to = text.len();
+        let mut pos = (le + 1).min(text.len());
+        while pos < text.len() {
+            let (s, end) = line_of(pos);
+            if text[s..end].trim_start().starts_with('[') {
+                to = s;
+                break;
+            }
+            pos = end + 1;
+        }
+        bodies.push((le, to));
+        let mut first = None;
+        let mut pos = 0;
+        while pos < ls {
+            let (s, end) = line_of(pos);
+            if header(&text[s..end]).as_deref() == Some(h.as_str()) {
+                first = Some(text[..s].matches('\n').count() + 1);
+                break;
+            }
+            pos = end + 1;
+        }
+        let shown = text[ls..le].trim();
+        let first = match first {
+            Some(n) => format!("the first `{shown}` is at line {n}"),
+            None => {
+                "it is declared earlier in this file (as a table, an inline table or dotted keys)"
+                    .into()
+            }
+        };
+        out.push(SyntaxError {
+            message: format!("table `{shown}` is declared twice"),
+            span: Span::new(file, ls + (text[ls..le].len() - text[ls..le].trim_start().len()), ls + text[ls..le].trim_end().len()),
+            help: Some(format!(
+                "{first}: merge the two tables into one, or rename one of them (a TOML file may declare a table once)"
+            )),
+        });
+    }
+    out
 }
 
 fn first_line(msg: &str) -> String {
@@ -190,9 +272,10 @@ impl Cx {
                 Err(_) => Scalar::String(f.as_str().to_string()),
             },
             DeValue::Boolean(b) => Scalar::Bool(*b),
-            // Dates are not part of the site model; keep the text so that
-            // lowering reports a type error with the right span.
-            DeValue::Datetime(d) => Scalar::String(d.to_string()),
+            // Dates are not part of the site model: lowering reports a type
+            // error where a value has a type, and `vars` says it becomes a
+            // string (SC0062).
+            DeValue::Datetime(d) => Scalar::Datetime(d.to_string()),
             DeValue::Array(_) | DeValue::Table(_) => return None,
         };
         Some(Value {
@@ -224,6 +307,36 @@ mod tests {
             Scalar::String("r01".into())
         );
         assert_eq!(host.children()[1].args.len(), 2);
+    }
+
+    #[test]
+    fn a_table_declared_twice_is_one_error() {
+        let text = "[node.a]\nrack = \"r01\"\nposition = 1\n\n[node.b]\nrack = \"r01\"\n\n[node.a]\nrack = \"r01\"\nposition = 1\n";
+        let (_, errs) = parse(FileId(0), text);
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert_eq!(errs[0].message, "table `[node.a]` is declared twice");
+        assert_eq!(
+            &text[errs[0].span.start as usize..errs[0].span.end as usize],
+            "[node.a]"
+        );
+        assert!(
+            errs[0].help.as_deref().unwrap_or("").contains("line 1"),
+            "{errs:?}"
+        );
+        // A key given twice inside one table is still its own finding.
+        let (_, errs) = parse(FileId(0), "[node.a]\nrack = 1\nrack = 2\n");
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert_eq!(errs[0].message, "duplicate key");
+    }
+
+    #[test]
+    fn dates_stay_dates() {
+        let (doc, errs) = parse(FileId(0), "when = 2024-05-01\n");
+        assert!(errs.is_empty(), "{errs:?}");
+        assert_eq!(
+            doc.nodes[0].args[0].scalar,
+            Scalar::Datetime("2024-05-01".into())
+        );
     }
 
     #[test]

@@ -26,6 +26,7 @@ pub const CODES: &[Code] = &[
     Code::DuplicateIp,
     Code::DuplicateAsn,
     Code::BootinfraConflict,
+    Code::BootServeCollision,
     Code::GroupVarsAcrossSites,
 ];
 
@@ -145,6 +146,7 @@ pub fn check(sites: &[SiteRef], bootinfra: &[(&str, Vec<&str>)], diags: &mut Dia
     if sites.len() < 2 {
         return;
     }
+    boot_services(sites, diags);
     let mut macs = Seen::new();
     let mut serials = Seen::new();
     let mut fqdns = Seen::new();
@@ -435,7 +437,11 @@ fn shared_boot(name: &str, sites: &[&SiteRef], diags: &mut Diagnostics) {
                     }
                 }
             }
-            let (da, db) = (sa.domain(), sb.domain());
+            // The zone file is named without the root's dot.
+            let (da, db) = (
+                sa.domain().trim_end_matches('.'),
+                sb.domain().trim_end_matches('.'),
+            );
             if !da.is_empty() && da.eq_ignore_ascii_case(db) {
                 let span = |s: &crate::model::Site| s.site.as_ref().map(|i| i.domain.span);
                 let mut d = conflict(format!("sites `{}` and `{}` have the same domain `{da}`", a.name, b.name))
@@ -451,23 +457,409 @@ fn shared_boot(name: &str, sites: &[&SiteRef], diags: &mut Diagnostics) {
             if let (Some(ba), Some(bb)) = (boot_of(sa), boot_of(sb)) {
                 let servers =
                     |b: &crate::model::Boot| b.servers.iter().map(|s| s.value).collect::<Vec<_>>();
-                let url = |b: &crate::model::Boot| b.base_url.as_ref().map(|u| u.value.clone());
-                if servers(ba) != servers(bb) || url(ba) != url(bb) {
+                let at = |b: &crate::model::Boot, s: &crate::model::Site| {
+                    b.servers
+                        .first()
+                        .map(|s| s.span)
+                        .unwrap_or_else(|| s.site.as_ref().map(|i| i.span).unwrap_or(b.span))
+                };
+                // The base URL in effect (the first server's when not
+                // given, without a trailing slash): what Kea's client
+                // classes and the unknown-MAC script carry.
+                if servers(ba) != servers(bb) || ba.base_url() != bb.base_url() {
                     diags.push(
                         conflict(format!(
                             "the `boot` blocks of sites `{}` and `{}` name different servers or base URLs",
                             a.name, b.name
                         ))
-                        .label(bb.servers.first().map(|s| s.span).unwrap_or_else(|| sb.site.as_ref().map(|i| i.span).unwrap_or(Span::BUILTIN)), format!("site `{}`", b.name))
-                        .label(ba.servers.first().map(|s| s.span).unwrap_or_else(|| sa.site.as_ref().map(|i| i.span).unwrap_or(Span::BUILTIN)), format!("site `{}`", a.name))
+                        .label(at(bb, sb), format!("site `{}`", b.name))
+                        .label(at(ba, sa), format!("site `{}`", a.name))
                         .help("the sites of one bootinfra boot from its hosts: give their `boot` blocks the same `servers` and `base-url`"),
                     );
                 }
+                unknown_machines(&conflict, (a.name, ba), (b.name, bb), diags);
             }
+            reverse_zones(&conflict, (a.name, sa), (b.name, sb), diags);
+        }
+    }
+}
+
+/// The one `unknown.ipxe` of a bootinfra: every served site's script for
+/// unknown MACs must be the same file (`render::bootinfra::join` refuses
+/// two), so their `unknown` policies, and with `"discover"` their
+/// discovery images, must agree.
+fn unknown_machines(
+    conflict: &dyn Fn(String) -> Diagnostic,
+    (an, ba): (&str, &crate::model::Boot),
+    (bn, bb): (&str, &crate::model::Boot),
+    diags: &mut Diagnostics,
+) {
+    use crate::model::UnknownPolicy;
+    // Not written: the default, shown at the block's first server.
+    let policy_at = |b: &crate::model::Boot| match &b.unknown {
+        Some(u) => u.span,
+        None => b.servers.first().map_or(b.span, |s| s.span),
+    };
+    let policy_label = |n: &str, b: &crate::model::Boot| match &b.unknown {
+        Some(_) => format!("site `{n}`: {}", b.unknown().as_str()),
+        None => format!(
+            "site `{n}`: {} (no `unknown`: the default)",
+            b.unknown().as_str()
+        ),
+    };
+    if ba.unknown() != bb.unknown() {
+        diags.push(
+            conflict(format!(
+                "sites `{an}` and `{bn}` handle unknown machines differently (`unknown \"{}\"` and `unknown \"{}\"`)",
+                ba.unknown().as_str(),
+                bb.unknown().as_str()
+            ))
+            .label(policy_at(bb), policy_label(bn, bb))
+            .label(policy_at(ba), policy_label(an, ba))
+            .help("the bootinfra serves one `unknown.ipxe` to every unknown machine, whichever site it is racked in: give the sites' `boot` blocks the same `unknown` (and `discovery-image`)"),
+        );
+        return;
+    }
+    if ba.unknown() != UnknownPolicy::Discover {
+        return;
+    }
+    // What the script is made of: the image's name, kernel, initrds,
+    // arguments (and root, which a template may read).
+    let image = |b: &crate::model::Boot| {
+        let i = b.discovery_image.as_ref().and_then(|n| b.image(&n.value))?;
+        Some((
+            i.name.value.clone(),
+            i.kernel.value.clone(),
+            i.initrds
+                .iter()
+                .map(|x| x.value.clone())
+                .collect::<Vec<_>>(),
+            i.args.as_ref().map(|x| x.value.trim().to_string()),
+            i.root.as_ref().map(|x| x.value.clone()),
+        ))
+    };
+    let (ia, ib) = (image(ba), image(bb));
+    // No image on either side is SC1203's (or SC1201's).
+    if ia.is_none() || ib.is_none() || ia == ib {
+        return;
+    }
+    let image_at = |b: &crate::model::Boot| {
+        b.discovery_image
+            .as_ref()
+            .and_then(|n| b.image(&n.value))
+            .map_or(b.span, |i| i.name.span)
+    };
+    diags.push(
+        conflict(format!(
+            "sites `{an}` and `{bn}` discover unknown machines with different images"
+        ))
+        .label(image_at(bb), format!("site `{bn}`'s discovery image"))
+        .label(image_at(ba), format!("site `{an}`'s discovery image"))
+        .help("the bootinfra serves one `unknown.ipxe`, which boots one discovery image: give the sites the same image (name, kernel, initrds, args, root), e.g. in the shared definitions"),
+    );
+}
+
+/// Two networks of different sites whose reverse zones are one: prefixes
+/// longer than a zone (an IPv4 /25 in its /24, an IPv6 /126 in its /124)
+/// that do not overlap but share the covering zone. Each site renders its
+/// own file of that zone, and the bootinfra can serve only one.
+fn reverse_zones(
+    conflict: &dyn Fn(String) -> Diagnostic,
+    (an, sa): (&str, &crate::model::Site),
+    (bn, sb): (&str, &crate::model::Site),
+    diags: &mut Diagnostics,
+) {
+    use ipnet::{IpNet, Ipv4Net, Ipv6Net};
+    // The covering zone of a prefix longer than the longest zone.
+    let zone = |p: IpNet| -> Option<IpNet> {
+        match p {
+            IpNet::V4(n) if n.prefix_len() > 24 => Ipv4Net::new(n.network(), 24)
+                .ok()
+                .map(|z| IpNet::V4(z.trunc())),
+            IpNet::V6(n) if n.prefix_len() > 124 => Ipv6Net::new(n.network(), 124)
+                .ok()
+                .map(|z| IpNet::V6(z.trunc())),
+            _ => None,
+        }
+    };
+    let prefixes = |s: &'_ crate::model::Site| -> Vec<(String, IpNet, Span)> {
+        s.networks
+            .iter()
+            .flat_map(|n| {
+                let v4 = n.ipv4.as_ref().map(|p| (IpNet::V4(p.value), p.span));
+                let v6 = n.ipv6.as_ref().map(|p| (IpNet::V6(p.value), p.span));
+                [v4, v6]
+                    .into_iter()
+                    .flatten()
+                    .map(|(p, sp)| (n.name.value.clone(), p, sp))
+            })
+            .collect()
+    };
+    let (pa, pb) = (prefixes(sa), prefixes(sb));
+    for (na, xa, spa) in &pa {
+        let Some(za) = zone(*xa) else { continue };
+        for (nb, xb, spb) in &pb {
+            // Overlapping prefixes are reported above.
+            if zone(*xb) != Some(za) || xa.contains(&xb.network()) || xb.contains(&xa.network()) {
+                continue;
+            }
+            diags.push(
+                conflict(format!(
+                    "network `{nb}` of site `{bn}` ({xb}) and network `{na}` of site `{an}` ({xa}) share the reverse zone {}",
+                    zone_name(za)
+                ))
+                .label(*spb, format!("site `{bn}`"))
+                .label(*spa, format!("site `{an}`"))
+                .help(format!(
+                    "reverse zones are cut at octets (nibbles in IPv6): both sites render their own `{}` zone file, and the bootinfra serves one; give the sites prefixes in different {} blocks",
+                    zone_name(za),
+                    if za.addr().is_ipv4() { "/24" } else { "/124" }
+                )),
+            );
+        }
+    }
+}
+
+/// `0.0.10.in-addr.arpa` for 10.0.0.0/24; nibbles for IPv6.
+fn zone_name(z: ipnet::IpNet) -> String {
+    match z {
+        ipnet::IpNet::V4(n) => {
+            let o = n.network().octets();
+            let k = usize::from(n.prefix_len() / 8);
+            let mut l: Vec<String> = o[..k].iter().rev().map(u8::to_string).collect();
+            l.push("in-addr.arpa".into());
+            l.join(".")
+        }
+        ipnet::IpNet::V6(n) => {
+            let bits = u128::from(n.network());
+            let k = usize::from(n.prefix_len() / 4);
+            let mut l: Vec<String> = (0..k)
+                .rev()
+                .map(|i| format!("{:x}", (bits >> (124 - 4 * i)) & 0xf))
+                .collect();
+            l.push("ip6.arpa".into());
+            l.join(".")
+        }
+    }
+}
+
+/// Two sites whose boot services would share a boot server's serve
+/// directory and port: each deploys its whole output into its
+/// `serve-dir`, and runs its own nginx (`site/boot/nginx.conf`) on the
+/// base URL's port on every address of the host. The second deployment
+/// overwrites the first's seeds and scripts (node names repeat across
+/// sites), and the second nginx cannot bind.
+fn boot_services(sites: &[SiteRef], diags: &mut Diagnostics) {
+    use crate::model::names::url_port;
+    struct Service<'a> {
+        site: &'a str,
+        boot: &'a crate::model::Boot,
+        serve_dir: String,
+        port: u16,
+    }
+    let services: Vec<Service> = sites
+        .iter()
+        .filter_map(|s| {
+            let boot = boot_of(s.site)?;
+            let base = boot.base_url()?;
+            let serve_dir = boot
+                .serve_dir
+                .as_ref()
+                .map(|d| match d.value.trim_end_matches('/') {
+                    "" => "/".to_string(),
+                    t => t.to_string(),
+                })
+                .unwrap_or_else(|| crate::model::DEFAULT_SERVE_DIR.to_string());
+            Some(Service {
+                site: s.name,
+                boot,
+                serve_dir,
+                port: url_port(&base),
+            })
+        })
+        .collect();
+    for (i, a) in services.iter().enumerate() {
+        for b in &services[i + 1..] {
+            if a.serve_dir != b.serve_dir || a.port != b.port {
+                continue;
+            }
+            let Some(host) = b
+                .boot
+                .servers
+                .iter()
+                .find(|x| a.boot.servers.iter().any(|y| y.value == x.value))
+            else {
+                continue;
+            };
+            // The `serve-dir` written, else the shared server (the
+            // default directory is on it).
+            let dir_at = |s: &Service| match &s.boot.serve_dir {
+                Some(d) => d.span,
+                None => s
+                    .boot
+                    .servers
+                    .iter()
+                    .find(|x| x.value == host.value)
+                    .map_or(s.boot.span, |x| x.span),
+            };
+            let dir_label = |s: &Service| match s.boot.serve_dir {
+                Some(_) => format!("site `{}`: {}, port {}", s.site, s.serve_dir, s.port),
+                None => format!(
+                    "site `{}`: {} (the default `serve-dir`), port {}",
+                    s.site, s.serve_dir, s.port
+                ),
+            };
+            diags.push(
+                Diagnostic::error(
+                    Code::BootServeCollision,
+                    format!(
+                        "sites `{}` and `{}` both serve boot files from {} on port {} of boot server {}",
+                        a.site, b.site, a.serve_dir, a.port, host.value
+                    ),
+                )
+                .label(dir_at(b), dir_label(b))
+                .label(dir_at(a), dir_label(a))
+                .help(format!(
+                    "each site's output is deployed into its `serve-dir` and served by its own nginx on the base URL's port: on {} the second deployment overwrites the first's seeds and scripts, and the second nginx cannot bind port {}; give one site its own `serve-dir` (`{}-{}`) and one server block per site, or other boot servers",
+                    host.value, a.port, a.serve_dir.trim_end_matches('/'), b.site
+                )),
+            );
         }
     }
 }
 
 fn boot_of(s: &crate::model::Site) -> Option<&crate::model::Boot> {
     s.site.as_ref().and_then(|i| i.boot.as_ref())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::source::MemSource;
+
+    /// Two sites `a` and `b` (in a bootinfra when `shared`), each with the
+    /// boot block and extra networks given; the messages of `code`.
+    fn found(shared: bool, a: (&str, &str), b: (&str, &str), code: &str) -> Vec<String> {
+        let mut toml = "[sites.a]\ndir = \"sites/a\"\n\n[sites.b]\ndir = \"sites/b\"\n".to_string();
+        if shared {
+            toml.push_str("\n[bootinfra.core]\nserves = [\"a\", \"b\"]\n");
+        }
+        let site = |name: &str, net: &str, (boot, extra): (&str, &str)| {
+            format!(
+                r#"site {name} {{ domain "{name}.example.net"; dns-servers "{net}.2"
+                    boot {{ servers "10.0.0.2"; {boot}
+                        image debian {{ kernel "http://10.0.0.2/images/vmlinuz"; }}
+                        image other {{ kernel "http://10.0.0.2/images/other"; }} }} }}
+                network mgmt {{ purpose management; ipv4 "{net}.0/24"; gateway4 "{net}.1"; reserved "{net}.1-{net}.63"; }}
+                {extra}"#
+            )
+        };
+        let src = MemSource::new()
+            .with("siteconf.toml", toml)
+            .with("sites/a/site.kdl", site("a", "10.0.0", a))
+            .with("sites/b/site.kdl", site("b", "10.1.0", b));
+        let p = crate::check::check_project(&src, None, false);
+        let sources = p.sources().cloned().unwrap_or_default();
+        p.diags
+            .sorted(&sources)
+            .into_iter()
+            .filter(|d| d.code.as_str() == code)
+            .map(|d| d.message)
+            .collect()
+    }
+
+    const OWN_DIR: &str = r#"serve-dir "/srv/siteconf-b";"#;
+
+    #[test]
+    fn a_bootinfra_serves_one_unknown_script() {
+        let same = found(true, ("", ""), (OWN_DIR, ""), "SC1207");
+        assert!(same.is_empty(), "{same:?}");
+        let m = found(
+            true,
+            ("", ""),
+            (
+                &format!("{OWN_DIR} unknown discover; discovery-image debian"),
+                "",
+            ),
+            "SC1207",
+        );
+        assert_eq!(m.len(), 1, "{m:?}");
+        assert!(
+            m[0].contains("handle unknown machines differently"),
+            "{m:?}"
+        );
+        let discover = "unknown discover; discovery-image debian";
+        let m = found(
+            true,
+            (discover, ""),
+            (
+                &format!("{OWN_DIR} unknown discover; discovery-image other"),
+                "",
+            ),
+            "SC1207",
+        );
+        assert_eq!(m.len(), 1, "{m:?}");
+        assert!(m[0].contains("different images"), "{m:?}");
+        // Without a bootinfra each site has its own script.
+        let m = found(
+            false,
+            ("", ""),
+            (
+                &format!("{OWN_DIR} unknown discover; discovery-image debian"),
+                "",
+            ),
+            "SC1207",
+        );
+        assert!(m.is_empty(), "{m:?}");
+    }
+
+    #[test]
+    fn prefixes_in_one_reverse_zone_conflict() {
+        let net = |p: &str| format!(r#"network bmc {{ purpose other; ipv4 "{p}"; }}"#);
+        let m = found(
+            true,
+            ("", &net("192.168.50.0/25")),
+            (OWN_DIR, &net("192.168.50.128/25")),
+            "SC1207",
+        );
+        assert_eq!(m.len(), 1, "{m:?}");
+        assert!(
+            m[0].contains("share the reverse zone 50.168.192.in-addr.arpa"),
+            "{m:?}"
+        );
+        let m = found(
+            true,
+            ("", &net("192.168.50.0/25")),
+            (OWN_DIR, &net("192.168.51.0/25")),
+            "SC1207",
+        );
+        assert!(m.is_empty(), "{m:?}");
+    }
+
+    #[test]
+    fn one_serve_dir_and_port_on_one_server_collide() {
+        let m = found(false, ("", ""), ("", ""), "SC1221");
+        assert_eq!(m.len(), 1, "{m:?}");
+        assert!(m[0].contains("sites `a` and `b`"), "{m:?}");
+        // Another directory, or another port: no collision.
+        assert!(found(false, ("", ""), (OWN_DIR, ""), "SC1221").is_empty());
+        let port = r#"base-url "http://10.0.0.2:8080";"#;
+        assert!(found(false, ("", ""), (port, ""), "SC1221").is_empty());
+        // A trailing slash is the same directory.
+        let a = r#"serve-dir "/srv/boot/";"#;
+        let b = r#"serve-dir "/srv/boot";"#;
+        assert_eq!(found(false, (a, ""), (b, ""), "SC1221").len(), 1);
+    }
+
+    #[test]
+    fn reverse_zone_names() {
+        let z = |s: &str| super::zone_name(s.parse().unwrap());
+        assert_eq!(z("10.0.0.0/24"), "0.0.10.in-addr.arpa");
+        assert_eq!(
+            z("2001:db8::/124"),
+            format!(
+                "{}.8.b.d.0.1.0.0.2.ip6.arpa",
+                "0.".repeat(23).trim_end_matches('.')
+            )
+        );
+    }
 }

@@ -73,6 +73,8 @@ fn val(v: &Value) -> TVal {
             Scalar::Float(x) => Val::Float(*x),
             Scalar::Bool(b) => Val::Bool(*b),
             Scalar::Null => Val::Null,
+            // TOML only: never from the KDL parser.
+            Scalar::Datetime(d) => Val::Str(d.clone()),
         },
     }
 }

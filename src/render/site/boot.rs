@@ -49,20 +49,7 @@ pub struct KeaClass {
     pub option_data: Vec<(String, String)>,
 }
 
-pub use crate::model::names::url_path;
-
-/// The port of the base URL (80 or 443 by default).
-pub fn url_port(base: &str) -> u16 {
-    let (scheme, rest) = base.split_once("://").unwrap_or(("http", base));
-    let authority = rest.split('/').next().unwrap_or("");
-    let port = if authority.starts_with('[') {
-        authority.split_once("]:").map(|(_, p)| p)
-    } else {
-        authority.rsplit_once(':').map(|(_, p)| p)
-    };
-    port.and_then(|p| p.parse().ok())
-        .unwrap_or(if scheme == "https" { 443 } else { 80 })
-}
+pub use crate::model::names::{url_path, url_port};
 
 const IPXE: &str = "substring(option[77].hex,0,4) == 'iPXE'";
 
