@@ -88,8 +88,11 @@ mod repo_uris;
 mod secret_env_collision;
 mod secret_names;
 mod secret_vars;
+mod site_domain;
 mod ssh_key_options;
+mod ssh_key_users;
 mod ssh_keys;
+mod sshd_login;
 mod sshd_options;
 mod stray_files;
 mod switch_loopback;
@@ -164,6 +167,8 @@ pub static RULES: &[&Rule] = &[
     &loopback_in_network::RULE,
     &rack_position_shared::RULE,
     &undeclared_child_group::RULE,
+    &ssh_key_users::RULE,
+    &site_domain::RULE,
     &inventory_vars::RULE,
     &ansible_host_var::RULE,
     &stray_files::RULE,
@@ -205,6 +210,7 @@ pub static RULES: &[&Rule] = &[
     &bgp_uplink_idle::RULE,
     &boot_image_missing::RULE,
     &automation_user::RULE,
+    &sshd_login::RULE,
 ];
 
 // ---- order of declaration ------------------------------------------------------
