@@ -89,6 +89,12 @@ codes! {
         "The effective `sshd` settings of a node turn off public-key, password and keyboard-interactive authentication alike (`pubkey-authentication no` where the others are already off). sshd starts, but every login is refused (\"Permission denied ()\"): nobody, automation included, can reach the node.";
     SshKeyExpired "SC0075" "ssh-key-expired" Warning
         "An `ssh-key`'s `expiry-time=` option lies in the past: sshd refuses the key (\"entry expired\"). When the key is the automation user's, the error is SC0914.";
+    RepoConflictingOptions "SC0076" "repo-conflicting-options" Error
+        "Two repos of one node name the same repository (the same URI and suite) with different `signed-by`. apt refuses the whole source list (\"Conflicting values set for option Signed-By … The list of sources could not be read\"): no package installs on the node, FRR included. Declare the repository once, or give both the same keyring.";
+    RepoUriDists "SC0077" "repo-uri-dists" Warning
+        "A repo URI ending in `/dists/<suite>` (or `/dists`): apt appends `dists/<suite>/` to the URI itself, so it looks for `…/dists/bookworm/dists/bookworm/Release` and the repository fails with 404. The URI is the archive's root (`http://deb.debian.org/debian`).";
+    RepoUnknownSuite "SC0078" "repo-unknown-suite" Warning
+        "A suite of a repo on a Debian or Ubuntu mirror that is not a release codename (data/distro-info-0.58-codenames.txt) or suite name (`stable`, `testing`…), with or without `-updates`, `-security`, `-backports`, `-proposed`… (`bookwrom`): apt finds no Release file and the update fails. The hint names the closest codename.";
     DomainNotDns "SC0079" "domain-not-dns" Warning
         "The site `domain` is a single label (`dc1`) or ends in `.local`. A single label makes the domain a top-level domain: only the site's own DNS servers know it, any other resolver asks the root servers and gets NXDOMAIN, and a public TLD of that name may be delegated later (a name collision). `.local` is multicast DNS (RFC 6762): systemd-resolved sends `.local` names only to mDNS, and nss-mdns (`mdns4_minimal [NOTFOUND=return]`) answers \"not found\" without asking DNS, so the nodes' FQDNs in the zones and the inventory do not resolve. Use a name under a domain you own (`dc1.example.net`).";
     // --- variables for Ansible (warnings) -------------------------------------

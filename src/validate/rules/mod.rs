@@ -82,8 +82,10 @@ mod port_declared_twice;
 mod profile_cycle;
 mod rack_position_shared;
 mod rack_units;
+mod repo_conflicts;
 mod repo_fields;
 mod repo_signed_by;
+mod repo_suites;
 mod repo_uris;
 mod secret_env_collision;
 mod secret_names;
@@ -168,6 +170,7 @@ pub static RULES: &[&Rule] = &[
     &rack_position_shared::RULE,
     &undeclared_child_group::RULE,
     &ssh_key_users::RULE,
+    &repo_suites::RULE,
     &site_domain::RULE,
     &inventory_vars::RULE,
     &ansible_host_var::RULE,
@@ -211,6 +214,7 @@ pub static RULES: &[&Rule] = &[
     &boot_image_missing::RULE,
     &automation_user::RULE,
     &sshd_login::RULE,
+    &repo_conflicts::RULE,
 ];
 
 // ---- order of declaration ------------------------------------------------------
