@@ -381,6 +381,8 @@ codes! {
         "An `ssh-key` for `root` on nodes whose effective `sshd` has `permit-root-login no`: sshd never accepts the key, so a break-glass key that looks installed does not work.";
     SshKeySystemUser "SC0917" "ssh-key-system-user" Warning
         "An `ssh-key` for a Debian system user (`daemon`, `www-data`, `nobody`…, from base-passwd): cloud-init does not create a user that exists, and that user keeps its shell `/usr/sbin/nologin`, so a login with the key ends at once.";
+    UndeclaredGroup "SC0918" "undeclared-group" Warning
+        "A `groups` entry of the site defaults, a profile or a node that is no declared group and no group's child, but is close to a declared group (`contrl` beside `control`): the nodes join a new top-level group instead, and leave the declared group and its parents (`fleet`) with their variables, `ansible_user` among them.";
     InvalidNetworkOs "SC0913" "invalid-network-os" Error
         "A switch's `network-os` is not an Ansible platform name (`frr.frr.frr`, `nvidia.nvue.nvue`, `vyos`: one to three dot-separated words of letters, digits and `_`): Ansible cannot load a connection plugin for it, so nothing can push the switch's config.";
     // --- fleet state ---------------------------------------------------------------------------
