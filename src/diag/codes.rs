@@ -80,6 +80,23 @@ codes! {
         "A file under the site directory that siteconf does not read: its extension is neither `.kdl` nor `.toml` (`r05.kld`, `nodes.yaml`). Whatever it declares is not part of the site. Hidden files and `*.md` notes are not reported.";
     SiteFileOutside "SC0071" "site-file-outside" Warning
         "A `.kdl` or `.toml` file outside the site directory (at the project root, or directly in another top-level directory) that declares site entities (nodes, switches, racks, networks…): it is not read, so what it declares is missing from the site.";
+    // --- logins and packages as the consumer sees them (SC0072–SC0079) --------------------
+    SshdAuthMethodDisabled "SC0072" "sshd-auth-method-disabled" Error
+        "An `sshd` `authentication-methods` names a method that the effective settings of the node turn off (`publickey,password` with `password-authentication no`; keyboard-interactive is off unless enabled, as in Debian's sshd_config; hostbased and gssapi-with-mic are off by default). When no list can be satisfied, `sshd -t` fails (\"AuthenticationMethods cannot be satisfied by enabled authentication methods\") and sshd does not start after its restart at first boot; a list naming a disabled method can never succeed.";
+    SshdListenAddressAbsent "SC0073" "sshd-listen-address-absent" Error
+        "An `sshd` `listen-address` that is not one of the node's addresses (its addresses on the networks and its loopback; `0.0.0.0`, `::` and loopback addresses are always there). `sshd -t` accepts it, but the real sshd stops with \"Cannot assign requested address … Cannot bind any address\": the node has no SSH.";
+    SshdNoLoginMethod "SC0074" "sshd-no-login-method" Error
+        "The effective `sshd` settings of a node turn off public-key, password and keyboard-interactive authentication alike (`pubkey-authentication no` where the others are already off). sshd starts, but every login is refused (\"Permission denied ()\"): nobody, automation included, can reach the node.";
+    SshKeyExpired "SC0075" "ssh-key-expired" Warning
+        "An `ssh-key`'s `expiry-time=` option lies in the past: sshd refuses the key (\"entry expired\"). When the key is the automation user's, the error is SC0914.";
+    RepoConflictingOptions "SC0076" "repo-conflicting-options" Error
+        "Two repos of one node name the same repository (the same URI and suite) with different `signed-by`. apt refuses the whole source list (\"Conflicting values set for option Signed-By … The list of sources could not be read\"): no package installs on the node, FRR included. Declare the repository once, or give both the same keyring.";
+    RepoUriDists "SC0077" "repo-uri-dists" Warning
+        "A repo URI ending in `/dists/<suite>` (or `/dists`): apt appends `dists/<suite>/` to the URI itself, so it looks for `…/dists/bookworm/dists/bookworm/Release` and the repository fails with 404. The URI is the archive's root (`http://deb.debian.org/debian`).";
+    RepoUnknownSuite "SC0078" "repo-unknown-suite" Warning
+        "A suite of a repo on a Debian or Ubuntu mirror that is not a release codename (data/distro-info-0.58-codenames.txt) or suite name (`stable`, `testing`…), with or without `-updates`, `-security`, `-backports`, `-proposed`… (`bookwrom`): apt finds no Release file and the update fails. The hint names the closest codename.";
+    DomainNotDns "SC0079" "domain-not-dns" Warning
+        "The site `domain` is a single label (`dc1`) or ends in `.local`. A single label makes the domain a top-level domain: only the site's own DNS servers know it, any other resolver asks the root servers and gets NXDOMAIN, and a public TLD of that name may be delegated later (a name collision). `.local` is multicast DNS (RFC 6762): systemd-resolved sends `.local` names only to mDNS, and nss-mdns (`mdns4_minimal [NOTFOUND=return]`) answers \"not found\" without asking DNS, so the nodes' FQDNs in the zones and the inventory do not resolve. Use a name under a domain you own (`dc1.example.net`).";
     // --- variables for Ansible (warnings) -------------------------------------
     AnsibleReservedVar "SC0080" "ansible-reserved-var" Warning
         "A variable in `vars` (of the site defaults, a profile, a node, a switch or a group) named like an Ansible play keyword or templating name (`tags`, `port`, `name`, `environment`, `vars` …; the list is ansible-core 2.19's own). It goes to host_vars/group_vars as written, Ansible warns \"Found variable using reserved name\" on every run, and a play does not reliably see it. Rename it (`app_port`).";
@@ -116,7 +133,7 @@ codes! {
     SshdInvalidValue "SC0041" "sshd-invalid-value" Error
         "An `sshd` value that sshd refuses for its keyword: not one of the allowed words (`permit-root-login maybe`), not an integer or time, several words where one is expected, empty, an unclosed quote, or a line break (which would inject configuration). In the algorithm lists (Ciphers, MACs, KexAlgorithms, HostKeyAlgorithms, PubkeyAcceptedAlgorithms, HostbasedAcceptedAlgorithms, CASignatureAlgorithms, GSSAPIKexAlgorithms), a name OpenSSH 9.2p1 does not know (\"Bad SSH2 cipher spec\"); after `-` too, where sshd would silently remove nothing. The names are data/openssh-9.2p1-algorithms.txt.";
     AuthorizedKeysOption "SC0042" "authorized-keys-option" Error
-        "An `ssh-key … options` string that sshd cannot parse as authorized_keys options (sshd(8) AUTHORIZED_KEYS FILE FORMAT of OpenSSH 9.2p1): an unknown option (`no-agent-forwading`), a value on an option that takes none, no value where one is needed, or bad quoting. sshd then rejects the key line and its user is locked out.";
+        "An `ssh-key … options` string that sshd cannot parse as authorized_keys options (sshd(8) AUTHORIZED_KEYS FILE FORMAT of OpenSSH 9.2p1): an unknown option (`no-agent-forwading`), a value on an option that takes none, no value where one is needed, or bad quoting. sshd then rejects the key line and its user is locked out. Also a `from=\"…\"` list sshd cannot use: a CIDR block with host bits set (`10.0.0.1/16`: \"invalid from criteria\", the key is refused from everywhere) or an entry after a comma and a space (`192.168.0.0/24, 10.0.0.0/16`), which sshd reads as a host name pattern that never matches.";
     RepoSignedBy "SC0043" "repo-signed-by" Error
         "A repo's `signed-by` that apt does not accept: a relative path (`internal.gpg`), a keyring that is not `.gpg`/`.asc`, or something that is neither an absolute path, OpenPGP fingerprints nor an armoured key. apt refuses the whole source list.";
     InvalidTimezone "SC0044" "invalid-timezone" Error
@@ -359,9 +376,19 @@ codes! {
     AutomationUserNoKey "SC0910" "automation-user-no-key" Error
         "The site's `automation-user` has no `ssh-key` on some nodes: it is created (with sudo) at first boot but nobody can log in as it, so Ansible cannot reach those nodes.";
     AutomationUserInvalid "SC0911" "automation-user-invalid" Error
-        "`automation-user` is not a name `useradd` accepts (lowercase letter or `_`, then up to 31 lowercase letters, digits, `_`, `-`), or is `root`, which needs no sudo and must not be reached by automation's key through a sudo rule.";
+        "`automation-user` is not a name Debian 12's `useradd` accepts, which is how cloud-init creates it (shadow 4.13: letters, digits, `_`, `.` and `-`, not starting with `-`, not only digits, at most 32 characters; upper case is allowed — only `adduser`'s NAME_REGEX refuses it, and cloud-init does not use adduser), or is `root`, which needs no sudo and must not be reached by automation's key through a sudo rule. The user is not created, so nobody can log in as it.";
     AnsibleUserMismatch "SC0912" "ansible-user-mismatch" Warning
         "A group sets the Ansible variable `ansible_user` to a user that is not the site's `automation-user`: Ansible logs in as a user that gets no sudo at first boot and cannot `become` root.";
+    AutomationKeyExpired "SC0914" "automation-key-expired" Error
+        "The automation user's `ssh-key` has an `expiry-time=` option in the past: sshd refuses the key (\"entry expired\") and Ansible cannot log in to any node that has it.";
+    AutomationKeyCommand "SC0915" "automation-key-command" Warning
+        "The automation user's `ssh-key` has a `command=` option: sshd runs that command instead of what the client asks for, so Ansible's module runs (and its `sftp`/`scp` transfers) all run the forced command and fail.";
+    RootKeyUnused "SC0916" "root-key-unused" Warning
+        "An `ssh-key` for `root` on nodes whose effective `sshd` has `permit-root-login no`: sshd never accepts the key, so a break-glass key that looks installed does not work.";
+    SshKeySystemUser "SC0917" "ssh-key-system-user" Warning
+        "An `ssh-key` for a Debian system user (`daemon`, `www-data`, `nobody`…, from base-passwd): cloud-init does not create a user that exists, and that user keeps its shell `/usr/sbin/nologin`, so a login with the key ends at once.";
+    UndeclaredGroup "SC0918" "undeclared-group" Warning
+        "A `groups` entry of the site defaults, a profile or a node that is no declared group and no group's child, but is close to a declared group (`contrl` beside `control`): the nodes join a new top-level group instead, and leave the declared group and its parents (`fleet`) with their variables, `ansible_user` among them.";
     InvalidNetworkOs "SC0913" "invalid-network-os" Error
         "A switch's `network-os` is not an Ansible platform name (`frr.frr.frr`, `nvidia.nvue.nvue`, `vyos`: one to three dot-separated words of letters, digits and `_`): Ansible cannot load a connection plugin for it, so nothing can push the switch's config.";
     // --- fleet state ---------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 //! Rule `automation-user`: the user automation logs in as must be able to.
 //!
 //! **What it does.** For the site's `automation-user NAME`:
-//! - reports (SC0911) a NAME that `useradd` refuses, or `root`;
+//! - reports (SC0911) a NAME that `useradd` (which cloud-init runs to
+//!   create it) refuses, or `root`;
 //! - reports (SC0910) nodes that end up with no `ssh-key` for NAME (once,
 //!   at `automation-user`, naming the nodes);
 //! - warns (SC0912) when a group's `ansible_user` variable names another
@@ -37,16 +38,23 @@ pub static RULE: Rule = Rule {
 /// Nodes named in the SC0910 message before "and N more".
 const SHOWN: usize = 5;
 
-/// What `useradd` accepts by default on Debian (NAME_REGEX), at most 32
-/// characters.
+/// What `useradd` of Debian 12 (shadow 4.13, libmisc/chkname.c) accepts,
+/// which is how cloud-init creates the user: a letter, digit, `_` or `.`,
+/// then letters, digits, `_`, `.` and `-`, with an optional final `$`; not
+/// only digits, not `.` or `..`; at most 32 characters (utmp's user
+/// field). Upper case is allowed: only `adduser`'s NAME_REGEX refuses it,
+/// and cloud-init does not use adduser.
 pub(crate) fn valid_user_name(n: &str) -> bool {
     let b = n.as_bytes();
-    !b.is_empty()
+    let body = b.strip_suffix(b"$").unwrap_or(b);
+    let ok = |c: &u8| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.');
+    !body.is_empty()
         && b.len() <= 32
-        && (b[0].is_ascii_lowercase() || b[0] == b'_')
-        && b[1..]
-            .iter()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'_' || *c == b'-')
+        && n != "."
+        && n != ".."
+        && ok(&body[0])
+        && body[1..].iter().all(|c| ok(c) || *c == b'-')
+        && !b.iter().all(u8::is_ascii_digit)
 }
 
 fn check(cx: &Ctx, diags: &mut Diagnostics) {
@@ -55,13 +63,16 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
         .site
         .as_ref()
         .and_then(|s| s.automation_user.as_ref());
+    // An automation user that cannot be created is SC0911's one finding:
+    // no hint should propose it as `ansible_user`.
+    let user_ok = user.is_none_or(|u| u.value != "root" && valid_user_name(&u.value));
     // Groups that set `ansible_user` to a plain string.
     for g in &cx.site.groups {
         let Some((serde_json::Value::String(v), span)) = g.vars.entries.get("ansible_user") else {
             continue;
         };
         match user {
-            Some(u) if u.value != *v => diags.push(
+            Some(u) if u.value != *v && user_ok => diags.push(
                 Diagnostic::warning(
                     Code::AnsibleUserMismatch,
                     format!(
@@ -101,11 +112,11 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
                 if name == "root" {
                     "the automation user cannot be `root`".to_string()
                 } else {
-                    format!("`{name}` is not a user name `useradd` accepts")
+                    format!("`{name}` is not a user name `useradd` accepts: cloud-init cannot create the automation user")
                 },
             )
             .label(u.span, "automation user")
-            .help("name a dedicated user such as `ansible`: a lowercase letter or `_`, then up to 31 lowercase letters, digits, `_` or `-`"),
+            .help("name a dedicated user such as `ansible`: up to 32 letters, digits, `_`, `.` and `-`, not starting with `-` and not only digits"),
         );
         return;
     }
@@ -150,17 +161,30 @@ mod tests {
 
     #[test]
     fn user_names() {
-        for ok in ["ansible", "_svc", "deploy-1", "a_b", &"a".repeat(32)] {
+        // What Debian 12's `useradd -R` accepts.
+        for ok in [
+            "ansible",
+            "_svc",
+            "deploy-1",
+            "a_b",
+            "Ansible",
+            "1carol",
+            "carol.smith",
+            "host$",
+            &"a".repeat(32),
+        ] {
             assert!(valid_user_name(ok), "{ok}");
         }
         for bad in [
             "",
-            "Ansible",
-            "1abc",
             "-x",
             "a b",
-            "a.b",
             "ä",
+            "123",
+            ".",
+            "..",
+            "a$b",
+            "$",
             &"a".repeat(33),
         ] {
             assert!(!valid_user_name(bad), "{bad}");

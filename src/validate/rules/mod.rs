@@ -82,14 +82,19 @@ mod port_declared_twice;
 mod profile_cycle;
 mod rack_position_shared;
 mod rack_units;
+mod repo_conflicts;
 mod repo_fields;
 mod repo_signed_by;
+mod repo_suites;
 mod repo_uris;
 mod secret_env_collision;
 mod secret_names;
 mod secret_vars;
+mod site_domain;
 mod ssh_key_options;
+mod ssh_key_users;
 mod ssh_keys;
+mod sshd_login;
 mod sshd_options;
 mod stray_files;
 mod switch_loopback;
@@ -164,6 +169,9 @@ pub static RULES: &[&Rule] = &[
     &loopback_in_network::RULE,
     &rack_position_shared::RULE,
     &undeclared_child_group::RULE,
+    &ssh_key_users::RULE,
+    &repo_suites::RULE,
+    &site_domain::RULE,
     &inventory_vars::RULE,
     &ansible_host_var::RULE,
     &stray_files::RULE,
@@ -205,6 +213,8 @@ pub static RULES: &[&Rule] = &[
     &bgp_uplink_idle::RULE,
     &boot_image_missing::RULE,
     &automation_user::RULE,
+    &sshd_login::RULE,
+    &repo_conflicts::RULE,
 ];
 
 // ---- order of declaration ------------------------------------------------------

@@ -3,7 +3,9 @@
 //! **What it does.** Reports (SC0501) a switch port that two interfaces —
 //! of any nodes, after profiles are merged — or a node interface and a
 //! switch-to-switch link are cabled to. Both are shown. A link written on
-//! both of its switches is one cable, not two. A `switch` and `port`
+//! both of its switches is one cable, not two; a link to a port its
+//! switch does not declare is SC0203's finding and claims no port here. A
+//! `switch` and `port`
 //! written in a profile, and so given to every node using it, is reported
 //! once at the profile.
 //!
@@ -112,9 +114,21 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
     }
     // Each cable once: a link may be written on both of its switches.
     let mut cables: HashSet<(Port, Port)> = HashSet::new();
-    for sw in &site.switches {
+    let ports: Vec<super::FxSet<&str>> = site
+        .switches
+        .iter()
+        .map(|s| s.ports.iter().map(|p| p.as_str()).collect())
+        .collect();
+    let declares = |sw: usize, port: &str| ports[sw].contains(port);
+    for (si, sw) in site.switches.iter().enumerate() {
         for l in &sw.links {
-            if !switches.contains_key(l.peer.as_str()) {
+            let Some(&pi) = switches.get(l.peer.as_str()) else {
+                continue;
+            };
+            // A link to a port its switch does not have is SC0203's one
+            // finding: its other end, written correctly on the peer, is
+            // not a second cable on this port.
+            if !declares(si, &l.port) || !declares(pi, &l.peer_port) {
                 continue;
             }
             let a = (sw.name.as_str(), l.port.as_str());

@@ -11,7 +11,11 @@
 //! options for sshd, so the rest would be read as the key), a line break,
 //! and values sshd refuses on their own: `environment` without `NAME=`,
 //! `tunnel` that is not a number, `expiry-time` that is not
-//! `YYYYMMDD[HHMM[SS]][Z]`, `permitopen` without `host:port`.
+//! `YYYYMMDD[HHMM[SS]][Z]`, `permitopen` without `host:port`. In a
+//! `from="…"` list: a CIDR block with host bits set (`10.0.0.1/16`), which
+//! sshd 9.2p1 takes as "invalid from criteria" and refuses the key for,
+//! and an entry with a space after its comma (`a, b`), which sshd reads as
+//! a host name pattern that never matches.
 //!
 //! The options are data: `data/openssh-9.2p1-authorized-keys-options.txt`,
 //! from sshd(8) AUTHORIZED_KEYS FILE FORMAT of 9.2p1.
@@ -82,6 +86,8 @@ pub(crate) struct Problem {
     pub at: String,
     pub label: String,
     pub help: String,
+    /// What to say at the place, when sshd does not refuse the whole key.
+    pub here: Option<&'static str>,
 }
 
 fn problem(at: &str, label: impl Into<String>, help: impl Into<String>) -> Problem {
@@ -89,6 +95,7 @@ fn problem(at: &str, label: impl Into<String>, help: impl Into<String>) -> Probl
         at: at.to_string(),
         label: label.into(),
         help: help.into(),
+        here: None,
     }
 }
 
@@ -279,6 +286,7 @@ fn check_value(option: &str, name: &str, v: &str) -> Result<(), Problem> {
                 );
             }
         }
+        "from" if !v.is_empty() => return check_from(name, v),
         "command" | "from" | "principals" if v.is_empty() => {
             return bad(
                 format!("`{name}` has an empty value"),
@@ -286,6 +294,63 @@ fn check_value(option: &str, name: &str, v: &str) -> Result<(), Problem> {
             );
         }
         _ => {}
+    }
+    Ok(())
+}
+
+/// What sshd makes of a `from="…"` pattern list (addrmatch.c,
+/// `addr_match_list`): entries split at commas, each an address or CIDR
+/// block (else a host name pattern), `!` negating one. A CIDR block with
+/// host bits set (`10.0.0.1/16`) makes the whole list "invalid from
+/// criteria" and the key is refused; an entry with white space around it
+/// (`a, b`) is no address to sshd and matches no host, so only the entries
+/// before it work.
+fn check_from(name: &str, v: &str) -> Result<(), Problem> {
+    for entry in v.split(',') {
+        if entry.is_empty() {
+            continue;
+        }
+        if entry.trim() != entry {
+            return Err(Problem {
+                here: Some("never matches: logins from here are refused"),
+                ..problem(
+                    entry,
+                    format!("`{entry}` has white space around it and never matches"),
+                    format!(
+                        "sshd splits `from` at commas only: write `{}` with no space after the commas",
+                        v.split(',').map(str::trim).collect::<Vec<_>>().join(",")
+                    ),
+                )
+            });
+        }
+        let e = entry.strip_prefix('!').unwrap_or(entry);
+        let Some((addr, len)) = e.split_once('/') else {
+            continue;
+        };
+        let Ok(ip) = addr.parse::<std::net::IpAddr>() else {
+            continue;
+        };
+        let net = len
+            .parse::<u8>()
+            .ok()
+            .and_then(|l| ipnet::IpNet::new(ip, l).ok());
+        match net {
+            Some(n) if n.network() == ip => {}
+            Some(n) => {
+                return Err(problem(
+                    e,
+                    format!("`{e}` has host bits set: sshd refuses the key (\"invalid from criteria\")"),
+                    format!("write the network, `{}/{}`", n.network(), n.prefix_len()),
+                ))
+            }
+            None => {
+                return Err(problem(
+                    e,
+                    format!("`{e}` has no valid prefix length: sshd refuses the key (\"invalid from criteria\")"),
+                    format!("the length of `{name}` blocks is 0-32 for IPv4, 0-128 for IPv6"),
+                ))
+            }
+        }
     }
     Ok(())
 }
@@ -305,7 +370,10 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
                     )
                     .label(
                         narrow(cx, o.span, &p.at),
-                        format!("sshd ignores this key of `{}`", k.user.value),
+                        match p.here {
+                            Some(h) => h.to_string(),
+                            None => format!("sshd ignores this key of `{}`", k.user.value),
+                        },
                     )
                     .help(p.help),
                 );
@@ -413,6 +481,23 @@ mod tests {
         );
         assert_eq!(err("no-pty=\"yes\""), "`no-pty` takes no value");
         assert_eq!(err("command"), "`command` needs a value");
+        assert_eq!(
+            err("from=\"10.0.0.1/16\",no-agent-forwarding"),
+            "`10.0.0.1/16` has host bits set: sshd refuses the key (\"invalid from criteria\")"
+        );
+        assert_eq!(
+            parse("from=\"10.0.0.1/16\"").unwrap_err().help,
+            "write the network, `10.0.0.0/16`"
+        );
+        assert_eq!(
+            err("from=\"192.168.0.0/24, 10.0.0.0/16\""),
+            "` 10.0.0.0/16` has white space around it and never matches"
+        );
+        assert!(err("from=\"10.0.0.0/33\"").contains("no valid prefix length"));
+        assert_eq!(
+            parse("from=\"!10.0.9.0/24,10.0.0.0/16,*.example.net,10.1.*\""),
+            Ok(())
+        );
         assert_eq!(
             err("from=10.0.0.1"),
             "the value of `from` is not in double quotes"

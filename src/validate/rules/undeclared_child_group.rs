@@ -7,15 +7,29 @@
 //! `profile_<profile>`). Names are compared as the inventory writes them
 //! (`-` becomes `_`). The hint names the closest group that does exist.
 //!
-//! **Why it matters.** The inventory renders such a child as an empty
+//! **Why it matters.** A node in a misspelt group is in a new top-level
+//! group of its own and out of the declared one and its parents: with
+//! `groups contrl`, the control nodes leave `control` and `fleet`, and
+//! with them `fleet`'s `ansible_user`, so Ansible logs in as the wrong
+//! user. The inventory renders such a child as an empty
 //! group, so a playbook run against the parent silently skips the hosts
 //! that were meant: `group fleet { children control compute storge }`
 //! leaves every storage node out of `fleet`.
+//!
+//! The other way round, it warns (SC0918) about a `groups` entry of the
+//! site defaults, a profile or a node that is neither a declared `group`
+//! nor any group's child, but close to a declared group (`contrl` beside
+//! `group control`): a typo that takes the nodes out of the group they
+//! were meant for. A group of its own that resembles no declared one is
+//! left alone: joining a group nobody declares is how ad-hoc groups are
+//! made.
 //!
 //! **Example.**
 //! ```kdl
 //! group fleet { children compute storge; }   // SC0702: did you mean `storage`?
 //! profile storage { groups storage; }
+//! profile control { groups contrl; }         // SC0918: did you mean `control`?
+//! group control { }
 //! ```
 
 use std::collections::BTreeSet;
@@ -27,12 +41,13 @@ use crate::model::names::group_name;
 
 pub static RULE: Rule = Rule {
     name: "undeclared-child-group",
-    codes: &[Code::UndeclaredChildGroup],
+    codes: &[Code::UndeclaredChildGroup, Code::UndeclaredGroup],
     check,
     resolved: false,
 };
 
 fn check(cx: &Ctx, diags: &mut Diagnostics) {
+    joined_groups(cx, diags);
     let site = cx.site;
     if site.groups.iter().all(|g| g.children.is_empty()) {
         return;
@@ -80,6 +95,53 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
     }
 }
 
+/// SC0918: a `groups` entry close to a declared group it is not.
+fn joined_groups(cx: &Ctx, diags: &mut Diagnostics) {
+    let site = cx.site;
+    if site.groups.is_empty() {
+        return;
+    }
+    // As the inventory writes them: declared groups and every child named.
+    let declared: BTreeSet<String> = site
+        .groups
+        .iter()
+        .flat_map(|g| std::iter::once(&g.name).chain(g.children.iter()))
+        .map(|n| group_name(n))
+        .collect();
+    let names: Vec<String> = site.groups.iter().map(|g| group_name(&g.name)).collect();
+    let mut hints = super::Suggester::new(names.iter().map(|s| s.as_str()));
+    for (what, st) in layers(site) {
+        for g in &st.groups {
+            let name = group_name(g);
+            if declared.contains(&name)
+                || ["role_", "rack_", "profile_"]
+                    .iter()
+                    .any(|p| name.starts_with(p))
+            {
+                continue;
+            }
+            let hint = hints.hint(&name, String::new);
+            if hint.is_empty() {
+                continue;
+            }
+            diags.push(
+                Diagnostic::warning(
+                    Code::UndeclaredGroup,
+                    format!(
+                        "{what} puts its nodes in the group `{}`, which is not declared and no group's child: they are left out of the declared groups and their variables",
+                        g.value
+                    ),
+                )
+                .label(g.span, "a new top-level group in the inventory")
+                .help(format!(
+                    "{hint} (or declare `group {}` if a group of its own is meant)",
+                    g.value
+                )),
+            );
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::testing::codes;
@@ -95,5 +157,21 @@ node r01n01 { rack r01; position 1; role db; profiles st; }
 "#;
         let c = codes(site);
         assert_eq!(c.iter().filter(|c| **c == "SC0702").count(), 1, "{c:?}");
+        // `storage` is no declared group, but no declared one is like it.
+        assert!(!c.contains(&"SC0918"), "{c:?}");
+    }
+
+    #[test]
+    fn a_joined_group_close_to_a_declared_one_warns() {
+        let site = r#"site dc1 { domain "dc1.example.net"; dns-servers "10.0.0.2"; }
+rack r01 { height 42; }
+profile ctl { groups contrl; }
+profile web { groups web-tier; }
+group control { }
+group fleet { children control web_tier; }
+node r01n01 { rack r01; position 1; profiles ctl web; groups adhoc; }
+"#;
+        let c = codes(site);
+        assert_eq!(c.iter().filter(|c| **c == "SC0918").count(), 1, "{c:?}");
     }
 }

@@ -1,0 +1,240 @@
+//! Rule `repo-suites`: repo URIs and suites apt accepts but finds nothing at.
+//!
+//! **What it does.** Warns (SC0077) about a repo URI that ends in
+//! `/dists/<suite>` or `/dists`, and (SC0078) about a suite of a repo on a
+//! Debian or Ubuntu mirror (a host under `debian.org` or `ubuntu.com`, or
+//! a path ending in `/debian`, `/debian-security`, `/ubuntu`…) that is
+//! neither a release codename nor a suite name (`stable`, `testing`…),
+//! alone or with a suffix (`-updates`, `-security`, `-backports`…). The
+//! codenames are data: `data/distro-info-0.58-codenames.txt`. The hint
+//! names the closest codename (`bookwrom` → `bookworm`).
+//!
+//! **Why it matters.** apt builds `URI/dists/SUITE/Release` (sources.list(5),
+//! deb822 format): a URI that already ends in `dists/bookworm` makes it ask
+//! for `…/dists/bookworm/dists/bookworm/Release`, and a misspelt suite for
+//! a Release file that does not exist. Either way `apt-get update` fails
+//! for that repository, and cloud-init's `package_update` with it.
+//!
+//! **Example.**
+//! ```kdl
+//! repo debian { uris "http://deb.debian.org/debian/dists/bookworm"; suites bookworm }   // SC0077
+//! repo debian { uris "http://deb.debian.org/debian"; suites bookwrom }                 // SC0078: did you mean `bookworm`?
+//! ```
+
+use std::sync::OnceLock;
+
+use super::super::{Ctx, Rule};
+use super::{closest, layers};
+use crate::diag::{Code, Diagnostic, Diagnostics};
+
+pub static RULE: Rule = Rule {
+    name: "repo-suites",
+    codes: &[Code::RepoUriDists, Code::RepoUnknownSuite],
+    check,
+    resolved: false,
+};
+
+const DATA: &str = include_str!("../../../data/distro-info-0.58-codenames.txt");
+
+/// Debian's suite names (the archive's `Suite:` field) besides codenames.
+const SUITE_NAMES: &[&str] = &["stable", "oldstable", "oldoldstable", "testing", "unstable"];
+
+/// What follows a codename or suite name: Debian's and Ubuntu's pockets.
+const SUFFIXES: &[&str] = &[
+    "updates",
+    "security",
+    "backports",
+    "backports-sloppy",
+    "proposed-updates",
+    "proposed",
+];
+
+fn codenames() -> &'static [&'static str] {
+    static TABLE: OnceLock<Vec<&'static str>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        DATA.lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .collect()
+    })
+}
+
+/// Whether the URI is a Debian or Ubuntu archive.
+fn distro_mirror(uri: &str) -> bool {
+    let Some((_, rest)) = uri.split_once("://") else {
+        return false;
+    };
+    let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let host = host.rsplit('@').next().unwrap_or(host);
+    let host = host.split(':').next().unwrap_or(host).to_ascii_lowercase();
+    let last = path.trim_end_matches('/').rsplit('/').next().unwrap_or("");
+    ["debian.org", "ubuntu.com"]
+        .iter()
+        .any(|d| host == *d || host.ends_with(&format!(".{d}")))
+        || matches!(
+            last,
+            "debian" | "debian-security" | "debian-ports" | "ubuntu" | "ubuntu-ports"
+        )
+}
+
+fn known_base(b: &str) -> bool {
+    SUITE_NAMES.contains(&b) || codenames().contains(&b)
+}
+
+/// Whether `suite` is a codename or suite name, with a known suffix or
+/// none (`bookworm`, `bookworm-security`, `buster/updates`, `sid`).
+fn known_suite(suite: &str) -> bool {
+    if known_base(suite) {
+        return true;
+    }
+    if let Some(b) = suite.strip_suffix("/updates") {
+        return known_base(b);
+    }
+    SUFFIXES.iter().any(|s| {
+        suite
+            .strip_suffix(s)
+            .and_then(|b| b.strip_suffix('-'))
+            .is_some_and(known_base)
+    })
+}
+
+/// The known suite closest to a misspelt one.
+fn suggestion(suite: &str) -> Option<String> {
+    let (base, suffix) = match suite.split_once('-') {
+        Some((b, s)) => (b, Some(s)),
+        None => (suite, None),
+    };
+    let bases = SUITE_NAMES.iter().chain(codenames().iter()).copied();
+    let base = if known_base(base) {
+        base.to_string()
+    } else {
+        closest(base, bases)?.to_string()
+    };
+    match suffix {
+        None => Some(base),
+        Some(s) if SUFFIXES.contains(&s) => Some(format!("{base}-{s}")),
+        Some(s) => closest(s, SUFFIXES.iter().copied()).map(|s| format!("{base}-{s}")),
+    }
+}
+
+fn check(cx: &Ctx, diags: &mut Diagnostics) {
+    for (what, s) in layers(cx.site) {
+        for r in &s.repos {
+            for u in &r.uris {
+                let t = u.value.trim_end_matches('/');
+                let Some((root, tail)) = t.rsplit_once("/dists") else {
+                    continue;
+                };
+                if !(tail.is_empty() || (tail.starts_with('/') && !tail[1..].contains('/'))) {
+                    continue;
+                }
+                diags.push(
+                    Diagnostic::warning(
+                        Code::RepoUriDists,
+                        format!(
+                            "repo `{}` of {what}: the URI ends in `/dists{tail}`, and apt appends `dists/<suite>/` itself",
+                            r.name.value
+                        ),
+                    )
+                    .label(u.span, format!("apt asks for `{t}/dists/…/Release`, which does not exist"))
+                    .help(format!("give the archive's root: `{root}`")),
+                );
+            }
+            if !r.uris.iter().any(|u| distro_mirror(&u.value)) {
+                continue;
+            }
+            for suite in &r.suites {
+                let v = suite.value.as_str();
+                if v.ends_with('/') || v.contains('$') || known_suite(v) {
+                    continue;
+                }
+                let help = match suggestion(v) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => "a suite of a Debian or Ubuntu mirror is a release codename (`bookworm`, `noble`) or `stable`/`testing`/`unstable`, optionally with `-updates`, `-security` or `-backports`".into(),
+                };
+                diags.push(
+                    Diagnostic::warning(
+                        Code::RepoUnknownSuite,
+                        format!(
+                            "repo `{}` of {what}: `{v}` is no Debian or Ubuntu release, so apt finds no `dists/{v}/Release` and the update fails",
+                            r.name.value
+                        ),
+                    )
+                    .label(suite.span, "not a known codename or suite")
+                    .help(help),
+                );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suites() {
+        for ok in [
+            "bookworm",
+            "bookworm-updates",
+            "bookworm-security",
+            "bookworm-backports",
+            "bookworm-backports-sloppy",
+            "bookworm-proposed-updates",
+            "buster/updates",
+            "sid",
+            "stable",
+            "stable-updates",
+            "noble",
+            "noble-proposed",
+            "trixie",
+        ] {
+            assert!(known_suite(ok), "{ok}");
+        }
+        for bad in ["bookwrom", "bookworm-update", "Bookworm", "debian"] {
+            assert!(!known_suite(bad), "{bad}");
+        }
+        assert_eq!(suggestion("bookwrom").as_deref(), Some("bookworm"));
+        assert_eq!(
+            suggestion("bookwrom-updates").as_deref(),
+            Some("bookworm-updates")
+        );
+        assert_eq!(
+            suggestion("bookworm-update").as_deref(),
+            Some("bookworm-updates")
+        );
+    }
+
+    #[test]
+    fn mirrors() {
+        assert!(distro_mirror("http://deb.debian.org/debian"));
+        assert!(distro_mirror("http://security.debian.org/debian-security"));
+        assert!(distro_mirror("http://archive.ubuntu.com/ubuntu/"));
+        assert!(distro_mirror("https://mirror.example.net/debian/"));
+        assert!(!distro_mirror("https://apt.example.net/internal"));
+        assert!(!distro_mirror("https://download.docker.com/linux/debian-x"));
+    }
+
+    #[test]
+    fn in_a_site() {
+        let site = |uri: &str, suite: &str| {
+            format!("site s {{ domain \"s.example\"; defaults {{ repo d {{ uris \"{uri}\"; suites {suite}; components main; signed-by \"/usr/share/keyrings/debian-archive-keyring.gpg\" }} }} }}")
+        };
+        let found = |uri: &str, suite: &str| -> Vec<&'static str> {
+            super::super::testing::codes(&site(uri, suite))
+                .into_iter()
+                .filter(|c| matches!(*c, "SC0077" | "SC0078"))
+                .collect()
+        };
+        assert_eq!(
+            found("http://deb.debian.org/debian/dists/bookworm", "bookworm"),
+            ["SC0077"]
+        );
+        assert_eq!(
+            found("http://deb.debian.org/debian", "bookwrom"),
+            ["SC0078"]
+        );
+        assert!(found("http://deb.debian.org/debian", "bookworm").is_empty());
+        assert!(found("https://apt.example.net/internal", "bookwrom").is_empty());
+    }
+}

@@ -1,0 +1,439 @@
+//! Rule `sshd-login`: sshd settings that each pass on their own but leave
+//! a node without a working SSH login.
+//!
+//! **What it does.** Looks at the `sshd` keywords in effect on each node
+//! (the site defaults, profiles and node merged, as the drop-in is
+//! written), with what Debian's own sshd_config and sshd's defaults give
+//! the keywords siteconf does not write (`KbdInteractiveAuthentication no`
+//! in Debian's file; `PasswordAuthentication` and `PubkeyAuthentication`
+//! `yes`, `HostbasedAuthentication` and `GSSAPIAuthentication` `no`).
+//! - Reports (SC0072) an `authentication-methods` that names a method
+//!   turned off (`publickey,password` with `password-authentication no`),
+//!   or a method sshd does not know.
+//! - Reports (SC0073) a `listen-address` that is none of the node's
+//!   addresses (those of its networks, its loopback; the unspecified and
+//!   loopback addresses always bind). A host name is not checked.
+//! - Reports (SC0074) public-key, password and keyboard-interactive
+//!   authentication all turned off; and (SC0057, as the `allow-users`
+//!   check does) `pubkey-authentication no` in a site with an
+//!   `automation-user`, whose only way in is its key.
+//!
+//! - Warns (SC0916) about an `ssh-key` for `root` on a node whose
+//!   `permit-root-login` is `no`: the key is never accepted.
+//!
+//! Findings are reported at the value the operator wrote, once for all
+//! the nodes that share it.
+//!
+//! **Why it matters.** The drop-in is written to every node of the
+//! profile, and cloud-init restarts sshd at first boot. With an
+//! unsatisfiable AuthenticationMethods, `sshd -t` fails ("AuthenticationMethods
+//! cannot be satisfied by enabled authentication methods") and sshd does
+//! not come back; with an address the node does not have, sshd stops
+//! with "Cannot bind any address"; with no method left, every login gets
+//! "Permission denied ()". Each leaves the fleet unreachable.
+//!
+//! **Example.**
+//! ```kdl
+//! profile base { sshd { password-authentication #false; authentication-methods "publickey,password" } }   // SC0072
+//! profile base { sshd { listen-address "10.0.0.5" } }                                                     // SC0073
+//! ```
+
+use std::net::IpAddr;
+
+use super::super::{Ctx, Rule};
+use super::sshd_options::lookup;
+use super::{closest, narrow, set_in, PerNode};
+use crate::diag::{Code, Diagnostic, Diagnostics};
+use crate::model::SshdOption;
+use crate::resolve::{AllocKey, IpFamily};
+
+pub static RULE: Rule = Rule {
+    name: "sshd-login",
+    codes: &[
+        Code::SshdAuthMethodDisabled,
+        Code::SshdListenAddressAbsent,
+        Code::SshdNoLoginMethod,
+        Code::SshdLocksOutAutomationUser,
+        Code::RootKeyUnused,
+    ],
+    check,
+    resolved: true,
+};
+
+/// The authentication methods of sshd 9.2p1 (auth2.c `authmethods`), with
+/// the keyword that turns each on and its value when no layer sets it.
+const METHODS: &[(&str, &str, bool)] = &[
+    ("publickey", "PubkeyAuthentication", true),
+    ("password", "PasswordAuthentication", true),
+    // Debian's /etc/ssh/sshd_config says `KbdInteractiveAuthentication no`
+    // after the `Include` of the drop-in: that is the value in effect
+    // unless the drop-in sets it first.
+    (
+        "keyboard-interactive",
+        "KbdInteractiveAuthentication",
+        false,
+    ),
+    ("hostbased", "HostbasedAuthentication", false),
+    ("gssapi-with-mic", "GSSAPIAuthentication", false),
+];
+
+/// A node's effective sshd keywords: the first value of each (what sshd
+/// keeps), by sshd's name of the keyword.
+struct Effective<'a> {
+    opts: Vec<(&'static str, &'a SshdOption)>,
+}
+
+impl<'a> Effective<'a> {
+    fn new(sshd: &'a [SshdOption]) -> Effective<'a> {
+        let mut opts: Vec<(&'static str, &'a SshdOption)> = Vec::new();
+        for o in sshd {
+            let Some(kw) = lookup(&o.key.value) else {
+                continue;
+            };
+            // ChallengeResponseAuthentication is sshd's old name of
+            // KbdInteractiveAuthentication: one setting, the first wins.
+            let name = match kw.name.as_str() {
+                "ChallengeResponseAuthentication" => "KbdInteractiveAuthentication",
+                n => n,
+            };
+            if !opts.iter().any(|(n, _)| *n == name) {
+                opts.push((name, o));
+            }
+        }
+        Effective { opts }
+    }
+
+    fn get(&self, name: &str) -> Option<&'a SshdOption> {
+        self.opts.iter().find(|(n, _)| *n == name).map(|(_, o)| *o)
+    }
+
+    /// Whether the method turned on by `keyword` is on.
+    fn enabled(&self, keyword: &str, default: bool) -> bool {
+        match self.get(keyword) {
+            Some(o) => o.value.value.trim().eq_ignore_ascii_case("yes"),
+            None => default,
+        }
+    }
+
+    fn method_enabled(&self, method: &str) -> Option<bool> {
+        let base = method.split(':').next().unwrap_or(method);
+        METHODS
+            .iter()
+            .find(|(m, _, _)| *m == base)
+            .map(|(_, kw, d)| self.enabled(kw, *d))
+    }
+}
+
+/// The address of a `ListenAddress` value (`10.0.0.5`, `10.0.0.5:22`,
+/// `[2001:db8::1]:22`, `::1`), or `None` for a host name.
+fn listen_ip(v: &str) -> Option<IpAddr> {
+    let w = v.split_whitespace().next()?.trim_matches(['"', '\'']);
+    if let Ok(ip) = w.parse() {
+        return Some(ip);
+    }
+    if let Some(rest) = w.strip_prefix('[') {
+        return rest.split_once(']')?.0.parse().ok();
+    }
+    w.rsplit_once(':')?.0.parse().ok()
+}
+
+fn check(cx: &Ctx, diags: &mut Diagnostics) {
+    let Some(rs) = cx.resolved else { return };
+    let automation = cx
+        .site
+        .site
+        .as_ref()
+        .and_then(|s| s.automation_user.as_ref());
+    let mut found = PerNode::new();
+    for rn in &rs.nodes {
+        if rn.settings.sshd.is_empty() {
+            continue;
+        }
+        let name = cx.site.nodes[rn.index].name.value.as_str();
+        let eff = Effective::new(&rn.settings.sshd);
+        if let Some(am) = eff.get("AuthenticationMethods") {
+            auth_methods(cx, rn, &eff, am, &mut |d| found.push(name, d));
+        }
+        if let Some(la) = eff.get("ListenAddress") {
+            if let Some(ip) = listen_ip(&la.value.value) {
+                let has = ip.is_unspecified() || ip.is_loopback() || node_has(rs, name, rn, ip);
+                if !has {
+                    found.push(
+                        name,
+                        Diagnostic::error(
+                            Code::SshdListenAddressAbsent,
+                            format!(
+                                "sshd is told to listen on {ip}{}, which is not an address of the node: sshd stops with \"Cannot bind any address\" and the node has no SSH",
+                                set_in(rn, &format!("sshd.{}", la.key.value))
+                            ),
+                        )
+                        .label(la.value.span, "no such address on the node")
+                        .help("leave `listen-address` out (sshd listens on every address), or give an address every node of this layer has (a node's own address belongs in the node's `sshd` block)"),
+                    );
+                }
+            }
+        }
+        if let Some(prl) = eff.get("PermitRootLogin") {
+            if prl.value.value.trim().eq_ignore_ascii_case("no") {
+                for k in rn
+                    .settings
+                    .ssh_keys
+                    .iter()
+                    .filter(|k| k.user.value == "root")
+                {
+                    found.push(
+                        name,
+                        Diagnostic::warning(
+                            Code::RootKeyUnused,
+                            format!(
+                                "SSH key `{}` is for `root`, but `permit-root-login` is `no`{}: sshd never accepts the key",
+                                k.name.value,
+                                set_in(rn, &format!("sshd.{}", prl.key.value))
+                            ),
+                        )
+                        .label(k.user.span, "root may not log in")
+                        .label(prl.value.span, "root logins are off")
+                        .help("take the key out, give it to a user that may log in (and `sudo`), or allow key logins for root with `permit-root-login prohibit-password`"),
+                    );
+                }
+            }
+        }
+        if !eff.enabled("PubkeyAuthentication", true) {
+            let pk = eff
+                .get("PubkeyAuthentication")
+                .expect("set: not the default");
+            let others = !eff.enabled("PasswordAuthentication", true)
+                && !eff.enabled("KbdInteractiveAuthentication", false);
+            if others {
+                found.push(
+                    name,
+                    Diagnostic::error(
+                        Code::SshdNoLoginMethod,
+                        format!(
+                            "public-key authentication is off{} and password and keyboard-interactive authentication are off too: sshd refuses every login (\"Permission denied ()\")",
+                            set_in(rn, &format!("sshd.{}", pk.key.value))
+                        ),
+                    )
+                    .label(pk.value.span, "the last login method left")
+                    .help("leave `pubkey-authentication` out (it is on by default): siteconf's `ssh-key`s are how people and automation log in"),
+                );
+            } else if let Some(u) = automation {
+                found.push(
+                    name,
+                    Diagnostic::error(
+                        Code::SshdLocksOutAutomationUser,
+                        format!(
+                            "public-key authentication is off{}: the automation user `{}` logs in only with its key, so Ansible cannot log in",
+                            set_in(rn, &format!("sshd.{}", pk.key.value)),
+                            u.value
+                        ),
+                    )
+                    .label(pk.value.span, "keys are refused")
+                    .label(u.span, "the automation user")
+                    .help("leave `pubkey-authentication` out (it is on by default)"),
+                );
+            }
+        }
+    }
+    found.finish(diags);
+}
+
+fn auth_methods(
+    cx: &Ctx,
+    rn: &crate::resolve::ResolvedNode,
+    eff: &Effective,
+    am: &SshdOption,
+    push: &mut dyn FnMut(Diagnostic),
+) {
+    let v = am.value.value.trim().trim_matches(['"', '\'']);
+    if v.eq_ignore_ascii_case("any") || v.is_empty() {
+        return;
+    }
+    let lists: Vec<&str> = v.split_whitespace().collect();
+    let mut any_ok = false;
+    // (method, whether it is known)
+    let mut bad: Vec<(&str, bool)> = Vec::new();
+    for l in &lists {
+        let mut ok = true;
+        for m in l.split(',').filter(|m| !m.is_empty()) {
+            match eff.method_enabled(m) {
+                Some(true) => {}
+                Some(false) => {
+                    ok = false;
+                    if !bad.iter().any(|(b, _)| *b == m) {
+                        bad.push((m, true));
+                    }
+                }
+                None => {
+                    ok = false;
+                    if !bad.iter().any(|(b, _)| *b == m) {
+                        bad.push((m, false));
+                    }
+                }
+            }
+        }
+        any_ok |= ok;
+    }
+    let at = set_in(rn, &format!("sshd.{}", am.key.value));
+    for (m, known) in bad {
+        let span = narrow(cx, am.value.span, m);
+        if !known {
+            let hint = match closest(m, METHODS.iter().map(|(n, _, _)| *n)) {
+                Some(c) => format!("did you mean `{c}`?"),
+                None => "the methods are publickey, password, keyboard-interactive, hostbased and gssapi-with-mic".into(),
+            };
+            push(
+                Diagnostic::error(
+                    Code::SshdAuthMethodDisabled,
+                    format!(
+                        "AuthenticationMethods{at} names `{m}`, which is no authentication method of sshd: `sshd -t` fails and sshd does not start"
+                    ),
+                )
+                .label(span, "unknown method")
+                .help(hint),
+            );
+            continue;
+        }
+        let base = m.split(':').next().unwrap_or(m);
+        let (_, kw, _) = METHODS
+            .iter()
+            .find(|(n, _, _)| *n == base)
+            .expect("known method");
+        let why = if any_ok {
+            "the lists that name it can never succeed"
+        } else {
+            "no list can be satisfied, so `sshd -t` fails (\"AuthenticationMethods cannot be satisfied by enabled authentication methods\") and sshd does not start"
+        };
+        let site_kw = super::sshd_options::site_spelling(kw);
+        push(
+            Diagnostic::error(
+                Code::SshdAuthMethodDisabled,
+                format!("AuthenticationMethods{at} needs `{base}`, but {kw} is off: {why}"),
+            )
+            .label(span, format!("{kw} is off on these nodes"))
+            .help(format!(
+                "take `{base}` out of `authentication-methods`, or turn it on with `{site_kw} #true`"
+            )),
+        );
+    }
+}
+
+/// Whether `ip` is one of the node's addresses in effect: on its networks
+/// (fixed or allocated) or its loopback, as `resolve::effective` gives them.
+fn node_has(
+    rs: &crate::resolve::Resolved,
+    name: &str,
+    rn: &crate::resolve::ResolvedNode,
+    ip: IpAddr,
+) -> bool {
+    let st = &rn.settings;
+    let on_network = st.addresses.iter().any(|a| {
+        let network = a.network.as_str();
+        let key = |family| AllocKey::Address { network, family };
+        match ip {
+            IpAddr::V4(v4) => rs
+                .value(name, key(IpFamily::V4), &a.ipv4)
+                .is_some_and(|e| e.value == v4),
+            IpAddr::V6(v6) => rs
+                .value(name, key(IpFamily::V6), &a.ipv6)
+                .is_some_and(|e| e.value == v6),
+        }
+    });
+    on_network
+        || st.loopback.as_ref().is_some_and(|l| match ip {
+            IpAddr::V4(v4) => rs
+                .value(name, AllocKey::Loopback(IpFamily::V4), &l.ipv4)
+                .is_some_and(|e| e.value == v4),
+            IpAddr::V6(v6) => rs
+                .value(name, AllocKey::Loopback(IpFamily::V6), &l.ipv6)
+                .is_some_and(|e| e.value == v6),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::codes;
+    use super::*;
+
+    fn site(sshd: &str) -> String {
+        format!(
+            "site s {{ domain \"s.example\"; automation-user ansible }}
+network mgmt {{ purpose management; ipv4 \"10.0.1.0/24\" }}
+rack r01 {{ }}
+node n1 {{ rack r01; position 1; sshd {{ {sshd} }}; address mgmt ipv4=\"10.0.1.5\"
+  ssh-key a {{ user ansible; key \"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAID0WbpRKjZRhMaRClXAovb/ETf20kOM4MQndyxc5plc3 k@example\" }} }}"
+        )
+    }
+
+    fn found(sshd: &str) -> Vec<&'static str> {
+        codes(&site(sshd))
+            .into_iter()
+            .filter(|c| matches!(*c, "SC0057" | "SC0072" | "SC0073" | "SC0074" | "SC0916"))
+            .collect()
+    }
+
+    #[test]
+    fn listen_addresses() {
+        assert_eq!(listen_ip("10.0.0.5"), Some("10.0.0.5".parse().unwrap()));
+        assert_eq!(listen_ip("10.0.0.5:22"), Some("10.0.0.5".parse().unwrap()));
+        assert_eq!(
+            listen_ip("[2001:db8::1]:22"),
+            Some("2001:db8::1".parse().unwrap())
+        );
+        assert_eq!(listen_ip("::"), Some("::".parse().unwrap()));
+        assert_eq!(listen_ip("host.example"), None);
+        assert_eq!(found("listen-address \"10.0.0.5\""), ["SC0073"]);
+        assert!(found("listen-address \"10.0.1.5\"").is_empty());
+        assert!(found("listen-address \"10.0.1.5:2222\"").is_empty());
+        assert!(found("listen-address \"0.0.0.0\"").is_empty());
+        assert!(found("listen-address \"::\"").is_empty());
+    }
+
+    /// What `sshd -t` of OpenSSH 9.2p1 says, with Debian's sshd_config
+    /// (`KbdInteractiveAuthentication no`) after the drop-in.
+    #[test]
+    fn authentication_methods() {
+        assert_eq!(
+            found("password-authentication #false; authentication-methods \"publickey,password\""),
+            ["SC0072"]
+        );
+        assert!(found("authentication-methods \"publickey,password\"").is_empty());
+        assert_eq!(
+            found("authentication-methods \"publickey,keyboard-interactive:pam\""),
+            ["SC0072"]
+        );
+        assert!(found(
+            "kbd-interactive-authentication #true; authentication-methods \"publickey,keyboard-interactive\""
+        )
+        .is_empty());
+        assert_eq!(
+            found("authentication-methods \"publickey,pasword\""),
+            ["SC0072"]
+        );
+        assert!(found("authentication-methods any").is_empty());
+        assert!(found("authentication-methods publickey").is_empty());
+    }
+
+    #[test]
+    fn no_login_method() {
+        assert_eq!(
+            found("pubkey-authentication #false; password-authentication #false"),
+            ["SC0074"]
+        );
+        // Password logins remain, but not for the automation user.
+        assert_eq!(found("pubkey-authentication #false"), ["SC0057"]);
+        assert_eq!(
+            found("pubkey-authentication #false; password-authentication #false; kbd-interactive-authentication #true"),
+            ["SC0057"]
+        );
+        assert!(found("pubkey-authentication #true; password-authentication #false").is_empty());
+    }
+
+    #[test]
+    fn root_key_without_root_logins() {
+        let root = site("permit-root-login no").replace("user ansible", "user root");
+        assert!(codes(&root).contains(&"SC0916"));
+        let ok = site("permit-root-login prohibit-password").replace("user ansible", "user root");
+        assert!(!codes(&ok).contains(&"SC0916"));
+    }
+}
