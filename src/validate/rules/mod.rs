@@ -43,6 +43,7 @@ mod boot_hosts;
 mod boot_image_missing;
 mod boot_images;
 mod boot_paths;
+mod boot_pxe_bond;
 mod boot_repeated;
 mod boot_served;
 mod boot_servers;
@@ -203,6 +204,7 @@ pub static RULES: &[&Rule] = &[
     &bgp_not_cabled::RULE,
     // resolved nodes: warnings
     &mtu_mismatch::RULE,
+    &boot_pxe_bond::RULE,
     &cabled_to_other_rack::RULE,
     &bond_legs_not_paired::RULE,
     &bond_single_member::RULE,
