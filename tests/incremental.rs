@@ -103,7 +103,7 @@ fn incremental_builds_equal_fresh_builds() {
         &dir,
         "site/site.kdl",
         "    timezone \"Etc/UTC\"\n",
-        "    timezone \"Etc/UTC\"\n    boot {\n        servers \"10.0.0.2\"\n        image debian-12 { kernel \"http://10.0.0.2/images/vmlinuz\"; }\n    }\n",
+        "    timezone \"Etc/UTC\"\n    boot {\n        servers \"10.0.0.2\"\n        images-dir \"/srv/images\"\n        image debian-12 { kernel \"http://10.0.0.2/images/vmlinuz\"; }\n    }\n",
     );
     edit(
         &dir,

@@ -295,7 +295,23 @@ fn build(g: &Global, args: &Args) -> Status {
         } else {
             docs.pop().unwrap_or_default()
         };
-        v["warnings"] = warnings;
+        // The render's warnings join the check's, in the one list.
+        let mut all = match warnings {
+            serde_json::Value::Array(a) => a,
+            _ => Vec::new(),
+        };
+        let docs = match v.get_mut("sites") {
+            Some(serde_json::Value::Array(d)) => d.iter_mut().collect::<Vec<_>>(),
+            _ => vec![&mut v],
+        };
+        for d in docs {
+            if let Some(serde_json::Value::Array(w)) =
+                d.as_object_mut().and_then(|o| o.remove("render_warnings"))
+            {
+                all.extend(w);
+            }
+        }
+        v["warnings"] = serde_json::Value::Array(all);
         println!("{v}");
     }
     Status::Ok
@@ -374,6 +390,12 @@ fn build_site(
     ];
     let secs = t_check.as_secs_f64() + start.elapsed().as_secs_f64();
     let (rendered, stats) = (built.rendered, built.stats);
+    // What only the render can tell (SC1214): the output is written, so
+    // these do not fail the build.
+    if args.format == Format::Text && !rendered.warnings.is_empty() {
+        print_diagnostics(g, &rendered.warnings, &SourceMap::default(), args.format);
+    }
+    let render_warnings = crate::diag::to_json(&rendered.warnings, &SourceMap::default());
     let counts = Counts {
         nodes: rendered.nodes,
         switches: rendered.switches,
@@ -383,7 +405,9 @@ fn build_site(
         site_kept: rendered.site_kept,
     };
     lock_note(args, checked);
-    Ok(summary(args, &counts, &stats, out, secs, &phases))
+    let mut doc = summary(args, &counts, &stats, out, secs, &phases);
+    doc["render_warnings"] = render_warnings;
+    Ok(doc)
 }
 
 /// Records the zone serials the build gave in siteconf.lock (atomically,

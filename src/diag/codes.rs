@@ -351,9 +351,9 @@ codes! {
     BootUrlInvalid "SC1200" "boot-url" Error
         "A boot URL (`base-url`, an image's `kernel`, `initrd` or `root`) that is not an absolute `http://` or `https://` URL with a host, or a base URL whose boot-file URL would not fit the 128-byte DHCP file field.";
     BootImageUnknown "SC1201" "boot-image-unknown" Error
-        "A `boot-image` or `discovery-image` that names no image of the site's `boot`, or a `boot-image` on a site without `boot`.";
+        "A `boot-image` or `discovery-image` that names no image of the site's `boot`, or a `boot-image` on a site without `boot`. One finding per name, at its first reference, counting the others.";
     BootImageMissing "SC1202" "boot-image-missing" Warning
-        "The site has a boot service but a node has no `boot-image`: it gets no boot script, and when it network-boots iPXE finds nothing for its MAC.";
+        "The site has a boot service but a node has no `boot-image`: it gets no boot script, and when it network-boots iPXE finds nothing for its MAC. One finding for all such nodes (the first, a few names and a count), none for nodes that inherit a `boot-image` refused as a name (SC0016) or an undeclared profile.";
     BootDiscovery "SC1203" "boot-discovery" Error
         "The unknown-MAC setup cannot work or would be unsafe: `unknown \"discover\"` without `discovery-image`, or a `discovery-range` outside every DHCP network or not inside the network's `reserved` ranges (its addresses could be allocated to nodes); two discovery ranges that overlap (Kea refuses the configuration); a discovery range that holds the network's gateway, a boot server or a DNS server (an unknown machine would be leased its address).";
     BootPathUnsafe "SC1204" "boot-path" Error
@@ -361,7 +361,7 @@ codes! {
     BootArgsSeed "SC1205" "boot-args-seed" Error
         "An image's `args` sets `ds=` itself: siteconf appends each node's own seed (`ds=nocloud-net;s=…`), and a second `ds=` would point cloud-init at another seed.";
     BootRootUrlUnset "SC1209" "boot-root-url-unset" Error
-        "An image's `args` use `${root-url}` but the image has no `root`: each node's iPXE script sets `root-url` only from `root`, and iPXE expands an unset variable to nothing, so the kernel gets `fetch=` (or the like) and boots without its root.";
+        "An image's `args` use `${root-url}` but the image has no `root`: each node's iPXE script sets `root-url` only from `root`, and iPXE expands an unset variable to nothing, so the kernel gets `fetch=` (or the like) and boots without its root. The same for `${root-url}` in the image's `kernel`, `initrd` or `root` URL. (Any other variable no script sets is SC1211.)";
     BootNetworkConfigTooLong "SC1206" "boot-network-config-too-long" Error
         "A node's network config does not fit its kernel command line (2047 bytes with the image's `args`), not even the management-only one: cloud-init 22.4 takes the network config of an HTTP seed only from the command line (`network-config=`), and without it falls back to DHCP on the first NIC.";
     BootinfraConflict "SC1207" "bootinfra-conflict" Error
@@ -372,6 +372,20 @@ codes! {
         "A group of the same name has different variables in two sites of one project. The inventory of every site (`siteconf inventory --list`, what Ansible runs) has one group of that name with one set of variables, so one site's hosts would get the other's values.";
     BootServerOutside "SC1208" "boot-server-outside" Warning
         "A boot server (`servers`) whose address is inside no declared network's IPv4 prefix: usually a typo; a server on another subnet works only through a DHCP relay and routed TFTP. (A boot server that is a network's network, broadcast or gateway address is SC0302 or SC0303.)";
+    BootNotServed "SC1210" "boot-not-served" Error
+        "A file the boot chain fetches from the boot service's own nginx (`site/boot/nginx.conf`, which listens on the base URL's port on every address of the boot servers) that it does not serve, so nginx answers 404: an image URL (`kernel`, `initrd`, `root`) under `<base-url>/images/` while no `images-dir` is set, or at any other path of that service than `/images/` (with `images-dir`) and `/firmware/` (with `firmware-dir`); or `firmware uefi-http` without `firmware-dir`, since Kea hands UEFI HTTP boot firmware `<base-url>/firmware/ipxe.efi`. Without a `firmware` line, `uefi-http` is served only when `firmware-dir` is set.";
+    BootIpxeVariableUnset "SC1211" "boot-ipxe-variable-unset" Error
+        "An image's `kernel`, `initrd`, `root` or `args` holds an iPXE variable (`${name}`) that neither iPXE (its built-in settings: `${netX/mac}`, `${ip}`, `${buildarch}` …) nor siteconf's scripts (`${root-url}`, from the image's `root`) define: iPXE expands it to nothing, so the URL or the kernel argument is cut short (usually a typo: `${root_url}`). (`${root-url}` in an image without `root` is SC1209.)";
+    BootForeignHost "SC1212" "boot-foreign-host" Warning
+        "An image URL whose host is neither the base URL's host nor one of the boot `servers`: every booting machine fetches it from that host, so it must be reachable from the boot network (routing, firewall, DNS) and stay available. Legitimate for a mirror or an artifact server the site trusts; usually a typo or a leftover from a test setup.";
+    BootHostNoRecord "SC1213" "boot-host-no-record" Error
+        "The host of `base-url` (or of an image URL) is a name inside the site's own `domain` that the site's zone does not hold (no node, switch or `nsN` name): booting machines resolve it through the site's DNS servers (Kea's `domain-name-servers`), which serve the generated zone, and get NXDOMAIN, so iPXE fetches no script, image or seed.";
+    BootSeedSecret "SC1214" "boot-seed-secret" Warning
+        "A node's NoCloud seed file (`nodes/<node>/cloud-init/user-data`, …) holds a secret: a template resolved one (`secret()`) into a file the seed embeds. The file is written 0600, so the boot service's nginx, which runs as another user, answers 403 for it and cloud-init's NoCloud datasource gets no seed: the node boots without its identity (hostname, keys, netplan). Only the seed files that embed a secret file are 0600; deliver the secret another way (Ansible).";
+    BootListRepeated "SC1215" "boot-list-repeated" Warning
+        "A `firmware` class or a boot `servers` address listed twice in the site's `boot`: the repeat changes nothing (each class is one Kea client class; the first server is `next-server`), so it is usually a typo for another class or server.";
+    BootPxeOverBond "SC1216" "boot-pxe-over-bond" Warning
+        "A node's management (DHCP/PXE) address is on a VLAN interface over an LACP (`802.3ad`) bond while the site has a boot service. PXE firmware sends untagged frames from one NIC and speaks no LACP: the node only network-boots if the switch ports carry the management network untagged (native VLAN) and let a member forward without LACP (LACP bypass / fallback).";
     // --- first boot and automation (SC0910–SC0919) ------------------------------------------------
     AutomationUserNoKey "SC0910" "automation-user-no-key" Error
         "The site's `automation-user` has no `ssh-key` on some nodes: it is created (with sudo) at first boot but nobody can log in as it, so Ansible cannot reach those nodes.";

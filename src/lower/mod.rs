@@ -690,6 +690,7 @@ fn lower_settings(diags: &mut Diagnostics, b: &Block) -> Settings {
         ];
         block::enum_of(diags, r, "reset target", &words.map(|w| (w, ())));
     }
+    let boot_image = b.label(diags, "boot-image");
     Settings {
         interfaces,
         addresses,
@@ -701,7 +702,8 @@ fn lower_settings(diags: &mut Diagnostics, b: &Block) -> Settings {
         ssh_keys,
         sshd,
         vars: lower_vars(diags, b, "vars"),
-        boot_image: b.label(diags, "boot-image"),
+        boot_image_invalid: b.has("boot-image") && boot_image.is_none(),
+        boot_image,
         reset,
     }
 }

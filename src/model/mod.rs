@@ -225,10 +225,17 @@ impl Boot {
             .map(|u| u.value)
             .unwrap_or(UnknownPolicy::Report)
     }
-    /// The firmware classes served: as declared, or all.
+    /// The firmware classes served: as declared, or all those the service
+    /// can serve: `uefi-http` only with a `firmware-dir`, since Kea hands
+    /// that firmware `<base-url>/firmware/ipxe.efi` and nginx serves
+    /// `/firmware/` only from it (declared without one: SC1210).
     pub fn firmware(&self) -> Vec<Firmware> {
         if self.firmware.is_empty() {
-            Firmware::ALL.iter().map(|(_, f)| *f).collect()
+            Firmware::ALL
+                .iter()
+                .map(|(_, f)| *f)
+                .filter(|f| *f != Firmware::UefiHttp || self.firmware_dir.is_some())
+                .collect()
         } else {
             let mut v: Vec<Firmware> = self.firmware.iter().map(|f| f.value).collect();
             v.sort();
@@ -503,6 +510,10 @@ pub struct Settings {
     pub vars: Vars,
     /// The boot image (declared in the site's `boot`) a node boots.
     pub boot_image: Option<Sp<String>>,
+    /// A `boot-image` was written but is not a name (already reported):
+    /// rules about a node *without* an image stay quiet for the nodes
+    /// that inherit this layer.
+    pub boot_image_invalid: bool,
     /// Inherited lists and collections this layer clears before adding its
     /// own (`reset groups ssh-key`).
     pub reset: Vec<Sp<String>>,

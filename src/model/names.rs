@@ -131,6 +131,55 @@ pub fn url_port(base: &str) -> u16 {
         .unwrap_or(if scheme == "https" { 443 } else { 80 })
 }
 
+/// An absolute `http(s)://` URL taken apart: what the boot rules compare
+/// (which host and port serve it, under which path).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UrlParts<'a> {
+    /// Lower-cased by the caller where it matters; as written here,
+    /// without the brackets of an IPv6 literal.
+    pub host: &'a str,
+    /// The port, or the scheme's (80, 443).
+    pub port: u16,
+    /// From the first `/` after the host (query and fragment cut off);
+    /// `/` when there is none.
+    pub path: &'a str,
+}
+
+/// `u`'s host, port and path, if it is `http(s)://HOST[:PORT][/…]`.
+pub fn url_parts(u: &str) -> Option<UrlParts<'_>> {
+    let (scheme, rest) = u.split_once("://")?;
+    let default = match scheme {
+        "http" => 80,
+        "https" => 443,
+        _ => return None,
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    let (host, port) = match authority.strip_prefix('[') {
+        Some(r) => {
+            let (h, p) = r.split_once(']')?;
+            (h, p.strip_prefix(':'))
+        }
+        None => match authority.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        },
+    };
+    if host.is_empty() {
+        return None;
+    }
+    let port = match port {
+        Some(p) => p.parse().ok()?,
+        None => default,
+    };
+    let path = tail.split(['?', '#']).next().unwrap_or("");
+    Some(UrlParts {
+        host,
+        port,
+        path: if path.is_empty() { "/" } else { path },
+    })
+}
+
 /// The group the inventory puts every switch in.
 pub const SWITCHES_GROUP: &str = "switches";
 

@@ -287,7 +287,7 @@ pub const BOOT: &[Field] = &[
     f!("serve-dir", Ty::Str, "Absolute path of the build output on the boot server (default `/srv/siteconf`)."),
     f!("images-dir", Ty::Str, "Absolute path of a directory served under `/images/` (kernels, initrds)."),
     f!("firmware-dir", Ty::Str, "Absolute path of a directory served under `/firmware/` (iPXE binaries for UEFI HTTP boot)."),
-    f!("firmware", Ty::List(&Ty::Enum(&["bios", "uefi", "ipxe", "uefi-http"])), "Boot firmware classes Kea answers (default: all)."),
+    f!("firmware", Ty::List(&Ty::Enum(&["bios", "uefi", "ipxe", "uefi-http"])), "Boot firmware classes Kea answers (default: all; `uefi-http` only with `firmware-dir`)."),
     f!("unknown", Ty::Enum(&["report", "discover"]), "What a machine with an undeclared MAC gets: `report` (log its MAC, wait, reboot; default) or `discover` (boot `discovery-image`)."),
     f!("discovery-image", Ty::Label, "The image unknown machines boot with `unknown \"discover\"`."),
     f!("discovery-range", Ty::List(&Ty::IpRange), "Addresses Kea leases to unknown machines; inside a DHCP network's `reserved` ranges."),

@@ -18,6 +18,7 @@
 //! other file of the node with its target path on the machine, mode, kind,
 //! content and base64 content, for `write_files`.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, OnceLock};
 
 use minijinja::value::{Enumerator, Object, Value};
@@ -25,6 +26,7 @@ use minijinja::Environment;
 use serde::Serialize;
 
 use super::context::{NodeView, SiteView, SwitchView};
+
 use super::engine::{base64, failure_key, FailureKey, RenderFlags, Templates};
 use super::secrets::Secrets;
 use crate::diag::Code;
@@ -173,6 +175,25 @@ pub struct DeviceOut {
     pub files: Vec<(Artifact, bool)>,
     /// (failure, help, secret name for SC0902)
     pub failures: Vec<(FailureKey, Option<String>, Option<String>)>,
+    /// Per file that holds a secret (its path), the names of the secrets
+    /// `secret()` resolved into it.
+    pub secret_names: BTreeMap<String, BTreeSet<String>>,
+    /// A node whose NoCloud seed holds a secret (SC1214).
+    pub seed_secret: Option<SeedSecret>,
+}
+
+/// A node's seed files that hold a secret: written 0600, which the boot
+/// service's nginx cannot read (403).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SeedSecret {
+    /// The seed files (`user-data`, …).
+    pub seeds: Vec<String>,
+    /// The node's other files holding a secret, below its directory
+    /// (`etc/ipmi.conf`): what the seed embeds.
+    pub embedded: Vec<String>,
+    /// The secrets' names, where known (not for a device kept from an
+    /// earlier build).
+    pub names: BTreeSet<String>,
 }
 
 /// What every render of a build shares.
@@ -249,11 +270,18 @@ impl Shared<'_> {
         // slack is hundreds of megabytes held until the write.
         let mut text = text;
         text.shrink_to_fit();
-        let mode = if flags.secret_used {
+        // `secret()` resolved a value here, or the render read the text
+        // of a file that holds one.
+        let secret_used = flags.secret_used || super::engine::secret_was_read();
+        let mode = if secret_used {
             0o600
         } else {
             flags.mode.unwrap_or_else(|| default_mode(kind))
         };
+        if secret_used && !flags.resolved_secrets.is_empty() {
+            out.secret_names
+                .insert(format!("{dir}/{rel}"), flags.resolved_secrets.clone());
+        }
         out.files.push((
             Artifact {
                 path: format!("{dir}/{rel}"),
@@ -261,9 +289,9 @@ impl Shared<'_> {
                 mode,
                 owner: owner.clone(),
                 kind: kind.to_string(),
-                secret: flags.secret_used,
+                secret: secret_used,
             },
-            flags.secret_used,
+            secret_used,
         ));
     }
 
@@ -313,24 +341,20 @@ impl Shared<'_> {
         let files: Vec<FileView> = out
             .files
             .iter()
-            .map(|(a, _)| {
+            .map(|(a, secret)| {
                 let rel = a.path.strip_prefix(&dir).unwrap_or(&a.path);
                 FileView::new(rel.trim_start_matches('/'), &a.kind, a.mode, &a.bytes)
+                    .holding_secret(*secret)
             })
             .collect();
         let mut late = base.to_vec();
         late.push(("files", FileView::values(files)));
-        // A secret embedded in another file travels into user-data too.
-        let secret_inside = out.files.iter().any(|(_, s)| *s);
-        let before = out.files.len();
+        // A secret embedded in another file travels into user-data too:
+        // a seed file that reads the text of a file holding a secret is
+        // marked by that read (`FileView::get_value`), and only it — the
+        // seed files that embed none stay readable by the boot service.
         self.render_entries(&self.plan.node_late, &late, Some(n), &owner, &dir, &mut out);
-        if secret_inside {
-            for (a, s) in &mut out.files[before..] {
-                *s = true;
-                a.secret = true;
-                a.mode = 0o600;
-            }
-        }
+        out.seed_secret = seed_secret(&dir, &out);
         out
     }
 
@@ -343,6 +367,28 @@ impl Shared<'_> {
         self.render_entries(&self.plan.switch, &base, None, &owner, &dir, &mut out);
         out
     }
+}
+
+/// The seed files of a node's render that hold a secret, with what they
+/// embed; `None` when none does.
+fn seed_secret(dir: &str, out: &DeviceOut) -> Option<SeedSecret> {
+    let seed_dir = format!("{dir}/cloud-init/");
+    let mut found = SeedSecret::default();
+    for (a, secret) in &out.files {
+        if !secret {
+            continue;
+        }
+        let rel = a.path.strip_prefix(dir).unwrap_or(&a.path);
+        let rel = rel.trim_start_matches('/').to_string();
+        match a.path.strip_prefix(&seed_dir) {
+            Some(seed) => found.seeds.push(seed.to_string()),
+            None => found.embedded.push(rel),
+        }
+        if let Some(names) = out.secret_names.get(&a.path) {
+            found.names.extend(names.iter().cloned());
+        }
+    }
+    (!found.seeds.is_empty()).then_some(found)
 }
 
 /// A node file as cloud-init templates see it.
@@ -359,6 +405,9 @@ pub struct FileView {
     /// file's: rendered once, not again from its template).
     content: String,
     content_b64: String,
+    /// A template resolved a secret into this file: a render that reads
+    /// its text (`content`, `content_b64`) holds the secret too.
+    secret: bool,
 }
 
 /// Each field a template value on first use: a node's `files` carry every
@@ -371,6 +420,16 @@ impl Object for FileView {
             "target" => &self.target,
             "kind" => &self.kind,
             "mode" => &self.mode,
+            "content" | "content_b64" if self.secret => {
+                // The reading render now holds the secret: its file is
+                // written 0600 and its errors withhold values.
+                super::engine::mark_secret_read();
+                if key.as_str() == Some("content") {
+                    &self.content
+                } else {
+                    &self.content_b64
+                }
+            }
             "content" => &self.content,
             "content_b64" => &self.content_b64,
             _ => return None,
@@ -403,7 +462,14 @@ impl FileView {
             mode: format!("{mode:04o}"),
             content: String::from_utf8_lossy(bytes).into_owned(),
             content_b64: base64(bytes),
+            secret: false,
         }
+    }
+
+    /// The same, for a file into which a template resolved a secret.
+    pub fn holding_secret(mut self, secret: bool) -> FileView {
+        self.secret = secret;
+        self
     }
 }
 

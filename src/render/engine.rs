@@ -171,6 +171,10 @@ pub struct RenderFlags {
     pub secret_used: bool,
     /// Names `secret()` was asked for and no source had.
     pub missing_secrets: BTreeSet<String>,
+    /// Names of the secrets `secret()` resolved here, as the site or a
+    /// template spells them (a name computed after a secret was read may
+    /// be a value, and is left out): what a finding may name.
+    pub resolved_secrets: BTreeSet<String>,
     /// Mode asked for with `file_mode()`.
     pub mode: Option<u32>,
 }
@@ -313,6 +317,12 @@ pub fn begin_render() {
     SECRET_READ.with(|c| c.set(false));
 }
 
+/// Records that the current render has read a secret's value another way
+/// than `secret()`: the text of a file holding one (a node's `files`).
+pub fn mark_secret_read() {
+    SECRET_READ.with(|c| c.set(true));
+}
+
 /// Whether the current render has read a secret. Once it has, any value
 /// the template computes may be derived from one (a slice, `upper`, a
 /// reverse, an `include` or a `secret()` name built from it), so error
@@ -380,12 +390,22 @@ pub fn environment(
                 }
             };
             let name = name.as_str();
+            let spelled = |name: &str| {
+                known_names.contains(name)
+                    || template_texts.iter().any(|t| {
+                        t.contains(&format!("\"{name}\"")) || t.contains(&format!("'{name}'"))
+                    })
+            };
+            let nameable = !secret_was_read() || spelled(name);
             let flags = state.get_or_insert_extension(RenderFlags::default());
             match secrets.get(name) {
                 Some(v) if has_control(&v) => Err(invalid(format!(
                     "secret `{name}` holds a line break or control character"
                 ))),
                 Some(v) => {
+                    if nameable {
+                        flags.resolved_secrets.insert(name.to_string());
+                    }
                     flags.secret_used = true;
                     SECRET_READ.with(|c| c.set(true));
                     Ok(Value::from(v))
@@ -395,11 +415,7 @@ pub fn environment(
                     // on so that every missing secret is named in one run. A
                     // name computed after a secret was read may be one's value:
                     // it is shown only if the site or a template spells it.
-                    let spelled = known_names.contains(name)
-                        || template_texts.iter().any(|t| {
-                            t.contains(&format!("\"{name}\"")) || t.contains(&format!("'{name}'"))
-                        });
-                    let shown = if secret_was_read() && !spelled {
+                    let shown = if !nameable {
                         COMPUTED_NAME
                     } else {
                         name

@@ -136,6 +136,8 @@ pub struct RenderSummary {
     /// Every keyed site-wide job's key and file, when
     /// [`RenderOptions::record`].
     pub site_jobs: Vec<SiteRecord>,
+    /// Findings of the render that do not stop it (SC1214).
+    pub warnings: Vec<Diagnostic>,
 }
 
 /// What a render hands its sink at a time.
@@ -276,6 +278,7 @@ pub fn render_streaming<E>(
         record: opts.record,
         records: HashMap::default(),
         per_host: &per_host,
+        seed_secrets: Vec::new(),
     };
     // Site-wide files first, handed on a few hundred at a time as they are
     // rendered: they build large transient values (zones, the inventory),
@@ -352,6 +355,16 @@ pub fn render_streaming<E>(
         scrub(&mut diags, &opts.secrets);
         return Err(StreamError::Render(failure(diags, with_templates())));
     }
+    let has_boot = checked
+        .loaded
+        .site
+        .site
+        .as_ref()
+        .is_some_and(|s| s.boot.is_some());
+    let warnings = match has_boot {
+        true => seed_secret_warning(&out.seed_secrets).into_iter().collect(),
+        false => Vec::new(),
+    };
     let mut files = 0;
     let mut bytes = 0;
     for l in out.all_listed() {
@@ -410,7 +423,70 @@ pub fn render_streaming<E>(
         site_kept,
         devices,
         site_jobs,
+        warnings,
     })
+}
+
+/// The seed files of a node kept from an earlier build that hold a secret
+/// (the manifest's record says which).
+fn kept_seed_secret(node: &str, files: &[manifest::Listed]) -> Option<device::SeedSecret> {
+    let dir = format!("nodes/{node}/");
+    let mut found = device::SeedSecret::default();
+    for l in files.iter().filter(|l| l.secret) {
+        let Some(rel) = l.path.strip_prefix(&dir) else {
+            continue;
+        };
+        match rel.strip_prefix("cloud-init/") {
+            Some(seed) => found.seeds.push(seed.to_string()),
+            None => found.embedded.push(rel.to_string()),
+        }
+    }
+    (!found.seeds.is_empty()).then_some(found)
+}
+
+/// SC1214: nodes whose NoCloud seed holds a secret, which the boot
+/// service cannot serve (mode 0600: nginx answers 403). One finding, at
+/// the first node, counting the others. Names secrets, never values.
+fn seed_secret_warning(found: &[(String, device::SeedSecret)]) -> Option<Diagnostic> {
+    let ((node, first), more) = found.split_first()?;
+    let quote = |v: &[String]| {
+        v.iter()
+            .map(|x| format!("`{x}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let names: std::collections::BTreeSet<&String> =
+        found.iter().flat_map(|(_, f)| &f.names).collect();
+    let secrets = match names.len() {
+        0 => "a secret".to_string(),
+        _ => format!(
+            "secret {}",
+            names
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    let others = match more.len() {
+        0 => String::new(),
+        n => format!(" (and the seeds of {n} more nodes)"),
+    };
+    let embedded = match first.embedded.is_empty() {
+        true => String::new(),
+        false => format!(" (through {})", quote(&first.embedded)),
+    };
+    let verb = if first.seeds.len() == 1 { "is" } else { "are" };
+    Some(
+        Diagnostic::warning(
+            Code::BootSeedSecret,
+            format!(
+                "the NoCloud seed of node `{node}`{others} holds {secrets}{embedded}: {} {verb} written 0600, so the boot service's nginx answers 403 and cloud-init boots the node without its seed (hostname, users, keys, network)",
+                quote(&first.seeds)
+            ),
+        )
+        .help("keep secrets out of the files the seed embeds (node templates other than cloud-init's): deliver them after first boot, with Ansible (a secret variable becomes an environment lookup there); do not make the seed world-readable, nginx serves it to anyone on the boot network"),
+    )
 }
 
 /// The devices of `chunk` to render, and the files of those reused.
@@ -602,6 +678,8 @@ struct Collector<'p, S, E> {
     records: HashMap<Owner, Vec<manifest::Listed>>,
     /// Which per-host site file is whose.
     per_host: &'p site::PerHost,
+    /// Nodes whose NoCloud seed holds a secret (SC1214), rendered or kept.
+    seed_secrets: Vec<(String, device::SeedSecret)>,
 }
 
 impl<S: FnMut(Batch) -> Result<(), E>, E> Collector<'_, S, E> {
@@ -623,6 +701,11 @@ impl<S: FnMut(Batch) -> Result<(), E>, E> Collector<'_, S, E> {
         let mut paths = Vec::new();
         for (owner, files) in kept {
             tick();
+            if let Owner::Node(n) = &owner {
+                if let Some(found) = kept_seed_secret(n, &files) {
+                    self.seed_secrets.push((n.clone(), found));
+                }
+            }
             for l in &files {
                 match path::unsafe_reason(&l.path) {
                     None => paths.push(l.path.clone()),
@@ -685,7 +768,12 @@ impl<S: FnMut(Batch) -> Result<(), E>, E> Collector<'_, S, E> {
     /// where.
     fn devices(&mut self, done: Vec<device::DeviceOut>, subjects: impl Iterator<Item = String>) {
         let mut batch = Vec::new();
-        for (out, subject) in done.into_iter().zip(subjects) {
+        for (mut out, subject) in done.into_iter().zip(subjects) {
+            if let (Some(found), Some(node)) =
+                (out.seed_secret.take(), subject.strip_prefix("node "))
+            {
+                self.seed_secrets.push((node.to_string(), found));
+            }
             for (key, help, secret) in out.failures {
                 self.failures
                     .entry(key)

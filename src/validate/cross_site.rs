@@ -746,7 +746,7 @@ mod tests {
         let site = |name: &str, net: &str, (boot, extra): (&str, &str)| {
             format!(
                 r#"site {name} {{ domain "{name}.example.net"; dns-servers "{net}.2"
-                    boot {{ servers "10.0.0.2"; {boot}
+                    boot {{ servers "10.0.0.2"; images-dir "/srv/images"; {boot}
                         image debian {{ kernel "http://10.0.0.2/images/vmlinuz"; }}
                         image other {{ kernel "http://10.0.0.2/images/other"; }} }} }}
                 network mgmt {{ purpose management; ipv4 "{net}.0/24"; gateway4 "{net}.1"; reserved "{net}.1-{net}.63"; }}

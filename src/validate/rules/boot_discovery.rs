@@ -231,7 +231,7 @@ mod tests {
     #[test]
     fn a_node_in_a_range_is_in_a_reserved_range() {
         let text = r#"site dc1 { domain "dc1.example.net"; dns-servers "10.0.0.3"
-                boot { servers "10.0.0.2"; discovery-range "10.0.0.20-10.0.0.29"
+                boot { servers "10.0.0.2"; discovery-range "10.0.0.20-10.0.0.29"; images-dir "/srv/images"
                        image debian { kernel "http://10.0.0.2/images/vmlinuz"; } }
                 defaults { boot-image debian; } }
             network mgmt { purpose management; ipv4 "10.0.0.0/24"; reserved "10.0.0.1-10.0.0.63"; }

@@ -114,7 +114,7 @@ mod tests {
     fn servers(list: &str) -> Vec<&'static str> {
         codes(&format!(
             r#"site dc1 {{ domain "dc1.example.net"; dns-servers "10.0.0.3"
-                boot {{ servers {list}; image debian {{ kernel "http://10.0.0.2/images/vmlinuz"; }} }}
+                boot {{ servers {list}; base-url "http://10.0.0.2"; images-dir "/srv/images"; image debian {{ kernel "http://10.0.0.2/images/vmlinuz"; }} }}
                 defaults {{ boot-image debian; }} }}
             network mgmt {{ purpose management; ipv4 "10.0.0.0/24"; gateway4 "10.0.0.1"; }}
             network p2p {{ purpose other; ipv4 "10.8.0.0/31"; }}"#
@@ -137,7 +137,7 @@ mod tests {
     fn a_server_in_no_network_is_a_warning() {
         let d = super::super::testing::check_kdl(
             r#"site dc1 { domain "dc1.example.net"; dns-servers "10.0.0.3"
-                boot { servers "10.9.0.2"; image debian { kernel "http://10.9.0.2/images/vmlinuz"; } }
+                boot { servers "10.9.0.2"; images-dir "/srv/images"; image debian { kernel "http://10.9.0.2/images/vmlinuz"; } }
                 defaults { boot-image debian; } }
             network mgmt { purpose management; ipv4 "10.0.0.0/24"; }"#,
         );

@@ -39,9 +39,13 @@ mod bond_mode;
 mod bond_single_member;
 mod boot_args;
 mod boot_discovery;
+mod boot_hosts;
 mod boot_image_missing;
 mod boot_images;
 mod boot_paths;
+mod boot_pxe_bond;
+mod boot_repeated;
+mod boot_served;
 mod boot_servers;
 mod boot_urls;
 mod cabled_to_other_rack;
@@ -180,6 +184,9 @@ pub static RULES: &[&Rule] = &[
     &boot_discovery::RULE,
     &boot_paths::RULE,
     &boot_servers::RULE,
+    &boot_served::RULE,
+    &boot_hosts::RULE,
+    &boot_repeated::RULE,
     &boot_args::RULE,
     &network_os::RULE,
     // resolved nodes
@@ -205,6 +212,7 @@ pub static RULES: &[&Rule] = &[
     &bgp_not_cabled::RULE,
     // resolved nodes: warnings
     &mtu_mismatch::RULE,
+    &boot_pxe_bond::RULE,
     &cabled_to_other_rack::RULE,
     &bond_legs_not_paired::RULE,
     &bond_single_member::RULE,

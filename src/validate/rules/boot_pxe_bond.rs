@@ -1,0 +1,169 @@
+//! Rule `boot-pxe-over-bond`: a management address PXE firmware cannot
+//! reach without help from the switch.
+//!
+//! **What it does.** When the site has a boot service, warns (SC1216)
+//! about nodes whose management address (the first on a network of
+//! `purpose management`: the one Kea reserves and PXE boots from) is on
+//! a VLAN interface over an LACP (`mode "802.3ad"`) bond, or on such a
+//! bond itself. One finding, at the first node's address, counting the
+//! others.
+//!
+//! **Why it matters.** The NIC's PXE firmware and iPXE send untagged
+//! frames from a single port and speak no LACP. The switch must carry the
+//! management network untagged on that port (native VLAN) and forward on a
+//! bond member that has not negotiated LACP (LACP bypass / fallback);
+//! otherwise DHCP never reaches Kea and the node never boots. The site
+//! files cannot say how the switch is configured, so it is a warning.
+//!
+//! **Example.**
+//! ```kdl
+//! interface bond0 { kind bond; members eno1 eno2; mode "802.3ad"; }
+//! interface mgmt0 { kind vlan; link bond0; vlan 100; }
+//! address mgmt interface=mgmt0 ipv4=auto   // SC1216 when the site has `boot`
+//! ```
+
+use super::super::{Ctx, Rule};
+use crate::diag::{Code, Diagnostic, Diagnostics};
+use crate::model::{Interface, InterfaceKind, Purpose, Sp};
+
+pub static RULE: Rule = Rule {
+    name: "boot-pxe-over-bond",
+    codes: &[Code::BootPxeOverBond],
+    check,
+    resolved: true,
+};
+
+fn check(cx: &Ctx, diags: &mut Diagnostics) {
+    let Some(rs) = cx.resolved else { return };
+    if cx
+        .site
+        .site
+        .as_ref()
+        .and_then(|s| s.boot.as_ref())
+        .is_none()
+    {
+        return;
+    }
+    let mgmt: Vec<&str> = cx
+        .site
+        .networks
+        .iter()
+        .filter(|n| n.purpose.value == Purpose::Management)
+        .map(|n| n.name.value.as_str())
+        .collect();
+    // (node, the address's interface, the bond, whether over a VLAN)
+    let mut found: Vec<(&str, &Sp<String>, String, bool)> = Vec::new();
+    for rn in &rs.nodes {
+        let s = &rn.settings;
+        let Some(a) = s
+            .addresses
+            .iter()
+            .find(|a| mgmt.contains(&a.network.value.as_str()))
+        else {
+            continue;
+        };
+        let Some(on) = &a.interface else { continue };
+        let find = |name: &str| s.interfaces.iter().find(|i| i.name.value == name);
+        let Some(iface) = find(&on.value) else {
+            continue;
+        };
+        let (bond, vlan) = match kind(iface) {
+            InterfaceKind::Vlan => match iface.link.as_ref().and_then(|l| find(&l.value)) {
+                Some(b) => (b, true),
+                None => continue,
+            },
+            _ => (iface, false),
+        };
+        let lacp = kind(bond) == InterfaceKind::Bond
+            && bond
+                .bond_mode
+                .as_ref()
+                .is_some_and(|m| m.value == "802.3ad");
+        if lacp {
+            found.push((
+                cx.site.nodes[rn.index].name.value.as_str(),
+                on,
+                bond.name.value.clone(),
+                vlan,
+            ));
+        }
+    }
+    let Some(((node, on, bond, vlan), more)) = found.split_first() else {
+        return;
+    };
+    let others = match more.len() {
+        0 => String::new(),
+        1 => " (and 1 more node)".to_string(),
+        n => format!(" (and {n} more nodes)"),
+    };
+    let over = if *vlan {
+        format!("VLAN interface `{}` over LACP bond `{bond}`", on.value)
+    } else {
+        format!("LACP bond `{bond}`")
+    };
+    diags.push(
+        Diagnostic::warning(
+            Code::BootPxeOverBond,
+            format!(
+                "node `{node}`{others} has its management (DHCP/PXE) address on {over}: PXE firmware sends untagged frames from one NIC without LACP"
+            ),
+        )
+        .label(on.span, "the node network-boots from here")
+        .help("the node boots only if its switch ports carry the management network untagged (native VLAN) and forward on a bond member without LACP (LACP bypass / fallback); configure both, or put the management address on a plain NIC"),
+    );
+}
+
+/// The interface's kind, as written or as its fields imply.
+fn kind(i: &Interface) -> InterfaceKind {
+    match &i.kind {
+        Some(k) => k.value,
+        None if i.link.is_some() => InterfaceKind::Vlan,
+        None if !i.members.is_empty() => InterfaceKind::Bond,
+        None => InterfaceKind::Ethernet,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::check_kdl;
+
+    fn site(boot: bool, mode: &str, on: &str) -> Vec<String> {
+        let boot = match boot {
+            true => {
+                r#"boot { servers "10.0.0.2"; images-dir "/srv/images"; image debian { kernel "http://10.0.0.2/images/vmlinuz"; } }
+                defaults { boot-image debian; }"#
+            }
+            false => "",
+        };
+        let text = format!(
+            r#"site dc1 {{ domain "dc1.example.net"; dns-servers "10.0.0.3"; {boot} }}
+            network mgmt {{ purpose management; vlan 100; ipv4 "10.0.0.0/24"; }}
+            rack r01 {{ height 42; }}
+            node r01n01 {{ rack r01; position 1
+                interface eno1 {{ mac "52:54:00:01:01:01"; }}
+                interface eno2 {{ mac "52:54:00:01:01:02"; }}
+                interface bond0 {{ kind bond; members eno1 eno2; mode "{mode}"; }}
+                interface mgmt0 {{ kind vlan; link bond0; vlan 100; }}
+                address mgmt interface={on} ipv4="10.0.0.101" }}"#
+        );
+        check_kdl(&text)
+            .into_iter()
+            .filter(|d| d.code.as_str() == "SC1216")
+            .map(|d| d.message)
+            .collect()
+    }
+
+    #[test]
+    fn pxe_over_an_lacp_bond_is_a_warning_with_a_boot_service() {
+        let m = site(true, "802.3ad", "mgmt0");
+        assert_eq!(m.len(), 1, "{m:?}");
+        assert!(
+            m[0].contains("VLAN interface `mgmt0` over LACP bond `bond0`"),
+            "{m:?}"
+        );
+        assert!(site(true, "802.3ad", "bond0")[0].contains("on LACP bond `bond0`"));
+        assert!(site(true, "active-backup", "mgmt0").is_empty());
+        assert!(site(true, "802.3ad", "eno1").is_empty());
+        assert!(site(false, "802.3ad", "mgmt0").is_empty());
+    }
+}
