@@ -491,6 +491,24 @@ fn a_secrets_file_committed_to_git_is_named_by_every_build() {
     let (code, text) = run(d, &["build"]);
     assert_eq!(code, 0, "{text}");
     assert!(!said(&text), "{text}");
+    // A committed file of nothing but the fake values `siteconf init`
+    // writes (an example project, like this repository's) has nothing to
+    // rotate; one real value among them does.
+    let fake = siteconf::init::FAKE_SECRET_PREFIX;
+    for (values, named) in [
+        (format!("\"bgp/transit-a\" = \"{fake}-a\"\n"), false),
+        (
+            format!("\"bgp/transit-a\" = \"{fake}-a\"\n\"bgp/transit-b\" = \"{CANARY}\"\n"),
+            true,
+        ),
+    ] {
+        write(d, "secrets/local.toml", &values);
+        git(d, &["add", "-A"]);
+        let (code, text) = run(d, &["build"]);
+        assert_eq!(code, 0, "{text}");
+        assert_eq!(said(&text), named, "{values}: {text}");
+        assert!(leaked(&text, &[CANARY]).is_empty(), "{text}");
+    }
 }
 
 /// A BGP password FRR refuses (empty, with white space, longer than 80

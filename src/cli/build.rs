@@ -611,17 +611,35 @@ fn summary(
     v
 }
 
+/// Whether the secrets file at `path` holds values, all of them fake ones
+/// from `siteconf init` ([`crate::init::FAKE_SECRET_PREFIX`]).
+fn only_fake_values(path: &std::path::Path) -> bool {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return false;
+    };
+    let Ok(table) = text.parse::<toml::Table>() else {
+        return false;
+    };
+    !table.is_empty()
+        && table.values().all(|v| {
+            v.as_str()
+                .is_some_and(|s| s.starts_with(crate::init::FAKE_SECRET_PREFIX))
+        })
+}
+
 /// A warning when the secrets file is in the git index of the repository
 /// that holds the project: its values go wherever the repository goes.
-/// Quiet outside git, for a file outside the project, and when the index
-/// cannot be read (this is a warning, not a gate).
+/// Quiet outside git, for a file outside the project, when the index
+/// cannot be read (this is a warning, not a gate), and for a file that
+/// holds only the fake values `siteconf init` writes (an example project
+/// committed as it is: nothing to rotate).
 fn secrets_in_git(
     secrets: &crate::project::SecretsConfig,
     root: &std::path::Path,
 ) -> Option<crate::diag::Diagnostic> {
     let file = secrets.file.as_deref()?;
     let git = crate::source::git::GitProject::discover(root).ok()?;
-    if !git.tracks(file) {
+    if !git.tracks(file) || only_fake_values(&root.join(file)) {
         return None;
     }
     Some(

@@ -177,7 +177,7 @@ codes! {
     ProjectPathRefused "SC0021" "project-path-refused" Error
         "A project file or directory is a symbolic link, or a configured directory (`site-dir`, `templates-dir`) is absolute or leaves the project with `..`. siteconf reads only regular files inside the project, so a committed link to `/proc/self/environ` or `.git/config` is never read or quoted.";
     SecretsFileTracked "SC0030" "secrets-file-in-git" Warning
-        "The secrets file (`[secrets] file`) is in the git index of the repository that holds the project: its values travel with every clone and stay in the history. Reported by `build`, which reads it.";
+        "The secrets file (`[secrets] file`) is in the git index of the repository that holds the project: its values travel with every clone and stay in the history. Reported by `build`, which reads it; not for a file holding only the fake values `siteconf init` writes (nothing to rotate).";
     // --- duplicates ----------------------------------------------------------
     DuplicateName "SC0101" "duplicate-name" Error
         "Two entities of the same kind share a name (hostnames, racks, switches, networks, profiles, groups). Names are identities: inventory, DNS and output paths would collide.";

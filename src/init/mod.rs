@@ -497,15 +497,20 @@ fn project_config() -> String {
     s
 }
 
+/// What every fake secret value `init` writes starts with: a secrets file
+/// holding only such values has nothing to leak (see `siteconf build`'s
+/// SC0030).
+pub const FAKE_SECRET_PREFIX: &str = "example-only-not-a-real-password";
+
 fn example_secrets() -> String {
     let mut s = schema_directive(SECRETS_FILE, SECRETS_SCHEMA);
-    s.push_str(
+    s.push_str(&format!(
         "# Secret values for `siteconf build`, by name. Never commit this file: the\n\
          # project's .gitignore keeps secrets/ out of git. `siteconf init` wrote FAKE\n\
          # values: replace them with the real ones, or set SITECONF_SECRET_<NAME>.\n\
-         \"bgp/transit-a\" = \"example-only-not-a-real-password-a\"\n\
-         \"bgp/transit-b\" = \"example-only-not-a-real-password-b\"\n",
-    );
+         \"bgp/transit-a\" = \"{FAKE_SECRET_PREFIX}-a\"\n\
+         \"bgp/transit-b\" = \"{FAKE_SECRET_PREFIX}-b\"\n",
+    ));
     s
 }
 
