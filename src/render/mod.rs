@@ -239,6 +239,7 @@ pub fn render_streaming<E>(
         global: *global,
         reuse: opts.reuse.as_deref(),
         only_keys: false,
+        given: opts.keyed.as_ref().map(|k| &k.site_jobs),
         keyed: Default::default(),
         kept: Default::default(),
     });
@@ -604,6 +605,7 @@ pub fn device_keys(
         global: site_global,
         reuse: None,
         only_keys: true,
+        given: None,
         keyed: Default::default(),
         kept: Default::default(),
     };

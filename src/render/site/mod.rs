@@ -155,11 +155,19 @@ pub struct SiteKeys<'a> {
     pub global: [u8; 32],
     pub reuse: Option<&'a dyn keys::Reuse>,
     pub only_keys: bool,
+    /// Each keyed job's key by path, when the caller computed them already
+    /// (`crate::render::device_keys`, for a diff): a job whose file is not
+    /// needed is then left out without making its context — and when no
+    /// zone is needed, the zones' records are not gathered at all.
+    pub given: Option<&'a rustc_hash::FxHashMap<String, [u8; 32]>>,
     /// Filled by the render: each keyed job's path, key, and zone serial.
     pub keyed: Mutex<HashMap<String, JobKey>>,
     /// Filled by the render: the files of the jobs not rendered.
     pub kept: Mutex<Vec<Listed>>,
 }
+
+/// Where the zone files go.
+const ZONES_DIR: &str = "site/dns/";
 
 /// A site-wide job's key, and the serial a zone was given.
 pub type JobKey = ([u8; 32], Option<ZoneRecord>);
@@ -170,6 +178,35 @@ impl SiteKeys<'_> {
     /// has the same key, `only_keys`); notes the key either way. A zone's
     /// file is kept only with the serial it was given (`zone`), which comes
     /// back.
+    /// Whether the job at `path` is known to be left out from its given key
+    /// alone (a diff's other side has the same key, no file is needed).
+    fn given_unneeded(&self, path: &str) -> bool {
+        let Some(key) = self.given.and_then(|g| g.get(path)) else {
+            return false;
+        };
+        let unneeded = !self.only_keys
+            && self
+                .reuse
+                .and_then(|r| r.reuse_site(path, key))
+                .is_some_and(|(file, zone)| file.is_none() && zone.is_none());
+        if unneeded {
+            if let Ok(mut m) = self.keyed.lock() {
+                m.insert(path.to_string(), (*key, None));
+            }
+        }
+        unneeded
+    }
+
+    /// Whether every zone is known to be left out from its given key
+    /// ([`Self::given_unneeded`]).
+    fn no_zone_needed(&self) -> bool {
+        self.given.is_some_and(|g| {
+            g.keys()
+                .filter(|p| p.starts_with(ZONES_DIR))
+                .all(|p| self.given_unneeded(p))
+        })
+    }
+
     fn known(&self, path: &str, key: [u8; 32], zone: bool) -> Option<Option<ZoneRecord>> {
         if self.only_keys {
             if let Ok(mut m) = self.keyed.lock() {
@@ -457,6 +494,9 @@ pub(crate) fn render_zones(
     known: Option<&SiteKeys>,
 ) -> (Vec<Result<SiteFile, Diagnostic>>, Vec<ZoneSerial>) {
     let site: &SiteView = site_arc;
+    if known.is_some_and(SiteKeys::no_zone_needed) {
+        return (Vec::new(), Vec::new());
+    }
     let site_v = Value::from_object(crate::render::device::SiteObject::new(site_arc.clone()));
     let zones = dns::zones(site);
     let results: Vec<_> = zones
@@ -605,6 +645,9 @@ fn render_job(
     if known.is_some_and(|k| k.only_keys && !job.keyed) {
         return Ok(None);
     }
+    if known.is_some_and(|k| job.keyed && k.given_unneeded(&job.path)) {
+        return Ok(None);
+    }
     let ctx = (job.ctx)();
     if let Some(k) = known.filter(|_| job.keyed) {
         let key = keys::job_key(&k.global, job.template, &job.path, &ctx, &[]);
@@ -674,7 +717,12 @@ fn render_zone(
         _ => "site/dns/reverse.zone.j2",
     };
     let mut diags = Vec::new();
-    let Some(path) = segment_path(&mut diags, "site/dns", &z.name, ".zone") else {
+    let Some(path) = segment_path(
+        &mut diags,
+        ZONES_DIR.trim_end_matches('/'),
+        &z.name,
+        ".zone",
+    ) else {
         return Err(diags.remove(0));
     };
     // A zone's file follows from its records, the serial the lock records
