@@ -18,6 +18,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::resolve::key::{AllocKey, IpFamily};
 use crate::resolve::Lock;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -76,12 +77,25 @@ pub struct Renumbered {
     /// `Review::renames`), its name in base (`node/r01n03`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub renamed_from: Option<String>,
+    /// For an address that moved to another network key (`network mgmt`
+    /// renamed `oob` and its lock lines deleted instead of renamed), the
+    /// key in base (`address.mgmt.ipv4`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub old_key: Option<String>,
 }
 
 impl Renumbered {
     /// The node or switch name of the owner in head.
     pub fn owner_name(&self) -> &str {
         name_of(&self.owner)
+    }
+}
+
+/// The family of an `address.NETWORK.FAMILY` key.
+fn address_family(key: &str) -> Option<IpFamily> {
+    match AllocKey::parse(key)? {
+        AllocKey::Address { family, .. } => Some(family),
+        _ => None,
     }
 }
 
@@ -116,6 +130,43 @@ pub fn renumbered(base: &Lock, head: &Lock, renames: &[(String, String)]) -> Vec
                     old: old.to_string(),
                     new: new.to_string(),
                     renamed_from: None,
+                    old_key: None,
+                });
+            }
+        }
+    }
+    // An owner's address that left one network key and came back under
+    // another of the same family (a renamed network whose lock lines were
+    // deleted): one key gone and one new, per owner and family.
+    // (owner, family) → (keys and values gone, keys and values new).
+    type KeyValues<'a> = Vec<(&'a str, &'a str)>;
+    let mut moved: BTreeMap<(&str, IpFamily), (KeyValues, KeyValues)> = BTreeMap::new();
+    for (&(owner, key), &old) in &b {
+        if let Some(f) = address_family(key) {
+            if !h.contains_key(&(owner, key)) {
+                moved.entry((owner, f)).or_default().0.push((key, old));
+            }
+        }
+    }
+    for (&(owner, key), &new) in &h {
+        if let Some(f) = address_family(key) {
+            if !b.contains_key(&(owner, key)) {
+                if let Some(m) = moved.get_mut(&(owner, f)) {
+                    m.1.push((key, new));
+                }
+            }
+        }
+    }
+    for ((owner, _), (gone, came)) in moved {
+        if let ([(old_key, old)], [(key, new)]) = (gone.as_slice(), came.as_slice()) {
+            if old != new {
+                out.push(Renumbered {
+                    owner: owner.to_string(),
+                    key: key.to_string(),
+                    old: old.to_string(),
+                    new: new.to_string(),
+                    renamed_from: None,
+                    old_key: Some(old_key.to_string()),
                 });
             }
         }
@@ -137,6 +188,7 @@ pub fn renumbered(base: &Lock, head: &Lock, renames: &[(String, String)]) -> Vec
                         old: old.to_string(),
                         new: new.to_string(),
                         renamed_from: Some(from.clone()),
+                        old_key: None,
                     });
                 }
             }
@@ -252,6 +304,24 @@ mod tests {
                 "node/b asn 2 9"
             ]
         );
+    }
+
+    #[test]
+    fn an_address_moved_to_another_network_key_is_renumbered() {
+        // `network mgmt` renamed `oob`: lines deleted and allocated anew
+        // (renumbered), or renamed by hand (kept).
+        let base = lock("node/a address.mgmt.ipv4 10.0.1.2\nnode/b address.mgmt.ipv4 10.0.1.3\n");
+        let head = lock("node/a address.oob.ipv4 10.0.1.1\nnode/b address.oob.ipv4 10.0.1.3\n");
+        let got = renumbered(&base, &head, &[]);
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert_eq!(got[0].owner, "node/a");
+        assert_eq!(got[0].key, "address.oob.ipv4");
+        assert_eq!(got[0].old_key.as_deref(), Some("address.mgmt.ipv4"));
+        // A second address added beside: which one replaced it is not known.
+        let head = lock(
+            "node/a address.oob.ipv4 10.0.1.1\nnode/a address.san.ipv4 10.9.0.1\nnode/b address.oob.ipv4 10.0.1.3\n",
+        );
+        assert!(renumbered(&base, &head, &[]).is_empty());
     }
 
     #[test]

@@ -31,7 +31,8 @@
 //! ```
 //!
 //! A renumbered value of a renamed node also has `renamed_from` (its owner
-//! in base).
+//! in base); one that moved to another network's key has `old_key` (its
+//! key in base).
 //!
 //! `about` (`"node"`) marks a group of site-wide files, one per device
 //! (`owners` are then the devices). With `--full`, `"changes"` lists every

@@ -213,7 +213,10 @@ pub fn renumbered_lines(r: &super::Review) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let mut last: Option<&str> = None;
     for x in &r.renumbered {
-        let change = format!("{} {} → {}", x.key, x.old, x.new);
+        let change = match &x.old_key {
+            Some(k) => format!("{k} {} → {} {}", x.old, x.key, x.new),
+            None => format!("{} {} → {}", x.key, x.old, x.new),
+        };
         if last == Some(x.owner.as_str()) {
             if let Some(l) = out.last_mut() {
                 l.push_str(", ");
