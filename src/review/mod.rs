@@ -269,7 +269,10 @@ pub struct SessionChange {
 /// A node removed and a node added that are the same machine: they share
 /// a MAC address or the serial number. Its lock lines do not follow the
 /// name: unless the owner is renamed in siteconf.lock too, every value it
-/// has is allocated anew (`Review::renumbered` lists them).
+/// has is allocated anew (`Review::renumbered` lists them). Only a review
+/// can see this: `check` reads one revision, and the lock holds values, not
+/// MAC addresses or serials, so the old name's released lines look like
+/// those of any removed node.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Rename {
     /// The node's name in base and in head.
