@@ -54,6 +54,14 @@ impl Checked {
 
 /// Whether the lock's changes are real (see [`Checked::lock_not_current`]).
 fn lock_not_current(loaded: &Loaded, resolved: &Resolved, diags: &Diagnostics) -> bool {
+    resolved.lock_changed && lock_changes_are_real(loaded, diags)
+}
+
+/// Whether what allocation says about the lock can be believed: no part
+/// of the site was lost to a syntax error (what it declares looks
+/// released), the site block is declared once (which pools were meant is
+/// known), and the lock could be read as it stands.
+fn lock_changes_are_real(loaded: &Loaded, diags: &Diagnostics) -> bool {
     let lock_unreadable = diags.iter().any(|d| {
         matches!(
             d.code,
@@ -74,11 +82,45 @@ fn lock_not_current(loaded: &Loaded, resolved: &Resolved, diags: &Diagnostics) -
         .nodes
         .iter()
         .any(|n| !crate::model::is_hostname_label(n.name.as_str()));
-    resolved.lock_changed
-        && !misnamed
+    !misnamed
         && loaded.site.lost.is_empty()
         && !loaded.site.site_declared_twice
         && !lock_unreadable
+}
+
+/// SC0813: the site asks for allocated values and the lock holds none
+/// (no lock file, or one with only zone serials). One revision cannot tell
+/// a new site from a deleted lock, so the warning says both.
+fn lock_missing(loaded: &Loaded, resolved: &Resolved) -> Option<Diagnostic> {
+    // A line read from the lock has its line number; a new one 0.
+    if resolved.lock.entries.iter().any(|e| e.line != 0) {
+        return None;
+    }
+    let in_use = resolved.lock.entries.iter().filter(|e| !e.released);
+    let wanted = in_use.clone().count();
+    if wanted == 0 {
+        return None;
+    }
+    let lock_file = &loaded.config.lock_file;
+    let nodes = in_use
+        .map(|e| e.owner.as_str())
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
+    let what = match &loaded.lock {
+        None => format!("there is no {lock_file}"),
+        Some(_) => format!("{lock_file} holds no allocated value"),
+    };
+    Some(
+        Diagnostic::warning(
+            Code::LockMissing,
+            format!(
+                "{what}, but the site asks for {wanted} allocated value(s) of {nodes} node(s): every one is allocated anew"
+            ),
+        )
+        .help(format!(
+            "if this fleet is deployed, it is renumbered (machines change addresses, ASNs and loopbacks; values held back for removed nodes are given out again) and zone serials start over: restore the lock from git (`git checkout {lock_file}`, or `git log -- {lock_file}` if it was committed deleted); for a new site, run `siteconf lock` and commit {lock_file}"
+        )),
+    )
 }
 
 impl Checked {
@@ -140,6 +182,9 @@ fn check_loaded(loaded: Loaded, mut diags: Diagnostics, provenance: bool) -> Che
         validate::run(&cx, true, &mut diags);
     }
     validate::quiet_lost(&loaded.site, &loaded.sources, &mut diags);
+    if lock_changes_are_real(&loaded, &diags) {
+        diags.extend(lock_missing(&loaded, &resolved));
+    }
     let lock_not_current = lock_not_current(&loaded, &resolved, &diags);
     Checked {
         loaded,
@@ -286,4 +331,44 @@ fn narrow_to(sites: Vec<Checked>, diags: Diagnostics, name: &str) -> CheckedProj
         .filter(|c| c.loaded.config.site.as_deref() == Some(name))
         .collect();
     CheckedProject { sites, diags: kept }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::MemSource;
+
+    const SITE: &str = "site dc1 { domain \"dc1.example.net\"; dns-servers \"10.0.0.2\"; }\n\
+        network public { purpose other; ipv4 \"192.0.2.0/24\"; }\n\
+        rack r01 { height 42; }\n\
+        node r01n01 {\n    rack r01; position 1\n    interface eno1 { mac \"52:54:00:01:01:01\"; }\n    address public interface=eno1 ipv4=auto\n}\n";
+
+    fn missing(lock: Option<&str>) -> Vec<String> {
+        let mut src = MemSource::new();
+        src.insert("site/site.kdl", SITE);
+        if let Some(l) = lock {
+            src.insert("siteconf.lock", l);
+        }
+        check(&src)
+            .diags
+            .iter()
+            .filter(|d| d.code == Code::LockMissing)
+            .map(|d| d.message.clone())
+            .collect()
+    }
+
+    #[test]
+    fn a_lock_without_allocations_on_a_site_that_allocates_is_a_warning() {
+        assert_eq!(
+            missing(None),
+            ["there is no siteconf.lock, but the site asks for 1 allocated value(s) of 1 node(s): every one is allocated anew"]
+        );
+        // Zone serials alone (what a build once wrote): no allocation.
+        let zones = format!("zone/dc1.example.net serial 3 {}\n", "a".repeat(64));
+        assert_eq!(missing(Some(&zones)).len(), 1);
+        // A lock that answers the request, or held it (released: the
+        // lock is not lost, the request is new): nothing.
+        assert!(missing(Some("node/r01n01 address.public.ipv4 192.0.2.9\n")).is_empty());
+        assert!(missing(Some("node/r09n01 address.public.ipv4 192.0.2.9 released\n")).is_empty());
+    }
 }

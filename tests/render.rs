@@ -467,3 +467,33 @@ fn a_bond_address_is_reserved_for_its_first_members_mac() {
     assert!(kea.contains("52:54:00:01:02:01"), "{kea}");
     assert!(!kea.contains("52:54:00:01:02:99"), "{kea}");
 }
+
+/// `site/fabric.json` lists devices by name, not in file order: moving
+/// node and switch blocks around in a site file changes nothing (it once
+/// gave an 84-line diff that read like every ASN and loopback changing).
+#[test]
+fn fabric_does_not_follow_declaration_order() {
+    let fs = fixture();
+    let site = String::from_utf8(fs.read("site/site.kdl").unwrap().unwrap()).unwrap();
+    // Cut a top-level block (from its first line to the next top-level
+    // line) and put it at the end of the file.
+    let move_to_end = |text: &str, head: &str| -> String {
+        let start = text.find(head).expect("block");
+        let len = text[start + 1..]
+            .find("\n}\n")
+            .map(|i| i + 4)
+            .expect("block end");
+        let block = &text[start..start + len];
+        format!("{}{}", text.replacen(block, "", 1), block)
+    };
+    let moved = move_to_end(&move_to_end(&site, "node r01n01 {"), "switch r01-tor1 {");
+    assert_ne!(moved, site);
+    let a = build(&fixture(), secrets()).expect("builds");
+    let b = build(&mem_fixture(&[("site/site.kdl", &moved)]), secrets()).expect("builds");
+    let fa = text(&a, "site/fabric.json");
+    assert!(
+        fa.find("\"r01n01\"") < fa.find("\"r02n01\""),
+        "nodes by name: {fa}"
+    );
+    assert_eq!(fa, text(&b, "site/fabric.json"));
+}

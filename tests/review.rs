@@ -1963,3 +1963,224 @@ fn sites_doc_policy() -> siteconf::gate::policy::Compiled {
     siteconf::gate::policy::from_config(&config, &sources)
         .unwrap_or_else(|d| panic!("documented policy is invalid: {:?}", d.into_vec()))
 }
+
+// ---------------------------------------------------------------- renumbering
+
+/// A careless lock merge: main adds r001n05 and runs `siteconf lock`; a
+/// branch adds r001n06 and runs it too; both get the same next values.
+/// Merging the branch and taking its side of the lock drops r001n05's
+/// lines, and `siteconf lock` gives r001n05 new ones. `check` cannot see
+/// it from one revision; the review shows it first and the gate blocks it.
+#[test]
+fn a_careless_lock_merge_is_renumbered_and_blocks_the_gate() {
+    let common = with_policy(base_site());
+    let add = |f: &Files, n: u32| {
+        let mut f = f.clone();
+        f.insert(
+            "site/r001.kdl".into(),
+            format!("{}{}", f["site/r001.kdl"], Gen::node_block(1, n)),
+        );
+        f
+    };
+    let main = with_lock(add(&common, 5), Some(&common));
+    let branch = with_lock(add(&common, 6), Some(&common));
+    let merged = with_lock(add(&add(&common, 5), 6), Some(&branch));
+    let repo = two_commits(&main, &merged);
+    let r = review_of(&repo, "main", "feature");
+    let got: Vec<String> = r
+        .renumbered
+        .iter()
+        .map(|x| format!("{} {}", x.owner, x.key))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            "node/r001n05 address.mgmt.ipv4",
+            "node/r001n05 asn",
+            "node/r001n05 loopback.ipv4"
+        ]
+    );
+    assert!(r
+        .renumbered
+        .iter()
+        .all(|x| x.old != x.new && x.renamed_from.is_none()));
+    assert_eq!(r.summary.renumbered_nodes, 1);
+    assert_eq!(r.summary.allocations.renumbered, 3);
+    assert!(r.renames.is_empty());
+
+    let o = siteconf(repo.path(), &["diff", "main", "feature"], &[]);
+    let out = stdout(&o);
+    let first = out.lines().nth(1).unwrap_or("");
+    assert!(
+        first.contains("RENUMBERED   3 value(s) of 1 device(s) change:"),
+        "listed first: {out}"
+    );
+    let old = &r.renumbered[0];
+    assert!(
+        out.contains(&format!(
+            "    r001n05: address.mgmt.ipv4 {} → {}, asn ",
+            old.old, old.new
+        )),
+        "{out}"
+    );
+    assert!(out.contains("allocations  3 renumbered, "), "{out}");
+    let o = siteconf(
+        repo.path(),
+        &["diff", "main", "feature", "--format", "markdown"],
+        &[],
+    );
+    assert!(
+        stdout(&o).contains("> ⛔ **Renumbered:** 3 value(s) of 1 device(s) change:"),
+        "{}",
+        stdout(&o)
+    );
+    let o = siteconf(
+        repo.path(),
+        &["diff", "main", "feature", "--format", "json"],
+        &[],
+    );
+    let v = json(&o);
+    assert_eq!(v["summary"]["allocations"]["renumbered"], 3);
+    assert_eq!(v["summary"]["renumbered_nodes"], 1);
+    assert_eq!(v["renumbered"][0]["owner"], "node/r001n05");
+    assert_eq!(v["renumbered"][0]["old"], old.old.as_str());
+    assert_eq!(v["renumbered"][0]["new"], old.new.as_str());
+
+    // The gate blocks it by default (no limit set); gate.approvers may
+    // approve it, like the blast-radius limits.
+    let o = siteconf(repo.path(), &["gate", "main", "feature"], &[]);
+    assert_eq!(code(&o), 1, "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("BLOCKED  renumbered: 3 allocated value(s) of 1 device(s) change"),
+        "{}",
+        stdout(&o)
+    );
+    let o = siteconf(
+        repo.path(),
+        &["gate", "main", "feature", "--approved-by", "sre-leads"],
+        &[],
+    );
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+
+    // Merged with both sides of the lock kept: nothing is renumbered.
+    let kept = with_lock(add(&add(&common, 5), 6), Some(&main));
+    let repo = two_commits(&main, &kept);
+    let r = review_of(&repo, "main", "feature");
+    assert!(r.renumbered.is_empty(), "{:?}", r.renumbered);
+    let o = siteconf(repo.path(), &["gate", "main", "feature"], &[]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+}
+
+/// Without a policy the gate still blocks a renumbering, and a policy may
+/// allow some with `max-renumbered-nodes`.
+#[test]
+fn renumbering_blocks_without_a_policy_unless_allowed() {
+    let base = base_site();
+    let mut head = base.clone();
+    // Edit a value in the lock by hand.
+    let lock = &base["siteconf.lock"];
+    let line = lock
+        .lines()
+        .find(|l| l.starts_with("node/r001n01 asn "))
+        .expect("asn line");
+    head.insert(
+        "siteconf.lock".into(),
+        lock.replace(line, "node/r001n01 asn 4200000777"),
+    );
+    let repo = two_commits(&base, &head);
+    let o = siteconf(repo.path(), &["gate", "main", "feature"], &[]);
+    assert_eq!(code(&o), 1, "{}", stdout(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("BLOCKED  renumbered: 1 allocated value(s)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("nobody may approve this (no gate.approvers in base's policy)"),
+        "{out}"
+    );
+    assert!(out.contains("r001n01: asn "), "{out}");
+
+    let mut allowing = base.clone();
+    allowing.insert(
+        "siteconf.toml".into(),
+        "[diff]\ndefault-branch = \"main\"\n\n[gate]\nmax-renumbered-nodes = 1\n".into(),
+    );
+    let mut head = head.clone();
+    head.insert("siteconf.toml".into(), allowing["siteconf.toml"].clone());
+    let repo = two_commits(&allowing, &head);
+    let o = siteconf(repo.path(), &["gate", "main", "feature"], &[]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+}
+
+/// A node renamed with the same MAC is the same machine: the review says
+/// so, and its values allocated anew are renumbered. Renaming the owner in
+/// siteconf.lock too keeps them.
+#[test]
+fn a_renamed_node_is_shown_as_a_rename_and_its_new_values_as_renumbered() {
+    let base = with_policy(base_site());
+    let mut renamed = base.clone();
+    let old = Gen::node_block(1, 4);
+    renamed.insert(
+        "site/r001.kdl".into(),
+        renamed["site/r001.kdl"].replace(&old, &old.replace("node r001n04", "node db-01")),
+    );
+    let head = with_lock(renamed.clone(), Some(&base));
+    let repo = two_commits(&base, &head);
+    let r = review_of(&repo, "main", "feature");
+    assert_eq!(r.renames.len(), 1, "{:?}", r.renames);
+    let x = &r.renames[0];
+    assert_eq!((x.from.as_str(), x.to.as_str()), ("r001n04", "db-01"));
+    assert_eq!(x.same, "MAC 52:54:00:01:00:04");
+    assert_eq!(x.renumbered, 3);
+    assert!(r
+        .renumbered
+        .iter()
+        .all(|n| n.owner == "node/db-01" && n.renamed_from.as_deref() == Some("node/r001n04")));
+    let o = siteconf(repo.path(), &["diff", "main", "feature"], &[]);
+    let out = stdout(&o);
+    assert!(
+        out.contains("    db-01 (was r001n04): address.mgmt.ipv4 "),
+        "{out}"
+    );
+    assert!(
+        out.contains("  renamed      r001n04 → db-01 (same MAC 52:54:00:01:00:04): the same machine under a new name; its 3 allocated value(s) (addresses, ASN, loopback) change; to keep them rename the owner in siteconf.lock (node/r001n04 → node/db-01)"),
+        "{out}"
+    );
+    let o = siteconf(repo.path(), &["gate", "main", "feature"], &[]);
+    assert_eq!(code(&o), 1, "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("BLOCKED  renumbered:"),
+        "{}",
+        stdout(&o)
+    );
+    let v = json(&siteconf(
+        repo.path(),
+        &["diff", "main", "feature", "--format", "json"],
+        &[],
+    ));
+    assert_eq!(v["renames"][0]["from"], "r001n04");
+    assert_eq!(v["renames"][0]["to"], "db-01");
+    assert_eq!(v["renumbered"][0]["renamed_from"], "node/r001n04");
+
+    // The owner renamed in the lock as the help says: the values stay.
+    let mut kept = renamed;
+    kept.insert(
+        "siteconf.lock".into(),
+        base["siteconf.lock"].replace("node/r001n04 ", "node/db-01 "),
+    );
+    let kept = with_lock(kept.clone(), Some(&kept));
+    let repo = two_commits(&base, &kept);
+    let r = review_of(&repo, "main", "feature");
+    assert!(r.renumbered.is_empty(), "{:?}", r.renumbered);
+    assert_eq!(r.renames[0].renumbered, 0);
+    let o = siteconf(repo.path(), &["diff", "main", "feature"], &[]);
+    assert!(
+        stdout(&o)
+            .contains("r001n04 → db-01 (same MAC 52:54:00:01:00:04): its allocated values stay"),
+        "{}",
+        stdout(&o)
+    );
+    let o = siteconf(repo.path(), &["gate", "main", "feature"], &[]);
+    assert!(!stdout(&o).contains("renumbered:"), "{}", stdout(&o));
+}

@@ -432,6 +432,23 @@ fn record_zone_serials(
     if new == old {
         return None;
     }
+    // No allocation in the lock (SC0813: deleted, or never written): a
+    // lock of zone serials alone would look like a lock while holding none
+    // of the values this build used, and hide that the real one is gone.
+    // The output keeps the serials for the next build here.
+    if checked
+        .diags
+        .iter()
+        .any(|d| d.code == crate::diag::Code::LockMissing)
+    {
+        if args.format == Format::Text {
+            eprintln!(
+                "note: zone serials not recorded: {} is missing or holds no allocated value (SC0813); restore it from git, or run `siteconf lock` to write it",
+                checked.loaded.config.lock_file
+            );
+        }
+        return None;
+    }
     if args.from.rev.is_some() || args.from.staged {
         if args.format == Format::Text {
             eprintln!("note: the zone serials of this build are not those siteconf.lock records; build the working tree (or run `siteconf lock`) to record them");

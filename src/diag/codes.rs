@@ -329,13 +329,15 @@ codes! {
     LockTwoValues "SC0808" "lock-two-values" Error
         "Two lines of siteconf.lock for one owner and key (a merge that kept both sides). Neither wins: the node could otherwise be renumbered. Both lines and values are named.";
     LockUnknownEntry "SC0809" "lock-unknown-entry" Error
-        "A lock line whose owner kind, key kind or network does not exist (`ipv3`, a network the site does not declare). It is never silently released or re-allocated.";
+        "A lock line whose owner kind, key kind or network does not exist (`ipv3`, a network the site does not declare). It is never silently released or re-allocated. For a network renamed in the site (`network mgmt` → `network oob`), the lock keys must be renamed too (`address.mgmt.ipv4` → `address.oob.ipv4`) to keep every machine's address — deleting the lines renumbers them; when exactly one network without lock lines has a prefix holding the value, the help names the keys to rename.";
     LockDamagedLine "SC0810" "lock-damaged-line" Error
         "A lock line for an owner or key that is not in the site but one character away from a request that has no lock line (`r01m02` for `r01n02`): a damaged line, which would otherwise make the node get a new value.";
     LockVersion "SC0811" "lock-version" Error
         "siteconf.lock declares a format version this siteconf does not read, or a `version` line that is not the first entry.";
     LockOutsidePool "SC0812" "lock-outside-pool" Warning
         "siteconf.lock gives values that the pool they were allocated from no longer offers (the `pool` or `asn-pool` was narrowed, or a range reserved, after they were given). They are kept — an edit never renumbers a machine — and named, once per pool.";
+    LockMissing "SC0813" "lock-missing" Warning
+        "The site asks for allocated values (`auto` addresses, loopbacks, ASNs) but siteconf.lock is missing or holds none of them (deleted, or written by a build with only zone serials). Every value is then allocated anew on every run, and values held back for removed nodes are free again: a deployed fleet is renumbered (machines change addresses, ASNs and loopbacks, and a new node can get an address a removed one still answers on), and the zones' serials start over. Restore the lock from git; for a new site run `siteconf lock` and commit it. `check --locked` fails on it (SC0804).";
     // --- rendering -----------------------------------------------------------------------------
     TemplateError "SC0901" "template-error" Error
         "A template failed to render (syntax error, undefined variable, failing filter). The template file, line and the node being rendered are named.";

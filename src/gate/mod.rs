@@ -4,7 +4,10 @@
 //!
 //! Rules, in the order they are reported:
 //!
-//! 1. Blast radius: nodes changed (absolute, share of the fleet, per rack,
+//! 1. Built-in limits: renumbered devices (a value allocated in base, such
+//!    as an address, ASN or loopback, that head allocates anew; over
+//!    `max-renumbered-nodes`, 0 unless set, so it fires by default), then
+//!    blast radius: nodes changed (absolute, share of the fleet, per rack,
 //!    per role) and switches changed, over their limits; approved by
 //!    `gate.approvers`.
 //! 2. Owners (`[[gate.owners]]`): a changed input file or rendered artifact
@@ -120,7 +123,31 @@ pub fn evaluate(policy: &Policy, r: &Review, approved_by: &[String]) -> Verdict 
     let mut out = Vec::new();
     let s = &r.summary;
 
-    // 1. Blast radius.
+    // 1. Renumbered machines: on by default.
+    let limit = p.max_renumbered_nodes.unwrap_or(0);
+    if s.renumbered_nodes > limit {
+        let n = s.renumbered_nodes;
+        let mut items = crate::review::format::renumbered_lines(r);
+        items.extend(r.renames.iter().filter(|x| x.renumbered > 0).map(|x| {
+            format!(
+                "{} is {} renamed (same {}): rename the owner in siteconf.lock to keep its values",
+                x.to, x.from, x.same
+            )
+        }));
+        out.push(finding(
+            "renumbered".into(),
+            format!(
+                "{} allocated value(s) of {n} device(s) change: deployed machines get new addresses, ASN or loopback; the limit is {limit} (gate.max-renumbered-nodes). To keep them, restore their lines from base's siteconf.lock",
+                s.allocations.renumbered
+            ),
+            &p.approvers,
+            &approved,
+            items,
+            n,
+        ));
+    }
+
+    // Blast radius.
     let changed_nodes: Vec<String> = r.node_info.keys().cloned().collect();
     let affected = s.nodes.total();
     let node_list = || {
@@ -387,7 +414,12 @@ pub fn render_text(r: &Review, v: &Verdict, approved_by: &[String]) -> String {
         let tag = if f.blocking { "BLOCKED " } else { "APPROVED" };
         let _ = writeln!(o, "{tag} {}: {}", f.rule, f.reason);
         if f.blocking {
-            if f.approvers.is_empty() {
+            if f.approvers.is_empty() && f.rule == "renumbered" {
+                let _ = writeln!(
+                    o,
+                    "         nobody may approve this (no gate.approvers in base's policy): keep the values, or merge approvers or a higher gate.max-renumbered-nodes first"
+                );
+            } else if f.approvers.is_empty() {
                 let _ = writeln!(
                     o,
                     "         nobody may approve this (no approvers in the policy): split the change"

@@ -9,6 +9,7 @@
 //! max-nodes-per-role = 100
 //! role-limits = { storage = 5 }   # per-role limits that replace max-nodes-per-role
 //! max-switches = 4
+//! max-renumbered-nodes = 0    # nodes whose allocated values change (the default: 0)
 //! approvers = ["sre-leads"]   # who may approve going over the limits above
 //!
 //! [[gate.owners]]             # CODEOWNERS-like: changed inputs or artifacts need an owner's approval
@@ -51,6 +52,11 @@ pub struct Policy {
     pub max_nodes_per_role: Option<usize>,
     pub role_limits: BTreeMap<String, usize>,
     pub max_switches: Option<usize>,
+    /// Devices whose allocated values (addresses, ASN, loopback) change:
+    /// renumbered machines. Unlike the limits above it applies when unset,
+    /// as 0: siteconf promises never to renumber a machine, so doing it
+    /// takes an approval (or a limit raised in base's policy first).
+    pub max_renumbered_nodes: Option<usize>,
     /// Who may approve a change over the limits above.
     pub approvers: Vec<String>,
     pub owners: Vec<OwnersRule>,
@@ -200,7 +206,7 @@ fn diag(sources: &SourceMap, message: String, needle: &str, help: &str) -> Diagn
 
 /// Parses and checks the `[gate]` table of `config`. `sources` holds
 /// siteconf.toml's text, used to place errors; an absent `[gate]` is the
-/// empty policy, which lets everything pass.
+/// empty policy, which lets everything pass but a renumbering.
 pub fn from_config(config: &Config, sources: &SourceMap) -> Result<Compiled, Diagnostics> {
     let mut diags = Diagnostics::new();
     let policy: Policy = match toml::Value::Table(config.gate.clone()).try_into() {
@@ -685,6 +691,7 @@ pub fn json_schema() -> serde_json::Value {
             "max-nodes-per-role": count("Changed nodes of one role."),
             "role-limits": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}, "description": "Per-role limits that replace max-nodes-per-role."},
             "max-switches": count("Switches whose artifacts change."),
+            "max-renumbered-nodes": count("Devices whose allocated values (addresses, ASN, loopback) change: renumbered machines. Default 0: any renumbering needs approval."),
             "approvers": names("Who may approve going over the limits above."),
             "owners": {
                 "type": "array",

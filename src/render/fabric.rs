@@ -88,8 +88,12 @@ struct Link<'a> {
     b_port: &'a str,
 }
 
+/// Devices, sessions and peers are sorted by name (a name is unique in a
+/// site), so the order of declarations in the site files never changes the
+/// file: reordering node blocks must not read, in `siteconf diff`, like
+/// every ASN and loopback changing.
 pub fn fabric(site: &SiteView) -> Artifact {
-    let nodes = site
+    let mut nodes: Vec<Node> = site
         .nodes
         .iter()
         .filter(|n| n.asn.is_some())
@@ -102,24 +106,26 @@ pub fn fabric(site: &SiteView) -> Artifact {
                 loopback4: n.loopback4.as_deref(),
                 loopback6: n.loopback6.as_deref(),
             },
-            sessions: n
-                .sessions
-                .iter()
-                .map(|s| Session {
-                    interface: s.interface.as_deref(),
-                    peer: &s.peer,
-                    peer_port: s.peer_port.as_deref(),
-                    mode: s.mode,
-                    path: s.path,
-                    peer_address: s.peer_address.as_deref(),
-                    local_address: s.local_address.as_deref().filter(|_| s.path.is_some()),
-                    local_cidr: s.local_cidr.as_deref(),
-                    hops: s.hops,
-                })
-                .collect(),
+            sessions: sorted_sessions(
+                n.sessions
+                    .iter()
+                    .map(|s| Session {
+                        interface: s.interface.as_deref(),
+                        peer: &s.peer,
+                        peer_port: s.peer_port.as_deref(),
+                        mode: s.mode,
+                        path: s.path,
+                        peer_address: s.peer_address.as_deref(),
+                        local_address: s.local_address.as_deref().filter(|_| s.path.is_some()),
+                        local_cidr: s.local_cidr.as_deref(),
+                        hops: s.hops,
+                    })
+                    .collect(),
+            ),
         })
         .collect();
-    let switches = site
+    nodes.sort_by(|a, b| a.device.name.cmp(b.device.name));
+    let mut switches: Vec<Device> = site
         .switches
         .iter()
         .filter(|s| s.asn.is_some())
@@ -132,6 +138,7 @@ pub fn fabric(site: &SiteView) -> Artifact {
             loopback6: s.loopback6.as_deref(),
         })
         .collect();
+    switches.sort_by(|a, b| a.name.cmp(b.name));
     // A link is listed by both its ends: keep it once, with the ends in
     // name order.
     let mut links = BTreeSet::new();
@@ -150,33 +157,38 @@ pub fn fabric(site: &SiteView) -> Artifact {
             });
         }
     }
-    let peers = site
+    let mut peers: Vec<Peer> = site
         .bgp_peers
         .iter()
         .map(|p| Peer {
             name: &p.name,
             address: &p.address,
             multihop: p.multihop,
-            sessions: site
-                .switches
-                .iter()
-                .flat_map(|s| s.peers.iter().map(move |v| (s, v)))
-                .filter(|(_, v)| v.name == p.name)
-                .map(|(s, v)| PeerSession {
-                    switch: &s.name,
-                    port: v.port.as_deref(),
-                    address: v.port.as_deref().and_then(|port| {
-                        let i = s.interfaces.iter().find(|i| i.port == port)?;
-                        i.ipv4
-                            .iter()
-                            .chain(i.ipv6.iter())
-                            .find(|a| same_subnet(a, &p.address))
-                            .map(String::as_str)
-                    }),
-                })
-                .collect(),
+            sessions: {
+                let mut v: Vec<PeerSession> = site
+                    .switches
+                    .iter()
+                    .flat_map(|s| s.peers.iter().map(move |v| (s, v)))
+                    .filter(|(_, v)| v.name == p.name)
+                    .map(|(s, v)| PeerSession {
+                        switch: &s.name,
+                        port: v.port.as_deref(),
+                        address: v.port.as_deref().and_then(|port| {
+                            let i = s.interfaces.iter().find(|i| i.port == port)?;
+                            i.ipv4
+                                .iter()
+                                .chain(i.ipv6.iter())
+                                .find(|a| same_subnet(a, &p.address))
+                                .map(String::as_str)
+                        }),
+                    })
+                    .collect();
+                v.sort_by(|a, b| (a.switch, a.port).cmp(&(b.switch, b.port)));
+                v
+            },
         })
         .collect();
+    peers.sort_by(|a, b| a.name.cmp(b.name));
     let f = Fabric {
         nodes,
         switches,
@@ -193,6 +205,22 @@ pub fn fabric(site: &SiteView) -> Artifact {
         kind: "fabric".to_string(),
         secret: false,
     }
+}
+
+/// A node's sessions in a stable order: by peer, then interface and
+/// addresses (the order they are declared in, or inherited from profiles,
+/// is not the fabric's business).
+fn sorted_sessions(mut v: Vec<Session>) -> Vec<Session> {
+    v.sort_by(|a, b| {
+        (a.peer, a.interface, a.peer_address, a.local_address, a.mode).cmp(&(
+            b.peer,
+            b.interface,
+            b.peer_address,
+            b.local_address,
+            b.mode,
+        ))
+    });
+    v
 }
 
 /// Whether `addr` lies in the subnet of the interface address `cidr`.

@@ -398,6 +398,33 @@ fn fixed_values(site: &Site, nodes: &[ResolvedNode]) -> BTreeMap<(Family, u128),
     out
 }
 
+/// The one network of the site that a lock line of an unknown network
+/// could have been renamed to: it has a prefix of `family` holding `value`
+/// and no line of that family in the lock yet. Its name and prefix.
+fn renamed_network(
+    site: &Site,
+    locked: &FxSet<(&str, IpFamily)>,
+    family: IpFamily,
+    value: &str,
+) -> Option<(String, String)> {
+    let ip: std::net::IpAddr = value.parse().ok()?;
+    let mut hits = site.networks.iter().filter_map(|n| {
+        if locked.contains(&(n.name.value.as_str(), family)) {
+            return None;
+        }
+        let prefix: ipnet::IpNet = match family {
+            IpFamily::V4 => n.ipv4.as_ref()?.value.into(),
+            IpFamily::V6 => n.ipv6.as_ref()?.value.into(),
+        };
+        prefix
+            .contains(&ip)
+            .then(|| (n.name.value.clone(), prefix.to_string()))
+    });
+    let first = hits.next()?;
+    // Two candidates: which one was meant is not known.
+    hits.next().is_none().then_some(first)
+}
+
 /// What the strict lock reader cannot know without the site: lines for a
 /// network the site does not declare (always an error: a damaged byte in
 /// `address.mgmt.ipv4` must not release the node's address), and active
@@ -449,12 +476,34 @@ fn check_against_site(
         }
     }
     let near = |a: &str, b: &str| a.len().abs_diff(b.len()) <= 1 && strsim::levenshtein(a, b) == 1;
+    // Networks and families the lock has lines for: a network without any
+    // may be a renamed one's new name.
+    let mut locked_nets: FxSet<(&str, IpFamily)> = set_with(networks.len());
     for e in &old.entries {
-        if let Some(AllocKey::Address { network: net, .. }) = AllocKey::parse(&e.key) {
+        if let Some(AllocKey::Address { network, family }) = AllocKey::parse(&e.key) {
+            locked_nets.insert((network, family));
+        }
+    }
+    for e in &old.entries {
+        if let Some(AllocKey::Address {
+            network: net,
+            family,
+        }) = AllocKey::parse(&e.key)
+        {
             if !networks.contains(net) {
                 let hint = crate::diag::did_you_mean(net, networks.iter().copied())
                     .map(|n| format!(" (did you mean `{n}`?)"))
                     .unwrap_or_default();
+                let help = match renamed_network(site, &locked_nets, family, &e.value) {
+                    Some((new, prefix)) => {
+                        let (from, to) = (format!("address.{net}.{}", family.as_str()), format!("address.{new}.{}", family.as_str()));
+                        let lines = old.entries.iter().filter(|x| x.key == from).count();
+                        format!(
+                            "is `{net}` an old name (or a damaged spelling) of network `{new}`? `{new}` has no lines in the lock and its prefix {prefix} holds this value. To keep every machine's address, rename the key on all {lines} line(s) of `{from}` in siteconf.lock to `{to}`, then run `siteconf check`. Deleting the lines instead gives those machines new addresses (renumbered)"
+                        )
+                    }
+                    None => "a damaged line: restore it from git (`git log -p siteconf.lock`). If the network was renamed, rename the key on its lines (`address.OLD.ipv4` → `address.NEW.ipv4`) to keep the addresses. If it was removed on purpose, delete its lines by hand once no machine uses those addresses (deleting lines of machines still on it renumbers them)".to_string(),
+                };
                 diags.push(
                     Diagnostic::error(
                         Code::LockUnknownEntry,
@@ -464,7 +513,7 @@ fn check_against_site(
                         ),
                     )
                     .label(e.span, format!("value {}", e.value))
-                    .help("a damaged line: restore it from git (`git log -p siteconf.lock`). If the network was removed on purpose, delete its lines from siteconf.lock by hand once no machine uses those addresses"),
+                    .help(help),
                 );
                 continue;
             }

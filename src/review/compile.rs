@@ -474,6 +474,7 @@ fn compile_sites(
         let name = |n: &str| format!("{site}/{n}");
         for (n, mut nf) in f.nodes {
             nf.rack = nf.rack.map(|r| name(&r));
+            nf.lock_owner = format!("{}:{}", checked.loaded.config.lock_file, nf.lock_owner);
             facts.nodes.insert(name(&n), nf);
         }
         for (n, mut sf) in f.switches {

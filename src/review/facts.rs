@@ -27,6 +27,14 @@ pub struct NodeFacts {
     pub role: Option<String>,
     pub rack: Option<String>,
     pub idents: Idents,
+    /// The owner of its lines in the lock (`node/r01n01`; in a project of
+    /// several sites prefixed with the site's lock file).
+    pub lock_owner: String,
+    /// Its interfaces' MAC addresses (lowercase) and its serial number:
+    /// what identifies the machine whatever its name (a node removed and
+    /// one added that share one is a rename, see `Review::renames`).
+    pub macs: Vec<String>,
+    pub serial: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -293,6 +301,14 @@ fn node_facts(eff: &EffSite, n: &EffNode) -> (String, NodeFacts, Vec<Session>) {
             role: node.role.as_ref().map(|r| r.value.clone()),
             rack,
             idents: id.finish(),
+            lock_owner: format!("node/{name}"),
+            macs: n
+                .interfaces
+                .iter()
+                .filter_map(|i| i.decl.mac.as_ref())
+                .map(|m| m.value.to_string().to_ascii_lowercase())
+                .collect(),
+            serial: node.serial.as_ref().map(|s| s.value.clone()),
         },
         sessions,
     )

@@ -40,7 +40,7 @@ use crate::output::manifest::{self, ManifestDiff};
 use crate::output::{Artifact, OutputSet, Owner};
 use facts::{Facts, Session};
 use group::{DeviceIndex, Group, Piece};
-use lockdiff::{LockChange, LockChangeKind};
+use lockdiff::{LockChange, LockChangeKind, Renumbered};
 
 /// Which changes to show (`--node`, `--role`, `--kind`). Filters narrow
 /// what is shown and counted; they never change what the gate evaluates.
@@ -185,6 +185,10 @@ impl Counts {
 /// Allocation counts from the lock.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct LockCounts {
+    /// Values an owner uses on both sides that it has anew in head (see
+    /// [`lockdiff::renumbered`]); also counted in `allocated` … when the
+    /// lock lines changed that way.
+    pub renumbered: usize,
     pub allocated: usize,
     pub released: usize,
     pub dropped: usize,
@@ -210,6 +214,10 @@ pub struct Summary {
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub sites: BTreeMap<String, Counts>,
     pub allocations: LockCounts,
+    /// Nodes (and other owners) with a renumbered value.
+    pub renumbered_nodes: usize,
+    /// Nodes removed and added that are the same machine (`renames`).
+    pub renamed_nodes: usize,
     pub bgp_sessions: Counts,
     /// Nodes in base and head (the fleet size the gate's share uses).
     pub fleet: FleetSize,
@@ -258,6 +266,24 @@ pub struct SessionChange {
     pub status: Status,
 }
 
+/// A node removed and a node added that are the same machine: they share
+/// a MAC address or the serial number. Its lock lines do not follow the
+/// name: unless the owner is renamed in siteconf.lock too, every value it
+/// has is allocated anew (`Review::renumbered` lists them). Only a review
+/// can see this: `check` reads one revision, and the lock holds values, not
+/// MAC addresses or serials, so the old name's released lines look like
+/// those of any removed node.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Rename {
+    /// The node's name in base and in head.
+    pub from: String,
+    pub to: String,
+    /// What they share: `MAC 52:54:00:01:03:01`, `serial SN0103`.
+    pub same: String,
+    /// How many of its values change (0: the lock owner was renamed too).
+    pub renumbered: usize,
+}
+
 /// The comparison of two compiled sides.
 #[derive(Debug, Clone)]
 pub struct Review {
@@ -276,6 +302,11 @@ pub struct Review {
     /// The manifests that changed, summarised.
     pub manifests: Vec<ManifestChange>,
     pub lock: Vec<LockChange>,
+    /// Values of owners on both sides that change (renumbered machines):
+    /// what a reviewer must see first; the gate blocks them by default.
+    pub renumbered: Vec<Renumbered>,
+    /// Nodes renamed (removed and added with the same MAC or serial).
+    pub renames: Vec<Rename>,
     pub sessions: Vec<SessionChange>,
     /// Input files (site, templates, siteconf.toml, siteconf.lock) that
     /// differ. Not filtered: a filter narrows outputs, not inputs.
@@ -315,24 +346,47 @@ impl Review {
         let pieces = pieces(&mut changes, base, head);
         let groups = group::group(&pieces, &changes, &base.facts, &head.facts);
 
+        let shown = |full_owner: &str, name: &str| {
+            filter.is_empty() || {
+                let owner = if full_owner.starts_with("switch/") {
+                    Owner::Switch(name.to_string())
+                } else {
+                    Owner::Node(name.to_string())
+                };
+                let role = head
+                    .facts
+                    .node_role(name)
+                    .or_else(|| base.facts.node_role(name));
+                filter.kinds.is_empty() && filter.device_matches(&owner, role)
+            }
+        };
         let lock: Vec<LockChange> = lockdiff::diff(&base.lock, &head.lock)
             .into_iter()
-            .filter(|l| {
-                filter.is_empty() || {
-                    let name = l.owner_name().to_string();
-                    let owner = if l.owner.starts_with("switch/") {
-                        Owner::Switch(name)
-                    } else {
-                        Owner::Node(name)
-                    };
-                    let role = head
-                        .facts
-                        .node_role(l.owner_name())
-                        .or_else(|| base.facts.node_role(l.owner_name()));
-                    filter.kinds.is_empty() && filter.device_matches(&owner, role)
-                }
+            .filter(|l| shown(&l.owner, l.owner_name()))
+            .collect();
+        let mut renames = renames(&base.facts, &head.facts);
+        let owner_pairs: Vec<(String, String)> = renames
+            .iter()
+            .map(|r| {
+                (
+                    base.facts.nodes[&r.from].lock_owner.clone(),
+                    head.facts.nodes[&r.to].lock_owner.clone(),
+                )
             })
             .collect();
+        let renumbered: Vec<Renumbered> =
+            lockdiff::renumbered(&base.lock, &head.lock, &owner_pairs)
+                .into_iter()
+                .filter(|x| shown(&x.owner, x.owner_name()))
+                .collect();
+        for (r, (_, to)) in renames.iter_mut().zip(&owner_pairs) {
+            r.renumbered = renumbered.iter().filter(|x| x.owner == *to).count();
+        }
+        renames.retain(|r| {
+            filter.is_empty()
+                || shown(&head.facts.nodes[&r.to].lock_owner, &r.to)
+                || shown(&base.facts.nodes[&r.from].lock_owner, &r.from)
+        });
 
         let sessions = session_changes(&base.facts, &head.facts, filter);
         let inputs = input_changes(&base.inputs, &head.inputs);
@@ -396,6 +450,13 @@ impl Review {
             }
         }
         node_presence.sort();
+        summary.allocations.renumbered = renumbered.len();
+        summary.renumbered_nodes = renumbered
+            .iter()
+            .map(|x| x.owner.as_str())
+            .collect::<BTreeSet<_>>()
+            .len();
+        summary.renamed_nodes = renames.len();
         for l in &lock {
             let a = &mut summary.allocations;
             match l.change {
@@ -428,6 +489,8 @@ impl Review {
             groups,
             manifests,
             lock,
+            renumbered,
+            renames,
             sessions,
             inputs,
             summary,
@@ -440,7 +503,10 @@ impl Review {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.changes.is_empty() && self.lock.is_empty() && self.sessions.is_empty()
+        self.changes.is_empty()
+            && self.lock.is_empty()
+            && self.sessions.is_empty()
+            && self.renumbered.is_empty()
     }
 }
 
@@ -554,6 +620,54 @@ fn pieces(changes: &mut [ArtifactChange], base: &Compiled, head: &Compiled) -> V
         }
         for e in embedded {
             out.push(piece(Some(e.target), e.status, Some(e.content)));
+        }
+    }
+    out
+}
+
+/// Nodes removed (in base only) and added (in head only) that share a MAC
+/// address or the serial number: the same machine under a new name. Each
+/// added node is paired with one removed node at most, in name order.
+fn renames(base: &Facts, head: &Facts) -> Vec<Rename> {
+    let added: Vec<(&String, &facts::NodeFacts)> = head
+        .nodes
+        .iter()
+        .filter(|(n, _)| !base.nodes.contains_key(*n))
+        .collect();
+    if added.is_empty() {
+        return Vec::new();
+    }
+    let mut taken = BTreeSet::new();
+    let mut out = Vec::new();
+    for (from, old) in base
+        .nodes
+        .iter()
+        .filter(|(n, _)| !head.nodes.contains_key(*n))
+    {
+        let same = |new: &facts::NodeFacts| {
+            old.macs
+                .iter()
+                .find(|m| new.macs.contains(m))
+                .map(|m| format!("MAC {m}"))
+                .or_else(|| {
+                    old.serial
+                        .as_ref()
+                        .filter(|s| new.serial.as_ref() == Some(s))
+                        .map(|s| format!("serial {s}"))
+                })
+        };
+        let hit = added
+            .iter()
+            .filter(|(to, _)| !taken.contains(to.as_str()))
+            .find_map(|(to, new)| same(new).map(|s| (to.as_str(), s)));
+        if let Some((to, same)) = hit {
+            taken.insert(to);
+            out.push(Rename {
+                from: from.clone(),
+                to: to.to_string(),
+                same,
+                renumbered: 0,
+            });
         }
     }
     out

@@ -22,8 +22,17 @@
 //!                          "kind": "cloud-init-user-data",
 //!                          "embedded": "/etc/netplan/50-siteconf.yaml", "count": 300}],
 //!               "content": "text", "normalized": false, "hunks": [...]}],
-//!   "bgp_sessions": [...], "allocations": [...], "notes": [...] }
+//!   "bgp_sessions": [...], "allocations": [...],
+//!   "renumbered": [{"owner": "node/r01n07", "key": "address.mgmt.ipv4",
+//!                   "old": "10.0.1.6", "new": "10.0.1.7"}],
+//!   "renames": [{"from": "r01n03", "to": "db-01", "same": "MAC 52:54:00:01:03:01",
+//!                "renumbered": 3}],
+//!   "notes": [...] }
 //! ```
+//!
+//! A renumbered value of a renamed node also has `renamed_from` (its owner
+//! in base); one that moved to another network's key has `old_key` (its
+//! key in base).
 //!
 //! `about` (`"node"`) marks a group of site-wide files, one per device
 //! (`owners` are then the devices). With `--full`, `"changes"` lists every
@@ -198,6 +207,8 @@ pub fn to_value_with(r: &Review, opts: &Options) -> Value {
         "groups": groups,
         "bgp_sessions": r.sessions,
         "allocations": r.lock,
+        "renumbered": r.renumbered,
+        "renames": r.renames,
         "notes": r.notes,
     });
     if opts.full {

@@ -230,6 +230,7 @@ fn summary(out: &mut String, r: &Review) {
     if !r.filter.is_empty() {
         let _ = writeln!(out, "Filter: {} (counts are filtered)\n", code(&r.filter));
     }
+    renumbered(out, r);
     if r.is_empty() {
         let _ = writeln!(out, "No changes to rendered artifacts or allocations.\n");
     } else {
@@ -285,6 +286,34 @@ fn summary(out: &mut String, r: &Review) {
     }
     for n in &r.notes {
         let _ = writeln!(out, "> note: {}\n", escape(n));
+    }
+}
+
+/// Renumbered machines and renamed nodes, first, as a warning.
+fn renumbered(out: &mut String, r: &Review) {
+    const MAX_OWNERS: usize = 20;
+    if !r.renumbered.is_empty() {
+        let _ = writeln!(
+            out,
+            "> ⛔ **Renumbered:** {} value(s) of {} device(s) change:\n>",
+            r.renumbered.len(),
+            r.summary.renumbered_nodes
+        );
+        let lines = super::renumbered_lines(r);
+        for l in lines.iter().take(MAX_OWNERS) {
+            let _ = writeln!(out, "> - {}", escape(l));
+        }
+        if lines.len() > MAX_OWNERS {
+            let _ = writeln!(
+                out,
+                "> - … and {} more (`siteconf diff --full`)",
+                lines.len() - MAX_OWNERS
+            );
+        }
+        let _ = writeln!(out, ">\n> {}\n", escape(super::RENUMBERED_HELP));
+    }
+    for x in &r.renames {
+        let _ = writeln!(out, "> **Renamed:** {}\n", escape(&super::rename_line(x)));
     }
 }
 

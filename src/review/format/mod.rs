@@ -189,6 +189,7 @@ pub fn counts(c: &super::Counts) -> String {
 pub fn lock_counts(c: &super::LockCounts) -> String {
     let mut parts = Vec::new();
     for (n, what) in [
+        (c.renumbered, "renumbered"),
         (c.allocated, "allocated"),
         (c.released, "released"),
         (c.dropped, "dropped"),
@@ -203,6 +204,66 @@ pub fn lock_counts(c: &super::LockCounts) -> String {
     } else {
         parts.join(", ")
     }
+}
+
+/// The renumbered values, one line per owner in head:
+/// `r01n07: address.mgmt.ipv4 10.0.1.6 → 10.0.1.7, asn 4200000006 → 4200000007`,
+/// `db-01 (was r01n03): …`.
+pub fn renumbered_lines(r: &super::Review) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut last: Option<&str> = None;
+    for x in &r.renumbered {
+        let change = match &x.old_key {
+            Some(k) => format!("{k} {} → {} {}", x.old, x.key, x.new),
+            None => format!("{} {} → {}", x.key, x.old, x.new),
+        };
+        if last == Some(x.owner.as_str()) {
+            if let Some(l) = out.last_mut() {
+                l.push_str(", ");
+                l.push_str(&change);
+            }
+            continue;
+        }
+        last = Some(x.owner.as_str());
+        let was = x
+            .renamed_from
+            .as_deref()
+            .map(|f| {
+                let f = f.split_once('/').map_or(f, |(_, n)| n);
+                format!(" (was {f})")
+            })
+            .unwrap_or_default();
+        out.push(format!("{}{was}: {change}", x.owner_name()));
+    }
+    out
+}
+
+/// The sentence under the renumbered values: what it means, how to undo.
+pub const RENUMBERED_HELP: &str = "a deployed machine gets new values (its siteconf.lock lines were dropped, released or edited and the values allocated anew: a careless lock merge, a deleted lock, a renamed network or node); to keep them, restore its lines from base's siteconf.lock (`git show BASE:siteconf.lock`), rename the owner or key there, then run `siteconf lock`";
+
+/// A rename: "r01n03 → db-01 (same MAC 52:54:00:01:03:01): its 3
+/// allocated value(s) change; to keep them rename the owner in
+/// siteconf.lock (node/r01n03 → node/db-01)".
+pub fn rename_line(x: &super::Rename) -> String {
+    if x.renumbered == 0 {
+        return format!(
+            "{} → {} (same {}): its allocated values stay (the lock owner was renamed too)",
+            x.from, x.to, x.same
+        );
+    }
+    let owner = |n: &str| {
+        let n = n.rsplit_once('/').map_or(n, |(_, n)| n);
+        format!("node/{n}")
+    };
+    format!(
+        "{} → {} (same {}): the same machine under a new name; its {} allocated value(s) (addresses, ASN, loopback) change; to keep them rename the owner in siteconf.lock ({} → {}) before running `siteconf lock`",
+        x.from,
+        x.to,
+        x.same,
+        x.renumbered,
+        owner(&x.from),
+        owner(&x.to)
+    )
 }
 
 /// "sshd: 10000 changed; frr: 40 changed"

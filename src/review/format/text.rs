@@ -355,6 +355,7 @@ fn summary(out: &mut String, r: &Review, p: &Painter, capped: bool) {
     if !r.filter.is_empty() {
         let _ = writeln!(out, "filter: {} (counts below are filtered)", r.filter);
     }
+    renumbered(out, r, p, capped);
     if r.is_empty() {
         let _ = writeln!(out, "no changes to rendered artifacts or allocations");
     } else {
@@ -417,6 +418,43 @@ fn summary(out: &mut String, r: &Review, p: &Painter, capped: bool) {
             out,
             "note: … and {} more note(s) (--full)",
             r.notes.len() - notes
+        );
+    }
+}
+
+/// Renumbered machines and renamed nodes: first, before any count.
+fn renumbered(out: &mut String, r: &Review, p: &Painter, capped: bool) {
+    const MAX_OWNERS: usize = 10;
+    if !r.renumbered.is_empty() {
+        let n = r.summary.renumbered_nodes;
+        let _ = writeln!(
+            out,
+            "{}",
+            p.paint(
+                "1;31",
+                &format!(
+                    "  {:<13}{} value(s) of {n} device(s) change:",
+                    "RENUMBERED",
+                    r.renumbered.len()
+                )
+            )
+        );
+        let lines = super::renumbered_lines(r);
+        let show = if capped { MAX_OWNERS } else { usize::MAX };
+        for l in lines.iter().take(show) {
+            let _ = writeln!(out, "{}", p.paint("31", &format!("    {}", visible(l))));
+        }
+        if lines.len() > show {
+            let _ = writeln!(out, "    … and {} more (--full)", lines.len() - show);
+        }
+        let _ = writeln!(out, "    {}", super::RENUMBERED_HELP);
+    }
+    for x in &r.renames {
+        let _ = writeln!(
+            out,
+            "  {:<13}{}",
+            "renamed",
+            visible(&super::rename_line(x))
         );
     }
 }
