@@ -82,10 +82,7 @@ fn lock_changes_are_real(loaded: &Loaded, diags: &Diagnostics) -> bool {
         .nodes
         .iter()
         .any(|n| !crate::model::is_hostname_label(n.name.as_str()));
-    !misnamed
-        && loaded.site.lost.is_empty()
-        && !loaded.site.site_declared_twice
-        && !lock_unreadable
+    !misnamed && loaded.site.lost.is_empty() && !loaded.site.site_declared_twice && !lock_unreadable
 }
 
 /// SC0813: the site asks for allocated values and the lock holds none
