@@ -16,6 +16,17 @@
 //! diagnostics on stderr and exits 1 with nothing on stdout, so Ansible
 //! fails instead of running against a partial inventory.
 //!
+//! # The lock
+//!
+//! Ansible must only see addresses the committed lock gives. A site that
+//! asks for allocated values while siteconf.lock is missing (SC0813) gets
+//! no answer (exit 1, the finding as an error on stderr): every value
+//! would be allocated anew, and a host whose neighbour was removed would
+//! get the neighbour's old address. Values the lock does not hold yet are
+//! answered with a warning (SC0063, exit 0): with a lock in place they can
+//! only be new requests (a new node in a merge request), never a deployed
+//! machine renumbered — see [`unlocked_values`].
+//!
 //! `--list` is written as it is made, a few hundred hosts' variables at a
 //! time ([`inventory::write_list`]): a fleet's variables are never all in
 //! memory, nor the text of the answer.
@@ -66,6 +77,7 @@ use sha2::{Digest, Sha256};
 
 use super::common::{print_diagnostics, Format, Global, Status};
 use crate::check;
+use crate::diag::{Code, Diagnostic, Severity};
 use crate::output::{hex, DigestWriter};
 use crate::project::{Config, ConfigFile};
 use crate::render::context::{site_view, SiteView};
@@ -76,7 +88,7 @@ use crate::syntax::SourceMap;
 #[derive(clap::Args, Debug)]
 #[command(
     group(clap::ArgGroup::new("mode").required(true).args(["list", "host"])),
-    after_help = "Use it as an Ansible inventory through an executable wrapper:\n\n    #!/bin/sh\n    exec siteconf -C /path/to/repo inventory \"$@\"\n\nThe answer is cached beside the output directory (.<out>.siteconf-inventory), keyed by a digest of every input: while nothing changes, --host reads one host from the cache and --list copies it out, without checking the site again.\n\nExit codes: 0 answered (an unknown --host is {}), 1 the site has errors (diagnostics on stderr, nothing on stdout)."
+    after_help = "Use it as an Ansible inventory through an executable wrapper:\n\n    #!/bin/sh\n    exec siteconf -C /path/to/repo inventory \"$@\"\n\nThe answer is cached beside the output directory (.<out>.siteconf-inventory), keyed by a digest of every input: while nothing changes, --host reads one host from the cache and --list copies it out, without checking the site again.\n\nThe lock: a site that asks for allocated values without its siteconf.lock gets no answer (every address would be allocated anew, and Ansible would run a host's play on whichever machine answers at its new address); values the lock does not hold yet (new nodes before `siteconf lock`) are answered with a warning on stderr.\n\nExit codes: 0 answered (an unknown --host is {}), 1 the site has errors or its lock is missing (diagnostics on stderr, nothing on stdout)."
 )]
 pub struct Args {
     /// Print the whole inventory as JSON (groups, hosts, vars, _meta.hostvars).
@@ -114,6 +126,9 @@ pub fn run(g: &Global, args: Args) -> Status {
         print_diagnostics(g, &list, &sources, Format::Text);
         return Status::Findings;
     }
+    if let Some(status) = refuse_without_lock(g, &project) {
+        return status;
+    }
     // Cache only what was checked from the very files digested above.
     let cache = cache.filter(|c| {
         project
@@ -125,6 +140,75 @@ pub fn run(g: &Global, args: Args) -> Status {
     // The OS frees the checked project faster than drop would.
     std::mem::forget(project);
     status
+}
+
+/// A site that asks for allocated values while its lock is gone (SC0813,
+/// a warning for `check` and `build`) gets no answer: every value would be
+/// allocated anew, so a host whose neighbour was removed is handed the
+/// neighbour's old address, and Ansible, which shows a successful script's
+/// stderr to nobody, would run that host's play on the machine still
+/// answering there. The finding is printed as an error, nothing goes to
+/// stdout, and the exit is 1, as for a site with errors. (Nothing is
+/// cached either; and the cache's key digests the lock's presence, so an
+/// answer cached before the lock vanished is not served after.)
+fn refuse_without_lock(g: &Global, project: &check::CheckedProject) -> Option<Status> {
+    let list: Vec<Diagnostic> = project
+        .diags
+        .iter()
+        .filter(|d| d.code == Code::LockMissing)
+        .map(|d| {
+            let mut d = d.clone();
+            d.severity = Severity::Error;
+            d.message = format!(
+                "{}; the inventory refuses to answer: Ansible would reach hosts at addresses they do not have, and run one host's play on another machine",
+                d.message
+            );
+            d
+        })
+        .collect();
+    if list.is_empty() {
+        return None;
+    }
+    let sources = project.sources().cloned().unwrap_or_default();
+    print_diagnostics(g, &list, &sources, Format::Text);
+    Some(Status::Findings)
+}
+
+/// The warning for values the answer gives that the lock does not hold
+/// yet (SC0063): requests allocated by this run. Not an error: with a lock
+/// in place allocation never renumbers — a request the lock answers keeps
+/// its value, and a new one takes a value no line of the lock holds,
+/// released ones included — so such a value belongs to a node or address
+/// that is new in this checkout (the usual state of a merge request before
+/// `siteconf lock`), and no deployed machine was given it by this lock.
+/// What can renumber, a lost lock, is refused ([`refuse_without_lock`]).
+/// It is still not committed: another branch may take the same value, so
+/// the warning says to lock and commit before Ansible relies on it.
+fn unlocked_values(sites: &[SiteInv]) -> Option<String> {
+    let mut new: Vec<String> = Vec::new();
+    let mut total = 0;
+    let mut lock_file = None;
+    for s in sites {
+        let lock = &s.checked.resolved.lock;
+        for e in lock.entries.iter().filter(|e| e.line == 0 && !e.released) {
+            total += 1;
+            lock_file.get_or_insert(s.checked.loaded.config.lock_file.as_str());
+            if new.len() < 5 {
+                new.push(format!("{} {} {}", e.owner, e.key, e.value));
+            }
+        }
+    }
+    let lock_file = lock_file?;
+    let more = if total > new.len() {
+        format!(" and {} more", total - new.len())
+    } else {
+        String::new()
+    };
+    Some(format!(
+        "[{}] {lock_file} is not current: this answer gives {total} allocated value(s) it does not hold yet ({}{more}); they are new, not renumbered, but not committed: run `siteconf lock` and commit {lock_file} before Ansible relies on them",
+        Code::InventoryNotLocked.as_str(),
+        new.join("; ")
+    ))
 }
 
 /// One site, ready to answer: its view and its inventory outline.
@@ -163,9 +247,11 @@ fn answer(project: &check::CheckedProject, host: Option<&str>, cache: Option<&Ca
         .collect();
     // Ansible shows a successful script's stderr only when asked to, so
     // this is for the person running it by hand.
+    let unlocked = unlocked_values(&sites);
     let warnings: Vec<&String> = sites
         .iter()
         .flat_map(|s| s.inv.warnings.iter().map(|(_, w)| w))
+        .chain(unlocked.as_ref())
         .collect();
     for w in &warnings {
         eprintln!("warning: {w}");
