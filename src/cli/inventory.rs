@@ -356,27 +356,63 @@ fn write_answer(
     out.write_all(b"\n")
 }
 
-/// `--host NAME` from the checked sites: the first site that has a host by
-/// that FQDN, or else by that short name.
+/// The host `--host NAME` names: `NAME` as `--list` prints hosts (the
+/// FQDN, also with the root dot a DNS name may be written with), else as
+/// a short name. A short name two sites' hosts have is refused (see
+/// [`ambiguous_host`]), as `explain` refuses it: the first site's host
+/// would be answered silently for a play meant for the other.
+fn host_key(name: &str) -> &str {
+    match name.strip_suffix('.') {
+        Some(n) if !n.is_empty() && !n.ends_with('.') => n,
+        _ => name,
+    }
+}
+
+/// `--host NAME` from the checked sites (see [`host_key`]).
 fn print_host(sites: &[SiteInv], name: &str) -> Status {
-    for s in sites {
-        // A short name: the node's FQDN is `name.domain`.
-        let found = s
-            .inv
-            .host(name)
-            .or_else(|| s.inv.hosts.iter().find(|h| h.node == name));
-        if let Some(h) = found {
-            return match inventory::host_json(&s.view, h, s.env_prefix()) {
-                Ok(text) => print_answer(text.as_bytes()),
-                Err(e) => super::common::fail(format!("cannot write the inventory as JSON: {e}")),
-            };
+    let key = host_key(name);
+    let by_fqdn = sites.iter().find_map(|s| s.inv.host(key).map(|h| (s, h)));
+    let found = match by_fqdn {
+        Some(f) => Some(f),
+        None => {
+            let mut short: Vec<(&SiteInv, &inventory::InvHost)> = Vec::new();
+            for s in sites {
+                for h in s.inv.hosts.iter().filter(|h| h.node == key) {
+                    if !short.iter().any(|(_, o)| o.name == h.name) {
+                        short.push((s, h));
+                    }
+                }
+            }
+            if short.len() > 1 {
+                let fqdns: Vec<&str> = short.iter().map(|(_, h)| h.name.as_str()).collect();
+                return ambiguous_host(name, &fqdns);
+            }
+            short.pop()
         }
+    };
+    if let Some((s, h)) = found {
+        return match inventory::host_json(&s.view, h, s.env_prefix()) {
+            Ok(text) => print_answer(text.as_bytes()),
+            Err(e) => super::common::fail(format!("cannot write the inventory as JSON: {e}")),
+        };
     }
     let names: Vec<&str> = sites
         .iter()
         .flat_map(|s| s.inv.hosts.iter().map(|h| h.node.as_str()))
         .collect();
     unknown_host(name, &names)
+}
+
+/// A short name that hosts of several sites have: refused (exit 2,
+/// nothing on stdout) with their FQDNs, which is what `--list` names them.
+fn ambiguous_host(name: &str, fqdns: &[&str]) -> Status {
+    let list: Vec<String> = fqdns.iter().map(|f| format!("`{f}`")).collect();
+    eprintln!(
+        "error: {} hosts have the short name `{name}`: {}\n  hint: give the FQDN, as `--list` names hosts (or narrow with `--site NAME`)",
+        fqdns.len(),
+        list.join(", ")
+    );
+    Status::Error
 }
 
 /// The protocol's answer for an unknown host is `{}` (exit 0); stderr says
@@ -600,7 +636,6 @@ struct Opened {
 
 /// One host in the cache's index.
 struct Entry {
-    site: usize,
     fqdn: String,
     short: String,
     offset: u64,
@@ -642,7 +677,15 @@ impl Cache {
         let mut c = self.open()?;
         match host {
             Some(name) => {
-                let found = find_host(&c.hosts, name);
+                let found = match find_host(&c.hosts, name) {
+                    Ok(found) => found,
+                    Err(fqdns) => {
+                        for w in &c.warnings {
+                            eprintln!("warning: {w}");
+                        }
+                        return Some(ambiguous_host(name, &fqdns));
+                    }
+                };
                 let text = match found {
                     Some(e) => {
                         let mut buf = vec![0; usize::try_from(e.len).ok()?];
@@ -750,26 +793,23 @@ impl Cache {
     }
 }
 
-/// The host `--host NAME` means, as [`print_host`] finds it.
-fn find_host<'a>(hosts: &'a [Entry], name: &str) -> Option<&'a Entry> {
-    let mut i = 0;
-    while i < hosts.len() {
-        let site = hosts[i].site;
-        let end = hosts[i..]
-            .iter()
-            .position(|e| e.site != site)
-            .map_or(hosts.len(), |n| i + n);
-        let in_site = &hosts[i..end];
-        let found = in_site
-            .iter()
-            .find(|e| e.fqdn == name)
-            .or_else(|| in_site.iter().find(|e| e.short == name));
-        if found.is_some() {
-            return found;
-        }
-        i = end;
+/// The host `--host NAME` means, as [`print_host`] finds it: `Err` with
+/// the FQDNs of the hosts a short name is ambiguous between.
+fn find_host<'a>(hosts: &'a [Entry], name: &str) -> Result<Option<&'a Entry>, Vec<&'a str>> {
+    let key = host_key(name);
+    if let Some(e) = hosts.iter().find(|e| e.fqdn == key) {
+        return Ok(Some(e));
     }
-    None
+    let mut short: Vec<&Entry> = Vec::new();
+    for e in hosts.iter().filter(|e| e.short == key) {
+        if !short.iter().any(|o| o.fqdn == e.fqdn) {
+            short.push(e);
+        }
+    }
+    if short.len() > 1 {
+        return Err(short.iter().map(|e| e.fqdn.as_str()).collect());
+    }
+    Ok(short.pop())
 }
 
 /// The index of a cache file: `w <warning>` lines, then one `h <site>
@@ -784,7 +824,9 @@ fn parse_index(text: &str) -> Option<(Vec<String>, Vec<Entry>)> {
             continue;
         }
         let mut f = line.strip_prefix("h ")?.splitn(5, ' ');
-        let site = f.next()?.parse().ok()?;
+        // The site's index: written for the layout's sake, not needed
+        // to find a host (FQDNs are unique, short names checked).
+        let _site: usize = f.next()?.parse().ok()?;
         let offset = f.next()?.parse().ok()?;
         let len = f.next()?.parse().ok()?;
         let digest = f.next()?.to_string();
@@ -795,7 +837,6 @@ fn parse_index(text: &str) -> Option<(Vec<String>, Vec<Entry>)> {
             return None;
         }
         hosts.push(Entry {
-            site,
             fqdn,
             short,
             offset,
@@ -909,5 +950,49 @@ impl Write for Tee<'_> {
             Some(out) => out.flush(),
             None => Ok(()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{find_host, host_key, Entry};
+
+    fn entry(fqdn: &str, short: &str) -> Entry {
+        Entry {
+            fqdn: fqdn.into(),
+            short: short.into(),
+            offset: 0,
+            len: 0,
+            digest: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_host_is_named_as_list_prints_it_or_by_a_short_name_of_one_site() {
+        assert_eq!(
+            host_key("r01n01.dc1.example.net."),
+            "r01n01.dc1.example.net"
+        );
+        assert_eq!(host_key("r01n01"), "r01n01");
+        assert_eq!(host_key("."), ".");
+        let hosts = [
+            entry("r01n01.dc1.example.net", "r01n01"),
+            entry("r01n02.dc1.example.net", "r01n02"),
+            entry("r01n01.dc2.example.net", "r01n01"),
+        ];
+        let fqdn = |n: &str| find_host(&hosts, n).map(|e| e.map(|e| e.fqdn.clone()));
+        assert_eq!(
+            fqdn("r01n01.dc2.example.net.").unwrap().as_deref(),
+            Some("r01n01.dc2.example.net")
+        );
+        assert_eq!(
+            fqdn("r01n02").unwrap().as_deref(),
+            Some("r01n02.dc1.example.net")
+        );
+        assert_eq!(fqdn("r09n01").unwrap(), None);
+        assert_eq!(
+            find_host(&hosts, "r01n01").err(),
+            Some(vec!["r01n01.dc1.example.net", "r01n01.dc2.example.net"])
+        );
     }
 }
