@@ -191,7 +191,7 @@ pub fn config_json_schema_with(gate: serde_json::Value) -> serde_json::Value {
         "properties": {
             "site-dir": dir("Directory of the site files (KDL or TOML, any depth), relative to the project, without `..`.", &d.site_dir),
             "templates-dir": dir("Directory of template overrides, relative to the project, without `..`.", &d.templates_dir),
-            "out-dir": dir("Default output directory of `siteconf build` (may be anywhere).", &d.out_dir),
+            "out-dir": dir("Default output directory of `siteconf build`: anywhere but the project directory itself, or a directory that is, holds or lies inside the site, shared or templates directory (SC0008; `build --out` follows the same rule).", &d.out_dir),
             "secrets": {
                 "type": "object",
                 "additionalProperties": false,
@@ -358,16 +358,46 @@ fn check_dirs(id: FileId, text: &str, config: &mut Config, diags: &mut Diagnosti
     }
 }
 
-/// An `out-dir` that is the project directory, or is or holds a directory
-/// siteconf reads (site files, shared definitions, templates). A build
-/// replaces its whole output directory; the writer refuses a directory
-/// that is not its own output, but only when `build` runs: `check` says so
-/// first. An `out-dir` outside the project may be anywhere.
+/// An `out-dir` that is the project directory, or is, holds or lies
+/// inside a directory siteconf reads (site files, shared definitions,
+/// templates). A build replaces its whole output directory; the writer
+/// refuses a directory that is not its own output, but only when `build`
+/// runs: `check` says so first. An output inside the site directory would
+/// also be read back by every check, one SC0070 per output file (tens of
+/// thousands for a fleet), which breaks `--deny warnings`. An `out-dir`
+/// outside the project may be anywhere.
 fn check_out_dir(id: FileId, text: &str, config: &Config, diags: &mut Diagnostics) {
     use crate::source::fs::inside_components;
     let Some(out) = inside_components(&config.out_dir) else {
         return;
     };
+    let Some(what) = out_dir_conflict(config, &out) else {
+        return;
+    };
+    let spans: DirSpans = toml::from_str(text).unwrap_or_default();
+    let r = spans.out_dir.map(|s| s.span()).unwrap_or(0..0);
+    diags.push(
+        Diagnostic::error(
+            Code::ProjectConfig,
+            format!("`out-dir` `{}` {what}", config.out_dir),
+        )
+        .label(Span::new(id, r.start, r.end), "where `build` writes")
+        .help(OUT_DIR_HELP),
+    );
+}
+
+/// How to fix an output directory [`out_dir_conflict`] refuses.
+pub const OUT_DIR_HELP: &str = "a build replaces its whole output directory, and one inside the site or templates directory is read back by every check (a warning per output file): give it a directory of its own beside them, such as `out`";
+
+/// Why an output directory at `out` (the components of a path inside the
+/// project; empty: the project directory itself) cannot be one: it is the
+/// project directory, or is, holds or lies inside a directory siteconf
+/// reads. `None` when it can. For `out-dir` (SC0008) and `build --out`.
+pub fn out_dir_conflict(config: &Config, out: &[&str]) -> Option<String> {
+    use crate::source::fs::inside_components;
+    if out.is_empty() {
+        return Some("is the project directory".to_string());
+    }
     let mut read: Vec<(String, &str)> = vec![
         ("site-dir".into(), config.site_dir.as_str()),
         ("templates-dir".into(), config.templates_dir.as_str()),
@@ -378,33 +408,28 @@ fn check_out_dir(id: FileId, text: &str, config: &Config, diags: &mut Diagnostic
     for (name, sc) in &config.sites {
         read.push((format!("sites.{name}.dir"), sc.dir.as_str()));
     }
-    let spans: DirSpans = toml::from_str(text).unwrap_or_default();
-    let r = spans.out_dir.map(|s| s.span()).unwrap_or(0..0);
     for (key, dir) in read {
         let Some(d) = inside_components(dir).filter(|_| dir != REFUSED_DIR) else {
             continue;
         };
-        if !d.starts_with(&out) {
+        if d.is_empty() {
+            // The project directory holds every output directory inside
+            // it: only a site directory of `.` could be meant, and that
+            // is the site's own finding.
             continue;
         }
-        let what = if out.is_empty() {
-            "is the project directory".to_string()
-        } else if d.len() == out.len() {
-            format!("is `{key}`")
-        } else {
-            format!("holds `{key}` (`{dir}`)")
-        };
-        diags.push(
-            Diagnostic::error(
-                Code::ProjectConfig,
-                format!("`out-dir` `{}` {what}", config.out_dir),
-            )
-            .label(Span::new(id, r.start, r.end), "where `build` writes")
-            .help("a build replaces its whole output directory: give it one of its own, such as `out`"),
-        );
-        // One finding: the rest would say the same.
-        break;
+        if d.starts_with(out) {
+            return Some(if d.len() == out.len() {
+                format!("is `{key}`")
+            } else {
+                format!("holds `{key}` (`{dir}`)")
+            });
+        }
+        if out.starts_with(&d) {
+            return Some(format!("is inside `{key}` (`{dir}`)"));
+        }
     }
+    None
 }
 
 /// A `templates-dir` set to a directory that holds no files: the built-in
@@ -1154,4 +1179,32 @@ pub fn input_digests(
         .into_iter()
         .filter_map(|(p, h)| h.map(|h| (p, h)))
         .collect())
+}
+
+#[cfg(test)]
+mod out_dir_tests {
+    use super::{out_dir_conflict, Config};
+
+    #[test]
+    fn an_output_directory_is_none_of_the_directories_siteconf_reads() {
+        let c = Config::default();
+        let conflict = |p: &str| {
+            let parts: Vec<&str> = p.split('/').filter(|s| !s.is_empty()).collect();
+            out_dir_conflict(&c, &parts)
+        };
+        assert_eq!(conflict("").as_deref(), Some("is the project directory"));
+        assert_eq!(conflict("site").as_deref(), Some("is `site-dir`"));
+        assert_eq!(
+            conflict("site/generated").as_deref(),
+            Some("is inside `site-dir` (`site`)")
+        );
+        assert_eq!(
+            conflict("templates/x").as_deref(),
+            Some("is inside `templates-dir` (`templates`)")
+        );
+        assert_eq!(conflict("out"), None);
+        assert_eq!(conflict("build/out"), None);
+        // A name that only starts like the site directory is another one.
+        assert_eq!(conflict("site-out"), None);
+    }
 }

@@ -101,6 +101,16 @@ fn build(g: &Global, args: &Args) -> Status {
         Ok(s) => s,
         Err(e) => return e.report(g, Format::Text),
     };
+    if let Some(out) = &args.out {
+        let config = crate::project::ConfigFile::read(&*src).config;
+        if let Some(what) = out_conflict(&root, out, &config) {
+            return fail(format!(
+                "refusing --out {}: it {what}; {}",
+                out.display(),
+                crate::project::OUT_DIR_HELP
+            ));
+        }
+    }
     // Nothing to do and nothing to say since the last build: answered from
     // a walk of the output and a digest of the inputs, without a check.
     // Whether the secrets file is in git: looked up once, by the fast
@@ -668,4 +678,64 @@ fn secrets_in_git(
             "its values are in the repository's history: rotate them, then `git rm --cached {file}`, add it to .gitignore, and keep it outside the repository or git-ignored"
         )),
     )
+}
+
+/// Why `--out DIR` cannot be the output directory: the same rule as
+/// `out-dir` in siteconf.toml ([`crate::project::out_dir_conflict`]: the
+/// project directory, or a directory that is, holds or lies inside one
+/// siteconf reads), applied to where DIR is, relative to the current
+/// directory. `None` for a directory outside the project.
+fn out_conflict(
+    root: &std::path::Path,
+    out: &std::path::Path,
+    config: &crate::project::Config,
+) -> Option<String> {
+    let abs = if out.is_absolute() {
+        out.to_path_buf()
+    } else {
+        std::env::current_dir().ok()?.join(out)
+    };
+    let abs = canonical_lenient(&abs);
+    let root = root.canonicalize().ok()?;
+    let rel = abs.strip_prefix(&root).ok()?;
+    let parts: Vec<String> = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
+    crate::project::out_dir_conflict(config, &parts)
+}
+
+/// `path` with `.` and `..` taken away, and its longest existing ancestor
+/// resolved (links followed): where a directory that may not exist yet
+/// would be.
+fn canonical_lenient(path: &std::path::Path) -> PathBuf {
+    use std::path::Component;
+    let mut norm = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::ParentDir => {
+                norm.pop();
+            }
+            Component::CurDir => {}
+            c => norm.push(c),
+        }
+    }
+    let mut existing = norm.clone();
+    let mut rest = Vec::new();
+    loop {
+        if let Ok(mut found) = existing.canonicalize() {
+            for part in rest.iter().rev() {
+                found.push(part);
+            }
+            return found;
+        }
+        match existing.file_name() {
+            Some(name) => {
+                rest.push(name.to_os_string());
+                existing.pop();
+            }
+            None => return norm,
+        }
+    }
 }

@@ -210,14 +210,25 @@ fn report_failures(g: &Global, failures: &[(&str, &Failed)], json_errors: bool) 
         for n in &f.notes {
             eprintln!("note: {side}: {n}");
         }
-        let errors = f
+        let errors: Vec<&Diagnostic> = f
             .diagnostics
             .iter()
             .filter(|d| d.severity == crate::diag::Severity::Error)
+            .collect();
+        // SC09xx are the render's: a template, or a path it makes.
+        let rendering = errors
+            .iter()
+            .filter(|d| d.code.as_str().starts_with("SC09"))
             .count();
+        let where_ = match (errors.len() - rendering, rendering) {
+            (_, 0) => "in its site files",
+            (0, _) => "rendering its templates",
+            _ => "in its site files and rendering its templates",
+        };
         eprintln!(
-            "error: {side} ({}) does not compile: {errors} error(s) in its site files; the review needs both sides",
-            f.label
+            "error: {side} ({}) does not compile: {} error(s) {where_}; the review needs both sides",
+            f.label,
+            errors.len()
         );
         if !json_errors {
             let errs: Vec<Diagnostic> = f.diagnostics.clone();

@@ -69,12 +69,23 @@ pub fn run(g: &Global, args: Args) -> Status {
             .iter()
             .flat_map(|c| c.loaded.site.nodes.iter().map(|n| n.name.value.as_str()))
             .collect();
-        eprint!("{}", unknown_node(&args.node, &names, "node"));
+        eprint!("{}", unknown_name(&project, &args.node, &names));
         return Status::Error;
     };
     let e = explain::explain(site, &checked.resolved, rn, sources, args.path.as_deref());
     if let Some(p) = &args.path {
         if e.values.is_empty() {
+            if let Some(text) = default_mtu(checked, &args.node, p) {
+                // JSON lists values set in site files: this one is not.
+                if args.format == Format::Json {
+                    eprintln!("error: node `{}` has no value set at `{p}`", args.node);
+                    eprintln!("  note: {text}");
+                    return Status::Error;
+                }
+                print!("{}", explain::to_text(&e));
+                println!("{text}");
+                return Status::Ok;
+            }
             eprintln!("error: node `{}` has no value at `{p}`", args.node);
             let all: Vec<String> = explain::explain(site, &checked.resolved, rn, sources, None)
                 .values
@@ -121,6 +132,75 @@ pub fn run(g: &Global, args: Args) -> Status {
     Status::Ok
 }
 
+/// `interfaces.NAME.mtu` of an interface the node has but whose MTU no
+/// site file sets: the MTU in effect (the largest of the networks whose
+/// addresses it carries, else 1500) and where it comes from, instead of
+/// "no value" — netplan, the switches and the state checks use it.
+fn default_mtu(checked: &check::Checked, node: &str, path: &str) -> Option<String> {
+    let iface = path.strip_prefix("interfaces.")?.strip_suffix(".mtu")?;
+    let eff = checked.effective();
+    let n = eff.nodes.iter().find(|n| n.name == node)?;
+    let i = n.interfaces.iter().find(|i| i.name == iface)?;
+    if i.decl.mtu.is_some() {
+        return None;
+    }
+    let from_net = n
+        .addresses
+        .iter()
+        .filter(|a| a.interface == Some(iface))
+        .max_by_key(|a| a.mtu())
+        .filter(|a| a.mtu() == i.mtu && a.net.is_some_and(|net| net.mtu.is_some()));
+    Some(match from_net {
+        Some(a) => format!(
+            "{path} = {} (in effect: no site file sets it; the largest MTU of the networks its addresses are on, network `{}`)",
+            i.mtu, a.network
+        ),
+        None => format!(
+            "{path} = {} (in effect: the default; no site file sets it, and no network of its addresses sets an `mtu`)",
+            i.mtu
+        ),
+    })
+}
+
+/// The error for a name `explain` has no node by: a switch's name says
+/// what explain covers; a name close to a switch's suggests it as one;
+/// anything else as [`unknown_node`].
+fn unknown_name(project: &check::CheckedProject, name: &str, nodes: &[&str]) -> String {
+    let switches: Vec<(&str, String)> = project
+        .sites
+        .iter()
+        .flat_map(|c| {
+            c.loaded.site.switches.iter().map(|s| {
+                let at = c
+                    .loaded
+                    .sources
+                    .get(s.name.span.file)
+                    .map(|f| {
+                        let (line, col) = f.line_col(s.name.span.start);
+                        format!("{}:{line}:{col}", f.path)
+                    })
+                    .unwrap_or_default();
+                (s.name.value.as_str(), at)
+            })
+        })
+        .collect();
+    let covers = "explain shows a node's settings as merged from the site defaults and its profiles, each with where it was set; a switch has no such layers, its settings are all in its `switch` block";
+    if let Some((_, at)) = switches.iter().find(|(s, _)| *s == name) {
+        return format!(
+            "error: `{name}` is a switch, not a node (declared at {at})\n  hint: {covers}\n"
+        );
+    }
+    let all: Vec<&str> = nodes
+        .iter()
+        .copied()
+        .chain(switches.iter().map(|(s, _)| *s))
+        .collect();
+    if let Some(s) = did_you_mean(name, all.iter().copied()).filter(|s| !nodes.contains(s)) {
+        return format!("error: no node named `{name}` (did you mean switch `{s}`? {covers})\n");
+    }
+    unknown_node(name, nodes, "node")
+}
+
 /// The error for a node name the site does not have, with the likeliest
 /// meant name: the same name spelled almost the same, or the short name of
 /// an FQDN (`r01n01.dc1.example.net` → `r01n01`); else how many nodes there
@@ -130,10 +210,17 @@ pub fn run(g: &Global, args: Args) -> Status {
 pub(super) fn unknown_node(name: &str, names: &[&str], what: &str) -> String {
     let mut out = format!("error: no {what} named `{name}`");
     let short = name.split('.').next().unwrap_or(name);
-    if short != name && names.contains(&short) {
+    if short != name && names.iter().filter(|n| **n == short).count() > 1 {
         out.push_str(&format!(
-            " (did you mean `{short}`? {what}s are named by their short host name)\n"
+            " (hosts of several sites are named `{short}`: give the FQDN of the one meant, as `siteconf inventory --list` prints it)\n"
         ));
+    } else if short != name && names.contains(&short) {
+        let how = if what == "host" {
+            "`--host` takes a host's FQDN, as `--list` prints it, or its short name"
+        } else {
+            "nodes are named by their short host name"
+        };
+        out.push_str(&format!(" (did you mean `{short}`? {how})\n"));
     } else if let Some(s) = did_you_mean(name, names.iter().copied()) {
         out.push_str(&format!(" (did you mean `{s}`?)\n"));
     } else {

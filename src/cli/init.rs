@@ -97,7 +97,36 @@ pub fn run(g: &Global, args: Args) -> Status {
         }
     };
     let dir = match &g.dir {
-        Some(base) => base.join(&args.target),
+        Some(base) => {
+            // As for every other command, a missing -C directory is a
+            // mistake to show, not a path to create: `init` makes only the
+            // project's own directory (and the parents of a target given
+            // without -C).
+            match fs::metadata(base) {
+                Ok(m) if m.is_dir() => {}
+                Ok(_) => {
+                    return fail(format!(
+                        "{} (given with -C) is not a directory",
+                        base.display()
+                    ))
+                }
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                    eprintln!(
+                        "error: the directory {} (given with -C) does not exist\n  help: -C names an existing directory; with init, the one the project's directory is made in: create it first, or give the whole path without -C (`siteconf init {}`)",
+                        base.display(),
+                        base.join(&args.target).display()
+                    );
+                    return Status::Error;
+                }
+                Err(e) => {
+                    return fail(format!(
+                        "cannot use {} (given with -C): {e}",
+                        base.display()
+                    ))
+                }
+            }
+            base.join(&args.target)
+        }
         None => args.target.clone(),
     };
     // A fresh `git init` is as good as empty: init never writes into `.git`.

@@ -16,6 +16,17 @@
 //! diagnostics on stderr and exits 1 with nothing on stdout, so Ansible
 //! fails instead of running against a partial inventory.
 //!
+//! # The lock
+//!
+//! Ansible must only see addresses the committed lock gives. A site that
+//! asks for allocated values while siteconf.lock is missing (SC0813) gets
+//! no answer (exit 1, the finding as an error on stderr): every value
+//! would be allocated anew, and a host whose neighbour was removed would
+//! get the neighbour's old address. Values the lock does not hold yet are
+//! answered with a warning (SC0063, exit 0): with a lock in place they can
+//! only be new requests (a new node in a merge request), never a deployed
+//! machine renumbered — see [`unlocked_values`].
+//!
 //! `--list` is written as it is made, a few hundred hosts' variables at a
 //! time ([`inventory::write_list`]): a fleet's variables are never all in
 //! memory, nor the text of the answer.
@@ -66,6 +77,7 @@ use sha2::{Digest, Sha256};
 
 use super::common::{print_diagnostics, Format, Global, Status};
 use crate::check;
+use crate::diag::{Code, Diagnostic, Severity};
 use crate::output::{hex, DigestWriter};
 use crate::project::{Config, ConfigFile};
 use crate::render::context::{site_view, SiteView};
@@ -76,7 +88,7 @@ use crate::syntax::SourceMap;
 #[derive(clap::Args, Debug)]
 #[command(
     group(clap::ArgGroup::new("mode").required(true).args(["list", "host"])),
-    after_help = "Use it as an Ansible inventory through an executable wrapper:\n\n    #!/bin/sh\n    exec siteconf -C /path/to/repo inventory \"$@\"\n\nThe answer is cached beside the output directory (.<out>.siteconf-inventory), keyed by a digest of every input: while nothing changes, --host reads one host from the cache and --list copies it out, without checking the site again.\n\nExit codes: 0 answered (an unknown --host is {}), 1 the site has errors (diagnostics on stderr, nothing on stdout)."
+    after_help = "Use it as an Ansible inventory through an executable wrapper:\n\n    #!/bin/sh\n    exec siteconf -C /path/to/repo inventory \"$@\"\n\nThe answer is cached beside the output directory (.<out>.siteconf-inventory), keyed by a digest of every input: while nothing changes, --host reads one host from the cache and --list copies it out, without checking the site again.\n\nThe lock: a site that asks for allocated values without its siteconf.lock gets no answer (every address would be allocated anew, and Ansible would run a host's play on whichever machine answers at its new address); values the lock does not hold yet (new nodes before `siteconf lock`) are answered with a warning on stderr.\n\nExit codes: 0 answered (an unknown --host is {}), 1 the site has errors or its lock is missing (diagnostics on stderr, nothing on stdout)."
 )]
 pub struct Args {
     /// Print the whole inventory as JSON (groups, hosts, vars, _meta.hostvars).
@@ -114,6 +126,9 @@ pub fn run(g: &Global, args: Args) -> Status {
         print_diagnostics(g, &list, &sources, Format::Text);
         return Status::Findings;
     }
+    if let Some(status) = refuse_without_lock(g, &project) {
+        return status;
+    }
     // Cache only what was checked from the very files digested above.
     let cache = cache.filter(|c| {
         project
@@ -125,6 +140,75 @@ pub fn run(g: &Global, args: Args) -> Status {
     // The OS frees the checked project faster than drop would.
     std::mem::forget(project);
     status
+}
+
+/// A site that asks for allocated values while its lock is gone (SC0813,
+/// a warning for `check` and `build`) gets no answer: every value would be
+/// allocated anew, so a host whose neighbour was removed is handed the
+/// neighbour's old address, and Ansible, which shows a successful script's
+/// stderr to nobody, would run that host's play on the machine still
+/// answering there. The finding is printed as an error, nothing goes to
+/// stdout, and the exit is 1, as for a site with errors. (Nothing is
+/// cached either; and the cache's key digests the lock's presence, so an
+/// answer cached before the lock vanished is not served after.)
+fn refuse_without_lock(g: &Global, project: &check::CheckedProject) -> Option<Status> {
+    let list: Vec<Diagnostic> = project
+        .diags
+        .iter()
+        .filter(|d| d.code == Code::LockMissing)
+        .map(|d| {
+            let mut d = d.clone();
+            d.severity = Severity::Error;
+            d.message = format!(
+                "{}; the inventory refuses to answer: Ansible would reach hosts at addresses they do not have, and run one host's play on another machine",
+                d.message
+            );
+            d
+        })
+        .collect();
+    if list.is_empty() {
+        return None;
+    }
+    let sources = project.sources().cloned().unwrap_or_default();
+    print_diagnostics(g, &list, &sources, Format::Text);
+    Some(Status::Findings)
+}
+
+/// The warning for values the answer gives that the lock does not hold
+/// yet (SC0063): requests allocated by this run. Not an error: with a lock
+/// in place allocation never renumbers — a request the lock answers keeps
+/// its value, and a new one takes a value no line of the lock holds,
+/// released ones included — so such a value belongs to a node or address
+/// that is new in this checkout (the usual state of a merge request before
+/// `siteconf lock`), and no deployed machine was given it by this lock.
+/// What can renumber, a lost lock, is refused ([`refuse_without_lock`]).
+/// It is still not committed: another branch may take the same value, so
+/// the warning says to lock and commit before Ansible relies on it.
+fn unlocked_values(sites: &[SiteInv]) -> Option<String> {
+    let mut new: Vec<String> = Vec::new();
+    let mut total = 0;
+    let mut lock_file = None;
+    for s in sites {
+        let lock = &s.checked.resolved.lock;
+        for e in lock.entries.iter().filter(|e| e.line == 0 && !e.released) {
+            total += 1;
+            lock_file.get_or_insert(s.checked.loaded.config.lock_file.as_str());
+            if new.len() < 5 {
+                new.push(format!("{} {} {}", e.owner, e.key, e.value));
+            }
+        }
+    }
+    let lock_file = lock_file?;
+    let more = if total > new.len() {
+        format!(" and {} more", total - new.len())
+    } else {
+        String::new()
+    };
+    Some(format!(
+        "[{}] {lock_file} is not current: this answer gives {total} allocated value(s) it does not hold yet ({}{more}); they are new, not renumbered, but not committed: run `siteconf lock` and commit {lock_file} before Ansible relies on them",
+        Code::InventoryNotLocked.as_str(),
+        new.join("; ")
+    ))
 }
 
 /// One site, ready to answer: its view and its inventory outline.
@@ -163,9 +247,11 @@ fn answer(project: &check::CheckedProject, host: Option<&str>, cache: Option<&Ca
         .collect();
     // Ansible shows a successful script's stderr only when asked to, so
     // this is for the person running it by hand.
+    let unlocked = unlocked_values(&sites);
     let warnings: Vec<&String> = sites
         .iter()
         .flat_map(|s| s.inv.warnings.iter().map(|(_, w)| w))
+        .chain(unlocked.as_ref())
         .collect();
     for w in &warnings {
         eprintln!("warning: {w}");
@@ -270,27 +356,63 @@ fn write_answer(
     out.write_all(b"\n")
 }
 
-/// `--host NAME` from the checked sites: the first site that has a host by
-/// that FQDN, or else by that short name.
+/// The host `--host NAME` names: `NAME` as `--list` prints hosts (the
+/// FQDN, also with the root dot a DNS name may be written with), else as
+/// a short name. A short name two sites' hosts have is refused (see
+/// [`ambiguous_host`]), as `explain` refuses it: the first site's host
+/// would be answered silently for a play meant for the other.
+fn host_key(name: &str) -> &str {
+    match name.strip_suffix('.') {
+        Some(n) if !n.is_empty() && !n.ends_with('.') => n,
+        _ => name,
+    }
+}
+
+/// `--host NAME` from the checked sites (see [`host_key`]).
 fn print_host(sites: &[SiteInv], name: &str) -> Status {
-    for s in sites {
-        // A short name: the node's FQDN is `name.domain`.
-        let found = s
-            .inv
-            .host(name)
-            .or_else(|| s.inv.hosts.iter().find(|h| h.node == name));
-        if let Some(h) = found {
-            return match inventory::host_json(&s.view, h, s.env_prefix()) {
-                Ok(text) => print_answer(text.as_bytes()),
-                Err(e) => super::common::fail(format!("cannot write the inventory as JSON: {e}")),
-            };
+    let key = host_key(name);
+    let by_fqdn = sites.iter().find_map(|s| s.inv.host(key).map(|h| (s, h)));
+    let found = match by_fqdn {
+        Some(f) => Some(f),
+        None => {
+            let mut short: Vec<(&SiteInv, &inventory::InvHost)> = Vec::new();
+            for s in sites {
+                for h in s.inv.hosts.iter().filter(|h| h.node == key) {
+                    if !short.iter().any(|(_, o)| o.name == h.name) {
+                        short.push((s, h));
+                    }
+                }
+            }
+            if short.len() > 1 {
+                let fqdns: Vec<&str> = short.iter().map(|(_, h)| h.name.as_str()).collect();
+                return ambiguous_host(name, &fqdns);
+            }
+            short.pop()
         }
+    };
+    if let Some((s, h)) = found {
+        return match inventory::host_json(&s.view, h, s.env_prefix()) {
+            Ok(text) => print_answer(text.as_bytes()),
+            Err(e) => super::common::fail(format!("cannot write the inventory as JSON: {e}")),
+        };
     }
     let names: Vec<&str> = sites
         .iter()
         .flat_map(|s| s.inv.hosts.iter().map(|h| h.node.as_str()))
         .collect();
     unknown_host(name, &names)
+}
+
+/// A short name that hosts of several sites have: refused (exit 2,
+/// nothing on stdout) with their FQDNs, which is what `--list` names them.
+fn ambiguous_host(name: &str, fqdns: &[&str]) -> Status {
+    let list: Vec<String> = fqdns.iter().map(|f| format!("`{f}`")).collect();
+    eprintln!(
+        "error: {} hosts have the short name `{name}`: {}\n  hint: give the FQDN, as `--list` names hosts (or narrow with `--site NAME`)",
+        fqdns.len(),
+        list.join(", ")
+    );
+    Status::Error
 }
 
 /// The protocol's answer for an unknown host is `{}` (exit 0); stderr says
@@ -514,7 +636,6 @@ struct Opened {
 
 /// One host in the cache's index.
 struct Entry {
-    site: usize,
     fqdn: String,
     short: String,
     offset: u64,
@@ -556,7 +677,15 @@ impl Cache {
         let mut c = self.open()?;
         match host {
             Some(name) => {
-                let found = find_host(&c.hosts, name);
+                let found = match find_host(&c.hosts, name) {
+                    Ok(found) => found,
+                    Err(fqdns) => {
+                        for w in &c.warnings {
+                            eprintln!("warning: {w}");
+                        }
+                        return Some(ambiguous_host(name, &fqdns));
+                    }
+                };
                 let text = match found {
                     Some(e) => {
                         let mut buf = vec![0; usize::try_from(e.len).ok()?];
@@ -664,26 +793,23 @@ impl Cache {
     }
 }
 
-/// The host `--host NAME` means, as [`print_host`] finds it.
-fn find_host<'a>(hosts: &'a [Entry], name: &str) -> Option<&'a Entry> {
-    let mut i = 0;
-    while i < hosts.len() {
-        let site = hosts[i].site;
-        let end = hosts[i..]
-            .iter()
-            .position(|e| e.site != site)
-            .map_or(hosts.len(), |n| i + n);
-        let in_site = &hosts[i..end];
-        let found = in_site
-            .iter()
-            .find(|e| e.fqdn == name)
-            .or_else(|| in_site.iter().find(|e| e.short == name));
-        if found.is_some() {
-            return found;
-        }
-        i = end;
+/// The host `--host NAME` means, as [`print_host`] finds it: `Err` with
+/// the FQDNs of the hosts a short name is ambiguous between.
+fn find_host<'a>(hosts: &'a [Entry], name: &str) -> Result<Option<&'a Entry>, Vec<&'a str>> {
+    let key = host_key(name);
+    if let Some(e) = hosts.iter().find(|e| e.fqdn == key) {
+        return Ok(Some(e));
     }
-    None
+    let mut short: Vec<&Entry> = Vec::new();
+    for e in hosts.iter().filter(|e| e.short == key) {
+        if !short.iter().any(|o| o.fqdn == e.fqdn) {
+            short.push(e);
+        }
+    }
+    if short.len() > 1 {
+        return Err(short.iter().map(|e| e.fqdn.as_str()).collect());
+    }
+    Ok(short.pop())
 }
 
 /// The index of a cache file: `w <warning>` lines, then one `h <site>
@@ -698,7 +824,9 @@ fn parse_index(text: &str) -> Option<(Vec<String>, Vec<Entry>)> {
             continue;
         }
         let mut f = line.strip_prefix("h ")?.splitn(5, ' ');
-        let site = f.next()?.parse().ok()?;
+        // The site's index: written for the layout's sake, not needed
+        // to find a host (FQDNs are unique, short names checked).
+        let _site: usize = f.next()?.parse().ok()?;
         let offset = f.next()?.parse().ok()?;
         let len = f.next()?.parse().ok()?;
         let digest = f.next()?.to_string();
@@ -709,7 +837,6 @@ fn parse_index(text: &str) -> Option<(Vec<String>, Vec<Entry>)> {
             return None;
         }
         hosts.push(Entry {
-            site,
             fqdn,
             short,
             offset,
@@ -823,5 +950,49 @@ impl Write for Tee<'_> {
             Some(out) => out.flush(),
             None => Ok(()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{find_host, host_key, Entry};
+
+    fn entry(fqdn: &str, short: &str) -> Entry {
+        Entry {
+            fqdn: fqdn.into(),
+            short: short.into(),
+            offset: 0,
+            len: 0,
+            digest: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_host_is_named_as_list_prints_it_or_by_a_short_name_of_one_site() {
+        assert_eq!(
+            host_key("r01n01.dc1.example.net."),
+            "r01n01.dc1.example.net"
+        );
+        assert_eq!(host_key("r01n01"), "r01n01");
+        assert_eq!(host_key("."), ".");
+        let hosts = [
+            entry("r01n01.dc1.example.net", "r01n01"),
+            entry("r01n02.dc1.example.net", "r01n02"),
+            entry("r01n01.dc2.example.net", "r01n01"),
+        ];
+        let fqdn = |n: &str| find_host(&hosts, n).map(|e| e.map(|e| e.fqdn.clone()));
+        assert_eq!(
+            fqdn("r01n01.dc2.example.net.").unwrap().as_deref(),
+            Some("r01n01.dc2.example.net")
+        );
+        assert_eq!(
+            fqdn("r01n02").unwrap().as_deref(),
+            Some("r01n02.dc1.example.net")
+        );
+        assert_eq!(fqdn("r09n01").unwrap(), None);
+        assert_eq!(
+            find_host(&hosts, "r01n01").err(),
+            Some(vec!["r01n01.dc1.example.net", "r01n01.dc2.example.net"])
+        );
     }
 }

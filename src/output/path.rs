@@ -64,7 +64,7 @@ pub fn unsafe_path(path: &str, reason: &str, origin: &str) -> Diagnostic {
         Code::UnsafePath,
         format!("refusing to write {path:?} ({origin}): {reason}"),
     )
-    .help("output paths come from names in the site files; rename the entity so its name is a plain file name")
+    .help("output paths come from names in the site files (a host's FQDN: its name and the site's domain; repo and user names) and from the templates' paths: shorten or rename the name this path is made from so that it is a plain file name of at most 255 bytes, or fix the template's path")
 }
 
 /// Every problem with the paths of a set: unsafe paths, and a file where
