@@ -196,13 +196,12 @@ pub fn run(g: &Global, args: Args) -> Status {
     }
     let loaded = &checked.loaded;
     let eff = checked.effective();
-    // Leases of the declared fleet are all kept; of other clients, a
-    // bounded number (a lease file is written by the machines).
+    // Leases of the declared fleet's MACs are all kept; of other clients
+    // (a swapped NIC naming its node among them), a bounded number: a
+    // lease file is written by the machines, and any client may call
+    // itself by a node's name.
     let declared = Declared::new(&eff);
-    let known = |m: Mac, host: Option<&str>| {
-        declared.mac_owner(m).is_some()
-            || host.is_some_and(|h| matches!(declared.host(h), Some(state::compare::Host::Node(_))))
-    };
+    let known = |m: Mac, _host: Option<&str>| declared.mac_owner(m).is_some();
     let observed = match input::read_limited(&paths, &known) {
         Ok(o) => o,
         Err(e) => return fail(e),

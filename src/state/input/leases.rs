@@ -91,8 +91,8 @@ impl Lease {
 
 /// What a lease file may make the reader keep.
 pub struct Limits<'a> {
-    /// MACs (with the client's host name) always kept: the declared
-    /// fleet's, and those naming a declared node.
+    /// MACs always kept (told the client's host name too): the declared
+    /// fleet's. Never every client naming a node: any client can.
     pub known: &'a (dyn Fn(Mac, Option<&str>) -> bool + Sync),
     /// How many other clients (unknown MACs, declined leases) are kept.
     pub max_other: usize,
