@@ -348,3 +348,101 @@ fn the_report_does_not_depend_on_thread_count() {
     assert!(one.len() > 1000);
     assert_eq!(one, run("4"), "output differs between 1 and 4 threads");
 }
+
+/// A Kea lease file the machines filled with unknown clients (a DHCP
+/// flood, a file of another network), plus bad rows: what is kept follows
+/// the declared fleet, not the rows (docs/security.md: hostile observed
+/// input is a diagnostic naming the file, never a crash). About 21 MB.
+#[test]
+fn a_flooded_lease_file_is_bounded_and_named() {
+    let case: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases/state-clean");
+    let work = tempfile::tempdir().expect("tempdir");
+    copy_dir(&case, work.path());
+    let rows = 300_000u32;
+    let bad = 5_000u32;
+    let mut t = String::with_capacity(80 * (rows + bad) as usize);
+    t.push_str("address,hwaddr,client_id,valid_lifetime,expire,subnet_id,fqdn_fwd,fqdn_rev,hostname,state,user_context,pool_id\n");
+    for i in 0..rows {
+        let [_, a, b, c] = i.to_be_bytes();
+        let net = 100 + a;
+        t.push_str(&format!(
+            "10.{net}.{b}.{c},02:00:00:{a:02x}:{b:02x}:{c:02x},,3600,1767225600,1,0,0,flood{i},0,,0\n"
+        ));
+    }
+    for _ in 0..bad {
+        t.push_str("10.0.0.1,not-a-mac,,3600,1767225600,1,0,0,x,0,,0\n");
+    }
+    // The declared node's lease, after all of them: still compared.
+    t.push_str("10.0.0.40,52:54:00:01:01:03,,3600,1767225600,1,0,0,r01n01,0,,0\n");
+    let file = work.path().join("observed/big.csv");
+    std::fs::write(&file, &t).expect("write");
+    assert!(t.len() > 20 << 20, "{}", t.len());
+
+    // What the reader keeps: the declared client, at most
+    // MAX_OTHER_LEASES others, 100 bad rows plus one count, and the
+    // file's text once (with the first problem that points into it).
+    let declared: siteconf::model::Mac = "52:54:00:01:01:03".parse().unwrap();
+    let obs = input::read_limited(
+        &InputPaths {
+            leases: Some(file.clone()),
+            ..Default::default()
+        },
+        &|m, _| m == declared,
+    )
+    .expect("read");
+    assert_eq!(obs.counts.lease_rows, (rows + bad + 1) as usize);
+    assert_eq!(obs.leases.len(), input::MAX_OTHER_LEASES + 1);
+    assert!(obs.leases.iter().any(|l| l.hwaddr == Some(declared)));
+    assert_eq!(obs.problems.len(), leases::MAX_PROBLEMS + 2);
+    assert_eq!(obs.problems.iter().filter(|p| p.text.is_some()).count(), 1);
+    let limit = obs.problems.iter().find(|p| p.truncated).expect("limit");
+    assert!(limit.path.ends_with("big.csv"), "{}", limit.path);
+    assert!(
+        limit
+            .message
+            .contains(&format!("{}", rows as usize - input::MAX_OTHER_LEASES)),
+        "{}",
+        limit.message
+    );
+
+    // The report: at most 100 findings of a code per file, the rest
+    // counted, exact totals, and the file named.
+    let (code, out, err) = siteconf(
+        work.path(),
+        &["state", "--leases", "observed/big.csv", "--format", "json"],
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(out.len() < 4 << 20, "report of {} bytes", out.len());
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let findings = v["findings"].as_array().expect("findings");
+    let of = |c: &str| findings.iter().filter(|f| f["code"] == c).count();
+    assert_eq!(of("SC1007"), 101, "100 kept and one summary");
+    assert_eq!(of("SC1008"), 101, "100 bad rows and one count");
+    assert_eq!(of("SC1013"), 1);
+    assert_eq!(of("SC1001"), 0, "the declared node's lease was kept");
+    assert_eq!(
+        v["summary"]["warnings"],
+        input::MAX_OTHER_LEASES as u64 + 1,
+        "{}",
+        v["summary"]
+    );
+    let summary = findings
+        .iter()
+        .find(|f| f["code"] == "SC1007" && f["message"].as_str().unwrap_or("").contains("more"))
+        .expect("summary finding");
+    assert!(
+        summary["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("900 more SC1007"),
+        "{summary}"
+    );
+    let limit = findings.iter().find(|f| f["code"] == "SC1013").unwrap();
+    assert!(
+        limit["message"]
+            .as_str()
+            .unwrap()
+            .contains("observed/big.csv"),
+        "{limit}"
+    );
+}

@@ -412,6 +412,7 @@ fn problems(path: &str, text: &str, found: Vec<ParseProblem>, fatal: bool) -> Ve
                 text: p.range.map(|_| text.to_string()),
                 range: p.range,
                 fatal,
+                truncated: false,
             }
         })
         .collect()

@@ -57,6 +57,89 @@ fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
     crate::output::fs::write_file_atomic(path, text.as_bytes(), 0o644)
 }
 
+/// A path made absolute (from the current directory) without `.` and
+/// `..`, with its existing part resolved as the file system sees it, so
+/// that `./site/../site/site.kdl` and a link to the project are caught.
+fn normalize(p: &Path) -> PathBuf {
+    let abs = if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        std::env::current_dir().unwrap_or_default().join(p)
+    };
+    let mut out = PathBuf::new();
+    for c in abs.components() {
+        match c {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            c => out.push(c),
+        }
+    }
+    // Resolve the longest existing ancestor, keep the rest as written.
+    let mut rest = Vec::new();
+    let mut base = out.clone();
+    loop {
+        if let Ok(c) = base.canonicalize() {
+            let mut r = c;
+            for x in rest.iter().rev() {
+                r.push(x);
+            }
+            return r;
+        }
+        match (base.file_name().map(|f| f.to_os_string()), base.parent()) {
+            (Some(f), Some(parent)) => {
+                rest.push(f);
+                base = parent.to_path_buf();
+            }
+            _ => return out,
+        }
+    }
+}
+
+/// Why `--html PATH` must not be written: it is a file the project reads
+/// (siteconf.toml, a lock file, the secrets file) or lies in a directory
+/// of site files, shared definitions or templates. Writing the report
+/// there would replace the site with an HTML page (and the next `check`
+/// would fail on it, or a template would render it).
+fn html_refused(root: &Path, config: &crate::project::Config, html: &Path) -> Option<String> {
+    let target = normalize(html);
+    let root = normalize(root);
+    let mut files: Vec<(String, &str)> = vec![
+        ("siteconf.toml".to_string(), "the project's configuration"),
+        ("siteconf.lock".to_string(), "the lock file"),
+        (config.lock_file.clone(), "the lock file"),
+    ];
+    if let Some(f) = &config.secrets.file {
+        files.push((f.clone(), "the secrets file"));
+    }
+    let mut dirs: Vec<(String, &str)> = vec![
+        (config.site_dir.clone(), "the site directory"),
+        (config.templates_dir.clone(), "the templates directory"),
+    ];
+    if let Some(d) = &config.shared_dir {
+        dirs.push((d.clone(), "the shared definitions directory"));
+    }
+    for sc in config.sites.values() {
+        dirs.push((sc.dir.clone(), "a site's directory"));
+        files.push((format!("{}/siteconf.lock", sc.dir), "a lock file"));
+    }
+    for (f, what) in files {
+        if normalize(&root.join(&f)) == target {
+            return Some(format!("it is {what} (`{f}`)"));
+        }
+    }
+    for (d, what) in dirs {
+        if d.is_empty() || d == "." {
+            continue;
+        }
+        if target.starts_with(normalize(&root.join(&d))) {
+            return Some(format!("it is inside {what} (`{d}`)"));
+        }
+    }
+    None
+}
+
 pub fn run(g: &Global, args: Args) -> Status {
     let paths = input::InputPaths {
         lldp: args.lldp.clone(),
@@ -103,17 +186,30 @@ pub fn run(g: &Global, args: Args) -> Status {
         ));
     }
     let checked = project.sites.remove(0);
-    let observed = match input::read(&paths) {
+    if let Some(html) = &args.html {
+        if let Some(why) = html_refused(&root, &checked.loaded.config, html) {
+            return fail(format!(
+                "--html {}: {why}; siteconf reads that as project input, so the page would replace it or be read as a site file. Write the report elsewhere (e.g. `--html state.html`, or a path outside the project)",
+                html.display()
+            ));
+        }
+    }
+    let loaded = &checked.loaded;
+    let eff = checked.effective();
+    // Leases of the declared fleet's MACs are all kept; of other clients
+    // (a swapped NIC naming its node among them), a bounded number: a
+    // lease file is written by the machines, and any client may call
+    // itself by a node's name.
+    let declared = Declared::new(&eff);
+    let known = |m: Mac, _host: Option<&str>| declared.mac_owner(m).is_some();
+    let observed = match input::read_limited(&paths, &known) {
         Ok(o) => o,
         Err(e) => return fail(e),
     };
-    let loaded = &checked.loaded;
-    let eff = checked.effective();
     let rep = state::run(loaded, &eff, &observed);
 
     if let Some(mac) = stub_mac {
-        let declared = Declared::new(&eff);
-        return match stub::stub(&declared, &rep.unknown, mac) {
+        return match stub::stub(&declared, &rep.unknown, &rep.node_macs, mac) {
             Ok(text) => {
                 print!("{text}");
                 Status::Ok

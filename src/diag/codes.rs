@@ -415,7 +415,7 @@ codes! {
     StateMiscabled "SC1002" "miscabled" Error
         "LLDP shows an interface on another switch or port than declared.";
     StateMacMismatch "SC1003" "mac-mismatch" Error
-        "An observed interface has another MAC address than declared.";
+        "An observed interface has another MAC address than declared; or a DHCP lease in effect whose client calls itself by a node's name or FQDN comes from a MAC none of the node's interfaces declares (a swapped NIC or a MAC typo: Kea's reservation and netplan match on the declared MAC). Such a MAC is the node's, not an unknown machine.";
     StateHostnameMismatch "SC1004" "hostname-mismatch" Error
         "The host reports a different hostname or FQDN than the compiled artifacts give it.";
     StateAddressMismatch "SC1005" "address-mismatch" Error
@@ -427,9 +427,13 @@ codes! {
     StateInput "SC1008" "state-input" Error
         "An observed-state input file could not be read or parsed: the file is named, with the line and column where it is broken. The other files are still compared.";
     StateUnknownHost "SC1009" "unknown-host" Warning
-        "An observed-state file (LLDP dump, BGP summary) is named after a host the site declares neither as a node nor as a switch, so what it says cannot be compared.";
+        "An observed-state file (LLDP dump, BGP summary; a fact file whose name starts with a declared host's, such as `r01n01.dc2.example.net` beside dc1's `r01n01`) is named after a host the site declares neither as a node nor as a switch, so what it says cannot be compared. Files are matched by exact host name or FQDN: another site's host in a shared fact cache is never compared with a node of this site.";
     StateBgpWrongPeer "SC1010" "bgp-wrong-peer" Error
         "A declared BGP session is established, but with another router than the declared peer (FRR's `hostname` of the neighbour): usually a cable on the wrong switch.";
     StateInterfaceMissing "SC1011" "interface-missing" Error
         "A declared interface is not on the host: absent altogether (error), or present under another name, found by its MAC (warning).";
+    StateDuplicateInput "SC1012" "duplicate-input" Warning
+        "Two observed-state files of one kind (fact files, LLDP dumps, BGP summaries) are about the same declared host, e.g. `r01n01` and `r01n01.dc1.example.net` in one fact cache: only one is compared (the one named by the host's FQDN, then by its short name, then found by a declared MAC), and the other is named so that a stale file never stands in silently for the current one.";
+    StateInputLimit "SC1013" "state-input-limit" Warning
+        "An observed-state input holds more than is kept of it: a Kea lease file with more than 1,000 clients that no node accounts for (unknown MACs, declined leases). The first are compared, the rows of the others counted, so that memory follows the declared fleet and not a file the machines write (a DHCP flood, or another network's leases); the file is named.";
 }

@@ -17,7 +17,7 @@ pub mod input;
 pub mod report;
 pub mod stub;
 
-use crate::diag::{Code, Diagnostic, Severity};
+use crate::diag::{Code, Diagnostic};
 use crate::project::Loaded;
 use crate::render::context::{rack_views, RackView};
 use crate::resolve::effective::EffSite;
@@ -36,6 +36,9 @@ pub struct StateReport {
     pub switches: Vec<SwitchState>,
     pub racks: Vec<RackView>,
     pub unknown: Vec<UnknownMachine>,
+    /// (MAC, node): MACs no interface declares that a lease naming the
+    /// node came from (not unknown machines; `--stub` says whose).
+    pub node_macs: Vec<(String, String)>,
     /// Every finding, sorted by (file, position, code, message).
     pub findings: Vec<Finding>,
     /// Site files plus the input files that findings point into.
@@ -62,11 +65,7 @@ pub struct Summary {
 impl StateReport {
     pub fn summary(&self) -> Summary {
         let count = |s: NodeStatus| self.nodes.iter().filter(|n| n.status == s).count();
-        let errors = self
-            .findings
-            .iter()
-            .filter(|f| f.diag.severity == Severity::Error)
-            .count();
+        let (errors, warnings) = crate::diag::count(&self.diagnostics());
         Summary {
             declared: self.nodes.len(),
             seen: self.nodes.len() - count(NodeStatus::NeverSeen),
@@ -74,7 +73,7 @@ impl StateReport {
             never_seen: count(NodeStatus::NeverSeen),
             unknown: self.unknown.len(),
             errors,
-            warnings: self.findings.len() - errors,
+            warnings,
             bad_inputs: self
                 .findings
                 .iter()
@@ -98,6 +97,7 @@ pub fn run(loaded: &Loaded, eff: &EffSite, observed: &Observed) -> StateReport {
     let mut findings = cmp.findings;
     findings.extend(input_findings(&mut sources, observed));
     sort_findings(&mut findings, &sources);
+    let findings = cap_findings(findings);
     StateReport {
         site: loaded
             .site
@@ -109,6 +109,7 @@ pub fn run(loaded: &Loaded, eff: &EffSite, observed: &Observed) -> StateReport {
         switches: cmp.switches,
         racks: rack_views(&loaded.site),
         unknown: cmp.unknown,
+        node_macs: cmp.node_macs,
         findings,
         sources,
         counts: observed.counts,
@@ -116,24 +117,80 @@ pub fn run(loaded: &Loaded, eff: &EffSite, observed: &Observed) -> StateReport {
     }
 }
 
-/// SC1008 for every input problem; files that a problem points into join
-/// the source map (once each) so the diagnostic shows the broken line.
+/// SC1008 for every input problem (SC1013 for a file larger than what is
+/// kept); files that a problem points into join the source map (once
+/// each) so the diagnostic shows the broken line.
 fn input_findings(sources: &mut SourceMap, observed: &Observed) -> Vec<Finding> {
     let mut added: std::collections::BTreeMap<String, crate::syntax::FileId> = Default::default();
     let mut out = Vec::new();
     for p in &observed.problems {
+        if p.truncated {
+            out.push(Finding {
+                node: None,
+                diag: Diagnostic::warning(Code::StateInputLimit, format!("{}: {}", p.path, p.message))
+                    .help("the file holds more than a fleet's worth of unknown clients (a DHCP flood, or a file that is not this site's): what was kept is reported; clean up the lease file or compare a current one"),
+            });
+            continue;
+        }
         let mut d = Diagnostic::error(Code::StateInput, format!("{}: {}", p.path, p.message));
-        if let (Some(text), Some((s, e))) = (&p.text, p.range) {
-            let id = *added
+        if let Some(text) = &p.text {
+            added
                 .entry(p.path.clone())
                 .or_insert_with(|| sources.add(SourceFile::new(p.path.clone(), text.clone())));
-            d = d.label(Span::new(id, s, e), "here");
+        }
+        if let (Some(id), Some((s, e))) = (added.get(&p.path), p.range) {
+            d = d.label(Span::new(*id, s, e), "here");
         }
         d = d.help(if p.fatal {
             "this file was skipped; findings from the other files are still reported"
         } else {
             "the rest of this file was read"
         });
+        out.push(Finding {
+            node: None,
+            diag: d,
+        });
+    }
+    out
+}
+
+/// At most [`crate::diag::MAX_PER_CODE_PER_FILE`] findings of one code per
+/// file (the file of the primary label; for findings without one, the
+/// input they came from is not a source, so they share one budget), the
+/// rest counted into one summary finding per (code, file), as `check`
+/// does. `findings` is sorted, so the ones kept are the first.
+fn cap_findings(findings: Vec<Finding>) -> Vec<Finding> {
+    use crate::diag::MAX_PER_CODE_PER_FILE;
+    let mut kept: std::collections::HashMap<(Code, crate::syntax::FileId), usize> =
+        Default::default();
+    let mut hidden: std::collections::BTreeMap<(Code, crate::syntax::FileId), (usize, Diagnostic)> =
+        Default::default();
+    let mut out = Vec::with_capacity(findings.len().min(4096));
+    for f in findings {
+        let key = (f.diag.code, f.diag.primary_span().file);
+        let n = kept.entry(key).or_insert(0);
+        if *n < MAX_PER_CODE_PER_FILE {
+            *n += 1;
+            out.push(f);
+        } else {
+            hidden.entry(key).or_insert((0, f.diag)).0 += 1;
+        }
+    }
+    for ((code, _), (count, first)) in hidden {
+        let mut d = Diagnostic::error(
+            code,
+            format!(
+                "{count} more {} finding(s) are not shown: only the first {MAX_PER_CODE_PER_FILE} of a code are kept per file",
+                code.as_str()
+            ),
+        )
+        .help("the same drift is probably repeated: `--format json` lists the same; fix the ones shown, then compare again");
+        d.severity = first.severity;
+        d.hidden = count;
+        let span = first.primary_span();
+        if !span.is_builtin() {
+            d = d.label(span, "the first one not shown");
+        }
         out.push(Finding {
             node: None,
             diag: d,

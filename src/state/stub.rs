@@ -97,13 +97,23 @@ fn guess_name(d: &Declared, u: &UnknownMachine, mac: Mac) -> String {
 }
 
 /// The node block for the unknown machine that has `mac`.
-pub fn stub(d: &Declared, unknown: &[UnknownMachine], mac: Mac) -> Result<String, String> {
+pub fn stub(
+    d: &Declared,
+    unknown: &[UnknownMachine],
+    node_macs: &[(String, String)],
+    mac: Mac,
+) -> Result<String, String> {
     if let Some((node, iface)) = super::compare::owner_name(d, mac) {
         return Err(format!(
             "{mac} is already declared: node `{node}` interface {iface}"
         ));
     }
     let m = mac.to_string();
+    if let Some((_, node)) = node_macs.iter().find(|(x, _)| *x == m) {
+        return Err(format!(
+            "{mac} is node `{node}`'s: its DHCP lease names `{node}` (a swapped NIC or a MAC typo, reported as SC1003); correct the node's `mac` rather than declaring a second node"
+        ));
+    }
     let Some(u) = unknown.iter().find(|u| u.macs.contains(&m)) else {
         return Err(format!(
             "{mac} appears in none of the inputs given (pass the --lldp, --facts and --leases that saw it)"
@@ -182,7 +192,7 @@ pub fn stub(d: &Declared, unknown: &[UnknownMachine], mac: Mac) -> Result<String
         used.insert(iname.clone());
         let mut fields = vec![format!("mac {}", q(imac))];
         if let (Some(sw), Some(port)) = (&i.switch, &i.port) {
-            if let Some(Host::Switch(s)) = d.host(sw) {
+            if let Some(Host::Switch(s)) = d.announced(sw) {
                 fields.push(format!("switch {}", q(d.eff.switches[s].name)));
                 fields.push(format!("port {}", q(port)));
                 if let Some((node, other)) = port_owner(d, d.eff.switches[s].name, port) {

@@ -14,6 +14,96 @@ use super::super::input::Observed;
 use super::{lower, push_ev, Declared, Finding, Host, NodeObs, SeenIn, UnknownObs};
 use crate::resolve::effective::SessionPath;
 
+/// Of several files about one declared host, the one compared: the file
+/// named by the host's FQDN, else by its short name, else (facts) found by
+/// a declared MAC, the first in path order among equals. Every other one
+/// is reported (SC1012), never dropped silently: a stale `r01n01` beside
+/// `r01n01.dc1.example.net` would otherwise be compared instead of it.
+/// `keys[i]` is file i's host and rank (0 FQDN, 1 short name, 2 MAC).
+fn pick(
+    d: &Declared,
+    kind: &str,
+    keys: &[Option<(Host, u8)>],
+    paths: &[&str],
+    findings: &mut Vec<Finding>,
+) -> Vec<bool> {
+    let mut best: HashMap<Host, usize> = HashMap::new();
+    for (i, key) in keys.iter().enumerate() {
+        let Some((h, rank)) = key else { continue };
+        best.entry(*h)
+            .and_modify(|b| {
+                if keys[*b].is_some_and(|(_, r)| *rank < r) {
+                    *b = i;
+                }
+            })
+            .or_insert(i);
+    }
+    let mut used = vec![false; keys.len()];
+    for (i, key) in keys.iter().enumerate() {
+        let Some((h, rank)) = key else { continue };
+        let b = best[h];
+        if b == i {
+            used[i] = true;
+            continue;
+        }
+        let name = d.host_name(*h);
+        let why = match (keys[b].map(|(_, r)| r), rank) {
+            (Some(0), _) => "is named by its FQDN",
+            (Some(1), 2) => "is named after it (this one was matched by a declared MAC)",
+            _ => "comes first",
+        };
+        findings.push(Finding {
+            node: matches!(h, Host::Node(_)).then(|| name.clone()),
+            diag: Diagnostic::warning(
+                Code::StateDuplicateInput,
+                format!(
+                    "{kind} `{}` is not used: `{}` is about `{name}` too and {why}",
+                    paths[i], paths[b]
+                ),
+            )
+            .help(format!(
+                "one {kind} per host is compared; remove the stale file (an inventory renamed from short names to FQDNs leaves the old files behind), or rename it after the host it is from"
+            )),
+        });
+    }
+    used
+}
+
+fn rank(found: Option<(Host, bool)>) -> Option<(Host, u8)> {
+    found.map(|(h, fqdn)| (h, if fqdn { 0 } else { 1 }))
+}
+
+/// The help of SC1009, with the declared host's FQDN when the file's name
+/// starts like it (`r01n01.dc2.example.net` beside dc1's `r01n01`).
+fn hint(d: &Declared, name: &str, help: &str) -> String {
+    match d.near_miss(name) {
+        Some(fqdn) => format!(
+            "`{name}` is not `{fqdn}` (another site's host? an input directory shared by several sites holds theirs too); {help}"
+        ),
+        None => help.to_string(),
+    }
+}
+
+/// SC1009 for a fact file named by an FQDN that is no declared host's but
+/// starts with a declared name: it is another machine (another site's
+/// host, most often), compared with nothing here, which the unknown
+/// machine it becomes does not make plain.
+fn near_miss(d: &Declared, kind: &str, path: &str, name: &str, findings: &mut Vec<Finding>) {
+    if d.near_miss(name).is_none() {
+        return;
+    }
+    findings.push(Finding {
+        node: None,
+        diag: Diagnostic::warning(
+            Code::StateUnknownHost,
+            format!(
+                "{kind} `{path}` is from `{name}`, which the site declares neither as a node nor as a switch"
+            ),
+        )
+        .help(hint(d, name, "files are matched by exact host name or FQDN, so it is not compared with any node; run with the site it belongs to (`--site`), or remove it")),
+    });
+}
+
 /// Facts first: they also say which undeclared MACs a known node has.
 pub(super) fn facts<'o>(
     d: &Declared,
@@ -21,27 +111,37 @@ pub(super) fn facts<'o>(
     per: &mut [NodeObs<'o>],
     switch_seen: &mut [bool],
     unknown: &mut Vec<UnknownObs>,
+    findings: &mut Vec<Finding>,
 ) {
-    for f in &obs.facts {
-        let by_name = d.host(&f.inventory_name);
-        // A host filed under a name the site does not know is still
-        // recognised by a declared MAC (and then reported for its name).
-        let by_mac = || {
-            f.interfaces
-                .iter()
-                .filter_map(|i| i.mac)
-                .find_map(|m| d.mac_owner(m))
-                .map(|(k, _)| Host::Node(k))
-        };
-        match by_name.or_else(by_mac) {
+    // A host filed under a name the site does not know is still
+    // recognised by a declared MAC (and then reported for its name).
+    let keys: Vec<Option<(Host, u8)>> = obs
+        .facts
+        .iter()
+        .map(|f| {
+            rank(d.host_by_file(&f.inventory_name)).or_else(|| {
+                f.interfaces
+                    .iter()
+                    .filter_map(|i| i.mac)
+                    .find_map(|m| d.mac_owner(m))
+                    .map(|(k, _)| (Host::Node(k), 2))
+            })
+        })
+        .collect();
+    let paths: Vec<&str> = obs.facts.iter().map(|f| f.path.as_str()).collect();
+    let used = pick(d, "fact file", &keys, &paths, findings);
+    for ((f, key), used) in obs.facts.iter().zip(&keys).zip(used) {
+        if key.is_some() && !used {
+            continue;
+        }
+        match key.map(|(h, _)| h) {
             Some(Host::Node(k)) => {
                 per[k].seen.insert(SeenIn::Facts);
-                if per[k].facts.is_none() {
-                    per[k].facts = Some(f);
-                }
+                per[k].facts = Some(f);
             }
             Some(Host::Switch(s)) => switch_seen[s] = true,
             None => {
+                near_miss(d, "fact file", &f.path, &f.inventory_name, findings);
                 let macs: Vec<&IfaceFacts> =
                     f.interfaces.iter().filter(|i| i.mac.is_some()).collect();
                 let host = format!("host:{}", lower(&f.inventory_name));
@@ -99,8 +199,19 @@ pub(super) fn lldp<'o>(
     findings: &mut Vec<Finding>,
 ) {
     let d = c.d;
-    for dump in &obs.lldp {
-        match d.host(&dump.host) {
+    let keys: Vec<Option<(Host, u8)>> = obs
+        .lldp
+        .iter()
+        .map(|x| rank(d.host_by_file(&x.host)))
+        .collect();
+    let paths: Vec<&str> = obs.lldp.iter().map(|x| x.path.as_str()).collect();
+    let used = pick(d, "LLDP dump", &keys, &paths, findings);
+    for (dump, used) in obs.lldp.iter().zip(used) {
+        let host = d.host(&dump.host);
+        if host.is_some() && !used {
+            continue;
+        }
+        match host {
             Some(Host::Node(k)) => {
                 per[k].seen.insert(SeenIn::Lldp);
                 for nb in &dump.neighbors {
@@ -110,7 +221,9 @@ pub(super) fn lldp<'o>(
                         .map(|s| d.switch_name(s))
                         .or_else(|| nb.chassis_id.as_ref().map(|(_, v)| v.clone()))
                         .unwrap_or_default();
-                    if let Some(Host::Switch(s)) = nb.sysname.as_deref().and_then(|s| d.host(s)) {
+                    if let Some(Host::Switch(s)) =
+                        nb.sysname.as_deref().and_then(|s| d.announced(s))
+                    {
                         switch_seen[s] = true;
                     }
                     let port = nb.port_name().map(str::to_string);
@@ -161,7 +274,7 @@ pub(super) fn lldp<'o>(
                             dump.path, dump.host
                         ),
                     )
-                    .help("files are matched by host name or FQDN; rename the file after the declared host, or declare the machine"),
+                    .help(hint(d, &dump.host, "files are matched by host name or FQDN; rename the file after the declared host, or declare the machine")),
                 });
                 for nb in &dump.neighbors {
                     let sw = nb.sysname.as_deref().map(|s| d.switch_name(s));
@@ -199,7 +312,7 @@ fn switch_port_neighbor<'o>(
     {
         return;
     }
-    let by_sysname = nb.sysname.as_deref().and_then(|s| d.host(s));
+    let by_sysname = nb.sysname.as_deref().and_then(|s| d.announced(s));
     if let Some(Host::Switch(s)) = by_sysname {
         switch_seen[s] = true;
         return;
@@ -321,13 +434,22 @@ pub(super) fn bgp<'o>(
     switch_seen: &mut [bool],
     findings: &mut Vec<Finding>,
 ) {
-    for b in &obs.bgp {
-        match d.host(&b.host) {
+    let keys: Vec<Option<(Host, u8)>> = obs
+        .bgp
+        .iter()
+        .map(|x| rank(d.host_by_file(&x.host)))
+        .collect();
+    let paths: Vec<&str> = obs.bgp.iter().map(|x| x.path.as_str()).collect();
+    let used = pick(d, "BGP summary", &keys, &paths, findings);
+    for (b, used) in obs.bgp.iter().zip(used) {
+        let host = d.host(&b.host);
+        if host.is_some() && !used {
+            continue;
+        }
+        match host {
             Some(Host::Node(k)) => {
                 per[k].seen.insert(SeenIn::Bgp);
-                if per[k].bgp.is_none() {
-                    per[k].bgp = Some(b);
-                }
+                per[k].bgp = Some(b);
             }
             Some(Host::Switch(s)) => {
                 switch_seen[s] = true;
@@ -357,7 +479,7 @@ pub(super) fn bgp<'o>(
                         b.path, b.host
                     ),
                 )
-                .help("files are matched by host name or FQDN; rename the file after the declared host"),
+                .help(hint(d, &b.host, "files are matched by host name or FQDN; rename the file after the declared host")),
             }),
         }
     }

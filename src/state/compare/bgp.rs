@@ -57,7 +57,7 @@ pub(super) fn check(d: &Declared, k: usize, o: &NodeObs, push: &mut impl FnMut(D
                 }
                 Some(p) => {
                     if let Some(h) = &p.hostname {
-                        let same = matches!(d.host(h), Some(Host::Switch(s)) if d.eff.switches[s].name == sv.peer);
+                        let same = matches!(d.announced(h), Some(Host::Switch(s)) if d.eff.switches[s].name == sv.peer);
                         if !same {
                             reported = true;
                             push(

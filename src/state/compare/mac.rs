@@ -67,6 +67,7 @@ pub(super) fn check(d: &Declared, k: usize, o: &NodeObs, push: &mut impl FnMut(D
             }
         }
     }
+    named_leases(d, k, o, push);
     for (j, seen) in &macs {
         let iface = d.iface(k, *j);
         let Some(want) = iface.mac.as_ref() else {
@@ -103,6 +104,47 @@ pub(super) fn check(d: &Declared, k: usize, o: &NodeObs, push: &mut impl FnMut(D
                 join_ev(ev)
             )));
         }
+    }
+}
+
+/// A lease naming the node from a MAC none of its interfaces declares.
+/// Labelled at the declared MAC of the interface whose network holds the
+/// leased address (the NIC that was swapped), else at the node.
+fn named_leases(d: &Declared, k: usize, o: &NodeObs, push: &mut impl FnMut(Diagnostic)) {
+    let nv = &d.eff.nodes[k];
+    let rn = d.rn(k);
+    for (m, lease, ev) in &o.named_leases {
+        let iface = nv
+            .addresses
+            .iter()
+            .filter(|a| a.ipv4_net().is_some_and(|n| n.contains(&lease.address)))
+            .find_map(|a| a.interface)
+            .and_then(|i| rn.settings.interfaces.iter().find(|x| x.name.value == i));
+        let (what, span, label) = match iface {
+            Some(i) => (
+                format!("{} ", i.name.value),
+                mac_span(i),
+                match &i.mac {
+                    Some(w) => format!("declared {}", w.value),
+                    None => "declared without a MAC".to_string(),
+                },
+            ),
+            None => (String::new(), d.node(k).name.span, "this node".to_string()),
+        };
+        push(
+            Diagnostic::error(
+                Code::StateMacMismatch,
+                format!(
+                    "`{}` {what}took DHCP lease {} from MAC {m}, which none of its interfaces declares",
+                    nv.name, lease.address
+                ),
+            )
+            .label(span, label)
+            .help(format!(
+                "{ev}: the client calls itself `{}`; a swapped NIC or a MAC typo, not a new machine. Kea's reservation and netplan match on the declared MAC, so the node got a pool address instead of its own: correct the `mac` in the site (or the NIC)",
+                lease.hostname.as_deref().unwrap_or_default()
+            )),
+        );
     }
 }
 

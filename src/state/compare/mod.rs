@@ -150,9 +150,12 @@ pub struct Comparison {
     pub switches: Vec<SwitchState>,
     pub unknown: Vec<UnknownMachine>,
     pub findings: Vec<Finding>,
+    /// (MAC, node) for MACs no interface declares that a node's name
+    /// claims (a lease naming it): not unknown machines.
+    pub node_macs: Vec<(String, String)>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Host {
     Node(usize),
     Switch(usize),
@@ -213,14 +216,57 @@ impl<'a> Declared<'a> {
         }
     }
 
-    /// The declared host a name refers to: its name or FQDN (any case,
-    /// trailing dot allowed), or a name whose first label is one.
+    /// The declared host a file is named after: its name or FQDN (any
+    /// case, trailing dot allowed), nothing else. An FQDN of another domain
+    /// (`r01n01.dc2.example.net` beside dc1's `r01n01`) is another site's
+    /// host, not this one: two sites may share a fact cache.
     pub fn host(&self, name: &str) -> Option<Host> {
+        self.hosts.get(&lower(name)).copied()
+    }
+
+    /// [`Declared::host`], and whether the name is the host's FQDN (which
+    /// wins over a file named by the short name).
+    pub fn host_by_file(&self, name: &str) -> Option<(Host, bool)> {
+        let h = self.host(name)?;
+        let fqdn = match h {
+            Host::Node(k) => &self.eff.nodes[k].fqdn,
+            Host::Switch(s) => &self.eff.switches[s].fqdn,
+        };
+        Some((h, lower(fqdn) == lower(name)))
+    }
+
+    /// The declared host a name that a machine announces refers to (LLDP
+    /// system name, FRR's hostname of a BGP neighbour): as [`Declared::host`],
+    /// or a name whose first label is one, since machines often announce
+    /// a local domain (`r01-tor1.localdomain`).
+    pub fn announced(&self, name: &str) -> Option<Host> {
         let n = lower(name);
         self.hosts.get(&n).copied().or_else(|| {
             let (first, _) = n.split_once('.')?;
             self.hosts.get(first).copied()
         })
+    }
+
+    /// For a file name that matches no host but whose first label is a
+    /// declared host: that host's FQDN (for a hint in the message).
+    pub fn near_miss(&self, name: &str) -> Option<String> {
+        if self.host(name).is_some() {
+            return None;
+        }
+        let n = lower(name);
+        let (first, _) = n.split_once('.')?;
+        Some(match self.hosts.get(first)? {
+            Host::Node(k) => self.eff.nodes[*k].fqdn.clone(),
+            Host::Switch(s) => self.eff.switches[*s].fqdn.clone(),
+        })
+    }
+
+    /// The declared name of a host.
+    pub fn host_name(&self, h: Host) -> String {
+        match h {
+            Host::Node(k) => self.eff.nodes[k].name.to_string(),
+            Host::Switch(s) => self.eff.switches[s].name.to_string(),
+        }
     }
 
     pub fn mac_owner(&self, mac: Mac) -> Option<(usize, usize)> {
@@ -249,14 +295,14 @@ impl<'a> Declared<'a> {
 
     /// The name of a switch as declared, or the observed name as given.
     fn switch_name(&self, observed: &str) -> String {
-        match self.host(observed) {
+        match self.announced(observed) {
             Some(Host::Switch(s)) => self.eff.switches[s].name.to_string(),
             _ => observed.to_string(),
         }
     }
 
     fn rack_of_switch(&self, name: &str) -> Option<String> {
-        match self.host(name) {
+        match self.announced(name) {
             Some(Host::Switch(s)) => self.site.switches[s]
                 .placement
                 .as_ref()
@@ -284,6 +330,9 @@ struct NodeObs<'o> {
     /// LLDP system names announced by the node → evidence.
     sysnames: BTreeMap<String, Vec<String>>,
     leases: Vec<(usize, &'o Lease, String)>,
+    /// Active leases whose client calls itself by this node's name or
+    /// FQDN from a MAC no interface declares: (MAC, lease, evidence).
+    named_leases: Vec<(Mac, &'o Lease, String)>,
     /// Session index → (peer state or None when absent, switch, evidence).
     switch_bgp: BTreeMap<usize, (Option<&'o PeerState>, String, String)>,
 }
@@ -317,7 +366,14 @@ pub fn compare(d: &Declared, obs: &Observed) -> Comparison {
     let mut unknown: Vec<UnknownObs> = Vec::new();
     let mut findings: Vec<Finding> = Vec::new();
 
-    attribute::facts(d, obs, &mut per, &mut switch_seen, &mut unknown);
+    attribute::facts(
+        d,
+        obs,
+        &mut per,
+        &mut switch_seen,
+        &mut unknown,
+        &mut findings,
+    );
     // MACs that a known node's facts show but the site does not declare
     // (a replaced NIC): LLDP and leases with them belong to that node.
     let mut facts_macs: HashMap<Mac, (usize, String)> = HashMap::new();
@@ -326,6 +382,33 @@ pub fn compare(d: &Declared, obs: &Observed) -> Comparison {
             if let Some(m) = i.mac.filter(|m| d.mac_owner(*m).is_none()) {
                 facts_macs.entry(m).or_insert((k, i.name.clone()));
             }
+        }
+    }
+    // A lease in effect whose client calls itself by a node's name, from
+    // a MAC nobody declares: the node on a swapped NIC (or a MAC typo),
+    // not a new machine. Its LLDP and leases belong to the node.
+    let path = obs.leases_path.as_deref().unwrap_or("leases");
+    let mut node_macs: Vec<(String, String)> = Vec::new();
+    for l in &obs.leases {
+        let (Some(mac), Some(h)) = (l.hwaddr, l.hostname.as_deref()) else {
+            continue;
+        };
+        if l.state != super::input::leases::LeaseState::Default
+            || d.mac_owner(mac).is_some()
+            || facts_macs.contains_key(&mac)
+        {
+            continue;
+        }
+        if let Some(Host::Node(k)) = d.host(h) {
+            per[k]
+                .named_leases
+                .push((mac, l, format!("{path}:{}", l.line)));
+            node_macs.push((mac.to_string(), d.eff.nodes[k].name.to_string()));
+        }
+    }
+    for (k, o) in per.iter().enumerate() {
+        for (m, _, _) in &o.named_leases {
+            facts_macs.entry(*m).or_insert((k, String::new()));
         }
     }
     let ctx = attribute::Ctx {
@@ -409,6 +492,7 @@ pub fn compare(d: &Declared, obs: &Observed) -> Comparison {
         switches,
         unknown,
         findings,
+        node_macs,
     }
 }
 

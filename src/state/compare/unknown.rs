@@ -179,7 +179,7 @@ pub(super) fn diagnostic(d: &Declared, u: &UnknownMachine) -> Diagnostic {
         .iter()
         .find_map(|i| Some((i.switch.as_deref()?, i.port.as_deref())));
     if let Some((sw, port)) = sw {
-        if let Some(Host::Switch(s)) = d.host(sw) {
+        if let Some(Host::Switch(s)) = d.announced(sw) {
             let span = d.site.switches[s].name.span;
             diag = diag.label(
                 span,

@@ -8,8 +8,16 @@
 //! for an address replaces the earlier one, and a row with
 //! `valid_lifetime` 0 removes the lease — as Kea itself does when it loads
 //! the file. `state` is 0 (default), 1 (declined) or 2 (expired-reclaimed).
+//!
+//! A client keeps one lease: of several rows for one MAC (at different
+//! addresses: an old lease not yet reclaimed, a reservation that took
+//! effect later) the newest is kept, by `expire`, an active one before a
+//! declined or reclaimed one. The file is written by the machines' DHCP
+//! traffic, so what is kept is bounded: every MAC [`Limits::known`]
+//! accepts (the declared fleet), and at most [`Limits::max_other`] others
+//! (unknown machines, declined leases); rows beyond that are counted.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::Ipv4Addr;
 
 use super::ParseProblem;
@@ -55,9 +63,45 @@ pub struct Lease {
     pub hostname: Option<String>,
     pub subnet_id: Option<u32>,
     pub state: LeaseState,
+    /// When the lease ends (seconds since the epoch), if the row says.
+    pub expire: Option<u64>,
     /// 1-based line of the row that set this lease.
     pub line: usize,
 }
+
+impl Lease {
+    /// Whether this row stands for its client rather than `held`, an
+    /// earlier row of the same MAC.
+    fn replaces(&self, held: &Lease) -> bool {
+        if self.address == held.address {
+            // The journal's update of the same lease.
+            return true;
+        }
+        let active = |l: &Lease| l.state == LeaseState::Default;
+        match (active(self), active(held)) {
+            (true, false) => true,
+            (false, true) => false,
+            _ => match (self.expire, held.expire) {
+                (Some(a), Some(b)) => a >= b,
+                _ => true,
+            },
+        }
+    }
+}
+
+/// What a lease file may make the reader keep.
+pub struct Limits<'a> {
+    /// MACs always kept (told the client's host name too): the declared
+    /// fleet's. Never every client naming a node: any client can.
+    pub known: &'a (dyn Fn(Mac, Option<&str>) -> bool + Sync),
+    /// How many other clients (unknown MACs, declined leases) are kept.
+    pub max_other: usize,
+}
+
+/// The most bad rows of one file reported one by one; the rest are
+/// counted into one problem (as `check` keeps 100 findings of a code per
+/// file).
+pub const MAX_PROBLEMS: usize = crate::diag::MAX_PER_CODE_PER_FILE;
 
 /// The leases in effect and the rows that could not be read.
 #[derive(Debug, Clone, Default)]
@@ -68,6 +112,70 @@ pub struct Parsed {
     pub problems: Vec<ParseProblem>,
     /// The file as a whole was unusable (no header).
     pub fatal: bool,
+    /// Rows of clients beyond [`Limits::max_other`]: counted, not kept.
+    pub dropped_rows: usize,
+}
+
+/// The replay of the journal: one lease per client.
+#[derive(Default)]
+struct Replay {
+    by_mac: HashMap<Mac, Lease>,
+    /// Address → the MAC whose kept lease is at it.
+    owner: HashMap<Ipv4Addr, Mac>,
+    /// Leases without a MAC (declined), by address.
+    no_mac: BTreeMap<Ipv4Addr, Lease>,
+    /// Unknown MACs kept (at most `max_other`, with `no_mac`).
+    others: HashSet<Mac>,
+}
+
+impl Replay {
+    /// The lease at `address` is over (deleted, or the address given to
+    /// another client).
+    fn vacate(&mut self, address: Ipv4Addr, except: Option<Mac>) {
+        if let Some(m) = self.owner.get(&address).copied() {
+            if Some(m) != except {
+                self.owner.remove(&address);
+                if self.by_mac.get(&m).is_some_and(|l| l.address == address) {
+                    self.by_mac.remove(&m);
+                }
+            }
+        }
+        if except.is_some() {
+            self.no_mac.remove(&address);
+        }
+    }
+
+    fn add(&mut self, lease: Lease, limits: &Limits, dropped: &mut usize) {
+        let Some(m) = lease.hwaddr else {
+            if self.no_mac.contains_key(&lease.address)
+                || self.others.len() + self.no_mac.len() < limits.max_other
+            {
+                self.no_mac.insert(lease.address, lease);
+            } else {
+                *dropped += 1;
+            }
+            return;
+        };
+        if let Some(held) = self.by_mac.get(&m) {
+            if lease.replaces(held) {
+                if self.owner.get(&held.address) == Some(&m) {
+                    self.owner.remove(&held.address);
+                }
+                self.owner.insert(lease.address, m);
+                self.by_mac.insert(m, lease);
+            }
+            return;
+        }
+        if !(limits.known)(m, lease.hostname.as_deref()) {
+            if self.others.len() + self.no_mac.len() >= limits.max_other {
+                *dropped += 1;
+                return;
+            }
+            self.others.insert(m);
+        }
+        self.owner.insert(lease.address, m);
+        self.by_mac.insert(m, lease);
+    }
 }
 
 /// Undoes Kea's `&#xHH` escaping.
@@ -96,9 +204,21 @@ pub fn unescape(s: &str) -> String {
 
 const REQUIRED: [&str; 2] = ["address", "hwaddr"];
 
-/// Parses the whole file. Bad rows are reported with their line and
-/// skipped; they never stop the rows after them.
-pub fn parse(_path: &str, text: &str) -> Parsed {
+/// Parses the whole file, keeping every client. Bad rows are reported
+/// with their line and skipped; they never stop the rows after them.
+pub fn parse(path: &str, text: &str) -> Parsed {
+    parse_limited(
+        path,
+        text,
+        &Limits {
+            known: &|_, _| true,
+            max_other: usize::MAX,
+        },
+    )
+}
+
+/// [`parse`], keeping what `limits` allows.
+pub fn parse_limited(_path: &str, text: &str, limits: &Limits) -> Parsed {
     let mut out = Parsed::default();
     let mut lines = text.split_inclusive('\n').scan(0usize, |off, l| {
         let start = *off;
@@ -139,13 +259,22 @@ pub fn parse(_path: &str, text: &str) -> Parsed {
         return out;
     }
     let (c_addr, c_hw) = (col("address").unwrap_or(0), col("hwaddr").unwrap_or(1));
-    let (c_valid, c_subnet, c_host, c_state) = (
+    let (c_valid, c_expire, c_subnet, c_host, c_state) = (
         col("valid_lifetime"),
+        col("expire"),
         col("subnet_id"),
         col("hostname"),
         col("state"),
     );
-    let mut by_addr: BTreeMap<Ipv4Addr, Lease> = BTreeMap::new();
+    let mut replay = Replay::default();
+    let mut more_problems = 0usize;
+    let mut problem = |out: &mut Parsed, p: ParseProblem| {
+        if out.problems.len() < MAX_PROBLEMS {
+            out.problems.push(p);
+        } else {
+            more_problems += 1;
+        }
+    };
     let header_line = text[..hstart].matches('\n').count() + 1;
     for (n, (start, line)) in lines.enumerate() {
         let lineno = header_line + 1 + n;
@@ -159,18 +288,23 @@ pub fn parse(_path: &str, text: &str) -> Parsed {
         };
         let f: Vec<&str> = line.split(',').collect();
         if f.len() != cols.len() {
-            out.problems.push(bad(format!(
-                "{} fields where the header has {} (an unescaped comma?)",
-                f.len(),
-                cols.len()
-            )));
+            problem(
+                &mut out,
+                bad(format!(
+                    "{} fields where the header has {} (an unescaped comma?)",
+                    f.len(),
+                    cols.len()
+                )),
+            );
             continue;
         }
         let address: Ipv4Addr = match f[c_addr].trim().parse() {
             Ok(a) => a,
             Err(_) => {
-                out.problems
-                    .push(bad(format!("`{}` is not an IPv4 address", f[c_addr])));
+                problem(
+                    &mut out,
+                    bad(format!("`{}` is not an IPv4 address", f[c_addr])),
+                );
                 continue;
             }
         };
@@ -181,7 +315,7 @@ pub fn parse(_path: &str, text: &str) -> Parsed {
             match hw.parse::<Mac>() {
                 Ok(m) => Some(m),
                 Err(e) => {
-                    out.problems.push(bad(e));
+                    problem(&mut out, bad(e));
                     continue;
                 }
             }
@@ -195,36 +329,44 @@ pub fn parse(_path: &str, text: &str) -> Parsed {
                     .map_err(|_| format!("`{v}` is not a number")),
             }
         };
-        let (valid, subnet, state) = match (num(c_valid), num(c_subnet), num(c_state)) {
-            (Ok(v), Ok(s), Ok(st)) => (v, s, st),
-            (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
-                out.problems.push(bad(e));
-                continue;
-            }
-        };
+        let (valid, expire, subnet, state) =
+            match (num(c_valid), num(c_expire), num(c_subnet), num(c_state)) {
+                (Ok(v), Ok(x), Ok(s), Ok(st)) => (v, x, s, st),
+                (Err(e), _, _, _) | (_, Err(e), _, _) | (_, _, Err(e), _) | (_, _, _, Err(e)) => {
+                    problem(&mut out, bad(e));
+                    continue;
+                }
+            };
         if valid == Some(0) {
             // Kea's way of recording that the lease was deleted.
-            by_addr.remove(&address);
+            replay.vacate(address, None);
             continue;
         }
+        // The address now belongs to this client, whatever held it.
+        replay.vacate(address, hwaddr);
         let hostname = c_host
             .map(|i| unescape(f[i].trim()))
             .filter(|h| !h.is_empty());
-        by_addr.insert(
+        let lease = Lease {
             address,
-            Lease {
-                address,
-                hwaddr,
-                hostname,
-                subnet_id: subnet.and_then(|s| u32::try_from(s).ok()),
-                state: LeaseState::from_code(
-                    state.and_then(|s| u32::try_from(s).ok()).unwrap_or(0),
-                ),
-                line: lineno,
-            },
-        );
+            hwaddr,
+            hostname,
+            subnet_id: subnet.and_then(|s| u32::try_from(s).ok()),
+            state: LeaseState::from_code(state.and_then(|s| u32::try_from(s).ok()).unwrap_or(0)),
+            expire,
+            line: lineno,
+        };
+        replay.add(lease, limits, &mut out.dropped_rows);
     }
-    out.leases = by_addr.into_values().collect();
+    if more_problems > 0 {
+        out.problems.push(ParseProblem::new(format!(
+            "{more_problems} more bad row(s) are not shown: only the first {MAX_PROBLEMS} are reported one by one"
+        )));
+    }
+    let mut leases: Vec<Lease> = replay.by_mac.into_values().collect();
+    leases.extend(replay.no_mac.into_values());
+    leases.sort_by_key(|l| l.address);
+    out.leases = leases;
     out
 }
 
@@ -258,6 +400,84 @@ mod tests {
         assert_eq!(p.leases[1].hostname.as_deref(), Some("new,node"));
         assert_eq!(p.leases[2].state, LeaseState::Declined);
         assert_eq!(p.leases[2].hwaddr, None);
+    }
+
+    #[test]
+    fn the_newest_row_of_a_mac_stands_for_it() {
+        // An older active lease (10.0.0.99) not yet reclaimed, then the
+        // reservation took effect (10.0.0.40, later expiry): the client is
+        // at 10.0.0.40. A reclaimed row of another address does not
+        // displace an active one; a row of an earlier expiry does not
+        // either.
+        let t = format!(
+            "{HEADER}\
+10.0.0.99,52:54:00:01:01:03,,3600,1767225600,1,0,0,r01n01,0,,0\n\
+10.0.0.40,52:54:00:01:01:03,,3600,1767229200,1,0,0,r01n01,0,,0\n\
+10.0.0.98,52:54:00:01:01:03,,3600,1767229300,1,0,0,r01n01,2,,0\n\
+10.0.0.97,52:54:00:01:01:03,,3600,1767000000,1,0,0,r01n01,0,,0\n\
+10.0.0.50,52:54:00:aa:bb:01,,3600,1767229200,1,0,0,a,0,,0\n\
+10.0.0.50,52:54:00:aa:bb:02,,3600,1767229300,1,0,0,b,0,,0\n"
+        );
+        let p = parse("l.csv", &t);
+        assert!(p.problems.is_empty(), "{:?}", p.problems);
+        let got: Vec<(String, String, usize)> = p
+            .leases
+            .iter()
+            .map(|l| {
+                (
+                    l.address.to_string(),
+                    l.hwaddr.map(|m| m.to_string()).unwrap_or_default(),
+                    l.line,
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("10.0.0.40".into(), "52:54:00:01:01:03".into(), 3),
+                // The address went to another client: the first one's
+                // lease is over.
+                ("10.0.0.50".into(), "52:54:00:aa:bb:02".into(), 7),
+            ]
+        );
+        assert_eq!(p.leases[0].expire, Some(1767229200));
+    }
+
+    #[test]
+    fn what_is_kept_is_bounded() {
+        let mut t = HEADER.to_string();
+        for i in 0..5000u32 {
+            t.push_str(&format!(
+                "10.1.{}.{},52:54:01:00:{:02x}:{:02x},,3600,1767225600,1,0,0,x,0,,0\n",
+                i / 250,
+                i % 250,
+                i / 256,
+                i % 256
+            ));
+        }
+        // The declared node's row comes last, after the cap is reached.
+        t.push_str("10.0.0.40,52:54:00:01:01:03,,3600,1767225600,1,0,0,r01n01,0,,0\n");
+        for _ in 0..300 {
+            t.push_str("10.0.0.41,zz,,3600,1767225600,1,0,0,x,0,,0\n");
+        }
+        let declared: Mac = "52:54:00:01:01:03".parse().unwrap();
+        let p = parse_limited(
+            "l.csv",
+            &t,
+            &Limits {
+                known: &|m, _| m == declared,
+                max_other: 10,
+            },
+        );
+        assert_eq!(p.rows, 5301);
+        assert_eq!(p.leases.len(), 11);
+        assert!(p.leases.iter().any(|l| l.hwaddr == Some(declared)));
+        assert_eq!(p.dropped_rows, 4990);
+        // 100 bad rows one by one, the other 200 in one problem.
+        assert_eq!(p.problems.len(), MAX_PROBLEMS + 1);
+        assert!(p.problems[MAX_PROBLEMS]
+            .message
+            .starts_with("200 more bad row(s)"));
     }
 
     #[test]

@@ -31,6 +31,9 @@ pub struct InputProblem {
     pub range: Option<(usize, usize)>,
     /// Whether the whole file was lost (as opposed to one row or entry).
     pub fatal: bool,
+    /// Not a broken file but one larger than what is kept (SC1013): the
+    /// rest of it was counted, not compared.
+    pub truncated: bool,
 }
 
 /// A problem found while parsing, before the caller knows the path.
@@ -192,7 +195,22 @@ pub fn host_of(path: &Path) -> String {
     }
 }
 
+/// The largest input file read, as for project files: the machines write
+/// these, so a huge one is refused before it is read.
+pub const MAX_INPUT_BYTES: u64 = crate::source::MAX_FILE_BYTES;
+
+/// How many lease clients no node accounts for are kept (unknown MACs,
+/// declined leases); the rows of any more are counted (SC1013). The report
+/// shows 100 findings of a code per file anyway.
+pub const MAX_OTHER_LEASES: usize = 1000;
+
 fn read_text(path: &Path) -> Result<String, String> {
+    let len = std::fs::metadata(path).map_err(|e| e.to_string())?.len();
+    if len > MAX_INPUT_BYTES {
+        return Err(format!(
+            "file is {len} bytes, over the limit of {MAX_INPUT_BYTES} bytes; it was not read"
+        ));
+    }
     let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
     String::from_utf8(bytes).map_err(|_| "file is not valid UTF-8".to_string())
 }
@@ -221,21 +239,26 @@ fn read_dir_files(
                 text: None,
                 range: None,
                 fatal: true,
+                truncated: false,
             }),
         }
     }
     Ok(out)
 }
 
-/// Turns parse problems of one file into input problems.
+/// Turns parse problems of one file into input problems. The file's text
+/// goes with the first problem that points into it only: the report adds
+/// it once, and a file of many bad rows must not be copied for each.
 fn attach(problems: &mut Vec<InputProblem>, file: &RawFile, found: Vec<ParseProblem>, fatal: bool) {
+    let mut text = Some(());
     for p in found {
         problems.push(InputProblem {
             path: file.path.clone(),
             message: p.message,
-            text: p.range.map(|_| file.text.clone()),
+            text: p.range.and_then(|_| text.take()).map(|_| file.text.clone()),
             range: p.range,
             fatal,
+            truncated: false,
         });
     }
 }
@@ -258,9 +281,22 @@ fn parse_dir<T: Send>(
     out
 }
 
-/// Reads and parses every input given. Errors in single files are
-/// collected in `problems`; only an unusable input path is an `Err`.
+/// Reads and parses every input given, keeping every lease. Errors in
+/// single files are collected in `problems`; only an unusable input path
+/// is an `Err`.
 pub fn read(paths: &InputPaths) -> Result<Observed, InputPathError> {
+    read_limited(paths, &|_, _| true)
+}
+
+/// [`read`], keeping the leases of MACs `known` accepts (the declared
+/// fleet's; it is told the client's host name too) and of at most
+/// [`MAX_OTHER_LEASES`] other clients, so that memory follows the
+/// declared fleet, not the rows of a file the machines write. MACs the
+/// fact files show are kept too (a replaced NIC of a known node).
+pub fn read_limited(
+    paths: &InputPaths,
+    known: &(dyn Fn(crate::model::Mac, Option<&str>) -> bool + Sync),
+) -> Result<Observed, InputPathError> {
     let mut obs = Observed::default();
     let mut problems = Vec::new();
     if let Some(dir) = &paths.lldp {
@@ -307,9 +343,23 @@ pub fn read(paths: &InputPaths) -> Result<Observed, InputPathError> {
                 text: None,
                 range: None,
                 fatal: true,
+                truncated: false,
             }),
             Ok(text) => {
-                let parsed = leases::parse(&path, &text);
+                let facts_macs: std::collections::HashSet<crate::model::Mac> = obs
+                    .facts
+                    .iter()
+                    .flat_map(|f| f.interfaces.iter().filter_map(|i| i.mac))
+                    .collect();
+                let keep = |m, h: Option<&str>| facts_macs.contains(&m) || known(m, h);
+                let parsed = leases::parse_limited(
+                    &path,
+                    &text,
+                    &leases::Limits {
+                        known: &keep,
+                        max_other: MAX_OTHER_LEASES,
+                    },
+                );
                 obs.counts.lease_rows = parsed.rows;
                 obs.leases = parsed.leases;
                 let raw = RawFile {
@@ -318,6 +368,19 @@ pub fn read(paths: &InputPaths) -> Result<Observed, InputPathError> {
                     text,
                 };
                 attach(&mut problems, &raw, parsed.problems, parsed.fatal);
+                if parsed.dropped_rows > 0 {
+                    problems.push(InputProblem {
+                        path: raw.path.clone(),
+                        message: format!(
+                            "more than {MAX_OTHER_LEASES} clients that no node accounts for: the first {MAX_OTHER_LEASES} are compared, {} later row(s) of other clients were counted, not compared",
+                            parsed.dropped_rows
+                        ),
+                        text: None,
+                        range: None,
+                        fatal: false,
+                        truncated: true,
+                    });
+                }
             }
         }
     }
