@@ -371,7 +371,9 @@ fn init_writes_a_project_that_checks() {
         .map(|e| e.expect("entry").file_name())
         .collect();
     assert_eq!(entries, ["dc1"]);
-    // Same arguments, same bytes, wherever the project is written.
+    // Same arguments, same bytes, wherever the project is written (`-C`
+    // names an existing directory, as for every command).
+    std::fs::create_dir(tmp.path().join("other")).expect("mkdir other");
     let (code, _) = siteconf(&["-C", "other", "init", "dc1", "--nodes", "20"], tmp.path());
     assert_eq!(code, 0);
     for (path, _) in gen(20, None, Format::Kdl) {
