@@ -1328,7 +1328,14 @@ pub fn check_templates(checked: &Checked, src: &dyn Source) -> TemplateCheck {
         Err(StreamError::Render(f)) => f.diags,
         Err(StreamError::Sink(never)) => match never {},
     };
-    diags.extend(found.into_iter().filter(wanted));
+    // A count of "more" devices is of the sample, not of the fleet.
+    diags.extend(found.into_iter().filter(wanted).map(|mut d| {
+        if let Some(i) = d.message.find(" more)") {
+            d.message
+                .insert_str(i + " more".len(), " in the sample check renders");
+        }
+        d
+    }));
     TemplateCheck {
         diags,
         templates: Some(templates),
