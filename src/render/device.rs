@@ -232,14 +232,16 @@ pub fn structured(rel: &str, text: &str) -> Option<&'static str> {
 /// Why the text of a structured file does not parse: the parser's message.
 pub fn parse_problem(format: &str, text: &str) -> Option<String> {
     match format {
-        "JSON" => serde_json::from_str::<serde_json::Value>(text)
+        // The syntax only (`IgnoredAny`): a repeated key, which the
+        // consumers take (the last one wins), is not refused here.
+        "JSON" => serde_json::from_str::<serde::de::IgnoredAny>(text)
             .err()
             .map(|e| e.to_string()),
         _ => {
             // Every document of the stream (netplan and cloud-init read one).
             use serde::Deserialize;
             for doc in serde_norway::Deserializer::from_str(text) {
-                if let Err(e) = serde_norway::Value::deserialize(doc) {
+                if let Err(e) = serde::de::IgnoredAny::deserialize(doc) {
                     return Some(e.to_string());
                 }
             }
@@ -730,6 +732,10 @@ mod tests {
         assert!(parse_problem("YAML", "network:\n  version: 2\n").is_none());
         assert!(parse_problem("JSON", "{\"a\": }").is_some());
         assert!(parse_problem("JSON", "{}").is_none());
+        // What the consumers take is not refused: a repeated key, a tag.
+        assert!(parse_problem("YAML", "a: 1\na: 2\n").is_none());
+        assert!(parse_problem("YAML", "a: !foo 1\n").is_none());
+        assert!(parse_problem("YAML", "").is_none());
     }
 
     #[test]
