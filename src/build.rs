@@ -280,6 +280,7 @@ pub fn build(
         reuse,
         record: inputs.is_some(),
         keyed: None,
+        view: None,
     };
     let wopts = WriteOptions {
         sync: opts.sync,

@@ -497,3 +497,46 @@ fn fabric_does_not_follow_declaration_order() {
     );
     assert_eq!(fa, text(&b, "site/fabric.json"));
 }
+
+/// `check`'s sample: bounded whatever the fleet, and it covers the first
+/// node with each feature a template branches on (sessions, repos, users)
+/// and each role and profile set.
+#[test]
+fn check_samples_a_bounded_set_of_devices() {
+    let opts = siteconf::init::Options {
+        nodes: 600,
+        racks: None,
+        format: siteconf::syntax::Format::Kdl,
+    };
+    let generated = siteconf::init::generate(&opts).unwrap();
+    let mut m = MemSource::new();
+    for (p, t) in &generated.files {
+        m.insert(p.clone(), t.as_bytes().to_vec());
+    }
+    let checked = check(&m);
+    assert!(!checked.diags.has_errors(), "{:?}", checked.diags);
+    let eff = checked.effective();
+    let (nodes, switches) = siteconf::render::sample_picks(&eff);
+    assert!(nodes.len() <= siteconf::render::SAMPLE_NODES);
+    assert!(switches.len() <= siteconf::render::SAMPLE_SWITCHES);
+    assert_eq!(nodes.first(), Some(&0));
+    assert!(nodes.iter().any(|i| !eff.nodes[*i].sessions.is_empty()));
+    let key = |i: usize| {
+        let n = eff.nodes[i].node;
+        (
+            n.role.as_ref().map(|r| r.value.clone()),
+            n.profiles
+                .iter()
+                .map(|p| p.value.clone())
+                .collect::<Vec<_>>(),
+        )
+    };
+    let all: std::collections::BTreeSet<_> = (0..eff.nodes.len()).map(key).collect();
+    let sampled: std::collections::BTreeSet<_> = nodes.iter().map(|i| key(*i)).collect();
+    if all.len() <= siteconf::render::SAMPLE_NODES - 4 {
+        assert_eq!(sampled, all, "every role and profile set is in the sample");
+    }
+    // A clean site's templates: nothing found on the sample.
+    let found = siteconf::render::check_templates(&checked, &m);
+    assert!(found.diags.is_empty(), "{:?}", found.diags);
+}

@@ -11,6 +11,13 @@ Errors fail the check (exit 1). Warnings (legal, but almost always a mistake) ar
 shown and counted but pass, unless denied: --deny warnings makes every warning an
 error, --deny CODE (e.g. --deny SC0510) one kind. CI should use --deny warnings.
 
+Templates: check compiles every template (the project's and the built-in ones)
+and renders them for a sample of each site, writing nothing: the first node, the
+first with BGP sessions, with repositories and with SSH users, the first of each
+role and profile set (12 nodes at most), and the first switch of each role (4 at
+most), every secret a placeholder. build renders every device: a template branch
+that only other devices take fails there.
+
 Exit codes: 0 no errors, 1 errors (or denied warnings), 2 usage or I/O error.")]
 pub struct Args {
     /// Output format.
@@ -69,7 +76,37 @@ pub fn run(g: &Global, args: Args) -> Status {
             ));
         }
     }
-    let sources = &first.loaded.sources;
+    // The templates: compiled, and rendered for a sample of each site
+    // (`build` renders every device). Each site renders its own sample;
+    // their findings point into the templates, added to the first site's
+    // source map once.
+    let mut printed_sources = None;
+    let first_base = first.loaded.sources.files().count();
+    for (k, checked) in project.sites.iter().enumerate() {
+        let found = crate::render::check_templates(checked, &*src);
+        let base = checked.loaded.sources.files().count();
+        let same_templates =
+            checked.loaded.config.templates_dir == first.loaded.config.templates_dir;
+        for mut d in found.diags {
+            // A label into the templates (a file id past the site's own):
+            // the same template in the first site's map, else left out.
+            d.labels.retain_mut(|l| {
+                let id = l.span.file.0 as usize;
+                if id < base {
+                    return true;
+                }
+                l.span.file = crate::syntax::FileId((id - base + first_base) as u32);
+                same_templates
+            });
+            diags.push(d);
+        }
+        if k == 0 {
+            printed_sources = found
+                .templates
+                .map(|t| t.extend_sources(&first.loaded.sources));
+        }
+    }
+    let sources = printed_sources.as_ref().unwrap_or(&first.loaded.sources);
     // Counted after sorting, which drops exact repeats: the summary counts
     // what is shown.
     let mut list = diags.sorted(sources);

@@ -422,6 +422,19 @@ fn network_view(n: &Network) -> NetworkView {
 /// Builds the views of the whole site. Call only on a site that checked
 /// without errors: missing references are skipped, not reported, here.
 pub fn site_view(eff: &EffSite) -> SiteView {
+    view_of(eff, None)
+}
+
+/// The view of a sample of the site: only the nodes and switches at the
+/// given indices of `eff.nodes` and `eff.switches` (in that order), the
+/// groups they make, and the racks that hold them (the first rack when
+/// none does). What `check` renders its sample of the templates with: a
+/// render of it costs what a few devices cost, whatever the fleet's size.
+pub fn sample_view(eff: &EffSite, nodes: &[usize], switches: &[usize]) -> SiteView {
+    view_of(eff, Some((nodes, switches)))
+}
+
+fn view_of(eff: &EffSite, sample: Option<(&[usize], &[usize])>) -> SiteView {
     let site = eff.site;
     let info = site.site.as_ref();
     let domain = eff.domain.to_string();
@@ -438,11 +451,18 @@ pub fn site_view(eff: &EffSite) -> SiteView {
         index: eff.index,
         shared: Shared::of(eff, &dns_servers, &ntp_servers, &timezone, &domain),
     };
-    let nodes: Vec<NodeView> = eff
-        .nodes
-        .par_iter()
-        .map(|n| node_view(&common, n))
-        .collect();
+    let nodes: Vec<NodeView> = match sample {
+        None => eff
+            .nodes
+            .par_iter()
+            .map(|n| node_view(&common, n))
+            .collect(),
+        Some((picked, _)) => picked
+            .iter()
+            .filter_map(|i| eff.nodes.get(*i))
+            .map(|n| node_view(&common, n))
+            .collect(),
+    };
     let mut links_to: BTreeMap<&str, Vec<(&Switch, &SwitchLink)>> = BTreeMap::new();
     for other in &site.switches {
         for l in &other.links {
@@ -454,15 +474,28 @@ pub fn site_view(eff: &EffSite) -> SiteView {
     }
     // Each switch's view lists its downlinks: built in parallel, as the
     // nodes' are (collected in site order).
-    let switches = eff
-        .switches
-        .par_iter()
-        .map(|s| {
-            let back = links_to.get(s.name).map(Vec::as_slice).unwrap_or_default();
-            switch_view(&common, eff, s, back)
-        })
-        .collect();
-    let racks = rack_views(site);
+    let switch_view_of = |s: &EffSwitch| {
+        let back = links_to.get(s.name).map(Vec::as_slice).unwrap_or_default();
+        switch_view(&common, eff, s, back)
+    };
+    let switches: Vec<SwitchView> = match sample {
+        None => eff.switches.par_iter().map(switch_view_of).collect(),
+        Some((_, picked)) => picked
+            .iter()
+            .filter_map(|i| eff.switches.get(*i))
+            .map(switch_view_of)
+            .collect(),
+    };
+    let mut racks = rack_views(site);
+    if sample.is_some() {
+        let held = |r: &RackView| {
+            r.devices.iter().any(|d| {
+                nodes.iter().any(|n| n.name == d.name) || switches.iter().any(|s| s.name == d.name)
+            })
+        };
+        let first = racks.first().map(|r| r.name.clone());
+        racks.retain(|r| held(r) || Some(&r.name) == first.as_ref());
+    }
     let mut groups: BTreeMap<String, GroupView> = BTreeMap::new();
     for g in &site.groups {
         groups.insert(

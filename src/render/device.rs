@@ -53,6 +53,9 @@ pub struct Entry {
     pub rel: String,
     pub kind: &'static str,
     pub expand: Expand,
+    /// The project's own text ([`Templates::overridden`]): its output is
+    /// checked (SC0906, SC0907); a built-in template's is not.
+    pub overridden: bool,
 }
 
 /// The entry templates of a build, in name order.
@@ -158,6 +161,7 @@ pub fn plan(templates: &Templates) -> (Plan, Vec<(String, String)>) {
             rel: rel.to_string(),
             kind: kind_of(rel),
             expand,
+            overridden: templates.overridden(name),
         };
         match device {
             "node" if rel.starts_with("cloud-init/") => p.node_late.push(e),
@@ -180,6 +184,70 @@ pub struct DeviceOut {
     pub secret_names: BTreeMap<String, BTreeSet<String>>,
     /// A node whose NoCloud seed holds a secret (SC1214).
     pub seed_secret: Option<SeedSecret>,
+    /// Templates the device depends on that rendered empty (SC0906).
+    pub empty: Vec<&'static str>,
+}
+
+/// The templates a device cannot do without, by name, and whether a
+/// device needs it (`routed`: a node with BGP sessions, a switch with an
+/// ASN): an override that renders nothing for it is SC0906 (the code's
+/// text says why each is here).
+pub const REQUIRED: &[(&str, bool)] = &[
+    ("node/etc/netplan/50-siteconf.yaml.j2", false),
+    ("node/etc/ssh/sshd_config.d/50-siteconf.conf.j2", false),
+    ("node/hostname.j2", false),
+    ("node/cloud-init/meta-data.j2", false),
+    ("node/cloud-init/user-data.j2", false),
+    ("node/etc/frr/frr.conf.j2", true),
+    ("node/etc/frr/daemons.j2", true),
+    ("switch/etc/frr/frr.conf.j2", true),
+];
+
+fn required(template: &str, routed: bool) -> Option<&'static str> {
+    REQUIRED
+        .iter()
+        .find(|(t, only_routed)| *t == template && (routed || !only_routed))
+        .map(|(t, _)| *t)
+}
+
+/// Whether a file at `rel` (below a device's directory, or a site-wide
+/// path) is YAML or JSON its consumer parses, and which; `None` for other
+/// files. A `user-data` that is not `#cloud-config` (a script, a MIME
+/// archive) is not YAML.
+pub fn structured(rel: &str, text: &str) -> Option<&'static str> {
+    let base = rel.rsplit('/').next().unwrap_or(rel);
+    if base.ends_with(".json") {
+        return Some("JSON");
+    }
+    if base.ends_with(".yaml") || base.ends_with(".yml") {
+        return Some("YAML");
+    }
+    match rel {
+        "cloud-init/meta-data" | "cloud-init/network-config" => Some("YAML"),
+        "cloud-init/user-data" if text.starts_with("#cloud-config") => Some("YAML"),
+        _ => None,
+    }
+}
+
+/// Why the text of a structured file does not parse: the parser's message.
+pub fn parse_problem(format: &str, text: &str) -> Option<String> {
+    match format {
+        // The syntax only (`IgnoredAny`): a repeated key, which the
+        // consumers take (the last one wins), is not refused here.
+        "JSON" => serde_json::from_str::<serde::de::IgnoredAny>(text)
+            .err()
+            .map(|e| e.to_string()),
+        _ => {
+            // Every document of the stream (netplan and cloud-init read one).
+            use serde::Deserialize;
+            for doc in serde_norway::Deserializer::from_str(text) {
+                if let Err(e) = serde::de::IgnoredAny::deserialize(doc) {
+                    return Some(e.to_string());
+                }
+            }
+            None
+        }
+    }
 }
 
 /// A node's seed files that hold a secret: written 0600, which the boot
@@ -206,11 +274,13 @@ pub struct Shared<'a> {
 }
 
 impl Shared<'_> {
+    #[allow(clippy::too_many_arguments)]
     fn render_file(
         &self,
         entry: &Entry,
         rel: String,
         ctx: Value,
+        routed: bool,
         owner: &Owner,
         dir: &str,
         out: &mut DeviceOut,
@@ -263,9 +333,33 @@ impl Shared<'_> {
             return;
         }
         if text.trim().is_empty() {
+            if entry.overridden {
+                out.empty.extend(required(&entry.template, routed));
+            }
             return;
         }
         let kind = kind_of(&rel);
+        if entry.overridden {
+            if let Some(format) = structured(&rel, &text) {
+                if let Some(why) = parse_problem(format, &text) {
+                    let why = if flags.secret_used || super::engine::secret_was_read() {
+                        super::engine::WITHHELD.to_string()
+                    } else {
+                        why
+                    };
+                    let key = FailureKey {
+                        code: Code::TemplateOutputInvalid,
+                        template: self.templates.index_of(&entry.template),
+                        range: None,
+                        line: None,
+                        what: format!("the rendered `{rel}` is not valid {format} ({why}; lines of the rendered file)"),
+                    };
+                    let help = format!("{} refuses the file as it is; fix the template (render it with `siteconf build` and read the file), or remove the override to use the built-in template", consumer(&rel));
+                    out.failures.push((key, Some(help), None));
+                    return;
+                }
+            }
+        }
         // The rendered string grew by doubling; a fleet's worth of that
         // slack is hundreds of megabytes held until the write.
         let mut text = text;
@@ -295,11 +389,13 @@ impl Shared<'_> {
         ));
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn render_entries(
         &self,
         entries: &[Entry],
         base: &[(&str, Value)],
         node: Option<&NodeView>,
+        routed: bool,
         owner: &Owner,
         dir: &str,
         out: &mut DeviceOut,
@@ -313,7 +409,7 @@ impl Shared<'_> {
                     for r in &n.repos {
                         let rel = e.rel.replace("{repo}", &r.name);
                         let c = ctx(vec![("repo", to_value(r))]);
-                        self.render_file(e, rel, c, owner, dir, out);
+                        self.render_file(e, rel, c, routed, owner, dir, out);
                     }
                 }
                 (Expand::User, Some(n)) => {
@@ -323,10 +419,10 @@ impl Shared<'_> {
                             ("user", Value::from(user.as_str())),
                             ("keys", to_value(keys)),
                         ]);
-                        self.render_file(e, rel, c, owner, dir, out);
+                        self.render_file(e, rel, c, routed, owner, dir, out);
                     }
                 }
-                _ => self.render_file(e, e.rel.clone(), ctx(Vec::new()), owner, dir, out),
+                _ => self.render_file(e, e.rel.clone(), ctx(Vec::new()), routed, owner, dir, out),
             }
         }
     }
@@ -337,7 +433,16 @@ impl Shared<'_> {
         let owner = Owner::Node(n.name.clone());
         let dir = format!("nodes/{}", n.name);
         let base = [("node", to_value(n)), ("site", self.site.clone())];
-        self.render_entries(&self.plan.node, &base, Some(n), &owner, &dir, &mut out);
+        let routed = !n.sessions.is_empty();
+        self.render_entries(
+            &self.plan.node,
+            &base,
+            Some(n),
+            routed,
+            &owner,
+            &dir,
+            &mut out,
+        );
         let files: Vec<FileView> = out
             .files
             .iter()
@@ -353,7 +458,15 @@ impl Shared<'_> {
         // a seed file that reads the text of a file holding a secret is
         // marked by that read (`FileView::get_value`), and only it — the
         // seed files that embed none stay readable by the boot service.
-        self.render_entries(&self.plan.node_late, &late, Some(n), &owner, &dir, &mut out);
+        self.render_entries(
+            &self.plan.node_late,
+            &late,
+            Some(n),
+            routed,
+            &owner,
+            &dir,
+            &mut out,
+        );
         out.seed_secret = seed_secret(&dir, &out);
         out
     }
@@ -364,8 +477,31 @@ impl Shared<'_> {
         let owner = Owner::Switch(s.name.clone());
         let dir = format!("switches/{}", s.name);
         let base = [("switch", to_value(s)), ("site", self.site.clone())];
-        self.render_entries(&self.plan.switch, &base, None, &owner, &dir, &mut out);
+        let routed = s.asn.is_some();
+        self.render_entries(
+            &self.plan.switch,
+            &base,
+            None,
+            routed,
+            &owner,
+            &dir,
+            &mut out,
+        );
         out
+    }
+}
+
+/// Who reads a structured file, for a finding's help.
+pub fn consumer(path: &str) -> &'static str {
+    match path {
+        p if p.contains("netplan/") => "netplan (`netplan generate`: \"Invalid YAML\")",
+        p if p.contains("cloud-init/network-config") => {
+            "cloud-init (and netplan, which it hands the network config to)"
+        }
+        p if p.contains("cloud-init/") => "cloud-init",
+        p if p.contains("inventory/") => "Ansible (ansible-inventory)",
+        p if p.contains("kea-dhcp4") => "kea-dhcp4",
+        _ => "its consumer",
     }
 }
 
@@ -578,6 +714,36 @@ mod tests {
         assert_eq!(names(&p.switch), vec!["etc/frr/frr.conf"]);
         assert_eq!(bad.len(), 1);
         assert_eq!(bad[0].0, "node/etc/{bogus}.j2");
+    }
+
+    #[test]
+    fn structured_outputs_are_parsed_and_others_not() {
+        assert_eq!(structured("etc/netplan/50-siteconf.yaml", ""), Some("YAML"));
+        assert_eq!(structured("site/dhcp/kea-dhcp4.json", ""), Some("JSON"));
+        assert_eq!(structured("cloud-init/meta-data", ""), Some("YAML"));
+        assert_eq!(
+            structured("cloud-init/user-data", "#cloud-config\n"),
+            Some("YAML")
+        );
+        assert_eq!(structured("cloud-init/user-data", "#!/bin/sh\n"), None);
+        assert_eq!(structured("etc/frr/frr.conf", ""), None);
+        let bad = "network:\n  version: 2\n renderer: networkd\n";
+        assert!(parse_problem("YAML", bad).is_some());
+        assert!(parse_problem("YAML", "network:\n  version: 2\n").is_none());
+        assert!(parse_problem("JSON", "{\"a\": }").is_some());
+        assert!(parse_problem("JSON", "{}").is_none());
+        // What the consumers take is not refused: a repeated key, a tag.
+        assert!(parse_problem("YAML", "a: 1\na: 2\n").is_none());
+        assert!(parse_problem("YAML", "a: !foo 1\n").is_none());
+        assert!(parse_problem("YAML", "").is_none());
+    }
+
+    #[test]
+    fn what_a_device_depends_on() {
+        assert!(required("node/etc/netplan/50-siteconf.yaml.j2", false).is_some());
+        assert!(required("node/etc/frr/frr.conf.j2", false).is_none());
+        assert!(required("node/etc/frr/frr.conf.j2", true).is_some());
+        assert!(required("node/hosts.j2", true).is_none());
     }
 
     #[test]

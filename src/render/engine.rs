@@ -73,6 +73,10 @@ impl TemplateFile {
 #[derive(Debug, Clone, Default)]
 pub struct Templates {
     files: Vec<TemplateFile>,
+    /// Project-relative paths of the files in the templates directory that
+    /// are not templates (no `.j2`): listed by [`Templates::unused`].
+    /// (path, path below the directory)
+    ignored: Vec<(String, String)>,
 }
 
 impl Templates {
@@ -87,7 +91,28 @@ impl Templates {
                     origin: TemplateOrigin::Builtin,
                 })
                 .collect(),
+            ignored: Vec::new(),
         }
+    }
+
+    /// The embedded default of this name, if there is one.
+    pub fn builtin_text(name: &str) -> Option<&'static str> {
+        builtin::BUILTIN
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, t)| *t)
+    }
+
+    /// Whether template `name` is the project's own text: an override whose
+    /// text differs from the built-in one, or a template the project adds.
+    /// What the checks of rendered output that built-in templates do not
+    /// need (their output is tested with siteconf) apply to.
+    pub fn overridden(&self, name: &str) -> bool {
+        self.index_of(name).is_some_and(|i| {
+            let f = &self.files[i];
+            matches!(f.origin, TemplateOrigin::Project(_))
+                && Templates::builtin_text(name) != Some(f.text.as_str())
+        })
     }
 
     /// The defaults, overridden (and extended) by every `*.j2` file below
@@ -105,6 +130,11 @@ impl Templates {
         })?;
         let prefix = format!("{}/", dir.trim_end_matches('/'));
         let mut diags = Vec::new();
+        t.ignored = paths
+            .iter()
+            .filter(|p| !p.ends_with(".j2"))
+            .map(|p| (p.clone(), p.strip_prefix(&prefix).unwrap_or(p).to_string()))
+            .collect();
         for path in paths.iter().filter(|p| p.ends_with(".j2")) {
             let name = path.strip_prefix(&prefix).unwrap_or(path).to_string();
             match src.read_text(path) {
@@ -161,6 +191,123 @@ impl Templates {
     pub fn file_id(base: usize, i: usize) -> FileId {
         FileId((base + i) as u32)
     }
+}
+
+impl Templates {
+    /// SC0083 for each file of the project's templates directory that no
+    /// build renders (see the code's text), with the closest known template
+    /// where there is one. Partials (`_…`), hidden files and `README`/`.md`
+    /// files are not findings.
+    pub fn unused(&self) -> Vec<Diagnostic> {
+        let known: Vec<&str> = builtin::BUILTIN.iter().map(|(n, _)| *n).collect();
+        let mut out = Vec::new();
+        let skipped = |rel: &str| {
+            rel.split('/')
+                .any(|c| c.starts_with('_') || c.starts_with('.'))
+                || rel.rsplit('/').next().is_some_and(|b| {
+                    b.ends_with(".md") || b.starts_with("README") || b.starts_with("LICENSE")
+                })
+        };
+        let warn = |path: &str, why: String, instead: Option<String>| {
+            let help = match instead {
+                Some(n) => format!("did you mean `{n}`? Rename the file so that its path below the templates directory is that name"),
+                None => "node templates go under `node/` (one file per node), switch templates under `switch/`; `site/` holds only the built-in site-wide templates' overrides; every template's name ends in `.j2` (see templates/README.md)".to_string(),
+            };
+            Diagnostic::warning(Code::TemplateUnused, format!("{path}: {why}")).help(help)
+        };
+        for (path, rel) in &self.ignored {
+            let rel = rel.as_str();
+            if skipped(rel) {
+                continue;
+            }
+            let with = format!("{rel}.j2");
+            let instead = known
+                .iter()
+                .find(|k| **k == with)
+                .map(|k| k.to_string())
+                .or_else(|| {
+                    matches!(rel.split('/').next(), Some("node" | "switch")).then_some(with)
+                });
+            out.push(warn(
+                path,
+                "this file does not end in `.j2`, so it is not a template and no build renders or copies it".to_string(),
+                instead,
+            ));
+        }
+        for f in &self.files {
+            let TemplateOrigin::Project(path) = &f.origin else {
+                continue;
+            };
+            let name = f.name.as_str();
+            if skipped(name) {
+                continue;
+            }
+            let (top, rest) = name.split_once('/').unwrap_or(("", name));
+            match top {
+                "node" | "switch" => {
+                    let Some(stem) = rest.strip_prefix("etc/netplan/") else {
+                        continue;
+                    };
+                    let stem = stem.trim_end_matches(".j2");
+                    if top == "node" && !stem.ends_with(".yaml") && !stem.contains('/') {
+                        let base = stem.rsplit_once('.').map_or(stem, |(b, _)| b);
+                        out.push(warn(
+                            path,
+                            format!("it writes `/etc/netplan/{stem}`, but netplan reads only `/etc/netplan/*.yaml`: the file is written and never applied"),
+                            Some(format!("node/etc/netplan/{base}.yaml.j2")),
+                        ));
+                    }
+                }
+                "site" => {
+                    if known.contains(&name) {
+                        continue;
+                    }
+                    let site_known = known.iter().copied().filter(|k| k.starts_with("site/"));
+                    let placeholder = if name.contains('{') {
+                        " (a placeholder such as `{repo}` works in node templates only)"
+                    } else {
+                        ""
+                    };
+                    out.push(warn(
+                        path,
+                        format!("not one of the site-wide templates, so no build renders it: site-wide files are a fixed set (templates/README.md lists them), and only `node/` and `switch/` templates add files{placeholder}"),
+                        nearest(name, site_known),
+                    ));
+                }
+                _ => {
+                    // A misspelt directory (`nodes/`), or a template at the
+                    // top (`hosts.j2` for `node/hosts.j2`).
+                    let dirs = ["node", "switch", "site"];
+                    let instead = if rest != name {
+                        dirs.iter()
+                            .find(|d| strsim::damerau_levenshtein(top, d) <= 2)
+                            .map(|d| format!("{d}/{rest}"))
+                    } else {
+                        dirs.iter()
+                            .map(|d| format!("{d}/{name}"))
+                            .find(|n| known.contains(&n.as_str()))
+                    }
+                    .or_else(|| nearest(name, known.iter().copied()));
+                    out.push(warn(
+                        path,
+                        "not under `node/`, `switch/` or `site/`, so no build renders it"
+                            .to_string(),
+                        instead,
+                    ));
+                }
+            }
+        }
+        out
+    }
+}
+
+/// The known template name closest to a misspelt one: a few edits away.
+fn nearest<'a>(name: &str, known: impl Iterator<Item = &'a str>) -> Option<String> {
+    known
+        .map(|k| (strsim::damerau_levenshtein(name, k), k))
+        .filter(|(d, _)| *d <= 3)
+        .min()
+        .map(|(_, k)| k.to_string())
 }
 
 /// What a render told about the file it produced (a per-render minijinja
@@ -631,6 +778,84 @@ mod tests {
         assert!(word_filter("a b").is_err());
         assert!(word_filter("").is_err());
         assert_eq!(word_filter("s3cr3t").unwrap(), "s3cr3t");
+    }
+
+    #[test]
+    fn templates_nothing_renders_are_named_with_the_known_name() {
+        let mut t = Templates::builtin();
+        for name in [
+            "nodes/hostname.j2",
+            "hosts.j2",
+            "site/notes.txt.j2",
+            "site/inventory/host.yml.j2",
+            "node/etc/netplan/50-siteconf.yml.j2",
+            "node/_parts/x.j2",
+            "node/hostname.j2",
+            "site/dns/forward.zone.j2",
+        ] {
+            t.insert(TemplateFile {
+                name: name.into(),
+                text: "x\n".into(),
+                origin: TemplateOrigin::Project(format!("templates/{name}")),
+            });
+        }
+        t.ignored = vec![
+            ("templates/node/etc/motd".into(), "node/etc/motd".into()),
+            ("templates/README.md".into(), "README.md".into()),
+            ("templates/.gitkeep".into(), ".gitkeep".into()),
+        ];
+        let found: Vec<(String, Option<String>)> = t
+            .unused()
+            .into_iter()
+            .map(|d| {
+                assert_eq!(d.code, Code::TemplateUnused);
+                let path = d.message.split(':').next().unwrap_or_default().to_string();
+                let hint = d.help.as_deref().and_then(|h| {
+                    h.strip_prefix("did you mean `")
+                        .and_then(|r| r.split('`').next())
+                        .map(str::to_string)
+                });
+                (path, hint)
+            })
+            .collect();
+        let want = |p: &str, h: Option<&str>| (p.to_string(), h.map(str::to_string));
+        assert_eq!(
+            found,
+            vec![
+                want("templates/node/etc/motd", Some("node/etc/motd.j2")),
+                want("templates/hosts.j2", Some("node/hosts.j2")),
+                want(
+                    "templates/node/etc/netplan/50-siteconf.yml.j2",
+                    Some("node/etc/netplan/50-siteconf.yaml.j2")
+                ),
+                want("templates/nodes/hostname.j2", Some("node/hostname.j2")),
+                want(
+                    "templates/site/inventory/host.yml.j2",
+                    Some("site/inventory/hosts.yml.j2")
+                ),
+                want("templates/site/notes.txt.j2", None),
+            ]
+        );
+    }
+
+    #[test]
+    fn only_a_changed_text_is_an_override() {
+        let mut t = Templates::builtin();
+        let name = "node/hostname.j2";
+        let same = Templates::builtin_text(name).unwrap().to_string();
+        t.insert(TemplateFile {
+            name: name.into(),
+            text: same,
+            origin: TemplateOrigin::Project(format!("templates/{name}")),
+        });
+        assert!(!t.overridden(name));
+        t.insert(TemplateFile {
+            name: name.into(),
+            text: "{{ node.fqdn }}\n".into(),
+            origin: TemplateOrigin::Project(format!("templates/{name}")),
+        });
+        assert!(t.overridden(name));
+        assert!(!t.overridden("node/hosts.j2"));
     }
 
     #[test]

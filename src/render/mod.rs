@@ -41,6 +41,7 @@ use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::SecretSpec;
 use crate::output::memo::{DeviceRecord, SiteRecord};
 use crate::output::{manifest, path, Owner};
+use crate::resolve;
 use crate::source::Source;
 use crate::syntax::{SourceMap, Span};
 use engine::FailureKey;
@@ -66,6 +67,9 @@ pub struct RenderOptions {
     /// This very site's view and keys, when the caller has computed them
     /// already ([`device_keys`]): a fleet's view and keys are made once.
     pub keyed: Option<Arc<DeviceKeys>>,
+    /// Render this view instead of the whole site's: `check`'s sample
+    /// ([`check_templates`]).
+    pub view: Option<Arc<context::SiteView>>,
 }
 
 /// A successful render.
@@ -215,9 +219,10 @@ pub fn render_streaming<E>(
         return Err(StreamError::Render(failure(diags, with_templates())));
     }
 
-    let site = match &opts.keyed {
-        Some(k) => k.view.clone(),
-        None => Arc::new(context::site_view(&checked.effective())),
+    let site = match (&opts.view, &opts.keyed) {
+        (Some(v), _) => v.clone(),
+        (None, Some(k)) => k.view.clone(),
+        (None, None) => Arc::new(context::site_view(&checked.effective())),
     };
     // Each device's key, when a previous render's files may be reused or
     // this one's recorded, and the devices reused.
@@ -280,6 +285,15 @@ pub fn render_streaming<E>(
         records: HashMap::default(),
         per_host: &per_host,
         seed_secrets: Vec::new(),
+        templates: &templates,
+        plan: &plan,
+        empty: BTreeMap::new(),
+        site_parsed: SITE_STRUCTURED
+            .iter()
+            .copied()
+            .filter(|t| templates.overridden(t))
+            .collect(),
+        site_invalid: BTreeMap::new(),
     };
     // Site-wide files first, handed on a few hundred at a time as they are
     // rendered: they build large transient values (zones, the inventory),
@@ -333,11 +347,15 @@ pub fn render_streaming<E>(
     }
     out.push(vec![fabric::fabric(&site)]);
 
+    let empty_warnings = out.empty_warnings();
+    let invalid = out.site_invalid_errors();
+    out.diags.extend(invalid);
     let Collector {
         diags, failures, ..
     } = &mut out;
     if !failures.is_empty() || diags.iter().any(is_error) {
         let mut diags = std::mem::take(diags);
+        diags.extend(empty_warnings);
         let secret_spans = secret_references(checked);
         for (key, f) in failures.iter() {
             let mut d = engine::failure_diagnostic(
@@ -362,10 +380,11 @@ pub fn render_streaming<E>(
         .site
         .as_ref()
         .is_some_and(|s| s.boot.is_some());
-    let warnings = match has_boot {
+    let mut warnings: Vec<Diagnostic> = match has_boot {
         true => seed_secret_warning(&out.seed_secrets).into_iter().collect(),
         false => Vec::new(),
     };
+    warnings.extend(empty_warnings);
     let mut files = 0;
     let mut bytes = 0;
     for l in out.all_listed() {
@@ -682,6 +701,67 @@ struct Collector<'p, S, E> {
     per_host: &'p site::PerHost,
     /// Nodes whose NoCloud seed holds a secret (SC1214), rendered or kept.
     seed_secrets: Vec<(String, device::SeedSecret)>,
+    /// Which templates write which device files (a collision names them).
+    templates: &'p Templates,
+    plan: &'p device::Plan,
+    /// Templates a device depends on that rendered empty (SC0906): the
+    /// first device and how many more.
+    empty: BTreeMap<&'static str, (String, usize)>,
+    /// The structured site-wide templates the project overrides: their
+    /// files are parsed (SC0907).
+    site_parsed: Vec<&'static str>,
+    /// Per template, the first site-wide file that does not parse, why,
+    /// and how many more.
+    site_invalid: BTreeMap<&'static str, (String, String, usize)>,
+}
+
+/// The site-wide templates whose files are YAML or JSON, by the path of
+/// the file: what SC0907 parses when the project overrides one.
+const SITE_STRUCTURED: &[&str] = &[
+    "site/inventory/hosts.yml.j2",
+    site::HOST_VARS_TEMPLATE,
+    "site/inventory/group_vars.yml.j2",
+    "site/dhcp/kea-dhcp4.json.j2",
+];
+
+fn site_template_of(path: &str) -> Option<&'static str> {
+    match path {
+        "site/inventory/hosts.yml" => Some(SITE_STRUCTURED[0]),
+        "site/dhcp/kea-dhcp4.json" => Some(SITE_STRUCTURED[3]),
+        p if p.starts_with("site/inventory/host_vars/") => Some(SITE_STRUCTURED[1]),
+        p if p.starts_with("site/inventory/group_vars/") => Some(SITE_STRUCTURED[2]),
+        _ => None,
+    }
+}
+
+/// The templates whose output can be the device file `file`
+/// (`nodes/<host>/<rel>`, `switches/<host>/<rel>`), as their files are
+/// shown: a path placeholder matches one path component.
+fn templates_writing(templates: &Templates, plan: &device::Plan, file: &str) -> Vec<String> {
+    let (entries, rel): (Vec<&device::Entry>, &str) = match file
+        .split_once('/')
+        .and_then(|(d, r)| Some((d, r.split_once('/')?.1)))
+    {
+        Some(("nodes", rel)) => (plan.node.iter().chain(&plan.node_late).collect(), rel),
+        Some(("switches", rel)) => (plan.switch.iter().collect(), rel),
+        _ => return Vec::new(),
+    };
+    let matches = |pattern: &str| match pattern.split_once('{') {
+        None => pattern == rel,
+        Some((pre, after)) => {
+            let post = after.split_once('}').map_or("", |(_, p)| p);
+            rel.len() > pre.len() + post.len()
+                && rel.starts_with(pre)
+                && rel.ends_with(post)
+                && !rel[pre.len()..rel.len() - post.len()].contains('/')
+        }
+    };
+    entries
+        .into_iter()
+        .filter(|e| matches(&e.rel))
+        .filter_map(|e| templates.index_of(&e.template))
+        .map(|i| templates.files()[i].display_path())
+        .collect()
 }
 
 impl<S: FnMut(Batch) -> Result<(), E>, E> Collector<'_, S, E> {
@@ -776,6 +856,12 @@ impl<S: FnMut(Batch) -> Result<(), E>, E> Collector<'_, S, E> {
             {
                 self.seed_secrets.push((node.to_string(), found));
             }
+            for t in out.empty.drain(..) {
+                self.empty
+                    .entry(t)
+                    .and_modify(|e| e.1 += 1)
+                    .or_insert_with(|| (subject.clone(), 0));
+            }
             for (key, help, secret) in out.failures {
                 self.failures
                     .entry(key)
@@ -802,6 +888,9 @@ impl<S: FnMut(Batch) -> Result<(), E>, E> Collector<'_, S, E> {
     /// nothing has failed.
     fn push(&mut self, batch: Vec<Artifact>) {
         let mut keep = Vec::with_capacity(batch.len());
+        if !self.site_parsed.is_empty() {
+            self.parse_site(&batch);
+        }
         for a in batch {
             if self.admit(&a.path, &a.owner) {
                 keep.push(a);
@@ -834,20 +923,118 @@ impl<S: FnMut(Batch) -> Result<(), E>, E> Collector<'_, S, E> {
         });
     }
 
+    /// SC0907: the site-wide YAML and JSON files of overridden templates
+    /// that do not parse.
+    fn parse_site(&mut self, batch: &[Artifact]) {
+        for a in batch.iter().filter(|a| a.owner == Owner::Site) {
+            let Some(t) = site_template_of(&a.path).filter(|t| self.site_parsed.contains(t)) else {
+                continue;
+            };
+            let text = String::from_utf8_lossy(&a.bytes);
+            let Some(format) = device::structured(&a.path, &text) else {
+                continue;
+            };
+            let Some(why) = device::parse_problem(format, &text) else {
+                continue;
+            };
+            let why = if a.secret {
+                engine::WITHHELD.to_string()
+            } else {
+                why
+            };
+            self.site_invalid
+                .entry(t)
+                .and_modify(|e| e.2 += 1)
+                .or_insert_with(|| {
+                    (
+                        a.path.clone(),
+                        format!("not valid {format} ({why}; lines of the rendered file)"),
+                        0,
+                    )
+                });
+        }
+    }
+
+    fn site_invalid_errors(&mut self) -> Vec<Diagnostic> {
+        std::mem::take(&mut self.site_invalid)
+            .into_iter()
+            .map(|(t, (path, why, more))| {
+                let shown = self
+                    .templates
+                    .index_of(t)
+                    .map(|i| self.templates.files()[i].display_path())
+                    .unwrap_or_else(|| t.to_string());
+                let also = match more {
+                    0 => String::new(),
+                    n => format!(" (and {n} more files of this template)"),
+                };
+                Diagnostic::error(
+                    Code::TemplateOutputInvalid,
+                    format!("{shown}: the rendered `{path}` is {why}{also}"),
+                )
+                .help(format!(
+                    "{} refuses the file as it is; fix the template (render it with `siteconf build` and read the file), or remove the override to use the built-in template",
+                    device::consumer(&path)
+                ))
+            })
+            .collect()
+    }
+
+    /// SC0906, one per template that rendered empty for a device that
+    /// depends on it.
+    fn empty_warnings(&mut self) -> Vec<Diagnostic> {
+        std::mem::take(&mut self.empty)
+            .into_iter()
+            .map(|(t, (subject, more))| {
+                let shown = self
+                    .templates
+                    .index_of(t)
+                    .map(|i| self.templates.files()[i].display_path())
+                    .unwrap_or_else(|| t.to_string());
+                let also = match more {
+                    0 => String::new(),
+                    n => format!(" (and {n} more)"),
+                };
+                let (what, why) = empty_consequence(t);
+                Diagnostic::warning(
+                    Code::TemplateOutputEmpty,
+                    format!("{shown} rendered nothing for {subject}{also}, so {what} is not written: {why}"),
+                )
+                .help("an empty output (only white space) writes no file: fix the override (an `{% if %}` around everything that is false for this device, a block left empty), or remove it to use the built-in template")
+            })
+            .collect()
+    }
+
     /// Checks one path: a second file at one path, an unsafe path, a path
     /// that differs from another only in case, a file where a directory
     /// must be. Whether the file may go on (false: a diagnostic says why).
     fn admit(&mut self, file: &str, owner: &Owner) -> bool {
         if let Some(prev) = self.paths.get(file) {
-            self.diags.push(path::unsafe_path(
-                file,
-                &format!(
-                    "two templates write this file (for {} and for {})",
-                    path::owner_text(prev),
-                    path::owner_text(owner)
-                ),
-                "a path collision",
-            ));
+            let written_by = templates_writing(self.templates, self.plan, file);
+            let d = if written_by.len() >= 2 && prev == owner {
+                let names: Vec<String> = written_by.iter().map(|t| format!("`{t}`")).collect();
+                path::unsafe_path(
+                    file,
+                    &format!(
+                        "two templates write this file: {} (for {})",
+                        names.join(" and "),
+                        path::owner_text(owner)
+                    ),
+                    "a path collision",
+                )
+                .help("each file has one template: rename or remove one of them (an override has the very name of the template it replaces; one with a placeholder, `{repo}` or `{user}`, writes a file for each repository or user)")
+            } else {
+                path::unsafe_path(
+                    file,
+                    &format!(
+                        "two templates write this file (for {} and for {})",
+                        path::owner_text(prev),
+                        path::owner_text(owner)
+                    ),
+                    "a path collision",
+                )
+            };
+            self.diags.push(d);
             return false;
         }
         if let Some(why) = path::unsafe_reason(file) {
@@ -907,6 +1094,18 @@ struct Failure {
     others: usize,
     help: Option<String>,
     secret: Option<String>,
+}
+
+/// What a template of [`device::REQUIRED`] missing means, for SC0906.
+fn empty_consequence(template: &str) -> (&'static str, &'static str) {
+    match template {
+        "node/etc/netplan/50-siteconf.yaml.j2" => ("its netplan file", "the node has no network config, and its cloud-init `network-config` (made from that file) is left out too, so cloud-init falls back to DHCP on the first NIC, which on a routed node is a BGP uplink with no DHCP server: the node is unreachable"),
+        "node/etc/ssh/sshd_config.d/50-siteconf.conf.j2" => ("its sshd drop-in", "sshd no longer reads /etc/ssh/authorized_keys/%u, where siteconf writes the users' keys: no key logs in"),
+        "node/hostname.j2" => ("/etc/hostname", "the node keeps the image's host name"),
+        "node/cloud-init/meta-data.j2" | "node/cloud-init/user-data.j2" => ("a file of its NoCloud seed", "cloud-init finds no NoCloud datasource without both `meta-data` and `user-data`, and the node boots unconfigured"),
+        "node/etc/frr/frr.conf.j2" | "node/etc/frr/daemons.j2" => ("its FRR configuration", "the node has BGP sessions and without FRR's config they never come up: its loopback is not announced and its routed uplinks carry nothing"),
+        _ => ("its FRR configuration", "the switch has an ASN and without frr.conf none of its BGP sessions comes up: the nodes behind it lose their routes"),
+    }
 }
 
 /// SC0904 for each BGP password secret whose value FRR refuses, at its
@@ -1000,6 +1199,146 @@ fn scrub(diags: &mut [Diagnostic], secrets: &Secrets) {
         for l in &mut d.labels {
             clean(&mut l.message);
         }
+    }
+}
+
+/// What `check` finds in the templates ([`check_templates`]).
+pub struct TemplateCheck {
+    pub diags: Vec<Diagnostic>,
+    /// The templates, when they load: the diagnostics' labels point into
+    /// them ([`Templates::extend_sources`] of the site's source map).
+    pub templates: Option<Templates>,
+}
+
+/// The most nodes `check` renders ([`sample_picks`]).
+pub const SAMPLE_NODES: usize = 12;
+/// The most switches `check` renders.
+pub const SAMPLE_SWITCHES: usize = 4;
+
+/// The devices `check` renders the templates for, by index into the
+/// effective site's nodes and switches. A template fails alike on every
+/// device that takes the same branches, and the branches follow what a
+/// device has: so the first node, the first node with BGP sessions
+/// (`frr.conf`), with repositories (`{repo}`) and with SSH users
+/// (`{user}`), then the first node of each distinct role and profile set
+/// until [`SAMPLE_NODES`]; the first switch of each switch role until
+/// [`SAMPLE_SWITCHES`]. One pass over the nodes, and a render of at most
+/// 16 devices, whatever the fleet's size. A branch only some other node
+/// takes is found by `build`, which renders every device.
+pub fn sample_picks(eff: &resolve::effective::EffSite) -> (Vec<usize>, Vec<usize>) {
+    let mut nodes: Vec<usize> = Vec::new();
+    let add = |v: &mut Vec<usize>, i: Option<usize>, cap: usize| {
+        if let Some(i) = i {
+            if v.len() < cap && !v.contains(&i) {
+                v.push(i);
+            }
+        }
+    };
+    let first = |f: &dyn Fn(&resolve::effective::EffNode) -> bool| eff.nodes.iter().position(f);
+    add(
+        &mut nodes,
+        (!eff.nodes.is_empty()).then_some(0),
+        SAMPLE_NODES,
+    );
+    add(&mut nodes, first(&|n| !n.sessions.is_empty()), SAMPLE_NODES);
+    add(
+        &mut nodes,
+        first(&|n| !n.resolved.settings.repos.is_empty()),
+        SAMPLE_NODES,
+    );
+    add(
+        &mut nodes,
+        first(&|n| !n.resolved.settings.ssh_keys.is_empty()),
+        SAMPLE_NODES,
+    );
+    let mut seen: HashSet<(Option<&str>, Vec<&str>)> = HashSet::default();
+    for (i, n) in eff.nodes.iter().enumerate() {
+        if nodes.len() >= SAMPLE_NODES {
+            break;
+        }
+        let key = (
+            n.node.role.as_ref().map(|r| r.value.as_str()),
+            n.node.profiles.iter().map(|p| p.value.as_str()).collect(),
+        );
+        if seen.insert(key) {
+            add(&mut nodes, Some(i), SAMPLE_NODES);
+        }
+    }
+    nodes.sort_unstable();
+    let mut switches: Vec<usize> = Vec::new();
+    let mut roles = HashSet::default();
+    for (i, s) in eff.switches.iter().enumerate() {
+        if switches.len() >= SAMPLE_SWITCHES {
+            break;
+        }
+        if roles.insert(s.decl.role.value.as_str()) {
+            switches.push(i);
+        }
+    }
+    (nodes, switches)
+}
+
+/// What `check` knows of the templates before a build: every file of the
+/// templates directory that nothing renders (SC0083), every template
+/// compiled and its file name planned (SC0901, as `build` says it), and a
+/// render of a sample of the site ([`sample_picks`]) with every secret a
+/// placeholder and nothing written: the errors a template makes on those
+/// devices (SC0901, SC0903, SC0907) and the files the fleet depends on
+/// that it leaves empty (SC0906), with `build`'s codes and messages. The
+/// render needs a site without errors; the templates directory is looked
+/// at anyway.
+pub fn check_templates(checked: &Checked, src: &dyn Source) -> TemplateCheck {
+    let templates = match Templates::load(src, &checked.loaded.config.templates_dir) {
+        Ok(t) => t,
+        Err(diags) => {
+            return TemplateCheck {
+                diags,
+                templates: None,
+            }
+        }
+    };
+    let mut diags = templates.unused();
+    if checked.diags.has_errors() {
+        return TemplateCheck {
+            diags,
+            templates: Some(templates),
+        };
+    }
+    let eff = checked.effective();
+    let (nodes, switches) = sample_picks(&eff);
+    let view = context::sample_view(&eff, &nodes, &switches);
+    let opts = RenderOptions {
+        secrets: Secrets::placeholder(),
+        view: Some(Arc::new(view)),
+        ..RenderOptions::default()
+    };
+    let wanted = |d: &Diagnostic| {
+        matches!(
+            d.code,
+            Code::TemplateError
+                | Code::UnsafePath
+                | Code::TemplateOutputEmpty
+                | Code::TemplateOutputInvalid
+        )
+    };
+    let found = match render_streaming(checked, src, &opts, |_| {
+        Ok::<(), std::convert::Infallible>(())
+    }) {
+        Ok(summary) => summary.warnings,
+        Err(StreamError::Render(f)) => f.diags,
+        Err(StreamError::Sink(never)) => match never {},
+    };
+    // A count of "more" devices is of the sample, not of the fleet.
+    diags.extend(found.into_iter().filter(wanted).map(|mut d| {
+        if let Some(i) = d.message.find(" more)") {
+            d.message
+                .insert_str(i + " more".len(), " in the sample check renders");
+        }
+        d
+    }));
+    TemplateCheck {
+        diags,
+        templates: Some(templates),
     }
 }
 
