@@ -1881,16 +1881,28 @@ fn case_files(name: &str) -> Files {
 /// joins from the sites, which both sides render whole.
 #[test]
 fn several_sites_diff_renders_only_what_differs() {
-    let base = case_files("sites-bootinfra-boot");
-    let rack = "sites/lab/racks/r01.kdl";
+    // The two-site bootinfra case with the lab's boot service taken out:
+    // one site of a bootinfra can have one (SC1221).
+    let mut base = case_files("sites-bootinfra-boot");
+    let lab = "sites/lab/site.kdl";
+    let text = &base[lab];
+    let (from, to) = (
+        text.find("    // One boot service")
+            .expect("the lab's boot block"),
+        text.find("    defaults {").expect("the lab's defaults"),
+    );
+    let text =
+        format!("{}{}", &text[..from], &text[to..]).replace("        boot-image debian-12\n", "");
+    base.insert(lab.into(), text);
+    let rack = "sites/prod/racks/r01.kdl";
     let edits: [(&str, &str); 3] = [
         // One node's serial: its own files and host_vars.
-        ("serial LYL4HP8K", "serial LYL4HP8X"),
+        ("serial YL4HP8K", "serial YL4HP8X"),
         // One node's MAC: its Kea reservation and iPXE script, which the
         // bootinfra joins.
         (
-            "interface eno1 { mac \"52:54:01:01:01:01\"",
-            "interface eno1 { mac \"52:54:01:01:01:0a\"",
+            "interface eno1 { mac \"52:54:00:01:01:01\"",
+            "interface eno1 { mac \"52:54:00:01:01:0a\"",
         ),
         // Nothing rendered changes.
         ("// Port plan of both ToRs", "// The port plan of both ToRs"),

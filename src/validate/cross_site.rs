@@ -146,7 +146,7 @@ pub fn check(sites: &[SiteRef], bootinfra: &[(&str, Vec<&str>)], diags: &mut Dia
     if sites.len() < 2 {
         return;
     }
-    boot_services(sites, diags);
+    boot_services(sites, bootinfra, diags);
     let mut macs = Seen::new();
     let mut serials = Seen::new();
     let mut fqdns = Seen::new();
@@ -643,13 +643,17 @@ fn zone_name(z: ipnet::IpNet) -> String {
     }
 }
 
-/// Two sites whose boot services would share a boot server's serve
-/// directory and port: each deploys its whole output into its
-/// `serve-dir`, and runs its own nginx (`site/boot/nginx.conf`) on the
-/// base URL's port on every address of the host. The second deployment
-/// overwrites the first's seeds and scripts (node names repeat across
-/// sites), and the second nginx cannot bind.
-fn boot_services(sites: &[SiteRef], diags: &mut Diagnostics) {
+/// Two sites whose boot services would share a boot server and port.
+/// Each site's `site/boot/nginx.conf` is a whole nginx instance of its own,
+/// listening on the base URL's port on every address of the host: the
+/// second cannot bind, and one base URL cannot tell one site's
+/// `nodes/<node>/` seeds from the other's (node names repeat across
+/// sites). With one `serve-dir` too, the second deployment would also
+/// overwrite the first's files. The sites of one bootinfra share their boot
+/// servers and base URL (SC1207), and a bootinfra joins DHCP, DNS and the
+/// iPXE scripts but not the seed service: only one of them can have a
+/// boot service, which the message says.
+fn boot_services(sites: &[SiteRef], bootinfras: &[(&str, Vec<&str>)], diags: &mut Diagnostics) {
     use crate::model::names::url_port;
     struct Service<'a> {
         site: &'a str,
@@ -680,7 +684,7 @@ fn boot_services(sites: &[SiteRef], diags: &mut Diagnostics) {
         .collect();
     for (i, a) in services.iter().enumerate() {
         for b in &services[i + 1..] {
-            if a.serve_dir != b.serve_dir || a.port != b.port {
+            if a.port != b.port {
                 continue;
             }
             let Some(host) = b
@@ -691,38 +695,54 @@ fn boot_services(sites: &[SiteRef], diags: &mut Diagnostics) {
             else {
                 continue;
             };
-            // The `serve-dir` written, else the shared server (the
-            // default directory is on it).
-            let dir_at = |s: &Service| match &s.boot.serve_dir {
-                Some(d) => d.span,
-                None => s
-                    .boot
+            let server_at = |s: &Service| {
+                s.boot
                     .servers
                     .iter()
                     .find(|x| x.value == host.value)
-                    .map_or(s.boot.span, |x| x.span),
+                    .map_or(s.boot.span, |x| x.span)
             };
-            let dir_label = |s: &Service| match s.boot.serve_dir {
-                Some(_) => format!("site `{}`: {}, port {}", s.site, s.serve_dir, s.port),
-                None => format!(
-                    "site `{}`: {} (the default `serve-dir`), port {}",
-                    s.site, s.serve_dir, s.port
+            let label = |s: &Service| {
+                format!(
+                    "site `{}`: its nginx on port {} of {}, serving {}",
+                    s.site, s.port, host.value, s.serve_dir
+                )
+            };
+            let shared = bootinfras
+                .iter()
+                .find(|(_, serves)| serves.contains(&a.site) && serves.contains(&b.site));
+            let (message, help) = match shared {
+                Some((name, _)) => (
+                    format!(
+                        "bootinfra `{name}` serves sites `{}` and `{}`, which both declare a boot service: both would run their seed and script HTTP service on port {} of boot server {}",
+                        a.site, b.site, a.port, host.value
+                    ),
+                    format!(
+                        "a bootinfra joins the sites' DHCP, DNS and iPXE scripts, but each site's boot HTTP service (`site/boot/nginx.conf`) is a whole nginx instance of its own: the second cannot bind port {}, and the one base URL the bootinfra's sites share (SC1207) cannot tell one site's `nodes/<node>/` seeds from the other's, so the second site's machines would boot without their identity; declare `boot` in one of the sites this bootinfra serves, or give the other site a bootinfra (and boot servers) of its own",
+                        a.port
+                    ),
+                ),
+                None => (
+                    format!(
+                        "sites `{}` and `{}` both run their boot HTTP service on port {} of boot server {}",
+                        a.site, b.site, a.port, host.value
+                    ),
+                    format!(
+                        "each site's `site/boot/nginx.conf` is a whole nginx instance listening on every address of the host: the second cannot bind port {}{}; give one site other boot servers, or another port in its `base-url`",
+                        a.port,
+                        if a.serve_dir == b.serve_dir {
+                            format!(", and with one `serve-dir` ({}) the second deployment would overwrite the first's seeds and scripts", a.serve_dir)
+                        } else {
+                            String::new()
+                        }
+                    ),
                 ),
             };
             diags.push(
-                Diagnostic::error(
-                    Code::BootServeCollision,
-                    format!(
-                        "sites `{}` and `{}` both serve boot files from {} on port {} of boot server {}",
-                        a.site, b.site, a.serve_dir, a.port, host.value
-                    ),
-                )
-                .label(dir_at(b), dir_label(b))
-                .label(dir_at(a), dir_label(a))
-                .help(format!(
-                    "each site's output is deployed into its `serve-dir` and served by its own nginx on the base URL's port: on {} the second deployment overwrites the first's seeds and scripts, and the second nginx cannot bind port {}; give one site its own `serve-dir` (`{}-{}`) and one server block per site, or other boot servers",
-                    host.value, a.port, a.serve_dir.trim_end_matches('/'), b.site
-                )),
+                Diagnostic::error(Code::BootServeCollision, message)
+                    .label(server_at(b), label(b))
+                    .label(server_at(a), label(a))
+                    .help(help),
             );
         }
     }
@@ -836,18 +856,21 @@ mod tests {
     }
 
     #[test]
-    fn one_serve_dir_and_port_on_one_server_collide() {
+    fn two_boot_services_on_one_server_and_port_collide() {
         let m = found(false, ("", ""), ("", ""), "SC1221");
         assert_eq!(m.len(), 1, "{m:?}");
         assert!(m[0].contains("sites `a` and `b`"), "{m:?}");
-        // Another directory, or another port: no collision.
-        assert!(found(false, ("", ""), (OWN_DIR, ""), "SC1221").is_empty());
+        // Another directory on the same port still cannot bind.
+        let m = found(false, ("", ""), (OWN_DIR, ""), "SC1221");
+        assert_eq!(m.len(), 1, "{m:?}");
+        // Another port: two instances side by side.
         let port = r#"base-url "http://10.0.0.2:8080";"#;
         assert!(found(false, ("", ""), (port, ""), "SC1221").is_empty());
-        // A trailing slash is the same directory.
-        let a = r#"serve-dir "/srv/boot/";"#;
-        let b = r#"serve-dir "/srv/boot";"#;
-        assert_eq!(found(false, (a, ""), (b, ""), "SC1221").len(), 1);
+        // The sites of one bootinfra share servers and base URL: only one
+        // of them can have a boot service, whatever its directory.
+        let m = found(true, ("", ""), (OWN_DIR, ""), "SC1221");
+        assert_eq!(m.len(), 1, "{m:?}");
+        assert!(m[0].contains("bootinfra `core` serves sites"), "{m:?}");
     }
 
     #[test]
