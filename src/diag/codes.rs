@@ -249,7 +249,7 @@ codes! {
     MtuMismatch "SC0505" "mtu-mismatch" Warning
         "Interfaces carrying one L2 network have different MTUs on different nodes: hosts with the larger MTU send frames the others drop (large transfers hang while pings work).";
     CabledToOtherRack "SC0506" "cabled-to-other-rack" Warning
-        "A node's interface is cabled to a switch placed in another rack than the node: usually the wrong switch name (r02-tor1 for r01-tor1), else a cable across racks nobody will find.";
+        "A node's interface is cabled to a top-of-rack switch placed in another rack than the node: usually the wrong switch name (r02-tor1 for r01-tor1), else a cable across racks nobody will find. Spine, border and `role management` (out-of-band, often shared by several racks) switches are not checked.";
     BondLegsNotPaired "SC0507" "bond-legs-not-paired" Warning
         "An LACP (802.3ad) bond whose members are cabled to two switches that are not a pair (no link declared between them, as an MLAG peer link is): the switches cannot form one aggregate, so the bond does not come up as one.";
     BondSingleMember "SC0508" "bond-single-member" Warning

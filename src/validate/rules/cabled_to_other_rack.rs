@@ -2,9 +2,12 @@
 //!
 //! **What it does.** Reports (SC0506, a warning) an interface of a resolved
 //! node cabled (`switch …`) to a switch whose rack is not the node's rack.
-//! Spine and border switches are not considered (they are expected in
-//! another rack); only switches with a placement and nodes with a rack are
-//! compared.
+//! Only top-of-rack switches (`role tor`, the default) are considered:
+//! spine and border switches are the fabric's, cabled from every rack, and
+//! an out-of-band `role management` switch is commonly shared by a row or a
+//! pair of racks (one 48-port switch for the BMC and management NICs of
+//! several racks), so a cable from another rack is normal for all three.
+//! Only switches with a placement and nodes with a rack are compared.
 //!
 //! **Why it matters.** Nodes are cabled to the switches of their own rack.
 //! A switch of another rack is nearly always the wrong name (`r02-tor1`
@@ -47,7 +50,8 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
                 continue;
             };
             let sw = &cx.site.switches[si];
-            if matches!(sw.role.value, SwitchRole::Spine | SwitchRole::Border) {
+            // Spine, border and management switches serve several racks.
+            if sw.role.value != SwitchRole::Tor {
                 continue;
             }
             let Some(swplace) = &sw.placement else {
@@ -108,8 +112,6 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::codes;
-
     #[test]
     fn a_cable_to_another_racks_tor_warns_but_not_to_a_spine() {
         let site = r#"site dc1 { domain "dc1.example.net"; dns-servers "10.0.0.2"; }
@@ -118,14 +120,24 @@ rack r02 { height 42; }
 switch r01-tor1 { rack r01; position 42; ports swp1-4; }
 switch r02-tor1 { rack r02; position 42; ports swp1-4; }
 switch spine1 { rack r02; position 40; role spine; ports swp1-4; }
+switch r02-oob1 { rack r02; position 39; role management; ports Ethernet1-48; }
 node r01n01 {
     rack r01; position 1
     interface eno1 { mac "52:54:00:01:01:01"; switch r02-tor1; port swp1; }
     interface eno2 { mac "52:54:00:01:01:02"; switch r01-tor1; port swp1; }
     interface eno3 { mac "52:54:00:01:01:03"; switch spine1; port swp1; }
+    interface eno4 { mac "52:54:00:01:01:04"; switch r02-oob1; port Ethernet1; }
 }
 "#;
-        let c = codes(site);
-        assert_eq!(c.iter().filter(|c| **c == "SC0506").count(), 1, "{c:?}");
+        let d = super::super::testing::check_kdl(site);
+        let m: Vec<&str> = d
+            .iter()
+            .filter(|d| d.code.as_str() == "SC0506")
+            .map(|d| d.message.as_str())
+            .collect();
+        // Only the ToR of another rack: the spine and the shared
+        // out-of-band switch serve several racks.
+        assert_eq!(m.len(), 1, "{m:?}");
+        assert!(m[0].contains("`eno1`"), "{m:?}");
     }
 }
