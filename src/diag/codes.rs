@@ -162,7 +162,7 @@ codes! {
     InvalidDnsServer "SC0054" "invalid-dns-server" Error
         "A `dns-servers` entry that no host can answer at: the unspecified address (`0.0.0.0`, `::`), a loopback, multicast or broadcast address, or an IPv6 link-local address (usable only with a zone such as `%eth0`, which netplan's nameservers, Kea and the zones' NS glue cannot carry). The list goes to every node's netplan, Kea's `domain-name-servers` and the DNS zones. (The network or broadcast address of a declared network is SC0302.)";
     ServerListIgnored "SC0055" "server-list-ignored" Warning
-        "An entry of `dns-servers` or `ntp-servers` that has no effect: the same server listed twice (no fallback to another host), or a fourth and later DNS server (glibc's resolver reads only the first three `nameserver` lines).";
+        "An entry of `dns-servers` or `ntp-servers` that has no effect: the same server listed twice (no fallback to another host). (A fourth and later DNS server is used: nodes resolve through systemd-resolved, which has no three-server limit.)";
     GateMatchesNothing "SC0056" "gate-matches-nothing" Warning
         "A `[gate]` pattern or name in siteconf.toml that matches nothing in the project: a `paths` glob no input file matches, an `artifacts` glob no rendered file could match, a role no node has, a `nodes` glob no device name matches. The rule or owner entry never fires for it, so `siteconf gate` passes exactly the change it was written to stop. (An artifact kind no artifact has is an error, SC0008.)";
     SshdLocksOutAutomationUser "SC0057" "sshd-locks-out-automation-user" Error

@@ -6,8 +6,7 @@
 //! multicast, loopback or broadcast address, or an IPv6 link-local address
 //! (which needs a zone, `%eth0`, that none of its consumers can carry)
 //! (SC0054); one that is the network or IPv4 broadcast address of a
-//! declared network (SC0302). Warns (SC0055) about a server listed twice
-//! and about more than three servers.
+//! declared network (SC0302). Warns (SC0055) about a server listed twice.
 //!
 //! **Why it matters.** Every DNS zone siteconf builds (the forward zone of
 //! the site's domain and a reverse zone per network) needs name servers for
@@ -18,9 +17,21 @@
 //! The list is written as is into netplan's `nameservers`, Kea's
 //! `domain-name-servers` and the zones' NS glue: an address that is no
 //! host's sends every lookup nowhere (a loopback address asks the node
-//! itself, where nothing answers). glibc's resolver reads only the first
-//! three `nameserver` lines (`MAXNS`), so a fourth server is never asked,
-//! and a repeated one is a fallback that falls back to itself.
+//! itself, where nothing answers). A repeated server is a fallback that
+//! falls back to itself.
+//!
+//! **What it leaves alone: a fourth and later server.** This rule used to
+//! warn that only the first three are used, after glibc's resolver, which
+//! reads at most three `nameserver` lines (`MAXNS`) of resolv.conf. No
+//! consumer siteconf feeds has that limit: netplan's `nameservers` become
+//! systemd-networkd's `DNS=`, which systemd-resolved uses, all of them (the
+//! node's resolv.conf names only resolved's stub, 127.0.0.53); Kea's
+//! `domain-name-servers` carries every IPv4 server; the zones get one NS
+//! record and glue per server (`ns4`…). Only a DHCP client that writes
+//! resolv.conf itself (a live or installer image at boot) reads three, and
+//! there the first three still answer: a fourth is an unused fallback
+//! during boot, not a fault. A dual-stack site listing two IPv4 and two
+//! IPv6 resolvers is the common case, so the warning is gone.
 //!
 //! **Example.**
 //! ```kdl
@@ -145,22 +156,6 @@ fn servers(cx: &Ctx, site: &SiteInfo, diags: &mut Diagnostics) {
         }
         seen.push(ip);
     }
-    if let Some(fourth) = site.dns_servers.get(3) {
-        let n = site.dns_servers.len();
-        let label = if n == 4 {
-            "never asked".to_string()
-        } else {
-            format!("never asked, nor are the {} after it", n - 4)
-        };
-        diags.push(
-            Diagnostic::warning(
-                Code::ServerListIgnored,
-                format!("{n} DNS servers: resolvers use only the first three"),
-            )
-            .label(fourth.span, label)
-            .help("glibc reads at most three `nameserver` lines (MAXNS) from resolv.conf: keep the three that matter"),
-        );
-    }
 }
 
 #[cfg(test)]
@@ -201,11 +196,14 @@ mod tests {
     }
 
     #[test]
-    fn repeats_and_a_fourth_server_are_warnings() {
+    fn repeats_are_warnings() {
         assert_eq!(dns(r#""10.0.0.2" "10.0.0.3" "10.0.0.2""#), ["SC0055"]);
-        assert_eq!(
-            dns(r#""10.0.0.2" "10.0.0.3" "10.0.0.4" "10.0.0.5" "10.0.0.6""#),
-            ["SC0055"]
-        );
+    }
+
+    #[test]
+    fn a_fourth_server_is_used() {
+        // Two IPv4 and two IPv6 resolvers: systemd-resolved asks them all.
+        assert!(dns(r#""10.0.0.2" "10.0.0.3" "2001:db8::2" "2001:db8::3""#).is_empty());
+        assert!(dns(r#""10.0.0.2" "10.0.0.3" "10.0.0.4" "10.0.0.5" "10.0.0.6""#).is_empty());
     }
 }
