@@ -396,7 +396,7 @@ codes! {
     BootListRepeated "SC1215" "boot-list-repeated" Warning
         "A `firmware` class or a boot `servers` address listed twice in the site's `boot`: the repeat changes nothing (each class is one Kea client class; the first server is `next-server`), so it is usually a typo for another class or server.";
     BootPxeOverBond "SC1216" "boot-pxe-over-bond" Warning
-        "A node's management (DHCP/PXE) address is on a VLAN interface over an LACP (`802.3ad`) bond while the site has a boot service. PXE firmware sends untagged frames from one NIC and speaks no LACP: the node only network-boots if the switch ports carry the management network untagged (native VLAN) and let a member forward without LACP (LACP bypass / fallback).";
+        "A node's management (DHCP/PXE) address is on a VLAN interface over an LACP (`802.3ad`) bond while the site has a boot service. PXE firmware sends untagged frames from one NIC and speaks no LACP: the node only network-boots if the switch ports carry the management network untagged (native VLAN) and let a member forward without LACP (LACP bypass / fallback), and must also carry it tagged for the booted node. The address untagged on the LACP bond itself (native VLAN with LACP bypass on the switch, which the site cannot express) is not flagged.";
     // --- first boot and automation (SC0910–SC0919) ------------------------------------------------
     AutomationUserNoKey "SC0910" "automation-user-no-key" Error
         "The site's `automation-user` has no `ssh-key` on some nodes: it is created (with sudo) at first boot but nobody can log in as it, so Ansible cannot reach those nodes.";

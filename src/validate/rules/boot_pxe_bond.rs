@@ -4,16 +4,26 @@
 //! **What it does.** When the site has a boot service, warns (SC1216)
 //! about nodes whose management address (the first on a network of
 //! `purpose management`: the one Kea reserves and PXE boots from) is on
-//! a VLAN interface over an LACP (`mode "802.3ad"`) bond, or on such a
-//! bond itself. One finding, at the first node's address, counting the
-//! others.
+//! a VLAN interface over an LACP (`mode "802.3ad"`) bond. One finding, at
+//! the first node's address, counting the others.
 //!
 //! **Why it matters.** The NIC's PXE firmware and iPXE send untagged
 //! frames from a single port and speak no LACP. The switch must carry the
 //! management network untagged on that port (native VLAN) and forward on a
 //! bond member that has not negotiated LACP (LACP bypass / fallback);
-//! otherwise DHCP never reaches Kea and the node never boots. The site
-//! files cannot say how the switch is configured, so it is a warning.
+//! otherwise DHCP never reaches Kea and the node never boots. With the
+//! address on a VLAN over the bond, the node's OS then sends that network
+//! tagged while its firmware sent it untagged: the switch must carry it
+//! both ways, which is rarely what was meant. The site files cannot say
+//! how the switch is configured, so it is a warning.
+//!
+//! **What it leaves alone.** The management address untagged on the
+//! LACP bond itself: that is the native-VLAN setup this rule's help
+//! recommends. The firmware's untagged frames and the OS's untagged frames
+//! are the same network, and the switch's LACP bypass / fallback (which
+//! the site cannot express) lets the firmware's single port forward until
+//! the bond negotiates. A warning there could not be answered by any site,
+//! so `--deny warnings` would forbid a working, common design.
 //!
 //! **Example.**
 //! ```kdl
@@ -51,8 +61,8 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
         .filter(|n| n.purpose.value == Purpose::Management)
         .map(|n| n.name.value.as_str())
         .collect();
-    // (node, the address's interface, the bond, whether over a VLAN)
-    let mut found: Vec<(&str, &Sp<String>, String, bool)> = Vec::new();
+    // (node, the address's VLAN interface, the bond under it)
+    let mut found: Vec<(&str, &Sp<String>, String)> = Vec::new();
     for rn in &rs.nodes {
         let s = &rn.settings;
         let Some(a) = s
@@ -67,12 +77,12 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
         let Some(iface) = find(&on.value) else {
             continue;
         };
-        let (bond, vlan) = match kind(iface) {
-            InterfaceKind::Vlan => match iface.link.as_ref().and_then(|l| find(&l.value)) {
-                Some(b) => (b, true),
-                None => continue,
-            },
-            _ => (iface, false),
+        // Untagged on the bond itself is the native-VLAN setup: not flagged.
+        if kind(iface) != InterfaceKind::Vlan {
+            continue;
+        }
+        let Some(bond) = iface.link.as_ref().and_then(|l| find(&l.value)) else {
+            continue;
         };
         let lacp = kind(bond) == InterfaceKind::Bond
             && bond
@@ -84,11 +94,10 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
                 cx.site.nodes[rn.index].name.value.as_str(),
                 on,
                 bond.name.value.clone(),
-                vlan,
             ));
         }
     }
-    let Some(((node, on, bond, vlan), more)) = found.split_first() else {
+    let Some(((node, on, bond), more)) = found.split_first() else {
         return;
     };
     let others = match more.len() {
@@ -96,20 +105,16 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
         1 => " (and 1 more node)".to_string(),
         n => format!(" (and {n} more nodes)"),
     };
-    let over = if *vlan {
-        format!("VLAN interface `{}` over LACP bond `{bond}`", on.value)
-    } else {
-        format!("LACP bond `{bond}`")
-    };
     diags.push(
         Diagnostic::warning(
             Code::BootPxeOverBond,
             format!(
-                "node `{node}`{others} has its management (DHCP/PXE) address on {over}: PXE firmware sends untagged frames from one NIC without LACP"
+                "node `{node}`{others} has its management (DHCP/PXE) address on VLAN interface `{}` over LACP bond `{bond}`: PXE firmware sends untagged frames from one NIC without LACP, while the booted node tags this network",
+                on.value
             ),
         )
         .label(on.span, "the node network-boots from here")
-        .help("the node boots only if its switch ports carry the management network untagged (native VLAN) and forward on a bond member without LACP (LACP bypass / fallback); configure both, or put the management address on a plain NIC"),
+        .help(format!("put the management address untagged on `{bond}` itself (`address … interface={bond}`) with the management network as the switch ports' native VLAN and LACP bypass / fallback configured, or on a plain NIC; as written the node boots only if the switch carries the management network both untagged and tagged on those ports")),
     );
 }
 
@@ -161,7 +166,9 @@ mod tests {
             m[0].contains("VLAN interface `mgmt0` over LACP bond `bond0`"),
             "{m:?}"
         );
-        assert!(site(true, "802.3ad", "bond0")[0].contains("on LACP bond `bond0`"));
+        // Untagged on the bond itself: the native-VLAN setup the help
+        // recommends, which works with LACP bypass on the switch.
+        assert!(site(true, "802.3ad", "bond0").is_empty());
         assert!(site(true, "active-backup", "mgmt0").is_empty());
         assert!(site(true, "802.3ad", "eno1").is_empty());
         assert!(site(false, "802.3ad", "mgmt0").is_empty());
