@@ -151,6 +151,13 @@ fn check_from(src: &dyn Source, config: ConfigFile, provenance: bool) -> Checked
 
 /// The checks after loading: `diags` holds the loader's findings.
 fn check_loaded(loaded: Loaded, mut diags: Diagnostics, provenance: bool) -> Checked {
+    let shared_boot = loaded.config.site.as_deref().is_some_and(|name| {
+        loaded
+            .config
+            .bootinfra
+            .values()
+            .any(|b| b.serves.len() > 1 && b.serves.iter().any(|s| s == name))
+    });
     {
         let cx = Ctx {
             site: &loaded.site,
@@ -158,6 +165,7 @@ fn check_loaded(loaded: Loaded, mut diags: Diagnostics, provenance: bool) -> Che
             sources: &loaded.sources,
             env_prefix: &loaded.config.secrets.env_prefix,
             resolved: None,
+            shared_boot,
         };
         validate::run(&cx, false, &mut diags);
     }
@@ -175,6 +183,7 @@ fn check_loaded(loaded: Loaded, mut diags: Diagnostics, provenance: bool) -> Che
             sources: &loaded.sources,
             env_prefix: &loaded.config.secrets.env_prefix,
             resolved: Some(&resolved),
+            shared_boot,
         };
         validate::run(&cx, true, &mut diags);
     }

@@ -361,6 +361,8 @@ codes! {
     // --- network boot --------------------------------------------------------------------------
     BootUrlInvalid "SC1200" "boot-url" Error
         "A boot URL (`base-url`, an image's `kernel`, `initrd` or `root`) that is not an absolute `http://` or `https://` URL with a host, or a base URL whose boot-file URL would not fit the 128-byte DHCP file field.";
+    BootUrlHttps "SC1217" "boot-url-https" Error
+        "The boot `base-url` is `https://` (or an image URL is `https://` on the boot service's host and port). The boot service siteconf builds (`site/boot/nginx.conf`) serves plain HTTP: with an https base URL its nginx listens on port 443 without TLS, so every TLS handshake fails — iPXE fetching its script and images, cloud-init fetching its NoCloud seed (`ds=nocloud-net;s=<base-url>/nodes/<node>/`), UEFI HTTP boot fetching `ipxe.efi` — and no machine boots. These fetches run over http from the boot network. To use TLS, terminate it in a proxy in front of siteconf's nginx, and give as `base-url` the http URL siteconf serves.";
     BootImageUnknown "SC1201" "boot-image-unknown" Error
         "A `boot-image` or `discovery-image` that names no image of the site's `boot`, or a `boot-image` on a site without `boot`. One finding per name, at its first reference, counting the others.";
     BootImageMissing "SC1202" "boot-image-missing" Warning
@@ -382,7 +384,7 @@ codes! {
     GroupVarsAcrossSites "SC1220" "group-vars-across-sites" Error
         "A group of the same name has different variables in two sites of one project. The inventory of every site (`siteconf inventory --list`, what Ansible runs) has one group of that name with one set of variables, so one site's hosts would get the other's values.";
     BootServerOutside "SC1208" "boot-server-outside" Warning
-        "A boot server (`servers`) whose address is inside no declared network's IPv4 prefix: usually a typo; a server on another subnet works only through a DHCP relay and routed TFTP. (A boot server that is a network's network, broadcast or gateway address is SC0302 or SC0303.)";
+        "A boot server (`servers`) whose address is inside no declared network's IPv4 prefix: usually a typo; a server on another subnet works only through a DHCP relay and routed TFTP. When one bootinfra serves several sites, a network of any of them counts as declared (they share their boot servers; the one site that declares `boot` may name a server on another site's management network). (A boot server that is a network's network, broadcast or gateway address is SC0302 or SC0303.)";
     BootNotServed "SC1210" "boot-not-served" Error
         "A file the boot chain fetches from the boot service's own nginx (`site/boot/nginx.conf`, which listens on the base URL's port on every address of the boot servers) that it does not serve, so nginx answers 404: an image URL (`kernel`, `initrd`, `root`) under `<base-url>/images/` while no `images-dir` is set, or at any other path of that service than `/images/` (with `images-dir`) and `/firmware/` (with `firmware-dir`); or `firmware uefi-http` without `firmware-dir`, since Kea hands UEFI HTTP boot firmware `<base-url>/firmware/ipxe.efi`. Without a `firmware` line, `uefi-http` is served only when `firmware-dir` is set.";
     BootIpxeVariableUnset "SC1211" "boot-ipxe-variable-unset" Error

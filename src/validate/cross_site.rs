@@ -28,6 +28,7 @@ pub const CODES: &[Code] = &[
     Code::BootinfraConflict,
     Code::BootServeCollision,
     Code::GroupVarsAcrossSites,
+    Code::BootServerOutside,
 ];
 
 /// One site, as this check sees it.
@@ -142,6 +143,9 @@ pub fn check(sites: &[SiteRef], bootinfra: &[(&str, Vec<&str>)], diags: &mut Dia
     for (name, served) in bootinfra {
         let members: Vec<&SiteRef> = sites.iter().filter(|s| served.contains(&s.name)).collect();
         shared_boot(name, &members, diags);
+        if members.len() > 1 {
+            servers_outside(&members, diags);
+        }
     }
     if sites.len() < 2 {
         return;
@@ -748,6 +752,38 @@ fn boot_services(sites: &[SiteRef], bootinfras: &[(&str, Vec<&str>)], diags: &mu
     }
 }
 
+/// SC1208 for the sites of one bootinfra that serves several: a boot
+/// server counts as declared when a network of any of those sites holds
+/// it. They share their boot servers (SC1207) and have disjoint prefixes,
+/// so a server can be in one site's network only: the lab whose `boot`
+/// names the server on production's management network is the normal
+/// case, not a typo. (The per-site rule leaves these sites to this check,
+/// `Ctx::shared_boot`.)
+fn servers_outside(sites: &[&SiteRef], diags: &mut Diagnostics) {
+    use super::rules::boot_servers::{networks_unknown, outside};
+    if sites.iter().any(|s| networks_unknown(s.site)) {
+        return;
+    }
+    let names: Vec<&str> = sites.iter().map(|s| s.name).collect();
+    for s in sites {
+        let Some(boot) = boot_of(s.site) else {
+            continue;
+        };
+        for server in &boot.servers {
+            let held = sites.iter().any(|o| {
+                o.site.networks.iter().any(|n| {
+                    n.ipv4
+                        .as_ref()
+                        .is_some_and(|p| p.value.contains(&server.value))
+                })
+            });
+            if !held {
+                diags.push(outside(server, Some(&names)));
+            }
+        }
+    }
+}
+
 fn boot_of(s: &crate::model::Site) -> Option<&crate::model::Boot> {
     s.site.as_ref().and_then(|i| i.boot.as_ref())
 }
@@ -788,6 +824,46 @@ mod tests {
     }
 
     const OWN_DIR: &str = r#"serve-dir "/srv/siteconf-b";"#;
+
+    #[test]
+    fn a_boot_server_in_another_served_sites_network_is_declared() {
+        // b's boot server 10.0.0.2 is on a's management network: declared
+        // when one bootinfra serves both, not otherwise.
+        let m = found(true, ("", ""), (OWN_DIR, ""), "SC1208");
+        assert!(m.is_empty(), "{m:?}");
+        let m = found(false, ("", ""), (OWN_DIR, ""), "SC1208");
+        assert_eq!(m, ["boot server 10.0.0.2 is in no declared network"]);
+        // In no network of any served site: still the warning, once.
+        let src = MemSource::new()
+            .with(
+                "siteconf.toml",
+                "[sites.a]\ndir = \"sites/a\"\n[sites.b]\ndir = \"sites/b\"\n[bootinfra.core]\nserves = [\"a\", \"b\"]\n",
+            )
+            .with(
+                "sites/a/site.kdl",
+                r#"site a { domain "a.example.net"; dns-servers "10.0.0.2"
+                    boot { servers "10.9.0.2"; images-dir "/srv/images"; image debian { kernel "http://10.9.0.2/images/vmlinuz"; } } }
+                network mgmt { purpose management; ipv4 "10.0.0.0/24"; }"#,
+            )
+            .with(
+                "sites/b/site.kdl",
+                r#"site b { domain "b.example.net"; dns-servers "10.1.0.2"; }
+                network mgmt { purpose management; ipv4 "10.1.0.0/24"; }"#,
+            );
+        let p = crate::check::check_project(&src, None, false);
+        let sources = p.sources().cloned().unwrap_or_default();
+        let m: Vec<String> = p
+            .diags
+            .sorted(&sources)
+            .into_iter()
+            .filter(|d| d.code.as_str() == "SC1208")
+            .map(|d| d.message)
+            .collect();
+        assert_eq!(
+            m,
+            ["boot server 10.9.0.2 is in no declared network of the sites its bootinfra serves (`a`, `b`)"]
+        );
+    }
 
     #[test]
     fn a_bootinfra_serves_one_unknown_script() {

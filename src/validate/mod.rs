@@ -23,6 +23,11 @@ pub struct Ctx<'a> {
     /// Resolved nodes (profiles merged, allocations applied), when
     /// resolution ran.
     pub resolved: Option<&'a Resolved>,
+    /// Whether a bootinfra serves this site together with other sites
+    /// (`[bootinfra.NAME] serves`): then the boot servers may sit in a
+    /// network of another of those sites, and the cross-site check
+    /// (`cross_site`), which sees them all, decides SC1208.
+    pub shared_boot: bool,
 }
 
 /// A validation rule: its codes and the function that checks them.

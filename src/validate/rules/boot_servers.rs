@@ -7,7 +7,11 @@
 //! - the `gateway4` of a declared network (SC0303);
 //! - an address inside no declared network's IPv4 prefix (SC1208,
 //!   warning: it may be a routed server, reached through the gateway),
-//!   when the site declares networks.
+//!   when the site declares networks. In a project where one bootinfra
+//!   serves this site and others, the server may sit in another of those
+//!   sites' networks (the sites share their boot servers, SC1207, and
+//!   only one of them runs the boot service): the cross-site check, which
+//!   sees every site of the bootinfra, reports SC1208 then ([`outside`]).
 //!
 //! **Why it matters.** The first server is DHCP's `next-server` (where PXE
 //! ROMs fetch iPXE by TFTP) and, without `base-url`, the host of every
@@ -44,14 +48,46 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
     let Some(boot) = cx.site.site.as_ref().and_then(|s| s.boot.as_ref()) else {
         return;
     };
-    // A network whose prefix is lost or invalid may hold the server; a
-    // site that declares no network yet says nothing about where it is.
-    let may_be_unknown = cx.site.networks.is_empty()
-        || cx.site.lost.may_declare("network")
-        || cx.site.networks.iter().any(|n| n.prefix_invalid[0]);
+    // A bootinfra shared with other sites: the cross-site check decides.
+    let may_be_unknown = cx.shared_boot || networks_unknown(cx.site);
     for s in &boot.servers {
         server(cx, diags, s, may_be_unknown);
     }
+}
+
+/// Whether the site's networks may hold an address without saying so: a
+/// network whose prefix is lost or invalid may hold it; a site that
+/// declares no network yet says nothing about where it is.
+pub(crate) fn networks_unknown(site: &crate::model::Site) -> bool {
+    site.networks.is_empty()
+        || site.lost.may_declare("network")
+        || site.networks.iter().any(|n| n.prefix_invalid[0])
+}
+
+/// SC1208 for boot server `s`; `sites`: the sites of the bootinfra whose
+/// networks were searched, when it serves several.
+pub(crate) fn outside(s: &Sp<Ipv4Addr>, sites: Option<&[&str]>) -> Diagnostic {
+    let ip = s.value;
+    let (message, label) = match sites {
+        None => (
+            format!("boot server {ip} is in no declared network"),
+            "inside no network's `ipv4` prefix".to_string(),
+        ),
+        Some(sites) => {
+            let list = sites
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            (
+                format!("boot server {ip} is in no declared network of the sites its bootinfra serves ({list})"),
+                format!("inside no `ipv4` prefix of {list}"),
+            )
+        }
+    };
+    Diagnostic::warning(Code::BootServerOutside, message)
+        .label(s.span, label)
+        .help("if it is a typo, give the server's address on the management network; a server on another subnet needs a DHCP relay and routed TFTP to the booting machines")
 }
 
 fn server(cx: &Ctx, diags: &mut Diagnostics, s: &Sp<Ipv4Addr>, may_be_unknown: bool) {
@@ -63,14 +99,7 @@ fn server(cx: &Ctx, diags: &mut Diagnostics, s: &Sp<Ipv4Addr>, may_be_unknown: b
         .find(|n| n.ipv4.as_ref().is_some_and(|p| p.value.contains(&ip)));
     let Some(net) = net else {
         if !may_be_unknown {
-            diags.push(
-                Diagnostic::warning(
-                    Code::BootServerOutside,
-                    format!("boot server {ip} is in no declared network"),
-                )
-                .label(s.span, "inside no network's `ipv4` prefix")
-                .help("if it is a typo, give the server's address on the management network; a server on another subnet needs a DHCP relay and routed TFTP to the booting machines"),
-            );
+            diags.push(outside(s, None));
         }
         return;
     };

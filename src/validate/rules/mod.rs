@@ -46,7 +46,7 @@ mod boot_paths;
 mod boot_pxe_bond;
 mod boot_repeated;
 mod boot_served;
-mod boot_servers;
+pub(crate) mod boot_servers;
 mod boot_urls;
 mod cabled_to_other_rack;
 mod dhcp_no_ipv4;
