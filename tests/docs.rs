@@ -220,9 +220,9 @@ fn site_examples_name_the_required_fields() {
         for fence in ["```kdl\n", "```toml\n"] {
             for block in text.split(fence).skip(1) {
                 let block = block.split("```").next().unwrap_or("");
-                let is_site = block.lines().any(|l| {
-                    l.starts_with("    domain ") || l.starts_with("domain = ")
-                });
+                let is_site = block
+                    .lines()
+                    .any(|l| l.starts_with("    domain ") || l.starts_with("domain = "));
                 assert!(
                     !is_site || block.contains("dns-servers"),
                     "{doc}: a site example without dns-servers (SC0005):\n{block}"
