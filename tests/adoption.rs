@@ -224,6 +224,12 @@ fn pre_commit_config_is_the_published_system_hook() {
     for key in ["entry", "language", "pass_filenames", "files"] {
         assert_eq!(local[key], system[key], "{key} differs");
     }
+    // No `files:` pattern: it would miss inputs it cannot know (a site's
+    // sites/<site>/siteconf.lock, a custom templates-dir), so a commit
+    // touching only those would go unchecked. Every hook runs on every commit.
+    for hook in published.as_sequence().expect("a list of hooks") {
+        assert!(hook["files"].is_null(), "{:?} filters files", hook["id"]);
+    }
     let entry = local["entry"].as_str().expect("entry");
     assert!(
         entry.starts_with("siteconf check --staged") && entry.contains("--deny warnings"),

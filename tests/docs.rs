@@ -208,3 +208,26 @@ fn examples_show_every_entity_and_field() {
         "docs/site-format.md has no example of: {missing:?}"
     );
 }
+
+/// Every example of a whole `site` block (KDL or TOML) in site-format.md
+/// and boot.md names `dns-servers`, which `check` requires (SC0005) as it
+/// does `domain`: a site copied from the docs must pass.
+#[test]
+fn site_examples_name_the_required_fields() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    for doc in ["docs/site-format.md", "docs/boot.md"] {
+        let text = std::fs::read_to_string(root.join(doc)).expect(doc);
+        for fence in ["```kdl\n", "```toml\n"] {
+            for block in text.split(fence).skip(1) {
+                let block = block.split("```").next().unwrap_or("");
+                let is_site = block
+                    .lines()
+                    .any(|l| l.starts_with("    domain ") || l.starts_with("domain = "));
+                assert!(
+                    !is_site || block.contains("dns-servers"),
+                    "{doc}: a site example without dns-servers (SC0005):\n{block}"
+                );
+            }
+        }
+    }
+}

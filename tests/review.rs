@@ -1449,6 +1449,50 @@ fn documented_policy_example_is_valid() {
     assert_eq!(policy.policy.role_limits.get("storage"), Some(&5));
 }
 
+/// The gate examples of docs/review.md and docs/sites.md are the policies
+/// of the data cases `fp-gate-policy-ahead` and `fp-gate-sites`, verbatim,
+/// whose snapshots show `check --deny warnings` passing: a documented
+/// policy written ahead of the fleet (`templates/**` before any override,
+/// a `storage` role before any storage node, `prod/**` over a site's
+/// output) is no SC0056.
+#[test]
+fn documented_policies_pass_check_deny_warnings() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let read = |p: &str| std::fs::read_to_string(root.join(p)).expect(p);
+    let review = read("docs/review.md");
+    let review_block = review
+        .split("### The gate policy")
+        .nth(1)
+        .and_then(|s| s.split("```toml\n").nth(1))
+        .and_then(|s| s.split("```").next())
+        .expect("review.md policy");
+    assert!(
+        read("tests/cases/fp-gate-policy-ahead/siteconf.toml").contains(review_block),
+        "tests/cases/fp-gate-policy-ahead/siteconf.toml must hold docs/review.md's policy verbatim"
+    );
+    let sites = read("docs/sites.md");
+    let sites_block = sites
+        .split("```toml\n")
+        .find(|b| b.contains("[[gate.owners]]"))
+        .and_then(|b| b.split("```").next())
+        .expect("sites.md policy");
+    assert!(
+        read("tests/cases/fp-gate-sites/siteconf.toml").contains(sites_block),
+        "tests/cases/fp-gate-sites/siteconf.toml must hold docs/sites.md's gate example verbatim"
+    );
+    for case in ["fp-gate-policy-ahead", "fp-gate-sites"] {
+        let snap = read(&format!(
+            "tests/cases/{case}/01-check-{}.snap",
+            if case == "fp-gate-sites" {
+                "locked-deny-warnings"
+            } else {
+                "deny-warnings"
+            }
+        ));
+        assert!(snap.contains("0 error(s), 0 warning(s)"), "{case}: {snap}");
+    }
+}
+
 #[test]
 fn a_base_without_the_project_shows_everything_added() {
     let repo = TestRepo::new();

@@ -166,3 +166,64 @@ fn every_algorithm_of_the_table_is_accepted_by_sshd_in_its_keywords() {
     assert_eq!(queries.len(), 6, "queries in the table: {queries:?}");
     assert!(checked > 80, "only {checked} names checked");
 }
+
+/// Several values of a keyword sshd takes once per value (the data case
+/// `fp-sshd-several-values`: two listen addresses, two host keys) are
+/// built as one line each, and sshd accepts the built drop-in; on one line
+/// it refuses them ("bad ListenAddress syntax", "extra arguments at end of
+/// line").
+#[test]
+fn several_values_build_a_drop_in_sshd_accepts() {
+    if !usable() {
+        return;
+    }
+    let dir = host_key_dir();
+    let case = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases/fp-sshd-several-values");
+    let work = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(work.path().join("site")).unwrap();
+    // The site, with the host keys pointed at keys that exist here.
+    let site = std::fs::read_to_string(case.join("site/site.kdl"))
+        .unwrap()
+        .replace(
+            "\"/etc/ssh/ssh_host_ed25519_key\" \"/etc/ssh/ssh_host_rsa_key\"",
+            &format!("\"{0}\" \"{0}\"", dir.path().join("hk").display()),
+        );
+    std::fs::write(work.path().join("site/site.kdl"), site).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_siteconf"))
+        .arg("build")
+        .current_dir(work.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let drop_in = work
+        .path()
+        .join("out/nodes/r01n01/etc/ssh/sshd_config.d/50-siteconf.conf");
+    let text = std::fs::read_to_string(&drop_in).unwrap();
+    assert!(
+        text.contains("ListenAddress 10.0.0.101\nListenAddress 2001:db8:0:100::101\n"),
+        "{text}"
+    );
+    assert_eq!(text.matches("HostKey ").count(), 2, "{text}");
+    // A whole sshd_config that includes it, as Debian's does.
+    let conf = dir.path().join("full_config");
+    std::fs::write(
+        &conf,
+        format!("Include {}\nUsePAM yes\n", drop_in.display()),
+    )
+    .unwrap();
+    let out = Command::new(SSHD)
+        .arg("-t")
+        .arg("-f")
+        .arg(&conf)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}\n{text}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -195,9 +195,30 @@ pub(super) fn gate_unmatched(
     let Ok(templates) = crate::render::engine::Templates::load(src, &config.templates_dir) else {
         return Vec::new();
     };
+    // What could be added later: a file under a site's directories or the
+    // templates, a site's lock file.
+    let mut possible_inputs = Vec::new();
+    for c in &configs {
+        possible_inputs.push(crate::gate::meet::escape(&c.lock_file));
+        for d in c
+            .read_dirs()
+            .into_iter()
+            .chain(std::iter::once(c.templates_dir.as_str()))
+        {
+            let d = d.trim_end_matches('/');
+            possible_inputs.push(match d {
+                "" | "." => "**".to_string(),
+                d => format!("{}/**", crate::gate::meet::escape(d)),
+            });
+        }
+    }
+    possible_inputs.sort();
+    possible_inputs.dedup();
     let view = crate::gate::policy::Project {
         inputs: &inputs,
+        possible_inputs,
         sites,
+        site_names: config.sites.keys().cloned().collect(),
         templates: &templates,
     };
     crate::gate::policy::unmatched(policy, &view, sources)

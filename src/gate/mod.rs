@@ -25,6 +25,7 @@
 //! the policy it is merging into, not by the one it brings (protect
 //! siteconf.toml with an owners entry so such edits need approval too).
 
+pub mod meet;
 pub mod policy;
 
 use std::collections::{BTreeMap, BTreeSet};

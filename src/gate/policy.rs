@@ -364,18 +364,33 @@ pub fn from_config(config: &Config, sources: &SourceMap) -> Result<Compiled, Dia
 pub struct Project<'a> {
     /// Every input file ([`crate::project::input_paths`]).
     pub inputs: &'a [String],
+    /// Globs of the inputs that could be added: everything under the site
+    /// (and shared) directories and the templates directory, each site's
+    /// lock file.
+    pub possible_inputs: Vec<String>,
     /// The sites checked.
     pub sites: Vec<&'a crate::model::Site>,
+    /// The sites' names when the project declares several: their artifacts
+    /// are `<site>/…`, and a bootinfra's `bootinfra/<name>/…`. Empty for a
+    /// project of one site.
+    pub site_names: Vec<String>,
     /// The templates a build renders (what device files exist).
     pub templates: &'a crate::render::engine::Templates,
 }
 
-/// Warnings (SC0056) for what a valid policy names that the project does
-/// not have: a `paths` pattern no input file matches, an `artifacts`
-/// pattern no artifact could match, a role no node has, a `nodes` pattern
-/// no device name matches. Each makes a rule that never fires, so the gate
-/// passes exactly the change it was written to stop.
+/// Warnings (SC0056) for what a valid policy names that cannot occur: a
+/// `paths` pattern no input file could match (now or once added: it
+/// matches nothing under the site or templates directory, the lock or
+/// siteconf.toml), an `artifacts` pattern no artifact could match (for any
+/// device, rack, repository or user: the layout of the output, not
+/// today's fleet), a role no node has that is a near miss of one that
+/// does (`storgae`), a `nodes` pattern no device name matches. Each is a
+/// rule that never fires, so the gate passes exactly the change it was
+/// written to stop. A pattern or role written ahead of the fleet (an
+/// owners entry for `templates/**` before the first override, a limit for
+/// `storage` before the first storage node) is quiet.
 pub fn unmatched(c: &Compiled, project: &Project, sources: &SourceMap) -> Vec<Diagnostic> {
+    use super::meet::{escape, Nfa};
     let mut out = Vec::new();
     let warn = |message: String, needle: &str, help: String| {
         let mut d = Diagnostic::warning(Code::GateMatchesNothing, message).help(help);
@@ -396,31 +411,59 @@ pub fn unmatched(c: &Compiled, project: &Project, sources: &SourceMap) -> Vec<Di
             nodes.chain(s.switches.iter().map(|w| w.name.value.as_str()))
         })
     };
-    let artifacts = ArtifactNames::new(project);
-    let role_help = || match roles.is_empty() {
-        true => "no node of the site has a `role`".to_string(),
-        false => format!(
-            "the site's roles are {}",
-            roles.iter().copied().collect::<Vec<_>>().join(", ")
-        ),
+    // A role no node has yet is fine (a policy written ahead of the
+    // fleet); one a typo away from a role that exists is a mistake.
+    let near_role = |role: &str| -> Option<&str> {
+        if roles.contains(role) {
+            return None;
+        }
+        roles
+            .iter()
+            .copied()
+            .filter(|r| strsim::osa_distance(role, r) <= 2)
+            .min_by_key(|r| strsim::osa_distance(role, r))
     };
-    for (i, o) in c.owners.iter().enumerate() {
+    let compile = |globs: &[String]| -> Vec<Nfa> { globs.iter().map(|g| Nfa::new(g)).collect() };
+    let inputs = compile(
+        &project
+            .inputs
+            .iter()
+            .map(|i| escape(i))
+            .chain(project.possible_inputs.iter().cloned())
+            .collect::<Vec<_>>(),
+    );
+    let artifacts = compile(&artifact_shapes(project));
+    let can = |shapes: &[Nfa], p: &str| {
+        let g = Nfa::new(p);
+        shapes.iter().any(|s| g.meets(s))
+    };
+    let input_help = format!(
+        "paths are relative to the project root and match its inputs: siteconf.toml, the lock file and anything under {}; `*` stays within a directory, `**` crosses them",
+        project
+            .possible_inputs
+            .iter()
+            .filter_map(|p| p.strip_suffix("/**"))
+            .map(|d| format!("`{d}/`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    for (i, o) in c.policy.owners.iter().enumerate() {
         let what = format!("gate.owners[{i}]");
-        for (p, g) in c.policy.owners[i].paths.iter().zip(&o.paths) {
-            if !project.inputs.iter().any(|f| g.is_match(f)) {
+        for p in &o.paths {
+            if !can(&inputs, p) {
                 out.push(warn(
-                    format!("{what}.paths: `{p}` matches no input file of the project, so it protects nothing"),
+                    format!("{what}.paths: `{p}` can match no input file of the project, so it protects nothing"),
                     &format!("\"{p}\""),
-                    "paths are relative to the project root (`site/bgp-peers.kdl`, `templates/**`, `siteconf.toml`); `*` stays within a directory".into(),
+                    input_help.clone(),
                 ));
             }
         }
-        for (p, g) in c.policy.owners[i].artifacts.iter().zip(&o.artifacts) {
-            if !artifacts.any(g) {
+        for p in &o.artifacts {
+            if !can(&artifacts, p) {
                 out.push(warn(
-                    format!("{what}.artifacts: `{p}` matches no artifact this project renders, so it protects nothing"),
+                    format!("{what}.artifacts: `{p}` can match no artifact this project renders, so it protects nothing"),
                     &format!("\"{p}\""),
-                    artifacts.help(),
+                    artifact_help(project),
                 ));
             }
         }
@@ -428,13 +471,13 @@ pub fn unmatched(c: &Compiled, project: &Project, sources: &SourceMap) -> Vec<Di
     for r in &c.rules {
         let what = format!("gate.rules `{}`", r.rule.name);
         for role in &r.rule.roles {
-            if !roles.contains(role.as_str()) {
+            if let Some(near) = near_role(role) {
                 out.push(warn(
                     format!(
                         "{what}: no node has the role `{role}`, so the rule never fires for it"
                     ),
                     &format!("\"{role}\""),
-                    role_help(),
+                    format!("did you mean `{near}`?"),
                 ));
             }
         }
@@ -447,41 +490,28 @@ pub fn unmatched(c: &Compiled, project: &Project, sources: &SourceMap) -> Vec<Di
                 ));
             }
         }
-        for (p, g) in r.rule.artifacts.iter().zip(&r.artifacts) {
-            if !artifacts.any(g) {
+        for p in &r.rule.artifacts {
+            if !can(&artifacts, p) {
                 out.push(warn(
-                    format!("{what}.artifacts: `{p}` matches no artifact this project renders, so the rule never fires"),
+                    format!("{what}.artifacts: `{p}` can match no artifact this project renders, so the rule never fires"),
                     &format!("\"{p}\""),
-                    artifacts.help(),
+                    artifact_help(project),
                 ));
             }
         }
     }
     for role in c.policy.role_limits.keys() {
-        if !roles.contains(role.as_str()) {
+        if let Some(near) = near_role(role) {
             out.push(warn(
                 format!(
                     "gate.role-limits: no node has the role `{role}`, so its limit never applies"
                 ),
                 role,
-                role_help(),
+                format!("did you mean `{near}`?"),
             ));
         }
     }
     out
-}
-
-/// The artifact paths a build of the project can write, to test a pattern
-/// against: every device file (from the templates, for each device), the
-/// site-wide files with fixed names, one per rack and per host, and the
-/// directories whose names come from data the check does not compute
-/// (zones, iPXE scripts by MAC, group variables), where any pattern inside
-/// them is taken as possible.
-struct ArtifactNames<'a> {
-    project: &'a Project<'a>,
-    plan: crate::render::device::Plan,
-    repos: Vec<String>,
-    users: Vec<String>,
 }
 
 /// Site-wide files whose names are fixed.
@@ -495,103 +525,56 @@ const SITE_FILES: &[&str] = &[
     "site/racks/index.html",
 ];
 
-/// Site-wide directories whose file names the check cannot know.
-const SITE_DIRS: &[&str] = &["site/dns/", "site/boot/ipxe/", "site/inventory/group_vars/"];
+/// Site-wide files whose names come from data: racks, hosts, zones, iPXE
+/// scripts by MAC, group variables.
+const SITE_SHAPES: &[&str] = &[
+    "site/racks/*.svg",
+    "site/inventory/host_vars/*.yml",
+    "site/dns/**",
+    "site/boot/ipxe/**",
+    "site/inventory/group_vars/**",
+];
 
-impl<'a> ArtifactNames<'a> {
-    fn new(project: &'a Project<'a>) -> ArtifactNames<'a> {
-        let (plan, _) = crate::render::device::plan(project.templates);
-        let mut repos = std::collections::BTreeSet::new();
-        let mut users = std::collections::BTreeSet::new();
-        for site in &project.sites {
-            let layers = site
-                .site
-                .iter()
-                .map(|i| &i.defaults)
-                .chain(site.profiles.iter().map(|p| &p.settings))
-                .chain(site.nodes.iter().map(|n| &n.settings));
-            for l in layers {
-                repos.extend(l.repos.iter().map(|r| r.name.value.clone()));
-                users.extend(l.ssh_keys.iter().map(|k| k.user.value.clone()));
-            }
-        }
-        ArtifactNames {
-            project,
-            plan,
-            repos: repos.into_iter().collect(),
-            users: users.into_iter().collect(),
-        }
-    }
-
-    /// Whether some artifact could match `g`.
-    fn any(&self, g: &GlobMatcher) -> bool {
-        if SITE_FILES.iter().any(|f| g.is_match(f)) {
-            return true;
-        }
-        // A pattern whose literal start is inside a directory of unknown
-        // names (or above one) may match there.
-        let glob = g.glob().glob();
-        let literal = &glob[..glob.find(['*', '?', '[', '{']).unwrap_or(glob.len())];
-        if SITE_DIRS
+/// Globs of every artifact path a build of the project could write, for
+/// any device, rack, repository or user: each device file of the
+/// templates under `nodes/*/` or `switches/*/`, the site-wide files, all
+/// below `<site>/` in a project of several sites, plus anything a
+/// bootinfra writes (`bootinfra/*/**`).
+fn artifact_shapes(project: &Project) -> Vec<String> {
+    use super::meet::escape;
+    let (plan, _) = crate::render::device::plan(project.templates);
+    let rel = |e: &crate::render::device::Entry| {
+        escape(&e.rel)
+            .replace("\\{repo\\}", "*")
+            .replace("\\{user\\}", "*")
+    };
+    let mut shapes: Vec<String> = SITE_FILES.iter().map(|f| escape(f)).collect();
+    shapes.extend(SITE_SHAPES.iter().map(|s| s.to_string()));
+    shapes.extend(
+        plan.node
             .iter()
-            .any(|d| literal.starts_with(d) || d.starts_with(literal))
-        {
-            return true;
-        }
-        let expand = |e: &crate::render::device::Entry| -> Vec<String> {
-            use crate::render::device::Expand;
-            match e.expand {
-                Expand::Once => vec![e.rel.clone()],
-                Expand::Repo => self
-                    .repos
-                    .iter()
-                    .map(|r| e.rel.replace("{repo}", r))
-                    .collect(),
-                Expand::User => self
-                    .users
-                    .iter()
-                    .map(|u| e.rel.replace("{user}", u))
-                    .collect(),
-            }
-        };
-        let node_rels: Vec<String> = self
-            .plan
-            .node
-            .iter()
-            .chain(&self.plan.node_late)
-            .flat_map(expand)
-            .collect();
-        let switch_rels: Vec<String> = self.plan.switch.iter().flat_map(expand).collect();
-        self.project.sites.iter().any(|site| {
-            let rack = |name: &str| g.is_match(format!("site/racks/{name}.svg"));
-            let host = |name: &str, rels: &[String], dir: &str| {
-                rels.iter().any(|r| g.is_match(format!("{dir}/{name}/{r}")))
-                    || site_host_vars(site, name).is_some_and(|p| g.is_match(p))
-            };
-            site.racks.iter().any(|r| rack(&r.name.value))
-                || site
-                    .nodes
-                    .iter()
-                    .any(|n| host(&n.name.value, &node_rels, "nodes"))
-                || site
-                    .switches
-                    .iter()
-                    .any(|w| host(&w.name.value, &switch_rels, "switches"))
-        })
+            .chain(&plan.node_late)
+            .map(|e| format!("nodes/*/{}", rel(e))),
+    );
+    shapes.extend(plan.switch.iter().map(|e| format!("switches/*/{}", rel(e))));
+    if project.site_names.is_empty() {
+        return shapes;
     }
-
-    fn help(&self) -> String {
-        "artifact paths are relative to the output directory, e.g. `switches/*/etc/frr/frr.conf`, `nodes/*/etc/ssh/sshd_config.d/*`, `site/dns/*.zone` (a build lists every one in manifest.json); `*` stays within a directory, `**` crosses them".into()
-    }
+    let mut all: Vec<String> = project
+        .site_names
+        .iter()
+        .flat_map(|site| shapes.iter().map(move |s| format!("{}/{s}", escape(site))))
+        .collect();
+    all.push("bootinfra/*/**".into());
+    all
 }
 
-/// `site/inventory/host_vars/<host>.yml` of a device: the host is its
-/// FQDN when the site has a domain.
-fn site_host_vars(site: &crate::model::Site, name: &str) -> Option<String> {
-    Some(match &site.site {
-        Some(i) => format!("site/inventory/host_vars/{name}.{}.yml", i.domain.value),
-        None => format!("site/inventory/host_vars/{name}.yml"),
-    })
+fn artifact_help(project: &Project) -> String {
+    let prefix = match project.site_names.first() {
+        Some(s) => format!("{s}/"),
+        None => String::new(),
+    };
+    format!("artifact paths are relative to the output directory, e.g. `{prefix}switches/*/etc/frr/frr.conf`, `{prefix}nodes/*/etc/ssh/sshd_config.d/*`, `{prefix}site/dns/*.zone` (a build lists every one in manifest.json); `*` stays within a directory, `**` crosses them")
 }
 
 fn check_names(

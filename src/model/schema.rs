@@ -129,7 +129,7 @@ pub const INTERFACE: &[Field] = &[
             "balance-tlb",
             "balance-alb"
         ]),
-        "Bond mode (default 802.3ad)."
+        "Bond mode. Without it siteconf writes no `mode` and the kernel's default, balance-rr, applies: behind an LACP (MLAG) pair write `802.3ad`."
     ),
     f!("link", Ty::Label, "Parent interface of a VLAN interface."),
     f!(
@@ -335,7 +335,8 @@ const SITE: &[Field] = &[
     f!(
         "dns-servers",
         Ty::List(&Ty::Ip),
-        "Resolvers written to netplan and cloud-init."
+        req,
+        "Resolvers written to netplan and cloud-init, and the name servers of the DNS zones (SC0005 without them)."
     ),
     f!("ntp-servers", Ty::List(&Ty::Str), "NTP servers."),
     f!(

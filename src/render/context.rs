@@ -281,6 +281,11 @@ pub struct NodeView {
     pub users: Arc<BTreeMap<String, Vec<String>>>,
     /// sshd keywords in sshd's spelling (`PermitRootLogin`) → value.
     pub sshd: BTreeMap<String, String>,
+    /// The drop-in's lines, `[keyword, value]`, in the order of `sshd`: a
+    /// keyword sshd takes once per value (`ListenAddress`, `HostKey`,
+    /// `HostCertificate`, `Port`) is one line per value, since sshd refuses
+    /// a second value on its line.
+    pub sshd_lines: Vec<(String, String)>,
     pub packages: Vec<String>,
     #[serde(serialize_with = "super::secrets::serialize_vars")]
     pub vars: serde_json::Map<String, Json>,
@@ -854,6 +859,7 @@ fn node_view(c: &Common, n: &EffNode) -> NodeView {
             .iter()
             .map(|o| (sshd_keyword(&o.key.value), o.value.value.clone()))
             .collect(),
+        sshd_lines: sshd_lines(&st.sshd),
         packages: strings(&st.packages),
         vars: vars_map(&st.vars),
         dns_servers: sh.dns_servers.clone(),
@@ -999,4 +1005,21 @@ pub fn family(addr: &str) -> &'static str {
         Ok(IpAddr::V6(_)) => "ipv6",
         _ => "ipv4",
     }
+}
+
+/// [`NodeView::sshd_lines`]: the keywords in `sshd`'s (sorted) order, each
+/// value of a keyword sshd takes once per value on a line of its own.
+fn sshd_lines(sshd: &[crate::model::SshdOption]) -> Vec<(String, String)> {
+    let sorted: BTreeMap<String, &str> = sshd
+        .iter()
+        .map(|o| (sshd_keyword(&o.key.value), o.value.value.as_str()))
+        .collect();
+    sorted
+        .into_iter()
+        .flat_map(|(k, v)| {
+            crate::validate::rules::sshd_options::value_lines(&k, v)
+                .into_iter()
+                .map(move |l| (k.clone(), l))
+        })
+        .collect()
 }

@@ -99,7 +99,7 @@ mod ssh_key_options;
 mod ssh_key_users;
 mod ssh_keys;
 mod sshd_login;
-mod sshd_options;
+pub(crate) mod sshd_options;
 mod stray_files;
 mod switch_loopback;
 mod switch_port_addresses;

@@ -4,10 +4,16 @@
 //! `/dists/<suite>` or `/dists`, and (SC0078) about a suite of a repo on a
 //! Debian or Ubuntu mirror (a host under `debian.org` or `ubuntu.com`, or
 //! a path ending in `/debian`, `/debian-security`, `/ubuntu`…) that is
-//! neither a release codename nor a suite name (`stable`, `testing`…),
-//! alone or with a suffix (`-updates`, `-security`, `-backports`…). The
-//! codenames are data: `data/distro-info-0.58-codenames.txt`. The hint
-//! names the closest codename (`bookwrom` → `bookworm`).
+//! a misspelt release codename or suite name: its base (what comes before
+//! the first `-` or `/`) is no codename nor suite name (`stable`,
+//! `testing`, `experimental`…) but within a small edit distance of one
+//! (`bookwrom`). A known base takes any suffix: archives add pockets of
+//! their own (`noble-infra-security` of Ubuntu ESM, `jammy-updates/caracal`
+//! of the Ubuntu Cloud Archive, `bookworm-debug`, a private
+//! `noble-internal`), and a suite far from every codename is taken as a
+//! repository's own name. The codenames are data:
+//! `data/distro-info-0.58-codenames.txt`. The hint names the closest
+//! codename (`bookwrom` → `bookworm`).
 //!
 //! **Why it matters.** apt builds `URI/dists/SUITE/Release` (sources.list(5),
 //! deb822 format): a URI that already ends in `dists/bookworm` makes it ask
@@ -37,7 +43,16 @@ pub static RULE: Rule = Rule {
 const DATA: &str = include_str!("../../../data/distro-info-0.58-codenames.txt");
 
 /// Debian's suite names (the archive's `Suite:` field) besides codenames.
-const SUITE_NAMES: &[&str] = &["stable", "oldstable", "oldoldstable", "testing", "unstable"];
+const SUITE_NAMES: &[&str] = &[
+    "stable",
+    "oldstable",
+    "oldoldstable",
+    "testing",
+    "unstable",
+    "experimental",
+    "rc-buggy",
+    "devel",
+];
 
 /// What follows a codename or suite name: Debian's and Ubuntu's pockets.
 const SUFFIXES: &[&str] = &[
@@ -81,21 +96,33 @@ fn known_base(b: &str) -> bool {
     SUITE_NAMES.contains(&b) || codenames().contains(&b)
 }
 
-/// Whether `suite` is a codename or suite name, with a known suffix or
-/// none (`bookworm`, `bookworm-security`, `buster/updates`, `sid`).
+/// Whether `suite` is a codename or suite name, with any suffix or none
+/// (`bookworm`, `bookworm-security`, `buster/updates`, `sid`,
+/// `noble-infra-security`, `jammy-updates/caracal`).
 fn known_suite(suite: &str) -> bool {
-    if known_base(suite) {
-        return true;
+    known_base(suite) || known_base(base_of(suite))
+}
+
+/// What comes before the first `-` or `/` of a suite.
+fn base_of(suite: &str) -> &str {
+    suite.split(['-', '/']).next().unwrap_or(suite)
+}
+
+/// Whether `suite` reads as a misspelt codename or suite name: its base is
+/// none of them but within a small edit distance of one (two edits, one
+/// for a base of five letters or fewer, where two edits reach unrelated
+/// words). Anything farther is taken as a repository's own suite.
+fn misspelt(suite: &str) -> bool {
+    if known_suite(suite) {
+        return false;
     }
-    if let Some(b) = suite.strip_suffix("/updates") {
-        return known_base(b);
-    }
-    SUFFIXES.iter().any(|s| {
-        suite
-            .strip_suffix(s)
-            .and_then(|b| b.strip_suffix('-'))
-            .is_some_and(known_base)
-    })
+    let base = base_of(suite);
+    let max = if base.chars().count() <= 5 { 1 } else { 2 };
+    let lower = base.to_ascii_lowercase();
+    SUITE_NAMES
+        .iter()
+        .chain(codenames().iter())
+        .any(|k| strsim::osa_distance(&lower, k) <= max)
 }
 
 /// The known suite closest to a misspelt one.
@@ -145,12 +172,12 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
             }
             for suite in &r.suites {
                 let v = suite.value.as_str();
-                if v.ends_with('/') || v.contains('$') || known_suite(v) {
+                if v.ends_with('/') || v.contains('$') || !misspelt(v) {
                     continue;
                 }
                 let help = match suggestion(v) {
                     Some(s) => format!("did you mean `{s}`?"),
-                    None => "a suite of a Debian or Ubuntu mirror is a release codename (`bookworm`, `noble`) or `stable`/`testing`/`unstable`, optionally with `-updates`, `-security` or `-backports`".into(),
+                    None => "a suite of a Debian or Ubuntu mirror is a release codename (`bookworm`, `noble`) or `stable`/`testing`/`unstable`, optionally with a pocket (`-updates`, `-security`, `-backports`)".into(),
                 };
                 diags.push(
                     Diagnostic::warning(
@@ -188,11 +215,33 @@ mod tests {
             "noble",
             "noble-proposed",
             "trixie",
+            // Pockets of other archives than the main ones.
+            "noble-infra-security",
+            "noble-infra-updates",
+            "noble-apps-security",
+            "noble-apps-updates",
+            "jammy-updates/caracal",
+            "bookworm-debug",
+            "rc-buggy",
+            "experimental",
+            "devel",
+            "noble-internal",
         ] {
             assert!(known_suite(ok), "{ok}");
+            assert!(!misspelt(ok), "{ok}");
         }
-        for bad in ["bookwrom", "bookworm-update", "Bookworm", "debian"] {
-            assert!(!known_suite(bad), "{bad}");
+        for bad in [
+            "bookwrom",
+            "bookwrom-updates",
+            "Bookworm",
+            "nobel",
+            "jamy-security",
+        ] {
+            assert!(misspelt(bad), "{bad}");
+        }
+        // A private repository's own suites: far from every codename.
+        for own in ["internal", "prod", "debian", "main", "corp-stable"] {
+            assert!(!misspelt(own), "{own}");
         }
         assert_eq!(suggestion("bookwrom").as_deref(), Some("bookworm"));
         assert_eq!(
@@ -235,6 +284,23 @@ mod tests {
             ["SC0078"]
         );
         assert!(found("http://deb.debian.org/debian", "bookworm").is_empty());
+        // Real suites beyond the main archive's pockets.
+        for (uri, suite) in [
+            (
+                "https://esm.ubuntu.com/infra/ubuntu",
+                "noble-infra-security",
+            ),
+            ("https://esm.ubuntu.com/apps/ubuntu", "noble-apps-updates"),
+            (
+                "http://ubuntu-cloud.archive.canonical.com/ubuntu",
+                "jammy-updates/caracal",
+            ),
+            ("http://deb.debian.org/debian-debug", "bookworm-debug"),
+            ("http://deb.debian.org/debian", "rc-buggy"),
+            ("https://apt.corp.example.com/debian", "noble-internal"),
+        ] {
+            assert!(found(uri, suite).is_empty(), "{uri} {suite}");
+        }
         assert!(found("https://apt.example.net/internal", "bookwrom").is_empty());
     }
 }

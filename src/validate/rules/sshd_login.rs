@@ -10,9 +10,12 @@
 //! - Reports (SC0072) an `authentication-methods` that names a method
 //!   turned off (`publickey,password` with `password-authentication no`),
 //!   or a method sshd does not know.
-//! - Reports (SC0073) a `listen-address` that is none of the node's
-//!   addresses (those of its networks, its loopback; the unspecified and
+//! - Reports (SC0073) a `listen-address` whose addresses are none of the
+//!   node's (those of its networks, its loopback; the unspecified and
 //!   loopback addresses always bind). A host name is not checked.
+//! - Reports (SC0041) an `authorized-keys-command` or
+//!   `authorized-principals-command` (not `none`) without its
+//!   `…-command-user`: sshd refuses to start.
 //! - Reports (SC0074) public-key, password and keyboard-interactive
 //!   authentication all turned off; and (SC0057, as the `allow-users`
 //!   check does) `pubkey-authentication no` in a site with an
@@ -41,7 +44,7 @@
 use std::net::IpAddr;
 
 use super::super::{Ctx, Rule};
-use super::sshd_options::lookup;
+use super::sshd_options::{lookup, value_lines};
 use super::{closest, narrow, set_in, PerNode};
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::SshdOption;
@@ -52,6 +55,7 @@ pub static RULE: Rule = Rule {
     codes: &[
         Code::SshdAuthMethodDisabled,
         Code::SshdListenAddressAbsent,
+        Code::SshdInvalidValue,
         Code::SshdNoLoginMethod,
         Code::SshdLocksOutAutomationUser,
         Code::RootKeyUnused,
@@ -155,23 +159,64 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
             auth_methods(cx, rn, &eff, am, &mut |d| found.push(name, d));
         }
         if let Some(la) = eff.get("ListenAddress") {
-            if let Some(ip) = listen_ip(&la.value.value) {
-                let has = ip.is_unspecified() || ip.is_loopback() || node_has(rs, name, rn, ip);
-                if !has {
-                    found.push(
-                        name,
-                        Diagnostic::error(
-                            Code::SshdListenAddressAbsent,
-                            format!(
-                                "sshd is told to listen on {ip}{}, which is not an address of the node: sshd stops with \"Cannot bind any address\" and the node has no SSH",
-                                set_in(rn, &format!("sshd.{}", la.key.value))
-                            ),
-                        )
-                        .label(la.value.span, "no such address on the node")
-                        .help("leave `listen-address` out (sshd listens on every address), or give an address every node of this layer has (a node's own address belongs in the node's `sshd` block)"),
-                    );
-                }
+            // Several addresses are several ListenAddress lines: sshd
+            // stops only when it can bind none of them.
+            let ips: Vec<IpAddr> = value_lines("ListenAddress", &la.value.value)
+                .iter()
+                .filter_map(|l| listen_ip(l))
+                .collect();
+            let absent: Vec<String> = ips
+                .iter()
+                .filter(|ip| {
+                    !(ip.is_unspecified() || ip.is_loopback() || node_has(rs, name, rn, **ip))
+                })
+                .map(|ip| ip.to_string())
+                .collect();
+            let all_ips = ips.len() == value_lines("ListenAddress", &la.value.value).len();
+            if !absent.is_empty() && absent.len() == ips.len() && all_ips {
+                found.push(
+                    name,
+                    Diagnostic::error(
+                        Code::SshdListenAddressAbsent,
+                        format!(
+                            "sshd is told to listen on {}{}, which {} not an address of the node: sshd stops with \"Cannot bind any address\" and the node has no SSH",
+                            absent.join(" and "),
+                            set_in(rn, &format!("sshd.{}", la.key.value)),
+                            if absent.len() == 1 { "is" } else { "are" }
+                        ),
+                    )
+                    .label(la.value.span, "no such address on the node")
+                    .help("leave `listen-address` out (sshd listens on every address), or give an address every node of this layer has (a node's own address belongs in the node's `sshd` block)"),
+                );
             }
+        }
+        // sshd refuses a command without the user to run it as.
+        for (command, user) in [
+            ("AuthorizedKeysCommand", "AuthorizedKeysCommandUser"),
+            (
+                "AuthorizedPrincipalsCommand",
+                "AuthorizedPrincipalsCommandUser",
+            ),
+        ] {
+            let Some(c) = eff.get(command) else { continue };
+            if c.value.value.trim().eq_ignore_ascii_case("none") || eff.get(user).is_some() {
+                continue;
+            }
+            let user_site = super::sshd_options::site_spelling(user);
+            found.push(
+                name,
+                Diagnostic::error(
+                    Code::SshdInvalidValue,
+                    format!(
+                        "{command} is set{} without {user}: sshd refuses to start (\"{command} set without {user}\") and the node has no SSH",
+                        set_in(rn, &format!("sshd.{}", c.key.value)),
+                    ),
+                )
+                .label(c.key.span, format!("needs `{user_site}`"))
+                .help(format!(
+                    "add `{user_site}` with an unprivileged user the command runs as (e.g. `{user_site} nobody`), in this layer or one every node of it inherits"
+                )),
+            );
         }
         if let Some(prl) = eff.get("PermitRootLogin") {
             if prl.value.value.trim().eq_ignore_ascii_case("no") {
@@ -373,6 +418,29 @@ node n1 {{ rack r01; position 1; sshd {{ {sshd} }}; address mgmt ipv4=\"10.0.1.5
     }
 
     #[test]
+    fn a_command_needs_its_user() {
+        let c = |sshd: &str| -> Vec<&'static str> {
+            codes(&site(sshd))
+                .into_iter()
+                .filter(|c| *c == "SC0041")
+                .collect()
+        };
+        assert_eq!(
+            c("authorized-keys-command \"/usr/bin/keys %u\""),
+            ["SC0041"]
+        );
+        assert!(c(
+            "authorized-keys-command \"/usr/bin/keys %u\"; authorized-keys-command-user nobody"
+        )
+        .is_empty());
+        assert!(c("authorized-keys-command none").is_empty());
+        assert_eq!(
+            c("authorized-principals-command \"/usr/bin/p %u\""),
+            ["SC0041"]
+        );
+    }
+
+    #[test]
     fn listen_addresses() {
         assert_eq!(listen_ip("10.0.0.5"), Some("10.0.0.5".parse().unwrap()));
         assert_eq!(listen_ip("10.0.0.5:22"), Some("10.0.0.5".parse().unwrap()));
@@ -387,6 +455,13 @@ node n1 {{ rack r01; position 1; sshd {{ {sshd} }}; address mgmt ipv4=\"10.0.1.5
         assert!(found("listen-address \"10.0.1.5:2222\"").is_empty());
         assert!(found("listen-address \"0.0.0.0\"").is_empty());
         assert!(found("listen-address \"::\"").is_empty());
+        // Several addresses: sshd stops only when it can bind none.
+        assert!(found("listen-address \"10.0.1.5\" \"::1\"").is_empty());
+        assert!(found("listen-address \"10.0.1.5\" \"10.0.0.9\"").is_empty());
+        assert_eq!(
+            found("listen-address \"10.0.0.8\" \"10.0.0.9\""),
+            ["SC0073"]
+        );
     }
 
     /// What `sshd -t` of OpenSSH 9.2p1 says, with Debian's sshd_config

@@ -6,7 +6,10 @@
 //! keywords a drop-in must not carry (`match`, `include`). Reports (SC0041)
 //! a value sshd refuses for its keyword: a word outside the keyword's set
 //! (`permit-root-login maybe`), a value that is not an integer, a port or a
-//! time where sshd wants one, several words where it wants one, an empty
+//! time where sshd wants one, several words where it wants one (a keyword
+//! sshd takes on several lines, `ListenAddress`, `HostKey`,
+//! `HostCertificate`, `Port`, takes several values, written one line per
+//! value: each is checked), an empty
 //! value, or a line break or other control character (which would write a
 //! second line into the drop-in).
 //!
@@ -158,8 +161,52 @@ pub(crate) fn lookup(key: &str) -> Option<&'static Keyword> {
         .find(|k| k.name.eq_ignore_ascii_case(&want))
 }
 
-/// Why sshd refuses `value` for `kw`, if it does: (label, hint).
+/// Keywords sshd takes on several lines, one value each (a second value
+/// on the line is "bad ListenAddress syntax" or "extra arguments at end of
+/// line"): several values in a site file are written one line per value
+/// ([`value_lines`]).
+pub(crate) const MULTI_LINE: &[&str] = &["ListenAddress", "HostKey", "HostCertificate", "Port"];
+
+/// The drop-in lines a value of keyword `name` (as sshd_config(5) spells
+/// it) is written as: one per value for [`MULTI_LINE`] keywords
+/// (`10.0.0.5 2001:db8::5` → two `ListenAddress` lines; `rdomain NAME`
+/// stays with its address), the value as it is otherwise, or when it holds
+/// a quote (a quoted path may hold spaces).
+pub fn value_lines(name: &str, value: &str) -> Vec<String> {
+    if !MULTI_LINE.iter().any(|k| k.eq_ignore_ascii_case(name)) || value.contains(['"', '\'']) {
+        return vec![value.to_string()];
+    }
+    let mut lines: Vec<String> = Vec::new();
+    let mut words = value.split_whitespace();
+    while let Some(w) = words.next() {
+        match lines.last_mut() {
+            Some(last) if w == "rdomain" && name.eq_ignore_ascii_case("ListenAddress") => {
+                last.push_str(" rdomain");
+                if let Some(d) = words.next() {
+                    last.push(' ');
+                    last.push_str(d);
+                }
+            }
+            _ => lines.push(w.to_string()),
+        }
+    }
+    if lines.is_empty() {
+        lines.push(value.to_string());
+    }
+    lines
+}
+
+/// Why sshd refuses `value` for `kw`, if it does: (label, hint). A value
+/// of a [`MULTI_LINE`] keyword is checked line by line, as written.
 pub(crate) fn check_value(kw: &Keyword, value: &str) -> Result<(), (String, String)> {
+    let lines = value_lines(&kw.name, value);
+    if lines.len() > 1 {
+        return lines.iter().try_for_each(|l| check_line(kw, l));
+    }
+    check_line(kw, value)
+}
+
+fn check_line(kw: &Keyword, value: &str) -> Result<(), (String, String)> {
     let Accepts::Values(alts) = &kw.accepts else {
         return Ok(());
     };
@@ -688,6 +735,32 @@ mod tests {
         assert!(!v("banner", "/etc/is\"sue"));
         assert!(v("banner", "\"/etc/issue net\""));
         assert!(v("accept-env", "LANG LC_*"));
+        // Keywords sshd takes once per value: one line each.
+        assert!(v("port", "22 2222"));
+        assert!(!v("port", "22 0"));
+        assert!(v("listen-address", "10.0.0.5 2001:db8::5"));
+        assert!(v("host-key", "/etc/ssh/a /etc/ssh/b"));
+    }
+
+    #[test]
+    fn several_values_are_several_lines() {
+        assert_eq!(
+            value_lines("ListenAddress", "10.40.1.10 2001:db8:40:100::102"),
+            ["10.40.1.10", "2001:db8:40:100::102"]
+        );
+        assert_eq!(
+            value_lines("ListenAddress", "10.0.0.5 rdomain 2 10.0.0.6"),
+            ["10.0.0.5 rdomain 2", "10.0.0.6"]
+        );
+        assert_eq!(
+            value_lines("HostKey", "/etc/ssh/a /etc/ssh/b"),
+            ["/etc/ssh/a", "/etc/ssh/b"]
+        );
+        assert_eq!(
+            value_lines("HostKey", "\"/etc/ssh/a b\""),
+            ["\"/etc/ssh/a b\""]
+        );
+        assert_eq!(value_lines("AcceptEnv", "LANG LC_*"), ["LANG LC_*"]);
     }
 
     #[test]
