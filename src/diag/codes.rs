@@ -361,6 +361,8 @@ codes! {
     // --- network boot --------------------------------------------------------------------------
     BootUrlInvalid "SC1200" "boot-url" Error
         "A boot URL (`base-url`, an image's `kernel`, `initrd` or `root`) that is not an absolute `http://` or `https://` URL with a host, or a base URL whose boot-file URL would not fit the 128-byte DHCP file field.";
+    BootinfraDiscoversOthers "SC1218" "bootinfra-discovers-other-sites" Warning
+        "A bootinfra serves a site whose boot service boots unknown machines into the discovery image (`unknown \"discover\"`) and a site without a boot service. The bootinfra's Kea offers the boot service's client classes, matched by the client's architecture alone, in every subnet it serves: a machine of the other site that network-boots (a disk that fails, a boot order with the network first) chains to the boot service, is unknown there, and boots the discovery image instead of its own system.";
     BootUrlHttps "SC1217" "boot-url-https" Error
         "The boot `base-url` is `https://` (or an image URL is `https://` on the boot service's host and port). The boot service siteconf builds (`site/boot/nginx.conf`) serves plain HTTP: with an https base URL its nginx listens on port 443 without TLS, so every TLS handshake fails — iPXE fetching its script and images, cloud-init fetching its NoCloud seed (`ds=nocloud-net;s=<base-url>/nodes/<node>/`), UEFI HTTP boot fetching `ipxe.efi` — and no machine boots. These fetches run over http from the boot network. To use TLS, terminate it in a proxy in front of siteconf's nginx, and give as `base-url` the http URL siteconf serves.";
     BootImageUnknown "SC1201" "boot-image-unknown" Error

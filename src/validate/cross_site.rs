@@ -27,6 +27,7 @@ pub const CODES: &[Code] = &[
     Code::DuplicateAsn,
     Code::BootinfraConflict,
     Code::BootServeCollision,
+    Code::BootinfraDiscoversOthers,
     Code::GroupVarsAcrossSites,
     Code::BootServerOutside,
 ];
@@ -143,6 +144,7 @@ pub fn check(sites: &[SiteRef], bootinfra: &[(&str, Vec<&str>)], diags: &mut Dia
     for (name, served) in bootinfra {
         let members: Vec<&SiteRef> = sites.iter().filter(|s| served.contains(&s.name)).collect();
         shared_boot(name, &members, diags);
+        discovers_others(name, &members, diags);
         if members.len() > 1 {
             servers_outside(&members, diags);
         }
@@ -784,6 +786,44 @@ fn servers_outside(sites: &[&SiteRef], diags: &mut Diagnostics) {
     }
 }
 
+/// SC1218: a bootinfra serving a site that discovers unknown machines and
+/// a site with no boot service. Kea's client classes (`boot::kea_classes`)
+/// test the client's architecture only, so the joined Kea offers the boot
+/// service to every served subnet's network-booting machines, and the
+/// boot service knows only its own site's MACs.
+fn discovers_others(name: &str, members: &[&SiteRef], diags: &mut Diagnostics) {
+    use crate::model::UnknownPolicy;
+    let without: Vec<&str> = members
+        .iter()
+        .filter(|s| boot_of(s.site).is_none())
+        .map(|s| s.name)
+        .collect();
+    if without.is_empty() {
+        return;
+    }
+    for s in members {
+        let Some(b) = boot_of(s.site) else { continue };
+        if b.unknown() != UnknownPolicy::Discover {
+            continue;
+        }
+        let at = b.unknown.as_ref().map_or(b.span, |u| u.span);
+        diags.push(
+            Diagnostic::warning(
+                Code::BootinfraDiscoversOthers,
+                format!(
+                    "bootinfra `{name}` serves site `{}`, which discovers unknown machines, and {} without a boot service: a machine of {} that network-boots boots site `{}`'s discovery image",
+                    s.name,
+                    without.iter().map(|w| format!("`{w}`")).collect::<Vec<_>>().join(", "),
+                    if without.len() == 1 { "that site" } else { "those sites" },
+                    s.name
+                ),
+            )
+            .label(at, "unknown machines boot the discovery image")
+            .help("the bootinfra's Kea offers the boot service to every subnet it serves (its client classes match the client's architecture, not its site), and the boot service knows only its own site's machines: use `unknown \"report\"`, or serve the other sites from a bootinfra of their own"),
+        );
+    }
+}
+
 fn boot_of(s: &crate::model::Site) -> Option<&crate::model::Boot> {
     s.site.as_ref().and_then(|i| i.boot.as_ref())
 }
@@ -929,6 +969,42 @@ mod tests {
             "SC1207",
         );
         assert!(m.is_empty(), "{m:?}");
+    }
+
+    #[test]
+    fn a_bootinfra_discovering_beside_a_site_without_boot_warns() {
+        let toml = "[sites.a]\ndir = \"sites/a\"\n\n[sites.b]\ndir = \"sites/b\"\n\n[bootinfra.core]\nserves = [\"a\", \"b\"]\n";
+        let site = |name: &str, net: &str, boot: &str| {
+            format!(
+                r#"site {name} {{ domain "{name}.example.net"; dns-servers "{net}.2"
+                    {boot} }}
+                network mgmt {{ purpose management; ipv4 "{net}.0/24"; gateway4 "{net}.1"; reserved "{net}.1-{net}.63"; }}"#
+            )
+        };
+        let boot = |unknown: &str| {
+            format!(
+                r#"boot {{ servers "10.0.0.2"; images-dir "/srv/images"; {unknown}
+                        image debian {{ kernel "http://10.0.0.2/images/vmlinuz"; }} }}"#
+            )
+        };
+        let warned = |unknown: &str| -> Vec<String> {
+            let src = MemSource::new()
+                .with("siteconf.toml", toml)
+                .with("sites/a/site.kdl", site("a", "10.0.0", &boot(unknown)))
+                .with("sites/b/site.kdl", site("b", "10.1.0", ""));
+            let p = crate::check::check_project(&src, None, false);
+            let sources = p.sources().cloned().unwrap_or_default();
+            p.diags
+                .sorted(&sources)
+                .into_iter()
+                .filter(|d| d.code.as_str() == "SC1218")
+                .map(|d| d.message)
+                .collect()
+        };
+        let m = warned("unknown discover; discovery-image debian");
+        assert_eq!(m.len(), 1, "{m:?}");
+        assert!(m[0].contains("site `a`") && m[0].contains("`b`"), "{m:?}");
+        assert!(warned("unknown report").is_empty());
     }
 
     #[test]
