@@ -175,6 +175,15 @@ impl Templates {
             .ok()
     }
 
+    /// Where the template `name` comes from, as messages show it (its
+    /// file in the project, or `<built-in templates>/…`); `name` itself
+    /// when there is no such template.
+    pub fn display_name(&self, name: &str) -> String {
+        self.index_of(name)
+            .map(|i| self.files[i].display_path())
+            .unwrap_or_else(|| name.to_string())
+    }
+
     /// Adds every template to a copy of `sources`, at `FileId(base + i)`
     /// for template `i` (see [`Templates::file_id`]), so diagnostics can
     /// point into templates.

@@ -959,11 +959,7 @@ impl<S: FnMut(Batch) -> Result<(), E>, E> Collector<'_, S, E> {
         std::mem::take(&mut self.site_invalid)
             .into_iter()
             .map(|(t, (path, why, more))| {
-                let shown = self
-                    .templates
-                    .index_of(t)
-                    .map(|i| self.templates.files()[i].display_path())
-                    .unwrap_or_else(|| t.to_string());
+                let shown = self.templates.display_name(t);
                 let also = match more {
                     0 => String::new(),
                     n => format!(" (and {n} more files of this template)"),
@@ -986,11 +982,7 @@ impl<S: FnMut(Batch) -> Result<(), E>, E> Collector<'_, S, E> {
         std::mem::take(&mut self.empty)
             .into_iter()
             .map(|(t, (subject, more))| {
-                let shown = self
-                    .templates
-                    .index_of(t)
-                    .map(|i| self.templates.files()[i].display_path())
-                    .unwrap_or_else(|| t.to_string());
+                let shown = self.templates.display_name(t);
                 let also = match more {
                     0 => String::new(),
                     n => format!(" (and {n} more)"),

@@ -34,7 +34,7 @@
 
 use super::super::{Ctx, Rule};
 use crate::diag::{Code, Diagnostic, Diagnostics};
-use crate::model::{Interface, InterfaceKind, Purpose, Sp};
+use crate::model::{Interface, InterfaceKind, Sp};
 
 pub static RULE: Rule = Rule {
     name: "boot-pxe-over-bond",
@@ -54,13 +54,7 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
     {
         return;
     }
-    let mgmt: Vec<&str> = cx
-        .site
-        .networks
-        .iter()
-        .filter(|n| n.purpose.value == Purpose::Management)
-        .map(|n| n.name.value.as_str())
-        .collect();
+    let mgmt = super::management_networks(cx.site);
     // (node, the address's VLAN interface, the bond under it)
     let mut found: Vec<(&str, &Sp<String>, String)> = Vec::new();
     for rn in &rs.nodes {

@@ -308,6 +308,15 @@ pub(super) type FxSet<K> = rustc_hash::FxHashSet<K>;
 
 /// Switch name → index into `site.switches`; the first declaration wins,
 /// as in the site index.
+/// The names of the site's management networks, in declaration order.
+pub(super) fn management_networks(site: &Site) -> Vec<&str> {
+    site.networks
+        .iter()
+        .filter(|n| n.purpose.value == crate::model::Purpose::Management)
+        .map(|n| n.name.value.as_str())
+        .collect()
+}
+
 pub(super) fn switch_index(site: &Site) -> FxMap<&str, usize> {
     let mut m = FxMap::default();
     m.reserve(site.switches.len());

@@ -20,7 +20,6 @@
 
 use super::super::{Ctx, Rule};
 use crate::diag::{Code, Diagnostic, Diagnostics};
-use crate::model::Purpose;
 
 pub static RULE: Rule = Rule {
     name: "node-management-address",
@@ -31,13 +30,7 @@ pub static RULE: Rule = Rule {
 
 fn check(cx: &Ctx, diags: &mut Diagnostics) {
     let Some(rs) = cx.resolved else { return };
-    let mgmt: Vec<&str> = cx
-        .site
-        .networks
-        .iter()
-        .filter(|n| n.purpose.value == Purpose::Management)
-        .map(|n| n.name.value.as_str())
-        .collect();
+    let mgmt = super::management_networks(cx.site);
     let Some(first) = mgmt.first() else { return };
     // A node whose profile is unknown, or whose defaults are in a broken
     // file, may lack the address only because of that one finding.
