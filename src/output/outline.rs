@@ -190,6 +190,80 @@ pub(super) fn record(out: &Path, tree: &Tree, files: &[String]) -> io::Result<()
     write(out, tree, &entries)
 }
 
+/// [`record`] for a tree with the very entries of the one the outline of
+/// `out` was recorded for, `old` (its tree digest, hex): an edit that
+/// changed files but added and removed none. The entries are the old
+/// outline's, copied as they are; only the seals are taken again, by a
+/// `stat` of each directory. `Ok(false)` when the outline on disk is not
+/// one of `old` (the caller then records the whole list).
+pub(super) fn record_same(out: &Path, tree: &Tree, old: &str) -> io::Result<bool> {
+    let Some(p) = path_of(out) else {
+        return Ok(false);
+    };
+    let Ok(text) = fs::read_to_string(&p) else {
+        return Ok(false);
+    };
+    let Some(listed) = parse(&text) else {
+        return Ok(false);
+    };
+    if listed.tree != old {
+        return Ok(false);
+    }
+    // Whatever happens, the old outline no longer describes `out`.
+    remove_file_if_any(&p)?;
+    let root = open_dir(out)?;
+    let seals = listed
+        .lines
+        .par_chunks(SEGMENT)
+        .map(|seg| {
+            let mut looker = Looker::new(&root);
+            let mut t = Tree::default();
+            let mut rel = String::new();
+            for line in seg {
+                let (dir, shared, suffix) =
+                    split(line).ok_or_else(|| io::Error::other("a damaged outline"))?;
+                if shared > rel.len() || !rel.is_char_boundary(shared) {
+                    return Err(io::Error::other("a damaged outline"));
+                }
+                rel.truncate(shared);
+                rel.push_str(suffix);
+                if dir {
+                    t.add_all(&rel, &looker.stat(&rel)?);
+                }
+            }
+            Ok(t)
+        })
+        .try_reduce(Tree::default, |mut a, b| {
+            a.merge(&b);
+            Ok::<_, io::Error>(a)
+        })?;
+    let mut seals = seals;
+    seals.add_all("", &facts_at(&root, c"")?);
+    // The entries' lines, from the first to the end marker, as they are.
+    let body = match listed.lines.first() {
+        Some(first) => &text[first.as_ptr() as usize - text.as_ptr() as usize..],
+        None => "end\n",
+    };
+    let mut new = String::with_capacity(body.len() + 200);
+    new.push_str(&header(tree, &seals, listed.lines.len()));
+    new.push_str(body);
+    write_file_atomic_unsynced(&p, new.as_bytes(), 0o600)?;
+    Ok(true)
+}
+
+/// The outline's first lines: the tree, the seals, when they were taken,
+/// the number of entries.
+fn header(tree: &Tree, seals: &Tree, entries: usize) -> String {
+    let sealed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    format!(
+        "{HEADER}\ntree {}\nseals {}\nsealed {sealed}\nentries {entries}\n",
+        tree.hex(),
+        seals.hex(),
+    )
+}
+
 /// [`record`] from what a walk found: every entry, whatever it is.
 pub(super) fn record_walked(out: &Path, tree: &Tree, walked: &[(String, Facts)]) -> io::Result<()> {
     let entries: Vec<(bool, &str)> = walked
@@ -228,17 +302,8 @@ fn write(out: &Path, tree: &Tree, entries: &[(bool, &str)]) -> io::Result<()> {
         })?;
     let mut seals = seals;
     seals.add_all("", &facts_at(&root, c"")?);
-    let sealed = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
     let mut text = String::with_capacity(entries.len() * 24 + 200);
-    text.push_str(HEADER);
-    text.push_str(&format!(
-        "\ntree {}\nseals {}\nsealed {sealed}\nentries {}\n",
-        tree.hex(),
-        seals.hex(),
-        entries.len()
-    ));
+    text.push_str(&header(tree, &seals, entries.len()));
     let mut prev = "";
     for (i, (dir, rel)) in entries.iter().enumerate() {
         let shared = if i % SEGMENT == 0 {
@@ -516,6 +581,49 @@ mod tests {
             verify(&out, &tree.hex(), false, &NEVER),
             Verdict::Unknown
         ));
+    }
+
+    /// An outline carried over to a tree of the same entries (files
+    /// replaced, none added or removed) is the outline a full record
+    /// writes, seals and all; for any other tree it is not written.
+    #[test]
+    fn an_outline_carried_over_is_the_one_recorded() {
+        let (_tmp, out, tree, files) = fixture();
+        record(&out, &tree, &files).expect("record");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        // Replaced as the writer does: a new file renamed over the old,
+        // which moves its directory's seal.
+        fs::write(out.join("nodes/a/etc/tmp"), "A2").expect("write");
+        fs::rename(out.join("nodes/a/etc/tmp"), out.join("nodes/a/etc/x")).expect("rename");
+        let (new, _) = tree_of(&out);
+        assert!(matches!(
+            verify(&out, &tree.hex(), false, &NEVER),
+            Verdict::Unknown
+        ));
+        assert!(record_same(&out, &new, &tree.hex()).expect("carried"));
+        let carried = fs::read_to_string(path_of(&out).expect("path")).expect("read");
+        match verify(&out, &new.hex(), true, &NEVER) {
+            Verdict::Untouched {
+                tree: t,
+                files: n,
+                entries,
+            } => {
+                assert_eq!((t, n, entries.len()), (new, 14, 25));
+            }
+            v => panic!("expected untouched, got {v:?}"),
+        }
+        record(&out, &new, &files).expect("record");
+        let recorded = fs::read_to_string(path_of(&out).expect("path")).expect("read");
+        // The same but for the second the seals were taken in.
+        let body = |t: &str| -> String {
+            t.lines()
+                .filter(|l| !l.starts_with("sealed "))
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        assert_eq!(body(&carried), body(&recorded));
+        // An outline of another tree is not carried over.
+        assert!(!record_same(&out, &new, "0").expect("not carried"));
     }
 
     /// Whole-second ctimes no older than the seal are no answer; a ctime

@@ -484,13 +484,17 @@ impl Writer {
     pub fn finish(mut self) -> Result<WriteStats, WriteError> {
         let added: HashSet<&str> = self.added.iter().map(String::as_str).collect();
         let mut gone_files: Vec<String> = Vec::new();
+        let mut old_files = 0;
         for (rel, (o, _)) in &self.old {
             match o {
                 Old::Dir => {}
-                Old::File if added.contains(rel.as_str()) => {}
+                Old::File if added.contains(rel.as_str()) => old_files += 1,
                 _ => gone_files.push(rel.clone()),
             }
         }
+        // Every old file is still there and nothing new is: the same
+        // entries (the directories are those of the files).
+        let same_entries = gone_files.is_empty() && old_files == added.len();
         // An output the stamp vouched for has no empty directory (siteconf
         // makes directories only for files): with no file gone, no
         // directory is either, and the fleet's directories need no listing.
@@ -589,7 +593,15 @@ impl Writer {
             }
             // The new tree holds exactly the files added and their
             // directories: what the next build looks at first.
-            if outline::record(&self.out, &tree, &self.added).is_err() {
+            let recorded = match (same_entries, self.live_tree) {
+                (true, Some(old)) => outline::record_same(&self.out, &tree, &old.hex()),
+                _ => Ok(false),
+            };
+            let recorded = match recorded {
+                Ok(true) => Ok(()),
+                _ => outline::record(&self.out, &tree, &self.added),
+            };
+            if recorded.is_err() {
                 let _ = outline::remove(&self.out);
             }
             let _ = stamp::store_tree(&self.out, &inputs, &tree);
