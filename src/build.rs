@@ -202,9 +202,11 @@ pub enum BuildOutcome {
 pub struct Built {
     pub rendered: RenderSummary,
     pub stats: WriteStats,
-    /// Time spent rendering (everything but handing files to the writer).
+    /// Time spent rendering, from the first device to the last batch
+    /// handed to the writer (which writes meanwhile, on its own thread:
+    /// the two overlap).
     pub render: Duration,
-    /// Time spent in the writer: scanning the old output, comparing,
+    /// Time the writer was busy: scanning the old output, comparing,
     /// writing, swapping, the stamp.
     pub write: Duration,
     /// What the stamp says the output was built from, for
