@@ -615,12 +615,14 @@ pub fn generate_as(shape: &Shape, format: Option<Format>) -> Project {
             }
         }
         let mut bond = vec![f("kind", s("bond")), f("members", l(["ens1f0", "ens1f1"]))];
-        if r.chance(50) {
-            bond.push(f(
-                "mode",
-                s(*r.pick(&["802.3ad", "active-backup", "balance-xor"])),
-            ));
-        }
+        // Always a mode: the legs may be on a rack's MLAG pair, where a
+        // bond without one runs balance-rr against LACP (SC0513).
+        let mode = if r.chance(50) {
+            *r.pick(&["802.3ad", "active-backup", "balance-xor"])
+        } else {
+            "802.3ad"
+        };
+        bond.push(f("mode", s(mode)));
         mtu(&mut bond);
         ifs.push(("bond0".into(), bond));
         let carrier = if storage_vlan {

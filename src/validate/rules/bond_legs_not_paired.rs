@@ -1,32 +1,62 @@
 //! Rule `bond-legs-not-paired`: an aggregating bond split over switches
-//! that cannot aggregate together.
+//! that cannot aggregate together, and a bond over a switch pair that
+//! gets no `mode`.
 //!
 //! **What it does.** For each bond of a resolved node whose mode needs the
 //! switch side to aggregate (`802.3ad`, `balance-rr` — the kernel's
 //! default when no mode is given — `balance-xor`, `broadcast`), takes the
 //! switches its members are cabled to. When they are two or more, every
-//! two of them must be a *pair*: switches with a `link` declared between
-//! them (either side), as the MLAG peer link of two ToRs is. Otherwise it
-//! reports (SC0507, a warning) at the cable of the first member on an
-//! unpaired switch, with the other member's and the bond. A leg on another
-//! rack's switch is left to SC0506.
+//! two of them must be a *pair*: two switches of the same `role` in the
+//! same rack with a `link` declared between them (either side), as the
+//! MLAG peer link of a rack's two ToRs is. The site format cannot mark a
+//! link as a peer link, and every `link` is rendered as a routed BGP
+//! FABRIC session; a link between racks, or between a ToR and a spine, is
+//! such a fabric link and never an MLAG peer link.
+//!
+//! - Legs on switches of different roles (a ToR and a spine, border or
+//!   management switch) are an error (SC0514): no MLAG pair spans roles,
+//!   so the aggregate surely cannot form over both (see below).
+//! - Otherwise legs on switches that are not a pair (no link between them,
+//!   or only a link between two racks) are a warning (SC0507): the peer
+//!   link may only be missing from the site files, or the site may run an
+//!   MLAG pair across two racks, which the site format cannot say. A leg
+//!   on another rack's ToR with no link is left to SC0506.
+//! - A bond without `mode` whose legs are on a pair is a warning (SC0513):
+//!   netplan writes no `mode`, the kernel runs balance-rr, and the pair
+//!   (which site-format.md says to run as `802.3ad`) sees no LACP. A bond
+//!   without `mode` on one switch is not reported: balance-rr towards one
+//!   switch works with a static LAG on its ports, which the site files
+//!   cannot describe either way, and a pair is where the documented
+//!   contract (`802.3ad` behind an MLAG pair) is known to be broken.
+//!
 //! Modes that need nothing from the switches (`active-backup`,
 //! `balance-tlb`, `balance-alb`) are not checked.
 //!
 //! **Why it matters.** Two independent switches each see half of an LACP
-//! bond as a separate partner: LACP never bundles the links (or, with
-//! static modes, frames arrive on both and MAC tables flap). The bond
-//! "works" on one leg, so the loss of redundancy goes unnoticed until that
-//! switch reboots. Usually a member is cabled to the wrong switch (another
-//! rack's ToR), or the peer link was never declared.
+//! bond as a separate partner (different system ids): the Linux bond puts
+//! the legs in two aggregators and uses one, and the other switch's LACP
+//! port stays down, so the bond has no redundancy and the loss goes
+//! unnoticed until that switch reboots. With static modes (balance-rr,
+//! balance-xor, broadcast) frames go out of both legs: between a ToR and a
+//! spine, whose ports are routed fabric ports that carry none of the
+//! node's VLANs, a share of every flow is dropped; between two unpaired
+//! ToRs the MAC tables flap. Usually a member is cabled to the wrong
+//! switch, or the peer link was never declared. And a pair that expects
+//! LACP drops a balance-rr bond's frames or keeps its ports down: every
+//! network on the bond is lost.
 //!
 //! **Example.**
 //! ```kdl
 //! switch r01-tor1 { link swp55 { peer r01-tor2; peer-port swp55; } … }
 //! node r01n01 {
 //!     interface ens1f0 { switch r01-tor1; port swp57; … }
-//!     interface ens1f1 { switch r02-tor2; port swp57; … }   // not r01-tor1's pair
-//!     interface bond0 { kind bond; members ens1f0 ens1f1; mode "802.3ad"; }   // SC0507
+//!     interface ens1f1 { switch spine1; port swp10; … }   // SC0514: a spine is no ToR's pair
+//!     interface bond0 { kind bond; members ens1f0 ens1f1; mode "802.3ad"; }
+//! }
+//! node r01n02 {
+//!     interface ens1f0 { switch r01-tor1; port swp58; … }
+//!     interface ens1f1 { switch r01-tor2; port swp58; … }
+//!     interface bond0 { kind bond; members ens1f0 ens1f1; }   // SC0513: no `mode`
 //! }
 //! ```
 
@@ -35,11 +65,15 @@ use std::collections::BTreeSet;
 use super::super::{Ctx, Rule};
 use super::{closest, interface, set_in, switch_index, PerNode};
 use crate::diag::{Code, Diagnostic, Diagnostics};
-use crate::model::InterfaceKind;
+use crate::model::{InterfaceKind, Sp, Switch, SwitchRole};
 
 pub static RULE: Rule = Rule {
     name: "bond-legs-not-paired",
-    codes: &[Code::BondLegsNotPaired],
+    codes: &[
+        Code::BondLegsNotPaired,
+        Code::BondLegsAcrossRoles,
+        Code::BondNoModeOnPair,
+    ],
     check,
     resolved: true,
 };
@@ -47,12 +81,24 @@ pub static RULE: Rule = Rule {
 /// Bond modes in which the switches need not know of the bond.
 const INDEPENDENT: &[&str] = &["active-backup", "balance-tlb", "balance-alb"];
 
+fn rack_of(sw: &Switch) -> Option<&str> {
+    sw.placement.as_ref().map(|p| p.rack.as_str())
+}
+
+fn role_name(r: SwitchRole) -> &'static str {
+    SwitchRole::ALL
+        .iter()
+        .find(|(_, x)| *x == r)
+        .map(|(n, _)| *n)
+        .unwrap_or("tor")
+}
+
 fn check(cx: &Ctx, diags: &mut Diagnostics) {
     let Some(rs) = cx.resolved else { return };
     let site = cx.site;
     let switches = switch_index(site);
-    // Pairs of switches with a link between them, by name (smaller first).
-    let mut pairs: BTreeSet<(&str, &str)> = BTreeSet::new();
+    // Switches with a link between them, by name (smaller first).
+    let mut linked: BTreeSet<(&str, &str)> = BTreeSet::new();
     // A link to a switch that is not declared (SC0202) counts as a link to
     // the switch its name is closest to: that typo is the finding.
     let names: Vec<&str> = site.switches.iter().map(|s| s.name.as_str()).collect();
@@ -67,10 +113,20 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
                     None => continue,
                 }
             };
-            pairs.insert(if a <= b { (a, b) } else { (b, a) });
+            linked.insert(if a <= b { (a, b) } else { (b, a) });
         }
     }
-    let paired = |a: &str, b: &str| a == b || pairs.contains(&if a <= b { (a, b) } else { (b, a) });
+    let sw = |n: &str| &site.switches[switches[n]];
+    let is_linked = |a: &str, b: &str| linked.contains(&if a <= b { (a, b) } else { (b, a) });
+    // Same rack (unknown placement counts as the same: that is another
+    // finding), same role, and a link between them: an MLAG pair.
+    let same_rack = |a: &str, b: &str| match (rack_of(sw(a)), rack_of(sw(b))) {
+        (Some(x), Some(y)) => x == y,
+        _ => true,
+    };
+    let same_role = |a: &str, b: &str| sw(a).role.value == sw(b).role.value;
+    let paired =
+        |a: &str, b: &str| a == b || (is_linked(a, b) && same_rack(a, b) && same_role(a, b));
     let mut out = PerNode::new();
     for rn in &rs.nodes {
         let name = site.nodes[rn.index].name.as_str();
@@ -87,63 +143,138 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
             }
             // Each member's switch, in member order (declared switches only:
             // an unknown one is SC0202's).
-            let legs: Vec<(&str, &crate::model::Sp<String>)> = bond
+            let legs: Vec<(&str, &Sp<String>)> = bond
                 .members
                 .iter()
                 .filter_map(|m| interface(rn, m))
                 .filter_map(|m| m.switch.as_ref().map(|s| (m.name.as_str(), s)))
                 .filter(|(_, s)| switches.contains_key(s.as_str()))
                 .collect();
-            let mut bad: Option<(usize, usize)> = None;
-            'outer: for a in 0..legs.len() {
-                for b in a + 1..legs.len() {
-                    if !paired(legs[a].1.as_str(), legs[b].1.as_str()) {
-                        bad = Some((a, b));
-                        break 'outer;
-                    }
-                }
-            }
-            let Some((a, b)) = bad else { continue };
-            // A leg cabled to another rack's switch is SC0506's finding.
-            let node_rack = site.nodes[rn.index]
-                .placement
-                .as_ref()
-                .map(|p| p.rack.as_str());
-            let elsewhere = legs.iter().any(|(_, s)| {
-                switches
-                    .get(s.as_str())
-                    .and_then(|&i| site.switches[i].placement.as_ref())
-                    .is_some_and(|p| Some(p.rack.as_str()) != node_rack)
-            });
-            if elsewhere && node_rack.is_some() {
-                continue;
-            }
-            let (ma, sa) = legs[a];
-            let (mb, sb) = legs[b];
+            let unpaired: Vec<(usize, usize)> = (0..legs.len())
+                .flat_map(|a| (a + 1..legs.len()).map(move |b| (a, b)))
+                .filter(|&(a, b)| !paired(legs[a].1.as_str(), legs[b].1.as_str()))
+                .collect();
             let mode = bond
                 .bond_mode
                 .as_ref()
                 .map(|m| format!("`{}`", m.value))
                 .unwrap_or_else(|| "`balance-rr` (no `mode`)".to_string());
+            let members_at = set_in(rn, &format!("interfaces.{}.members", bond.name.value));
+            let Some(&(a, b)) = unpaired.first() else {
+                // Every two legs are a pair: a bond without `mode` over
+                // two switches is balance-rr where the pair expects LACP.
+                let two = legs.iter().any(|(_, s)| s.value != legs[0].1.value);
+                if bond.bond_mode.is_none() && two {
+                    let (ma, sa) = legs[0];
+                    let (mb, sb) = *legs
+                        .iter()
+                        .find(|(_, s)| s.value != sa.value)
+                        .expect("two switches");
+                    out.push(
+                        name,
+                        Diagnostic::warning(
+                            Code::BondNoModeOnPair,
+                            format!(
+                                "bond `{}` has no `mode`, and its members are on the switch pair `{}` and `{}`: netplan writes no mode, so the kernel runs balance-rr, while an MLAG pair expects LACP (802.3ad); the bond and every network on it are lost{members_at}",
+                                bond.name.value, sa.value, sb.value
+                            ),
+                        )
+                        .label(bond.name.span, "no `mode`: the kernel's balance-rr")
+                        .label(sa.span, format!("`{ma}` on `{}`", sa.value))
+                        .label(sb.span, format!("`{mb}` on `{}`", sb.value))
+                        .help(format!(
+                            "write `mode \"802.3ad\"` on `{}` for an MLAG (LACP) pair, or `mode \"active-backup\"` if the switch ports are not bonded",
+                            bond.name.value
+                        )),
+                    );
+                }
+                continue;
+            };
+            // Legs on switches of different roles: surely no pair.
+            if let Some(&(a, b)) = unpaired
+                .iter()
+                .find(|&&(a, b)| !same_role(legs[a].1.as_str(), legs[b].1.as_str()))
+            {
+                let (ma, sa) = legs[a];
+                let (mb, sb) = legs[b];
+                let (ra, rb) = (sw(sa.as_str()).role.value, sw(sb.as_str()).role.value);
+                let joined = if is_linked(sa.as_str(), sb.as_str()) {
+                    ", joined only by a routed fabric link, not an MLAG peer link"
+                } else {
+                    ""
+                };
+                out.push(
+                    name,
+                    Diagnostic::error(
+                        Code::BondLegsAcrossRoles,
+                        format!(
+                            "bond `{}` ({mode}) has members on `{}` (role {}) and `{}` (role {}){joined}: switches of different roles are never an aggregation pair, so the bond cannot aggregate over both{members_at}",
+                            bond.name.value,
+                            sa.value,
+                            role_name(ra),
+                            sb.value,
+                            role_name(rb)
+                        ),
+                    )
+                    .label(sb.span, format!("`{mb}` on `{}` ({})", sb.value, role_name(rb)))
+                    .label(sa.span, format!("`{ma}` on `{}` ({})", sa.value, role_name(ra)))
+                    .label(bond.name.span, "one aggregate over two unrelated switches")
+                    .help(format!(
+                        "cable `{mb}` to `{}`'s pair (the other switch of its rack with the same role), or use `mode \"active-backup\"`",
+                        sa.value
+                    )),
+                );
+                continue;
+            }
+            let (ma, sa) = legs[a];
+            let (mb, sb) = legs[b];
+            let across_racks = is_linked(sa.as_str(), sb.as_str());
+            // A leg cabled to another rack's ToR, with no link to explain
+            // it, is SC0506's finding.
+            let node_rack = site.nodes[rn.index]
+                .placement
+                .as_ref()
+                .map(|p| p.rack.as_str());
+            let elsewhere = legs.iter().any(|(_, s)| {
+                let s = sw(s.as_str());
+                s.role.value == SwitchRole::Tor && rack_of(s).is_some_and(|r| Some(r) != node_rack)
+            });
+            if !across_racks && elsewhere && node_rack.is_some() {
+                continue;
+            }
+            let why = if across_racks {
+                format!(
+                    ", which are in different racks ({} and {}) and joined only by a routed fabric link, not an MLAG peer link",
+                    rack_of(sw(sa.as_str())).unwrap_or("?"),
+                    rack_of(sw(sb.as_str())).unwrap_or("?")
+                )
+            } else {
+                ", which are not a pair".to_string()
+            };
+            let help = if across_racks {
+                format!(
+                    "cable both members to one switch or to one rack's pair (the two switches of a rack with a `link` between them), or use `mode \"active-backup\"`; if `{}` and `{}` really are an MLAG pair across racks, this warning cannot tell",
+                    sa.value, sb.value
+                )
+            } else {
+                format!(
+                    "cable both members to one switch or to a pair (declare the peer link: `link swpN {{ peer {}; peer-port swpN; }}` on `{}`), or use `mode \"active-backup\"`",
+                    sb.value, sa.value
+                )
+            };
             out.push(
                 name,
                 Diagnostic::warning(
                     Code::BondLegsNotPaired,
                     format!(
-                        "bond `{}` ({mode}) has members on switches `{}` and `{}`, which are not a pair{}",
-                        bond.name.value,
-                        sa.value,
-                        sb.value,
-                        set_in(rn, &format!("interfaces.{}.members", bond.name.value))
+                        "bond `{}` ({mode}) has members on switches `{}` and `{}`{why}{members_at}",
+                        bond.name.value, sa.value, sb.value,
                     ),
                 )
                 .label(sb.span, format!("`{mb}` on `{}`", sb.value))
                 .label(sa.span, format!("`{ma}` on `{}`", sa.value))
                 .label(bond.name.span, "one aggregate over two unrelated switches")
-                .help(format!(
-                    "cable both members to one switch or to a pair (declare the peer link: `link swpN {{ peer {}; peer-port swpN; }}` on `{}`), or use `mode \"active-backup\"`",
-                    sb.value, sa.value
-                )),
+                .help(help),
             );
         }
     }
@@ -155,11 +286,17 @@ mod tests {
     use super::super::testing::codes;
 
     fn site(link: &str, mode: &str) -> String {
+        site_with(link, "rack r01;", mode)
+    }
+
+    /// r01-tor1, and a second switch placed and given a role by `tor2`.
+    fn site_with(link: &str, tor2: &str, mode: &str) -> String {
         format!(
             r#"site dc1 {{ domain "dc1.example.net"; dns-servers "10.0.0.2"; }}
 rack r01 {{ height 42; }}
+rack r02 {{ height 42; }}
 switch r01-tor1 {{ rack r01; position 42; ports swp1-56; {link} }}
-switch r01-tor2 {{ rack r01; position 41; ports swp1-56; }}
+switch r01-tor2 {{ {tor2} position 41; ports swp1-56; }}
 node r01n01 {{
     rack r01; position 1
     interface eno1 {{ mac "52:54:00:01:01:01"; switch r01-tor1; port swp1; }}
@@ -170,13 +307,46 @@ node r01n01 {{
         )
     }
 
+    fn n(s: String, code: &str) -> usize {
+        codes(&s).iter().filter(|c| **c == code).count()
+    }
+
     #[test]
     fn lacp_over_unpaired_switches_warns() {
-        let n = |s: String| codes(&s).iter().filter(|c| **c == "SC0507").count();
-        assert_eq!(n(site("", r#"mode "802.3ad";"#)), 1);
-        assert_eq!(n(site("", "")), 1);
-        assert_eq!(n(site("", r#"mode "active-backup";"#)), 0);
+        let lacp = r#"mode "802.3ad";"#;
+        assert_eq!(n(site("", lacp), "SC0507"), 1);
+        assert_eq!(n(site("", ""), "SC0507"), 1);
+        assert_eq!(n(site("", r#"mode "active-backup";"#), "SC0507"), 0);
         let link = "link swp55 { peer r01-tor2; peer-port swp55; }";
-        assert_eq!(n(site(link, r#"mode "802.3ad";"#)), 0);
+        assert_eq!(n(site(link, lacp), "SC0507"), 0);
+        // A link between racks is a routed fabric link, not a peer link.
+        let other_rack = site_with(link, "rack r02;", lacp);
+        assert_eq!(n(other_rack.clone(), "SC0507"), 1);
+        assert_eq!(n(other_rack, "SC0514"), 0);
+    }
+
+    #[test]
+    fn legs_on_switches_of_different_roles_are_an_error() {
+        let lacp = r#"mode "802.3ad";"#;
+        let link = "link swp55 { peer r01-tor2; peer-port swp55; }";
+        for l in [link, ""] {
+            let s = site_with(l, "rack r01; role spine;", lacp);
+            assert_eq!(n(s.clone(), "SC0514"), 1, "{l}");
+            assert_eq!(n(s, "SC0507"), 0, "{l}");
+        }
+        let backup = r#"mode "active-backup";"#;
+        assert_eq!(
+            n(site_with(link, "rack r01; role spine;", backup), "SC0514"),
+            0
+        );
+    }
+
+    #[test]
+    fn no_mode_on_a_pair_warns() {
+        let link = "link swp55 { peer r01-tor2; peer-port swp55; }";
+        assert_eq!(n(site(link, ""), "SC0513"), 1);
+        assert_eq!(n(site(link, r#"mode "802.3ad";"#), "SC0513"), 0);
+        // Not a pair: SC0507 says so, not SC0513 too.
+        assert_eq!(n(site("", ""), "SC0513"), 0);
     }
 }

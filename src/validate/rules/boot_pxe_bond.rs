@@ -1,35 +1,41 @@
-//! Rule `boot-pxe-over-bond`: a management address PXE firmware cannot
-//! reach without help from the switch.
+//! Rule `boot-pxe-over-bond`: a boot address PXE firmware cannot reach
+//! without help from the switch.
 //!
 //! **What it does.** When the site has a boot service, warns (SC1216)
-//! about nodes whose management address (the first on a network of
-//! `purpose management`: the one Kea reserves and PXE boots from) is on
-//! a VLAN interface over an LACP (`mode "802.3ad"`) bond. One finding, at
-//! the first node's address, counting the others.
+//! about nodes it boots (a `boot-image` in effect) whose address on a
+//! network the boot service's DHCP serves (`dhcp`, by default the
+//! networks of `purpose management`: the address Kea reserves for the
+//! MAC PXE asks with) is on a VLAN interface: over an LACP
+//! (`mode "802.3ad"`) bond, over another bond, or over a plain NIC. One
+//! finding per kind of parent (LACP bond or not), at the first node's
+//! address, counting the others.
 //!
 //! **Why it matters.** The NIC's PXE firmware and iPXE send untagged
-//! frames from a single port and speak no LACP. The switch must carry the
-//! management network untagged on that port (native VLAN) and forward on a
-//! bond member that has not negotiated LACP (LACP bypass / fallback);
-//! otherwise DHCP never reaches Kea and the node never boots. With the
-//! address on a VLAN over the bond, the node's OS then sends that network
-//! tagged while its firmware sent it untagged: the switch must carry it
-//! both ways, which is rarely what was meant. The site files cannot say
-//! how the switch is configured, so it is a warning.
+//! frames from a single port. The installed system and cloud-init (the
+//! `network-config=` the iPXE script hands it) then send that network
+//! tagged with its VLAN on the same port. One switch port carries a VLAN
+//! either untagged (native) or tagged, not both unless the switch is set
+//! up for exactly this, so either PXE gets no lease or the booted node
+//! loses its management network and its seed. Over an LACP bond the
+//! switch must in addition forward on a member that has not negotiated
+//! LACP (LACP bypass / fallback). The site files cannot say how the
+//! switch is configured, so it is a warning.
 //!
-//! **What it leaves alone.** The management address untagged on the
+//! **What it leaves alone.** The boot address untagged on a NIC or on the
 //! LACP bond itself: that is the native-VLAN setup this rule's help
 //! recommends. The firmware's untagged frames and the OS's untagged frames
 //! are the same network, and the switch's LACP bypass / fallback (which
 //! the site cannot express) lets the firmware's single port forward until
 //! the bond negotiates. A warning there could not be answered by any site,
-//! so `--deny warnings` would forbid a working, common design.
+//! so `--deny warnings` would forbid a working, common design. Nodes with
+//! no `boot-image` are not booted by the service (no iPXE script).
 //!
 //! **Example.**
 //! ```kdl
 //! interface bond0 { kind bond; members eno1 eno2; mode "802.3ad"; }
 //! interface mgmt0 { kind vlan; link bond0; vlan 100; }
 //! address mgmt interface=mgmt0 ipv4=auto   // SC1216 when the site has `boot`
+//! interface mgmt1 { kind vlan; link eno3; vlan 100; }   // the same over a plain NIC
 //! ```
 
 use super::super::{Ctx, Rule};
@@ -54,62 +60,84 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
     {
         return;
     }
-    let mgmt = super::management_networks(cx.site);
-    // (node, the address's VLAN interface, the bond under it)
-    let mut found: Vec<(&str, &Sp<String>, String)> = Vec::new();
+    // The networks Kea serves: a reservation on each is what PXE boots from.
+    let dhcp: Vec<&str> = cx
+        .site
+        .networks
+        .iter()
+        .filter(|n| n.dhcp())
+        .map(|n| n.name.value.as_str())
+        .collect();
+    // (node, the address's VLAN interface, its parent), one list for a
+    // parent that is an LACP bond, one for any other parent.
+    let mut over_lacp: Vec<(&str, &Sp<String>, String)> = Vec::new();
+    let mut over_other: Vec<(&str, &Sp<String>, String)> = Vec::new();
     for rn in &rs.nodes {
         let s = &rn.settings;
-        let Some(a) = s
-            .addresses
-            .iter()
-            .find(|a| mgmt.contains(&a.network.value.as_str()))
-        else {
-            continue;
-        };
-        let Some(on) = &a.interface else { continue };
-        let find = |name: &str| s.interfaces.iter().find(|i| i.name.value == name);
-        let Some(iface) = find(&on.value) else {
-            continue;
-        };
-        // Untagged on the bond itself is the native-VLAN setup: not flagged.
-        if kind(iface) != InterfaceKind::Vlan {
+        // Only the nodes the boot service boots get an iPXE script.
+        if s.boot_image.is_none() {
             continue;
         }
-        let Some(bond) = iface.link.as_ref().and_then(|l| find(&l.value)) else {
+        let find = |name: &str| s.interfaces.iter().find(|i| i.name.value == name);
+        // The first address on a served network that is on a VLAN interface.
+        let hit = s
+            .addresses
+            .iter()
+            .filter(|a| dhcp.contains(&a.network.value.as_str()))
+            .filter_map(|a| a.interface.as_ref())
+            .filter_map(|on| find(&on.value).map(|i| (on, i)))
+            // Untagged on a NIC or the bond itself is the native-VLAN setup.
+            .find(|(_, i)| kind(i) == InterfaceKind::Vlan);
+        let Some((on, iface)) = hit else { continue };
+        let Some(parent) = iface.link.as_ref().and_then(|l| find(&l.value)) else {
             continue;
         };
-        let lacp = kind(bond) == InterfaceKind::Bond
-            && bond
+        let lacp = kind(parent) == InterfaceKind::Bond
+            && parent
                 .bond_mode
                 .as_ref()
                 .is_some_and(|m| m.value == "802.3ad");
+        let node = cx.site.nodes[rn.index].name.value.as_str();
+        let entry = (node, on, parent.name.value.clone());
         if lacp {
-            found.push((
-                cx.site.nodes[rn.index].name.value.as_str(),
-                on,
-                bond.name.value.clone(),
-            ));
+            over_lacp.push(entry);
+        } else {
+            over_other.push(entry);
         }
     }
-    let Some(((node, on, bond), more)) = found.split_first() else {
-        return;
-    };
-    let others = match more.len() {
+    let others = |more: usize| match more {
         0 => String::new(),
         1 => " (and 1 more node)".to_string(),
         n => format!(" (and {n} more nodes)"),
     };
-    diags.push(
-        Diagnostic::warning(
-            Code::BootPxeOverBond,
-            format!(
-                "node `{node}`{others} has its management (DHCP/PXE) address on VLAN interface `{}` over LACP bond `{bond}`: PXE firmware sends untagged frames from one NIC without LACP, while the booted node tags this network",
-                on.value
-            ),
-        )
-        .label(on.span, "the node network-boots from here")
-        .help(format!("put the management address untagged on `{bond}` itself (`address … interface={bond}`) with the management network as the switch ports' native VLAN and LACP bypass / fallback configured, or on a plain NIC; as written the node boots only if the switch carries the management network both untagged and tagged on those ports")),
-    );
+    if let Some(((node, on, bond), more)) = over_lacp.split_first() {
+        diags.push(
+            Diagnostic::warning(
+                Code::BootPxeOverBond,
+                format!(
+                    "node `{node}`{} has its management (DHCP/PXE) address on VLAN interface `{}` over LACP bond `{bond}`: PXE firmware sends untagged frames from one NIC without LACP, while the booted node tags this network",
+                    others(more.len()),
+                    on.value
+                ),
+            )
+            .label(on.span, "the node network-boots from here")
+            .help(format!("put the management address untagged on `{bond}` itself (`address … interface={bond}`) with the management network as the switch ports' native VLAN and LACP bypass / fallback configured, or on a plain NIC; as written the node boots only if the switch carries the management network both untagged and tagged on those ports")),
+        );
+    }
+    if let Some(((node, on, parent), more)) = over_other.split_first() {
+        diags.push(
+            Diagnostic::warning(
+                Code::BootPxeOverBond,
+                format!(
+                    "node `{node}`{} has its management (DHCP/PXE) address on VLAN interface `{}` over `{parent}`: PXE firmware sends its DHCP untagged from `{parent}`, while the booted node (and cloud-init's network-config) tags this network on the same port",
+                    others(more.len()),
+                    on.value
+                ),
+            )
+            .label(on.span, "the node network-boots from here, tagged")
+            .help(format!("put the management address untagged on `{parent}` itself (`address … interface={parent}`) with the management network as the switch port's native (access) VLAN; as written the node boots only if the switch port carries the management network both untagged and tagged")),
+        );
+    }
 }
 
 /// The interface's kind, as written or as its fields imply.
@@ -143,6 +171,8 @@ mod tests {
                 interface eno2 {{ mac "52:54:00:01:01:02"; }}
                 interface bond0 {{ kind bond; members eno1 eno2; mode "{mode}"; }}
                 interface mgmt0 {{ kind vlan; link bond0; vlan 100; }}
+                interface eno3 {{ mac "52:54:00:01:01:03"; }}
+                interface mgmt1 {{ kind vlan; link eno3; vlan 100; }}
                 address mgmt interface={on} ipv4="10.0.0.101" }}"#
         );
         check_kdl(&text)
@@ -163,8 +193,31 @@ mod tests {
         // Untagged on the bond itself: the native-VLAN setup the help
         // recommends, which works with LACP bypass on the switch.
         assert!(site(true, "802.3ad", "bond0").is_empty());
-        assert!(site(true, "active-backup", "mgmt0").is_empty());
         assert!(site(true, "802.3ad", "eno1").is_empty());
         assert!(site(false, "802.3ad", "mgmt0").is_empty());
     }
+
+    #[test]
+    fn pxe_over_a_vlan_on_a_plain_nic_or_other_bond_is_a_warning() {
+        let m = site(true, "active-backup", "mgmt0");
+        assert_eq!(m.len(), 1, "{m:?}");
+        assert!(
+            m[0].contains("VLAN interface `mgmt0` over `bond0`"),
+            "{m:?}"
+        );
+        let m = site(true, "802.3ad", "mgmt1");
+        assert_eq!(m.len(), 1, "{m:?}");
+        assert!(m[0].contains("VLAN interface `mgmt1` over `eno3`"), "{m:?}");
+        // A node the boot service does not boot (no image) is left alone.
+        let text = SITE_NO_IMAGE;
+        assert!(check_kdl(text).iter().all(|d| d.code.as_str() != "SC1216"));
+    }
+
+    const SITE_NO_IMAGE: &str = r#"site dc1 { domain "dc1.example.net"; dns-servers "10.0.0.3"; boot { servers "10.0.0.2"; images-dir "/srv/images"; image debian { kernel "http://10.0.0.2/images/vmlinuz"; } } }
+        network mgmt { purpose management; vlan 100; ipv4 "10.0.0.0/24"; }
+        rack r01 { height 42; }
+        node r01n01 { rack r01; position 1
+            interface eno3 { mac "52:54:00:01:01:03"; }
+            interface mgmt1 { kind vlan; link eno3; vlan 100; }
+            address mgmt interface=mgmt1 ipv4="10.0.0.101" }"#;
 }

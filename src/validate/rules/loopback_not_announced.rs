@@ -3,9 +3,14 @@
 //! **What it does.** Reports (SC0617) the loopback of a switch
 //! (`loopback4`/`loopback6`), or of a node that has BGP sessions (fixed
 //! or allocated, after profiles are merged), that lies in no prefix of the
-//! site's `loopback` networks of its family. Only for a family the site
-//! has a loopback prefix of: without any, nothing is announced at all. A
-//! numbered session to or from such a loopback is not reported again
+//! site's `loopback` networks of its family. An IPv6 loopback while no
+//! `loopback` network has an IPv6 prefix (but some have IPv4 ones) is a
+//! warning (SC0633): the same mistake, but the site may mean the address
+//! for the device's own use only. Not the other way round: an IPv4
+//! loopback is the router-id every BGP device needs, even on an IPv6-only
+//! fabric. A site with no loopback prefix at all is not checked: nothing
+//! is announced.
+//! A numbered session to or from such a loopback is not reported again
 //! (SC0630 leaves it here).
 //!
 //! **Why it matters.** The fabric's route-maps accept and pass on host
@@ -14,11 +19,17 @@
 //! outside is dropped by the first switch. Nothing reaches the router-id,
 //! the node's DNS name on its loopback or a switch's `ansible_host`, while
 //! `check` is green. Usually a typo (`10.254.1.3` for `10.255.1.3`).
+//! For a family with no loopback prefix (a `loopback6` on an IPv4-only
+//! loopback network) FRR writes `network <addr>/128` but no
+//! FABRIC-LOOPBACKS6 exists, so FABRIC-ROUTES and FROM-TOR pass only
+//! `::/0`: nobody learns the route, yet DNS publishes the AAAA record, and
+//! `ssh` tries IPv6 first and waits for its timeout.
 //!
 //! **Example.**
 //! ```kdl
 //! network loopback { purpose loopback; ipv4 "10.255.0.0/16"; }
 //! switch r04-tor2 { loopback4 "10.254.0.8"; … }   // SC0617
+//! switch r04-tor1 { loopback6 "2001:db8:0:ff00::7"; … }   // SC0633: no IPv6 loopback prefix
 //! ```
 
 use std::net::IpAddr;
@@ -34,7 +45,7 @@ use crate::syntax::Span;
 
 pub static RULE: Rule = Rule {
     name: "loopback-not-announced",
-    codes: &[Code::LoopbackNotAnnounced],
+    codes: &[Code::LoopbackNotAnnounced, Code::Loopback6NotAnnounced],
     check,
     resolved: true,
 };
@@ -63,6 +74,28 @@ fn announced(prefixes: &[IpNet], ip: IpAddr) -> bool {
         any = true;
     }
     !any
+}
+
+/// Whether `ip` is IPv6 and the site has loopback prefixes, none IPv6.
+/// An IPv4 loopback on an IPv6-only fabric is not reported: it is the
+/// BGP router-id every BGP switch and node needs (SC0610, SC0615), and
+/// need not be announced.
+fn family_missing(prefixes: &[IpNet], ip: IpAddr) -> bool {
+    ip.is_ipv6() && !prefixes.is_empty() && prefixes.iter().all(|p| p.addr().is_ipv4())
+}
+
+fn family_finding(ip: IpAddr, whose: &str, span: Span, what: &str) -> Diagnostic {
+    let (fam, list) = ("IPv6", "FABRIC-LOOPBACKS6");
+    Diagnostic::warning(
+        Code::Loopback6NotAnnounced,
+        format!(
+            "{whose} {ip} is not announced: no `loopback` network has an {fam} prefix, so the switches have no {list} and their route-maps drop its route; DNS still publishes it, and clients that try it first (ssh) time out"
+        ),
+    )
+    .label(span, format!("no {fam} loopback prefix holds this"))
+    .help(format!(
+        "declare an {fam} prefix on the `loopback` network that holds {ip}, or drop `{what}`"
+    ))
 }
 
 fn finding(prefixes: &[IpNet], ip: IpAddr, whose: &str, span: Span, label: &str) -> Diagnostic {
@@ -104,7 +137,14 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
                 .map(|l| (IpAddr::V6(l.value), l.span, "loopback6")),
         ];
         for (ip, span, what) in own.into_iter().flatten() {
-            if !announced(&prefixes, ip) {
+            if family_missing(&prefixes, ip) {
+                diags.push(family_finding(
+                    ip,
+                    &format!("switch `{}`'s {what}", s.name.value),
+                    span,
+                    what,
+                ));
+            } else if !announced(&prefixes, ip) {
                 diags.push(finding(
                     &prefixes,
                     ip,
@@ -137,6 +177,13 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
             .value(name, AllocKey::Loopback(IpFamily::V6), &l.ipv6)
             .map(|e| (IpAddr::V6(e.value), e.span, e.allocated, IpFamily::V6));
         for (ip, span, allocated, fam) in v4.into_iter().chain(v6) {
+            if family_missing(&prefixes, ip) {
+                out.push(
+                    name,
+                    family_finding(ip, "loopback", span, "loopback ipv6=…"),
+                );
+                continue;
+            }
             if announced(&prefixes, ip) {
                 continue;
             }
@@ -161,19 +208,27 @@ mod tests {
     use crate::diag::Code;
 
     fn found(switch_lo: &str, node_lo: &str) -> Vec<String> {
+        found_code(switch_lo, node_lo, "", Code::LoopbackNotAnnounced)
+    }
+
+    fn found_code(switch_lo: &str, node_lo: &str, lo6: &str, code: Code) -> Vec<String> {
+        let lo6_node = match lo6 {
+            "" => "",
+            _ => r#"ipv6="2001:db8:0:ff00::101""#,
+        };
         let text = format!(
             r#"site dc1 {{ domain "dc1.example.net"; dns-servers "10.0.0.2"; asn-pool "4200000000-4200999999"; }}
 network loopback {{ purpose loopback; ipv4 "10.255.0.0/16"; }}
 rack r01 {{ height 42; }}
-switch r01-tor1 {{ rack r01; position 42; asn 4201000011; loopback4 "{switch_lo}"; ports swp1-48; }}
+switch r01-tor1 {{ rack r01; position 42; asn 4201000011; loopback4 "{switch_lo}"; {lo6} ports swp1-48; }}
 node r01n01 {{ rack r01; position 1; interface eno1 {{ mac "52:54:00:01:01:01"; switch r01-tor1; port swp1; }}
-  loopback ipv4={node_lo}; bgp asn=auto {{ session r01-tor1 interface=eno1; }} }}
+  loopback ipv4={node_lo} {lo6_node}; bgp asn=auto {{ session r01-tor1 interface=eno1; }} }}
 node r01n02 {{ rack r01; position 2; loopback ipv4="10.254.9.9" }}
 "#
         );
         check_kdl(&text)
             .into_iter()
-            .filter(|d| d.code == Code::LoopbackNotAnnounced)
+            .filter(|d| d.code == code)
             .map(|d| d.message)
             .collect()
     }
@@ -195,5 +250,25 @@ node r01n02 {{ rack r01; position 2; loopback ipv4="10.254.9.9" }}
             node[0].starts_with("node `r01n01`: loopback 10.254.1.1"),
             "{node:?}"
         );
+    }
+
+    #[test]
+    fn ipv6_loopbacks_without_an_ipv6_loopback_prefix() {
+        let lo6 = r#"loopback6 "2001:db8:0:ff00::1";"#;
+        let w = found_code("10.255.0.1", "auto", lo6, Code::Loopback6NotAnnounced);
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert!(
+            w.iter().any(|m| m
+                .starts_with("switch `r01-tor1`'s loopback6 2001:db8:0:ff00::1 is not announced")),
+            "{w:?}"
+        );
+        assert!(
+            w.iter()
+                .any(|m| m.starts_with("node `r01n01`: loopback 2001:db8:0:ff00::101")),
+            "{w:?}"
+        );
+        // Not the error too, and nothing without an IPv6 loopback.
+        assert!(found_code("10.255.0.1", "auto", lo6, Code::LoopbackNotAnnounced).is_empty());
+        assert!(found_code("10.255.0.1", "auto", "", Code::Loopback6NotAnnounced).is_empty());
     }
 }
