@@ -446,3 +446,80 @@ fn a_flooded_lease_file_is_bounded_and_named() {
         "{limit}"
     );
 }
+
+/// Adoption: a machine that already runs (a bond, a storage VLAN, a
+/// loopback, cabling seen from the host) is pasted from its stub into a
+/// site; `check` passes and the build gives it exactly the addresses it
+/// has, on the interfaces it has: nothing is renumbered, nothing renamed.
+#[test]
+fn an_adopted_machine_keeps_its_addresses_through_check_and_build() {
+    let case: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases/state-stub-adopt");
+    let work = tempfile::tempdir().expect("tempdir");
+    copy_dir(&case, work.path());
+    let inputs = [
+        "state",
+        "--lldp",
+        "observed/lldp",
+        "--facts",
+        "observed/facts",
+        "--leases",
+        "observed/leases.csv",
+    ];
+    let (_, report, _) = siteconf(work.path(), &inputs);
+    assert_eq!(
+        report.matches("unknown machine 52:54:00:0b").count(),
+        1,
+        "facts, LLDP and lease of legacy01 are one machine:\n{report}"
+    );
+    let mut args = inputs.to_vec();
+    args.extend(["--stub", "52:54:00:0b:00:03"]);
+    let (code, stub, err) = siteconf(work.path(), &args);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        !stub.contains("auto"),
+        "adoption must not allocate:\n{stub}"
+    );
+    let filled = stub.replacen("\"FILL-IN\"", "7", 1);
+    assert!(!filled.contains("FILL-IN"), "{filled}");
+    let site = work.path().join("site/site.kdl");
+    let original = std::fs::read_to_string(&site).expect("site");
+    std::fs::write(&site, format!("{original}\n{filled}")).expect("write");
+    let (code, _, err) = siteconf(work.path(), &["check"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains(" 0 error(s)"), "{err}");
+    let (code, _, err) = siteconf(work.path(), &["build", "--out", "out"]);
+    assert_eq!(code, 0, "{err}");
+    let read = |rel: &str| {
+        std::fs::read_to_string(work.path().join("out").join(rel))
+            .unwrap_or_else(|e| panic!("{rel}: {e}"))
+    };
+    let netplan = read("nodes/legacy01/etc/netplan/50-siteconf.yaml");
+    for want in [
+        "\"10.255.9.9/32\"",
+        "[\"10.0.2.50/22\",\"2001:db8:0:100::250/64\"]",
+        "[\"10.1.1.5/22\"]",
+        "macaddress: \"52:54:00:0b:00:04\"",
+        "macaddress: \"52:54:00:0b:00:05\"",
+        "interfaces: [\"ens1f0\",\"ens1f1\"]",
+        "\"bond0.200\":",
+    ] {
+        assert!(netplan.contains(want), "{want} not in\n{netplan}");
+    }
+    let kea = read("site/dhcp/kea-dhcp4.json");
+    assert!(
+        kea.contains("\"hw-address\": \"52:54:00:0b:00:03\", \"ip-address\": \"10.0.2.50\""),
+        "{kea}"
+    );
+    let vars = read("site/inventory/host_vars/legacy01.dc1.example.net.yml");
+    assert!(vars.contains("mgmt4: \"10.0.2.50\""), "{vars}");
+    let zone = read("site/dns/dc1.example.net.zone");
+    assert!(zone.contains("legacy01 IN A 10.0.2.50"), "{zone}");
+    // Nothing of legacy01's was allocated.
+    let lock = std::fs::read_to_string(work.path().join("siteconf.lock")).expect("lock");
+    assert!(!lock.contains("node/legacy01"), "{lock}");
+
+    // And the machine is now declared, its cabling as observed.
+    let (_, report, _) = siteconf(work.path(), &inputs);
+    assert!(!report.contains("unknown machine 52:54:00:0b"), "{report}");
+    assert!(!report.contains("SC1002"), "{report}");
+}

@@ -209,9 +209,12 @@ pub fn run(g: &Global, args: Args) -> Status {
     let rep = state::run(loaded, &eff, &observed);
 
     if let Some(mac) = stub_mac {
-        return match stub::stub(&declared, &rep.unknown, &rep.node_macs, mac) {
-            Ok(text) => {
-                print!("{text}");
+        return match stub::stub(&declared, &observed, &rep.unknown, &rep.node_macs, mac) {
+            Ok(s) => {
+                print!("{}", s.text);
+                if !s.diags.is_empty() {
+                    print_diagnostics(g, &s.diags, &rep.sources, Format::Text);
+                }
                 Status::Ok
             }
             Err(e) => fail(e),

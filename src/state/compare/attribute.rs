@@ -7,12 +7,14 @@ use std::collections::HashMap;
 use crate::diag::{Code, Diagnostic};
 use crate::model::Mac;
 
+use super::super::input::facts::HostFacts;
 use super::super::input::facts::IfaceFacts;
 use super::super::input::leases::LeaseState;
 use super::super::input::lldp::LldpNeighbor;
 use super::super::input::Observed;
-use super::{lower, push_ev, Declared, Finding, Host, NodeObs, SeenIn, UnknownObs};
+use super::{host_token, push_ev, Declared, Finding, Host, NodeObs, SeenIn, UnknownObs};
 use crate::resolve::effective::SessionPath;
+use std::net::Ipv4Addr;
 
 /// Of several files about one declared host, the one compared: the file
 /// named by the host's FQDN, else by its short name, else (facts) found by
@@ -142,34 +144,91 @@ pub(super) fn facts<'o>(
             Some(Host::Switch(s)) => switch_seen[s] = true,
             None => {
                 near_miss(d, "fact file", &f.path, &f.inventory_name, findings);
-                let macs: Vec<&IfaceFacts> =
-                    f.interfaces.iter().filter(|i| i.mac.is_some()).collect();
-                let host = format!("host:{}", lower(&f.inventory_name));
-                let name = f.hostname.clone().or(Some(f.inventory_name.clone()));
-                if macs.is_empty() {
-                    unknown.push(UnknownObs {
-                        tokens: vec![host.clone()],
-                        hostname: name.clone(),
-                        seen_in: Some(SeenIn::Facts),
-                        evidence: f.path.clone(),
-                        ..Default::default()
-                    });
-                }
-                for i in macs {
-                    unknown.push(UnknownObs {
-                        mac: i.mac,
-                        tokens: vec![host.clone()],
-                        iface: Some(i.name.clone()),
-                        address: i.ipv4.first().map(|a| a.0),
-                        hostname: name.clone(),
-                        seen_in: Some(SeenIn::Facts),
-                        evidence: f.path.clone(),
-                        ..Default::default()
-                    });
-                }
+                unknown_facts(d, f, unknown);
             }
         }
     }
+}
+
+/// The observations of a fact file no declared host accounts for: its
+/// NICs by their MACs (a bond or VLAN shares its first member's MAC and
+/// is no NIC of its own, so it never stands for that member), its
+/// addresses with the interfaces that carry them, and the names it goes
+/// by, which join it to its LLDP dump and to what switches hear of it.
+fn unknown_facts(d: &Declared, f: &HostFacts, unknown: &mut Vec<UnknownObs>) {
+    let mut tokens: Vec<String> = [
+        Some(f.inventory_name.as_str()),
+        f.hostname.as_deref(),
+        f.fqdn.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .filter_map(|n| host_token(d, n))
+    .collect();
+    tokens.sort();
+    tokens.dedup();
+    if tokens.is_empty() {
+        // An installer's name: the file still is one machine.
+        tokens.push(format!("file:{}", f.path));
+    }
+    let name = f.hostname.clone().or(Some(f.inventory_name.clone()));
+    let obs = |mac: Option<Mac>, iface: &str, address: Option<Ipv4Addr>| UnknownObs {
+        mac,
+        tokens: tokens.clone(),
+        iface: Some(iface.to_string()),
+        address,
+        hostname: name.clone(),
+        seen_in: Some(SeenIn::Facts),
+        evidence: f.path.clone(),
+        ..Default::default()
+    };
+    let before = unknown.len();
+    for i in &f.interfaces {
+        let mac = i.mac.filter(|_| is_nic(i, &f.interfaces));
+        let addrs: Vec<Ipv4Addr> = i
+            .ipv4
+            .iter()
+            .map(|a| a.0)
+            .filter(|a| !a.is_loopback() && !a.is_link_local() && !a.is_unspecified())
+            .collect();
+        if mac.is_some() && addrs.is_empty() {
+            unknown.push(obs(mac, &i.name, None));
+        }
+        for a in addrs {
+            unknown.push(obs(mac, &i.name, Some(a)));
+        }
+    }
+    if unknown.len() == before {
+        unknown.push(UnknownObs {
+            iface: None,
+            ..obs(None, "", None)
+        });
+    }
+}
+
+/// Whether a fact interface is the host's loopback.
+pub(crate) fn is_loopback(i: &IfaceFacts) -> bool {
+    i.kind.as_deref() == Some("loopback") || i.name == "lo"
+}
+
+/// The parent and VLAN id of a VLAN interface named `parent.id` after
+/// another interface of the host (`bond0.200`, `eno1.100`), the
+/// convention of ip-link, ifupdown and netplan alike; Ansible reports
+/// VLAN interfaces as plain `ether` with their parent's MAC.
+pub(crate) fn vlan_of<'f>(i: &IfaceFacts, all: &'f [IfaceFacts]) -> Option<(&'f str, u16)> {
+    let (parent, id) = i.name.rsplit_once('.')?;
+    let id: u16 = id.parse().ok().filter(|v| (1..=4094).contains(v))?;
+    let p = all.iter().find(|x| x.name == parent)?;
+    Some((p.name.as_str(), id))
+}
+
+/// Whether a fact interface is a NIC of its own (an ethernet port with
+/// its MAC), not a bond, bridge, VLAN or loopback over others.
+pub(crate) fn is_nic(i: &IfaceFacts, all: &[IfaceFacts]) -> bool {
+    matches!(i.kind.as_deref(), None | Some("ether"))
+        && i.members.is_empty()
+        && !is_loopback(i)
+        && vlan_of(i, all).is_none()
 }
 
 /// What attribution after the facts needs: the site, and the MACs the
@@ -264,7 +323,8 @@ pub(super) fn lldp<'o>(
             None => {
                 // A host the site does not declare: its neighbours still
                 // say which switch ports it sits on.
-                let token = format!("host:{}", lower(&dump.host));
+                let token =
+                    host_token(d, &dump.host).unwrap_or_else(|| format!("file:{}", dump.path));
                 findings.push(Finding {
                     node: None,
                     diag: Diagnostic::warning(
@@ -337,7 +397,7 @@ fn switch_port_neighbor<'o>(
                 k,
                 nb.port_descr.as_deref().and_then(|pd| d.iface_index(k, pd)),
             ),
-            None => return unknown_on_port(swname, nb, mac, path, unknown),
+            None => return unknown_on_port(d, swname, nb, mac, path, unknown),
         },
     };
     let o = &mut per[k];
@@ -369,6 +429,7 @@ fn switch_port_neighbor<'o>(
 
 /// A machine on a switch port that no node accounts for.
 fn unknown_on_port(
+    d: &Declared,
     swname: &str,
     nb: &LldpNeighbor,
     mac: Option<Mac>,
@@ -379,6 +440,7 @@ fn unknown_on_port(
     if let Some((t, v)) = &nb.chassis_id {
         tokens.push(format!("chassis:{t}:{}", v.to_ascii_lowercase()));
     }
+    tokens.extend(nb.sysname.as_deref().and_then(|s| host_token(d, s)));
     unknown.push(UnknownObs {
         mac,
         tokens,
@@ -416,6 +478,12 @@ pub(super) fn leases<'o>(
             // on the network now; only leases in effect are reported.
             None if l.state == LeaseState::Default => unknown.push(UnknownObs {
                 mac: Some(mac),
+                tokens: l
+                    .hostname
+                    .as_deref()
+                    .and_then(|h| host_token(c.d, h))
+                    .into_iter()
+                    .collect(),
                 hostname: l.hostname.clone(),
                 address: Some(l.address),
                 seen_in: Some(SeenIn::Dhcp),

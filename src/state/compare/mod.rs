@@ -24,6 +24,8 @@ mod hostname;
 mod mac;
 mod unknown;
 
+pub(crate) use attribute::{is_loopback, is_nic, vlan_of};
+
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::net::Ipv4Addr;
 
@@ -176,6 +178,41 @@ fn lower(s: &str) -> String {
     s.trim_end_matches('.').to_ascii_lowercase()
 }
 
+/// Names installers give every machine: no hint of which machine it is.
+pub const GENERIC_NAMES: &[&str] = &[
+    "localhost",
+    "ubuntu",
+    "ubuntu-server",
+    "debian",
+    "fedora",
+    "centos",
+    "rocky",
+    "almalinux",
+    "rhel",
+    "archlinux",
+    "raspberrypi",
+    "install",
+    "installer",
+    "none",
+];
+
+/// The identity token of a name an unknown machine goes by (the file a
+/// fact cache or LLDP dump is named after, what it calls itself in facts,
+/// LLDP or DHCP): the name in this site's domain, so that
+/// `legacy01.dc1.example.net` and `legacy01` are one machine, while
+/// `legacy01.dc2.example.net` stays another. Installer defaults
+/// (`ubuntu`, `localhost`) name no machine and give no token.
+fn host_token(d: &Declared, name: &str) -> Option<String> {
+    let n = lower(name);
+    let domain = lower(d.eff.domain);
+    let short = match n.strip_suffix(domain.as_str()) {
+        Some(rest) if !domain.is_empty() && rest.ends_with('.') => &rest[..rest.len() - 1],
+        _ => n.as_str(),
+    };
+    let first = short.split('.').next().unwrap_or("");
+    (!short.is_empty() && !GENERIC_NAMES.contains(&first)).then(|| format!("host:{short}"))
+}
+
 impl<'a> Declared<'a> {
     /// Node `k` is `eff.nodes[k]` and `resolved.nodes[k]`; switch `s` is
     /// `eff.switches[s]` and `site.switches[s]`.
@@ -301,7 +338,7 @@ impl<'a> Declared<'a> {
         }
     }
 
-    fn rack_of_switch(&self, name: &str) -> Option<String> {
+    pub(crate) fn rack_of_switch(&self, name: &str) -> Option<String> {
         match self.announced(name) {
             Some(Host::Switch(s)) => self.site.switches[s]
                 .placement

@@ -43,6 +43,9 @@ pub struct HostFacts {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IfaceFacts {
     pub name: String,
+    /// The NIC's own MAC: Ansible's `perm_macaddress` where it gives one
+    /// (a bond member shows the bond's MAC as `macaddress`), else
+    /// `macaddress`.
     pub mac: Option<Mac>,
     /// Primary and secondary addresses with their prefix length.
     pub ipv4: Vec<(Ipv4Addr, u8)>,
@@ -51,6 +54,10 @@ pub struct IfaceFacts {
     /// Ansible's `type`: `ether`, `bonding`, `bridge`, `loopback`…
     pub kind: Option<String>,
     pub active: Option<bool>,
+    pub mtu: Option<u16>,
+    /// A bond's members (`slaves`) and mode, as Ansible reports them.
+    pub members: Vec<String>,
+    pub bond_mode: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -134,14 +141,35 @@ fn iface(name: &str, v: &Value) -> IfaceFacts {
             .unwrap_or(name)
             .to_string(),
         // Loopbacks report 00:00:00:00:00:00, which is no NIC: no MAC.
-        mac: v
-            .get("macaddress")
-            .and_then(Value::as_str)
-            .and_then(|m| m.parse().ok()),
+        // Bond members all show the bond's MAC; the permanent one is
+        // the NIC's (what its firmware PXE-boots with, what LLDP sees).
+        mac: ["perm_macaddress", "macaddress"].iter().find_map(|k| {
+            v.get(*k)
+                .and_then(Value::as_str)
+                .and_then(|m| m.parse().ok())
+        }),
         ipv4,
         ipv6,
         kind: v.get("type").and_then(Value::as_str).map(str::to_string),
         active: v.get("active").and_then(Value::as_bool),
+        mtu: match v.get("mtu") {
+            Some(Value::Number(n)) => n.as_u64().and_then(|n| u16::try_from(n).ok()),
+            Some(Value::String(s)) => s.parse().ok(),
+            _ => None,
+        },
+        members: match v.get("slaves") {
+            Some(Value::Array(a)) => a
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect(),
+            _ => Vec::new(),
+        },
+        bond_mode: v
+            .get("mode")
+            .and_then(Value::as_str)
+            .filter(|_| v.get("type").and_then(Value::as_str) == Some("bonding"))
+            .map(str::to_string),
     }
 }
 
@@ -166,6 +194,10 @@ const WANTED: &[&str] = &[
 const IFACE_KEYS: &[&str] = &[
     "device",
     "macaddress",
+    "perm_macaddress",
+    "mtu",
+    "slaves",
+    "mode",
     "ipv4",
     "ipv4_secondaries",
     "ipv6",
@@ -439,6 +471,26 @@ mod tests {
             f.default_ipv4.unwrap().gateway,
             Some("10.0.0.1".parse().unwrap())
         );
+    }
+
+    #[test]
+    fn bond_members_by_their_permanent_mac() {
+        // A bond member shows the bond's MAC; its own is `perm_macaddress`.
+        let t = r#"{"ansible_hostname": "h", "ansible_interfaces": ["ens1f0", "ens1f1", "bond0"],
+            "ansible_ens1f0": {"macaddress": "52:54:00:0b:00:04", "perm_macaddress": "52:54:00:0b:00:04", "type": "ether", "mtu": 9000},
+            "ansible_ens1f1": {"macaddress": "52:54:00:0b:00:04", "perm_macaddress": "52:54:00:0b:00:05", "type": "ether", "mtu": "9000"},
+            "ansible_bond0": {"macaddress": "52:54:00:0b:00:04", "type": "bonding", "mode": "802.3ad",
+                              "slaves": ["ens1f0", "ens1f1"], "miimon": "100"}}"#;
+        let (f, p) = parse("h", "h", t);
+        assert!(p.is_empty(), "{p:?}");
+        let f = f.unwrap();
+        let by = |n: &str| f.interfaces.iter().find(|i| i.name == n).unwrap();
+        assert_eq!(by("ens1f1").mac.unwrap().to_string(), "52:54:00:0b:00:05");
+        assert_eq!(by("ens1f1").mtu, Some(9000));
+        let bond = by("bond0");
+        assert_eq!(bond.members, ["ens1f0", "ens1f1"]);
+        assert_eq!(bond.bond_mode.as_deref(), Some("802.3ad"));
+        assert_eq!(by("ens1f0").bond_mode, None);
     }
 
     #[test]
