@@ -48,6 +48,21 @@ pub struct Prepared {
     /// The stamp of `out`, when `out` is exactly as the build that wrote
     /// the stamp left it (`None`: no stamp, a changed output, `force`).
     last: Option<stamp::Unchanged>,
+    /// The memo of that output ([`memo::load`]), read while the site was
+    /// checked; taken by the build that renders.
+    memo: std::sync::Mutex<Option<memo::Memo>>,
+}
+
+/// What [`prepare`] looks at beside the check: the output's stamp, if
+/// the output is as the last build left it, and then its memo (read now,
+/// on the thread that would otherwise wait for the check, not after it).
+fn look(out: &Path, force: bool) -> (Option<stamp::Unchanged>, Option<memo::Memo>) {
+    if force {
+        return (None, None);
+    }
+    let last = stamp::unchanged(out);
+    let memo = last.as_ref().and_then(|l| memo::load(out, &l.tree.hex()));
+    (last, memo)
 }
 
 /// Reads `siteconf.toml`, then checks the site while looking at the
@@ -60,11 +75,16 @@ pub fn prepare(
 ) -> Prepared {
     let config = ConfigFile::read(src);
     let out = out_dir(&config.config);
-    let (checked, last) = rayon::join(
+    let (checked, (last, memo)) = rayon::join(
         || check::check_configured(src, config),
-        || (!force).then(|| stamp::unchanged(&out)).flatten(),
+        || look(&out, force),
     );
-    Prepared { checked, out, last }
+    Prepared {
+        checked,
+        out,
+        last,
+        memo: std::sync::Mutex::new(memo),
+    }
 }
 
 /// [`prepare`] for every site of a project (or `only` one): each site's
@@ -81,11 +101,9 @@ pub fn prepare_project(
     let root = out_dir(&config.config);
     let multi = config.config.is_multi_site();
     let sites: Vec<String> = config.config.sites.keys().cloned().collect();
-    let look = |dirs: Vec<PathBuf>| -> Vec<Option<stamp::Unchanged>> {
+    let look = |dirs: Vec<PathBuf>| -> Vec<(Option<stamp::Unchanged>, Option<memo::Memo>)> {
         use rayon::prelude::*;
-        dirs.par_iter()
-            .map(|d| (!force).then(|| stamp::unchanged(d)).flatten())
-            .collect()
+        dirs.par_iter().map(|d| look(d, force)).collect()
     };
     let outs: Vec<PathBuf> = if multi {
         sites.iter().map(|s| root.join(s)).collect()
@@ -96,7 +114,7 @@ pub fn prepare_project(
         || check::check_project_configured(src, config, only, false),
         || look(outs.clone()),
     );
-    let mut last_of: BTreeMap<PathBuf, Option<stamp::Unchanged>> =
+    let mut last_of: BTreeMap<PathBuf, (Option<stamp::Unchanged>, Option<memo::Memo>)> =
         outs.into_iter().zip(lasts).collect();
     let check::CheckedProject { sites, diags } = project;
     let prepared = sites
@@ -106,8 +124,13 @@ pub fn prepare_project(
                 Some(s) => root.join(s),
                 None => root.clone(),
             };
-            let last = last_of.remove(&out).flatten();
-            Prepared { checked, out, last }
+            let (last, memo) = last_of.remove(&out).unwrap_or_default();
+            Prepared {
+                checked,
+                out,
+                last,
+                memo: std::sync::Mutex::new(memo),
+            }
         })
         .collect();
     (prepared, diags)
@@ -269,11 +292,9 @@ pub fn build(
     }
     // The devices whose key is unchanged since the last build, whose
     // output is intact, are not rendered again (see `render::keys`).
-    let reuse = prepared
-        .last
-        .as_ref()
-        .and_then(|l| memo::load(&prepared.out, &l.tree.hex()))
-        .map(|m| Arc::new(MemoReuse(std::sync::Mutex::new(m))) as Arc<dyn render::keys::Reuse>);
+    let memo = prepared.memo.lock().ok().and_then(|mut m| m.take());
+    let reuse =
+        memo.map(|m| Arc::new(MemoReuse(std::sync::Mutex::new(m))) as Arc<dyn render::keys::Reuse>);
     let ropts = RenderOptions {
         secrets: opts.secrets,
         progress: opts.progress,
