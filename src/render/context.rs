@@ -5,9 +5,9 @@
 //! already replaced by their allocations. Views are built once per run;
 //! node views are built in parallel and collected in site order.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::IpAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -198,8 +198,8 @@ pub struct InterfaceView {
     pub vlan: Option<u16>,
     /// Whether a BGP session runs over it (routed uplink).
     pub uplink: bool,
-    /// The addresses on this interface.
-    pub addresses: Vec<AddressView>,
+    /// The addresses on this interface (the node's own, shared).
+    pub addresses: Vec<Arc<AddressView>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -261,14 +261,16 @@ pub struct NodeView {
     pub height: u32,
     pub model: Option<String>,
     pub serial: Option<String>,
-    pub profiles: Vec<String>,
+    pub profiles: Arc<Vec<String>>,
     /// Every Ansible group: declared groups, `role_<role>`, `rack_<rack>`,
     /// `profile_<profile>` (sorted, unique; `-` becomes `_`).
-    pub groups: Vec<String>,
+    pub groups: Arc<Vec<String>>,
     pub interfaces: Vec<InterfaceView>,
-    pub addresses: Vec<AddressView>,
+    // An address is one value, listed here, under its interface and as
+    // `mgmt`.
+    pub addresses: Vec<Arc<AddressView>>,
     /// The management address (first address on a management network).
-    pub mgmt: Option<AddressView>,
+    pub mgmt: Option<Arc<AddressView>>,
     pub loopback4: Option<String>,
     pub loopback6: Option<String>,
     pub asn: Option<u32>,
@@ -280,15 +282,15 @@ pub struct NodeView {
     /// authorized_keys lines by user (sorted by user).
     pub users: Arc<BTreeMap<String, Vec<String>>>,
     /// sshd keywords in sshd's spelling (`PermitRootLogin`) → value.
-    pub sshd: BTreeMap<String, String>,
+    pub sshd: Arc<BTreeMap<String, String>>,
     /// The drop-in's lines, `[keyword, value]`, in the order of `sshd`: a
     /// keyword sshd takes once per value (`ListenAddress`, `HostKey`,
     /// `HostCertificate`, `Port`) is one line per value, since sshd refuses
     /// a second value on its line.
-    pub sshd_lines: Vec<(String, String)>,
-    pub packages: Vec<String>,
-    #[serde(serialize_with = "super::secrets::serialize_vars")]
-    pub vars: serde_json::Map<String, Json>,
+    pub sshd_lines: Arc<Vec<(String, String)>>,
+    pub packages: Arc<Vec<String>>,
+    #[serde(serialize_with = "serialize_shared_vars")]
+    pub vars: Arc<serde_json::Map<String, Json>>,
     pub dns_servers: Arc<Vec<String>>,
     pub ntp_servers: Arc<Vec<String>>,
     pub timezone: Arc<str>,
@@ -395,6 +397,13 @@ pub struct GroupView {
     pub children: Vec<String>,
     /// Member hosts' FQDNs (sorted).
     pub hosts: Vec<String>,
+}
+
+fn serialize_shared_vars<S: serde::Serializer>(
+    vars: &Arc<serde_json::Map<String, Json>>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    super::secrets::serialize_vars(vars, s)
 }
 
 fn vars_map(v: &Vars) -> serde_json::Map<String, Json> {
@@ -514,7 +523,7 @@ fn view_of(eff: &EffSite, sample: Option<(&[usize], &[usize])>) -> SiteView {
         );
     }
     for n in &nodes {
-        for g in &n.groups {
+        for g in n.groups.iter() {
             groups
                 .entry(g.clone())
                 .or_insert_with(|| GroupView {
@@ -609,6 +618,53 @@ struct Shared {
     ntp_servers: Arc<Vec<String>>,
     timezone: Arc<str>,
     domain: Arc<str>,
+    /// What nodes of a profile have equal, found by value while their
+    /// views are built: one copy for them all. A fleet's nodes share a
+    /// few profiles, so each list is held a few times, not once a node.
+    profiles: Pool<Vec<String>>,
+    groups: Pool<Vec<String>>,
+    packages: Pool<Vec<String>>,
+    sshd: Pool<BTreeMap<String, String>>,
+    sshd_lines: Pool<Vec<(String, String)>>,
+    /// By the variables' JSON text: maps that are equal but list their
+    /// keys in another order print differently, so they are not one value.
+    vars: Mutex<HashMap<String, Arc<serde_json::Map<String, Json>>>>,
+}
+
+/// Values held once, shared by every view that has an equal one.
+struct Pool<T>(Mutex<HashSet<Arc<T>>>);
+
+impl<T> Default for Pool<T> {
+    fn default() -> Self {
+        Pool(Mutex::new(HashSet::new()))
+    }
+}
+
+impl<T: std::hash::Hash + Eq> Pool<T> {
+    /// The pool's copy of `v`, which becomes the copy if it has none.
+    fn get(&self, v: T) -> Arc<T> {
+        let Ok(mut set) = self.0.lock() else {
+            return Arc::new(v);
+        };
+        if let Some(a) = set.get(&v) {
+            return a.clone();
+        }
+        let a = Arc::new(v);
+        set.insert(a.clone());
+        a
+    }
+}
+
+impl Shared {
+    fn vars(&self, v: serde_json::Map<String, Json>) -> Arc<serde_json::Map<String, Json>> {
+        if v.is_empty() {
+            return Arc::new(v);
+        }
+        let (Ok(key), Ok(mut m)) = (serde_json::to_string(&v), self.vars.lock()) else {
+            return Arc::new(v);
+        };
+        m.entry(key).or_insert_with(|| Arc::new(v)).clone()
+    }
 }
 
 /// A shared value of the site (a profile's repo or key) by its address:
@@ -777,7 +833,11 @@ fn session_view(s: &EffSession) -> SessionView {
 fn node_view(c: &Common, n: &EffNode) -> NodeView {
     let node = n.node;
     let st = &n.resolved.settings;
-    let addresses: Vec<AddressView> = n.addresses.iter().map(address_view).collect();
+    let addresses: Vec<Arc<AddressView>> = n
+        .addresses
+        .iter()
+        .map(|a| Arc::new(address_view(a)))
+        .collect();
     let interfaces = n
         .interfaces
         .iter()
@@ -835,8 +895,8 @@ fn node_view(c: &Common, n: &EffNode) -> NodeView {
         height: node.placement.as_ref().map(|p| p.height.value).unwrap_or(1),
         model: node.model.as_ref().map(|m| m.value.clone()),
         serial: node.serial.as_ref().map(|m| m.value.clone()),
-        profiles: n.resolved.profiles.clone(),
-        groups: n.groups.clone(),
+        profiles: sh.profiles.get(n.resolved.profiles.clone()),
+        groups: sh.groups.get(n.groups.clone()),
         interfaces,
         mgmt: n.mgmt.map(|k| addresses[k].clone()),
         addresses,
@@ -854,14 +914,15 @@ fn node_view(c: &Common, n: &EffNode) -> NodeView {
             .collect(),
         ssh_keys,
         users,
-        sshd: st
-            .sshd
-            .iter()
-            .map(|o| (sshd_keyword(&o.key.value), o.value.value.clone()))
-            .collect(),
-        sshd_lines: sshd_lines(&st.sshd),
-        packages: strings(&st.packages),
-        vars: vars_map(&st.vars),
+        sshd: sh.sshd.get(
+            st.sshd
+                .iter()
+                .map(|o| (sshd_keyword(&o.key.value), o.value.value.clone()))
+                .collect(),
+        ),
+        sshd_lines: sh.sshd_lines.get(sshd_lines(&st.sshd)),
+        packages: sh.packages.get(strings(&st.packages)),
+        vars: sh.vars(vars_map(&st.vars)),
         dns_servers: sh.dns_servers.clone(),
         ntp_servers: sh.ntp_servers.clone(),
         timezone: sh.timezone.clone(),

@@ -609,7 +609,12 @@ pub fn device_keys(
     let templates = Templates::load(src, &checked.loaded.config.templates_dir).ok()?;
     let base = checked.loaded.sources.files().count();
     let env = environment(checked, &templates, opts, base).ok()?;
-    let site = Arc::new(context::site_view(&checked.effective()));
+    // The caller's view of the site, when it made one (a diff, which then
+    // needs no more of the resolved nodes).
+    let site = match &opts.view {
+        Some(v) => v.clone(),
+        None => Arc::new(context::site_view(&checked.effective())),
+    };
     let inputs = keys::KeyInputs {
         env: &env,
         templates: &templates,

@@ -24,10 +24,28 @@ pub trait Renderer: Sync {
     /// other project files are read from it, never from the disk).
     fn render(&self, checked: &Checked, src: &dyn Source) -> Result<OutputSet, Diagnostics>;
 
-    /// Every device's key ([`crate::render::keys`]), when this renderer
-    /// can leave devices out ([`Renderer::render_except`]). None: every
-    /// device is rendered on both sides.
-    fn keys(&self, _checked: &Checked, _src: &dyn Source) -> Option<DeviceKeys> {
+    /// Whether this renderer can leave devices out
+    /// ([`Renderer::keys`], [`Renderer::render_except`]). When it can,
+    /// the comparison makes each side's view of the site, keeps it with
+    /// the keys, and drops the resolved nodes the view was made from:
+    /// [`Renderer::render_except`] must read the nodes from the view only.
+    fn keyed(&self) -> bool {
+        false
+    }
+
+    /// Every device's key ([`crate::render::keys`]) of `view`, the site's
+    /// view of `checked`, when this renderer can leave devices out
+    /// ([`Renderer::keyed`]). `checked` no longer has its resolved nodes
+    /// (the view holds what rendering reads of them). None: every device
+    /// is rendered on both sides — which happens only when the templates
+    /// do not load or compile, and then the render stops there too, before
+    /// it reads a node.
+    fn keys(
+        &self,
+        _checked: &Checked,
+        _src: &dyn Source,
+        _view: Arc<SiteView>,
+    ) -> Option<DeviceKeys> {
         None
     }
 
@@ -46,6 +64,7 @@ pub trait Renderer: Sync {
     }
 }
 
+use crate::render::context::SiteView;
 pub use crate::render::DeviceKeys;
 
 /// What has the same key on both sides: devices, and site-wide jobs by
@@ -116,8 +135,16 @@ impl Renderer for Engine {
         self.render_with(checked, src, Engine::options())
     }
 
-    fn keys(&self, checked: &Checked, src: &dyn Source) -> Option<DeviceKeys> {
-        crate::render::device_keys(checked, src, &Engine::options())
+    fn keyed(&self) -> bool {
+        true
+    }
+
+    fn keys(&self, checked: &Checked, src: &dyn Source, view: Arc<SiteView>) -> Option<DeviceKeys> {
+        let opts = crate::render::RenderOptions {
+            view: Some(view),
+            ..Engine::options()
+        };
+        crate::render::device_keys(checked, src, &opts)
     }
 
     fn render_except(
@@ -192,7 +219,14 @@ fn absent(src: &dyn Source) -> bool {
 
 /// check → resolve → render one side.
 pub fn compile(src: &dyn Source, label: &str, renderer: &dyn Renderer) -> Result<Compiled, Failed> {
-    compile_checked(src, label, renderer, check_side(src), Vec::new())
+    compile_checked(
+        src,
+        label,
+        renderer,
+        check_side(src),
+        Vec::new(),
+        Vec::new(),
+    )
 }
 
 /// The checked project of one side; `None` when it does not exist at all
@@ -202,14 +236,14 @@ fn check_side(src: &dyn Source) -> Option<check::CheckedProject> {
 }
 
 /// Each site of a checked side, when the side has no errors (a side with
-/// errors renders nothing): its name (none for a project of one site) and
-/// its checked site.
-fn keyable(p: &Option<check::CheckedProject>) -> Vec<(Option<&str>, &Checked)> {
+/// errors renders nothing): its name (none for a project of one site), by
+/// its index in the side's sites.
+fn keyable(p: &Option<check::CheckedProject>) -> Vec<Option<String>> {
     match p {
         Some(p) if !p.diags.has_errors() => p
             .sites
             .iter()
-            .map(|c| (c.loaded.config.site.as_deref(), c))
+            .map(|c| c.loaded.config.site.clone())
             .collect(),
         _ => Vec::new(),
     }
@@ -219,6 +253,34 @@ fn keyable(p: &Option<check::CheckedProject>) -> Vec<(Option<&str>, &Checked)> {
 /// project's sites; `None`: render everything).
 type SameBySite = Vec<Option<(Arc<Same>, DeviceKeys)>>;
 
+/// Each site's facts, when they were read before its resolved nodes were
+/// dropped (in the order of its project's sites; `None`: read them from
+/// the site).
+type FactsBySite = Vec<Option<Facts>>;
+
+/// One site of a side, made ready for a render that leaves devices out:
+/// its view, its facts, then its keys — the view holds what the render
+/// reads of the nodes, so the resolved nodes and their allocations are
+/// dropped before the keys are computed, and a fleet's two sides never
+/// hold both at once with their views.
+fn prepare(
+    renderer: &dyn Renderer,
+    checked: &mut Checked,
+    src: &dyn Source,
+) -> (Option<DeviceKeys>, Option<Facts>) {
+    if !renderer.keyed() {
+        return (None, None);
+    }
+    let (view, facts) = {
+        let eff = checked.effective();
+        let view = Arc::new(crate::render::context::site_view(&eff));
+        (view, Facts::collect(&eff))
+    };
+    checked.resolved.nodes = Vec::new();
+    checked.resolved.allocations = Default::default();
+    (renderer.keys(checked, src, view), Some(facts))
+}
+
 /// [`compile`] from the side's check; `same`: devices left out of each
 /// site (the same key on both sides).
 fn compile_checked(
@@ -227,6 +289,7 @@ fn compile_checked(
     renderer: &dyn Renderer,
     project: Option<check::CheckedProject>,
     mut same: SameBySite,
+    mut facts: FactsBySite,
 ) -> Result<Compiled, Failed> {
     let Some(mut project) = project else {
         return Ok(Compiled {
@@ -248,10 +311,11 @@ fn compile_checked(
         .first()
         .is_some_and(|c| c.loaded.config.is_multi_site());
     if multi || project.sites.len() != 1 {
-        return compile_sites(project, src, label, renderer, same);
+        return compile_sites(project, src, label, renderer, same, facts);
     }
     let checked = project.sites.remove(0);
     let same = same.drain(..).next().flatten();
+    let facts = facts.drain(..).next().flatten();
     let failed = |diags: Diagnostics, sources: SourceMap| Failed {
         label: label.to_string(),
         diagnostics: diags.sorted(&sources),
@@ -270,7 +334,7 @@ fn compile_checked(
         },
         || fingerprint(src, &checked.loaded.config, &checked.loaded.sources),
     );
-    let facts = Facts::collect(&checked.effective());
+    let facts = facts.unwrap_or_else(|| Facts::collect(&checked.effective()));
     let Checked {
         loaded,
         resolved,
@@ -324,7 +388,7 @@ pub fn compile_both(
     head: (&dyn Source, &str),
     renderer: &dyn Renderer,
 ) -> (Result<Compiled, Failed>, Result<Compiled, Failed>) {
-    let (pb, ph) = rayon::join(|| check_side(base.0), || check_side(head.0));
+    let (mut pb, mut ph) = rayon::join(|| check_side(base.0), || check_side(head.0));
     // A device whose key is the same on both sides renders the same files
     // on both: neither side renders it (its files are in neither output),
     // so that a one-node change costs one node, not the fleet. Sites are
@@ -333,34 +397,44 @@ pub fn compile_both(
     let pairs: Vec<(usize, usize)> = sites_b
         .iter()
         .enumerate()
-        .filter_map(|(i, (name, _))| {
-            let j = sites_h.iter().position(|(n, _)| n == name)?;
+        .filter_map(|(i, name)| {
+            let j = sites_h.iter().position(|n| n == name)?;
             Some((i, j))
-        })
-        .collect();
-    let keyed: Vec<(usize, usize, Option<DeviceKeys>, Option<DeviceKeys>)> = pairs
-        .iter()
-        .map(|&(i, j)| {
-            let (kb, kh) = rayon::join(
-                || renderer.keys(sites_b[i].1, base.0),
-                || renderer.keys(sites_h[j].1, head.0),
-            );
-            (i, j, kb, kh)
         })
         .collect();
     let mut sb: SameBySite = (0..sites_b.len()).map(|_| None).collect();
     let mut sh: SameBySite = (0..sites_h.len()).map(|_| None).collect();
-    for (i, j, kb, kh) in keyed {
-        let (Some(kb), Some(kh)) = (kb, kh) else {
+    let mut fb: FactsBySite = (0..sites_b.len()).map(|_| None).collect();
+    let mut fh: FactsBySite = (0..sites_h.len()).map(|_| None).collect();
+    for (i, j) in pairs {
+        // One side after the other: each side's view and keys are made
+        // in parallel inside, and a side's nodes are dropped before the
+        // other side's view is made.
+        let (Some(b), Some(h)) = (pb.as_mut(), ph.as_mut()) else {
             continue;
+        };
+        let (kb, facts_b) = prepare(renderer, &mut b.sites[i], base.0);
+        let (kh, facts_h) = prepare(renderer, &mut h.sites[j], head.0);
+        fb[i] = facts_b;
+        fh[j] = facts_h;
+        let (kb, kh) = match (kb, kh) {
+            (Some(kb), Some(kh)) => (kb, kh),
+            // The other side's templates do not load: this side renders
+            // every device, from its view.
+            (kb, kh) => {
+                let all = || Arc::new(Same::default());
+                sb[i] = kb.map(|k| (all(), k));
+                sh[j] = kh.map(|k| (all(), k));
+                continue;
+            }
         };
         let mut site_jobs = same_keys(&kb.site_jobs, &kh.site_jobs);
         // A bootinfra joins a site's DHCP, DNS and iPXE files with the
         // other sites' it serves, and refuses files that differ: each
         // side's join must see them all, so they are rendered on both.
         if sites_b[i]
-            .0
-            .is_some_and(|name| served_by_bootinfra(sites_b[i].1, name))
+            .as_deref()
+            .is_some_and(|name| served_by_bootinfra(&b.sites[i], name))
         {
             site_jobs.retain(|path, _| {
                 !crate::render::bootinfra::PREFIXES
@@ -375,10 +449,9 @@ pub fn compile_both(
         sb[i] = Some((same.clone(), kb));
         sh[j] = Some((same, kh));
     }
-    drop((sites_b, sites_h));
     rayon::join(
-        || compile_checked(base.0, base.1, renderer, pb, sb),
-        || compile_checked(head.0, head.1, renderer, ph, sh),
+        || compile_checked(base.0, base.1, renderer, pb, sb, fb),
+        || compile_checked(head.0, head.1, renderer, ph, sh, fh),
     )
 }
 
@@ -429,6 +502,7 @@ fn compile_sites(
     label: &str,
     renderer: &dyn Renderer,
     mut same: SameBySite,
+    mut known_facts: FactsBySite,
 ) -> Result<Compiled, Failed> {
     use crate::output::Owner;
     let sources = project.sources().cloned().unwrap_or_default();
@@ -449,7 +523,8 @@ fn compile_sites(
     // Each site's files a bootinfra joins (`site/dhcp/` …), by path.
     let mut per_site: Vec<(String, BTreeMap<String, Vec<u8>>)> = Vec::new();
     same.resize_with(project.sites.len(), || None);
-    for (checked, same) in project.sites.iter().zip(same) {
+    known_facts.resize_with(project.sites.len(), || None);
+    for ((checked, same), f) in project.sites.iter().zip(same).zip(known_facts) {
         let site = checked.loaded.config.site.clone().unwrap_or_default();
         let (rendered, digests) = rayon::join(
             || match same {
@@ -470,7 +545,7 @@ fn compile_sites(
                 return Err(failed(all, sources));
             }
         }
-        let f = Facts::collect(&checked.effective());
+        let f = f.unwrap_or_else(|| Facts::collect(&checked.effective()));
         let name = |n: &str| format!("{site}/{n}");
         for (n, mut nf) in f.nodes {
             nf.rack = nf.rack.map(|r| name(&r));
