@@ -2253,3 +2253,60 @@ fn a_renamed_node_is_shown_as_a_rename_and_its_new_values_as_renumbered() {
     let o = siteconf(repo.path(), &["gate", "main", "feature"], &[]);
     assert!(!stdout(&o).contains("renumbered:"), "{}", stdout(&o));
 }
+
+/// The `[gate]` policy `siteconf init` writes holds back what a team
+/// reviews: an external peer's new ASN, a removed peer (netops), a change
+/// on every node (sre-leads); a change on one node of ten passes.
+#[test]
+fn the_starter_gate_policy_of_init_blocks_what_needs_review() {
+    let base = init_site(10);
+    let peers = "site/bgp-peers.kdl";
+    let profiles = "site/profiles.kdl";
+    let racks = "site/racks/r01.kdl";
+    let edit = |path: &str, from: &str, to: &str| {
+        let mut head = base.clone();
+        assert!(head[path].contains(from), "{path} has no `{from}`");
+        head.insert(path.into(), head[path].replacen(from, to, 1));
+        head
+    };
+    let cases = [
+        (
+            edit(peers, "asn 64496", "asn 64499"),
+            vec!["external-peer-changed", "routing, templates and policy"],
+            "netops",
+        ),
+        (
+            edit(
+                profiles,
+                "interface eno1 { mtu 9000 }",
+                "interface eno1 { mtu 1500 }",
+            ),
+            vec!["max-nodes-percent"],
+            "sre-leads",
+        ),
+    ];
+    for (head, fired, approver) in cases {
+        let repo = two_commits(&base, &head);
+        let o = siteconf(repo.path(), &["gate", "main", "feature"], &[]);
+        let out = stdout(&o);
+        assert_eq!(code(&o), 1, "{out}{}", stderr(&o));
+        for f in &fired {
+            assert!(out.contains(f), "{f} did not fire:\n{out}");
+        }
+        let o = siteconf(
+            repo.path(),
+            &["gate", "main", "feature", "--approved-by", approver],
+            &[],
+        );
+        assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    }
+    // One node's change passes.
+    let head = edit(
+        racks,
+        "model \"Dell PowerEdge R650\"\n    serial YL4HP8K",
+        "model \"Dell PowerEdge R660\"\n    serial YL4HP8K",
+    );
+    let repo = two_commits(&base, &head);
+    let o = siteconf(repo.path(), &["gate", "main", "feature"], &[]);
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+}
