@@ -3,7 +3,9 @@
 //! listing siteconf command lines to run in it, one per line (default:
 //! `check` and `check --format json`). A case with a file `git-init` is
 //! made a git repository first, its files committed on `main`, for the
-//! commands that compare revisions (`gate HEAD`, `diff`). What a user sees — exit code, stdout,
+//! commands that compare revisions (`gate HEAD`, `diff`); its directory
+//! `head/`, if any, is then copied over the working tree (not committed),
+//! so `diff HEAD` and `gate HEAD` review that change. What a user sees — exit code, stdout,
 //! stderr — is compared with a reviewed snapshot `NN-<slug>.snap` in the
 //! case directory. Adding a case means adding files, not code:
 //!
@@ -37,6 +39,10 @@ fn run_case(dir: &Path) {
     copy_dir(dir, work.path());
     if dir.join("git-init").exists() {
         git_commit(work.path());
+        let head = dir.join("head");
+        if head.is_dir() {
+            copy_dir(&head, work.path());
+        }
     }
     for (i, line) in cmds
         .lines()
@@ -104,6 +110,10 @@ fn copy_dir(from: &Path, to: &Path) {
     for entry in walkdir::WalkDir::new(from) {
         let entry = entry.expect("walk case");
         let rel = entry.path().strip_prefix(from).expect("prefix");
+        // A case's `head/` is the change, copied after the commit.
+        if rel.starts_with("head") && from.join("git-init").exists() {
+            continue;
+        }
         let dst = to.join(rel);
         if entry.file_type().is_dir() {
             std::fs::create_dir_all(&dst).expect("mkdir");

@@ -667,8 +667,12 @@ fn template_change_renders_each_side_from_its_revision() {
 
 const CANARY: &str = "CANARY-5ecret-7f3a";
 
+/// A file that holds a secret (the ToR's FRR config with the upstream's
+/// BGP password) is shown with every line that holds the secret masked: the
+/// peer's new ASN is visible, the password never — not its value (which
+/// the review never reads), not even its placeholder.
 #[test]
-fn secret_artifacts_never_show_their_lines() {
+fn secret_artifacts_show_their_lines_with_the_secret_masked() {
     let base = base_site();
     let mut head = base.clone();
     head.insert(
@@ -696,8 +700,16 @@ fn secret_artifacts_never_show_their_lines() {
         let all = format!("{}{}", stdout(&o), stderr(&o));
         assert!(!all.contains(CANARY), "{format} leaks the secret:\n{all}");
         assert!(
-            !all.contains("64513"),
-            "{format} shows a line of a secret file:\n{all}"
+            !all.contains("<secret:"),
+            "{format} names the secret:\n{all}"
+        );
+        assert!(
+            all.contains("64513"),
+            "{format} hides the peer's new ASN:\n{all}"
+        );
+        assert!(
+            all.contains("password <secret>"),
+            "{format} does not mask the password line:\n{all}"
         );
         match format {
             "json" => {
@@ -717,20 +729,20 @@ fn secret_artifacts_never_show_their_lines() {
                 assert!(changes[0].get("hunks").is_none());
                 let c = &changes[1];
                 assert_eq!(c["status"], "changed");
-                assert_eq!(c["content"], "secret");
-                assert!(c.get("hunks").is_none(), "{c}");
-                assert!(c.get("added").is_none(), "{c}");
+                assert_eq!(c["content"], "text");
                 let g = &v["groups"][c["groups"][0].as_u64().expect("group") as usize];
-                assert_eq!(g["content"], "secret");
-                assert!(g.get("hunks").is_none(), "{g}");
+                assert_eq!(g["content"], "text");
+                assert!(g.get("hunks").is_some(), "{g}");
+                // The session to the upstream, with its ASN before and after.
+                let s = &v["bgp_sessions"][0];
+                assert_eq!(s["status"], "changed", "{v}");
+                assert_eq!(s["old_remote_as"], 64512, "{v}");
+                assert_eq!(s["remote_as"], 64513, "{v}");
                 // The manifest is summarised, never a group.
                 assert_eq!(v["groups"].as_array().map(Vec::len), Some(1), "{v}");
                 assert_eq!(v["manifests"][0]["path"], "manifest.json");
             }
-            _ => assert!(
-                all.contains("changed (contains secrets; content not shown)"),
-                "{all}"
-            ),
+            _ => assert!(!all.contains("contains secrets"), "{all}"),
         }
     }
     for extra in [["--stat"], ["--name-only"]] {
@@ -763,7 +775,8 @@ fn secret_artifacts_never_show_their_lines() {
         assert!(!out.contains("<secret:"), "{out}");
         assert!(out.contains("switches/r001-tor1/etc/frr/frr.conf"), "{out}");
     }
-    // A secret artifact that appears is also hidden.
+    // A secret artifact without a placeholder (a renderer that had the
+    // value) is hidden whole.
     let b = compile_rev(&repo, "main", &review::Engine);
     let mut h = compile_rev(&repo, "feature", &review::Engine);
     let mut planted = Artifact::new(
@@ -1665,7 +1678,7 @@ fn real_renderer_end_to_end() {
 /// What `siteconf diff` prints, rendered by the real engine, in each
 /// format, for a small site (one rack, two nodes) and three kinds of change
 /// at once: a profile setting (both nodes), one node's MTU, and the
-/// upstream peer's ASN (a file holding a secret: shown only as changed).
+/// upstream peer's ASN (a file holding a secret: its password line masked).
 /// Reviewers read this output; a change to it must be looked at (`cargo
 /// insta review`).
 #[test]
@@ -2239,4 +2252,61 @@ fn a_renamed_node_is_shown_as_a_rename_and_its_new_values_as_renumbered() {
     );
     let o = siteconf(repo.path(), &["gate", "main", "feature"], &[]);
     assert!(!stdout(&o).contains("renumbered:"), "{}", stdout(&o));
+}
+
+/// The `[gate]` policy `siteconf init` writes holds back what a team
+/// reviews: an external peer's new ASN, a removed peer (netops), a change
+/// on every node (sre-leads); a change on one node of ten passes.
+#[test]
+fn the_starter_gate_policy_of_init_blocks_what_needs_review() {
+    let base = init_site(10);
+    let peers = "site/bgp-peers.kdl";
+    let profiles = "site/profiles.kdl";
+    let racks = "site/racks/r01.kdl";
+    let edit = |path: &str, from: &str, to: &str| {
+        let mut head = base.clone();
+        assert!(head[path].contains(from), "{path} has no `{from}`");
+        head.insert(path.into(), head[path].replacen(from, to, 1));
+        head
+    };
+    let cases = [
+        (
+            edit(peers, "asn 64496", "asn 64499"),
+            vec!["external-peer-changed", "routing, templates and policy"],
+            "netops",
+        ),
+        (
+            edit(
+                profiles,
+                "interface eno1 { mtu 9000 }",
+                "interface eno1 { mtu 1500 }",
+            ),
+            vec!["max-nodes-percent"],
+            "sre-leads",
+        ),
+    ];
+    for (head, fired, approver) in cases {
+        let repo = two_commits(&base, &head);
+        let o = siteconf(repo.path(), &["gate", "main", "feature"], &[]);
+        let out = stdout(&o);
+        assert_eq!(code(&o), 1, "{out}{}", stderr(&o));
+        for f in &fired {
+            assert!(out.contains(f), "{f} did not fire:\n{out}");
+        }
+        let o = siteconf(
+            repo.path(),
+            &["gate", "main", "feature", "--approved-by", approver],
+            &[],
+        );
+        assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    }
+    // One node's change passes.
+    let head = edit(
+        racks,
+        "model \"Dell PowerEdge R650\"\n    serial YL4HP8K",
+        "model \"Dell PowerEdge R660\"\n    serial YL4HP8K",
+    );
+    let repo = two_commits(&base, &head);
+    let o = siteconf(repo.path(), &["gate", "main", "feature"], &[]);
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
 }

@@ -323,11 +323,11 @@ pub fn evaluate(policy: &Policy, r: &Review, approved_by: &[String]) -> Verdict 
                     .collect();
                 owners.into_iter().collect()
             }
-            Event::BgpSessionAdded | Event::BgpSessionRemoved => {
-                let want = if rule.on == Event::BgpSessionAdded {
-                    Status::Added
-                } else {
-                    Status::Removed
+            Event::BgpSessionAdded | Event::BgpSessionRemoved | Event::BgpSessionChanged => {
+                let want = match rule.on {
+                    Event::BgpSessionAdded => Status::Added,
+                    Event::BgpSessionRemoved => Status::Removed,
+                    _ => Status::Changed,
                 };
                 r.sessions
                     .iter()
@@ -336,7 +336,7 @@ pub fn evaluate(policy: &Policy, r: &Review, approved_by: &[String]) -> Verdict 
                         let s = &x.session;
                         (name_ok(&s.a) || name_ok(&s.b)) && (role_ok(&s.a) || role_ok(&s.b))
                     })
-                    .map(|x| x.session.to_string())
+                    .map(|x| x.to_string())
                     .collect()
             }
             Event::NodeAdded | Event::NodeRemoved => {
@@ -361,7 +361,9 @@ pub fn evaluate(policy: &Policy, r: &Review, approved_by: &[String]) -> Verdict 
         };
         if items.len() > rule.more_than {
             let unit = match rule.on {
-                Event::BgpSessionAdded | Event::BgpSessionRemoved => "BGP session(s)",
+                Event::BgpSessionAdded | Event::BgpSessionRemoved | Event::BgpSessionChanged => {
+                    "BGP session(s)"
+                }
                 Event::NodeAdded | Event::NodeRemoved => "node(s)",
                 Event::AllocationReleased => "allocation(s)",
                 _ => "device(s) or site file(s)",

@@ -91,6 +91,8 @@ pub enum Event {
     ArtifactRemoved,
     BgpSessionAdded,
     BgpSessionRemoved,
+    /// An external peer's session whose remote ASN changes.
+    BgpSessionChanged,
     NodeAdded,
     NodeRemoved,
     /// Lock values released or dropped.
@@ -105,6 +107,7 @@ impl Event {
             Event::ArtifactRemoved => "artifact-removed",
             Event::BgpSessionAdded => "bgp-session-added",
             Event::BgpSessionRemoved => "bgp-session-removed",
+            Event::BgpSessionChanged => "bgp-session-changed",
             Event::NodeAdded => "node-added",
             Event::NodeRemoved => "node-removed",
             Event::AllocationReleased => "allocation-released",
@@ -658,6 +661,7 @@ pub fn json_schema() -> serde_json::Value {
         Event::ArtifactRemoved,
         Event::BgpSessionAdded,
         Event::BgpSessionRemoved,
+        Event::BgpSessionChanged,
         Event::NodeAdded,
         Event::NodeRemoved,
         Event::AllocationReleased,

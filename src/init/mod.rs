@@ -494,8 +494,47 @@ fn project_config() -> String {
          #      at a file outside the repository. check, diff and gate never read them.\n\
          file = \"{SECRETS_FILE}\"\n"
     ));
+    s.push_str(GATE_POLICY);
     s
 }
+
+/// The starter `[gate]` policy of a new project (docs/review.md): what a
+/// team reviews before it merges. Without one, `siteconf gate` blocks only
+/// renumbering, and a change that removes a transit peer or touches every
+/// node passes. Its globs are judged by SC0056 (`check --deny warnings`).
+pub const GATE_POLICY: &str = "\n\
+[gate]
+# What `siteconf gate BASE HEAD --approved-by NAMES` holds back until one of
+# the named approvers approves (docs/review.md). The policy of the branch a
+# change merges into applies, so a change cannot relax its own gate.
+# \"netops\" and \"sre-leads\" stand for your review tool's users or groups:
+# replace them with yours.
+#
+# Blast radius: a change whose files change on more than this share of the
+# nodes (an MTU or SSH key in a profile, a template) needs approval.
+max-nodes-percent = 25.0
+approvers = [\"sre-leads\"]
+
+# The BGP peers, the templates every machine's files come from, and this
+# file (it holds the policy) need netops' approval when they change.
+[[gate.owners]]
+name = \"routing, templates and policy\"
+paths = [\"**/bgp-peers.*\", \"templates/**\", \"siteconf.toml\"]
+owners = [\"netops\"]
+
+# A BGP session that goes away (an external peer, a switch link, a node's
+# uplink, also when the node is removed): its traffic needs another path.
+[[gate.rules]]
+name = \"bgp-session-removed\"
+on = \"bgp-session-removed\"
+approvers = [\"netops\"]
+
+# An external peer's ASN changes: a wrong one takes the site's exit down.
+[[gate.rules]]
+name = \"external-peer-changed\"
+on = \"bgp-session-changed\"
+approvers = [\"netops\"]
+";
 
 /// What every fake secret value `init` writes starts with: a secrets file
 /// holding only such values has nothing to leak (see `siteconf build`'s

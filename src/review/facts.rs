@@ -20,6 +20,11 @@ pub struct Facts {
     pub nodes: BTreeMap<String, NodeFacts>,
     pub switches: BTreeMap<String, SwitchFacts>,
     pub sessions: BTreeSet<Session>,
+    /// Every Ansible inventory group and its member hosts (device names):
+    /// the nodes' groups (declared, `role_`, `rack_`, `profile_`), the
+    /// switches' (`switches`, `role_`, `rack_`) and every declared group.
+    /// Playbooks target these names; a renamed group matches no host.
+    pub groups: BTreeMap<String, BTreeSet<String>>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -43,19 +48,36 @@ pub struct SwitchFacts {
     pub idents: Idents,
 }
 
-/// A BGP session as the site declares it. `a` is the node, external peer or
-/// switch that declares it, `b` the switch it ends on, `via` the interface,
-/// port or address it runs over.
+/// A BGP session as the site declares it. `a` is the node or external peer
+/// that declares it, `b` the switch it ends on, `via` the interface or
+/// address it runs over. A session between two switches is listed once,
+/// whichever end declares it: `a` and `b` in name order, `via` both ports
+/// (`swp49 / swp50`: `a`'s, then `b`'s).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 pub struct Session {
     pub a: String,
     pub b: String,
     pub via: String,
+    /// An external peer's ASN (`remote-as` on the switches): a session to
+    /// a peer whose ASN changes is reset, and a wrong one never comes up.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remote_as: Option<u32>,
+}
+
+impl Session {
+    /// `a ↔ b over via`, without the ASN.
+    pub fn ends(&self) -> String {
+        format!("{} ↔ {} over {}", self.a, self.b, self.via)
+    }
 }
 
 impl std::fmt::Display for Session {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} ↔ {} over {}", self.a, self.b, self.via)
+        write!(f, "{}", self.ends())?;
+        if let Some(asn) = self.remote_as {
+            write!(f, " (AS {asn})")?;
+        }
+        Ok(())
     }
 }
 
@@ -173,12 +195,36 @@ impl Facts {
         let mut facts = Facts::default();
         let per_node: Vec<(String, NodeFacts, Vec<Session>)> =
             eff.nodes.par_iter().map(|n| node_facts(eff, n)).collect();
-        for (name, nf, sessions) in per_node {
+        for (n, (name, nf, sessions)) in eff.nodes.iter().zip(per_node) {
+            for g in &n.groups {
+                facts
+                    .groups
+                    .entry(g.clone())
+                    .or_default()
+                    .insert(name.clone());
+            }
             facts.sessions.extend(sessions);
             facts.nodes.insert(name, nf);
         }
+        for g in &site.groups {
+            let g = crate::model::names::group_name(&g.name.value);
+            if g != "all" {
+                facts.groups.entry(g).or_default();
+            }
+        }
         for sw in &site.switches {
             let name = sw.name.value.as_str();
+            let mut member = |g: String| {
+                facts.groups.entry(g).or_default().insert(name.to_string());
+            };
+            member(crate::model::names::SWITCHES_GROUP.to_string());
+            member(format!("role_{}", sw.role.value.as_str()));
+            if let Some(p) = &sw.placement {
+                member(format!(
+                    "rack_{}",
+                    crate::model::names::group_name(&p.rack.value)
+                ));
+            }
             let mut id = Idents::default();
             id.push(fqdn(name, domain), "<fqdn>");
             id.push(name, "<switch>");
@@ -196,10 +242,21 @@ impl Facts {
                 id.push(r.clone(), "<rack>");
             }
             for l in &sw.links {
+                // A switch–switch link is one session, declared by both
+                // ends: ordered by (name, port) so that both declarations
+                // are the same session, over `a`'s port / `b`'s port.
+                let here = (name, l.port.value.as_str());
+                let there = (l.peer.value.as_str(), l.peer_port.value.as_str());
+                let (x, y) = if here <= there {
+                    (here, there)
+                } else {
+                    (there, here)
+                };
                 facts.sessions.insert(Session {
-                    a: name.to_string(),
-                    b: l.peer.value.clone(),
-                    via: l.port.value.clone(),
+                    a: x.0.to_string(),
+                    b: y.0.to_string(),
+                    via: format!("{} / {}", x.1, y.1),
+                    remote_as: None,
                 });
             }
             facts.switches.insert(
@@ -216,6 +273,7 @@ impl Facts {
                     a: p.name.value.clone(),
                     b: sw.value.clone(),
                     via: p.address.value.to_string(),
+                    remote_as: Some(p.asn.value),
                 });
             }
         }
@@ -293,6 +351,7 @@ fn node_facts(eff: &EffSite, n: &EffNode) -> (String, NodeFacts, Vec<Session>) {
                 .map(|i| i.value.clone())
                 .or_else(|| s.peer_address.map(|a| a.to_string()))
                 .unwrap_or_default(),
+            remote_as: None,
         })
         .collect();
     (

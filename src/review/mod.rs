@@ -25,6 +25,7 @@ pub mod facts;
 pub mod format;
 pub mod group;
 pub mod lockdiff;
+pub mod masked;
 
 pub use compile::{compile, compile_both, Compiled, Engine, Failed, Renderer};
 
@@ -264,6 +265,22 @@ pub struct SessionChange {
     #[serde(flatten)]
     pub session: Session,
     pub status: Status,
+    /// A changed session (same ends, another remote ASN): base's ASN.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub old_remote_as: Option<u32>,
+}
+
+impl std::fmt::Display for SessionChange {
+    /// `transit-a ↔ r01-tor1 over 203.0.113.1 (AS 64496 → 64499)` for a
+    /// changed session, else the session.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.status, self.old_remote_as, self.session.remote_as) {
+            (Status::Changed, Some(o), Some(n)) => {
+                write!(f, "{} (AS {o} → {n})", self.session.ends())
+            }
+            _ => write!(f, "{}", self.session),
+        }
+    }
 }
 
 /// A node removed and a node added that are the same machine: they share
@@ -282,6 +299,91 @@ pub struct Rename {
     pub same: String,
     /// How many of its values change (0: the lock owner was renamed too).
     pub renumbered: usize,
+}
+
+/// An Ansible inventory group added, removed or renamed. Playbooks and
+/// `--limit` target groups by name: a group that disappears (a profile
+/// renamed renames `profile_<profile>`) silently matches no host.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GroupChange {
+    /// `added`, `removed` or `renamed`.
+    pub change: &'static str,
+    /// Head's name (base's for a removed group).
+    pub name: String,
+    /// A renamed group's name in base.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// Member hosts (head's; base's for a removed group).
+    pub hosts: usize,
+}
+
+impl std::fmt::Display for GroupChange {
+    /// `renamed profile_a → profile_b (4 hosts)`, `removed x (2 hosts)`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let hosts = if self.hosts == 1 { "host" } else { "hosts" };
+        match &self.from {
+            Some(from) => write!(f, "{} {from} → {}", self.change, self.name)?,
+            None => write!(f, "{} {}", self.change, self.name)?,
+        }
+        write!(f, " ({} {hosts})", self.hosts)
+    }
+}
+
+/// Inventory groups on one side only; a removed and an added group with
+/// the same (non-empty) members, unique on both sides, are one renamed
+/// group. Renamed first, then removed, then added.
+pub fn group_changes(base: &Facts, head: &Facts) -> Vec<GroupChange> {
+    let removed: Vec<(&String, &BTreeSet<String>)> = base
+        .groups
+        .iter()
+        .filter(|(g, _)| !head.groups.contains_key(*g))
+        .collect();
+    let added: Vec<(&String, &BTreeSet<String>)> = head
+        .groups
+        .iter()
+        .filter(|(g, _)| !base.groups.contains_key(*g))
+        .collect();
+    let mut out = Vec::new();
+    let mut paired_added = BTreeSet::new();
+    let mut rest_removed = Vec::new();
+    for (g, m) in &removed {
+        let same: Vec<&&String> = added
+            .iter()
+            .filter(|(_, n)| !m.is_empty() && n == m)
+            .map(|(a, _)| a)
+            .collect();
+        let unique_in_base = removed.iter().filter(|(_, n)| n == m).count() == 1;
+        match same.as_slice() {
+            [to] if unique_in_base => {
+                paired_added.insert(to.as_str());
+                out.push(GroupChange {
+                    change: "renamed",
+                    name: (**to).clone(),
+                    from: Some((*g).clone()),
+                    hosts: m.len(),
+                });
+            }
+            _ => rest_removed.push(GroupChange {
+                change: "removed",
+                name: (*g).clone(),
+                from: None,
+                hosts: m.len(),
+            }),
+        }
+    }
+    out.extend(rest_removed);
+    out.extend(
+        added
+            .iter()
+            .filter(|(g, _)| !paired_added.contains(g.as_str()))
+            .map(|(g, m)| GroupChange {
+                change: "added",
+                name: (*g).clone(),
+                from: None,
+                hosts: m.len(),
+            }),
+    );
+    out
 }
 
 /// The comparison of two compiled sides.
@@ -308,6 +410,9 @@ pub struct Review {
     /// Nodes renamed (removed and added with the same MAC or serial).
     pub renames: Vec<Rename>,
     pub sessions: Vec<SessionChange>,
+    /// Ansible inventory groups added, removed or renamed (not filtered:
+    /// a group is the site's, not one device's).
+    pub inventory_groups: Vec<GroupChange>,
     /// Input files (site, templates, siteconf.toml, siteconf.lock) that
     /// differ. Not filtered: a filter narrows outputs, not inputs.
     pub inputs: Vec<InputChange>,
@@ -334,7 +439,18 @@ pub struct NodeInfo {
 impl Review {
     /// Compares two compiled sides.
     pub fn build(base: &Compiled, head: &Compiled, filter: &Filter) -> Review {
-        let all = odiff::diff_with(&base.output, &head.output, &is_manifest);
+        let mut all = odiff::diff_with(&base.output, &head.output, &is_manifest);
+        // A secret-bearing file is diffed with its secret lines masked
+        // (`masked`): one BGP password must not hide a peer's new ASN.
+        all.par_iter_mut()
+            .filter(|c| matches!(c.content, Content::Secret))
+            .for_each(|c| {
+                let old = base.output.files.get(&c.path);
+                let new = head.output.files.get(&c.path);
+                if let Some(m) = masked::masked_content(old, new) {
+                    c.content = m;
+                }
+            });
         let mut changes: Vec<ArtifactChange> = if filter.is_empty() {
             all
         } else {
@@ -390,6 +506,7 @@ impl Review {
 
         let sessions = session_changes(&base.facts, &head.facts, filter);
         let inputs = input_changes(&base.inputs, &head.inputs);
+        let inventory_groups = group_changes(&base.facts, &head.facts);
 
         let mut summary = Summary {
             fleet: FleetSize {
@@ -492,6 +609,7 @@ impl Review {
             renumbered,
             renames,
             sessions,
+            inventory_groups,
             inputs,
             summary,
             filter: filter.describe(),
@@ -507,6 +625,7 @@ impl Review {
             && self.lock.is_empty()
             && self.sessions.is_empty()
             && self.renumbered.is_empty()
+            && self.inventory_groups.is_empty()
     }
 }
 
@@ -706,6 +825,7 @@ fn session_changes(base: &Facts, head: &Facts, filter: &Filter) -> Vec<SessionCh
         .map(|s| SessionChange {
             session: s.clone(),
             status: Status::Removed,
+            old_remote_as: None,
         })
         .chain(
             head.sessions
@@ -714,9 +834,32 @@ fn session_changes(base: &Facts, head: &Facts, filter: &Filter) -> Vec<SessionCh
                 .map(|s| SessionChange {
                     session: s.clone(),
                     status: Status::Added,
+                    old_remote_as: None,
                 }),
         )
         .collect();
+    // The same ends with another remote ASN: one session, changed (an
+    // external peer's new ASN resets it; a wrong one never comes up).
+    let ends = |s: &Session| (s.a.clone(), s.b.clone(), s.via.clone());
+    let removed: BTreeMap<_, Option<u32>> = out
+        .iter()
+        .filter(|x| x.status == Status::Removed)
+        .map(|x| (ends(&x.session), x.session.remote_as))
+        .collect();
+    let added: BTreeSet<_> = out
+        .iter()
+        .filter(|x| x.status == Status::Added)
+        .map(|x| ends(&x.session))
+        .collect();
+    out.retain(|x| !(x.status == Status::Removed && added.contains(&ends(&x.session))));
+    for x in &mut out {
+        if x.status == Status::Added {
+            if let Some(old) = removed.get(&ends(&x.session)) {
+                x.status = Status::Changed;
+                x.old_remote_as = *old;
+            }
+        }
+    }
     out.sort_by(|x, y| (&x.session, x.status).cmp(&(&y.session, y.status)));
     out
 }

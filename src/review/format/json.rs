@@ -40,8 +40,10 @@
 //! `status`, `groups`, `old_mode`/`new_mode`, `content`, `added`/`removed`,
 //! `hunks`, and for a container its `embedded` files' changes).
 //!
-//! A secret-bearing change has `"content": "secret"` and no `hunks`; a
-//! manifest has `"content": "summarised"`.
+//! A secret-bearing change is text with its secret lines masked
+//! (`review::masked`), or, when it cannot be masked (a container, a file
+//! without placeholders), `"content": "secret"` and no `hunks`; a manifest
+//! has `"content": "summarised"`.
 
 use serde_json::{json, Value};
 
@@ -206,6 +208,7 @@ pub fn to_value_with(r: &Review, opts: &Options) -> Value {
         "manifests": r.manifests,
         "groups": groups,
         "bgp_sessions": r.sessions,
+        "inventory_groups": r.inventory_groups,
         "allocations": r.lock,
         "renumbered": r.renumbered,
         "renames": r.renames,

@@ -21,7 +21,7 @@ use super::{
     also_phrase, counts, file_label, group_title, lock_counts, manifest_phrase, piece_phrase,
     PLACEHOLDER_NOTE,
 };
-use crate::output::diff::Hunk;
+use crate::output::diff::{Hunk, Status};
 use crate::review::group::{compress_names, member_names, Group};
 use crate::review::{Counts, Review};
 
@@ -106,12 +106,12 @@ pub fn render(r: &Review, opts: &Options) -> String {
     if !r.sessions.is_empty() {
         let mut body = String::new();
         for s in &r.sessions {
-            let sign = if s.status.as_str() == "removed" {
-                '-'
-            } else {
-                '+'
+            let sign = match s.status {
+                Status::Removed => '-',
+                Status::Added => '+',
+                Status::Changed => '~',
             };
-            let _ = writeln!(body, "{sign} {}", s.session);
+            let _ = writeln!(body, "{sign} {s}");
         }
         let title = format!(
             "<b>BGP sessions</b>: {}",
@@ -314,6 +314,24 @@ fn renumbered(out: &mut String, r: &Review) {
     }
     for x in &r.renames {
         let _ = writeln!(out, "> **Renamed:** {}\n", escape(&super::rename_line(x)));
+    }
+    const MAX_GROUPS: usize = 20;
+    if !r.inventory_groups.is_empty() {
+        let _ = writeln!(out, "**Inventory groups:**\n");
+        for g in r.inventory_groups.iter().take(MAX_GROUPS) {
+            let _ = writeln!(out, "- {}", escape(&g.to_string()));
+        }
+        if r.inventory_groups.len() > MAX_GROUPS {
+            let _ = writeln!(
+                out,
+                "- … and {} more (`siteconf diff --full`)",
+                r.inventory_groups.len() - MAX_GROUPS
+            );
+        }
+        if r.inventory_groups.iter().any(|g| g.change != "added") {
+            let _ = writeln!(out, "\n{}", escape(super::GROUPS_HELP));
+        }
+        out.push('\n');
     }
 }
 

@@ -27,6 +27,10 @@ pub const SECRET_NOTE: &str = "contains secrets; content not shown";
 pub const PLACEHOLDER_NOTE: &str =
     "lines differ per device only in its own values, shown as placeholders (<node>, <fqdn>, <ipv4:NETWORK>, <mac:IFACE>, <asn> …)";
 
+/// Said under renamed or removed inventory groups.
+pub const GROUPS_HELP: &str =
+    "playbooks, `--limit` and group_vars that name a removed or renamed group now match no host; update them in the same change";
+
 /// `0644`
 pub fn mode(m: u32) -> String {
     format!("{m:04o}")

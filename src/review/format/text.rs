@@ -191,7 +191,7 @@ fn full(r: &Review, opts: &Options) -> String {
         let _ = writeln!(text, "\n{}", p.bold("── BGP sessions"));
         for s in &r.sessions {
             let (sign, code) = sign(s.status);
-            let _ = writeln!(text, "{}", p.paint(code, &format!("{sign} {}", s.session)));
+            let _ = writeln!(text, "{}", p.paint(code, &format!("{sign} {s}")));
         }
         blocks.push(Block {
             text,
@@ -456,6 +456,34 @@ fn renumbered(out: &mut String, r: &Review, p: &Painter, capped: bool) {
             "renamed",
             visible(&super::rename_line(x))
         );
+    }
+    inventory_groups(out, r, p, capped);
+}
+
+/// Inventory groups added, removed or renamed: playbooks target them by
+/// name. Near the top, since a renamed group changes no node's files.
+fn inventory_groups(out: &mut String, r: &Review, p: &Painter, capped: bool) {
+    const MAX_GROUPS: usize = 10;
+    let show = if capped { MAX_GROUPS } else { usize::MAX };
+    for g in r.inventory_groups.iter().take(show) {
+        let line = format!("  {:<13}{}", "group", visible(&g.to_string()));
+        let line = if g.change == "added" {
+            line
+        } else {
+            p.paint("33", &line)
+        };
+        let _ = writeln!(out, "{line}");
+    }
+    if r.inventory_groups.len() > show {
+        let _ = writeln!(
+            out,
+            "  {:<13}… and {} more (--full)",
+            "group",
+            r.inventory_groups.len() - show
+        );
+    }
+    if r.inventory_groups.iter().any(|g| g.change != "added") {
+        let _ = writeln!(out, "    {}", super::GROUPS_HELP);
     }
 }
 

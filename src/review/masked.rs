@@ -1,0 +1,157 @@
+//! Secret-bearing artifacts shown with their secret lines masked.
+//!
+//! One BGP password line marks a switch's whole `frr.conf` secret, and the
+//! plain diff (`crate::output::diff`) shows a secret artifact only as
+//! changed: a transit peer's new ASN — the site's exit — would be invisible
+//! in the review. The review never holds a secret's value: its engine
+//! renders every secret as a placeholder (`<secret:NAME>`, see
+//! [`super::Engine`]). So the lines of such a file can be diffed, and every
+//! line that holds a placeholder is masked: what precedes the placeholder
+//! is kept (`neighbor 203.0.113.1 password`), the rest becomes
+//! [`MASK`]. Not even the secret's name is shown.
+//!
+//! Defence in depth, for a renderer that is not the review's engine (a
+//! test's, a future one): a secret side is shown only when it holds a
+//! placeholder — a file marked secret without one holds a value, or
+//! something derived from one, and stays `Content::Secret`. A container
+//! that embeds files (cloud-init user-data, iPXE) stays secret too: its
+//! embedded copies are base64 that masking by line cannot see into.
+
+use crate::output::diff::{self as odiff, Content};
+use crate::output::Artifact;
+
+/// What a masked secret line shows instead of the placeholder and the rest
+/// of the line.
+pub const MASK: &str = "<secret>";
+
+/// How a placeholder starts (`render::Secrets::placeholder`). Matched
+/// ignoring ASCII case: a template may upper-case it.
+const PLACEHOLDER: &str = "<secret:";
+
+/// The masked line diff of a secret-bearing change, or `None` when it must
+/// stay hidden (see the module's text).
+pub fn masked_content(old: Option<&Artifact>, new: Option<&Artifact>) -> Option<Content> {
+    let o = side(old)?;
+    let n = side(new)?;
+    let mut content = odiff::line_diff(o.unwrap_or(""), n.unwrap_or(""));
+    if let Content::Text { hunks, .. } = &mut content {
+        for l in hunks.iter_mut().flat_map(|h| h.lines.iter_mut()) {
+            if let Some(m) = mask_line(&l.text) {
+                l.text = m;
+            }
+        }
+    }
+    Some(content)
+}
+
+/// The text of one side (`Some(None)`: absent), or `None` when it must
+/// stay hidden: not text, a secret without a placeholder, a container.
+fn side(a: Option<&Artifact>) -> Option<Option<&str>> {
+    match a {
+        None => Some(None),
+        Some(a) => {
+            let t = odiff::as_text(&a.bytes)?;
+            if a.secret && find_placeholder(t).is_none() {
+                return None;
+            }
+            if super::embed::split(t).is_some() {
+                return None;
+            }
+            Some(Some(t))
+        }
+    }
+}
+
+/// Byte offset of the first placeholder in `s`.
+fn find_placeholder(s: &str) -> Option<usize> {
+    let b = s.as_bytes();
+    let p = PLACEHOLDER.as_bytes();
+    b.windows(p.len()).position(|w| w.eq_ignore_ascii_case(p))
+}
+
+/// The line with its first placeholder and everything after it replaced by
+/// [`MASK`]; `None` when it holds none.
+pub fn mask_line(line: &str) -> Option<String> {
+    let at = find_placeholder(line)?;
+    // `<` is ASCII, so `at` is a character boundary.
+    let mut s = line[..at].trim_end_matches(['"', '\'']).to_string();
+    s.push_str(MASK);
+    Some(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::output::Owner;
+
+    fn art(text: &str, secret: bool) -> Artifact {
+        let mut a = Artifact::new(
+            "switches/s1/etc/frr/frr.conf",
+            text,
+            Owner::Switch("s1".into()),
+            "frr",
+        );
+        a.secret = secret;
+        a
+    }
+
+    #[test]
+    fn placeholder_lines_are_masked_and_the_rest_shown() {
+        let old = art(
+            "router bgp 65000\n neighbor 203.0.113.1 remote-as 64496\n neighbor 203.0.113.1 password <secret:bgp-transit>\n",
+            true,
+        );
+        let new = art(
+            "router bgp 65000\n neighbor 203.0.113.1 remote-as 64499\n neighbor 203.0.113.1 password <secret:bgp-transit2>\n",
+            true,
+        );
+        let Some(Content::Text {
+            hunks,
+            added,
+            removed,
+        }) = masked_content(Some(&old), Some(&new))
+        else {
+            panic!("not shown");
+        };
+        assert_eq!((added, removed), (2, 2));
+        let lines: Vec<String> = hunks[0].lines.iter().map(|l| l.unified()).collect();
+        assert_eq!(
+            lines,
+            vec![
+                " router bgp 65000",
+                "- neighbor 203.0.113.1 remote-as 64496",
+                "- neighbor 203.0.113.1 password <secret>",
+                "+ neighbor 203.0.113.1 remote-as 64499",
+                "+ neighbor 203.0.113.1 password <secret>",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_secret_file_without_a_placeholder_stays_hidden() {
+        // Rendered with a value, not by the review's engine.
+        let old = art("password hunter2-value\n", true);
+        let new = art("password other-value\n", true);
+        assert!(masked_content(Some(&old), Some(&new)).is_none());
+        assert!(masked_content(None, Some(&new)).is_none());
+    }
+
+    #[test]
+    fn a_container_stays_hidden() {
+        let t = "#cloud-config\nwrite_files:\n  - path: /etc/frr/frr.conf\n    encoding: b64\n    content: PHNlY3JldDp4Pgo=\n# <secret:x>\n";
+        assert!(masked_content(
+            Some(&art(t, true)),
+            Some(&art(&t.replace("x>", "y>"), true))
+        )
+        .is_none());
+    }
+
+    #[test]
+    fn masking_ignores_case_and_quotes() {
+        assert_eq!(
+            mask_line("  password: \"<SECRET:X>\"").as_deref(),
+            Some("  password: <secret>")
+        );
+        assert_eq!(mask_line("plain"), None);
+    }
+}
