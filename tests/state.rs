@@ -472,12 +472,19 @@ fn an_adopted_machine_keeps_its_addresses_through_check_and_build() {
         "facts, LLDP and lease of legacy01 are one machine:\n{report}"
     );
     let mut args = inputs.to_vec();
-    args.extend(["--stub", "52:54:00:0b:00:03"]);
+    args.extend(["--bgp", "observed/bgp", "--stub", "52:54:00:0b:00:03"]);
     let (code, stub, err) = siteconf(work.path(), &args);
     assert_eq!(code, 0, "{err}");
     assert!(
         !stub.contains("auto"),
         "adoption must not allocate:\n{stub}"
+    );
+    // Its AS literally; its VLAN `public0` a VLAN, not a NIC with the
+    // bond's MAC.
+    assert!(stub.contains("bgp asn=4200050000"), "{stub}");
+    assert!(
+        stub.contains("interface \"public0\" { kind vlan; link \"bond0\"; vlan 300; mtu 1500; }"),
+        "{stub}"
     );
     let filled = stub.replacen("\"FILL-IN\"", "7", 1);
     assert!(!filled.contains("FILL-IN"), "{filled}");
@@ -505,6 +512,32 @@ fn an_adopted_machine_keeps_its_addresses_through_check_and_build() {
     ] {
         assert!(netplan.contains(want), "{want} not in\n{netplan}");
     }
+    // Its BGP as it runs: both sessions in its FRR, link-local on the
+    // uplinks, the ToRs' sessions towards it; and its instance-id keeps
+    // the serial (a new one would make cloud-init regenerate host keys).
+    assert!(netplan.contains("\"public0\":"), "{netplan}");
+    assert_eq!(
+        netplan.matches("link-local: [ipv6]").count(),
+        2,
+        "{netplan}"
+    );
+    let frr = read("nodes/legacy01/etc/frr/frr.conf");
+    for want in [
+        "router bgp 4200050000",
+        "neighbor eno1 interface",
+        "neighbor eno2 interface",
+    ] {
+        assert!(frr.contains(want), "{want} not in\n{frr}");
+    }
+    for tor in ["r01-tor1", "r01-tor2"] {
+        let conf = read(&format!("switches/{tor}/etc/frr/frr.conf"));
+        assert!(conf.contains("neighbor swp11 interface"), "{tor}:\n{conf}");
+    }
+    let meta = read("nodes/legacy01/cloud-init/meta-data");
+    assert!(
+        meta.contains("instance-id: \"iid-legacy01-LEG0001\""),
+        "{meta}"
+    );
     let kea = read("site/dhcp/kea-dhcp4.json");
     assert!(
         kea.contains("\"hw-address\": \"52:54:00:0b:00:03\", \"ip-address\": \"10.0.2.50\""),

@@ -5,9 +5,18 @@
 //!
 //! - Interfaces: every NIC with its own MAC (Ansible's permanent MAC for a
 //!   bond member), bonds as `kind bond; members …; mode …`, VLAN
-//!   interfaces (`bond0.200`) as `kind vlan; link …; vlan …`, with the MTU
-//!   the machine runs; from the fact cache, else from what LLDP and DHCP
-//!   saw of it (one interface per MAC).
+//!   interfaces as `kind vlan; link …; vlan …` (`bond0.200` by its name;
+//!   `storage0`, an interface without a driver that has a bond's or NIC's
+//!   MAC, over that one, its id the VLAN of its address's network, said
+//!   `DECIDE`, SC1018), with the MTU the machine runs; from the fact
+//!   cache, else from what LLDP and DHCP saw of it (one interface per MAC).
+//! - Hardware: `serial` and `model` from DMI facts, placeholders left out
+//!   (the serial is part of cloud-init's instance-id: without it the
+//!   machine is a new instance and regenerates its SSH host keys).
+//! - BGP (`--bgp`, the summary named after the machine): its own AS
+//!   literally, never `auto`, and one session per neighbour to the declared
+//!   switch it is cabled to or peers with; what cannot be written as
+//!   observed is a `DECIDE` comment and SC1017.
 //! - Cabling: the machine's own LLDP dump, matched by interface name, and
 //!   what the switches heard, matched by MAC.
 //! - Addresses: each observed one written literally (`ipv4="10.0.2.50"`,
@@ -17,7 +26,8 @@
 //!   in no declared network (written on the network `"FILL-IN"`, which
 //!   `check` rejects until someone decides, SC1014), one the site gives to
 //!   something else or reserves (written as observed, so `check` reports
-//!   the collision, SC1015), and one siteconf cannot declare (a second
+//!   the collision, SC1015; a released lock line of the stub's own node is
+//!   only said, one of another owner said more softly), and one siteconf cannot declare (a second
 //!   address on a network, an address on a bridge, another prefix length,
 //!   SC1016).
 //! - The rack comes from the switch the machine was seen on, the name from
@@ -34,7 +44,10 @@ use crate::model::{interface_name_problem, is_hostname_label, Mac, Network, Purp
 use crate::syntax::kdl::write::{comment, string as q};
 use crate::syntax::Span;
 
-use super::compare::{is_loopback, is_nic, vlan_of, Declared, Host, UnknownMachine, GENERIC_NAMES};
+use super::compare::{
+    is_loopback, is_nic, vlan_parent, Declared, Host, UnknownMachine, GENERIC_NAMES,
+};
+use super::input::bgp::{BgpSummary, PeerState};
 use super::input::facts::HostFacts;
 use super::input::Observed;
 
@@ -132,6 +145,8 @@ struct Iface {
     /// The name was not observed (a lease, or a switch's LLDP without a
     /// port description): netplan would rename the NIC to it.
     guessed: bool,
+    /// Said beside it (a VLAN id that was not observed).
+    note: Option<String>,
 }
 
 impl Iface {
@@ -147,6 +162,7 @@ impl Iface {
             vlan: None,
             mtu: None,
             guessed: false,
+            note: None,
         }
     }
 
@@ -174,16 +190,22 @@ impl Iface {
         if let Some(l) = &self.link {
             f.push(format!("link {}", q(l)));
         }
-        if let Some(v) = self.vlan {
-            f.push(format!("vlan {v}"));
+        match (self.kind, self.vlan) {
+            (_, Some(v)) => f.push(format!("vlan {v}")),
+            // `check` rejects it until someone writes the id.
+            (Kind::Vlan, None) => f.push(format!("vlan {POSITION_PLACEHOLDER}")),
+            _ => {}
         }
         if let Some(m) = self.mtu {
             f.push(format!("mtu {m}"));
         }
         let note = if self.guessed {
             " // name not observed: write the one the machine has (netplan renames the NIC to this)"
+                .to_string()
+        } else if let Some(n) = &self.note {
+            format!(" // {}", comment(n))
         } else {
-            ""
+            String::new()
         };
         format!(
             "    interface {} {{ {}; }}{note}\n",
@@ -264,11 +286,73 @@ fn prefix_len(n: &Network, ip: IpAddr) -> Option<u8> {
     }
 }
 
+/// What the site already gives or keeps a value for.
+struct Taken {
+    what: String,
+    span: Option<Span>,
+    /// Only a line of siteconf.lock holds it, and that line is released
+    /// (its owner gave it up) or is the stub's own node's: no machine of
+    /// the site is given it.
+    lock: Option<LockHold>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LockHold {
+    /// A line of the node the stub declares (a machine adopted back under
+    /// its old name), released or not: its own value, nothing to decide.
+    Own { released: bool },
+    /// A released line of another owner.
+    Released,
+}
+
+/// A line of siteconf.lock that holds `value` (an address, an ASN), of
+/// the key `key` when given (`asn`), for a stub of node `name`.
+fn lock_line(d: &Declared, name: &str, value: &str, key: Option<&str>) -> Option<Taken> {
+    let own = format!("node/{name}");
+    let e = d
+        .resolved
+        .lock
+        .entries
+        .iter()
+        .filter(|e| e.value == value && key.is_none_or(|k| e.key == k))
+        // The stub's own line first: a value is at most once in a lock.
+        .min_by_key(|e| (e.owner != own, e.released))?;
+    let lock = if e.owner == own {
+        Some(LockHold::Own {
+            released: e.released,
+        })
+    } else if e.released {
+        Some(LockHold::Released)
+    } else {
+        None
+    };
+    Some(Taken {
+        what: format!(
+            "`{} {}` in siteconf.lock{}",
+            e.owner,
+            e.key,
+            if e.released { " (released)" } else { "" }
+        ),
+        span: (!e.span.is_builtin()).then_some(e.span),
+        lock,
+    })
+}
+
 /// What the site already gives or keeps `ip` for, with where: another
 /// node's address or loopback (fixed or allocated), a switch loopback, a
 /// gateway, a DNS server, a reserved range, a line of siteconf.lock, or a
 /// network's own or broadcast address.
-fn taken(d: &Declared, ip: IpAddr) -> Option<(String, Option<Span>)> {
+fn taken(d: &Declared, name: &str, ip: IpAddr) -> Option<Taken> {
+    taken_by_site(d, ip)
+        .map(|(what, span)| Taken {
+            what,
+            span,
+            lock: None,
+        })
+        .or_else(|| lock_line(d, name, &ip.to_string(), None))
+}
+
+fn taken_by_site(d: &Declared, ip: IpAddr) -> Option<(String, Option<Span>)> {
     for n in &d.eff.nodes {
         for a in &n.addresses {
             let hit = match ip {
@@ -343,19 +427,20 @@ fn taken(d: &Declared, ip: IpAddr) -> Option<(String, Option<Span>)> {
             return Some(("a DNS server of the site".to_string(), Some(a.span)));
         }
     }
-    let text = ip.to_string();
-    if let Some(e) = d.resolved.lock.entries.iter().find(|e| e.value == text) {
-        return Some((
-            format!(
-                "`{} {}` in siteconf.lock{}",
-                e.owner,
-                e.key,
-                if e.released { " (released)" } else { "" }
-            ),
-            (!e.span.is_builtin()).then_some(e.span),
-        ));
-    }
     None
+}
+
+/// The comment beside a value kept as observed: what is only said
+/// (`known`), then what someone must decide.
+fn as_observed(decide: &[String], known: &[String]) -> String {
+    let mut out = "// as observed".to_string();
+    if !known.is_empty() {
+        out.push_str(&format!("; {}", comment(&known.join("; "))));
+    }
+    if !decide.is_empty() {
+        out.push_str(&format!("; DECIDE: {}", comment(&decide.join("; "))));
+    }
+    out
 }
 
 /// Builds the stub's interfaces from fact files (first one wins for a
@@ -367,6 +452,7 @@ fn from_facts(
     loopback: &mut Vec<Seen>,
     notes: &mut Vec<String>,
     dropped: &mut Vec<(Seen, String)>,
+    diags: &mut Vec<Diagnostic>,
 ) {
     for f in facts {
         let all = &f.interfaces;
@@ -392,6 +478,18 @@ fn from_facts(
             }
             let kind = i.kind.as_deref().unwrap_or("ether");
             let software = SOFTWARE_IFACES.iter().any(|p| i.name.starts_with(p));
+            // Two NIC-looking interfaces with one MAC, and no driver
+            // reported to tell the NIC from a VLAN over it: the first
+            // (by name) is written as the NIC, never the other as a
+            // second NIC with that MAC.
+            let twin = i
+                .mac
+                .filter(|_| is_nic(i, all))
+                .and_then(|m| {
+                    all.iter()
+                        .find(|x| x.name < i.name && x.mac == Some(m) && is_nic(x, all))
+                })
+                .map(|x| x.name.clone());
             let iface = if software || interface_name_problem(&i.name).is_some() {
                 None
             } else if kind == "bonding" || !i.members.is_empty() {
@@ -401,13 +499,17 @@ fn from_facts(
                     mode: i.bond_mode.clone(),
                     ..Iface::ethernet(i.name.clone(), None)
                 })
-            } else if let Some((link, vlan)) = vlan_of(i, all) {
+            } else if let Some((link, vlan)) = vlan_parent(i, all) {
+                // Never a NIC with its parent's MAC (`storage0` over
+                // `bond0`): that would be two interfaces with one MAC.
                 Some(Iface {
                     kind: Kind::Vlan,
                     link: Some(link.to_string()),
-                    vlan: Some(vlan),
+                    vlan,
                     ..Iface::ethernet(i.name.clone(), None)
                 })
+            } else if twin.is_some() {
+                None
             } else if is_nic(i, all) && i.mac.is_some() {
                 Some(Iface::ethernet(
                     i.name.clone(),
@@ -418,20 +520,47 @@ fn from_facts(
             };
             match iface {
                 Some(mut x) => {
-                    x.mtu = i.mtu.filter(|m| *m != 1500 && (576..=9216).contains(m));
+                    // Written unless it is 1500 and siteconf would give
+                    // 1500 without `mtu` (a VLAN takes its parent's).
+                    let inherited = x
+                        .link
+                        .as_ref()
+                        .and_then(|l| all.iter().find(|p| p.name == *l))
+                        .and_then(|p| p.mtu)
+                        .unwrap_or(1500);
+                    x.mtu = i
+                        .mtu
+                        .filter(|m| (*m != 1500 || inherited != 1500) && (576..=9216).contains(m));
                     ifaces.push(x);
                     seen.extend(addrs);
                 }
                 None => {
                     let what = if software {
                         format!("{kind}, software")
+                    } else if let Some(t) = &twin {
+                        diags.push(
+                            Diagnostic::warning(
+                                Code::StateStubVlanUndecided,
+                                format!(
+                                    "{} has the MAC of {t} ({}) and the facts give no driver to tell which is the NIC: the stub declares {t} as the NIC and leaves {} out",
+                                    i.name, f.path, i.name
+                                ),
+                            )
+                            .help(format!("if {} is a VLAN over {t}, declare it `kind vlan; link \"{t}\"; vlan N` with the id `ip -d link show {}` gives, and its address on it; two interfaces with one MAC would be two NICs to siteconf", i.name, i.name)),
+                        );
+                        format!("{kind} with the MAC of {t}: a VLAN over it? declare it by hand")
                     } else {
                         kind.to_string()
                     };
                     notes.push(format!(
-                        "    // not declared: interface {} ({}), not an ethernet port, bond or VLAN siteconf declares\n",
+                        "    // not declared: interface {} ({}){}\n",
                         comment(&i.name),
-                        comment(&what)
+                        comment(&what),
+                        if twin.is_some() {
+                            ""
+                        } else {
+                            ", not an ethernet port, bond or VLAN siteconf declares"
+                        }
                     ));
                     // Software brings its own interfaces back (docker,
                     // libvirt): applying netplan takes nothing from them.
@@ -484,6 +613,7 @@ pub fn stub(
         .filter(|f| u.evidence.contains(&f.path))
         .collect();
 
+    let mut diags: Vec<Diagnostic> = Vec::new();
     let mut ifaces: Vec<Iface> = Vec::new();
     let mut seen: Vec<Seen> = Vec::new();
     let mut loopback: Vec<Seen> = Vec::new();
@@ -496,6 +626,7 @@ pub fn stub(
         &mut loopback,
         &mut notes,
         &mut dropped,
+        &mut diags,
     );
 
     // What LLDP and DHCP saw: cabling by interface name (the machine's
@@ -570,7 +701,6 @@ pub fn stub(
     }
     ifaces.sort_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
 
-    let mut diags: Vec<Diagnostic> = Vec::new();
     let mut lines: Vec<String> = Vec::new();
     // Addresses, one per network and family, in the site's network order.
     let mut per_net: BTreeMap<usize, (String, Vec<Seen>)> = BTreeMap::new();
@@ -599,25 +729,100 @@ pub fn stub(
         }
         entry.1.push(a);
     }
+    // A VLAN whose id no fact gives (`storage0`): the VLAN of the network
+    // its address is on is the one `check` accepts, written and said;
+    // without one, the engineer writes it.
+    for i in ifaces
+        .iter_mut()
+        .filter(|i| i.kind == Kind::Vlan && i.vlan.is_none())
+    {
+        let net = per_net
+            .iter()
+            .find(|(_, (iface, _))| *iface == i.name)
+            .map(|(k, _)| &d.site.networks[*k]);
+        let parent = i.link.clone().unwrap_or_default();
+        let (text, note) = match net.and_then(|n| Some((n, n.vlan.as_ref()?.value))) {
+            Some((n, v)) => {
+                i.vlan = Some(v);
+                (
+                    format!(
+                        "the stub of `{name}` declares {} as VLAN {v} over {parent}, the VLAN of network `{}` its address is on; the machine's VLAN id was not observed",
+                        i.name, n.name.value
+                    ),
+                    format!(
+                        "DECIDE: VLAN id not observed; {v} is the VLAN of `{}`, the network of its address (`ip -d link show {}` says the machine's)",
+                        n.name.value, i.name
+                    ),
+                )
+            }
+            None => (
+                format!(
+                    "the stub of `{name}` declares {} as a VLAN over {parent} (an interface without a driver that has {parent}'s MAC), but its VLAN id was not observed",
+                    i.name
+                ),
+                format!(
+                    "FILL IN the VLAN id: not observed (`ip -d link show {}` says it)",
+                    i.name
+                ),
+            ),
+        };
+        i.note = Some(note);
+        diags.push(
+            Diagnostic::warning(Code::StateStubVlanUndecided, text)
+                .help(format!("Ansible's facts do not give a VLAN's id; read it on the machine (`ip -d link show {}`, or /proc/net/vlan/config) and write it in the stub: with another id, applying its netplan moves the interface to another VLAN and cuts the machine off that network", i.name)),
+        );
+    }
     let stub_name = name.as_str();
     let judge = |a: &Seen,
                  net: Option<&Network>,
                  notes: &mut Vec<String>,
+                 known: &mut Vec<String>,
                  diags: &mut Vec<Diagnostic>| {
-        if let Some((what, span)) = taken(d, a.ip) {
-            notes.push(format!("{} is {what}", a.ip));
-            let mut g = Diagnostic::warning(
-                Code::StateStubAddressTaken,
-                format!(
-                    "the stub of `{stub_name}` keeps its address {} ({}), which is {what}",
-                    a.ip, a.source
-                ),
-            )
-            .help("two machines answering on one address break both; `check` rejects the stub as written until you decide: renumber one of the machines (then write its new address in the stub), or, if the site's declaration is stale, correct it");
-            if let Some(span) = span {
-                g = g.label(span, "the site gives it here");
+        match taken(d, stub_name, a.ip) {
+            None => {}
+            // Adopted back under its old name: the lock remembers it.
+            Some(Taken {
+                lock: Some(LockHold::Own { released }),
+                ..
+            }) => known.push(if released {
+                format!("{} was this node's in siteconf.lock (released)", a.ip)
+            } else {
+                format!("{} is this node's in siteconf.lock", a.ip)
+            }),
+            Some(Taken {
+                what,
+                span,
+                lock: Some(LockHold::Released),
+            }) => {
+                notes.push(format!("{} was {what}", a.ip));
+                let mut g = Diagnostic::warning(
+                    Code::StateStubAddressTaken,
+                    format!(
+                        "the stub of `{stub_name}` keeps its address {} ({}), which was another machine's: {what}",
+                        a.ip, a.source
+                    ),
+                )
+                .help("siteconf gives it to no machine now and `check` accepts the stub; but if the machine that had it still answers on it (not yet switched off or renumbered), two machines answer on one address and both break: make sure it does not before applying the adopted machine's files");
+                if let Some(span) = span {
+                    g = g.label(span, "released here");
+                }
+                diags.push(g);
             }
-            diags.push(g);
+            Some(Taken { what, span, .. }) => {
+                notes.push(format!("{} is {what}", a.ip));
+                let mut g = Diagnostic::warning(
+                    Code::StateStubAddressTaken,
+                    format!(
+                        "the stub of `{stub_name}` keeps its address {} ({}), which is {what}",
+                        a.ip, a.source
+                    ),
+                )
+                .help("two machines answering on one address break both; `check` rejects the stub as written until you decide: renumber one of the machines (then write its new address in the stub), or, if the site's declaration is stale, correct it");
+                if let Some(span) = span {
+                    g = g.label(span, "the site gives it here");
+                }
+                diags.push(g);
+            }
         }
         if let (Some(net), Some(p)) = (net, a.prefix) {
             if let Some(want) = prefix_len(net, a.ip).filter(|w| *w != p) {
@@ -643,19 +848,16 @@ pub fn stub(
         let net = &d.site.networks[*k];
         let mut fields = vec![format!("interface={}", q(iface))];
         let mut said: Vec<String> = Vec::new();
+        let mut known: Vec<String> = Vec::new();
         for a in addrs.iter() {
             fields.push(format!(
                 "{}={}",
                 if a.ip.is_ipv4() { "ipv4" } else { "ipv6" },
                 q(&a.ip.to_string())
             ));
-            judge(a, Some(net), &mut said, &mut diags);
+            judge(a, Some(net), &mut said, &mut known, &mut diags);
         }
-        let note = if said.is_empty() {
-            "// as observed".to_string()
-        } else {
-            format!("// as observed; DECIDE: {}", comment(&said.join("; ")))
-        };
+        let note = as_observed(&said, &known);
         lines.push(format!(
             "    address {} {} {note}\n",
             q(&net.name.value),
@@ -684,6 +886,7 @@ pub fn stub(
     // The loopback: the first address of each family on `lo`.
     let mut lo_fields: Vec<String> = Vec::new();
     let mut lo_said: Vec<String> = Vec::new();
+    let mut lo_known: Vec<String> = Vec::new();
     for a in loopback {
         let fam = if a.ip.is_ipv4() { "ipv4" } else { "ipv6" };
         if lo_fields.iter().any(|f| f.starts_with(fam)) {
@@ -708,14 +911,10 @@ pub fn stub(
                 .help("the stub keeps it as observed; if the fabric should carry it, declare (or widen) the loopback network to hold it, else renumber the loopback knowingly"),
             );
         }
-        judge(&a, None, &mut lo_said, &mut diags);
+        judge(&a, None, &mut lo_said, &mut lo_known, &mut diags);
     }
     if !lo_fields.is_empty() {
-        let note = if lo_said.is_empty() {
-            "// as observed".to_string()
-        } else {
-            format!("// as observed; DECIDE: {}", comment(&lo_said.join("; ")))
-        };
+        let note = as_observed(&lo_said, &lo_known);
         lines.push(format!("    loopback {} {note}\n", lo_fields.join(" ")));
     }
     for (a, why) in &dropped {
@@ -737,6 +936,7 @@ pub fn stub(
         );
     }
 
+    let bgp = bgp_block(d, observed, u, &facts, &name, &ifaces, &mut diags);
     let mut out = String::new();
     // Comments quote what machines reported (names, ports): written
     // through `comment` so that no newline in them can end the comment.
@@ -788,6 +988,25 @@ pub fn stub(
             ));
         }
     }
+    // cloud-init's instance-id holds the serial: without it the adopted
+    // machine is a new instance to cloud-init (new SSH host keys).
+    if let Some(f) = facts
+        .iter()
+        .find(|f| f.serial.is_some() || f.model.is_some())
+    {
+        if let Some(m) = &f.model {
+            out.push_str(&format!(
+                "    model {} // as observed (product_name)\n",
+                q(m)
+            ));
+        }
+        if let Some(sn) = &f.serial {
+            out.push_str(&format!(
+                "    serial {} // as observed (product_serial); part of its cloud-init instance-id\n",
+                q(sn)
+            ));
+        }
+    }
     if !d.site.profiles.is_empty() {
         let names: Vec<&str> = d
             .site
@@ -806,11 +1025,297 @@ pub fn stub(
     for l in lines {
         out.push_str(&l);
     }
+    out.push_str(&bgp);
     for nline in notes {
         out.push_str(&nline);
     }
     out.push_str("}\n");
     Ok(Stub { text: out, diags })
+}
+
+/// The BGP summaries of the machine: files named after what it calls
+/// itself (its inventory name, host name or FQDN), not after a declared
+/// host.
+fn summaries_of<'o>(
+    d: &Declared,
+    observed: &'o Observed,
+    u: &UnknownMachine,
+    facts: &[&HostFacts],
+) -> Vec<&'o BgpSummary> {
+    let names: BTreeSet<String> = u
+        .hostnames
+        .iter()
+        .map(String::as_str)
+        .chain(facts.iter().map(|f| f.inventory_name.as_str()))
+        .filter(|h| !GENERIC_NAMES.contains(&h.to_ascii_lowercase().as_str()))
+        .map(str::to_ascii_lowercase)
+        .collect();
+    observed
+        .bgp
+        .iter()
+        .filter(|b| d.host(&b.host).is_none() && names.contains(&b.host.to_ascii_lowercase()))
+        .collect()
+}
+
+/// The declared switch at the far end of an observed session: the one
+/// the interface is cabled to (unnumbered), the one that has the peer's
+/// address (numbered), else the one FRR's `hostname` names; and, when
+/// two of these disagree, what the other one says.
+fn peer_switch(d: &Declared, p: &PeerState, ifaces: &[Iface]) -> (Option<String>, Option<String>) {
+    let by_name = p.hostname.as_deref().and_then(|h| match d.announced(h) {
+        Some(Host::Switch(s)) => Some(d.eff.switches[s].name.to_string()),
+        _ => None,
+    });
+    let by_path = match p.key.parse::<IpAddr>() {
+        Ok(ip) => d.site.switches.iter().find_map(|s| {
+            let lo = s
+                .loopback4
+                .as_ref()
+                .is_some_and(|l| IpAddr::V4(l.value) == ip)
+                || s.loopback6
+                    .as_ref()
+                    .is_some_and(|l| IpAddr::V6(l.value) == ip);
+            let port = s
+                .interfaces
+                .iter()
+                .any(|i| i.addresses.iter().any(|a| a.value.addr() == ip));
+            (lo || port).then(|| s.name.value.clone())
+        }),
+        Err(_) => ifaces
+            .iter()
+            .find(|i| i.name == p.key)
+            .and_then(|i| i.cable.as_ref())
+            .map(|(sw, _)| sw.clone()),
+    };
+    match (by_path, by_name) {
+        (Some(a), Some(b)) if a != b => (Some(a), Some(b)),
+        (Some(a), _) => (Some(a), None),
+        (None, b) => (b, None),
+    }
+}
+
+/// The `bgp` block of the stub: the local AS and one session per
+/// neighbour the machine's FRR has, as observed. Without it the machine's
+/// FRR, its netplan's link-local addresses and its switches' sessions are
+/// built without BGP, and its loopback becomes unreachable.
+fn bgp_block(
+    d: &Declared,
+    observed: &Observed,
+    u: &UnknownMachine,
+    facts: &[&HostFacts],
+    name: &str,
+    ifaces: &[Iface],
+    diags: &mut Vec<Diagnostic>,
+) -> String {
+    let sums = summaries_of(d, observed, u, facts);
+    let Some(b) = sums.first() else {
+        return String::new();
+    };
+    if b.local_as.is_none() && b.peers.is_empty() {
+        // `{}`: the machine runs no BGP.
+        return String::new();
+    }
+    let undecided = |msg: String, help: &str| {
+        Diagnostic::warning(Code::StateStubBgpUndecided, msg).help(help.to_string())
+    };
+    let mut out = String::new();
+    // The local AS: literal, never `auto` (which would renumber it).
+    let (asn, asn_note) = match b.local_as.and_then(|a| u32::try_from(a).ok()) {
+        Some(a) => {
+            let text = a.to_string();
+            let by_site = d
+                .eff
+                .nodes
+                .iter()
+                .find(|n| n.asn.as_ref().is_some_and(|x| x.value == a))
+                .map(|n| {
+                    (
+                        format!("node `{}`'s ASN", n.name),
+                        n.asn.as_ref().map(|x| x.span),
+                    )
+                })
+                .or_else(|| {
+                    d.site.switches.iter().find_map(|s| {
+                        let x = s.asn.as_ref().filter(|x| x.value == a)?;
+                        Some((format!("switch `{}`'s ASN", s.name.value), Some(x.span)))
+                    })
+                });
+            let lock = lock_line(d, name, &text, Some("asn"));
+            let note = match (by_site, lock) {
+                (Some((what, span)), _) => {
+                    let mut g = undecided(
+                        format!("the stub of `{name}` keeps its AS {a} ({}), which is {what}", b.path),
+                        "two routers of one AS in the fabric drop each other's routes (eBGP loop prevention): renumber one of them knowingly (the other end's sessions change too), or correct a stale declaration",
+                    );
+                    if let Some(span) = span.filter(|s| !s.is_builtin()) {
+                        g = g.label(span, "the site gives it here");
+                    }
+                    diags.push(g);
+                    format!("as observed; DECIDE: {a} is {what}")
+                }
+                (
+                    None,
+                    Some(Taken {
+                        lock: Some(LockHold::Own { released }),
+                        ..
+                    }),
+                ) => {
+                    if released {
+                        format!("as observed; {a} was this node's in siteconf.lock (released)")
+                    } else {
+                        format!("as observed; {a} is this node's in siteconf.lock")
+                    }
+                }
+                (None, Some(Taken { what, span, lock })) => {
+                    let mut g = undecided(
+                        format!(
+                            "the stub of `{name}` keeps its AS {a} ({}), which is {what}",
+                            b.path
+                        ),
+                        if lock.is_some() {
+                            "siteconf gives it to no machine now; if the router that had it still runs, two routers of one AS drop each other's routes: make sure it does not"
+                        } else {
+                            "`check` reports the collision with the lock: decide which machine keeps it"
+                        },
+                    );
+                    if let Some(span) = span {
+                        g = g.label(span, "in the lock here");
+                    }
+                    diags.push(g);
+                    format!("as observed; DECIDE: {a} is {what}")
+                }
+                (None, None) => "as observed".to_string(),
+            };
+            (text, note)
+        }
+        None => {
+            diags.push(undecided(
+                format!("the stub of `{name}` has BGP sessions ({}) but its own AS was not observed", b.path),
+                "write the AS its FRR runs (`router bgp N`, or `as` in `show bgp summary json`) in the stub; `auto` would give it another one and every session would have to be set up again",
+            ));
+            (
+                POSITION_PLACEHOLDER.to_string(),
+                "FILL IN the AS its FRR runs (`router bgp N`); not `auto`, which renumbers it"
+                    .to_string(),
+            )
+        }
+    };
+    out.push_str(&format!(
+        "    // BGP as observed in {}\n    bgp asn={asn} {{ // {}\n",
+        comment(&b.path),
+        comment(&asn_note)
+    ));
+    let mut keys: Vec<&str> = Vec::new();
+    for p in &b.peers {
+        if !keys.contains(&p.key.as_str()) {
+            keys.push(&p.key);
+        }
+    }
+    let mut to: BTreeSet<String> = BTreeSet::new();
+    for key in keys {
+        let Some(p) = b.peer(key) else { continue };
+        let numbered = key.parse::<IpAddr>().is_ok();
+        let (switch, other) = peer_switch(d, p, ifaces);
+        let state = if p.established() {
+            String::new()
+        } else {
+            format!("; observed {}, not Established", p.state)
+        };
+        let over = if numbered {
+            format!("peer-address={}", q(key))
+        } else {
+            format!("interface={}", q(key))
+        };
+        let unnumbered_iface_ok = numbered || ifaces.iter().any(|i| i.name == key);
+        let Some(sw) = switch.filter(|sw| !to.contains(sw) && unnumbered_iface_ok) else {
+            // Not written as a session: commented out, and said.
+            let why = if !unnumbered_iface_ok {
+                format!("{key} is no interface the stub declares")
+            } else if let Some(sw) = peer_switch(d, p, ifaces).0 {
+                format!("a node has one session per switch, and `{sw}` already has one")
+            } else {
+                format!(
+                    "its far end{} is no switch the site declares",
+                    p.hostname
+                        .as_deref()
+                        .map(|h| format!(" (`{h}`)"))
+                        .unwrap_or_default()
+                )
+            };
+            out.push_str(&format!(
+                "        // DECIDE: session {over}{} not declared: {}{}\n",
+                p.remote_as
+                    .map(|a| format!(" remote-as={a}"))
+                    .unwrap_or_default(),
+                comment(&why),
+                comment(&state)
+            ));
+            diags.push(undecided(
+                format!("the stub of `{name}` does not declare its BGP session with {key} ({}): {why}", b.path),
+                "when its FRR is built from the site this session is gone: declare the far end (a switch, or a `bgp-peer`) and the session, or remove the session on the machine knowingly",
+            ));
+            continue;
+        };
+        to.insert(sw.clone());
+        let mut fields = vec![over];
+        let mut said: Vec<String> = Vec::new();
+        let declared_as = d
+            .site
+            .switches
+            .iter()
+            .find(|s| s.name.value == sw)
+            .and_then(|s| s.asn.as_ref())
+            .map(|a| a.value);
+        if let Some(ra) = p
+            .remote_as
+            .filter(|ra| declared_as.is_some_and(|x| u64::from(x) != *ra))
+        {
+            // `check` compares it with the switch's ASN and says which.
+            fields.push(format!("remote-as={ra}"));
+            said.push(format!(
+                "the far end runs AS {ra}, `{sw}` is declared with {}",
+                declared_as.unwrap_or_default()
+            ));
+        }
+        if let Some(o) = &other {
+            said.push(format!(
+                "cabled to `{sw}`, but FRR calls the neighbour `{o}`"
+            ));
+        }
+        for s in &said {
+            diags.push(undecided(
+                format!("the stub of `{name}` declares its BGP session over {key} with `{sw}`, but {s} ({})", b.path),
+                "a session to the wrong switch never comes up: correct the cabling or the switch's declaration, then the stub",
+            ));
+        }
+        let note = if said.is_empty() {
+            format!("// as observed{state}")
+        } else {
+            format!(
+                "// as observed{state}; DECIDE: {}",
+                comment(&said.join("; "))
+            )
+        };
+        out.push_str(&format!(
+            "        session {} {} {note}\n",
+            q(&sw),
+            fields.join(" ")
+        ));
+    }
+    out.push_str("    }\n");
+    if sums.len() > 1 {
+        out.push_str(&format!(
+            "    // BGP: also {} (the first one is kept)\n",
+            comment(
+                &sums[1..]
+                    .iter()
+                    .map(|b| b.path.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        ));
+    }
+    out
 }
 
 /// The declared node interface cabled to a switch port.
@@ -841,15 +1346,18 @@ mod tests {
             mtu: None,
             members: Vec::new(),
             bond_mode: None,
+            module: None,
         }
     }
 
     #[test]
     fn what_a_fact_interface_is() {
         let m = Some("52:54:00:0b:00:04");
+        let mut bond = iface("bond0", m, "bonding");
+        bond.members = vec!["ens1f0".into()];
         let all = vec![
             iface("ens1f0", m, "ether"),
-            iface("bond0", m, "bonding"),
+            bond,
             iface("bond0.200", m, "ether"),
             iface("lo", None, "loopback"),
             iface("vlan.x", m, "ether"),
@@ -857,11 +1365,30 @@ mod tests {
         assert!(is_nic(&all[0], &all));
         assert!(!is_nic(&all[1], &all));
         // A VLAN has its parent's MAC and Ansible calls it `ether`.
-        assert_eq!(vlan_of(&all[2], &all), Some(("bond0", 200)));
+        assert_eq!(vlan_parent(&all[2], &all), Some(("bond0", Some(200))));
         assert!(!is_nic(&all[2], &all));
         assert!(is_loopback(&all[3]) && !is_nic(&all[3], &all));
-        // A dot in a name is a VLAN only after another interface's name.
-        assert_eq!(vlan_of(&all[4], &all), None);
+        // Any other interface with the bond's MAC and no driver is a VLAN
+        // over it, its id unknown (`storage0`, or `vlan.x`).
+        assert_eq!(vlan_parent(&all[4], &all), Some(("bond0", None)));
+        assert!(!is_nic(&all[4], &all));
+        // A NIC with a driver sharing a MAC stays a NIC; so does a member.
+        let with = |mut i: crate::state::input::facts::IfaceFacts| {
+            i.module = Some("ixgbe".into());
+            i
+        };
+        let all = vec![
+            with(iface("eno1", m, "ether")),
+            with(iface("eno2", m, "ether")),
+            iface("storage0", m, "ether"),
+        ];
+        assert!(is_nic(&all[0], &all) && is_nic(&all[1], &all));
+        assert_eq!(vlan_parent(&all[2], &all), Some(("eno1", None)));
+        let mut bond = iface("bond0", m, "bonding");
+        bond.members = vec!["ens1f0".into()];
+        let all = vec![iface("ens1f0", m, "ether"), bond.clone()];
+        assert_eq!(vlan_parent(&all[0], &all), None);
+        assert!(is_nic(&all[0], &all));
     }
 
     #[test]
@@ -879,6 +1406,19 @@ mod tests {
         ] {
             assert!(!meaningful(a.parse().unwrap()), "{a}");
         }
+    }
+
+    #[test]
+    fn what_is_said_beside_a_kept_value() {
+        assert_eq!(as_observed(&[], &[]), "// as observed");
+        let known = ["10.0.1.3 was this node's in siteconf.lock (released)".to_string()];
+        // A value of the node's own is said, not given to decide.
+        assert!(!as_observed(&[], &known).contains("DECIDE"));
+        let decide = ["10.0.0.50 is node `r01s01`'s address".to_string()];
+        assert_eq!(
+            as_observed(&decide, &known),
+            "// as observed; 10.0.1.3 was this node's in siteconf.lock (released); DECIDE: 10.0.0.50 is node `r01s01`'s address"
+        );
     }
 
     #[test]

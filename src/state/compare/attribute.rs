@@ -222,13 +222,54 @@ pub(crate) fn vlan_of<'f>(i: &IfaceFacts, all: &'f [IfaceFacts]) -> Option<(&'f 
     Some((p.name.as_str(), id))
 }
 
+/// The parent and, when known, the id of a VLAN interface, whatever its
+/// name. Ansible reports a VLAN as `type: ether` with its parent's MAC
+/// and without `module` (it gives the driver only for an interface backed
+/// by a device; `8021q` is taken too, as some collectors report it) and
+/// no fact holds the VLAN id: `storage0` over `bond0` is an interface
+/// without a driver that has the MAC of a bond or of a NIC and is no
+/// bond's member. Its id is known only from a `parent.id` name.
+pub(crate) fn vlan_parent<'f>(
+    i: &IfaceFacts,
+    all: &'f [IfaceFacts],
+) -> Option<(&'f str, Option<u16>)> {
+    if let Some((p, id)) = vlan_of(i, all) {
+        return Some((p, Some(id)));
+    }
+    let software = matches!(i.module.as_deref(), None | Some("8021q"));
+    let member = all.iter().any(|b| b.members.contains(&i.name));
+    if !software
+        || member
+        || !matches!(i.kind.as_deref(), None | Some("ether"))
+        || !i.members.is_empty()
+        || is_loopback(i)
+    {
+        return None;
+    }
+    let mac = i.mac?;
+    let same = |x: &&IfaceFacts| x.name != i.name && x.mac == Some(mac) && !is_loopback(x);
+    // A bond first (its first member has its MAC too), then a NIC.
+    let parent = all
+        .iter()
+        .filter(same)
+        .find(|x| x.kind.as_deref() == Some("bonding") || !x.members.is_empty())
+        // A NIC only when the facts give drivers at all: without them,
+        // two interfaces with one MAC do not say which is the NIC.
+        .or_else(|| {
+            all.iter()
+                .filter(same)
+                .find(|x| x.module.as_deref().is_some_and(|m| m != "8021q"))
+        })?;
+    Some((parent.name.as_str(), None))
+}
+
 /// Whether a fact interface is a NIC of its own (an ethernet port with
 /// its MAC), not a bond, bridge, VLAN or loopback over others.
 pub(crate) fn is_nic(i: &IfaceFacts, all: &[IfaceFacts]) -> bool {
     matches!(i.kind.as_deref(), None | Some("ether"))
         && i.members.is_empty()
         && !is_loopback(i)
-        && vlan_of(i, all).is_none()
+        && vlan_parent(i, all).is_none()
 }
 
 /// What attribution after the facts needs: the site, and the MACs the

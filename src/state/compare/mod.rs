@@ -24,7 +24,7 @@ mod hostname;
 mod mac;
 mod unknown;
 
-pub(crate) use attribute::{is_loopback, is_nic, vlan_of};
+pub(crate) use attribute::{is_loopback, is_nic, vlan_parent};
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::net::Ipv4Addr;

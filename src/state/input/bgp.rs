@@ -6,7 +6,8 @@
 //! for a numbered session, the interface name for an unnumbered one
 //! (`idType: "interface"`). Each peer has `state` (`Established`,
 //! `Active`, `Idle (Admin)`…), the far end's `hostname` once it has been
-//! heard, and `remoteAs`. `show bgp vrf all summary json` wraps the same in
+//! heard, and `remoteAs`. Each family also gives the host's own AS
+//! (`as`) and `routerId`. `show bgp vrf all summary json` wraps the same in
 //! an object per VRF; the `default` VRF is read from it. A host without a
 //! BGP instance prints `{}`.
 
@@ -21,6 +22,8 @@ pub struct BgpSummary {
     pub path: String,
     /// In file order, family by family.
     pub peers: Vec<PeerState>,
+    /// The host's own AS (`as` of the first family that gives one).
+    pub local_as: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,9 +94,13 @@ pub fn parse(host: &str, path: &str, text: &str) -> (Option<BgpSummary>, Vec<Par
     };
     let mut problems = Vec::new();
     let mut peers = Vec::new();
+    let mut local_as = None;
     for (family, body) in families {
         if !is_family(body) {
             continue;
+        }
+        if local_as.is_none() {
+            local_as = body.get("as").and_then(Value::as_u64);
         }
         let Some(list) = body.get("peers") else {
             continue;
@@ -141,6 +148,7 @@ pub fn parse(host: &str, path: &str, text: &str) -> (Option<BgpSummary>, Vec<Par
             host: host.to_string(),
             path: path.to_string(),
             peers,
+            local_as,
         }),
         problems,
     )
@@ -167,6 +175,7 @@ mod tests {
         assert!(eno1.established());
         assert_eq!(eno1.family, "ipv4Unicast");
         assert_eq!(eno1.hostname.as_deref(), Some("r01-tor1"));
+        assert_eq!(s.local_as, Some(4200000005));
         assert!(!s.peer("10.0.0.1").unwrap().established());
         assert!(s.peer("eno9").is_none());
     }
@@ -176,6 +185,7 @@ mod tests {
         let t = r#"{"default": {"ipv4Unicast": {"peers": {"swp1": {"state": "Idle (Admin)"}}}}}"#;
         let s = parse("h", "h", t).0.unwrap();
         assert_eq!(s.peers[0].state, "Idle (Admin)");
+        assert_eq!(s.local_as, None);
         assert!(parse("h", "h", "{}").0.unwrap().peers.is_empty());
     }
 

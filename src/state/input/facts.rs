@@ -38,6 +38,10 @@ pub struct HostFacts {
     pub default_ipv4: Option<DefaultIpv4>,
     /// `Debian 12`, for the report.
     pub distribution: Option<String>,
+    /// `product_serial` and `product_name` from DMI, placeholders left
+    /// out (see [`real_dmi`]).
+    pub serial: Option<String>,
+    pub model: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,6 +62,10 @@ pub struct IfaceFacts {
     /// A bond's members (`slaves`) and mode, as Ansible reports them.
     pub members: Vec<String>,
     pub bond_mode: Option<String>,
+    /// The kernel driver of the device (`ixgbe`, `mlx5_core`): Ansible
+    /// gives it only for an interface backed by a device, so a VLAN,
+    /// bond or other software interface has none.
+    pub module: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -170,7 +178,47 @@ fn iface(name: &str, v: &Value) -> IfaceFacts {
             .and_then(Value::as_str)
             .filter(|_| v.get("type").and_then(Value::as_str) == Some("bonding"))
             .map(str::to_string),
+        module: v
+            .get("module")
+            .and_then(Value::as_str)
+            .filter(|m| !m.is_empty())
+            .map(str::to_string),
     }
+}
+
+/// DMI values firmware ships unfilled, and what Ansible reports when it
+/// cannot read them (`NA`, without root): none of them names the machine.
+/// A real one is kept (a node's `serial` is part of its cloud-init
+/// instance-id), a placeholder never (it would be the same on every
+/// board of a vendor).
+const DMI_PLACEHOLDERS: &[&str] = &[
+    "to be filled by o.e.m.",
+    "to be filled by oem",
+    "system serial number",
+    "system product name",
+    "chassis serial number",
+    "default string",
+    "not specified",
+    "not applicable",
+    "not available",
+    "none",
+    "na",
+    "n/a",
+    "0",
+    "00000000",
+    "0123456789",
+    "123456789",
+    "unknown",
+    "invalid",
+];
+
+/// A DMI string that names the machine: not a placeholder, not empty,
+/// printable and of a sane length.
+fn real_dmi(s: &str) -> Option<String> {
+    let t = s.trim();
+    let placeholder = DMI_PLACEHOLDERS.iter().any(|p| t.eq_ignore_ascii_case(p))
+        || t.bytes().all(|b| b == b'0' || b == b' ');
+    (!placeholder && t.len() <= 64 && t.chars().all(|c| !c.is_control())).then(|| t.to_string())
 }
 
 /// The fact key of a device name: Ansible replaces `-`, `.` and `:`.
@@ -188,6 +236,8 @@ const WANTED: &[&str] = &[
     "all_ipv6_addresses",
     "distribution",
     "distribution_version",
+    "product_serial",
+    "product_name",
 ];
 
 /// The keys of an interface fact that are read.
@@ -203,6 +253,7 @@ const IFACE_KEYS: &[&str] = &[
     "ipv6",
     "type",
     "active",
+    "module",
 ];
 
 /// Reads a cache file keeping only what [`parse`] looks at: the wanted
@@ -429,6 +480,8 @@ pub fn parse(
             all_ipv6,
             default_ipv4,
             distribution,
+            serial: facts.str("product_serial").as_deref().and_then(real_dmi),
+            model: facts.str("product_name").as_deref().and_then(real_dmi),
         }),
         problems,
     )
@@ -520,5 +573,27 @@ mod tests {
         assert_eq!(p.len(), 1);
         assert_eq!(prefix_of_mask("255.255.0.255"), None);
         assert_eq!(prefix_of_mask("255.255.255.0"), Some(24));
+    }
+
+    #[test]
+    fn serial_and_model_without_placeholders() {
+        let t = r#"{"ansible_hostname": "h", "ansible_product_serial": "DPF0R36",
+            "ansible_product_name": "PowerEdge R760xd2"}"#;
+        let f = parse("h", "h", t).0.unwrap();
+        assert_eq!(f.serial.as_deref(), Some("DPF0R36"));
+        assert_eq!(f.model.as_deref(), Some("PowerEdge R760xd2"));
+        for p in [
+            "To Be Filled By O.E.M.",
+            "None",
+            "0",
+            "System Serial Number",
+            "NA",
+            " ",
+            "0000",
+        ] {
+            assert_eq!(real_dmi(p), None, "{p}");
+        }
+        let t = r#"{"ansible_hostname": "h", "ansible_product_serial": "To Be Filled By O.E.M."}"#;
+        assert_eq!(parse("h", "h", t).0.unwrap().serial, None);
     }
 }
