@@ -71,6 +71,7 @@ mod loopback_in_network;
 mod loopback_not_announced;
 mod mac_not_rendered;
 mod missing_site;
+mod mlag_peer;
 mod mtu_mismatch;
 mod network_os;
 mod network_ranges;
@@ -214,6 +215,7 @@ pub static RULES: &[&Rule] = &[
     &mtu_mismatch::RULE,
     &boot_pxe_bond::RULE,
     &cabled_to_other_rack::RULE,
+    &mlag_peer::RULE,
     &bond_legs_not_paired::RULE,
     &bond_single_member::RULE,
     &mac_not_rendered::RULE,

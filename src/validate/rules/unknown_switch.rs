@@ -51,6 +51,10 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
             );
             unknown(cx, &mut hints, diags, &l.peer, what);
         }
+        if let Some(p) = sw.mlag_peer.as_ref().filter(|p| !known(p)) {
+            let what = format!("the MLAG pair of switch `{}` is", sw.name.value);
+            unknown(cx, &mut hints, diags, p, what);
+        }
     }
     for p in &site.bgp_peers {
         for sw in p.switches.iter().filter(|sw| !known(sw)) {
