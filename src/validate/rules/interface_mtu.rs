@@ -7,6 +7,23 @@
 //! network says otherwise). Also reports a VLAN interface whose own MTU is
 //! larger than its parent's, which the kernel refuses.
 //!
+//! One case is a warning instead (SC0516): a network carried *untagged*
+//! on an interface (not a VLAN interface) whose MTU is only as large as a
+//! VLAN interface over it needs — management native on a bond, for PXE
+//! (SC1216's advice), with a jumbo storage VLAN on the same bond. The
+//! kernel gives the untagged network the interface's MTU and cannot give
+//! it less (a VLAN above its parent's MTU is refused), so the design has
+//! no other spelling but a VLAN interface of its own for that network.
+//! What goes wrong is narrow: TCP works (each end announces an MSS from
+//! its own MTU, so peers on the 1500 network cap the node's segments),
+//! while UDP and ICMP datagrams above the network's MTU to on-link peers
+//! are dropped by the switch or the peer, with no ICMP back (through the
+//! gateway, path MTU discovery caps them). netplan could set a per-route
+//! `mtu`, but not on the kernel's own prefix route of the address, so
+//! siteconf renders it as written and says what remains true. The warning
+//! can be answered: the network on a NIC of its own (as `siteconf init`
+//! lays out management) has its own MTU.
+//!
 //! **Why it matters.** The switches forward frames up to the network's
 //! MTU: a host sending larger frames sees small packets work and large
 //! transfers hang, the classic jumbo-frame outage. A VLAN on a jumbo
@@ -25,13 +42,13 @@
 use super::super::{Ctx, Rule};
 use super::{interface, set_in, PerNode};
 use crate::diag::{Code, Diagnostic, Diagnostics};
-use crate::model::{Interface, Network, Sp};
+use crate::model::{Interface, InterfaceKind, Network, Sp};
 use crate::resolve::ResolvedNode;
 use crate::syntax::Span;
 
 pub static RULE: Rule = Rule {
     name: "interface-mtu",
-    codes: &[Code::MtuExceedsNetwork],
+    codes: &[Code::MtuExceedsNetwork, Code::JumboVlanOverNative],
     check,
     resolved: true,
 };
@@ -66,6 +83,33 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
                 continue;
             }
             let note = set_in(rn, &format!("interfaces.{}.mtu", from.name.value));
+            if std::ptr::eq(from, i) {
+                if let Some((vlan, need)) = jumbo_vlan_over(cx, rn, i, mtu.value) {
+                    let (nspan, nlabel) = network_mtu(net);
+                    out.push(
+                        name,
+                        Diagnostic::warning(
+                            Code::JumboVlanOverNative,
+                            format!(
+                                "network `{net}` (MTU {nm}) is carried untagged on `{i}`, whose MTU {m} is there for VLAN interface `{vlan}` (MTU {need}) over it: the node sends frames up to {m} bytes on `{net}`; TCP works (peers announce an MSS from their MTU), but UDP and ICMP datagrams above {nm} to hosts on `{net}` are dropped with no error back{note}",
+                                net = net.name.value,
+                                nm = net.mtu(),
+                                i = i.name.value,
+                                m = mtu.value,
+                            ),
+                        )
+                        .label(ifname.span, format!("`{}` untagged on `{}`", net.name.value, i.name.value))
+                        .label(mtu.span, format!("MTU {}, for `{vlan}`", mtu.value))
+                        .label(nspan, nlabel)
+                        .help(format!(
+                            "to give `{net}` its own MTU and keep jumbo frames, carry it on an interface without the jumbo VLAN (a NIC of its own), or on a VLAN interface of its own over `{i}` (for PXE the switch must then carry it both untagged and tagged, SC1216); or accept this: only large UDP/ICMP on `{net}` is affected",
+                            net = net.name.value,
+                            i = i.name.value
+                        )),
+                    );
+                    continue;
+                }
+            }
             let (message, help) = if std::ptr::eq(from, i) {
                 (
                     format!(
@@ -139,6 +183,42 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
     out.finish(diags);
 }
 
+/// A VLAN interface over `i` that needs at least `mtu` (its own MTU, else
+/// the largest of the networks it carries, as it is rendered): then `i`'s
+/// MTU is there for that VLAN, not for the network `i` carries untagged.
+/// `i` itself must not be a VLAN interface (its network is then tagged).
+fn jumbo_vlan_over<'a>(
+    cx: &Ctx,
+    rn: &'a ResolvedNode,
+    i: &Interface,
+    mtu: u16,
+) -> Option<(&'a str, u16)> {
+    if i.kind.as_ref().map(|k| k.value) == Some(InterfaceKind::Vlan) || i.link.is_some() {
+        return None;
+    }
+    rn.settings
+        .interfaces
+        .iter()
+        .filter(|o| o.link.as_ref().is_some_and(|l| l.value == i.name.value))
+        .filter_map(|o| {
+            let need = o.mtu.as_ref().map(|m| m.value).or_else(|| {
+                rn.settings
+                    .addresses
+                    .iter()
+                    .filter(|a| {
+                        a.interface
+                            .as_ref()
+                            .is_some_and(|x| x.value == o.name.value)
+                    })
+                    .filter_map(|a| cx.site.network(cx.index, a.network.as_str()))
+                    .map(|n| n.mtu())
+                    .max()
+            })?;
+            (need >= mtu).then_some((o.name.as_str(), need))
+        })
+        .max_by_key(|&(_, need)| need)
+}
+
 /// Whether the MTU in effect on an interface is one that was refused
 /// (SC0015) — its own, or the parent's a VLAN without one would take: then
 /// rules comparing MTUs stay quiet rather than take 1500 for it.
@@ -184,5 +264,44 @@ fn network_mtu(net: &Network) -> (Span, String) {
             net.name.span,
             format!("network `{}` has MTU 1500 (the default)", net.name.value),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::codes;
+
+    /// Management untagged on eno1, a storage VLAN over it.
+    fn site(eno1: &str, vlan: &str) -> Vec<&'static str> {
+        let text = format!(
+            r#"site dc1 {{ domain "dc1.example.net"; dns-servers "10.0.0.2"; }}
+network mgmt {{ purpose management; ipv4 "10.0.0.0/22"; }}
+network storage {{ purpose storage; vlan 200; ipv4 "10.1.0.0/22"; mtu 9000; }}
+rack r01 {{ height 42; }}
+node r01n01 {{
+    rack r01; position 1
+    interface eno1 {{ mac "52:54:00:01:01:01"; {eno1} }}
+    interface storage0 {{ kind vlan; link eno1; vlan 200; {vlan} }}
+    address mgmt interface=eno1 ipv4="10.0.0.41"
+    address storage interface=storage0 ipv4="10.1.0.41"
+}}
+"#
+        );
+        codes(&text)
+            .into_iter()
+            .filter(|c| *c == "SC0502" || *c == "SC0516")
+            .collect()
+    }
+
+    #[test]
+    fn native_network_under_a_jumbo_vlan_is_a_warning() {
+        // The parent's 9000 is there for the VLAN (inherited or its own).
+        assert_eq!(site("mtu 9000;", ""), ["SC0516"]);
+        assert_eq!(site("mtu 9000;", "mtu 9000;"), ["SC0516"]);
+        // More than the VLAN needs: the parent's MTU is the mistake.
+        assert_eq!(site("mtu 9216;", "mtu 9000;"), ["SC0502"]);
+        // The VLAN above its parent's: the kernel refuses it.
+        assert_eq!(site("", "mtu 9000;"), ["SC0502"]);
+        assert!(site("", "").is_empty());
     }
 }
