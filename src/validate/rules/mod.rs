@@ -24,6 +24,7 @@ mod ansible_host_var;
 mod ansible_reserved_vars;
 mod asn_classes;
 mod automation_user;
+mod bgp_node_no_session;
 mod bgp_not_cabled;
 mod bgp_numbered_path;
 mod bgp_peer_address;
@@ -221,6 +222,7 @@ pub static RULES: &[&Rule] = &[
     &mac_not_rendered::RULE,
     &bgp_numbered_path::RULE,
     &bgp_uplink_idle::RULE,
+    &bgp_node_no_session::RULE,
     &boot_image_missing::RULE,
     &automation_user::RULE,
     &sshd_login::RULE,
