@@ -4,8 +4,11 @@
 //! in effect on the interface carrying it — its own `mtu`, or, for a VLAN
 //! interface without one, its parent's (which Linux gives it) — and
 //! reports (SC0502) one larger than the network's MTU (1500 unless the
-//! network says otherwise). Also reports a VLAN interface whose own MTU is
-//! larger than its parent's, which the kernel refuses.
+//! network says otherwise). Also reports a VLAN interface whose MTU is
+//! larger than its parent's, which the kernel refuses: its own, or the
+//! largest of its networks' when it has none (siteconf writes that into
+//! netplan when it is not 1500), against the parent's own, else its
+//! networks', else 1500.
 //!
 //! One case is a warning instead (SC0516): a network carried *untagged*
 //! on an interface (not a VLAN interface) whose MTU is only as large as a
@@ -143,22 +146,58 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
             );
         }
         for i in &rn.settings.interfaces {
-            let (Some(own), Some(link)) = (&i.mtu, &i.link) else {
-                continue;
-            };
+            let Some(link) = &i.link else { continue };
             let Some(parent) = interface(rn, link) else {
                 continue;
             };
-            if mtu_refused(rn, parent) {
+            if mtu_refused(rn, parent) || (i.mtu.is_none() && i.mtu_invalid) {
                 continue;
             }
+            // The MTU siteconf writes for the VLAN: its own, else the
+            // largest of its networks' (netplan gets an `mtu` unless 1500;
+            // without one the kernel gives it the parent's, which is fine).
+            let (own, own_span, from_net) = match &i.mtu {
+                Some(m) => (m.value, m.span, None),
+                None => match networks_mtu(cx, rn, i) {
+                    Some((m, span, net)) if m > 1500 => (m, span, Some(net)),
+                    _ => continue,
+                },
+            };
+            // The parent's as rendered: its own (or its parent's), else its
+            // networks', else 1500.
             let (pmtu, pspan) = match effective_mtu(rn, parent) {
                 Some((m, _)) => (m.value, m.span),
-                None => (1500, parent.name.span),
+                None => networks_mtu(cx, rn, parent)
+                    .map(|(m, span, _)| (m, span))
+                    .filter(|(m, _)| *m > 1500)
+                    .unwrap_or((1500, parent.name.span)),
             };
-            if own.value <= pmtu {
+            if own <= pmtu {
                 continue;
             }
+            if let Some(net) = from_net {
+                out.push(
+                    name,
+                    Diagnostic::error(
+                        Code::MtuExceedsNetwork,
+                        format!(
+                            "VLAN interface `{}` gets MTU {own} from network `{net}` it carries (siteconf writes it into netplan), larger than the MTU {pmtu} of its parent `{}`: the kernel refuses it, so the VLAN stays at {pmtu} and the network's large frames are not sent{}",
+                            i.name.value,
+                            parent.name.value,
+                            set_in(rn, &format!("interfaces.{}.mtu", parent.name.value))
+                        ),
+                    )
+                    .label(i.name.span, format!("MTU {own}, from `{net}`"))
+                    .label(own_span, format!("network `{net}` has MTU {own}"))
+                    .label(pspan, format!("`{}` has MTU {pmtu}", parent.name.value))
+                    .help(format!(
+                        "give `{}` `mtu {own}` (a network carried untagged on it then runs at that MTU: SC0516), or lower the network's `mtu`",
+                        parent.name.value
+                    )),
+                );
+                continue;
+            }
+            let own = Sp::new(own, own_span);
             out.push(
                 name,
                 Diagnostic::error(
@@ -181,6 +220,27 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
         }
     }
     out.finish(diags);
+}
+
+/// The largest MTU of the networks an interface carries, with the span
+/// that sets it and the network's name.
+fn networks_mtu<'a>(
+    cx: &'a Ctx,
+    rn: &'a ResolvedNode,
+    i: &Interface,
+) -> Option<(u16, Span, &'a str)> {
+    rn.settings
+        .addresses
+        .iter()
+        .filter(|a| {
+            a.interface
+                .as_ref()
+                .is_some_and(|x| x.value == i.name.value)
+        })
+        .filter_map(|a| cx.site.network(cx.index, a.network.as_str()))
+        .filter(|n| !n.mtu_invalid)
+        .map(|n| (n.mtu(), network_mtu(n).0, n.name.as_str()))
+        .max_by_key(|(m, _, _)| *m)
 }
 
 /// A VLAN interface over `i` that needs at least `mtu` (its own MTU, else
@@ -302,6 +362,8 @@ node r01n01 {{
         assert_eq!(site("mtu 9216;", "mtu 9000;"), ["SC0502"]);
         // The VLAN above its parent's: the kernel refuses it.
         assert_eq!(site("", "mtu 9000;"), ["SC0502"]);
-        assert!(site("", "").is_empty());
+        // No MTU on the VLAN: siteconf writes its network's 9000, which
+        // the kernel refuses above the parent's 1500.
+        assert_eq!(site("", ""), ["SC0502"]);
     }
 }
