@@ -53,7 +53,15 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
         }
         if let Some(p) = sw.mlag_peer.as_ref().filter(|p| !known(p)) {
             let what = format!("the MLAG pair of switch `{}` is", sw.name.value);
-            unknown(cx, &mut hints, diags, p, what);
+            // The switch itself is no hint for its pair (SC0515).
+            let mut others = Suggester::new(
+                cx.index
+                    .switches
+                    .keys()
+                    .map(|k| k.as_str())
+                    .filter(|k| *k != sw.name.as_str()),
+            );
+            unknown(cx, &mut others, diags, p, what);
         }
     }
     for p in &site.bgp_peers {
