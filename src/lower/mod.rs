@@ -456,6 +456,7 @@ fn lower_switch(diags: &mut Diagnostics, name: Sp<String>, b: &Block, span: Span
             .enumerated(diags, "role", SwitchRole::ALL)
             .unwrap_or(Sp::new(SwitchRole::Tor, Span::BUILTIN)),
         network_os: b.string(diags, "network-os"),
+        mlag_peer: b.label(diags, "mlag-peer"),
         ports,
         links,
         interfaces,

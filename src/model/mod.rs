@@ -453,6 +453,9 @@ pub struct Switch {
     pub ports: Vec<Sp<String>>,
     /// Switch-to-switch links (e.g. ToR to spine), by local port.
     pub links: Vec<SwitchLink>,
+    /// `mlag-peer`: the other switch of this switch's MLAG pair, declared
+    /// on one side or both (bond rules, SC0507/SC0513/SC0515).
+    pub mlag_peer: Option<Sp<String>>,
     /// Routed ports with addresses (external peers' links, numbered node
     /// sessions on a connected subnet), by port.
     pub interfaces: Vec<SwitchInterface>,

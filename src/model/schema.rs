@@ -453,6 +453,11 @@ const SWITCH: &[Field] = &[
         "Switch-to-switch links, keyed by local port."
     ),
     f!(
+        "mlag-peer",
+        Ty::Label,
+        "The other switch of this switch's MLAG pair, the one bonds may span (SC0507). Declared on one switch of the pair or on both (then naming each other). Without it, two switches of the same role in the same rack with a `link` between them are taken for a pair."
+    ),
+    f!(
         "interface",
         Ty::Named(SWITCH_INTERFACE),
         "Routed ports with an address (an external peer's link, a connected numbered session), keyed by port."

@@ -6,21 +6,28 @@
 //! switch side to aggregate (`802.3ad`, `balance-rr` — the kernel's
 //! default when no mode is given — `balance-xor`, `broadcast`), takes the
 //! switches its members are cabled to. When they are two or more, every
-//! two of them must be a *pair*: two switches of the same `role` in the
-//! same rack with a `link` declared between them (either side), as the
-//! MLAG peer link of a rack's two ToRs is. The site format cannot mark a
-//! link as a peer link, and every `link` is rendered as a routed BGP
-//! FABRIC session; a link between racks, or between a ToR and a spine, is
-//! such a fabric link and never an MLAG peer link.
+//! two of them must be a *pair*. siteconf writes no MLAG configuration
+//! (and renders every `link`, a pair's peer link too, as a BGP FABRIC
+//! session), so what is a pair is what the site says:
+//!
+//! - two switches one of which names the other in `mlag-peer` are a pair,
+//!   whatever their racks and roles; a switch that has such a declaration
+//!   (either side) is paired with that switch only;
+//! - two switches without any declaration are taken for a pair by
+//!   convention when they have the same `role`, are in the same rack and
+//!   have a `link` between them (either side), as a rack's two ToRs and
+//!   their peer link are in the sites `siteconf init` writes.
+//!
+//! Findings:
 //!
 //! - Legs on switches of different roles (a ToR and a spine, border or
-//!   management switch) are an error (SC0514): no MLAG pair spans roles,
-//!   so the aggregate surely cannot form over both (see below).
-//! - Otherwise legs on switches that are not a pair (no link between them,
-//!   or only a link between two racks) are a warning (SC0507): the peer
-//!   link may only be missing from the site files, or the site may run an
-//!   MLAG pair across two racks, which the site format cannot say. A leg
-//!   on another rack's ToR with no link is left to SC0506.
+//!   management switch) not declared a pair are an error (SC0514): the
+//!   aggregate surely cannot form over both (see below).
+//! - Otherwise legs on switches that are not a pair are a warning
+//!   (SC0507): the pair may only be undeclared (`mlag-peer` is missing,
+//!   or the convention's `link` is), or a member is cabled to the wrong
+//!   switch. A leg on another rack's ToR with no link and no declaration
+//!   is left to SC0506.
 //! - A bond without `mode` whose legs are on a pair is a warning (SC0513):
 //!   netplan writes no `mode`, the kernel runs balance-rr, and the pair
 //!   (which site-format.md says to run as `802.3ad`) sees no LACP. A bond
@@ -41,7 +48,7 @@
 //! spine, whose ports are routed fabric ports that carry none of the
 //! node's VLANs, a share of every flow is dropped; between two unpaired
 //! ToRs the MAC tables flap. Usually a member is cabled to the wrong
-//! switch, or the peer link was never declared. And a pair that expects
+//! switch, or the pair was never declared. And a pair that expects
 //! LACP drops a balance-rr bond's frames or keeps its ports down: every
 //! network on the bond is lost.
 //!
@@ -63,6 +70,7 @@
 use std::collections::BTreeSet;
 
 use super::super::{Ctx, Rule};
+use super::mlag_peer::Pairs;
 use super::{closest, interface, set_in, switch_index, PerNode};
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::{InterfaceKind, Sp, Switch, SwitchRole};
@@ -125,8 +133,35 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
         _ => true,
     };
     let same_role = |a: &str, b: &str| sw(a).role.value == sw(b).role.value;
-    let paired =
-        |a: &str, b: &str| a == b || (is_linked(a, b) && same_rack(a, b) && same_role(a, b));
+    // Declared pairs (`mlag-peer`) first; the convention only between two
+    // switches neither of which has a declaration.
+    let declared = Pairs::new(site);
+    let paired = |a: &str, b: &str| {
+        a == b
+            || declared.paired(a, b)
+            || (!declared.declared(a)
+                && !declared.declared(b)
+                && is_linked(a, b)
+                && same_rack(a, b)
+                && same_role(a, b))
+    };
+    // Why two switches are no pair, in words that are true of the site.
+    let why_not = |a: &str, b: &str| -> String {
+        for (x, y) in [(a, b), (b, a)] {
+            if let Some((p, _)) = declared.of(x).first() {
+                return format!("`{x}`'s MLAG pair is `{p}` (`mlag-peer`), not `{y}`");
+            }
+        }
+        match (rack_of(sw(a)), rack_of(sw(b))) {
+            (Some(x), Some(y)) if x != y => format!(
+                "they are in different racks ({x} and {y}) and no `mlag-peer` declares them a pair"
+            ),
+            _ if !same_role(a, b) => {
+                "they have different roles and no `mlag-peer` declares them a pair".to_string()
+            }
+            _ => "no `mlag-peer` declares them a pair, and no `link` joins them".to_string(),
+        }
+    };
     let mut out = PerNode::new();
     for rn in &rs.nodes {
         let name = site.nodes[rn.index].name.as_str();
@@ -175,8 +210,15 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
                         Diagnostic::warning(
                             Code::BondNoModeOnPair,
                             format!(
-                                "bond `{}` has no `mode`, and its members are on the switch pair `{}` and `{}`: netplan writes no mode, so the kernel runs balance-rr, while an MLAG pair expects LACP (802.3ad); the bond and every network on it are lost{members_at}",
-                                bond.name.value, sa.value, sb.value
+                                "bond `{}` has no `mode`, and its members are on the switch pair `{}` and `{}` ({}): netplan writes no mode, so the kernel runs balance-rr, while an MLAG pair expects LACP (802.3ad); the bond and every network on it are lost{members_at}",
+                                bond.name.value,
+                                sa.value,
+                                sb.value,
+                                if declared.paired(sa.as_str(), sb.as_str()) {
+                                    "declared with `mlag-peer`"
+                                } else {
+                                    "taken for a pair: same role, same rack, a `link` between them"
+                                }
                             ),
                         )
                         .label(bond.name.span, "no `mode`: the kernel's balance-rr")
@@ -198,17 +240,12 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
                 let (ma, sa) = legs[a];
                 let (mb, sb) = legs[b];
                 let (ra, rb) = (sw(sa.as_str()).role.value, sw(sb.as_str()).role.value);
-                let joined = if is_linked(sa.as_str(), sb.as_str()) {
-                    ", joined only by a routed fabric link, not an MLAG peer link"
-                } else {
-                    ""
-                };
                 out.push(
                     name,
                     Diagnostic::error(
                         Code::BondLegsAcrossRoles,
                         format!(
-                            "bond `{}` ({mode}) has members on `{}` (role {}) and `{}` (role {}){joined}: switches of different roles are never an aggregation pair, so the bond cannot aggregate over both{members_at}",
+                            "bond `{}` ({mode}) has members on `{}` (role {}) and `{}` (role {}), which no `mlag-peer` declares a pair: switches of different roles (a ToR and a spine, border or management switch) do not aggregate together, so the bond cannot aggregate over both{members_at}",
                             bond.name.value,
                             sa.value,
                             role_name(ra),
@@ -220,7 +257,7 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
                     .label(sa.span, format!("`{ma}` on `{}` ({})", sa.value, role_name(ra)))
                     .label(bond.name.span, "one aggregate over two unrelated switches")
                     .help(format!(
-                        "cable `{mb}` to `{}`'s pair (the other switch of its rack with the same role), or use `mode \"active-backup\"`",
+                        "cable `{mb}` to `{}`'s pair (its `mlag-peer`, or the other switch of its rack with the same role and a `link` to it), or use `mode \"active-backup\"`",
                         sa.value
                     )),
                 );
@@ -228,9 +265,11 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
             }
             let (ma, sa) = legs[a];
             let (mb, sb) = legs[b];
-            let across_racks = is_linked(sa.as_str(), sb.as_str());
-            // A leg cabled to another rack's ToR, with no link to explain
-            // it, is SC0506's finding.
+            // A leg cabled to another rack's ToR, with neither a link nor
+            // a declaration to explain it, is SC0506's finding.
+            let explained = is_linked(sa.as_str(), sb.as_str())
+                || declared.declared(sa.as_str())
+                || declared.declared(sb.as_str());
             let node_rack = site.nodes[rn.index]
                 .placement
                 .as_ref()
@@ -239,35 +278,21 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
                 let s = sw(s.as_str());
                 s.role.value == SwitchRole::Tor && rack_of(s).is_some_and(|r| Some(r) != node_rack)
             });
-            if !across_racks && elsewhere && node_rack.is_some() {
+            if !explained && elsewhere && node_rack.is_some() {
                 continue;
             }
-            let why = if across_racks {
-                format!(
-                    ", which are in different racks ({} and {}) and joined only by a routed fabric link, not an MLAG peer link",
-                    rack_of(sw(sa.as_str())).unwrap_or("?"),
-                    rack_of(sw(sb.as_str())).unwrap_or("?")
-                )
-            } else {
-                ", which are not a pair".to_string()
-            };
-            let help = if across_racks {
-                format!(
-                    "cable both members to one switch or to one rack's pair (the two switches of a rack with a `link` between them), or use `mode \"active-backup\"`; if `{}` and `{}` really are an MLAG pair across racks, this warning cannot tell",
-                    sa.value, sb.value
-                )
-            } else {
-                format!(
-                    "cable both members to one switch or to a pair (declare the peer link: `link swpN {{ peer {}; peer-port swpN; }}` on `{}`), or use `mode \"active-backup\"`",
-                    sb.value, sa.value
-                )
-            };
+            let why = why_not(sa.as_str(), sb.as_str());
+            let help = format!(
+                "if `{a}` and `{b}` are an MLAG pair, declare it: `mlag-peer {b}` on `{a}`; else cable both members to one switch or to one pair, or use `mode \"active-backup\"`",
+                a = sa.value,
+                b = sb.value
+            );
             out.push(
                 name,
                 Diagnostic::warning(
                     Code::BondLegsNotPaired,
                     format!(
-                        "bond `{}` ({mode}) has members on switches `{}` and `{}`{why}{members_at}",
+                        "bond `{}` ({mode}) has members on switches `{}` and `{}`, which are not a pair: {why}; two switches that are not an MLAG pair cannot form one aggregate{members_at}",
                         bond.name.value, sa.value, sb.value,
                     ),
                 )
@@ -319,10 +344,44 @@ node r01n01 {{
         assert_eq!(n(site("", r#"mode "active-backup";"#), "SC0507"), 0);
         let link = "link swp55 { peer r01-tor2; peer-port swp55; }";
         assert_eq!(n(site(link, lacp), "SC0507"), 0);
-        // A link between racks is a routed fabric link, not a peer link.
+        // Switches of two racks are no pair by convention, link or not.
         let other_rack = site_with(link, "rack r02;", lacp);
         assert_eq!(n(other_rack.clone(), "SC0507"), 1);
         assert_eq!(n(other_rack, "SC0514"), 0);
+    }
+
+    #[test]
+    fn a_declared_pair_is_a_pair_whatever_its_racks() {
+        let lacp = r#"mode "802.3ad";"#;
+        // Across racks, with or without a link, declared on either side.
+        for (l, t2) in [
+            ("mlag-peer r01-tor2;", "rack r02;"),
+            ("", "rack r02; mlag-peer r01-tor1;"),
+            (
+                "mlag-peer r01-tor2; link swp55 { peer r01-tor2; peer-port swp55; }",
+                "rack r02;",
+            ),
+        ] {
+            let s = site_with(l, t2, lacp);
+            assert_eq!(n(s.clone(), "SC0507"), 0, "{l} / {t2}");
+            assert_eq!(n(s, "SC0506"), 0, "{l} / {t2}");
+        }
+        // A declared pair without `mode` is SC0513.
+        assert_eq!(
+            n(site_with("mlag-peer r01-tor2;", "rack r02;", ""), "SC0513"),
+            1
+        );
+        // r01-tor1 declares another pair: the same-rack link no longer
+        // makes r01-tor2 its pair.
+        let s = format!(
+            "{}switch r01-tor3 {{ rack r01; position 40; ports swp1-56; }}\n",
+            site_with(
+                "mlag-peer r01-tor3; link swp55 { peer r01-tor2; peer-port swp55; }",
+                "rack r01;",
+                lacp
+            )
+        );
+        assert_eq!(n(s, "SC0507"), 1);
     }
 
     #[test]

@@ -68,10 +68,12 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
         .filter(|n| n.dhcp())
         .map(|n| n.name.value.as_str())
         .collect();
-    // (node, the address's VLAN interface, its parent), one list for a
-    // parent that is an LACP bond, one for any other parent.
-    let mut over_lacp: Vec<(&str, &Sp<String>, String)> = Vec::new();
-    let mut over_other: Vec<(&str, &Sp<String>, String)> = Vec::new();
+    // (node, the address's VLAN interface, its parent, whether the parent
+    // has an MTU above the network's: a jumbo VLAN rides on it), one list
+    // for a parent that is an LACP bond, one for any other parent.
+    type Entry<'a> = (&'a str, &'a Sp<String>, String, bool);
+    let mut over_lacp: Vec<Entry> = Vec::new();
+    let mut over_other: Vec<Entry> = Vec::new();
     for rn in &rs.nodes {
         let s = &rn.settings;
         // Only the nodes the boot service boots get an iPXE script.
@@ -84,11 +86,11 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
             .addresses
             .iter()
             .filter(|a| dhcp.contains(&a.network.value.as_str()))
-            .filter_map(|a| a.interface.as_ref())
-            .filter_map(|on| find(&on.value).map(|i| (on, i)))
+            .filter_map(|a| a.interface.as_ref().map(|on| (a, on)))
+            .filter_map(|(a, on)| find(&on.value).map(|i| (a, on, i)))
             // Untagged on a NIC or the bond itself is the native-VLAN setup.
-            .find(|(_, i)| kind(i) == InterfaceKind::Vlan);
-        let Some((on, iface)) = hit else { continue };
+            .find(|(_, _, i)| kind(i) == InterfaceKind::Vlan);
+        let Some((a, on, iface)) = hit else { continue };
         let Some(parent) = iface.link.as_ref().and_then(|l| find(&l.value)) else {
             continue;
         };
@@ -98,7 +100,13 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
                 .as_ref()
                 .is_some_and(|m| m.value == "802.3ad");
         let node = cx.site.nodes[rn.index].name.value.as_str();
-        let entry = (node, on, parent.name.value.clone());
+        let net_mtu = cx
+            .site
+            .network(cx.index, a.network.as_str())
+            .map(|n| n.mtu())
+            .unwrap_or(1500);
+        let jumbo = parent.mtu.as_ref().is_some_and(|m| m.value > net_mtu);
+        let entry = (node, on, parent.name.value.clone(), jumbo);
         if lacp {
             over_lacp.push(entry);
         } else {
@@ -110,7 +118,15 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
         1 => " (and 1 more node)".to_string(),
         n => format!(" (and {n} more nodes)"),
     };
-    if let Some(((node, on, bond), more)) = over_lacp.split_first() {
+    // Untagged beside a jumbo VLAN, the network runs at the parent's MTU.
+    let jumbo_note = |jumbo: bool, on: &str| {
+        if jumbo {
+            format!(" (though `{on}`'s MTU is above the network's, for a jumbo VLAN: untagged there the network runs at that MTU, SC0516, a warning, which a NIC of its own avoids)")
+        } else {
+            String::new()
+        }
+    };
+    if let Some(((node, on, bond, jumbo), more)) = over_lacp.split_first() {
         diags.push(
             Diagnostic::warning(
                 Code::BootPxeOverBond,
@@ -121,10 +137,10 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
                 ),
             )
             .label(on.span, "the node network-boots from here")
-            .help(format!("put the management address untagged on `{bond}` itself (`address … interface={bond}`) with the management network as the switch ports' native VLAN and LACP bypass / fallback configured, or on a plain NIC; as written the node boots only if the switch carries the management network both untagged and tagged on those ports")),
+            .help(format!("put the management address untagged on `{bond}` itself (`address … interface={bond}`) with the management network as the switch ports' native VLAN and LACP bypass / fallback configured{}, or on a plain NIC; as written the node boots only if the switch carries the management network both untagged and tagged on those ports", jumbo_note(*jumbo, bond))),
         );
     }
-    if let Some(((node, on, parent), more)) = over_other.split_first() {
+    if let Some(((node, on, parent, jumbo), more)) = over_other.split_first() {
         diags.push(
             Diagnostic::warning(
                 Code::BootPxeOverBond,
@@ -135,7 +151,7 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
                 ),
             )
             .label(on.span, "the node network-boots from here, tagged")
-            .help(format!("put the management address untagged on `{parent}` itself (`address … interface={parent}`) with the management network as the switch port's native (access) VLAN; as written the node boots only if the switch port carries the management network both untagged and tagged")),
+            .help(format!("put the management address untagged on `{parent}` itself (`address … interface={parent}`) with the management network as the switch port's native (access) VLAN{}; as written the node boots only if the switch port carries the management network both untagged and tagged", jumbo_note(*jumbo, parent))),
         );
     }
 }

@@ -7,7 +7,9 @@
 //! an out-of-band `role management` switch is commonly shared by a row or a
 //! pair of racks (one 48-port switch for the BMC and management NICs of
 //! several racks), so a cable from another rack is normal for all three.
-//! Only switches with a placement and nodes with a rack are compared.
+//! Only switches with a placement and nodes with a rack are compared. A
+//! ToR declared (`mlag-peer`) the MLAG pair of a switch in the node's rack
+//! is not reported: a pair run across two racks serves both.
 //!
 //! **Why it matters.** Nodes are cabled to the switches of their own rack.
 //! A switch of another rack is nearly always the wrong name (`r02-tor1`
@@ -24,6 +26,7 @@
 //! ```
 
 use super::super::{Ctx, Rule};
+use super::mlag_peer::Pairs;
 use super::{set_in, switch_index, PerNode};
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::SwitchRole;
@@ -38,6 +41,7 @@ pub static RULE: Rule = Rule {
 fn check(cx: &Ctx, diags: &mut Diagnostics) {
     let Some(rs) = cx.resolved else { return };
     let switches = switch_index(cx.site);
+    let pairs = Pairs::new(cx.site);
     let mut out = PerNode::new();
     for rn in &rs.nodes {
         let node = &cx.site.nodes[rn.index];
@@ -61,6 +65,20 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
             if swplace.rack.value == place.rack.value
                 || !cx.index.racks.contains_key(swplace.rack.as_str())
                 || !cx.index.racks.contains_key(place.rack.as_str())
+            {
+                continue;
+            }
+            // The declared pair of a switch of the node's own rack.
+            let rack_of = |n: &str| {
+                switches
+                    .get(n)
+                    .and_then(|&k| cx.site.switches[k].placement.as_ref())
+                    .map(|p| p.rack.as_str())
+            };
+            if pairs
+                .of(sw.name.as_str())
+                .iter()
+                .any(|(p, _)| rack_of(p) == Some(place.rack.as_str()))
             {
                 continue;
             }

@@ -24,6 +24,7 @@ mod ansible_host_var;
 mod ansible_reserved_vars;
 mod asn_classes;
 mod automation_user;
+mod bgp_node_no_session;
 mod bgp_not_cabled;
 mod bgp_numbered_path;
 mod bgp_peer_address;
@@ -71,6 +72,7 @@ mod loopback_in_network;
 mod loopback_not_announced;
 mod mac_not_rendered;
 mod missing_site;
+mod mlag_peer;
 mod mtu_mismatch;
 mod network_os;
 mod network_ranges;
@@ -214,11 +216,13 @@ pub static RULES: &[&Rule] = &[
     &mtu_mismatch::RULE,
     &boot_pxe_bond::RULE,
     &cabled_to_other_rack::RULE,
+    &mlag_peer::RULE,
     &bond_legs_not_paired::RULE,
     &bond_single_member::RULE,
     &mac_not_rendered::RULE,
     &bgp_numbered_path::RULE,
     &bgp_uplink_idle::RULE,
+    &bgp_node_no_session::RULE,
     &boot_image_missing::RULE,
     &automation_user::RULE,
     &sshd_login::RULE,

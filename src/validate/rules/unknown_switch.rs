@@ -51,6 +51,18 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
             );
             unknown(cx, &mut hints, diags, &l.peer, what);
         }
+        if let Some(p) = sw.mlag_peer.as_ref().filter(|p| !known(p)) {
+            let what = format!("the MLAG pair of switch `{}` is", sw.name.value);
+            // The switch itself is no hint for its pair (SC0515).
+            let mut others = Suggester::new(
+                cx.index
+                    .switches
+                    .keys()
+                    .map(|k| k.as_str())
+                    .filter(|k| *k != sw.name.as_str()),
+            );
+            unknown(cx, &mut others, diags, p, what);
+        }
     }
     for p in &site.bgp_peers {
         for sw in p.switches.iter().filter(|sw| !known(sw)) {
