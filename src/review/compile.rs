@@ -407,14 +407,18 @@ pub fn compile_both(
     let mut fb: FactsBySite = (0..sites_b.len()).map(|_| None).collect();
     let mut fh: FactsBySite = (0..sites_h.len()).map(|_| None).collect();
     for (i, j) in pairs {
-        // One side after the other: each side's view and keys are made
-        // in parallel inside, and a side's nodes are dropped before the
-        // other side's view is made.
+        // Both sides at once, each dropping its resolved nodes once its
+        // view is made. One side after the other peaked 60 MB lower at
+        // 10,000 nodes (510 against 575 MB) but took 0.2 s longer (1.5
+        // against 1.3 s): the parts of a side's view that run on one
+        // thread (its facts' groups, the drops) left a core idle.
         let (Some(b), Some(h)) = (pb.as_mut(), ph.as_mut()) else {
             continue;
         };
-        let (kb, facts_b) = prepare(renderer, &mut b.sites[i], base.0);
-        let (kh, facts_h) = prepare(renderer, &mut h.sites[j], head.0);
+        let ((kb, facts_b), (kh, facts_h)) = rayon::join(
+            || prepare(renderer, &mut b.sites[i], base.0),
+            || prepare(renderer, &mut h.sites[j], head.0),
+        );
         fb[i] = facts_b;
         fh[j] = facts_h;
         let (kb, kh) = match (kb, kh) {
