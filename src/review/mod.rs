@@ -27,7 +27,7 @@ pub mod group;
 pub mod lockdiff;
 pub mod masked;
 
-pub use compile::{compile, compile_both, Compiled, Engine, Failed, Renderer};
+pub use compile::{compile, compile_both, rename_sites, Compiled, Engine, Failed, Renderer};
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -301,6 +301,27 @@ pub struct Rename {
     pub renumbered: usize,
 }
 
+/// A site renamed in siteconf.toml (`[sites.b]` → `[sites.lab]`): a site
+/// of base's only and one of head's only whose nodes are the same
+/// machines. Its devices are compared with themselves; what the name
+/// changes besides is the inventory group `site_<site>`, listed as a
+/// renamed group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SiteRename {
+    pub from: String,
+    pub to: String,
+    /// Its nodes in head.
+    pub nodes: usize,
+}
+
+impl std::fmt::Display for SiteRename {
+    /// `b → lab (12 nodes)`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let nodes = if self.nodes == 1 { "node" } else { "nodes" };
+        write!(f, "{} → {} ({} {nodes})", self.from, self.to, self.nodes)
+    }
+}
+
 /// An Ansible inventory group added, removed or renamed. Playbooks and
 /// `--limit` target groups by name: a group that disappears (a profile
 /// renamed renames `profile_<profile>`) silently matches no host.
@@ -409,6 +430,8 @@ pub struct Review {
     pub renumbered: Vec<Renumbered>,
     /// Nodes renamed (removed and added with the same MAC or serial).
     pub renames: Vec<Rename>,
+    /// Sites renamed (see [`SiteRename`]).
+    pub site_renames: Vec<SiteRename>,
     pub sessions: Vec<SessionChange>,
     /// Ansible inventory groups added, removed or renamed (not filtered:
     /// a group is the site's, not one device's).
@@ -507,6 +530,23 @@ impl Review {
         let sessions = session_changes(&base.facts, &head.facts, filter);
         let inputs = input_changes(&base.inputs, &head.inputs);
         let inventory_groups = group_changes(&base.facts, &head.facts);
+        let site_renames = base
+            .renamed_sites
+            .iter()
+            .map(|(from, to)| SiteRename {
+                from: from.clone(),
+                to: to.clone(),
+                nodes: head
+                    .facts
+                    .nodes
+                    .keys()
+                    .filter(|n| {
+                        n.strip_prefix(to.as_str())
+                            .is_some_and(|r| r.starts_with('/'))
+                    })
+                    .count(),
+            })
+            .collect();
 
         let mut summary = Summary {
             fleet: FleetSize {
@@ -608,6 +648,7 @@ impl Review {
             lock,
             renumbered,
             renames,
+            site_renames,
             sessions,
             inventory_groups,
             inputs,
@@ -626,6 +667,7 @@ impl Review {
             && self.sessions.is_empty()
             && self.renumbered.is_empty()
             && self.inventory_groups.is_empty()
+            && self.site_renames.is_empty()
     }
 }
 

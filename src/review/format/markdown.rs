@@ -315,6 +315,9 @@ fn renumbered(out: &mut String, r: &Review) {
     for x in &r.renames {
         let _ = writeln!(out, "> **Renamed:** {}\n", escape(&super::rename_line(x)));
     }
+    for x in &r.site_renames {
+        let _ = writeln!(out, "> **Site renamed:** {}\n", escape(&x.to_string()));
+    }
     const MAX_GROUPS: usize = 20;
     if !r.inventory_groups.is_empty() {
         let _ = writeln!(out, "**Inventory groups:**\n");

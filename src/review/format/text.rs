@@ -457,6 +457,9 @@ fn renumbered(out: &mut String, r: &Review, p: &Painter, capped: bool) {
             visible(&super::rename_line(x))
         );
     }
+    for x in &r.site_renames {
+        let _ = writeln!(out, "  {:<13}{}", "site renamed", visible(&x.to_string()));
+    }
     inventory_groups(out, r, p, capped);
 }
 
