@@ -171,23 +171,30 @@ pub fn evaluate(policy: &Policy, r: &Review, approved_by: &[String]) -> Verdict 
         }
     }
     if let Some(limit) = p.max_nodes_percent {
-        let fleet = if s.fleet.base_nodes > 0 {
-            s.fleet.base_nodes
-        } else {
-            s.fleet.head_nodes
-        };
+        // A share of base's fleet: the running machines whose files change
+        // or that are removed. Nodes added change no running machine, so
+        // they do not count (adding a rack to a small site is not a
+        // change to half of it); `max-nodes` counts them.
+        let existing: Vec<&str> = r
+            .node_presence
+            .iter()
+            .filter(|(_, st)| *st != Status::Added)
+            .map(|(n, _)| n.as_str())
+            .collect();
+        let fleet = s.fleet.base_nodes;
         if fleet > 0 {
-            let share = affected as f64 * 100.0 / fleet as f64;
+            let n = existing.len();
+            let share = n as f64 * 100.0 / fleet as f64;
             if share > limit {
                 out.push(finding(
                     "max-nodes-percent".into(),
                     format!(
-                        "{affected} of {fleet} nodes change ({share:.1}%); the limit is {limit}%"
+                        "{n} of base's {fleet} nodes change or are removed ({share:.1}%); the limit is {limit}%"
                     ),
                     &p.approvers,
                     &approved,
-                    node_list(),
-                    affected,
+                    compress_names(&existing),
+                    n,
                 ));
             }
         }
