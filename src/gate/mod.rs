@@ -130,15 +130,34 @@ pub fn evaluate(policy: &Policy, r: &Review, approved_by: &[String]) -> Verdict 
         let n = s.renumbered_nodes;
         let mut items = crate::review::format::renumbered_lines(r);
         items.extend(r.renames.iter().filter(|x| x.renumbered > 0).map(|x| {
+            let how = match (&x.from_lock, &x.to_lock) {
+                (Some(a), Some(b)) if a != b => {
+                    format!("move its lines from {a} to {b} with the owner renamed")
+                }
+                (Some(a), _) => format!("rename the owner in {a}"),
+                _ => "rename the owner in siteconf.lock".to_string(),
+            };
             format!(
-                "{} is {} renamed (same {}): rename the owner in siteconf.lock to keep its values",
+                "{} is {} renamed (same {}): {how} to keep its values",
                 x.to, x.from, x.same
             )
         }));
+        let locks: Vec<&str> = r
+            .renumbered_locks
+            .iter()
+            .map(|(b, _)| b.as_str())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let locks = if locks.is_empty() {
+            "siteconf.lock".to_string()
+        } else {
+            locks.join(", ")
+        };
         out.push(finding(
             "renumbered".into(),
             format!(
-                "{} allocated value(s) of {n} device(s) change: deployed machines get new addresses, ASN or loopback; the limit is {limit} (gate.max-renumbered-nodes). To keep them, restore their lines from base's siteconf.lock",
+                "{} allocated value(s) of {n} device(s) change: deployed machines get new addresses, ASN or loopback; the limit is {limit} (gate.max-renumbered-nodes). To keep them, restore their lines from base's {locks}",
                 s.allocations.renumbered
             ),
             &p.approvers,

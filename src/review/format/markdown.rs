@@ -310,7 +310,7 @@ fn renumbered(out: &mut String, r: &Review) {
                 lines.len() - MAX_OWNERS
             );
         }
-        let _ = writeln!(out, ">\n> {}\n", escape(super::RENUMBERED_HELP));
+        let _ = writeln!(out, ">\n> {}\n", escape(&super::renumbered_help(r)));
     }
     for x in &r.renames {
         let _ = writeln!(out, "> **Renamed:** {}\n", escape(&super::rename_line(x)));

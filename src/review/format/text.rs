@@ -447,7 +447,7 @@ fn renumbered(out: &mut String, r: &Review, p: &Painter, capped: bool) {
         if lines.len() > show {
             let _ = writeln!(out, "    … and {} more (--full)", lines.len() - show);
         }
-        let _ = writeln!(out, "    {}", super::RENUMBERED_HELP);
+        let _ = writeln!(out, "    {}", super::renumbered_help(r));
     }
     for x in &r.renames {
         let _ = writeln!(
