@@ -99,9 +99,9 @@ where
 
 /// The renderer `siteconf diff` and `siteconf gate` use: the real engine
 /// (`crate::render::render`), with every secret resolved to a placeholder
-/// (`<secret:NAME>`). Review never needs a secret's value: a file that uses
-/// one is marked secret and shown only as changed, and a changed reference
-/// still shows as a change. So `diff` in CI needs no access to secrets and
+/// (`render::secrets::placeholder_of`: a digest, not the name). Review
+/// never needs a secret's value: a file that uses one is marked secret and
+/// shown only as changed, and a changed reference still shows as a change. So `diff` in CI needs no access to secrets and
 /// cannot leak them.
 pub struct Engine;
 
