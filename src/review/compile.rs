@@ -476,9 +476,10 @@ pub fn compile_both(
 }
 
 /// Sites renamed between the sides: a site of base's only and a site of
-/// head's only whose nodes are the same machines — the same node names,
-/// or a MAC address or serial number in common (as a renamed node is
-/// recognised). Each site pairs once, in name order.
+/// head's only whose nodes are the same machines — a MAC address or
+/// serial number in common (as a renamed node is recognised), or, for
+/// nodes that declare neither, the same node names. Each site pairs once,
+/// in name order.
 pub fn site_renames(base: &Compiled, head: &Compiled) -> Vec<(String, String)> {
     let names =
         |c: &Compiled| -> Vec<String> { c.site_locks.iter().map(|(s, _)| s.clone()).collect() };
@@ -517,7 +518,10 @@ pub fn site_renames(base: &Compiled, head: &Compiled) -> Vec<(String, String)> {
             let hit = new.iter().filter(|n| !taken.contains(*n)).find(|n| {
                 let (names_h, ids_h) = machines(&head.facts, n);
                 if by_name {
-                    names_h == names_b
+                    // The same names, and no MAC or serial that says they
+                    // are other machines (a site removed and another
+                    // added, both named as `siteconf init` names nodes).
+                    names_h == names_b && (ids_b.is_empty() || ids_h.is_empty())
                 } else {
                     !ids_h.is_disjoint(&ids_b)
                 }
