@@ -79,8 +79,11 @@ fn compile_rev(repo: &TestRepo, rev: &str, renderer: &dyn review::Renderer) -> C
 
 /// The review `siteconf diff` builds: both sides rendered by the engine.
 fn review_of(repo: &TestRepo, base: &str, head: &str) -> Review {
-    let b = compile_rev(repo, base, &review::Engine);
+    let mut b = compile_rev(repo, base, &review::Engine);
     let h = compile_rev(repo, head, &review::Engine);
+    // As `compile_both` does: a renamed site's devices are compared with
+    // themselves.
+    review::rename_sites(&mut b, &h);
     Review::build(&b, &h, &Filter::default())
 }
 
@@ -764,7 +767,10 @@ fn secret_artifacts_show_their_lines_with_the_secret_masked() {
         "the file with the BGP password is marked secret"
     );
     let text = String::from_utf8_lossy(&frr.bytes);
-    assert!(text.contains("<secret:upstream1>"), "{text}");
+    // The placeholder holds a digest of the secret's name, not the name.
+    let placeholder = siteconf::render::secrets::placeholder_of("upstream1");
+    assert!(text.contains(&placeholder), "{text}");
+    assert!(!placeholder.contains("upstream1"), "{placeholder}");
     let rv = Review::build(&b, &h, &Filter::default());
     for out in [
         review::format::text::render(&rv, &Default::default()),
@@ -1906,6 +1912,106 @@ fn several_sites_group_and_summarise_per_site() {
     );
 }
 
+/// In a project of several sites the all-sites inventory joins groups by
+/// name: a group renamed in the shared definitions is a renamed group, as
+/// in a single site (it used to be left out).
+#[test]
+fn several_sites_report_a_renamed_group() {
+    let base = case_files("sites-two-clusters");
+    let mut head = base.clone();
+    let groups = "common/groups.kdl";
+    let profiles = "common/profiles.kdl";
+    assert!(
+        head[groups].contains("group control {") && head[profiles].contains("groups control\n")
+    );
+    let lab = "sites/lab/profiles.kdl";
+    head.insert(
+        groups.into(),
+        head[groups]
+            .replace("group control {", "group ctrl {")
+            .replace("children control compute", "children ctrl compute"),
+    );
+    for f in [profiles, lab] {
+        head.insert(
+            f.into(),
+            head[f].replace("groups control\n", "groups ctrl\n"),
+        );
+    }
+    let repo = two_commits(&base, &head);
+    let r = review_of(&repo, "main", "feature");
+    let renamed: Vec<String> = r.inventory_groups.iter().map(|g| g.to_string()).collect();
+    assert!(
+        renamed
+            .iter()
+            .any(|g| g.starts_with("renamed control → ctrl (")),
+        "{renamed:?}"
+    );
+}
+
+/// Renaming a site (`[sites.lab]` → `[sites.staging]`) renders the same
+/// files: the review says the site is renamed, compares its devices with
+/// themselves (no node, session or file added and removed) and lists the
+/// one thing that changes for playbooks, the group `site_lab`. The starter
+/// gate does not block it on node counts or removed sessions.
+#[test]
+fn a_renamed_site_is_reported_as_renamed_not_rebuilt() {
+    let mut base = case_files("sites-two-clusters");
+    let toml = format!("{}{}", base["siteconf.toml"], siteconf::init::GATE_POLICY);
+    base.insert("siteconf.toml".into(), toml);
+    let mut head = base.clone();
+    let renamed = head["siteconf.toml"]
+        .replace("[sites.lab]", "[sites.staging]")
+        .replace(
+            "serves = [\"prod\", \"lab\"]",
+            "serves = [\"prod\", \"staging\"]",
+        );
+    assert_ne!(renamed, head["siteconf.toml"]);
+    head.insert("siteconf.toml".into(), renamed);
+    let repo = two_commits(&base, &head);
+    let r = review_of(&repo, "main", "feature");
+    let sites: Vec<String> = r.site_renames.iter().map(|x| x.to_string()).collect();
+    assert_eq!(sites, vec!["lab → staging (4 nodes)"]);
+    assert_eq!(r.summary.nodes.total(), 0, "{:?}", r.summary.nodes);
+    assert_eq!(r.summary.switches.total(), 0, "{:?}", r.summary.switches);
+    assert!(r.sessions.is_empty(), "{:?}", r.sessions);
+    assert!(r.renumbered.is_empty() && r.lock.is_empty());
+    assert!(
+        r.changes
+            .iter()
+            .all(|c| c.status == siteconf::output::diff::Status::Changed),
+        "{:?}",
+        r.changes
+            .iter()
+            .map(|c| (&c.path, c.status))
+            .collect::<Vec<_>>()
+    );
+    let groups: Vec<String> = r.inventory_groups.iter().map(|g| g.to_string()).collect();
+    assert!(
+        groups
+            .iter()
+            .any(|g| g.starts_with("renamed site_lab → site_staging (")),
+        "{groups:?}"
+    );
+    let text = review::format::text::render(&r, &Default::default());
+    assert!(
+        text.contains("  site renamed lab → staging (4 nodes)\n"),
+        "{text}"
+    );
+    // siteconf.toml is netops' (the starter policy); nothing else fires.
+    let o = siteconf(repo.path(), &["gate", "main", "feature"], &[]);
+    let out = stdout(&o);
+    assert!(
+        !out.contains("max-nodes-percent") && !out.contains("bgp-session-removed"),
+        "{out}"
+    );
+    let o = siteconf(
+        repo.path(),
+        &["gate", "main", "feature", "--approved-by", "netops"],
+        &[],
+    );
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+}
+
 /// The project files of a data case under `tests/cases/` (its snapshots
 /// and command list left out).
 fn case_files(name: &str) -> Files {
@@ -2309,4 +2415,13 @@ fn the_starter_gate_policy_of_init_blocks_what_needs_review() {
     let repo = two_commits(&base, &head);
     let o = siteconf(repo.path(), &["gate", "main", "feature"], &[]);
     assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    // Six nodes added to a site of ten (60% more) change no running
+    // machine: `max-nodes-percent` counts nodes changed or removed, so
+    // growing a small site needs no sre-leads (the MTU above still does).
+    let grown = init_site(16);
+    let repo = two_commits(&base, &grown);
+    let o = siteconf(repo.path(), &["gate", "main", "feature"], &[]);
+    let out = stdout(&o);
+    assert!(out.contains("nodes 6 added (fleet 10)"), "{out}");
+    assert!(!out.contains("max-nodes-percent"), "{out}");
 }

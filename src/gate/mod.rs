@@ -130,15 +130,34 @@ pub fn evaluate(policy: &Policy, r: &Review, approved_by: &[String]) -> Verdict 
         let n = s.renumbered_nodes;
         let mut items = crate::review::format::renumbered_lines(r);
         items.extend(r.renames.iter().filter(|x| x.renumbered > 0).map(|x| {
+            let how = match (&x.from_lock, &x.to_lock) {
+                (Some(a), Some(b)) if a != b => {
+                    format!("move its lines from {a} to {b} with the owner renamed")
+                }
+                (Some(a), _) => format!("rename the owner in {a}"),
+                _ => "rename the owner in siteconf.lock".to_string(),
+            };
             format!(
-                "{} is {} renamed (same {}): rename the owner in siteconf.lock to keep its values",
+                "{} is {} renamed (same {}): {how} to keep its values",
                 x.to, x.from, x.same
             )
         }));
+        let locks: Vec<&str> = r
+            .renumbered_locks
+            .iter()
+            .map(|(b, _)| b.as_str())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let locks = if locks.is_empty() {
+            "siteconf.lock".to_string()
+        } else {
+            locks.join(", ")
+        };
         out.push(finding(
             "renumbered".into(),
             format!(
-                "{} allocated value(s) of {n} device(s) change: deployed machines get new addresses, ASN or loopback; the limit is {limit} (gate.max-renumbered-nodes). To keep them, restore their lines from base's siteconf.lock",
+                "{} allocated value(s) of {n} device(s) change: deployed machines get new addresses, ASN or loopback; the limit is {limit} (gate.max-renumbered-nodes). To keep them, restore their lines from base's {locks}",
                 s.allocations.renumbered
             ),
             &p.approvers,
@@ -171,23 +190,30 @@ pub fn evaluate(policy: &Policy, r: &Review, approved_by: &[String]) -> Verdict 
         }
     }
     if let Some(limit) = p.max_nodes_percent {
-        let fleet = if s.fleet.base_nodes > 0 {
-            s.fleet.base_nodes
-        } else {
-            s.fleet.head_nodes
-        };
+        // A share of base's fleet: the running machines whose files change
+        // or that are removed. Nodes added change no running machine, so
+        // they do not count (adding a rack to a small site is not a
+        // change to half of it); `max-nodes` counts them.
+        let existing: Vec<&str> = r
+            .node_presence
+            .iter()
+            .filter(|(_, st)| *st != Status::Added)
+            .map(|(n, _)| n.as_str())
+            .collect();
+        let fleet = s.fleet.base_nodes;
         if fleet > 0 {
-            let share = affected as f64 * 100.0 / fleet as f64;
+            let n = existing.len();
+            let share = n as f64 * 100.0 / fleet as f64;
             if share > limit {
                 out.push(finding(
                     "max-nodes-percent".into(),
                     format!(
-                        "{affected} of {fleet} nodes change ({share:.1}%); the limit is {limit}%"
+                        "{n} of base's {fleet} nodes change or are removed ({share:.1}%); the limit is {limit}%"
                     ),
                     &p.approvers,
                     &approved,
-                    node_list(),
-                    affected,
+                    compress_names(&existing),
+                    n,
                 ));
             }
         }

@@ -4,7 +4,7 @@
 //! ```toml
 //! [gate]
 //! max-nodes = 200             # nodes whose artifacts change (added, removed, changed)
-//! max-nodes-percent = 10.0    # … as a share of base's fleet
+//! max-nodes-percent = 10.0    # … as a share of base's fleet (nodes added do not count)
 //! max-nodes-per-rack = 40
 //! max-nodes-per-role = 100
 //! role-limits = { storage = 5 }   # per-role limits that replace max-nodes-per-role
@@ -673,7 +673,7 @@ pub fn json_schema() -> serde_json::Value {
         "additionalProperties": false,
         "properties": {
             "max-nodes": count("Nodes whose artifacts change (added, removed or changed)."),
-            "max-nodes-percent": {"type": "number", "exclusiveMinimum": 0, "maximum": 100, "description": "The same, as a share of base's fleet."},
+            "max-nodes-percent": {"type": "number", "exclusiveMinimum": 0, "maximum": 100, "description": "A share of base's fleet: nodes whose files change or that are removed (nodes added do not count)."},
             "max-nodes-per-rack": count("Changed nodes in one rack."),
             "max-nodes-per-role": count("Changed nodes of one role."),
             "role-limits": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}, "description": "Per-role limits that replace max-nodes-per-role."},

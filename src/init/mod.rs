@@ -511,7 +511,8 @@ pub const GATE_POLICY: &str = "\n\
 # replace them with yours.
 #
 # Blast radius: a change whose files change on more than this share of the
-# nodes (an MTU or SSH key in a profile, a template) needs approval.
+# running nodes (an MTU or SSH key in a profile, a template) needs approval.
+# Nodes added do not count: a new rack changes no running machine.
 max-nodes-percent = 25.0
 approvers = [\"sre-leads\"]
 

@@ -47,6 +47,18 @@ impl fmt::Debug for Secrets {
 
 pub use crate::model::names::{env_var_name, is_secret_name};
 
+/// The placeholder of secret `name`: `<secret:` 16 hex digits of the
+/// SHA-256 of the name `>`. Each secret has its own (a peer given another
+/// secret is a changed line), of one length, and the name is not in it: a
+/// template filter that transforms the placeholder (`reverse`, a slice,
+/// `length`) cannot bring the name into the review.
+pub fn placeholder_of(name: &str) -> String {
+    use sha2::Digest;
+    let d = sha2::Sha256::digest(name.as_bytes());
+    let hex: String = d[..8].iter().map(|b| format!("{b:02x}")).collect();
+    format!("<secret:{hex}>")
+}
+
 impl Secrets {
     /// No secrets at all: every `secret()` call is reported as unresolved.
     pub fn none() -> Secrets {
@@ -56,7 +68,8 @@ impl Secrets {
         }
     }
 
-    /// Every name resolves to `<secret:NAME>`: for comparing builds without
+    /// Every name resolves to a placeholder, `<secret:` and a digest of
+    /// the name (see [`placeholder_of`]): for comparing builds without
     /// access to (or exposure of) the values.
     pub fn placeholder() -> Secrets {
         Secrets {
@@ -170,7 +183,7 @@ impl Secrets {
     /// The value of secret `name`, if any source has it.
     pub fn get(&self, name: &str) -> Option<String> {
         if self.placeholder {
-            return Some(format!("<secret:{name}>"));
+            return Some(placeholder_of(name));
         }
         if let Some(v) = self.env.get(&env_var_name(&self.env_prefix, name)) {
             return Some(v.clone());

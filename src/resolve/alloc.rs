@@ -720,7 +720,7 @@ pub fn allocate(
                 diags.push(
                     Diagnostic::error(
                         Code::LockDuplicate,
-                        format!("siteconf.lock gives {} to both {} and {}", e.value, prev.owner, e.owner),
+                        format!("the lock file gives {} to both {} and {}", e.value, prev.owner, e.owner),
                     )
                     .label(e.span, format!("{} {}", e.owner, e.key))
                     .label(prev.span, format!("{} {}", prev.owner, prev.key))

@@ -365,14 +365,14 @@ impl Lock {
                     Diagnostic::error(
                         Code::LockTwoValues,
                         format!(
-                            "siteconf.lock has two lines for {owner} {key}: {} (line {}) and {} (line {})",
+                            "the lock file has two lines for {owner} {key}: {} (line {}) and {} (line {})",
                             state(a), a.line, state(b), b.line
                         ),
                     )
                     .label(b.span, format!("line {}", b.line))
                     .label(a.span, format!("line {}", a.line))
                     .help(format!(
-                        "a merge kept both sides; keep the line with the value {owner} really has (the one deployed, e.g. on the default branch: `git show main:siteconf.lock`) and delete the other"
+                        "a merge kept both sides; keep the line with the value {owner} really has (the one deployed, e.g. in the default branch's copy of this file: `git show main:PATH`, PATH this file's path, `siteconf.lock` for a single site) and delete the other"
                     )),
                 );
             }

@@ -6,7 +6,7 @@
 //! template engine. Rendering is behind the [`Renderer`] trait so that tests
 //! (and benchmarks) can plant exactly the artifacts they need.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use super::facts::Facts;
@@ -99,9 +99,9 @@ where
 
 /// The renderer `siteconf diff` and `siteconf gate` use: the real engine
 /// (`crate::render::render`), with every secret resolved to a placeholder
-/// (`<secret:NAME>`). Review never needs a secret's value: a file that uses
-/// one is marked secret and shown only as changed, and a changed reference
-/// still shows as a change. So `diff` in CI needs no access to secrets and
+/// (`render::secrets::placeholder_of`: a digest, not the name). Review
+/// never needs a secret's value: a file that uses one is marked secret and
+/// shown only as changed, and a changed reference still shows as a change. So `diff` in CI needs no access to secrets and
 /// cannot leak them.
 pub struct Engine;
 
@@ -189,6 +189,14 @@ pub struct Compiled {
     /// The sites as checked, in name order: what `gate` compares its
     /// policy's patterns with (SC0056), as `check` does.
     pub sites: Vec<crate::model::Site>,
+    /// In a project of several sites, each site's name and lock file, in
+    /// the order of the project's sites (empty for a single site).
+    pub site_locks: Vec<(String, String)>,
+    /// Sites renamed between base and head (`(base's name, head's name)`),
+    /// set on base by [`compile_both`]: base's output, facts and lock
+    /// carry head's names for them, so the review compares the site's
+    /// devices with themselves (see [`rename_sites`]).
+    pub renamed_sites: Vec<(String, String)>,
 }
 
 /// A side that did not compile: its diagnostics, sorted.
@@ -304,6 +312,8 @@ fn compile_checked(
             warnings: Vec::new(),
             notes: src.notes(),
             sites: Vec::new(),
+            site_locks: Vec::new(),
+            renamed_sites: Vec::new(),
         });
     };
     let multi = project
@@ -378,6 +388,8 @@ fn compile_checked(
         warnings,
         notes: src.notes(),
         sites: vec![loaded.site],
+        site_locks: Vec::new(),
+        renamed_sites: Vec::new(),
     })
 }
 
@@ -453,10 +465,157 @@ pub fn compile_both(
         sb[i] = Some((same.clone(), kb));
         sh[j] = Some((same, kh));
     }
-    rayon::join(
+    let (mut b, h) = rayon::join(
         || compile_checked(base.0, base.1, renderer, pb, sb, fb),
         || compile_checked(head.0, head.1, renderer, ph, sh, fh),
-    )
+    );
+    if let (Ok(b), Ok(h)) = (b.as_mut(), h.as_ref()) {
+        rename_sites(b, h);
+    }
+    (b, h)
+}
+
+/// Sites renamed between the sides: a site of base's only and a site of
+/// head's only whose nodes are the same machines — a MAC address or
+/// serial number in common (as a renamed node is recognised), or, for
+/// nodes that declare neither, the same node names. Each site pairs once,
+/// in name order.
+pub fn site_renames(base: &Compiled, head: &Compiled) -> Vec<(String, String)> {
+    let names =
+        |c: &Compiled| -> Vec<String> { c.site_locks.iter().map(|(s, _)| s.clone()).collect() };
+    let (nb, nh) = (names(base), names(head));
+    let only = |a: &[String], b: &[String]| -> Vec<String> {
+        a.iter().filter(|s| !b.contains(s)).cloned().collect()
+    };
+    let (gone, new) = (only(&nb, &nh), only(&nh, &nb));
+    if gone.is_empty() || new.is_empty() {
+        return Vec::new();
+    }
+    type Machines<'a> = (BTreeSet<&'a str>, BTreeSet<&'a str>);
+    fn machines<'a>(f: &'a Facts, site: &str) -> Machines<'a> {
+        let prefix = format!("{site}/");
+        let mut names = BTreeSet::new();
+        let mut ids = BTreeSet::new();
+        for (n, nf) in &f.nodes {
+            if let Some(short) = n.strip_prefix(&prefix) {
+                names.insert(short);
+                ids.extend(nf.macs.iter().map(String::as_str));
+                ids.extend(nf.serial.as_deref());
+            }
+        }
+        (names, ids)
+    }
+    // A MAC or serial in common first: node names repeat across sites
+    // (`r01n01` in each), machines do not.
+    let mut taken = BTreeSet::new();
+    let mut out: Vec<(String, String)> = Vec::new();
+    for by_name in [false, true] {
+        for g in &gone {
+            let (names_b, ids_b) = machines(&base.facts, g);
+            if names_b.is_empty() || out.iter().any(|(f, _)| f == g) {
+                continue;
+            }
+            let hit = new.iter().filter(|n| !taken.contains(*n)).find(|n| {
+                let (names_h, ids_h) = machines(&head.facts, n);
+                if by_name {
+                    // The same names, and no MAC or serial that says they
+                    // are other machines (a site removed and another
+                    // added, both named as `siteconf init` names nodes).
+                    names_h == names_b && (ids_b.is_empty() || ids_h.is_empty())
+                } else {
+                    !ids_h.is_disjoint(&ids_b)
+                }
+            });
+            if let Some(n) = hit {
+                taken.insert(n.clone());
+                out.push((g.clone(), n.clone()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Gives base's renamed sites head's names (paths `<site>/…`, owners,
+/// facts, lock owners), so that the review compares a renamed site's
+/// devices with themselves: files identical apart from the site's prefix
+/// are unchanged, not removed and added. What does change — the inventory
+/// group `site_<site>` — is left as it is and shows as a renamed group.
+pub fn rename_sites(base: &mut Compiled, head: &Compiled) {
+    let renames = site_renames(base, head);
+    if renames.is_empty() {
+        return;
+    }
+    let lock_of = |c: &Compiled, site: &str| {
+        c.site_locks
+            .iter()
+            .find(|(s, _)| s == site)
+            .map(|(_, l)| l.clone())
+            .unwrap_or_default()
+    };
+    let mut prefixes: Vec<(String, String)> = Vec::new();
+    let mut locks: Vec<(String, String)> = Vec::new();
+    for (from, to) in &renames {
+        prefixes.push((format!("{from}/"), format!("{to}/")));
+        locks.push((
+            format!("{}:", lock_of(base, from)),
+            format!("{}:", lock_of(head, to)),
+        ));
+    }
+    let re = |s: &str, table: &[(String, String)]| -> Option<String> {
+        table
+            .iter()
+            .find_map(|(f, t)| s.strip_prefix(f.as_str()).map(|rest| format!("{t}{rest}")))
+    };
+    let name = |s: String| re(&s, &prefixes).unwrap_or(s);
+    let files = std::mem::take(&mut base.output.files);
+    for (_, mut a) in files {
+        if let Some(p) = re(&a.path, &prefixes) {
+            a.path = p;
+            a.owner = match a.owner {
+                Owner::Node(n) => Owner::Node(name(n)),
+                Owner::Switch(n) => Owner::Switch(name(n)),
+                Owner::Site => Owner::Site,
+            };
+        }
+        base.output.insert(a);
+    }
+    let f = &mut base.facts;
+    f.nodes = std::mem::take(&mut f.nodes)
+        .into_iter()
+        .map(|(n, mut nf)| {
+            nf.rack = nf.rack.map(name);
+            if let Some(o) = re(&nf.lock_owner, &locks) {
+                nf.lock_owner = o;
+            }
+            (name(n), nf)
+        })
+        .collect();
+    f.switches = std::mem::take(&mut f.switches)
+        .into_iter()
+        .map(|(n, mut sf)| {
+            sf.rack = sf.rack.map(name);
+            (name(n), sf)
+        })
+        .collect();
+    f.sessions = std::mem::take(&mut f.sessions)
+        .into_iter()
+        .map(|mut s| {
+            s.a = name(s.a);
+            s.b = name(s.b);
+            s
+        })
+        .collect();
+    for members in f.groups.values_mut() {
+        *members = std::mem::take(members).into_iter().map(name).collect();
+    }
+    for e in &mut base.lock.entries {
+        if let Some(o) = re(&e.owner, &locks) {
+            e.owner = o;
+        }
+    }
+    base.lock.sort();
+    base.renamed_sites = renames;
 }
 
 /// Whether a bootinfra of the project serves the site `name`.
@@ -526,6 +685,7 @@ fn compile_sites(
     let mut inputs = BTreeMap::new();
     // Each site's files a bootinfra joins (`site/dhcp/` …), by path.
     let mut per_site: Vec<(String, BTreeMap<String, Vec<u8>>)> = Vec::new();
+    let mut site_locks = Vec::new();
     same.resize_with(project.sites.len(), || None);
     known_facts.resize_with(project.sites.len(), || None);
     for ((checked, same), f) in project.sites.iter().zip(same).zip(known_facts) {
@@ -565,6 +725,24 @@ fn compile_sites(
             sess.b = name(&sess.b);
             facts.sessions.insert(sess);
         }
+        // The all-sites inventory (`siteconf inventory --list`) joins the
+        // groups of the same name across sites and adds `site_<site>` with
+        // every host of the site: playbooks target these names, so a group
+        // renamed in one site, or a site renamed, is a renamed group.
+        let mut site_hosts = BTreeSet::new();
+        for (g, members) in f.groups {
+            let all = facts.groups.entry(g).or_default();
+            for m in members {
+                site_hosts.insert(name(&m));
+                all.insert(name(&m));
+            }
+        }
+        facts
+            .groups
+            .entry(format!("site_{}", crate::model::names::group_name(&site)))
+            .or_default()
+            .extend(site_hosts);
+        site_locks.push((site.clone(), checked.loaded.config.lock_file.clone()));
         for e in &checked.resolved.lock.entries {
             let mut e = e.clone();
             e.owner = format!("{}:{}", checked.loaded.config.lock_file, e.owner);
@@ -646,5 +824,7 @@ fn compile_sites(
         warnings,
         notes: src.notes(),
         sites,
+        site_locks,
+        renamed_sites: Vec::new(),
     })
 }

@@ -24,9 +24,18 @@ use crate::output::Artifact;
 /// of the line.
 pub const MASK: &str = "<secret>";
 
-/// How a placeholder starts (`render::Secrets::placeholder`). Matched
+/// How a placeholder starts (`render::secrets::placeholder_of`). Matched
 /// ignoring ASCII case: a template may upper-case it.
 const PLACEHOLDER: &str = "<secret:";
+
+/// The same, reversed (a template's `reverse` filter): matched ignoring
+/// ASCII case; the line is cut at the `>` that starts it.
+const REVERSED: &str = ":terces<";
+
+/// `<secret:` base64-encoded at each of the three alignments (a template's
+/// `b64encode`): the bytes every encoding of it holds. Matched exactly;
+/// the line is cut where the base64 run starts.
+const BASE64: [&str; 3] = ["PHNlY3Jl", "ZWNyZXQ6", "c2VjcmV0"];
 
 /// The masked line diff of a secret-bearing change, or `None` when it must
 /// stay hidden (see the module's text).
@@ -62,18 +71,42 @@ fn side(a: Option<&Artifact>) -> Option<Option<&str>> {
     }
 }
 
-/// Byte offset of the first placeholder in `s`.
+/// Byte offset where the first placeholder in `s` starts, in any form the
+/// module knows (plain, reversed, base64): where a masked line is cut.
 fn find_placeholder(s: &str) -> Option<usize> {
     let b = s.as_bytes();
-    let p = PLACEHOLDER.as_bytes();
-    b.windows(p.len()).position(|w| w.eq_ignore_ascii_case(p))
+    let find = |p: &str, fold: bool| {
+        let p = p.as_bytes();
+        b.windows(p.len()).position(|w| {
+            if fold {
+                w.eq_ignore_ascii_case(p)
+            } else {
+                w == p
+            }
+        })
+    };
+    let plain = find(PLACEHOLDER, true);
+    let reversed = find(REVERSED, true).map(|at| s[..at].rfind('>').unwrap_or(at));
+    let base64 = BASE64
+        .iter()
+        .filter_map(|p| find(p, false))
+        .min()
+        .map(|at| {
+            let run = b[..at]
+                .iter()
+                .rev()
+                .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/'))
+                .count();
+            at - run
+        });
+    [plain, reversed, base64].into_iter().flatten().min()
 }
 
-/// The line with its first placeholder and everything after it replaced by
-/// [`MASK`]; `None` when it holds none.
+/// The line with its first placeholder (in any form) and everything after
+/// it replaced by [`MASK`]; `None` when it holds none.
 pub fn mask_line(line: &str) -> Option<String> {
     let at = find_placeholder(line)?;
-    // `<` is ASCII, so `at` is a character boundary.
+    // Every cut is at an ASCII byte, so `at` is a character boundary.
     let mut s = line[..at].trim_end_matches(['"', '\'']).to_string();
     s.push_str(MASK);
     Some(s)
@@ -153,5 +186,37 @@ mod tests {
             Some("  password: <secret>")
         );
         assert_eq!(mask_line("plain"), None);
+    }
+
+    /// A template filter that transforms the placeholder (`reverse`,
+    /// `b64encode`) is masked too: the line shows neither the placeholder
+    /// nor anything after it.
+    #[test]
+    fn transformed_placeholders_are_masked() {
+        let p = crate::render::secrets::placeholder_of("ipmi/root");
+        let reversed: String = p.chars().rev().collect();
+        assert_eq!(
+            mask_line(&format!("rev={reversed}")).as_deref(),
+            Some("rev=<secret>")
+        );
+        use base64::Engine as _;
+        for pad in ["", "a", "ab"] {
+            let b = base64::engine::general_purpose::STANDARD.encode(format!("{pad}{p}"));
+            assert_eq!(
+                mask_line(&format!("b64: {b}")).as_deref(),
+                Some("b64: <secret>"),
+                "{b}"
+            );
+        }
+    }
+
+    /// The placeholder carries no name: whatever a filter does to it
+    /// (a slice, `length`), the secret's name cannot reach the review.
+    #[test]
+    fn the_placeholder_holds_no_name() {
+        let p = crate::render::secrets::placeholder_of("ipmi/root");
+        assert!(!p.contains("ipmi") && !p.contains("root"), "{p}");
+        assert_eq!(p.len(), crate::render::secrets::placeholder_of("x").len());
+        assert_ne!(p, crate::render::secrets::placeholder_of("ipmi/admin"));
     }
 }

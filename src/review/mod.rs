@@ -27,7 +27,7 @@ pub mod group;
 pub mod lockdiff;
 pub mod masked;
 
-pub use compile::{compile, compile_both, Compiled, Engine, Failed, Renderer};
+pub use compile::{compile, compile_both, rename_sites, Compiled, Engine, Failed, Renderer};
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -299,6 +299,34 @@ pub struct Rename {
     pub same: String,
     /// How many of its values change (0: the lock owner was renamed too).
     pub renumbered: usize,
+    /// In a project of several sites, the lock file its values are in, in
+    /// base and in head (`sites/a/siteconf.lock`): a node moved to another
+    /// site moves to that site's lock.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from_lock: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to_lock: Option<String>,
+}
+
+/// A site renamed in siteconf.toml (`[sites.b]` → `[sites.lab]`): a site
+/// of base's only and one of head's only whose nodes are the same
+/// machines. Its devices are compared with themselves; what the name
+/// changes besides is the inventory group `site_<site>`, listed as a
+/// renamed group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SiteRename {
+    pub from: String,
+    pub to: String,
+    /// Its nodes in head.
+    pub nodes: usize,
+}
+
+impl std::fmt::Display for SiteRename {
+    /// `b → lab (12 nodes)`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let nodes = if self.nodes == 1 { "node" } else { "nodes" };
+        write!(f, "{} → {} ({} {nodes})", self.from, self.to, self.nodes)
+    }
 }
 
 /// An Ansible inventory group added, removed or renamed. Playbooks and
@@ -409,6 +437,12 @@ pub struct Review {
     pub renumbered: Vec<Renumbered>,
     /// Nodes renamed (removed and added with the same MAC or serial).
     pub renames: Vec<Rename>,
+    /// Sites renamed (see [`SiteRename`]).
+    pub site_renames: Vec<SiteRename>,
+    /// Where the renumbered values' lines are kept: (base's lock file,
+    /// head's), each pair once (`siteconf.lock` for a single site;
+    /// `sites/a/siteconf.lock` … in a project of several sites).
+    pub renumbered_locks: Vec<(String, String)>,
     pub sessions: Vec<SessionChange>,
     /// Ansible inventory groups added, removed or renamed (not filtered:
     /// a group is the site's, not one device's).
@@ -495,8 +529,26 @@ impl Review {
                 .into_iter()
                 .filter(|x| shown(&x.owner, x.owner_name()))
                 .collect();
-        for (r, (_, to)) in renames.iter_mut().zip(&owner_pairs) {
+        for (r, (from, to)) in renames.iter_mut().zip(&owner_pairs) {
             r.renumbered = renumbered.iter().filter(|x| x.owner == *to).count();
+            r.from_lock = site_lock_of(from, base, head);
+            r.to_lock = site_lock_of(to, head, base);
+        }
+        // The lock files the renumbered values are restored from (base's)
+        // and into (head's): in a project of several sites each site has
+        // its own.
+        let mut renumbered_locks: Vec<(String, String)> = Vec::new();
+        for x in &renumbered {
+            let lock = |owner: &str, side: &Compiled, other: &Compiled| {
+                site_lock_of(owner, side, other).unwrap_or_else(|| side.config.lock_file.clone())
+            };
+            let pair = (
+                lock(x.renamed_from.as_deref().unwrap_or(&x.owner), base, head),
+                lock(&x.owner, head, base),
+            );
+            if !renumbered_locks.contains(&pair) {
+                renumbered_locks.push(pair);
+            }
         }
         renames.retain(|r| {
             filter.is_empty()
@@ -507,6 +559,23 @@ impl Review {
         let sessions = session_changes(&base.facts, &head.facts, filter);
         let inputs = input_changes(&base.inputs, &head.inputs);
         let inventory_groups = group_changes(&base.facts, &head.facts);
+        let site_renames = base
+            .renamed_sites
+            .iter()
+            .map(|(from, to)| SiteRename {
+                from: from.clone(),
+                to: to.clone(),
+                nodes: head
+                    .facts
+                    .nodes
+                    .keys()
+                    .filter(|n| {
+                        n.strip_prefix(to.as_str())
+                            .is_some_and(|r| r.starts_with('/'))
+                    })
+                    .count(),
+            })
+            .collect();
 
         let mut summary = Summary {
             fleet: FleetSize {
@@ -608,6 +677,8 @@ impl Review {
             lock,
             renumbered,
             renames,
+            renumbered_locks,
+            site_renames,
             sessions,
             inventory_groups,
             inputs,
@@ -626,6 +697,7 @@ impl Review {
             && self.sessions.is_empty()
             && self.renumbered.is_empty()
             && self.inventory_groups.is_empty()
+            && self.site_renames.is_empty()
     }
 }
 
@@ -786,10 +858,29 @@ fn renames(base: &Facts, head: &Facts) -> Vec<Rename> {
                 to: to.to_string(),
                 same,
                 renumbered: 0,
+                from_lock: None,
+                to_lock: None,
             });
         }
     }
     out
+}
+
+/// The lock file of a lock owner in a project of several sites
+/// (`sites/a/siteconf.lock:node/r01n01` → `sites/a/siteconf.lock`); `None`
+/// for a single site, whose owners carry no lock file. `other` is the other
+/// side, whose lock files a renamed site's owners carry.
+fn site_lock_of(owner: &str, side: &Compiled, other: &Compiled) -> Option<String> {
+    side.site_locks
+        .iter()
+        .chain(&other.site_locks)
+        .map(|(_, l)| l)
+        .find(|l| {
+            owner
+                .strip_prefix(l.as_str())
+                .is_some_and(|r| r.starts_with(':'))
+        })
+        .cloned()
 }
 
 fn presence(in_base: bool, in_head: bool) -> Status {

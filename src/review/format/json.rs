@@ -212,6 +212,7 @@ pub fn to_value_with(r: &Review, opts: &Options) -> Value {
         "allocations": r.lock,
         "renumbered": r.renumbered,
         "renames": r.renames,
+        "site_renames": r.site_renames,
         "notes": r.notes,
     });
     if opts.full {

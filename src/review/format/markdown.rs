@@ -310,10 +310,13 @@ fn renumbered(out: &mut String, r: &Review) {
                 lines.len() - MAX_OWNERS
             );
         }
-        let _ = writeln!(out, ">\n> {}\n", escape(super::RENUMBERED_HELP));
+        let _ = writeln!(out, ">\n> {}\n", escape(&super::renumbered_help(r)));
     }
     for x in &r.renames {
         let _ = writeln!(out, "> **Renamed:** {}\n", escape(&super::rename_line(x)));
+    }
+    for x in &r.site_renames {
+        let _ = writeln!(out, "> **Site renamed:** {}\n", escape(&x.to_string()));
     }
     const MAX_GROUPS: usize = 20;
     if !r.inventory_groups.is_empty() {

@@ -242,12 +242,36 @@ pub fn renumbered_lines(r: &super::Review) -> Vec<String> {
     out
 }
 
-/// The sentence under the renumbered values: what it means, how to undo.
-pub const RENUMBERED_HELP: &str = "a deployed machine gets new values (its siteconf.lock lines were dropped, released or edited and the values allocated anew: a careless lock merge, a deleted lock, a renamed network or node); to keep them, restore its lines from base's siteconf.lock (`git show BASE:siteconf.lock`), rename the owner or key there, then run `siteconf lock`";
+/// The sentence under the renumbered values: what it means, how to undo —
+/// naming the lock file(s) the values are in (each site of a project of
+/// several sites has its own).
+pub fn renumbered_help(r: &super::Review) -> String {
+    let restore: Vec<String> = r
+        .renumbered_locks
+        .iter()
+        .map(|(b, h)| {
+            if b == h {
+                format!("restore its lines from base's {b} (`git show BASE:{b}`)")
+            } else {
+                format!("copy its lines from base's {b} (`git show BASE:{b}`) into {h}")
+            }
+        })
+        .collect();
+    let restore = if restore.is_empty() {
+        "restore its lines from base's lock (`git show BASE:siteconf.lock`)".to_string()
+    } else {
+        restore.join("; ")
+    };
+    format!(
+        "a deployed machine gets new values (its lock lines were dropped, released or edited and the values allocated anew: a careless lock merge, a deleted lock, a renamed network or node); to keep them, {restore}, rename the owner or key there, then run `siteconf lock`"
+    )
+}
 
 /// A rename: "r01n03 → db-01 (same MAC 52:54:00:01:03:01): its 3
 /// allocated value(s) change; to keep them rename the owner in
-/// siteconf.lock (node/r01n03 → node/db-01)".
+/// siteconf.lock (node/r01n03 → node/db-01)". In a project of several
+/// sites the lock is the site's (`sites/a/siteconf.lock`), and a node moved
+/// to another site moves its lines to that site's lock.
 pub fn rename_line(x: &super::Rename) -> String {
     if x.renumbered == 0 {
         return format!(
@@ -259,14 +283,17 @@ pub fn rename_line(x: &super::Rename) -> String {
         let n = n.rsplit_once('/').map_or(n, |(_, n)| n);
         format!("node/{n}")
     };
+    let (from, to) = (owner(&x.from), owner(&x.to));
+    let how = match (&x.from_lock, &x.to_lock) {
+        (Some(a), Some(b)) if a != b => format!(
+            "move its lines from {a} to {b} with the owner renamed ({from} → {to}; only values inside the new site's pools are kept)"
+        ),
+        (Some(a), _) => format!("rename the owner in {a} ({from} → {to})"),
+        _ => format!("rename the owner in siteconf.lock ({from} → {to})"),
+    };
     format!(
-        "{} → {} (same {}): the same machine under a new name; its {} allocated value(s) (addresses, ASN, loopback) change; to keep them rename the owner in siteconf.lock ({} → {}) before running `siteconf lock`",
-        x.from,
-        x.to,
-        x.same,
-        x.renumbered,
-        owner(&x.from),
-        owner(&x.to)
+        "{} → {} (same {}): the same machine under a new name; its {} allocated value(s) (addresses, ASN, loopback) change; to keep them {how} before running `siteconf lock`",
+        x.from, x.to, x.same, x.renumbered,
     )
 }
 
@@ -277,4 +304,47 @@ pub fn kinds_line(s: &super::Summary) -> String {
         .map(|(k, c)| format!("{k}: {}", counts(c)))
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rename(from_lock: Option<&str>, to_lock: Option<&str>) -> crate::review::Rename {
+        crate::review::Rename {
+            from: "a/r01n12".into(),
+            to: "b/r01n13".into(),
+            same: "MAC 52:54:00:01:0c:01".into(),
+            renumbered: 6,
+            from_lock: from_lock.map(str::to_string),
+            to_lock: to_lock.map(str::to_string),
+        }
+    }
+
+    /// Each site has its own lock: the advice names it, and a node moved
+    /// to another site moves its lines to that site's lock.
+    #[test]
+    fn a_rename_names_the_lock_its_lines_are_in() {
+        let moved = rename_line(&rename(
+            Some("sites/a/siteconf.lock"),
+            Some("sites/b/siteconf.lock"),
+        ));
+        assert!(
+            moved.contains("move its lines from sites/a/siteconf.lock to sites/b/siteconf.lock with the owner renamed (node/r01n12 → node/r01n13"),
+            "{moved}"
+        );
+        let same = rename_line(&rename(
+            Some("sites/a/siteconf.lock"),
+            Some("sites/a/siteconf.lock"),
+        ));
+        assert!(
+            same.contains("rename the owner in sites/a/siteconf.lock (node/r01n12 → node/r01n13)"),
+            "{same}"
+        );
+        let single = rename_line(&rename(None, None));
+        assert!(
+            single.contains("rename the owner in siteconf.lock (node/r01n12 → node/r01n13)"),
+            "{single}"
+        );
+    }
 }

@@ -447,7 +447,7 @@ fn renumbered(out: &mut String, r: &Review, p: &Painter, capped: bool) {
         if lines.len() > show {
             let _ = writeln!(out, "    … and {} more (--full)", lines.len() - show);
         }
-        let _ = writeln!(out, "    {}", super::RENUMBERED_HELP);
+        let _ = writeln!(out, "    {}", super::renumbered_help(r));
     }
     for x in &r.renames {
         let _ = writeln!(
@@ -456,6 +456,9 @@ fn renumbered(out: &mut String, r: &Review, p: &Painter, capped: bool) {
             "renamed",
             visible(&super::rename_line(x))
         );
+    }
+    for x in &r.site_renames {
+        let _ = writeln!(out, "  {:<13}{}", "site renamed", visible(&x.to_string()));
     }
     inventory_groups(out, r, p, capped);
 }
