@@ -30,6 +30,8 @@ pub const CODES: &[Code] = &[
     Code::BootinfraDiscoversOthers,
     Code::GroupVarsAcrossSites,
     Code::BootServerOutside,
+    Code::RoutingDomainOverlap,
+    Code::RoutingDomainReverseZone,
 ];
 
 /// One site, as this check sees it.
@@ -59,6 +61,9 @@ enum What<'a> {
     Address(&'a str, &'a str),
     Loopback(&'a str),
     SwitchLoopback(&'a str),
+    Gateway(&'a str),
+    SwitchPort(&'a str, &'a str),
+    Peer(&'a str),
 }
 
 impl std::fmt::Display for What<'_> {
@@ -70,6 +75,9 @@ impl std::fmt::Display for What<'_> {
             What::Address(n, net) => write!(f, "`{n}` on {net}"),
             What::Loopback(n) => write!(f, "`{n}` loopback"),
             What::SwitchLoopback(n) => write!(f, "switch `{n}` loopback"),
+            What::Gateway(n) => write!(f, "gateway of network `{n}`"),
+            What::SwitchPort(s, p) => write!(f, "switch `{s}` routed port `{p}`"),
+            What::Peer(n) => write!(f, "external BGP peer `{n}`"),
         }
     }
 }
@@ -227,7 +235,7 @@ pub fn check(sites: &[SiteRef], bootinfra: &[(&str, Vec<&str>)], diags: &mut Dia
         },
         "give the sites different domains, or rename one of the devices",
     );
-    routing_domains(sites, diags);
+    routing_domains(sites, bootinfra, diags);
     group_vars(sites, diags);
 }
 
@@ -301,7 +309,7 @@ fn group_vars(sites: &[SiteRef], diags: &mut Diagnostics) {
 }
 
 /// Addresses and ASNs of sites that share a routing domain.
-fn routing_domains(sites: &[SiteRef], diags: &mut Diagnostics) {
+fn routing_domains(sites: &[SiteRef], bootinfra: &[(&str, Vec<&str>)], diags: &mut Diagnostics) {
     let mut domains: BTreeMap<&str, Vec<&SiteRef>> = BTreeMap::new();
     for s in sites {
         if let Some(d) = s.routing_domain {
@@ -356,6 +364,67 @@ fn routing_domains(sites: &[SiteRef], diags: &mut Diagnostics) {
                 if let Some(a) = &d.asn {
                     asns.add(a.value, s_name, What::Switch(sw.name), a.span);
                 }
+                for i in &d.interfaces {
+                    for a in &i.addresses {
+                        ips.add(
+                            a.value.addr(),
+                            s_name,
+                            What::SwitchPort(sw.name, i.port.as_str()),
+                            a.span,
+                        );
+                    }
+                }
+            }
+            for n in &eff.site.networks {
+                let name = n.name.as_str();
+                if let Some(g) = &n.gateway4 {
+                    ips.add(IpAddr::V4(g.value), s_name, What::Gateway(name), g.span);
+                }
+                // A link-local gateway (`fe80::1`) is an address of each
+                // link, as within a site.
+                if let Some(g) = n
+                    .gateway6
+                    .as_ref()
+                    .filter(|g| g.value.segments()[0] & 0xffc0 != 0xfe80)
+                {
+                    ips.add(IpAddr::V6(g.value), s_name, What::Gateway(name), g.span);
+                }
+            }
+        }
+        // External peers: one provider's router may well peer with two
+        // sites at one address (one transit LAN in one building, each
+        // site's switches at their own addresses of it), so two sites'
+        // peers at one address are no duplicate; a peer at an address
+        // another site gives its own device is. (Two sites on one
+        // transit LAN that also copied the switch ports' addresses are
+        // reported at the ports.)
+        for (site_name, eff) in &effs {
+            for p in &eff.site.bgp_peers {
+                let h = Holder {
+                    site: site_name,
+                    what: What::Peer(p.name.as_str()),
+                    span: p.address.span,
+                };
+                let ip = p.address.value;
+                let Some(first) = ips
+                    .by_value
+                    .get(&ip)
+                    .and_then(|l| l.iter().find(|h| h.site != *site_name))
+                else {
+                    continue;
+                };
+                diags.push(
+                    Diagnostic::error(
+                        Code::DuplicateIp,
+                        format!(
+                            "{ip} is used in site `{}` and in site `{}` (routing domain `{domain}`)",
+                            h.site, first.site
+                        ),
+                    )
+                    .label(h.span, format!("{} in site `{}`", h.what, h.site))
+                    .label(first.span, format!("{} in site `{}`", first.what, first.site))
+                    .help("an external peer's address is the far end's, outside the fabric: no device of a site that routes to this one may have it; check the address the provider gave you"),
+                );
             }
         }
         let help = format!(
@@ -386,6 +455,81 @@ fn routing_domains(sites: &[SiteRef], diags: &mut Diagnostics) {
             },
             &help,
         );
+        prefixes(domain, &members, bootinfra, diags);
+    }
+}
+
+/// SC1219 for two sites of one routing domain with overlapping prefixes:
+/// each site's nodes have its prefix on-link, so they look for the other
+/// site's addresses in it on their own link (ARP, neighbour discovery)
+/// and never reach them through the router; and each site writes the
+/// reverse zone of its prefix with only its own PTRs. SC0064 (a warning)
+/// for prefixes that do not overlap but share a reverse zone (a /25 each
+/// of one /24): routing works, reverse lookups of one site fail. Sites
+/// one bootinfra serves are SC1207's, which refuses both.
+fn prefixes(
+    domain: &str,
+    members: &[&SiteRef],
+    bootinfra: &[(&str, Vec<&str>)],
+    diags: &mut Diagnostics,
+) {
+    use ipnet::IpNet;
+    fn nets(s: &crate::model::Site) -> Vec<(&str, IpNet, Span)> {
+        s.networks
+            .iter()
+            .flat_map(|n| {
+                let v4 = n.ipv4.as_ref().map(|p| (IpNet::V4(p.value), p.span));
+                let v6 = n.ipv6.as_ref().map(|p| (IpNet::V6(p.value), p.span));
+                [v4, v6]
+                    .into_iter()
+                    .flatten()
+                    .map(|(p, sp)| (n.name.as_str(), p, sp))
+            })
+            .collect()
+    }
+    for (i, a) in members.iter().enumerate() {
+        for b in &members[i + 1..] {
+            if bootinfra
+                .iter()
+                .any(|(_, serves)| serves.contains(&a.name) && serves.contains(&b.name))
+            {
+                continue;
+            }
+            for (na, pa, spa) in nets(a.site) {
+                for (nb, pb, spb) in nets(b.site) {
+                    if !(pa.contains(&pb.network()) || pb.contains(&pa.network())) {
+                        continue;
+                    }
+                    diags.push(
+                        Diagnostic::error(
+                            Code::RoutingDomainOverlap,
+                            format!(
+                                "network `{nb}` of site `{}` ({pb}) overlaps network `{na}` of site `{}` ({pa}), and both sites are in routing domain `{domain}`",
+                                b.name, a.name
+                            ),
+                        )
+                        .label(spb, format!("site `{}`", b.name))
+                        .label(spa, format!("site `{}`", a.name))
+                        .help(
+                            "each site's nodes have their prefix on-link: they look for the other site's addresses in it on their own link and never reach them through the router, and both sites write the reverse zone of the prefix with only their own PTRs; give the sites disjoint prefixes, or put them in different routing domains if they never route to each other",
+                        ),
+                    );
+                }
+            }
+            let warn = |msg: String| {
+                Diagnostic::warning(
+                    Code::RoutingDomainReverseZone,
+                    format!("routing domain `{domain}`: {msg}"),
+                )
+            };
+            reverse_zones(
+                &warn,
+                "each with only its own PTR records: whichever site's DNS servers the routing domain asks for the zone answer NXDOMAIN for the other site's addresses",
+                (a.name, a.site),
+                (b.name, b.site),
+                diags,
+            );
+        }
     }
 }
 
@@ -485,7 +629,13 @@ fn shared_boot(name: &str, sites: &[&SiteRef], diags: &mut Diagnostics) {
                 }
                 unknown_machines(&conflict, (a.name, ba), (b.name, bb), diags);
             }
-            reverse_zones(&conflict, (a.name, sa), (b.name, sb), diags);
+            reverse_zones(
+                &conflict,
+                "and the bootinfra serves one",
+                (a.name, sa),
+                (b.name, sb),
+                diags,
+            );
         }
     }
 }
@@ -571,6 +721,7 @@ fn unknown_machines(
 /// own file of that zone, and the bootinfra can serve only one.
 fn reverse_zones(
     conflict: &dyn Fn(String) -> Diagnostic,
+    why: &str,
     (an, sa): (&str, &crate::model::Site),
     (bn, sb): (&str, &crate::model::Site),
     diags: &mut Diagnostics,
@@ -617,7 +768,7 @@ fn reverse_zones(
                 .label(*spb, format!("site `{bn}`"))
                 .label(*spa, format!("site `{an}`"))
                 .help(format!(
-                    "reverse zones are cut at octets (nibbles in IPv6): both sites render their own `{}` zone file, and the bootinfra serves one; give the sites prefixes in different {} blocks",
+                    "reverse zones are cut at octets (nibbles in IPv6): both sites render their own `{}` zone file, {why}; give the sites prefixes in different {} blocks",
                     zone_name(za),
                     if za.addr().is_ipv4() { "/24" } else { "/124" }
                 )),
@@ -1023,6 +1174,74 @@ mod tests {
         let m = found(true, ("", ""), (OWN_DIR, ""), "SC1221");
         assert_eq!(m.len(), 1, "{m:?}");
         assert!(m[0].contains("bootinfra `core` serves sites"), "{m:?}");
+    }
+
+    /// Two sites of routing domain `corp` with the given site files; the
+    /// codes found, in order.
+    fn corp(a: &str, b: &str) -> Vec<(String, String)> {
+        let src = MemSource::new()
+            .with(
+                "siteconf.toml",
+                "[sites.a]\ndir = \"sites/a\"\nrouting-domain = \"corp\"\n[sites.b]\ndir = \"sites/b\"\nrouting-domain = \"corp\"\n",
+            )
+            .with("sites/a/site.kdl", a)
+            .with("sites/b/site.kdl", b);
+        let p = crate::check::check_project(&src, None, false);
+        let sources = p.sources().cloned().unwrap_or_default();
+        p.diags
+            .sorted(&sources)
+            .into_iter()
+            .filter(|d| ["SC0102", "SC1219", "SC0064"].contains(&d.code.as_str()))
+            .map(|d| (d.code.as_str().to_string(), d.message))
+            .collect()
+    }
+
+    fn corp_site(name: &str, net: &str, port: &str, peer: &str) -> String {
+        format!(
+            r#"site {name} {{ domain "{name}.example.net"; dns-servers "10.9.9.9"; }}
+            network mgmt {{ purpose management; ipv4 "{net}"; }}
+            rack r01 {{ height 42; }}
+            switch tor1 {{ rack r01; position 42; role tor; ports "swp1-52"
+                interface swp51 {{ address "{port}/29"; }} }}
+            bgp-peer transit {{ asn 64496; address "{peer}"; switches tor1; }}"#
+        )
+    }
+
+    #[test]
+    fn a_routing_domain_shares_no_address_or_prefix() {
+        // Disjoint prefixes, one transit router peered from each site's
+        // own port address: a real two-site design, no finding.
+        let ok = corp(
+            &corp_site("a", "10.0.0.0/24", "192.0.2.2", "192.0.2.1"),
+            &corp_site("b", "10.1.0.0/24", "192.0.2.3", "192.0.2.1"),
+        );
+        assert!(ok.is_empty(), "{ok:?}");
+        // The same port address, and b's peer at a's port address.
+        let m = corp(
+            &corp_site("a", "10.0.0.0/24", "192.0.2.2", "192.0.2.1"),
+            &corp_site("b", "10.1.0.0/24", "192.0.2.2", "192.0.2.3"),
+        );
+        assert_eq!(m.len(), 1, "{m:?}");
+        assert_eq!(m[0].0, "SC0102");
+        let m = corp(
+            &corp_site("a", "10.0.0.0/24", "192.0.2.2", "192.0.2.1"),
+            &corp_site("b", "10.1.0.0/24", "192.0.2.3", "192.0.2.2"),
+        );
+        assert_eq!(m.len(), 1, "{m:?}");
+        assert!(m[0].1.starts_with("192.0.2.2 is used in site `b`"), "{m:?}");
+        // Overlapping prefixes; /25s of one /24.
+        let m = corp(
+            &corp_site("a", "10.0.0.0/16", "192.0.2.2", "192.0.2.1"),
+            &corp_site("b", "10.0.1.0/24", "192.0.2.3", "192.0.2.1"),
+        );
+        assert_eq!(m.len(), 1, "{m:?}");
+        assert_eq!(m[0].0, "SC1219");
+        let m = corp(
+            &corp_site("a", "10.0.0.0/25", "192.0.2.2", "192.0.2.1"),
+            &corp_site("b", "10.0.0.128/25", "192.0.2.3", "192.0.2.1"),
+        );
+        assert_eq!(m.len(), 1, "{m:?}");
+        assert_eq!(m[0].0, "SC0064");
     }
 
     #[test]
