@@ -239,18 +239,23 @@ pub fn check(sites: &[SiteRef], bootinfra: &[(&str, Vec<&str>)], diags: &mut Dia
     group_vars(sites, diags);
 }
 
-/// A group's variables as one site gives them: its `group` block's, or
-/// none when it only has members there.
+/// A group's variables and children as one site gives them: its `group`
+/// block's, or none when it only has members there.
 type GroupVars<'a> = Option<(
     &'a crate::model::Group,
     BTreeMap<&'a str, &'a serde_json::Value>,
+    std::collections::BTreeSet<String>,
 )>;
 
-/// An Ansible group of the same name in two sites with different variables.
-/// The inventory of every site (`siteconf inventory --list`, what Ansible
-/// runs) has one group of that name, with one set of variables: the other
-/// site's hosts would get them. A group is in a site when it declares the
-/// group or a node there joins it; `all` is in every site.
+/// An Ansible group of the same name in two sites with different variables
+/// or children. The inventory of every site (`siteconf inventory --list`,
+/// what Ansible runs) has one group of that name, with one set of
+/// variables (the first site's: the other site's hosts would get them)
+/// and the children of every site joined (a site that leaves `storage` out
+/// of its `fleet` would still have its storage hosts in `fleet`, and in
+/// `fleet:&site_b`). A group is in a site when it declares the group or a
+/// node there joins it; `all` is in every site (its children are every
+/// group anyway).
 fn group_vars(sites: &[SiteRef], diags: &mut Diagnostics) {
     use crate::model::names::group_name;
     let mut by_group: BTreeMap<String, Vec<(&str, GroupVars)>> = BTreeMap::new();
@@ -269,41 +274,106 @@ fn group_vars(sites: &[SiteRef], diags: &mut Diagnostics) {
                 .iter()
                 .map(|(k, (v, _))| (k.as_str(), v))
                 .collect();
-            here.insert(group_name(g.name.as_str()), Some((g, vars)));
+            let children = g
+                .children
+                .iter()
+                .map(|c| group_name(c.as_str()))
+                .filter(|c| c != "all")
+                .collect();
+            here.insert(group_name(g.name.as_str()), Some((g, vars, children)));
         }
         for (name, vars) in here {
             by_group.entry(name).or_default().push((s.name, vars));
         }
     }
     fn vars_of<'a>(v: &GroupVars<'a>) -> BTreeMap<&'a str, &'a serde_json::Value> {
-        v.as_ref().map(|(_, m)| m.clone()).unwrap_or_default()
+        v.as_ref().map(|(_, m, _)| m.clone()).unwrap_or_default()
+    }
+    fn children_of(v: &GroupVars) -> std::collections::BTreeSet<String> {
+        v.as_ref().map(|(_, _, c)| c.clone()).unwrap_or_default()
     }
     for (name, in_sites) in by_group {
         let Some((first_site, first)) = in_sites.first() else {
             continue;
         };
         let base = vars_of(first);
+        let base_children = if name == "all" {
+            Default::default()
+        } else {
+            children_of(first)
+        };
         for (site, vars) in &in_sites[1..] {
-            if vars_of(vars) == base {
-                continue;
-            }
             // Point at a `group` block that sets them: this site's, else
             // the first site's.
-            let Some((g, _)) = vars.as_ref().or(first.as_ref()) else {
+            let Some((g, _, _)) = vars.as_ref().or(first.as_ref()) else {
                 continue;
             };
-            diags.push(
-                Diagnostic::error(
-                    Code::GroupVarsAcrossSites,
-                    format!(
-                        "group `{name}` has different variables in site `{first_site}` and in site `{site}`"
-                    ),
-                )
-                .label(g.name.span, "variables of this group")
-                .help(format!(
-                    "the inventory of every site (`siteconf inventory --list`) has one group `{name}`, with one set of variables, which the other site's hosts would get: give the group one set of variables in the shared definitions, or a name per site (`{name}_{site}`)"
-                )),
+            if vars_of(vars) != base {
+                diags.push(
+                    Diagnostic::error(
+                        Code::GroupVarsAcrossSites,
+                        format!(
+                            "group `{name}` has different variables in site `{first_site}` and in site `{site}`"
+                        ),
+                    )
+                    .label(g.name.span, "variables of this group")
+                    .help(format!(
+                        "the inventory of every site (`siteconf inventory --list`) has one group `{name}`, with one set of variables, which the other site's hosts would get: give the group one set of variables in the shared definitions, or a name per site (`{name}_{site}`)"
+                    )),
+                );
+            }
+            if name == "all" {
+                continue;
+            }
+            let children = children_of(vars);
+            if children == base_children {
+                continue;
+            }
+            let only = |a: &std::collections::BTreeSet<String>,
+                        b: &std::collections::BTreeSet<String>| {
+                a.difference(b)
+                    .map(|c| format!("`{c}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            let (extra, missing) = (
+                only(&base_children, &children),
+                only(&children, &base_children),
             );
+            // The site that leaves children out gets their hosts anyway.
+            let mut what = Vec::new();
+            let mut leaks = Vec::new();
+            if !extra.is_empty() {
+                what.push(format!("{extra} only in site `{first_site}`"));
+                leaks.push(format!("site `{site}`'s hosts of {extra}"));
+            }
+            if !missing.is_empty() {
+                what.push(format!("{missing} only in site `{site}`"));
+                leaks.push(format!("site `{first_site}`'s hosts of {missing}"));
+            }
+            let at = |g: &crate::model::Group| g.children.first().map_or(g.name.span, |c| c.span);
+            // The site that leaves a child out first: the override, usually.
+            let mut blocks = [(*site, vars), (*first_site, first)];
+            if !missing.is_empty() {
+                blocks.swap(0, 1);
+            }
+            let mut d = Diagnostic::error(
+                Code::GroupVarsAcrossSites,
+                format!(
+                    "group `{name}` has different children in site `{first_site}` and in site `{site}` ({})",
+                    what.join("; ")
+                ),
+            );
+            for (bsite, b) in blocks {
+                if let Some((g, _, _)) = b {
+                    d = d.label(at(g), format!("children of `{name}` in site `{bsite}`"));
+                }
+            }
+            diags.push(d.help(format!(
+                "the inventory of every site (`siteconf inventory --list`) has one group `{name}` whose children are every site's joined, so {} are in `{name}` after all (`{name}:&site_{}` matches them too): give the group one list of children in the shared definitions, or a name per site (`{name}_{site}`)",
+                leaks.join(", and "),
+                if missing.is_empty() { site } else { first_site }
+            )));
         }
     }
 }
@@ -1242,6 +1312,38 @@ mod tests {
         );
         assert_eq!(m.len(), 1, "{m:?}");
         assert_eq!(m[0].0, "SC0064");
+    }
+
+    #[test]
+    fn a_group_with_other_children_in_another_site() {
+        let src = |b_groups: &str| {
+            MemSource::new()
+                .with(
+                    "siteconf.toml",
+                    "shared-dir = \"common\"\n[sites.a]\ndir = \"sites/a\"\n[sites.b]\ndir = \"sites/b\"\n",
+                )
+                .with("common/groups.kdl", "group fleet { children control storage; }\ngroup control {}\ngroup storage {}")
+                .with("sites/a/site.kdl", r#"site a { domain "a.example.net"; dns-servers "10.0.0.2"; }"#)
+                .with("sites/b/site.kdl", r#"site b { domain "b.example.net"; dns-servers "10.0.0.2"; }"#)
+                .with("sites/b/groups.kdl", b_groups)
+        };
+        let found = |b_groups: &str| -> Vec<String> {
+            let p = crate::check::check_project(&src(b_groups), None, false);
+            let sources = p.sources().cloned().unwrap_or_default();
+            p.diags
+                .sorted(&sources)
+                .into_iter()
+                .filter(|d| d.code.as_str() == "SC1220")
+                .map(|d| d.message)
+                .collect()
+        };
+        // The same children in another order: one group.
+        assert!(found("group fleet { children storage control; }").is_empty());
+        let m = found("group fleet { children control; }");
+        assert_eq!(
+            m,
+            ["group `fleet` has different children in site `a` and in site `b` (`storage` only in site `a`)"]
+        );
     }
 
     #[test]
