@@ -32,6 +32,7 @@ pub const CODES: &[Code] = &[
     Code::BootServerOutside,
     Code::RoutingDomainOverlap,
     Code::RoutingDomainReverseZone,
+    Code::DomainUnderOtherSite,
 ];
 
 /// One site, as this check sees it.
@@ -161,6 +162,7 @@ pub fn check(sites: &[SiteRef], bootinfra: &[(&str, Vec<&str>)], diags: &mut Dia
         return;
     }
     boot_services(sites, bootinfra, diags);
+    nested_domains(sites, bootinfra, diags);
     let mut macs = Seen::new();
     let mut serials = Seen::new();
     let mut fqdns = Seen::new();
@@ -374,6 +376,66 @@ fn group_vars(sites: &[SiteRef], diags: &mut Diagnostics) {
                 leaks.join(", and "),
                 if missing.is_empty() { site } else { first_site }
             )));
+        }
+    }
+}
+
+/// SC0065: a site whose domain is under another site's (`b.a.example.net`
+/// under `a.example.net`). Each site's zone is its own file on its own
+/// `dns-servers`, and a site's zone holds no NS records for names below
+/// it: a's servers, authoritative for `a.example.net`, answer NXDOMAIN
+/// for b's names, and a resolver that reaches them first never learns of
+/// b's zone. Not reported when the same servers hold both zones (one
+/// bootinfra serves both sites, or the sites have the same `dns-servers`):
+/// a server answers from the closest zone it holds. A delegation in a's
+/// zone is not written: a site's files are made from that site alone.
+fn nested_domains(sites: &[SiteRef], bootinfra: &[(&str, Vec<&str>)], diags: &mut Diagnostics) {
+    let domain = |s: &SiteRef| s.site.domain().trim_end_matches('.').to_ascii_lowercase();
+    let servers = |s: &SiteRef| {
+        let mut v: Vec<IpAddr> = s
+            .site
+            .site
+            .as_ref()
+            .map(|i| i.dns_servers.iter().map(|d| d.value).collect())
+            .unwrap_or_default();
+        v.sort();
+        v.dedup();
+        v
+    };
+    for outer in sites {
+        let od = domain(outer);
+        if od.is_empty() {
+            continue;
+        }
+        for inner in sites {
+            let id = domain(inner);
+            if inner.name == outer.name || !id.ends_with(&format!(".{od}")) {
+                continue;
+            }
+            let one_bootinfra = bootinfra
+                .iter()
+                .any(|(_, serves)| serves.contains(&outer.name) && serves.contains(&inner.name));
+            if one_bootinfra || servers(outer) == servers(inner) {
+                continue;
+            }
+            let (Some(oi), Some(ii)) = (outer.site.site.as_ref(), inner.site.site.as_ref()) else {
+                continue;
+            };
+            diags.push(
+                Diagnostic::warning(
+                    Code::DomainUnderOtherSite,
+                    format!(
+                        "site `{}`'s domain `{id}` is under site `{}`'s domain `{od}`, whose zone does not delegate it",
+                        inner.name, outer.name
+                    ),
+                )
+                .label(ii.domain.span, format!("site `{}`", inner.name))
+                .label(oi.domain.span, format!("site `{}`: its zone has no NS records for `{id}`", outer.name))
+                .help(format!(
+                    "site `{}`'s DNS servers are authoritative for `{od}` and answer NXDOMAIN for every name of site `{}` (its nodes' and switches' FQDNs, which its inventory names hosts by); siteconf writes each site's zone from that site alone: give site `{}` a domain outside `{od}`, serve both zones from the same servers (one bootinfra, or the same `dns-servers`), or write the delegation (NS records for `{id}`, with glue) in an override of `site/dns/forward.zone.j2`",
+                    outer.name, inner.name, inner.name
+                )),
+            );
         }
     }
 }
@@ -1344,6 +1406,41 @@ mod tests {
             m,
             ["group `fleet` has different children in site `a` and in site `b` (`storage` only in site `a`)"]
         );
+    }
+
+    #[test]
+    fn a_domain_under_another_sites_warns_unless_one_server_holds_both() {
+        let found = |b_dns: &str, bootinfra: bool| -> Vec<String> {
+            let mut toml =
+                "[sites.a]\ndir = \"sites/a\"\n[sites.b]\ndir = \"sites/b\"\n".to_string();
+            if bootinfra {
+                toml.push_str("[bootinfra.core]\nserves = [\"a\", \"b\"]\n");
+            }
+            let src = MemSource::new()
+                .with("siteconf.toml", toml)
+                .with(
+                    "sites/a/site.kdl",
+                    r#"site a { domain "a.example.net"; dns-servers "10.0.0.2"; }"#,
+                )
+                .with(
+                    "sites/b/site.kdl",
+                    format!(r#"site b {{ domain "b.A.example.net"; dns-servers "{b_dns}"; }}"#),
+                );
+            let p = crate::check::check_project(&src, None, false);
+            let sources = p.sources().cloned().unwrap_or_default();
+            p.diags
+                .sorted(&sources)
+                .into_iter()
+                .filter(|d| d.code.as_str() == "SC0065")
+                .map(|d| d.message)
+                .collect()
+        };
+        assert_eq!(
+            found("10.1.0.2", false),
+            ["site `b`'s domain `b.a.example.net` is under site `a`'s domain `a.example.net`, whose zone does not delegate it"]
+        );
+        assert!(found("10.0.0.2", false).is_empty());
+        assert!(found("10.1.0.2", true).is_empty());
     }
 
     #[test]
