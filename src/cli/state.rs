@@ -48,7 +48,18 @@ pub struct Args {
     #[arg(long, value_enum, default_value = "warning")]
     pub fail_on: FailOn,
     #[command(flatten)]
-    pub site: super::common::SiteArgs,
+    pub site: StateSite,
+}
+
+/// `--site NAME` as `state` takes it: observations belong to one cluster,
+/// so a project of several sites needs it (not "default: all", as for
+/// the other commands).
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct StateSite {
+    /// The site to compare what was observed with: required in a project
+    /// of several sites (observations belong to one cluster).
+    #[arg(long, value_name = "NAME")]
+    pub site: Option<String>,
 }
 
 /// Writes through a temporary file in the same directory, so a reader
@@ -246,5 +257,28 @@ pub fn run(g: &Global, args: Args) -> Status {
         Status::Findings
     } else {
         Status::Ok
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_help_says_site_is_needed_with_several_sites() {
+        use clap::CommandFactory;
+        let mut cli = crate::cli::Cli::command();
+        let help = cli
+            .find_subcommand_mut("state")
+            .expect("state")
+            .render_long_help()
+            .to_string();
+        let site = help
+            .split("--site <NAME>")
+            .nth(1)
+            .expect("--site in the help");
+        assert!(
+            site.contains("required in a project of several sites"),
+            "{help}"
+        );
+        assert!(!site.split("\n\n").next().unwrap().contains("default: all"));
     }
 }

@@ -443,6 +443,49 @@ fn as_observed(decide: &[String], known: &[String]) -> String {
     out
 }
 
+/// The parameters of an observed bond that the site format cannot hold
+/// (it has `mode` only) and that differ from what the kernel gives a bond
+/// siteconf's netplan creates: `lacp_rate` other than slow, `miimon`
+/// other than 100, any `primary`. Said in a `not kept` comment and with
+/// SC1019: after adoption the bond runs the kernel's value (slow LACP:
+/// a member whose partner stops answering is taken out after 90 s, not 3 s).
+fn bond_params(
+    f: &HostFacts,
+    i: &crate::state::input::facts::IfaceFacts,
+    notes: &mut Vec<String>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let lost: Vec<String> = i
+        .bond_params
+        .iter()
+        .filter(|(k, v)| match *k {
+            "lacp_rate" => v != "slow",
+            "miimon" => v != "100",
+            _ => !v.is_empty(),
+        })
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect();
+    if lost.is_empty() {
+        return;
+    }
+    let list = lost.join(", ");
+    notes.push(format!(
+        "    // not kept: bond {} parameters {} (siteconf sets a bond's mode only)\n",
+        comment(&i.name),
+        comment(&list)
+    ));
+    diags.push(
+        Diagnostic::warning(
+            Code::StateStubBondParamsNotKept,
+            format!(
+                "the stub cannot keep bond {}'s {list} ({}): siteconf's netplan sets a bond's `mode` only",
+                i.name, f.path
+            ),
+        )
+        .help("when the machine's netplan is applied the bond runs the kernel's defaults (lacp_rate slow: a member whose partner stops answering while its link stays up is taken out after 90 s, not 3 s; miimon 100; no primary): set the parameters with a template override of the node's netplan, or accept the defaults knowingly"),
+    );
+}
+
 /// Builds the stub's interfaces from fact files (first one wins for a
 /// name), and says what it leaves out.
 fn from_facts(
@@ -520,6 +563,9 @@ fn from_facts(
             };
             match iface {
                 Some(mut x) => {
+                    if x.kind == Kind::Bond {
+                        bond_params(f, i, notes, diags);
+                    }
                     // Written unless it is 1500 and siteconf would give
                     // 1500 without `mtu` (a VLAN takes its parent's).
                     let inherited = x
@@ -1346,6 +1392,7 @@ mod tests {
             mtu: None,
             members: Vec::new(),
             bond_mode: None,
+            bond_params: Vec::new(),
             module: None,
         }
     }

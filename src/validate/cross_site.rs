@@ -30,6 +30,9 @@ pub const CODES: &[Code] = &[
     Code::BootinfraDiscoversOthers,
     Code::GroupVarsAcrossSites,
     Code::BootServerOutside,
+    Code::RoutingDomainOverlap,
+    Code::RoutingDomainReverseZone,
+    Code::DomainUnderOtherSite,
 ];
 
 /// One site, as this check sees it.
@@ -59,6 +62,9 @@ enum What<'a> {
     Address(&'a str, &'a str),
     Loopback(&'a str),
     SwitchLoopback(&'a str),
+    Gateway(&'a str),
+    SwitchPort(&'a str, &'a str),
+    Peer(&'a str),
 }
 
 impl std::fmt::Display for What<'_> {
@@ -70,6 +76,9 @@ impl std::fmt::Display for What<'_> {
             What::Address(n, net) => write!(f, "`{n}` on {net}"),
             What::Loopback(n) => write!(f, "`{n}` loopback"),
             What::SwitchLoopback(n) => write!(f, "switch `{n}` loopback"),
+            What::Gateway(n) => write!(f, "gateway of network `{n}`"),
+            What::SwitchPort(s, p) => write!(f, "switch `{s}` routed port `{p}`"),
+            What::Peer(n) => write!(f, "external BGP peer `{n}`"),
         }
     }
 }
@@ -153,6 +162,7 @@ pub fn check(sites: &[SiteRef], bootinfra: &[(&str, Vec<&str>)], diags: &mut Dia
         return;
     }
     boot_services(sites, bootinfra, diags);
+    nested_domains(sites, bootinfra, diags);
     let mut macs = Seen::new();
     let mut serials = Seen::new();
     let mut fqdns = Seen::new();
@@ -227,22 +237,27 @@ pub fn check(sites: &[SiteRef], bootinfra: &[(&str, Vec<&str>)], diags: &mut Dia
         },
         "give the sites different domains, or rename one of the devices",
     );
-    routing_domains(sites, diags);
+    routing_domains(sites, bootinfra, diags);
     group_vars(sites, diags);
 }
 
-/// A group's variables as one site gives them: its `group` block's, or
-/// none when it only has members there.
+/// A group's variables and children as one site gives them: its `group`
+/// block's, or none when it only has members there.
 type GroupVars<'a> = Option<(
     &'a crate::model::Group,
     BTreeMap<&'a str, &'a serde_json::Value>,
+    std::collections::BTreeSet<String>,
 )>;
 
-/// An Ansible group of the same name in two sites with different variables.
-/// The inventory of every site (`siteconf inventory --list`, what Ansible
-/// runs) has one group of that name, with one set of variables: the other
-/// site's hosts would get them. A group is in a site when it declares the
-/// group or a node there joins it; `all` is in every site.
+/// An Ansible group of the same name in two sites with different variables
+/// or children. The inventory of every site (`siteconf inventory --list`,
+/// what Ansible runs) has one group of that name, with one set of
+/// variables (the first site's: the other site's hosts would get them)
+/// and the children of every site joined (a site that leaves `storage` out
+/// of its `fleet` would still have its storage hosts in `fleet`, and in
+/// `fleet:&site_b`). A group is in a site when it declares the group or a
+/// node there joins it; `all` is in every site (its children are every
+/// group anyway).
 fn group_vars(sites: &[SiteRef], diags: &mut Diagnostics) {
     use crate::model::names::group_name;
     let mut by_group: BTreeMap<String, Vec<(&str, GroupVars)>> = BTreeMap::new();
@@ -261,39 +276,164 @@ fn group_vars(sites: &[SiteRef], diags: &mut Diagnostics) {
                 .iter()
                 .map(|(k, (v, _))| (k.as_str(), v))
                 .collect();
-            here.insert(group_name(g.name.as_str()), Some((g, vars)));
+            let children = g
+                .children
+                .iter()
+                .map(|c| group_name(c.as_str()))
+                .filter(|c| c != "all")
+                .collect();
+            here.insert(group_name(g.name.as_str()), Some((g, vars, children)));
         }
         for (name, vars) in here {
             by_group.entry(name).or_default().push((s.name, vars));
         }
     }
     fn vars_of<'a>(v: &GroupVars<'a>) -> BTreeMap<&'a str, &'a serde_json::Value> {
-        v.as_ref().map(|(_, m)| m.clone()).unwrap_or_default()
+        v.as_ref().map(|(_, m, _)| m.clone()).unwrap_or_default()
+    }
+    fn children_of(v: &GroupVars) -> std::collections::BTreeSet<String> {
+        v.as_ref().map(|(_, _, c)| c.clone()).unwrap_or_default()
     }
     for (name, in_sites) in by_group {
         let Some((first_site, first)) = in_sites.first() else {
             continue;
         };
         let base = vars_of(first);
+        let base_children = if name == "all" {
+            Default::default()
+        } else {
+            children_of(first)
+        };
         for (site, vars) in &in_sites[1..] {
-            if vars_of(vars) == base {
-                continue;
-            }
             // Point at a `group` block that sets them: this site's, else
             // the first site's.
-            let Some((g, _)) = vars.as_ref().or(first.as_ref()) else {
+            let Some((g, _, _)) = vars.as_ref().or(first.as_ref()) else {
+                continue;
+            };
+            if vars_of(vars) != base {
+                diags.push(
+                    Diagnostic::error(
+                        Code::GroupVarsAcrossSites,
+                        format!(
+                            "group `{name}` has different variables in site `{first_site}` and in site `{site}`"
+                        ),
+                    )
+                    .label(g.name.span, "variables of this group")
+                    .help(format!(
+                        "the inventory of every site (`siteconf inventory --list`) has one group `{name}`, with one set of variables, which the other site's hosts would get: give the group one set of variables in the shared definitions, or a name per site (`{name}_{site}`)"
+                    )),
+                );
+            }
+            if name == "all" {
+                continue;
+            }
+            let children = children_of(vars);
+            if children == base_children {
+                continue;
+            }
+            let only = |a: &std::collections::BTreeSet<String>,
+                        b: &std::collections::BTreeSet<String>| {
+                a.difference(b)
+                    .map(|c| format!("`{c}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            let (extra, missing) = (
+                only(&base_children, &children),
+                only(&children, &base_children),
+            );
+            // The site that leaves children out gets their hosts anyway.
+            let mut what = Vec::new();
+            let mut leaks = Vec::new();
+            if !extra.is_empty() {
+                what.push(format!("{extra} only in site `{first_site}`"));
+                leaks.push(format!("site `{site}`'s hosts of {extra}"));
+            }
+            if !missing.is_empty() {
+                what.push(format!("{missing} only in site `{site}`"));
+                leaks.push(format!("site `{first_site}`'s hosts of {missing}"));
+            }
+            let at = |g: &crate::model::Group| g.children.first().map_or(g.name.span, |c| c.span);
+            // The site that leaves a child out first: the override, usually.
+            let mut blocks = [(*site, vars), (*first_site, first)];
+            if !missing.is_empty() {
+                blocks.swap(0, 1);
+            }
+            let mut d = Diagnostic::error(
+                Code::GroupVarsAcrossSites,
+                format!(
+                    "group `{name}` has different children in site `{first_site}` and in site `{site}` ({})",
+                    what.join("; ")
+                ),
+            );
+            for (bsite, b) in blocks {
+                if let Some((g, _, _)) = b {
+                    d = d.label(at(g), format!("children of `{name}` in site `{bsite}`"));
+                }
+            }
+            diags.push(d.help(format!(
+                "the inventory of every site (`siteconf inventory --list`) has one group `{name}` whose children are every site's joined, so {} are in `{name}` after all (`{name}:&site_{}` matches them too): give the group one list of children in the shared definitions, or a name per site (`{name}_{site}`)",
+                leaks.join(", and "),
+                if missing.is_empty() { site } else { first_site }
+            )));
+        }
+    }
+}
+
+/// SC0065: a site whose domain is under another site's (`b.a.example.net`
+/// under `a.example.net`). Each site's zone is its own file on its own
+/// `dns-servers`, and a site's zone holds no NS records for names below
+/// it: a's servers, authoritative for `a.example.net`, answer NXDOMAIN
+/// for b's names, and a resolver that reaches them first never learns of
+/// b's zone. Not reported when the same servers hold both zones (one
+/// bootinfra serves both sites, or the sites have the same `dns-servers`):
+/// a server answers from the closest zone it holds. A delegation in a's
+/// zone is not written: a site's files are made from that site alone.
+fn nested_domains(sites: &[SiteRef], bootinfra: &[(&str, Vec<&str>)], diags: &mut Diagnostics) {
+    let domain = |s: &SiteRef| s.site.domain().trim_end_matches('.').to_ascii_lowercase();
+    let servers = |s: &SiteRef| {
+        let mut v: Vec<IpAddr> = s
+            .site
+            .site
+            .as_ref()
+            .map(|i| i.dns_servers.iter().map(|d| d.value).collect())
+            .unwrap_or_default();
+        v.sort();
+        v.dedup();
+        v
+    };
+    for outer in sites {
+        let od = domain(outer);
+        if od.is_empty() {
+            continue;
+        }
+        for inner in sites {
+            let id = domain(inner);
+            if inner.name == outer.name || !id.ends_with(&format!(".{od}")) {
+                continue;
+            }
+            let one_bootinfra = bootinfra
+                .iter()
+                .any(|(_, serves)| serves.contains(&outer.name) && serves.contains(&inner.name));
+            if one_bootinfra || servers(outer) == servers(inner) {
+                continue;
+            }
+            let (Some(oi), Some(ii)) = (outer.site.site.as_ref(), inner.site.site.as_ref()) else {
                 continue;
             };
             diags.push(
-                Diagnostic::error(
-                    Code::GroupVarsAcrossSites,
+                Diagnostic::warning(
+                    Code::DomainUnderOtherSite,
                     format!(
-                        "group `{name}` has different variables in site `{first_site}` and in site `{site}`"
+                        "site `{}`'s domain `{id}` is under site `{}`'s domain `{od}`, whose zone does not delegate it",
+                        inner.name, outer.name
                     ),
                 )
-                .label(g.name.span, "variables of this group")
+                .label(ii.domain.span, format!("site `{}`", inner.name))
+                .label(oi.domain.span, format!("site `{}`: its zone has no NS records for `{id}`", outer.name))
                 .help(format!(
-                    "the inventory of every site (`siteconf inventory --list`) has one group `{name}`, with one set of variables, which the other site's hosts would get: give the group one set of variables in the shared definitions, or a name per site (`{name}_{site}`)"
+                    "site `{}`'s DNS servers are authoritative for `{od}` and answer NXDOMAIN for every name of site `{}` (its nodes' and switches' FQDNs, which its inventory names hosts by); siteconf writes each site's zone from that site alone: give site `{}` a domain outside `{od}`, serve both zones from the same servers (one bootinfra, or the same `dns-servers`), or write the delegation (NS records for `{id}`, with glue) in an override of `site/dns/forward.zone.j2`",
+                    outer.name, inner.name, inner.name
                 )),
             );
         }
@@ -301,7 +441,7 @@ fn group_vars(sites: &[SiteRef], diags: &mut Diagnostics) {
 }
 
 /// Addresses and ASNs of sites that share a routing domain.
-fn routing_domains(sites: &[SiteRef], diags: &mut Diagnostics) {
+fn routing_domains(sites: &[SiteRef], bootinfra: &[(&str, Vec<&str>)], diags: &mut Diagnostics) {
     let mut domains: BTreeMap<&str, Vec<&SiteRef>> = BTreeMap::new();
     for s in sites {
         if let Some(d) = s.routing_domain {
@@ -356,6 +496,67 @@ fn routing_domains(sites: &[SiteRef], diags: &mut Diagnostics) {
                 if let Some(a) = &d.asn {
                     asns.add(a.value, s_name, What::Switch(sw.name), a.span);
                 }
+                for i in &d.interfaces {
+                    for a in &i.addresses {
+                        ips.add(
+                            a.value.addr(),
+                            s_name,
+                            What::SwitchPort(sw.name, i.port.as_str()),
+                            a.span,
+                        );
+                    }
+                }
+            }
+            for n in &eff.site.networks {
+                let name = n.name.as_str();
+                if let Some(g) = &n.gateway4 {
+                    ips.add(IpAddr::V4(g.value), s_name, What::Gateway(name), g.span);
+                }
+                // A link-local gateway (`fe80::1`) is an address of each
+                // link, as within a site.
+                if let Some(g) = n
+                    .gateway6
+                    .as_ref()
+                    .filter(|g| g.value.segments()[0] & 0xffc0 != 0xfe80)
+                {
+                    ips.add(IpAddr::V6(g.value), s_name, What::Gateway(name), g.span);
+                }
+            }
+        }
+        // External peers: one provider's router may well peer with two
+        // sites at one address (one transit LAN in one building, each
+        // site's switches at their own addresses of it), so two sites'
+        // peers at one address are no duplicate; a peer at an address
+        // another site gives its own device is. (Two sites on one
+        // transit LAN that also copied the switch ports' addresses are
+        // reported at the ports.)
+        for (site_name, eff) in &effs {
+            for p in &eff.site.bgp_peers {
+                let h = Holder {
+                    site: site_name,
+                    what: What::Peer(p.name.as_str()),
+                    span: p.address.span,
+                };
+                let ip = p.address.value;
+                let Some(first) = ips
+                    .by_value
+                    .get(&ip)
+                    .and_then(|l| l.iter().find(|h| h.site != *site_name))
+                else {
+                    continue;
+                };
+                diags.push(
+                    Diagnostic::error(
+                        Code::DuplicateIp,
+                        format!(
+                            "{ip} is used in site `{}` and in site `{}` (routing domain `{domain}`)",
+                            h.site, first.site
+                        ),
+                    )
+                    .label(h.span, format!("{} in site `{}`", h.what, h.site))
+                    .label(first.span, format!("{} in site `{}`", first.what, first.site))
+                    .help("an external peer's address is the far end's, outside the fabric: no device of a site that routes to this one may have it; check the address the provider gave you"),
+                );
             }
         }
         let help = format!(
@@ -386,6 +587,81 @@ fn routing_domains(sites: &[SiteRef], diags: &mut Diagnostics) {
             },
             &help,
         );
+        prefixes(domain, &members, bootinfra, diags);
+    }
+}
+
+/// SC1219 for two sites of one routing domain with overlapping prefixes:
+/// each site's nodes have its prefix on-link, so they look for the other
+/// site's addresses in it on their own link (ARP, neighbour discovery)
+/// and never reach them through the router; and each site writes the
+/// reverse zone of its prefix with only its own PTRs. SC0064 (a warning)
+/// for prefixes that do not overlap but share a reverse zone (a /25 each
+/// of one /24): routing works, reverse lookups of one site fail. Sites
+/// one bootinfra serves are SC1207's, which refuses both.
+fn prefixes(
+    domain: &str,
+    members: &[&SiteRef],
+    bootinfra: &[(&str, Vec<&str>)],
+    diags: &mut Diagnostics,
+) {
+    use ipnet::IpNet;
+    fn nets(s: &crate::model::Site) -> Vec<(&str, IpNet, Span)> {
+        s.networks
+            .iter()
+            .flat_map(|n| {
+                let v4 = n.ipv4.as_ref().map(|p| (IpNet::V4(p.value), p.span));
+                let v6 = n.ipv6.as_ref().map(|p| (IpNet::V6(p.value), p.span));
+                [v4, v6]
+                    .into_iter()
+                    .flatten()
+                    .map(|(p, sp)| (n.name.as_str(), p, sp))
+            })
+            .collect()
+    }
+    for (i, a) in members.iter().enumerate() {
+        for b in &members[i + 1..] {
+            if bootinfra
+                .iter()
+                .any(|(_, serves)| serves.contains(&a.name) && serves.contains(&b.name))
+            {
+                continue;
+            }
+            for (na, pa, spa) in nets(a.site) {
+                for (nb, pb, spb) in nets(b.site) {
+                    if !(pa.contains(&pb.network()) || pb.contains(&pa.network())) {
+                        continue;
+                    }
+                    diags.push(
+                        Diagnostic::error(
+                            Code::RoutingDomainOverlap,
+                            format!(
+                                "network `{nb}` of site `{}` ({pb}) overlaps network `{na}` of site `{}` ({pa}), and both sites are in routing domain `{domain}`",
+                                b.name, a.name
+                            ),
+                        )
+                        .label(spb, format!("site `{}`", b.name))
+                        .label(spa, format!("site `{}`", a.name))
+                        .help(
+                            "each site's nodes have their prefix on-link: they look for the other site's addresses in it on their own link and never reach them through the router, and both sites write the reverse zone of the prefix with only their own PTRs; give the sites disjoint prefixes, or put them in different routing domains if they never route to each other",
+                        ),
+                    );
+                }
+            }
+            let warn = |msg: String| {
+                Diagnostic::warning(
+                    Code::RoutingDomainReverseZone,
+                    format!("routing domain `{domain}`: {msg}"),
+                )
+            };
+            reverse_zones(
+                &warn,
+                "each with only its own PTR records: whichever site's DNS servers the routing domain asks for the zone answer NXDOMAIN for the other site's addresses",
+                (a.name, a.site),
+                (b.name, b.site),
+                diags,
+            );
+        }
     }
 }
 
@@ -485,7 +761,13 @@ fn shared_boot(name: &str, sites: &[&SiteRef], diags: &mut Diagnostics) {
                 }
                 unknown_machines(&conflict, (a.name, ba), (b.name, bb), diags);
             }
-            reverse_zones(&conflict, (a.name, sa), (b.name, sb), diags);
+            reverse_zones(
+                &conflict,
+                "and the bootinfra serves one",
+                (a.name, sa),
+                (b.name, sb),
+                diags,
+            );
         }
     }
 }
@@ -571,6 +853,7 @@ fn unknown_machines(
 /// own file of that zone, and the bootinfra can serve only one.
 fn reverse_zones(
     conflict: &dyn Fn(String) -> Diagnostic,
+    why: &str,
     (an, sa): (&str, &crate::model::Site),
     (bn, sb): (&str, &crate::model::Site),
     diags: &mut Diagnostics,
@@ -617,7 +900,7 @@ fn reverse_zones(
                 .label(*spb, format!("site `{bn}`"))
                 .label(*spa, format!("site `{an}`"))
                 .help(format!(
-                    "reverse zones are cut at octets (nibbles in IPv6): both sites render their own `{}` zone file, and the bootinfra serves one; give the sites prefixes in different {} blocks",
+                    "reverse zones are cut at octets (nibbles in IPv6): both sites render their own `{}` zone file, {why}; give the sites prefixes in different {} blocks",
                     zone_name(za),
                     if za.addr().is_ipv4() { "/24" } else { "/124" }
                 )),
@@ -1023,6 +1306,141 @@ mod tests {
         let m = found(true, ("", ""), (OWN_DIR, ""), "SC1221");
         assert_eq!(m.len(), 1, "{m:?}");
         assert!(m[0].contains("bootinfra `core` serves sites"), "{m:?}");
+    }
+
+    /// Two sites of routing domain `corp` with the given site files; the
+    /// codes found, in order.
+    fn corp(a: &str, b: &str) -> Vec<(String, String)> {
+        let src = MemSource::new()
+            .with(
+                "siteconf.toml",
+                "[sites.a]\ndir = \"sites/a\"\nrouting-domain = \"corp\"\n[sites.b]\ndir = \"sites/b\"\nrouting-domain = \"corp\"\n",
+            )
+            .with("sites/a/site.kdl", a)
+            .with("sites/b/site.kdl", b);
+        let p = crate::check::check_project(&src, None, false);
+        let sources = p.sources().cloned().unwrap_or_default();
+        p.diags
+            .sorted(&sources)
+            .into_iter()
+            .filter(|d| ["SC0102", "SC1219", "SC0064"].contains(&d.code.as_str()))
+            .map(|d| (d.code.as_str().to_string(), d.message))
+            .collect()
+    }
+
+    fn corp_site(name: &str, net: &str, port: &str, peer: &str) -> String {
+        format!(
+            r#"site {name} {{ domain "{name}.example.net"; dns-servers "10.9.9.9"; }}
+            network mgmt {{ purpose management; ipv4 "{net}"; }}
+            rack r01 {{ height 42; }}
+            switch tor1 {{ rack r01; position 42; role tor; ports "swp1-52"
+                interface swp51 {{ address "{port}/29"; }} }}
+            bgp-peer transit {{ asn 64496; address "{peer}"; switches tor1; }}"#
+        )
+    }
+
+    #[test]
+    fn a_routing_domain_shares_no_address_or_prefix() {
+        // Disjoint prefixes, one transit router peered from each site's
+        // own port address: a real two-site design, no finding.
+        let ok = corp(
+            &corp_site("a", "10.0.0.0/24", "192.0.2.2", "192.0.2.1"),
+            &corp_site("b", "10.1.0.0/24", "192.0.2.3", "192.0.2.1"),
+        );
+        assert!(ok.is_empty(), "{ok:?}");
+        // The same port address, and b's peer at a's port address.
+        let m = corp(
+            &corp_site("a", "10.0.0.0/24", "192.0.2.2", "192.0.2.1"),
+            &corp_site("b", "10.1.0.0/24", "192.0.2.2", "192.0.2.3"),
+        );
+        assert_eq!(m.len(), 1, "{m:?}");
+        assert_eq!(m[0].0, "SC0102");
+        let m = corp(
+            &corp_site("a", "10.0.0.0/24", "192.0.2.2", "192.0.2.1"),
+            &corp_site("b", "10.1.0.0/24", "192.0.2.3", "192.0.2.2"),
+        );
+        assert_eq!(m.len(), 1, "{m:?}");
+        assert!(m[0].1.starts_with("192.0.2.2 is used in site `b`"), "{m:?}");
+        // Overlapping prefixes; /25s of one /24.
+        let m = corp(
+            &corp_site("a", "10.0.0.0/16", "192.0.2.2", "192.0.2.1"),
+            &corp_site("b", "10.0.1.0/24", "192.0.2.3", "192.0.2.1"),
+        );
+        assert_eq!(m.len(), 1, "{m:?}");
+        assert_eq!(m[0].0, "SC1219");
+        let m = corp(
+            &corp_site("a", "10.0.0.0/25", "192.0.2.2", "192.0.2.1"),
+            &corp_site("b", "10.0.0.128/25", "192.0.2.3", "192.0.2.1"),
+        );
+        assert_eq!(m.len(), 1, "{m:?}");
+        assert_eq!(m[0].0, "SC0064");
+    }
+
+    #[test]
+    fn a_group_with_other_children_in_another_site() {
+        let src = |b_groups: &str| {
+            MemSource::new()
+                .with(
+                    "siteconf.toml",
+                    "shared-dir = \"common\"\n[sites.a]\ndir = \"sites/a\"\n[sites.b]\ndir = \"sites/b\"\n",
+                )
+                .with("common/groups.kdl", "group fleet { children control storage; }\ngroup control {}\ngroup storage {}")
+                .with("sites/a/site.kdl", r#"site a { domain "a.example.net"; dns-servers "10.0.0.2"; }"#)
+                .with("sites/b/site.kdl", r#"site b { domain "b.example.net"; dns-servers "10.0.0.2"; }"#)
+                .with("sites/b/groups.kdl", b_groups)
+        };
+        let found = |b_groups: &str| -> Vec<String> {
+            let p = crate::check::check_project(&src(b_groups), None, false);
+            let sources = p.sources().cloned().unwrap_or_default();
+            p.diags
+                .sorted(&sources)
+                .into_iter()
+                .filter(|d| d.code.as_str() == "SC1220")
+                .map(|d| d.message)
+                .collect()
+        };
+        // The same children in another order: one group.
+        assert!(found("group fleet { children storage control; }").is_empty());
+        let m = found("group fleet { children control; }");
+        assert_eq!(
+            m,
+            ["group `fleet` has different children in site `a` and in site `b` (`storage` only in site `a`)"]
+        );
+    }
+
+    #[test]
+    fn a_domain_under_another_sites_warns_unless_one_server_holds_both() {
+        let found = |b_dns: &str, bootinfra: bool| -> Vec<String> {
+            let mut toml =
+                "[sites.a]\ndir = \"sites/a\"\n[sites.b]\ndir = \"sites/b\"\n".to_string();
+            if bootinfra {
+                toml.push_str("[bootinfra.core]\nserves = [\"a\", \"b\"]\n");
+            }
+            let src = MemSource::new()
+                .with("siteconf.toml", toml)
+                .with(
+                    "sites/a/site.kdl",
+                    r#"site a { domain "a.example.net"; dns-servers "10.0.0.2"; }"#,
+                )
+                .with(
+                    "sites/b/site.kdl",
+                    format!(r#"site b {{ domain "b.A.example.net"; dns-servers "{b_dns}"; }}"#),
+                );
+            let p = crate::check::check_project(&src, None, false);
+            let sources = p.sources().cloned().unwrap_or_default();
+            p.diags
+                .sorted(&sources)
+                .into_iter()
+                .filter(|d| d.code.as_str() == "SC0065")
+                .map(|d| d.message)
+                .collect()
+        };
+        assert_eq!(
+            found("10.1.0.2", false),
+            ["site `b`'s domain `b.a.example.net` is under site `a`'s domain `a.example.net`, whose zone does not delegate it"]
+        );
+        assert!(found("10.0.0.2", false).is_empty());
+        assert!(found("10.1.0.2", true).is_empty());
     }
 
     #[test]

@@ -62,6 +62,9 @@ pub struct IfaceFacts {
     /// A bond's members (`slaves`) and mode, as Ansible reports them.
     pub members: Vec<String>,
     pub bond_mode: Option<String>,
+    /// A bond's other parameters Ansible reports (`lacp_rate`, `miimon`,
+    /// `primary`), by name, as reported (`lacp_rate`'s first word).
+    pub bond_params: Vec<(&'static str, String)>,
     /// The kernel driver of the device (`ixgbe`, `mlx5_core`): Ansible
     /// gives it only for an interface backed by a device, so a VLAN,
     /// bond or other software interface has none.
@@ -178,6 +181,21 @@ fn iface(name: &str, v: &Value) -> IfaceFacts {
             .and_then(Value::as_str)
             .filter(|_| v.get("type").and_then(Value::as_str) == Some("bonding"))
             .map(str::to_string),
+        bond_params: if v.get("type").and_then(Value::as_str) == Some("bonding") {
+            ["lacp_rate", "miimon", "primary"]
+                .into_iter()
+                .filter_map(|k| {
+                    let x = match v.get(k)? {
+                        Value::String(s) => s.split_whitespace().next()?.to_string(),
+                        Value::Number(n) => n.to_string(),
+                        _ => return None,
+                    };
+                    Some((k, x))
+                })
+                .collect()
+        } else {
+            Vec::new()
+        },
         module: v
             .get("module")
             .and_then(Value::as_str)
@@ -248,6 +266,9 @@ const IFACE_KEYS: &[&str] = &[
     "mtu",
     "slaves",
     "mode",
+    "lacp_rate",
+    "miimon",
+    "primary",
     "ipv4",
     "ipv4_secondaries",
     "ipv6",
@@ -543,6 +564,7 @@ mod tests {
         let bond = by("bond0");
         assert_eq!(bond.members, ["ens1f0", "ens1f1"]);
         assert_eq!(bond.bond_mode.as_deref(), Some("802.3ad"));
+        assert_eq!(bond.bond_params, [("miimon", "100".to_string())]);
         assert_eq!(by("ens1f0").bond_mode, None);
     }
 
