@@ -453,7 +453,7 @@ fn a_bond_address_is_reserved_for_its_first_members_mac() {
     let site = site
         .replacen(
             "interface bond0 { kind bond; members eno1 eno2; mode \"802.3ad\"; mtu 9000; }",
-            "interface bond0 { kind bond; members eno1 eno2; mode \"802.3ad\"; mac \"52:54:00:01:02:99\"; }",
+            "interface bond0 { kind bond; members eno1 eno2; mode \"802.3ad\"; mtu 9000; mac \"52:54:00:01:02:99\"; }",
             1,
         )
         .replacen(
