@@ -1997,16 +1997,27 @@ fn a_renamed_site_is_reported_as_renamed_not_rebuilt() {
         text.contains("  site renamed lab → staging (4 nodes)\n"),
         "{text}"
     );
-    // siteconf.toml is netops' (the starter policy); nothing else fires.
+    // siteconf.toml is netops' (the starter policy) and the group `site_lab`
+    // becomes `site_staging` (plays naming it match no host: sre-leads');
+    // nothing else fires.
     let o = siteconf(repo.path(), &["gate", "main", "feature"], &[]);
     let out = stdout(&o);
     assert!(
         !out.contains("max-nodes-percent") && !out.contains("bgp-session-removed"),
         "{out}"
     );
+    assert!(out.contains("renamed site_lab → site_staging"), "{out}");
     let o = siteconf(
         repo.path(),
-        &["gate", "main", "feature", "--approved-by", "netops"],
+        &[
+            "gate",
+            "main",
+            "feature",
+            "--approved-by",
+            "netops",
+            "--approved-by",
+            "sre-leads",
+        ],
         &[],
     );
     assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));

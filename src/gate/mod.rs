@@ -384,6 +384,13 @@ pub fn evaluate(policy: &Policy, r: &Review, approved_by: &[String]) -> Verdict 
                 .filter(|l| name_ok(l.owner_name()) && role_ok(l.owner_name()))
                 .map(|l| format!("{} {} {} ({})", l.owner, l.key, l.value, l.change.as_str()))
                 .collect(),
+            // A group is no node: `nodes` and `roles` do not narrow it.
+            Event::InventoryGroupRemoved => r
+                .inventory_groups
+                .iter()
+                .filter(|g| g.change != "added")
+                .map(|g| g.to_string())
+                .collect(),
         };
         if items.len() > rule.more_than {
             let unit = match rule.on {
@@ -392,6 +399,7 @@ pub fn evaluate(policy: &Policy, r: &Review, approved_by: &[String]) -> Verdict 
                 }
                 Event::NodeAdded | Event::NodeRemoved => "node(s)",
                 Event::AllocationReleased => "allocation(s)",
+                Event::InventoryGroupRemoved => "inventory group(s)",
                 _ => "device(s) or site file(s)",
             };
             let mut reason = format!("{}: {} {unit}", rule.on.as_str(), items.len());

@@ -97,6 +97,9 @@ pub enum Event {
     NodeRemoved,
     /// Lock values released or dropped.
     AllocationReleased,
+    /// An Ansible inventory group removed or renamed: plays that name it
+    /// match no host.
+    InventoryGroupRemoved,
 }
 
 impl Event {
@@ -111,6 +114,7 @@ impl Event {
             Event::NodeAdded => "node-added",
             Event::NodeRemoved => "node-removed",
             Event::AllocationReleased => "allocation-released",
+            Event::InventoryGroupRemoved => "inventory-group-removed",
         }
     }
     pub fn is_artifact(self) -> bool {
@@ -665,6 +669,7 @@ pub fn json_schema() -> serde_json::Value {
         Event::NodeAdded,
         Event::NodeRemoved,
         Event::AllocationReleased,
+        Event::InventoryGroupRemoved,
     ]
     .map(Event::as_str);
     json!({

@@ -535,6 +535,13 @@ approvers = [\"netops\"]
 name = \"external-peer-changed\"
 on = \"bgp-session-changed\"
 approvers = [\"netops\"]
+
+# An Ansible group removed or renamed (renaming a profile renames its
+# `profile_*` group): the plays that name it no longer match any host.
+[[gate.rules]]
+name = \"inventory-group-removed\"
+on = \"inventory-group-removed\"
+approvers = [\"sre-leads\"]
 ";
 
 /// What every fake secret value `init` writes starts with: a secrets file
