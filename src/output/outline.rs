@@ -119,12 +119,7 @@ pub(super) fn verify(out: &Path, want: &str, keep: bool, stop: &AtomicBool) -> V
             let mut rel = String::new();
             let mut looker = Looker::new(&root);
             for line in seg {
-                let (dir, shared, suffix) = split(line)?;
-                if shared > rel.len() || !rel.is_char_boundary(shared) {
-                    return None;
-                }
-                rel.truncate(shared);
-                rel.push_str(suffix);
+                let dir = decode(line, &mut rel)?;
                 let f = looker.stat(&rel).ok()?;
                 if dir {
                     if kind(&f) != libc::S_IFDIR || racy(&f, listed.sealed) {
@@ -211,34 +206,15 @@ pub(super) fn record_same(out: &Path, tree: &Tree, old: &str) -> io::Result<bool
     }
     // Whatever happens, the old outline no longer describes `out`.
     remove_file_if_any(&p)?;
-    let root = open_dir(out)?;
-    let seals = listed
-        .lines
-        .par_chunks(SEGMENT)
-        .map(|seg| {
-            let mut looker = Looker::new(&root);
-            let mut t = Tree::default();
-            let mut rel = String::new();
-            for line in seg {
-                let (dir, shared, suffix) =
-                    split(line).ok_or_else(|| io::Error::other("a damaged outline"))?;
-                if shared > rel.len() || !rel.is_char_boundary(shared) {
-                    return Err(io::Error::other("a damaged outline"));
-                }
-                rel.truncate(shared);
-                rel.push_str(suffix);
-                if dir {
-                    t.add_all(&rel, &looker.stat(&rel)?);
-                }
+    let seals = seals_of(out, &listed.lines, |seg, seal| {
+        let mut rel = String::new();
+        for line in seg {
+            if decode(line, &mut rel).ok_or_else(|| io::Error::other("a damaged outline"))? {
+                seal(&rel)?;
             }
-            Ok(t)
-        })
-        .try_reduce(Tree::default, |mut a, b| {
-            a.merge(&b);
-            Ok::<_, io::Error>(a)
-        })?;
-    let mut seals = seals;
-    seals.add_all("", &facts_at(&root, c"")?);
+        }
+        Ok(())
+    })?;
     // The entries' lines, from the first to the end marker, as they are.
     let body = match listed.lines.first() {
         Some(first) => &text[first.as_ptr() as usize - text.as_ptr() as usize..],
@@ -249,6 +225,34 @@ pub(super) fn record_same(out: &Path, tree: &Tree, old: &str) -> io::Result<bool
     new.push_str(body);
     write_file_atomic_unsynced(&p, new.as_bytes(), 0o600)?;
     Ok(true)
+}
+
+/// The seal of every directory of `out`, itself included: `dirs` hands
+/// `seal` each directory (relative path) of a segment of `items`; the
+/// segments are looked at in parallel.
+fn seals_of<T: Sync>(
+    out: &Path,
+    items: &[T],
+    dirs: impl Fn(&[T], &mut dyn FnMut(&str) -> io::Result<()>) -> io::Result<()> + Sync,
+) -> io::Result<Tree> {
+    let root = open_dir(out)?;
+    let mut seals = items
+        .par_chunks(SEGMENT)
+        .map(|seg| {
+            let mut looker = Looker::new(&root);
+            let mut t = Tree::default();
+            dirs(seg, &mut |d| {
+                t.add_all(d, &looker.stat(d)?);
+                Ok(())
+            })?;
+            Ok(t)
+        })
+        .try_reduce(Tree::default, |mut a, b| {
+            a.merge(&b);
+            Ok::<_, io::Error>(a)
+        })?;
+    seals.add_all("", &facts_at(&root, c"")?);
+    Ok(seals)
 }
 
 /// The outline's first lines: the tree, the seals, when they were taken,
@@ -285,23 +289,11 @@ fn write(out: &Path, tree: &Tree, entries: &[(bool, &str)]) -> io::Result<()> {
         // control character; a walk may find anything).
         return Err(io::Error::other("a path with a line break"));
     }
-    let root = open_dir(out)?;
-    let seals = entries
-        .par_chunks(SEGMENT)
-        .map(|seg| {
-            let mut looker = Looker::new(&root);
-            let mut t = Tree::default();
-            for (_, d) in seg.iter().filter(|(dir, _)| *dir) {
-                t.add_all(d, &looker.stat(d)?);
-            }
-            Ok(t)
-        })
-        .try_reduce(Tree::default, |mut a, b| {
-            a.merge(&b);
-            Ok::<_, io::Error>(a)
-        })?;
-    let mut seals = seals;
-    seals.add_all("", &facts_at(&root, c"")?);
+    let seals = seals_of(out, entries, |seg, seal| {
+        seg.iter()
+            .filter(|(dir, _)| *dir)
+            .try_for_each(|(_, d)| seal(d))
+    })?;
     let mut text = String::with_capacity(entries.len() * 24 + 200);
     text.push_str(&header(tree, &seals, entries.len()));
     let mut prev = "";
@@ -365,6 +357,19 @@ fn split(line: &str) -> Option<(bool, usize, &str)> {
     };
     let (n, suffix) = line[1..].split_once(' ')?;
     Some((dir, n.parse().ok()?, suffix))
+}
+
+/// Decodes the front-coded `line` into `rel`, the path of the line before
+/// it in its segment (empty at a segment's start): whether the entry is a
+/// directory; `None` for a damaged line.
+fn decode(line: &str, rel: &mut String) -> Option<bool> {
+    let (dir, shared, suffix) = split(line)?;
+    if shared > rel.len() || !rel.is_char_boundary(shared) {
+        return None;
+    }
+    rel.truncate(shared);
+    rel.push_str(suffix);
+    Some(dir)
 }
 
 /// The length of the longest common prefix, at a character boundary.

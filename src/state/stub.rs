@@ -824,6 +824,22 @@ pub fn stub(
                  notes: &mut Vec<String>,
                  known: &mut Vec<String>,
                  diags: &mut Vec<Diagnostic>| {
+        // SC1015: the address kept, which the site gave (or gives) to
+        // another machine: `which` finishes the sentence.
+        let taken_warning = |which: String, help: &str, label: Option<(Span, &str)>| {
+            let g = Diagnostic::warning(
+                Code::StateStubAddressTaken,
+                format!(
+                    "the stub of `{stub_name}` keeps its address {} ({}), which {which}",
+                    a.ip, a.source
+                ),
+            )
+            .help(help);
+            match label {
+                Some((span, text)) => g.label(span, text),
+                None => g,
+            }
+        };
         match taken(d, stub_name, a.ip) {
             None => {}
             // Adopted back under its old name: the lock remembers it.
@@ -841,33 +857,19 @@ pub fn stub(
                 lock: Some(LockHold::Released),
             }) => {
                 notes.push(format!("{} was {what}", a.ip));
-                let mut g = Diagnostic::warning(
-                    Code::StateStubAddressTaken,
-                    format!(
-                        "the stub of `{stub_name}` keeps its address {} ({}), which was another machine's: {what}",
-                        a.ip, a.source
-                    ),
-                )
-                .help("siteconf gives it to no machine now and `check` accepts the stub; but if the machine that had it still answers on it (not yet switched off or renumbered), two machines answer on one address and both break: make sure it does not before applying the adopted machine's files");
-                if let Some(span) = span {
-                    g = g.label(span, "released here");
-                }
-                diags.push(g);
+                diags.push(taken_warning(
+                    format!("was another machine's: {what}"),
+                    "siteconf gives it to no machine now and `check` accepts the stub; but if the machine that had it still answers on it (not yet switched off or renumbered), two machines answer on one address and both break: make sure it does not before applying the adopted machine's files",
+                    span.map(|s| (s, "released here")),
+                ));
             }
             Some(Taken { what, span, .. }) => {
                 notes.push(format!("{} is {what}", a.ip));
-                let mut g = Diagnostic::warning(
-                    Code::StateStubAddressTaken,
-                    format!(
-                        "the stub of `{stub_name}` keeps its address {} ({}), which is {what}",
-                        a.ip, a.source
-                    ),
-                )
-                .help("two machines answering on one address break both; `check` rejects the stub as written until you decide: renumber one of the machines (then write its new address in the stub), or, if the site's declaration is stale, correct it");
-                if let Some(span) = span {
-                    g = g.label(span, "the site gives it here");
-                }
-                diags.push(g);
+                diags.push(taken_warning(
+                    format!("is {what}"),
+                    "two machines answering on one address break both; `check` rejects the stub as written until you decide: renumber one of the machines (then write its new address in the stub), or, if the site's declaration is stale, correct it",
+                    span.map(|s| (s, "the site gives it here")),
+                ));
             }
         }
         if let (Some(net), Some(p)) = (net, a.prefix) {

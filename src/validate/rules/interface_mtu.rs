@@ -261,19 +261,11 @@ fn jumbo_vlan_over<'a>(
         .iter()
         .filter(|o| o.link.as_ref().is_some_and(|l| l.value == i.name.value))
         .filter_map(|o| {
-            let need = o.mtu.as_ref().map(|m| m.value).or_else(|| {
-                rn.settings
-                    .addresses
-                    .iter()
-                    .filter(|a| {
-                        a.interface
-                            .as_ref()
-                            .is_some_and(|x| x.value == o.name.value)
-                    })
-                    .filter_map(|a| cx.site.network(cx.index, a.network.as_str()))
-                    .map(|n| n.mtu())
-                    .max()
-            })?;
+            let need = o
+                .mtu
+                .as_ref()
+                .map(|m| m.value)
+                .or_else(|| networks_mtu(cx, rn, o).map(|(m, _, _)| m))?;
             (need >= mtu).then_some((o.name.as_str(), need))
         })
         .max_by_key(|&(_, need)| need)
