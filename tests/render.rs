@@ -498,29 +498,78 @@ fn fabric_does_not_follow_declaration_order() {
     assert_eq!(fa, text(&b, "site/fabric.json"));
 }
 
-/// `check`'s sample: bounded whatever the fleet, and it covers the first
-/// node with each feature a template branches on (sessions, repos, users)
-/// and each role and profile set.
-#[test]
-fn check_samples_a_bounded_set_of_devices() {
+/// The site `siteconf init --nodes N` makes, with `edit` applied to each
+/// file's text.
+fn init_source(nodes: u32, edit: impl Fn(&str, &str) -> String) -> MemSource {
     let opts = siteconf::init::Options {
-        nodes: 600,
+        nodes,
         racks: None,
         format: siteconf::syntax::Format::Kdl,
     };
     let generated = siteconf::init::generate(&opts).unwrap();
     let mut m = MemSource::new();
     for (p, t) in &generated.files {
-        m.insert(p.clone(), t.as_bytes().to_vec());
+        m.insert(p.clone(), edit(p, t).into_bytes());
     }
+    m
+}
+
+/// A fleet of up to a thousand devices: `check` renders every one.
+#[test]
+fn check_renders_every_device_of_a_small_fleet() {
+    let m = init_source(600, |_, t| t.to_string());
     let checked = check(&m);
     assert!(!checked.diags.has_errors(), "{:?}", checked.diags);
     let eff = checked.effective();
-    let (nodes, switches) = siteconf::render::sample_picks(&eff);
+    let (nodes, switches, every) = siteconf::render::sample_picks(&eff);
+    assert!(every);
+    assert_eq!(nodes.len(), 600);
+    assert_eq!(switches.len(), eff.switches.len());
+    // A clean site's templates: nothing found.
+    let found = siteconf::render::check_templates(&checked, &m);
+    assert!(found.diags.is_empty(), "{:?}", found.diags);
+}
+
+/// A larger fleet: `check`'s sample is bounded, covers the first node with
+/// each feature a template branches on, each role and profile set, and
+/// the one node whose view has a shape no other has — so a template that
+/// fails only on that node fails `check`, not the build.
+#[test]
+fn check_samples_a_large_fleet_by_shape() {
+    // One node of 1200 sets a variable the others do not have; a template
+    // reads it wrongly, and only on that node.
+    let mut m = init_source(1200, |path, text| {
+        if path != "site/racks/r20.kdl" {
+            return text.to_string();
+        }
+        let head = "node r20n07 {";
+        assert!(text.contains(head), "node r20n07 in {path}");
+        text.replace(
+            head,
+            &format!("{head}\n    vars {{ rack_pdu {{ outlet 3; }} }}"),
+        )
+    });
+    m.insert(
+        "templates/node/etc/pdu.j2".to_string(),
+        b"{% if node.vars.rack_pdu is defined %}{{ node.vars.rack_pdu.outlet + node.vars.rack_pdu.feed }}{% endif %}\n"
+            .to_vec(),
+    );
+    let checked = check(&m);
+    assert!(!checked.diags.has_errors(), "{:?}", checked.diags);
+    let eff = checked.effective();
+    let (nodes, switches, every) = siteconf::render::sample_picks(&eff);
+    assert!(!every);
     assert!(nodes.len() <= siteconf::render::SAMPLE_NODES);
+    assert!(
+        nodes.len() < 20,
+        "init's nodes have few shapes: {}",
+        nodes.len()
+    );
     assert!(switches.len() <= siteconf::render::SAMPLE_SWITCHES);
     assert_eq!(nodes.first(), Some(&0));
     assert!(nodes.iter().any(|i| !eff.nodes[*i].sessions.is_empty()));
+    let names: Vec<&str> = nodes.iter().map(|i| eff.nodes[*i].name).collect();
+    assert!(names.contains(&"r20n07"), "{names:?}");
     let key = |i: usize| {
         let n = eff.nodes[i].node;
         (
@@ -533,10 +582,13 @@ fn check_samples_a_bounded_set_of_devices() {
     };
     let all: std::collections::BTreeSet<_> = (0..eff.nodes.len()).map(key).collect();
     let sampled: std::collections::BTreeSet<_> = nodes.iter().map(|i| key(*i)).collect();
-    if all.len() <= siteconf::render::SAMPLE_NODES - 4 {
-        assert_eq!(sampled, all, "every role and profile set is in the sample");
-    }
-    // A clean site's templates: nothing found on the sample.
+    assert_eq!(sampled, all, "every role and profile set is in the sample");
     let found = siteconf::render::check_templates(&checked, &m);
-    assert!(found.diags.is_empty(), "{:?}", found.diags);
+    assert_eq!(found.diags.len(), 1, "{:?}", found.diags);
+    let d = &found.diags[0];
+    assert!(
+        d.message.contains("pdu.j2") && d.message.contains("r20n07"),
+        "{}",
+        d.message
+    );
 }

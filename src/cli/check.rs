@@ -12,11 +12,13 @@ shown and counted but pass, unless denied: --deny warnings makes every warning a
 error, --deny CODE (e.g. --deny SC0510) one kind. CI should use --deny warnings.
 
 Templates: check compiles every template (the project's and the built-in ones)
-and renders them for a sample of each site, writing nothing: the first node, the
-first with BGP sessions, with repositories and with SSH users, the first of each
-role and profile set (12 nodes at most), and the first switch of each role (4 at
-most), every secret a placeholder. build renders every device: a template branch
-that only other devices take fails there.
+and renders them, writing nothing, every secret a placeholder: for every device
+of a site of up to 1,000 devices; of a larger site, for a sample: the first node,
+the first with BGP sessions, with repositories and with SSH users, the first of
+each role, profile set and view shape (what a node has: its variables, which
+values are empty or absent; 256 nodes at most), and the first switch of each role
+and shape (64 at most). build renders every device: a branch on a value that only
+a device outside the sample takes fails there.
 
 Exit codes: 0 no errors, 1 errors (or denied warnings), 2 usage or I/O error.")]
 pub struct Args {
@@ -76,8 +78,8 @@ pub fn run(g: &Global, args: Args) -> Status {
             ));
         }
     }
-    // The templates: compiled, and rendered for a sample of each site
-    // (`build` renders every device). Each site renders its own sample;
+    // The templates: compiled, and rendered for each site's devices, or a
+    // sample of a large site (`build` renders every device). Each site renders its own sample;
     // their findings point into the templates, added to the first site's
     // source map once.
     let mut printed_sources = None;

@@ -448,7 +448,9 @@ pub fn sample_view(eff: &EffSite, nodes: &[usize], switches: &[usize]) -> SiteVi
     view_of(eff, Some((nodes, switches)))
 }
 
-fn view_of(eff: &EffSite, sample: Option<(&[usize], &[usize])>) -> SiteView {
+/// What every device's view is made with: the site, and the values many
+/// views share.
+fn common_of<'a>(eff: &EffSite<'a>) -> Common<'a> {
     let site = eff.site;
     let info = site.site.as_ref();
     let domain = eff.domain.to_string();
@@ -460,11 +462,60 @@ fn view_of(eff: &EffSite, sample: Option<(&[usize], &[usize])>) -> SiteView {
         .and_then(|s| s.timezone.as_ref())
         .map(|t| t.value.clone())
         .unwrap_or_else(|| "Etc/UTC".to_string());
-    let common = Common {
+    Common {
         site,
         index: eff.index,
         shared: Shared::of(eff, &dns_servers, &ntp_servers, &timezone, &domain),
-    };
+    }
+}
+
+/// Each switch's links from other switches, by the switch they reach.
+fn links_to(site: &Site) -> BTreeMap<&str, Vec<(&Switch, &SwitchLink)>> {
+    let mut links_to: BTreeMap<&str, Vec<(&Switch, &SwitchLink)>> = BTreeMap::new();
+    for other in &site.switches {
+        for l in &other.links {
+            links_to
+                .entry(l.peer.value.as_str())
+                .or_default()
+                .push((other, l));
+        }
+    }
+    links_to
+}
+
+/// The shape ([`super::shape`]) of every node's and every switch's view,
+/// in site order. Two devices of one shape take the same branches of a
+/// template that tests what a device has (`{% if node.serial %}`,
+/// `node.vars.x.y`), which is what `check` renders one device of each
+/// shape for ([`super::sample_picks`]). Each view is made, measured and
+/// dropped, in parallel.
+pub fn shapes(eff: &EffSite) -> (Vec<u64>, Vec<u64>) {
+    let common = common_of(eff);
+    let links = links_to(eff.site);
+    let nodes = eff
+        .nodes
+        .par_iter()
+        .map(|n| super::shape::of(&node_view(&common, n)))
+        .collect();
+    let switches = eff
+        .switches
+        .par_iter()
+        .map(|s| {
+            let back = links.get(s.name).map(Vec::as_slice).unwrap_or_default();
+            super::shape::of(&switch_view(&common, eff, s, back))
+        })
+        .collect();
+    (nodes, switches)
+}
+
+fn view_of(eff: &EffSite, sample: Option<(&[usize], &[usize])>) -> SiteView {
+    let site = eff.site;
+    let info = site.site.as_ref();
+    let domain = eff.domain.to_string();
+    let common = common_of(eff);
+    let dns_servers: Vec<String> = common.shared.dns_servers.to_vec();
+    let ntp_servers: Vec<String> = common.shared.ntp_servers.to_vec();
+    let timezone = common.shared.timezone.to_string();
     let nodes: Vec<NodeView> = match sample {
         None => eff
             .nodes
@@ -477,15 +528,7 @@ fn view_of(eff: &EffSite, sample: Option<(&[usize], &[usize])>) -> SiteView {
             .map(|n| node_view(&common, n))
             .collect(),
     };
-    let mut links_to: BTreeMap<&str, Vec<(&Switch, &SwitchLink)>> = BTreeMap::new();
-    for other in &site.switches {
-        for l in &other.links {
-            links_to
-                .entry(l.peer.value.as_str())
-                .or_default()
-                .push((other, l));
-        }
-    }
+    let links_to = links_to(site);
     // Each switch's view lists its downlinks: built in parallel, as the
     // nodes' are (collected in site order).
     let switch_view_of = |s: &EffSwitch| {

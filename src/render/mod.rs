@@ -20,6 +20,7 @@ pub mod engine;
 pub mod fabric;
 pub mod keys;
 pub mod secrets;
+pub mod shape;
 pub mod site;
 
 use std::collections::BTreeMap;
@@ -1207,22 +1208,37 @@ pub struct TemplateCheck {
     pub templates: Option<Templates>,
 }
 
-/// The most nodes `check` renders ([`sample_picks`]).
-pub const SAMPLE_NODES: usize = 12;
-/// The most switches `check` renders.
-pub const SAMPLE_SWITCHES: usize = 4;
+/// Up to this many devices (nodes and switches), `check` renders every
+/// one of them: a fleet this size renders in a fraction of a second, and
+/// a template branch only one device takes (`{% if node.name == … %}`, a
+/// filter that fails on one value) is found before `build`.
+pub const CHECK_EVERY_DEVICE: usize = 1000;
+/// The most nodes `check` renders of a larger fleet ([`sample_picks`]).
+pub const SAMPLE_NODES: usize = 256;
+/// The most switches `check` renders of a larger fleet.
+pub const SAMPLE_SWITCHES: usize = 64;
 
 /// The devices `check` renders the templates for, by index into the
-/// effective site's nodes and switches. A template fails alike on every
-/// device that takes the same branches, and the branches follow what a
-/// device has: so the first node, the first node with BGP sessions
-/// (`frr.conf`), with repositories (`{repo}`) and with SSH users
-/// (`{user}`), then the first node of each distinct role and profile set
-/// until [`SAMPLE_NODES`]; the first switch of each switch role until
-/// [`SAMPLE_SWITCHES`]. One pass over the nodes, and a render of at most
-/// 16 devices, whatever the fleet's size. A branch only some other node
-/// takes is found by `build`, which renders every device.
-pub fn sample_picks(eff: &resolve::effective::EffSite) -> (Vec<usize>, Vec<usize>) {
+/// effective site's nodes and switches: all of them up to
+/// [`CHECK_EVERY_DEVICE`]; of a larger fleet, the first node, the first
+/// node with BGP sessions (`frr.conf`), with repositories (`{repo}`) and
+/// with SSH users (`{user}`), then the first node of each distinct role,
+/// profile set and view shape ([`context::shapes`]: what a node has — its
+/// keys, which values are empty or absent, which variables it sets — not
+/// the values), until [`SAMPLE_NODES`]; the first switch of each role and
+/// shape until [`SAMPLE_SWITCHES`]. A template fails alike on devices of
+/// one shape unless it branches on a value; such a branch only another
+/// device of a large fleet takes is found by `build`, which renders every
+/// device. The second value says whether the picks are every device.
+pub fn sample_picks(eff: &resolve::effective::EffSite) -> (Vec<usize>, Vec<usize>, bool) {
+    if eff.nodes.len() + eff.switches.len() <= CHECK_EVERY_DEVICE {
+        return (
+            (0..eff.nodes.len()).collect(),
+            (0..eff.switches.len()).collect(),
+            true,
+        );
+    }
+    let (node_shapes, switch_shapes) = context::shapes(eff);
     let mut nodes: Vec<usize> = Vec::new();
     let add = |v: &mut Vec<usize>, i: Option<usize>, cap: usize| {
         if let Some(i) = i {
@@ -1248,7 +1264,7 @@ pub fn sample_picks(eff: &resolve::effective::EffSite) -> (Vec<usize>, Vec<usize
         first(&|n| !n.resolved.settings.ssh_keys.is_empty()),
         SAMPLE_NODES,
     );
-    let mut seen: HashSet<(Option<&str>, Vec<&str>)> = HashSet::default();
+    let mut seen: HashSet<(Option<&str>, Vec<&str>, u64)> = HashSet::default();
     for (i, n) in eff.nodes.iter().enumerate() {
         if nodes.len() >= SAMPLE_NODES {
             break;
@@ -1256,6 +1272,7 @@ pub fn sample_picks(eff: &resolve::effective::EffSite) -> (Vec<usize>, Vec<usize
         let key = (
             n.node.role.as_ref().map(|r| r.value.as_str()),
             n.node.profiles.iter().map(|p| p.value.as_str()).collect(),
+            node_shapes.get(i).copied().unwrap_or_default(),
         );
         if seen.insert(key) {
             add(&mut nodes, Some(i), SAMPLE_NODES);
@@ -1263,16 +1280,17 @@ pub fn sample_picks(eff: &resolve::effective::EffSite) -> (Vec<usize>, Vec<usize
     }
     nodes.sort_unstable();
     let mut switches: Vec<usize> = Vec::new();
-    let mut roles = HashSet::default();
+    let mut kinds = HashSet::default();
     for (i, s) in eff.switches.iter().enumerate() {
         if switches.len() >= SAMPLE_SWITCHES {
             break;
         }
-        if roles.insert(s.decl.role.value.as_str()) {
+        let shape = switch_shapes.get(i).copied().unwrap_or_default();
+        if kinds.insert((s.decl.role.value.as_str(), shape)) {
             switches.push(i);
         }
     }
-    (nodes, switches)
+    (nodes, switches, false)
 }
 
 /// What `check` knows of the templates before a build: every file of the
@@ -1302,8 +1320,12 @@ pub fn check_templates(checked: &Checked, src: &dyn Source) -> TemplateCheck {
         };
     }
     let eff = checked.effective();
-    let (nodes, switches) = sample_picks(&eff);
-    let view = context::sample_view(&eff, &nodes, &switches);
+    let (nodes, switches, every) = sample_picks(&eff);
+    let view = if every {
+        context::site_view(&eff)
+    } else {
+        context::sample_view(&eff, &nodes, &switches)
+    };
     let opts = RenderOptions {
         secrets: Secrets::placeholder(),
         view: Some(Arc::new(view)),
@@ -1327,7 +1349,7 @@ pub fn check_templates(checked: &Checked, src: &dyn Source) -> TemplateCheck {
     };
     // A count of "more" devices is of the sample, not of the fleet.
     diags.extend(found.into_iter().filter(wanted).map(|mut d| {
-        if let Some(i) = d.message.find(" more)") {
+        if let (false, Some(i)) = (every, d.message.find(" more)")) {
             d.message
                 .insert_str(i + " more".len(), " in the sample check renders");
         }
