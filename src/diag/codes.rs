@@ -92,7 +92,7 @@ codes! {
     SshdSessionForced "SC0067" "sshd-session-forced" Warning
         "An `sshd` `force-command` or `chroot-directory` (other than `none`) in the drop-in, outside any Match: it applies to every user, the automation user included. Its key is accepted, then every session runs the forced command or fails to enter the chroot (\"safely_chroot: stat … No such file\"), so Ansible's modules never run on the node.";
     AnsiblePortDiffers "SC0068" "ansible-port-differs" Warning
-        "`ansible_port` set in `vars` (of a node, a profile, the site defaults or a group) differs from the port the node's sshd listens on (the first `port`, or the port of the first `listen-address`; 22 by default). siteconf writes `ansible_port` into hosts.yml from the sshd settings only when no `vars` set it, so Ansible connects to the port of the vars and is refused.";
+        "`ansible_port` set in `vars` (of a node, a profile, the site defaults or a group) differs from the port the node's `sshd` settings make sshd listen on (the port of the first `listen-address` that has one, else the first `port`; a node whose `sshd` names no port is not judged). siteconf writes `ansible_port` into hosts.yml from the sshd settings only when no `vars` set it, so Ansible connects to the port of the vars and is refused.";
     SshKeyExpired "SC0075" "ssh-key-expired" Warning
         "An `ssh-key`'s `expiry-time=` option lies in the past: sshd refuses the key (\"entry expired\"). When the key is the automation user's, the error is SC0914.";
     RepoConflictingOptions "SC0076" "repo-conflicting-options" Error

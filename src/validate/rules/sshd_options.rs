@@ -197,6 +197,33 @@ pub fn value_lines(name: &str, value: &str) -> Vec<String> {
     lines
 }
 
+/// The port Ansible reaches a node's sshd on, from the drop-in's lines
+/// (`(keyword, one value)`, as [`value_lines`] writes them): the port of
+/// the first `ListenAddress` when it has one (`0.0.0.0:2222`,
+/// `[2001:db8::5]:2222`), else the first `Port`; `None` when the lines
+/// name no port (sshd's 22, unless the image's sshd_config says
+/// otherwise). sshd listens on each ListenAddress at its own port or,
+/// without one, at every Port.
+pub fn sshd_port<'a>(lines: impl IntoIterator<Item = (&'a str, &'a str)>) -> Option<u16> {
+    let mut port: Option<u16> = None;
+    let mut listen: Option<Option<u16>> = None;
+    for (k, v) in lines {
+        let v = v.trim().trim_matches(['"', '\'']);
+        if k.eq_ignore_ascii_case("Port") && port.is_none() {
+            port = v.parse().ok();
+        } else if k.eq_ignore_ascii_case("ListenAddress") && listen.is_none() {
+            let addr = v.split_whitespace().next().unwrap_or("");
+            let p = match addr.strip_prefix('[') {
+                Some(rest) => rest.split_once("]:").map(|(_, p)| p),
+                None if addr.matches(':').count() == 1 => addr.split_once(':').map(|(_, p)| p),
+                None => None,
+            };
+            listen = Some(p.and_then(|p| p.parse().ok()));
+        }
+    }
+    listen.flatten().or(port)
+}
+
 /// Why sshd refuses `value` for `kw`, if it does: (label, hint). A value
 /// of a [`MULTI_LINE`] keyword is checked line by line, as written.
 pub(crate) fn check_value(kw: &Keyword, value: &str) -> Result<(), (String, String)> {
@@ -840,6 +867,25 @@ mod tests {
         ] {
             assert!(!v("max-startups", bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn the_port_ansible_uses() {
+        let p = |l: &[(&str, &str)]| sshd_port(l.iter().copied());
+        assert_eq!(p(&[]), None);
+        assert_eq!(p(&[("ListenAddress", "::")]), None);
+        assert_eq!(p(&[("Port", "2222"), ("Port", "22")]), Some(2222));
+        assert_eq!(p(&[("ListenAddress", "0.0.0.0:2222")]), Some(2222));
+        assert_eq!(p(&[("ListenAddress", "[2001:db8::5]:2200")]), Some(2200));
+        assert_eq!(p(&[("ListenAddress", "::"), ("Port", "2022")]), Some(2022));
+        assert_eq!(
+            p(&[("ListenAddress", "10.0.0.5"), ("Port", "2022")]),
+            Some(2022)
+        );
+        assert_eq!(
+            p(&[("ListenAddress", "10.0.0.5:2300"), ("Port", "2022")]),
+            Some(2300)
+        );
     }
 
     #[test]
