@@ -131,7 +131,7 @@ codes! {
     InvalidFqdn "SC0017" "invalid-fqdn" Error
         "A domain or fully qualified name longer than 253 characters or with an invalid label, or a site `domain` written with a trailing (root) dot, which only the DNS zone would strip. Also a name the output would hold that is too long with the domain: the zone's `<node>.<network>`, `<node>.lo`, `hostmaster` and `nsN` names (253 characters at most, or `named` refuses the whole zone), and the inventory's `host_vars/<fqdn>.yml` file name (255 bytes at most, or `build` cannot write it).";
     InvalidSshKey "SC0018" "invalid-ssh-key" Error
-        "An SSH public key that is not `TYPE BASE64 [comment]` with a known key type and a base64 body whose embedded type matches; an `ssh-rsa` key of fewer than 1024 bits, which OpenSSH refuses; or two keys pasted into one `key` string, where the second would be read as the first one's comment and never authorized.";
+        "An SSH public key that is not `TYPE BASE64 [comment]` with a known key type and a base64 body whose embedded type matches; an `ssh-rsa` key of fewer than 1024 bits, which OpenSSH refuses; two keys pasted into one `key` string, where the second would be read as the first one's comment and never authorized; or a line break inside the key, which would split its authorized_keys line (a line break at its end, as `cat id.pub` pastes it, is dropped when the key is written).";
     InvalidRepoUrl "SC0019" "invalid-repo-url" Error
         "A package repository URI that is not an absolute http, https or file URL.";
     InvalidRackUnit "SC0020" "invalid-rack-unit" Error
