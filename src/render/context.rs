@@ -772,14 +772,18 @@ fn repo_view(rp: &Repo) -> RepoView {
 }
 
 fn ssh_key_view(k: &SshKey) -> SshKeyView {
+    // A key pasted from `cat id.pub` ends with its line break (`\n`,
+    // `\r\n`): it is not part of the key, and is dropped as an inline
+    // `signed-by` key's is. A break inside the key is SC0018.
+    let key = k.key.value.trim_matches(['\n', '\r']);
     SshKeyView {
         name: k.name.value.clone(),
         user: k.user.value.clone(),
-        key: k.key.value.clone(),
+        key: key.to_string(),
         options: k.options.as_ref().map(|o| o.value.clone()),
         line: match &k.options {
-            Some(o) => format!("{} {}", o.value, k.key.value),
-            None => k.key.value.clone(),
+            Some(o) => format!("{} {}", o.value, key),
+            None => key.to_string(),
         },
     }
 }

@@ -371,7 +371,18 @@ check_sshd() {
   # line Includes sshd_config.d/*.conf (first value of a keyword wins in sshd).
   local stock=/usr/share/openssh/sshd_config
   [ -f "$stock" ] || usage "$stock missing (openssh-server)"
-  { echo "HostKey $WORK/host_ed25519"
+  # sshd loads only the host keys the config names, and the harness's own key when it names
+  # none. A drop-in that names keys is checked with what a fresh Debian node has: its three
+  # keys (made here, as openssh-server makes them), any other path missing as on the node.
+  local own_key="HostKey $WORK/host_ed25519" t
+  if grep -qiE '^[[:space:]]*HostKey[[:space:]]' "$dropins"/*.conf; then
+    own_key=""
+    for t in rsa ecdsa ed25519; do
+      ssh-keygen -q -t "$t" -N '' -C check-artifact -f "$WORK/ssh_host_${t}_key" >/dev/null </dev/null
+    done
+    sed -i -E "s#/etc/ssh/ssh_host_(rsa|ecdsa|ed25519)_key#$WORK/ssh_host_\\1_key#g; s#/etc/ssh/ssh_host_[A-Za-z0-9_]*_key#$WORK/absent&#g" "$dropins"/*.conf
+  fi
+  { [ -z "$own_key" ] || echo "$own_key"
     while IFS= read -r line; do
       if [ "$line" = "Include /etc/ssh/sshd_config.d/*.conf" ]; then echo "Include $dropins/*.conf"; else printf '%s\n' "$line"; fi
     done < "$stock"

@@ -658,12 +658,25 @@ pub fn outline(site: &SiteView, env_prefix: &str) -> Inventory {
         g.children.sort();
         g.children.dedup();
     }
+    // The hosts whose `ansible_port` the operator set in a group's vars:
+    // theirs wins (hosts.yml outranks group_vars, so siteconf's would not).
+    let port_by_group = hosts_under(&groups, |g| g.vars.contains_key(ANSIBLE_PORT));
+    let port_by_all = all_vars.contains_key(ANSIBLE_PORT);
     let mut hosts: Vec<InvHost> = Vec::with_capacity(site.nodes.len() + site.switches.len());
     for (index, n) in site.nodes.iter().enumerate() {
         let mut inventory_vars = Map::new();
         let (a4, a6) = super::dns::canonical_addresses(n);
         if let Some(addr) = a4.or(a6) {
             inventory_vars.insert("ansible_host".into(), Json::String(addr.clone()));
+        }
+        // sshd on another port than 22: Ansible must connect there.
+        let port = crate::validate::rules::sshd_options::sshd_port(
+            n.sshd_lines.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        );
+        let theirs =
+            port_by_all || n.vars.contains_key(ANSIBLE_PORT) || port_by_group.contains(&n.fqdn);
+        if let Some(port) = port.filter(|&p| p != 22 && !theirs) {
+            inventory_vars.insert(ANSIBLE_PORT.into(), Json::from(port));
         }
         var_warnings(&mut warnings, &format!("node {}", n.name), &n.vars);
         hosts.push(InvHost {
@@ -699,6 +712,34 @@ pub fn outline(site: &SiteView, env_prefix: &str) -> Inventory {
         hosts,
         warnings,
     }
+}
+
+/// The variable of the port Ansible connects to.
+const ANSIBLE_PORT: &str = "ansible_port";
+
+/// The hosts of the groups `pick` chooses, with those of their children,
+/// their children's children …
+fn hosts_under(
+    groups: &BTreeMap<String, InvGroup>,
+    pick: impl Fn(&InvGroup) -> bool,
+) -> std::collections::BTreeSet<String> {
+    let mut out = std::collections::BTreeSet::new();
+    let mut seen = std::collections::BTreeSet::new();
+    let mut todo: Vec<&str> = groups
+        .values()
+        .filter(|g| pick(g))
+        .map(|g| g.name.as_str())
+        .collect();
+    while let Some(name) = todo.pop() {
+        if !seen.insert(name) {
+            continue;
+        }
+        if let Some(g) = groups.get(name) {
+            out.extend(g.hosts.iter().cloned());
+            todo.extend(g.children.iter().map(String::as_str));
+        }
+    }
+    out
 }
 
 /// The inventory as `hosts.yml` sees it (`inventory`): groups and

@@ -21,6 +21,7 @@
 
 mod addressing;
 mod ansible_host_var;
+mod ansible_port;
 mod ansible_reserved_vars;
 mod asn_classes;
 mod automation_user;
@@ -180,6 +181,7 @@ pub static RULES: &[&Rule] = &[
     &site_domain::RULE,
     &inventory_vars::RULE,
     &ansible_host_var::RULE,
+    &ansible_port::RULE,
     &stray_files::RULE,
     &boot_urls::RULE,
     &boot_images::RULE,

@@ -78,6 +78,15 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
 /// describe the problem without quoting the key.
 pub(crate) fn validate(line: &str) -> Result<(), (String, String)> {
     let line = line.trim();
+    // A line break at either end is dropped when the key is written (a
+    // pasted `cat id.pub`); one inside would write a second line into
+    // authorized_keys.
+    if line.chars().any(|c| c.is_control() && c != '\t') {
+        return Err((
+            "the key holds a line break or another control character".into(),
+            "an authorized_keys entry is one line: give the key as `ssh-keygen` writes it in the `.pub` file, on one line".into(),
+        ));
+    }
     if line.starts_with("-----BEGIN") {
         return Err((
             "this is a PEM block, not an OpenSSH public key".into(),
@@ -334,6 +343,16 @@ mod tests {
     const RSA1024: &str = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQDR58u004MXy3rWXX1JiVwEocjQz43S85LhOePxmKDpxbvHzTexESjEDRdtF/weAJvrDBmIvWJTjDeZ08W8UxLuHV13JZGFijTGtBfJ9F1j+ms3hzqHOjw9qatpf67+0o1JGmJCtd62n5vafA8rEeQSdtJpWTbQ8FjPFIjGYh8iUw== k1024@example";
     const RSA768: &str = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAYQDH54qUBkiPQGB7rRn9ItGf+m8gPPMeBevN2kCTY5D3dCoKyQjuN4BqD1YFevpZZelIHl7nor3wvT22vZg5bZsc3YTuPaoQC4ovrfqpi+Q1DvAkBuj8Wgw1zyxeDheCKJk= k768@example";
     const RSA2048: &str = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQChYI8qA9QfZRma+ujITF9Dn7frSHFnEHlmECUoToYxIJoCuLK24zyzhachdMDey4n7SL8CYSdvVstR+BrXXqE61avVraSSpfsb5RjEqRnB3mMzkWY2MQr7cknb8AcAlvgceeYx++d4hh+EMKTuInWpCBdbWCbk+eRCd6jAmkdtqUV74doRrPKMPL7CplGIKC5YuzmrLfkebvuFXQ3232CdKSvGh+3aUEk1Sk/AO9P1ZFF4mYbtEFpHHHLLicS0w/m6GhxezhRnYHJB25dL5LTrXwO7GQ8uDysm178CeK71cLDjRF7b632fDGMTRW6vc6xE8mJWM4mD5J+pCD/kmfKJ k2048@example";
+
+    #[test]
+    fn line_breaks() {
+        // `cat id.pub` pasted: the break at the end is dropped on render.
+        assert_eq!(validate(&format!("{ED25519}\n")), Ok(()));
+        assert_eq!(validate(&format!("{ED25519}\r\n")), Ok(()));
+        let inner = ED25519.replacen(' ', "\n", 1);
+        assert!(validate(&inner).is_err());
+        assert!(validate(&format!("{ED25519}\nssh-ed25519")).is_err());
+    }
 
     #[test]
     fn rsa_key_sizes() {

@@ -44,7 +44,7 @@
 use std::net::IpAddr;
 
 use super::super::{Ctx, Rule};
-use super::sshd_options::{lookup, value_lines};
+use super::sshd_options::{glob, lookup, value_lines};
 use super::{closest, narrow, set_in, PerNode};
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::SshdOption;
@@ -59,6 +59,7 @@ pub static RULE: Rule = Rule {
         Code::SshdNoLoginMethod,
         Code::SshdLocksOutAutomationUser,
         Code::RootKeyUnused,
+        Code::SshdSessionForced,
     ],
     check,
     resolved: true,
@@ -98,6 +99,7 @@ impl<'a> Effective<'a> {
             // KbdInteractiveAuthentication: one setting, the first wins.
             let name = match kw.name.as_str() {
                 "ChallengeResponseAuthentication" => "KbdInteractiveAuthentication",
+                "PubkeyAcceptedKeyTypes" => "PubkeyAcceptedAlgorithms",
                 n => n,
             };
             if !opts.iter().any(|(n, _)| *n == name) {
@@ -243,6 +245,74 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
                 }
             }
         }
+        automation_user_lockout(rn, &eff, automation, &mut |d| found.push(name, d));
+        for kw in ["MaxAuthTries", "MaxSessions"] {
+            let Some(o) = eff.get(kw) else { continue };
+            if o.value.value.trim() != "0" {
+                continue;
+            }
+            let (what, site_kw) = match kw {
+                "MaxAuthTries" => (
+                    "sshd disconnects at the first key offered (\"Too many authentication failures\")",
+                    "max-auth-tries",
+                ),
+                _ => (
+                    "sshd accepts the key, then opens no session (\"no more sessions\")",
+                    "max-sessions",
+                ),
+            };
+            let who = match automation {
+                Some(u) => format!(
+                    "; the automation user `{}` is refused too, so Ansible cannot reach the node",
+                    u.value
+                ),
+                None => String::new(),
+            };
+            found.push(
+                name,
+                Diagnostic::error(
+                    Code::SshdNoLoginMethod,
+                    format!(
+                        "{kw} is 0{}: {what}, for every user{who}",
+                        set_in(rn, &format!("sshd.{}", o.key.value))
+                    ),
+                )
+                .label(o.value.span, "no login can succeed")
+                .help(format!(
+                    "leave `{site_kw}` out (the default is {}), or give it at least 1",
+                    if kw == "MaxAuthTries" { 6 } else { 10 }
+                )),
+            );
+        }
+        for kw in ["ForceCommand", "ChrootDirectory"] {
+            let Some(o) = eff.get(kw) else { continue };
+            if o.value.value.trim().eq_ignore_ascii_case("none") {
+                continue;
+            }
+            let Some(u) = automation else { continue };
+            let site_kw = super::sshd_options::site_spelling(kw);
+            found.push(
+                name,
+                Diagnostic::warning(
+                    Code::SshdSessionForced,
+                    format!(
+                        "{kw} is set for every user{}, the automation user `{}` included: its key is accepted, then {}, so Ansible's modules never run on the node",
+                        set_in(rn, &format!("sshd.{}", o.key.value)),
+                        u.value,
+                        if kw == "ForceCommand" {
+                            "every session runs this command instead of what Ansible asks"
+                        } else {
+                            "every session is confined to this directory (or fails when it is missing)"
+                        }
+                    ),
+                )
+                .label(o.value.span, "applies to every user")
+                .label(u.span, "the automation user")
+                .help(format!(
+                    "leave `{site_kw}` out of the drop-in (it cannot carry Match); restrict the users who need it by other means, e.g. `command=` in their `ssh-key` options"
+                )),
+            );
+        }
         if !eff.enabled("PubkeyAuthentication", true) {
             let pk = eff
                 .get("PubkeyAuthentication")
@@ -281,6 +351,152 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
         }
     }
     found.finish(diags);
+}
+
+/// The signature algorithms a key of type `ty` can log in with (an RSA
+/// key signs with rsa-sha2-512 or rsa-sha2-256; OpenSSH 9.2's client no
+/// longer offers ssh-rsa signatures).
+fn key_signatures(ty: &str) -> Vec<&str> {
+    match ty {
+        "ssh-rsa" => vec!["rsa-sha2-512", "rsa-sha2-256"],
+        t => vec![t],
+    }
+}
+
+/// sshd's match_pattern_list of one name against a comma-separated list
+/// of patterns: `Some(true)` when a pattern matches and no negated one
+/// (`!pat`) does, `Some(false)` when a negated one matches, `None` when
+/// none matches.
+fn pattern_list(name: &str, list: &str) -> Option<bool> {
+    let mut got = None;
+    for p in list.split(',').filter(|p| !p.is_empty()) {
+        match p.strip_prefix('!') {
+            Some(neg) if glob(neg.as_bytes(), name.as_bytes()) => return Some(false),
+            Some(_) => {}
+            None if glob(p.as_bytes(), name.as_bytes()) => got = Some(true),
+            None => {}
+        }
+    }
+    got
+}
+
+/// Whether a PubkeyAcceptedAlgorithms value lets in signature algorithm
+/// `alg` (kex_assemble_names of 9.2p1): `+list` and `^list` add to the
+/// default list, `-list` removes what its patterns match from it, a
+/// plain list is what is accepted (a pattern in it is taken to match, so
+/// that only a certain refusal is reported).
+fn accepts_algorithm(value: &str, alg: &str) -> bool {
+    let value = value.trim().trim_matches(['"', '\'']);
+    let default = || {
+        lookup("PubkeyAcceptedAlgorithms")
+            .map(|k| k.example.split(',').any(|d| d == alg))
+            .unwrap_or(true)
+    };
+    match value.chars().next() {
+        Some('+' | '^') => default() || pattern_list(alg, &value[1..]) == Some(true),
+        Some('-') => default() && pattern_list(alg, &value[1..]).is_none(),
+        _ => pattern_list(alg, value) == Some(true),
+    }
+}
+
+/// SC0057 for what shuts the automation user out beyond AllowUsers and
+/// DenyUsers: its group (cloud-init creates it with only its own primary
+/// group, named after it), `use-pam no` (its account is locked, as
+/// cloud-init's `lock_passwd: true` leaves every user it creates), and a
+/// PubkeyAcceptedAlgorithms that accepts none of its keys.
+fn automation_user_lockout(
+    rn: &crate::resolve::ResolvedNode,
+    eff: &Effective,
+    automation: Option<&crate::model::Sp<String>>,
+    push: &mut dyn FnMut(Diagnostic),
+) {
+    let Some(u) = automation else { return };
+    let user = u.value.as_str();
+    // root is not created by cloud-init and keeps its own groups and
+    // password field: only an ordinary automation user is judged here.
+    if user == "root" {
+        return;
+    }
+    let mut lock = |o: &SshdOption, label: String, why: String, help: String| {
+        push(
+            Diagnostic::error(
+                Code::SshdLocksOutAutomationUser,
+                format!(
+                    "{}{} locks out the automation user `{user}`: {why}, so Ansible cannot log in to these nodes",
+                    o.key.value,
+                    set_in(rn, &format!("sshd.{}", o.key.value)),
+                ),
+            )
+            .label(o.value.span, label)
+            .label(u.span, "the automation user")
+            .help(help),
+        )
+    };
+    let words = |o: &SshdOption| -> Vec<String> {
+        o.value
+            .value
+            .split_whitespace()
+            .map(|w| w.trim_matches(['"', '\'']).to_string())
+            .collect()
+    };
+    if let Some(o) = eff.get("AllowGroups") {
+        if !words(o).iter().any(|w| pattern_list(user, w) == Some(true)) {
+            lock(
+                o,
+                format!("none of these is `{user}`"),
+                format!("AllowGroups lets in only members of the groups it lists, and the automation user is only in its own group `{user}` (cloud-init gives it no other)"),
+                format!("add `{user}` to the list, or leave the keyword out"),
+            );
+        }
+    }
+    if let Some(o) = eff.get("DenyGroups") {
+        if words(o).iter().any(|w| pattern_list(user, w) == Some(true)) {
+            lock(
+                o,
+                format!("this matches the group `{user}`"),
+                format!("DenyGroups refuses the members of the groups it matches, and the automation user's own group is `{user}`"),
+                format!("take the pattern that matches `{user}` out of the list"),
+            );
+        }
+    }
+    if let Some(o) = eff.get("UsePAM") {
+        if o.value.value.trim().eq_ignore_ascii_case("no") {
+            lock(
+                o,
+                "sshd checks the password field itself".into(),
+                "cloud-init creates every user with `lock_passwd: true`, and without PAM sshd refuses a locked account even with a valid key (\"User … not allowed because account is locked\")".into(),
+                "leave `use-pam` out: Debian's sshd_config says `UsePAM yes`, and key logins to locked accounts work through PAM".into(),
+            );
+        }
+    }
+    if let Some(o) = eff.get("PubkeyAcceptedAlgorithms") {
+        let types: Vec<&str> = rn
+            .settings
+            .ssh_keys
+            .iter()
+            .filter(|k| k.user.value == user)
+            .filter_map(|k| k.key.value.split_whitespace().next())
+            .collect();
+        let refused = !types.is_empty()
+            && !types.iter().any(|t| {
+                key_signatures(t)
+                    .iter()
+                    .any(|a| accepts_algorithm(&o.value.value, a))
+            });
+        if !refused {
+            return;
+        }
+        let mut shown: Vec<&str> = types.clone();
+        shown.sort();
+        shown.dedup();
+        let shown = shown.join("`, `");
+        lock(
+            o,
+            format!("leaves out `{shown}`"),
+            format!("its keys on these nodes are `{shown}`, which this list does not accept (\"signature algorithm … not in PubkeyAcceptedAlgorithms\", \"Permission denied (publickey)\")"),
+            format!("keep `{shown}` in the list (a `-` list removes only what it names), or leave the keyword out"),
+        );
+    }
 }
 
 fn auth_methods(
@@ -413,7 +629,12 @@ node n1 {{ rack r01; position 1; sshd {{ {sshd} }}; address mgmt ipv4=\"10.0.1.5
     fn found(sshd: &str) -> Vec<&'static str> {
         codes(&site(sshd))
             .into_iter()
-            .filter(|c| matches!(*c, "SC0057" | "SC0072" | "SC0073" | "SC0074" | "SC0916"))
+            .filter(|c| {
+                matches!(
+                    *c,
+                    "SC0057" | "SC0067" | "SC0072" | "SC0073" | "SC0074" | "SC0916"
+                )
+            })
             .collect()
     }
 
@@ -502,6 +723,54 @@ node n1 {{ rack r01; position 1; sshd {{ {sshd} }}; address mgmt ipv4=\"10.0.1.5
             ["SC0057"]
         );
         assert!(found("pubkey-authentication #true; password-authentication #false").is_empty());
+    }
+
+    /// Each was a real login refused (sshd -i of 9.2p1 under Debian's
+    /// sshd_config, the automation user's ed25519 key).
+    #[test]
+    fn automation_user_shut_out() {
+        assert_eq!(found("use-pam #false"), ["SC0057"]);
+        assert!(found("use-pam #true").is_empty());
+        assert_eq!(found("allow-groups sudo"), ["SC0057"]);
+        assert!(found("allow-groups \"sudo ansible\"").is_empty());
+        assert!(found("allow-groups \"ans*\"").is_empty());
+        assert_eq!(found("allow-groups \"*,!ansible\""), ["SC0057"]);
+        assert_eq!(found("deny-groups ansible"), ["SC0057"]);
+        assert!(found("deny-groups \"sudo wheel\"").is_empty());
+        assert_eq!(
+            found("pubkey-accepted-algorithms \"rsa-sha2-512,rsa-sha2-256\""),
+            ["SC0057"]
+        );
+        assert_eq!(
+            found("pubkey-accepted-algorithms \"-ssh-ed25519\""),
+            ["SC0057"]
+        );
+        assert_eq!(found("pubkey-accepted-algorithms \"-ssh-ed*\""), ["SC0057"]);
+        assert_eq!(
+            found("pubkey-accepted-key-types \"ecdsa-sha2-nistp256\""),
+            ["SC0057"]
+        );
+        assert!(found("pubkey-accepted-algorithms \"-ssh-rsa\"").is_empty());
+        assert!(found("pubkey-accepted-algorithms \"+ssh-rsa\"").is_empty());
+        assert!(found("pubkey-accepted-algorithms \"^rsa-sha2-512\"").is_empty());
+        assert!(found("pubkey-accepted-algorithms \"ssh-ed25519,rsa-sha2-512\"").is_empty());
+        assert!(found("pubkey-accepted-algorithms \"ssh-ed*\"").is_empty());
+        assert_eq!(found("max-auth-tries 0"), ["SC0074"]);
+        assert!(found("max-auth-tries 1").is_empty());
+        assert_eq!(found("max-sessions 0"), ["SC0074"]);
+        assert_eq!(found("force-command \"/usr/bin/false\""), ["SC0067"]);
+        assert_eq!(found("chroot-directory \"/srv/jail\""), ["SC0067"]);
+        assert!(found("chroot-directory none").is_empty());
+        // An RSA key signs with rsa-sha2-*, not ssh-rsa.
+        let rsa = |v: &str| {
+            key_signatures("ssh-rsa")
+                .iter()
+                .any(|a| accepts_algorithm(v, a))
+        };
+        assert!(rsa("rsa-sha2-512"));
+        assert!(rsa("-ssh-rsa"));
+        assert!(!rsa("ssh-rsa,ssh-ed25519"));
+        assert!(!rsa("-rsa-sha2-*"));
     }
 
     #[test]

@@ -45,6 +45,7 @@ pub static RULE: Rule = Rule {
         Code::SshdInvalidValue,
         Code::SshdIgnoresKeys,
         Code::SshdLocksOutAutomationUser,
+        Code::SshdHostKeyAbsent,
     ],
     check,
     resolved: false,
@@ -196,6 +197,33 @@ pub fn value_lines(name: &str, value: &str) -> Vec<String> {
     lines
 }
 
+/// The port Ansible reaches a node's sshd on, from the drop-in's lines
+/// (`(keyword, one value)`, as [`value_lines`] writes them): the port of
+/// the first `ListenAddress` when it has one (`0.0.0.0:2222`,
+/// `[2001:db8::5]:2222`), else the first `Port`; `None` when the lines
+/// name no port (sshd's 22, unless the image's sshd_config says
+/// otherwise). sshd listens on each ListenAddress at its own port or,
+/// without one, at every Port.
+pub fn sshd_port<'a>(lines: impl IntoIterator<Item = (&'a str, &'a str)>) -> Option<u16> {
+    let mut port: Option<u16> = None;
+    let mut listen: Option<Option<u16>> = None;
+    for (k, v) in lines {
+        let v = v.trim().trim_matches(['"', '\'']);
+        if k.eq_ignore_ascii_case("Port") && port.is_none() {
+            port = v.parse().ok();
+        } else if k.eq_ignore_ascii_case("ListenAddress") && listen.is_none() {
+            let addr = v.split_whitespace().next().unwrap_or("");
+            let p = match addr.strip_prefix('[') {
+                Some(rest) => rest.split_once("]:").map(|(_, p)| p),
+                None if addr.matches(':').count() == 1 => addr.split_once(':').map(|(_, p)| p),
+                None => None,
+            };
+            listen = Some(p.and_then(|p| p.parse().ok()));
+        }
+    }
+    listen.flatten().or(port)
+}
+
 /// Why sshd refuses `value` for `kw`, if it does: (label, hint). A value
 /// of a [`MULTI_LINE`] keyword is checked line by line, as written.
 pub(crate) fn check_value(kw: &Keyword, value: &str) -> Result<(), (String, String)> {
@@ -230,6 +258,9 @@ fn check_line(kw: &Keyword, value: &str) -> Result<(), (String, String)> {
             "a quote is not closed".into(),
             "sshd reads `\"` and `'` as quotes and refuses the line (\"invalid quotes\") unless each is closed; write `\\\"` for a literal quote".into(),
         ));
+    }
+    if kw.name == "MaxStartups" {
+        return max_startups(value.trim());
     }
     let words: Vec<&str> = value.split_whitespace().collect();
     let one = words.len() == 1;
@@ -275,6 +306,50 @@ fn check_line(kw: &Keyword, value: &str) -> Result<(), (String, String)> {
     };
     Err((label, hint))
 }
+
+/// `MaxStartups start[:rate:full]` as servconf.c of 9.2p1 reads it
+/// (`sscanf("%d:%d:%d")`): one number, or three; start and full at least
+/// 1, start not above full, rate from 1 to 100. Anything else is
+/// "Invalid MaxStartups spec" and sshd does not start.
+fn max_startups(value: &str) -> Result<(), (String, String)> {
+    let hint = "MaxStartups is `start` or `start:rate:full` (the default is `10:30:100`): start and full at least 1, start not above full, rate a percentage from 1 to 100".to_string();
+    // sscanf's `%d`: an optional sign and digits; it stops at the first
+    // field that does not parse.
+    let mut fields: Vec<i64> = Vec::new();
+    for (i, f) in value.split(':').enumerate() {
+        let digits = f.strip_prefix(['-', '+']).unwrap_or(f);
+        let n = digits.bytes().take_while(u8::is_ascii_digit).count();
+        if n == 0 || i >= 3 {
+            break;
+        }
+        let v: i64 = digits[..n].parse().unwrap_or(i64::MAX);
+        fields.push(if f.starts_with('-') { -v } else { v });
+        if n < digits.len() {
+            break;
+        }
+    }
+    let ok = match fields[..] {
+        [start] => start >= 1,
+        [start, rate, full] => {
+            start >= 1 && full >= 1 && start <= full && (1..=100).contains(&rate)
+        }
+        _ => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(("sshd stops with \"Invalid MaxStartups spec\"".into(), hint))
+    }
+}
+
+/// The host keys Debian 12's openssh-server creates at its installation
+/// (and cloud-init regenerates at first boot): the only ones a node has
+/// unless something else puts a key there.
+pub(crate) const DEBIAN_HOST_KEYS: &[&str] = &[
+    "/etc/ssh/ssh_host_rsa_key",
+    "/etc/ssh/ssh_host_ecdsa_key",
+    "/etc/ssh/ssh_host_ed25519_key",
+];
 
 /// Whether every quote is closed, as sshd's argv_split (misc.c) wants:
 /// `"` and `'` open a quoted part that the same character closes, and a
@@ -492,7 +567,7 @@ pub(crate) fn check_algorithms(kw: &Keyword, value: &str) -> Vec<AlgoProblem> {
 }
 
 /// OpenSSH's match_pattern: `*` any run of characters, `?` one.
-fn glob(p: &[u8], s: &[u8]) -> bool {
+pub(crate) fn glob(p: &[u8], s: &[u8]) -> bool {
     match (p.first(), s.first()) {
         (None, None) => true,
         (Some(b'*'), _) => glob(&p[1..], s) || (!s.is_empty() && glob(p, &s[1..])),
@@ -630,6 +705,42 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
                 );
                 continue;
             }
+            if kw.name == "Subsystem"
+                && o.value
+                    .value
+                    .split_whitespace()
+                    .next()
+                    .map(|w| w.trim_matches(['"', '\'']))
+                    == Some("sftp")
+            {
+                diags.push(
+                    Diagnostic::error(
+                        Code::SshdInvalidValue,
+                        format!("`subsystem \"sftp …\"` cannot be set in the drop-in (in {what}): Debian's sshd_config defines `Subsystem sftp` itself, after the Include of the drop-in, and sshd refuses to start (\"Subsystem 'sftp' already defined\")"),
+                    )
+                    .label(o.value.span, "sftp is already defined by Debian's sshd_config")
+                    .help("leave `subsystem sftp` out: Debian's sshd_config already serves SFTP with /usr/lib/openssh/sftp-server. A subsystem of another name can be set here"),
+                );
+            }
+            if kw.name == "HostKey" {
+                for line in value_lines(&kw.name, &o.value.value) {
+                    let path = line.trim().trim_matches(['"', '\'']);
+                    if DEBIAN_HOST_KEYS.contains(&path) {
+                        continue;
+                    }
+                    diags.push(
+                        Diagnostic::warning(
+                            Code::SshdHostKeyAbsent,
+                            format!("host key `{path}` (in {what}) is not one Debian 12 creates, and siteconf does not deploy it: sshd logs \"Unable to load host key\", and when no host key it is given loads, stops with \"no hostkeys available\" and the node has no SSH"),
+                        )
+                        .label(narrow(cx, o.value.span, path), "no such key on a fresh node")
+                        .help(format!(
+                            "name the keys a Debian node has ({}), or leave `host-key` out (sshd then loads those three); a key put in place by other means (the image) must be there before sshd restarts at first boot",
+                            DEBIAN_HOST_KEYS.join(", ")
+                        )),
+                    );
+                }
+            }
             for p in check_algorithms(kw, &o.value.value) {
                 let (message, span) = if p.name.is_empty() {
                     (
@@ -740,6 +851,41 @@ mod tests {
         assert!(!v("port", "22 0"));
         assert!(v("listen-address", "10.0.0.5 2001:db8::5"));
         assert!(v("host-key", "/etc/ssh/a /etc/ssh/b"));
+        // What `sshd -t` of 9.2p1 says of MaxStartups.
+        for ok in ["1", "10:30:100", "10:100:100", "10:30:10", "3:100:3", "10:"] {
+            assert!(v("max-startups", ok), "{ok}");
+        }
+        for bad in [
+            "0",
+            "0:30:100",
+            "10:0:100",
+            "10:101:100",
+            "10:30:5",
+            "10:30",
+            "5:30:0",
+            "x",
+        ] {
+            assert!(!v("max-startups", bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_port_ansible_uses() {
+        let p = |l: &[(&str, &str)]| sshd_port(l.iter().copied());
+        assert_eq!(p(&[]), None);
+        assert_eq!(p(&[("ListenAddress", "::")]), None);
+        assert_eq!(p(&[("Port", "2222"), ("Port", "22")]), Some(2222));
+        assert_eq!(p(&[("ListenAddress", "0.0.0.0:2222")]), Some(2222));
+        assert_eq!(p(&[("ListenAddress", "[2001:db8::5]:2200")]), Some(2200));
+        assert_eq!(p(&[("ListenAddress", "::"), ("Port", "2022")]), Some(2022));
+        assert_eq!(
+            p(&[("ListenAddress", "10.0.0.5"), ("Port", "2022")]),
+            Some(2022)
+        );
+        assert_eq!(
+            p(&[("ListenAddress", "10.0.0.5:2300"), ("Port", "2022")]),
+            Some(2300)
+        );
     }
 
     #[test]
@@ -879,6 +1025,17 @@ mod tests {
             codes(&site("ciphers \"aes256-gcm@openssh.com\"")),
             Vec::<&str>::new()
         );
+        assert_eq!(codes(&site("max-startups 0")), ["SC0041"]);
+        assert_eq!(codes(&site("subsystem \"sftp internal-sftp\"")), ["SC0041"]);
+        assert!(codes(&site("subsystem \"backup /usr/lib/backup\"")).is_empty());
+        let hk = |v: &str| -> Vec<&str> {
+            super::super::testing::codes(&site(&format!("host-key {v}")))
+                .into_iter()
+                .filter(|c| *c == "SC0066")
+                .collect()
+        };
+        assert_eq!(hk("\"/etc/ssh/ssh_host_dsa_key\""), ["SC0066"]);
+        assert!(hk("\"/etc/ssh/ssh_host_ed25519_key\" \"/etc/ssh/ssh_host_rsa_key\"").is_empty());
         assert_eq!(
             codes(&site("max-auth-tries 3; x11-forwarding #false")),
             Vec::<&str>::new()

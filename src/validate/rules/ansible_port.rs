@@ -1,0 +1,178 @@
+//! Rule `ansible-port`: an `ansible_port` in `vars` that is not the port
+//! the node's sshd listens on.
+//!
+//! **What it does.** Warns (SC0068) when a node's `ansible_port` — from
+//! its own vars, a profile's or the site defaults' (host_vars), or the
+//! vars of a group it is in (its `groups`, their parents, `all`) — is a
+//! number other than the port its sshd listens on (the port of the first
+//! `listen-address` that has one, else the first `port`; see
+//! `sshd_options::sshd_port`). A value that is not a number (a Jinja
+//! expression) is not judged, nor a node whose `sshd` names no port (the
+//! image's sshd_config may set one).
+//!
+//! **Why it matters.** siteconf writes `ansible_port` into hosts.yml from
+//! the sshd settings, but only when no `vars` set it: the operator's value
+//! wins. When it names another port, Ansible connects there and is
+//! refused, on every node the vars reach.
+//!
+//! **Example.**
+//! ```kdl
+//! profile base { sshd { port 2222 }; vars { ansible_port 22 } }   // SC0068
+//! ```
+
+use std::collections::BTreeSet;
+
+use super::super::{Ctx, Rule};
+use super::sshd_options::{sshd_port, value_lines};
+use super::PerNode;
+use crate::diag::{Code, Diagnostic, Diagnostics};
+use crate::model::names::{group_name, sshd_keyword};
+
+pub static RULE: Rule = Rule {
+    name: "ansible-port",
+    codes: &[Code::AnsiblePortDiffers],
+    check,
+    resolved: true,
+};
+
+const ANSIBLE_PORT: &str = "ansible_port";
+
+/// A port in `vars`: a number, or a string of digits.
+fn as_port(v: &serde_json::Value) -> Option<u64> {
+    match v {
+        serde_json::Value::Number(n) => n.as_u64(),
+        serde_json::Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+fn check(cx: &Ctx, diags: &mut Diagnostics) {
+    let Some(rs) = cx.resolved else { return };
+    let groups = &cx.site.groups;
+    let mut found = PerNode::new();
+    for rn in &rs.nodes {
+        let name = cx.site.nodes[rn.index].name.value.as_str();
+        let lines: Vec<(String, String)> = rn
+            .settings
+            .sshd
+            .iter()
+            .flat_map(|o| {
+                let k = sshd_keyword(&o.key.value);
+                value_lines(&k, &o.value.value)
+                    .into_iter()
+                    .map(move |l| (k.clone(), l))
+            })
+            .collect();
+        // Without a port in the drop-in, the image's sshd_config decides:
+        // nothing to compare.
+        let Some(port) = sshd_port(lines.iter().map(|(k, v)| (k.as_str(), v.as_str()))) else {
+            continue;
+        };
+        // The operator's ansible_port: host_vars first, then the groups.
+        let mut set = rn
+            .settings
+            .vars
+            .entries
+            .get(ANSIBLE_PORT)
+            .map(|(v, span)| (v, *span, "the node's vars".to_string()));
+        if set.is_none() {
+            let mut mine: BTreeSet<String> = rn
+                .settings
+                .groups
+                .iter()
+                .map(|g| group_name(&g.value))
+                .collect();
+            mine.insert("all".into());
+            // Parents of the node's groups, to any depth.
+            loop {
+                let more: Vec<String> = groups
+                    .iter()
+                    .filter(|g| !mine.contains(&group_name(&g.name.value)))
+                    .filter(|g| {
+                        g.children
+                            .iter()
+                            .any(|c| mine.contains(&group_name(&c.value)))
+                    })
+                    .map(|g| group_name(&g.name.value))
+                    .collect();
+                if more.is_empty() {
+                    break;
+                }
+                mine.extend(more);
+            }
+            set = groups
+                .iter()
+                .filter(|g| mine.contains(&group_name(&g.name.value)))
+                .find_map(|g| {
+                    g.vars.entries.get(ANSIBLE_PORT).map(|(v, span)| {
+                        (v, *span, format!("the vars of group `{}`", g.name.value))
+                    })
+                });
+        }
+        let Some((value, span, owner)) = set else {
+            continue;
+        };
+        let Some(theirs) = as_port(value) else {
+            continue;
+        };
+        if theirs == u64::from(port) {
+            continue;
+        }
+        found.push(
+            name,
+            Diagnostic::warning(
+                Code::AnsiblePortDiffers,
+                format!(
+                    "`ansible_port` {theirs} (in {owner}) is not the port sshd listens on, {port}: Ansible connects to {theirs} and is refused"
+                ),
+            )
+            .label(span, format!("sshd listens on {port}"))
+            .help(format!(
+                "remove `ansible_port` (siteconf writes `ansible_port: {port}` from the sshd settings into hosts.yml), or set it to {port}"
+            )),
+        );
+    }
+    found.finish(diags);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::codes;
+
+    fn site(sshd: &str, vars: &str, group: &str) -> String {
+        format!(
+            "site s {{ domain \"s.example\" }}
+network mgmt {{ purpose management; ipv4 \"10.0.1.0/24\" }}
+rack r01 {{ }}
+group fleet {{ vars {{ {group} }} }}
+node n1 {{ rack r01; position 1; groups fleet; sshd {{ {sshd} }}; vars {{ {vars} }}; address mgmt ipv4=\"10.0.1.5\" }}"
+        )
+    }
+
+    fn found(sshd: &str, vars: &str, group: &str) -> Vec<&'static str> {
+        codes(&site(sshd, vars, group))
+            .into_iter()
+            .filter(|c| *c == "SC0068")
+            .collect()
+    }
+
+    #[test]
+    fn the_port_of_the_vars_against_sshd() {
+        assert_eq!(found("port 2222", "ansible_port 22", "x 1"), ["SC0068"]);
+        assert!(found("port 2222", "ansible_port 2222", "x 1").is_empty());
+        assert!(found("port 2222", "ansible_port \"2222\"", "x 1").is_empty());
+        assert_eq!(found("port 2222", "x 1", "ansible_port 22"), ["SC0068"]);
+        assert_eq!(found("port 22", "ansible_port 2222", "x 1"), ["SC0068"]);
+        // No port in the drop-in: the image's sshd_config may have one.
+        assert!(found("permit-root-login no", "ansible_port 2222", "x 1").is_empty());
+        assert!(found(
+            "listen-address \"0.0.0.0:2200\"",
+            "ansible_port 2200",
+            "x 1"
+        )
+        .is_empty());
+        assert!(found("port 2222", "ansible_port \"{{ p }}\"", "x 1").is_empty());
+        // The node's own vars win over its groups'.
+        assert!(found("port 2222", "ansible_port 2222", "ansible_port 22").is_empty());
+    }
+}
