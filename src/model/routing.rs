@@ -150,6 +150,41 @@ fn walk<'a>(ifaces: &'a [Interface], name: &str, depth: usize, out: &mut Vec<(&'
     }
 }
 
+/// Why an unnumbered session has no switch port to end on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoPort {
+    /// The node has no interface of that name (another rule reports it).
+    Unknown,
+    /// A bond or a VLAN: it has no cable of its own. The switch names an
+    /// unnumbered neighbour by the one port it sees the node's link-local
+    /// address on, and a bond's or VLAN's traffic arrives on member or
+    /// parent ports it has no session for.
+    NotAPort(InterfaceKind),
+    /// An Ethernet interface not cabled to the session's switch.
+    NotCabled,
+}
+
+/// The switch port an unnumbered session over `name` ends on: the port of
+/// the interface's own cable, when that cable goes to `peer`. The one
+/// decision rendering (the switch's `neighbor PORT interface`) and `check`
+/// both read, so that a session `check` accepts always has a port.
+pub fn unnumbered_port<'a>(
+    ifaces: &'a [Interface],
+    name: &str,
+    peer: &str,
+) -> Result<&'a str, NoPort> {
+    let Some(i) = ifaces.iter().find(|i| i.name.value == name) else {
+        return Err(NoPort::Unknown);
+    };
+    match i.kind.as_ref().map(|k| k.value) {
+        Some(k @ (InterfaceKind::Bond | InterfaceKind::Vlan)) => Err(NoPort::NotAPort(k)),
+        _ => match (&i.switch, &i.port) {
+            (Some(s), Some(p)) if s.value == peer && !p.value.is_empty() => Ok(p.as_str()),
+            _ => Err(NoPort::NotCabled),
+        },
+    }
+}
+
 /// An address of a node in effect, with the prefix length of its network.
 #[derive(Debug, Clone)]
 pub struct NodeAddr {

@@ -858,7 +858,7 @@ fn session_view(s: &EffSession) -> SessionView {
         SessionPath::Fabric { local, hops } => {
             (Some("fabric"), Some(local.to_string()), Some(*hops), None)
         }
-        SessionPath::Unnumbered | SessionPath::Unresolved => (None, None, None, None),
+        SessionPath::Unnumbered { .. } | SessionPath::Unresolved => (None, None, None, None),
     };
     SessionView {
         peer: s.peer.to_string(),
@@ -989,6 +989,11 @@ fn switch_view(
     let downlinks = es
         .downlinks
         .iter()
+        // A session with no path (an unnumbered one over a bond, a VLAN or
+        // a port cabled elsewhere; a numbered one nothing leads to) is an
+        // error of `check`: the switch never gets a neighbour for it, let
+        // alone one with no port.
+        .filter(|d| eff.downlink(d).1.path != SessionPath::Unresolved)
         .map(|d| {
             let (n, sess) = eff.downlink(d);
             let v = session_view(sess);
@@ -1003,7 +1008,12 @@ fn switch_view(
                 _ => None,
             };
             DownlinkView {
-                port: v.peer_port.unwrap_or_default(),
+                // An unnumbered neighbour is named by the port its path
+                // ends on, which is never empty.
+                port: match &sess.path {
+                    SessionPath::Unnumbered { port } => port.clone(),
+                    _ => v.peer_port.unwrap_or_default(),
+                },
                 node: n.name.to_string(),
                 interface: v.interface.unwrap_or_default(),
                 node_asn: n.asn.map(|a| a.value),
@@ -1130,4 +1140,49 @@ fn sshd_lines(sshd: &[crate::model::SshdOption]) -> Vec<(String, String)> {
                 .map(move |l| (k.clone(), l))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::MemSource;
+
+    const SITE: &str = r#"site dc1 { domain "dc1.example.net"; dns-servers "10.0.0.2"; asn-pool "4200000000-4200999999"; }
+network loopback { purpose loopback; ipv4 "10.255.0.0/16"; reserved "10.255.0.1-10.255.0.255"; }
+rack r01 { height 42; }
+switch r01-tor1 { rack r01; position 42; asn 4201000011; loopback4 "10.255.0.1"; ports swp1-56; mlag-peer r01-tor2; }
+switch r01-tor2 { rack r01; position 41; asn 4201000012; loopback4 "10.255.0.2"; ports swp1-56; }
+node r01n01 {
+    rack r01; position 1; loopback ipv4=auto
+    interface eno1 { mac "52:54:00:01:01:01"; switch r01-tor1; port swp1; }
+    interface eno2 { mac "52:54:00:01:01:02"; switch r01-tor2; port swp1; }
+    interface up0 { kind bond; members eno1 eno2; mode "802.3ad"; }
+    bgp asn=auto { session r01-tor1 interface=up0; session r01-tor2 interface=eno2; }
+}
+"#;
+
+    /// A session over a bond has no switch port: the switch gets no
+    /// neighbour for it (never one with an empty port), while the session
+    /// on a cabled port is rendered with its port.
+    #[test]
+    fn a_switch_never_gets_a_downlink_without_a_port() {
+        let src = MemSource::new().with("site/site.kdl", SITE);
+        let checked = crate::check::check(&src);
+        assert!(checked.diags.has_errors(), "SC0635 refuses the site");
+        let eff = checked.effective();
+        let n = &eff.nodes[0];
+        assert_eq!(n.sessions[0].path, SessionPath::Unresolved);
+        assert_eq!(
+            n.sessions[1].path,
+            SessionPath::Unnumbered {
+                port: "swp1".into()
+            }
+        );
+        let view = site_view(&eff);
+        let tor1 = view.switches.iter().find(|s| s.name == "r01-tor1").unwrap();
+        assert!(tor1.downlinks.is_empty(), "{:?}", tor1.downlinks);
+        let tor2 = view.switches.iter().find(|s| s.name == "r01-tor2").unwrap();
+        let ports: Vec<&str> = tor2.downlinks.iter().map(|d| d.port.as_str()).collect();
+        assert_eq!(ports, ["swp1"]);
+    }
 }

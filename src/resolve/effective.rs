@@ -18,7 +18,9 @@ use rayon::prelude::*;
 use super::key::{AllocKey, IpFamily};
 use super::{Resolved, ResolvedNode};
 use crate::model::names::{group_name, port_key};
-use crate::model::routing::{numbered_path, FabricGraph, NodeAddr, NumberedPath, NumberedSession};
+use crate::model::routing::{
+    numbered_path, unnumbered_port, FabricGraph, NodeAddr, NumberedPath, NumberedSession,
+};
 use crate::model::*;
 use crate::syntax::Span;
 
@@ -159,8 +161,10 @@ impl EffAddress<'_> {
 /// How a BGP session of a node reaches its switch.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SessionPath {
-    /// Over an interface, by its link-local address (no peer address).
-    Unnumbered,
+    /// Over an interface, by its link-local address (no peer address),
+    /// to the switch port its cable ends on (never empty: a session whose
+    /// interface is not a port cabled to its switch is `Unresolved`).
+    Unnumbered { port: String },
     /// Numbered, single-hop over a routed switch port cabled to the node.
     Connected {
         /// The node's address on the link, with its prefix length.
@@ -172,8 +176,9 @@ pub enum SessionPath {
         /// Links between the two ends (1: directly attached).
         hops: u32,
     },
-    /// Numbered, and no path fits: `check` refuses such a site, so it is
-    /// never rendered.
+    /// No path fits (numbered), or the interface is not a port cabled to
+    /// the switch (unnumbered): `check` refuses such a site, and a switch
+    /// never renders such a session.
     Unresolved,
 }
 
@@ -199,7 +204,7 @@ impl EffSession<'_> {
     /// `unnumbered` or `numbered`, as templates and state spell it.
     pub fn mode(&self) -> &'static str {
         match self.path {
-            SessionPath::Unnumbered => "unnumbered",
+            _ if self.decl.peer_address.is_none() => "unnumbered",
             _ => "numbered",
         }
     }
@@ -443,10 +448,16 @@ fn sessions<'a>(
                     .or(s.remote_as.as_ref().map(|a| a.value)),
                 peer_address: s.peer_address.as_ref().map(|a| a.value),
                 local_address: s.local_address.as_ref().map(|a| a.value),
-                path: if s.interface.is_some() && s.peer_address.is_none() {
-                    SessionPath::Unnumbered
-                } else {
-                    SessionPath::Unresolved
+                path: match (&s.interface, &s.peer_address) {
+                    (Some(i), None) => {
+                        match unnumbered_port(&st.interfaces, &i.value, s.peer.as_str()) {
+                            Ok(port) => SessionPath::Unnumbered {
+                                port: port.to_string(),
+                            },
+                            Err(_) => SessionPath::Unresolved,
+                        }
+                    }
+                    _ => SessionPath::Unresolved,
                 },
             };
             if let (Some(pa), Some(sw)) = (&s.peer_address, sw) {

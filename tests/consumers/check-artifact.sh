@@ -231,6 +231,10 @@ check_frr() {
   # 1. vtysh's dry run: every line against every daemon's grammar, in its node context.
   run vtysh -C -f "$ABS"
   [ $RC -eq 0 ] || reject "vtysh -C rejected the file (exit $RC)"
+  #    vtysh exits 0 on lines it cannot parse ("line 13: % Command incomplete[4]: interface "),
+  #    while bgpd, reading the same file, stops at such a line and drops everything after it
+  #    (a switch with no `router bgp`): any `% ` message is a failure.
+  if grep -qE '^(line [0-9]+: )?% ' "$OUT"; then reject "vtysh -C reported errors (it exits 0 on them)"; fi
   # 2. the parser `systemctl reload frr` goes through, against an empty running config.
   if [ -x /usr/lib/frr/frr-reload.py ]; then
     : > "$WORK/running.conf"; : > "$OUT"

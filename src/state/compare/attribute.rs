@@ -567,8 +567,8 @@ pub(super) fn bgp<'o>(
                     let (_, sess) = d.eff.downlink(dl);
                     // The switch names an unnumbered neighbour by its own
                     // port, a numbered one by the node's address.
-                    let key = match sess.path {
-                        SessionPath::Unnumbered => sess.peer_port.clone(),
+                    let key = match &sess.path {
+                        SessionPath::Unnumbered { port } => Some(port.clone()),
                         _ => sess.local_address.map(|a| a.to_string()),
                     };
                     let Some(key) = key else { continue };

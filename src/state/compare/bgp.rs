@@ -5,7 +5,6 @@
 use crate::diag::{Code, Diagnostic};
 
 use super::{list_or_none, Declared, Host, NodeObs};
-use crate::resolve::effective::SessionPath;
 
 pub(super) fn check(d: &Declared, k: usize, o: &NodeObs, push: &mut impl FnMut(Diagnostic)) {
     let nv = &d.eff.nodes[k];
@@ -14,9 +13,9 @@ pub(super) fn check(d: &Declared, k: usize, o: &NodeObs, push: &mut impl FnMut(D
         let span = sv.decl.span;
         // A summary names an unnumbered neighbour by interface, a
         // numbered one by address.
-        let key = match sv.path {
-            SessionPath::Unnumbered => sv.interface.clone(),
-            _ => sv.peer_address.map(|a| a.to_string()),
+        let key = match sv.peer_address {
+            Some(a) => Some(a.to_string()),
+            None => sv.interface.clone(),
         };
         let over = match (&sv.interface, &sv.peer_address) {
             (_, Some(a)) => format!("at {a}"),

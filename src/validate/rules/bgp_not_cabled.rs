@@ -23,12 +23,13 @@
 use super::super::{Ctx, Rule};
 use super::{interface, set_in, switch_index, PerNode};
 use crate::diag::{Code, Diagnostic, Diagnostics};
-use crate::model::{Interface, InterfaceKind};
+use crate::model::routing::{unnumbered_port, NoPort};
+use crate::model::{Interface, InterfaceKind, Sp};
 use crate::resolve::ResolvedNode;
 
 pub static RULE: Rule = Rule {
     name: "bgp-not-cabled",
-    codes: &[Code::BgpNotCabled],
+    codes: &[Code::BgpNotCabled, Code::BgpSessionNotAPort],
     check,
     resolved: true,
 };
@@ -97,6 +98,19 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
             {
                 continue;
             }
+            if s.peer_address.is_none() {
+                // The decision rendering takes: the switch's end of an
+                // unnumbered session is the port the interface's own cable
+                // ends on.
+                match unnumbered_port(&rn.settings.interfaces, &ifname.value, peer) {
+                    Ok(_) | Err(NoPort::Unknown) => continue,
+                    Err(NoPort::NotAPort(kind)) => {
+                        out.push(name, not_a_port(rn, i, kind, ifname, peer));
+                        continue;
+                    }
+                    Err(NoPort::NotCabled) => {}
+                }
+            }
             if reaches(rn, i, peer, 0) {
                 continue;
             }
@@ -133,4 +147,154 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
         }
     }
     out.finish(diags);
+}
+
+/// The Ethernet interfaces under a bond or VLAN (members, parent, a
+/// parent's members) cabled to `switch`.
+fn ports_under<'a>(
+    rn: &'a ResolvedNode,
+    i: &'a Interface,
+    switch: &str,
+    depth: usize,
+    out: &mut Vec<&'a str>,
+) {
+    if depth > MAX_DEPTH {
+        return;
+    }
+    let kind = i
+        .kind
+        .as_ref()
+        .map(|k| k.value)
+        .unwrap_or(InterfaceKind::Ethernet);
+    let under: Vec<&Sp<String>> = match kind {
+        InterfaceKind::Bond => i.members.iter().collect(),
+        InterfaceKind::Vlan => i.link.iter().collect(),
+        InterfaceKind::Ethernet => {
+            if i.switch.as_ref().is_some_and(|s| s.value == switch)
+                && !out.contains(&i.name.as_str())
+            {
+                out.push(i.name.as_str());
+            }
+            return;
+        }
+    };
+    for u in under {
+        if let Some(x) = interface(rn, u) {
+            ports_under(rn, x, switch, depth + 1, out);
+        }
+    }
+}
+
+/// SC0635: an unnumbered session over a bond or VLAN.
+fn not_a_port(
+    rn: &ResolvedNode,
+    i: &Interface,
+    kind: InterfaceKind,
+    ifname: &Sp<String>,
+    peer: &str,
+) -> Diagnostic {
+    let what = match kind {
+        InterfaceKind::Bond => "a bond",
+        _ => "a VLAN",
+    };
+    let n = &ifname.value;
+    let mut d = Diagnostic::error(
+        Code::BgpSessionNotAPort,
+        format!(
+            "unnumbered BGP session to `{peer}` runs over `{n}`, {what}, not a cabled port: `{peer}` names an unnumbered \
+             neighbour by the port it is cabled on, and {what} has none, so the switch gets no session for this node and \
+             its BGP stays down{}",
+            set_in(rn, &format!("bgp.sessions.{peer}.interface"))
+        ),
+    )
+    .label(ifname.span, format!("{what}, not a port"));
+    if let Some(k) = &i.kind {
+        d = d.label(k.span, format!("`{n}` is {what}"));
+    }
+    let mut ports = Vec::new();
+    ports_under(rn, i, peer, 0, &mut ports);
+    let alt = format!("or make the session numbered (`peer-address` of `{peer}`'s loopback, or of a routed port of it)");
+    // A VLAN on a bond is carried by the bond's members.
+    let bonded = kind == InterfaceKind::Bond
+        || i.link
+            .as_ref()
+            .and_then(|l| interface(rn, l))
+            .is_some_and(|p| {
+                p.kind
+                    .as_ref()
+                    .is_some_and(|k| k.value == InterfaceKind::Bond)
+            });
+    d.help(match (bonded, ports.as_slice()) {
+        (_, []) => format!(
+            "run the session over the Ethernet interface cabled to `{peer}` (`interface=IF`), {alt}"
+        ),
+        (true, [p, ..]) => format!(
+            "unnumbered BGP runs on each uplink on its own, and a bond member has no address: take the uplinks out of the \
+             bond and run one session per uplink, each to the switch it is cabled to (`session {peer} interface={p}`), {alt}"
+        ),
+        (_, [p, ..]) => format!(
+            "run the session over the port itself (`session {peer} interface={p}`: the switch's end is an untagged \
+             port), {alt}"
+        ),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::codes;
+
+    fn site(node: &str) -> Vec<&'static str> {
+        let text = format!(
+            r#"site dc1 {{ domain "dc1.example.net"; dns-servers "10.0.0.2"; asn-pool "4200000000-4200999999"; }}
+network loopback {{ purpose loopback; ipv4 "10.255.0.0/16"; reserved "10.255.0.1-10.255.0.255"; }}
+network storage {{ purpose storage; ipv4 "10.1.0.0/24"; vlan 200; }}
+rack r01 {{ height 42; }}
+switch r01-tor1 {{ rack r01; position 42; asn 4201000011; loopback4 "10.255.0.1"; ports swp1-56; mlag-peer r01-tor2; }}
+switch r01-tor2 {{ rack r01; position 41; asn 4201000012; loopback4 "10.255.0.2"; ports swp1-56; }}
+node r01n01 {{
+    rack r01; position 1; loopback ipv4=auto
+    interface eno1 {{ mac "52:54:00:01:01:01"; switch r01-tor1; port swp1; }}
+    interface eno2 {{ mac "52:54:00:01:01:02"; switch r01-tor2; port swp1; }}
+    {node}
+}}
+"#
+        );
+        codes(&text)
+            .into_iter()
+            .filter(|c| *c == "SC0635" || *c == "SC0606")
+            .collect()
+    }
+
+    #[test]
+    fn a_session_over_a_bond_or_vlan_is_no_port() {
+        let bond = site(
+            r#"interface up0 { kind bond; members eno1 eno2; mode "802.3ad"; }
+    bgp asn=auto { session r01-tor1 interface=up0; }"#,
+        );
+        assert_eq!(bond, ["SC0635"]);
+        let vlan = site(
+            r#"interface v200 { kind vlan; link eno1; vlan 200; }
+    bgp asn=auto { session r01-tor1 interface=v200; session r01-tor2 interface=eno2; }"#,
+        );
+        assert_eq!(vlan, ["SC0635"]);
+        // A VLAN on the bond: the same.
+        let both = site(
+            r#"interface up0 { kind bond; members eno1 eno2; mode "802.3ad"; }
+    interface v200 { kind vlan; link up0; vlan 200; }
+    bgp asn=auto { session r01-tor1 interface=v200; }"#,
+        );
+        assert_eq!(both, ["SC0635"]);
+    }
+
+    #[test]
+    fn sessions_on_cabled_ports_are_quiet() {
+        let ok = site(
+            "bgp asn=auto { session r01-tor1 interface=eno1; session r01-tor2 interface=eno2; }",
+        );
+        assert!(ok.is_empty(), "{ok:?}");
+        let swapped = site(
+            "bgp asn=auto { session r01-tor1 interface=eno2; session r01-tor2 interface=eno1; }",
+        );
+        assert_eq!(swapped, ["SC0606", "SC0606"]);
+    }
 }

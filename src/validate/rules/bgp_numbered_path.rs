@@ -18,6 +18,13 @@
 //!   learns a route to) and `local-address`, if written, must be it; a
 //!   session on a routed port goes from the node's address on that link.
 //!
+//! - SC0636 (a warning): a loopback session to a switch none of the
+//!   node's unnumbered sessions ends on, in another rack or more than one
+//!   switch away (the other ToR of the node's rack, reached over the pair's
+//!   link, is normal and stays quiet). It comes up, but it pins the routes behind that switch to
+//!   one session (no ECMP over the node's uplinks), and its exact
+//!   `ebgp-multihop` drops it when a link on the shortest path fails.
+//!
 //! A peer address that is not the switch's at all (SC0603), a family
 //! mismatch (SC0604), a local address the node does not have (SC0603) or
 //! a session with both `interface` and `peer-address` are left to their
@@ -44,14 +51,20 @@ use super::super::{Ctx, Rule};
 use super::{address_key, set_in, switch_index, PerNode};
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::routing::{
-    numbered_path, switch_port_address, FabricGraph, NodeAddr, NumberedSession, Unreachable,
+    numbered_path, switch_port_address, FabricGraph, NodeAddr, NumberedPath, NumberedSession,
+    Unreachable,
 };
+use crate::model::{Sp, Switch};
 use crate::resolve::{AllocKey, IpFamily};
 use crate::resolve::{Resolved, ResolvedNode};
 
 pub static RULE: Rule = Rule {
     name: "bgp-numbered-path",
-    codes: &[Code::BgpNumberedUnreachable, Code::BgpNumberedSource],
+    codes: &[
+        Code::BgpNumberedUnreachable,
+        Code::BgpNumberedSource,
+        Code::BgpSessionRemoteSwitch,
+    ],
     check,
     resolved: true,
 };
@@ -105,6 +118,35 @@ fn node_addresses(
     (addrs, loopbacks)
 }
 
+/// Whether the switch sits in another rack than the node (both placed).
+fn other_rack(node_rack: Option<&str>, sw: &Switch) -> bool {
+    match (node_rack, &sw.placement) {
+        (Some(n), Some(p)) => p.rack.as_str() != n,
+        _ => false,
+    }
+}
+
+/// SC0636: a loopback session `hops` links long.
+fn remote_switch(rn: &ResolvedNode, peer: &str, pa: &Sp<IpAddr>, hops: u32) -> Diagnostic {
+    Diagnostic::warning(
+        Code::BgpSessionRemoteSwitch,
+        format!(
+            "numbered BGP session to `{peer}`, a switch this node has no unnumbered session with, is {hops} links long \
+             (`ebgp-multihop {hops}`): `{peer}` announces the routes behind it with a shorter AS path than the \
+             node's own switches, so the node sends that traffic over this one session, through whichever uplink \
+             leads to {}, with no ECMP across its uplinks; and the TTL is exactly the shortest path, so the session \
+             drops when a link on it fails{}",
+            pa.value,
+            set_in(rn, &format!("bgp.sessions.{peer}.peer-address"))
+        ),
+    )
+    .label(pa.span, format!("`{peer}`'s loopback, {hops} links away"))
+    .help(
+        "peer with the switches the node is cabled to: their unnumbered sessions already bring every route of \
+         the fabric over every uplink; drop this session, or accept the warning if it is needed",
+    )
+}
+
 fn check(cx: &Ctx, diags: &mut Diagnostics) {
     let Some(rs) = cx.resolved else { return };
     let switches = switch_index(cx.site);
@@ -119,6 +161,10 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
             continue;
         }
         let (addrs, loopbacks) = node_addresses(cx, rs, name, rn);
+        let node_rack = cx.site.nodes[rn.index]
+            .placement
+            .as_ref()
+            .map(|p| p.rack.as_str());
         let unnumbered: Vec<&str> = bgp
             .sessions
             .iter()
@@ -146,7 +192,7 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
                 peer_address: pa.value,
                 local_address: s.local_address.as_ref().map(|a| a.value),
             };
-            let Err(why) = numbered_path(
+            let why = match numbered_path(
                 sw,
                 &graph,
                 &rn.settings.interfaces,
@@ -154,8 +200,18 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
                 &loopbacks,
                 &unnumbered,
                 &want,
-            ) else {
-                continue;
+            ) {
+                // Over more than one switch, or to another rack: beyond
+                // the node's own switches and their neighbours in its rack
+                // (the other ToR of the pair, which is normal).
+                Ok(NumberedPath::Fabric { hops, .. })
+                    if hops > 2 || (hops > 1 && other_rack(node_rack, sw)) =>
+                {
+                    out.push(name, remote_switch(rn, peer, pa, hops));
+                    continue;
+                }
+                Ok(_) => continue,
+                Err(why) => why,
             };
             let at = set_in(rn, &format!("bgp.sessions.{peer}.peer-address"));
             let fam = if pa.value.is_ipv4() { 4 } else { 6 };
@@ -282,4 +338,55 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
         }
     }
     out.finish(diags);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::codes;
+
+    /// r01-tor1 — r01-tor2 (the rack's pair), r01-tor1 — r02-tor1 —
+    /// r03-tor1 (a chain of racks); the node is on r01-tor1 only.
+    fn site(session: &str) -> Vec<&'static str> {
+        let text = format!(
+            r#"site dc1 {{ domain "dc1.example.net"; dns-servers "10.0.0.2"; asn-pool "4200000000-4200999999"; }}
+network loopback {{ purpose loopback; ipv4 "10.255.0.0/16"; reserved "10.255.0.1-10.255.0.255"; }}
+rack r01 {{ height 42; }}
+rack r02 {{ height 42; }}
+rack r03 {{ height 42; }}
+switch r01-tor1 {{ rack r01; position 42; asn 4201000011; loopback4 "10.255.0.1"; ports swp1-56; link swp55 {{ peer r01-tor2; peer-port swp55; }}; link swp49 {{ peer r02-tor1; peer-port swp49; }} }}
+switch r01-tor2 {{ rack r01; position 41; asn 4201000012; loopback4 "10.255.0.2"; ports swp1-56; }}
+switch r02-tor1 {{ rack r02; position 42; asn 4201000021; loopback4 "10.255.0.3"; ports swp1-56; link swp50 {{ peer r03-tor1; peer-port swp50; }} }}
+switch r03-tor1 {{ rack r03; position 42; asn 4201000031; loopback4 "10.255.0.4"; ports swp1-56; }}
+node r01n01 {{
+    rack r01; position 1; loopback ipv4=auto
+    interface eno1 {{ mac "52:54:00:01:01:01"; switch r01-tor1; port swp1; }}
+    bgp asn=auto {{ session r01-tor1 interface=eno1; {session} }}
+}}
+"#
+        );
+        codes(&text)
+            .into_iter()
+            .filter(|c| c.starts_with("SC063"))
+            .collect()
+    }
+
+    #[test]
+    fn a_session_to_another_rack_is_reported() {
+        assert_eq!(
+            site(r#"session r02-tor1 peer-address="10.255.0.3";"#),
+            ["SC0636"]
+        );
+        assert_eq!(
+            site(r#"session r03-tor1 peer-address="10.255.0.4";"#),
+            ["SC0636"]
+        );
+    }
+
+    #[test]
+    fn the_own_switch_and_the_rack_pair_are_quiet() {
+        assert!(site(r#"session r01-tor1 peer-address="10.255.0.1";"#)
+            .iter()
+            .all(|c| *c != "SC0636"));
+        assert!(site(r#"session r01-tor2 peer-address="10.255.0.2";"#).is_empty());
+    }
 }
