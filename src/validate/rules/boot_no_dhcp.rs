@@ -86,9 +86,13 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
             ),
         );
         d = match &n.dhcp {
-            Some(v) => d
-                .label(v.span, "Kea does not serve this network")
-                .label(n.name.span, "the nodes' management network"),
+            Some(v) => d.label(
+                v.span,
+                format!(
+                    "Kea does not serve `{}`, the nodes' management network",
+                    n.name.value
+                ),
+            ),
             None => d.label(n.name.span, "Kea does not serve this network"),
         };
         diags.push(d.help(format!(

@@ -71,6 +71,9 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
     // One missing `images-dir` is one mistake, however many URLs it
     // breaks: (first URL, what it is, how many more).
     let mut no_dir: Option<(&Sp<String>, String, usize)> = None;
+    // So is a base URL port the image URLs left out: (first URL, what it
+    // is, its port, how many more).
+    let mut other_port: Option<(&Sp<String>, String, u16, usize)> = None;
     for i in &boot.images {
         let urls = std::iter::once((&i.kernel, "kernel"))
             .chain(i.initrds.iter().map(|u| (u, "initrd")))
@@ -105,14 +108,10 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
                     .label(u.span, "everything from `#` on is never sent")
                     .help("rename the file (or its directory) without `#`; a `#` in a path must be written `%23`"),
                 ),
-                Served::OtherPort(port) => diags.push(
-                    Diagnostic::error(
-                        Code::BootNotServed,
-                        format!("{what} is on the boot service's host at port {port} (no port written), but the boot service's nginx listens only on the base URL's port {}: nothing siteconf serves answers there", bp.port),
-                    )
-                    .label(u.span, format!("port {port}, not {}", bp.port))
-                    .help(format!("write the URL under `{base}/` (with its port), or write the port out if another server on that host serves these files")),
-                ),
+                Served::OtherPort(port) => match &mut other_port {
+                    Some((_, _, _, more)) => *more += 1,
+                    None => other_port = Some((u, what, port, 0)),
+                },
                 Served::Never => diags.push(
                     Diagnostic::error(
                         Code::BootNotServed,
@@ -125,6 +124,21 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
                 ),
             }
         }
+    }
+    if let Some((u, what, port, more)) = other_port {
+        let also = match more {
+            0 => String::new(),
+            1 => " (and 1 more image URL)".to_string(),
+            n => format!(" (and {n} more image URLs)"),
+        };
+        diags.push(
+            Diagnostic::error(
+                Code::BootNotServed,
+                format!("{what}{also} is on the boot service's host at port {port} (no port written), but the boot service's nginx listens only on the base URL's port {}: nothing siteconf serves answers there", bp.port),
+            )
+            .label(u.span, format!("port {port}, not {}", bp.port))
+            .help(format!("write the URLs under `{base}/` (with its port), or write the port out if another server on that host serves these files")),
+        );
     }
     if let Some((u, what, more)) = no_dir {
         let also = match more {
