@@ -443,11 +443,12 @@ fn every_artifact_kind_is_one_the_gate_knows() {
     );
 }
 
-/// Kea reserves a bond's address for the MAC DHCP asks with, its first
-/// member's (the port that PXE-boots), even when the bond has a `mac` of
-/// its own (a warning, SC0512): that MAC is no NIC's.
+/// Kea reserves a bond's address for each MAC DHCP may ask with, its
+/// members' (whichever port PXE-boots), even when the bond has a `mac` of
+/// its own (a warning, SC0512): that MAC is no NIC's. Two reservations of
+/// one address need `ip-reservations-unique: false`.
 #[test]
-fn a_bond_address_is_reserved_for_its_first_members_mac() {
+fn a_bond_address_is_reserved_for_each_members_mac() {
     let fs = fixture();
     let site = String::from_utf8(fs.read("site/site.kdl").unwrap().unwrap()).unwrap();
     let site = site
@@ -465,7 +466,15 @@ fn a_bond_address_is_reserved_for_its_first_members_mac() {
     m.insert("site/site.kdl", site.into_bytes());
     let kea = text(&build(&m, secrets()).unwrap(), "site/dhcp/kea-dhcp4.json");
     assert!(kea.contains("52:54:00:01:02:01"), "{kea}");
+    assert!(kea.contains("52:54:00:01:02:02"), "{kea}");
     assert!(!kea.contains("52:54:00:01:02:99"), "{kea}");
+    assert!(kea.contains("\"ip-reservations-unique\": false"), "{kea}");
+    // Without a bond, Kea keeps its default (unique addresses).
+    let kea = text(
+        &build(&fixture(), secrets()).unwrap(),
+        "site/dhcp/kea-dhcp4.json",
+    );
+    assert!(!kea.contains("ip-reservations-unique"), "{kea}");
 }
 
 /// `site/fabric.json` lists devices by name, not in file order: moving
@@ -591,4 +600,105 @@ fn check_samples_a_large_fleet_by_shape() {
         "{}",
         d.message
     );
+}
+
+/// A node whose management address is on a bond PXE-boots from either
+/// member: each member's MAC gets its own script, and when the node's whole
+/// network config does not fit the kernel command line the script carries
+/// the management-only one, the bond with its members matched by MAC (it
+/// once had none and the build failed with SC1206 that `check` had passed).
+#[test]
+fn a_bonded_management_address_boots_from_each_member_and_falls_back() {
+    let site = |pad: usize| {
+        format!(
+            r#"site dc1 {{
+    domain "dc1.example.net"; dns-servers "10.0.0.2"
+    boot {{
+        servers "10.0.0.2"; images-dir "/srv/images"
+        image live {{
+            kernel "http://10.0.0.2/images/live/vmlinuz"
+            args "console=ttyS0,115200 siteconf.pad={}"
+        }}
+    }}
+    defaults {{ boot-image live; }}
+}}
+network mgmt {{ purpose management; ipv4 "10.0.0.0/24"; gateway4 "10.0.0.1"; reserved "10.0.0.1-10.0.0.31"; }}
+network storage {{ purpose storage; ipv4 "10.1.0.0/24"; vlan 200; }}
+network backup {{ purpose storage; ipv4 "10.2.0.0/24"; vlan 201; }}
+rack r01 {{ height 42; }}
+node r01n01 {{
+    rack r01; position 1
+    interface eno1 {{ mac "52:54:00:01:01:01"; }}
+    interface eno2 {{ mac "52:54:00:01:01:02"; }}
+    interface bond0 {{ kind bond; members eno1 eno2; mode "802.3ad"; }}
+    interface storage0 {{ kind vlan; link bond0; vlan 200; }}
+    interface backup0 {{ kind vlan; link bond0; vlan 201; }}
+    address mgmt interface=bond0 ipv4="10.0.0.101"
+    address storage interface=storage0 ipv4="10.1.0.101"
+    address backup interface=backup0 ipv4="10.2.0.101"
+}}
+"#,
+            "p".repeat(pad)
+        )
+    };
+    let scripts = |pad: usize| {
+        let mut m = MemSource::new();
+        m.insert("siteconf.toml", b"".to_vec());
+        m.insert("site/site.kdl", site(pad).into_bytes());
+        build(&m, Secrets::default()).ok().map(|set| {
+            [
+                "site/boot/ipxe/52-54-00-01-01-01.ipxe",
+                "site/boot/ipxe/52-54-00-01-01-02.ipxe",
+            ]
+            .map(|p| text(&set, p))
+        })
+    };
+    let [a, b] = scripts(0).expect("builds");
+    assert!(a.contains("full network config"), "{a}");
+    assert_eq!(
+        a.replace("52:54:00:01:01:01", "MAC"),
+        b.replace("52:54:00:01:01:02", "MAC")
+    );
+    // Lengthen the arguments until the full config no longer fits: the
+    // management-only config must take over before the build gives up.
+    let mut pad = 800;
+    let script = loop {
+        let [a, _] = scripts(pad).unwrap_or_else(|| panic!("build failed at pad {pad}"));
+        if a.contains("management-only") {
+            break a;
+        }
+        pad += 20;
+        assert!(pad < 2047, "never management-only");
+    };
+    let arg = script
+        .lines()
+        .find(|l| l.starts_with("kernel "))
+        .and_then(|l| {
+            l.split_whitespace()
+                .find_map(|w| w.strip_prefix("network-config="))
+        })
+        .expect("network-config=");
+    use base64::Engine as _;
+    let gz = base64::engine::general_purpose::STANDARD
+        .decode(arg)
+        .unwrap();
+    let mut yaml = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&gz[..]), &mut yaml).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&yaml).unwrap();
+    let net = &v["network"];
+    assert_eq!(
+        net["bonds"]["bond0"]["interfaces"],
+        serde_json::json!(["eno1", "eno2"]),
+        "{yaml}"
+    );
+    assert_eq!(
+        net["bonds"]["bond0"]["addresses"],
+        serde_json::json!(["10.0.0.101/24"]),
+        "{yaml}"
+    );
+    assert_eq!(
+        net["ethernets"]["eno2"]["match"]["macaddress"], "52:54:00:01:01:02",
+        "{yaml}"
+    );
+    assert!(net.get("vlans").is_none(), "{yaml}");
 }

@@ -127,9 +127,18 @@ fn join_kea(base: &mut Json, other: Json, site: &str) -> Result<(), String> {
     };
     let subnets = take(&other, "subnet4");
     let classes = take(&other, "client-classes");
+    let not_unique = other
+        .get("Dhcp4")
+        .and_then(|d| d.get("ip-reservations-unique"))
+        .cloned();
     let Some(d) = base.get_mut("Dhcp4").and_then(Json::as_object_mut) else {
         return Err("a Kea configuration has no `Dhcp4`".into());
     };
+    // A site whose bond members share a reserved address needs it for the
+    // joined configuration too.
+    if not_unique == Some(Json::Bool(false)) {
+        d.insert("ip-reservations-unique".into(), Json::Bool(false));
+    }
     let list = d
         .entry("subnet4")
         .or_insert_with(|| Json::Array(Vec::new()));

@@ -13,11 +13,20 @@
 //!   fixed addresses, so offering it to unknown clients would hand out
 //!   addresses that belong to nodes not yet booted. Only reserved clients
 //!   get a lease. A site that wants a dynamic pool overrides the template.
-//! - One reservation per node address on the network: `hw-address` is the
-//!   MAC of the interface carrying the address; for a VLAN interface, of
-//!   its parent; for a bond, of its first member (the port that PXE-boots
-//!   and DHCPs before the bond exists). An address whose interface has no
-//!   MAC to find gets no reservation.
+//! - One reservation per node address on the network and MAC it may ask
+//!   with: `hw-address` is the MAC of the interface carrying the address;
+//!   for a VLAN interface, of its parent; for a bond, of each member with
+//!   a MAC (PXE firmware DHCPs from one port before the bond exists, and
+//!   which one depends on the boot order and on which links are up), all
+//!   with the same address. An address whose interface has no MAC to find
+//!   gets no reservation.
+//! - Two reservations of one address (a bond's members) need Kea's global
+//!   `ip-reservations-unique: false` (Kea 1.9.1 and later), written only
+//!   then ([`Subnet`]s tell it, `shared_addresses`). Kea gives a reserved
+//!   address to one client at a time: after one member booted, the other
+//!   gets its lease only once the first one's lease has expired
+//!   (`valid-lifetime`), since the booted node, on static addresses, never
+//!   renews or releases it.
 //! - The one exception: a boot service's `discovery-range` inside the
 //!   subnet becomes a pool that only unknown clients (no reservation) may
 //!   use, so that an undeclared machine can reach the discovery path.
@@ -60,25 +69,33 @@ pub struct Reservation {
     pub interface: String,
 }
 
-/// The MAC a DHCP request for an address on `iface` comes from.
-/// Only an ethernet's own `mac` counts: one written on a bond or a VLAN
-/// (a warning, SC0512) is not the MAC a request comes from.
-fn mac_of<'a>(node: &'a NodeView, iface: &'a InterfaceView, depth: u8) -> Option<&'a str> {
+/// The MACs a DHCP request for an address on `iface` may come from, in
+/// member order. Only an ethernet's own `mac` counts: one written on a
+/// bond or a VLAN (a warning, SC0512) is not the MAC a request comes from.
+fn macs_of<'a>(node: &'a NodeView, iface: &'a InterfaceView, depth: u8, out: &mut Vec<&'a str>) {
     if iface.kind == "ethernet" {
-        return iface.mac.as_deref();
+        if let Some(m) = iface.mac.as_deref() {
+            if !out.iter().any(|o| o.eq_ignore_ascii_case(m)) {
+                out.push(m);
+            }
+        }
+        return;
     }
     // Bounded: a VLAN of a bond of ethernets is two steps; cycles are
     // refused by check but must not hang here.
     if depth > 4 {
-        return None;
+        return;
     }
-    let next = match iface.kind {
-        "vlan" => iface.link.as_deref(),
-        "bond" => iface.members.first().map(String::as_str),
-        _ => None,
-    }?;
-    let parent = node.interfaces.iter().find(|i| i.name == next)?;
-    mac_of(node, parent, depth + 1)
+    let next: Vec<&str> = match iface.kind {
+        "vlan" => iface.link.as_deref().into_iter().collect(),
+        "bond" => iface.members.iter().map(String::as_str).collect(),
+        _ => Vec::new(),
+    };
+    for n in next {
+        if let Some(parent) = node.interfaces.iter().find(|i| i.name == n) {
+            macs_of(node, parent, depth + 1, out);
+        }
+    }
 }
 
 /// Every DHCP subnet of the site, sorted by address.
@@ -107,18 +124,20 @@ pub fn subnets(site: &SiteView) -> Vec<Subnet> {
                 let Some(iface) = node.interfaces.iter().find(|i| &i.name == ifname) else {
                     continue;
                 };
-                let Some(mac) = mac_of(node, iface, 0) else {
-                    continue;
-                };
-                reservations.push(Reservation {
-                    hw_address: mac.to_ascii_lowercase(),
-                    ip_address: ip.clone(),
-                    hostname: node.name.clone(),
-                    node: node.name.clone(),
-                    interface: ifname.clone(),
-                });
+                let mut macs = Vec::new();
+                macs_of(node, iface, 0, &mut macs);
+                for mac in macs {
+                    reservations.push(Reservation {
+                        hw_address: mac.to_ascii_lowercase(),
+                        ip_address: ip.clone(),
+                        hostname: node.name.clone(),
+                        node: node.name.clone(),
+                        interface: ifname.clone(),
+                    });
+                }
             }
         }
+        // Stable: a bond's members stay in member order.
         reservations.sort_by_key(|r| r.ip_address.parse::<Ipv4Addr>().map(u32::from).ok());
         let unknown_pools = site
             .boot
@@ -143,4 +162,15 @@ pub fn subnets(site: &SiteView) -> Vec<Subnet> {
     }
     out.sort_by_key(|s| s.id);
     out
+}
+
+/// Whether two reservations of the subnets share an address (a bond's
+/// members): Kea then needs `ip-reservations-unique: false`, or it refuses
+/// the configuration.
+pub fn shared_addresses(subnets: &[Subnet]) -> bool {
+    subnets.iter().any(|s| {
+        s.reservations
+            .windows(2)
+            .any(|w| w[0].ip_address == w[1].ip_address)
+    })
 }

@@ -340,9 +340,11 @@ pub fn render_site_into(
         kind: "kea4",
         keyed: true,
         ctx: Box::new(move || {
+            let subnets = dhcp::subnets(site);
             context! {
                 site => s.clone(),
-                subnets => val(dhcp::subnets(site)),
+                shared_addresses => dhcp::shared_addresses(&subnets),
+                subnets => val(subnets),
                 classes => val(boot::kea_classes(site)),
             }
         }),
@@ -589,7 +591,7 @@ fn netcfg_too_long(sc: &boot::NodeScript, has_mgmt: bool) -> Diagnostic {
     let what = if has_mgmt {
         "even its management-only network config"
     } else {
-        "its network config (and it has no management address on an Ethernet interface with a MAC for a management-only one)"
+        "its network config (and it has no management address on an Ethernet interface with a MAC, or on a bond whose members all have one, for a management-only one)"
     };
     Diagnostic::error(
         Code::BootNetworkConfigTooLong,
@@ -601,7 +603,7 @@ fn netcfg_too_long(sc: &boot::NodeScript, has_mgmt: bool) -> Diagnostic {
         ),
     )
     .help(format!(
-        "shorten the `args` of image `{}` (or its `root` URL, which `${{root-url}}` expands to), or give the node a management address on an Ethernet interface with a `mac`",
+        "shorten the `args` of image `{}` (or its `root` URL, which `${{root-url}}` expands to), or give the node a management address on an Ethernet interface with a `mac` (or on a bond whose members all have one)",
         sc.image.name
     ))
 }

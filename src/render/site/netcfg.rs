@@ -14,7 +14,8 @@
 //! 2048 with its NUL), and the kernel silently cuts a longer one, which
 //! would leave cloud-init a truncated, undecodable argument. When the node's
 //! whole network-config does not fit, it gets a management-only config (the
-//! management interface matched by MAC, its addresses, default routes and
+//! management interface matched by MAC, or its bond with the members matched
+//! by MAC, its addresses, default routes and
 //! name servers: enough to reach the seed's packages and Ansible; user-data
 //! then installs the whole netplan file). When even that does not fit, the
 //! build fails with SC1206 naming the node.
@@ -24,7 +25,7 @@ use std::io::Write as _;
 use minijinja::{context, Environment, Value};
 use serde_json::{json, Map, Value as Json};
 
-use crate::render::context::{ImageView, NodeView};
+use crate::render::context::{ImageView, InterfaceView, NodeView};
 use crate::render::device::{kind_of, FileView};
 use crate::render::engine::{base64, RenderFlags};
 
@@ -171,15 +172,33 @@ pub fn compact(text: &str) -> String {
 
 /// A network config (version 2, as JSON, which is YAML) for the management
 /// interface alone: matched by MAC and renamed, its static addresses, the
-/// default routes of its network and the site's name servers. `None` when
-/// the node has no management address on an Ethernet interface with a MAC.
+/// default routes of its network and the site's name servers. The
+/// management address on a bond gets the bond with its members, each
+/// matched by its MAC, as the full config has them. `None` when the node's
+/// management address is on neither an Ethernet interface with a MAC nor
+/// a bond whose members all have one.
 pub fn management_config(node: &NodeView) -> Option<String> {
     let mgmt = node.mgmt.as_ref()?;
     let iface = node
         .interfaces
         .iter()
-        .find(|i| Some(&i.name) == mgmt.interface.as_ref() && i.kind == "ethernet")?;
-    let mac = iface.mac.as_ref()?;
+        .find(|i| Some(&i.name) == mgmt.interface.as_ref())?;
+    // The Ethernet interfaces it needs, each with its MAC.
+    let ports: Vec<(&InterfaceView, &String)> = match iface.kind {
+        "ethernet" => vec![(iface, iface.mac.as_ref()?)],
+        "bond" if !iface.members.is_empty() => iface
+            .members
+            .iter()
+            .map(|m| {
+                let i = node
+                    .interfaces
+                    .iter()
+                    .find(|i| &i.name == m && i.kind == "ethernet")?;
+                Some((i, i.mac.as_ref()?))
+            })
+            .collect::<Option<_>>()?,
+        _ => return None,
+    };
     let addresses: Vec<&String> = [&mgmt.ipv4_cidr, &mgmt.ipv6_cidr]
         .into_iter()
         .flatten()
@@ -187,15 +206,35 @@ pub fn management_config(node: &NodeView) -> Option<String> {
     if addresses.is_empty() {
         return None;
     }
-    let mut eth = Map::new();
-    eth.insert("match".into(), json!({ "macaddress": mac }));
-    eth.insert("set-name".into(), json!(iface.name));
-    eth.insert("dhcp4".into(), json!(false));
-    eth.insert("dhcp6".into(), json!(false));
-    if iface.mtu != 1500 {
-        eth.insert("mtu".into(), json!(iface.mtu));
-    }
-    eth.insert("addresses".into(), json!(addresses));
+    let port = |i: &InterfaceView, mac: &String| {
+        let mut eth = Map::new();
+        eth.insert("match".into(), json!({ "macaddress": mac }));
+        eth.insert("set-name".into(), json!(i.name));
+        eth.insert("dhcp4".into(), json!(false));
+        eth.insert("dhcp6".into(), json!(false));
+        if i.mtu != 1500 {
+            eth.insert("mtu".into(), json!(i.mtu));
+        }
+        eth
+    };
+    // What the interface carrying the address gets.
+    let mut main = match iface.kind {
+        "ethernet" => port(ports[0].0, ports[0].1),
+        _ => {
+            let mut b = Map::new();
+            b.insert("interfaces".into(), json!(iface.members));
+            if let Some(mode) = &iface.mode {
+                b.insert("parameters".into(), json!({ "mode": mode }));
+            }
+            b.insert("dhcp4".into(), json!(false));
+            b.insert("dhcp6".into(), json!(false));
+            if iface.mtu != 1500 {
+                b.insert("mtu".into(), json!(iface.mtu));
+            }
+            b
+        }
+    };
+    main.insert("addresses".into(), json!(addresses));
     let metric = node.asn.map(|_| 1000);
     let mut routes = Vec::new();
     for (to, via, ok) in [
@@ -213,7 +252,7 @@ pub fn management_config(node: &NodeView) -> Option<String> {
         }
     }
     if !routes.is_empty() {
-        eth.insert("routes".into(), Json::Array(routes));
+        main.insert("routes".into(), Json::Array(routes));
     }
     let mut ns = Map::new();
     if !node.dns_servers.is_empty() {
@@ -223,17 +262,25 @@ pub fn management_config(node: &NodeView) -> Option<String> {
         ns.insert("search".into(), json!([node.domain]));
     }
     if !ns.is_empty() {
-        eth.insert("nameservers".into(), Json::Object(ns));
+        main.insert("nameservers".into(), Json::Object(ns));
     }
+    let mut network = Map::new();
+    network.insert("version".into(), json!(2));
+    network.insert("renderer".into(), json!("networkd"));
     let mut ethernets = Map::new();
-    ethernets.insert(iface.name.clone(), Json::Object(eth));
-    let config = json!({
-        "network": {
-            "version": 2,
-            "renderer": "networkd",
-            "ethernets": ethernets,
+    if iface.kind == "ethernet" {
+        ethernets.insert(iface.name.clone(), Json::Object(main));
+        network.insert("ethernets".into(), Json::Object(ethernets));
+    } else {
+        for (i, mac) in &ports {
+            ethernets.insert(i.name.clone(), Json::Object(port(i, mac)));
         }
-    });
+        network.insert("ethernets".into(), Json::Object(ethernets));
+        let mut bonds = Map::new();
+        bonds.insert(iface.name.clone(), Json::Object(main));
+        network.insert("bonds".into(), Json::Object(bonds));
+    }
+    let config = json!({ "network": Json::Object(network) });
     Some(format!("{config}\n"))
 }
 

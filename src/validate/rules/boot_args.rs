@@ -6,7 +6,11 @@
 //! iPXE variable only from `root`, and iPXE expands an unset one to
 //! nothing (`fetch=`), so the kernel boots without its root. Any other
 //! `${name}` there that neither iPXE's built-in settings nor the scripts
-//! define (a typo: `${root_url}`, `${rooturl}`) is SC1211.
+//! define (a typo: `${root_url}`, `${rooturl}`) is SC1211. A word of the
+//! `args` or a URL that iPXE reads as script syntax (`;`, `||`, `&&`
+//! standing alone, or a word starting with `#`) is SC1222: the `kernel`
+//! line ends there, and the seed and `network-config=` siteconf appends
+//! after the image's arguments never reach the kernel.
 //!
 //! **Why it matters.** siteconf appends each node's own seed URL
 //! (`ds=nocloud-net;s=<base-url>/nodes/<node>/`) to the kernel command
@@ -28,6 +32,7 @@ pub static RULE: Rule = Rule {
         Code::BootArgsSeed,
         Code::BootRootUrlUnset,
         Code::BootIpxeVariableUnset,
+        Code::BootArgsIpxeCommand,
     ],
     check,
     resolved: false,
@@ -39,6 +44,7 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
     };
     for i in &boot.images {
         variables(diags, i);
+        ipxe_commands(diags, i);
         let Some(a) = &i.args else { continue };
         if i.root.is_none() && a.value.contains("${root-url}") {
             diags.push(
@@ -66,6 +72,47 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
                 ),
             );
         }
+    }
+}
+
+/// The first word of `s` that iPXE takes as script syntax, not as an
+/// argument: `;`, `||`, `&&` standing alone end the command, and a word
+/// starting with `#` begins a comment (iPXE `src/core/exec.c`,
+/// `command_terminator`; words are split at white space).
+pub(crate) fn ipxe_command_word(s: &str) -> Option<&str> {
+    s.split_whitespace()
+        .find(|w| matches!(*w, ";" | "||" | "&&") || w.starts_with('#'))
+}
+
+/// SC1222 for an image's `args` or URL holding such a word: the `kernel`
+/// line of every node's script (and `initrd`, `set root-url`) would end
+/// or be commented out before the seed, `network-config=` and
+/// `|| goto failed` that siteconf appends.
+fn ipxe_commands(diags: &mut Diagnostics, i: &crate::model::BootImage) {
+    let fields = std::iter::once((&i.kernel, "kernel"))
+        .chain(i.initrds.iter().map(|u| (u, "initrd")))
+        .chain(i.root.iter().map(|u| (u, "root")))
+        .chain(i.args.iter().map(|a| (a, "args")));
+    for (u, field) in fields {
+        let Some(w) = ipxe_command_word(&u.value) else {
+            continue;
+        };
+        let effect = if w.starts_with('#') {
+            "starts an iPXE comment: the rest of the line is ignored"
+        } else {
+            "ends the iPXE command: the words after it run as a command of their own"
+        };
+        diags.push(
+            Diagnostic::error(
+                Code::BootArgsIpxeCommand,
+                format!(
+                    "the `{field}` of image `{}` holds the word `{w}`, which {effect}, so the seed (`ds=`), `network-config=` and `|| goto failed` that each node's script appends to the `kernel` line are lost: the node boots with no identity, or loops",
+                    i.name.value
+                ),
+            )
+            .label(u.span, format!("`{w}` is iPXE syntax here, not a kernel argument"))
+            .help(format!("take `{w}` out of the {field} (iPXE keeps `;` and `#` inside a word, as in `a;b`, only a word that is `;`, `||`, `&&` or starts with `#` is script syntax)")),
+        );
     }
 }
 
@@ -236,6 +283,26 @@ mod tests {
             .into_iter()
             .map(|d| (d.code.as_str().to_string(), d.message))
             .collect()
+    }
+
+    #[test]
+    fn ipxe_command_words_are_errors() {
+        let k = r#"kernel "http://10.0.0.2/images/vmlinuz";"#;
+        for bad in [
+            "quiet # x",
+            "quiet ; reboot",
+            "quiet || x",
+            "a && b",
+            "#quiet",
+        ] {
+            let d = image(&format!(r#"{k} args "console=ttyS0 {bad}""#));
+            assert!(
+                d.iter().any(|(c, m)| c == "SC1222" && m.contains("`args`")),
+                "{bad}: {d:?}"
+            );
+        }
+        // Inside a word, iPXE keeps them.
+        assert!(image(&format!(r#"{k} args "a;b x#y c||d""#)).is_empty());
     }
 
     #[test]

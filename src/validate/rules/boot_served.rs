@@ -7,7 +7,12 @@
 //! `site/boot/nginx.conf` listens — that the configuration maps to no
 //! file: under `<base-url>/images/` while no `images-dir` is set, or at
 //! any path but `/images/` (with `images-dir`) and `/firmware/` (with
-//! `firmware-dir`). Also `firmware uefi-http` without `firmware-dir`.
+//! `firmware-dir`); one whose `..` segments nginx resolves to such a
+//! path (or above the root); one with a `#` (iPXE drops the fragment and
+//! asks for the path before it); and one on a boot server's host under
+//! `/images/` or `/firmware/` with no port written while the base URL has
+//! another port (nginx listens only there; a port written out is taken as
+//! another server). Also `firmware uefi-http` without `firmware-dir`.
 //!
 //! **Why it matters.** nginx answers 404 to everything else (`location /
 //! { return 404; }`), so every node stops at iPXE's `kernel` line. UEFI
@@ -66,6 +71,9 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
     // One missing `images-dir` is one mistake, however many URLs it
     // breaks: (first URL, what it is, how many more).
     let mut no_dir: Option<(&Sp<String>, String, usize)> = None;
+    // So is a base URL port the image URLs left out: (first URL, what it
+    // is, its port, how many more).
+    let mut other_port: Option<(&Sp<String>, String, u16, usize)> = None;
     for i in &boot.images {
         let urls = std::iter::once((&i.kernel, "kernel"))
             .chain(i.initrds.iter().map(|u| (u, "initrd")))
@@ -77,6 +85,32 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
                 Served::NoImagesDir => match &mut no_dir {
                     Some((_, _, more)) => *more += 1,
                     None => no_dir = Some((u, what, 0)),
+                },
+                Served::DotDot(to) => {
+                    let lands = match to.is_empty() {
+                        true => "climbs above the root (nginx answers 400)".to_string(),
+                        false => format!("lands on `{to}`, which it does not serve (404)"),
+                    };
+                    diags.push(
+                        Diagnostic::error(
+                            Code::BootNotServed,
+                            format!("{what} holds a `..` segment: the boot service's nginx resolves it before matching its locations, and the path {lands}"),
+                        )
+                        .label(u.span, "`..` is resolved by nginx, not looked up in `images-dir`")
+                        .help(format!("write the path without `..`, under `{base}/images/` (from `images-dir`)")),
+                    )
+                }
+                Served::Fragment => diags.push(
+                    Diagnostic::error(
+                        Code::BootNotServed,
+                        format!("{what} holds a `#`: iPXE takes what follows as a URL fragment and leaves it out of its request, so the boot service's nginx is asked for the path before the `#`, not for this file"),
+                    )
+                    .label(u.span, "everything from `#` on is never sent")
+                    .help("rename the file (or its directory) without `#`; a `#` in a path must be written `%23`"),
+                ),
+                Served::OtherPort(port) => match &mut other_port {
+                    Some((_, _, _, more)) => *more += 1,
+                    None => other_port = Some((u, what, port, 0)),
                 },
                 Served::Never => diags.push(
                     Diagnostic::error(
@@ -90,6 +124,21 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
                 ),
             }
         }
+    }
+    if let Some((u, what, port, more)) = other_port {
+        let also = match more {
+            0 => String::new(),
+            1 => " (and 1 more image URL)".to_string(),
+            n => format!(" (and {n} more image URLs)"),
+        };
+        diags.push(
+            Diagnostic::error(
+                Code::BootNotServed,
+                format!("{what}{also} is on the boot service's host at port {port} (no port written), but the boot service's nginx listens only on the base URL's port {}: nothing siteconf serves answers there", bp.port),
+            )
+            .label(u.span, format!("port {port}, not {}", bp.port))
+            .help(format!("write the URLs under `{base}/` (with its port), or write the port out if another server on that host serves these files")),
+        );
     }
     if let Some((u, what, more)) = no_dir {
         let also = match more {
@@ -115,6 +164,51 @@ enum Served {
     NoImagesDir,
     /// At a path of the boot service that is never a file.
     Never,
+    /// A `..` segment: nginx resolves it before matching its locations,
+    /// and the path it lands on is not served (or climbs above the root).
+    DotDot(String),
+    /// A `#fragment`: iPXE leaves it out of the request, so nginx is asked
+    /// for the path before it.
+    Fragment,
+    /// On a boot server's host under `/images/` or `/firmware/`, with no
+    /// port written, while the base URL (where nginx listens) has another.
+    OtherPort(u16),
+}
+
+/// The path as nginx matches it: `.` and `..` segments resolved
+/// (`ngx_http_parse_complex_uri`); `None` when `..` climbs above the root
+/// (nginx answers 400).
+fn normalised(path: &str) -> Option<String> {
+    let mut out: Vec<&str> = Vec::new();
+    let segs: Vec<&str> = path.split('/').skip(1).collect();
+    for (k, seg) in segs.iter().enumerate() {
+        let last = k + 1 == segs.len();
+        match *seg {
+            "." => {
+                if last {
+                    out.push("");
+                }
+            }
+            ".." => {
+                out.pop()?;
+                if last {
+                    out.push("");
+                }
+            }
+            s => out.push(s),
+        }
+    }
+    Some(format!("/{}", out.join("/")))
+}
+
+/// Whether the URL writes its port (`http://h:8080/…`).
+fn port_written(url: &str) -> bool {
+    let Some((_, rest)) = url.split_once("://") else {
+        return false;
+    };
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    let after_host = authority.rsplit_once(']').map_or(authority, |(_, p)| p);
+    after_host.contains(':')
 }
 
 fn served(boot: &Boot, base_host: &str, base_port: u16, prefix: &str, u: &Sp<String>) -> Served {
@@ -123,16 +217,48 @@ fn served(boot: &Boot, base_host: &str, base_port: u16, prefix: &str, u: &Sp<Str
     };
     let host = p.host.to_ascii_lowercase();
     let on_service = host == base_host || boot.servers.iter().any(|s| s.value.to_string() == host);
-    if !on_service || p.port != base_port || host.contains('$') {
+    if !on_service || host.contains('$') {
         return Served::Yes;
     }
-    if p.path.starts_with(&format!("{prefix}/images/")) {
+    let under_service = |path: &str| {
+        path.starts_with(&format!("{prefix}/images/"))
+            || path.starts_with(&format!("{prefix}/firmware/"))
+    };
+    if p.port != base_port {
+        // Another port written out is another server on that host; a URL
+        // with none, shaped like the boot service's, missed the base
+        // URL's port.
+        if !port_written(&u.value) && under_service(p.path) {
+            return Served::OtherPort(p.port);
+        }
+        return Served::Yes;
+    }
+    if u.value.contains('#') {
+        return Served::Fragment;
+    }
+    let Some(path) = normalised(p.path) else {
+        return Served::DotDot(String::new());
+    };
+    if path != p.path && p.path.split('/').any(|s| s == "..") {
+        return match served_path(boot, prefix, &path) {
+            Served::Yes => Served::Yes,
+            _ => Served::DotDot(path),
+        };
+    }
+    served_path(boot, prefix, p.path)
+}
+
+/// What the boot service's locations make of a path (dot segments
+/// resolved).
+fn served_path(boot: &Boot, prefix: &str, path: &str) -> Served {
+    let p = path;
+    if p.starts_with(&format!("{prefix}/images/")) {
         if boot.images_dir.is_some() {
             Served::Yes
         } else {
             Served::NoImagesDir
         }
-    } else if p.path.starts_with(&format!("{prefix}/firmware/")) && boot.firmware_dir.is_some() {
+    } else if p.starts_with(&format!("{prefix}/firmware/")) && boot.firmware_dir.is_some() {
         Served::Yes
     } else {
         Served::Never
@@ -179,6 +305,38 @@ mod tests {
         );
         assert_eq!(m.len(), 1, "{m:?}");
         assert!(served(r#"base-url "http://boot.dc1.example.net/pxe/"; images-dir "/srv/images"; image debian { kernel "http://BOOT.dc1.example.net/pxe/images/vmlinuz"; }"#).is_empty());
+    }
+
+    #[test]
+    fn dot_dot_fragments_and_missed_ports() {
+        let dir = r#"images-dir "/srv/images";"#;
+        let m = served(&format!(
+            r#"{dir} image debian {{ kernel "http://10.0.0.2/images/../etc/vmlinuz"; }}"#
+        ));
+        assert!(m.len() == 1 && m[0].contains("`/etc/vmlinuz`"), "{m:?}");
+        let m = served(&format!(
+            r#"{dir} image debian {{ kernel "http://10.0.0.2/images/../../vmlinuz"; }}"#
+        ));
+        assert!(m.len() == 1 && m[0].contains("above the root"), "{m:?}");
+        // Still under /images/ once resolved: served.
+        assert!(served(&format!(
+            r#"{dir} image debian {{ kernel "http://10.0.0.2/images/a/../vmlinuz"; }}"#
+        ))
+        .is_empty());
+        let m = served(&format!(
+            r#"{dir} image debian {{ kernel "http://10.0.0.2/images/x#y/vmlinuz"; }}"#
+        ));
+        assert!(m.len() == 1 && m[0].contains("fragment"), "{m:?}");
+        // The base URL at 8080, the image at the default port.
+        let m = served(&format!(
+            r#"base-url "http://10.0.0.2:8080"; {dir} image debian {{ kernel "http://10.0.0.2/images/vmlinuz"; }}"#
+        ));
+        assert!(m.len() == 1 && m[0].contains("port 80"), "{m:?}");
+        // A port written out: another server of that host.
+        assert!(served(&format!(
+            r#"base-url "http://10.0.0.2:8080"; {dir} image debian {{ kernel "http://10.0.0.2:80/images/vmlinuz"; }}"#
+        ))
+        .is_empty());
     }
 
     #[test]

@@ -163,9 +163,16 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
             for &i in isl.iter().skip(1).take(2) {
                 d = d.label(site.switches[i].name.span, "in the island");
             }
-            diags.push(d.help(
-                "declare the `link` (on both ends) that cables this island to the rest of the fabric, e.g. `link swp49 { peer r03-tor1; peer-port swp50 }`",
-            ));
+            // Name switches of this site: one of the island's, one it
+            // should reach.
+            let to = exits
+                .first()
+                .map(|&i| site.switches[i].name.value.as_str())
+                .unwrap_or("SWITCH");
+            diags.push(d.help(format!(
+                "declare the `link` (on both ends) that cables this island to the rest of the fabric, e.g. in switch `{}`: `link PORT {{ peer {to}; peer-port PEER-PORT }}`, and the matching `link` in `{to}`",
+                s.name.value
+            )));
         }
     }
 }
@@ -202,6 +209,25 @@ switch r03-tor1 {{ rack r01; position 40; asn 4201000031; loopback4 "10.255.0.3"
         assert!(site(joined, true).is_empty());
         // r02-tor1 and r03-tor1 form one island, named once.
         assert_eq!(site("", true), ["SC0619"]);
+        // The hint names switches of the site: the island's and an exit.
+        let text = r#"site dc1 { domain "dc1.example.net"; dns-servers "10.0.0.2"; }
+network loopback { purpose loopback; ipv4 "10.255.0.0/16"; }
+rack r01 { height 42; }
+switch a-tor { rack r01; position 42; asn 4201000011; loopback4 "10.255.0.1"; ports swp1-56; }
+switch b-tor { rack r01; position 41; asn 4201000021; loopback4 "10.255.0.2"; ports swp1-56; }
+bgp-peer transit-a { asn 64496; address "10.9.9.1"; multihop 2; switches a-tor; }
+"#;
+        let d = super::super::testing::check_kdl(text);
+        let help = d
+            .iter()
+            .find(|d| d.code.as_str() == "SC0619")
+            .and_then(|d| d.help.clone())
+            .unwrap();
+        assert!(
+            help.contains("switch `b-tor`") && help.contains("peer a-tor;"),
+            "{help}"
+        );
+        assert!(!help.contains("r03"), "{help}");
         // Without external peers, nothing is weighed.
         assert!(site("", false).is_empty());
         let me = "link swp53 { peer r01-tor1; peer-port swp54; }";

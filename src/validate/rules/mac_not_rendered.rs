@@ -8,8 +8,8 @@
 //! **Why it matters.** The MAC of a node interface is used twice: netplan
 //! matches the physical interface by it (and renames it), and Kea's
 //! reservation for an address is keyed by the MAC its DHCP request comes
-//! from — the parent's for a VLAN, the first member's for a bond, which is
-//! the port that PXE-boots before the bond exists. A `mac` on a bond or a
+//! from — the parent's for a VLAN, each member's for a bond (whichever
+//! port PXE-boots before the bond exists). A `mac` on a bond or a
 //! VLAN is neither: the template writes it nowhere, so it looks like
 //! configuration and does nothing (a bond keeps the MAC networkd gives
 //! it). Usually it was meant for a member or the parent.
@@ -57,7 +57,7 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
                     "bond",
                     match i.members.first() {
                         Some(m) => format!(
-                            "siteconf does not set a bond's MAC, and DHCP (PXE) asks with the first member's (`{}`): if this is a member's MAC, write it on that member; else remove it",
+                            "siteconf does not set a bond's MAC, and DHCP (PXE) asks with a member's (Kea reserves the address for each, `{}` first): if this is a member's MAC, write it on that member; else remove it",
                             m.value
                         ),
                         None => "if this is a member's MAC, write it on that member; else remove it".to_string(),

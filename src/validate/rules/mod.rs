@@ -44,6 +44,7 @@ mod boot_discovery;
 mod boot_hosts;
 mod boot_image_missing;
 mod boot_images;
+mod boot_no_dhcp;
 mod boot_paths;
 mod boot_pxe_bond;
 mod boot_repeated;
@@ -214,6 +215,7 @@ pub static RULES: &[&Rule] = &[
     &bgp_remote_as::RULE,
     &bgp_peer_address::RULE,
     &bgp_not_cabled::RULE,
+    &boot_no_dhcp::RULE,
     // resolved nodes: warnings
     &mtu_mismatch::RULE,
     &boot_pxe_bond::RULE,
