@@ -146,11 +146,16 @@ pub fn check_configured(src: &dyn Source, config: ConfigFile) -> Checked {
 fn check_from(src: &dyn Source, config: ConfigFile, provenance: bool) -> Checked {
     let mut diags = Diagnostics::new();
     let loaded = project::load_configured(src, config, &mut diags);
-    check_loaded(loaded, diags, provenance)
+    check_loaded(loaded, diags, provenance, Some(&[]))
 }
 
 /// The checks after loading: `diags` holds the loader's findings.
-fn check_loaded(loaded: Loaded, mut diags: Diagnostics, provenance: bool) -> Checked {
+fn check_loaded(
+    loaded: Loaded,
+    mut diags: Diagnostics,
+    provenance: bool,
+    other_networks: Option<&[ipnet::IpNet]>,
+) -> Checked {
     let shared_boot = loaded.config.site.as_deref().is_some_and(|name| {
         loaded
             .config
@@ -166,6 +171,7 @@ fn check_loaded(loaded: Loaded, mut diags: Diagnostics, provenance: bool) -> Che
             env_prefix: &loaded.config.secrets.env_prefix,
             resolved: None,
             shared_boot,
+            other_networks,
         };
         validate::run(&cx, false, &mut diags);
     }
@@ -184,6 +190,7 @@ fn check_loaded(loaded: Loaded, mut diags: Diagnostics, provenance: bool) -> Che
             env_prefix: &loaded.config.secrets.env_prefix,
             resolved: Some(&resolved),
             shared_boot,
+            other_networks,
         };
         validate::run(&cx, true, &mut diags);
     }
@@ -237,11 +244,20 @@ pub fn check_project_configured(
         .filter(|n| config.config.sites.contains_key(*n))
         .map(str::to_string);
     let only = if narrow.is_some() { None } else { only };
+    // A site refused by siteconf.toml's own findings is missing from the
+    // project: the other sites' networks (`Ctx::other_networks`) are then
+    // not known.
+    let sites_known = config.config.sites.is_empty() || !config.has_findings();
     let mut load_diags = Diagnostics::new();
     let mut all = project::load_all_configured(src, config, only, &mut load_diags);
     if all.len() == 1 && !all[0].config.is_multi_site() {
         if let Some(loaded) = all.pop() {
-            let checked = check_loaded(loaded, load_diags, provenance);
+            let checked = check_loaded(
+                loaded,
+                load_diags,
+                provenance,
+                sites_known.then_some(&[][..]),
+            );
             let diags = checked.diags.clone();
             return CheckedProject {
                 sites: vec![checked],
@@ -250,12 +266,35 @@ pub fn check_project_configured(
         }
     }
     let loaded_diags: Vec<crate::diag::Diagnostic> = load_diags.finish();
+    // Every site's network prefixes, by site, so that each site sees the
+    // others' (`Ctx::other_networks`).
+    let prefixes: Vec<Vec<ipnet::IpNet>> = all
+        .iter()
+        .map(|l| {
+            l.site
+                .networks
+                .iter()
+                .flat_map(|n| {
+                    let v4 = n.ipv4.as_ref().map(|p| ipnet::IpNet::V4(p.value));
+                    let v6 = n.ipv6.as_ref().map(|p| ipnet::IpNet::V6(p.value));
+                    v4.into_iter().chain(v6)
+                })
+                .collect()
+        })
+        .collect();
     let sites: Vec<Checked> = all
         .into_par_iter()
-        .map(|l| {
+        .enumerate()
+        .map(|(i, l)| {
             let mut d = Diagnostics::new();
             d.extend(loaded_diags.iter().cloned());
-            check_loaded(l, d, provenance)
+            let others: Vec<ipnet::IpNet> = prefixes
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != i)
+                .flat_map(|(_, p)| p.iter().copied())
+                .collect();
+            check_loaded(l, d, provenance, sites_known.then_some(others.as_slice()))
         })
         .collect();
     let mut diags = Diagnostics::new();

@@ -231,3 +231,89 @@ fn site_examples_name_the_required_fields() {
         }
     }
 }
+
+/// Removes the `node NAME { … }` blocks of `names` from a KDL file.
+fn without_nodes(text: &str, names: &[String]) -> String {
+    let mut out = String::new();
+    let mut depth = 0i32;
+    let mut skipping = false;
+    for line in text.split_inclusive('\n') {
+        if !skipping {
+            let t = line.trim_start();
+            skipping = names.iter().any(|n| t.starts_with(&format!("node {n} {{")));
+            depth = 0;
+        }
+        if skipping {
+            depth += line.matches('{').count() as i32 - line.matches('}').count() as i32;
+            if depth <= 0 {
+                skipping = false;
+            }
+            continue;
+        }
+        out.push_str(line);
+    }
+    out
+}
+
+/// Every example of nodes in site-format.md, pasted into the site
+/// `siteconf init --nodes 10` makes (in place of a node of the same name),
+/// passes `check` without an error but those of what the fragment leaves
+/// out: no example takes another node's rack units, ports, MACs or
+/// addresses.
+#[test]
+fn node_examples_paste_into_an_init_site() {
+    let opts = siteconf::init::Options {
+        nodes: 10,
+        racks: None,
+        format: Format::Kdl,
+    };
+    let generated = siteconf::init::generate(&opts).unwrap();
+    // With its lock: a fixed address an allocated one already holds is a
+    // collision (SC0803).
+    let mut files = generated.files.clone();
+    files.extend(siteconf::init::project_files(&generated, siteconf::init::Ci::None).unwrap());
+    let mut tried = 0;
+    for (kdl, _) in support::example_pairs() {
+        let doc = parse(Format::Kdl, &kdl.text, kdl.line);
+        if doc.nodes.is_empty() || doc.nodes.iter().any(|n| n.name.text != "node") {
+            continue;
+        }
+        let names: Vec<String> = doc
+            .nodes
+            .iter()
+            .filter_map(|n| match n.args.first().map(|a| &a.scalar) {
+                Some(Scalar::String(s)) => Some(s.clone()),
+                _ => None,
+            })
+            .collect();
+        let mut m = siteconf::source::MemSource::new();
+        for (p, t) in &files {
+            let t = if p.ends_with(".kdl") {
+                without_nodes(t, &names)
+            } else {
+                t.clone()
+            };
+            m.insert(p.clone(), t.into_bytes());
+        }
+        m.insert("site/zz-example.kdl", kdl.text.clone().into_bytes());
+        let checked = siteconf::check::check(&m);
+        let errors: Vec<String> = checked
+            .diags
+            .sorted(&checked.loaded.sources)
+            .into_iter()
+            .filter(|d| d.severity == siteconf::diag::Severity::Error)
+            // What an example leaves out because another one shows it (the
+            // profiles with the automation user's key, an interface, the
+            // loopback) is no collision.
+            .filter(|d| !matches!(d.code.as_str(), "SC0910" | "SC0206" | "SC0603"))
+            .map(|d| format!("{} {}", d.code, d.message))
+            .collect();
+        assert!(
+            errors.is_empty(),
+            "docs/site-format.md:{}: the example does not paste into an init site: {errors:?}",
+            kdl.line
+        );
+        tried += 1;
+    }
+    assert!(tried >= 3, "docs lost their node examples");
+}

@@ -37,7 +37,7 @@ pub(super) fn network_items(plan: &Plan) -> Vec<Item> {
     let lo_first = plan.switch_loopback4(1);
     let lo_last = plan.switch_loopback4(plan.loopback_reserved - 1);
     vec![
-        comment("Management: PXE, DHCP, SSH and Ansible reach nodes here (eno3).\nThe first /24 is kept for the gateway, resolvers and virtual IPs."),
+        comment("Management: PXE, DHCP, SSH and Ansible reach nodes here (eno3).\nThe first /24 is kept for the gateway, resolvers and virtual IPs.\n`vlan` is the VLAN of the management segment: the access (native) VLAN of\nthe ToR ports the eno3 NICs are cabled to, so eno3 carries it untagged, as\nPXE firmware sends it; the inventory hands each address its `vlan` for the\nswitch configuration. A node that carries it on a VLAN interface instead\n(`kind vlan; vlan 100`) must be given the same id."),
         named(
             "network",
             "mgmt",

@@ -28,6 +28,12 @@ pub struct Ctx<'a> {
     /// network of another of those sites, and the cross-site check
     /// (`cross_site`), which sees them all, decides SC1208.
     pub shared_boot: bool,
+    /// The prefixes of the networks of the other sites of a project of
+    /// several (empty otherwise): a machine of another site (one Ansible
+    /// controller for all of them) may be where logins come from. `None`
+    /// when some site of the project could not be loaded (already
+    /// reported): what its networks are is not known.
+    pub other_networks: Option<&'a [ipnet::IpNet]>,
 }
 
 /// A validation rule: its codes and the function that checks them.

@@ -11,8 +11,12 @@
 //!
 //! An allocated value is reported at its line in siteconf.lock (the thing
 //! to fix), with the `auto` that asked for it; this is what a renumbered
-//! network looks like. A fixed value set in a profile is reported at the
-//! profile, once for all nodes using it.
+//! network looks like. When several allocated values of one network (and
+//! family) are outside its prefix, the network was renumbered: one SC0301
+//! for them all, at the first lock line, with the count and the command
+//! that allocates them again (`siteconf lock --renumber NETWORK`). A fixed
+//! value set in a profile is reported at the profile, once for all nodes
+//! using it.
 //!
 //! **Why it matters.** An address off the subnet has no route, the
 //! network or broadcast address is not a host address, the gateway's
@@ -30,7 +34,7 @@
 use std::net::IpAddr;
 
 use super::super::{Ctx, Rule};
-use super::{address_key, lock_line, set_in, PerNode};
+use super::{address_key, lock_line, name_list, set_in, PerNode};
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::{IpRange, Network, Sp};
 use crate::resolve::IpFamily;
@@ -52,6 +56,10 @@ pub static RULE: Rule = Rule {
 fn check(cx: &Ctx, diags: &mut Diagnostics) {
     let Some(rs) = cx.resolved else { return };
     let mut out = PerNode::new();
+    // Allocated values outside their network's prefix, by network and
+    // family: a renumbered network, reported once when there are several.
+    type Stale<'a> = Vec<(&'a str, IpAddr, Span, Option<Span>, String)>;
+    let mut stale: std::collections::BTreeMap<(&str, IpFamily), Stale> = Default::default();
     for rn in &rs.nodes {
         let name = cx.site.nodes[rn.index].name.as_str();
         for a in &rn.settings.addresses {
@@ -76,11 +84,64 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
                 } else {
                     None
                 };
+                if allocated && matches!(p, Problem::Outside) {
+                    stale
+                        .entry((net_name, fam))
+                        .or_default()
+                        .push((name, ip, span, lock, note));
+                    continue;
+                }
                 out.push(name, report(net, ip, span, lock, allocated, &note, p));
             }
         }
     }
+    for ((net_name, _), mut values) in stale {
+        let Some(net) = cx.site.network(cx.index, net_name) else {
+            continue;
+        };
+        if values.len() == 1 {
+            let (name, ip, span, lock, note) = values.remove(0);
+            out.push(
+                name,
+                report(net, ip, span, lock, true, &note, Problem::Outside),
+            );
+            continue;
+        }
+        diags.push(renumbered(net, &values));
+    }
     out.finish(diags);
+}
+
+/// One finding for the allocated values of a network, kept in
+/// siteconf.lock, that its prefix no longer holds.
+fn renumbered(net: &Network, values: &[(&str, IpAddr, Span, Option<Span>, String)]) -> Diagnostic {
+    let n = net.name.as_str();
+    let (first_name, ip, span, lock, _) = &values[0];
+    let (text, pspan) = prefix(net, *ip);
+    let nodes = name_list(values.iter().map(|v| v.0), 5);
+    let mut d = Diagnostic::error(
+        Code::AddressOutsideNetwork,
+        format!(
+            "{} addresses of network `{n}` allocated in siteconf.lock are outside its prefix {text} (nodes {nodes}): the network was renumbered, and these nodes have no address on it",
+            values.len()
+        ),
+    );
+    d = match lock {
+        Some(l) => d
+            .label(
+                *l,
+                format!(
+                    "{ip} of `{first_name}`, the first of {} (allocated in siteconf.lock)",
+                    values.len()
+                ),
+            )
+            .label(*span, "`auto` asked for here"),
+        None => d.label(*span, format!("{ip} of `{first_name}`, outside {text}")),
+    };
+    d.label(pspan, format!("the prefix of `{n}`"))
+        .help(format!(
+            "run `siteconf lock --renumber {n}`: it drops these lock lines and allocates addresses inside {text}, printing each node's old and new address (every node listed gets a new address: its DNS name, DHCP reservation and Ansible address follow at the next build); or put the old prefix back"
+        ))
 }
 
 /// What is wrong with one address on its network, the first thing only.
@@ -258,5 +319,44 @@ node r01n01 {{
         // anycast address.
         assert!(!codes(&site("2001:db8:0:300::/127")).contains(&"SC0302"));
         assert!(codes(&site("2001:db8:0:300::/64")).contains(&"SC0302"));
+    }
+
+    /// Allocated values a renumbered prefix no longer holds: one SC0301
+    /// for the network when there are several, one per node otherwise.
+    #[test]
+    fn a_renumbered_network_is_one_finding() {
+        let found = |nodes: usize| {
+            let mut kdl = String::from(
+                "site dc1 { domain \"dc1.example.net\"; dns-servers \"10.8.0.2\"; }\nnetwork mgmt { purpose management; ipv4 \"10.8.0.0/24\"; dhcp #false }\nrack r01 { height 42; }\n",
+            );
+            let mut lock = String::from("version 1\n");
+            for i in 1..=nodes {
+                kdl += &format!("node r01n0{i} {{ rack r01; position {}; interface eno1 {{ mac \"52:54:00:01:01:0{i}\"; }}; address mgmt interface=eno1 ipv4=auto }}\n", i + 2);
+                lock += &format!("node/r01n0{i} address.mgmt.ipv4 10.0.0.1{i}\n");
+            }
+            let src = crate::source::MemSource::new()
+                .with("site/site.kdl", kdl)
+                .with("siteconf.lock", lock);
+            let checked = crate::check::check(&src);
+            checked
+                .diags
+                .sorted(&checked.loaded.sources)
+                .into_iter()
+                .filter(|d| d.code.as_str() == "SC0301")
+                .map(|d| d.message)
+                .collect::<Vec<_>>()
+        };
+        let one = found(1);
+        assert_eq!(one.len(), 1);
+        assert!(
+            one[0].starts_with("node `r01n01`: address 10.0.0.11"),
+            "{one:?}"
+        );
+        let three = found(3);
+        assert_eq!(three.len(), 1, "{three:?}");
+        assert!(
+            three[0].starts_with("3 addresses of network `mgmt`"),
+            "{three:?}"
+        );
     }
 }

@@ -6,14 +6,23 @@
 //!   (SC0914) on a key of the site's `automation-user`;
 //! - a `command="…"` on a key of the automation user: a warning (SC0915);
 //! - a key for a Debian system user of base-passwd (`daemon`, `www-data`,
-//!   `nobody`…) whose shell is `/usr/sbin/nologin`: a warning (SC0917).
+//!   `nobody`…) whose shell is `/usr/sbin/nologin`: a warning (SC0917);
+//! - a `from="…"` of only addresses and CIDR blocks none of which overlaps
+//!   a network the site declares (or another site of the project, whose
+//!   machines may be where logins come from): a warning (SC0084), or an
+//!   error (SC0085) on a key of the automation user. A host-name pattern or a wildcard in
+//!   the list (`*.example.net`, `10.0.*`) may match anything: not judged.
 //!
 //! **Why it matters.** sshd says "entry expired" and refuses an expired
 //! key. A forced command replaces whatever the client asks to run, and
 //! Ansible runs every module (and its file transfers) as a command. A
 //! system user already exists when cloud-init runs, so cloud-init does
 //! not create it with a shell: its key logs in to `nologin`, which closes
-//! the session at once. The key looks installed and does not work.
+//! the session at once. sshd refuses a key whose `from=` does not match the
+//! client's address, and a `from=` written for a network's old prefix
+//! (`siteconf init` writes the management prefix into the automation key)
+//! matches no machine of the site once the network is renumbered. The key
+//! looks installed and does not work.
 //!
 //! **Example.**
 //! ```kdl
@@ -32,6 +41,8 @@ pub static RULE: Rule = Rule {
         Code::AutomationKeyExpired,
         Code::AutomationKeyCommand,
         Code::SshKeySystemUser,
+        Code::SshKeyFromNowhere,
+        Code::AutomationKeyFromNowhere,
     ],
     check,
     resolved: false,
@@ -102,6 +113,40 @@ fn expiry_secs(v: &str) -> Option<i64> {
     Some(days * 86400 + n(8, 10) * 3600 + n(10, 12) * 60 + n(12, 14))
 }
 
+/// The positive entries of a `from="…"` list that parses, as networks
+/// (an address is its own /32 or /128); `None` when an entry is a host-name
+/// pattern or a wildcard (it may match anything), or there is no positive
+/// entry. Negated entries (`!10.0.0.5`) only take addresses away.
+fn from_nets(v: &str) -> Option<Vec<ipnet::IpNet>> {
+    let mut out = Vec::new();
+    for e in v
+        .split(',')
+        .filter(|e| !e.is_empty() && !e.starts_with('!'))
+    {
+        let net = match e.parse::<ipnet::IpNet>() {
+            Ok(n) => n,
+            Err(_) => ipnet::IpNet::from(e.parse::<std::net::IpAddr>().ok()?),
+        };
+        out.push(net);
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+fn overlaps(a: &ipnet::IpNet, b: &ipnet::IpNet) -> bool {
+    a.contains(&b.network()) || b.contains(&a.network())
+}
+
+/// The prefixes of the site's networks, and of the other sites' in a
+/// project of several.
+fn declared(cx: &Ctx) -> Option<Vec<ipnet::IpNet>> {
+    let mut out = cx.other_networks?.to_vec();
+    for n in &cx.site.networks {
+        out.extend(n.ipv4.as_ref().map(|p| ipnet::IpNet::V4(p.value)));
+        out.extend(n.ipv6.as_ref().map(|p| ipnet::IpNet::V6(p.value)));
+    }
+    Some(out)
+}
+
 fn now_secs() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -117,6 +162,17 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
     // A time without `Z` is the node's local time: a day's margin keeps a
     // key that expires today from being reported anywhere on Earth.
     let now = now_secs();
+    // A network whose prefix did not parse (already reported) may be the
+    // one the list names: stay quiet, as when a site of the project did not
+    // load.
+    let networks = declared(cx)
+        .filter(|_| {
+            cx.site
+                .networks
+                .iter()
+                .all(|n| n.prefix_invalid == [false; 2])
+        })
+        .unwrap_or_default();
     for (what, s) in layers(cx.site) {
         for k in &s.ssh_keys {
             let user = k.user.value.as_str();
@@ -169,6 +225,45 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
                         diags.push(d.help(
                             "give a date in the future (`expiry-time=\"YYYYMMDD\"`), or replace the key and take the option out",
                         ));
+                    }
+                    "from" if !networks.is_empty() => {
+                        let Some(nets) = from_nets(&v) else { continue };
+                        if nets.iter().any(|f| networks.iter().any(|n| overlaps(f, n))) {
+                            continue;
+                        }
+                        let span = narrow(cx, o.span, &v);
+                        let label = "no network of the site is in this list";
+                        let d = if let (true, Some(u)) = (is_auto, automation) {
+                            Diagnostic::error(
+                                Code::AutomationKeyFromNowhere,
+                                format!(
+                                    "SSH key `{}` of {what}, the automation user's, is limited to `from=\"{v}\"`, which overlaps no network of the site: sshd refuses it from every machine of the site and Ansible is locked out of every node that has it",
+                                    k.name.value
+                                ),
+                            )
+                            .label(span, label)
+                            .label(u.span, "the automation user")
+                        } else {
+                            Diagnostic::warning(
+                                Code::SshKeyFromNowhere,
+                                format!(
+                                    "SSH key `{}` of {what} (user `{user}`) is limited to `from=\"{v}\"`, which overlaps no network of the site: sshd refuses it from every machine of the site",
+                                    k.name.value
+                                ),
+                            )
+                            .label(span, label)
+                        };
+                        let current = cx
+                            .site
+                            .networks
+                            .iter()
+                            .find(|n| n.purpose.value == crate::model::Purpose::Management)
+                            .and_then(|n| n.ipv4.as_ref())
+                            .map(|p| format!(" (the management network is `{}` now)", p.value))
+                            .unwrap_or_default();
+                        diags.push(d.help(format!(
+                            "a list written for a network's old prefix matches nothing after a renumber: put the prefix the logins come from in `from=`{current}, or a host-name pattern of the machine outside the site they come from"
+                        )));
                     }
                     "command" if is_auto => {
                         let span = narrow(cx, o.span, "command=");
@@ -239,6 +334,32 @@ mod tests {
         );
         assert!(found("alice", "command=\\\"/usr/bin/true\\\"").is_empty());
         assert_eq!(found("daemon", "no-pty"), ["SC0917"]);
+    }
+
+    fn with_net(user: &str, from: &str) -> Vec<&'static str> {
+        let text = site(user, &format!("from=\\\"{from}\\\",no-pty")).replace(
+            "site s {",
+            "network mgmt { purpose management; ipv4 \"10.8.0.0/16\"; ipv6 \"2001:db8::/64\" }\nsite s {",
+        );
+        codes(&text)
+            .into_iter()
+            .filter(|c| matches!(*c, "SC0084" | "SC0085" | "SC0042"))
+            .collect()
+    }
+
+    #[test]
+    fn from_lists_no_network_satisfies() {
+        assert_eq!(with_net("ansible", "10.0.0.0/16"), ["SC0085"]);
+        assert_eq!(with_net("alice", "10.0.0.0/16"), ["SC0084"]);
+        assert_eq!(with_net("alice", "192.0.2.7,!10.8.0.5"), ["SC0084"]);
+        assert!(with_net("ansible", "10.8.0.0/16").is_empty());
+        assert!(with_net("ansible", "10.0.0.0/8").is_empty());
+        assert!(with_net("ansible", "10.8.3.4").is_empty());
+        assert!(with_net("ansible", "10.0.0.0/16,2001:db8::/48").is_empty());
+        // Patterns may match anything.
+        assert!(with_net("ansible", "10.0.0.0/16,*.example.net").is_empty());
+        assert!(with_net("ansible", "10.0.*").is_empty());
+        assert!(with_net("ansible", "!10.8.0.5").is_empty());
         assert!(found("alice", "no-pty").is_empty());
     }
 }
