@@ -9,8 +9,9 @@
 //!   `nobody`…) whose shell is `/usr/sbin/nologin`: a warning (SC0917);
 //! - a `from="…"` of only addresses and CIDR blocks none of which overlaps
 //!   a network the site declares (or another site of the project, whose
-//!   machines may be where logins come from): a warning (SC0084), or an
-//!   error (SC0085) on a key of the automation user. A host-name pattern or a wildcard in
+//!   machines may be where logins come from): a warning (SC0084), or
+//!   SC0085, a warning too, on a key of the automation user (Ansible
+//!   locked out; but a bastion outside every declared network is legal). A host-name pattern or a wildcard in
 //!   the list (`*.example.net`, `10.0.*`) may match anything: not judged.
 //!
 //! **Why it matters.** sshd says "entry expired" and refuses an expired
@@ -234,7 +235,10 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
                         let span = narrow(cx, o.span, &v);
                         let label = "no network of the site is in this list";
                         let d = if let (true, Some(u)) = (is_auto, automation) {
-                            Diagnostic::error(
+                            // A warning, not an error: the automation host may
+                            // sit on a network no site declares (an office
+                            // bastion), and that site is valid.
+                            Diagnostic::warning(
                                 Code::AutomationKeyFromNowhere,
                                 format!(
                                     "SSH key `{}` of {what}, the automation user's, is limited to `from=\"{v}\"`, which overlaps no network of the site: sshd refuses it from every machine of the site and Ansible is locked out of every node that has it",
