@@ -1331,6 +1331,10 @@ pub fn check_templates(checked: &Checked, src: &dyn Source) -> TemplateCheck {
         view: Some(Arc::new(view)),
         ..RenderOptions::default()
     };
+    // What only the render can tell, and `build` would stop on or warn
+    // of: so a site `check` accepts builds. (Findings the render repeats
+    // from the site's own rules, such as SC0059 and SC0081, `check` has
+    // already reported.)
     let wanted = |d: &Diagnostic| {
         matches!(
             d.code,
@@ -1338,6 +1342,8 @@ pub fn check_templates(checked: &Checked, src: &dyn Source) -> TemplateCheck {
                 | Code::UnsafePath
                 | Code::TemplateOutputEmpty
                 | Code::TemplateOutputInvalid
+                | Code::BootNetworkConfigTooLong
+                | Code::BootSeedSecret
         )
     };
     let found = match render_streaming(checked, src, &opts, |_| {
