@@ -214,7 +214,14 @@ fn renumber(g: &Global, root: &std::path::Path, src: &FsSource, args: &Args) -> 
         print_diagnostics(g, &list, &Default::default(), Format::Text);
         return Status::Findings;
     };
-    for name in &args.renumber {
+    // `--renumber mgmt --renumber mgmt` names one network.
+    let mut names: Vec<&String> = Vec::new();
+    for n in &args.renumber {
+        if !names.contains(&n) {
+            names.push(n);
+        }
+    }
+    for name in names.iter().copied() {
         let known = project
             .sites
             .iter()
@@ -264,7 +271,7 @@ fn renumber(g: &Global, root: &std::path::Path, src: &FsSource, args: &Args) -> 
         }
         eprintln!(
             "nothing to renumber: every value of {} in the lock is inside its prefix",
-            args.renumber
+            names
                 .iter()
                 .map(|n| format!("`{n}`"))
                 .collect::<Vec<_>>()

@@ -11,7 +11,13 @@
 //! fabric. A site with no loopback prefix at all is not checked: nothing
 //! is announced.
 //! A numbered session to or from such a loopback is not reported again
-//! (SC0630 leaves it here).
+//! (SC0630 leaves it here). Values of several nodes allocated in
+//! siteconf.lock outside the prefixes of a family are a renumbered
+//! loopback network: one SC0617 for the family, at the first lock line,
+//! with the count and `siteconf lock --renumber NETWORK` (the first
+//! loopback network, which `auto` allocates from), as SC0301 does for
+//! other networks; a single one is reported at its lock line with the
+//! same command.
 //!
 //! **Why it matters.** The fabric's route-maps accept and pass on host
 //! routes inside the loopback networks only (`FABRIC-LOOPBACKS4 … ge 32`
@@ -37,9 +43,10 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 
 use super::super::{Ctx, Rule};
-use super::{lock_line, PerNode};
+use super::{lock_line, name_list, PerNode};
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::routing::loopback_prefixes;
+use crate::model::Purpose;
 use crate::resolve::{AllocKey, IpFamily};
 use crate::syntax::Span;
 
@@ -118,6 +125,73 @@ fn finding(prefixes: &[IpNet], ip: IpAddr, whose: &str, span: Span, label: &str)
     ))
 }
 
+/// The loopback network `auto` loopbacks are allocated from (the first),
+/// which `siteconf lock --renumber` takes.
+fn pool_name<'a>(cx: &Ctx<'a>) -> &'a str {
+    cx.site
+        .networks
+        .iter()
+        .find(|n| n.purpose.value == Purpose::Loopback)
+        .map_or("loopback", |n| n.name.as_str())
+}
+
+/// A loopback allocated in siteconf.lock before the loopback network
+/// changed: the node, the value, its lock line and the `auto`.
+type Stale<'a> = (&'a str, IpAddr, Option<Span>, Span);
+
+/// One allocated loopback outside the loopback prefixes: the `auto` is
+/// right, the lock line is what to redo.
+fn stale_one(prefixes: &[IpNet], pool: &str, (_, ip, lock, span): &Stale) -> Diagnostic {
+    let d = Diagnostic::error(
+        Code::LoopbackNotAnnounced,
+        format!(
+            "loopback {ip} is outside every loopback network ({}): the fabric's route-maps drop its route, so nothing reaches it",
+            prefixes_of(prefixes, *ip)
+        ),
+    );
+    match lock {
+        Some(l) => d
+            .label(*l, "allocated (siteconf.lock) before the loopback network changed")
+            .label(*span, "`auto` asked for here"),
+        None => d.label(*span, "allocated before the loopback network changed"),
+    }
+    .help(format!(
+        "the lock holds a value from before the loopback network changed: run `siteconf lock --renumber {pool}` to allocate one inside {}, or put the old prefix back",
+        prefixes_of(prefixes, *ip)
+    ))
+}
+
+/// Several allocated loopbacks of one family outside the loopback
+/// prefixes: the loopback network was renumbered, one finding for all.
+fn renumbered(prefixes: &[IpNet], pool: &str, values: &[Stale]) -> Diagnostic {
+    let (first, ip, lock, span) = values[0];
+    let list = prefixes_of(prefixes, ip);
+    let nodes = name_list(values.iter().map(|v| v.0), 5);
+    let fam = if ip.is_ipv4() { "IPv4" } else { "IPv6" };
+    let d = Diagnostic::error(
+        Code::LoopbackNotAnnounced,
+        format!(
+            "{} {fam} loopbacks allocated in siteconf.lock are outside every loopback network ({list}) (nodes {nodes}): the loopback network was renumbered, the fabric's route-maps drop these nodes' loopback routes, and nothing reaches them (router-id, the DNS name on the loopback, numbered sessions)",
+            values.len()
+        ),
+    );
+    match lock {
+        Some(l) => d
+            .label(
+                l,
+                format!(
+                    "{ip} of `{first}`, the first of {} (allocated in siteconf.lock)",
+                    values.len()
+                ),
+            )
+            .label(span, "`auto` asked for here"),
+        None => d.label(span, format!("{ip} of `{first}`, outside {list}")),
+    }
+    .help(format!(
+        "run `siteconf lock --renumber {pool}`: it drops these lock lines and allocates loopbacks inside {list}, printing each node's old and new value (every node listed gets a new loopback: its router-id and DNS name follow at the next build); or put the old prefix back"
+    ))
+}
+
 fn check(cx: &Ctx, diags: &mut Diagnostics) {
     let prefixes = loopback_prefixes(cx.site);
     if prefixes.is_empty() {
@@ -157,6 +231,7 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
     }
     let Some(rs) = cx.resolved else { return };
     let mut out = PerNode::new();
+    let mut stale: std::collections::BTreeMap<IpFamily, Vec<Stale>> = Default::default();
     for rn in &rs.nodes {
         if rn
             .settings
@@ -187,16 +262,24 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
             if announced(&prefixes, ip) {
                 continue;
             }
-            let (span, label) = if allocated {
-                let at = lock_line(rs, name, AllocKey::Loopback(fam)).unwrap_or(span);
-                (
-                    at,
-                    "allocated (siteconf.lock) before the loopback network changed",
-                )
-            } else {
-                (span, "in no loopback network")
-            };
-            out.push(name, finding(&prefixes, ip, "loopback", span, label));
+            if allocated {
+                let lock = lock_line(rs, name, AllocKey::Loopback(fam));
+                stale.entry(fam).or_default().push((name, ip, lock, span));
+                continue;
+            }
+            out.push(
+                name,
+                finding(&prefixes, ip, "loopback", span, "in no loopback network"),
+            );
+        }
+    }
+    // Allocated values of several nodes outside the prefix of a family:
+    // the loopback network was renumbered, one finding for them.
+    let pool = pool_name(cx);
+    for values in stale.into_values() {
+        match values.as_slice() {
+            [one] => out.push(one.0, stale_one(&prefixes, pool, one)),
+            _ => diags.push(renumbered(&prefixes, pool, &values)),
         }
     }
     out.finish(diags);
@@ -249,6 +332,64 @@ node r01n02 {{ rack r01; position 2; loopback ipv4="10.254.9.9" }}
         assert!(
             node[0].starts_with("node `r01n01`: loopback 10.254.1.1"),
             "{node:?}"
+        );
+    }
+
+    /// `auto` loopbacks the lock holds from before the loopback network's
+    /// prefix changed: one finding for the family when there are several,
+    /// naming `lock --renumber`; a literal one keeps its own.
+    #[test]
+    fn a_renumbered_loopback_network_is_one_finding() {
+        let found = |nodes: usize, literal: bool| {
+            let mut kdl = String::from(
+                r#"site dc1 { domain "dc1.example.net"; dns-servers "10.0.0.2"; asn-pool "4200000000-4200999999"; }
+network lo { purpose loopback; ipv4 "10.254.0.0/16"; }
+rack r01 { height 42; }
+switch r01-tor1 { rack r01; position 42; asn 4201000011; loopback4 "10.254.0.1"; ports swp1-48; }
+"#,
+            );
+            let mut lock = String::from("version 1\n");
+            for i in 1..=nodes {
+                kdl += &format!("node r01n0{i} {{ rack r01; position {i}; interface eno1 {{ mac \"52:54:00:01:01:0{i}\"; switch r01-tor1; port swp{i}; }}; loopback ipv4=auto; bgp asn=auto {{ session r01-tor1 interface=eno1; }} }}\n");
+                lock += &format!("node/r01n0{i} loopback.ipv4 10.255.1.{i}\n");
+            }
+            if literal {
+                kdl += "node r01n09 { rack r01; position 9; interface eno1 { mac \"52:54:00:01:01:09\"; switch r01-tor1; port swp9; }; loopback ipv4=\"10.255.1.9\"; bgp asn=auto { session r01-tor1 interface=eno1; } }\n";
+            }
+            let src = crate::source::MemSource::new()
+                .with("site/site.kdl", kdl)
+                .with("siteconf.lock", lock);
+            let checked = crate::check::check(&src);
+            checked
+                .diags
+                .sorted(&checked.loaded.sources)
+                .into_iter()
+                .filter(|d| d.code == Code::LoopbackNotAnnounced)
+                .map(|d| format!("{} / {}", d.message, d.help.unwrap_or_default()))
+                .collect::<Vec<_>>()
+        };
+        let one = found(1, false);
+        assert_eq!(one.len(), 1, "{one:?}");
+        assert!(
+            one[0].starts_with("node `r01n01`: loopback 10.255.1.1")
+                && one[0].contains("`siteconf lock --renumber lo`")
+                && !one[0].contains("`auto`"),
+            "{one:?}"
+        );
+        let three = found(3, true);
+        assert_eq!(three.len(), 2, "{three:?}");
+        assert!(
+            three
+                .iter()
+                .any(|m| m.starts_with("3 IPv4 loopbacks allocated")
+                    && m.contains("`siteconf lock --renumber lo`")),
+            "{three:?}"
+        );
+        assert!(
+            three
+                .iter()
+                .any(|m| m.starts_with("node `r01n09`: loopback 10.255.1.9")),
+            "{three:?}"
         );
     }
 
