@@ -660,8 +660,12 @@ pub fn outline(site: &SiteView, env_prefix: &str) -> Inventory {
     }
     // The hosts whose `ansible_port` the operator set in a group's vars:
     // theirs wins (hosts.yml outranks group_vars, so siteconf's would not).
-    let port_by_group = hosts_under(&groups, |g| g.vars.contains_key(ANSIBLE_PORT));
-    let port_by_all = all_vars.contains_key(ANSIBLE_PORT);
+    // `ansible_ssh_port`, the old spelling, counts too: Ansible's ssh
+    // connection prefers it to `ansible_port` wherever either is set.
+    let port_by_group = hosts_under(&groups, |g| {
+        PORT_VARS.iter().any(|v| g.vars.contains_key(*v))
+    });
+    let port_by_all = PORT_VARS.iter().any(|v| all_vars.contains_key(*v));
     let mut hosts: Vec<InvHost> = Vec::with_capacity(site.nodes.len() + site.switches.len());
     for (index, n) in site.nodes.iter().enumerate() {
         let mut inventory_vars = Map::new();
@@ -673,8 +677,9 @@ pub fn outline(site: &SiteView, env_prefix: &str) -> Inventory {
         let port = crate::validate::rules::sshd_options::sshd_port(
             n.sshd_lines.iter().map(|(k, v)| (k.as_str(), v.as_str())),
         );
-        let theirs =
-            port_by_all || n.vars.contains_key(ANSIBLE_PORT) || port_by_group.contains(&n.fqdn);
+        let theirs = port_by_all
+            || PORT_VARS.iter().any(|v| n.vars.contains_key(*v))
+            || port_by_group.contains(&n.fqdn);
         if let Some(port) = port.filter(|&p| p != 22 && !theirs) {
             inventory_vars.insert(ANSIBLE_PORT.into(), Json::from(port));
         }
@@ -716,6 +721,11 @@ pub fn outline(site: &SiteView, env_prefix: &str) -> Inventory {
 
 /// The variable of the port Ansible connects to.
 const ANSIBLE_PORT: &str = "ansible_port";
+
+/// The variables an operator sets the port with: `ansible_port`, and its
+/// old spelling `ansible_ssh_port` (Ansible's ssh connection reads both
+/// and keeps the last defined, so the old spelling wins).
+const PORT_VARS: [&str; 2] = [ANSIBLE_PORT, "ansible_ssh_port"];
 
 /// The hosts of the groups `pick` chooses, with those of their children,
 /// their children's children …

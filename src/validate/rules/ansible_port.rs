@@ -1,7 +1,10 @@
 //! Rule `ansible-port`: an `ansible_port` in `vars` that is not the port
 //! the node's sshd listens on.
 //!
-//! **What it does.** Warns (SC0068) when a node's `ansible_port` — from
+//! **What it does.** Warns (SC0068) when a node's `ansible_port` (or its
+//! old spelling `ansible_ssh_port`, which wins over `ansible_port` wherever
+//! each is set: Ansible's ssh connection keeps the last of its variables
+//! defined) — from
 //! its own vars, a profile's or the site defaults' (host_vars), or the
 //! vars of a group it is in (its `groups`, their parents, `all`) — is a
 //! number other than the port its sshd listens on (the port of the first
@@ -36,6 +39,7 @@ pub static RULE: Rule = Rule {
 };
 
 const ANSIBLE_PORT: &str = "ansible_port";
+const ANSIBLE_SSH_PORT: &str = "ansible_ssh_port";
 
 /// A port in `vars`: a number, or a string of digits.
 fn as_port(v: &serde_json::Value) -> Option<u64> {
@@ -68,48 +72,60 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
         let Some(port) = sshd_port(lines.iter().map(|(k, v)| (k.as_str(), v.as_str()))) else {
             continue;
         };
-        // The operator's ansible_port: host_vars first, then the groups.
-        let mut set = rn
+        // The groups the node is in: its own, `all`, and their parents to
+        // any depth.
+        let mut mine: BTreeSet<String> = rn
             .settings
-            .vars
-            .entries
-            .get(ANSIBLE_PORT)
-            .map(|(v, span)| (v, *span, "the node's vars".to_string()));
-        if set.is_none() {
-            let mut mine: BTreeSet<String> = rn
-                .settings
-                .groups
+            .groups
+            .iter()
+            .map(|g| group_name(&g.value))
+            .collect();
+        mine.insert("all".into());
+        loop {
+            let more: Vec<String> = groups
                 .iter()
-                .map(|g| group_name(&g.value))
+                .filter(|g| !mine.contains(&group_name(&g.name.value)))
+                .filter(|g| {
+                    g.children
+                        .iter()
+                        .any(|c| mine.contains(&group_name(&c.value)))
+                })
+                .map(|g| group_name(&g.name.value))
                 .collect();
-            mine.insert("all".into());
-            // Parents of the node's groups, to any depth.
-            loop {
-                let more: Vec<String> = groups
-                    .iter()
-                    .filter(|g| !mine.contains(&group_name(&g.name.value)))
-                    .filter(|g| {
-                        g.children
-                            .iter()
-                            .any(|c| mine.contains(&group_name(&c.value)))
-                    })
-                    .map(|g| group_name(&g.name.value))
-                    .collect();
-                if more.is_empty() {
-                    break;
-                }
-                mine.extend(more);
+            if more.is_empty() {
+                break;
             }
-            set = groups
-                .iter()
-                .filter(|g| mine.contains(&group_name(&g.name.value)))
-                .find_map(|g| {
-                    g.vars.entries.get(ANSIBLE_PORT).map(|(v, span)| {
-                        (v, *span, format!("the vars of group `{}`", g.name.value))
-                    })
-                });
+            mine.extend(more);
         }
-        let Some((value, span, owner)) = set else {
+        // The operator's value of `var`: host_vars first, then the groups.
+        let setting = |var: &'static str| {
+            rn.settings
+                .vars
+                .entries
+                .get(var)
+                .map(|(v, span)| (var, v, *span, "the node's vars".to_string()))
+                .or_else(|| {
+                    groups
+                        .iter()
+                        .filter(|g| mine.contains(&group_name(&g.name.value)))
+                        .find_map(|g| {
+                            g.vars.entries.get(var).map(|(v, span)| {
+                                (
+                                    var,
+                                    v,
+                                    *span,
+                                    format!("the vars of group `{}`", g.name.value),
+                                )
+                            })
+                        })
+                })
+        };
+        // Ansible's ssh connection reads `ansible_port`, then
+        // `ansible_ssh_port`, and keeps the last one defined: the old
+        // spelling wins wherever it is set, even in a group's vars against
+        // the `ansible_port` of hosts.yml.
+        let set = setting(ANSIBLE_SSH_PORT).or_else(|| setting(ANSIBLE_PORT));
+        let Some((var, value, span, owner)) = set else {
             continue;
         };
         let Some(theirs) = as_port(value) else {
@@ -123,12 +139,12 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
             Diagnostic::warning(
                 Code::AnsiblePortDiffers,
                 format!(
-                    "`ansible_port` {theirs} (in {owner}) is not the port sshd listens on, {port}: Ansible connects to {theirs} and is refused"
+                    "`{var}` {theirs} (in {owner}) is not the port sshd listens on, {port}: Ansible connects to {theirs} and is refused"
                 ),
             )
             .label(span, format!("sshd listens on {port}"))
             .help(format!(
-                "remove `ansible_port` (siteconf writes `ansible_port: {port}` from the sshd settings into hosts.yml), or set it to {port}"
+                "remove `{var}` (siteconf writes `ansible_port: {port}` from the sshd settings into hosts.yml when no vars set `ansible_port` or `ansible_ssh_port`), or set it to {port}"
             )),
         );
     }
@@ -174,5 +190,13 @@ node n1 {{ rack r01; position 1; groups fleet; sshd {{ {sshd} }}; vars {{ {vars}
         assert!(found("port 2222", "ansible_port \"{{ p }}\"", "x 1").is_empty());
         // The node's own vars win over its groups'.
         assert!(found("port 2222", "ansible_port 2222", "ansible_port 22").is_empty());
+        // The old spelling, and it wins over ansible_port at any level.
+        assert_eq!(found("port 2222", "x 1", "ansible_ssh_port 22"), ["SC0068"]);
+        assert_eq!(found("port 2222", "ansible_ssh_port 22", "x 1"), ["SC0068"]);
+        assert_eq!(
+            found("port 2222", "ansible_port 2222", "ansible_ssh_port 22"),
+            ["SC0068"]
+        );
+        assert!(found("port 2222", "ansible_port 22", "ansible_ssh_port 2222").is_empty());
     }
 }

@@ -7,12 +7,17 @@
 //! - a `command="…"` on a key of the automation user: a warning (SC0915);
 //! - a key for a Debian system user of base-passwd (`daemon`, `www-data`,
 //!   `nobody`…) whose shell is `/usr/sbin/nologin`: a warning (SC0917);
-//! - a `from="…"` of only addresses and CIDR blocks none of which overlaps
-//!   a network the site declares (or another site of the project, whose
-//!   machines may be where logins come from): a warning (SC0084), or
-//!   SC0085, a warning too, on a key of the automation user (Ansible
-//!   locked out; but a bastion outside every declared network is legal). A host-name pattern or a wildcard in
-//!   the list (`*.example.net`, `10.0.*`) may match anything: not judged.
+//! - on a node where every key of the automation user has a `from="…"` of
+//!   only addresses and CIDR blocks none of which overlaps a network the
+//!   site declares (or another site of the project, whose machines may be
+//!   where logins come from): SC0085, a warning (Ansible locked out; but a
+//!   bastion outside every declared network is legal). One usable key of
+//!   the automation user on the node (no `from=`, or one that overlaps) is
+//!   enough: a key beside it for a machine outside the site (a CI runner)
+//!   is no finding. A host-name pattern or a wildcard in the list
+//!   (`*.example.net`, `10.0.*`) may match anything: not judged. Other
+//!   users' `from=` lists are not judged at all: people log in from
+//!   outside the site (an office VPN) as a rule.
 //!
 //! **Why it matters.** sshd says "entry expired" and refuses an expired
 //! key. A forced command replaces whatever the client asks to run, and
@@ -32,7 +37,7 @@
 //! ```
 
 use super::super::{Ctx, Rule};
-use super::{layers, narrow};
+use super::{layers, narrow, PerNode};
 use crate::diag::{Code, Diagnostic, Diagnostics};
 
 pub static RULE: Rule = Rule {
@@ -42,11 +47,11 @@ pub static RULE: Rule = Rule {
         Code::AutomationKeyExpired,
         Code::AutomationKeyCommand,
         Code::SshKeySystemUser,
-        Code::SshKeyFromNowhere,
         Code::AutomationKeyFromNowhere,
     ],
     check,
-    resolved: false,
+    // SC0085 judges the keys each node ends up with.
+    resolved: true,
 };
 
 /// The users of Debian 12's base-passwd 3.6.1 (/usr/share/base-passwd/
@@ -59,7 +64,7 @@ const SYSTEM_USERS: &[&str] = &[
 
 /// The `name="value"` options of a string that parses (quotes as sshd
 /// reads them), lower-cased names; the value with `\"` unescaped.
-fn valued(s: &str) -> Vec<(String, String)> {
+pub(super) fn valued(s: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
     let b = s.as_bytes();
     let mut i = 0;
@@ -118,7 +123,7 @@ fn expiry_secs(v: &str) -> Option<i64> {
 /// (an address is its own /32 or /128); `None` when an entry is a host-name
 /// pattern or a wildcard (it may match anything), or there is no positive
 /// entry. Negated entries (`!10.0.0.5`) only take addresses away.
-fn from_nets(v: &str) -> Option<Vec<ipnet::IpNet>> {
+pub(super) fn from_nets(v: &str) -> Option<Vec<ipnet::IpNet>> {
     let mut out = Vec::new();
     for e in v
         .split(',')
@@ -133,7 +138,7 @@ fn from_nets(v: &str) -> Option<Vec<ipnet::IpNet>> {
     (!out.is_empty()).then_some(out)
 }
 
-fn overlaps(a: &ipnet::IpNet, b: &ipnet::IpNet) -> bool {
+pub(super) fn overlaps(a: &ipnet::IpNet, b: &ipnet::IpNet) -> bool {
     a.contains(&b.network()) || b.contains(&a.network())
 }
 
@@ -227,48 +232,6 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
                             "give a date in the future (`expiry-time=\"YYYYMMDD\"`), or replace the key and take the option out",
                         ));
                     }
-                    "from" if !networks.is_empty() => {
-                        let Some(nets) = from_nets(&v) else { continue };
-                        if nets.iter().any(|f| networks.iter().any(|n| overlaps(f, n))) {
-                            continue;
-                        }
-                        let span = narrow(cx, o.span, &v);
-                        let label = "no network of the site is in this list";
-                        let d = if let (true, Some(u)) = (is_auto, automation) {
-                            // A warning, not an error: the automation host may
-                            // sit on a network no site declares (an office
-                            // bastion), and that site is valid.
-                            Diagnostic::warning(
-                                Code::AutomationKeyFromNowhere,
-                                format!(
-                                    "SSH key `{}` of {what}, the automation user's, is limited to `from=\"{v}\"`, which overlaps no network of the site: sshd refuses it from every machine of the site and Ansible is locked out of every node that has it",
-                                    k.name.value
-                                ),
-                            )
-                            .label(span, label)
-                            .label(u.span, "the automation user")
-                        } else {
-                            Diagnostic::warning(
-                                Code::SshKeyFromNowhere,
-                                format!(
-                                    "SSH key `{}` of {what} (user `{user}`) is limited to `from=\"{v}\"`, which overlaps no network of the site: sshd refuses it from every machine of the site",
-                                    k.name.value
-                                ),
-                            )
-                            .label(span, label)
-                        };
-                        let current = cx
-                            .site
-                            .networks
-                            .iter()
-                            .find(|n| n.purpose.value == crate::model::Purpose::Management)
-                            .and_then(|n| n.ipv4.as_ref())
-                            .map(|p| format!(" (the management network is `{}` now)", p.value))
-                            .unwrap_or_default();
-                        diags.push(d.help(format!(
-                            "a list written for a network's old prefix matches nothing after a renumber: put the prefix the logins come from in `from=`{current}, or a host-name pattern of the machine outside the site they come from"
-                        )));
-                    }
                     "command" if is_auto => {
                         let span = narrow(cx, o.span, "command=");
                         diags.push(
@@ -288,6 +251,101 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
             }
         }
     }
+    if let (Some(u), Some(rs), false) = (automation, cx.resolved, networks.is_empty()) {
+        automation_from_nowhere(cx, rs, u, &networks, diags);
+    }
+}
+
+/// The networks a key's `from=` limits it to when none of them overlaps
+/// `networks`: `Some((value, entries))`; `None` when the key has no
+/// `from=`, its options do not parse, or its list may match a machine of
+/// the site (an overlapping prefix, a host-name pattern, a wildcard).
+fn from_nowhere(k: &crate::model::SshKey, networks: &[ipnet::IpNet]) -> Option<String> {
+    let o = k.options.as_ref()?;
+    super::ssh_key_options::parse(&o.value).ok()?;
+    let (_, v) = valued(&o.value).into_iter().find(|(n, _)| n == "from")?;
+    let nets = from_nets(&v)?;
+    (!nets.iter().any(|f| networks.iter().any(|n| overlaps(f, n)))).then_some(v)
+}
+
+/// SC0085: on a node, every key of the automation user has a `from=` that
+/// no machine of the site (or of another site of the project) satisfies.
+/// One usable key (no `from=`, or one that overlaps a network) is enough
+/// for Ansible: a key kept for a machine outside the site (a CI runner)
+/// beside it is not a finding.
+fn automation_from_nowhere(
+    cx: &Ctx,
+    rs: &crate::resolve::Resolved,
+    u: &crate::model::Sp<String>,
+    networks: &[ipnet::IpNet],
+    diags: &mut Diagnostics,
+) {
+    let current = cx
+        .site
+        .networks
+        .iter()
+        .find(|n| n.purpose.value == crate::model::Purpose::Management)
+        .and_then(|n| n.ipv4.as_ref())
+        .map(|p| format!(" (the management network is `{}` now)", p.value))
+        .unwrap_or_default();
+    let mut found = PerNode::new();
+    for rn in &rs.nodes {
+        let keys: Vec<&crate::model::SshKey> = rn
+            .settings
+            .ssh_keys
+            .iter()
+            .filter(|k| k.user.value == u.value)
+            .map(|k| &**k)
+            .collect();
+        let mut nowhere = Vec::new();
+        for k in &keys {
+            match from_nowhere(k, networks) {
+                Some(v) => nowhere.push((*k, v)),
+                None => break,
+            }
+        }
+        if keys.is_empty() || nowhere.len() < keys.len() {
+            continue;
+        }
+        let (first, v) = &nowhere[0];
+        let what = if nowhere.len() == 1 {
+            format!(
+                "the automation user `{}` has one SSH key here, `{}`, limited to `from=\"{v}\"`, which overlaps no network of the site",
+                u.value, first.name.value
+            )
+        } else {
+            format!(
+                "every SSH key of the automation user `{}` here ({}) is limited by `from=` to addresses outside every network of the site",
+                u.value,
+                nowhere
+                    .iter()
+                    .map(|(k, _)| format!("`{}`", k.name.value))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
+        let mut d = Diagnostic::warning(
+            Code::AutomationKeyFromNowhere,
+            format!(
+                "{what}: sshd refuses {} from every machine of the site, so Ansible cannot log in to the node unless it runs outside every declared network",
+                if nowhere.len() == 1 { "it" } else { "each of them" }
+            ),
+        );
+        for (k, v) in &nowhere {
+            let o = k.options.as_ref().expect("from= is in the options");
+            d = d.label(
+                narrow(cx, o.span, v),
+                "no network of the site is in this list",
+            );
+        }
+        found.push(
+            cx.site.nodes[rn.index].name.value.as_str(),
+            d.label(u.span, "the automation user").help(format!(
+                "a list written for a network's old prefix matches nothing after a renumber: put the prefix Ansible connects from in `from=`{current}, or add a host-name pattern of the automation host outside the site"
+            )),
+        );
+    }
+    found.finish(diags);
 }
 
 #[cfg(test)]
@@ -343,19 +401,20 @@ mod tests {
     fn with_net(user: &str, from: &str) -> Vec<&'static str> {
         let text = site(user, &format!("from=\\\"{from}\\\",no-pty")).replace(
             "site s {",
-            "network mgmt { purpose management; ipv4 \"10.8.0.0/16\"; ipv6 \"2001:db8::/64\" }\nsite s {",
+            "network mgmt { purpose management; ipv4 \"10.8.0.0/16\"; ipv6 \"2001:db8::/64\" }\nrack r01 { }\nnode n1 { rack r01; position 1 }\nsite s {",
         );
         codes(&text)
             .into_iter()
-            .filter(|c| matches!(*c, "SC0084" | "SC0085" | "SC0042"))
+            .filter(|c| matches!(*c, "SC0085" | "SC0042"))
             .collect()
     }
 
     #[test]
     fn from_lists_no_network_satisfies() {
         assert_eq!(with_net("ansible", "10.0.0.0/16"), ["SC0085"]);
-        assert_eq!(with_net("alice", "10.0.0.0/16"), ["SC0084"]);
-        assert_eq!(with_net("alice", "192.0.2.7,!10.8.0.5"), ["SC0084"]);
+        // People's keys limited to an office VPN are normal hardening.
+        assert!(with_net("alice", "10.0.0.0/16").is_empty());
+        assert!(with_net("alice", "192.0.2.7,!10.8.0.5").is_empty());
         assert!(with_net("ansible", "10.8.0.0/16").is_empty());
         assert!(with_net("ansible", "10.0.0.0/8").is_empty());
         assert!(with_net("ansible", "10.8.3.4").is_empty());
@@ -365,5 +424,35 @@ mod tests {
         assert!(with_net("ansible", "10.0.*").is_empty());
         assert!(with_net("ansible", "!10.8.0.5").is_empty());
         assert!(found("alice", "no-pty").is_empty());
+    }
+
+    /// A node with the keys `extra` (KDL) beside the profile's automation
+    /// key limited to `from`.
+    fn node_keys(from: &str, extra: &str) -> Vec<&'static str> {
+        let key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAID0WbpRKjZRhMaRClXAovb/ETf20kOM4MQndyxc5plc3 k@example";
+        let text = format!(
+            "site s {{ domain \"s.example\"; automation-user ansible }}
+network mgmt {{ purpose management; ipv4 \"10.0.0.0/16\" }}
+rack r01 {{ }}
+profile base {{ ssh-key ansible {{ user ansible; key \"{key}\"; options \"from=\\\"{from}\\\"\" }} }}
+node n1 {{ rack r01; position 1; profiles base; address mgmt ipv4=\"10.0.1.5\"
+  {extra} }}"
+        );
+        codes(&text)
+            .into_iter()
+            .filter(|c| matches!(*c, "SC0085" | "SC0042"))
+            .collect()
+    }
+
+    #[test]
+    fn another_automation_key_works() {
+        let ci = "ssh-key deploy { user ansible; key \"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA8AZYLPuZiLzCEOCEinI+uuC3aNaGQqsUtmVhJ4ju0b ci\"; options \"from=\\\"192.168.0.0/24\\\"\" }";
+        // The profile's key works from the site: the CI runner's is extra.
+        assert!(node_keys("10.0.0.0/16", ci).is_empty());
+        // Both from outside: locked out.
+        assert_eq!(node_keys("10.9.0.0/16", ci), ["SC0085"]);
+        // A key without from= works from anywhere.
+        let plain = ci.replace("; options \"from=\\\"192.168.0.0/24\\\"\"", "");
+        assert!(node_keys("10.9.0.0/16", &plain).is_empty());
     }
 }

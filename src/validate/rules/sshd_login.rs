@@ -13,6 +13,12 @@
 //! - Reports (SC0073) a `listen-address` whose addresses are none of the
 //!   node's (those of its networks, its loopback; the unspecified and
 //!   loopback addresses always bind). A host name is not checked.
+//! - Reports (SC0069) a `listen-address` none of whose addresses accepts
+//!   connections to the node's `ansible_host` (its management address,
+//!   IPv4 else IPv6, else its loopback, as hosts.yml writes it): the
+//!   address itself or the wildcard of its family (`0.0.0.0`; `::` only
+//!   for IPv6, sshd's IPv6 sockets being IPV6_V6ONLY). Not judged when a
+//!   value is a host name or the node's `vars` set `ansible_host`.
 //! - Reports (SC0041) an `authorized-keys-command` or
 //!   `authorized-principals-command` (not `none`) without its
 //!   `…-command-user`: sshd refuses to start.
@@ -39,6 +45,7 @@
 //! ```kdl
 //! profile base { sshd { password-authentication #false; authentication-methods "publickey,password" } }   // SC0072
 //! profile base { sshd { listen-address "10.0.0.5" } }                                                     // SC0073
+//! profile base { sshd { listen-address "127.0.0.1" "::1" } }                                               // SC0069
 //! ```
 
 use std::net::IpAddr;
@@ -55,6 +62,7 @@ pub static RULE: Rule = Rule {
     codes: &[
         Code::SshdAuthMethodDisabled,
         Code::SshdListenAddressAbsent,
+        Code::SshdListenMissesAnsibleHost,
         Code::SshdInvalidValue,
         Code::SshdNoLoginMethod,
         Code::SshdLocksOutAutomationUser,
@@ -190,6 +198,35 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
                     .label(la.value.span, "no such address on the node")
                     .help("leave `listen-address` out (sshd listens on every address), or give an address every node of this layer has (a node's own address belongs in the node's `sshd` block)"),
                 );
+            } else if all_ips {
+                if let Some((target, kind)) = ansible_host(cx, rs, name, rn) {
+                    if !ips.iter().any(|ip| covers(*ip, target)) {
+                        let family = if target.is_ipv4() { "IPv4" } else { "IPv6" };
+                        let v6only = target.is_ipv4()
+                            && ips.iter().any(|ip| ip.is_ipv6() && ip.is_unspecified());
+                        found.push(
+                            name,
+                            Diagnostic::error(
+                                Code::SshdListenMissesAnsibleHost,
+                                format!(
+                                    "sshd listens only on {}{}, not on the node's {family} {kind}, which hosts.yml gives Ansible as `ansible_host`: {}Ansible (and anyone on the management network) cannot reach sshd on the node",
+                                    ips.iter().map(|ip| ip.to_string()).collect::<Vec<_>>().join(", "),
+                                    set_in(rn, &format!("sshd.{}", la.key.value)),
+                                    if v6only {
+                                        "`::` is IPv6 only (sshd sets IPV6_V6ONLY on its IPv6 sockets), so nothing listens on IPv4 and "
+                                    } else {
+                                        ""
+                                    },
+                                ),
+                            )
+                            .label(la.value.span, format!("does not cover the node's {family} {kind}"))
+                            .help(format!(
+                                "add {} (or the node's own {kind}, in the node's `sshd` block) to `listen-address`, or leave `listen-address` out (sshd listens on every address)",
+                                if target.is_ipv4() { "`0.0.0.0`" } else { "`::`" }
+                            )),
+                        );
+                    }
+                }
             }
         }
         // sshd refuses a command without the user to run it as.
@@ -440,13 +477,22 @@ fn automation_user_lockout(
             .collect()
     };
     if let Some(o) = eff.get("AllowGroups") {
-        if !words(o).iter().any(|w| pattern_list(user, w) == Some(true)) {
-            lock(
-                o,
-                format!("none of these is `{user}`"),
-                format!("AllowGroups lets in only members of the groups it lists, and the automation user is only in its own group `{user}` (cloud-init gives it no other)"),
-                format!("add `{user}` to the list, or leave the keyword out"),
-            );
+        let verdicts: Vec<Option<bool>> = words(o).iter().map(|w| pattern_list(user, w)).collect();
+        if !verdicts.contains(&Some(true)) {
+            let (label, why, help) = if verdicts.contains(&Some(false)) {
+                (
+                    format!("this list excludes `{user}` (negated)"),
+                    format!("AllowGroups refuses a user whose group a negated pattern (`!…`) matches, and the automation user's own group is `{user}` (cloud-init gives it no other)"),
+                    format!("take the negated pattern that matches `{user}` out of the list, or leave the keyword out"),
+                )
+            } else {
+                (
+                    format!("none of these is `{user}`"),
+                    format!("AllowGroups lets in only members of the groups it lists, and the automation user is only in its own group `{user}` (cloud-init gives it no other)"),
+                    format!("add `{user}` to the list, or leave the keyword out"),
+                )
+            };
+            lock(o, label, why, help);
         }
     }
     if let Some(o) = eff.get("DenyGroups") {
@@ -579,6 +625,59 @@ fn auth_methods(
     }
 }
 
+/// The address Ansible connects to, as hosts.yml writes it
+/// (`render::site::inventory`, `dns::canonical_addresses`): the node's
+/// management address (IPv4, else IPv6), else its loopback; with what it
+/// is. `None` when the node has neither, or its own `vars` set
+/// `ansible_host` (SC0082 says that address wins).
+fn ansible_host(
+    cx: &Ctx,
+    rs: &crate::resolve::Resolved,
+    name: &str,
+    rn: &crate::resolve::ResolvedNode,
+) -> Option<(IpAddr, &'static str)> {
+    let st = &rn.settings;
+    if ["ansible_host", "ansible_ssh_host"]
+        .iter()
+        .any(|v| st.vars.entries.contains_key(*v))
+    {
+        return None;
+    }
+    let mgmt = st.addresses.iter().find(|a| {
+        cx.site
+            .network(cx.index, a.network.as_str())
+            .is_some_and(|n| n.purpose.value == crate::model::Purpose::Management)
+    });
+    if let Some(a) = mgmt {
+        let network = a.network.as_str();
+        let key = |family| AllocKey::Address { network, family };
+        let v4 = rs
+            .value(name, key(IpFamily::V4), &a.ipv4)
+            .map(|e| IpAddr::V4(e.value));
+        let v6 = rs
+            .value(name, key(IpFamily::V6), &a.ipv6)
+            .map(|e| IpAddr::V6(e.value));
+        if let Some(ip) = v4.or(v6) {
+            return Some((ip, "management address"));
+        }
+    }
+    let l = st.loopback.as_ref()?;
+    let v4 = rs
+        .value(name, AllocKey::Loopback(IpFamily::V4), &l.ipv4)
+        .map(|e| IpAddr::V4(e.value));
+    let v6 = rs
+        .value(name, AllocKey::Loopback(IpFamily::V6), &l.ipv6)
+        .map(|e| IpAddr::V6(e.value));
+    v4.or(v6).map(|ip| (ip, "loopback address"))
+}
+
+/// Whether sshd listening on `listen` accepts connections to `target`:
+/// the address itself, or the wildcard of its family (`0.0.0.0` for IPv4;
+/// `::` for IPv6 only, since sshd sets IPV6_V6ONLY on its IPv6 sockets).
+fn covers(listen: IpAddr, target: IpAddr) -> bool {
+    listen == target || (listen.is_unspecified() && listen.is_ipv4() == target.is_ipv4())
+}
+
 /// Whether `ip` is one of the node's addresses in effect: on its networks
 /// (fixed or allocated) or its loopback, as `resolve::effective` gives them.
 fn node_has(
@@ -683,6 +782,38 @@ node n1 {{ rack r01; position 1; sshd {{ {sshd} }}; address mgmt ipv4=\"10.0.1.5
             found("listen-address \"10.0.0.8\" \"10.0.0.9\""),
             ["SC0073"]
         );
+    }
+
+    /// sshd must listen where hosts.yml sends Ansible: 10.0.1.5, the
+    /// management address.
+    #[test]
+    fn listen_addresses_ansible_reaches() {
+        let f = |sshd: &str| -> Vec<&'static str> {
+            codes(&site(sshd))
+                .into_iter()
+                .filter(|c| matches!(*c, "SC0069" | "SC0073"))
+                .collect()
+        };
+        assert_eq!(f("listen-address \"127.0.0.1\" \"::1\""), ["SC0069"]);
+        // IPV6_V6ONLY: no IPv4 listener.
+        assert_eq!(f("listen-address \"[::]:2222\""), ["SC0069"]);
+        assert_eq!(f("listen-address \"::\""), ["SC0069"]);
+        assert!(f("listen-address \"0.0.0.0\"").is_empty());
+        assert!(f("listen-address \"10.0.1.5:2222\"").is_empty());
+        assert!(f("listen-address \"10.0.1.5\" \"[::]:2200\"").is_empty());
+        assert!(f("listen-address \"127.0.0.1\" \"0.0.0.0:2222\"").is_empty());
+        // A host name may be anything; the node's own ansible_host wins.
+        assert!(f("listen-address \"127.0.0.1\" \"ssh.example\"").is_empty());
+        let own = site("listen-address \"127.0.0.1\"").replace(
+            "address mgmt",
+            "vars { ansible_host \"127.0.0.1\" }; address mgmt",
+        );
+        assert!(!codes(&own).contains(&"SC0069"));
+        assert!(covers(
+            "::".parse().unwrap(),
+            "2001:db8::1".parse().unwrap()
+        ));
+        assert!(!covers("::".parse().unwrap(), "10.0.1.5".parse().unwrap()));
     }
 
     /// What `sshd -t` of OpenSSH 9.2p1 says, with Debian's sshd_config

@@ -583,37 +583,126 @@ const KEYS_FILE: &str = "/etc/ssh/authorized_keys/%u";
 
 /// SC0057: an `AllowUsers` that leaves out the automation user, or a
 /// `DenyUsers` that names it. sshd then refuses Ansible on every node the
-/// layer reaches. A pattern with a host part (`ansible@10.0.0.*`) is taken
-/// as allowing it and as not denying it: the address Ansible comes from is
-/// not known here, so only a certain lock-out is an error.
+/// layer reaches. A pattern with a host part (`ansible@10.0.0.0/24`) is
+/// judged against `origins`, the networks the automation user's keys are
+/// limited to by `from=` (every one of its keys has such a list; else
+/// `None`, and the address Ansible comes from is not known here): an
+/// AllowUsers whose every pattern for the user names only addresses and
+/// CIDR blocks none of which overlaps them, or a DenyUsers pattern whose
+/// addresses cover them all, leaves no source address sshd accepts with
+/// the key. A host-name pattern or a wildcard in the host part may match
+/// anything: not judged.
 fn locks_out(
     kw: &Keyword,
     value: &crate::model::Sp<String>,
     automation: Option<&crate::model::Sp<String>>,
+    origins: Option<&[ipnet::IpNet]>,
     what: &str,
 ) -> Option<Diagnostic> {
     let user = automation?;
     let name = user.value.as_bytes();
-    let mut words = value
+    let words: Vec<&str> = value
         .value
         .split_whitespace()
-        .map(|p| p.trim_matches(['"', '\'']));
-    let (label, why, help) = match kw.name.as_str() {
-        "AllowUsers" if !words.any(|p| glob(p.split('@').next().unwrap_or(p).as_bytes(), name)) => {
-            (
-                format!("`{}` is not among these", user.value),
-                "AllowUsers lets in only the users it lists",
-                format!("add `{}` to the list", user.value),
-            )
+        .map(|p| p.trim_matches(['"', '\'']))
+        .collect();
+    // (user part matches, host part)
+    let split = |p: &str| -> (bool, Option<String>) {
+        match p.split_once('@') {
+            Some((u, h)) => (glob(u.as_bytes(), name), Some(h.to_string())),
+            None => (glob(p.as_bytes(), name), None),
         }
-        "DenyUsers" if words.any(|p| !p.contains('@') && glob(p.as_bytes(), name)) => (
-            format!("this denies `{}`", user.value),
-            "DenyUsers refuses the users it matches",
-            format!(
-                "take the pattern that matches `{}` out of the list",
-                user.value
-            ),
-        ),
+    };
+    let origins_text = || {
+        origins
+            .unwrap_or_default()
+            .iter()
+            .map(|n| n.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let (label, why, help) = match kw.name.as_str() {
+        "AllowUsers" => {
+            let mine: Vec<Option<String>> = words
+                .iter()
+                .map(|p| split(p))
+                .filter(|(m, _)| *m)
+                .map(|(_, h)| h)
+                .collect();
+            if mine.is_empty() {
+                (
+                    format!("`{}` is not among these", user.value),
+                    "AllowUsers lets in only the users it lists".to_string(),
+                    format!("add `{}` to the list", user.value),
+                )
+            } else {
+                let origins = origins?;
+                let outside = mine.iter().all(|h| {
+                    h.as_deref()
+                        .and_then(super::ssh_key_users::from_nets)
+                        .is_some_and(|nets| {
+                            !nets.iter().any(|n| {
+                                origins.iter().any(|o| super::ssh_key_users::overlaps(n, o))
+                            })
+                        })
+                });
+                if !outside {
+                    return None;
+                }
+                (
+                    format!("lets `{}` in only from these addresses", user.value),
+                    format!(
+                        "AllowUsers lets it in only from addresses none of which is in the `from=` of its keys ({}), and sshd refuses the key from anywhere else",
+                        origins_text()
+                    ),
+                    format!(
+                        "give `{}` a host part that includes where Ansible connects from (or none)",
+                        user.value
+                    ),
+                )
+            }
+        }
+        "DenyUsers" => {
+            let plain = words
+                .iter()
+                .any(|p| !p.contains('@') && glob(p.as_bytes(), name));
+            if plain {
+                (
+                    format!("this denies `{}`", user.value),
+                    "DenyUsers refuses the users it matches".to_string(),
+                    format!(
+                        "take the pattern that matches `{}` out of the list",
+                        user.value
+                    ),
+                )
+            } else {
+                let origins = origins?;
+                // A negated entry (`!10.0.1.0/24`) takes addresses back:
+                // not judged.
+                let covers = words.iter().map(|p| split(p)).any(|(m, h)| {
+                    m && h.as_deref().is_some_and(|h| {
+                        !h.contains('!')
+                            && super::ssh_key_users::from_nets(h).is_some_and(|nets| {
+                                origins.iter().all(|o| nets.iter().any(|n| n.contains(o)))
+                            })
+                    })
+                });
+                if !covers {
+                    return None;
+                }
+                (
+                    format!("this denies `{}` from where its keys work", user.value),
+                    format!(
+                        "DenyUsers refuses it from every address the `from=` of its keys allows ({})",
+                        origins_text()
+                    ),
+                    format!(
+                        "narrow the host part so that it leaves out where Ansible connects from, or take the pattern that matches `{}` out",
+                        user.value
+                    ),
+                )
+            }
+        }
         _ => return None,
     };
     Some(
@@ -632,6 +721,27 @@ fn locks_out(
     )
 }
 
+/// The networks the automation user's keys are limited to: the union of
+/// the `from=` lists of its keys in every layer, when each of them has a
+/// list of addresses and CIDR blocks; `None` when one has none (it works
+/// from anywhere), or a host-name pattern or wildcard.
+fn automation_origins(cx: &Ctx, user: &str) -> Option<Vec<ipnet::IpNet>> {
+    let mut out = Vec::new();
+    let mut any = false;
+    for (_, s) in layers(cx.site) {
+        for k in s.ssh_keys.iter().filter(|k| k.user.value == user) {
+            any = true;
+            let o = k.options.as_ref()?;
+            super::ssh_key_options::parse(&o.value).ok()?;
+            let (_, v) = super::ssh_key_users::valued(&o.value)
+                .into_iter()
+                .find(|(n, _)| n == "from")?;
+            out.extend(super::ssh_key_users::from_nets(&v)?);
+        }
+    }
+    any.then_some(out)
+}
+
 fn check(cx: &Ctx, diags: &mut Diagnostics) {
     let has_keys = layers(cx.site).any(|(_, s)| !s.ssh_keys.is_empty());
     let automation = cx
@@ -639,6 +749,7 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
         .site
         .as_ref()
         .and_then(|s| s.automation_user.as_ref());
+    let origins = automation.and_then(|u| automation_origins(cx, &u.value));
     for (what, s) in layers(cx.site) {
         for o in &s.sshd {
             let key = o.key.value.as_str();
@@ -687,7 +798,13 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
                     )),
                 );
             }
-            if let Some(d) = locks_out(kw, &o.value, automation, &what.to_string()) {
+            if let Some(d) = locks_out(
+                kw,
+                &o.value,
+                automation,
+                origins.as_deref(),
+                &what.to_string(),
+            ) {
                 diags.push(d);
             }
             if let Err((label, hint)) = check_value(kw, &o.value.value) {
@@ -988,6 +1105,37 @@ mod tests {
         assert!(glob(b"ssh-rsa*", b"ssh-rsa-cert-v01@openssh.com"));
         assert!(glob(b"?sa-sha2-256", b"rsa-sha2-256"));
         assert!(!glob(b"rsa", b"rsa-sha2-256"));
+    }
+
+    /// `USER@HOST` patterns against the automation key's `from=`.
+    #[test]
+    fn user_at_host_patterns() {
+        let site = |sshd: &str, from: &str| {
+            format!(
+                "site s {{ domain \"s.example\"; automation-user ansible; defaults {{ ssh-key a {{ user ansible; key \"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAID0WbpRKjZRhMaRClXAovb/ETf20kOM4MQndyxc5plc3 k@example\"{from} }}; sshd {{ {sshd} }} }} }}"
+            )
+        };
+        let from = "; options \"from=\\\"10.0.0.0/16\\\"\"";
+        let f = |sshd: &str, from: &str| -> Vec<&str> {
+            codes(&site(sshd, from))
+                .into_iter()
+                .filter(|c| *c == "SC0057")
+                .collect()
+        };
+        assert_eq!(
+            f("allow-users \"ansible@192.168.0.0/24 alice\"", from),
+            ["SC0057"]
+        );
+        assert!(f("allow-users \"ansible@10.0.1.0/24 alice\"", from).is_empty());
+        assert!(f("allow-users \"ansible@192.168.0.0/24 ansible alice\"", from).is_empty());
+        assert!(f("allow-users \"ansible@*.example.net\"", from).is_empty());
+        // A key without from= may be used from anywhere.
+        assert!(f("allow-users \"ansible@192.168.0.0/24\"", "").is_empty());
+        assert_eq!(f("deny-users \"*@10.0.0.0/8\"", from), ["SC0057"]);
+        assert!(f("deny-users \"*@10.0.5.0/24\"", from).is_empty());
+        assert!(f("deny-users \"*@10.0.0.0/8,!10.0.1.0/24\"", from).is_empty());
+        assert!(f("deny-users \"alice@10.0.0.0/8\"", from).is_empty());
+        assert!(f("deny-users \"*@10.0.0.0/8\"", "").is_empty());
     }
 
     #[test]
