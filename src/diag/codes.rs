@@ -459,7 +459,7 @@ codes! {
         "A switch's `network-os` is not an Ansible platform name (`frr.frr.frr`, `nvidia.nvue.nvue`, `vyos`: one to three dot-separated words of letters, digits and `_`): Ansible cannot load a connection plugin for it, so nothing can push the switch's config.";
     // --- fleet state ---------------------------------------------------------------------------
     StateNeverSeen "SC1001" "never-seen" Warning
-        "A declared node appears in none of the observed inputs.";
+        "A declared node appears in none of the observed inputs. A switch's view of a BGP session to it that is not up (Active, Idle, or no session on the port) is no sighting: it is said in the help, as what the node's silence looks like from its switches, not reported as a session to repair (SC1006).";
     StateMiscabled "SC1002" "miscabled" Error
         "LLDP shows an interface on another switch or port than declared.";
     StateMacMismatch "SC1003" "mac-mismatch" Error
@@ -471,7 +471,7 @@ codes! {
     StateBgpDown "SC1006" "bgp-not-established" Error
         "A declared BGP session is not in state Established, or is missing from a summary given for its host: a node's session to a switch (from either end), a switch's `link` to another switch, or a switch's session to a `bgp-peer`. A node that nothing else sees (no facts, LLDP or lease) and whose switches' sessions to it are down is reported never seen (SC1001) instead, with the switches' view as context: a session that is not up is no sighting.";
     StateUnknownMachine "SC1007" "unknown-machine" Warning
-        "A MAC address was observed that no node declares.";
+        "A MAC address was observed that no node declares. When that machine has an address the site gives to a node, the collision is an error of its own (SC1021).";
     StateInput "SC1008" "state-input" Error
         "An observed-state input file could not be read or parsed: the file is named, with the line and column where it is broken. The other files are still compared.";
     StateUnknownHost "SC1009" "unknown-host" Warning

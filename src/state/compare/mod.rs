@@ -11,9 +11,12 @@
 //! a declared MAC), a declared switch, or to an unknown machine. Then every
 //! node is checked against what was attributed to it, in site order, one
 //! file per check: [`cabling`], [`mac`] (and interfaces missing on the
-//! host), [`hostname`], [`addresses`], [`bgp`]. Unknown observations are
-//! grouped into machines ([`unknown`]: by MAC, chassis id or the host a
-//! file is named after). Everything iterates ordered collections, so the
+//! host), [`hostname`], [`addresses`], [`bgp`] (after SC1022 if its facts
+//! are old). A node nothing saw is SC1001 alone: a switch's view of a
+//! session that is not up is no sighting. Then each switch's own BGP
+//! ([`switches`]). Unknown observations are grouped into machines
+//! ([`unknown`]: by MAC, chassis id or the host a file is named after),
+//! and one on a node's address is that node's finding (SC1021). Everything iterates ordered collections, so the
 //! findings come out in the same order on every run.
 
 mod addresses;
