@@ -461,7 +461,7 @@ codes! {
     StateNeverSeen "SC1001" "never-seen" Warning
         "A declared node appears in none of the observed inputs. A switch's view of a BGP session to it that is not up (Active, Idle, or no session on the port) is no sighting: it is said in the help, as what the node's silence looks like from its switches, not reported as a session to repair (SC1006).";
     StateMiscabled "SC1002" "miscabled" Error
-        "LLDP shows an interface on another switch or port than declared.";
+        "LLDP shows an interface on another switch or port than declared. Two machines in each other's place (every interface of each on the ports the other declares) are one finding naming both, not a cable move per interface. When the node's and the switch's LLDP disagree and one of them shows the declared port, it is a warning citing both files: the cable is probably right, and lldpd on the other side is to be checked first.";
     StateMacMismatch "SC1003" "mac-mismatch" Error
         "An observed interface has another MAC address than declared; or a DHCP lease in effect whose client calls itself by a node's name or FQDN comes from a MAC none of the node's interfaces declares (a swapped NIC or a MAC typo: Kea's reservation and netplan match on the declared MAC). Such a MAC is the node's, not an unknown machine.";
     StateHostnameMismatch "SC1004" "hostname-mismatch" Error

@@ -315,6 +315,7 @@ pub(super) fn lldp<'o>(
         match host {
             Some(Host::Node(k)) => {
                 per[k].seen.insert(SeenIn::Lldp);
+                per[k].lldp_path = Some(dump.path.as_str());
                 for nb in &dump.neighbors {
                     let sw = nb
                         .sysname

@@ -361,6 +361,8 @@ type PortObs = (String, Option<String>);
 struct NodeObs<'o> {
     seen: BTreeSet<SeenIn>,
     facts: Option<&'o HostFacts>,
+    /// The node's own LLDP dump, as its evidence is named.
+    lldp_path: Option<&'o str>,
     bgp: Option<&'o BgpSummary>,
     /// Interface index → observed port → evidence.
     cabling: BTreeMap<usize, BTreeMap<PortObs, Vec<String>>>,
@@ -507,6 +509,20 @@ pub fn compare(d: &Declared, obs: &Observed) -> Comparison {
             status,
             seen_in: o.seen.iter().copied().collect(),
             codes,
+        });
+    }
+    // A slot swap: one finding per pair instead of a cable move per
+    // interface.
+    for ((a, b), diag) in cabling::swaps(d, &per) {
+        let names = [d.eff.nodes[a].name, d.eff.nodes[b].name];
+        findings.retain(|f| {
+            !(f.diag.code == Code::StateMiscabled
+                && f.diag.severity == crate::diag::Severity::Error
+                && f.node.as_deref().is_some_and(|n| names.contains(&n)))
+        });
+        findings.push(Finding {
+            node: Some(names[0].to_string()),
+            diag,
         });
     }
     switches::check(d, &switch_bgp, &mut findings);

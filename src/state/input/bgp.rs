@@ -103,8 +103,12 @@ pub fn parse(host: &str, path: &str, text: &str) -> (Option<BgpSummary>, Vec<Par
         if !is_family(body) {
             continue;
         }
-        if local_as.is_none() {
-            local_as = body.get("as").and_then(Value::as_u64);
+        match body.get("as") {
+            Some(v) if v.as_u64().is_none() => problems.push(ParseProblem::new(format!(
+                "`{family}.as` is {v}, not an AS number; the host's own AS is not compared"
+            ))),
+            Some(v) if local_as.is_none() => local_as = v.as_u64(),
+            _ => {}
         }
         let Some(list) = body.get("peers") else {
             continue;
@@ -229,9 +233,14 @@ mod tests {
         let (s, p) = parse(
             "h",
             "h",
-            r#"{"ipv4Unicast": {"peers": {"eno1": {"state": 5}}}}"#,
+            r#"{"ipv4Unicast": {"as": "x", "peers": {"eno1": {"state": 5}}}}"#,
         );
         assert_eq!(s.unwrap().unreadable, ["eno1"]);
-        assert!(p[0].message.contains("`state` 5"), "{}", p[0].message);
+        assert!(
+            p[0].message.contains("not an AS number"),
+            "{}",
+            p[0].message
+        );
+        assert!(p[1].message.contains("`state` 5"), "{}", p[1].message);
     }
 }
