@@ -20,7 +20,7 @@ pub enum FailOn {
 
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Inputs (each optional, at least one required):\n  --lldp DIR    `lldpcli -f json show neighbors details` (or -f json0), one <host>.json per node or switch\n  --facts DIR   Ansible fact cache (jsonfile plugin), one file per inventory host\n  --leases FILE Kea DHCPv4 memfile lease file (kea-leases4.csv)\n  --bgp DIR     FRR `vtysh -c 'show bgp summary json'`, one <host>.json per node or switch\n\nExit codes: 0 no findings, 1 findings (see --fail-on), 2 usage error, unusable input path, or a site with errors."
+    after_help = "Inputs (each optional, at least one required):\n  --lldp DIR    `lldpcli -f json show neighbors details` (or -f json0), one <host>.json per node or switch\n  --facts DIR   Ansible fact cache (jsonfile plugin), one file per inventory host\n  --leases FILE Kea DHCPv4 memfile lease file (kea-leases4.csv)\n  --bgp DIR     FRR `vtysh -c 'show bgp summary json'`, one <host>.json per node or switch (a switch's summary is checked for its node sessions, its `link`s and its `bgp-peer`s, and the AS it runs)\n\nAge: a lease whose `expire` is before the lease file's newest client activity had lapsed when the file was written: it is not compared, and counted in the inputs line. A fact file gathered more than 7 days before the newest fact file is old (SC1022) and the findings read from it say so. Ages are judged within the inputs, never against the clock.\n\nExit codes: 0 no findings, 1 findings (see --fail-on), 2 usage error, unusable input path, or a site with errors."
 )]
 pub struct Args {
     /// Directory of LLDP neighbour dumps.

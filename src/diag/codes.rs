@@ -459,9 +459,9 @@ codes! {
         "A switch's `network-os` is not an Ansible platform name (`frr.frr.frr`, `nvidia.nvue.nvue`, `vyos`: one to three dot-separated words of letters, digits and `_`): Ansible cannot load a connection plugin for it, so nothing can push the switch's config.";
     // --- fleet state ---------------------------------------------------------------------------
     StateNeverSeen "SC1001" "never-seen" Warning
-        "A declared node appears in none of the observed inputs.";
+        "A declared node appears in none of the observed inputs. A switch's view of a BGP session to it that is not up (Active, Idle, or no session on the port) is no sighting: it is said in the help, as what the node's silence looks like from its switches, not reported as a session to repair (SC1006).";
     StateMiscabled "SC1002" "miscabled" Error
-        "LLDP shows an interface on another switch or port than declared.";
+        "LLDP shows an interface on another switch or port than declared. Two machines in each other's place (every interface of each on the ports the other declares) are one finding naming both, not a cable move per interface. When the node's and the switch's LLDP disagree and one of them shows the declared port, it is a warning citing both files: the cable is probably right, and lldpd on the other side is to be checked first.";
     StateMacMismatch "SC1003" "mac-mismatch" Error
         "An observed interface has another MAC address than declared; or a DHCP lease in effect whose client calls itself by a node's name or FQDN comes from a MAC none of the node's interfaces declares (a swapped NIC or a MAC typo: Kea's reservation and netplan match on the declared MAC). Such a MAC is the node's, not an unknown machine.";
     StateHostnameMismatch "SC1004" "hostname-mismatch" Error
@@ -469,9 +469,9 @@ codes! {
     StateAddressMismatch "SC1005" "address-mismatch" Error
         "The host's addresses differ from the declared ones.";
     StateBgpDown "SC1006" "bgp-not-established" Error
-        "A declared BGP session is not in state Established.";
+        "A declared BGP session is not in state Established, or is missing from a summary given for its host: a node's session to a switch (from either end), a switch's `link` to another switch, or a switch's session to a `bgp-peer`. A node that nothing else sees (no facts, LLDP or lease) and whose switches' sessions to it are down is reported never seen (SC1001) instead, with the switches' view as context: a session that is not up is no sighting.";
     StateUnknownMachine "SC1007" "unknown-machine" Warning
-        "A MAC address was observed that no node declares.";
+        "A MAC address was observed that no node declares. When that machine has an address the site gives to a node, the collision is an error of its own (SC1021).";
     StateInput "SC1008" "state-input" Error
         "An observed-state input file could not be read or parsed: the file is named, with the line and column where it is broken. The other files are still compared.";
     StateUnknownHost "SC1009" "unknown-host" Warning
@@ -492,6 +492,12 @@ codes! {
         "`state --stub` found an address the machine has that the stub cannot declare as it is: a second address of a family on one network (a node has one), an address on an interface siteconf does not declare (a bridge, a container's or VM's interface), the same network on two interfaces, or a prefix length other than the network's. Applying the machine's netplan drops or changes it: move what uses it, or correct the site, before building the adopted machine.";
     StateStubBgpUndecided "SC1017" "stub-bgp-undecided" Warning
         "`state --stub` writes the machine's BGP as its FRR runs it (`--bgp`): its own AS literally (never `auto`, which would renumber it) and one session per neighbour, to the declared switch it is cabled to (unnumbered) or whose address it peers with (numbered). Without them the built FRR, netplan (`link-local`) and switches drop its sessions and its loopback becomes unreachable. What it cannot write as observed is commented `DECIDE` and reported here: an AS another node or switch has or the lock holds for another owner, an AS not observed, a neighbour on no declared switch or interface, a second session to one switch, a far end whose ASN or name disagrees with the switch it is cabled to.";
+    StateBgpWrongAsn "SC1020" "bgp-wrong-asn" Error
+        "A host's FRR runs another AS than declared (the summary's own `as`; for a node without a summary of its own, the `remoteAs` its switches see), or a session is Established with a `remoteAs` other than the declared peer's ASN (a switch's `asn`, a `bgp-peer`'s). The built FRR peers nodes and switches with `remote-as external`, so such sessions come up anyway: with an AS another host runs (named in the message), eBGP loop prevention drops the routes between the two, and their loopbacks cannot reach each other.";
+    StateAddressCollision "SC1021" "address-collision" Error
+        "A machine no node declares (an unknown MAC in a DHCP lease, an unknown host's facts) has an address the site gives to a node. Two machines answer for one address: ARP flips between them and the node's traffic, DNS name and Ansible connections reach either. A lease of the node at that address that the unknown client's row replaced in Kea's journal is named too. Find the machine (switch port, MAC) and remove it or renumber it; `state --stub` declares it.";
+    StateStaleObservation "SC1022" "stale-observation" Warning
+        "An observation is old: a fact file whose `ansible_date_time.epoch` is more than 7 days older than the newest fact file of the cache (Ansible keeps a host's cached facts after it stops answering). Findings from that file describe the machine as it was then, not now: refresh the facts (`ansible -m setup`) before acting on them. The reference is the newest observation in the inputs, never the clock, so a report made from archived inputs is the same. Kea leases whose `expire` is earlier than the newest client activity in the file (`expire` − `valid_lifetime`) had lapsed when the file was written: they are not compared, and counted in the summary line.";
     StateStubBondParamsNotKept "SC1019" "stub-bond-params-not-kept" Warning
         "`state --stub` found a bond whose parameters the site format cannot hold: it has `mode` only, and siteconf's netplan sets only the mode, so the stub says `not kept` and, when the machine's netplan is applied, the bond runs the kernel's defaults. Reported for `lacp_rate` other than slow (with slow LACP a member whose partner stops answering while its link stays up is taken out after 90 s instead of 3 s), `miimon` other than 100, and any `primary`. Keep them with a template override of the node's netplan, or accept the defaults knowingly.";
     StateStubVlanUndecided "SC1018" "stub-vlan-undecided" Warning

@@ -133,14 +133,19 @@ fn input_findings(sources: &mut SourceMap, observed: &Observed) -> Vec<Finding> 
             continue;
         }
         let mut d = Diagnostic::error(Code::StateInput, format!("{}: {}", p.path, p.message));
-        if let Some(text) = &p.text {
-            added
-                .entry(p.path.clone())
-                .or_insert_with(|| sources.add(SourceFile::new(p.path.clone(), text.clone())));
-        }
-        if let (Some(id), Some((s, e))) = (added.get(&p.path), p.range) {
-            d = d.label(Span::new(*id, s, e), "here");
-        }
+        // Every problem points into its file, so that the JSON report
+        // names it (`file`, `line`): at the place found, else at the
+        // start; a file that could not be read joins the map empty.
+        let id = *added.entry(p.path.clone()).or_insert_with(|| {
+            sources.add(SourceFile::new(
+                p.path.clone(),
+                p.text.clone().unwrap_or_default(),
+            ))
+        });
+        d = match p.range {
+            Some((s, e)) => d.label(Span::new(id, s, e), "here"),
+            None => d.label(Span::new(id, 0, 0), "in this file"),
+        };
         d = d.help(if p.fatal {
             "this file was skipped; findings from the other files are still reported"
         } else {

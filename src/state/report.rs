@@ -20,15 +20,28 @@ fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-/// `inputs: 3 LLDP dumps, 2 fact files, 4 leases (6 rows), no BGP summaries`
+/// `inputs: 3 LLDP dumps, 2 fact files, 4 leases (6 rows), no BGP summaries`;
+/// leases that had lapsed or were taken over are said in the parentheses.
 pub fn inputs_line(r: &StateReport) -> String {
     let c = &r.counts;
+    let mut rows = plural(c.lease_rows, "row", "rows");
+    if c.lapsed_leases > 0 {
+        rows.push_str(&format!(
+            "; {} lapsed before the file was written, not compared",
+            c.lapsed_leases
+        ));
+    }
+    if c.displaced_leases > 0 {
+        rows.push_str(&format!(
+            "; {} of a node taken over by another client",
+            c.displaced_leases
+        ));
+    }
     let mut s = format!(
-        "inputs: {}, {}, {} ({}), {}",
+        "inputs: {}, {}, {} ({rows}), {}",
         plural(c.lldp_files, "LLDP dump", "LLDP dumps"),
         plural(c.facts_files, "fact file", "fact files"),
         plural(c.leases, "lease", "leases"),
-        plural(c.lease_rows, "row", "rows"),
         plural(c.bgp_files, "BGP summary", "BGP summaries"),
     );
     if c.bad_files > 0 {

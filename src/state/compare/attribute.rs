@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use crate::diag::{Code, Diagnostic};
 use crate::model::Mac;
 
+use super::super::input::bgp::BgpSummary;
 use super::super::input::facts::HostFacts;
 use super::super::input::facts::IfaceFacts;
 use super::super::input::leases::LeaseState;
@@ -314,6 +315,7 @@ pub(super) fn lldp<'o>(
         match host {
             Some(Host::Node(k)) => {
                 per[k].seen.insert(SeenIn::Lldp);
+                per[k].lldp_path = Some(dump.path.as_str());
                 for nb in &dump.neighbors {
                     let sw = nb
                         .sysname
@@ -510,7 +512,10 @@ pub(super) fn leases<'o>(
         let ev = format!("{path}:{}", l.line);
         match c.node_of_mac(mac) {
             Some((k, j)) => {
-                per[k].seen.insert(SeenIn::Dhcp);
+                // A lease that had lapsed is history, not a sighting.
+                if l.state != LeaseState::Lapsed {
+                    per[k].seen.insert(SeenIn::Dhcp);
+                }
                 if let Some(j) = j {
                     per[k].leases.push((j, l, ev));
                 }
@@ -536,13 +541,18 @@ pub(super) fn leases<'o>(
     }
 }
 
+/// BGP summaries: a node's own is its [`NodeObs::bgp`]; a switch's gives
+/// each node session ending on it the switch's view of it (an Established
+/// one is a sighting of the node; one that is not up is not), and is
+/// returned by switch, for the switch's own sessions.
 pub(super) fn bgp<'o>(
     d: &Declared,
     obs: &'o Observed,
     per: &mut [NodeObs<'o>],
     switch_seen: &mut [bool],
     findings: &mut Vec<Finding>,
-) {
+) -> Vec<Option<&'o BgpSummary>> {
+    let mut by_switch: Vec<Option<&'o BgpSummary>> = vec![None; d.eff.switches.len()];
     let keys: Vec<Option<(Host, u8)>> = obs
         .bgp
         .iter()
@@ -562,6 +572,7 @@ pub(super) fn bgp<'o>(
             }
             Some(Host::Switch(s)) => {
                 switch_seen[s] = true;
+                by_switch[s] = Some(b);
                 let sw = &d.eff.switches[s];
                 for dl in &sw.downlinks {
                     let (_, sess) = d.eff.downlink(dl);
@@ -572,8 +583,12 @@ pub(super) fn bgp<'o>(
                         _ => sess.local_address.map(|a| a.to_string()),
                     };
                     let Some(key) = key else { continue };
+                    let peer = b.peer(&key);
+                    if peer.is_some_and(|p| p.established()) {
+                        per[dl.node].seen.insert(SeenIn::Bgp);
+                    }
                     per[dl.node].switch_bgp.entry(dl.session).or_insert((
-                        b.peer(&key),
+                        peer,
                         sw.name.to_string(),
                         b.path.clone(),
                     ));
@@ -592,4 +607,5 @@ pub(super) fn bgp<'o>(
             }),
         }
     }
+    by_switch
 }

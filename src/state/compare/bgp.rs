@@ -1,14 +1,105 @@
-//! BGP sessions (SC1006 down, SC1010 wrong peer): every declared session
-//! against the node's own BGP summary (missing, not established, or
-//! established with another switch), else against the switch's summary.
+//! BGP sessions (SC1006 down, SC1010 wrong peer, SC1020 wrong AS): the
+//! node's own AS against its summary (else against what its switches
+//! see), and every declared session against the node's own BGP summary
+//! (missing, not established, established with another switch or another
+//! AS), else against the switch's summary.
 
 use crate::diag::{Code, Diagnostic};
 
+use super::super::input::bgp::BgpSummary;
 use super::{list_or_none, Declared, Host, NodeObs};
 
-pub(super) fn check(d: &Declared, k: usize, o: &NodeObs, push: &mut impl FnMut(Diagnostic)) {
+/// Whose ASN `asn` is, for messages: ` (that is r02n05's)`, or nothing.
+pub(super) fn asn_owner(d: &Declared, asn: u64, not: &str) -> String {
+    let nodes = d
+        .eff
+        .nodes
+        .iter()
+        .filter(|n| n.asn.as_ref().is_some_and(|a| u64::from(a.value) == asn))
+        .map(|n| n.name);
+    let switches = d
+        .site
+        .switches
+        .iter()
+        .filter(|s| s.asn.as_ref().is_some_and(|a| u64::from(a.value) == asn))
+        .map(|s| s.name.value.as_str());
+    let peers = d
+        .site
+        .bgp_peers
+        .iter()
+        .filter(|p| u64::from(p.asn.value) == asn)
+        .map(|p| p.name.value.as_str());
+    let owners: Vec<&str> = nodes
+        .chain(switches)
+        .chain(peers)
+        .filter(|n| *n != not)
+        .take(3)
+        .collect();
+    match owners.as_slice() {
+        [] => String::new(),
+        [one] => format!(" (that is {one}'s)"),
+        many => format!(" (that is the AS of {})", many.join(", ")),
+    }
+}
+
+/// The help of a wrong-AS finding: why it matters although the session
+/// is up.
+pub(super) const WRONG_AS_WHY: &str = "the built FRR peers with `remote-as external`, so the sessions come up anyway; but an AS that another host runs makes eBGP loop prevention drop the routes between the two, and their loopbacks cannot reach each other";
+
+pub(super) fn check(
+    d: &Declared,
+    k: usize,
+    o: &NodeObs,
+    switch_bgp: &[Option<&BgpSummary>],
+    push: &mut impl FnMut(Diagnostic),
+) {
     let nv = &d.eff.nodes[k];
     let name = nv.name;
+    // The AS the node runs: its own summary's, else the one its switches
+    // see on the sessions that are up.
+    let runs = match o.bgp {
+        Some(b) => b.local_as.map(|a| (a, b.path.clone())),
+        None => o.switch_bgp.values().find_map(|(p, sw, path)| {
+            let p = p.filter(|p| p.established())?;
+            p.remote_as
+                .filter(|a| *a != 0)
+                .map(|a| (a, format!("{path} (peer `{}` on {sw})", p.key)))
+        }),
+    };
+    if let (Some((runs, per)), Some(asn)) = (&runs, &nv.asn) {
+        if *runs != u64::from(asn.value) {
+            push(
+                Diagnostic::error(
+                    Code::StateBgpWrongAsn,
+                    format!(
+                        "`{name}` runs BGP AS {runs}, {} {}{}",
+                        if asn.allocated {
+                            "allocated"
+                        } else {
+                            "declared"
+                        },
+                        asn.value,
+                        asn_owner(d, *runs, name)
+                    ),
+                )
+                .label(
+                    asn.span,
+                    format!(
+                        "{} {}",
+                        if asn.allocated {
+                            "allocated"
+                        } else {
+                            "declared"
+                        },
+                        asn.value
+                    ),
+                )
+                .help(format!(
+                    "per {per}; {WRONG_AS_WHY}: deploy the node's compiled /etc/frr/frr.conf"
+                )),
+            );
+        }
+    }
     for (i, sv) in nv.sessions.iter().enumerate() {
         let span = sv.decl.span;
         // A summary names an unnumbered neighbour by interface, a
@@ -25,6 +116,9 @@ pub(super) fn check(d: &Declared, k: usize, o: &NodeObs, push: &mut impl FnMut(D
         let mut reported = false;
         if let (Some(b), Some(key)) = (o.bgp, key.as_deref()) {
             match b.peer(key) {
+                // A peer whose state could not be read is reported once,
+                // as an input problem (SC1008).
+                None if b.unreadable.iter().any(|u| u == key) => reported = true,
                 None => {
                     reported = true;
                     push(
@@ -55,9 +149,11 @@ pub(super) fn check(d: &Declared, k: usize, o: &NodeObs, push: &mut impl FnMut(D
                     );
                 }
                 Some(p) => {
+                    let mut wrong_peer = false;
                     if let Some(h) = &p.hostname {
                         let same = matches!(d.announced(h), Some(Host::Switch(s)) if d.eff.switches[s].name == sv.peer);
                         if !same {
+                            wrong_peer = true;
                             reported = true;
                             push(
                                 Diagnostic::error(
@@ -71,6 +167,36 @@ pub(super) fn check(d: &Declared, k: usize, o: &NodeObs, push: &mut impl FnMut(D
                                 .help(format!(
                                     "per {}; the interface is probably cabled to the wrong switch",
                                     b.path
+                                )),
+                            );
+                        }
+                    }
+                    // The far end's AS, unless the far end is another
+                    // switch (reported above) or the switch's own summary
+                    // shows it running that AS (reported at the switch).
+                    let switch_runs = d
+                        .site
+                        .switches
+                        .iter()
+                        .position(|s| s.name.value == sv.peer)
+                        .and_then(|s| switch_bgp.get(s).copied().flatten())
+                        .and_then(|b| b.local_as);
+                    if let (false, Some(got), Some(want)) = (wrong_peer, p.remote_as, sv.peer_asn) {
+                        if got != u64::from(want) && switch_runs != Some(got) {
+                            push(
+                                Diagnostic::error(
+                                    Code::StateBgpWrongAsn,
+                                    format!(
+                                        "`{name}` BGP session to {} {over} is established with AS {got}, declared {want} ({}'s){}",
+                                        sv.peer,
+                                        sv.peer,
+                                        asn_owner(d, got, sv.peer)
+                                    ),
+                                )
+                                .label(span, format!("{} has AS {want}", sv.peer))
+                                .help(format!(
+                                    "per {}; {WRONG_AS_WHY}: deploy {}'s compiled FRR config, or correct its `asn`",
+                                    b.path, sv.peer
                                 )),
                             );
                         }

@@ -11,9 +11,12 @@
 //! a declared MAC), a declared switch, or to an unknown machine. Then every
 //! node is checked against what was attributed to it, in site order, one
 //! file per check: [`cabling`], [`mac`] (and interfaces missing on the
-//! host), [`hostname`], [`addresses`], [`bgp`]. Unknown observations are
-//! grouped into machines ([`unknown`]: by MAC, chassis id or the host a
-//! file is named after). Everything iterates ordered collections, so the
+//! host), [`hostname`], [`addresses`], [`bgp`] (after SC1022 if its facts
+//! are old). A node nothing saw is SC1001 alone: a switch's view of a
+//! session that is not up is no sighting. Then each switch's own BGP
+//! ([`switches`]). Unknown observations are grouped into machines
+//! ([`unknown`]: by MAC, chassis id or the host a file is named after),
+//! and one on a node's address is that node's finding (SC1021). Everything iterates ordered collections, so the
 //! findings come out in the same order on every run.
 
 mod addresses;
@@ -22,6 +25,7 @@ mod bgp;
 mod cabling;
 mod hostname;
 mod mac;
+mod switches;
 mod unknown;
 
 pub(crate) use attribute::{is_loopback, is_nic, vlan_parent};
@@ -357,6 +361,8 @@ type PortObs = (String, Option<String>);
 struct NodeObs<'o> {
     seen: BTreeSet<SeenIn>,
     facts: Option<&'o HostFacts>,
+    /// The node's own LLDP dump, as its evidence is named.
+    lldp_path: Option<&'o str>,
     bgp: Option<&'o BgpSummary>,
     /// Interface index → observed port → evidence.
     cabling: BTreeMap<usize, BTreeMap<PortObs, Vec<String>>>,
@@ -461,33 +467,33 @@ pub fn compare(d: &Declared, obs: &Observed) -> Comparison {
         &mut findings,
     );
     attribute::leases(&ctx, obs, &mut per, &mut unknown);
-    attribute::bgp(d, obs, &mut per, &mut switch_seen, &mut findings);
+    let switch_bgp = attribute::bgp(d, obs, &mut per, &mut switch_seen, &mut findings);
 
+    let fleet = Fleet {
+        switch_bgp: &switch_bgp,
+        facts_newest: obs
+            .facts
+            .iter()
+            .filter_map(|f| f.gathered.as_ref().map(|g| g.0))
+            .max(),
+    };
     let mut nodes = Vec::with_capacity(n);
     for (k, o) in per.iter().enumerate() {
         let before = findings.len();
-        check_node(d, k, o, &mut findings);
         let nv = &d.eff.nodes[k];
         let placement = nv.node.placement.as_ref();
-        let status = if findings.len() > before {
-            NodeStatus::Drift
-        } else if o.seen.is_empty() {
-            let node = d.node(k);
-            findings.push(Finding {
-                node: Some(nv.name.to_string()),
-                diag: Diagnostic::warning(
-                    Code::StateNeverSeen,
-                    format!("node `{}` was never seen", nv.name),
-                )
-                .label(node.name.span, "declared here")
-                .help(format!(
-                    "no fact file, LLDP neighbour, DHCP lease or BGP summary names `{}` or `{}` or carries one of its MACs; is it powered on and in the Ansible inventory?",
-                    nv.name, nv.fqdn
-                )),
-            });
+        // A node nothing saw: its switches' view of sessions that are not
+        // up is no sighting, and says no more than that it is silent.
+        let status = if o.seen.is_empty() {
+            findings.push(never_seen(d, k, o));
             NodeStatus::NeverSeen
         } else {
-            NodeStatus::Ok
+            check_node(d, k, o, &fleet, &mut findings);
+            if findings.len() > before {
+                NodeStatus::Drift
+            } else {
+                NodeStatus::Ok
+            }
         };
         let mut codes: Vec<&'static str> = findings[before..]
             .iter()
@@ -505,12 +511,44 @@ pub fn compare(d: &Declared, obs: &Observed) -> Comparison {
             codes,
         });
     }
+    // A slot swap: one finding per pair instead of a cable move per
+    // interface.
+    for ((a, b), diag) in cabling::swaps(d, &per) {
+        let names = [d.eff.nodes[a].name, d.eff.nodes[b].name];
+        findings.retain(|f| {
+            !(f.diag.code == Code::StateMiscabled
+                && f.diag.severity == crate::diag::Severity::Error
+                && f.node.as_deref().is_some_and(|n| names.contains(&n)))
+        });
+        findings.push(Finding {
+            node: Some(names[0].to_string()),
+            diag,
+        });
+    }
+    switches::check(d, &switch_bgp, &mut findings);
     let unknown = unknown::group(d, unknown);
     for u in &unknown {
         findings.push(Finding {
             node: None,
             diag: unknown::diagnostic(d, u),
         });
+    }
+    // An unknown machine on a node's address: a finding of that node.
+    for f in unknown::collisions(d, &unknown, &obs.displaced_leases, path) {
+        if let Some(n) = nodes
+            .iter_mut()
+            .find(|n| f.node.as_deref() == Some(&n.name))
+        {
+            if n.status == NodeStatus::Ok {
+                n.status = NodeStatus::Drift;
+            }
+            let code = f.diag.code.as_str();
+            if !n.codes.contains(&code) {
+                n.codes.push(code);
+                n.codes.sort();
+            }
+        }
+        findings.push(f);
     }
     let switches = d
         .site
@@ -533,9 +571,124 @@ pub fn compare(d: &Declared, obs: &Observed) -> Comparison {
     }
 }
 
+/// SC1001 for a node no input shows: with what its switches say of its
+/// sessions (down, or not configured), which is the node being silent,
+/// not a session to repair.
+fn never_seen(d: &Declared, k: usize, o: &NodeObs) -> Finding {
+    let nv = &d.eff.nodes[k];
+    let mut help = format!(
+        "no fact file, LLDP neighbour, DHCP lease or BGP summary names `{}` or `{}` or carries one of its MACs",
+        nv.name, nv.fqdn
+    );
+    let views: Vec<String> = o
+        .switch_bgp
+        .iter()
+        .map(|(i, (p, sw, path))| {
+            let port = nv.sessions[*i].peer_port.as_deref().unwrap_or("?");
+            match p {
+                Some(p) => format!("{sw} sees its session on `{}` {} ({path})", p.key, p.state),
+                None => format!("{sw} has no session on port {port} ({path})"),
+            }
+        })
+        .collect();
+    if !views.is_empty() {
+        help.push_str(&format!(
+            ", and no switch has a BGP session up with it: {}",
+            views.join("; ")
+        ));
+    }
+    help.push_str("; is it powered on and in the Ansible inventory?");
+    Finding {
+        node: Some(nv.name.to_string()),
+        diag: Diagnostic::warning(
+            Code::StateNeverSeen,
+            format!("node `{}` was never seen", nv.name),
+        )
+        .label(d.node(k).name.span, "declared here")
+        .help(help),
+    }
+}
+
+/// How much older than the newest fact file a node's facts may be before
+/// they are said to be old (SC1022): a week, longer than any fact-gathering
+/// schedule, shorter than the life of a machine that stopped answering.
+pub const FACTS_MAX_AGE_SECS: u64 = 7 * 24 * 3600;
+
+/// What the checks of one node need of the rest of the fleet.
+struct Fleet<'f, 'o> {
+    /// Each switch's BGP summary, if one was given.
+    switch_bgp: &'f [Option<&'o BgpSummary>],
+    /// When the newest fact file was gathered.
+    facts_newest: Option<u64>,
+}
+
+/// SC1022: the node's facts were gathered long before the newest fact
+/// file: what they say is history (Ansible keeps a host's cached facts
+/// after it stops answering).
+fn freshness(
+    d: &Declared,
+    k: usize,
+    o: &NodeObs,
+    fleet: &Fleet,
+    push: &mut impl FnMut(Diagnostic),
+) {
+    let (Some(f), Some(newest)) = (o.facts, fleet.facts_newest) else {
+        return;
+    };
+    let Some((at, date)) = &f.gathered else {
+        return;
+    };
+    let age = newest.saturating_sub(*at);
+    if age <= FACTS_MAX_AGE_SECS {
+        return;
+    }
+    let nv = &d.eff.nodes[k];
+    let when = date
+        .as_deref()
+        .map(|d| format!(" (gathered {d})"))
+        .unwrap_or_default();
+    push(
+        Diagnostic::warning(
+            Code::StateStaleObservation,
+            format!(
+                "the facts of `{}` are {} days older than the newest fact file{when}: what they show is history, not the machine now",
+                nv.name,
+                age / 86400
+            ),
+        )
+        .label(d.node(k).name.span, "declared here")
+        .help(format!(
+            "{}: Ansible keeps a host's cached facts after it stops answering; findings from this file may be fixed already or the machine may be gone: gather its facts again (`ansible -m setup {}`) before acting on them",
+            f.path, nv.name
+        )),
+    );
+}
+
 /// Every check of one node, each finding labelled at the declaration it
 /// contradicts, in this order.
-fn check_node(d: &Declared, k: usize, o: &NodeObs, out: &mut Vec<Finding>) {
+fn check_node(d: &Declared, k: usize, o: &NodeObs, fleet: &Fleet, out: &mut Vec<Finding>) {
+    let before = out.len();
+    check_node_all(d, k, o, fleet, out);
+    // Drift read from old facts says so where it is reported.
+    if let Some(f) = o.facts {
+        if out[before..]
+            .iter()
+            .any(|x| x.diag.code == Code::StateStaleObservation)
+        {
+            let note = format!(" (old facts, see {})", Code::StateStaleObservation.as_str());
+            for x in &mut out[before..] {
+                if x.diag.code == Code::StateStaleObservation {
+                    continue;
+                }
+                if let Some(h) = x.diag.help.as_mut().filter(|h| h.contains(f.path.as_str())) {
+                    *h = h.replace(f.path.as_str(), &format!("{}{note}", f.path));
+                }
+            }
+        }
+    }
+}
+
+fn check_node_all(d: &Declared, k: usize, o: &NodeObs, fleet: &Fleet, out: &mut Vec<Finding>) {
     let name = d.eff.nodes[k].name;
     let mut push = |diag: Diagnostic| {
         out.push(Finding {
@@ -543,11 +696,12 @@ fn check_node(d: &Declared, k: usize, o: &NodeObs, out: &mut Vec<Finding>) {
             diag,
         })
     };
+    freshness(d, k, o, fleet, &mut push);
     cabling::check(d, k, o, &mut push);
     mac::check(d, k, o, &mut push);
     hostname::check(d, k, o, &mut push);
     addresses::check(d, k, o, &mut push);
-    bgp::check(d, k, o, &mut push);
+    bgp::check(d, k, o, fleet.switch_bgp, &mut push);
 }
 
 fn join_ev(ev: &[String]) -> String {

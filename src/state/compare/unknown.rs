@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::diag::{Code, Diagnostic};
+use crate::model::Mac;
 
 use super::{
     addresses_text, join_ev, push_ev, Declared, Host, SeenIface, UnknownMachine, UnknownObs,
@@ -203,4 +204,96 @@ pub(super) fn diagnostic(d: &Declared, u: &UnknownMachine) -> Diagnostic {
     }
     help.push_str(&format!("seen in {}. {stub}", join_ev(&u.evidence)));
     diag.help(help)
+}
+
+/// SC1021 for each address an unknown machine has that the site gives to
+/// a node: two machines answer for it. Labelled at the node's address;
+/// the node's lease of it that the unknown client's row replaced in the
+/// lease file (`displaced`) is named, so that it does not drop out
+/// unsaid.
+pub(super) fn collisions(
+    d: &Declared,
+    unknown: &[UnknownMachine],
+    displaced: &[crate::state::input::leases::Lease],
+    leases_path: &str,
+) -> Vec<super::Finding> {
+    use std::net::Ipv4Addr;
+    let mut out = Vec::new();
+    let mut owners: HashMap<Ipv4Addr, Vec<(usize, usize)>> = HashMap::new();
+    if unknown.iter().all(|u| u.addresses.is_empty()) {
+        return out;
+    }
+    for (k, nv) in d.eff.nodes.iter().enumerate() {
+        for (j, a) in nv.addresses.iter().enumerate() {
+            if let Some(v4) = a.ipv4 {
+                owners.entry(v4.value).or_default().push((k, j));
+            }
+        }
+    }
+    for u in unknown {
+        let ident = u
+            .macs
+            .first()
+            .cloned()
+            .or_else(|| u.hostnames.first().map(|h| format!("`{h}`")))
+            .unwrap_or_else(|| "?".to_string());
+        for a in &u.addresses {
+            let Ok(ip) = a.parse::<Ipv4Addr>() else {
+                continue;
+            };
+            for &(k, j) in owners.get(&ip).into_iter().flatten() {
+                let nv = &d.eff.nodes[k];
+                let ea = &nv.addresses[j];
+                let Some(eff) = ea.ipv4 else { continue };
+                let mut help = format!("seen in {}", join_ev(&u.evidence));
+                if let Some(loc) = u.location() {
+                    help.push_str(&format!(", on {loc}"));
+                }
+                let node_macs: Vec<Mac> = d
+                    .rn(k)
+                    .settings
+                    .interfaces
+                    .iter()
+                    .filter_map(|i| i.mac.as_ref().map(|m| m.value))
+                    .collect();
+                if let Some(l) = displaced
+                    .iter()
+                    .find(|l| l.address == ip && l.hwaddr.is_some_and(|m| node_macs.contains(&m)))
+                {
+                    help.push_str(&format!(
+                        "; `{}`'s own lease of it ({leases_path}:{}) was replaced by the unknown client's",
+                        nv.name, l.line
+                    ));
+                }
+                help.push_str(&format!(
+                    "; ARP answers flip between the two machines, so `{}`'s traffic, DNS name and Ansible connections reach either: find the machine and remove or renumber it (`siteconf state --stub {ident} …` declares it)",
+                    nv.name
+                ));
+                out.push(super::Finding {
+                    node: Some(nv.name.to_string()),
+                    diag: Diagnostic::error(
+                        Code::StateAddressCollision,
+                        format!(
+                            "unknown machine {ident} has {ip}, `{}`'s {} address",
+                            nv.name, ea.network
+                        ),
+                    )
+                    .label(
+                        eff.span,
+                        format!(
+                            "{} {ip} for `{}`",
+                            if eff.allocated {
+                                "allocated"
+                            } else {
+                                "declared"
+                            },
+                            nv.name
+                        ),
+                    )
+                    .help(help),
+                });
+            }
+        }
+    }
+    out
 }

@@ -24,6 +24,9 @@ pub struct BgpSummary {
     pub peers: Vec<PeerState>,
     /// The host's own AS (`as` of the first family that gives one).
     pub local_as: Option<u64>,
+    /// Peers listed with a `state` that could not be read (reported as
+    /// SC1008 once): their sessions are not reported again as missing.
+    pub unreadable: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -95,12 +98,17 @@ pub fn parse(host: &str, path: &str, text: &str) -> (Option<BgpSummary>, Vec<Par
     let mut problems = Vec::new();
     let mut peers = Vec::new();
     let mut local_as = None;
+    let mut unreadable: Vec<String> = Vec::new();
     for (family, body) in families {
         if !is_family(body) {
             continue;
         }
-        if local_as.is_none() {
-            local_as = body.get("as").and_then(Value::as_u64);
+        match body.get("as") {
+            Some(v) if v.as_u64().is_none() => problems.push(ParseProblem::new(format!(
+                "`{family}.as` is {v}, not an AS number; the host's own AS is not compared"
+            ))),
+            Some(v) if local_as.is_none() => local_as = v.as_u64(),
+            _ => {}
         }
         let Some(list) = body.get("peers") else {
             continue;
@@ -126,9 +134,26 @@ pub fn parse(host: &str, path: &str, text: &str) -> (Option<BgpSummary>, Vec<Par
                     })
                 });
             let Some(state) = state else {
-                problems.push(ParseProblem::new(format!(
-                    "peer `{key}` in `{family}` has no `state`; skipped"
-                )));
+                // At the peer's key, found after its family's.
+                let quoted = format!("\"{key}\"");
+                let range = text
+                    .find(&format!("\"{family}\""))
+                    .and_then(|f| text[f..].find(&quoted).map(|i| f + i))
+                    .map(|i| (i, i + quoted.len()));
+                problems.push(ParseProblem {
+                    range,
+                    ..ParseProblem::new(match p.get("state") {
+                    Some(v) => format!(
+                        "peer `{key}` in `{family}` has `state` {v}, not a state name such as \"Established\"; its session is not compared"
+                    ),
+                    None => format!(
+                        "peer `{key}` in `{family}` has no `state`; its session is not compared"
+                    ),
+                })
+                });
+                if !unreadable.contains(key) {
+                    unreadable.push(key.clone());
+                }
                 continue;
             };
             peers.push(PeerState {
@@ -149,6 +174,7 @@ pub fn parse(host: &str, path: &str, text: &str) -> (Option<BgpSummary>, Vec<Par
             path: path.to_string(),
             peers,
             local_as,
+            unreadable,
         }),
         problems,
     )
@@ -199,7 +225,22 @@ mod tests {
             "h",
             r#"{"ipv4Unicast": {"peers": {"a": {"remoteAs": 1}, "b": {"state": "Established"}}}}"#,
         );
-        assert_eq!(s.unwrap().peers.len(), 1);
+        let s = s.unwrap();
+        assert_eq!(s.peers.len(), 1);
+        assert_eq!(s.unreadable, ["a"]);
         assert_eq!(p.len(), 1);
+        assert!(p[0].message.contains("has no `state`"), "{}", p[0].message);
+        let (s, p) = parse(
+            "h",
+            "h",
+            r#"{"ipv4Unicast": {"as": "x", "peers": {"eno1": {"state": 5}}}}"#,
+        );
+        assert_eq!(s.unwrap().unreadable, ["eno1"]);
+        assert!(
+            p[0].message.contains("not an AS number"),
+            "{}",
+            p[0].message
+        );
+        assert!(p[1].message.contains("`state` 5"), "{}", p[1].message);
     }
 }

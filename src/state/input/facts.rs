@@ -42,6 +42,9 @@ pub struct HostFacts {
     /// out (see [`real_dmi`]).
     pub serial: Option<String>,
     pub model: Option<String>,
+    /// When the facts were gathered: `ansible_date_time.epoch` (seconds)
+    /// and `.date` (`2026-01-05`, for messages).
+    pub gathered: Option<(u64, Option<String>)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -256,6 +259,7 @@ const WANTED: &[&str] = &[
     "distribution_version",
     "product_serial",
     "product_name",
+    "date_time",
 ];
 
 /// The keys of an interface fact that are read.
@@ -486,6 +490,15 @@ pub fn parse(
                     .and_then(|a| a.parse().ok()),
             })
         });
+    let gathered = facts.get("date_time").and_then(|dt| {
+        let epoch = match dt.get("epoch")? {
+            Value::String(e) => e.trim().parse::<u64>().ok(),
+            Value::Number(n) => n.as_u64(),
+            _ => None,
+        }?;
+        let date = dt.get("date").and_then(Value::as_str).map(str::to_string);
+        Some((epoch, date))
+    });
     let distribution = match (facts.str("distribution"), facts.str("distribution_version")) {
         (Some(d), Some(v)) => Some(format!("{d} {v}")),
         (d, _) => d,
@@ -503,6 +516,7 @@ pub fn parse(
             distribution,
             serial: facts.str("product_serial").as_deref().and_then(real_dmi),
             model: facts.str("product_name").as_deref().and_then(real_dmi),
+            gathered,
         }),
         problems,
     )
@@ -526,6 +540,19 @@ mod tests {
         "ansible_default_ipv4": {"address": "10.0.0.40", "interface": "eno1", "gateway": "10.0.0.1"},
         "ansible_distribution": "Debian", "ansible_distribution_version": "12"
     }"#;
+
+    #[test]
+    fn gathered_at() {
+        let t = r#"{"ansible_hostname": "h", "ansible_date_time": {"epoch": "1733529600", "date": "2024-12-07"}}"#;
+        let f = parse("h", "h", t).0.unwrap();
+        assert_eq!(
+            f.gathered,
+            Some((1733529600, Some("2024-12-07".to_string())))
+        );
+        let t = r#"{"ansible_facts": {"hostname": "h", "date_time": {"epoch": 5}}}"#;
+        assert_eq!(parse("h", "h", t).0.unwrap().gathered, Some((5, None)));
+        assert_eq!(parse("h", "h", FLAT).0.unwrap().gathered, None);
+    }
 
     #[test]
     fn flat_cache() {

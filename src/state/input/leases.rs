@@ -29,6 +29,12 @@ pub enum LeaseState {
     Default,
     Declined,
     ExpiredReclaimed,
+    /// State 0 (in effect) in the file, but its `expire` is earlier than
+    /// the newest client activity the file records (`expire` −
+    /// `valid_lifetime` of its newest row): it had lapsed when the file was
+    /// written, and Kea had not reclaimed it yet. History, not the
+    /// machine's address now.
+    Lapsed,
     /// A state this reader does not know (newer Kea); kept, not guessed at.
     Other(u32),
 }
@@ -48,6 +54,7 @@ impl LeaseState {
             LeaseState::Default => "active",
             LeaseState::Declined => "declined",
             LeaseState::ExpiredReclaimed => "expired",
+            LeaseState::Lapsed => "lapsed",
             LeaseState::Other(_) => "other",
         }
     }
@@ -114,6 +121,12 @@ pub struct Parsed {
     pub fatal: bool,
     /// Rows of clients beyond [`Limits::max_other`]: counted, not kept.
     pub dropped_rows: usize,
+    /// Leases of the declared fleet (MACs [`Limits::known`] accepts) whose
+    /// address a later row gave to another client: the node's lease is
+    /// over, and who took its address is worth saying.
+    pub displaced: Vec<Lease>,
+    /// Leases kept as [`LeaseState::Lapsed`].
+    pub lapsed: usize,
 }
 
 /// The replay of the journal: one lease per client.
@@ -126,6 +139,9 @@ struct Replay {
     no_mac: BTreeMap<Ipv4Addr, Lease>,
     /// Unknown MACs kept (at most `max_other`, with `no_mac`).
     others: HashSet<Mac>,
+    /// Fleet leases whose address another client took, by address (the
+    /// latest).
+    displaced: BTreeMap<Ipv4Addr, Lease>,
 }
 
 impl Replay {
@@ -136,7 +152,14 @@ impl Replay {
             if Some(m) != except {
                 self.owner.remove(&address);
                 if self.by_mac.get(&m).is_some_and(|l| l.address == address) {
-                    self.by_mac.remove(&m);
+                    let gone = self.by_mac.remove(&m);
+                    // Taken by another client (not deleted), from a MAC of
+                    // the fleet: bounded by the fleet's size.
+                    if let (Some(gone), Some(_)) = (gone, except) {
+                        if !self.others.contains(&m) {
+                            self.displaced.insert(address, gone);
+                        }
+                    }
                 }
             }
         }
@@ -267,6 +290,9 @@ pub fn parse_limited(_path: &str, text: &str, limits: &Limits) -> Parsed {
         col("state"),
     );
     let mut replay = Replay::default();
+    // The newest client activity the file records: what "now" was when
+    // it was written (never the clock, so archived files read the same).
+    let mut newest: Option<u64> = None;
     let mut more_problems = 0usize;
     let mut problem = |out: &mut Parsed, p: ParseProblem| {
         if out.problems.len() < MAX_PROBLEMS {
@@ -337,6 +363,11 @@ pub fn parse_limited(_path: &str, text: &str, limits: &Limits) -> Parsed {
                     continue;
                 }
             };
+        if let (Some(v), Some(x)) = (valid, expire) {
+            if v > 0 && x >= v {
+                newest = newest.max(Some(x - v));
+            }
+        }
         if valid == Some(0) {
             // Kea's way of recording that the lease was deleted.
             replay.vacate(address, None);
@@ -366,7 +397,20 @@ pub fn parse_limited(_path: &str, text: &str, limits: &Limits) -> Parsed {
     let mut leases: Vec<Lease> = replay.by_mac.into_values().collect();
     leases.extend(replay.no_mac.into_values());
     leases.sort_by_key(|l| l.address);
+    for l in &mut leases {
+        if l.state == LeaseState::Default && l.expire.zip(newest).is_some_and(|(x, n)| x < n) {
+            l.state = LeaseState::Lapsed;
+            out.lapsed += 1;
+        }
+    }
     out.leases = leases;
+    // A displaced lease whose MAC has a lease again elsewhere is no loss.
+    let held: HashSet<Mac> = out.leases.iter().filter_map(|l| l.hwaddr).collect();
+    out.displaced = replay
+        .displaced
+        .into_values()
+        .filter(|l| l.hwaddr.is_some_and(|m| !held.contains(&m)))
+        .collect();
     out
 }
 
@@ -375,6 +419,25 @@ mod tests {
     use super::*;
 
     const HEADER: &str = "address,hwaddr,client_id,valid_lifetime,expire,subnet_id,fqdn_fwd,fqdn_rev,hostname,state,user_context,pool_id\n";
+
+    #[test]
+    fn lapsed_and_displaced() {
+        // The newest activity is 1767229200 - 3600: the 2024 row had lapsed.
+        let t = format!(
+            "{HEADER}\
+10.0.0.40,52:54:00:01:01:03,,3600,1733529600,1,0,0,r01n01,0,,0\n\
+10.0.0.41,52:54:00:01:02:03,,3600,1767225600,1,0,0,r01n02,0,,0\n\
+10.0.0.42,52:54:00:01:03:03,,3600,1767225600,1,0,0,r01n03,0,,0\n\
+10.0.0.42,52:54:00:aa:bb:02,,3600,1767229200,1,0,0,,0,,0\n"
+        );
+        let p = parse("l.csv", &t);
+        assert_eq!(p.lapsed, 1);
+        assert_eq!(p.leases[0].state, LeaseState::Lapsed);
+        assert_eq!(p.leases[1].state, LeaseState::Default);
+        assert_eq!(p.displaced.len(), 1);
+        assert_eq!(p.displaced[0].line, 4);
+        assert_eq!(p.displaced[0].address.to_string(), "10.0.0.42");
+    }
 
     #[test]
     fn replay_and_escapes() {

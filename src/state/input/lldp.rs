@@ -109,10 +109,30 @@ fn typed(v: Option<&Value>) -> Option<(String, String)> {
     Some((text(v.get("type")?)?, text(v.get("value")?)?))
 }
 
-/// The interface entries, as (local name, body) pairs, in file order.
-fn interfaces(lldp: &Value) -> Vec<(String, &Value)> {
-    fn entry<'v>(e: &'v Value, out: &mut Vec<(String, &'v Value)>) {
-        let Value::Object(m) = e else { return };
+/// What a JSON value is, for messages.
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// The interface entries, as (local name, body) pairs, in file order,
+/// and what has a shape neither lldpd format gives (each said once): a
+/// dump that says nothing must not pass for a host without neighbours.
+fn interfaces(lldp: &Value) -> (Vec<(String, &Value)>, Vec<String>) {
+    fn entry<'v>(e: &'v Value, out: &mut Vec<(String, &'v Value)>, odd: &mut Vec<String>) {
+        let Value::Object(m) = e else {
+            odd.push(format!(
+                "an `interface` entry is {}, not an object",
+                kind(e)
+            ));
+            return;
+        };
         // json0 keeps the name as a field; json makes it the key.
         if let Some(name) = m.get("name").and_then(text) {
             if m.contains_key("chassis") || m.contains_key("port") || m.contains_key("via") {
@@ -121,20 +141,38 @@ fn interfaces(lldp: &Value) -> Vec<(String, &Value)> {
             }
         }
         for (k, v) in m {
+            if !matches!(one(v), Value::Object(_)) {
+                odd.push(format!(
+                    "interface `{k}` is {}, not an object with `chassis` and `port`",
+                    kind(v)
+                ));
+                continue;
+            }
             out.push((k.clone(), v));
         }
     }
     let mut out = Vec::new();
-    match one(lldp).get("interface") {
-        Some(Value::Array(items)) => {
-            for i in items {
-                entry(i, &mut out);
+    let mut odd = Vec::new();
+    match one(lldp) {
+        Value::Object(m) => match m.get("interface") {
+            Some(Value::Array(items)) => {
+                for i in items {
+                    entry(i, &mut out, &mut odd);
+                }
             }
-        }
-        Some(v @ Value::Object(_)) => entry(v, &mut out),
-        _ => {}
+            Some(v @ Value::Object(_)) => entry(v, &mut out, &mut odd),
+            Some(v) => odd.push(format!(
+                "`lldp.interface` is {}, not an object or an array of interfaces",
+                kind(v)
+            )),
+            None => {}
+        },
+        // `{"lldp": []}`, `{"lldp": null}`: no neighbours.
+        Value::Null => {}
+        v => odd.push(format!("`lldp` is {}, not an object", kind(v))),
     }
-    out
+    odd.dedup();
+    (out, odd)
 }
 
 /// The chassis: (sysname, the object holding `id`).
@@ -171,9 +209,17 @@ pub fn parse(host: &str, path: &str, text_: &str) -> (Option<LldpDump>, Vec<Pars
             )],
         );
     };
-    let mut problems = Vec::new();
+    let (entries, odd) = interfaces(lldp);
+    let mut problems: Vec<ParseProblem> = odd
+        .into_iter()
+        .map(|m| {
+            ParseProblem::new(format!(
+                "{m}: not the output of `lldpcli -f json show neighbors details`; skipped"
+            ))
+        })
+        .collect();
     let mut neighbors = Vec::new();
-    for (local_port, body) in interfaces(lldp) {
+    for (local_port, body) in entries {
         let (sysname, ch) = match body.get("chassis") {
             Some(c) => chassis(c),
             None => (None, &Value::Null),
@@ -285,6 +331,24 @@ mod tests {
             r#"{"lldp": {"interface": {"eno1": {"chassis": [], "port": 1}}}}"#,
         ] {
             let _ = parse("h", "h.json", t);
+        }
+        // Odd shapes are said, not read as "no neighbours".
+        for t in [
+            r#"{"lldp": {"interface": "eno1"}}"#,
+            r#"{"lldp": "x"}"#,
+            r#"{"lldp": {"interface": [null, {"eno1": 2}]}}"#,
+        ] {
+            let (d, p) = parse("h", "h.json", t);
+            assert!(d.unwrap().neighbors.is_empty());
+            assert!(!p.is_empty(), "{t}");
+        }
+        // A host without neighbours is no problem.
+        for t in [
+            r#"{"lldp": {}}"#,
+            r#"{"lldp": []}"#,
+            r#"{"lldp": [{"interface": []}]}"#,
+        ] {
+            assert!(parse("h", "h.json", t).1.is_empty(), "{t}");
         }
     }
 }

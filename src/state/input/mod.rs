@@ -116,6 +116,9 @@ pub struct Observed {
     /// The leases in effect after replaying the file (see [`leases`]).
     pub leases: Vec<leases::Lease>,
     pub leases_path: Option<String>,
+    /// Leases of the fleet whose address a later row gave to another
+    /// client (see [`leases::Parsed::displaced`]).
+    pub displaced_leases: Vec<leases::Lease>,
     pub bgp: Vec<bgp::BgpSummary>,
     pub problems: Vec<InputProblem>,
     /// How many files (or lease rows) each input held.
@@ -128,8 +131,18 @@ pub struct InputCounts {
     pub facts_files: usize,
     pub lease_rows: usize,
     pub leases: usize,
+    /// Leases that had lapsed when the file was written: not compared.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub lapsed_leases: usize,
+    /// Fleet leases whose address another client took.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub displaced_leases: usize,
     pub bgp_files: usize,
     pub bad_files: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// An input path that could not be used at all (missing directory, a
@@ -247,15 +260,16 @@ fn read_dir_files(
 }
 
 /// Turns parse problems of one file into input problems. The file's text
-/// goes with the first problem that points into it only: the report adds
-/// it once, and a file of many bad rows must not be copied for each.
+/// goes with its first problem only: the report adds it once (so that
+/// every problem names the file and a line, in JSON too), and a file of
+/// many bad rows must not be copied for each.
 fn attach(problems: &mut Vec<InputProblem>, file: &RawFile, found: Vec<ParseProblem>, fatal: bool) {
     let mut text = Some(());
     for p in found {
         problems.push(InputProblem {
             path: file.path.clone(),
             message: p.message,
-            text: p.range.and_then(|_| text.take()).map(|_| file.text.clone()),
+            text: text.take().map(|_| file.text.clone()),
             range: p.range,
             fatal,
             truncated: false,
@@ -361,7 +375,10 @@ pub fn read_limited(
                     },
                 );
                 obs.counts.lease_rows = parsed.rows;
+                obs.counts.lapsed_leases = parsed.lapsed;
+                obs.counts.displaced_leases = parsed.displaced.len();
                 obs.leases = parsed.leases;
+                obs.displaced_leases = parsed.displaced;
                 let raw = RawFile {
                     path,
                     host: String::new(),
