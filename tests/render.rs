@@ -523,17 +523,17 @@ fn init_source(nodes: u32, edit: impl Fn(&str, &str) -> String) -> MemSource {
     m
 }
 
-/// A fleet of up to a thousand devices: `check` renders every one.
+/// A fleet of up to 3,000 devices: `check` renders every one.
 #[test]
 fn check_renders_every_device_of_a_small_fleet() {
     let m = init_source(600, |_, t| t.to_string());
     let checked = check(&m);
     assert!(!checked.diags.has_errors(), "{:?}", checked.diags);
     let eff = checked.effective();
-    let (nodes, switches, every) = siteconf::render::sample_picks(&eff);
-    assert!(every);
-    assert_eq!(nodes.len(), 600);
-    assert_eq!(switches.len(), eff.switches.len());
+    let picks = siteconf::render::sample_picks(&eff);
+    assert!(picks.every);
+    assert_eq!(picks.nodes.len(), 600);
+    assert_eq!(picks.switches.len(), eff.switches.len());
     // A clean site's templates: nothing found.
     let found = siteconf::render::check_templates(&checked, &m);
     assert!(found.diags.is_empty(), "{:?}", found.diags);
@@ -566,7 +566,14 @@ fn check_samples_a_large_fleet_by_shape() {
     let checked = check(&m);
     assert!(!checked.diags.has_errors(), "{:?}", checked.diags);
     let eff = checked.effective();
-    let (nodes, switches, every) = siteconf::render::sample_picks(&eff);
+    // Sampled above 1,000 devices here (3,000 in `check`), to keep the
+    // test small.
+    const EVERY: usize = 1000;
+    let siteconf::render::Picks {
+        nodes,
+        switches,
+        every,
+    } = siteconf::render::sample_picks_up_to(&eff, EVERY);
     assert!(!every);
     assert!(nodes.len() <= siteconf::render::SAMPLE_NODES);
     assert!(
@@ -574,7 +581,7 @@ fn check_samples_a_large_fleet_by_shape() {
         "init's nodes have few shapes: {}",
         nodes.len()
     );
-    assert!(switches.len() <= siteconf::render::SAMPLE_SWITCHES);
+    assert_eq!(switches.len(), eff.switches.len(), "every switch");
     assert_eq!(nodes.first(), Some(&0));
     assert!(nodes.iter().any(|i| !eff.nodes[*i].sessions.is_empty()));
     let names: Vec<&str> = nodes.iter().map(|i| eff.nodes[*i].name).collect();
@@ -592,8 +599,10 @@ fn check_samples_a_large_fleet_by_shape() {
     let all: std::collections::BTreeSet<_> = (0..eff.nodes.len()).map(key).collect();
     let sampled: std::collections::BTreeSet<_> = nodes.iter().map(|i| key(*i)).collect();
     assert_eq!(sampled, all, "every role and profile set is in the sample");
-    let found = siteconf::render::check_templates(&checked, &m);
+    let found = siteconf::render::check_templates_up_to(&checked, &m, EVERY);
     assert_eq!(found.diags.len(), 1, "{:?}", found.diags);
+    let s = found.sampled.expect("a sample");
+    assert_eq!((s.nodes, s.of_nodes), (nodes.len(), 1200));
     let d = &found.diags[0];
     assert!(
         d.message.contains("pdu.j2") && d.message.contains("r20n07"),
@@ -701,4 +710,54 @@ node r01n01 {{
         "{yaml}"
     );
     assert!(net.get("vlans").is_none(), "{yaml}");
+}
+
+/// Image arguments too long for every node of the image are one SC1206
+/// naming the nodes, from `check` as from the build: not one per node
+/// (thousands on a large site, all with one cause).
+#[test]
+fn a_network_config_too_long_is_one_finding_per_image() {
+    let nodes: String = (1..=8)
+        .map(|i| {
+            format!(
+                "node r01n0{i} {{ rack r01; position {i}; interface eno1 {{ mac \"52:54:00:01:01:0{i}\"; }}; address mgmt interface=eno1 ipv4=\"10.0.0.10{i}\"; }}\n"
+            )
+        })
+        .collect();
+    let site = format!(
+        r#"site dc1 {{
+    domain "dc1.example.net"; dns-servers "10.0.0.2"
+    boot {{
+        servers "10.0.0.2"; images-dir "/srv/images"
+        image live {{
+            kernel "http://10.0.0.2/images/live/vmlinuz"
+            args "console=ttyS0,115200 siteconf.pad={}"
+        }}
+    }}
+    defaults {{ boot-image live; }}
+}}
+network mgmt {{ purpose management; ipv4 "10.0.0.0/24"; gateway4 "10.0.0.1"; reserved "10.0.0.1-10.0.0.31"; }}
+rack r01 {{ height 42; }}
+{nodes}"#,
+        "p".repeat(2000)
+    );
+    let mut m = MemSource::new();
+    m.insert("siteconf.toml", b"".to_vec());
+    m.insert("site/site.kdl", site.into_bytes());
+    let failure = build(&m, Secrets::default()).expect_err("too long for every node");
+    let too_long: Vec<&siteconf::diag::Diagnostic> = failure
+        .diags
+        .iter()
+        .filter(|d| d.code == Code::BootNetworkConfigTooLong)
+        .collect();
+    assert_eq!(too_long.len(), 1, "{too_long:?}");
+    let msg = &too_long[0].message;
+    assert!(
+        msg.starts_with("node `r01n01` (and 7 more node(s) of this image: r01n02, r01n03, r01n04, r01n05, r01n06 and 2 more)"),
+        "{msg}"
+    );
+    // `check` reports it too, once.
+    let found = siteconf::render::check_templates(&check(&m), &m);
+    let codes: Vec<_> = found.diags.iter().map(|d| d.code).collect();
+    assert_eq!(codes, [Code::BootNetworkConfigTooLong]);
 }

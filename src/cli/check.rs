@@ -13,12 +13,12 @@ error, --deny CODE (e.g. --deny SC0510) one kind. CI should use --deny warnings.
 
 Templates: check compiles every template (the project's and the built-in ones)
 and renders them, writing nothing, every secret a placeholder: for every device
-of a site of up to 1,000 devices; of a larger site, for a sample: the first node,
-the first with BGP sessions, with repositories and with SSH users, the first of
-each role, profile set and view shape (what a node has: its variables, which
-values are empty or absent; 256 nodes at most), and the first switch of each role
-and shape (64 at most). build renders every device: a branch on a value that only
-a device outside the sample takes fails there.
+of a site of up to 3,000 devices; of a larger site, for every switch (up to
+2,000) and a sample of the nodes: the first node, the first with BGP sessions,
+with repositories and with SSH users, the first of each role, profile set and
+view shape (what a node has: its variables, which values are empty or absent;
+256 nodes at most), and it says so. build renders every device: a branch on a
+value that only a node outside the sample takes fails there.
 
 Exit codes: 0 no errors, 1 errors (or denied warnings), 2 usage or I/O error.")]
 pub struct Args {
@@ -83,9 +83,14 @@ pub fn run(g: &Global, args: Args) -> Status {
     // their findings point into the templates, added to the first site's
     // source map once.
     let mut printed_sources = None;
+    let mut sampled = Vec::new();
     let first_base = first.loaded.sources.files().count();
     for (k, checked) in project.sites.iter().enumerate() {
         let found = crate::render::check_templates(checked, &*src);
+        if let Some(s) = found.sampled {
+            let site = checked.loaded.config.site.as_deref().unwrap_or("");
+            sampled.push((site.to_string(), s));
+        }
         let base = checked.loaded.sources.files().count();
         let same_templates =
             checked.loaded.config.templates_dir == first.loaded.config.templates_dir;
@@ -116,6 +121,19 @@ pub fn run(g: &Global, args: Args) -> Status {
     let (errors, warnings) = crate::diag::count(&list);
     print_diagnostics(g, &list, sources, args.format);
     if args.format == Format::Text {
+        // A site too large to render whole: say so, so that nobody takes
+        // a green check for a render of every device.
+        for (site, s) in &sampled {
+            let of = if site.is_empty() {
+                String::new()
+            } else {
+                format!(" of site {site}")
+            };
+            eprintln!(
+                "note: templates rendered for {} of {} nodes and {} of {} switches{of} (one of each role, profile set and shape); `build` renders every device",
+                s.nodes, s.of_nodes, s.switches, s.of_switches
+            );
+        }
         let pending: String = pending.iter().map(|p| format!("; {p}")).collect();
         // Say what was checked when it is not the working tree: a hook
         // that checks the index must not look like it checked the files.

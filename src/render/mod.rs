@@ -1206,37 +1206,59 @@ pub struct TemplateCheck {
     /// The templates, when they load: the diagnostics' labels point into
     /// them ([`Templates::extend_sources`] of the site's source map).
     pub templates: Option<Templates>,
+    /// How much of the site was rendered, when not all of it.
+    pub sampled: Option<Sampled>,
+}
+
+/// The devices `check` rendered of a site too large to render whole.
+#[derive(Debug, Clone, Copy)]
+pub struct Sampled {
+    pub nodes: usize,
+    pub of_nodes: usize,
+    pub switches: usize,
+    pub of_switches: usize,
 }
 
 /// Up to this many devices (nodes and switches), `check` renders every
-/// one of them: a fleet this size renders in a fraction of a second, and
-/// a template branch only one device takes (`{% if node.name == … %}`, a
-/// filter that fails on one value) is found before `build`.
-pub const CHECK_EVERY_DEVICE: usize = 1000;
+/// one of them: a fleet this size renders in about half a second on two
+/// cores, and a template branch only one device takes (a lookup table
+/// that misses a rack, `{% if node.name == … %}`, a filter that fails on
+/// one value) is found before `build`.
+pub const CHECK_EVERY_DEVICE: usize = 3000;
 /// The most nodes `check` renders of a larger fleet ([`sample_picks`]).
 pub const SAMPLE_NODES: usize = 256;
-/// The most switches `check` renders of a larger fleet.
-pub const SAMPLE_SWITCHES: usize = 64;
+/// The most switches `check` renders: every switch of a fleet of up to
+/// this many (switches are few, and their templates branch on roles and
+/// pairs a shape does not tell apart: `tor1` and `tor2`).
+pub const CHECK_SWITCHES: usize = 2000;
 
 /// The devices `check` renders the templates for, by index into the
-/// effective site's nodes and switches: all of them up to
-/// [`CHECK_EVERY_DEVICE`]; of a larger fleet, the first node, the first
-/// node with BGP sessions (`frr.conf`), with repositories (`{repo}`) and
-/// with SSH users (`{user}`), then the first node of each distinct role,
-/// profile set and view shape ([`context::shapes`]: what a node has — its
-/// keys, which values are empty or absent, which variables it sets — not
-/// the values), until [`SAMPLE_NODES`]; the first switch of each role and
-/// shape until [`SAMPLE_SWITCHES`]. A template fails alike on devices of
-/// one shape unless it branches on a value; such a branch only another
-/// device of a large fleet takes is found by `build`, which renders every
-/// device. The second value says whether the picks are every device.
-pub fn sample_picks(eff: &resolve::effective::EffSite) -> (Vec<usize>, Vec<usize>, bool) {
-    if eff.nodes.len() + eff.switches.len() <= CHECK_EVERY_DEVICE {
-        return (
-            (0..eff.nodes.len()).collect(),
-            (0..eff.switches.len()).collect(),
-            true,
-        );
+/// effective site's nodes and switches ([`Picks`]): all of them up to
+/// [`CHECK_EVERY_DEVICE`]; of a larger fleet, every switch up to
+/// [`CHECK_SWITCHES`] (else the first of each role and shape), and of the
+/// nodes the first node, the first node with BGP sessions (`frr.conf`),
+/// with repositories (`{repo}`) and with SSH users (`{user}`), then the
+/// first node of each distinct role, profile set and view shape
+/// ([`context::shapes`]: what a node has — its keys, which values are
+/// empty or absent, which variables it sets — not the values), until
+/// [`SAMPLE_NODES`]. A template fails alike on devices of one shape
+/// unless it branches on a value; such a branch only another node of a
+/// large fleet takes is found by `build`, which renders every device, and
+/// `check` says that it rendered a sample.
+pub fn sample_picks(eff: &resolve::effective::EffSite) -> Picks {
+    sample_picks_up_to(eff, CHECK_EVERY_DEVICE)
+}
+
+/// [`sample_picks`] with every device rendered up to `every` devices
+/// (tests sample a smaller fleet than [`CHECK_EVERY_DEVICE`]).
+pub fn sample_picks_up_to(eff: &resolve::effective::EffSite, every: usize) -> Picks {
+    let all_switches = || (0..eff.switches.len()).collect::<Vec<_>>();
+    if eff.nodes.len() + eff.switches.len() <= every {
+        return Picks {
+            nodes: (0..eff.nodes.len()).collect(),
+            switches: all_switches(),
+            every: true,
+        };
     }
     let (node_shapes, switch_shapes) = context::shapes(eff);
     let mut nodes: Vec<usize> = Vec::new();
@@ -1279,18 +1301,32 @@ pub fn sample_picks(eff: &resolve::effective::EffSite) -> (Vec<usize>, Vec<usize
         }
     }
     nodes.sort_unstable();
-    let mut switches: Vec<usize> = Vec::new();
-    let mut kinds = HashSet::default();
-    for (i, s) in eff.switches.iter().enumerate() {
-        if switches.len() >= SAMPLE_SWITCHES {
-            break;
+    let switches = if eff.switches.len() <= CHECK_SWITCHES {
+        all_switches()
+    } else {
+        let mut picked: Vec<usize> = Vec::new();
+        let mut kinds = HashSet::default();
+        for (i, s) in eff.switches.iter().enumerate() {
+            let shape = switch_shapes.get(i).copied().unwrap_or_default();
+            if kinds.insert((s.decl.role.value.as_str(), shape)) {
+                picked.push(i);
+            }
         }
-        let shape = switch_shapes.get(i).copied().unwrap_or_default();
-        if kinds.insert((s.decl.role.value.as_str(), shape)) {
-            switches.push(i);
-        }
+        picked
+    };
+    Picks {
+        nodes,
+        switches,
+        every: false,
     }
-    (nodes, switches, false)
+}
+
+/// What `check` renders of a site ([`sample_picks`]).
+pub struct Picks {
+    pub nodes: Vec<usize>,
+    pub switches: Vec<usize>,
+    /// Every device of the site.
+    pub every: bool,
 }
 
 /// What `check` knows of the templates before a build: every file of the
@@ -1303,12 +1339,19 @@ pub fn sample_picks(eff: &resolve::effective::EffSite) -> (Vec<usize>, Vec<usize
 /// render needs a site without errors; the templates directory is looked
 /// at anyway.
 pub fn check_templates(checked: &Checked, src: &dyn Source) -> TemplateCheck {
+    check_templates_up_to(checked, src, CHECK_EVERY_DEVICE)
+}
+
+/// [`check_templates`] rendering every device up to `every` devices
+/// ([`sample_picks_up_to`]).
+pub fn check_templates_up_to(checked: &Checked, src: &dyn Source, every: usize) -> TemplateCheck {
     let templates = match Templates::load(src, &checked.loaded.config.templates_dir) {
         Ok(t) => t,
         Err(diags) => {
             return TemplateCheck {
                 diags,
                 templates: None,
+                sampled: None,
             }
         }
     };
@@ -1317,10 +1360,21 @@ pub fn check_templates(checked: &Checked, src: &dyn Source) -> TemplateCheck {
         return TemplateCheck {
             diags,
             templates: Some(templates),
+            sampled: None,
         };
     }
     let eff = checked.effective();
-    let (nodes, switches, every) = sample_picks(&eff);
+    let Picks {
+        nodes,
+        switches,
+        every,
+    } = sample_picks_up_to(&eff, every);
+    let sampled = (!every).then_some(Sampled {
+        nodes: nodes.len(),
+        of_nodes: eff.nodes.len(),
+        switches: switches.len(),
+        of_switches: eff.switches.len(),
+    });
     let view = if every {
         context::site_view(&eff)
     } else {
@@ -1364,6 +1418,7 @@ pub fn check_templates(checked: &Checked, src: &dyn Source) -> TemplateCheck {
     TemplateCheck {
         diags,
         templates: Some(templates),
+        sampled,
     }
 }
 

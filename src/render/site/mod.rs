@@ -361,7 +361,10 @@ pub fn render_site_into(
         // The node's network config on the kernel command line: the one
         // way cloud-init 22.4 takes it with an HTTP seed (see netcfg). Each
         // is rendered from a template, so a fleet's are made in parallel.
-        let done: Vec<Result<boot::NodeScript, Diagnostic>> = todo
+        // A node whose config does not fit: (node, image, whether it has
+        // a management-only config).
+        type TooLong = (String, String, bool);
+        let done: Vec<Result<boot::NodeScript, TooLong>> = todo
             .into_par_iter()
             .map(|mut sc| {
                 let Some(node) = by_name.get(sc.node.as_str()) else {
@@ -381,17 +384,18 @@ pub fn render_site_into(
                         Ok(sc)
                     }
                     None if full.is_some() || mgmt.is_some() => {
-                        Err(netcfg_too_long(&sc, mgmt.is_some()))
+                        Err((sc.node.clone(), sc.image.name.clone(), mgmt.is_some()))
                     }
                     None => Ok(sc),
                 }
             })
             .collect();
+        let mut too_long: Vec<TooLong> = Vec::new();
         for sc in done {
             let sc = match sc {
                 Ok(sc) => sc,
-                Err(d) => {
-                    diags.push(d);
+                Err(t) => {
+                    too_long.push(t);
                     continue;
                 }
             };
@@ -406,6 +410,21 @@ pub fn render_site_into(
                     ctx: Box::new(move || context! { site => s.clone(), script => val(&sc) }),
                 });
             }
+        }
+        // One finding per image and kind of failure, not one per node: the
+        // cause is the image's `args`, shared by every node it boots.
+        let mut by_image: Vec<(&str, bool, Vec<&str>)> = Vec::new();
+        for (node, image, has_mgmt) in &too_long {
+            match by_image
+                .iter_mut()
+                .find(|(i, m, _)| i == image && m == has_mgmt)
+            {
+                Some((_, _, nodes)) => nodes.push(node),
+                None => by_image.push((image, *has_mgmt, vec![node])),
+            }
+        }
+        for (image, has_mgmt, nodes) in by_image {
+            diags.push(netcfg_too_long(image, &nodes, has_mgmt));
         }
         let s = site_v.clone();
         let unknown_cmdline = b
@@ -581,33 +600,49 @@ pub fn computed_secret_missing(template: &str, output: &str) -> Diagnostic {
     .help("a secret's name must not be derived from a secret's value: pass secret() a name the site or the template spells out")
 }
 
-/// `dir/name.ext`, if `name` is a plain file name; otherwise an
-/// `UnsafePath` diagnostic. Names are validated host-name labels by the
-/// time they get here; this is the last line of defence against a name
-/// leaving the output directory.
-/// SC1206: not even the management-only network config fits the node's
-/// kernel command line.
-fn netcfg_too_long(sc: &boot::NodeScript, has_mgmt: bool) -> Diagnostic {
+/// SC1206: not even the management-only network config fits the kernel
+/// command line of the nodes of one image.
+fn netcfg_too_long(image: &str, nodes: &[&str], has_mgmt: bool) -> Diagnostic {
     let what = if has_mgmt {
         "even its management-only network config"
     } else {
         "its network config (and it has no management address on an Ethernet interface with a MAC, or on a bond whose members all have one, for a management-only one)"
     };
+    const SHOWN: usize = 5;
+    let more = match nodes.len() {
+        0 | 1 => String::new(),
+        n => {
+            let named: Vec<&str> = nodes.iter().skip(1).take(SHOWN).copied().collect();
+            let rest = n - 1 - named.len();
+            let tail = if rest > 0 {
+                format!(" and {rest} more")
+            } else {
+                String::new()
+            };
+            format!(
+                " (and {} more node(s) of this image: {}{tail})",
+                n - 1,
+                named.join(", ")
+            )
+        }
+    };
+    let first = nodes.first().copied().unwrap_or_default();
     Diagnostic::error(
         Code::BootNetworkConfigTooLong,
         format!(
-            "node `{}`: {what} does not fit the kernel command line of image `{}` ({} bytes at most): cloud-init would fall back to DHCP on its first NIC",
-            sc.node,
-            sc.image.name,
+            "node `{first}`{more}: {what} does not fit the kernel command line of image `{image}` ({} bytes at most): cloud-init would fall back to DHCP on its first NIC",
             netcfg::COMMAND_LINE_MAX
         ),
     )
     .help(format!(
-        "shorten the `args` of image `{}` (or its `root` URL, which `${{root-url}}` expands to), or give the node a management address on an Ethernet interface with a `mac` (or on a bond whose members all have one)",
-        sc.image.name
+        "shorten the `args` of image `{image}` (or its `root` URL, which `${{root-url}}` expands to), or give the node a management address on an Ethernet interface with a `mac` (or on a bond whose members all have one)"
     ))
 }
 
+/// `dir/name.ext`, if `name` is a plain file name; otherwise an
+/// `UnsafePath` diagnostic. Names are validated host-name labels by the
+/// time they get here; this is the last line of defence against a name
+/// leaving the output directory.
 fn segment_path(diags: &mut Vec<Diagnostic>, dir: &str, name: &str, ext: &str) -> Option<String> {
     let ok = !name.is_empty()
         && name != "."
