@@ -197,6 +197,7 @@ pub fn run(g: &Global, args: Args) -> Status {
         ));
     }
     let checked = project.sites.remove(0);
+    let others = std::mem::take(&mut project.others);
     if let Some(html) = &args.html {
         if let Some(why) = html_refused(&root, &checked.loaded.config, html) {
             return fail(format!(
@@ -211,13 +212,13 @@ pub fn run(g: &Global, args: Args) -> Status {
     // (a swapped NIC naming its node among them), a bounded number: a
     // lease file is written by the machines, and any client may call
     // itself by a node's name.
-    let declared = Declared::new(&eff);
+    let declared = Declared::new(&eff).with_others(&others);
     let known = |m: Mac, _host: Option<&str>| declared.mac_owner(m).is_some();
     let observed = match input::read_limited(&paths, &known) {
         Ok(o) => o,
         Err(e) => return fail(e),
     };
-    let rep = state::run(loaded, &eff, &observed);
+    let rep = state::run(loaded, &eff, &others, &observed);
 
     if let Some(mac) = stub_mac {
         return match stub::stub(&declared, &observed, &rep.unknown, &rep.node_macs, mac) {

@@ -50,6 +50,15 @@ pub fn inputs_line(r: &StateReport) -> String {
             plural(c.bad_files, "file", "files")
         ));
     }
+    // Shared inputs hold the project's other sites' hosts: skipped.
+    if !r.other_sites.is_empty() {
+        let each: Vec<String> = r
+            .other_sites
+            .iter()
+            .map(|(site, n)| format!("{n} of site {site}"))
+            .collect();
+        s.push_str(&format!("; {}, not compared", each.join(", ")));
+    }
     s
 }
 
@@ -92,6 +101,7 @@ pub fn to_json(r: &StateReport) -> Value {
         "site": r.site,
         "summary": r.summary(),
         "inputs": r.counts,
+        "other_sites": r.other_sites,
         "lock_stale": r.lock_stale,
         "nodes": r.nodes,
         "switches": r.switches,

@@ -45,6 +45,10 @@ pub struct HostFacts {
     /// When the facts were gathered: `ansible_date_time.epoch` (seconds)
     /// and `.date` (`2026-01-05`, for messages).
     pub gathered: Option<(u64, Option<String>)>,
+    /// Network facts (`ansible_net_*`, gathered by a network OS's
+    /// collection: a switch in the inventory that `hosts: all` reaches):
+    /// `hostname` is `ansible_net_hostname`, and there are no interfaces.
+    pub network: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -260,6 +264,11 @@ const WANTED: &[&str] = &[
     "product_serial",
     "product_name",
     "date_time",
+    // Network facts (a switch's entry).
+    "net_hostname",
+    "net_system",
+    "net_version",
+    "net_api",
 ];
 
 /// The keys of an interface fact that are read.
@@ -423,7 +432,18 @@ pub fn parse(
             .collect(),
         _ => Vec::new(),
     };
-    if names.is_empty() && facts.get("hostname").is_none() && facts.get("fqdn").is_none() {
+    // A switch's entry: network facts, no host facts.
+    let network = names.is_empty()
+        && facts.get("hostname").is_none()
+        && facts.get("fqdn").is_none()
+        && ["net_hostname", "net_system", "net_version", "net_api"]
+            .iter()
+            .any(|k| facts.get(k).is_some());
+    if names.is_empty()
+        && facts.get("hostname").is_none()
+        && facts.get("fqdn").is_none()
+        && !network
+    {
         return (
             None,
             vec![ParseProblem::new(
@@ -507,7 +527,7 @@ pub fn parse(
         Some(HostFacts {
             inventory_name: inventory_name.to_string(),
             path: path.to_string(),
-            hostname: facts.str("hostname"),
+            hostname: facts.str("hostname").or_else(|| facts.str("net_hostname")),
             fqdn: facts.str("fqdn"),
             interfaces,
             all_ipv4,
@@ -517,6 +537,7 @@ pub fn parse(
             serial: facts.str("product_serial").as_deref().and_then(real_dmi),
             model: facts.str("product_name").as_deref().and_then(real_dmi),
             gathered,
+            network,
         }),
         problems,
     )
