@@ -6,7 +6,6 @@
 
 use crate::diag::{Code, Diagnostic};
 
-use super::super::input::bgp::BgpSummary;
 use super::{list_or_none, Declared, Host, NodeObs};
 
 /// Whose ASN `asn` is, for messages: ` (that is r02n05's)`, or nothing.
@@ -43,14 +42,21 @@ pub(super) fn asn_owner(d: &Declared, asn: u64, not: &str) -> String {
 }
 
 /// The help of a wrong-AS finding: why it matters although the session
-/// is up.
-pub(super) const WRONG_AS_WHY: &str = "the built FRR peers with `remote-as external`, so the sessions come up anyway; but an AS that another host runs makes eBGP loop prevention drop the routes between the two, and their loopbacks cannot reach each other";
+/// is up. `owner` is [`asn_owner`]'s text: when no host of the site has
+/// that AS, there is no other host to lose routes to.
+pub(super) fn wrong_as_why(owner: &str) -> &'static str {
+    if owner.is_empty() {
+        "the built FRR peers with `remote-as external`, so the sessions come up anyway; but no host of the site has that AS: the host runs another FRR config than the one built, whose neighbours, networks and policy may differ too"
+    } else {
+        "the built FRR peers with `remote-as external`, so the sessions come up anyway; but an AS that another host runs makes eBGP loop prevention drop the routes between the two, and their loopbacks cannot reach each other"
+    }
+}
 
 pub(super) fn check(
     d: &Declared,
     k: usize,
     o: &NodeObs,
-    switch_bgp: &[Option<&BgpSummary>],
+    fleet: &super::Fleet,
     push: &mut impl FnMut(Diagnostic),
 ) {
     let nv = &d.eff.nodes[k];
@@ -68,6 +74,7 @@ pub(super) fn check(
     };
     if let (Some((runs, per)), Some(asn)) = (&runs, &nv.asn) {
         if *runs != u64::from(asn.value) {
+            let owner = asn_owner(d, *runs, name);
             push(
                 Diagnostic::error(
                     Code::StateBgpWrongAsn,
@@ -79,7 +86,7 @@ pub(super) fn check(
                             "declared"
                         },
                         asn.value,
-                        asn_owner(d, *runs, name)
+                        owner
                     ),
                 )
                 .label(
@@ -95,7 +102,8 @@ pub(super) fn check(
                     ),
                 )
                 .help(format!(
-                    "per {per}; {WRONG_AS_WHY}: deploy the node's compiled /etc/frr/frr.conf"
+                    "per {per}; {}: deploy the node's compiled /etc/frr/frr.conf",
+                    wrong_as_why(&owner)
                 )),
             );
         }
@@ -114,11 +122,20 @@ pub(super) fn check(
             (None, None) => String::new(),
         };
         let mut reported = false;
+        // A switch nothing hears is one finding of its own (SC1023),
+        // which names this session among the others.
+        let peer_silent = d
+            .site
+            .switches
+            .iter()
+            .position(|s| s.name.value == sv.peer)
+            .is_some_and(|s| fleet.switch_silent[s]);
         if let (Some(b), Some(key)) = (o.bgp, key.as_deref()) {
             match b.peer(key) {
                 // A peer whose state could not be read is reported once,
                 // as an input problem (SC1008).
                 None if b.unreadable.iter().any(|u| u == key) => reported = true,
+                None | Some(_) if peer_silent => reported = true,
                 None => {
                     reported = true;
                     push(
@@ -172,17 +189,19 @@ pub(super) fn check(
                         }
                     }
                     // The far end's AS, unless the far end is another
-                    // switch (reported above) or the switch's own summary
-                    // shows it running that AS (reported at the switch).
+                    // switch (reported above) or the switch runs that AS
+                    // (its own summary says so, or all its peers see it):
+                    // reported once, at the switch.
                     let switch_runs = d
                         .site
                         .switches
                         .iter()
                         .position(|s| s.name.value == sv.peer)
-                        .and_then(|s| switch_bgp.get(s).copied().flatten())
-                        .and_then(|b| b.local_as);
+                        .and_then(|s| fleet.switch_runs.get(s).cloned().flatten())
+                        .map(|(a, _)| a);
                     if let (false, Some(got), Some(want)) = (wrong_peer, p.remote_as, sv.peer_asn) {
                         if got != u64::from(want) && switch_runs != Some(got) {
+                            let owner = asn_owner(d, got, sv.peer);
                             push(
                                 Diagnostic::error(
                                     Code::StateBgpWrongAsn,
@@ -190,13 +209,15 @@ pub(super) fn check(
                                         "`{name}` BGP session to {} {over} is established with AS {got}, declared {want} ({}'s){}",
                                         sv.peer,
                                         sv.peer,
-                                        asn_owner(d, got, sv.peer)
+                                        owner
                                     ),
                                 )
                                 .label(span, format!("{} has AS {want}", sv.peer))
                                 .help(format!(
-                                    "per {}; {WRONG_AS_WHY}: deploy {}'s compiled FRR config, or correct its `asn`",
-                                    b.path, sv.peer
+                                    "per {}; {}: deploy {}'s compiled FRR config, or correct its `asn`",
+                                    b.path,
+                                    wrong_as_why(&owner),
+                                    sv.peer
                                 )),
                             );
                         }

@@ -563,8 +563,31 @@ pub fn compare(d: &Declared, obs: &Observed) -> Comparison {
         &mut others,
     );
 
+    // What the other ends say of each switch: the AS it runs when it has
+    // no summary of its own, and whether it is silent altogether.
+    let views = switches::peers_view(d, &per, &switch_bgp);
+    let switch_runs: Vec<Option<(u64, String)>> = views
+        .iter()
+        .zip(&switch_bgp)
+        .map(|(v, b)| switches::runs(*b, v))
+        .collect();
+    let mut switch_silent = vec![false; d.eff.switches.len()];
+    for (s, v) in views.iter().enumerate() {
+        let own_dump = obs
+            .lldp
+            .iter()
+            .any(|x| d.host(&x.host) == Some(Host::Switch(s)));
+        if own_dump || switch_bgp[s].is_some() {
+            continue;
+        }
+        if let Some(diag) = switches::silent(d, s, v, switch_seen[s]) {
+            switch_silent[s] = true;
+            findings.push(Finding { node: None, diag });
+        }
+    }
     let fleet = Fleet {
-        switch_bgp: &switch_bgp,
+        switch_runs: &switch_runs,
+        switch_silent: &switch_silent,
         facts_newest: obs
             .facts
             .iter()
@@ -619,7 +642,7 @@ pub fn compare(d: &Declared, obs: &Observed) -> Comparison {
             diag,
         });
     }
-    switches::check(d, &switch_bgp, &mut findings);
+    switches::check(d, &switch_bgp, &switch_silent, &switch_runs, &mut findings);
     let unknown = unknown::group(d, unknown);
     for u in &unknown {
         findings.push(Finding {
@@ -710,9 +733,13 @@ fn never_seen(d: &Declared, k: usize, o: &NodeObs) -> Finding {
 pub const FACTS_MAX_AGE_SECS: u64 = 7 * 24 * 3600;
 
 /// What the checks of one node need of the rest of the fleet.
-struct Fleet<'f, 'o> {
-    /// Each switch's BGP summary, if one was given.
-    switch_bgp: &'f [Option<&'o BgpSummary>],
+struct Fleet<'f> {
+    /// The AS each switch runs, if known: its summary's, else what its
+    /// peers see (with where it was read).
+    switch_runs: &'f [Option<(u64, String)>],
+    /// Switches reported silent (SC1023): sessions to them are not
+    /// reported one by one.
+    switch_silent: &'f [bool],
     /// When the newest fact file was gathered.
     facts_newest: Option<u64>,
 }
@@ -768,7 +795,7 @@ fn check_node_all(d: &Declared, k: usize, o: &NodeObs, fleet: &Fleet, out: &mut 
     mac::check(d, k, o, &mut push);
     hostname::check(d, k, o, &mut push);
     addresses::check(d, k, o, &mut push);
-    bgp::check(d, k, o, fleet.switch_bgp, &mut push);
+    bgp::check(d, k, o, fleet, &mut push);
 }
 
 fn join_ev(ev: &[String]) -> String {
