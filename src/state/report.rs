@@ -94,6 +94,27 @@ pub fn to_json(r: &StateReport) -> Value {
         for (v, f) in list.iter_mut().zip(&r.findings) {
             if let Value::Object(m) = v {
                 m.insert("node".into(), json!(f.node));
+                // An unknown machine seen in no site file (a lease, a
+                // fact file): its finding names the input it was seen in.
+                if f.diag.code == crate::diag::Code::StateUnknownMachine
+                    && m.get("file").is_none_or(Value::is_null)
+                {
+                    let at = r
+                        .unknown
+                        .iter()
+                        .find(|u| {
+                            f.diag.message == format!("unknown machine {}", u.ident())
+                                || f.diag
+                                    .message
+                                    .starts_with(&format!("unknown machine {} ", u.ident()))
+                        })
+                        .and_then(|u| u.first_seen());
+                    if let Some((file, line)) = at {
+                        m.insert("file".into(), json!(file));
+                        m.insert("line".into(), json!(line));
+                        m.insert("column".into(), json!(1));
+                    }
+                }
             }
         }
     }

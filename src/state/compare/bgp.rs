@@ -6,6 +6,7 @@
 
 use crate::diag::{Code, Diagnostic};
 
+use super::super::input::bgp::BgpSummary;
 use super::{list_or_none, Declared, Host, NodeObs};
 
 /// Whose ASN `asn` is, for messages: ` (that is r02n05's)`, or nothing.
@@ -39,6 +40,15 @@ pub(super) fn asn_owner(d: &Declared, asn: u64, not: &str) -> String {
         [one] => format!(" (that is {one}'s)"),
         many => format!(" (that is the AS of {})", many.join(", ")),
     }
+}
+
+/// Whether an unnumbered session is missing from the summary's IPv6
+/// unicast family while the summary has that family (so it was gathered
+/// with every family): the built FRR activates unnumbered sessions in
+/// both, numbered ones only in their address's family.
+fn missing_v6(b: &BgpSummary, key: &str) -> bool {
+    let v6 = |p: &&super::PeerState| p.family == "ipv6Unicast";
+    b.peers.iter().any(|p| v6(&p)) && !b.peers.iter().filter(v6).any(|p| p.key == key)
 }
 
 /// The help of a wrong-AS finding: why it matters although the session
@@ -163,6 +173,23 @@ pub(super) fn check(
                         )
                         .label(span, "declared here")
                         .help(format!("per {}", b.path)),
+                    );
+                }
+                Some(p) if sv.peer_address.is_none() && missing_v6(b, key) => {
+                    reported = true;
+                    push(
+                        Diagnostic::error(
+                            Code::StateBgpDown,
+                            format!(
+                                "`{name}` BGP session to {} {over} is {} in IPv4 unicast but missing from the IPv6 unicast address family",
+                                sv.peer, p.state
+                            ),
+                        )
+                        .label(span, "declared here")
+                        .help(format!(
+                            "per {}; the built FRR activates this unnumbered session (peer-group TOR) in `address-family ipv6 unicast` too: without it no IPv6 route is exchanged over it, and the node's IPv6 loopback is unreachable through {}; deploy the node's compiled /etc/frr/frr.conf",
+                            b.path, sv.peer
+                        )),
                     );
                 }
                 Some(p) => {

@@ -138,6 +138,26 @@ pub struct UnknownMachine {
 }
 
 impl UnknownMachine {
+    /// What its finding calls it: its first MAC, else `its name`.
+    pub fn ident(&self) -> String {
+        match (self.macs.first(), self.hostnames.first()) {
+            (Some(m), _) => m.clone(),
+            (None, Some(h)) => format!("`{h}`"),
+            (None, None) => "?".to_string(),
+        }
+    }
+
+    /// The input file (and line, for a lease) it was first seen in.
+    pub fn first_seen(&self) -> Option<(String, usize)> {
+        let ev = self.evidence.first()?;
+        Some(match ev.rsplit_once(':') {
+            Some((path, line)) if line.parse::<usize>().is_ok() => {
+                (path.to_string(), line.parse().unwrap_or(1))
+            }
+            _ => (ev.clone(), 1),
+        })
+    }
+
     /// `r01-tor1 swp20`, for messages.
     pub fn location(&self) -> Option<String> {
         let ports: Vec<String> = self
