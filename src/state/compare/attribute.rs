@@ -472,6 +472,7 @@ pub(super) fn lldp<'o>(
 /// A neighbour heard on a switch port: a declared node's interface
 /// (cabling and MAC evidence for it), another switch (ignored), or an
 /// unknown machine.
+#[allow(clippy::too_many_arguments)]
 fn switch_port_neighbor<'o>(
     c: &Ctx,
     swname: &str,

@@ -145,7 +145,7 @@ pub(super) fn check(
                 // A peer whose state could not be read is reported once,
                 // as an input problem (SC1008).
                 None if b.unreadable.iter().any(|u| u == key) => reported = true,
-                None | Some(_) if peer_silent => reported = true,
+                Some(p) if peer_silent && !p.established() => reported = true,
                 None => {
                     reported = true;
                     push(
@@ -187,7 +187,7 @@ pub(super) fn check(
                         )
                         .label(span, "declared here")
                         .help(format!(
-                            "per {}; the built FRR activates this unnumbered session (peer-group TOR) in `address-family ipv6 unicast` too: without it no IPv6 route is exchanged over it, and the node's IPv6 loopback is unreachable through {}; deploy the node's compiled /etc/frr/frr.conf",
+                            "per {}; the built FRR activates this unnumbered session (peer-group TOR) in `address-family ipv6 unicast` too: without it no IPv6 route (the IPv6 loopbacks) is exchanged over it, so IPv6 between the node and the fabric does not go through {}; deploy the node's compiled /etc/frr/frr.conf",
                             b.path, sv.peer
                         )),
                     );

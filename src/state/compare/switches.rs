@@ -119,7 +119,7 @@ pub(super) fn check(
             if b.unreadable.contains(&e.key) {
                 continue;
             }
-            if to_silent(&e) && !b.peer(&e.key).is_some_and(|p| p.established()) {
+            if to_silent(&e) && b.peer(&e.key).is_some_and(|p| !p.established()) {
                 continue;
             }
             let Some(p) = b.peer(&e.key) else {
@@ -148,7 +148,9 @@ pub(super) fn check(
                     .help(format!(
                         "per {}; {}",
                         b.path,
-                        if e.peer_switch.is_some() {
+                        if p.state.contains("admin-down") {
+                            "the session is shut down by configuration (`neighbor … shutdown`, often left from a maintenance), which the built FRR never writes: remove the shutdown, or deploy the compiled switch FRR config"
+                        } else if e.peer_switch.is_some() {
                             "the fabric loses this path: check the link and both switches' FRR"
                         } else {
                             "the site's external reachability over this switch is gone: check the link to the peer, its `remote-as` and password"
@@ -216,9 +218,9 @@ pub(super) fn check(
 }
 
 /// What the rest of the fleet says of one switch's BGP: each session to
-/// it seen from the other end (a node's own summary, another switch's),
-/// as (who, state, evidence), and the AS it answers with on those that
-/// are up.
+/// it that the other end (a node's own summary, another switch's) has
+/// configured and that is down, as (who, state, evidence), how many are
+/// up, and the AS it answers with on those.
 #[derive(Default)]
 pub(super) struct PeersView {
     pub(super) sessions: Vec<(String, String, String)>,
@@ -246,22 +248,24 @@ pub(super) fn peers_view(
                 }
             }
             Some(p) => v.sessions.push((who, p.state.clone(), path.to_string())),
-            None => v
-                .sessions
-                .push((who, "not configured".to_string(), path.to_string())),
+            // Not configured at the peer: the peer's config is at fault,
+            // reported there (SC1006); it says nothing of this switch.
+            None => {}
         }
     };
     for (k, o) in per.iter().enumerate() {
         let Some(b) = o.bgp else { continue };
         let nv = &d.eff.nodes[k];
         for sv in &nv.sessions {
-            let Some(s) = index(&sv.peer) else { continue };
+            let Some(s) = index(sv.peer) else {
+                continue;
+            };
             let key = match sv.peer_address {
                 Some(a) => Some(a.to_string()),
                 None => sv.interface.clone(),
             };
             let Some(key) = key else { continue };
-            if b.unreadable.iter().any(|u| *u == key) {
+            if b.unreadable.contains(&key) {
                 continue;
             }
             add(s, format!("{} {key}", nv.name), b.peer(&key), &b.path);

@@ -666,4 +666,22 @@ mod tests {
         let t = r#"{"ansible_hostname": "h", "ansible_product_serial": "To Be Filled By O.E.M."}"#;
         assert_eq!(parse("h", "h", t).0.unwrap().serial, None);
     }
+
+    #[test]
+    fn a_switch_entry_with_network_facts_is_read_for_its_hostname() {
+        let t = r#"{"ansible_net_hostname": "r01-tor1", "ansible_net_system": "frr", "discovered_interpreter_python": "/usr/bin/python3"}"#;
+        let (f, p) = parse("r01-tor1", "r01-tor1", t);
+        assert!(p.is_empty(), "{p:?}");
+        let f = f.unwrap();
+        assert!(f.network);
+        assert_eq!(f.hostname.as_deref(), Some("r01-tor1"));
+        assert!(f.interfaces.is_empty());
+        // Nested under `ansible_facts`, without a hostname: still a switch.
+        let t = r#"{"ansible_facts": {"net_system": "frr", "net_api": "cliconf"}}"#;
+        let (f, p) = parse("s", "s", t);
+        assert!(p.is_empty() && f.is_some_and(|f| f.network && f.hostname.is_none()));
+        // Neither host nor network facts: still not a fact cache entry.
+        let (f, p) = parse("x", "x", r#"{"foo": 1}"#);
+        assert!(f.is_none() && p.len() == 1);
+    }
 }
