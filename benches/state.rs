@@ -301,7 +301,7 @@ fn main() {
         let (t1, c1) = (Instant::now(), cpu_time());
         let eff = checked.effective();
         let (t2, c2) = (Instant::now(), cpu_time());
-        let rep = state::run(&checked.loaded, &eff, &observed);
+        let rep = state::run(&checked.loaded, &eff, &[], &observed);
         let (t3, c3) = (Instant::now(), cpu_time());
         let text = report::render_text(&rep, ColorChoice::Never);
         let (t4, c4) = (Instant::now(), cpu_time());
@@ -338,7 +338,7 @@ fn main() {
     );
     if let Some(out) = std::env::var_os("STATE_BENCH_HTML") {
         let observed = input::read(&paths).expect("inputs");
-        let rep = state::run(&checked.loaded, &checked.effective(), &observed);
+        let rep = state::run(&checked.loaded, &checked.effective(), &[], &observed);
         let t = Instant::now();
         let page = siteconf::state::html::render(&rep).expect("html");
         println!(

@@ -116,7 +116,7 @@ pub fn prepare_project(
     );
     let mut last_of: BTreeMap<PathBuf, (Option<stamp::Unchanged>, Option<memo::Memo>)> =
         outs.into_iter().zip(lasts).collect();
-    let check::CheckedProject { sites, diags } = project;
+    let check::CheckedProject { sites, diags, .. } = project;
     let prepared = sites
         .into_iter()
         .map(|checked| {

@@ -214,6 +214,47 @@ pub struct CheckedProject {
     /// Every site's findings, each once (a finding in a shared file is
     /// found by every site using it), and what repeats across sites.
     pub diags: Diagnostics,
+    /// The hosts of the sites a `--site NAME` narrowing left out: inputs
+    /// shared by the project's sites (one Ansible fact cache) hold theirs,
+    /// and `state` skips them instead of reporting unknown machines.
+    pub others: Vec<SiteHosts>,
+}
+
+/// What identifies another site's machines in observed inputs.
+#[derive(Debug, Clone, Default)]
+pub struct SiteHosts {
+    pub site: String,
+    /// Node and switch names and FQDNs.
+    pub names: Vec<String>,
+    /// Declared MACs of its nodes.
+    pub macs: Vec<crate::model::Mac>,
+}
+
+impl SiteHosts {
+    fn of(c: &Checked) -> SiteHosts {
+        let eff = c.effective();
+        let mut names = Vec::new();
+        for n in &eff.nodes {
+            names.push(n.name.to_string());
+            names.push(n.fqdn.clone());
+        }
+        for s in &eff.switches {
+            names.push(s.name.to_string());
+            names.push(s.fqdn.clone());
+        }
+        let macs = c
+            .resolved
+            .nodes
+            .iter()
+            .flat_map(|n| n.settings.interfaces.iter())
+            .filter_map(|i| i.mac.as_ref().map(|m| m.value))
+            .collect();
+        SiteHosts {
+            site: c.loaded.config.site.clone().unwrap_or_default(),
+            names,
+            macs,
+        }
+    }
 }
 
 impl CheckedProject {
@@ -262,6 +303,7 @@ pub fn check_project_configured(
             return CheckedProject {
                 sites: vec![checked],
                 diags,
+                others: Vec::new(),
             };
         }
     }
@@ -341,7 +383,11 @@ pub fn check_project_configured(
     }
     match narrow {
         Some(name) => narrow_to(sites, diags, &name),
-        None => CheckedProject { sites, diags },
+        None => CheckedProject {
+            sites,
+            diags,
+            others: Vec::new(),
+        },
     }
 }
 
@@ -350,7 +396,11 @@ pub fn check_project_configured(
 /// siteconf.toml, or across sites with one end in this site, stays).
 fn narrow_to(sites: Vec<Checked>, diags: Diagnostics, name: &str) -> CheckedProject {
     let Some(first) = sites.first() else {
-        return CheckedProject { sites, diags };
+        return CheckedProject {
+            sites,
+            diags,
+            others: Vec::new(),
+        };
     };
     let sources = first.loaded.sources.clone();
     let others: Vec<String> = first
@@ -371,11 +421,15 @@ fn narrow_to(sites: Vec<Checked>, diags: Diagnostics, name: &str) -> CheckedProj
     };
     let mut kept = Diagnostics::new();
     kept.extend(diags.finish().into_iter().filter(|d| !elsewhere(d)));
-    let sites = sites
+    let (sites, dropped): (Vec<Checked>, Vec<Checked>) = sites
         .into_iter()
-        .filter(|c| c.loaded.config.site.as_deref() == Some(name))
-        .collect();
-    CheckedProject { sites, diags: kept }
+        .partition(|c| c.loaded.config.site.as_deref() == Some(name));
+    let others = dropped.iter().map(SiteHosts::of).collect();
+    CheckedProject {
+        sites,
+        diags: kept,
+        others,
+    }
 }
 
 #[cfg(test)]

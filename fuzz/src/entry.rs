@@ -422,7 +422,7 @@ fn problems(path: &str, text: &str, found: Vec<ParseProblem>, fatal: bool) -> Ve
 /// findings, as `siteconf state` does.
 fn compare(observed: &Observed) {
     let ex = example();
-    let report = siteconf::state::run(&ex.checked.loaded, &ex.checked.effective(), observed);
+    let report = siteconf::state::run(&ex.checked.loaded, &ex.checked.effective(), &[], observed);
     let _ = report.summary();
     // Only the input's own problems point into the fuzzed text; rendering
     // the findings about the rest of the fleet (the same on every run)

@@ -20,7 +20,7 @@ pub enum FailOn {
 
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Inputs (each optional, at least one required):\n  --lldp DIR    `lldpcli -f json show neighbors details` (or -f json0), one <host>.json per node or switch\n  --facts DIR   Ansible fact cache (jsonfile plugin), one file per inventory host\n  --leases FILE Kea DHCPv4 memfile lease file (kea-leases4.csv)\n  --bgp DIR     FRR `vtysh -c 'show bgp summary json'`, one <host>.json per node or switch (a switch's summary is checked for its node sessions, its `link`s and its `bgp-peer`s, and the AS it runs)\n\nAge: a lease whose `expire` is before the lease file's newest client activity had lapsed when the file was written: it is not compared, and counted in the inputs line. A fact file gathered more than 7 days before the newest fact file is old (SC1022) and the findings read from it say so. Ages are judged within the inputs, never against the clock.\n\nExit codes: 0 no findings, 1 findings (see --fail-on), 2 usage error, unusable input path, or a site with errors."
+    after_help = "Inputs (each optional, at least one required):\n  --lldp DIR    `lldpcli -f json show neighbors details` (or -f json0), one <host>.json per node or switch\n  --facts DIR   Ansible fact cache (jsonfile plugin), one file per inventory host\n  --leases FILE Kea DHCPv4 memfile lease file (kea-leases4.csv)\n  --bgp DIR     FRR `vtysh -c 'show bgp summary json'`, one <host>.json per node or switch (a switch's summary is checked for its node sessions, its `link`s and its `bgp-peer`s, and the AS it runs)\n\nAge: a lease whose `expire` is before the lease file's newest client activity had lapsed when the file was written: it is not compared, and counted in the inputs line. A fact file gathered more than 7 days before the newest fact file is old (SC1022): the findings read from it say so; age alone is no finding (a rack a rolling maintenance has not reached yet). Ages are judged within the inputs, never against the clock.\n\nSkipped, not machines to declare: the project's other sites' hosts (a fact cache shared by the sites; counted in the inputs line), an LLDP neighbour on a switch's `bgp-peer` port (the transit router) or on its management port `eth0` (the OOB switch), the `localhost` fact file (the controller). A switch's fact file with network facts (`ansible_net_*`) is read for its hostname.\n\nExit codes: 0 no findings, 1 findings (see --fail-on), 2 usage error, unusable input path, or a site with errors."
 )]
 pub struct Args {
     /// Directory of LLDP neighbour dumps.
@@ -197,6 +197,7 @@ pub fn run(g: &Global, args: Args) -> Status {
         ));
     }
     let checked = project.sites.remove(0);
+    let others = std::mem::take(&mut project.others);
     if let Some(html) = &args.html {
         if let Some(why) = html_refused(&root, &checked.loaded.config, html) {
             return fail(format!(
@@ -211,13 +212,13 @@ pub fn run(g: &Global, args: Args) -> Status {
     // (a swapped NIC naming its node among them), a bounded number: a
     // lease file is written by the machines, and any client may call
     // itself by a node's name.
-    let declared = Declared::new(&eff);
+    let declared = Declared::new(&eff).with_others(&others);
     let known = |m: Mac, _host: Option<&str>| declared.mac_owner(m).is_some();
     let observed = match input::read_limited(&paths, &known) {
         Ok(o) => o,
         Err(e) => return fail(e),
     };
-    let rep = state::run(loaded, &eff, &observed);
+    let rep = state::run(loaded, &eff, &others, &observed);
 
     if let Some(mac) = stub_mac {
         return match stub::stub(&declared, &observed, &rep.unknown, &rep.node_macs, mac) {

@@ -44,6 +44,9 @@ pub struct StateReport {
     /// Site files plus the input files that findings point into.
     pub sources: SourceMap,
     pub counts: InputCounts,
+    /// Input files and leases about the project's other sites' hosts
+    /// (skipped, not compared), by site.
+    pub other_sites: std::collections::BTreeMap<String, usize>,
     /// Allocations were compared as `siteconf lock` would make them,
     /// because siteconf.lock is not current.
     pub lock_stale: bool,
@@ -89,9 +92,16 @@ impl StateReport {
 
 /// Compares a checked site (`eff` is its effective site) with what was
 /// observed.
-pub fn run(loaded: &Loaded, eff: &EffSite, observed: &Observed) -> StateReport {
+/// `others` are the hosts of the project's other sites, which shared
+/// inputs hold too: they are skipped and counted.
+pub fn run(
+    loaded: &Loaded,
+    eff: &EffSite,
+    others: &[crate::check::SiteHosts],
+    observed: &Observed,
+) -> StateReport {
     let resolved = eff.resolved;
-    let declared = compare::Declared::new(eff);
+    let declared = compare::Declared::new(eff).with_others(others);
     let cmp = compare::compare(&declared, observed);
     let mut sources = loaded.sources.clone();
     let mut findings = cmp.findings;
@@ -113,6 +123,7 @@ pub fn run(loaded: &Loaded, eff: &EffSite, observed: &Observed) -> StateReport {
         findings,
         sources,
         counts: observed.counts,
+        other_sites: cmp.other_sites,
         lock_stale: resolved.lock_changed,
     }
 }

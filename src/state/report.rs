@@ -50,6 +50,15 @@ pub fn inputs_line(r: &StateReport) -> String {
             plural(c.bad_files, "file", "files")
         ));
     }
+    // Shared inputs hold the project's other sites' hosts: skipped.
+    if !r.other_sites.is_empty() {
+        let each: Vec<String> = r
+            .other_sites
+            .iter()
+            .map(|(site, n)| format!("{n} of site {site}"))
+            .collect();
+        s.push_str(&format!("; {}, not compared", each.join(", ")));
+    }
     s
 }
 
@@ -85,6 +94,27 @@ pub fn to_json(r: &StateReport) -> Value {
         for (v, f) in list.iter_mut().zip(&r.findings) {
             if let Value::Object(m) = v {
                 m.insert("node".into(), json!(f.node));
+                // An unknown machine seen in no site file (a lease, a
+                // fact file): its finding names the input it was seen in.
+                if f.diag.code == crate::diag::Code::StateUnknownMachine
+                    && m.get("file").is_none_or(Value::is_null)
+                {
+                    let at = r
+                        .unknown
+                        .iter()
+                        .find(|u| {
+                            f.diag.message == format!("unknown machine {}", u.ident())
+                                || f.diag
+                                    .message
+                                    .starts_with(&format!("unknown machine {} ", u.ident()))
+                        })
+                        .and_then(|u| u.first_seen());
+                    if let Some((file, line)) = at {
+                        m.insert("file".into(), json!(file));
+                        m.insert("line".into(), json!(line));
+                        m.insert("column".into(), json!(1));
+                    }
+                }
             }
         }
     }
@@ -92,6 +122,7 @@ pub fn to_json(r: &StateReport) -> Value {
         "site": r.site,
         "summary": r.summary(),
         "inputs": r.counts,
+        "other_sites": r.other_sites,
         "lock_stale": r.lock_stale,
         "nodes": r.nodes,
         "switches": r.switches,

@@ -2,7 +2,21 @@
 //! the declared node it is about (by name, FQDN or a declared MAC, or a MAC
 //! the node's facts show), a declared switch, or an unknown machine.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+
+/// Files and leases about the project's other sites' hosts, by site.
+pub(super) type OtherSites = BTreeMap<String, usize>;
+
+/// Counts one input about another site's host, when it is one.
+fn other(others: &mut OtherSites, site: Option<&str>) -> bool {
+    match site {
+        Some(s) => {
+            *others.entry(s.to_string()).or_insert(0) += 1;
+            true
+        }
+        None => false,
+    }
+}
 
 use crate::diag::{Code, Diagnostic};
 use crate::model::Mac;
@@ -115,6 +129,7 @@ pub(super) fn facts<'o>(
     switch_seen: &mut [bool],
     unknown: &mut Vec<UnknownObs>,
     findings: &mut Vec<Finding>,
+    others: &mut OtherSites,
 ) {
     // A host filed under a name the site does not know is still
     // recognised by a declared MAC (and then reported for its name).
@@ -142,13 +157,59 @@ pub(super) fn facts<'o>(
                 per[k].seen.insert(SeenIn::Facts);
                 per[k].facts = Some(f);
             }
-            Some(Host::Switch(s)) => switch_seen[s] = true,
+            Some(Host::Switch(s)) => {
+                switch_seen[s] = true;
+                switch_hostname(d, s, f, findings);
+            }
+            // The Ansible controller (`hosts: all` includes `localhost`
+            // when a play names it): not a machine of the site.
+            None if f.inventory_name.eq_ignore_ascii_case("localhost") => {}
+            // Another site's host in a cache shared by the project's
+            // sites: that site's, not an unknown machine here.
+            None if other(
+                others,
+                d.other_site(&f.inventory_name).or_else(|| {
+                    f.interfaces
+                        .iter()
+                        .filter_map(|i| i.mac)
+                        .find_map(|m| d.other_site_mac(m))
+                }),
+            ) => {}
             None => {
                 near_miss(d, "fact file", &f.path, &f.inventory_name, findings);
                 unknown_facts(d, f, unknown);
             }
         }
     }
+}
+
+/// SC1004 for a switch whose fact file (network facts,
+/// `ansible_net_hostname`, or host facts) gives another name than
+/// declared; a file without a hostname says nothing to compare.
+fn switch_hostname(d: &Declared, s: usize, f: &HostFacts, findings: &mut Vec<Finding>) {
+    let sw = &d.eff.switches[s];
+    let Some(h) = f.hostname.as_deref() else {
+        return;
+    };
+    let h = h.trim_end_matches('.');
+    if h.eq_ignore_ascii_case(sw.name) || h.eq_ignore_ascii_case(&sw.fqdn) {
+        return;
+    }
+    findings.push(Finding {
+        node: None,
+        diag: Diagnostic::error(
+            Code::StateHostnameMismatch,
+            format!("switch `{}` reports hostname `{h}`", sw.name),
+        )
+        .label(
+            d.site.switches[s].name.span,
+            format!("declared `{}` (`{}`)", sw.name, sw.fqdn),
+        )
+        .help(format!(
+            "per {}; the switch's FRR `hostname` is what nodes see as their BGP neighbour's name, and the inventory and DNS zone say `{}` / `{}`: set the switch's hostname, or rename the file after the switch it is from",
+            f.path, sw.name, sw.fqdn
+        )),
+    });
 }
 
 /// The observations of a fact file no declared host accounts for: its
@@ -298,6 +359,7 @@ pub(super) fn lldp<'o>(
     switch_seen: &mut [bool],
     unknown: &mut Vec<UnknownObs>,
     findings: &mut Vec<Finding>,
+    others: &mut OtherSites,
 ) {
     let d = c.d;
     let keys: Vec<Option<(Host, u8)>> = obs
@@ -360,9 +422,19 @@ pub(super) fn lldp<'o>(
                 switch_seen[s] = true;
                 let swname = d.eff.switches[s].name.to_string();
                 for nb in &dump.neighbors {
-                    switch_port_neighbor(c, &swname, nb, &dump.path, per, switch_seen, unknown);
+                    switch_port_neighbor(
+                        c,
+                        &swname,
+                        nb,
+                        &dump.path,
+                        per,
+                        switch_seen,
+                        unknown,
+                        others,
+                    );
                 }
             }
+            None if other(others, d.other_site(&dump.host)) => {}
             None => {
                 // A host the site does not declare: its neighbours still
                 // say which switch ports it sits on.
@@ -400,6 +472,7 @@ pub(super) fn lldp<'o>(
 /// A neighbour heard on a switch port: a declared node's interface
 /// (cabling and MAC evidence for it), another switch (ignored), or an
 /// unknown machine.
+#[allow(clippy::too_many_arguments)]
 fn switch_port_neighbor<'o>(
     c: &Ctx,
     swname: &str,
@@ -408,6 +481,7 @@ fn switch_port_neighbor<'o>(
     per: &mut [NodeObs<'o>],
     switch_seen: &mut [bool],
     unknown: &mut Vec<UnknownObs>,
+    others: &mut OtherSites,
 ) {
     let d = c.d;
     if d.link_ports
@@ -440,7 +514,22 @@ fn switch_port_neighbor<'o>(
                 k,
                 nb.port_descr.as_deref().and_then(|pd| d.iface_index(k, pd)),
             ),
-            None => return unknown_on_port(d, swname, nb, mac, path, unknown),
+            None => {
+                let site = nb
+                    .sysname
+                    .as_deref()
+                    .and_then(|s| d.other_site(s))
+                    .or_else(|| mac.and_then(|m| d.other_site_mac(m)));
+                if other(others, site) {
+                    return;
+                }
+                // The transit router on a `bgp-peer`'s port, the OOB
+                // switch on the management port: no machine to declare.
+                if d.not_a_machine_port(swname, &nb.local_port).is_some() {
+                    return;
+                }
+                return unknown_on_port(d, swname, nb, mac, path, unknown);
+            }
         },
     };
     let o = &mut per[k];
@@ -505,6 +594,7 @@ pub(super) fn leases<'o>(
     obs: &'o Observed,
     per: &mut [NodeObs<'o>],
     unknown: &mut Vec<UnknownObs>,
+    others: &mut OtherSites,
 ) {
     let path = obs.leases_path.as_deref().unwrap_or("leases");
     for l in &obs.leases {
@@ -520,6 +610,11 @@ pub(super) fn leases<'o>(
                     per[k].leases.push((j, l, ev));
                 }
             }
+            None if other(
+                others,
+                c.d.other_site_mac(mac)
+                    .or_else(|| l.hostname.as_deref().and_then(|h| c.d.other_site(h))),
+            ) => {}
             // An expired lease of an unknown MAC is history, not a machine
             // on the network now; only leases in effect are reported.
             None if l.state == LeaseState::Default => unknown.push(UnknownObs {
@@ -551,6 +646,7 @@ pub(super) fn bgp<'o>(
     per: &mut [NodeObs<'o>],
     switch_seen: &mut [bool],
     findings: &mut Vec<Finding>,
+    others: &mut OtherSites,
 ) -> Vec<Option<&'o BgpSummary>> {
     let mut by_switch: Vec<Option<&'o BgpSummary>> = vec![None; d.eff.switches.len()];
     let keys: Vec<Option<(Host, u8)>> = obs
@@ -594,6 +690,7 @@ pub(super) fn bgp<'o>(
                     ));
                 }
             }
+            None if other(others, d.other_site(&b.host)) => {}
             None => findings.push(Finding {
                 node: None,
                 diag: Diagnostic::warning(

@@ -42,15 +42,31 @@ pub(super) fn asn_owner(d: &Declared, asn: u64, not: &str) -> String {
     }
 }
 
+/// Whether an unnumbered session is missing from the summary's IPv6
+/// unicast family while the summary has that family (so it was gathered
+/// with every family): the built FRR activates unnumbered sessions in
+/// both, numbered ones only in their address's family.
+fn missing_v6(b: &BgpSummary, key: &str) -> bool {
+    let v6 = |p: &&super::PeerState| p.family == "ipv6Unicast";
+    b.peers.iter().any(|p| v6(&p)) && !b.peers.iter().filter(v6).any(|p| p.key == key)
+}
+
 /// The help of a wrong-AS finding: why it matters although the session
-/// is up.
-pub(super) const WRONG_AS_WHY: &str = "the built FRR peers with `remote-as external`, so the sessions come up anyway; but an AS that another host runs makes eBGP loop prevention drop the routes between the two, and their loopbacks cannot reach each other";
+/// is up. `owner` is [`asn_owner`]'s text: when no host of the site has
+/// that AS, there is no other host to lose routes to.
+pub(super) fn wrong_as_why(owner: &str) -> &'static str {
+    if owner.is_empty() {
+        "the built FRR peers with `remote-as external`, so the sessions come up anyway; but no host of the site has that AS: the host runs another FRR config than the one built, whose neighbours, networks and policy may differ too"
+    } else {
+        "the built FRR peers with `remote-as external`, so the sessions come up anyway; but an AS that another host runs makes eBGP loop prevention drop the routes between the two, and their loopbacks cannot reach each other"
+    }
+}
 
 pub(super) fn check(
     d: &Declared,
     k: usize,
     o: &NodeObs,
-    switch_bgp: &[Option<&BgpSummary>],
+    fleet: &super::Fleet,
     push: &mut impl FnMut(Diagnostic),
 ) {
     let nv = &d.eff.nodes[k];
@@ -68,6 +84,7 @@ pub(super) fn check(
     };
     if let (Some((runs, per)), Some(asn)) = (&runs, &nv.asn) {
         if *runs != u64::from(asn.value) {
+            let owner = asn_owner(d, *runs, name);
             push(
                 Diagnostic::error(
                     Code::StateBgpWrongAsn,
@@ -79,7 +96,7 @@ pub(super) fn check(
                             "declared"
                         },
                         asn.value,
-                        asn_owner(d, *runs, name)
+                        owner
                     ),
                 )
                 .label(
@@ -95,7 +112,8 @@ pub(super) fn check(
                     ),
                 )
                 .help(format!(
-                    "per {per}; {WRONG_AS_WHY}: deploy the node's compiled /etc/frr/frr.conf"
+                    "per {per}; {}: deploy the node's compiled /etc/frr/frr.conf",
+                    wrong_as_why(&owner)
                 )),
             );
         }
@@ -114,11 +132,20 @@ pub(super) fn check(
             (None, None) => String::new(),
         };
         let mut reported = false;
+        // A switch nothing hears is one finding of its own (SC1023),
+        // which names this session among the others.
+        let peer_silent = d
+            .site
+            .switches
+            .iter()
+            .position(|s| s.name.value == sv.peer)
+            .is_some_and(|s| fleet.switch_silent[s]);
         if let (Some(b), Some(key)) = (o.bgp, key.as_deref()) {
             match b.peer(key) {
                 // A peer whose state could not be read is reported once,
                 // as an input problem (SC1008).
                 None if b.unreadable.iter().any(|u| u == key) => reported = true,
+                Some(p) if peer_silent && !p.established() => reported = true,
                 None => {
                     reported = true;
                     push(
@@ -148,6 +175,23 @@ pub(super) fn check(
                         .help(format!("per {}", b.path)),
                     );
                 }
+                Some(p) if sv.peer_address.is_none() && missing_v6(b, key) => {
+                    reported = true;
+                    push(
+                        Diagnostic::error(
+                            Code::StateBgpDown,
+                            format!(
+                                "`{name}` BGP session to {} {over} is {} in IPv4 unicast but missing from the IPv6 unicast address family",
+                                sv.peer, p.state
+                            ),
+                        )
+                        .label(span, "declared here")
+                        .help(format!(
+                            "per {}; the built FRR activates this unnumbered session (peer-group TOR) in `address-family ipv6 unicast` too: without it no IPv6 route (the IPv6 loopbacks) is exchanged over it, so IPv6 between the node and the fabric does not go through {}; deploy the node's compiled /etc/frr/frr.conf",
+                            b.path, sv.peer
+                        )),
+                    );
+                }
                 Some(p) => {
                     let mut wrong_peer = false;
                     if let Some(h) = &p.hostname {
@@ -172,17 +216,19 @@ pub(super) fn check(
                         }
                     }
                     // The far end's AS, unless the far end is another
-                    // switch (reported above) or the switch's own summary
-                    // shows it running that AS (reported at the switch).
+                    // switch (reported above) or the switch runs that AS
+                    // (its own summary says so, or all its peers see it):
+                    // reported once, at the switch.
                     let switch_runs = d
                         .site
                         .switches
                         .iter()
                         .position(|s| s.name.value == sv.peer)
-                        .and_then(|s| switch_bgp.get(s).copied().flatten())
-                        .and_then(|b| b.local_as);
+                        .and_then(|s| fleet.switch_runs.get(s).cloned().flatten())
+                        .map(|(a, _)| a);
                     if let (false, Some(got), Some(want)) = (wrong_peer, p.remote_as, sv.peer_asn) {
                         if got != u64::from(want) && switch_runs != Some(got) {
+                            let owner = asn_owner(d, got, sv.peer);
                             push(
                                 Diagnostic::error(
                                     Code::StateBgpWrongAsn,
@@ -190,13 +236,15 @@ pub(super) fn check(
                                         "`{name}` BGP session to {} {over} is established with AS {got}, declared {want} ({}'s){}",
                                         sv.peer,
                                         sv.peer,
-                                        asn_owner(d, got, sv.peer)
+                                        owner
                                     ),
                                 )
                                 .label(span, format!("{} has AS {want}", sv.peer))
                                 .help(format!(
-                                    "per {}; {WRONG_AS_WHY}: deploy {}'s compiled FRR config, or correct its `asn`",
-                                    b.path, sv.peer
+                                    "per {}; {}: deploy {}'s compiled FRR config, or correct its `asn`",
+                                    b.path,
+                                    wrong_as_why(&owner),
+                                    sv.peer
                                 )),
                             );
                         }

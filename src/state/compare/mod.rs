@@ -138,6 +138,26 @@ pub struct UnknownMachine {
 }
 
 impl UnknownMachine {
+    /// What its finding calls it: its first MAC, else `its name`.
+    pub fn ident(&self) -> String {
+        match (self.macs.first(), self.hostnames.first()) {
+            (Some(m), _) => m.clone(),
+            (None, Some(h)) => format!("`{h}`"),
+            (None, None) => "?".to_string(),
+        }
+    }
+
+    /// The input file (and line, for a lease) it was first seen in.
+    pub fn first_seen(&self) -> Option<(String, usize)> {
+        let ev = self.evidence.first()?;
+        Some(match ev.rsplit_once(':') {
+            Some((path, line)) if line.parse::<usize>().is_ok() => {
+                (path.to_string(), line.parse().unwrap_or(1))
+            }
+            _ => (ev.clone(), 1),
+        })
+    }
+
     /// `r01-tor1 swp20`, for messages.
     pub fn location(&self) -> Option<String> {
         let ports: Vec<String> = self
@@ -159,6 +179,9 @@ pub struct Comparison {
     /// (MAC, node) for MACs no interface declares that a node's name
     /// claims (a lease naming it): not unknown machines.
     pub node_macs: Vec<(String, String)>,
+    /// Input files and leases about hosts of the project's other sites
+    /// (skipped), by site.
+    pub other_sites: BTreeMap<String, usize>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -176,11 +199,25 @@ pub struct Declared<'a> {
     hosts: HashMap<String, Host>,
     macs: HashMap<Mac, (usize, usize)>,
     link_ports: HashSet<(String, String)>,
+    /// Hosts (names, FQDNs) and MACs of the project's other sites → site.
+    other: HashMap<String, String>,
+    other_macs: HashMap<Mac, String>,
 }
 
 fn lower(s: &str) -> String {
     s.trim_end_matches('.').to_ascii_lowercase()
 }
+
+/// A switch's out-of-band management port (Cumulus/SONiC `eth0`, others'
+/// `mgmt`): what LLDP hears there is the OOB network, not the fabric.
+pub const MGMT_PORTS: &[&str] = &[
+    "eth0",
+    "mgmt",
+    "eth-mgmt",
+    "ma1",
+    "Management0",
+    "Management1",
+];
 
 /// Names installers give every machine: no hint of which machine it is.
 pub const GENERIC_NAMES: &[&str] = &[
@@ -254,7 +291,42 @@ impl<'a> Declared<'a> {
             hosts,
             macs,
             link_ports,
+            other: HashMap::new(),
+            other_macs: HashMap::new(),
         }
+    }
+
+    /// With the hosts of the project's other sites: a shared input (one
+    /// Ansible fact cache for the whole project) holds theirs, which are
+    /// skipped, never unknown machines of this site.
+    pub fn with_others(mut self, others: &[crate::check::SiteHosts]) -> Self {
+        for o in others {
+            for n in &o.names {
+                self.other.entry(lower(n)).or_insert_with(|| o.site.clone());
+            }
+            for m in &o.macs {
+                self.other_macs.entry(*m).or_insert_with(|| o.site.clone());
+            }
+        }
+        self
+    }
+
+    /// The other site of the project that declares a host by this name or
+    /// FQDN, when this site does not.
+    pub fn other_site(&self, name: &str) -> Option<&str> {
+        if self.host(name).is_some() {
+            return None;
+        }
+        self.other.get(&lower(name)).map(String::as_str)
+    }
+
+    /// The other site of the project whose node declares this MAC, when
+    /// no node of this site does.
+    pub fn other_site_mac(&self, mac: Mac) -> Option<&str> {
+        if self.mac_owner(mac).is_some() {
+            return None;
+        }
+        self.other_macs.get(&mac).map(String::as_str)
     }
 
     /// The declared host a file is named after: its name or FQDN (any
@@ -282,6 +354,9 @@ impl<'a> Declared<'a> {
     /// a local domain (`r01-tor1.localdomain`).
     pub fn announced(&self, name: &str) -> Option<Host> {
         let n = lower(name);
+        if self.other_site(&n).is_some() {
+            return None;
+        }
         self.hosts.get(&n).copied().or_else(|| {
             let (first, _) = n.split_once('.')?;
             self.hosts.get(first).copied()
@@ -291,7 +366,7 @@ impl<'a> Declared<'a> {
     /// For a file name that matches no host but whose first label is a
     /// declared host: that host's FQDN (for a hint in the message).
     pub fn near_miss(&self, name: &str) -> Option<String> {
-        if self.host(name).is_some() {
+        if self.host(name).is_some() || self.other_site(name).is_some() {
             return None;
         }
         let n = lower(name);
@@ -332,6 +407,35 @@ impl<'a> Declared<'a> {
             .interfaces
             .iter()
             .position(|i| i.name.value == name)
+    }
+
+    /// Why a neighbour no node accounts for on a switch port is no
+    /// machine to declare: the port is the switch's routed interface on
+    /// the subnet of a `bgp-peer` it holds (the neighbour is that peer, the
+    /// transit router), or its out-of-band management port (`eth0`,
+    /// `mgmt`: the OOB switch). `None` for any other port.
+    pub(crate) fn not_a_machine_port(&self, swname: &str, port: &str) -> Option<String> {
+        let Some(Host::Switch(s)) = self.host(swname) else {
+            return None;
+        };
+        let sw = &self.site.switches[s];
+        let declared = sw.ports.iter().any(|p| p.value == port);
+        if !declared && MGMT_PORTS.contains(&port) {
+            return Some(format!("the management port of {swname}"));
+        }
+        let iface = sw.interfaces.iter().find(|i| i.port.value == port)?;
+        self.site
+            .bgp_peers
+            .iter()
+            .filter(|p| p.switches.iter().any(|x| x.value == sw.name.value))
+            .find(|p| {
+                p.multihop.is_none()
+                    && iface
+                        .addresses
+                        .iter()
+                        .any(|a| a.value.contains(&p.address.value))
+            })
+            .map(|p| format!("bgp-peer `{}`", p.name.value))
     }
 
     /// The name of a switch as declared, or the observed name as given.
@@ -408,6 +512,7 @@ pub fn compare(d: &Declared, obs: &Observed) -> Comparison {
     let mut switch_seen = vec![false; d.eff.switches.len()];
     let mut unknown: Vec<UnknownObs> = Vec::new();
     let mut findings: Vec<Finding> = Vec::new();
+    let mut others = attribute::OtherSites::new();
 
     attribute::facts(
         d,
@@ -416,6 +521,7 @@ pub fn compare(d: &Declared, obs: &Observed) -> Comparison {
         &mut switch_seen,
         &mut unknown,
         &mut findings,
+        &mut others,
     );
     // MACs that a known node's facts show but the site does not declare
     // (a replaced NIC): LLDP and leases with them belong to that node.
@@ -465,12 +571,43 @@ pub fn compare(d: &Declared, obs: &Observed) -> Comparison {
         &mut switch_seen,
         &mut unknown,
         &mut findings,
+        &mut others,
     );
-    attribute::leases(&ctx, obs, &mut per, &mut unknown);
-    let switch_bgp = attribute::bgp(d, obs, &mut per, &mut switch_seen, &mut findings);
+    attribute::leases(&ctx, obs, &mut per, &mut unknown, &mut others);
+    let switch_bgp = attribute::bgp(
+        d,
+        obs,
+        &mut per,
+        &mut switch_seen,
+        &mut findings,
+        &mut others,
+    );
 
+    // What the other ends say of each switch: the AS it runs when it has
+    // no summary of its own, and whether it is silent altogether.
+    let views = switches::peers_view(d, &per, &switch_bgp);
+    let switch_runs: Vec<Option<(u64, String)>> = views
+        .iter()
+        .zip(&switch_bgp)
+        .map(|(v, b)| switches::runs(*b, v))
+        .collect();
+    let mut switch_silent = vec![false; d.eff.switches.len()];
+    for (s, v) in views.iter().enumerate() {
+        let own_dump = obs
+            .lldp
+            .iter()
+            .any(|x| d.host(&x.host) == Some(Host::Switch(s)));
+        if own_dump || switch_bgp[s].is_some() {
+            continue;
+        }
+        if let Some(diag) = switches::silent(d, s, v, switch_seen[s]) {
+            switch_silent[s] = true;
+            findings.push(Finding { node: None, diag });
+        }
+    }
     let fleet = Fleet {
-        switch_bgp: &switch_bgp,
+        switch_runs: &switch_runs,
+        switch_silent: &switch_silent,
         facts_newest: obs
             .facts
             .iter()
@@ -525,7 +662,7 @@ pub fn compare(d: &Declared, obs: &Observed) -> Comparison {
             diag,
         });
     }
-    switches::check(d, &switch_bgp, &mut findings);
+    switches::check(d, &switch_bgp, &switch_silent, &switch_runs, &mut findings);
     let unknown = unknown::group(d, unknown);
     for u in &unknown {
         findings.push(Finding {
@@ -568,6 +705,7 @@ pub fn compare(d: &Declared, obs: &Observed) -> Comparison {
         unknown,
         findings,
         node_macs,
+        other_sites: others,
     }
 }
 
@@ -615,74 +753,51 @@ fn never_seen(d: &Declared, k: usize, o: &NodeObs) -> Finding {
 pub const FACTS_MAX_AGE_SECS: u64 = 7 * 24 * 3600;
 
 /// What the checks of one node need of the rest of the fleet.
-struct Fleet<'f, 'o> {
-    /// Each switch's BGP summary, if one was given.
-    switch_bgp: &'f [Option<&'o BgpSummary>],
+struct Fleet<'f> {
+    /// The AS each switch runs, if known: its summary's, else what its
+    /// peers see (with where it was read).
+    switch_runs: &'f [Option<(u64, String)>],
+    /// Switches reported silent (SC1023): sessions to them are not
+    /// reported one by one.
+    switch_silent: &'f [bool],
     /// When the newest fact file was gathered.
     facts_newest: Option<u64>,
 }
 
-/// SC1022: the node's facts were gathered long before the newest fact
-/// file: what they say is history (Ansible keeps a host's cached facts
-/// after it stops answering).
-fn freshness(
-    d: &Declared,
-    k: usize,
-    o: &NodeObs,
-    fleet: &Fleet,
-    push: &mut impl FnMut(Diagnostic),
-) {
-    let (Some(f), Some(newest)) = (o.facts, fleet.facts_newest) else {
-        return;
-    };
-    let Some((at, date)) = &f.gathered else {
-        return;
-    };
+/// How old the node's facts are, when they are old (SC1022): gathered
+/// more than [`FACTS_MAX_AGE_SECS`] before the newest fact file. Ansible
+/// keeps a host's cached facts after it stops answering, so what they say
+/// is history; by itself that is no drift (a rack skipped by a rolling
+/// maintenance), only the findings read from the file say so.
+fn old_facts(o: &NodeObs, fleet: &Fleet) -> Option<String> {
+    let f = o.facts?;
+    let newest = fleet.facts_newest?;
+    let (at, date) = f.gathered.as_ref()?;
     let age = newest.saturating_sub(*at);
     if age <= FACTS_MAX_AGE_SECS {
-        return;
+        return None;
     }
-    let nv = &d.eff.nodes[k];
     let when = date
         .as_deref()
-        .map(|d| format!(" (gathered {d})"))
+        .map(|d| format!(", gathered {d}"))
         .unwrap_or_default();
-    push(
-        Diagnostic::warning(
-            Code::StateStaleObservation,
-            format!(
-                "the facts of `{}` are {} days older than the newest fact file{when}: what they show is history, not the machine now",
-                nv.name,
-                age / 86400
-            ),
-        )
-        .label(d.node(k).name.span, "declared here")
-        .help(format!(
-            "{}: Ansible keeps a host's cached facts after it stops answering; findings from this file may be fixed already or the machine may be gone: gather its facts again (`ansible -m setup {}`) before acting on them",
-            f.path, nv.name
-        )),
-    );
+    Some(format!(
+        " (old facts: {} days older than the newest fact file{when}, {}: this may be fixed already; gather them again, `ansible -m setup {}`, before acting on it)",
+        age / 86400,
+        Code::StateStaleObservation.as_str(),
+        f.inventory_name
+    ))
 }
 
 /// Every check of one node, each finding labelled at the declaration it
-/// contradicts, in this order.
+/// contradicts, in this order. A finding read from old facts says so.
 fn check_node(d: &Declared, k: usize, o: &NodeObs, fleet: &Fleet, out: &mut Vec<Finding>) {
     let before = out.len();
     check_node_all(d, k, o, fleet, out);
-    // Drift read from old facts says so where it is reported.
-    if let Some(f) = o.facts {
-        if out[before..]
-            .iter()
-            .any(|x| x.diag.code == Code::StateStaleObservation)
-        {
-            let note = format!(" (old facts, see {})", Code::StateStaleObservation.as_str());
-            for x in &mut out[before..] {
-                if x.diag.code == Code::StateStaleObservation {
-                    continue;
-                }
-                if let Some(h) = x.diag.help.as_mut().filter(|h| h.contains(f.path.as_str())) {
-                    *h = h.replace(f.path.as_str(), &format!("{}{note}", f.path));
-                }
+    if let (Some(f), Some(note)) = (o.facts, old_facts(o, fleet)) {
+        for x in &mut out[before..] {
+            if let Some(h) = x.diag.help.as_mut().filter(|h| h.contains(f.path.as_str())) {
+                *h = h.replacen(f.path.as_str(), &format!("{}{note}", f.path), 1);
             }
         }
     }
@@ -696,12 +811,11 @@ fn check_node_all(d: &Declared, k: usize, o: &NodeObs, fleet: &Fleet, out: &mut 
             diag,
         })
     };
-    freshness(d, k, o, fleet, &mut push);
     cabling::check(d, k, o, &mut push);
     mac::check(d, k, o, &mut push);
     hostname::check(d, k, o, &mut push);
     addresses::check(d, k, o, &mut push);
-    bgp::check(d, k, o, fleet.switch_bgp, &mut push);
+    bgp::check(d, k, o, fleet, &mut push);
 }
 
 fn join_ev(ev: &[String]) -> String {

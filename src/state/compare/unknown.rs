@@ -145,11 +145,7 @@ fn merge_iface(list: &mut Vec<SeenIface>, new: SeenIface) {
 
 /// The warning for one unknown machine, at the switch it is on.
 pub(super) fn diagnostic(d: &Declared, u: &UnknownMachine) -> Diagnostic {
-    let ident = match (u.macs.first(), u.hostnames.first()) {
-        (Some(m), _) => m.clone(),
-        (None, Some(h)) => format!("`{h}`"),
-        (None, None) => "?".to_string(),
-    };
+    let ident = u.ident();
     let mut msg = format!("unknown machine {ident}");
     if let Some(loc) = u.location() {
         msg.push_str(&format!(" on {loc}"));

@@ -156,10 +156,18 @@ pub fn parse(host: &str, path: &str, text: &str) -> (Option<BgpSummary>, Vec<Par
                 }
                 continue;
             };
+            // `peerState: "Admin"`: shut down by configuration
+            // (`neighbor … shutdown`), which the plain `Idle` hides.
+            let admin = p.get("peerState").and_then(Value::as_str) == Some("Admin");
+            let state = if admin && state == "Idle" {
+                "Idle (admin-down: `neighbor … shutdown`)".to_string()
+            } else {
+                state.to_string()
+            };
             peers.push(PeerState {
                 family: family.clone(),
                 key: key.clone(),
-                state: state.to_string(),
+                state,
                 hostname: p
                     .get("hostname")
                     .and_then(Value::as_str)
@@ -242,5 +250,15 @@ mod tests {
             p[0].message
         );
         assert!(p[1].message.contains("`state` 5"), "{}", p[1].message);
+    }
+
+    #[test]
+    fn an_admin_down_peer_says_so() {
+        let t = r#"{"ipv4Unicast": {"peers": {"swp1": {"state": "Idle", "peerState": "Admin"}, "swp2": {"state": "Idle", "peerState": "OK"}}}}"#;
+        let (s, p) = parse("h", "h.json", t);
+        assert!(p.is_empty(), "{p:?}");
+        let s = s.unwrap();
+        assert!(s.peers[0].state.contains("admin-down"), "{:?}", s.peers[0]);
+        assert_eq!(s.peers[1].state, "Idle");
     }
 }

@@ -45,6 +45,10 @@ pub struct HostFacts {
     /// When the facts were gathered: `ansible_date_time.epoch` (seconds)
     /// and `.date` (`2026-01-05`, for messages).
     pub gathered: Option<(u64, Option<String>)>,
+    /// Network facts (`ansible_net_*`, gathered by a network OS's
+    /// collection: a switch in the inventory that `hosts: all` reaches):
+    /// `hostname` is `ansible_net_hostname`, and there are no interfaces.
+    pub network: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -260,6 +264,11 @@ const WANTED: &[&str] = &[
     "product_serial",
     "product_name",
     "date_time",
+    // Network facts (a switch's entry).
+    "net_hostname",
+    "net_system",
+    "net_version",
+    "net_api",
 ];
 
 /// The keys of an interface fact that are read.
@@ -423,7 +432,18 @@ pub fn parse(
             .collect(),
         _ => Vec::new(),
     };
-    if names.is_empty() && facts.get("hostname").is_none() && facts.get("fqdn").is_none() {
+    // A switch's entry: network facts, no host facts.
+    let network = names.is_empty()
+        && facts.get("hostname").is_none()
+        && facts.get("fqdn").is_none()
+        && ["net_hostname", "net_system", "net_version", "net_api"]
+            .iter()
+            .any(|k| facts.get(k).is_some());
+    if names.is_empty()
+        && facts.get("hostname").is_none()
+        && facts.get("fqdn").is_none()
+        && !network
+    {
         return (
             None,
             vec![ParseProblem::new(
@@ -507,7 +527,7 @@ pub fn parse(
         Some(HostFacts {
             inventory_name: inventory_name.to_string(),
             path: path.to_string(),
-            hostname: facts.str("hostname"),
+            hostname: facts.str("hostname").or_else(|| facts.str("net_hostname")),
             fqdn: facts.str("fqdn"),
             interfaces,
             all_ipv4,
@@ -517,6 +537,7 @@ pub fn parse(
             serial: facts.str("product_serial").as_deref().and_then(real_dmi),
             model: facts.str("product_name").as_deref().and_then(real_dmi),
             gathered,
+            network,
         }),
         problems,
     )
@@ -644,5 +665,23 @@ mod tests {
         }
         let t = r#"{"ansible_hostname": "h", "ansible_product_serial": "To Be Filled By O.E.M."}"#;
         assert_eq!(parse("h", "h", t).0.unwrap().serial, None);
+    }
+
+    #[test]
+    fn a_switch_entry_with_network_facts_is_read_for_its_hostname() {
+        let t = r#"{"ansible_net_hostname": "r01-tor1", "ansible_net_system": "frr", "discovered_interpreter_python": "/usr/bin/python3"}"#;
+        let (f, p) = parse("r01-tor1", "r01-tor1", t);
+        assert!(p.is_empty(), "{p:?}");
+        let f = f.unwrap();
+        assert!(f.network);
+        assert_eq!(f.hostname.as_deref(), Some("r01-tor1"));
+        assert!(f.interfaces.is_empty());
+        // Nested under `ansible_facts`, without a hostname: still a switch.
+        let t = r#"{"ansible_facts": {"net_system": "frr", "net_api": "cliconf"}}"#;
+        let (f, p) = parse("s", "s", t);
+        assert!(p.is_empty() && f.is_some_and(|f| f.network && f.hostname.is_none()));
+        // Neither host nor network facts: still not a fact cache entry.
+        let (f, p) = parse("x", "x", r#"{"foo": 1}"#);
+        assert!(f.is_none() && p.len() == 1);
     }
 }
