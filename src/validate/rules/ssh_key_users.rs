@@ -260,12 +260,55 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
 /// `networks`: `Some((value, entries))`; `None` when the key has no
 /// `from=`, its options do not parse, or its list may match a machine of
 /// the site (an overlapping prefix, a host-name pattern, a wildcard).
-fn from_nowhere(k: &crate::model::SshKey, networks: &[ipnet::IpNet]) -> Option<String> {
+fn from_nowhere(
+    k: &crate::model::SshKey,
+    networks: &[ipnet::IpNet],
+    use_dns: bool,
+) -> Option<String> {
     let o = k.options.as_ref()?;
     super::ssh_key_options::parse(&o.value).ok()?;
     let (_, v) = valued(&o.value).into_iter().find(|(n, _)| n == "from")?;
-    let nets = from_nets(&v)?;
+    let nets = from_addresses(&v, use_dns)?;
     (!nets.iter().any(|f| networks.iter().any(|n| overlaps(f, n)))).then_some(v)
+}
+
+/// The addresses a `from=` list lets in, when that is known: its CIDR
+/// blocks and addresses; a host name (`bastion.corp.example`,
+/// `localhost`) lets nothing in unless sshd resolves client names
+/// (`use-dns yes`; OpenSSH's default and Debian's is `no`: sshd then
+/// compares the list with the client's address, which a name never
+/// equals). `None` (not judged): a wildcard pattern (`10.0.*`), or a name
+/// with `use-dns yes`.
+fn from_addresses(v: &str, use_dns: bool) -> Option<Vec<ipnet::IpNet>> {
+    let mut out = Vec::new();
+    for e in v
+        .split(',')
+        .filter(|e| !e.is_empty() && !e.starts_with('!'))
+    {
+        if let Some(n) = from_nets(e) {
+            out.extend(n);
+        } else if use_dns || !is_host_name(e) {
+            return None;
+        }
+    }
+    Some(out)
+}
+
+/// A host name, not an address pattern: no wildcard, and a letter that
+/// is no hexadecimal digit (`fe80::*` is an address pattern).
+fn is_host_name(e: &str) -> bool {
+    !e.contains(['*', '?'])
+        && e.chars().any(|c| c.is_ascii_alphabetic() && !c.is_ascii_hexdigit())
+}
+
+/// Whether a node's effective sshd settings resolve client names.
+fn uses_dns(settings: &crate::model::Settings) -> bool {
+    settings
+        .sshd
+        .iter()
+        .rev()
+        .find(|o| crate::model::names::same_sshd_keyword(&o.key.value, "use-dns"))
+        .is_some_and(|o| o.value.value.trim().eq_ignore_ascii_case("yes"))
 }
 
 /// SC0085: on a node, every key of the automation user has a `from=` that
@@ -297,9 +340,10 @@ fn automation_from_nowhere(
             .filter(|k| k.user.value == u.value)
             .map(|k| &**k)
             .collect();
+        let use_dns = uses_dns(&rn.settings);
         let mut nowhere = Vec::new();
         for k in &keys {
-            match from_nowhere(k, networks) {
+            match from_nowhere(k, networks, use_dns) {
                 Some(v) => nowhere.push((*k, v)),
                 None => break,
             }
@@ -341,7 +385,7 @@ fn automation_from_nowhere(
         found.push(
             cx.site.nodes[rn.index].name.value.as_str(),
             d.label(u.span, "the automation user").help(format!(
-                "a list written for a network's old prefix matches nothing after a renumber: put the prefix Ansible connects from in `from=`{current}, or add a host-name pattern of the automation host outside the site"
+                "a list written for a network's old prefix matches nothing after a renumber: put the prefix Ansible connects from in `from=`{current}; if the automation host is outside every network of the site (a bastion on the corporate network), declare its network in the site (`network corp {{ purpose other; ipv4 \"…\" }}`: siteconf then knows it, and writes its reverse zone too). A host name in `from=` matches only with `sshd {{ use-dns yes }}`: sshd compares the list with the client's address otherwise"
             )),
         );
     }
@@ -424,6 +468,32 @@ mod tests {
         assert!(with_net("ansible", "10.0.*").is_empty());
         assert!(with_net("ansible", "!10.8.0.5").is_empty());
         assert!(found("alice", "no-pty").is_empty());
+    }
+
+    /// A host name in `from=` never equals the client's address that sshd
+    /// compares the list with, unless sshd resolves names (`use-dns yes`).
+    #[test]
+    fn host_names_match_only_with_use_dns() {
+        assert_eq!(with_net("ansible", "localhost"), ["SC0085"]);
+        assert_eq!(with_net("ansible", "bastion.corp.example"), ["SC0085"]);
+        assert_eq!(with_net("ansible", "10.0.0.0/16,bastion"), ["SC0085"]);
+        assert!(with_net("ansible", "10.8.0.0/16,bastion").is_empty());
+        // Address patterns, whatever their letters, are not judged.
+        assert!(with_net("ansible", "fe80::*").is_empty());
+        let dns = |from: &str| -> Vec<&'static str> {
+            let text = site("ansible", &format!("from=\\\"{from}\\\",no-pty"))
+                .replace("defaults {", "defaults { sshd { use-dns #true; };")
+                .replace(
+                    "site s {",
+                    "network mgmt { purpose management; ipv4 \"10.8.0.0/16\" }\nrack r01 { }\nnode n1 { rack r01; position 1 }\nsite s {",
+                );
+            codes(&text)
+                .into_iter()
+                .filter(|c| matches!(*c, "SC0085" | "SC0042"))
+                .collect()
+        };
+        assert!(dns("bastion.corp.example").is_empty());
+        assert_eq!(dns("10.0.0.0/16"), ["SC0085"]);
     }
 
     /// A node with the keys `extra` (KDL) beside the profile's automation
