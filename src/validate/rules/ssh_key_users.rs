@@ -277,28 +277,33 @@ fn from_nowhere(
 /// `localhost`) lets nothing in unless sshd resolves client names
 /// (`use-dns yes`; OpenSSH's default and Debian's is `no`: sshd then
 /// compares the list with the client's address, which a name never
-/// equals). `None` (not judged): a wildcard pattern (`10.0.*`), or a name
-/// with `use-dns yes`.
+/// equals). `None` (not judged): a wildcard pattern (`10.0.*`), a name
+/// with `use-dns yes`, or no positive entry.
 fn from_addresses(v: &str, use_dns: bool) -> Option<Vec<ipnet::IpNet>> {
     let mut out = Vec::new();
+    let mut positive = false;
     for e in v
         .split(',')
         .filter(|e| !e.is_empty() && !e.starts_with('!'))
     {
+        positive = true;
         if let Some(n) = from_nets(e) {
             out.extend(n);
         } else if use_dns || !is_host_name(e) {
             return None;
         }
     }
-    Some(out)
+    // Only negations (`!10.8.0.5`): they take addresses away from nothing
+    // sshd would match; SC0042's parser judges such a list, not this.
+    positive.then_some(out)
 }
 
 /// A host name, not an address pattern: no wildcard, and a letter that
 /// is no hexadecimal digit (`fe80::*` is an address pattern).
 fn is_host_name(e: &str) -> bool {
     !e.contains(['*', '?'])
-        && e.chars().any(|c| c.is_ascii_alphabetic() && !c.is_ascii_hexdigit())
+        && e.chars()
+            .any(|c| c.is_ascii_alphabetic() && !c.is_ascii_hexdigit())
 }
 
 /// Whether a node's effective sshd settings resolve client names.
