@@ -825,6 +825,11 @@ impl SiteIndex {
 }
 
 impl Site {
+    /// The site's boot service (`site { boot { … } }`), if it has one.
+    pub fn boot(&self) -> Option<&Boot> {
+        self.site.as_ref().and_then(|i| i.boot.as_ref())
+    }
+
     pub fn network<'a>(&'a self, ix: &SiteIndex, name: &str) -> Option<&'a Network> {
         ix.networks.get(name).map(|&i| &self.networks[i])
     }

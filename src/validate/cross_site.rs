@@ -736,7 +736,7 @@ fn shared_boot(name: &str, sites: &[&SiteRef], diags: &mut Diagnostics) {
                 }
                 diags.push(d);
             }
-            if let (Some(ba), Some(bb)) = (boot_of(sa), boot_of(sb)) {
+            if let (Some(ba), Some(bb)) = (sa.boot(), sb.boot()) {
                 let servers =
                     |b: &crate::model::Boot| b.servers.iter().map(|s| s.value).collect::<Vec<_>>();
                 let at = |b: &crate::model::Boot, s: &crate::model::Site| {
@@ -953,7 +953,7 @@ fn boot_services(sites: &[SiteRef], bootinfras: &[(&str, Vec<&str>)], diags: &mu
     let services: Vec<Service> = sites
         .iter()
         .filter_map(|s| {
-            let boot = boot_of(s.site)?;
+            let boot = s.site.boot()?;
             let base = boot.base_url()?;
             let serve_dir = boot
                 .serve_dir
@@ -1051,7 +1051,7 @@ fn servers_outside(sites: &[&SiteRef], diags: &mut Diagnostics) {
     }
     let names: Vec<&str> = sites.iter().map(|s| s.name).collect();
     for s in sites {
-        let Some(boot) = boot_of(s.site) else {
+        let Some(boot) = s.site.boot() else {
             continue;
         };
         for server in &boot.servers {
@@ -1078,14 +1078,14 @@ fn discovers_others(name: &str, members: &[&SiteRef], diags: &mut Diagnostics) {
     use crate::model::UnknownPolicy;
     let without: Vec<&str> = members
         .iter()
-        .filter(|s| boot_of(s.site).is_none())
+        .filter(|s| s.site.boot().is_none())
         .map(|s| s.name)
         .collect();
     if without.is_empty() {
         return;
     }
     for s in members {
-        let Some(b) = boot_of(s.site) else { continue };
+        let Some(b) = s.site.boot() else { continue };
         if b.unknown() != UnknownPolicy::Discover {
             continue;
         }
@@ -1105,10 +1105,6 @@ fn discovers_others(name: &str, members: &[&SiteRef], diags: &mut Diagnostics) {
             .help("the bootinfra's Kea offers the boot service to every subnet it serves (its client classes match the client's architecture, not its site), and the boot service knows only its own site's machines: use `unknown \"report\"`, or serve the other sites from a bootinfra of their own"),
         );
     }
-}
-
-fn boot_of(s: &crate::model::Site) -> Option<&crate::model::Boot> {
-    s.site.as_ref().and_then(|i| i.boot.as_ref())
 }
 
 #[cfg(test)]

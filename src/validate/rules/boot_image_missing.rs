@@ -32,7 +32,7 @@ pub static RULE: Rule = Rule {
 
 fn check(cx: &Ctx, diags: &mut Diagnostics) {
     let Some(rs) = cx.resolved else { return };
-    let Some(boot) = cx.site.site.as_ref().and_then(|s| s.boot.as_ref()) else {
+    let Some(boot) = cx.site.boot() else {
         return;
     };
     let example = boot

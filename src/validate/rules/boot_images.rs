@@ -27,7 +27,7 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(cx: &Ctx, diags: &mut Diagnostics) {
-    let boot = cx.site.site.as_ref().and_then(|s| s.boot.as_ref());
+    let boot = cx.site.boot();
     let names: Vec<&str> = boot
         .map(|b| b.images.iter().map(|i| i.name.as_str()).collect())
         .unwrap_or_default();

@@ -32,13 +32,7 @@ pub static RULE: Rule = Rule {
 
 fn check(cx: &Ctx, diags: &mut Diagnostics) {
     let Some(rs) = cx.resolved else { return };
-    if cx
-        .site
-        .site
-        .as_ref()
-        .and_then(|s| s.boot.as_ref())
-        .is_none()
-    {
+    if cx.site.boot().is_none() {
         return;
     }
     // Per network (by index), the nodes it strands, in site order.

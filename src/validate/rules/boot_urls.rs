@@ -44,7 +44,7 @@ const FILE_FIELD: usize = 127;
 const IPXE_SUFFIX: &str = "/boot/${netX/mac:hexhyp}.ipxe";
 
 fn check(cx: &Ctx, diags: &mut Diagnostics) {
-    let Some(boot) = cx.site.site.as_ref().and_then(|s| s.boot.as_ref()) else {
+    let Some(boot) = cx.site.boot() else {
         return;
     };
     if let Some(u) = &boot.base_url {

@@ -89,7 +89,7 @@ fn hardware(cx: &Ctx, diags: &mut Diagnostics) {
 
 /// Image `args`: the template refuses a control character but a tab.
 fn boot_args(cx: &Ctx, diags: &mut Diagnostics) {
-    let Some(boot) = cx.site.site.as_ref().and_then(|s| s.boot.as_ref()) else {
+    let Some(boot) = cx.site.boot() else {
         return;
     };
     for i in &boot.images {
