@@ -126,18 +126,7 @@ fn renumbered(net: &Network, values: &[(&str, IpAddr, Span, Option<Span>, String
             values.len()
         ),
     );
-    d = match lock {
-        Some(l) => d
-            .label(
-                *l,
-                format!(
-                    "{ip} of `{first_name}`, the first of {} (allocated in siteconf.lock)",
-                    values.len()
-                ),
-            )
-            .label(*span, "`auto` asked for here"),
-        None => d.label(*span, format!("{ip} of `{first_name}`, outside {text}")),
-    };
+    d = super::label_first_stale(d, (first_name, *ip, values.len()), *lock, *span, &text);
     d.label(pspan, format!("the prefix of `{n}`"))
         .help(format!(
             "run `siteconf lock --renumber {n}`: it drops these lock lines and allocates addresses inside {text}, printing each node's old and new address (every node listed gets a new address: its DNS name, DHCP reservation and Ansible address follow at the next build); or put the old prefix back"

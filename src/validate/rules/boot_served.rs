@@ -43,7 +43,7 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(cx: &Ctx, diags: &mut Diagnostics) {
-    let Some(boot) = cx.site.site.as_ref().and_then(|s| s.boot.as_ref()) else {
+    let Some(boot) = cx.site.boot() else {
         return;
     };
     if boot.firmware_dir.is_none() {
@@ -133,11 +133,7 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
         }
     }
     if let Some((u, what, port, more)) = other_port {
-        let also = match more {
-            0 => String::new(),
-            1 => " (and 1 more image URL)".to_string(),
-            n => format!(" (and {n} more image URLs)"),
-        };
+        let also = and_more(more);
         diags.push(
             Diagnostic::error(
                 Code::BootNotServed,
@@ -148,11 +144,7 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
         );
     }
     if let Some((u, what, more)) = no_dir {
-        let also = match more {
-            0 => String::new(),
-            1 => " (and 1 more image URL)".to_string(),
-            n => format!(" (and {n} more image URLs)"),
-        };
+        let also = and_more(more);
         diags.push(
             Diagnostic::error(
                 Code::BootNotServed,
@@ -161,6 +153,15 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
             .label(u.span, "no `/images/` location in site/boot/nginx.conf")
             .help("set `images-dir \"/srv/images\"` in `boot`: the directory on the boot servers that holds the images, served as `<base-url>/images/`"),
         );
+    }
+}
+
+/// " (and N more image URLs)" after the first URL a finding names.
+fn and_more(more: usize) -> String {
+    match more {
+        0 => String::new(),
+        1 => " (and 1 more image URL)".to_string(),
+        n => format!(" (and {n} more image URLs)"),
     }
 }
 

@@ -175,19 +175,7 @@ fn renumbered(prefixes: &[IpNet], pool: &str, values: &[Stale]) -> Diagnostic {
             values.len()
         ),
     );
-    match lock {
-        Some(l) => d
-            .label(
-                l,
-                format!(
-                    "{ip} of `{first}`, the first of {} (allocated in siteconf.lock)",
-                    values.len()
-                ),
-            )
-            .label(span, "`auto` asked for here"),
-        None => d.label(span, format!("{ip} of `{first}`, outside {list}")),
-    }
-    .help(format!(
+    super::label_first_stale(d, (first, ip, values.len()), lock, span, &list).help(format!(
         "run `siteconf lock --renumber {pool}`: it drops these lock lines and allocates loopbacks inside {list}, printing each node's old and new value (every node listed gets a new loopback: its router-id and DNS name follow at the next build); or put the old prefix back"
     ))
 }

@@ -654,6 +654,28 @@ pub(super) fn interface<'a>(rn: &'a ResolvedNode, name: &str) -> Option<&'a Inte
     rn.settings.interfaces.iter().find(|i| i.name.value == name)
 }
 
+/// Labels one finding for `count` allocated values a changed prefix no
+/// longer holds (a renumbered network) at the first of them, `ip` of node
+/// `first`: its lock line and the `auto` that asked for it, or, with no
+/// lock line yet, the value itself, `outside` the prefix.
+pub(super) fn label_first_stale(
+    d: Diagnostic,
+    (first, ip, count): (&str, std::net::IpAddr, usize),
+    lock: Option<Span>,
+    span: Span,
+    outside: &str,
+) -> Diagnostic {
+    match lock {
+        Some(l) => d
+            .label(
+                l,
+                format!("{ip} of `{first}`, the first of {count} (allocated in siteconf.lock)"),
+            )
+            .label(span, "`auto` asked for here"),
+        None => d.label(span, format!("{ip} of `{first}`, outside {outside}")),
+    }
+}
+
 // ---- effective values of resolved nodes -------------------------------------
 
 /// The line of siteconf.lock that holds a node's allocated value, when the
