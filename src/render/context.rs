@@ -483,20 +483,23 @@ fn links_to(site: &Site) -> BTreeMap<&str, Vec<(&Switch, &SwitchLink)>> {
     links_to
 }
 
-/// The shape ([`super::shape`]) of every node's and every switch's view,
-/// in site order. Two devices of one shape take the same branches of a
+/// The shape ([`super::shape`]) of every node's view and, when asked,
+/// every switch's, in site order. Two devices of one shape take the same branches of a
 /// template that tests what a device has (`{% if node.serial %}`,
 /// `node.vars.x.y`), which is what `check` renders one device of each
 /// shape for ([`super::sample_picks`]). Each view is made, measured and
 /// dropped, in parallel.
-pub fn shapes(eff: &EffSite) -> (Vec<u64>, Vec<u64>) {
+pub fn shapes(eff: &EffSite, with_switches: bool) -> (Vec<u64>, Vec<u64>) {
     let common = common_of(eff);
-    let links = links_to(eff.site);
     let nodes = eff
         .nodes
         .par_iter()
         .map(|n| super::shape::of(&node_view(&common, n)))
         .collect();
+    if !with_switches {
+        return (nodes, Vec::new());
+    }
+    let links = links_to(eff.site);
     let switches = eff
         .switches
         .par_iter()

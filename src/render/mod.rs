@@ -1260,7 +1260,8 @@ pub fn sample_picks_up_to(eff: &resolve::effective::EffSite, every: usize) -> Pi
             every: true,
         };
     }
-    let (node_shapes, switch_shapes) = context::shapes(eff);
+    let every_switch = eff.switches.len() <= CHECK_SWITCHES;
+    let (node_shapes, switch_shapes) = context::shapes(eff, !every_switch);
     let mut nodes: Vec<usize> = Vec::new();
     let add = |v: &mut Vec<usize>, i: Option<usize>, cap: usize| {
         if let Some(i) = i {
@@ -1301,7 +1302,7 @@ pub fn sample_picks_up_to(eff: &resolve::effective::EffSite, every: usize) -> Pi
         }
     }
     nodes.sort_unstable();
-    let switches = if eff.switches.len() <= CHECK_SWITCHES {
+    let switches = if every_switch {
         all_switches()
     } else {
         let mut picked: Vec<usize> = Vec::new();
