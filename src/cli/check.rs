@@ -120,20 +120,21 @@ pub fn run(g: &Global, args: Args) -> Status {
     let denied = args.deny.apply(&mut list);
     let (errors, warnings) = crate::diag::count(&list);
     print_diagnostics(g, &list, sources, args.format);
-    if args.format == Format::Text {
-        // A site too large to render whole: say so, so that nobody takes
-        // a green check for a render of every device.
-        for (site, s) in &sampled {
-            let of = if site.is_empty() {
-                String::new()
-            } else {
-                format!(" of site {site}")
-            };
-            eprintln!(
+    // A site too large to render whole: say so, so that nobody takes a
+    // green check for a render of every device. On stderr in either
+    // format: `--format json` keeps stdout the array of findings.
+    for (site, s) in &sampled {
+        let of = if site.is_empty() {
+            String::new()
+        } else {
+            format!(" of site {site}")
+        };
+        eprintln!(
                 "note: templates rendered for {} of {} nodes and {} of {} switches{of} (one of each role, profile set and shape); `build` renders every device",
                 s.nodes, s.of_nodes, s.switches, s.of_switches
             );
-        }
+    }
+    if args.format == Format::Text {
         let pending: String = pending.iter().map(|p| format!("; {p}")).collect();
         // Say what was checked when it is not the working tree: a hook
         // that checks the index must not look like it checked the files.
