@@ -1002,7 +1002,9 @@ pub fn stub(
         }
         out.push_str(&format!("// Observed: {}.\n", comment(&said.join("; "))));
     }
-    out.push_str("// Review the name and interfaces, and fill in `position` before committing.\n");
+    out.push_str(
+        "// Review the name and interfaces, and fill in `position` (and `height`) before committing.\n",
+    );
     out.push_str(&format!("node {} {{\n", q(&name)));
     let rack = u.rack.clone().or_else(|| {
         ifaces
@@ -1036,6 +1038,12 @@ pub fn stub(
             ));
         }
     }
+    // Nothing observed says how many units a machine takes: a 2U machine
+    // left at the default 1U passes `check` and draws wrong in the rack
+    // diagram, so the stub says so where the value would go.
+    out.push_str(
+        "    // height 2 // not observed: set it if the machine takes more than one unit (default 1)\n",
+    );
     // cloud-init's instance-id holds the serial: without it the adopted
     // machine is a new instance to cloud-init (new SSH host keys).
     if let Some(f) = facts
