@@ -168,7 +168,9 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
         if let Some(am) = eff.get("AuthenticationMethods") {
             auth_methods(cx, rn, &eff, am, &mut |d| found.push(name, d));
         }
+        let mut listen_judged = false;
         if let Some(la) = eff.get("ListenAddress") {
+            listen_judged = true;
             // Several addresses are several ListenAddress lines: sshd
             // stops only when it can bind none of them.
             let ips: Vec<IpAddr> = value_lines("ListenAddress", &la.value.value)
@@ -226,6 +228,35 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
                             )),
                         );
                     }
+                }
+            }
+        }
+        // `address-family inet6` (or `inet`) leaves sshd no socket of the
+        // other family, whatever it listens on: Ansible connecting to an
+        // address of that family is refused.
+        if let (Some(af), false) = (eff.get("AddressFamily"), listen_judged) {
+            let only = af.value.value.trim().to_ascii_lowercase();
+            let keeps_v4 = only != "inet6";
+            let keeps_v6 = only != "inet";
+            if let Some((target, kind)) = ansible_host(cx, rs, name, rn) {
+                if (target.is_ipv4() && !keeps_v4) || (target.is_ipv6() && !keeps_v6) {
+                    let (family, kept) = if target.is_ipv4() {
+                        ("IPv4", "IPv6")
+                    } else {
+                        ("IPv6", "IPv4")
+                    };
+                    found.push(
+                        name,
+                        Diagnostic::error(
+                            Code::SshdListenMissesAnsibleHost,
+                            format!(
+                                "sshd is told to use {kept} only (`address-family {only}`{}), but hosts.yml gives Ansible the node's {family} {kind} as `ansible_host`: Ansible (and anyone on the management network) cannot reach sshd on the node",
+                                set_in(rn, &format!("sshd.{}", af.key.value)),
+                            ),
+                        )
+                        .label(af.value.span, format!("no {family} socket"))
+                        .help("leave `address-family` out (sshd listens on both families), or set `any`"),
+                    );
                 }
             }
         }
@@ -814,6 +845,10 @@ node n1 {{ rack r01; position 1; sshd {{ {sshd} }}; address mgmt ipv4=\"10.0.1.5
             "2001:db8::1".parse().unwrap()
         ));
         assert!(!covers("::".parse().unwrap(), "10.0.1.5".parse().unwrap()));
+        // No IPv4 socket at all, whatever sshd listens on.
+        assert_eq!(f("address-family \"inet6\""), ["SC0069"]);
+        assert!(f("address-family \"inet\"").is_empty());
+        assert!(f("address-family \"any\"").is_empty());
     }
 
     /// What `sshd -t` of OpenSSH 9.2p1 says, with Debian's sshd_config
