@@ -307,13 +307,24 @@ fn scan_private_keys(text: &str, toks: Option<&[Token]>) -> Vec<PrivateKey> {
                 from = after;
                 continue;
             }
-            // The header's closing dashes, on its line.
-            let Some(close) = text[after..line_end(after)].find("-----") else {
-                from = after;
-                continue;
+            // The header's label, up to its closing dashes on its line;
+            // a header that lost them (a truncated paste) ends after the
+            // words that make it a private key.
+            let line = &text[after..line_end(after)];
+            let private = ["PRIVATE KEY BLOCK", "SECRET KEY BLOCK", "PRIVATE KEY"];
+            let (label, header_end) = match line.find("-----") {
+                Some(close) => (&line[..close], after + close + "-----".len()),
+                None => match private
+                    .iter()
+                    .find_map(|p| line.find(p).map(|i| i + p.len()))
+                {
+                    Some(end) => (&line[..end], after + end),
+                    None => {
+                        from = after;
+                        continue;
+                    }
+                },
             };
-            let label = &text[after..after + close];
-            let private = ["PRIVATE KEY", "PRIVATE KEY BLOCK", "SECRET KEY BLOCK"];
             if !private.iter().any(|p| label.ends_with(p)) {
                 from = after;
                 continue;
@@ -325,7 +336,6 @@ fn scan_private_keys(text: &str, toks: Option<&[Token]>) -> Vec<PrivateKey> {
             } else {
                 "a PEM private key"
             };
-            let header_end = after + close + "-----".len();
             let body_end = text[header_end..limit]
                 .find("-----END ")
                 .map_or(limit, |p| header_end + p);
@@ -362,7 +372,10 @@ fn scan_private_keys(text: &str, toks: Option<&[Token]>) -> Vec<PrivateKey> {
                 continue;
             }
             if chunk.ends_with(':') {
-                keep_next = matches!(chunk, "Encryption:" | "Public-Lines:" | "Private-Lines:");
+                keep_next = matches!(
+                    chunk,
+                    "Encryption:" | "Public-Lines:" | "Private-Lines:" | "Comment:" | "Version:"
+                );
                 continue;
             }
             if !std::mem::take(&mut keep_next) {
@@ -790,6 +803,12 @@ mod tests {
                 "key \"-----BEGIN OPENSSH PRIVATE KEY----- b3Blbn\"; next \"kept\"\n",
                 "key \"-----BEGIN OPENSSH PRIVATE KEY----- ******\"; next \"kept\"\n",
             ),
+            // A header without its closing dashes.
+            (
+                Format::Kdl,
+                "key \"-----BEGIN OPENSSH PRIVATE KEY b3BlbnNzaC1r\"\n",
+                "key \"-----BEGIN OPENSSH PRIVATE KEY ************\"\n",
+            ),
             // In a comment, or bare in a broken file.
             (
                 Format::Kdl,
@@ -809,7 +828,7 @@ mod tests {
             (
                 Format::Kdl,
                 "key \"\"\"\nPuTTY-User-Key-File-3: ssh-ed25519\nEncryption: none\nComment: me\nPublic-Lines: 1\nAAAAC3Nz\nPrivate-Lines: 1\nAAAAIsecret\nPrivate-MAC: 5c3e\n\"\"\"\n",
-                "key \"\"\"\nPuTTY-User-Key-File-3: ssh-ed25519\nEncryption: none\nComment: **\nPublic-Lines: 1\n********\nPrivate-Lines: 1\n***********\nPrivate-MAC: ****\n\"\"\"\n",
+                "key \"\"\"\nPuTTY-User-Key-File-3: ssh-ed25519\nEncryption: none\nComment: me\nPublic-Lines: 1\n********\nPrivate-Lines: 1\n***********\nPrivate-MAC: ****\n\"\"\"\n",
             ),
             // A public key block is no secret.
             (
