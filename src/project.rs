@@ -999,6 +999,7 @@ fn read_and_lower(
                 part.lost.add(id, text);
             }
             let secrets = crate::syntax::redact::secret_ranges(format, text);
+            private_key_findings(id, format, text, &mut d);
             (dir.clone(), part, d, secrets)
         })
         .collect();
@@ -1011,6 +1012,29 @@ fn read_and_lower(
         parts.push((dir, part));
     }
     (parts, unread)
+}
+
+/// SC0086 for each private key in a site file's text, wherever it is: at
+/// its first line, the one part of it left unmasked.
+fn private_key_findings(id: FileId, format: Format, text: &str, d: &mut Diagnostics) {
+    for k in crate::syntax::redact::private_keys(format, text) {
+        d.push(
+            Diagnostic::error(
+                Code::PrivateKeyInSite,
+                format!(
+                    "{} is in this site file: it must not be in the repository",
+                    k.kind
+                ),
+            )
+            .label(
+                syntax::Span::new(id, k.header.0, k.header.1),
+                "a private key (its body is masked here)",
+            )
+            .help(
+                "treat the key as compromised: remove it from the file and rotate it (a new key pair, the old public half removed wherever it is trusted), since it stays in git history and in every clone and CI log that showed the file; give the public half instead (`gpg --armor --export KEYID` for `signed-by`, the `.pub` line for an `ssh-key`)",
+            ),
+        );
+    }
 }
 
 /// Reads a lock file, if there is one, into the source map.

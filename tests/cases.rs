@@ -7,7 +7,8 @@
 //! `head/`, if any, is then copied over the working tree (not committed),
 //! so `diff HEAD` and `gate HEAD` review that change. What a user sees — exit code, stdout,
 //! stderr — is compared with a reviewed snapshot `NN-<slug>.snap` in the
-//! case directory. Adding a case means adding files, not code:
+//! case directory; a case's file `must-not-print` lists strings (a secret
+//! it holds, one a line) that no command's output may contain. Adding a case means adding files, not code:
 //!
 //! ```sh
 //! mkdir tests/cases/my-case && …site files…
@@ -33,6 +34,13 @@ fn slug(cmd: &str) -> String {
 fn run_case(dir: &Path) {
     let cmds = std::fs::read_to_string(dir.join("cmd"))
         .unwrap_or_else(|_| "check\ncheck --format json\n".to_string());
+    let must_not_print: Vec<String> = std::fs::read_to_string(dir.join("must-not-print"))
+        .unwrap_or_default()
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(String::from)
+        .collect();
     // Commands that write (lock, build) run in a scratch copy so the case
     // directory stays as committed.
     let work = tempfile::tempdir().expect("tempdir");
@@ -71,6 +79,15 @@ fn run_case(dir: &Path) {
                 .collect::<Vec<_>>()
                 .join("\n"),
         );
+        // A secret the case holds (a private key's body) must not be
+        // printed by any command, whatever the snapshot says.
+        for secret in &must_not_print {
+            assert!(
+                !text.contains(secret.as_str()),
+                "{}: `siteconf {line}` printed {secret:?}",
+                dir.display()
+            );
+        }
         let mut settings = insta::Settings::clone_current();
         settings.set_snapshot_path(dir);
         settings.set_prepend_module_to_snapshot(false);

@@ -213,6 +213,9 @@ pub fn secret_ranges(format: Format, text: &str) -> Vec<(usize, usize)> {
         Tok::Str(s, e) => url_password(text, s, e),
         _ => None,
     }));
+    for k in scan_private_keys(text, Some(&toks)) {
+        ranges.extend(k.body);
+    }
     // Split at line breaks: masking keeps the file's lines where they are.
     let mut out = Vec::new();
     ranges.sort_unstable();
@@ -229,6 +232,162 @@ pub fn secret_ranges(format: Format, text: &str) -> Vec<(usize, usize)> {
         if a < e {
             out.push((a, e));
         }
+    }
+    out
+}
+
+/// A private key found in a site file's text (SC0086).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrivateKey {
+    /// The key's first line, kept visible: `-----BEGIN … PRIVATE KEY-----`
+    /// or `PuTTY-User-Key-File-N:`.
+    pub header: (usize, usize),
+    /// What kind of key it is, for the message (`an OpenSSH private key`).
+    pub kind: &'static str,
+    /// The masked chunks of its body: every run of non-blank characters
+    /// (split at `\n`-style escapes too, so that the value a KDL escape
+    /// decodes to is scrubbed from messages line by line) up to the end
+    /// line, the end of the string holding it, or the end of the file.
+    pub body: Vec<(usize, usize)>,
+}
+
+/// The private keys anywhere in a site file's text: in a string at any
+/// position, in a comment, or pasted bare into a file that does not parse.
+/// Their bodies are masked in the kept text, and the loader reports each
+/// one (SC0086). Cheap when there is none (two substring searches).
+pub fn private_keys(format: Format, text: &str) -> Vec<PrivateKey> {
+    if !might_hold_private_key(text) {
+        return Vec::new();
+    }
+    let toks = tokens(format, text);
+    scan_private_keys(text, Some(&toks))
+}
+
+fn might_hold_private_key(text: &str) -> bool {
+    text.contains("PRIVATE KEY")
+        || text.contains("SECRET KEY")
+        || text.contains("PuTTY-User-Key-File")
+}
+
+/// Whether a value (a signed-by, an SSH key) is a private key: the rules
+/// that judge such values leave it to SC0086.
+pub fn is_private_key(value: &str) -> bool {
+    might_hold_private_key(value) && !scan_private_keys(value, None).is_empty()
+}
+
+fn scan_private_keys(text: &str, toks: Option<&[Token]>) -> Vec<PrivateKey> {
+    if !might_hold_private_key(text) {
+        return Vec::new();
+    }
+    let b = text.as_bytes();
+    let mut out = Vec::new();
+    let mut from = 0;
+    while from < text.len() {
+        let pem = text[from..].find("-----BEGIN ").map(|p| from + p);
+        let putty = text[from..].find("PuTTY-User-Key-File").map(|p| from + p);
+        let (start, is_pem) = match (pem, putty) {
+            (Some(a), Some(b)) if b < a => (b, false),
+            (Some(a), _) => (a, true),
+            (None, Some(b)) => (b, false),
+            (None, None) => break,
+        };
+        // The end of the string holding it, if it is in one.
+        let limit = toks
+            .and_then(|ts| {
+                ts.iter().find_map(|t| match t.tok {
+                    Tok::Str(s, e) if s <= start && start < e => Some(e),
+                    _ => None,
+                })
+            })
+            .unwrap_or(text.len());
+        let line_end = |i: usize| text[i..limit].find('\n').map_or(limit, |p| i + p);
+        let (header_end, kind, body_end) = if is_pem {
+            let after = start + "-----BEGIN ".len();
+            if after > limit {
+                from = after;
+                continue;
+            }
+            // The header's label, up to its closing dashes on its line;
+            // a header that lost them (a truncated paste) ends after the
+            // words that make it a private key.
+            let line = &text[after..line_end(after)];
+            let private = ["PRIVATE KEY BLOCK", "SECRET KEY BLOCK", "PRIVATE KEY"];
+            let (label, header_end) = match line.find("-----") {
+                Some(close) => (&line[..close], after + close + "-----".len()),
+                None => match private
+                    .iter()
+                    .find_map(|p| line.find(p).map(|i| i + p.len()))
+                {
+                    Some(end) => (&line[..end], after + end),
+                    None => {
+                        from = after;
+                        continue;
+                    }
+                },
+            };
+            if !private.iter().any(|p| label.ends_with(p)) {
+                from = after;
+                continue;
+            }
+            let kind = if label.starts_with("PGP") {
+                "a PGP private key block"
+            } else if label.starts_with("OPENSSH") {
+                "an OpenSSH private key"
+            } else {
+                "a PEM private key"
+            };
+            let body_end = text[header_end..limit]
+                .find("-----END ")
+                .map_or(limit, |p| header_end + p);
+            (header_end, kind, body_end)
+        } else {
+            let header_end = line_end(start);
+            // Up to the end of the `Private-MAC:` line.
+            let body_end = text[header_end..limit]
+                .find("Private-MAC:")
+                .map_or(limit, |p| line_end(header_end + p));
+            (header_end, "a PuTTY private key", body_end)
+        };
+        let mut body = Vec::new();
+        let mut i = header_end;
+        // The non-secret fields of a PuTTY file keep their values.
+        let mut keep_next = false;
+        while i < body_end {
+            if b[i].is_ascii_whitespace() {
+                i += 1;
+                continue;
+            }
+            if b[i] == b'\\' {
+                // An escape (`\n`) separates chunks.
+                i = (i + 2).min(body_end);
+                continue;
+            }
+            let s = i;
+            while i < body_end && !b[i].is_ascii_whitespace() && b[i] != b'\\' {
+                i += 1;
+            }
+            let chunk = &text[s..i];
+            // A comment's marker on each line of a key pasted into one.
+            if chunk.bytes().all(|c| c == b'/' || c == b'#') {
+                continue;
+            }
+            if chunk.ends_with(':') {
+                keep_next = matches!(
+                    chunk,
+                    "Encryption:" | "Public-Lines:" | "Private-Lines:" | "Comment:" | "Version:"
+                );
+                continue;
+            }
+            if !std::mem::take(&mut keep_next) {
+                body.push((s, i));
+            }
+        }
+        out.push(PrivateKey {
+            header: (start, header_end),
+            kind,
+            body,
+        });
+        from = body_end.max(header_end).max(start + 1);
     }
     out
 }
@@ -620,6 +779,81 @@ mod tests {
     }
 
     #[test]
+    fn a_private_key_body_is_masked_wherever_it_is_and_its_header_kept() {
+        for (format, src, want) in [
+            (
+                Format::Kdl,
+                "repo x {\n    signed-by \"\"\"\n    -----BEGIN PGP PRIVATE KEY BLOCK-----\n\n    lQOYBGXsecret1\n    =ab12\n    -----END PGP PRIVATE KEY BLOCK-----\n    \"\"\"\n}\n",
+                "repo x {\n    signed-by \"\"\"\n    -----BEGIN PGP PRIVATE KEY BLOCK-----\n\n    **************\n    *****\n    -----END PGP PRIVATE KEY BLOCK-----\n    \"\"\"\n}\n",
+            ),
+            (
+                Format::Kdl,
+                "key \"-----BEGIN OPENSSH PRIVATE KEY----- b3BlbnNzaC1r AAAA -----END OPENSSH PRIVATE KEY-----\"\n",
+                "key \"-----BEGIN OPENSSH PRIVATE KEY----- ************ **** -----END OPENSSH PRIVATE KEY-----\"\n",
+            ),
+            // Escapes stay, so the decoded value's lines are scrubbed too.
+            (
+                Format::Kdl,
+                "key \"-----BEGIN RSA PRIVATE KEY-----\\nMIIEsecret\\n-----END RSA PRIVATE KEY-----\"\n",
+                "key \"-----BEGIN RSA PRIVATE KEY-----\\n**********\\n-----END RSA PRIVATE KEY-----\"\n",
+            ),
+            // Truncated: to the end of the string, not beyond.
+            (
+                Format::Kdl,
+                "key \"-----BEGIN OPENSSH PRIVATE KEY----- b3Blbn\"; next \"kept\"\n",
+                "key \"-----BEGIN OPENSSH PRIVATE KEY----- ******\"; next \"kept\"\n",
+            ),
+            // A header without its closing dashes.
+            (
+                Format::Kdl,
+                "key \"-----BEGIN OPENSSH PRIVATE KEY b3BlbnNzaC1r\"\n",
+                "key \"-----BEGIN OPENSSH PRIVATE KEY ************\"\n",
+            ),
+            // In a comment, or bare in a broken file.
+            (
+                Format::Kdl,
+                "// -----BEGIN PRIVATE KEY-----\n// MIIEvQsecret\n// -----END PRIVATE KEY-----\n",
+                "// -----BEGIN PRIVATE KEY-----\n// ************\n// -----END PRIVATE KEY-----\n",
+            ),
+            (
+                Format::Kdl,
+                "// -----BEGIN PRIVATE KEY----- MIIEvQsecret -----END PRIVATE KEY-----\n",
+                "// -----BEGIN PRIVATE KEY----- ************ -----END PRIVATE KEY-----\n",
+            ),
+            (
+                Format::Toml,
+                "[[node.r1.ssh-key]]\nkey = '''\n-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1r\n-----END OPENSSH PRIVATE KEY-----'''\n",
+                "[[node.r1.ssh-key]]\nkey = '''\n-----BEGIN OPENSSH PRIVATE KEY-----\n************\n-----END OPENSSH PRIVATE KEY-----'''\n",
+            ),
+            (
+                Format::Kdl,
+                "key \"\"\"\nPuTTY-User-Key-File-3: ssh-ed25519\nEncryption: none\nComment: me\nPublic-Lines: 1\nAAAAC3Nz\nPrivate-Lines: 1\nAAAAIsecret\nPrivate-MAC: 5c3e\n\"\"\"\n",
+                "key \"\"\"\nPuTTY-User-Key-File-3: ssh-ed25519\nEncryption: none\nComment: me\nPublic-Lines: 1\n********\nPrivate-Lines: 1\n***********\nPrivate-MAC: ****\n\"\"\"\n",
+            ),
+            // A public key block is no secret.
+            (
+                Format::Kdl,
+                "signed-by \"-----BEGIN PGP PUBLIC KEY BLOCK----- mDMEZ -----END PGP PUBLIC KEY BLOCK-----\"\n",
+                "signed-by \"-----BEGIN PGP PUBLIC KEY BLOCK----- mDMEZ -----END PGP PUBLIC KEY BLOCK-----\"\n",
+            ),
+        ] {
+            assert_eq!(masked(format, src), want, "{src:?}");
+        }
+        let keys = private_keys(
+            Format::Kdl,
+            "a \"x\"\nkey \"-----BEGIN OPENSSH PRIVATE KEY----- b3Bl\"\n",
+        );
+        assert_eq!(keys.len(), 1);
+        assert_eq!(keys[0].kind, "an OpenSSH private key");
+        assert_eq!(keys[0].header, (11, 46));
+        assert!(is_private_key(
+            "-----BEGIN EC PRIVATE KEY-----\nMHc\n-----END EC PRIVATE KEY-----"
+        ));
+        assert!(!is_private_key("ssh-ed25519 AAAAC3Nz PRIVATE KEY"));
+        assert!(private_keys(Format::Kdl, "description \"no private key here\"\n").is_empty());
+    }
+
+    #[test]
     fn arbitrary_bytes_never_panic() {
         for s in [
             "password \"",
@@ -631,6 +865,12 @@ mod tests {
             "\"",
             "#",
             "/*",
+            "\"-----BEGIN ",
+            "-----BEGIN PRIVATE KEY",
+            "-----BEGIN PRIVATE KEY-----",
+            "PuTTY-User-Key-File",
+            "key \"PuTTY-User-Key-File-2\"\nPrivate-MAC:",
+            "\"-----BEGIN PRIVATE KEY-----\\",
         ] {
             let _ = secret_ranges(Format::Kdl, s);
             let _ = secret_ranges(Format::Toml, s);

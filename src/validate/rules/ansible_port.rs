@@ -9,9 +9,9 @@
 //! vars of a group it is in (its `groups`, their parents, `all`) — is a
 //! number other than the port its sshd listens on (the port of the first
 //! `listen-address` that has one, else the first `port`; see
-//! `sshd_options::sshd_port`). A value that is not a number (a Jinja
-//! expression) is not judged, nor a node whose `sshd` names no port (the
-//! image's sshd_config may set one).
+//! `sshd_options::sshd_port`), or 22, sshd's default, when its `sshd`
+//! names no port (an image that moves sshd should say so in `sshd`). A
+//! value that is not a number (a Jinja expression) is not judged.
 //!
 //! **Why it matters.** siteconf writes `ansible_port` into hosts.yml from
 //! the sshd settings, but only when no `vars` set it: the operator's value
@@ -67,11 +67,11 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
                     .map(move |l| (k.clone(), l))
             })
             .collect();
-        // Without a port in the drop-in, the image's sshd_config decides:
-        // nothing to compare.
-        let Some(port) = sshd_port(lines.iter().map(|(k, v)| (k.as_str(), v.as_str()))) else {
-            continue;
-        };
+        // Without a port in the drop-in, sshd listens on its default, 22
+        // (Debian's sshd_config sets none either); an image that moves it
+        // should say so in `sshd`, where siteconf can see it.
+        let declared = sshd_port(lines.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        let port = declared.unwrap_or(22);
         // The groups the node is in: its own, `all`, and their parents to
         // any depth.
         let mut mine: BTreeSet<String> = rn
@@ -134,8 +134,7 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
         if theirs == u64::from(port) {
             continue;
         }
-        found.push(
-            name,
+        let d = if declared.is_some() {
             Diagnostic::warning(
                 Code::AnsiblePortDiffers,
                 format!(
@@ -145,8 +144,20 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
             .label(span, format!("sshd listens on {port}"))
             .help(format!(
                 "remove `{var}` (siteconf writes `ansible_port: {port}` from the sshd settings into hosts.yml when no vars set `ansible_port` or `ansible_ssh_port`), or set it to {port}"
-            )),
-        );
+            ))
+        } else {
+            Diagnostic::warning(
+                Code::AnsiblePortDiffers,
+                format!(
+                    "`{var}` {theirs} (in {owner}) is not the port sshd listens on, its default 22 (the node's `sshd` sets no `port`): Ansible connects to {theirs} and is refused"
+                ),
+            )
+            .label(span, "sshd listens on 22 (no `port` in `sshd`)")
+            .help(format!(
+                "remove `{var}`; if the nodes' sshd really listens on {theirs} (set by the image), declare it, `sshd {{ port {theirs} }}`, so the drop-in and hosts.yml say so"
+            ))
+        };
+        found.push(name, d);
     }
     found.finish(diags);
 }
@@ -179,8 +190,16 @@ node n1 {{ rack r01; position 1; groups fleet; sshd {{ {sshd} }}; vars {{ {vars}
         assert!(found("port 2222", "ansible_port \"2222\"", "x 1").is_empty());
         assert_eq!(found("port 2222", "x 1", "ansible_port 22"), ["SC0068"]);
         assert_eq!(found("port 22", "ansible_port 2222", "x 1"), ["SC0068"]);
-        // No port in the drop-in: the image's sshd_config may have one.
-        assert!(found("permit-root-login no", "ansible_port 2222", "x 1").is_empty());
+        // No port in the drop-in: sshd's default, 22 (from a group too).
+        assert_eq!(
+            found("permit-root-login no", "ansible_port 2222", "x 1"),
+            ["SC0068"]
+        );
+        assert_eq!(
+            found("permit-root-login no", "x 1", "ansible_port 2222"),
+            ["SC0068"]
+        );
+        assert!(found("permit-root-login no", "x 1", "ansible_port 22").is_empty());
         assert!(found(
             "listen-address \"0.0.0.0:2200\"",
             "ansible_port 2200",

@@ -28,9 +28,11 @@
 //!   or the convention's `link` is), or a member is cabled to the wrong
 //!   switch. A leg on another rack's ToR with no link and no declaration
 //!   is left to SC0506.
-//! - A bond without `mode` whose legs are on a pair is a warning (SC0513):
-//!   netplan writes no `mode`, the kernel runs balance-rr, and the pair
-//!   (which site-format.md says to run as `802.3ad`) sees no LACP. A bond
+//! - A bond without `mode`, or with a static aggregating mode
+//!   (`balance-rr`, `balance-xor`, `broadcast`), whose legs are on a pair
+//!   is a warning (SC0513): netplan writes no `mode` (the kernel runs
+//!   balance-rr) or the static one, and the pair (which site-format.md
+//!   says to run as `802.3ad`) sees no LACP. A bond
 //!   without `mode` on one switch is not reported: balance-rr towards one
 //!   switch works with a static LAG on its ports, which the site files
 //!   cannot describe either way, and a pair is where the documented
@@ -88,6 +90,10 @@ pub static RULE: Rule = Rule {
 
 /// Bond modes in which the switches need not know of the bond.
 const INDEPENDENT: &[&str] = &["active-backup", "balance-tlb", "balance-alb"];
+
+/// Aggregating modes without LACP: the switches must bond the ports
+/// statically (balance-rr is also the kernel's default).
+const STATIC: &[&str] = &["balance-rr", "balance-xor", "broadcast"];
 
 fn rack_of(sw: &Switch) -> Option<&str> {
     sw.placement.as_ref().map(|p| p.rack.as_str())
@@ -197,20 +203,38 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
             let members_at = set_in(rn, &format!("interfaces.{}.members", bond.name.value));
             let Some(&(a, b)) = unpaired.first() else {
                 // Every two legs are a pair: a bond without `mode` over
-                // two switches is balance-rr where the pair expects LACP.
+                // two switches is balance-rr where the pair expects LACP;
+                // so is a static mode written out (no LACPDU either).
                 let two = legs.iter().any(|(_, s)| s.value != legs[0].1.value);
-                if bond.bond_mode.is_none() && two {
+                let static_mode = bond
+                    .bond_mode
+                    .as_ref()
+                    .is_none_or(|m| STATIC.contains(&m.as_str()));
+                if static_mode && two {
                     let (ma, sa) = legs[0];
                     let (mb, sb) = *legs
                         .iter()
                         .find(|(_, s)| s.value != sa.value)
                         .expect("two switches");
+                    let (has, runs, label) = match &bond.bond_mode {
+                        None => (
+                            "has no `mode`".to_string(),
+                            "netplan writes no mode, so the kernel runs balance-rr".to_string(),
+                            "no `mode`: the kernel's balance-rr".to_string(),
+                        ),
+                        Some(m) => (
+                            format!("is `{}`", m.value),
+                            format!("`{}` is a static mode that sends no LACPDU", m.value),
+                            format!("`{}`: no LACP", m.value),
+                        ),
+                    };
+                    let label_at = bond.bond_mode.as_ref().map_or(bond.name.span, |m| m.span);
                     out.push(
                         name,
                         Diagnostic::warning(
                             Code::BondNoModeOnPair,
                             format!(
-                                "bond `{}` has no `mode`, and its members are on the switch pair `{}` and `{}` ({}): netplan writes no mode, so the kernel runs balance-rr, while an MLAG pair expects LACP (802.3ad); the bond and every network on it are lost{members_at}",
+                                "bond `{}` {has}, and its members are on the switch pair `{}` and `{}` ({}): {runs}, while an MLAG pair expects LACP (802.3ad): the pair keeps the ports out of its port-channel (or, on ports not bonded, the bond's MAC flaps between the two switches); the bond and every network on it are lost{members_at}",
                                 bond.name.value,
                                 sa.value,
                                 sb.value,
@@ -221,7 +245,7 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
                                 }
                             ),
                         )
-                        .label(bond.name.span, "no `mode`: the kernel's balance-rr")
+                        .label(label_at, label)
                         .label(sa.span, format!("`{ma}` on `{}`", sa.value))
                         .label(sb.span, format!("`{mb}` on `{}`", sb.value))
                         .help(format!(
@@ -407,5 +431,18 @@ node r01n01 {{
         assert_eq!(n(site(link, r#"mode "802.3ad";"#), "SC0513"), 0);
         // Not a pair: SC0507 says so, not SC0513 too.
         assert_eq!(n(site("", ""), "SC0513"), 0);
+        // A static mode written out is the same balance without LACP;
+        // the modes that need nothing from the switches are not.
+        for (mode, want) in [
+            ("balance-rr", 1),
+            ("balance-xor", 1),
+            ("broadcast", 1),
+            ("active-backup", 0),
+            ("balance-alb", 0),
+            ("balance-tlb", 0),
+        ] {
+            let s = site(link, &format!("mode \"{mode}\";"));
+            assert_eq!(n(s, "SC0513"), want, "{mode}");
+        }
     }
 }

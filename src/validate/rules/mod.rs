@@ -20,6 +20,7 @@
 //! reader of a rule finds them one `super::` away.
 
 mod addressing;
+mod ansible_connection_vars;
 mod ansible_host_var;
 mod ansible_port;
 mod ansible_reserved_vars;
@@ -65,6 +66,7 @@ mod file_names;
 mod fqdn_length;
 mod generated_groups;
 mod group_cycle;
+mod group_host_name;
 mod group_names;
 mod interface_kind;
 mod interface_mtu;
@@ -100,6 +102,7 @@ mod secret_names;
 mod secret_vars;
 mod site_domain;
 mod ssh_key_options;
+mod ssh_key_shared;
 mod ssh_key_users;
 mod ssh_keys;
 mod sshd_login;
@@ -149,6 +152,7 @@ pub static RULES: &[&Rule] = &[
     &file_names::RULE,
     &fqdn_length::RULE,
     &group_names::RULE,
+    &group_host_name::RULE,
     &generated_groups::RULE,
     &bgp_peer_password::RULE,
     &bgp_peer_link::RULE,
@@ -178,10 +182,12 @@ pub static RULES: &[&Rule] = &[
     &rack_position_shared::RULE,
     &undeclared_child_group::RULE,
     &ssh_key_users::RULE,
+    &ssh_key_shared::RULE,
     &repo_suites::RULE,
     &site_domain::RULE,
     &inventory_vars::RULE,
     &ansible_host_var::RULE,
+    &ansible_connection_vars::RULE,
     &ansible_port::RULE,
     &stray_files::RULE,
     &boot_urls::RULE,

@@ -84,7 +84,12 @@ pub(crate) fn validate(v: &str) -> Result<(), (String, String, String)> {
         if hex.len() == 40 && hex.bytes().all(|c| c.is_ascii_hexdigit()) {
             continue;
         }
-        let (label, hint) = if hex.bytes().all(|c| c.is_ascii_hexdigit()) && !hex.is_empty() {
+        let (label, hint) = if it.contains("://") {
+            (
+                "a URL: apt reads `signed-by` as a keyring's path or a fingerprint and never downloads a key".into(),
+                "fetch the key once (`curl -fsSL URL`), check its fingerprint against the vendor's, and paste the armoured public key block into `signed-by` (or install it as `/etc/apt/keyrings/NAME.asc` and give that path)".to_string(),
+            )
+        } else if hex.bytes().all(|c| c.is_ascii_hexdigit()) && !hex.is_empty() {
             (
                 format!("not a full fingerprint ({} hex digits, apt needs 40)", hex.len()),
                 "give the whole fingerprint (`gpg --show-keys --with-fingerprint KEYFILE`), or the keyring's path".to_string(),
@@ -112,6 +117,10 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
     for (what, s) in layers(cx.site) {
         for r in &s.repos {
             let Some(sb) = &r.signed_by else { continue };
+            // A private key is SC0086's, reported wherever it is.
+            if crate::syntax::redact::is_private_key(&sb.value) {
+                continue;
+            }
             if let Err((at, label, hint)) = validate(&sb.value) {
                 diags.push(
                     Diagnostic::error(
@@ -213,5 +222,8 @@ mod tests {
         ] {
             assert!(validate(bad).is_err(), "{bad}");
         }
+        // A URL is named as one, not as a relative path.
+        let (_, label, _) = validate("https://apt.example.net/key.gpg").unwrap_err();
+        assert!(label.starts_with("a URL"), "{label}");
     }
 }

@@ -13,7 +13,10 @@
 //! `noble-internal`), and a suite far from every codename is taken as a
 //! repository's own name. The codenames are data:
 //! `data/distro-info-0.58-codenames.txt`. The hint names the closest
-//! codename (`bookwrom` → `bookworm`).
+//! codename (`bookwrom` → `bookworm`). Also (SC0078) `<codename>/updates`
+//! for a Debian release from bullseye on: the security suite's name before
+//! bullseye, `<codename>-security` since (Debian 11's release notes,
+//! "Changed security archive layout").
 //!
 //! **Why it matters.** apt builds `URI/dists/SUITE/Release` (sources.list(5),
 //! deb822 format): a URI that already ends in `dists/bookworm` makes it ask
@@ -72,6 +75,22 @@ fn codenames() -> &'static [&'static str] {
             .filter(|l| !l.is_empty() && !l.starts_with('#'))
             .collect()
     })
+}
+
+/// Debian codenames (in the data, between `# debian` and `# ubuntu`) from
+/// bullseye on: their security suite is `<codename>-security`, no longer
+/// `<codename>/updates` (Debian 11's release notes, "Changed security
+/// archive layout").
+fn security_renamed(codename: &str) -> bool {
+    let debian = DATA
+        .lines()
+        .map(str::trim)
+        .skip_while(|l| *l != "# debian")
+        .take_while(|l| *l != "# ubuntu")
+        .filter(|l| !l.is_empty() && !l.starts_with('#'));
+    debian
+        .skip_while(|l| *l != "bullseye")
+        .any(|l| l == codename && !matches!(l, "sid" | "experimental"))
 }
 
 /// Whether the URI is a Debian or Ubuntu archive.
@@ -172,6 +191,20 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
             }
             for suite in &r.suites {
                 let v = suite.value.as_str();
+                if let Some(c) = v.strip_suffix("/updates").filter(|c| security_renamed(c)) {
+                    diags.push(
+                        Diagnostic::warning(
+                            Code::RepoUnknownSuite,
+                            format!(
+                                "repo `{}` of {what}: `{v}` is the old name of the security suite: since bullseye (Debian 11) it is `{c}-security`, and the archive has no `dists/{v}/Release`, so `apt update` fails at first boot and the nodes get no security updates",
+                                r.name.value
+                            ),
+                        )
+                        .label(suite.span, format!("`{c}-security` since bullseye"))
+                        .help(format!("write `{c}-security`")),
+                    );
+                    continue;
+                }
                 if v.ends_with('/') || v.contains('$') || !misspelt(v) {
                     continue;
                 }
@@ -252,6 +285,16 @@ mod tests {
             suggestion("bookworm-update").as_deref(),
             Some("bookworm-updates")
         );
+    }
+
+    #[test]
+    fn the_security_suite_renamed_in_bullseye() {
+        assert!(security_renamed("bullseye"));
+        assert!(security_renamed("bookworm"));
+        assert!(security_renamed("trixie"));
+        assert!(!security_renamed("buster"));
+        assert!(!security_renamed("sid"));
+        assert!(!security_renamed("noble"));
     }
 
     #[test]

@@ -1,0 +1,119 @@
+//! Rule `ssh-key-shared`: one public key given to two users.
+//!
+//! **What it does.** Warns (SC0089) about an `ssh-key` (of the site
+//! defaults, a profile or a node) whose key — its type and base64 body —
+//! is the key of an `ssh-key` of another user declared earlier, with
+//! another comment (`bob@…` where the first says `alice@…`: the key was
+//! pasted and the comment edited), naming that key and user. The same key
+//! with the same comment for two users is one holder given two accounts
+//! (an admin's key for the automation user too), and the same key twice
+//! for one user is not this rule's.
+//!
+//! **Why it matters.** A key pasted from a colleague's entry (with the
+//! comment edited, `bob@…`) lets the holder of that key's private half —
+//! the colleague — log in as the other user too, while the user it was
+//! meant for cannot log in at all: their own key is not there.
+//!
+//! **Example.**
+//! ```kdl
+//! ssh-key alice { user alice; key "ssh-ed25519 AAAAC3…Bww alice@ops" }
+//! ssh-key bob { user bob; key "ssh-ed25519 AAAAC3…Bww bob@ops" }   // SC0089
+//! ```
+
+use std::collections::BTreeMap;
+
+use super::super::{Ctx, Rule};
+use super::layers;
+use crate::diag::{Code, Diagnostic, Diagnostics};
+
+pub static RULE: Rule = Rule {
+    name: "ssh-key-shared",
+    codes: &[Code::SshKeySharedByUsers],
+    check,
+    resolved: false,
+};
+
+/// A key's identity (its type and body) and its comment.
+fn body(key: &str) -> Option<((&str, &str), String)> {
+    let mut w = key.split_whitespace();
+    let (ty, b) = (w.next()?, w.next()?);
+    let comment = w.collect::<Vec<_>>().join(" ");
+    (b.len() >= 16).then_some(((ty, b), comment))
+}
+
+fn check(cx: &Ctx, diags: &mut Diagnostics) {
+    // The first entry of each key: (key name, user, comment, owner).
+    type First<'a> = (&'a str, &'a str, String, String);
+    let mut first: BTreeMap<(&str, &str), First> = BTreeMap::new();
+    for (what, s) in layers(cx.site) {
+        for k in &s.ssh_keys {
+            let Some((id, comment)) = body(&k.key.value) else {
+                continue;
+            };
+            let user = k.user.value.as_str();
+            match first.get(&id) {
+                None => {
+                    first.insert(id, (k.name.value.as_str(), user, comment, what.to_string()));
+                }
+                // The same key with its comment edited: pasted from the
+                // other entry, meant as another person's key. The same
+                // key and comment for two users is one holder given both
+                // accounts (an admin's key for the automation user too).
+                Some((name, other, c, owner)) if *other != user && *c != comment => {
+                    diags.push(
+                        Diagnostic::warning(
+                            Code::SshKeySharedByUsers,
+                            format!(
+                                "SSH key `{}` of {what} for user `{user}` is the same key as `{name}` of {owner}, for user `{other}`: whoever holds `{other}`'s private key logs in as `{user}` too, and `{user}`'s own key is not there",
+                                k.name.value
+                            ),
+                        )
+                        .label(k.key.span, format!("the key of `{other}` (`{name}`)"))
+                        .help(format!(
+                            "paste `{user}`'s own public key (their `~/.ssh/id_ed25519.pub`); if one holder really uses both accounts, give them one key of their own per account"
+                        )),
+                    );
+                }
+                Some(_) => {}
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::codes;
+
+    const A: &str =
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOEh7vWVlIpK764/iDpPhxl19+/8GFGcpa7rkBZYThC6";
+
+    fn n(bob_key: &str, bob: &str) -> usize {
+        let site = format!(
+            r#"site dc1 {{ domain "dc1.example.net"; dns-servers "10.0.0.2"; }}
+rack r01 {{ height 42; }}
+profile base {{
+    ssh-key alice {{ user alice; key "{A} alice@ops"; }}
+    ssh-key b {{ user {bob}; key "{bob_key}"; }}
+}}
+node r01n01 {{ rack r01; position 1; profiles base; }}
+"#
+        );
+        codes(&site).iter().filter(|c| **c == "SC0089").count()
+    }
+
+    #[test]
+    fn one_key_for_two_users_warns() {
+        assert_eq!(n(&format!("{A} bob@ops"), "bob"), 1);
+        // The same key twice for one user is no finding of this rule,
+        // nor one holder's key (its comment kept) for a second account.
+        assert_eq!(n(&format!("{A} alice@laptop"), "alice"), 0);
+        assert_eq!(n(&format!("{A} alice@ops"), "ansible"), 0);
+        assert_eq!(
+            n(
+                "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMrG72uHP+AMbuuJt1FZLHRLsu06T4fGnlTzSTm0B9Ww bob@ops",
+                "bob"
+            ),
+            0
+        );
+    }
+}
