@@ -84,6 +84,7 @@ fn review_of(repo: &TestRepo, base: &str, head: &str) -> Review {
     // As `compile_both` does: a renamed site's devices are compared with
     // themselves.
     review::rename_sites(&mut b, &h);
+    review::rename_nodes::rename_nodes(&mut b, &h);
     Review::build(&b, &h, &Filter::default())
 }
 
@@ -1579,10 +1580,12 @@ fn a_node_added_without_running_lock_shows_its_allocations_and_a_warning() {
         out.contains("+ node/r002n05 address.mgmt.ipv4 10.0.0."),
         "{out}"
     );
-    // Capped: a new node is many added files; --full shows them all.
+    // Capped: a new node's many added files are one line; --full shows
+    // them all.
     assert!(out.lines().count() <= 200, "{out}");
-    assert!(out.contains("… not shown: "), "{out}");
-    assert!(out.contains("add --full to see everything"), "{out}");
+    assert!(out.contains("\n+ node added ("), "{out}");
+    assert!(out.contains("): r002n05\n"), "{out}");
+    assert!(!out.contains("nodes/r002n05/"), "{out}");
     let o = siteconf(repo.path(), &["diff", "main", "feature", "--full"], &[]);
     let out = stdout(&o);
     assert!(
@@ -1787,6 +1790,10 @@ fn an_mtu_change_on_300_nodes_reads_like_a_plan() {
         "{text}"
     );
     assert_eq!(text.matches("\n-      mtu: 9000\n").count(), 2, "{text}");
+    // eno1 and eno2 are on the same port number of two switches: a port
+    // placeholder names no interface (eno2's line read `<port:eno1>`).
+    assert!(text.contains("      port: \"<port>\"\n"), "{text}");
+    assert!(!text.contains("<port:"), "{text}");
     assert!(!text.contains("content: \""), "base64 shown:\n{text}");
     assert!(!text.contains("single changes"), "{text}");
 
@@ -2435,4 +2442,278 @@ fn the_starter_gate_policy_of_init_blocks_what_needs_review() {
     let out = stdout(&o);
     assert!(out.contains("nodes 6 added (fleet 10)"), "{out}");
     assert!(!out.contains("max-nodes-percent"), "{out}");
+}
+
+// ------------------------------------------------- probe 14b: what breaks
+
+/// `POLICY` plus the rules a team writes for sessions, nodes and the lock.
+fn with_session_rules(f: Files) -> Files {
+    let mut f = with_policy(f);
+    let toml = f["siteconf.toml"].clone()
+        + "\n[[gate.rules]]\nname = \"external-peer-changed\"\non = \"bgp-session-changed\"\napprovers = [\"netops\"]\n\
+           \n[[gate.rules]]\nname = \"bgp-session-added\"\non = \"bgp-session-added\"\napprovers = [\"netops\"]\n\
+           \n[[gate.rules]]\nname = \"node-removed\"\non = \"node-removed\"\napprovers = [\"sre-leads\"]\n\
+           \n[[gate.rules]]\nname = \"released\"\non = \"allocation-released\"\napprovers = [\"sre-leads\"]\n";
+    f.insert("siteconf.toml".into(), toml);
+    f
+}
+
+/// A switch's own AS changes: every session of it resets, and its
+/// external peer, configured for the old AS, refuses the new one. The
+/// sessions are the same on both sides, yet each is a changed session —
+/// the external peer's first — and the session rules fire.
+#[test]
+fn a_switch_whose_own_as_changes_changes_every_session_external_first() {
+    let base = with_session_rules(base_site());
+    let mut head = base.clone();
+    head.insert(
+        "site/r001.kdl".into(),
+        head["site/r001.kdl"].replace("asn 4200100001;", "asn 4200100081;"),
+    );
+    let repo = two_commits(&base, &head);
+    let r = review_of(&repo, "main", "feature");
+    assert!(!r.sessions.is_empty());
+    assert!(
+        r.sessions
+            .iter()
+            .all(|x| x.status == siteconf::output::diff::Status::Changed),
+        "{:?}",
+        r.sessions
+    );
+    // The external peer first; then the switch links and the nodes.
+    let lines: Vec<String> = r.sessions.iter().map(|x| x.to_string()).collect();
+    assert_eq!(
+        lines[0],
+        "upstream1 ↔ r001-tor1 over 192.0.2.1 (AS 64512) (r001-tor1's AS 4200100001 → 4200100081)"
+    );
+    assert!(
+        lines.contains(
+            &"r001n01 ↔ r001-tor1 over eno1 (r001-tor1's AS 4200100001 → 4200100081)".to_string()
+        ),
+        "{lines:?}"
+    );
+    // Sessions of other switches that do not touch r001-tor1 stay out.
+    assert!(
+        !lines.iter().any(|l| l.starts_with("r002n01 ")),
+        "{lines:?}"
+    );
+    assert_eq!(r.summary.bgp_sessions.changed, r.sessions.len());
+    let o = siteconf(repo.path(), &["gate", "main", "feature"], &[]);
+    assert_eq!(code(&o), 1, "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("BLOCKED  rule: external-peer-changed: bgp-session-changed:"),
+        "{}",
+        stdout(&o)
+    );
+    let v = json(&siteconf(
+        repo.path(),
+        &["diff", "main", "feature", "--format", "json"],
+        &[],
+    ));
+    assert_eq!(v["bgp_sessions"][0]["local_as"][0]["device"], "r001-tor1");
+    assert_eq!(v["bgp_sessions"][0]["local_as"][0]["old"], 4200100001u64);
+}
+
+/// Two nodes' MACs swapped: nothing is renamed or reallocated, yet the
+/// machines swap management addresses and identities. The review says so
+/// first, counted like renumbering, and the gate blocks it by default.
+#[test]
+fn swapped_macs_are_a_headline_and_block_the_gate() {
+    let base = with_policy(base_site());
+    let mut head = base.clone();
+    let (a, b) = ("52:54:00:01:00:01", "52:54:00:01:00:02");
+    head.insert(
+        "site/r001.kdl".into(),
+        head["site/r001.kdl"]
+            .replace(a, "X")
+            .replace(b, a)
+            .replace("\"X\"", &format!("\"{b}\"")),
+    );
+    let repo = two_commits(&base, &head);
+    let r = review_of(&repo, "main", "feature");
+    assert_eq!(r.mac_moves.len(), 1, "{:?}", r.mac_moves);
+    assert_eq!(r.summary.renumbered_nodes, 2);
+    let o = siteconf(repo.path(), &["diff", "main", "feature"], &[]);
+    let out = stdout(&o);
+    assert!(
+        out.contains("  MACS MOVED   MAC addresses moved between devices: r001n01 ↔ r001n02 (2 MAC addresses)"),
+        "{out}"
+    );
+    assert!(out.find("MACS MOVED") < out.find("  nodes "), "{out}");
+    let md = stdout(&siteconf(
+        repo.path(),
+        &["diff", "main", "feature", "--format", "markdown"],
+        &[],
+    ));
+    assert!(
+        md.contains("> ⛔ MAC addresses moved between devices: r001n01 ↔ r001n02"),
+        "{md}"
+    );
+    let o = siteconf(repo.path(), &["gate", "main", "feature"], &[]);
+    assert_eq!(code(&o), 1, "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("BLOCKED  renumbered: MAC addresses moved between 2 device(s)"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(
+        stdout(&o).contains("r001n01 ↔ r001n02 (2 MAC addresses)"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+/// A rack added: the running ToR's frr.conf (its link to the new rack's)
+/// is what a reviewer must read; the new devices' files are one line per
+/// kind of device in the capped text and the markdown, and come last
+/// with `--full`.
+#[test]
+fn changes_to_running_devices_come_before_added_devices() {
+    let base = with_policy(base_site());
+    let head = with_lock(with_policy(Gen::new(4, 4).files()), Some(&base));
+    let repo = two_commits(&base, &head);
+    let out = stdout(&siteconf(repo.path(), &["diff", "main", "feature"], &[]));
+    assert!(
+        out.contains("switches/r003-tor1/etc/frr/frr.conf (frr) changed"),
+        "{out}"
+    );
+    assert!(!out.contains("nodes/<node>/"), "{out}");
+    assert!(
+        out.contains("+ 4 nodes added (") && out.contains("): r004n01–r004n04"),
+        "{out}"
+    );
+    assert!(out.contains("+ switch added ("), "{out}");
+    let md = stdout(&siteconf(
+        repo.path(),
+        &["diff", "main", "feature", "--format", "markdown"],
+        &[],
+    ));
+    assert!(md.contains("<b>Devices added or removed</b>"), "{md}");
+    assert!(md.contains("r003-tor1"), "{md}");
+    assert!(!md.contains("nodes/&lt;node&gt;/"), "{md}");
+    assert!(!md.contains("nodes/<node>/"), "{md}");
+    let full = stdout(&siteconf(
+        repo.path(),
+        &["diff", "main", "feature", "--full"],
+        &[],
+    ));
+    let tor = full
+        .find("switches/r003-tor1/etc/frr/frr.conf")
+        .expect("tor");
+    let new = full
+        .find("nodes/<node>/")
+        .expect("new nodes' files with --full");
+    assert!(tor < new, "{full}");
+}
+
+/// A node renamed with its lock owner renamed too (values kept) is
+/// compared with itself: its files are changed, not added and removed;
+/// no session, allocation or node goes away, and the gate's rules for
+/// those stay quiet.
+#[test]
+fn a_renamed_node_whose_values_stay_is_compared_with_itself() {
+    let base = with_session_rules(base_site());
+    let mut renamed = base.clone();
+    let old = Gen::node_block(1, 4);
+    renamed.insert(
+        "site/r001.kdl".into(),
+        renamed["site/r001.kdl"].replace(&old, &old.replace("node r001n04", "node db-01")),
+    );
+    renamed.insert(
+        "siteconf.lock".into(),
+        base["siteconf.lock"].replace("node/r001n04 ", "node/db-01 "),
+    );
+    let head = with_lock(renamed.clone(), Some(&renamed));
+    let repo = two_commits(&base, &head);
+    let r = review_of(&repo, "main", "feature");
+    assert_eq!(r.renames.len(), 1, "{:?}", r.renames);
+    assert_eq!(r.renames[0].renumbered, 0);
+    assert_eq!(
+        (
+            r.summary.nodes.added,
+            r.summary.nodes.removed,
+            r.summary.nodes.changed
+        ),
+        (0, 0, 1)
+    );
+    assert!(r.sessions.is_empty(), "{:?}", r.sessions);
+    assert!(r.lock.is_empty(), "{:?}", r.lock);
+    assert!(
+        r.changes
+            .iter()
+            .filter(|c| c.path.starts_with("nodes/"))
+            .all(|c| c.status == siteconf::output::diff::Status::Changed
+                && c.path.starts_with("nodes/db-01/")),
+        "{:?}",
+        r.changes.iter().map(|c| &c.path).collect::<Vec<_>>()
+    );
+    let out = stdout(&siteconf(repo.path(), &["diff", "main", "feature"], &[]));
+    assert!(
+        out.contains(
+            "renamed      r001n04 → db-01 (same MAC 52:54:00:01:00:04): its allocated values stay"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("-r001n04\n+db-01\n"), "{out}");
+    let o = siteconf(repo.path(), &["gate", "main", "feature"], &[]);
+    let g = stdout(&o);
+    for rule in [
+        "node-removed",
+        "released",
+        "bgp-session-removed",
+        "bgp-session-added",
+    ] {
+        assert!(!g.contains(&format!("rule: {rule}:")), "{g}");
+    }
+}
+
+/// What `check` finds on head is at the top of the review and the gate's
+/// report: the automation key's `from=` that covers no network locks
+/// Ansible out, and its diff is a harmless-looking two-line hunk.
+#[test]
+fn head_warnings_are_at_the_top_of_diff_and_gate() {
+    let base = init_site(4);
+    let mut head = base.clone();
+    let profiles = "site/profiles.kdl";
+    assert!(
+        head[profiles].contains(r#"from=\"10.0.0.0/16\""#),
+        "{}",
+        head[profiles]
+    );
+    head.insert(
+        profiles.into(),
+        head[profiles].replace(r#"from=\"10.0.0.0/16\""#, r#"from=\"10.9.0.0/16\""#),
+    );
+    let repo = two_commits(&base, &head);
+    let out = stdout(&siteconf(repo.path(), &["diff", "main", "feature"], &[]));
+    assert!(
+        out.contains("  CHECK        head: 1 warning(s) (all new)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("    warning[SC0085] site/profiles.kdl:"),
+        "{out}"
+    );
+    assert!(out.find("warning[SC0085]") < out.find("  nodes "), "{out}");
+    let md = stdout(&siteconf(
+        repo.path(),
+        &["diff", "main", "feature", "--format", "markdown"],
+        &[],
+    ));
+    assert!(
+        md.contains("> ⚠️ **check on head:** 1 warning(s) (all new)"),
+        "{md}"
+    );
+    assert!(md.contains("> - warning&#91;SC0085&#93;"), "{md}");
+    let v = json(&siteconf(
+        repo.path(),
+        &["diff", "main", "feature", "--format", "json"],
+        &[],
+    ));
+    assert_eq!(v["head_check"]["warnings"], 1);
+    assert_eq!(v["head_check"]["findings"][0]["code"], "SC0085");
+    assert_eq!(v["head_check"]["findings"][0]["new"], true);
+    let g = stdout(&siteconf(repo.path(), &["gate", "main", "feature"], &[]));
+    assert!(g.contains("  check on head: 1 warning(s) (all new)"), "{g}");
+    assert!(g.contains("    warning[SC0085] site/profiles.kdl:"), "{g}");
 }

@@ -129,6 +129,7 @@ pub fn evaluate(policy: &Policy, r: &Review, approved_by: &[String]) -> Verdict 
     if s.renumbered_nodes > limit {
         let n = s.renumbered_nodes;
         let mut items = crate::review::format::renumbered_lines(r);
+        items.extend(crate::review::format::mac_move_lines(r));
         items.extend(r.renames.iter().filter(|x| x.renumbered > 0).map(|x| {
             let how = match (&x.from_lock, &x.to_lock) {
                 (Some(a), Some(b)) if a != b => {
@@ -154,12 +155,24 @@ pub fn evaluate(policy: &Policy, r: &Review, approved_by: &[String]) -> Verdict 
         } else {
             locks.join(", ")
         };
+        let reason = if r.renumbered.is_empty() {
+            format!(
+                "MAC addresses moved between {n} device(s): the machines swap management addresses and identities; the limit is {limit} (gate.max-renumbered-nodes). Restore each node's MACs unless the hardware was really swapped"
+            )
+        } else {
+            let macs = if r.mac_moves.is_empty() {
+                ""
+            } else {
+                " (and MAC addresses moved between devices)"
+            };
+            format!(
+                "{} allocated value(s) of {n} device(s) change{macs}: deployed machines get new addresses, ASN or loopback; the limit is {limit} (gate.max-renumbered-nodes). To keep them, restore their lines from base's {locks}",
+                s.allocations.renumbered
+            )
+        };
         out.push(finding(
             "renumbered".into(),
-            format!(
-                "{} allocated value(s) of {n} device(s) change: deployed machines get new addresses, ASN or loopback; the limit is {limit} (gate.max-renumbered-nodes). To keep them, restore their lines from base's {locks}",
-                s.allocations.renumbered
-            ),
+            reason,
             &p.approvers,
             &approved,
             items,
@@ -447,6 +460,19 @@ pub fn render_text(r: &Review, v: &Verdict, approved_by: &[String]) -> String {
     for n in &r.notes {
         let _ = writeln!(o, "note: {n}");
     }
+    // What `check` finds on head: the gate does not block on it (CI's
+    // `check --deny warnings` does), but a reviewer reads it here.
+    let h = &r.head_check;
+    if !h.findings.is_empty() {
+        let _ = writeln!(o, "  check on head: {}", h.phrase());
+        let show = crate::review::format::MAX_HEAD_FINDINGS;
+        for f in h.findings.iter().take(show) {
+            let _ = writeln!(o, "    {f}");
+        }
+        if h.warnings > show {
+            let _ = writeln!(o, "    … and {} more (`siteconf check`)", h.warnings - show);
+        }
+    }
     for f in &v.findings {
         let tag = if f.blocking { "BLOCKED " } else { "APPROVED" };
         let _ = writeln!(o, "{tag} {}: {}", f.rule, f.reason);
@@ -505,6 +531,7 @@ pub fn to_json(r: &Review, v: &Verdict, approved_by: &[String]) -> serde_json::V
         "approved_by": approved_by,
         "findings": v.findings,
         "summary": r.summary,
+        "head_check": r.head_check,
         "notes": r.notes,
     })
 }

@@ -197,6 +197,9 @@ pub struct Compiled {
     /// carry head's names for them, so the review compares the site's
     /// devices with themselves (see [`rename_sites`]).
     pub renamed_sites: Vec<(String, String)>,
+    /// Nodes renamed with their values kept, set on base by
+    /// [`compile_both`] (see [`super::rename_nodes`]).
+    pub renamed_nodes: Vec<super::rename_nodes::NodeRename>,
 }
 
 /// A side that did not compile: its diagnostics, sorted.
@@ -314,6 +317,7 @@ fn compile_checked(
             sites: Vec::new(),
             site_locks: Vec::new(),
             renamed_sites: Vec::new(),
+            renamed_nodes: Vec::new(),
         });
     };
     let multi = project
@@ -390,6 +394,7 @@ fn compile_checked(
         sites: vec![loaded.site],
         site_locks: Vec::new(),
         renamed_sites: Vec::new(),
+        renamed_nodes: Vec::new(),
     })
 }
 
@@ -471,6 +476,7 @@ pub fn compile_both(
     );
     if let (Ok(b), Ok(h)) = (b.as_mut(), h.as_ref()) {
         rename_sites(b, h);
+        super::rename_nodes::rename_nodes(b, h);
     }
     (b, h)
 }
@@ -826,5 +832,6 @@ fn compile_sites(
         sites,
         site_locks,
         renamed_sites: Vec::new(),
+        renamed_nodes: Vec::new(),
     })
 }

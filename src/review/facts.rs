@@ -40,12 +40,17 @@ pub struct NodeFacts {
     /// one added that share one is a rename, see `Review::renames`).
     pub macs: Vec<String>,
     pub serial: Option<String>,
+    /// Its own AS: when it changes, every BGP session of the node resets.
+    pub asn: Option<u32>,
 }
 
 #[derive(Debug, Clone, Default)]
 pub struct SwitchFacts {
     pub rack: Option<String>,
     pub idents: Idents,
+    /// Its own AS: when it changes, every session of the switch resets
+    /// and its external peers, configured for the old AS, refuse it.
+    pub asn: Option<u32>,
 }
 
 /// A BGP session as the site declares it. `a` is the node or external peer
@@ -99,7 +104,10 @@ const MIN_IDENT_LEN: usize = 3;
 impl Idents {
     fn push(&mut self, value: impl Into<String>, placeholder: impl Into<String>) {
         let value = value.into();
-        if value.len() < MIN_IDENT_LEN || self.pairs.iter().any(|(v, _)| *v == value) {
+        if value.len() < MIN_IDENT_LEN {
+            return;
+        }
+        if self.pairs.iter().any(|(v, _)| *v == value) {
             return;
         }
         let b = value.as_bytes()[0];
@@ -264,6 +272,7 @@ impl Facts {
                 SwitchFacts {
                     rack,
                     idents: id.finish(),
+                    asn: sw.asn.as_ref().map(|a| a.value),
                 },
             );
         }
@@ -278,6 +287,14 @@ impl Facts {
             }
         }
         facts
+    }
+
+    /// A node's or a switch's own AS (none for an external peer).
+    pub fn asn_of(&self, name: &str) -> Option<u32> {
+        self.nodes
+            .get(name)
+            .and_then(|n| n.asn)
+            .or_else(|| self.switches.get(name).and_then(|s| s.asn))
     }
 
     pub fn node_role(&self, name: &str) -> Option<&str> {
@@ -328,7 +345,11 @@ fn node_facts(eff: &EffSite, n: &EffNode) -> (String, NodeFacts, Vec<Session>) {
             }
         }
         if let Some(p) = &d.port {
-            id.push(p.value.clone(), format!("<port:{ifname}>"));
+            // Not named after the interface: eno1 and eno2 are often on
+            // the same port number of two switches, and one value has one
+            // placeholder — eno2's line would read `<port:eno1>`. The
+            // line's own context names the interface.
+            id.push(p.value.clone(), "<port>");
         }
     }
     if let Some(s) = &node.serial {
@@ -368,6 +389,7 @@ fn node_facts(eff: &EffSite, n: &EffNode) -> (String, NodeFacts, Vec<Session>) {
                 .map(|m| m.value.to_string().to_ascii_lowercase())
                 .collect(),
             serial: node.serial.as_ref().map(|s| s.value.clone()),
+            asn: n.asn.map(|a| a.value),
         },
         sessions,
     )

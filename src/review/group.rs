@@ -45,7 +45,7 @@ use std::collections::HashMap;
 use rayon::prelude::*;
 
 use super::facts::{Facts, Idents};
-use crate::output::diff::{ArtifactChange, Content, Hunk, Line, Status};
+use crate::output::diff::{ArtifactChange, Content, Hunk, Line, LineOp, Status};
 use crate::output::Owner;
 
 /// The kind of owner a group's members have.
@@ -322,7 +322,10 @@ fn normalize(
                         no_newline: l.no_newline,
                     })
                     .collect();
-                for l in &lines {
+                // Context after the hunk's last change is not part of the
+                // change: the same `peer_asn` lines followed by `nova:` on
+                // compute nodes and `ceph:` on storage nodes are one group.
+                for l in &lines[..changed_len(&lines)] {
                     change_key.push(l.op.sign());
                     change_key.push_str(&l.text);
                     change_key.push_str(if l.no_newline { "\\\n" } else { "\n" });
@@ -340,10 +343,22 @@ fn normalize(
     }
 }
 
-/// Exact lines of a change without line numbers, to tell whether members
-/// of a group are identical.
+/// The lines of a hunk up to its last change (what follows is context).
+fn changed_len(lines: &[Line]) -> usize {
+    lines
+        .iter()
+        .rposition(|l| l.op != LineOp::Context)
+        .map_or(lines.len(), |i| i + 1)
+}
+
+/// Exact lines of a change without line numbers (and without the context
+/// after its last change, which is not part of the group's key), to tell
+/// whether members of a group are identical.
 fn same_lines(a: &[Hunk], b: &[Hunk]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.lines == y.lines)
+    a.len() == b.len()
+        && a.iter()
+            .zip(b)
+            .all(|(x, y)| x.lines[..changed_len(&x.lines)] == y.lines[..changed_len(&y.lines)])
 }
 
 /// A group while it is put together.

@@ -22,10 +22,14 @@
 pub mod compile;
 pub mod embed;
 pub mod facts;
+pub mod findings;
 pub mod format;
 pub mod group;
 pub mod lockdiff;
+pub mod macs;
 pub mod masked;
+pub mod rename_nodes;
+pub mod sessions;
 
 pub use compile::{compile, compile_both, rename_sites, Compiled, Engine, Failed, Renderer};
 
@@ -268,6 +272,10 @@ pub struct SessionChange {
     /// A changed session (same ends, another remote ASN): base's ASN.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub old_remote_as: Option<u32>,
+    /// A changed session whose end's own AS changes (see
+    /// [`sessions::local_as`]): each such end, old → new.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub local_as: Vec<sessions::AsChange>,
 }
 
 impl std::fmt::Display for SessionChange {
@@ -276,10 +284,11 @@ impl std::fmt::Display for SessionChange {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match (self.status, self.old_remote_as, self.session.remote_as) {
             (Status::Changed, Some(o), Some(n)) => {
-                write!(f, "{} (AS {o} → {n})", self.session.ends())
+                write!(f, "{} (AS {o} → {n})", self.session.ends())?
             }
-            _ => write!(f, "{}", self.session),
+            _ => write!(f, "{}", self.session)?,
         }
+        sessions::fmt_local_as(f, &self.local_as)
     }
 }
 
@@ -437,6 +446,11 @@ pub struct Review {
     pub renumbered: Vec<Renumbered>,
     /// Nodes renamed (removed and added with the same MAC or serial).
     pub renames: Vec<Rename>,
+    /// MAC addresses moved between nodes that keep their names (see
+    /// [`macs`]); their devices count as renumbered.
+    pub mac_moves: Vec<macs::MacMove>,
+    /// What `check` finds on head (see [`findings`]).
+    pub head_check: findings::HeadCheck,
     /// Sites renamed (see [`SiteRename`]).
     pub site_renames: Vec<SiteRename>,
     /// Where the renumbered values' lines are kept: (base's lock file,
@@ -460,6 +474,8 @@ pub struct Review {
     /// Every node that has a change: added (head only), removed (base
     /// only) or changed, in name order.
     pub node_presence: Vec<(String, Status)>,
+    /// The same for every switch that has a change.
+    pub switch_presence: Vec<(String, Status)>,
     /// Notes from the sources (skipped symlinks …) and the comparison.
     pub notes: Vec<String>,
 }
@@ -555,8 +571,26 @@ impl Review {
                 || shown(&head.facts.nodes[&r.to].lock_owner, &r.to)
                 || shown(&base.facts.nodes[&r.from].lock_owner, &r.from)
         });
+        // Renamed with their values kept: base's side already carries
+        // head's names (`rename_nodes`).
+        renames.extend(
+            base.renamed_nodes
+                .iter()
+                .filter(|(_, to, _)| {
+                    filter.is_empty() || shown(&head.facts.nodes[to].lock_owner, to)
+                })
+                .map(|(from, to, same)| Rename {
+                    from: from.clone(),
+                    to: to.clone(),
+                    same: same.clone(),
+                    renumbered: 0,
+                    from_lock: None,
+                    to_lock: None,
+                }),
+        );
 
-        let sessions = session_changes(&base.facts, &head.facts, filter);
+        let mut sessions = session_changes(&base.facts, &head.facts, filter);
+        sessions::local_as(&mut sessions, &base.facts, &head.facts, filter);
         let inputs = input_changes(&base.inputs, &head.inputs);
         let inventory_groups = group_changes(&base.facts, &head.facts);
         let site_renames = base
@@ -588,6 +622,7 @@ impl Review {
         let mut node_presence = Vec::new();
         let mut seen_nodes = BTreeSet::new();
         let mut seen_switches = BTreeSet::new();
+        let mut switch_presence = Vec::new();
         let multi = base.config.is_multi_site() || head.config.is_multi_site();
         for c in &changes {
             summary.artifacts.bump(c.status);
@@ -626,20 +661,29 @@ impl Review {
                 }
                 Owner::Switch(s) => {
                     if seen_switches.insert(s.as_str()) {
-                        summary.switches.bump(presence(
+                        let status = presence(
                             base.facts.switches.contains_key(s),
                             head.facts.switches.contains_key(s),
-                        ));
+                        );
+                        summary.switches.bump(status);
+                        switch_presence.push((s.clone(), status));
                     }
                 }
                 Owner::Site => summary.site_files.bump(c.status),
             }
         }
         node_presence.sort();
+        switch_presence.sort();
         summary.allocations.renumbered = renumbered.len();
+        let mac_moves = macs::mac_moves(&base.facts, &head.facts);
         summary.renumbered_nodes = renumbered
             .iter()
             .map(|x| x.owner.as_str())
+            .chain(
+                macs::devices(&mac_moves)
+                    .into_iter()
+                    .filter_map(|n| head.facts.nodes.get(n).map(|f| f.lock_owner.as_str())),
+            )
             .collect::<BTreeSet<_>>()
             .len();
         summary.renamed_nodes = renames.len();
@@ -677,6 +721,8 @@ impl Review {
             lock,
             renumbered,
             renames,
+            mac_moves,
+            head_check: findings::head_check(base, head),
             renumbered_locks,
             site_renames,
             sessions,
@@ -687,6 +733,7 @@ impl Review {
             head_lock_pending: head.lock_pending.len(),
             node_info,
             node_presence,
+            switch_presence,
             notes,
         }
     }
@@ -696,6 +743,7 @@ impl Review {
             && self.lock.is_empty()
             && self.sessions.is_empty()
             && self.renumbered.is_empty()
+            && self.mac_moves.is_empty()
             && self.inventory_groups.is_empty()
             && self.site_renames.is_empty()
     }
@@ -917,6 +965,7 @@ fn session_changes(base: &Facts, head: &Facts, filter: &Filter) -> Vec<SessionCh
             session: s.clone(),
             status: Status::Removed,
             old_remote_as: None,
+            local_as: Vec::new(),
         })
         .chain(
             head.sessions
@@ -926,6 +975,7 @@ fn session_changes(base: &Facts, head: &Facts, filter: &Filter) -> Vec<SessionCh
                     session: s.clone(),
                     status: Status::Added,
                     old_remote_as: None,
+                    local_as: Vec::new(),
                 }),
         )
         .collect();

@@ -212,6 +212,8 @@ pub fn to_value_with(r: &Review, opts: &Options) -> Value {
         "allocations": r.lock,
         "renumbered": r.renumbered,
         "renames": r.renames,
+        "mac_moves": r.mac_moves,
+        "head_check": r.head_check,
         "site_renames": r.site_renames,
         "notes": r.notes,
     });

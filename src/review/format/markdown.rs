@@ -98,7 +98,13 @@ pub fn render(r: &Review, opts: &Options) -> String {
     summary(&mut head, r);
     // (section, its one-line title for the list of cut sections, artifacts)
     let mut sections: Vec<(String, String, usize)> = Vec::new();
-    let (many, single): (Vec<&Group>, Vec<&Group>) = r.groups.iter().partition(|g| g.len() > 1);
+    // Files of devices added or removed whole: one line per kind of
+    // device, after the changes to running devices (see the text view).
+    let (gone, running): (Vec<&Group>, Vec<&Group>) = r
+        .groups
+        .iter()
+        .partition(|g| super::on_new_or_gone_devices(r, g));
+    let (many, single): (Vec<&Group>, Vec<&Group>) = running.into_iter().partition(|g| g.len() > 1);
     for g in many {
         let (section, title) = group_section(r, g);
         sections.push((section, title, g.artifacts()));
@@ -150,6 +156,26 @@ pub fn render(r: &Review, opts: &Options) -> String {
         ));
     }
 
+    if !gone.is_empty() {
+        let mut body = String::new();
+        for l in super::new_or_gone_lines(r, &gone, Some(20)) {
+            let _ = writeln!(body, "{l}");
+        }
+        let title =
+            "<b>Devices added or removed</b> (their files: <code>siteconf diff --full</code>)"
+                .to_string();
+        sections.push((
+            details(&title, &fenced("diff", &body, SECTION_LINES)),
+            title,
+            gone.iter().map(|g| g.artifacts()).sum(),
+        ));
+    }
+    // A running device's own files before site-wide files (see the text
+    // view).
+    let mut single = single;
+    single.sort_by_key(|g| {
+        g.owner_type == crate::review::group::OwnerType::Site && g.about.is_none()
+    });
     for g in single {
         let (section, title) = group_section(r, g);
         sections.push((section, title, g.artifacts()));
@@ -311,6 +337,27 @@ fn renumbered(out: &mut String, r: &Review) {
             );
         }
         let _ = writeln!(out, ">\n> {}\n", escape(&super::renumbered_help(r)));
+    }
+    if !r.mac_moves.is_empty() {
+        for l in super::mac_move_lines(r) {
+            let _ = writeln!(out, "> ⛔ {}  ", escape(&l));
+        }
+        let _ = writeln!(out, ">\n> {}\n", escape(super::MAC_MOVE_HELP));
+    }
+    let h = &r.head_check;
+    if !h.findings.is_empty() {
+        let _ = writeln!(out, "> ⚠️ **check on head:** {}\n>", escape(&h.phrase()));
+        for f in h.findings.iter().take(super::MAX_HEAD_FINDINGS) {
+            let _ = writeln!(out, "> - {}", escape(&f.to_string()));
+        }
+        if h.warnings > super::MAX_HEAD_FINDINGS {
+            let _ = writeln!(
+                out,
+                "> - … and {} more (`siteconf check`)",
+                h.warnings - super::MAX_HEAD_FINDINGS
+            );
+        }
+        out.push('\n');
     }
     for x in &r.renames {
         let _ = writeln!(out, "> **Renamed:** {}\n", escape(&super::rename_line(x)));

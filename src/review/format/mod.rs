@@ -267,6 +267,96 @@ pub fn renumbered_help(r: &super::Review) -> String {
     )
 }
 
+/// Whether a group is files of devices added or removed whole (a new
+/// rack's nodes, a decommissioned node), with their site files named after
+/// them (`host_vars/<fqdn>.yml`): what the text and markdown views
+/// summarise one line per kind of device, after the changes to running
+/// devices, which a reviewer must not miss (a ToR's `frr.conf` when a rack
+/// is added).
+pub fn on_new_or_gone_devices(r: &super::Review, g: &super::group::Group) -> bool {
+    use super::group::OwnerType;
+    if g.status == Status::Changed {
+        return false;
+    }
+    let list = match (g.owner_type, g.about) {
+        (OwnerType::Node, _) | (OwnerType::Site, Some(OwnerType::Node)) => &r.node_presence,
+        (OwnerType::Switch, _) | (OwnerType::Site, Some(OwnerType::Switch)) => &r.switch_presence,
+        _ => return false,
+    };
+    g.pieces().all(|i| {
+        let name = r.pieces[i].name.as_str();
+        list.binary_search_by(|(n, _)| n.as_str().cmp(name))
+            .is_ok_and(|k| list[k].1 == g.status)
+    })
+}
+
+/// One line per (added/removed, node/switch) for the groups that
+/// [`on_new_or_gone_devices`]: `+ 30 nodes added (480 files: apt-sources,
+/// frr, netplan, …): r03n01–r03n30`. `max_ranges`: how many name ranges
+/// to list (`None`: all).
+pub fn new_or_gone_lines(
+    r: &super::Review,
+    groups: &[&super::group::Group],
+    max_ranges: Option<usize>,
+) -> Vec<String> {
+    use super::group::{compress_names, short_list, OwnerType};
+    use std::collections::{BTreeMap, BTreeSet};
+    // (removed first, switches first) → (devices, files, kinds)
+    type Acc<'a> = (BTreeSet<&'a str>, usize, BTreeSet<&'a str>);
+    let mut acc: BTreeMap<(bool, bool), Acc> = BTreeMap::new();
+    for g in groups {
+        let node = matches!(
+            (g.owner_type, g.about),
+            (OwnerType::Node, _) | (OwnerType::Site, Some(OwnerType::Node))
+        );
+        let e = acc.entry((g.status == Status::Added, node)).or_default();
+        for i in g.pieces() {
+            let p = &r.pieces[i];
+            e.0.insert(p.name.as_str());
+            e.1 += 1;
+            e.2.insert(r.changes[p.change].kind.as_str());
+        }
+    }
+    acc.into_iter()
+        .map(|((added, node), (devices, files, kinds))| {
+            let names: Vec<&str> = devices.iter().copied().collect();
+            let list = match max_ranges {
+                Some(m) => short_list(&names, m),
+                None => compress_names(&names).join(", "),
+            };
+            let what = match (node, names.len()) {
+                (true, 1) => "node".to_string(),
+                (true, n) => format!("{n} nodes"),
+                (false, 1) => "switch".to_string(),
+                (false, n) => format!("{n} switches"),
+            };
+            let kinds: Vec<&str> = kinds.into_iter().collect();
+            format!(
+                "{} {what} {} ({files} file(s): {}): {list}",
+                if added { '+' } else { '-' },
+                if added { "added" } else { "removed" },
+                kinds.join(", ")
+            )
+        })
+        .collect()
+}
+
+/// MAC addresses moved between devices, one line per pair:
+/// `MAC addresses moved between devices: r01n03 ↔ r01n04 (10 MAC addresses)`.
+pub fn mac_move_lines(r: &super::Review) -> Vec<String> {
+    r.mac_moves
+        .iter()
+        .map(|m| format!("MAC addresses moved between devices: {m}"))
+        .collect()
+}
+
+/// The sentence under the MAC moves.
+pub const MAC_MOVE_HELP: &str = "the machines swap identities: Kea gives each the other's management address, netplan matches the other's NICs, and each `serial` now contradicts its MACs; if the hardware was really swapped, say so in the change (and fix `serial`), else restore each node's MACs";
+
+/// At most this many of head's findings in the capped text and the
+/// markdown (JSON has them all).
+pub const MAX_HEAD_FINDINGS: usize = 10;
+
 /// A rename: "r01n03 → db-01 (same MAC 52:54:00:01:03:01): its 3
 /// allocated value(s) change; to keep them rename the owner in
 /// siteconf.lock (node/r01n03 → node/db-01)". In a project of several

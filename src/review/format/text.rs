@@ -153,6 +153,8 @@ enum BlockKind {
     Single,
     Sessions,
     Lock,
+    /// Devices added or removed whole (summarised when capped).
+    Devices,
 }
 
 fn full(r: &Review, opts: &Options) -> String {
@@ -164,7 +166,14 @@ fn full(r: &Review, opts: &Options) -> String {
         return out;
     }
     let mut blocks: Vec<Block> = Vec::new();
-    let (many, single): (Vec<&Group>, Vec<&Group>) = r.groups.iter().partition(|g| g.len() > 1);
+    // Files of devices added or removed whole come last, and in the capped
+    // view as one line per kind of device: the changes to running devices
+    // (a ToR's frr.conf when a rack is added) are what must be read.
+    let (gone, running): (Vec<&Group>, Vec<&Group>) = r
+        .groups
+        .iter()
+        .partition(|g| super::on_new_or_gone_devices(r, g));
+    let (many, single): (Vec<&Group>, Vec<&Group>) = running.into_iter().partition(|g| g.len() > 1);
     for g in many {
         let names = member_names(g, &r.pieces);
         let list = if capped {
@@ -230,6 +239,32 @@ fn full(r: &Review, opts: &Options) -> String {
             divisible: true,
         });
     }
+    // Devices added or removed whole: one line per kind of device here
+    // (capped), their files last (--full).
+    if capped && !gone.is_empty() {
+        let mut text = String::new();
+        let _ = writeln!(
+            text,
+            "\n{}",
+            p.bold("── devices added or removed (their files: --full, or --node NAME)")
+        );
+        for l in super::new_or_gone_lines(r, &gone, Some(HEADING_RANGES)) {
+            let code = if l.starts_with('+') { "32" } else { "31" };
+            let _ = writeln!(text, "{}", p.paint(code, &visible(&l)));
+        }
+        blocks.push(Block {
+            text,
+            artifacts: gone.iter().map(|g| g.artifacts()).sum(),
+            what: BlockKind::Devices,
+            divisible: true,
+        });
+    }
+    // A running device's own files (a ToR's frr.conf) before site-wide
+    // files (zones, Kea), which repeat what the devices' changes say.
+    let mut single = single;
+    single.sort_by_key(|g| {
+        g.owner_type == crate::review::group::OwnerType::Site && g.about.is_none()
+    });
     for (i, g) in single.iter().enumerate() {
         let mut text = String::new();
         if i == 0 {
@@ -242,6 +277,21 @@ fn full(r: &Review, opts: &Options) -> String {
             what: BlockKind::Single,
             divisible: !g.hunks.is_empty(),
         });
+    }
+    if !capped {
+        for (i, g) in gone.iter().enumerate() {
+            let mut text = String::new();
+            if i == 0 {
+                let _ = writeln!(text, "\n{}", p.bold("── devices added or removed"));
+            }
+            group_body(&mut text, r, &p, g);
+            blocks.push(Block {
+                text,
+                artifacts: g.artifacts(),
+                what: BlockKind::Devices,
+                divisible: !g.hunks.is_empty(),
+            });
+        }
     }
     let Some(max) = opts.max_lines else {
         for b in blocks {
@@ -293,6 +343,9 @@ fn full(r: &Review, opts: &Options) -> String {
         }
         if count(BlockKind::Lock) > 0 {
             what.push(format!("allocations ({})", r.lock.len()));
+        }
+        if count(BlockKind::Devices) > 0 {
+            what.push("devices added or removed".to_string());
         }
         let artifacts: usize = rest.iter().map(|b| b.artifacts).sum();
         let lines: usize = rest.iter().map(|b| b.text.lines().count()).sum();
@@ -449,6 +502,17 @@ fn renumbered(out: &mut String, r: &Review, p: &Painter, capped: bool) {
         }
         let _ = writeln!(out, "    {}", super::renumbered_help(r));
     }
+    if !r.mac_moves.is_empty() {
+        for l in super::mac_move_lines(r) {
+            let _ = writeln!(
+                out,
+                "{}",
+                p.paint("1;31", &format!("  {:<13}{}", "MACS MOVED", visible(&l)))
+            );
+        }
+        let _ = writeln!(out, "    {}", super::MAC_MOVE_HELP);
+    }
+    head_check(out, r, p, capped);
     for x in &r.renames {
         let _ = writeln!(
             out,
@@ -461,6 +525,40 @@ fn renumbered(out: &mut String, r: &Review, p: &Painter, capped: bool) {
         let _ = writeln!(out, "  {:<13}{}", "site renamed", visible(&x.to_string()));
     }
     inventory_groups(out, r, p, capped);
+}
+
+/// What `check` finds on head, near the top: a warning about the change
+/// (an automation key that no longer reaches any node) reads as a harmless
+/// two-line hunk below.
+fn head_check(out: &mut String, r: &Review, p: &Painter, capped: bool) {
+    let h = &r.head_check;
+    if h.findings.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "{}",
+        p.paint("33", &format!("  {:<13}head: {}", "CHECK", h.phrase()))
+    );
+    let show = if capped {
+        super::MAX_HEAD_FINDINGS
+    } else {
+        usize::MAX
+    };
+    for f in h.findings.iter().take(show) {
+        let _ = writeln!(
+            out,
+            "{}",
+            p.paint("33", &format!("    {}", visible(&f.to_string())))
+        );
+    }
+    if h.warnings > show {
+        let _ = writeln!(
+            out,
+            "    … and {} more (--full, or `siteconf check`)",
+            h.warnings - show
+        );
+    }
 }
 
 /// Inventory groups added, removed or renamed: playbooks target them by
