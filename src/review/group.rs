@@ -609,6 +609,45 @@ mod tests {
     use super::*;
 
     #[test]
+    fn context_after_the_last_change_is_not_the_change() {
+        let hunk = |lines: &[(LineOp, &str)]| Hunk {
+            old_start: 1,
+            old_lines: 0,
+            new_start: 1,
+            new_lines: 0,
+            lines: lines
+                .iter()
+                .map(|(op, t)| Line {
+                    op: *op,
+                    text: t.to_string(),
+                    no_newline: false,
+                })
+                .collect(),
+        };
+        use LineOp::*;
+        let compute = hunk(&[
+            (Context, "a"),
+            (Removed, "x"),
+            (Added, "y"),
+            (Context, "nova:"),
+        ]);
+        let storage = hunk(&[
+            (Context, "a"),
+            (Removed, "x"),
+            (Added, "y"),
+            (Context, "ceph:"),
+        ]);
+        let other_lead = hunk(&[
+            (Context, "b"),
+            (Removed, "x"),
+            (Added, "y"),
+            (Context, "nova:"),
+        ]);
+        assert!(same_lines(&[compute.clone()], &[storage]));
+        assert!(!same_lines(&[compute], &[other_lead]));
+    }
+
+    #[test]
     fn compresses_runs() {
         let names = [
             "r01n01", "r01n02", "r01n03", "r01n05", "r01n06", "r02n01", "x",

@@ -104,3 +104,62 @@ pub(super) fn local_as(out: &mut Vec<SessionChange>, base: &Facts, head: &Facts,
         ))
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::review::facts::{NodeFacts, SwitchFacts};
+
+    fn facts(node_as: u32, tor_as: u32) -> Facts {
+        let mut f = Facts::default();
+        f.nodes.insert(
+            "n1".into(),
+            NodeFacts {
+                asn: Some(node_as),
+                ..NodeFacts::default()
+            },
+        );
+        f.switches.insert(
+            "tor1".into(),
+            SwitchFacts {
+                asn: Some(tor_as),
+                ..SwitchFacts::default()
+            },
+        );
+        for (a, b, via, remote_as) in [
+            ("n1", "tor1", "eno1", None),
+            ("transit", "tor1", "192.0.2.1", Some(64496)),
+        ] {
+            f.sessions.insert(Session {
+                a: a.into(),
+                b: b.into(),
+                via: via.into(),
+                remote_as,
+            });
+        }
+        f
+    }
+
+    #[test]
+    fn a_nodes_own_as_changes_its_sessions_only() {
+        let mut out = Vec::new();
+        local_as(&mut out, &facts(1, 10), &facts(2, 10), &Filter::default());
+        let lines: Vec<String> = out.iter().map(|x| x.to_string()).collect();
+        assert_eq!(lines, ["n1 ↔ tor1 over eno1 (n1's AS 1 → 2)"]);
+        assert_eq!(out[0].status, Status::Changed);
+    }
+
+    #[test]
+    fn a_switchs_own_as_changes_every_session_external_first() {
+        let mut out = Vec::new();
+        local_as(&mut out, &facts(1, 10), &facts(1, 11), &Filter::default());
+        let lines: Vec<String> = out.iter().map(|x| x.to_string()).collect();
+        assert_eq!(
+            lines,
+            [
+                "transit ↔ tor1 over 192.0.2.1 (AS 64496) (tor1's AS 10 → 11)",
+                "n1 ↔ tor1 over eno1 (tor1's AS 10 → 11)",
+            ]
+        );
+    }
+}
