@@ -643,7 +643,7 @@ mod tests {
             (Added, "y"),
             (Context, "nova:"),
         ]);
-        assert!(same_lines(&[compute.clone()], &[storage]));
+        assert!(same_lines(std::slice::from_ref(&compute), &[storage]));
         assert!(!same_lines(&[compute], &[other_lead]));
     }
 
