@@ -36,6 +36,22 @@ impl Checked {
         let changes = &self.resolved.lock_changes;
         let lock_file = &self.loaded.config.lock_file;
         let shown: Vec<&str> = changes.iter().take(10).map(|s| s.as_str()).collect();
+        // A lock edited by hand can hold every value in effect and still
+        // differ from what `siteconf lock` writes (its order, spacing or
+        // comments): say so rather than "0 change(s) needed".
+        if changes.is_empty() {
+            return Some(
+                Diagnostic::error(
+                    Code::LockOutOfDate,
+                    format!(
+                        "{lock_file} is not current: it holds the values in effect, but not as `siteconf lock` writes them (the order of its lines, their spacing or comments differ)"
+                    ),
+                )
+                .help(format!(
+                    "run `siteconf lock` and commit {lock_file}: no value changes, only how the file is written"
+                )),
+            );
+        }
         Some(
             Diagnostic::error(
                 Code::LockOutOfDate,

@@ -530,7 +530,9 @@ name = \"bgp-session-removed\"
 on = \"bgp-session-removed\"
 approvers = [\"netops\"]
 
-# An external peer's ASN changes: a wrong one takes the site's exit down.
+# A BGP session changes: an external peer's ASN, or the AS either end runs
+# (a switch's or node's own `asn`). The session resets, and a wrong AS
+# takes the site's exit down.
 [[gate.rules]]
 name = \"external-peer-changed\"
 on = \"bgp-session-changed\"
