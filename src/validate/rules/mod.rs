@@ -86,6 +86,7 @@ mod node_required;
 mod ntp_servers;
 mod one_line;
 mod overlapping_prefixes;
+mod package_conflicts;
 mod package_names;
 mod port_cabled_twice;
 mod port_declared_twice;
@@ -165,6 +166,7 @@ pub static RULES: &[&Rule] = &[
     &ssh_key_options::RULE,
     &repo_signed_by::RULE,
     &repo_fields::RULE,
+    &package_conflicts::RULE,
     &package_names::RULE,
     &timezone::RULE,
     &ntp_servers::RULE,
