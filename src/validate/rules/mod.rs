@@ -95,6 +95,7 @@ mod rack_position_shared;
 mod rack_units;
 mod repo_conflicts;
 mod repo_fields;
+mod repo_releases;
 mod repo_signed_by;
 mod repo_suites;
 mod repo_uris;
@@ -166,6 +167,7 @@ pub static RULES: &[&Rule] = &[
     &ssh_key_options::RULE,
     &repo_signed_by::RULE,
     &repo_fields::RULE,
+    &repo_releases::RULE,
     &package_conflicts::RULE,
     &package_names::RULE,
     &timezone::RULE,

@@ -93,8 +93,23 @@ fn security_renamed(codename: &str) -> bool {
         .any(|l| l == codename && !matches!(l, "sid" | "experimental"))
 }
 
+/// The distribution (`debian`, `ubuntu`) whose release `codename` is,
+/// from the data's `# debian` and `# ubuntu` parts.
+pub(super) fn distribution_of(codename: &str) -> Option<&'static str> {
+    let mut distro = None;
+    for l in DATA.lines().map(str::trim) {
+        match l {
+            "# debian" => distro = Some("debian"),
+            "# ubuntu" => distro = Some("ubuntu"),
+            _ if l == codename && !l.starts_with('#') => return distro,
+            _ => {}
+        }
+    }
+    None
+}
+
 /// Whether the URI is a Debian or Ubuntu archive.
-fn distro_mirror(uri: &str) -> bool {
+pub(super) fn distro_mirror(uri: &str) -> bool {
     let Some((_, rest)) = uri.split_once("://") else {
         return false;
     };
@@ -123,7 +138,7 @@ fn known_suite(suite: &str) -> bool {
 }
 
 /// What comes before the first `-` or `/` of a suite.
-fn base_of(suite: &str) -> &str {
+pub(super) fn base_of(suite: &str) -> &str {
     suite.split(['-', '/']).next().unwrap_or(suite)
 }
 
