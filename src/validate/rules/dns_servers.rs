@@ -6,7 +6,11 @@
 //! multicast, loopback or broadcast address, or an IPv6 link-local address
 //! (which needs a zone, `%eth0`, that none of its consumers can carry)
 //! (SC0054); one that is the network or IPv4 broadcast address of a
-//! declared network (SC0302). Warns (SC0055) about a server listed twice.
+//! declared network (SC0302). Warns (SC0055) about a server listed twice,
+//! and (SC0038) about a well-known public resolver (8.8.8.8, 1.1.1.1,
+//! 9.9.9.9…): the list is also the name servers of the zones siteconf
+//! builds, which a public resolver does not serve, so the site's own names
+//! do not resolve on its nodes.
 //!
 //! **Why it matters.** Every DNS zone siteconf builds (the forward zone of
 //! the site's domain and a reverse zone per network) needs name servers for
@@ -97,6 +101,34 @@ pub(super) fn unusable(ip: IpAddr) -> Option<&'static str> {
     }
 }
 
+/// The operator of a well-known public recursive resolver at `ip`
+/// (Google Public DNS, Cloudflare, Quad9, OpenDNS: their published service
+/// addresses).
+fn public_resolver(ip: IpAddr) -> Option<&'static str> {
+    const KNOWN: &[(&str, &str)] = &[
+        ("8.8.8.8", "Google"),
+        ("8.8.4.4", "Google"),
+        ("2001:4860:4860::8888", "Google"),
+        ("2001:4860:4860::8844", "Google"),
+        ("1.1.1.1", "Cloudflare"),
+        ("1.0.0.1", "Cloudflare"),
+        ("2606:4700:4700::1111", "Cloudflare"),
+        ("2606:4700:4700::1001", "Cloudflare"),
+        ("9.9.9.9", "Quad9"),
+        ("149.112.112.112", "Quad9"),
+        ("2620:fe::fe", "Quad9"),
+        ("2620:fe::9", "Quad9"),
+        ("208.67.222.222", "OpenDNS"),
+        ("208.67.220.220", "OpenDNS"),
+        ("2620:119:35::35", "OpenDNS"),
+        ("2620:119:53::53", "OpenDNS"),
+    ];
+    KNOWN
+        .iter()
+        .find(|(a, _)| a.parse::<IpAddr>().ok() == Some(ip))
+        .map(|(_, who)| *who)
+}
+
 /// The declared network whose network or IPv4 broadcast address `ip` is,
 /// with which of the two it is and the prefix.
 pub(super) fn not_host(site: &Site, ip: IpAddr) -> Option<(&Network, &'static str, String)> {
@@ -144,6 +176,19 @@ fn servers(cx: &Ctx, site: &SiteInfo, diags: &mut Diagnostics) {
                 .help("give the address of the host that answers DNS queries"),
             );
         }
+        if let Some(who) = public_resolver(ip) {
+            diags.push(
+                Diagnostic::warning(
+                    Code::DnsServerPublicResolver,
+                    format!(
+                        "DNS server {ip} is {who}'s public resolver: it cannot answer for `{}`, the zone siteconf builds for the site, whose NS records and glue name each DNS server; nodes that ask it get no answer for the site's own names (its hosts, and any NTP server or repository named under the domain)",
+                        site.domain.value
+                    ),
+                )
+                .label(d.span, "a public resolver, not the site's name server")
+                .help("list the site's own DNS servers, the hosts that serve the zones `siteconf build` writes (they may forward other names to a public resolver)"),
+            );
+        }
         if seen.contains(&ip) {
             diags.push(
                 Diagnostic::warning(
@@ -167,6 +212,14 @@ mod tests {
             r#"site dc1 {{ domain "dc1.example.net"; dns-servers {list}; }}
             network mgmt {{ purpose management; ipv4 "10.0.0.0/24"; ipv6 "2001:db8::/64"; }}"#
         ))
+    }
+
+    #[test]
+    fn a_public_resolver_serves_not_the_site_zone() {
+        assert_eq!(dns(r#""8.8.8.8""#), ["SC0038"]);
+        assert_eq!(dns(r#""10.0.0.2" "2606:4700:4700::1111""#), ["SC0038"]);
+        // 8.8.8.9 is nobody's well-known resolver.
+        assert!(dns(r#""10.0.0.2" "8.8.8.9""#).is_empty());
     }
 
     #[test]
