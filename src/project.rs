@@ -687,6 +687,12 @@ pub fn read_config(src: &dyn Source, sources: &mut SourceMap, diags: &mut Diagno
         }
         Ok(Some(text)) => {
             let id = sources.add(SourceFile::new(CONFIG_FILE, text.clone()));
+            // It is committed like the site files: a private key pasted
+            // into it is as exposed, and is masked and reported the same.
+            if !crate::syntax::redact::private_keys(Format::Toml, &text).is_empty() {
+                sources.redact_secrets(id, Format::Toml);
+                private_key_findings(id, Format::Toml, &text, diags);
+            }
             match toml::from_str::<Config>(&text) {
                 Ok(mut c) => {
                     check_dirs(id, &text, &mut c, diags);
@@ -837,7 +843,7 @@ pub fn load_all_configured(
     }
     let secrets = config.secrets.file.as_deref();
     let (parts, unread) = read_and_lower(src, &dirs, secrets, &mut sources, diags);
-    let strays = strays(src, &config, &configs, &unread, &mut sources);
+    let strays = strays(src, &config, &configs, &unread, &mut sources, diags);
     // Each part goes to the one site whose directory holds it, by move; the
     // shared definitions are merged once and each site gets a copy.
     let shared_dir = config
@@ -1086,19 +1092,40 @@ fn strays(
     sites: &[Config],
     unread: &[String],
     sources: &mut SourceMap,
+    diags: &mut Diagnostics,
 ) -> Vec<crate::model::StrayFile> {
     use crate::model::{StrayFile, StrayKind};
     let mut out = Vec::new();
     for path in unread {
         let hidden = path.split('/').any(|c| c.starts_with('.'));
-        if hidden || path.to_ascii_lowercase().ends_with(".md") {
-            continue;
-        }
+        let note = hidden || path.to_ascii_lowercase().ends_with(".md");
         // A binary file (an image of the rack) is deliberately not a site file.
         let Ok(Some(text)) = src.read_text(path) else {
             continue;
         };
-        let id = sources.add(SourceFile::new(path.clone(), text));
+        // A private key saved among the site files (`site/deploy_key`,
+        // `site/.ipmi.pem`) is committed with them, read or not: masked
+        // and reported like one pasted into a site file (SC0086).
+        let keys = !crate::syntax::redact::private_keys(Format::Kdl, &text).is_empty();
+        if note && !keys {
+            continue;
+        }
+        let id = sources.add(SourceFile::new(path.clone(), text.clone()));
+        if keys {
+            sources.redact_found(
+                id,
+                crate::syntax::redact::private_keys(Format::Kdl, &text)
+                    .into_iter()
+                    .flat_map(|k| k.body)
+                    .collect(),
+            );
+            private_key_findings(id, Format::Kdl, &text, diags);
+        }
+        // A key file is SC0086's alone: "rename it to be read" is no advice
+        // for it.
+        if note || keys {
+            continue;
+        }
         out.push(StrayFile {
             kind: StrayKind::Ignored,
             path: path.clone(),

@@ -465,12 +465,13 @@ pub fn render_text(r: &Review, v: &Verdict, approved_by: &[String]) -> String {
     let h = &r.head_check;
     if !h.findings.is_empty() {
         let _ = writeln!(o, "  check on head: {}", h.phrase());
-        let show = crate::review::format::MAX_HEAD_FINDINGS;
-        for f in h.findings.iter().take(show) {
+        let (shown, more) =
+            crate::review::format::head_findings_shown(h, false, "`siteconf check`");
+        for f in shown {
             let _ = writeln!(o, "    {f}");
         }
-        if h.warnings > show {
-            let _ = writeln!(o, "    … and {} more (`siteconf check`)", h.warnings - show);
+        if let Some(more) = more {
+            let _ = writeln!(o, "    {more}");
         }
     }
     for f in &v.findings {

@@ -56,7 +56,7 @@ impl std::fmt::Display for Finding {
 }
 
 impl HeadCheck {
-    /// `1 warning (1 new)`.
+    /// `3 warning(s) (1 new)`, `2 warning(s) (none new)`.
     pub fn phrase(&self) -> String {
         let mut s = String::new();
         if self.errors > 0 {
@@ -67,6 +67,8 @@ impl HeadCheck {
             s.push_str(&format!(" ({} new)", self.new));
         } else if self.new > 0 {
             s.push_str(" (all new)");
+        } else if self.warnings > 0 {
+            s.push_str(" (none new)");
         }
         s
     }

@@ -341,6 +341,17 @@ fn scan_private_keys(text: &str, toks: Option<&[Token]>) -> Vec<PrivateKey> {
                 .map_or(limit, |p| header_end + p);
             (header_end, kind, body_end)
         } else {
+            // A key file's first line is `PuTTY-User-Key-File-3: ssh-…`;
+            // the bare words (a comment about converting keys with
+            // puttygen) are no key, and would mask the rest of the file.
+            let after = &text[start + "PuTTY-User-Key-File".len()..];
+            let version = after
+                .strip_prefix('-')
+                .map_or(0, |v| v.bytes().take_while(u8::is_ascii_digit).count());
+            if version == 0 || after.as_bytes().get(1 + version) != Some(&b':') {
+                from = start + 1;
+                continue;
+            }
             let header_end = line_end(start);
             // Up to the end of the `Private-MAC:` line.
             let body_end = text[header_end..limit]
@@ -851,6 +862,16 @@ mod tests {
         ));
         assert!(!is_private_key("ssh-ed25519 AAAAC3Nz PRIVATE KEY"));
         assert!(private_keys(Format::Kdl, "description \"no private key here\"\n").is_empty());
+        // Words about keys are no key, and mask nothing.
+        for text in [
+            "// convert the PuTTY-User-Key-File to OpenSSH with puttygen\nnode a {}\n",
+            "// the PRIVATE KEY is in vault\n",
+            "description \"-----BEGIN CERTIFICATE----- MIIB -----END CERTIFICATE-----\"\n",
+            "description \"a PuTTY-User-Key-File-3 file\"\n",
+        ] {
+            assert!(private_keys(Format::Kdl, text).is_empty(), "{text}");
+            assert_eq!(masked(Format::Kdl, text), text);
+        }
     }
 
     #[test]

@@ -347,15 +347,12 @@ fn renumbered(out: &mut String, r: &Review) {
     let h = &r.head_check;
     if !h.findings.is_empty() {
         let _ = writeln!(out, "> ⚠️ **check on head:** {}\n>", escape(&h.phrase()));
-        for f in h.findings.iter().take(super::MAX_HEAD_FINDINGS) {
+        let (shown, more) = super::head_findings_shown(h, false, "`siteconf check`");
+        for f in shown {
             let _ = writeln!(out, "> - {}", escape(&f.to_string()));
         }
-        if h.warnings > super::MAX_HEAD_FINDINGS {
-            let _ = writeln!(
-                out,
-                "> - … and {} more (`siteconf check`)",
-                h.warnings - super::MAX_HEAD_FINDINGS
-            );
+        if let Some(more) = more {
+            let _ = writeln!(out, "> - {}", escape(&more));
         }
         out.push('\n');
     }

@@ -357,6 +357,40 @@ pub const MAC_MOVE_HELP: &str = "the machines swap identities: Kea gives each th
 /// markdown (JSON has them all).
 pub const MAX_HEAD_FINDINGS: usize = 10;
 
+/// Head's findings a capped report lists, and the line that counts the
+/// rest: the new ones (not in base), at most [`MAX_HEAD_FINDINGS`]. The
+/// standing ones (base has them too) are counted, not listed: a site with
+/// a dozen accepted warnings would otherwise put the same dozen lines at
+/// the top of every review, above what the change does. `full`: all.
+pub fn head_findings_shown<'a>(
+    h: &'a crate::review::findings::HeadCheck,
+    full: bool,
+    more: &str,
+) -> (Vec<&'a crate::review::findings::Finding>, Option<String>) {
+    let shown: Vec<_> = if full {
+        h.findings.iter().collect()
+    } else {
+        h.findings
+            .iter()
+            .filter(|f| f.new)
+            .take(MAX_HEAD_FINDINGS)
+            .collect()
+    };
+    let total = h.warnings;
+    let rest = total.saturating_sub(shown.len());
+    if rest == 0 {
+        return (shown, None);
+    }
+    let new_left = h.new.saturating_sub(shown.iter().filter(|f| f.new).count());
+    let standing = rest - new_left.min(rest);
+    let line = match (new_left, standing) {
+        (0, s) => format!("… and {s} standing (base has them too; {more})"),
+        (n, 0) => format!("… and {n} more ({more})"),
+        (n, s) => format!("… and {n} more new, {s} standing ({more})"),
+    };
+    (shown, Some(line))
+}
+
 /// A rename: "r01n03 → db-01 (same MAC 52:54:00:01:03:01): its 3
 /// allocated value(s) change; to keep them rename the owner in
 /// siteconf.lock (node/r01n03 → node/db-01)". In a project of several
@@ -399,6 +433,51 @@ pub fn kinds_line(s: &super::Summary) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn head(new: usize, standing: usize) -> crate::review::findings::HeadCheck {
+        let f = |new: bool| crate::review::findings::Finding {
+            code: "SC0001",
+            severity: "warning",
+            at: None,
+            message: "m".into(),
+            new,
+        };
+        crate::review::findings::HeadCheck {
+            errors: 0,
+            warnings: new + standing,
+            new,
+            findings: (0..new)
+                .map(|_| f(true))
+                .chain((0..standing).map(|_| f(false)))
+                .collect(),
+            omitted: 0,
+        }
+    }
+
+    /// Standing warnings (base has them too) are counted, not listed, so
+    /// they do not head every review of a site that lives with them.
+    #[test]
+    fn head_findings_list_the_new_and_count_the_standing() {
+        let h = head(2, 12);
+        let (shown, more) = head_findings_shown(&h, false, "x");
+        assert_eq!(shown.len(), 2);
+        assert_eq!(
+            more.as_deref(),
+            Some("… and 12 standing (base has them too; x)")
+        );
+        let (shown, more) = head_findings_shown(&h, true, "x");
+        assert_eq!((shown.len(), more), (14, None));
+        let h12 = head(12, 0);
+        let (shown, more) = head_findings_shown(&h12, false, "x");
+        assert_eq!(
+            (shown.len(), more.as_deref()),
+            (10, Some("… and 2 more (x)"))
+        );
+        let (_, more) = head_findings_shown(&head(11, 3), false, "x");
+        assert_eq!(more.as_deref(), Some("… and 1 more new, 3 standing (x)"));
+        assert_eq!(head(0, 3).phrase(), "3 warning(s) (none new)");
+        assert_eq!(head(1, 3).phrase(), "4 warning(s) (1 new)");
+    }
 
     fn rename(from_lock: Option<&str>, to_lock: Option<&str>) -> crate::review::Rename {
         crate::review::Rename {

@@ -540,24 +540,16 @@ fn head_check(out: &mut String, r: &Review, p: &Painter, capped: bool) {
         "{}",
         p.paint("33", &format!("  {:<13}head: {}", "CHECK", h.phrase()))
     );
-    let show = if capped {
-        super::MAX_HEAD_FINDINGS
-    } else {
-        usize::MAX
-    };
-    for f in h.findings.iter().take(show) {
+    let (shown, more) = super::head_findings_shown(h, !capped, "--full, or `siteconf check`");
+    for f in shown {
         let _ = writeln!(
             out,
             "{}",
             p.paint("33", &format!("    {}", visible(&f.to_string())))
         );
     }
-    if h.warnings > show {
-        let _ = writeln!(
-            out,
-            "    … and {} more (--full, or `siteconf check`)",
-            h.warnings - show
-        );
+    if let Some(more) = more {
+        let _ = writeln!(out, "    {more}");
     }
 }
 

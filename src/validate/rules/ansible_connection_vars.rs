@@ -12,6 +12,16 @@
 //!
 //! A Jinja expression (`"{{ … }}"`) is not judged.
 //!
+//! Vars that reach switches only (a switch's own, or a group the inventory
+//! fills with switches alone: `switches`, `role_<a switch role>`, or a
+//! group whose children are all such) are judged as a network device's:
+//! the network connections (`network_cli`, `netconf`, `httpapi`, the
+//! plugins `network-os` platforms use) are what they are for, and
+//! `ansible_become` false only leaves out enable mode, so it is not
+//! reported. Vars that reach nodes only (the site defaults, a profile, a
+//! node) with a network connection are reported: a Linux node has no
+//! `ansible_network_os`, and every play fails on it.
+//!
 //! **Why it matters.** siteconf's inventory is for hosts reached over SSH
 //! as the automation user, with root through `become`. Inventory variables
 //! outrank a play's keywords (Ansible's variable precedence): with
@@ -27,8 +37,12 @@
 //! node r01n01 { vars { ansible_become #false; } }         // SC0087
 //! ```
 
+use std::collections::BTreeSet;
+
 use super::super::{Ctx, Rule};
 use crate::diag::{Code, Diagnostic, Diagnostics};
+use crate::model::names::{group_name, SWITCHES_GROUP};
+use crate::model::Sp;
 
 pub static RULE: Rule = Rule {
     name: "ansible-connection-vars",
@@ -51,6 +65,61 @@ const SSH: &[&str] = &[
     "netconf",
 ];
 
+/// Connection plugins for network devices: right for switches, a failure
+/// on a node (no `ansible_network_os`).
+const NETWORK: &[&str] = &[
+    "network_cli",
+    "netconf",
+    "httpapi",
+    "ansible.netcommon.network_cli",
+    "ansible.netcommon.netconf",
+    "ansible.netcommon.httpapi",
+];
+
+/// Who a `vars` owner's variables reach.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Reach {
+    Nodes,
+    Switches,
+    Either,
+}
+
+/// Whether the inventory group `name` (declared groups' children followed)
+/// holds switches only: `switches`, `role_<r>` for a role of switches and
+/// of no node, or a declared group whose children all are such.
+fn switches_only(cx: &Ctx, name: &str, depth: usize) -> bool {
+    let site = cx.site;
+    let inv = group_name(name);
+    if inv == SWITCHES_GROUP {
+        return true;
+    }
+    if let Some(role) = inv.strip_prefix("role_") {
+        let switch_role = site.switches.iter().any(|s| s.role.value.as_str() == role);
+        let node_role = site.nodes.iter().any(|n| {
+            n.role
+                .as_ref()
+                .is_some_and(|r| group_name(&r.value) == role)
+        });
+        return switch_role && !node_role;
+    }
+    // Nodes may join a declared group by name; then it is not switches only.
+    let joined =
+        super::layers(site).any(|(_, s)| s.groups.iter().any(|g| group_name(&g.value) == inv));
+    if joined || depth > 8 {
+        return false;
+    }
+    let children: Vec<&Sp<String>> = site
+        .groups
+        .iter()
+        .filter(|g| group_name(&g.name.value) == inv)
+        .flat_map(|g| &g.children)
+        .collect();
+    !children.is_empty()
+        && children
+            .iter()
+            .all(|c| switches_only(cx, &c.value, depth + 1))
+}
+
 /// A value Ansible reads as false (its `boolean` filter's words).
 fn is_false(v: &serde_json::Value) -> bool {
     match v {
@@ -70,7 +139,23 @@ fn templated(v: &serde_json::Value) -> bool {
 }
 
 fn check(cx: &Ctx, diags: &mut Diagnostics) {
+    let groups: BTreeSet<&str> = cx.site.groups.iter().map(|g| g.name.as_str()).collect();
     for (owner, _, vars) in super::inventory_vars::owners(cx) {
+        let kind = if owner.starts_with("switch ") {
+            Reach::Switches
+        } else if let Some(g) = owner
+            .strip_prefix("group `")
+            .and_then(|g| g.strip_suffix('`'))
+            .filter(|g| groups.contains(g))
+        {
+            if switches_only(cx, g, 0) {
+                Reach::Switches
+            } else {
+                Reach::Either
+            }
+        } else {
+            Reach::Nodes
+        };
         let reach = if owner.starts_with("group ") {
             "the group's hosts"
         } else {
@@ -84,11 +169,19 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
                 continue;
             }
             let shown = v.as_str().map_or_else(|| v.to_string(), str::to_string);
-            if SSH.contains(&shown.trim()) {
+            let network = NETWORK.contains(&shown.trim());
+            let fine = match kind {
+                Reach::Switches => SSH.contains(&shown.trim()) || network,
+                Reach::Either => SSH.contains(&shown.trim()),
+                Reach::Nodes => SSH.contains(&shown.trim()) && !network,
+            };
+            if fine {
                 continue;
             }
             let effect = if shown.trim() == "local" {
                 format!("plays for {reach} run on the Ansible controller itself (a `reboot` or an upgrade hits the controller, once per host), and those hosts are never touched")
+            } else if network {
+                format!("Ansible reaches {reach}, Linux nodes, with the network-device plugin `{shown}`, which needs an `ansible_network_os` they do not have: every play fails on them")
             } else {
                 format!("Ansible reaches {reach} with the `{shown}` connection plugin instead of SSH, and the plays fail or act elsewhere")
             };
@@ -100,16 +193,19 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
                     ),
                 )
                 .label(*span, format!("`{shown}`: not SSH"))
-                .help(format!(
-                    "remove `{name}`: siteconf's inventory reaches every host over SSH at the address it writes; a play meant for the controller says `hosts: localhost` or `delegate_to: localhost`"
-                )),
+                .help(if network {
+                    format!("remove `{name}` here: nodes are reached over SSH at the address the inventory writes; a network connection belongs in the vars of switches (a switch's `vars`, or `group switches`)")
+                } else {
+                    format!("remove `{name}`: siteconf's inventory reaches every host over SSH at the address it writes; a play meant for the controller says `hosts: localhost` or `delegate_to: localhost`")
+                }),
             );
         }
         for name in ["ansible_become", "ansible_sudo"] {
             let Some((v, span)) = vars.entries.get(name) else {
                 continue;
             };
-            if templated(v) || !is_false(v) {
+            // On a network device become is enable mode, not root.
+            if templated(v) || !is_false(v) || kind == Reach::Switches {
                 continue;
             }
             diags.push(
@@ -156,5 +252,79 @@ node r01n01 {{ rack r01; position 1; groups fleet; }}
         assert_eq!(n("ansible_become #true"), 0);
         assert_eq!(n("ansible_become_user postgres"), 0);
         assert_eq!(n("ansible_connection local; ansible_sudo \"false\""), 2);
+    }
+
+    fn on_switches(extra: &str) -> usize {
+        let site = format!(
+            r#"site dc1 {{ domain "dc1.example.net"; dns-servers "10.0.0.2"; }}
+rack r01 {{ height 42; }}
+switch r01-tor1 {{ rack r01; position 42; ports swp1-4; }}
+node r01n01 {{ rack r01; position 1; groups fleet; }}
+{extra}
+"#
+        );
+        codes(&site).iter().filter(|c| **c == "SC0087").count()
+    }
+
+    #[test]
+    fn switches_get_network_connections_and_no_become() {
+        // Vars that reach switches only: a network plugin, become off.
+        for vars in [
+            "ansible_connection \"ansible.netcommon.network_cli\"; ansible_become #false",
+            "ansible_connection httpapi; ansible_become no",
+            "ansible_connection netconf",
+        ] {
+            assert_eq!(
+                on_switches(&format!("group switches {{ vars {{ {vars}; }} }}")),
+                0,
+                "{vars}"
+            );
+            assert_eq!(
+                on_switches(&format!("group role_tor {{ vars {{ {vars}; }} }}")),
+                0,
+                "{vars}"
+            );
+            assert_eq!(
+                on_switches(&format!(
+                    "group net {{ children switches; vars {{ {vars}; }} }}"
+                )),
+                0,
+                "{vars}"
+            );
+        }
+        assert_eq!(
+            on_switches("switch r01-tor2 { rack r01; position 41; ports swp1-4; vars { ansible_connection httpapi; ansible_become #false; } }"),
+            0
+        );
+        // `local` on switches is still the controller.
+        assert_eq!(
+            on_switches("group switches { vars { ansible_connection local; } }"),
+            1
+        );
+        // A group nodes join is judged as theirs.
+        assert_eq!(
+            on_switches("group fleet { vars { ansible_become #false; } }"),
+            1
+        );
+        // A network plugin on nodes only fails every play on them.
+        assert_eq!(n("ansible_connection network_cli"), 0);
+        assert_eq!(
+            on_switches(
+                "profile p { vars { ansible_connection \"ansible.netcommon.network_cli\"; } }"
+            ),
+            1
+        );
+        assert_eq!(
+            on_switches(
+                "node r01n02 { rack r01; position 2; vars { ansible_connection httpapi; } }"
+            ),
+            1
+        );
+        assert_eq!(
+            on_switches(
+                "profile p { vars { ansible_connection paramiko; ansible_become #true; } }"
+            ),
+            0
+        );
     }
 }

@@ -11,7 +11,9 @@
 //! `listen-address` that has one, else the first `port`; see
 //! `sshd_options::sshd_port`), or 22, sshd's default, when its `sshd`
 //! names no port (an image that moves sshd should say so in `sshd`). A
-//! value that is not a number (a Jinja expression) is not judged.
+//! value that is not a number (a Jinja expression) is not judged, nor one
+//! of the other ports sshd listens on (`port 22 2222`, or a
+//! `listen-address` of its own port).
 //!
 //! **Why it matters.** siteconf writes `ansible_port` into hosts.yml from
 //! the sshd settings, but only when no `vars` set it: the operator's value
@@ -50,6 +52,45 @@ fn as_port(v: &serde_json::Value) -> Option<u64> {
     }
 }
 
+/// Every port sshd listens on, as sshd reads its lines: a `ListenAddress`
+/// with a port listens there, one without on every `Port`; without
+/// `ListenAddress`, every `Port`; without `Port`, 22.
+fn sshd_ports(lines: &[(String, String)]) -> BTreeSet<u64> {
+    let value = |v: &str| v.trim().trim_matches(['"', '\'']).to_string();
+    let mut ports: BTreeSet<u64> = lines
+        .iter()
+        .filter(|(k, _)| k.eq_ignore_ascii_case("Port"))
+        .filter_map(|(_, v)| value(v).parse().ok())
+        .collect();
+    if ports.is_empty() {
+        ports.insert(22);
+    }
+    let listen: Vec<String> = lines
+        .iter()
+        .filter(|(k, _)| k.eq_ignore_ascii_case("ListenAddress"))
+        .map(|(_, v)| value(v))
+        .collect();
+    if listen.is_empty() {
+        return ports;
+    }
+    let mut out = BTreeSet::new();
+    for l in listen {
+        let addr = l.split_whitespace().next().unwrap_or("");
+        let p = match addr.strip_prefix('[') {
+            Some(rest) => rest.split_once("]:").map(|(_, p)| p),
+            None if addr.matches(':').count() == 1 => addr.split_once(':').map(|(_, p)| p),
+            None => None,
+        };
+        match p.and_then(|p| p.parse().ok()) {
+            Some(p) => {
+                out.insert(p);
+            }
+            None => out.extend(ports.iter().copied()),
+        }
+    }
+    out
+}
+
 fn check(cx: &Ctx, diags: &mut Diagnostics) {
     let Some(rs) = cx.resolved else { return };
     let groups = &cx.site.groups;
@@ -72,6 +113,7 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
         // should say so in `sshd`, where siteconf can see it.
         let declared = sshd_port(lines.iter().map(|(k, v)| (k.as_str(), v.as_str())));
         let port = declared.unwrap_or(22);
+        let listening = sshd_ports(&lines);
         // The groups the node is in: its own, `all`, and their parents to
         // any depth.
         let mut mine: BTreeSet<String> = rn
@@ -131,17 +173,29 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
         let Some(theirs) = as_port(value) else {
             continue;
         };
-        if theirs == u64::from(port) {
+        // sshd listens on every `port` (`port 22 2222`): any of them is
+        // where Ansible may connect.
+        if theirs == u64::from(port) || listening.contains(&theirs) {
             continue;
         }
+        // `22`, or `22, 2222` when sshd listens on several.
+        let ports = if listening.len() > 1 {
+            listening
+                .iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        } else {
+            port.to_string()
+        };
         let d = if declared.is_some() {
             Diagnostic::warning(
                 Code::AnsiblePortDiffers,
                 format!(
-                    "`{var}` {theirs} (in {owner}) is not the port sshd listens on, {port}: Ansible connects to {theirs} and is refused"
+                    "`{var}` {theirs} (in {owner}) is not the port sshd listens on, {ports}: Ansible connects to {theirs} and is refused"
                 ),
             )
-            .label(span, format!("sshd listens on {port}"))
+            .label(span, format!("sshd listens on {ports}"))
             .help(format!(
                 "remove `{var}` (siteconf writes `ansible_port: {port}` from the sshd settings into hosts.yml when no vars set `ansible_port` or `ansible_ssh_port`), or set it to {port}"
             ))
@@ -207,6 +261,19 @@ node n1 {{ rack r01; position 1; groups fleet; sshd {{ {sshd} }}; vars {{ {vars}
         )
         .is_empty());
         assert!(found("port 2222", "ansible_port \"{{ p }}\"", "x 1").is_empty());
+        // sshd listens on every port: any of them will do.
+        assert!(found("port 22 2222", "ansible_port 2222", "x 1").is_empty());
+        assert!(found("port 22 2222", "x 1", "ansible_port 22").is_empty());
+        assert_eq!(
+            found("port 22 2222", "ansible_port 2200", "x 1"),
+            ["SC0068"]
+        );
+        assert!(found(
+            "listen-address \"10.0.1.5:2200\" \"0.0.0.0\"",
+            "ansible_port 22",
+            "x 1"
+        )
+        .is_empty());
         // The node's own vars win over its groups'.
         assert!(found("port 2222", "ansible_port 2222", "ansible_port 22").is_empty());
         // The old spelling, and it wins over ansible_port at any level.

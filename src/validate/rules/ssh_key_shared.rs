@@ -7,7 +7,14 @@
 //! pasted and the comment edited), naming that key and user. The same key
 //! with the same comment for two users is one holder given two accounts
 //! (an admin's key for the automation user too), and the same key twice
-//! for one user is not this rule's.
+//! for one user is not this rule's. The edit that makes a pasted key
+//! someone else's is the comment naming the user (`bob@ops` for user
+//! `bob`, or `alice@ops` left for user `alice`): comments that name
+//! neither user (`breakglass@vault` for root, `breakglass-admin@vault` for
+//! admin: one emergency key deliberately on two accounts) are not
+//! reported. A `cert-authority` key is a CA that signs certificates, meant
+//! to be trusted by several accounts (the certificate's principals say
+//! who logs in as whom): not reported either.
 //!
 //! **Why it matters.** A key pasted from a colleague's entry (with the
 //! comment edited, `bob@…`) lets the holder of that key's private half —
@@ -41,6 +48,21 @@ fn body(key: &str) -> Option<((&str, &str), String)> {
     (b.len() >= 16).then_some(((ty, b), comment))
 }
 
+/// Whether the comment names `user` as the person holding the key: its
+/// part before `@` (`bob@ops`), or the whole comment (`bob`).
+fn names_user(comment: &str, user: &str) -> bool {
+    let who = comment.split('@').next().unwrap_or("").trim();
+    !who.is_empty() && who.eq_ignore_ascii_case(user)
+}
+
+/// Whether the key's options make it a certificate authority.
+fn cert_authority(options: Option<&str>) -> bool {
+    options.is_some_and(|o| {
+        o.split(',')
+            .any(|x| x.trim().eq_ignore_ascii_case("cert-authority"))
+    })
+}
+
 fn check(cx: &Ctx, diags: &mut Diagnostics) {
     // The first entry of each key: (key name, user, comment, owner).
     type First<'a> = (&'a str, &'a str, String, String);
@@ -50,6 +72,9 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
             let Some((id, comment)) = body(&k.key.value) else {
                 continue;
             };
+            if cert_authority(k.options.as_ref().map(|o| o.value.as_str())) {
+                continue;
+            }
             let user = k.user.value.as_str();
             match first.get(&id) {
                 None => {
@@ -59,7 +84,11 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
                 // other entry, meant as another person's key. The same
                 // key and comment for two users is one holder given both
                 // accounts (an admin's key for the automation user too).
-                Some((name, other, c, owner)) if *other != user && *c != comment => {
+                Some((name, other, c, owner))
+                    if *other != user
+                        && *c != comment
+                        && (names_user(&comment, user) || names_user(c, other)) =>
+                {
                     diags.push(
                         Diagnostic::warning(
                             Code::SshKeySharedByUsers,
@@ -108,6 +137,11 @@ node r01n01 {{ rack r01; position 1; profiles base; }}
         // nor one holder's key (its comment kept) for a second account.
         assert_eq!(n(&format!("{A} alice@laptop"), "alice"), 0);
         assert_eq!(n(&format!("{A} alice@ops"), "ansible"), 0);
+        // alice's own key given to root: still hers.
+        assert_eq!(n(&format!("{A} breakglass@vault"), "root"), 1);
+        // alice's comment left on the copy for bob, or bob named.
+        assert_eq!(n(&format!("{A} ops"), "bob"), 1);
+        assert_eq!(n(&format!("{A} Bob@laptop"), "bob"), 1);
         assert_eq!(
             n(
                 "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMrG72uHP+AMbuuJt1FZLHRLsu06T4fGnlTzSTm0B9Ww bob@ops",
@@ -115,5 +149,22 @@ node r01n01 {{ rack r01; position 1; profiles base; }}
             ),
             0
         );
+    }
+
+    #[test]
+    fn a_break_glass_key_or_a_certificate_authority_is_for_many_accounts() {
+        let site = format!(
+            r#"site dc1 {{ domain "dc1.example.net"; dns-servers "10.0.0.2"; }}
+rack r01 {{ height 42; }}
+profile base {{
+    ssh-key bg-root {{ user root; key "{A} breakglass-root@vault"; }}
+    ssh-key bg-admin {{ user admin; key "{A} breakglass-admin@vault"; }}
+    ssh-key ca-alice {{ user alice; key "{A} ops-ca alice"; options "cert-authority,principals=\"alice\""; }}
+    ssh-key ca-bob {{ user bob; key "{A} ops-ca bob"; options "cert-authority,principals=\"bob\""; }}
+}}
+node r01n01 {{ rack r01; position 1; profiles base; }}
+"#
+        );
+        assert!(!codes(&site).contains(&"SC0089"));
     }
 }

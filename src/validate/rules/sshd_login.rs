@@ -231,6 +231,37 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
                 }
             }
         }
+        // `address-family inet` with an IPv6 `listen-address` (or inet6
+        // with IPv4): sshd resolves each ListenAddress in that family only
+        // and refuses the file ("bad addr or host: 0.0.0.0 (Address family
+        // for hostname not supported)"): no sshd at all.
+        if let (Some(af), Some(la)) = (eff.get("AddressFamily"), eff.get("ListenAddress")) {
+            let only = af.value.value.trim().to_ascii_lowercase();
+            let other: Vec<String> = value_lines("ListenAddress", &la.value.value)
+                .iter()
+                .filter_map(|l| listen_ip(l))
+                .filter(|ip| (only == "inet" && ip.is_ipv6()) || (only == "inet6" && ip.is_ipv4()))
+                .map(|ip| ip.to_string())
+                .collect();
+            if !other.is_empty() {
+                let family = if only == "inet" { "IPv6" } else { "IPv4" };
+                found.push(
+                    name,
+                    Diagnostic::error(
+                        Code::SshdInvalidValue,
+                        format!(
+                            "sshd is told to listen on the {family} address {}{}, but `address-family {only}`{} excludes {family}: sshd refuses its configuration (\"bad addr or host: {} (Address family for hostname not supported)\") and does not start, so the node has no SSH",
+                            other.join(" and "),
+                            set_in(rn, &format!("sshd.{}", la.key.value)),
+                            set_in(rn, &format!("sshd.{}", af.key.value)),
+                            other[0],
+                        ),
+                    )
+                    .label(la.value.span, format!("{family}, which `address-family {only}` excludes"))
+                    .help("leave `address-family` out (or set `any`), or listen only on addresses of its family"),
+                );
+            }
+        }
         // `address-family inet6` (or `inet`) leaves sshd no socket of the
         // other family, whatever it listens on: Ansible connecting to an
         // address of that family is refused.
@@ -822,7 +853,7 @@ node n1 {{ rack r01; position 1; sshd {{ {sshd} }}; address mgmt ipv4=\"10.0.1.5
         let f = |sshd: &str| -> Vec<&'static str> {
             codes(&site(sshd))
                 .into_iter()
-                .filter(|c| matches!(*c, "SC0069" | "SC0073"))
+                .filter(|c| matches!(*c, "SC0069" | "SC0073" | "SC0041"))
                 .collect()
         };
         assert_eq!(f("listen-address \"127.0.0.1\" \"::1\""), ["SC0069"]);
@@ -849,6 +880,13 @@ node n1 {{ rack r01; position 1; sshd {{ {sshd} }}; address mgmt ipv4=\"10.0.1.5
         assert_eq!(f("address-family \"inet6\""), ["SC0069"]);
         assert!(f("address-family \"inet\"").is_empty());
         assert!(f("address-family \"any\"").is_empty());
+        // An address of the family it excludes: sshd -t refuses the file.
+        assert_eq!(
+            f("address-family \"inet6\"; listen-address \"0.0.0.0\""),
+            ["SC0041"]
+        );
+        assert!(f("address-family \"inet\"; listen-address \"0.0.0.0\"").is_empty());
+        assert!(f("address-family \"any\"; listen-address \"0.0.0.0\"").is_empty());
     }
 
     /// What `sshd -t` of OpenSSH 9.2p1 says, with Debian's sshd_config
