@@ -615,10 +615,12 @@ pub fn generate_as(shape: &Shape, format: Option<Format>) -> Project {
             }
         }
         let mut bond = vec![f("kind", s("bond")), f("members", l(["ens1f0", "ens1f1"]))];
-        // Always a mode: the legs may be on a rack's MLAG pair, where a
-        // bond without one runs balance-rr against LACP (SC0513).
+        // Always a mode the pair takes: the legs may be on a rack's MLAG
+        // pair, where a bond without one, or a static mode (balance-rr,
+        // balance-xor), sends no LACPDU (SC0513). balance-alb needs
+        // nothing from the switches.
         let mode = if r.chance(50) {
-            *r.pick(&["802.3ad", "active-backup", "balance-xor"])
+            *r.pick(&["802.3ad", "active-backup", "balance-alb"])
         } else {
             "802.3ad"
         };
@@ -737,7 +739,7 @@ pub fn generate_as(shape: &Shape, format: Option<Format>) -> Project {
         ));
         t.push(f(
             "repo",
-            V::Keyed(vec![("debian".into(), repo_debian(&mut r, "trixie"))]),
+            V::Keyed(vec![("debian".into(), repo_debian(&mut r, "bookworm"))]),
         ));
         if r.chance(50) {
             t.push(f(

@@ -2,19 +2,17 @@
 //!
 //! **What it does.** Warns (SC0089) about an `ssh-key` (of the site
 //! defaults, a profile or a node) whose key — its type and base64 body —
-//! is the key of an `ssh-key` of another user declared earlier, with
-//! another comment (`bob@…` where the first says `alice@…`: the key was
-//! pasted and the comment edited), naming that key and user. The same key
-//! with the same comment for two users is one holder given two accounts
-//! (an admin's key for the automation user too), and the same key twice
-//! for one user is not this rule's. The edit that makes a pasted key
-//! someone else's is the comment naming the user (`bob@ops` for user
-//! `bob`, or `alice@ops` left for user `alice`): comments that name
-//! neither user (`breakglass@vault` for root, `breakglass-admin@vault` for
-//! admin: one emergency key deliberately on two accounts) are not
-//! reported. A `cert-authority` key is a CA that signs certificates, meant
-//! to be trusted by several accounts (the certificate's principals say
-//! who logs in as whom): not reported either.
+//! is the key of an `ssh-key` of another user declared earlier, while its
+//! comment names its own user as the holder (`bob@ops` for user `bob`,
+//! where the earlier entry's key is `alice@ops`'s): the key was pasted
+//! and the comment edited, naming that key and user. Only that claim
+//! counts: a person's key given to a shared or role account with no name
+//! of its own in the comment (alice's key for `ops`, `root` or the
+//! automation user, `breakglass@vault` on two accounts) is a deliberate
+//! grant, and the same key twice for one user is not this rule's. A
+//! `cert-authority` key is a CA that signs certificates, meant to be
+//! trusted by several accounts (the certificate's principals say who logs
+//! in as whom): not reported either.
 //!
 //! **Why it matters.** A key pasted from a colleague's entry (with the
 //! comment edited, `bob@…`) lets the holder of that key's private half —
@@ -85,9 +83,7 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
                 // key and comment for two users is one holder given both
                 // accounts (an admin's key for the automation user too).
                 Some((name, other, c, owner))
-                    if *other != user
-                        && *c != comment
-                        && (names_user(&comment, user) || names_user(c, other)) =>
+                    if *other != user && names_user(&comment, user) && !names_user(c, user) =>
                 {
                     diags.push(
                         Diagnostic::warning(
@@ -137,10 +133,12 @@ node r01n01 {{ rack r01; position 1; profiles base; }}
         // nor one holder's key (its comment kept) for a second account.
         assert_eq!(n(&format!("{A} alice@laptop"), "alice"), 0);
         assert_eq!(n(&format!("{A} alice@ops"), "ansible"), 0);
-        // alice's own key given to root: still hers.
-        assert_eq!(n(&format!("{A} breakglass@vault"), "root"), 1);
-        // alice's comment left on the copy for bob, or bob named.
-        assert_eq!(n(&format!("{A} ops"), "bob"), 1);
+        // alice's key given to a role account, with or without a comment
+        // of its own: a grant, not a paste.
+        assert_eq!(n(&format!("{A} breakglass@vault"), "root"), 0);
+        assert_eq!(n(&format!("{A} ops"), "bob"), 0);
+        assert_eq!(n(A, "ops"), 0);
+        // bob named on alice's key: the entry claims to be bob's.
         assert_eq!(n(&format!("{A} Bob@laptop"), "bob"), 1);
         assert_eq!(
             n(
