@@ -55,6 +55,13 @@ fn json(o: &Output) -> Value {
 
 /// A repository with `main` = `base` and branch `feature` = `head`
 /// checked out (working tree = head).
+/// `siteconf diff main feature` in `repo`, with `extra` arguments: its stdout.
+fn diff_main_feature(repo: &TestRepo, extra: &[&str]) -> String {
+    let mut args = vec!["diff", "main", "feature"];
+    args.extend_from_slice(extra);
+    stdout(&siteconf(repo.path(), &args, &[]))
+}
+
 fn two_commits(base: &Files, head: &Files) -> TestRepo {
     let repo = TestRepo::new();
     let b = repo.commit("", base, "base");
@@ -2540,11 +2547,7 @@ fn swapped_macs_are_a_headline_and_block_the_gate() {
         "{out}"
     );
     assert!(out.find("MACS MOVED") < out.find("  nodes "), "{out}");
-    let md = stdout(&siteconf(
-        repo.path(),
-        &["diff", "main", "feature", "--format", "markdown"],
-        &[],
-    ));
+    let md = diff_main_feature(&repo, &["--format", "markdown"]);
     assert!(
         md.contains("> ⛔ MAC addresses moved between devices: r001n01 ↔ r001n02"),
         "{md}"
@@ -2572,7 +2575,7 @@ fn changes_to_running_devices_come_before_added_devices() {
     let base = with_policy(base_site());
     let head = with_lock(with_policy(Gen::new(4, 4).files()), Some(&base));
     let repo = two_commits(&base, &head);
-    let out = stdout(&siteconf(repo.path(), &["diff", "main", "feature"], &[]));
+    let out = diff_main_feature(&repo, &[]);
     assert!(
         out.contains("switches/r003-tor1/etc/frr/frr.conf (frr) changed"),
         "{out}"
@@ -2583,11 +2586,7 @@ fn changes_to_running_devices_come_before_added_devices() {
         "{out}"
     );
     assert!(out.contains("+ switch added ("), "{out}");
-    let md = stdout(&siteconf(
-        repo.path(),
-        &["diff", "main", "feature", "--format", "markdown"],
-        &[],
-    ));
+    let md = diff_main_feature(&repo, &["--format", "markdown"]);
     assert!(md.contains("<b>Devices added or removed</b>"), "{md}");
     assert!(md.contains("r003-tor1"), "{md}");
     assert!(!md.contains("nodes/&lt;node&gt;/"), "{md}");
@@ -2647,7 +2646,7 @@ fn a_renamed_node_whose_values_stay_is_compared_with_itself() {
         "{:?}",
         r.changes.iter().map(|c| &c.path).collect::<Vec<_>>()
     );
-    let out = stdout(&siteconf(repo.path(), &["diff", "main", "feature"], &[]));
+    let out = diff_main_feature(&repo, &[]);
     assert!(
         out.contains(
             "renamed      r001n04 → db-01 (same MAC 52:54:00:01:00:04): its allocated values stay"
@@ -2685,7 +2684,7 @@ fn head_warnings_are_at_the_top_of_diff_and_gate() {
         head[profiles].replace(r#"from=\"10.0.0.0/16\""#, r#"from=\"10.9.0.0/16\""#),
     );
     let repo = two_commits(&base, &head);
-    let out = stdout(&siteconf(repo.path(), &["diff", "main", "feature"], &[]));
+    let out = diff_main_feature(&repo, &[]);
     assert!(
         out.contains("  CHECK        head: 1 warning(s) (all new)"),
         "{out}"
@@ -2695,11 +2694,7 @@ fn head_warnings_are_at_the_top_of_diff_and_gate() {
         "{out}"
     );
     assert!(out.find("warning[SC0085]") < out.find("  nodes "), "{out}");
-    let md = stdout(&siteconf(
-        repo.path(),
-        &["diff", "main", "feature", "--format", "markdown"],
-        &[],
-    ));
+    let md = diff_main_feature(&repo, &["--format", "markdown"]);
     assert!(
         md.contains("> ⚠️ **check on head:** 1 warning(s) (all new)"),
         "{md}"

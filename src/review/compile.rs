@@ -604,17 +604,7 @@ pub fn rename_sites(base: &mut Compiled, head: &Compiled) {
             (name(n), sf)
         })
         .collect();
-    f.sessions = std::mem::take(&mut f.sessions)
-        .into_iter()
-        .map(|mut s| {
-            s.a = name(s.a);
-            s.b = name(s.b);
-            s
-        })
-        .collect();
-    for members in f.groups.values_mut() {
-        *members = std::mem::take(members).into_iter().map(name).collect();
-    }
+    f.rename_in_sessions_and_groups(name);
     for e in &mut base.lock.entries {
         if let Some(o) = re(&e.owner, &locks) {
             e.owner = o;

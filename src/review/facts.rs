@@ -289,6 +289,22 @@ impl Facts {
         facts
     }
 
+    /// Renames devices in the sessions and the groups' members: a renamed
+    /// site's or node's base side, compared with itself.
+    pub fn rename_in_sessions_and_groups(&mut self, name: impl Fn(String) -> String) {
+        self.sessions = std::mem::take(&mut self.sessions)
+            .into_iter()
+            .map(|mut s| {
+                s.a = name(s.a);
+                s.b = name(s.b);
+                s
+            })
+            .collect();
+        for members in self.groups.values_mut() {
+            *members = std::mem::take(members).into_iter().map(&name).collect();
+        }
+    }
+
     /// A node's or a switch's own AS (none for an external peer).
     pub fn asn_of(&self, name: &str) -> Option<u32> {
         self.nodes

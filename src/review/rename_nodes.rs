@@ -124,17 +124,7 @@ pub fn rename_nodes(base: &mut Compiled, head: &Compiled) {
         }
         f.nodes.insert(to.clone(), nf);
     }
-    f.sessions = std::mem::take(&mut f.sessions)
-        .into_iter()
-        .map(|mut s| {
-            s.a = name(s.a);
-            s.b = name(s.b);
-            s
-        })
-        .collect();
-    for members in f.groups.values_mut() {
-        *members = std::mem::take(members).into_iter().map(name).collect();
-    }
+    f.rename_in_sessions_and_groups(name);
     base.lock.sort();
     base.renamed_nodes = renames;
 }
