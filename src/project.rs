@@ -1028,7 +1028,7 @@ fn private_key_findings(id: FileId, format: Format, text: &str, d: &mut Diagnost
             Diagnostic::error(
                 Code::PrivateKeyInSite,
                 format!(
-                    "{} is in this site file: it must not be in the repository",
+                    "{} is in this file of the project: it must not be in the repository",
                     k.kind
                 ),
             )

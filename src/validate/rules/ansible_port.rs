@@ -178,7 +178,8 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
         if theirs == u64::from(port) || listening.contains(&theirs) {
             continue;
         }
-        // `22`, or `22, 2222` when sshd listens on several.
+        // `22`, or `22, 2222` when sshd listens on several; the message
+        // says "the port …, 22" or "any of the ports … (22, 2222)".
         let ports = if listening.len() > 1 {
             listening
                 .iter()
@@ -188,11 +189,16 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
         } else {
             port.to_string()
         };
+        let not_the_port = if listening.len() > 1 {
+            format!("none of the ports sshd listens on ({ports})")
+        } else {
+            format!("not the port sshd listens on, {ports}")
+        };
         let d = if declared.is_some() {
             Diagnostic::warning(
                 Code::AnsiblePortDiffers,
                 format!(
-                    "`{var}` {theirs} (in {owner}) is not the port sshd listens on, {ports}: Ansible connects to {theirs} and is refused"
+                    "`{var}` {theirs} (in {owner}) is {not_the_port}: Ansible connects to {theirs} and is refused"
                 ),
             )
             .label(span, format!("sshd listens on {ports}"))
