@@ -689,9 +689,10 @@ pub fn read_config(src: &dyn Source, sources: &mut SourceMap, diags: &mut Diagno
             let id = sources.add(SourceFile::new(CONFIG_FILE, text.clone()));
             // It is committed like the site files: a private key pasted
             // into it is as exposed, and is masked and reported the same.
-            if !crate::syntax::redact::private_keys(Format::Toml, &text).is_empty() {
+            let keys = crate::syntax::redact::private_keys(Format::Toml, &text);
+            if !keys.is_empty() {
                 sources.redact_secrets(id, Format::Toml);
-                private_key_findings(id, Format::Toml, &text, diags);
+                private_key_findings(id, &keys, diags);
             }
             match toml::from_str::<Config>(&text) {
                 Ok(mut c) => {
@@ -1005,7 +1006,11 @@ fn read_and_lower(
                 part.lost.add(id, text);
             }
             let secrets = crate::syntax::redact::secret_ranges(format, text);
-            private_key_findings(id, format, text, &mut d);
+            private_key_findings(
+                id,
+                &crate::syntax::redact::private_keys(format, text),
+                &mut d,
+            );
             (dir.clone(), part, d, secrets)
         })
         .collect();
@@ -1020,10 +1025,15 @@ fn read_and_lower(
     (parts, unread)
 }
 
-/// SC0086 for each private key in a site file's text, wherever it is: at
-/// its first line, the one part of it left unmasked.
-fn private_key_findings(id: FileId, format: Format, text: &str, d: &mut Diagnostics) {
-    for k in crate::syntax::redact::private_keys(format, text) {
+/// SC0086 for each private key found in a file's text
+/// (`syntax::redact::private_keys`), wherever it is: at its first line,
+/// the one part of it left unmasked.
+fn private_key_findings(
+    id: FileId,
+    keys: &[crate::syntax::redact::PrivateKey],
+    d: &mut Diagnostics,
+) {
+    for k in keys {
         d.push(
             Diagnostic::error(
                 Code::PrivateKeyInSite,
@@ -1106,24 +1116,18 @@ fn strays(
         // A private key saved among the site files (`site/deploy_key`,
         // `site/.ipmi.pem`) is committed with them, read or not: masked
         // and reported like one pasted into a site file (SC0086).
-        let keys = !crate::syntax::redact::private_keys(Format::Kdl, &text).is_empty();
-        if note && !keys {
+        let keys = crate::syntax::redact::private_keys(Format::Kdl, &text);
+        if note && keys.is_empty() {
             continue;
         }
-        let id = sources.add(SourceFile::new(path.clone(), text.clone()));
-        if keys {
-            sources.redact_found(
-                id,
-                crate::syntax::redact::private_keys(Format::Kdl, &text)
-                    .into_iter()
-                    .flat_map(|k| k.body)
-                    .collect(),
-            );
-            private_key_findings(id, Format::Kdl, &text, diags);
+        let id = sources.add(SourceFile::new(path.clone(), text));
+        if !keys.is_empty() {
+            sources.redact_found(id, keys.iter().flat_map(|k| k.body.clone()).collect());
+            private_key_findings(id, &keys, diags);
         }
         // A key file is SC0086's alone: "rename it to be read" is no advice
         // for it.
-        if note || keys {
+        if note || !keys.is_empty() {
             continue;
         }
         out.push(StrayFile {
