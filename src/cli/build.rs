@@ -324,6 +324,10 @@ fn build(g: &Global, args: &Args) -> Status {
         v["warnings"] = serde_json::Value::Array(all);
         println!("{v}");
     }
+    // The process ends here: freeing each checked site piece by piece (at
+    // 10,000 nodes a few million allocations, a tenth of a one-node edit's
+    // build) only delays the exit; the OS takes the memory back at once.
+    std::mem::forget(sites);
     Status::Ok
 }
 
