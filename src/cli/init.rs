@@ -274,7 +274,7 @@ fn summary(
         }
     }
     eprintln!(
-        "next: siteconf -C {0} check --locked, then commit it: cd {0} && git init && git add -A && git commit",
+        "next: siteconf -C {0} check --locked, then commit it on `main` (the branch the review and CI recipes compare with): cd {0} && git init -b main && git add -A && git commit -m \"site: first commit\"",
         dir.display()
     );
 }

@@ -25,6 +25,7 @@ pub mod facts;
 pub mod findings;
 pub mod format;
 pub mod group;
+pub mod instances;
 pub mod lockdiff;
 pub mod macs;
 pub mod masked;
@@ -449,6 +450,9 @@ pub struct Review {
     /// MAC addresses moved between nodes that keep their names (see
     /// [`macs`]); their devices count as renumbered.
     pub mac_moves: Vec<macs::MacMove>,
+    /// Nodes whose cloud-init instance-id changes: new machines to
+    /// cloud-init at their next boot from the seed (see [`instances`]).
+    pub new_instances: Vec<instances::NewInstance>,
     /// What `check` finds on head (see [`findings`]).
     pub head_check: findings::HeadCheck,
     /// Sites renamed (see [`SiteRename`]).
@@ -509,6 +513,7 @@ impl Review {
                 .collect()
         };
         let manifests = manifest_changes(&changes, &base.output, &head.output);
+        let new_instances = instances::new_instances(&changes, &base.output, &head.output);
         let pieces = pieces(&mut changes, base, head);
         let groups = group::group(&pieces, &changes, &base.facts, &head.facts);
 
@@ -722,6 +727,7 @@ impl Review {
             renumbered,
             renames,
             mac_moves,
+            new_instances,
             head_check: findings::head_check(base, head),
             renumbered_locks,
             site_renames,

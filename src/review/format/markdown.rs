@@ -344,6 +344,23 @@ fn renumbered(out: &mut String, r: &Review) {
         }
         let _ = writeln!(out, ">\n> {}\n", escape(super::MAC_MOVE_HELP));
     }
+    if !r.new_instances.is_empty() {
+        for x in r.new_instances.iter().take(MAX_OWNERS) {
+            let _ = writeln!(
+                out,
+                "> ⚠️ **New cloud-init instance:** {}  ",
+                escape(&x.to_string())
+            );
+        }
+        if r.new_instances.len() > MAX_OWNERS {
+            let _ = writeln!(
+                out,
+                "> … and {} more (`siteconf diff --full`)  ",
+                r.new_instances.len() - MAX_OWNERS
+            );
+        }
+        let _ = writeln!(out, ">\n> {}\n", escape(crate::review::instances::HELP));
+    }
     let h = &r.head_check;
     if !h.findings.is_empty() {
         let _ = writeln!(out, "> ⚠️ **check on head:** {}\n>", escape(&h.phrase()));
