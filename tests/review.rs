@@ -2654,6 +2654,22 @@ fn a_renamed_node_whose_values_stay_is_compared_with_itself() {
         "{out}"
     );
     assert!(out.contains("-r001n04\n+db-01\n"), "{out}");
+    // The manifest reads base's entries under the new name: the renamed
+    // node's files changed, none added or removed.
+    assert_eq!(r.manifests.len(), 1, "{:?}", r.manifests);
+    let m = r.manifests[0]
+        .entries
+        .as_ref()
+        .expect("both manifests read");
+    assert_eq!((m.added, m.removed), (0, 0), "{m:?}");
+    assert!(m.changed > 0, "{m:?}");
+    // Its cloud-init instance-id is of its name: a new instance, said.
+    assert_eq!(r.new_instances.len(), 1, "{:?}", r.new_instances);
+    assert_eq!(r.new_instances[0].node, "db-01");
+    assert!(
+        out.contains("  NEW INSTANCE db-01: instance-id iid-r001n04"),
+        "{out}"
+    );
     let o = siteconf(repo.path(), &["gate", "main", "feature"], &[]);
     let g = stdout(&o);
     for rule in [

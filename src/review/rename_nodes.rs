@@ -90,6 +90,11 @@ pub fn rename_nodes(base: &mut Compiled, head: &Compiled) {
     }
     let files = std::mem::take(&mut base.output.files);
     for (_, mut a) in files {
+        if super::is_manifest(&a) {
+            a.bytes = renamed_manifest(&a.bytes, &renames).unwrap_or(a.bytes);
+            base.output.insert(a);
+            continue;
+        }
         for (from, to, _) in &renames {
             let owned = matches!(&a.owner, Owner::Node(n) if n == from);
             if owned || a.owner == Owner::Site {
@@ -129,9 +134,67 @@ pub fn rename_nodes(base: &mut Compiled, head: &Compiled) {
     base.renamed_nodes = renames;
 }
 
+/// Base's manifest read with head's names: the renamed nodes' groups under
+/// their new names, and every listed path renamed as the files are, so
+/// that the manifest's summary counts a renamed node's files as the files
+/// compared, not as removed and added. `None`: not a manifest it can read
+/// (then it is compared as it is). The entries' order does not matter to
+/// the comparison, which reads them by path.
+fn renamed_manifest(bytes: &[u8], renames: &[NodeRename]) -> Option<Vec<u8>> {
+    use serde_json::Value;
+    let mut m: Value = serde_json::from_slice(bytes).ok()?;
+    let rename = |path: &str| {
+        renames
+            .iter()
+            .find_map(|(from, to, _)| rename_path(path, short(from), short(to)))
+    };
+    let rename_entries = |entries: &mut Value| {
+        for e in entries.as_array_mut().into_iter().flatten() {
+            if let Some(p) = e.get("path").and_then(Value::as_str).and_then(rename) {
+                e["path"] = Value::String(p);
+            }
+        }
+    };
+    if let Some(nodes) = m.get_mut("nodes").and_then(Value::as_object_mut) {
+        for (from, to, _) in renames {
+            if let Some(v) = nodes.remove(short(from)) {
+                nodes.insert(short(to).to_string(), v);
+            }
+        }
+        nodes.values_mut().for_each(rename_entries);
+    }
+    if let Some(site) = m.get_mut("site") {
+        rename_entries(site);
+    }
+    serde_json::to_vec_pretty(&m).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_renamed_nodes_manifest_entries_read_under_its_new_name() {
+        let base = br#"{"generator": "siteconf", "format": 1, "files": 3, "bytes": 3,
+            "nodes": {"r01n05": [{"path": "nodes/r01n05/hostname", "size": 1,
+                "sha256": "00", "mode": "0644", "kind": "hostname"}],
+                "r01n06": [{"path": "nodes/r01n06/hostname", "size": 1,
+                "sha256": "00", "mode": "0644", "kind": "hostname"}]},
+            "switches": {},
+            "site": [{"path": "site/inventory/host_vars/r01n05.dc1.example.net.yml",
+                "size": 1, "sha256": "00", "mode": "0644", "kind": "inventory"}]}"#;
+        let renames = vec![("r01n05".to_string(), "db05".to_string(), "mac".to_string())];
+        let out = renamed_manifest(base, &renames).expect("a manifest");
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v["nodes"]["db05"][0]["path"], "nodes/db05/hostname");
+        assert_eq!(v["nodes"]["r01n06"][0]["path"], "nodes/r01n06/hostname");
+        assert!(v["nodes"].get("r01n05").is_none());
+        assert_eq!(
+            v["site"][0]["path"],
+            "site/inventory/host_vars/db05.dc1.example.net.yml"
+        );
+        assert_eq!(renamed_manifest(b"not json", &renames), None);
+    }
 
     #[test]
     fn paths_of_the_device_and_files_named_after_it() {
