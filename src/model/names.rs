@@ -66,6 +66,14 @@ pub fn is_group_name(s: &str) -> bool {
         && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_')
 }
 
+/// Whether Ansible would read `s` as a Jinja template (an expression,
+/// a statement or a comment): the inventory marks such a value
+/// untrusted, so Ansible keeps it as text, and a connection variable
+/// holding one is not judged by its text.
+pub fn ansible_templated(s: &str) -> bool {
+    s.contains("{{") || s.contains("{%") || s.contains("{#")
+}
+
 /// Whether Ansible accepts `s` as a variable name (ansible-core's
 /// `validate_variable_name`: an ASCII identifier that is not one of the
 /// names Jinja treats as constants or operators).

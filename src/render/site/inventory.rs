@@ -382,7 +382,7 @@ impl<W: std::io::Write> std::io::Write for Indented<W> {
 /// untrusted (see the module doc).
 fn mark_untrusted(v: &mut Json) {
     match v {
-        Json::String(s) if s.contains("{{") || s.contains("{%") || s.contains("{#") => {
+        Json::String(s) if crate::model::names::ansible_templated(s) => {
             let mut m = Map::new();
             m.insert(
                 super::filters::UNSAFE_KEY.into(),

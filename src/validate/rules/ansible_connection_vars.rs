@@ -135,7 +135,7 @@ fn is_false(v: &serde_json::Value) -> bool {
 
 fn templated(v: &serde_json::Value) -> bool {
     v.as_str()
-        .is_some_and(|s| s.contains("{{") || s.contains("{%"))
+        .is_some_and(crate::model::names::ansible_templated)
 }
 
 fn check(cx: &Ctx, diags: &mut Diagnostics) {
