@@ -204,6 +204,23 @@ fn tokens(format: Format, text: &str) -> Vec<Token> {
 
 /// The byte ranges holding secret values, none spanning a line break.
 pub fn secret_ranges(format: Format, text: &str) -> Vec<(usize, usize)> {
+    if !might_hold_secret(text) {
+        return Vec::new();
+    }
+    scan_secret_ranges(format, text)
+}
+
+/// Whether the scan can find anything in `text`: every secret-bearing
+/// position is matched on the raw text (`password` as written, a URL's
+/// `://` and `@`, a private key's header), so a file with none of them —
+/// most files of a large site: its racks and nodes — needs no tokens.
+fn might_hold_secret(text: &str) -> bool {
+    text.contains(SECRET_KEY)
+        || (text.contains("://") && text.contains('@'))
+        || might_hold_private_key(text)
+}
+
+fn scan_secret_ranges(format: Format, text: &str) -> Vec<(usize, usize)> {
     let toks = tokens(format, text);
     let mut ranges = match format {
         Format::Kdl => kdl_ranges(text, &toks),
@@ -871,6 +888,67 @@ mod tests {
         ] {
             assert!(private_keys(Format::Kdl, text).is_empty(), "{text}");
             assert_eq!(masked(Format::Kdl, text), text);
+        }
+    }
+
+    /// The shortcut is sound: texts without the markers, whatever else
+    /// they hold, have nothing the full scan would mask.
+    #[test]
+    fn a_text_without_the_markers_has_nothing_to_mask() {
+        let pieces = [
+            "pass",
+            "word",
+            "\"",
+            "=",
+            "{",
+            "}",
+            ";",
+            "\n",
+            "[",
+            "]",
+            "secret",
+            "value",
+            "https:",
+            "//",
+            "user:pw",
+            "@host",
+            "\"https://u:p@h/",
+            "#",
+            "/*",
+            "*/",
+            "-----BEGIN ",
+            "KEY-----",
+            "PRIVATE",
+            "PuTTY",
+            " ",
+            "r#\"",
+            "\\",
+        ];
+        let mut checked = 0;
+        // Every sequence of three pieces, as KDL and as TOML.
+        for a in pieces {
+            for b in pieces {
+                for c in pieces {
+                    let text = format!("{a}{b}{c}");
+                    if might_hold_secret(&text) {
+                        continue;
+                    }
+                    for f in [Format::Kdl, Format::Toml] {
+                        assert!(scan_secret_ranges(f, &text).is_empty(), "{text:?}");
+                    }
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 10_000, "{checked}");
+        // And the markers do reach the scan.
+        for text in [
+            "password \"x\"\n",
+            "uri \"https://u:p@h/\"\n",
+            "k \"-----BEGIN OPENSSH PRIVATE KEY----- b3BlbnNzaA -----END OPENSSH PRIVATE KEY-----\"\n",
+        ] {
+            assert!(might_hold_secret(text), "{text}");
+            assert!(!secret_ranges(Format::Kdl, text).is_empty(), "{text}");
         }
     }
 
