@@ -72,7 +72,7 @@ codes! {
     InvalidValue "SC0007" "invalid-value" Error
         "A value that is not valid for its field: out of range, not one of the allowed words, a malformed range.";
     ProjectConfig "SC0008" "project-config" Error
-        "siteconf.toml or another project file could not be read or is invalid: also site names that are not letters, digits, `-` and `_`, or that differ only in case (their output directories `out/<site>/` are one directory on a case-insensitive file system), and site directories that contain one another.";
+        "siteconf.toml or another project file could not be read or is invalid: also site names that are not letters, digits, `-` and `_`, or that differ only in case (their output directories `out/<site>/` are one directory on a case-insensitive file system), and site directories that contain one another. A site of several whose directory holds no site files (renamed or moved: `mv sites/fra sites/frankfurt`) is one finding at its `dir` in siteconf.toml, naming the directory beside it that holds site files no site reads (did you mean `sites/frankfurt`?); that site is left out, so the other sites still check, and build with `--site`. `--site NAME` in another letter case than a site's name suggests the name.";
     ProjectNotFound "SC0009" "project-not-found" Error
         "There is no project to read: the directory given with `-C` does not exist, is not a directory, or holds neither siteconf.toml nor a `site/` directory (`-C` names the project directory itself, no parent is searched); or, without `-C`, no siteconf.toml is in the current directory or any above it and there is no `site/` here. The message names every directory looked in. The command stops with exit 2.";
     // --- files (warnings) --------------------------------------------------
@@ -245,7 +245,7 @@ codes! {
     UnknownNetwork "SC0204" "unknown-network" Error
         "An address names a network that is not declared.";
     UnknownProfile "SC0205" "unknown-profile" Error
-        "A node or profile names a profile that is not declared.";
+        "A node or profile names a profile that is not declared. In a project of several sites, a profile (and likewise a switch, rack or network: SC0202, SC0201, SC0204) that another site declares in its own directory is named with that site: each site sees only the shared definitions and its own, so move it to the shared directory or declare it in this site too.";
     UnknownInterface "SC0206" "unknown-interface" Error
         "An address, bond, VLAN or BGP session names an interface the node does not have.";
     // --- addressing --------------------------------------------------------------
