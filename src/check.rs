@@ -305,6 +305,11 @@ pub fn check_project_configured(
     // project: the other sites' networks (`Ctx::other_networks`) are then
     // not known.
     let sites_known = config.config.sites.is_empty() || !config.has_findings();
+    let mut config = config;
+    if let Some(name) = &narrow {
+        // Another site whose directory is missing does not stop this one.
+        config.narrow(name);
+    }
     let mut load_diags = Diagnostics::new();
     let mut all = project::load_all_configured(src, config, only, &mut load_diags);
     if all.len() == 1 && !all[0].config.is_multi_site() {
@@ -360,9 +365,11 @@ pub fn check_project_configured(
         // Nothing loaded: the reason is among the loader's findings.
         diags.extend(loaded_diags);
     }
+    let declared: Vec<Declared> = sites.iter().map(Declared::of).collect();
     let mut seen = std::collections::HashSet::new();
     for s in &sites {
-        for d in s.diags.clone().finish() {
+        for mut d in s.diags.clone().finish() {
+            declared_elsewhere(&mut d, s, &declared);
             if seen.insert(format!("{d:?}")) {
                 diags.push(d);
             }
@@ -405,6 +412,88 @@ pub fn check_project_configured(
             others: Vec::new(),
         },
     }
+}
+
+/// What one site of several declares in its own directory, of the kinds
+/// a reference names (profiles, switches, racks, networks): for a
+/// reference another site cannot resolve.
+struct Declared {
+    site: String,
+    names: [std::collections::BTreeSet<String>; 4],
+}
+
+/// The kinds [`Declared`] holds, by the code of an unresolved reference.
+const DECLARED_KINDS: [(Code, &str); 4] = [
+    (Code::UnknownProfile, "profile"),
+    (Code::UnknownSwitch, "switch"),
+    (Code::UnknownRack, "rack"),
+    (Code::UnknownNetwork, "network"),
+];
+
+impl Declared {
+    fn of(c: &Checked) -> Declared {
+        let dir = format!("{}/", c.loaded.config.site_dir.trim_end_matches('/'));
+        let sources = &c.loaded.sources;
+        let own = |span: crate::syntax::Span| {
+            sources
+                .get(span.file)
+                .is_some_and(|f| f.path.starts_with(&dir))
+        };
+        let site = &c.loaded.site;
+        let names = |it: &mut dyn Iterator<Item = (&str, crate::syntax::Span)>| {
+            it.filter(|(_, sp)| own(*sp))
+                .map(|(n, _)| n.to_string())
+                .collect()
+        };
+        Declared {
+            site: c.loaded.config.site.clone().unwrap_or_default(),
+            names: [
+                names(&mut site.profiles.iter().map(|x| (x.name.as_str(), x.name.span))),
+                names(&mut site.switches.iter().map(|x| (x.name.as_str(), x.name.span))),
+                names(&mut site.racks.iter().map(|x| (x.name.as_str(), x.name.span))),
+                names(&mut site.networks.iter().map(|x| (x.name.as_str(), x.name.span))),
+            ],
+        }
+    }
+}
+
+/// An unresolved reference (a profile, switch, rack or network) that
+/// another site of the project declares in its own files: each site sees
+/// only the shared definitions and its own, so say where the name is, and
+/// that it must move to the shared directory or be declared here too.
+fn declared_elsewhere(d: &mut Diagnostic, c: &Checked, declared: &[Declared]) {
+    let Some(k) = DECLARED_KINDS.iter().position(|(code, _)| *code == d.code) else {
+        return;
+    };
+    let Some(site) = c.loaded.config.site.as_deref() else {
+        return;
+    };
+    let Some(label) = d.labels.first() else {
+        return;
+    };
+    let name = c.loaded.sources.text(label.span).trim_matches('"');
+    let kind = DECLARED_KINDS[k].1;
+    let elsewhere: Vec<String> = declared
+        .iter()
+        .filter(|o| o.site != site && o.names[k].contains(name))
+        .map(|o| format!("`{}`", o.site))
+        .collect();
+    if elsewhere.is_empty() {
+        return;
+    }
+    let sites = elsewhere.join(", ");
+    let plural = if elsewhere.len() > 1 { "s" } else { "" };
+    d.message = format!(
+        "{} in site `{site}`: it is declared only in site{plural} {sites}, whose own definitions site `{site}` does not see",
+        d.message
+    );
+    let shared = match c.loaded.config.shared_dir.as_deref() {
+        Some(dir) => format!("the shared directory `{}/`", dir.trim_end_matches('/')),
+        None => "a shared directory (`shared-dir` in siteconf.toml)".to_string(),
+    };
+    d.help = Some(format!(
+        "move {kind} `{name}` to {shared} so that every site has it, or declare it in site `{site}`'s own files too"
+    ));
 }
 
 /// The project narrowed to one site: that site, and every finding but
@@ -457,6 +546,98 @@ mod tests {
         network public { purpose other; ipv4 \"192.0.2.0/24\"; }\n\
         rack r01 { height 42; }\n\
         node r01n01 {\n    rack r01; position 1\n    interface eno1 { mac \"52:54:00:01:01:01\"; }\n    address public interface=eno1 ipv4=auto\n}\n";
+
+    /// Two sites `prod` and `lab` of one project: prod's files, lab's
+    /// files (at `lab_dir`), and the messages and help of `check` (narrowed
+    /// to `only`) with the number of sites checked.
+    fn two_sites(
+        prod: &str,
+        lab: &str,
+        lab_dir: &str,
+        only: Option<&str>,
+    ) -> (Vec<(String, String)>, usize) {
+        let toml = "shared-dir = \"common\"\n[sites.prod]\ndir = \"sites/prod\"\n[sites.lab]\ndir = \"sites/lab\"\n";
+        let site = |name: &str, extra: &str, mac: &str| {
+            format!(
+                "site {name} {{ domain \"{name}.example.net\"; dns-servers \"10.0.0.2\"; }}\n\
+                 network mgmt {{ purpose management; ipv4 \"10.0.0.0/24\"; gateway4 \"10.0.0.1\"; }}\n\
+                 rack r01 {{ height 42; }}\n{extra}\n\
+                 node db1 {{ rack r01; position 1; profiles base; interface eno1 {{ mac \"{mac}\"; }}; address mgmt interface=eno1 ipv4=\"10.0.0.40\"; }}\n"
+            )
+        };
+        let src = MemSource::new()
+            .with("siteconf.toml", toml)
+            .with("common/profiles.kdl", "profile base { packages chrony; }\n")
+            .with(
+                "sites/prod/site.kdl",
+                site("prod", prod, "52:54:00:00:00:01"),
+            )
+            .with(
+                format!("{lab_dir}/site.kdl"),
+                site("lab", lab, "52:54:00:00:00:02"),
+            );
+        let p = check_project(&src, only, false);
+        let sources = p.sources().cloned().unwrap_or_default();
+        let found = p
+            .diags
+            .sorted(&sources)
+            .into_iter()
+            .map(|d| (d.message, d.help.unwrap_or_default()))
+            .collect();
+        (found, p.sites.len())
+    }
+
+    #[test]
+    fn a_name_only_another_site_declares_says_where() {
+        let (found, _) = two_sites(
+            "profile gpu { packages nvidia-driver; }",
+            "profile lab-gpu { include gpu; }",
+            "sites/lab",
+            None,
+        );
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].0.ends_with("in site `lab`: it is declared only in site `prod`, whose own definitions site `lab` does not see"),
+            "{found:?}"
+        );
+        assert!(
+            found[0].1.contains("the shared directory `common/`"),
+            "{found:?}"
+        );
+        // A name no site declares keeps the plain finding.
+        let (found, _) = two_sites("", "profile lab-gpu { include gpu; }", "sites/lab", None);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(!found[0].0.contains("declared only"), "{found:?}");
+    }
+
+    #[test]
+    fn a_moved_site_directory_is_one_finding_and_the_others_still_check() {
+        let (found, sites) = two_sites("", "", "sites/laboratory", None);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(
+            found[0].0,
+            "site `lab`: its directory `sites/lab/` does not exist in the memory; did you mean `sites/laboratory`?"
+        );
+        assert_eq!(sites, 1);
+        // `--site prod` is not held back by lab's directory.
+        let (found, sites) = two_sites("", "", "sites/laboratory", Some("prod"));
+        assert!(found.is_empty(), "{found:?}");
+        assert_eq!(sites, 1);
+        // `--site lab` says why there is no such site.
+        let (found, _) = two_sites("", "", "sites/laboratory", Some("lab"));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].0.starts_with("site `lab`: its directory"),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn a_site_name_in_another_case_is_suggested() {
+        let (found, _) = two_sites("", "", "sites/lab", Some("PROD"));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].1.starts_with("did you mean `prod`?"), "{found:?}");
+    }
 
     fn missing(lock: Option<&str>) -> Vec<String> {
         let mut src = MemSource::new();

@@ -604,6 +604,133 @@ fn check_sites(id: FileId, text: &str, config: &mut Config, diags: &mut Diagnost
     }
 }
 
+/// The sites of a project of several whose directory holds no site files
+/// (moved or renamed: `mv sites/fra sites/frankfurt`): one finding each, at
+/// its `dir` in siteconf.toml, naming the directory it was probably moved
+/// to — a directory beside it that holds site files and that no site or
+/// `shared-dir` reads —, and the site is left out, so that its absence is
+/// not also reported as a site without a `site` block and undeclared
+/// networks in the shared files, and the other sites still check and
+/// build with `--site`. (When no site's directory holds site files, the
+/// sites stay, and the loader says so for each directory.)
+fn check_site_dirs(
+    src: &dyn Source,
+    id: FileId,
+    text: &str,
+    config: &mut Config,
+    out: &mut Vec<(String, Diagnostic)>,
+) {
+    let is_site_file = |f: &String| Format::from_path(f).is_some();
+    let missing: Vec<(String, String, bool)> = config
+        .sites
+        .iter()
+        .filter_map(|(name, s)| {
+            let dir = s.dir.trim_end_matches('/');
+            match src.list(dir) {
+                Ok(files) if !files.iter().any(is_site_file) => {
+                    Some((name.clone(), dir.to_string(), files.is_empty()))
+                }
+                _ => None,
+            }
+        })
+        .collect();
+    if missing.is_empty() || missing.len() == config.sites.len() {
+        return;
+    }
+    let spans = SitePlaces::of(id, text);
+    let claimed: Vec<String> = config
+        .sites
+        .values()
+        .map(|s| s.dir.trim_end_matches('/').to_string())
+        .chain(
+            config
+                .shared_dir
+                .iter()
+                .map(|d| d.trim_end_matches('/').to_string()),
+        )
+        .collect();
+    let overlaps = |a: &str, b: &str| {
+        a == b || a.starts_with(&format!("{b}/")) || b.starts_with(&format!("{a}/"))
+    };
+    for (name, dir, empty) in missing {
+        let (parent, base) = dir.rsplit_once('/').unwrap_or(("", dir.as_str()));
+        // The directories beside it that hold site files no one reads.
+        let mut beside: Vec<String> = Vec::new();
+        for f in src
+            .list(parent)
+            .unwrap_or_default()
+            .iter()
+            .filter(|f| is_site_file(f))
+        {
+            let rel = match parent {
+                "" => f.as_str(),
+                p => f.strip_prefix(&format!("{p}/")).unwrap_or(f),
+            };
+            let Some((child, _)) = rel.split_once('/') else {
+                continue;
+            };
+            let cand = match parent {
+                "" => child.to_string(),
+                p => format!("{p}/{child}"),
+            };
+            if child.starts_with('.')
+                || beside.contains(&cand)
+                || claimed.iter().any(|c| overlaps(c, &cand))
+            {
+                continue;
+            }
+            beside.push(cand);
+        }
+        let guess = match beside.as_slice() {
+            [one] => Some(one.clone()),
+            many => {
+                let bases: Vec<&str> = many
+                    .iter()
+                    .map(|c| c.rsplit('/').next().unwrap_or(c))
+                    .collect();
+                crate::diag::did_you_mean(base, bases.iter().copied())
+                    .and_then(|b| many.iter().find(|c| c.rsplit('/').next() == Some(b)))
+                    .cloned()
+            }
+        };
+        let what = match empty {
+            true => "does not exist",
+            false => "holds no site files (*.kdl, *.toml)",
+        };
+        let hint = guess
+            .as_ref()
+            .map(|g| format!("; did you mean `{g}`?"))
+            .unwrap_or_default();
+        let help = match &guess {
+            Some(g) => format!(
+                "if the site's files were moved to `{g}`, write `dir = \"{g}\"` under `[sites.{name}]` (its siteconf.lock moves with them); the other sites are still checked, and built with `--site`"
+            ),
+            None => format!(
+                "restore the site's directory, point `dir` at where its files are, or remove `[sites.{name}]` (and the site from any `[bootinfra]`) if the site is gone; the other sites are still checked, and built with `--site`"
+            ),
+        };
+        let d = Diagnostic::error(
+            Code::ProjectConfig,
+            format!(
+                "site `{name}`: its directory `{dir}/` {what} in the {}{hint}",
+                src.describe()
+            ),
+        )
+        .label(
+            spans
+                .dir(&name)
+                .or(spans.key(&name))
+                .unwrap_or(Span::new(id, 0, 0)),
+            "no site files here",
+        )
+        .help(help);
+        out.push((name.clone(), d));
+        config.sites.remove(&name);
+        // A bootinfra is built only with every site it serves.
+        config.bootinfra.retain(|_, b| !b.serves.contains(&name));
+    }
+}
+
 /// A site name: letters, digits, `-` and `_`, not `bootinfra` (the name
 /// is a directory of the output, beside `out/bootinfra/`). `siteconf
 /// init --sites` refuses the same names.
@@ -679,6 +806,23 @@ pub const REFUSED_DIR: &str = "\0refused";
 
 /// Reads `siteconf.toml` (optional) from a source.
 pub fn read_config(src: &dyn Source, sources: &mut SourceMap, diags: &mut Diagnostics) -> Config {
+    let mut about_sites = Vec::new();
+    let c = read_config_split(src, sources, diags, &mut about_sites);
+    for (_, d) in about_sites {
+        diags.push(d);
+    }
+    c
+}
+
+/// [`read_config`], with the findings about one site only (its directory
+/// holds no site files: [`check_site_dirs`]) apart in `about_sites`, by
+/// site, and that site left out of the configuration.
+fn read_config_split(
+    src: &dyn Source,
+    sources: &mut SourceMap,
+    diags: &mut Diagnostics,
+    about_sites: &mut Vec<(String, Diagnostic)>,
+) -> Config {
     match src.read_text(CONFIG_FILE) {
         Ok(None) => Config::default(),
         Err(e) => {
@@ -700,6 +844,7 @@ pub fn read_config(src: &dyn Source, sources: &mut SourceMap, diags: &mut Diagno
                     check_out_dir(id, &text, &c, diags);
                     check_templates_dir(src, id, &text, &c, diags);
                     check_sites(id, &text, &mut c, diags);
+                    check_site_dirs(src, id, &text, &mut c, about_sites);
                     c
                 }
                 Err(e) => {
@@ -727,23 +872,35 @@ pub struct ConfigFile {
     pub config: Config,
     sources: SourceMap,
     diags: Diagnostics,
+    /// Findings about one site only, by site (its directory holds no
+    /// site files): that site is not in `config`.
+    about_sites: Vec<(String, Diagnostic)>,
 }
 
 impl ConfigFile {
     /// Whether reading `siteconf.toml` gave any finding.
     pub fn has_findings(&self) -> bool {
-        !self.diags.is_empty()
+        !self.diags.is_empty() || !self.about_sites.is_empty()
     }
 
     pub fn read(src: &dyn Source) -> ConfigFile {
         let mut sources = SourceMap::default();
         let mut diags = Diagnostics::new();
-        let config = read_config(src, &mut sources, &mut diags);
+        let mut about_sites = Vec::new();
+        let config = read_config_split(src, &mut sources, &mut diags, &mut about_sites);
         ConfigFile {
             config,
             sources,
             diags,
+            about_sites,
         }
+    }
+
+    /// Keeps only the findings about site `name` among those about one
+    /// site: `--site NAME` works on while another site's directory is
+    /// missing.
+    pub fn narrow(&mut self, name: &str) {
+        self.about_sites.retain(|(s, _)| s == name);
     }
 }
 
@@ -791,12 +948,29 @@ pub fn load_all_configured(
         config,
         mut sources,
         diags: config_diags,
+        about_sites,
     } = config;
     diags.extend(config_diags);
+    // `--site NAME` of a site whose directory is missing: that finding says
+    // why there is no such site to work on.
+    let about_only = only.is_some_and(|n| about_sites.iter().any(|(s, _)| s == n));
+    for (_, d) in about_sites {
+        diags.push(d);
+    }
     let configs: Vec<Config> = if config.is_multi_site() {
         match only {
+            Some(_) if about_only => return Vec::new(),
             Some(name) if !config.sites.contains_key(name) => {
-                let hint = crate::diag::did_you_mean(name, config.sites.keys().map(String::as_str))
+                // A name that differs only in case is the site (`FRA`).
+                let folded = config
+                    .sites
+                    .keys()
+                    .find(|s| s.eq_ignore_ascii_case(name))
+                    .map(String::as_str);
+                let hint = folded
+                    .or_else(|| {
+                        crate::diag::did_you_mean(name, config.sites.keys().map(String::as_str))
+                    })
                     .map(|s| format!("did you mean `{s}`? "))
                     .unwrap_or_default();
                 diags.push(

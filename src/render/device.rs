@@ -186,6 +186,70 @@ pub struct DeviceOut {
     pub seed_secret: Option<SeedSecret>,
     /// Templates the device depends on that rendered empty (SC0906).
     pub empty: Vec<&'static str>,
+    /// The node's files an overridden `user-data` does not carry (SC0909):
+    /// (target on the machine, kind).
+    pub unseeded: Vec<Unseeded>,
+}
+
+/// A file of a node its `user-data` does not carry: (target on the
+/// machine, kind).
+pub type Unseeded = (String, &'static str);
+
+/// The kinds of a node's files its `user-data` must carry to the machine
+/// (SC0909): what the node cannot be reached, logged into or routed
+/// without.
+pub const SEED_CARRIES: &[&str] = &[
+    "authorized-keys",
+    "sshd",
+    "netplan",
+    "frr",
+    "frr-daemons",
+    "apt-sources",
+];
+
+/// The files of [`SEED_CARRIES`] among the node's `files` (below `dir`)
+/// that a `#cloud-config` user-data does not carry: neither a
+/// `write_files` entry has its target path nor a `bootcmd` or `runcmd`
+/// command names it (a command that fetches it). A user-data that is not
+/// `#cloud-config` (a script, a MIME archive, `#include`) is not looked
+/// into, nor one that does not parse (SC0907's).
+pub fn seed_missing(
+    text: &str,
+    dir: &str,
+    files: &[(Artifact, bool)],
+) -> Vec<(String, &'static str)> {
+    use serde_norway::Value as Yaml;
+    if !text.starts_with("#cloud-config") {
+        return Vec::new();
+    }
+    let Ok(doc) = serde_norway::from_str::<Yaml>(text) else {
+        return Vec::new();
+    };
+    let written: BTreeSet<String> = doc
+        .get("write_files")
+        .and_then(Yaml::as_sequence)
+        .into_iter()
+        .flatten()
+        .filter_map(|f| f.get("path")?.as_str())
+        .map(|p| p.trim().to_string())
+        .collect();
+    let commands: String = ["bootcmd", "runcmd"]
+        .iter()
+        .filter_map(|k| doc.get(*k))
+        .filter_map(|v| serde_norway::to_string(v).ok())
+        .collect();
+    let mut missing: Vec<(String, &'static str)> = files
+        .iter()
+        .filter_map(|(a, _)| {
+            let kind = *SEED_CARRIES.iter().find(|k| **k == a.kind)?;
+            let rel = a.path.strip_prefix(dir)?.trim_start_matches('/');
+            let target = target_path(rel);
+            (!written.contains(&target) && !commands.contains(&target)).then_some((target, kind))
+        })
+        .collect();
+    // The worst losses first: keys, sshd, the network, routing, packages.
+    missing.sort_by_key(|(t, kind)| (SEED_CARRIES.iter().position(|k| k == kind), t.clone()));
+    missing
 }
 
 /// The templates a device cannot do without, by name, and whether a
@@ -359,6 +423,9 @@ impl Shared<'_> {
                     return;
                 }
             }
+        }
+        if entry.overridden && rel == "cloud-init/user-data" {
+            out.unseeded = seed_missing(&text, dir, &out.files);
         }
         // The rendered string grew by doubling; a fleet's worth of that
         // slack is hundreds of megabytes held until the write.
@@ -678,6 +745,55 @@ impl Object for SiteObject {
 mod tests {
     use super::*;
     use crate::render::engine::{TemplateFile, TemplateOrigin};
+
+    #[test]
+    fn user_data_must_carry_the_nodes_files() {
+        let file = |rel: &str| {
+            (
+                Artifact {
+                    path: format!("nodes/n1/{rel}"),
+                    bytes: Vec::new(),
+                    mode: 0o644,
+                    owner: Owner::Node("n1".into()),
+                    kind: kind_of(rel).to_string(),
+                    secret: false,
+                },
+                false,
+            )
+        };
+        let files = vec![
+            file("hostname"),
+            file("etc/netplan/50-siteconf.yaml"),
+            file("etc/ssh/authorized_keys/ops"),
+            file("etc/frr/frr.conf"),
+            file("cloud-init/meta-data"),
+        ];
+        let missing = |text: &str| -> Vec<String> {
+            seed_missing(text, "nodes/n1", &files)
+                .into_iter()
+                .map(|(t, _)| t)
+                .collect()
+        };
+        // Nothing written: every file that matters, keys first; not the
+        // hostname (user-data sets it) nor the seed's own files.
+        assert_eq!(
+            missing("#cloud-config\nhostname: n1\n"),
+            vec![
+                "/etc/ssh/authorized_keys/ops",
+                "/etc/netplan/50-siteconf.yaml",
+                "/etc/frr/frr.conf"
+            ]
+        );
+        // Written by write_files, or fetched by a command.
+        let text = "#cloud-config\nwrite_files:\n  - path: \"/etc/netplan/50-siteconf.yaml\"\n    content: x\n  - path: /etc/ssh/authorized_keys/ops\n    content: y\nruncmd:\n  - [curl, -o, /etc/frr/frr.conf, http://boot/frr.conf]\n";
+        assert!(missing(text).is_empty(), "{:?}", missing(text));
+        // A path named in a comment is not written.
+        let text = "#cloud-config\n# /etc/frr/frr.conf comes later\nwrite_files:\n  - path: /etc/netplan/50-siteconf.yaml\n  - path: /etc/ssh/authorized_keys/ops\n";
+        assert_eq!(missing(text), vec!["/etc/frr/frr.conf"]);
+        // Not cloud-config, or not YAML: not looked into.
+        assert!(missing("#!/bin/sh\necho hi\n").is_empty());
+        assert!(missing("#cloud-config\n: : [\n").is_empty());
+    }
 
     #[test]
     fn plan_finds_entries_partials_and_placeholders() {

@@ -289,6 +289,9 @@ pub fn render_streaming<E>(
         templates: &templates,
         plan: &plan,
         empty: BTreeMap::new(),
+        scripts_checked: templates.overridden(site::NODE_IPXE_TEMPLATE),
+        unseeded_scripts: None,
+        unseeded_nodes: None,
         site_parsed: SITE_STRUCTURED
             .iter()
             .copied()
@@ -348,7 +351,8 @@ pub fn render_streaming<E>(
     }
     out.push(vec![fabric::fabric(&site)]);
 
-    let empty_warnings = out.empty_warnings();
+    let mut empty_warnings = out.empty_warnings();
+    empty_warnings.extend(out.seed_warnings());
     let invalid = out.site_invalid_errors();
     out.diags.extend(invalid);
     let Collector {
@@ -713,6 +717,15 @@ struct Collector<'p, S, E> {
     /// Templates a device depends on that rendered empty (SC0906): the
     /// first device and how many more.
     empty: BTreeMap<&'static str, (String, usize)>,
+    /// Whether the project overrides the node script template: its
+    /// scripts are checked for the seed (SC0908).
+    scripts_checked: bool,
+    /// The first node script without its seed or network config (node,
+    /// path, what it lacks), and how many more (SC0908).
+    unseeded_scripts: Option<(String, String, Vec<String>, usize)>,
+    /// The first node whose overridden `user-data` leaves out files it
+    /// needs (subject, the files), and how many more (SC0909).
+    unseeded_nodes: Option<(String, Vec<device::Unseeded>, usize)>,
     /// The structured site-wide templates the project overrides: their
     /// files are parsed (SC0907).
     site_parsed: Vec<&'static str>,
@@ -862,6 +875,15 @@ impl<S: FnMut(Batch) -> Result<(), E>, E> Collector<'_, S, E> {
             {
                 self.seed_secrets.push((node.to_string(), found));
             }
+            if !out.unseeded.is_empty() {
+                match &mut self.unseeded_nodes {
+                    Some(e) => e.2 += 1,
+                    None => {
+                        self.unseeded_nodes =
+                            Some((subject.clone(), std::mem::take(&mut out.unseeded), 0))
+                    }
+                }
+            }
             for t in out.empty.drain(..) {
                 self.empty
                     .entry(t)
@@ -897,6 +919,9 @@ impl<S: FnMut(Batch) -> Result<(), E>, E> Collector<'_, S, E> {
         if !self.site_parsed.is_empty() {
             self.parse_site(&batch);
         }
+        if self.scripts_checked {
+            self.check_scripts(&batch);
+        }
         for a in batch {
             if self.admit(&a.path, &a.owner) {
                 keep.push(a);
@@ -927,6 +952,118 @@ impl<S: FnMut(Batch) -> Result<(), E>, E> Collector<'_, S, E> {
             files: keep,
             kept: Vec::new(),
         });
+    }
+
+    /// SC0908: node scripts of an overridden template that leave out the
+    /// node's seed (`ds=nocloud-net;s=…`) or its `network-config=`.
+    fn check_scripts(&mut self, batch: &[Artifact]) {
+        let per_host = self.per_host;
+        let Ok(scripts) = per_host.scripts.lock() else {
+            return;
+        };
+        for a in batch.iter().filter(|a| a.owner == Owner::Site) {
+            let Some(want) = scripts.get(&a.path) else {
+                continue;
+            };
+            // iPXE's commands, not its comments (the built-in script's
+            // comment names `network-config=`).
+            let text = String::from_utf8_lossy(&a.bytes);
+            let text: String = text
+                .lines()
+                .filter(|l| !l.trim_start().starts_with('#'))
+                .collect::<Vec<_>>()
+                .join("\n");
+            let mut lacks = Vec::new();
+            if !text.contains(&want.seed) {
+                lacks.push(format!("its NoCloud seed `{}`", want.seed));
+            }
+            if want.network_config && !text.contains("network-config=") {
+                lacks.push("its network config (`network-config=`)".to_string());
+            }
+            if lacks.is_empty() {
+                continue;
+            }
+            match &mut self.unseeded_scripts {
+                Some(e) => e.3 += 1,
+                None => self.unseeded_scripts = Some((want.node.clone(), a.path.clone(), lacks, 0)),
+            }
+        }
+    }
+
+    /// SC0908 and SC0909: an overridden node script or `user-data` that
+    /// no longer carries what the node needs from its seed.
+    fn seed_warnings(&mut self) -> Vec<Diagnostic> {
+        let mut out = Vec::new();
+        if let Some((node, path, lacks, more)) = self.unseeded_scripts.take() {
+            let shown = self.templates.display_name(site::NODE_IPXE_TEMPLATE);
+            let also = match more {
+                0 => String::new(),
+                n => format!(" (and {n} more)"),
+            };
+            out.push(
+                Diagnostic::warning(
+                    Code::TemplateScriptNoSeed,
+                    format!(
+                        "{shown} renders the boot script of node {node} (`{path}`){also} without {}: {}",
+                        lacks.join(" and "),
+                        match lacks.iter().any(|l| l.contains("ds=")) {
+                            true => "the kernel boots with no NoCloud seed, so cloud-init finds no datasource and no network config, falls back to DHCP on the first NIC (on a routed node a BGP uplink with no DHCP server), and the node comes up unreachable, with no hostname, keys or static address",
+                            false => "cloud-init 22.4 reads an HTTP seed's network config only from the kernel command line, so it falls back to DHCP on the first NIC (on a routed node a BGP uplink with no DHCP server), cannot fetch the seed, and the node comes up unreachable",
+                        }
+                    ),
+                )
+                .help("put `{{ script.cmdline }}` on the `kernel` line after the kernel's URL (it holds `initrd=…`, the image's `args`, the seed and the network config; add arguments after it), or remove the override to use the built-in template"),
+            );
+        }
+        if let Some((subject, missing, more)) = self.unseeded_nodes.take() {
+            let shown = self.templates.display_name("node/cloud-init/user-data.j2");
+            let also = match more {
+                0 => String::new(),
+                n => format!(" (and {n} more)"),
+            };
+            const SHOWN: usize = 4;
+            let files: Vec<&str> = missing
+                .iter()
+                .take(SHOWN)
+                .map(|(t, _)| t.as_str())
+                .collect();
+            let rest = missing.len().saturating_sub(SHOWN);
+            let rest = match rest {
+                0 => String::new(),
+                n => format!(" and {n} more files"),
+            };
+            let mut losses: Vec<&str> = Vec::new();
+            for (_, kind) in &missing {
+                let loss = match *kind {
+                    "authorized-keys" => {
+                        "no authorized keys (Ansible and the operators are locked out)"
+                    }
+                    "sshd" => "no sshd drop-in (sshd does not read the keys siteconf writes)",
+                    "netplan" => "no netplan file of its own",
+                    "frr" | "frr-daemons" => {
+                        "no FRR configuration (its BGP sessions never come up)"
+                    }
+                    _ => {
+                        "no apt sources (its packages come from the image's sources, or not at all)"
+                    }
+                };
+                if !losses.contains(&loss) {
+                    losses.push(loss);
+                }
+            }
+            out.push(
+                Diagnostic::warning(
+                    Code::TemplateSeedNoFiles,
+                    format!(
+                        "{shown} renders a `user-data` for {subject}{also} that does not carry {}{rest}: cloud-init writes on the machine only the files `write_files` lists, so the node comes up with {}",
+                        files.join(", "),
+                        losses.join(", ")
+                    ),
+                )
+                .help("write every file of the node with `write_files` (`{% for f in files %}` with `f.target`, `f.mode` and `f.content_b64`, as the built-in template does), or remove the override to use the built-in template"),
+            );
+        }
+        out
     }
 
     /// SC0907: the site-wide YAML and JSON files of overridden templates
@@ -1396,6 +1533,8 @@ pub fn check_templates_up_to(checked: &Checked, src: &dyn Source, every: usize) 
             Code::TemplateError
                 | Code::UnsafePath
                 | Code::TemplateOutputEmpty
+                | Code::TemplateScriptNoSeed
+                | Code::TemplateSeedNoFiles
                 | Code::TemplateOutputInvalid
                 | Code::BootNetworkConfigTooLong
                 | Code::BootSeedSecret

@@ -20,6 +20,9 @@ pub fn parse(file: FileId, text: &str) -> (Document, Vec<SyntaxError>) {
         .into_iter()
         .map(|e| {
             let range = e.span().unwrap_or(0..0);
+            if e.message().starts_with("unexpected leading zero") {
+                return leading_zero(file, text, range);
+            }
             SyntaxError {
                 message: first_line(e.message()),
                 span: Span::new(file, range.start, range.end),
@@ -30,6 +33,7 @@ pub fn parse(file: FileId, text: &str) -> (Document, Vec<SyntaxError>) {
     let errors = one_per_table_declared_twice(file, text, errors);
     let mut cx = Cx {
         file,
+        text,
         errors: Vec::new(),
     };
     let nodes = cx.table(table.get_ref());
@@ -144,16 +148,43 @@ fn one_per_table_declared_twice(
     out
 }
 
+/// The parser's "unexpected leading zero" said of the whole number, with
+/// what to write instead: a serial number or an identifier written as a
+/// bare number (`serial = 0123456`) is a string.
+fn leading_zero(file: FileId, text: &str, at: std::ops::Range<usize>) -> SyntaxError {
+    let stop = |c: char| c.is_whitespace() || matches!(c, '=' | ',' | '[' | ']' | '{' | '}' | '#');
+    let start = text
+        .get(..at.start)
+        .and_then(|t| t.rfind(stop))
+        .map_or(0, |i| i + 1)
+        .min(at.start);
+    let end = text
+        .get(start..)
+        .and_then(|t| t.find(stop))
+        .map_or(text.len(), |i| start + i)
+        .max(at.end.min(text.len()));
+    let raw = text.get(start..end).unwrap_or("");
+    SyntaxError {
+        message: format!("`{raw}`: a TOML number cannot start with a zero"),
+        span: Span::new(file, start, end),
+        help: Some(format!(
+            "write it as a string, `\"{raw}\"`, to keep the zeros (a serial number, an identifier), or as a number without them"
+        )),
+    }
+}
+
 fn first_line(msg: &str) -> String {
     msg.lines().next().unwrap_or(msg).trim().to_string()
 }
 
-struct Cx {
+struct Cx<'t> {
     file: FileId,
+    /// The file's text, for what the parser could not keep of a value.
+    text: &'t str,
     errors: Vec<SyntaxError>,
 }
 
-impl Cx {
+impl Cx<'_> {
     fn span<T>(&self, s: &Spanned<T>) -> Span {
         let r = s.span();
         Span::new(self.file, r.start, r.end)
@@ -257,6 +288,13 @@ impl Cx {
             DeValue::Integer(i) => {
                 match i128::from_str_radix(&i.as_str().replace('_', ""), i.radix()) {
                     Ok(n) => Scalar::Int(n),
+                    // An integer the parser refused (a leading zero) and
+                    // reported: kept as the text the file has, so that the
+                    // key does not also look empty.
+                    Err(_) if i.as_str().is_empty() => {
+                        let raw = self.text.get(value.span()).unwrap_or("").trim();
+                        Scalar::String(raw.to_string())
+                    }
                     Err(_) => {
                         self.errors.push(SyntaxError {
                             message: format!("integer `{}` is out of range", i.as_str()),
@@ -289,6 +327,27 @@ impl Cx {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_leading_zero_is_one_finding_that_says_to_quote() {
+        let text = "[node.r01n01]\nserial = 0123456\nposition = 3\n";
+        let (doc, errs) = parse(FileId(0), text);
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert_eq!(
+            errs[0].message,
+            "`0123456`: a TOML number cannot start with a zero"
+        );
+        assert!(errs[0]
+            .help
+            .as_deref()
+            .unwrap_or("")
+            .contains("`\"0123456\"`"));
+        let at = errs[0].span;
+        assert_eq!(&text[at.start as usize..at.end as usize], "0123456");
+        // The key keeps the text written, so it is not also "no value".
+        let serial = &doc.nodes[0].children()[0].children()[0];
+        assert_eq!(serial.args[0].scalar, Scalar::String("0123456".into()));
+    }
 
     #[test]
     fn keyed_tables_become_nested_nodes() {

@@ -680,7 +680,7 @@ fn shared_boot(name: &str, sites: &[&SiteRef], diags: &mut Diagnostics) {
     for (i, a) in sites.iter().enumerate() {
         for b in &sites[i + 1..] {
             let (sa, sb) = (a.site, b.site);
-            'nets: for na in &sa.networks {
+            for na in &sa.networks {
                 for nb in &sb.networks {
                     let pairs = [
                         (
@@ -714,7 +714,10 @@ fn shared_boot(name: &str, sites: &[&SiteRef], diags: &mut Diagnostics) {
                                 .label(spx, format!("site `{}`", a.name))
                                 .help("one Kea and one set of reverse zones cannot hold both: give the sites disjoint prefixes, or separate bootinfras"),
                             );
-                            break 'nets;
+                            // One finding per pair of networks (not
+                            // again for their IPv6 prefixes); every pair
+                            // that overlaps is reported.
+                            break;
                         }
                     }
                 }
@@ -1143,6 +1146,17 @@ mod tests {
     }
 
     const OWN_DIR: &str = r#"serve-dir "/srv/siteconf-b";"#;
+
+    #[test]
+    fn a_bootinfra_reports_every_overlapping_network() {
+        let storage = r#"network storage { purpose storage; ipv4 "10.9.0.0/24"; }
+            network backup { purpose other; ipv4 "10.8.0.0/24"; }"#;
+        let m = found(true, ("", storage), (OWN_DIR, storage), "SC1207");
+        let overlaps: Vec<&String> = m.iter().filter(|m| m.contains("overlaps")).collect();
+        assert_eq!(overlaps.len(), 2, "{m:?}");
+        assert!(overlaps[0].contains("`storage`") || overlaps[1].contains("`storage`"));
+        assert!(overlaps.iter().any(|m| m.contains("`backup`")), "{m:?}");
+    }
 
     #[test]
     fn a_boot_server_in_another_served_sites_network_is_declared() {

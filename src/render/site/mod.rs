@@ -143,6 +143,21 @@ pub struct PerHost {
     /// Filled by the render: path → the device it belongs to, for every
     /// per-host file of a device not skipped.
     pub owners: std::sync::Mutex<std::collections::HashMap<String, Owner>>,
+    /// Filled by the render: each node script's path and what its kernel
+    /// command line must carry (SC0908).
+    pub scripts: std::sync::Mutex<std::collections::HashMap<String, ScriptSeed>>,
+}
+
+/// What a node's iPXE script must carry for the node to find its seed:
+/// the NoCloud seed argument and, when the node has one, its network
+/// config (SC0908 when an override's script leaves either out).
+#[derive(Debug, Clone)]
+pub struct ScriptSeed {
+    pub node: String,
+    /// `ds=nocloud-net;s=<base-url>/nodes/<node>/`
+    pub seed: String,
+    /// The built-in script puts `network-config=` on the command line.
+    pub network_config: bool,
 }
 
 /// The keys of the site-wide jobs that have one (every job whose context
@@ -244,6 +259,13 @@ impl PerHost {
     fn note(&self, device: Owner, path: &str) {
         if let Ok(mut m) = self.owners.lock() {
             m.insert(path.to_string(), device);
+        }
+    }
+
+    /// Notes what the node script at `path` must carry.
+    fn note_script(&self, path: &str, seed: ScriptSeed) {
+        if let Ok(mut m) = self.scripts.lock() {
+            m.insert(path.to_string(), seed);
         }
     }
 }
@@ -402,6 +424,14 @@ pub fn render_site_into(
             let s = site_v.clone();
             if let Some(path) = segment_path(&mut diags, "site/boot/ipxe", &sc.file, ".ipxe") {
                 per_host.note(Owner::Node(sc.node.clone()), &path);
+                per_host.note_script(
+                    &path,
+                    ScriptSeed {
+                        node: sc.node.clone(),
+                        seed: format!("ds=nocloud-net;s={}", sc.seed_url),
+                        network_config: sc.network_config.is_some(),
+                    },
+                );
                 jobs.push(Job {
                     template: NODE_IPXE_TEMPLATE,
                     path,

@@ -8,7 +8,10 @@
 //!   `<node>.<network>`, `<node>.lo`), the switches and the name servers
 //!   (`nsN`), nothing else.
 //! - SC1212 (warning): an image URL whose host is neither the base URL's
-//!   host nor one of the boot `servers`.
+//!   host nor one of the boot `servers`; or that is on the boot service's
+//!   host (the base URL's host or a boot server) with a port written out
+//!   that is not the base URL's, where the boot service's nginx does not
+//!   listen (`http://10.0.0.2:8080/images/…` with nginx on port 80).
 //!
 //! **Why it matters.** Kea gives booting machines the site's
 //! `dns-servers`, which serve the generated zone: a name in the domain
@@ -16,7 +19,11 @@
 //! seed — the whole fleet stops at iPXE. An image on another host is
 //! fetched by every booting machine from there: it must be reachable from
 //! the boot network and stay up. That is fine for a mirror the site
-//! trusts, and a typo or a test leftover otherwise: a warning.
+//! trusts, and a typo or a test leftover otherwise: a warning. The same
+//! for another port on a boot server: nothing siteconf builds answers
+//! there, so unless another server the site runs does, every kernel fetch
+//! is refused and each machine reboots every 60 s (the script's `failed`
+//! label); a port with no port written is SC1210's.
 //!
 //! **Example.**
 //! ```kdl
@@ -54,15 +61,15 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
         );
     }
     let base = boot.base_url();
-    let base_host = base
-        .as_deref()
-        .and_then(url_parts)
-        .map(|p| p.host.to_ascii_lowercase());
+    let base_parts = base.as_deref().and_then(url_parts);
+    let base_host = base_parts.as_ref().map(|p| p.host.to_ascii_lowercase());
+    let base_port = base_parts.as_ref().map(|p| p.port);
     for i in &boot.images {
         let urls = std::iter::once((&i.kernel, "kernel"))
             .chain(i.initrds.iter().map(|u| (u, "initrd")))
             .chain(i.root.iter().map(|u| (u, "root")));
         let mut foreign: Vec<String> = Vec::new();
+        let mut other_ports: Vec<(String, u16)> = Vec::new();
         for (u, field) in urls {
             let what = format!("the `{field}` of image `{}`", i.name.value);
             if no_record(cx.site, diags, u, &what, "the image cannot be fetched") {
@@ -74,7 +81,41 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
             let host = p.host.to_ascii_lowercase();
             let ours = Some(&host) == base_host.as_ref()
                 || boot.servers.iter().any(|s| s.value.to_string() == host);
-            if ours || host.contains('$') || foreign.contains(&host) {
+            if host.contains('$') {
+                continue;
+            }
+            if ours {
+                // nginx listens only on the base URL's port; a port written
+                // out is another server on the boot service's host, which
+                // the site does not build (none written is SC1210's).
+                let Some(listen) = base_port else { continue };
+                let key = (host.clone(), p.port);
+                if p.port == listen
+                    || !super::boot_served::port_written(&u.value)
+                    || other_ports.contains(&key)
+                {
+                    continue;
+                }
+                diags.push(
+                    Diagnostic::warning(
+                        Code::BootForeignHost,
+                        format!(
+                            "{what} is fetched from `{}` port {}, but the boot service's nginx on that host listens only on the base URL's port {listen}: unless another server there serves it, every fetch is refused, iPXE's `kernel` line fails and each machine reboots every 60 s",
+                            p.host, p.port
+                        ),
+                    )
+                    .label(u.span, format!("port {}, where siteconf's boot service does not listen", p.port))
+                    .help(format!(
+                        "write the URL under `{}/images/` (the base URL's port, served from `images-dir`); if another server on `{}` really serves port {}, make sure it stays up and reachable from the boot network",
+                        base.as_deref().unwrap_or("<base-url>"),
+                        p.host,
+                        p.port
+                    )),
+                );
+                other_ports.push(key);
+                continue;
+            }
+            if foreign.contains(&host) {
                 continue;
             }
             diags.push(
@@ -219,6 +260,24 @@ mod tests {
         );
         assert_eq!(d.len(), 1, "{d:?}");
         assert_eq!(d[0].0, "SC1212");
+    }
+
+    #[test]
+    fn another_port_on_a_boot_server_is_a_warning() {
+        let d = hosts(
+            r#"image debian { kernel "http://10.0.0.2:8080/images/vmlinuz"; initrd "http://10.0.0.2/images/initrd.gz"; }"#,
+        );
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(d[0].0, "SC1212");
+        assert!(d[0].1.contains("port 8080"), "{d:?}");
+        // The base URL's own port written out is the boot service.
+        assert!(
+            hosts(r#"image debian { kernel "http://10.0.0.2:80/images/vmlinuz"; }"#).is_empty()
+        );
+        assert!(hosts(
+            r#"base-url "http://10.0.0.2:8080"; image debian { kernel "http://10.0.0.2:8080/images/vmlinuz"; }"#
+        )
+        .is_empty());
     }
 
     #[test]

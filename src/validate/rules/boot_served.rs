@@ -245,7 +245,7 @@ fn encoded(path: &str) -> bool {
 }
 
 /// Whether the URL writes its port (`http://h:8080/…`).
-fn port_written(url: &str) -> bool {
+pub(super) fn port_written(url: &str) -> bool {
     let Some((_, rest)) = url.split_once("://") else {
         return false;
     };
