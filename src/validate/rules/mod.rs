@@ -80,6 +80,7 @@ mod mlag_peer;
 mod mtu_mismatch;
 mod network_os;
 mod network_ranges;
+mod node_default_route;
 mod node_loopback;
 mod node_mgmt_address;
 mod node_required;
@@ -237,6 +238,7 @@ pub static RULES: &[&Rule] = &[
     &bgp_numbered_path::RULE,
     &bgp_uplink_idle::RULE,
     &bgp_node_no_session::RULE,
+    &node_default_route::RULE,
     &boot_image_missing::RULE,
     &automation_user::RULE,
     &sshd_login::RULE,
