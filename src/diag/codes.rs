@@ -373,7 +373,7 @@ codes! {
     LockDuplicate "SC0802" "lock-duplicate" Error
         "siteconf.lock gives one value to two owners, typically after merging two branches that each took the next free value.";
     AllocationCollision "SC0803" "allocation-collision" Error
-        "A value the site uses (a node's fixed address, loopback or ASN; a switch loopback or routed-port address; a gateway; an external BGP peer; a DNS or NTP server given as an address) equals a value allocated to another owner in siteconf.lock. The lock's value is kept (an edit never renumbers a machine) until its line is deleted and `siteconf lock` allocates a free one, which skips every such value.";
+        "A value the site uses (a node's fixed address, loopback or ASN; a switch loopback or routed-port address; a gateway; an external BGP peer; a DNS or NTP server given as an address) equals a value allocated to another owner in siteconf.lock. The lock's value is kept (an edit never renumbers a machine). Since the allocator never gives out a value the site uses, the written value is usually the newer one (a new switch's `asn` or `loopback4` typed inside `asn-pool` or the loopback network's pool): change it to one `auto` never hands out (an ASN outside `asn-pool`, an address in a `reserved` range). Only when the written value must stay, delete the lock line and run `siteconf lock`: that renumbers the deployed node.";
     LockOutOfDate "SC0804" "lock-out-of-date" Error
         "With --locked (`siteconf check` or `siteconf build`): the site needs allocations that siteconf.lock does not have yet (run `siteconf lock`).";
     LockSyntax "SC0805" "lock-syntax" Error
