@@ -15,7 +15,12 @@
 //! brings that route, and FRR itself is installed by apt at first boot, so
 //! it never is.
 //!
-//! What it leaves alone: a node whose repositories are all on-link
+//! What it leaves alone: a node with an IPv6 address in a site that
+//! declares no `gateway6` anywhere (its IPv6 routes may come from router
+//! advertisements: netplan leaves them accepted on every interface but BGP
+//! uplinks, and `check` cannot see whether a router sends them; a site
+//! that writes its IPv6 gateways has none on a network without one); a
+//! node whose repositories are all on-link
 //! (addresses on its networks, or `file:`): apt works, and a routed node
 //! gets its default from FRR; one that gets none is an isolated design. A
 //! node that names no repository (the image's own sources, which `check`
@@ -99,6 +104,7 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
     let site = cx.site;
     let gaps = super::Gaps::new(cx);
     let external = !site.bgp_peers.is_empty();
+    let ra = site.networks.iter().all(|n| n.gateway6.is_none());
     // (network blamed, fate) → the nodes, and the first off-link host.
     let mut found: BTreeMap<(usize, Fate), (Vec<&str>, &str)> = BTreeMap::new();
     for rn in &rs.nodes {
@@ -125,7 +131,10 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
         let gateway = addrs
             .iter()
             .any(|&(_, n, v4, v6)| (v4 && n.gateway4.is_some()) || (v6 && n.gateway6.is_some()));
-        if gateway {
+        // In a site that writes no IPv6 gateway, an IPv6 address may get
+        // its default route from router advertisements (netplan leaves
+        // them accepted off the uplinks), which `check` cannot see.
+        if gateway || (ra && addrs.iter().any(|&(_, _, _, v6)| v6)) {
             continue;
         }
         let on_link: Vec<ipnet::IpNet> = addrs
@@ -260,6 +269,22 @@ node r01n01 {{
         assert!(found(&site("", LOCAL, BGP)).is_empty());
         // On-link mirror, no BGP: an isolated design, left alone.
         assert!(found(&site("", LOCAL, "")).is_empty());
+        // An IPv6 address may get its default from router advertisements
+        // in a site that writes no IPv6 gateway.
+        let v6 = |gw: &str| {
+            site(&format!(r#"ipv6 "2001:db8:0:100::/64"; {gw}"#), DEBIAN, "").replace(
+                r#"ipv4="10.0.0.10""#,
+                r#"ipv4="10.0.0.10" ipv6="2001:db8:0:100::10""#,
+            )
+        };
+        assert!(found(&v6("")).is_empty());
+        // One that does write them has no IPv6 router where it wrote none.
+        let other = v6("").replace(
+            "network loopback",
+            r#"network public { purpose service; ipv6 "2001:db8:0:300::/64"; gateway6 "2001:db8:0:300::1"; }
+network loopback"#,
+        );
+        assert_eq!(found(&other).len(), 1);
     }
 
     #[test]
