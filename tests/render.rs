@@ -207,6 +207,23 @@ fn the_first_boot_seed_brings_the_network_up_and_survives_an_image_without_frr()
 }
 
 #[test]
+fn name_servers_are_written_without_a_gateway() {
+    // The management network without `gateway4`, the mirror on it (FRR
+    // installs without a route and brings the BGP default): no default
+    // route in netplan, but the on-link name servers are still written.
+    let fs = fixture();
+    let site = String::from_utf8(fs.read("site/site.kdl").unwrap().unwrap()).unwrap();
+    let no_gw = site
+        .replace(r#"gateway4 "10.0.0.1"; "#, "")
+        .replace("http://deb.debian.org/debian", "http://10.0.0.5/debian");
+    assert_ne!(site, no_gw);
+    let set = build(&mem_fixture(&[("site/site.kdl", &no_gw)]), secrets()).unwrap();
+    let netplan = text(&set, "nodes/r01n01/etc/netplan/50-siteconf.yaml");
+    assert!(!netplan.contains("0.0.0.0/0"), "{netplan}");
+    assert!(netplan.contains("nameservers:"), "{netplan}");
+}
+
+#[test]
 fn the_automation_user_and_only_it_gets_sudo() {
     let fs = fixture();
     let site = String::from_utf8(fs.read("site/site.kdl").unwrap().unwrap()).unwrap();

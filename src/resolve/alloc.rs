@@ -398,6 +398,59 @@ fn fixed_values(site: &Site, nodes: &[ResolvedNode]) -> BTreeMap<(Family, u128),
     out
 }
 
+/// SC0803: the value `owner` has written in the site (at `span`) is one
+/// the lock gave to `e.owner`. The allocator never hands out a value the
+/// site uses, so the written value is the newer one (a new switch's ASN or
+/// loopback typed inside the pool, a gateway moved): the advice is to fix
+/// that value first, and to take the allocated one back (renumbering a
+/// deployed node) only when the written value must stay.
+fn collision(site: &Site, f: Family, owner: &str, span: Span, e: &LockEntry) -> Diagnostic {
+    let noun = if f == Family::Asn { "ASN" } else { "address" };
+    // A node's value is fixed for it; anything else (a switch, a gateway,
+    // a peer) simply uses the value.
+    let how = if owner.starts_with("node/") {
+        "fixed for"
+    } else {
+        "used by"
+    };
+    // Where `auto` takes values of that key from, to pick one outside.
+    let outside = match AllocKey::parse(&e.key) {
+        Some(AllocKey::Asn) => match site.site.as_ref().and_then(|s| s.asn_pool.as_ref()) {
+            Some(p) => format!(
+                "an ASN outside `asn-pool` ({}-{}), from which `auto` gives nodes theirs",
+                p.value.start, p.value.end
+            ),
+            None => "an ASN outside `asn-pool`".to_string(),
+        },
+        Some(AllocKey::Loopback(_)) => {
+            let net = site
+                .networks
+                .iter()
+                .find(|n| n.purpose.value == Purpose::Loopback)
+                .map(|n| format!("network `{}`", n.name.value))
+                .unwrap_or_else(|| "the loopback network".into());
+            format!("an address `auto` never hands out: in a `reserved` range of {net}")
+        }
+        Some(AllocKey::Address { network, .. }) => format!(
+            "an address `auto` never hands out: in a `reserved` range of network `{network}`"
+        ),
+        None => format!("an {noun} no node has been given"),
+    };
+    Diagnostic::error(
+        Code::AllocationCollision,
+        format!(
+            "{noun} {} is {how} {owner} but siteconf.lock already gave it to {} ({})",
+            e.value, e.owner, e.key
+        ),
+    )
+    .label(span, format!("{how} {owner}"))
+    .label(e.span, format!("allocated to {} ({})", e.owner, e.key))
+    .help(format!(
+        "the value written in the site is usually the newer one (the allocator never gives out a value the site uses): give {owner} {outside}. Only if {owner} must keep {}: delete the lock line of {} and run `siteconf lock`, which renumbers {} (a deployed node changes its {})",
+        e.value, e.owner, e.owner, if f == Family::Asn { "ASN and its BGP sessions reset" } else { "address" }
+    ))
+}
+
 /// The one network of the site that a lock line of an unknown network
 /// could have been renamed to: it has a prefix of `family` holding `value`
 /// and no line of that family in the lock yet. Its name and prefix.
@@ -753,32 +806,7 @@ pub fn allocate(
     for ((f, v), (owner, span)) in &fixed {
         if let Some(e) = value_owner.get(&(*f, *v)) {
             if &e.owner != owner && !e.released {
-                // A node's value is fixed for it; anything else (a switch,
-                // a gateway, a peer) simply uses the address.
-                let how = if owner.starts_with("node/") {
-                    "fixed for"
-                } else {
-                    "used by"
-                };
-                diags.push(
-                    Diagnostic::error(
-                        Code::AllocationCollision,
-                        format!("{} is {how} {owner} but allocated to {} in siteconf.lock", e.value, e.owner),
-                    )
-                    .label(*span, format!("{how} {owner}"))
-                    .label(e.span, format!("allocated to {} ({})", e.owner, e.key))
-                    .help(if owner.starts_with("node/") {
-                        format!(
-                            "give {owner} another address, or delete the lock line of {} and run `siteconf lock` to move it",
-                            e.owner
-                        )
-                    } else {
-                        format!(
-                            "the address is in use by {owner}: delete the lock line of {} and run `siteconf lock` to give it a free one (the allocator skips every address the site uses)",
-                            e.owner
-                        )
-                    }),
-                );
+                diags.push(collision(site, *f, owner, *span, e));
             }
         }
     }

@@ -234,7 +234,7 @@ mod tests {
                 boot { servers "10.0.0.2"; discovery-range "10.0.0.20-10.0.0.29"; images-dir "/srv/images"
                        image debian { kernel "http://10.0.0.2/images/vmlinuz"; } }
                 defaults { boot-image debian; } }
-            network mgmt { purpose management; ipv4 "10.0.0.0/24"; reserved "10.0.0.1-10.0.0.63"; }
+            network mgmt { purpose management; ipv4 "10.0.0.0/24"; gateway4 "10.0.0.1"; reserved "10.0.0.1-10.0.0.63"; }
             rack r01 { height 42; }
             node r01n01 { rack r01; position 1; interface eno1 { mac "52:54:00:01:01:01"; }
                           address mgmt interface=eno1 ipv4="10.0.0.25"; }"#;

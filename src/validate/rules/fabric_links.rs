@@ -3,6 +3,9 @@
 //!
 //! **What it does.**
 //! - SC0618: a switch `link` whose `peer` is the switch itself.
+//! - SC0637: a link between a switch with an `asn` and one without: once
+//!   per switch without `asn`, at its first such link, naming the BGP
+//!   switches it is linked to.
 //! - SC0619: BGP switches (those with an `asn`) that no chain of declared
 //!   switch-to-switch links joins to a switch holding an external BGP peer
 //!   (`bgp-peer … switches`): each such island is named, once.
@@ -16,7 +19,11 @@
 //! never join two islands: a node announces only its own loopback. The
 //! islands are a union-find over the links, linear in the site's links.
 //!
-//! **Why it matters.** A self-link puts FRR neighbours on both ports that
+//! **Why it matters.** A BGP switch opens an unnumbered FABRIC session on
+//! every port it has a `link` on; a peer without `asn` gets no FRR config
+//! at all (no output for it), so those sessions never come up and nothing
+//! is routed across the link, while `check` was green.
+//! A self-link puts FRR neighbours on both ports that
 //! are the switch itself, and the cable is an L2 loop. An island learns no
 //! default route and none of the fabric's loopbacks, and nothing outside
 //! reaches its loopbacks or nodes, while `check` is green: usually the
@@ -27,13 +34,20 @@
 //! switch r01-tor1 { link swp53 { peer r01-tor1; peer-port swp54 } }   // SC0618
 //! ```
 
+use std::collections::BTreeMap;
+
 use super::super::{Ctx, Rule};
 use super::name_list;
 use crate::diag::{Code, Diagnostic, Diagnostics};
+use crate::syntax::Span;
 
 pub static RULE: Rule = Rule {
     name: "fabric-links",
-    codes: &[Code::SwitchLinkToSelf, Code::FabricNoExit],
+    codes: &[
+        Code::SwitchLinkToSelf,
+        Code::FabricNoExit,
+        Code::SwitchLinkNoBgp,
+    ],
     check,
     resolved: false,
 };
@@ -79,6 +93,10 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
     // The first declaration of each name (a second is SC0101's).
     let first = |i: usize| cx.index.switches.get(site.switches[i].name.as_str()) == Some(&i);
     let mut islands = Islands::new(n);
+    // Switch without `asn` → its links to BGP switches: (span of the
+    // `peer` written, the BGP switch, its port), the first declaration of
+    // each cable.
+    let mut no_bgp: BTreeMap<usize, Vec<(Span, usize, &str)>> = BTreeMap::new();
     for (i, s) in site.switches.iter().enumerate() {
         if !first(i) {
             continue;
@@ -108,8 +126,34 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
             }
             if let Some(&j) = cx.index.switches.get(l.peer.as_str()) {
                 islands.union(i, j);
+                // One end runs BGP, the other does not (an `asn` that is
+                // not one is already reported).
+                let (a, b) = (&site.switches[i], &site.switches[j]);
+                if a.asn_invalid || b.asn_invalid || a.asn.is_some() == b.asn.is_some() {
+                    continue;
+                }
+                let (quiet, bgp, bgp_port) = if a.asn.is_none() {
+                    (i, j, l.peer_port.as_str())
+                } else {
+                    (j, i, l.port.as_str())
+                };
+                // A cable declared on both ends is pointed at on the
+                // switch without `asn`, where the fix goes.
+                let seen = no_bgp.entry(quiet).or_default();
+                match seen
+                    .iter_mut()
+                    .find(|(_, k, p)| *k == bgp && *p == bgp_port)
+                {
+                    Some(e) if quiet == i => e.0 = l.peer.span,
+                    Some(_) => {}
+                    None => seen.push((l.peer.span, bgp, bgp_port)),
+                }
             }
         }
+    }
+    for (quiet, mut links) in no_bgp {
+        links.sort_by_key(|&(_, k, p)| (k, p));
+        no_bgp_links(cx, quiet, &links, diags);
     }
     // BGP switches only: a switch without `asn` routes nothing.
     let bgp: Vec<usize> = (0..n)
@@ -119,7 +163,7 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
         return;
     }
     // Island root → its BGP switches, in declaration order.
-    let mut members: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
+    let mut members: BTreeMap<usize, Vec<usize>> = Default::default();
     for &i in &bgp {
         let r = islands.find(i);
         members.entry(r).or_default().push(i);
@@ -177,6 +221,39 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
     }
 }
 
+/// SC0637: switch `quiet` has no `asn` and is linked to the BGP switches
+/// of `links`.
+fn no_bgp_links(cx: &Ctx, quiet: usize, links: &[(Span, usize, &str)], diags: &mut Diagnostics) {
+    let site = cx.site;
+    let sw = &site.switches[quiet];
+    let name = sw.name.as_str();
+    let ends: Vec<String> = links
+        .iter()
+        .map(|&(_, k, p)| format!("{} {p}", site.switches[k].name.value))
+        .collect();
+    let (first_bgp, first_port) = (site.switches[links[0].1].name.as_str(), links[0].2);
+    let mut d = Diagnostic::error(
+        Code::SwitchLinkNoBgp,
+        format!(
+            "switch `{name}` has no `asn`, so it runs no BGP, but it is `link`ed to BGP {} {}: each opens an unnumbered fabric session on its port (`neighbor {first_port} interface peer-group FABRIC` on `{first_bgp}`) that `{name}`, which gets no FRR configuration at all, never answers, so the sessions stay down and no route crosses these links",
+            if links.len() == 1 { "switch" } else { "switches" },
+            name_list(ends.iter().map(String::as_str), 4),
+        ),
+    )
+    .label(links[0].0, "a link between a BGP switch and one without `asn`");
+    if let Some(&(span, _, _)) = links.get(1) {
+        d = d.label(span, "another");
+    }
+    let needs = if sw.loopback4.is_some() {
+        "an `asn` (unique in the site and outside `asn-pool`); its `loopback4` becomes its router-id"
+    } else {
+        "an `asn` (unique in the site and outside `asn-pool`) and a `loopback4` in the loopback network (its router-id, announced in the fabric)"
+    };
+    diags.push(d.label(sw.name.span, "declared without `asn`").help(format!(
+        "give switch `{name}` {needs}; a switch that is not meant to route must not be `link`ed to BGP switches: remove those `link`s (on both ends)"
+    )));
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::testing::codes;
@@ -232,5 +309,41 @@ bgp-peer transit-a { asn 64496; address "10.9.9.1"; multihop 2; switches a-tor; 
         assert!(site("", false).is_empty());
         let me = "link swp53 { peer r01-tor1; peer-port swp54; }";
         assert_eq!(site(&format!("{joined}; {me}"), true), ["SC0618"]);
+    }
+
+    #[test]
+    fn a_link_to_a_switch_without_asn_is_named_once_per_switch() {
+        let text = |spine_asn: &str, tor2_link: &str| {
+            format!(
+                r#"site dc1 {{ domain "dc1.example.net"; dns-servers "10.0.0.2"; }}
+network loopback {{ purpose loopback; ipv4 "10.255.0.0/16"; }}
+rack r01 {{ height 42; }}
+switch r01-tor1 {{ rack r01; position 42; asn 4201000011; loopback4 "10.255.0.1"; ports swp1-56; }}
+switch r01-tor2 {{ rack r01; position 41; asn 4201000012; loopback4 "10.255.0.2"; ports swp1-56; {tor2_link} }}
+switch spine1 {{ rack r01; position 40; {spine_asn} loopback4 "10.255.0.10"; ports swp1-32; link swp1 {{ peer r01-tor1; peer-port swp53; }}; link swp2 {{ peer r01-tor2; peer-port swp53; }} }}
+"#
+            )
+        };
+        let n = |t: &str| codes(t).into_iter().filter(|c| *c == "SC0637").count();
+        // Linked from the spine only, and from both ends: one finding.
+        assert_eq!(n(&text("", "")), 1);
+        let back = "link swp53 { peer spine1; peer-port swp2; }";
+        assert_eq!(n(&text("", back)), 1);
+        let d = super::super::testing::check_kdl(&text("", back));
+        let d = d.iter().find(|d| d.code.as_str() == "SC0637").unwrap();
+        assert!(
+            d.message.contains("`r01-tor1 swp53`, `r01-tor2 swp53`"),
+            "{}",
+            d.message
+        );
+        // With an `asn`, the fabric is whole.
+        assert_eq!(n(&text("asn 4201000100;", back)), 0);
+        // Two switches without BGP linked to each other: nothing to say.
+        let l2 = r#"site dc1 { domain "dc1.example.net"; dns-servers "10.0.0.2"; }
+rack r01 { height 42; }
+switch a { rack r01; position 42; ports swp1-4; link swp1 { peer b; peer-port swp1; } }
+switch b { rack r01; position 41; ports swp1-4; }
+"#;
+        assert_eq!(n(l2), 0);
     }
 }

@@ -26,6 +26,7 @@ mod ansible_port;
 mod ansible_reserved_vars;
 mod asn_classes;
 mod automation_user;
+mod bgp_no_ipv6_exit;
 mod bgp_node_no_session;
 mod bgp_not_cabled;
 mod bgp_numbered_path;
@@ -80,6 +81,7 @@ mod mlag_peer;
 mod mtu_mismatch;
 mod network_os;
 mod network_ranges;
+mod node_default_route;
 mod node_loopback;
 mod node_mgmt_address;
 mod node_required;
@@ -237,6 +239,8 @@ pub static RULES: &[&Rule] = &[
     &bgp_numbered_path::RULE,
     &bgp_uplink_idle::RULE,
     &bgp_node_no_session::RULE,
+    &bgp_no_ipv6_exit::RULE,
+    &node_default_route::RULE,
     &boot_image_missing::RULE,
     &automation_user::RULE,
     &sshd_login::RULE,
