@@ -394,3 +394,109 @@ fn rev_and_staged_refuse_a_symlinked_lock_with_the_same_message() {
         assert!(!all.contains(CANARY), "{all}");
     }
 }
+
+/// Everything `build` printed and wrote, for a canary search.
+fn everything(root: &Path, o: &std::process::Output) -> String {
+    let mut all = show(o);
+    for e in walkdir::WalkDir::new(root.join("out"))
+        .into_iter()
+        .flatten()
+    {
+        if e.file_type().is_file() {
+            all.push_str(&String::from_utf8_lossy(&fs::read(e.path()).unwrap()));
+        }
+    }
+    all
+}
+
+#[test]
+fn a_branch_cannot_point_the_secrets_at_other_environment_variables_or_files() {
+    // `[secrets] env-prefix = "R"` and a template asking for `unner-token`
+    // would read RUNNER_TOKEN; an empty prefix, any variable.
+    for prefix in ["R", "", "RUNNER_"] {
+        let p = project();
+        let cfg = p.path().join("siteconf.toml");
+        let cfg_text = fs::read_to_string(&cfg).unwrap();
+        fs::write(
+            &cfg,
+            cfg_text.replace(
+                "[secrets]\n",
+                &format!("[secrets]\nenv-prefix = \"{prefix}\"\n"),
+            ),
+        )
+        .unwrap();
+        let dir = p.path().join("templates/node");
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(
+            dir.join("t.txt.j2"),
+            "{{ secret(\"unner-token\") }} {{ secret(\"runner-token\") }} {{ secret(\"token\") }}\n",
+        )
+        .unwrap();
+        for args in [
+            &["check"][..],
+            &["build"][..],
+            &["build", "--format", "json"][..],
+        ] {
+            let o = command(p.path(), args)
+                .env("RUNNER_TOKEN", CANARY)
+                .env("TOKEN", CANARY)
+                .output()
+                .unwrap();
+            let all = everything(p.path(), &o);
+            assert_eq!(o.status.code(), Some(1), "{prefix:?} {args:?}: {all}");
+            assert!(!all.contains(CANARY), "{prefix:?} {args:?}: {all}");
+            let t = text(&o);
+            assert!(
+                t.contains("SC0028")
+                    && (t.contains("siteconf.toml:5:") || t.contains("\"line\": 5")),
+                "{prefix:?} {args:?}: {t}"
+            );
+        }
+    }
+    // `[secrets] file` naming a file outside the project: an error that
+    // says where it was named, the same whether the file exists or parses.
+    let outside = tempfile::tempdir().unwrap();
+    let target = outside_file(outside.path());
+    let not_there = outside.path().join("not-there.toml");
+    let mut said = Vec::new();
+    for f in [
+        target.as_path(),
+        not_there.as_path(),
+        Path::new("/etc/passwd"),
+    ] {
+        let p = project();
+        fs::write(
+            p.path().join("siteconf.toml"),
+            format!("[secrets]\nfile = \"{}\"\n", f.display()),
+        )
+        .unwrap();
+        let o = siteconf(p.path(), &["build"]);
+        let all = everything(p.path(), &o);
+        assert_eq!(o.status.code(), Some(1), "{all}");
+        assert!(!all.contains(CANARY) && !all.contains("root:"), "{all}");
+        let t = text(&o);
+        assert!(
+            t.contains("cannot read the secrets file named at siteconf.toml:2"),
+            "{t}"
+        );
+        said.push(String::from_utf8_lossy(&o.stderr).into_owned());
+    }
+    assert!(said.windows(2).all(|w| w[0] == w[1]), "{said:#?}");
+    // Given by the operator, the file wins over the one siteconf.toml names.
+    let p = project();
+    fs::write(
+        p.path().join("siteconf.toml"),
+        format!("[secrets]\nfile = \"{}\"\n", target.display()),
+    )
+    .unwrap();
+    fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/small/secrets.toml"),
+        outside.path().join("given.toml"),
+    )
+    .unwrap();
+    let o = command(p.path(), &["build"])
+        .env("SITECONF_SECRETS", outside.path().join("given.toml"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", show(&o));
+}
