@@ -500,3 +500,52 @@ fn a_branch_cannot_point_the_secrets_at_other_environment_variables_or_files() {
         .unwrap();
     assert!(o.status.success(), "{}", show(&o));
 }
+
+#[test]
+fn control_characters_in_file_names_are_printed_escaped() {
+    let p = project();
+    commit_all(p.path());
+    let evil = "evil\u{1b}[31mRED\u{1b}]0;TITLE\u{7} nl\n```\n# gate: pass\nx.kdl";
+    fs::write(p.path().join("site").join(evil), "node {\n").unwrap();
+    symlink(
+        "/etc/passwd",
+        p.path().join("site").join(format!("a```\n# PWNED{evil}")),
+    )
+    .unwrap();
+    let repo = git2::Repository::open(p.path()).unwrap();
+    let mut index = repo.index().unwrap();
+    index
+        .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
+        .unwrap();
+    index.write().unwrap();
+    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+    let sig = git2::Signature::now("t", "t@example.org").unwrap();
+    let parent = repo.head().unwrap().peel_to_commit().unwrap();
+    repo.commit(Some("HEAD"), &sig, &sig, "mr", &tree, &[&parent])
+        .unwrap();
+    for args in [
+        &["check"][..],
+        &["check", "--rev", "HEAD"][..],
+        &["diff", "HEAD~1", "HEAD"][..],
+        &["diff", "HEAD~1", "HEAD", "--format", "markdown"][..],
+        &["gate", "HEAD~1", "HEAD"][..],
+        &["build"][..],
+    ] {
+        let o = siteconf(p.path(), args);
+        let all = show(&o);
+        assert_ne!(o.status.code(), Some(0), "{args:?}: {all}");
+        assert!(
+            !all.contains('\u{1b}') && !all.contains('\u{7}'),
+            "{args:?} printed a raw control character: {all:?}"
+        );
+        for line in all.lines() {
+            assert!(
+                !line.starts_with("```")
+                    && !line.starts_with("# gate")
+                    && !line.starts_with("x.kdl"),
+                "{args:?}: a name broke the line: {all}"
+            );
+        }
+        assert!(all.contains("evil\\u{1b}[31mRED"), "{args:?}: {all}");
+    }
+}

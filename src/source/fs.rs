@@ -183,7 +183,8 @@ impl Source for FsSource {
             if entry.file_type().is_symlink() {
                 if let Ok(mut n) = self.notes.lock() {
                     n.insert(format!(
-                        "skipped {rel}: a symbolic link (siteconf reads plain files only)"
+                        "skipped {}: a symbolic link (siteconf reads plain files only)",
+                        crate::syntax::escape_path(&rel)
                     ));
                 }
                 continue;

@@ -535,7 +535,7 @@ impl GitRevSource {
                     let lossy = String::from_utf8_lossy(entry.name_bytes());
                     self.note(format!(
                         "skipped {}: the name is not valid UTF-8",
-                        super::join(base, &lossy)
+                        crate::syntax::escape_path(&super::join(base, &lossy))
                     ));
                     continue;
                 }
@@ -548,7 +548,10 @@ impl GitRevSource {
                     .map_err(|e| source_error(&path, e.message()))?;
                 self.walk(repo, &sub, &path, out)?;
             } else if let Some(why) = skip_reason(mode) {
-                self.note(format!("skipped {path}: {why}"));
+                self.note(format!(
+                    "skipped {}: {why}",
+                    crate::syntax::escape_path(&path)
+                ));
             } else {
                 out.push(path);
             }
@@ -713,7 +716,7 @@ impl GitIndexSource {
             let Ok(rel) = std::str::from_utf8(rel) else {
                 notes.insert(format!(
                     "skipped {}: the name is not valid UTF-8",
-                    String::from_utf8_lossy(rel)
+                    crate::syntax::escape_path(&String::from_utf8_lossy(rel))
                 ));
                 continue;
             };
@@ -729,7 +732,10 @@ impl GitIndexSource {
                 continue;
             }
             if let Some(why) = skip_reason(e.mode) {
-                notes.insert(format!("skipped {rel}: {why}"));
+                notes.insert(format!(
+                    "skipped {}: {why}",
+                    crate::syntax::escape_path(rel)
+                ));
                 entries.insert(rel.to_string(), Staged::Skipped(why));
                 continue;
             }
