@@ -502,6 +502,49 @@ fn a_branch_cannot_point_the_secrets_at_other_environment_variables_or_files() {
 }
 
 #[test]
+fn build_never_writes_through_a_committed_output_link() {
+    let p = project();
+    let elsewhere = tempfile::tempdir().unwrap();
+    symlink(elsewhere.path(), p.path().join("out")).unwrap();
+    // What a branch can commit with `git add -f`, whatever .gitignore says.
+    commit_all(p.path());
+    for args in [&["build"][..], &["build", "--format", "json"][..]] {
+        let o = siteconf(p.path(), args);
+        let t = text(&o);
+        assert_eq!(o.status.code(), Some(1), "{}", show(&o));
+        assert!(
+            t.contains("SC0021") && t.contains("goes through `out`, a symbolic link"),
+            "{t}"
+        );
+        assert!(!t.contains(&elsewhere.path().display().to_string()), "{t}");
+        assert_eq!(fs::read_dir(elsewhere.path()).unwrap().count(), 0);
+    }
+    // A link on the way (`out-dir = "gen/out"`, `gen` a link) is refused too.
+    fs::remove_file(p.path().join("out")).unwrap();
+    symlink(elsewhere.path(), p.path().join("gen")).unwrap();
+    let cfg = p.path().join("siteconf.toml");
+    let cfg_text = fs::read_to_string(&cfg).unwrap();
+    fs::write(&cfg, format!("out-dir = \"gen/out\"\n{cfg_text}")).unwrap();
+    let o = siteconf(p.path(), &["build"]);
+    assert!(text(&o).contains("goes through `gen`"), "{}", show(&o));
+    assert_eq!(fs::read_dir(elsewhere.path()).unwrap().count(), 0);
+    // `--out` on the command line is the operator's choice: taken as given.
+    let o = siteconf(p.path(), &["build", "--out", "gen/out"]);
+    assert!(o.status.success(), "{}", show(&o));
+    assert!(elsewhere.path().join("out/manifest.json").exists());
+    // init's .gitignore ignores a link named `out`, not only a directory.
+    let repo = git2::Repository::init(p.path()).unwrap();
+    fs::write(
+        p.path().join(".gitignore"),
+        siteconf::init::project::gitignore("out"),
+    )
+    .unwrap();
+    fs::remove_file(p.path().join("gen")).unwrap();
+    symlink(elsewhere.path(), p.path().join("out")).unwrap();
+    assert!(repo.is_path_ignored("out").unwrap());
+}
+
+#[test]
 fn control_characters_in_file_names_are_printed_escaped() {
     let p = project();
     commit_all(p.path());
