@@ -286,23 +286,29 @@ pub struct Loaded {
     pub lock: Option<(FileId, String)>,
 }
 
-fn io_diag(e: SourceError) -> Diagnostic {
+/// The finding for a project file or directory that cannot be read: SC0021
+/// for a link or a path outside the project, else SC0008.
+pub fn io_diag(e: SourceError) -> Diagnostic {
     let refused = e.message == crate::source::fs::SYMLINK_REFUSED
         || e.message == crate::source::fs::OUTSIDE_REFUSED;
     if refused {
         // Only the path is named: never the link's target or its content.
         return Diagnostic::error(
             Code::ProjectPathRefused,
-            format!("cannot read {}: {}", e.path, e.message),
+            format!("cannot read {}: {}", crate::syntax::escape_path(&e.path), e.message),
         )
         .help(format!(
             "replace `{}` by a regular file (or directory) inside the project; siteconf does not follow links",
-            e.path
+            crate::syntax::escape_path(&e.path)
         ));
     }
     Diagnostic::error(
         Code::ProjectConfig,
-        format!("cannot read {}: {}", e.path, e.message),
+        format!(
+            "cannot read {}: {}",
+            crate::syntax::escape_path(&e.path),
+            e.message
+        ),
     )
 }
 

@@ -159,9 +159,11 @@ fn a_symlinked_directory_component_on_the_way_to_a_file_is_refused() {
     let o = siteconf(p.path(), &["build"]);
     let all = text(&o);
     assert!(!all.contains(CANARY), "{all}");
-    // A link below a listed directory is skipped (never read), with a note.
+    // A link below the templates directory is never read, and an error
+    // (under the site directory it is skipped with a note).
+    assert_eq!(o.status.code(), Some(1), "{all}");
     assert!(
-        all.contains("skipped templates/node: a symbolic link"),
+        all.contains("SC0021") && all.contains("`templates/node` is a symbolic link"),
         "{all}"
     );
 }
@@ -590,5 +592,71 @@ fn control_characters_in_file_names_are_printed_escaped() {
             );
         }
         assert!(all.contains("evil\\u{1b}[31mRED"), "{args:?}: {all}");
+    }
+}
+
+#[test]
+fn a_link_in_or_as_the_templates_directory_fails_check_diff_and_gate() {
+    for dir_link in [false, true] {
+        let p = project();
+        let outside = tempfile::tempdir().unwrap();
+        fs::create_dir_all(outside.path().join("target-outside/node")).unwrap();
+        fs::write(outside.path().join("target-outside/node/x.txt.j2"), CANARY).unwrap();
+        commit_all(p.path());
+        let link = if dir_link {
+            symlink(
+                outside.path().join("target-outside"),
+                p.path().join("templates"),
+            )
+            .unwrap();
+            "templates"
+        } else {
+            fs::create_dir_all(p.path().join("templates/node")).unwrap();
+            symlink(
+                outside.path().join("target-outside/node/x.txt.j2"),
+                p.path().join("templates/node/x.txt.j2"),
+            )
+            .unwrap();
+            "templates/node/x.txt.j2"
+        };
+        // Staged, for `--staged`; committed on a branch, for `--rev`, diff
+        // and gate (git stores the link).
+        let repo = git2::Repository::open(p.path()).unwrap();
+        let mut index = repo.index().unwrap();
+        index
+            .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
+            .unwrap();
+        index.write().unwrap();
+        let o = siteconf(p.path(), &["check", "--staged"]);
+        assert_eq!(o.status.code(), Some(1), "{}", show(&o));
+        let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+        let sig = git2::Signature::now("t", "t@example.org").unwrap();
+        let parent = repo.head().unwrap().peel_to_commit().unwrap();
+        let head = repo
+            .commit(None, &sig, &sig, "mr", &tree, &[&parent])
+            .unwrap()
+            .to_string();
+        for args in [
+            &["check"][..],
+            &["check", "--format", "json"][..],
+            &["check", "--staged"][..],
+            &["check", "--rev", &head][..],
+            &["diff", "main", &head][..],
+            &["gate", "main", &head][..],
+            &["build"][..],
+        ] {
+            let o = siteconf(p.path(), args);
+            let t = text(&o);
+            assert_eq!(o.status.code(), Some(1), "{link} {args:?}: {}", show(&o));
+            assert!(
+                t.contains("SC0021") && t.contains(link) && t.contains("symbolic link"),
+                "{link} {args:?}: {t}"
+            );
+            assert!(!t.contains(CANARY) && !t.contains("target-outside"), "{t}");
+            if args[0] == "gate" {
+                assert!(t.contains("gate: blocked"), "{t}");
+            }
+        }
+        assert!(!p.path().join("out").exists());
     }
 }

@@ -402,7 +402,16 @@ fn build_site(
             return Err(report_failure_after(g, args, &f.diags, &f.sources, written))
         }
         Err(BuildError::Write(e)) => return Err(write_failure(g, args, e, written)),
-        Err(BuildError::Inputs(e)) => return Err(fail(e)),
+        Err(BuildError::Inputs(e)) => {
+            let d = crate::project::io_diag(e);
+            return Err(report_failure_after(
+                g,
+                args,
+                &[d],
+                &SourceMap::default(),
+                written,
+            ));
+        }
     };
     if let Some(lock) = record_zone_serials(args, checked, root, &built.rendered.zones) {
         crate::build::restamp_lock(out, &built, &checked.loaded.config.lock_file, &lock);

@@ -23,6 +23,8 @@ pub struct FsSource {
     root: PathBuf,
     /// Symlinks skipped while listing, one note each.
     notes: Mutex<std::collections::BTreeSet<String>>,
+    /// Their paths ([`Source::links_under`]).
+    links: Mutex<std::collections::BTreeSet<String>>,
 }
 
 impl Clone for FsSource {
@@ -41,6 +43,7 @@ impl FsSource {
         FsSource {
             root: root.into(),
             notes: Mutex::new(Default::default()),
+            links: Mutex::new(Default::default()),
         }
     }
 
@@ -187,6 +190,9 @@ impl Source for FsSource {
                         crate::syntax::escape_path(&rel)
                     ));
                 }
+                if let Ok(mut l) = self.links.lock() {
+                    l.insert(rel);
+                }
                 continue;
             }
             if !entry.file_type().is_file() {
@@ -245,6 +251,13 @@ impl Source for FsSource {
         self.notes
             .lock()
             .map(|n| n.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    fn links_under(&self, dir: &str) -> Vec<String> {
+        self.links
+            .lock()
+            .map(|l| super::below(l.iter(), dir))
             .unwrap_or_default()
     }
 }
