@@ -911,7 +911,15 @@ pub fn load_all_configured(
     }
     let secrets = config.secrets.file.as_deref();
     let (parts, unread) = read_and_lower(src, &dirs, secrets, &mut sources, diags);
-    let strays = strays(src, &config, &configs, &unread, &mut sources, diags);
+    // A site directory refused at its key (SC0021) was not read: the files
+    // elsewhere are not strays of it, and its lock is not compared with
+    // a site that was never loaded.
+    let refused = dirs.contains(&REFUSED_DIR);
+    let strays = if refused {
+        Default::default()
+    } else {
+        strays(src, &config, &configs, &unread, &mut sources, diags)
+    };
     // Each part goes to the one site whose directory holds it, by move; the
     // shared definitions are merged once and each site gets a copy.
     let shared_dir = config
@@ -944,7 +952,11 @@ pub fn load_all_configured(
         };
         site.strays = strays.clone();
         let index = SiteIndex::build(&site);
-        let lock = read_lock(src, &c.lock_file, &mut sources, diags);
+        let lock = if refused {
+            None
+        } else {
+            read_lock(src, &c.lock_file, &mut sources, diags)
+        };
         out.push((c, site, index, lock));
     }
     // One source map, the same in every site; the last takes it.

@@ -196,6 +196,14 @@ fn site_and_template_directories_outside_the_project_are_refused_at_the_key() {
                 show(&o)
             );
             assert!(!err.contains("prefix not found"), "{err}");
+            // The one finding: no internal marker, no empty site, no
+            // "outside the site directory" for the files never read.
+            assert!(
+                !err.contains("\\u{0}")
+                    && !err.contains("declare nothing")
+                    && !err.contains("SC0071"),
+                "{key}={value} {args:?}: {err}"
+            );
         }
     }
 }
