@@ -179,7 +179,10 @@ fn check_loaded(
             .values()
             .any(|b| b.serves.len() > 1 && b.serves.iter().any(|s| s == name))
     });
-    {
+    // A site directory refused at its key (SC0021) was never read: that is
+    // the finding, not what an empty site lacks.
+    let unread = loaded.config.read_dirs().contains(&project::REFUSED_DIR);
+    if !unread {
         let cx = Ctx {
             site: &loaded.site,
             index: &loaded.index,
@@ -198,7 +201,7 @@ fn check_loaded(
         provenance,
         &mut diags,
     );
-    {
+    if !unread {
         let cx = Ctx {
             site: &loaded.site,
             index: &loaded.index,

@@ -129,14 +129,26 @@ pub struct SecretsConfig {
     /// A TOML file of `name = "value"`, outside git in real use.
     pub file: Option<String>,
     /// Environment variables `PREFIX<NAME>` (name upper-cased, `-`/`/`/`.` → `_`).
+    /// Always begins with [`ENV_PREFIX_REQUIRED`] (SC0028 otherwise).
     pub env_prefix: String,
+    /// The line of `file` in siteconf.toml (1-based), for an error about
+    /// the file it names that says no more than where it was named.
+    #[serde(skip)]
+    pub file_line: Option<usize>,
 }
+
+/// What every `[secrets] env-prefix` begins with: siteconf.toml is
+/// committed, and a merge request that could set the prefix to `R` or to
+/// nothing would let a template's `secret()` read any variable of the
+/// machine that builds (a CI runner's token) into the output.
+pub const ENV_PREFIX_REQUIRED: &str = "SITECONF_";
 
 impl Default for SecretsConfig {
     fn default() -> SecretsConfig {
         SecretsConfig {
             file: None,
             env_prefix: "SITECONF_SECRET_".into(),
+            file_line: None,
         }
     }
 }
@@ -198,7 +210,7 @@ pub fn config_json_schema_with(gate: serde_json::Value) -> serde_json::Value {
                 "description": "Where secret values come from (never from git): the environment first, then the file.",
                 "properties": {
                     "file": {"type": "string", "minLength": 1, "description": "A TOML file of `name = \"value\"`, relative to the project or absolute; keep it out of git."},
-                    "env-prefix": {"type": "string", "default": d.secrets.env_prefix, "description": "Secret NAME is read from the variable PREFIX + NAME upper-cased, with `-`, `.` and `/` as `_`."},
+                    "env-prefix": {"type": "string", "pattern": "^SITECONF_", "default": d.secrets.env_prefix, "description": "Secret NAME is read from the variable PREFIX + NAME upper-cased, with `-`, `.` and `/` as `_`. Begins with `SITECONF_` (SC0028): no other variable of the machine that builds is read."},
                 }
             },
             "diff": {
@@ -274,23 +286,29 @@ pub struct Loaded {
     pub lock: Option<(FileId, String)>,
 }
 
-fn io_diag(e: SourceError) -> Diagnostic {
+/// The finding for a project file or directory that cannot be read: SC0021
+/// for a link or a path outside the project, else SC0008.
+pub fn io_diag(e: SourceError) -> Diagnostic {
     let refused = e.message == crate::source::fs::SYMLINK_REFUSED
         || e.message == crate::source::fs::OUTSIDE_REFUSED;
     if refused {
         // Only the path is named: never the link's target or its content.
         return Diagnostic::error(
             Code::ProjectPathRefused,
-            format!("cannot read {}: {}", e.path, e.message),
+            format!("cannot read {}: {}", crate::syntax::escape_path(&e.path), e.message),
         )
         .help(format!(
             "replace `{}` by a regular file (or directory) inside the project; siteconf does not follow links",
-            e.path
+            crate::syntax::escape_path(&e.path)
         ));
     }
     Diagnostic::error(
         Code::ProjectConfig,
-        format!("cannot read {}: {}", e.path, e.message),
+        format!(
+            "cannot read {}: {}",
+            crate::syntax::escape_path(&e.path),
+            e.message
+        ),
     )
 }
 
@@ -356,6 +374,54 @@ fn check_dirs(id: FileId, text: &str, config: &mut Config, diags: &mut Diagnosti
         value.clear();
         value.push_str(REFUSED_DIR);
     }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "kebab-case")]
+struct SecretsSpans {
+    secrets: SecretsKeySpans,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "kebab-case")]
+struct SecretsKeySpans {
+    file: Option<toml::Spanned<String>>,
+    env_prefix: Option<toml::Spanned<String>>,
+}
+
+/// `[secrets]`: an `env-prefix` that does not begin with
+/// [`ENV_PREFIX_REQUIRED`] is SC0028 at its value, and the default is used
+/// instead, so nothing after this reads another variable; and where `file`
+/// is named, for the build's error about that file.
+fn check_secrets(id: FileId, text: &str, config: &mut Config, diags: &mut Diagnostics) {
+    let spans: SecretsSpans = toml::from_str(text).unwrap_or_default();
+    if let Some(f) = &spans.secrets.file {
+        let at = f.span().start.min(text.len());
+        config.secrets.file_line = Some(text[..at].matches('\n').count() + 1);
+    }
+    let prefix = config.secrets.env_prefix.clone();
+    if prefix.starts_with(ENV_PREFIX_REQUIRED) {
+        return;
+    }
+    let r = spans.secrets.env_prefix.map(|s| s.span()).unwrap_or(0..0);
+    let shown = if prefix.is_empty() {
+        "empty".to_string()
+    } else {
+        format!("`{}`", prefix.escape_debug())
+    };
+    diags.push(
+        Diagnostic::error(
+            Code::SecretsEnvPrefix,
+            format!(
+                "`[secrets] env-prefix` is {shown}, which does not begin with `{ENV_PREFIX_REQUIRED}`; `build` would let a template's `secret()` read any environment variable with that prefix (a CI runner's credentials) into the output"
+            ),
+        )
+        .label(Span::new(id, r.start, r.end), "not a siteconf variable prefix")
+        .help(format!(
+            "remove `env-prefix` (the default is `SITECONF_SECRET_`) or give a prefix that begins with `{ENV_PREFIX_REQUIRED}`, such as `SITECONF_SECRET_PROD_`"
+        )),
+    );
+    config.secrets.env_prefix = SecretsConfig::default().env_prefix;
 }
 
 /// An `out-dir` that is the project directory, or is, holds or lies
@@ -841,6 +907,7 @@ fn read_config_split(
             match toml::from_str::<Config>(&text) {
                 Ok(mut c) => {
                     check_dirs(id, &text, &mut c, diags);
+                    check_secrets(id, &text, &mut c, diags);
                     check_out_dir(id, &text, &c, diags);
                     check_templates_dir(src, id, &text, &c, diags);
                     check_sites(id, &text, &mut c, diags);
@@ -1018,7 +1085,15 @@ pub fn load_all_configured(
     }
     let secrets = config.secrets.file.as_deref();
     let (parts, unread) = read_and_lower(src, &dirs, secrets, &mut sources, diags);
-    let strays = strays(src, &config, &configs, &unread, &mut sources, diags);
+    // A site directory refused at its key (SC0021) was not read: the files
+    // elsewhere are not strays of it, and its lock is not compared with
+    // a site that was never loaded.
+    let refused = dirs.contains(&REFUSED_DIR);
+    let strays = if refused {
+        Default::default()
+    } else {
+        strays(src, &config, &configs, &unread, &mut sources, diags)
+    };
     // Each part goes to the one site whose directory holds it, by move; the
     // shared definitions are merged once and each site gets a copy.
     let shared_dir = config
@@ -1051,7 +1126,11 @@ pub fn load_all_configured(
         };
         site.strays = strays.clone();
         let index = SiteIndex::build(&site);
-        let lock = read_lock(src, &c.lock_file, &mut sources, diags);
+        let lock = if refused {
+            None
+        } else {
+            read_lock(src, &c.lock_file, &mut sources, diags)
+        };
         out.push((c, site, index, lock));
     }
     // One source map, the same in every site; the last takes it.
@@ -1435,5 +1514,36 @@ mod out_dir_tests {
         assert_eq!(conflict("build/out"), None);
         // A name that only starts like the site directory is another one.
         assert_eq!(conflict("site-out"), None);
+    }
+}
+
+#[cfg(test)]
+mod secrets_config_tests {
+    use super::*;
+
+    fn read(text: &str) -> (Config, Vec<Diagnostic>) {
+        let src = crate::source::mem::MemSource::new().with(CONFIG_FILE, text);
+        let mut sources = SourceMap::default();
+        let mut diags = Diagnostics::new();
+        let c = read_config(&src, &mut sources, &mut diags);
+        (c, diags.into_iter().collect())
+    }
+
+    #[test]
+    fn an_env_prefix_that_is_not_siteconfs_is_refused_at_the_key() {
+        for prefix in ["R", "", "AWS_", "siteconf_secret_"] {
+            let text = format!("[secrets]\nfile = \"s.toml\"\nenv-prefix = \"{prefix}\"\n");
+            let (c, d) = read(&text);
+            assert_eq!(d.len(), 1, "{prefix:?}: {d:?}");
+            assert_eq!(d[0].code, Code::SecretsEnvPrefix);
+            // Nothing after the check sees the prefix.
+            assert_eq!(c.secrets.env_prefix, "SITECONF_SECRET_");
+            assert_eq!(c.secrets.file_line, Some(2));
+        }
+        for prefix in ["SITECONF_SECRET_", "SITECONF_PROD_"] {
+            let (c, d) = read(&format!("[secrets]\nenv-prefix = \"{prefix}\"\n"));
+            assert!(d.is_empty(), "{d:?}");
+            assert_eq!(c.secrets.env_prefix, prefix);
+        }
     }
 }

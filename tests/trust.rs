@@ -159,9 +159,11 @@ fn a_symlinked_directory_component_on_the_way_to_a_file_is_refused() {
     let o = siteconf(p.path(), &["build"]);
     let all = text(&o);
     assert!(!all.contains(CANARY), "{all}");
-    // A link below a listed directory is skipped (never read), with a note.
+    // A link below the templates directory is never read, and an error
+    // (under the site directory it is skipped with a note).
+    assert_eq!(o.status.code(), Some(1), "{all}");
     assert!(
-        all.contains("skipped templates/node: a symbolic link"),
+        all.contains("SC0021") && all.contains("`templates/node` is a symbolic link"),
         "{all}"
     );
 }
@@ -194,6 +196,14 @@ fn site_and_template_directories_outside_the_project_are_refused_at_the_key() {
                 show(&o)
             );
             assert!(!err.contains("prefix not found"), "{err}");
+            // The one finding: no internal marker, no empty site, no
+            // "outside the site directory" for the files never read.
+            assert!(
+                !err.contains("\\u{0}")
+                    && !err.contains("declare nothing")
+                    && !err.contains("SC0071"),
+                "{key}={value} {args:?}: {err}"
+            );
         }
     }
 }
@@ -392,5 +402,269 @@ fn rev_and_staged_refuse_a_symlinked_lock_with_the_same_message() {
             "{args:?}: {all}"
         );
         assert!(!all.contains(CANARY), "{all}");
+    }
+}
+
+/// Everything `build` printed and wrote, for a canary search.
+fn everything(root: &Path, o: &std::process::Output) -> String {
+    let mut all = show(o);
+    for e in walkdir::WalkDir::new(root.join("out"))
+        .into_iter()
+        .flatten()
+    {
+        if e.file_type().is_file() {
+            all.push_str(&String::from_utf8_lossy(&fs::read(e.path()).unwrap()));
+        }
+    }
+    all
+}
+
+#[test]
+fn a_branch_cannot_point_the_secrets_at_other_environment_variables_or_files() {
+    // `[secrets] env-prefix = "R"` and a template asking for `unner-token`
+    // would read RUNNER_TOKEN; an empty prefix, any variable.
+    for prefix in ["R", "", "RUNNER_"] {
+        let p = project();
+        let cfg = p.path().join("siteconf.toml");
+        let cfg_text = fs::read_to_string(&cfg).unwrap();
+        fs::write(
+            &cfg,
+            cfg_text.replace(
+                "[secrets]\n",
+                &format!("[secrets]\nenv-prefix = \"{prefix}\"\n"),
+            ),
+        )
+        .unwrap();
+        let dir = p.path().join("templates/node");
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(
+            dir.join("t.txt.j2"),
+            "{{ secret(\"unner-token\") }} {{ secret(\"runner-token\") }} {{ secret(\"token\") }}\n",
+        )
+        .unwrap();
+        for args in [
+            &["check"][..],
+            &["build"][..],
+            &["build", "--format", "json"][..],
+        ] {
+            let o = command(p.path(), args)
+                .env("RUNNER_TOKEN", CANARY)
+                .env("TOKEN", CANARY)
+                .output()
+                .unwrap();
+            let all = everything(p.path(), &o);
+            assert_eq!(o.status.code(), Some(1), "{prefix:?} {args:?}: {all}");
+            assert!(!all.contains(CANARY), "{prefix:?} {args:?}: {all}");
+            let t = text(&o);
+            assert!(
+                t.contains("SC0028")
+                    && (t.contains("siteconf.toml:5:") || t.contains("\"line\": 5")),
+                "{prefix:?} {args:?}: {t}"
+            );
+        }
+    }
+    // `[secrets] file` naming a file outside the project: an error that
+    // says where it was named, the same whether the file exists or parses.
+    let outside = tempfile::tempdir().unwrap();
+    let target = outside_file(outside.path());
+    let not_there = outside.path().join("not-there.toml");
+    let mut said = Vec::new();
+    for f in [
+        target.as_path(),
+        not_there.as_path(),
+        Path::new("/etc/passwd"),
+    ] {
+        let p = project();
+        fs::write(
+            p.path().join("siteconf.toml"),
+            format!("[secrets]\nfile = \"{}\"\n", f.display()),
+        )
+        .unwrap();
+        let o = siteconf(p.path(), &["build"]);
+        let all = everything(p.path(), &o);
+        assert_eq!(o.status.code(), Some(1), "{all}");
+        assert!(!all.contains(CANARY) && !all.contains("root:"), "{all}");
+        let t = text(&o);
+        assert!(
+            t.contains("cannot read the secrets file named at siteconf.toml:2"),
+            "{t}"
+        );
+        said.push(String::from_utf8_lossy(&o.stderr).into_owned());
+    }
+    assert!(said.windows(2).all(|w| w[0] == w[1]), "{said:#?}");
+    // Given by the operator, the file wins over the one siteconf.toml names.
+    let p = project();
+    fs::write(
+        p.path().join("siteconf.toml"),
+        format!("[secrets]\nfile = \"{}\"\n", target.display()),
+    )
+    .unwrap();
+    fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/small/secrets.toml"),
+        outside.path().join("given.toml"),
+    )
+    .unwrap();
+    let o = command(p.path(), &["build"])
+        .env("SITECONF_SECRETS", outside.path().join("given.toml"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", show(&o));
+}
+
+#[test]
+fn build_never_writes_through_a_committed_output_link() {
+    let p = project();
+    let elsewhere = tempfile::tempdir().unwrap();
+    symlink(elsewhere.path(), p.path().join("out")).unwrap();
+    // What a branch can commit with `git add -f`, whatever .gitignore says.
+    commit_all(p.path());
+    for args in [&["build"][..], &["build", "--format", "json"][..]] {
+        let o = siteconf(p.path(), args);
+        let t = text(&o);
+        assert_eq!(o.status.code(), Some(1), "{}", show(&o));
+        assert!(
+            t.contains("SC0021") && t.contains("goes through `out`, a symbolic link"),
+            "{t}"
+        );
+        assert!(!t.contains(&elsewhere.path().display().to_string()), "{t}");
+        assert_eq!(fs::read_dir(elsewhere.path()).unwrap().count(), 0);
+    }
+    // A link on the way (`out-dir = "gen/out"`, `gen` a link) is refused too.
+    fs::remove_file(p.path().join("out")).unwrap();
+    symlink(elsewhere.path(), p.path().join("gen")).unwrap();
+    let cfg = p.path().join("siteconf.toml");
+    let cfg_text = fs::read_to_string(&cfg).unwrap();
+    fs::write(&cfg, format!("out-dir = \"gen/out\"\n{cfg_text}")).unwrap();
+    let o = siteconf(p.path(), &["build"]);
+    assert!(text(&o).contains("goes through `gen`"), "{}", show(&o));
+    assert_eq!(fs::read_dir(elsewhere.path()).unwrap().count(), 0);
+    // `--out` on the command line is the operator's choice: taken as given.
+    let o = siteconf(p.path(), &["build", "--out", "gen/out"]);
+    assert!(o.status.success(), "{}", show(&o));
+    assert!(elsewhere.path().join("out/manifest.json").exists());
+    // init's .gitignore ignores a link named `out`, not only a directory.
+    let repo = git2::Repository::init(p.path()).unwrap();
+    fs::write(
+        p.path().join(".gitignore"),
+        siteconf::init::project::gitignore("out"),
+    )
+    .unwrap();
+    fs::remove_file(p.path().join("gen")).unwrap();
+    symlink(elsewhere.path(), p.path().join("out")).unwrap();
+    assert!(repo.is_path_ignored("out").unwrap());
+}
+
+#[test]
+fn control_characters_in_file_names_are_printed_escaped() {
+    let p = project();
+    commit_all(p.path());
+    let evil = "evil\u{1b}[31mRED\u{1b}]0;TITLE\u{7} nl\n```\n# gate: pass\nx.kdl";
+    fs::write(p.path().join("site").join(evil), "node {\n").unwrap();
+    symlink(
+        "/etc/passwd",
+        p.path().join("site").join(format!("a```\n# PWNED{evil}")),
+    )
+    .unwrap();
+    let repo = git2::Repository::open(p.path()).unwrap();
+    let mut index = repo.index().unwrap();
+    index
+        .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
+        .unwrap();
+    index.write().unwrap();
+    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+    let sig = git2::Signature::now("t", "t@example.org").unwrap();
+    let parent = repo.head().unwrap().peel_to_commit().unwrap();
+    repo.commit(Some("HEAD"), &sig, &sig, "mr", &tree, &[&parent])
+        .unwrap();
+    for args in [
+        &["check"][..],
+        &["check", "--rev", "HEAD"][..],
+        &["diff", "HEAD~1", "HEAD"][..],
+        &["diff", "HEAD~1", "HEAD", "--format", "markdown"][..],
+        &["gate", "HEAD~1", "HEAD"][..],
+        &["build"][..],
+    ] {
+        let o = siteconf(p.path(), args);
+        let all = show(&o);
+        assert_ne!(o.status.code(), Some(0), "{args:?}: {all}");
+        assert!(
+            !all.contains('\u{1b}') && !all.contains('\u{7}'),
+            "{args:?} printed a raw control character: {all:?}"
+        );
+        for line in all.lines() {
+            assert!(
+                !line.starts_with("```")
+                    && !line.starts_with("# gate")
+                    && !line.starts_with("x.kdl"),
+                "{args:?}: a name broke the line: {all}"
+            );
+        }
+        assert!(all.contains("evil\\u{1b}[31mRED"), "{args:?}: {all}");
+    }
+}
+
+#[test]
+fn a_link_in_or_as_the_templates_directory_fails_check_diff_and_gate() {
+    for dir_link in [false, true] {
+        let p = project();
+        let outside = tempfile::tempdir().unwrap();
+        fs::create_dir_all(outside.path().join("target-outside/node")).unwrap();
+        fs::write(outside.path().join("target-outside/node/x.txt.j2"), CANARY).unwrap();
+        commit_all(p.path());
+        let link = if dir_link {
+            symlink(
+                outside.path().join("target-outside"),
+                p.path().join("templates"),
+            )
+            .unwrap();
+            "templates"
+        } else {
+            fs::create_dir_all(p.path().join("templates/node")).unwrap();
+            symlink(
+                outside.path().join("target-outside/node/x.txt.j2"),
+                p.path().join("templates/node/x.txt.j2"),
+            )
+            .unwrap();
+            "templates/node/x.txt.j2"
+        };
+        // Staged, for `--staged`; committed on a branch, for `--rev`, diff
+        // and gate (git stores the link).
+        let repo = git2::Repository::open(p.path()).unwrap();
+        let mut index = repo.index().unwrap();
+        index
+            .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
+            .unwrap();
+        index.write().unwrap();
+        let o = siteconf(p.path(), &["check", "--staged"]);
+        assert_eq!(o.status.code(), Some(1), "{}", show(&o));
+        let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+        let sig = git2::Signature::now("t", "t@example.org").unwrap();
+        let parent = repo.head().unwrap().peel_to_commit().unwrap();
+        let head = repo
+            .commit(None, &sig, &sig, "mr", &tree, &[&parent])
+            .unwrap()
+            .to_string();
+        for args in [
+            &["check"][..],
+            &["check", "--format", "json"][..],
+            &["check", "--staged"][..],
+            &["check", "--rev", &head][..],
+            &["diff", "main", &head][..],
+            &["gate", "main", &head][..],
+            &["build"][..],
+        ] {
+            let o = siteconf(p.path(), args);
+            let t = text(&o);
+            assert_eq!(o.status.code(), Some(1), "{link} {args:?}: {}", show(&o));
+            assert!(
+                t.contains("SC0021") && t.contains(link) && t.contains("symbolic link"),
+                "{link} {args:?}: {t}"
+            );
+            assert!(!t.contains(CANARY) && !t.contains("target-outside"), "{t}");
+            if args[0] == "gate" {
+                assert!(t.contains("gate: blocked"), "{t}");
+            }
+        }
+        assert!(!p.path().join("out").exists());
     }
 }

@@ -110,6 +110,16 @@ fn build(g: &Global, args: &Args) -> Status {
                 crate::project::OUT_DIR_HELP
             ));
         }
+    } else {
+        // `out-dir` comes from siteconf.toml, which a branch may change,
+        // and a branch may commit a link where the output goes (`git add
+        // -f out`): the build would write the whole tree, secret files
+        // too, wherever the link points. `--out` is the operator's own
+        // choice and is taken as given.
+        let config = crate::project::ConfigFile::read(&*src).config;
+        if let Some(d) = out_dir_link(&root, &config) {
+            return report_failure(g, args, &[d], &SourceMap::default());
+        }
     }
     // Nothing to do and nothing to say since the last build: answered from
     // a walk of the output and a digest of the inputs, without a check.
@@ -392,7 +402,16 @@ fn build_site(
             return Err(report_failure_after(g, args, &f.diags, &f.sources, written))
         }
         Err(BuildError::Write(e)) => return Err(write_failure(g, args, e, written)),
-        Err(BuildError::Inputs(e)) => return Err(fail(e)),
+        Err(BuildError::Inputs(e)) => {
+            let d = crate::project::io_diag(e);
+            return Err(report_failure_after(
+                g,
+                args,
+                &[d],
+                &SourceMap::default(),
+                written,
+            ));
+        }
     };
     if let Some(lock) = record_zone_serials(args, checked, root, &built.rendered.zones) {
         crate::build::restamp_lock(out, &built, &checked.loaded.config.lock_file, &lock);
@@ -682,6 +701,50 @@ fn secrets_in_git(
             "its values are in the repository's history: rotate them, then `git rm --cached {file}`, add it to .gitignore, and keep it outside the repository or git-ignored"
         )),
     )
+}
+
+/// SC0021 when a component of the output directory `out-dir` names (or,
+/// in a project of several sites, of a site's `<out-dir>/<site>`) inside
+/// the project is a symbolic link, the directory itself included: naming
+/// the link, never its target. An `out-dir` outside the project (absolute,
+/// or leaving it with `..`) is the operator's and is not looked at.
+fn out_dir_link(
+    root: &std::path::Path,
+    config: &crate::project::Config,
+) -> Option<crate::diag::Diagnostic> {
+    let out = crate::source::fs::inside_components(&config.out_dir)?;
+    let mut paths: Vec<Vec<&str>> = vec![out.clone()];
+    for site in config.sites.keys() {
+        let mut p = out.clone();
+        p.push(site.as_str());
+        paths.push(p);
+    }
+    for parts in paths {
+        let mut at = root.to_path_buf();
+        for (i, part) in parts.iter().enumerate() {
+            at.push(part);
+            let is_link = std::fs::symlink_metadata(&at).is_ok_and(|m| m.file_type().is_symlink());
+            if is_link {
+                let link = parts[..=i].join("/");
+                return Some(
+                    crate::diag::Diagnostic::error(
+                        crate::diag::Code::ProjectPathRefused,
+                        format!(
+                            "the output directory `{}` (`out-dir` in siteconf.toml) goes through `{link}`, a symbolic link; `build` writes only into a real directory inside the project, never where a link points",
+                            crate::diag::escape_path(&config.out_dir)
+                        ),
+                    )
+                    .help(format!(
+                        "remove the link `{link}` (and `git rm --cached {link}` if it is committed); to write elsewhere, set `out-dir` to that directory or give `build --out DIR`"
+                    )),
+                );
+            }
+            if !at.is_dir() {
+                break;
+            }
+        }
+    }
+    None
 }
 
 /// Why `--out DIR` cannot be the output directory: the same rule as

@@ -157,6 +157,9 @@ impl Source for Relocked<'_> {
     fn notes(&self) -> Vec<String> {
         self.inner.notes()
     }
+    fn links_under(&self, dir: &str) -> Vec<String> {
+        self.inner.links_under(dir)
+    }
     fn list_top(&self) -> Result<Vec<String>, SourceError> {
         self.inner.list_top()
     }

@@ -13,6 +13,8 @@ mod render;
 pub use codes::{Code, CodeInfo, ALL_CODES};
 pub use render::{render_human, render_json, to_json, ColorChoice};
 
+pub use crate::syntax::escape_path;
+
 use crate::syntax::{FileId, SourceMap, Span};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]

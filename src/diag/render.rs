@@ -22,7 +22,8 @@ pub enum ColorChoice {
 /// One file's text under its project-relative name, borrowed for the
 /// length of one report (miette's `NamedSource` wants to own it).
 struct FileSource<'a> {
-    name: &'a str,
+    /// The name as printed ([`super::escape_path`]).
+    name: Cow<'a, str>,
     file: &'a SourceFile,
 }
 
@@ -138,7 +139,7 @@ impl miette::Diagnostic for Report<'_> {
 
 fn source_of(sources: &SourceMap, span: Span) -> Option<FileSource<'_>> {
     sources.get(span.file).map(|f| FileSource {
-        name: &f.path,
+        name: super::escape_path(&f.path),
         file: f,
     })
 }
@@ -416,6 +417,25 @@ mod tests {
         assert!(text.contains("h\\u{1b}"), "{text}");
     }
 
+    #[test]
+    fn a_file_name_is_printed_escaped_in_the_snippet_header() {
+        let mut sources = SourceMap::default();
+        let name = "site/a\u{1b}[31m\u{7}\n```\n# gate: pass.kdl";
+        let id = sources.add(SourceFile::new(name, "node {\n".to_string()));
+        let d =
+            Diagnostic::error(super::super::Code::Syntax, "bad").label(Span::new(id, 5, 6), "here");
+        let text = render_human(&[d], &sources, ColorChoice::Never);
+        assert!(
+            text.contains("site/a\\u{1b}[31m\\u{7}\\u{a}```\\u{a}# gate: pass.kdl:1:6"),
+            "{text}"
+        );
+        assert!(!text.lines().any(|l| l.starts_with("```")), "{text}");
+        assert_eq!(
+            sources.locate(Span::new(id, 0, 1)),
+            "site/a\\u{1b}[31m\\u{7}\\u{a}```\\u{a}# gate: pass.kdl:1:1"
+        );
+    }
+
     /// Reading a window gives what miette reads from the whole text.
     #[test]
     fn windowed_read_span_matches_the_whole_text() {
@@ -427,7 +447,7 @@ mod tests {
         text.push_str("last line, no newline");
         let file = SourceFile::new("f.kdl", text.clone());
         let src = FileSource {
-            name: "f.kdl",
+            name: Cow::Borrowed("f.kdl"),
             file: &file,
         };
         let starts: Vec<usize> = text.match_indices('\n').map(|(i, _)| i + 1).collect();

@@ -47,7 +47,9 @@ pub fn gitignore_lines(out_dir: &str) -> Vec<(&'static str, String)> {
     vec![
         (
             "What `siteconf build` writes: built from the site, never committed.",
-            format!("/{}/", out_dir.trim_matches('/')),
+            // No trailing `/`: that would match only a directory, and a
+            // link named `out` could be committed (build refuses one).
+            format!("/{}", out_dir.trim_matches('/')),
         ),
         (
             "Secret values (see [secrets] in siteconf.toml): never in git.",
@@ -149,10 +151,10 @@ mod tests {
 
     #[test]
     fn a_users_gitignore_keeps_its_lines_and_gains_the_missing_ones() {
-        let mine = "/vault.toml\n/out/\n";
+        let mine = "/vault.toml\n/out\n";
         let merged = merge_gitignore(mine, "out").expect("lines are missing");
         assert!(merged.starts_with(mine), "{merged}");
-        assert_eq!(merged.matches("/out/").count(), 1, "{merged}");
+        assert_eq!(merged.matches("\n/out\n").count(), 1, "{merged}");
         assert!(merged.contains("\n/secrets/\n") && merged.contains("\n.*.siteconf-*\n"));
         assert_eq!(merge_gitignore(&merged, "out"), None);
         assert_eq!(merge_gitignore(&gitignore("out"), "out"), None);

@@ -119,17 +119,45 @@ impl Templates {
     /// `dir` in `src`. Other files there are not templates and are ignored.
     pub fn load(src: &dyn Source, dir: &str) -> Result<Templates, Vec<Diagnostic>> {
         let mut t = Templates::builtin();
+        if dir == crate::project::REFUSED_DIR {
+            // `templates-dir` left the project: SC0021 at the key says so,
+            // and nothing is read from it.
+            return Ok(t);
+        }
         let paths = src.list(dir).map_err(|e| {
-            vec![Diagnostic::error(
-                Code::ProjectConfig,
-                format!(
-                    "cannot list the templates directory {}: {}",
-                    e.path, e.message
-                ),
-            )]
+            let refused = e.message == crate::source::fs::SYMLINK_REFUSED
+                || e.message == crate::source::fs::OUTSIDE_REFUSED;
+            let path = crate::syntax::escape_path(&e.path);
+            vec![if refused {
+                Diagnostic::error(Code::ProjectPathRefused, format!("`{path}` {}", e.message))
+                    .help(format!(
+                        "replace `{path}` by a directory inside the project; siteconf does not follow links"
+                    ))
+            } else {
+                Diagnostic::error(
+                    Code::ProjectConfig,
+                    format!("cannot list the templates directory {path}: {}", e.message),
+                )
+            }]
         })?;
+        // A link below the templates is an error, not a note as under the
+        // site directory: a template the branch meant would silently be
+        // the built-in one (or none), and the review would say nothing.
+        let mut diags: Vec<Diagnostic> = src
+            .links_under(dir)
+            .into_iter()
+            .map(|link| {
+                let link = crate::syntax::escape_path(&link).into_owned();
+                Diagnostic::error(
+                    Code::ProjectPathRefused,
+                    format!("`{link}` {}", crate::source::fs::SYMLINK_REFUSED),
+                )
+                .help(format!(
+                    "replace `{link}` by the template itself (a regular file); siteconf never reads through a link"
+                ))
+            })
+            .collect();
         let prefix = format!("{}/", dir.trim_end_matches('/'));
-        let mut diags = Vec::new();
         t.ignored = paths
             .iter()
             .filter(|p| !p.ends_with(".j2"))

@@ -101,11 +101,25 @@ impl Secrets {
         // neither decoded nor kept. A secret that is not UTF-8 is an error
         // naming the variable, never showing its value.
         use std::os::unix::ffi::OsStrExt;
+        // A prefix that is not siteconf's would open the machine's other
+        // variables to a template (`check` reports it, SC0028): refused
+        // here too, whoever built the config.
+        if !config
+            .env_prefix
+            .starts_with(crate::project::ENV_PREFIX_REQUIRED)
+        {
+            return Err(Diagnostic::error(
+                Code::SecretsEnvPrefix,
+                format!(
+                    "`[secrets] env-prefix` does not begin with `{}`; no other environment variable is read",
+                    crate::project::ENV_PREFIX_REQUIRED
+                ),
+            )
+            .help("remove `env-prefix` from siteconf.toml (the default is `SITECONF_SECRET_`) or give a prefix that begins with `SITECONF_`"));
+        }
         let mut kept = BTreeMap::new();
         for (k, v) in env {
-            if config.env_prefix.is_empty()
-                || !k.as_bytes().starts_with(config.env_prefix.as_bytes())
-            {
+            if !k.as_bytes().starts_with(config.env_prefix.as_bytes()) {
                 continue;
             }
             let name = k.to_string_lossy().into_owned();
@@ -140,15 +154,38 @@ impl Secrets {
             .map(|f| f.display().to_string())
             .or_else(|| config.file.clone());
         if let Some(path) = path {
+            // A file named by siteconf.toml, which a merge request can
+            // change, may be any file of the machine: an error about it says
+            // only where it was named, never whether it exists, what it
+            // holds or how it fails to parse. A file the operator gave
+            // (`--secrets`, `SITECONF_SECRETS`) is described in full.
+            let named_by_config = file.is_none();
+            let vague = || {
+                let at = config
+                    .file_line
+                    .map(|l| format!("{}:{l}", crate::project::CONFIG_FILE))
+                    .unwrap_or_else(|| crate::project::CONFIG_FILE.to_string());
+                Diagnostic::error(
+                    Code::SecretUnresolved,
+                    format!("cannot read the secrets file named at {at} (`[secrets] file`)"),
+                )
+                .help("make `[secrets] file` name a readable TOML file of `name = \"value\"` strings, or give the secrets file with `--secrets` (`SITECONF_SECRETS`), or the secrets through the environment")
+            };
             let shown = path.display().to_string();
             let text = std::fs::read_to_string(&path).map_err(|e| {
+                if named_by_config {
+                    return vague();
+                }
                 Diagnostic::error(
                     Code::SecretUnresolved,
                     format!("cannot read the secrets file {shown}: {e}"),
                 )
-                .help("set `[secrets] file` in siteconf.toml to a readable TOML file of `name = \"value\"`, or provide the secrets through the environment")
+                .help("give `--secrets` a readable TOML file of `name = \"value\"`, or provide the secrets through the environment")
             })?;
             let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+                if named_by_config {
+                    return vague();
+                }
                 // The parser's message may quote the offending line, which
                 // could hold a value: give the position only.
                 let at = e
@@ -168,6 +205,7 @@ impl Secrets {
                     toml::Value::String(v) => {
                         s.file.insert(k, v);
                     }
+                    _ if named_by_config => return Err(vague()),
                     _ => {
                         return Err(Diagnostic::error(
                             Code::SecretUnresolved,
@@ -422,9 +460,61 @@ mod tests {
             file: Some("s.toml".into()),
             ..SecretsConfig::default()
         };
-        let e = Secrets::load(&cfg, dir.path(), None, Vec::new()).unwrap_err();
+        // Given by the operator (`--secrets`): the line, never the content.
+        let given = Some(Path::new("s.toml"));
+        let e =
+            Secrets::load(&SecretsConfig::default(), dir.path(), given, Vec::new()).unwrap_err();
         assert_eq!(e.code, Code::SecretUnresolved);
         assert!(e.message.contains("line 2"), "{}", e.message);
         assert!(!e.message.contains("hunter"), "{}", e.message);
+        // Named by siteconf.toml, which a merge request may change: only
+        // where it was named, the same whether the file is missing, not
+        // TOML or not a table of strings.
+        let cfg = SecretsConfig {
+            file_line: Some(7),
+            ..cfg
+        };
+        std::fs::write(dir.path().join("t.toml"), "a = 1\n").unwrap();
+        let mut said = Vec::new();
+        for f in ["s.toml", "missing.toml", "t.toml", "/etc/passwd"] {
+            let cfg = SecretsConfig {
+                file: Some(f.into()),
+                ..cfg.clone()
+            };
+            let e = Secrets::load(&cfg, dir.path(), None, Vec::new()).unwrap_err();
+            said.push(e.message);
+        }
+        assert!(
+            said.iter()
+                .all(|m| m
+                    == "cannot read the secrets file named at siteconf.toml:7 (`[secrets] file`)"),
+            "{said:?}"
+        );
+    }
+
+    #[test]
+    fn only_siteconf_variables_are_ever_read() {
+        let env = || {
+            vec![
+                ("RUNNER_TOKEN".into(), "CANARY-runner".into()),
+                ("SITECONF_SECRET_A".into(), "a".into()),
+            ]
+        };
+        for prefix in ["R", "", "RUNNER_", "siteconf_"] {
+            let cfg = SecretsConfig {
+                env_prefix: prefix.into(),
+                ..SecretsConfig::default()
+            };
+            let e = Secrets::load(&cfg, Path::new("."), None, env()).unwrap_err();
+            assert_eq!(e.code, Code::SecretsEnvPrefix, "{prefix:?}");
+            assert!(!e.message.contains("CANARY"));
+        }
+        let cfg = SecretsConfig {
+            env_prefix: "SITECONF_SECRET_".into(),
+            ..SecretsConfig::default()
+        };
+        let s = Secrets::load(&cfg, Path::new("."), None, env()).unwrap();
+        assert_eq!(s.get("a").as_deref(), Some("a"));
+        assert_eq!(s.values().filter(|v| v.contains("CANARY")).count(), 0);
     }
 }

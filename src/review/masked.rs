@@ -6,9 +6,12 @@
 //! in the review. The review never holds a secret's value: its engine
 //! renders every secret as a placeholder (`<secret:NAME>`, see
 //! [`super::Engine`]). So the lines of such a file can be diffed, and every
-//! line that holds a placeholder is masked: what precedes the placeholder
-//! is kept (`neighbor 203.0.113.1 password`), the rest becomes
-//! [`MASK`]. Not even the secret's name is shown.
+//! placeholder is masked: a whole one becomes [`MASK`] and what surrounds it
+//! is kept (`neighbor 203.0.113.1 password <secret>`, and whatever a
+//! template put after it on the line: `<secret> PermitRootLogin yes` is
+//! a change a reviewer must see). A placeholder a template transformed
+//! (reversed, base64, a slice) has no end the review can find: the line is
+//! cut there and says so ([`CUT`]). Not even the secret's name is shown.
 //!
 //! Defence in depth, for a renderer that is not the review's engine (a
 //! test's, a future one): a secret side is shown only when it holds a
@@ -20,9 +23,16 @@
 use crate::output::diff::{self as odiff, Content};
 use crate::output::Artifact;
 
-/// What a masked secret line shows instead of the placeholder and the rest
-/// of the line.
+/// What a masked secret line shows instead of a placeholder.
 pub const MASK: &str = "<secret>";
+
+/// What a line cut at a transformed placeholder shows after [`MASK`]: the
+/// rest is not shown, and the reviewer is told so.
+pub const CUT: &str = " [rest of the line not shown: a transformed secret]";
+
+/// The hex digits of a whole placeholder, after [`PLACEHOLDER`] and before
+/// its `>` (`render::secrets::placeholder_of`).
+const PLACEHOLDER_HEX: usize = 16;
 
 /// How a placeholder starts (`render::secrets::placeholder_of`). Matched
 /// ignoring ASCII case: a template may upper-case it.
@@ -102,14 +112,44 @@ fn find_placeholder(s: &str) -> Option<usize> {
     [plain, reversed, base64].into_iter().flatten().min()
 }
 
-/// The line with its first placeholder (in any form) and everything after
-/// it replaced by [`MASK`]; `None` when it holds none.
+/// The length of the whole placeholder at the start of `s` (`<secret:`,
+/// 16 hex digits, `>`, in any ASCII case), if it is one.
+fn whole_placeholder(s: &str) -> Option<usize> {
+    let b = s.as_bytes();
+    let len = PLACEHOLDER.len() + PLACEHOLDER_HEX + 1;
+    let whole = b.len() >= len
+        && b[..PLACEHOLDER.len()].eq_ignore_ascii_case(PLACEHOLDER.as_bytes())
+        && b[PLACEHOLDER.len()..len - 1]
+            .iter()
+            .all(u8::is_ascii_hexdigit)
+        && b[len - 1] == b'>';
+    whole.then_some(len)
+}
+
+/// The line with every whole placeholder replaced by [`MASK`] and the rest
+/// kept; at the first transformed one (reversed, base64, cut short), the
+/// line ends with [`MASK`] and [`CUT`]. `None` when it holds none.
 pub fn mask_line(line: &str) -> Option<String> {
-    let at = find_placeholder(line)?;
-    // Every cut is at an ASCII byte, so `at` is a character boundary.
-    let mut s = line[..at].trim_end_matches(['"', '\'']).to_string();
-    s.push_str(MASK);
-    Some(s)
+    let mut at = find_placeholder(line)?;
+    let mut out = String::with_capacity(line.len());
+    let mut rest = line;
+    loop {
+        // Every cut is at an ASCII byte, so `at` is a character boundary.
+        out.push_str(&rest[..at]);
+        out.push_str(MASK);
+        let Some(len) = whole_placeholder(&rest[at..]) else {
+            out.push_str(CUT);
+            return Some(out);
+        };
+        rest = &rest[at + len..];
+        match find_placeholder(rest) {
+            Some(next) => at = next,
+            None => {
+                out.push_str(rest);
+                return Some(out);
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -131,11 +171,11 @@ mod tests {
     #[test]
     fn placeholder_lines_are_masked_and_the_rest_shown() {
         let old = art(
-            "router bgp 65000\n neighbor 203.0.113.1 remote-as 64496\n neighbor 203.0.113.1 password <secret:bgp-transit>\n",
+            &format!("router bgp 65000\n neighbor 203.0.113.1 remote-as 64496\n neighbor 203.0.113.1 password {}\n", crate::render::secrets::placeholder_of("bgp-transit")),
             true,
         );
         let new = art(
-            "router bgp 65000\n neighbor 203.0.113.1 remote-as 64499\n neighbor 203.0.113.1 password <secret:bgp-transit2>\n",
+            &format!("router bgp 65000\n neighbor 203.0.113.1 remote-as 64499\n neighbor 203.0.113.1 password {}\n", crate::render::secrets::placeholder_of("bgp-transit2")),
             true,
         );
         let Some(Content::Text {
@@ -180,12 +220,42 @@ mod tests {
     }
 
     #[test]
-    fn masking_ignores_case_and_quotes() {
+    fn masking_ignores_case_and_keeps_what_surrounds_the_placeholder() {
+        let p = crate::render::secrets::placeholder_of("bgp/transit-a");
+        let up = p.to_uppercase();
         assert_eq!(
-            mask_line("  password: \"<SECRET:X>\"").as_deref(),
-            Some("  password: <secret>")
+            mask_line(&format!("  password: \"{up}\"")).as_deref(),
+            Some("  password: \"<secret>\"")
+        );
+        // What a template puts after a secret is part of the change.
+        assert_eq!(
+            mask_line(&format!("{p} PermitRootLogin yes")).as_deref(),
+            Some("<secret> PermitRootLogin yes")
+        );
+        assert_eq!(
+            mask_line(&format!("{{\"a\": {p}, \"evil\": \"HIDDENTAIL\" }}")).as_deref(),
+            Some("{\"a\": <secret>, \"evil\": \"HIDDENTAIL\" }")
+        );
+        assert_eq!(
+            mask_line(&format!("a={p} b={p}{p}c")).as_deref(),
+            Some("a=<secret> b=<secret><secret>c")
         );
         assert_eq!(mask_line("plain"), None);
+    }
+
+    /// A placeholder cut short or transformed has no end to find: the line
+    /// stops there and says the rest is not shown.
+    #[test]
+    fn a_transformed_placeholder_cuts_the_line_and_says_so() {
+        let p = crate::render::secrets::placeholder_of("x");
+        assert_eq!(
+            mask_line(&format!("k={} tail", &p[..20])).as_deref(),
+            Some("k=<secret> [rest of the line not shown: a transformed secret]")
+        );
+        assert_eq!(
+            mask_line(&format!("k={p} then {} tail", &p[..20])).as_deref(),
+            Some("k=<secret> then <secret> [rest of the line not shown: a transformed secret]")
+        );
     }
 
     /// A template filter that transforms the placeholder (`reverse`,
@@ -197,14 +267,14 @@ mod tests {
         let reversed: String = p.chars().rev().collect();
         assert_eq!(
             mask_line(&format!("rev={reversed}")).as_deref(),
-            Some("rev=<secret>")
+            Some("rev=<secret> [rest of the line not shown: a transformed secret]")
         );
         use base64::Engine as _;
         for pad in ["", "a", "ab"] {
             let b = base64::engine::general_purpose::STANDARD.encode(format!("{pad}{p}"));
             assert_eq!(
                 mask_line(&format!("b64: {b}")).as_deref(),
-                Some("b64: <secret>"),
+                Some("b64: <secret> [rest of the line not shown: a transformed secret]"),
                 "{b}"
             );
         }

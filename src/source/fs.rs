@@ -23,6 +23,8 @@ pub struct FsSource {
     root: PathBuf,
     /// Symlinks skipped while listing, one note each.
     notes: Mutex<std::collections::BTreeSet<String>>,
+    /// Their paths ([`Source::links_under`]).
+    links: Mutex<std::collections::BTreeSet<String>>,
 }
 
 impl Clone for FsSource {
@@ -41,6 +43,7 @@ impl FsSource {
         FsSource {
             root: root.into(),
             notes: Mutex::new(Default::default()),
+            links: Mutex::new(Default::default()),
         }
     }
 
@@ -183,8 +186,12 @@ impl Source for FsSource {
             if entry.file_type().is_symlink() {
                 if let Ok(mut n) = self.notes.lock() {
                     n.insert(format!(
-                        "skipped {rel}: a symbolic link (siteconf reads plain files only)"
+                        "skipped {}: a symbolic link (siteconf reads plain files only)",
+                        crate::syntax::escape_path(&rel)
                     ));
+                }
+                if let Ok(mut l) = self.links.lock() {
+                    l.insert(rel);
                 }
                 continue;
             }
@@ -244,6 +251,13 @@ impl Source for FsSource {
         self.notes
             .lock()
             .map(|n| n.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    fn links_under(&self, dir: &str) -> Vec<String> {
+        self.links
+            .lock()
+            .map(|l| super::below(l.iter(), dir))
             .unwrap_or_default()
     }
 }

@@ -390,6 +390,8 @@ pub struct GitRevSource {
     commit: Oid,
     short: String,
     notes: Mutex<BTreeSet<String>>,
+    /// The symbolic links skipped while listing ([`Source::links_under`]).
+    links: Mutex<BTreeSet<String>>,
     /// Each directory's entries (by path from the root, `""` for the
     /// root) as first read: a read looks its file up here instead of
     /// walking the trees from the root, which inflated a directory's tree
@@ -447,6 +449,7 @@ impl GitRevSource {
             commit,
             short,
             notes: Mutex::new(BTreeSet::new()),
+            links: Mutex::new(BTreeSet::new()),
             dirs: Mutex::new(Default::default()),
         })
     }
@@ -535,7 +538,7 @@ impl GitRevSource {
                     let lossy = String::from_utf8_lossy(entry.name_bytes());
                     self.note(format!(
                         "skipped {}: the name is not valid UTF-8",
-                        super::join(base, &lossy)
+                        crate::syntax::escape_path(&super::join(base, &lossy))
                     ));
                     continue;
                 }
@@ -548,7 +551,16 @@ impl GitRevSource {
                     .map_err(|e| source_error(&path, e.message()))?;
                 self.walk(repo, &sub, &path, out)?;
             } else if let Some(why) = skip_reason(mode) {
-                self.note(format!("skipped {path}: {why}"));
+                self.note(format!(
+                    "skipped {}: {why}",
+                    crate::syntax::escape_path(&path)
+                ));
+                if mode & MODE_TYPE_MASK == MODE_SYMLINK {
+                    self.links
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .insert(path);
+                }
             } else {
                 out.push(path);
             }
@@ -572,6 +584,20 @@ impl Source for GitRevSource {
         if dir.is_empty() || dir == "." {
             self.walk(&repo, &root, "", &mut out)?;
         } else {
+            // A directory that is a link in this revision (or lies under
+            // one) is refused as the working tree refuses it: git stores
+            // the link, a checkout makes it one.
+            let mut at = String::new();
+            for c in dir.split('/').filter(|c| !c.is_empty() && *c != ".") {
+                at = super::join(&at, c);
+                match root.get_path(Path::new(&at)) {
+                    Ok(e) if e.filemode() as u32 & MODE_TYPE_MASK == MODE_SYMLINK => {
+                        return Err(source_error(&at, super::fs::SYMLINK_REFUSED));
+                    }
+                    Ok(e) if e.kind() == Some(ObjectType::Tree) => {}
+                    _ => break,
+                }
+            }
             match root.get_path(Path::new(dir)) {
                 Ok(entry) if entry.kind() == Some(ObjectType::Tree) => {
                     let sub = repo
@@ -644,6 +670,13 @@ impl Source for GitRevSource {
             .cloned()
             .collect()
     }
+
+    fn links_under(&self, dir: &str) -> Vec<String> {
+        super::below(
+            self.links.lock().unwrap_or_else(|p| p.into_inner()).iter(),
+            dir,
+        )
+    }
 }
 
 /// The bytes of a blob of at most `limit` bytes; the size is read from
@@ -713,7 +746,7 @@ impl GitIndexSource {
             let Ok(rel) = std::str::from_utf8(rel) else {
                 notes.insert(format!(
                     "skipped {}: the name is not valid UTF-8",
-                    String::from_utf8_lossy(rel)
+                    crate::syntax::escape_path(&String::from_utf8_lossy(rel))
                 ));
                 continue;
             };
@@ -729,7 +762,10 @@ impl GitIndexSource {
                 continue;
             }
             if let Some(why) = skip_reason(e.mode) {
-                notes.insert(format!("skipped {rel}: {why}"));
+                notes.insert(format!(
+                    "skipped {}: {why}",
+                    crate::syntax::escape_path(rel)
+                ));
                 entries.insert(rel.to_string(), Staged::Skipped(why));
                 continue;
             }
@@ -753,6 +789,17 @@ impl Source for GitIndexSource {
         };
         if dir.is_empty() || dir == "." {
             return Ok(self.entries.iter().filter_map(listed).collect());
+        }
+        // A directory staged as a link (or under one): refused, as the
+        // working tree refuses it.
+        let mut at = String::new();
+        for c in dir.split('/').filter(|c| !c.is_empty() && *c != ".") {
+            at = super::join(&at, c);
+            if let Some(Staged::Skipped(why)) = self.entries.get(&at) {
+                if why.starts_with("a symbolic link") {
+                    return Err(source_error(&at, super::fs::SYMLINK_REFUSED));
+                }
+            }
         }
         // The map is sorted, so the files below `dir/` are one range.
         let start = format!("{dir}/");
@@ -795,6 +842,18 @@ impl Source for GitIndexSource {
 
     fn notes(&self) -> Vec<String> {
         self.notes.clone()
+    }
+
+    fn links_under(&self, dir: &str) -> Vec<String> {
+        let links: Vec<String> = self
+            .entries
+            .iter()
+            .filter(
+                |(_, v)| matches!(v, Staged::Skipped(why) if why.starts_with("a symbolic link")),
+            )
+            .map(|(k, _)| k.clone())
+            .collect();
+        super::below(links.iter(), dir)
     }
 }
 

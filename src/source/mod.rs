@@ -88,6 +88,14 @@ pub trait Source: Sync {
         Vec::new()
     }
 
+    /// The symbolic links found below `dir` by an earlier [`Source::list`]
+    /// of it (skipped there, never read), sorted: for a directory where a
+    /// link is an error rather than a note (templates).
+    fn links_under(&self, dir: &str) -> Vec<String> {
+        let _ = dir;
+        Vec::new()
+    }
+
     /// The files at the top of the tree: directly in the root, and
     /// directly in each directory of the root whose name does not start
     /// with `.` (not deeper, so a build directory is never walked), sorted.
@@ -125,6 +133,17 @@ pub(crate) fn is_top(path: &str) -> bool {
         None => true,
         Some((dir, rest)) => !dir.starts_with('.') && !rest.contains('/'),
     }
+}
+
+/// The paths of `links` that lie below directory `dir`.
+pub(crate) fn below<'a>(links: impl IntoIterator<Item = &'a String>, dir: &str) -> Vec<String> {
+    let dir = dir.trim_matches('/');
+    let prefix = format!("{dir}/");
+    links
+        .into_iter()
+        .filter(|l| dir.is_empty() || dir == "." || l.starts_with(&prefix))
+        .cloned()
+        .collect()
 }
 
 /// Joins a directory and a relative path with `/`.

@@ -244,7 +244,7 @@ impl SourceMap {
         match self.get(span.file) {
             Some(f) => {
                 let (l, c) = f.line_col(span.start);
-                format!("{}:{}:{}", f.path, l, c)
+                format!("{}:{}:{}", escape_path(&f.path), l, c)
             }
             None => "<built-in>".to_string(),
         }
@@ -423,4 +423,26 @@ pub fn parse(format: Format, file: FileId, text: &str) -> (Document, Vec<SyntaxE
         },
         Format::Toml => toml::parse(file, text),
     }
+}
+
+/// A file name as siteconf prints it: every control character — newline,
+/// tab, ESC, BEL, DEL, the C1 range — as `\u{..}`. A name is whatever a
+/// merge request commits; printed raw, `ESC [` drives the terminal and a
+/// newline starts a line of its own (one beginning with three backticks
+/// closes the code fence a CI job pastes the report into, and what follows
+/// reads as the job's own words). Every path that reaches a message, a
+/// snippet's header or a note passes through here.
+pub fn escape_path(path: &str) -> std::borrow::Cow<'_, str> {
+    if !path.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(path);
+    }
+    let mut out = String::with_capacity(path.len() + 8);
+    for c in path.chars() {
+        if c.is_control() {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
