@@ -1154,7 +1154,12 @@ pub fn load_all_configured(
 
 /// One file parsed and lowered: its directory, what it declares, its
 /// findings, and where its secret values are (`syntax::redact`).
-type LoweredFile = (String, Site, Diagnostics, Vec<(usize, usize)>);
+type LoweredFile = (
+    String,
+    Site,
+    Diagnostics,
+    Vec<crate::syntax::redact::Masked>,
+);
 
 /// Lists, reads, parses and lowers the site files under `dirs` (each file
 /// once): the lowered parts with the directory they came from, in path
@@ -1375,7 +1380,7 @@ fn strays(
         }
         let id = sources.add(SourceFile::new(path.clone(), text));
         if !keys.is_empty() {
-            sources.redact_found(id, keys.iter().flat_map(|k| k.body.clone()).collect());
+            sources.redact_found(id, keys.iter().flat_map(|k| k.masked()).collect());
             private_key_findings(id, &keys, diags);
         }
         // A key file is SC0086's alone: "rename it to be read" is no advice

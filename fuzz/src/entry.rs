@@ -172,7 +172,10 @@ pub fn lock_parse(data: &[u8]) {
         assert_eq!(again, lock, "the lock changed through to_text");
     }
     for format in [Format::Kdl, Format::Toml] {
-        for (s, e) in syntax::redact::secret_ranges(format, text) {
+        for syntax::redact::Masked {
+            start: s, end: e, ..
+        } in syntax::redact::secret_ranges(format, text)
+        {
             assert!(
                 s <= e && e <= text.len(),
                 "redaction range {s}..{e} outside the text"

@@ -219,12 +219,18 @@ impl SourceMap {
     /// found (`redact::secret_ranges` of its text): the loader finds them
     /// on the thread that parsed the file, and the scan of a large site's
     /// text is no longer done one file after another.
-    pub fn redact_found(&mut self, id: FileId, ranges: Vec<(usize, usize)>) {
-        for (s, e) in ranges {
+    pub fn redact_found(&mut self, id: FileId, ranges: Vec<redact::Masked>) {
+        for redact::Masked {
+            start: s,
+            end: e,
+            scrub,
+        } in ranges
+        {
             if let Some(v) = self.files[id.0 as usize].text.get(s..e) {
                 // Short values (`a`, `1`) are masked in snippets but not
-                // scrubbed from messages, where they would mangle words.
-                if v.chars().count() >= 4 && !self.masked.iter().any(|m| m == v) {
+                // scrubbed from messages, where they would mangle words;
+                // nor are a private key's short chunks (`redact::KEY_SCRUB_MIN`).
+                if scrub && v.chars().count() >= 4 && !self.masked.iter().any(|m| m == v) {
                     self.masked.push(v.to_string());
                 }
             }

@@ -202,8 +202,36 @@ fn tokens(format: Format, text: &str) -> Vec<Token> {
     out
 }
 
+/// A range of a site file's text to mask: in the kept text always, and its
+/// value scrubbed from messages too when `scrub` (not a private key's
+/// short chunk: see [`KEY_SCRUB_MIN`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Masked {
+    pub start: usize,
+    pub end: usize,
+    pub scrub: bool,
+}
+
+/// A private key's body chunk shorter than this (in characters) is masked
+/// in the kept text but not scrubbed out of messages: a key's lines are 64
+/// or 70 characters, and a short last line (`Aw==`) or a one-line paste's
+/// word scrubbed from every message would garble siteconf's own words
+/// ("repository", "wherever") while hiding nothing of the key.
+pub const KEY_SCRUB_MIN: usize = 12;
+
+impl PrivateKey {
+    /// The key's body as ranges to mask ([`Masked`]).
+    pub fn masked(&self) -> impl Iterator<Item = Masked> + '_ {
+        self.body.iter().map(|&(s, e)| Masked {
+            start: s,
+            end: e,
+            scrub: e - s >= KEY_SCRUB_MIN,
+        })
+    }
+}
+
 /// The byte ranges holding secret values, none spanning a line break.
-pub fn secret_ranges(format: Format, text: &str) -> Vec<(usize, usize)> {
+pub fn secret_ranges(format: Format, text: &str) -> Vec<Masked> {
     if !might_hold_secret(text) {
         return Vec::new();
     }
@@ -220,34 +248,55 @@ fn might_hold_secret(text: &str) -> bool {
         || might_hold_private_key(text)
 }
 
-fn scan_secret_ranges(format: Format, text: &str) -> Vec<(usize, usize)> {
+fn scan_secret_ranges(format: Format, text: &str) -> Vec<Masked> {
     let toks = tokens(format, text);
-    let mut ranges = match format {
+    let values = match format {
         Format::Kdl => kdl_ranges(text, &toks),
         Format::Toml => toml_ranges(text, &toks),
     };
-    ranges.extend(toks.iter().filter_map(|t| match t.tok {
-        Tok::Str(s, e) => url_password(text, s, e),
-        _ => None,
-    }));
+    let mut ranges: Vec<Masked> = values
+        .into_iter()
+        .chain(toks.iter().filter_map(|t| match t.tok {
+            Tok::Str(s, e) => url_password(text, s, e),
+            _ => None,
+        }))
+        .map(|(start, end)| Masked {
+            start,
+            end,
+            scrub: true,
+        })
+        .collect();
     for k in scan_private_keys(text, Some(&toks)) {
-        ranges.extend(k.body);
+        ranges.extend(k.masked());
     }
     // Split at line breaks: masking keeps the file's lines where they are.
     let mut out = Vec::new();
     ranges.sort_unstable();
-    for (s, e) in ranges {
+    for Masked {
+        start: s,
+        end: e,
+        scrub,
+    } in ranges
+    {
         let mut a = s;
         for (k, ch) in text[s..e].char_indices() {
             if ch == '\n' {
                 if a < s + k {
-                    out.push((a, s + k));
+                    out.push(Masked {
+                        start: a,
+                        end: s + k,
+                        scrub,
+                    });
                 }
                 a = s + k + 1;
             }
         }
         if a < e {
-            out.push((a, e));
+            out.push(Masked {
+                start: a,
+                end: e,
+                scrub,
+            });
         }
     }
     out
@@ -264,7 +313,12 @@ pub struct PrivateKey {
     /// The masked chunks of its body: every run of non-blank characters
     /// (split at `\n`-style escapes too, so that the value a KDL escape
     /// decodes to is scrubbed from messages line by line) up to the end
-    /// line, the end of the string holding it, or the end of the file.
+    /// line, the end of the string holding it, the end of the comment
+    /// lines holding it, or the end of the file. A PEM header is a key
+    /// only when key material follows it: a first chunk (after any `Name:
+    /// value` header lines) in base64's alphabet that is not a word (a
+    /// digit, `+`, `=` padding, a key line's length), or any base64 chunk
+    /// before the key's end line.
     pub body: Vec<(usize, usize)>,
 }
 
@@ -278,6 +332,13 @@ pub fn private_keys(format: Format, text: &str) -> Vec<PrivateKey> {
     }
     let toks = tokens(format, text);
     scan_private_keys(text, Some(&toks))
+}
+
+/// The private keys in a file that is not a site file (a template): its
+/// text read as plain text, a key's body running to its end line or the
+/// end of the file.
+pub fn private_keys_in_text(text: &str) -> Vec<PrivateKey> {
+    scan_private_keys(text, None)
 }
 
 fn might_hold_private_key(text: &str) -> bool {
@@ -308,17 +369,9 @@ fn scan_private_keys(text: &str, toks: Option<&[Token]>) -> Vec<PrivateKey> {
             (None, Some(b)) => (b, false),
             (None, None) => break,
         };
-        // The end of the string holding it, if it is in one.
-        let limit = toks
-            .and_then(|ts| {
-                ts.iter().find_map(|t| match t.tok {
-                    Tok::Str(s, e) if s <= start && start < e => Some(e),
-                    _ => None,
-                })
-            })
-            .unwrap_or(text.len());
+        let limit = toks.map_or(text.len(), |ts| container_end(ts, start, text.len()));
         let line_end = |i: usize| text[i..limit].find('\n').map_or(limit, |p| i + p);
-        let (header_end, kind, body_end) = if is_pem {
+        let (header_end, kind, body_end, ended) = if is_pem {
             let after = start + "-----BEGIN ".len();
             if after > limit {
                 from = after;
@@ -353,10 +406,9 @@ fn scan_private_keys(text: &str, toks: Option<&[Token]>) -> Vec<PrivateKey> {
             } else {
                 "a PEM private key"
             };
-            let body_end = text[header_end..limit]
-                .find("-----END ")
-                .map_or(limit, |p| header_end + p);
-            (header_end, kind, body_end)
+            let end = text[header_end..limit].find("-----END ");
+            let body_end = end.map_or(limit, |p| header_end + p);
+            (header_end, kind, body_end, end.is_some())
         } else {
             // A key file's first line is `PuTTY-User-Key-File-3: ssh-…`;
             // the bare words (a comment about converting keys with
@@ -371,15 +423,19 @@ fn scan_private_keys(text: &str, toks: Option<&[Token]>) -> Vec<PrivateKey> {
             }
             let header_end = line_end(start);
             // Up to the end of the `Private-MAC:` line.
-            let body_end = text[header_end..limit]
-                .find("Private-MAC:")
-                .map_or(limit, |p| line_end(header_end + p));
-            (header_end, "a PuTTY private key", body_end)
+            let mac = text[header_end..limit].find("Private-MAC:");
+            let body_end = mac.map_or(limit, |p| line_end(header_end + p));
+            (header_end, "a PuTTY private key", body_end, mac.is_some())
         };
         let mut body = Vec::new();
         let mut i = header_end;
         // The non-secret fields of a PuTTY file keep their values.
         let mut keep_next = false;
+        // The first chunk of key material (not on a `Name: value` header
+        // line: PEM's `Proc-Type:`, PGP's `Version:`, PuTTY's fields), and
+        // where the header line being read ends.
+        let mut material: Option<&str> = None;
+        let mut header_line_end = 0;
         while i < body_end {
             if b[i].is_ascii_whitespace() {
                 i += 1;
@@ -404,11 +460,24 @@ fn scan_private_keys(text: &str, toks: Option<&[Token]>) -> Vec<PrivateKey> {
                     chunk,
                     "Encryption:" | "Public-Lines:" | "Private-Lines:" | "Comment:" | "Version:"
                 );
+                header_line_end = text[s..body_end].find('\n').map_or(body_end, |p| s + p);
                 continue;
+            }
+            if material.is_none() && s >= header_line_end {
+                material = Some(chunk);
             }
             if !std::mem::take(&mut keep_next) {
                 body.push((s, i));
             }
+        }
+        // A PEM header with no key after it is words about keys (`never
+        // paste a "-----BEGIN OPENSSH PRIVATE KEY-----" block here`): no
+        // finding, and nothing masked. (A PuTTY file's first line, with
+        // its version and colon, is no phrase anyone writes about keys.)
+        let is_key = !is_pem || material.is_some_and(|c| encoded(c) || (ended && base64ish(c)));
+        if !is_key {
+            from = header_end.max(start + 1);
+            continue;
         }
         out.push(PrivateKey {
             header: (start, header_end),
@@ -418,6 +487,44 @@ fn scan_private_keys(text: &str, toks: Option<&[Token]>) -> Vec<PrivateKey> {
         from = body_end.max(header_end).max(start + 1);
     }
     out
+}
+
+/// Where the body of a key whose header is at `start` can run to, from
+/// the tokens of its file: the end of the string holding it; in a comment,
+/// the comment and the comment lines right after it (up to the next token
+/// that is not a line break); pasted bare (a file that does not parse),
+/// the end of the file.
+fn container_end(toks: &[Token], start: usize, len: usize) -> usize {
+    let at = toks.partition_point(|t| t.end <= start);
+    match toks.get(at) {
+        Some(t) if t.start <= start => match t.tok {
+            Tok::Str(s, e) if s <= start && start < e => e,
+            _ => len,
+        },
+        // Between tokens: in a comment.
+        _ => toks[at..]
+            .iter()
+            .find(|t| t.tok != Tok::Newline)
+            .map_or(len, |t| t.start),
+    }
+}
+
+/// Whether a chunk is written in base64's alphabet (a key's body line).
+fn base64ish(chunk: &str) -> bool {
+    !chunk.is_empty()
+        && chunk
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'='))
+}
+
+/// Whether a chunk reads as encoded key material rather than a word
+/// (`OpenSSH`, `vault`): in base64's alphabet, and with a digit, a `+`,
+/// `=` padding, or the length of a key's line.
+fn encoded(chunk: &str) -> bool {
+    base64ish(chunk)
+        && (chunk.len() >= 24
+            || chunk.bytes().any(|c| c.is_ascii_digit() || c == b'+')
+            || chunk.ends_with('='))
 }
 
 /// The password of a URL's user part (`https://user:PASSWORD@host/`) in
@@ -680,7 +787,10 @@ mod tests {
 
     fn masked(format: Format, text: &str) -> String {
         let mut t = text.to_string();
-        for (s, e) in secret_ranges(format, text) {
+        for Masked {
+            start: s, end: e, ..
+        } in secret_ranges(format, text)
+        {
             t.replace_range(s..e, &"*".repeat(e - s));
         }
         t
@@ -885,10 +995,39 @@ mod tests {
             "// the PRIVATE KEY is in vault\n",
             "description \"-----BEGIN CERTIFICATE----- MIIB -----END CERTIFICATE-----\"\n",
             "description \"a PuTTY-User-Key-File-3 file\"\n",
+            // A header named in a comment, with no key after it.
+            "// never paste a \"-----BEGIN OPENSSH PRIVATE KEY-----\" block here\nprofile web {\n    description \"repository b3Bl 2024\"\n}\n",
+            "// -----BEGIN OPENSSH PRIVATE KEY----- blocks go in vault\nnode a {}\n",
+            "// -----BEGIN RSA PRIVATE KEY----- ... -----END RSA PRIVATE KEY----- is refused\n",
+            "description \"-----BEGIN OPENSSH PRIVATE KEY-----\"\n",
         ] {
             assert!(private_keys(Format::Kdl, text).is_empty(), "{text}");
             assert_eq!(masked(Format::Kdl, text), text);
         }
+        let text = "# never paste a \"-----BEGIN RSA PRIVATE KEY-----\" here\n[site]\nname = \"dc1 2024\"\n";
+        assert!(private_keys(Format::Toml, text).is_empty());
+        assert_eq!(masked(Format::Toml, text), text);
+        assert!(!is_private_key("-----BEGIN OPENSSH PRIVATE KEY-----"));
+        assert!(!is_private_key(
+            "-----BEGIN OPENSSH PRIVATE KEY----- goes here -----"
+        ));
+    }
+
+    /// A key in a comment runs to the end of the comment lines, not into
+    /// the site below them; its short chunks are masked but not scrubbed
+    /// from messages.
+    #[test]
+    fn a_key_in_a_comment_ends_with_the_comment_and_short_chunks_stay_in_messages() {
+        let text = "// -----BEGIN OPENSSH PRIVATE KEY-----\n// b3BlbnNzaC1rZXktdjEAAAAA\n// Aw==\nnode here {}\n";
+        assert_eq!(
+            masked(Format::Kdl, text),
+            "// -----BEGIN OPENSSH PRIVATE KEY-----\n// ************************\n// ****\nnode here {}\n"
+        );
+        let scrubbed: Vec<bool> = secret_ranges(Format::Kdl, text)
+            .iter()
+            .map(|m| m.scrub)
+            .collect();
+        assert_eq!(scrubbed, vec![true, false]);
     }
 
     /// The shortcut is sound: texts without the markers, whatever else
