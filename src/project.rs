@@ -1094,6 +1094,7 @@ pub fn load_all_configured(
     } else {
         strays(src, &config, &configs, &unread, &mut sources, diags)
     };
+    template_keys(src, &configs, &dirs, &mut sources, diags);
     // Each part goes to the one site whose directory holds it, by move; the
     // shared definitions are merged once and each site gets a copy.
     let shared_dir = config
@@ -1308,6 +1309,75 @@ fn private_key_findings(
                 "treat the key as compromised: remove it from the file and rotate it (a new key pair, the old public half removed wherever it is trusted), since it stays in git history and in every clone and CI log that showed the file; give the public half instead (`gpg --armor --export KEYID` for `signed-by`, the `.pub` line for an `ssh-key`)",
             ),
         );
+    }
+}
+
+/// [`private_key_findings`] for a template: what it renders lands in every
+/// node's files and in the user-data its seed serves over HTTP, and a key
+/// a template must write comes from the secrets.
+fn template_key_findings(
+    id: FileId,
+    keys: &[crate::syntax::redact::PrivateKey],
+    d: &mut Diagnostics,
+) {
+    for k in keys {
+        d.push(
+            Diagnostic::error(
+                Code::PrivateKeyInSite,
+                format!(
+                    "{} is in this template: it must not be in the repository, and every device it renders for gets it in its files (a node also in the user-data its seed serves over HTTP)",
+                    k.kind
+                ),
+            )
+            .label(
+                syntax::Span::new(id, k.header.0, k.header.1),
+                "a private key (its body is masked here)",
+            )
+            .help(
+                "treat the key as compromised: remove it from the template and rotate it, since it stays in git history and in every clone and CI log that showed the file; a template that must write a private key reads it from the secrets (`{{ secret(\"NAME\") }}`, which also makes the file 0600 and keeps it out of `diff`)",
+            ),
+        );
+    }
+}
+
+/// SC0086 for a private key in a file of the templates directory
+/// (`templates/node/etc/ssh/ssh_host_ed25519_key.j2` holding a host key):
+/// committed with the project, and rendered into every node's files and
+/// the user-data its seed serves over HTTP. Each such file is added to the
+/// source map with the key's body masked, so that the finding (and any
+/// other) can point into it and never print the key. A templates directory
+/// that is also a site directory was read with the site files.
+fn template_keys(
+    src: &dyn Source,
+    configs: &[Config],
+    site_dirs: &[&str],
+    sources: &mut SourceMap,
+    diags: &mut Diagnostics,
+) {
+    let mut dirs: Vec<&str> = configs
+        .iter()
+        .map(|c| c.templates_dir.as_str())
+        .filter(|d| *d != REFUSED_DIR && !site_dirs.contains(d))
+        .collect();
+    dirs.sort_unstable();
+    dirs.dedup();
+    for dir in dirs {
+        // An unreadable directory is `Templates::load`'s finding.
+        let Ok(paths) = src.list(dir) else {
+            continue;
+        };
+        for path in paths {
+            let Ok(Some(text)) = src.read_text(&path) else {
+                continue;
+            };
+            let keys = crate::syntax::redact::private_keys_in_text(&text);
+            if keys.is_empty() || sources.files().any(|(_, f)| f.path == path) {
+                continue;
+            }
+            let id = sources.add(SourceFile::new(path, text));
+            sources.redact_found(id, keys.iter().flat_map(|k| k.masked()).collect());
+            template_key_findings(id, &keys, diags);
+        }
     }
 }
 

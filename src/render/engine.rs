@@ -218,7 +218,13 @@ impl Templates {
     pub fn extend_sources(&self, sources: &SourceMap) -> SourceMap {
         let mut s = sources.clone();
         for f in &self.files {
-            s.add(SourceFile::new(f.display_path(), f.text.clone()));
+            let id = s.add(SourceFile::new(f.display_path(), f.text.clone()));
+            // A private key pasted into a template (SC0086, found when the
+            // project is loaded) is never printed by a finding about it.
+            let keys = crate::syntax::redact::private_keys_in_text(&f.text);
+            if !keys.is_empty() {
+                s.redact_found(id, keys.iter().flat_map(|k| k.masked()).collect());
+            }
         }
         s
     }
