@@ -10,8 +10,14 @@
 //! is kept (`neighbor 203.0.113.1 password <secret>`, and whatever a
 //! template put after it on the line: `<secret> PermitRootLogin yes` is
 //! a change a reviewer must see). A placeholder a template transformed
-//! (reversed, base64, a slice) has no end the review can find: the line is
-//! cut there and says so ([`CUT`]). Not even the secret's name is shown.
+//! (reversed, base64, a slice, upper-cased: anything but exactly as the
+//! engine writes it) has no end the review can find, and the value the
+//! device gets is not the secret as stored: the line is cut there and says
+//! so ([`CUT`]). Not even the secret's name is shown. A removed and an
+//! added line that read the same once masked, while what they render
+//! differs (another secret, a transformed one's changed tail), say so
+//! ([`CHANGED`]): the device's password changes, and the reviewer must see
+//! that something did.
 //!
 //! Defence in depth, for a renderer that is not the review's engine (a
 //! test's, a future one): a secret side is shown only when it holds a
@@ -30,12 +36,17 @@ pub const MASK: &str = "<secret>";
 /// rest is not shown, and the reviewer is told so.
 pub const CUT: &str = " [rest of the line not shown: a transformed secret]";
 
+/// What a masked line shows when the line it is paired with on the other
+/// side reads the same once masked, but what was masked differs.
+pub const CHANGED: &str = " [changed in what is not shown]";
+
 /// The hex digits of a whole placeholder, after [`PLACEHOLDER`] and before
 /// its `>` (`render::secrets::placeholder_of`).
 const PLACEHOLDER_HEX: usize = 16;
 
-/// How a placeholder starts (`render::secrets::placeholder_of`). Matched
-/// ignoring ASCII case: a template may upper-case it.
+/// How a placeholder starts (`render::secrets::placeholder_of`). Found
+/// ignoring ASCII case (a template may upper-case it), whole only as the
+/// engine writes it.
 const PLACEHOLDER: &str = "<secret:";
 
 /// The same, reversed (a template's `reverse` filter): matched ignoring
@@ -54,13 +65,42 @@ pub fn masked_content(old: Option<&Artifact>, new: Option<&Artifact>) -> Option<
     let n = side(new)?;
     let mut content = odiff::line_diff(o.unwrap_or(""), n.unwrap_or(""));
     if let Content::Text { hunks, .. } = &mut content {
-        for l in hunks.iter_mut().flat_map(|h| h.lines.iter_mut()) {
-            if let Some(m) = mask_line(&l.text) {
-                l.text = m;
+        for h in hunks.iter_mut() {
+            let raw: Vec<String> = h.lines.iter().map(|l| l.text.clone()).collect();
+            for l in h.lines.iter_mut() {
+                if let Some(m) = mask_line(&l.text) {
+                    l.text = m;
+                }
             }
+            mark_hidden_changes(&mut h.lines, &raw);
         }
     }
     Some(content)
+}
+
+/// Appends [`CHANGED`] to each removed line and the added line of its
+/// hunk it pairs with (the first not paired yet) that read the same once
+/// masked while their rendered text (`raw`) differs: otherwise the review
+/// shows two identical lines for a device whose password changes.
+fn mark_hidden_changes(lines: &mut [odiff::Line], raw: &[String]) {
+    use odiff::LineOp;
+    let mut paired = vec![false; lines.len()];
+    for i in 0..lines.len() {
+        if lines[i].op != LineOp::Removed || lines[i].text == raw[i] {
+            continue;
+        }
+        let Some(j) = (0..lines.len()).find(|&j| {
+            !paired[j]
+                && lines[j].op == LineOp::Added
+                && lines[j].text == lines[i].text
+                && raw[j] != raw[i]
+        }) else {
+            continue;
+        };
+        paired[j] = true;
+        lines[i].text.push_str(CHANGED);
+        lines[j].text.push_str(CHANGED);
+    }
 }
 
 /// The text of one side (`Some(None)`: absent), or `None` when it must
@@ -112,16 +152,18 @@ fn find_placeholder(s: &str) -> Option<usize> {
     [plain, reversed, base64].into_iter().flatten().min()
 }
 
-/// The length of the whole placeholder at the start of `s` (`<secret:`,
-/// 16 hex digits, `>`, in any ASCII case), if it is one.
+/// The length of the whole placeholder at the start of `s`, exactly as
+/// `render::secrets::placeholder_of` writes it (`<secret:`, 16 lower-case
+/// hex digits, `>`), if it is one. In another case (`| upper`, `| title`)
+/// it is a transformed secret: the device gets the value transformed.
 fn whole_placeholder(s: &str) -> Option<usize> {
     let b = s.as_bytes();
     let len = PLACEHOLDER.len() + PLACEHOLDER_HEX + 1;
     let whole = b.len() >= len
-        && b[..PLACEHOLDER.len()].eq_ignore_ascii_case(PLACEHOLDER.as_bytes())
+        && &b[..PLACEHOLDER.len()] == PLACEHOLDER.as_bytes()
         && b[PLACEHOLDER.len()..len - 1]
             .iter()
-            .all(u8::is_ascii_hexdigit)
+            .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(c))
         && b[len - 1] == b'>';
     whole.then_some(len)
 }
@@ -193,11 +235,50 @@ mod tests {
             vec![
                 " router bgp 65000",
                 "- neighbor 203.0.113.1 remote-as 64496",
-                "- neighbor 203.0.113.1 password <secret>",
+                "- neighbor 203.0.113.1 password <secret> [changed in what is not shown]",
                 "+ neighbor 203.0.113.1 remote-as 64499",
-                "+ neighbor 203.0.113.1 password <secret>",
+                "+ neighbor 203.0.113.1 password <secret> [changed in what is not shown]",
             ]
         );
+    }
+
+    /// A secret a template upper-cased (`secret(…) | upper`) is no whole
+    /// placeholder: the line is cut and says the secret is transformed,
+    /// and a pair of lines that read the same says what is hidden changed.
+    #[test]
+    fn an_upper_cased_secret_is_transformed_and_its_change_shown() {
+        let line = |name: &str| {
+            format!(
+                " neighbor 203.0.113.1 password {}\n",
+                crate::render::secrets::placeholder_of(name).to_uppercase()
+            )
+        };
+        let Some(Content::Text { hunks, .. }) = masked_content(
+            Some(&art(&line("bgp-transit"), true)),
+            Some(&art(&line("bgp-transit2"), true)),
+        ) else {
+            panic!("not shown");
+        };
+        let lines: Vec<String> = hunks[0].lines.iter().map(|l| l.unified()).collect();
+        assert_eq!(
+            lines,
+            vec![
+                "- neighbor 203.0.113.1 password <secret> [rest of the line not shown: a transformed secret] [changed in what is not shown]",
+                "+ neighbor 203.0.113.1 password <secret> [rest of the line not shown: a transformed secret] [changed in what is not shown]",
+            ]
+        );
+        // The same secret on both sides, another line changed: no mark.
+        let a = format!("a 1\n{}", line("x"));
+        let b = format!("a 2\n{}", line("x"));
+        let Some(Content::Text { hunks, .. }) =
+            masked_content(Some(&art(&a, true)), Some(&art(&b, true)))
+        else {
+            panic!("not shown");
+        };
+        assert!(hunks
+            .iter()
+            .flat_map(|h| &h.lines)
+            .all(|l| !l.text.contains(CHANGED)));
     }
 
     #[test]
@@ -220,12 +301,12 @@ mod tests {
     }
 
     #[test]
-    fn masking_ignores_case_and_keeps_what_surrounds_the_placeholder() {
+    fn masking_finds_any_case_and_keeps_what_surrounds_the_placeholder() {
         let p = crate::render::secrets::placeholder_of("bgp/transit-a");
         let up = p.to_uppercase();
         assert_eq!(
             mask_line(&format!("  password: \"{up}\"")).as_deref(),
-            Some("  password: \"<secret>\"")
+            Some("  password: \"<secret> [rest of the line not shown: a transformed secret]")
         );
         // What a template puts after a secret is part of the change.
         assert_eq!(
