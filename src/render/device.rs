@@ -210,16 +210,21 @@ pub const SEED_CARRIES: &[&str] = &[
 /// The files of [`SEED_CARRIES`] among the node's `files` (below `dir`)
 /// that a `#cloud-config` user-data does not carry: neither a
 /// `write_files` entry has its target path nor a `bootcmd` or `runcmd`
-/// command names it (a command that fetches it). A user-data that is not
-/// `#cloud-config` (a script, a MIME archive, `#include`) is not looked
-/// into, nor one that does not parse (SC0907's).
+/// command fetches or writes it ([`command_writes`]: `curl`, `wget`, `cp`,
+/// `install`, `tee` … with the path, or a `>` into it; a `chmod` or
+/// `chown` of it carries nothing). A command that unpacks an archive
+/// (`curl … | tar -x`, `tar -xf`, `unzip`) may carry any file: then none
+/// is missing. A cloud-config behind cloud-init's Jinja header (`##
+/// template: jinja` on the first line) is looked into too. A user-data
+/// that is not `#cloud-config` (a script, a MIME archive, `#include`) is
+/// not, nor one that does not parse (SC0907's).
 pub fn seed_missing(
     text: &str,
     dir: &str,
     files: &[(Artifact, bool)],
 ) -> Vec<(String, &'static str)> {
     use serde_norway::Value as Yaml;
-    if !text.starts_with("#cloud-config") {
+    if !cloud_config(text) {
         return Vec::new();
     }
     let Ok(doc) = serde_norway::from_str::<Yaml>(text) else {
@@ -233,23 +238,129 @@ pub fn seed_missing(
         .filter_map(|f| f.get("path")?.as_str())
         .map(|p| p.trim().to_string())
         .collect();
-    let commands: String = ["bootcmd", "runcmd"]
+    // Each command as a shell line: a list's words joined.
+    let commands: Vec<String> = ["bootcmd", "runcmd"]
         .iter()
-        .filter_map(|k| doc.get(*k))
-        .filter_map(|v| serde_norway::to_string(v).ok())
+        .filter_map(|k| doc.get(*k)?.as_sequence())
+        .flatten()
+        .filter_map(|c| match c {
+            Yaml::String(s) => Some(s.clone()),
+            Yaml::Sequence(words) => Some(
+                words
+                    .iter()
+                    .filter_map(|w| match w {
+                        Yaml::String(s) => Some(s.clone()),
+                        Yaml::Number(n) => Some(n.to_string()),
+                        _ => None,
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ),
+            _ => None,
+        })
         .collect();
+    if commands.iter().any(|c| unpacks(c)) {
+        return Vec::new();
+    }
     let mut missing: Vec<(String, &'static str)> = files
         .iter()
         .filter_map(|(a, _)| {
             let kind = *SEED_CARRIES.iter().find(|k| **k == a.kind)?;
             let rel = a.path.strip_prefix(dir)?.trim_start_matches('/');
             let target = target_path(rel);
-            (!written.contains(&target) && !commands.contains(&target)).then_some((target, kind))
+            (!written.contains(&target) && !commands.iter().any(|c| command_writes(c, &target)))
+                .then_some((target, kind))
         })
         .collect();
     // The worst losses first: keys, sshd, the network, routing, packages.
     missing.sort_by_key(|(t, kind)| (SEED_CARRIES.iter().position(|k| k == kind), t.clone()));
     missing
+}
+
+/// Whether a user-data is cloud-config: `#cloud-config` on its first line,
+/// or on the line after cloud-init's Jinja header (`## template: jinja`,
+/// which cloud-init renders first, then reads as the rest says).
+pub fn cloud_config(text: &str) -> bool {
+    if text.starts_with("#cloud-config") {
+        return true;
+    }
+    let (first, rest) = text.split_once('\n').unwrap_or((text, ""));
+    let header = first.trim_end().strip_prefix("##").map(str::trim_start);
+    header
+        .and_then(|h| h.get(..9))
+        .is_some_and(|h| h.eq_ignore_ascii_case("template:"))
+        && header.is_some_and(|h| h[9..].trim().eq_ignore_ascii_case("jinja"))
+        && rest.starts_with("#cloud-config")
+}
+
+/// The commands that fetch or write a file given its path as an argument.
+const WRITERS: &[&str] = &[
+    "curl", "wget", "cp", "install", "tee", "mv", "rsync", "scp", "dd", "ln",
+];
+
+/// The words of a shell line, quotes dropped (no more is needed to tell
+/// which command a path is given to).
+fn words(line: &str) -> Vec<&str> {
+    line.split(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '(' | ')' | '`'))
+        .filter(|w| !w.is_empty())
+        .collect()
+}
+
+/// The simple commands of a shell line: split at `;`, `&`, `|` and line
+/// breaks (so `&&`, `||` and pipes too).
+fn simple_commands(line: &str) -> impl Iterator<Item = &str> {
+    line.split([';', '&', '|', '\n'])
+}
+
+/// Whether a command (a shell line) fetches or writes the file at
+/// `target`: a simple command of it names the path and is one of
+/// [`WRITERS`] (by its base name, wherever it stands: `sh -c 'curl …'`,
+/// `sudo cp …`), or redirects into it (`> /etc/frr/frr.conf`). A `chmod`,
+/// `chown` or `ls` of the path only names it.
+pub fn command_writes(line: &str, target: &str) -> bool {
+    simple_commands(line).any(|cmd| {
+        let Some(at) = cmd.find(target) else {
+            return false;
+        };
+        let after = cmd[at + target.len()..].chars().next();
+        // `/etc/frr/frr.conf.bak` is another file.
+        if after.is_some_and(|c| !(c.is_whitespace() || matches!(c, '"' | '\''))) {
+            return false;
+        }
+        let before = cmd[..at].trim_end_matches(['"', '\'']).trim_end();
+        if before.ends_with('>') {
+            return true;
+        }
+        words(cmd)
+            .iter()
+            .any(|w| WRITERS.contains(&w.rsplit('/').next().unwrap_or(w)))
+    })
+}
+
+/// Whether a command unpacks an archive (`tar -x`, `tar xzf`, `tar
+/// --extract`, `unzip`, `cpio -i`): a bundle of files the user-data does
+/// not list one by one.
+pub fn unpacks(line: &str) -> bool {
+    simple_commands(line).any(|cmd| {
+        let w = words(cmd);
+        let base = |x: &str| x.rsplit('/').next().unwrap_or(x).to_string();
+        w.iter().enumerate().any(|(i, x)| match base(x).as_str() {
+            "tar" | "bsdtar" => w[i + 1..].iter().enumerate().any(|(k, o)| {
+                (o.starts_with('-') && !o.starts_with("--") && o.contains('x'))
+                    || *o == "--extract"
+                    || *o == "--get"
+                    // The old style: `tar xzf bundle.tar.gz`.
+                    || (k == 0
+                        && o.starts_with('x')
+                        && o.chars().all(|c| c.is_ascii_alphabetic()))
+            }),
+            "unzip" => true,
+            "cpio" => w[i + 1..]
+                .iter()
+                .any(|o| o.starts_with('-') && !o.starts_with("--") && o.contains('i')),
+            _ => false,
+        })
+    })
 }
 
 /// The templates a device cannot do without, by name, and whether a
@@ -793,6 +904,44 @@ mod tests {
         // Not cloud-config, or not YAML: not looked into.
         assert!(missing("#!/bin/sh\necho hi\n").is_empty());
         assert!(missing("#cloud-config\n: : [\n").is_empty());
+        // cloud-init's Jinja header, then cloud-config: looked into.
+        assert_eq!(
+            missing("## template: jinja\n#cloud-config\nhostname: n1\n").len(),
+            3
+        );
+        assert_eq!(
+            missing("##template:JINJA\n#cloud-config\nhostname: n1\n").len(),
+            3
+        );
+        // A command that only names a path (chmod, chown, the built-in
+        // template's `chown frr:frr "$@"` with the paths as arguments)
+        // carries nothing.
+        let text = "#cloud-config\nwrite_files:\n  - path: /etc/netplan/50-siteconf.yaml\n  - path: /etc/ssh/authorized_keys/ops\nruncmd:\n  - [chmod, \"0600\", /etc/frr/frr.conf]\n  - - sh\n    - -c\n    - 'if getent passwd frr >/dev/null; then chown frr:frr \"$@\"; fi'\n    - frr-files\n    - /etc/frr/frr.conf\n";
+        assert_eq!(missing(text), vec!["/etc/frr/frr.conf"]);
+        // Written by a redirection, a shell line or `install`.
+        for cmd in [
+            "  - echo x > /etc/frr/frr.conf\n",
+            "  - \"base64 -d >'/etc/frr/frr.conf' <<EOF\"\n",
+            "  - [sh, -c, \"wget -qO /etc/frr/frr.conf http://boot/f && chmod 0640 /etc/frr/frr.conf\"]\n",
+            "  - [/usr/bin/install, -m, \"0640\", /tmp/f, /etc/frr/frr.conf]\n",
+        ] {
+            let text = format!("#cloud-config\nwrite_files:\n  - path: /etc/netplan/50-siteconf.yaml\n  - path: /etc/ssh/authorized_keys/ops\nbootcmd:\n{cmd}");
+            assert!(missing(&text).is_empty(), "{cmd}");
+        }
+        // A bundle fetched and unpacked may carry every file.
+        for cmd in [
+            "  - [sh, -c, \"curl -fsS http://boot/bundle.tar | tar -C / -x\"]\n",
+            "  - tar -xzf /tmp/bundle.tgz -C /\n",
+            "  - [tar, xf, /tmp/bundle.tar]\n",
+        ] {
+            let text = format!("#cloud-config\nruncmd:\n{cmd}");
+            assert!(missing(&text).is_empty(), "{cmd}");
+        }
+        // `--exclude` is no extraction.
+        assert_eq!(
+            missing("#cloud-config\nruncmd:\n  - tar --exclude x -cf /tmp/a.tar /etc\n").len(),
+            3
+        );
     }
 
     #[test]

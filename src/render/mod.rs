@@ -973,8 +973,13 @@ impl<S: FnMut(Batch) -> Result<(), E>, E> Collector<'_, S, E> {
                 .filter(|l| !l.trim_start().starts_with('#'))
                 .collect::<Vec<_>>()
                 .join("\n");
+            // A wrapper that chains to a script in the node's own seed
+            // directory hands the boot to that script.
+            if want.chains_to_own(&text) {
+                continue;
+            }
             let mut lacks = Vec::new();
-            if !text.contains(&want.seed) {
+            if !want.seeded(&text) {
                 lacks.push(format!("its NoCloud seed `{}`", want.seed));
             }
             if want.network_config && !text.contains("network-config=") {
@@ -1060,7 +1065,7 @@ impl<S: FnMut(Batch) -> Result<(), E>, E> Collector<'_, S, E> {
                         losses.join(", ")
                     ),
                 )
-                .help("write every file of the node with `write_files` (`{% for f in files %}` with `f.target`, `f.mode` and `f.content_b64`, as the built-in template does), or remove the override to use the built-in template"),
+                .help("write every file of the node with `write_files` (`{% for f in files %}` with `f.target`, `f.mode` and `f.content_b64`, as the built-in template does) or fetch it in a `bootcmd`/`runcmd` command (`curl -o PATH …`, or a bundle unpacked with `tar -x`; a `chmod` or `chown` of a path carries nothing), or remove the override to use the built-in template"),
             );
         }
         out

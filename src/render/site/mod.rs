@@ -148,6 +148,37 @@ pub struct PerHost {
     pub scripts: std::sync::Mutex<std::collections::HashMap<String, ScriptSeed>>,
 }
 
+impl ScriptSeed {
+    /// Whether an iPXE script's commands (comments left out) give the
+    /// node its seed: the built-in argument, or the same seed written as
+    /// cloud-init also reads it (`ds=nocloud-net;seedfrom=<seed-url>`).
+    pub fn seeded(&self, script: &str) -> bool {
+        script.contains(&self.seed)
+            || script.split_whitespace().any(|w| {
+                w.strip_prefix("ds=nocloud-net;").is_some_and(|rest| {
+                    rest.split(';').any(|kv| {
+                        kv.strip_prefix("s=")
+                            .or_else(|| kv.strip_prefix("seedfrom="))
+                            == Some(self.seed_url.as_str())
+                    })
+                })
+            })
+    }
+
+    /// Whether the script chains to a script served from the node's own
+    /// seed directory (`chain <seed-url>boot.ipxe`): a wrapper (a menu, a
+    /// retry) in front of a script made for this node, which is then the
+    /// one that boots it. A chain anywhere else leaves the seed unknown.
+    pub fn chains_to_own(&self, script: &str) -> bool {
+        script.lines().any(|l| {
+            let mut w = l.split_whitespace();
+            w.next() == Some("chain")
+                && w.find(|x| !x.starts_with('-'))
+                    .is_some_and(|url| url.starts_with(&self.seed_url))
+        })
+    }
+}
+
 /// What a node's iPXE script must carry for the node to find its seed:
 /// the NoCloud seed argument and, when the node has one, its network
 /// config (SC0908 when an override's script leaves either out).
@@ -156,6 +187,8 @@ pub struct ScriptSeed {
     pub node: String,
     /// `ds=nocloud-net;s=<base-url>/nodes/<node>/`
     pub seed: String,
+    /// `<base-url>/nodes/<node>/`
+    pub seed_url: String,
     /// The built-in script puts `network-config=` on the command line.
     pub network_config: bool,
 }
@@ -429,6 +462,7 @@ pub fn render_site_into(
                     ScriptSeed {
                         node: sc.node.clone(),
                         seed: format!("ds=nocloud-net;s={}", sc.seed_url),
+                        seed_url: sc.seed_url.clone(),
                         network_config: sc.network_config.is_some(),
                     },
                 );
@@ -894,4 +928,41 @@ pub fn template_error(e: &minijinja::Error, template: &str, output: &str) -> Dia
     .help(format!(
         "fix the template `{name}` (the project's `templates/{name}` overrides the built-in one)"
     ))
+}
+
+#[cfg(test)]
+mod script_seed_tests {
+    use super::ScriptSeed;
+
+    fn want() -> ScriptSeed {
+        ScriptSeed {
+            node: "n1".into(),
+            seed: "ds=nocloud-net;s=http://10.0.0.2/nodes/n1/".into(),
+            seed_url: "http://10.0.0.2/nodes/n1/".into(),
+            network_config: false,
+        }
+    }
+
+    #[test]
+    fn the_seed_in_either_form_cloud_init_reads() {
+        let w = want();
+        assert!(w.seeded("kernel k ds=nocloud-net;s=http://10.0.0.2/nodes/n1/ quiet"));
+        assert!(w.seeded("kernel k ds=nocloud-net;seedfrom=http://10.0.0.2/nodes/n1/"));
+        assert!(w.seeded("kernel k ds=nocloud-net;h=n1;seedfrom=http://10.0.0.2/nodes/n1/"));
+        // Another node's seed, or none.
+        assert!(!w.seeded("kernel k ds=nocloud-net;seedfrom=http://10.0.0.2/nodes/n2/"));
+        assert!(!w.seeded("kernel k ds=nocloud-net;seedfrom=http://10.0.0.2/nodes/n1"));
+        assert!(!w.seeded("kernel k quiet"));
+    }
+
+    #[test]
+    fn a_chain_counts_only_to_the_nodes_own_seed_directory() {
+        let w = want();
+        assert!(
+            w.chains_to_own("#!ipxe\nchain http://10.0.0.2/nodes/n1/boot.ipxe || goto failed\n")
+        );
+        assert!(w.chains_to_own("chain --autofree http://10.0.0.2/nodes/n1/menu.ipxe\n"));
+        assert!(!w.chains_to_own("chain http://10.0.0.2/custom/n1.ipxe || goto failed\n"));
+        assert!(!w.chains_to_own("chain http://10.0.0.2/nodes/n10/boot.ipxe\n"));
+    }
 }
