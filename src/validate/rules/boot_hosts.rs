@@ -9,9 +9,13 @@
 //!   (`nsN`), nothing else.
 //! - SC1212 (warning): an image URL whose host is neither the base URL's
 //!   host nor one of the boot `servers`; or that is on the boot service's
-//!   host (the base URL's host or a boot server) with a port written out
-//!   that is not the base URL's, where the boot service's nginx does not
-//!   listen (`http://10.0.0.2:8080/images/…` with nginx on port 80).
+//!   host (the base URL's host or a boot server) at a port that is not the
+//!   base URL's, where the boot service's nginx does not listen
+//!   (`http://10.0.0.2:8080/images/…` with nginx on port 80; or
+//!   `https://10.0.0.2/images/…`, port 443 whether written or not: a TLS
+//!   proxy in front, say). The base URL's own scheme at its default port
+//!   under the service's paths, while the base URL has another port, is
+//!   the base URL's port left out: SC1210's error.
 //!
 //! **Why it matters.** Kea gives booting machines the site's
 //! `dns-servers`, which serve the generated zone: a name in the domain
@@ -23,7 +27,8 @@
 //! for another port on a boot server: nothing siteconf builds answers
 //! there, so unless another server the site runs does, every kernel fetch
 //! is refused and each machine reboots every 60 s (the script's `failed`
-//! label); a port with no port written is SC1210's.
+//! label); the base URL's port left out is SC1210's. One URL gets one
+//! finding however it is written (`https://h/` and `https://h:443/`).
 //!
 //! **Example.**
 //! ```kdl
@@ -85,23 +90,30 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
                 continue;
             }
             if ours {
-                // nginx listens only on the base URL's port; a port written
-                // out is another server on the boot service's host, which
-                // the site does not build (none written is SC1210's).
+                // nginx listens only on the base URL's port; another port
+                // is another server on the boot service's host, which the
+                // site does not build (the base URL's port left out is
+                // SC1210's).
                 let Some(listen) = base_port else { continue };
                 let key = (host.clone(), p.port);
-                if p.port == listen
-                    || !super::boot_served::port_written(&u.value)
-                    || other_ports.contains(&key)
-                {
+                let missed = base.as_deref().is_some_and(|b| {
+                    super::boot_served::missed_base_port(&u.value, b)
+                        && super::boot_served::under_service(b, p.path)
+                });
+                if p.port == listen || missed || other_ports.contains(&key) {
                     continue;
                 }
                 diags.push(
                     Diagnostic::warning(
                         Code::BootForeignHost,
                         format!(
-                            "{what} is fetched from `{}` port {}, but the boot service's nginx on that host listens only on the base URL's port {listen}: unless another server there serves it, every fetch is refused, iPXE's `kernel` line fails and each machine reboots every 60 s",
-                            p.host, p.port
+                            "{what} is fetched from `{}` port {}{}, but the boot service's nginx on that host listens only on the base URL's port {listen}: unless another server there serves it, every fetch is refused, iPXE's `kernel` line fails and each machine reboots every 60 s",
+                            p.host,
+                            p.port,
+                            match super::boot_served::port_written(&u.value) {
+                                true => "",
+                                false => " (its scheme's default: no port written)",
+                            }
                         ),
                     )
                     .label(u.span, format!("port {}, where siteconf's boot service does not listen", p.port))

@@ -13,9 +13,13 @@
 //! `/./images/` are served, `/images/x/%2e%2e/%2e%2e/site/` is not); one
 //! with a `#` (iPXE drops the fragment and asks for the path before it);
 //! and one on a boot server's host under
-//! `/images/` or `/firmware/` with no port written while the base URL has
-//! another port (nginx listens only there; a port written out is taken as
-//! another server). Also `firmware uefi-http` without `firmware-dir`.
+//! `/images/` or `/firmware/` at the default port of the base URL's own
+//! scheme (`http://10.0.0.2/pxe/images/…`, or the same URL with `:80`
+//! written) while the base URL has another port: the base URL's port left
+//! out (nginx listens only there). Another port, or another scheme
+//! (`https://10.0.0.2/…`, a TLS proxy on port 443), is another server on
+//! that host: SC1212's warning. Also `firmware uefi-http` without
+//! `firmware-dir`.
 //!
 //! **Why it matters.** nginx answers 404 to everything else (`location /
 //! { return 404; }`), so every node stops at iPXE's `kernel` line. UEFI
@@ -83,7 +87,7 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
             .chain(i.root.iter().map(|u| (u, "root")));
         for (u, field) in urls {
             let what = format!("the `{field}` of image `{}`", i.name.value);
-            match served(boot, &base_host, bp.port, &prefix, u) {
+            match served(boot, &base, &base_host, bp.port, &prefix, u) {
                 Served::Yes => {}
                 Served::NoImagesDir => match &mut no_dir {
                     Some((_, _, more)) => *more += 1,
@@ -137,10 +141,16 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
         diags.push(
             Diagnostic::error(
                 Code::BootNotServed,
-                format!("{what}{also} is on the boot service's host at port {port} (no port written), but the boot service's nginx listens only on the base URL's port {}: nothing siteconf serves answers there", bp.port),
+                format!("{what}{also} is on the boot service's host at port {port} (the default port of the base URL's scheme, written or not), but the boot service's nginx listens only on the base URL's port {}: nothing siteconf serves answers there", bp.port),
             )
             .label(u.span, format!("port {port}, not {}", bp.port))
-            .help(format!("write the URLs under `{base}/` (with its port), or write the port out if another server on that host serves these files")),
+            .help(format!(
+                "write the URLs under `{base}/`{}; if another server on that host serves these files on port {port}, serve them at a path outside `{prefix}/images/` and `{prefix}/firmware/`",
+                match port_written(&base) {
+                    true => format!(" (with its port, {})", bp.port),
+                    false => String::new(),
+                }
+            )),
         );
     }
     if let Some((u, what, more)) = no_dir {
@@ -179,8 +189,9 @@ enum Served {
     /// A `#fragment`: iPXE leaves it out of the request, so nginx is asked
     /// for the path before it.
     Fragment,
-    /// On a boot server's host under `/images/` or `/firmware/`, with no
-    /// port written, while the base URL (where nginx listens) has another.
+    /// On a boot server's host under `/images/` or `/firmware/`, at the
+    /// default port of the base URL's scheme, while the base URL (where
+    /// nginx listens) has another ([`missed_base_port`]).
     OtherPort(u16),
 }
 
@@ -244,6 +255,35 @@ fn encoded(path: &str) -> bool {
     !path.split('/').any(|s| s == "..")
 }
 
+/// Whether an image URL on the boot service's host left out the base
+/// URL's port: it has the base URL's scheme and that scheme's default port
+/// (written or not: `http://h/` and `http://h:80/` are one URL), and the
+/// base URL another port. Another port, or another scheme (an `https://`
+/// URL of an `http://` base: a TLS proxy), is another server on that host.
+pub(super) fn missed_base_port(url: &str, base: &str) -> bool {
+    let scheme = |u: &str| u.split_once("://").map(|(s, _)| s.to_ascii_lowercase());
+    let default = |s: &str| match s {
+        "https" => 443,
+        _ => 80,
+    };
+    let (Some(us), Some(bs)) = (scheme(url), scheme(base)) else {
+        return false;
+    };
+    let (Some(up), Some(bp)) = (url_parts(url), url_parts(base)) else {
+        return false;
+    };
+    us == bs && up.port == default(&us) && bp.port != up.port
+}
+
+/// Whether a URL path, as nginx normalises it, is under the boot
+/// service's `/images/` or `/firmware/` (below the base URL's path).
+pub(super) fn under_service(base: &str, path: &str) -> bool {
+    let prefix = url_path(base);
+    normalised(path).is_some_and(|p| {
+        p.starts_with(&format!("{prefix}/images/")) || p.starts_with(&format!("{prefix}/firmware/"))
+    })
+}
+
 /// Whether the URL writes its port (`http://h:8080/…`).
 pub(super) fn port_written(url: &str) -> bool {
     let Some((_, rest)) = url.split_once("://") else {
@@ -254,7 +294,14 @@ pub(super) fn port_written(url: &str) -> bool {
     after_host.contains(':')
 }
 
-fn served(boot: &Boot, base_host: &str, base_port: u16, prefix: &str, u: &Sp<String>) -> Served {
+fn served(
+    boot: &Boot,
+    base: &str,
+    base_host: &str,
+    base_port: u16,
+    prefix: &str,
+    u: &Sp<String>,
+) -> Served {
     let Some(p) = url_parts(&u.value) else {
         return Served::Yes;
     };
@@ -263,16 +310,12 @@ fn served(boot: &Boot, base_host: &str, base_port: u16, prefix: &str, u: &Sp<Str
     if !on_service || host.contains('$') {
         return Served::Yes;
     }
-    let under_service = |path: &str| {
-        path.starts_with(&format!("{prefix}/images/"))
-            || path.starts_with(&format!("{prefix}/firmware/"))
-    };
     let path = normalised(p.path);
     if p.port != base_port {
-        // Another port written out is another server on that host; a URL
-        // with none, shaped like the boot service's, missed the base
-        // URL's port.
-        if !port_written(&u.value) && path.as_deref().is_some_and(under_service) {
+        // Another port, or another scheme, is another server on that host
+        // (SC1212); the base URL's scheme at its default port, shaped like
+        // the boot service's URLs, missed the base URL's port.
+        if missed_base_port(&u.value, base) && under_service(base, p.path) {
             return Served::OtherPort(p.port);
         }
         return Served::Yes;
@@ -378,11 +421,30 @@ mod tests {
             r#"base-url "http://10.0.0.2:8080"; {dir} image debian {{ kernel "http://10.0.0.2/images/vmlinuz"; }}"#
         ));
         assert!(m.len() == 1 && m[0].contains("port 80"), "{m:?}");
-        // A port written out: another server of that host.
-        assert!(served(&format!(
+        // The same URL with its default port written: the same finding.
+        let m = served(&format!(
             r#"base-url "http://10.0.0.2:8080"; {dir} image debian {{ kernel "http://10.0.0.2:80/images/vmlinuz"; }}"#
-        ))
-        .is_empty());
+        ));
+        assert!(m.len() == 1 && m[0].contains("port 80"), "{m:?}");
+        // Another port, or another scheme (a TLS proxy on 443, written or
+        // not): another server of that host, SC1212's.
+        for url in [
+            "http://10.0.0.2:8081/images/vmlinuz",
+            "https://10.0.0.2/images/vmlinuz",
+            "https://10.0.0.2:443/images/vmlinuz",
+        ] {
+            assert!(
+                served(&format!(
+                    r#"base-url "http://10.0.0.2:8080"; {dir} image debian {{ kernel "{url}"; }}"#
+                ))
+                .is_empty(),
+                "{url}"
+            );
+            assert!(
+                served(&format!(r#"{dir} image debian {{ kernel "{url}"; }}"#)).is_empty(),
+                "{url}"
+            );
+        }
     }
 
     /// nginx merges slashes, decodes escapes and resolves dot segments
