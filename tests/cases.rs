@@ -123,6 +123,15 @@ fn git_commit(dir: &Path) {
     }
 }
 
+/// A snapshot, accepted or pending (`.snap.new`, `.pending-snap`, which
+/// insta leaves beside a failing one): never part of the case's input, so
+/// the commit a git case makes, and its hash in the snapshots, is the same
+/// whatever failed before.
+fn is_snapshot(rel: &Path) -> bool {
+    let name = rel.to_string_lossy();
+    name.ends_with(".snap") || name.ends_with(".snap.new") || name.ends_with(".pending-snap")
+}
+
 fn copy_dir(from: &Path, to: &Path) {
     for entry in walkdir::WalkDir::new(from) {
         let entry = entry.expect("walk case");
@@ -134,7 +143,7 @@ fn copy_dir(from: &Path, to: &Path) {
         let dst = to.join(rel);
         if entry.file_type().is_dir() {
             std::fs::create_dir_all(&dst).expect("mkdir");
-        } else if !rel.to_string_lossy().ends_with(".snap") {
+        } else if !is_snapshot(rel) {
             std::fs::copy(entry.path(), &dst).expect("copy");
         }
     }
