@@ -81,8 +81,14 @@ fn main() {
                 // Resolution alone: merge every node and allocate every
                 // `auto` value from an empty lock (the generated site has none).
                 let t = Instant::now();
-                let r =
-                    siteconf::resolve::resolve(&loaded.site, &loaded.index, None, false, &mut d);
+                let r = siteconf::resolve::resolve(
+                    &loaded.site,
+                    &loaded.index,
+                    None,
+                    &Default::default(),
+                    false,
+                    &mut d,
+                );
                 resolve_t.push(t.elapsed().as_secs_f64());
                 drop(r);
                 drop(loaded);

@@ -198,6 +198,10 @@ fn check_loaded(
         &loaded.site,
         &loaded.index,
         loaded.lock.as_ref().map(|(id, t)| (*id, t.as_str())),
+        &resolve::LockHistory {
+            file: &loaded.config.lock_file,
+            earlier: &loaded.earlier,
+        },
         provenance,
         &mut diags,
     );

@@ -284,6 +284,10 @@ pub struct Loaded {
     pub index: SiteIndex,
     /// The lock file's text, if there is one (parsed by `crate::resolve`).
     pub lock: Option<(FileId, String)>,
+    /// The lock file as committed in the revisions this tree continues
+    /// from ([`Source::earlier`]): zone serials must not go below theirs,
+    /// and the base's copy tells which of two lines changed.
+    pub earlier: Vec<crate::source::Earlier>,
 }
 
 /// The finding for a project file or directory that cannot be read: SC0021
@@ -989,6 +993,7 @@ pub fn load_configured(src: &dyn Source, config: ConfigFile, diags: &mut Diagnos
             site: Site::default(),
             index: SiteIndex::build(&Site::default()),
             lock: None,
+            earlier: Vec::new(),
         };
     }
     all.swap_remove(0)
@@ -1127,16 +1132,19 @@ pub fn load_all_configured(
         };
         site.strays = strays.clone();
         let index = SiteIndex::build(&site);
-        let lock = if refused {
-            None
+        let (lock, earlier) = if refused {
+            (None, Vec::new())
         } else {
-            read_lock(src, &c.lock_file, &mut sources, diags)
+            (
+                read_lock(src, &c.lock_file, &mut sources, diags),
+                src.earlier(&c.lock_file),
+            )
         };
-        out.push((c, site, index, lock));
+        out.push((c, site, index, lock, earlier));
     }
     // One source map, the same in every site; the last takes it.
     let mut loaded = Vec::with_capacity(n);
-    for (i, (config, site, index, lock)) in out.into_iter().enumerate() {
+    for (i, (config, site, index, lock, earlier)) in out.into_iter().enumerate() {
         let sources = if i + 1 == n {
             std::mem::take(&mut sources)
         } else {
@@ -1148,6 +1156,7 @@ pub fn load_all_configured(
             site,
             index,
             lock,
+            earlier,
         });
     }
     loaded

@@ -476,12 +476,21 @@ fn renamed_node_is_removed_and_added_with_allocations() {
         (1, 1, 0),
         "{s:?}"
     );
+    // The same machine (same MACs) under a new name, whose address,
+    // loopback and ASN are allocated anew: 3 values renumbered, counted
+    // once — not also as 3 released and 3 allocated. The lock changes
+    // still list the lines.
     assert_eq!(
-        s.allocations.released, 3,
+        s.allocations.renumbered, 3,
         "address, loopback, ASN: {:?}",
         r.lock
     );
-    assert_eq!(s.allocations.allocated, 3, "{:?}", r.lock);
+    assert_eq!(
+        (s.allocations.released, s.allocations.allocated),
+        (0, 0),
+        "{:?}",
+        r.lock
+    );
     assert!(r
         .lock
         .iter()
@@ -521,7 +530,8 @@ fn renamed_node_is_removed_and_added_with_allocations() {
         v["summary"]["nodes"],
         serde_json::json!({"added": 1, "removed": 1, "changed": 0})
     );
-    assert_eq!(v["summary"]["allocations"]["released"], 3);
+    assert_eq!(v["summary"]["allocations"]["renumbered"], 3);
+    assert_eq!(v["summary"]["allocations"]["released"], 0);
     let changes = v["changes"].as_array().expect("changes");
     // Every artifact of the old name is removed and the same set appears
     // under the new name: nothing of the node is silently lost.
@@ -2206,6 +2216,11 @@ fn a_careless_lock_merge_is_renumbered_and_blocks_the_gate() {
         .all(|x| x.old != x.new && x.renamed_from.is_none()));
     assert_eq!(r.summary.renumbered_nodes, 1);
     assert_eq!(r.summary.allocations.renumbered, 3);
+    // Each renumbered value counts once: not also as its new value
+    // allocated and its old one dropped. Only r001n06's 3 are allocated
+    // (the values main gave r001n05).
+    assert_eq!(r.summary.allocations.allocated, 3, "{:?}", r.lock);
+    assert_eq!(r.summary.allocations.dropped, 0, "{:?}", r.lock);
     assert!(r.renames.is_empty());
 
     let o = siteconf(repo.path(), &["diff", "main", "feature"], &[]);
@@ -2223,7 +2238,10 @@ fn a_careless_lock_merge_is_renumbered_and_blocks_the_gate() {
         )),
         "{out}"
     );
-    assert!(out.contains("allocations  3 renumbered, "), "{out}");
+    assert!(
+        out.contains("allocations  3 renumbered, 3 allocated\n"),
+        "{out}"
+    );
     let o = siteconf(
         repo.path(),
         &["diff", "main", "feature", "--format", "markdown"],

@@ -244,6 +244,7 @@ fn zone_serials_move_forward_with_content_only() {
                     (origin.to_string(), text(a).to_string())
                 })
                 .collect(),
+            published: Default::default(),
         };
         (files, state)
     };

@@ -166,3 +166,111 @@ fn serials_go_on_from_the_lock_without_the_previous_output() {
         lock
     );
 }
+
+/// `git ARGS` in `dir`, with a fixed identity; its standard output.
+fn git(dir: &Path, args: &[&str]) -> String {
+    let o = std::process::Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@example.net")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@example.net")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .output()
+        .expect("run git");
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// The serial the lock records for the forward zone.
+fn lock_serial(dir: &Path) -> u32 {
+    lock_zone_lines(dir)
+        .iter()
+        .find_map(|l| l.strip_prefix("zone/dc1.example.net serial "))
+        .and_then(|r| r.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .expect("a serial for dc1.example.net")
+}
+
+#[test]
+fn a_merge_whose_lock_conflict_was_deleted_never_takes_serials_back() {
+    // Two branches each change the zone and build: both record serial
+    // f+1 (with different zones). Merging them conflicts on the zone lines;
+    // an operator deletes the conflict block. The serials the branches
+    // committed may have been published: the lock and the build go past
+    // them, never back to what is left (or to 1).
+    let p = project();
+    let d = p.path();
+    fs::write(d.join(".gitignore"), "out/\n").expect("gitignore");
+    git(d, &["init", "-q", "-b", "main"]);
+    let (f1, _) = build(d, "out");
+    git(d, &["add", "-A"]);
+    git(d, &["commit", "-q", "-m", "base"]);
+    git(d, &["checkout", "-q", "-b", "a"]);
+    edit(d, "ipv4=\"10.0.0.41\"", "ipv4=\"10.0.0.45\"");
+    let (fa, _) = build(d, "out");
+    git(d, &["commit", "-q", "-am", "a"]);
+    git(d, &["checkout", "-q", "main"]);
+    git(d, &["checkout", "-q", "-b", "b"]);
+    edit(d, "ipv4=\"10.0.0.42\"", "ipv4=\"10.0.0.46\"");
+    fs::remove_dir_all(d.join("out")).expect("fresh output");
+    let (fb, _) = build(d, "out");
+    git(d, &["commit", "-q", "-am", "b"]);
+    assert!(fa > f1 && fb == fa, "{f1} {fa} {fb}");
+    git(d, &["checkout", "-q", "a"]);
+    git(d, &["merge", "-q", "b"]);
+    let lock = fs::read_to_string(d.join("siteconf.lock")).expect("lock");
+    assert!(lock.contains("<<<<<<<"), "the zone lines conflict: {lock}");
+    // The block deleted: no zone line is left.
+    let mut inside = false;
+    let kept: String = lock
+        .lines()
+        .filter(|l| {
+            if l.starts_with("<<<<<<<") {
+                inside = true;
+            }
+            let keep = !inside;
+            if l.starts_with(">>>>>>>") {
+                inside = false;
+            }
+            keep
+        })
+        .map(|l| format!("{l}\n"))
+        .collect();
+    fs::write(d.join("siteconf.lock"), &kept).expect("lock");
+    ok(&siteconf(d, &["lock"]));
+    let merged = lock_serial(d);
+    assert!(merged > fa, "lock went back: {merged} after {fa}");
+    fs::remove_dir_all(d.join("out")).expect("fresh output");
+    assert_eq!(build(d, "out").0, merged);
+    git(d, &["commit", "-q", "-am", "merge b"]);
+
+    // A zone line taken from an older lock (main's, serial f1): `check`
+    // says the serial is below the committed one, and `lock` repairs it.
+    let old = git(d, &["show", "main:siteconf.lock"]);
+    let old_zones: Vec<&str> = old.lines().filter(|l| l.starts_with("zone/")).collect();
+    let lowered: String = fs::read_to_string(d.join("siteconf.lock"))
+        .expect("lock")
+        .lines()
+        .filter(|l| !l.starts_with("zone/"))
+        .chain(old_zones.iter().copied())
+        .map(|l| format!("{l}\n"))
+        .collect();
+    fs::write(d.join("siteconf.lock"), lowered).expect("lock");
+    let o = siteconf(d, &["check"]);
+    let text =
+        String::from_utf8_lossy(&o.stderr).into_owned() + &String::from_utf8_lossy(&o.stdout);
+    assert!(!o.status.success(), "{text}");
+    assert!(text.contains("SC0031"), "{text}");
+    assert!(
+        text.contains(&format!(
+            "serial {f1}, lower than the serial {merged} committed"
+        )),
+        "{text}"
+    );
+    // The build does not go back either, even from a fresh output.
+    ok(&siteconf(d, &["lock"]));
+    assert!(lock_serial(d) >= merged, "{} < {merged}", lock_serial(d));
+    ok(&siteconf(d, &["check"]));
+}

@@ -12,7 +12,7 @@ use crate::check;
 use crate::output::fs::write_file_atomic;
 use std::collections::BTreeMap;
 
-use crate::diag::Diagnostics;
+use crate::diag::{Code, Diagnostics};
 use crate::model::{Network, Purpose};
 use crate::resolve::lock::LockEntry;
 use crate::resolve::{AllocKey, AllocValue, Lock};
@@ -49,7 +49,8 @@ pub fn run(g: &Global, args: Args) -> Status {
         print_diagnostics(g, &list, &Default::default(), Format::Text);
         return Status::Findings;
     };
-    if project.diags.has_errors() {
+    // A zone serial below a committed one (SC0031) is what `lock` repairs.
+    if project.diags.has_errors_except(Code::LockZoneSerialBehind) {
         let list = project.diags.sorted(&sources);
         print_diagnostics(g, &list, &sources, Format::Text);
         eprintln!("lock not written: fix the errors above first");
@@ -109,6 +110,19 @@ fn write_lock(
     if let Err(e) = write_file_atomic(&root.join(lock_file), text.as_bytes(), 0o644) {
         return fail(format!("cannot write {lock_file}: {e}"));
     }
+    // Zone serials that move (a build of a changed zone, or a serial
+    // raised above a committed one): said, as they are not allocations.
+    for z in &lock.zones {
+        let before = checked.resolved.lock.zone(&z.origin).map(|o| o.serial);
+        if before.is_some_and(|b| b != z.serial) {
+            eprintln!(
+                "  zone/{} serial {} -> {}",
+                z.origin,
+                before.unwrap_or_default(),
+                z.serial
+            );
+        }
+    }
     const SHOWN: usize = 20;
     // With `--renumber`, the changes are the lines printed above.
     let shown = if renumbered.is_empty() { SHOWN } else { 0 };
@@ -162,6 +176,9 @@ impl Source for Relocked<'_> {
     }
     fn list_top(&self) -> Result<Vec<String>, SourceError> {
         self.inner.list_top()
+    }
+    fn earlier(&self, path: &str) -> Vec<crate::source::Earlier> {
+        self.inner.earlier(path)
     }
 }
 
@@ -285,7 +302,7 @@ fn renumber(g: &Global, root: &std::path::Path, src: &FsSource, args: &Args) -> 
     let relocked = Relocked { inner: src, locks };
     let project = check::check_project(&relocked, args.site.site.as_deref(), false);
     let sources = project.sources().cloned().unwrap_or(sources);
-    if project.diags.has_errors() {
+    if project.diags.has_errors_except(Code::LockZoneSerialBehind) {
         let list = project.diags.sorted(&sources);
         print_diagnostics(g, &list, &sources, Format::Text);
         eprintln!(

@@ -382,6 +382,8 @@ codes! {
         "A line of siteconf.lock that cannot be read.";
     NoPool "SC0806" "no-pool" Error
         "A value is asked for with `auto` but there is no pool to allocate it from.";
+    LockZoneSerialBehind "SC0031" "lock-zone-serial-behind" Error
+        "A DNS zone's serial in siteconf.lock is lower than the one the lock records in a commit the tree continues from (HEAD, a side of the merge in progress, a revision's parents): typically a merge whose conflict in the lock was resolved by deleting the block, or a `zone/` line taken from an older lock. Secondaries that hold the higher serial ignore a zone with a lower one (RFC 1982), so none of its changes reaches them. `siteconf lock` and `siteconf build` never go below a committed serial, and `siteconf lock` fixes the line (it is the one error `lock` does not refuse on); then commit the lock. Only checked in a git repository.";
     LockZoneDuplicate "SC0820" "lock-zone-duplicate" Error
         "siteconf.lock records two serials for one DNS zone (a merge that kept both lines): which one secondaries saw is unknown.";
     LockConflictMarkers "SC0807" "lock-conflict-markers" Error

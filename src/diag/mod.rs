@@ -162,6 +162,19 @@ impl Diagnostics {
             || self.hidden.values().any(|h| h.severity == Severity::Error)
     }
 
+    /// Whether there is an error of a code other than `except` (the ones
+    /// not kept included): `siteconf lock` writes despite the error it
+    /// repairs itself.
+    pub fn has_errors_except(&self, except: Code) -> bool {
+        self.list
+            .iter()
+            .any(|d| d.severity == Severity::Error && d.code != except)
+            || self
+                .hidden
+                .iter()
+                .any(|((code, _), h)| h.severity == Severity::Error && *code != except)
+    }
+
     /// Every error, the ones not kept included.
     pub fn error_count(&self) -> usize {
         self.list

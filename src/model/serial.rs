@@ -20,6 +20,12 @@
 //!   from the lock or the last build);
 //! - otherwise S + 1 (so an edit, and an edit reverted, both go forward);
 //! - with neither, 1.
+//!
+//! In a git repository the lock as committed in the revisions the tree
+//! continues from (HEAD, MERGE_HEAD during a merge, a revision's parents)
+//! counts too ([`choose_serial_among`]): those serials may have been
+//! published, and a lock whose zone lines a merge lost or lowered must
+//! not take a zone back below them.
 
 use std::ops::Range;
 
@@ -43,23 +49,28 @@ pub fn next_serial(s: u32) -> u32 {
 /// is this zone's), `previous` the last output's (P, whether that file is
 /// this zone rendered with P). See the module doc.
 pub fn choose_serial(recorded: Option<(u32, bool)>, previous: Option<(u32, bool)>) -> u32 {
-    let top = match (recorded, previous) {
-        (None, None) => return 1,
-        (Some(r), None) => r,
-        (None, Some(p)) => p,
-        (Some(r), Some(p)) if r.0 == p.0 => (r.0, r.1 || p.1),
-        (Some(r), Some(p)) => {
-            if serial_gt(p.0, r.0) {
-                p
-            } else {
-                r
-            }
-        }
-    };
-    if top.1 {
-        top.0
-    } else {
-        next_serial(top.0)
+    choose_serial_among(recorded.into_iter().chain(previous))
+}
+
+/// [`choose_serial`] over any number of places a serial was given before
+/// (the lock, the last output, the lock as committed in HEAD and in the
+/// revisions being merged), each (serial, whether it was given to this
+/// very zone): the highest (serial arithmetic), kept if any record of it is
+/// this zone, else one more; with none, 1.
+pub fn choose_serial_among(known: impl IntoIterator<Item = (u32, bool)>) -> u32 {
+    let mut top: Option<(u32, bool)> = None;
+    for k in known {
+        top = Some(match top {
+            None => k,
+            Some(t) if t.0 == k.0 => (t.0, t.1 || k.1),
+            Some(t) if serial_gt(k.0, t.0) => k,
+            Some(t) => t,
+        });
+    }
+    match top {
+        None => 1,
+        Some((s, true)) => s,
+        Some((s, false)) => next_serial(s),
     }
 }
 
@@ -142,6 +153,12 @@ mod tests {
         assert_eq!(choose_serial(Some((7, false)), Some((3, true))), 8);
         assert_eq!(choose_serial(Some((u32::MAX, false)), None), 1);
         assert_eq!(choose_serial(Some((2, false)), Some((u32::MAX, false))), 3);
+        // A committed lock (HEAD, a side of a merge) raises the floor: a
+        // lock whose lines were lost in a merge does not start over.
+        assert_eq!(choose_serial_among([(3, false), (3, false)]), 4);
+        assert_eq!(choose_serial_among([(1, true), (3, false)]), 4);
+        assert_eq!(choose_serial_among([(1, false), (3, true), (3, false)]), 3);
+        assert_eq!(choose_serial_among([]), 1);
     }
 
     #[test]

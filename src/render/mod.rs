@@ -535,8 +535,9 @@ fn split_reused<'c, T>(
     (todo, kept)
 }
 
-/// What zone serials are chosen from: the lock's records and the previous
-/// output's zone files.
+/// What zone serials are chosen from: the lock's records, the previous
+/// output's zone files, and the records of the lock as committed in the
+/// revisions the tree continues from.
 fn serial_state(checked: &Checked, opts: &RenderOptions) -> site::dns::SerialState {
     site::dns::SerialState {
         recorded: checked
@@ -547,6 +548,7 @@ fn serial_state(checked: &Checked, opts: &RenderOptions) -> site::dns::SerialSta
             .map(|z| (z.origin.clone(), (z.serial, z.hash.clone())))
             .collect(),
         previous: opts.previous_zones.clone(),
+        published: crate::resolve::lock::published_zones(&checked.loaded.earlier),
     }
 }
 
@@ -580,7 +582,12 @@ pub fn zone_serials(
     opts: &RenderOptions,
 ) -> Result<Vec<crate::resolve::lock::ZoneSerial>, RenderFailure> {
     let sources = &checked.loaded.sources;
-    if checked.diags.has_errors() {
+    // A zone serial below a committed one (SC0031) is what recording the
+    // serials repairs: the serials chosen never go below a committed one.
+    if checked
+        .diags
+        .has_errors_except(crate::diag::Code::LockZoneSerialBehind)
+    {
         return Err(failure(checked.diags.clone().into_vec(), sources.clone()));
     }
     let templates = Templates::load(src, &checked.loaded.config.templates_dir)

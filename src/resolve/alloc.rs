@@ -25,6 +25,8 @@ use crate::syntax::Span;
 
 type FxMap<K, V> = rustc_hash::FxHashMap<K, V>;
 type FxSet<T> = rustc_hash::FxHashSet<T>;
+/// A committed lock's lines: (owner, key) → (value, released).
+type CommittedLines<'a> = FxMap<(&'a str, &'a str), (&'a str, bool)>;
 
 /// An empty map with room for `n` entries: the lock's tables hold one
 /// entry per line, and growing them step by step rehashed each.
@@ -610,6 +612,59 @@ fn check_against_site(
     }
 }
 
+/// SC0802's advice for a value two lines give (`a` read first): which line
+/// to delete, told by the base's committed lock (`base`: its revision and
+/// lines), never guessed. The line that differs from the base — a value
+/// edited, or an owner the base has no line for (it came with a merge) —
+/// is the one that changed; when both or neither do, or there is no base,
+/// the help says so and how to find out.
+fn duplicate_help(
+    a: &LockEntry,
+    b: &LockEntry,
+    base: Option<(&str, &CommittedLines<'_>)>,
+    lock_file: &str,
+) -> String {
+    let find_out = format!(
+        "`git diff {lock_file}` (uncommitted) or `git log -p {lock_file}` shows which line changed: restore its old value (the one its machine runs with), or delete it and run `siteconf lock` to give that owner a free value"
+    );
+    let Some((rev, lines)) = base else {
+        return format!(
+            "siteconf cannot tell which of the two lines is new (the project is not in git, or {lock_file} is not committed): {find_out}"
+        );
+    };
+    // In the base with this very value in use: the line kept its value.
+    let kept = |e: &LockEntry| {
+        lines
+            .get(&(e.owner.as_str(), e.key.as_str()))
+            .is_some_and(|&(v, released)| v == e.value && !released)
+    };
+    let (changed, holder) = match (kept(a), kept(b)) {
+        (true, false) => (b, a),
+        (false, true) => (a, b),
+        (true, true) => {
+            return format!(
+                "{rev}'s {lock_file} has both lines already, so siteconf cannot tell which owner really has {}: {find_out}",
+                a.value
+            )
+        }
+        (false, false) => {
+            return format!(
+                "neither line is in {rev}'s {lock_file} as it reads here, so siteconf cannot tell which is new: {find_out}"
+            )
+        }
+    };
+    match lines.get(&(changed.owner.as_str(), changed.key.as_str())) {
+        Some(&(was, _)) if was != changed.value => format!(
+            "{} {} changed since {rev} (there it is {was}), while {} had {} there already: restore the line to `{} {} {was}`, the value its machine runs with (`git diff {lock_file}` shows the edit); only if it must move, delete the line and run `siteconf lock` to give it a free value",
+            changed.owner, changed.key, holder.owner, holder.value, changed.owner, changed.key
+        ),
+        _ => format!(
+            "{rev}'s {lock_file} has no line for {} {} (it came since, with a merge or an edit), while {} had {} there already: delete the line `{} {} {}` and run `siteconf lock` to give {} a free value",
+            changed.owner, changed.key, holder.owner, holder.value, changed.owner, changed.key, changed.value, changed.owner
+        ),
+    }
+}
+
 /// Allocates every `auto` request. Returns the allocations, the lock as it
 /// should now read, and a human list of what changed in it.
 pub fn allocate(
@@ -617,6 +672,7 @@ pub fn allocate(
     index: &SiteIndex,
     nodes: &[ResolvedNode],
     old: &Lock,
+    history: &super::LockHistory<'_>,
     diags: &mut Diagnostics,
 ) -> (Allocations, Lock, Vec<String>) {
     // Pools by id.
@@ -755,6 +811,8 @@ pub fn allocate(
     // The old lock, indexed; duplicate values between owners are reported.
     let mut by_request: FxMap<(&str, &str), &LockEntry> = map_with(old.entries.len());
     let mut value_owner: FxMap<(Family, u128), &LockEntry> = map_with(old.entries.len());
+    // The base's committed lock lines, read at the first duplicate value.
+    let mut base_lines: Option<CommittedLines<'_>> = None;
     for e in &old.entries {
         let f = pool_family(&e.key);
         let Some(v) = parse_value(f, &e.value) else {
@@ -769,18 +827,32 @@ pub fn allocate(
             continue;
         };
         if let Some(prev) = value_owner.get(&(f, v)) {
-            if prev.owner != e.owner || prev.key != e.key {
+            // Both inside one conflict block: the block's finding (SC0807)
+            // names them and says how to resolve them.
+            let in_block = prev.block.is_some() && prev.block == e.block;
+            if (prev.owner != e.owner || prev.key != e.key) && !in_block {
+                let base = history.earlier.iter().find(|x| x.base);
+                let committed = base_lines.get_or_insert_with(|| {
+                    base.map(|b| super::lock::committed_entries(&b.text))
+                        .unwrap_or_default()
+                });
+                let help = duplicate_help(
+                    prev,
+                    e,
+                    base.map(|b| (b.rev.as_str(), &*committed)),
+                    history.file,
+                );
                 diags.push(
                     Diagnostic::error(
                         Code::LockDuplicate,
-                        format!("the lock file gives {} to both {} and {}", e.value, prev.owner, e.owner),
+                        format!(
+                            "the lock file gives {} to both {} and {}",
+                            e.value, prev.owner, e.owner
+                        ),
                     )
                     .label(e.span, format!("{} {}", e.owner, e.key))
                     .label(prev.span, format!("{} {}", prev.owner, prev.key))
-                    .help(format!(
-                        "two branches probably took the same free value; delete the line of the newer owner ({}) and run `siteconf lock` to give it another",
-                        e.owner
-                    )),
+                    .help(help),
                 );
             }
         } else {
@@ -909,6 +981,7 @@ pub fn allocate(
                     released: false,
                     span: Span::BUILTIN,
                     line: 0,
+                    block: None,
                 });
             }
             None => diags.push(
@@ -964,4 +1037,69 @@ pub fn allocate(
     lock.sort();
     changes.sort();
     (map, lock, changes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(owner: &str, key: &str, value: &str) -> LockEntry {
+        LockEntry {
+            owner: owner.into(),
+            key: key.into(),
+            value: value.into(),
+            released: false,
+            span: Span::BUILTIN,
+            line: 1,
+            block: None,
+        }
+    }
+
+    #[test]
+    fn the_line_to_fix_is_the_one_that_differs_from_the_base_never_a_guess() {
+        let k = "address.mgmt.ipv4";
+        let base =
+            "node/r01n03 address.mgmt.ipv4 10.0.1.2\nnode/r01n06 address.mgmt.ipv4 10.0.1.5\n";
+        let lines = super::super::lock::committed_entries(base);
+        let (a, b) = (
+            entry("node/r01n03", k, "10.0.1.5"),
+            entry("node/r01n06", k, "10.0.1.5"),
+        );
+        // r01n03 sorts first, yet it is the edited line: restore it.
+        let h = duplicate_help(&a, &b, Some(("HEAD", &lines)), "siteconf.lock");
+        assert!(
+            h.starts_with(
+                "node/r01n03 address.mgmt.ipv4 changed since HEAD (there it is 10.0.1.2)"
+            ),
+            "{h}"
+        );
+        assert!(
+            h.contains("`node/r01n03 address.mgmt.ipv4 10.0.1.2`"),
+            "{h}"
+        );
+        assert_eq!(
+            h,
+            duplicate_help(&b, &a, Some(("HEAD", &lines)), "siteconf.lock")
+        );
+        // An owner the base has no line for came with the merge.
+        let c = entry("node/r04n01", k, "10.0.1.5");
+        let h = duplicate_help(&b, &c, Some(("HEAD", &lines)), "siteconf.lock");
+        assert!(
+            h.contains("no line for node/r04n01 address.mgmt.ipv4"),
+            "{h}"
+        );
+        assert!(
+            h.contains("delete the line `node/r04n01 address.mgmt.ipv4 10.0.1.5`"),
+            "{h}"
+        );
+        // Neither in the base, or no base: it says it cannot tell.
+        let d = entry("node/r04n02", k, "10.0.1.5");
+        let h = duplicate_help(&c, &d, Some(("HEAD", &lines)), "siteconf.lock");
+        assert!(h.contains("cannot tell"), "{h}");
+        let h = duplicate_help(&a, &b, None, "siteconf.lock");
+        assert!(
+            h.contains("cannot tell") && h.contains("`git diff siteconf.lock`"),
+            "{h}"
+        );
+    }
 }

@@ -1,6 +1,10 @@
 //! `siteconf.lock`: every allocated value, one line each, sorted by owner
-//! and key, so two branches that allocate for different nodes touch
-//! different lines and merge without conflicts.
+//! and key. Two branches that allocate for different nodes still conflict
+//! when they merge (both change the zone serial lines, and each took the
+//! next free values): the reader tells a conflict block's cases apart
+//! (SC0807), and with the lock's committed copies (`source::Source::earlier`)
+//! which of two lines changed (SC0802) and whether a zone serial went back
+//! (SC0031).
 //!
 //! ```text
 //! # siteconf.lock — allocated values; commit this file. `siteconf lock` rewrites it.
@@ -24,6 +28,7 @@
 use std::collections::BTreeMap;
 
 use crate::diag::{Code, Diagnostic, Diagnostics};
+use crate::source::Earlier;
 use crate::syntax::{FileId, Span};
 
 #[derive(Debug, Clone)]
@@ -36,6 +41,9 @@ pub struct LockEntry {
     pub span: Span,
     /// 1-based line in the lock file (0 for new entries), for messages.
     pub line: usize,
+    /// The first line of the git conflict block the line is in, if any:
+    /// the block's finding (SC0807) speaks for what its lines collide in.
+    pub block: Option<usize>,
 }
 
 impl PartialEq for LockEntry {
@@ -157,6 +165,41 @@ fn conflict_marker(line: &str) -> Option<char> {
 struct Block {
     start: usize,
     line: usize,
+    /// Which side the lines read now are on: 0 ours (after `<<<<<<<`),
+    /// 1 the merge base (after `|||||||`, diff3 style), 2 theirs (after
+    /// `=======`).
+    side: u8,
+    /// The name after `<<<<<<<` (`HEAD`).
+    ours: String,
+}
+
+/// A conflict block as read: its span, first and last line (0: no end),
+/// the names of its sides (`HEAD`, `origin/rack-b`).
+struct BlockRead {
+    whole: Span,
+    from: usize,
+    to: usize,
+    ours: String,
+    theirs: String,
+}
+
+/// The family of a key's values (an address family, or an ASN's `None`):
+/// two lines of one family with the same value give it twice.
+fn value_family(key: &str) -> Option<Option<super::key::IpFamily>> {
+    super::key::AllocKey::parse(key).map(|k| k.family())
+}
+
+/// `a, b and c`, at most `max` names then `and N more`.
+fn some_of(names: &[&str], max: usize) -> String {
+    let shown: Vec<&str> = names.iter().take(max).copied().collect();
+    let rest = names.len().saturating_sub(max);
+    if rest > 0 {
+        return format!("{}, and {rest} more", shown.join(", "));
+    }
+    match shown.split_last() {
+        Some((last, init)) if !init.is_empty() => format!("{} and {last}", init.join(", ")),
+        _ => shown.join(""),
+    }
 }
 
 impl Lock {
@@ -174,7 +217,11 @@ impl Lock {
         let mut block: Option<Block> = None;
         // Entries read inside each conflict block, by block start line.
         let mut block_of: Vec<Option<usize>> = Vec::new();
-        let mut blocks: Vec<(Span, usize, usize)> = Vec::new();
+        // The side of its block each entry is on (see `Block::side`).
+        let mut side_of: Vec<u8> = Vec::new();
+        // Each zone line's block.
+        let mut zone_block: Vec<Option<usize>> = Vec::new();
+        let mut blocks: Vec<BlockRead> = Vec::new();
         for (i, line) in text.split_inclusive('\n').enumerate() {
             let lineno = i + 1;
             let start = offset;
@@ -182,17 +229,27 @@ impl Lock {
             let body = line.trim_end_matches(['\n', '\r']);
             let span = Span::new(file, start, start + body.len());
             if let Some(m) = conflict_marker(body) {
-                match (m, &block) {
+                let name = body[7..].trim().to_string();
+                match (m, &mut block) {
                     ('<', None) => {
                         block = Some(Block {
                             start,
                             line: lineno,
+                            side: 0,
+                            ours: name,
                         })
                     }
-                    ('|' | '=', Some(_)) => {}
+                    ('|', Some(b)) => b.side = 1,
+                    ('=', Some(b)) => b.side = 2,
                     ('>', Some(b)) => {
                         let whole = Span::new(file, b.start, start + body.len());
-                        blocks.push((whole, b.line, lineno));
+                        blocks.push(BlockRead {
+                            whole,
+                            from: b.line,
+                            to: lineno,
+                            ours: std::mem::take(&mut b.ours),
+                            theirs: name,
+                        });
                         block = None;
                     }
                     _ => diags.push(
@@ -253,12 +310,15 @@ impl Lock {
             seen_entry = true;
             if let Some(origin) = words[0].strip_prefix(ZONE_OWNER) {
                 match parse_zone_line(origin, &words[1..]) {
-                    Some((serial, hash)) => zones.push(ZoneSerial {
-                        origin: origin.to_string(),
-                        serial,
-                        hash,
-                        span,
-                    }),
+                    Some((serial, hash)) => {
+                        zones.push(ZoneSerial {
+                            origin: origin.to_string(),
+                            serial,
+                            hash,
+                            span,
+                        });
+                        zone_block.push(block.as_ref().map(|b| b.line));
+                    }
                     None => diags.push(
                         Diagnostic::error(Code::LockSyntax, format!("cannot read siteconf.lock line {lineno}: not a zone serial line"))
                             .label(span, "expected zone/ORIGIN serial N SHA256")
@@ -310,12 +370,45 @@ impl Lock {
                 released,
                 span,
                 line: lineno,
+                block: block.as_ref().map(|b| b.line),
             });
             block_of.push(block.as_ref().map(|b| b.line));
+            side_of.push(block.as_ref().map_or(0, |b| b.side));
         }
         if let Some(b) = block {
             let whole = Span::new(file, b.start, text.len());
-            blocks.push((whole, b.line, 0));
+            blocks.push(BlockRead {
+                whole,
+                from: b.line,
+                to: 0,
+                ours: b.ours,
+                theirs: String::new(),
+            });
+        }
+        // Inside each block, a value ours gives one owner and theirs
+        // another (two branches that each took the next free values):
+        // (our entry, their entry), by block.
+        let mut collide: BTreeMap<usize, Vec<(usize, usize)>> = BTreeMap::new();
+        {
+            let mut ours: rustc_hash::FxHashMap<
+                (usize, Option<super::key::IpFamily>, &str),
+                usize,
+            > = Default::default();
+            for (i, e) in entries.iter().enumerate() {
+                if let (Some(b), 0, Some(f)) = (block_of[i], side_of[i], value_family(&e.key)) {
+                    ours.entry((b, f, e.value.as_str())).or_insert(i);
+                }
+            }
+            for (i, e) in entries.iter().enumerate() {
+                let (Some(b), 2, Some(f)) = (block_of[i], side_of[i], value_family(&e.key)) else {
+                    continue;
+                };
+                if let Some(&o) = ours.get(&(b, f, e.value.as_str())) {
+                    if entries[o].owner != e.owner {
+                        collide.entry(b).or_default().push((o, i));
+                    }
+                }
+            }
         }
         // Two lines for one owner and key: inside one conflict block they
         // are the block's business; anywhere else a finding of their own.
@@ -377,7 +470,19 @@ impl Lock {
                 );
             }
         }
-        for (whole, from, to) in blocks {
+        // Zone lines inside each block, by block.
+        let mut block_zones: BTreeMap<usize, usize> = BTreeMap::new();
+        for b in zone_block.iter().flatten() {
+            *block_zones.entry(*b).or_default() += 1;
+        }
+        for BlockRead {
+            whole,
+            from,
+            to,
+            ours,
+            theirs,
+        } in blocks
+        {
             let end = if to == 0 {
                 "the end of the file (no `>>>>>>>`)".to_string()
             } else {
@@ -399,10 +504,87 @@ impl Lock {
                     ),
                 );
             }
-            let help = if pairs.is_empty() {
-                "the two sides allocated for different owners: keep every line of both sides, delete the marker lines (`<<<<<<<`, `=======`, `>>>>>>>`), then run `siteconf check`".to_string()
+            let collisions = collide.get(&from).map(Vec::as_slice).unwrap_or(&[]);
+            const LABELLED: usize = 10;
+            for &(o, t) in collisions.iter().take(LABELLED) {
+                let (o, t) = (&entries[o], &entries[t]);
+                d = d.label(
+                    t.span,
+                    format!(
+                        "{} {} {}: line {} gives it to {}",
+                        t.owner, t.key, t.value, o.line, o.owner
+                    ),
+                );
+            }
+            let side = |name: &str, fallback: &str| {
+                if name.is_empty() {
+                    fallback.to_string()
+                } else {
+                    format!("`{name}` side")
+                }
+            };
+            let (ours_s, theirs_s) = (
+                side(&ours, "first side (`<<<<<<<`)"),
+                side(&theirs, "second side (`>>>>>>>`)"),
+            );
+            let zones_note = if block_zones.get(&from).copied().unwrap_or(0) > 0 {
+                "; keep one side's `zone/… serial` lines and delete the other's"
             } else {
-                "keep every line of both sides except where both give a value to one owner and key (labelled): there keep the value that owner really has (the deployed one, e.g. `git show main:siteconf.lock`); delete the marker lines, then run `siteconf check`".to_string()
+                ""
+            };
+            let help = if !collisions.is_empty() {
+                // Their owners whose values ours gave away: every line of
+                // theirs goes, so that `siteconf lock` gives each owner a
+                // whole new set of values.
+                let mut owners: Vec<&str> = collisions
+                    .iter()
+                    .map(|&(_, t)| entries[t].owner.as_str())
+                    .collect();
+                owners.sort_unstable();
+                owners.dedup();
+                let theirs_lines: Vec<&LockEntry> = entries
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| block_of[*i] == Some(from) && side_of[*i] == 2)
+                    .map(|(_, e)| e)
+                    .collect();
+                let mine: Vec<usize> = theirs_lines
+                    .iter()
+                    .filter(|e| owners.binary_search(&e.owner.as_str()).is_ok())
+                    .map(|e| e.line)
+                    .collect();
+                let (lo, hi) = (
+                    mine.iter().min().copied().unwrap_or(0),
+                    mine.iter().max().copied().unwrap_or(0),
+                );
+                let contiguous = theirs_lines
+                    .iter()
+                    .filter(|e| (lo..=hi).contains(&e.line))
+                    .count()
+                    == mine.len();
+                let where_ = if contiguous && lo > 0 {
+                    if lo == hi {
+                        format!(" (line {lo})")
+                    } else {
+                        format!(" (lines {lo}-{hi})")
+                    }
+                } else {
+                    String::new()
+                };
+                let same_key = if pairs.is_empty() {
+                    String::new()
+                } else {
+                    "; where both give a value to one owner and key, keep the value that owner really has (the deployed one, e.g. `git show main:siteconf.lock`)".to_string()
+                };
+                format!(
+                    "both sides took the same free values for different owners ({} value(s), first ones labelled): keeping every line of both would give each value to two machines. Keep every line of the {ours_s} (the branch merged into, whose machines may be running); on the {theirs_s} delete every line of {}{where_} and keep its other lines{same_key}{zones_note}; delete the marker lines (`<<<<<<<`, `=======`, `>>>>>>>`), then run `siteconf lock`: owners without lines get new free values, and each zone a serial above both sides'. If the {theirs_s}'s machines are the ones running, do it the other way round",
+                    collisions.len(),
+                    some_of(&owners, 12),
+                )
+            } else if pairs.is_empty() {
+                format!("the two sides allocated for different owners: keep every line of both sides{zones_note}, delete the marker lines (`<<<<<<<`, `=======`, `>>>>>>>`), then run `siteconf lock` (it gives each zone a serial above both sides') and `siteconf check`")
+            } else {
+                format!("keep every line of both sides except where both give a value to one owner and key (labelled): there keep the value that owner really has (the deployed one, e.g. `git show main:siteconf.lock`){zones_note}; delete the marker lines, then run `siteconf lock` and `siteconf check`")
             };
             diags.push(d.help(help));
         }
@@ -411,20 +593,24 @@ impl Lock {
             i += 1;
             !drop[i - 1]
         });
+        let mut zones: Vec<(ZoneSerial, Option<usize>)> =
+            zones.into_iter().zip(zone_block).collect();
+        zones.sort_by(|a, b| a.0.origin.cmp(&b.0.origin));
         let mut lock = Lock {
             entries,
-            zones,
+            zones: Vec::new(),
             version,
         };
-        lock.sort_zones();
         // Two lines for one zone (both sides of a merge kept): an error
         // naming both; the higher serial is kept, so that whatever the
-        // build does next still goes forward.
-        let mut kept: Vec<ZoneSerial> = Vec::with_capacity(lock.zones.len());
-        for z in std::mem::take(&mut lock.zones) {
+        // build does next still goes forward. Both inside one conflict
+        // block, they are the block's finding.
+        let mut kept: Vec<(ZoneSerial, Option<usize>)> = Vec::with_capacity(zones.len());
+        for (z, zb) in zones {
             match kept.last_mut() {
-                Some(prev) if prev.origin == z.origin => {
-                    diags.push(
+                Some((prev, pb)) if prev.origin == z.origin => {
+                    if zb.is_none() || *pb != zb {
+                        diags.push(
                         Diagnostic::error(
                             Code::LockZoneDuplicate,
                             format!("siteconf.lock records two serials for zone `{}`", z.origin),
@@ -432,15 +618,16 @@ impl Lock {
                         .label(prev.span, format!("serial {}", prev.serial))
                         .label(z.span, format!("serial {}", z.serial))
                         .help("delete the line with the lower serial: the next `siteconf build` goes on from the higher one"),
-                    );
+                        );
+                    }
                     if crate::model::serial::serial_gt(z.serial, prev.serial) {
                         *prev = z;
                     }
                 }
-                _ => kept.push(z),
+                _ => kept.push((z, zb)),
             }
         }
-        lock.zones = kept;
+        lock.zones = kept.into_iter().map(|(z, _)| z).collect();
         lock
     }
 
@@ -502,6 +689,104 @@ impl Lock {
     }
 }
 
+/// The zone serial lines of committed copies of the lock (see
+/// `source::Source::earlier`), read leniently — a line that is not one is
+/// skipped, the copy was checked when it was committed: origin → each
+/// (serial, digest) recorded.
+pub fn published_zones(earlier: &[Earlier]) -> BTreeMap<String, Vec<(u32, String)>> {
+    let mut out: BTreeMap<String, Vec<(u32, String)>> = BTreeMap::new();
+    for e in earlier {
+        for line in e.text.lines().filter(|l| l.starts_with(ZONE_OWNER)) {
+            let mut words = line.split_whitespace();
+            let Some(origin) = words.next().and_then(|o| o.strip_prefix(ZONE_OWNER)) else {
+                continue;
+            };
+            let rest: Vec<&str> = words.collect();
+            if let Some(record) = parse_zone_line(origin, &rest) {
+                let known = out.entry(origin.to_string()).or_default();
+                if !known.contains(&record) {
+                    known.push(record);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// SC0031: a zone serial in the lock below one a committed copy of the
+/// lock records (a merge resolved by deleting the conflict block, a line
+/// copied from an older lock, a revert). Secondaries that hold the higher
+/// serial ignore the zone. `lock_file` names the file in messages.
+pub fn serials_behind(lock: &Lock, earlier: &[Earlier], lock_file: &str) -> Vec<Diagnostic> {
+    if earlier.is_empty() {
+        return Vec::new();
+    }
+    let published = published_zones(earlier);
+    let mut out = Vec::new();
+    for z in &lock.zones {
+        if z.span == Span::BUILTIN {
+            continue;
+        }
+        let Some(top) = published.get(&z.origin).and_then(|v| {
+            v.iter().map(|(n, _)| *n).reduce(|a, b| {
+                if crate::model::serial::serial_gt(b, a) {
+                    b
+                } else {
+                    a
+                }
+            })
+        }) else {
+            continue;
+        };
+        if !crate::model::serial::serial_gt(top, z.serial) {
+            continue;
+        }
+        let revs: Vec<&str> = earlier
+            .iter()
+            .filter(|e| {
+                published_zones(std::slice::from_ref(*e))
+                    .get(&z.origin)
+                    .is_some_and(|v| v.iter().any(|(n, _)| *n == top))
+            })
+            .map(|e| e.rev.as_str())
+            .collect();
+        out.push(
+            Diagnostic::error(
+                Code::LockZoneSerialBehind,
+                format!(
+                    "{lock_file} gives zone `{}` serial {}, lower than the serial {top} committed in {}: secondaries that hold serial {top} ignore the zone, so none of its changes reaches them",
+                    z.origin,
+                    z.serial,
+                    some_of(&revs, 3)
+                ),
+            )
+            .label(z.span, format!("serial {} < {top}", z.serial))
+            .help(format!(
+                "run `siteconf lock`: it gives the zone a serial above every committed one (the build does too), then commit {lock_file}; a zone's serial may only go forward, so never take its line from an older lock"
+            )),
+        );
+    }
+    out
+}
+
+/// The lines of a committed copy of the lock by (owner, key) → (value,
+/// released), read leniently, for telling which of two lines changed.
+pub fn committed_entries(text: &str) -> rustc_hash::FxHashMap<(&str, &str), (&str, bool)> {
+    let mut out = rustc_hash::FxHashMap::default();
+    for line in text.lines() {
+        let mut w = line.split_whitespace();
+        let (Some(owner), Some(key), Some(value)) = (w.next(), w.next(), w.next()) else {
+            continue;
+        };
+        if owner.starts_with(ZONE_OWNER) || owner.starts_with('#') {
+            continue;
+        }
+        let released = w.next() == Some("released");
+        out.entry((owner, key)).or_insert((value, released));
+    }
+    out
+}
+
 /// `serial N HASH` of a zone line: N a u32, HASH 64 lowercase hex digits.
 fn parse_zone_line(origin: &str, rest: &[&str]) -> Option<(u32, String)> {
     let [key, serial, hash] = rest else {
@@ -560,5 +845,78 @@ mod tests {
             assert!(d.has_errors(), "{bad}");
             assert!(l.zones.is_empty() && l.entries.is_empty(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_block_whose_sides_took_the_same_values_says_which_lines_to_drop() {
+        let h = "a".repeat(64);
+        let g = "b".repeat(64);
+        let text = format!(
+            "node/a asn 1\n<<<<<<< HEAD\nnode/b asn 2\nnode/b loopback.ipv4 10.0.0.2\nzone/x serial 3 {h}\n=======\nnode/c asn 2\nnode/c loopback.ipv4 10.0.0.2\nnode/c address.mgmt.ipv4 10.1.0.9\nzone/x serial 3 {g}\n>>>>>>> rack-b\n"
+        );
+        let mut d = Diagnostics::new();
+        let l = Lock::parse(FileId(0), &text, &mut d);
+        let list = d.into_vec();
+        // The block's finding alone: no SC0820 for its two zone lines.
+        assert_eq!(list.len(), 1, "{list:?}");
+        let f = &list[0];
+        assert_eq!(f.code, Code::LockConflictMarkers);
+        let help = f.help.as_deref().unwrap_or("");
+        assert!(help.contains("2 value(s)"), "{help}");
+        assert!(
+            help.contains("Keep every line of the `HEAD` side"),
+            "{help}"
+        );
+        assert!(
+            help.contains("on the `rack-b` side delete every line of node/c (lines 7-9)"),
+            "{help}"
+        );
+        assert!(
+            help.contains("keep one side's `zone/… serial` lines"),
+            "{help}"
+        );
+        assert!(help.contains("run `siteconf lock`"), "{help}");
+        // The entries know their block (SC0802 leaves them to it).
+        assert!(l
+            .entries
+            .iter()
+            .filter(|e| e.owner != "node/a")
+            .all(|e| e.block == Some(2)));
+        assert_eq!(l.zones.len(), 1);
+    }
+
+    #[test]
+    fn a_serial_below_a_committed_one_is_an_error_naming_where() {
+        let h = "a".repeat(64);
+        let earlier = |rev: &str, n: u32| Earlier {
+            rev: rev.into(),
+            base: rev == "HEAD",
+            text: format!("node/a asn 1\nzone/x serial {n} {h}\nzone/y serial 1 {h}\n"),
+        };
+        let e = [earlier("HEAD", 3), earlier("MERGE_HEAD", 4)];
+        let published = published_zones(&e);
+        assert_eq!(published["x"].len(), 2);
+        assert_eq!(published["y"].len(), 1, "the same record once");
+        let mut d = Diagnostics::new();
+        let l = Lock::parse(
+            FileId(0),
+            &format!("zone/x serial 2 {h}\nzone/y serial 1 {h}\n"),
+            &mut d,
+        );
+        let found = serials_behind(&l, &e, "siteconf.lock");
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].code, Code::LockZoneSerialBehind);
+        assert!(
+            found[0]
+                .message
+                .contains("zone `x` serial 2, lower than the serial 4 committed in MERGE_HEAD"),
+            "{}",
+            found[0].message
+        );
+        // Outside git, or level with the committed serial: nothing.
+        assert!(serials_behind(&l, &[], "siteconf.lock").is_empty());
+        assert!(serials_behind(&l, &e[..1], "siteconf.lock").len() == 1);
+        let l = Lock::parse(FileId(0), &format!("zone/x serial 4 {h}\n"), &mut d);
+        assert!(serials_behind(&l, &e, "siteconf.lock").is_empty());
     }
 }

@@ -158,6 +158,23 @@ impl Resolved {
     }
 }
 
+/// What the lock's history tells, for its findings: the lock file's path
+/// (for messages) and its committed copies (`source::Source::earlier`).
+#[derive(Debug, Clone, Copy)]
+pub struct LockHistory<'a> {
+    pub file: &'a str,
+    pub earlier: &'a [crate::source::Earlier],
+}
+
+impl Default for LockHistory<'_> {
+    fn default() -> Self {
+        LockHistory {
+            file: crate::project::LOCK_FILE,
+            earlier: &[],
+        }
+    }
+}
+
 /// Merges every node, then allocates. `lock` is the current lock file.
 /// `provenance` records where every value came from (for `explain`); it
 /// costs memory and time, so `check` and `build` leave it off.
@@ -165,6 +182,7 @@ pub fn resolve(
     site: &Site,
     index: &SiteIndex,
     lock: Option<(crate::syntax::FileId, &str)>,
+    history: &LockHistory<'_>,
     provenance: bool,
     diags: &mut Diagnostics,
 ) -> Resolved {
@@ -184,7 +202,9 @@ pub fn resolve(
         Some((file, text)) => Lock::parse(file, text, diags),
         None => Lock::default(),
     };
-    let (allocations, mut new_lock, changes) = alloc::allocate(site, index, &nodes, &old, diags);
+    let (allocations, mut new_lock, changes) =
+        alloc::allocate(site, index, &nodes, &old, history, diags);
+    diags.extend(lock::serials_behind(&old, history.earlier, history.file));
     // Zone serials are recorded by the build, not by allocation.
     new_lock.zones = old.zones.clone();
     let lock_changed = new_lock != old;

@@ -406,6 +406,17 @@ pub fn compile_both(
     renderer: &dyn Renderer,
 ) -> (Result<Compiled, Failed>, Result<Compiled, Failed>) {
     let (mut pb, mut ph) = rayon::join(|| check_side(base.0), || check_side(head.0));
+    // A zone serial of base below one its own parents committed (SC0031)
+    // is base's history, not this change's: head's check reports it if
+    // head still has it, and base is still compared with.
+    if let Some(p) = pb.as_mut() {
+        let history =
+            |d: &crate::diag::Diagnostic| d.code != crate::diag::Code::LockZoneSerialBehind;
+        p.diags.retain(history);
+        for c in &mut p.sites {
+            c.diags.retain(history);
+        }
+    }
     // A device whose key is the same on both sides renders the same files
     // on both: neither side renders it (its files are in neither output),
     // so that a one-node change costs one node, not the fleet. Sites are

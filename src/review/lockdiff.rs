@@ -198,6 +198,25 @@ pub fn renumbered(base: &Lock, head: &Lock, renames: &[(String, String)]) -> Vec
     out
 }
 
+/// The lock lines (owner, key, value) a renumbering consists of: each
+/// value's new line in head and its old line in base (under the owner's
+/// and key's base names), so that the summary counts a renumbered value
+/// once, not also as allocated and dropped.
+pub fn renumbered_lines(
+    renumbered: &[Renumbered],
+) -> std::collections::BTreeSet<(&str, &str, &str)> {
+    let mut out = std::collections::BTreeSet::new();
+    for r in renumbered {
+        out.insert((r.owner.as_str(), r.key.as_str(), r.new.as_str()));
+        out.insert((
+            r.renamed_from.as_deref().unwrap_or(&r.owner),
+            r.old_key.as_deref().unwrap_or(&r.key),
+            r.old.as_str(),
+        ));
+    }
+    out
+}
+
 /// Lock entries by (owner, key, value) → released.
 fn entries(lock: &Lock) -> BTreeMap<(&str, &str, &str), bool> {
     lock.entries

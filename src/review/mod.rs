@@ -192,8 +192,9 @@ impl Counts {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct LockCounts {
     /// Values an owner uses on both sides that it has anew in head (see
-    /// [`lockdiff::renumbered`]); also counted in `allocated` … when the
-    /// lock lines changed that way.
+    /// [`lockdiff::renumbered`]). Counted once: the lines of a renumbered
+    /// value (the new one allocated, the old one dropped or released) are
+    /// not counted in the other counts.
     pub renumbered: usize,
     pub allocated: usize,
     pub released: usize,
@@ -692,7 +693,14 @@ impl Review {
             .collect::<BTreeSet<_>>()
             .len();
         summary.renamed_nodes = renames.len();
+        // A renumbered value is counted once, as renumbered: its lines
+        // (the old value dropped or released, the new one allocated) are
+        // not counted again.
+        let moved = lockdiff::renumbered_lines(&renumbered);
         for l in &lock {
+            if moved.contains(&(l.owner.as_str(), l.key.as_str(), l.value.as_str())) {
+                continue;
+            }
             let a = &mut summary.allocations;
             match l.change {
                 LockChangeKind::Allocated => a.allocated += 1,

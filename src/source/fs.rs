@@ -160,6 +160,14 @@ fn read_limited(full: &Path, path: &str, limit: u64) -> Result<Option<Vec<u8>>, 
 }
 
 impl Source for FsSource {
+    fn earlier(&self, path: &str) -> Vec<super::Earlier> {
+        // Best effort: a project outside git has no earlier copies.
+        match super::GitProject::discover(&self.root) {
+            Ok(p) => super::git::earlier_of_worktree(p.repository(), p.prefix(), path),
+            Err(_) => Vec::new(),
+        }
+    }
+
     fn list(&self, dir: &str) -> Result<Vec<String>, SourceError> {
         let comps = self.components(dir)?;
         let Some(base) = self.resolve(&comps, true)? else {

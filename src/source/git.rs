@@ -24,7 +24,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use git2::{ErrorCode, ObjectType, Oid, Repository, Tree};
 
-use super::{Source, SourceError, MAX_FILE_BYTES};
+use super::{Earlier, Source, SourceError, MAX_FILE_BYTES};
 
 /// Why a repository, revision or index could not be opened. Shown to the
 /// user as one line plus a hint; never about a single project file (those
@@ -383,6 +383,8 @@ fn source_error(path: &str, e: impl fmt::Display) -> SourceError {
 /// far longer and runs in parallel after the read.
 pub struct GitRevSource {
     repo: Mutex<Repository>,
+    /// The project root inside the repository ([`GitProject::prefix`]).
+    prefix: String,
     /// The project root's tree in this revision; `None` when the project
     /// directory does not exist there (every list is then empty).
     root: Option<Oid>,
@@ -444,6 +446,7 @@ impl GitRevSource {
         let short = short_id(&repo, commit);
         Ok(GitRevSource {
             repo: Mutex::new(repo),
+            prefix: prefix.to_string(),
             root,
             rev: rev.to_string(),
             commit,
@@ -677,6 +680,19 @@ impl Source for GitRevSource {
             dir,
         )
     }
+
+    fn earlier(&self, path: &str) -> Vec<Earlier> {
+        let repo = lock(&self.repo);
+        let Ok(commit) = repo.find_commit(self.commit) else {
+            return Vec::new();
+        };
+        let revs = commit
+            .parent_ids()
+            .enumerate()
+            .map(|(i, p)| (format!("{}^{}", self.short, i + 1), p))
+            .collect();
+        earlier_in(&repo, &self.prefix, path, revs, true)
+    }
 }
 
 /// The bytes of a blob of at most `limit` bytes; the size is read from
@@ -691,6 +707,75 @@ fn read_blob(repo: &Repository, oid: Oid, path: &str, limit: u64) -> Result<Vec<
         .find_blob(oid)
         .map_err(|e| source_error(path, e.message()))?;
     Ok(blob.content().to_vec())
+}
+
+/// The text of `path` (relative to the project root `prefix`) in commit
+/// `commit`, if it is a text file there.
+fn committed_text(repo: &Repository, prefix: &str, commit: Oid, path: &str) -> Option<String> {
+    let tree = repo.find_commit(commit).ok()?.tree().ok()?;
+    let full = super::join(prefix, path);
+    let entry = tree.get_path(Path::new(&full)).ok()?;
+    if skip_reason(entry.filemode() as u32).is_some() {
+        return None;
+    }
+    let bytes = read_blob(repo, entry.id(), path, MAX_FILE_BYTES).ok()?;
+    String::from_utf8(bytes).ok()
+}
+
+/// `path` in each of `revs` (revision as git spells it, commit), the
+/// first the base when `base` is set; a revision without the file, or one
+/// a shallow clone lacks, is left out.
+fn earlier_in(
+    repo: &Repository,
+    prefix: &str,
+    path: &str,
+    revs: Vec<(String, Oid)>,
+    base: bool,
+) -> Vec<Earlier> {
+    let mut out: Vec<Earlier> = Vec::new();
+    let mut seen = BTreeSet::new();
+    for (i, (rev, oid)) in revs.into_iter().enumerate() {
+        if !seen.insert(oid) {
+            continue;
+        }
+        if let Some(text) = committed_text(repo, prefix, oid, path) {
+            out.push(Earlier {
+                rev,
+                base: base && i == 0,
+                text,
+            });
+        }
+    }
+    out
+}
+
+/// `path` as committed in the revisions a working tree or index of `repo`
+/// continues from: HEAD (the base), MERGE_HEAD during a merge, HEAD's
+/// parents. Nothing when HEAD is unborn.
+pub(crate) fn earlier_of_worktree(repo: &Repository, prefix: &str, path: &str) -> Vec<Earlier> {
+    let Some(head) = repo.head().ok().and_then(|h| h.peel_to_commit().ok()) else {
+        return Vec::new();
+    };
+    let mut revs = vec![("HEAD".to_string(), head.id())];
+    // During a merge git lists the commits being merged in MERGE_HEAD,
+    // one id a line (libgit2 reads the same file).
+    let merge_heads: Vec<Oid> = std::fs::read_to_string(repo.path().join("MERGE_HEAD"))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| Oid::from_str(l.trim()).ok())
+        .collect();
+    for (i, oid) in merge_heads.into_iter().enumerate() {
+        let rev = if i == 0 {
+            "MERGE_HEAD".to_string()
+        } else {
+            short_id(repo, oid)
+        };
+        revs.push((rev, oid));
+    }
+    for (i, p) in head.parent_ids().enumerate() {
+        revs.push((format!("HEAD^{}", i + 1), p));
+    }
+    earlier_in(repo, prefix, path, revs, true)
 }
 
 /// One file as staged.
@@ -709,6 +794,8 @@ enum Staged {
 /// once; blobs are read on demand.
 pub struct GitIndexSource {
     repo: Mutex<Repository>,
+    /// The project root inside the repository ([`GitProject::prefix`]).
+    prefix: String,
     entries: BTreeMap<String, Staged>,
     notes: Vec<String>,
 }
@@ -773,6 +860,7 @@ impl GitIndexSource {
         }
         Ok(GitIndexSource {
             repo: Mutex::new(repo),
+            prefix: prefix.to_string(),
             entries,
             notes: notes.into_iter().collect(),
         })
@@ -854,6 +942,9 @@ impl Source for GitIndexSource {
             .map(|(k, _)| k.clone())
             .collect();
         super::below(links.iter(), dir)
+    }
+    fn earlier(&self, path: &str) -> Vec<Earlier> {
+        earlier_of_worktree(&lock(&self.repo), &self.prefix, path)
     }
 }
 

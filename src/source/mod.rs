@@ -105,6 +105,18 @@ pub trait Source: Sync {
         Ok(Vec::new())
     }
 
+    /// The file `path` as committed in the revisions this tree continues
+    /// from: for the working tree and the index, HEAD (the [`Earlier::base`]
+    /// one), MERGE_HEAD during a merge, and HEAD's parents; for a revision,
+    /// its parents, the first one the base. Copies that are missing or not
+    /// text are left out, and a source outside git has none (the default).
+    /// The lock reader keeps zone serials from going below what these
+    /// published, and names the lock line that changed since the base.
+    fn earlier(&self, path: &str) -> Vec<Earlier> {
+        let _ = path;
+        Vec::new()
+    }
+
     /// Reads a file as UTF-8 text.
     fn read_text(&self, path: &str) -> Result<Option<String>, SourceError> {
         match self.read(path)? {
@@ -124,6 +136,19 @@ pub trait Source: Sync {
             }),
         }
     }
+}
+
+/// A project file as committed in a revision a tree continues from
+/// ([`Source::earlier`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Earlier {
+    /// The revision as git spells it, for messages and `git show REV:PATH`
+    /// (`HEAD`, `MERGE_HEAD`, `HEAD^2`, `abc1234^1`).
+    pub rev: String,
+    /// Whether this is the revision the tree was edited from: HEAD, or a
+    /// revision's first parent.
+    pub base: bool,
+    pub text: String,
 }
 
 /// Whether a path is one [`Source::list_top`] lists: at depth one or two,

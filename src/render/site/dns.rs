@@ -34,7 +34,9 @@
 //!
 //! SOA serial: a counter that only moves forward, chosen per zone by
 //! [`crate::model::serial::choose_serial`] (see there) from the lock's
-//! record and the previous output's zone file ([`SerialState`]).
+//! record, the previous output's zone file and, in a git repository, the
+//! lock as committed in HEAD and the revisions being merged
+//! ([`SerialState`]): a zone's serial never goes below one of them.
 //! `siteconf build` (of the working tree) and `siteconf lock` write the
 //! chosen serials back to the lock, so a fresh clone continues from what
 //! was committed.
@@ -445,11 +447,15 @@ fn addr_key(ip: IpAddr) -> (u8, u128) {
 }
 
 /// What a zone's serial is chosen from: the lock's records (origin →
-/// serial, digest) and the previous output's zone files (origin → text).
+/// serial, digest), the previous output's zone files (origin → text), and
+/// the records of the lock as committed in the revisions the tree
+/// continues from (origin → each (serial, digest); see
+/// `source::Source::earlier`), which may have been published.
 #[derive(Debug, Clone, Default)]
 pub struct SerialState {
     pub recorded: BTreeMap<String, (u32, String)>,
     pub previous: BTreeMap<String, String>,
+    pub published: BTreeMap<String, Vec<(u32, String)>>,
 }
 
 #[cfg(test)]

@@ -31,8 +31,9 @@
 //! final newline here.
 //!
 //! A zone's SOA serial moves forward only: the zone is rendered with
-//! serial 0 and hashed, the serial chosen from the lock's record and the
-//! previous output's file ([`crate::model::serial::choose_serial`]), and the zone rendered
+//! serial 0 and hashed, the serial chosen from the lock's record, the
+//! previous output's file and the committed locks' records
+//! ([`crate::model::serial::choose_serial_among`]), and the zone rendered
 //! again with it. The chosen serials and digests come back to the caller,
 //! which records them in `siteconf.lock`.
 
@@ -50,7 +51,7 @@ use minijinja::{context, Environment, Value};
 use rayon::prelude::*;
 
 use crate::diag::{Code, Diagnostic};
-use crate::model::serial::{choose_serial, soa_serial};
+use crate::model::serial::{choose_serial_among, soa_serial};
 use crate::output::manifest::Listed;
 use crate::output::memo::ZoneRecord;
 use crate::output::{Artifact, Owner};
@@ -827,12 +828,16 @@ fn render_zone(
         return Err(diags.remove(0));
     };
     // A zone's file follows from its records, the serial the lock records
-    // for it and the previous output's file (see `choose_serial`): its key.
+    // for it, the committed locks' and the previous output's file (see
+    // `choose_serial_among`): its key.
     if let Some(k) = known {
-        let recorded = match serials.recorded.get(&z.name) {
+        let mut recorded = match serials.recorded.get(&z.name) {
             Some((n, h)) => format!("{n} {h}"),
             None => "-".into(),
         };
+        for (n, h) in serials.published.get(&z.name).into_iter().flatten() {
+            recorded.push_str(&format!(" {n} {h}"));
+        }
         let previous: [u8; 32] = match serials.previous.get(&z.name) {
             Some(text) => Sha256::digest(text.as_bytes()).into(),
             None => [0; 32],
@@ -874,7 +879,13 @@ fn render_zone(
         },
         None => None,
     };
-    let serial = choose_serial(recorded, previous);
+    let published = serials
+        .published
+        .get(&z.name)
+        .into_iter()
+        .flatten()
+        .map(|(n, h)| (*n, *h == hash));
+    let serial = choose_serial_among(recorded.into_iter().chain(previous).chain(published));
     // The text with the chosen serial, rendered once: a zone of a large
     // fleet is the longest site-wide file.
     let (text, flags) = match again {
