@@ -262,12 +262,12 @@ fn no_bgp_links(cx: &Ctx, quiet: usize, links: &[(Span, usize, &str)], diags: &m
     .label(sw.name.span, "declared without `asn`")
     .label(
         links[0].0,
-        format!("`link` of BGP switch `{first_bgp}` to `{name}`"),
+        format!("the `link` between `{name}` and BGP switch `{first_bgp}`"),
     );
     if let Some(&(span, k, _)) = links.get(1) {
         d = d.label(
             span,
-            format!("`link` of BGP switch `{}` too", site.switches[k].name.value),
+            format!("and the one to BGP switch `{}`", site.switches[k].name.value),
         );
     }
     let needs = if sw.loopback4.is_some() {
