@@ -150,12 +150,10 @@ fn lower_top(site: &mut Site, node: &DocNode, diags: &mut Diagnostics) {
             "rack" => site.racks.push(lower_rack(diags, name, &b, span)),
             "switch" => site.switches.push(lower_switch(diags, name, &b, span)),
             "node" => site.nodes.push(lower_node(diags, name, &b, span)),
-            "bgp-peer" => {
-                match lower_peer(diags, name, &b, span) {
-                    Some(p) => site.bgp_peers.push(p),
-                    None => site.bgp_peer_dropped = true,
-                }
-            }
+            "bgp-peer" => match lower_peer(diags, name, &b, span) {
+                Some(p) => site.bgp_peers.push(p),
+                None => site.bgp_peer_dropped = true,
+            },
             "profile" => site.profiles.push(Profile {
                 name,
                 includes: b.labels(diags, "include"),

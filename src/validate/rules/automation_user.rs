@@ -112,7 +112,11 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
             ),
         }
     }
-    host_vars(cx, user.filter(|_| user_ok).map(|u| u.value.as_str()), diags);
+    host_vars(
+        cx,
+        user.filter(|_| user_ok).map(|u| u.value.as_str()),
+        diags,
+    );
     let Some(u) = user else { return };
     let name = u.value.as_str();
     if name == "root" || !valid_user_name(name) {
@@ -172,7 +176,8 @@ fn host_vars(cx: &Ctx, auto: Option<&str>, diags: &mut Diagnostics) {
     let Some(resolved) = cx.resolved else { return };
     let mut found = PerNode::new();
     for rn in &resolved.nodes {
-        let Some((serde_json::Value::String(v), span)) = rn.settings.vars.entries.get("ansible_user")
+        let Some((serde_json::Value::String(v), span)) =
+            rn.settings.vars.entries.get("ansible_user")
         else {
             continue;
         };
@@ -274,7 +279,10 @@ node r01n01 {{ rack r01; position 1; groups fleet; profiles p; }}
         assert_eq!(sc0912("vars { ansible_user \"{{ u }}\" }", "x 1"), 0);
         assert_eq!(sc0912("", "ansible_user deploy"), 0);
         // The group's value is its own finding.
-        assert_eq!(sc0912("vars { ansible_user root }", "ansible_user deploy"), 1);
+        assert_eq!(
+            sc0912("vars { ansible_user root }", "ansible_user deploy"),
+            1
+        );
     }
 
     #[test]

@@ -168,7 +168,10 @@ bgp-peer transit-a { asn 64496; address "192.0.2.1"; switches r01-tor1; }
 bgp-peer transit-b { asn 64497; address "192.0.2.4"; switches r01-tor1; }
 "#;
         let all = super::super::testing::check_kdl(text);
-        let d = all.iter().find(|d| d.code.as_str() == "SC0638").expect("SC0638");
+        let d = all
+            .iter()
+            .find(|d| d.code.as_str() == "SC0638")
+            .expect("SC0638");
         let at = |needle: &str| {
             let i = text.find(needle).expect(needle);
             (i, i + needle.len())

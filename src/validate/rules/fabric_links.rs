@@ -267,7 +267,10 @@ fn no_bgp_links(cx: &Ctx, quiet: usize, links: &[(Span, usize, &str)], diags: &m
     if let Some(&(span, k, _)) = links.get(1) {
         d = d.label(
             span,
-            format!("and the one to BGP switch `{}`", site.switches[k].name.value),
+            format!(
+                "and the one to BGP switch `{}`",
+                site.switches[k].name.value
+            ),
         );
     }
     let needs = if sw.loopback4.is_some() {

@@ -142,7 +142,10 @@ fn site_names(cx: &Ctx, rs: &crate::resolve::Resolved) -> BTreeMap<String, Vec<I
                     .map(|e| IpAddr::V6(e.value)),
             );
         }
-        names.entry(fq(&format!("{node}.lo"))).or_default().extend(lo.iter().copied());
+        names
+            .entry(fq(&format!("{node}.lo")))
+            .or_default()
+            .extend(lo.iter().copied());
         names
             .entry(fq(node))
             .or_default()
@@ -403,11 +406,19 @@ node r01n01 {{
     #[test]
     fn a_mirror_named_in_the_site_zone_is_on_link() {
         let named = |host: &str| {
-            LOCAL.replace("http://10.0.0.5/debian", &format!("http://{host}:3142/debian"))
+            LOCAL.replace(
+                "http://10.0.0.5/debian",
+                &format!("http://{host}:3142/debian"),
+            )
         };
         let apt_node = r#"node apt { rack r01; position 3; interface eno1 { mac "52:54:00:01:03:01"; }; address mgmt interface=eno1 ipv4="10.0.0.5" }"#;
         // The site's own name at an address on the node's network.
-        for host in ["apt.dc1.example.net", "APT.dc1.example.net.", "apt.mgmt.dc1.example.net", "r01-tor1.dc1.example.net"] {
+        for host in [
+            "apt.dc1.example.net",
+            "APT.dc1.example.net.",
+            "apt.mgmt.dc1.example.net",
+            "r01-tor1.dc1.example.net",
+        ] {
             let text = format!("{}{apt_node}\n", site("", &named(host), BGP));
             let text = if host.starts_with("r01-tor1") {
                 // The switch's loopback is on no network of the node.
