@@ -77,7 +77,8 @@ fn cert_authority(options: Option<&str>) -> bool {
 fn check(cx: &Ctx, diags: &mut Diagnostics) {
     // Each user's keys (identity, entry name, owner): whether a user named
     // on another's key has a key of their own declared too.
-    let mut own: BTreeMap<&str, Vec<((&str, &str), &str, String)>> = BTreeMap::new();
+    type Keyed<'a> = ((&'a str, &'a str), &'a str, String);
+    let mut own: BTreeMap<&str, Vec<Keyed>> = BTreeMap::new();
     for (what, s) in layers(cx.site) {
         for k in &s.ssh_keys {
             if let Some((id, _)) = body(&k.key.value) {
