@@ -74,7 +74,7 @@ pub fn run(g: &Global, args: Args) -> Status {
     };
     let e = explain::explain(site, &checked.resolved, rn, sources, args.path.as_deref());
     if let Some(p) = &args.path {
-        if e.values.is_empty() {
+        if e.values.is_empty() && e.group_vars.is_empty() {
             if let Some(text) = default_mtu(checked, &args.node, p) {
                 // JSON lists values set in site files: this one is not.
                 if args.format == Format::Json {
@@ -87,11 +87,15 @@ pub fn run(g: &Global, args: Args) -> Status {
                 return Status::Ok;
             }
             eprintln!("error: node `{}` has no value at `{p}`", args.node);
-            let all: Vec<String> = explain::explain(site, &checked.resolved, rn, sources, None)
+            let every = explain::explain(site, &checked.resolved, rn, sources, None);
+            let mut all: Vec<String> = every
                 .values
                 .into_iter()
                 .map(|v| v.path)
+                .chain(every.group_vars.into_iter().map(|v| v.path))
                 .collect();
+            all.sort();
+            all.dedup();
             let close = explain::closest_paths(&all, p);
             if close.is_empty() {
                 eprintln!(

@@ -61,6 +61,7 @@ pub fn merge(mut a: Site, b: Site, diags: &mut Diagnostics) -> Site {
     a.groups.extend(b.groups);
     a.lost.merge(b.lost);
     a.site_declared_twice |= b.site_declared_twice;
+    a.bgp_peer_dropped |= b.bgp_peer_dropped;
     a
 }
 
@@ -149,11 +150,10 @@ fn lower_top(site: &mut Site, node: &DocNode, diags: &mut Diagnostics) {
             "rack" => site.racks.push(lower_rack(diags, name, &b, span)),
             "switch" => site.switches.push(lower_switch(diags, name, &b, span)),
             "node" => site.nodes.push(lower_node(diags, name, &b, span)),
-            "bgp-peer" => {
-                if let Some(p) = lower_peer(diags, name, &b, span) {
-                    site.bgp_peers.push(p)
-                }
-            }
+            "bgp-peer" => match lower_peer(diags, name, &b, span) {
+                Some(p) => site.bgp_peers.push(p),
+                None => site.bgp_peer_dropped = true,
+            },
             "profile" => site.profiles.push(Profile {
                 name,
                 includes: b.labels(diags, "include"),

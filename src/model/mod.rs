@@ -68,6 +68,10 @@ pub struct Site {
     /// the defaults and pools every node inherits — is not known, so checks
     /// about what nodes lack stay quiet.
     pub site_declared_twice: bool,
+    /// A `bgp-peer` was declared but not kept (its address or ASN did not
+    /// parse, already reported): checks about what the site's peers lack
+    /// (SC0638: none at an IPv6 address) stay quiet.
+    pub bgp_peer_dropped: bool,
     /// Files around the site that are not read as site files but look as
     /// if they were meant to be (found by `crate::project::load`).
     pub strays: Vec<StrayFile>,

@@ -438,6 +438,15 @@ fn collision(site: &Site, f: Family, owner: &str, span: Span, e: &LockEntry) -> 
         ),
         None => format!("an {noun} no node has been given"),
     };
+    // A node's own fixed value can simply go back to `auto`: the lock's
+    // line for the node, or a free value, with no collision.
+    let back = if owner.starts_with("node/") {
+        format!(
+            "write `auto` again (the node then gets its own locked value, or a free one from the pool), or give {owner} "
+        )
+    } else {
+        format!("give {owner} ")
+    };
     Diagnostic::error(
         Code::AllocationCollision,
         format!(
@@ -448,7 +457,7 @@ fn collision(site: &Site, f: Family, owner: &str, span: Span, e: &LockEntry) -> 
     .label(span, format!("{how} {owner}"))
     .label(e.span, format!("allocated to {} ({})", e.owner, e.key))
     .help(format!(
-        "the value written in the site is usually the newer one (the allocator never gives out a value the site uses): give {owner} {outside}. Only if {owner} must keep {}: delete the lock line of {} and run `siteconf lock`, which renumbers {} (a deployed node changes its {})",
+        "the value written in the site is usually the newer one (the allocator never gives out a value the site uses): {back}{outside}. Only if {owner} must keep {}: delete the lock line of {} and run `siteconf lock`, which renumbers {} (a deployed node changes its {})",
         e.value, e.owner, e.owner, if f == Family::Asn { "ASN and its BGP sessions reset" } else { "address" }
     ))
 }

@@ -34,6 +34,30 @@ pub struct Eff<T> {
     pub allocated: bool,
 }
 
+/// The inventory groups a node is in by itself (not their parents, nor
+/// `all`): its `groups`, `role_<role>`, `rack_<rack>`, `profile_<p>`,
+/// sorted.
+pub fn node_groups(node: &Node, rn: &ResolvedNode) -> Vec<String> {
+    let mut groups: Vec<String> = rn
+        .settings
+        .groups
+        .iter()
+        .map(|g| group_name(&g.value))
+        .collect();
+    if let Some(role) = &node.role {
+        groups.push(format!("role_{}", group_name(&role.value)));
+    }
+    if let Some(p) = &node.placement {
+        groups.push(format!("rack_{}", group_name(&p.rack.value)));
+    }
+    for p in &rn.profiles {
+        groups.push(format!("profile_{}", group_name(p)));
+    }
+    groups.sort();
+    groups.dedup();
+    groups
+}
+
 /// `name.domain`, or the bare name on a site without a domain.
 pub fn fqdn(name: &str, domain: &str) -> String {
     if domain.is_empty() {
@@ -357,18 +381,7 @@ pub fn node<'a>(
     let loopback4 = loopback.and_then(|l| r.value(name, AllocKey::Loopback(IpFamily::V4), &l.ipv4));
     let loopback6 = loopback.and_then(|l| r.value(name, AllocKey::Loopback(IpFamily::V6), &l.ipv6));
     let sessions = sessions(site, index, graph, st, &addresses, loopback4, loopback6);
-    let mut groups: Vec<String> = st.groups.iter().map(|g| group_name(&g.value)).collect();
-    if let Some(role) = &node.role {
-        groups.push(format!("role_{}", group_name(&role.value)));
-    }
-    if let Some(p) = &node.placement {
-        groups.push(format!("rack_{}", group_name(&p.rack.value)));
-    }
-    for p in &rn.profiles {
-        groups.push(format!("profile_{}", group_name(p)));
-    }
-    groups.sort();
-    groups.dedup();
+    let groups = node_groups(node, rn);
     let mgmt = addresses
         .iter()
         .position(|a| a.purpose() == Purpose::Management);

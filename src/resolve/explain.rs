@@ -17,6 +17,25 @@ pub struct Explained {
     pub declared_at: String,
     pub profiles: Vec<String>,
     pub values: Vec<ExplainedValue>,
+    /// The vars of the inventory groups the node is in (its own groups,
+    /// their parents, `all`): Ansible reads them under its host vars,
+    /// which win.
+    pub group_vars: Vec<GroupVar>,
+}
+
+/// One variable of a group the node is in.
+#[derive(Debug, Serialize)]
+pub struct GroupVar {
+    pub path: String,
+    pub value: String,
+    pub group: String,
+    pub set_at: Location,
+    /// A host var (`vars` of the site defaults, a profile or the node)
+    /// of the same name wins: this value never reaches the node.
+    pub shadowed_by_host_var: bool,
+    /// Another group of the node sets it and wins (Ansible: the deeper
+    /// group, then the later name): that group.
+    pub overridden_by: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -172,16 +191,131 @@ pub fn flatten(st: &Settings) -> BTreeMap<String, String> {
     for (k, (v, _)) in &st.vars.entries {
         // A secret reference shows as `secret:NAME`: its value is never
         // known here, and the name is what a reader needs.
-        let shown = match crate::model::secret_ref(v) {
-            Some(name) => crate::model::secret_display(name),
-            None => crate::model::map_secret_refs(v, &|name| {
-                serde_json::Value::String(crate::model::secret_display(name))
-            })
-            .to_string(),
-        };
-        put(format!("vars.{k}"), Some(shown));
+        put(format!("vars.{k}"), Some(shown(v)));
     }
     m
+}
+
+/// A var's value as `explain` shows it: a secret reference as its name.
+fn shown(v: &serde_json::Value) -> String {
+    match crate::model::secret_ref(v) {
+        Some(name) => crate::model::secret_display(name),
+        None => crate::model::map_secret_refs(v, &|name| {
+            serde_json::Value::String(crate::model::secret_display(name))
+        })
+        .to_string(),
+    }
+}
+
+/// The group vars the node gets (see [`GroupVar`]), for the paths under
+/// `path`, ordered by path, then by Ansible's precedence (the one in
+/// effect last).
+fn group_vars(
+    site: &Site,
+    rn: &ResolvedNode,
+    sources: &SourceMap,
+    path: Option<&str>,
+) -> Vec<GroupVar> {
+    use crate::model::names::group_name;
+    let node = &site.nodes[rn.index];
+    // The node's groups, their parents to any depth, and `all`.
+    let mut mine: std::collections::BTreeSet<String> = super::effective::node_groups(node, rn)
+        .into_iter()
+        .collect();
+    mine.insert("all".into());
+    loop {
+        let more: Vec<String> = site
+            .groups
+            .iter()
+            .map(|g| group_name(&g.name.value))
+            .filter(|g| !mine.contains(g))
+            .filter(|g| {
+                site.groups
+                    .iter()
+                    .filter(|x| group_name(&x.name.value) == *g)
+                    .flat_map(|x| &x.children)
+                    .any(|c| mine.contains(&group_name(&c.value)))
+            })
+            .collect();
+        if more.is_empty() {
+            break;
+        }
+        mine.extend(more);
+    }
+    // Ansible's depth: `all` 0, a group 1 + its deepest parent's.
+    let parents = |g: &str| -> Vec<String> {
+        site.groups
+            .iter()
+            .filter(|x| x.children.iter().any(|c| group_name(&c.value) == g))
+            .map(|x| group_name(&x.name.value))
+            .collect()
+    };
+    fn depth(g: &str, parents: &dyn Fn(&str) -> Vec<String>, seen: usize) -> usize {
+        if g == "all" {
+            return 0;
+        }
+        if seen > 16 {
+            return 1;
+        }
+        1 + parents(g)
+            .iter()
+            .map(|p| depth(p, parents, seen + 1))
+            .max()
+            .unwrap_or(0)
+    }
+    // path → (depth, group, var) in precedence order.
+    let mut by_path: BTreeMap<String, Vec<(usize, String, GroupVar)>> = BTreeMap::new();
+    for g in &site.groups {
+        let inv = group_name(&g.name.value);
+        if !mine.contains(&inv) {
+            continue;
+        }
+        for (k, (v, span)) in &g.vars.entries {
+            let p = format!("vars.{k}");
+            if let Some(want) = path {
+                if p != want && !p.starts_with(&format!("{want}.")) {
+                    continue;
+                }
+            }
+            let (file, line, column) = match sources.get(span.file) {
+                Some(f) => {
+                    let (l, c) = f.line_col(span.start);
+                    (f.path.clone(), l, c)
+                }
+                None => ("<built-in>".to_string(), 0, 0),
+            };
+            let var = GroupVar {
+                path: p.clone(),
+                value: shown(v),
+                group: g.name.value.clone(),
+                set_at: Location {
+                    file,
+                    line,
+                    column,
+                    layer: format!("group `{}`", g.name.value),
+                },
+                shadowed_by_host_var: rn.settings.vars.entries.contains_key(k),
+                overridden_by: None,
+            };
+            by_path
+                .entry(p)
+                .or_default()
+                .push((depth(&inv, &parents, 0), inv.clone(), var));
+        }
+    }
+    let mut out = Vec::new();
+    for (_, mut vs) in by_path {
+        vs.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+        let winner = vs.last().map(|(_, _, v)| v.group.clone());
+        let n = vs.len();
+        for (i, (_, _, mut v)) in vs.into_iter().enumerate() {
+            if i + 1 < n {
+                v.overridden_by.clone_from(&winner);
+            }
+            out.push(v);
+        }
+    }
+    out
 }
 
 fn loc(sources: &SourceMap, o: &super::Origin) -> Location {
@@ -247,6 +381,7 @@ pub fn explain(
         declared_at: sources.locate(node.span),
         profiles: rn.profiles.clone(),
         values,
+        group_vars: group_vars(site, rn, sources, path),
     }
 }
 
@@ -349,6 +484,31 @@ pub fn to_text(e: &Explained) -> String {
                 "    overrode {}:{}:{} ({})\n",
                 o.file, o.line, o.column, o.layer
             ));
+        }
+    }
+    if !e.group_vars.is_empty() {
+        out.push_str(
+            "group vars (the host vars win over them; between groups, the deeper group wins, then the later name):\n",
+        );
+        for v in &e.group_vars {
+            out.push_str(&format!(
+                "{} = {} (group `{}`)\n    set at {}:{}:{} ({})\n",
+                v.path,
+                v.value,
+                v.group,
+                v.set_at.file,
+                v.set_at.line,
+                v.set_at.column,
+                v.set_at.layer
+            ));
+            if v.shadowed_by_host_var {
+                out.push_str(&format!(
+                    "    shadowed by the host var `{}`: not in effect\n",
+                    v.path
+                ));
+            } else if let Some(g) = &v.overridden_by {
+                out.push_str(&format!("    overridden by group `{g}`: not in effect\n"));
+            }
         }
     }
     out

@@ -5,6 +5,13 @@
 //! `serial` now contradicts its MACs: the machines swap identities. The
 //! review lists it first, counted like renumbering, so the gate's
 //! `renumbered` finding blocks it by default.
+//!
+//! MAC addresses that change on a node that keeps its name, to MACs no
+//! node had (hardware replaced under the same name: a rack swap) are not
+//! moves: Kea's reservations follow the new MACs (whether the machines
+//! PXE-boot and get their addresses), which the review lists near the
+//! top, one line per run of such nodes ([`mac_changes`]). The addresses
+//! stay, so it is not renumbering.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -84,6 +91,99 @@ pub fn mac_moves(base: &Facts, head: &Facts) -> Vec<MacMove> {
     out
 }
 
+/// Nodes, consecutive in name order, whose MACs change to ones no node
+/// had (and from ones no node keeps): hardware replaced under the same
+/// names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MacChange {
+    /// The first and last node of the run (the same for one node).
+    pub first: String,
+    pub last: String,
+    pub nodes: usize,
+    /// How many MAC addresses change (the new ones, or the ones gone when
+    /// more went than came).
+    pub macs: usize,
+}
+
+impl std::fmt::Display for MacChange {
+    /// `r02n01–r02n12 (12 nodes, 24 MAC addresses)`, `r01n05 (2 MAC addresses)`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let what = if self.macs == 1 {
+            "MAC address"
+        } else {
+            "MAC addresses"
+        };
+        if self.nodes == 1 {
+            write!(f, "{} ({} {what})", self.first, self.macs)
+        } else {
+            write!(
+                f,
+                "{}–{} ({} nodes, {} {what})",
+                self.first, self.last, self.nodes, self.macs
+            )
+        }
+    }
+}
+
+/// What a reviewer is told under the MAC changes.
+pub const MAC_CHANGE_HELP: &str = "hardware replaced under the same names: Kea reserves the nodes' addresses for the new MACs (the old machines get no lease, the new ones PXE-boot and get the same addresses) and netplan matches the new NICs; expected for a hardware swap, else a typo in the MACs keeps the machines from booting";
+
+/// Nodes on both sides whose MACs change, not to another node's: runs of
+/// such nodes, consecutive in name order among the nodes on both sides.
+pub fn mac_changes(base: &Facts, head: &Facts) -> Vec<MacChange> {
+    let in_base: BTreeMap<&str, &str> = base
+        .nodes
+        .iter()
+        .flat_map(|(n, f)| f.macs.iter().map(move |m| (m.as_str(), n.as_str())))
+        .collect();
+    let in_head: BTreeMap<&str, &str> = head
+        .nodes
+        .iter()
+        .flat_map(|(n, f)| f.macs.iter().map(move |m| (m.as_str(), n.as_str())))
+        .collect();
+    let mut out: Vec<MacChange> = Vec::new();
+    let mut open = false;
+    for (n, hf) in &head.nodes {
+        let Some(bf) = base.nodes.get(n) else {
+            continue;
+        };
+        // New MACs no node had; MACs gone that no node has now.
+        let came = hf
+            .macs
+            .iter()
+            .filter(|m| !in_base.contains_key(m.as_str()))
+            .count();
+        let went = bf
+            .macs
+            .iter()
+            .filter(|m| !in_head.contains_key(m.as_str()))
+            .count();
+        // A node that gets its first MACs, or loses all, is a declaration
+        // added or removed, not hardware replaced.
+        let changed = (came > 0 || went > 0) && !bf.macs.is_empty() && !hf.macs.is_empty();
+        if !changed {
+            open = false;
+            continue;
+        }
+        let k = came.max(went);
+        match out.last_mut() {
+            Some(run) if open => {
+                run.last.clone_from(n);
+                run.nodes += 1;
+                run.macs += k;
+            }
+            _ => out.push(MacChange {
+                first: n.clone(),
+                last: n.clone(),
+                nodes: 1,
+                macs: k,
+            }),
+        }
+        open = true;
+    }
+    out
+}
+
 /// The devices of the moves (for the renumbered count).
 pub fn devices(moves: &[MacMove]) -> BTreeSet<&str> {
     moves
@@ -122,5 +222,44 @@ mod tests {
         let one_way = mac_moves(&base, &facts(&[("a", &["m9"]), ("b", &["m3", "m1"])]));
         assert_eq!(one_way[0].to_string(), "a → b (1 MAC address)");
         assert!(!one_way[0].swapped);
+    }
+
+    #[test]
+    fn replaced_macs_are_runs_of_nodes_and_moves_are_not() {
+        let base = facts(&[
+            ("r02n01", &["a1", "a2"]),
+            ("r02n02", &["b1", "b2"]),
+            ("r02n03", &["c1"]),
+            ("r02n04", &["d1"]),
+            ("r02n05", &["e1"]),
+            ("r02n06", &[]),
+        ]);
+        let head = facts(&[
+            ("r02n01", &["x1", "x2"]),
+            ("r02n02", &["y1", "y2"]),
+            ("r02n03", &["c1"]),
+            // A swap with r02n05 is a move, not new hardware.
+            ("r02n04", &["e1"]),
+            ("r02n05", &["d1"]),
+            // MACs declared for the first time: not a replacement.
+            ("r02n06", &["f1"]),
+        ]);
+        let ch = mac_changes(&base, &head);
+        assert_eq!(ch.len(), 1, "{ch:?}");
+        assert_eq!(
+            ch[0].to_string(),
+            "r02n01–r02n02 (2 nodes, 4 MAC addresses)"
+        );
+        // An unchanged node between two changed ones splits the run.
+        let head2 = facts(&[
+            ("r02n01", &["x1", "x2"]),
+            ("r02n02", &["b1", "b2"]),
+            ("r02n03", &["z1"]),
+        ]);
+        let ch = mac_changes(&base, &head2);
+        assert_eq!(
+            ch.iter().map(|c| c.to_string()).collect::<Vec<_>>(),
+            ["r02n01 (2 MAC addresses)", "r02n03 (1 MAC address)"]
+        );
     }
 }

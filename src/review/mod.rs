@@ -451,6 +451,9 @@ pub struct Review {
     /// MAC addresses moved between nodes that keep their names (see
     /// [`macs`]); their devices count as renumbered.
     pub mac_moves: Vec<macs::MacMove>,
+    /// Nodes whose MACs change to ones no node had: hardware replaced
+    /// under the same names (see [`macs::mac_changes`]); not renumbered.
+    pub mac_changes: Vec<macs::MacChange>,
     /// Nodes whose cloud-init instance-id changes: new machines to
     /// cloud-init at their next boot from the seed (see [`instances`]).
     pub new_instances: Vec<instances::NewInstance>,
@@ -682,6 +685,7 @@ impl Review {
         switch_presence.sort();
         summary.allocations.renumbered = renumbered.len();
         let mac_moves = macs::mac_moves(&base.facts, &head.facts);
+        let mac_changes = macs::mac_changes(&base.facts, &head.facts);
         summary.renumbered_nodes = renumbered
             .iter()
             .map(|x| x.owner.as_str())
@@ -735,6 +739,7 @@ impl Review {
             renumbered,
             renames,
             mac_moves,
+            mac_changes,
             new_instances,
             head_check: findings::head_check(base, head),
             renumbered_locks,

@@ -213,6 +213,7 @@ pub fn to_value_with(r: &Review, opts: &Options) -> Value {
         "renumbered": r.renumbered,
         "renames": r.renames,
         "mac_moves": r.mac_moves,
+        "mac_changes": r.mac_changes,
         "new_instances": r.new_instances,
         "head_check": r.head_check,
         "site_renames": r.site_renames,

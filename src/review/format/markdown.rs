@@ -344,6 +344,23 @@ fn renumbered(out: &mut String, r: &Review) {
         }
         let _ = writeln!(out, ">\n> {}\n", escape(super::MAC_MOVE_HELP));
     }
+    if !r.mac_changes.is_empty() {
+        for x in r.mac_changes.iter().take(MAX_OWNERS) {
+            let _ = writeln!(out, "> ⚠️ **MACs changed:** {}  ", escape(&x.to_string()));
+        }
+        if r.mac_changes.len() > MAX_OWNERS {
+            let _ = writeln!(
+                out,
+                "> … and {} more (`siteconf diff --full`)  ",
+                r.mac_changes.len() - MAX_OWNERS
+            );
+        }
+        let _ = writeln!(
+            out,
+            ">\n> {}\n",
+            escape(crate::review::macs::MAC_CHANGE_HELP)
+        );
+    }
     if !r.new_instances.is_empty() {
         for x in r.new_instances.iter().take(MAX_OWNERS) {
             let _ = writeln!(

@@ -512,6 +512,27 @@ fn renumbered(out: &mut String, r: &Review, p: &Painter, capped: bool) {
         }
         let _ = writeln!(out, "    {}", super::MAC_MOVE_HELP);
     }
+    if !r.mac_changes.is_empty() {
+        let show = if capped { MAX_OWNERS } else { usize::MAX };
+        for x in r.mac_changes.iter().take(show) {
+            let _ = writeln!(
+                out,
+                "{}",
+                p.paint(
+                    "1;33",
+                    &format!("  {:<13}{}", "MACS CHANGED", visible(&x.to_string()))
+                )
+            );
+        }
+        if r.mac_changes.len() > show {
+            let _ = writeln!(
+                out,
+                "    … and {} more (--full)",
+                r.mac_changes.len() - show
+            );
+        }
+        let _ = writeln!(out, "    {}", crate::review::macs::MAC_CHANGE_HELP);
+    }
     if !r.new_instances.is_empty() {
         let show = if capped { MAX_OWNERS } else { usize::MAX };
         for x in r.new_instances.iter().take(show) {

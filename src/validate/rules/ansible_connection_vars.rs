@@ -12,6 +12,14 @@
 //!
 //! A Jinja expression (`"{{ … }}"`) is not judged.
 //!
+//! `ansible_connection local` in a node's own `vars` (or in a profile
+//! only that node uses, or the defaults of a one-node site) is accepted:
+//! that is the deploy host managing itself (kolla-ansible's pattern), where
+//! running on the controller is the point. It is reported where it reaches
+//! several nodes (a group, the defaults, a shared profile): all of them
+//! would run on one machine. `ansible_become` false has no such case and is
+//! reported everywhere.
+//!
 //! Vars that reach switches only (a switch's own, or a group the inventory
 //! fills with switches alone: `switches`, `role_<a switch role>`, or a
 //! group whose children are all such) are judged as a network device's:
@@ -138,6 +146,36 @@ fn templated(v: &serde_json::Value) -> bool {
         .is_some_and(crate::model::names::ansible_templated)
 }
 
+/// Whether the vars of `owner` (as `inventory_vars::owners` names it)
+/// reach one node at most: the node's own, a profile only one node names
+/// (and no profile includes), the defaults of a site of
+/// one node.
+fn one_node(cx: &Ctx, owner: &str) -> bool {
+    let site = cx.site;
+    if owner.starts_with("node `") {
+        return true;
+    }
+    if owner == super::LayerName::Defaults.to_string() {
+        return site.nodes.len() <= 1;
+    }
+    let Some(p) = owner
+        .strip_prefix("profile `")
+        .and_then(|p| p.strip_suffix('`'))
+    else {
+        return false;
+    };
+    let included = site
+        .profiles
+        .iter()
+        .any(|q| q.includes.iter().any(|i| i.value == p));
+    let users = site
+        .nodes
+        .iter()
+        .filter(|n| n.profiles.iter().any(|i| i.value == p))
+        .count();
+    !included && users <= 1
+}
+
 fn check(cx: &Ctx, diags: &mut Diagnostics) {
     let groups: BTreeSet<&str> = cx.site.groups.iter().map(|g| g.name.as_str()).collect();
     for (owner, _, vars) in super::inventory_vars::owners(cx) {
@@ -175,7 +213,8 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
                 Reach::Either => SSH.contains(&shown.trim()),
                 Reach::Nodes => SSH.contains(&shown.trim()) && !network,
             };
-            if fine {
+            // The deploy host managing itself.
+            if fine || (shown.trim() == "local" && kind == Reach::Nodes && one_node(cx, &owner)) {
                 continue;
             }
             let effect = if shown.trim() == "local" {
@@ -195,6 +234,8 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
                 .label(*span, format!("`{shown}`: not SSH"))
                 .help(if network {
                     format!("remove `{name}` here: nodes are reached over SSH at the address the inventory writes; a network connection belongs in the vars of switches (a switch's `vars`, or `group switches`)")
+                } else if shown.trim() == "local" && kind != Reach::Switches {
+                    format!("remove `{name}`: siteconf's inventory reaches every host over SSH at the address it writes; a play meant for the controller says `hosts: localhost` or `delegate_to: localhost`; a deploy host that manages itself sets `{name} local` in its own node's `vars`")
                 } else {
                     format!("remove `{name}`: siteconf's inventory reaches every host over SSH at the address it writes; a play meant for the controller says `hosts: localhost` or `delegate_to: localhost`")
                 }),
@@ -305,6 +346,24 @@ node r01n01 {{ rack r01; position 1; groups fleet; }}
         assert_eq!(
             on_switches("group fleet { vars { ansible_become #false; } }"),
             1
+        );
+        // The deploy host managing itself: a node's own `local`, or a
+        // profile of that node alone; not a profile two nodes share.
+        assert_eq!(
+            on_switches("node r01n02 { rack r01; position 2; vars { ansible_connection local; } }"),
+            0
+        );
+        assert_eq!(
+            on_switches("profile deploy { vars { ansible_connection local; } }\nnode r01n02 { rack r01; position 2; profiles deploy; }"),
+            0
+        );
+        assert_eq!(
+            on_switches("profile deploy { vars { ansible_connection local; } }\nnode r01n02 { rack r01; position 2; profiles deploy; }\nnode r01n03 { rack r01; position 3; profiles deploy; }"),
+            1
+        );
+        assert_eq!(
+            on_switches("node r01n02 { rack r01; position 2; vars { ansible_connection winrm; ansible_become #false; } }"),
+            2
         );
         // A network plugin on nodes only fails every play on them.
         assert_eq!(n("ansible_connection network_cli"), 0);

@@ -7,7 +7,14 @@
 //!   at `automation-user`, naming the nodes);
 //! - warns (SC0912) when a group's `ansible_user` variable names another
 //!   user, or sets `ansible_user` while the site has no `automation-user`
-//!   (that user gets no sudo at first boot).
+//!   (that user gets no sudo at first boot);
+//! - warns (SC0912), per node, when its host vars (the site defaults', a
+//!   profile's or its own `vars`, which outrank every group's) set
+//!   `ansible_user` to a user other than the one holding the automation
+//!   key on the node: a user with no `ssh-key` there (`root` above all,
+//!   which siteconf gives no key and sshd lets in by key only) cannot log
+//!   in at all, and the node is unreachable; one with a key gets no sudo
+//!   (root with a key of its own is a choice, not reported).
 //!
 //! **Why it matters.** The automation user is created at first boot with
 //! passwordless sudo (unless `automation-sudo #false`) so that Ansible can
@@ -19,9 +26,11 @@
 //! ```kdl
 //! site dc1 { domain "dc1.example.net"; automation-user deploy; }   // SC0910 if no node has
 //! group fleet { vars { ansible_user ansible } }                    // SC0912: not `deploy`
+//! profile ops-debug { vars { ansible_user root } }                 // SC0912: root has no key
 //! ```
 
 use super::super::{Ctx, Rule};
+use super::PerNode;
 use crate::diag::{Code, Diagnostic, Diagnostics};
 
 pub static RULE: Rule = Rule {
@@ -103,6 +112,11 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
             ),
         }
     }
+    host_vars(
+        cx,
+        user.filter(|_| user_ok).map(|u| u.value.as_str()),
+        diags,
+    );
     let Some(u) = user else { return };
     let name = u.value.as_str();
     if name == "root" || !valid_user_name(name) {
@@ -155,9 +169,121 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
     );
 }
 
+/// SC0912 for `ansible_user` in a node's host vars (the site defaults, a
+/// profile, the node), which Ansible prefers to any group's: judged against
+/// the user holding the automation key on that node.
+fn host_vars(cx: &Ctx, auto: Option<&str>, diags: &mut Diagnostics) {
+    let Some(resolved) = cx.resolved else { return };
+    let mut found = PerNode::new();
+    for rn in &resolved.nodes {
+        let Some((serde_json::Value::String(v), span)) =
+            rn.settings.vars.entries.get("ansible_user")
+        else {
+            continue;
+        };
+        if crate::model::names::ansible_templated(v) || auto == Some(v.as_str()) {
+            continue;
+        }
+        let owner = super::layers(cx.site)
+            .find(|(_, s)| s.vars.entries.get("ansible_user").map(|(_, sp)| sp) == Some(span))
+            .map_or_else(|| "the node's vars".to_string(), |(l, _)| l.to_string());
+        let keyed: Vec<&str> = {
+            let mut k: Vec<&str> = rn
+                .settings
+                .ssh_keys
+                .iter()
+                .map(|k| k.user.value.as_str())
+                .collect();
+            k.sort_unstable();
+            k.dedup();
+            k
+        };
+        let has_key = keyed.contains(&v.as_str());
+        // Root with a key of its own logs in and needs no sudo: a choice.
+        if has_key && v == "root" {
+            continue;
+        }
+        let name = cx.site.nodes[rn.index].name.value.as_str();
+        let d = if !has_key {
+            let who = if v == "root" {
+                "`root`, who has no `ssh-key` on it (sshd lets root in by key only)".to_string()
+            } else {
+                format!("`{v}`, who has no `ssh-key` on it")
+            };
+            let help = match auto {
+                Some(a) => format!(
+                    "remove `ansible_user` from {owner} (Ansible then logs in as `{a}`, the automation user, who holds the key and has sudo); for root, keep `become: true` in the plays"
+                ),
+                None if !keyed.is_empty() => format!(
+                    "remove `ansible_user` from {owner}, or set it to a user with a key on the node ({}), and make that user the site's `automation-user` so it gets sudo",
+                    keyed.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+                ),
+                None => format!(
+                    "remove `ansible_user` from {owner}; declare an `automation-user` with an `ssh-key` on every node"
+                ),
+            };
+            Diagnostic::warning(
+                Code::AnsibleUserMismatch,
+                format!(
+                    "`ansible_user` in {owner} (a host var, which outranks every group's) makes Ansible log in as {who}: Ansible cannot log in and the node is unreachable"
+                ),
+            )
+            .label(*span, format!("`{v}` has no key on the node"))
+            .help(help)
+        } else {
+            let why = match auto {
+                Some(a) => format!("but the automation user (the one with sudo) is `{a}`"),
+                None => "but the site has no `automation-user`".to_string(),
+            };
+            Diagnostic::warning(
+                Code::AnsibleUserMismatch,
+                format!(
+                    "`ansible_user` in {owner} (a host var, which outranks every group's) makes Ansible log in as `{v}`, {why}: `{v}` gets no sudo at first boot and cannot `become` root"
+                ),
+            )
+            .label(*span, format!("`ansible_user` is `{v}`"))
+            .help(match auto {
+                Some(a) => format!("remove `ansible_user` from {owner} (Ansible then logs in as `{a}`), or change `automation-user` to `{v}`"),
+                None => format!("add `automation-user {v}` to the site block (it gets passwordless sudo)"),
+            })
+        };
+        found.push(name, d);
+    }
+    found.finish(diags);
+}
+
 #[cfg(test)]
 mod tests {
+    use super::super::testing::codes;
     use super::valid_user_name;
+
+    fn sc0912(vars: &str, group: &str) -> usize {
+        let site = format!(
+            r#"site dc1 {{ domain "dc1.example.net"; dns-servers "10.0.0.2"; automation-user deploy
+    defaults {{ ssh-key d {{ user deploy; key "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAID0WbpRKjZRhMaRClXAovb/ETf20kOM4MQndyxc5plc3 deploy@ci"; }} }} }}
+rack r01 {{ height 42; }}
+group fleet {{ vars {{ {group} }} }}
+profile p {{ {vars} }}
+node r01n01 {{ rack r01; position 1; groups fleet; profiles p; }}
+"#
+        );
+        codes(&site).iter().filter(|c| **c == "SC0912").count()
+    }
+
+    #[test]
+    fn host_vars_ansible_user() {
+        assert_eq!(sc0912("vars { ansible_user root }", "x 1"), 1);
+        assert_eq!(sc0912("vars { ansible_user ops }", "x 1"), 1);
+        assert_eq!(sc0912("vars { ansible_user deploy }", "x 1"), 0);
+        assert_eq!(sc0912("vars { ansible_user root; }; ssh-key r { user root; key \"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAID0WbpRKjZRhMaRClXAovb/ETf20kOM4MQndyxc5plc3 r@x\"; }", "x 1"), 0);
+        assert_eq!(sc0912("vars { ansible_user \"{{ u }}\" }", "x 1"), 0);
+        assert_eq!(sc0912("", "ansible_user deploy"), 0);
+        // The group's value is its own finding.
+        assert_eq!(
+            sc0912("vars { ansible_user root }", "ansible_user deploy"),
+            1
+        );
+    }
 
     #[test]
     fn user_names() {

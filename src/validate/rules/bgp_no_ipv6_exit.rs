@@ -48,6 +48,10 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
     let Some(first) = site.bgp_peers.first() else {
         return;
     };
+    // A peer whose address did not parse (SC0011) may be the IPv6 one.
+    if site.bgp_peer_dropped {
+        return;
+    }
     if site.bgp_peers.iter().any(|p| p.address.value.is_ipv6()) {
         return;
     }
@@ -140,6 +144,8 @@ bgp-peer transit-b {{ asn 64497; address "{peer_b}"; switches r01-tor1; }}
         let lo6 = r#"loopback6 "2001:db8:0:ff00::1";"#;
         assert_eq!(n("2001:db8:ffff::4", lo6), 0);
         assert_eq!(n("192.0.2.4", lo6), 1);
+        // An address that does not parse is SC0011's: no follow-on.
+        assert_eq!(n("fe80::1%swp51", lo6), 0);
         // Nothing IPv6 announced: an IPv4-only fabric.
         assert_eq!(n("192.0.2.4", ""), 0);
         // No IPv6 transit subnet: the site's IPv6 may be meant to stay inside.
@@ -150,5 +156,32 @@ switch r01-tor1 { rack r01; position 42; asn 4201000011; loopback4 "10.255.0.1";
 bgp-peer transit-a { asn 64496; address "192.0.2.1"; switches r01-tor1; }
 "#;
         assert!(!codes(text).contains(&"SC0638"));
+    }
+
+    #[test]
+    fn each_peer_is_labelled_at_its_own_address() {
+        let text = r#"site dc1 { domain "dc1.example.net"; dns-servers "10.0.0.2"; }
+network loopback { purpose loopback; ipv4 "10.255.0.0/16"; ipv6 "2001:db8:0:ff00::/64"; }
+rack r01 { height 42; }
+switch r01-tor1 { rack r01; position 42; asn 4201000011; loopback4 "10.255.0.1"; loopback6 "2001:db8:0:ff00::1"; ports swp1-56; interface swp51 { address "192.0.2.2/29" "2001:db8:ffff::2/64"; } }
+bgp-peer transit-a { asn 64496; address "192.0.2.1"; switches r01-tor1; }
+bgp-peer transit-b { asn 64497; address "192.0.2.4"; switches r01-tor1; }
+"#;
+        let all = super::super::testing::check_kdl(text);
+        let d = all
+            .iter()
+            .find(|d| d.code.as_str() == "SC0638")
+            .expect("SC0638");
+        let at = |needle: &str| {
+            let i = text.find(needle).expect(needle);
+            (i, i + needle.len())
+        };
+        let spans: Vec<(usize, usize)> = d
+            .labels
+            .iter()
+            .map(|l| (l.span.start as usize, l.span.end as usize))
+            .collect();
+        assert!(spans.contains(&at("\"192.0.2.1\"")), "{spans:?}");
+        assert!(spans.contains(&at("\"192.0.2.4\"")), "{spans:?}");
     }
 }

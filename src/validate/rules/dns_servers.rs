@@ -8,7 +8,8 @@
 //! (SC0054); one that is the network or IPv4 broadcast address of a
 //! declared network (SC0302). Warns (SC0055) about a server listed twice,
 //! and (SC0038) about a well-known public resolver (8.8.8.8, 1.1.1.1,
-//! 9.9.9.9…): the list is also the name servers of the zones siteconf
+//! 9.9.9.10, 94.140.14.14…: the list in `data/public-dns-resolvers.txt`,
+//! which names its sources): the list is also the name servers of the zones siteconf
 //! builds, which a public resolver does not serve, so the site's own names
 //! do not resolve on its nodes.
 //!
@@ -101,32 +102,31 @@ pub(super) fn unusable(ip: IpAddr) -> Option<&'static str> {
     }
 }
 
-/// The operator of a well-known public recursive resolver at `ip`
-/// (Google Public DNS, Cloudflare, Quad9, OpenDNS: their published service
-/// addresses).
-fn public_resolver(ip: IpAddr) -> Option<&'static str> {
-    const KNOWN: &[(&str, &str)] = &[
-        ("8.8.8.8", "Google"),
-        ("8.8.4.4", "Google"),
-        ("2001:4860:4860::8888", "Google"),
-        ("2001:4860:4860::8844", "Google"),
-        ("1.1.1.1", "Cloudflare"),
-        ("1.0.0.1", "Cloudflare"),
-        ("2606:4700:4700::1111", "Cloudflare"),
-        ("2606:4700:4700::1001", "Cloudflare"),
-        ("9.9.9.9", "Quad9"),
-        ("149.112.112.112", "Quad9"),
-        ("2620:fe::fe", "Quad9"),
-        ("2620:fe::9", "Quad9"),
-        ("208.67.222.222", "OpenDNS"),
-        ("208.67.220.220", "OpenDNS"),
-        ("2620:119:35::35", "OpenDNS"),
-        ("2620:119:53::53", "OpenDNS"),
-    ];
-    KNOWN
-        .iter()
-        .find(|(a, _)| a.parse::<IpAddr>().ok() == Some(ip))
-        .map(|(_, who)| *who)
+/// The public resolvers' service addresses, from each service's own page
+/// (the file names them).
+const PUBLIC_RESOLVERS: &str = include_str!("../../../data/public-dns-resolvers.txt");
+
+/// The operator of a well-known public recursive resolver at `ip`, and the
+/// variant of its service when there is one (`Quad9`, `unsecured`): the big
+/// public services' published addresses (Google, Cloudflare with its
+/// families service, Quad9's variants, OpenDNS, AdGuard, CleanBrowsing,
+/// Yandex), as data in `data/public-dns-resolvers.txt`.
+fn public_resolver(ip: IpAddr) -> Option<(&'static str, Option<&'static str>)> {
+    PUBLIC_RESOLVERS
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .find_map(|l| {
+            let (addr, who) = l.split_once(' ')?;
+            if addr.parse::<IpAddr>().ok()? != ip {
+                return None;
+            }
+            let who = who.trim();
+            Some(match who.split_once(" (") {
+                Some((name, variant)) => (name, Some(variant.trim_end_matches(')'))),
+                None => (who, None),
+            })
+        })
 }
 
 /// The declared network whose network or IPv4 broadcast address `ip` is,
@@ -176,12 +176,13 @@ fn servers(cx: &Ctx, site: &SiteInfo, diags: &mut Diagnostics) {
                 .help("give the address of the host that answers DNS queries"),
             );
         }
-        if let Some(who) = public_resolver(ip) {
+        if let Some((who, variant)) = public_resolver(ip) {
+            let variant = variant.map(|v| format!(" ({v})")).unwrap_or_default();
             diags.push(
                 Diagnostic::warning(
                     Code::DnsServerPublicResolver,
                     format!(
-                        "DNS server {ip} is {who}'s public resolver: it cannot answer for `{}`, the zone siteconf builds for the site, whose NS records and glue name each DNS server; nodes that ask it get no answer for the site's own names (its hosts, and any NTP server or repository named under the domain)",
+                        "DNS server {ip} is {who}'s public resolver{variant}: it cannot answer for `{}`, the zone siteconf builds for the site, whose NS records and glue name each DNS server; nodes that ask it get no answer for the site's own names (its hosts, and any NTP server or repository named under the domain)",
                         site.domain.value
                     ),
                 )
@@ -215,9 +216,42 @@ mod tests {
     }
 
     #[test]
+    fn the_list_parses() {
+        let mut n = 0;
+        for l in super::PUBLIC_RESOLVERS.lines().map(str::trim) {
+            if l.is_empty() || l.starts_with('#') {
+                continue;
+            }
+            let (a, who) = l.split_once(' ').expect("ADDRESS SERVICE");
+            assert!(a.parse::<std::net::IpAddr>().is_ok(), "{l}");
+            assert!(!who.trim().is_empty(), "{l}");
+            n += 1;
+        }
+        assert!(n > 60);
+    }
+
+    #[test]
     fn a_public_resolver_serves_not_the_site_zone() {
         assert_eq!(dns(r#""8.8.8.8""#), ["SC0038"]);
         assert_eq!(dns(r#""10.0.0.2" "2606:4700:4700::1111""#), ["SC0038"]);
+        // Every service and variant of the list, IPv4 and IPv6.
+        for ip in [
+            "9.9.9.10",
+            "1.1.1.2",
+            "1.1.1.3",
+            "94.140.14.14",
+            "94.140.15.15",
+            "149.112.112.112",
+            "208.67.220.220",
+            "2620:fe::10",
+            "2606:4700:4700::1113",
+            "2a10:50c0::ad1:ff",
+            "185.228.168.9",
+            "77.88.8.8",
+            "2a02:6b8::feed:0ff",
+        ] {
+            assert_eq!(dns(&format!("\"10.0.0.2\" \"{ip}\"")), ["SC0038"], "{ip}");
+        }
         // 8.8.8.9 is nobody's well-known resolver.
         assert!(dns(r#""10.0.0.2" "8.8.8.9""#).is_empty());
     }

@@ -221,6 +221,22 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
     }
 }
 
+/// `a`, `b` and `c`, or the first `max` and "N more": items already quoted.
+fn plain_list(items: &[String], max: usize) -> String {
+    let shown: Vec<&str> = items.iter().take(max).map(String::as_str).collect();
+    let more = items.len().saturating_sub(max);
+    match (shown.len(), more) {
+        (0, _) => String::new(),
+        (1, 0) => shown[0].to_string(),
+        (_, 0) => format!(
+            "{} and {}",
+            shown[..shown.len() - 1].join(", "),
+            shown[shown.len() - 1]
+        ),
+        _ => format!("{} and {more} more", shown.join(", ")),
+    }
+}
+
 /// SC0637: switch `quiet` has no `asn` and is linked to the BGP switches
 /// of `links`.
 fn no_bgp_links(cx: &Ctx, quiet: usize, links: &[(Span, usize, &str)], diags: &mut Diagnostics) {
@@ -229,27 +245,40 @@ fn no_bgp_links(cx: &Ctx, quiet: usize, links: &[(Span, usize, &str)], diags: &m
     let name = sw.name.as_str();
     let ends: Vec<String> = links
         .iter()
-        .map(|&(_, k, p)| format!("{} {p}", site.switches[k].name.value))
+        .map(|&(_, k, p)| format!("`{}` (port `{p}`)", site.switches[k].name.value))
         .collect();
     let (first_bgp, first_port) = (site.switches[links[0].1].name.as_str(), links[0].2);
     let mut d = Diagnostic::error(
         Code::SwitchLinkNoBgp,
         format!(
-            "switch `{name}` has no `asn`, so it runs no BGP, but it is `link`ed to BGP {} {}: each opens an unnumbered fabric session on its port (`neighbor {first_port} interface peer-group FABRIC` on `{first_bgp}`) that `{name}`, which gets no FRR configuration at all, never answers, so the sessions stay down and no route crosses these links",
+            "switch `{name}` has no `asn`, so it runs no BGP, but it is `link`ed to BGP {} {}: {} an unnumbered fabric session on its port (`neighbor {first_port} interface peer-group FABRIC` on `{first_bgp}`) that `{name}`, which gets no FRR configuration at all, never answers, so {} down and no route crosses {}",
             if links.len() == 1 { "switch" } else { "switches" },
-            name_list(ends.iter().map(String::as_str), 4),
+            plain_list(&ends, 4),
+            if links.len() == 1 { "it opens" } else { "each opens" },
+            if links.len() == 1 { "the session stays" } else { "the sessions stay" },
+            if links.len() == 1 { "the link" } else { "these links" },
         ),
     )
-    .label(links[0].0, "a link between a BGP switch and one without `asn`");
-    if let Some(&(span, _, _)) = links.get(1) {
-        d = d.label(span, "another");
+    .label(sw.name.span, "declared without `asn`")
+    .label(
+        links[0].0,
+        format!("the `link` between `{name}` and BGP switch `{first_bgp}`"),
+    );
+    if let Some(&(span, k, _)) = links.get(1) {
+        d = d.label(
+            span,
+            format!(
+                "and the one to BGP switch `{}`",
+                site.switches[k].name.value
+            ),
+        );
     }
     let needs = if sw.loopback4.is_some() {
         "an `asn` (unique in the site and outside `asn-pool`); its `loopback4` becomes its router-id"
     } else {
         "an `asn` (unique in the site and outside `asn-pool`) and a `loopback4` in the loopback network (its router-id, announced in the fabric)"
     };
-    diags.push(d.label(sw.name.span, "declared without `asn`").help(format!(
+    diags.push(d.help(format!(
         "give switch `{name}` {needs}; a switch that is not meant to route must not be `link`ed to BGP switches: remove those `link`s (on both ends)"
     )));
 }
@@ -332,10 +361,16 @@ switch spine1 {{ rack r01; position 40; {spine_asn} loopback4 "10.255.0.10"; por
         let d = super::super::testing::check_kdl(&text("", back));
         let d = d.iter().find(|d| d.code.as_str() == "SC0637").unwrap();
         assert!(
-            d.message.contains("`r01-tor1 swp53`, `r01-tor2 swp53`"),
+            d.message
+                .contains("`r01-tor1` (port `swp53`) and `r01-tor2` (port `swp53`)"),
             "{}",
             d.message
         );
+        // Pointed at the switch declared without `asn`, the links after.
+        let t = text("", back);
+        let at = t.find("switch spine1 {").unwrap() + "switch ".len();
+        assert_eq!(d.labels[0].span.start as usize, at);
+        assert_eq!(d.labels[0].message, "declared without `asn`");
         // With an `asn`, the fabric is whole.
         assert_eq!(n(&text("asn 4201000100;", back)), 0);
         // Two switches without BGP linked to each other: nothing to say.

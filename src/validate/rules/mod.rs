@@ -247,6 +247,20 @@ pub static RULES: &[&Rule] = &[
     &repo_conflicts::RULE,
 ];
 
+// ---- help in the format of the file --------------------------------------------
+
+/// A setting as the operator would write it in the file of `span`: `kdl`
+/// in a KDL file (and where the file is not known), `toml` in a TOML one.
+/// Help that shows what to write uses the syntax of the file it points at.
+pub(super) fn written(cx: &Ctx, span: Span, kdl: &str, toml: &str) -> String {
+    let toml_file = cx
+        .sources
+        .get(span.file)
+        .and_then(|f| crate::syntax::Format::from_path(&f.path))
+        == Some(crate::syntax::Format::Toml);
+    if toml_file { toml } else { kdl }.to_string()
+}
+
 // ---- order of declaration ------------------------------------------------------
 
 /// A span's place in the site for "first … / … again": file path, then

@@ -10,7 +10,11 @@
 //! for its BGP sessions) and first-boot apt cannot reach one of its
 //! enabled repositories without a route: the repository's host is on none
 //! of the node's networks (a name such as `deb.debian.org`, or an address
-//! off its subnets). That holds as well for a node whose default would
+//! off its subnets). A name the site itself declares — one its own zone
+//! gives an address (a node's or switch's name under the site's domain,
+//! `<node>.<network>`, `<node>.lo`, `nsN`) — is on-link when that address
+//! is on one of the node's networks; for an unknown name under the site's
+//! domain the help says how to declare it. That holds as well for a node whose default would
 //! come from BGP (it has sessions and the site has external peers): FRR
 //! brings that route, and FRR itself is installed by apt at first boot, so
 //! it never is.
@@ -47,6 +51,7 @@ use super::super::{Ctx, Rule};
 use super::name_list;
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::{Network, Purpose, Settings};
+use crate::resolve::key::AllocKey;
 
 pub static RULE: Rule = Rule {
     name: "node-default-route",
@@ -84,19 +89,133 @@ fn uri_host(uri: &str) -> Option<&str> {
     Some(host)
 }
 
+/// The names the site's own zone gives, lower case and fully qualified,
+/// with their addresses (what `render::site::dns` writes): `<node>` (its
+/// management address, else its loopback), `<node>.<network>`,
+/// `<node>.lo`, `<switch>` (its loopbacks), `nsN` (the `dns-servers`).
+fn site_names(cx: &Ctx, rs: &crate::resolve::Resolved) -> BTreeMap<String, Vec<IpAddr>> {
+    use crate::resolve::key::IpFamily;
+    let site = cx.site;
+    let domain = site
+        .site
+        .as_ref()
+        .map(|s| s.domain.value.trim_end_matches('.').to_ascii_lowercase())
+        .unwrap_or_default();
+    let fq = |n: &str| crate::resolve::effective::fqdn(&n.to_ascii_lowercase(), &domain);
+    let mut names: BTreeMap<String, Vec<IpAddr>> = BTreeMap::new();
+    let mut used = std::collections::BTreeSet::new();
+    for rn in &rs.nodes {
+        let node = site.nodes[rn.index].name.as_str();
+        used.insert(node.to_ascii_lowercase());
+        let st = &rn.settings;
+        let mut mgmt = Vec::new();
+        for a in &st.addresses {
+            let net = a.network.as_str();
+            let v4 = rs
+                .value(node, super::address_key(net, IpFamily::V4), &a.ipv4)
+                .map(|e| IpAddr::V4(e.value));
+            let v6 = rs
+                .value(node, super::address_key(net, IpFamily::V6), &a.ipv6)
+                .map(|e| IpAddr::V6(e.value));
+            let ips: Vec<IpAddr> = v4.into_iter().chain(v6).collect();
+            let is_mgmt = cx
+                .index
+                .networks
+                .get(net)
+                .is_some_and(|&i| site.networks[i].purpose.value == Purpose::Management);
+            if is_mgmt && mgmt.is_empty() {
+                mgmt.clone_from(&ips);
+            }
+            names
+                .entry(fq(&format!("{node}.{net}")))
+                .or_default()
+                .extend(ips);
+        }
+        let mut lo = Vec::new();
+        if let Some(l) = &st.loopback {
+            lo.extend(
+                rs.value(node, AllocKey::Loopback(IpFamily::V4), &l.ipv4)
+                    .map(|e| IpAddr::V4(e.value)),
+            );
+            lo.extend(
+                rs.value(node, AllocKey::Loopback(IpFamily::V6), &l.ipv6)
+                    .map(|e| IpAddr::V6(e.value)),
+            );
+        }
+        names
+            .entry(fq(&format!("{node}.lo")))
+            .or_default()
+            .extend(lo.iter().copied());
+        names
+            .entry(fq(node))
+            .or_default()
+            .extend(if mgmt.is_empty() { lo } else { mgmt });
+    }
+    for sw in &site.switches {
+        used.insert(sw.name.as_str().to_ascii_lowercase());
+        let ips = sw
+            .loopback4
+            .iter()
+            .map(|l| IpAddr::V4(l.value))
+            .chain(sw.loopback6.iter().map(|l| IpAddr::V6(l.value)));
+        names.entry(fq(sw.name.as_str())).or_default().extend(ips);
+    }
+    let mut k = 1;
+    for ip in site.site.iter().flat_map(|s| &s.dns_servers) {
+        let name = loop {
+            let cand = format!("ns{k}");
+            k += 1;
+            if !used.contains(&cand) {
+                break cand;
+            }
+        };
+        names.entry(fq(&name)).or_default().push(ip.value);
+    }
+    names
+}
+
+/// How a repository's host stands without a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Off {
+    /// An address on none of the node's networks.
+    Address,
+    /// A name the site declares, at an address on none of them.
+    OwnName,
+    /// A name the site does not declare: where it resolves is not known.
+    Unknown,
+}
+
 /// The first host of an enabled repository of `st` that the node cannot
 /// reach without a route; `None` when every one is on-link or local (or
-/// there is none).
-fn unreachable_repo<'a>(st: &'a Settings, on_link: &[ipnet::IpNet]) -> Option<&'a str> {
-    st.repos
+/// there is none). A name is on-link when the site's own zone gives it an
+/// address on one of the node's networks.
+fn unreachable_repo<'a>(
+    st: &'a Settings,
+    on_link: &[ipnet::IpNet],
+    names: &mut dyn FnMut() -> &'a BTreeMap<String, Vec<IpAddr>>,
+) -> Option<(&'a str, Off)> {
+    let near = |ip: &IpAddr| on_link.iter().any(|n| n.contains(ip));
+    for h in st
+        .repos
         .iter()
         .filter(|r| r.enabled.as_ref().is_none_or(|e| e.value))
         .flat_map(|r| &r.uris)
         .filter_map(|u| uri_host(u.as_str()))
-        .find(|h| {
-            !h.parse::<IpAddr>()
-                .is_ok_and(|ip| on_link.iter().any(|n| n.contains(&ip)))
-        })
+    {
+        if let Ok(ip) = h.parse::<IpAddr>() {
+            if !near(&ip) {
+                return Some((h, Off::Address));
+            }
+            continue;
+        }
+        let key = h.trim_end_matches('.').to_ascii_lowercase();
+        match names().get(&key) {
+            Some(ips) if ips.iter().any(near) => {}
+            Some(_) => return Some((h, Off::OwnName)),
+            None => return Some((h, Off::Unknown)),
+        }
+    }
+    None
 }
 
 fn check(cx: &Ctx, diags: &mut Diagnostics) {
@@ -106,7 +225,10 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
     let external = !site.bgp_peers.is_empty();
     let ra = site.networks.iter().all(|n| n.gateway6.is_none());
     // (network blamed, fate) → the nodes, and the first off-link host.
-    let mut found: BTreeMap<(usize, Fate), (Vec<&str>, &str)> = BTreeMap::new();
+    let mut found: BTreeMap<(usize, Fate), (Vec<&str>, &str, Off)> = BTreeMap::new();
+    // The site's own names, made once, when a repository is named.
+    let names_cell = std::cell::OnceCell::new();
+    let names_ref = &names_cell;
     for rn in &rs.nodes {
         let node = &site.nodes[rn.index];
         if gaps.node(cx, node) {
@@ -150,7 +272,8 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
         if !installs {
             continue;
         }
-        let Some(off) = unreachable_repo(st, &on_link) else {
+        let mut names = || names_ref.get_or_init(|| site_names(cx, rs));
+        let Some((off, how)) = unreachable_repo(st, &on_link, &mut names) else {
             continue;
         };
         let fate = if routes && external {
@@ -158,13 +281,12 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
         } else {
             Fate::NoApt
         };
-        let e = found.entry((addrs[0].0, fate)).or_default();
+        let e = found
+            .entry((addrs[0].0, fate))
+            .or_insert_with(|| (Vec::new(), off, how));
         e.0.push(node.name.as_str());
-        if e.1.is_empty() {
-            e.1 = off;
-        }
     }
-    for ((net, fate), (nodes, host)) in found {
+    for ((net, fate), (nodes, host, how)) in found {
         let n = &site.networks[net];
         let name = n.name.as_str();
         let who = format!(
@@ -177,7 +299,42 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
             (false, true) => "gateway6",
             _ => "gateway4",
         };
-        let apt = format!("first-boot apt cannot reach `{host}` (on none of the nodes' networks; a name is only reachable if it resolves to an address on one of them, which `check` cannot see)");
+        let apt = match how {
+            Off::Address => format!("first-boot apt cannot reach `{host}` (on none of the nodes' networks)"),
+            Off::OwnName => format!("first-boot apt cannot reach `{host}` (the site's own zone gives it an address on none of the nodes' networks)"),
+            Off::Unknown => format!("first-boot apt cannot reach `{host}` (a name the site does not declare, so `check` cannot tell whether it resolves to an address on one of the nodes' networks)"),
+        };
+        // How to state that a named mirror is on-link.
+        let domain = site
+            .site
+            .as_ref()
+            .map(|s| s.domain.value.trim_end_matches('.').to_ascii_lowercase())
+            .unwrap_or_default();
+        let label = host
+            .trim_end_matches('.')
+            .to_ascii_lowercase()
+            .strip_suffix(&format!(".{domain}"))
+            .filter(|l| !l.contains('.') && !domain.is_empty())
+            .map(str::to_string);
+        let on_link_hint = match (how, label) {
+            (Off::Unknown, Some(l)) => format!(
+                "; if `{host}` is a mirror on `{name}`, declare that machine as node `{l}` with its address on `{name}` (the site's zone then gives `{host}` that address, and `check` knows it is on-link), or write its IP address in `uris`"
+            ),
+            _ => String::new(),
+        };
+        let at = n.name.span;
+        let gw_line = super::written(
+            cx,
+            at,
+            &format!("`{gw} \"ADDRESS\"`"),
+            &format!("`{gw} = \"ADDRESS\"`"),
+        );
+        let uris_line = super::written(
+            cx,
+            at,
+            "`uris \"http://ADDRESS/debian\"`",
+            "`uris = [\"http://ADDRESS/debian\"]`",
+        );
         let d = match fate {
             Fate::NoFrr => Diagnostic::error(
                 Code::NodeNoDefaultRoute,
@@ -186,7 +343,9 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
                 ),
             )
             .help(format!(
-                "add `{gw} \"ADDRESS\"` (the router on the subnet) to network `{name}`: the default route it gives has a high metric, so the BGP default wins once FRR runs; or serve the apt repositories from an address on `{name}` (`uris \"http://ADDRESS/debian\"`) so that FRR installs without a route"
+                "add {} (the router on the subnet) to network `{name}`: the default route it gives has a high metric, so the BGP default wins once FRR runs; or serve the apt repositories from an address on `{name}` ({}) so that FRR installs without a route{on_link_hint}",
+                gw_line,
+                uris_line,
             )),
             Fate::NoApt => Diagnostic::error(
                 Code::NodeNoDefaultRoute,
@@ -195,7 +354,8 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
                 ),
             )
             .help(format!(
-                "add `{gw} \"ADDRESS\"` (the router on the subnet) to network `{name}`; Kea then hands it out as `routers` too"
+                "add {} (the router on the subnet) to network `{name}`; Kea then hands it out as `routers` too{on_link_hint}",
+                gw_line,
             )),
         };
         diags.push(d.label(
@@ -242,6 +402,42 @@ node r01n01 {{
     const DEBIAN: &str = r#"repo debian { types deb; uris "http://deb.debian.org/debian"; suites bookworm; components main; signed-by "/usr/share/keyrings/debian-archive-keyring.gpg"; }"#;
     const LOCAL: &str = r#"repo debian { types deb; uris "http://10.0.0.5/debian"; suites bookworm; components main; signed-by "/usr/share/keyrings/debian-archive-keyring.gpg"; }"#;
     const BGP: &str = "loopback ipv4=auto; bgp asn=auto { session r01-tor1 interface=eno1; }";
+
+    #[test]
+    fn a_mirror_named_in_the_site_zone_is_on_link() {
+        let named = |host: &str| {
+            LOCAL.replace(
+                "http://10.0.0.5/debian",
+                &format!("http://{host}:3142/debian"),
+            )
+        };
+        let apt_node = r#"node apt { rack r01; position 3; interface eno1 { mac "52:54:00:01:03:01"; }; address mgmt interface=eno1 ipv4="10.0.0.5" }"#;
+        // The site's own name at an address on the node's network.
+        for host in [
+            "apt.dc1.example.net",
+            "APT.dc1.example.net.",
+            "apt.mgmt.dc1.example.net",
+            "r01-tor1.dc1.example.net",
+        ] {
+            let text = format!("{}{apt_node}\n", site("", &named(host), BGP));
+            let text = if host.starts_with("r01-tor1") {
+                // The switch's loopback is on no network of the node.
+                assert_eq!(found(&text).len(), 1, "{host}");
+                continue;
+            } else {
+                text
+            };
+            assert!(found(&text).is_empty(), "{host}: {:?}", found(&text));
+        }
+        // An unknown name: the finding stays, and says how to pass.
+        let d: Vec<_> = check_kdl(&site("", &named("apt.dc1.example.net"), BGP))
+            .into_iter()
+            .filter(|d| d.code.as_str() == "SC0639")
+            .collect();
+        assert_eq!(d.len(), 1);
+        let help = d[0].help.as_deref().unwrap_or("");
+        assert!(help.contains("as node `apt`"), "{help}");
+    }
 
     #[test]
     fn a_gateway_is_a_default_route() {

@@ -3,7 +3,8 @@
 //! **What it does.** Warns (SC0089) about an `ssh-key` (of the site
 //! defaults, a profile or a node) whose key — its type and base64 body —
 //! is the key of an `ssh-key` of another user declared earlier, while its
-//! comment names its own user as the holder (`bob@ops` for user `bob`,
+//! comment names its own user as the holder (`bob@ops`, or a name and
+//! mail address, `Bob Smith <bob@example.com>`, for user `bob`,
 //! where the earlier entry's key is `alice@ops`'s): the key was pasted
 //! and the comment edited, naming that key and user. Only that claim
 //! counts: a person's key given to a shared or role account with no name
@@ -17,7 +18,9 @@
 //! **Why it matters.** A key pasted from a colleague's entry (with the
 //! comment edited, `bob@…`) lets the holder of that key's private half —
 //! the colleague — log in as the other user too, while the user it was
-//! meant for cannot log in at all: their own key is not there.
+//! meant for cannot log in at all: their own key is not there (when it is,
+//! declared in another entry, the finding says so: the pasted entry only
+//! lets the colleague in).
 //!
 //! **Example.**
 //! ```kdl
@@ -47,10 +50,20 @@ fn body(key: &str) -> Option<((&str, &str), String)> {
 }
 
 /// Whether the comment names `user` as the person holding the key: its
-/// part before `@` (`bob@ops`), or the whole comment (`bob`).
+/// part before `@` (`bob@ops`), the whole comment (`bob`), or the local
+/// part of a mail address in it (`Bob Smith <bob@example.com>`).
 fn names_user(comment: &str, user: &str) -> bool {
     let who = comment.split('@').next().unwrap_or("").trim();
-    !who.is_empty() && who.eq_ignore_ascii_case(user)
+    if !who.is_empty() && who.eq_ignore_ascii_case(user) {
+        return true;
+    }
+    comment
+        .split_whitespace()
+        .filter_map(|w| {
+            let w = w.trim_matches(|c| matches!(c, '<' | '>' | '(' | ')' | ',' | '"' | '\''));
+            w.split_once('@').map(|(local, _)| local)
+        })
+        .any(|local| !local.is_empty() && local.eq_ignore_ascii_case(user))
 }
 
 /// Whether the key's options make it a certificate authority.
@@ -62,6 +75,21 @@ fn cert_authority(options: Option<&str>) -> bool {
 }
 
 fn check(cx: &Ctx, diags: &mut Diagnostics) {
+    // Each user's keys (identity, entry name, owner): whether a user named
+    // on another's key has a key of their own declared too.
+    type Keyed<'a> = ((&'a str, &'a str), &'a str, String);
+    let mut own: BTreeMap<&str, Vec<Keyed>> = BTreeMap::new();
+    for (what, s) in layers(cx.site) {
+        for k in &s.ssh_keys {
+            if let Some((id, _)) = body(&k.key.value) {
+                own.entry(k.user.value.as_str()).or_default().push((
+                    id,
+                    k.name.value.as_str(),
+                    what.to_string(),
+                ));
+            }
+        }
+    }
     // The first entry of each key: (key name, user, comment, owner).
     type First<'a> = (&'a str, &'a str, String, String);
     let mut first: BTreeMap<(&str, &str), First> = BTreeMap::new();
@@ -85,18 +113,36 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
                 Some((name, other, c, owner))
                     if *other != user && names_user(&comment, user) && !names_user(c, user) =>
                 {
+                    // `user`'s own key, declared in another entry.
+                    let theirs = own
+                        .get(user)
+                        .and_then(|ks| ks.iter().find(|(i, _, _)| *i != id));
+                    let (tail, help) = match theirs {
+                        Some((_, their_name, their_owner)) => (
+                            format!(
+                                "; `{user}`'s own key is declared as well (`{their_name}` of {their_owner}): this entry only lets `{other}` in"
+                            ),
+                            format!(
+                                "delete this entry: `{user}` logs in with their own key, `{their_name}`; if `{other}` is meant to use the `{user}` account, say so in the comment (e.g. `{other}@…`)"
+                            ),
+                        ),
+                        None => (
+                            format!(", and `{user}`'s own key is not there"),
+                            format!(
+                                "paste `{user}`'s own public key (their `~/.ssh/id_ed25519.pub`); if one holder really uses both accounts, give them one key of their own per account"
+                            ),
+                        ),
+                    };
                     diags.push(
                         Diagnostic::warning(
                             Code::SshKeySharedByUsers,
                             format!(
-                                "SSH key `{}` of {what} for user `{user}` is the same key as `{name}` of {owner}, for user `{other}`: whoever holds `{other}`'s private key logs in as `{user}` too, and `{user}`'s own key is not there",
+                                "SSH key `{}` of {what} for user `{user}` is the same key as `{name}` of {owner}, for user `{other}`: whoever holds `{other}`'s private key logs in as `{user}` too{tail}",
                                 k.name.value
                             ),
                         )
                         .label(k.key.span, format!("the key of `{other}` (`{name}`)"))
-                        .help(format!(
-                            "paste `{user}`'s own public key (their `~/.ssh/id_ed25519.pub`); if one holder really uses both accounts, give them one key of their own per account"
-                        )),
+                        .help(help),
                     );
                 }
                 Some(_) => {}
@@ -140,6 +186,9 @@ node r01n01 {{ rack r01; position 1; profiles base; }}
         assert_eq!(n(A, "ops"), 0);
         // bob named on alice's key: the entry claims to be bob's.
         assert_eq!(n(&format!("{A} Bob@laptop"), "bob"), 1);
+        // A name and a mail address, as `ssh-keygen -C` is often given.
+        assert_eq!(n(&format!("{A} Bob Smith <bob@example.com>"), "bob"), 1);
+        assert_eq!(n(&format!("{A} Alice Doe <alice@example.com>"), "ops"), 0);
         assert_eq!(
             n(
                 "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMrG72uHP+AMbuuJt1FZLHRLsu06T4fGnlTzSTm0B9Ww bob@ops",
