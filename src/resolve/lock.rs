@@ -582,7 +582,7 @@ impl Lock {
                     some_of(&owners, 12),
                 )
             } else if pairs.is_empty() {
-                format!("the two sides allocated for different owners: keep every line of both sides{zones_note}, delete the marker lines (`<<<<<<<`, `=======`, `>>>>>>>`), then run `siteconf lock` (it gives each zone a serial above both sides') and `siteconf check`")
+                format!("the two sides do not contradict each other (no value given to two owners, no owner and key given two values): keep every line of both sides, a line both have once{zones_note}, delete the marker lines (`<<<<<<<`, `=======`, `>>>>>>>`), then run `siteconf lock` (it gives each zone a serial above both sides') and `siteconf check`")
             } else {
                 format!("keep every line of both sides except where both give a value to one owner and key (labelled): there keep the value that owner really has (the deployed one, e.g. `git show main:siteconf.lock`){zones_note}; delete the marker lines, then run `siteconf lock` and `siteconf check`")
             };

@@ -351,7 +351,7 @@ pub fn mac_move_lines(r: &super::Review) -> Vec<String> {
 }
 
 /// The sentence under the MAC moves.
-pub const MAC_MOVE_HELP: &str = "the machines swap identities: Kea gives each the other's management address, netplan matches the other's NICs, and each `serial` now contradicts its MACs; if the hardware was really swapped, say so in the change (and fix `serial`), else restore each node's MACs";
+pub const MAC_MOVE_HELP: &str = "the machines swap identities where their MACs moved: netplan matches the other's NICs (addresses and bonds land on the other machine's ports), Kea gives each the other's management address if a management NIC's MAC moved, and each `serial` now contradicts its MACs; if the hardware was really swapped, say so in the change (and fix `serial`), else restore each node's MACs";
 
 /// At most this many of head's findings in the capped text and the
 /// markdown (JSON has them all).

@@ -13,12 +13,13 @@
 //! A Jinja expression (`"{{ … }}"`) is not judged.
 //!
 //! `ansible_connection local` in a node's own `vars` (or in a profile
-//! only that node uses, or the defaults of a one-node site) is accepted:
-//! that is the deploy host managing itself (kolla-ansible's pattern), where
-//! running on the controller is the point. It is reported where it reaches
-//! several nodes (a group, the defaults, a shared profile): all of them
-//! would run on one machine. `ansible_become` false has no such case and is
-//! reported everywhere.
+//! only that node uses, a group only it joins, or the defaults of a
+//! one-node site) is accepted: that is the deploy host managing itself
+//! (kolla-ansible's pattern), where running on the controller is the
+//! point. It is reported where it reaches several nodes (a group, the
+//! defaults, a shared profile): all of them would run on one machine.
+//! `ansible_become` false is reported everywhere but beside `ansible_user
+//! root` in the same `vars`: a login as root needs no become.
 //!
 //! Vars that reach switches only (a switch's own, or a group the inventory
 //! fills with switches alone: `switches`, `role_<a switch role>`, or a
@@ -56,7 +57,9 @@ pub static RULE: Rule = Rule {
     name: "ansible-connection-vars",
     codes: &[Code::AnsibleConnectionVar],
     check,
-    resolved: false,
+    // Resolved: a group is judged by the nodes that join it (their merged
+    // `groups`), a deploy host's own group being accepted.
+    resolved: true,
 };
 
 /// Connection plugins that reach the host over SSH.
@@ -158,6 +161,12 @@ fn one_node(cx: &Ctx, owner: &str) -> bool {
     if owner == super::LayerName::Defaults.to_string() {
         return site.nodes.len() <= 1;
     }
+    if let Some(g) = owner
+        .strip_prefix("group `")
+        .and_then(|g| g.strip_suffix('`'))
+    {
+        return group_nodes(cx, g) <= 1;
+    }
     let Some(p) = owner
         .strip_prefix("profile `")
         .and_then(|p| p.strip_suffix('`'))
@@ -174,6 +183,68 @@ fn one_node(cx: &Ctx, owner: &str) -> bool {
         .filter(|n| n.profiles.iter().any(|i| i.value == p))
         .count();
     !included && users <= 1
+}
+
+/// How many nodes a declared group reaches: those that join it, or one of
+/// its children (to any depth), by name in their merged `groups`. A group
+/// that switches reach (by a switch role's or the switches' group) is never
+/// a deploy host's own: counted as many.
+fn group_nodes(cx: &Ctx, name: &str) -> usize {
+    let site = cx.site;
+    let Some(rs) = cx.resolved else {
+        return usize::MAX;
+    };
+    if !switches_only(cx, name, 0) && switch_reaches(cx, name, 0) {
+        return usize::MAX;
+    }
+    // The group and its descendants, by inventory name.
+    let mut names: BTreeSet<String> = BTreeSet::new();
+    let mut todo = vec![group_name(name)];
+    while let Some(g) = todo.pop() {
+        if names.len() > 256 || !names.insert(g.clone()) {
+            continue;
+        }
+        todo.extend(
+            site.groups
+                .iter()
+                .filter(|x| group_name(&x.name.value) == g)
+                .flat_map(|x| &x.children)
+                .map(|c| group_name(&c.value)),
+        );
+    }
+    rs.nodes
+        .iter()
+        .filter(|rn| {
+            rn.settings
+                .groups
+                .iter()
+                .any(|g| names.contains(&group_name(&g.value)))
+        })
+        .count()
+}
+
+/// Whether switches reach the declared group `name` (the switches' group,
+/// a switch role's, or through a child).
+fn switch_reaches(cx: &Ctx, name: &str, depth: usize) -> bool {
+    let inv = group_name(name);
+    if inv == SWITCHES_GROUP {
+        return true;
+    }
+    if let Some(role) = inv.strip_prefix("role_") {
+        return cx
+            .site
+            .switches
+            .iter()
+            .any(|s| s.role.value.as_str() == role);
+    }
+    depth < 8
+        && cx
+            .site
+            .groups
+            .iter()
+            .filter(|g| group_name(&g.name.value) == inv)
+            .flat_map(|g| &g.children)
+            .any(|c| switch_reaches(cx, &c.value, depth + 1))
 }
 
 fn check(cx: &Ctx, diags: &mut Diagnostics) {
@@ -214,7 +285,8 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
                 Reach::Nodes => SSH.contains(&shown.trim()) && !network,
             };
             // The deploy host managing itself.
-            if fine || (shown.trim() == "local" && kind == Reach::Nodes && one_node(cx, &owner)) {
+            if fine || (shown.trim() == "local" && kind != Reach::Switches && one_node(cx, &owner))
+            {
                 continue;
             }
             let effect = if shown.trim() == "local" {
@@ -245,8 +317,13 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
             let Some((v, span)) = vars.entries.get(name) else {
                 continue;
             };
-            // On a network device become is enable mode, not root.
-            if templated(v) || !is_false(v) || kind == Reach::Switches {
+            // On a network device become is enable mode, not root; a
+            // login as root needs no become.
+            let as_root = vars
+                .entries
+                .get("ansible_user")
+                .is_some_and(|(u, _)| u.as_str().is_some_and(|u| u.trim() == "root"));
+            if templated(v) || !is_false(v) || kind == Reach::Switches || as_root {
                 continue;
             }
             diags.push(
@@ -275,9 +352,46 @@ mod tests {
 rack r01 {{ height 42; }}
 group fleet {{ vars {{ {vars} }} }}
 node r01n01 {{ rack r01; position 1; groups fleet; }}
+node r01n02 {{ rack r01; position 2; groups fleet; }}
 "#
         );
         codes(&site).iter().filter(|c| **c == "SC0087").count()
+    }
+
+    /// A group only the deploy host joins is its own, as its profile or
+    /// its `vars` are; a login as root needs no become.
+    #[test]
+    fn a_deploy_hosts_own_group_and_a_root_login_are_accepted() {
+        let site = |extra: &str| {
+            format!(
+                r#"site dc1 {{ domain "dc1.example.net"; dns-servers "10.0.0.2"; }}
+rack r01 {{ height 42; }}
+group control {{ children deploy; }}
+group deploy {{ vars {{ ansible_connection local; }} }}
+node r01n01 {{ rack r01; position 1; groups deploy; }}
+node r01n02 {{ rack r01; position 2; groups control; }}
+{extra}
+"#
+            )
+        };
+        let count = |t: &str| codes(t).iter().filter(|c| **c == "SC0087").count();
+        assert_eq!(count(&site("")), 0);
+        // A second node in the group (or in a child of it): reported.
+        assert_eq!(
+            count(&site(
+                "node r01n03 { rack r01; position 3; groups deploy; }"
+            )),
+            1
+        );
+        assert_eq!(
+            count(&site(
+                "group all-ctl { children control; vars { ansible_connection local; } }
+node r01n04 { rack r01; position 4; groups deploy; }"
+            )),
+            2
+        );
+        assert_eq!(n("ansible_user root; ansible_become #false"), 0);
+        assert_eq!(n("ansible_user ops; ansible_become #false"), 1);
     }
 
     #[test]

@@ -189,9 +189,13 @@ enum Off {
 /// reach without a route; `None` when every one is on-link or local (or
 /// there is none). A name is on-link when the site's own zone gives it an
 /// address on one of the node's networks.
+/// A name without a trailing dot is also tried under `domain`: the netplan
+/// the nodes get searches the site's domain (`search: [DOMAIN]`), so
+/// `apt`, `r01n01` and `r01n01.mgmt` resolve as the zone's names do.
 fn unreachable_repo<'a>(
     st: &'a Settings,
     on_link: &[ipnet::IpNet],
+    domain: &str,
     names: &mut dyn FnMut() -> &'a BTreeMap<String, Vec<IpAddr>>,
 ) -> Option<(&'a str, Off)> {
     let near = |ip: &IpAddr| on_link.iter().any(|n| n.contains(ip));
@@ -209,7 +213,12 @@ fn unreachable_repo<'a>(
             continue;
         }
         let key = h.trim_end_matches('.').to_ascii_lowercase();
-        match names().get(&key) {
+        let searched = (!h.ends_with('.') && !domain.is_empty()).then(|| format!("{key}.{domain}"));
+        let names = names();
+        let found = names
+            .get(&key)
+            .or_else(|| searched.as_ref().and_then(|k| names.get(k)));
+        match found {
             Some(ips) if ips.iter().any(near) => {}
             Some(_) => return Some((h, Off::OwnName)),
             None => return Some((h, Off::Unknown)),
@@ -229,6 +238,11 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
     // The site's own names, made once, when a repository is named.
     let names_cell = std::cell::OnceCell::new();
     let names_ref = &names_cell;
+    let domain = site
+        .site
+        .as_ref()
+        .map(|s| s.domain.value.trim_end_matches('.').to_ascii_lowercase())
+        .unwrap_or_default();
     for rn in &rs.nodes {
         let node = &site.nodes[rn.index];
         if gaps.node(cx, node) {
@@ -273,7 +287,7 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
             continue;
         }
         let mut names = || names_ref.get_or_init(|| site_names(cx, rs));
-        let Some((off, how)) = unreachable_repo(st, &on_link, &mut names) else {
+        let Some((off, how)) = unreachable_repo(st, &on_link, &domain, &mut names) else {
             continue;
         };
         let fate = if routes && external {
@@ -305,11 +319,6 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
             Off::Unknown => format!("first-boot apt cannot reach `{host}` (a name the site does not declare, so `check` cannot tell whether it resolves to an address on one of the nodes' networks)"),
         };
         // How to state that a named mirror is on-link.
-        let domain = site
-            .site
-            .as_ref()
-            .map(|s| s.domain.value.trim_end_matches('.').to_ascii_lowercase())
-            .unwrap_or_default();
         let label = host
             .trim_end_matches('.')
             .to_ascii_lowercase()
@@ -417,6 +426,9 @@ node r01n01 {{
             "apt.dc1.example.net",
             "APT.dc1.example.net.",
             "apt.mgmt.dc1.example.net",
+            // Short names, as the nodes' resolver searches the site's domain.
+            "apt",
+            "apt.mgmt",
             "r01-tor1.dc1.example.net",
         ] {
             let text = format!("{}{apt_node}\n", site("", &named(host), BGP));
