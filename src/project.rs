@@ -1301,24 +1301,13 @@ fn private_key_findings(
     keys: &[crate::syntax::redact::PrivateKey],
     d: &mut Diagnostics,
 ) {
-    for k in keys {
-        d.push(
-            Diagnostic::error(
-                Code::PrivateKeyInSite,
-                format!(
-                    "{} is in this file of the project: it must not be in the repository",
-                    k.kind
-                ),
-            )
-            .label(
-                syntax::Span::new(id, k.header.0, k.header.1),
-                "a private key (its body is masked here)",
-            )
-            .help(
-                "treat the key as compromised: remove it from the file and rotate it (a new key pair, the old public half removed wherever it is trusted), since it stays in git history and in every clone and CI log that showed the file; give the public half instead (`gpg --armor --export KEYID` for `signed-by`, the `.pub` line for an `ssh-key`)",
-            ),
-        );
-    }
+    key_findings(
+        id,
+        keys,
+        d,
+        "is in this file of the project: it must not be in the repository",
+        "treat the key as compromised: remove it from the file and rotate it (a new key pair, the old public half removed wherever it is trusted), since it stays in git history and in every clone and CI log that showed the file; give the public half instead (`gpg --armor --export KEYID` for `signed-by`, the `.pub` line for an `ssh-key`)",
+    );
 }
 
 /// [`private_key_findings`] for a template: what it renders lands in every
@@ -1329,22 +1318,31 @@ fn template_key_findings(
     keys: &[crate::syntax::redact::PrivateKey],
     d: &mut Diagnostics,
 ) {
+    key_findings(
+        id,
+        keys,
+        d,
+        "is in this template: it must not be in the repository, and every device it renders for gets it in its files (a node also in the user-data its seed serves over HTTP)",
+        "treat the key as compromised: remove it from the template and rotate it, since it stays in git history and in every clone and CI log that showed the file; a template that must write a private key reads it from the secrets (`{{ secret(\"NAME\") }}`, which also makes the file 0600 and keeps it out of `diff`)",
+    );
+}
+
+/// One SC0086 per key: `where_` follows the key's kind in the message.
+fn key_findings(
+    id: FileId,
+    keys: &[crate::syntax::redact::PrivateKey],
+    d: &mut Diagnostics,
+    where_: &str,
+    help: &str,
+) {
     for k in keys {
         d.push(
-            Diagnostic::error(
-                Code::PrivateKeyInSite,
-                format!(
-                    "{} is in this template: it must not be in the repository, and every device it renders for gets it in its files (a node also in the user-data its seed serves over HTTP)",
-                    k.kind
-                ),
-            )
-            .label(
-                syntax::Span::new(id, k.header.0, k.header.1),
-                "a private key (its body is masked here)",
-            )
-            .help(
-                "treat the key as compromised: remove it from the template and rotate it, since it stays in git history and in every clone and CI log that showed the file; a template that must write a private key reads it from the secrets (`{{ secret(\"NAME\") }}`, which also makes the file 0600 and keeps it out of `diff`)",
-            ),
+            Diagnostic::error(Code::PrivateKeyInSite, format!("{} {where_}", k.kind))
+                .label(
+                    syntax::Span::new(id, k.header.0, k.header.1),
+                    "a private key (its body is masked here)",
+                )
+                .help(help),
         );
     }
 }

@@ -344,40 +344,20 @@ fn renumbered(out: &mut String, r: &Review) {
         }
         let _ = writeln!(out, ">\n> {}\n", escape(super::MAC_MOVE_HELP));
     }
-    if !r.mac_changes.is_empty() {
-        for x in r.mac_changes.iter().take(MAX_OWNERS) {
-            let _ = writeln!(out, "> ⚠️ **MACs changed:** {}  ", escape(&x.to_string()));
-        }
-        if r.mac_changes.len() > MAX_OWNERS {
-            let _ = writeln!(
-                out,
-                "> … and {} more (`siteconf diff --full`)  ",
-                r.mac_changes.len() - MAX_OWNERS
-            );
-        }
-        let _ = writeln!(
-            out,
-            ">\n> {}\n",
-            escape(crate::review::macs::MAC_CHANGE_HELP)
-        );
-    }
-    if !r.new_instances.is_empty() {
-        for x in r.new_instances.iter().take(MAX_OWNERS) {
-            let _ = writeln!(
-                out,
-                "> ⚠️ **New cloud-init instance:** {}  ",
-                escape(&x.to_string())
-            );
-        }
-        if r.new_instances.len() > MAX_OWNERS {
-            let _ = writeln!(
-                out,
-                "> … and {} more (`siteconf diff --full`)  ",
-                r.new_instances.len() - MAX_OWNERS
-            );
-        }
-        let _ = writeln!(out, ">\n> {}\n", escape(crate::review::instances::HELP));
-    }
+    warned_list(
+        out,
+        "MACs changed",
+        &r.mac_changes,
+        MAX_OWNERS,
+        crate::review::macs::MAC_CHANGE_HELP,
+    );
+    warned_list(
+        out,
+        "New cloud-init instance",
+        &r.new_instances,
+        MAX_OWNERS,
+        crate::review::instances::HELP,
+    );
     let h = &r.head_check;
     if !h.findings.is_empty() {
         let _ = writeln!(out, "> ⚠️ **check on head:** {}\n>", escape(&h.phrase()));
@@ -414,6 +394,31 @@ fn renumbered(out: &mut String, r: &Review) {
         }
         out.push('\n');
     }
+}
+
+/// A headline list near the top of the comment: one `> ⚠️ **LABEL:**` line
+/// per item (at most `max`, then a count), and the sentence under them.
+fn warned_list<T: std::fmt::Display>(
+    out: &mut String,
+    label: &str,
+    items: &[T],
+    max: usize,
+    help: &str,
+) {
+    if items.is_empty() {
+        return;
+    }
+    for x in items.iter().take(max) {
+        let _ = writeln!(out, "> ⚠️ **{label}:** {}  ", escape(&x.to_string()));
+    }
+    if items.len() > max {
+        let _ = writeln!(
+            out,
+            "> … and {} more (`siteconf diff --full`)  ",
+            items.len() - max
+        );
+    }
+    let _ = writeln!(out, ">\n> {}\n", escape(help));
 }
 
 fn details(summary: &str, body: &str) -> String {

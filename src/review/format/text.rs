@@ -512,48 +512,11 @@ fn renumbered(out: &mut String, r: &Review, p: &Painter, capped: bool) {
         }
         let _ = writeln!(out, "    {}", super::MAC_MOVE_HELP);
     }
-    if !r.mac_changes.is_empty() {
-        let show = if capped { MAX_OWNERS } else { usize::MAX };
-        for x in r.mac_changes.iter().take(show) {
-            let _ = writeln!(
-                out,
-                "{}",
-                p.paint(
-                    "1;33",
-                    &format!("  {:<13}{}", "MACS CHANGED", visible(&x.to_string()))
-                )
-            );
-        }
-        if r.mac_changes.len() > show {
-            let _ = writeln!(
-                out,
-                "    … and {} more (--full)",
-                r.mac_changes.len() - show
-            );
-        }
-        let _ = writeln!(out, "    {}", crate::review::macs::MAC_CHANGE_HELP);
-    }
-    if !r.new_instances.is_empty() {
-        let show = if capped { MAX_OWNERS } else { usize::MAX };
-        for x in r.new_instances.iter().take(show) {
-            let _ = writeln!(
-                out,
-                "{}",
-                p.paint(
-                    "1;33",
-                    &format!("  {:<13}{}", "NEW INSTANCE", visible(&x.to_string()))
-                )
-            );
-        }
-        if r.new_instances.len() > show {
-            let _ = writeln!(
-                out,
-                "    … and {} more (--full)",
-                r.new_instances.len() - show
-            );
-        }
-        let _ = writeln!(out, "    {}", crate::review::instances::HELP);
-    }
+    let show = if capped { MAX_OWNERS } else { usize::MAX };
+    let macs = crate::review::macs::MAC_CHANGE_HELP;
+    headline_list(out, p, "MACS CHANGED", &r.mac_changes, show, macs);
+    let instances = crate::review::instances::HELP;
+    headline_list(out, p, "NEW INSTANCE", &r.new_instances, show, instances);
     head_check(out, r, p, capped);
     for x in &r.renames {
         let _ = writeln!(
@@ -572,6 +535,30 @@ fn renumbered(out: &mut String, r: &Review, p: &Painter, capped: bool) {
 /// What `check` finds on head, near the top: a warning about the change
 /// (an automation key that no longer reaches any node) reads as a harmless
 /// two-line hunk below.
+/// A headline list near the top (yellow: a change a reviewer must know
+/// of, not one the gate blocks): one `LABEL item` line per item (at most
+/// `show`, then a count), and the sentence under them.
+fn headline_list<T: std::fmt::Display>(
+    out: &mut String,
+    p: &Painter,
+    label: &str,
+    items: &[T],
+    show: usize,
+    help: &str,
+) {
+    if items.is_empty() {
+        return;
+    }
+    for x in items.iter().take(show) {
+        let line = format!("  {label:<13}{}", visible(&x.to_string()));
+        let _ = writeln!(out, "{}", p.paint("1;33", &line));
+    }
+    if items.len() > show {
+        let _ = writeln!(out, "    … and {} more (--full)", items.len() - show);
+    }
+    let _ = writeln!(out, "    {help}");
+}
+
 fn head_check(out: &mut String, r: &Review, p: &Painter, capped: bool) {
     let h = &r.head_check;
     if h.findings.is_empty() {
