@@ -153,13 +153,14 @@ pub struct Current {
 /// certain — several sites, a `siteconf.toml` with findings, no stamp, a
 /// stamp of a build with findings ([`stamp::flagged`]), a touched output —
 /// and the caller goes the whole way ([`prepare_project`], [`build`]).
-/// `secrets` gives the digest of the secrets the build would use.
+/// `config` is `siteconf.toml` as read from `src`; `secrets` gives the
+/// digest of the secrets the build would use.
 pub fn up_to_date(
     src: &dyn Source,
+    config: &ConfigFile,
     out_dir: impl FnOnce(&Config) -> PathBuf,
     secrets: impl FnOnce(&Config) -> Option<[u8; 32]>,
 ) -> Option<Current> {
-    let config = ConfigFile::read(src);
     if config.has_findings() || config.config.is_multi_site() {
         return None;
     }

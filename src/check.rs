@@ -372,11 +372,16 @@ pub fn check_project_configured(
         // Nothing loaded: the reason is among the loader's findings.
         diags.extend(loaded_diags);
     }
-    let declared: Vec<Declared> = sites.iter().map(Declared::of).collect();
+    // What each site declares, made at the first unresolved reference of
+    // a project of several sites (most checks have none).
+    let declared: std::cell::OnceCell<Vec<Declared>> = std::cell::OnceCell::new();
     let mut seen = std::collections::HashSet::new();
     for s in &sites {
         for mut d in s.diags.clone().finish() {
-            declared_elsewhere(&mut d, s, &declared);
+            if sites.len() > 1 && DECLARED_KINDS.iter().any(|(code, _)| *code == d.code) {
+                let declared = declared.get_or_init(|| sites.iter().map(Declared::of).collect());
+                declared_elsewhere(&mut d, s, declared);
+            }
             if seen.insert(format!("{d:?}")) {
                 diags.push(d);
             }

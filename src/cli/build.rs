@@ -101,9 +101,10 @@ fn build(g: &Global, args: &Args) -> Status {
         Ok(s) => s,
         Err(e) => return e.report(g, Format::Text),
     };
+    // Read once here, for the output's checks and the up-to-date probe.
+    let config_file = crate::project::ConfigFile::read(&*src);
     if let Some(out) = &args.out {
-        let config = crate::project::ConfigFile::read(&*src).config;
-        if let Some(what) = out_conflict(&root, out, &config) {
+        if let Some(what) = out_conflict(&root, out, &config_file.config) {
             return fail(format!(
                 "refusing --out {}: it {what}; {}",
                 out.display(),
@@ -116,8 +117,7 @@ fn build(g: &Global, args: &Args) -> Status {
         // -f out`): the build would write the whole tree, secret files
         // too, wherever the link points. `--out` is the operator's own
         // choice and is taken as given.
-        let config = crate::project::ConfigFile::read(&*src).config;
-        if let Some(d) = out_dir_link(&root, &config) {
+        if let Some(d) = out_dir_link(&root, &config_file.config) {
             return report_failure(g, args, &[d], &SourceMap::default());
         }
     }
@@ -131,6 +131,7 @@ fn build(g: &Global, args: &Args) -> Status {
         // long way, where warnings are printed (and `--deny` applies).
         let current = crate::build::up_to_date(
             &*src,
+            &config_file,
             |config| {
                 args.out
                     .clone()

@@ -259,6 +259,7 @@ pub fn render_streaming<E>(
     }
     let per_host = site::PerHost {
         skip: reused.keys().cloned().collect(),
+        check_scripts: templates.overridden(site::NODE_IPXE_TEMPLATE),
         ..Default::default()
     };
     let shared = device::Shared {
@@ -289,7 +290,6 @@ pub fn render_streaming<E>(
         templates: &templates,
         plan: &plan,
         empty: BTreeMap::new(),
-        scripts_checked: templates.overridden(site::NODE_IPXE_TEMPLATE),
         unseeded_scripts: None,
         unseeded_nodes: None,
         site_parsed: SITE_STRUCTURED
@@ -724,9 +724,6 @@ struct Collector<'p, S, E> {
     /// Templates a device depends on that rendered empty (SC0906): the
     /// first device and how many more.
     empty: BTreeMap<&'static str, (String, usize)>,
-    /// Whether the project overrides the node script template: its
-    /// scripts are checked for the seed (SC0908).
-    scripts_checked: bool,
     /// The first node script without its seed or network config (node,
     /// path, what it lacks), and how many more (SC0908).
     unseeded_scripts: Option<(String, String, Vec<String>, usize)>,
@@ -926,7 +923,7 @@ impl<S: FnMut(Batch) -> Result<(), E>, E> Collector<'_, S, E> {
         if !self.site_parsed.is_empty() {
             self.parse_site(&batch);
         }
-        if self.scripts_checked {
+        if self.per_host.check_scripts {
             self.check_scripts(&batch);
         }
         for a in batch {
@@ -987,7 +984,7 @@ impl<S: FnMut(Batch) -> Result<(), E>, E> Collector<'_, S, E> {
             }
             let mut lacks = Vec::new();
             if !want.seeded(&text) {
-                lacks.push(format!("its NoCloud seed `{}`", want.seed));
+                lacks.push(format!("its NoCloud seed `{}`", want.seed()));
             }
             if want.network_config && !text.contains("network-config=") {
                 lacks.push("its network config (`network-config=`)".to_string());

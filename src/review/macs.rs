@@ -128,19 +128,19 @@ impl std::fmt::Display for MacChange {
 /// What a reviewer is told under the MAC changes.
 pub const MAC_CHANGE_HELP: &str = "hardware replaced under the same names: Kea reserves the nodes' addresses for the new MACs (the old machines get no lease, the new ones PXE-boot and get the same addresses) and netplan matches the new NICs; expected for a hardware swap, else a typo in the MACs keeps the machines from booting";
 
+/// Every MAC address of a side's nodes.
+fn all_macs(f: &Facts) -> rustc_hash::FxHashSet<&str> {
+    f.nodes
+        .values()
+        .flat_map(|n| n.macs.iter().map(String::as_str))
+        .collect()
+}
+
 /// Nodes on both sides whose MACs change, not to another node's: runs of
 /// such nodes, consecutive in name order among the nodes on both sides.
 pub fn mac_changes(base: &Facts, head: &Facts) -> Vec<MacChange> {
-    let in_base: BTreeMap<&str, &str> = base
-        .nodes
-        .iter()
-        .flat_map(|(n, f)| f.macs.iter().map(move |m| (m.as_str(), n.as_str())))
-        .collect();
-    let in_head: BTreeMap<&str, &str> = head
-        .nodes
-        .iter()
-        .flat_map(|(n, f)| f.macs.iter().map(move |m| (m.as_str(), n.as_str())))
-        .collect();
+    // Only whether a MAC is anywhere on a side matters here.
+    let (in_base, in_head) = (all_macs(base), all_macs(head));
     let mut out: Vec<MacChange> = Vec::new();
     let mut open = false;
     for (n, hf) in &head.nodes {
@@ -151,12 +151,12 @@ pub fn mac_changes(base: &Facts, head: &Facts) -> Vec<MacChange> {
         let came = hf
             .macs
             .iter()
-            .filter(|m| !in_base.contains_key(m.as_str()))
+            .filter(|m| !in_base.contains(m.as_str()))
             .count();
         let went = bf
             .macs
             .iter()
-            .filter(|m| !in_head.contains_key(m.as_str()))
+            .filter(|m| !in_head.contains(m.as_str()))
             .count();
         // A node that gets its first MACs, or loses all, is a declaration
         // added or removed, not hardware replaced.

@@ -144,8 +144,12 @@ pub struct PerHost {
     /// Filled by the render: path → the device it belongs to, for every
     /// per-host file of a device not skipped.
     pub owners: std::sync::Mutex<std::collections::HashMap<String, Owner>>,
-    /// Filled by the render: each node script's path and what its kernel
-    /// command line must carry (SC0908).
+    /// Whether the node scripts are checked for their seed (the project
+    /// overrides their template, SC0908): only then are they noted in
+    /// `scripts`.
+    pub check_scripts: bool,
+    /// Filled by the render when `check_scripts`: each node script's path
+    /// and what its kernel command line must carry.
     pub scripts: std::sync::Mutex<std::collections::HashMap<String, ScriptSeed>>,
 }
 
@@ -154,7 +158,7 @@ impl ScriptSeed {
     /// node its seed: the built-in argument, or the same seed written as
     /// cloud-init also reads it (`ds=nocloud-net;seedfrom=<seed-url>`).
     pub fn seeded(&self, script: &str) -> bool {
-        script.contains(&self.seed)
+        script.contains(&self.seed())
             || script.split_whitespace().any(|w| {
                 w.strip_prefix("ds=nocloud-net;").is_some_and(|rest| {
                     rest.split(';').any(|kv| {
@@ -164,6 +168,12 @@ impl ScriptSeed {
                     })
                 })
             })
+    }
+
+    /// The NoCloud seed argument the built-in script writes:
+    /// `ds=nocloud-net;s=<seed-url>`.
+    pub fn seed(&self) -> String {
+        format!("ds=nocloud-net;s={}", self.seed_url)
     }
 
     /// Whether the script chains to a script served from the node's own
@@ -186,8 +196,6 @@ impl ScriptSeed {
 #[derive(Debug, Clone)]
 pub struct ScriptSeed {
     pub node: String,
-    /// `ds=nocloud-net;s=<base-url>/nodes/<node>/`
-    pub seed: String,
     /// `<base-url>/nodes/<node>/`
     pub seed_url: String,
     /// The built-in script puts `network-config=` on the command line.
@@ -296,9 +304,14 @@ impl PerHost {
         }
     }
 
-    /// Notes what the node script at `path` must carry.
-    fn note_script(&self, path: &str, seed: ScriptSeed) {
+    /// Notes what the node script at `path` must carry, when the scripts
+    /// are checked.
+    fn note_script(&self, path: &str, seed: impl FnOnce() -> ScriptSeed) {
+        if !self.check_scripts {
+            return;
+        }
         if let Ok(mut m) = self.scripts.lock() {
+            let seed = seed();
             m.insert(path.to_string(), seed);
         }
     }
@@ -458,15 +471,11 @@ pub fn render_site_into(
             let s = site_v.clone();
             if let Some(path) = segment_path(&mut diags, "site/boot/ipxe", &sc.file, ".ipxe") {
                 per_host.note(Owner::Node(sc.node.clone()), &path);
-                per_host.note_script(
-                    &path,
-                    ScriptSeed {
-                        node: sc.node.clone(),
-                        seed: format!("ds=nocloud-net;s={}", sc.seed_url),
-                        seed_url: sc.seed_url.clone(),
-                        network_config: sc.network_config.is_some(),
-                    },
-                );
+                per_host.note_script(&path, || ScriptSeed {
+                    node: sc.node.clone(),
+                    seed_url: sc.seed_url.clone(),
+                    network_config: sc.network_config.is_some(),
+                });
                 jobs.push(Job {
                     template: NODE_IPXE_TEMPLATE,
                     path,
@@ -948,7 +957,6 @@ mod script_seed_tests {
     fn want() -> ScriptSeed {
         ScriptSeed {
             node: "n1".into(),
-            seed: "ds=nocloud-net;s=http://10.0.0.2/nodes/n1/".into(),
             seed_url: "http://10.0.0.2/nodes/n1/".into(),
             network_config: false,
         }
