@@ -277,6 +277,19 @@ impl IntoIterator for Diagnostics {
     }
 }
 
+/// Up to `max` items as `a, b and c`, the rest counted (`a, b and 3
+/// more`); empty for none. For messages that name what they are about.
+pub fn and_list<S: AsRef<str>>(items: &[S], max: usize) -> String {
+    let shown: Vec<&str> = items.iter().take(max).map(AsRef::as_ref).collect();
+    let more = items.len().saturating_sub(max);
+    match (shown.split_last(), more) {
+        (None, _) => String::new(),
+        (Some((last, [])), 0) => (*last).to_string(),
+        (Some((last, init)), 0) => format!("{} and {last}", init.join(", ")),
+        _ => format!("{} and {more} more", shown.join(", ")),
+    }
+}
+
 /// "did you mean `x`?" for a misspelt name, from the candidates given.
 pub fn did_you_mean<'a>(
     wrong: &str,
@@ -290,4 +303,17 @@ pub fn did_you_mean<'a>(
         }
     }
     best.map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn and_list_names_a_few_and_counts_the_rest() {
+        let l = |items: &[&str], max| super::and_list(items, max);
+        assert_eq!(l(&[], 3), "");
+        assert_eq!(l(&["a"], 3), "a");
+        assert_eq!(l(&["a", "b"], 3), "a and b");
+        assert_eq!(l(&["a", "b", "c"], 3), "a, b and c");
+        assert_eq!(l(&["a", "b", "c", "d", "e"], 3), "a, b, c and 2 more");
+    }
 }

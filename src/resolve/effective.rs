@@ -34,6 +34,33 @@ pub struct Eff<T> {
     pub allocated: bool,
 }
 
+/// `groups` (inventory names) with `all` and every declared group that is
+/// a parent of one of them, to any depth: the groups whose variables a
+/// host in `groups` gets.
+pub fn with_parent_groups(
+    site: &Site,
+    mut groups: std::collections::BTreeSet<String>,
+) -> std::collections::BTreeSet<String> {
+    groups.insert("all".into());
+    loop {
+        let more: Vec<String> = site
+            .groups
+            .iter()
+            .filter(|g| !groups.contains(&group_name(&g.name.value)))
+            .filter(|g| {
+                g.children
+                    .iter()
+                    .any(|c| groups.contains(&group_name(&c.value)))
+            })
+            .map(|g| group_name(&g.name.value))
+            .collect();
+        if more.is_empty() {
+            return groups;
+        }
+        groups.extend(more);
+    }
+}
+
 /// The inventory groups a node is in by itself (not their parents, nor
 /// `all`): its `groups`, `role_<role>`, `rack_<rack>`, `profile_<p>`,
 /// sorted.

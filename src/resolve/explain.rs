@@ -219,29 +219,12 @@ fn group_vars(
     use crate::model::names::group_name;
     let node = &site.nodes[rn.index];
     // The node's groups, their parents to any depth, and `all`.
-    let mut mine: std::collections::BTreeSet<String> = super::effective::node_groups(node, rn)
-        .into_iter()
-        .collect();
-    mine.insert("all".into());
-    loop {
-        let more: Vec<String> = site
-            .groups
-            .iter()
-            .map(|g| group_name(&g.name.value))
-            .filter(|g| !mine.contains(g))
-            .filter(|g| {
-                site.groups
-                    .iter()
-                    .filter(|x| group_name(&x.name.value) == *g)
-                    .flat_map(|x| &x.children)
-                    .any(|c| mine.contains(&group_name(&c.value)))
-            })
-            .collect();
-        if more.is_empty() {
-            break;
-        }
-        mine.extend(more);
-    }
+    let mine = super::effective::with_parent_groups(
+        site,
+        super::effective::node_groups(node, rn)
+            .into_iter()
+            .collect(),
+    );
     // Ansible's depth: `all` 0, a group 1 + its deepest parent's.
     let parents = |g: &str| -> Vec<String> {
         site.groups
@@ -277,23 +260,11 @@ fn group_vars(
                     continue;
                 }
             }
-            let (file, line, column) = match sources.get(span.file) {
-                Some(f) => {
-                    let (l, c) = f.line_col(span.start);
-                    (f.path.clone(), l, c)
-                }
-                None => ("<built-in>".to_string(), 0, 0),
-            };
             let var = GroupVar {
                 path: p.clone(),
                 value: shown(v),
                 group: g.name.value.clone(),
-                set_at: Location {
-                    file,
-                    line,
-                    column,
-                    layer: format!("group `{}`", g.name.value),
-                },
+                set_at: loc_at(sources, *span, format!("group `{}`", g.name.value)),
                 shadowed_by_host_var: rn.settings.vars.entries.contains_key(k),
                 overridden_by: None,
             };
@@ -319,9 +290,14 @@ fn group_vars(
 }
 
 fn loc(sources: &SourceMap, o: &super::Origin) -> Location {
-    let (file, line, column) = match sources.get(o.span.file) {
+    loc_at(sources, o.span, o.layer.to_string())
+}
+
+/// Where `span` is, set in `layer`.
+fn loc_at(sources: &SourceMap, span: crate::syntax::Span, layer: String) -> Location {
+    let (file, line, column) = match sources.get(span.file) {
         Some(f) => {
-            let (l, c) = f.line_col(o.span.start);
+            let (l, c) = f.line_col(span.start);
             (f.path.clone(), l, c)
         }
         None => ("<built-in>".to_string(), 0, 0),
@@ -330,7 +306,7 @@ fn loc(sources: &SourceMap, o: &super::Origin) -> Location {
         file,
         line,
         column,
-        layer: o.layer.to_string(),
+        layer,
     }
 }
 

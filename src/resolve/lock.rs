@@ -189,19 +189,6 @@ fn value_family(key: &str) -> Option<Option<super::key::IpFamily>> {
     super::key::AllocKey::parse(key).map(|k| k.family())
 }
 
-/// `a, b and c`, at most `max` names then `and N more`.
-fn some_of(names: &[&str], max: usize) -> String {
-    let shown: Vec<&str> = names.iter().take(max).copied().collect();
-    let rest = names.len().saturating_sub(max);
-    if rest > 0 {
-        return format!("{}, and {rest} more", shown.join(", "));
-    }
-    match shown.split_last() {
-        Some((last, init)) if !init.is_empty() => format!("{} and {last}", init.join(", ")),
-        _ => shown.join(""),
-    }
-}
-
 impl Lock {
     /// Reads the lock strictly: every line is a comment, the version line,
     /// or `OWNER KEY VALUE [released]` for a known owner kind and key.
@@ -579,7 +566,7 @@ impl Lock {
                 format!(
                     "both sides took the same free values for different owners ({} value(s), first ones labelled): keeping every line of both would give each value to two machines. Keep every line of the {ours_s} (the branch merged into, whose machines may be running); on the {theirs_s} delete every line of {}{where_} and keep its other lines{same_key}{zones_note}; delete the marker lines (`<<<<<<<`, `=======`, `>>>>>>>`), then run `siteconf lock`: owners without lines get new free values, and each zone a serial above both sides'. If the {theirs_s}'s machines are the ones running, do it the other way round",
                     collisions.len(),
-                    some_of(&owners, 12),
+                    crate::diag::and_list(&owners, 12),
                 )
             } else if pairs.is_empty() {
                 format!("the two sides do not contradict each other (no value given to two owners, no owner and key given two values): keep every line of both sides, a line both have once{zones_note}, delete the marker lines (`<<<<<<<`, `=======`, `>>>>>>>`), then run `siteconf lock` (it gives each zone a serial above both sides') and `siteconf check`")
@@ -757,7 +744,7 @@ pub fn serials_behind(lock: &Lock, earlier: &[Earlier], lock_file: &str) -> Vec<
                     "{lock_file} gives zone `{}` serial {}, lower than the serial {top} committed in {}: secondaries that hold serial {top} ignore the zone, so none of its changes reaches them",
                     z.origin,
                     z.serial,
-                    some_of(&revs, 3)
+                    crate::diag::and_list(&revs, 3)
                 ),
             )
             .label(z.span, format!("serial {} < {top}", z.serial))

@@ -116,29 +116,14 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
         let listening = sshd_ports(&lines);
         // The groups the node is in: its own, `all`, and their parents to
         // any depth.
-        let mut mine: BTreeSet<String> = rn
-            .settings
-            .groups
-            .iter()
-            .map(|g| group_name(&g.value))
-            .collect();
-        mine.insert("all".into());
-        loop {
-            let more: Vec<String> = groups
+        let mine = crate::resolve::effective::with_parent_groups(
+            cx.site,
+            rn.settings
+                .groups
                 .iter()
-                .filter(|g| !mine.contains(&group_name(&g.name.value)))
-                .filter(|g| {
-                    g.children
-                        .iter()
-                        .any(|c| mine.contains(&group_name(&c.value)))
-                })
-                .map(|g| group_name(&g.name.value))
-                .collect();
-            if more.is_empty() {
-                break;
-            }
-            mine.extend(more);
-        }
+                .map(|g| group_name(&g.value))
+                .collect(),
+        );
         // The operator's value of `var`: host_vars first, then the groups.
         let setting = |var: &'static str| {
             rn.settings

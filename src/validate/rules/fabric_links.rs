@@ -221,22 +221,6 @@ fn check(cx: &Ctx, diags: &mut Diagnostics) {
     }
 }
 
-/// `a`, `b` and `c`, or the first `max` and "N more": items already quoted.
-fn plain_list(items: &[String], max: usize) -> String {
-    let shown: Vec<&str> = items.iter().take(max).map(String::as_str).collect();
-    let more = items.len().saturating_sub(max);
-    match (shown.len(), more) {
-        (0, _) => String::new(),
-        (1, 0) => shown[0].to_string(),
-        (_, 0) => format!(
-            "{} and {}",
-            shown[..shown.len() - 1].join(", "),
-            shown[shown.len() - 1]
-        ),
-        _ => format!("{} and {more} more", shown.join(", ")),
-    }
-}
-
 /// SC0637: switch `quiet` has no `asn` and is linked to the BGP switches
 /// of `links`.
 fn no_bgp_links(cx: &Ctx, quiet: usize, links: &[(Span, usize, &str)], diags: &mut Diagnostics) {
@@ -253,7 +237,7 @@ fn no_bgp_links(cx: &Ctx, quiet: usize, links: &[(Span, usize, &str)], diags: &m
         format!(
             "switch `{name}` has no `asn`, so it runs no BGP, but it is `link`ed to BGP {} {}: {} an unnumbered fabric session on its port (`neighbor {first_port} interface peer-group FABRIC` on `{first_bgp}`) that `{name}`, which gets no FRR configuration at all, never answers, so {} down and no route crosses {}",
             if links.len() == 1 { "switch" } else { "switches" },
-            plain_list(&ends, 4),
+            crate::diag::and_list(&ends, 4),
             if links.len() == 1 { "it opens" } else { "each opens" },
             if links.len() == 1 { "the session stays" } else { "the sessions stay" },
             if links.len() == 1 { "the link" } else { "these links" },
