@@ -24,16 +24,31 @@ fn outside_file(dir: &Path) -> std::path::PathBuf {
     p
 }
 
-/// Commits the project as it stands on `main`, so `diff` and `gate` have a
-/// base; the working tree is then changed by the test.
-fn commit_all(root: &Path) {
-    let repo = git2::Repository::init(root).unwrap();
+/// Stages every file of the working tree (as `git add -A`): the tree
+/// staged.
+fn stage_all(repo: &git2::Repository) -> git2::Oid {
     let mut index = repo.index().unwrap();
     index
         .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
         .unwrap();
     index.write().unwrap();
-    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+    index.write_tree().unwrap()
+}
+
+/// Commits `tree` on top of HEAD, moving `update_ref` (`HEAD`) if given.
+fn commit_on_head(repo: &git2::Repository, update_ref: Option<&str>, tree: git2::Oid) -> git2::Oid {
+    let tree = repo.find_tree(tree).unwrap();
+    let sig = git2::Signature::now("t", "t@example.org").unwrap();
+    let parent = repo.head().unwrap().peel_to_commit().unwrap();
+    repo.commit(update_ref, &sig, &sig, "mr", &tree, &[&parent])
+        .unwrap()
+}
+
+/// Commits the project as it stands on `main`, so `diff` and `gate` have a
+/// base; the working tree is then changed by the test.
+fn commit_all(root: &Path) {
+    let repo = git2::Repository::init(root).unwrap();
+    let tree = repo.find_tree(stage_all(&repo)).unwrap();
     let sig = git2::Signature::now("t", "t@example.org").unwrap();
     let c = repo
         .commit(Some("HEAD"), &sig, &sig, "base", &tree, &[])
@@ -566,16 +581,8 @@ fn control_characters_in_file_names_are_printed_escaped() {
     )
     .unwrap();
     let repo = git2::Repository::open(p.path()).unwrap();
-    let mut index = repo.index().unwrap();
-    index
-        .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
-        .unwrap();
-    index.write().unwrap();
-    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
-    let sig = git2::Signature::now("t", "t@example.org").unwrap();
-    let parent = repo.head().unwrap().peel_to_commit().unwrap();
-    repo.commit(Some("HEAD"), &sig, &sig, "mr", &tree, &[&parent])
-        .unwrap();
+    let tree = stage_all(&repo);
+    commit_on_head(&repo, Some("HEAD"), tree);
     for args in [
         &["check"][..],
         &["check", "--rev", "HEAD"][..],
@@ -630,20 +637,10 @@ fn a_link_in_or_as_the_templates_directory_fails_check_diff_and_gate() {
         // Staged, for `--staged`; committed on a branch, for `--rev`, diff
         // and gate (git stores the link).
         let repo = git2::Repository::open(p.path()).unwrap();
-        let mut index = repo.index().unwrap();
-        index
-            .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
-            .unwrap();
-        index.write().unwrap();
+        let tree = stage_all(&repo);
         let o = siteconf(p.path(), &["check", "--staged"]);
         assert_eq!(o.status.code(), Some(1), "{}", show(&o));
-        let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
-        let sig = git2::Signature::now("t", "t@example.org").unwrap();
-        let parent = repo.head().unwrap().peel_to_commit().unwrap();
-        let head = repo
-            .commit(None, &sig, &sig, "mr", &tree, &[&parent])
-            .unwrap()
-            .to_string();
+        let head = commit_on_head(&repo, None, tree).to_string();
         for args in [
             &["check"][..],
             &["check", "--format", "json"][..],
