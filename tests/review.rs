@@ -2155,6 +2155,74 @@ fn several_sites_diff_renders_only_what_differs() {
     assert_eq!(ran, 3);
 }
 
+/// A zone whose records are the same on both sides is rendered by
+/// neither, though the sides' histories differ: head's parent commit holds
+/// base's lock, base has no parent — serials below the lock's own change
+/// nothing, so they do not make the zones new. A node's serial edit
+/// renders no zone; a node's new name renders the zones it is in, on both
+/// sides; either way the review is the one rendering everything gives.
+#[test]
+fn a_zone_is_rendered_only_when_its_records_change() {
+    let base = init_site(8);
+    let rack = "site/racks/r01.kdl";
+    assert!(base[rack].contains("serial YL4HP8K"), "{}", base[rack]);
+    let edits: [(&str, &str, usize); 2] = [
+        ("serial YL4HP8K", "serial YL4HP8X", 0),
+        // r01n01 → r01n09: the forward zone and the reverse zones holding
+        // its addresses (management and loopback, IPv4 and IPv6).
+        ("node r01n01 {", "node r01n09 {", 1),
+    ];
+    let mut ran = 0;
+    for (from, to, least) in edits {
+        let mut head = base.clone();
+        head.insert(rack.into(), head[rack].replace(from, to));
+        if least > 0 {
+            // A rename keeps the node's values: its lock lines are renamed too.
+            let lock = head["siteconf.lock"].replace("node/r01n01 ", "node/r01n09 ");
+            head.insert("siteconf.lock".into(), lock);
+        }
+        let repo = two_commits(&base, &head);
+        let project = GitProject::discover(repo.path()).expect("discover");
+        let (bs, hs) = (
+            project.rev_source("main").expect("main"),
+            project.rev_source("feature").expect("feature"),
+        );
+        let (kb, kh) = review::compile_both((&bs, "main"), (&hs, "feature"), &review::Engine);
+        let (kb, kh) = (kb.expect("base compiles"), kh.expect("head compiles"));
+        let zones = |c: &Compiled| {
+            c.output
+                .files
+                .keys()
+                .filter(|p| p.ends_with(".zone"))
+                .count()
+        };
+        let full_h = compile_rev(&repo, "feature", &review::Engine);
+        assert!(zones(&full_h) > 2, "{} zones", zones(&full_h));
+        if least == 0 {
+            assert_eq!((zones(&kb), zones(&kh)), (0, 0), "{from}");
+        } else {
+            assert!(
+                zones(&kb) > least && zones(&kb) == zones(&kh),
+                "{from}: {} {}",
+                zones(&kb),
+                zones(&kh)
+            );
+            assert!(zones(&kh) < zones(&full_h), "{from}: every zone rendered");
+        }
+        let opts = review::format::text::Options {
+            max_lines: None,
+            ..Default::default()
+        };
+        assert_eq!(
+            review::format::text::render(&Review::build(&kb, &kh, &Filter::default()), &opts),
+            review::format::text::render(&review_of(&repo, "main", "feature"), &opts),
+            "{from}"
+        );
+        ran += 1;
+    }
+    assert_eq!(ran, 2);
+}
+
 /// The gate policy of docs/sites.md (scoping a rule to a site), compiled.
 fn sites_doc_policy() -> siteconf::gate::policy::Compiled {
     let doc = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/sites.md"))

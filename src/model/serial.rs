@@ -58,20 +58,29 @@ pub fn choose_serial(recorded: Option<(u32, bool)>, previous: Option<(u32, bool)
 /// very zone): the highest (serial arithmetic), kept if any record of it is
 /// this zone, else one more; with none, 1.
 pub fn choose_serial_among(known: impl IntoIterator<Item = (u32, bool)>) -> u32 {
-    let mut top: Option<(u32, bool)> = None;
-    for k in known {
-        top = Some(match top {
-            None => k,
-            Some(t) if t.0 == k.0 => (t.0, t.1 || k.1),
-            Some(t) if serial_gt(k.0, t.0) => k,
-            Some(t) => t,
-        });
-    }
-    match top {
+    match top_serial(known) {
         None => 1,
-        Some((s, true)) => s,
-        Some((s, false)) => next_serial(s),
+        Some((s, given)) if given.contains(&true) => s,
+        Some((s, _)) => next_serial(s),
     }
+}
+
+/// The highest of the serials given before, as [`choose_serial_among`]
+/// folds them (in the given order: serial arithmetic is not transitive
+/// for serials 2^31 apart), with what came with each entry at that serial.
+/// The serials below it play no part in the choice: a zone's key holds
+/// this top only, so that a serial committed long ago, or a parent's lock,
+/// does not make every zone new to a build or a diff.
+pub fn top_serial<T>(known: impl IntoIterator<Item = (u32, T)>) -> Option<(u32, Vec<T>)> {
+    let mut top: Option<(u32, Vec<T>)> = None;
+    for (s, what) in known {
+        match &mut top {
+            Some((t, at)) if *t == s => at.push(what),
+            Some((t, _)) if !serial_gt(s, *t) => {}
+            _ => top = Some((s, vec![what])),
+        }
+    }
+    top
 }
 
 /// The SOA serial of a zone file and where it is: the third field of the
@@ -132,6 +141,15 @@ mod tests {
         assert!(serial_gt(1 << 30, 0));
         assert_eq!(next_serial(1), 2);
         assert_eq!(next_serial(u32::MAX), 1);
+    }
+
+    #[test]
+    fn the_top_keeps_only_what_was_given_at_the_highest_serial() {
+        assert_eq!(top_serial(Vec::<(u32, char)>::new()), None);
+        let given = [(3, 'a'), (5, 'b'), (4, 'c'), (5, 'd'), (1, 'e')];
+        assert_eq!(top_serial(given), Some((5, vec!['b', 'd'])));
+        // Past the wrap: 2 follows u32::MAX.
+        assert_eq!(top_serial([(u32::MAX, 'a'), (2, 'b')]), Some((2, vec!['b'])));
     }
 
     #[test]

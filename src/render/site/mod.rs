@@ -836,20 +836,46 @@ fn render_zone(
     ) else {
         return Err(diags.remove(0));
     };
-    // A zone's file follows from its records, the serial the lock records
-    // for it, the committed locks' and the previous output's file (see
-    // `choose_serial_among`): its key.
+    // A zone's file follows from its records and the serial chosen for it
+    // (see `choose_serial_among`): the top of the serials given before —
+    // the lock's, the previous output's, the committed locks' —, the
+    // digests recorded at it, and, when the previous output's file is at
+    // it, that file: its key. Serials below the top change nothing, so a
+    // commit (a new parent lock) or the other side of a diff with another
+    // history keeps the zone's key.
     if let Some(k) = known {
-        let mut recorded = match serials.recorded.get(&z.name) {
-            Some((n, h)) => format!("{n} {h}"),
-            None => "-".into(),
-        };
-        for (n, h) in serials.published.get(&z.name).into_iter().flatten() {
-            recorded.push_str(&format!(" {n} {h}"));
+        fn given((n, h): &(u32, String)) -> (u32, Option<&str>) {
+            (*n, Some(h.as_str()))
         }
-        let previous: [u8; 32] = match serials.previous.get(&z.name) {
-            Some(text) => Sha256::digest(text.as_bytes()).into(),
-            None => [0; 32],
+        let previous_serial = serials.previous.get(&z.name).and_then(|t| soa_serial(t));
+        let top = crate::model::serial::top_serial(
+            serials
+                .recorded
+                .get(&z.name)
+                .map(given)
+                .into_iter()
+                .chain(previous_serial.map(|(p, _)| (p, None)))
+                .chain(
+                    serials
+                        .published
+                        .get(&z.name)
+                        .into_iter()
+                        .flatten()
+                        .map(given),
+                ),
+        );
+        let (recorded, previous) = match top {
+            None => ("-".to_string(), [0; 32]),
+            Some((n, at)) => {
+                let mut digests: Vec<&str> = at.iter().flatten().copied().collect();
+                digests.sort_unstable();
+                digests.dedup();
+                let previous: [u8; 32] = match serials.previous.get(&z.name) {
+                    Some(text) if at.contains(&None) => Sha256::digest(text.as_bytes()).into(),
+                    _ => [0; 32],
+                };
+                (format!("{n} {}", digests.join(" ")), previous)
+            }
         };
         let records = z.digest();
         let extra = [records.as_slice(), recorded.as_bytes(), &previous];
