@@ -149,7 +149,10 @@ mod tests {
         let given = [(3, 'a'), (5, 'b'), (4, 'c'), (5, 'd'), (1, 'e')];
         assert_eq!(top_serial(given), Some((5, vec!['b', 'd'])));
         // Past the wrap: 2 follows u32::MAX.
-        assert_eq!(top_serial([(u32::MAX, 'a'), (2, 'b')]), Some((2, vec!['b'])));
+        assert_eq!(
+            top_serial([(u32::MAX, 'a'), (2, 'b')]),
+            Some((2, vec!['b']))
+        );
     }
 
     #[test]
