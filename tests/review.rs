@@ -84,6 +84,18 @@ fn compile_rev(repo: &TestRepo, rev: &str, renderer: &dyn review::Renderer) -> C
     }
 }
 
+/// `main` and `feature` compiled together, as `siteconf diff` does
+/// (`compile_both`: each side leaves out what has the other's key).
+fn compile_main_feature(repo: &TestRepo) -> (Compiled, Compiled) {
+    let project = GitProject::discover(repo.path()).expect("discover");
+    let (bs, hs) = (
+        project.rev_source("main").expect("main"),
+        project.rev_source("feature").expect("feature"),
+    );
+    let (kb, kh) = review::compile_both((&bs, "main"), (&hs, "feature"), &review::Engine);
+    (kb.expect("base compiles"), kh.expect("head compiles"))
+}
+
 /// The review `siteconf diff` builds: both sides rendered by the engine.
 fn review_of(repo: &TestRepo, base: &str, head: &str) -> Review {
     let mut b = compile_rev(repo, base, &review::Engine);
@@ -2111,13 +2123,7 @@ fn several_sites_diff_renders_only_what_differs() {
         assert!(head[rack].contains(from), "{from}");
         head.insert(rack.into(), head[rack].replace(from, to));
         let repo = two_commits(&base, &head);
-        let project = GitProject::discover(repo.path()).expect("discover");
-        let (bs, hs) = (
-            project.rev_source("main").expect("main"),
-            project.rev_source("feature").expect("feature"),
-        );
-        let (kb, kh) = review::compile_both((&bs, "main"), (&hs, "feature"), &review::Engine);
-        let (kb, kh) = (kb.expect("base compiles"), kh.expect("head compiles"));
+        let (kb, kh) = compile_main_feature(&repo);
         let full_b = compile_rev(&repo, "main", &review::Engine);
         let full_h = compile_rev(&repo, "feature", &review::Engine);
         // Only the edited node (of 4 per site) and the site files are rendered.
@@ -2182,13 +2188,7 @@ fn a_zone_is_rendered_only_when_its_records_change() {
             head.insert("siteconf.lock".into(), lock);
         }
         let repo = two_commits(&base, &head);
-        let project = GitProject::discover(repo.path()).expect("discover");
-        let (bs, hs) = (
-            project.rev_source("main").expect("main"),
-            project.rev_source("feature").expect("feature"),
-        );
-        let (kb, kh) = review::compile_both((&bs, "main"), (&hs, "feature"), &review::Engine);
-        let (kb, kh) = (kb.expect("base compiles"), kh.expect("head compiles"));
+        let (kb, kh) = compile_main_feature(&repo);
         let zones = |c: &Compiled| {
             c.output
                 .files
